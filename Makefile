@@ -1,0 +1,51 @@
+# handover — one task runner. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+PYTEST_WORKERS ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo test lint format bench docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+install: $(STAMP) ## create .venv and install handover with pinned dependencies
+
+demo: $(STAMP) ## run the whole handover on synthetic data in ./handover-data (SQLite only)
+	$(VENV)/bin/handover --workspace handover-data demo --fresh
+
+test: $(STAMP) ## run the test suite (uses PostgreSQL/MariaDB when present)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy strict on src/
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+format: $(STAMP) ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+bench: $(BENCH_STAMP) ## benchmarks against the peers; prints ratios (see docs/benchmarks.md)
+	$(PY) -m bench $(BENCH_ARGS)
+
+docs: $(STAMP) ## regenerate docs/cli.md from --help
+	$(PY) -m handover.cli.docgen > docs/cli.md
+
+clean: ## remove the venv, caches and the demo workspace
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache handover-data

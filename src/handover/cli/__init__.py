@@ -1,0 +1,1 @@
+"""Command-line adapter: parses input, calls one library function, renders the result."""

@@ -1,0 +1,97 @@
+"""Helpers every command shares: global options, JSON output, error → exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class Globals:
+    """Options given before the command name."""
+
+    workspace: Path | None = None
+    lang: str | None = None
+
+
+def globals_of(ctx: typer.Context) -> Globals:
+    root = ctx.find_root()
+    if not isinstance(root.obj, Globals):
+        root.obj = Globals()
+    return root.obj
+
+
+def lang_of(ctx: typer.Context) -> str:
+    g = globals_of(ctx)
+    if g.lang:
+        return g.lang
+    from handover.settings import load_settings
+
+    try:
+        return load_settings(g.workspace).lang
+    except Exception:
+        return "zh-CN"
+
+
+def fail(message: str, code: int) -> None:
+    """Print one line to stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Turn library errors into one line on stderr and the contract's exit code."""
+    from handover.errors import HandoverError
+
+    try:
+        yield
+    except HandoverError as exc:
+        fail(_escape(str(exc)), exc.exit_code)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+@contextmanager
+def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
+    """Open the workspace named by the global options, closing it afterwards."""
+    from handover.workspace import open_workspace
+
+    g = globals_of(ctx)
+    overrides: dict[str, Any] = {}
+    if g.lang:
+        overrides["lang"] = g.lang
+    ws = open_workspace(g.workspace, **overrides)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def print_json(obj: Any) -> None:
+    """Write ``obj`` as JSON on stdout (UTF-8, not ASCII-escaped)."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+Command = Callable[..., Any]

@@ -1,0 +1,142 @@
+"""The one settings object: environment > workspace ``handover.toml`` > defaults.
+
+Only this module reads ``os.environ`` (through pydantic-settings); everything else
+receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from handover.errors import BadInput
+from handover.i18n import Lang, normalize_lang
+
+DEFAULT_WORKSPACE = Path("handover-data")
+TOML_NAME = "handover.toml"
+
+
+class Party(BaseModel):
+    """A party to the transfer and how the customers can reach it (PIPL Art. 22)."""
+
+    name: str = Field(description="Legal name of the organisation.")
+    contact: str = Field(default="", description="Named contact person.")
+    phone: str = Field(default="", description="Contact phone number.")
+    email: str = Field(default="", description="Contact e-mail address.")
+    address: str = Field(default="", description="Registered address.")
+
+
+class Transfer(BaseModel):
+    """The transfer this workspace serves: who sells, who buys, who advises, why, when."""
+
+    name: str = Field(description="Short name of the deal.")
+    seller: Party
+    buyer: Party
+    advisor: Party | None = None
+    purpose: str = Field(description="Purpose of processing after the transfer (PIPL Art. 22).")
+    announced: dt.date | None = Field(default=None, description="Date the deal is announced.")
+    closing: dt.date | None = Field(default=None, description="Planned closing date.")
+
+
+class Settings(BaseSettings):
+    """Every setting of handover, documented per field (see docs/settings.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="HANDOVER_", extra="ignore")
+
+    workspace: Path = Field(
+        default=DEFAULT_WORKSPACE,
+        description="Workspace directory holding handover.toml, the store, keys, packages and reports.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the platform store; default is SQLite inside the workspace.",
+    )
+    lang: Lang = Field(default="zh-CN", description="Language of reports and messages: zh-CN or en.")
+    demo: bool = Field(
+        default=False,
+        description="Marks a demo workspace; insecure conveniences are refused outside one.",
+    )
+    transfer: Transfer | None = Field(default=None, description="The [transfer] table of handover.toml.")
+
+    @field_validator("lang", mode="before")
+    @classmethod
+    def _lang(cls, value: Any) -> Lang:
+        return normalize_lang(str(value)) if value is not None else "zh-CN"
+
+    @property
+    def store_url(self) -> str:
+        """The platform store URL: ``database_url`` or SQLite in the workspace."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.workspace / 'handover.db').resolve()}"
+
+    @property
+    def toml_path(self) -> Path:
+        return self.workspace / TOML_NAME
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.workspace / "keys"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.workspace / "packages"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.workspace / "reports"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+def resolve_workspace(workspace: Path | str | None = None) -> Path:
+    """The workspace path: explicit argument > ``HANDOVER_WORKSPACE`` > ``./handover-data``."""
+    if workspace is not None:
+        return Path(workspace)
+    env = os.environ.get("HANDOVER_WORKSPACE")
+    return Path(env) if env else DEFAULT_WORKSPACE
+
+
+def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load settings for ``workspace``: env > its handover.toml > defaults.
+
+    ``overrides`` (from command-line options) win over everything.
+    """
+    ws = resolve_workspace(workspace)
+    toml_path = ws / TOML_NAME
+    cls: type[Settings] = Settings
+    if toml_path.is_file():
+        cls = type(
+            "WorkspaceSettings",
+            (Settings,),
+            {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_path})},
+        )
+    try:
+        settings = cls(**overrides)
+    except Exception as exc:  # pydantic ValidationError, tomllib.TOMLDecodeError
+        first = str(exc).splitlines()
+        raise BadInput(f"{toml_path}: invalid settings: {' '.join(first[:3])}") from None
+    settings.workspace = ws
+    return settings

@@ -1,0 +1,105 @@
+"""Open the platform store and bring its schema to the newest revision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from handover.errors import BadInput
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the pragmas the store relies on (WAL, busy timeout)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadInput(f"store URL is not a database URL: {mask_url(url)}") from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        engine = create_engine(parsed, future=True, pool_pre_ping=True)
+    except Exception as exc:  # unknown dialect, missing driver
+        raise BadInput(f"cannot use store URL {mask_url(url)}: {type(exc).__name__}") from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe for messages and logs)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+@dataclass
+class Store:
+    """The platform store of one workspace."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with self.sessions() as s, s.begin():
+            yield s
+
+    def upgrade(self) -> None:
+        """Apply every Alembic revision not yet applied (all branch heads)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "heads")
+
+    def tables(self) -> list[str]:
+        return sorted(inspect(self.engine).get_table_names())
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, *, upgrade: bool = True) -> Store:
+    """Connect to the store at ``url``; with ``upgrade`` apply pending migrations.
+
+    Raises :class:`BadInput` naming the (masked) URL when the database is unreachable.
+    """
+    store = Store(make_engine(url), url)
+    try:
+        with store.engine.connect():
+            pass
+        if upgrade:
+            store.upgrade()
+    except OperationalError as exc:
+        store.dispose()
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise BadInput(f"store {mask_url(url)} is unreachable: {reason}", transient=True) from None
+    return store

@@ -1,0 +1,157 @@
+"""Create and open a workspace: handover.toml, the platform store, keys/packages/reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from handover.errors import BadInput
+from handover.i18n import t
+from handover.settings import TOML_NAME, Settings, Transfer, load_settings
+from handover.store import Store, open_store
+
+SUBDIRS = ("keys", "packages", "reports", "exports")
+
+DEMO_TRANSFER: dict[str, Any] = {
+    "name": "示例小贷公司股权转让 / Demo small-loan company transfer",
+    "purpose": "继续向原借款人提供贷款服务并管理存量借据(原处理目的不变)",
+    "announced": dt.date(2026, 12, 1),
+    "closing": dt.date(2027, 1, 15),
+    "seller": {
+        "name": "示例市诚信小额贷款有限公司",
+        "contact": "王敏(个人信息保护负责人)",
+        "phone": "0571-88880000",
+        "email": "dpo@seller.example.cn",
+        "address": "浙江省杭州市西湖区文三路 100 号",
+    },
+    "buyer": {
+        "name": "示例普惠金融控股有限公司",
+        "contact": "李强(个人信息保护负责人)",
+        "phone": "021-66660000",
+        "email": "privacy@buyer.example.cn",
+        "address": "上海市浦东新区世纪大道 200 号",
+    },
+    "advisor": {
+        "name": "示例律师事务所",
+        "contact": "陈律师",
+        "phone": "010-55550000",
+        "email": "deal@advisor.example.cn",
+        "address": "北京市朝阳区建国路 300 号",
+    },
+}
+
+
+@dataclass
+class Workspace:
+    """An initialised workspace: its settings and its open store."""
+
+    settings: Settings
+    store: Store
+
+    @property
+    def path(self) -> Path:
+        return self.settings.workspace
+
+    def close(self) -> None:
+        self.store.dispose()
+
+
+def init_workspace(
+    path: Path,
+    transfer: dict[str, Any] | None = None,
+    *,
+    demo: bool = False,
+    database_url: str | None = None,
+    lang: str = "zh-CN",
+) -> Workspace:
+    """Create the workspace at ``path``; on any failure leave nothing behind.
+
+    ``transfer`` is the ``[transfer]`` table (validated); ``demo`` marks a demo workspace.
+    """
+    toml_path = path / TOML_NAME
+    if toml_path.exists():
+        raise BadInput(t("workspace.exists", lang, path=path))
+    if transfer is None:
+        if not demo:
+            raise BadInput("init needs the transfer's seller and buyer (--seller/--buyer), or --demo")
+        transfer = DEMO_TRANSFER
+    try:
+        Transfer.model_validate(transfer)
+    except Exception as exc:
+        raise BadInput(f"{toml_path}: invalid [transfer]: {str(exc).splitlines()[0]}") from None
+    if path.exists() and not path.is_dir():
+        raise BadInput(f"{path}: exists and is not a directory")
+    created_dir = not path.exists()
+    created: list[Path] = []
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for sub in SUBDIRS:
+            p = path / sub
+            if not p.exists():
+                p.mkdir()
+                created.append(p)
+        (path / "keys").chmod(0o700)
+        doc: dict[str, Any] = {"lang": lang, "demo": demo, "transfer": _clean(transfer)}
+        if database_url:
+            doc["database_url"] = database_url
+        toml_path.write_bytes(tomli_w.dumps(doc).encode("utf-8"))
+        created.append(toml_path)
+        settings = load_settings(path)
+        store = open_store(settings.store_url)
+        ws = Workspace(settings, store)
+        _record_transfer(ws)
+        return ws
+    except PermissionError as exc:
+        _rollback(path, created_dir, created)
+        raise BadInput(f"{exc.filename or path}: not writable") from None
+    except BaseException:
+        _rollback(path, created_dir, created)
+        raise
+
+
+def open_workspace(path: Path | str | None = None, **overrides: Any) -> Workspace:
+    """Open an initialised workspace (raises :class:`BadInput` if there is none)."""
+    settings = load_settings(path, **overrides)
+    if not settings.toml_path.is_file():
+        raise BadInput(t("workspace.missing", settings.lang, path=settings.workspace))
+    return Workspace(settings, open_store(settings.store_url))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v is not None}
+    return value
+
+
+def _record_transfer(ws: Workspace) -> None:
+    from handover.store.models import TransferRow
+
+    tr = ws.settings.transfer
+    assert tr is not None
+    with ws.store.session() as s:
+        s.add(
+            TransferRow(
+                name=tr.name,
+                created_at=dt.datetime.now(dt.UTC),
+                parties=tr.model_dump(mode="json"),
+            )
+        )
+
+
+def _rollback(path: Path, created_dir: bool, created: list[Path]) -> None:
+    if created_dir:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    for p in reversed(created):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    db = path / "handover.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
