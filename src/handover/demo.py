@@ -44,8 +44,14 @@ def _step_synth(ctx: DemoContext) -> str:
 
     res = synthesize(str(ctx.seller_db), customers=ctx.customers, seed=ctx.seed)
     ctx.results["synth"] = res
-    return t("synth.done", ctx.lang, customers=res.customers, target=res.target,
-             rows=res.total_rows, seconds=res.seconds)
+    return t(
+        "synth.done",
+        ctx.lang,
+        customers=res.customers,
+        target=res.target,
+        rows=res.total_rows,
+        seconds=res.seconds,
+    )
 
 
 Step = tuple[str, Callable[[DemoContext], str]]
@@ -56,7 +62,10 @@ STEPS: list[Step] = [
 
 add(
     {
-        "demo.step.synth": {"zh-CN": "生成卖方合成贷款账簿", "en": "Synthesise the seller's loan book"},
+        "demo.step.synth": {
+            "zh-CN": "生成卖方合成贷款账簿",
+            "en": "Synthesise the seller's loan book",
+        },
         "demo.not_demo": {
             "zh-CN": "{path} 是一个非演示工作区;演示不会修改它",
             "en": "{path} is not a demo workspace; the demo will not touch it",

@@ -61,12 +61,16 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the platform store; default is SQLite inside the workspace.",
     )
-    lang: Lang = Field(default="zh-CN", description="Language of reports and messages: zh-CN or en.")
+    lang: Lang = Field(
+        default="zh-CN", description="Language of reports and messages: zh-CN or en."
+    )
     demo: bool = Field(
         default=False,
         description="Marks a demo workspace; insecure conveniences are refused outside one.",
     )
-    transfer: Transfer | None = Field(default=None, description="The [transfer] table of handover.toml.")
+    transfer: Transfer | None = Field(
+        default=None, description="The [transfer] table of handover.toml."
+    )
 
     @field_validator("lang", mode="before")
     @classmethod
@@ -131,7 +135,11 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
         cls = type(
             "WorkspaceSettings",
             (Settings,),
-            {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_path})},
+            {
+                "model_config": SettingsConfigDict(
+                    **{**Settings.model_config, "toml_file": toml_path}
+                )
+            },
         )
     try:
         settings = cls(**overrides)

@@ -78,7 +78,9 @@ def init_workspace(
         raise BadInput(t("workspace.exists", lang, path=path))
     if transfer is None:
         if not demo:
-            raise BadInput("init needs the transfer's seller and buyer (--seller/--buyer), or --demo")
+            raise BadInput(
+                "init needs the transfer's seller and buyer (--seller/--buyer), or --demo"
+            )
         transfer = DEMO_TRANSFER
     try:
         Transfer.model_validate(transfer)
@@ -88,6 +90,8 @@ def init_workspace(
         raise BadInput(f"{path}: exists and is not a directory")
     created_dir = not path.exists()
     created: list[Path] = []
+    store_files = [Path(str(path / "handover.db") + sfx) for sfx in ("", "-wal", "-shm")]
+    created += [p for p in store_files if not p.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
         for sub in SUBDIRS:
@@ -109,6 +113,9 @@ def init_workspace(
     except PermissionError as exc:
         _rollback(path, created_dir, created)
         raise BadInput(f"{exc.filename or path}: not writable") from None
+    except OSError as exc:
+        _rollback(path, created_dir, created)
+        raise BadInput(f"{exc.filename or path}: {exc.strerror or type(exc).__name__}") from None
     except BaseException:
         _rollback(path, created_dir, created)
         raise
@@ -152,6 +159,3 @@ def _rollback(path: Path, created_dir: bool, created: list[Path]) -> None:
             shutil.rmtree(p, ignore_errors=True)
         else:
             p.unlink(missing_ok=True)
-    db = path / "handover.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)

@@ -49,7 +49,9 @@ def lang_of(ctx: typer.Context) -> str:
 
 def fail(message: str, code: int) -> None:
     """Print one line to stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(
+        f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True
+    )
     raise typer.Exit(code)
 
 

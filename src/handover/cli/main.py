@@ -16,6 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    add_completion=False,
 )
 
 
@@ -29,11 +30,15 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     workspace: Path | None = typer.Option(
-        None, "--workspace", "-w", envvar="HANDOVER_WORKSPACE",
+        None,
+        "--workspace",
+        "-w",
+        envvar="HANDOVER_WORKSPACE",
         help="Workspace directory (default ./handover-data).",
     ),
     lang: str | None = typer.Option(None, "--lang", help="zh-CN (default) or en."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an internal error."),
 ) -> None:
     """Global options."""
     g = globals_of(ctx)
@@ -58,9 +63,13 @@ def init(
     ),
     name: str | None = typer.Option(None, help="Short name of the deal."),
     database_url: str | None = typer.Option(
-        None, envvar="HANDOVER_DATABASE_URL", help="Platform store URL (default SQLite in the workspace)."
+        None,
+        envvar="HANDOVER_DATABASE_URL",
+        help="Platform store URL (default SQLite in the workspace).",
     ),
-    demo: bool = typer.Option(False, help="Fill in a demo transfer and mark the workspace as a demo."),
+    demo: bool = typer.Option(
+        False, help="Fill in a demo transfer and mark the workspace as a demo."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a workspace: handover.toml, platform store, keys/packages/reports folders."""
@@ -76,10 +85,18 @@ def init(
         transfer = {
             "name": name or f"{seller} → {buyer}",
             "purpose": purpose,
-            "seller": {"name": seller or "", "contact": seller_contact, "phone": seller_phone,
-                       "email": seller_email},
-            "buyer": {"name": buyer or "", "contact": buyer_contact, "phone": buyer_phone,
-                      "email": buyer_email},
+            "seller": {
+                "name": seller or "",
+                "contact": seller_contact,
+                "phone": seller_phone,
+                "email": seller_email,
+            },
+            "buyer": {
+                "name": buyer or "",
+                "contact": buyer_contact,
+                "phone": buyer_phone,
+                "email": buyer_email,
+            },
         }
         if not seller or not buyer:
             from handover.errors import BadInput
@@ -100,10 +117,14 @@ def init(
 @app.command()
 def synth(
     ctx: typer.Context,
-    out: str = typer.Option(..., "--out", help="Target: a .db/.sqlite file, a database URL, or a folder for CSV/XLSX."),
+    out: str = typer.Option(
+        ..., "--out", help="Target: a .db/.sqlite file, a database URL, or a folder for CSV/XLSX."
+    ),
     customers: int = typer.Option(20_000, help="Number of customers (1 to 10,000,000)."),
     seed: int = typer.Option(2026, help="Random seed; the same seed gives the same data."),
-    fmt: str | None = typer.Option(None, "--format", help="Folder exports: csv (UTF-8 + GBK) or xlsx."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="Folder exports: csv (UTF-8 + GBK) or xlsx."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write a synthetic Chinese small-loan company's loan book, with truth.json beside it."""
@@ -117,8 +138,14 @@ def synth(
         print_json(result.to_json())
     else:
         typer.echo(
-            t("synth.done", lang, customers=result.customers, target=result.target,
-              rows=result.total_rows, seconds=result.seconds)
+            t(
+                "synth.done",
+                lang,
+                customers=result.customers,
+                target=result.target,
+                rows=result.total_rows,
+                seconds=result.seconds,
+            )
         )
 
 
@@ -136,13 +163,31 @@ def demo(
     g = globals_of(ctx)
     lang = g.lang or "zh-CN"
     with handled():
-        run_demo(resolve_workspace(g.workspace), customers=customers, seed=seed, fresh=fresh,
-                 lang=lang, echo=typer.echo)
+        run_demo(
+            resolve_workspace(g.workspace),
+            customers=customers,
+            seed=seed,
+            fresh=fresh,
+            lang=lang,
+            echo=typer.echo,
+        )
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a bug prints one line (``--debug`` for the traceback)."""
+    import sys
+
+    try:
+        app(standalone_mode=True)
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug, not bad input: library errors are handled per command
+        if "--debug" in sys.argv:
+            raise
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__} (a bug in handover; rerun with --debug)\n"
+        )
+        raise SystemExit(70) from None
 
 
 __all__ = ["app", "main", "workspace_of"]

@@ -50,29 +50,29 @@ def luhn_sum(digits: IntArray, *, with_check: bool) -> IntArray:
     d = digits.copy()
     dd = d[:, doubled] * 2
     d[:, doubled] = np.where(dd > 9, dd - 9, dd)
-    return d.sum(axis=1)  # type: ignore[no-any-return]
+    return d.sum(axis=1)
 
 
 def luhn_check_digit(body: IntArray) -> IntArray:
     """The Luhn check digit that completes each row of ``body`` digits."""
-    return (10 - luhn_sum(body, with_check=False) % 10) % 10  # type: ignore[no-any-return]
+    return (10 - luhn_sum(body, with_check=False) % 10) % 10
 
 
 def luhn_valid(digits: IntArray) -> BoolArray:
     """Whether each row of digits (check digit last) passes the Luhn check."""
-    return luhn_sum(digits, with_check=True) % 10 == 0  # type: ignore[no-any-return]
+    return luhn_sum(digits, with_check=True) % 10 == 0
 
 
 def org_code_check(body8: IntArray) -> IntArray:
     """GB 11714 organisation-code check value (0-10, 10 written 'X') of 8-char rows."""
     c = 11 - (body8 @ ORG_WEIGHTS) % 11
-    return np.where(c == 11, 0, c)  # type: ignore[no-any-return]
+    return np.where(c == 11, 0, c)
 
 
 def uscc_check(first17: IntArray) -> IntArray:
     """GB 32100 check value (index into ``USCC_CHARS``) of rows of 17 character values."""
     c = 31 - (first17 @ USCC_WEIGHTS) % 31
-    return np.where(c == 31, 0, c)  # type: ignore[no-any-return]
+    return np.where(c == 31, 0, c)
 
 
 def _digits(value: str) -> IntArray:
