@@ -50,7 +50,8 @@ def luhn_sum(digits: IntArray, *, with_check: bool) -> IntArray:
     d = digits.copy()
     dd = d[:, doubled] * 2
     d[:, doubled] = np.where(dd > 9, dd - 9, dd)
-    return d.sum(axis=1)
+    total: IntArray = d.sum(axis=1)
+    return total
 
 
 def luhn_check_digit(body: IntArray) -> IntArray:
@@ -60,7 +61,8 @@ def luhn_check_digit(body: IntArray) -> IntArray:
 
 def luhn_valid(digits: IntArray) -> BoolArray:
     """Whether each row of digits (check digit last) passes the Luhn check."""
-    return luhn_sum(digits, with_check=True) % 10 == 0
+    ok: BoolArray = luhn_sum(digits, with_check=True) % 10 == 0
+    return ok
 
 
 def org_code_check(body8: IntArray) -> IntArray:
