@@ -45,7 +45,25 @@ def test_uscc_invalid(value: str) -> None:
 
 def test_weights_are_the_standard_ones() -> None:
     assert cs.ID_WEIGHTS.tolist() == [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-    assert cs.USCC_WEIGHTS.tolist() == [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    assert cs.USCC_WEIGHTS.tolist() == [
+        1,
+        3,
+        9,
+        27,
+        19,
+        26,
+        16,
+        17,
+        20,
+        29,
+        25,
+        13,
+        8,
+        24,
+        10,
+        30,
+        28,
+    ]
     assert len(cs.USCC_CHARS) == 31 and not set("IOSVZ") & set(cs.USCC_CHARS)
 
 
