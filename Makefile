@@ -27,7 +27,7 @@ $(BENCH_STAMP): $(STAMP)
 install: $(STAMP) ## create .venv and install handover with pinned dependencies
 
 demo: $(STAMP) ## run the whole handover on synthetic data in ./handover-data (SQLite only)
-	$(VENV)/bin/handover --workspace handover-data demo --fresh
+	$(VENV)/bin/handover --workspace handover-data demo
 
 test: $(STAMP) ## run the test suite (uses PostgreSQL/MariaDB when present)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

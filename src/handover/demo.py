@@ -79,22 +79,21 @@ def run_demo(
     *,
     customers: int = 20_000,
     seed: int = 2026,
-    fresh: bool = False,
     lang: str = "zh-CN",
     echo: Callable[[str], Any] = print,
 ) -> DemoContext:
-    """Initialise (or reuse, or with ``fresh`` recreate) a demo workspace and run every step."""
-    toml = path / TOML_NAME
-    if toml.exists():
-        ws = open_workspace(path)
-        if not ws.settings.demo:
-            ws.close()
+    """Create a demo workspace at ``path`` (recreating an earlier demo) and run every step.
+
+    A workspace that is not marked ``demo`` is never touched.
+    """
+    if (path / TOML_NAME).exists():
+        old = open_workspace(path)
+        is_demo = old.settings.demo
+        old.close()
+        if not is_demo:
             raise BadInput(t("demo.not_demo", lang, path=path))
-        if fresh:
-            ws.close()
-            shutil.rmtree(path)
-    if not toml.exists():
-        ws = init_workspace(path, demo=True, lang=lang)
+        shutil.rmtree(path)
+    ws = init_workspace(path, demo=True, lang=lang)
     ctx = DemoContext(path=path, customers=customers, seed=seed, lang=lang, ws=ws)
     try:
         echo(t("demo.title", lang))

@@ -1,0 +1,320 @@
+"""``synthesize``: write a synthetic small-loan company's loan book to a target, with the
+ground truth (``truth.json``) beside it. See docs/synth.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from handover.errors import BadInput
+from handover.synth.generate import Batch
+from handover.synth.schema import BY_NAME, TABLES, truth
+
+MAX_CUSTOMERS = 10_000_000
+XLSX_MAX_CUSTOMERS = 50_000
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
+
+
+@dataclass
+class SynthResult:
+    """What was written where: rows per table, total, time, truth file."""
+
+    customers: int
+    seed: int
+    kind: str  # sqlite | postgresql | mysql | csv | xlsx
+    target: str  # path, or URL with the password masked
+    tables: dict[str, int]
+    total_rows: int
+    seconds: float
+    truth_path: str
+    encodings: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The machine form (``--json``)."""
+        return {
+            "customers": self.customers,
+            "seed": self.seed,
+            "kind": self.kind,
+            "target": self.target,
+            "tables": dict(self.tables),
+            "total_rows": self.total_rows,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.total_rows / self.seconds) if self.seconds else None,
+            "truth_path": self.truth_path,
+            "encodings": dict(self.encodings),
+        }
+
+
+@dataclass
+class _Target:
+    kind: str
+    shown: str
+    truth: Path
+    path: Path | None = None
+    url: str | None = None
+
+
+def _classify(out: str, fmt: str | None, truth_path: str | None) -> _Target:
+    from handover.store.store import mask_url
+
+    if not isinstance(out, str) or not out.strip():
+        raise BadInput("synth: --out is empty; give a .db file, a database URL or a folder")
+    if fmt is not None and fmt not in ("csv", "xlsx"):
+        raise BadInput(f"synth {out}: --format must be csv or xlsx, not {fmt!r}")
+    if "://" in out:
+        shown = mask_url(out)
+        scheme = out.split("://", 1)[0].lower()
+        if scheme.startswith("sqlite"):
+            path = out.split(":///", 1)[1] if ":///" in out else ""
+            if not path:
+                raise BadInput(f"synth {shown}: a SQLite URL needs a file path")
+            return _classify(path, fmt, truth_path)
+        if fmt is not None:
+            raise BadInput(f"synth {shown}: --format applies to folder targets only")
+        if scheme.startswith(("postgresql", "postgres")):
+            kind = "postgresql"
+        elif scheme.startswith(("mysql", "mariadb")):
+            kind = "mysql"
+        else:
+            raise BadInput(f"synth {shown}: unsupported database URL (PostgreSQL or MariaDB)")
+        return _Target(kind, shown, Path(truth_path or "truth.json"), url=out)
+    p = Path(out)
+    if p.suffix.lower() in SQLITE_SUFFIXES:
+        if fmt is not None:
+            raise BadInput(f"synth {out}: --format applies to folder targets only")
+        return _Target(
+            "sqlite",
+            str(p),
+            Path(truth_path) if truth_path else p.with_name(p.stem + ".truth.json"),
+            path=p,
+        )
+    return _Target(
+        fmt or "csv", str(p), Path(truth_path) if truth_path else p / "truth.json", path=p
+    )
+
+
+def _check_writable_dir(d: Path, shown: str) -> None:
+    if not d.is_dir():
+        raise BadInput(f"synth {shown}: folder {d} does not exist")
+    if not os.access(d, os.W_OK | os.X_OK):
+        raise BadInput(f"synth {shown}: folder {d} is not writable")
+
+
+def _server_engine(t: _Target) -> Any:
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from handover.store.store import make_engine
+
+    assert t.url is not None
+    try:
+        url = make_url(t.url)
+    except Exception:
+        raise BadInput(f"synth {t.shown}: not a database URL") from None
+    # The bulk paths need psycopg 3 (COPY) and PyMySQL.
+    driver = "postgresql+psycopg" if t.kind == "postgresql" else "mysql+pymysql"
+    url = url.set(drivername=driver)
+    if t.kind == "mysql":
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            existing = inspect(conn).get_table_names()
+    except Exception as exc:
+        engine.dispose()
+        raise BadInput(
+            f"synth {t.shown}: cannot connect ({type(exc).__name__})", transient=True
+        ) from None
+    if existing:
+        engine.dispose()
+        raise BadInput(
+            f"synth {t.shown}: database is not empty ({len(existing)} tables); "
+            "use an empty database"
+        )
+    return engine
+
+
+def _validate(customers: int, seed: int, shown: str) -> None:
+    if (
+        isinstance(customers, bool)
+        or not isinstance(customers, int)
+        or not (1 <= customers <= MAX_CUSTOMERS)
+    ):
+        raise BadInput(
+            f"synth {shown}: customers must be between 1 and {MAX_CUSTOMERS:,}, not {customers}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int) or not (0 <= seed < 2**63):
+        raise BadInput(f"synth {shown}: seed must be an integer from 0 to 2**63-1, not {seed}")
+
+
+def synthesize(
+    out: str,
+    *,
+    customers: int,
+    seed: int,
+    fmt: str | None = None,
+    truth_path: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SynthResult:
+    """Write ``customers`` customers' loan book for ``seed`` to ``out`` (a .db/.sqlite file,
+    a PostgreSQL or MariaDB URL, or a folder for CSV/XLSX) and its truth.json.
+
+    The same (seed, customers) gives byte-identical SQLite dumps and CSV files. A bad
+    target raises ``BadInput`` and leaves nothing behind. ``truth_path`` overrides where
+    truth.json goes (default: ``X.truth.json`` beside ``X.db``, ``truth.json`` inside a
+    folder, ``./truth.json`` for a server URL). ``progress(done, total)`` is called per block.
+    """
+    from handover.synth import writers as W
+    from handover.synth.generate import BLOCK, Generator
+
+    started = time.perf_counter()
+    t = _classify(out, fmt, truth_path)
+    _validate(customers, seed, t.shown)
+    writer: W.Writer
+    if t.kind == "sqlite":
+        assert t.path is not None
+        _check_writable_dir(t.path.parent if str(t.path.parent) else Path("."), t.shown)
+        if t.path.exists() and (t.path.is_dir() or t.path.stat().st_size > 0):
+            raise BadInput(f"synth {t.shown}: file already exists; remove it or choose another")
+        writer = W.SQLiteWriter(t.path)
+    elif t.kind in ("csv", "xlsx"):
+        assert t.path is not None
+        if t.path.exists():
+            if not t.path.is_dir():
+                raise BadInput(f"synth {t.shown}: exists and is not a folder")
+            if any(t.path.iterdir()):
+                raise BadInput(f"synth {t.shown}: folder is not empty; choose an empty folder")
+            _check_writable_dir(t.path, t.shown)
+        else:
+            _check_writable_dir(t.path.parent if str(t.path.parent) else Path("."), t.shown)
+        if t.kind == "xlsx" and customers > XLSX_MAX_CUSTOMERS:
+            raise BadInput(
+                f"synth {t.shown}: XLSX is for modest sizes (at most "
+                f"{XLSX_MAX_CUSTOMERS:,} customers); use --format csv"
+            )
+        writer = W.CsvWriter(t.path) if t.kind == "csv" else W.XlsxWriter(t.path)
+    else:
+        _check_writable_dir(t.truth.parent if str(t.truth.parent) else Path("."), t.shown)
+        writer = W.ServerWriter(_server_engine(t), t.kind)
+
+    counts = {tb.name: 0 for tb in TABLES}
+    gen = Generator(seed, customers)
+    total_blocks = -(-customers // BLOCK)
+    finished = False
+    try:
+        try:
+            writer.create()
+            for name, cols in gen.global_batch().items():
+                writer.write(BY_NAME[name], cols)
+                counts[name] += len(next(iter(cols.values())))
+            writer.end_block()
+            for i, batch in enumerate(_prefetch(gen.blocks()), start=1):
+                for name, cols in batch.items():
+                    writer.write(BY_NAME[name], cols)
+                    counts[name] += len(next(iter(cols.values())))
+                writer.end_block()
+                if progress is not None:
+                    progress(i, total_blocks)
+            writer.finish()
+            finished = True
+            _write_truth(t.truth)
+        except BadInput:
+            raise
+        except OSError as exc:
+            raise BadInput(
+                f"synth {t.shown}: cannot write ({exc.strerror or type(exc).__name__})"
+            ) from None
+        except _db_errors() as exc:
+            raise BadInput(
+                f"synth {t.shown}: the database refused the load ({type(exc).__name__})"
+            ) from None
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.abort()
+        if finished and t.kind == "sqlite" and t.path is not None:
+            # finish() renamed the file into place before writing the truth failed.
+            with contextlib.suppress(FileNotFoundError):
+                t.path.unlink()
+        raise
+    seconds = time.perf_counter() - started
+    encodings = {tb.name: tb.csv_encoding for tb in TABLES} if t.kind == "csv" else {}
+    return SynthResult(
+        customers=customers,
+        seed=seed,
+        kind=t.kind,
+        target=t.shown,
+        tables=counts,
+        total_rows=sum(counts.values()),
+        seconds=seconds,
+        truth_path=str(t.truth),
+        encodings=encodings,
+    )
+
+
+def _prefetch(blocks: Iterator[Batch]) -> Iterator[Batch]:
+    """Generate the next block on a thread while the current one is written: numpy and
+    sqlite3 both release the GIL for much of their work, so the two overlap."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for b in blocks:
+                while not stop.is_set():
+                    try:
+                        q.put(("block", b), timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            q.put(("error", exc))
+
+    th = threading.Thread(target=produce, name="synth-generate", daemon=True)
+    th.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                q.get_nowait()
+        th.join(timeout=5)
+
+
+def _db_errors() -> tuple[type[BaseException], ...]:
+    """DBAPI errors of the drivers in use: the target's fault, reported as bad input."""
+    import sqlite3
+
+    import psycopg
+    import pymysql
+
+    return (sqlite3.Error, psycopg.Error, pymysql.err.Error)
+
+
+def _write_truth(path: Path) -> None:
+    """Write truth.json atomically (temporary file, then rename)."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(truth(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
