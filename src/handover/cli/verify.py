@@ -1,0 +1,63 @@
+"""``handover verify``: parse, call :func:`handover.verify.verify`, render the verdict."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from handover.cli.common import console, handled, lang_of, print_json, workspace_of
+
+if TYPE_CHECKING:
+    from handover.verify import VerifyResult
+
+
+def verify(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source: a SQLite file or a database URL."),
+    target: str = typer.Argument(..., help="Target: a SQLite file or a database URL."),
+    tables: list[str] = typer.Option(
+        [], "--tables", "-t", help="Only these tables (repeat or comma-separate); default all."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Compare SOURCE and TARGET row by row by primary key (exit 1 when anything differs)."""
+    import handover.verify.messages  # noqa: F401  (registers the texts)
+    from handover.verify import verify as run_verify
+
+    lang = lang_of(ctx)
+    names = [n.strip() for item in tables for n in item.split(",") if n.strip()]
+    with handled(), workspace_of(ctx) as ws:
+        result = run_verify(source, target, names or None, ws=ws)
+    if json_out:
+        print_json(result.to_json())
+    else:
+        _render(result, lang)
+    if not result.equal:
+        raise typer.Exit(1)
+
+
+def _render(result: VerifyResult, lang: str) -> None:
+    from rich.table import Table
+
+    from handover.i18n import t
+
+    table = Table(title=t("verify.title", lang, source=result.source, target=result.target))
+    for key in ("table", "source_rows", "target_rows", "missing", "extra", "changed", "equal"):
+        table.add_column(
+            t(f"verify.col.{key}", lang), justify="left" if key == "table" else "right"
+        )
+    for r in result.tables:
+        table.add_row(
+            r.name,
+            f"{r.source_rows:,}",
+            f"{r.target_rows:,}",
+            f"{r.n_missing:,}",
+            f"{r.n_extra:,}",
+            f"{r.n_changed:,}",
+            "[green]✓[/]" if r.equal else "[red]✗[/]",
+        )
+    console.print(table)
+    key = "verify.equal" if result.equal else "verify.different"
+    n = len(result.tables) if result.equal else sum(not r.equal for r in result.tables)
+    console.print(t(key, lang, tables=n, fetched=result.rows_fetched, seconds=result.seconds))

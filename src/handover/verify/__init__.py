@@ -1,0 +1,7 @@
+"""Row-exact verification of a migrated database: ``verify(source, target)``."""
+
+from __future__ import annotations
+
+from handover.verify.verify import TableResult, VerifyResult, connect, mask_spec, verify
+
+__all__ = ["TableResult", "VerifyResult", "connect", "mask_spec", "verify"]

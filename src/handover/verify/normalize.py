@@ -1,0 +1,203 @@
+"""The canonical rendering of a row: the one definition every engine must reproduce.
+
+Each column gets a *kind* (int, decimal, float, bool, date, timestamp, bytes, text),
+decided from the declared types on BOTH sides so that e.g. SQLite INTEGER 0/1 against
+PostgreSQL BOOLEAN renders "0"/"1" on each. A value renders to canonical text (or NULL);
+a row is the concatenation of ``<char count>:<text>`` per column, ``~`` for NULL, which
+is prefix-free, so no separator can be forged by the data.
+
+:func:`render_value` is the reference: the SQL in :mod:`handover.verify.sql` must give
+the same bytes for the same stored data (tested on SQLite, PostgreSQL and MariaDB).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+NULL_MARK = "~"
+KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text")
+_TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class SideType:
+    """What one side declares for a column: its kind and, for decimals, the scale."""
+
+    kind: str
+    scale: int | None = None
+    tz: bool = False
+    native: str = ""
+
+
+def classify(type_: Any, dialect: str) -> SideType:
+    """The kind of a reflected SQLAlchemy column type on ``dialect``."""
+    native = str(type_.__class__.__name__).lower()
+    if isinstance(type_, sa.Boolean):
+        return SideType("bool", native=native)
+    if isinstance(type_, sa.Integer):
+        # MariaDB/MySQL spell BOOLEAN as TINYINT(1)
+        if dialect == "mysql" and getattr(type_, "display_width", None) == 1:
+            return SideType("bool", native=native)
+        return SideType("int", native=native)
+    if isinstance(type_, sa.Float):
+        return SideType("float", native=native)
+    if isinstance(type_, sa.Numeric):
+        scale = type_.scale if isinstance(type_.scale, int) else None
+        if scale == 0 and dialect != "sqlite":
+            return SideType("int", native=native)
+        return SideType("decimal", scale=scale, native=native)
+    if isinstance(type_, sa.DateTime):
+        return SideType("timestamp", tz=bool(getattr(type_, "timezone", False)), native=native)
+    if isinstance(type_, sa.Date):
+        return SideType("date", native=native)
+    if isinstance(type_, sa.LargeBinary | sa.types._Binary):
+        return SideType("bytes", native=native)
+    if isinstance(type_, sa.String):
+        return SideType("text", native=native)
+    if isinstance(type_, sa.types.NullType):
+        return SideType("any", native=native)
+    return SideType("text", native="other:" + native)
+
+
+_PAIR = {
+    frozenset({"int", "bool"}): "bool",
+    frozenset({"int", "decimal"}): "decimal",
+    frozenset({"int", "float"}): "float",
+    frozenset({"float", "decimal"}): "decimal",
+    frozenset({"date", "timestamp"}): "timestamp",
+}
+
+
+def resolve_kind(a: SideType, b: SideType) -> str:
+    """The kind both sides render a column as, given what each declares."""
+    if a.kind == b.kind:
+        return "text" if a.kind == "any" else a.kind
+    if a.kind == "any":
+        return b.kind
+    if b.kind == "any":
+        return a.kind
+    pair = _PAIR.get(frozenset({a.kind, b.kind}))
+    if pair:
+        return pair
+    # a typed value against text (SQLite keeps dates as TEXT): render the typed kind
+    typed = {a.kind, b.kind} - {"text"}
+    if len(typed) == 1:
+        return typed.pop()
+    return "text"
+
+
+def _decimal_text(d: Decimal) -> str:
+    if not d.is_finite():
+        return str(d)
+    if d == 0:
+        return "0"
+    return format(d.normalize(), "f")
+
+
+def _to_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return Decimal(int(value))
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        # 15 significant digits: what SQLite prints and PostgreSQL casts float8 with
+        return Decimal(f"{value:.15g}")
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _as_datetime(value: Any) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        d = value
+    elif isinstance(value, dt.date):
+        d = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            d = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if d.tzinfo is not None:
+        d = d.astimezone(dt.UTC).replace(tzinfo=None)
+    return d
+
+
+def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
+    """Canonical text of one stored value of a column of ``kind`` (None for NULL).
+
+    ``nfc=True`` also applies Unicode NFC to text (used for the final row comparison;
+    digests hash the stored code points because MariaDB and SQLite have no NFC).
+    """
+    if value is None:
+        return None
+    if isinstance(value, memoryview):
+        value = value.tobytes()
+    if kind == "int":
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, float | Decimal) and value == int(value):
+            return str(int(value))
+        return str(value)
+    if kind in ("decimal", "float"):
+        d = _to_decimal(value)
+        return str(value) if d is None else _decimal_text(d)
+    if kind == "bool":
+        if isinstance(value, bool | int | float | Decimal):
+            return "1" if value else "0"
+        return "1" if str(value).strip().lower() in _TRUE else "0"
+    if kind == "timestamp":
+        stamp = _as_datetime(value)
+        if stamp is None:
+            return str(value)
+        return stamp.isoformat(sep=" ", timespec="microseconds")
+    if kind == "date":
+        if isinstance(value, dt.datetime):
+            return value.date().isoformat()
+        if isinstance(value, dt.date):
+            return value.isoformat()
+        text = str(value)
+        try:
+            return dt.date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return text
+    if kind == "bytes":
+        if isinstance(value, bytes | bytearray):
+            return bytes(value).hex()
+        return str(value).encode("utf-8").hex()
+    # text
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).decode("utf-8", errors="replace")
+    elif isinstance(value, dt.datetime):
+        text = value.isoformat(sep=" ")
+    else:
+        text = str(value)
+    return unicodedata.normalize("NFC", text) if nfc else text
+
+
+def encode_row(texts: list[str | None]) -> str:
+    """Concatenate rendered values prefix-free: ``<len>:<text>`` each, ``~`` for NULL."""
+    return "".join(NULL_MARK if v is None else f"{len(v)}:{v}" for v in texts)
+
+
+def row_hash60(row_text: str) -> int:
+    """The 60-bit row hash every engine computes: the first 15 hex digits of MD5."""
+    return int.from_bytes(hashlib.md5(row_text.encode("utf-8")).digest()[:8], "big") >> 4
+
+
+def key_hash32(key_text: str) -> int:
+    """The 32-bit segment key of a non-integer primary key: the first 8 hex digits of MD5."""
+    return int.from_bytes(hashlib.md5(key_text.encode("utf-8")).digest()[:4], "big")

@@ -1,0 +1,227 @@
+"""The canonical rendering of :mod:`handover.verify.normalize` written in each engine's SQL.
+
+One function per dialect turns (column, kind, declared side type) into an SQL text
+expression that yields exactly :func:`~handover.verify.normalize.render_value` (without
+NFC) for the usual storage of that type; rows and segment keys are then hashed inside
+the database. SQLite has no hash function: :func:`register_sqlite` adds deterministic
+ones (``ho_h32`` and the ``ho_sum60`` aggregate) computing the same MD5 prefixes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from handover.verify.normalize import NULL_MARK, SideType
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _pg_value(col: str, kind: str, side: SideType) -> str:
+    if kind == "int":
+        return f"({col})::text" if side.kind != "bool" else f"(({col})::int)::text"
+    if kind in ("decimal", "float"):
+        if side.kind in ("decimal", "float", "int"):
+            return f"trim_scale(({col})::numeric)::text"
+        return f"({col})::text"
+    if kind == "bool":
+        if side.kind == "bool":
+            return f"CASE WHEN {col} THEN '1' ELSE '0' END"
+        if side.kind in ("int", "decimal", "float"):
+            return f"CASE WHEN {col} <> 0 THEN '1' ELSE '0' END"
+        return (
+            f"CASE WHEN lower(btrim(({col})::text)) IN ('1','t','true','y','yes','on') "
+            "THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        if side.kind == "timestamp":
+            src = f"({col} AT TIME ZONE 'UTC')" if side.tz else col
+            return f"to_char({src}, 'YYYY-MM-DD HH24:MI:SS.US')"
+        if side.kind == "date":
+            return f"to_char({col}, 'YYYY-MM-DD') || ' 00:00:00.000000'"
+        return f"({col})::text"
+    if kind == "date":
+        if side.kind in ("date", "timestamp"):
+            return f"to_char({col}, 'YYYY-MM-DD')"
+        return f"({col})::text"
+    if kind == "bytes":
+        if side.kind == "bytes":
+            return f"encode({col}, 'hex')"
+        return f"encode(convert_to(({col})::text, 'UTF8'), 'hex')"
+    return f"({col})::text"
+
+
+def _pg_encode(values: list[str]) -> str:
+    enc = [f"coalesce(char_length({v})::text || ':' || {v}, '{NULL_MARK}')" for v in values]
+    return " || ".join(enc) if enc else "''"
+
+
+# --- MariaDB / MySQL --------------------------------------------------------------------
+
+_MY_TEXT = "CHAR CHARACTER SET utf8mb4"
+
+
+def _my_value(col: str, kind: str, side: SideType) -> str:
+    if kind == "int":
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind in ("decimal", "float"):
+        if side.kind == "decimal" and (side.scale or 0) > 0:
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({col} AS {_MY_TEXT})))"
+        if side.kind == "float":
+            v = f"CAST(CAST({col} AS DECIMAL(65,30)) AS {_MY_TEXT})"
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {v}))"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bool":
+        if side.kind in ("bool", "int", "decimal", "float"):
+            return f"CASE WHEN {col} <> 0 THEN '1' ELSE '0' END"
+        return (
+            f"CASE WHEN LOWER(TRIM(CAST({col} AS {_MY_TEXT}))) IN ('1','t','true','y','yes','on') "
+            "THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        if side.kind == "timestamp":
+            return f"DATE_FORMAT({col}, '%Y-%m-%d %H:%i:%s.%f')"
+        if side.kind == "date":
+            return f"CONCAT(DATE_FORMAT({col}, '%Y-%m-%d'), ' 00:00:00.000000')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "date":
+        if side.kind in ("date", "timestamp"):
+            return f"DATE_FORMAT({col}, '%Y-%m-%d')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bytes":
+        return f"LOWER(HEX({col}))"
+    return f"CAST({col} AS {_MY_TEXT})"
+
+
+def _my_encode(values: list[str]) -> str:
+    enc = [f"IFNULL(CONCAT(CHAR_LENGTH({v}), ':', {v}), '{NULL_MARK}')" for v in values]
+    return f"CONCAT({', '.join(enc)})" if enc else "''"
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+
+def _sl_strip(v: str) -> str:
+    """Drop trailing zeros (and a bare '.') of a plain decimal literal."""
+    return (
+        f"CASE WHEN instr({v}, '.') > 0 AND instr(lower({v}), 'e') = 0 "
+        f"THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+    )
+
+
+def _sl_value(col: str, kind: str, side: SideType) -> str:
+    if kind == "int":
+        return (
+            f"CASE WHEN typeof({col}) = 'real' AND {col} = CAST({col} AS INTEGER) "
+            f"THEN CAST(CAST({col} AS INTEGER) AS TEXT) ELSE CAST({col} AS TEXT) END"
+        )
+    if kind in ("decimal", "float"):
+        # REAL prints with 15 significant digits ('%!.15g'); text and real get their
+        # trailing zeros dropped; integers are already canonical
+        t = f"CAST({col} AS TEXT)"
+        return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_sl_strip(t)} END"
+    if kind == "bool":
+        return (
+            f"CASE WHEN typeof({col}) IN ('integer', 'real') THEN "
+            f"(CASE WHEN {col} <> 0 THEN '1' ELSE '0' END) "
+            f"WHEN lower(trim({col})) IN ('1','t','true','y','yes','on') THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        v = f"replace(trim({col}), 'T', ' ')"
+        return (
+            f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
+            f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
+            f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"ELSE substr({v} || '000000', 1, 26) END"
+        )
+    if kind == "date":
+        return f"CASE WHEN typeof({col}) = 'text' THEN substr({col}, 1, 10) ELSE CAST({col} AS TEXT) END"
+    if kind == "bytes":
+        return f"lower(hex({col}))"
+    return f"CAST({col} AS TEXT)"
+
+
+def _sl_encode(values: list[str]) -> str:
+    enc = [f"coalesce(length({v}) || ':' || {v}, '{NULL_MARK}')" for v in values]
+    return " || ".join(enc) if enc else "''"
+
+
+# --- per dialect ------------------------------------------------------------------------
+
+
+def value_expr(dialect: str, col: str, kind: str, side: SideType) -> str:
+    """SQL giving the canonical text of quoted column ``col`` (NULL stays NULL)."""
+    if dialect == "postgresql":
+        expr = _pg_value(col, kind, side)
+    elif dialect in ("mysql", "mariadb"):
+        expr = _my_value(col, kind, side)
+    elif dialect == "sqlite":
+        expr = _sl_value(col, kind, side)
+    else:
+        raise ValueError(f"unsupported dialect {dialect}")
+    # CASE … ELSE '0' and SQLite's hex(NULL) = '' would turn NULL into a value
+    if kind == "bool" or (dialect == "sqlite" and kind == "bytes"):
+        return f"CASE WHEN {col} IS NULL THEN NULL ELSE {expr} END"
+    return expr
+
+
+def row_expr(dialect: str, values: list[str]) -> str:
+    """SQL concatenating value expressions prefix-free (see ``normalize.encode_row``)."""
+    if dialect == "postgresql":
+        return _pg_encode(values)
+    if dialect in ("mysql", "mariadb"):
+        return _my_encode(values)
+    return _sl_encode(values)
+
+
+def hash60_expr(dialect: str, text_sql: str) -> str | None:
+    """SQL for the 60-bit row hash of ``text_sql``; None on SQLite (use ``ho_sum60``)."""
+    if dialect == "postgresql":
+        return f"('x' || substr(md5({text_sql}), 1, 15))::bit(60)::bigint"
+    if dialect in ("mysql", "mariadb"):
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 15), 16, 10) AS UNSIGNED)"
+    return None
+
+
+def hash32_expr(dialect: str, text_sql: str) -> str:
+    """SQL for the 32-bit segment key of a non-integer primary key."""
+    if dialect == "postgresql":
+        return f"('x' || substr(md5({text_sql}), 1, 8))::bit(32)::bigint"
+    if dialect in ("mysql", "mariadb"):
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 8), 16, 10) AS UNSIGNED)"
+    return f"ho_h32({text_sql})"
+
+
+def digest_sql(dialect: str, row_sql: str) -> str:
+    """The aggregate that sums 60-bit row hashes of a segment (exact, no overflow)."""
+    h = hash60_expr(dialect, row_sql)
+    if h is None:
+        return f"ho_sum60({row_sql})"
+    return f"sum({h})"
+
+
+class _Sum60:
+    """SQLite aggregate: exact sum of the 60-bit MD5 prefixes, returned as decimal text."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, text: str | None) -> None:
+        if text is not None:
+            digest = hashlib.md5(text.encode("utf-8")).digest()
+            self.total += int.from_bytes(digest[:8], "big") >> 4
+
+    def finalize(self) -> str:
+        return str(self.total)
+
+
+def _h32(text: str | None) -> int | None:
+    if text is None:
+        return None
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:4], "big")
+
+
+def register_sqlite(dbapi_conn: Any, _record: Any = None) -> None:
+    """Add ``ho_h32`` and ``ho_sum60`` to a sqlite3 connection (deterministic)."""
+    dbapi_conn.create_function("ho_h32", 1, _h32, deterministic=True)
+    dbapi_conn.create_aggregate("ho_sum60", 1, _Sum60)

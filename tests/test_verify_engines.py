@@ -1,0 +1,349 @@
+"""handover verify on the real engines: canonical bytes, equal data, every kind of difference."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from handover.verify import verify
+from handover.verify.normalize import encode_row, render_value
+from handover.verify.verify import _plan, _reflect, _segment_digests, connect
+
+TS = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+NAMES = ["王敏", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴昊"]
+
+
+def schema() -> tuple[sa.MetaData, sa.Table, sa.Table, sa.Table]:
+    md = sa.MetaData()
+    loans = sa.Table(
+        "loans",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("customer", sa.String(64), nullable=False),
+        sa.Column("amount", sa.Numeric(14, 2)),
+        sa.Column("rate", sa.Numeric(8, 4)),
+        sa.Column("opened", sa.Date),
+        sa.Column("updated", TS),
+        sa.Column("active", sa.Boolean),
+        sa.Column("note", sa.Text),
+        sa.Column("photo", sa.LargeBinary),
+    )
+    repay = sa.Table(
+        "repayments",
+        md,
+        sa.Column("loan_id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("due", sa.Date, nullable=False),
+        sa.Column("paid", sa.Numeric(14, 2)),
+    )
+    codes = sa.Table(
+        "codes",
+        md,
+        sa.Column("code", sa.String(20), primary_key=True),
+        sa.Column("label", sa.Text),
+    )
+    return md, loans, repay, codes
+
+
+def loan_rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    rnd = random.Random(seed)
+    rows = []
+    for i in range(1, n + 1):
+        note_choice = i % 7
+        note = {0: None, 1: "", 2: "逾期 3 天,已电话催收", 3: "Café ☕ ok", 4: "ｆｕｌｌ"}.get(
+            note_choice, f"备注 {i}"
+        )
+        rows.append(
+            {
+                "id": i * 3,  # gaps, like real surrogate keys after deletions
+                "customer": rnd.choice(NAMES) + str(i),
+                "amount": None if i % 11 == 0 else Decimal(rnd.randrange(0, 10**9)) / 100,
+                "rate": Decimal(rnd.randrange(0, 300000)) / 10000,
+                "opened": dt.date(2020, 1, 1) + dt.timedelta(days=rnd.randrange(2000)),
+                "updated": dt.datetime(2024, 5, 1, 8, 0, 0)
+                + dt.timedelta(seconds=rnd.randrange(10**7), microseconds=rnd.randrange(10**6)),
+                "active": None if i % 13 == 0 else bool(i % 2),
+                "note": note,
+                "photo": None if i % 5 else bytes(rnd.randrange(256) for _ in range(8)),
+            }
+        )
+    return rows
+
+
+def repay_rows(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "loan_id": i * 3,
+            "seq": s,
+            "due": dt.date(2024, 1, 1) + dt.timedelta(days=30 * s),
+            "paid": Decimal("1500.00") if s % 2 else Decimal("12.30"),
+        }
+        for i in range(1, n + 1)
+        for s in range(1, 4)
+    ]
+
+
+def code_rows() -> list[dict[str, Any]]:
+    return [{"code": f"C{i:03d}", "label": f"类别 {i}"} for i in range(60)] + [
+        {"code": "名称", "label": None},
+        {"code": "a b", "label": ""},
+    ]
+
+
+def build(url: str, n: int = 300) -> None:
+    md, loans, repay, codes = schema()
+    engine = sa.create_engine(url)
+    md.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(loans.insert(), loan_rows(n))
+        conn.execute(repay.insert(), repay_rows(n))
+        conn.execute(codes.insert(), code_rows())
+    engine.dispose()
+
+
+def run(url: str, *stmts: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for s in stmts:
+            conn.execute(sa.text(s))
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'src.db'}"
+
+
+def _sqlite2(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'dst.db'}"
+
+
+# --- canonical bytes are the same on every engine -------------------------------------------
+
+
+def _engines(sqlite_url: str, pg_url: str, mariadb_url: str) -> list[str]:
+    urls = [sqlite_url, pg_url, mariadb_url]
+    for u in urls:
+        build(u)
+    return urls
+
+
+def test_in_database_rendering_matches_the_python_reference(
+    sqlite_url: str, pg_url: str, mariadb_url: str
+) -> None:
+    digests = []
+    for url in _engines(sqlite_url, pg_url, mariadb_url):
+        engine = connect(url)
+        meta = _reflect(engine, url)
+        for table in ("loans", "repayments", "codes"):
+            plan = _plan(table, engine, engine, meta[table], meta[table], (url, url))
+            side = plan.src
+            cols = ", ".join(side.quote(c) for c in side.columns)
+            stmt = f"SELECT {side.row_sql}, {cols} FROM {side.quote(side.table)}"
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text(stmt)).all()
+            assert rows
+            for row in rows:
+                ref = encode_row(
+                    [render_value(v, k) for v, k in zip(row[1:], plan.kinds, strict=True)]
+                )
+                assert row[0] == ref, (engine.dialect.name, table)
+        plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], (url, url))
+        digests.append(_segment_digests(plan.src, 0, 90, None))
+        engine.dispose()
+    assert digests[0] == digests[1] == digests[2]
+    assert len(digests[0]) > 5
+
+
+def test_equal_tables_on_three_engines_are_equal(
+    sqlite_url: str, pg_url: str, mariadb_url: str
+) -> None:
+    s, p, m = _engines(sqlite_url, pg_url, mariadb_url)
+    for a, b in [(s, p), (s, m), (m, p), (p, s)]:
+        result = verify(a, b)
+        assert result.equal, result.to_json()
+        assert [t.name for t in result.tables] == ["codes", "loans", "repayments"]
+        loans = next(t for t in result.tables if t.name == "loans")
+        assert loans.source_rows == loans.target_rows == 300
+        assert result.rows_fetched == 0
+
+
+# --- differences ------------------------------------------------------------------------
+
+
+def _inject(url: str) -> None:
+    run(
+        url,
+        "DELETE FROM loans WHERE id IN (30, 600)",
+        "INSERT INTO loans (id, customer) VALUES (100000, '新客户')",
+        "INSERT INTO loans (id, customer) VALUES (1, '最小')",
+        "UPDATE loans SET amount = amount + 0.01 WHERE id = 3",  # 12.31 vs 12.30 kind
+        "UPDATE loans SET note = '' WHERE id = 21",  # note NULL → ''
+        "UPDATE loans SET customer = CONCAT(customer, ' ') WHERE id = 45"
+        if "mysql" in url
+        else "UPDATE loans SET customer = customer || ' ' WHERE id = 45",  # trailing space
+        "UPDATE repayments SET paid = 1500.01 WHERE loan_id = 9 AND seq = 1",
+        "DELETE FROM repayments WHERE loan_id = 12 AND seq = 2",
+        "UPDATE codes SET label = '类别 X' WHERE code = 'C007'",
+        "DELETE FROM codes WHERE code = '名称'",
+    )
+
+
+@pytest.mark.parametrize("direction", ["sqlite-pg", "maria-pg", "pg-sqlite"])
+def test_every_injected_difference_is_found(
+    direction: str, sqlite_url: str, pg_url: str, mariadb_url: str
+) -> None:
+    src, dst = {
+        "sqlite-pg": (sqlite_url, pg_url),
+        "maria-pg": (mariadb_url, pg_url),
+        "pg-sqlite": (pg_url, sqlite_url),
+    }[direction]
+    build(src)
+    build(dst)
+    _inject(dst)
+    result = verify(src, dst)
+    assert not result.equal
+    by = {t.name: t.to_json() for t in result.tables}
+    assert by["loans"]["missing"] == [30, 600]
+    assert by["loans"]["extra"] == [1, 100000]
+    assert by["loans"]["changed"] == [3, 21, 45]
+    assert by["loans"]["source_rows"] == 300 and by["loans"]["target_rows"] == 300
+    assert by["repayments"]["missing"] == [[12, 2]]
+    assert by["repayments"]["changed"] == [[9, 1]]
+    assert by["repayments"]["extra"] == []
+    assert by["codes"]["missing"] == ["名称"]
+    assert by["codes"]["changed"] == ["C007"]
+    assert result.to_json()["equal"] is False
+    assert set(result.to_json()) == {"equal", "tables"}
+    # only the differing segments were downloaded
+    assert result.tables[1].rows_fetched < 2 * 300
+
+
+def test_sqlite_storage_variants_and_decimal_scale(tmp_path: Path, pg_url: str) -> None:
+    """SQLite may hold 1500, 1500.0 or 12.3 for DECIMAL(14,2): equal at the declared scale."""
+    import sqlite3
+
+    db = tmp_path / "raw.db"
+    con = sqlite3.connect(db)
+    con.execute(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, amt DECIMAL(14,2), fine DECIMAL(14,3), "
+        "flag BOOLEAN, at TIMESTAMP, txt TEXT)"
+    )
+    con.executemany(
+        "INSERT INTO t VALUES (?,?,?,?,?,?)",
+        [
+            (1, 1500, 1.5, 1, "2024-01-02 03:04:05", "a"),
+            (2, 1500.0, "2.250", "true", "2024-01-02T03:04:05.5", "b"),
+            (3, "1500.00", 1.005, 0, "2024-01-02 03:04:05.123456", "c"),
+            (4, 12.3, 0, "false", "2024-01-02", None),
+            (5, 12.31, 7, 1, None, ""),
+        ],
+    )
+    con.commit()
+    con.close()
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE t (id integer PRIMARY KEY, amt numeric(14,2), fine numeric(14,2), "
+                "flag boolean, at timestamp(6), txt text)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO t VALUES "
+                "(1, 1500.00, 1.50, true, '2024-01-02 03:04:05', 'a'),"
+                "(2, 1500, 2.25, true, '2024-01-02 03:04:05.5', 'b'),"
+                "(3, 1500.00, 1.005, false, '2024-01-02 03:04:05.123456', 'c'),"  # → 1.01
+                "(4, 12.30, 0, false, '2024-01-02 00:00:00', NULL),"
+                "(5, 12.30, 7, true, NULL, '')"
+            )
+        )
+    engine.dispose()
+    result = verify(str(db), pg_url)
+    table = result.tables[0].to_json()
+    # 3: 1.005 (DECIMAL(14,3)) was rounded to 1.01 in the DECIMAL(14,2) target; 5: 12.31 ≠ 12.30
+    assert table["changed"] == [3, 5], table
+    assert table["missing"] == table["extra"] == []
+
+
+def test_null_is_not_empty_string_and_nfc_equal(sqlite_url: str, pg_url: str) -> None:
+    for url in (sqlite_url, pg_url):
+        run(url, "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)")
+    run(sqlite_url, "INSERT INTO t VALUES (1, NULL), (2, 'é'), (3, 'Abc'), (4, '')")
+    # 2: decomposed e + U+0301 is the same text under NFC; 3: case is a difference
+    run(pg_url, "INSERT INTO t VALUES (1, ''), (2, U&'e\\0301'), (3, 'abc'), (4, NULL)")
+    result = verify(sqlite_url, pg_url)
+    assert result.tables[0].to_json()["changed"] == [1, 3, 4]
+
+
+@pytest.mark.slow
+def test_large_table_scattered_differences(tmp_path: Path, pg_url: str) -> None:
+    """200k rows, 1,000 scattered differences: all found, few rows downloaded."""
+    n = 200_000
+    md = sa.MetaData()
+    t = sa.Table(
+        "big",
+        md,
+        sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.Text),
+        sa.Column("amount", sa.Numeric(14, 2)),
+        sa.Column("day", sa.Date),
+    )
+    rnd = random.Random(3)
+    base = dt.date(2020, 1, 1)
+    rows = [
+        {
+            "id": i,
+            "name": f"客户{i}",
+            "amount": Decimal(i % 100000) / 100,
+            "day": base + dt.timedelta(days=i % 1000),
+        }
+        for i in range(n)
+    ]
+    src = f"sqlite:///{tmp_path / 'big.db'}"
+    for url in (src, pg_url):
+        engine = sa.create_engine(url)
+        md.create_all(engine)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                with raw.cursor() as cur, cur.copy("COPY big FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for r in rows:
+                        copy.write_row((r["id"], r["name"], r["amount"], r["day"]))
+            else:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                raw.executemany(  # type: ignore[attr-defined]
+                    "INSERT INTO big VALUES (?, ?, ?, ?)",
+                    [(r["id"], r["name"], str(r["amount"]), r["day"].isoformat()) for r in rows],
+                )
+        engine.dispose()
+    picks = rnd.sample(range(n), 1000)
+    changed, missing, extra = sorted(picks[:600]), sorted(picks[600:900]), picks[900:]
+    extra_ids = sorted(n + 10 * i for i in range(len(extra)))
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE big SET amount = amount + 1 WHERE id = ANY(:ids)"), {"ids": changed}
+        )
+        conn.execute(sa.text("DELETE FROM big WHERE id = ANY(:ids)"), {"ids": missing})
+        conn.execute(t.insert(), [{"id": i, "name": "x"} for i in extra_ids])
+    engine.dispose()
+    result = verify(src, pg_url)
+    table = result.tables[0]
+    assert table.missing == missing
+    assert table.changed == changed
+    assert table.extra == extra_ids
+    assert table.source_rows == n
+    assert table.target_rows == n - 300 + 100
+    assert table.rows_fetched < n // 4, table.stats()
+    assert result.details["tables"][0]["rows_fetched"] == table.rows_fetched
