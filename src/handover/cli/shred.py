@@ -1,0 +1,225 @@
+"""``handover shred`` and ``handover certificate verify``: parse, call the library, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from handover.cli.common import console, globals_of, handled, lang_of, print_json, workspace_of
+
+if TYPE_CHECKING:
+    from handover.erase import Gate, Plan, ShredResult
+
+certificate_app = typer.Typer(
+    help="销毁证明 / certificates of sanitization.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def shred(
+    ctx: typer.Context,
+    source: str | None = typer.Option(
+        None, "--source", "-s", help="Seller/intermediary database: a SQLite file or a URL."
+    ),
+    target: str | None = typer.Option(
+        None, "--target", help="The migration target the passing verify must name (default any)."
+    ),
+    tables: list[str] = typer.Option(
+        [], "--tables", "-t", help="Only these source tables (repeat or comma-separate)."
+    ),
+    media: list[str] = typer.Option(
+        [],
+        "--media",
+        help="What to destroy: source,packages,extracts,exports,temp,paths,keys (default all).",
+    ),
+    paths: list[Path] = typer.Option(
+        [], "--path", help="Extra file or folder to overwrite and delete (repeatable)."
+    ),
+    retention: Path | None = typer.Option(
+        None,
+        "--retention",
+        help="TOML file of retention rules ([[retain]]), besides handover.toml.",
+    ),
+    plan_only: bool = typer.Option(
+        False, "--plan", help="Only list what would be destroyed and kept."
+    ),
+    executed_by: str | None = typer.Option(None, "--executed-by", help="Executor's name."),
+    validated_by: str | None = typer.Option(
+        None, "--validated-by", help="Validator's name (a different person)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Destroy source tables without a passing verify (needs --reason)."
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why --force is used (recorded)."),
+    samples: int = typer.Option(
+        16, "--samples", help="Identifiers sampled per ID/phone/card column."
+    ),
+    passes: int = typer.Option(1, "--passes", help="Overwrite passes per file."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Destroy the transfer's data (tables, packages, extracts, exports, temp files, keys), verify, and certify."""
+    from handover.erase import plan_shred
+    from handover.erase import shred as run_shred
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        if plan_only:
+            plan, gate = plan_shred(
+                ws,
+                source=source,
+                tables=_split(tables) or None,
+                target=target,
+                media=_split(media) or None,
+                paths=paths,
+                retention=retention,
+                lang=lang,
+            )
+        else:
+            result = run_shred(
+                ws,
+                source=source,
+                tables=_split(tables) or None,
+                target=target,
+                media=_split(media) or None,
+                paths=paths,
+                retention=retention,
+                executed_by=executed_by,
+                validated_by=validated_by,
+                force=force,
+                reason=reason,
+                per_column=samples,
+                passes=passes,
+                lang=lang,
+            )
+    if plan_only:
+        if json_out:
+            print_json({**plan.to_json(), "gate": gate.to_json()})
+        else:
+            _render_plan(plan, gate, lang)
+        return
+    if json_out:
+        print_json(result.to_json())
+    else:
+        _render_result(result, lang)
+
+
+def _render_plan(plan: Plan, gate: Gate, lang: str) -> None:
+    from rich.table import Table
+
+    from handover.erase import METHODS
+    from handover.i18n import t
+
+    table = Table(title=t("erase.plan.title", lang))
+    for key in ("medium", "subject", "size", "method", "nist"):
+        table.add_column(t(f"erase.col.{key}", lang))
+    for i in plan.destroy:
+        size = i.rows if i.rows is not None else i.bytes
+        m = METHODS.get(i.method)
+        table.add_row(
+            i.medium,
+            i.subject,
+            f"{size:,}" if size is not None else "",
+            i.method,
+            m.nist if m else "",
+        )
+    console.print(table)
+    kept = Table(title=t("erase.plan.retained", lang))
+    for key in ("medium", "subject", "size", "basis", "until"):
+        kept.add_column(t(f"erase.col.{key}", lang))
+    for i in plan.retain:
+        basis = ""
+        if i.rule is not None:
+            basis = i.rule.basis.zh if lang.startswith("zh") else i.rule.basis.en
+        kept.add_row(
+            i.medium,
+            i.subject,
+            f"{i.rows:,}" if i.rows is not None else "",
+            basis or i.note or i.method,
+            i.rule.until.isoformat() if i.rule and i.rule.until else "",
+        )
+    console.print(kept)
+    _render_gate(gate, lang)
+
+
+def _render_gate(gate: Gate, lang: str) -> None:
+    from handover.i18n import t
+
+    if not gate.needed:
+        return
+    if gate.forced:
+        console.print(t("erase.gate.forced", lang, reason=gate.reason), highlight=False)
+    elif gate.passed:
+        console.print(t("erase.gate.ok", lang, seq=gate.seq), highlight=False)
+    else:
+        console.print(t("erase.gate.blocked", lang, problem=gate.problem), highlight=False)
+
+
+def _render_result(result: ShredResult, lang: str) -> None:
+    from handover.i18n import t
+
+    _render_gate(result.gate, lang)
+    console.print(
+        t(
+            "erase.done",
+            lang,
+            samples=result.samples,
+            found=result.found,
+            cert=result.certificate_dir,
+            **result.counts(),
+        ),
+        highlight=False,
+    )
+
+
+@certificate_app.command("verify")
+def certificate_verify(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="certificate.json (its .sig beside it) or its folder."),
+    key: str | None = typer.Option(
+        None, "--key", help="Pin the signer: Ed25519 public key in hex, or a PEM/hex file."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Check a certificate's signature and its ledger inclusion proofs (exit 1 if tampered)."""
+    import handover.erase.messages  # noqa: F401  (registers the texts)
+    from handover.erase import verify_certificate
+    from handover.i18n import t
+    from handover.settings import resolve_workspace
+
+    lang = lang_of(ctx)
+    g = globals_of(ctx)
+    with handled():
+        ws = None
+        if (resolve_workspace(g.workspace) / "handover.toml").is_file():
+            from handover.workspace import open_workspace
+
+            ws = open_workspace(g.workspace)
+        try:
+            check = verify_certificate(file, ws=ws, pinned_key=key)
+        finally:
+            if ws is not None:
+                ws.close()
+    if json_out:
+        print_json(check.to_json())
+    elif check.ok:
+        console.print(
+            t("erase.cert.ok", lang, proofs=check.proofs_ok, signer=check.signer), highlight=False
+        )
+    else:
+        for problem in check.problems or ["signature"]:
+            console.print(t("erase.cert.bad", lang, problem=problem), highlight=False, markup=False)
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``shred`` and the ``certificate`` sub-app to the root command."""
+    app.command("shred")(shred)
+    app.add_typer(certificate_app, name="certificate")

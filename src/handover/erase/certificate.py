@@ -1,0 +1,242 @@
+"""The certificate of sanitization (数据销毁证明): canonical JSON, Ed25519 signature, check.
+
+``certificate.json`` is the RFC 8785 canonical JSON of the certificate; ``certificate.sig``
+holds the detached Ed25519 signature over exactly those bytes by the workspace signing
+key (``handover.crypto.sign``) and names the key. The certificate carries the ledger
+entries of the run with RFC 6962 inclusion proofs against a signed ledger checkpoint,
+so :func:`verify_certificate` checks it without the workspace; with the workspace (or a
+pinned key) it also checks that the signer is the workspace's key.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+FORMAT = "handover-sanitization-certificate"
+VERSION = 1
+CERT_NAME = "certificate.json"
+SIG_NAME = "certificate.sig"
+
+
+def canonical(doc: dict[str, Any]) -> bytes:
+    """The signed byte form: RFC 8785 canonical JSON (the ledger's encoder)."""
+    from handover.ledger.canonical import canonical_json
+
+    return canonical_json(doc)
+
+
+def ledger_section(ws: Workspace, seqs: list[int]) -> dict[str, Any]:
+    """Inclusion proofs of ``seqs`` against one signed checkpoint, with the ledger's key."""
+    from handover.ledger import prove, public_identity
+
+    origin, pub = public_identity(ws)
+    proofs = [prove(ws, s) for s in sorted(set(seqs))]
+    if not proofs:
+        return {"origin": origin, "public_key": pub.hex(), "entries": []}
+    checkpoint = proofs[-1].checkpoint
+    return {
+        "origin": origin,
+        "public_key": pub.hex(),
+        "checkpoint": checkpoint,
+        "tree_size": proofs[-1].size,
+        "root": proofs[-1].root.hex(),
+        "entries": [
+            {
+                "seq": p.seq,
+                "action": json.loads(p.body).get("action"),
+                "leaf_hash": p.leaf_hash.hex(),
+                "body": p.body.decode("utf-8"),
+                "proof": [h.hex() for h in p.proof],
+                "tree_size": p.size,
+            }
+            for p in proofs
+        ],
+    }
+
+
+def sign_certificate(
+    ws: Workspace, doc: dict[str, Any], folder: Path
+) -> tuple[bytes, dict[str, Any]]:
+    """Write ``certificate.json`` and ``certificate.sig`` into ``folder``; returns both."""
+    from handover.crypto import digest_hex, public_key, sign
+
+    pub = public_key(ws)
+    doc = {
+        **doc,
+        "signer": {
+            "algorithm": "Ed25519",
+            "key_id": pub.key_id,
+            "key_version": pub.version,
+            "public_key": pub.raw.hex(),
+        },
+    }
+    body = canonical(doc)
+    signature = sign(ws, body)
+    sig = {
+        "algorithm": "Ed25519",
+        "key_id": pub.key_id,
+        "key_version": pub.version,
+        "public_key": pub.raw.hex(),
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "signed": CERT_NAME,
+        "sha256": digest_hex(body),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / CERT_NAME).write_bytes(body)
+    (folder / SIG_NAME).write_bytes(canonical(sig) + b"\n")
+    return body, sig
+
+
+@dataclass
+class CertificateCheck:
+    """The outcome of checking a certificate: signature, signer trust, ledger proofs."""
+
+    path: Path
+    certificate_id: str = ""
+    signature_ok: bool = False
+    signer: str = ""
+    trusted: bool | None = None  # None: no workspace or pinned key to judge by
+    proofs: int = 0
+    proofs_ok: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.signature_ok and self.trusted is not False and not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        """``--json`` form."""
+        return {
+            "certificate": str(self.path),
+            "certificate_id": self.certificate_id,
+            "valid": self.ok,
+            "signature_ok": self.signature_ok,
+            "signer": self.signer,
+            "signer_trusted": self.trusted,
+            "proofs": self.proofs,
+            "proofs_ok": self.proofs_ok,
+            "problems": self.problems,
+        }
+
+
+def _paths(path: Path) -> tuple[Path, Path]:
+    if path.is_dir():
+        return path / CERT_NAME, path / SIG_NAME
+    if path.suffix == ".sig":
+        return path.with_suffix(".json"), path
+    return path, path.with_suffix(".sig")
+
+
+def _pinned(key: str) -> bytes:
+    """A raw Ed25519 public key from hex, or from a PEM/hex file."""
+    p = Path(key)
+    text = p.read_text(encoding="utf-8").strip() if p.is_file() else key.strip()
+    if "BEGIN PUBLIC KEY" in text:
+        der = base64.b64decode("".join(ln for ln in text.splitlines() if "-----" not in ln))
+        return der[-32:]
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise BadInput(f"--key {key}: not a hex or PEM Ed25519 public key") from None
+    if len(raw) != 32:
+        raise BadInput(f"--key {key}: an Ed25519 public key has 32 bytes")
+    return raw
+
+
+def verify_certificate(
+    path: Path, *, ws: Workspace | None = None, pinned_key: str | None = None
+) -> CertificateCheck:
+    """Check the signature, the signer and every ledger inclusion proof of a certificate."""
+    from handover.crypto import verify
+    from handover.ledger import merkle
+    from handover.ledger.note import NoteError, open_note, parse_checkpoint
+
+    cert_path, sig_path = _paths(path)
+    for p in (cert_path, sig_path):
+        if not p.is_file():
+            raise BadInput(f"{p}: no such file")
+    out = CertificateCheck(cert_path)
+    body = cert_path.read_bytes()
+    try:
+        sig = json.loads(sig_path.read_bytes().decode("utf-8"))
+        signature = base64.b64decode(sig["signature"], validate=True)
+        pub = bytes.fromhex(sig["public_key"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        out.problems.append(f"{sig_path.name}: malformed signature file")
+        return out
+    out.signer = f"{sig.get('key_id')} v{sig.get('key_version')} ({pub.hex()[:16]}…)"
+    out.signature_ok = len(pub) == 32 and verify(pub, body, signature)
+    if not out.signature_ok:
+        out.problems.append(f"{cert_path.name}: the Ed25519 signature does not match the file")
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        out.problems.append(f"{cert_path.name}: not JSON")
+        return out
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        out.problems.append(f"{cert_path.name}: not a handover sanitization certificate")
+        return out
+    out.certificate_id = str(doc.get("certificate_id", ""))
+    if doc.get("signer", {}).get("public_key") != pub.hex():
+        out.problems.append(f"{cert_path.name}: signer named inside differs from {sig_path.name}")
+    if pinned_key is not None:
+        out.trusted = pub == _pinned(pinned_key)
+    elif ws is not None:
+        from handover.crypto import public_keys
+
+        out.trusted = pub in {k.raw for k in public_keys(ws)}
+    if out.trusted is False:
+        out.problems.append(
+            f"{sig_path.name}: signed by a key that is not the workspace's or the pinned key"
+        )
+    ledger = doc.get("ledger") or {}
+    entries = ledger.get("entries") or []
+    out.proofs = len(entries)
+    if not entries:
+        return out
+    try:
+        origin = str(ledger["origin"])
+        lpub = bytes.fromhex(ledger["public_key"])
+        cp = parse_checkpoint(open_note(str(ledger["checkpoint"]), origin, lpub))
+    except (KeyError, ValueError, TypeError, NoteError) as exc:
+        out.problems.append(f"ledger checkpoint: {exc}")
+        return out
+    if ws is not None:
+        from handover.ledger import public_identity
+
+        if public_identity(ws) != (origin, lpub):
+            out.problems.append("ledger checkpoint: signed by another ledger than this workspace's")
+    if cp.origin != origin:
+        out.problems.append("ledger checkpoint: origin differs from the certificate's")
+    for e in entries:
+        try:
+            seq, size = int(e["seq"]), int(e["tree_size"])
+            leaf_body = str(e["body"]).encode("utf-8")
+            proof = [bytes.fromhex(h) for h in e["proof"]]
+            inner = json.loads(leaf_body)
+        except (KeyError, ValueError, TypeError):
+            out.problems.append(f"ledger entry {e.get('seq')}: malformed proof")
+            continue
+        ok = (
+            size == cp.size
+            and inner.get("seq") == seq
+            and inner.get("action") == e.get("action")
+            and merkle.leaf_hash(leaf_body).hex() == e.get("leaf_hash")
+            and merkle.verify_inclusion(leaf_body, seq, size, proof, cp.root)
+        )
+        if ok:
+            out.proofs_ok += 1
+        else:
+            out.problems.append(
+                f"ledger entry {seq}: inclusion proof does not verify against the checkpoint"
+            )
+    return out

@@ -1,0 +1,218 @@
+"""The two preconditions of destroying source data: a passing verify, and dual control.
+
+- **Verify gate**: source tables may be destroyed only after the newest ``verify.run``
+  recorded in the ledger for that source (and target, when named) passed and covered
+  every table to destroy. Otherwise :class:`Refused` (exit 3), unless ``force`` with a
+  reason, which is recorded in the ledger and on the certificate.
+- **Dual control**: the executor and the validator are two different named people.
+  When the workspace has people (``handover.governance``) both must be active people
+  there, the executor authorised for ``shred`` and the validator holding an oversight
+  role; otherwise both names are given on the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handover.errors import BadInput, Refused
+from handover.i18n import t
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+#: roles that may validate a destruction (an oversight role, never the executor)
+VALIDATOR_ROLES = ("auditor", "compliance_officer", "dpo", "approver")
+
+
+@dataclass
+class Gate:
+    """The verify gate's outcome: which verify allowed it, or why it was forced."""
+
+    needed: bool
+    passed: bool = False
+    seq: int | None = None
+    target: str | None = None
+    ts: str | None = None
+    tables: list[str] = field(default_factory=list)
+    forced: bool = False
+    reason: str | None = None
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Certificate form."""
+        return {
+            "needed": self.needed,
+            "passed": self.passed,
+            "verify_ledger_seq": self.seq,
+            "verified_target": self.target,
+            "verified_at": self.ts,
+            "forced": self.forced,
+            "force_reason": self.reason,
+            "problem": self.problem,
+        }
+
+
+def norm_spec(spec: str) -> str:
+    """A comparable form of a source/target spec: masked URL or resolved file path."""
+    from handover.sources import mask_spec
+
+    if "://" in spec:
+        if spec.startswith("sqlite:///"):
+            return str(Path(spec[len("sqlite:///") :]).resolve())
+        return mask_spec(spec)
+    return str(Path(spec).resolve())
+
+
+def check_gate(
+    ws: Workspace,
+    source: str,
+    tables: list[str],
+    *,
+    target: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str = "zh-CN",
+) -> Gate:
+    """Find the newest verify of ``source`` (→ ``target``) in the ledger and judge it."""
+    from handover.ledger import entries
+
+    gate = Gate(needed=bool(tables))
+    if not tables:
+        return gate
+    want_src = norm_spec(source)
+    want_dst = norm_spec(target) if target else None
+    last = None
+    for e in entries(ws, action="verify.run"):
+        d = e.details
+        src, dst = d.get("source"), d.get("target")
+        if not isinstance(src, str) or norm_spec(src) != want_src:
+            continue
+        if want_dst is not None and (not isinstance(dst, str) or norm_spec(dst) != want_dst):
+            continue
+        last = e
+    shown = norm_spec(source)
+    if last is None:
+        gate.problem = t("erase.gate.none", lang, source=shown)
+    else:
+        d = last.details
+        gate.seq, gate.ts = last.seq, last.ts
+        gate.target = str(d.get("target"))
+        verified = {
+            str(x.get("name", "")).lower(): bool(x.get("equal")) for x in d.get("tables", [])
+        }
+        gate.tables = sorted(verified)
+        missing = [tb for tb in tables if tb.lower() not in verified]
+        if not d.get("equal"):
+            gate.problem = t("erase.gate.failed", lang, source=shown, seq=last.seq)
+        elif missing:
+            gate.problem = t("erase.gate.uncovered", lang, table=missing[0], seq=last.seq)
+        else:
+            gate.passed = True
+            return gate
+    if force:
+        if not (reason and reason.strip()):
+            raise Refused(t("erase.gate.reason", lang))
+        gate.forced, gate.reason = True, reason.strip()
+        return gate
+    raise Refused(gate.problem or "")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A named person taking part in the run."""
+
+    name: str
+    display_name: str = ""
+    org: str = ""
+    roles: tuple[str, ...] = ()
+    source: str = "command line"
+
+    def to_json(self) -> dict[str, Any]:
+        """Certificate form."""
+        return {
+            "name": self.name,
+            "display_name": self.display_name,
+            "org": self.org,
+            "roles": list(self.roles),
+            "identified_by": self.source,
+        }
+
+
+def _has_people(ws: Workspace) -> bool:
+    try:
+        from handover.governance.people import list_people
+    except ImportError:  # governance not installed in this build
+        return False
+    return bool(list_people(ws))
+
+
+def dual_control(
+    ws: Workspace,
+    executed_by: str | None,
+    validated_by: str | None,
+    *,
+    lang: str = "zh-CN",
+) -> tuple[Actor, Actor]:
+    """The executor and the validator; Refused when they are the same person or lack a role."""
+    if not _has_people(ws):
+        if (
+            not executed_by
+            or not validated_by
+            or not executed_by.strip()
+            or not validated_by.strip()
+        ):
+            raise BadInput(t("erase.dual.names", lang))
+        ex, va = executed_by.strip(), validated_by.strip()
+        if " ".join(ex.split()).casefold() == " ".join(va.split()).casefold():
+            raise Refused(t("erase.dual.same", lang, name=ex))
+        return Actor(ex), Actor(va)
+    from handover.governance.people import get_person, list_people
+    from handover.governance.policy import DEMO_ACTORS
+    from handover.governance.session import current_person
+
+    if executed_by is None:
+        me = current_person(ws)
+        if me is not None:
+            executed_by = me.name
+        elif ws.settings.demo:
+            executed_by = DEMO_ACTORS["shred"]
+        else:
+            raise BadInput(t("erase.dual.executor", lang))
+    executor = get_person(ws, executed_by)
+    if validated_by is None:
+        if not ws.settings.demo:
+            raise BadInput(t("erase.dual.validator", lang))
+        people = [p for p in list_people(ws) if p.active and p.name != executor.name]
+        ranked = sorted(
+            (p for p in people if set(p.roles) & set(VALIDATOR_ROLES)),
+            key=lambda p: min(VALIDATOR_ROLES.index(r) for r in p.roles if r in VALIDATOR_ROLES),
+        )
+        if not ranked:
+            raise BadInput(t("erase.dual.validator", lang))
+        validated_by = ranked[0].name
+    validator = get_person(ws, validated_by)
+    if executor.name == validator.name:
+        raise Refused(t("erase.dual.same", lang, name=executor.name))
+    for p in (executor, validator):
+        if not p.active:
+            raise Refused(t("erase.dual.inactive", lang, name=p.name))
+    if not set(validator.roles) & set(VALIDATOR_ROLES):
+        raise Refused(
+            t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
+        )
+    return (
+        Actor(executor.name, executor.display_name, executor.org, executor.roles, "governance"),
+        Actor(validator.name, validator.display_name, validator.org, validator.roles, "governance"),
+    )
+
+
+def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
+    """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs."""
+    if executor.source != "governance":
+        return None
+    from handover.governance import require
+
+    decision = require(ws, "shred", "*/clear", actor=executor.name)
+    return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

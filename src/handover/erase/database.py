@@ -1,0 +1,403 @@
+"""Source databases as ``handover shred`` sees them: SQLite files and server URLs.
+
+SQLite goes through the standard ``sqlite3`` module because the method needs direct
+control of pragmas, journal mode and checkpoints; PostgreSQL and MariaDB/MySQL go
+through SQLAlchemy. Identifiers are checked against the catalogue and quoted; the only
+SQL text taken from the operator is a retention rule's row filter (see retention.py).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
+
+SQLITE_SIDE_FILES = ("-wal", "-journal", "-shm")
+CHUNK_ROWS = 5_000
+
+
+@dataclass
+class Destroyed:
+    """What the method did to the database, step by step, with row counts."""
+
+    dropped: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    bytes_before: int | None = None
+    bytes_after: int | None = None
+
+
+def is_url(spec: str) -> bool:
+    """True for a database URL, False for a path."""
+    return "://" in spec
+
+
+class Database:
+    """One source database: catalogue, sampling, reading, and the destruction method."""
+
+    dialect: str
+    display: str
+    version: str
+
+    def tables(self) -> list[str]:
+        """Every user table, in catalogue order."""
+        raise NotImplementedError
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of ``table``."""
+        raise NotImplementedError
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted as an identifier of this dialect."""
+        if self.dialect in ("mysql", "mariadb"):
+            return "`" + name.replace("`", "``") + "`"
+        return '"' + name.replace('"', '""') + '"'
+
+    def _where(self, cond: str | None, negate: bool) -> str:
+        if cond is None:
+            return ""
+        # Rows the rule keeps match ``cond``; rows whose ``cond`` is NULL are not kept.
+        return f" WHERE NOT COALESCE(({cond}), 0 = 1)" if negate else f" WHERE ({cond})"
+
+    def count(self, table: str, keep: str | None = None, *, kept: bool = False) -> int:
+        """Rows of ``table``; with ``keep``, the rows it keeps (``kept``) or the others."""
+        sql = f"SELECT COUNT(*) FROM {self.quote(table)}"
+        if keep is not None:
+            sql += self._where(keep, negate=not kept)
+        return int(self._scalar(sql))
+
+    def sample(
+        self, table: str, column: str, keep: str | None, limit: int
+    ) -> list[tuple[Any, str]]:
+        """Up to ``limit`` non-null ``(value, storage class)`` of a column in rows to destroy."""
+        q = self.quote(column)
+        where = self._where(keep, negate=True)
+        where = (where + f" AND {q} IS NOT NULL") if where else f" WHERE {q} IS NOT NULL"
+        kind = "typeof(" + q + ")" if self.dialect == "sqlite" else "'text'"
+        sql = f"SELECT {q}, {kind} FROM {self.quote(table)}{where} LIMIT {int(limit)}"
+        return [(r[0], str(r[1])) for r in self._rows(sql)]
+
+    def text_chunks(self, table: str, keep: str | None = None) -> Iterator[str]:
+        """The table's cells as text, a chunk of rows at a time (``keep``: only rows it keeps)."""
+        sql = f"SELECT * FROM {self.quote(table)}"
+        if keep is not None:
+            sql += self._where(keep, negate=False)
+        yield from self._text_chunks(sql)
+
+    def _scalar(self, sql: str) -> Any:
+        raise NotImplementedError
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _text_chunks(self, sql: str) -> Iterator[str]:
+        raise NotImplementedError
+
+    def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
+        """Drop ``drop`` and delete the rows of ``delete`` (table → keep filter) for good."""
+        raise NotImplementedError
+
+    def freeze(self, tables: list[str]) -> list[str]:
+        """Withdraw general access to retained tables where the dialect allows; notes."""
+        return []
+
+    def residual_files(self) -> list[Path]:
+        """Files whose raw bytes the verification searches (SQLite only)."""
+        return []
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, bytes | bytearray | memoryview):
+        return bytes(v).decode("utf-8", "replace")
+    return str(v)
+
+
+def _cells_text(rows: list[tuple[Any, ...]]) -> str:
+    return "\x1f".join(_cell(v) for r in rows for v in r if v is not None)
+
+
+class SQLiteDatabase(Database):
+    """A SQLite file, opened read-write with the standard sqlite3 module."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise BadInput(f"{path}: no such SQLite file")
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise BadInput(f"{path}: not a SQLite database")
+        self.path = path
+        self.display = str(path)
+        self.version = f"SQLite {sqlite3.sqlite_version}"
+        self.con = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        self.encoding = str(self.con.execute("PRAGMA encoding").fetchone()[0])
+
+    def tables(self) -> list[str]:
+        rows = self.con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY name"
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def columns(self, table: str) -> list[str]:
+        return [str(r[1]) for r in self.con.execute(f"PRAGMA table_info({self.quote(table)})")]
+
+    def _scalar(self, sql: str) -> Any:
+        try:
+            return self.con.execute(sql).fetchone()[0]
+        except sqlite3.Error as exc:
+            raise BadInput(
+                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        try:
+            return [tuple(r) for r in self.con.execute(sql).fetchall()]
+        except sqlite3.Error as exc:
+            raise BadInput(
+                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
+
+    def _text_chunks(self, sql: str) -> Iterator[str]:
+        cur = self.con.execute(sql)
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            yield _cells_text([tuple(r) for r in rows])
+
+    def needles(self, value: Any, storage: str) -> list[bytes]:
+        """The byte forms ``value`` takes inside this file (text in its encoding, or integer)."""
+        text = str(value)
+        enc = {"UTF-8": "utf-8", "UTF-16le": "utf-16-le", "UTF-16be": "utf-16-be"}.get(
+            self.encoding, "utf-8"
+        )
+        out = [text.encode(enc)]
+        if storage == "integer":
+            out.append(sqlite_int_bytes(int(value)))
+        return out
+
+    def residual_files(self) -> list[Path]:
+        side = [Path(str(self.path) + s) for s in SQLITE_SIDE_FILES]
+        return [self.path, *[p for p in side if p.exists()]]
+
+    def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
+        out = Destroyed(bytes_before=_size(self.residual_files()))
+        con = self.con
+
+        def run(sql: str) -> Any:
+            out.steps.append(sql)
+            return con.execute(sql)
+
+        mode = str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        # secure_delete overwrites freed cells and pages with zeros as they are freed.
+        run("PRAGMA secure_delete=ON")
+        if mode == "wal":
+            # Make the next frames overwrite the old ones in place, from the WAL's start.
+            run("PRAGMA wal_checkpoint(RESTART)")
+        else:
+            # A rollback journal would hold the ORIGINAL pages of every changed page; WAL
+            # holds only the new (zeroed) versions, so the change runs in WAL mode.
+            run("PRAGMA journal_mode=WAL")
+        for table in drop:
+            out.dropped[table] = int(
+                con.execute(f"SELECT COUNT(*) FROM {self.quote(table)}").fetchone()[0]
+            )
+        run("BEGIN IMMEDIATE")
+        try:
+            for table in drop:
+                run(f"DROP TABLE {self.quote(table)}")
+            for table, keep in delete.items():
+                cur = run(f"DELETE FROM {self.quote(table)}{self._where(keep, negate=True)}")
+                out.deleted[table] = int(cur.rowcount)
+            run("COMMIT")
+        except sqlite3.Error as exc:
+            con.execute("ROLLBACK")
+            raise BadInput(
+                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            ) from None
+        run("VACUUM")
+        run("PRAGMA wal_checkpoint(TRUNCATE)")
+        if mode != "wal":
+            run(f"PRAGMA journal_mode={mode.upper()}")
+        out.bytes_after = _size(self.residual_files())
+        return out
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def sqlite_int_bytes(value: int) -> bytes:
+    """The big-endian two's-complement form SQLite's record format stores ``value`` in."""
+    for size in (1, 2, 3, 4, 6, 8):
+        lo, hi = -(1 << (8 * size - 1)), (1 << (8 * size - 1)) - 1
+        if lo <= value <= hi:
+            return (value & ((1 << (8 * size)) - 1)).to_bytes(size, "big")
+    return struct.pack(">q", value)
+
+
+def _size(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths if p.exists())
+
+
+class ServerDatabase(Database):
+    """A PostgreSQL or MariaDB/MySQL database reached by URL (SQLAlchemy)."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+        from handover.sources import mask_spec
+
+        self.url = url
+        self.display = mask_spec(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise BadInput(f"not a database URL: {self.display}") from None
+        backend = parsed.get_backend_name()
+        if backend == "postgresql" and parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
+            parsed = parsed.set(drivername="mysql+pymysql")
+        if backend not in ("postgresql", "mysql", "mariadb"):
+            raise BadInput(
+                f"{self.display}: shred supports SQLite files, PostgreSQL and MariaDB/MySQL"
+            )
+        self.engine: Engine = sa.create_engine(parsed)
+        try:
+            with self.engine.connect() as conn:
+                self.dialect = self.engine.dialect.name
+                if self.dialect == "postgresql":
+                    self.version = str(conn.execute(sa.text("SELECT version()")).scalar())
+                    self.schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar())
+                else:
+                    self.version = str(conn.execute(sa.text("SELECT VERSION()")).scalar())
+                    self.schema = str(conn.execute(sa.text("SELECT DATABASE()")).scalar())
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            raise BadInput(f"cannot connect to {self.display} ({reason})", transient=True) from None
+        if "mariadb" in self.version.lower():
+            self.dialect = "mariadb"
+        self.version = self.version.split(" on ")[0][:120]
+
+    def tables(self) -> list[str]:
+        import sqlalchemy as sa
+
+        return sorted(sa.inspect(self.engine).get_table_names(schema=self.schema))
+
+    def columns(self, table: str) -> list[str]:
+        import sqlalchemy as sa
+
+        return [
+            str(c["name"]) for c in sa.inspect(self.engine).get_columns(table, schema=self.schema)
+        ]
+
+    def _exec(self, conn: Connection, sql: str) -> Any:
+        import sqlalchemy as sa
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return conn.execute(sa.text(sql))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            raise BadInput(f"{self.display}: {reason}") from None
+
+    def _scalar(self, sql: str) -> Any:
+        with self.engine.connect() as conn:
+            return self._exec(conn, sql).scalar()
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in self._exec(conn, sql).all()]
+
+    def _text_chunks(self, sql: str) -> Iterator[str]:
+        with self.engine.connect() as conn:
+            res = self._exec(conn, sql)
+            while rows := res.fetchmany(CHUNK_ROWS):
+                yield _cells_text([tuple(r) for r in rows])
+
+    def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
+        out = Destroyed()
+        pg = self.dialect == "postgresql"
+
+        with self.engine.begin() as conn:
+
+            def run(sql: str) -> Any:
+                out.steps.append(sql)
+                return self._exec(conn, sql)
+
+            for table in drop:
+                out.dropped[table] = int(
+                    self._exec(conn, f"SELECT COUNT(*) FROM {self.quote(table)}").scalar() or 0
+                )
+            if not pg:
+                run("SET FOREIGN_KEY_CHECKS=0")
+            if drop:
+                names = ", ".join(self.quote(t) for t in drop)
+                # CASCADE drops foreign keys (and views) of kept tables that point at them.
+                run(f"DROP TABLE {names}" + (" CASCADE" if pg else ""))
+            # Deletes after the drops: dropped tables no longer hold references to these rows.
+            for table, keep in delete.items():
+                out.deleted[table] = int(
+                    run(f"DELETE FROM {self.quote(table)}{self._where(keep, negate=True)}").rowcount
+                )
+            if not pg:
+                run("SET FOREIGN_KEY_CHECKS=1")
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in delete:
+                # Rewrite the table so deleted tuples/rows leave its data files.
+                sql = (
+                    f"VACUUM FULL {self.quote(table)}"
+                    if pg
+                    else f"OPTIMIZE TABLE {self.quote(table)}"
+                )
+                out.steps.append(sql)
+                res = self._exec(conn, sql)
+                if not pg:
+                    res.all()
+            if pg:
+                out.steps.append("CHECKPOINT")
+                try:
+                    self._exec(conn, "CHECKPOINT")
+                except BadInput:
+                    out.notes.append("checkpoint_denied")
+        return out
+
+    def freeze(self, tables: list[str]) -> list[str]:
+        if self.dialect != "postgresql" or not tables:
+            return []
+        notes: list[str] = []
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                sql = f"REVOKE ALL ON {self.quote(table)} FROM PUBLIC"
+                try:
+                    self._exec(conn, sql)
+                    notes.append(sql)
+                except BadInput:
+                    notes.append(f"-- not permitted: {sql}")
+        return notes
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(spec: str) -> Database:
+    """The source named by ``spec``: a SQLite file or a PostgreSQL/MariaDB URL."""
+    if is_url(spec):
+        if spec.startswith("sqlite:///"):
+            return SQLiteDatabase(Path(spec[len("sqlite:///") :]))
+        return ServerDatabase(spec)
+    return SQLiteDatabase(Path(spec))

@@ -1,0 +1,329 @@
+"""The destruction plan: every item, its method, and what is kept under which rule.
+
+``make_plan`` reads, never writes: it lists the source tables (dropped), tables with
+retained rows (other rows deleted), tables kept whole, packages and backups, due
+diligence extracts and exports, temporary files, extra paths, and the keys to erase.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handover.erase.database import Database, open_database
+from handover.erase.files import tree_size
+from handover.erase.methods import METHODS, method_for_dialect
+from handover.erase.retention import RetentionRule, RetentionRules, load_bases, load_rules
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+MEDIA = ("source", "packages", "extracts", "exports", "temp", "paths", "keys")
+#: key purposes whose keys protect transfer data (the signing key is never erased here)
+DATA_KEY_PURPOSES = ("package", "tokenize")
+_TEMP_PATTERNS = (".*.partial-*", "*.tmp", ".*.tmp", "*.partial")
+
+
+@dataclass
+class PlanItem:
+    """One thing the run destroys or keeps."""
+
+    medium: str  # table | rows | package | extract | export | temp | file | key | store
+    subject: str
+    action: str  # destroy | retain
+    method: str
+    rows: int | None = None
+    bytes: int | None = None
+    files: int | None = None
+    rule: RetentionRule | None = None
+    path: Path | None = None
+    table: str | None = None
+    keep: str | None = None  # row filter of the rows kept (medium rows)
+    kept_rows: int | None = None
+    key_id: str | None = None
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plan / certificate form (no value of any row)."""
+        out: dict[str, Any] = {
+            "medium": self.medium,
+            "subject": self.subject,
+            "action": self.action,
+            "method": self.method,
+        }
+        for k in ("rows", "bytes", "files", "kept_rows", "key_id", "table"):
+            v = getattr(self, k)
+            if v is not None:
+                out[k] = v
+        if self.keep is not None:
+            out["kept_where"] = self.keep
+        if self.rule is not None:
+            out["rule"] = self.rule.to_json()
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class Plan:
+    """What ``handover shred`` will do, before it does it."""
+
+    source: str | None
+    dialect: str | None
+    items: list[PlanItem] = field(default_factory=list)
+    rules: RetentionRules = field(default_factory=RetentionRules)
+    spec: str | None = field(default=None, repr=False)
+
+    @property
+    def destroy(self) -> list[PlanItem]:
+        return [i for i in self.items if i.action == "destroy"]
+
+    @property
+    def retain(self) -> list[PlanItem]:
+        return [i for i in self.items if i.action == "retain"]
+
+    def source_items(self) -> list[PlanItem]:
+        """Destroyed tables and row deletions of the source."""
+        return [i for i in self.destroy if i.medium in ("table", "rows")]
+
+    def to_json(self) -> dict[str, Any]:
+        """``--plan --json`` form."""
+        used = sorted({i.method for i in self.items})
+        return {
+            "source": self.source,
+            "dialect": self.dialect,
+            "destroy": [i.to_json() for i in self.destroy],
+            "retain": [i.to_json() for i in self.retain],
+            "methods": {k: METHODS[k].to_json() for k in used if k in METHODS},
+            "rules": [r.to_json() for r in self.rules.rules],
+        }
+
+
+def _source_items(db: Database, plan: Plan, tables: list[str] | None) -> None:
+    present = db.tables()
+    by_lower = {t.lower(): t for t in present}
+    if tables:
+        missing = [t for t in tables if t.lower() not in by_lower]
+        if missing:
+            raise BadInput(f"table {missing[0]} does not exist in {db.display}")
+        chosen = [by_lower[t.lower()] for t in tables]
+    else:
+        chosen = present
+    method = method_for_dialect(db.dialect).key
+    for rule in plan.rules.rules:
+        for t in rule.tables:
+            if t.lower() not in by_lower:
+                raise BadInput(
+                    f"{rule.origin}: retention rule {rule.id}: table {t} does not exist in {db.display}"
+                )
+    for name in chosen:
+        rules = plan.rules.for_table(name)
+        whole = next((r for r in rules if r.where is None), None)
+        subject = f"{db.display}#{name}"
+        if whole is not None:
+            plan.items.append(
+                PlanItem(
+                    "table",
+                    subject,
+                    "retain",
+                    "retain.freeze",
+                    rows=db.count(name),
+                    rule=whole,
+                    table=name,
+                )
+            )
+        elif rules:
+            keep = " OR ".join(f"({r.where})" for r in rules)
+            kept = db.count(name, keep, kept=True)
+            gone = db.count(name, keep, kept=False)
+            plan.items.append(
+                PlanItem(
+                    "rows",
+                    subject,
+                    "destroy",
+                    method,
+                    rows=gone,
+                    table=name,
+                    keep=keep,
+                    kept_rows=kept,
+                    rule=rules[0],
+                )
+            )
+            plan.items.append(
+                PlanItem(
+                    "rows",
+                    subject,
+                    "retain",
+                    "retain.freeze",
+                    rows=kept,
+                    table=name,
+                    keep=keep,
+                    rule=rules[0],
+                )
+            )
+        else:
+            plan.items.append(
+                PlanItem("table", subject, "destroy", method, rows=db.count(name), table=name)
+            )
+    for name in present:
+        if name not in chosen:
+            plan.items.append(
+                PlanItem(
+                    "table",
+                    f"{db.display}#{name}",
+                    "retain",
+                    "out_of_scope",
+                    rows=db.count(name),
+                    table=name,
+                    note="not selected (--tables)",
+                )
+            )
+
+
+def _file_item(medium: str, path: Path) -> PlanItem:
+    files, size = tree_size(path)
+    return PlanItem(
+        medium, str(path), "destroy", "file.overwrite", bytes=size, files=files, path=path
+    )
+
+
+def _package_keys(path: Path) -> list[str]:
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        return []
+    try:
+        crypto = json.loads(manifest.read_text(encoding="utf-8")).get("crypto", {})
+    except (OSError, ValueError):
+        return []
+    ids = {str(v) for v in dict(crypto.get("column_keys", {})).values()}
+    if crypto.get("footer_key"):
+        ids.add(str(crypto["footer_key"]))
+    return sorted(ids)
+
+
+def _extract_paths(ws: Workspace) -> list[Path]:
+    """Outputs of due-diligence extracts named in the ledger (``dd.*`` events)."""
+    from handover.ledger import entries
+
+    out: list[Path] = []
+    for e in entries(ws, action="dd"):
+        for key in ("out", "output", "path", "folder", "file"):
+            v = e.details.get(key)
+            if isinstance(v, str) and v and Path(v).exists() and Path(v) not in out:
+                out.append(Path(v))
+    return out
+
+
+def make_plan(
+    ws: Workspace,
+    *,
+    source: str | None = None,
+    tables: list[str] | None = None,
+    media: list[str] | None = None,
+    paths: list[Path] | None = None,
+    retention: Path | None = None,
+    db: Database | None = None,
+) -> Plan:
+    """List what a shred run destroys and keeps; reads only. BadInput for unknown media/tables."""
+    chosen = set(media or MEDIA)
+    unknown = chosen - set(MEDIA)
+    if unknown:
+        raise BadInput(f"--media {sorted(unknown)[0]}: use {', '.join(MEDIA)}")
+    rules = load_rules(ws, retention)
+    plan = Plan(source=None, dialect=None, rules=rules, spec=source)
+    if source and "source" in chosen:
+        own = db is None
+        database = db or open_database(source)
+        try:
+            plan.source, plan.dialect = database.display, database.dialect
+            _source_items(database, plan, tables)
+        finally:
+            if own:
+                database.close()
+    package_keys: list[str] = []
+    if "packages" in chosen and ws.settings.packages_dir.is_dir():
+        for p in sorted(ws.settings.packages_dir.iterdir()):
+            if p.name.startswith(".") or p.name in ("",):
+                continue
+            item = _file_item("package", p)
+            package_keys += _package_keys(p)
+            plan.items.append(item)
+    extracts = _extract_paths(ws) if "extracts" in chosen else []
+    exports_dir = ws.path / "exports"
+    if exports_dir.is_dir() and ({"extracts", "exports"} & chosen):
+        for p in sorted(exports_dir.iterdir()):
+            is_dd = p.name.lower().startswith("dd") or p in extracts
+            if p in extracts:
+                extracts.remove(p)
+            medium = "extract" if is_dd else "export"
+            if (medium == "extract" and "extracts" in chosen) or (
+                medium == "export" and "exports" in chosen
+            ):
+                plan.items.append(_file_item(medium, p))
+    plan.items += [_file_item("extract", p) for p in extracts]
+    if "temp" in chosen:
+        seen: set[Path] = set()
+        for folder in (ws.path, ws.settings.packages_dir, ws.settings.reports_dir, exports_dir):
+            if not folder.is_dir():
+                continue
+            for pattern in _TEMP_PATTERNS:
+                for p in sorted(folder.glob(pattern)):
+                    if p not in seen and p.name != "handover.db":
+                        seen.add(p)
+                        plan.items.append(_file_item("temp", p))
+    if "paths" in chosen:
+        for p in paths or []:
+            if not p.exists():
+                raise BadInput(f"--path {p}: no such file or folder")
+            plan.items.append(_file_item("file", p))
+    if "keys" in chosen:
+        _key_items(ws, plan, set(package_keys))
+    bases = load_bases()
+    plan.items.append(
+        PlanItem(
+            "store",
+            ws.settings.store_url.split("///")[-1]
+            if ws.settings.store_url.startswith("sqlite")
+            else "platform store",
+            "retain",
+            "retain.freeze",
+            rule=RetentionRule("evidence", ("ledger",), bases["pia"]),
+            note="ledger, inventory, verification and erase records (no clear personal data)",
+        )
+    )
+    return plan
+
+
+def _key_items(ws: Workspace, plan: Plan, package_keys: set[str]) -> None:
+    from handover.crypto import Keys
+
+    with Keys(ws) as keys:
+        signing = keys.signing_key_id()
+        for info in keys.list():
+            if info.state != "active":
+                continue
+            if info.key_id == signing:
+                plan.items.append(
+                    PlanItem(
+                        "key",
+                        info.key_id,
+                        "retain",
+                        "retain.signing",
+                        key_id=info.key_id,
+                        note="workspace signing key: signs this certificate and the ledger checkpoints",
+                    )
+                )
+            elif info.purpose in DATA_KEY_PURPOSES or info.key_id in package_keys:
+                plan.items.append(
+                    PlanItem(
+                        "key",
+                        info.key_id,
+                        "destroy",
+                        "key.crypto_erase",
+                        key_id=info.key_id,
+                        note=f"purpose {info.purpose}, backend {info.backend}",
+                    )
+                )

@@ -1,0 +1,487 @@
+"""handover shred on SQLite end to end: gate, samples, raw-byte search, files, keys, certificate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from erase_data import book, copy_book, identifiers, raw_bytes
+from handover.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def seller(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_book(book(tmp_path_factory.getbasetemp()), tmp_path / "seller.db")
+
+
+def _verified(ws: Any, seller: Path, tmp_path: Path) -> Path:
+    """Record a passing verify of seller → buyer (the buyer is a faithful copy)."""
+    from handover.verify import verify
+
+    buyer = copy_book(seller, tmp_path / "buyer.db")
+    assert verify(str(seller), str(buyer), ws=ws).equal
+    return buyer
+
+
+def test_naive_delete_leaves_identifiers_handover_leaves_none(seller: Path, tmp_path: Path) -> None:
+    from handover.erase.database import SQLiteDatabase
+    from handover.erase.samples import draw_samples, identifier_columns, search_files
+
+    naive = copy_book(seller, tmp_path / "naive.db")
+    db = SQLiteDatabase(seller)
+    tables = db.tables()
+    cols = identifier_columns(None, db, tables)
+    assert {c[2] for c in cols} == {"cn_resident_id", "cn_mobile", "bank_card"}
+    samples = draw_samples(db, cols, {}, per_column=8, seed=7)
+    assert len(samples.samples) >= 60
+    # A plain DELETE + DROP as most SQLite builds do it (secure_delete off, no VACUUM).
+    con = sqlite3.connect(naive)
+    con.execute("PRAGMA secure_delete=OFF")
+    for t in tables:
+        con.execute(f'DELETE FROM "{t}"')
+        con.execute(f'DROP TABLE "{t}"')
+    con.commit()
+    con.close()
+    naive_found = search_files([naive, Path(str(naive) + "-journal")], samples.samples)
+    assert naive_found.found > len(samples.samples) // 2, naive_found.to_json()
+    # handover's method on the same data leaves none of them.
+    out = db.destroy(tables, {})
+    assert sum(out.dropped.values()) > 10_000
+    assert "VACUUM" in out.steps and "PRAGMA wal_checkpoint(TRUNCATE)" in out.steps
+    res = search_files(db.residual_files(), samples.samples)
+    db.close()
+    assert res.found == 0 and res.searched
+    assert out.bytes_after is not None and out.bytes_before is not None
+    assert out.bytes_after < out.bytes_before // 20
+    # The journal mode the file had is restored.
+    con = sqlite3.connect(seller)
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    con.close()
+
+
+def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.crypto import Keys
+    from handover.erase import shred, verify_certificate
+    from handover.ledger import entries
+    from handover.package import backup
+    from handover.package.source import PackageSource
+
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    sealed = backup(ws, str(seller))
+    escaped = tmp_path / "escaped-copy"  # a copy that got away: must become unreadable
+    shutil.copytree(sealed.package, escaped)
+    known = identifiers(seller)
+    export = ws.path / "exports" / "dd-extract.csv"
+    export.write_text("id,phone\n" + "\n".join(known[:5]) + "\n", encoding="utf-8")
+    plain = ws.path / "exports" / "monthly.xlsx"
+    plain.write_bytes(b"PK" + b"\0" * 1000)
+    temp = ws.settings.packages_dir / ".pkg.partial-abcd"
+    temp.mkdir()
+    (temp / "t.parquet").write_bytes(b"x" * 5000)
+    extra = tmp_path / "usb-copy.csv"
+    extra.write_text(known[0] + "\n", encoding="utf-8")
+    passes: list[tuple[str, int, int]] = []
+    sizes = {str(p): p.stat().st_size for p in [export, plain, temp / "t.parquet", extra]}
+
+    result = shred(
+        ws,
+        source=str(seller),
+        paths=[extra],
+        seed=3,
+        hook=lambda p, n, b: passes.append((str(p), n, b)),
+    )
+
+    assert result.passed and result.found == 0 and result.samples >= 100
+    assert result.gate.passed and result.gate.seq is not None
+    assert result.executor.name == "zhaolei" and result.validator.name == "liuyang"
+    # Source: every table gone, no known identifier in the raw bytes.
+    con = sqlite3.connect(seller)
+    assert con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] == 0
+    con.close()
+    blob = raw_bytes(seller)
+    assert not any(k.encode() in blob for k in known)
+    # Files: every byte overwritten once (measured by the hook), then gone.
+    for path, size in sizes.items():
+        assert (path, 1, size) in passes
+        assert not Path(path).exists()
+    assert not sealed.package.exists() and not temp.exists()
+    assert all(f.readback_ok and f.removed for f in result.files)
+    # Keys: the package's keys are crypto-erased; the escaped copy cannot be opened.
+    with Keys(ws) as keys:
+        for key_id in set(sealed.keys.values()):
+            assert keys.get(key_id).state == "destroyed"
+    with pytest.raises(Exception) as err:
+        PackageSource(ws, escaped)
+    assert type(err.value).__name__ in ("KeyDestroyed", "DecryptionFailed", "CheckFailed")
+    # Ledger and certificate.
+    actions = [e.action for e in entries(ws, action="erase")]
+    assert (
+        actions[0] == "erase.start"
+        and "erase.verify" in actions
+        and actions[-1] == "erase.certificate"
+    )
+    check = verify_certificate(result.certificate_dir, ws=ws)
+    assert check.ok and check.trusted and check.proofs == check.proofs_ok >= 20
+    doc = json.loads((result.certificate_dir / "certificate.json").read_bytes())
+    assert doc["verification"]["samples"] == result.samples and doc["verification"]["found"] == 0
+    assert doc["people"]["executed_by"]["name"] != doc["people"]["validated_by"]["name"]
+    assert {d["medium"] for d in doc["destroyed"]} >= {
+        "table",
+        "package",
+        "extract",
+        "export",
+        "temp",
+        "file",
+        "key",
+    }
+    assert any(r["medium"] == "key" and r["action"] == "retain" for r in doc["retained"])
+    assert doc["verify_gate"]["verify_ledger_seq"] == result.gate.seq
+    # No sampled or known identifier is written anywhere handover keeps records.
+    for p in [*result.certificate_dir.iterdir(), ws.path / "handover.db"]:
+        data = p.read_bytes()
+        assert not any(k.encode() in data for k in known), p
+
+
+def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.erase import shred
+
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    result = shred(ws, source=str(seller), media=["source"], seed=1)
+    folder = result.certificate_dir
+    assert folder is not None
+    ws_path = str(ws.path)
+    good = runner.invoke(
+        app, ["-w", ws_path, "certificate", "verify", str(folder / "certificate.json"), "--json"]
+    )
+    assert good.exit_code == 0, good.output
+    assert json.loads(good.stdout)["valid"] is True
+    # Offline, pinned to the signer's key, outside any workspace.
+    pub = json.loads((folder / "certificate.sig").read_text())["public_key"]
+    off = runner.invoke(
+        app, ["-w", str(tmp_path / "nowhere"), "certificate", "verify", str(folder), "--key", pub]
+    )
+    assert off.exit_code == 0, off.output
+    # One byte changed in certificate.json → the signature fails.
+    tampered = tmp_path / "t1"
+    shutil.copytree(folder, tampered)
+    body = bytearray((tampered / "certificate.json").read_bytes())
+    i = body.index(b'"found":0')
+    body[i + 8] = ord("1")
+    (tampered / "certificate.json").write_bytes(bytes(body))
+    bad = runner.invoke(
+        app, ["-w", ws_path, "--lang", "en", "certificate", "verify", str(tampered)]
+    )
+    assert bad.exit_code == 1 and "signature" in bad.output
+    # A forged inclusion proof, re-signed by the same workspace key → the proof fails.
+    from handover.erase.certificate import sign_certificate
+
+    doc = json.loads((folder / "certificate.json").read_bytes())
+    entry = doc["ledger"]["entries"][0]
+    entry["proof"][0] = ("00" if entry["proof"][0][:2] != "00" else "11") + entry["proof"][0][2:]
+    forged = tmp_path / "t2"
+    sign_certificate(ws, {k: v for k, v in doc.items() if k != "signer"}, forged)
+    res = runner.invoke(
+        app, ["-w", ws_path, "certificate", "verify", str(forged / "certificate.json"), "--json"]
+    )
+    assert res.exit_code == 1
+    out = json.loads(res.stdout)
+    assert out["signature_ok"] is True and out["proofs_ok"] == out["proofs"] - 1
+    # A forged ledger body (an event that never happened) → the leaf does not prove.
+    doc = json.loads((folder / "certificate.json").read_bytes())
+    e = doc["ledger"]["entries"][-1]
+    e["body"] = e["body"].replace('"found":0', '"found":0,"x":1')
+    e["body"] = e["body"] if '"x":1' in e["body"] else e["body"][:-1] + ',"x":1}'
+    forged2 = tmp_path / "t3"
+    sign_certificate(ws, {k: v for k, v in doc.items() if k != "signer"}, forged2)
+    res2 = runner.invoke(app, ["-w", ws_path, "certificate", "verify", str(forged2), "--json"])
+    assert res2.exit_code == 1
+
+
+def test_renderings_zh_and_en(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    import pypdf
+
+    from handover.erase import shred
+
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    result = shred(ws, source=str(seller), media=["source"], seed=2)
+    folder = result.certificate_dir
+    assert folder is not None
+    zh = (folder / "certificate.zh-CN.html").read_text(encoding="utf-8")
+    en = (folder / "certificate.en.html").read_text(encoding="utf-8")
+    assert "数据销毁证明" in zh and "执行人" in zh and "复核人" in zh
+    assert "Certificate of sanitization" in en and "Validated by" in en
+    sig = json.loads((folder / "certificate.sig").read_text())
+    assert sig["signature"] in zh and sig["signature"] in en
+    for lang, title in (("zh-CN", "数据销毁证明"), ("en", "Certificate of sanitization")):
+        reader = pypdf.PdfReader(folder / f"certificate.{lang}.pdf")
+        text = "".join(page.extract_text() for page in reader.pages)
+        assert title in text
+        assert result.run_id in text
+        assert sig["sha256"] in text.replace("\n", "")
+    zh_pdf = "".join(
+        p.extract_text() for p in pypdf.PdfReader(folder / "certificate.zh-CN.pdf").pages
+    )
+    assert "销毁后校验" in zh_pdf and "赵磊" in zh_pdf
+
+
+def test_gate_refuses_without_passing_verify(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.ledger import entries
+    from handover.verify import verify
+
+    ws_path = str(workspace.path)
+    res = runner.invoke(app, ["-w", ws_path, "shred", "--source", str(seller), "--media", "source"])
+    assert res.exit_code == 3, res.output
+    # A failing verify refuses too.
+    buyer = copy_book(seller, tmp_path / "buyer.db")
+    con = sqlite3.connect(buyer)
+    con.execute("DELETE FROM cust_info WHERE rowid IN (SELECT rowid FROM cust_info LIMIT 1)")
+    con.commit()
+    con.close()
+    assert not verify(str(seller), str(buyer), ws=workspace).equal
+    res = runner.invoke(app, ["-w", ws_path, "--lang", "en", "shred", "--source", str(seller)])
+    assert res.exit_code == 3 and "did not pass" in res.output
+    # --force alone is refused; with a reason it runs and the reason is recorded.
+    res = runner.invoke(app, ["-w", ws_path, "shred", "--source", str(seller), "--force"])
+    assert res.exit_code == 3
+    reason = "卖方数据已由监管机构另行封存 / regulator holds a sealed copy"
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            ws_path,
+            "shred",
+            "--source",
+            str(seller),
+            "--media",
+            "source",
+            "--force",
+            "--reason",
+            reason,
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["gate"]["forced"] is True and doc["gate"]["force_reason"] == reason
+    start = [e for e in entries(workspace, action="erase.start")][-1]
+    assert start.details["gate"]["force_reason"] == reason
+
+
+def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    _verified(workspace, seller, tmp_path)
+    ws_path = str(workspace.path)
+    same = runner.invoke(
+        app,
+        [
+            "-w",
+            ws_path,
+            "shred",
+            "--source",
+            str(seller),
+            "--executed-by",
+            "zhaolei",
+            "--validated-by",
+            "zhaolei",
+        ],
+    )
+    assert same.exit_code == 3, same.output
+    # A validator without an oversight role is refused; the executor needs a shred grant.
+    norole = runner.invoke(
+        app,
+        [
+            "-w",
+            ws_path,
+            "shred",
+            "--source",
+            str(seller),
+            "--executed-by",
+            "zhaolei",
+            "--validated-by",
+            "chenjing",
+        ],
+    )
+    assert norole.exit_code == 3
+    nogrant = runner.invoke(
+        app,
+        [
+            "-w",
+            ws_path,
+            "shred",
+            "--source",
+            str(seller),
+            "--executed-by",
+            "chenjing",
+            "--validated-by",
+            "liuyang",
+        ],
+    )
+    assert nogrant.exit_code == 3
+    con = sqlite3.connect(seller)
+    assert con.execute("SELECT count(*) FROM cust_info").fetchone()[0] == 500
+    con.close()
+    ok = runner.invoke(
+        app,
+        [
+            "-w",
+            ws_path,
+            "shred",
+            "--source",
+            str(seller),
+            "--media",
+            "source",
+            "--executed-by",
+            "huangtao",
+            "--validated-by",
+            "wangmin",
+            "--json",
+        ],
+    )
+    assert ok.exit_code == 0, ok.output
+    doc = json.loads(ok.stdout)
+    assert doc["executed_by"]["name"] == "huangtao" and doc["validated_by"]["name"] == "wangmin"
+
+
+def test_dual_control_by_names_without_people(tmp_path: Path) -> None:
+    from handover.erase.control import dual_control
+    from handover.errors import BadInput, Refused
+    from handover.workspace import DEMO_TRANSFER, init_workspace
+
+    ws = init_workspace(tmp_path / "plain", DEMO_TRANSFER)  # not a demo: nobody registered
+    try:
+        ex, va = dual_control(ws, "张三", "李四")
+        assert (ex.name, va.name, ex.source) == ("张三", "李四", "command line")
+        with pytest.raises(Refused):
+            dual_control(ws, "张三", " 张三 ")
+        with pytest.raises(BadInput):
+            dual_control(ws, "张三", None)
+    finally:
+        ws.close()
+
+
+def test_retention_rules_plan_and_run(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    rules = tmp_path / "retain.toml"
+    rules.write_text(
+        '[[retain]]\nid = "aml-repayments"\ntables = ["hkls"]\nbasis = "aml"\n'
+        "relationship_end = 2027-01-15\n"
+        '[[retain]]\nid = "aml-open-loans"\ntables = ["loan_iou"]\nbasis = "aml"\n'
+        'where = "iou_id % 2 = 0"\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            str(ws.path),
+            "shred",
+            "--source",
+            str(seller),
+            "--plan",
+            "--retention",
+            str(rules),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.stdout)
+    kept = {r["subject"].split("#")[1]: r for r in plan["retain"] if "#" in r["subject"]}
+    assert kept["hkls"]["rule"]["until"] == "2032-01-15" and kept["hkls"]["rows"] == 3690
+    assert "反洗钱法" in kept["hkls"]["rule"]["basis"]["zh-CN"]
+    rows = [d for d in plan["destroy"] if d["medium"] == "rows"]
+    assert rows and rows[0]["rows"] + rows[0]["kept_rows"] == 592
+    assert plan["gate"]["passed"] is True
+    human = runner.invoke(
+        app,
+        ["-w", str(ws.path), "shred", "--source", str(seller), "--plan", "--retention", str(rules)],
+    )
+    assert human.exit_code == 0 and "校验闸门" in human.output
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            str(ws.path),
+            "shred",
+            "--source",
+            str(seller),
+            "--media",
+            "source",
+            "--retention",
+            str(rules),
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["verification"]["found"] == 0 and out["verification"]["passed"]
+    con = sqlite3.connect(seller)
+    assert con.execute("SELECT count(*) FROM hkls").fetchone()[0] == 3690
+    assert con.execute("SELECT count(*) FROM loan_iou WHERE iou_id % 2 = 1").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM loan_iou").fetchone()[0] == rows[0]["kept_rows"]
+    assert (
+        con.execute("SELECT count(*) FROM sqlite_master WHERE name='cust_info'").fetchone()[0] == 0
+    )
+    con.close()
+
+
+def test_bad_retention_rule_changes_nothing(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "bad.toml"
+    rules.write_text(
+        '[[retain]]\ntables = ["hkls"]\nbasis = "aml"\nwhere = "1=1; DROP TABLE x"\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            str(workspace.path),
+            "shred",
+            "--source",
+            str(seller),
+            "--retention",
+            str(rules),
+            "--force",
+            "--reason",
+            "x",
+        ],
+    )
+    assert res.exit_code == 2 and "retention rule 1" in res.output
+    con = sqlite3.connect(seller)
+    assert con.execute("SELECT count(*) FROM cust_info").fetchone()[0] == 500
+    con.close()
+
+
+def test_overwrite_file_measured(tmp_path: Path) -> None:
+    from handover.erase.files import overwrite_tree
+
+    folder = tmp_path / "pkg"
+    (folder / "sub").mkdir(parents=True)
+    a, b = folder / "a.bin", folder / "sub" / "b.txt"
+    a.write_bytes(b"\x01" * 3_000_001)
+    b.write_text("110101199003074514\n", encoding="utf-8")
+    seen: list[tuple[Path, int, int]] = []
+    outs = overwrite_tree(
+        folder,
+        passes=2,
+        needles=[[b"110101199003074514"]],
+        hook=lambda p, n, w: seen.append((p, n, w)),
+    )
+    assert sorted((p.name, n, w) for p, n, w in seen) == [
+        ("a.bin", 1, 3_000_001),
+        ("a.bin", 2, 3_000_001),
+        ("b.txt", 1, 19),
+        ("b.txt", 2, 19),
+    ]
+    assert all(o.readback_ok and o.removed and o.samples_found == 0 for o in outs)
+    assert not folder.exists()
