@@ -1,0 +1,210 @@
+"""``handover audit``: read, prove, verify and export the tamper-evident ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from handover.cli.common import handled, lang_of, print_json, workspace_of
+from handover.i18n import add, t
+
+app = typer.Typer(
+    help="审计账本:查看、签名检查点、证明、核验、导出 / the tamper-evident ledger: "
+    "log, checkpoint, prove, verify, export.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+add(
+    {
+        "audit.empty": {"zh-CN": "账本为空", "en": "the ledger is empty"},
+        "audit.checkpoint_saved": {
+            "zh-CN": "检查点(大小 {size})已写入 {path}",
+            "en": "checkpoint (size {size}) written to {path}",
+        },
+        "audit.proof": {
+            "zh-CN": "条目 {seq} 包含于大小为 {size} 的树中,根哈希 {root}",
+            "en": "entry {seq} is included in the tree of size {size}, root {root}",
+        },
+        "audit.verified": {
+            "zh-CN": "账本完好:{size} 条记录,{checkpoints} 个签名检查点,根哈希 {root}({seconds:.2f} 秒)",
+            "en": "ledger intact: {size} entries, {checkpoints} signed checkpoints, "
+            "root {root} ({seconds:.2f} s)",
+        },
+        "audit.extends": {
+            "zh-CN": "当前账本是检查点 {file}(大小 {size})的延续(一致性证明已验证)",
+            "en": "the log extends checkpoint {file} (size {size}); consistency proof verified",
+        },
+        "audit.problem": {"zh-CN": "问题:{where}:{message}", "en": "problem: {where}: {message}"},
+        "audit.uncovered": {
+            "zh-CN": "注意:最后 {n} 条记录尚无签名检查点",
+            "en": "note: the last {n} entries are not yet covered by a signed checkpoint",
+        },
+        "audit.exported": {
+            "zh-CN": "证据包已写入 {path}:{entries} 条记录,{checkpoints} 个检查点;"
+            "用 python verify.py 离线核验",
+            "en": "evidence bundle written to {path}: {entries} entries, {checkpoints} "
+            "checkpoints; verify offline with python verify.py",
+        },
+    }
+)
+
+
+def _since(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    from handover.errors import BadInput
+
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"--since {value!r}: not an ISO 8601 date or time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+@app.command("log")
+def log_cmd(
+    ctx: typer.Context,
+    since: str | None = typer.Option(
+        None, "--since", help="Only events at or after this ISO time."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help="Only events of this actor."),
+    action: str | None = typer.Option(
+        None, "--action", help="Only this action (or its sub-actions)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many events."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """List ledger events in sequence order."""
+    from handover.ledger import entries
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        found = entries(ws, since=_since(since), actor=actor, action=action, limit=limit)
+    if json_out:
+        print_json([e.to_json() for e in found])
+        return
+    if not found:
+        typer.echo(t("audit.empty", lang))
+    for e in found:
+        typer.echo(f"{e.seq:>7}  {e.ts}  {e.actor:<16} {e.action:<24} {e.subject}")
+
+
+@app.command("checkpoint")
+def checkpoint_cmd(
+    ctx: typer.Context,
+    out: Path | None = typer.Option(None, "--out", help="Also write the signed checkpoint here."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Sign the current tree head (C2SP checkpoint) and print it; keep a copy outside."""
+    from handover.ledger import latest_checkpoint
+    from handover.ledger.ledger import write_checkpoint
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        cp = latest_checkpoint(ws)
+        if out is not None:
+            write_checkpoint(cp, out)
+    if json_out:
+        print_json(cp.to_json())
+        return
+    typer.echo(cp.note, nl=False)
+    if out is not None:
+        typer.echo(t("audit.checkpoint_saved", lang, size=cp.size, path=out))
+
+
+@app.command("prove")
+def prove_cmd(
+    ctx: typer.Context,
+    seq: int = typer.Argument(..., help="Sequence number of the entry."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Inclusion proof of one entry against the newest signed checkpoint."""
+    from handover.ledger import prove
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        proof = prove(ws, seq)
+    if json_out:
+        print_json(proof.to_json())
+        return
+    typer.echo(t("audit.proof", lang, seq=proof.seq, size=proof.size, root=proof.root.hex()))
+    typer.echo(proof.body.decode("utf-8"))
+    for i, h in enumerate(proof.proof):
+        typer.echo(f"  [{i}] {h.hex()}")
+    typer.echo(proof.checkpoint, nl=False)
+
+
+@app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    checkpoint: Path | None = typer.Option(
+        None,
+        "--checkpoint",
+        help="A checkpoint saved earlier outside the store: prove the log extends it.",
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Recompute every entry and the tree; check every checkpoint (exit 1 if tampered)."""
+    from handover.ledger import verify_ledger
+
+    lang = lang_of(ctx)
+    with handled():
+        with workspace_of(ctx) as ws:
+            report = verify_ledger(ws, checkpoint)
+        if json_out:
+            print_json(report.to_json())
+        else:
+            for p in report.problems:
+                typer.echo(t("audit.problem", lang, where=p.where, message=p.message))
+            if report.ok:
+                typer.echo(
+                    t(
+                        "audit.verified",
+                        lang,
+                        size=report.size,
+                        checkpoints=report.checkpoints,
+                        root=report.root.hex(),
+                        seconds=report.seconds,
+                    )
+                )
+                if report.external is not None:
+                    typer.echo(
+                        t(
+                            "audit.extends",
+                            lang,
+                            file=report.external["file"],
+                            size=report.external["size"],
+                        )
+                    )
+                if report.uncovered:
+                    typer.echo(t("audit.uncovered", lang, n=report.uncovered))
+        report.raise_if_failed()
+
+
+@app.command("export")
+def export_cmd(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="New (or empty) folder for the evidence bundle."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Write a self-contained evidence bundle with an offline verify.py."""
+    from handover.ledger.export import export_bundle
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        res = export_bundle(ws, folder)
+    if json_out:
+        print_json(res.to_json())
+    else:
+        typer.echo(
+            t(
+                "audit.exported",
+                lang,
+                path=res.path,
+                entries=res.entries,
+                checkpoints=res.checkpoints,
+            )
+        )

@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Offline verifier of a handover ledger evidence bundle (离线核验 handover 账本证据包).
+
+Needs only the Python standard library and the ``cryptography`` package. Run it inside
+the bundle folder (or give the folder):
+
+    python verify.py [BUNDLE_DIR] [--key VERIFIER_KEY] [--json]
+
+It recomputes every entry's RFC 6962 leaf hash and the Merkle tree, checks every
+checkpoint's Ed25519 signed-note signature (C2SP signed-note / tlog-checkpoint), the
+consistency proofs between checkpoints and every inclusion proof. Pass the ledger's
+verifier key obtained independently (``--key``) to pin it; otherwise the key in the
+bundle is used and the output says so.
+
+Exit status: 0 every check passed; 1 a check failed (the first bad sequence number is
+named); 2 the bundle is unreadable or the arguments are wrong.
+
+This file is deliberately self-contained (it does not import handover), so an auditor
+can read it whole; handover's own verifier is ``handover audit verify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+FORMAT = "handover-ledger-bundle/1"
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+class Failed(Exception):
+    """A check failed; ``seq`` names the first bad entry when there is one."""
+
+    def __init__(self, message: str, seq: int | None = None) -> None:
+        super().__init__(message)
+        self.seq = seq
+
+
+class Unreadable(Exception):
+    """The bundle cannot be read (exit 2)."""
+
+
+# --- RFC 6962 / RFC 9162 ----------------------------------------------------------------
+
+
+def leaf_hash(data: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def build_levels(level0: bytes) -> list[bytes]:
+    """Levels of perfect aligned subtrees: levels[l] holds n >> l concatenated hashes."""
+    levels = [level0]
+    while len(levels[-1]) >= 64:
+        cur = levels[-1]
+        end = (len(cur) // 64) * 64
+        levels.append(
+            b"".join(node_hash(cur[i : i + 32], cur[i + 32 : i + 64]) for i in range(0, end, 64))
+        )
+    return levels
+
+
+def subtree(levels: list[bytes], start: int, end: int) -> bytes:
+    """MTH of leaves [start, end): fold of the aligned perfect subtrees tiling it."""
+    pieces: list[bytes] = []
+    while start < end:
+        level = (start & -start).bit_length() - 1 if start else (end - start).bit_length() - 1
+        while start + (1 << level) > end:
+            level -= 1
+        i = start >> level
+        pieces.append(levels[level][32 * i : 32 * i + 32])
+        start += 1 << level
+    if not pieces:
+        return EMPTY_ROOT
+    acc = pieces[-1]
+    for left in reversed(pieces[:-1]):
+        acc = node_hash(left, acc)
+    return acc
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if not 0 <= index < size or any(len(p) != 32 for p in proof):
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(m: int, n: int, proof: list[bytes], old: bytes, new: bytes) -> bool:
+    """RFC 9162 §2.1.4.2."""
+    if not 0 <= m <= n or any(len(p) != 32 for p in proof):
+        return False
+    if m == n:
+        return not proof and old == new
+    if m == 0:
+        return not proof
+    if not proof:
+        return False
+    path = ([old] if m & (m - 1) == 0 else []) + list(proof)
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old and sr == new
+
+
+# --- C2SP signed notes ------------------------------------------------------------------
+
+
+def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
+    try:
+        name, hash_hex, b64 = vkey.strip().split("+", 2)
+        raw = base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error):
+        raise Unreadable("malformed verifier key") from None
+    if len(raw) != 33 or raw[0] != 1:
+        raise Unreadable("verifier key is not an Ed25519 key")
+    if key_hash(name, raw[1:]).hex() != hash_hex:
+        raise Unreadable("verifier key hash does not match its name and key")
+    return name, raw[1:]
+
+
+def key_hash(name: str, public_key: bytes) -> bytes:
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + public_key).digest()[:4]
+
+
+def open_checkpoint(note: str, name: str, public_key: bytes) -> tuple[str, int, bytes]:
+    """(origin, size, root) of a checkpoint note whose signature by ``name`` verifies."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise Failed("malformed note (no signature block)")
+    text, sigs = note[: split + 1], note[split + 2 :]
+    verified = False
+    for line in sigs.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != "\u2014":
+            raise Failed("malformed signature line")
+        if parts[1] != name:
+            continue
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except binascii.Error:
+            raise Failed("signature is not base64") from None
+        if len(raw) != 68 or raw[:4] != key_hash(name, public_key):
+            continue
+        try:
+            Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], text.encode("utf-8"))
+        except InvalidSignature:
+            raise Failed(f"invalid signature for key {name}") from None
+        verified = True
+    if not verified:
+        raise Failed(f"no signature by key {name}")
+    lines = text.split("\n")
+    if len(lines) < 4 or not lines[1].isdigit():
+        raise Failed("malformed checkpoint body")
+    try:
+        root = base64.b64decode(lines[2], validate=True)
+    except binascii.Error:
+        raise Failed("checkpoint root is not base64") from None
+    if len(root) != 32:
+        raise Failed("checkpoint root is not 32 bytes")
+    return lines[0], int(lines[1]), root
+
+
+# --- the bundle -------------------------------------------------------------------------
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise Unreadable(f"{path.name}: {type(exc).__name__}") from None
+
+
+def _hexes(values: Any, where: str) -> list[bytes]:
+    try:
+        return [bytes.fromhex(v) for v in values]
+    except (TypeError, ValueError):
+        raise Failed(f"{where}: proof is not a list of hex hashes") from None
+
+
+def verify_bundle(folder: Path, pinned_key: str | None = None) -> dict[str, Any]:
+    """Check the bundle in ``folder``; raises :class:`Failed` or :class:`Unreadable`."""
+    manifest = _load_json(folder / "manifest.json")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise Unreadable(f"manifest.json: not a {FORMAT} bundle")
+    bundled_key = (folder / "verifier_key.txt").read_text(encoding="utf-8").strip()
+    name, public_key = parse_verifier_key(pinned_key or bundled_key)
+    if pinned_key and parse_verifier_key(bundled_key)[1] != public_key:
+        raise Failed("the bundle's key is not the pinned verifier key")
+
+    # 1. every entry: order, its own sequence number, its leaf hash.
+    leaves: list[bytes] = []
+    try:
+        lines = (folder / "entries.jsonl").read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"entries.jsonl: {type(exc).__name__}") from None
+    for i, line in enumerate(lines):
+        try:
+            rec = json.loads(line)
+            body = str(rec["body"]).encode("utf-8")
+            listed = bytes.fromhex(rec["leaf_hash"])
+            seq = int(rec["seq"])
+            body_seq = json.loads(body)["seq"]
+        except (ValueError, KeyError, TypeError):
+            raise Failed(f"entries.jsonl line {i + 1}: malformed entry", i) from None
+        if seq != i:
+            raise Failed(f"entry at line {i + 1} has seq {seq} (deleted, inserted or moved)", i)
+        if body_seq != seq:
+            raise Failed(f"entry {seq}: body belongs to seq {body_seq} (moved or swapped)", seq)
+        h = leaf_hash(body)
+        if h != listed:
+            raise Failed(f"entry {seq}: body does not match its leaf hash (modified)", seq)
+        leaves.append(h)
+    n = len(leaves)
+    levels = build_levels(b"".join(leaves))
+
+    # 2. every checkpoint: signature, origin, root of the entries it covers.
+    index = _load_json(folder / "checkpoints.json")
+    heads: list[tuple[int, bytes]] = []
+    for item in index:
+        where = f"checkpoint {item.get('file')}"
+        try:
+            note = (folder / str(item["file"])).read_text(encoding="utf-8")
+        except (OSError, KeyError, UnicodeDecodeError):
+            raise Unreadable(f"{where}: unreadable") from None
+        try:
+            origin, size, root = open_checkpoint(note, name, public_key)
+        except Failed as exc:
+            raise Failed(f"{where}: {exc}") from None
+        if origin != name:
+            raise Failed(f"{where}: origin {origin} is not {name}")
+        if heads and size < heads[-1][0]:
+            raise Failed(f"{where}: size goes back from {heads[-1][0]} to {size}")
+        if size > n:
+            raise Failed(f"{where}: signs {size} entries, the bundle has {n} (truncated)", n)
+        if subtree(levels, 0, size) != root:
+            raise Failed(f"{where}: entries 0..{size - 1} do not hash to the signed root")
+        heads.append((size, root))
+    if not heads or heads[-1][0] != n:
+        raise Failed(f"no checkpoint signs all {n} entries")
+
+    # 3. consistency proofs between successive checkpoints.
+    roots = dict(heads)
+    for item in _load_json(folder / "proofs" / "consistency.json"):
+        m, k = int(item["old_size"]), int(item["new_size"])
+        proof = _hexes(item["proof"], f"consistency {m}->{k}")
+        if (
+            m not in roots
+            or k not in roots
+            or not verify_consistency(m, k, proof, roots[m], roots[k])
+        ):
+            raise Failed(f"consistency proof {m} -> {k} does not verify")
+
+    # 4. inclusion proofs of entries in the final tree.
+    final_size, final_root = heads[-1]
+    inc = folder / "proofs" / "inclusion.jsonl"
+    checked = 0
+    if inc.exists():
+        for line in inc.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            seq = int(rec["seq"])
+            proof = _hexes(rec["proof"], f"inclusion {seq}")
+            if (
+                not 0 <= seq < n
+                or int(rec["tree_size"]) != final_size
+                or not verify_inclusion(leaves[seq], seq, final_size, proof, final_root)
+            ):
+                raise Failed(f"inclusion proof of entry {seq} does not verify", seq)
+            checked += 1
+    return {
+        "ok": True,
+        "entries": n,
+        "root": final_root.hex(),
+        "checkpoints": len(heads),
+        "inclusion_proofs": checked,
+        "key": name,
+        "key_pinned": bool(pinned_key),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Verify a handover ledger evidence bundle.")
+    parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
+    parser.add_argument("--key", help="the ledger's verifier key, obtained independently")
+    parser.add_argument("--json", action="store_true", help="machine-readable result")
+    args = parser.parse_args(argv)
+    try:
+        result = verify_bundle(Path(args.bundle), args.key)
+    except Unreadable as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+    except Failed as exc:
+        if args.json:
+            print(
+                json.dumps(
+                    {"ok": False, "first_bad_seq": exc.seq, "message": str(exc)}, ensure_ascii=False
+                )
+            )
+        else:
+            seq = f"(首个问题条目 / first bad entry: seq {exc.seq}) " if exc.seq is not None else ""
+            print(f"核验失败 / VERIFICATION FAILED {seq}: {exc}")
+        return 1
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        pin = (
+            ""
+            if result["key_pinned"]
+            else (
+                "\n注意:使用了包内公钥;请用 --key 指定独立获得的公钥 / "
+                "note: the key in the bundle was used; pin an independently obtained one with --key"
+            )
+        )
+        print(
+            f"核验通过 / VERIFIED: {result['entries']} entries, "
+            f"{result['checkpoints']} checkpoints, root {result['root']}{pin}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

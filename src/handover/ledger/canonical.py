@@ -1,0 +1,154 @@
+"""Canonical JSON for ledger bodies (RFC 8785 JSON Canonicalization Scheme).
+
+Object members sorted by the UTF-16 code units of their names, no insignificant
+whitespace, strings escaped only where JSON requires (lower-case ``\\u00xx`` for other
+control characters), numbers in ECMAScript ``Number.prototype.toString`` form, UTF-8.
+The same value always gives the same bytes, so a body's hash is stable everywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from handover.errors import BadInput
+
+JsonValue = Any
+
+
+def to_jsonable(value: Any, where: str = "details") -> JsonValue:
+    """Plain JSON data (dict/list/str/int/float/bool/None) from ``value``.
+
+    Dates become ISO 8601 text, paths text, tuples/sets lists; anything else is
+    :class:`BadInput` naming the offending key path.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise BadInput(f"ledger {where}: non-finite number is not JSON")
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+            return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, Mapping):
+        out: dict[str, JsonValue] = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise BadInput(f"ledger {where}: key {k!r} is not text")
+            out[k] = to_jsonable(v, f"{where}.{k}")
+        return out
+    if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(items)]
+    raise BadInput(f"ledger {where}: a {type(value).__name__} is not JSON data")
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, int):
+        if abs(value) > 2**53 - 1:
+            # I-JSON: integers beyond 2^53 lose precision in every JSON reader.
+            raise BadInput(f"ledger details: integer {value} exceeds 2^53; store it as text")
+        return str(value)
+    if value == 0:
+        return "0"
+    if value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    # Shortest round-trip digits (Python repr == ECMAScript's), laid out the ES way.
+    sign = "-" if value < 0 else ""
+    digits, exp = _digits(abs(value))
+    k = len(digits)
+    n = exp + k  # position of the decimal point relative to the digits
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    mant = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{sign}{mant}e{'+' if e > 0 else '-'}{abs(e)}"
+
+
+def _digits(value: float) -> tuple[str, int]:
+    """Shortest digit string and exponent with value == int(digits) * 10**exp."""
+    _sign, digit_tuple, exp = Decimal(repr(value)).normalize().as_tuple()
+    assert isinstance(exp, int)
+    return "".join(map(str, digit_tuple)), exp
+
+
+def _encode(value: JsonValue, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(json.dumps(value, ensure_ascii=False))
+    elif isinstance(value, int | float):
+        out.append(_number(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+            if i:
+                out.append(",")
+            out.append(json.dumps(key, ensure_ascii=False))
+            out.append(":")
+            _encode(value[key], out)
+        out.append("}")
+    elif isinstance(value, list):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _encode(item, out)
+        out.append("]")
+    else:  # to_jsonable ran first; reaching here is a programming error
+        raise TypeError(f"not JSON data: {type(value).__name__}")
+
+
+def _plain(value: JsonValue) -> bool:
+    """Whether json.dumps(sort_keys) already gives the RFC 8785 form: no floats (ES number
+    layout differs), no integers beyond 2^53, no keys outside the BMP (UTF-16 order)."""
+    if isinstance(value, dict):
+        return all((k.isascii() or max(k) < "\ud800") and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, float):
+        return False
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= 2**53 - 1
+    return True
+
+
+def canonical_json_of(value: JsonValue) -> bytes:
+    """RFC 8785 bytes of plain JSON data (already through :func:`to_jsonable`)."""
+    if _plain(value):
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    else:
+        out: list[str] = []
+        _encode(value, out)
+        text = "".join(out)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadInput("ledger body: text contains a lone surrogate, not valid Unicode") from None
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 canonical UTF-8 encoding of ``value`` (after :func:`to_jsonable`)."""
+    return canonical_json_of(to_jsonable(value, "body"))

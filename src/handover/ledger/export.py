@@ -1,0 +1,212 @@
+"""Evidence bundle: the whole ledger, its checkpoints, proofs, public key and ``verify.py``.
+
+The bundle is written to a temporary sibling folder and renamed into place, so a failed
+export leaves nothing behind. ``verify.py`` (``bundle_verify.py`` copied verbatim) needs
+only Python and ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from handover.errors import BadInput, CheckFailed
+from handover.ledger import merkle
+from handover.ledger.ledger import format_ts, latest_checkpoint, record, system_clock
+from handover.ledger.models import LedgerCheckpointRow, LedgerEntryRow
+from handover.ledger.note import verifier_key
+
+if TYPE_CHECKING:
+    from handover.ledger.ledger import Clock
+    from handover.workspace import Workspace
+
+FORMAT = "handover-ledger-bundle/1"
+INCLUSION_LIMIT = 200_000  # above this, per-entry proofs would dwarf the entries
+
+README = """handover 账本证据包 / handover ledger evidence bundle
+================================================
+
+核验(只需 Python 3.11+ 和 cryptography 包):
+To verify (needs only Python 3.11+ and the cryptography package):
+
+    python verify.py --key "{vkey}"
+
+请从独立渠道(如交易文件、监管报送)取得上面的公钥字符串后再用 --key 指定。
+Obtain the verifier key above through an independent channel (deal documents, a filing)
+and pass it with --key. Exit status 0 = verified, 1 = a check failed (names the first bad
+entry), 2 = unreadable bundle.
+
+Files: manifest.json, entries.jsonl (canonical JSON bodies + leaf hashes),
+checkpoints/*.txt (C2SP signed checkpoints), checkpoints.json, proofs/consistency.json,
+proofs/inclusion.jsonl, public_key.pem, verifier_key.txt, verify.py.
+"""
+
+
+@dataclass
+class ExportResult:
+    """What an export wrote."""
+
+    path: Path
+    entries: int
+    checkpoints: int
+    inclusion_proofs: int
+    root: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "path": str(self.path),
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "inclusion_proofs": self.inclusion_proofs,
+            "root": self.root.hex(),
+        }
+
+
+def export_bundle(
+    ws: Workspace, out: Path, *, inclusion_limit: int = INCLUSION_LIMIT, clock: Clock | None = None
+) -> ExportResult:
+    """Write a self-contained, offline-verifiable evidence bundle of the ledger to ``out``.
+
+    Refuses (CheckFailed) to export a ledger that does not verify; ``out`` must not exist
+    or be an empty folder.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from handover.ledger.verify import verify_ledger
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput(f"{out}: exists and is not an empty folder")
+    record(
+        ws,
+        None,
+        "audit.export",
+        out.name,
+        "导出账本证据包 / export the ledger evidence bundle",
+        {"folder": out.name},
+        clock=clock,
+    )
+    final = latest_checkpoint(ws, clock=clock)
+    report = verify_ledger(ws)
+    report.raise_if_failed()
+    origin = final.note.split("\n", 1)[0]
+    from handover.ledger.ledger import public_identity
+
+    _origin, pub = public_identity(ws)
+    tmp = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        (tmp / "checkpoints").mkdir(parents=True)
+        (tmp / "proofs").mkdir()
+        leaves: list[bytes] = []
+        with (
+            ws.store.engine.connect() as conn,
+            (tmp / "entries.jsonl").open("w", encoding="utf-8", newline="\n") as fh,
+        ):
+            result = conn.execution_options(yield_per=50_000).execute(
+                select(LedgerEntryRow.seq, LedgerEntryRow.body, LedgerEntryRow.leaf_hash)
+                .where(LedgerEntryRow.seq < final.size)
+                .order_by(LedgerEntryRow.seq)
+            )
+            for rows in result.partitions(50_000):
+                for seq, body, leaf in rows:
+                    leaves.append(bytes(leaf))
+                    fh.write(
+                        json.dumps(
+                            {"seq": seq, "body": body, "leaf_hash": bytes(leaf).hex()},
+                            ensure_ascii=False,
+                            separators=(",", ":"),
+                        )
+                        + "\n"
+                    )
+            cps = conn.execute(
+                select(LedgerCheckpointRow.id, LedgerCheckpointRow.size, LedgerCheckpointRow.note)
+                .where(LedgerCheckpointRow.id <= final.id)
+                .order_by(LedgerCheckpointRow.id)
+            ).all()
+        if len(leaves) != final.size:
+            raise CheckFailed(
+                f"ledger_entries: {len(leaves)} entries under checkpoint "
+                f"of {final.size}; run handover audit verify"
+            )
+        levels = merkle.build_levels(b"".join(leaves))
+        node = merkle.levels_node(levels)
+        if merkle.range_hash(node, 0, final.size) != final.root:
+            raise CheckFailed("ledger changed during export; run handover audit verify")
+        index: list[dict[str, Any]] = []
+        for cid, size, note in cps:
+            name = f"checkpoints/{cid:08d}.txt"
+            (tmp / name).write_text(note, encoding="utf-8", newline="\n")
+            index.append({"id": cid, "size": int(size), "file": name})
+        _write_json(tmp / "checkpoints.json", index)
+        sizes = sorted({int(size) for _cid, size, _note in cps})
+        _write_json(
+            tmp / "proofs" / "consistency.json",
+            [
+                {
+                    "old_size": a,
+                    "new_size": b,
+                    "proof": [
+                        merkle.range_hash(node, x, y).hex()
+                        for x, y in merkle.consistency_ranges(a, b)
+                    ],
+                }
+                for a, b in itertools.pairwise(sizes)
+            ],
+        )
+        n_inc = 0
+        if final.size <= inclusion_limit:
+            with (tmp / "proofs" / "inclusion.jsonl").open("w", encoding="utf-8") as fh:
+                for seq in range(final.size):
+                    proof = [
+                        merkle.range_hash(node, a, b).hex()
+                        for a, b in merkle.inclusion_ranges(seq, final.size)
+                    ]
+                    fh.write(
+                        json.dumps(
+                            {"seq": seq, "tree_size": final.size, "proof": proof},
+                            separators=(",", ":"),
+                        )
+                        + "\n"
+                    )
+                    n_inc += 1
+        vkey = verifier_key(origin, pub)
+        (tmp / "verifier_key.txt").write_text(vkey + "\n", encoding="utf-8")
+        (tmp / "public_key.pem").write_bytes(
+            Ed25519PublicKey.from_public_bytes(pub).public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+        shutil.copyfile(Path(__file__).with_name("bundle_verify.py"), tmp / "verify.py")
+        (tmp / "README.txt").write_text(README.format(vkey=vkey), encoding="utf-8")
+        _write_json(
+            tmp / "manifest.json",
+            {
+                "format": FORMAT,
+                "origin": origin,
+                "verifier_key": vkey,
+                "tree_size": final.size,
+                "root": final.root.hex(),
+                "exported_at": format_ts((clock or system_clock)()),
+                "checkpoints": len(index),
+                "inclusion_proofs": n_inc,
+            },
+        )
+        if out.exists():
+            out.rmdir()
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ExportResult(out, final.size, len(index), n_inc, final.root)
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

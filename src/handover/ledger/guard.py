@@ -1,0 +1,156 @@
+"""The ledger's guard: no secret and no clear personal value ever reaches a ledger body.
+
+Every text of an event (subject, purpose, each value in ``details``, integers written as
+text) is scanned before it is hashed. What is found is masked in place, never stored:
+
+- a value under a key that names a secret (password, secret, token, private key, api
+  key, credential, passphrase, pin, cvv/cvn) becomes ``[redacted]``; a PEM block anywhere
+  becomes ``[redacted PEM]``;
+- an 18-character resident identity number passing the GB 11643 check keeps its first
+  and last character (``1****************X``);
+- a 13-19 digit number passing the Luhn check (bank card) keeps its last four digits;
+- a mainland mobile number (``1[3-9]`` + 9 digits, optionally ``+86``) keeps the first
+  three and last four digits (``138****5678``), the display masking of GB/T 35273.
+
+Masking rather than refusing keeps the command that records the event working while the
+ledger stays clean; :attr:`GuardResult.masked` counts what was masked.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from handover.detect.checksums import is_valid_luhn, is_valid_resident_id
+
+SECRET_WORDS = frozenset(
+    [
+        "password",
+        "passwd",
+        "passphrase",
+        "pass",
+        "pwd",
+        "secret",
+        "secrets",
+        "token",
+        "pin",
+        "cvv",
+        "cvn",
+        "cvc",
+        "cvv2",
+        "otp",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+    ]
+)
+SECRET_PAIRS = frozenset(
+    {
+        ("private", "key"),
+        ("api", "key"),
+        ("secret", "key"),
+        ("access", "key"),
+        ("session", "key"),
+        ("signing", "key"),
+    }
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_key(key: str) -> bool:
+    """Whether a details key names a secret (``password``, ``api_key``, ``dbToken`` …)."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", key).lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced) if w]
+    return any(w in SECRET_WORDS for w in words) or any(
+        pair in SECRET_PAIRS for pair in itertools.pairwise(words)
+    )
+
+
+PEM = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(-----END [A-Z0-9 ]+-----|$)", re.DOTALL)
+RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+CARD = re.compile(r"(?<!\d)\d{13,19}(?!\d)")
+CARD_SPACED = re.compile(r"(?<!\d)\d{4}(?:[ -]\d{4}){2,3}(?:[ -]\d{1,3})?(?!\d)")
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+
+
+@dataclass
+class GuardResult:
+    """The masked value and how many values were masked."""
+
+    value: Any
+    masked: int
+
+
+MAYBE = re.compile(r"\d{3}|-----BEGIN")  # cheap pre-scan: most texts have neither
+
+
+def _mask_text(text: str) -> tuple[str, int]:
+    if not MAYBE.search(text):
+        return text, 0
+    count = 0
+
+    def pem(_m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return "[redacted PEM]"
+
+    def rid(m: re.Match[str]) -> str:
+        nonlocal count
+        v = m.group(0)
+        if not is_valid_resident_id(v):
+            return v
+        count += 1
+        return v[0] + "*" * 16 + v[-1]
+
+    def card(m: re.Match[str]) -> str:
+        nonlocal count
+        v = m.group(0)
+        digits = re.sub(r"[ -]", "", v)
+        if not 13 <= len(digits) <= 19 or not is_valid_luhn(digits):
+            return v
+        count += 1
+        return "*" * (len(digits) - 4) + digits[-4:]
+
+    def mobile(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return f"{m.group(1)}****{m.group(3)}"
+
+    text = PEM.sub(pem, text)
+    text = RESIDENT_ID.sub(rid, text)
+    text = CARD_SPACED.sub(card, text)
+    text = CARD.sub(card, text)
+    text = MOBILE.sub(mobile, text)
+    return text, count
+
+
+def guard(value: Any) -> GuardResult:
+    """Mask secrets and clear personal values anywhere inside JSON data ``value``."""
+    total = 0
+
+    def walk(v: Any, key: str | None) -> Any:
+        nonlocal total
+        if key is not None and is_secret_key(key) and v not in (None, "", True, False):
+            total += 1
+            return "[redacted]"
+        if isinstance(v, str):
+            masked, n = _mask_text(v)
+            total += n
+            return masked
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**10:
+            masked, n = _mask_text(str(v))
+            if n:
+                total += n
+                return masked
+            return v
+        if isinstance(v, dict):
+            return {k: walk(x, k) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x, key) for x in v]
+        return v
+
+    return GuardResult(walk(value, None), total)

@@ -1,0 +1,681 @@
+"""The append-only event log: ``record`` is the one way anything writes the ledger.
+
+Each event becomes a canonical JSON body (the Merkle leaf), appended under a lock on the
+head row (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT … FOR UPDATE``) so concurrent
+processes never fork the tree or skip a sequence number. An append costs O(log n): the
+head keeps the frontier (roots of the perfect subtrees), completed subtrees are stored
+once in ``ledger_nodes``, and proofs read O(log n) stored nodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import OperationalError
+
+from handover.errors import BadInput, CheckFailed, HandoverError
+from handover.ledger import merkle
+from handover.ledger.canonical import canonical_json_of, to_jsonable
+from handover.ledger.guard import guard
+from handover.ledger.models import (
+    LedgerCheckpointRow,
+    LedgerEntryRow,
+    LedgerHeadRow,
+    LedgerNodeRow,
+)
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from handover.workspace import Workspace
+
+BODY_VERSION = 1
+ORIGIN_HOST = "handover.example"
+ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
+
+
+class Clock(Protocol):
+    """Gives the current time as a timezone-aware datetime (injected for exact tests)."""
+
+    def __call__(self) -> dt.datetime: ...
+
+
+def system_clock() -> dt.datetime:
+    """The real clock, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def current_actor(ws: Workspace) -> str:
+    """Who is acting: the logged-in person of the workspace, else the OS account (``os:<user>``)."""
+    from handover.governance.session import current_person
+
+    person = current_person(ws)
+    if person is not None:
+        return person.name
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in containers without passwd entries
+        user = "unknown"
+    return f"os:{user}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event to record: who did what to which thing, and why."""
+
+    action: str
+    subject: str
+    purpose: str
+    details: dict[str, Any] | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One recorded event as stored: its sequence number, body and hashes."""
+
+    seq: int
+    ts: str
+    actor: str
+    action: str
+    subject: str
+    purpose: str
+    details: dict[str, Any]
+    body: bytes
+    leaf_hash: bytes
+    masked: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``)."""
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "purpose": self.purpose,
+            "details": self.details,
+            "leaf_hash": self.leaf_hash.hex(),
+        }
+
+    @classmethod
+    def from_body(cls, body: bytes, leaf: bytes) -> LedgerEntry:
+        """Rebuild an entry from its stored canonical body."""
+        import json
+
+        doc = json.loads(body)
+        return cls(
+            seq=int(doc["seq"]),
+            ts=str(doc["ts"]),
+            actor=str(doc["actor"]),
+            action=str(doc["action"]),
+            subject=str(doc["subject"]),
+            purpose=str(doc["purpose"]),
+            details=dict(doc.get("details") or {}),
+            body=body,
+            leaf_hash=leaf,
+        )
+
+
+def format_ts(value: dt.datetime) -> str:
+    """RFC 3339 UTC with microseconds, the one timestamp form in bodies."""
+    if value.tzinfo is None:
+        raise BadInput("ledger clock returned a naive datetime; it must be timezone-aware")
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- the head row and its lock ---------------------------------------------------------
+
+
+@dataclass
+class Head:
+    """The tree head as stored: size, frontier, origin and public key."""
+
+    size: int
+    frontier: list[bytes]
+    origin: str | None
+    public_key: bytes | None
+
+    @property
+    def root(self) -> bytes:
+        return merkle.fold(self.frontier)
+
+
+def _split_frontier(raw: bytes) -> list[bytes]:
+    return [bytes(raw[i : i + 32]) for i in range(0, len(raw), 32)]
+
+
+def _read_head(conn: Connection, *, lock: bool) -> Head:
+    stmt = select(
+        LedgerHeadRow.size, LedgerHeadRow.frontier, LedgerHeadRow.origin, LedgerHeadRow.public_key
+    ).where(LedgerHeadRow.id == 1)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).one_or_none()
+    if row is None:
+        raise CheckFailed("ledger_head: the head row (id 1) is missing")
+    return Head(
+        int(row.size),
+        _split_frontier(bytes(row.frontier)),
+        row.origin,
+        bytes(row.public_key) if row.public_key is not None else None,
+    )
+
+
+@contextmanager
+def locked(ws: Workspace) -> Iterator[tuple[Connection, Head]]:
+    """A transaction holding the ledger's write lock, with the head read under it."""
+    engine = ws.store.engine
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # A deferred BEGIN would let two writers read the same head; IMMEDIATE
+                # takes the write lock first (waiting up to busy_timeout).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                head = _read_head(conn, lock=True)
+                yield conn, head
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+    except OperationalError as exc:
+        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        raise HandoverError(
+            f"ledger: store busy or unreachable ({reason})", transient=True
+        ) from None
+
+
+def read_head(ws: Workspace) -> Head:
+    """The current head (no lock)."""
+    with ws.store.engine.connect() as conn:
+        return _read_head(conn, lock=False)
+
+
+# --- appending -------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    fields: dict[str, Any]
+    masked: int
+
+
+def _prepare(ws: Workspace, ev: Event) -> _Prepared:
+    if not isinstance(ev.action, str) or not ACTION.match(ev.action) or len(ev.action) > 100:
+        raise BadInput(f"ledger action {ev.action!r}: use dotted lower-case words like scan.done")
+    actor = ev.actor if ev.actor is not None else current_actor(ws)
+    for name, value, limit in (
+        ("actor", actor, 200),
+        ("subject", ev.subject, 500),
+        ("purpose", ev.purpose, 2000),
+    ):
+        if not isinstance(value, str):
+            raise BadInput(f"ledger {name}: must be text")
+        if len(value) > limit:
+            raise BadInput(f"ledger {name}: longer than {limit} characters")
+    details = to_jsonable(ev.details or {}, "details")
+    if not isinstance(details, dict):
+        raise BadInput("ledger details: must be a mapping")
+    checked = guard(
+        {"actor": actor, "subject": ev.subject, "purpose": ev.purpose, "details": details}
+    )
+    fields = dict(checked.value)
+    fields["action"] = ev.action
+    return _Prepared(fields, checked.masked)
+
+
+def _append(
+    conn: Connection, head: Head, prepared: Sequence[_Prepared], clock: Clock
+) -> list[LedgerEntry]:
+    size, frontier = head.size, list(head.frontier)
+    entries: list[LedgerEntry] = []
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    now = clock()
+    ts = format_ts(now)
+    ts_db = now.astimezone(dt.UTC)
+    for p in prepared:
+        f = p.fields
+        body = canonical_json_of({"v": BODY_VERSION, "seq": size, "ts": ts, **f})
+        leaf = merkle.leaf_hash(body)
+        node, level, idx = leaf, 0, size
+        while idx & 1:
+            node = merkle.node_hash(frontier.pop(), node)
+            level += 1
+            idx >>= 1
+            nodes.append({"level": level, "idx": idx, "hash": node})
+        frontier.append(node)
+        root = merkle.fold(frontier)
+        rows.append(
+            {
+                "seq": size,
+                "ts": ts_db,
+                "actor": f["actor"][:200],
+                "action": f["action"],
+                "subject": f["subject"][:500],
+                "body": body.decode("utf-8"),
+                "leaf_hash": leaf,
+                "root": root,
+            }
+        )
+        entries.append(
+            LedgerEntry(
+                size,
+                ts,
+                f["actor"],
+                f["action"],
+                f["subject"],
+                f["purpose"],
+                f["details"],
+                body,
+                leaf,
+                p.masked,
+            )
+        )
+        size += 1
+    if rows:
+        conn.execute(insert(LedgerEntryRow), rows)
+    if nodes:
+        conn.execute(insert(LedgerNodeRow), nodes)
+    conn.execute(
+        update(LedgerHeadRow)
+        .where(LedgerHeadRow.id == 1)
+        .values(size=size, frontier=b"".join(frontier))
+    )
+    return entries
+
+
+def record_many(
+    ws: Workspace, events: Iterable[Event], *, clock: Clock | None = None
+) -> list[LedgerEntry]:
+    """Append ``events`` in order in one transaction (all or none); returns the entries."""
+    prepared = [_prepare(ws, ev) for ev in events]
+    if not prepared:
+        return []
+    with locked(ws) as (conn, head):
+        return _append(conn, head, prepared, clock or system_clock)
+
+
+def record(
+    ws: Workspace,
+    actor: str | None,
+    action: str,
+    subject: str,
+    purpose: str,
+    details: dict[str, Any] | None = None,
+    *,
+    clock: Clock | None = None,
+) -> LedgerEntry:
+    """Append one event, committed before returning; ``actor`` None means :func:`current_actor`.
+
+    ``details`` pass the guard (secrets and clear personal values are masked) and must be
+    JSON data; the entry's ``masked`` counts masked values.
+    """
+    return record_many(ws, [Event(action, subject, purpose, details, actor)], clock=clock)[0]
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def entries(
+    ws: Workspace,
+    *,
+    since: dt.datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    limit: int | None = None,
+) -> list[LedgerEntry]:
+    """Recorded events in sequence order, filtered by time (>=), actor and action (prefix)."""
+    stmt = select(LedgerEntryRow.body, LedgerEntryRow.leaf_hash).order_by(LedgerEntryRow.seq)
+    if since is not None:
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+        stmt = stmt.where(LedgerEntryRow.ts >= since.astimezone(dt.UTC))
+    if actor is not None:
+        stmt = stmt.where(LedgerEntryRow.actor == actor)
+    if action is not None:
+        stmt = stmt.where(
+            (LedgerEntryRow.action == action) | LedgerEntryRow.action.startswith(action + ".")
+        )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    with ws.store.engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return [LedgerEntry.from_body(r.body.encode("utf-8"), bytes(r.leaf_hash)) for r in rows]
+
+
+# --- proofs from stored nodes ----------------------------------------------------------
+
+
+def _stored_nodes(
+    conn: Connection, keys: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    by_level: dict[int, set[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, set()).add(idx)
+    found: dict[tuple[int, int], bytes] = {}
+    for level, idxs in by_level.items():
+        wanted = sorted(idxs)
+        if level == 0:
+            for seq, h in conn.execute(
+                select(LedgerEntryRow.seq, LedgerEntryRow.leaf_hash).where(
+                    LedgerEntryRow.seq.in_(wanted)
+                )
+            ):
+                found[(0, int(seq))] = bytes(h)
+        else:
+            for idx, h in conn.execute(
+                select(LedgerNodeRow.idx, LedgerNodeRow.hash).where(
+                    LedgerNodeRow.level == level, LedgerNodeRow.idx.in_(wanted)
+                )
+            ):
+                found[(level, int(idx))] = bytes(h)
+    return found
+
+
+def _resolve(conn: Connection, ranges: Sequence[merkle.Range]) -> list[bytes]:
+    """Subtree hashes of ``ranges`` from stored nodes (O(log n) rows per range)."""
+    keys = {k for a, b in ranges for k in merkle.aligned_pieces(a, b)}
+    found = _stored_nodes(conn, keys)
+    missing = keys - found.keys()
+    if missing:
+        level, idx = min(missing)
+        raise CheckFailed(
+            f"ledger_nodes: stored node level {level} index {idx} is missing "
+            f"(entries {idx << level}..{((idx + 1) << level) - 1}); run handover audit verify"
+        )
+    return [merkle.range_hash(lambda lv, i: found[(lv, i)], a, b) for a, b in ranges]
+
+
+def root_at(conn: Connection, size: int) -> bytes:
+    """Root hash of the first ``size`` entries, from stored nodes."""
+    if size == 0:
+        return merkle.EMPTY_ROOT
+    return _resolve(conn, [(0, size)])[0]
+
+
+@dataclass
+class InclusionProof:
+    """An inclusion proof of entry ``seq`` in the tree of ``size`` entries."""
+
+    seq: int
+    size: int
+    leaf_hash: bytes
+    body: bytes
+    proof: list[bytes]
+    root: bytes
+    checkpoint: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form; hashes in lower-case hex."""
+        return {
+            "seq": self.seq,
+            "tree_size": self.size,
+            "leaf_hash": self.leaf_hash.hex(),
+            "body": self.body.decode("utf-8"),
+            "proof": [p.hex() for p in self.proof],
+            "root": self.root.hex(),
+            "checkpoint": self.checkpoint,
+        }
+
+
+def inclusion_from_store(conn: Connection, seq: int, size: int) -> InclusionProof:
+    """Inclusion proof of ``seq`` in the first ``size`` entries, checked before it is returned."""
+    row = conn.execute(
+        select(LedgerEntryRow.body, LedgerEntryRow.leaf_hash).where(LedgerEntryRow.seq == seq)
+    ).one_or_none()
+    if row is None:
+        raise BadInput(f"ledger_entries: no entry with seq {seq}")
+    body = row.body.encode("utf-8")
+    ranges = merkle.inclusion_ranges(seq, size)
+    hashes = _resolve(conn, [*ranges, (0, size)])
+    proof, root = hashes[:-1], hashes[-1]
+    leaf = merkle.leaf_hash(body)
+    if leaf != bytes(row.leaf_hash) or not merkle.verify_inclusion(body, seq, size, proof, root):
+        raise CheckFailed(
+            f"ledger_entries seq {seq}: stored hashes do not prove this entry; "
+            "run handover audit verify"
+        )
+    return InclusionProof(seq, size, leaf, body, proof, root)
+
+
+def consistency_from_store(conn: Connection, old_size: int, new_size: int) -> list[bytes]:
+    """RFC 9162 consistency proof between two sizes of the stored tree."""
+    return _resolve(conn, merkle.consistency_ranges(old_size, new_size))
+
+
+# --- keys, origin, checkpoints ---------------------------------------------------------
+
+
+def _slug(text: str) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words)[:48].strip("-")
+
+
+def make_origin(ws: Workspace) -> str:
+    """``handover.example/<ascii slug of the transfer name>-<random id>`` (or just the id)."""
+    tr = ws.settings.transfer
+    slug = _slug(tr.name) if tr is not None else ""
+    wid = secrets.token_hex(6)
+    return f"{ORIGIN_HOST}/{slug}-{wid}" if slug else f"{ORIGIN_HOST}/{wid}"
+
+
+def _signing_key(ws: Workspace, conn: Connection, head: Head) -> tuple[Ed25519PrivateKey, str]:
+    """The key and origin, creating both on first use (under the head lock)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from handover.ledger.keys import key_path, load_signing_key, save_signing_key
+
+    key = load_signing_key(ws)
+    if head.public_key is None:
+        if key is None:
+            key = Ed25519PrivateKey.generate()
+            save_signing_key(ws, key)
+        origin = head.origin or make_origin(ws)
+        pub = key.public_key().public_bytes_raw()
+        conn.execute(
+            update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(public_key=pub, origin=origin)
+        )
+        head.public_key, head.origin = pub, origin
+        return key, origin
+    if key is None:
+        raise BadInput(f"{key_path(ws)}: the ledger signing key is missing")
+    if key.public_key().public_bytes_raw() != head.public_key:
+        raise CheckFailed(f"{key_path(ws)}: the signing key does not match the ledger's public key")
+    assert head.origin is not None
+    return key, head.origin
+
+
+def init_ledger(ws: Workspace, *, clock: Clock | None = None) -> LedgerEntry:
+    """Create the signing key and origin, record ``workspace.init`` and sign the first head."""
+    with locked(ws) as (conn, head):
+        _signing_key(ws, conn, head)
+    tr = ws.settings.transfer
+    entry = record(
+        ws,
+        None,
+        "workspace.init",
+        str(ws.path.name),
+        "建立交接工作区 / create the handover workspace",
+        {
+            "transfer": tr.name if tr else None,
+            "demo": ws.settings.demo,
+            "store": ws.store.engine.dialect.name,
+        },
+        clock=clock,
+    )
+    checkpoint_if_new(ws, clock=clock)
+    return entry
+
+
+@dataclass
+class IssuedCheckpoint:
+    """A checkpoint as stored: its id, signed note and tree head."""
+
+    id: int
+    size: int
+    root: bytes
+    issued_at: str
+    note: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "size": self.size,
+            "root": self.root.hex(),
+            "issued_at": self.issued_at,
+            "note": self.note,
+        }
+
+
+def _issue(ws: Workspace, conn: Connection, head: Head, clock: Clock) -> IssuedCheckpoint:
+    from handover.ledger.note import Checkpoint, sign_note
+
+    key, origin = _signing_key(ws, conn, head)
+    _check_extends_last(conn, head, origin)
+    cp = Checkpoint(origin, head.size, head.root)
+    note = sign_note(cp.text(), origin, key)
+    now = clock()
+    res = conn.execute(
+        insert(LedgerCheckpointRow).values(
+            size=head.size, root=cp.root, issued_at=now.astimezone(dt.UTC), note=note
+        )
+    )
+    pk = res.inserted_primary_key
+    assert pk is not None
+    return IssuedCheckpoint(int(pk[0]), head.size, cp.root, format_ts(now), note)
+
+
+def _check_extends_last(conn: Connection, head: Head, origin: str) -> None:
+    """Refuse to sign a head that does not extend the last signed one (O(log n) nodes)."""
+    from handover.ledger.note import NoteError, open_note, parse_checkpoint
+
+    last = _last_checkpoint(conn)
+    if last is None:
+        return
+    refuse = "refusing to sign; run handover audit verify"
+    assert head.public_key is not None
+    try:
+        prev = parse_checkpoint(open_note(last.note, origin, head.public_key))
+    except NoteError as exc:
+        raise CheckFailed(f"ledger_checkpoints id {last.id}: {exc}; {refuse}") from None
+    if head.size < prev.size:
+        raise CheckFailed(
+            f"ledger_head: the log shrank from {prev.size} to {head.size} entries; {refuse}"
+        )
+    if root_at(conn, head.size) != head.root:
+        raise CheckFailed(f"ledger_head: frontier differs from the stored tree; {refuse}")
+    proof = consistency_from_store(conn, prev.size, head.size)
+    if not merkle.verify_consistency(prev.size, head.size, proof, prev.root, head.root):
+        raise CheckFailed(
+            f"ledger_checkpoints id {last.id}: the log no longer extends it; {refuse}"
+        )
+
+
+def _last_checkpoint(conn: Connection) -> IssuedCheckpoint | None:
+    row = conn.execute(
+        select(
+            LedgerCheckpointRow.id,
+            LedgerCheckpointRow.size,
+            LedgerCheckpointRow.root,
+            LedgerCheckpointRow.issued_at,
+            LedgerCheckpointRow.note,
+        )
+        .order_by(LedgerCheckpointRow.id.desc())
+        .limit(1)
+    ).one_or_none()
+    if row is None:
+        return None
+    return IssuedCheckpoint(
+        row.id,
+        int(row.size),
+        bytes(row.root),
+        format_ts(row.issued_at.replace(tzinfo=row.issued_at.tzinfo or dt.UTC)),
+        row.note,
+    )
+
+
+def issue_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
+    """Sign the current tree head now (even if an equal one exists) and store it."""
+    with locked(ws) as (conn, head):
+        return _issue(ws, conn, head, clock or system_clock)
+
+
+def ledger_size(ws: Workspace) -> int:
+    """Number of entries in the ledger (the head's size)."""
+    return read_head(ws).size
+
+
+def checkpoint_if_new(
+    ws: Workspace, *, since: int | None = None, clock: Clock | None = None
+) -> IssuedCheckpoint | None:
+    """Sign the head if it has unsigned entries (and grew past ``since``, when given).
+
+    None when there is nothing new to sign. Refuses (CheckFailed) to sign a head that
+    does not extend the last checkpoint.
+    """
+    if since is not None and read_head(ws).size <= since:
+        return None
+    with locked(ws) as (conn, head):
+        last = _last_checkpoint(conn)
+        if head.size == 0 or (last is not None and last.size == head.size):
+            return None
+        return _issue(ws, conn, head, clock or system_clock)
+
+
+def latest_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
+    """The newest checkpoint covering every entry (issuing one if entries are uncovered)."""
+    issued = checkpoint_if_new(ws, clock=clock)
+    if issued is not None:
+        return issued
+    with ws.store.engine.connect() as conn:
+        last = _last_checkpoint(conn)
+    if last is None:
+        return issue_checkpoint(ws, clock=clock)
+    return last
+
+
+def write_checkpoint(cp: IssuedCheckpoint, path: Path) -> None:
+    """Write the signed note of ``cp`` to ``path`` (to keep outside the store)."""
+    try:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(cp.note, encoding="utf-8", newline="\n")
+        tmp.replace(path)
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write the checkpoint ({exc.strerror})") from None
+
+
+def prove(ws: Workspace, seq: int, *, clock: Clock | None = None) -> InclusionProof:
+    """Inclusion proof of entry ``seq`` against the newest checkpoint covering it."""
+    cp = latest_checkpoint(ws, clock=clock)
+    if not 0 <= seq < cp.size:
+        raise BadInput(f"ledger_entries: seq {seq} is outside the log (0..{cp.size - 1})")
+    with ws.store.engine.connect() as conn:
+        proof = inclusion_from_store(conn, seq, cp.size)
+    if proof.root != cp.root:
+        raise CheckFailed(
+            f"ledger_checkpoints id {cp.id}: root differs from the stored tree "
+            f"at size {cp.size}; run handover audit verify"
+        )
+    proof.checkpoint = cp.note
+    return proof
+
+
+def public_identity(ws: Workspace) -> tuple[str, bytes]:
+    """``(origin, raw Ed25519 public key)`` of the ledger (BadInput before the first key)."""
+    head = read_head(ws)
+    if head.origin is None or head.public_key is None:
+        raise BadInput("ledger has no signing key yet; run any recording command first")
+    return head.origin, head.public_key

@@ -1,0 +1,139 @@
+"""C2SP signed notes with Ed25519 signatures, and C2SP tlog-checkpoint bodies.
+
+A signed note is the text (ending in a newline), a blank line, then one line per
+signature: ``— <key name> <base64(key hash (4 bytes) || Ed25519 signature (64))>``.
+The key hash is the first four bytes of SHA-256(name || 0x0A || 0x01 || public key).
+A checkpoint's text is ``<origin>\\n<tree size>\\n<base64 root hash>\\n``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+ALG_ED25519 = 0x01
+DASH = "\u2014"  # the em dash that opens every signature line
+
+
+class NoteError(ValueError):
+    """A note or checkpoint that is malformed or whose signature does not verify."""
+
+
+def key_hash(name: str, public_key: bytes) -> bytes:
+    """The 4-byte C2SP key hash of an Ed25519 public key named ``name``."""
+    return hashlib.sha256(
+        name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key
+    ).digest()[:4]
+
+
+def _check_name(name: str) -> None:
+    if not name or any(ch.isspace() or ch == "+" for ch in name):
+        raise NoteError(f"key name {name!r} must be non-empty, without spaces or '+'")
+
+
+def verifier_key(name: str, public_key: bytes) -> str:
+    """The ``name+hash+base64(0x01||key)`` verifier key string (Go ``note`` compatible)."""
+    _check_name(name)
+    return f"{name}+{key_hash(name, public_key).hex()}+" + base64.b64encode(
+        bytes([ALG_ED25519]) + public_key
+    ).decode("ascii")
+
+
+def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
+    """``(name, raw public key)`` from a verifier key string; :class:`NoteError` if malformed."""
+    try:
+        name, hash_hex, b64 = vkey.strip().split("+", 2)
+        raw = base64.b64decode(b64, validate=True)
+    except (ValueError, binascii.Error):
+        raise NoteError("malformed verifier key") from None
+    _check_name(name)
+    if len(raw) != 33 or raw[0] != ALG_ED25519:
+        raise NoteError("verifier key is not an Ed25519 key")
+    if key_hash(name, raw[1:]).hex() != hash_hex:
+        raise NoteError("verifier key hash does not match its name and key")
+    return name, raw[1:]
+
+
+def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
+    """``text`` signed by ``private_key`` under ``name`` as a C2SP signed note."""
+    _check_name(name)
+    if not text.endswith("\n") or "\n\n" in text:
+        raise NoteError("note text must end with a newline and contain no blank line")
+    pub = private_key.public_key().public_bytes_raw()
+    sig = private_key.sign(text.encode("utf-8"))
+    line = base64.b64encode(key_hash(name, pub) + sig).decode("ascii")
+    return f"{text}\n{DASH} {name} {line}\n"
+
+
+def open_note(note: str, name: str, public_key: bytes) -> str:
+    """The text of ``note`` once a signature by (name, key) verifies; else :class:`NoteError`."""
+    split = note.rfind("\n\n")
+    if split < 0 or not note.endswith("\n"):
+        raise NoteError("malformed note: no signature block")
+    text, sigs = note[: split + 1], note[split + 2 :]
+    want_hash = key_hash(name, public_key)
+    verifier = Ed25519PublicKey.from_public_bytes(public_key)
+    found = False
+    for line in sigs.splitlines():
+        parts = line.split(" ")
+        if len(parts) != 3 or parts[0] != DASH:
+            raise NoteError("malformed note: bad signature line")
+        if parts[1] != name:
+            continue
+        try:
+            raw = base64.b64decode(parts[2], validate=True)
+        except binascii.Error:
+            raise NoteError("malformed note: signature is not base64") from None
+        if len(raw) != 68 or raw[:4] != want_hash:
+            continue
+        try:
+            verifier.verify(raw[4:], text.encode("utf-8"))
+        except InvalidSignature:
+            raise NoteError(f"invalid signature for key {name}") from None
+        found = True
+    if not found:
+        raise NoteError(f"no signature by key {name}+{want_hash.hex()}")
+    return text
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A tree head: origin, size and root hash (the signed text of a checkpoint note)."""
+
+    origin: str
+    size: int
+    root: bytes
+
+    def text(self) -> str:
+        """The C2SP tlog-checkpoint body (three lines, no extensions)."""
+        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode('ascii')}\n"
+
+
+def parse_checkpoint(text: str) -> Checkpoint:
+    """A :class:`Checkpoint` from a checkpoint body (extension lines are ignored)."""
+    lines = text.split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise NoteError("malformed checkpoint: needs origin, size and root lines")
+    origin, size_s, root_s = lines[0], lines[1], lines[2]
+    if (
+        not origin
+        or not size_s.isascii()
+        or not size_s.isdigit()
+        or (len(size_s) > 1 and size_s[0] == "0")
+    ):
+        raise NoteError("malformed checkpoint: bad origin or size line")
+    try:
+        root = base64.b64decode(root_s, validate=True)
+    except binascii.Error:
+        raise NoteError("malformed checkpoint: root is not base64") from None
+    if len(root) != 32:
+        raise NoteError("malformed checkpoint: root is not 32 bytes")
+    return Checkpoint(origin, int(size_s), root)

@@ -1,0 +1,442 @@
+"""Verify the whole ledger from its entries: every leaf, the tree, every checkpoint.
+
+Entries stream in sequence order in chunks; leaf hashes are computed in one hashlib loop
+per chunk and the tree is built level by level over concatenated 32-byte hashes (64
+bytes of memory per entry). Any modified, deleted, inserted or reordered entry makes the
+report fail naming the first bad sequence number; the verifier never trusts a stored
+hash it can recompute, and never crashes on malformed rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from handover.errors import BadInput, CheckFailed
+from handover.ledger import merkle
+from handover.ledger.models import (
+    LedgerCheckpointRow,
+    LedgerEntryRow,
+    LedgerHeadRow,
+)
+from handover.ledger.note import NoteError, open_note, parse_checkpoint
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+CHUNK = 50_000
+SEQ_KEY = b',"seq":'
+
+
+@dataclass
+class Problem:
+    """One thing found wrong; ``seq`` is the entry it points at, when it points at one."""
+
+    where: str
+    message: str
+    seq: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {"where": self.where, "seq": self.seq, "message": self.message}
+
+
+@dataclass
+class VerifyReport:
+    """Outcome of :func:`verify_ledger`."""
+
+    size: int = 0
+    root: bytes = merkle.EMPTY_ROOT
+    checkpoints: int = 0
+    last_checkpoint_size: int = 0
+    external: dict[str, Any] | None = None
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_seq(self) -> int | None:
+        seqs = [p.seq for p in self.problems if p.seq is not None]
+        return min(seqs) if seqs else None
+
+    @property
+    def uncovered(self) -> int:
+        """Entries after the newest checkpoint (normal only while a command is running)."""
+        return max(0, self.size - self.last_checkpoint_size)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``)."""
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root": self.root.hex(),
+            "checkpoints": self.checkpoints,
+            "uncovered_entries": self.uncovered,
+            "first_bad_seq": self.first_bad_seq,
+            "external_checkpoint": self.external,
+            "problems": [p.to_json() for p in self.problems],
+            "seconds": round(self.seconds, 3),
+        }
+
+    def raise_if_failed(self) -> None:
+        """Raise :class:`CheckFailed` naming the first bad sequence number (or first problem)."""
+        if self.ok:
+            return
+        bad = self.first_bad_seq
+        first = next((p for p in self.problems if p.seq == bad), self.problems[0])
+        more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        if bad is not None:
+            raise CheckFailed(f"ledger tampered: first bad entry seq {bad}: {first.message}{more}")
+        raise CheckFailed(f"ledger check failed: {first.where}: {first.message}{more}")
+
+
+def body_seq(body: bytes) -> int | None:
+    """The top-level ``seq`` of a canonical body, without parsing the JSON.
+
+    Canonical bodies sort their keys and JSON strings escape quotes, so ``,"seq":`` can
+    only be an object key; ``details`` (the only nested object) sorts before ``seq`` and
+    nothing after it nests, so the last occurrence is the top-level one.
+    """
+    i = body.rfind(SEQ_KEY)
+    if i < 0:
+        return None
+    j = i + len(SEQ_KEY)
+    k = body.find(b",", j)
+    digits = body[j:k] if k >= 0 else b""
+    return int(digits) if digits.isdigit() and digits.isascii() else None
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return None
+
+
+def _check_row(expected: int, seq: Any, body: Any, stored: Any) -> Problem | None:
+    """The problem with one entry row, if any (slow path, used once a chunk looks wrong)."""
+    where = f"ledger_entries seq {seq}"
+    if not isinstance(seq, int) or seq < expected:
+        return Problem(where, "unexpected sequence number", expected)
+    if seq > expected:
+        last = seq - 1
+        span = f"entry {expected}" if last == expected else f"entries {expected}..{last}"
+        return Problem(f"ledger_entries seq {expected}", f"{span} missing (deleted)", expected)
+    raw = _as_bytes(body)
+    if raw is None:
+        return Problem(where, "body is not UTF-8 text", seq)
+    if body_seq(raw) != seq:
+        return Problem(
+            where, f"body belongs to seq {body_seq(raw)} (moved, swapped or inserted)", seq
+        )
+    stored_b = _as_bytes(stored) if not isinstance(stored, str) else None
+    if stored_b is None or merkle.leaf_hash(raw) != stored_b:
+        return Problem(where, "body does not match its leaf hash (modified)", seq)
+    return None
+
+
+def _snapshot(conn: Connection) -> None:
+    # One consistent snapshot for every query of the run, while appends go on.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _raw_rows(conn: Connection, sql: str, chunk: int) -> Iterator[Sequence[Any]]:
+    """Chunks of plain tuples straight from the DB-API cursor, inside the snapshot.
+
+    ``sql`` takes no parameters; SQLAlchemy rows cost more than hashing them.
+    """
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    if conn.dialect.name == "postgresql":
+        # A named (server-side) cursor streams; a plain psycopg cursor loads every row.
+        cur = dbapi.cursor(name=f"ledger_verify_{id(sql)}")
+    else:
+        cur = dbapi.cursor()
+    try:
+        cur.execute(sql)
+        while rows := cur.fetchmany(chunk):
+            yield rows
+    finally:
+        cur.close()
+
+
+def _read_leaves(conn: Connection, report: VerifyReport, chunk: int) -> bytes:
+    """Concatenated recomputed leaf hashes of the good prefix of the log."""
+    parts: list[bytes] = []
+    expected = 0
+    sql = "SELECT seq, body, leaf_hash FROM ledger_entries ORDER BY seq"
+    for rows in _raw_rows(conn, sql, chunk):
+        seqs = [r[0] for r in rows]
+        try:
+            bodies = [r[1].encode("utf-8") for r in rows]
+            computed = merkle.leaf_hashes(bodies)
+            good = (
+                seqs == list(range(expected, expected + len(rows)))
+                and b"".join([bytes(r[2]) for r in rows]) == computed
+                and [body_seq(b) for b in bodies] == seqs
+            )
+        except (AttributeError, UnicodeEncodeError, TypeError):
+            good = False
+        if good:
+            parts.append(computed)
+            expected += len(rows)
+            continue
+        for r in rows:
+            problem = _check_row(expected, r[0], r[1], r[2])
+            if problem is not None:
+                report.problems.append(problem)
+                return b"".join(parts)
+            parts.append(merkle.leaf_hash(r[1].encode("utf-8")))
+            expected += 1
+    return b"".join(parts)
+
+
+def _check_checkpoints(
+    conn: Connection,
+    report: VerifyReport,
+    n: int,
+    root_of: Callable[[int], bytes],
+    origin: str | None,
+    public_key: bytes | None,
+) -> None:
+    rows = conn.execute(
+        select(
+            LedgerCheckpointRow.id,
+            LedgerCheckpointRow.size,
+            LedgerCheckpointRow.root,
+            LedgerCheckpointRow.note,
+        ).order_by(LedgerCheckpointRow.id)
+    ).all()
+    report.checkpoints = len(rows)
+    prev_size = 0
+    for cid, size, root, note in rows:
+        where = f"ledger_checkpoints id {cid} (size {size})"
+        if origin is None or public_key is None:
+            report.problems.append(Problem(where, "ledger has no public key to check it with"))
+            continue
+        try:
+            cp = parse_checkpoint(open_note(str(note), origin, public_key))
+        except (NoteError, ValueError) as exc:
+            report.problems.append(Problem(where, f"signature does not verify: {exc}"))
+            continue
+        if cp.origin != origin or cp.size != size or cp.root != bytes(root or b""):
+            report.problems.append(Problem(where, "signed note differs from the row"))
+            continue
+        if cp.size < prev_size:
+            report.problems.append(Problem(where, f"size goes back from {prev_size}"))
+        prev_size = max(prev_size, cp.size)
+        report.last_checkpoint_size = max(report.last_checkpoint_size, cp.size)
+        if cp.size > n:
+            report.problems.append(
+                Problem(where, f"signed {cp.size} entries but the log has {n} (truncated)", n)
+            )
+        elif root_of(cp.size) != cp.root:
+            report.problems.append(Problem(where, "entries do not hash to the signed root"))
+
+
+def _check_external(
+    report: VerifyReport,
+    path: Path,
+    n: int,
+    levels_node: Callable[[int, int], bytes],
+    origin: str | None,
+    public_key: bytes | None,
+) -> None:
+    where = str(path)
+    try:
+        note = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path}: cannot read the checkpoint ({type(exc).__name__})") from None
+    if origin is None or public_key is None:
+        report.problems.append(Problem(where, "ledger has no public key to check it with"))
+        return
+    try:
+        cp = parse_checkpoint(open_note(note, origin, public_key))
+    except NoteError as exc:
+        report.problems.append(Problem(where, f"not a checkpoint signed by this ledger: {exc}"))
+        return
+    info: dict[str, Any] = {"file": where, "size": cp.size, "root": cp.root.hex()}
+    report.external = info
+    if cp.origin != origin:
+        report.problems.append(Problem(where, f"origin {cp.origin} is not this ledger's"))
+        return
+    if cp.size > n:
+        info["extended"] = False
+        report.problems.append(
+            Problem(where, f"signed {cp.size} entries but the log has {n} (truncated)", n)
+        )
+        return
+    ranges = merkle.consistency_ranges(cp.size, n)
+    proof = [merkle.range_hash(levels_node, a, b) for a, b in ranges]
+    new_root = merkle.range_hash(levels_node, 0, n)
+    info["consistency_proof"] = [p.hex() for p in proof]
+    info["extended"] = merkle.verify_consistency(cp.size, n, proof, cp.root, new_root)
+    if not info["extended"]:
+        report.problems.append(
+            Problem(where, f"the log does not extend this checkpoint of {cp.size} entries")
+        )
+
+
+def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], chunk: int) -> None:
+    """Every stored subtree hash equals the recomputed one, none missing, none extra."""
+    stored: dict[int, list[bytes]] = {}
+    sql = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
+    for rows in _raw_rows(conn, sql, chunk):
+        for lv, idx, h in rows:
+            have = stored.setdefault(int(lv), [])
+            raw = _as_bytes(h)
+            if idx != len(have) or raw is None or len(raw) != 32:
+                report.problems.append(
+                    Problem(
+                        f"ledger_nodes level {lv} index {len(have)}",
+                        "missing, inserted or malformed node",
+                    )
+                )
+                return
+            have.append(raw)
+    top = max([len(levels) - 1, *stored])
+    for lv in range(1, top + 1):
+        want = levels[lv] if lv < len(levels) else b""
+        got = b"".join(stored.get(lv, []))
+        if got == want:
+            continue
+        i = next(
+            (
+                k
+                for k in range(min(len(got), len(want)) // 32)
+                if got[32 * k : 32 * k + 32] != want[32 * k : 32 * k + 32]
+            ),
+            min(len(got), len(want)) // 32,
+        )
+        report.problems.append(
+            Problem(
+                f"ledger_nodes level {lv} index {i}",
+                f"stored subtree hash of entries {i << lv}..{((i + 1) << lv) - 1} differs or is "
+                "missing",
+            )
+        )
+        return
+
+
+def _localise(
+    conn: Connection, report: VerifyReport, upto: int, node: Callable[[int, int], bytes], chunk: int
+) -> None:
+    """Name the first entry whose recorded tree head differs from the recomputed one."""
+    result = conn.execution_options(yield_per=chunk).execute(
+        select(LedgerEntryRow.seq, LedgerEntryRow.root)
+        .where(LedgerEntryRow.seq < upto)
+        .order_by(LedgerEntryRow.seq)
+    )
+    for rows in result.partitions(chunk):
+        for seq, stored in rows:
+            s = int(seq)
+            if _as_bytes(stored) != merkle.range_hash(node, 0, s + 1):
+                report.problems.append(
+                    Problem(
+                        f"ledger_entries seq {s}",
+                        "tree head recorded with this entry differs (entry changed, inserted or "
+                        "reordered)",
+                        s,
+                    )
+                )
+                result.close()
+                return
+
+
+def verify_ledger(
+    ws: Workspace, checkpoint: Path | None = None, *, chunk: int = CHUNK
+) -> VerifyReport:
+    """Recompute every leaf and the tree; check the head, nodes and every checkpoint.
+
+    With ``checkpoint`` (a signed note saved outside the store) also prove by an RFC 9162
+    consistency proof that the current log extends it.
+    """
+    t0 = time.perf_counter()
+    report = VerifyReport()
+    with ws.store.engine.connect() as conn:
+        _snapshot(conn)
+        head_row = conn.execute(
+            select(
+                LedgerHeadRow.size,
+                LedgerHeadRow.frontier,
+                LedgerHeadRow.origin,
+                LedgerHeadRow.public_key,
+            ).where(LedgerHeadRow.id == 1)
+        ).one_or_none()
+        level0 = _read_leaves(conn, report, chunk)
+        n = len(level0) // 32
+        levels = merkle.build_levels(level0)
+        node = merkle.levels_node(levels)
+        report.size = n
+        report.root = merkle.range_hash(node, 0, n)
+        entries_ok = not report.problems
+        origin: str | None = None
+        public_key: bytes | None = None
+        if head_row is None:
+            report.problems.append(Problem("ledger_head", "the head row is missing"))
+        else:
+            origin = head_row.origin
+            public_key = _as_bytes(head_row.public_key)
+            hsize = int(head_row.size)
+            if entries_ok and hsize > n:
+                report.problems.append(
+                    Problem(
+                        "ledger_head",
+                        f"head records {hsize} entries, the log has {n} (truncated)",
+                        n,
+                    )
+                )
+            elif entries_ok and hsize < n:
+                report.problems.append(
+                    Problem(
+                        f"ledger_entries seq {hsize}",
+                        f"entries {hsize}..{n - 1} are beyond the recorded head (inserted)",
+                        hsize,
+                    )
+                )
+            elif entries_ok:
+                frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
+                if _as_bytes(head_row.frontier) != frontier:
+                    report.problems.append(Problem("ledger_head", "frontier differs from entries"))
+        _check_public_key(ws, report, public_key)
+        _check_checkpoints(
+            conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, public_key
+        )
+        if checkpoint is not None:
+            _check_external(report, checkpoint, n, node, origin, public_key)
+        if entries_ok:
+            _check_nodes(conn, report, levels, chunk)
+        if report.problems:
+            _localise(conn, report, n, node, chunk)
+        conn.rollback()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _check_public_key(ws: Workspace, report: VerifyReport, public_key: bytes | None) -> None:
+    from handover.ledger.keys import key_path, load_signing_key
+
+    try:
+        key = load_signing_key(ws)
+    except BadInput as exc:
+        report.problems.append(Problem(str(key_path(ws)), str(exc)))
+        return
+    if key is not None and key.public_key().public_bytes_raw() != public_key:
+        report.problems.append(
+            Problem(str(key_path(ws)), "signing key does not match the ledger's public key")
+        )

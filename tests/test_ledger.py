@@ -1,0 +1,351 @@
+"""The ledger log: record, canonical bodies, guard, checkpoints, proofs from the store."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handover import ledger
+from handover.errors import BadInput, CheckFailed
+from handover.ledger import merkle
+from handover.ledger.canonical import canonical_json
+from handover.ledger.guard import guard
+from handover.ledger.ledger import consistency_from_store, inclusion_from_store
+from handover.ledger.note import (
+    Checkpoint,
+    NoteError,
+    key_hash,
+    open_note,
+    parse_checkpoint,
+    parse_verifier_key,
+    sign_note,
+    verifier_key,
+)
+from handover.workspace import DEMO_TRANSFER, Workspace, init_workspace, open_workspace
+
+VECTORS = Path(__file__).parent / "vectors"
+
+
+class FixedClock:
+    """A clock that ticks one second per call from a fixed start."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        value = self.now
+        self.now += dt.timedelta(seconds=1)
+        return value
+
+
+# --- signed notes -----------------------------------------------------------------------
+
+
+def test_signed_note_known_answer() -> None:
+    v = json.loads((VECTORS / "c2sp_signed_note.json").read_text(encoding="utf-8"))
+    seed = base64.b64decode(v["signer_key"].split("+", 4)[-1])[1:]
+    key = Ed25519PrivateKey.from_private_bytes(seed)
+    pub = key.public_key().public_bytes_raw()
+    assert key_hash(v["name"], pub).hex() == v["key_hash"]
+    assert verifier_key(v["name"], pub) == v["verifier_key"]
+    assert sign_note(v["text"], v["name"], key) == v["signed"]
+    name, raw = parse_verifier_key(v["verifier_key"])
+    assert open_note(v["signed"], name, raw) == v["text"]
+    tampered = v["signed"].replace("cryptography", "cryptographY")
+    with pytest.raises(NoteError):
+        open_note(tampered, name, raw)
+    with pytest.raises(NoteError):
+        open_note(v["signed"], "EnochRoot", raw)
+
+
+def test_checkpoint_format() -> None:
+    cp = Checkpoint("handover.example/x-1", 8, merkle.root_hash([b"a"]))
+    text = cp.text()
+    assert text.count("\n") == 3 and text.startswith("handover.example/x-1\n8\n")
+    assert parse_checkpoint(text) == cp
+    for bad in ("x\n08\nAAAA\n", "x\n8\n", "x\n8\nAAAA\n", "\n8\n" + text.split("\n")[2] + "\n"):
+        with pytest.raises(NoteError):
+            parse_checkpoint(bad)
+
+
+# --- canonical JSON and the guard -------------------------------------------------------
+
+
+def test_canonical_json_rfc8785() -> None:
+    assert canonical_json({"b": 1, "a": [True, None, "é\n\u001f"]}) == (
+        '{"a":[true,null,"é\\n\\u001f"],"b":1}'.encode()
+    )
+    # Keys sort by UTF-16 code units: U+1F600 (D83D …) before U+FB01.
+    assert canonical_json({"\ufb01": 1, "\U0001f600": 2}).decode() == '{"😀":2,"ﬁ":1}'
+    nums = [0.1, 1e21, 1e-7, -0.000001, 2.0, 1e20, 123.456, 5e-324]
+    assert canonical_json(nums) == (
+        b"[0.1,1e+21,1e-7,-0.000001,2,100000000000000000000,123.456,5e-324]"
+    )
+    with pytest.raises(BadInput):
+        canonical_json({"x": float("nan")})
+    with pytest.raises(BadInput):
+        canonical_json({"x": object()})
+
+
+def test_guard_masks_pii_and_secrets() -> None:
+    res = guard(
+        {
+            "note": "客户 11010519491231002X 手机 +86 138-1234-5678 卡 4111 1111 1111 1111",
+            "n": 13812345678,
+            "rows": 20000,
+            "db_password": "hunter2",
+            "apiKey": "abc",
+            "tokenized_columns": 3,
+            "pem": "-----BEGIN PRIVATE KEY-----\nMC4CAQ\n-----END PRIVATE KEY-----",
+            "not_an_id": "110105194912310021",
+        }
+    )
+    v = res.value
+    assert v["note"] == "客户 1****************X 手机 138****5678 卡 ************1111"
+    assert v["n"] == "138****5678"
+    assert v["rows"] == 20000 and v["tokenized_columns"] == 3
+    assert v["db_password"] == "[redacted]" and v["apiKey"] == "[redacted]"
+    assert v["pem"] == "[redacted PEM]"
+    assert v["not_an_id"] == "110105194912310021"  # fails the GB 11643 check: not an ID
+    assert res.masked == 7
+
+
+# --- recording --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    w = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def test_init_records_and_signs(ws: Workspace) -> None:
+    first = ledger.entries(ws, limit=1)
+    assert [e.action for e in first] == ["workspace.init"] and first[0].seq == 0
+    assert first[0].actor == ledger.current_actor(ws)
+    key = ws.settings.keys_dir / "ledger-ed25519.pem"
+    assert key.stat().st_mode & 0o777 == 0o600
+    origin, pub = ledger.public_identity(ws)
+    assert origin.startswith("handover.example/demo-small-loan-company-transfer-")
+    cp = ledger.latest_checkpoint(ws)
+    n = ledger.ledger_size(ws)
+    assert cp.size == n
+    assert parse_checkpoint(open_note(cp.note, origin, pub)) == Checkpoint(origin, n, cp.root)
+
+
+def test_record_exact_body(ws: Workspace) -> None:
+    clock = FixedClock()
+    base = ledger.ledger_size(ws)
+    e = ledger.record(
+        ws,
+        "user:wang",
+        "scan.done",
+        "seller.db",
+        "盘点个人信息",
+        {"tables": 3, "when": dt.date(2026, 12, 1)},
+        clock=clock,
+    )
+    assert e.seq == base
+    assert (
+        e.body
+        == (
+            '{"action":"scan.done","actor":"user:wang","details":{"tables":3,"when":"2026-12-01"},'
+            f'"purpose":"盘点个人信息","seq":{base},"subject":"seller.db",'
+            '"ts":"2026-12-01T09:00:00.000000Z","v":1}'
+        ).encode()
+    )
+    assert e.leaf_hash == merkle.leaf_hash(e.body)
+    again = ledger.entries(ws, action="scan")
+    assert again[0].body == e.body and again[0].details["when"] == "2026-12-01"
+
+
+def test_record_masks_and_rejects(ws: Workspace) -> None:
+    base = ledger.ledger_size(ws)
+    e = ledger.record(
+        ws,
+        None,
+        "notice.sent",
+        "customer 13812345678",
+        "告知",
+        {"card": "4111111111111111", "password": "x"},
+    )
+    assert e.masked == 3
+    stored = ledger.entries(ws)[-1].body.decode()
+    assert "13812345678" not in stored and "4111111111111111" not in stored
+    for action in ("", "Scan", "scan..done", "scan done", "a" * 101):
+        with pytest.raises(BadInput):
+            ledger.record(ws, None, action, "s", "p")
+    with pytest.raises(BadInput):
+        ledger.record(ws, None, "x.y", "s", "p", {"blob": b"bytes"})
+    assert ledger.ledger_size(ws) == base + 1  # nothing half-written
+
+
+def test_filters(ws: Workspace) -> None:
+    clock = FixedClock()
+    base = ledger.ledger_size(ws)
+    ledger.record_many(
+        ws,
+        [
+            ledger.Event("scan.start", "a", "p", actor="user:li"),
+            ledger.Event("scan.done", "a", "p", actor="user:li"),
+            ledger.Event("seal.done", "b", "p", actor="user:wang"),
+        ],
+        clock=clock,
+    )
+    assert [e.action for e in ledger.entries(ws, actor="user:li")] == ["scan.start", "scan.done"]
+    assert [e.action for e in ledger.entries(ws, action="seal")] == ["seal.done"]
+    since = ledger.entries(ws, since=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    assert [e.seq for e in since] == [base, base + 1, base + 2]
+    assert len(ledger.entries(ws, limit=2)) == 2
+
+
+def _frontier(bodies: list[bytes]) -> bytes:
+    node = merkle.levels_node(merkle.build_levels(merkle.leaf_hashes(bodies)))
+    return b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, len(bodies)))
+
+
+def test_checkpoint_if_new_and_refusals(ws: Workspace) -> None:
+    ledger.checkpoint_if_new(ws)
+    assert ledger.checkpoint_if_new(ws) is None  # nothing new to sign
+    ledger.record(ws, None, "x.y", "s", "p")
+    n = ledger.ledger_size(ws)
+    assert ledger.checkpoint_if_new(ws, since=n) is None  # nothing since size n
+    cp = ledger.checkpoint_if_new(ws, since=n - 1)
+    assert cp is not None and cp.size == n
+    assert ledger.checkpoint_if_new(ws) is None
+    # A head that no longer extends the last checkpoint is never signed.
+    bodies = [e.body for e in ledger.entries(ws)][: n - 1]
+    with ws.store.engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM ledger_entries WHERE seq = {n - 1}")
+        conn.exec_driver_sql(f"DELETE FROM ledger_nodes WHERE (idx + 1) * (1 << level) > {n - 1}")
+        conn.exec_driver_sql(
+            "UPDATE ledger_head SET size = ?, frontier = ?", (n - 1, _frontier(bodies))
+        )
+    with pytest.raises(CheckFailed, match="shrank"):
+        ledger.checkpoint_if_new(ws)
+    ledger.record_many(ws, [ledger.Event("x.y", "s", "p"), ledger.Event("x.y", "t", "p")])
+    with pytest.raises(CheckFailed, match="no longer extends"):
+        ledger.checkpoint_if_new(ws)
+
+
+# --- proofs from stored nodes -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    w = init_workspace(tmp_path_factory.mktemp("big") / "ws", DEMO_TRANSFER)
+    ledger.record_many(
+        w,
+        [ledger.Event("test.event", f"s{i}", "p", {"i": i}) for i in range(40)],
+        clock=FixedClock(),
+    )
+    for i in range(27):
+        ledger.record(w, None, "test.more", f"m{i}", "p", clock=FixedClock())
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def _bodies(w: Workspace) -> list[bytes]:
+    return [e.body for e in ledger.entries(w)]
+
+
+def test_store_tree_matches_pure_functions(big: Workspace) -> None:
+    bodies = _bodies(big)
+    n = len(bodies)
+    assert n == ledger.ledger_size(big) >= 68
+    head = ledger.ledger.read_head(big)
+    assert head.root == merkle.root_hash(bodies)
+    with big.store.engine.connect() as conn:
+        for size in range(1, n + 1):
+            assert ledger.ledger.root_at(conn, size) == merkle.root_hash(bodies[:size])
+        stored = conn.exec_driver_sql("SELECT root FROM ledger_entries ORDER BY seq").all()
+    assert [bytes(r[0]) for r in stored] == [merkle.root_hash(bodies[: i + 1]) for i in range(n)]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    a=st.integers(min_value=0, max_value=120),
+    b=st.integers(min_value=1, max_value=120),
+    byte=st.integers(min_value=0, max_value=31),
+)
+def test_log_proofs_verify_and_break(big: Workspace, a: int, b: int, byte: int) -> None:
+    bodies = _bodies(big)
+    a, b = a % len(bodies), 1 + (b - 1) % len(bodies)
+    size = max(a + 1, b)
+    seq = min(a, size - 1)
+    root = merkle.root_hash(bodies[:size])
+    with big.store.engine.connect() as conn:
+        inc = inclusion_from_store(conn, seq, size)
+        old = min(a, b) or 1
+        cons = consistency_from_store(conn, old, size)
+    assert inc.root == root
+    assert inc.proof == merkle.inclusion_proof(bodies[:size], seq)
+    assert merkle.verify_inclusion(bodies[seq], seq, size, inc.proof, root)
+    old_root = merkle.root_hash(bodies[:old])
+    assert merkle.verify_consistency(old, size, cons, old_root, root)
+    for k in range(len(inc.proof)):
+        bad = list(inc.proof)
+        bad[k] = bytes(x ^ (1 if j == byte else 0) for j, x in enumerate(bad[k]))
+        assert not merkle.verify_inclusion(bodies[seq], seq, size, bad, root)
+    for k in range(len(cons)):
+        bad = list(cons)
+        bad[k] = bytes(x ^ (1 if j == byte else 0) for j, x in enumerate(bad[k]))
+        assert not merkle.verify_consistency(old, size, bad, old_root, root)
+    changed = bytearray(bodies[seq])
+    changed[byte % len(changed)] ^= 0x20
+    assert not merkle.verify_inclusion(bytes(changed), seq, size, inc.proof, root)
+
+
+def test_prove_against_checkpoint(big: Workspace) -> None:
+    p = ledger.prove(big, 13)
+    n = ledger.ledger_size(big)
+    origin, pub = ledger.public_identity(big)
+    cp = parse_checkpoint(open_note(p.checkpoint, origin, pub))
+    assert cp.size == p.size == n and cp.root == p.root
+    assert merkle.verify_inclusion(p.body, 13, p.size, p.proof, cp.root)
+    with pytest.raises(BadInput):
+        ledger.prove(big, n)
+
+
+def test_verify_clean_and_external_checkpoint(big: Workspace, tmp_path: Path) -> None:
+    cp = ledger.latest_checkpoint(big)
+    saved = tmp_path / "cp.txt"
+    ledger.ledger.write_checkpoint(cp, saved)
+    ledger.record(big, None, "test.after", "s", "p")
+    report = ledger.verify_ledger(big, saved, chunk=7)
+    assert report.ok, report.problems
+    assert report.size == cp.size + 1 and report.uncovered == 1
+    assert report.external is not None and report.external["extended"] is True
+    other = Ed25519PrivateKey.generate()
+    origin, _ = ledger.public_identity(big)
+    forged = tmp_path / "forged.txt"
+    forged.write_text(sign_note(Checkpoint(origin, 5, b"\x00" * 32).text(), origin, other))
+    bad = ledger.verify_ledger(big, forged)
+    assert not bad.ok and "not a checkpoint signed by this ledger" in bad.problems[0].message
+
+
+def test_reopen_keeps_working(tmp_path: Path) -> None:
+    w = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    w.close()
+    w2 = open_workspace(tmp_path / "ws")
+    try:
+        ledger.record(w2, None, "x.y", "s", "p")
+        assert ledger.checkpoint_if_new(w2) is not None
+        assert ledger.verify_ledger(w2).ok
+    finally:
+        w2.close()
