@@ -1,0 +1,28 @@
+"""Governance and access control: people and roles, logins, NDAs, training, vendors,
+grants with maker-checker approval, and ``authorize``/``require`` (docs/governance.md).
+
+Other modules call ``require(ws, action, resource)`` before touching data.
+"""
+
+from handover.governance import messages as _messages
+from handover.governance.authorize import Decision, Resource, authorize, require
+from handover.governance.demo import DEMO_CAST, seed_demo_cast
+from handover.governance.policy import ACTION_ROLES, ACTIONS, DATA_ACTIONS, MODES, ROLES
+from handover.governance.session import current_person
+
+del _messages
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_ROLES",
+    "DATA_ACTIONS",
+    "DEMO_CAST",
+    "MODES",
+    "ROLES",
+    "Decision",
+    "Resource",
+    "authorize",
+    "current_person",
+    "require",
+    "seed_demo_cast",
+]

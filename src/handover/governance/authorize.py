@@ -1,0 +1,369 @@
+"""Enforcement: ``authorize`` decides, ``require`` decides or raises :class:`Refused`.
+
+Every decision, allow or refuse, is written to the ledger (``access.allow`` /
+``access.refuse``) with the actor, action, resource, reason and the reason's parameters.
+
+A data-touching action is allowed only when, at that moment, the person:
+
+1. is identified (logged in; in a demo workspace the cast member for the action);
+2. is active and holds a role allowed to attempt the action (``ACTION_ROLES``);
+3. is bound by an NDA in force (active or expiring) whose scope covers the resource;
+4. has a current passing record of every required course;
+5. if vendor staff: works for a registered vendor whose latest assessment passes;
+6. holds an active grant covering the resource's items, at least its mode, the action
+   (when the grant names actions), with enough distinct approvers who are neither its
+   requester nor its grantee and hold the approver role, and whose purpose is within
+   the NDA's purposes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from handover.errors import Refused
+from handover.governance.grants import Grant, grants_of
+from handover.governance.models import PersonRow
+from handover.governance.ndas import Nda, binding_ndas
+from handover.governance.people import Person, load_person, person_by_id
+from handover.governance.policy import (
+    ACTION_ROLES,
+    ALL,
+    DATA_ACTIONS,
+    DEMO_ACTORS,
+    MANAGE,
+    MODE_RANK,
+    approvals_needed,
+    check_action,
+    check_mode,
+    covers,
+    now_utc,
+    parse_items,
+)
+from handover.i18n import t
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What an action touches: scope items (``*``, tiers C1-C3, tables, table.columns)
+    and the mode of access (masked < tokenised < clear).
+
+    Text form: ``ITEM[,ITEM...][/MODE]``, e.g. ``C1,C2/masked``, ``customers/clear``,
+    ``*`` (everything, clear). Mode defaults to clear, the most demanding.
+    """
+
+    items: tuple[str, ...]
+    mode: str = "clear"
+
+    @classmethod
+    def parse(cls, text: str | Resource) -> Resource:
+        """Parse the text form (BadInput on a malformed resource)."""
+        if isinstance(text, Resource):
+            return text
+        body, sep, mode = text.strip().rpartition("/")
+        if not sep:
+            body, mode = mode, "clear"
+        return cls(parse_items(body, "resource"), check_mode(mode.strip()))
+
+    def __str__(self) -> str:
+        return f"{','.join(self.items)}/{self.mode}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An authorisation decision: who, what, on which resource, allowed or not, and why."""
+
+    allowed: bool
+    actor: str
+    action: str
+    resource: str
+    reason_key: str
+    reason: str
+    reason_en: str
+    at: dt.datetime
+    grant_id: int | None = None
+    nda_id: int | None = None
+    purpose: str = "access control"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (also the ledger details)."""
+        return {
+            "allowed": self.allowed,
+            "actor": self.actor,
+            "action": self.action,
+            "resource": self.resource,
+            "reason_key": self.reason_key,
+            "reason": self.reason,
+            "reason_en": self.reason_en,
+            "params": self.params,
+            "grant_id": self.grant_id,
+            "nda_id": self.nda_id,
+            "at": self.at.isoformat(),
+        }
+
+
+@dataclass
+class _Verdict:
+    allowed: bool
+    key: str
+    params: dict[str, Any]
+    grant_id: int | None = None
+    nda_id: int | None = None
+    purpose: str = "access control"
+
+
+def _refuse(key: str, **params: Any) -> _Verdict:
+    return _Verdict(False, key, params)
+
+
+def _valid_approvers(s: Session, g: Grant) -> list[str]:
+    """Approvers that count: distinct, approved, not requester/grantee, hold approver now."""
+    names: list[str] = []
+    for name in g.approved_by:
+        if name in (g.requested_by, g.grantee) or name in names:
+            continue
+        row = s.query(PersonRow).filter(PersonRow.name == name).one_or_none()
+        if row is None or not row.active:
+            continue
+        if "approver" in person_by_id(s, row.id).roles:
+            names.append(name)
+    return names
+
+
+def _nda_refusal(person: Person, covering: list[Nda], res: Resource) -> _Verdict:
+    if not covering:
+        return _refuse("gov.refuse.no_nda", name=person.name, items=",".join(res.items))
+    n = covering[-1]
+    if n.status == "expired":
+        return _Verdict(
+            False,
+            "gov.refuse.nda_expired",
+            {"name": person.name, "nda": n.id, "title": n.title, "date": n.expires_on.isoformat()},
+            nda_id=n.id,
+        )
+    if n.status == "breached":
+        return _Verdict(
+            False,
+            "gov.refuse.nda_breached",
+            {"name": person.name, "nda": n.id, "title": n.title},
+            nda_id=n.id,
+        )
+    return _Verdict(
+        False,
+        "gov.refuse.nda_pending",
+        {"name": person.name, "nda": n.id, "title": n.title, "date": n.effective_on.isoformat()},
+        nda_id=n.id,
+    )
+
+
+GRANT_RANK = {"active": 0, "pending": 1, "not_yet": 2, "expired": 3, "rejected": 4, "revoked": 5}
+
+
+def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.datetime) -> _Verdict:
+    from handover.governance.training import training_gaps
+    from handover.governance.vendors import vendor_of
+
+    if not person.active:
+        return _refuse("gov.refuse.inactive", name=person.name)
+    allowed_roles = ACTION_ROLES[action]
+    if not allowed_roles & set(person.roles):
+        return _refuse(
+            "gov.refuse.role",
+            name=person.name,
+            action=action,
+            roles=",".join(person.roles) or "-",
+            need=",".join(sorted(allowed_roles)),
+        )
+    if action == MANAGE:
+        role = sorted(allowed_roles & set(person.roles))[0]
+        return _Verdict(True, "gov.allow.manage", {"name": person.name, "role": role})
+    today = at.date()
+    covering = [n for n in binding_ndas(s, person, today) if n.covers(res.items)]
+    in_force = [n for n in covering if n.in_force]
+    if not in_force:
+        return _nda_refusal(person, covering, res)
+    gaps = training_gaps(s, person, at)
+    if gaps:
+        gap = gaps[0]
+        if gap.lapsed_at is None:
+            return _refuse("gov.refuse.training_never", name=person.name, course=gap.course)
+        return _refuse(
+            "gov.refuse.training_lapsed",
+            name=person.name,
+            course=gap.course,
+            date=gap.lapsed_at.date().isoformat(),
+        )
+    vendor, is_vendor_staff = vendor_of(s, person)
+    if is_vendor_staff:
+        if vendor is None:
+            return _refuse("gov.refuse.vendor_unregistered", name=person.name, vendor=person.org)
+        if vendor.latest is None or not vendor.latest.passing(today):
+            state = (
+                "-"
+                if vendor.latest is None
+                else f"{vendor.latest.decision}, {vendor.latest.reassess_on.isoformat()}"
+            )
+            return _refuse(
+                "gov.refuse.vendor_assessment", name=person.name, vendor=vendor.name, state=state
+            )
+    candidates = [
+        g
+        for g in grants_of(s, person, at)
+        if covers(g.scope, res.items)
+        and MODE_RANK[g.mode] >= MODE_RANK[res.mode]
+        and (not g.actions or action in g.actions)
+    ]
+    if not candidates:
+        return _refuse("gov.refuse.no_grant", name=person.name, action=action, resource=str(res))
+    problems: list[tuple[int, int, _Verdict]] = []
+    for g in candidates:
+        if g.state != "active":
+            key = f"gov.refuse.grant_{g.state}"
+            params: dict[str, Any] = {"name": person.name, "id": g.id}
+            if g.state == "pending":
+                params.update(have=len(g.approved_by), need=g.approvals_needed)
+            elif g.state in ("expired", "not_yet"):
+                params.update(
+                    date=(g.valid_until if g.state == "expired" else g.valid_from).isoformat(
+                        timespec="minutes"
+                    )
+                )
+            problems.append((GRANT_RANK[g.state], -g.id, _Verdict(False, key, params, g.id)))
+            continue
+        need = max(g.approvals_needed, approvals_needed(g.scope, g.mode))
+        have = _valid_approvers(s, g)
+        if len(have) < need:
+            problems.append(
+                (
+                    0,
+                    -g.id,
+                    _Verdict(
+                        False,
+                        "gov.refuse.grant_approvals",
+                        {"name": person.name, "id": g.id, "need": need, "have": len(have)},
+                        g.id,
+                    ),
+                )
+            )
+            continue
+        nda = next((n for n in in_force if n.covers(res.items, g.purpose)), None)
+        if nda is None:
+            problems.append(
+                (
+                    0,
+                    -g.id,
+                    _Verdict(
+                        False,
+                        "gov.refuse.grant_purpose",
+                        {"name": person.name, "id": g.id, "purpose": g.purpose},
+                        g.id,
+                    ),
+                )
+            )
+            continue
+        return _Verdict(
+            True,
+            "gov.allow",
+            {"name": person.name, "id": g.id, "mode": g.mode, "purpose": g.purpose, "nda": nda.id},
+            grant_id=g.id,
+            nda_id=nda.id,
+            purpose=g.purpose,
+        )
+    return min(problems, key=lambda p: (p[0], p[1]))[2]
+
+
+def _identify(
+    ws: Workspace, s: Session, actor: str | None, action: str, at: dt.datetime
+) -> tuple[str, Person | None, _Verdict | None]:
+    from handover.governance.session import current_person
+
+    if actor is not None:
+        row = s.query(PersonRow).filter(PersonRow.name == actor).one_or_none()
+        if row is None:
+            return actor, None, _refuse("gov.refuse.unknown", name=actor)
+        return actor, load_person(s, actor), None
+    me = current_person(ws, now=at)
+    if me is not None:
+        return me.name, me, None
+    if ws.settings.demo:
+        name = DEMO_ACTORS[action]
+        row = s.query(PersonRow).filter(PersonRow.name == name).one_or_none()
+        if row is not None:
+            return name, load_person(s, name), None
+    from handover.ledger import current_actor
+
+    return current_actor(ws), None, _refuse("gov.refuse.no_login", action=action)
+
+
+def authorize(
+    ws: Workspace,
+    actor: str | None,
+    action: str,
+    resource: str | Resource,
+    *,
+    now: dt.datetime | None = None,
+) -> Decision:
+    """Decide whether ``actor`` (None: the logged-in person) may do ``action`` on
+    ``resource`` at ``now``; the decision is logged and ledgered either way."""
+    from handover.governance.training import ensure_builtin_courses
+    from handover.ledger import record
+
+    check_action(action)
+    res = Resource.parse(resource) if action != MANAGE else Resource((ALL,), "clear")
+    at = now_utc(now)
+    lang = ws.settings.lang
+    if action in DATA_ACTIONS:
+        # Required courses must exist in the store, or "no gaps" would mean "no courses".
+        ensure_builtin_courses(ws, now=at)
+    with ws.store.session() as s:
+        name, person, verdict = _identify(ws, s, actor, action, at)
+        if verdict is None:
+            assert person is not None
+            verdict = _evaluate(s, person, action, res, at)
+        decision = Decision(
+            allowed=verdict.allowed,
+            actor=name,
+            action=action,
+            resource=str(res),
+            reason_key=verdict.key,
+            reason=t(verdict.key, lang, **verdict.params),
+            reason_en=t(verdict.key, "en", **verdict.params),
+            at=at,
+            grant_id=verdict.grant_id,
+            nda_id=verdict.nda_id,
+            purpose=verdict.purpose,
+            params=verdict.params,
+        )
+    record(
+        ws,
+        name,
+        "access.allow" if decision.allowed else "access.refuse",
+        f"{action} {res}",
+        decision.purpose,
+        decision.to_json(),
+    )
+    return decision
+
+
+def require(
+    ws: Workspace,
+    action: str,
+    resource: str | Resource,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Decision:
+    """Authorise or raise :class:`Refused` (exit 3) naming the missing NDA, training,
+    assessment, grant or approval. Call it first in every data-touching library function:
+    ``require(ws, "seal", "*/clear")``."""
+    decision = authorize(ws, actor, action, resource, now=now)
+    if not decision.allowed:
+        raise Refused(decision.reason)
+    return decision

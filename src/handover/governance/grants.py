@@ -1,0 +1,373 @@
+"""Grants: a person may touch data only through one. Maker-checker: requested by one
+person, approved by a different person holding the approver role; clear access that may
+reach C3 needs two distinct approvers, neither the requester nor the grantee."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handover.errors import BadInput, Refused
+from handover.governance.models import GrantApprovalRow, GrantRow, PersonRow
+from handover.governance.people import Person, load_person, person_by_id
+from handover.governance.policy import (
+    DATA_ACTIONS,
+    approvals_needed,
+    check_mode,
+    now_utc,
+    parse_items,
+    utc,
+)
+from handover.i18n import t
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One approver's decision."""
+
+    approver: str
+    decision: str
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A grant as stored, with its state at the time it was read."""
+
+    id: int
+    grantee: str
+    requested_by: str
+    scope: tuple[str, ...]
+    mode: str
+    purpose: str
+    actions: tuple[str, ...]
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    approvals_needed: int
+    status: str
+    approvals: tuple[Approval, ...]
+    state: str
+
+    @property
+    def approved_by(self) -> tuple[str, ...]:
+        """Names of those who approved."""
+        return tuple(a.approver for a in self.approvals if a.decision == "approve")
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "grantee": self.grantee,
+            "requested_by": self.requested_by,
+            "scope": list(self.scope),
+            "mode": self.mode,
+            "purpose": self.purpose,
+            "actions": list(self.actions),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat(),
+            "approvals_needed": self.approvals_needed,
+            "approved_by": list(self.approved_by),
+            "status": self.status,
+            "state": self.state,
+        }
+
+
+def grant_state(
+    status: str, valid_from: dt.datetime, valid_until: dt.datetime, now: dt.datetime
+) -> str:
+    """``pending``/``rejected``/``revoked`` as stored; an approved grant is ``active``,
+    ``not_yet`` (before its window) or ``expired`` (after it). A pending grant whose
+    window has passed is ``expired`` too."""
+    if status in ("rejected", "revoked"):
+        return status
+    if now >= valid_until:
+        return "expired"
+    if status == "pending":
+        return "pending"
+    if now < valid_from:
+        return "not_yet"
+    return "active"
+
+
+def load_grant(s: Session, row: GrantRow, now: dt.datetime) -> Grant:
+    """A stored grant with its approvals and state at ``now``."""
+    grantee = s.get(PersonRow, row.grantee_id)
+    requester = s.get(PersonRow, row.requested_by_id)
+    assert grantee is not None and requester is not None
+    approvals = tuple(
+        Approval(name, a.decision, utc(a.decided_at))
+        for a, name in s.execute(
+            select(GrantApprovalRow, PersonRow.name)
+            .join(PersonRow, PersonRow.id == GrantApprovalRow.approver_id)
+            .where(GrantApprovalRow.grant_id == row.id)
+            .order_by(GrantApprovalRow.id)
+        ).all()
+    )
+    vf, vu = utc(row.valid_from), utc(row.valid_until)
+    return Grant(
+        id=row.id,
+        grantee=grantee.name,
+        requested_by=requester.name,
+        scope=tuple(row.scope),
+        mode=row.mode,
+        purpose=row.purpose,
+        actions=tuple(row.actions or ()),
+        valid_from=vf,
+        valid_until=vu,
+        approvals_needed=row.approvals_needed,
+        status=row.status,
+        approvals=approvals,
+        state=grant_state(row.status, vf, vu, now),
+    )
+
+
+def _session_actor(ws: Workspace, actor: str | None, now: dt.datetime) -> Person:
+    from handover.governance.session import current_person
+
+    with ws.store.session() as s:
+        if actor is not None:
+            return load_person(s, actor)
+    me = current_person(ws, now=now)
+    if me is None:
+        raise Refused(t("gov.login_needed", ws.settings.lang))
+    return me
+
+
+def request_grant(
+    ws: Workspace,
+    grantee: str,
+    *,
+    scope: str | Iterable[str],
+    mode: str,
+    purpose: str,
+    valid_until: dt.datetime,
+    valid_from: dt.datetime | None = None,
+    actions: Iterable[str] = (),
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Grant:
+    """Request a grant for ``grantee`` (the maker is the logged-in person or ``actor``).
+
+    The grant stays pending until enough distinct approvers approve it.
+    """
+    from handover.ledger import record
+
+    lang = ws.settings.lang
+    at = now_utc(now)
+    items = parse_items(scope if isinstance(scope, str) else tuple(scope))
+    mode = check_mode(mode)
+    purpose = purpose.strip()
+    if not purpose or len(purpose) > 300:
+        raise BadInput(t("gov.grant_purpose", lang))
+    action_list = sorted(set(actions))
+    for a in action_list:
+        if a not in DATA_ACTIONS:
+            raise BadInput(f"action {a!r}: use one of {', '.join(DATA_ACTIONS)}")
+    start = utc(valid_from) if valid_from is not None else at
+    end = utc(valid_until)
+    if end <= start:
+        raise BadInput(t("gov.grant_window", lang, start=start.isoformat(), end=end.isoformat()))
+    if end - start > dt.timedelta(days=MAX_DAYS):
+        raise BadInput(t("gov.grant_too_long", lang, days=MAX_DAYS))
+    maker = _session_actor(ws, actor, at)
+    if not maker.active:
+        raise Refused(t("gov.inactive", lang, name=maker.name))
+    with ws.store.session() as s:
+        g = load_person(s, grantee)
+        row = GrantRow(
+            grantee_id=g.id,
+            requested_by_id=maker.id,
+            scope=list(items),
+            mode=mode,
+            purpose=purpose,
+            actions=action_list,
+            valid_from=start,
+            valid_until=end,
+            approvals_needed=approvals_needed(items, mode),
+            status="pending",
+            created_at=at,
+        )
+        s.add(row)
+        s.flush()
+        grant = load_grant(s, row, at)
+    record(
+        ws,
+        maker.name,
+        "governance.grant.request",
+        f"grant {grant.id}",
+        purpose,
+        {
+            "grantee": grantee,
+            "scope": list(items),
+            "mode": mode,
+            "actions": action_list,
+            "valid_from": start.isoformat(),
+            "valid_until": end.isoformat(),
+            "approvals_needed": grant.approvals_needed,
+        },
+    )
+    return grant
+
+
+def _decide(
+    ws: Workspace, grant_id: int, decision: str, actor: str | None, now: dt.datetime | None
+) -> Grant:
+    from handover.ledger import record
+
+    lang = ws.settings.lang
+    at = now_utc(now)
+    who = _session_actor(ws, actor, at)
+    refusal: str | None = None
+    with ws.store.session() as s:
+        row = s.get(GrantRow, grant_id)
+        if row is None:
+            raise BadInput(f"gov_grants: no grant with id {grant_id}")
+        grant = load_grant(s, row, at)
+        me = person_by_id(s, who.id)
+        if not me.active:
+            refusal = t("gov.inactive", lang, name=me.name)
+        elif "approver" not in me.roles:
+            refusal = t("gov.approve_not_approver", lang, name=me.name, id=grant_id)
+        elif me.name in (grant.requested_by, grant.grantee):
+            refusal = t("gov.approve_self", lang, name=me.name, id=grant_id)
+        elif any(a.approver == me.name for a in grant.approvals):
+            refusal = t("gov.approve_twice", lang, name=me.name, id=grant_id)
+        elif grant.state != "pending":
+            refusal = t("gov.approve_not_pending", lang, id=grant_id, state=grant.state)
+        if refusal is None:
+            s.add(
+                GrantApprovalRow(
+                    grant_id=row.id, approver_id=me.id, decision=decision, decided_at=at
+                )
+            )
+            try:
+                s.flush()
+            except IntegrityError:
+                refusal = t("gov.approve_twice", lang, name=me.name, id=grant_id)
+            else:
+                if decision == "reject":
+                    row.status, row.decided_at = "rejected", at
+                elif len(grant.approved_by) + 1 >= row.approvals_needed:
+                    row.status, row.decided_at = "approved", at
+                s.flush()
+                grant = load_grant(s, row, at)
+    if refusal is not None:
+        record(
+            ws,
+            who.name,
+            f"governance.grant.{decision}.refused",
+            f"grant {grant_id}",
+            grant.purpose,
+            {"reason": refusal},
+        )
+        raise Refused(refusal)
+    record(
+        ws,
+        who.name,
+        f"governance.grant.{decision}",
+        f"grant {grant_id}",
+        grant.purpose,
+        {
+            "grantee": grant.grantee,
+            "status": grant.status,
+            "approved_by": list(grant.approved_by),
+            "approvals_needed": grant.approvals_needed,
+        },
+    )
+    return grant
+
+
+def approve_grant(
+    ws: Workspace, grant_id: int, *, actor: str | None = None, now: dt.datetime | None = None
+) -> Grant:
+    """Approve grant ``grant_id`` as the logged-in approver (or ``actor``).
+
+    Refused (and ledgered) when the approver lacks the approver role, is the requester or
+    the grantee, already decided this grant, or the grant is no longer pending.
+    """
+    return _decide(ws, grant_id, "approve", actor, now)
+
+
+def reject_grant(
+    ws: Workspace, grant_id: int, *, actor: str | None = None, now: dt.datetime | None = None
+) -> Grant:
+    """Reject grant ``grant_id`` (same conditions as approving); it can never become valid."""
+    return _decide(ws, grant_id, "reject", actor, now)
+
+
+def revoke_grant(
+    ws: Workspace,
+    grant_id: int,
+    *,
+    reason: str = "",
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Grant:
+    """Revoke grant ``grant_id``: its requester, any approver or a manager may stop it."""
+    from handover.governance.policy import ACTION_ROLES, MANAGE
+    from handover.ledger import record
+
+    lang = ws.settings.lang
+    at = now_utc(now)
+    who = _session_actor(ws, actor, at)
+    with ws.store.session() as s:
+        row = s.get(GrantRow, grant_id)
+        if row is None:
+            raise BadInput(f"gov_grants: no grant with id {grant_id}")
+        grant = load_grant(s, row, at)
+        me = person_by_id(s, who.id)
+        allowed = me.active and (
+            me.name == grant.requested_by
+            or "approver" in me.roles
+            or bool(ACTION_ROLES[MANAGE] & set(me.roles))
+        )
+        if not allowed:
+            raise Refused(t("gov.revoke_refused", lang, name=me.name, id=grant_id))
+        if row.status in ("revoked", "rejected"):
+            raise BadInput(t("gov.approve_not_pending", lang, id=grant_id, state=row.status))
+        row.status, row.decided_at = "revoked", at
+        s.flush()
+        grant = load_grant(s, row, at)
+    record(
+        ws,
+        who.name,
+        "governance.grant.revoke",
+        f"grant {grant_id}",
+        grant.purpose,
+        {"grantee": grant.grantee, "reason": reason},
+    )
+    return grant
+
+
+def list_grants(
+    ws: Workspace,
+    *,
+    person: str | None = None,
+    state: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[Grant]:
+    """Grants (of ``person``; in ``state``) with their state at ``now``."""
+    at = now_utc(now)
+    with ws.store.session() as s:
+        stmt = select(GrantRow).order_by(GrantRow.id)
+        if person is not None:
+            stmt = stmt.where(GrantRow.grantee_id == load_person(s, person).id)
+        grants = [load_grant(s, r, at) for r in s.scalars(stmt)]
+    return [g for g in grants if state is None or g.state == state]
+
+
+def grants_of(s: Session, person: Person, now: dt.datetime) -> list[Grant]:
+    """Every grant whose grantee is ``person``."""
+    rows = s.scalars(select(GrantRow).where(GrantRow.grantee_id == person.id).order_by(GrantRow.id))
+    return [load_grant(s, r, now) for r in rows]

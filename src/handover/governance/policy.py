@@ -1,0 +1,169 @@
+"""The fixed vocabulary of governance: roles, organisation kinds, actions, modes, tiers.
+
+Kept in one module so the CLI, the docs and the authorisation matrix test read the same
+lists. ``ACTION_ROLES`` says which roles may attempt an action at all; a grant, an NDA
+and current training are still needed for every data-touching action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from handover.errors import BadInput
+
+ROLES: tuple[str, ...] = (
+    "dpo",
+    "compliance_officer",
+    "data_engineer",
+    "dd_analyst",
+    "approver",
+    "auditor",
+    "vendor_staff",
+)
+ORG_KINDS: tuple[str, ...] = ("seller", "buyer", "advisor", "vendor")
+
+DATA_ACTIONS: tuple[str, ...] = (
+    "scan.evidence",
+    "dd.extract",
+    "seal",
+    "unseal",
+    "migrate",
+    "verify",
+    "shred",
+    "key.manage",
+)
+MANAGE = "governance.manage"
+ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, MANAGE)
+
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "scan.evidence": frozenset({"dpo", "compliance_officer", "data_engineer"}),
+    "dd.extract": frozenset({"dd_analyst", "data_engineer"}),
+    "seal": frozenset({"data_engineer"}),
+    "unseal": frozenset({"data_engineer", "vendor_staff"}),
+    "migrate": frozenset({"data_engineer", "vendor_staff"}),
+    "verify": frozenset({"data_engineer", "auditor", "compliance_officer", "vendor_staff"}),
+    "shred": frozenset({"data_engineer", "vendor_staff"}),
+    "key.manage": frozenset({"data_engineer", "dpo"}),
+    MANAGE: frozenset({"dpo", "compliance_officer"}),
+}
+
+# Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
+DEMO_ACTORS: dict[str, str] = {
+    "scan.evidence": "zhaolei",
+    "dd.extract": "chenjing",
+    "seal": "zhaolei",
+    "unseal": "zhaolei",
+    "migrate": "zhaolei",
+    "verify": "liuyang",
+    "shred": "zhaolei",
+    "key.manage": "zhaolei",
+    MANAGE: "wangmin",
+}
+
+MODES: tuple[str, ...] = ("masked", "tokenised", "clear")
+MODE_RANK = {m: i for i, m in enumerate(MODES)}
+TIERS: tuple[str, ...] = ("C1", "C2", "C3")
+ALL = "*"
+
+NAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+ITEM = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+EXPIRING_DAYS = 30
+SESSION_HOURS = 8
+MAX_SESSION_HOURS = 24
+MIN_PASSWORD = 10
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as an aware UTC datetime (SQLite hands stored times back naive)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def now_utc(now: dt.datetime | None = None) -> dt.datetime:
+    """The injected time, or the real clock, as aware UTC."""
+    return utc(now) if now is not None else dt.datetime.now(dt.UTC)
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """A login name: lower-case letters, digits, ``.``, ``_``, ``-`` (2–64 characters)."""
+    if not NAME.match(name):
+        raise BadInput(
+            f"{what} {name!r}: use 2-64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter"
+        )
+    return name
+
+
+def check_role(role: str) -> str:
+    """One of :data:`ROLES`."""
+    if role not in ROLES:
+        raise BadInput(f"role {role!r}: use one of {', '.join(ROLES)}")
+    return role
+
+
+def check_action(action: str) -> str:
+    """One of :data:`ACTIONS`."""
+    if action not in ACTIONS:
+        raise BadInput(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+    return action
+
+
+def check_mode(mode: str) -> str:
+    """One of :data:`MODES` (``tokenized`` is accepted for ``tokenised``)."""
+    mode = "tokenised" if mode == "tokenized" else mode
+    if mode not in MODES:
+        raise BadInput(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    return mode
+
+
+def parse_items(text: str | list[str] | tuple[str, ...], what: str = "scope") -> tuple[str, ...]:
+    """Scope items: ``*``, tiers ``C1``/``C2``/``C3``, ``table`` or ``table.column``."""
+    raw = text.split(",") if isinstance(text, str) else list(text)
+    items: list[str] = []
+    for part in raw:
+        item = part.strip()
+        if not item:
+            continue
+        if item.upper() in TIERS:
+            item = item.upper()
+        elif item != ALL and not ITEM.match(item):
+            raise BadInput(f"{what} item {item!r}: use *, C1, C2, C3, a table or table.column")
+        if item not in items:
+            items.append(item)
+    if not items:
+        raise BadInput(f"{what}: empty; name *, tiers (C1,C2,C3) or tables")
+    return tuple(sorted(items))
+
+
+def covers(have: tuple[str, ...] | list[str], want: tuple[str, ...] | list[str]) -> bool:
+    """Whether scope ``have`` covers every item of ``want``.
+
+    ``*`` covers everything; a tier covers only that tier; a table covers the table and
+    its columns; a column covers only itself. ``*`` in ``want`` needs ``*`` in ``have``.
+    """
+    hs = set(have)
+    if ALL in hs:
+        return True
+    for item in want:
+        if item in hs:
+            continue
+        if item in TIERS or item == ALL:
+            return False
+        table = item.split(".", 1)[0]
+        if "." in item and table in hs:
+            continue
+        return False
+    return True
+
+
+def approvals_needed(scope: tuple[str, ...] | list[str], mode: str) -> int:
+    """Two distinct approvers for clear access that may reach C3, else one.
+
+    A table or ``*`` may hold C3 columns the library cannot rule out, so only a clear
+    grant restricted to tiers C1/C2 gets by with one approval.
+    """
+    if mode != "clear":
+        return 1
+    return 1 if all(item in ("C1", "C2") for item in scope) else 2

@@ -1,0 +1,378 @@
+"""Vendors (第三方): registration, the security questionnaire with weighted scoring,
+risk level, decision, reassessment date and the agreement that binds them.
+
+Score = sum over questions of weight × the fraction earned by the answer (0-100).
+Knock-outs: data kept outside mainland China is ``critical`` (PIPL Chapter III needs a
+separate cross-border basis); no encryption or undisclosed sub-processors is at least
+``high``. Risk: >= 80 low, >= 60 medium, >= 40 high, else critical. Decision: low →
+approved (reassess in 365 days), medium → conditional (180 days), high/critical →
+rejected (may be reassessed after 90 days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handover.errors import BadInput
+from handover.governance.models import NdaRow, OrganisationRow, VendorAssessmentRow, VendorRow
+from handover.governance.people import Person, org_row
+from handover.governance.policy import ALL, MANAGE, now_utc, utc
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class VendorQuestion:
+    """One questionnaire item: weight and the fraction each answer earns."""
+
+    key: str
+    weight: int
+    choices: dict[str, float]
+    multi: bool
+    text: dict[str, str]
+
+
+QUESTIONNAIRE: tuple[VendorQuestion, ...] = (
+    VendorQuestion(
+        "encryption",
+        20,
+        {"none": 0.0, "in_transit": 0.4, "at_rest": 0.4, "both": 1.0},
+        False,
+        {
+            "zh-CN": "数据加密:传输中(TLS)和存储时(如 AES/SM4)是否都加密?",
+            "en": "Encryption: is data encrypted in transit (TLS) and at rest (AES/SM4)?",
+        },
+    ),
+    VendorQuestion(
+        "access_control",
+        20,
+        {"shared_accounts": 0.0, "individual": 0.4, "mfa": 0.7, "mfa_least_privilege": 1.0},
+        False,
+        {
+            "zh-CN": "访问控制:个人账号、多因素认证、最小权限并留存访问日志?",
+            "en": "Access control: individual accounts, multi-factor, least privilege with access logs?",
+        },
+    ),
+    VendorQuestion(
+        "incident_response",
+        15,
+        {"none": 0.0, "plan": 0.5, "plan_tested": 1.0},
+        False,
+        {
+            "zh-CN": "事件响应:有预案吗?12 个月内演练过并承诺 24 小时内通知吗?",
+            "en": "Incident response: a plan? Drilled within 12 months, with notice within 24 hours?",
+        },
+    ),
+    VendorQuestion(
+        "certifications",
+        20,
+        {"iso27001": 0.5, "mlps3": 0.5, "mlps2": 0.25, "iso27701": 0.2, "none": 0.0},
+        True,
+        {
+            "zh-CN": "认证:ISO/IEC 27001、网络安全等级保护(等保)二级/三级、ISO/IEC 27701?",
+            "en": "Certifications: ISO/IEC 27001, MLPS (等保) level 2/3, ISO/IEC 27701?",
+        },
+    ),
+    VendorQuestion(
+        "sub_processors",
+        10,
+        {"none": 1.0, "disclosed_bound": 0.7, "undisclosed": 0.0},
+        False,
+        {
+            "zh-CN": "分包处理者:没有;或已全部披露并受同等条款约束;或未披露?",
+            "en": "Sub-processors: none; all disclosed and bound by the same terms; or undisclosed?",
+        },
+    ),
+    VendorQuestion(
+        "data_location",
+        15,
+        {"mainland": 1.0, "outside": 0.0},
+        False,
+        {
+            "zh-CN": "数据存放地点:中国境内,还是境外?",
+            "en": "Data location: inside mainland China, or outside?",
+        },
+    ),
+)
+RISK_BANDS: tuple[tuple[float, str], ...] = (
+    (80, "low"),
+    (60, "medium"),
+    (40, "high"),
+    (0, "critical"),
+)
+RISK_ORDER = ("low", "medium", "high", "critical")
+DECISIONS = {
+    "low": ("approved", 365),
+    "medium": ("conditional", 180),
+    "high": ("rejected", 90),
+    "critical": ("rejected", 90),
+}
+PASSING = ("approved", "conditional")
+
+
+@dataclass(frozen=True)
+class Score:
+    """A scored questionnaire."""
+
+    score: float
+    risk: str
+    decision: str
+    reassess_days: int
+    parts: dict[str, float]
+    knockouts: tuple[str, ...]
+
+
+def score_answers(answers: dict[str, Any], where: str = "answers") -> Score:
+    """Score a questionnaire (pure); BadInput names the question or answer at fault."""
+    known = {q.key for q in QUESTIONNAIRE}
+    extra = sorted(set(answers) - known)
+    if extra:
+        raise BadInput(f"{where}: unknown question {extra[0]!r}; use {', '.join(sorted(known))}")
+    parts: dict[str, float] = {}
+    for q in QUESTIONNAIRE:
+        if q.key not in answers:
+            raise BadInput(f"{where}: missing answer for {q.key!r}")
+        value = answers[q.key]
+        values = list(value) if q.multi and isinstance(value, (list, tuple)) else [value]
+        if not values:
+            raise BadInput(f"{where}: {q.key} is empty; answer with one of {', '.join(q.choices)}")
+        for v in values:
+            if v not in q.choices:
+                raise BadInput(f"{where}: {q.key} = {v!r}; use one of {', '.join(q.choices)}")
+        fraction = min(1.0, sum(q.choices[v] for v in set(values)))
+        parts[q.key] = round(q.weight * fraction, 2)
+    total = round(sum(parts.values()), 2)
+    risk = next(name for floor, name in RISK_BANDS if total >= floor)
+    knockouts: list[str] = []
+    if answers["data_location"] == "outside":
+        knockouts.append("data_location")
+        risk = "critical"
+    for key, bad in (("encryption", "none"), ("sub_processors", "undisclosed")):
+        if answers[key] == bad:
+            knockouts.append(key)
+            if RISK_ORDER.index(risk) < RISK_ORDER.index("high"):
+                risk = "high"
+    decision, days = DECISIONS[risk]
+    return Score(total, risk, decision, days, parts, tuple(knockouts))
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A vendor's assessment as recorded."""
+
+    id: int
+    score: float
+    risk: str
+    decision: str
+    assessed_at: dt.datetime
+    reassess_on: dt.date
+    assessed_by: str
+
+    def passing(self, today: dt.date) -> bool:
+        """Approved or conditional, and not past its reassessment date."""
+        return self.decision in PASSING and today <= self.reassess_on
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "score": self.score,
+            "risk": self.risk,
+            "decision": self.decision,
+            "assessed_at": self.assessed_at.isoformat(),
+            "reassess_on": self.reassess_on.isoformat(),
+            "assessed_by": self.assessed_by,
+        }
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A registered vendor with its latest assessment."""
+
+    id: int
+    name: str
+    services: str
+    agreement_nda_id: int | None
+    latest: Assessment | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "services": self.services,
+            "agreement_nda_id": self.agreement_nda_id,
+            "latest_assessment": self.latest.to_json() if self.latest else None,
+        }
+
+
+def _latest(s: Session, vendor_id: int) -> Assessment | None:
+    row = s.scalars(
+        select(VendorAssessmentRow)
+        .where(VendorAssessmentRow.vendor_id == vendor_id)
+        .order_by(VendorAssessmentRow.assessed_at.desc(), VendorAssessmentRow.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return Assessment(
+        row.id,
+        row.score,
+        row.risk,
+        row.decision,
+        utc(row.assessed_at),
+        row.reassess_on,
+        row.assessed_by,
+    )
+
+
+def _vendor(s: Session, row: VendorRow) -> Vendor:
+    org = s.get(OrganisationRow, row.org_id)
+    assert org is not None
+    return Vendor(row.id, org.name, row.services, row.agreement_nda_id, _latest(s, row.id))
+
+
+def _vendor_row(s: Session, name: str) -> VendorRow:
+    org = org_row(s, name)
+    row = s.scalars(select(VendorRow).where(VendorRow.org_id == org.id)).one_or_none()
+    if row is None:
+        raise BadInput(f"gov_vendors: {name!r} is not a registered vendor")
+    return row
+
+
+def register_vendor(
+    ws: Workspace,
+    name: str,
+    *,
+    services: str,
+    agreement_nda_id: int | None = None,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Vendor:
+    """Register organisation ``name`` (created as kind vendor if new) as a vendor bound by
+    NDA/agreement ``agreement_nda_id``."""
+    from handover.governance.authorize import require
+    from handover.ledger import record
+
+    who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
+    at = now_utc(now)
+    with ws.store.session() as s:
+        org = s.scalars(select(OrganisationRow).where(OrganisationRow.name == name)).one_or_none()
+        if org is None:
+            org = OrganisationRow(name=name, kind="vendor", created_at=at)
+            s.add(org)
+            s.flush()
+        elif org.kind != "vendor":
+            raise BadInput(f"gov_organisations: {name!r} is a {org.kind}, not a vendor")
+        if s.scalars(select(VendorRow).where(VendorRow.org_id == org.id)).first():
+            raise BadInput(f"gov_vendors: {name!r} already registered")
+        if agreement_nda_id is not None and s.get(NdaRow, agreement_nda_id) is None:
+            raise BadInput(f"gov_ndas: no NDA with id {agreement_nda_id}")
+        row = VendorRow(
+            org_id=org.id,
+            services=services.strip(),
+            agreement_nda_id=agreement_nda_id,
+            created_at=at,
+        )
+        s.add(row)
+        s.flush()
+        vendor = _vendor(s, row)
+    record(
+        ws,
+        who,
+        "governance.vendor.register",
+        f"vendor {name}",
+        "vendor management",
+        {"services": services, "agreement_nda_id": agreement_nda_id},
+    )
+    return vendor
+
+
+def assess_vendor(
+    ws: Workspace,
+    name: str,
+    answers: dict[str, Any],
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[Vendor, Score]:
+    """Score ``answers`` for vendor ``name`` and record the assessment and decision."""
+    from handover.governance.authorize import require
+    from handover.ledger import record
+
+    sc = score_answers(answers)
+    who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
+    at = now_utc(now)
+    with ws.store.session() as s:
+        vrow = _vendor_row(s, name)
+        s.add(
+            VendorAssessmentRow(
+                vendor_id=vrow.id,
+                answers=dict(answers),
+                score=sc.score,
+                risk=sc.risk,
+                decision=sc.decision,
+                assessed_at=at,
+                reassess_on=at.date() + dt.timedelta(days=sc.reassess_days),
+                assessed_by=who,
+            )
+        )
+        s.flush()
+        vendor = _vendor(s, vrow)
+    record(
+        ws,
+        who,
+        "governance.vendor.assess",
+        f"vendor {name}",
+        "vendor management",
+        {
+            "score": sc.score,
+            "risk": sc.risk,
+            "decision": sc.decision,
+            "knockouts": list(sc.knockouts),
+            "parts": sc.parts,
+        },
+    )
+    return vendor, sc
+
+
+def read_answers(path: Path) -> dict[str, Any]:
+    """Questionnaire answers from a JSON or TOML file (BadInput naming the file)."""
+    import json
+    import tomllib
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path}: {exc.strerror or 'unreadable'}") from None
+    try:
+        doc = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadInput(
+            f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'} ({str(exc).splitlines()[0]})"
+        ) from None
+    if not isinstance(doc, dict):
+        raise BadInput(f"{path}: answers must be an object of question keys")
+    return doc
+
+
+def list_vendors(ws: Workspace) -> list[Vendor]:
+    """Every vendor with its latest assessment."""
+    with ws.store.session() as s:
+        return [_vendor(s, r) for r in s.scalars(select(VendorRow).order_by(VendorRow.id))]
+
+
+def vendor_of(s: Session, person: Person) -> tuple[Vendor | None, bool]:
+    """For a vendor's staff: (their vendor or None when unregistered, True)."""
+    if person.org_kind != "vendor":
+        return None, False
+    org = org_row(s, person.org)
+    row = s.scalars(select(VendorRow).where(VendorRow.org_id == org.id)).one_or_none()
+    return (_vendor(s, row) if row is not None else None), True
