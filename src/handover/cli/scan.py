@@ -1,0 +1,82 @@
+"""``handover scan``: discover and classify personal information in a source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from handover.cli.common import globals_of, handled, print_json, workspace_of
+
+
+def scan(
+    ctx: typer.Context,
+    source: str = typer.Argument(
+        ..., help="SQLAlchemy URL, SQLite file, CSV/XLSX/Parquet file, or a folder of them."
+    ),
+    full: bool = typer.Option(False, "--full", help="Read every row (default: a seeded sample)."),
+    sample: int = typer.Option(10_000, "--sample", help="Rows sampled per table."),
+    seed: int = typer.Option(2026, "--seed", help="Seed of the sample."),
+    lang: str | None = typer.Option(None, "--lang", help="Report language: zh-CN (default) or en."),
+    json_out: bool = typer.Option(False, "--json", help="Print the inventory as JSON."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Report folder (default: workspace reports/)."
+    ),
+) -> None:
+    """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
+    from handover.detect.scan import run_scan
+    from handover.i18n import normalize_lang, t
+
+    g = globals_of(ctx)
+    with handled():
+        language = normalize_lang(lang or g.lang) if (lang or g.lang) else None
+        with workspace_of(ctx) as ws:
+            language = language or ws.settings.lang
+            inv = run_scan(
+                ws, source, full=full, sample=sample, seed=seed, lang=language, out_dir=out
+            )
+    if json_out:
+        print_json(inv.to_json())
+        return
+    from rich.table import Table
+
+    from handover.cli.common import console
+
+    c = inv.counts()
+    table = Table(title=t("scan.title", language, source=inv.source))
+    for key in (
+        "scan.col.table",
+        "scan.col.column",
+        "scan.col.pii",
+        "scan.col.tier",
+        "scan.col.level",
+        "scan.col.confidence",
+    ):
+        table.add_column(t(key, language))
+    for tr in inv.tables:
+        for col in tr.columns:
+            if col.pii:
+                table.add_row(
+                    tr.name,
+                    col.name,
+                    ", ".join(p.type for p in col.pii),
+                    col.tier or "",
+                    str(col.level),
+                    f"{col.confidence:.2f}",
+                )
+    console.print(table)
+    typer.echo(
+        t(
+            "scan.done",
+            language,
+            tables=c["tables"],
+            columns=c["columns"],
+            pii=c["pii_columns"],
+            sensitive=c["sensitive_columns"],
+            seconds=inv.seconds,
+        )
+    )
+    for note in (n for tr in inv.tables for n in tr.notes if "ragged" in n or "empty" in n):
+        typer.echo("  " + note)
+    for p in inv.reports:
+        typer.echo(t("scan.report", language, path=p))

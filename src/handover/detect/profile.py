@@ -1,0 +1,181 @@
+"""The column kernel: one Arrow column (a batch's worth) → mergeable value evidence.
+
+``profile_column(array, plan)`` is a pure function over one array; ``merge`` adds two
+profiles. The sample stage and ``--full`` run the same kernel; ``--full`` only runs the
+recognizers the sample made plausible (plus free-text search) over every row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from handover.detect.freetext import scan_text
+from handover.detect.normalize import (
+    MANGLED,
+    as_strings,
+    placeholder_mask,
+    to_compact,
+    to_text,
+)
+from handover.detect.recognizers import BY_KEY, RECOGNIZERS
+from handover.taxonomy import mask_value
+
+MAX_CELL = 1 << 20  # characters of one cell that are scanned; the rest is reported
+_SENTENCE = r"[,。;!?、,;!?]|\s"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to run on a column: recognizer keys, context types allowed, free-text search."""
+
+    keys: tuple[str, ...] | None  # None: every recognizer (gated on the first values)
+    context_types: frozenset[str] = frozenset()
+    free_text: bool = True
+    stats: bool = True  # distinct / Han / sentence counts (the sample decides with them)
+
+
+@dataclass
+class ColumnProfile:
+    """Counts over the values of one column; ``merge`` adds two of them."""
+
+    rows: int = 0
+    nulls: int = 0
+    placeholders: int = 0
+    considered: int = 0
+    valid: dict[str, int] = field(default_factory=dict)  # PII type → values passing
+    by_key: dict[str, int] = field(default_factory=dict)  # recognizer key → values passing
+    examples: dict[str, list[str]] = field(default_factory=dict)  # masked
+    mangled: int = 0
+    mangled_exp: dict[int, int] = field(default_factory=dict)
+    mangled_example: str | None = None
+    length_sum: int = 0
+    sentence_like: int = 0
+    han: int = 0
+    distinct: int = 0
+    truncated: int = 0
+    text_rows: int = 0  # cells searched as free text
+    text_hits: dict[str, int] = field(default_factory=dict)
+    text_examples: dict[str, list[str]] = field(default_factory=dict)
+    ran: set[str] = field(default_factory=set)  # recognizer keys that ran
+
+    def merge(self, other: ColumnProfile) -> ColumnProfile:
+        """The profile of both parts (distinct counts keep the larger part's figure)."""
+        out = ColumnProfile()
+        for name in (
+            "rows",
+            "nulls",
+            "placeholders",
+            "considered",
+            "mangled",
+            "length_sum",
+            "sentence_like",
+            "han",
+            "truncated",
+            "text_rows",
+        ):
+            setattr(out, name, getattr(self, name) + getattr(other, name))
+        out.distinct = max(self.distinct, other.distinct)
+        for d in ("valid", "by_key", "text_hits", "mangled_exp"):
+            a, b = getattr(self, d), getattr(other, d)
+            setattr(out, d, {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()})
+        for d in ("examples", "text_examples"):
+            a, b = getattr(self, d), getattr(other, d)
+            setattr(out, d, {k: (a.get(k, []) + b.get(k, []))[:2] for k in a.keys() | b.keys()})
+        out.mangled_example = self.mangled_example or other.mangled_example
+        out.ran = self.ran | other.ran
+        return out
+
+    def share(self, pii_type: str) -> float:
+        """Share of considered (non-null, non-placeholder) values valid as ``pii_type``."""
+        return self.valid.get(pii_type, 0) / self.considered if self.considered else 0.0
+
+    @property
+    def mean_length(self) -> float:
+        return self.length_sum / self.considered if self.considered else 0.0
+
+
+def _np(arr: pa.Array) -> np.ndarray[Any, Any]:
+    return np.asarray(arr.to_numpy(zero_copy_only=False))
+
+
+def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfile:
+    """Value evidence of one column: shares per PII type, placeholders, Excel-mangled
+    numbers, text statistics and free-text spans (when ``plan.free_text``)."""
+    p = ColumnProfile()
+    strings = as_strings(array)
+    p.rows = len(strings)
+    p.nulls = strings.null_count
+    if p.rows == p.nulls:
+        return p
+    sizes = _np(pc.fill_null(pc.binary_length(strings), 0))
+    big = sizes > MAX_CELL
+    if big.any():
+        # A huge cell is scanned up to the cap only; the note says so.
+        p.truncated = int(big.sum())
+        strings = pc.if_else(pa.array(big), pc.utf8_slice_codeunits(strings, 0, MAX_CELL), strings)
+    text = to_text(strings)
+    ph = placeholder_mask(text)
+    p.placeholders = int(ph.sum()) - p.nulls
+    keep = ~ph
+    p.considered = int(keep.sum())
+    if not p.considered:
+        return p
+    text = text.filter(pa.array(keep))
+    p.length_sum = int(pc.sum(pc.utf8_length(text)).as_py() or 0)
+    if plan.stats:
+        p.distinct = int(pc.count_distinct(text).as_py())
+        p.han = int(pc.sum(pc.match_substring_regex(text, r"\p{Han}")).as_py() or 0)
+        p.sentence_like = int(pc.sum(pc.match_substring_regex(text, _SENTENCE)).as_py() or 0)
+    if pc.any(pc.match_substring(text, "E+", ignore_case=True)).as_py():
+        _mangled(p, text)
+    recs = RECOGNIZERS if plan.keys is None else tuple(BY_KEY[k] for k in plan.keys)
+    recs = tuple(r for r in recs if not r.needs_context or r.type in plan.context_types)
+    compact = to_compact(text) if any(r.form == "compact" for r in recs) else text
+    union: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+    for rec in recs:
+        values = compact if rec.form == "compact" else text
+        ok = rec.match(values)
+        p.ran.add(rec.key)
+        count = int(ok.sum())
+        if not count:
+            continue
+        p.by_key[rec.key] = count
+        if rec.type in union:
+            union[rec.type] |= ok
+        else:
+            union[rec.type] = ok
+        if rec.type not in p.examples:
+            first = values.filter(pa.array(ok)).slice(0, 2).to_pylist()
+            p.examples[rec.type] = [mask_value(rec.type, str(x)) for x in first]
+    p.valid = {t: int(m.sum()) for t, m in union.items()}
+    if plan.free_text and (p.han or not plan.stats) and p.mean_length >= 8:
+        _free_text(p, text)
+    return p
+
+
+def _mangled(p: ColumnProfile, text: pa.Array) -> None:
+    mangled = pc.extract_regex(text, r"^(?P<m>" + MANGLED[1:-1] + r")$")
+    mmask = _np(pc.fill_null(pc.is_valid(pc.struct_field(mangled, "m")), False)).astype(bool)
+    if not mmask.any():
+        return
+    p.mangled = int(mmask.sum())
+    mtext = text.filter(pa.array(mmask))
+    exps = _np(pc.cast(pc.extract_regex(mtext, r"[Ee]\+?(?P<e>[0-9]+)$").field("e"), pa.int64()))
+    vals, counts = np.unique(exps, return_counts=True)
+    p.mangled_exp = {int(v): int(c) for v, c in zip(vals, counts, strict=True)}
+    p.mangled_example = str(mtext[0].as_py())
+
+
+def _free_text(p: ColumnProfile, text: pa.Array) -> None:
+    hits = scan_text(text)
+    p.text_rows = len(text)
+    for t, mask in hits.rows.items():
+        n = int(mask.sum())
+        if n:
+            p.text_hits[t] = n
+            p.text_examples[t] = [mask_value(t, s) for s in hits.examples.get(t, [])][:2]

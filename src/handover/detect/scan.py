@@ -1,0 +1,313 @@
+"""``handover scan``: discover and classify every column of a source.
+
+Sampled by default (a seeded sample of ``sample`` rows per table); ``full`` then reads
+every row of the columns that can hold PII and counts exact shares and free-text hits.
+The result is an :class:`Inventory` (machine form ``to_json``), stored in the platform
+store, rendered as the inventory report, and recorded in the ledger (counts only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from handover.detect.classify import (
+    ColumnResult,
+    classify_column,
+    context_types,
+    finish_table,
+    table_hints,
+)
+from handover.detect.names import GROUPS, name_evidence
+from handover.detect.profile import ColumnProfile, Plan, profile_column
+from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
+from handover.i18n import add
+from handover.sources import Source, TableInfo, mask_spec, open_source
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+add(
+    {
+        "scan.title": {
+            "zh-CN": "个人信息扫描:{source}",
+            "en": "Personal information scan: {source}",
+        },
+        "scan.col.table": {"zh-CN": "表", "en": "table"},
+        "scan.col.column": {"zh-CN": "字段", "en": "column"},
+        "scan.col.pii": {"zh-CN": "个人信息类型", "en": "PII types"},
+        "scan.col.tier": {"zh-CN": "JR/T 0171", "en": "JR/T 0171"},
+        "scan.col.level": {"zh-CN": "JR/T 0197 级别", "en": "JR/T 0197 level"},
+        "scan.col.confidence": {"zh-CN": "置信度", "en": "confidence"},
+        "scan.done": {
+            "zh-CN": "扫描完成:{tables} 张表,{columns} 个字段,其中个人信息 {pii} 个、敏感个人信息 {sensitive} 个({seconds:.1f} 秒)",
+            "en": "Scan done: {tables} tables, {columns} columns, {pii} with personal information, {sensitive} sensitive ({seconds:.1f} s)",
+        },
+        "scan.report": {"zh-CN": "清单报告:{path}", "en": "Inventory report: {path}"},
+    }
+)
+T = TypeVar("T")
+DEFAULT_SAMPLE = 10_000
+DEFAULT_SEED = 2026
+
+
+@dataclass
+class TableResult:
+    """One table: its row count, its columns' verdicts, and problems found reading it."""
+
+    name: str
+    rows: int
+    columns: list[ColumnResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    scanned_rows: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` form of the table."""
+        return {
+            "name": self.name,
+            "rows": self.rows,
+            "columns": [c.to_json() for c in self.columns],
+        }
+
+
+@dataclass
+class Inventory:
+    """The result of one scan."""
+
+    source: str  # masked
+    kind: str
+    mode: str  # "sample" | "full"
+    sample: int
+    seed: int
+    tables: list[TableResult] = field(default_factory=list)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    seconds: float = 0.0
+    scan_id: int | None = None
+    reports: list[Path] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the ``--json`` contract of docs/scan.md."""
+        return {"source": self.source, "tables": [t.to_json() for t in self.tables]}
+
+    def counts(self) -> dict[str, Any]:
+        """Counts only (for the ledger and summaries): never a value."""
+        cols = [c for t in self.tables for c in t.columns]
+        by_type: dict[str, int] = {}
+        for c in cols:
+            for p in c.pii:
+                by_type[p.type] = by_type.get(p.type, 0) + 1
+        return {
+            "mode": self.mode,
+            "tables": len(self.tables),
+            "rows": sum(t.rows for t in self.tables),
+            "columns": len(cols),
+            "pii_columns": sum(1 for c in cols if c.pii),
+            "sensitive_columns": sum(1 for c in cols if c.sensitive),
+            "free_text_columns": sum(1 for c in cols if c.free_text),
+            "c3_columns": sum(1 for c in cols if c.tier == "C3"),
+            "c2_columns": sum(1 for c in cols if c.tier == "C2"),
+            "mangled_columns": sum(1 for c in cols if c.mangled),
+            "by_type": dict(sorted(by_type.items())),
+        }
+
+
+Progress = Callable[[str], Any]
+
+
+def scan_source(
+    spec: str | Path,
+    *,
+    full: bool = False,
+    sample: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+) -> Inventory:
+    """Scan every table of ``spec`` and classify every column (no store, no report)."""
+    if sample < 1:
+        from handover.errors import BadInput
+
+        raise BadInput(f"--sample must be at least 1 (got {sample})")
+    t0 = time.perf_counter()
+    with open_source(spec) as src:
+        inv = Inventory(mask_spec(spec), src.kind, "full" if full else "sample", sample, seed)
+        for info in src.tables():
+            if progress:
+                progress(info.name)
+            inv.tables.append(scan_table(src, info, full=full, sample=sample, seed=seed))
+    inv.seconds = time.perf_counter() - t0
+    return inv
+
+
+def scan_table(src: Source, info: TableInfo, *, full: bool, sample: int, seed: int) -> TableResult:
+    """Classify the columns of one table from a sample (and, with ``full``, every row)."""
+    res = TableResult(info.name, info.rows, notes=list(info.notes))
+    names = info.column_names
+    hints = table_hints(names)
+    plans = {c: Plan(None, context_types(c)) for c in names}
+    if info.rows == 0:
+        res.notes.append("empty table: classified by column names only")
+        profiles = {c: ColumnProfile() for c in names}
+    else:
+        data = src.sample(info.name, sample, seed)
+        res.scanned_rows = data.num_rows
+        profiles = {c: profile_column(data.column(c), plans[c]) for c in names}
+        if full and info.rows > data.num_rows:
+            first = _classify(info, profiles, hints)
+            profiles = _full_pass(src, info, profiles, plans, first)
+            res.scanned_rows = info.rows
+    results = _classify(info, profiles, hints)
+    finish_table(results)
+    res.columns = results
+    return res
+
+
+def _classify(
+    info: TableInfo, profiles: dict[str, ColumnProfile], hints: dict[str, int]
+) -> list[ColumnResult]:
+    first = {
+        c.name: classify_column(c.name, c.db_type, profiles[c.name], hints, set())
+        for c in info.columns
+    }
+    neighbours = {p.type for r in first.values() for p in r.pii if not r.free_text}
+    if not neighbours & {"cn_resident_id", "cn_mobile"}:
+        return list(first.values())
+    # Second pass: columns undecided on their own, seen beside IDs/phones.
+    out = []
+    for c in info.columns:
+        r = first[c.name]
+        if not r.pii and not r.free_text:
+            r = classify_column(c.name, c.db_type, profiles[c.name], hints, neighbours)
+        out.append(r)
+    return out
+
+
+def _full_pass(
+    src: Source,
+    info: TableInfo,
+    sampled: dict[str, ColumnProfile],
+    plans: dict[str, Plan],
+    first: list[ColumnResult],
+) -> dict[str, ColumnProfile]:
+    """Every row of the columns the sample found value-identified PII in: exact shares of
+    the types found (and every span in free text). Columns without PII in the sample,
+    or only context-only types, are not re-read: a type needs at least half of the
+    values to fire, which a sample decides."""
+    todo: dict[str, Plan] = {}
+    for r in first:
+        prof = sampled[r.name]
+        if r.free_text:
+            todo[r.name] = Plan((), frozenset(), free_text=True, stats=False)
+        elif r.pii and {p.type for p in r.pii} & VALUE_TYPES:
+            # Context-only types (amounts, loan terms, PIN …) are decided by the name;
+            # their values only have to fit, which the sample measured: not re-read.
+            # The types found, and their siblings named by the column (证件号码 may hold
+            # any identity document, 电话 a mobile or a landline) even if the sample
+            # happened to miss a rare one.
+            types = {p.type for p in r.pii} | _sibling_types(r.name)
+            keys = tuple(
+                rec.key
+                for rec in RECOGNIZERS
+                if rec.type in types and (rec.key in prof.by_key or not rec.needs_context)
+            )
+            todo[r.name] = Plan(keys, plans[r.name].context_types, free_text=False, stats=False)
+    if not todo:
+        return sampled
+    merged = {c: ColumnProfile() for c in todo}
+    distinct = {c: sampled[c].distinct for c in todo}
+    for batch in prefetch(src.batches(info.name, columns=list(todo))):
+        for name in todo:
+            merged[name] = merged[name].merge(profile_column(batch.column(name), todo[name]))
+    out = dict(sampled)
+    for name, prof in merged.items():
+        # Text statistics decide "free text"; the sample measured them, the full pass
+        # keeps their ratios.
+        s = sampled[name]
+        scale = prof.considered / s.considered if s.considered else 0.0
+        prof.distinct = max(prof.distinct, distinct[name])
+        prof.han = round(s.han * scale)
+        prof.sentence_like = round(s.sentence_like * scale)
+        out[name] = prof
+    return out
+
+
+def _sibling_types(column: str) -> set[str]:
+    out: set[str] = set()
+    for hit in name_evidence(column):
+        out.update(GROUPS.get(hit.hint, ()))
+    return out
+
+
+def prefetch(it: Iterator[T], depth: int = 3) -> Iterator[T]:
+    """Iterate ``it`` in a background thread so reading overlaps the (GIL-free) kernels."""
+    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in it:
+                if stop.is_set():
+                    return
+                q.put((0, item))
+            q.put((1, None))
+        except BaseException as exc:  # re-raised in the consumer
+            q.put((2, exc))
+
+    worker = threading.Thread(target=pump, daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == 1:
+                return
+            if kind == 2:
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+def run_scan(
+    ws: Workspace,
+    spec: str | Path,
+    *,
+    full: bool = False,
+    sample: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    lang: str | None = None,
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Inventory:
+    """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``."""
+    from handover.detect.store import save_inventory
+    from handover.reports.inventory import write_inventory_reports
+
+    inv = scan_source(spec, full=full, sample=sample, seed=seed, progress=progress)
+    language = lang or ws.settings.lang
+    target = out_dir or ws.settings.reports_dir
+    inv.reports = write_inventory_reports(inv, target, language)
+    inv.scan_id = save_inventory(ws, inv)
+    _ledger(ws, inv)
+    return inv
+
+
+def _ledger(ws: Workspace, inv: Inventory) -> None:
+    from handover import ledger
+
+    details = {**inv.counts(), "scan_id": inv.scan_id}
+    ledger.record(
+        ws, actor=None, action="scan.run", subject=inv.source, purpose="inventory", details=details
+    )
+
+
+__all__ = ["Inventory", "TableResult", "run_scan", "scan_source", "scan_table"]

@@ -1,0 +1,77 @@
+"""Sources: one interface over databases and files, streaming Arrow RecordBatches.
+
+``open_source(spec)`` accepts a SQLAlchemy URL (SQLite, PostgreSQL, MySQL/MariaDB), a
+path to a SQLite file, a CSV/XLSX/Parquet file, or a folder of them. Every stage that
+reads customer data (scan, seal, migrate, verify) goes through it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from handover.errors import BadInput
+from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
+
+SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
+
+
+def mask_spec(spec: str | Path) -> str:
+    """The spec with any password hidden (safe for reports, logs and the ledger)."""
+    s = str(spec)
+    if "://" in s:
+        from handover.store.store import mask_url
+
+        return mask_url(s)
+    return s
+
+
+def open_source(spec: str | Path) -> Source:
+    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read."""
+    s = str(spec)
+    if "://" in s:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(s)
+        except ArgumentError:
+            raise BadInput(f"{mask_spec(s)}: not a database URL") from None
+        if url.get_backend_name() == "sqlite":
+            if not url.database:
+                raise BadInput(f"{mask_spec(s)}: in-memory SQLite has nothing to scan")
+            from handover.sources.sql import SqliteSource
+
+            return SqliteSource(Path(url.database), display=mask_spec(s))
+        from handover.sources.sql import SqlAlchemySource
+
+        return SqlAlchemySource(s)
+    path = Path(s)
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or folder")
+    if path.is_dir():
+        from handover.sources.files import FolderSource
+
+        return FolderSource(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".tsv"):
+        from handover.sources.files import CsvSource
+
+        return CsvSource(path)
+    if suffix in (".xlsx", ".xlsm"):
+        from handover.sources.files import XlsxSource
+
+        return XlsxSource(path)
+    if suffix in (".parquet", ".pq"):
+        from handover.sources.files import ParquetSource
+
+        return ParquetSource(path)
+    with path.open("rb") as fh:
+        magic = fh.read(16)
+    if suffix in SQLITE_SUFFIXES or magic == b"SQLite format 3\x00":
+        from handover.sources.sql import SqliteSource
+
+        return SqliteSource(path)
+    raise BadInput(f"{path}: unknown kind of file (use SQLite, CSV, XLSX or Parquet)")
+
+
+__all__ = ["DEFAULT_BATCH", "ColumnInfo", "Source", "TableInfo", "mask_spec", "open_source"]

@@ -1,0 +1,198 @@
+"""Adversarial cases: look-alikes, mess, empty and tiny tables, pinyin-only names,
+mixed encodings, Excel-mangled numbers, spans inside Chinese sentences."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from handover.detect.checksums import ID_CHECK_CHARS, id_check_index, luhn_check_digit
+from handover.detect.freetext import scan_text
+from handover.detect.scan import Inventory, scan_source
+
+
+def _ids(n: int, seed: int = 1) -> list[str]:
+    rng = np.random.default_rng(seed)
+    body = np.zeros((n, 17), dtype=np.int64)
+    body[:, :6] = [3, 3, 0, 1, 0, 6]
+    year = rng.integers(1960, 2000, n)
+    for i, d in enumerate((1000, 100, 10, 1)):
+        body[:, 6 + i] = year // d % 10
+    body[:, 10:12] = [0, 5]
+    body[:, 12:14] = [1, 7]
+    body[:, 14:] = rng.integers(0, 10, (n, 3))
+    checks = id_check_index(body)
+    return ["".join(map(str, row)) + ID_CHECK_CHARS[c] for row, c in zip(body, checks, strict=True)]
+
+
+def _db(path: Path, table: str, columns: dict[str, list[object]]) -> Path:
+    con = sqlite3.connect(path)
+    names = list(columns)
+    con.execute(f"CREATE TABLE {table} ({', '.join(f'{n} TEXT' for n in names)})")
+    rows = list(zip(*columns.values(), strict=True))
+    if rows:
+        con.executemany(f"INSERT INTO {table} VALUES ({','.join('?' * len(names))})", rows)
+    con.commit()
+    con.close()
+    return path
+
+
+def _col(inv: Inventory, table: str, column: str) -> tuple[set[str], bool]:
+    t = next(t for t in inv.tables if t.name == table)
+    c = next(c for c in t.columns if c.name == column)
+    return {p.type for p in c.pii}, c.free_text
+
+
+def test_lookalikes_do_not_fire(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    ids = _ids(300)
+    contract = [i[:17] + str((int(i[17]) + 1) % 10 if i[17] != "X" else 1) for i in ids]
+    orders = [str(x) for x in rng.integers(10_000_000_000, 13_000_000_000, 300)]
+    random_orders = [str(x) for x in rng.integers(10_000_000_000, 19_999_999_999, 300)]
+    seq = [str(13_800_000_000 + i) for i in range(300)]
+    body = rng.integers(0, 10, (300, 15))
+    bad_cards = [
+        "62" + "".join(map(str, b)) + str((int(c) + 1) % 10)
+        for b, c in zip(
+            body, luhn_check_digit(np.hstack([np.full((300, 2), [6, 2]), body])), strict=True
+        )
+    ]
+    db = _db(
+        tmp_path / "a.db",
+        "t",
+        {
+            "contract_no": contract,
+            "order_no": orders,
+            "ref": random_orders,
+            "serial": seq,
+            "htbh": bad_cards,
+            "sfzh": ids,
+        },
+    )
+    inv = scan_source(str(db))
+    assert _col(inv, "t", "contract_no")[0] == set()
+    assert _col(inv, "t", "order_no")[0] == set()
+    assert _col(inv, "t", "ref")[0] == set()
+    assert _col(inv, "t", "htbh")[0] == set()
+    assert _col(inv, "t", "sfzh")[0] == {"cn_resident_id"}
+    t = inv.tables[0]
+    c = next(c for c in t.columns if c.name == "contract_no")
+    assert "below the threshold" in c.evidence[0]
+
+
+def test_pinyin_only_names_and_messy_values(tmp_path: Path) -> None:
+    ids = _ids(200)
+    messy = [
+        ("１" + i[1:]) if k % 7 == 0 else (i.lower() if k % 5 == 0 else i)
+        for k, i in enumerate(ids)
+    ]
+    messy[3] = "无"
+    messy[4] = "N/A"
+    phones = [f"+86 138 1234 {k:04d}" if k % 3 == 0 else f"139-{k:04d}-5678" for k in range(200)]
+    names = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞"] * 20
+    names = [n + ("" if k < 10 else "明华丽"[k % 3]) for k, n in enumerate(names)]
+    db = _db(
+        tmp_path / "p.db",
+        "khxx",
+        {
+            "khxm": names,
+            "zjhm": messy,
+            "lxdh": phones,
+            "jtdz": [f"浙江省杭州市西湖区文三路{k}号" for k in range(200)],
+            "xb": ["男", "女"] * 100,
+        },
+    )
+    inv = scan_source(str(db))
+    assert _col(inv, "khxx", "khxm")[0] == {"person_name"}
+    assert "cn_resident_id" in _col(inv, "khxx", "zjhm")[0]
+    assert _col(inv, "khxx", "lxdh")[0] == {"cn_mobile"}
+    assert _col(inv, "khxx", "jtdz")[0] == {"address"}
+    assert _col(inv, "khxx", "xb")[0] == {"gender"}
+
+
+def test_empty_all_null_and_one_row_tables(tmp_path: Path) -> None:
+    db = tmp_path / "e.db"
+    _db(db, "empty", {"sfzh": [], "mobile": []})
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE nulls (id INTEGER, sjhm TEXT, note TEXT)")
+    con.executemany("INSERT INTO nulls VALUES (?, NULL, NULL)", [(i,) for i in range(50)])
+    con.execute("CREATE TABLE one (name TEXT, sfzh TEXT, mobile TEXT)")
+    con.execute("INSERT INTO one VALUES ('张伟', ?, '13812345678')", (_ids(1)[0],))
+    con.commit()
+    con.close()
+    inv = scan_source(str(db))
+    empty = next(t for t in inv.tables if t.name == "empty")
+    assert empty.rows == 0 and "empty table" in " ".join(empty.notes)
+    assert _col(inv, "nulls", "sjhm")[0] == {"cn_mobile"}  # from the name only
+    nulls = next(t for t in inv.tables if t.name == "nulls")
+    c = next(c for c in nulls.columns if c.name == "sjhm")
+    assert c.confidence < 0.6 and "name only" in " ".join(c.evidence)
+    assert _col(inv, "one", "sfzh")[0] == {"cn_resident_id"}
+    assert _col(inv, "one", "mobile")[0] == {"cn_mobile"}
+    assert _col(inv, "one", "name")[0] == {"person_name"}
+
+
+def test_excel_mangled_ids_are_reported(tmp_path: Path) -> None:
+    vals = ["1.10105E+17"] * 40 + _ids(10)
+    inv = scan_source(str(_db(tmp_path / "m.db", "imp", {"col_a": vals})))
+    t = inv.tables[0]
+    c = t.columns[0]
+    assert {p.type for p in c.pii} == {"cn_resident_id"}
+    assert c.mangled == 40
+    assert any(e.startswith("mangled:") for e in c.notes)
+
+
+def test_free_text_spans_inside_chinese_sentences() -> None:
+    import pyarrow as pa
+
+    idn = _ids(1)[0]
+    text = pa.array(
+        [
+            f"核实身份证号{idn}无误,客户张三称下周还款",
+            "电话联系借款人李四(+86 139 1234 5678),已告知后果。",
+            "客户来电(0571-88880000)申请展期",
+            "卡号6228480402564890018余额不足",
+            "订单号12345678901已处理,合同号110101199003071234",
+            "邮箱zhang.san@163.com。",
+        ]
+    )
+    hits = scan_text(text)
+    rows = {t: np.flatnonzero(m).tolist() for t, m in hits.rows.items()}
+    assert rows["cn_resident_id"] == [0]
+    assert rows["cn_mobile"] == [1]
+    assert rows["cn_landline"] == [2]
+    assert rows["bank_card"] == [3]
+    assert rows["email"] == [5]
+    assert 0 in rows["person_name"] and 1 in rows["person_name"]
+
+
+def test_mixed_encodings_in_one_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    header = "客户姓名,身份证号,手机号码\n"
+    rows = "".join(
+        f"{n},{i},1381234{k:04d}\n"
+        for k, (n, i) in enumerate(zip(["张伟", "王芳", "李娜"] * 10, _ids(30), strict=True))
+    )
+    (folder / "a_utf8.csv").write_bytes((header + rows).encode("utf-8"))
+    (folder / "b_gbk.csv").write_bytes((header + rows).encode("gbk"))
+    (folder / "c_bom.csv").write_bytes((header + rows).encode("utf-8-sig"))
+    (folder / "d_semicolon.csv").write_bytes((header + rows).replace(",", ";").encode("gb18030"))
+    inv = scan_source(str(folder))
+    assert len(inv.tables) == 4
+    for t in inv.tables:
+        assert [c.name for c in t.columns] == ["客户姓名", "身份证号", "手机号码"], t.name
+        assert [{p.type for p in c.pii} for c in t.columns] == [
+            {"person_name"},
+            {"cn_resident_id"},
+            {"cn_mobile"},
+        ], t.name
+    enc = {t.name: next(n for n in t.notes if n.startswith("encoding")) for t in inv.tables}
+    assert enc == {
+        "a_utf8": "encoding UTF-8",
+        "b_gbk": "encoding GBK",
+        "c_bom": "encoding UTF-8-SIG",
+        "d_semicolon": "encoding GBK",
+    }

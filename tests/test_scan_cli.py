@@ -1,0 +1,161 @@
+"""``handover scan`` through the CLI: the --json contract, the store, reports, ledger,
+and bad input (one line, exit 2, never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.synth import synthesize
+
+runner = CliRunner()
+COLUMN_KEYS = [
+    "name",
+    "db_type",
+    "primary",
+    "tier",
+    "level",
+    "sensitive",
+    "free_text",
+    "confidence",
+    "pii",
+    "evidence",
+]
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> str:
+    path = str(tmp_path / "ws")
+    res = runner.invoke(app, ["-w", path, "init", "--demo"])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("book") / "seller.db"
+    synthesize(str(path), customers=300, seed=5)
+    return path
+
+
+def test_json_contract_store_reports_and_ledger(ws: str, book: Path) -> None:
+    res = runner.invoke(
+        app, ["-w", ws, "scan", str(book), "--json", "--sample", "200", "--seed", "9"]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert list(doc) == ["source", "tables"]
+    assert doc["source"] == str(book)
+    for t in doc["tables"]:
+        assert list(t) == ["name", "rows", "columns"]
+        for c in t["columns"]:
+            assert list(c) == COLUMN_KEYS
+            assert c["tier"] in ("C1", "C2", "C3", None)
+            assert 1 <= c["level"] <= 5
+            assert all(set(p) == {"type", "share"} for p in c["pii"])
+    # Evidence never holds a clear resident ID, phone or card.
+    clear = re.compile(r"(?<![0-9*])(?:[0-9]{17}[0-9Xx]|1[3-9][0-9]{9}|62[0-9]{14,17})(?![0-9])")
+    assert not clear.search(res.stdout)
+    reports = sorted(p.name for p in (Path(ws) / "reports").iterdir())
+    assert [p.rsplit(".", 1)[1] for p in reports] == ["html", "xlsx"]
+
+    from handover import ledger
+    from handover.detect.store import latest_inventory
+    from handover.workspace import open_workspace
+
+    w = open_workspace(ws)
+    try:
+        stored = latest_inventory(w)
+        assert stored is not None
+        assert stored["tables"] == doc["tables"] or [t["name"] for t in stored["tables"]] == [
+            t["name"] for t in doc["tables"]
+        ]
+        events = ledger.entries(w, action="scan.run")
+        assert len(events) == 1
+        ev = events[0]
+        assert ev.purpose == "inventory" and ev.subject == str(book)
+        assert ev.details["columns"] == sum(len(t["columns"]) for t in doc["tables"])
+        assert ev.details["scan_id"] == stored["scan_id"]
+    finally:
+        w.close()
+
+
+def test_english_report_and_human_output(ws: str, book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "rep"
+    res = runner.invoke(app, ["-w", ws, "scan", str(book), "--lang", "en", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Scan done" in res.output
+    html = next(out.glob("*.en.html")).read_text("utf-8")
+    assert "Personal information inventory" in html and "cn_resident_id" in html
+    from openpyxl import load_workbook
+
+    wb = load_workbook(next(out.glob("*.en.xlsx")), read_only=True)
+    assert wb.sheetnames == ["Summary", "Columns", "Notes"]
+    res = runner.invoke(app, ["-w", ws, "scan", str(book), "--out", str(out)])
+    zh = [p for p in out.glob("*.html") if not p.name.endswith(".en.html")]
+    assert "个人信息资产清单" in zh[0].read_text("utf-8")
+
+
+def _fails(ws: str, *args: str) -> str:
+    res = runner.invoke(app, ["-w", ws, "scan", *args])
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    return lines[0]
+
+
+def test_bad_input_one_line(ws: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("姓名,电话\n张三,13812345678\n".encode() + b"\xff\xfe\xff,1\n")
+    assert re.search(r"bad\.csv: row 3: .*neither UTF-8 nor GBK", _fails(ws, str(bad)))
+    late = tmp_path / "late.csv"
+    late.write_bytes(b"a,b\n" + b"x,1\n" * 300_000 + b"\xff\xff,2\n")
+    assert "late.csv: row 300002" in _fails(ws, str(late))
+    assert "no such file" in _fails(ws, str(tmp_path / "missing.db"))
+    line = _fails(ws, "postgresql://scanner:secret@127.0.0.1:1/nowhere")
+    assert "unreachable" in line and "secret" not in line
+    notdb = tmp_path / "x.db"
+    notdb.write_bytes(b"this is not sqlite" * 10)
+    assert "x.db" in _fails(ws, str(notdb))
+
+
+def test_ragged_rows_are_reported_not_fatal(ws: str, tmp_path: Path) -> None:
+    f = tmp_path / "r.csv"
+    f.write_text(
+        "name,mobile\n张三,13812345678\n李四,13912345678,extra\n王五,13712345678\n", "utf-8"
+    )
+    res = runner.invoke(app, ["-w", ws, "scan", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    from handover.detect.scan import scan_source
+
+    inv = scan_source(str(f))
+    assert inv.tables[0].rows == 2
+    assert any("1 ragged rows skipped (first at row 3)" in n for n in inv.tables[0].notes)
+
+
+def test_huge_cell_is_capped_with_a_note(tmp_path: Path) -> None:
+    from handover.detect.scan import scan_source
+
+    db = tmp_path / "h.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE notes (id INTEGER, remark TEXT)")
+    big = "客户张三电话13812345678。" + "备注内容," * 700_000 + "身份证号11010519491231002X"
+    con.execute("INSERT INTO notes VALUES (1, ?)", (big,))
+    con.executemany(
+        "INSERT INTO notes VALUES (?, ?)",
+        [(i, f"客户李四来电{i},电话13912345678,称下周还款。") for i in range(2, 40)],
+    )
+    con.commit()
+    con.close()
+    inv = scan_source(str(db))
+    col = inv.tables[0].columns[1]
+    assert col.free_text
+    assert "cn_mobile" in {p.type for p in col.pii}
+    assert any("longer than 1 MiB" in n for n in col.notes)

@@ -1,0 +1,153 @@
+"""Sources: the same table through every reader gives the same columns and values;
+samples are seeded; schemas are stable across batches."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from handover.errors import BadInput
+from handover.sources import mask_spec, open_source
+
+ROWS = [(i, f"客户{i}", f"1381234{i:04d}", None if i % 7 == 0 else i * 1.5) for i in range(1, 1201)]
+
+
+def _sqlite(path: Path) -> Path:
+    con = sqlite3.connect(path)
+    con.execute(
+        "CREATE TABLE cust (id INTEGER PRIMARY KEY, name TEXT, mobile VARCHAR(20), amt REAL)"
+    )
+    con.executemany("INSERT INTO cust VALUES (?,?,?,?)", ROWS)
+    con.execute("CREATE TABLE odd (n INTEGER)")
+    con.executemany("INSERT INTO odd VALUES (?)", [(1,), ("two",), (3,)])
+    con.commit()
+    con.close()
+    return path
+
+
+def test_sqlite_tables_batches_sample(tmp_path: Path) -> None:
+    with open_source(_sqlite(tmp_path / "a.db")) as src:
+        info = src.table("cust")
+        assert info.rows == 1200 and info.primary_key == ["id"]
+        assert [c.db_type for c in info.columns] == ["INTEGER", "TEXT", "VARCHAR(20)", "REAL"]
+        batches = list(src.batches("cust", batch_size=500))
+        assert [b.num_rows for b in batches] == [500, 500, 200]
+        assert all(b.schema == info.schema for b in batches)
+        t = pa.Table.from_batches(batches)
+        assert t.column("mobile")[0].as_py() == "13812340001"
+        assert t.column("amt").null_count == len([r for r in ROWS if r[3] is None])
+        s1 = src.sample("cust", 100, seed=1)
+        s2 = src.sample("cust", 100, seed=1)
+        s3 = src.sample("cust", 100, seed=2)
+        assert 50 <= s1.num_rows <= 100 and s1.equals(s2) and not s1.equals(s3)
+        odd = src.table("odd")
+        assert odd.columns[0].arrow_type == pa.string() and "not INTEGER" in odd.notes[0]
+        assert pa.Table.from_batches(list(src.batches("odd"))).column("n").to_pylist() == [
+            "1",
+            "two",
+            "3",
+        ]
+
+
+def test_csv_parquet_xlsx_agree(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    header = ["id", "name", "mobile"]
+    lines = [",".join(header)] + [f"{r[0]},{r[1]},{r[2]}" for r in ROWS]
+    (tmp_path / "c.csv").write_text("\n".join(lines) + "\n", encoding="gbk")
+    pq.write_table(
+        pa.table(
+            {
+                "id": [r[0] for r in ROWS],
+                "name": [r[1] for r in ROWS],
+                "mobile": [r[2] for r in ROWS],
+            }
+        ),
+        tmp_path / "p.parquet",
+    )
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in ROWS:
+        ws.append([r[0], r[1], r[2]])
+    wb.save(tmp_path / "x.xlsx")
+    for name in ("c.csv", "p.parquet", "x.xlsx"):
+        with open_source(tmp_path / name) as src:
+            (info,) = src.tables()
+            assert info.rows == 1200 and info.column_names == header, name
+            t = pa.Table.from_batches(list(src.batches(info.name, columns=["mobile"])))
+            assert t.column("mobile").to_pylist()[:2] == ["13812340001", "13812340002"], name
+            assert src.sample(info.name, 10, seed=3).num_rows == 10
+
+
+def test_headerless_csv_and_bad_specs(tmp_path: Path) -> None:
+    f = tmp_path / "h.csv"
+    f.write_text("13812345678,110101199003074514\n13912345678,11010519491231002X\n", "utf-8")
+    with open_source(f) as src:
+        assert src.tables()[0].column_names == ["column_1", "column_2"]
+    with pytest.raises(BadInput, match="no such file"):
+        open_source(tmp_path / "nope.csv")
+    (tmp_path / "x.bin").write_bytes(b"\x00\x01")
+    with pytest.raises(BadInput, match="unknown kind"):
+        open_source(tmp_path / "x.bin")
+    assert mask_spec("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+@pytest.mark.postgres
+def test_postgresql_copy_stream(pg_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with eng.begin() as c:
+        c.execute(
+            text(
+                "CREATE TABLE t (id bigint primary key, note text, amt numeric(12,2), "
+                "ok boolean, d date, ts timestamptz)"
+            )
+        )
+        c.execute(
+            text(
+                "INSERT INTO t SELECT g, CASE WHEN g % 5 = 0 THEN NULL WHEN g % 7 = 0 "
+                "THEN '' ELSE '备注,\"引号\"' || g END, g * 1.25, g % 2 = 0, "
+                "date '2024-01-01' + g, timestamptz '2024-01-01 08:00+08' FROM generate_series(1, 3000) g"
+            )
+        )
+    eng.dispose()
+    with open_source(pg_url) as src:
+        info = src.table("t")
+        assert info.rows == 3000 and info.primary_key == ["id"]
+        t = pa.Table.from_batches(list(src.batches("t", batch_size=1000)))
+        assert t.num_rows == 3000 and t.schema == info.schema
+        notes = t.column("note").to_pylist()
+        assert notes[4] is None and notes[6] == "" and notes[0] == '备注,"引号"1'
+        assert t.column("ok").to_pylist()[:2] == [False, True]
+        assert str(t.column("amt")[0].as_py()) == "1.25"
+        assert t.column("ts")[0].as_py().hour == 0  # 08:00+08 is 00:00 UTC
+        assert src.sample("t", 100, seed=4).equals(src.sample("t", 100, seed=4))
+
+
+@pytest.mark.mariadb
+def test_mariadb_stream(mariadb_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(mariadb_url)
+    with eng.begin() as c:
+        c.execute(
+            text("CREATE TABLE t (id bigint primary key, name varchar(20), amt decimal(10,2))")
+        )
+        c.execute(
+            text("INSERT INTO t VALUES (1, '张三', 12.50), (2, NULL, NULL), (3, '李四', 3.00)")
+        )
+    eng.dispose()
+    with open_source(mariadb_url) as src:
+        t = pa.Table.from_batches(list(src.batches("t")))
+        assert t.column("name").to_pylist() == ["张三", None, "李四"]
+        assert [str(x) if x is not None else None for x in t.column("amt").to_pylist()] == [
+            "12.50",
+            None,
+            "3.00",
+        ]
