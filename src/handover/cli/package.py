@@ -1,0 +1,205 @@
+"""``handover seal / unseal / backup / restore / dd-extract``: parse, call the library, render."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from handover.cli.common import handled, lang_of, print_json, workspace_of
+
+
+def seal(
+    ctx: typer.Context,
+    source: str = typer.Argument(
+        ..., help="Source: database URL, SQLite file, CSV/XLSX/Parquet file or folder."
+    ),
+    out: Path = typer.Option(..., "--out", help="Package folder to create (must not exist)."),
+    table: list[str] = typer.Option([], "--table", help="Seal only these tables (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Seal a source into an encrypted, signed transfer package (Parquet + manifest)."""
+    from handover.i18n import t
+    from handover.package import seal as do_seal
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        result = do_seal(ws, source, out, tables=list(table) or None, lang=lang)
+    if json_out:
+        print_json(result.to_json())
+    else:
+        typer.echo(
+            t(
+                "package.sealed",
+                lang,
+                tables=len(result.tables),
+                rows=result.rows,
+                path=result.package,
+                mb=result.bytes / 1e6,
+                seconds=result.seconds,
+            )
+        )
+
+
+def unseal(
+    ctx: typer.Context,
+    package: Path = typer.Argument(..., help="Package folder (holding manifest.json)."),
+    to: str | None = typer.Option(
+        None, "--to", help="Target: PostgreSQL/MariaDB URL or SQLite file."
+    ),
+    check_only: bool = typer.Option(
+        False, "--check-only", help="Only check the package (signature, hashes, row digests)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Check a package completely, then restore it into a database and check the result."""
+    _open_package(ctx, package, to, check_only, json_out, restore=False)
+
+
+def backup(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="Source to back up: database URL or SQLite file."),
+    name: str | None = typer.Option(
+        None, "--name", help="Folder name under the workspace's packages/."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Seal a source as a backup package inside the workspace (the pre-migration backup)."""
+    from handover.i18n import t
+    from handover.package import backup as do_backup
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        result = do_backup(ws, source, name=name, lang=lang)
+    if json_out:
+        print_json(result.to_json())
+    else:
+        typer.echo(
+            t(
+                "package.sealed",
+                lang,
+                tables=len(result.tables),
+                rows=result.rows,
+                path=result.package,
+                mb=result.bytes / 1e6,
+                seconds=result.seconds,
+            )
+        )
+
+
+def restore(
+    ctx: typer.Context,
+    package: Path = typer.Argument(..., help="Backup package folder."),
+    to: str = typer.Option(..., "--to", help="Target: PostgreSQL/MariaDB URL or SQLite file."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Restore a backup package into an empty database (checked like unseal)."""
+    _open_package(ctx, package, to, False, json_out, restore=True)
+
+
+def _open_package(
+    ctx: typer.Context,
+    package: Path,
+    to: str | None,
+    check_only: bool,
+    json_out: bool,
+    *,
+    restore: bool,
+) -> None:
+    from handover.errors import BadInput
+    from handover.i18n import t
+    from handover.package import restore as do_restore
+    from handover.package import unseal as do_unseal
+    from handover.package import verify_package
+
+    lang = lang_of(ctx)
+    result: Any
+    with handled(), workspace_of(ctx) as ws:
+        if check_only:
+            result = verify_package(ws, package, lang=lang)
+        elif not to:
+            raise BadInput("unseal needs --to TARGET (or --check-only)")
+        elif restore:
+            result = do_restore(ws, package, to, lang=lang)
+        else:
+            result = do_unseal(ws, package, to, lang=lang)
+    if json_out:
+        print_json(result.to_json())
+    elif check_only:
+        typer.echo(
+            t("package.verified", lang, path=package, tables=len(result.tables), rows=result.rows)
+        )
+    else:
+        typer.echo(
+            t(
+                "package.unsealed",
+                lang,
+                path=package,
+                target=result.target,
+                tables=len(result.tables),
+                rows=result.rows,
+            )
+        )
+
+
+def dd_extract(
+    ctx: typer.Context,
+    source: str = typer.Argument(
+        ..., help="Source: database URL, SQLite file, CSV/XLSX/Parquet file or folder."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder to create for the extract (must not exist)."
+    ),
+    k: int = typer.Option(5, "--k", help="Target k of the k-anonymity report."),
+    qi: str = typer.Option(
+        "birth_date,gender,address", "--qi", help="Quasi-identifier PII types, comma-separated."
+    ),
+    xlsx_limit: int = typer.Option(
+        20_000, "--xlsx-limit", help="Write XLSX only for tables with at most this many rows."
+    ),
+    table: list[str] = typer.Option([], "--table", help="Extract only these tables (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
+    from handover.deid import dd_extract as do_extract
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
+    types = tuple(x.strip() for x in qi.split(",") if x.strip())
+    with handled(), workspace_of(ctx) as ws:
+        result = do_extract(
+            ws,
+            source,
+            out,
+            k=k,
+            quasi_identifiers=types,
+            xlsx_limit=xlsx_limit,
+            tables=list(table) or None,
+            lang=lang,
+        )
+    if json_out:
+        print_json(result.to_json())
+    else:
+        below = [r.table for r in result.kanon if not r.satisfied]
+        typer.echo(
+            t(
+                "deid.done",
+                lang,
+                path=result.out,
+                tables=len(result.tables),
+                rows=result.rows,
+                key_id=result.token_key,
+                k=k,
+                below=", ".join(below) or "-",
+            )
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.command("seal")(seal)
+    app.command("unseal")(unseal)
+    app.command("backup")(backup)
+    app.command("restore")(restore)
+    app.command("dd-extract")(dd_extract)

@@ -1,0 +1,207 @@
+"""The package manifest: what a package holds, and its Ed25519 signature.
+
+``manifest.json`` is canonical JSON (UTF-8, sorted keys, no insignificant spaces) so the
+signature in ``manifest.sig`` covers exactly the bytes on disk. The signature names the
+workspace signing key (id, version, raw public key); a reader accepts it only when that
+public key is one of its workspace's signing keys (docs/package.md, "Trust").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from handover.errors import CheckFailed
+from handover.i18n import t
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+FORMAT = "handover-package"
+VERSION = 1
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+TABLES_DIR = "tables"
+
+
+def canonical_json(data: Any) -> bytes:
+    """The one byte form of manifest data that gets signed."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
+
+
+@dataclass
+class TableEntry:
+    """One table of the package: where its file is, its schema, its counts and digests."""
+
+    name: str
+    file: str
+    rows: int
+    schema: dict[str, Any]
+    columns: list[dict[str, Any]]
+    order_key: list[str]
+    row_root: str
+    row_set: str
+    sha256: str
+    bytes: int
+    sm3: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Manifest form."""
+        out: dict[str, Any] = {
+            "name": self.name,
+            "file": self.file,
+            "rows": self.rows,
+            "schema": self.schema,
+            "columns": self.columns,
+            "order_key": self.order_key,
+            "row_root": self.row_root,
+            "row_set": self.row_set,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+        }
+        if self.sm3 is not None:
+            out["sm3"] = self.sm3
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TableEntry:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            name=str(data["name"]),
+            file=str(data["file"]),
+            rows=int(data["rows"]),
+            schema=dict(data["schema"]),
+            columns=list(data["columns"]),
+            order_key=list(data.get("order_key", [])),
+            row_root=str(data["row_root"]),
+            row_set=str(data["row_set"]),
+            sha256=str(data["sha256"]),
+            bytes=int(data["bytes"]),
+            sm3=data.get("sm3"),
+        )
+
+
+@dataclass
+class Manifest:
+    """Everything a reader needs to check and open a package (no secret, no clear value)."""
+
+    package_id: str
+    created_at: str
+    purpose: str
+    source: dict[str, Any]
+    crypto: dict[str, Any]
+    tables: list[TableEntry] = field(default_factory=list)
+    inventory: dict[str, Any] = field(default_factory=dict)
+    row_digest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key_ids(self) -> list[str]:
+        """Every handover key id the package's files are encrypted under."""
+        keys = dict(self.crypto.get("column_keys", {}))
+        ids = {str(v) for v in keys.values()}
+        ids.add(str(self.crypto["footer_key"]))
+        return sorted(ids)
+
+    @property
+    def rows(self) -> int:
+        return sum(x.rows for x in self.tables)
+
+    def table(self, name: str) -> TableEntry:
+        """The entry of table ``name`` (KeyError if none)."""
+        for x in self.tables:
+            if x.name == name:
+                return x
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest.json document."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "package_id": self.package_id,
+            "created_at": self.created_at,
+            "purpose": self.purpose,
+            "source": self.source,
+            "crypto": self.crypto,
+            "row_digest": self.row_digest,
+            "inventory": self.inventory,
+            "tables": [x.to_json() for x in self.tables],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        """Parse a manifest document; KeyError/TypeError/ValueError on a malformed one."""
+        if data.get("format") != FORMAT or data.get("version") != VERSION:
+            raise ValueError("not a handover package manifest of a known version")
+        return cls(
+            package_id=str(data["package_id"]),
+            created_at=str(data["created_at"]),
+            purpose=str(data["purpose"]),
+            source=dict(data["source"]),
+            crypto=dict(data["crypto"]),
+            tables=[TableEntry.from_json(x) for x in data["tables"]],
+            inventory=dict(data.get("inventory") or {}),
+            row_digest=dict(data.get("row_digest") or {}),
+        )
+
+
+def write_signed(ws: Workspace, folder: Path, manifest: Manifest) -> dict[str, Any]:
+    """Write manifest.json and manifest.sig (Ed25519 by the workspace key) into ``folder``."""
+    from handover.crypto import public_key, sign
+
+    body = canonical_json(manifest.to_json())
+    signature = sign(ws, body)
+    pub = public_key(ws)
+    sig = {
+        "algorithm": "Ed25519",
+        "key_id": pub.key_id,
+        "key_version": pub.version,
+        "public_key": pub.raw.hex(),
+        "signature": base64.b64encode(signature).decode("ascii"),
+        "signed": MANIFEST,
+    }
+    (folder / MANIFEST).write_bytes(body)
+    (folder / SIGNATURE).write_bytes(canonical_json(sig) + b"\n")
+    return sig
+
+
+def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dict[str, Any]]:
+    """The package's manifest after checking its signature against the workspace's keys.
+
+    Raises :class:`CheckFailed` (one line) for a missing, altered or untrusted manifest.
+    """
+    from handover.crypto import public_keys, verify
+
+    shown = str(folder)
+    mpath, spath = folder / MANIFEST, folder / SIGNATURE
+    for p in (mpath, spath):
+        if not p.is_file():
+            raise CheckFailed(t("package.missing_file", lang, package=shown, file=p.name))
+    body = mpath.read_bytes()
+    try:
+        sig = json.loads(spath.read_bytes().decode("utf-8"))
+        signature = base64.b64decode(sig["signature"], validate=True)
+        pub = bytes.fromhex(sig["public_key"])
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        raise CheckFailed(t("package.bad_signature", lang, package=shown)) from None
+    trusted = {k.raw for k in public_keys(ws)}
+    if pub not in trusted:
+        raise CheckFailed(
+            t("package.untrusted_signer", lang, package=shown, key_id=sig.get("key_id"))
+        )
+    if not verify(pub, body, signature):
+        raise CheckFailed(t("package.bad_signature", lang, package=shown))
+    try:
+        data = json.loads(body.decode("utf-8"))
+        manifest = Manifest.from_json(data)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        # Signed but unreadable: written by another version of handover.
+        raise CheckFailed(t("package.bad_manifest", lang, package=shown)) from None
+    if canonical_json(data) != body:
+        raise CheckFailed(t("package.bad_manifest", lang, package=shown))
+    return manifest, sig

@@ -1,0 +1,403 @@
+"""``handover seal``: the encrypted, signed transfer package (and the pre-migration backup).
+
+One Parquet file per table, written with Parquet Modular Encryption (encrypted footer;
+one column key for the C3 columns, one for C2, one for every other column, chosen from
+the scan inventory), and a signed ``manifest.json`` (docs/package.md). The package is
+built in a hidden folder beside ``out`` and renamed into place at the end: a failure
+leaves no package and no key behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import handover.package.messages  # noqa: F401  (registers the texts)
+from handover.errors import BadInput
+from handover.i18n import t
+from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
+from handover.package.rows import ENCODING, RowDigest, leaf_hashes
+
+if TYPE_CHECKING:
+    from handover.migrate.reader import MigrationSource
+    from handover.migrate.schema import TableDef
+    from handover.workspace import Workspace
+
+Clock = Callable[[], dt.datetime]
+KEY_PURPOSE = "package"
+#: rows per Parquet row group (and per digest task)
+BATCH_ROWS = 65_536
+#: digest tasks in flight before the writer waits (bounds memory)
+DIGEST_DEPTH = 4
+_BAD_NAME = re.compile(r"[,;:]")
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class SealResult:
+    """What was sealed: where, which tables, how many rows and bytes, under which keys."""
+
+    package: Path
+    package_id: str
+    purpose: str
+    source: str
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    footer_key: str = ""
+    suite: str = "aes"
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(int(x["rows"]) for x in self.tables)
+
+    @property
+    def bytes(self) -> int:
+        return sum(int(x["bytes"]) for x in self.tables)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``, ledger, migrate's backup record): ids and counts only."""
+        return {
+            "package": str(self.package),
+            "package_id": self.package_id,
+            "purpose": self.purpose,
+            "source": self.source,
+            "tables": self.tables,
+            "rows": self.rows,
+            "bytes": self.bytes,
+            "column_keys": self.keys,
+            "footer_key": self.footer_key,
+            "suite": self.suite,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+# --- reading the source ----------------------------------------------------------------
+
+
+def is_database(spec: str | Path) -> bool:
+    """True for a database URL or a SQLite file; False for CSV/XLSX/Parquet files or folders."""
+    s = str(spec)
+    if "://" in s:
+        return True
+    from handover.sources import SQLITE_SUFFIXES
+
+    path = Path(s)
+    if not path.is_file():
+        return False
+    if path.suffix.lower() in SQLITE_SUFFIXES:
+        return True
+    with path.open("rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
+
+
+def open_reader(spec: str | Path, tables: list[str] | None = None) -> MigrationSource:
+    """The reader seal uses: migrate's typed database reader, or files through ``handover.sources``."""
+    if is_database(spec):
+        from handover.migrate.reader import open_migration_source
+
+        return open_migration_source(str(spec), tables)
+    from handover.package.files import FileReader
+
+    return FileReader(spec, tables)
+
+
+# --- inventory → column keys ----------------------------------------------------------------
+
+
+def column_tiers(
+    ws: Workspace, spec: str | Path
+) -> tuple[dict[tuple[str, str], str | None], int | None]:
+    """JR/T 0171 tier of every (table, column) from the source's scan inventory."""
+    from handover.package.inventory import inventory_for
+
+    cols, scan_id = inventory_for(ws, spec)
+    return {k: v["tier"] for k, v in cols.items()}, scan_id
+
+
+# --- sealing -----------------------------------------------------------------------------
+
+
+def seal(
+    ws: Workspace,
+    source: str | Path,
+    out: str | Path,
+    *,
+    purpose: str = "transfer",
+    tables: list[str] | None = None,
+    lang: str | None = None,
+    clock: Clock = _utcnow,
+    progress: Callable[[str, int], None] | None = None,
+) -> SealResult:
+    """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
+
+    Every column is encrypted under its tier's key; the manifest records schemas, row
+    counts, row-digest roots and file hashes, signed with the workspace key. Records
+    ``package.seal`` in the ledger.
+    """
+    from handover.crypto import Keys
+    from handover.sources import mask_spec
+
+    language = lang or ws.settings.lang
+    out = Path(out)
+    if out.exists():
+        raise BadInput(t("package.exists", language, path=out))
+    if not out.parent.is_dir():
+        raise BadInput(f"{out.parent}: no such folder")
+    t0 = time.perf_counter()
+    shown = mask_spec(str(source))
+    reader = open_reader(source, tables)
+    created: list[str] = []
+    tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
+    try:
+        defs = reader.schema()
+        if not defs:
+            raise BadInput(t("package.no_tables", language, source=shown))
+        tiers, scan_id = column_tiers(ws, source)
+        plan = [_plan_table(d, tiers, language) for d in defs]
+        needed = {c["key"] for p in plan for c in p["columns"]}
+        with Keys(ws) as keys:
+            key_ids: dict[str, str] = {}
+            for slot in ("C3", "C2", "other"):
+                if slot in needed or slot == "other":
+                    info = keys.create(KEY_PURPOSE, None if slot == "other" else slot)
+                    created.append(info.key_id)
+                    key_ids[slot] = info.key_id
+            footer = key_ids["other"]
+            (tmp / TABLES_DIR).mkdir(parents=True)
+            entries = []
+            suite = ws.settings.crypto_suite
+            for i, (d, p) in enumerate(zip(defs, plan, strict=True), start=1):
+                rel = f"{TABLES_DIR}/{i:04d}-{_slug(d.name)}.parquet"
+                entries.append(
+                    _seal_table(
+                        reader,
+                        d,
+                        p,
+                        tmp / rel,
+                        rel,
+                        keys,
+                        key_ids,
+                        footer,
+                        suite,
+                        shown,
+                        language,
+                        progress,
+                    )
+                )
+        manifest = Manifest(
+            package_id=f"pkg-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}",
+            created_at=clock().isoformat(),
+            purpose=purpose,
+            source={"display": shown, "kind": getattr(reader, "kind", None) or _kind(reader)},
+            crypto={
+                "suite": suite,
+                "parquet_algorithm": "AES_GCM_V1",
+                "encrypted_footer": True,
+                "kms": "handover",
+                "key_wrapping": "single (data keys wrapped by the handover key backend)",
+                "column_keys": key_ids,
+                "footer_key": footer,
+            },
+            tables=entries,
+            inventory={"scan_id": scan_id},
+            row_digest={
+                "encoding": ENCODING,
+                "leaf": "SHA-256(0x00 || row)",
+                "root": "RFC 6962 Merkle tree hash over rows in file order",
+                "set": "four little-endian uint64 lane sums of the leaf hashes",
+            },
+        )
+        write_signed(ws, tmp, manifest)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _discard_keys(ws, created)
+        raise
+    finally:
+        reader.close()
+    result = SealResult(
+        package=out,
+        package_id=manifest.package_id,
+        purpose=purpose,
+        source=shown,
+        tables=[{"name": e.name, "rows": e.rows, "bytes": e.bytes} for e in entries],
+        keys=key_ids,
+        footer_key=footer,
+        suite=suite,
+        seconds=time.perf_counter() - t0,
+    )
+    from handover.ledger import record
+
+    record(
+        ws,
+        None,
+        "package.seal",
+        manifest.package_id,
+        purpose,
+        {
+            "package": str(out),
+            "source": shown,
+            "tables": len(entries),
+            "rows": result.rows,
+            "bytes": result.bytes,
+            "column_keys": key_ids,
+            "footer_key": footer,
+            "suite": suite,
+            "scan_id": scan_id,
+        },
+    )
+    return result
+
+
+def backup(
+    ws: Workspace,
+    source: str | Path,
+    *,
+    name: str | None = None,
+    lang: str | None = None,
+    clock: Clock = _utcnow,
+) -> SealResult:
+    """Seal ``source`` as a backup into the workspace's packages folder (``backup-<stamp>``)."""
+    folder = ws.settings.packages_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    label = name or f"backup-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    return seal(ws, source, folder / label, purpose="backup", lang=lang, clock=clock)
+
+
+def _kind(reader: Any) -> str:
+    family = getattr(reader, "family", None)
+    return str(family) if family else "files"
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("_")
+    return slug[:60] or "table"
+
+
+def _plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None], lang: str) -> dict[str, Any]:
+    cols = []
+    used: set[str] = set()
+    for i, c in enumerate(d.columns):
+        tier = tiers.get((d.name, c.name))
+        slot = tier if tier in ("C3", "C2") else "other"
+        pq_name = c.name
+        # pyarrow serialises column keys as "key:col,col;key:col": these characters
+        # cannot be carried, so such a column is stored under a positional name.
+        if _BAD_NAME.search(pq_name) or pq_name in used or not pq_name:
+            pq_name = f"_c{i}"
+        used.add(pq_name)
+        cols.append({"name": c.name, "parquet_name": pq_name, "tier": tier, "key": slot})
+    return {"columns": cols}
+
+
+def _seal_table(
+    reader: MigrationSource,
+    d: TableDef,
+    plan: dict[str, Any],
+    path: Path,
+    rel: str,
+    keys: Any,
+    key_ids: dict[str, str],
+    footer: str,
+    suite: str,
+    shown: str,
+    lang: str,
+    progress: Callable[[str, int], None] | None,
+) -> TableEntry:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from handover.crypto import sha256_file, sm3_file
+    from handover.crypto.parquet import encryption_properties
+    from handover.detect.scan import prefetch
+
+    columns = plan["columns"]
+    column_keys: dict[str, list[str]] = {}
+    for c in columns:
+        column_keys.setdefault(key_ids[c["key"]], []).append(c["parquet_name"])
+    schema = d.arrow_schema
+    pq_schema = pa.schema(
+        [
+            pa.field(c["parquet_name"], f.type, f.nullable)
+            for c, f in zip(columns, schema, strict=True)
+        ]
+    )
+    props = encryption_properties(keys, column_keys, footer)
+    digest = RowDigest()
+    order_key = list(reader.resume_key(d))
+    if any(k not in d.column_names for k in order_key):
+        order_key = []  # e.g. SQLite's rowid: not a column of the package
+    pending: deque[Future[bytes]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-digest") as pool:
+        writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
+        try:
+            for sb in prefetch(_batches(reader, d)):
+                if sb.rejects:
+                    r = sb.rejects[0]
+                    raise BadInput(
+                        t(
+                            "package.source_reject",
+                            lang,
+                            source=shown,
+                            table=d.name,
+                            row_key=r.key,
+                            column=r.column,
+                        )
+                    )
+                data = sb.data
+                if data.schema != schema:
+                    data = data.cast(schema)
+                writer.write_batch(pa.RecordBatch.from_arrays(data.columns, schema=pq_schema))
+                pending.append(pool.submit(leaf_hashes, data))
+                while len(pending) >= DIGEST_DEPTH:
+                    digest.add(pending.popleft().result())
+                if progress is not None:
+                    progress(d.name, data.num_rows)
+            while pending:
+                digest.add(pending.popleft().result())
+        finally:
+            writer.close()
+    return TableEntry(
+        name=d.name,
+        file=rel,
+        rows=digest.count,
+        schema=d.to_json(),
+        columns=columns,
+        order_key=order_key,
+        row_root=digest.root().hex(),
+        row_set=digest.set_digest().hex(),
+        sha256=sha256_file(path),
+        bytes=path.stat().st_size,
+        sm3=sm3_file(path) if suite == "sm" else None,
+    )
+
+
+def _batches(reader: MigrationSource, d: TableDef) -> Iterator[Any]:
+    yield from reader.read(d, after=None, batch_size=BATCH_ROWS)
+
+
+def _discard_keys(ws: Workspace, key_ids: list[str]) -> None:
+    """Erase the keys of a package that was not finished (their events say why)."""
+    if not key_ids:
+        return
+    from handover.crypto import Keys
+
+    try:
+        with Keys(ws) as keys:
+            for key_id in key_ids:
+                keys.destroy(key_id, "seal did not finish; key never protected a package")
+    except Exception:  # the seal's own error is the one to report
+        pass

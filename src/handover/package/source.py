@@ -1,0 +1,319 @@
+"""Opening a package: the checks, and the package as a migration source.
+
+:class:`PackageSource` checks the signature, the file set, every file's SHA-256 and the
+keys when it opens; while it streams a table it recomputes the row digests and refuses
+(:class:`CheckFailed`) before the last batch is handed over if the count or the root
+differs from the manifest. It implements :class:`handover.migrate.reader.MigrationSource`,
+so ``handover migrate PKG TARGET`` and ``handover unseal`` reuse migrate's writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import handover.package.messages  # noqa: F401  (registers the texts)
+from handover.crypto.errors import DecryptionFailed
+from handover.errors import CheckFailed
+from handover.i18n import t
+from handover.package.manifest import MANIFEST, SIGNATURE, TABLES_DIR, Manifest, read_verified
+from handover.package.rows import RowDigest, leaf_hashes
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.crypto import Keys
+    from handover.migrate.reader import Key, SourceBatch
+    from handover.migrate.schema import TableDef
+    from handover.package.manifest import TableEntry
+    from handover.workspace import Workspace
+
+
+def is_package(spec: str | Path) -> bool:
+    """True if ``spec`` is a folder holding a package manifest."""
+    s = str(spec)
+    if "://" in s:
+        return False
+    p = Path(s)
+    return p.is_dir() and (p / MANIFEST).is_file()
+
+
+@dataclass
+class PackageCheck:
+    """The outcome of checking a package: who signed it and what each table holds."""
+
+    package: Path
+    package_id: str
+    signer: dict[str, Any]
+    tables: list[dict[str, Any]] = field(default_factory=list)
+    deep: bool = True
+
+    @property
+    def rows(self) -> int:
+        return sum(int(x["rows"]) for x in self.tables)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form: ids, counts and digests only."""
+        return {
+            "package": str(self.package),
+            "package_id": self.package_id,
+            "signed_by": {k: self.signer.get(k) for k in ("key_id", "key_version", "public_key")},
+            "tables": self.tables,
+            "rows": self.rows,
+            "rows_decrypted_and_digested": self.deep,
+        }
+
+
+class PackageSource:
+    """A sealed package, checked on open, streamed table by table with digest checks."""
+
+    is_package = True
+    family = "package"
+
+    def __init__(
+        self,
+        ws: Workspace,
+        path: str | Path,
+        tables: list[str] | None = None,
+        *,
+        lang: str | None = None,
+    ) -> None:
+        from handover.crypto import Keys
+
+        self.ws = ws
+        self.path = Path(path)
+        self.display = str(self.path)
+        self.lang = lang or ws.settings.lang
+        self.manifest, self.signer = read_verified(ws, self.path, self.lang)
+        entries = self.manifest.tables
+        if tables is not None:
+            missing = sorted(set(tables) - {e.name for e in entries})
+            if missing:
+                from handover.errors import BadInput
+
+                raise BadInput(f"package {self.display} has no table {missing[0]!r}")
+            entries = [e for e in entries if e.name in tables]
+        self.entries = entries
+        self._check_files()
+        self.keys: Keys = Keys(ws)
+        try:
+            self._check_keys()
+        except BaseException:
+            self.keys.close()
+            raise
+        from handover.migrate.schema import TableDef
+
+        self._defs = [TableDef.from_json(e.schema) for e in entries]
+
+    # --- checks on open ----------------------------------------------------------------------
+
+    def _check_files(self) -> None:
+        from handover.crypto import sha256_file
+
+        listed = {e.file for e in self.manifest.tables}
+        for e in self.manifest.tables:
+            p = self.path / e.file
+            if not p.is_file():
+                raise CheckFailed(
+                    t("package.missing_file", self.lang, package=self.display, file=e.file)
+                )
+        present = {MANIFEST, SIGNATURE}
+        for p in sorted(self.path.rglob("*")):
+            rel = p.relative_to(self.path).as_posix()
+            if p.is_dir() and rel == TABLES_DIR:
+                continue
+            if rel not in listed and rel not in present:
+                raise CheckFailed(
+                    t("package.unexpected_file", self.lang, package=self.display, file=rel)
+                )
+        for e in self.manifest.tables:
+            p = self.path / e.file
+            if p.stat().st_size != e.bytes or sha256_file(p) != e.sha256:
+                raise CheckFailed(
+                    t("package.hash_mismatch", self.lang, package=self.display, file=e.file)
+                )
+
+    def _check_keys(self) -> None:
+        from handover.crypto import KeyNotFound
+
+        for key_id in self.manifest.key_ids:
+            try:
+                info = self.keys.get(key_id)
+            except KeyNotFound:
+                raise CheckFailed(
+                    t("package.key_missing", self.lang, package=self.display, key_id=key_id)
+                ) from None
+            if info.state == "destroyed":
+                raise CheckFailed(
+                    t(
+                        "package.key_destroyed",
+                        self.lang,
+                        package=self.display,
+                        key_id=key_id,
+                        when=info.destroyed_at,
+                    )
+                )
+
+    # --- MigrationSource ---------------------------------------------------------------------
+
+    def entry(self, table: str) -> TableEntry:
+        """The manifest entry of ``table``."""
+        return self.manifest.table(table)
+
+    def schema(self) -> list[TableDef]:
+        """The tables as the manifest describes them, referenced tables first."""
+        return self._defs
+
+    def count(self, table: TableDef) -> int:
+        """Rows of ``table`` according to the (signed) manifest."""
+        return self.entry(table.name).rows
+
+    def resume_key(self, table: TableDef) -> tuple[str, ...]:
+        """The key the table was sealed in order of (empty: copy whole)."""
+        return tuple(self.entry(table.name).order_key)
+
+    def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
+        """Decrypted batches in package order, after the row whose key is ``after``.
+
+        A full read (``after`` None) recomputes the row digests and raises CheckFailed
+        instead of yielding the last batch when the count or root differs.
+        """
+        from handover.migrate.reader import SourceBatch
+
+        e = self.entry(table.name)
+        schema = table.arrow_schema
+        key = list(e.order_key)
+        digest = RowDigest() if after is None else None
+        held: SourceBatch | None = None
+        skipping = after is not None
+        for batch in self._file_batches(e, schema, batch_size):
+            data = batch
+            if skipping:
+                data, skipping = _after(data, key, after)
+                if data.num_rows == 0:
+                    continue
+            if digest is not None:
+                digest.add(leaf_hashes(data))
+            keys = [data.column(k).to_pylist() for k in key]
+            last = tuple(col[-1] for col in keys) if key else None
+            sb = SourceBatch(data, keys, last, data.num_rows)
+            # Hold one batch back: the last one is released only after the digest check.
+            if held is not None:
+                yield held
+            held = sb
+        if digest is not None:
+            self._check_digest(e, digest)
+        if held is not None:
+            yield held
+
+    def _check_digest(self, e: TableEntry, digest: RowDigest) -> None:
+        if digest.count != e.rows:
+            raise CheckFailed(
+                t(
+                    "package.rows_mismatch",
+                    self.lang,
+                    package=self.display,
+                    table=e.name,
+                    found=digest.count,
+                    expected=e.rows,
+                )
+            )
+        if digest.root().hex() != e.row_root or digest.set_digest().hex() != e.row_set:
+            raise CheckFailed(
+                t("package.digest_mismatch", self.lang, package=self.display, table=e.name)
+            )
+
+    def _file_batches(
+        self, e: TableEntry, schema: pa.Schema, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from handover.crypto.parquet import decryption_properties
+
+        names = [c["parquet_name"] for c in e.columns]
+        expected = pa.schema(
+            [pa.field(n, f.type, f.nullable) for n, f in zip(names, schema, strict=True)]
+        )
+        fail = DecryptionFailed(
+            t("package.decrypt_failed", self.lang, package=self.display, table=e.name)
+        )
+        try:
+            pf = pq.ParquetFile(
+                self.path / e.file, decryption_properties=decryption_properties(self.keys)
+            )
+        except (OSError, pa.ArrowException):
+            raise fail from None
+        try:
+            if not pf.schema_arrow.remove_metadata().equals(expected, check_metadata=False):
+                raise CheckFailed(
+                    t("package.schema_mismatch", self.lang, package=self.display, table=e.name)
+                )
+            it = pf.iter_batches(batch_size=batch_size)
+            while True:
+                try:
+                    batch = next(it)
+                except StopIteration:
+                    break
+                except (OSError, pa.ArrowException):
+                    raise fail from None
+                yield pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+        finally:
+            pf.close()
+
+    def close(self) -> None:
+        """Release the key backend."""
+        self.keys.close()
+
+    def __enter__(self) -> PackageSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _after(data: pa.RecordBatch, key: list[str], after: Any) -> tuple[pa.RecordBatch, bool]:
+    """Rows after the one whose key equals ``after``; (rows, still skipping)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not key:
+        return data, False
+    mask = None
+    for name, value in zip(key, after, strict=True):
+        col = data.column(name)
+        eq = pc.equal(col, pa.scalar(value, col.type))
+        mask = eq if mask is None else pc.and_(mask, eq)
+    assert mask is not None
+    hits = pc.indices_nonzero(pc.fill_null(mask, False))
+    if len(hits) == 0:
+        return data.slice(0, 0), True
+    start = int(hits[0].as_py()) + 1
+    return data.slice(start), False
+
+
+def verify_package(
+    ws: Workspace, path: str | Path, *, deep: bool = True, lang: str | None = None
+) -> PackageCheck:
+    """Check a package: signature, file set, SHA-256s, keys; with ``deep`` also decrypt every
+    table and recompute its row count and digests. Raises CheckFailed on the first problem.
+    """
+    with PackageSource(ws, path, lang=lang) as src:
+        check = PackageCheck(src.path, src.manifest.package_id, src.signer, deep=deep)
+        for d in src.schema():
+            e = src.entry(d.name)
+            if deep:
+                for _ in src.read(d, after=None, batch_size=65_536):
+                    pass
+            check.tables.append(
+                {"name": e.name, "rows": e.rows, "row_root": e.row_root, "sha256": e.sha256}
+            )
+    return check
+
+
+def load_manifest(ws: Workspace, path: str | Path, lang: str | None = None) -> Manifest:
+    """The package's manifest after its signature check (no file or key checks)."""
+    language = lang or ws.settings.lang
+    return read_verified(ws, Path(path), language)[0]
