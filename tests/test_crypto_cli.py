@@ -1,0 +1,69 @@
+"""``handover keys`` through the CLI runner: output, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.workspace import Workspace
+
+runner = CliRunner()
+
+
+def _run(ws: Path, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--workspace", str(ws), "--lang", "en", *args], input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_keys_cli_lifecycle(workspace: Workspace) -> None:
+    ws = workspace.path
+    code, out, _ = _run(ws, "keys", "create", "--purpose", "transfer", "--tier", "C3", "--json")
+    assert code == 0
+    key_id = json.loads(out)["key_id"]
+    code, out, _ = _run(ws, "keys", "list", "--json")
+    assert code == 0
+    listed = {k["key_id"]: k for k in json.loads(out)}
+    assert listed[key_id]["tier"] == "C3" and listed[key_id]["state"] == "active"
+    code, out, _ = _run(ws, "keys", "list")
+    assert code == 0 and key_id in out
+    code, out, _ = _run(ws, "keys", "rotate", key_id)
+    assert code == 0 and "version 2" in out
+    code, out, _ = _run(ws, "keys", "show", key_id, "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["current_version"] == 2
+    assert all(o["present"] for o in shown["backend_objects"])
+    code, out, _ = _run(ws, "keys", "show", key_id)
+    assert code == 0 and "v2" in out
+    # declining the confirmation changes nothing
+    code, _, err = _run(ws, "keys", "destroy", key_id, "--reason", "closing", input="n\n")
+    assert code == 3 and "nothing changed" in err.lower()
+    code, out, _ = _run(ws, "keys", "destroy", key_id, "--reason", "closing", input="y\n")
+    assert code == 0 and "destroyed" in out
+    code, out, _ = _run(ws, "keys", "show", key_id, "--json")
+    assert json.loads(out)["state"] == "destroyed"
+    # using a destroyed key is refused: exit 3 with the tombstone's time
+    code, _, err = _run(ws, "keys", "rotate", key_id)
+    assert code == 3 and "was destroyed at" in err
+
+
+def test_keys_cli_bad_input_exit_codes(workspace: Workspace, tmp_path: Path) -> None:
+    ws = workspace.path
+    code, _, err = _run(ws, "keys", "show", "no-such-key")
+    assert code == 2 and "no-such-key" in err
+    code, _, err = _run(ws, "keys", "create", "--purpose", "transfer", "--tier", "C7")
+    assert code == 2 and "C7" in err
+    code, _, err = _run(ws, "keys", "destroy", "no-such-key", "--reason", "x", "--yes")
+    assert code == 2
+    code, _, err = _run(tmp_path / "missing", "keys", "list")
+    assert code == 2
+
+
+def test_keys_cli_refuses_unprotected_keyring(tmp_path: Path) -> None:
+    from handover.workspace import DEMO_TRANSFER, init_workspace
+
+    init_workspace(tmp_path / "real", DEMO_TRANSFER, demo=False).close()
+    code, _, err = _run(tmp_path / "real", "keys", "create", "--purpose", "transfer")
+    assert code == 3 and "HANDOVER_KEYRING_PASSPHRASE" in err
