@@ -1,0 +1,881 @@
+"""``handover migrate``: copy a database into SQLite, PostgreSQL or MariaDB, resumably.
+
+Order of work (docs/migrate.md):
+
+1. refuse ``--no-backup`` without a reason; reflect the source; reach the target;
+   refuse a target that already holds the tables; take the backup (or record why not);
+2. in the target create ``_handover_migrate_state`` first, then the tables (columns and
+   primary keys only), parents before children;
+3. per table, per batch, in ONE target transaction: the rows, the rows the target
+   refused (``_handover_migrate_rejects``) and the checkpoint (last key, counts); then
+   mirror the checkpoint to the platform store. A kill -9 at any point leaves the target
+   with whole batches whose checkpoint says exactly where to continue;
+4. a table is done only when ``source rows == target rows + rejects``;
+5. unique constraints, indexes, foreign keys (and identity sequences) after the data;
+6. write the reject file, drop the state tables, record the outcome in the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import sqlalchemy as sa
+
+import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.errors import BadInput, CheckFailed, HandoverError, Refused
+from handover.i18n import t
+from handover.migrate.backup import backup_available, take_backup
+from handover.migrate.reader import (
+    Key,
+    MigrationSource,
+    Reject,
+    SourceBatch,
+    connect_engine,
+    decode_key,
+    display_url,
+    encode_key,
+    open_migration_source,
+    to_url,
+)
+from handover.migrate.schema import TableDef, assign_names, build_table, family
+from handover.migrate.writer import TargetWriter
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+STATE_TABLE = "_handover_migrate_state"
+REJECT_TABLE = "_handover_migrate_rejects"
+RUN_ROW = "*"
+DEFAULT_BATCH = 50_000
+
+
+@dataclass
+class MigrateOptions:
+    """What the user chose; ``batch_pause`` is a test hook that slows every batch."""
+
+    tables: list[str] | None = None
+    batch_size: int = DEFAULT_BATCH
+    no_backup: bool = False
+    reason: str | None = None
+    allow_rejects: int = 0
+    resume: bool = False
+    run_id: str | None = None
+    batch_pause: float = 0.0
+    lang: str = "zh-CN"
+
+
+@dataclass
+class TableResult:
+    """The outcome of one table."""
+
+    name: str
+    source_rows: int
+    rows: int
+    rejects: int
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "table": self.name,
+            "source_rows": self.source_rows,
+            "rows": self.rows,
+            "rejects": self.rejects,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class MigrateResult:
+    """The outcome of a run: per-table counts, rejects, timing, what was (not) backed up."""
+
+    run_id: str
+    source: str
+    target: str
+    status: str
+    tables: list[TableResult] = field(default_factory=list)
+    seconds: float = 0.0
+    reject_file: Path | None = None
+    backup: dict[str, Any] | None = None
+    no_backup_reason: str | None = None
+    resumed: bool = False
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(x.rows for x in self.tables)
+
+    @property
+    def rejects(self) -> int:
+        return sum(x.rejects for x in self.tables)
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` summary."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "source": self.source,
+            "target": self.target,
+            "tables": [x.to_json() for x in self.tables],
+            "rows": self.rows,
+            "rejects": self.rejects,
+            "seconds": round(self.seconds, 3),
+            "rows_per_s": round(self.rows_per_s, 1),
+            "reject_file": str(self.reject_file) if self.reject_file else None,
+            "backup": self.backup,
+            "no_backup_reason": self.no_backup_reason,
+            "resumed": self.resumed,
+            "errors": self.errors,
+            "notes": self.notes,
+        }
+
+
+class Progress(Protocol):
+    """Where the library reports progress (the CLI renders it with Rich)."""
+
+    def phase(self, text: str) -> None:
+        """A step without rows (creating tables, constraints)."""
+
+    def table(self, name: str, total: int, done: int, rejects: int) -> None:
+        """A table starts (``done`` rows already copied by an earlier attempt)."""
+
+    def advance(self, name: str, rows: int, rejects: int) -> None:
+        """``rows`` more rows committed and ``rejects`` more refused."""
+
+
+class _NoProgress:
+    def phase(self, text: str) -> None:
+        pass
+
+    def table(self, name: str, total: int, done: int, rejects: int) -> None:
+        pass
+
+    def advance(self, name: str, rows: int, rejects: int) -> None:
+        pass
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _ledger(ws: Workspace, action: str, subject: str, details: dict[str, Any]) -> None:
+    """One ledger event through ``handover.ledger.record`` (when that stage is installed)."""
+    try:
+        mod = importlib.import_module("handover.ledger")
+    except ImportError:
+        return
+    record = getattr(mod, "record", None)
+    if callable(record):
+        record(ws, None, action, subject, "migration", details)
+
+
+# --- entry point -----------------------------------------------------------------------
+
+
+def migrate(
+    ws: Workspace,
+    source: str | None,
+    target: str | None,
+    options: MigrateOptions | None = None,
+    *,
+    progress: Progress | None = None,
+) -> MigrateResult:
+    """Copy ``source`` into ``target`` (or resume a run); raises on refusal or failure.
+
+    Returns the result of a run whose tables all reconciled and whose rejects are within
+    ``allow_rejects``; otherwise raises :class:`CheckFailed` after recording the outcome.
+    """
+    opts = options or MigrateOptions()
+    lang = opts.lang
+    prog: Progress = progress or _NoProgress()
+    if opts.batch_size < 1:
+        raise BadInput("--batch-size must be at least 1")
+    if opts.no_backup and not (opts.reason and opts.reason.strip()):
+        raise Refused(t("migrate.no_backup_needs_reason", lang))
+    from handover.migrate.models import MigrateRun
+
+    run_row: MigrateRun | None = None
+    if opts.resume:
+        only = display_url(_target_url(target)) if target else None
+        run_row = _find_run(ws, opts.run_id, lang, only)
+        source = source or run_row.source
+        target = target or run_row.target
+        if run_row.options.get("tables") and not opts.tables:
+            opts.tables = list(run_row.options["tables"])
+    if not source or not target:
+        raise BadInput(t("migrate.needs_source_target", lang))
+    if run_row is None and not opts.no_backup and not backup_available():
+        # Refuse before touching anything: no backup, no migration.
+        raise Refused(t("migrate.backup_unavailable", lang))
+    target_url = _target_url(target)
+    src = open_migration_source(source, opts.tables, ws=ws)
+    try:
+        defs = assign_names(src.schema())
+        engine = connect_engine(target_url, "target")
+        try:
+            job = _Job(ws, src, engine, defs, opts, prog)
+            if run_row is not None:
+                return job.resume(run_row)
+            job.preflight()
+            backup = None
+            if not src.is_package and not opts.no_backup:
+                backup = take_backup(ws, source, run_id=job.run_id, lang=lang)
+            return job.start(backup)
+        finally:
+            engine.dispose()
+    finally:
+        src.close()
+
+
+def _target_url(target: str) -> str:
+    if "://" not in target:
+        path = Path(target)
+        if not path.parent.resolve().is_dir():
+            raise BadInput(f"target {target}: folder {path.parent} does not exist")
+    return to_url(target)
+
+
+def _find_run(ws: Workspace, run_id: str | None, lang: str, target: str | None) -> Any:
+    from handover.migrate.models import MigrateRun
+
+    with ws.store.session() as s:
+        if run_id:
+            row = s.get(MigrateRun, run_id)
+            if row is None:
+                raise BadInput(t("migrate.unknown_run", lang, run=run_id))
+        else:
+            stmt = sa.select(MigrateRun).where(MigrateRun.status.in_(("running", "finishing")))
+            if target is not None:
+                stmt = stmt.where(MigrateRun.target == target)
+            row = s.scalars(stmt.order_by(MigrateRun.started_at.desc()).limit(1)).first()
+            if row is None:
+                raise BadInput(t("migrate.no_run", lang))
+        if row.status not in ("running", "finishing"):
+            raise BadInput(t("migrate.run_finished", lang, run=row.id, status=row.status))
+        s.expunge(row)
+        return row
+
+
+def last_runs(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
+    """The most recent runs, newest first (for ``handover migrate --list``)."""
+    from handover.migrate.models import MigrateRun
+
+    with ws.store.session() as s:
+        rows = s.scalars(
+            sa.select(MigrateRun).order_by(MigrateRun.started_at.desc()).limit(limit)
+        ).all()
+        return [
+            {
+                "run_id": r.id,
+                "status": r.status,
+                "source": r.source,
+                "target": r.target,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            }
+            for r in rows
+        ]
+
+
+# --- one run ---------------------------------------------------------------------------
+
+
+def _prefetch(it: Iterator[SourceBatch], depth: int = 2) -> Iterator[SourceBatch]:
+    """Read the next batches in a thread while the current one is written."""
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    th = threading.Thread(target=pump, name="migrate-reader", daemon=True)
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                th.join(0.05)
+
+
+class _Job:
+    def __init__(
+        self,
+        ws: Workspace,
+        src: MigrationSource,
+        engine: sa.Engine,
+        defs: list[TableDef],
+        opts: MigrateOptions,
+        prog: Progress,
+    ) -> None:
+        self.ws = ws
+        self.src = src
+        self.engine = engine
+        self.defs = defs
+        self.opts = opts
+        self.prog = prog
+        self.lang = opts.lang
+        self.fam = family(engine.dialect.name)
+        stamp = _now().strftime("%Y%m%dT%H%M%S")
+        self.run_id = (
+            opts.run_id if opts.resume and opts.run_id else f"m{stamp}-{secrets.token_hex(3)}"
+        )
+        self.meta = sa.MetaData()
+        my_kw: dict[str, Any] = (
+            {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"} if self.fam == "mysql" else {}
+        )
+        self.state = sa.Table(
+            STATE_TABLE,
+            self.meta,
+            sa.Column("run_id", sa.String(40), primary_key=True),
+            sa.Column("table_name", sa.String(255), primary_key=True),
+            sa.Column("position", sa.BigInteger, nullable=False),
+            sa.Column("last_key", sa.Text),
+            sa.Column("rows_copied", sa.BigInteger, nullable=False),
+            sa.Column("rejects", sa.BigInteger, nullable=False),
+            sa.Column("source_rows", sa.BigInteger, nullable=False),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("updated_at", sa.String(40), nullable=False),
+            **my_kw,
+        )
+        self.rejects_t = sa.Table(
+            REJECT_TABLE,
+            self.meta,
+            sa.Column("run_id", sa.String(40), nullable=False),
+            sa.Column("table_name", sa.String(255), nullable=False),
+            sa.Column("key_text", sa.Text, nullable=False),
+            sa.Column("column_name", sa.String(255), nullable=False),
+            sa.Column("reason", sa.Text, nullable=False),
+            sa.Column("stage", sa.String(8), nullable=False),
+            **my_kw,
+        )
+        self.result = MigrateResult(
+            run_id=self.run_id,
+            source=src.display,
+            target=display_url(str(engine.url.render_as_string(hide_password=False))),
+            status="running",
+            no_backup_reason=opts.reason if opts.no_backup else None,
+        )
+        self._last_mirror = 0.0
+
+    # --- preflight & start -------------------------------------------------------------------
+
+    def preflight(self) -> None:
+        insp = sa.inspect(self.engine)
+        existing = set(insp.get_table_names())
+        if STATE_TABLE in existing:
+            with self.engine.connect() as conn:
+                other = conn.execute(
+                    sa.select(self.state.c.run_id).where(self.state.c.table_name == RUN_ROW)
+                ).scalar()
+            raise BadInput(t("migrate.target_busy", self.lang, run=other or "?"))
+        for d in self.defs:
+            if d.name in existing:
+                raise BadInput(t("migrate.target_has_table", self.lang, table=d.name))
+
+    def start(self, backup: dict[str, Any] | None) -> MigrateResult:
+        from handover.migrate.models import MigrateRun
+
+        self.result.backup = backup
+        opts = {
+            "tables": self.opts.tables,
+            "batch_size": self.opts.batch_size,
+            "allow_rejects": self.opts.allow_rejects,
+            "no_backup": self.opts.no_backup,
+            "reason": self.opts.reason if self.opts.no_backup else None,
+            "backup": backup,
+        }
+        with self.ws.store.session() as s:
+            s.add(
+                MigrateRun(
+                    id=self.run_id,
+                    source=self.result.source,
+                    target=self.result.target,
+                    status="running",
+                    started_at=_now(),
+                    finished_at=None,
+                    options=opts,
+                    summary={},
+                )
+            )
+        _ledger(
+            self.ws,
+            "migrate.start",
+            self.run_id,
+            {
+                "source": self.result.source,
+                "target": self.result.target,
+                "tables": len(self.defs),
+                "backup": backup,
+                "no_backup_reason": self.result.no_backup_reason,
+            },
+        )
+        return self._run(fresh=True)
+
+    def resume(self, row: Any) -> MigrateResult:
+        self.run_id = row.id
+        self.result.run_id = row.id
+        self.result.resumed = True
+        self.result.no_backup_reason = row.options.get("reason")
+        self.result.backup = row.options.get("backup")
+        insp = sa.inspect(self.engine)
+        has_state = STATE_TABLE in insp.get_table_names()
+        if not has_state:
+            if row.status == "finishing":
+                return self._finish_store()
+            # Killed before the state table existed: nothing of ours is in the target.
+            self.preflight()
+            return self._run(fresh=True)
+        with self.engine.connect() as conn:
+            other = conn.execute(
+                sa.select(self.state.c.run_id).where(self.state.c.table_name == RUN_ROW)
+            ).scalar()
+        if other is not None and other != row.id:
+            raise BadInput(t("migrate.target_busy", self.lang, run=other))
+        _ledger(self.ws, "migrate.resume", self.run_id, {"target": self.result.target})
+        return self._run(fresh=other is None)
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def _run(self, *, fresh: bool) -> MigrateResult:
+        t0 = time.perf_counter()
+        try:
+            self.prog.phase(t("migrate.phase.schema", self.lang))
+            self._create_schema(fresh)
+            writer = TargetWriter(self.engine)
+            try:
+                for d in self.defs:
+                    self.result.tables.append(self._copy_table(writer, d))
+            finally:
+                writer.close()
+            self.prog.phase(t("migrate.phase.constraints", self.lang))
+            self._post_data()
+            self.result.seconds = time.perf_counter() - t0
+            return self._finish()
+        except HandoverError as exc:
+            _ledger(self.ws, "migrate.interrupted", self.run_id, {"error": str(exc)[:300]})
+            raise
+
+    def _create_schema(self, fresh: bool) -> None:
+        self.meta.create_all(self.engine, tables=[self.state, self.rejects_t], checkfirst=True)
+        stamp = _now().isoformat()
+        with self.engine.begin() as conn:
+            have = {
+                r[0]
+                for r in conn.execute(
+                    sa.select(self.state.c.table_name).where(self.state.c.run_id == self.run_id)
+                )
+            }
+            rows = []
+            if RUN_ROW not in have:
+                rows.append(self._state_row(RUN_ROW, -1, "copying", stamp, 0))
+            for i, d in enumerate(self.defs):
+                if d.name not in have:
+                    rows.append(self._state_row(d.name, i, "pending", stamp, self.src.count(d)))
+            if rows:
+                conn.execute(sa.insert(self.state), rows)
+        target_meta = sa.MetaData()
+        with_fks = self.fam == "sqlite"  # SQLite cannot add a FK later; it does not check on load
+        tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
+        existing = set(sa.inspect(self.engine).get_table_names())
+        for tbl in tables:
+            if tbl.name not in existing:
+                tbl.create(self.engine)
+
+    def _state_row(self, name: str, pos: int, status: str, stamp: str, rows: int) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "table_name": name,
+            "position": pos,
+            "last_key": None,
+            "rows_copied": 0,
+            "rejects": 0,
+            "source_rows": rows,
+            "status": status,
+            "updated_at": stamp,
+        }
+
+    def _read_state(self, name: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(self.state).where(
+                    self.state.c.run_id == self.run_id, self.state.c.table_name == name
+                )
+            ).one()
+        return dict(row._mapping)
+
+    def _copy_table(self, w: TargetWriter, d: TableDef) -> TableResult:
+        st = self._read_state(d.name)
+        t0 = time.perf_counter()
+        rows, rejects = int(st["rows_copied"]), int(st["rejects"])
+        if st["status"] == "done":
+            return TableResult(d.name, int(st["source_rows"]), rows, rejects, 0.0)
+        total = self.src.count(d)
+        self.prog.table(d.name, total, rows, rejects)
+        key = self.src.resume_key(d)
+        after: Key | None = decode_key(st["last_key"])
+        upd = (
+            f"UPDATE {w.q(STATE_TABLE)} SET {w.q('last_key')} = {w.ph}, "
+            f"{w.q('rows_copied')} = {w.ph}, {w.q('rejects')} = {w.ph}, "
+            f"{w.q('status')} = {w.ph}, {w.q('updated_at')} = {w.ph} "
+            f"WHERE {w.q('run_id')} = {w.ph} AND {w.q('table_name')} = {w.ph}"
+        )
+        if not key:
+            # No unique order to resume from: the whole table is one transaction, so a
+            # crash leaves it empty and the next attempt starts it over.
+            after = None
+            rows, rejects = 0, 0
+            w.begin()
+            w.execute(f"DELETE FROM {w.q(d.name)}")
+        try:
+            for sb in _prefetch(self.src.read(d, after=after, batch_size=self.opts.batch_size)):
+                if key:
+                    w.begin()
+                refused = self._write_batch(w, d, sb)
+                bad = refused + sb.rejects
+                if bad:
+                    self._store_rejects(w, bad)
+                rows += sb.data.num_rows - len(refused)
+                rejects += len(bad)
+                if key:
+                    w.execute(
+                        upd,
+                        (
+                            encode_key(sb.last_key),
+                            rows,
+                            rejects,
+                            "copying",
+                            _now().isoformat(),
+                            self.run_id,
+                            d.name,
+                        ),
+                    )
+                    w.commit()
+                    self._mirror(d.name, sb.last_key, rows, rejects, "copying", total)
+                self.prog.advance(d.name, sb.data.num_rows - len(refused), len(bad))
+                if self.opts.batch_pause:
+                    time.sleep(self.opts.batch_pause)
+            if not key:
+                w.execute(
+                    upd, (None, rows, rejects, "copying", _now().isoformat(), self.run_id, d.name)
+                )
+                w.commit()
+        except BaseException:
+            w.rollback()
+            raise
+        # Reconcile before the table is called done: every source row is either in the
+        # target or in the reject table.
+        source_rows = self.src.count(d)
+        target_rows = int(w.execute(f"SELECT count(*) FROM {w.q(d.name)}")[0][0])
+        w.commit()
+        if source_rows != target_rows + rejects:
+            raise CheckFailed(
+                t(
+                    "migrate.count_mismatch",
+                    self.lang,
+                    table=d.name,
+                    source=source_rows,
+                    target=target_rows,
+                    rejects=rejects,
+                )
+            )
+        w.begin()
+        w.execute(
+            f"UPDATE {w.q(STATE_TABLE)} SET {w.q('status')} = {w.ph}, "
+            f"{w.q('source_rows')} = {w.ph} "
+            f"WHERE {w.q('run_id')} = {w.ph} AND {w.q('table_name')} = {w.ph}",
+            ("done", source_rows, self.run_id, d.name),
+        )
+        w.commit()
+        self._mirror(d.name, after, rows, rejects, "done", source_rows, force=True)
+        seconds = time.perf_counter() - t0
+        details: dict[str, Any] = {"rows": rows, "rejects": rejects, "source_rows": source_rows}
+        _ledger(self.ws, "migrate.table", f"{self.run_id}/{d.name}", details)
+        if rejects:
+            _ledger(self.ws, "migrate.reject", f"{self.run_id}/{d.name}", {"rejects": rejects})
+        return TableResult(d.name, source_rows, rows, rejects, seconds)
+
+    def _write_batch(self, w: TargetWriter, d: TableDef, sb: SourceBatch) -> list[Reject]:
+        """Insert the batch; on a data error isolate the refused rows by bisection."""
+        if sb.data.num_rows == 0:
+            return []
+        w.savepoint("ho_batch")
+        try:
+            w.insert(d, sb.data)
+            w.release("ho_batch")
+            return []
+        except Exception as exc:
+            if not w.is_data_error(exc):
+                raise
+            w.rollback_to("ho_batch")
+        refused: list[Reject] = []
+        self._bisect(w, d, sb, 0, sb.data.num_rows, refused, 0)
+        w.release("ho_batch")
+        return refused
+
+    def _bisect(
+        self,
+        w: TargetWriter,
+        d: TableDef,
+        sb: SourceBatch,
+        lo: int,
+        hi: int,
+        out: list[Reject],
+        depth: int,
+    ) -> None:
+        from handover.migrate.reader import mask_key
+
+        part = sb.data.slice(lo, hi - lo)
+        sp = f"ho_b{depth}"
+        w.savepoint(sp)
+        try:
+            w.insert(d, part)
+            w.release(sp)
+            return
+        except Exception as exc:
+            if not w.is_data_error(exc):
+                raise
+            w.rollback_to(sp)
+            w.release(sp)
+            if hi - lo == 1:
+                column, reason = w.describe(exc, d)
+                key = mask_key([k[lo] for k in sb.keys]) if sb.keys else f"row {lo}"
+                out.append(Reject(d.name, key, column, reason, "write"))
+                return
+        mid = (lo + hi) // 2
+        self._bisect(w, d, sb, lo, mid, out, depth + 1)
+        self._bisect(w, d, sb, mid, hi, out, depth + 1)
+
+    def _store_rejects(self, w: TargetWriter, rejects: list[Reject]) -> None:
+        cols = ", ".join(
+            w.q(c) for c in ("run_id", "table_name", "key_text", "column_name", "reason", "stage")
+        )
+        marks = ", ".join([w.ph] * 6)
+        w.executemany(
+            f"INSERT INTO {w.q(REJECT_TABLE)} ({cols}) VALUES ({marks})",
+            [(self.run_id, r.table, r.key, r.column, r.reason, r.stage) for r in rejects],
+        )
+
+    def _mirror(
+        self,
+        name: str,
+        last: Key | None,
+        rows: int,
+        rejects: int,
+        status: str,
+        source_rows: int,
+        *,
+        force: bool = False,
+    ) -> None:
+        """Copy the target's checkpoint into the platform store (at most once a second)."""
+        now = time.monotonic()
+        if not force and now - self._last_mirror < 1.0:
+            return
+        self._last_mirror = now
+        from handover.migrate.models import MigrateCheckpoint
+
+        pos = next((i for i, d in enumerate(self.defs) if d.name == name), -1)
+        with self.ws.store.session() as s:
+            row = s.get(MigrateCheckpoint, (self.run_id, name))
+            if row is None:
+                row = MigrateCheckpoint(run_id=self.run_id, table_name=name, position=pos)
+                s.add(row)
+            row.last_key = encode_key(last)
+            row.rows_copied = rows
+            row.rejects = rejects
+            row.source_rows = source_rows
+            row.status = status
+            row.updated_at = _now()
+
+    # --- after the data --------------------------------------------------------------------------
+
+    def _post_data(self) -> None:
+        errors: list[str] = []
+        insp = sa.inspect(self.engine)
+        with self.engine.connect() as conn:
+            names: set[str] = set()
+            for d in self.defs:
+                names |= {str(ix["name"]) for ix in insp.get_indexes(d.name) if ix.get("name")}
+                names |= {
+                    str(u["name"]) for u in insp.get_unique_constraints(d.name) if u.get("name")
+                }
+                if self.fam != "sqlite":
+                    names |= {
+                        str(f["name"]) for f in insp.get_foreign_keys(d.name) if f.get("name")
+                    }
+            prep = self.engine.dialect.identifier_preparer
+            for d in self.defs:
+                for ix in d.uniques + d.indexes:
+                    if ix.name in names:
+                        continue
+                    cols = ", ".join(prep.quote(c) for c in ix.columns)
+                    uq = "UNIQUE " if ix.unique else ""
+                    sql = f"CREATE {uq}INDEX {prep.quote(ix.name)} ON {prep.quote(d.name)} ({cols})"
+                    if ix.unique and self.fam != "sqlite":
+                        sql = (
+                            f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT "
+                            f"{prep.quote(ix.name)} UNIQUE ({cols})"
+                        )
+                    self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
+            if self.fam != "sqlite":
+                for d in self.defs:
+                    for fk in d.foreign_keys:
+                        if fk.name in names:
+                            continue
+                        sql = (
+                            f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT {prep.quote(fk.name)} "
+                            f"FOREIGN KEY ({', '.join(prep.quote(c) for c in fk.columns)}) "
+                            f"REFERENCES {prep.quote(fk.ref_table)} "
+                            f"({', '.join(prep.quote(c) for c in fk.ref_columns)})"
+                        )
+                        if fk.on_delete:
+                            sql += f" ON DELETE {fk.on_delete}"
+                        if fk.on_update:
+                            sql += f" ON UPDATE {fk.on_update}"
+                        self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
+            if self.fam == "postgresql":
+                for d in self.defs:
+                    for c in d.columns:
+                        if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
+                            tq, cq = prep.quote(d.name), prep.quote(c.name)
+                            self._ddl(
+                                conn,
+                                f"SELECT setval(pg_get_serial_sequence('{tq}', '{c.name}'), "
+                                f"COALESCE((SELECT max({cq}) FROM {tq}), 0) + 1, false)",
+                                f"{d.name}.{c.name} identity",
+                                errors,
+                            )
+        self.result.errors.extend(errors)
+
+    def _ddl(self, conn: sa.Connection, sql: str, what: str, errors: list[str]) -> None:
+        from handover.migrate.writer import sanitize
+
+        try:
+            conn.exec_driver_sql(sql)
+            conn.commit()
+        except sa.exc.DBAPIError as exc:
+            conn.rollback()
+            errors.append(f"{what}: {sanitize(str(exc.orig))}")
+
+    # --- the end -----------------------------------------------------------------------------
+
+    def _finish(self) -> MigrateResult:
+        from handover.migrate.models import MigrateRun
+
+        with self.engine.connect() as conn:
+            rej = conn.execute(
+                sa.select(self.rejects_t).where(self.rejects_t.c.run_id == self.run_id)
+            ).all()
+        if rej:
+            path = self.ws.settings.reports_dir / f"migrate-{self.run_id}-rejects.jsonl"
+            tmp = path.with_suffix(".tmp")
+            with tmp.open("w", encoding="utf-8") as fh:
+                for r in rej:
+                    rec = Reject(r.table_name, r.key_text, r.column_name, r.reason, r.stage)
+                    fh.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
+            tmp.replace(path)
+            self.result.reject_file = path
+        failed = self.result.rejects > self.opts.allow_rejects or bool(self.result.errors)
+        self.result.status = "failed" if failed else "done"
+        with self.ws.store.session() as s:
+            row = s.get(MigrateRun, self.run_id)
+            if row is not None:
+                row.status = "finishing"
+                row.summary = self.result.to_json()
+        self.state.drop(self.engine, checkfirst=True)
+        self.rejects_t.drop(self.engine, checkfirst=True)
+        return self._finish_store()
+
+    def _finish_store(self) -> MigrateResult:
+        from handover.migrate.models import MigrateRun
+
+        with self.ws.store.session() as s:
+            row = s.get(MigrateRun, self.run_id)
+            summary = dict(row.summary) if row is not None and row.summary else {}
+        if summary and not self.result.tables:
+            self.result.tables = [
+                TableResult(x["table"], x["source_rows"], x["rows"], x["rejects"], x["seconds"])
+                for x in summary.get("tables", [])
+            ]
+            self.result.status = summary.get("status", "done")
+            self.result.errors = list(summary.get("errors", []))
+            rf = summary.get("reject_file")
+            self.result.reject_file = Path(rf) if rf else None
+        action = "migrate.done" if self.result.status == "done" else "migrate.failed"
+        _ledger(
+            self.ws,
+            action,
+            self.run_id,
+            {
+                "tables": len(self.result.tables),
+                "rows": self.result.rows,
+                "rejects": self.result.rejects,
+                "errors": len(self.result.errors),
+                "seconds": round(self.result.seconds, 3),
+            },
+        )
+        with self.ws.store.session() as s:
+            row = s.get(MigrateRun, self.run_id)
+            if row is not None:
+                row.status = self.result.status
+                row.finished_at = _now()
+                row.summary = self.result.to_json()
+        if self.result.errors:
+            raise CheckFailed(
+                t(
+                    "migrate.constraint_failed",
+                    self.lang,
+                    run=self.run_id,
+                    count=len(self.result.errors),
+                    first=self.result.errors[0],
+                )
+            )
+        if self.result.rejects > self.opts.allow_rejects:
+            raise CheckFailed(
+                t(
+                    "migrate.rejects_failed",
+                    self.lang,
+                    run=self.run_id,
+                    rejects=self.result.rejects,
+                    allowed=self.opts.allow_rejects,
+                    file=self.result.reject_file,
+                )
+            )
+        return self.result

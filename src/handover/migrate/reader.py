@@ -1,0 +1,556 @@
+"""The reader side of a migration: an interface, and its implementation over databases.
+
+A :class:`MigrationSource` describes its tables (:class:`TableDef`, FK dependency order),
+counts rows, and streams each table as Arrow RecordBatches in key order starting *after*
+a given key, so that a resumed run continues exactly after the last committed batch.
+A sealed package plugs in by implementing the same protocol (its batches are already
+typed; it filters ``key > after``).
+
+:class:`DatabaseSource` reads SQLite, PostgreSQL and MySQL/MariaDB with keyset pagination
+(``WHERE key > :last ORDER BY key LIMIT n``). Values that do not fit the declared type
+(SQLite's dynamic typing: text in an INTEGER column, an invalid date) are not coerced:
+their rows become rejects, reported with the key and column, never silently changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from handover.errors import BadInput
+from handover.migrate.schema import ColumnDef, TableDef, family, reflect
+
+if TYPE_CHECKING:
+    pass
+
+Key = tuple[Any, ...]
+ROWID = "rowid"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A row the migration could not carry: where it is and why (never its values)."""
+
+    table: str
+    key: str
+    column: str
+    reason: str
+    stage: str  # "read" (does not fit its declared type) or "write" (the target refused it)
+
+    def to_json(self) -> dict[str, str]:
+        """One line of the reject file."""
+        return {
+            "table": self.table,
+            "key": self.key,
+            "column": self.column,
+            "reason": self.reason,
+            "stage": self.stage,
+        }
+
+
+@dataclass
+class SourceBatch:
+    """Rows of one table in key order: typed data, their keys, and rows rejected on read."""
+
+    data: pa.RecordBatch
+    keys: list[list[Any]]
+    last_key: Key | None
+    rows_read: int
+    rejects: list[Reject] = field(default_factory=list)
+
+
+class MigrationSource(Protocol):
+    """What ``migrate`` reads from: a database today, a sealed package later."""
+
+    display: str
+    is_package: bool
+
+    def schema(self) -> list[TableDef]:
+        """Every table to copy, referenced tables before their referrers."""
+        ...
+
+    def count(self, table: TableDef) -> int:
+        """The exact number of rows in ``table``."""
+        ...
+
+    def resume_key(self, table: TableDef) -> tuple[str, ...]:
+        """Columns that order ``table`` uniquely; ``()`` if it can only be copied whole."""
+        ...
+
+    def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
+        """Batches of ``table`` in key order, starting after ``after`` (None: from the start)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def mask_key(values: list[Any] | tuple[Any, ...]) -> str:
+    """A key safe for the reject file: integers and dates as is, text masked (may be PII)."""
+    parts = []
+    for v in values:
+        if v is None:
+            parts.append("NULL")
+        elif isinstance(v, bool | int | dt.date | dt.datetime | decimal.Decimal):
+            parts.append(str(v))
+        else:
+            s = v.hex() if isinstance(v, bytes | bytearray | memoryview) else str(v)
+            parts.append(s[:2] + "*" * (len(s) - 4) + s[-2:] if len(s) > 6 else "*" * len(s))
+    return ",".join(parts)
+
+
+def encode_key(key: Key | None) -> str | None:
+    """JSON text of a key, preserving Python types, for the checkpoint tables."""
+    if key is None:
+        return None
+    out: list[Any] = []
+    for v in key:
+        if isinstance(v, bool) or v is None or isinstance(v, int | float | str):
+            out.append(v)
+        elif isinstance(v, decimal.Decimal):
+            out.append({"decimal": str(v)})
+        elif isinstance(v, dt.datetime):
+            out.append({"datetime": v.isoformat()})
+        elif isinstance(v, dt.date):
+            out.append({"date": v.isoformat()})
+        elif isinstance(v, bytes | bytearray | memoryview):
+            out.append({"bytes": bytes(v).hex()})
+        else:
+            out.append({"text": str(v)})
+    return json.dumps(out, ensure_ascii=False)
+
+
+def decode_key(text: str | None) -> Key | None:
+    """The inverse of :func:`encode_key`."""
+    if text is None:
+        return None
+    out: list[Any] = []
+    for v in json.loads(text):
+        if isinstance(v, dict):
+            ((tag, raw),) = v.items()
+            if tag == "decimal":
+                out.append(decimal.Decimal(raw))
+            elif tag == "datetime":
+                out.append(dt.datetime.fromisoformat(raw))
+            elif tag == "date":
+                out.append(dt.date.fromisoformat(raw))
+            elif tag == "bytes":
+                out.append(bytes.fromhex(raw))
+            else:
+                out.append(raw)
+        else:
+            out.append(v)
+    return tuple(out)
+
+
+def to_url(spec: str | Path) -> str:
+    """A SQLAlchemy URL for ``spec`` (a URL, or a path to a SQLite file)."""
+    s = str(spec)
+    if "://" not in s:
+        return f"sqlite:///{Path(s).resolve()}"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(s)
+    except ArgumentError:
+        raise BadInput("not a database URL (use postgresql://, mysql://, sqlite:///…)") from None
+    backend = url.get_backend_name()
+    if backend == "postgresql" and url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend in ("mysql", "mariadb") and "+" not in url.drivername:
+        url = url.set(drivername=f"{backend}+pymysql")
+    if backend in ("mysql", "mariadb") and "charset" not in url.query:
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    return url.render_as_string(hide_password=False)
+
+
+def display_url(url: str) -> str:
+    """``url`` without its password (safe for the store, reports, the ledger)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.password is not None:
+        u = u.set(password=None)
+    return u.render_as_string(hide_password=False)
+
+
+def connect_engine(url: str, role: str) -> sa.Engine:
+    """An engine for ``url`` that has answered one query; :class:`BadInput` if unreachable."""
+    from sqlalchemy.exc import DBAPIError
+
+    shown = display_url(url)
+    try:
+        engine = sa.create_engine(url, pool_size=2, max_overflow=2)
+    except Exception as exc:
+        raise BadInput(f"{role} {shown}: cannot use this URL ({type(exc).__name__})") from None
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        engine.dispose()
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise BadInput(f"{role} {shown} is unreachable: {first}", transient=True) from None
+    return engine
+
+
+class DatabaseSource:
+    """A SQLite, PostgreSQL or MySQL/MariaDB database read with keyset pagination."""
+
+    is_package = False
+
+    def __init__(self, spec: str | Path, tables: list[str] | None = None) -> None:
+        s = str(spec)
+        if "://" not in s and not Path(s).is_file():
+            raise BadInput(f"source {s}: no such SQLite file")
+        self.url = to_url(spec)
+        self.display = display_url(self.url)
+        self.engine = connect_engine(self.url, "source")
+        self.family = family(self.engine.dialect.name)
+        self._only = tables
+        self._schema: list[TableDef] | None = None
+        self._raw: Any = None
+
+    def schema(self) -> list[TableDef]:
+        """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
+        if self._schema is None:
+            self._schema = reflect(self.engine, self._only)
+        return self._schema
+
+    def _conn(self) -> Any:
+        if self._raw is None:
+            self._raw = self.engine.raw_connection()
+            if self.family == "postgresql":
+                # A consistent snapshot per statement is enough; no long transaction held.
+                self._raw.driver_connection.autocommit = True
+        return self._raw
+
+    def _q(self, name: str) -> str:
+        return str(self.engine.dialect.identifier_preparer.quote(name))
+
+    def count(self, table: TableDef) -> int:
+        """``SELECT count(*)`` of ``table``."""
+        cur = self._conn().cursor()
+        try:
+            cur.execute(f"SELECT count(*) FROM {self._q(table.name)}")
+            return int(cur.fetchone()[0])
+        finally:
+            cur.close()
+
+    def resume_key(self, table: TableDef) -> tuple[str, ...]:
+        """The paging key: SQLite's rowid where there is one (a sequential scan, even for
+        composite keys), else the primary key, else a NOT NULL unique key, else ``()``."""
+        pk = table.primary_key
+        if self.family == "sqlite" and ROWID not in table.column_names:
+            if len(pk) == 1 and table.column(pk[0]).autoincrement:
+                return pk  # INTEGER PRIMARY KEY is the rowid itself
+            if self._has_rowid(table):
+                return (ROWID,)
+        if pk:
+            return pk
+        for u in table.uniques:
+            if all(not table.column(c).nullable for c in u.columns):
+                return u.columns
+        return ()
+
+    def _has_rowid(self, table: TableDef) -> bool:
+        cur = self._conn().cursor()
+        try:
+            cur.execute(f"SELECT rowid FROM {self._q(table.name)} LIMIT 1")
+            return True
+        except Exception:  # a WITHOUT ROWID table
+            return False
+        finally:
+            cur.close()
+
+    def _select_expr(self, col: ColumnDef) -> str:
+        q = self._q(col.name)
+        if self.family == "sqlite" and col.kind == "decimal":
+            if col.precision is not None:
+                return q  # REAL/INTEGER/TEXT as stored; converted in _sqlite_decimal
+            return f"CAST({q} AS TEXT)"
+        if self.family == "postgresql" and (
+            col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
+        ):
+            return f"{q}::text"
+        if self.family == "mysql" and col.kind in ("time", "date", "timestamp", "decimal"):
+            # Text is parsed by Arrow in bulk, much faster than PyMySQL's per-value parsing.
+            return f"CAST({q} AS CHAR)"
+        return q
+
+    def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
+        """Keyset-paginated batches after ``after``; the whole table at once if no key."""
+        key = self.resume_key(table)
+        exprs = [self._select_expr(c) for c in table.columns]
+        names = table.column_names
+        key_idx: list[int] = []
+        for k in key:
+            if k in names:
+                key_idx.append(names.index(k))
+            else:
+                exprs.append(self._q(k))
+                key_idx.append(len(exprs) - 1)
+        # Rejects are reported by primary key when there is one, else by the paging key.
+        report_idx = [names.index(k) for k in table.primary_key] or key_idx
+        base = f"SELECT {', '.join(exprs)} FROM {self._q(table.name)}"
+        conn = self._conn()
+        if not key:
+            cur = conn.cursor()
+            try:
+                cur.execute(base)
+                while True:
+                    rows = cur.fetchmany(batch_size)
+                    if not rows:
+                        break
+                    yield convert_rows(rows, table, self.family, report_idx, None)
+            finally:
+                cur.close()
+            return
+        ph = "?" if self.family == "sqlite" else "%s"
+        kcols = [self._q(k) for k in key]
+        order = ", ".join(kcols)
+        if len(key) == 1:
+            cond = f"{kcols[0]} > {ph}"
+        else:
+            cond = f"({', '.join(kcols)}) > ({', '.join([ph] * len(key))})"
+        first_sql = f"{base} ORDER BY {order} LIMIT {int(batch_size)}"
+        next_sql = f"{base} WHERE {cond} ORDER BY {order} LIMIT {int(batch_size)}"
+        last = after
+        while True:
+            cur = conn.cursor()
+            try:
+                if last is None:
+                    cur.execute(first_sql)
+                else:
+                    cur.execute(next_sql, tuple(last))
+                rows = cur.fetchall()
+            finally:
+                cur.close()
+            if self.family == "mysql":
+                conn.commit()  # end the read snapshot so the next page sees a fresh view
+            if not rows:
+                return
+            last_row = rows[-1]
+            last = tuple(last_row[i] for i in key_idx)
+            yield convert_rows(rows, table, self.family, report_idx, last)
+            if len(rows) < batch_size:
+                return
+
+    def close(self) -> None:
+        """Close the connection and dispose of the engine."""
+        if self._raw is not None:
+            try:
+                self._raw.close()
+            finally:
+                self._raw = None
+        self.engine.dispose()
+
+
+# --- rows → Arrow ---------------------------------------------------------------------
+
+_ARROW_ERRORS = (
+    pa.ArrowInvalid,
+    pa.ArrowTypeError,
+    pa.ArrowNotImplementedError,
+    OverflowError,
+    TypeError,
+    ValueError,
+)
+
+
+def convert_rows(
+    rows: list[Any],
+    table: TableDef,
+    fam: str,
+    key_idx: list[int],
+    last_key: Key | None,
+) -> SourceBatch:
+    """DB-API rows → one typed RecordBatch, column by column; misfits become rejects.
+
+    ``key_idx`` are the positions of the key reported for each row (rejects).
+    """
+    n = len(rows)
+    cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
+    bad: dict[int, str] = {}  # row index → first bad column name
+    reasons: dict[int, str] = {}
+    arrays: list[pa.Array] = []
+    for i, col in enumerate(table.columns):
+        arr, bad_rows = _column(cols[i], col, fam)
+        for r, why in bad_rows.items():
+            if r not in bad:
+                bad[r] = col.name
+                reasons[r] = why
+        arrays.append(arr)
+    keys = [list(cols[i]) for i in key_idx]
+    rejects: list[Reject] = []
+    if bad:
+        keep = [r not in bad for r in range(n)]
+        mask = pa.array(keep)
+        arrays = [a.filter(mask) for a in arrays]
+        for r in sorted(bad):
+            rejects.append(
+                Reject(table.name, mask_key([k[r] for k in keys]), bad[r], reasons[r], "read")
+            )
+        keys = [[v for v, ok in zip(k, keep, strict=True) if ok] for k in keys]
+    data = pa.RecordBatch.from_arrays(arrays, schema=table.arrow_schema)
+    return SourceBatch(data, keys, last_key, n, rejects)
+
+
+def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array, dict[int, str]]:
+    typ = col.arrow_type
+    k = col.kind
+    if k == "time":
+        return _time_column(values)
+    if k == "bool":
+        return _bool_column(values)
+    if fam == "sqlite" and k == "decimal" and col.precision is not None:
+        return _sqlite_decimal(values, col)
+    text_first = (
+        fam in ("sqlite", "mysql") and k in ("date", "timestamp", "timestamptz", "decimal")
+    ) or (k in ("json", "uuid") or (k == "decimal" and col.precision is None))
+    if text_first:
+        strings, bad = _array(values, pa.string(), col)
+        if pa.types.is_string(typ):
+            return strings, bad
+        return _cast(strings, typ, bad, col)
+    return _array(values, typ, col)
+
+
+def _array(
+    values: tuple[Any, ...], typ: pa.DataType, col: ColumnDef
+) -> tuple[pa.Array, dict[int, str]]:
+    try:
+        return pa.array(values, type=typ), {}
+    except _ARROW_ERRORS:
+        pass
+    # Slow path, only for a batch holding misfits: find them one by one.
+    fixed: list[Any] = []
+    bad: dict[int, str] = {}
+    for i, v in enumerate(values):
+        if pa.types.is_string(typ) and isinstance(v, int | float) and not isinstance(v, bool):
+            v = str(v)  # SQLite numeric affinity: the text form is the value
+        try:
+            pa.array([v], type=typ)
+            fixed.append(v)
+        except _ARROW_ERRORS:
+            fixed.append(None)
+            bad[i] = f"value does not fit {col.declared or col.kind} ({type(v).__name__})"
+    return pa.array(fixed, type=typ), bad
+
+
+def _cast(
+    arr: pa.Array, typ: pa.DataType, bad: dict[int, str], col: ColumnDef
+) -> tuple[pa.Array, dict[int, str]]:
+    target = pa.timestamp("us") if col.kind == "timestamptz" else typ
+    try:
+        out = pc.cast(arr, target)
+    except _ARROW_ERRORS:
+        vals = arr.to_pylist()
+        fixed: list[Any] = []
+        for i, v in enumerate(vals):
+            try:
+                fixed.append(pc.cast(pa.array([v], pa.string()), target)[0].as_py())
+            except _ARROW_ERRORS:
+                fixed.append(None)
+                what = "decimal places or digits" if col.kind == "decimal" else "date/time"
+                bad[i] = f"not a valid {col.declared or col.kind} ({what})"
+        out = pa.array(fixed, type=target)
+    if col.kind == "timestamptz":
+        out = pc.cast(out, typ)  # SQLite stores UTC text without a zone
+    return out, bad
+
+
+def _sqlite_decimal(values: tuple[Any, ...], col: ColumnDef) -> tuple[pa.Array, dict[int, str]]:
+    """SQLite keeps DECIMAL(p,s) as TEXT, INTEGER or REAL: convert without rounding.
+
+    A REAL is accepted when rounding it to ``s`` places gives the same double (it was
+    written with at most ``s`` places); one with more places becomes a reject.
+    """
+    typ = col.arrow_type
+    scale = int(col.scale or 0)
+    try:
+        return pc.cast(pa.array(values, type=pa.string()), typ), {}
+    except _ARROW_ERRORS:
+        pass
+    try:
+        floats = pa.array(values, type=pa.float64())
+        exact = pc.equal(pc.round(floats, scale), floats)
+        if pc.all(pc.or_kleene(exact, pc.is_null(floats))).as_py():
+            return pc.cast(floats, typ), {}
+    except _ARROW_ERRORS:
+        pass
+    # Mixed storage classes in one batch: one value at a time, only here.
+    texts: list[str | None] = []
+    for v in values:
+        if v is None or isinstance(v, str):
+            texts.append(v)
+        elif isinstance(v, bool | int):
+            texts.append(str(v))
+        elif isinstance(v, float):
+            texts.append(f"{v:.{scale}f}" if round(v, scale) == v else repr(v))
+        else:
+            texts.append("not a number")
+    return _cast(pa.array(texts, type=pa.string()), typ, {}, col)
+
+
+def _bool_column(values: tuple[Any, ...]) -> tuple[pa.Array, dict[int, str]]:
+    try:
+        return pa.array(values, type=pa.bool_()), {}
+    except _ARROW_ERRORS:
+        pass
+    bad: dict[int, str] = {}
+    fixed: list[Any] = []
+    for i, v in enumerate(values):
+        if v is None or (v in (0, 1) and not isinstance(v, float | str)):
+            fixed.append(None if v is None else bool(v))
+        else:
+            fixed.append(None)
+            bad[i] = "not a boolean (only 0/1/true/false)"
+    return pa.array(fixed, type=pa.bool_()), bad
+
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?$")
+
+
+def _time_column(values: tuple[Any, ...]) -> tuple[pa.Array, dict[int, str]]:
+    # TIME is rare in loan books; drivers disagree (time, timedelta, text), so one loop.
+    micros: list[int | None] = []
+    bad: dict[int, str] = {}
+    for i, v in enumerate(values):
+        if v is None:
+            micros.append(None)
+        elif isinstance(v, dt.time):
+            micros.append(((v.hour * 60 + v.minute) * 60 + v.second) * 1_000_000 + v.microsecond)
+        elif isinstance(v, dt.timedelta) and dt.timedelta(0) <= v < dt.timedelta(days=1):
+            micros.append(v.days * 86_400_000_000 + v.seconds * 1_000_000 + v.microseconds)
+        elif isinstance(v, str) and (m := _TIME.match(v)) and int(m[1]) < 24:
+            frac = int((m[4] or "0").ljust(6, "0"))
+            micros.append(((int(m[1]) * 60 + int(m[2])) * 60 + int(m[3])) * 1_000_000 + frac)
+        else:
+            micros.append(None)
+            bad[i] = "not a valid time of day"
+    return pa.array(micros, type=pa.int64()).cast(pa.time64("us")), bad
+
+
+def open_migration_source(
+    spec: str | Path, tables: list[str] | None = None, *, ws: Any = None
+) -> MigrationSource:
+    """The source named by ``spec``: a database URL, a SQLite file, or (given the workspace
+    whose keys open it) a sealed package folder."""
+    if ws is not None:
+        from handover.package.source import PackageSource, is_package
+
+        if is_package(spec):
+            return PackageSource(ws, spec, tables)
+    return DatabaseSource(spec, tables)
