@@ -9,7 +9,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo test lint format bench docs clean
+.PHONY: help install deps-system demo test lint format bench deps-bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,19 @@ $(BENCH_STAMP): $(STAMP)
 
 install: $(STAMP) ## create .venv and install handover with pinned dependencies
 
+# System packages the tests use for real: SoftHSM2 (PKCS#11 HSM). Installed when apt-get
+# is there and we are root (CI); otherwise says what to install and carries on.
+SYSTEM_PACKAGES := softhsm2
+deps-system: ## install system packages the tests need (softhsm2) when root with apt-get
+	@if command -v softhsm2-util >/dev/null 2>&1; then \
+		echo "deps-system: softhsm2 present"; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES)) \
+		|| echo "deps-system: apt-get install $(SYSTEM_PACKAGES) failed; HSM tests will skip (fail under CI=true)"; \
+	else \
+		echo "deps-system: not root or no apt-get; install $(SYSTEM_PACKAGES) yourself for the HSM tests"; \
+	fi
+
 demo: $(STAMP) ## run the whole handover on synthetic data in ./handover-data (SQLite only)
 	$(VENV)/bin/handover --workspace handover-data demo
 
@@ -41,7 +54,10 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-bench: $(BENCH_STAMP) ## benchmarks against the peers; prints ratios (see docs/benchmarks.md)
+deps-bench: ## system packages the benchmarks' peers need (Debian: pgloader)
+	command -v pgloader >/dev/null || apt-get install -y pgloader
+
+bench: $(BENCH_STAMP) deps-bench ## benchmarks against the peers; prints ratios (see docs/benchmarks.md)
 	$(PY) -m bench $(BENCH_ARGS)
 
 docs: $(STAMP) ## regenerate docs/cli.md from --help

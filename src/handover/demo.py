@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import handover.migrate.messages  # noqa: F401  (the migrate step's title)
 from handover.errors import BadInput
+from handover.governance.demo import step_governance
 from handover.i18n import add, t
+from handover.ledger import checkpoint_if_new
+from handover.ledger.events import record_demo_step
+from handover.package import messages as _package_titles  # noqa: F401  (seal, dd steps)
 from handover.settings import TOML_NAME
 from handover.workspace import Workspace, init_workspace, open_workspace
 
@@ -44,6 +49,9 @@ def _step_synth(ctx: DemoContext) -> str:
 
     res = synthesize(str(ctx.seller_db), customers=ctx.customers, seed=ctx.seed)
     ctx.results["synth"] = res
+    from handover.ledger.events import record_synth
+
+    record_synth(ctx.ws, res)
     return t(
         "synth.done",
         ctx.lang,
@@ -54,14 +62,58 @@ def _step_synth(ctx: DemoContext) -> str:
     )
 
 
+def _step_scan(ctx: DemoContext) -> str:
+    from handover.detect.scan import run_scan
+
+    inv = run_scan(ctx.ws, ctx.seller_db, lang=ctx.lang)
+    ctx.results["scan"] = inv
+    c = inv.counts()
+    return t(
+        "scan.done",
+        ctx.lang,
+        tables=c["tables"],
+        columns=c["columns"],
+        pii=c["pii_columns"],
+        sensitive=c["sensitive_columns"],
+        seconds=inv.seconds,
+    )
+
+
+def _step_seal(ctx: DemoContext) -> str:
+    from handover.package.demo import step_seal
+
+    return step_seal(ctx)
+
+
+def _step_dd(ctx: DemoContext) -> str:
+    from handover.package.demo import step_dd
+
+    return step_dd(ctx)
+
+
+def _step_migrate(ctx: DemoContext) -> str:
+    from handover.migrate.demo import step_migrate
+
+    return step_migrate(ctx)
+
+
 Step = tuple[str, Callable[[DemoContext], str]]
 
 STEPS: list[Step] = [
     ("demo.step.synth", _step_synth),
+    ("demo.step.governance", step_governance),
+    ("demo.step.scan", _step_scan),
+    ("demo.step.seal", _step_seal),
+    ("demo.step.dd", _step_dd),
+    ("demo.step.migrate", _step_migrate),
 ]
 
 add(
     {
+        "demo.step.scan": {
+            "zh-CN": "扫描并分类分级个人信息",
+            "en": "Scan and classify personal information",
+        },
         "demo.step.synth": {
             "zh-CN": "生成卖方合成贷款账簿",
             "en": "Synthesise the seller's loan book",
@@ -99,8 +151,29 @@ def run_demo(
         echo(t("demo.title", lang))
         for n, (key, step) in enumerate(STEPS, start=1):
             echo(t("demo.step", lang, n=n, name=t(key, lang)))
-            echo("  " + step(ctx))
+            line = step(ctx)
+            echo("  " + line)
+            record_demo_step(ws, n, key, line)
+        checkpoint_if_new(ws)
         echo(t("demo.done", lang, path=path.resolve()))
     finally:
         ws.close()
     return ctx
+
+
+def _step_shred(ctx: DemoContext) -> str:
+    from handover.erase.demo import step_shred
+
+    return step_shred(ctx)
+
+
+# Last on purpose: shredding needs the migrate/verify steps that come before it.
+STEPS.append(("demo.step.shred", _step_shred))
+add(
+    {
+        "demo.step.shred": {
+            "zh-CN": "销毁卖方数据并出具销毁证明",
+            "en": "Shred the seller's data and issue the sanitization certificate",
+        }
+    }
+)

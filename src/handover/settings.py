@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -70,6 +70,33 @@ class Settings(BaseSettings):
     )
     transfer: Transfer | None = Field(
         default=None, description="The [transfer] table of handover.toml."
+    )
+    key_backend: Literal["keyring", "pkcs11"] = Field(
+        default="keyring",
+        description="Where key encryption keys live: the workspace keyring or a PKCS#11 HSM.",
+    )
+    key_protection: Literal["passphrase", "file"] | None = Field(
+        default=None,
+        description="Keyring master key protection; default passphrase, or a 0600 file in a demo.",
+    )
+    keyring_passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase protecting the keyring master key (argon2id)."
+    )
+    crypto_suite: Literal["aes", "sm"] = Field(
+        default="aes", description="Cipher suite: aes (AES-256-GCM, SHA-256) or sm (SM4-GCM, SM3)."
+    )
+    pkcs11_module: Path | None = Field(
+        default=None, description="Path of the HSM's PKCS#11 library (.so) when key_backend=pkcs11."
+    )
+    pkcs11_token_label: str | None = Field(
+        default=None, description="Label of the PKCS#11 token holding the keys."
+    )
+    pkcs11_slot: int | None = Field(
+        default=None, description="PKCS#11 slot id, when the token is chosen by slot."
+    )
+    pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the PKCS#11 token.")
+    password: SecretStr | None = Field(
+        default=None, description="Password for `handover login` / `people add` in scripts and CI."
     )
 
     @field_validator("lang", mode="before")

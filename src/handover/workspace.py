@@ -109,6 +109,16 @@ def init_workspace(
         store = open_store(settings.store_url)
         ws = Workspace(settings, store)
         _record_transfer(ws)
+        from handover.ledger import init_ledger
+
+        init_ledger(ws)
+        from handover.crypto.signing import init_keys
+
+        init_keys(ws)
+        if demo:
+            from handover.governance import seed_demo_cast
+
+            seed_demo_cast(ws)
         return ws
     except PermissionError as exc:
         _rollback(path, created_dir, created)

@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from handover import __version__
+from handover.cli.audit import app as audit_app
 from handover.cli.common import globals_of, handled, lang_of, print_json, workspace_of
+from handover.cli.governance import register as register_governance
+from handover.cli.keys import app as keys_app
+from handover.cli.migrate import migrate as migrate_cmd
+from handover.cli.package import register as register_package
+from handover.cli.scan import scan as scan_cmd
+from handover.cli.shred import register as register_shred
+from handover.cli.verify import verify as verify_cmd
 
 app = typer.Typer(
     name="handover",
@@ -18,6 +26,14 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
+app.add_typer(audit_app, name="audit")
+register_governance(app)
+app.add_typer(keys_app, name="keys")
+app.command("migrate")(migrate_cmd)
+register_package(app)
+app.command("scan")(scan_cmd)
+register_shred(app)
+app.command("verify")(verify_cmd)
 
 
 def _version(value: bool) -> None:
@@ -125,15 +141,22 @@ def synth(
     fmt: str | None = typer.Option(
         None, "--format", help="Folder exports: csv (UTF-8 + GBK) or xlsx."
     ),
+    truth: str | None = typer.Option(
+        None,
+        "--truth",
+        help="Where truth.json goes (default beside the data; ./truth.json for a URL).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write a synthetic Chinese small-loan company's loan book, with truth.json beside it."""
     from handover.i18n import t
+    from handover.ledger.events import record_synth_in
     from handover.synth import synthesize
 
     lang = lang_of(ctx)
     with handled():
-        result = synthesize(out, customers=customers, seed=seed, fmt=fmt)
+        result = synthesize(out, customers=customers, seed=seed, fmt=fmt, truth_path=truth)
+        record_synth_in(globals_of(ctx).workspace, result)  # only when a workspace exists
     if json_out:
         print_json(result.to_json())
     else:
@@ -154,9 +177,8 @@ def demo(
     ctx: typer.Context,
     customers: int = typer.Option(20_000, help="Customers in the demo seller database."),
     seed: int = typer.Option(2026, help="Random seed."),
-    fresh: bool = typer.Option(False, help="Delete an existing demo workspace first."),
 ) -> None:
-    """Run the whole handover on synthetic data inside one workspace (SQLite only)."""
+    """Run the whole handover on synthetic data in a demo workspace (SQLite only); an earlier demo there is replaced."""
     from handover.demo import run_demo
     from handover.settings import resolve_workspace
 
@@ -167,7 +189,6 @@ def demo(
             resolve_workspace(g.workspace),
             customers=customers,
             seed=seed,
-            fresh=fresh,
             lang=lang,
             echo=typer.echo,
         )
