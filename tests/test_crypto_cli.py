@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from handover.cli.main import app
@@ -62,8 +63,16 @@ def test_keys_cli_bad_input_exit_codes(workspace: Workspace, tmp_path: Path) -> 
 
 
 def test_keys_cli_refuses_unprotected_keyring(tmp_path: Path) -> None:
-    from handover.workspace import DEMO_TRANSFER, init_workspace
+    from handover.crypto import KeyringRefused, Keys
+    from handover.workspace import DEMO_TRANSFER, init_workspace, open_workspace
 
     init_workspace(tmp_path / "real", DEMO_TRANSFER, demo=False).close()
+    # Outside a demo nobody logged in may manage keys: refused before the keyring opens.
     code, _, err = _run(tmp_path / "real", "keys", "create", "--purpose", "transfer")
-    assert code == 3 and "HANDOVER_KEYRING_PASSPHRASE" in err
+    assert code == 3 and "nobody is logged in" in err
+    ws = open_workspace(tmp_path / "real")
+    try:
+        with pytest.raises(KeyringRefused, match="HANDOVER_KEYRING_PASSPHRASE"), Keys(ws) as keys:
+            keys.create("transfer")
+    finally:
+        ws.close()

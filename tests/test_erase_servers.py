@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 def _run(workspace: Any, url: str, tmp_path: Path) -> None:
-    from handover.erase import shred
+    from handover.erase import Scope, shred
     from handover.synth import synthesize
 
     synthesize(url, customers=120, seed=5, truth_path=str(tmp_path / "truth.json"))
@@ -28,9 +28,7 @@ def _run(workspace: Any, url: str, tmp_path: Path) -> None:
     )
     result = shred(
         workspace,
-        source=url,
-        media=["source"],
-        retention=rules,
+        Scope(source=url, media=["source"], retention=rules),
         force=True,
         reason="测试:无迁移 / test without a migration",
         seed=9,

@@ -69,7 +69,7 @@ def test_naive_delete_leaves_identifiers_handover_leaves_none(seller: Path, tmp_
 
 def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
     from handover.crypto import Keys
-    from handover.erase import shred, verify_certificate
+    from handover.erase import Scope, shred, verify_certificate
     from handover.ledger import entries
     from handover.package import backup
     from handover.package.source import PackageSource
@@ -94,8 +94,7 @@ def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
 
     result = shred(
         ws,
-        source=str(seller),
-        paths=[extra],
+        Scope(source=str(seller), paths=[extra]),
         seed=3,
         hook=lambda p, n, b: passes.append((str(p), n, b)),
     )
@@ -152,11 +151,11 @@ def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
 
 
 def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_path: Path) -> None:
-    from handover.erase import shred
+    from handover.erase import Scope, shred
 
     ws = workspace
     _verified(ws, seller, tmp_path)
-    result = shred(ws, source=str(seller), media=["source"], seed=1)
+    result = shred(ws, Scope(source=str(seller), media=["source"]), seed=1)
     folder = result.certificate_dir
     assert folder is not None
     ws_path = str(ws.path)
@@ -210,11 +209,11 @@ def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_
 def test_renderings_zh_and_en(workspace: Any, seller: Path, tmp_path: Path) -> None:
     import pypdf
 
-    from handover.erase import shred
+    from handover.erase import Scope, shred
 
     ws = workspace
     _verified(ws, seller, tmp_path)
-    result = shred(ws, source=str(seller), media=["source"], seed=2)
+    result = shred(ws, Scope(source=str(seller), media=["source"]), seed=2)
     folder = result.certificate_dir
     assert folder is not None
     zh = (folder / "certificate.zh-CN.html").read_text(encoding="utf-8")

@@ -2,9 +2,9 @@
 current/lapsed, grant approved/pending/self-approved/expired) gives the expected allow or
 refuse, with the expected reason.
 
-The data commands (scan, seal, migrate …) are not wired to ``require`` yet, so the CLI
-cells go through ``handover grants check ACTION RESOURCE``, which calls the same
-``authorize`` as they will, as the logged-in person (real login with HANDOVER_PASSWORD).
+The CLI cells go through ``handover grants check ACTION RESOURCE``, which calls the same
+``authorize`` as the data commands do, as the logged-in person (real login with
+HANDOVER_PASSWORD); tests/test_enforcement.py runs the data commands themselves.
 Expiry comes from an injected clock (records made "400 days ago"), never from sleeping.
 
 - ``test_matrix_full_factorial``: all 7 roles × 8 actions × 16 conditions (896 cells)

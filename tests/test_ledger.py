@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handover import ledger
+from handover.crypto.signing import raw_public_key, sign_raw
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json
@@ -22,6 +22,7 @@ from handover.ledger.ledger import consistency_from_store, inclusion_from_store
 from handover.ledger.note import (
     Checkpoint,
     NoteError,
+    Signer,
     key_hash,
     open_note,
     parse_checkpoint,
@@ -32,6 +33,18 @@ from handover.ledger.note import (
 from handover.workspace import DEMO_TRANSFER, Workspace, init_workspace, open_workspace
 
 VECTORS = Path(__file__).parent / "vectors"
+
+
+@pytest.fixture(autouse=True)
+def _file_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These non-demo workspaces choose a 0600-file keyring explicitly, so they can sign."""
+    monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
+
+
+def fixed_signer(seed: bytes) -> Signer:
+    """A note signer with a fixed raw Ed25519 private key (vectors, forgeries)."""
+    pub = raw_public_key(seed)
+    return lambda data: (pub, sign_raw(seed, data))
 
 
 class FixedClock:
@@ -52,11 +65,10 @@ class FixedClock:
 def test_signed_note_known_answer() -> None:
     v = json.loads((VECTORS / "c2sp_signed_note.json").read_text(encoding="utf-8"))
     seed = base64.b64decode(v["signer_key"].split("+", 4)[-1])[1:]
-    key = Ed25519PrivateKey.from_private_bytes(seed)
-    pub = key.public_key().public_bytes_raw()
+    pub = raw_public_key(seed)
     assert key_hash(v["name"], pub).hex() == v["key_hash"]
     assert verifier_key(v["name"], pub) == v["verifier_key"]
-    assert sign_note(v["text"], v["name"], key) == v["signed"]
+    assert sign_note(v["text"], v["name"], fixed_signer(seed)) == v["signed"]
     name, raw = parse_verifier_key(v["verifier_key"])
     assert open_note(v["signed"], name, raw) == v["text"]
     tampered = v["signed"].replace("cryptography", "cryptographY")
@@ -131,12 +143,14 @@ def ws(tmp_path: Path) -> Iterator[Workspace]:
 
 
 def test_init_records_and_signs(ws: Workspace) -> None:
-    first = ledger.entries(ws, limit=1)
-    assert [e.action for e in first] == ["workspace.init"] and first[0].seq == 0
-    assert first[0].actor == ledger.current_actor(ws)
-    key = ws.settings.keys_dir / "ledger-ed25519.pem"
-    assert key.stat().st_mode & 0o777 == 0o600
+    from handover.crypto import public_key
+
+    # init creates the workspace signing key first (key.create), then the ledger.
+    first = ledger.entries(ws, limit=2)
+    assert [e.action for e in first] == ["key.create", "workspace.init"]
+    assert first[1].actor == ledger.current_actor(ws)
     origin, pub = ledger.public_identity(ws)
+    assert pub == public_key(ws).raw
     assert origin.startswith("handover.example/demo-small-loan-company-transfer-")
     cp = ledger.latest_checkpoint(ws)
     n = ledger.ledger_size(ws)
@@ -244,7 +258,9 @@ def test_checkpoint_if_new_and_refusals(ws: Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    w = init_workspace(tmp_path_factory.mktemp("big") / "ws", DEMO_TRANSFER)
+    with pytest.MonkeyPatch.context() as mp:  # module scope: before the autouse fixture
+        mp.setenv("HANDOVER_KEY_PROTECTION", "file")
+        w = init_workspace(tmp_path_factory.mktemp("big") / "ws", DEMO_TRANSFER)
     ledger.record_many(
         w,
         [ledger.Event("test.event", f"s{i}", "p", {"i": i}) for i in range(40)],
@@ -331,7 +347,7 @@ def test_verify_clean_and_external_checkpoint(big: Workspace, tmp_path: Path) ->
     assert report.ok, report.problems
     assert report.size == cp.size + 1 and report.uncovered == 1
     assert report.external is not None and report.external["extended"] is True
-    other = Ed25519PrivateKey.generate()
+    other = fixed_signer(b"\x07" * 32)
     origin, _ = ledger.public_identity(big)
     forged = tmp_path / "forged.txt"
     forged.write_text(sign_note(Checkpoint(origin, 5, b"\x00" * 32).text(), origin, other))
@@ -349,3 +365,60 @@ def test_reopen_keeps_working(tmp_path: Path) -> None:
         assert ledger.verify_ledger(w2).ok
     finally:
         w2.close()
+
+
+def test_first_signature_creates_the_key_outside_the_ledger_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a usable keyring nothing is signed (quietly after commands, refused on
+    request); the first signature creates the key, whose key.create the checkpoint covers."""
+    from handover.crypto import KeyringRefused
+
+    monkeypatch.delenv("HANDOVER_KEY_PROTECTION")
+    w = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    try:
+        assert [e.action for e in ledger.entries(w)] == ["workspace.init"]
+        assert ledger.checkpoint_if_new(w) is None
+        with pytest.raises(KeyringRefused):
+            ledger.latest_checkpoint(w)
+    finally:
+        w.close()
+    monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
+    w = open_workspace(tmp_path / "ws")
+    try:
+        cp = ledger.checkpoint_if_new(w)
+        assert cp is not None and cp.size == 2
+        assert [e.action for e in ledger.entries(w)] == ["workspace.init", "key.create"]
+        assert ledger.verify_ledger(w).ok
+    finally:
+        w.close()
+
+
+def test_checkpoints_verify_across_a_signing_key_rotation(ws: Workspace, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from handover.crypto import Keys, public_key
+    from handover.ledger.export import export_bundle
+
+    old = public_key(ws)
+    ledger.record(ws, None, "x.y", "s", "p")
+    assert ledger.checkpoint_if_new(ws) is not None
+    with Keys(ws) as keys:
+        keys.rotate(old.key_id)
+    assert ledger.checkpoint_if_new(ws) is not None
+    _origin, pub = ledger.public_identity(ws)
+    assert pub == public_key(ws).raw != old.raw
+    assert ledger.verify_ledger(ws).ok
+    export_bundle(ws, tmp_path / "bundle")
+    vkeys = (tmp_path / "bundle" / "verifier_key.txt").read_text().split()
+    assert len(vkeys) == 2
+
+    def offline(*keys: str) -> int:
+        args = [a for k in keys for a in ("--key", k)]
+        verify = tmp_path / "bundle" / "verify.py"
+        cmd = [sys.executable, str(verify), str(tmp_path / "bundle"), *args]
+        return subprocess.run(cmd, capture_output=True, timeout=120).returncode
+
+    assert offline(*vkeys) == 0
+    assert offline(vkeys[-1]) == 1  # checkpoints before the rotation need the old key too

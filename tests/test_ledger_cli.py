@@ -7,12 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from handover.cli.main import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _file_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These non-demo workspaces choose a 0600-file keyring explicitly, so they can sign."""
+    monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
 
 
 def _run(ws: Path, *args: str) -> tuple[int, str]:
@@ -32,7 +39,8 @@ def test_audit_commands(tmp_path: Path) -> None:
     code, out = _run(ws, "audit", "log", "--json")
     assert code == 0
     log = json.loads(out)
-    assert log[0]["action"] == "workspace.init" and log[0]["seq"] == 0
+    assert [e["action"] for e in log[:2]] == ["key.create", "workspace.init"]
+    assert [e["seq"] for e in log[:2]] == [0, 1]
     code, out = _run(ws, "audit", "log", "--action", "workspace")
     assert code == 0 and "workspace.init" in out
     cp = tmp_path / "cp.txt"

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, text
 
 from handover import ledger
+from handover.crypto.signing import raw_public_key, sign_raw, signature
 from handover.errors import CheckFailed
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json
@@ -20,6 +20,12 @@ from handover.ledger.note import Checkpoint, sign_note
 from handover.workspace import DEMO_TRANSFER, Workspace, init_workspace, open_workspace
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _file_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These non-demo workspaces choose a 0600-file keyring explicitly, so they can sign."""
+    monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
 
 
 def _clock() -> Callable[[], dt.datetime]:
@@ -221,7 +227,9 @@ def test_replaced_checkpoint_is_detected(logged: Workspace, how: str) -> None:
     origin, _ = ledger.public_identity(logged)
     if how == "other_key":
         fake = merkle.leaf_hash(b"fake")
-        new = sign_note(Checkpoint(origin, size, fake).text(), origin, Ed25519PrivateKey.generate())
+        other = b"\x07" * 32
+        signer = lambda d: (raw_public_key(other), sign_raw(other, d))  # noqa: E731
+        new = sign_note(Checkpoint(origin, size, fake).text(), origin, signer)
     elif how == "edited_root":
         lines = note.split("\n")
         lines[2] = "A" + lines[2][1:] if lines[2][0] != "A" else "B" + lines[2][1:]
@@ -244,12 +252,13 @@ def test_replaced_checkpoint_is_detected(logged: Workspace, how: str) -> None:
 
 def test_resigned_checkpoint_with_other_root_is_detected(logged: Workspace) -> None:
     """Whoever holds the key and re-signs a different root is still caught by the entries."""
-    from handover.ledger.keys import load_signing_key
-
     cid, size, _ = _last_checkpoint(logged)
     origin, _ = ledger.public_identity(logged)
-    key = load_signing_key(logged)
-    assert key is not None
+
+    def key(data: bytes) -> tuple[bytes, bytes]:
+        sig = signature(logged, data)
+        return sig.public_key, sig.value
+
     fake = merkle.leaf_hash(b"fake")
     with logged.store.engine.begin() as c:
         c.execute(

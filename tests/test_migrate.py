@@ -296,11 +296,12 @@ def test_backup_first_then_migrate_from_the_package(workspace: Any, tmp_path: Pa
     if not backup_available():
         pytest.skip("handover.package is not installed")
     db, counts = _sqlite_source(tmp_path, customers=40)
-    # The scan inside seal currently fails on binary columns (ArrowInvalid in
-    # detect.normalize.as_strings); this test is about the backup path, so no blobs here.
+    # The backup (seal, and the scan inside it) must carry blobs that are not UTF-8.
     engine = sa.create_engine(f"sqlite:///{db}")
     with engine.begin() as conn:
-        conn.exec_driver_sql("UPDATE customer SET photo = NULL")
+        conn.exec_driver_sql("UPDATE customer SET photo = x'00fffe' WHERE id = 1")
+        blobs = conn.exec_driver_sql("SELECT count(*) FROM customer WHERE photo IS NOT NULL")
+        assert int(blobs.scalar() or 0) > 1
     engine.dispose()
     first = tmp_path / "buyer.db"
     res = _cli(workspace, str(db), str(first), "--json")

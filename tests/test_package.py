@@ -442,12 +442,18 @@ def test_row_digest_root_is_rfc6962(monkeypatch: pytest.MonkeyPatch) -> None:
         table = pa.table(
             {"id": list(range(n)), "name": [f"名{i}" if i % 3 else None for i in range(n)]}
         )
-        d = rows.RowDigest()
+        d = rows.RowDigest(rows.MERKLE_ENCODING)
+        v2 = rows.RowDigest()
         for b in table.to_batches(max_chunksize=3):
             d.add_batch(b)
+            v2.add_batch(b)
         encoded = rows.canonical_rows(table).to_pylist() if n else []
         assert d.root() == merkle.root_hash(encoded), n
-        assert d.count == n
+        assert d.count == v2.count == n
+        # v2: SHA-256 over the concatenated leaf hashes; the set digest is the same in both
+        leaves = b"".join(merkle.leaf_hash(r) for r in encoded)
+        assert v2.root() == hashlib.sha256(leaves).digest(), n
+        assert v2.set_digest() == d.set_digest()
 
 
 def test_canonical_rows_match_verify_encoding() -> None:

@@ -117,6 +117,14 @@ def run(url: str, *stmts: str) -> None:
 
 
 @pytest.fixture
+def pg_url2() -> Any:
+    """A second fresh PostgreSQL database (PostgreSQL↔PostgreSQL uses the native digest)."""
+    from conftest import PG_ADMIN, _server_db
+
+    yield from _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test")
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'src.db'}"
 
@@ -196,15 +204,18 @@ def _inject(url: str) -> None:
     )
 
 
-@pytest.mark.parametrize("direction", ["sqlite-pg", "maria-pg", "pg-sqlite"])
+@pytest.mark.parametrize("direction", ["sqlite-pg", "maria-pg", "pg-sqlite", "pg-pg"])
 def test_every_injected_difference_is_found(
-    direction: str, sqlite_url: str, pg_url: str, mariadb_url: str
+    direction: str, sqlite_url: str, pg_url: str, mariadb_url: str, request: Any
 ) -> None:
     src, dst = {
         "sqlite-pg": (sqlite_url, pg_url),
         "maria-pg": (mariadb_url, pg_url),
         "pg-sqlite": (pg_url, sqlite_url),
+        "pg-pg": (pg_url, "pg_url2"),
     }[direction]
+    if dst == "pg_url2":
+        dst = request.getfixturevalue("pg_url2")
     build(src)
     build(dst)
     _inject(dst)

@@ -109,12 +109,12 @@ def init_workspace(
         store = open_store(settings.store_url)
         ws = Workspace(settings, store)
         _record_transfer(ws)
+        # Keys first: the ledger's first checkpoint is signed by the workspace signing key.
+        from handover.crypto.signing import init_keys
         from handover.ledger import init_ledger
 
-        init_ledger(ws)
-        from handover.crypto.signing import init_keys
-
         init_keys(ws)
+        init_ledger(ws)
         if demo:
             from handover.governance import seed_demo_cast
 

@@ -76,11 +76,11 @@ def create(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a key in the configured backend (keyring or PKCS#11 HSM)."""
-    from handover.crypto import Keys
+    from handover.crypto.keys import create_key
     from handover.i18n import t
 
-    with handled(), workspace_of(ctx) as ws, Keys(ws) as keys:
-        info = keys.create(purpose, tier)
+    with handled(), workspace_of(ctx) as ws:
+        info = create_key(ws, purpose, tier)
     if json_out:
         print_json(info.to_json())
     else:
@@ -103,11 +103,11 @@ def rotate(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Add a new key version; new data uses it, old data still opens."""
-    from handover.crypto import Keys
+    from handover.crypto.keys import rotate_key
     from handover.i18n import t
 
-    with handled(), workspace_of(ctx) as ws, Keys(ws) as keys:
-        info = keys.rotate(key)
+    with handled(), workspace_of(ctx) as ws:
+        info = rotate_key(ws, key)
     if json_out:
         print_json(info.to_json())
     else:
@@ -126,15 +126,17 @@ def destroy(
 ) -> None:
     """Destroy a key (cryptographic erase): data under it can never be decrypted again."""
     from handover.crypto import Keys
+    from handover.crypto.keys import destroy_key
     from handover.i18n import t
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws, Keys(ws) as keys:
-        keys.active(key)
+    with handled(), workspace_of(ctx) as ws:
+        with Keys(ws) as keys:
+            keys.active(key)
         if not yes and not typer.confirm(t("crypto.confirm_destroy", lang, key_id=key)):
             typer.echo(t("crypto.aborted", lang), err=True)
             raise typer.Exit(3)
-        info = keys.destroy(key, reason)
+        info = destroy_key(ws, key, reason)
     if json_out:
         print_json(info.to_json())
     else:

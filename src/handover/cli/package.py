@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from handover.cli.common import handled, lang_of, print_json, workspace_of
+
+if TYPE_CHECKING:
+    from handover.package import SealResult
 
 
 def seal(
@@ -20,26 +23,31 @@ def seal(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Seal a source into an encrypted, signed transfer package (Parquet + manifest)."""
-    from handover.i18n import t
     from handover.package import seal as do_seal
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         result = do_seal(ws, source, out, tables=list(table) or None, lang=lang)
+    _render_sealed(result, json_out, lang)
+
+
+def _render_sealed(result: SealResult, json_out: bool, lang: str) -> None:
+    from handover.i18n import t
+
     if json_out:
         print_json(result.to_json())
-    else:
-        typer.echo(
-            t(
-                "package.sealed",
-                lang,
-                tables=len(result.tables),
-                rows=result.rows,
-                path=result.package,
-                mb=result.bytes / 1e6,
-                seconds=result.seconds,
-            )
+        return
+    typer.echo(
+        t(
+            "package.sealed",
+            lang,
+            tables=len(result.tables),
+            rows=result.rows,
+            path=result.package,
+            mb=result.bytes / 1e6,
+            seconds=result.seconds,
         )
+    )
 
 
 def unseal(
@@ -66,26 +74,12 @@ def backup(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Seal a source as a backup package inside the workspace (the pre-migration backup)."""
-    from handover.i18n import t
     from handover.package import backup as do_backup
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         result = do_backup(ws, source, name=name, lang=lang)
-    if json_out:
-        print_json(result.to_json())
-    else:
-        typer.echo(
-            t(
-                "package.sealed",
-                lang,
-                tables=len(result.tables),
-                rows=result.rows,
-                path=result.package,
-                mb=result.bytes / 1e6,
-                seconds=result.seconds,
-            )
-        )
+    _render_sealed(result, json_out, lang)
 
 
 def restore(

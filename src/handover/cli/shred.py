@@ -65,31 +65,25 @@ def shred(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Destroy the transfer's data (tables, packages, extracts, exports, temp files, keys), verify, and certify."""
-    from handover.erase import plan_shred
+    from handover.erase import Scope, plan_shred
     from handover.erase import shred as run_shred
 
     lang = lang_of(ctx)
+    scope = Scope(
+        source=source,
+        tables=_split(tables) or None,
+        target=target,
+        media=_split(media) or None,
+        paths=paths,
+        retention=retention,
+    )
     with handled(), workspace_of(ctx) as ws:
         if plan_only:
-            plan, gate = plan_shred(
-                ws,
-                source=source,
-                tables=_split(tables) or None,
-                target=target,
-                media=_split(media) or None,
-                paths=paths,
-                retention=retention,
-                lang=lang,
-            )
+            plan, gate = plan_shred(ws, scope, lang=lang)
         else:
             result = run_shred(
                 ws,
-                source=source,
-                tables=_split(tables) or None,
-                target=target,
-                media=_split(media) or None,
-                paths=paths,
-                retention=retention,
+                scope,
                 executed_by=executed_by,
                 validated_by=validated_by,
                 force=force,

@@ -1,4 +1,7 @@
-"""Small file helpers for key files: atomic 0600 writes, a folder lock, overwrite-and-unlink."""
+"""Small file helpers for key files: atomic 0600 writes, a folder lock, folder fsync.
+
+Overwriting a file before unlinking it is sanitization: :func:`handover.erase.files.overwrite_file`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Flush ``folder``'s entries (a created, renamed or removed name) to stable storage."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -31,7 +35,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 # flock() conflicts between two descriptors of the same process too, so nested use
@@ -67,23 +71,3 @@ def locked(folder: Path) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
-
-
-def shred_file(path: Path) -> bool:
-    """Overwrite ``path`` in place with random bytes, fsync, unlink and fsync the folder.
-
-    Returns whether the file existed. On copy-on-write or flash storage the old blocks
-    may survive the overwrite (see docs/crypto.md); the entry was sealed, so a surviving
-    copy is only readable together with the master key.
-    """
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return False
-    with path.open("r+b") as fh:
-        fh.write(os.urandom(size))
-        fh.flush()
-        os.fsync(fh.fileno())
-    path.unlink()
-    _fsync_dir(path.parent)
-    return True

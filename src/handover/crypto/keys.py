@@ -233,15 +233,12 @@ class Keys:
     # -- lifecycle -----------------------------------------------------------------------
 
     def create(self, purpose: str, tier: str | None = None, *, actor: str | None = None) -> KeyInfo:
-        """Create a key for ``purpose`` (and JR/T 0171 ``tier``) in the configured backend."""
-        if not _PURPOSE.match(purpose):
-            raise BadInput(
-                f"key purpose {purpose!r}: use 1-32 of a-z, 0-9, _ starting with a letter"
-            )
-        if tier is not None:
-            tier = tier.upper()
-            if tier not in TIERS:
-                raise BadInput(f"key tier {tier!r}: use C1, C2 or C3")
+        """Create a key for ``purpose`` (and JR/T 0171 ``tier``) in the configured backend.
+
+        Not authorised here: a step of an authorised command (seal, dd-extract) or of
+        init; a person's own ``handover keys create`` goes through :func:`create_key`.
+        """
+        tier = check_key_args(purpose, tier)
         suite = suites.suite(self.settings.crypto_suite)
         with locked(self.dir):
             registry = self._load()
@@ -426,6 +423,57 @@ class Keys:
         if key_id is not None:
             return self.get(key_id)
         return self.create(SIGNING, actor=actor)
+
+
+def check_key_args(purpose: str, tier: str | None) -> str | None:
+    """Validate a key's purpose and tier (BadInput); the tier upper-cased."""
+    if not _PURPOSE.match(purpose):
+        raise BadInput(f"key purpose {purpose!r}: use 1-32 of a-z, 0-9, _ starting with a letter")
+    if tier is not None:
+        tier = tier.upper()
+        if tier not in TIERS:
+            raise BadInput(f"key tier {tier!r}: use C1, C2 or C3")
+    return tier
+
+
+# -- a person's key operations (``handover keys``): authorised as ``key.manage`` ----------
+
+
+def _key_resource(tier: str | None) -> str:
+    # A key opens, in clear, the data of its tier; a key without one may protect any tier.
+    return f"{tier}/clear" if tier else "C1,C2,C3/clear"
+
+
+def create_key(ws: Workspace, purpose: str, tier: str | None = None) -> KeyInfo:
+    """Create a key for a person: authorised as ``key.manage`` on the key's tier (no tier:
+    every tier), clear; Refused (exit 3) before anything is created."""
+    from handover.governance import require
+
+    tier = check_key_args(purpose, tier)
+    decision = require(ws, "key.manage", _key_resource(tier))
+    with Keys(ws) as keys:
+        return keys.create(purpose, tier, actor=decision.actor)
+
+
+def rotate_key(ws: Workspace, key_id: str) -> KeyInfo:
+    """Rotate a key for a person: authorised as ``key.manage`` on the key's tier, clear."""
+    from handover.governance import require
+
+    with Keys(ws) as keys:
+        decision = require(ws, "key.manage", _key_resource(keys.active(key_id).tier))
+        return keys.rotate(key_id, actor=decision.actor)
+
+
+def destroy_key(ws: Workspace, key_id: str, reason: str) -> KeyInfo:
+    """Destroy a key (crypto-erase) for a person: authorised as ``key.manage`` on the
+    key's tier, clear; Refused (exit 3) leaves the key untouched."""
+    from handover.governance import require
+
+    if not reason.strip():
+        raise BadInput("key destroy needs a reason")
+    with Keys(ws) as keys:
+        decision = require(ws, "key.manage", _key_resource(keys.active(key_id).tier))
+        return keys.destroy(key_id, reason, actor=decision.actor)
 
 
 def _new_id(purpose: str, tier: str | None, existing: dict[str, Any]) -> str:

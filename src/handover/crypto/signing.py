@@ -8,8 +8,9 @@ old signatures still verify.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handover.crypto import suites
 from handover.crypto.errors import KeyringRefused
@@ -54,12 +55,76 @@ def _current_public(keys: Keys) -> PublicKey:
     return PublicKey(info.key_id, kv.version, bytes.fromhex(kv.public_key))
 
 
-def sign(ws: Workspace, data: bytes) -> bytes:
-    """The 64-byte Ed25519 signature of ``data`` by the workspace's current signing key."""
+@dataclass(frozen=True)
+class Signature:
+    """A detached Ed25519 signature and the signing-key version that made it."""
+
+    key_id: str
+    version: int
+    public_key: bytes
+    value: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        """The detached-signature record (``*.sig`` files): algorithm, key, base64 signature."""
+        return {
+            "algorithm": "Ed25519",
+            "key_id": self.key_id,
+            "key_version": self.version,
+            "public_key": self.public_key.hex(),
+            "signature": base64.b64encode(self.value).decode("ascii"),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> Signature:
+        """Parse a record written by :meth:`to_json`; ValueError if it is malformed.
+
+        It says nothing about validity: check the signer's key is trusted, then
+        :func:`verify` the signed bytes.
+        """
+        try:
+            return cls(
+                str(data.get("key_id", "")),
+                int(data.get("key_version", 0)),
+                bytes.fromhex(data["public_key"]),
+                base64.b64decode(data["signature"], validate=True),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise ValueError("malformed detached signature record") from None
+
+
+def signature(ws: Workspace, data: bytes) -> Signature:
+    """Sign ``data`` with the workspace's current signing key (created, and recorded in the
+    ledger, on first use); the result names the exact key version that signed."""
     with Keys(ws) as keys:
         info = keys.ensure_signing_key()
-        _, seed = keys.secret(info.key_id)
-        return suites.ed25519_sign(seed, data)
+        kv, seed = keys.secret(info.key_id)
+        assert kv.public_key is not None
+        return Signature(
+            info.key_id, kv.version, bytes.fromhex(kv.public_key), suites.ed25519_sign(seed, data)
+        )
+
+
+def sign(ws: Workspace, data: bytes) -> bytes:
+    """The 64-byte Ed25519 signature of ``data`` by the workspace's current signing key."""
+    return signature(ws, data).value
+
+
+def sign_raw(private_key: bytes, data: bytes) -> bytes:
+    """Ed25519 signature of ``data`` by a raw 32-byte private key (RFC 8032 seed).
+
+    For keys that are not the workspace's, e.g. the fixed keys of known-answer vectors.
+    """
+    return suites.ed25519_sign(private_key, data)
+
+
+def raw_public_key(private_key: bytes) -> bytes:
+    """The raw 32-byte Ed25519 public key of a raw 32-byte private key."""
+    return suites.ed25519_public(private_key)
+
+
+def public_key_from_pem(pem: str | bytes) -> bytes:
+    """The raw 32 bytes of an Ed25519 public key given as PEM; ValueError for anything else."""
+    return suites.ed25519_public_from_pem(pem)
 
 
 def verify(public_key: bytes, data: bytes, signature: bytes) -> bool:

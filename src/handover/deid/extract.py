@@ -38,6 +38,7 @@ from handover.deid.kanon import KReport, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput
 from handover.i18n import t
+from handover.results import PerTableRows
 
 if TYPE_CHECKING:
     from handover.migrate.schema import TableDef
@@ -80,7 +81,7 @@ class ColumnPlan:
 
 
 @dataclass
-class ExtractResult:
+class ExtractResult(PerTableRows):
     """What the extract holds: tables, rows, files, rules, k-anonymity, the token key id."""
 
     out: Path
@@ -89,10 +90,6 @@ class ExtractResult:
     tables: list[dict[str, Any]] = field(default_factory=list)
     kanon: list[KReport] = field(default_factory=list)
     seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return sum(int(x["rows"]) for x in self.tables)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form: counts, file names, rules and k-anonymity — no values."""
@@ -254,12 +251,15 @@ def dd_extract(
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``.
 
-    Records ``dd.extract`` in the ledger (key id and counts only).
+    Authorised first as ``dd.extract`` on the tables (default every tier: C3 is read to
+    be dropped, and a missing inventory is scanned), tokenised. Records ``dd.extract``
+    in the ledger (key id and counts only).
     """
     import pyarrow.parquet as pq
 
     from handover.crypto import Keys, suites
     from handover.crypto.tokenize import tokenize_with
+    from handover.governance import data_resource, require
     from handover.package.inventory import inventory_for
     from handover.package.seal import open_reader
     from handover.sources import mask_spec
@@ -274,9 +274,10 @@ def dd_extract(
         raise BadInput(t("deid.exists", language, path=out))
     if not out.parent.is_dir():
         raise BadInput(f"{out.parent}: no such folder")
+    decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     t0 = time.perf_counter()
     shown = mask_spec(str(source))
-    inventory, scan_id = inventory_for(ws, source)
+    inventory, scan_id = inventory_for(ws, source, authorized=decision)
     key_id = token_key(ws)
     with Keys(ws) as keys:
         info = keys.active(key_id)

@@ -13,8 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from handover.taxonomy import MaskRule
-from handover.taxonomy.table import _COMPOUND
+from handover.taxonomy import COMPOUND_SURNAMES, MaskRule
 
 STAR = "*"
 #: province (optional) then the prefecture-level city: 广东省深圳市, 北京市, 新疆维吾尔自治区乌鲁木齐市
@@ -59,7 +58,7 @@ def surname(arr: pa.Array) -> pa.Array:
     s = as_text(arr)
     n = pc.utf8_length(s)
     two = pc.utf8_slice_codeunits(s, 0, 2)
-    compound = pc.and_(pc.is_in(two, pa.array(sorted(_COMPOUND))), pc.greater_equal(n, 3))
+    compound = pc.and_(pc.is_in(two, pa.array(sorted(COMPOUND_SURNAMES))), pc.greater_equal(n, 3))
     kept = pc.if_else(compound, 2, 1)
     head = pc.if_else(compound, two, pc.utf8_slice_codeunits(s, 0, 1))
     return pc.binary_join_element_wise(head, _stars(pc.subtract(n, kept)), "")

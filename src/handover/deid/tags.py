@@ -10,12 +10,13 @@ shape (no checksum), so a look-alike is tagged too: the extract errs on the safe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from handover.detect.freetext import _JOINS
+from handover.detect.freetext import JOINS
 from handover.detect.recognizers import BY_KEY, RECOGNIZERS
 
 TAGS: dict[str, tuple[str, str]] = {
@@ -53,9 +54,10 @@ def tag(key: str, lang: str = "zh-CN") -> str:
     return f"[{en}]" if lang.lower().startswith("en") else f"[{zh}]"
 
 
-def _split_branches(pattern: str) -> list[str]:
-    """Top-level alternatives of an RE2 pattern."""
-    out, depth, cls, start, i = [], 0, False, 0, 0
+def _syntax(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, character, group depth after it)`` of each character of an RE2 pattern
+    from ``start`` that is neither escaped nor inside a ``[...]`` class."""
+    depth, cls, i = 0, False, start
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
@@ -65,36 +67,27 @@ def _split_branches(pattern: str) -> list[str]:
             cls = ch != "]"
         elif ch == "[":
             cls = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
+        i += 1
+
+
+def _split_branches(pattern: str) -> list[str]:
+    """Top-level alternatives of an RE2 pattern."""
+    out, start = [], 0
+    for i, ch, depth in _syntax(pattern):
+        if ch == "|" and depth == 0:
             out.append(pattern[start:i])
             start = i + 1
-        i += 1
     out.append(pattern[start:])
     return out
 
 
 def _group_end(pattern: str, open_at: int) -> int:
-    depth, cls, i = 0, False, open_at
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if cls:
-            cls = ch != "]"
-        elif ch == "[":
-            cls = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    for i, ch, depth in _syntax(pattern, open_at):
+        if ch == ")" and depth == 0:
+            return i
     raise ValueError("unbalanced pattern")
 
 
@@ -120,7 +113,7 @@ def _rewrites() -> tuple[tuple[str, str, str], ...]:
 def tag_text(arr: pa.Array, lang: str = "zh-CN") -> pa.Array:
     """Every PII span in each value replaced by its type tag (nulls stay null)."""
     s = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
-    for pattern, repl in _JOINS:
+    for pattern, repl in JOINS:
         s = pc.replace_substring_regex(s, pattern, repl)
     s = pc.replace_substring_regex(s, _EMAIL, tag("email", lang))
     # Twice: a boundary character consumed by one match can hide the next span.

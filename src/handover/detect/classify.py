@@ -170,6 +170,10 @@ def classify_column(
         )
     if p.placeholders:
         res.notes.append(f"note: {p.placeholders} placeholder values (无, N/A, 0 …) left out")
+    if p.binary:
+        res.notes.append(
+            f"binary: {p.binary} values are bytes, not text: not scanned (classified by name)"
+        )
     if is_free_text(name, p):
         res.free_text = True
         return _free_text_result(res, p)
@@ -293,7 +297,9 @@ def _name_only(p: ColumnProfile, weights: dict[str, tuple[float, str]]) -> list[
                     round(0.3 + 0.2 * w, 3),
                     [
                         why_name,
-                        "no values to check (all null/placeholder): type from the name only",
+                        "no text values to check (binary data): type from the name only"
+                        if p.binary
+                        else "no values to check (all null/placeholder): type from the name only",
                     ],
                 )
             )
@@ -301,6 +307,8 @@ def _name_only(p: ColumnProfile, weights: dict[str, tuple[float, str]]) -> list[
 
 
 def _no_pii_reason(name: str, p: ColumnProfile) -> str:
+    if not p.considered and p.binary:
+        return "binary data (bytes, not text) and no PII name"
     if not p.considered:
         return "no values to check (empty, null or placeholders) and no PII name"
     best = max(p.valid.items(), key=lambda kv: kv[1], default=None)

@@ -22,8 +22,9 @@ from handover.detect.recognizers import BY_KEY, RECOGNIZERS, Recognizer
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
-# Joins that turn typed-in separators back into one run of digits.
-_JOINS = (
+# Joins that turn typed-in separators back into one run of digits (regex, replacement);
+# public: de-identification tags the same spans the scan finds.
+JOINS = (
     (r"(^|[^0-9])\+?86[- ]?(1[3-9][0-9])[- ]([0-9]{4})[- ]([0-9]{4})", r"\1\2\3\4"),
     (r"(^|[^0-9])(1[3-9][0-9])[- ]([0-9]{4})[- ]([0-9]{4})", r"\1\2\3\4"),
     (r"(^|[^0-9])\+?86-(1[3-9][0-9]{9})", r"\1\2"),
@@ -70,7 +71,7 @@ def scan_text(text: pa.Array) -> TextHits:
     if n == 0:
         return hits
     joined = text
-    for pattern, repl in _JOINS:
+    for pattern, repl in JOINS:
         joined = pc.replace_substring_regex(joined, pattern, repl)
 
     # Digit runs: resident IDs, mobiles, bank cards (an ID is never also a card).

@@ -4,6 +4,8 @@
 - ``compact``: ``text`` upper-cased, without spaces, dashes, dots between digits and
   brackets, with a leading +86 / 0086 / 86- removed from 13-digit mobiles.
 - placeholders (无, N/A, 0, all-same-character runs …) are flagged, not removed.
+- binary cells (BLOB, bytea …) are text only when their bytes are valid UTF-8 without
+  a NUL byte; any other cell is bytes, never decoded (``binary_as_text`` counts them).
 """
 
 from __future__ import annotations
@@ -21,10 +23,59 @@ BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 _PLACEHOLDER_SET = pa.array(PLACEHOLDERS, pa.string())
 # Excel shows long numbers in scientific notation and keeps 15 significant digits.
 MANGLED = r"^[1-9](?:\.[0-9]{1,14})?[Ee]\+?(?:1[0-9]|9)$"
+# Well-formed UTF-8 (RFC 3629 section 4) without NUL, byte by byte: RE2 matches binary
+# arrays in Latin-1 mode, so ``\xNN`` here is the byte NN. Overlongs, surrogates and
+# code points past U+10FFFF do not match; a NUL marks bytes, not text (as git does).
+UTF8_TEXT = (
+    r"^(?:[\x01-\x7F]|[\xC2-\xDF][\x80-\xBF]|\xE0[\xA0-\xBF][\x80-\xBF]"
+    r"|[\xE1-\xEC\xEE\xEF][\x80-\xBF]{2}|\xED[\x80-\x9F][\x80-\xBF]"
+    r"|\xF0[\x90-\xBF][\x80-\xBF]{2}|[\xF1-\xF3][\x80-\xBF]{3}|\xF4[\x80-\x8F][\x80-\xBF]{2})*$"
+)
+
+
+def is_binary(t: pa.DataType) -> bool:
+    """True for Arrow binary types (BLOB, bytea, VARBINARY columns)."""
+    return bool(
+        pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_fixed_size_binary(t)
+        or pa.types.is_binary_view(t)
+    )
+
+
+def utf8_text_mask(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Per binary cell: True when its bytes are UTF-8 text (see ``UTF8_TEXT``), null when null.
+
+    Vectorised (one RE2 pass over the bytes); never decodes, so never raises on bad bytes.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return pc.match_substring_regex(arr.cast(pa.binary()), UTF8_TEXT)
+
+
+def binary_as_text(arr: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, int]:
+    """The text cells of a binary column as ``string`` (other cells null), and how many
+    non-null cells were bytes rather than text (they are counted, never decoded)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    data = arr.cast(pa.binary())
+    text = np.asarray(
+        pc.fill_null(utf8_text_mask(data), False).to_numpy(zero_copy_only=False), dtype=np.bool_
+    )
+    n_text = int(text.sum())
+    not_text = len(data) - data.null_count - n_text
+    if not_text == 0:
+        return data.cast(pa.string()), 0
+    # Gather the text cells into fresh buffers: the bytes of the other cells must not
+    # stay behind null slots, where a whole-buffer kernel could still meet them.
+    index = np.where(text, np.cumsum(text) - 1, 0)
+    taken = data.filter(pa.array(text)).take(pa.array(index, mask=~text))
+    return taken.cast(pa.string()), not_text
 
 
 def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """The column as one Arrow ``string`` array (numbers, dates cast; binary → null)."""
+    """The column as one Arrow ``string`` array (numbers, dates cast; binary cells that
+    are not UTF-8 text → null)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     t = arr.type
@@ -34,11 +85,8 @@ def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
         return arr.cast(pa.string())
     if pa.types.is_dictionary(t):
         return as_strings(arr.dictionary_decode())
-    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        # Binary cells are scanned when they are valid UTF-8 text, otherwise skipped.
-        valid = pc.utf8_is_printable(arr.cast(pa.binary()).cast(pa.string(), safe=False))
-        s = arr.cast(pa.binary()).cast(pa.string(), safe=False)
-        return pc.if_else(valid, s, pa.scalar(None, pa.string()))
+    if is_binary(t):
+        return binary_as_text(arr)[0]
     if pa.types.is_null(t):
         return pa.nulls(len(arr), pa.string())
     if pa.types.is_floating(t):

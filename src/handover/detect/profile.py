@@ -18,6 +18,8 @@ from handover.detect.freetext import scan_text
 from handover.detect.normalize import (
     MANGLED,
     as_strings,
+    binary_as_text,
+    is_binary,
     placeholder_mask,
     to_compact,
     to_text,
@@ -58,6 +60,7 @@ class ColumnProfile:
     han: int = 0
     distinct: int = 0
     truncated: int = 0
+    binary: int = 0  # cells of a binary column that are bytes, not UTF-8 text (not scanned)
     text_rows: int = 0  # cells searched as free text
     text_hits: dict[str, int] = field(default_factory=dict)
     text_examples: dict[str, list[str]] = field(default_factory=dict)
@@ -76,6 +79,7 @@ class ColumnProfile:
             "sentence_like",
             "han",
             "truncated",
+            "binary",
             "text_rows",
         ):
             setattr(out, name, getattr(self, name) + getattr(other, name))
@@ -107,10 +111,14 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
     """Value evidence of one column: shares per PII type, placeholders, Excel-mangled
     numbers, text statistics and free-text spans (when ``plan.free_text``)."""
     p = ColumnProfile()
-    strings = as_strings(array)
+    if is_binary(array.type):
+        # BLOB/bytea: only cells that are UTF-8 text are scanned; the rest are counted.
+        strings, p.binary = binary_as_text(array)
+    else:
+        strings = as_strings(array)
     p.rows = len(strings)
-    p.nulls = strings.null_count
-    if p.rows == p.nulls:
+    p.nulls = strings.null_count - p.binary
+    if strings.null_count == p.rows:
         return p
     sizes = _np(pc.fill_null(pc.binary_length(strings), 0))
     big = sizes > MAX_CELL
@@ -120,7 +128,7 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
         strings = pc.if_else(pa.array(big), pc.utf8_slice_codeunits(strings, 0, MAX_CELL), strings)
     text = to_text(strings)
     ph = placeholder_mask(text)
-    p.placeholders = int(ph.sum()) - p.nulls
+    p.placeholders = int(ph.sum()) - strings.null_count
     keep = ~ph
     p.considered = int(keep.sum())
     if not p.considered:

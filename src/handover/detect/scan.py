@@ -31,6 +31,7 @@ from handover.i18n import add
 from handover.sources import Source, TableInfo, mask_spec, open_source
 
 if TYPE_CHECKING:
+    from handover.governance import Decision
     from handover.workspace import Workspace
 
 add(
@@ -287,11 +288,19 @@ def run_scan(
     lang: str | None = None,
     out_dir: Path | None = None,
     progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> Inventory:
-    """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``."""
+    """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
+
+    Authorised first as ``scan.evidence`` on ``C1,C2,C3/masked`` (the scan reads values
+    and keeps masked evidence); ``authorized`` is the decision of a command this scan
+    is a step of (seal, dd-extract), which then covers it.
+    """
     from handover.detect.store import save_inventory
+    from handover.governance import data_resource, require
     from handover.reports.inventory import write_inventory_reports
 
+    require(ws, "scan.evidence", data_resource(None, "masked"), authorized=authorized)
     inv = scan_source(spec, full=full, sample=sample, seed=seed, progress=progress)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir

@@ -11,7 +11,7 @@ See docs/erase.md for the methods per medium and their limits (NIST SP 800-88).
 from handover.erase.certificate import CertificateCheck, verify_certificate
 from handover.erase.control import Actor, Gate
 from handover.erase.methods import METHODS, Method
-from handover.erase.plan import MEDIA, Plan, PlanItem
+from handover.erase.plan import MEDIA, Plan, PlanItem, Scope
 from handover.erase.retention import RetentionRule, load_rules
 from handover.erase.shred import ShredResult, plan_shred, shred
 
@@ -25,6 +25,7 @@ __all__ = [
     "Plan",
     "PlanItem",
     "RetentionRule",
+    "Scope",
     "ShredResult",
     "load_rules",
     "plan_shred",

@@ -10,7 +10,6 @@ pinned key) it also checks that the signer is the workspace's key.
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,7 +66,7 @@ def sign_certificate(
     ws: Workspace, doc: dict[str, Any], folder: Path
 ) -> tuple[bytes, dict[str, Any]]:
     """Write ``certificate.json`` and ``certificate.sig`` into ``folder``; returns both."""
-    from handover.crypto import digest_hex, public_key, sign
+    from handover.crypto import public_key, sha256_hex, signature
 
     pub = public_key(ws)
     doc = {
@@ -80,16 +79,7 @@ def sign_certificate(
         },
     }
     body = canonical(doc)
-    signature = sign(ws, body)
-    sig = {
-        "algorithm": "Ed25519",
-        "key_id": pub.key_id,
-        "key_version": pub.version,
-        "public_key": pub.raw.hex(),
-        "signature": base64.b64encode(signature).decode("ascii"),
-        "signed": CERT_NAME,
-        "sha256": digest_hex(body),
-    }
+    sig = {**signature(ws, body).to_json(), "signed": CERT_NAME, "sha256": sha256_hex(body)}
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CERT_NAME).write_bytes(body)
     (folder / SIG_NAME).write_bytes(canonical(sig) + b"\n")
@@ -141,8 +131,12 @@ def _pinned(key: str) -> bytes:
     p = Path(key)
     text = p.read_text(encoding="utf-8").strip() if p.is_file() else key.strip()
     if "BEGIN PUBLIC KEY" in text:
-        der = base64.b64decode("".join(ln for ln in text.splitlines() if "-----" not in ln))
-        return der[-32:]
+        from handover.crypto.signing import public_key_from_pem
+
+        try:
+            return public_key_from_pem(text)
+        except ValueError:
+            raise BadInput(f"--key {key}: not an Ed25519 public key in PEM") from None
     try:
         raw = bytes.fromhex(text)
     except ValueError:
@@ -156,7 +150,7 @@ def verify_certificate(
     path: Path, *, ws: Workspace | None = None, pinned_key: str | None = None
 ) -> CertificateCheck:
     """Check the signature, the signer and every ledger inclusion proof of a certificate."""
-    from handover.crypto import verify
+    from handover.crypto import Signature, verify
     from handover.ledger import merkle
     from handover.ledger.note import NoteError, open_note, parse_checkpoint
 
@@ -167,14 +161,13 @@ def verify_certificate(
     out = CertificateCheck(cert_path)
     body = cert_path.read_bytes()
     try:
-        sig = json.loads(sig_path.read_bytes().decode("utf-8"))
-        signature = base64.b64decode(sig["signature"], validate=True)
-        pub = bytes.fromhex(sig["public_key"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        sig = Signature.from_json(json.loads(sig_path.read_bytes().decode("utf-8")))
+    except (ValueError, UnicodeDecodeError):
         out.problems.append(f"{sig_path.name}: malformed signature file")
         return out
-    out.signer = f"{sig.get('key_id')} v{sig.get('key_version')} ({pub.hex()[:16]}…)"
-    out.signature_ok = len(pub) == 32 and verify(pub, body, signature)
+    pub = sig.public_key
+    out.signer = f"{sig.key_id} v{sig.version} ({pub.hex()[:16]}…)"
+    out.signature_ok = len(pub) == 32 and verify(pub, body, sig.value)
     if not out.signature_ok:
         out.problems.append(f"{cert_path.name}: the Ed25519 signature does not match the file")
     try:
@@ -212,8 +205,10 @@ def verify_certificate(
         return out
     if ws is not None:
         from handover.ledger import public_identity
+        from handover.ledger.ledger import trusted_keys
 
-        if public_identity(ws) != (origin, lpub):
+        # Any version of the signing key: the certificate may predate a key rotation.
+        if public_identity(ws)[0] != origin or lpub not in trusted_keys(ws):
             out.problems.append("ledger checkpoint: signed by another ledger than this workspace's")
     if cp.origin != origin:
         out.problems.append("ledger checkpoint: origin differs from the certificate's")

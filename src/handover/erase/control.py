@@ -209,10 +209,20 @@ def dual_control(
 
 
 def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
-    """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs."""
+    """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs.
+
+    The executor is the logged-in person: naming somebody else with ``--executed-by``
+    borrows nobody's grant. Only in a demo workspace with nobody logged in may a cast
+    member be named (the demo stand-in rule of ``authorize``).
+    """
     if executor.source != "governance":
         return None
     from handover.governance import require
+    from handover.governance.session import current_person
 
-    decision = require(ws, "shred", "*/clear", actor=executor.name)
+    me = current_person(ws)
+    if me is not None and me.name != executor.name:
+        raise Refused(t("erase.dual.not_you", ws.settings.lang, name=executor.name, me=me.name))
+    actor = executor.name if me is None and ws.settings.demo else None
+    decision = require(ws, "shred", "*/clear", actor=actor)
     return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

@@ -255,22 +255,14 @@ class ServerDatabase(Database):
 
     def __init__(self, url: str) -> None:
         import sqlalchemy as sa
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+        from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.sources import mask_spec
+        from handover.sources import database_url, mask_spec
 
         self.url = url
         self.display = mask_spec(url)
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise BadInput(f"not a database URL: {self.display}") from None
+        parsed = database_url(url)
         backend = parsed.get_backend_name()
-        if backend == "postgresql" and parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
-            parsed = parsed.set(drivername="mysql+pymysql")
         if backend not in ("postgresql", "mysql", "mariadb"):
             raise BadInput(
                 f"{self.display}: shred supports SQLite files, PostgreSQL and MariaDB/MySQL"

@@ -14,7 +14,7 @@ def step_shred(ctx: DemoContext) -> str:
     Uses the verify an earlier demo step recorded; if none, verifies seller against buyer
     now; if there is no buyer database either, forces with the reason recorded.
     """
-    from handover.erase import shred
+    from handover.erase import Scope, shred
     from handover.erase.control import norm_spec
     from handover.i18n import t
     from handover.ledger import entries
@@ -33,7 +33,9 @@ def step_shred(ctx: DemoContext) -> str:
     elif not verified:
         force = True
         reason = "演示:本次演示没有迁移与校验步骤 / demo run without a migrate/verify step"
-    result = shred(ws, source=seller, force=force, reason=reason, seed=ctx.seed, lang=ctx.lang)
+    result = shred(
+        ws, Scope(source=seller), force=force, reason=reason, seed=ctx.seed, lang=ctx.lang
+    )
     ctx.results["shred"] = result
     return t(
         "erase.done",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handover.crypto.files import fsync_dir
 from handover.errors import BadInput
 
 CHUNK = 1 << 20
@@ -46,14 +47,6 @@ class FileOutcome:
         }
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def overwrite_file(
     path: Path,
     *,
@@ -64,7 +57,9 @@ def overwrite_file(
     """Overwrite ``path`` with random bytes ``passes`` times (fsync each), read it back,
     rename it to a random name and unlink it; the folder is fsynced.
 
-    ``needles`` (sample byte forms) are searched in the read-back of the last pass.
+    ``needles`` (sample byte forms) are searched in the read-back of the last pass. The one
+    file overwrite of handover: shred runs, destroyed keyring entries, ended login sessions.
+    FileNotFoundError (nothing written) when ``path`` does not exist.
     """
     from handover.crypto import new_hash
 
@@ -105,7 +100,7 @@ def overwrite_file(
     hidden = path.with_name(f".shred-{secrets.token_hex(8)}")
     os.replace(path, hidden)
     hidden.unlink()
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     out.removed = not path.exists() and not hidden.exists()
     return out
 
@@ -143,7 +138,7 @@ def overwrite_tree(
                 sub.rmdir()
     root.rmdir()
     if root.parent.exists():
-        _fsync_dir(root.parent)
+        fsync_dir(root.parent)
     return outcomes
 
 

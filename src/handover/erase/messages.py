@@ -38,6 +38,10 @@ add(
             "zh-CN": "双人控制:请用 --validated-by 指定复核人(须为审计、合规、个人信息保护负责人或审批角色)",
             "en": "dual control: name the validator with --validated-by (an auditor, compliance officer, DPO or approver)",
         },
+        "erase.dual.not_you": {
+            "zh-CN": "拒绝销毁:执行人须为当前登录人员({me}),不能以 {name} 的名义执行",
+            "en": "refusing to shred: the executor is the logged-in person ({me}), not {name}",
+        },
         "erase.dual.inactive": {
             "zh-CN": "拒绝销毁:{name} 已停用",
             "en": "refusing to shred: {name} is deactivated",

@@ -27,6 +27,19 @@ DATA_KEY_PURPOSES = ("package", "tokenize")
 _TEMP_PATTERNS = (".*.partial-*", "*.tmp", ".*.tmp", "*.partial")
 
 
+@dataclass(frozen=True)
+class Scope:
+    """What a shred run covers: the source and which of its tables, the target it was
+    verified against, the media, extra paths, and the retention rules file."""
+
+    source: str | None = None
+    tables: list[str] | None = None
+    target: str | None = None
+    media: list[str] | None = None
+    paths: list[Path] | None = None
+    retention: Path | None = None
+
+
 @dataclass
 class PlanItem:
     """One thing the run destroys or keeps."""
@@ -217,17 +230,10 @@ def _extract_paths(ws: Workspace) -> list[Path]:
     return out
 
 
-def make_plan(
-    ws: Workspace,
-    *,
-    source: str | None = None,
-    tables: list[str] | None = None,
-    media: list[str] | None = None,
-    paths: list[Path] | None = None,
-    retention: Path | None = None,
-    db: Database | None = None,
-) -> Plan:
+def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Plan:
     """List what a shred run destroys and keeps; reads only. BadInput for unknown media/tables."""
+    source, tables, media, paths = scope.source, scope.tables, scope.media, scope.paths
+    retention = scope.retention
     chosen = set(media or MEDIA)
     unknown = chosen - set(MEDIA)
     if unknown:

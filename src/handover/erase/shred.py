@@ -25,7 +25,7 @@ from handover.erase.control import Actor, Gate, authorize_executor, check_gate, 
 from handover.erase.database import Database, Destroyed, SQLiteDatabase, open_database
 from handover.erase.files import FileOutcome, OverwriteHook, overwrite_tree
 from handover.erase.methods import METHODS, limit_json
-from handover.erase.plan import Plan, make_plan
+from handover.erase.plan import Plan, Scope, make_plan
 from handover.erase.samples import (
     PER_COLUMN,
     SampleSet,
@@ -108,30 +108,18 @@ class ShredResult:
         }
 
 
-def plan_shred(
-    ws: Workspace,
-    *,
-    source: str | None = None,
-    tables: list[str] | None = None,
-    target: str | None = None,
-    media: list[str] | None = None,
-    paths: list[Path] | None = None,
-    retention: Path | None = None,
-    lang: str | None = None,
-) -> tuple[Plan, Gate]:
+def plan_shred(ws: Workspace, scope: Scope, *, lang: str | None = None) -> tuple[Plan, Gate]:
     """The plan and the verify gate's state, without changing anything."""
     language = lang or ws.settings.lang
-    plan = make_plan(
-        ws, source=source, tables=tables, media=media, paths=paths, retention=retention
-    )
+    plan = make_plan(ws, scope)
     gate = Gate(needed=bool(plan.source_items()))
-    if source and gate.needed:
+    if scope.source and gate.needed:
         try:
             gate = check_gate(
                 ws,
-                source,
+                scope.source,
                 [i.table or "" for i in plan.source_items()],
-                target=target,
+                target=scope.target,
                 lang=language,
             )
         except Exception as exc:  # Refused: shown in the plan, not raised
@@ -158,13 +146,8 @@ class _Run:
 
 def shred(
     ws: Workspace,
+    scope: Scope,
     *,
-    source: str | None = None,
-    tables: list[str] | None = None,
-    target: str | None = None,
-    media: list[str] | None = None,
-    paths: list[Path] | None = None,
-    retention: Path | None = None,
     executed_by: str | None = None,
     validated_by: str | None = None,
     force: bool = False,
@@ -190,13 +173,12 @@ def shred(
         from handover.errors import BadInput
 
         raise BadInput("--passes must be at least 1")
+    source, media = scope.source, scope.media
     db: Database | None = (
         open_database(source) if source and (media is None or "source" in media) else None
     )
     try:
-        plan = make_plan(
-            ws, source=source, tables=tables, media=media, paths=paths, retention=retention, db=db
-        )
+        plan = make_plan(ws, scope, db=db)
         executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
         authz = authorize_executor(ws, executor)
         src_items = plan.source_items()
@@ -206,7 +188,7 @@ def shred(
                 ws,
                 source,
                 [i.table or "" for i in src_items],
-                target=target,
+                target=scope.target,
                 force=force,
                 reason=reason,
                 lang=language,

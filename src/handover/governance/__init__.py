@@ -5,7 +5,7 @@ Other modules call ``require(ws, action, resource)`` before touching data.
 """
 
 from handover.governance import messages as _messages
-from handover.governance.authorize import Decision, Resource, authorize, require
+from handover.governance.authorize import Decision, Resource, authorize, data_resource, require
 from handover.governance.demo import DEMO_CAST, seed_demo_cast
 from handover.governance.policy import ACTION_ROLES, ACTIONS, DATA_ACTIONS, MODES, ROLES
 from handover.governance.session import current_person
@@ -23,6 +23,7 @@ __all__ = [
     "Resource",
     "authorize",
     "current_person",
+    "data_resource",
     "require",
     "seed_demo_cast",
 ]

@@ -19,6 +19,7 @@ A data-touching action is allowed only when, at that moment, the person:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +35,10 @@ from handover.governance.policy import (
     ALL,
     DATA_ACTIONS,
     DEMO_ACTORS,
+    ITEM,
     MANAGE,
     MODE_RANK,
+    TIERS,
     approvals_needed,
     check_action,
     check_mode,
@@ -359,11 +362,42 @@ def require(
     *,
     actor: str | None = None,
     now: dt.datetime | None = None,
+    authorized: Decision | None = None,
 ) -> Decision:
     """Authorise or raise :class:`Refused` (exit 3) naming the missing NDA, training,
     assessment, grant or approval. Call it first in every data-touching library function:
-    ``require(ws, "seal", "*/clear")``."""
+    ``require(ws, "seal", "C1,C2,C3/clear")``.
+
+    ``authorized`` is the decision of the user action this call is a step of (seal's
+    scan, migrate's backup, unseal's migration): when it allowed a resource covering
+    this one at least as strong a mode, it is returned as is — one decision, one ledger
+    event per user action. A step reaching beyond it is decided on its own.
+    """
+    if (
+        authorized is not None
+        and actor in (None, authorized.actor)
+        and _covered(authorized, action, resource)
+    ):
+        return authorized
     decision = authorize(ws, actor, action, resource, now=now)
     if not decision.allowed:
         raise Refused(decision.reason)
     return decision
+
+
+def _covered(outer: Decision, action: str, resource: str | Resource) -> bool:
+    """Whether an allowing decision reaches ``resource`` (its items, at least its mode)."""
+    if not outer.allowed or check_action(action) == MANAGE:
+        return False
+    have, want = Resource.parse(outer.resource), Resource.parse(resource)
+    return covers(have.items, want.items) and MODE_RANK[have.mode] >= MODE_RANK[want.mode]
+
+
+def data_resource(tables: Sequence[str] | None, mode: str, tiers: Sequence[str] = TIERS) -> str:
+    """The resource a data command names: the tables it was limited to, else every tier
+    the source may hold (``C1,C2,C3/clear``); a table name that cannot be a scope item
+    widens to the tiers, so the check never gets weaker."""
+    names = [n.strip() for n in tables or () if n.strip()]
+    if names and all(ITEM.match(n) and n.upper() not in TIERS for n in names):
+        return f"{','.join(names)}/{check_mode(mode)}"
+    return f"{','.join(tiers)}/{check_mode(mode)}"

@@ -220,6 +220,17 @@ def request_grant(
     return grant
 
 
+def _grant_for(
+    s: Session, grant_id: int, who: Person, at: dt.datetime
+) -> tuple[GrantRow, Grant, Person]:
+    """The row of grant ``grant_id``, its state at ``at`` and the acting person, reloaded in
+    ``s``; BadInput when there is no such grant."""
+    row = s.get(GrantRow, grant_id)
+    if row is None:
+        raise BadInput(f"gov_grants: no grant with id {grant_id}")
+    return row, load_grant(s, row, at), person_by_id(s, who.id)
+
+
 def _decide(
     ws: Workspace, grant_id: int, decision: str, actor: str | None, now: dt.datetime | None
 ) -> Grant:
@@ -230,11 +241,7 @@ def _decide(
     who = _session_actor(ws, actor, at)
     refusal: str | None = None
     with ws.store.session() as s:
-        row = s.get(GrantRow, grant_id)
-        if row is None:
-            raise BadInput(f"gov_grants: no grant with id {grant_id}")
-        grant = load_grant(s, row, at)
-        me = person_by_id(s, who.id)
+        row, grant, me = _grant_for(s, grant_id, who, at)
         if not me.active:
             refusal = t("gov.inactive", lang, name=me.name)
         elif "approver" not in me.roles:
@@ -322,11 +329,7 @@ def revoke_grant(
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
     with ws.store.session() as s:
-        row = s.get(GrantRow, grant_id)
-        if row is None:
-            raise BadInput(f"gov_grants: no grant with id {grant_id}")
-        grant = load_grant(s, row, at)
-        me = person_by_id(s, who.id)
+        row, grant, me = _grant_for(s, grant_id, who, at)
         allowed = me.active and (
             me.name == grant.requested_by
             or "approver" in me.roles

@@ -4,7 +4,6 @@ SHA-256, and breaches. Status is derived from the dates and breaches, never stor
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,19 +130,17 @@ class Nda:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 (hex) of the file at ``path``, read in 1 MiB blocks."""
-    h = hashlib.sha256()
+    """SHA-256 (hex) of the file at ``path``; BadInput naming it when it cannot be read."""
+    from handover.crypto import sha256_file
+
     try:
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        return sha256_file(path)
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: is a directory, not the signed document") from None
     except PermissionError:
         raise BadInput(f"{path}: not readable") from None
-    return h.hexdigest()
 
 
 def _load(s: Session, row: NdaRow, today: dt.date) -> Nda:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -150,8 +151,8 @@ def current_person(ws: Workspace, *, now: dt.datetime | None = None) -> Person |
 
 def logout(ws: Workspace, *, now: dt.datetime | None = None) -> Person | None:
     """End the workspace's session (store and token file); returns who was logged in."""
-    from handover.crypto.files import shred_file
     from handover.crypto.passwords import token_digest
+    from handover.erase.files import overwrite_file
     from handover.ledger import record
 
     token = _read_token(ws)
@@ -164,7 +165,8 @@ def logout(ws: Workspace, *, now: dt.datetime | None = None) -> Person | None:
             if row is not None and row.ended_at is None:
                 row.ended_at = now_utc(now)
                 person = person_by_id(s, row.person_id)
-    shred_file(session_path(ws))
+    with suppress(FileNotFoundError):  # no token file: nothing to overwrite
+        overwrite_file(session_path(ws))
     if person is not None:
         record(ws, person.name, "governance.logout", f"person {person.name}", "authentication")
     return person

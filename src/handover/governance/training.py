@@ -8,7 +8,6 @@ The shipped course ``pipl-jrt0171`` (PIPL and JR/T 0171-2020) lives in
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import random
 import secrets
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handover.crypto.digest import sha256_hex
 from handover.errors import BadInput, Refused
 from handover.governance.models import CourseRow, PersonRow, TrainingRecordRow
 from handover.governance.people import Person, load_person
@@ -157,7 +157,7 @@ def load_course_file(path: Path) -> tuple[Course, dict[str, Any], str]:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadInput(f"{path}: not UTF-8 JSON ({str(exc).splitlines()[0]})") from None
-    return parse_course(doc, str(path)), doc, hashlib.sha256(raw).hexdigest()
+    return parse_course(doc, str(path)), doc, sha256_hex(raw)
 
 
 def builtin_course_files() -> list[Path]:

@@ -4,19 +4,22 @@
 Needs only the Python standard library and the ``cryptography`` package. Run it inside
 the bundle folder (or give the folder):
 
-    python verify.py [BUNDLE_DIR] [--key VERIFIER_KEY] [--json]
+    python verify.py [BUNDLE_DIR] [--key VERIFIER_KEY ...] [--json]
 
 It recomputes every entry's RFC 6962 leaf hash and the Merkle tree, checks every
 checkpoint's Ed25519 signed-note signature (C2SP signed-note / tlog-checkpoint), the
 consistency proofs between checkpoints and every inclusion proof. Pass the ledger's
-verifier key obtained independently (``--key``) to pin it; otherwise the key in the
-bundle is used and the output says so.
+verifier key obtained independently (``--key``, once per key version after a rotation)
+to pin it; otherwise the keys in the bundle are used and the output says so.
 
 Exit status: 0 every check passed; 1 a check failed (the first bad sequence number is
 named); 2 the bundle is unreadable or the arguments are wrong.
 
 This file is deliberately self-contained (it does not import handover), so an auditor
-can read it whole; handover's own verifier is ``handover audit verify``.
+can read it whole; handover's own verifier is ``handover audit verify``. It is therefore
+the one module of handover outside ``handover.crypto`` that uses ``hashlib`` and
+``cryptography`` directly: it is copied into evidence bundles and must run on a machine
+that has only Python and ``cryptography``, without handover installed.
 """
 
 from __future__ import annotations
@@ -159,8 +162,9 @@ def key_hash(name: str, public_key: bytes) -> bytes:
     return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + public_key).digest()[:4]
 
 
-def open_checkpoint(note: str, name: str, public_key: bytes) -> tuple[str, int, bytes]:
-    """(origin, size, root) of a checkpoint note whose signature by ``name`` verifies."""
+def open_checkpoint(note: str, name: str, public_keys: list[bytes]) -> tuple[str, int, bytes]:
+    """(origin, size, root) of a checkpoint note signed by ``name`` and one of the keys."""
+    # Directly, not through handover.crypto: this file runs where handover is not installed.
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -168,6 +172,7 @@ def open_checkpoint(note: str, name: str, public_key: bytes) -> tuple[str, int, 
     if split < 0 or not note.endswith("\n"):
         raise Failed("malformed note (no signature block)")
     text, sigs = note[: split + 1], note[split + 2 :]
+    by_hash = {key_hash(name, k): k for k in public_keys}
     verified = False
     for line in sigs.splitlines():
         parts = line.split(" ")
@@ -179,10 +184,11 @@ def open_checkpoint(note: str, name: str, public_key: bytes) -> tuple[str, int, 
             raw = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
             raise Failed("signature is not base64") from None
-        if len(raw) != 68 or raw[:4] != key_hash(name, public_key):
+        key = by_hash.get(raw[:4]) if len(raw) == 68 else None
+        if key is None:
             continue
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(raw[4:], text.encode("utf-8"))
+            Ed25519PublicKey.from_public_bytes(key).verify(raw[4:], text.encode("utf-8"))
         except InvalidSignature:
             raise Failed(f"invalid signature for key {name}") from None
         verified = True
@@ -217,15 +223,28 @@ def _hexes(values: Any, where: str) -> list[bytes]:
         raise Failed(f"{where}: proof is not a list of hex hashes") from None
 
 
-def verify_bundle(folder: Path, pinned_key: str | None = None) -> dict[str, Any]:
+def _keys(vkeys: list[str]) -> tuple[str, list[bytes]]:
+    """The one key name and the raw keys of verifier key strings (one per key version)."""
+    parsed = [parse_verifier_key(v) for v in vkeys]
+    names = {name for name, _ in parsed}
+    if len(names) != 1:
+        raise Unreadable("verifier keys: need one or more keys, all of the same name")
+    return names.pop(), [key for _, key in parsed]
+
+
+def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[str, Any]:
     """Check the bundle in ``folder``; raises :class:`Failed` or :class:`Unreadable`."""
     manifest = _load_json(folder / "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise Unreadable(f"manifest.json: not a {FORMAT} bundle")
-    bundled_key = (folder / "verifier_key.txt").read_text(encoding="utf-8").strip()
-    name, public_key = parse_verifier_key(pinned_key or bundled_key)
-    if pinned_key and parse_verifier_key(bundled_key)[1] != public_key:
-        raise Failed("the bundle's key is not the pinned verifier key")
+    try:
+        vkeys = (folder / "verifier_key.txt").read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"verifier_key.txt: {type(exc).__name__}") from None
+    bundled_name, bundled = _keys(vkeys)
+    name, public_keys = _keys(pinned_keys) if pinned_keys else (bundled_name, bundled)
+    if pinned_keys and (name != bundled_name or not set(public_keys) <= set(bundled)):
+        raise Failed("the bundle's keys are not the pinned verifier keys")
 
     # 1. every entry: order, its own sequence number, its leaf hash.
     leaves: list[bytes] = []
@@ -263,7 +282,7 @@ def verify_bundle(folder: Path, pinned_key: str | None = None) -> dict[str, Any]
         except (OSError, KeyError, UnicodeDecodeError):
             raise Unreadable(f"{where}: unreadable") from None
         try:
-            origin, size, root = open_checkpoint(note, name, public_key)
+            origin, size, root = open_checkpoint(note, name, public_keys)
         except Failed as exc:
             raise Failed(f"{where}: {exc}") from None
         if origin != name:
@@ -313,14 +332,18 @@ def verify_bundle(folder: Path, pinned_key: str | None = None) -> dict[str, Any]
         "checkpoints": len(heads),
         "inclusion_proofs": checked,
         "key": name,
-        "key_pinned": bool(pinned_key),
+        "key_pinned": bool(pinned_keys),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a handover ledger evidence bundle.")
     parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
-    parser.add_argument("--key", help="the ledger's verifier key, obtained independently")
+    parser.add_argument(
+        "--key",
+        action="append",
+        help="the ledger's verifier key, obtained independently (repeat for each key version)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable result")
     args = parser.parse_args(argv)
     try:

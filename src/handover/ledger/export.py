@@ -35,12 +35,14 @@ README = """handover 账本证据包 / handover ledger evidence bundle
 核验(只需 Python 3.11+ 和 cryptography 包):
 To verify (needs only Python 3.11+ and the cryptography package):
 
-    python verify.py --key "{vkey}"
+    python verify.py {key_args}
 
-请从独立渠道(如交易文件、监管报送)取得上面的公钥字符串后再用 --key 指定。
+请从独立渠道(如交易文件、监管报送)取得上面的公钥字符串后再用 --key 指定
+(签名密钥轮换过时,每个版本一个 --key)。
 Obtain the verifier key above through an independent channel (deal documents, a filing)
-and pass it with --key. Exit status 0 = verified, 1 = a check failed (names the first bad
-entry), 2 = unreadable bundle.
+and pass it with --key (one --key per key version when the signing key was rotated).
+Exit status 0 = verified, 1 = a check failed (names the first bad entry), 2 = unreadable
+bundle.
 
 Files: manifest.json, entries.jsonl (canonical JSON bodies + leaf hashes),
 checkpoints/*.txt (C2SP signed checkpoints), checkpoints.json, proofs/consistency.json,
@@ -77,9 +79,7 @@ def export_bundle(
     Refuses (CheckFailed) to export a ledger that does not verify; ``out`` must not exist
     or be an empty folder.
     """
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+    from handover.crypto import public_keys
     from handover.ledger.verify import verify_ledger
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -97,9 +97,8 @@ def export_bundle(
     report = verify_ledger(ws)
     report.raise_if_failed()
     origin = final.note.split("\n", 1)[0]
-    from handover.ledger.ledger import public_identity
-
-    _origin, pub = public_identity(ws)
+    # Every version of the signing key: checkpoints made before a rotation used older ones.
+    keys = public_keys(ws)
     tmp = out.with_name(f".{out.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -177,21 +176,20 @@ def export_bundle(
                         + "\n"
                     )
                     n_inc += 1
-        vkey = verifier_key(origin, pub)
-        (tmp / "verifier_key.txt").write_text(vkey + "\n", encoding="utf-8")
-        (tmp / "public_key.pem").write_bytes(
-            Ed25519PublicKey.from_public_bytes(pub).public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
+        vkeys = [verifier_key(origin, k.raw) for k in keys]
+        vkey = vkeys[-1]
+        (tmp / "verifier_key.txt").write_text("".join(v + "\n" for v in vkeys), encoding="utf-8")
+        (tmp / "public_key.pem").write_text("".join(k.pem for k in keys), encoding="ascii")
         shutil.copyfile(Path(__file__).with_name("bundle_verify.py"), tmp / "verify.py")
-        (tmp / "README.txt").write_text(README.format(vkey=vkey), encoding="utf-8")
+        key_args = " ".join(f'--key "{v}"' for v in vkeys)
+        (tmp / "README.txt").write_text(README.format(key_args=key_args), encoding="utf-8")
         _write_json(
             tmp / "manifest.json",
             {
                 "format": FORMAT,
                 "origin": origin,
                 "verifier_key": vkey,
+                "verifier_keys": vkeys,
                 "tree_size": final.size,
                 "root": final.root.hex(),
                 "exported_at": format_ts((clock or system_clock)()),

@@ -34,12 +34,12 @@ from handover.ledger.models import (
 )
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+    from handover.ledger.note import Signer
     from handover.workspace import Workspace
 
 BODY_VERSION = 1
 ORIGIN_HOST = "handover.example"
+SIGN_ATTEMPTS = 3
 ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 
@@ -138,7 +138,8 @@ def format_ts(value: dt.datetime) -> str:
 
 @dataclass
 class Head:
-    """The tree head as stored: size, frontier, origin and public key."""
+    """The tree head as stored: size, frontier, origin and the public key that signed the
+    newest checkpoint (informational: checkpoints verify against :func:`trusted_keys`)."""
 
     size: int
     frontier: list[bytes]
@@ -471,36 +472,42 @@ def make_origin(ws: Workspace) -> str:
     return f"{ORIGIN_HOST}/{slug}-{wid}" if slug else f"{ORIGIN_HOST}/{wid}"
 
 
-def _signing_key(ws: Workspace, conn: Connection, head: Head) -> tuple[Ed25519PrivateKey, str]:
-    """The key and origin, creating both on first use (under the head lock)."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+def _ensure_origin(ws: Workspace, conn: Connection, head: Head) -> str:
+    """The log's origin (the checkpoints' key name), set on first use under the head lock."""
+    if head.origin is None:
+        head.origin = make_origin(ws)
+        conn.execute(update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(origin=head.origin))
+    return head.origin
 
-    from handover.ledger.keys import key_path, load_signing_key, save_signing_key
 
-    key = load_signing_key(ws)
-    if head.public_key is None:
-        if key is None:
-            key = Ed25519PrivateKey.generate()
-            save_signing_key(ws, key)
-        origin = head.origin or make_origin(ws)
-        pub = key.public_key().public_bytes_raw()
-        conn.execute(
-            update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(public_key=pub, origin=origin)
-        )
-        head.public_key, head.origin = pub, origin
-        return key, origin
-    if key is None:
-        raise BadInput(f"{key_path(ws)}: the ledger signing key is missing")
-    if key.public_key().public_bytes_raw() != head.public_key:
-        raise CheckFailed(f"{key_path(ws)}: the signing key does not match the ledger's public key")
-    assert head.origin is not None
-    return key, head.origin
+def trusted_keys(ws: Workspace) -> list[bytes]:
+    """Raw public keys that may sign this ledger's checkpoints, oldest first: every version
+    of the workspace signing key, read from the key registry (not from the store, so whoever
+    can write the store alone cannot plant a key), destroyed versions included."""
+    from handover.crypto import public_keys
+
+    return [k.raw for k in public_keys(ws)]
+
+
+def _workspace_signer(ws: Workspace, used: list[bytes]) -> Signer:
+    """A note signer using the workspace signing key; appends the public key it used."""
+    from handover.crypto import signature
+
+    def signer(data: bytes) -> tuple[bytes, bytes]:
+        sig = signature(ws, data)
+        used.append(sig.public_key)
+        return sig.public_key, sig.value
+
+    return signer
 
 
 def init_ledger(ws: Workspace, *, clock: Clock | None = None) -> LedgerEntry:
-    """Create the signing key and origin, record ``workspace.init`` and sign the first head."""
+    """Set the origin, record ``workspace.init`` and sign the head (see :func:`checkpoint_if_new`).
+
+    Run it after :func:`handover.crypto.init_keys`, so the first checkpoint finds the key.
+    """
     with locked(ws) as (conn, head):
-        _signing_key(ws, conn, head)
+        _ensure_origin(ws, conn, head)
     tr = ws.settings.transfer
     entry = record(
         ws,
@@ -540,35 +547,60 @@ class IssuedCheckpoint:
         }
 
 
-def _issue(ws: Workspace, conn: Connection, head: Head, clock: Clock) -> IssuedCheckpoint:
+def _issue(ws: Workspace, clock: Clock, *, force: bool) -> IssuedCheckpoint | None:
+    """Sign the head and store the checkpoint; None if it is signed already (unless ``force``).
+
+    The head is read under the ledger lock but signed with the lock released: signing may
+    create the signing key (recording ``key.create`` in this very ledger) or unlock a
+    keyring or HSM. The checkpoint is stored if the head did not move meanwhile, else the
+    new head is signed; after :data:`SIGN_ATTEMPTS` a still-valid prefix is stored.
+    """
     from handover.ledger.note import Checkpoint, sign_note
 
-    key, origin = _signing_key(ws, conn, head)
-    _check_extends_last(conn, head, origin)
-    cp = Checkpoint(origin, head.size, head.root)
-    note = sign_note(cp.text(), origin, key)
-    now = clock()
-    res = conn.execute(
-        insert(LedgerCheckpointRow).values(
-            size=head.size, root=cp.root, issued_at=now.astimezone(dt.UTC), note=note
-        )
-    )
-    pk = res.inserted_primary_key
-    assert pk is not None
-    return IssuedCheckpoint(int(pk[0]), head.size, cp.root, format_ts(now), note)
+    for attempt in range(1, SIGN_ATTEMPTS + 1):
+        with locked(ws) as (conn, head):
+            last = _last_checkpoint(conn)
+            if not force and (head.size == 0 or (last is not None and last.size == head.size)):
+                return None
+            origin = _ensure_origin(ws, conn, head)
+            _check_extends_last(ws, conn, head, origin, last)
+            cp = Checkpoint(origin, head.size, head.root)
+        used: list[bytes] = []
+        note = sign_note(cp.text(), origin, _workspace_signer(ws, used))
+        with locked(ws) as (conn, head):
+            newest = _last_checkpoint(conn)
+            moved = head.size != cp.size or (newest.id if newest else 0) != (last.id if last else 0)
+            if moved and attempt < SIGN_ATTEMPTS:
+                continue
+            if moved and newest is not None and newest.size >= cp.size:
+                return newest
+            now = clock()
+            if head.public_key != used[-1]:
+                conn.execute(
+                    update(LedgerHeadRow).where(LedgerHeadRow.id == 1).values(public_key=used[-1])
+                )
+            res = conn.execute(
+                insert(LedgerCheckpointRow).values(
+                    size=cp.size, root=cp.root, issued_at=now.astimezone(dt.UTC), note=note
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            return IssuedCheckpoint(int(pk[0]), cp.size, cp.root, format_ts(now), note)
+    raise AssertionError("unreachable: the last attempt always returns")
 
 
-def _check_extends_last(conn: Connection, head: Head, origin: str) -> None:
+def _check_extends_last(
+    ws: Workspace, conn: Connection, head: Head, origin: str, last: IssuedCheckpoint | None
+) -> None:
     """Refuse to sign a head that does not extend the last signed one (O(log n) nodes)."""
     from handover.ledger.note import NoteError, open_note, parse_checkpoint
 
-    last = _last_checkpoint(conn)
     if last is None:
         return
     refuse = "refusing to sign; run handover audit verify"
-    assert head.public_key is not None
     try:
-        prev = parse_checkpoint(open_note(last.note, origin, head.public_key))
+        prev = parse_checkpoint(open_note(last.note, origin, *trusted_keys(ws)))
     except NoteError as exc:
         raise CheckFailed(f"ledger_checkpoints id {last.id}: {exc}; {refuse}") from None
     if head.size < prev.size:
@@ -609,8 +641,9 @@ def _last_checkpoint(conn: Connection) -> IssuedCheckpoint | None:
 
 def issue_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
     """Sign the current tree head now (even if an equal one exists) and store it."""
-    with locked(ws) as (conn, head):
-        return _issue(ws, conn, head, clock or system_clock)
+    issued = _issue(ws, clock or system_clock, force=True)
+    assert issued is not None
+    return issued
 
 
 def ledger_size(ws: Workspace) -> int:
@@ -623,21 +656,27 @@ def checkpoint_if_new(
 ) -> IssuedCheckpoint | None:
     """Sign the head if it has unsigned entries (and grew past ``since``, when given).
 
-    None when there is nothing new to sign. Refuses (CheckFailed) to sign a head that
+    None when there is nothing new to sign, or when the workspace cannot use keys yet (a
+    keyring with no passphrase or protection chosen: KeyringRefused): the entries stay in
+    the log and the next checkpoint covers them. Refuses (CheckFailed) to sign a head that
     does not extend the last checkpoint.
     """
+    from handover.crypto import KeyringRefused
+
     if since is not None and read_head(ws).size <= since:
         return None
-    with locked(ws) as (conn, head):
-        last = _last_checkpoint(conn)
-        if head.size == 0 or (last is not None and last.size == head.size):
-            return None
-        return _issue(ws, conn, head, clock or system_clock)
+    try:
+        return _issue(ws, clock or system_clock, force=False)
+    except KeyringRefused:
+        return None
 
 
 def latest_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
-    """The newest checkpoint covering every entry (issuing one if entries are uncovered)."""
-    issued = checkpoint_if_new(ws, clock=clock)
+    """The newest checkpoint covering every entry (issuing one if entries are uncovered).
+
+    Unlike :func:`checkpoint_if_new` it refuses (KeyringRefused) when no key can sign.
+    """
+    issued = _issue(ws, clock or system_clock, force=False)
     if issued is not None:
         return issued
     with ws.store.engine.connect() as conn:
@@ -674,8 +713,11 @@ def prove(ws: Workspace, seq: int, *, clock: Clock | None = None) -> InclusionPr
 
 
 def public_identity(ws: Workspace) -> tuple[str, bytes]:
-    """``(origin, raw Ed25519 public key)`` of the ledger (BadInput before the first key)."""
+    """``(origin, raw Ed25519 public key that signed the newest checkpoint)`` of the ledger.
+
+    BadInput before the first checkpoint.
+    """
     head = read_head(ws)
     if head.origin is None or head.public_key is None:
-        raise BadInput("ledger has no signing key yet; run any recording command first")
+        raise BadInput("ledger has no signed checkpoint yet; run handover audit checkpoint")
     return head.origin, head.public_key

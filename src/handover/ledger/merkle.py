@@ -11,41 +11,40 @@ verifier from recomputed levels, with one definition of the proof shape.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
+
+from handover.crypto.digest import sha256
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
-EMPTY_ROOT = hashlib.sha256(b"").digest()
-
-_sha256 = hashlib.sha256
+EMPTY_ROOT = sha256(b"")
 
 Range = tuple[int, int]
 
 
 def leaf_hash(data: bytes) -> bytes:
     """The RFC 6962 hash of one leaf: SHA-256(0x00 || data)."""
-    return _sha256(LEAF_PREFIX + data).digest()
+    return sha256(LEAF_PREFIX + data)
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
     """The RFC 6962 hash of an interior node: SHA-256(0x01 || left || right)."""
-    return _sha256(NODE_PREFIX + left + right).digest()
+    return sha256(NODE_PREFIX + left + right)
 
 
 def leaf_hashes(leaves: Sequence[bytes]) -> bytes:
     """Leaf hashes of ``leaves`` concatenated (32 bytes each), one tight hashlib loop."""
-    h = _sha256
-    return b"".join([h(b"\x00" + d).digest() for d in leaves])
+    h = sha256
+    return b"".join([h(b"\x00" + d) for d in leaves])
 
 
 def parent_level(level: bytes | bytearray | memoryview) -> bytes:
     """Hashes of the complete pairs of a concatenated level (an odd last node is dropped)."""
-    h = _sha256
+    h = sha256
     mv = memoryview(level)
     end = (len(mv) // 64) * 64
-    return b"".join([h(b"\x01" + mv[i : i + 64]).digest() for i in range(0, end, 64)])
+    return b"".join([h(b"\x01" + mv[i : i + 64]) for i in range(0, end, 64)])
 
 
 def build_levels(level0: bytes) -> list[bytes]:

@@ -4,23 +4,26 @@ A signed note is the text (ending in a newline), a blank line, then one line per
 signature: ``— <key name> <base64(key hash (4 bytes) || Ed25519 signature (64))>``.
 The key hash is the first four bytes of SHA-256(name || 0x0A || 0x01 || public key).
 A checkpoint's text is ``<origin>\\n<tree size>\\n<base64 root hash>\\n``.
+
+Signing and verifying go through :mod:`handover.crypto`; :func:`sign_note` takes the
+signer as a callable so the same code serves the workspace key and fixed test keys.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from handover.crypto.digest import sha256
+from handover.crypto.signing import verify
 
 ALG_ED25519 = 0x01
 DASH = "\u2014"  # the em dash that opens every signature line
+
+Signer = Callable[[bytes], tuple[bytes, bytes]]
+"""Signs a message: returns ``(raw 32-byte Ed25519 public key, 64-byte signature)``."""
 
 
 class NoteError(ValueError):
@@ -29,9 +32,7 @@ class NoteError(ValueError):
 
 def key_hash(name: str, public_key: bytes) -> bytes:
     """The 4-byte C2SP key hash of an Ed25519 public key named ``name``."""
-    return hashlib.sha256(
-        name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key
-    ).digest()[:4]
+    return sha256(name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key)[:4]
 
 
 def _check_name(name: str) -> None:
@@ -62,25 +63,24 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
     return name, raw[1:]
 
 
-def sign_note(text: str, name: str, private_key: Ed25519PrivateKey) -> str:
-    """``text`` signed by ``private_key`` under ``name`` as a C2SP signed note."""
+def sign_note(text: str, name: str, signer: Signer) -> str:
+    """``text`` signed by ``signer`` under ``name`` as a C2SP signed note."""
     _check_name(name)
     if not text.endswith("\n") or "\n\n" in text:
         raise NoteError("note text must end with a newline and contain no blank line")
-    pub = private_key.public_key().public_bytes_raw()
-    sig = private_key.sign(text.encode("utf-8"))
+    pub, sig = signer(text.encode("utf-8"))
     line = base64.b64encode(key_hash(name, pub) + sig).decode("ascii")
     return f"{text}\n{DASH} {name} {line}\n"
 
 
-def open_note(note: str, name: str, public_key: bytes) -> str:
-    """The text of ``note`` once a signature by (name, key) verifies; else :class:`NoteError`."""
+def open_note(note: str, name: str, *public_keys: bytes) -> str:
+    """The text of ``note`` once a signature by ``name`` and one of ``public_keys`` (raw
+    Ed25519; several when the key was rotated) verifies; else :class:`NoteError`."""
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
         raise NoteError("malformed note: no signature block")
     text, sigs = note[: split + 1], note[split + 2 :]
-    want_hash = key_hash(name, public_key)
-    verifier = Ed25519PublicKey.from_public_bytes(public_key)
+    by_hash = {key_hash(name, k): k for k in public_keys}
     found = False
     for line in sigs.splitlines():
         parts = line.split(" ")
@@ -92,15 +92,15 @@ def open_note(note: str, name: str, public_key: bytes) -> str:
             raw = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
             raise NoteError("malformed note: signature is not base64") from None
-        if len(raw) != 68 or raw[:4] != want_hash:
+        key = by_hash.get(raw[:4]) if len(raw) == 68 else None
+        if key is None:
             continue
-        try:
-            verifier.verify(raw[4:], text.encode("utf-8"))
-        except InvalidSignature:
-            raise NoteError(f"invalid signature for key {name}") from None
+        if not verify(key, text.encode("utf-8"), raw[4:]):
+            raise NoteError(f"invalid signature for key {name}")
         found = True
     if not found:
-        raise NoteError(f"no signature by key {name}+{want_hash.hex()}")
+        hashes = ", ".join(f"{name}+{h.hex()}" for h in by_hash) or f"{name} (no key given)"
+        raise NoteError(f"no signature by key {hashes}")
     return text
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
+from handover.ledger.ledger import trusted_keys
 from handover.ledger.models import (
     LedgerCheckpointRow,
     LedgerEntryRow,
@@ -212,7 +213,7 @@ def _check_checkpoints(
     n: int,
     root_of: Callable[[int], bytes],
     origin: str | None,
-    public_key: bytes | None,
+    keys: list[bytes],
 ) -> None:
     rows = conn.execute(
         select(
@@ -226,11 +227,11 @@ def _check_checkpoints(
     prev_size = 0
     for cid, size, root, note in rows:
         where = f"ledger_checkpoints id {cid} (size {size})"
-        if origin is None or public_key is None:
+        if origin is None or not keys:
             report.problems.append(Problem(where, "ledger has no public key to check it with"))
             continue
         try:
-            cp = parse_checkpoint(open_note(str(note), origin, public_key))
+            cp = parse_checkpoint(open_note(str(note), origin, *keys))
         except (NoteError, ValueError) as exc:
             report.problems.append(Problem(where, f"signature does not verify: {exc}"))
             continue
@@ -255,18 +256,18 @@ def _check_external(
     n: int,
     levels_node: Callable[[int, int], bytes],
     origin: str | None,
-    public_key: bytes | None,
+    keys: list[bytes],
 ) -> None:
     where = str(path)
     try:
         note = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read the checkpoint ({type(exc).__name__})") from None
-    if origin is None or public_key is None:
+    if origin is None or not keys:
         report.problems.append(Problem(where, "ledger has no public key to check it with"))
         return
     try:
-        cp = parse_checkpoint(open_note(note, origin, public_key))
+        cp = parse_checkpoint(open_note(note, origin, *keys))
     except NoteError as exc:
         report.problems.append(Problem(where, f"not a checkpoint signed by this ledger: {exc}"))
         return
@@ -413,12 +414,18 @@ def verify_ledger(
                 frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
                 if _as_bytes(head_row.frontier) != frontier:
                     report.problems.append(Problem("ledger_head", "frontier differs from entries"))
-        _check_public_key(ws, report, public_key)
-        _check_checkpoints(
-            conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, public_key
-        )
+        keys: list[bytes] = []
+        try:
+            keys = trusted_keys(ws)
+        except BadInput as exc:  # an unreadable key registry is a finding, not a crash
+            report.problems.append(Problem("key registry", str(exc)))
+        if public_key is not None and keys and public_key not in keys:
+            report.problems.append(
+                Problem("ledger_head", "public key is not a version of the workspace signing key")
+            )
+        _check_checkpoints(conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, keys)
         if checkpoint is not None:
-            _check_external(report, checkpoint, n, node, origin, public_key)
+            _check_external(report, checkpoint, n, node, origin, keys)
         if entries_ok:
             _check_nodes(conn, report, levels, chunk)
         if report.problems:
@@ -426,17 +433,3 @@ def verify_ledger(
         conn.rollback()
     report.seconds = time.perf_counter() - t0
     return report
-
-
-def _check_public_key(ws: Workspace, report: VerifyReport, public_key: bytes | None) -> None:
-    from handover.ledger.keys import key_path, load_signing_key
-
-    try:
-        key = load_signing_key(ws)
-    except BadInput as exc:
-        report.problems.append(Problem(str(key_path(ws)), str(exc)))
-        return
-    if key is not None and key.public_key().public_bytes_raw() != public_key:
-        report.problems.append(
-            Problem(str(key_path(ws)), "signing key does not match the ledger's public key")
-        )

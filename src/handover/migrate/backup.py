@@ -14,6 +14,7 @@ from handover.errors import Refused
 from handover.i18n import t
 
 if TYPE_CHECKING:
+    from handover.governance import Decision
     from handover.workspace import Workspace
 
 
@@ -26,14 +27,22 @@ def backup_available() -> bool:
     return callable(getattr(mod, "backup", None))
 
 
-def take_backup(ws: Workspace, source: str, *, run_id: str, lang: str = "zh-CN") -> dict[str, Any]:
+def take_backup(
+    ws: Workspace,
+    source: str,
+    *,
+    run_id: str,
+    lang: str = "zh-CN",
+    authorized: Decision | None = None,
+) -> dict[str, Any]:
     """Seal ``source`` into a backup package in the workspace and return its description.
 
     Raises :class:`Refused` when the sealing stage is not available. The package is
-    ``handover.package.backup`` (``packages/backup-<run>``), restorable with ``handover restore``.
+    ``handover.package.backup`` (``packages/backup-<run>``), restorable with ``handover restore``;
+    ``authorized`` is the migration's decision, which covers its backup.
     """
     if not backup_available():
         raise Refused(t("migrate.backup_unavailable", lang))
     from handover.package import backup
 
-    return backup(ws, source, name=f"backup-{run_id}", lang=lang).to_json()
+    return backup(ws, source, name=f"backup-{run_id}", lang=lang, authorized=authorized).to_json()

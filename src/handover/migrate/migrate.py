@@ -51,6 +51,7 @@ from handover.migrate.schema import TableDef, assign_names, build_table, family
 from handover.migrate.writer import TargetWriter
 
 if TYPE_CHECKING:
+    from handover.governance import Decision
     from handover.workspace import Workspace
 
 STATE_TABLE = "_handover_migrate_state"
@@ -194,11 +195,15 @@ def migrate(
     options: MigrateOptions | None = None,
     *,
     progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> MigrateResult:
     """Copy ``source`` into ``target`` (or resume a run); raises on refusal or failure.
 
-    Returns the result of a run whose tables all reconciled and whose rejects are within
-    ``allow_rejects``; otherwise raises :class:`CheckFailed` after recording the outcome.
+    Authorised first as ``migrate`` in clear on the tables (every tier when a backup of
+    the whole source is taken); the backup is a step of that decision, as this migration
+    is of unseal's (``authorized``). Returns the result of a run whose tables all
+    reconciled and whose rejects are within ``allow_rejects``; otherwise raises
+    :class:`CheckFailed` after recording the outcome.
     """
     opts = options or MigrateOptions()
     lang = opts.lang
@@ -219,6 +224,16 @@ def migrate(
             opts.tables = list(run_row.options["tables"])
     if not source or not target:
         raise BadInput(t("migrate.needs_source_target", lang))
+    from handover.governance import data_resource, require
+    from handover.package.source import is_package
+
+    whole = run_row is None and not opts.no_backup and not is_package(source)
+    decision = require(
+        ws,
+        "migrate",
+        data_resource(None if whole else opts.tables, "clear"),
+        authorized=authorized,
+    )
     if run_row is None and not opts.no_backup and not backup_available():
         # Refuse before touching anything: no backup, no migration.
         raise Refused(t("migrate.backup_unavailable", lang))
@@ -234,7 +249,7 @@ def migrate(
             job.preflight()
             backup = None
             if not src.is_package and not opts.no_backup:
-                backup = take_backup(ws, source, run_id=job.run_id, lang=lang)
+                backup = take_backup(ws, source, run_id=job.run_id, lang=lang, authorized=decision)
             return job.start(backup)
         finally:
             engine.dispose()

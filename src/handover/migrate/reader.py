@@ -6,10 +6,12 @@ a given key, so that a resumed run continues exactly after the last committed ba
 A sealed package plugs in by implementing the same protocol (its batches are already
 typed; it filters ``key > after``).
 
-:class:`DatabaseSource` reads SQLite, PostgreSQL and MySQL/MariaDB with keyset pagination
-(``WHERE key > :last ORDER BY key LIMIT n``). Values that do not fit the declared type
-(SQLite's dynamic typing: text in an INTEGER column, an invalid date) are not coerced:
-their rows become rejects, reported with the key and column, never silently changed.
+:class:`DatabaseSource` reads SQLite, PostgreSQL and MySQL/MariaDB through
+``handover.sources`` (:meth:`handover.sources.sql.SqlSource.rows`: keyset pagination,
+``WHERE key > :last ORDER BY key LIMIT n``, the driver's own values) and converts the rows
+itself. Values that do not fit the declared type (SQLite's dynamic typing: text in an
+INTEGER column, an invalid date) are not coerced: their rows become rejects, reported
+with the key and column, never silently changed.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from handover.errors import BadInput
 from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
-    pass
+    from handover.sources.sql import SqlSource
 
 Key = tuple[Any, ...]
 ROWID = "rowid"
@@ -206,11 +208,15 @@ def connect_engine(url: str, role: str) -> sa.Engine:
 
 
 class DatabaseSource:
-    """A SQLite, PostgreSQL or MySQL/MariaDB database read with keyset pagination."""
+    """A SQLite, PostgreSQL or MySQL/MariaDB database: reflected with SQLAlchemy, read in
+    key order through ``handover.sources``, converted to the declared types here."""
 
     is_package = False
 
     def __init__(self, spec: str | Path, tables: list[str] | None = None) -> None:
+        from handover.sources import open_source
+        from handover.sources.sql import SqlSource
+
         s = str(spec)
         if "://" not in s and not Path(s).is_file():
             raise BadInput(f"source {s}: no such SQLite file")
@@ -220,7 +226,16 @@ class DatabaseSource:
         self.family = family(self.engine.dialect.name)
         self._only = tables
         self._schema: list[TableDef] | None = None
-        self._raw: Any = None
+        try:
+            reader = open_source(self.url)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        if not isinstance(reader, SqlSource):  # open_source maps every database URL to one
+            reader.close()
+            self.engine.dispose()
+            raise BadInput(f"source {self.display}: not a database")
+        self.reader: SqlSource = reader
 
     def schema(self) -> list[TableDef]:
         """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
@@ -228,25 +243,9 @@ class DatabaseSource:
             self._schema = reflect(self.engine, self._only)
         return self._schema
 
-    def _conn(self) -> Any:
-        if self._raw is None:
-            self._raw = self.engine.raw_connection()
-            if self.family == "postgresql":
-                # A consistent snapshot per statement is enough; no long transaction held.
-                self._raw.driver_connection.autocommit = True
-        return self._raw
-
-    def _q(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
-
     def count(self, table: TableDef) -> int:
         """``SELECT count(*)`` of ``table``."""
-        cur = self._conn().cursor()
-        try:
-            cur.execute(f"SELECT count(*) FROM {self._q(table.name)}")
-            return int(cur.fetchone()[0])
-        finally:
-            cur.close()
+        return self.reader.count(table.name)
 
     def resume_key(self, table: TableDef) -> tuple[str, ...]:
         """The paging key: SQLite's rowid where there is one (a sequential scan, even for
@@ -265,96 +264,48 @@ class DatabaseSource:
         return ()
 
     def _has_rowid(self, table: TableDef) -> bool:
-        cur = self._conn().cursor()
-        try:
-            cur.execute(f"SELECT rowid FROM {self._q(table.name)} LIMIT 1")
-            return True
-        except Exception:  # a WITHOUT ROWID table
-            return False
-        finally:
-            cur.close()
+        from handover.sources.sql import SqliteSource
 
-    def _select_expr(self, col: ColumnDef) -> str:
-        q = self._q(col.name)
-        if self.family == "sqlite" and col.kind == "decimal":
-            if col.precision is not None:
-                return q  # REAL/INTEGER/TEXT as stored; converted in _sqlite_decimal
-            return f"CAST({q} AS TEXT)"
-        if self.family == "postgresql" and (
-            col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
-        ):
-            return f"{q}::text"
-        if self.family == "mysql" and col.kind in ("time", "date", "timestamp", "decimal"):
-            # Text is parsed by Arrow in bulk, much faster than PyMySQL's per-value parsing.
-            return f"CAST({q} AS CHAR)"
-        return q
+        return isinstance(self.reader, SqliteSource) and self.reader.has_rowid(table.name)
+
+    def _as_text(self, col: ColumnDef) -> bool:
+        """Columns the database hands over as text (then parsed by Arrow, or kept as text)."""
+        if self.family == "sqlite":
+            # DECIMAL(p,s) comes as stored (REAL/INTEGER/TEXT), see _sqlite_decimal.
+            return col.kind == "decimal" and col.precision is None
+        if self.family == "postgresql":
+            return col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
+        # MySQL: text is parsed by Arrow in bulk, much faster than PyMySQL's per-value parsing.
+        return col.kind in ("time", "date", "timestamp", "decimal")
 
     def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
-        """Keyset-paginated batches after ``after``; the whole table at once if no key."""
+        """Batches in key order after ``after`` (one keyset page each); the whole table in
+        storage order if it has no key."""
         key = self.resume_key(table)
-        exprs = [self._select_expr(c) for c in table.columns]
         names = table.column_names
-        key_idx: list[int] = []
-        for k in key:
-            if k in names:
-                key_idx.append(names.index(k))
-            else:
-                exprs.append(self._q(k))
-                key_idx.append(len(exprs) - 1)
+        # rows() appends the key columns that are not table columns (SQLite's rowid).
+        extra = [k for k in key if k not in names]
+        key_idx = [names.index(k) if k in names else len(names) + extra.index(k) for k in key]
         # Rejects are reported by primary key when there is one, else by the paging key.
         report_idx = [names.index(k) for k in table.primary_key] or key_idx
-        base = f"SELECT {', '.join(exprs)} FROM {self._q(table.name)}"
-        conn = self._conn()
-        if not key:
-            cur = conn.cursor()
-            try:
-                cur.execute(base)
-                while True:
-                    rows = cur.fetchmany(batch_size)
-                    if not rows:
-                        break
-                    yield convert_rows(rows, table, self.family, report_idx, None)
-            finally:
-                cur.close()
-            return
-        ph = "?" if self.family == "sqlite" else "%s"
-        kcols = [self._q(k) for k in key]
-        order = ", ".join(kcols)
-        if len(key) == 1:
-            cond = f"{kcols[0]} > {ph}"
-        else:
-            cond = f"({', '.join(kcols)}) > ({', '.join([ph] * len(key))})"
-        first_sql = f"{base} ORDER BY {order} LIMIT {int(batch_size)}"
-        next_sql = f"{base} WHERE {cond} ORDER BY {order} LIMIT {int(batch_size)}"
-        last = after
-        while True:
-            cur = conn.cursor()
-            try:
-                if last is None:
-                    cur.execute(first_sql)
-                else:
-                    cur.execute(next_sql, tuple(last))
-                rows = cur.fetchall()
-            finally:
-                cur.close()
-            if self.family == "mysql":
-                conn.commit()  # end the read snapshot so the next page sees a fresh view
-            if not rows:
-                return
-            last_row = rows[-1]
-            last = tuple(last_row[i] for i in key_idx)
+        pages = self.reader.rows(
+            table.name,
+            names,
+            as_text=[c.name for c in table.columns if self._as_text(c)],
+            order_by=key,
+            after=after,
+            batch_size=batch_size,
+        )
+        for rows in pages:
+            last = tuple(rows[-1][i] for i in key_idx) if key else None
             yield convert_rows(rows, table, self.family, report_idx, last)
-            if len(rows) < batch_size:
-                return
 
     def close(self) -> None:
-        """Close the connection and dispose of the engine."""
-        if self._raw is not None:
-            try:
-                self._raw.close()
-            finally:
-                self._raw = None
-        self.engine.dispose()
+        """Close the reader's connections and dispose of the engine."""
+        try:
+            self.reader.close()
+        finally:
+            self.engine.dispose()
 
 
 # --- rows → Arrow ---------------------------------------------------------------------

@@ -11,13 +11,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from handover.governance import Decision
     from handover.workspace import Workspace
 
 Columns = dict[tuple[str, str], dict[str, Any]]
 
 
-def inventory_for(ws: Workspace, spec: str | Path) -> tuple[Columns, int | None]:
-    """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the scan id."""
+def inventory_for(
+    ws: Workspace, spec: str | Path, *, authorized: Decision | None = None
+) -> tuple[Columns, int | None]:
+    """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the scan id.
+
+    A scan run here is a step of the calling command: its ``authorized`` decision covers it.
+    """
     from handover.detect.store import latest_inventory
     from handover.sources import mask_spec
 
@@ -26,7 +32,7 @@ def inventory_for(ws: Workspace, spec: str | Path) -> tuple[Columns, int | None]
     if inv is None or inv.get("source") != shown:
         from handover.detect.scan import run_scan
 
-        run_scan(ws, str(spec))
+        run_scan(ws, str(spec), authorized=authorized)
         inv = latest_inventory(ws)
         assert inv is not None
     cols: Columns = {}

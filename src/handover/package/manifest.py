@@ -8,7 +8,6 @@ public key is one of its workspace's signing keys (docs/package.md, "Trust").
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,19 +151,10 @@ class Manifest:
 
 def write_signed(ws: Workspace, folder: Path, manifest: Manifest) -> dict[str, Any]:
     """Write manifest.json and manifest.sig (Ed25519 by the workspace key) into ``folder``."""
-    from handover.crypto import public_key, sign
+    from handover.crypto import signature
 
     body = canonical_json(manifest.to_json())
-    signature = sign(ws, body)
-    pub = public_key(ws)
-    sig = {
-        "algorithm": "Ed25519",
-        "key_id": pub.key_id,
-        "key_version": pub.version,
-        "public_key": pub.raw.hex(),
-        "signature": base64.b64encode(signature).decode("ascii"),
-        "signed": MANIFEST,
-    }
+    sig = {**signature(ws, body).to_json(), "signed": MANIFEST}
     (folder / MANIFEST).write_bytes(body)
     (folder / SIGNATURE).write_bytes(canonical_json(sig) + b"\n")
     return sig
@@ -175,7 +165,7 @@ def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dic
 
     Raises :class:`CheckFailed` (one line) for a missing, altered or untrusted manifest.
     """
-    from handover.crypto import public_keys, verify
+    from handover.crypto import Signature, public_keys, verify
 
     shown = str(folder)
     mpath, spath = folder / MANIFEST, folder / SIGNATURE
@@ -185,16 +175,14 @@ def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dic
     body = mpath.read_bytes()
     try:
         sig = json.loads(spath.read_bytes().decode("utf-8"))
-        signature = base64.b64decode(sig["signature"], validate=True)
-        pub = bytes.fromhex(sig["public_key"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        signed = Signature.from_json(sig)
+    except (ValueError, UnicodeDecodeError):
         raise CheckFailed(t("package.bad_signature", lang, package=shown)) from None
-    trusted = {k.raw for k in public_keys(ws)}
-    if pub not in trusted:
+    if signed.public_key not in {k.raw for k in public_keys(ws)}:
         raise CheckFailed(
             t("package.untrusted_signer", lang, package=shown, key_id=sig.get("key_id"))
         )
-    if not verify(pub, body, signature):
+    if not verify(signed.public_key, body, signed.value):
         raise CheckFailed(t("package.bad_signature", lang, package=shown))
     try:
         data = json.loads(body.decode("utf-8"))

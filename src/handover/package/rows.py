@@ -6,10 +6,13 @@ column's Arrow type by Arrow's own cast to text (booleans as ``0``/``1``, binary
 ``\\x…`` hex). The rendering is vectorised: one kernel call per column, one join per batch.
 
 Every row's digest is its RFC 6962 leaf hash, ``SHA-256(0x00 || row)``
-(:mod:`handover.ledger.merkle`); a table's ``row_root`` is the RFC 6962 Merkle root over
-its rows in package order, and ``row_set`` an order-free 256-bit digest (four 64-bit
+(:mod:`handover.ledger.merkle`); ``row_set`` is an order-free 256-bit digest (four 64-bit
 lane sums of the leaf hashes) used to compare a restored table whose engine orders
-rows differently.
+rows differently. A table's ``row_root`` binds the rows in package order: in
+``handover-row-v2`` it is SHA-256 over the leaf hashes concatenated (one hashlib call
+per batch); ``handover-row-v1`` packages carry the RFC 6962 Merkle root over the rows,
+which costs one more SHA-256 per row and is still checked for them. Nothing needs an
+inclusion proof of a single row, so v2 drops the tree.
 """
 
 from __future__ import annotations
@@ -20,9 +23,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from handover.crypto.digest import new_hash
 from handover.ledger import merkle
 
-ENCODING = "handover-row-v1"
+ENCODING = "handover-row-v2"
+#: the encoding whose ``row_root`` is the RFC 6962 Merkle root over the rows
+MERKLE_ENCODING = "handover-row-v1"
+ENCODINGS = (ENCODING, MERKLE_ENCODING)
 #: leaves folded into one perfect subtree before it joins the stack (a power of two)
 CHUNK = 1 << 14
 
@@ -54,7 +61,14 @@ def canonical_rows(batch: pa.RecordBatch | pa.Table) -> pa.Array:
     for col in batch.columns:
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         text = render_column(arr)
-        lengths = pc.cast(pc.utf8_length(text), pa.string())
+        # numbers, dates, times, booleans and hex are ASCII: bytes = characters, and the
+        # byte length comes from the offsets without decoding
+        t = arr.type
+        ascii_only = not (
+            pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)
+        )
+        count = pc.binary_length(text) if ascii_only else pc.utf8_length(text)
+        lengths = pc.cast(count, pa.string())
         part = pc.binary_join_element_wise(lengths, text, ":")
         if text.null_count:
             part = pc.fill_null(part, "~")
@@ -72,12 +86,17 @@ def leaf_hashes(batch: pa.RecordBatch | pa.Table) -> bytes:
 
 
 class RowDigest:
-    """Streams leaf hashes in row order; gives the RFC 6962 root and the order-free set digest.
+    """Streams leaf hashes in row order; gives the ordered root and the order-free set digest.
 
-    Memory stays O(CHUNK + log n): full chunks are folded into perfect subtrees at once.
+    ``encoding`` is the manifest's ``row_digest.encoding`` (v1: RFC 6962 root, memory
+    O(CHUNK + log n) with full chunks folded into perfect subtrees at once).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, encoding: str = ENCODING) -> None:
+        if encoding not in ENCODINGS:
+            raise ValueError(f"unknown row digest encoding {encoding!r}")
+        self.merkle = encoding == MERKLE_ENCODING
+        self._chain = new_hash("sha256")
         self.count = 0
         self._pending = bytearray()
         self._stack: list[tuple[int, bytes]] = []  # (leaves, subtree hash), sizes decreasing
@@ -93,6 +112,9 @@ class RowDigest:
         with np.errstate(over="ignore"):
             self._lanes += lanes.sum(axis=0, dtype=np.uint64)
         self.count += len(leaves) // merkle.HASH_SIZE
+        if not self.merkle:
+            self._chain.update(leaves)
+            return
         self._pending += leaves
         step = CHUNK * merkle.HASH_SIZE
         while len(self._pending) >= step:
@@ -111,7 +133,9 @@ class RowDigest:
             self._stack.append((2 * n, merkle.node_hash(left, right)))
 
     def root(self) -> bytes:
-        """MTH over every row added so far (SHA-256("") for none)."""
+        """The ordered digest of every row so far (v1: MTH; SHA-256("") for none in both)."""
+        if not self.merkle:
+            return self._chain.digest()
         hashes = [h for _, h in self._stack]
         m = len(self._pending) // merkle.HASH_SIZE
         if m:

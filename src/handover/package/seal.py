@@ -26,8 +26,10 @@ from handover.errors import BadInput
 from handover.i18n import t
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
 from handover.package.rows import ENCODING, RowDigest, leaf_hashes
+from handover.results import PerTableRows
 
 if TYPE_CHECKING:
+    from handover.governance import Decision
     from handover.migrate.reader import MigrationSource
     from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
@@ -46,7 +48,7 @@ def _utcnow() -> dt.datetime:
 
 
 @dataclass
-class SealResult:
+class SealResult(PerTableRows):
     """What was sealed: where, which tables, how many rows and bytes, under which keys."""
 
     package: Path
@@ -58,10 +60,6 @@ class SealResult:
     footer_key: str = ""
     suite: str = "aes"
     seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return sum(int(x["rows"]) for x in self.tables)
 
     @property
     def bytes(self) -> int:
@@ -118,12 +116,12 @@ def open_reader(spec: str | Path, tables: list[str] | None = None) -> MigrationS
 
 
 def column_tiers(
-    ws: Workspace, spec: str | Path
+    ws: Workspace, spec: str | Path, *, authorized: Decision | None = None
 ) -> tuple[dict[tuple[str, str], str | None], int | None]:
     """JR/T 0171 tier of every (table, column) from the source's scan inventory."""
     from handover.package.inventory import inventory_for
 
-    cols, scan_id = inventory_for(ws, spec)
+    cols, scan_id = inventory_for(ws, spec, authorized=authorized)
     return {k: v["tier"] for k, v in cols.items()}, scan_id
 
 
@@ -140,14 +138,18 @@ def seal(
     lang: str | None = None,
     clock: Clock = _utcnow,
     progress: Callable[[str, int], None] | None = None,
+    authorized: Decision | None = None,
 ) -> SealResult:
     """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
 
     Every column is encrypted under its tier's key; the manifest records schemas, row
     counts, row-digest roots and file hashes, signed with the workspace key. Records
-    ``package.seal`` in the ledger.
+    ``package.seal`` in the ledger. Authorised first as ``seal`` on the tables (default
+    every tier) in clear; ``authorized``: the decision of the command this seal is a
+    step of (backup, migrate's backup).
     """
     from handover.crypto import Keys
+    from handover.governance import data_resource, require
     from handover.sources import mask_spec
 
     language = lang or ws.settings.lang
@@ -156,6 +158,7 @@ def seal(
         raise BadInput(t("package.exists", language, path=out))
     if not out.parent.is_dir():
         raise BadInput(f"{out.parent}: no such folder")
+    decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
     t0 = time.perf_counter()
     shown = mask_spec(str(source))
     reader = open_reader(source, tables)
@@ -165,7 +168,7 @@ def seal(
         defs = reader.schema()
         if not defs:
             raise BadInput(t("package.no_tables", language, source=shown))
-        tiers, scan_id = column_tiers(ws, source)
+        tiers, scan_id = column_tiers(ws, source, authorized=decision)
         plan = [_plan_table(d, tiers, language) for d in defs]
         needed = {c["key"] for p in plan for c in p["columns"]}
         with Keys(ws) as keys:
@@ -216,7 +219,7 @@ def seal(
             row_digest={
                 "encoding": ENCODING,
                 "leaf": "SHA-256(0x00 || row)",
-                "root": "RFC 6962 Merkle tree hash over rows in file order",
+                "root": "SHA-256 over the leaf hashes concatenated in file order",
                 "set": "four little-endian uint64 lane sums of the leaf hashes",
             },
         )
@@ -269,12 +272,21 @@ def backup(
     name: str | None = None,
     lang: str | None = None,
     clock: Clock = _utcnow,
+    authorized: Decision | None = None,
 ) -> SealResult:
-    """Seal ``source`` as a backup into the workspace's packages folder (``backup-<stamp>``)."""
+    """Seal ``source`` as a backup into the workspace's packages folder (``backup-<stamp>``).
+
+    Authorised as ``seal`` of the whole source in clear (``authorized``: migrate's decision).
+    """
+    from handover.governance import data_resource, require
+
+    decision = require(ws, "seal", data_resource(None, "clear"), authorized=authorized)
     folder = ws.settings.packages_dir
     folder.mkdir(parents=True, exist_ok=True)
     label = name or f"backup-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-    return seal(ws, source, folder / label, purpose="backup", lang=lang, clock=clock)
+    return seal(
+        ws, source, folder / label, purpose="backup", lang=lang, clock=clock, authorized=decision
+    )
 
 
 def _kind(reader: Any) -> str:

@@ -19,7 +19,8 @@ from handover.crypto.errors import DecryptionFailed
 from handover.errors import CheckFailed
 from handover.i18n import t
 from handover.package.manifest import MANIFEST, SIGNATURE, TABLES_DIR, Manifest, read_verified
-from handover.package.rows import RowDigest, leaf_hashes
+from handover.package.rows import ENCODINGS, MERKLE_ENCODING, RowDigest, leaf_hashes
+from handover.results import PerTableRows
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,7 +42,7 @@ def is_package(spec: str | Path) -> bool:
 
 
 @dataclass
-class PackageCheck:
+class PackageCheck(PerTableRows):
     """The outcome of checking a package: who signed it and what each table holds."""
 
     package: Path
@@ -49,10 +50,6 @@ class PackageCheck:
     signer: dict[str, Any]
     tables: list[dict[str, Any]] = field(default_factory=list)
     deep: bool = True
-
-    @property
-    def rows(self) -> int:
-        return sum(int(x["rows"]) for x in self.tables)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form: ids, counts and digests only."""
@@ -185,7 +182,10 @@ class PackageSource:
         e = self.entry(table.name)
         schema = table.arrow_schema
         key = list(e.order_key)
-        digest = RowDigest() if after is None else None
+        encoding = str(self.manifest.row_digest.get("encoding") or MERKLE_ENCODING)
+        if encoding not in ENCODINGS:
+            raise CheckFailed(f"{self.display}: unknown row digest encoding {encoding!r}")
+        digest = RowDigest(encoding) if after is None else None
         held: SourceBatch | None = None
         skipping = after is not None
         for batch in self._file_batches(e, schema, batch_size):

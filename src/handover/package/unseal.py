@@ -24,6 +24,7 @@ from handover.errors import CheckFailed
 from handover.i18n import t
 from handover.package.rows import RowDigest, leaf_hashes
 from handover.package.source import PackageCheck, verify_package
+from handover.results import PerTableRows
 
 if TYPE_CHECKING:
     from handover.migrate.migrate import Progress
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class UnsealResult:
+class UnsealResult(PerTableRows):
     """The outcome: the package's check, the migration run, and the read-back per table."""
 
     package: Path
@@ -42,10 +43,6 @@ class UnsealResult:
     check: PackageCheck
     tables: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
-
-    @property
-    def rows(self) -> int:
-        return sum(int(x["rows"]) for x in self.tables)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form: ids, counts, digests."""
@@ -73,12 +70,16 @@ def unseal(
 ) -> UnsealResult:
     """Check ``package`` fully, then restore it into ``target`` and check the target's rows.
 
-    Raises CheckFailed (exit 1) for any integrity problem — before writing when the
-    package is at fault. Records ``action`` in the ledger once the read-back agrees.
+    Authorised first as ``unseal`` on the tables (default every tier) in clear; the
+    migration that writes the target is a step of this decision. Raises CheckFailed
+    (exit 1) for any integrity problem — before writing when the package is at fault.
+    Records ``action`` in the ledger once the read-back agrees.
     """
+    from handover.governance import data_resource, require
     from handover.migrate import MigrateOptions, migrate
     from handover.migrate.reader import display_url, to_url
 
+    decision = require(ws, "unseal", data_resource(tables, "clear"))
     language = lang or ws.settings.lang
     t0 = time.perf_counter()
     pkg = Path(package)
@@ -92,6 +93,7 @@ def unseal(
         target,
         MigrateOptions(tables=tables, lang=language),
         progress=progress,
+        authorized=decision,
     )
     shown = display_url(to_url(target))
     readback = read_back(manifest, to_url(target), shown, tables, language)
@@ -133,7 +135,8 @@ def restore(
     lang: str | None = None,
     progress: Progress | None = None,
 ) -> UnsealResult:
-    """Restore a backup package (``handover restore``): unseal, recorded as ``package.restore``."""
+    """Restore a backup package (``handover restore``): unseal (and authorised as ``unseal``),
+    recorded as ``package.restore``."""
     return unseal(ws, package, target, lang=lang, action="package.restore", progress=progress)
 
 

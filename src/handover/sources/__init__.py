@@ -8,9 +8,13 @@ reads customer data (scan, seal, migrate, verify) goes through it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handover.errors import BadInput
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
@@ -25,17 +29,29 @@ def mask_spec(spec: str | Path) -> str:
     return s
 
 
+def database_url(url: str) -> URL:
+    """``url`` parsed, with handover's driver filled in where it names none (psycopg for
+    PostgreSQL, PyMySQL for MySQL/MariaDB); BadInput (password masked) if it is no URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise BadInput(f"{mask_spec(url)}: not a database URL") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
+        parsed = parsed.set(drivername=f"{backend}+pymysql")
+    return parsed
+
+
 def open_source(spec: str | Path) -> Source:
     """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read."""
     s = str(spec)
     if "://" in s:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            url = make_url(s)
-        except ArgumentError:
-            raise BadInput(f"{mask_spec(s)}: not a database URL") from None
+        url = database_url(s)
         if url.get_backend_name() == "sqlite":
             if not url.database:
                 raise BadInput(f"{mask_spec(s)}: in-memory SQLite has nothing to scan")
@@ -74,4 +90,12 @@ def open_source(spec: str | Path) -> Source:
     raise BadInput(f"{path}: unknown kind of file (use SQLite, CSV, XLSX or Parquet)")
 
 
-__all__ = ["DEFAULT_BATCH", "ColumnInfo", "Source", "TableInfo", "mask_spec", "open_source"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "ColumnInfo",
+    "Source",
+    "TableInfo",
+    "database_url",
+    "mask_spec",
+    "open_source",
+]

@@ -3,18 +3,27 @@
 Each streams Arrow RecordBatches whose schema follows the declared column types. Rows
 are turned into Arrow column by column (``zip(*rows)`` then ``pa.array``), never cell by
 cell in Python; PostgreSQL streams ``COPY … TO STDOUT (FORMAT csv)`` straight into
-pyarrow's CSV reader.
+pyarrow's CSV reader (``bytea`` travels as hex and is decoded back to bytes in bulk).
+
+Every SQL source also reads in key order from a given key (keyset pagination:
+``WHERE (k1, k2) > (:last) ORDER BY k1, k2 LIMIT n``, one short statement per page), as
+Arrow batches (``batches(order_by=…, after=…)``) or as the driver's own values
+(:meth:`SqlSource.rows`, which ``handover.migrate`` converts with its own type rules).
 """
 
 from __future__ import annotations
 
+import abc
 import io
 import re
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from handover.errors import BadInput
@@ -25,11 +34,32 @@ def _sample_fraction(rows: int, n: int) -> float:
     return 1.0 if rows <= n else min(1.0, 1.3 * n / rows + 0.001)
 
 
+#: fetches one page of rows: (SQL, parameters) → rows
+Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+
+def keyset_sql(
+    select: str, keys: Sequence[str], placeholder: str, *, after: bool, limit: int
+) -> str:
+    """``select`` ordered by the SQL expressions ``keys``, at most ``limit`` rows, and (when
+    ``after``) only rows whose key is greater than one placeholder per key."""
+    where = ""
+    if after:
+        marks = ", ".join([placeholder] * len(keys))
+        where = (
+            f" WHERE {keys[0]} > {marks}"
+            if len(keys) == 1
+            else f" WHERE ({', '.join(keys)}) > ({marks})"
+        )
+    return f"{select}{where} ORDER BY {', '.join(keys)} LIMIT {int(limit)}"
+
+
 def _rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: str) -> pa.RecordBatch:
-    """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion)."""
+    """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion);
+    values after the schema's columns (keys read for ordering) are left out."""
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
-    cols = list(zip(*rows, strict=True))
+    cols = list(zip(*rows, strict=True))[: len(schema)]
     arrays = []
     for field, values in zip(schema, cols, strict=True):
         try:
@@ -41,6 +71,10 @@ def _rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: str) -
 
 def _coerce(values: tuple[Any, ...], field: pa.Field, where: str) -> pa.Array:
     # Slow path, only for a batch whose values do not fit the declared type.
+    if pa.types.is_binary(field.type):
+        # SQLite keeps numbers in BLOB columns too: their text form, as CAST(x AS BLOB) does.
+        raw = [v if v is None or isinstance(v, bytes) else str(v).encode("utf-8") for v in values]
+        return pa.array(raw, type=field.type)
     if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
         conv = [
             None
@@ -79,12 +113,209 @@ def _arrow_type_of(sa_type: Any, dialect: str) -> pa.DataType:
     if isinstance(sa_type, st.Date):
         return pa.date32()
     if isinstance(sa_type, st._Binary):
-        # COPY's CSV writes bytea as \\x-hex text: PostgreSQL streams it as that text.
-        return pa.string() if dialect == "postgresql" else pa.binary()
+        return pa.binary()  # PostgreSQL: COPY sends hex, decoded back by _unhex
     return pa.string()
 
 
-class SqliteSource(Source):
+def _unhex(arr: pa.Array, where: str) -> pa.Array:
+    """Hex text (PostgreSQL ``encode(bytea, 'hex')``) → the bytes, decoded with numpy."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.string())
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+    start, stop = int(offsets[0]), int(offsets[-1])
+    data = arr.buffers()[2]
+    chars = np.frombuffer(data, dtype=np.uint8)[start:stop] if data is not None else np.zeros(0)
+    nibbles = _HEX[chars.astype(np.uint8)]
+    rel = offsets - start
+    if (rel % 2).any() or (nibbles > 15).any():
+        raise BadInput(f"{where}: a bytea value did not arrive as hex")
+    out = (nibbles[0::2] << 4) | nibbles[1::2]
+    validity = _validity(arr) if arr.null_count else None
+    return pa.Array.from_buffers(
+        pa.binary(),
+        n,
+        [validity, pa.py_buffer((rel // 2).astype(np.int32)), pa.py_buffer(out.astype(np.uint8))],
+        null_count=arr.null_count,
+    )
+
+
+def _validity(arr: pa.Array) -> pa.Buffer | None:
+    # A fresh bitmap starting at bit 0, whatever the offset of ``arr``.
+    import pyarrow.compute as pc
+
+    return pc.is_valid(arr).buffers()[1]
+
+
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10, dtype=np.uint8)
+_HEX[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+_HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+
+
+class SqlSource(Source):
+    """What the SQLite, PostgreSQL and MySQL/MariaDB sources share: reads in key order from
+    a given key, the driver's own row values, fresh row counts."""
+
+    #: the DB-API parameter marker of the driver
+    placeholder = "?"
+
+    @abc.abstractmethod
+    def _q(self, name: str) -> str:
+        """``name`` quoted as an identifier."""
+
+    @abc.abstractmethod
+    def _text_expr(self, quoted: str) -> str:
+        """SQL that reads the column ``quoted`` as text."""
+
+    @abc.abstractmethod
+    def column_names(self, table: str) -> list[str]:
+        """The columns of ``table`` in order (cheap: no counting); BadInput if none."""
+
+    @abc.abstractmethod
+    def count(self, table: str) -> int:
+        """``SELECT count(*)`` of ``table`` now (not the cached :attr:`TableInfo.rows`)."""
+
+    @abc.abstractmethod
+    def _pages(self, table: str) -> AbstractContextManager[Fetch]:
+        """A connection for one paged read: yields a function running one page query."""
+
+    @abc.abstractmethod
+    def _stream_rows(
+        self, sql: str, table: str, batch_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """Every row of one statement, ``batch_size`` at a time, without holding them all."""
+
+    def _key_names(self, table: str, columns: Sequence[str], order_by: Sequence[str]) -> None:
+        known = set(self.column_names(table))
+        for c in (*columns, *order_by):
+            if c not in known and not (self.kind == "sqlite" and c == "rowid" and c in order_by):
+                raise BadInput(f"{self.display}: table {table!r} has no column {c!r}")
+
+    def rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        as_text: Sequence[str] = (),
+        order_by: Sequence[str] = (),
+        after: Sequence[Any] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of ``table`` as the driver returns them, at most ``batch_size`` per list.
+
+        Each row holds ``columns`` (those in ``as_text`` converted to text by the
+        database), then the ``order_by`` columns that are not among them. With
+        ``order_by`` (a unique, NOT NULL key; SQLite also takes ``rowid``) rows come in
+        key order, one short statement per page, and only after the key ``after``:
+        resuming after the last key a caller kept continues exactly there.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if after is not None and not order_by:
+            raise ValueError("after= needs order_by=")
+        self._key_names(table, columns, order_by)
+        text = set(as_text)
+        exprs = [self._text_expr(self._q(c)) if c in text else self._q(c) for c in columns]
+        key_idx: list[int] = []
+        for k in order_by:
+            if k in columns:
+                key_idx.append(list(columns).index(k))
+            else:
+                exprs.append(self._q(k))
+                key_idx.append(len(exprs) - 1)
+        base = f"SELECT {', '.join(exprs)} FROM {self._q(table)}"
+        if not order_by:
+            yield from self._stream_rows(base, table, batch_size)
+            return
+        keys = [self._q(k) for k in order_by]
+        yield from self._keyset(base, keys, key_idx, after, batch_size, table)
+
+    def _keyset(
+        self,
+        base: str,
+        keys: list[str],
+        key_idx: list[int],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        table: str,
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # One statement per page: no read snapshot, lock or server-side result is held
+        # while the caller works on a page (a migration writes it to its target).
+        ph = self.placeholder
+        first = keyset_sql(base, keys, ph, after=False, limit=batch_size)
+        if ph == "%s":  # with parameters, a literal % (in a quoted name) must be doubled
+            base, keys = base.replace("%", "%%"), [k.replace("%", "%%") for k in keys]
+        nxt = keyset_sql(base, keys, ph, after=True, limit=batch_size)
+        last = None if after is None else tuple(after)
+        with self._pages(table) as fetch:
+            while True:
+                rows = fetch(first, ()) if last is None else fetch(nxt, last)
+                if not rows:
+                    return
+                last = tuple(rows[-1][i] for i in key_idx)
+                yield rows
+                if len(rows) < batch_size:
+                    return
+
+    def batches(
+        self,
+        table: str,
+        columns: list[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        *,
+        order_by: Sequence[str] = (),
+        after: Sequence[Any] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Every row of ``table`` (only ``columns`` if given) in ``batch_size`` batches; with
+        ``order_by`` in key order and only after the key ``after`` (see :meth:`rows`)."""
+        if not order_by:
+            if after is not None:
+                raise ValueError("after= needs order_by=")
+            yield from self._batches(table, columns, batch_size)
+            return
+        yield from self._ordered_batches(table, columns, batch_size, list(order_by), after)
+
+    @abc.abstractmethod
+    def _batches(
+        self, table: str, columns: list[str] | None, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        """Every row of ``table`` in storage order."""
+
+    def _ordered_batches(
+        self,
+        table: str,
+        columns: list[str] | None,
+        batch_size: int,
+        order_by: list[str],
+        after: Sequence[Any] | None,
+    ) -> Iterator[pa.RecordBatch]:
+        info = self.table(table)
+        wanted = list(columns or info.column_names)
+        schema = self._schema_of(info, wanted)
+        text = [c for c in wanted if self._reads_as_text(schema.field(c).type)]
+        start = 0
+        for rows in self.rows(
+            table, wanted, as_text=text, order_by=order_by, after=after, batch_size=batch_size
+        ):
+            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            start += len(rows)
+
+    def _schema_of(self, info: TableInfo, wanted: list[str]) -> pa.Schema:
+        try:
+            return pa.schema([info.schema.field(c) for c in wanted])
+        except KeyError as exc:
+            raise BadInput(
+                f"{self.display}: table {info.name!r} has no column {exc.args[0]!r}"
+            ) from None
+
+    def _reads_as_text(self, t: pa.DataType) -> bool:
+        """True where the column is read as text by the database (SQLite: CAST)."""
+        return False
+
+
+class SqliteSource(SqlSource):
     """A SQLite file read through the ``sqlite3`` module (fetchmany → Arrow arrays)."""
 
     kind = "sqlite"
@@ -101,10 +332,60 @@ class SqliteSource(Source):
             raise BadInput(f"{path}: not a readable SQLite database ({exc})") from None
         self._tables: list[TableInfo] | None = None
         self._select: dict[str, list[str]] = {}
+        self._columns: dict[str, list[str]] = {}
 
-    @staticmethod
-    def _q(name: str) -> str:
+    def _q(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
+
+    def _text_expr(self, quoted: str) -> str:
+        return f"CAST({quoted} AS TEXT)"
+
+    def _reads_as_text(self, t: pa.DataType) -> bool:
+        return bool(t == pa.string())  # what tables() reads with CAST(… AS TEXT)
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns of ``table`` (``PRAGMA table_info``); BadInput if there is no table."""
+        if table not in self._columns:
+            info = self.conn.execute(f"PRAGMA table_info({self._q(table)})").fetchall()
+            if not info:
+                raise BadInput(f"{self.display}: no table {table!r}")
+            self._columns[table] = [r[1] for r in info]
+        return self._columns[table]
+
+    def count(self, table: str) -> int:
+        """``SELECT count(*)`` of ``table``."""
+        self.column_names(table)
+        return int(self.conn.execute(f"SELECT count(*) FROM {self._q(table)}").fetchone()[0])
+
+    def has_rowid(self, table: str) -> bool:
+        """False for a ``WITHOUT ROWID`` table."""
+        self.column_names(table)
+        try:
+            self.conn.execute(f"SELECT rowid FROM {self._q(table)} LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            return False
+        return True
+
+    def _read_error(self, exc: sqlite3.Error, table: str, where: str) -> BadInput:
+        # The message of a decode error quotes the cell: never pass it on.
+        what = "text that is not valid UTF-8" if "decode" in str(exc) else "an unreadable row"
+        return BadInput(f"{self.display}: table {table!r}{where}: {what}")
+
+    @contextmanager
+    def _pages(self, table: str) -> Iterator[Fetch]:
+        cur = self.conn.cursor()
+
+        def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            try:
+                cur.execute(sql, tuple(params))
+                return list(cur.fetchall())
+            except sqlite3.OperationalError as exc:
+                raise self._read_error(exc, table, "") from None
+
+        try:
+            yield fetch
+        finally:
+            cur.close()
 
     def tables(self) -> list[TableInfo]:
         """Every user table with declared types, primary key and exact row count."""
@@ -174,9 +455,9 @@ class SqliteSource(Source):
         schema = pa.schema([info.schema.field(c) for c in wanted])
         return f"SELECT {sel} FROM {self._q(table)}{tail}", schema
 
-    def _stream(
-        self, sql: str, schema: pa.Schema, table: str, batch_size: int
-    ) -> Iterator[pa.RecordBatch]:
+    def _stream_rows(
+        self, sql: str, table: str, batch_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
         cur = self.conn.cursor()
         try:
             cur.execute(sql)
@@ -185,28 +466,25 @@ class SqliteSource(Source):
                 try:
                     rows = cur.fetchmany(batch_size)
                 except sqlite3.OperationalError as exc:
-                    # The message of a decode error quotes the cell: never pass it on.
-                    what = (
-                        "text that is not valid UTF-8"
-                        if "decode" in str(exc)
-                        else "an unreadable row"
-                    )
-                    raise BadInput(
-                        f"{self.display}: table {table!r} near row {start + 1}: {what}"
-                    ) from None
+                    raise self._read_error(exc, table, f" near row {start + 1}") from None
                 if not rows:
                     break
-                yield _rows_to_batch(
-                    rows, schema, f"{self.display}: table {table!r} rows {start + 1}-"
-                )
+                yield rows
                 start += len(rows)
         finally:
             cur.close()
 
-    def batches(
-        self, table: str, columns: list[str] | None = None, batch_size: int = DEFAULT_BATCH
+    def _stream(
+        self, sql: str, schema: pa.Schema, table: str, batch_size: int
     ) -> Iterator[pa.RecordBatch]:
-        """Every row of ``table`` in ``batch_size`` batches."""
+        start = 0
+        for rows in self._stream_rows(sql, table, batch_size):
+            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            start += len(rows)
+
+    def _batches(
+        self, table: str, columns: list[str] | None, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
         sql, schema = self._query(table, columns)
         yield from self._stream(sql, schema, table, batch_size)
 
@@ -234,24 +512,23 @@ class SqliteSource(Source):
         self.conn.close()
 
 
-class SqlAlchemySource(Source):
+class SqlAlchemySource(SqlSource):
     """A PostgreSQL or MySQL/MariaDB database named by a SQLAlchemy URL."""
+
+    placeholder = "%s"
 
     def __init__(self, url: str) -> None:
         from sqlalchemy import create_engine, inspect
-        from sqlalchemy.engine import make_url
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.store.store import mask_url
+        from handover.sources import database_url, mask_spec
 
-        self.display = mask_url(url)
-        parsed = make_url(url)
+        self.display = mask_spec(url)
+        parsed = database_url(url)
         backend = parsed.get_backend_name()
         if backend == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
             self.kind = "postgresql"
         elif backend in ("mysql", "mariadb"):
-            parsed = parsed.set(drivername=f"{backend}+pymysql")
             self.kind = "mysql"
         else:
             raise BadInput(
@@ -270,9 +547,88 @@ class SqlAlchemySource(Source):
             ) from None
         self._tables: list[TableInfo] | None = None
         self._schema_name: str | None = None
+        self._columns: dict[str, list[str]] = {}
 
     def _q(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
+        # Quoted by hand: SQLAlchemy's preparer doubles "%" for its own parameter style,
+        # which is wrong in SQL run without parameters (a "%" is doubled where one is bound).
+        if self.kind == "mysql":
+            return "`" + name.replace("`", "``") + "`"
+        return '"' + name.replace('"', '""') + '"'
+
+    def _text_expr(self, quoted: str) -> str:
+        return f"({quoted})::text" if self.kind == "postgresql" else f"CAST({quoted} AS CHAR)"
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns of ``table`` (reflected once); BadInput if there is no table."""
+        from sqlalchemy.exc import NoSuchTableError
+
+        if table not in self._columns:
+            try:
+                cols = self._inspector.get_columns(table)
+            except NoSuchTableError:
+                raise BadInput(f"{self.display}: no table {table!r}") from None
+            self._columns[table] = [str(c["name"]) for c in cols]
+        return self._columns[table]
+
+    def count(self, table: str) -> int:
+        """``SELECT count(*)`` of ``table``."""
+        from sqlalchemy import text
+
+        self.column_names(table)
+        with self.engine.connect() as conn:
+            return int(conn.execute(text(f"SELECT count(*) FROM {self._q(table)}")).scalar_one())
+
+    @contextmanager
+    def _pages(self, table: str) -> Iterator[Fetch]:
+        raw = self.engine.raw_connection()
+        pg = self.kind == "postgresql"
+        try:
+            if pg:
+                # A consistent snapshot per page is enough; no transaction is held open.
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            cur = raw.cursor()
+
+            def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                if params:
+                    cur.execute(sql, tuple(params))
+                else:
+                    cur.execute(sql)
+                rows = list(cur.fetchall())
+                if not pg:
+                    raw.commit()  # end the read snapshot so the next page sees a fresh view
+                return rows
+
+            try:
+                yield fetch
+            finally:
+                cur.close()
+        finally:
+            if pg:
+                raw.driver_connection.autocommit = False  # type: ignore[union-attr]
+            raw.close()
+
+    def _stream_rows(
+        self, sql: str, table: str, batch_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        raw = self.engine.raw_connection()
+        try:
+            if self.kind == "postgresql":
+                # A server-side cursor: rows arrive batch by batch, never all at once.
+                cur: Any = raw.driver_connection.cursor(  # type: ignore[union-attr]
+                    name=f"ho_read_{secrets.token_hex(4)}"
+                )
+                cur.itersize = batch_size
+            else:
+                import pymysql.cursors
+
+                cur = raw.cursor(pymysql.cursors.SSCursor)
+            cur.execute(sql)
+            while rows := cur.fetchmany(batch_size):
+                yield list(rows)
+            cur.close()
+        finally:
+            raw.close()
 
     def tables(self) -> list[TableInfo]:
         """Every table of the default schema with types, primary key and exact row count."""
@@ -299,28 +655,67 @@ class SqlAlchemySource(Source):
         self._tables = out
         return out
 
+    def _expr(self, f: pa.Field, *, key: bool = False) -> str:
+        qc = self._q(f.name)
+        if self.kind == "postgresql":
+            if pa.types.is_timestamp(f.type) and f.type.tz:
+                return f"({qc} AT TIME ZONE 'UTC')"  # COPY then writes UTC without a zone
+            if pa.types.is_binary(f.type) and not key:
+                return f"encode({qc}, 'hex')"  # whatever the server's bytea_output
+        return qc
+
     def _select(self, table: str, columns: list[str] | None) -> tuple[str, pa.Schema]:
         info = self.table(table)
-        wanted = columns or info.column_names
-        exprs = []
-        for c in wanted:
-            try:
-                f = info.schema.field(c)
-            except KeyError:
-                raise BadInput(f"{self.display}: table {table!r} has no column {c!r}") from None
-            qc = self._q(c)
-            if self.kind == "postgresql" and pa.types.is_timestamp(f.type) and f.type.tz:
-                qc = f"({qc} AT TIME ZONE 'UTC')"
-            exprs.append(qc)
-        schema = pa.schema([info.schema.field(c) for c in wanted])
+        schema = self._schema_of(info, list(columns or info.column_names))
+        exprs = [self._expr(f) for f in schema]
         return f"SELECT {', '.join(exprs)} FROM {self._q(table)}", schema
 
-    def batches(
-        self, table: str, columns: list[str] | None = None, batch_size: int = DEFAULT_BATCH
+    def _batches(
+        self, table: str, columns: list[str] | None, batch_size: int
     ) -> Iterator[pa.RecordBatch]:
         """Every row of ``table``: COPY TO on PostgreSQL, an unbuffered cursor on MySQL."""
         sql, schema = self._select(table, columns)
         yield from self._run(sql, schema, table, batch_size)
+
+    def _ordered_batches(
+        self,
+        table: str,
+        columns: list[str] | None,
+        batch_size: int,
+        order_by: list[str],
+        after: Sequence[Any] | None,
+    ) -> Iterator[pa.RecordBatch]:
+        if self.kind != "postgresql":
+            yield from super()._ordered_batches(table, columns, batch_size, order_by, after)
+            return
+        # PostgreSQL: one COPY per page, the next page's key taken from the last row.
+        info = self.table(table)
+        wanted = list(columns or info.column_names)
+        self._key_names(table, wanted, order_by)
+        read = wanted + [k for k in order_by if k not in wanted]
+        sql, schema = self._select(table, read)
+        keys = [self._expr(schema.field(k), key=True) for k in order_by]
+        idx = [read.index(k) for k in order_by]
+        first = keyset_sql(sql, keys, "%s", after=False, limit=batch_size)
+        nxt = keyset_sql(
+            sql.replace("%", "%%"),
+            [k.replace("%", "%%") for k in keys],
+            "%s",
+            after=True,
+            limit=batch_size,
+        )
+        last = None if after is None else tuple(after)
+        while True:
+            query, params = (first, ()) if last is None else (nxt, last)
+            parts = [b for b in self._copy(query, schema, table, batch_size, params) if b.num_rows]
+            if not parts:
+                return
+            tail = parts[-1]
+            last = tuple(tail.column(i)[tail.num_rows - 1].as_py() for i in idx)
+            for b in parts:
+                yield b.select(list(range(len(wanted)))) if len(read) > len(wanted) else b
+            if sum(b.num_rows for b in parts) < batch_size:
+                return
 
     def sample(self, table: str, n: int, seed: int, columns: list[str] | None = None) -> pa.Table:
         """About ``n`` rows: ``TABLESAMPLE BERNOULLI … REPEATABLE`` / ``RAND(seed)``."""
@@ -342,32 +737,29 @@ class SqlAlchemySource(Source):
         if self.kind == "postgresql":
             yield from self._copy(sql, schema, table, batch_size)
             return
-        import pymysql.cursors
-
-        raw = self.engine.raw_connection()
-        try:
-            cur = raw.cursor(pymysql.cursors.SSCursor)
-            cur.execute(sql)
-            start = 0
-            while rows := cur.fetchmany(batch_size):
-                yield _rows_to_batch(
-                    list(rows), schema, f"{self.display}: table {table!r} rows {start + 1}-"
-                )
-                start += len(rows)
-            cur.close()
-        finally:
-            raw.close()
+        start = 0
+        for rows in self._stream_rows(sql, table, batch_size):
+            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            start += len(rows)
 
     def _copy(
-        self, sql: str, schema: pa.Schema, table: str, batch_size: int
+        self,
+        sql: str,
+        schema: pa.Schema,
+        table: str,
+        batch_size: int,
+        params: Sequence[Any] = (),
     ) -> Iterator[pa.RecordBatch]:
         import pyarrow.csv as pcsv
 
         read_types = {f.name: _copy_read_type(f.type) for f in schema}
+        where = f"{self.display}: table {table!r}"
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+            # COPY takes no server-side parameters: psycopg binds ``params`` client-side.
+            statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+            with cur.copy(statement, tuple(params) if params else None) as copy:
                 stream = _IterReader(iter(copy))
                 reader = pcsv.open_csv(
                     stream,
@@ -387,7 +779,11 @@ class SqlAlchemySource(Source):
                 )
                 for batch in reader:
                     arrays = [
-                        col.cast(f.type) if col.type != f.type else col
+                        _unhex(col, f"{where} column {f.name!r}")
+                        if pa.types.is_binary(f.type)
+                        else col.cast(f.type)
+                        if col.type != f.type
+                        else col
                         for col, f in zip(batch.columns, schema, strict=True)
                     ]
                     b = pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -5,6 +5,7 @@ from it (``python -m handover.taxonomy``) and a test keeps the two identical.
 """
 
 from handover.taxonomy.table import (
+    COMPOUND_SURNAMES,
     LEVEL_OF_TIER,
     TAXONOMY,
     MaskRule,
@@ -18,6 +19,7 @@ from handover.taxonomy.table import (
 )
 
 __all__ = [
+    "COMPOUND_SURNAMES",
     "LEVEL_OF_TIER",
     "TAXONOMY",
     "MaskRule",

@@ -19,7 +19,8 @@ from typing import Literal
 Tier = Literal["C1", "C2", "C3"]
 MaskKind = Literal["keep", "surname", "email", "region", "year", "band", "ip", "redact", "none"]
 
-_COMPOUND = frozenset(
+# Two-character surnames the ``surname`` mask keeps whole (de-identification masks alike).
+COMPOUND_SURNAMES = frozenset(
     ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒")
 )
 LEVEL_OF_TIER: dict[str | None, int] = {"C3": 4, "C2": 3, "C1": 2, None: 1}
@@ -82,7 +83,7 @@ class MaskRule:
                 + (s[n - self.last :] if self.last else "")
             )
         if self.kind == "surname":
-            keep = 2 if n >= 3 and s[:2] in _COMPOUND else 1
+            keep = 2 if n >= 3 and s[:2] in COMPOUND_SURNAMES else 1
             return s[:keep] + star * max(n - keep, 1)
         if self.kind == "email":
             local, _, domain = s.partition("@")

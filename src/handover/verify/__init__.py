@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from handover.verify.verify import TableResult, VerifyResult, connect, mask_spec, verify
+from handover.sources import mask_spec
+from handover.verify.verify import TableResult, VerifyResult, connect, verify
 
 __all__ = ["TableResult", "VerifyResult", "connect", "mask_spec", "verify"]

@@ -13,13 +13,14 @@ the same bytes for the same stored data (tested on SQLite, PostgreSQL and MariaD
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+
+from handover.crypto.digest import md5_fingerprint
 
 NULL_MARK = "~"
 KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text")
@@ -43,7 +44,7 @@ def classify(type_: Any, dialect: str) -> SideType:
         return SideType("bool", native=native)
     if isinstance(type_, sa.Integer):
         # MariaDB/MySQL spell BOOLEAN as TINYINT(1)
-        if dialect == "mysql" and getattr(type_, "display_width", None) == 1:
+        if dialect in ("mysql", "mariadb") and getattr(type_, "display_width", None) == 1:
             return SideType("bool", native=native)
         return SideType("int", native=native)
     if isinstance(type_, sa.Float):
@@ -193,11 +194,17 @@ def encode_row(texts: list[str | None]) -> str:
     return "".join(NULL_MARK if v is None else f"{len(v)}:{v}" for v in texts)
 
 
+# MD5 here is a fingerprint, not security: it is the one hash every engine has built in
+# (PostgreSQL and MariaDB md5()), so rows are digested inside each database. The
+# comparison guards against copy errors, not an adversary; the sealed package's
+# signature and SHA-256 hashes do that.
+
+
 def row_hash60(row_text: str) -> int:
     """The 60-bit row hash every engine computes: the first 15 hex digits of MD5."""
-    return int.from_bytes(hashlib.md5(row_text.encode("utf-8")).digest()[:8], "big") >> 4
+    return int.from_bytes(md5_fingerprint(row_text.encode("utf-8"))[:8], "big") >> 4
 
 
 def key_hash32(key_text: str) -> int:
     """The 32-bit segment key of a non-integer primary key: the first 8 hex digits of MD5."""
-    return int.from_bytes(hashlib.md5(key_text.encode("utf-8")).digest()[:4], "big")
+    return int.from_bytes(md5_fingerprint(key_text.encode("utf-8"))[:4], "big")

@@ -9,10 +9,9 @@ ones (``ho_h32`` and the ``ho_sum60`` aggregate) computing the same MD5 prefixes
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-from handover.verify.normalize import NULL_MARK, SideType
+from handover.verify.normalize import NULL_MARK, SideType, key_hash32, row_hash60
 
 # --- PostgreSQL -------------------------------------------------------------------------
 
@@ -38,10 +37,14 @@ def _pg_value(col: str, kind: str, side: SideType) -> str:
             src = f"({col} AT TIME ZONE 'UTC')" if side.tz else col
             return f"to_char({src}, 'YYYY-MM-DD HH24:MI:SS.US')"
         if side.kind == "date":
-            return f"to_char({col}, 'YYYY-MM-DD') || ' 00:00:00.000000'"
+            return f"({col})::text || ' 00:00:00.000000'"
         return f"({col})::text"
     if kind == "date":
-        if side.kind in ("date", "timestamp"):
+        # a date prints as YYYY-MM-DD under DateStyle ISO (set by PG_SESSION), about
+        # four times cheaper than to_char
+        if side.kind == "date":
+            return f"({col})::text"
+        if side.kind == "timestamp":
             return f"to_char({col}, 'YYYY-MM-DD')"
         return f"({col})::text"
     if kind == "bytes":
@@ -49,6 +52,35 @@ def _pg_value(col: str, kind: str, side: SideType) -> str:
             return f"encode({col}, 'hex')"
         return f"encode(convert_to(({col})::text, 'UTF8'), 'hex')"
     return f"({col})::text"
+
+
+#: session settings: the rendering relies on ISO dates (YYYY-MM-DD); JIT compilation
+#: costs more than it saves on these one-pass queries whose row estimates are inflated
+PG_SESSION = ("SET DateStyle = 'ISO'", "SET jit = off")
+
+#: native types whose PostgreSQL hash agrees with equality of the canonical text
+_PG_NATIVE_TEXT = frozenset({"text", "varchar", "char", "string", "unicode", "unicodetext"})
+
+
+def pg_native_ok(kind: str, a: SideType, b: SideType) -> bool:
+    """Whether a column may be hashed as stored on two PostgreSQL sides (same declared type).
+
+    Equal stored values then have equal canonical texts; a rare hash difference for
+    values the text deems equal (e.g. floats beyond 15 digits) only costs a row fetch,
+    since the final comparison renders both rows in Python.
+    """
+    if a != b or a.kind != kind or a.native.startswith("other:"):
+        return False
+    return kind != "text" or a.native in _PG_NATIVE_TEXT
+
+
+def pg_native_digest(columns: list[str]) -> str:
+    """PostgreSQL↔PostgreSQL segment digest: sum of 64-bit ``hash_record_extended`` row hashes.
+
+    Per-type hash functions over the stored values (PostgreSQL ≥ 14): no text rendering
+    and no MD5 per row, which dominate the portable digest's cost.
+    """
+    return f"sum(hash_record_extended(ROW({', '.join(columns)}), 0))"
 
 
 def _pg_encode(values: list[str]) -> str:
@@ -208,17 +240,14 @@ class _Sum60:
 
     def step(self, text: str | None) -> None:
         if text is not None:
-            digest = hashlib.md5(text.encode("utf-8")).digest()
-            self.total += int.from_bytes(digest[:8], "big") >> 4
+            self.total += row_hash60(text)
 
     def finalize(self) -> str:
         return str(self.total)
 
 
 def _h32(text: str | None) -> int | None:
-    if text is None:
-        return None
-    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:4], "big")
+    return None if text is None else key_hash32(text)
 
 
 def register_sqlite(dbapi_conn: Any, _record: Any = None) -> None:

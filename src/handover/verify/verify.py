@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from handover.errors import BadInput
+from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
 from handover.verify.normalize import SideType, classify, render_value, resolve_kind
 
@@ -33,8 +34,11 @@ if TYPE_CHECKING:
 LEAF_ROWS = 4
 #: rows per segment of a level that reads the whole table
 SCAN_ROWS = 32
-#: segments of the first (full-table) level and the split factor of later levels
+#: segments of the first (full-table) level — at least FIRST_FANOUT, about SCAN_ROWS rows
+#: each up to FIRST_MAX, so that scattered differences need no second full scan — and the
+#: split factor of later levels
 FIRST_FANOUT = 512
+FIRST_MAX = 1 << 16
 FANOUT = 64
 #: how many keys each list of the JSON result keeps at most
 KEY_CAP = 1000
@@ -146,20 +150,18 @@ class VerifyResult:
 # --- connections ------------------------------------------------------------------------
 
 
-def mask_spec(spec: str) -> str:
-    """``spec`` with any password replaced by ``***`` (safe for messages and the ledger)."""
-    if "://" not in spec:
-        return spec
-    try:
-        return make_url(spec).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
-
-
 def _set_utc_mysql(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("SET time_zone = '+00:00'")
     cur.close()
+
+
+def _set_pg_session(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    for stmt in q.PG_SESSION:
+        cur.execute(stmt)
+    cur.close()
+    dbapi_conn.commit()  # a SET inside the driver's implicit transaction would roll back
 
 
 def connect(spec: str) -> Engine:
@@ -171,16 +173,9 @@ def connect(spec: str) -> Engine:
             raise BadInput(f"{shown}: no such SQLite file")
         url: sa.URL | str = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
     else:
-        try:
-            url = make_url(spec)
-        except ArgumentError:
-            raise BadInput(f"not a database URL or file: {shown}") from None
+        url = database_url(spec)
         backend = url.get_backend_name()
-        if backend == "postgresql" and url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
-        elif backend in ("mysql", "mariadb") and "+" not in url.drivername:
-            url = url.set(drivername="mysql+pymysql")
-        elif (
+        if (
             backend == "sqlite"
             and url.database
             and url.database != ":memory:"
@@ -200,6 +195,8 @@ def connect(spec: str) -> Engine:
         sa.event.listen(engine, "connect", q.register_sqlite)
     elif engine.dialect.name in ("mysql", "mariadb"):
         sa.event.listen(engine, "connect", _set_utc_mysql)
+    elif engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "connect", _set_pg_session)
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -208,6 +205,11 @@ def connect(spec: str) -> Engine:
         reason = type(getattr(exc, "orig", None) or exc).__name__
         raise BadInput(f"cannot connect to {shown} ({reason})", transient=True) from None
     return engine
+
+
+def _has_record_hash(*engines: Engine) -> bool:
+    """PostgreSQL ≥ 14 everywhere (``hash_record_extended``)."""
+    return all((e.dialect.server_version_info or (0,)) >= (14,) for e in engines)
 
 
 # --- table plans ------------------------------------------------------------------------
@@ -226,6 +228,8 @@ class _Side:
     seg_sql: str = ""
     value_sqls: list[str] = field(default_factory=list)
     int_key: bool = True
+    #: PostgreSQL on both sides: digest these expressions with ``pg_native_digest``
+    native_sqls: list[str] | None = None
 
     @property
     def dialect(self) -> str:
@@ -266,7 +270,10 @@ def _plan(
     src_meta: tuple[str, list[Any], list[str]],
     dst_meta: tuple[str, list[Any], list[str]],
     shown: tuple[str, str],
+    *,
+    native: bool = False,
 ) -> _Plan:
+    """The SQL of both sides of one table; ``native``: both are PostgreSQL (faster digest)."""
     s_name, s_cols, s_pk = src_meta
     d_name, d_cols, d_pk = dst_meta
     d_by = {c["name"].lower(): c for c in d_cols}
@@ -304,8 +311,16 @@ def _plan(
         side.value_sqls = vals
         side.int_key = int_key
         key_text = q.row_expr(side.dialect, [vals[i] for i in pk_idx])
+        if native:
+            # same-typed columns are hashed as stored; the others as canonical text
+            side.native_sqls = [
+                qc if q.pg_native_ok(k, a, b) else v
+                for qc, v, k, a, b in zip(qcols, vals, kinds, s_types, d_types, strict=True)
+            ]
         if int_key:
             side.seg_sql = qcols[first]
+        elif native:
+            side.seg_sql = f"(hashtextextended({key_text}, 0) & 4294967295)"
         else:
             side.seg_sql = q.hash32_expr(side.dialect, key_text)
     del shown
@@ -410,9 +425,15 @@ def _segment_digests(
         "mariadb": f"CAST({SEG} AS SIGNED)",
         "postgresql": f"{SEG}::bigint",
     }.get(d, SEG)
-    n = len(side.value_sqls)
-    cols = ", ".join(f"{v} AS ho__c{i}" for i, v in enumerate(side.value_sqls))
-    digest = q.digest_sql(d, q.row_expr(d, [f"ho__c{i}" for i in range(n)]))
+    values = side.value_sqls if side.native_sqls is None else side.native_sqls
+    names = [f"ho__c{i}" for i in range(len(values))]
+    cols = ", ".join(f"{v} AS {c}" for v, c in zip(values, names, strict=True))
+    if side.native_sqls is None:
+        digest = q.digest_sql(d, q.row_expr(d, names))
+    else:
+        digest = q.pg_native_digest(names)
+    # the fence also keeps PostgreSQL from joining the key ranges by a full scan
+    fence = _FENCE.get(d, "")
     out: dict[int, tuple[int, int]] = {}
     pieces: list[_Sel | list[Range] | None] = (
         [None] if sel is None else list(sel.chunks(side.int_key))
@@ -422,7 +443,7 @@ def _segment_digests(
             # each value is rendered once in the inner query, fenced so that the planner
             # does not inline it twice (length prefix + text)
             src, where = _from(side, piece)
-            inner = f"SELECT {side.seg_sql} AS {SEG}, {cols}{src}{_FENCE.get(d, '')}"
+            inner = f"SELECT {side.seg_sql} AS {SEG}, {cols}{src}{fence}"
             stmt = (
                 f"SELECT ({s_cast} - {origin}) {_int_div(d)} {width} AS ho__b, count(*), {digest} "
                 f"FROM ({inner}) z{where} GROUP BY ho__b"
@@ -513,7 +534,8 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
         return res
     lo, hi = min(los), max(his)
     span = hi - lo + 1
-    width = max(1, math.ceil(span / FIRST_FANOUT))
+    first = min(FIRST_MAX, max(FIRST_FANOUT, max(na, nb) // SCAN_ROWS))
+    width = max(1, math.ceil(span / first))
     sel: _Sel | None = None
     while True:
         res.levels += 1
@@ -558,8 +580,14 @@ def verify(
 
     Returns the verdict (``result.equal``); raises BadInput for an unreachable database,
     a table or column on one side only, or a table without a primary key. With ``ws``,
-    the run is recorded in the workspace ledger (counts only, never key values).
+    the run is first authorised as ``verify`` on the tables (default every tier) in
+    clear — differing rows are read in clear and their keys shown — and recorded in the
+    workspace ledger (counts only, never key values).
     """
+    if ws is not None:
+        from handover.governance import data_resource, require
+
+        require(ws, "verify", data_resource(tables, "clear"))
     t0 = time.perf_counter()
     shown = (mask_spec(source), mask_spec(target))
     src = connect(source)
@@ -572,6 +600,7 @@ def verify(
         s_meta = _reflect(src, shown[0])
         d_meta = _reflect(dst, shown[1])
         wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
+        native = src.dialect.name == dst.dialect.name == "postgresql" and _has_record_hash(src, dst)
         plans = []
         for name in wanted:
             key = name.lower()
@@ -579,7 +608,7 @@ def verify(
                 raise BadInput(f"table {name} does not exist in the source {shown[0]}")
             if key not in d_meta:
                 raise BadInput(f"table {name} does not exist in the target {shown[1]}")
-            plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown))
+            plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = [_compare_table(p, pool) for p in plans]
     except SQLAlchemyError as exc:

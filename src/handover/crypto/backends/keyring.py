@@ -14,6 +14,7 @@ for unattended hosts, by a 0600 file — refused outside a demo workspace unless
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from handover.crypto import messages as _messages
 from handover.crypto import suites
 from handover.crypto.errors import DecryptionFailed, KeyringRefused
-from handover.crypto.files import atomic_write, locked, shred_file
+from handover.crypto.files import atomic_write, locked
 from handover.crypto.recipes import open as open_token
 from handover.crypto.recipes import seal
 from handover.errors import BadInput
@@ -153,8 +154,17 @@ class LocalKeyring:
         return open_token(blob, aad, kek, what=f"data key under {ref}", lang=self.lang)
 
     def destroy(self, ref: str) -> None:
-        """Overwrite the entry with random bytes, fsync, unlink, fsync the folder."""
-        shred_file(self._entry(ref))
+        """Overwrite the entry with random bytes, fsync, unlink, fsync the folder.
+
+        On copy-on-write or flash storage old blocks may survive the overwrite (see
+        docs/crypto.md); the entry is sealed under the master key, so a surviving copy is
+        only readable together with it. A missing entry is already gone.
+        """
+        # Imported here: the one file-overwrite routine lives with sanitization (erase).
+        from handover.erase.files import overwrite_file
+
+        with contextlib.suppress(FileNotFoundError):
+            overwrite_file(self._entry(ref))
 
     def list(self) -> list[str]:
         """Refs of the KEK entries present in the keyring folder."""
