@@ -97,6 +97,32 @@ def _step_migrate(ctx: DemoContext) -> str:
     return step_migrate(ctx)
 
 
+def _step_verify(ctx: DemoContext) -> str:
+    from handover.errors import CheckFailed
+    from handover.verify import verify
+
+    res = verify(str(ctx.seller_db), str(ctx.buyer_db), ws=ctx.ws)
+    ctx.results["verify"] = res
+    rows = sum(tb.source_rows for tb in res.tables)
+    if not res.equal:
+        bad = [tb.name for tb in res.tables if not tb.equal]
+        raise CheckFailed(t("demo.verify.differs", ctx.lang, tables=", ".join(bad)))
+    return t(
+        "demo.verify.equal",
+        ctx.lang,
+        tables=len(res.tables),
+        rows=rows,
+        fetched=res.rows_fetched,
+        seconds=res.seconds,
+    )
+
+
+def _step_shred(ctx: DemoContext) -> str:
+    from handover.erase.demo import step_shred
+
+    return step_shred(ctx)
+
+
 Step = tuple[str, Callable[[DemoContext], str]]
 
 STEPS: list[Step] = [
@@ -106,6 +132,8 @@ STEPS: list[Step] = [
     ("demo.step.seal", _step_seal),
     ("demo.step.dd", _step_dd),
     ("demo.step.migrate", _step_migrate),
+    ("demo.step.verify", _step_verify),
+    ("demo.step.shred", _step_shred),  # last: shredding needs the passing verify above
 ]
 
 add(
@@ -117,6 +145,18 @@ add(
         "demo.step.synth": {
             "zh-CN": "生成卖方合成贷款账簿",
             "en": "Synthesise the seller's loan book",
+        },
+        "demo.step.verify": {
+            "zh-CN": "逐行核验买方数据库与卖方一致",
+            "en": "Verify the buyer's database against the seller's, row by row",
+        },
+        "demo.verify.equal": {
+            "zh-CN": "核验通过:{tables} 张表、{rows} 行逐行一致(仅下载 {fetched} 行,{seconds:.1f} 秒)",
+            "en": "Verified: {tables} tables, {rows} rows identical ({fetched} rows downloaded, {seconds:.1f} s)",
+        },
+        "demo.verify.differs": {
+            "zh-CN": "演示核验失败:买方数据库与卖方不一致的表:{tables}",
+            "en": "demo verification failed: tables differing between buyer and seller: {tables}",
         },
         "demo.not_demo": {
             "zh-CN": "{path} 是一个非演示工作区;演示不会修改它",
@@ -161,14 +201,6 @@ def run_demo(
     return ctx
 
 
-def _step_shred(ctx: DemoContext) -> str:
-    from handover.erase.demo import step_shred
-
-    return step_shred(ctx)
-
-
-# Last on purpose: shredding needs the migrate/verify steps that come before it.
-STEPS.append(("demo.step.shred", _step_shred))
 add(
     {
         "demo.step.shred": {

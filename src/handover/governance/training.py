@@ -8,6 +8,7 @@ The shipped course ``pipl-jrt0171`` (PIPL and JR/T 0171-2020) lives in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import random
 import secrets
@@ -191,21 +192,19 @@ def _install(s: Session, course: Course, doc: dict[str, Any], digest: str, at: d
     return True
 
 
-# Stores (by URL) this process already brought up to the shipped courses: authorize
-# calls ensure_builtin_courses on every data-touching decision.
-_ENSURED: set[str] = set()
+@functools.lru_cache(maxsize=1)
+def _builtin_courses() -> tuple[tuple[Course, dict[str, Any], str], ...]:
+    # Shipped files never change within a process; the store may (a demo recreates it),
+    # so only the parsing is cached, never the "installed" state.
+    return tuple(load_course_file(path) for path in builtin_course_files())
 
 
 def ensure_builtin_courses(ws: Workspace, *, now: dt.datetime | None = None) -> None:
     """Install (or upgrade) the shipped courses in the workspace store."""
-    if ws.store.url in _ENSURED:
-        return
     at = now_utc(now)
     with ws.store.session() as s:
-        for path in builtin_course_files():
-            course, doc, digest = load_course_file(path)
+        for course, doc, digest in _builtin_courses():
             _install(s, course, doc, digest, at)
-    _ENSURED.add(ws.store.url)
 
 
 def import_course(

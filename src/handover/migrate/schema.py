@@ -9,7 +9,6 @@ Inspector; DDL is built with SQLAlchemy Core types adapted per target dialect.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -490,7 +489,9 @@ def short_name(name: str) -> str:
     raw = name.encode("utf-8")
     if len(raw) <= MAX_NAME:
         return name
-    digest = hashlib.sha256(raw).hexdigest()[:8]
+    from handover.crypto import sha256_hex
+
+    digest = sha256_hex(raw)[:8]
     cut = raw[: MAX_NAME - 9].decode("utf-8", "ignore")
     return f"{cut}_{digest}"
 
