@@ -167,6 +167,34 @@ def test_postgresql_to_sqlite(workspace: Any, tmp_path: Path, pg_url: str) -> No
     _check_schema(f"sqlite:///{target}")
 
 
+def test_table_without_key_from_postgresql(workspace: Any, tmp_path: Path, pg_url: str) -> None:
+    """A table with no usable key is read in one statement (a server-side cursor, several
+    batches) and copied whole."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE audit (at timestamp, who text, raw bytea)")
+        conn.exec_driver_sql(
+            "INSERT INTO audit SELECT timestamp '2024-01-01' + g * interval '1 minute', "
+            "'用户' || g, CASE WHEN mod(g, 3) = 0 THEN NULL ELSE decode('00fffe', 'hex') END "
+            "FROM generate_series(1, 500) g"
+        )
+    engine.dispose()
+    target = tmp_path / "buyer.db"
+    out = _run_ok(workspace, pg_url, str(target))
+    assert out["rows"] == 500 and out["rejects"] == 0
+    rows = {}
+    for url in (pg_url, f"sqlite:///{target}"):
+        eng = sa.create_engine(url)
+        with eng.connect() as conn:
+            got = conn.exec_driver_sql("SELECT at, who, raw FROM audit").all()
+        eng.dispose()
+        rows[url] = sorted(
+            (str(r[0])[:19], r[1], None if r[2] is None else bytes(r[2])) for r in got
+        )
+    assert rows[pg_url] == rows[f"sqlite:///{target}"]
+    assert rows[pg_url][1][2] == b"\x00\xff\xfe"
+
+
 def test_type_mapping_per_engine() -> None:
     from handover.migrate.schema import ColumnDef, neutral_column, target_type_name
 
