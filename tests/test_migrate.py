@@ -12,7 +12,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -319,10 +318,6 @@ def test_resume_without_a_run(workspace: Any) -> None:
 
 def test_backup_first_then_migrate_from_the_package(workspace: Any, tmp_path: Path) -> None:
     """Without --no-backup a sealed backup is taken first; that package is itself a source."""
-    from handover.migrate import backup_available
-
-    if not backup_available():
-        pytest.skip("handover.package is not installed")
     db, counts = _sqlite_source(tmp_path, customers=40)
     # The backup (seal, and the scan inside it) must carry blobs that are not UTF-8.
     engine = sa.create_engine(f"sqlite:///{db}")
