@@ -40,8 +40,8 @@ def test_naive_delete_leaves_identifiers_handover_leaves_none(seller: Path, tmp_
     tables = db.tables()
     cols = identifier_columns(None, db, tables)
     assert {c[2] for c in cols} == {"cn_resident_id", "cn_mobile", "bank_card"}
-    samples = draw_samples(db, cols, {}, per_column=8, seed=7)
-    assert len(samples.samples) >= 60
+    samples = draw_samples(db, cols, {}, samples=1000, seed=7)
+    assert len(samples.samples) == 1000
     # A plain DELETE + DROP as most SQLite builds do it (secure_delete off, no VACUUM).
     con = sqlite3.connect(naive)
     con.execute("PRAGMA secure_delete=OFF")
@@ -484,3 +484,220 @@ def test_overwrite_file_measured(tmp_path: Path) -> None:
     ]
     assert all(o.readback_ok and o.removed and o.samples_found == 0 for o in outs)
     assert not folder.exists()
+
+
+# --- acceptance: 1,000 samples, crypto-erase, refusals, one-byte edits ---------------------
+
+
+def test_thousand_ids_and_phones_absent_from_raw_bytes(
+    workspace: Any, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from erase_data import big_book, id_phone_values, sqlite_cells
+
+    seller = copy_book(big_book(tmp_path_factory.getbasetemp()), tmp_path / "seller.db")
+    naive = copy_book(seller, tmp_path / "naive.db")
+    # The test's own sample, drawn independently of handover's recognisers.
+    values = id_phone_values(sqlite_cells(seller), 1200, seed=20)
+    assert len(values) >= 1000
+    needles = [v.encode() for v in values]
+    assert all(n in raw_bytes(seller) for n in needles)
+    # The check can fail: a plain DELETE + DROP (secure_delete off, no VACUUM) leaves most.
+    con = sqlite3.connect(naive)
+    con.execute("PRAGMA secure_delete=OFF")
+    names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for name in names:
+        con.execute(f'DELETE FROM "{name}"')
+        con.execute(f'DROP TABLE "{name}"')
+    con.commit()
+    con.close()
+    blob = raw_bytes(naive)
+    naive_found = sum(1 for n in needles if n in blob)
+    assert naive_found > len(values) // 2, (naive_found, len(values))
+    # handover shred through the CLI, default sample size.
+    _verified(workspace, seller, tmp_path)
+    res = runner.invoke(
+        app,
+        [
+            "-w",
+            str(workspace.path),
+            "shred",
+            "--source",
+            str(seller),
+            "--media",
+            "source",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    ver = out["verification"]
+    assert ver["samples"] == 1000 and ver["found"] == 0 and ver["passed"], ver
+    by_type = ver["samples_by_type"]
+    assert set(by_type) == {"cn_resident_id", "cn_mobile", "bank_card"}, by_type
+    assert by_type["cn_resident_id"] + by_type["cn_mobile"] >= 500
+    searched = next(c for c in ver["checks"] if c["what"] == "source")["searched"]
+    assert [s["path"] for s in searched] == [str(seller)]  # no -wal/-journal left
+    # None of the test's own >=1,000 values is in the file or a -wal/-journal/-shm.
+    assert not any(Path(str(seller) + s).exists() for s in ("-wal", "-journal", "-shm"))
+    blob = raw_bytes(seller)
+    assert sum(1 for n in needles if n in blob) == 0
+    print(f"samples: test {len(values)}, naive found {naive_found}, after shred found 0")
+
+
+def test_samples_option_total_and_all_when_fewer(seller: Path) -> None:
+    from handover.erase.database import SQLiteDatabase
+    from handover.erase.samples import SAMPLES, draw_samples, identifier_columns
+
+    assert SAMPLES == 1000
+    db = SQLiteDatabase(seller)
+    try:
+        cols = identifier_columns(None, db, db.tables())
+        few = draw_samples(db, cols, {}, samples=50, seed=1)
+        assert len(few.samples) == 50
+        assert len({s.value for s in few.samples}) == 50
+        # Split evenly: every column gives its share, or all it has when fewer.
+        share = 50 // len(cols)
+        assert all(c["samples"] >= min(share, c["candidates"]) for c in few.columns)
+        every = draw_samples(db, cols, {}, samples=10**6, seed=1)
+        candidates = sum(c["candidates"] for c in every.columns)
+        assert len(every.samples) == candidates and candidates > 1000
+        assert all(c["samples"] == c["candidates"] for c in every.columns)
+        assert len({s.value for s in every.samples}) == candidates
+        same = draw_samples(db, cols, {}, samples=50, seed=1)
+        assert [s.value for s in same.samples] == [s.value for s in few.samples]
+    finally:
+        db.close()
+    res = runner.invoke(app, ["shred", "--help"])
+    assert "--samples" in res.output
+
+
+def _cli(ws: Any, *args: str) -> Any:
+    return runner.invoke(app, ["-w", str(ws.path), "--lang", "en", *args])
+
+
+def test_destroyed_key_makes_package_unopenable(
+    workspace: Any, seller: Path, tmp_path: Path
+) -> None:
+    from handover.package import seal
+
+    ws = workspace
+    pkg = tmp_path / "sealed"  # outside packages/: only its keys can protect it
+    sealed = seal(ws, str(seller), pkg)
+    key_ids = sorted(set(sealed.keys.values()) | ({sealed.footer_key} - {""}))
+    assert key_ids
+    ok = _cli(ws, "unseal", str(pkg), "--to", str(tmp_path / "before.db"))
+    assert ok.exit_code == 0, ok.output
+    _verified(ws, seller, tmp_path)
+    res = _cli(ws, "shred", "--source", str(seller), "--media", "source,keys", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    bad = _cli(ws, "unseal", str(pkg), "--to", str(tmp_path / "after.db"))
+    # The package layer reports the destroyed key as "cannot be opened" (exit 1).
+    assert bad.exit_code != 0 and "cannot be opened" in bad.output, bad.output
+    assert "was destroyed" in bad.output and "cryptographic erase" in bad.output
+    assert any(k in bad.output for k in key_ids)
+    assert not (tmp_path / "after.db").exists()
+    doc = json.loads((Path(out["certificate"]) / "certificate.json").read_bytes())
+    erased = {
+        d["key_id"]: d
+        for d in doc["destroyed"]
+        if d["medium"] == "key" and d["method"] == "key.crypto_erase"
+    }
+    assert set(key_ids) <= set(erased)
+    assert all(erased[k]["state"] == "destroyed" for k in key_ids)
+    assert doc["methods"]["key.crypto_erase"]["nist_sp800_88"] == "cryptographic_erase"
+    keys_check = next(c for c in doc["verification"]["checks"] if c["what"] == "keys")
+    assert keys_check["all_destroyed"] and keys_check["keys"] == len(erased)
+
+
+def _state(ws: Any, seller: Path, files: list[Path]) -> dict[str, Any]:
+    """What a refused shred must leave untouched: tables and rows, files, keys."""
+    from handover.crypto import Keys
+
+    con = sqlite3.connect(seller)
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        rows = {n: con.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    finally:
+        con.close()
+    found = sorted(p for f in files for p in ([f] if f.is_file() else f.rglob("*")))
+    with Keys(ws) as keys:
+        states = {k.key_id: k.state for k in keys.list()}
+    return {
+        "rows": rows,
+        "files": {str(p): p.read_bytes() for p in found if p.is_file()},
+        "keys": states,
+    }
+
+
+def test_refusals_exit_3_and_destroy_nothing(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.ledger import entries
+    from handover.package import backup
+
+    ws = workspace
+    sealed = backup(ws, str(seller))  # the seller is now known to the transfer
+    extra = tmp_path / "usb-copy.csv"
+    extra.write_text("a,b\n", encoding="utf-8")
+    other = copy_book(seller, tmp_path / "other.db")  # a database this transfer never saw
+    watched = [seller, sealed.package, extra, other, ws.path / "keys"]
+    before = _state(ws, seller, watched)
+    assert sum(before["rows"].values()) > 10_000 and "active" in before["keys"].values()
+
+    def refused(*args: str, reason: str) -> None:
+        res = _cli(ws, "shred", *args)
+        assert res.exit_code == 3, (args, res.output)
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and reason in lines[0], (args, res.output)
+
+    src = ("--source", str(seller))
+    refused(*src, reason="no verify")  # before any verify
+    buyer = _verified(ws, seller, tmp_path)
+    refused(*src, "--executed-by", "zhaolei", "--validated-by", "zhaolei", reason="different")
+    refused("--source", str(other), reason="unknown to this transfer")
+    refused("--source", str(other), "--plan", reason="unknown to this transfer")
+    refused("--source", str(tmp_path / "nope.db"), reason="does not exist")
+    refused("--source", str(tmp_path / "nope.db"), "--force", "--reason", "x", reason="not exist")
+    refused(*src, "--target", str(other), reason="unknown to this transfer")
+    refused(*src, "--target", str(buyer), "--path", str(tmp_path / "gone"), reason="not exist")
+    refused("--source", "postgresql://u@127.0.0.1:1/never_seen", reason="unknown to this transfer")
+    # A malformed URL stays bad input (exit 2), still with nothing destroyed.
+    bad = _cli(ws, "shred", "--source", "postgresql://u:secret@host:notaport/db")
+    assert bad.exit_code == 2 and "secret" not in bad.output, bad.output
+    assert _state(ws, seller, watched) == before
+    assert not entries(ws, action="erase")
+    ok = _cli(ws, "unseal", str(sealed.package), "--to", str(tmp_path / "restored.db"))
+    assert ok.exit_code == 0, ok.output  # the keys still open the package
+
+
+def test_certificate_one_byte_edit_fails_verify(
+    workspace: Any, seller: Path, tmp_path: Path
+) -> None:
+    from handover.erase import Scope, shred, verify_certificate
+
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    folder = shred(ws, Scope(source=str(seller), media=["source"]), seed=4).certificate_dir
+    assert folder is not None
+    assert verify_certificate(folder).ok and verify_certificate(folder, ws=ws).ok
+    for name in ("certificate.json", "certificate.sig"):
+        original = (folder / name).read_bytes()
+        copy = tmp_path / f"edit-{name}"
+        shutil.copytree(folder, copy)
+        # Through the CLI: one byte in the middle of the file.
+        body = bytearray(original)
+        body[len(body) // 2] ^= 0x01
+        (copy / name).write_bytes(bytes(body))
+        res = _cli(ws, "certificate", "verify", str(copy))
+        assert res.exit_code == 1, (name, res.output)
+        # Through the library: every byte of the .sig, and 300 spread over the .json.
+        step = 1 if name.endswith(".sig") else max(1, len(original) // 300)
+        passed = []
+        for i in range(0, len(original), step):
+            body = bytearray(original)
+            body[i] ^= 0x01
+            (copy / name).write_bytes(bytes(body))
+            if verify_certificate(copy).ok:
+                passed.append(i)
+        assert not passed, (name, passed[:5])
+        (copy / name).write_bytes(original)
+        assert verify_certificate(copy, ws=ws).ok

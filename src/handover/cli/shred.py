@@ -59,7 +59,10 @@ def shred(
     ),
     reason: str | None = typer.Option(None, "--reason", help="Why --force is used (recorded)."),
     samples: int = typer.Option(
-        16, "--samples", help="Identifiers sampled per ID/phone/card column."
+        1000,
+        "--samples",
+        help="Identifiers (resident ID, mobile, bank card) sampled in total and searched for "
+        "after destruction; all of them when fewer exist.",
     ),
     passes: int = typer.Option(1, "--passes", help="Overwrite passes per file."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -79,7 +82,7 @@ def shred(
     )
     with handled(), workspace_of(ctx) as ws:
         if plan_only:
-            plan, gate = plan_shred(ws, scope, lang=lang)
+            plan, gate = plan_shred(ws, scope, force=force, reason=reason, lang=lang)
         else:
             result = run_shred(
                 ws,
@@ -88,7 +91,7 @@ def shred(
                 validated_by=validated_by,
                 force=force,
                 reason=reason,
-                per_column=samples,
+                samples=samples,
                 passes=passes,
                 lang=lang,
             )

@@ -150,7 +150,7 @@ def verify_certificate(
     path: Path, *, ws: Workspace | None = None, pinned_key: str | None = None
 ) -> CertificateCheck:
     """Check the signature, the signer and every ledger inclusion proof of a certificate."""
-    from handover.crypto import Signature, verify
+    from handover.crypto import Signature, sha256_hex, verify
     from handover.ledger import merkle
     from handover.ledger.note import NoteError, open_note, parse_checkpoint
 
@@ -179,8 +179,19 @@ def verify_certificate(
         out.problems.append(f"{cert_path.name}: not a handover sanitization certificate")
         return out
     out.certificate_id = str(doc.get("certificate_id", ""))
-    if doc.get("signer", {}).get("public_key") != pub.hex():
+    named = doc.get("signer")
+    signer: dict[str, Any] = named if isinstance(named, dict) else {}
+    if (
+        signer.get("public_key") != pub.hex()
+        or signer.get("key_id") != sig.key_id
+        or signer.get("key_version") != sig.version
+    ):
         out.problems.append(f"{cert_path.name}: signer named inside differs from {sig_path.name}")
+    # The .sig must be byte for byte the record sign_certificate writes: an edit to a field
+    # the signature does not cover (sha256, names, hex case, base64 padding bits) fails too.
+    expected = {**sig.to_json(), "signed": CERT_NAME, "sha256": sha256_hex(body)}
+    if sig_path.read_bytes() != canonical(expected) + b"\n":
+        out.problems.append(f"{sig_path.name}: not the exact signature record of {cert_path.name}")
     if pinned_key is not None:
         out.trusted = pub == _pinned(pinned_key)
     elif ws is not None:

@@ -119,6 +119,77 @@ def check_gate(
     raise Refused(gate.problem or "")
 
 
+#: ledger actions whose ``source``/``target`` (and a scan's subject) name data of the transfer
+KNOWN_ACTIONS = (
+    "scan.run",
+    "package.seal",
+    "migrate.start",
+    "verify.run",
+    "dd.extract",
+    "erase.start",
+)
+
+
+def known_specs(ws: Workspace) -> set[str]:
+    """Every source/target this workspace's ledger names: scanned, sealed, migrated,
+    verified, extracted from or shredded (in :func:`norm_spec` form)."""
+    from handover.ledger import entries
+
+    out: set[str] = set()
+    for action in KNOWN_ACTIONS:
+        for e in entries(ws, action=action):
+            names = [e.details.get("source"), e.details.get("target")]
+            if e.action == "scan.run":
+                names.append(e.subject)
+            out |= {norm_spec(n) for n in names if isinstance(n, str) and n}
+    return out
+
+
+def check_known(
+    ws: Workspace,
+    source: str | None,
+    target: str | None,
+    paths: list[Path] | None,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str = "zh-CN",
+) -> None:
+    """Refused (exit 3) before anything is opened when a target is unknown to the transfer.
+
+    A ``--source``/``--target`` must be named by this workspace's ledger (see
+    :data:`KNOWN_ACTIONS`) unless ``force`` with a reason; a path that does not exist
+    (source file or ``--path``) is refused even then. A malformed URL is BadInput (exit 2).
+    """
+    from handover.erase.database import is_url
+    from handover.sources import database_url
+
+    known: set[str] | None = None
+    for flag, spec in (("--source", source), ("--target", target)):
+        if not spec:
+            continue
+        if is_url(spec) and not spec.startswith("sqlite:///"):
+            try:
+                database_url(spec)  # a malformed URL is bad input, not a refusal
+            except ValueError:  # e.g. a non-numeric port; the URL may hold a password
+                raise BadInput(f"{flag}: not a database URL") from None
+        else:
+            path = Path(spec[len("sqlite:///") :] if spec.startswith("sqlite:///") else spec)
+            if not path.exists():
+                raise Refused(t("erase.unknown.missing", lang, what=flag, spec=norm_spec(spec)))
+        if known is None:
+            known = known_specs(ws)
+        if norm_spec(spec) in known:
+            continue
+        if not force:
+            raise Refused(t("erase.unknown.spec", lang, what=flag, spec=norm_spec(spec)))
+        if not (reason and reason.strip()):
+            raise Refused(t("erase.gate.reason", lang))
+    for p in paths or []:
+        if not p.exists() and not p.is_symlink():
+            raise Refused(t("erase.unknown.missing", lang, what="--path", spec=str(p)))
+
+
 @dataclass(frozen=True)
 class Actor:
     """A named person taking part in the run."""

@@ -22,6 +22,14 @@ add(
             "zh-CN": "--force 需要 --reason 说明理由(理由将记入台账与销毁证明)",
             "en": "--force needs --reason TEXT (the reason is recorded in the ledger and on the certificate)",
         },
+        "erase.unknown.spec": {
+            "zh-CN": "拒绝销毁:{what} {spec} 不属于本次交接(本工作区台账中没有对它的扫描、封装、迁移、校验或销毁记录);请核对对象,或使用 --force --reason 说明理由;未做任何更改",
+            "en": "refusing to shred: {what} {spec} is unknown to this transfer (this workspace's ledger has no scan, seal, migrate, verify or shred of it); check the name, or use --force --reason; nothing was changed",
+        },
+        "erase.unknown.missing": {
+            "zh-CN": "拒绝销毁:{what} {spec} 不存在,没有可销毁的对象;未做任何更改",
+            "en": "refusing to shred: {what} {spec} does not exist, there is nothing to destroy; nothing was changed",
+        },
         "erase.dual.names": {
             "zh-CN": "双人控制:请用 --executed-by 与 --validated-by 给出执行人和复核人的姓名",
             "en": "dual control: name the executor and the validator with --executed-by and --validated-by",

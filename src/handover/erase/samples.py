@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 #: PII types whose values are unique enough to search for in raw bytes
 IDENTIFIER_TYPES = ("cn_resident_id", "cn_mobile", "bank_card")
-PER_COLUMN = 16
+#: identifiers sampled per run, in total over the ID/phone/card columns
+SAMPLES = 1_000
 #: rows read per column before drawing the sample
 POOL = 5_000
 #: rows per table a scan reads when no stored inventory names the identifier columns
@@ -101,61 +102,180 @@ def identifier_columns(
     return out
 
 
+def _quotas(sizes: list[int], total: int) -> list[int]:
+    """Split ``total`` samples over columns as evenly as their candidates allow.
+
+    A column with fewer candidates than its share gives the rest to the others, so the
+    run draws ``min(total, sum(sizes))`` samples: all candidates when there are fewer.
+    """
+    quota = [0] * len(sizes)
+    left = min(total, sum(sizes))
+    while left > 0:
+        open_ = [j for j, n in enumerate(sizes) if quota[j] < n]
+        share = max(1, left // len(open_))
+        for j in open_:
+            add = min(share, sizes[j] - quota[j], left)
+            quota[j] += add
+            left -= add
+            if left == 0:
+                break
+    return quota
+
+
 def draw_samples(
     db: Database,
     columns: list[tuple[str, str, str]],
     keep_filters: dict[str, str | None],
     *,
-    per_column: int = PER_COLUMN,
+    samples: int = SAMPLES,
     seed: int = 0,
+    kept: dict[str, str | None] | None = None,
 ) -> SampleSet:
-    """Draw up to ``per_column`` valid identifiers per column from the rows to destroy."""
+    """Draw ``samples`` distinct valid identifiers in total from the rows to destroy.
+
+    Candidates are the checksum-valid values among up to ``max(POOL, samples)`` rows of
+    each identifier column, minus values that ``kept`` data (table → kept-row filter, or
+    None for the whole table) also holds; the total is split evenly over the columns (a
+    column short of candidates leaves its share to the others), so fewer candidates than
+    ``samples`` means every candidate is taken.
+    """
     from handover.detect import validate
 
+    if samples < 0:
+        from handover.errors import BadInput
+
+        raise BadInput("--samples must be 0 or more")
     rng = np.random.default_rng(seed)
     out = SampleSet()
     seen: set[str] = set()
+    pool_rows = max(POOL, samples)
+    candidates: list[list[tuple[str, Any, str]]] = []
     for table, column, pii_type in columns:
-        pool = db.sample(table, column, keep_filters.get(table), POOL)
+        pool = db.sample(table, column, keep_filters.get(table), pool_rows) if samples else []
         values = [str(v).strip() for v, _ in pool]
         as_seen: list[str | None] = list(values)
         ok = validate(pii_type, as_seen) if values else np.zeros(0, dtype=np.bool_)
-        idx = np.flatnonzero(ok)
-        if len(idx) > per_column:
-            idx = np.sort(rng.choice(idx, size=per_column, replace=False))
-        taken = 0
+        mine: list[tuple[str, Any, str]] = []
+        for row in np.flatnonzero(ok).tolist():
+            value = values[row]
+            # Distinct across columns: one customer's ID in two tables is one sample.
+            if value not in seen:
+                seen.add(value)
+                mine.append((value, *pool[row]))
+        candidates.append(mine)
+    if kept and any(candidates):
+        # A value kept under a retention rule would be "found" after destruction: such
+        # candidates are set aside (counted) before drawing, so the total stays ``samples``.
+        flat = [c[0] for mine in candidates for c in mine]
+        hit = _in_kept(db, flat, kept)
+        out.excluded = len(hit)
+        if hit:
+            held = {flat[i] for i in hit}
+            candidates = [[c for c in mine if c[0] not in held] for mine in candidates]
+    quotas = _quotas([len(c) for c in candidates], samples)
+    for (table, column, pii_type), mine, quota in zip(columns, candidates, quotas, strict=True):
+        idx: list[int] = (
+            sorted(int(x) for x in rng.choice(len(mine), size=quota, replace=False))
+            if quota
+            else []
+        )
         for i in idx:
-            value = values[int(i)]
-            if value in seen:
-                continue
-            seen.add(value)
-            raw, storage = pool[int(i)]
+            value, raw, storage = mine[i]
             if isinstance(db, SQLiteDatabase):
                 needles = db.needles(raw, storage)
             else:
                 needles = [value.encode("utf-8")]
             out.samples.append(Sample(pii_type, table, column, value, needles))
-            taken += 1
-        out.columns.append({"table": table, "column": column, "type": pii_type, "samples": taken})
+        out.columns.append(
+            {
+                "table": table,
+                "column": column,
+                "type": pii_type,
+                "candidates": len(mine),
+                "samples": quota,
+            }
+        )
     return out
 
 
-def exclude_kept(db: Database, samples: SampleSet, kept: dict[str, str | None]) -> None:
-    """Set aside samples that also occur in data that stays (kept tables or kept rows).
-
-    A value kept under a retention rule would otherwise be "found" after destruction.
-    """
-    if not samples.samples or not kept:
-        return
-    remaining = list(samples.samples)
+def _in_kept(db: Database, values: list[str], kept: dict[str, str | None]) -> set[int]:
+    """Indices of ``values`` that data which stays (kept tables or kept rows) also holds."""
+    forms = [[v.encode("utf-8")] for v in values]
+    hit: set[int] = set()
     for table, keep in kept.items():
         for chunk in db.text_chunks(table, keep):
-            remaining = [s for s in remaining if s.value not in chunk]
-            if not remaining:
-                break
-    gone = len(samples.samples) - len(remaining)
-    samples.samples = remaining
-    samples.excluded += gone
+            hit |= find_needles(np.frombuffer(chunk.encode("utf-8"), dtype=np.uint8), forms)
+            if len(hit) == len(forms):
+                return hit
+    return hit
+
+
+#: odd multiplier of the polynomial window hash (mod 2**64) and its inverse mod 2**64
+_P = 0x9E3779B97F4A7C15
+_Q = pow(_P, -1, 1 << 64)
+_MASK = (1 << 64) - 1
+_BITS = 22
+#: bytes searched per step (memory: about 40 bytes per byte of chunk)
+SEARCH_CHUNK = 4 << 20
+
+
+def _needle_hash(needle: bytes) -> int:
+    h, q = 0, 1
+    for b in needle:
+        h = (h + b * q) & _MASK
+        q = (q * _Q) & _MASK
+    return h
+
+
+def find_needles(buf: np.ndarray[Any, np.dtype[np.uint8]], needles: list[list[bytes]]) -> set[int]:
+    """Indices ``i`` such that some byte string of ``needles[i]`` occurs in ``buf``.
+
+    One vectorised pass per needle length however many needles there are: every window's
+    polynomial hash (mod 2**64) comes from prefix sums, candidate windows are found by a
+    sorted lookup, and each candidate is confirmed byte for byte.
+    """
+    by_len: dict[int, dict[int, list[tuple[int, bytes]]]] = {}
+    for i, forms in enumerate(needles):
+        for form in forms:
+            if form:
+                by_len.setdefault(len(form), {}).setdefault(_needle_hash(form), []).append(
+                    (i, form)
+                )
+    found: set[int] = set()
+    if not by_len or len(buf) == 0:
+        return found
+    longest = max(by_len)
+    with np.errstate(over="ignore"):
+        for start in range(0, len(buf), SEARCH_CHUNK):
+            part = buf[start : start + SEARCH_CHUNK + longest - 1]
+            n = len(part)
+            # P**j and Q**j (uint64 arithmetic wraps, i.e. works mod 2**64).
+            pw = np.ones(n, dtype=np.uint64)
+            qw = np.ones(n, dtype=np.uint64)
+            np.cumprod(np.full(n - 1, _P, dtype=np.uint64), out=pw[1:])
+            np.cumprod(np.full(n - 1, _Q, dtype=np.uint64), out=qw[1:])
+            prefix = np.zeros(n + 1, dtype=np.uint64)
+            np.cumsum(part.astype(np.uint64) * qw, out=prefix[1:])
+            for length, table in by_len.items():
+                if n < length:
+                    continue
+                # Windows starting in this chunk only; the overlap belongs to the next one.
+                m = min(n - length + 1, SEARCH_CHUNK)
+                h = (prefix[length : length + m] - prefix[:m]) * pw[:m]
+                targets = np.array(sorted(table), dtype=np.uint64)
+                # A bitmap of the targets' top bits rules out nearly every window cheaply;
+                # only the few survivors pay for the sorted lookup.
+                bitmap = np.zeros(1 << _BITS, dtype=np.bool_)
+                bitmap[targets >> np.uint64(64 - _BITS)] = True
+                maybe = np.flatnonzero(bitmap[h >> np.uint64(64 - _BITS)])
+                pos = np.searchsorted(targets, h[maybe])
+                pos[pos == len(targets)] = 0
+                for j in maybe[targets[pos] == h[maybe]]:
+                    window = part[j : j + length].tobytes()
+                    for i, needle in table[int(h[j])]:
+                        if needle == window:
+                            found.add(i)
+    return found
 
 
 @dataclass
@@ -185,6 +305,7 @@ def search_files(paths: Iterable[Path], samples: list[Sample]) -> SearchResult:
     """Search every sample's byte forms in the raw bytes of ``paths`` (memory-mapped)."""
     res = SearchResult("raw-bytes")
     hit: set[int] = set()
+    forms = [s.needles for s in samples]
     for path in paths:
         if not path.exists():
             res.searched.append({"path": str(path), "bytes": 0, "exists": False})
@@ -194,9 +315,11 @@ def search_files(paths: Iterable[Path], samples: list[Sample]) -> SearchResult:
         if size == 0:
             continue
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            for i, s in enumerate(samples):
-                if i not in hit and any(mm.find(n) != -1 for n in s.needles):
-                    hit.add(i)
+            view = np.frombuffer(mm, dtype=np.uint8)
+            try:
+                hit |= find_needles(view, forms)
+            finally:
+                del view  # the mmap cannot close while numpy holds its buffer
     for i in sorted(hit):
         res.add_found(samples[i])
     return res
@@ -206,13 +329,12 @@ def search_tables(db: Database, samples: list[Sample]) -> SearchResult:
     """Search the samples as text in every cell of every remaining table (servers)."""
     res = SearchResult("sql-table-data")
     hit: set[int] = set()
+    forms = [[s.value.encode("utf-8")] for s in samples]
     for table in db.tables():
         rows = 0
         for chunk in db.text_chunks(table):
             rows += 1
-            for i, s in enumerate(samples):
-                if i not in hit and s.value in chunk:
-                    hit.add(i)
+            hit |= find_needles(np.frombuffer(chunk.encode("utf-8"), dtype=np.uint8), forms)
         res.searched.append({"table": table, "chunks": rows})
     for i in sorted(hit):
         res.add_found(samples[i])

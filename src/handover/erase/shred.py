@@ -21,17 +21,23 @@ from typing import TYPE_CHECKING, Any
 import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover import __version__
 from handover.erase.certificate import FORMAT, VERSION, ledger_section, sign_certificate
-from handover.erase.control import Actor, Gate, authorize_executor, check_gate, dual_control
+from handover.erase.control import (
+    Actor,
+    Gate,
+    authorize_executor,
+    check_gate,
+    check_known,
+    dual_control,
+)
 from handover.erase.database import Database, Destroyed, SQLiteDatabase, open_database
 from handover.erase.files import FileOutcome, OverwriteHook, overwrite_tree
 from handover.erase.methods import METHODS, limit_json
 from handover.erase.plan import Plan, Scope, make_plan
 from handover.erase.samples import (
-    PER_COLUMN,
+    SAMPLES,
     SampleSet,
     SearchResult,
     draw_samples,
-    exclude_kept,
     identifier_columns,
     search_files,
     search_tables,
@@ -108,9 +114,22 @@ class ShredResult:
         }
 
 
-def plan_shred(ws: Workspace, scope: Scope, *, lang: str | None = None) -> tuple[Plan, Gate]:
-    """The plan and the verify gate's state, without changing anything."""
+def plan_shred(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str | None = None,
+) -> tuple[Plan, Gate]:
+    """The plan and the verify gate's state, without changing anything.
+
+    Refused (exit 3) for a source/target unknown to the transfer (see :func:`check_known`).
+    """
     language = lang or ws.settings.lang
+    check_known(
+        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
+    )
     plan = make_plan(ws, scope)
     gate = Gate(needed=bool(plan.source_items()))
     if scope.source and gate.needed:
@@ -152,7 +171,7 @@ def shred(
     validated_by: str | None = None,
     force: bool = False,
     reason: str | None = None,
-    per_column: int = PER_COLUMN,
+    samples: int = SAMPLES,
     seed: int | None = None,
     passes: int = 1,
     lang: str | None = None,
@@ -162,17 +181,24 @@ def shred(
 ) -> ShredResult:
     """Destroy what the plan lists, verify, and write the signed certificate.
 
-    Refused (exit 3) without a passing verify of the source (unless ``force`` with a
-    ``reason``), or when executor and validator are the same person; CheckFailed (exit 1)
-    after the certificate is written if any sampled identifier is still found.
+    Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
+    or a path that does not exist, without a passing verify of the source (unless ``force``
+    with a ``reason``), or when executor and validator are the same person; CheckFailed
+    (exit 1) after the certificate is written if any sampled identifier is still found.
+    ``samples`` identifiers are drawn in total (all candidates when fewer exist).
     """
     from handover.erase.models import EraseItemRow, EraseRunRow
 
     language = lang or ws.settings.lang
-    if passes < 1:
-        from handover.errors import BadInput
+    from handover.errors import BadInput
 
+    if passes < 1:
         raise BadInput("--passes must be at least 1")
+    if samples < 0:
+        raise BadInput("--samples must be 0 or more")
+    check_known(
+        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
+    )
     source, media = scope.source, scope.media
     db: Database | None = (
         open_database(source) if source and (media is None or "source" in media) else None
@@ -238,7 +264,7 @@ def shred(
                 result,
                 gate,
                 authz,
-                per_column=per_column,
+                samples=samples,
                 seed=seed if seed is not None else secrets.randbits(32),
                 passes=passes,
                 hook=hook,
@@ -312,7 +338,7 @@ def _execute(
     gate: Gate,
     authz: dict[str, Any] | None,
     *,
-    per_column: int,
+    samples: int,
     seed: int,
     passes: int,
     hook: OverwriteHook | None,
@@ -331,20 +357,19 @@ def _execute(
             "retain": len(plan.retain),
         },
     )
-    samples = SampleSet()
+    drawn = SampleSet()
     src_items = plan.source_items()
     outcome: Destroyed | None = None
     if db is not None and src_items:
         cols = identifier_columns(ws, db, [i.table or "" for i in src_items])
         keep_filters = {i.table or "": i.keep for i in src_items}
-        samples = draw_samples(db, cols, keep_filters, per_column=per_column, seed=seed)
         kept: dict[str, str | None] = {}
         for i in plan.retain:
             if i.table and i.medium == "table":
                 kept[i.table] = None
             elif i.table and i.medium == "rows":
                 kept[i.table] = i.keep
-        exclude_kept(db, samples, kept)
+        drawn = draw_samples(db, cols, keep_filters, samples=samples, seed=seed, kept=kept)
         drop = [i.table or "" for i in src_items if i.medium == "table"]
         delete = {i.table or "": i.keep or "1=0" for i in src_items if i.medium == "rows"}
         outcome = db.destroy(drop, delete)
@@ -374,7 +399,7 @@ def _execute(
                 run.seqs.append(seq)
                 state = keys.get(i.key_id).state
                 result.destroyed.append({**i.to_json(), "state": state, "ledger_seq": seq})
-    needles = [s.needles for s in samples.samples]
+    needles = [s.needles for s in drawn.samples]
     for i in destroy:
         if i.path is None:
             continue
@@ -401,8 +426,8 @@ def _execute(
                 "ledger_seq": seq,
             }
         )
-    result.verification = _verify(ws, db, plan, samples, result, outcome)
-    samples.clear()
+    result.verification = _verify(ws, db, plan, drawn, result, outcome)
+    drawn.clear()
     run.record("erase.verify", plan.source or str(ws.path.name), result.verification)
     frozen = [
         i.table or "" for i in plan.retain if i.medium == "table" and i.method == "retain.freeze"
