@@ -120,6 +120,7 @@ def test_trivial_consistency() -> None:
 def test_cross_check_with_pymerkle() -> None:
     """Every root, inclusion and consistency proof agrees with pymerkle (RFC 6962 mode)."""
     import pymerkle  # a dev dependency: the cross-check must run, never skip
+
     # sha256 with its second-preimage protection on (0x00/0x01 prefixes): RFC 6962 hashing.
     tree = pymerkle.InmemoryTree(algorithm="sha256")
     assert tree.security and tree.leaf_prefix == b"\x00" and tree.node_prefix == b"\x01"
