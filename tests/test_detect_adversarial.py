@@ -196,3 +196,17 @@ def test_mixed_encodings_in_one_folder(tmp_path: Path) -> None:
         "c_bom": "encoding UTF-8-SIG",
         "d_semicolon": "encoding GBK",
     }
+
+
+def test_nested_parquet_column_is_scanned_not_dropped(tmp_path: Path) -> None:
+    """A list column has no string cast; its IDs must still be found, not read as nulls."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = _ids(200)
+    table = pa.table({"id": list(range(200)), "zjhm_list": [[i] for i in ids]})
+    path = tmp_path / "nested.parquet"
+    pq.write_table(table, path)
+    inv = scan_source(str(path))
+    types, _ = _col(inv, inv.tables[0].name, "zjhm_list")
+    assert "cn_resident_id" in types

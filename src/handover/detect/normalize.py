@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -99,7 +100,16 @@ def as_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     try:
         return arr.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        return pa.nulls(len(arr), pa.string())
+        # Nested types (lists, structs, maps from Parquet) have no string cast. Render them
+        # as JSON so an ID inside a list is still found: a per-cell loop, but only for these
+        # rare columns; turning them into nulls would hide their contents from the scan.
+        return pa.array(
+            [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                for v in arr.to_pylist()
+            ],
+            pa.string(),
+        )
 
 
 def to_text(arr: pa.Array) -> pa.Array:

@@ -111,6 +111,12 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
     """Value evidence of one column: shares per PII type, placeholders, Excel-mangled
     numbers, text statistics and free-text spans (when ``plan.free_text``)."""
     p = ColumnProfile()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    while pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        # A list column (Parquet) is judged by its elements: a list of ID numbers is an
+        # ID column. Structs and maps are rendered as JSON by ``as_strings``.
+        array = pc.list_flatten(array)
     if is_binary(array.type):
         # BLOB/bytea: only cells that are UTF-8 text are scanned; the rest are counted.
         strings, p.binary = binary_as_text(array)

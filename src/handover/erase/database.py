@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,20 +42,22 @@ def is_url(spec: str) -> bool:
     return "://" in spec
 
 
-class Database:
+class Database(ABC):
     """One source database: catalogue, sampling, reading, and the destruction method."""
 
     dialect: str
     display: str
     version: str
 
+    @abstractmethod
     def tables(self) -> list[str]:
         """Every user table, in catalogue order."""
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def columns(self, table: str) -> list[str]:
         """Column names of ``table``."""
-        raise NotImplementedError
+        ...
 
     def quote(self, name: str) -> str:
         """``name`` quoted as an identifier of this dialect."""
@@ -93,18 +96,19 @@ class Database:
             sql += self._where(keep, negate=False)
         yield from self._text_chunks(sql)
 
-    def _scalar(self, sql: str) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def _scalar(self, sql: str) -> Any: ...
 
-    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+    @abstractmethod
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]: ...
 
-    def _text_chunks(self, sql: str) -> Iterator[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def _text_chunks(self, sql: str) -> Iterator[str]: ...
 
+    @abstractmethod
     def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
         """Drop ``drop`` and delete the rows of ``delete`` (table → keep filter) for good."""
-        raise NotImplementedError
+        ...
 
     def freeze(self, tables: list[str]) -> list[str]:
         """Withdraw general access to retained tables where the dialect allows; notes."""
@@ -114,6 +118,7 @@ class Database:
         """Files whose raw bytes the verification searches (SQLite only)."""
         return []
 
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
 
