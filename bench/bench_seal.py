@@ -95,35 +95,49 @@ def _workspace(path: Path, suite: str) -> Any:
             os.environ["HANDOVER_CRYPTO_SUITE"] = old
 
 
-def _in_memory(ws: Any, tables: dict[str, Any]) -> dict[str, float]:
+def _in_memory(ws: Any, tables: dict[str, Any], repeat: int) -> dict[str, float]:
+    """Best of ``repeat`` for each path, interleaved so that load hits every path alike."""
     import pyarrow.parquet as pq
 
     from handover.crypto import Keys
     from handover.crypto.parquet import encryption_properties
-    from handover.package.rows import RowDigest
+    from handover.package.seal import BATCH_ROWS, write_digested
 
+    def encrypted(props_for: Any, digest: bool) -> float:
+        t0 = time.perf_counter()
+        for t in tables.values():
+            props = props_for(t)
+            sink = io.BytesIO()
+            with pq.ParquetWriter(sink, t.schema, encryption_properties=props) as w:
+                batches = t.to_batches(max_chunksize=BATCH_ROWS)
+                if digest:  # exactly seal's path: writer + digest worker
+                    write_digested(w, batches, t.schema).root()
+                else:
+                    for b in batches:
+                        w.write_batch(b)
+        return time.perf_counter() - t0
+
+    times: dict[str, float] = {}
+    blobs: list[bytes] = []
     with Keys(ws) as keys:
         kid = keys.create("bench", "C2").key_id
-        times: dict[str, float] = {}
-        for label, digest in (("enc+digest", True), ("enc", False)):
+
+        def props_for(t: Any) -> Any:
+            return encryption_properties(keys, {kid: t.column_names}, kid)
+
+        for _ in range(repeat):
+            for label, digest in (("enc+digest", True), ("enc", False)):
+                secs = encrypted(props_for, digest)
+                times[label] = min(times.get(label, secs), secs)
+            blobs = []
             t0 = time.perf_counter()
             for t in tables.values():
-                props = encryption_properties(keys, {kid: t.column_names}, kid)
-                pq.write_table(t, io.BytesIO(), encryption_properties=props)
-                if digest:
-                    d = RowDigest()
-                    for b in t.to_batches(max_chunksize=65_536):
-                        d.add_batch(b)
-                    d.root()
-            times[label] = time.perf_counter() - t0
+                buf = io.BytesIO()
+                pq.write_table(t, buf)
+                blobs.append(buf.getvalue())
+            secs = time.perf_counter() - t0
+            times["plain"] = min(times.get("plain", secs), secs)
         keys.destroy(kid, "benchmark key")
-    blobs = []
-    t0 = time.perf_counter()
-    for t in tables.values():
-        buf = io.BytesIO()
-        pq.write_table(t, buf)
-        blobs.append(buf.getvalue())
-    times["plain"] = time.perf_counter() - t0
     times["aead"] = _aead_bytes(blobs, ws.settings.crypto_suite)
     return times
 
@@ -139,8 +153,11 @@ def run(quick: bool) -> str:
         "## Sealing (`handover seal`)",
         "",
         f"`python -m bench --only seal` — synthetic loan book of {customers:,} customers in "
-        "SQLite; one run each on this machine. Ratios are throughput relative to plain "
-        "Parquet (higher is better; the goal is ≥ 0.8).",
+        "SQLite; best of 2 runs end to end and of 3 in memory, the paths interleaved. "
+        "Ratios are throughput relative to plain Parquet (higher is better; the goal is "
+        "≥ 0.8). In memory, plain Parquet is `pyarrow.parquet.write_table` with its "
+        "defaults; seal's path writes 65,536-row row groups and digests them in a worker "
+        "thread (`handover.package.seal.write_digested`).",
         "",
     ]
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,12 +174,15 @@ def run(quick: bool) -> str:
             ws = _workspace(base / f"ws-{suite}", suite)
             try:
                 run_scan(ws, src)  # the inventory exists beforehand, as in a real transfer
-                plain_dir = base / f"plain-{suite}"
-                plain_dir.mkdir()
-                t_plain = _plain_from_source(src, plain_dir)
-                t0 = time.perf_counter()
-                seal(ws, src, base / f"pkg-{suite}")
-                t_seal = time.perf_counter() - t0
+                # best of two, plain and seal interleaved
+                t_plain = t_seal = float("inf")
+                for i in range(2):
+                    plain_dir = base / f"plain-{suite}-{i}"
+                    plain_dir.mkdir()
+                    t_plain = min(t_plain, _plain_from_source(src, plain_dir))
+                    t0 = time.perf_counter()
+                    seal(ws, src, base / f"pkg-{suite}-{i}")
+                    t_seal = min(t_seal, time.perf_counter() - t0)
                 t_aead = _aead_files(plain_dir, suite)
                 aead_name = "AES-256-GCM" if suite == "aes" else "SM4-GCM"
                 for label, secs in (
@@ -174,7 +194,7 @@ def run(quick: bool) -> str:
                     ),
                 ):
                     end_to_end.append(_row(suite, label, secs, mb, rows, t_plain))
-                m = _in_memory(ws, tables)
+                m = _in_memory(ws, tables, 3)
                 for label, secs in (
                     (
                         "encrypted Parquet + row digests (seal's work after reading)",

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import sqlite3
+import struct
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -347,6 +348,80 @@ def test_edited_manifest_is_refused_even_when_resigned(
     assert doc["tables"][0]["name"] in err
 
 
+def test_v2_package_from_an_earlier_release_still_opens(
+    ws_path: str, seller_db: str, sealed: Path, tmp_path: Path
+) -> None:
+    """A package whose manifest carries handover-row-v2 digests (per-row leaves and the
+    order-free row_set, as sealed before v3) is checked with them: it unseals, and a
+    wrong row_set is refused."""
+    from handover.package import rows
+    from handover.package.manifest import Manifest, write_signed
+    from handover.package.source import PackageSource
+
+    old = tmp_path / "v2"
+    shutil.copytree(sealed, old)
+    doc = json.loads((old / "manifest.json").read_text("utf-8"))
+    ws = _open_ws(ws_path)
+    try:
+        with PackageSource(ws, old) as src:
+            for d, entry in zip(src.schema(), doc["tables"], strict=True):
+                v2 = rows.RowDigest(rows.CHAIN_ENCODING)
+                for sb in src.read(d, after=None, batch_size=1000):
+                    v2.add_batch(sb.data)
+                entry.update(v2.to_json())
+        doc["row_digest"] = {"encoding": rows.CHAIN_ENCODING}
+        write_signed(ws, old, Manifest.from_json(doc))
+    finally:
+        ws.close()
+    _round_trip(ws_path, seller_db, old, str(tmp_path / "from-v2.db"))
+    doc["tables"][1]["row_set"] = "0" * 64
+    ws = _open_ws(ws_path)
+    try:
+        write_signed(ws, old, Manifest.from_json(doc))
+    finally:
+        ws.close()
+    err = _unseal_refused(ws_path, old, tmp_path / "bad-v2.db")
+    assert doc["tables"][1]["name"] in err
+
+
+def test_row_digest_v3_every_type_any_batching() -> None:
+    from handover.package import rows
+
+    t = pa.table(
+        {
+            "n": pa.nulls(5),
+            "b": [True, None, False, True, True],
+            "d": pa.array(
+                [Decimal("1.50"), None, Decimal("-2.00"), None, Decimal("0")], pa.decimal128(10, 2)
+            ),
+            "ts": pa.array([dt.datetime(2020, 1, 1), None, None, None, dt.datetime(2021, 1, 1)]),
+            "day": pa.array([dt.date(2020, 1, 1), None, dt.date(1970, 1, 1), None, None]),
+            "f": [0.5, None, -0.0, 1e300, None],
+            "bin": pa.array([b"x", None, b"", b"yy", None]),
+            "lst": pa.array([[1], None, [], [2, 3], [4]]),
+            "dict": pa.array(["a", "b", None, "a", "c"]).dictionary_encode(),
+            "big": pa.array(["张", None, "", "三", "x"], pa.large_string()),
+        }
+    )
+    base = rows.digest_table(t).root()
+    for size in (1, 2, 3, 4):
+        assert rows.digest_table(t, batch_rows=size).root() == base, size
+    # a sliced array (non-zero offsets) digests as its copy does
+    tail = t.slice(1)
+    assert rows.digest_table(tail).root() == rows.digest_table(tail.combine_chunks()).root()
+    # every column matters, NULL differs from the empty value and from False
+    for name, values in {
+        "b": [True, None, False, True, False],
+        "d": [Decimal("1.50"), None, Decimal("-2.00"), None, Decimal("0.01")],
+        "f": [0.5, None, 0.0, 1e300, None],
+        "bin": [b"x", b"", b"", b"yy", None],
+        "big": ["张", None, None, "三", "x"],
+    }.items():
+        i = t.schema.get_field_index(name)
+        changed = t.set_column(i, name, pa.array(values, t.schema.field(i).type))
+        assert rows.digest_table(changed).root() != base, name
+
+
 def test_swapped_table_files_are_refused(ws_path: str, sealed: Path, tmp_path: Path) -> None:
     """Same keys, valid files, but a row root that is not this table's: the digest refuses."""
     from handover.package.manifest import Manifest, write_signed
@@ -438,22 +513,59 @@ def test_row_digest_root_is_rfc6962(monkeypatch: pytest.MonkeyPatch) -> None:
     from handover.package import rows
 
     monkeypatch.setattr(rows, "CHUNK", 4)
+    monkeypatch.setattr(rows, "CHUNK_ROWS", 4)
     for n in [0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 31, 33]:
         table = pa.table(
-            {"id": list(range(n)), "name": [f"名{i}" if i % 3 else None for i in range(n)]}
+            {"id": list(range(n)), "name": [f"名{i}" if i % 3 else None for i in range(n)]},
+            schema=pa.schema([("id", pa.int64()), ("name", pa.string())]),
         )
-        d = rows.RowDigest(rows.MERKLE_ENCODING)
-        v2 = rows.RowDigest()
-        for b in table.to_batches(max_chunksize=3):
-            d.add_batch(b)
+        v1 = rows.RowDigest(rows.MERKLE_ENCODING)
+        v2 = rows.RowDigest(rows.CHAIN_ENCODING)
+        v3 = rows.RowDigest()
+        for b in table.to_batches(max_chunksize=3):  # chunks of 4 straddle batches of 3
+            v1.add_batch(b)
             v2.add_batch(b)
+            v3.add_batch(b)
         encoded = rows.canonical_rows(table).to_pylist() if n else []
-        assert d.root() == merkle.root_hash(encoded), n
-        assert d.count == v2.count == n
+        assert v1.root() == merkle.root_hash(encoded), n
+        assert v1.count == v2.count == v3.count == n
         # v2: SHA-256 over the concatenated leaf hashes; the set digest is the same in both
         leaves = b"".join(merkle.leaf_hash(r) for r in encoded)
         assert v2.root() == hashlib.sha256(leaves).digest(), n
-        assert v2.set_digest() == d.set_digest()
+        assert v2.set_digest() == v1.set_digest()
+        # v3: RFC 6962 root over chunks of 4 rows laid out column by column (validity
+        # bytes, then int64 little-endian / 8-byte lengths + UTF-8), rebuilt here by hand
+        ids, names = table.column("id").to_pylist(), table.column("name").to_pylist()
+        chunks = []
+        for a in range(0, n, 4):
+            part = range(a, min(a + 4, n))
+            blob = bytes(1 for _ in part) + b"".join(struct.pack("<q", ids[i]) for i in part)
+            blob += bytes(0 if names[i] is None else 1 for i in part)
+            utf8 = [(names[i] or "").encode() for i in part]
+            blob += b"".join(struct.pack("<q", len(u)) for u in utf8) + b"".join(utf8)
+            chunks.append(blob)
+        assert v3.root() == merkle.root_hash(chunks), n
+        assert v3.set_digest() is None
+        assert "row_set" not in v3.to_json()
+
+
+def test_row_digest_v3_sees_order_and_every_byte() -> None:
+    from handover.package import rows
+
+    table = pa.table({"id": list(range(10_000)), "v": [f"值{i}" for i in range(10_000)]})
+    base = rows.digest_table(table, batch_rows=999).root()
+    assert rows.digest_table(table, batch_rows=4096).root() == base  # batching is irrelevant
+    swapped = table.take([1, 0, *range(2, 10_000)])
+    assert rows.digest_table(swapped).root() != base
+    changed = table.set_column(1, "v", pa.array([*table.column("v").to_pylist()[:-1], "值x"]))
+    assert rows.digest_table(changed).root() != base
+    # the order-free set is the same for both orders and differs for a changed value
+    sets = []
+    for t in (table, swapped, changed):
+        rs = rows.RowSet()
+        rs.add_batch(t)
+        sets.append(rs.hex())
+    assert sets[0] == sets[1] != sets[2]
 
 
 def test_canonical_rows_match_verify_encoding() -> None:

@@ -150,7 +150,7 @@ class HashObject(Protocol):
     @property
     def block_size(self) -> int: ...
 
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | bytearray | memoryview, /) -> None: ...
 
     def digest(self) -> bytes: ...
 
@@ -167,8 +167,8 @@ class _Sm3:
     def __init__(self, ctx: hashes.Hash | None = None) -> None:
         self._ctx = ctx if ctx is not None else hashes.Hash(hashes.SM3())
 
-    def update(self, data: bytes, /) -> None:
-        self._ctx.update(data)
+    def update(self, data: bytes | bytearray | memoryview, /) -> None:
+        self._ctx.update(bytes(data))
 
     def digest(self) -> bytes:
         return self._ctx.copy().finalize()

@@ -44,7 +44,8 @@ class TableEntry:
     columns: list[dict[str, Any]]
     order_key: list[str]
     row_root: str
-    row_set: str
+    #: order-free digest of the rows (packages up to handover-row-v2; v3 computes it on unseal)
+    row_set: str | None
     sha256: str
     bytes: int
     sm3: str | None = None
@@ -59,10 +60,11 @@ class TableEntry:
             "columns": self.columns,
             "order_key": self.order_key,
             "row_root": self.row_root,
-            "row_set": self.row_set,
             "sha256": self.sha256,
             "bytes": self.bytes,
         }
+        if self.row_set is not None:
+            out["row_set"] = self.row_set
         if self.sm3 is not None:
             out["sm3"] = self.sm3
         return out
@@ -78,7 +80,7 @@ class TableEntry:
             columns=list(data["columns"]),
             order_key=list(data.get("order_key", [])),
             row_root=str(data["row_root"]),
-            row_set=str(data["row_set"]),
+            row_set=None if data.get("row_set") is None else str(data["row_set"]),
             sha256=str(data["sha256"]),
             bytes=int(data["bytes"]),
             sm3=data.get("sm3"),

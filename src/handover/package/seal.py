@@ -10,12 +10,13 @@ leaves no package and no key behind.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import shutil
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
-from handover.package.rows import ENCODING, RowDigest, leaf_hashes
+from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
@@ -218,9 +219,9 @@ def seal(
             inventory={"scan_id": scan_id},
             row_digest={
                 "encoding": ENCODING,
-                "leaf": "SHA-256(0x00 || row)",
-                "root": "SHA-256 over the leaf hashes concatenated in file order",
-                "set": "four little-endian uint64 lane sums of the leaf hashes",
+                "chunk_rows": CHUNK_ROWS,
+                "leaf": "SHA-256(0x00 || the chunk's canonical rows concatenated)",
+                "root": "RFC 6962 Merkle root over the chunk digests in file order",
             },
         )
         write_signed(ws, tmp, manifest)
@@ -348,40 +349,37 @@ def _seal_table(
         ]
     )
     props = encryption_properties(keys, column_keys, footer)
-    digest = RowDigest()
     order_key = list(reader.resume_key(d))
     if any(k not in d.column_names for k in order_key):
         order_key = []  # e.g. SQLite's rowid: not a column of the package
-    pending: deque[Future[bytes]] = deque()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-digest") as pool:
-        writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
-        try:
-            for sb in prefetch(_batches(reader, d)):
-                if sb.rejects:
-                    r = sb.rejects[0]
-                    raise BadInput(
-                        t(
-                            "package.source_reject",
-                            lang,
-                            source=shown,
-                            table=d.name,
-                            row_key=r.key,
-                            column=r.column,
-                        )
+
+    def batches() -> Iterator[Any]:
+        for sb in prefetch(_batches(reader, d)):
+            if sb.rejects:
+                r = sb.rejects[0]
+                raise BadInput(
+                    t(
+                        "package.source_reject",
+                        lang,
+                        source=shown,
+                        table=d.name,
+                        row_key=r.key,
+                        column=r.column,
                     )
-                data = sb.data
-                if data.schema != schema:
-                    data = data.cast(schema)
-                writer.write_batch(pa.RecordBatch.from_arrays(data.columns, schema=pq_schema))
-                pending.append(pool.submit(leaf_hashes, data))
-                while len(pending) >= DIGEST_DEPTH:
-                    digest.add(pending.popleft().result())
-                if progress is not None:
-                    progress(d.name, data.num_rows)
-            while pending:
-                digest.add(pending.popleft().result())
-        finally:
-            writer.close()
+                )
+            data = sb.data
+            yield data if data.schema == schema else data.cast(schema)
+
+    writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
+    try:
+        digest = write_digested(
+            writer,
+            batches(),
+            pq_schema,
+            None if progress is None else functools.partial(progress, d.name),
+        )
+    finally:
+        writer.close()
     return TableEntry(
         name=d.name,
         file=rel,
@@ -390,11 +388,44 @@ def _seal_table(
         columns=columns,
         order_key=order_key,
         row_root=digest.root().hex(),
-        row_set=digest.set_digest().hex(),
+        row_set=None,
         sha256=sha256_file(path),
         bytes=path.stat().st_size,
         sm3=sm3_file(path) if suite == "sm" else None,
     )
+
+
+def write_digested(
+    writer: Any,
+    batches: Iterable[Any],
+    pq_schema: Any,
+    progress: Callable[[int], None] | None = None,
+) -> RowDigest:
+    """Write ``batches`` through the Parquet ``writer`` while a worker thread digests them.
+
+    The writer (Parquet encoding and encryption) and the digest (Arrow rendering, one
+    SHA-256 per chunk of rows) both run in native code that releases the GIL, so on two
+    cores they overlap; the single worker keeps the digest in row order.
+    """
+    import pyarrow as pa
+
+    digest = RowDigest()
+    pending: deque[Future[None]] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-digest") as pool:
+        try:
+            for data in batches:
+                writer.write_batch(pa.RecordBatch.from_arrays(data.columns, schema=pq_schema))
+                pending.append(pool.submit(digest.add_batch, data))
+                while len(pending) >= DIGEST_DEPTH:
+                    pending.popleft().result()
+                if progress is not None:
+                    progress(data.num_rows)
+            while pending:
+                pending.popleft().result()
+        finally:
+            for f in pending:
+                f.cancel()
+    return digest
 
 
 def _batches(reader: MigrationSource, d: TableDef) -> Iterator[Any]:

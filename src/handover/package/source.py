@@ -19,7 +19,7 @@ from handover.crypto.errors import DecryptionFailed
 from handover.errors import CheckFailed
 from handover.i18n import t
 from handover.package.manifest import MANIFEST, SIGNATURE, TABLES_DIR, Manifest, read_verified
-from handover.package.rows import ENCODINGS, MERKLE_ENCODING, RowDigest, leaf_hashes
+from handover.package.rows import ENCODINGS, MERKLE_ENCODING, RowDigest
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class PackageSource:
                 if data.num_rows == 0:
                     continue
             if digest is not None:
-                digest.add(leaf_hashes(data))
+                digest.add_batch(data)
             keys = [data.column(k).to_pylist() for k in key]
             last = tuple(col[-1] for col in keys) if key else None
             sb = SourceBatch(data, keys, last, data.num_rows)
@@ -220,7 +220,10 @@ class PackageSource:
                     expected=e.rows,
                 )
             )
-        if digest.root().hex() != e.row_root or digest.set_digest().hex() != e.row_set:
+        row_set = digest.set_digest()
+        if digest.root().hex() != e.row_root or (
+            e.row_set is not None and (row_set is None or row_set.hex() != e.row_set)
+        ):
             raise CheckFailed(
                 t("package.digest_mismatch", self.lang, package=self.display, table=e.name)
             )
@@ -295,21 +298,40 @@ def _after(data: pa.RecordBatch, key: list[str], after: Any) -> tuple[pa.RecordB
 
 
 def verify_package(
-    ws: Workspace, path: str | Path, *, deep: bool = True, lang: str | None = None
+    ws: Workspace,
+    path: str | Path,
+    *,
+    deep: bool = True,
+    lang: str | None = None,
+    row_sets: bool = False,
 ) -> PackageCheck:
     """Check a package: signature, file set, SHA-256s, keys; with ``deep`` also decrypt every
     table and recompute its row count and digests. Raises CheckFailed on the first problem.
+
+    With ``row_sets`` (and ``deep``) each table's entry also gets ``row_set``, the
+    order-free :class:`~handover.package.rows.RowSet` of its checked rows, which
+    ``unseal`` compares with the restored target.
     """
+    from handover.package.rows import RowSet
+
     with PackageSource(ws, path, lang=lang) as src:
         check = PackageCheck(src.path, src.manifest.package_id, src.signer, deep=deep)
         for d in src.schema():
             e = src.entry(d.name)
+            entry: dict[str, Any] = {
+                "name": e.name,
+                "rows": e.rows,
+                "row_root": e.row_root,
+                "sha256": e.sha256,
+            }
             if deep:
-                for _ in src.read(d, after=None, batch_size=65_536):
-                    pass
-            check.tables.append(
-                {"name": e.name, "rows": e.rows, "row_root": e.row_root, "sha256": e.sha256}
-            )
+                rs = RowSet() if row_sets else None
+                for sb in src.read(d, after=None, batch_size=65_536):
+                    if rs is not None:
+                        rs.add_batch(sb.data)
+                if rs is not None:
+                    entry["row_set"] = rs.hex()
+            check.tables.append(entry)
     return check
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.errors import CheckFailed
 from handover.i18n import t
-from handover.package.rows import RowDigest, leaf_hashes
+from handover.package.rows import RowSet
 from handover.package.source import PackageCheck, verify_package
 from handover.results import PerTableRows
 
@@ -83,7 +83,7 @@ def unseal(
     language = lang or ws.settings.lang
     t0 = time.perf_counter()
     pkg = Path(package)
-    check = verify_package(ws, pkg, deep=True, lang=language)
+    check = verify_package(ws, pkg, deep=True, lang=language, row_sets=True)
     from handover.package.source import load_manifest
 
     manifest = load_manifest(ws, pkg, language)
@@ -96,7 +96,8 @@ def unseal(
         authorized=decision,
     )
     shown = display_url(to_url(target))
-    readback = read_back(manifest, to_url(target), shown, tables, language)
+    sets = {e["name"]: str(e["row_set"]) for e in check.tables}
+    readback = read_back(manifest, to_url(target), shown, tables, language, sets)
     result = UnsealResult(
         package=pkg,
         package_id=manifest.package_id,
@@ -146,8 +147,10 @@ def read_back(
     shown: str,
     tables: list[str] | None,
     lang: str,
+    row_sets: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """Read every restored table from ``url`` and compare count and set digest with the manifest.
+    """Read every restored table from ``url`` and compare its count with the manifest and its
+    order-free :class:`RowSet` with ``row_sets`` (computed from the checked package).
 
     The set digest does not depend on row order, so engines that sort text keys by
     different collations still agree.
@@ -163,7 +166,7 @@ def read_back(
         for e in entries:
             want = TableDef.from_json(e.schema).arrow_schema
             got = by_name[e.name]
-            digest = RowDigest()
+            digest = RowSet()
             for sb in src.read(got, after=None, batch_size=65_536):
                 if sb.rejects:
                     raise CheckFailed(
@@ -176,16 +179,18 @@ def read_back(
                         )
                     )
                 data = sb.data.select(want.names)
-                digest.add(leaf_hashes(_as(data, want)))
+                digest.add_batch(_as(data, want))
             if digest.count != e.rows:
                 raise CheckFailed(
                     t("package.target_mismatch", lang, target=shown, table=e.name, what="rows")
                 )
-            if digest.set_digest().hex() != e.row_set:
+            # the package's own rows, checked against its signed manifest before the restore
+            expected = row_sets[e.name]
+            if digest.hex() != expected:
                 raise CheckFailed(
                     t("package.target_mismatch", lang, target=shown, table=e.name, what="digest")
                 )
-            out.append({"name": e.name, "rows": digest.count, "row_set": e.row_set})
+            out.append({"name": e.name, "rows": digest.count, "row_set": expected})
     finally:
         src.close()
     return out
