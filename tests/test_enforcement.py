@@ -205,7 +205,10 @@ def refused(
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0], res.output
     assert found == [("refuse", name, action, resource)], found
-    assert detail is not None and lines[0] == f"error: {detail['reason']}"
+    assert detail is not None and lines[0] in (
+        f"错误: {detail['reason']}",
+        f"error: {detail['reason']}",
+    )
     return detail
 
 

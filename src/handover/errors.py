@@ -2,9 +2,18 @@
 
 Messages are one line, name the file/table/row/column at fault, and never contain a
 secret or a clear personal value. ``transient`` says whether retrying can help.
+
+A message from the zh-CN/en catalogue (:mod:`handover.i18n`) is raised with
+:meth:`HandoverError.msg` (``raise BadInput.msg("scan.no_table", table=name)``): the
+library does not need to know the user's language; ``str(exc)`` is the English text
+(logs, tests) and the CLI prints :meth:`HandoverError.render` in the user's language.
 """
 
 from __future__ import annotations
+
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound="HandoverError")
 
 
 class HandoverError(Exception):
@@ -17,6 +26,26 @@ class HandoverError(Exception):
         super().__init__(message.replace("\n", " ").strip())
         if transient is not None:
             self.transient = transient
+        self.key: str | None = None
+        self.values: dict[str, Any] = {}
+
+    @classmethod
+    def msg(cls: type[E], key: str, *, transient: bool | None = None, **values: Any) -> E:
+        """The error whose text is catalogue message ``key`` filled with ``values``."""
+        from handover.i18n import t
+
+        err = cls(t(key, "en", **values), transient=transient)
+        err.key = key
+        err.values = values
+        return err
+
+    def render(self, lang: str | None) -> str:
+        """The message in ``lang`` (catalogue messages; other texts as raised)."""
+        if self.key is None:
+            return str(self)
+        from handover.i18n import t
+
+        return t(self.key, lang, **self.values).replace("\n", " ").strip()
 
 
 class BadInput(HandoverError):

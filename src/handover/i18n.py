@@ -52,6 +52,7 @@ def catalog() -> dict[str, dict[str, str]]:
 add(
     {
         "error.prefix": {"zh-CN": "错误", "en": "error"},
+        "error.interrupted": {"zh-CN": "已中断", "en": "interrupted"},
         "workspace.created": {
             "zh-CN": "已创建工作区 {path}",
             "en": "Workspace created at {path}",

@@ -28,10 +28,15 @@ class Globals:
     lang: str | None = None
 
 
+#: the options of the command being run (for error lines printed outside a context)
+_active: list[tuple[Globals, Any]] = []
+
+
 def globals_of(ctx: typer.Context) -> Globals:
     root = ctx.find_root()
     if not isinstance(root.obj, Globals):
         root.obj = Globals()
+    _active[:] = [(root.obj, ctx)]
     return root.obj
 
 
@@ -47,10 +52,17 @@ def lang_of(ctx: typer.Context) -> str:
         return "zh-CN"
 
 
+def _current_lang() -> str:
+    return lang_of(_active[0][1]) if _active else "zh-CN"
+
+
 def fail(message: str, code: int) -> None:
-    """Print one line to stderr and exit with ``code``."""
+    """Print one line to stderr (prefixed in the user's language) and exit with ``code``."""
+    from handover.i18n import t
+
+    prefix = t("error.prefix", _current_lang())
     err_console.print(
-        f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True
+        f"[bold red]{prefix}:[/] {message}", highlight=False, markup=True, soft_wrap=True
     )
     raise typer.Exit(code)
 
@@ -63,9 +75,11 @@ def handled() -> Iterator[None]:
     try:
         yield
     except HandoverError as exc:
-        fail(_escape(str(exc)), exc.exit_code)
+        fail(_escape(exc.render(_current_lang())), exc.exit_code)
     except KeyboardInterrupt:
-        fail("interrupted", 130)
+        from handover.i18n import t
+
+        fail(t("error.interrupted", _current_lang()), 130)
 
 
 def _escape(text: str) -> str:
