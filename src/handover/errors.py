@@ -30,7 +30,7 @@ class HandoverError(Exception):
         self.values: dict[str, Any] = {}
 
     @classmethod
-    def msg(cls: type[E], key: str, *, transient: bool | None = None, **values: Any) -> E:
+    def msg(cls: type[E], key: str, /, *, transient: bool | None = None, **values: Any) -> E:
         """The error whose text is catalogue message ``key`` filled with ``values``."""
         from handover.i18n import t
 

@@ -38,7 +38,7 @@ def normalize_lang(lang: str | None) -> Lang:
     raise ValueError(f"unsupported language {lang!r}; use zh-CN or en")
 
 
-def t(key: str, lang: str | None = None, **values: object) -> str:
+def t(key: str, lang: str | None = None, /, **values: object) -> str:
     """Render message ``key`` in ``lang`` (default zh-CN) with ``values`` filled in."""
     texts = _CATALOG[key]
     return texts[normalize_lang(lang)].format(**values)

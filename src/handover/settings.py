@@ -20,7 +20,16 @@ from pydantic_settings import (
 )
 
 from handover.errors import BadInput
-from handover.i18n import Lang, normalize_lang
+from handover.i18n import Lang, add, normalize_lang
+
+add(
+    {
+        "settings.invalid": {
+            "zh-CN": "{path}:配置无效:{detail}",
+            "en": "{path}: invalid settings: {detail}",
+        },
+    }
+)
 
 DEFAULT_WORKSPACE = Path("handover-data")
 TOML_NAME = "handover.toml"
@@ -172,6 +181,6 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
         settings = cls(**overrides)
     except Exception as exc:  # pydantic ValidationError, tomllib.TOMLDecodeError
         first = str(exc).splitlines()
-        raise BadInput(f"{toml_path}: invalid settings: {' '.join(first[:3])}") from None
+        raise BadInput.msg("settings.invalid", path=toml_path, detail=" ".join(first[:3])) from None
     settings.workspace = ws
     return settings

@@ -11,9 +11,34 @@ from typing import Any
 import tomli_w
 
 from handover.errors import BadInput
-from handover.i18n import t
+from handover.i18n import add, t
 from handover.settings import TOML_NAME, Settings, Transfer, load_settings
 from handover.store import Store, open_store
+
+add(
+    {
+        "workspace.needs_parties": {
+            "zh-CN": "init 需要提供本次交接的卖方和买方(--seller/--buyer),或使用 --demo",
+            "en": "init needs the transfer's seller and buyer (--seller/--buyer), or --demo",
+        },
+        "workspace.bad_transfer": {
+            "zh-CN": "{path}:[transfer] 配置无效:{detail}",
+            "en": "{path}: invalid [transfer]: {detail}",
+        },
+        "workspace.not_a_dir": {
+            "zh-CN": "{path}:已存在且不是目录",
+            "en": "{path}: exists and is not a directory",
+        },
+        "workspace.not_writable": {
+            "zh-CN": "{path}:没有写入权限",
+            "en": "{path}: not writable",
+        },
+        "workspace.os_error": {
+            "zh-CN": "{path}:无法创建工作区({reason})",
+            "en": "{path}: {reason}",
+        },
+    }
+)
 
 SUBDIRS = ("keys", "packages", "reports", "exports")
 
@@ -78,16 +103,16 @@ def init_workspace(
         raise BadInput(t("workspace.exists", lang, path=path))
     if transfer is None:
         if not demo:
-            raise BadInput(
-                "init needs the transfer's seller and buyer (--seller/--buyer), or --demo"
-            )
+            raise BadInput.msg("workspace.needs_parties")
         transfer = DEMO_TRANSFER
     try:
         Transfer.model_validate(transfer)
     except Exception as exc:
-        raise BadInput(f"{toml_path}: invalid [transfer]: {str(exc).splitlines()[0]}") from None
+        raise BadInput.msg(
+            "workspace.bad_transfer", path=toml_path, detail=str(exc).splitlines()[0]
+        ) from None
     if path.exists() and not path.is_dir():
-        raise BadInput(f"{path}: exists and is not a directory")
+        raise BadInput.msg("workspace.not_a_dir", path=path)
     created_dir = not path.exists()
     created: list[Path] = []
     store_files = [Path(str(path / "handover.db") + sfx) for sfx in ("", "-wal", "-shm")]
@@ -122,10 +147,14 @@ def init_workspace(
         return ws
     except PermissionError as exc:
         _rollback(path, created_dir, created)
-        raise BadInput(f"{exc.filename or path}: not writable") from None
+        raise BadInput.msg("workspace.not_writable", path=exc.filename or path) from None
     except OSError as exc:
         _rollback(path, created_dir, created)
-        raise BadInput(f"{exc.filename or path}: {exc.strerror or type(exc).__name__}") from None
+        raise BadInput.msg(
+            "workspace.os_error",
+            path=exc.filename or path,
+            reason=exc.strerror or type(exc).__name__,
+        ) from None
     except BaseException:
         _rollback(path, created_dir, created)
         raise

@@ -128,15 +128,15 @@ def _blob_header(key_id: str, version: int) -> bytes:
 def parse_blob(blob: bytes) -> tuple[str, int, bytes, bytes]:
     """Split a wrapped blob into (key id, version, header, backend part); BadInput if malformed."""
     if len(blob) < 8 or blob[:2] != BLOB_MAGIC or blob[2] != BLOB_VERSION:
-        raise BadInput("not a handover wrapped key")
+        raise BadInput.msg("crypto.blob_invalid")
     n = blob[3]
     end = 4 + n + 4
     if len(blob) < end:
-        raise BadInput("truncated handover wrapped key")
+        raise BadInput.msg("crypto.blob_truncated")
     try:
         key_id = blob[4 : 4 + n].decode("utf-8")
     except UnicodeDecodeError:
-        raise BadInput("not a handover wrapped key") from None
+        raise BadInput.msg("crypto.blob_invalid") from None
     (version,) = struct.unpack(">I", blob[4 + n : end])
     return key_id, version, blob[:end], blob[end:]
 
@@ -191,7 +191,9 @@ class Keys:
         try:
             data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise BadInput(f"{path}: unreadable key registry ({type(exc).__name__})") from None
+            raise BadInput.msg(
+                "crypto.registry_unreadable", path=path, reason=type(exc).__name__
+            ) from None
         return data
 
     def _save(self, registry: dict[str, Any]) -> None:
@@ -272,7 +274,7 @@ class Keys:
     def destroy(self, key_id: str, reason: str, *, actor: str | None = None) -> KeyInfo:
         """Cryptographic erase: destroy every version's material in the backend, keep a tombstone."""
         if not reason.strip():
-            raise BadInput("key destroy needs a reason")
+            raise BadInput.msg("crypto.destroy_needs_reason")
         with locked(self.dir):
             registry = self._load()
             info = self.active(key_id)
@@ -409,7 +411,7 @@ class Keys:
             else next((v for v in info.versions if v.version == version), None)
         )
         if kv is None or kv.wrapped_secret is None:
-            raise BadInput(f"key {key_id} has no software secret for version {version}")
+            raise BadInput.msg("crypto.no_secret", key_id=key_id, version=version)
         return kv, self.unwrap(bytes.fromhex(kv.wrapped_secret), b"secret", key_id=key_id).material
 
     def signing_key_id(self) -> str | None:
@@ -428,11 +430,11 @@ class Keys:
 def check_key_args(purpose: str, tier: str | None) -> str | None:
     """Validate a key's purpose and tier (BadInput); the tier upper-cased."""
     if not _PURPOSE.match(purpose):
-        raise BadInput(f"key purpose {purpose!r}: use 1-32 of a-z, 0-9, _ starting with a letter")
+        raise BadInput.msg("crypto.bad_purpose", purpose=purpose)
     if tier is not None:
         tier = tier.upper()
         if tier not in TIERS:
-            raise BadInput(f"key tier {tier!r}: use C1, C2 or C3")
+            raise BadInput.msg("crypto.bad_tier", tier=tier)
     return tier
 
 
@@ -470,7 +472,7 @@ def destroy_key(ws: Workspace, key_id: str, reason: str) -> KeyInfo:
     from handover.governance import require
 
     if not reason.strip():
-        raise BadInput("key destroy needs a reason")
+        raise BadInput.msg("crypto.destroy_needs_reason")
     with Keys(ws) as keys:
         decision = require(ws, "key.manage", _key_resource(keys.active(key_id).tier))
         return keys.destroy(key_id, reason, actor=decision.actor)

@@ -151,13 +151,13 @@ def write_table(
     covered = [c for cols in column_keys.values() for c in cols]
     dupes = sorted({c for c in covered if covered.count(c) > 1})
     if dupes:
-        raise BadInput(f"{path}: columns {', '.join(dupes)} have more than one key")
+        raise BadInput.msg("crypto.parquet_dupe_keys", path=path, columns=", ".join(dupes))
     missing = [c for c in table.column_names if c not in covered]
     if missing:
-        raise BadInput(f"{path}: columns {', '.join(missing)} have no encryption key")
+        raise BadInput.msg("crypto.parquet_no_key", path=path, columns=", ".join(missing))
     unknown = sorted(set(covered) - set(table.column_names))
     if unknown:
-        raise BadInput(f"{path}: key list names columns {', '.join(unknown)} the table lacks")
+        raise BadInput.msg("crypto.parquet_unknown_columns", path=path, columns=", ".join(unknown))
     tmp = path.with_name(f".{path.name}.partial")
     with Keys(ws) as keys:
         factory, config, clients = _factory(keys)
@@ -181,7 +181,7 @@ def read_table(ws: Workspace, path: Path, columns: list[str] | None = None) -> p
     A destroyed key raises KeyDestroyed, naming when it was destroyed.
     """
     if not path.is_file():
-        raise BadInput(f"{path}: no such file")
+        raise BadInput.msg("crypto.no_such_file", path=path)
     with Keys(ws) as keys:
         factory, config, clients = _factory(keys)
         props = factory.file_decryption_properties(
@@ -210,6 +210,8 @@ def _translate(
     if not reading:
         if isinstance(first, HandoverError):
             raise first from None
-        raise BadInput(f"{path}: cannot write ({type(first).__name__}: {first})") from None
+        raise BadInput.msg(
+            "crypto.parquet_write", path=path, reason=f"{type(first).__name__}: {first}"
+        ) from None
     # Any other failure to decrypt or authenticate (unknown key, altered bytes): opaque.
     raise DecryptionFailed(t("crypto.decryption_failed", lang, what=str(path))) from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import handover.crypto.messages  # noqa: F401  (registers the texts)
 from handover.crypto import suites
 from handover.crypto.keys import TOKENIZE, Keys
 from handover.errors import BadInput
@@ -40,7 +41,7 @@ def tokenize_with(
     import pyarrow.compute as pc
 
     if not 8 <= hex_chars <= 2 * len(suites.digest(b"", algorithm)):
-        raise BadInput(f"token length {hex_chars}: use 8 to 64 hex characters")
+        raise BadInput.msg("crypto.token_length", hex_chars=hex_chars)
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
             [
@@ -78,7 +79,9 @@ def tokenize(
     with Keys(ws) as keys:
         info = keys.active(key_id)
         if info.purpose != TOKENIZE:
-            raise BadInput(f"key {key_id} has purpose {info.purpose}, not {TOKENIZE}")
+            raise BadInput.msg(
+                "crypto.wrong_purpose", key_id=key_id, purpose=info.purpose, expected=TOKENIZE
+            )
         _, secret = keys.secret(key_id)
     algorithm = suites.suite(info.suite).digest
     return tokenize_with(secret, values, algorithm=algorithm, hex_chars=hex_chars)

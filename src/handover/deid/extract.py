@@ -266,14 +266,14 @@ def dd_extract(
 
     language = lang or ws.settings.lang
     if k < 2:
-        raise BadInput(f"--k {k}: use 2 or more")
+        raise BadInput.msg("deid.bad_k", k=k)
     if xlsx_limit < 0 or xlsx_limit > 1_048_575:
-        raise BadInput(f"--xlsx-limit {xlsx_limit}: use 0 to 1048575 rows (Excel's limit)")
+        raise BadInput.msg("deid.bad_xlsx_limit", limit=xlsx_limit)
     out = Path(out)
     if out.exists():
         raise BadInput(t("deid.exists", language, path=out))
     if not out.parent.is_dir():
-        raise BadInput(f"{out.parent}: no such folder")
+        raise BadInput.msg("deid.no_folder", path=out.parent)
     decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     t0 = time.perf_counter()
     shown = mask_spec(str(source))
@@ -314,9 +314,12 @@ def dd_extract(
                 for sb in reader.read(d, after=None, batch_size=BATCH_ROWS):
                     if sb.rejects:
                         r = sb.rejects[0]
-                        raise BadInput(
-                            f"{shown}: table {d.name!r} key {r.key} column {r.column!r}: "
-                            "value does not fit its declared type"
+                        raise BadInput.msg(
+                            "deid.source_reject",
+                            source=shown,
+                            table=d.name,
+                            row_key=r.key,
+                            column=r.column,
                         )
                     outb = transform(sb.data, plan, tokenizer, language)
                     if writer is None:

@@ -51,6 +51,10 @@ add(
             "en": "Scan done: {tables} tables, {columns} columns, {pii} with personal information, {sensitive} sensitive ({seconds:.1f} s)",
         },
         "scan.report": {"zh-CN": "清单报告:{path}", "en": "Inventory report: {path}"},
+        "scan.bad_sample": {
+            "zh-CN": "--sample 至少为 1(当前为 {sample})",
+            "en": "--sample must be at least 1 (got {sample})",
+        },
     }
 )
 T = TypeVar("T")
@@ -133,7 +137,7 @@ def scan_source(
     if sample < 1:
         from handover.errors import BadInput
 
-        raise BadInput(f"--sample must be at least 1 (got {sample})")
+        raise BadInput.msg("scan.bad_sample", sample=sample)
     t0 = time.perf_counter()
     with open_source(spec) as src:
         inv = Inventory(mask_spec(spec), src.kind, "full" if full else "sample", sample, seed)

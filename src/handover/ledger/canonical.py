@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 JsonValue = Any
@@ -31,7 +32,7 @@ def to_jsonable(value: Any, where: str = "details") -> JsonValue:
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise BadInput(f"ledger {where}: non-finite number is not JSON")
+            raise BadInput.msg("ledger.not_finite", where=where)
         return value
     if isinstance(value, Decimal):
         return str(value)
@@ -48,20 +49,20 @@ def to_jsonable(value: Any, where: str = "details") -> JsonValue:
         out: dict[str, JsonValue] = {}
         for k, v in value.items():
             if not isinstance(k, str):
-                raise BadInput(f"ledger {where}: key {k!r} is not text")
+                raise BadInput.msg("ledger.key_not_text", where=where, name=k)
             out[k] = to_jsonable(v, f"{where}.{k}")
         return out
     if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(items)]
-    raise BadInput(f"ledger {where}: a {type(value).__name__} is not JSON data")
+    raise BadInput.msg("ledger.not_json", where=where, kind=type(value).__name__)
 
 
 def _number(value: int | float) -> str:
     if isinstance(value, int):
         if abs(value) > 2**53 - 1:
             # I-JSON: integers beyond 2^53 lose precision in every JSON reader.
-            raise BadInput(f"ledger details: integer {value} exceeds 2^53; store it as text")
+            raise BadInput.msg("ledger.int_too_big", value=value)
         return str(value)
     if value == 0:
         return "0"
@@ -146,7 +147,7 @@ def canonical_json_of(value: JsonValue) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadInput("ledger body: text contains a lone surrogate, not valid Unicode") from None
+        raise BadInput.msg("ledger.lone_surrogate") from None
 
 
 def canonical_json(value: Any) -> bytes:

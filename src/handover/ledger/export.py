@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
 from handover.ledger.ledger import format_ts, latest_checkpoint, record, system_clock
@@ -83,7 +84,7 @@ def export_bundle(
     from handover.ledger.verify import verify_ledger
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput(f"{out}: exists and is not an empty folder")
+        raise BadInput.msg("ledger.export_exists", path=out)
     record(
         ws,
         None,
@@ -131,14 +132,11 @@ def export_bundle(
                 .order_by(LedgerCheckpointRow.id)
             ).all()
         if len(leaves) != final.size:
-            raise CheckFailed(
-                f"ledger_entries: {len(leaves)} entries under checkpoint "
-                f"of {final.size}; run handover audit verify"
-            )
+            raise CheckFailed.msg("ledger.export_count", count=len(leaves), size=final.size)
         levels = merkle.build_levels(b"".join(leaves))
         node = merkle.levels_node(levels)
         if merkle.range_hash(node, 0, final.size) != final.root:
-            raise CheckFailed("ledger changed during export; run handover audit verify")
+            raise CheckFailed.msg("ledger.export_changed")
         index: list[dict[str, Any]] = []
         for cid, size, note in cps:
             name = f"checkpoints/{cid:08d}.txt"

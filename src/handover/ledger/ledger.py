@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import OperationalError
 
+import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json_of, to_jsonable
@@ -129,7 +130,7 @@ class LedgerEntry:
 def format_ts(value: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds, the one timestamp form in bodies."""
     if value.tzinfo is None:
-        raise BadInput("ledger clock returned a naive datetime; it must be timezone-aware")
+        raise BadInput.msg("ledger.naive_clock")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -163,7 +164,7 @@ def _read_head(conn: Connection, *, lock: bool) -> Head:
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).one_or_none()
     if row is None:
-        raise CheckFailed("ledger_head: the head row (id 1) is missing")
+        raise CheckFailed.msg("ledger.no_head")
     return Head(
         int(row.size),
         _split_frontier(bytes(row.frontier)),
@@ -191,9 +192,7 @@ def locked(ws: Workspace) -> Iterator[tuple[Connection, Head]]:
                 raise
     except OperationalError as exc:
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise HandoverError(
-            f"ledger: store busy or unreachable ({reason})", transient=True
-        ) from None
+        raise HandoverError.msg("ledger.store_busy", reason=reason, transient=True) from None
 
 
 def read_head(ws: Workspace) -> Head:
@@ -213,7 +212,7 @@ class _Prepared:
 
 def _prepare(ws: Workspace, ev: Event) -> _Prepared:
     if not isinstance(ev.action, str) or not ACTION.match(ev.action) or len(ev.action) > 100:
-        raise BadInput(f"ledger action {ev.action!r}: use dotted lower-case words like scan.done")
+        raise BadInput.msg("ledger.bad_action", action=ev.action)
     actor = ev.actor if ev.actor is not None else current_actor(ws)
     for name, value, limit in (
         ("actor", actor, 200),
@@ -221,12 +220,12 @@ def _prepare(ws: Workspace, ev: Event) -> _Prepared:
         ("purpose", ev.purpose, 2000),
     ):
         if not isinstance(value, str):
-            raise BadInput(f"ledger {name}: must be text")
+            raise BadInput.msg("ledger.field_not_text", field=name)
         if len(value) > limit:
-            raise BadInput(f"ledger {name}: longer than {limit} characters")
+            raise BadInput.msg("ledger.field_too_long", field=name, limit=limit)
     details = to_jsonable(ev.details or {}, "details")
     if not isinstance(details, dict):
-        raise BadInput("ledger details: must be a mapping")
+        raise BadInput.msg("ledger.details_not_mapping")
     checked = guard(
         {"actor": actor, "subject": ev.subject, "purpose": ev.purpose, "details": details}
     )
@@ -391,9 +390,12 @@ def _resolve(conn: Connection, ranges: Sequence[merkle.Range]) -> list[bytes]:
     missing = keys - found.keys()
     if missing:
         level, idx = min(missing)
-        raise CheckFailed(
-            f"ledger_nodes: stored node level {level} index {idx} is missing "
-            f"(entries {idx << level}..{((idx + 1) << level) - 1}); run handover audit verify"
+        raise CheckFailed.msg(
+            "ledger.node_missing",
+            level=level,
+            idx=idx,
+            first=idx << level,
+            last=((idx + 1) << level) - 1,
         )
     return [merkle.range_hash(lambda lv, i: found[(lv, i)], a, b) for a, b in ranges]
 
@@ -437,17 +439,14 @@ def inclusion_from_store(conn: Connection, seq: int, size: int) -> InclusionProo
         select(LedgerEntryRow.body, LedgerEntryRow.leaf_hash).where(LedgerEntryRow.seq == seq)
     ).one_or_none()
     if row is None:
-        raise BadInput(f"ledger_entries: no entry with seq {seq}")
+        raise BadInput.msg("ledger.no_entry", seq=seq)
     body = row.body.encode("utf-8")
     ranges = merkle.inclusion_ranges(seq, size)
     hashes = _resolve(conn, [*ranges, (0, size)])
     proof, root = hashes[:-1], hashes[-1]
     leaf = merkle.leaf_hash(body)
     if leaf != bytes(row.leaf_hash) or not merkle.verify_inclusion(body, seq, size, proof, root):
-        raise CheckFailed(
-            f"ledger_entries seq {seq}: stored hashes do not prove this entry; "
-            "run handover audit verify"
-        )
+        raise CheckFailed.msg("ledger.entry_unproven", seq=seq)
     return InclusionProof(seq, size, leaf, body, proof, root)
 
 
@@ -598,22 +597,17 @@ def _check_extends_last(
 
     if last is None:
         return
-    refuse = "refusing to sign; run handover audit verify"
     try:
         prev = parse_checkpoint(open_note(last.note, origin, *trusted_keys(ws)))
     except NoteError as exc:
-        raise CheckFailed(f"ledger_checkpoints id {last.id}: {exc}; {refuse}") from None
+        raise CheckFailed.msg("ledger.checkpoint_unreadable", id=last.id, reason=str(exc)) from None
     if head.size < prev.size:
-        raise CheckFailed(
-            f"ledger_head: the log shrank from {prev.size} to {head.size} entries; {refuse}"
-        )
+        raise CheckFailed.msg("ledger.shrank", before=prev.size, after=head.size)
     if root_at(conn, head.size) != head.root:
-        raise CheckFailed(f"ledger_head: frontier differs from the stored tree; {refuse}")
+        raise CheckFailed.msg("ledger.frontier_differs")
     proof = consistency_from_store(conn, prev.size, head.size)
     if not merkle.verify_consistency(prev.size, head.size, proof, prev.root, head.root):
-        raise CheckFailed(
-            f"ledger_checkpoints id {last.id}: the log no longer extends it; {refuse}"
-        )
+        raise CheckFailed.msg("ledger.not_extending", id=last.id)
 
 
 def _last_checkpoint(conn: Connection) -> IssuedCheckpoint | None:
@@ -693,21 +687,18 @@ def write_checkpoint(cp: IssuedCheckpoint, path: Path) -> None:
         tmp.write_text(cp.note, encoding="utf-8", newline="\n")
         tmp.replace(path)
     except OSError as exc:
-        raise BadInput(f"{path}: cannot write the checkpoint ({exc.strerror})") from None
+        raise BadInput.msg("ledger.checkpoint_write", path=path, reason=exc.strerror) from None
 
 
 def prove(ws: Workspace, seq: int, *, clock: Clock | None = None) -> InclusionProof:
     """Inclusion proof of entry ``seq`` against the newest checkpoint covering it."""
     cp = latest_checkpoint(ws, clock=clock)
     if not 0 <= seq < cp.size:
-        raise BadInput(f"ledger_entries: seq {seq} is outside the log (0..{cp.size - 1})")
+        raise BadInput.msg("ledger.seq_outside", seq=seq, last=cp.size - 1)
     with ws.store.engine.connect() as conn:
         proof = inclusion_from_store(conn, seq, cp.size)
     if proof.root != cp.root:
-        raise CheckFailed(
-            f"ledger_checkpoints id {cp.id}: root differs from the stored tree "
-            f"at size {cp.size}; run handover audit verify"
-        )
+        raise CheckFailed.msg("ledger.root_differs", id=cp.id, size=cp.size)
     proof.checkpoint = cp.note
     return proof
 
@@ -719,5 +710,5 @@ def public_identity(ws: Workspace) -> tuple[str, bytes]:
     """
     head = read_head(ws)
     if head.origin is None or head.public_key is None:
-        raise BadInput("ledger has no signed checkpoint yet; run handover audit checkpoint")
+        raise BadInput.msg("ledger.no_checkpoint")
     return head.origin, head.public_key

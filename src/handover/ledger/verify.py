@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
+import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
 from handover.ledger.ledger import trusted_keys
@@ -93,10 +94,15 @@ class VerifyReport:
             return
         bad = self.first_bad_seq
         first = next((p for p in self.problems if p.seq == bad), self.problems[0])
-        more = f" (+{len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        more = len(self.problems) - 1
+        suffix = "_more" if more else ""
         if bad is not None:
-            raise CheckFailed(f"ledger tampered: first bad entry seq {bad}: {first.message}{more}")
-        raise CheckFailed(f"ledger check failed: {first.where}: {first.message}{more}")
+            raise CheckFailed.msg(
+                f"ledger.tampered{suffix}", seq=bad, problem=first.message, more=more
+            )
+        raise CheckFailed.msg(
+            f"ledger.check_failed{suffix}", where=first.where, problem=first.message, more=more
+        )
 
 
 def body_seq(body: bytes) -> int | None:
@@ -262,7 +268,7 @@ def _check_external(
     try:
         note = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path}: cannot read the checkpoint ({type(exc).__name__})") from None
+        raise BadInput.msg("ledger.checkpoint_read", path=path, reason=type(exc).__name__) from None
     if origin is None or not keys:
         report.problems.append(Problem(where, "ledger has no public key to check it with"))
         return

@@ -102,5 +102,17 @@ add(
             "en": "Unsealed {path} → {target}: {tables} tables, {rows} rows, counts and digests "
             "checked",
         },
+        "package.no_folder": {
+            "zh-CN": "{path}:文件夹不存在",
+            "en": "{path}: no such folder",
+        },
+        "package.no_table": {
+            "zh-CN": "封装包 {package} 中没有表 {table!r}",
+            "en": "package {package} has no table {table!r}",
+        },
+        "package.bad_digest_encoding": {
+            "zh-CN": "{package}:未知的行摘要编码 {encoding!r}",
+            "en": "{package}: unknown row digest encoding {encoding!r}",
+        },
     }
 )

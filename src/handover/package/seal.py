@@ -158,7 +158,7 @@ def seal(
     if out.exists():
         raise BadInput(t("package.exists", language, path=out))
     if not out.parent.is_dir():
-        raise BadInput(f"{out.parent}: no such folder")
+        raise BadInput.msg("package.no_folder", path=out.parent)
     decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
     t0 = time.perf_counter()
     shown = mask_spec(str(source))

@@ -90,7 +90,7 @@ class PackageSource:
             if missing:
                 from handover.errors import BadInput
 
-                raise BadInput(f"package {self.display} has no table {missing[0]!r}")
+                raise BadInput.msg("package.no_table", package=self.display, table=missing[0])
             entries = [e for e in entries if e.name in tables]
         self.entries = entries
         self._check_files()
@@ -184,7 +184,9 @@ class PackageSource:
         key = list(e.order_key)
         encoding = str(self.manifest.row_digest.get("encoding") or MERKLE_ENCODING)
         if encoding not in ENCODINGS:
-            raise CheckFailed(f"{self.display}: unknown row digest encoding {encoding!r}")
+            raise CheckFailed.msg(
+                "package.bad_digest_encoding", package=self.display, encoding=encoding
+            )
         digest = RowDigest(encoding) if after is None else None
         held: SourceBatch | None = None
         skipping = after is not None

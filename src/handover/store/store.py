@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+import handover.store.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,13 +33,13 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise BadInput(f"store URL is not a database URL: {mask_url(url)}") from None
+        raise BadInput.msg("store.bad_url", url=mask_url(url)) from None
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         engine = create_engine(parsed, future=True, pool_pre_ping=True)
     except Exception as exc:  # unknown dialect, missing driver
-        raise BadInput(f"cannot use store URL {mask_url(url)}: {type(exc).__name__}") from None
+        raise BadInput.msg("store.unusable", url=mask_url(url), reason=type(exc).__name__) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -101,5 +102,7 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     except OperationalError as exc:
         store.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise BadInput(f"store {mask_url(url)} is unreachable: {reason}", transient=True) from None
+        raise BadInput.msg(
+            "store.unreachable", url=mask_url(url), reason=reason, transient=True
+        ) from None
     return store

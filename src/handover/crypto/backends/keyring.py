@@ -105,8 +105,11 @@ class LocalKeyring:
         meta = _read_meta(meta_path)
         kind = str(meta.get("protection"))
         if protection is not None and protection != kind:
-            raise BadInput(
-                f"{meta_path}: the keyring is protected by {kind}, but key_protection = {protection}"
+            raise BadInput.msg(
+                "crypto.keyring_protection_mismatch",
+                path=meta_path,
+                kind=kind,
+                protection=protection,
             )
         _check_protection(keys_dir, kind, passphrase, protection, demo, lang)
         master = _unlock(keys_dir, meta, passphrase, lang)
@@ -116,7 +119,7 @@ class LocalKeyring:
 
     def _entry(self, ref: str) -> Path:
         if not ref or "/" in ref or ref.startswith("."):
-            raise BadInput(f"bad key reference {ref!r}")
+            raise BadInput.msg("crypto.bad_key_ref", ref=ref)
         return self.keys_dir / ENTRIES / f"{ref}.kek"
 
     def create_key(self, ref: str, suite: str) -> dict[str, Any]:
@@ -124,7 +127,7 @@ class LocalKeyring:
         s = suites.suite(suite)
         path = self._entry(ref)
         if path.exists():
-            raise BadInput(f"{path}: key {ref} already exists")
+            raise BadInput.msg("crypto.key_exists", path=path, ref=ref)
         path.parent.mkdir(mode=0o700, exist_ok=True)
         material = os.urandom(s.key_bytes)
         token = seal(suite.encode("ascii") + b":" + material, _entry_aad(ref), self._master)
@@ -206,9 +209,11 @@ def _read_meta(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise BadInput(f"{path}: unreadable keyring metadata ({type(exc).__name__})") from None
+        raise BadInput.msg(
+            "crypto.keyring_meta_unreadable", path=path, reason=type(exc).__name__
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != "handover-keyring":
-        raise BadInput(f"{path}: not a handover keyring")
+        raise BadInput.msg("crypto.not_a_keyring", path=path)
     return meta
 
 
@@ -232,7 +237,7 @@ def _kdf(passphrase: bytes, params: dict[str, Any], length: int) -> bytes:
             p=int(params["p"]),
             length=length,
         )
-    raise BadInput(f"unknown keyring KDF {params['name']!r}")
+    raise BadInput.msg("crypto.unknown_kdf", name=params["name"])
 
 
 def _create(keys_dir: Path, kind: str, passphrase: bytes | None, suite: str) -> None:
@@ -270,7 +275,7 @@ def _unlock(keys_dir: Path, meta: dict[str, Any], passphrase: bytes | None, lang
                 raise KeyringRefused(t("crypto.keyring_file_mode", lang, path=path, mode=oct(mode)))
             return path.read_bytes()
         except FileNotFoundError:
-            raise BadInput(f"{path}: the keyring master key file is missing") from None
+            raise BadInput.msg("crypto.master_key_missing", path=path) from None
     assert passphrase is not None
     cache_key = (
         str(meta_path.resolve()),

@@ -54,7 +54,7 @@ class Pkcs11Backend:
         lang: str = "zh-CN",
     ) -> None:
         if token_label is None and slot is None:
-            raise BadInput("pkcs11: set pkcs11_token_label or pkcs11_slot")
+            raise BadInput.msg("crypto.pkcs11_no_token")
         self.module = module
         self.token_label = token_label
         self.slot = slot
@@ -67,9 +67,9 @@ class Pkcs11Backend:
     def from_settings(cls, settings: Settings) -> Pkcs11Backend:
         """Build the backend from the ``pkcs11_*`` settings (module, token or slot, PIN)."""
         if settings.pkcs11_module is None:
-            raise BadInput("key_backend = pkcs11 needs pkcs11_module (HANDOVER_PKCS11_MODULE)")
+            raise BadInput.msg("crypto.pkcs11_needs_module")
         if settings.pkcs11_pin is None:
-            raise BadInput("key_backend = pkcs11 needs pkcs11_pin (HANDOVER_PKCS11_PIN)")
+            raise BadInput.msg("crypto.pkcs11_needs_pin")
         return cls(
             settings.pkcs11_module,
             settings.pkcs11_pin.get_secret_value(),
@@ -93,12 +93,12 @@ class Pkcs11Backend:
         if self._session is not None:
             return self._session
         if not self.module.is_file():
-            raise BadInput(f"{self.module}: PKCS#11 module not found")
+            raise BadInput.msg("crypto.pkcs11_module_missing", module=self.module)
         try:
             lib = pkcs11.lib(str(self.module))
         except (OSError, RuntimeError) as exc:
-            raise BadInput(
-                f"{self.module}: cannot load PKCS#11 module ({type(exc).__name__})"
+            raise BadInput.msg(
+                "crypto.pkcs11_module_load", module=self.module, reason=type(exc).__name__
             ) from None
         try:
             token = self._find_token(lib)
@@ -109,13 +109,17 @@ class Pkcs11Backend:
             try:
                 token = self._find_token(lib)
             except NoSuchToken:
-                raise BadInput(f"{self._where}: no such token in {self.module}") from None
+                raise BadInput.msg(
+                    "crypto.pkcs11_token_missing", where=self._where, module=self.module
+                ) from None
         try:
             self._session = token.open(rw=True, user_pin=self._pin)
         except (PinIncorrect, PinLenRange):
-            raise BadInput(f"{self._where}: PIN incorrect") from None
+            raise BadInput.msg("crypto.pkcs11_pin_incorrect", where=self._where) from None
         except PKCS11Error as exc:
-            raise BadInput(f"{self._where}: cannot log in ({type(exc).__name__})") from None
+            raise BadInput.msg(
+                "crypto.pkcs11_login", where=self._where, reason=type(exc).__name__
+            ) from None
         return self._session
 
     def close(self) -> None:
@@ -140,7 +144,7 @@ class Pkcs11Backend:
         """Generate a non-extractable AES-256 KEK in the token, labelled ``ref``."""
         session = self.session()
         if list(session.get_objects({Attribute.LABEL: ref})):
-            raise BadInput(f"{self._where}: an object labelled {ref} already exists")
+            raise BadInput.msg("crypto.pkcs11_label_exists", where=self._where, ref=ref)
         session.generate_key(
             KeyType.AES,
             256,
@@ -188,7 +192,7 @@ class Pkcs11Backend:
         for obj in list(session.get_objects({Attribute.LABEL: ref})):
             obj.destroy()
         if list(session.get_objects({Attribute.LABEL: ref})):
-            raise BadInput(f"{self._where}: key {ref} is still present after C_DestroyObject")
+            raise BadInput.msg("crypto.pkcs11_not_destroyed", where=self._where, ref=ref)
 
     def list(self) -> list[str]:
         """Labels of the secret keys in the token."""
