@@ -165,10 +165,10 @@ class _ColumnBytes:
 
     def feed(self, h: Any, a: int, b: int) -> None:
         """Update ``h`` with rows ``a:b``: validity bytes, then the values."""
-        h.update(memoryview(self.valid[a:b]))
+        h.update(self.valid[a:b].data)
         if self.fixed is not None:
             if self.fixed.size:
-                h.update(memoryview(self.fixed[a:b]).cast("B"))  # rows of a C-contiguous array
+                h.update(self.fixed[a:b].data.cast("B"))  # rows of a C-contiguous array
             return
         assert self.ends is not None
         offs = self.ends[a : b + 1]
