@@ -32,6 +32,7 @@ from typer.testing import CliRunner
 from handover.cli.main import app
 from handover.governance.demo import DEMO_CAST
 from handover.governance.models import GrantRow, PersonRow
+from handover.i18n import t
 from handover.ledger import entries
 from handover.workspace import Workspace, init_workspace, open_workspace
 
@@ -205,10 +206,12 @@ def refused(
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0], res.output
     assert found == [("refuse", name, action, resource)], found
-    assert detail is not None and lines[0] in (
-        f"错误: {detail['reason']}",
-        f"error: {detail['reason']}",
-    )
+    # The line is the catalogue's rendering (in the user's language, English under
+    # ``cli``'s --lang en) of the key and values the ledger keeps.
+    assert detail is not None
+    english = t(detail["reason_key"], "en", **detail["params"])
+    assert detail["reason_en"] == english and detail["reason"] == english
+    assert lines[0] == f"error: {english}", (lines[0], english)
     return detail
 
 
@@ -252,6 +255,28 @@ def test_scan(ws_path: Path, base: dict[str, Path]) -> None:
     assert sorted(p.name for p in (ws_path / "reports").iterdir()) == reports
     allowed(ws_path, "zhaolei", *res, "scan", seller)
     assert len(events(ws_path, "scan.run")) == scans + 1
+
+
+def test_refusal_is_shown_in_the_users_language(ws_path: Path, base: dict[str, Path]) -> None:
+    """Under zh-CN the refused person reads the reason in Chinese; the ledger keeps the
+    key, the values and the English text of the same reason."""
+    login(ws_path, "zhouyu")
+    before = last_seq(ws_path)
+    res = runner.invoke(
+        app,
+        ["--lang", "zh-CN", "scan", str(base["seller"])],
+        env={"HANDOVER_WORKSPACE": str(ws_path)},
+    )
+    assert res.exit_code == 3, res.output
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    [event] = events(ws_path, "access.refuse", before)
+    d = event.details
+    assert d["reason_key"] == "gov.refuse.nda_expired"
+    shown = t(d["reason_key"], "zh-CN", **d["params"])
+    assert lines == [f"错误: {shown}"], res.output
+    assert "保密协议 #3" in shown and "已于" in shown and "到期" in shown
+    assert d["reason_en"] == t(d["reason_key"], "en", **d["params"])
+    assert d["reason_en"].startswith("refused: zhouyu's NDA #3") and "expired on" in d["reason_en"]
 
 
 def test_seal_and_backup(ws_path: Path, base: dict[str, Path], tmp_path: Path) -> None:

@@ -445,6 +445,8 @@ def test_bad_retention_rule_changes_nothing(workspace: Any, seller: Path, tmp_pa
         [
             "-w",
             str(workspace.path),
+            "--lang",
+            "en",
             "shred",
             "--source",
             str(seller),

@@ -60,7 +60,7 @@ def _since(value: str | None) -> dt.datetime | None:
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"--since {value!r}: not an ISO 8601 date or time") from None
+        raise BadInput.msg("cli.bad_since", value=value) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 

@@ -42,7 +42,7 @@ def _date(value: str | None, what: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         with handled():
-            raise BadInput(f"{what} {value!r}: use a date like 2027-01-31") from None
+            raise BadInput.msg("cli.bad_date", option=what, value=value) from None
     return None
 
 
@@ -749,10 +749,16 @@ def grants_check(
         print_json(decision.to_json())
         if not decision.allowed:
             raise typer.Exit(3)
-    elif decision.allowed:
-        _echo(decision.reason)
     else:
-        fail(decision.reason, 3)
+        from rich.markup import escape
+
+        from handover.i18n import t
+
+        shown = t(decision.reason_key, lang_of(ctx), **decision.params)
+        if decision.allowed:
+            _echo(shown)
+        else:
+            fail(escape(shown), 3)
 
 
 def register(app: typer.Typer) -> None:

@@ -118,7 +118,7 @@ def init(
             from handover.errors import BadInput
 
             with handled():
-                raise BadInput("init needs both --seller and --buyer")
+                raise BadInput.msg("cli.init_parties")
         if advisor:
             transfer["advisor"] = {"name": advisor}
     with handled():

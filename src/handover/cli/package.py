@@ -113,7 +113,7 @@ def _open_package(
         if check_only:
             result = verify_package(ws, package, lang=lang)
         elif not to:
-            raise BadInput("unseal needs --to TARGET (or --check-only)")
+            raise BadInput.msg("cli.unseal_target")
         elif restore:
             result = do_restore(ws, package, to, lang=lang)
         else:

@@ -136,13 +136,13 @@ def _pinned(key: str) -> bytes:
         try:
             return public_key_from_pem(text)
         except ValueError:
-            raise BadInput(f"--key {key}: not an Ed25519 public key in PEM") from None
+            raise BadInput.msg("erase.key_pem", spec=key) from None
     try:
         raw = bytes.fromhex(text)
     except ValueError:
-        raise BadInput(f"--key {key}: not a hex or PEM Ed25519 public key") from None
+        raise BadInput.msg("erase.key_hex", spec=key) from None
     if len(raw) != 32:
-        raise BadInput(f"--key {key}: an Ed25519 public key has 32 bytes")
+        raise BadInput.msg("erase.key_len", spec=key)
     return raw
 
 
@@ -157,7 +157,7 @@ def verify_certificate(
     cert_path, sig_path = _paths(path)
     for p in (cert_path, sig_path):
         if not p.is_file():
-            raise BadInput(f"{p}: no such file")
+            raise BadInput.msg("erase.no_file", path=p)
     out = CertificateCheck(cert_path)
     body = cert_path.read_bytes()
     try:

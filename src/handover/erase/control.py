@@ -39,6 +39,14 @@ class Gate:
     forced: bool = False
     reason: str | None = None
     problem: str | None = None
+    #: catalogue key and values of ``problem`` (the refusal is shown in the user's language)
+    problem_key: str | None = field(default=None, repr=False)
+    problem_values: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def refuse(self, key: str, lang: str, **values: Any) -> None:
+        """Note why the gate is closed: ``problem`` in ``lang``, the key for the error."""
+        self.problem = t(key, lang, **values)
+        self.problem_key, self.problem_values = key, values
 
     def to_json(self) -> dict[str, Any]:
         """Certificate form."""
@@ -94,7 +102,7 @@ def check_gate(
         last = e
     shown = norm_spec(source)
     if last is None:
-        gate.problem = t("erase.gate.none", lang, source=shown)
+        gate.refuse("erase.gate.none", lang, source=shown)
     else:
         d = last.details
         gate.seq, gate.ts = last.seq, last.ts
@@ -105,9 +113,9 @@ def check_gate(
         gate.tables = sorted(verified)
         missing = [tb for tb in tables if tb.lower() not in verified]
         if not d.get("equal"):
-            gate.problem = t("erase.gate.failed", lang, source=shown, seq=last.seq)
+            gate.refuse("erase.gate.failed", lang, source=shown, seq=last.seq)
         elif missing:
-            gate.problem = t("erase.gate.uncovered", lang, table=missing[0], seq=last.seq)
+            gate.refuse("erase.gate.uncovered", lang, table=missing[0], seq=last.seq)
         else:
             gate.passed = True
             return gate
@@ -116,7 +124,8 @@ def check_gate(
             raise Refused(t("erase.gate.reason", lang))
         gate.forced, gate.reason = True, reason.strip()
         return gate
-    raise Refused(gate.problem or "")
+    assert gate.problem_key is not None
+    raise Refused.msg(gate.problem_key, **gate.problem_values)
 
 
 #: ledger actions whose ``source``/``target`` (and a scan's subject) name data of the transfer
@@ -172,7 +181,7 @@ def check_known(
             try:
                 database_url(spec)  # a malformed URL is bad input, not a refusal
             except ValueError:  # e.g. a non-numeric port; the URL may hold a password
-                raise BadInput(f"{flag}: not a database URL") from None
+                raise BadInput.msg("erase.bad_url", flag=flag) from None
         else:
             path = Path(spec[len("sqlite:///") :] if spec.startswith("sqlite:///") else spec)
             if not path.exists():

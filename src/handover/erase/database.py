@@ -140,10 +140,10 @@ class SQLiteDatabase(Database):
 
     def __init__(self, path: Path) -> None:
         if not path.is_file():
-            raise BadInput(f"{path}: no such SQLite file")
+            raise BadInput.msg("erase.no_sqlite", path=path)
         with path.open("rb") as fh:
             if fh.read(16) != b"SQLite format 3\x00":
-                raise BadInput(f"{path}: not a SQLite database")
+                raise BadInput.msg("erase.not_sqlite", path=path)
         self.path = path
         self.display = str(path)
         self.version = f"SQLite {sqlite3.sqlite_version}"
@@ -164,16 +164,22 @@ class SQLiteDatabase(Database):
         try:
             return self.con.execute(sql).fetchone()[0]
         except sqlite3.Error as exc:
-            raise BadInput(
-                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            raise BadInput.msg(
+                "erase.db_error",
+                db=self.display,
+                error=type(exc).__name__,
+                detail=str(exc).splitlines()[0],
             ) from None
 
     def _rows(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             return [tuple(r) for r in self.con.execute(sql).fetchall()]
         except sqlite3.Error as exc:
-            raise BadInput(
-                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            raise BadInput.msg(
+                "erase.db_error",
+                db=self.display,
+                error=type(exc).__name__,
+                detail=str(exc).splitlines()[0],
             ) from None
 
     def _text_chunks(self, sql: str) -> Iterator[str]:
@@ -228,8 +234,11 @@ class SQLiteDatabase(Database):
             run("COMMIT")
         except sqlite3.Error as exc:
             con.execute("ROLLBACK")
-            raise BadInput(
-                f"{self.display}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+            raise BadInput.msg(
+                "erase.db_error",
+                db=self.display,
+                error=type(exc).__name__,
+                detail=str(exc).splitlines()[0],
             ) from None
         run("VACUUM")
         run("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -269,9 +278,7 @@ class ServerDatabase(Database):
         parsed = database_url(url)
         backend = parsed.get_backend_name()
         if backend not in ("postgresql", "mysql", "mariadb"):
-            raise BadInput(
-                f"{self.display}: shred supports SQLite files, PostgreSQL and MariaDB/MySQL"
-            )
+            raise BadInput.msg("erase.db_unsupported", db=self.display)
         self.engine: Engine = sa.create_engine(parsed)
         try:
             with self.engine.connect() as conn:
@@ -285,7 +292,9 @@ class ServerDatabase(Database):
         except SQLAlchemyError as exc:
             self.engine.dispose()
             reason = type(getattr(exc, "orig", None) or exc).__name__
-            raise BadInput(f"cannot connect to {self.display} ({reason})", transient=True) from None
+            raise BadInput.msg(
+                "erase.connect", db=self.display, reason=reason, transient=True
+            ) from None
         if "mariadb" in self.version.lower():
             self.dialect = "mariadb"
         self.version = self.version.split(" on ")[0][:120]
@@ -310,7 +319,7 @@ class ServerDatabase(Database):
             return conn.execute(sa.text(sql))
         except SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-            raise BadInput(f"{self.display}: {reason}") from None
+            raise BadInput.msg("erase.db_said", db=self.display, detail=reason) from None
 
     def _scalar(self, sql: str) -> Any:
         with self.engine.connect() as conn:

@@ -120,7 +120,7 @@ def overwrite_tree(
     if root.is_file():
         return [overwrite_file(root, passes=passes, needles=needles, hook=hook)]
     if not root.is_dir():
-        raise BadInput(f"{root}: no such file or folder")
+        raise BadInput.msg("erase.no_path", path=root)
     outcomes: list[FileOutcome] = []
     for dirpath, dirnames, filenames in os.walk(root, topdown=False):
         d = Path(dirpath)

@@ -97,3 +97,113 @@ add(
         },
     }
 )
+
+# errors raised by the library (``BadInput.msg(key, ...)``)
+add(
+    {
+        "erase.key_pem": {
+            "zh-CN": "--key {spec}:不是 PEM 格式的 Ed25519 公钥",
+            "en": "--key {spec}: not an Ed25519 public key in PEM",
+        },
+        "erase.key_hex": {
+            "zh-CN": "--key {spec}:不是十六进制或 PEM 格式的 Ed25519 公钥",
+            "en": "--key {spec}: not a hex or PEM Ed25519 public key",
+        },
+        "erase.key_len": {
+            "zh-CN": "--key {spec}:Ed25519 公钥应为 32 字节",
+            "en": "--key {spec}: an Ed25519 public key has 32 bytes",
+        },
+        "erase.no_file": {"zh-CN": "{path}:文件不存在", "en": "{path}: no such file"},
+        "erase.bad_url": {
+            "zh-CN": "{flag}:不是有效的数据库 URL",
+            "en": "{flag}: not a database URL",
+        },
+        "erase.no_sqlite": {
+            "zh-CN": "{path}:SQLite 文件不存在",
+            "en": "{path}: no such SQLite file",
+        },
+        "erase.not_sqlite": {
+            "zh-CN": "{path}:不是 SQLite 数据库",
+            "en": "{path}: not a SQLite database",
+        },
+        "erase.db_error": {
+            "zh-CN": "{db}:数据库报错 {error}:{detail}",
+            "en": "{db}: {error}: {detail}",
+        },
+        "erase.db_said": {
+            "zh-CN": "{db}:数据库报错:{detail}",
+            "en": "{db}: {detail}",
+        },
+        "erase.db_unsupported": {
+            "zh-CN": "{db}:销毁仅支持 SQLite 文件、PostgreSQL 和 MariaDB/MySQL",
+            "en": "{db}: shred supports SQLite files, PostgreSQL and MariaDB/MySQL",
+        },
+        "erase.connect": {
+            "zh-CN": "无法连接 {db}({reason})",
+            "en": "cannot connect to {db} ({reason})",
+        },
+        "erase.no_path": {
+            "zh-CN": "{path}:文件或文件夹不存在",
+            "en": "{path}: no such file or folder",
+        },
+        "erase.path_missing": {
+            "zh-CN": "--path {path}:文件或文件夹不存在",
+            "en": "--path {path}: no such file or folder",
+        },
+        "erase.media": {
+            "zh-CN": "--media {medium} 无效;请使用:{media}",
+            "en": "--media {medium}: use {media}",
+        },
+        "erase.no_table": {
+            "zh-CN": "{db} 中不存在表 {table}",
+            "en": "table {table} does not exist in {db}",
+        },
+        "erase.rule_no_table": {
+            "zh-CN": "{origin}:留存规则 {rule}:{db} 中不存在表 {table}",
+            "en": "{origin}: retention rule {rule}: table {table} does not exist in {db}",
+        },
+        "erase.retain_array": {
+            "zh-CN": "{origin}:retain 必须是表数组([[erase.retain]])",
+            "en": "{origin}: retain must be an array of tables ([[erase.retain]])",
+        },
+        "erase.rule_table": {
+            "zh-CN": "{origin}:留存规则 {n} 必须是一个 TOML 表",
+            "en": "{origin}: retention rule {n}: must be a table",
+        },
+        "erase.rule_field": {
+            "zh-CN": "{origin}:留存规则 {n} 含未知字段「{field}」",
+            "en": "{origin}: retention rule {n}: unknown field {field!r}",
+        },
+        "erase.rule_tables": {
+            "zh-CN": "{origin}:留存规则 {n} 的 tables 必须是表名列表",
+            "en": "{origin}: retention rule {n}: tables must be a list of table names",
+        },
+        "erase.rule_basis": {
+            "zh-CN": "{origin}:留存规则 {n} 缺少留存依据 basis({bases} 之一,或一段文字说明)",
+            "en": "{origin}: retention rule {n}: basis is required ({bases} or a text)",
+        },
+        "erase.rule_where": {
+            "zh-CN": "{origin}:留存规则 {n} 的 where 必须是单个 SQL 条件(不得含 ';'、注释或写操作)",
+            "en": "{origin}: retention rule {n}: where must be one SQL condition "
+            "(no ';', comments or writes)",
+        },
+        "erase.rule_date": {
+            "zh-CN": "{origin}:留存规则 {n} 的 {field}「{value}」不是日期(YYYY-MM-DD)",
+            "en": "{origin}: retention rule {n} {field}: {value!r} is not a date (YYYY-MM-DD)",
+        },
+        "erase.rule_twice": {
+            "zh-CN": "{origin}:留存规则 id「{id}」重复使用",
+            "en": "{origin}: retention rule id {id!r} is used twice",
+        },
+        "erase.retention_missing": {
+            "zh-CN": "{path}:留存规则文件不存在",
+            "en": "{path}: no such retention file",
+        },
+        "erase.retention_toml": {
+            "zh-CN": "{path}:无法读取或解析 TOML({detail})",
+            "en": "{path}: unreadable TOML ({detail})",
+        },
+        "erase.passes": {"zh-CN": "--passes 至少为 1", "en": "--passes must be at least 1"},
+        "erase.samples": {"zh-CN": "--samples 不能小于 0", "en": "--samples must be 0 or more"},
+    }
+)

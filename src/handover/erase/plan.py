@@ -121,7 +121,7 @@ def _source_items(db: Database, plan: Plan, tables: list[str] | None) -> None:
     if tables:
         missing = [t for t in tables if t.lower() not in by_lower]
         if missing:
-            raise BadInput(f"table {missing[0]} does not exist in {db.display}")
+            raise BadInput.msg("erase.no_table", table=missing[0], db=db.display)
         chosen = [by_lower[t.lower()] for t in tables]
     else:
         chosen = present
@@ -129,8 +129,8 @@ def _source_items(db: Database, plan: Plan, tables: list[str] | None) -> None:
     for rule in plan.rules.rules:
         for t in rule.tables:
             if t.lower() not in by_lower:
-                raise BadInput(
-                    f"{rule.origin}: retention rule {rule.id}: table {t} does not exist in {db.display}"
+                raise BadInput.msg(
+                    "erase.rule_no_table", origin=rule.origin, rule=rule.id, table=t, db=db.display
                 )
     for name in chosen:
         rules = plan.rules.for_table(name)
@@ -237,7 +237,7 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
     chosen = set(media or MEDIA)
     unknown = chosen - set(MEDIA)
     if unknown:
-        raise BadInput(f"--media {sorted(unknown)[0]}: use {', '.join(MEDIA)}")
+        raise BadInput.msg("erase.media", medium=sorted(unknown)[0], media=", ".join(MEDIA))
     rules = load_rules(ws, retention)
     plan = Plan(source=None, dialect=None, rules=rules, spec=source)
     if source and "source" in chosen:
@@ -283,7 +283,7 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
     if "paths" in chosen:
         for p in paths or []:
             if not p.exists():
-                raise BadInput(f"--path {p}: no such file or folder")
+                raise BadInput.msg("erase.path_missing", path=p)
             plan.items.append(_file_item("file", p))
     if "keys" in chosen:
         _key_items(ws, plan, set(package_keys))

@@ -97,7 +97,7 @@ def load_bases() -> dict[str, Basis]:
     }
 
 
-def _date(value: Any, where: str) -> dt.date | None:
+def _date(value: Any, origin: str, n: int, name: str) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -107,7 +107,7 @@ def _date(value: Any, where: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise BadInput(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise BadInput.msg("erase.rule_date", origin=origin, n=n, field=name, value=value) from None
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -124,11 +124,10 @@ def parse_rules(
     bases = load_bases()
     out: list[RetentionRule] = []
     if not isinstance(raw, list):
-        raise BadInput(f"{origin}: retain must be an array of tables ([[erase.retain]])")
+        raise BadInput.msg("erase.retain_array", origin=origin)
     for i, item in enumerate(raw, start=1):
-        where_at = f"{origin}: retention rule {i}"
         if not isinstance(item, dict):
-            raise BadInput(f"{where_at}: must be a table")
+            raise BadInput.msg("erase.rule_table", origin=origin, n=i)
         unknown = set(item) - {
             "id",
             "tables",
@@ -139,27 +138,25 @@ def parse_rules(
             "note",
         }
         if unknown:
-            raise BadInput(f"{where_at}: unknown field {sorted(unknown)[0]!r}")
+            raise BadInput.msg("erase.rule_field", origin=origin, n=i, field=sorted(unknown)[0])
         tables = item.get("tables")
         if isinstance(tables, str):
             tables = [tables]
         if not tables or not all(isinstance(t, str) and _IDENT.match(t) for t in tables):
-            raise BadInput(f"{where_at}: tables must be a list of table names")
+            raise BadInput.msg("erase.rule_tables", origin=origin, n=i)
         basis_raw = item.get("basis")
         if not isinstance(basis_raw, str) or not basis_raw.strip():
-            raise BadInput(f"{where_at}: basis is required ({', '.join(bases)} or a text)")
+            raise BadInput.msg("erase.rule_basis", origin=origin, n=i, bases=", ".join(bases))
         basis = bases.get(basis_raw.strip()) or Basis(
             "custom", basis_raw.strip(), basis_raw.strip(), 0
         )
         cond = item.get("where")
         if cond is not None:
             if not isinstance(cond, str) or not cond.strip() or _FORBIDDEN.search(cond):
-                raise BadInput(
-                    f"{where_at}: where must be one SQL condition (no ';', comments or writes)"
-                )
+                raise BadInput.msg("erase.rule_where", origin=origin, n=i)
             cond = cond.strip()
-        end = _date(item.get("relationship_end"), f"{where_at} relationship_end") or default_end
-        until = _date(item.get("until"), f"{where_at} until")
+        end = _date(item.get("relationship_end"), origin, i, "relationship_end") or default_end
+        until = _date(item.get("until"), origin, i, "until")
         if until is None and end is not None and basis.years:
             until = _add_years(end, basis.years)
         rid = str(item.get("id") or f"{basis.key}-{i}")
@@ -182,9 +179,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such retention file") from None
+        raise BadInput.msg("erase.retention_missing", path=path) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput(f"{path}: unreadable TOML ({str(exc).splitlines()[0]})") from None
+        raise BadInput.msg(
+            "erase.retention_toml", path=path, detail=str(exc).splitlines()[0]
+        ) from None
 
 
 def load_rules(ws: Workspace, extra: Path | None = None) -> RetentionRules:
@@ -203,6 +202,6 @@ def load_rules(ws: Workspace, extra: Path | None = None) -> RetentionRules:
     seen: set[str] = set()
     for r in rules:
         if r.id in seen:
-            raise BadInput(f"{r.origin}: retention rule id {r.id!r} is used twice")
+            raise BadInput.msg("erase.rule_twice", origin=r.origin, id=r.id)
         seen.add(r.id)
     return RetentionRules(rules)

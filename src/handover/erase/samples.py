@@ -144,7 +144,7 @@ def draw_samples(
     if samples < 0:
         from handover.errors import BadInput
 
-        raise BadInput("--samples must be 0 or more")
+        raise BadInput.msg("erase.samples")
     rng = np.random.default_rng(seed)
     out = SampleSet()
     seen: set[str] = set()

@@ -42,7 +42,7 @@ from handover.erase.samples import (
     search_files,
     search_tables,
 )
-from handover.errors import CheckFailed
+from handover.errors import CheckFailed, HandoverError
 from handover.i18n import t
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def plan_shred(
                 lang=language,
             )
         except Exception as exc:  # Refused: shown in the plan, not raised
-            gate.problem = str(exc)
+            gate.problem = exc.render(language) if isinstance(exc, HandoverError) else str(exc)
     return plan, gate
 
 
@@ -193,9 +193,9 @@ def shred(
     from handover.errors import BadInput
 
     if passes < 1:
-        raise BadInput("--passes must be at least 1")
+        raise BadInput.msg("erase.passes")
     if samples < 0:
-        raise BadInput("--samples must be 0 or more")
+        raise BadInput.msg("erase.samples")
     check_known(
         ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
     )

@@ -381,7 +381,9 @@ def require(
         return authorized
     decision = authorize(ws, actor, action, resource, now=now)
     if not decision.allowed:
-        raise Refused(decision.reason)
+        # The screen shows the reason in the user's language; the ledger event keeps
+        # its key, parameters and English text.
+        raise Refused.msg(decision.reason_key, **decision.params)
     return decision
 
 

@@ -96,7 +96,7 @@ def seed_demo_cast(ws: Workspace, *, now: dt.datetime | None = None) -> None:
     from handover.governance.vendors import assess_vendor, register_vendor
 
     if not ws.settings.demo:
-        raise BadInput(f"{ws.path}: the demo cast is only seeded in a demo workspace")
+        raise BadInput.msg("gov.demo_only", path=ws.path)
     at = now_utc(now)
     tr = ws.settings.transfer
     assert tr is not None

@@ -173,7 +173,7 @@ def request_grant(
     action_list = sorted(set(actions))
     for a in action_list:
         if a not in DATA_ACTIONS:
-            raise BadInput(f"action {a!r}: use one of {', '.join(DATA_ACTIONS)}")
+            raise BadInput.msg("gov.bad_action", action=a, actions=", ".join(DATA_ACTIONS))
     start = utc(valid_from) if valid_from is not None else at
     end = utc(valid_until)
     if end <= start:
@@ -227,7 +227,7 @@ def _grant_for(
     ``s``; BadInput when there is no such grant."""
     row = s.get(GrantRow, grant_id)
     if row is None:
-        raise BadInput(f"gov_grants: no grant with id {grant_id}")
+        raise BadInput.msg("gov.no_grant_id", id=grant_id)
     return row, load_grant(s, row, at), person_by_id(s, who.id)
 
 
@@ -236,22 +236,23 @@ def _decide(
 ) -> Grant:
     from handover.ledger import record
 
-    lang = ws.settings.lang
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
-    refusal: str | None = None
+    # (catalogue key, values) of a refusal: the ledger keeps it in English, the person
+    # sees it in their language.
+    refusal: tuple[str, dict[str, Any]] | None = None
     with ws.store.session() as s:
         row, grant, me = _grant_for(s, grant_id, who, at)
         if not me.active:
-            refusal = t("gov.inactive", lang, name=me.name)
+            refusal = "gov.inactive", {"name": me.name}
         elif "approver" not in me.roles:
-            refusal = t("gov.approve_not_approver", lang, name=me.name, id=grant_id)
+            refusal = "gov.approve_not_approver", {"name": me.name, "id": grant_id}
         elif me.name in (grant.requested_by, grant.grantee):
-            refusal = t("gov.approve_self", lang, name=me.name, id=grant_id)
+            refusal = "gov.approve_self", {"name": me.name, "id": grant_id}
         elif any(a.approver == me.name for a in grant.approvals):
-            refusal = t("gov.approve_twice", lang, name=me.name, id=grant_id)
+            refusal = "gov.approve_twice", {"name": me.name, "id": grant_id}
         elif grant.state != "pending":
-            refusal = t("gov.approve_not_pending", lang, id=grant_id, state=grant.state)
+            refusal = "gov.approve_not_pending", {"id": grant_id, "state": grant.state}
         if refusal is None:
             s.add(
                 GrantApprovalRow(
@@ -261,7 +262,7 @@ def _decide(
             try:
                 s.flush()
             except IntegrityError:
-                refusal = t("gov.approve_twice", lang, name=me.name, id=grant_id)
+                refusal = "gov.approve_twice", {"name": me.name, "id": grant_id}
             else:
                 if decision == "reject":
                     row.status, row.decided_at = "rejected", at
@@ -270,15 +271,16 @@ def _decide(
                 s.flush()
                 grant = load_grant(s, row, at)
     if refusal is not None:
+        key, values = refusal
         record(
             ws,
             who.name,
             f"governance.grant.{decision}.refused",
             f"grant {grant_id}",
             grant.purpose,
-            {"reason": refusal},
+            {"reason": t(key, "en", **values), "reason_key": key, "params": values},
         )
-        raise Refused(refusal)
+        raise Refused.msg(key, **values)
     record(
         ws,
         who.name,

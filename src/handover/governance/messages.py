@@ -296,3 +296,217 @@ add(
         },
     }
 )
+
+# errors raised by the library (``BadInput.msg(key, ...)``); names, ids and table names
+# stay as they are in both languages
+add(
+    {
+        "gov.no_person": {
+            "zh-CN": "gov_people:没有名为「{name}」的人员",
+            "en": "gov_people: no person named {name!r}",
+        },
+        "gov.no_person_id": {
+            "zh-CN": "gov_people:没有 id 为 {id} 的人员",
+            "en": "gov_people: no person with id {id}",
+        },
+        "gov.person_exists": {
+            "zh-CN": "gov_people:人员「{name}」已存在",
+            "en": "gov_people: {name!r} already exists",
+        },
+        "gov.no_org": {
+            "zh-CN": "gov_organisations:没有名为「{name}」的组织",
+            "en": "gov_organisations: no organisation named {name!r}",
+        },
+        "gov.org_exists": {
+            "zh-CN": "gov_organisations:组织「{name}」已存在",
+            "en": "gov_organisations: {name!r} already exists",
+        },
+        "gov.org_name": {
+            "zh-CN": "组织名称须为 1-200 个字符",
+            "en": "organisation name: 1-200 characters",
+        },
+        "gov.org_kind": {
+            "zh-CN": "组织类型「{kind}」无效;请使用以下之一:{kinds}",
+            "en": "organisation kind {kind!r}: use one of {kinds}",
+        },
+        "gov.bad_name": {
+            "zh-CN": "登录名「{name}」无效:须为 2-64 个小写字母、数字、'.'、'_' 或 '-',并以字母开头",
+            "en": "name {name!r}: use 2-64 lower-case letters, digits, '.', '_' or '-', "
+            "starting with a letter",
+        },
+        "gov.bad_role": {
+            "zh-CN": "角色「{role}」无效;请使用以下之一:{roles}",
+            "en": "role {role!r}: use one of {roles}",
+        },
+        "gov.bad_action": {
+            "zh-CN": "操作「{action}」无效;请使用以下之一:{actions}",
+            "en": "action {action!r}: use one of {actions}",
+        },
+        "gov.bad_mode": {
+            "zh-CN": "访问方式「{mode}」无效;请使用以下之一:{modes}",
+            "en": "mode {mode!r}: use one of {modes}",
+        },
+        "gov.items_bad.scope": {
+            "zh-CN": "授权范围中的「{item}」无效:请使用 *、C1、C2、C3、表名或 表名.字段名",
+            "en": "scope item {item!r}: use *, C1, C2, C3, a table or table.column",
+        },
+        "gov.items_bad.nda_scope": {
+            "zh-CN": "保密协议范围中的「{item}」无效:请使用 *、C1、C2、C3、表名或 表名.字段名",
+            "en": "nda scope item {item!r}: use *, C1, C2, C3, a table or table.column",
+        },
+        "gov.items_bad.resource": {
+            "zh-CN": "访问对象中的「{item}」无效:请使用 *、C1、C2、C3、表名或 表名.字段名",
+            "en": "resource item {item!r}: use *, C1, C2, C3, a table or table.column",
+        },
+        "gov.items_empty.scope": {
+            "zh-CN": "授权范围为空:请指定 *、数据分级(C1,C2,C3)或表名",
+            "en": "scope: empty; name *, tiers (C1,C2,C3) or tables",
+        },
+        "gov.items_empty.nda_scope": {
+            "zh-CN": "保密协议范围为空:请指定 *、数据分级(C1,C2,C3)或表名",
+            "en": "nda scope: empty; name *, tiers (C1,C2,C3) or tables",
+        },
+        "gov.items_empty.resource": {
+            "zh-CN": "访问对象为空:请指定 *、数据分级(C1,C2,C3)或表名",
+            "en": "resource: empty; name *, tiers (C1,C2,C3) or tables",
+        },
+        "gov.no_grant_id": {
+            "zh-CN": "gov_grants:没有 id 为 {id} 的授权",
+            "en": "gov_grants: no grant with id {id}",
+        },
+        "gov.nda_title": {
+            "zh-CN": "保密协议标题须为 1-300 个字符",
+            "en": "nda title: 1-300 characters",
+        },
+        "gov.no_nda_id": {
+            "zh-CN": "gov_ndas:没有 id 为 {id} 的保密协议",
+            "en": "gov_ndas: no NDA with id {id}",
+        },
+        "gov.file_missing": {"zh-CN": "{path}:文件不存在", "en": "{path}: no such file"},
+        "gov.file_is_dir": {
+            "zh-CN": "{path}:这是一个目录,不是已签署的协议文件",
+            "en": "{path}: is a directory, not the signed document",
+        },
+        "gov.file_denied": {
+            "zh-CN": "{path}:没有读取权限",
+            "en": "{path}: not readable",
+        },
+        "gov.file_unreadable": {
+            "zh-CN": "{path}:无法读取({reason})",
+            "en": "{path}: cannot read ({reason})",
+        },
+        "gov.no_course": {
+            "zh-CN": "gov_courses:没有课程「{code}」",
+            "en": "gov_courses: no course {code!r}",
+        },
+        "gov.course_conflict": {
+            "zh-CN": "课程 {code} 第 {version} 版已按不同内容安装;请提高课程版本号",
+            "en": "course {code} version {version} is installed with other content; "
+            "raise the version",
+        },
+        "gov.course.json": {
+            "zh-CN": "{path}:不是 UTF-8 编码的 JSON({detail})",
+            "en": "{path}: not UTF-8 JSON ({detail})",
+        },
+        "gov.course.not_object": {
+            "zh-CN": "{where}:课程文件必须是一个 JSON 对象",
+            "en": "{where}: a course file is a JSON object",
+        },
+        "gov.course.code": {
+            "zh-CN": "{where}:code 须为 2-64 个字符",
+            "en": "{where}: code: 2-64 characters",
+        },
+        "gov.course.version": {
+            "zh-CN": "{where}:version 须为正整数",
+            "en": "{where}: version: a positive integer",
+        },
+        "gov.course.pass_mark": {
+            "zh-CN": "{where}:pass_mark 须大于 0 且不超过 1",
+            "en": "{where}: pass_mark: in (0, 1]",
+        },
+        "gov.course.validity": {
+            "zh-CN": "{where}:validity_days 须为 1-3660",
+            "en": "{where}: validity_days: 1-3660",
+        },
+        "gov.course.questions": {
+            "zh-CN": "{where}:questions 须为非空列表",
+            "en": "{where}: questions: a non-empty list",
+        },
+        "gov.course.per_attempt": {
+            "zh-CN": "{where}:questions_per_attempt 须在 1 与题目总数之间",
+            "en": "{where}: questions_per_attempt: between 1 and the number of questions",
+        },
+        "gov.course.question_object": {
+            "zh-CN": "{where}:第 {n} 题必须是一个对象",
+            "en": "{where}: question {n} must be an object",
+        },
+        "gov.course.question_id": {
+            "zh-CN": "{where}:第 {n} 题缺少 id,或 id 与其他题目重复",
+            "en": "{where}: question {n}: missing or repeated id",
+        },
+        "gov.course.options": {
+            "zh-CN": "{where}:第 {n} 题({qid})须有 2-{max} 个选项",
+            "en": "{where}: question {n} ({qid}): 2-{max} options",
+        },
+        "gov.course.answer": {
+            "zh-CN": "{where}:第 {n} 题({qid})的 answer 须为某个选项的序号",
+            "en": "{where}: question {n} ({qid}): answer must index an option",
+        },
+        "gov.course.texts": {
+            "zh-CN": "{where}:{field} 必须是包含 zh-CN 和 en 的对象",
+            "en": "{where}: {field} must be an object with zh-CN and en",
+        },
+        "gov.course.text_lacks": {
+            "zh-CN": "{where}:{field} 缺少 {lang} 文本",
+            "en": "{where}: {field} lacks {lang}",
+        },
+        "gov.course.q_texts": {
+            "zh-CN": "{where}:第 {n} 题({qid})的 {field} 必须是包含 zh-CN 和 en 的对象",
+            "en": "{where}: question {n} ({qid}) {field} must be an object with zh-CN and en",
+        },
+        "gov.course.q_text_lacks": {
+            "zh-CN": "{where}:第 {n} 题({qid})的 {field} 缺少 {lang} 文本",
+            "en": "{where}: question {n} ({qid}) {field} lacks {lang}",
+        },
+        "gov.vendor.unknown_question": {
+            "zh-CN": "{where}:未知问题「{question}」;可用的问题:{known}",
+            "en": "{where}: unknown question {question!r}; use {known}",
+        },
+        "gov.vendor.missing_answer": {
+            "zh-CN": "{where}:缺少问题「{question}」的答案",
+            "en": "{where}: missing answer for {question!r}",
+        },
+        "gov.vendor.empty_answer": {
+            "zh-CN": "{where}:{question} 的答案为空;请从以下选项中选择:{choices}",
+            "en": "{where}: {question} is empty; answer with one of {choices}",
+        },
+        "gov.vendor.bad_answer": {
+            "zh-CN": "{where}:{question} 的答案「{value}」无效;请从以下选项中选择:{choices}",
+            "en": "{where}: {question} = {value!r}; use one of {choices}",
+        },
+        "gov.vendor.answers_parse": {
+            "zh-CN": "{path}:不是有效的 {fmt}({detail})",
+            "en": "{path}: not valid {fmt} ({detail})",
+        },
+        "gov.vendor.answers_object": {
+            "zh-CN": "{path}:答案必须是以问题键为键的对象",
+            "en": "{path}: answers must be an object of question keys",
+        },
+        "gov.vendor.not_registered": {
+            "zh-CN": "gov_vendors:「{name}」不是已登记的第三方供应商",
+            "en": "gov_vendors: {name!r} is not a registered vendor",
+        },
+        "gov.vendor.exists": {
+            "zh-CN": "gov_vendors:「{name}」已登记为第三方供应商",
+            "en": "gov_vendors: {name!r} already registered",
+        },
+        "gov.vendor.org_kind": {
+            "zh-CN": "gov_organisations:「{name}」的组织类型为 {kind},不是第三方供应商(vendor)",
+            "en": "gov_organisations: {name!r} is a {kind}, not a vendor",
+        },
+        "gov.demo_only": {
+            "zh-CN": "{path}:演示人员只能在演示工作区中创建",
+            "en": "{path}: the demo cast is only seeded in a demo workspace",
+        },
+    }
+)

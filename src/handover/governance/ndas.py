@@ -136,11 +136,11 @@ def file_sha256(path: Path) -> str:
     try:
         return sha256_file(path)
     except FileNotFoundError:
-        raise BadInput(f"{path}: no such file") from None
+        raise BadInput.msg("gov.file_missing", path=path) from None
     except IsADirectoryError:
-        raise BadInput(f"{path}: is a directory, not the signed document") from None
+        raise BadInput.msg("gov.file_is_dir", path=path) from None
     except PermissionError:
-        raise BadInput(f"{path}: not readable") from None
+        raise BadInput.msg("gov.file_denied", path=path) from None
 
 
 def _load(s: Session, row: NdaRow, today: dt.date) -> Nda:
@@ -233,13 +233,13 @@ def add_nda(
     lang = ws.settings.lang
     title = title.strip()
     if not title or len(title) > 300:
-        raise BadInput("nda title: 1-300 characters")
+        raise BadInput.msg("gov.nda_title")
     party_list = sorted({p.strip() for p in parties if p.strip()})
     if len(party_list) < 2:
         raise BadInput(t("gov.nda_parties", lang))
     if expires_on < effective_on:
         raise BadInput(t("gov.nda_dates", lang, effective=effective_on, expires=expires_on))
-    items = parse_items(scope if isinstance(scope, str) else tuple(scope), "nda scope")
+    items = parse_items(scope if isinstance(scope, str) else tuple(scope), "nda_scope")
     purpose_list = sorted({p.strip() for p in purposes if p.strip()}) or [ALL]
     if signed_on is not None and document is None:
         raise BadInput(t("gov.nda_document_needed", lang))
@@ -309,7 +309,7 @@ def sign_nda(
     with ws.store.session() as s:
         row = s.get(NdaRow, nda_id)
         if row is None:
-            raise BadInput(f"gov_ndas: no NDA with id {nda_id}")
+            raise BadInput.msg("gov.no_nda_id", id=nda_id)
         row.signed_on = signed_on
         row.document_name = document.name
         row.document_sha256 = digest
@@ -349,7 +349,7 @@ def record_breach(
     with ws.store.session() as s:
         row = s.get(NdaRow, nda_id)
         if row is None:
-            raise BadInput(f"gov_ndas: no NDA with id {nda_id}")
+            raise BadInput.msg("gov.no_nda_id", id=nda_id)
         prow = person_row(s, person)
         s.add(
             NdaBreachRow(
@@ -388,5 +388,5 @@ def get_nda(ws: Workspace, nda_id: int, *, now: dt.datetime | None = None) -> Nd
     with ws.store.session() as s:
         row = s.get(NdaRow, nda_id)
         if row is None:
-            raise BadInput(f"gov_ndas: no NDA with id {nda_id}")
+            raise BadInput.msg("gov.no_nda_id", id=nda_id)
         return _load(s, row, today)

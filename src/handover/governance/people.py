@@ -78,7 +78,7 @@ def person_row(s: Session, name: str) -> PersonRow:
     """The stored person called ``name`` (BadInput naming it when unknown)."""
     row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
     if row is None:
-        raise BadInput(f"gov_people: no person named {name!r}")
+        raise BadInput.msg("gov.no_person", name=name)
     return row
 
 
@@ -86,7 +86,7 @@ def org_row(s: Session, name: str) -> OrganisationRow:
     """The stored organisation called ``name`` (BadInput naming it when unknown)."""
     row = s.scalars(select(OrganisationRow).where(OrganisationRow.name == name)).one_or_none()
     if row is None:
-        raise BadInput(f"gov_organisations: no organisation named {name!r}")
+        raise BadInput.msg("gov.no_org", name=name)
     return row
 
 
@@ -99,7 +99,7 @@ def person_by_id(s: Session, person_id: int) -> Person:
     """The person with id ``person_id``."""
     row = s.get(PersonRow, person_id)
     if row is None:
-        raise BadInput(f"gov_people: no person with id {person_id}")
+        raise BadInput.msg("gov.no_person_id", id=person_id)
     return _person(s, row)
 
 
@@ -157,14 +157,14 @@ def add_org(
 
     name = name.strip()
     if not name or len(name) > 200:
-        raise BadInput("organisation name: 1-200 characters")
+        raise BadInput.msg("gov.org_name")
     if kind not in ORG_KINDS:
-        raise BadInput(f"organisation kind {kind!r}: use one of {', '.join(ORG_KINDS)}")
+        raise BadInput.msg("gov.org_kind", kind=kind, kinds=", ".join(ORG_KINDS))
     who = _bootstrap_or_manager(ws, actor, now)
     at = now_utc(now)
     with ws.store.session() as s:
         if s.scalars(select(OrganisationRow).where(OrganisationRow.name == name)).first():
-            raise BadInput(f"gov_organisations: {name!r} already exists")
+            raise BadInput.msg("gov.org_exists", name=name)
         row = OrganisationRow(name=name, kind=kind, created_at=at)
         s.add(row)
         s.flush()
@@ -214,7 +214,7 @@ def add_person(
             raise Refused(t("gov.first_person", ws.settings.lang))
         orow = org_row(s, org)
         if s.scalars(select(PersonRow).where(PersonRow.name == name)).first():
-            raise BadInput(f"gov_people: {name!r} already exists")
+            raise BadInput.msg("gov.person_exists", name=name)
         if "vendor_staff" in role_list and orow.kind != "vendor":
             raise BadInput(t("gov.vendor_staff_org", ws.settings.lang, org=org))
         row = PersonRow(

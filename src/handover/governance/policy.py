@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 from handover.errors import BadInput
 
@@ -86,27 +87,24 @@ def now_utc(now: dt.datetime | None = None) -> dt.datetime:
     return utc(now) if now is not None else dt.datetime.now(dt.UTC)
 
 
-def check_name(name: str, what: str = "name") -> str:
+def check_name(name: str) -> str:
     """A login name: lower-case letters, digits, ``.``, ``_``, ``-`` (2–64 characters)."""
     if not NAME.match(name):
-        raise BadInput(
-            f"{what} {name!r}: use 2-64 lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter"
-        )
+        raise BadInput.msg("gov.bad_name", name=name)
     return name
 
 
 def check_role(role: str) -> str:
     """One of :data:`ROLES`."""
     if role not in ROLES:
-        raise BadInput(f"role {role!r}: use one of {', '.join(ROLES)}")
+        raise BadInput.msg("gov.bad_role", role=role, roles=", ".join(ROLES))
     return role
 
 
 def check_action(action: str) -> str:
     """One of :data:`ACTIONS`."""
     if action not in ACTIONS:
-        raise BadInput(f"action {action!r}: use one of {', '.join(ACTIONS)}")
+        raise BadInput.msg("gov.bad_action", action=action, actions=", ".join(ACTIONS))
     return action
 
 
@@ -114,12 +112,16 @@ def check_mode(mode: str) -> str:
     """One of :data:`MODES` (``tokenized`` is accepted for ``tokenised``)."""
     mode = "tokenised" if mode == "tokenized" else mode
     if mode not in MODES:
-        raise BadInput(f"mode {mode!r}: use one of {', '.join(MODES)}")
+        raise BadInput.msg("gov.bad_mode", mode=mode, modes=", ".join(MODES))
     return mode
 
 
-def parse_items(text: str | list[str] | tuple[str, ...], what: str = "scope") -> tuple[str, ...]:
-    """Scope items: ``*``, tiers ``C1``/``C2``/``C3``, ``table`` or ``table.column``."""
+def parse_items(
+    text: str | list[str] | tuple[str, ...],
+    what: Literal["scope", "nda_scope", "resource"] = "scope",
+) -> tuple[str, ...]:
+    """Scope items: ``*``, tiers ``C1``/``C2``/``C3``, ``table`` or ``table.column``;
+    ``what`` (``scope``, ``nda_scope`` or ``resource``) names the list in errors."""
     raw = text.split(",") if isinstance(text, str) else list(text)
     items: list[str] = []
     for part in raw:
@@ -129,11 +131,11 @@ def parse_items(text: str | list[str] | tuple[str, ...], what: str = "scope") ->
         if item.upper() in TIERS:
             item = item.upper()
         elif item != ALL and not ITEM.match(item):
-            raise BadInput(f"{what} item {item!r}: use *, C1, C2, C3, a table or table.column")
+            raise BadInput.msg(f"gov.items_bad.{what}", item=item)
         if item not in items:
             items.append(item)
     if not items:
-        raise BadInput(f"{what}: empty; name *, tiers (C1,C2,C3) or tables")
+        raise BadInput.msg(f"gov.items_empty.{what}")
     return tuple(sorted(items))
 
 

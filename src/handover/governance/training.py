@@ -77,65 +77,64 @@ class Course:
 def parse_course(doc: Any, where: str) -> Course:
     """Validate a course document (the JSON of a course file); BadInput names the spot."""
 
-    def need(cond: bool, what: str) -> None:
+    def need(cond: bool, what: str, **values: Any) -> None:
         if not cond:
-            raise BadInput(f"{where}: {what}")
+            raise BadInput.msg(f"gov.course.{what}", where=where, **values)
 
-    def texts(value: Any, what: str) -> dict[str, str]:
-        need(isinstance(value, dict), f"{what} must be an object with zh-CN and en")
+    def texts(value: Any, field: str, **question: Any) -> dict[str, str]:
+        # ``field`` is the JSON field (title, prompt, options[i], explanation)
+        pre = "q_" if question else ""
+        need(isinstance(value, dict), f"{pre}texts", field=field, **question)
         for lang in LANGS:
             need(
                 isinstance(value.get(lang), str) and value[lang].strip() != "",
-                f"{what} lacks {lang}",
+                f"{pre}text_lacks",
+                field=field,
+                lang=lang,
+                **question,
             )
         return {lang: str(value[lang]) for lang in LANGS}
 
-    need(isinstance(doc, dict), "a course file is a JSON object")
+    need(isinstance(doc, dict), "not_object")
     code = doc.get("code")
-    need(isinstance(code, str) and 2 <= len(code) <= 64, "code: 2-64 characters")
+    need(isinstance(code, str) and 2 <= len(code) <= 64, "code")
     version = doc.get("version")
-    need(isinstance(version, int) and version >= 1, "version: a positive integer")
+    need(isinstance(version, int) and version >= 1, "version")
     pass_mark = doc.get("pass_mark")
-    need(isinstance(pass_mark, (int, float)) and 0 < pass_mark <= 1, "pass_mark: in (0, 1]")
+    need(isinstance(pass_mark, (int, float)) and 0 < pass_mark <= 1, "pass_mark")
     validity = doc.get("validity_days")
-    need(isinstance(validity, int) and 1 <= validity <= 3660, "validity_days: 1-3660")
+    need(isinstance(validity, int) and 1 <= validity <= 3660, "validity")
     raw_qs = doc.get("questions")
-    need(isinstance(raw_qs, list) and len(raw_qs) >= 1, "questions: a non-empty list")
+    need(isinstance(raw_qs, list) and len(raw_qs) >= 1, "questions")
     questions: list[Question] = []
     seen: set[str] = set()
     for n, q in enumerate(raw_qs, start=1):
-        qw = f"question {n}"
-        need(isinstance(q, dict), f"{qw} must be an object")
+        need(isinstance(q, dict), "question_object", n=n)
         qid = q.get("id")
-        need(
-            isinstance(qid, str) and qid != "" and qid not in seen, f"{qw}: missing or repeated id"
-        )
+        need(isinstance(qid, str) and qid != "" and qid not in seen, "question_id", n=n)
         seen.add(qid)
         opts = q.get("options")
         need(
             isinstance(opts, list) and 2 <= len(opts) <= len(LETTERS),
-            f"{qw} ({qid}): 2-{len(LETTERS)} options",
+            "options",
+            n=n,
+            qid=qid,
+            max=len(LETTERS),
         )
         answer = q.get("answer")
-        need(
-            isinstance(answer, int) and 0 <= answer < len(opts),
-            f"{qw} ({qid}): answer must index an option",
-        )
+        need(isinstance(answer, int) and 0 <= answer < len(opts), "answer", n=n, qid=qid)
         questions.append(
             Question(
                 id=qid,
                 reference=str(q.get("reference", "")),
-                prompt=texts(q.get("prompt"), f"{qw} ({qid}) prompt"),
-                options=tuple(texts(o, f"{qw} ({qid}) option {i + 1}") for i, o in enumerate(opts)),
+                prompt=texts(q.get("prompt"), "prompt", n=n, qid=qid),
+                options=tuple(texts(o, f"options[{i}]", n=n, qid=qid) for i, o in enumerate(opts)),
                 answer=answer,
-                explanation=texts(q.get("explanation"), f"{qw} ({qid}) explanation"),
+                explanation=texts(q.get("explanation"), "explanation", n=n, qid=qid),
             )
         )
     per = doc.get("questions_per_attempt", len(questions))
-    need(
-        isinstance(per, int) and 1 <= per <= len(questions),
-        "questions_per_attempt: between 1 and the number of questions",
-    )
+    need(isinstance(per, int) and 1 <= per <= len(questions), "per_attempt")
     return Course(
         code=code,
         version=version,
@@ -153,11 +152,13 @@ def load_course_file(path: Path) -> tuple[Course, dict[str, Any], str]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{path}: {exc.strerror or 'unreadable'}") from None
+        raise BadInput.msg(
+            "gov.file_unreadable", path=path, reason=exc.strerror or type(exc).__name__
+        ) from None
     try:
         doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInput(f"{path}: not UTF-8 JSON ({str(exc).splitlines()[0]})") from None
+        raise BadInput.msg("gov.course.json", path=path, detail=str(exc).splitlines()[0]) from None
     return parse_course(doc, str(path)), doc, sha256_hex(raw)
 
 
@@ -172,10 +173,7 @@ def _install(s: Session, course: Course, doc: dict[str, Any], digest: str, at: d
         if row.version > course.version or row.content_sha256 == digest:
             return False
         if row.version == course.version:
-            raise BadInput(
-                f"course {course.code} version {course.version} is installed with other "
-                "content; raise the version"
-            )
+            raise BadInput.msg("gov.course_conflict", code=course.code, version=course.version)
         row.version, row.content, row.content_sha256 = course.version, doc, digest
         row.required = course.required
         return True
@@ -233,7 +231,7 @@ def import_course(
 def _course(s: Session, code: str) -> Course:
     row = s.scalars(select(CourseRow).where(CourseRow.code == code)).one_or_none()
     if row is None:
-        raise BadInput(f"gov_courses: no course {code!r}")
+        raise BadInput.msg("gov.no_course", code=code)
     return parse_course(row.content, f"course {code}")
 
 
@@ -368,7 +366,7 @@ def take_course(
     with ws.store.session() as s:
         prow = s.scalars(select(PersonRow).where(PersonRow.name == person)).one_or_none()
         if prow is None:
-            raise BadInput(f"gov_people: no person named {person!r}")
+            raise BadInput.msg("gov.no_person", name=person)
         row = TrainingRecordRow(
             person_id=prow.id,
             course_code=course.code,

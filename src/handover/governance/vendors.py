@@ -134,18 +134,31 @@ def score_answers(answers: dict[str, Any], where: str = "answers") -> Score:
     known = {q.key for q in QUESTIONNAIRE}
     extra = sorted(set(answers) - known)
     if extra:
-        raise BadInput(f"{where}: unknown question {extra[0]!r}; use {', '.join(sorted(known))}")
+        raise BadInput.msg(
+            "gov.vendor.unknown_question",
+            where=where,
+            question=extra[0],
+            known=", ".join(sorted(known)),
+        )
     parts: dict[str, float] = {}
     for q in QUESTIONNAIRE:
         if q.key not in answers:
-            raise BadInput(f"{where}: missing answer for {q.key!r}")
+            raise BadInput.msg("gov.vendor.missing_answer", where=where, question=q.key)
         value = answers[q.key]
         values = list(value) if q.multi and isinstance(value, (list, tuple)) else [value]
         if not values:
-            raise BadInput(f"{where}: {q.key} is empty; answer with one of {', '.join(q.choices)}")
+            raise BadInput.msg(
+                "gov.vendor.empty_answer", where=where, question=q.key, choices=", ".join(q.choices)
+            )
         for v in values:
             if v not in q.choices:
-                raise BadInput(f"{where}: {q.key} = {v!r}; use one of {', '.join(q.choices)}")
+                raise BadInput.msg(
+                    "gov.vendor.bad_answer",
+                    where=where,
+                    question=q.key,
+                    value=v,
+                    choices=", ".join(q.choices),
+                )
         fraction = min(1.0, sum(q.choices[v] for v in set(values)))
         parts[q.key] = round(q.weight * fraction, 2)
     total = round(sum(parts.values()), 2)
@@ -243,7 +256,7 @@ def _vendor_row(s: Session, name: str) -> VendorRow:
     org = org_row(s, name)
     row = s.scalars(select(VendorRow).where(VendorRow.org_id == org.id)).one_or_none()
     if row is None:
-        raise BadInput(f"gov_vendors: {name!r} is not a registered vendor")
+        raise BadInput.msg("gov.vendor.not_registered", name=name)
     return row
 
 
@@ -270,11 +283,11 @@ def register_vendor(
             s.add(org)
             s.flush()
         elif org.kind != "vendor":
-            raise BadInput(f"gov_organisations: {name!r} is a {org.kind}, not a vendor")
+            raise BadInput.msg("gov.vendor.org_kind", name=name, kind=org.kind)
         if s.scalars(select(VendorRow).where(VendorRow.org_id == org.id)).first():
-            raise BadInput(f"gov_vendors: {name!r} already registered")
+            raise BadInput.msg("gov.vendor.exists", name=name)
         if agreement_nda_id is not None and s.get(NdaRow, agreement_nda_id) is None:
-            raise BadInput(f"gov_ndas: no NDA with id {agreement_nda_id}")
+            raise BadInput.msg("gov.no_nda_id", id=agreement_nda_id)
         row = VendorRow(
             org_id=org.id,
             services=services.strip(),
@@ -351,15 +364,20 @@ def read_answers(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{path}: {exc.strerror or 'unreadable'}") from None
+        raise BadInput.msg(
+            "gov.file_unreadable", path=path, reason=exc.strerror or type(exc).__name__
+        ) from None
     try:
         doc = tomllib.loads(raw.decode("utf-8")) if path.suffix == ".toml" else json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInput(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'JSON'} ({str(exc).splitlines()[0]})"
+        raise BadInput.msg(
+            "gov.vendor.answers_parse",
+            path=path,
+            fmt="TOML" if path.suffix == ".toml" else "JSON",
+            detail=str(exc).splitlines()[0],
         ) from None
     if not isinstance(doc, dict):
-        raise BadInput(f"{path}: answers must be an object of question keys")
+        raise BadInput.msg("gov.vendor.answers_object", path=path)
     return doc
 
 

@@ -67,30 +67,30 @@ def _classify(out: str, fmt: str | None, truth_path: str | None) -> _Target:
     from handover.store.store import mask_url
 
     if not isinstance(out, str) or not out.strip():
-        raise BadInput("synth: --out is empty; give a .db file, a database URL or a folder")
+        raise BadInput.msg("synth.out_empty")
     if fmt is not None and fmt not in ("csv", "xlsx"):
-        raise BadInput(f"synth {out}: --format must be csv or xlsx, not {fmt!r}")
+        raise BadInput.msg("synth.bad_format", target=out, fmt=fmt)
     if "://" in out:
         shown = mask_url(out)
         scheme = out.split("://", 1)[0].lower()
         if scheme.startswith("sqlite"):
             path = out.split(":///", 1)[1] if ":///" in out else ""
             if not path:
-                raise BadInput(f"synth {shown}: a SQLite URL needs a file path")
+                raise BadInput.msg("synth.sqlite_path", target=shown)
             return _classify(path, fmt, truth_path)
         if fmt is not None:
-            raise BadInput(f"synth {shown}: --format applies to folder targets only")
+            raise BadInput.msg("synth.format_folder_only", target=shown)
         if scheme.startswith(("postgresql", "postgres")):
             kind = "postgresql"
         elif scheme.startswith(("mysql", "mariadb")):
             kind = "mysql"
         else:
-            raise BadInput(f"synth {shown}: unsupported database URL (PostgreSQL or MariaDB)")
+            raise BadInput.msg("synth.unsupported_url", target=shown)
         return _Target(kind, shown, Path(truth_path or "truth.json"), url=out)
     p = Path(out)
     if p.suffix.lower() in SQLITE_SUFFIXES:
         if fmt is not None:
-            raise BadInput(f"synth {out}: --format applies to folder targets only")
+            raise BadInput.msg("synth.format_folder_only", target=out)
         return _Target(
             "sqlite",
             str(p),
@@ -104,9 +104,9 @@ def _classify(out: str, fmt: str | None, truth_path: str | None) -> _Target:
 
 def _check_writable_dir(d: Path, shown: str) -> None:
     if not d.is_dir():
-        raise BadInput(f"synth {shown}: folder {d} does not exist")
+        raise BadInput.msg("synth.no_folder", target=shown, folder=d)
     if not os.access(d, os.W_OK | os.X_OK):
-        raise BadInput(f"synth {shown}: folder {d} is not writable")
+        raise BadInput.msg("synth.folder_readonly", target=shown, folder=d)
 
 
 def _server_engine(t: _Target) -> Any:
@@ -119,7 +119,7 @@ def _server_engine(t: _Target) -> Any:
     try:
         url = make_url(t.url)
     except Exception:
-        raise BadInput(f"synth {t.shown}: not a database URL") from None
+        raise BadInput.msg("synth.bad_url", target=t.shown) from None
     # The bulk paths need psycopg 3 (COPY) and PyMySQL.
     driver = "postgresql+psycopg" if t.kind == "postgresql" else "mysql+pymysql"
     url = url.set(drivername=driver)
@@ -131,15 +131,12 @@ def _server_engine(t: _Target) -> Any:
             existing = inspect(conn).get_table_names()
     except Exception as exc:
         engine.dispose()
-        raise BadInput(
-            f"synth {t.shown}: cannot connect ({type(exc).__name__})", transient=True
+        raise BadInput.msg(
+            "synth.connect", target=t.shown, error=type(exc).__name__, transient=True
         ) from None
     if existing:
         engine.dispose()
-        raise BadInput(
-            f"synth {t.shown}: database is not empty ({len(existing)} tables); "
-            "use an empty database"
-        )
+        raise BadInput.msg("synth.db_not_empty", target=t.shown, n=len(existing))
     return engine
 
 
@@ -149,11 +146,9 @@ def _validate(customers: int, seed: int, shown: str) -> None:
         or not isinstance(customers, int)
         or not (1 <= customers <= MAX_CUSTOMERS)
     ):
-        raise BadInput(
-            f"synth {shown}: customers must be between 1 and {MAX_CUSTOMERS:,}, not {customers}"
-        )
+        raise BadInput.msg("synth.customers", target=shown, max=MAX_CUSTOMERS, customers=customers)
     if isinstance(seed, bool) or not isinstance(seed, int) or not (0 <= seed < 2**63):
-        raise BadInput(f"synth {shown}: seed must be an integer from 0 to 2**63-1, not {seed}")
+        raise BadInput.msg("synth.seed", target=shown, seed=seed)
 
 
 def synthesize(
@@ -184,23 +179,20 @@ def synthesize(
         assert t.path is not None
         _check_writable_dir(t.path.parent if str(t.path.parent) else Path("."), t.shown)
         if t.path.exists() and (t.path.is_dir() or t.path.stat().st_size > 0):
-            raise BadInput(f"synth {t.shown}: file already exists; remove it or choose another")
+            raise BadInput.msg("synth.file_exists", target=t.shown)
         writer = W.SQLiteWriter(t.path)
     elif t.kind in ("csv", "xlsx"):
         assert t.path is not None
         if t.path.exists():
             if not t.path.is_dir():
-                raise BadInput(f"synth {t.shown}: exists and is not a folder")
+                raise BadInput.msg("synth.not_folder", target=t.shown)
             if any(t.path.iterdir()):
-                raise BadInput(f"synth {t.shown}: folder is not empty; choose an empty folder")
+                raise BadInput.msg("synth.folder_not_empty", target=t.shown)
             _check_writable_dir(t.path, t.shown)
         else:
             _check_writable_dir(t.path.parent if str(t.path.parent) else Path("."), t.shown)
         if t.kind == "xlsx" and customers > XLSX_MAX_CUSTOMERS:
-            raise BadInput(
-                f"synth {t.shown}: XLSX is for modest sizes (at most "
-                f"{XLSX_MAX_CUSTOMERS:,} customers); use --format csv"
-            )
+            raise BadInput.msg("synth.xlsx_size", target=t.shown, max=XLSX_MAX_CUSTOMERS)
         writer = W.CsvWriter(t.path) if t.kind == "csv" else W.XlsxWriter(t.path)
     else:
         _check_writable_dir(t.truth.parent if str(t.truth.parent) else Path("."), t.shown)
@@ -230,12 +222,12 @@ def synthesize(
         except BadInput:
             raise
         except OSError as exc:
-            raise BadInput(
-                f"synth {t.shown}: cannot write ({exc.strerror or type(exc).__name__})"
+            raise BadInput.msg(
+                "synth.write", target=t.shown, error=exc.strerror or type(exc).__name__
             ) from None
         except _db_errors() as exc:
-            raise BadInput(
-                f"synth {t.shown}: the database refused the load ({type(exc).__name__})"
+            raise BadInput.msg(
+                "synth.load_refused", target=t.shown, error=type(exc).__name__
             ) from None
     except BaseException:
         with contextlib.suppress(Exception):

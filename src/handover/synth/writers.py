@@ -361,10 +361,7 @@ class XlsxWriter:
         n = len(cols[table.columns[0].name])
         self.rows[table.name] += n
         if self.rows[table.name] > XLSX_MAX_ROWS:
-            raise BadInput(
-                f"{self.folder}: table {table.name} exceeds the XLSX row limit; "
-                "use --format csv or fewer customers"
-            )
+            raise BadInput.msg("synth.xlsx_rows", folder=self.folder, table=table.name)
         ws = self.sheets[table.name]
         for rows in _chunks(table, cols):
             for r in rows:
