@@ -76,3 +76,17 @@ def test_keys_cli_refuses_unprotected_keyring(tmp_path: Path) -> None:
             keys.create("transfer")
     finally:
         ws.close()
+
+
+def test_keys_show_in_chinese_by_default(workspace: Workspace) -> None:
+    ws = workspace.path
+    code, out, _ = _run(ws, "keys", "create", "--purpose", "transfer", "--json")
+    key_id = json.loads(out)["key_id"]
+    code, _, _ = _run(ws, "keys", "destroy", key_id, "--reason", "交接完成", "--yes")
+    assert code == 0
+    zh = runner.invoke(app, ["--workspace", str(ws), "keys", "show", key_id])
+    assert zh.exit_code == 0, zh.output
+    assert "已销毁" in zh.stdout and "销毁,理由:交接完成" in zh.stdout
+    assert "第 1 版" in zh.stdout and "destroyed" not in zh.stdout
+    code, out, _ = _run(ws, "keys", "show", key_id)
+    assert code == 0 and "destroyed" in out and ": 交接完成" in out and "v1" in out

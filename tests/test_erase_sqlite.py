@@ -181,6 +181,20 @@ def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_
         app, ["-w", ws_path, "--lang", "en", "certificate", "verify", str(tampered)]
     )
     assert bad.exit_code == 1 and "signature" in bad.output
+    zh = runner.invoke(app, ["-w", ws_path, "certificate", "verify", str(tampered)])
+    assert zh.exit_code == 1
+    assert "销毁证明无效:certificate.json:Ed25519 签名与文件内容不符" in zh.output
+    assert "signature" not in zh.output
+    details = json.loads(
+        runner.invoke(app, ["-w", ws_path, "certificate", "verify", str(tampered), "--json"]).stdout
+    )
+    assert (
+        details["problems"][0] == "certificate.json: the Ed25519 signature does not match the file"
+    )
+    assert details["problem_details"][0] == {
+        "key": "erase.cert.problem.sig_mismatch",
+        "params": {"file": "certificate.json"},
+    }
     # A forged inclusion proof, re-signed by the same workspace key → the proof fails.
     from handover.erase.certificate import sign_certificate
 
@@ -406,6 +420,7 @@ def test_retention_rules_plan_and_run(workspace: Any, seller: Path, tmp_path: Pa
         ["-w", str(ws.path), "shred", "--source", str(seller), "--plan", "--retention", str(rules)],
     )
     assert human.exit_code == 0 and "校验闸门" in human.output
+    assert "工作区签名密钥" in human.output and "workspace signing key" not in human.output
     res = runner.invoke(
         app,
         [

@@ -6,7 +6,7 @@ A test checks that every key exists in both languages with the same placeholders
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 Lang = Literal["zh-CN", "en"]
 LANGS: tuple[Lang, ...] = ("zh-CN", "en")
@@ -39,9 +39,56 @@ def normalize_lang(lang: str | None) -> Lang:
 
 
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
-    """Render message ``key`` in ``lang`` (default zh-CN) with ``values`` filled in."""
+    """Render message ``key`` in ``lang`` (default zh-CN) with ``values`` filled in.
+
+    A value that is a :class:`Msg` is rendered in the same language first.
+    """
     texts = _CATALOG[key]
-    return texts[normalize_lang(lang)].format(**values)
+    filled = {k: v.render(lang) if isinstance(v, Msg) else v for k, v in values.items()}
+    return texts[normalize_lang(lang)].format(**filled)
+
+
+class Msg:
+    """A catalogue message not rendered yet: a finding or reason kept as key and values.
+
+    The library records a ``Msg`` where it does not know the reader's language; the CLI
+    renders it with :meth:`render`; ``str()`` is the English text (logs, ``--json``).
+    """
+
+    __slots__ = ("key", "values")
+
+    def __init__(self, key: str, /, **values: object) -> None:
+        self.key = key
+        self.values = values
+
+    def render(self, lang: str | None) -> str:
+        """The text in ``lang`` (nested :class:`Msg` values too)."""
+        return t(self.key, lang, **self.values)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and (self.key, self.values) == (other.key, other.values)
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def params(self) -> dict[str, Any]:
+        """JSON-ready values: nested messages as ``{"key", "params"}``, numbers and text as
+        given, anything else (paths …) as text."""
+        return {k: _json_value(v) for k, v in self.values.items()}
+
+
+def _json_value(v: object) -> Any:
+    if isinstance(v, Msg):
+        return {"key": v.key, "params": v.params()}
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    return str(v)
 
 
 def catalog() -> dict[str, dict[str, str]]:

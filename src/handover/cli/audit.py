@@ -158,7 +158,7 @@ def verify_cmd(
             print_json(report.to_json())
         else:
             for p in report.problems:
-                typer.echo(t("audit.problem", lang, where=p.where, message=p.message))
+                typer.echo(t("audit.problem", lang, where=p.place, message=p.text))
             if report.ok:
                 typer.echo(
                     t(

@@ -209,8 +209,11 @@ def people_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     if json_out:
         print_json([p.to_json() for p in people])
         return
+    from handover.i18n import t
+
+    inactive = t("cli.gov.inactive", lang_of(ctx))
     for p in people:
-        flag = "" if p.active else " (inactive)"
+        flag = "" if p.active else inactive
         _echo(f"{p.name:<12} {p.display_name:<8} {p.org:<24} {','.join(p.roles)}{flag}")
 
 
@@ -383,10 +386,19 @@ def training_courses(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     if json_out:
         print_json([c.to_json() for c in courses])
         return
+    from handover.i18n import t
+
     for c in courses:
         _echo(
-            f"{c.code:<16} v{c.version}  {len(c.questions)}q  {c.validity_days}d  "
-            f"{c.title['en' if lang == 'en' else 'zh-CN']}"
+            t(
+                "cli.gov.course",
+                lang,
+                code=c.code,
+                version=c.version,
+                questions=len(c.questions),
+                days=c.validity_days,
+                title=c.title["en" if lang == "en" else "zh-CN"],
+            )
         )
 
 
@@ -500,11 +512,15 @@ def training_records(
     if json_out:
         print_json([r.to_json() for r in recs])
         return
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
     for r in recs:
         until = r.expires_at.date().isoformat() if r.expires_at else "-"
+        verdict = t("cli.gov.passed" if r.passed else "cli.gov.failed", lang)
         _echo(
             f"#{r.id:<4} {r.person:<12} {r.course:<16} {r.score:>5.0%} "
-            f"{'pass' if r.passed else 'fail'}  {r.taken_at.date()} → {until}"
+            f"{verdict}  {r.taken_at.date()} → {until}"
         )
 
 

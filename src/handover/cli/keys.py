@@ -15,14 +15,17 @@ app = typer.Typer(
 )
 
 
-def _row(info: dict[str, Any]) -> list[str]:
+def _row(info: dict[str, Any], lang: str) -> list[str]:
+    from handover.i18n import t
+
+    state = info["state"]
     return [
         info["key_id"],
         info["purpose"],
         info["tier"] or "",
         info["algorithm"],
         str(info["current_version"]),
-        info["state"],
+        t(f"cli.keys.state.{state}", lang) if state in ("active", "destroyed") else state,
         (info["destroyed_at"] or info["created_at"])[:10],
     ]
 
@@ -41,7 +44,7 @@ def _table(infos: list[dict[str, Any]], lang: str) -> None:
     for head in heads[1:]:
         table.add_column(head, no_wrap=True)
     for info in infos:
-        table.add_row(*_row(info))
+        table.add_row(*_row(info, lang))
     console.print(table)
 
 
@@ -157,11 +160,19 @@ def show(
     if json_out:
         print_json(info)
         return
-    _table([info], lang_of(ctx))
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
+    _table([info], lang)
     for v in info["versions"]:
-        extra = f"  public key {v['public_key']}" if "public_key" in v else ""
-        typer.echo(f"v{v['version']}  {v['created_at'][:19]}{extra}")
+        when = {"version": v["version"], "created": v["created_at"][:19]}
+        if "public_key" in v:
+            typer.echo(t("cli.keys.version_public", lang, public_key=v["public_key"], **when))
+        else:
+            typer.echo(t("cli.keys.version", lang, **when))
     for obj in info.get("backend_objects", []):
         typer.echo("  " + ", ".join(f"{k}={v}" for k, v in obj.items()))
     if info["state"] == "destroyed":
-        typer.echo(f"destroyed {info['destroyed_at']}: {info['destroy_reason']}")
+        typer.echo(
+            t("cli.keys.destroyed", lang, when=info["destroyed_at"], reason=info["destroy_reason"])
+        )

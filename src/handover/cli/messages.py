@@ -24,3 +24,32 @@ add(
         },
     }
 )
+
+# Human output of commands (``--json`` output stays as the library returns it).
+add(
+    {
+        "cli.keys.state.active": {"zh-CN": "使用中", "en": "active"},
+        "cli.keys.state.destroyed": {"zh-CN": "已销毁", "en": "destroyed"},
+        "cli.keys.version": {
+            "zh-CN": "第 {version} 版  创建于 {created}",
+            "en": "v{version}  {created}",
+        },
+        "cli.keys.version_public": {
+            "zh-CN": "第 {version} 版  创建于 {created}  公钥 {public_key}",
+            "en": "v{version}  {created}  public key {public_key}",
+        },
+        "cli.keys.destroyed": {
+            "zh-CN": "已于 {when} 销毁,理由:{reason}",
+            "en": "destroyed {when}: {reason}",
+        },
+        "cli.gov.inactive": {"zh-CN": "(已停用)", "en": " (inactive)"},
+        "cli.gov.course": {
+            "zh-CN": "{code:<16} v{version}  {questions} 题  有效期 {days} 天  {title}",
+            "en": "{code:<16} v{version}  {questions}q  {days}d  {title}",
+        },
+        "cli.gov.passed": {"zh-CN": "通过", "en": "pass"},
+        "cli.gov.failed": {"zh-CN": "未通过", "en": "fail"},
+        "cli.migrate.rate": {"zh-CN": "{rate:,.0f} 行/秒", "en": "{rate:,.0f} rows/s"},
+        "cli.migrate.rejected": {"zh-CN": "{n} 行被拒", "en": "{n} rejected"},
+    }
+)

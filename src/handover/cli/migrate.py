@@ -28,15 +28,17 @@ class _Live:
         from rich.progress import Progress as RichProgress
         from rich.text import Text
 
+        from handover.i18n import t
+
         class Rate(ProgressColumn):
             def render(self, task: Task) -> Text:
                 speed = task.speed
-                return Text(f"{speed:,.0f} rows/s" if speed else "", style="cyan")
+                return Text(t("cli.migrate.rate", lang, rate=speed) if speed else "", style="cyan")
 
         class Refused(ProgressColumn):
             def render(self, task: Task) -> Text:
                 n = int(task.fields.get("rejects", 0))
-                return Text(f"{n} rejected" if n else "", style="red")
+                return Text(t("cli.migrate.rejected", lang, n=n) if n else "", style="red")
 
         self.bar: RichProgress = RichProgress(
             TextColumn("{task.description}"),

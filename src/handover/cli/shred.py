@@ -138,7 +138,7 @@ def _render_plan(plan: Plan, gate: Gate, lang: str) -> None:
             i.medium,
             i.subject,
             f"{i.rows:,}" if i.rows is not None else "",
-            basis or i.note or i.method,
+            basis or (i.note_text.render(lang) if i.note_text else i.note) or i.method,
             i.rule.until.isoformat() if i.rule and i.rule.until else "",
         )
     console.print(kept)
@@ -210,7 +210,9 @@ def certificate_verify(
             t("erase.cert.ok", lang, proofs=check.proofs_ok, signer=check.signer), highlight=False
         )
     else:
-        for problem in check.problems or ["signature"]:
+        from handover.i18n import Msg
+
+        for problem in check.findings or [Msg("erase.cert.problem.invalid")]:
             console.print(t("erase.cert.bad", lang, problem=problem), highlight=False, markup=False)
     if not check.ok:
         raise typer.Exit(1)

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -97,11 +99,18 @@ class CertificateCheck:
     trusted: bool | None = None  # None: no workspace or pinned key to judge by
     proofs: int = 0
     proofs_ok: int = 0
-    problems: list[str] = field(default_factory=list)
+    #: what is wrong, as catalogue messages (``erase.cert.problem.*``) shown in the
+    #: user's language
+    findings: list[Msg] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """The findings in English."""
+        return [str(m) for m in self.findings]
 
     @property
     def ok(self) -> bool:
-        return self.signature_ok and self.trusted is not False and not self.problems
+        return self.signature_ok and self.trusted is not False and not self.findings
 
     def to_json(self) -> dict[str, Any]:
         """``--json`` form."""
@@ -115,6 +124,7 @@ class CertificateCheck:
             "proofs": self.proofs,
             "proofs_ok": self.proofs_ok,
             "problems": self.problems,
+            "problem_details": [{"key": m.key, "params": m.params()} for m in self.findings],
         }
 
 
@@ -159,24 +169,29 @@ def verify_certificate(
         if not p.is_file():
             raise BadInput.msg("erase.no_file", path=p)
     out = CertificateCheck(cert_path)
+    names = {"file": cert_path.name, "sig": sig_path.name}
+
+    def problem(key: str, **values: object) -> None:
+        out.findings.append(Msg(f"erase.cert.problem.{key}", **values))
+
     body = cert_path.read_bytes()
     try:
         sig = Signature.from_json(json.loads(sig_path.read_bytes().decode("utf-8")))
     except (ValueError, UnicodeDecodeError):
-        out.problems.append(f"{sig_path.name}: malformed signature file")
+        problem("sig_malformed", sig=sig_path.name)
         return out
     pub = sig.public_key
     out.signer = f"{sig.key_id} v{sig.version} ({pub.hex()[:16]}…)"
     out.signature_ok = len(pub) == 32 and verify(pub, body, sig.value)
     if not out.signature_ok:
-        out.problems.append(f"{cert_path.name}: the Ed25519 signature does not match the file")
+        problem("sig_mismatch", file=cert_path.name)
     try:
         doc = json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        out.problems.append(f"{cert_path.name}: not JSON")
+        problem("not_json", file=cert_path.name)
         return out
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        out.problems.append(f"{cert_path.name}: not a handover sanitization certificate")
+        problem("not_cert", file=cert_path.name)
         return out
     out.certificate_id = str(doc.get("certificate_id", ""))
     named = doc.get("signer")
@@ -186,12 +201,12 @@ def verify_certificate(
         or signer.get("key_id") != sig.key_id
         or signer.get("key_version") != sig.version
     ):
-        out.problems.append(f"{cert_path.name}: signer named inside differs from {sig_path.name}")
+        problem("signer_differs", **names)
     # The .sig must be byte for byte the record sign_certificate writes: an edit to a field
     # the signature does not cover (sha256, names, hex case, base64 padding bits) fails too.
     expected = {**sig.to_json(), "signed": CERT_NAME, "sha256": sha256_hex(body)}
     if sig_path.read_bytes() != canonical(expected) + b"\n":
-        out.problems.append(f"{sig_path.name}: not the exact signature record of {cert_path.name}")
+        problem("sig_record", **names)
     if pinned_key is not None:
         out.trusted = pub == _pinned(pinned_key)
     elif ws is not None:
@@ -199,9 +214,7 @@ def verify_certificate(
 
         out.trusted = pub in {k.raw for k in public_keys(ws)}
     if out.trusted is False:
-        out.problems.append(
-            f"{sig_path.name}: signed by a key that is not the workspace's or the pinned key"
-        )
+        problem("untrusted", sig=sig_path.name)
     ledger = doc.get("ledger") or {}
     entries = ledger.get("entries") or []
     out.proofs = len(entries)
@@ -211,8 +224,11 @@ def verify_certificate(
         origin = str(ledger["origin"])
         lpub = bytes.fromhex(ledger["public_key"])
         cp = parse_checkpoint(open_note(str(ledger["checkpoint"]), origin, lpub))
-    except (KeyError, ValueError, TypeError, NoteError) as exc:
-        out.problems.append(f"ledger checkpoint: {exc}")
+    except NoteError as exc:
+        problem("checkpoint", reason=exc.text)
+        return out
+    except (KeyError, ValueError, TypeError) as exc:
+        problem("ledger_malformed", detail=str(exc))
         return out
     if ws is not None:
         from handover.ledger import public_identity
@@ -220,9 +236,9 @@ def verify_certificate(
 
         # Any version of the signing key: the certificate may predate a key rotation.
         if public_identity(ws)[0] != origin or lpub not in trusted_keys(ws):
-            out.problems.append("ledger checkpoint: signed by another ledger than this workspace's")
+            problem("foreign_ledger")
     if cp.origin != origin:
-        out.problems.append("ledger checkpoint: origin differs from the certificate's")
+        problem("origin_differs")
     for e in entries:
         try:
             seq, size = int(e["seq"]), int(e["tree_size"])
@@ -230,7 +246,7 @@ def verify_certificate(
             proof = [bytes.fromhex(h) for h in e["proof"]]
             inner = json.loads(leaf_body)
         except (KeyError, ValueError, TypeError):
-            out.problems.append(f"ledger entry {e.get('seq')}: malformed proof")
+            problem("entry_malformed", seq=e.get("seq"))
             continue
         ok = (
             size == cp.size
@@ -242,7 +258,5 @@ def verify_certificate(
         if ok:
             out.proofs_ok += 1
         else:
-            out.problems.append(
-                f"ledger entry {seq}: inclusion proof does not verify against the checkpoint"
-            )
+            problem("entry_unproven", seq=seq)
     return out

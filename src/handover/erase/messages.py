@@ -7,23 +7,23 @@ from handover.i18n import add
 add(
     {
         "erase.gate.none": {
-            "zh-CN": "拒绝销毁 {source}:台账中没有该数据源的迁移校验(handover verify)记录;请先校验,或使用 --force --reason 说明理由",
+            "zh-CN": "拒绝销毁 {source}:账本中没有该数据源的迁移校验(handover verify)记录;请先校验,或使用 --force --reason 说明理由",
             "en": "refusing to shred {source}: the ledger holds no verify (handover verify) of this source; verify first, or use --force --reason",
         },
         "erase.gate.failed": {
-            "zh-CN": "拒绝销毁 {source}:最近一次校验(台账序号 {seq})未通过;请修复差异并重新校验,或使用 --force --reason",
+            "zh-CN": "拒绝销毁 {source}:最近一次校验(账本序号 {seq})未通过;请修复差异并重新校验,或使用 --force --reason",
             "en": "refusing to shred {source}: the latest verify (ledger seq {seq}) did not pass; fix the differences and verify again, or use --force --reason",
         },
         "erase.gate.uncovered": {
-            "zh-CN": "拒绝销毁:表 {table} 不在最近一次通过的校验(台账序号 {seq})范围内;请校验该表,或使用 --force --reason",
+            "zh-CN": "拒绝销毁:表 {table} 不在最近一次通过的校验(账本序号 {seq})范围内;请校验该表,或使用 --force --reason",
             "en": "refusing to shred: table {table} was not covered by the latest verify (ledger seq {seq}); verify it, or use --force --reason",
         },
         "erase.gate.reason": {
-            "zh-CN": "--force 需要 --reason 说明理由(理由将记入台账与销毁证明)",
+            "zh-CN": "--force 需要 --reason 说明理由(理由将记入账本与销毁证明)",
             "en": "--force needs --reason TEXT (the reason is recorded in the ledger and on the certificate)",
         },
         "erase.unknown.spec": {
-            "zh-CN": "拒绝销毁:{what} {spec} 不属于本次交接(本工作区台账中没有对它的扫描、封装、迁移、校验或销毁记录);请核对对象,或使用 --force --reason 说明理由;未做任何更改",
+            "zh-CN": "拒绝销毁:{what} {spec} 不属于本次交接(本工作区账本中没有对它的扫描、封装、迁移、校验或销毁记录);请核对对象,或使用 --force --reason 说明理由;未做任何更改",
             "en": "refusing to shred: {what} {spec} is unknown to this transfer (this workspace's ledger has no scan, seal, migrate, verify or shred of it); check the name, or use --force --reason; nothing was changed",
         },
         "erase.unknown.missing": {
@@ -68,7 +68,7 @@ add(
         "erase.col.basis": {"zh-CN": "依据", "en": "basis"},
         "erase.col.until": {"zh-CN": "保留至", "en": "until"},
         "erase.gate.ok": {
-            "zh-CN": "校验闸门:通过(台账序号 {seq})",
+            "zh-CN": "校验闸门:通过(账本序号 {seq})",
             "en": "Verify gate: passed (ledger seq {seq})",
         },
         "erase.gate.forced": {
@@ -88,12 +88,92 @@ add(
             "en": "post-shred verification failed: {found} sampled identifiers are still findable in what remains (see certificate {cert})",
         },
         "erase.cert.ok": {
-            "zh-CN": "销毁证明有效:签名与 {proofs} 个台账包含证明均验证通过(签名密钥 {signer})",
+            "zh-CN": "销毁证明有效:签名与 {proofs} 个账本包含证明均验证通过(签名密钥 {signer})",
             "en": "Certificate valid: the signature and {proofs} ledger inclusion proofs verify (signing key {signer})",
         },
         "erase.cert.bad": {
             "zh-CN": "销毁证明无效:{problem}",
             "en": "certificate invalid: {problem}",
+        },
+    }
+)
+
+# What ``handover certificate verify`` finds wrong (``CertificateCheck.findings``); ``--json``
+# keeps the English text in ``problems`` and key/params in ``problem_details``.
+add(
+    {
+        "erase.cert.problem.sig_malformed": {
+            "zh-CN": "{sig}:签名文件格式错误",
+            "en": "{sig}: malformed signature file",
+        },
+        "erase.cert.problem.sig_mismatch": {
+            "zh-CN": "{file}:Ed25519 签名与文件内容不符",
+            "en": "{file}: the Ed25519 signature does not match the file",
+        },
+        "erase.cert.problem.not_json": {
+            "zh-CN": "{file}:不是 JSON",
+            "en": "{file}: not JSON",
+        },
+        "erase.cert.problem.not_cert": {
+            "zh-CN": "{file}:不是 handover 数据销毁证明",
+            "en": "{file}: not a handover sanitization certificate",
+        },
+        "erase.cert.problem.signer_differs": {
+            "zh-CN": "{file}:文件中记载的签名人与 {sig} 不一致",
+            "en": "{file}: signer named inside differs from {sig}",
+        },
+        "erase.cert.problem.sig_record": {
+            "zh-CN": "{sig}:不是 {file} 原样的签名记录",
+            "en": "{sig}: not the exact signature record of {file}",
+        },
+        "erase.cert.problem.untrusted": {
+            "zh-CN": "{sig}:签名密钥既不是本工作区的密钥,也不是 --key 指定的公钥",
+            "en": "{sig}: signed by a key that is not the workspace's or the pinned key",
+        },
+        "erase.cert.problem.checkpoint": {
+            "zh-CN": "账本检查点:{reason}",
+            "en": "ledger checkpoint: {reason}",
+        },
+        "erase.cert.problem.ledger_malformed": {
+            "zh-CN": "账本检查点:证明中的账本部分格式错误({detail})",
+            "en": "ledger checkpoint: malformed ledger section ({detail})",
+        },
+        "erase.cert.problem.foreign_ledger": {
+            "zh-CN": "账本检查点:由其他账本签署,不是本工作区的账本",
+            "en": "ledger checkpoint: signed by another ledger than this workspace's",
+        },
+        "erase.cert.problem.origin_differs": {
+            "zh-CN": "账本检查点:origin 与销毁证明中记载的不一致",
+            "en": "ledger checkpoint: origin differs from the certificate's",
+        },
+        "erase.cert.problem.entry_malformed": {
+            "zh-CN": "账本记录 {seq}:包含证明格式错误",
+            "en": "ledger entry {seq}: malformed proof",
+        },
+        "erase.cert.problem.entry_unproven": {
+            "zh-CN": "账本记录 {seq}:包含证明无法在该检查点上验证通过",
+            "en": "ledger entry {seq}: inclusion proof does not verify against the checkpoint",
+        },
+        "erase.cert.problem.invalid": {
+            "zh-CN": "签名无效",
+            "en": "signature not valid",
+        },
+        # notes on plan items (``PlanItem.note_text``), shown in ``shred --plan``
+        "erase.note.not_selected": {
+            "zh-CN": "未选中(--tables)",
+            "en": "not selected (--tables)",
+        },
+        "erase.note.store": {
+            "zh-CN": "账本、个人信息资产清单、校验与销毁记录(不含明文个人信息)",
+            "en": "ledger, inventory, verification and erase records (no clear personal data)",
+        },
+        "erase.note.signing_key": {
+            "zh-CN": "工作区签名密钥:用于签署本销毁证明和账本检查点",
+            "en": "workspace signing key: signs this certificate and the ledger checkpoints",
+        },
+        "erase.note.data_key": {
+            "zh-CN": "用途 {purpose},后端 {backend}",
+            "en": "purpose {purpose}, backend {backend}",
         },
     }
 )

@@ -123,7 +123,7 @@ METHODS: dict[str, Method] = {
         Method(
             "retain.freeze",
             "none",
-            "按保留规则保留,冻结访问(记入台账;PostgreSQL 上 REVOKE ALL FROM PUBLIC)",
+            "按保留规则保留,冻结访问(记入账本;PostgreSQL 上 REVOKE ALL FROM PUBLIC)",
             "kept under a retention rule, access frozen (ledgered; REVOKE ALL FROM PUBLIC on PostgreSQL)",
             (),
         ),

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover.erase.database import Database, open_database
 from handover.erase.files import tree_size
 from handover.erase.methods import METHODS, method_for_dialect
 from handover.erase.retention import RetentionRule, RetentionRules, load_bases, load_rules
 from handover.errors import BadInput
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -57,7 +59,14 @@ class PlanItem:
     keep: str | None = None  # row filter of the rows kept (medium rows)
     kept_rows: int | None = None
     key_id: str | None = None
+    #: why it is kept or how it goes, shown in the user's language; ``note`` is its English
+    #: (plan and certificate JSON)
+    note_text: Msg | None = field(default=None, repr=False)
     note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.note_text is not None and not self.note:
+            self.note = str(self.note_text)
 
     def to_json(self) -> dict[str, Any]:
         """Plan / certificate form (no value of any row)."""
@@ -191,7 +200,7 @@ def _source_items(db: Database, plan: Plan, tables: list[str] | None) -> None:
                     "out_of_scope",
                     rows=db.count(name),
                     table=name,
-                    note="not selected (--tables)",
+                    note_text=Msg("erase.note.not_selected"),
                 )
             )
 
@@ -297,7 +306,7 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
             "retain",
             "retain.freeze",
             rule=RetentionRule("evidence", ("ledger",), bases["pia"]),
-            note="ledger, inventory, verification and erase records (no clear personal data)",
+            note_text=Msg("erase.note.store"),
         )
     )
     return plan
@@ -319,7 +328,7 @@ def _key_items(ws: Workspace, plan: Plan, package_keys: set[str]) -> None:
                         "retain",
                         "retain.signing",
                         key_id=info.key_id,
-                        note="workspace signing key: signs this certificate and the ledger checkpoints",
+                        note_text=Msg("erase.note.signing_key"),
                     )
                 )
             elif info.purpose in DATA_KEY_PURPOSES or info.key_id in package_keys:
@@ -330,6 +339,8 @@ def _key_items(ws: Workspace, plan: Plan, package_keys: set[str]) -> None:
                         "destroy",
                         "key.crypto_erase",
                         key_id=info.key_id,
-                        note=f"purpose {info.purpose}, backend {info.backend}",
+                        note_text=Msg(
+                            "erase.note.data_key", purpose=info.purpose, backend=info.backend
+                        ),
                     )
                 )

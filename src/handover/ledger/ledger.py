@@ -600,7 +600,7 @@ def _check_extends_last(
     try:
         prev = parse_checkpoint(open_note(last.note, origin, *trusted_keys(ws)))
     except NoteError as exc:
-        raise CheckFailed.msg("ledger.checkpoint_unreadable", id=last.id, reason=str(exc)) from None
+        raise CheckFailed.msg("ledger.checkpoint_unreadable", id=last.id, reason=exc.text) from None
     if head.size < prev.size:
         raise CheckFailed.msg("ledger.shrank", before=prev.size, after=head.size)
     if root_at(conn, head.size) != head.root:

@@ -150,3 +150,188 @@ add(
         },
     }
 )
+
+# Where a finding of ``handover audit verify`` points (``Problem.place``).
+add(
+    {
+        "ledger.where.entry": {
+            "zh-CN": "ledger_entries 序号 {seq}",
+            "en": "ledger_entries seq {seq}",
+        },
+        "ledger.where.checkpoint": {
+            "zh-CN": "ledger_checkpoints id {id}(记录数 {size})",
+            "en": "ledger_checkpoints id {id} (size {size})",
+        },
+        "ledger.where.node": {
+            "zh-CN": "ledger_nodes 层 {level} 序号 {idx}",
+            "en": "ledger_nodes level {level} index {idx}",
+        },
+        "ledger.where.head": {"zh-CN": "ledger_head", "en": "ledger_head"},
+        "ledger.where.keys": {"zh-CN": "密钥登记表", "en": "key registry"},
+        "ledger.where.file": {"zh-CN": "{path}", "en": "{path}"},
+    }
+)
+
+# Findings of ``handover audit verify`` (``Problem.text``); ``--json`` keeps key, params
+# and the English text.
+add(
+    {
+        "ledger.problem.text": {"zh-CN": "{text}", "en": "{text}"},
+        "ledger.problem.unexpected_seq": {
+            "zh-CN": "序号异常(不是预期的下一个序号)",
+            "en": "unexpected sequence number",
+        },
+        "ledger.problem.missing_one": {
+            "zh-CN": "记录 {first} 缺失(已被删除)",
+            "en": "entry {first} missing (deleted)",
+        },
+        "ledger.problem.missing_span": {
+            "zh-CN": "记录 {first}..{last} 缺失(已被删除)",
+            "en": "entries {first}..{last} missing (deleted)",
+        },
+        "ledger.problem.not_utf8": {
+            "zh-CN": "记录正文不是 UTF-8 文本",
+            "en": "body is not UTF-8 text",
+        },
+        "ledger.problem.moved": {
+            "zh-CN": "记录正文属于序号 {other}(被移动、调换或插入)",
+            "en": "body belongs to seq {other} (moved, swapped or inserted)",
+        },
+        "ledger.problem.modified": {
+            "zh-CN": "记录正文与其叶哈希不符(已被修改)",
+            "en": "body does not match its leaf hash (modified)",
+        },
+        "ledger.problem.no_key": {
+            "zh-CN": "账本没有可用于核验的公钥",
+            "en": "ledger has no public key to check it with",
+        },
+        "ledger.problem.bad_signature": {
+            "zh-CN": "签名验证失败:{reason}",
+            "en": "signature does not verify: {reason}",
+        },
+        "ledger.problem.note_differs": {
+            "zh-CN": "已签名的检查点与该行记录不一致",
+            "en": "signed note differs from the row",
+        },
+        "ledger.problem.size_back": {
+            "zh-CN": "记录数比前一个检查点({before})少",
+            "en": "size goes back from {before}",
+        },
+        "ledger.problem.truncated": {
+            "zh-CN": "检查点签署了 {signed} 条记录,日志现只有 {size} 条(已被截断)",
+            "en": "signed {signed} entries but the log has {size} (truncated)",
+        },
+        "ledger.problem.root_mismatch": {
+            "zh-CN": "记录重算出的哈希与签名的根哈希不一致",
+            "en": "entries do not hash to the signed root",
+        },
+        "ledger.problem.foreign_checkpoint": {
+            "zh-CN": "不是本账本签名的检查点:{reason}",
+            "en": "not a checkpoint signed by this ledger: {reason}",
+        },
+        "ledger.problem.foreign_origin": {
+            "zh-CN": "origin {origin} 不属于本账本",
+            "en": "origin {origin} is not this ledger's",
+        },
+        "ledger.problem.not_extended": {
+            "zh-CN": "当前日志不是该检查点({size} 条记录)的延续",
+            "en": "the log does not extend this checkpoint of {size} entries",
+        },
+        "ledger.problem.bad_node": {
+            "zh-CN": "节点缺失、被插入或格式错误",
+            "en": "missing, inserted or malformed node",
+        },
+        "ledger.problem.node_differs": {
+            "zh-CN": "记录 {first}..{last} 的已存储子树哈希不一致或缺失",
+            "en": "stored subtree hash of entries {first}..{last} differs or is missing",
+        },
+        "ledger.problem.head_differs": {
+            "zh-CN": "随该记录保存的树头与重算结果不一致(记录被修改、插入或重排)",
+            "en": "tree head recorded with this entry differs (entry changed, inserted or "
+            "reordered)",
+        },
+        "ledger.problem.no_head": {"zh-CN": "缺少树头行", "en": "the head row is missing"},
+        "ledger.problem.head_truncated": {
+            "zh-CN": "树头记录了 {head} 条记录,日志只有 {size} 条(已被截断)",
+            "en": "head records {head} entries, the log has {size} (truncated)",
+        },
+        "ledger.problem.beyond_head": {
+            "zh-CN": "记录 {first}..{last} 超出树头记录的范围(被插入)",
+            "en": "entries {first}..{last} are beyond the recorded head (inserted)",
+        },
+        "ledger.problem.frontier": {
+            "zh-CN": "树头的 frontier 与记录不一致",
+            "en": "frontier differs from entries",
+        },
+        "ledger.problem.foreign_key": {
+            "zh-CN": "树头中的公钥不是本工作区签名密钥的任何版本",
+            "en": "public key is not a version of the workspace signing key",
+        },
+    }
+)
+
+# Why a signed note or checkpoint does not open (``NoteError.text``).
+add(
+    {
+        "ledger.note.bad_name": {
+            "zh-CN": "密钥名 {name!r} 不能为空,且不得含空格或“+”",
+            "en": "key name {name!r} must be non-empty, without spaces or '+'",
+        },
+        "ledger.note.malformed_vkey": {
+            "zh-CN": "verifier key 格式错误",
+            "en": "malformed verifier key",
+        },
+        "ledger.note.vkey_not_ed25519": {
+            "zh-CN": "verifier key 不是 Ed25519 公钥",
+            "en": "verifier key is not an Ed25519 key",
+        },
+        "ledger.note.vkey_hash": {
+            "zh-CN": "verifier key 的哈希与其名称和公钥不符",
+            "en": "verifier key hash does not match its name and key",
+        },
+        "ledger.note.bad_text": {
+            "zh-CN": "签名注记(note)的正文必须以换行结尾,且不含空行",
+            "en": "note text must end with a newline and contain no blank line",
+        },
+        "ledger.note.no_sig_block": {
+            "zh-CN": "签名注记格式错误:没有签名块",
+            "en": "malformed note: no signature block",
+        },
+        "ledger.note.bad_sig_line": {
+            "zh-CN": "签名注记格式错误:签名行无效",
+            "en": "malformed note: bad signature line",
+        },
+        "ledger.note.sig_not_b64": {
+            "zh-CN": "签名注记格式错误:签名不是 base64",
+            "en": "malformed note: signature is not base64",
+        },
+        "ledger.note.invalid_sig": {
+            "zh-CN": "密钥 {name} 的签名无效",
+            "en": "invalid signature for key {name}",
+        },
+        "ledger.note.no_sig": {
+            "zh-CN": "没有密钥 {keys} 的签名",
+            "en": "no signature by key {keys}",
+        },
+        "ledger.note.no_sig_no_key": {
+            "zh-CN": "没有密钥 {name} 的签名(未提供公钥)",
+            "en": "no signature by key {name} (no key given)",
+        },
+        "ledger.note.cp_lines": {
+            "zh-CN": "检查点格式错误:需要 origin、记录数和根哈希三行",
+            "en": "malformed checkpoint: needs origin, size and root lines",
+        },
+        "ledger.note.cp_size": {
+            "zh-CN": "检查点格式错误:origin 行或记录数行无效",
+            "en": "malformed checkpoint: bad origin or size line",
+        },
+        "ledger.note.cp_root_b64": {
+            "zh-CN": "检查点格式错误:根哈希不是 base64",
+            "en": "malformed checkpoint: root is not base64",
+        },
+        "ledger.note.cp_root_len": {
+            "zh-CN": "检查点格式错误:根哈希不是 32 字节",
+            "en": "malformed checkpoint: root is not 32 bytes",
+        },
+    }
+)

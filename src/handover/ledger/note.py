@@ -16,8 +16,10 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256
 from handover.crypto.signing import verify
+from handover.i18n import Msg
 
 ALG_ED25519 = 0x01
 DASH = "\u2014"  # the em dash that opens every signature line
@@ -27,7 +29,14 @@ Signer = Callable[[bytes], tuple[bytes, bytes]]
 
 
 class NoteError(ValueError):
-    """A note or checkpoint that is malformed or whose signature does not verify."""
+    """A note or checkpoint that is malformed or whose signature does not verify.
+
+    ``str()`` is English; ``text`` is the catalogue message (``ledger.note.<reason>``).
+    """
+
+    def __init__(self, reason: str, /, **values: object) -> None:
+        self.text = Msg(f"ledger.note.{reason}", **values)
+        super().__init__(str(self.text))
 
 
 def key_hash(name: str, public_key: bytes) -> bytes:
@@ -37,7 +46,7 @@ def key_hash(name: str, public_key: bytes) -> bytes:
 
 def _check_name(name: str) -> None:
     if not name or any(ch.isspace() or ch == "+" for ch in name):
-        raise NoteError(f"key name {name!r} must be non-empty, without spaces or '+'")
+        raise NoteError("bad_name", name=name)
 
 
 def verifier_key(name: str, public_key: bytes) -> str:
@@ -54,12 +63,12 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
         name, hash_hex, b64 = vkey.strip().split("+", 2)
         raw = base64.b64decode(b64, validate=True)
     except (ValueError, binascii.Error):
-        raise NoteError("malformed verifier key") from None
+        raise NoteError("malformed_vkey") from None
     _check_name(name)
     if len(raw) != 33 or raw[0] != ALG_ED25519:
-        raise NoteError("verifier key is not an Ed25519 key")
+        raise NoteError("vkey_not_ed25519")
     if key_hash(name, raw[1:]).hex() != hash_hex:
-        raise NoteError("verifier key hash does not match its name and key")
+        raise NoteError("vkey_hash")
     return name, raw[1:]
 
 
@@ -67,7 +76,7 @@ def sign_note(text: str, name: str, signer: Signer) -> str:
     """``text`` signed by ``signer`` under ``name`` as a C2SP signed note."""
     _check_name(name)
     if not text.endswith("\n") or "\n\n" in text:
-        raise NoteError("note text must end with a newline and contain no blank line")
+        raise NoteError("bad_text")
     pub, sig = signer(text.encode("utf-8"))
     line = base64.b64encode(key_hash(name, pub) + sig).decode("ascii")
     return f"{text}\n{DASH} {name} {line}\n"
@@ -78,29 +87,30 @@ def open_note(note: str, name: str, *public_keys: bytes) -> str:
     Ed25519; several when the key was rotated) verifies; else :class:`NoteError`."""
     split = note.rfind("\n\n")
     if split < 0 or not note.endswith("\n"):
-        raise NoteError("malformed note: no signature block")
+        raise NoteError("no_sig_block")
     text, sigs = note[: split + 1], note[split + 2 :]
     by_hash = {key_hash(name, k): k for k in public_keys}
     found = False
     for line in sigs.splitlines():
         parts = line.split(" ")
         if len(parts) != 3 or parts[0] != DASH:
-            raise NoteError("malformed note: bad signature line")
+            raise NoteError("bad_sig_line")
         if parts[1] != name:
             continue
         try:
             raw = base64.b64decode(parts[2], validate=True)
         except binascii.Error:
-            raise NoteError("malformed note: signature is not base64") from None
+            raise NoteError("sig_not_b64") from None
         key = by_hash.get(raw[:4]) if len(raw) == 68 else None
         if key is None:
             continue
         if not verify(key, text.encode("utf-8"), raw[4:]):
-            raise NoteError(f"invalid signature for key {name}")
+            raise NoteError("invalid_sig", name=name)
         found = True
     if not found:
-        hashes = ", ".join(f"{name}+{h.hex()}" for h in by_hash) or f"{name} (no key given)"
-        raise NoteError(f"no signature by key {hashes}")
+        if not by_hash:
+            raise NoteError("no_sig_no_key", name=name)
+        raise NoteError("no_sig", keys=", ".join(f"{name}+{h.hex()}" for h in by_hash))
     return text
 
 
@@ -121,7 +131,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
     """A :class:`Checkpoint` from a checkpoint body (extension lines are ignored)."""
     lines = text.split("\n")
     if len(lines) < 4 or lines[-1] != "":
-        raise NoteError("malformed checkpoint: needs origin, size and root lines")
+        raise NoteError("cp_lines")
     origin, size_s, root_s = lines[0], lines[1], lines[2]
     if (
         not origin
@@ -129,11 +139,11 @@ def parse_checkpoint(text: str) -> Checkpoint:
         or not size_s.isdigit()
         or (len(size_s) > 1 and size_s[0] == "0")
     ):
-        raise NoteError("malformed checkpoint: bad origin or size line")
+        raise NoteError("cp_size")
     try:
         root = base64.b64decode(root_s, validate=True)
     except binascii.Error:
-        raise NoteError("malformed checkpoint: root is not base64") from None
+        raise NoteError("cp_root_b64") from None
     if len(root) != 32:
-        raise NoteError("malformed checkpoint: root is not 32 bytes")
+        raise NoteError("cp_root_len")
     return Checkpoint(origin, int(size_s), root)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, select
 
 import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed
+from handover.i18n import Msg
 from handover.ledger import merkle
 from handover.ledger.ledger import trusted_keys
 from handover.ledger.models import (
@@ -37,15 +38,44 @@ SEQ_KEY = b',"seq":'
 
 @dataclass
 class Problem:
-    """One thing found wrong; ``seq`` is the entry it points at, when it points at one."""
+    """One thing found wrong; ``seq`` is the entry it points at, when it points at one.
 
-    where: str
-    message: str
+    ``place`` and ``text`` are catalogue messages (``ledger.where.*``, ``ledger.problem.*``)
+    the CLI shows in the user's language; ``where`` and ``message`` are their English.
+    """
+
+    place: Msg
+    text: Msg
     seq: int | None = None
 
+    @property
+    def where(self) -> str:
+        return str(self.place)
+
+    @property
+    def message(self) -> str:
+        return str(self.text)
+
     def to_json(self) -> dict[str, Any]:
-        """Machine form."""
-        return {"where": self.where, "seq": self.seq, "message": self.message}
+        """Machine form: English ``where``/``message``, and the finding's ``key``/``params``."""
+        return {
+            "where": self.where,
+            "seq": self.seq,
+            "message": self.message,
+            "key": self.text.key,
+            "params": self.text.params(),
+        }
+
+
+def _entry(seq: Any) -> Msg:
+    return Msg("ledger.where.entry", seq=seq)
+
+
+def _problem(key: str, /, **values: Any) -> Msg:
+    return Msg(f"ledger.problem.{key}", **values)
+
+
+_HEAD = Msg("ledger.where.head")
 
 
 @dataclass
@@ -98,10 +128,10 @@ class VerifyReport:
         suffix = "_more" if more else ""
         if bad is not None:
             raise CheckFailed.msg(
-                f"ledger.tampered{suffix}", seq=bad, problem=first.message, more=more
+                f"ledger.tampered{suffix}", seq=bad, problem=first.text, more=more
             )
         raise CheckFailed.msg(
-            f"ledger.check_failed{suffix}", where=first.where, problem=first.message, more=more
+            f"ledger.check_failed{suffix}", where=first.place, problem=first.text, more=more
         )
 
 
@@ -134,23 +164,25 @@ def _as_bytes(value: Any) -> bytes | None:
 
 def _check_row(expected: int, seq: Any, body: Any, stored: Any) -> Problem | None:
     """The problem with one entry row, if any (slow path, used once a chunk looks wrong)."""
-    where = f"ledger_entries seq {seq}"
+    where = _entry(seq)
     if not isinstance(seq, int) or seq < expected:
-        return Problem(where, "unexpected sequence number", expected)
+        return Problem(where, _problem("unexpected_seq"), expected)
     if seq > expected:
         last = seq - 1
-        span = f"entry {expected}" if last == expected else f"entries {expected}..{last}"
-        return Problem(f"ledger_entries seq {expected}", f"{span} missing (deleted)", expected)
+        gone = (
+            _problem("missing_one", first=expected)
+            if last == expected
+            else _problem("missing_span", first=expected, last=last)
+        )
+        return Problem(_entry(expected), gone, expected)
     raw = _as_bytes(body)
     if raw is None:
-        return Problem(where, "body is not UTF-8 text", seq)
+        return Problem(where, _problem("not_utf8"), seq)
     if body_seq(raw) != seq:
-        return Problem(
-            where, f"body belongs to seq {body_seq(raw)} (moved, swapped or inserted)", seq
-        )
+        return Problem(where, _problem("moved", other=body_seq(raw)), seq)
     stored_b = _as_bytes(stored) if not isinstance(stored, str) else None
     if stored_b is None or merkle.leaf_hash(raw) != stored_b:
-        return Problem(where, "body does not match its leaf hash (modified)", seq)
+        return Problem(where, _problem("modified"), seq)
     return None
 
 
@@ -232,28 +264,27 @@ def _check_checkpoints(
     report.checkpoints = len(rows)
     prev_size = 0
     for cid, size, root, note in rows:
-        where = f"ledger_checkpoints id {cid} (size {size})"
+        where = Msg("ledger.where.checkpoint", id=cid, size=size)
         if origin is None or not keys:
-            report.problems.append(Problem(where, "ledger has no public key to check it with"))
+            report.problems.append(Problem(where, _problem("no_key")))
             continue
         try:
             cp = parse_checkpoint(open_note(str(note), origin, *keys))
         except (NoteError, ValueError) as exc:
-            report.problems.append(Problem(where, f"signature does not verify: {exc}"))
+            reason = exc.text if isinstance(exc, NoteError) else _problem("text", text=str(exc))
+            report.problems.append(Problem(where, _problem("bad_signature", reason=reason)))
             continue
         if cp.origin != origin or cp.size != size or cp.root != bytes(root or b""):
-            report.problems.append(Problem(where, "signed note differs from the row"))
+            report.problems.append(Problem(where, _problem("note_differs")))
             continue
         if cp.size < prev_size:
-            report.problems.append(Problem(where, f"size goes back from {prev_size}"))
+            report.problems.append(Problem(where, _problem("size_back", before=prev_size)))
         prev_size = max(prev_size, cp.size)
         report.last_checkpoint_size = max(report.last_checkpoint_size, cp.size)
         if cp.size > n:
-            report.problems.append(
-                Problem(where, f"signed {cp.size} entries but the log has {n} (truncated)", n)
-            )
+            report.problems.append(Problem(where, _problem("truncated", signed=cp.size, size=n), n))
         elif root_of(cp.size) != cp.root:
-            report.problems.append(Problem(where, "entries do not hash to the signed root"))
+            report.problems.append(Problem(where, _problem("root_mismatch")))
 
 
 def _check_external(
@@ -264,29 +295,27 @@ def _check_external(
     origin: str | None,
     keys: list[bytes],
 ) -> None:
-    where = str(path)
+    where = Msg("ledger.where.file", path=str(path))
     try:
         note = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput.msg("ledger.checkpoint_read", path=path, reason=type(exc).__name__) from None
     if origin is None or not keys:
-        report.problems.append(Problem(where, "ledger has no public key to check it with"))
+        report.problems.append(Problem(where, _problem("no_key")))
         return
     try:
         cp = parse_checkpoint(open_note(note, origin, *keys))
     except NoteError as exc:
-        report.problems.append(Problem(where, f"not a checkpoint signed by this ledger: {exc}"))
+        report.problems.append(Problem(where, _problem("foreign_checkpoint", reason=exc.text)))
         return
-    info: dict[str, Any] = {"file": where, "size": cp.size, "root": cp.root.hex()}
+    info: dict[str, Any] = {"file": str(path), "size": cp.size, "root": cp.root.hex()}
     report.external = info
     if cp.origin != origin:
-        report.problems.append(Problem(where, f"origin {cp.origin} is not this ledger's"))
+        report.problems.append(Problem(where, _problem("foreign_origin", origin=cp.origin)))
         return
     if cp.size > n:
         info["extended"] = False
-        report.problems.append(
-            Problem(where, f"signed {cp.size} entries but the log has {n} (truncated)", n)
-        )
+        report.problems.append(Problem(where, _problem("truncated", signed=cp.size, size=n), n))
         return
     ranges = merkle.consistency_ranges(cp.size, n)
     proof = [merkle.range_hash(levels_node, a, b) for a, b in ranges]
@@ -294,9 +323,7 @@ def _check_external(
     info["consistency_proof"] = [p.hex() for p in proof]
     info["extended"] = merkle.verify_consistency(cp.size, n, proof, cp.root, new_root)
     if not info["extended"]:
-        report.problems.append(
-            Problem(where, f"the log does not extend this checkpoint of {cp.size} entries")
-        )
+        report.problems.append(Problem(where, _problem("not_extended", size=cp.size)))
 
 
 def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], chunk: int) -> None:
@@ -310,8 +337,8 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
             if idx != len(have) or raw is None or len(raw) != 32:
                 report.problems.append(
                     Problem(
-                        f"ledger_nodes level {lv} index {len(have)}",
-                        "missing, inserted or malformed node",
+                        Msg("ledger.where.node", level=lv, idx=len(have)),
+                        _problem("bad_node"),
                     )
                 )
                 return
@@ -332,9 +359,8 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
         )
         report.problems.append(
             Problem(
-                f"ledger_nodes level {lv} index {i}",
-                f"stored subtree hash of entries {i << lv}..{((i + 1) << lv) - 1} differs or is "
-                "missing",
+                Msg("ledger.where.node", level=lv, idx=i),
+                _problem("node_differs", first=i << lv, last=((i + 1) << lv) - 1),
             )
         )
         return
@@ -353,14 +379,7 @@ def _localise(
         for seq, stored in rows:
             s = int(seq)
             if _as_bytes(stored) != merkle.range_hash(node, 0, s + 1):
-                report.problems.append(
-                    Problem(
-                        f"ledger_entries seq {s}",
-                        "tree head recorded with this entry differs (entry changed, inserted or "
-                        "reordered)",
-                        s,
-                    )
-                )
+                report.problems.append(Problem(_entry(s), _problem("head_differs"), s))
                 result.close()
                 return
 
@@ -395,40 +414,31 @@ def verify_ledger(
         origin: str | None = None
         public_key: bytes | None = None
         if head_row is None:
-            report.problems.append(Problem("ledger_head", "the head row is missing"))
+            report.problems.append(Problem(_HEAD, _problem("no_head")))
         else:
             origin = head_row.origin
             public_key = _as_bytes(head_row.public_key)
             hsize = int(head_row.size)
             if entries_ok and hsize > n:
                 report.problems.append(
-                    Problem(
-                        "ledger_head",
-                        f"head records {hsize} entries, the log has {n} (truncated)",
-                        n,
-                    )
+                    Problem(_HEAD, _problem("head_truncated", head=hsize, size=n), n)
                 )
             elif entries_ok and hsize < n:
                 report.problems.append(
-                    Problem(
-                        f"ledger_entries seq {hsize}",
-                        f"entries {hsize}..{n - 1} are beyond the recorded head (inserted)",
-                        hsize,
-                    )
+                    Problem(_entry(hsize), _problem("beyond_head", first=hsize, last=n - 1), hsize)
                 )
             elif entries_ok:
                 frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
                 if _as_bytes(head_row.frontier) != frontier:
-                    report.problems.append(Problem("ledger_head", "frontier differs from entries"))
+                    report.problems.append(Problem(_HEAD, _problem("frontier")))
         keys: list[bytes] = []
         try:
             keys = trusted_keys(ws)
         except BadInput as exc:  # an unreadable key registry is a finding, not a crash
-            report.problems.append(Problem("key registry", str(exc)))
+            text = Msg(exc.key, **exc.values) if exc.key else _problem("text", text=str(exc))
+            report.problems.append(Problem(Msg("ledger.where.keys"), text))
         if public_key is not None and keys and public_key not in keys:
-            report.problems.append(
-                Problem("ledger_head", "public key is not a version of the workspace signing key")
-            )
+            report.problems.append(Problem(_HEAD, _problem("foreign_key")))
         _check_checkpoints(conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, keys)
         if checkpoint is not None:
             _check_external(report, checkpoint, n, node, origin, keys)

@@ -39,7 +39,7 @@ _L: dict[str, tuple[str, str]] = {
     "executed_by": ("执行人", "Executed by"),
     "validated_by": ("复核人", "Validated by"),
     "gate": ("迁移校验闸门", "Migration verify gate"),
-    "gate_passed": ("通过,台账序号 {seq}", "passed, ledger seq {seq}"),
+    "gate_passed": ("通过,账本序号 {seq}", "passed, ledger seq {seq}"),
     "gate_forced": ("强制执行,理由:{reason}", "forced, reason: {reason}"),
     "gate_none": ("无需(未销毁源表)", "not needed (no source table destroyed)"),
     "destroyed": ("已销毁", "Destroyed"),
@@ -48,7 +48,7 @@ _L: dict[str, tuple[str, str]] = {
     "size": ("行 / 字节", "Rows / bytes"),
     "method": ("方法", "Method"),
     "nist": ("NIST 800-88 类别", "NIST 800-88 category"),
-    "seq": ("台账序号", "Ledger seq"),
+    "seq": ("账本序号", "Ledger seq"),
     "retained": ("保留项(访问已冻结)", "Retained (access frozen)"),
     "basis": ("法律依据", "Legal basis"),
     "until": ("保留至", "Kept until"),
@@ -66,7 +66,7 @@ _L: dict[str, tuple[str, str]] = {
         "局限(本证明不作超出以下范围的声明)",
         "Limits (this certificate claims nothing beyond them)",
     ),
-    "ledger": ("台账证据(RFC 6962 包含证明)", "Ledger evidence (RFC 6962 inclusion proofs)"),
+    "ledger": ("账本证据(RFC 6962 包含证明)", "Ledger evidence (RFC 6962 inclusion proofs)"),
     "checkpoint": ("签名检查点", "Signed checkpoint"),
     "signature": (
         "签名(Ed25519,分离式,针对 certificate.json 的规范 JSON)",
@@ -90,7 +90,7 @@ MEDIUM: dict[str, tuple[str, str]] = {
     "temp": ("临时文件", "temporary file"),
     "file": ("文件", "file"),
     "key": ("密钥", "key"),
-    "store": ("平台存储(台账)", "platform store (ledger)"),
+    "store": ("平台存储(账本)", "platform store (ledger)"),
 }
 
 
