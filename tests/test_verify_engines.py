@@ -12,8 +12,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from handover.verify import sql as q
 from handover.verify import verify
-from handover.verify.normalize import encode_row, render_value
+from handover.verify.normalize import (
+    digest_form,
+    encode_digest_row,
+    encode_row,
+    render_digest,
+    render_value,
+)
 from handover.verify.verify import _plan, _reflect, _segment_digests, connect
 
 TS = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -163,11 +170,74 @@ def test_in_database_rendering_matches_the_python_reference(
                     [render_value(v, k) for v, k in zip(row[1:], plan.kinds, strict=True)]
                 )
                 assert row[0] == ref, (engine.dialect.name, table)
-        plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], (url, url))
+        plan = _plan(
+            "loans", engine, engine, meta["loans"], meta["loans"], (url, url), server=False
+        )
         digests.append(_segment_digests(plan.src, 0, 90, None))
         engine.dispose()
     assert digests[0] == digests[1] == digests[2]
     assert len(digests[0]) > 5
+
+
+def test_server_digest_text_matches_the_python_reference(pg_url: str, mariadb_url: str) -> None:
+    """PostgreSQL and MariaDB hash the cheaper digest text, identically and as Python says."""
+    digests = []
+    for url in _engines_servers(pg_url, mariadb_url):
+        engine = connect(url)
+        meta = _reflect(engine, url)
+        for table in ("loans", "repayments", "codes"):
+            plan = _plan(table, engine, engine, meta[table], meta[table], (url, url))
+            side = plan.src
+            assert side.digest_sqls is not None
+            text = q.digest_row_expr(side.dialect, side.digest_sqls, side.compact)
+            cols = ", ".join(side.quote(c) for c in side.columns)
+            stmt = f"SELECT {text}, {cols} FROM {side.quote(side.table)}"
+            with engine.connect() as conn:
+                rows = conn.execute(sa.text(stmt)).all()
+            forms = [digest_form(k, a, a) for k, a in zip(plan.kinds, side.types, strict=True)]
+            assert [c for c, _s in forms] == side.compact
+            if table == "loans":
+                # numbers, dates, timestamps and booleans compact; amount keeps 2 decimals
+                assert side.compact == [True, False, True, True, True, True, True, False, False]
+                assert forms[2][1] == 2
+            for row in rows:
+                ref = encode_digest_row(
+                    [
+                        render_digest(v, k, scale)
+                        for v, k, (_c, scale) in zip(row[1:], plan.kinds, forms, strict=True)
+                    ],
+                    side.compact,
+                )
+                assert row[0] == ref, (engine.dialect.name, table, row)
+        plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], (url, url))
+        digests.append(_segment_digests(plan.src, 0, 90, None))
+        engine.dispose()
+    assert digests[0] == digests[1]
+    assert len(digests[0]) > 5
+
+
+def _engines_servers(pg_url: str, mariadb_url: str) -> list[str]:
+    for u in (pg_url, mariadb_url):
+        build(u)
+    return [pg_url, mariadb_url]
+
+
+def test_digest_text_is_prefix_free() -> None:
+    """NULL, empty text and values that look like separators encode differently."""
+    compact = [True, False, False]
+    rows = [
+        ["1", None, ""],
+        ["1", "", None],
+        ["1", "0:", None],
+        [None, "1,", ""],
+        ["1", ":", ""],
+        ["1", "", ":"],
+    ]
+    texts = [encode_digest_row(r, compact) for r in rows]
+    assert len(set(texts)) == len(texts)
+    assert render_digest(Decimal("12.3"), "decimal", 2) == "12.30"
+    assert render_digest(Decimal("-0.00"), "decimal", 2) == "0.00"
+    assert render_digest(None, "decimal", 2) is None
 
 
 def test_equal_tables_on_three_engines_are_equal(
@@ -358,3 +428,46 @@ def test_large_table_scattered_differences(tmp_path: Path, pg_url: str) -> None:
     assert table.target_rows == n - 300 + 100
     assert table.rows_fetched < n // 4, table.stats()
     assert result.details["tables"][0]["rows_fetched"] == table.rows_fetched
+
+
+@pytest.mark.parametrize("direction", ["maria-pg", "pg-maria"])
+def test_scale_precision_and_null_across_servers(
+    direction: str, pg_url: str, mariadb_url: str
+) -> None:
+    """Decimal scale, timestamp precision and NULL vs '' between MariaDB and PostgreSQL."""
+    run(
+        mariadb_url,
+        "CREATE TABLE t (id INT PRIMARY KEY, amt DECIMAL(14,3), same DECIMAL(14,2), "
+        "at DATETIME(6), at0 DATETIME, s VARCHAR(20), d DATE) CHARACTER SET utf8mb4",
+        "INSERT INTO t VALUES "
+        "(1, 1.500, 10.10, '2024-01-02 03:04:05.000000', '2024-01-02 03:04:05', 'a', '2024-01-02'),"
+        "(2, 1.005, 20.00, '2024-01-02 03:04:05.123456', '2024-01-02 03:04:06', '', '2024-01-03'),"
+        "(3, 0.000, -0.50, '2024-01-02 03:04:05.100000', '2024-01-02 03:04:07', NULL, NULL),"
+        "(4, NULL, 7.00, '2024-01-02 03:04:05.123000', NULL, 'x,1:', '2024-01-05'),"
+        "(5, 2.000, 3.10, NULL, '2024-01-02 03:04:08', 'b', '2024-01-06'),"
+        "(6, 9.990, 0.00, '2024-01-02 03:04:10.000000', '2024-01-02 03:04:10', 'c', '2024-01-07')",
+    )
+    run(
+        pg_url,
+        "CREATE TABLE t (id integer PRIMARY KEY, amt numeric(14,2), same numeric(14,2), "
+        "at timestamp(6), at0 timestamp(0), s text, d date)",
+        "INSERT INTO t VALUES "
+        "(1, 1.50, 10.10, '2024-01-02 03:04:05', '2024-01-02 03:04:05', 'a', '2024-01-02'),"
+        # 2: 1.005 rounded to 1.01 in the 2-decimal target; '' became NULL
+        "(2, 1.005, 20.00, '2024-01-02 03:04:05.123456', '2024-01-02 03:04:06', NULL, '2024-01-03'),"
+        # 3: NULL became ''
+        "(3, 0, -0.50, '2024-01-02 03:04:05.1', '2024-01-02 03:04:07', '', NULL),"
+        # 4: microseconds cut to milliseconds: equal here (.123000 both)
+        "(4, NULL, 7, '2024-01-02 03:04:05.123', NULL, 'x,1:', '2024-01-05'),"
+        # 5: 3.10 vs 3.01 at the same scale
+        "(5, 2, 3.01, NULL, '2024-01-02 03:04:08', 'b', '2024-01-06'),"
+        # 6: 10.000000 s vs 10.1 s
+        "(6, 9.99, 0, '2024-01-02 03:04:10.1', '2024-01-02 03:04:10', 'c', '2024-01-07')",
+    )
+    src, dst = (mariadb_url, pg_url) if direction == "maria-pg" else (pg_url, mariadb_url)
+    result = verify(src, dst)
+    table = result.tables[0].to_json()
+    assert table["changed"] == [2, 3, 5, 6], table
+    assert table["missing"] == table["extra"] == []
+    # rows 1 and 4 are equal: their digests agree and they are not fetched
+    assert result.tables[0].rows_fetched == 2 * 4

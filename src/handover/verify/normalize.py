@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,6 +35,8 @@ class SideType:
     scale: int | None = None
     tz: bool = False
     native: str = ""
+    #: fractional-second digits of a MariaDB/MySQL DATETIME/TIMESTAMP (0 when undeclared)
+    fsp: int | None = None
 
 
 def classify(type_: Any, dialect: str) -> SideType:
@@ -55,7 +57,9 @@ def classify(type_: Any, dialect: str) -> SideType:
             return SideType("int", native=native)
         return SideType("decimal", scale=scale, native=native)
     if isinstance(type_, sa.DateTime):
-        return SideType("timestamp", tz=bool(getattr(type_, "timezone", False)), native=native)
+        tz = bool(getattr(type_, "timezone", False))
+        fsp = (getattr(type_, "fsp", None) or 0) if dialect in ("mysql", "mariadb") else None
+        return SideType("timestamp", tz=tz, native=native, fsp=fsp)
     if isinstance(type_, sa.Date):
         return SideType("date", native=native)
     if isinstance(type_, sa.LargeBinary | sa.types._Binary):
@@ -192,6 +196,51 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
 def encode_row(texts: list[str | None]) -> str:
     """Concatenate rendered values prefix-free: ``<len>:<text>`` each, ``~`` for NULL."""
     return "".join(NULL_MARK if v is None else f"{len(v)}:{v}" for v in texts)
+
+
+# --- the digest text of server pairs ------------------------------------------------------
+#
+# PostgreSQL and MariaDB/MySQL hold typed values, so their segment digests hash a cheaper
+# text than ``encode_row``: a column typed on both sides as a number, boolean, date or
+# timestamp renders ``<text>,`` (``,`` alone for NULL: such texts are never empty and
+# never contain a comma), any other column ``<char count>:<text>`` (``:`` alone for NULL);
+# both are prefix-free. A decimal declared with the same scale on both sides keeps that
+# scale ("12.30"), which each engine prints as stored. Equal digest texts mean equal
+# canonical texts; the final comparison still uses :func:`render_value`. SQLite stores
+# any value in any column and keeps the canonical ``encode_row`` text.
+
+#: kinds whose canonical text can be neither empty nor contain a comma
+COMPACT_KINDS = frozenset({"int", "decimal", "float", "bool", "date", "timestamp"})
+
+
+def digest_form(kind: str, a: SideType, b: SideType) -> tuple[bool, int | None]:
+    """(compact, fixed scale) of a column in the digest text of a server pair."""
+    compact = kind in COMPACT_KINDS and a.kind in COMPACT_KINDS and b.kind in COMPACT_KINDS
+    scale = None
+    if kind == "decimal" and a.kind == b.kind == "decimal" and a.scale == b.scale:
+        scale = a.scale if a.scale is not None and a.scale > 0 else None
+    return compact, scale
+
+
+def render_digest(value: Any, kind: str, scale: int | None) -> str | None:
+    """The digest text of one value: :func:`render_value`, or the decimal at ``scale``."""
+    if scale is None or value is None:
+        return render_value(value, kind)
+    d = _to_decimal(value)
+    if d is None or not d.is_finite():
+        return render_value(value, kind)
+    with localcontext() as ctx:
+        ctx.prec = 100
+        fixed = (abs(d) if d == 0 else d).quantize(Decimal(1).scaleb(-scale))
+    return format(fixed, "f")
+
+
+def encode_digest_row(texts: list[str | None], compact: list[bool]) -> str:
+    """Concatenate digest texts: ``<text>,`` for compact columns, ``<len>:<text>`` else."""
+    return "".join(
+        ("" if v is None else v) + "," if c else (":" if v is None else f"{len(v)}:{v}")
+        for v, c in zip(texts, compact, strict=True)
+    )
 
 
 # MD5 here is a fingerprint, not security: it is the one hash every engine has built in

@@ -75,12 +75,14 @@ def pg_native_ok(kind: str, a: SideType, b: SideType) -> bool:
 
 
 def pg_native_digest(columns: list[str]) -> str:
-    """PostgreSQL↔PostgreSQL segment digest: sum of 64-bit ``hash_record_extended`` row hashes.
+    """PostgreSQL↔PostgreSQL segment digest: XOR of 64-bit ``hash_record_extended`` row hashes.
 
     Per-type hash functions over the stored values (PostgreSQL ≥ 14): no text rendering
-    and no MD5 per row, which dominate the portable digest's cost.
+    and no MD5 per row, which dominate the portable digest's cost. ``bit_xor`` costs
+    about a fifth less than ``sum``, which accumulates in 128 bits; rows are unique by
+    key, so none cancels another.
     """
-    return f"sum(hash_record_extended(ROW({', '.join(columns)}), 0))"
+    return f"bit_xor(hash_record_extended(ROW({', '.join(columns)}), 0))"
 
 
 def _pg_encode(values: list[str]) -> str:
@@ -112,12 +114,19 @@ def _my_value(col: str, kind: str, side: SideType) -> str:
         )
     if kind == "timestamp":
         if side.kind == "timestamp":
-            return f"DATE_FORMAT({col}, '%Y-%m-%d %H:%i:%s.%f')"
+            # a DATETIME(p) prints with exactly p fractional digits, cheaper than DATE_FORMAT
+            fsp = side.fsp or 0
+            if fsp == 6:
+                return f"CAST({col} AS {_MY_TEXT})"
+            pad = ("." if fsp == 0 else "") + "0" * (6 - fsp)
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), '{pad}')"
         if side.kind == "date":
-            return f"CONCAT(DATE_FORMAT({col}, '%Y-%m-%d'), ' 00:00:00.000000')"
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), ' 00:00:00.000000')"
         return f"CAST({col} AS {_MY_TEXT})"
     if kind == "date":
-        if side.kind in ("date", "timestamp"):
+        if side.kind == "date":
+            return f"CAST({col} AS {_MY_TEXT})"
+        if side.kind == "timestamp":
             return f"DATE_FORMAT({col}, '%Y-%m-%d')"
         return f"CAST({col} AS {_MY_TEXT})"
     if kind == "bytes":
@@ -204,6 +213,35 @@ def row_expr(dialect: str, values: list[str]) -> str:
     if dialect in ("mysql", "mariadb"):
         return _my_encode(values)
     return _sl_encode(values)
+
+
+def digest_value_expr(dialect: str, col: str, kind: str, side: SideType, scale: int | None) -> str:
+    """SQL for :func:`~handover.verify.normalize.render_digest` on PostgreSQL or MariaDB."""
+    if scale is not None and side.kind == "decimal" and side.scale == scale:
+        # a decimal column of that scale prints every digit of it
+        return f"({col})::text" if dialect == "postgresql" else f"CAST({col} AS {_MY_TEXT})"
+    return value_expr(dialect, col, kind, side)
+
+
+def digest_row_expr(dialect: str, values: list[str], compact: list[bool]) -> str:
+    """SQL for :func:`~handover.verify.normalize.encode_digest_row` (PostgreSQL, MariaDB).
+
+    One CONCAT_WS on MariaDB (it skips NULL arguments); a chain of ``||`` on PostgreSQL,
+    whose ``concat()`` looks up each argument's output function on every row.
+    """
+    if dialect == "postgresql":
+        parts = [
+            f"coalesce({v}, '') || ','"
+            if c
+            else f"coalesce(char_length({v})::text || ':' || {v}, ':')"
+            for v, c in zip(values, compact, strict=True)
+        ]
+        return " || ".join(parts) if parts else "''"
+    args = [
+        f"{v}, ','" if c else f"CHAR_LENGTH({v}), ':', {v}"
+        for v, c in zip(values, compact, strict=True)
+    ]
+    return f"CONCAT_WS('', {', '.join(args)})" if args else "''"
 
 
 def hash60_expr(dialect: str, text_sql: str) -> str | None:

@@ -25,7 +25,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from handover.errors import BadInput
 from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
-from handover.verify.normalize import SideType, classify, render_value, resolve_kind
+from handover.verify.normalize import (
+    SideType,
+    classify,
+    digest_form,
+    render_value,
+    resolve_kind,
+)
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -44,6 +50,8 @@ FANOUT = 64
 KEY_CAP = 1000
 #: ranges per WHERE clause
 RANGES_PER_QUERY = 800
+#: engines that hold typed values (their digests hash the cheaper digest text)
+SERVERS = ("postgresql", "mysql", "mariadb")
 
 
 # --- results ----------------------------------------------------------------------------
@@ -230,6 +238,9 @@ class _Side:
     int_key: bool = True
     #: PostgreSQL on both sides: digest these expressions with ``pg_native_digest``
     native_sqls: list[str] | None = None
+    #: PostgreSQL/MariaDB on both sides: digest these values with ``digest_row_expr``
+    digest_sqls: list[str] | None = None
+    compact: list[bool] = field(default_factory=list)
 
     @property
     def dialect(self) -> str:
@@ -272,8 +283,13 @@ def _plan(
     shown: tuple[str, str],
     *,
     native: bool = False,
+    server: bool | None = None,
 ) -> _Plan:
-    """The SQL of both sides of one table; ``native``: both are PostgreSQL (faster digest)."""
+    """The SQL of both sides of one table; ``native``: both are PostgreSQL (faster digest).
+
+    ``server`` (default: neither side is SQLite) digests the cheaper digest text of
+    :func:`~handover.verify.normalize.digest_form` instead of the canonical row text.
+    """
     s_name, s_cols, s_pk = src_meta
     d_name, d_cols, d_pk = dst_meta
     d_by = {c["name"].lower(): c for c in d_cols}
@@ -298,6 +314,9 @@ def _plan(
     pk_idx = [lower.index(p.lower()) for p in pk]
     first = pk_idx[0]
     int_key = s_types[first].kind == "int" and d_types[first].kind == "int"
+    if server is None:
+        server = src_engine.dialect.name in SERVERS and dst_engine.dialect.name in SERVERS
+    forms = [digest_form(k, a, b) for k, a, b in zip(kinds, s_types, d_types, strict=True)]
     src = _Side(src_engine, s_name, names, s_types, [names[i] for i in pk_idx])
     dst = _Side(dst_engine, d_name, [d_by[n]["name"] for n in lower], d_types, [])
     dst.pk = [dst.columns[i] for i in pk_idx]
@@ -309,6 +328,12 @@ def _plan(
         ]
         side.row_sql = q.row_expr(side.dialect, vals)
         side.value_sqls = vals
+        if server and not native:
+            side.digest_sqls = [
+                q.digest_value_expr(side.dialect, qc, k, st, scale)
+                for qc, k, st, (_c, scale) in zip(qcols, kinds, side.types, forms, strict=True)
+            ]
+            side.compact = [c for c, _s in forms]
         side.int_key = int_key
         key_text = q.row_expr(side.dialect, [vals[i] for i in pk_idx])
         if native:
@@ -375,13 +400,16 @@ def _from(side: _Side, piece: _Sel | list[Range] | None) -> tuple[str, str]:
     if isinstance(piece, list):
         # an integer key: join a small list of ranges so each becomes an index range scan
         # (a long OR list makes PostgreSQL test every range on every row)
+        if side.dialect in ("mysql", "mariadb"):
+            # MariaDB's range optimiser turns an OR of key ranges into one index range
+            # scan; joined to a derived table of ranges it scans the whole table instead
+            ors = " OR ".join(f"({side.seg_sql} >= {a} AND {side.seg_sql} < {b})" for a, b in piece)
+            return f" FROM {t} WHERE {ors}", ""
         rows = ", ".join(f"({a}, {b})" for a, b in piece)
         if side.dialect == "postgresql":
             sel = f"SELECT * FROM (VALUES {rows}) v (ho__lo, ho__hi)"
-        elif side.dialect == "sqlite":
-            sel = f"SELECT column1 AS ho__lo, column2 AS ho__hi FROM (VALUES {rows})"
         else:
-            sel = " UNION ALL ".join(f"SELECT {a} AS ho__lo, {b} AS ho__hi" for a, b in piece)
+            sel = f"SELECT column1 AS ho__lo, column2 AS ho__hi FROM (VALUES {rows})"
         on = f"{side.seg_sql} >= ho__r.ho__lo AND {side.seg_sql} < ho__r.ho__hi"
         return f" FROM {t} JOIN ({sel}) ho__r ON {on}", ""
     # a hashed key has no index: test its segment number against a (hashed) IN list
@@ -398,21 +426,21 @@ def _int_div(dialect: str) -> str:
     return "DIV" if dialect in ("mysql", "mariadb") else "/"
 
 
-def _bounds(side: _Side, int_key: bool) -> tuple[int, int | None, int | None]:
-    """Row count and, for an integer key, its smallest and largest value."""
+def _bounds(side: _Side, int_key: bool) -> tuple[int | None, int | None, int | None]:
+    """Row count (None for an integer key) and the smallest and largest segment key.
+
+    An integer key's bounds come from its index; its rows are counted by the first
+    level of digests, which reads the whole table anyway.
+    """
     t = side.quote(side.table)
     seg = side.seg_sql
-    stmt = (
-        f"SELECT count(*), min({seg}), max({seg}) FROM {t}"
-        if int_key
-        else f"SELECT count(*) FROM {t}"
-    )
+    stmt = f"SELECT min({seg}), max({seg}) FROM {t}" if int_key else f"SELECT count(*) FROM {t}"
     with side.engine.connect() as conn:
         row = conn.execute(sa.text(stmt)).one()
     if not int_key:
         return int(row[0]), 0, 2**32 - 1
-    n, lo, hi = row
-    return int(n), (None if lo is None else int(lo)), (None if hi is None else int(hi))
+    lo, hi = row
+    return None, (None if lo is None else int(lo)), (None if hi is None else int(hi))
 
 
 def _segment_digests(
@@ -425,13 +453,20 @@ def _segment_digests(
         "mariadb": f"CAST({SEG} AS SIGNED)",
         "postgresql": f"{SEG}::bigint",
     }.get(d, SEG)
-    values = side.value_sqls if side.native_sqls is None else side.native_sqls
+    if side.native_sqls is not None:
+        values = side.native_sqls
+    elif side.digest_sqls is not None:
+        values = side.digest_sqls
+    else:
+        values = side.value_sqls
     names = [f"ho__c{i}" for i in range(len(values))]
     cols = ", ".join(f"{v} AS {c}" for v, c in zip(values, names, strict=True))
-    if side.native_sqls is None:
-        digest = q.digest_sql(d, q.row_expr(d, names))
-    else:
+    if side.native_sqls is not None:
         digest = q.pg_native_digest(names)
+    elif side.digest_sqls is not None:
+        digest = q.digest_sql(d, q.digest_row_expr(d, names, side.compact))
+    else:
+        digest = q.digest_sql(d, q.row_expr(d, names))
     # the fence also keeps PostgreSQL from joining the key ranges by a full scan
     fence = _FENCE.get(d, "")
     out: dict[int, tuple[int, int]] = {}
@@ -526,7 +561,7 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     res = TableResult(plan.name, 0, 0, segment_key="int" if plan.int_key else "md5-32")
     (na, loa, hia), (nb, lob, hib) = _both(pool, _bounds, plan, plan.int_key)
     res.queries += 2
-    res.source_rows, res.target_rows = na, nb
+    res.source_rows, res.target_rows = na or 0, nb or 0
     los = [v for v in (loa, lob) if v is not None]
     his = [v for v in (hia, hib) if v is not None]
     if not los or (na == 0 and nb == 0):
@@ -534,13 +569,19 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
         return res
     lo, hi = min(los), max(his)
     span = hi - lo + 1
-    first = min(FIRST_MAX, max(FIRST_FANOUT, max(na, nb) // SCAN_ROWS))
+    # an integer key holds at most ``span`` rows; a hashed key was counted
+    rows = span if na is None or nb is None else max(na, nb)
+    first = min(FIRST_MAX, max(FIRST_FANOUT, rows // SCAN_ROWS))
     width = max(1, math.ceil(span / first))
     sel: _Sel | None = None
     while True:
         res.levels += 1
         da, db = _both(pool, _segment_digests, plan, lo, width, sel)
         res.queries += 2 * (1 if sel is None else len(sel.chunks(plan.int_key)))
+        if res.levels == 1:
+            # the first level reads every row of both sides
+            res.source_rows = sum(c for c, _h in da.values())
+            res.target_rows = sum(c for c, _h in db.values())
         dirty = sorted(b for b in set(da) | set(db) if da.get(b) != db.get(b))
         if not dirty:
             break
