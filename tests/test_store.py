@@ -71,3 +71,45 @@ def test_bad_store_url(url: str) -> None:
 
 def test_mask_url() -> None:
     assert mask_url("mysql+pymysql://root:pw@h/db") == "mysql+pymysql://root:***@h/db"
+
+
+def test_script_heads_agree_with_alembic() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from handover.store.store import MIGRATIONS, script_heads
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert script_heads() == set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def test_store_at_heads_opens_without_alembic(tmp_path: Path) -> None:
+    """A store already at the heads is not re-upgraded; a store behind them is."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    open_store(url).dispose()
+    probe = (
+        "import sys; from handover.store import open_store; "
+        f"open_store({url!r}).dispose(); print('alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    # one revision forgotten: the next open applies it again through Alembic
+    store = open_store(url, upgrade=False)
+    try:
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0007'"))
+            conn.execute(text("DROP TABLE erase_items"))
+            conn.execute(text("DROP TABLE erase_runs"))
+    finally:
+        store.dispose()
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+    store = open_store(url)
+    try:
+        assert "0007" in store.current_heads()
+    finally:
+        store.dispose()

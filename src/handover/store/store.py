@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import handover.store.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION = re.compile(r'^(revision|down_revision)\s*=\s*(None|"[0-9A-Za-z_]+")\s*$', re.M)
+
+
+def script_heads() -> set[str] | None:
+    """The head revisions of the migration scripts, read from their ``revision`` lines
+    without importing Alembic; None when a script is not in the simple form (Alembic
+    then decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION.findall(f.read_text("utf-8")))
+        if "revision" not in found or "down_revision" not in found or found["revision"] == "None":
+            return None
+        revisions.add(found["revision"].strip('"'))
+        if found["down_revision"] != "None":
+            parents.add(found["down_revision"].strip('"'))
+    return revisions - parents
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -70,8 +88,23 @@ class Store:
         with self.sessions() as s, s.begin():
             yield s
 
+    def current_heads(self) -> set[str]:
+        """The revisions recorded in the store (empty before the first upgrade)."""
+        try:
+            with self.engine.connect() as conn:
+                return {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+        except SQLAlchemyError:
+            return set()
+
     def upgrade(self) -> None:
-        """Apply every Alembic revision not yet applied (all branch heads)."""
+        """Apply every Alembic revision not yet applied (all branch heads).
+
+        A store already at the scripts' heads is left alone without importing Alembic
+        (about 0.3–0.6 s of every command's start-up).
+        """
+        heads = script_heads()
+        if heads and self.current_heads() == heads:
+            return
         from alembic import command
         from alembic.config import Config
 
