@@ -79,7 +79,7 @@ def test_lookalikes_do_not_fire(tmp_path: Path) -> None:
     assert _col(inv, "t", "sfzh")[0] == {"cn_resident_id"}
     t = inv.tables[0]
     c = next(c for c in t.columns if c.name == "contract_no")
-    assert "below the threshold" in c.evidence[0]
+    assert "below the threshold" in str(c.evidence[0])
 
 
 def test_pinyin_only_names_and_messy_values(tmp_path: Path) -> None:
@@ -124,11 +124,11 @@ def test_empty_all_null_and_one_row_tables(tmp_path: Path) -> None:
     con.close()
     inv = scan_source(str(db))
     empty = next(t for t in inv.tables if t.name == "empty")
-    assert empty.rows == 0 and "empty table" in " ".join(empty.notes)
+    assert empty.rows == 0 and "empty table" in " ".join(map(str, empty.notes))
     assert _col(inv, "nulls", "sjhm")[0] == {"cn_mobile"}  # from the name only
     nulls = next(t for t in inv.tables if t.name == "nulls")
     c = next(c for c in nulls.columns if c.name == "sjhm")
-    assert c.confidence < 0.6 and "name only" in " ".join(c.evidence)
+    assert c.confidence < 0.6 and "name only" in " ".join(map(str, c.evidence))
     assert _col(inv, "one", "sfzh")[0] == {"cn_resident_id"}
     assert _col(inv, "one", "mobile")[0] == {"cn_mobile"}
     assert _col(inv, "one", "name")[0] == {"person_name"}
@@ -141,7 +141,7 @@ def test_excel_mangled_ids_are_reported(tmp_path: Path) -> None:
     c = t.columns[0]
     assert {p.type for p in c.pii} == {"cn_resident_id"}
     assert c.mangled == 40
-    assert any(e.startswith("mangled:") for e in c.notes)
+    assert any(str(e).startswith("mangled:") for e in c.notes)
 
 
 def test_free_text_spans_inside_chinese_sentences() -> None:

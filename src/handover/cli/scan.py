@@ -76,7 +76,11 @@ def scan(
             seconds=inv.seconds,
         )
     )
-    for note in (n for tr in inv.tables for n in tr.notes if "ragged" in n or "empty" in n):
-        typer.echo("  " + note)
+    from handover.detect.messages import render
+
+    for where, note in inv.screen_notes():
+        typer.echo(
+            "  " + t("detect.note.where", language, where=where, note=render(note, language))
+        )
     for p in inv.reports:
         typer.echo(t("scan.report", language, path=p))

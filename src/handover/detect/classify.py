@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from handover.detect.messages import Note, joined, keys_json
 from handover.detect.names import is_negative, type_weights
 from handover.detect.profile import ColumnProfile
 from handover.detect.recognizers import BY_KEY, VALUE_TYPES, for_type
+from handover.i18n import Msg
 from handover.taxonomy import get, level_of, strongest_tier
 
 IDENTITY_DOCS = ("cn_resident_id", "passport", "hk_macau_permit", "taiwan_permit")
@@ -49,12 +51,13 @@ class ColumnResult:
     free_text: bool = False
     confidence: float = 0.0
     pii: list[PiiShare] = field(default_factory=list)
-    evidence: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    evidence: list[Note] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     mangled: int = 0
 
     def to_json(self) -> dict[str, object]:
-        """The ``--json`` form of the column (see docs/scan.md)."""
+        """The ``--json`` form of the column (see docs/scan.md): ``evidence`` in English,
+        ``evidence_keys`` the same items as catalogue keys and values."""
         return {
             "name": self.name,
             "db_type": self.db_type,
@@ -65,7 +68,8 @@ class ColumnResult:
             "free_text": self.free_text,
             "confidence": round(self.confidence, 3),
             "pii": [{"type": p.type, "share": round(p.share, 4)} for p in self.pii],
-            "evidence": self.evidence + self.notes,
+            "evidence": [str(e) for e in self.evidence + self.notes],
+            "evidence_keys": [keys_json(e) for e in self.evidence + self.notes],
         }
 
 
@@ -74,7 +78,7 @@ class _Candidate:
     type: str
     share: float
     confidence: float
-    why: list[str]
+    why: list[Msg]
 
 
 def context_types(name: str) -> frozenset[str]:
@@ -100,8 +104,18 @@ def is_free_text(name: str, p: ColumnProfile) -> bool:
     return p.mean_length >= FREE_TEXT_MIN_LENGTH and sentences >= 0.3 and han >= 0.5
 
 
+def _eg(p: ColumnProfile, pii_type: str, key: str = "detect.eg") -> Msg | str:
+    """Masked examples of ``pii_type`` as a clause, or nothing."""
+    ex = ", ".join(p.examples.get(pii_type, []))
+    return Msg(key, ex=ex) if ex else ""
+
+
+def _checks(keys: list[str]) -> Msg | str:
+    return joined([Msg(f"detect.check.{k}") for k in keys])
+
+
 def _value_candidates(
-    name: str, p: ColumnProfile, weights: dict[str, tuple[float, str]], neighbours: set[str]
+    name: str, p: ColumnProfile, weights: dict[str, tuple[float, Msg]], neighbours: set[str]
 ) -> list[_Candidate]:
     negative = is_negative(name)
     out = []
@@ -109,8 +123,10 @@ def _value_candidates(
         if t not in VALUE_TYPES:
             continue
         share = n_valid / p.considered
-        w, why_name = weights.get(t, (0.0, ""))
-        if t == "cn_mobile" and "phone" in (weights.get("cn_landline", (0, ""))[1]):
+        w, why_name = weights.get(t, (0.0, None))
+        landline = weights.get("cn_landline")
+        said = landline[1].values if landline else {}
+        if t == "cn_mobile" and any("phone" in str(said.get(k, "")) for k in said):
             w = max(w, weights["cn_landline"][0])
         threshold = 0.5 if w >= 0.7 else (0.95 if negative else 0.8)
         if t == "person_name" and w < 0.7:
@@ -126,16 +142,20 @@ def _value_candidates(
         if share < threshold:
             continue
         rec_keys = [k for k in p.by_key if BY_KEY[k].type == t]
-        checks = "; ".join(BY_KEY[k].check for k in rec_keys)
-        ex = ", ".join(p.examples.get(t, []))
         why = [
-            f"{t}: {share:.1%} of {p.considered} values pass {checks}"
-            + (f" (e.g. {ex})" if ex else "")
+            Msg(
+                "detect.ev.values_pass",
+                type=t,
+                share=share,
+                considered=p.considered,
+                checks=_checks(rec_keys),
+                eg=_eg(p, t),
+            )
         ]
         if why_name:
             why.append(why_name)
         if t == "person_name" and w < 0.7 and {"cn_resident_id", "cn_mobile"} & neighbours:
-            why.append("neighbours: the table holds IDs/phones of the same people")
+            why.append(Msg("detect.ev.neighbours"))
         base = max(BY_KEY[k].score for k in rec_keys) if rec_keys else 0.7
         conf = min(0.99, 0.45 + 0.35 * share + 0.15 * w + 0.05 * base)
         out.append(_Candidate(t, share, conf, why))
@@ -143,18 +163,19 @@ def _value_candidates(
 
 
 def _resolve_pseudo(
-    weights: dict[str, tuple[float, str]], table_hints: dict[str, int]
-) -> dict[str, tuple[float, str]]:
+    weights: dict[str, tuple[float, Msg]], table_hints: dict[str, int]
+) -> dict[str, tuple[float, Msg]]:
     w = dict(weights)
     if "amount" in w:
         amt = w.pop("amount")
         target = "transaction" if table_hints.get("transaction", 0) else "credit_info"
         if target not in w:
-            w[target] = (amt[0] * 0.9, amt[1] + f"; an amount in a table of {target} columns")
+            why = Msg("detect.ev.amount_in_table", why=amt[1], target=target)
+            w[target] = (amt[0] * 0.9, why)
     if "status" in w:
         st = w.pop("status")
         if table_hints.get("credit_info", 0) >= 2 and "credit_info" not in w:
-            w["credit_info"] = (st[0] * 0.9, st[1] + "; a status beside loan terms (neighbours)")
+            w["credit_info"] = (st[0] * 0.9, Msg("detect.ev.status_beside_terms", why=st[1]))
     return w
 
 
@@ -165,15 +186,11 @@ def classify_column(
     res = ColumnResult(name=name, db_type=db_type)
     weights = _resolve_pseudo(type_weights(name), table_hints)
     if p.truncated:
-        res.notes.append(
-            f"note: {p.truncated} cells longer than 1 MiB: only their first 1 MiB was scanned"
-        )
+        res.notes.append(Msg("detect.note.truncated", n=p.truncated))
     if p.placeholders:
-        res.notes.append(f"note: {p.placeholders} placeholder values (无, N/A, 0 …) left out")
+        res.notes.append(Msg("detect.note.placeholders", n=p.placeholders))
     if p.binary:
-        res.notes.append(
-            f"binary: {p.binary} values are bytes, not text: not scanned (classified by name)"
-        )
+        res.notes.append(Msg("detect.note.binary", n=p.binary))
     if is_free_text(name, p):
         res.free_text = True
         return _free_text_result(res, p)
@@ -185,17 +202,8 @@ def classify_column(
         if "id_document" in _hints(name) and p.share("cn_resident_id") + doc_share >= 0.5:
             for t in IDENTITY_DOCS:
                 if t not in fired and p.valid.get(t, 0) >= 2 and p.share(t) >= 0.0005:
-                    ex = ", ".join(p.examples.get(t, []))
-                    cands.append(
-                        _Candidate(
-                            t,
-                            p.share(t),
-                            0.7,
-                            [
-                                f"{t}: {p.share(t):.2%} of values in an identity-document column (e.g. {ex})"
-                            ],
-                        )
-                    )
+                    why = Msg("detect.ev.id_document", type=t, share=p.share(t), eg=_eg(p, t))
+                    cands.append(_Candidate(t, p.share(t), 0.7, [why]))
             fired = {c.type for c in cands}
     _add_mangled(res, name, p, weights, cands, fired)
     fired = {c.type for c in cands}
@@ -226,7 +234,7 @@ def _add_mangled(
     res: ColumnResult,
     name: str,
     p: ColumnProfile,
-    weights: dict[str, tuple[float, str]],
+    weights: dict[str, tuple[float, Msg]],
     cands: list[_Candidate],
     fired: set[str],
 ) -> None:
@@ -235,10 +243,7 @@ def _add_mangled(
     res.mangled = p.mangled
     ex = p.mangled_example or ""
     shown = ex[:3] + "…" + ex[ex.find("E") :] if "E" in ex.upper() else "…"
-    res.notes.append(
-        f"mangled: {p.mangled} values are Excel scientific notation (e.g. {shown}): "
-        "the digits beyond the 15th are already lost"
-    )
+    res.notes.append(Msg("detect.note.mangled", n=p.mangled, example=shown))
     if fired:
         return
     if p.mangled / p.considered < 0.5:
@@ -255,13 +260,13 @@ def _add_mangled(
                 t,
                 p.mangled / p.considered,
                 0.6,
-                [f"{t}: {p.mangled} mangled numbers of {exp + 1} digits"],
+                [Msg("detect.ev.mangled", type=t, n=p.mangled, digits=exp + 1)],
             )
         )
 
 
 def _context_candidates(
-    p: ColumnProfile, weights: dict[str, tuple[float, str]]
+    p: ColumnProfile, weights: dict[str, tuple[float, Msg]]
 ) -> list[_Candidate]:
     out = []
     for t, (w, why_name) in weights.items():
@@ -273,18 +278,23 @@ def _context_candidates(
         share = p.share(t)
         if share < 0.6:
             continue
-        checks = "; ".join(sorted({r.check for r in recs if r.key in p.by_key}))
-        ex = ", ".join(p.examples.get(t, []))
+        checks = _checks(sorted({r.key for r in recs if r.key in p.by_key}))
         why = [
             why_name,
-            f"{t}: {share:.1%} of {p.considered} values fit ({checks})"
-            + (f", e.g. {ex}" if ex else ""),
+            Msg(
+                "detect.ev.values_fit",
+                type=t,
+                share=share,
+                considered=p.considered,
+                checks=checks,
+                eg=_eg(p, t, "detect.eg_inline"),
+            ),
         ]
         out.append(_Candidate(t, share, min(0.95, 0.4 + 0.35 * w + 0.2 * share), why))
     return out
 
 
-def _name_only(p: ColumnProfile, weights: dict[str, tuple[float, str]]) -> list[_Candidate]:
+def _name_only(p: ColumnProfile, weights: dict[str, tuple[float, Msg]]) -> list[_Candidate]:
     out = []
     for t, (w, why_name) in weights.items():
         if t in ("free_text", "id_document", "phone", "amount", "status") or not for_type(t):
@@ -297,29 +307,28 @@ def _name_only(p: ColumnProfile, weights: dict[str, tuple[float, str]]) -> list[
                     round(0.3 + 0.2 * w, 3),
                     [
                         why_name,
-                        "no text values to check (binary data): type from the name only"
-                        if p.binary
-                        else "no values to check (all null/placeholder): type from the name only",
+                        Msg(
+                            "detect.ev.name_only_binary"
+                            if p.binary
+                            else "detect.ev.name_only_empty"
+                        ),
                     ],
                 )
             )
     return out[:1]
 
 
-def _no_pii_reason(name: str, p: ColumnProfile) -> str:
+def _no_pii_reason(name: str, p: ColumnProfile) -> Msg:
     if not p.considered and p.binary:
-        return "binary data (bytes, not text) and no PII name"
+        return Msg("detect.ev.no_pii_binary")
     if not p.considered:
-        return "no values to check (empty, null or placeholders) and no PII name"
+        return Msg("detect.ev.no_pii_empty")
     best = max(p.valid.items(), key=lambda kv: kv[1], default=None)
     if best is None:
-        return f"no PII: none of {p.considered} values matches a recognizer"
+        return Msg("detect.ev.no_pii_none", considered=p.considered)
     t, n = best
-    neg = " (name says key/code/serial)" if is_negative(name) else ""
-    return (
-        f"no PII: only {n / p.considered:.1%} of values look like {t}{neg}; "
-        "below the threshold, so look-alike values are not reported"
-    )
+    neg = Msg("detect.ev.negative_name") if is_negative(name) else ""
+    return Msg("detect.ev.no_pii_below", share=n / p.considered, type=t, negative=neg)
 
 
 def _free_text_result(res: ColumnResult, p: ColumnProfile) -> ColumnResult:
@@ -328,12 +337,17 @@ def _free_text_result(res: ColumnResult, p: ColumnProfile) -> ColumnResult:
     found.sort(key=lambda x: -x[1])
     res.pii = [PiiShare(t, n / rows) for t, n in found]
     res.evidence.append(
-        f"free text: {p.considered} values, mean length {p.mean_length:.0f}, "
-        f"{p.sentence_like / max(p.considered, 1):.0%} sentence-like"
+        Msg(
+            "detect.ev.free_text",
+            considered=p.considered,
+            mean=p.mean_length,
+            sentences=p.sentence_like / max(p.considered, 1),
+        )
     )
     for t, n in found:
         ex = ", ".join(p.text_examples.get(t, []))
-        res.evidence.append(f"{t}: in {n} of {rows} cells" + (f" (e.g. {ex})" if ex else ""))
+        eg = Msg("detect.eg", ex=ex) if ex else ""
+        res.evidence.append(Msg("detect.ev.in_cells", type=t, n=n, rows=rows, eg=eg))
     if res.pii:
         res.primary = max(res.pii, key=lambda s: (_tier_rank(s.type), s.share)).type
         res.confidence = 0.9
@@ -370,4 +384,4 @@ def finish_table(results: list[ColumnResult]) -> None:
         if not r.pii and personal:
             r.tier = "C1"
             r.level = level_of("C1")
-            r.evidence.append("C1: internal data kept with personal records (JR/T 0171)")
+            r.evidence.append(Msg("detect.ev.c1_internal"))

@@ -1,7 +1,7 @@
 """The inventory tables (platform store): one row per scan, per table, per column.
 
 Only :mod:`handover.detect.store` writes them. No clear values are stored: evidence
-holds masked examples only.
+holds masked examples only, as catalogue keys and values (rendered per reader's language).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class InventoryTableRow(Base):
     name: Mapped[str] = mapped_column(String(300))
     rows: Mapped[int] = mapped_column(Integer)
     scanned_rows: Mapped[int] = mapped_column(Integer)
-    notes: Mapped[list[str]] = mapped_column(JSON)
+    notes: Mapped[list[Any]] = mapped_column(JSON)  # see handover.detect.messages.to_json
 
 
 class InventoryColumnRow(Base):
@@ -65,4 +65,5 @@ class InventoryColumnRow(Base):
     free_text: Mapped[bool] = mapped_column(Boolean)
     confidence: Mapped[float] = mapped_column(Float)
     pii: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    evidence: Mapped[list[str]] = mapped_column(JSON)
+    # {"key", "params", "text"} items (plain English strings before they were keyed).
+    evidence: Mapped[list[Any]] = mapped_column(JSON)

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from handover.detect import messages as _messages  # noqa: F401  (registers the texts)
+from handover.i18n import Msg
+
 # type → aliases. "~x" = Chinese substring; "*x" = pinyin suffix of a token.
 HINTS: dict[str, tuple[str, ...]] = {
     "cn_resident_id": (
@@ -478,16 +481,22 @@ def not_person(name: str) -> bool:
     return _hit(name, NOT_PERSON) is not None
 
 
-def type_weights(name: str) -> dict[str, tuple[float, str]]:
+def type_weights(name: str) -> dict[str, tuple[float, Msg]]:
     """PII type → (weight, explanation) from the column name, groups expanded."""
-    out: dict[str, tuple[float, str]] = {}
+    out: dict[str, tuple[float, Msg]] = {}
     for hit in name_evidence(name):
         types = GROUPS.get(hit.hint, (hit.hint,))
         for t in types:
             w = hit.weight
             if t == "person_name" and not_person(name):
                 continue
-            why = f"name {name!r} {hit.how} match {hit.alias!r} ({hit.hint})"
+            why = Msg(
+                "detect.ev.name",
+                name=name,
+                how=Msg(f"detect.how.{hit.how}"),
+                alias=hit.alias,
+                hint=hit.hint,
+            )
             if t not in out or out[t][0] < w:
                 out[t] = (w, why)
     return out

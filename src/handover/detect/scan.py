@@ -24,10 +24,11 @@ from handover.detect.classify import (
     finish_table,
     table_hints,
 )
+from handover.detect.messages import SCREEN_NOTES, Note
 from handover.detect.names import GROUPS, name_evidence
 from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
-from handover.i18n import add
+from handover.i18n import Msg, add
 from handover.sources import Source, TableInfo, mask_spec, open_source
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ class TableResult:
     name: str
     rows: int
     columns: list[ColumnResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # plain text from the source
     scanned_rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -121,6 +122,23 @@ class Inventory:
             "by_type": dict(sorted(by_type.items())),
         }
 
+    def screen_notes(self) -> list[tuple[str, Note]]:
+        """``(where, note)`` of the problems worth a line after a scan: empty tables,
+        mangled numbers, cut cells, and the source's ragged rows (the report has all)."""
+        out: list[tuple[str, Note]] = []
+        for t in self.tables:
+            out.extend((t.name, n) for n in t.notes if _on_screen(n))
+            for c in t.columns:
+                out.extend((f"{t.name}.{c.name}", n) for n in c.notes if _on_screen(n))
+        return out
+
+
+def _on_screen(note: Note) -> bool:
+    if isinstance(note, Msg):
+        return note.key in SCREEN_NOTES
+    # Plain text comes from handover.sources, which has no catalogue keys yet.
+    return "ragged" in note
+
 
 Progress = Callable[[str], Any]
 
@@ -156,7 +174,7 @@ def scan_table(src: Source, info: TableInfo, *, full: bool, sample: int, seed: i
     hints = table_hints(names)
     plans = {c: Plan(None, context_types(c)) for c in names}
     if info.rows == 0:
-        res.notes.append("empty table: classified by column names only")
+        res.notes.append(Msg("detect.note.empty_table"))
         profiles = {c: ColumnProfile() for c in names}
     else:
         data = src.sample(info.name, sample, seed)

@@ -1,4 +1,9 @@
-"""Save a scan's inventory in the platform store and read the latest one back."""
+"""Save a scan's inventory in the platform store and read the latest one back.
+
+Evidence and notes are stored language-neutrally, each as ``{"key", "params", "text"}``
+(``text`` in English); inventories stored before that hold plain English strings, which
+are read back as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from handover.detect.messages import from_json, keys_json, to_json
 from handover.detect.models import InventoryColumnRow, InventoryScanRow, InventoryTableRow
 
 if TYPE_CHECKING:
@@ -35,11 +41,12 @@ def save_inventory(ws: Workspace, inv: Inventory) -> int:
                     name=t.name[:300],
                     rows=t.rows,
                     scanned_rows=t.scanned_rows,
-                    notes=t.notes,
+                    notes=[to_json(n) for n in t.notes],
                 )
             )
             for c in t.columns:
                 j = c.to_json()
+                evidence = [to_json(e) for e in c.evidence + c.notes]
                 s.add(
                     InventoryColumnRow(
                         scan_id=scan.id,
@@ -53,14 +60,17 @@ def save_inventory(ws: Workspace, inv: Inventory) -> int:
                         free_text=c.free_text,
                         confidence=c.confidence,
                         pii=j["pii"],
-                        evidence=j["evidence"],
+                        evidence=evidence,
                     )
                 )
         return int(scan.id)
 
 
 def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
-    """The newest stored scan in the ``--json`` shape (plus ``scan_id``), or ``None``."""
+    """The newest stored scan in the ``--json`` shape (plus ``scan_id``), or ``None``.
+
+    ``evidence`` is English; ``evidence_keys`` holds the catalogue keys and values
+    (``key`` null for an item stored as plain text by an older version)."""
     with ws.store.session() as s:
         scan = s.scalars(select(InventoryScanRow).order_by(InventoryScanRow.id.desc())).first()
         if scan is None:
@@ -92,10 +102,12 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
                             "free_text": c.free_text,
                             "confidence": c.confidence,
                             "pii": c.pii,
-                            "evidence": c.evidence,
+                            "evidence": [str(n) for n in notes],
+                            "evidence_keys": [keys_json(n) for n in notes],
                         }
                         for c in cols
                         if c.table_name == t.name
+                        for notes in [[from_json(x) for x in c.evidence]]
                     ],
                 }
             )

@@ -1,7 +1,8 @@
 """The inventory report: every column × PII type × JR/T 0171 tier × JR/T 0197 level.
 
-Written as XLSX (openpyxl) and HTML (jinja2, autoescaped) in zh-CN or English. Only
-masked evidence reaches the report.
+Written as XLSX (openpyxl) and HTML (jinja2, autoescaped) in zh-CN or English; the
+evidence and notes are rendered in the report's language (plain-text notes of a source
+as they are). Only masked evidence reaches the report.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ def _texts(lang: str) -> dict[str, str]:
 
 
 def _context(inv: Inventory, lang: str) -> dict[str, Any]:
+    from handover.detect.messages import render
+
     c = inv.counts()
     mode = (
         t("inventory.mode_full", lang)
@@ -106,6 +109,7 @@ def _context(inv: Inventory, lang: str) -> dict[str, Any]:
         "mode": mode,
         "summary": summary,
         "types": types,
+        "note": lambda n: render(n, lang),
         "when": inv.started_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
@@ -187,7 +191,7 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
                     tx["yes"] if c.sensitive else "",
                     tx["yes"] if c.free_text else "",
                     round(c.confidence, 3),
-                    "\n".join(c.evidence + c.notes),
+                    "\n".join(ctx["note"](e) for e in c.evidence + c.notes),
                 ]
             )
             if c.tier in fills:
@@ -200,7 +204,7 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     notes.append([tx["table"], tx["note"]])
     for tr in inv.tables:
         for n in tr.notes:
-            notes.append([tr.name, n])
+            notes.append([tr.name, ctx["note"](n)])
     wb.save(path)
     return path
 
