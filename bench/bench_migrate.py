@@ -11,6 +11,7 @@ no backup either).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -114,6 +115,7 @@ def run(quick: bool) -> str:
     from handover.workspace import init_workspace
 
     customers = 100_000 if quick else 1_000_000
+    load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="bench-migrate-"))
     rows_out: list[tuple[str, int, float, float, dict[str, Any]]] = []
     try:
@@ -195,4 +197,9 @@ def run(quick: bool) -> str:
         )
     lines.append("")
     lines.append("ratio = pgloader time / handover time (above 1: handover is faster).")
+    load_after = os.getloadavg()
+    lines.append(
+        f"Load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{'/'.join(f'{x:.2f}' for x in load_after)} after, on {os.cpu_count()} cores."
+    )
     return "\n".join(lines)

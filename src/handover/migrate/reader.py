@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -275,8 +276,7 @@ class DatabaseSource:
             return col.kind == "decimal" and col.precision is None
         if self.family == "postgresql":
             return col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
-        # MySQL: text is parsed by Arrow in bulk, much faster than PyMySQL's per-value parsing.
-        return col.kind in ("time", "date", "timestamp", "decimal")
+        return False  # MySQL reads through text_pages (see read)
 
     def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
         """Batches in key order after ``after`` (one keyset page each); the whole table in
@@ -288,6 +288,16 @@ class DatabaseSource:
         key_idx = [names.index(k) if k in names else len(names) + extra.index(k) for k in key]
         # Rejects are reported by primary key when there is one, else by the paging key.
         report_idx = [names.index(k) for k in table.primary_key] or key_idx
+        if self.family == "mysql":
+            # Each row arrives as one CSV line rendered by the server, parsed by Arrow.
+            from handover.sources.sql import SqlAlchemySource
+
+            assert isinstance(self.reader, SqlAlchemySource)
+            for page, last in self.reader.text_pages(
+                table.name, names, order_by=key, after=after, batch_size=batch_size
+            ):
+                yield convert_text(page, table, report_idx, last)
+            return
         pages = self.reader.rows(
             table.name,
             names,
@@ -333,17 +343,48 @@ def convert_rows(
     """
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
+    converted = [_column(cols[i], col, fam) for i, col in enumerate(table.columns)]
+    keys = [list(cols[i]) for i in key_idx]
+    return _assemble(converted, table, keys, n, last_key)
+
+
+def convert_text(
+    page: pa.Table, table: TableDef, key_idx: list[int], last_key: Key | None
+) -> SourceBatch:
+    """A page of server text (:meth:`SqlAlchemySource.text_pages`) → one typed RecordBatch;
+    values that do not parse as their declared type become rejects, as in convert_rows."""
+    n = page.num_rows
+    raw = [_combined(page.column(i)) for i in range(len(table.columns))]
+    converted = [_text_column(raw[i], col) for i, col in enumerate(table.columns)]
+    keys = []
+    for i in key_idx:
+        typed = converted[i][0]
+        vals = typed.to_pylist()
+        if typed.null_count:  # a key that did not parse is reported as the server wrote it
+            vals = [
+                t if t is not None else r for t, r in zip(vals, raw[i].to_pylist(), strict=True)
+            ]
+        keys.append(vals)
+    return _assemble(converted, table, keys, n, last_key)
+
+
+def _assemble(
+    converted: list[tuple[pa.Array, dict[int, str]]],
+    table: TableDef,
+    keys: list[list[Any]],
+    n: int,
+    last_key: Key | None,
+) -> SourceBatch:
+    """Typed columns → a SourceBatch without the rows any column rejected."""
     bad: dict[int, str] = {}  # row index → first bad column name
     reasons: dict[int, str] = {}
     arrays: list[pa.Array] = []
-    for i, col in enumerate(table.columns):
-        arr, bad_rows = _column(cols[i], col, fam)
+    for (arr, bad_rows), col in zip(converted, table.columns, strict=True):
         for r, why in bad_rows.items():
             if r not in bad:
                 bad[r] = col.name
                 reasons[r] = why
         arrays.append(arr)
-    keys = [list(cols[i]) for i in key_idx]
     rejects: list[Reject] = []
     if bad:
         keep = [r not in bad for r in range(n)]
@@ -376,6 +417,34 @@ def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array
             return strings, bad
         return _cast(strings, typ, bad, col)
     return _array(values, typ, col)
+
+
+def _combined(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text_column(arr: pa.Array, col: ColumnDef) -> tuple[pa.Array, dict[int, str]]:
+    """One column of server text (blobs already bytes) → its declared type."""
+    typ = col.arrow_type
+    k = col.kind
+    if pa.types.is_binary(arr.type):
+        return (arr if arr.type == typ else pc.cast(arr, typ)), {}
+    if k == "time":
+        return _time_column(tuple(arr.to_pylist()))
+    if k == "bool":
+        ints, bad = _cast(arr, pa.int64(), {}, col)
+        fits = pc.or_(pc.is_null(ints), pc.is_in(ints, value_set=pa.array([0, 1], pa.int64())))
+        if not pc.all(fits).as_py():
+            for i in np.flatnonzero(~fits.to_numpy(zero_copy_only=False)):
+                bad.setdefault(int(i), "not a boolean (only 0/1/true/false)")
+            ints = pc.if_else(fits, ints, pa.scalar(None, pa.int64()))
+        return pc.cast(ints, pa.bool_()), bad
+    if pa.types.is_string(typ):
+        return arr, {}
+    if k == "float32":  # as the driver did: the text as a double, then rounded to float32
+        doubles, bad = _cast(arr, pa.float64(), {}, col)
+        return pc.cast(doubles, typ), bad
+    return _cast(arr, typ, {}, col)
 
 
 def _array(
@@ -414,7 +483,13 @@ def _cast(
                 fixed.append(pc.cast(pa.array([v], pa.string()), target)[0].as_py())
             except _ARROW_ERRORS:
                 fixed.append(None)
-                what = "decimal places or digits" if col.kind == "decimal" else "date/time"
+                what = (
+                    "decimal places or digits"
+                    if col.kind == "decimal"
+                    else "date/time"
+                    if col.kind in ("date", "timestamp", "timestamptz")
+                    else "number"
+                )
                 bad[i] = f"not a valid {col.declared or col.kind} ({what})"
         out = pa.array(fixed, type=target)
     if col.kind == "timestamptz":

@@ -280,6 +280,10 @@ def _kind_of(t: Any, dialect: str) -> tuple[str | None, int | None, int | None, 
         return "json", None, None, None
     if isinstance(t, st.Uuid):
         return "uuid", None, None, None
+    if dialect in ("mysql", "mariadb") and isinstance(t, mysql.SET):
+        # Its value is a comma-separated list of members, up to all of them.
+        members = [str(v) for v in t.values]
+        return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
     if isinstance(t, st.Enum):
         longest = max((len(e) for e in t.enums), default=1)
         return "string", max(longest, 1), None, None

@@ -105,8 +105,10 @@ class TargetWriter:
             self.commit()
 
     def q(self, name: str) -> str:
-        """``name`` quoted for the target."""
-        return str(self._prep.quote(name))
+        """``name`` quoted for the target, as SQL run without parameters reads it (the
+        preparer doubles a "%" for drivers with ``%s`` parameters: not wanted here)."""
+        p = self._prep
+        return f"{p.initial_quote}{name.replace(p.escape_quote, p.escape_to_quote)}{p.final_quote}"
 
     # --- transactions --------------------------------------------------------------------
 
@@ -181,7 +183,10 @@ class TargetWriter:
         ]
         rows = list(zip(*values, strict=True))
         marks = ", ".join([self.ph] * len(table.columns))
-        self.executemany(f"INSERT INTO {self.q(table.name)} ({cols}) VALUES ({marks})", rows)
+        head = f"INSERT INTO {self.q(table.name)} ({cols})"
+        if self.ph == "%s":  # with parameters, a literal "%" (in a name) is doubled
+            head = head.replace("%", "%%")
+        self.executemany(f"{head} VALUES ({marks})", rows)
 
     def _copy(self, table: TableDef, batch: pa.RecordBatch, cols: str) -> None:
         arrays = []
