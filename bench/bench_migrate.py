@@ -77,8 +77,12 @@ def _pgloader(source: str, target: str) -> tuple[float, dict[str, Any]]:
         raise RuntimeError(
             "pgloader is not installed: make deps-bench (apt-get install -y pgloader)"
         )
+    # pgloader's SBCL heap defaults to 1 GB: at 1,000,000 customers it dies with "Heap
+    # exhausted, game over" (exit 1, nothing reported) on both paths. 8 GB lets it finish.
     cmd = [
         exe,
+        "--dynamic-space-size",
+        "8192",
         "--cast",
         "type text to text drop typemod",
         "--cast",
@@ -97,6 +101,11 @@ def _pgloader(source: str, target: str) -> tuple[float, dict[str, Any]]:
         "errors": 0 if m and m.group(1) == "✓" else (m.group(1) if m else "no summary"),
         "rows": int(m.group(2)) if m else 0,
     }
+    if proc.returncode:
+        fatal = [
+            ln.strip() for ln in out.splitlines() if "fatal" in ln.lower() or "heap" in ln.lower()
+        ]
+        summary["failure"] = (fatal or out.strip().splitlines()[-1:] or ["?"])[-1][:120]
     return seconds, summary
 
 
@@ -177,8 +186,8 @@ def run(quick: bool) -> str:
         f"## migrate: handover vs pgloader ({customers:,} customers{', quick' if quick else ''})",
         "",
         "`python -m bench --only migrate` — same loan book, same PostgreSQL 15, CHECKPOINT before "
-        'each timed run; pgloader 3.6 with `--cast "type text to text drop typemod" --cast '
-        '"type real to float8 using float-to-string"`; handover with per-batch checkpoints, '
+        'each timed run; pgloader 3.6 with `--dynamic-space-size 8192 --cast "type text to '
+        'text drop typemod" --cast "type real to float8 using float-to-string"`; handover with per-batch checkpoints, '
         "`--no-backup`. Both targets' row counts checked against the source.",
         "",
         "| path | rows | handover s | handover rows/s | pgloader s | pgloader rows/s | ratio | checks |",
@@ -190,10 +199,14 @@ def run(quick: bool) -> str:
             f"handover counts {'ok' if chk['handover_counts_ok'] else 'WRONG'}; pgloader counts "
             f"{'ok' if chk['pgloader_counts_ok'] else 'WRONG'}, summary rows {p['rows']:,}, "
             f"errors {p['errors']}, exit {p['exit']}"
+            + (f", failed: {p['failure']}" if p.get("failure") else "")
         )
+        # a peer that failed has no throughput to compare with
+        peer_ok = chk["pgloader_counts_ok"] and p["exit"] == 0
+        ratio = f"{ps / hs:.2f}×" if peer_ok else "n/a (pgloader failed)"
         lines.append(
             f"| {name} | {n:,} | {hs:.1f} | {n / hs:,.0f} | {ps:.1f} | {n / ps:,.0f} | "
-            f"{ps / hs:.2f}× | {check} |"
+            f"{ratio} | {check} |"
         )
     lines.append("")
     lines.append("ratio = pgloader time / handover time (above 1: handover is faster).")

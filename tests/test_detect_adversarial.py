@@ -189,7 +189,9 @@ def test_mixed_encodings_in_one_folder(tmp_path: Path) -> None:
             {"cn_resident_id"},
             {"cn_mobile"},
         ], t.name
-    enc = {t.name: next(n for n in t.notes if n.startswith("encoding")) for t in inv.tables}
+    enc = {
+        t.name: next(str(n) for n in t.notes if str(n).startswith("encoding")) for t in inv.tables
+    }
     assert enc == {
         "a_utf8": "encoding UTF-8",
         "b_gbk": "encoding GBK",

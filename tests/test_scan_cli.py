@@ -103,8 +103,8 @@ def test_english_report_and_human_output(ws: str, book: Path, tmp_path: Path) ->
     assert "个人信息资产清单" in zh[0].read_text("utf-8")
 
 
-def _fails(ws: str, *args: str) -> str:
-    res = runner.invoke(app, ["-w", ws, "scan", *args])
+def _fails(ws: str, *args: str, lang: str = "en") -> str:
+    res = runner.invoke(app, ["-w", ws, "--lang", lang, "scan", *args])
     assert res.exit_code == 2, res.output
     assert "Traceback" not in res.output
     lines = [ln for ln in res.output.splitlines() if ln.strip()]
@@ -116,6 +116,7 @@ def test_bad_input_one_line(ws: str, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes("姓名,电话\n张三,13812345678\n".encode() + b"\xff\xfe\xff,1\n")
     assert re.search(r"bad\.csv: row 3: .*neither UTF-8 nor GBK", _fails(ws, str(bad)))
+    assert re.search(r"bad\.csv:第 3 行:字节既不是 UTF-8", _fails(ws, str(bad), lang="zh-CN"))
     late = tmp_path / "late.csv"
     late.write_bytes(b"a,b\n" + b"x,1\n" * 300_000 + b"\xff\xff,2\n")
     assert "late.csv: row 300002" in _fails(ws, str(late))
@@ -138,7 +139,7 @@ def test_ragged_rows_are_reported_not_fatal(ws: str, tmp_path: Path) -> None:
 
     inv = scan_source(str(f))
     assert inv.tables[0].rows == 2
-    assert any("1 ragged rows skipped (first at row 3)" in n for n in inv.tables[0].notes)
+    assert any("1 ragged rows skipped (first at row 3)" in str(n) for n in inv.tables[0].notes)
 
 
 def test_huge_cell_is_capped_with_a_note(tmp_path: Path) -> None:

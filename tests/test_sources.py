@@ -45,7 +45,7 @@ def test_sqlite_tables_batches_sample(tmp_path: Path) -> None:
         s3 = src.sample("cust", 100, seed=2)
         assert 50 <= s1.num_rows <= 100 and s1.equals(s2) and not s1.equals(s3)
         odd = src.table("odd")
-        assert odd.columns[0].arrow_type == pa.string() and "not INTEGER" in odd.notes[0]
+        assert odd.columns[0].arrow_type == pa.string() and "not INTEGER" in str(odd.notes[0])
         assert pa.Table.from_batches(list(src.batches("odd"))).column("n").to_pylist() == [
             "1",
             "two",

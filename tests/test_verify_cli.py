@@ -96,7 +96,10 @@ def test_tables_option_and_missing_table_exit_2(tmp_path: Path, ws_path: str) ->
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["-w", ws_path, "verify", a, b])
     assert res.exit_code == 2
-    assert "notes" in res.output and "target" in res.output
+    assert "notes" in res.output and "目标库" in res.output
+    res = runner.invoke(app, ["-w", ws_path, "--lang", "en", "verify", a, b])
+    assert res.exit_code == 2
+    assert "table notes does not exist in the target" in res.output
 
 
 def test_bad_inputs_are_one_line_errors(tmp_path: Path) -> None:

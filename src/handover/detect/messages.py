@@ -2,7 +2,7 @@
 
 Evidence and notes are kept as :class:`~handover.i18n.Msg` (key + values) so the
 inventory is stored language-neutrally and rendered in the reader's language; notes
-that reach the scan as plain text (from ``handover.sources``) are shown as they are.
+stored as plain text (inventories of older versions) are shown as they are.
 """
 
 from __future__ import annotations
@@ -162,12 +162,18 @@ add(
     }
 )
 
-# Notes worth a line on screen after a scan (the report lists every note).
+# Notes worth a line on screen after a scan (the report lists every note); the ragged
+# rows note comes from handover.sources (sources/messages.py).
 SCREEN_NOTES = frozenset(
-    {"detect.note.empty_table", "detect.note.mangled", "detect.note.truncated"}
+    {
+        "detect.note.empty_table",
+        "detect.note.mangled",
+        "detect.note.truncated",
+        "sources.note.ragged",
+    }
 )
 
-Note = Msg | str  # a catalogue message, or plain text from an older inventory or a source
+Note = Msg | str  # a catalogue message, or plain text from an older inventory
 
 
 def joined(msgs: list[Msg]) -> Msg | str:

@@ -70,7 +70,7 @@ class TableResult:
     name: str
     rows: int
     columns: list[ColumnResult] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)  # plain text from the source
+    notes: list[Note] = field(default_factory=list)  # the source's, then the scan's
     scanned_rows: int = 0
 
     def to_json(self) -> dict[str, Any]:
@@ -136,7 +136,7 @@ class Inventory:
 def _on_screen(note: Note) -> bool:
     if isinstance(note, Msg):
         return note.key in SCREEN_NOTES
-    # Plain text comes from handover.sources, which has no catalogue keys yet.
+    # Plain English text: a note of an older version (ragged rows had no key then).
     return "ragged" in note
 
 

@@ -92,5 +92,49 @@ add(
             "the backup stage is not available yet, so the demo runs with "
             "--no-backup --reason demo{package}",
         },
+        "migrate.role.source": {"zh-CN": "源库", "en": "source"},
+        "migrate.role.target": {"zh-CN": "目标库", "en": "target"},
+        "migrate.bad_batch_size": {
+            "zh-CN": "--batch-size 至少为 1",
+            "en": "--batch-size must be at least 1",
+        },
+        "migrate.no_target_folder": {
+            "zh-CN": "目标 {target}:文件夹 {folder} 不存在",
+            "en": "target {target}: folder {folder} does not exist",
+        },
+        "migrate.not_url": {
+            "zh-CN": "不是数据库 URL(请使用 postgresql://、mysql://、sqlite:///…)",
+            "en": "not a database URL (use postgresql://, mysql://, sqlite:///…)",
+        },
+        "migrate.bad_url": {
+            "zh-CN": "{role} {url}:无法使用此 URL({kind})",
+            "en": "{role} {url}: cannot use this URL ({kind})",
+        },
+        "migrate.unreachable": {
+            "zh-CN": "{role} {url} 无法连接:{reason}",
+            "en": "{role} {url} is unreachable: {reason}",
+        },
+        "migrate.no_source_file": {
+            "zh-CN": "源库 {path}:SQLite 文件不存在",
+            "en": "source {path}: no such SQLite file",
+        },
+        "migrate.not_database": {
+            "zh-CN": "源库 {source}:不是数据库",
+            "en": "source {source}: not a database",
+        },
+        "migrate.unsupported_type": {
+            "zh-CN": "表 {table!r} 列 {column!r}:类型 {type} 无法迁移"
+            "(支持:整数与浮点数、定点小数、文本、日期、时间戳、布尔值、二进制、json、uuid)",
+            "en": "table {table!r} column {column!r}: type {type} cannot be migrated "
+            "(supported: numbers, decimals, text, dates, timestamps, booleans, blobs, json, uuid)",
+        },
+        "migrate.no_source_table": {
+            "zh-CN": "源库中没有表 {table!r}",
+            "en": "source has no table {table!r}",
+        },
+        "migrate.unknown_kind": {
+            "zh-CN": "列 {column!r}:未知的类型类别 {kind!r}",
+            "en": "column {column!r}: unknown kind {kind!r}",
+        },
     }
 )

@@ -209,7 +209,7 @@ def migrate(
     lang = opts.lang
     prog: Progress = progress or _NoProgress()
     if opts.batch_size < 1:
-        raise BadInput("--batch-size must be at least 1")
+        raise BadInput.msg("migrate.bad_batch_size")
     if opts.no_backup and not (opts.reason and opts.reason.strip()):
         raise Refused(t("migrate.no_backup_needs_reason", lang))
     from handover.migrate.models import MigrateRun
@@ -261,7 +261,7 @@ def _target_url(target: str) -> str:
     if "://" not in target:
         path = Path(target)
         if not path.parent.resolve().is_dir():
-            raise BadInput(f"target {target}: folder {path.parent} does not exist")
+            raise BadInput.msg("migrate.no_target_folder", target=target, folder=path.parent)
     return to_url(target)
 
 

@@ -30,7 +30,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
+import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
+from handover.i18n import Msg
 from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
@@ -168,7 +170,7 @@ def to_url(spec: str | Path) -> str:
     try:
         url = make_url(s)
     except ArgumentError:
-        raise BadInput("not a database URL (use postgresql://, mysql://, sqlite:///…)") from None
+        raise BadInput.msg("migrate.not_url") from None
     backend = url.get_backend_name()
     if backend == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -194,17 +196,22 @@ def connect_engine(url: str, role: str) -> sa.Engine:
     from sqlalchemy.exc import DBAPIError
 
     shown = display_url(url)
+    who = Msg(f"migrate.role.{role}")
     try:
         engine = sa.create_engine(url, pool_size=2, max_overflow=2)
     except Exception as exc:
-        raise BadInput(f"{role} {shown}: cannot use this URL ({type(exc).__name__})") from None
+        raise BadInput.msg(
+            "migrate.bad_url", role=who, url=shown, kind=type(exc).__name__
+        ) from None
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
         engine.dispose()
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise BadInput(f"{role} {shown} is unreachable: {first}", transient=True) from None
+        raise BadInput.msg(
+            "migrate.unreachable", role=who, url=shown, reason=first, transient=True
+        ) from None
     return engine
 
 
@@ -220,7 +227,7 @@ class DatabaseSource:
 
         s = str(spec)
         if "://" not in s and not Path(s).is_file():
-            raise BadInput(f"source {s}: no such SQLite file")
+            raise BadInput.msg("migrate.no_source_file", path=s)
         self.url = to_url(spec)
         self.display = display_url(self.url)
         self.engine = connect_engine(self.url, "source")
@@ -235,7 +242,7 @@ class DatabaseSource:
         if not isinstance(reader, SqlSource):  # open_source maps every database URL to one
             reader.close()
             self.engine.dispose()
-            raise BadInput(f"source {self.display}: not a database")
+            raise BadInput.msg("migrate.not_database", source=self.display)
         self.reader: SqlSource = reader
 
     def schema(self) -> list[TableDef]:

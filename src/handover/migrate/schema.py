@@ -17,6 +17,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
+import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 KINDS = (
@@ -198,10 +199,7 @@ def neutral_column(
     declared = _declared(t)
     kind, length, precision, scale = _kind_of(t, dialect)
     if kind is None:
-        raise BadInput(
-            f"table {table!r} column {name!r}: type {declared} cannot be migrated "
-            "(supported: numbers, decimals, text, dates, timestamps, booleans, blobs, json, uuid)"
-        )
+        raise BadInput.msg("migrate.unsupported_type", table=table, column=name, type=declared)
     auto = bool(info.get("autoincrement") is True or info.get("identity"))
     if dialect == "postgresql":
         default = str(info.get("default") or "")
@@ -334,7 +332,7 @@ def reflect(engine: sa.Engine, tables: list[str] | None = None) -> list[TableDef
     if tables is not None:
         missing = sorted(set(tables) - set(names))
         if missing:
-            raise BadInput(f"source has no table {missing[0]!r}")
+            raise BadInput.msg("migrate.no_source_table", table=missing[0])
         names = [n for n in names if n in tables]
     defs = [_reflect_table(insp, name, dialect) for name in names]
     return dependency_order(defs)
@@ -471,7 +469,7 @@ def target_type(col: ColumnDef, target: str, *, key: bool = False) -> sa.types.T
         if fam == "mysql":
             return mysql.VARBINARY(MARIADB_KEY_LENGTH) if key else mysql.LONGBLOB()
         return sa.LargeBinary()
-    raise BadInput(f"column {col.name!r}: unknown kind {k!r}")
+    raise BadInput.msg("migrate.unknown_kind", column=col.name, kind=k)
 
 
 def target_type_name(col: ColumnDef, target: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import handover.sources.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
@@ -38,7 +39,7 @@ def database_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise BadInput(f"{mask_spec(url)}: not a database URL") from None
+        raise BadInput.msg("sources.not_url", spec=mask_spec(url)) from None
     backend = parsed.get_backend_name()
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -54,7 +55,7 @@ def open_source(spec: str | Path) -> Source:
         url = database_url(s)
         if url.get_backend_name() == "sqlite":
             if not url.database:
-                raise BadInput(f"{mask_spec(s)}: in-memory SQLite has nothing to scan")
+                raise BadInput.msg("sources.memory_sqlite", spec=mask_spec(s))
             from handover.sources.sql import SqliteSource
 
             return SqliteSource(Path(url.database), display=mask_spec(s))
@@ -63,7 +64,7 @@ def open_source(spec: str | Path) -> Source:
         return SqlAlchemySource(s)
     path = Path(s)
     if not path.exists():
-        raise BadInput(f"{path}: no such file or folder")
+        raise BadInput.msg("sources.no_path", path=path)
     if path.is_dir():
         from handover.sources.files import FolderSource
 
@@ -87,7 +88,7 @@ def open_source(spec: str | Path) -> Source:
         from handover.sources.sql import SqliteSource
 
         return SqliteSource(path)
-    raise BadInput(f"{path}: unknown kind of file (use SQLite, CSV, XLSX or Parquet)")
+    raise BadInput.msg("sources.unknown_kind", path=path)
 
 
 __all__ = [

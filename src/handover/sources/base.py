@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from handover.i18n import Msg
+
 DEFAULT_BATCH = 65_536
 
 
@@ -31,7 +33,8 @@ class TableInfo:
     columns: list[ColumnInfo]
     primary_key: list[str] = field(default_factory=list)
     rows: int = 0
-    notes: list[str] = field(default_factory=list)
+    #: problems met reading it, as catalogue messages (plain text from older versions)
+    notes: list[Msg | str] = field(default_factory=list)
 
     @property
     def column_names(self) -> list[str]:
@@ -69,7 +72,7 @@ class Source(abc.ABC):
         for info in self.tables():
             if info.name == name:
                 return info
-        raise BadInput(f"{self.display}: no table {name!r}")
+        raise BadInput.msg("sources.no_table", source=self.display, table=name)
 
     @abc.abstractmethod
     def batches(

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from handover.errors import BadInput
+from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 HEAD_BYTES = 1 << 20
@@ -64,10 +65,7 @@ def detect_encoding(path: Path, head: bytes) -> str:
             if first_error is None:
                 first_error = exc
     assert first_error is not None
-    raise BadInput(
-        f"{path}: row {_row_of(head, first_error.start)}: bytes that are neither UTF-8 nor "
-        "GBK/GB18030 (re-save the file as UTF-8)"
-    )
+    raise BadInput.msg("sources.bad_bytes", path=path, row=_row_of(head, first_error.start))
 
 
 _NUMERIC = re.compile(r"^[\s+\-]?[0-9][0-9.,\-/:\s]*[Ee]?[+\-]?[0-9]*$")
@@ -123,7 +121,7 @@ class CsvSource(Source):
 
     def __init__(self, path: Path, name: str | None = None) -> None:
         if not path.is_file():
-            raise BadInput(f"{path}: no such file")
+            raise BadInput.msg("sources.no_file", path=path)
         self.path = path
         self.display = str(path)
         self.name = name or path.stem
@@ -184,12 +182,13 @@ class CsvSource(Source):
         try:
             data.decode(self.csv.encoding)
         except UnicodeDecodeError as dec:
-            return BadInput(
-                f"{self.path}: row {_row_of(data, dec.start)}: bytes not valid "
-                f"{self.csv.label} (mixed encodings?)"
+            return BadInput.msg(
+                "sources.mixed_encoding",
+                path=self.path,
+                row=_row_of(data, dec.start),
+                encoding=self.csv.label,
             )
-        kind = type(exc).__name__
-        return BadInput(f"{self.path}: unreadable CSV ({kind})")
+        return BadInput.msg("sources.bad_csv", path=self.path, kind=type(exc).__name__)
 
     def tables(self) -> list[TableInfo]:
         """The file as one table; rows are counted by reading it once."""
@@ -205,15 +204,23 @@ class CsvSource(Source):
                 rows += batch.num_rows
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._fail(exc) from None
-        notes = [f"encoding {self.csv.label}", f"delimiter {self.csv.delimiter!r}"]
+        notes: list[Msg | str] = [
+            Msg("sources.note.encoding", encoding=self.csv.label),
+            Msg("sources.note.delimiter", delimiter=self.csv.delimiter),
+        ]
         if not self.csv.header:
-            notes.append("no header row: columns named column_1 …")
+            notes.append(Msg("sources.note.no_header"))
         if bad:
             first = bad[0]
             line = self._line_of(first[2])
-            where = f" (first at row {line})" if line else ""
             notes.append(
-                f"{len(bad)} ragged rows skipped{where}: {first[1]} fields, expected {first[0]}"
+                Msg(
+                    "sources.note.ragged",
+                    n=len(bad),
+                    first=Msg("sources.note.first_at", row=line) if line else "",
+                    fields=first[1],
+                    expected=first[0],
+                )
             )
         cols = [ColumnInfo(n, "TEXT", pa.string()) for n in self._names]
         self._info = TableInfo(self.name, cols, [], rows, notes)
@@ -231,7 +238,7 @@ class CsvSource(Source):
         info = self.table(table)
         for c in columns or []:
             if c not in info.column_names:
-                raise BadInput(f"{self.path}: no column {c!r}")
+                raise BadInput.msg("sources.no_column", path=self.path, column=c)
         bad: list[Any] = []
         try:
             for batch in self._reader(columns, batch_size, bad):
@@ -250,13 +257,13 @@ class XlsxSource(Source):
         import openpyxl
 
         if not path.is_file():
-            raise BadInput(f"{path}: no such file")
+            raise BadInput.msg("sources.no_file", path=path)
         self.path = path
         self.display = str(path)
         try:
             self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException
-            raise BadInput(f"{path}: not a readable XLSX workbook ({type(exc).__name__})") from None
+            raise BadInput.msg("sources.bad_xlsx", path=path, kind=type(exc).__name__) from None
         sheets = self.book.sheetnames
         single_default = len(sheets) == 1 and sheets[0].strip().lower() in DEFAULT_SHEETS
         self._sheet_of = {(path.stem if single_default else s): s for s in sheets}
@@ -297,7 +304,7 @@ class XlsxSource(Source):
         idx = []
         for c in wanted:
             if c not in names:
-                raise BadInput(f"{self.path}: sheet {table!r} has no column {c!r}")
+                raise BadInput.msg("sources.sheet_no_column", path=self.path, sheet=table, column=c)
             idx.append(names.index(c))
         schema = pa.schema([pa.field(c, pa.string()) for c in wanted])
         it = self._rows(table)
@@ -350,7 +357,7 @@ class ParquetSource(Source):
         try:
             self.file = pq.ParquetFile(path)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise BadInput(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+            raise BadInput.msg("sources.bad_parquet", path=path, kind=type(exc).__name__) from None
 
     def tables(self) -> list[TableInfo]:
         """The file as one table with its stored schema and row count."""
@@ -383,7 +390,7 @@ class FolderSource(Source):
             and not p.name.startswith((".", "~$"))
         )
         if not files:
-            raise BadInput(f"{path}: no CSV, XLSX or Parquet files in this folder")
+            raise BadInput.msg("sources.empty_folder", path=path)
         for p in files:
             rel = p.relative_to(path).with_suffix("").as_posix()
             suffix = p.suffix.lower()
@@ -399,7 +406,9 @@ class FolderSource(Source):
                     child._sheet_of = {f"{prefix}/{k}": v for k, v in child._sheet_of.items()}
             for info in child.tables():
                 if info.name in self.children:
-                    raise BadInput(f"{p}: table name {info.name!r} appears twice in {path}")
+                    raise BadInput.msg(
+                        "sources.duplicate_table", path=p, table=info.name, folder=path
+                    )
                 self.children[info.name] = child
         kinds = {c.kind for c in self.children.values()}
         self.kind = kinds.pop() if len(kinds) == 1 else "folder"
@@ -416,7 +425,7 @@ class FolderSource(Source):
     ) -> Iterator[pa.RecordBatch]:
         """The batches of the file holding ``table``."""
         if table not in self.children:
-            raise BadInput(f"{self.path}: no table {table!r}")
+            raise BadInput.msg("sources.no_table", source=self.path, table=table)
         yield from self.children[table].batches(table, columns, batch_size)
 
     def close(self) -> None:

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from handover.errors import BadInput
+from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 
@@ -54,7 +55,7 @@ def keyset_sql(
     return f"{select}{where} ORDER BY {', '.join(keys)} LIMIT {int(limit)}"
 
 
-def _rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: str) -> pa.RecordBatch:
+def _rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: Msg) -> pa.RecordBatch:
     """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion);
     values after the schema's columns (keys read for ordering) are left out."""
     if not rows:
@@ -69,7 +70,7 @@ def _rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: str) -
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _coerce(values: tuple[Any, ...], field: pa.Field, where: str) -> pa.Array:
+def _coerce(values: tuple[Any, ...], field: pa.Field, where: Msg) -> pa.Array:
     # Slow path, only for a batch whose values do not fit the declared type.
     if pa.types.is_binary(field.type):
         # SQLite keeps numbers in BLOB columns too: their text form, as CAST(x AS BLOB) does.
@@ -88,8 +89,8 @@ def _coerce(values: tuple[Any, ...], field: pa.Field, where: str) -> pa.Array:
     try:
         return pa.array(values).cast(field.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        raise BadInput(
-            f"{where}: column {field.name!r} holds values that do not fit its type {field.type}"
+        raise BadInput.msg(
+            "sources.bad_type", where=where, column=field.name, type=str(field.type)
         ) from None
 
 
@@ -117,7 +118,7 @@ def _arrow_type_of(sa_type: Any, dialect: str) -> pa.DataType:
     return pa.string()
 
 
-def _unhex(arr: pa.Array, where: str) -> pa.Array:
+def _unhex(arr: pa.Array, where: Msg) -> pa.Array:
     """Hex text (PostgreSQL ``encode(bytea, 'hex')``) → the bytes, decoded with numpy."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -130,7 +131,7 @@ def _unhex(arr: pa.Array, where: str) -> pa.Array:
     nibbles = _HEX[chars.astype(np.uint8)]
     rel = offsets - start
     if (rel % 2).any() or (nibbles > 15).any():
-        raise BadInput(f"{where}: a bytea value did not arrive as hex")
+        raise BadInput.msg("sources.bad_hex", where=where)
     out = (nibbles[0::2] << 4) | nibbles[1::2]
     validity = _validity(arr) if arr.null_count else None
     return pa.Array.from_buffers(
@@ -191,7 +192,9 @@ class SqlSource(Source):
         known = set(self.column_names(table))
         for c in (*columns, *order_by):
             if c not in known and not (self.kind == "sqlite" and c == "rowid" and c in order_by):
-                raise BadInput(f"{self.display}: table {table!r} has no column {c!r}")
+                raise BadInput.msg(
+                    "sources.table_no_column", source=self.display, table=table, column=c
+                )
 
     def rows(
         self,
@@ -304,15 +307,22 @@ class SqlSource(Source):
         for rows in self.rows(
             table, wanted, as_text=text, order_by=order_by, after=after, batch_size=batch_size
         ):
-            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            yield _rows_to_batch(
+                rows,
+                schema,
+                Msg("sources.at_rows", source=self.display, table=table, start=start + 1),
+            )
             start += len(rows)
 
     def _schema_of(self, info: TableInfo, wanted: list[str]) -> pa.Schema:
         try:
             return pa.schema([info.schema.field(c) for c in wanted])
         except KeyError as exc:
-            raise BadInput(
-                f"{self.display}: table {info.name!r} has no column {exc.args[0]!r}"
+            raise BadInput.msg(
+                "sources.table_no_column",
+                source=self.display,
+                table=info.name,
+                column=exc.args[0],
             ) from None
 
     def _reads_as_text(self, t: pa.DataType) -> bool:
@@ -327,14 +337,14 @@ class SqliteSource(SqlSource):
 
     def __init__(self, path: Path, display: str | None = None) -> None:
         if not path.is_file():
-            raise BadInput(f"{path}: no such SQLite file")
+            raise BadInput.msg("sources.no_sqlite", path=path)
         self.path = path
         self.display = display or str(path)
         try:
             self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise BadInput(f"{path}: not a readable SQLite database ({exc})") from None
+            raise BadInput.msg("sources.bad_sqlite", path=path, detail=str(exc)) from None
         self._tables: list[TableInfo] | None = None
         self._select: dict[str, list[str]] = {}
         self._columns: dict[str, list[str]] = {}
@@ -353,7 +363,7 @@ class SqliteSource(SqlSource):
         if table not in self._columns:
             info = self.conn.execute(f"PRAGMA table_info({self._q(table)})").fetchall()
             if not info:
-                raise BadInput(f"{self.display}: no table {table!r}")
+                raise BadInput.msg("sources.no_table", source=self.display, table=table)
             self._columns[table] = [r[1] for r in info]
         return self._columns[table]
 
@@ -371,10 +381,12 @@ class SqliteSource(SqlSource):
             return False
         return True
 
-    def _read_error(self, exc: sqlite3.Error, table: str, where: str) -> BadInput:
+    def _read_error(self, exc: sqlite3.Error, table: str, near: Msg | str) -> BadInput:
         # The message of a decode error quotes the cell: never pass it on.
-        what = "text that is not valid UTF-8" if "decode" in str(exc) else "an unreadable row"
-        return BadInput(f"{self.display}: table {table!r}{where}: {what}")
+        what = Msg("sources.bad_utf8_text" if "decode" in str(exc) else "sources.bad_row")
+        return BadInput.msg(
+            "sources.read_error", source=self.display, table=table, near=near, what=what
+        )
 
     @contextmanager
     def _pages(self, table: str) -> Iterator[Fetch]:
@@ -410,7 +422,7 @@ class SqliteSource(SqlSource):
             cols: list[ColumnInfo] = []
             select: list[str] = []
             pk = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
-            notes: list[str] = []
+            notes: list[Msg | str] = []
             for _cid, cname, ctype, notnull, _dflt, _pk in info:
                 decl = (ctype or "").upper()
                 atype = self._affinity(decl)
@@ -422,7 +434,14 @@ class SqliteSource(SqlSource):
                         f"SELECT count(*) FROM {q} WHERE typeof({qc}) NOT IN ({placeholders})"
                     ).fetchone()[0]
                     if bad:
-                        notes.append(f"column {cname!r}: {bad} values are not {decl or 'numeric'}")
+                        notes.append(
+                            Msg(
+                                "sources.note.not_numeric",
+                                column=cname,
+                                n=bad,
+                                type=decl or Msg("sources.numeric"),
+                            )
+                        )
                         atype = pa.string()
                 expr = f"CAST({qc} AS TEXT)" if atype == pa.string() else qc
                 select.append(expr)
@@ -454,8 +473,11 @@ class SqliteSource(SqlSource):
         try:
             sel = ", ".join(exprs[idx[c]] for c in wanted)
         except KeyError as exc:
-            raise BadInput(
-                f"{self.display}: table {table!r} has no column {exc.args[0]!r}"
+            raise BadInput.msg(
+                "sources.table_no_column",
+                source=self.display,
+                table=table,
+                column=exc.args[0],
             ) from None
         schema = pa.schema([info.schema.field(c) for c in wanted])
         return f"SELECT {sel} FROM {self._q(table)}{tail}", schema
@@ -471,7 +493,9 @@ class SqliteSource(SqlSource):
                 try:
                     rows = cur.fetchmany(batch_size)
                 except sqlite3.OperationalError as exc:
-                    raise self._read_error(exc, table, f" near row {start + 1}") from None
+                    raise self._read_error(
+                        exc, table, Msg("sources.near_row", row=start + 1)
+                    ) from None
                 if not rows:
                     break
                 yield rows
@@ -484,7 +508,11 @@ class SqliteSource(SqlSource):
     ) -> Iterator[pa.RecordBatch]:
         start = 0
         for rows in self._stream_rows(sql, table, batch_size):
-            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            yield _rows_to_batch(
+                rows,
+                schema,
+                Msg("sources.at_rows", source=self.display, table=table, start=start + 1),
+            )
             start += len(rows)
 
     def _batches(
@@ -536,9 +564,7 @@ class SqlAlchemySource(SqlSource):
         elif backend in ("mysql", "mariadb"):
             self.kind = "mysql"
         else:
-            raise BadInput(
-                f"{self.display}: unsupported database (use SQLite, PostgreSQL, MySQL/MariaDB)"
-            )
+            raise BadInput.msg("sources.unsupported_db", source=self.display)
         try:
             self.engine = create_engine(parsed)
             with self.engine.connect():
@@ -547,8 +573,8 @@ class SqlAlchemySource(SqlSource):
         except SQLAlchemyError as exc:
             orig = getattr(exc, "orig", None)
             reason = str(orig or exc).splitlines()[0][:200]
-            raise BadInput(
-                f"{self.display}: database unreachable: {reason}", transient=True
+            raise BadInput.msg(
+                "sources.unreachable", source=self.display, reason=reason, transient=True
             ) from None
         self._tables: list[TableInfo] | None = None
         self._schema_name: str | None = None
@@ -572,7 +598,7 @@ class SqlAlchemySource(SqlSource):
             try:
                 cols = self._inspector.get_columns(table)
             except NoSuchTableError:
-                raise BadInput(f"{self.display}: no table {table!r}") from None
+                raise BadInput.msg("sources.no_table", source=self.display, table=table) from None
             self._columns[table] = [str(c["name"]) for c in cols]
         return self._columns[table]
 
@@ -675,7 +701,7 @@ class SqlAlchemySource(SqlSource):
             for n, k in zip(names, kinds, strict=True)
         ]
         schema = pa.schema(fields)
-        where = f"{self.display}: table {table!r}"
+        where = Msg("sources.at_table", source=self.display, table=table)
         qt = self._q(table)
         # CONCAT, not CONCAT_WS: a part too long for max_allowed_packet is NULL, and must
         # make the whole line NULL (CONCAT_WS would drop it and shift the columns).
@@ -688,7 +714,7 @@ class SqlAlchemySource(SqlSource):
         if not order_by:
             for rows in self._stream_rows(f"SELECT {line} FROM {qt}", table, batch_size):
                 if any(r[0] is None for r in rows):
-                    raise BadInput(f"{where}: {_TOO_LONG}")
+                    raise BadInput.msg("sources.too_long", where=where)
                 yield _csv_table([r[0] for r in rows], len(rows), schema, where), None
             return
         keys = [self._q(k) for k in order_by]
@@ -905,7 +931,11 @@ class SqlAlchemySource(SqlSource):
             return
         start = 0
         for rows in self._stream_rows(sql, table, batch_size):
-            yield _rows_to_batch(rows, schema, f"{self.display}: table {table!r} rows {start + 1}-")
+            yield _rows_to_batch(
+                rows,
+                schema,
+                Msg("sources.at_rows", source=self.display, table=table, start=start + 1),
+            )
             start += len(rows)
 
     def _copy(
@@ -919,7 +949,7 @@ class SqlAlchemySource(SqlSource):
         import pyarrow.csv as pcsv
 
         read_types = {f.name: _copy_read_type(f.type) for f in schema}
-        where = f"{self.display}: table {table!r}"
+        where = Msg("sources.at_table", source=self.display, table=table)
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
@@ -945,7 +975,7 @@ class SqlAlchemySource(SqlSource):
                 )
                 for batch in reader:
                     arrays = [
-                        _unhex(col, f"{where} column {f.name!r}")
+                        _unhex(col, Msg("sources.at_column", where=where, column=f.name))
                         if pa.types.is_binary(f.type)
                         else col.cast(f.type)
                         if col.type != f.type
@@ -959,9 +989,9 @@ class SqlAlchemySource(SqlSource):
         except pa.ArrowInvalid as exc:
             # pyarrow's message may quote the value: name the column only.
             m = re.search(r"column #(\d+)", str(exc))
-            col = f" column {schema.field(int(m.group(1))).name!r}" if m else ""
-            raise BadInput(
-                f"{self.display}: table {table!r}{col}: a value does not convert to its type"
+            col = Msg("sources.column_part", column=schema.field(int(m.group(1))).name) if m else ""
+            raise BadInput.msg(
+                "sources.no_convert", source=self.display, table=table, column=col
             ) from None
         finally:
             raw.close()
@@ -973,13 +1003,9 @@ class SqlAlchemySource(SqlSource):
 
 #: bytes of CSV text the server joins into one value (MySQL/MariaDB text_pages)
 CHUNK_BYTES = 4 << 20
-_TOO_LONG = (
-    "a row is longer than the server's max_allowed_packet once rendered as text; "
-    "raise max_allowed_packet"
-)
 
 
-def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: str) -> pa.Table:
+def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: Msg) -> pa.Table:
     """CSV lines (NULL an empty field, text quoted, blobs as quoted hex) → ``schema``."""
     import pyarrow.csv as pcsv
 
@@ -999,11 +1025,13 @@ def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: str) -> 
             ),
         )
     except pa.ArrowInvalid:
-        raise BadInput(f"{where}: the server's rows did not parse as CSV") from None
+        raise BadInput.msg("sources.bad_server_csv", where=where) from None
     if t.num_rows != rows:
-        raise BadInput(f"{where}: {rows} rows read, {t.num_rows} parsed")
+        raise BadInput.msg("sources.rows_parsed", where=where, rows=rows, parsed=t.num_rows)
     arrays = [
-        _unhex(col, f"{where} column {f.name!r}") if pa.types.is_binary(f.type) else col
+        _unhex(col, Msg("sources.at_column", where=where, column=f.name))
+        if pa.types.is_binary(f.type)
+        else col
         for col, f in zip(t.columns, schema, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+import handover.verify.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
@@ -178,7 +179,7 @@ def connect(spec: str) -> Engine:
     if "://" not in spec:
         path = Path(spec)
         if not path.is_file():
-            raise BadInput(f"{shown}: no such SQLite file")
+            raise BadInput.msg("verify.no_sqlite", spec=shown)
         url: sa.URL | str = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
     else:
         url = database_url(spec)
@@ -189,16 +190,16 @@ def connect(spec: str) -> Engine:
             and url.database != ":memory:"
             and not Path(url.database).is_file()
         ):
-            raise BadInput(f"{shown}: no such SQLite file")
+            raise BadInput.msg("verify.no_sqlite", spec=shown)
         if backend not in ("postgresql", "mysql", "mariadb", "sqlite"):
-            raise BadInput(f"{shown}: verify supports SQLite, PostgreSQL and MariaDB/MySQL")
+            raise BadInput.msg("verify.unsupported", spec=shown)
     kwargs: dict[str, Any] = {}
     if str(url).startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
     try:
         engine = sa.create_engine(url, **kwargs)
     except Exception as exc:  # unknown dialect or missing driver
-        raise BadInput(f"cannot use {shown}: {type(exc).__name__}") from None
+        raise BadInput.msg("verify.bad_url", spec=shown, kind=type(exc).__name__) from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", q.register_sqlite)
     elif engine.dialect.name in ("mysql", "mariadb"):
@@ -211,7 +212,9 @@ def connect(spec: str) -> Engine:
     except SQLAlchemyError as exc:
         engine.dispose()
         reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise BadInput(f"cannot connect to {shown} ({reason})", transient=True) from None
+        raise BadInput.msg(
+            "verify.unreachable", spec=shown, reason=reason, transient=True
+        ) from None
     return engine
 
 
@@ -271,7 +274,7 @@ def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list
             out[name.lower()] = (name, cols, pk)
         return out
     except SQLAlchemyError as exc:
-        raise BadInput(f"cannot read the tables of {shown} ({type(exc).__name__})") from None
+        raise BadInput.msg("verify.no_tables", spec=shown, kind=type(exc).__name__) from None
 
 
 def _plan(
@@ -296,16 +299,13 @@ def _plan(
     s_by = {c["name"].lower(): c for c in s_cols}
     for c in s_cols:
         if c["name"].lower() not in d_by:
-            raise BadInput(f"table {s_name}: column {c['name']} exists in the source only")
+            raise BadInput.msg("verify.source_only_column", table=s_name, column=c["name"])
     for c in d_cols:
         if c["name"].lower() not in s_by:
-            raise BadInput(f"table {s_name}: column {c['name']} exists in the target only")
+            raise BadInput.msg("verify.target_only_column", table=s_name, column=c["name"])
     pk = s_pk or [d_by_name["name"] for d_by_name in d_cols if d_by_name["name"] in d_pk]
     if not pk:
-        raise BadInput(
-            f"table {s_name} has no primary key on either side; "
-            "verify compares rows by key (add a primary key, or compare with --tables)"
-        )
+        raise BadInput.msg("verify.no_primary_key", table=s_name)
     names = [c["name"] for c in s_cols]
     lower = [n.lower() for n in names]
     s_types = [classify(c["type"], src_engine.dialect.name) for c in s_cols]
@@ -646,16 +646,16 @@ def verify(
         for name in wanted:
             key = name.lower()
             if key not in s_meta:
-                raise BadInput(f"table {name} does not exist in the source {shown[0]}")
+                raise BadInput.msg("verify.no_source_table", table=name, spec=shown[0])
             if key not in d_meta:
-                raise BadInput(f"table {name} does not exist in the target {shown[1]}")
+                raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
             plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
         with ThreadPoolExecutor(max_workers=2) as pool:
             results = [_compare_table(p, pool) for p in plans]
     except SQLAlchemyError as exc:
         reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise BadInput(
-            f"verify {shown[0]} → {shown[1]} failed in the database ({reason})"
+        raise BadInput.msg(
+            "verify.db_failed", source=shown[0], target=shown[1], reason=reason
         ) from None
     finally:
         src.dispose()
