@@ -200,3 +200,38 @@ def test_resume_reports_the_same_totals(
         )
     src.dispose()
     assert out["rows"] == total
+
+
+def test_kill_between_dropping_bookkeeping_tables(
+    ws_path: Path, sqlite_source: Path, tmp_path: Path
+) -> None:
+    """Killed after the state table was dropped but before the rejects table: the resumed run
+    drops what is left and records the end (CI once caught this window with kill -9)."""
+    from handover.migrate.migrate import REJECT_TABLE
+    from handover.migrate.models import MigrateRun
+    from handover.workspace import open_workspace
+
+    target = f"sqlite:///{tmp_path / 'buyer.db'}"
+    log = tmp_path / "run.log"
+    code, text, err = _run(
+        _cmd(ws_path, str(sqlite_source), target, "--no-backup", "--reason", "t", "--json"), log
+    )
+    assert code == 0, err
+    run_id = json.loads(text)["run_id"]
+    engine = sa.create_engine(target)
+    with engine.begin() as conn:  # the state of that window, recreated
+        conn.exec_driver_sql(f'CREATE TABLE "{REJECT_TABLE}" (x INTEGER)')
+    ws = open_workspace(ws_path)
+    try:
+        with ws.store.session() as s:
+            row = s.get(MigrateRun, run_id)
+            assert row is not None
+            row.status = "finishing"
+    finally:
+        ws.close()
+    code, text, err = _run(_cmd(ws_path, "--resume", str(sqlite_source), target, "--json"), log)
+    assert code == 0, err
+    assert json.loads(text)["status"] == "done"
+    assert REJECT_TABLE not in sa.inspect(engine).get_table_names()
+    engine.dispose()
+    assert_same(f"sqlite:///{sqlite_source}", target, TABLES)

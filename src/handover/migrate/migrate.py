@@ -474,6 +474,9 @@ class _Job:
         has_state = STATE_TABLE in insp.get_table_names()
         if not has_state:
             if row.status == "finishing":
+                # killed while dropping the bookkeeping tables: the reject file is written,
+                # the state table is gone; drop what is left, then record the end
+                self.rejects_t.drop(self.engine, checkfirst=True)
                 return self._finish_store()
             # Killed before the state table existed: nothing of ours is in the target.
             self.preflight()
