@@ -11,7 +11,10 @@ library does not need to know the user's language; ``str(exc)`` is the English t
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from handover.i18n import Msg
 
 E = TypeVar("E", bound="HandoverError")
 
@@ -26,26 +29,24 @@ class HandoverError(Exception):
         super().__init__(message.replace("\n", " ").strip())
         if transient is not None:
             self.transient = transient
-        self.key: str | None = None
-        self.values: dict[str, Any] = {}
+        #: the catalogue message, when raised with :meth:`msg`
+        self.message: Msg | None = None
 
     @classmethod
     def msg(cls: type[E], key: str, /, *, transient: bool | None = None, **values: Any) -> E:
         """The error whose text is catalogue message ``key`` filled with ``values``."""
-        from handover.i18n import t
+        from handover.i18n import Msg
 
-        err = cls(t(key, "en", **values), transient=transient)
-        err.key = key
-        err.values = values
+        message = Msg(key, **values)
+        err = cls(str(message), transient=transient)
+        err.message = message
         return err
 
     def render(self, lang: str | None) -> str:
         """The message in ``lang`` (catalogue messages; other texts as raised)."""
-        if self.key is None:
+        if self.message is None:
             return str(self)
-        from handover.i18n import t
-
-        return t(self.key, lang, **self.values).replace("\n", " ").strip()
+        return self.message.render(lang).replace("\n", " ").strip()
 
 
 class BadInput(HandoverError):

@@ -435,7 +435,7 @@ def verify_ledger(
         try:
             keys = trusted_keys(ws)
         except BadInput as exc:  # an unreadable key registry is a finding, not a crash
-            text = Msg(exc.key, **exc.values) if exc.key else _problem("text", text=str(exc))
+            text = exc.message or _problem("text", text=str(exc))
             report.problems.append(Problem(Msg("ledger.where.keys"), text))
         if public_key is not None and keys and public_key not in keys:
             report.problems.append(Problem(_HEAD, _problem("foreign_key")))
