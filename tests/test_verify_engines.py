@@ -471,3 +471,113 @@ def test_scale_precision_and_null_across_servers(
     assert table["missing"] == table["extra"] == []
     # rows 1 and 4 are equal: their digests agree and they are not fetched
     assert result.tables[0].rows_fetched == 2 * 4
+
+
+def test_timestamp_digests_agree_across_servers(pg_url: str, mariadb_url: str) -> None:
+    """Every timestamp precision and pairing digests alike on MariaDB and PostgreSQL.
+
+    Equal rows must not be fetched (rows_fetched counts only the one changed row): the
+    digest text drops a fraction's trailing zeros on both engines, whatever precision
+    each declares, and a DATE against a timestamp counts as midnight.
+    """
+    stamps = [
+        ("2024-01-02 03:04:05", "2024-01-02 03:04:05.000", "2024-01-02 00:00:00"),
+        ("2024-01-02 03:04:05.5", "2024-01-02 03:04:05.500", "2024-01-03 00:00:00"),
+        ("2024-01-02 03:04:05.12345", "2024-01-02 03:04:05.123", "2024-01-04 00:00:00"),
+        ("2024-01-02 03:04:05.000001", "1999-12-31 23:59:59.999", "1999-12-31 00:00:00"),
+        ("2024-01-02 03:04:05.999999", "2024-01-02 03:04:05.010", "2024-02-29 00:00:00"),
+        (None, None, None),
+    ]
+    my_rows = ", ".join(
+        "({}, {}, {}, {}, {})".format(
+            i,
+            "NULL" if a is None else f"'{a}'",
+            "NULL" if b is None else f"'{b}'",
+            "NULL" if c is None else f"'{c[:10]}'",
+            "NULL" if a is None else f"'{a[:19]}'",
+        )
+        for i, (a, b, c) in enumerate(stamps, 1)
+    )
+    pg_rows = ", ".join(
+        "({}, {}, {}, {}, {})".format(
+            i,
+            "NULL" if a is None else f"'{a}'",
+            "NULL" if b is None else f"'{b}+00'",
+            "NULL" if c is None else f"'{c}'",
+            "NULL" if a is None else f"'{a[:19]}'",
+        )
+        for i, (a, b, c) in enumerate(stamps, 1)
+    )
+    run(
+        mariadb_url,
+        "CREATE TABLE s (id INT PRIMARY KEY, t6 DATETIME(6), t3 TIMESTAMP(3) NULL, "
+        "d DATE, t0 DATETIME)",
+        "SET time_zone = '+00:00'",
+        f"INSERT INTO s VALUES {my_rows}",
+    )
+    run(
+        pg_url,
+        "CREATE TABLE s (id integer PRIMARY KEY, t6 timestamp(6), t3 timestamptz(3), "
+        "d timestamp, t0 timestamp(0))",
+        "SET TIME ZONE 'Asia/Shanghai'",
+        f"INSERT INTO s VALUES {pg_rows}",
+    )
+    for url in (mariadb_url, pg_url):
+        engine = connect(url)
+        meta = _reflect(engine, url)
+        other = pg_url if url == mariadb_url else mariadb_url
+        o_engine = connect(other)
+        plan = _plan("s", engine, o_engine, meta["s"], _reflect(o_engine, other)["s"], (url, other))
+        side = plan.src
+        assert side.digest_sqls is not None
+        text = q.digest_row_expr(side.dialect, side.digest_sqls, side.compact)
+        cols = ", ".join(side.quote(c) for c in side.columns)
+        with engine.connect() as conn:
+            got = conn.execute(sa.text(f"SELECT {text}, {cols} FROM s ORDER BY id")).all()
+        forms = [
+            digest_form(k, a, b)
+            for k, a, b in zip(plan.kinds, side.types, plan.dst.types, strict=True)
+        ]
+        for row in got:
+            ref = encode_digest_row(
+                [
+                    render_digest(v, k, sc)
+                    for v, k, (_c, sc) in zip(row[1:], plan.kinds, forms, strict=True)
+                ],
+                side.compact,
+            )
+            assert row[0] == ref, (engine.dialect.name, row)
+        assert got[1][0].startswith("2,2024-01-02 03:04:05.5,2024-01-02 03:04:05.5,")
+        engine.dispose()
+        o_engine.dispose()
+    for a, b in ((mariadb_url, pg_url), (pg_url, mariadb_url)):
+        result = verify(a, b)
+        assert result.equal, result.to_json()
+        assert result.rows_fetched == 0
+    run(pg_url, "UPDATE s SET t6 = t6 + interval '1 microsecond' WHERE id = 3")
+    result = verify(mariadb_url, pg_url)
+    assert result.tables[0].to_json()["changed"] == [3]
+    assert result.rows_fetched == 2
+
+
+def test_split_scan_gives_the_single_scan_digests(mariadb_url: str) -> None:
+    """MariaDB's full scan in two concurrent key ranges digests exactly like one scan."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handover.verify.verify import SPLIT_MIN_SEGMENTS, _full_digests, _scan_parts
+
+    build(mariadb_url, n=400)
+    engine = connect(mariadb_url)
+    meta = _reflect(engine, mariadb_url)
+    plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], ("m", "m"))
+    width = 3
+    segments = -(-(1200 - 3 + 1) // width)  # keys 3, 6, …, 1200 from origin 3
+    assert segments > 2 * SPLIT_MIN_SEGMENTS
+    assert _scan_parts(plan.src, segments) == 2
+    assert _scan_parts(plan.src, SPLIT_MIN_SEGMENTS) == 1
+    with ThreadPoolExecutor(4) as pool:
+        split, _same = _full_digests(pool, plan, 3, width, segments)
+    whole = _segment_digests(plan.src, 3, width, None)
+    engine.dispose()
+    assert split == whole
+    assert sum(c for c, _h in split.values()) == 400

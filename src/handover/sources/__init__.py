@@ -8,14 +8,28 @@ reads customer data (scan, seal, migrate, verify) goes through it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import handover.sources.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
-from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+
+    from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
+
+#: names that load pyarrow and numpy on first use, so that commands needing only the URL
+#: helpers (verify, erase) start faster
+_ARROW_NAMES = frozenset({"DEFAULT_BATCH", "ColumnInfo", "Source", "TableInfo"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ARROW_NAMES:
+        from handover.sources import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 

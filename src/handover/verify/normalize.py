@@ -205,7 +205,8 @@ def encode_row(texts: list[str | None]) -> str:
 # timestamp renders ``<text>,`` (``,`` alone for NULL: such texts are never empty and
 # never contain a comma), any other column ``<char count>:<text>`` (``:`` alone for NULL);
 # both are prefix-free. A decimal declared with the same scale on both sides keeps that
-# scale ("12.30"), which each engine prints as stored. Equal digest texts mean equal
+# scale ("12.30"), which each engine prints as stored; a timestamp drops the trailing
+# zeros of its fraction, as PostgreSQL prints it ("…:05.5", "…:05"). Equal digest texts mean equal
 # canonical texts; the final comparison still uses :func:`render_value`. SQLite stores
 # any value in any column and keeps the canonical ``encode_row`` text.
 
@@ -223,7 +224,14 @@ def digest_form(kind: str, a: SideType, b: SideType) -> tuple[bool, int | None]:
 
 
 def render_digest(value: Any, kind: str, scale: int | None) -> str | None:
-    """The digest text of one value: :func:`render_value`, or the decimal at ``scale``."""
+    """The digest text of one value: :func:`render_value`, a decimal at ``scale``, or a
+    timestamp whose fraction has no trailing zeros (``2024-01-02 03:04:05.5``)."""
+    if kind == "timestamp":
+        text = render_value(value, kind)
+        if text is None or len(text) != 26 or text[19] != ".":
+            return text
+        frac = text[20:].rstrip("0")
+        return text[:19] + ("." + frac if frac else "")
     if scale is None or value is None:
         return render_value(value, kind)
     d = _to_decimal(value)

@@ -9,10 +9,12 @@ sides and compared value by value with the Python reference normaliser.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +53,10 @@ FANOUT = 64
 KEY_CAP = 1000
 #: ranges per WHERE clause
 RANGES_PER_QUERY = 800
+#: concurrent range queries of a full scan on an engine without parallel query, and the
+#: fewest segments per part worth a split
+SCAN_PARTS = 2
+SPLIT_MIN_SEGMENTS = 64
 #: engines that hold typed values (their digests hash the cheaper digest text)
 SERVERS = ("postgresql", "mysql", "mariadb")
 
@@ -244,6 +250,8 @@ class _Side:
     #: PostgreSQL/MariaDB on both sides: digest these values with ``digest_row_expr``
     digest_sqls: list[str] | None = None
     compact: list[bool] = field(default_factory=list)
+    #: PostgreSQL: a full scan may inline the values (no fence), so it can run in parallel
+    inline: bool = False
 
     @property
     def dialect(self) -> str:
@@ -342,6 +350,15 @@ def _plan(
                 qc if q.pg_native_ok(k, a, b) else v
                 for qc, v, k, a, b in zip(qcols, vals, kinds, s_types, d_types, strict=True)
             ]
+        if side.dialect == "postgresql":
+            # every value a digest names twice (length prefix + text) must be cheap
+            if native:
+                side.inline = True
+            elif side.digest_sqls is not None:
+                pairs = zip(side.digest_sqls, side.compact, qcols, strict=True)
+                side.inline = all(q.plain_text(v, qc) for v, c, qc in pairs if not c)
+            else:
+                side.inline = all(q.plain_text(v, qc) for v, qc in zip(vals, qcols, strict=True))
         if int_key:
             side.seg_sql = qcols[first]
         elif native:
@@ -467,8 +484,6 @@ def _segment_digests(
         digest = q.digest_sql(d, q.digest_row_expr(d, names, side.compact))
     else:
         digest = q.digest_sql(d, q.row_expr(d, names))
-    # the fence also keeps PostgreSQL from joining the key ranges by a full scan
-    fence = _FENCE.get(d, "")
     out: dict[int, tuple[int, int]] = {}
     pieces: list[_Sel | list[Range] | None] = (
         [None] if sel is None else list(sel.chunks(side.int_key))
@@ -478,6 +493,9 @@ def _segment_digests(
             # each value is rendered once in the inner query, fenced so that the planner
             # does not inline it twice (length prefix + text)
             src, where = _from(side, piece)
+            # the fence also keeps PostgreSQL from joining the key ranges by a full scan;
+            # without it a full scan may run in parallel workers
+            fence = "" if piece is None and side.inline else _FENCE.get(d, "")
             inner = f"SELECT {side.seg_sql} AS {SEG}, {cols}{src}{fence}"
             stmt = (
                 f"SELECT ({s_cast} - {origin}) {_int_div(d)} {width} AS ho__b, count(*), {digest} "
@@ -556,6 +574,42 @@ def _both(pool: ThreadPoolExecutor, fn: Any, plan: _Plan, *args: Any) -> tuple[A
     return fa.result(), fb.result()
 
 
+def _scan_parts(side: _Side, segments: int) -> int:
+    """How many concurrent range queries read ``side`` in a full scan.
+
+    MariaDB runs each query on one thread: two halves of an integer key use both cores
+    while the other side's database waits for I/O or finishes early. PostgreSQL does
+    this itself with parallel workers when the values may be inlined.
+    """
+    if not side.int_key or segments < 2 * SPLIT_MIN_SEGMENTS:
+        return 1
+    if side.dialect in ("mysql", "mariadb") or (side.dialect == "postgresql" and not side.inline):
+        return SCAN_PARTS
+    return 1
+
+
+def _full_digests(
+    pool: ThreadPoolExecutor, plan: _Plan, origin: int, width: int, segments: int
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """(count, digest) of every segment of both sides, each side in one or more parts."""
+    futures = []
+    for side in (plan.src, plan.dst):
+        parts = _scan_parts(side, segments)
+        if parts == 1:
+            futures.append([pool.submit(_segment_digests, side, origin, width, None)])
+            continue
+        cuts = [segments * i // parts for i in range(parts + 1)]
+        sels = [_Sel(origin, width, tuple(range(a, b))) for a, b in itertools.pairwise(cuts)]
+        futures.append([pool.submit(_segment_digests, side, origin, width, x) for x in sels])
+    out = []
+    for side_futures in futures:
+        merged: dict[int, tuple[int, int]] = {}
+        for f in side_futures:
+            merged.update(f.result())
+        out.append(merged)
+    return out[0], out[1]
+
+
 def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     t0 = time.perf_counter()
     res = TableResult(plan.name, 0, 0, segment_key="int" if plan.int_key else "md5-32")
@@ -576,8 +630,13 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     sel: _Sel | None = None
     while True:
         res.levels += 1
-        da, db = _both(pool, _segment_digests, plan, lo, width, sel)
-        res.queries += 2 * (1 if sel is None else len(sel.chunks(plan.int_key)))
+        if sel is None:
+            segments = math.ceil(span / width)
+            da, db = _full_digests(pool, plan, lo, width, segments)
+            res.queries += _scan_parts(plan.src, segments) + _scan_parts(plan.dst, segments)
+        else:
+            da, db = _both(pool, _segment_digests, plan, lo, width, sel)
+            res.queries += 2 * len(sel.chunks(plan.int_key))
         if res.levels == 1:
             # the first level reads every row of both sides
             res.source_rows = sum(c for c, _h in da.values())
@@ -631,35 +690,44 @@ def verify(
         require(ws, "verify", data_resource(tables, "clear"))
     t0 = time.perf_counter()
     shown = (mask_spec(source), mask_spec(target))
-    src = connect(source)
-    try:
-        dst = connect(target)
-    except BaseException:
-        src.dispose()
-        raise
-    try:
-        s_meta = _reflect(src, shown[0])
-        d_meta = _reflect(dst, shown[1])
-        wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
-        native = src.dialect.name == dst.dialect.name == "postgresql" and _has_record_hash(src, dst)
-        plans = []
-        for name in wanted:
-            key = name.lower()
-            if key not in s_meta:
-                raise BadInput.msg("verify.no_source_table", table=name, spec=shown[0])
-            if key not in d_meta:
-                raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
-            plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
-        with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
+        # both sides connect and are reflected at once: each costs a few round trips
+        f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)
+        try:
+            src = f_src.result()
+        except BaseException:
+            with suppress(BaseException):
+                f_dst.result().dispose()
+            raise
+        try:
+            dst = f_dst.result()
+        except BaseException:
+            src.dispose()
+            raise
+        try:
+            f_sm, f_dm = pool.submit(_reflect, src, shown[0]), pool.submit(_reflect, dst, shown[1])
+            s_meta, d_meta = f_sm.result(), f_dm.result()
+            wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
+            native = src.dialect.name == dst.dialect.name == "postgresql" and _has_record_hash(
+                src, dst
+            )
+            plans = []
+            for name in wanted:
+                key = name.lower()
+                if key not in s_meta:
+                    raise BadInput.msg("verify.no_source_table", table=name, spec=shown[0])
+                if key not in d_meta:
+                    raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
+                plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
             results = [_compare_table(p, pool) for p in plans]
-    except SQLAlchemyError as exc:
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise BadInput.msg(
-            "verify.db_failed", source=shown[0], target=shown[1], reason=reason
-        ) from None
-    finally:
-        src.dispose()
-        dst.dispose()
+        except SQLAlchemyError as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            raise BadInput.msg(
+                "verify.db_failed", source=shown[0], target=shown[1], reason=reason
+            ) from None
+        finally:
+            src.dispose()
+            dst.dispose()
     result = VerifyResult(shown[0], shown[1], results, time.perf_counter() - t0)
     if ws is not None:
         _record(ws, result)
