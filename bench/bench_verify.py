@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,8 @@ MY_DDL = (
     "CHARACTER SET utf8mb4"
 )
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+#: timed runs of each tool per case (interleaved; the median is reported)
+REPEAT = 3
 
 
 def _rows(n: int, seed: int = 11) -> Iterator[tuple[Any, ...]]:
@@ -200,6 +203,8 @@ def run(quick: bool) -> str:
         f"Differences: 0, then {k:,} (500 changed, 300 deleted, 200 inserted, no NULLs). Both tools "
         "run as subprocesses; reladiff with `--skip-sort-results`, `COLUMNS=10000`, every column.",
         "",
+        f"Each case: {REPEAT} interleaved runs of each tool; median seconds (min–max).",
+        "",
         "| pair | differences | handover s | reladiff s | ratio | all found (handover / reladiff) |",
         "|---|---:|---:|---:|---:|---|",
     ]
@@ -225,20 +230,30 @@ def run(quick: bool) -> str:
                     else:
                         _load_fresh(pb, tsv)
                         truth = {"missing": set(), "extra": set(), "changed": set()}
-                    _checkpoint()
-                    h_s, h_found = _handover(ws, a, b)
-                    _checkpoint()
-                    r_s, r_found = _reladiff(a, b)
-                    ok_h = _as_int(h_found) == truth
-                    ok_r = _as_int(r_found) == truth
+                    # interleaved runs, the median of each tool: one run on a 2-core
+                    # machine swings by 2x with whatever else is running
+                    h_times: list[float] = []
+                    r_times: list[float] = []
+                    ok_h = ok_r = True
+                    for _ in range(REPEAT):
+                        _checkpoint()
+                        h_s, h_found = _handover(ws, a, b)
+                        _checkpoint()
+                        r_s, r_found = _reladiff(a, b)
+                        h_times.append(h_s)
+                        r_times.append(r_s)
+                        ok_h = ok_h and _as_int(h_found) == truth
+                        ok_r = ok_r and _as_int(r_found) == truth
+                    h_s, r_s = statistics.median(h_times), statistics.median(r_times)
                     lines.append(
-                        f"| {label} | {diffs:,} | {h_s:.2f} | {r_s:.2f} | {r_s / h_s:.1f}× | "
+                        f"| {label} | {diffs:,} | {h_s:.2f} ({min(h_times):.2f}–{max(h_times):.2f}) | "
+                        f"{r_s:.2f} ({min(r_times):.2f}–{max(r_times):.2f}) | {r_s / h_s:.1f}× | "
                         f"{'yes' if ok_h else 'NO'} / {'yes' if ok_r else 'NO'} |"
                     )
                     print(lines[-1], file=sys.stderr, flush=True)
     lines.append("")
     lines.append(
-        "ratio = reladiff seconds / handover seconds (higher is better for handover). "
+        "ratio = reladiff median / handover median (higher is better for handover). "
         "Timings include process start-up of both tools."
     )
     return "\n".join(lines)

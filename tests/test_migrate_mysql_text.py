@@ -197,6 +197,10 @@ def _read(url: str, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 TEMPORAL = {"da", "dt", "dt6", "ts", "tm", "kt", "cd"}
 
 
+#: decimal columns too wide for SQLite's REAL, kept there as exact TEXT
+EXACT_TEXT = frozenset({"big", "ubi"})
+
+
 def _norm(name: str, v: Any) -> Any:
     """One value in a form every engine agrees on (SQLite keeps dates as text, MariaDB
     hands TIME over as a timedelta, CHAR(n) is padded by PostgreSQL only …)."""
@@ -222,7 +226,7 @@ def _norm(name: str, v: Any) -> Any:
         v = struct.unpack("f", struct.pack("f", v))[0]
     if isinstance(v, bool):
         return int(v)
-    if isinstance(v, int | float | Decimal):
+    if isinstance(v, int | float | Decimal) or (isinstance(v, str) and name in EXACT_TEXT):
         return Decimal(str(v)).normalize()
     return v
 
@@ -256,9 +260,22 @@ def test_every_type_to_sqlite(workspace: Any, every_type: str, tmp_path: Path) -
     target = tmp_path / "buyer.db"
     out = _run(workspace, every_type, str(target), "--batch-size", "5")
     assert out["rows"] == 39 and out["rejects"] == 0
-    # SQLite's NUMERIC affinity keeps only 15 significant digits of a decimal (it stores
-    # REAL): DECIMAL(65,30) and BIGINT UNSIGNED beyond 2**63 are not exact there.
-    _same(every_type, f"sqlite:///{target}", "every_type", frozenset({"ubi", "big"}))
+    # SQLite's NUMERIC affinity would keep only 15 significant digits (a REAL): the
+    # DECIMAL(65,30) and BIGINT UNSIGNED columns are TEXT there, and exact
+    _same(every_type, f"sqlite:///{target}", "every_type")
+    engine = sa.create_engine(f"sqlite:///{target}")
+    with engine.connect() as conn:
+        kinds = dict(
+            conn.execute(sa.text("SELECT name, type FROM pragma_table_info('every_type')")).all()
+        )
+        stored = conn.execute(
+            sa.text(
+                "SELECT typeof(big), typeof(ubi), typeof(m) FROM every_type WHERE big IS NOT NULL AND ubi IS NOT NULL AND m IS NOT NULL LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    assert kinds["big"] == kinds["ubi"] == "TEXT" and kinds["m"].startswith("NUMERIC")
+    assert tuple(stored) == ("text", "text", "real")
 
 
 KEYED = {
