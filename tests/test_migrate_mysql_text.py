@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import random
 import struct
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -197,10 +197,6 @@ def _read(url: str, table: str) -> tuple[list[str], list[tuple[Any, ...]]]:
 TEMPORAL = {"da", "dt", "dt6", "ts", "tm", "kt", "cd"}
 
 
-#: decimal columns too wide for SQLite's REAL, kept there as exact TEXT
-EXACT_TEXT = frozenset({"big", "ubi"})
-
-
 def _norm(name: str, v: Any) -> Any:
     """One value in a form every engine agrees on (SQLite keeps dates as text, MariaDB
     hands TIME over as a timedelta, CHAR(n) is padded by PostgreSQL only …)."""
@@ -226,7 +222,7 @@ def _norm(name: str, v: Any) -> Any:
         v = struct.unpack("f", struct.pack("f", v))[0]
     if isinstance(v, bool):
         return int(v)
-    if isinstance(v, int | float | Decimal) or (isinstance(v, str) and name in EXACT_TEXT):
+    if isinstance(v, int | float | Decimal):
         return Decimal(str(v)).normalize()
     return v
 
@@ -256,26 +252,102 @@ def test_every_type_to_postgresql(workspace: Any, every_type: str, pg_url: str) 
     _same(every_type, pg_url, "every_type")
 
 
+def _sqlite_keeps(text: str) -> bool:
+    """Whether SQLite itself stores decimal ``text`` exactly in a NUMERIC column, as
+    SQLite prints it (15 significant digits of a REAL, every digit of an INTEGER)."""
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE t (v NUMERIC(65,30))")
+    con.execute("INSERT INTO t VALUES (?)", (text,))
+    stored = con.execute("SELECT v FROM t").fetchone()[0]
+    con.close()
+    shown = format(stored, ".15g") if isinstance(stored, float) else str(stored)
+    return Decimal(shown) == Decimal(text)
+
+
+def _sqlite_exact(v: Any, scale: int) -> bool:
+    """Whether the writer's text of decimal ``v`` (at ``scale``) survives SQLite."""
+    if v is None:
+        return True
+    with localcontext() as ctx:
+        ctx.prec = 100
+        return _sqlite_keeps(format(Decimal(v).quantize(Decimal(1).scaleb(-scale)), "f"))
+
+
+@pytest.mark.parametrize(
+    ("text", "lossy"),
+    [
+        ("123456789012345", False),  # 15 digits
+        ("1234567890123456", False),  # an integer within 64 bits: INTEGER
+        ("9223372036854775807", False),
+        ("-9223372036854775808", False),
+        ("9223372036854775808", True),  # beyond 64 bits: a REAL of 19 digits
+        ("1000000000000000000000", False),  # one significant digit: the REAL is exact
+        ("0.1234567890123456", True),
+        ("12.300000000000000000", False),
+        ("-0.000000000000000001", False),
+        ("12345678901234.56", True),  # 16 digits
+        ("1234567890123456.00", False),  # an integer below 2^53 with a point: INTEGER
+        ("9007199254740993.0", True),  # 2^53 + 1 through a double: rounded
+        ("123456789012345.67", True),
+        (None, False),
+    ],
+)
+def test_sqlite_inexact_decimals(text: str | None, lossy: bool) -> None:
+    """The check agrees with what SQLite stores (checked here too), as text or decimal."""
+    import pyarrow as pa
+
+    from handover.migrate.schema import ColumnDef, TableDef
+    from handover.migrate.writer import sqlite_inexact
+
+    table = TableDef("t", [ColumnDef("v", "decimal", precision=60, scale=20)], ("v",))
+    arrays = [pa.array([text], pa.string())]
+    if text is not None:  # the same digits as an Arrow decimal (it prints its scale)
+        scale = max(0, -int(Decimal(text).as_tuple().exponent))
+        arrays.append(pa.array([Decimal(text)], pa.decimal256(60, scale)))
+    for arr in arrays:
+        got = sqlite_inexact(table, pa.record_batch([arr], names=["v"]))
+        assert got == ({0: "v"} if lossy else {}), (text, arr.type)
+        bound = pc_text(arr)
+        if bound is not None:
+            assert _sqlite_keeps(bound) != lossy, bound
+
+
+def pc_text(arr: Any) -> str | None:
+    """The text the SQLite writer binds for one decimal value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value = (arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string()))[0].as_py()
+    return value if value is None else str(value)
+
+
 def test_every_type_to_sqlite(workspace: Any, every_type: str, tmp_path: Path) -> None:
+    """Rows whose decimal SQLite would round to 15 digits are refused, never rounded."""
     target = tmp_path / "buyer.db"
-    out = _run(workspace, every_type, str(target), "--batch-size", "5")
-    assert out["rows"] == 39 and out["rejects"] == 0
-    # SQLite's NUMERIC affinity would keep only 15 significant digits (a REAL): the
-    # DECIMAL(65,30) and BIGINT UNSIGNED columns are TEXT there, and exact
-    _same(every_type, f"sqlite:///{target}", "every_type")
-    engine = sa.create_engine(f"sqlite:///{target}")
-    with engine.connect() as conn:
-        kinds = dict(
-            conn.execute(sa.text("SELECT name, type FROM pragma_table_info('every_type')")).all()
-        )
-        stored = conn.execute(
-            sa.text(
-                "SELECT typeof(big), typeof(ubi), typeof(m) FROM every_type WHERE big IS NOT NULL AND ubi IS NOT NULL AND m IS NOT NULL LIMIT 1"
-            )
-        ).one()
-    engine.dispose()
-    assert kinds["big"] == kinds["ubi"] == "TEXT" and kinds["m"].startswith("NUMERIC")
-    assert tuple(stored) == ("text", "text", "real")
+    res = _cli(workspace, every_type, str(target), "--no-backup", "--reason", "t", "--json")
+    assert res.exit_code == 1, res.output  # rejects, and no --allow-rejects
+    lossy = {r[0] for r in _rows() if not (_sqlite_exact(r[7], 0) and _sqlite_exact(r[12], 30))}
+    assert 1 in lossy and 2 not in lossy and 5 < len(lossy) < 39
+    target = tmp_path / "buyer2.db"
+    out = _run(workspace, every_type, str(target), "--batch-size", "5", "--allow-rejects", "39")
+    assert out["rows"] == 39 - len(lossy) and out["rejects"] == len(lossy)
+    lines = Path(out["reject_file"]).read_text(encoding="utf-8").splitlines()
+    refused = [(r["key"], r["column"], r["reason"], r["stage"]) for r in map(json.loads, lines)]
+    assert sorted(int(k) for k, *_ in refused) == sorted(lossy)
+    assert {(c, why, st) for _k, c, why, st in refused} <= {
+        (c, "SQLite would keep only 15 significant digits of this decimal (REAL)", "write")
+        for c in ("ubi", "big")
+    }
+    names, a = _read(every_type, "every_type")
+    _names, b = _read(f"sqlite:///{target}", "every_type")
+    kept = sorted(
+        ([_norm(n, v) for n, v in zip(names, r, strict=True)] for r in a if r[0] not in lossy),
+        key=repr,
+    )
+    got = sorted(([_norm(n, v) for n, v in zip(names, r, strict=True)] for r in b), key=repr)
+    assert kept == got  # every other row, wide decimals included, exactly
 
 
 KEYED = {

@@ -25,10 +25,11 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
@@ -48,7 +49,7 @@ from handover.migrate.reader import (
     to_url,
 )
 from handover.migrate.schema import TableDef, assign_names, build_table, family
-from handover.migrate.writer import TargetWriter
+from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
 
 if TYPE_CHECKING:
     from handover.governance import Decision
@@ -654,6 +655,10 @@ class _Job:
         """Insert the batch; on a data error isolate the refused rows by bisection."""
         if sb.data.num_rows == 0:
             return []
+        if w.family == "sqlite":
+            inexact = sqlite_inexact(d, sb.data)
+            if inexact:
+                return self._refuse(d, sb, inexact) + self._write_batch(w, d, _without(sb, inexact))
         w.savepoint("ho_batch")
         try:
             w.insert(d, sb.data)
@@ -667,6 +672,22 @@ class _Job:
         self._bisect(w, d, sb, 0, sb.data.num_rows, refused, 0)
         w.release("ho_batch")
         return refused
+
+    @staticmethod
+    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str]) -> list[Reject]:
+        """Write-stage rejects for ``rows`` (index → column) refused before writing."""
+        from handover.migrate.reader import mask_key
+
+        return [
+            Reject(
+                d.name,
+                mask_key([k[r] for k in sb.keys]) if sb.keys else f"row {r}",
+                column,
+                SQLITE_INEXACT,
+                "write",
+            )
+            for r, column in sorted(rows.items())
+        ]
 
     def _bisect(
         self,
@@ -897,3 +918,10 @@ class _Job:
                 )
             )
         return self.result
+
+
+def _without(sb: SourceBatch, rows: dict[int, str]) -> SourceBatch:
+    """``sb`` without the rows in ``rows`` (their keys too)."""
+    keep = [r not in rows for r in range(sb.data.num_rows)]
+    keys = [[v for v, ok in zip(k, keep, strict=True) if ok] for k in sb.keys]
+    return replace(sb, data=sb.data.filter(pa.array(keep)), keys=keys, rejects=[])

@@ -419,10 +419,6 @@ def family(dialect_name: str) -> str:
     return "mysql" if dialect_name in ("mysql", "mariadb") else dialect_name
 
 
-#: significant digits SQLite's NUMERIC affinity keeps exactly (it stores a REAL)
-SQLITE_EXACT_DIGITS = 15
-
-
 def target_type(col: ColumnDef, target: str, *, key: bool = False) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type of ``col`` on the ``target`` family; ``key`` if indexed."""
     k = col.kind
@@ -434,10 +430,6 @@ def target_type(col: ColumnDef, target: str, *, key: bool = False) -> sa.types.T
             return sa.Integer()  # only "INTEGER PRIMARY KEY" aliases the rowid
         return {"int16": sa.SmallInteger(), "int32": sa.Integer(), "int64": sa.BigInteger()}[k]
     if k == "decimal":
-        if fam == "sqlite" and (col.precision is None or col.precision > SQLITE_EXACT_DIGITS):
-            # NUMERIC affinity turns a decimal into a REAL (15 significant digits): a wider
-            # one (DECIMAL(65,30), BIGINT UNSIGNED) is kept exactly as TEXT instead
-            return sa.Text()
         if col.precision is None:
             return mysql.DECIMAL(65, 30) if fam == "mysql" else sa.Numeric()
         return sa.Numeric(col.precision, col.scale or 0)

@@ -74,6 +74,54 @@ def _as_text_values(arr: pa.Array, kind: str, fam: str) -> list[Any]:
     return arr.to_pylist()  # type: ignore[no-any-return]
 
 
+#: significant digits a REAL keeps exactly; SQLite's NUMERIC affinity stores a decimal
+#: that is not a 64-bit integer as a REAL
+SQLITE_EXACT_DIGITS = 15
+SQLITE_INEXACT = "SQLite would keep only 15 significant digits of this decimal (REAL)"
+_INT64_MAX = str(2**63 - 1)
+_INT64_MIN_ABS = str(2**63)
+_INT53 = str(2**53)
+
+
+def sqlite_inexact(table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+    """Rows (index → column) holding a decimal that SQLite would not store exactly.
+
+    A decimal bound as text lands in a NUMERIC column as an INTEGER when it is an
+    integer literal within 64 bits, or a literal with a point whose value is an integer
+    a double holds exactly (|v| ≤ 2^53); otherwise as a REAL, which keeps 15
+    significant digits. A row that would be rounded is refused instead.
+    """
+    out: dict[int, str] = {}
+    for i, col in enumerate(table.columns):
+        arr = batch.column(i)
+        if col.kind != "decimal" or arr.null_count == len(arr):
+            continue
+        text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+        parts = pc.extract_regex(text, r"^[-+]?(?P<i>\d*)(?P<p>\.?)(?P<f>\d*)$")
+        whole, point, frac = (pc.struct_field(parts, n) for n in ("i", "p", "f"))
+        digits = pc.utf8_rtrim(
+            pc.utf8_ltrim(pc.binary_join_element_wise(whole, frac, ""), "0"), "0"
+        )
+        many = pc.greater(pc.utf8_length(digits), SQLITE_EXACT_DIGITS)
+        if not pc.any(many).as_py():
+            continue
+        whole = pc.utf8_ltrim(whole, "0")
+        size = pc.utf8_length(whole)
+        limit = pc.if_else(pc.starts_with(text, "-"), _INT64_MIN_ABS, _INT64_MAX)
+        int64 = pc.and_(
+            pc.equal(point, ""),
+            pc.or_(pc.less(size, 19), pc.and_(pc.equal(size, 19), pc.less_equal(whole, limit))),
+        )
+        int53 = pc.and_(
+            pc.equal(pc.utf8_rtrim(frac, "0"), ""),
+            pc.or_(pc.less(size, 16), pc.and_(pc.equal(size, 16), pc.less_equal(whole, _INT53))),
+        )
+        lossy = pc.fill_null(pc.and_(many, pc.invert(pc.or_(int64, int53))), False)
+        for r in np.flatnonzero(lossy.to_numpy(zero_copy_only=False)):
+            out.setdefault(int(r), col.name)
+    return out
+
+
 class TargetWriter:
     """A raw DB-API connection to the target with the bulk path of its engine."""
 
