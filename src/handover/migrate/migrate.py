@@ -45,6 +45,7 @@ from handover.migrate.reader import (
     decode_key,
     display_url,
     encode_key,
+    mask_key,
     open_migration_source,
     to_url,
 )
@@ -676,16 +677,8 @@ class _Job:
     @staticmethod
     def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str]) -> list[Reject]:
         """Write-stage rejects for ``rows`` (index → column) refused before writing."""
-        from handover.migrate.reader import mask_key
-
         return [
-            Reject(
-                d.name,
-                mask_key([k[r] for k in sb.keys]) if sb.keys else f"row {r}",
-                column,
-                SQLITE_INEXACT,
-                "write",
-            )
+            Reject(d.name, _key_of(sb, r), column, SQLITE_INEXACT, "write")
             for r, column in sorted(rows.items())
         ]
 
@@ -699,8 +692,6 @@ class _Job:
         out: list[Reject],
         depth: int,
     ) -> None:
-        from handover.migrate.reader import mask_key
-
         part = sb.data.slice(lo, hi - lo)
         sp = f"ho_b{depth}"
         w.savepoint(sp)
@@ -715,8 +706,7 @@ class _Job:
             w.release(sp)
             if hi - lo == 1:
                 column, reason = w.describe(exc, d)
-                key = mask_key([k[lo] for k in sb.keys]) if sb.keys else f"row {lo}"
-                out.append(Reject(d.name, key, column, reason, "write"))
+                out.append(Reject(d.name, _key_of(sb, lo), column, reason, "write"))
                 return
         mid = (lo + hi) // 2
         self._bisect(w, d, sb, lo, mid, out, depth + 1)
@@ -925,3 +915,8 @@ def _without(sb: SourceBatch, rows: dict[int, str]) -> SourceBatch:
     keep = [r not in rows for r in range(sb.data.num_rows)]
     keys = [[v for v, ok in zip(k, keep, strict=True) if ok] for k in sb.keys]
     return replace(sb, data=sb.data.filter(pa.array(keep)), keys=keys, rejects=[])
+
+
+def _key_of(sb: SourceBatch, row: int) -> str:
+    """The masked key of row ``row`` of ``sb`` for a reject (its position if keyless)."""
+    return mask_key([k[row] for k in sb.keys]) if sb.keys else f"row {row}"

@@ -206,9 +206,9 @@ def encode_row(texts: list[str | None]) -> str:
 # never contain a comma), any other column ``<char count>:<text>`` (``:`` alone for NULL);
 # both are prefix-free. A decimal declared with the same scale on both sides keeps that
 # scale ("12.30"), which each engine prints as stored; a timestamp drops the trailing
-# zeros of its fraction, as PostgreSQL prints it ("…:05.5", "…:05"). Equal digest texts mean equal
-# canonical texts; the final comparison still uses :func:`render_value`. SQLite stores
-# any value in any column and keeps the canonical ``encode_row`` text.
+# zeros of its fraction, as PostgreSQL prints it ("…:05.5", "…:05"). Equal digest texts
+# mean equal canonical texts; the final comparison still uses :func:`render_value`.
+# SQLite stores any value in any column and keeps the canonical ``encode_row`` text.
 
 #: kinds whose canonical text can be neither empty nor contain a comma
 COMPACT_KINDS = frozenset({"int", "decimal", "float", "bool", "date", "timestamp"})
