@@ -206,7 +206,10 @@ def test_record_masks_and_rejects(ws: Workspace) -> None:
 
 
 def test_filters(ws: Workspace) -> None:
-    clock = FixedClock()
+    # Start the injected clock a day after the newest entry, whatever today's date is: the
+    # workspace fixture's own events are stamped with the real clock.
+    newest = dt.datetime.fromisoformat(ledger.entries(ws)[-1].ts.replace("Z", "+00:00"))
+    clock = FixedClock(newest + dt.timedelta(days=1))
     base = ledger.ledger_size(ws)
     ledger.record_many(
         ws,
@@ -219,8 +222,10 @@ def test_filters(ws: Workspace) -> None:
     )
     assert [e.action for e in ledger.entries(ws, actor="user:li")] == ["scan.start", "scan.done"]
     assert [e.action for e in ledger.entries(ws, action="seal")] == ["seal.done"]
-    since = ledger.entries(ws, since=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    since = ledger.entries(ws, since=newest + dt.timedelta(days=1))
     assert [e.seq for e in since] == [base, base + 1, base + 2]
+    later = ledger.entries(ws, since=newest + dt.timedelta(days=1, seconds=1))
+    assert [e.seq for e in later] == []  # one batch shares one timestamp
     assert len(ledger.entries(ws, limit=2)) == 2
 
 
