@@ -47,7 +47,7 @@ def _row(e: Any) -> tuple[Any, ...]:
 
 def run(quick: bool) -> str:
     from handover import ledger
-    from handover.workspace import init_workspace
+    from handover.flows.workspace import init_workspace
 
     n_durable = 300 if quick else 2_000
     n_total = 100_000 if quick else 1_000_000

@@ -110,7 +110,8 @@ def _pgloader(source: str, target: str) -> tuple[float, dict[str, Any]]:
 
 
 def _handover(ws: Any, source: str, target: str) -> tuple[float, Any]:
-    from handover.migrate import MigrateOptions, migrate
+    from handover.flows.migrate import migrate
+    from handover.migrate import MigrateOptions
 
     _checkpoint()
     t0 = time.perf_counter()
@@ -120,8 +121,8 @@ def _handover(ws: Any, source: str, target: str) -> tuple[float, Any]:
 
 def run(quick: bool) -> str:
     """Markdown section: rows/s of handover and pgloader on the same loan book, and ratio."""
+    from handover.flows.workspace import init_workspace
     from handover.synth import synthesize
-    from handover.workspace import init_workspace
 
     customers = 100_000 if quick else 1_000_000
     load_before = os.getloadavg()

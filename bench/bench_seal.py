@@ -81,7 +81,8 @@ def _aead_bytes(blobs: list[bytes], suite: str) -> float:
 
 
 def _workspace(path: Path, suite: str) -> Any:
-    from handover.workspace import init_workspace, open_workspace
+    from handover.flows.workspace import init_workspace
+    from handover.workspace import open_workspace
 
     old = os.environ.get("HANDOVER_CRYPTO_SUITE")
     os.environ["HANDOVER_CRYPTO_SUITE"] = suite
@@ -144,8 +145,8 @@ def _in_memory(ws: Any, tables: dict[str, Any], repeat: int) -> dict[str, float]
 
 def run(quick: bool) -> str:
     """Markdown section: seal vs plain Parquet vs raw AEAD, both suites."""
-    from handover.detect.scan import run_scan
-    from handover.package import seal
+    from handover.flows.scan import run_scan
+    from handover.flows.seal import seal
     from handover.synth import synthesize
 
     customers = 3_000 if quick else 50_000

@@ -208,7 +208,7 @@ def run(quick: bool) -> str:
         "| pair | differences | handover s | reladiff s | ratio | all found (handover / reladiff) |",
         "|---|---:|---:|---:|---:|---|",
     ]
-    from handover.workspace import init_workspace
+    from handover.flows.workspace import init_workspace
 
     with tempfile.TemporaryDirectory() as tmp:
         tsv = Path(tmp) / "loans.tsv"

@@ -67,7 +67,7 @@ def mariadb_url() -> Iterator[str]:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[object]:
     """An initialised demo workspace in a temporary directory (SQLite store)."""
-    from handover.workspace import init_workspace
+    from handover.flows.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "ws", demo=True)
     try:

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from handover.cli.main import app
+from handover.ledger import Recorder
 from handover.workspace import Workspace
 
 runner = CliRunner()
@@ -64,7 +65,8 @@ def test_keys_cli_bad_input_exit_codes(workspace: Workspace, tmp_path: Path) -> 
 
 def test_keys_cli_refuses_unprotected_keyring(tmp_path: Path) -> None:
     from handover.crypto import KeyringRefused, Keys
-    from handover.workspace import DEMO_TRANSFER, init_workspace, open_workspace
+    from handover.flows.workspace import init_workspace
+    from handover.workspace import DEMO_TRANSFER, open_workspace
 
     init_workspace(tmp_path / "real", DEMO_TRANSFER, demo=False).close()
     # Outside a demo nobody logged in may manage keys: refused before the keyring opens.
@@ -72,7 +74,10 @@ def test_keys_cli_refuses_unprotected_keyring(tmp_path: Path) -> None:
     assert code == 3 and "nobody is logged in" in err
     ws = open_workspace(tmp_path / "real")
     try:
-        with pytest.raises(KeyringRefused, match="HANDOVER_KEYRING_PASSPHRASE"), Keys(ws) as keys:
+        with (
+            pytest.raises(KeyringRefused, match="HANDOVER_KEYRING_PASSPHRASE"),
+            Keys(ws, events=Recorder(ws, "os:test")) as keys,
+        ):
             keys.create("transfer")
     finally:
         ws.close()

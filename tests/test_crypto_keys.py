@@ -25,7 +25,9 @@ from handover.crypto import (
 )
 from handover.crypto.backends.keyring import LocalKeyring
 from handover.errors import BadInput
-from handover.workspace import Workspace, init_workspace, open_workspace
+from handover.flows.workspace import init_workspace
+from handover.ledger import Recorder
+from handover.workspace import Workspace, open_workspace
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,7 @@ def _events(ws: Workspace, prefix: str = "key") -> list[dict[str, object]]:
 
 
 def test_create_wrap_unwrap_and_ledger(shared_ws: Workspace) -> None:
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         info = keys.create("transfer", "c3")
         assert info.key_id.startswith("transfer-c3-") and info.tier == "C3"
         assert info.algorithm == "AES-256-GCM" and info.backend == "keyring"
@@ -82,7 +84,7 @@ def test_workspace_init_created_the_signing_key(workspace: Workspace) -> None:
 def test_signing_rotation_keeps_old_public_keys(workspace: Workspace) -> None:
     old = public_key(workspace)
     sig_old = sign(workspace, b"a")
-    with Keys(workspace) as keys:
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
         keys.rotate(old.key_id)
     new = public_key(workspace)
     assert new.version == 2 and new.raw != old.raw
@@ -92,7 +94,7 @@ def test_signing_rotation_keeps_old_public_keys(workspace: Workspace) -> None:
 
 
 def test_rotation_old_data_opens_new_data_uses_new_version(shared_ws: Workspace) -> None:
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         key_id = keys.create("transfer", "C2").key_id
         old = keys.new_data_key(key_id)
         info = keys.rotate(key_id)
@@ -112,7 +114,7 @@ def test_rotation_old_data_opens_new_data_uses_new_version(shared_ws: Workspace)
 
 def test_destroy_erases_material_and_keeps_tombstone(shared_ws: Workspace) -> None:
     clock = lambda: dt.datetime(2027, 1, 15, 9, 30, tzinfo=dt.UTC)  # noqa: E731
-    with Keys(shared_ws, clock=clock) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test"), clock=clock) as keys:
         key_id = keys.create("transfer").key_id
         dk = keys.new_data_key(key_id)
         keys.rotate(key_id)
@@ -139,7 +141,7 @@ def test_destroy_erases_material_and_keeps_tombstone(shared_ws: Workspace) -> No
 
 
 def test_unknown_key_and_bad_input(shared_ws: Workspace) -> None:
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         with pytest.raises(KeyNotFound, match="nope"):
             keys.get("nope")
         with pytest.raises(BadInput):
@@ -160,7 +162,7 @@ def test_unknown_key_and_bad_input(shared_ws: Workspace) -> None:
 
 
 def test_keyring_entries_are_sealed_and_private(shared_ws: Workspace) -> None:
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         key_id = keys.create("transfer").key_id
         dk = keys.new_data_key(key_id)
     kdir = shared_ws.settings.keys_dir
@@ -168,11 +170,14 @@ def test_keyring_entries_are_sealed_and_private(shared_ws: Workspace) -> None:
     assert entry.stat().st_mode & 0o077 == 0
     assert (kdir / "master.key").stat().st_mode & 0o077 == 0
     # swapping two entries is detected: the AAD binds each entry to its name
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         other = keys.create("transfer").key_id
     other_entry = kdir / "keyring" / f"{other}.v1.kek"
     entry.write_bytes(other_entry.read_bytes())
-    with Keys(shared_ws) as keys, pytest.raises(DecryptionFailed):
+    with (
+        Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys,
+        pytest.raises(DecryptionFailed),
+    ):
         keys.unwrap(dk.wrapped)
 
 
@@ -180,7 +185,7 @@ def test_sm_suite_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("HANDOVER_CRYPTO_SUITE", "sm")
     ws = init_workspace(tmp_path / "ws", demo=True)
     try:
-        with Keys(ws) as keys:
+        with Keys(ws, events=Recorder(ws, "os:test")) as keys:
             info = keys.create("transfer", "C2")
             assert info.algorithm == "SM4-GCM" and info.suite == "sm"
             dk = keys.new_data_key(info.key_id)
@@ -208,7 +213,10 @@ def test_refuses_unprotected_keyring_outside_demo(tmp_path: Path) -> None:
     assert not (path / "keys" / "master.json").exists()
     ws = open_workspace(path)
     try:
-        with Keys(ws) as keys, pytest.raises(KeyringRefused, match="HANDOVER_KEYRING_PASSPHRASE"):
+        with (
+            Keys(ws, events=Recorder(ws, "os:test")) as keys,
+            pytest.raises(KeyringRefused, match="HANDOVER_KEYRING_PASSPHRASE"),
+        ):
             keys.create("transfer")
         assert not (path / "keys" / "master.key").exists()
     finally:
@@ -216,14 +224,14 @@ def test_refuses_unprotected_keyring_outside_demo(tmp_path: Path) -> None:
     # an explicit choice of file protection is accepted
     ws = open_workspace(path, key_protection="file")
     try:
-        with Keys(ws) as keys:
+        with Keys(ws, events=Recorder(ws, "os:test")) as keys:
             keys.create("transfer")
     finally:
         ws.close()
     # … and remembered: without the choice (and not a demo) the file keyring is refused
     ws = open_workspace(path)
     try:
-        with Keys(ws) as keys, pytest.raises(KeyringRefused):
+        with Keys(ws, events=Recorder(ws, "os:test")) as keys, pytest.raises(KeyringRefused):
             keys.create("transfer")
     finally:
         ws.close()
@@ -232,7 +240,10 @@ def test_refuses_unprotected_keyring_outside_demo(tmp_path: Path) -> None:
 def test_world_readable_master_key_file_is_refused(workspace: Workspace) -> None:
     master = workspace.settings.keys_dir / "master.key"
     master.chmod(0o644)
-    with Keys(workspace) as keys, pytest.raises(KeyringRefused, match="chmod 600"):
+    with (
+        Keys(workspace, events=Recorder(workspace, "os:test")) as keys,
+        pytest.raises(KeyringRefused, match="chmod 600"),
+    ):
         keys.create("transfer")
 
 
@@ -240,7 +251,7 @@ def test_passphrase_keyring_and_wrong_passphrase(tmp_path: Path) -> None:
     path = _plain_workspace(tmp_path)
     ws = open_workspace(path, keyring_passphrase="correct horse battery staple")
     try:
-        with Keys(ws) as keys:
+        with Keys(ws, events=Recorder(ws, "os:test")) as keys:
             key_id = keys.create("transfer", "C3").key_id
             dk = keys.new_data_key(key_id)
     finally:
@@ -250,19 +261,25 @@ def test_passphrase_keyring_and_wrong_passphrase(tmp_path: Path) -> None:
     assert not (path / "keys" / "master.key").exists()
     ws = open_workspace(path, keyring_passphrase="wrong horse")
     try:
-        with Keys(ws) as keys, pytest.raises(DecryptionFailed, match=r"master\.json:.*口令错误"):
+        with (
+            Keys(ws, events=Recorder(ws, "os:test")) as keys,
+            pytest.raises(DecryptionFailed, match=r"master\.json:.*口令错误"),
+        ):
             keys.unwrap(dk.wrapped)
     finally:
         ws.close()
     ws = open_workspace(path)
     try:
-        with Keys(ws) as keys, pytest.raises(KeyringRefused, match="passphrase"):
+        with (
+            Keys(ws, events=Recorder(ws, "os:test")) as keys,
+            pytest.raises(KeyringRefused, match="passphrase"),
+        ):
             keys.unwrap(dk.wrapped)
     finally:
         ws.close()
     ws = open_workspace(path, keyring_passphrase="correct horse battery staple")
     try:
-        with Keys(ws) as keys:
+        with Keys(ws, events=Recorder(ws, "os:test")) as keys:
             assert keys.unwrap(dk.wrapped).material == dk.material
     finally:
         ws.close()

@@ -17,7 +17,9 @@ from handover.crypto.parquet import (
     write_table,
 )
 from handover.errors import BadInput
-from handover.workspace import Workspace, init_workspace
+from handover.flows.workspace import init_workspace
+from handover.ledger import Recorder
+from handover.workspace import Workspace
 
 TABLE = pa.table(
     {
@@ -39,7 +41,7 @@ def shared_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 def _three_keys(ws: Workspace) -> tuple[dict[str, list[str]], str]:
-    with Keys(ws) as keys:
+    with Keys(ws, events=Recorder(ws, "os:test")) as keys:
         c3 = keys.create("transfer", "C3").key_id
         c2 = keys.create("transfer", "C2").key_id
         other = keys.create("transfer", "C1").key_id
@@ -61,7 +63,7 @@ def test_three_column_keys_round_trip_with_stock_pyarrow(
     with pytest.raises(OSError):
         pq.read_table(path)
     # stock pyarrow with the KMS glue reads everything back
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         props = decryption_properties(keys)
         assert pq.read_table(path, decryption_properties=props).equals(TABLE)
         assert pq.ParquetFile(path, decryption_properties=props).metadata.num_rows == 3
@@ -75,7 +77,7 @@ def test_three_column_keys_round_trip_with_stock_pyarrow(
 def test_encryption_properties_with_stock_writer(shared_ws: Workspace, tmp_path: Path) -> None:
     column_keys, footer = _three_keys(shared_ws)
     path = tmp_path / "t.parquet"
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         props = encryption_properties(keys, column_keys, footer)
         pq.write_table(TABLE, path, encryption_properties=props)
     assert read_table(shared_ws, path).equals(TABLE)
@@ -101,14 +103,14 @@ def test_destroyed_column_key_makes_columns_unreadable(
     c3 = next(k for k, cols in column_keys.items() if cols == ["card_cvn"])
     path = tmp_path / "loans.parquet"
     write_table(shared_ws, TABLE, path, column_keys, footer)
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         keys.destroy(c3, "C3 data must not be kept (JR/T 0171)")
     # the other columns still open: each column key is separate
     got = read_table(shared_ws, path, columns=["name", "branch"])
     assert got.column("branch").to_pylist() == ["西湖支行", "滨江支行", "西湖支行"]
     with pytest.raises(KeyDestroyed, match=c3):
         read_table(shared_ws, path, columns=["card_cvn"])
-    with Keys(shared_ws) as keys:
+    with Keys(shared_ws, events=Recorder(shared_ws, "os:test")) as keys:
         keys.destroy(footer, "erase the file")
     with pytest.raises(KeyDestroyed, match=footer):
         read_table(shared_ws, path, columns=["name"])

@@ -27,7 +27,9 @@ from handover.crypto import (
     verify,
 )
 from handover.errors import BadInput
-from handover.workspace import Workspace, init_workspace
+from handover.flows.workspace import init_workspace
+from handover.ledger import Recorder
+from handover.workspace import Workspace
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 MODULES = (
@@ -85,7 +87,7 @@ def hsm_ws(tmp_path: Path, softhsm: Token, monkeypatch: pytest.MonkeyPatch) -> I
 
 
 def test_hsm_lifecycle_end_to_end(hsm_ws: Workspace, softhsm: Token) -> None:
-    with Keys(hsm_ws) as keys:
+    with Keys(hsm_ws, events=Recorder(hsm_ws, "os:test")) as keys:
         info = keys.create("transfer", "C3")
         assert info.backend == "pkcs11"
         desc = keys.describe(info.key_id)["backend_objects"][0]
@@ -121,7 +123,7 @@ def test_hsm_signing_key_and_tokens(hsm_ws: Workspace) -> None:
 
     pk = public_key(hsm_ws)
     assert verify(pk.raw, b"head", sign(hsm_ws, b"head"))
-    with Keys(hsm_ws) as keys:
+    with Keys(hsm_ws, events=Recorder(hsm_ws, "os:test")) as keys:
         tok = keys.create("tokenize").key_id
     out = tokenize(hsm_ws, tok, pa.array(["a", "b", "a", None]))
     assert out[0] == out[2] and out[0] != out[1] and out[3].as_py() is None
@@ -131,12 +133,12 @@ def test_hsm_parquet_round_trip_and_erase(hsm_ws: Workspace, tmp_path: Path) -> 
     from handover.crypto.parquet import read_table, write_table
 
     table = pa.table({"name": ["张三", "李四"], "cvn": ["123", "456"]})
-    with Keys(hsm_ws) as keys:
+    with Keys(hsm_ws, events=Recorder(hsm_ws, "os:test")) as keys:
         c2, c3, footer = (keys.create("transfer", t).key_id for t in ("C2", "C3", "C1"))
     path = tmp_path / "p.parquet"
     write_table(hsm_ws, table, path, {c2: ["name"], c3: ["cvn"]}, footer)
     assert read_table(hsm_ws, path).equals(table)
-    with Keys(hsm_ws) as keys:
+    with Keys(hsm_ws, events=Recorder(hsm_ws, "os:test")) as keys:
         keys.destroy(c3, "erase C3")
     with pytest.raises(KeyDestroyed):
         read_table(hsm_ws, path, columns=["cvn"])

@@ -11,6 +11,7 @@ import pytest
 
 from handover.crypto import KeyDestroyed, Keys, sha256_file, sm3_file, tokenize, tokenize_with
 from handover.errors import BadInput
+from handover.ledger import Recorder
 from handover.workspace import Workspace
 
 SECRET = bytes(range(32))
@@ -49,7 +50,7 @@ def test_sm3_tokens_and_length_bounds() -> None:
 
 
 def test_workspace_tokenize_key(workspace: Workspace) -> None:
-    with Keys(workspace) as keys:
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
         k1 = keys.create("tokenize").key_id
         k2 = keys.create("tokenize").key_id
         other = keys.create("transfer").key_id
@@ -60,7 +61,7 @@ def test_workspace_tokenize_key(workspace: Workspace) -> None:
     assert tokenize(workspace, k2, ids)[0] != a[0]  # another transfer, unlinkable tokens
     with pytest.raises(BadInput, match="purpose"):
         tokenize(workspace, other, ids)
-    with Keys(workspace) as keys:
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
         keys.destroy(k1, "due diligence closed")
     with pytest.raises(KeyDestroyed):
         tokenize(workspace, k1, ids)

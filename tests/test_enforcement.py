@@ -30,11 +30,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from handover.cli.main import app
+from handover.flows.workspace import init_workspace
 from handover.governance.demo import DEMO_CAST
 from handover.governance.models import GrantRow, PersonRow
 from handover.i18n import t
 from handover.ledger import entries
-from handover.workspace import Workspace, init_workspace, open_workspace
+from handover.workspace import Workspace, open_workspace
 
 PASSWORD = "enforce-password-2026"
 PASSWORDS = {m.name: m.password for m in DEMO_CAST} | {
@@ -110,7 +111,7 @@ def _extra_people(ws: Workspace) -> None:
 def base(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One synthesized seller database and one template demo workspace (cast + extra
     people, the seller scanned and sealed into ``packages/transfer``) per module."""
-    from handover.package import seal
+    from handover.flows.seal import seal
     from handover.synth import synthesize
 
     root = tmp_path_factory.mktemp("enforcement")

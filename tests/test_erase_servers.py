@@ -34,7 +34,8 @@ def _cells(engine: sa.Engine, tables: list[str]) -> list[object]:
 
 def _run(workspace: Any, url: str, tmp_path: Path) -> None:
     from erase_data import id_phone_values
-    from handover.erase import Scope, shred
+    from handover.erase import Scope
+    from handover.flows.shred import shred
     from handover.synth import synthesize
 
     synthesize(url, customers=1200, seed=5, truth_path=str(tmp_path / "truth.json"))

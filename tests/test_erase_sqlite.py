@@ -24,7 +24,7 @@ def seller(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _verified(ws: Any, seller: Path, tmp_path: Path) -> Path:
     """Record a passing verify of seller → buyer (the buyer is a faithful copy)."""
-    from handover.verify import verify
+    from handover.flows.verify import verify
 
     buyer = copy_book(seller, tmp_path / "buyer.db")
     assert verify(str(seller), str(buyer), ws=ws).equal
@@ -69,9 +69,10 @@ def test_naive_delete_leaves_identifiers_handover_leaves_none(seller: Path, tmp_
 
 def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
     from handover.crypto import Keys
-    from handover.erase import Scope, shred, verify_certificate
+    from handover.erase import Scope, verify_certificate
+    from handover.flows.seal import backup
+    from handover.flows.shred import shred
     from handover.ledger import entries
-    from handover.package import backup
     from handover.package.source import PackageSource
 
     ws = workspace
@@ -151,7 +152,8 @@ def test_shred_end_to_end(workspace: Any, seller: Path, tmp_path: Path) -> None:
 
 
 def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_path: Path) -> None:
-    from handover.erase import Scope, shred
+    from handover.erase import Scope
+    from handover.flows.shred import shred
 
     ws = workspace
     _verified(ws, seller, tmp_path)
@@ -223,7 +225,8 @@ def test_certificate_verify_cli_and_tampering(workspace: Any, seller: Path, tmp_
 def test_renderings_zh_and_en(workspace: Any, seller: Path, tmp_path: Path) -> None:
     import pypdf
 
-    from handover.erase import Scope, shred
+    from handover.erase import Scope
+    from handover.flows.shred import shred
 
     ws = workspace
     _verified(ws, seller, tmp_path)
@@ -249,8 +252,8 @@ def test_renderings_zh_and_en(workspace: Any, seller: Path, tmp_path: Path) -> N
 
 
 def test_gate_refuses_without_passing_verify(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.flows.verify import verify
     from handover.ledger import entries
-    from handover.verify import verify
 
     ws_path = str(workspace.path)
     res = runner.invoke(app, ["-w", ws_path, "shred", "--source", str(seller), "--media", "source"])
@@ -366,9 +369,10 @@ def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
 
 
 def test_dual_control_by_names_without_people(tmp_path: Path) -> None:
-    from handover.erase.control import dual_control
     from handover.errors import BadInput, Refused
-    from handover.workspace import DEMO_TRANSFER, init_workspace
+    from handover.flows.shred import dual_control
+    from handover.flows.workspace import init_workspace
+    from handover.workspace import DEMO_TRANSFER
 
     ws = init_workspace(tmp_path / "plain", DEMO_TRANSFER)  # not a demo: nobody registered
     try:
@@ -479,7 +483,7 @@ def test_bad_retention_rule_changes_nothing(workspace: Any, seller: Path, tmp_pa
 
 
 def test_overwrite_file_measured(tmp_path: Path) -> None:
-    from handover.erase.files import overwrite_tree
+    from handover.crypto.files import overwrite_tree
 
     folder = tmp_path / "pkg"
     (folder / "sub").mkdir(parents=True)
@@ -595,7 +599,7 @@ def _cli(ws: Any, *args: str) -> Any:
 def test_destroyed_key_makes_package_unopenable(
     workspace: Any, seller: Path, tmp_path: Path
 ) -> None:
-    from handover.package import seal
+    from handover.flows.seal import seal
 
     ws = workspace
     pkg = tmp_path / "sealed"  # outside packages/: only its keys can protect it
@@ -648,8 +652,8 @@ def _state(ws: Any, seller: Path, files: list[Path]) -> dict[str, Any]:
 
 
 def test_refusals_exit_3_and_destroy_nothing(workspace: Any, seller: Path, tmp_path: Path) -> None:
+    from handover.flows.seal import backup
     from handover.ledger import entries
-    from handover.package import backup
 
     ws = workspace
     sealed = backup(ws, str(seller))  # the seller is now known to the transfer
@@ -689,7 +693,8 @@ def test_refusals_exit_3_and_destroy_nothing(workspace: Any, seller: Path, tmp_p
 def test_certificate_one_byte_edit_fails_verify(
     workspace: Any, seller: Path, tmp_path: Path
 ) -> None:
-    from handover.erase import Scope, shred, verify_certificate
+    from handover.erase import Scope, verify_certificate
+    from handover.flows.shred import shred
 
     ws = workspace
     _verified(ws, seller, tmp_path)

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from handover.cli.main import app
 from handover.errors import BadInput, Refused
+from handover.flows.workspace import init_workspace
 from handover.governance import authorize, require
 from handover.governance.demo import DEMO_CAST
 from handover.governance.grants import request_grant, revoke_grant
@@ -25,7 +26,7 @@ from handover.governance.ndas import nda_status
 from handover.governance.training import LETTERS, draw_questions, get_course, parse_course
 from handover.governance.vendors import score_answers
 from handover.ledger import entries
-from handover.workspace import Workspace, init_workspace, open_workspace
+from handover.workspace import Workspace, open_workspace
 
 PASSWORDS = {m.name: m.password for m in DEMO_CAST}
 runner = CliRunner()
@@ -82,11 +83,12 @@ def test_login_stores_only_token_hash_and_file_is_0600(demo: Path) -> None:
         assert token.encode() not in (demo / "handover.db").read_bytes()
         res = cli(demo, "whoami", "--json")
         assert json.loads(res.output)["person"]["name"] == "zhaolei"
-        # Every ledger event recorded without an explicit actor names the logged-in person.
-        from handover.ledger import current_actor, record
+        # Flows record their events as current_actor(): the logged-in person.
+        from handover.governance import current_actor
+        from handover.ledger import record
 
         assert current_actor(ws) == "zhaolei"
-        assert record(ws, None, "test.event", "x", "test").actor == "zhaolei"
+        assert record(ws, current_actor(ws), "test.event", "x", "test").actor == "zhaolei"
         # The session expires: eight hours later nobody is logged in.
         from handover.governance.session import current_person
 

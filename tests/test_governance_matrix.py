@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from handover.cli.main import app
 from handover.errors import Refused
+from handover.flows.workspace import init_workspace
 from handover.governance import authorize
 from handover.governance.grants import approve_grant, request_grant
 from handover.governance.models import GrantApprovalRow, GrantRow, PersonRow
@@ -39,7 +40,7 @@ from handover.governance.policy import ACTION_ROLES, DATA_ACTIONS, ROLES
 from handover.governance.training import LETTERS, get_course, take_course
 from handover.governance.vendors import assess_vendor, register_vendor
 from handover.ledger import entries
-from handover.workspace import Workspace, init_workspace
+from handover.workspace import Workspace
 
 PASSWORD = "matrix-password-2026"
 NDAS = ("active", "expired")

@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from handover import ledger
 from handover.crypto.signing import raw_public_key, sign_raw
 from handover.errors import BadInput, CheckFailed
-from handover.ledger import merkle
+from handover.flows.workspace import init_workspace
+from handover.governance import current_actor
+from handover.ledger import Recorder, merkle
 from handover.ledger.canonical import canonical_json
 from handover.ledger.guard import guard
 from handover.ledger.ledger import consistency_from_store, inclusion_from_store
@@ -30,7 +32,7 @@ from handover.ledger.note import (
     sign_note,
     verifier_key,
 )
-from handover.workspace import DEMO_TRANSFER, Workspace, init_workspace, open_workspace
+from handover.workspace import DEMO_TRANSFER, Workspace, open_workspace
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -148,7 +150,7 @@ def test_init_records_and_signs(ws: Workspace) -> None:
     # init creates the workspace signing key first (key.create), then the ledger.
     first = ledger.entries(ws, limit=2)
     assert [e.action for e in first] == ["key.create", "workspace.init"]
-    assert first[1].actor == ledger.current_actor(ws)
+    assert first[1].actor == current_actor(ws)
     origin, pub = ledger.public_identity(ws)
     assert pub == public_key(ws).raw
     assert origin.startswith("handover.example/demo-small-loan-company-transfer-")
@@ -188,7 +190,7 @@ def test_record_masks_and_rejects(ws: Workspace) -> None:
     base = ledger.ledger_size(ws)
     e = ledger.record(
         ws,
-        None,
+        "os:test",
         "notice.sent",
         "customer 13812345678",
         "告知",
@@ -199,9 +201,9 @@ def test_record_masks_and_rejects(ws: Workspace) -> None:
     assert "13812345678" not in stored and "4111111111111111" not in stored
     for action in ("", "Scan", "scan..done", "scan done", "a" * 101):
         with pytest.raises(BadInput):
-            ledger.record(ws, None, action, "s", "p")
+            ledger.record(ws, "os:test", action, "s", "p")
     with pytest.raises(BadInput):
-        ledger.record(ws, None, "x.y", "s", "p", {"blob": b"bytes"})
+        ledger.record(ws, "os:test", "x.y", "s", "p", {"blob": b"bytes"})
     assert ledger.ledger_size(ws) == base + 1  # nothing half-written
 
 
@@ -237,7 +239,7 @@ def _frontier(bodies: list[bytes]) -> bytes:
 def test_checkpoint_if_new_and_refusals(ws: Workspace) -> None:
     ledger.checkpoint_if_new(ws)
     assert ledger.checkpoint_if_new(ws) is None  # nothing new to sign
-    ledger.record(ws, None, "x.y", "s", "p")
+    ledger.record(ws, "os:test", "x.y", "s", "p")
     n = ledger.ledger_size(ws)
     assert ledger.checkpoint_if_new(ws, since=n) is None  # nothing since size n
     cp = ledger.checkpoint_if_new(ws, since=n - 1)
@@ -253,7 +255,13 @@ def test_checkpoint_if_new_and_refusals(ws: Workspace) -> None:
         )
     with pytest.raises(CheckFailed, match="shrank"):
         ledger.checkpoint_if_new(ws)
-    ledger.record_many(ws, [ledger.Event("x.y", "s", "p"), ledger.Event("x.y", "t", "p")])
+    ledger.record_many(
+        ws,
+        [
+            ledger.Event("x.y", "s", "p", actor="os:test"),
+            ledger.Event("x.y", "t", "p", actor="os:test"),
+        ],
+    )
     with pytest.raises(CheckFailed, match="no longer extends"):
         ledger.checkpoint_if_new(ws)
 
@@ -268,11 +276,11 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
         w = init_workspace(tmp_path_factory.mktemp("big") / "ws", DEMO_TRANSFER)
     ledger.record_many(
         w,
-        [ledger.Event("test.event", f"s{i}", "p", {"i": i}) for i in range(40)],
+        [ledger.Event("test.event", f"s{i}", "p", {"i": i}, actor="os:test") for i in range(40)],
         clock=FixedClock(),
     )
     for i in range(27):
-        ledger.record(w, None, "test.more", f"m{i}", "p", clock=FixedClock())
+        ledger.record(w, "os:test", "test.more", f"m{i}", "p", clock=FixedClock())
     try:
         yield w
     finally:
@@ -347,7 +355,7 @@ def test_verify_clean_and_external_checkpoint(big: Workspace, tmp_path: Path) ->
     cp = ledger.latest_checkpoint(big)
     saved = tmp_path / "cp.txt"
     ledger.ledger.write_checkpoint(cp, saved)
-    ledger.record(big, None, "test.after", "s", "p")
+    ledger.record(big, "os:test", "test.after", "s", "p")
     report = ledger.verify_ledger(big, saved, chunk=7)
     assert report.ok, report.problems
     assert report.size == cp.size + 1 and report.uncovered == 1
@@ -365,7 +373,7 @@ def test_reopen_keeps_working(tmp_path: Path) -> None:
     w.close()
     w2 = open_workspace(tmp_path / "ws")
     try:
-        ledger.record(w2, None, "x.y", "s", "p")
+        ledger.record(w2, "os:test", "x.y", "s", "p")
         assert ledger.checkpoint_if_new(w2) is not None
         assert ledger.verify_ledger(w2).ok
     finally:
@@ -391,7 +399,8 @@ def test_first_signature_creates_the_key_outside_the_ledger_lock(
     monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
     w = open_workspace(tmp_path / "ws")
     try:
-        cp = ledger.checkpoint_if_new(w)
+        assert ledger.checkpoint_if_new(w) is None  # nobody named to create the key for
+        cp = ledger.checkpoint_if_new(w, actor="os:test")
         assert cp is not None and cp.size == 2
         assert [e.action for e in ledger.entries(w)] == ["workspace.init", "key.create"]
         assert ledger.verify_ledger(w).ok
@@ -407,15 +416,15 @@ def test_checkpoints_verify_across_a_signing_key_rotation(ws: Workspace, tmp_pat
     from handover.ledger.export import export_bundle
 
     old = public_key(ws)
-    ledger.record(ws, None, "x.y", "s", "p")
+    ledger.record(ws, "os:test", "x.y", "s", "p")
     assert ledger.checkpoint_if_new(ws) is not None
-    with Keys(ws) as keys:
+    with Keys(ws, events=Recorder(ws, "os:test")) as keys:
         keys.rotate(old.key_id)
     assert ledger.checkpoint_if_new(ws) is not None
     _origin, pub = ledger.public_identity(ws)
     assert pub == public_key(ws).raw != old.raw
     assert ledger.verify_ledger(ws).ok
-    export_bundle(ws, tmp_path / "bundle")
+    export_bundle(ws, tmp_path / "bundle", actor="os:test")
     vkeys = (tmp_path / "bundle" / "verifier_key.txt").read_text().split()
     assert len(vkeys) == 2
 

@@ -14,10 +14,11 @@ from sqlalchemy import Connection, text
 from handover import ledger
 from handover.crypto.signing import raw_public_key, sign_raw, signature
 from handover.errors import CheckFailed
+from handover.flows.workspace import init_workspace
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json
 from handover.ledger.note import Checkpoint, sign_note
-from handover.workspace import DEMO_TRANSFER, Workspace, init_workspace, open_workspace
+from handover.workspace import DEMO_TRANSFER, Workspace, open_workspace
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -58,7 +59,10 @@ def logged(store_ws: Workspace) -> Workspace:
     ledger.checkpoint_if_new(store_ws, clock=clock)
     ledger.record_many(
         store_ws,
-        [ledger.Event("test.batch", f"b{i}", "tamper suite", {"i": i}) for i in range(14)],
+        [
+            ledger.Event("test.batch", f"b{i}", "tamper suite", {"i": i}, actor="os:test")
+            for i in range(14)
+        ],
         clock=clock,
     )
     ledger.checkpoint_if_new(store_ws, clock=clock)
@@ -246,7 +250,7 @@ def test_replaced_checkpoint_is_detected(logged: Workspace, how: str) -> None:
     with pytest.raises(CheckFailed, match=rf"ledger_checkpoints id {cid}"):
         report.raise_if_failed()
     with pytest.raises(CheckFailed):  # and nothing new gets signed on top of it
-        ledger.record(logged, None, "x.y", "s", "p")
+        ledger.record(logged, "os:test", "x.y", "s", "p")
         ledger.checkpoint_if_new(logged)
 
 

@@ -34,7 +34,7 @@ CUSTOMERS = 300
 
 @pytest.fixture(scope="module")
 def ws_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from handover.workspace import init_workspace
+    from handover.flows.workspace import init_workspace
 
     path = tmp_path_factory.mktemp("mig") / "ws"
     init_workspace(path, demo=True).close()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from handover.cli.main import app
 from handover.errors import BadInput
-from handover.verify import verify
+from handover.flows.verify import verify
 
 runner = CliRunner()
 

@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from handover.flows.verify import verify
 from handover.verify import sql as q
-from handover.verify import verify
 from handover.verify.normalize import (
     digest_form,
     encode_digest_row,

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from handover.errors import BadInput
-from handover.workspace import init_workspace, open_workspace
+from handover.flows.workspace import init_workspace
+from handover.workspace import open_workspace
 
 
 def test_init_creates_everything(tmp_path: Path) -> None:

@@ -1,9 +1,15 @@
-"""Create and open a workspace: handover.toml, the platform store, keys/packages/reports."""
+"""Create and open a workspace: handover.toml, the platform store, keys/packages/reports.
+
+What a new workspace needs beyond its folders and store (the signing key, the ledger's
+first entry, the demo cast) is set up by :func:`handover.flows.workspace.init_workspace`
+through the ``setup`` hook, inside the same all-or-nothing creation.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,15 +92,17 @@ class Workspace:
         self.store.dispose()
 
 
-def init_workspace(
+def create_workspace(
     path: Path,
     transfer: dict[str, Any] | None = None,
     *,
     demo: bool = False,
     database_url: str | None = None,
     lang: str = "zh-CN",
+    setup: Callable[[Workspace], None] | None = None,
 ) -> Workspace:
-    """Create the workspace at ``path``; on any failure leave nothing behind.
+    """Create the workspace at ``path``, then run ``setup`` on it; on any failure (in
+    ``setup`` too) leave nothing behind.
 
     ``transfer`` is the ``[transfer]`` table (validated); ``demo`` marks a demo workspace.
     """
@@ -134,16 +142,8 @@ def init_workspace(
         store = open_store(settings.store_url)
         ws = Workspace(settings, store)
         _record_transfer(ws)
-        # Keys first: the ledger's first checkpoint is signed by the workspace signing key.
-        from handover.crypto.signing import init_keys
-        from handover.ledger import init_ledger
-
-        init_keys(ws)
-        init_ledger(ws)
-        if demo:
-            from handover.governance import seed_demo_cast
-
-            seed_demo_cast(ws)
+        if setup is not None:
+            setup(ws)
         return ws
     except PermissionError as exc:
         _rollback(path, created_dir, created)

@@ -191,11 +191,11 @@ def export_cmd(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write a self-contained evidence bundle with an offline verify.py."""
-    from handover.ledger.export import export_bundle
+    from handover.flows.audit import export
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
-        res = export_bundle(ws, folder)
+        res = export(ws, folder)
     if json_out:
         print_json(res.to_json())
     else:

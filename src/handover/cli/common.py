@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -90,29 +90,16 @@ def _escape(text: str) -> str:
 
 @contextmanager
 def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
-    """Open the workspace named by the global options, closing it afterwards."""
-    from handover.workspace import open_workspace
+    """Open the workspace named by the global options for one command (see
+    :func:`handover.flows.workspace.opened`: it ends with a signed checkpoint)."""
+    from handover.flows.workspace import opened
 
     g = globals_of(ctx)
     overrides: dict[str, Any] = {}
     if g.lang:
         overrides["lang"] = g.lang
-    from handover.ledger import checkpoint_if_new, ledger_size
-
-    ws = open_workspace(g.workspace, **overrides)
-    # Every command that recorded events ends with a signed checkpoint of the ledger.
-    start: int | None = None
-    try:
-        start = ledger_size(ws)
+    with opened(g.workspace, **overrides) as ws:
         yield ws
-        checkpoint_if_new(ws, since=start)
-    except BaseException:
-        if start is not None:
-            with suppress(Exception):  # the command's own error is the one to report
-                checkpoint_if_new(ws, since=start)
-        raise
-    finally:
-        ws.close()
 
 
 def print_json(obj: Any) -> None:

@@ -79,7 +79,7 @@ def create(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a key in the configured backend (keyring or PKCS#11 HSM)."""
-    from handover.crypto.keys import create_key
+    from handover.flows.keys import create_key
     from handover.i18n import t
 
     with handled(), workspace_of(ctx) as ws:
@@ -106,7 +106,7 @@ def rotate(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Add a new key version; new data uses it, old data still opens."""
-    from handover.crypto.keys import rotate_key
+    from handover.flows.keys import rotate_key
     from handover.i18n import t
 
     with handled(), workspace_of(ctx) as ws:
@@ -129,7 +129,7 @@ def destroy(
 ) -> None:
     """Destroy a key (cryptographic erase): data under it can never be decrypted again."""
     from handover.crypto import Keys
-    from handover.crypto.keys import destroy_key
+    from handover.flows.keys import destroy_key
     from handover.i18n import t
 
     lang = lang_of(ctx)

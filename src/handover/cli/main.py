@@ -89,9 +89,9 @@ def init(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Create a workspace: handover.toml, platform store, keys/packages/reports folders."""
+    from handover.flows.workspace import init_workspace
     from handover.i18n import t
     from handover.settings import resolve_workspace
-    from handover.workspace import init_workspace
 
     g = globals_of(ctx)
     lang = g.lang or "zh-CN"
@@ -149,8 +149,8 @@ def synth(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Write a synthetic Chinese small-loan company's loan book, with truth.json beside it."""
+    from handover.flows.synth import record_synth_in
     from handover.i18n import t
-    from handover.ledger.events import record_synth_in
     from handover.synth import synthesize
 
     lang = lang_of(ctx)
@@ -179,7 +179,7 @@ def demo(
     seed: int = typer.Option(2026, help="Random seed."),
 ) -> None:
     """Run the whole handover on synthetic data in a demo workspace (SQLite only); an earlier demo there is replaced."""
-    from handover.demo import run_demo
+    from handover.flows.demo import run_demo
     from handover.settings import resolve_workspace
 
     g = globals_of(ctx)

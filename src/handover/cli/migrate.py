@@ -97,8 +97,8 @@ def migrate(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable summary."),
 ) -> None:
     """Copy a database into SQLite, PostgreSQL or MariaDB with checkpoints; resume after a crash."""
+    from handover.flows.migrate import migrate as run_migrate
     from handover.migrate import MigrateOptions
-    from handover.migrate import migrate as run_migrate
     from handover.migrate.migrate import last_runs
 
     lang = lang_of(ctx)

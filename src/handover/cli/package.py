@@ -23,7 +23,7 @@ def seal(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Seal a source into an encrypted, signed transfer package (Parquet + manifest)."""
-    from handover.package import seal as do_seal
+    from handover.flows.seal import seal as do_seal
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
@@ -74,7 +74,7 @@ def backup(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Seal a source as a backup package inside the workspace (the pre-migration backup)."""
-    from handover.package import backup as do_backup
+    from handover.flows.seal import backup as do_backup
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
@@ -102,9 +102,9 @@ def _open_package(
     restore: bool,
 ) -> None:
     from handover.errors import BadInput
+    from handover.flows.unseal import restore as do_restore
+    from handover.flows.unseal import unseal as do_unseal
     from handover.i18n import t
-    from handover.package import restore as do_restore
-    from handover.package import unseal as do_unseal
     from handover.package import verify_package
 
     lang = lang_of(ctx)

@@ -24,7 +24,7 @@ def scan(
     ),
 ) -> None:
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
-    from handover.detect.scan import run_scan
+    from handover.flows.scan import run_scan
     from handover.i18n import normalize_lang, t
 
     g = globals_of(ctx)

@@ -68,8 +68,9 @@ def shred(
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Destroy the transfer's data (tables, packages, extracts, exports, temp files, keys), verify, and certify."""
-    from handover.erase import Scope, plan_shred
-    from handover.erase import shred as run_shred
+    from handover.erase import Scope
+    from handover.flows.shred import plan_shred
+    from handover.flows.shred import shred as run_shred
 
     lang = lang_of(ctx)
     scope = Scope(

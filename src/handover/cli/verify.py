@@ -23,7 +23,7 @@ def verify(
 ) -> None:
     """Compare SOURCE and TARGET row by row by primary key (exit 1 when anything differs)."""
     import handover.verify.messages  # noqa: F401  (registers the texts)
-    from handover.verify import verify as run_verify
+    from handover.flows.verify import verify as run_verify
 
     lang = lang_of(ctx)
     names = [n.strip() for item in tables for n in item.split(",") if n.strip()]

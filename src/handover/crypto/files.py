@@ -1,6 +1,11 @@
-"""Small file helpers for key files: atomic 0600 writes, a folder lock, folder fsync.
+"""Durable file operations of the key store, shared with sessions and sanitization: atomic
+0600 writes, a re-entrant folder lock, folder fsync, and overwrite-before-unlink (the one
+file overwrite of handover: destroyed keyring entries, ended sessions, shred runs).
 
-Overwriting a file before unlinking it is sanitization: :func:`handover.erase.files.overwrite_file`.
+Overwrite (NIST SP 800-88 "clear") goes through the file system: on copy-on-write file
+systems (btrfs, ZFS, APFS), journaling with data journaling, SSDs (wear levelling,
+over-provisioning) and snapshots or backups the old blocks may survive. Encrypted files are
+therefore also cryptographically erased (their keys destroyed) before they are overwritten.
 """
 
 from __future__ import annotations
@@ -8,9 +13,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from handover.errors import BadInput
 
 
 def fsync_dir(folder: Path) -> None:
@@ -71,3 +81,141 @@ def locked(folder: Path) -> Iterator[None]:
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+CHUNK = 1 << 20
+
+#: called after each overwrite pass of a file: (path, pass number, bytes written)
+OverwriteHook = Callable[[Path, int, int], None]
+
+
+@dataclass
+class FileOutcome:
+    """One file: its size, the bytes each pass wrote, and whether the read-back matched."""
+
+    path: str
+    size: int
+    passes: list[int] = field(default_factory=list)
+    readback_ok: bool = False
+    samples_found: int = 0
+    removed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Certificate form."""
+        return {
+            "path": self.path,
+            "size": self.size,
+            "overwritten": self.passes,
+            "readback_ok": self.readback_ok,
+            "samples_found": self.samples_found,
+            "removed": self.removed,
+        }
+
+
+def overwrite_file(
+    path: Path,
+    *,
+    passes: int = 1,
+    needles: list[list[bytes]] | None = None,
+    hook: OverwriteHook | None = None,
+) -> FileOutcome:
+    """Overwrite ``path`` with random bytes ``passes`` times (fsync each), read it back,
+    rename it to a random name and unlink it; the folder is fsynced.
+
+    ``needles`` (sample byte forms) are searched in the read-back of the last pass. The one
+    file overwrite of handover: shred runs, destroyed keyring entries, ended login sessions.
+    FileNotFoundError (nothing written) when ``path`` does not exist.
+    """
+    from handover.crypto.suites import new_hash
+
+    size = path.stat().st_size
+    out = FileOutcome(str(path), size)
+    written_digest = b""
+    with path.open("r+b") as fh:
+        for n in range(1, passes + 1):
+            fh.seek(0)
+            written = 0
+            h = new_hash("sha256")
+            while written < size:
+                block = os.urandom(min(CHUNK, size - written))
+                fh.write(block)
+                h.update(block)
+                written += len(block)
+            fh.flush()
+            os.fsync(fh.fileno())
+            written_digest = h.digest()
+            out.passes.append(written)
+            if hook is not None:
+                hook(path, n, written)
+        # Read back what the file system now returns: exactly the last pass, and no sample.
+        fh.seek(0)
+        h = new_hash("sha256")
+        found: set[int] = set()
+        tail = b""
+        while block := fh.read(CHUNK):
+            h.update(block)
+            window = tail + block
+            for j, forms in enumerate(needles or []):
+                if j not in found and any(f in window for f in forms):
+                    found.add(j)
+            tail = block[-64:]
+        out.readback_ok = h.digest() == written_digest
+        out.samples_found = len(found)
+    # A random name first, so the directory entry no longer tells what the file was.
+    hidden = path.with_name(f".shred-{secrets.token_hex(8)}")
+    os.replace(path, hidden)
+    hidden.unlink()
+    fsync_dir(path.parent)
+    out.removed = not path.exists() and not hidden.exists()
+    return out
+
+
+def overwrite_tree(
+    root: Path,
+    *,
+    passes: int = 1,
+    needles: list[list[bytes]] | None = None,
+    hook: OverwriteHook | None = None,
+) -> list[FileOutcome]:
+    """Overwrite and unlink every regular file under ``root`` (or ``root`` itself), then
+    remove the emptied folders. Symbolic links are unlinked, never followed."""
+    if root.is_symlink():
+        root.unlink()
+        return []
+    if root.is_file():
+        return [overwrite_file(root, passes=passes, needles=needles, hook=hook)]
+    if not root.is_dir():
+        raise BadInput.msg("erase.no_path", path=root)
+    outcomes: list[FileOutcome] = []
+    for dirpath, dirnames, filenames in os.walk(root, topdown=False):
+        d = Path(dirpath)
+        for name in sorted(filenames):
+            p = d / name
+            if p.is_symlink() or not p.is_file():
+                p.unlink()
+                continue
+            outcomes.append(overwrite_file(p, passes=passes, needles=needles, hook=hook))
+        for name in dirnames:
+            sub = d / name
+            if sub.is_symlink():
+                sub.unlink()
+            else:
+                sub.rmdir()
+    root.rmdir()
+    if root.parent.exists():
+        fsync_dir(root.parent)
+    return outcomes
+
+
+def tree_size(root: Path) -> tuple[int, int]:
+    """``(files, bytes)`` under ``root`` (or of the file itself)."""
+    if root.is_file():
+        return 1, root.stat().st_size
+    files = total = 0
+    for dirpath, _dirs, names in os.walk(root):
+        for name in names:
+            p = Path(dirpath) / name
+            if p.is_file() and not p.is_symlink():
+                files += 1
+                total += p.stat().st_size
+    return files, total

@@ -1,4 +1,5 @@
-"""Key lifecycle: create, use, rotate, destroy — with tombstones and ledger events.
+"""Key lifecycle: create, use, rotate, destroy — with tombstones, each change reported
+through the event sink the key manager was given (the ledger, handed down by a flow).
 
 The registry ``keys_dir/registry.json`` holds non-secret facts about every key: id,
 purpose, tier, backend, suite, versions, and after destruction a tombstone (when, why).
@@ -27,10 +28,11 @@ from typing import TYPE_CHECKING, Any
 from handover.crypto import messages as _messages
 from handover.crypto import suites
 from handover.crypto.backends import KeyBackend, open_backend
-from handover.crypto.errors import DecryptionFailed, KeyDestroyed, KeyNotFound
+from handover.crypto.errors import DecryptionFailed, KeyDestroyed, KeyNotFound, KeyringRefused
 from handover.crypto.files import atomic_write, locked
 from handover.crypto.recipes import DataKey
 from handover.errors import BadInput
+from handover.events import EventSink
 from handover.i18n import t
 
 if TYPE_CHECKING:
@@ -141,6 +143,18 @@ def parse_blob(blob: bytes) -> tuple[str, int, bytes, bytes]:
     return key_id, version, blob[:end], blob[end:]
 
 
+def _report(sink: EventSink, action: str, info: KeyInfo, **extra: Any) -> None:
+    # Details carry ids, backend and algorithm only — never key material.
+    details = {
+        "key_id": info.key_id,
+        "backend": info.backend,
+        "algorithm": info.algorithm,
+        "tier": info.tier,
+        **extra,
+    }
+    sink(action, info.key_id, info.purpose, details)
+
+
 class Keys:
     """The key manager of one workspace. Use as a context manager to release the backend."""
 
@@ -148,10 +162,14 @@ class Keys:
         self,
         ws: Workspace,
         *,
+        events: EventSink | None = None,
         clock: Clock = _utcnow,
         backend: KeyBackend | None = None,
     ) -> None:
+        """``events`` records every key change; without one the manager is read-only (a
+        change raises before touching the backend)."""
         self.ws = ws
+        self.events = events
         self.settings = ws.settings
         self.dir = ws.settings.keys_dir
         self.lang = ws.settings.lang
@@ -234,13 +252,14 @@ class Keys:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def create(self, purpose: str, tier: str | None = None, *, actor: str | None = None) -> KeyInfo:
+    def create(self, purpose: str, tier: str | None = None) -> KeyInfo:
         """Create a key for ``purpose`` (and JR/T 0171 ``tier``) in the configured backend.
 
-        Not authorised here: a step of an authorised command (seal, dd-extract) or of
-        init; a person's own ``handover keys create`` goes through :func:`create_key`.
+        Not authorised here: a step of an authorised flow (seal, dd-extract, init, a
+        person's own ``handover keys create`` in :mod:`handover.flows.keys`).
         """
         tier = check_key_args(purpose, tier)
+        sink = self._sink()
         suite = suites.suite(self.settings.crypto_suite)
         with locked(self.dir):
             registry = self._load()
@@ -258,23 +277,25 @@ class Keys:
             registry["keys"][key_id] = asdict(info)
             if purpose == SIGNING and not registry.get("signing_key"):
                 registry["signing_key"] = key_id
-            self._commit(registry, info, "key.create", actor, created=info.current)
+            self._commit(registry, info, "key.create", sink, created=info.current)
         return info
 
-    def rotate(self, key_id: str, *, actor: str | None = None) -> KeyInfo:
+    def rotate(self, key_id: str) -> KeyInfo:
         """Add a new version; new data uses it, older versions still open old data."""
+        sink = self._sink()
         with locked(self.dir):
             registry = self._load()
             info = self.active(key_id)
             self._add_version(info)
             registry["keys"][key_id] = asdict(info)
-            self._commit(registry, info, "key.rotate", actor, created=info.current)
+            self._commit(registry, info, "key.rotate", sink, created=info.current)
         return info
 
-    def destroy(self, key_id: str, reason: str, *, actor: str | None = None) -> KeyInfo:
+    def destroy(self, key_id: str, reason: str) -> KeyInfo:
         """Cryptographic erase: destroy every version's material in the backend, keep a tombstone."""
         if not reason.strip():
             raise BadInput.msg("crypto.destroy_needs_reason")
+        sink = self._sink()
         with locked(self.dir):
             registry = self._load()
             info = self.active(key_id)
@@ -286,8 +307,13 @@ class Keys:
             info.destroy_reason = reason.strip()
             registry["keys"][key_id] = asdict(info)
             self._save(registry)
-            self._ledger("key.destroy", info, actor, reason=info.destroy_reason)
+            _report(sink, "key.destroy", info, reason=info.destroy_reason)
         return info
+
+    def _sink(self) -> EventSink:
+        if self.events is None:  # a programming error: every flow that changes keys passes one
+            raise RuntimeError("this key manager was opened read-only (no event sink)")
+        return self.events
 
     def _add_version(self, info: KeyInfo) -> None:
         version = (info.versions[-1].version + 1) if info.versions else 1
@@ -311,7 +337,7 @@ class Keys:
         registry: dict[str, Any],
         info: KeyInfo,
         action: str,
-        actor: str | None,
+        sink: EventSink,
         *,
         created: KeyVersion,
     ) -> None:
@@ -319,7 +345,7 @@ class Keys:
         # erase it again so no unrecorded key material is left behind.
         try:
             self._save(registry)
-            self._ledger(action, info, actor, version=created.version)
+            _report(sink, action, info, version=created.version)
         except BaseException:
             self.backend.destroy(created.ref)
             if action == "key.create":
@@ -331,23 +357,6 @@ class Keys:
                 registry["keys"][info.key_id] = asdict(info)
             self._save(registry)
             raise
-
-    def _ledger(self, action: str, info: KeyInfo, actor: str | None, **extra: Any) -> None:
-        details = {
-            "key_id": info.key_id,
-            "backend": info.backend,
-            "algorithm": info.algorithm,
-            "tier": info.tier,
-            **extra,
-        }
-        record_event(
-            self.ws,
-            action=action,
-            subject=info.key_id,
-            purpose=info.purpose,
-            details=details,
-            actor=actor,
-        )
 
     # -- use -----------------------------------------------------------------------------
 
@@ -419,12 +428,14 @@ class Keys:
         value = self._load().get("signing_key")
         return str(value) if value else None
 
-    def ensure_signing_key(self, *, actor: str | None = None) -> KeyInfo:
-        """The workspace signing key, created (with its ledger event) if it does not exist."""
+    def ensure_signing_key(self) -> KeyInfo:
+        """The workspace signing key, created (with its event) if it does not exist."""
         key_id = self.signing_key_id()
         if key_id is not None:
             return self.get(key_id)
-        return self.create(SIGNING, actor=actor)
+        if self.events is None:
+            raise KeyringRefused.msg("crypto.no_signing_key", path=self.ws.path)
+        return self.create(SIGNING)
 
 
 def check_key_args(purpose: str, tier: str | None) -> str | None:
@@ -438,68 +449,9 @@ def check_key_args(purpose: str, tier: str | None) -> str | None:
     return tier
 
 
-# -- a person's key operations (``handover keys``): authorised as ``key.manage`` ----------
-
-
-def _key_resource(tier: str | None) -> str:
-    # A key opens, in clear, the data of its tier; a key without one may protect any tier.
-    return f"{tier}/clear" if tier else "C1,C2,C3/clear"
-
-
-def create_key(ws: Workspace, purpose: str, tier: str | None = None) -> KeyInfo:
-    """Create a key for a person: authorised as ``key.manage`` on the key's tier (no tier:
-    every tier), clear; Refused (exit 3) before anything is created."""
-    from handover.governance import require
-
-    tier = check_key_args(purpose, tier)
-    decision = require(ws, "key.manage", _key_resource(tier))
-    with Keys(ws) as keys:
-        return keys.create(purpose, tier, actor=decision.actor)
-
-
-def rotate_key(ws: Workspace, key_id: str) -> KeyInfo:
-    """Rotate a key for a person: authorised as ``key.manage`` on the key's tier, clear."""
-    from handover.governance import require
-
-    with Keys(ws) as keys:
-        decision = require(ws, "key.manage", _key_resource(keys.active(key_id).tier))
-        return keys.rotate(key_id, actor=decision.actor)
-
-
-def destroy_key(ws: Workspace, key_id: str, reason: str) -> KeyInfo:
-    """Destroy a key (crypto-erase) for a person: authorised as ``key.manage`` on the
-    key's tier, clear; Refused (exit 3) leaves the key untouched."""
-    from handover.governance import require
-
-    if not reason.strip():
-        raise BadInput.msg("crypto.destroy_needs_reason")
-    with Keys(ws) as keys:
-        decision = require(ws, "key.manage", _key_resource(keys.active(key_id).tier))
-        return keys.destroy(key_id, reason, actor=decision.actor)
-
-
 def _new_id(purpose: str, tier: str | None, existing: dict[str, Any]) -> str:
     prefix = purpose.replace("_", "-") + (f"-{tier.lower()}" if tier else "")
     while True:
         key_id = f"{prefix}-{secrets.token_hex(4)}"
         if key_id not in existing:
             return key_id
-
-
-def record_event(
-    ws: Workspace,
-    *,
-    action: str,
-    subject: str,
-    purpose: str,
-    details: dict[str, Any],
-    actor: str | None = None,
-) -> None:
-    """Write a key event to the ledger through ``handover.ledger.record``.
-
-    Details carry ids, backend and algorithm only — never key material.
-    """
-    # Imported here: the ledger signs its checkpoints through this package.
-    from handover.ledger import record
-
-    record(ws, actor=actor, action=action, subject=subject, purpose=purpose, details=details)

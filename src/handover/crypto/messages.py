@@ -14,6 +14,10 @@ add(
             "zh-CN": "密钥 {key_id} 已于 {when} 销毁(密码擦除),无法再使用",
             "en": "key {key_id} was destroyed at {when} (cryptographic erase) and cannot be used",
         },
+        "crypto.no_signing_key": {
+            "zh-CN": "工作区 {path} 还没有签名密钥:由登录的操作人运行一条命令即可创建",
+            "en": "workspace {path} has no signing key yet: any command run by a person creates it",
+        },
         "crypto.key_not_found": {
             "zh-CN": "工作区 {path} 中没有密钥 {key_id}",
             "en": "no key {key_id} in workspace {path}",

@@ -17,6 +17,7 @@ from handover.crypto.errors import KeyringRefused
 from handover.crypto.keys import Keys
 
 if TYPE_CHECKING:
+    from handover.events import EventSink
     from handover.workspace import Workspace
 
 
@@ -34,15 +35,15 @@ class PublicKey:
         return suites.ed25519_public_pem(self.raw)
 
 
-def init_keys(ws: Workspace, *, actor: str | None = None) -> PublicKey | None:
+def init_keys(ws: Workspace, events: EventSink) -> PublicKey | None:
     """Create the workspace signing key at ``init`` when the key backend is usable.
 
     A non-demo workspace without a keyring passphrase (or HSM settings) cannot hold keys
     yet; then nothing is created and the first key operation refuses with the reason.
     """
-    with Keys(ws) as keys:
+    with Keys(ws, events=events) as keys:
         try:
-            keys.ensure_signing_key(actor=actor)
+            keys.ensure_signing_key()
         except KeyringRefused:
             return None
         return _current_public(keys)
@@ -92,10 +93,10 @@ class Signature:
             raise ValueError("malformed detached signature record") from None
 
 
-def signature(ws: Workspace, data: bytes) -> Signature:
-    """Sign ``data`` with the workspace's current signing key (created, and recorded in the
-    ledger, on first use); the result names the exact key version that signed."""
-    with Keys(ws) as keys:
+def signature(ws: Workspace, data: bytes, *, events: EventSink | None = None) -> Signature:
+    """Sign ``data`` with the workspace's current signing key (created on first use, the
+    creation reported to ``events``); the result names the exact key version that signed."""
+    with Keys(ws, events=events) as keys:
         info = keys.ensure_signing_key()
         kv, seed = keys.secret(info.key_id)
         assert kv.public_key is not None
@@ -104,9 +105,9 @@ def signature(ws: Workspace, data: bytes) -> Signature:
         )
 
 
-def sign(ws: Workspace, data: bytes) -> bytes:
+def sign(ws: Workspace, data: bytes, *, events: EventSink | None = None) -> bytes:
     """The 64-byte Ed25519 signature of ``data`` by the workspace's current signing key."""
-    return signature(ws, data).value
+    return signature(ws, data, events=events).value
 
 
 def sign_raw(private_key: bytes, data: bytes) -> bytes:
@@ -132,9 +133,10 @@ def verify(public_key: bytes, data: bytes, signature: bytes) -> bool:
     return suites.ed25519_verify(public_key, data, signature)
 
 
-def public_key(ws: Workspace) -> PublicKey:
-    """The current public key of the workspace signing key (created if missing)."""
-    with Keys(ws) as keys:
+def public_key(ws: Workspace, *, events: EventSink | None = None) -> PublicKey:
+    """The current public key of the workspace signing key (created if missing, reported
+    to ``events``)."""
+    with Keys(ws, events=events) as keys:
         return _current_public(keys)
 
 

@@ -41,6 +41,7 @@ from handover.i18n import t
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
+    from handover.events import EventSink
     from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
 
@@ -226,12 +227,13 @@ def transform(
 # --- the extract ---------------------------------------------------------------------------
 
 
-def token_key(ws: Workspace) -> str:
-    """The transfer's tokenisation key: the newest active ``tokenize`` key, created if none."""
+def token_key(ws: Workspace, events: EventSink) -> str:
+    """The transfer's tokenisation key: the newest active ``tokenize`` key, created (and
+    reported to ``events``) if none."""
     from handover.crypto import Keys
     from handover.crypto.keys import TOKENIZE
 
-    with Keys(ws) as keys:
+    with Keys(ws, events=events) as keys:
         active = [k for k in keys.list() if k.purpose == TOKENIZE and k.state == "active"]
         if active:
             return active[-1].key_id
@@ -259,8 +261,9 @@ def dd_extract(
 
     from handover.crypto import Keys, suites
     from handover.crypto.tokenize import tokenize_with
+    from handover.flows.scan import inventory_for
     from handover.governance import data_resource, require
-    from handover.package.inventory import inventory_for
+    from handover.ledger import Recorder
     from handover.package.seal import open_reader
     from handover.sources import mask_spec
 
@@ -278,7 +281,7 @@ def dd_extract(
     t0 = time.perf_counter()
     shown = mask_spec(str(source))
     inventory, scan_id = inventory_for(ws, source, authorized=decision)
-    key_id = token_key(ws)
+    key_id = token_key(ws, Recorder(ws, decision.actor))
     with Keys(ws) as keys:
         info = keys.active(key_id)
         _, secret = keys.secret(key_id)
@@ -375,7 +378,7 @@ def dd_extract(
 
     record(
         ws,
-        None,
+        decision.actor,
         "dd.extract",
         str(out),
         "due_diligence",

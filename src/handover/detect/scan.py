@@ -1,9 +1,9 @@
-"""``handover scan``: discover and classify every column of a source.
+"""The scan kernel: discover and classify every column of a source.
 
 Sampled by default (a seeded sample of ``sample`` rows per table); ``full`` then reads
 every row of the columns that can hold PII and counts exact shares and free-text hits.
-The result is an :class:`Inventory` (machine form ``to_json``), stored in the platform
-store, rendered as the inventory report, and recorded in the ledger (counts only).
+The result is an :class:`Inventory` (machine form ``to_json``); the ``handover scan``
+flow (:mod:`handover.flows.scan`) stores it, renders the report and records it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from handover.detect.classify import (
     ColumnResult,
@@ -30,10 +30,6 @@ from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg, add
 from handover.sources import Source, TableInfo, mask_spec, open_source
-
-if TYPE_CHECKING:
-    from handover.governance import Decision
-    from handover.workspace import Workspace
 
 add(
     {
@@ -300,45 +296,4 @@ def prefetch(it: Iterator[T], depth: int = 3) -> Iterator[T]:
                 worker.join(0.05)
 
 
-def run_scan(
-    ws: Workspace,
-    spec: str | Path,
-    *,
-    full: bool = False,
-    sample: int = DEFAULT_SAMPLE,
-    seed: int = DEFAULT_SEED,
-    lang: str | None = None,
-    out_dir: Path | None = None,
-    progress: Progress | None = None,
-    authorized: Decision | None = None,
-) -> Inventory:
-    """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
-
-    Authorised first as ``scan.evidence`` on ``C1,C2,C3/masked`` (the scan reads values
-    and keeps masked evidence); ``authorized`` is the decision of a command this scan
-    is a step of (seal, dd-extract), which then covers it.
-    """
-    from handover.detect.store import save_inventory
-    from handover.governance import data_resource, require
-    from handover.reports.inventory import write_inventory_reports
-
-    require(ws, "scan.evidence", data_resource(None, "masked"), authorized=authorized)
-    inv = scan_source(spec, full=full, sample=sample, seed=seed, progress=progress)
-    language = lang or ws.settings.lang
-    target = out_dir or ws.settings.reports_dir
-    inv.reports = write_inventory_reports(inv, target, language)
-    inv.scan_id = save_inventory(ws, inv)
-    _ledger(ws, inv)
-    return inv
-
-
-def _ledger(ws: Workspace, inv: Inventory) -> None:
-    from handover import ledger
-
-    details = {**inv.counts(), "scan_id": inv.scan_id}
-    ledger.record(
-        ws, actor=None, action="scan.run", subject=inv.source, purpose="inventory", details=details
-    )
-
-
-__all__ = ["Inventory", "TableResult", "run_scan", "scan_source", "scan_table"]
+__all__ = ["Inventory", "TableResult", "scan_source", "scan_table"]

@@ -1,8 +1,9 @@
-"""Destruction with proof: ``handover shred`` and certificates of sanitization.
+"""Destruction with proof: the kernel of ``handover shred`` and certificates of sanitization.
 
-- :func:`plan_shred` lists what a run destroys (source tables and rows, packages, due
-  diligence extracts, exports, temporary files, keys) and what it keeps under which
-  retention rule; :func:`shred` does it, verifies it and writes the signed certificate;
+- :func:`handover.erase.plan.make_plan` lists what a run destroys (source tables and rows,
+  packages, due diligence extracts, exports, temporary files, keys) and what it keeps
+  under which retention rule; :func:`handover.erase.shred.execute` destroys and verifies;
+  the step itself (dual control, gate, certificate) is :mod:`handover.flows.shred`;
 - :func:`verify_certificate` checks a certificate's signature and ledger proofs.
 
 See docs/erase.md for the methods per medium and their limits (NIST SP 800-88).
@@ -13,7 +14,7 @@ from handover.erase.control import Actor, Gate
 from handover.erase.methods import METHODS, Method
 from handover.erase.plan import MEDIA, Plan, PlanItem, Scope
 from handover.erase.retention import RetentionRule, load_rules
-from handover.erase.shred import ShredResult, plan_shred, shred
+from handover.erase.shred import ShredResult
 
 __all__ = [
     "MEDIA",
@@ -28,7 +29,5 @@ __all__ = [
     "Scope",
     "ShredResult",
     "load_rules",
-    "plan_shred",
-    "shred",
     "verify_certificate",
 ]

@@ -20,6 +20,7 @@ from handover.errors import BadInput
 from handover.i18n import Msg
 
 if TYPE_CHECKING:
+    from handover.events import EventSink
     from handover.workspace import Workspace
 
 FORMAT = "handover-sanitization-certificate"
@@ -65,12 +66,13 @@ def ledger_section(ws: Workspace, seqs: list[int]) -> dict[str, Any]:
 
 
 def sign_certificate(
-    ws: Workspace, doc: dict[str, Any], folder: Path
+    ws: Workspace, doc: dict[str, Any], folder: Path, *, events: EventSink | None = None
 ) -> tuple[bytes, dict[str, Any]]:
-    """Write ``certificate.json`` and ``certificate.sig`` into ``folder``; returns both."""
+    """Write ``certificate.json`` and ``certificate.sig`` into ``folder``; returns both (a
+    signing key made on first use is reported to ``events``)."""
     from handover.crypto import public_key, sha256_hex, signature
 
-    pub = public_key(ws)
+    pub = public_key(ws, events=events)
     doc = {
         **doc,
         "signer": {
@@ -81,7 +83,11 @@ def sign_certificate(
         },
     }
     body = canonical(doc)
-    sig = {**signature(ws, body).to_json(), "signed": CERT_NAME, "sha256": sha256_hex(body)}
+    sig = {
+        **signature(ws, body, events=events).to_json(),
+        "signed": CERT_NAME,
+        "sha256": sha256_hex(body),
+    }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CERT_NAME).write_bytes(body)
     (folder / SIG_NAME).write_bytes(canonical(sig) + b"\n")

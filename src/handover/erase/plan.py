@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import handover.erase.messages  # noqa: F401  (registers the texts)
+from handover.crypto.files import tree_size
 from handover.erase.database import Database, open_database
-from handover.erase.files import tree_size
 from handover.erase.methods import METHODS, method_for_dialect
 from handover.erase.retention import RetentionRule, RetentionRules, load_bases, load_rules
 from handover.errors import BadInput

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import platform
-import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,21 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover import __version__
-from handover.erase.certificate import FORMAT, VERSION, ledger_section, sign_certificate
-from handover.erase.control import (
-    Actor,
-    Gate,
-    authorize_executor,
-    check_gate,
-    check_known,
-    dual_control,
-)
-from handover.erase.database import Database, Destroyed, SQLiteDatabase, open_database
-from handover.erase.files import FileOutcome, OverwriteHook, overwrite_tree
+from handover.crypto.files import FileOutcome, OverwriteHook, overwrite_tree
+from handover.erase.certificate import FORMAT, VERSION
+from handover.erase.control import Actor, Gate
+from handover.erase.database import Database, Destroyed, SQLiteDatabase
 from handover.erase.methods import METHODS, limit_json
-from handover.erase.plan import Plan, Scope, make_plan
+from handover.erase.plan import Plan
 from handover.erase.samples import (
-    SAMPLES,
     SampleSet,
     SearchResult,
     draw_samples,
@@ -42,17 +33,17 @@ from handover.erase.samples import (
     search_files,
     search_tables,
 )
-from handover.errors import CheckFailed, HandoverError
-from handover.i18n import t
 
 if TYPE_CHECKING:
+    from handover.ledger import Recorder
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]
 PURPOSE = "数据销毁 / data destruction after the transfer (PIPL Art. 47)"
 
 
-def _utcnow() -> dt.datetime:
+def utcnow() -> dt.datetime:
+    """The real clock, in UTC."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -114,224 +105,24 @@ class ShredResult:
         }
 
 
-def plan_shred(
-    ws: Workspace,
-    scope: Scope,
-    *,
-    force: bool = False,
-    reason: str | None = None,
-    lang: str | None = None,
-) -> tuple[Plan, Gate]:
-    """The plan and the verify gate's state, without changing anything.
+class ShredRun:
+    """One run while it executes: its id and the ledger entries it recorded (whose
+    inclusion proofs go into the certificate)."""
 
-    Refused (exit 3) for a source/target unknown to the transfer (see :func:`check_known`).
-    """
-    language = lang or ws.settings.lang
-    check_known(
-        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
-    )
-    plan = make_plan(ws, scope)
-    gate = Gate(needed=bool(plan.source_items()))
-    if scope.source and gate.needed:
-        try:
-            gate = check_gate(
-                ws,
-                scope.source,
-                [i.table or "" for i in plan.source_items()],
-                target=scope.target,
-                lang=language,
-            )
-        except Exception as exc:  # Refused: shown in the plan, not raised
-            gate.problem = exc.render(language) if isinstance(exc, HandoverError) else str(exc)
-    return plan, gate
-
-
-class _Run:
-    """State of one run while it executes (ledger seqs, outcomes, run row)."""
-
-    def __init__(self, ws: Workspace, run_id: str, actor: str, clock: Clock) -> None:
-        self.ws, self.run_id, self.actor, self.clock = ws, run_id, actor, clock
+    def __init__(self, run_id: str, events: Recorder) -> None:
+        self.run_id, self.events = run_id, events
         self.seqs: list[int] = []
 
     def record(self, action: str, subject: str, details: dict[str, Any]) -> int:
-        from handover.ledger import record
-
-        e = record(
-            self.ws, self.actor, action, subject, PURPOSE, {"run_id": self.run_id, **details}
-        )
+        """Record one step of the run; returns its ledger sequence number."""
+        e = self.events(action, subject, PURPOSE, {"run_id": self.run_id, **details})
         self.seqs.append(e.seq)
         return e.seq
 
 
-def shred(
+def execute(
     ws: Workspace,
-    scope: Scope,
-    *,
-    executed_by: str | None = None,
-    validated_by: str | None = None,
-    force: bool = False,
-    reason: str | None = None,
-    samples: int = SAMPLES,
-    seed: int | None = None,
-    passes: int = 1,
-    lang: str | None = None,
-    clock: Clock = _utcnow,
-    hook: OverwriteHook | None = None,
-    out_dir: Path | None = None,
-) -> ShredResult:
-    """Destroy what the plan lists, verify, and write the signed certificate.
-
-    Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
-    or a path that does not exist, without a passing verify of the source (unless ``force``
-    with a ``reason``), or when executor and validator are the same person; CheckFailed
-    (exit 1) after the certificate is written if any sampled identifier is still found.
-    ``samples`` identifiers are drawn in total (all candidates when fewer exist).
-    """
-    from handover.erase.models import EraseItemRow, EraseRunRow
-
-    language = lang or ws.settings.lang
-    from handover.errors import BadInput
-
-    if passes < 1:
-        raise BadInput.msg("erase.passes")
-    if samples < 0:
-        raise BadInput.msg("erase.samples")
-    check_known(
-        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
-    )
-    source, media = scope.source, scope.media
-    db: Database | None = (
-        open_database(source) if source and (media is None or "source" in media) else None
-    )
-    try:
-        plan = make_plan(ws, scope, db=db)
-        executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
-        authz = authorize_executor(ws, executor)
-        src_items = plan.source_items()
-        gate = Gate(needed=False)
-        if source and src_items:
-            gate = check_gate(
-                ws,
-                source,
-                [i.table or "" for i in src_items],
-                target=scope.target,
-                force=force,
-                reason=reason,
-                lang=language,
-            )
-        started = clock()
-        run_id = f"shred-{started.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-        run = _Run(ws, run_id, executor.name, clock)
-        with ws.store.session() as s:
-            s.add(
-                EraseRunRow(
-                    id=run_id,
-                    started_at=started,
-                    status="running",
-                    source=plan.source,
-                    executed_by=executor.name,
-                    validated_by=validator.name,
-                    forced=gate.forced,
-                    force_reason=gate.reason,
-                    plan=plan.to_json(),
-                    summary={},
-                )
-            )
-            s.flush()
-            for n, it in enumerate(plan.items):
-                s.add(
-                    EraseItemRow(
-                        run_id=run_id,
-                        idx=n,
-                        medium=it.medium,
-                        subject=it.subject[:2000],
-                        action=it.action,
-                        method=it.method,
-                        status="planned" if it.action == "destroy" else "retained",
-                        rows=it.rows,
-                        bytes=it.bytes,
-                        details=it.to_json(),
-                    )
-                )
-        result = ShredResult(run_id, plan, gate, executor, validator)
-        result.database_version = db.version if db is not None else None
-        try:
-            _execute(
-                ws,
-                run,
-                plan,
-                db,
-                result,
-                gate,
-                authz,
-                samples=samples,
-                seed=seed if seed is not None else secrets.randbits(32),
-                passes=passes,
-                hook=hook,
-            )
-            if db is not None:
-                db.close()
-                db = None
-            finished = clock()
-            result.ledger_seqs = sorted(
-                set(run.seqs + ([gate.seq] if gate.seq is not None else []))
-            )
-            folder = out_dir or (ws.settings.reports_dir / "certificates" / run_id)
-            doc = _certificate(ws, result, started, finished, language)
-            doc["ledger"] = ledger_section(ws, result.ledger_seqs)
-            _body, sig = sign_certificate(ws, doc, folder)
-            result.certificate_dir = folder
-            result.certificate = doc
-            from handover.reports.certificate import write_renderings
-
-            result.outputs = [
-                folder / "certificate.json",
-                folder / "certificate.sig",
-                *write_renderings(doc, sig, folder),
-            ]
-            run.record(
-                "erase.certificate",
-                run_id,
-                {
-                    "sha256": sig["sha256"],
-                    "folder": str(folder),
-                    "files": [p.name for p in result.outputs],
-                },
-            )
-            with ws.store.session() as s:
-                row = s.get(EraseRunRow, run_id)
-                assert row is not None
-                row.status = "done" if result.passed else "verify_failed"
-                row.finished_at = finished
-                row.summary = {**result.counts(), "samples": result.samples, "found": result.found}
-                row.certificate = str(folder)
-                row.certificate_sha256 = sig["sha256"]
-                for item in s.query(EraseItemRow).filter(EraseItemRow.run_id == run_id):
-                    if item.action == "destroy":
-                        item.status = "done"
-        except BaseException as exc:
-            try:
-                run.record("erase.failed", run_id, {"error": type(exc).__name__})
-            finally:
-                with ws.store.session() as s:
-                    row = s.get(EraseRunRow, run_id)
-                    if row is not None:
-                        row.status = "failed"
-                        row.finished_at = clock()
-            raise
-    finally:
-        if db is not None:
-            db.close()
-    if not result.passed:
-        raise CheckFailed(
-            t("erase.found", language, found=result.found, cert=result.certificate_dir)
-        )
-    return result
-
-
-def _execute(
-    ws: Workspace,
-    run: _Run,
+    run: ShredRun,
     plan: Plan,
     db: Database | None,
     result: ShredResult,
@@ -389,10 +180,10 @@ def _execute(
         from handover.crypto import Keys
         from handover.ledger import entries
 
-        with Keys(ws) as keys:
+        with Keys(ws, events=run.events) as keys:
             for i in key_items:
                 assert i.key_id is not None
-                keys.destroy(i.key_id, f"handover shred {run.run_id}", actor=run.actor)
+                keys.destroy(i.key_id, f"handover shred {run.run_id}")
                 seq = [e.seq for e in entries(ws, action="key.destroy") if e.subject == i.key_id][
                     -1
                 ]
@@ -527,7 +318,7 @@ def _verify(
     }
 
 
-def _certificate(
+def certificate_doc(
     ws: Workspace, result: ShredResult, started: dt.datetime, finished: dt.datetime, lang: str
 ) -> dict[str, Any]:
     tr = ws.settings.transfer

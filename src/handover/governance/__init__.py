@@ -8,7 +8,7 @@ from handover.governance import messages as _messages
 from handover.governance.authorize import Decision, Resource, authorize, data_resource, require
 from handover.governance.demo import DEMO_CAST, seed_demo_cast
 from handover.governance.policy import ACTION_ROLES, ACTIONS, DATA_ACTIONS, MODES, ROLES
-from handover.governance.session import current_person
+from handover.governance.session import current_actor, current_person, os_actor
 
 del _messages
 
@@ -22,8 +22,10 @@ __all__ = [
     "Decision",
     "Resource",
     "authorize",
+    "current_actor",
     "current_person",
     "data_resource",
+    "os_actor",
     "require",
     "seed_demo_cast",
 ]

@@ -285,7 +285,7 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
 def _identify(
     ws: Workspace, s: Session, actor: str | None, action: str, at: dt.datetime
 ) -> tuple[str, Person | None, _Verdict | None]:
-    from handover.governance.session import current_person
+    from handover.governance.session import current_actor, current_person
 
     if actor is not None:
         row = s.query(PersonRow).filter(PersonRow.name == actor).one_or_none()
@@ -300,9 +300,7 @@ def _identify(
         row = s.query(PersonRow).filter(PersonRow.name == name).one_or_none()
         if row is not None:
             return name, load_person(s, name), None
-    from handover.ledger import current_actor
-
-    return current_actor(ws), None, _refuse("gov.refuse.no_login", action=action)
+    return current_actor(ws, now=at), None, _refuse("gov.refuse.no_login", action=action)
 
 
 def authorize(

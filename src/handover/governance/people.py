@@ -169,7 +169,17 @@ def add_org(
         s.add(row)
         s.flush()
         org = Organisation(row.id, row.name, row.kind)
-    record(ws, who, "governance.org.add", f"organisation {name}", "governance", {"kind": kind})
+    from handover.governance.session import os_actor  # session builds on this module
+
+    # Before the first person exists nobody can be logged in: the OS account acts.
+    record(
+        ws,
+        who or os_actor(),
+        "governance.org.add",
+        f"organisation {name}",
+        "governance",
+        {"kind": kind},
+    )
     return org
 
 

@@ -4,6 +4,7 @@ SHA-256 in the store. ``current_person`` is who the ledger records as the actor.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 import stat
 from contextlib import suppress
@@ -62,7 +63,7 @@ def login(
     """
     from handover.crypto.files import atomic_write
     from handover.crypto.passwords import new_session_token, token_digest, verify_password
-    from handover.ledger import current_actor, record
+    from handover.ledger import record
 
     lang = ws.settings.lang
     if not password:
@@ -149,10 +150,27 @@ def current_person(ws: Workspace, *, now: dt.datetime | None = None) -> Person |
     return info.person if info is not None else None
 
 
+def current_actor(ws: Workspace, *, now: dt.datetime | None = None) -> str:
+    """Who is acting: the logged-in person of the workspace, else the OS account (``os:<user>``)."""
+    person = current_person(ws, now=now)
+    if person is not None:
+        return person.name
+    return os_actor()
+
+
+def os_actor() -> str:
+    """The OS account running this process, as an actor name (``os:<user>``)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no login name in containers without passwd entries
+        user = "unknown"
+    return f"os:{user}"
+
+
 def logout(ws: Workspace, *, now: dt.datetime | None = None) -> Person | None:
     """End the workspace's session (store and token file); returns who was logged in."""
+    from handover.crypto.files import overwrite_file
     from handover.crypto.passwords import token_digest
-    from handover.erase.files import overwrite_file
     from handover.ledger import record
 
     token = _read_token(ws)

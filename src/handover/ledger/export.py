@@ -73,9 +73,15 @@ class ExportResult:
 
 
 def export_bundle(
-    ws: Workspace, out: Path, *, inclusion_limit: int = INCLUSION_LIMIT, clock: Clock | None = None
+    ws: Workspace,
+    out: Path,
+    *,
+    actor: str,
+    inclusion_limit: int = INCLUSION_LIMIT,
+    clock: Clock | None = None,
 ) -> ExportResult:
-    """Write a self-contained, offline-verifiable evidence bundle of the ledger to ``out``.
+    """Write a self-contained, offline-verifiable evidence bundle of the ledger to ``out``,
+    recording ``audit.export`` by ``actor``.
 
     Refuses (CheckFailed) to export a ledger that does not verify; ``out`` must not exist
     or be an empty folder.
@@ -87,14 +93,14 @@ def export_bundle(
         raise BadInput.msg("ledger.export_exists", path=out)
     record(
         ws,
-        None,
+        actor,
         "audit.export",
         out.name,
         "导出账本证据包 / export the ledger evidence bundle",
         {"folder": out.name},
         clock=clock,
     )
-    final = latest_checkpoint(ws, clock=clock)
+    final = latest_checkpoint(ws, clock=clock, actor=actor)
     report = verify_ledger(ws)
     report.raise_if_failed()
     origin = final.note.split("\n", 1)[0]

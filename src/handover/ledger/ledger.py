@@ -10,12 +10,11 @@ once in ``ledger_nodes``, and proofs read O(log n) stored nodes.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,20 +54,6 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def current_actor(ws: Workspace) -> str:
-    """Who is acting: the logged-in person of the workspace, else the OS account (``os:<user>``)."""
-    from handover.governance.session import current_person
-
-    person = current_person(ws)
-    if person is not None:
-        return person.name
-    try:
-        user = getpass.getuser()
-    except Exception:  # no login name in containers without passwd entries
-        user = "unknown"
-    return f"os:{user}"
-
-
 @dataclass(frozen=True)
 class Event:
     """An event to record: who did what to which thing, and why."""
@@ -77,7 +62,8 @@ class Event:
     subject: str
     purpose: str
     details: dict[str, Any] | None = None
-    actor: str | None = None
+    _: KW_ONLY
+    actor: str
 
 
 @dataclass(frozen=True)
@@ -213,7 +199,7 @@ class _Prepared:
 def _prepare(ws: Workspace, ev: Event) -> _Prepared:
     if not isinstance(ev.action, str) or not ACTION.match(ev.action) or len(ev.action) > 100:
         raise BadInput.msg("ledger.bad_action", action=ev.action)
-    actor = ev.actor if ev.actor is not None else current_actor(ws)
+    actor = ev.actor
     for name, value, limit in (
         ("actor", actor, 200),
         ("subject", ev.subject, 500),
@@ -308,7 +294,7 @@ def record_many(
 
 def record(
     ws: Workspace,
-    actor: str | None,
+    actor: str,
     action: str,
     subject: str,
     purpose: str,
@@ -316,12 +302,28 @@ def record(
     *,
     clock: Clock | None = None,
 ) -> LedgerEntry:
-    """Append one event, committed before returning; ``actor`` None means :func:`current_actor`.
+    """Append one event by ``actor`` (a person's name, or ``os:<user>`` — the caller
+    resolves who acts), committed before returning.
 
     ``details`` pass the guard (secrets and clear personal values are masked) and must be
     JSON data; the entry's ``masked`` counts masked values.
     """
-    return record_many(ws, [Event(action, subject, purpose, details, actor)], clock=clock)[0]
+    return record_many(ws, [Event(action, subject, purpose, details, actor=actor)], clock=clock)[0]
+
+
+@dataclass(frozen=True)
+class Recorder:
+    """Records the events of one actor in one workspace: the event sink a flow hands to the
+    kernels it runs (see :class:`handover.events.EventSink`)."""
+
+    ws: Workspace
+    actor: str
+    clock: Clock | None = None
+
+    def __call__(
+        self, action: str, subject: str, purpose: str, details: dict[str, Any] | None = None
+    ) -> LedgerEntry:
+        return record(self.ws, self.actor, action, subject, purpose, details, clock=self.clock)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -488,19 +490,22 @@ def trusted_keys(ws: Workspace) -> list[bytes]:
     return [k.raw for k in public_keys(ws)]
 
 
-def _workspace_signer(ws: Workspace, used: list[bytes]) -> Signer:
-    """A note signer using the workspace signing key; appends the public key it used."""
+def _workspace_signer(ws: Workspace, used: list[bytes], actor: str | None) -> Signer:
+    """A note signer using the workspace signing key; appends the public key it used. With
+    an ``actor`` a missing signing key is created (``key.create`` recorded as theirs)."""
     from handover.crypto import signature
 
+    events = Recorder(ws, actor) if actor is not None else None
+
     def signer(data: bytes) -> tuple[bytes, bytes]:
-        sig = signature(ws, data)
+        sig = signature(ws, data, events=events)
         used.append(sig.public_key)
         return sig.public_key, sig.value
 
     return signer
 
 
-def init_ledger(ws: Workspace, *, clock: Clock | None = None) -> LedgerEntry:
+def init_ledger(ws: Workspace, actor: str, *, clock: Clock | None = None) -> LedgerEntry:
     """Set the origin, record ``workspace.init`` and sign the head (see :func:`checkpoint_if_new`).
 
     Run it after :func:`handover.crypto.init_keys`, so the first checkpoint finds the key.
@@ -510,7 +515,7 @@ def init_ledger(ws: Workspace, *, clock: Clock | None = None) -> LedgerEntry:
     tr = ws.settings.transfer
     entry = record(
         ws,
-        None,
+        actor,
         "workspace.init",
         str(ws.path.name),
         "建立交接工作区 / create the handover workspace",
@@ -521,7 +526,7 @@ def init_ledger(ws: Workspace, *, clock: Clock | None = None) -> LedgerEntry:
         },
         clock=clock,
     )
-    checkpoint_if_new(ws, clock=clock)
+    checkpoint_if_new(ws, clock=clock, actor=actor)
     return entry
 
 
@@ -546,7 +551,9 @@ class IssuedCheckpoint:
         }
 
 
-def _issue(ws: Workspace, clock: Clock, *, force: bool) -> IssuedCheckpoint | None:
+def _issue(
+    ws: Workspace, clock: Clock, *, force: bool, actor: str | None
+) -> IssuedCheckpoint | None:
     """Sign the head and store the checkpoint; None if it is signed already (unless ``force``).
 
     The head is read under the ledger lock but signed with the lock released: signing may
@@ -565,7 +572,7 @@ def _issue(ws: Workspace, clock: Clock, *, force: bool) -> IssuedCheckpoint | No
             _check_extends_last(ws, conn, head, origin, last)
             cp = Checkpoint(origin, head.size, head.root)
         used: list[bytes] = []
-        note = sign_note(cp.text(), origin, _workspace_signer(ws, used))
+        note = sign_note(cp.text(), origin, _workspace_signer(ws, used, actor))
         with locked(ws) as (conn, head):
             newest = _last_checkpoint(conn)
             moved = head.size != cp.size or (newest.id if newest else 0) != (last.id if last else 0)
@@ -633,9 +640,12 @@ def _last_checkpoint(conn: Connection) -> IssuedCheckpoint | None:
     )
 
 
-def issue_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
-    """Sign the current tree head now (even if an equal one exists) and store it."""
-    issued = _issue(ws, clock or system_clock, force=True)
+def issue_checkpoint(
+    ws: Workspace, *, clock: Clock | None = None, actor: str | None = None
+) -> IssuedCheckpoint:
+    """Sign the current tree head now (even if an equal one exists) and store it; ``actor``
+    as in :func:`checkpoint_if_new`."""
+    issued = _issue(ws, clock or system_clock, force=True, actor=actor)
     assert issued is not None
     return issued
 
@@ -646,9 +656,16 @@ def ledger_size(ws: Workspace) -> int:
 
 
 def checkpoint_if_new(
-    ws: Workspace, *, since: int | None = None, clock: Clock | None = None
+    ws: Workspace,
+    *,
+    since: int | None = None,
+    clock: Clock | None = None,
+    actor: str | None = None,
 ) -> IssuedCheckpoint | None:
     """Sign the head if it has unsigned entries (and grew past ``since``, when given).
+
+    A workspace whose signing key could not be made at init gets it on the first
+    checkpoint that names the ``actor`` it is created for.
 
     None when there is nothing new to sign, or when the workspace cannot use keys yet (a
     keyring with no passphrase or protection chosen: KeyringRefused): the entries stay in
@@ -660,23 +677,25 @@ def checkpoint_if_new(
     if since is not None and read_head(ws).size <= since:
         return None
     try:
-        return _issue(ws, clock or system_clock, force=False)
+        return _issue(ws, clock or system_clock, force=False, actor=actor)
     except KeyringRefused:
         return None
 
 
-def latest_checkpoint(ws: Workspace, *, clock: Clock | None = None) -> IssuedCheckpoint:
+def latest_checkpoint(
+    ws: Workspace, *, clock: Clock | None = None, actor: str | None = None
+) -> IssuedCheckpoint:
     """The newest checkpoint covering every entry (issuing one if entries are uncovered).
 
     Unlike :func:`checkpoint_if_new` it refuses (KeyringRefused) when no key can sign.
     """
-    issued = _issue(ws, clock or system_clock, force=False)
+    issued = _issue(ws, clock or system_clock, force=False, actor=actor)
     if issued is not None:
         return issued
     with ws.store.engine.connect() as conn:
         last = _last_checkpoint(conn)
     if last is None:
-        return issue_checkpoint(ws, clock=clock)
+        return issue_checkpoint(ws, clock=clock, actor=actor)
     return last
 
 
@@ -690,9 +709,11 @@ def write_checkpoint(cp: IssuedCheckpoint, path: Path) -> None:
         raise BadInput.msg("ledger.checkpoint_write", path=path, reason=exc.strerror) from None
 
 
-def prove(ws: Workspace, seq: int, *, clock: Clock | None = None) -> InclusionProof:
+def prove(
+    ws: Workspace, seq: int, *, clock: Clock | None = None, actor: str | None = None
+) -> InclusionProof:
     """Inclusion proof of entry ``seq`` against the newest checkpoint covering it."""
-    cp = latest_checkpoint(ws, clock=clock)
+    cp = latest_checkpoint(ws, clock=clock, actor=actor)
     if not 0 <= seq < cp.size:
         raise BadInput.msg("ledger.seq_outside", seq=seq, last=cp.size - 1)
     with ws.store.engine.connect() as conn:

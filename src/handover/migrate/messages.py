@@ -6,12 +6,6 @@ from handover.i18n import add
 
 add(
     {
-        "migrate.backup_unavailable": {
-            "zh-CN": "备份阶段尚不可用(未安装 handover.package 封装功能);"
-            "如确需不备份迁移,请使用 --no-backup --reason 说明理由",
-            "en": "the backup stage is not available (handover.package sealing is not "
-            "installed); to migrate without a backup pass --no-backup --reason TEXT",
-        },
         "migrate.no_backup_needs_reason": {
             "zh-CN": "--no-backup 需要 --reason 说明理由(理由将记入台账)",
             "en": "--no-backup needs --reason TEXT (the reason is recorded in the ledger)",
@@ -84,13 +78,6 @@ add(
             "zh-CN": "已迁移 {tables} 张表、{rows} 行到 {target}({seconds:.1f} 秒);迁移前已封装备份 {package}",
             "en": "Migrated {tables} tables, {rows} rows into {target} ({seconds:.1f} s); "
             "a sealed backup was taken first: {package}",
-        },
-        "demo.migrate.done": {
-            "zh-CN": "已迁移 {tables} 张表、{rows} 行到 {target}({seconds:.1f} 秒);"
-            "备份阶段尚不可用,本演示以 --no-backup --reason demo 运行{package}",
-            "en": "Migrated {tables} tables, {rows} rows into {target} ({seconds:.1f} s); "
-            "the backup stage is not available yet, so the demo runs with "
-            "--no-backup --reason demo{package}",
         },
         "migrate.role.source": {"zh-CN": "源库", "en": "source"},
         "migrate.role.target": {"zh-CN": "目标库", "en": "target"},

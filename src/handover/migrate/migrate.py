@@ -18,7 +18,6 @@ Order of work (docs/migrate.md):
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import queue
 import secrets
@@ -33,27 +32,24 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
-from handover.errors import BadInput, CheckFailed, HandoverError, Refused
+from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import t
-from handover.migrate.backup import backup_available, take_backup
 from handover.migrate.reader import (
     Key,
     MigrationSource,
     Reject,
     SourceBatch,
-    connect_engine,
     decode_key,
     display_url,
     encode_key,
     mask_key,
-    open_migration_source,
     to_url,
 )
-from handover.migrate.schema import TableDef, assign_names, build_table, family
+from handover.migrate.schema import TableDef, build_table, family
 from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
 
 if TYPE_CHECKING:
-    from handover.governance import Decision
+    from handover.events import EventSink
     from handover.workspace import Workspace
 
 STATE_TABLE = "_handover_migrate_state"
@@ -161,7 +157,9 @@ class Progress(Protocol):
         """``rows`` more rows committed and ``rejects`` more refused."""
 
 
-class _NoProgress:
+class NoProgress:
+    """A :class:`Progress` that shows nothing."""
+
     def phase(self, text: str) -> None:
         pass
 
@@ -176,90 +174,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _ledger(ws: Workspace, action: str, subject: str, details: dict[str, Any]) -> None:
-    """One ledger event through ``handover.ledger.record`` (when that stage is installed)."""
-    try:
-        mod = importlib.import_module("handover.ledger")
-    except ImportError:
-        return
-    record = getattr(mod, "record", None)
-    if callable(record):
-        record(ws, None, action, subject, "migration", details)
-
-
 # --- entry point -----------------------------------------------------------------------
 
 
-def migrate(
-    ws: Workspace,
-    source: str | None,
-    target: str | None,
-    options: MigrateOptions | None = None,
-    *,
-    progress: Progress | None = None,
-    authorized: Decision | None = None,
-) -> MigrateResult:
-    """Copy ``source`` into ``target`` (or resume a run); raises on refusal or failure.
-
-    Authorised first as ``migrate`` in clear on the tables (every tier when a backup of
-    the whole source is taken); the backup is a step of that decision, as this migration
-    is of unseal's (``authorized``). Returns the result of a run whose tables all
-    reconciled and whose rejects are within ``allow_rejects``; otherwise raises
-    :class:`CheckFailed` after recording the outcome.
-    """
-    opts = options or MigrateOptions()
-    lang = opts.lang
-    prog: Progress = progress or _NoProgress()
-    if opts.batch_size < 1:
-        raise BadInput.msg("migrate.bad_batch_size")
-    if opts.no_backup and not (opts.reason and opts.reason.strip()):
-        raise Refused(t("migrate.no_backup_needs_reason", lang))
-    from handover.migrate.models import MigrateRun
-
-    run_row: MigrateRun | None = None
-    if opts.resume:
-        only = display_url(_target_url(target)) if target else None
-        run_row = _find_run(ws, opts.run_id, lang, only)
-        source = source or run_row.source
-        target = target or run_row.target
-        if run_row.options.get("tables") and not opts.tables:
-            opts.tables = list(run_row.options["tables"])
-    if not source or not target:
-        raise BadInput(t("migrate.needs_source_target", lang))
-    from handover.governance import data_resource, require
-    from handover.package.source import is_package
-
-    whole = run_row is None and not opts.no_backup and not is_package(source)
-    decision = require(
-        ws,
-        "migrate",
-        data_resource(None if whole else opts.tables, "clear"),
-        authorized=authorized,
-    )
-    if run_row is None and not opts.no_backup and not backup_available():
-        # Refuse before touching anything: no backup, no migration.
-        raise Refused(t("migrate.backup_unavailable", lang))
-    target_url = _target_url(target)
-    src = open_migration_source(source, opts.tables, ws=ws)
-    try:
-        defs = assign_names(src.schema())
-        engine = connect_engine(target_url, "target")
-        try:
-            job = _Job(ws, src, engine, defs, opts, prog)
-            if run_row is not None:
-                return job.resume(run_row)
-            job.preflight()
-            backup = None
-            if not src.is_package and not opts.no_backup:
-                backup = take_backup(ws, source, run_id=job.run_id, lang=lang, authorized=decision)
-            return job.start(backup)
-        finally:
-            engine.dispose()
-    finally:
-        src.close()
-
-
-def _target_url(target: str) -> str:
+def target_url(target: str) -> str:
+    """The target as a URL (a path becomes SQLite); BadInput when its folder is missing."""
     if "://" not in target:
         path = Path(target)
         if not path.parent.resolve().is_dir():
@@ -267,7 +186,8 @@ def _target_url(target: str) -> str:
     return to_url(target)
 
 
-def _find_run(ws: Workspace, run_id: str | None, lang: str, target: str | None) -> Any:
+def find_run(ws: Workspace, run_id: str | None, lang: str, target: str | None) -> Any:
+    """The unfinished run to resume: ``run_id``, else the newest running one (on ``target``)."""
     from handover.migrate.models import MigrateRun
 
     with ws.store.session() as s:
@@ -352,7 +272,11 @@ def _prefetch(it: Iterator[SourceBatch], depth: int = 2) -> Iterator[SourceBatch
                 th.join(0.05)
 
 
-class _Job:
+class CopyJob:
+    """One migration run: copies ``defs`` from ``src`` into ``engine`` with checkpoints in
+    the target (resumable), rejects, and the run's state in the platform store; every
+    change of the run's state is reported to ``events``."""
+
     def __init__(
         self,
         ws: Workspace,
@@ -361,8 +285,10 @@ class _Job:
         defs: list[TableDef],
         opts: MigrateOptions,
         prog: Progress,
+        events: EventSink,
     ) -> None:
         self.ws = ws
+        self.events = events
         self.src = src
         self.engine = engine
         self.defs = defs
@@ -452,10 +378,10 @@ class _Job:
                     summary={},
                 )
             )
-        _ledger(
-            self.ws,
+        self.events(
             "migrate.start",
             self.run_id,
+            "migration",
             {
                 "source": self.result.source,
                 "target": self.result.target,
@@ -489,7 +415,7 @@ class _Job:
             ).scalar()
         if other is not None and other != row.id:
             raise BadInput(t("migrate.target_busy", self.lang, run=other))
-        _ledger(self.ws, "migrate.resume", self.run_id, {"target": self.result.target})
+        self.events("migrate.resume", self.run_id, "migration", {"target": self.result.target})
         return self._run(fresh=other is None)
 
     # --- the run -------------------------------------------------------------------------------
@@ -510,7 +436,7 @@ class _Job:
             self.result.seconds = time.perf_counter() - t0
             return self._finish()
         except HandoverError as exc:
-            _ledger(self.ws, "migrate.interrupted", self.run_id, {"error": str(exc)[:300]})
+            self.events("migrate.interrupted", self.run_id, "migration", {"error": str(exc)[:300]})
             raise
 
     def _create_schema(self, fresh: bool) -> None:
@@ -647,9 +573,11 @@ class _Job:
         self._mirror(d.name, after, rows, rejects, "done", source_rows, force=True)
         seconds = time.perf_counter() - t0
         details: dict[str, Any] = {"rows": rows, "rejects": rejects, "source_rows": source_rows}
-        _ledger(self.ws, "migrate.table", f"{self.run_id}/{d.name}", details)
+        self.events("migrate.table", f"{self.run_id}/{d.name}", "migration", details)
         if rejects:
-            _ledger(self.ws, "migrate.reject", f"{self.run_id}/{d.name}", {"rejects": rejects})
+            self.events(
+                "migrate.reject", f"{self.run_id}/{d.name}", "migration", {"rejects": rejects}
+            )
         return TableResult(d.name, source_rows, rows, rejects, seconds)
 
     def _write_batch(self, w: TargetWriter, d: TableDef, sb: SourceBatch) -> list[Reject]:
@@ -868,10 +796,10 @@ class _Job:
             rf = summary.get("reject_file")
             self.result.reject_file = Path(rf) if rf else None
         action = "migrate.done" if self.result.status == "done" else "migrate.failed"
-        _ledger(
-            self.ws,
+        self.events(
             action,
             self.run_id,
+            "migration",
             {
                 "tables": len(self.result.tables),
                 "rows": self.result.rows,

@@ -574,16 +574,3 @@ def _time_column(values: tuple[Any, ...]) -> tuple[pa.Array, dict[int, str]]:
             micros.append(None)
             bad[i] = "not a valid time of day"
     return pa.array(micros, type=pa.int64()).cast(pa.time64("us")), bad
-
-
-def open_migration_source(
-    spec: str | Path, tables: list[str] | None = None, *, ws: Any = None
-) -> MigrationSource:
-    """The source named by ``spec``: a database URL, a SQLite file, or (given the workspace
-    whose keys open it) a sealed package folder."""
-    if ws is not None:
-        from handover.package.source import PackageSource, is_package
-
-        if is_package(spec):
-            return PackageSource(ws, spec, tables)
-    return DatabaseSource(spec, tables)

@@ -1,23 +1,19 @@
 """Sealed transfer packages: encrypted Parquet per table plus a signed manifest.
 
-``seal(ws, source, out)`` builds a package, ``verify_package`` checks one, ``unseal``
-restores one into SQLite, PostgreSQL or MariaDB; ``backup``/``restore`` are the same
-mechanism used before a migration. See docs/package.md.
+The kernel: :func:`handover.package.seal.seal_reader` builds a package, ``verify_package``
+checks one, ``PackageSource`` reads one, ``read_back`` checks a restored target. The
+steps (seal, backup, unseal, restore) are flows: :mod:`handover.flows.seal`,
+:mod:`handover.flows.unseal`. See docs/package.md.
 """
 
-from handover.package.seal import SealResult, backup, seal
+from handover.package.seal import SealResult, seal_reader
 from handover.package.source import PackageCheck, PackageSource, is_package, verify_package
-from handover.package.unseal import UnsealResult, restore, unseal
 
 __all__ = [
     "PackageCheck",
     "PackageSource",
     "SealResult",
-    "UnsealResult",
-    "backup",
     "is_package",
-    "restore",
-    "seal",
-    "unseal",
+    "seal_reader",
     "verify_package",
 ]

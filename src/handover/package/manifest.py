@@ -17,6 +17,7 @@ from handover.errors import CheckFailed
 from handover.i18n import t
 
 if TYPE_CHECKING:
+    from handover.events import EventSink
     from handover.workspace import Workspace
 
 FORMAT = "handover-package"
@@ -151,12 +152,15 @@ class Manifest:
         )
 
 
-def write_signed(ws: Workspace, folder: Path, manifest: Manifest) -> dict[str, Any]:
-    """Write manifest.json and manifest.sig (Ed25519 by the workspace key) into ``folder``."""
+def write_signed(
+    ws: Workspace, folder: Path, manifest: Manifest, *, events: EventSink | None = None
+) -> dict[str, Any]:
+    """Write manifest.json and manifest.sig (Ed25519 by the workspace key) into ``folder``;
+    a signing key made on first use is reported to ``events``."""
     from handover.crypto import signature
 
     body = canonical_json(manifest.to_json())
-    sig = {**signature(ws, body).to_json(), "signed": MANIFEST}
+    sig = {**signature(ws, body, events=events).to_json(), "signed": MANIFEST}
     (folder / MANIFEST).write_bytes(body)
     (folder / SIGNATURE).write_bytes(canonical_json(sig) + b"\n")
     return sig

@@ -30,7 +30,7 @@ from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
-    from handover.governance import Decision
+    from handover.events import EventSink
     from handover.migrate.reader import MigrationSource
     from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
@@ -44,7 +44,8 @@ DIGEST_DEPTH = 4
 _BAD_NAME = re.compile(r"[,;:]")
 
 
-def _utcnow() -> dt.datetime:
+def utcnow() -> dt.datetime:
+    """The real clock, in UTC (the default of every ``clock`` here)."""
     return dt.datetime.now(dt.UTC)
 
 
@@ -61,6 +62,7 @@ class SealResult(PerTableRows):
     footer_key: str = ""
     suite: str = "aes"
     seconds: float = 0.0
+    scan_id: int | None = None
 
     @property
     def bytes(self) -> int:
@@ -105,74 +107,48 @@ def is_database(spec: str | Path) -> bool:
 def open_reader(spec: str | Path, tables: list[str] | None = None) -> MigrationSource:
     """The reader seal uses: migrate's typed database reader, or files through ``handover.sources``."""
     if is_database(spec):
-        from handover.migrate.reader import open_migration_source
+        from handover.migrate.reader import DatabaseSource
 
-        return open_migration_source(str(spec), tables)
+        return DatabaseSource(str(spec), tables)
     from handover.package.files import FileReader
 
     return FileReader(spec, tables)
 
 
-# --- inventory → column keys ----------------------------------------------------------------
-
-
-def column_tiers(
-    ws: Workspace, spec: str | Path, *, authorized: Decision | None = None
-) -> tuple[dict[tuple[str, str], str | None], int | None]:
-    """JR/T 0171 tier of every (table, column) from the source's scan inventory."""
-    from handover.package.inventory import inventory_for
-
-    cols, scan_id = inventory_for(ws, spec, authorized=authorized)
-    return {k: v["tier"] for k, v in cols.items()}, scan_id
-
-
 # --- sealing -----------------------------------------------------------------------------
 
 
-def seal(
+def seal_reader(
     ws: Workspace,
-    source: str | Path,
-    out: str | Path,
+    reader: MigrationSource,
+    defs: list[TableDef],
+    out: Path,
     *,
+    tiers: dict[tuple[str, str], str | None],
+    scan_id: int | None,
+    shown: str,
+    events: EventSink,
     purpose: str = "transfer",
-    tables: list[str] | None = None,
-    lang: str | None = None,
-    clock: Clock = _utcnow,
+    lang: str,
+    clock: Clock = utcnow,
     progress: Callable[[str, int], None] | None = None,
-    authorized: Decision | None = None,
 ) -> SealResult:
-    """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
+    """Seal the tables ``defs`` of ``reader`` into the package folder ``out``; see docs/package.md.
 
-    Every column is encrypted under its tier's key; the manifest records schemas, row
-    counts, row-digest roots and file hashes, signed with the workspace key. Records
-    ``package.seal`` in the ledger. Authorised first as ``seal`` on the tables (default
-    every tier) in clear; ``authorized``: the decision of the command this seal is a
-    step of (backup, migrate's backup).
+    Every column is encrypted under its JR/T 0171 tier's key (``tiers`` from the scan
+    inventory); the manifest records schemas, row counts, row-digest roots and file
+    hashes, signed with the workspace key. Built in a hidden folder renamed into place at
+    the end: a failure leaves no package and no key (key events go to ``events``).
     """
     from handover.crypto import Keys
-    from handover.governance import data_resource, require
-    from handover.sources import mask_spec
 
-    language = lang or ws.settings.lang
-    out = Path(out)
-    if out.exists():
-        raise BadInput(t("package.exists", language, path=out))
-    if not out.parent.is_dir():
-        raise BadInput.msg("package.no_folder", path=out.parent)
-    decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
     t0 = time.perf_counter()
-    shown = mask_spec(str(source))
-    reader = open_reader(source, tables)
     created: list[str] = []
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     try:
-        defs = reader.schema()
-        if not defs:
-            raise BadInput(t("package.no_tables", language, source=shown))
-        tiers, scan_id = column_tiers(ws, source, authorized=decision)
-        plan = [_plan_table(d, tiers, language) for d in defs]
+        plan = [_plan_table(d, tiers, lang) for d in defs]
         needed = {c["key"] for p in plan for c in p["columns"]}
-        with Keys(ws) as keys:
+        with Keys(ws, events=events) as keys:
             key_ids: dict[str, str] = {}
             for slot in ("C3", "C2", "other"):
                 if slot in needed or slot == "other":
@@ -197,7 +173,7 @@ def seal(
                         footer,
                         suite,
                         shown,
-                        language,
+                        lang,
                         progress,
                     )
                 )
@@ -224,15 +200,13 @@ def seal(
                 "root": "RFC 6962 Merkle root over the chunk digests in file order",
             },
         )
-        write_signed(ws, tmp, manifest)
+        write_signed(ws, tmp, manifest, events=events)
         tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        _discard_keys(ws, created)
+        _discard_keys(ws, created, events)
         raise
-    finally:
-        reader.close()
-    result = SealResult(
+    return SealResult(
         package=out,
         package_id=manifest.package_id,
         purpose=purpose,
@@ -242,51 +216,7 @@ def seal(
         footer_key=footer,
         suite=suite,
         seconds=time.perf_counter() - t0,
-    )
-    from handover.ledger import record
-
-    record(
-        ws,
-        None,
-        "package.seal",
-        manifest.package_id,
-        purpose,
-        {
-            "package": str(out),
-            "source": shown,
-            "tables": len(entries),
-            "rows": result.rows,
-            "bytes": result.bytes,
-            "column_keys": key_ids,
-            "footer_key": footer,
-            "suite": suite,
-            "scan_id": scan_id,
-        },
-    )
-    return result
-
-
-def backup(
-    ws: Workspace,
-    source: str | Path,
-    *,
-    name: str | None = None,
-    lang: str | None = None,
-    clock: Clock = _utcnow,
-    authorized: Decision | None = None,
-) -> SealResult:
-    """Seal ``source`` as a backup into the workspace's packages folder (``backup-<stamp>``).
-
-    Authorised as ``seal`` of the whole source in clear (``authorized``: migrate's decision).
-    """
-    from handover.governance import data_resource, require
-
-    decision = require(ws, "seal", data_resource(None, "clear"), authorized=authorized)
-    folder = ws.settings.packages_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    label = name or f"backup-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-    return seal(
-        ws, source, folder / label, purpose="backup", lang=lang, clock=clock, authorized=decision
+        scan_id=scan_id,
     )
 
 
@@ -432,14 +362,14 @@ def _batches(reader: MigrationSource, d: TableDef) -> Iterator[Any]:
     yield from reader.read(d, after=None, batch_size=BATCH_ROWS)
 
 
-def _discard_keys(ws: Workspace, key_ids: list[str]) -> None:
+def _discard_keys(ws: Workspace, key_ids: list[str], events: EventSink) -> None:
     """Erase the keys of a package that was not finished (their events say why)."""
     if not key_ids:
         return
     from handover.crypto import Keys
 
     try:
-        with Keys(ws) as keys:
+        with Keys(ws, events=events) as keys:
             for key_id in key_ids:
                 keys.destroy(key_id, "seal did not finish; key never protected a package")
     except Exception:  # the seal's own error is the one to report

@@ -1,6 +1,5 @@
-"""``handover unseal`` / ``handover restore``: a package into SQLite, PostgreSQL or MariaDB.
-
-Order of work (docs/package.md, "Unsealing"):
+"""Reading a restored package back from its target (the last check of ``handover unseal``,
+:mod:`handover.flows.unseal`), which works in this order (docs/package.md, "Unsealing"):
 
 1. check the package completely before the target is touched: signature, file set,
    SHA-256 of every file, keys, then decrypt every table and recompute its row count,
@@ -14,131 +13,15 @@ Order of work (docs/package.md, "Unsealing"):
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.errors import CheckFailed
 from handover.i18n import t
 from handover.package.rows import RowSet
-from handover.package.source import PackageCheck, verify_package
-from handover.results import PerTableRows
 
 if TYPE_CHECKING:
-    from handover.migrate.migrate import Progress
     from handover.package.manifest import Manifest
-    from handover.workspace import Workspace
-
-
-@dataclass
-class UnsealResult(PerTableRows):
-    """The outcome: the package's check, the migration run, and the read-back per table."""
-
-    package: Path
-    package_id: str
-    target: str
-    run_id: str
-    check: PackageCheck
-    tables: list[dict[str, Any]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """Machine form: ids, counts, digests."""
-        return {
-            "package": str(self.package),
-            "package_id": self.package_id,
-            "target": self.target,
-            "migrate_run": self.run_id,
-            "tables": self.tables,
-            "rows": self.rows,
-            "seconds": round(self.seconds, 3),
-            "check": self.check.to_json(),
-        }
-
-
-def unseal(
-    ws: Workspace,
-    package: str | Path,
-    target: str,
-    *,
-    tables: list[str] | None = None,
-    lang: str | None = None,
-    action: str = "package.unseal",
-    progress: Progress | None = None,
-) -> UnsealResult:
-    """Check ``package`` fully, then restore it into ``target`` and check the target's rows.
-
-    Authorised first as ``unseal`` on the tables (default every tier) in clear; the
-    migration that writes the target is a step of this decision. Raises CheckFailed
-    (exit 1) for any integrity problem — before writing when the package is at fault.
-    Records ``action`` in the ledger once the read-back agrees.
-    """
-    from handover.governance import data_resource, require
-    from handover.migrate import MigrateOptions, migrate
-    from handover.migrate.reader import display_url, to_url
-
-    decision = require(ws, "unseal", data_resource(tables, "clear"))
-    language = lang or ws.settings.lang
-    t0 = time.perf_counter()
-    pkg = Path(package)
-    check = verify_package(ws, pkg, deep=True, lang=language, row_sets=True)
-    from handover.package.source import load_manifest
-
-    manifest = load_manifest(ws, pkg, language)
-    run = migrate(
-        ws,
-        str(pkg),
-        target,
-        MigrateOptions(tables=tables, lang=language),
-        progress=progress,
-        authorized=decision,
-    )
-    shown = display_url(to_url(target))
-    sets = {e["name"]: str(e["row_set"]) for e in check.tables}
-    readback = read_back(manifest, to_url(target), shown, tables, language, sets)
-    result = UnsealResult(
-        package=pkg,
-        package_id=manifest.package_id,
-        target=shown,
-        run_id=run.run_id,
-        check=check,
-        tables=readback,
-        seconds=time.perf_counter() - t0,
-    )
-    from handover.ledger import record
-
-    record(
-        ws,
-        None,
-        action,
-        manifest.package_id,
-        manifest.purpose,
-        {
-            "package": str(pkg),
-            "target": shown,
-            "migrate_run": run.run_id,
-            "tables": len(readback),
-            "rows": result.rows,
-            "column_keys": manifest.crypto.get("column_keys"),
-            "footer_key": manifest.crypto.get("footer_key"),
-        },
-    )
-    return result
-
-
-def restore(
-    ws: Workspace,
-    package: str | Path,
-    target: str,
-    *,
-    lang: str | None = None,
-    progress: Progress | None = None,
-) -> UnsealResult:
-    """Restore a backup package (``handover restore``): unseal (and authorised as ``unseal``),
-    recorded as ``package.restore``."""
-    return unseal(ws, package, target, lang=lang, action="package.restore", progress=progress)
 
 
 def read_back(

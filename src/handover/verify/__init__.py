@@ -1,8 +1,8 @@
-"""Row-exact verification of a migrated database: ``verify(source, target)``."""
+"""Row-exact verification of a migrated database: ``compare(source, target)``; the
+authorised, recorded step is :func:`handover.flows.verify.verify`."""
 
 from __future__ import annotations
 
-from handover.sources import mask_spec
-from handover.verify.verify import TableResult, VerifyResult, connect, verify
+from handover.verify.verify import TableResult, VerifyResult, compare, connect
 
-__all__ = ["TableResult", "VerifyResult", "connect", "mask_spec", "verify"]
+__all__ = ["TableResult", "VerifyResult", "compare", "connect"]

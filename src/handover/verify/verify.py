@@ -18,7 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -35,9 +35,6 @@ from handover.verify.normalize import (
     render_value,
     resolve_kind,
 )
-
-if TYPE_CHECKING:
-    from handover.workspace import Workspace
 
 #: rows per leaf segment: the unit that is fetched from both sides when it differs
 LEAF_ROWS = 4
@@ -669,25 +666,12 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     return res
 
 
-def verify(
-    source: str,
-    target: str,
-    tables: Sequence[str] | None = None,
-    *,
-    ws: Workspace | None = None,
-) -> VerifyResult:
+def compare(source: str, target: str, tables: Sequence[str] | None = None) -> VerifyResult:
     """Compare ``tables`` (default: every table of the source) row by row by primary key.
 
     Returns the verdict (``result.equal``); raises BadInput for an unreachable database,
-    a table or column on one side only, or a table without a primary key. With ``ws``,
-    the run is first authorised as ``verify`` on the tables (default every tier) in
-    clear — differing rows are read in clear and their keys shown — and recorded in the
-    workspace ledger (counts only, never key values).
+    a table or column on one side only, or a table without a primary key.
     """
-    if ws is not None:
-        from handover.governance import data_resource, require
-
-        require(ws, "verify", data_resource(tables, "clear"))
     t0 = time.perf_counter()
     shown = (mask_spec(source), mask_spec(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
@@ -728,20 +712,4 @@ def verify(
         finally:
             src.dispose()
             dst.dispose()
-    result = VerifyResult(shown[0], shown[1], results, time.perf_counter() - t0)
-    if ws is not None:
-        _record(ws, result)
-    return result
-
-
-def _record(ws: Workspace, result: VerifyResult) -> None:
-    from handover import ledger
-
-    ledger.record(
-        ws,
-        actor=None,
-        action="verify.run",
-        subject=f"{result.source} → {result.target}",
-        purpose="migration verification",
-        details=result.details,
-    )
+    return VerifyResult(shown[0], shown[1], results, time.perf_counter() - t0)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from handover.crypto import messages as _messages
 from handover.crypto import suites
 from handover.crypto.errors import DecryptionFailed, KeyringRefused
-from handover.crypto.files import atomic_write, locked
+from handover.crypto.files import atomic_write, locked, overwrite_file
 from handover.crypto.recipes import open as open_token
 from handover.crypto.recipes import seal
 from handover.errors import BadInput
@@ -163,9 +163,6 @@ class LocalKeyring:
         docs/crypto.md); the entry is sealed under the master key, so a surviving copy is
         only readable together with it. A missing entry is already gone.
         """
-        # Imported here: the one file-overwrite routine lives with sanitization (erase).
-        from handover.erase.files import overwrite_file
-
         with contextlib.suppress(FileNotFoundError):
             overwrite_file(self._entry(ref))
 

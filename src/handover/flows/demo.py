@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import handover.migrate.messages  # noqa: F401  (the migrate step's title)
+import handover.deid.messages
+import handover.migrate.messages
+import handover.package.messages  # noqa: F401  (the seal and dd step titles)
 from handover.errors import BadInput
+from handover.flows.workspace import init_workspace
+from handover.governance import current_actor
 from handover.governance.demo import step_governance
 from handover.i18n import add, t
-from handover.ledger import checkpoint_if_new
-from handover.ledger.events import record_demo_step
-from handover.package import messages as _package_titles  # noqa: F401  (seal, dd steps)
+from handover.ledger import checkpoint_if_new, record
 from handover.settings import TOML_NAME
-from handover.workspace import Workspace, init_workspace, open_workspace
+from handover.workspace import Workspace, open_workspace
 
 
 @dataclass
@@ -49,9 +51,9 @@ def _step_synth(ctx: DemoContext) -> str:
 
     res = synthesize(str(ctx.seller_db), customers=ctx.customers, seed=ctx.seed)
     ctx.results["synth"] = res
-    from handover.ledger.events import record_synth
+    from handover.flows.synth import record_synth
 
-    record_synth(ctx.ws, res)
+    record_synth(ctx.ws, current_actor(ctx.ws), res)
     return t(
         "synth.done",
         ctx.lang,
@@ -63,7 +65,7 @@ def _step_synth(ctx: DemoContext) -> str:
 
 
 def _step_scan(ctx: DemoContext) -> str:
-    from handover.detect.scan import run_scan
+    from handover.flows.scan import run_scan
 
     inv = run_scan(ctx.ws, ctx.seller_db, lang=ctx.lang)
     ctx.results["scan"] = inv
@@ -79,27 +81,9 @@ def _step_scan(ctx: DemoContext) -> str:
     )
 
 
-def _step_seal(ctx: DemoContext) -> str:
-    from handover.package.demo import step_seal
-
-    return step_seal(ctx)
-
-
-def _step_dd(ctx: DemoContext) -> str:
-    from handover.package.demo import step_dd
-
-    return step_dd(ctx)
-
-
-def _step_migrate(ctx: DemoContext) -> str:
-    from handover.migrate.demo import step_migrate
-
-    return step_migrate(ctx)
-
-
 def _step_verify(ctx: DemoContext) -> str:
     from handover.errors import CheckFailed
-    from handover.verify import verify
+    from handover.flows.verify import verify
 
     res = verify(str(ctx.seller_db), str(ctx.buyer_db), ws=ctx.ws)
     ctx.results["verify"] = res
@@ -117,10 +101,109 @@ def _step_verify(ctx: DemoContext) -> str:
     )
 
 
-def _step_shred(ctx: DemoContext) -> str:
-    from handover.erase.demo import step_shred
+def _step_seal(ctx: DemoContext) -> str:
+    """Seal the demo seller database into ``packages/transfer`` and check it fully."""
+    from handover.flows.seal import seal
+    from handover.package import verify_package
 
-    return step_shred(ctx)
+    out = ctx.ws.settings.packages_dir / "transfer"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    res = seal(ctx.ws, str(ctx.seller_db), out, lang=ctx.lang)
+    verify_package(ctx.ws, out, lang=ctx.lang)
+    ctx.results["seal"] = res
+    return t(
+        "package.sealed",
+        ctx.lang,
+        tables=len(res.tables),
+        rows=res.rows,
+        path=res.package,
+        mb=res.bytes / 1e6,
+        seconds=res.seconds,
+    )
+
+
+def _step_dd(ctx: DemoContext) -> str:
+    """Write the due-diligence extract of the demo seller database into ``reports/dd-extract``."""
+    from handover.deid import dd_extract
+
+    res = dd_extract(
+        ctx.ws, str(ctx.seller_db), ctx.ws.settings.reports_dir / "dd-extract", lang=ctx.lang
+    )
+    ctx.results["dd"] = res
+    below = [r.table for r in res.kanon if not r.satisfied]
+    return t(
+        "deid.done",
+        ctx.lang,
+        path=res.out,
+        tables=len(res.tables),
+        rows=res.rows,
+        key_id=res.token_key,
+        k=5,
+        below=", ".join(below) or "-",
+    )
+
+
+def _step_migrate(ctx: DemoContext) -> str:
+    """Migrate ``ctx.seller_db`` into ``ctx.buyer_db`` (a fresh file), taking the sealed
+    backup first; returns the summary line."""
+    from handover.flows.migrate import migrate
+    from handover.i18n import t
+    from handover.migrate import MigrateOptions
+
+    if ctx.buyer_db.exists():
+        ctx.buyer_db.unlink()
+    res = migrate(ctx.ws, str(ctx.seller_db), str(ctx.buyer_db), MigrateOptions(lang=ctx.lang))
+    ctx.results["migrate"] = res
+    package = (res.backup or {}).get("package", "")
+    return t(
+        "demo.migrate.done_backup",
+        ctx.lang,
+        tables=len(res.tables),
+        rows=res.rows,
+        target=ctx.buyer_db.name,
+        seconds=res.seconds,
+        package=package,
+    )
+
+
+def _step_shred(ctx: DemoContext) -> str:
+    """Shred ``ctx.seller_db`` and every package/key of the demo; returns the summary line.
+
+    Uses the verify an earlier demo step recorded; if none, verifies seller against buyer
+    now; if there is no buyer database either, forces with the reason recorded.
+    """
+    from handover.erase import Scope
+    from handover.erase.control import norm_spec
+    from handover.flows.shred import shred
+    from handover.i18n import t
+    from handover.ledger import entries
+
+    ws, seller = ctx.ws, str(ctx.seller_db)
+    verified = any(
+        isinstance(e.details.get("source"), str)
+        and norm_spec(e.details["source"]) == norm_spec(seller)
+        for e in entries(ws, action="verify.run")
+    )
+    force, reason = False, None
+    if not verified and ctx.buyer_db.exists():
+        from handover.flows.verify import verify
+
+        verify(seller, str(ctx.buyer_db), ws=ws)
+    elif not verified:
+        force = True
+        reason = "演示:本次演示没有迁移与校验步骤 / demo run without a migrate/verify step"
+    result = shred(
+        ws, Scope(source=seller), force=force, reason=reason, seed=ctx.seed, lang=ctx.lang
+    )
+    ctx.results["shred"] = result
+    return t(
+        "erase.done",
+        ctx.lang,
+        samples=result.samples,
+        found=result.found,
+        cert=result.certificate_dir,
+        **result.counts(),
+    )
 
 
 Step = tuple[str, Callable[[DemoContext], str]]
@@ -193,8 +276,15 @@ def run_demo(
             echo(t("demo.step", lang, n=n, name=t(key, lang)))
             line = step(ctx)
             echo("  " + line)
-            record_demo_step(ws, n, key, line)
-        checkpoint_if_new(ws)
+            record(
+                ws,
+                current_actor(ws),
+                "demo.step",
+                key,
+                "演示流程 / demo run",
+                {"n": n, "summary": line[:500]},
+            )
+        checkpoint_if_new(ws, actor=current_actor(ws))
         echo(t("demo.done", lang, path=path.resolve()))
     finally:
         ws.close()

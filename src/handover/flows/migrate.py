@@ -1,0 +1,90 @@
+"""``handover migrate``: authorise, take the sealed backup, copy with checkpoints and
+resume (:class:`handover.migrate.CopyJob`), every run's events in the ledger."""
+
+from __future__ import annotations
+
+from handover.errors import BadInput, Refused
+from handover.flows.seal import backup as seal_backup
+from handover.flows.sources import open_migration_source
+from handover.governance import Decision, data_resource, require
+from handover.i18n import t
+from handover.ledger import Recorder
+from handover.migrate.migrate import (
+    CopyJob,
+    MigrateOptions,
+    MigrateResult,
+    NoProgress,
+    Progress,
+    find_run,
+    target_url,
+)
+from handover.migrate.models import MigrateRun
+from handover.migrate.reader import connect_engine, display_url
+from handover.migrate.schema import assign_names
+from handover.package.source import is_package
+from handover.workspace import Workspace
+
+
+def migrate(
+    ws: Workspace,
+    source: str | None,
+    target: str | None,
+    options: MigrateOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    authorized: Decision | None = None,
+) -> MigrateResult:
+    """Copy ``source`` into ``target`` (or resume a run); raises on refusal or failure.
+
+    Authorised first as ``migrate`` in clear on the tables (every tier when a backup of
+    the whole source is taken); the backup is a step of that decision, as this migration
+    is of unseal's (``authorized``). Returns the result of a run whose tables all
+    reconciled and whose rejects are within ``allow_rejects``; otherwise raises
+    :class:`CheckFailed` after recording the outcome.
+    """
+    opts = options or MigrateOptions()
+    lang = opts.lang
+    prog: Progress = progress or NoProgress()
+    if opts.batch_size < 1:
+        raise BadInput.msg("migrate.bad_batch_size")
+    if opts.no_backup and not (opts.reason and opts.reason.strip()):
+        raise Refused(t("migrate.no_backup_needs_reason", lang))
+    run_row: MigrateRun | None = None
+    if opts.resume:
+        only = display_url(target_url(target)) if target else None
+        run_row = find_run(ws, opts.run_id, lang, only)
+        source = source or run_row.source
+        target = target or run_row.target
+        if run_row.options.get("tables") and not opts.tables:
+            opts.tables = list(run_row.options["tables"])
+    if not source or not target:
+        raise BadInput(t("migrate.needs_source_target", lang))
+    whole = run_row is None and not opts.no_backup and not is_package(source)
+    decision = require(
+        ws,
+        "migrate",
+        data_resource(None if whole else opts.tables, "clear"),
+        authorized=authorized,
+    )
+    events = Recorder(ws, decision.actor)
+    url = target_url(target)
+    src = open_migration_source(ws, source, opts.tables)
+    try:
+        defs = assign_names(src.schema())
+        engine = connect_engine(url, "target")
+        try:
+            job = CopyJob(ws, src, engine, defs, opts, prog, events)
+            if run_row is not None:
+                return job.resume(run_row)
+            job.preflight()
+            backup = None
+            if not src.is_package and not opts.no_backup:
+                # The backup is a sealed package of the source (``handover restore`` opens it).
+                backup = seal_backup(
+                    ws, source, name=f"backup-{job.run_id}", lang=lang, authorized=decision
+                ).to_json()
+            return job.start(backup)
+        finally:
+            engine.dispose()
+    finally:
+        src.close()

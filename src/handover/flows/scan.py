@@ -1,0 +1,73 @@
+"""``handover scan``: authorise, scan, store the inventory, write the report, record it;
+and the inventory that seal and dd-extract need (never guessed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory, Progress, scan_source
+from handover.detect.store import latest_inventory, save_inventory
+from handover.governance import Decision, data_resource, require
+from handover.ledger import record
+from handover.reports.inventory import write_inventory_reports
+from handover.sources import mask_spec
+from handover.workspace import Workspace
+
+Columns = dict[tuple[str, str], dict[str, Any]]
+
+
+def run_scan(
+    ws: Workspace,
+    spec: str | Path,
+    *,
+    full: bool = False,
+    sample: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    lang: str | None = None,
+    out_dir: Path | None = None,
+    progress: Progress | None = None,
+    authorized: Decision | None = None,
+) -> Inventory:
+    """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
+
+    Authorised first as ``scan.evidence`` on ``C1,C2,C3/masked`` (the scan reads values
+    and keeps masked evidence); ``authorized`` is the decision of a command this scan
+    is a step of (seal, dd-extract), which then covers it.
+    """
+    decision = require(ws, "scan.evidence", data_resource(None, "masked"), authorized=authorized)
+    inv = scan_source(spec, full=full, sample=sample, seed=seed, progress=progress)
+    language = lang or ws.settings.lang
+    target = out_dir or ws.settings.reports_dir
+    inv.reports = write_inventory_reports(inv, target, language)
+    inv.scan_id = save_inventory(ws, inv)
+    details = {**inv.counts(), "scan_id": inv.scan_id}
+    record(ws, decision.actor, "scan.run", inv.source, "inventory", details)
+    return inv
+
+
+def inventory_for(
+    ws: Workspace, spec: str | Path, *, authorized: Decision | None = None
+) -> tuple[Columns, int | None]:
+    """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
+    scan id of ``spec``: the newest stored inventory when it was taken of this very source,
+    else a scan run now as a step of the calling command (its ``authorized`` decision
+    covers it), stored and recorded like any scan.
+    """
+    shown = mask_spec(str(spec))
+    inv = latest_inventory(ws)
+    if inv is None or inv.get("source") != shown:
+        run_scan(ws, str(spec), authorized=authorized)
+        inv = latest_inventory(ws)
+        assert inv is not None
+    cols: Columns = {}
+    for tb in inv["tables"]:
+        for c in tb["columns"]:
+            cols[(tb["name"], c["name"])] = {
+                "primary": c.get("primary"),
+                "tier": c.get("tier"),
+                "types": [p["type"] for p in c.get("pii") or []],
+                "free_text": bool(c.get("free_text")),
+                "sensitive": bool(c.get("sensitive")),
+            }
+    return cols, inv.get("scan_id")

@@ -1,0 +1,107 @@
+"""``handover seal`` / ``handover backup``: authorise, open the source, take its scan
+inventory, seal (:func:`handover.package.seal.seal_reader`), record ``package.seal``."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from handover.errors import BadInput
+from handover.flows.scan import inventory_for
+from handover.governance import Decision, data_resource, require
+from handover.i18n import t
+from handover.ledger import Recorder
+from handover.package.seal import Clock, SealResult, open_reader, seal_reader, utcnow
+from handover.sources import mask_spec
+from handover.workspace import Workspace
+
+
+def seal(
+    ws: Workspace,
+    source: str | Path,
+    out: str | Path,
+    *,
+    purpose: str = "transfer",
+    tables: list[str] | None = None,
+    lang: str | None = None,
+    clock: Clock = utcnow,
+    progress: Callable[[str, int], None] | None = None,
+    authorized: Decision | None = None,
+) -> SealResult:
+    """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
+
+    Authorised first as ``seal`` on the tables (default every tier) in clear;
+    ``authorized``: the decision of the command this seal is a step of (backup,
+    migrate's backup). Records ``package.seal`` in the ledger.
+    """
+    language = lang or ws.settings.lang
+    out = Path(out)
+    if out.exists():
+        raise BadInput(t("package.exists", language, path=out))
+    if not out.parent.is_dir():
+        raise BadInput.msg("package.no_folder", path=out.parent)
+    decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
+    events = Recorder(ws, decision.actor)
+    shown = mask_spec(str(source))
+    reader = open_reader(source, tables)
+    try:
+        defs = reader.schema()
+        if not defs:
+            raise BadInput(t("package.no_tables", language, source=shown))
+        cols, scan_id = inventory_for(ws, source, authorized=decision)
+        result = seal_reader(
+            ws,
+            reader,
+            defs,
+            out,
+            tiers={k: v["tier"] for k, v in cols.items()},
+            scan_id=scan_id,
+            shown=shown,
+            events=events,
+            purpose=purpose,
+            lang=language,
+            clock=clock,
+            progress=progress,
+        )
+    finally:
+        reader.close()
+    events(
+        "package.seal",
+        result.package_id,
+        purpose,
+        {
+            "package": str(out),
+            "source": shown,
+            "tables": len(result.tables),
+            "rows": result.rows,
+            "bytes": result.bytes,
+            "column_keys": result.keys,
+            "footer_key": result.footer_key,
+            "suite": result.suite,
+            "scan_id": scan_id,
+        },
+    )
+    return result
+
+
+def backup(
+    ws: Workspace,
+    source: str | Path,
+    *,
+    name: str | None = None,
+    lang: str | None = None,
+    clock: Clock = utcnow,
+    authorized: Decision | None = None,
+) -> SealResult:
+    """Seal ``source`` as a backup into the workspace's packages folder (``backup-<stamp>``).
+
+    Authorised as ``seal`` of the whole source in clear (``authorized``: migrate's decision).
+    """
+    decision = require(ws, "seal", data_resource(None, "clear"), authorized=authorized)
+    folder = ws.settings.packages_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    label = name or f"backup-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+    return seal(
+        ws, source, folder / label, purpose="backup", lang=lang, clock=clock, authorized=decision
+    )

@@ -1,0 +1,304 @@
+"""``handover shred``: plan, dual control and authorisation, the verify gate, then the
+destruction (:func:`handover.erase.shred.execute`), the signed certificate and its
+rendering. See docs/erase.md.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from handover.crypto.files import OverwriteHook
+from handover.erase.certificate import ledger_section, sign_certificate
+from handover.erase.control import VALIDATOR_ROLES, Actor, Gate, check_gate, check_known
+from handover.erase.database import Database, open_database
+from handover.erase.models import EraseItemRow, EraseRunRow
+from handover.erase.plan import Plan, Scope, make_plan
+from handover.erase.samples import SAMPLES
+from handover.erase.shred import (
+    Clock,
+    ShredResult,
+    ShredRun,
+    certificate_doc,
+    execute,
+    utcnow,
+)
+from handover.errors import BadInput, CheckFailed, HandoverError, Refused
+from handover.governance import require
+from handover.governance.people import get_person, list_people
+from handover.governance.policy import DEMO_ACTORS
+from handover.governance.session import current_person
+from handover.i18n import t
+from handover.ledger import Recorder
+from handover.reports.certificate import write_renderings
+from handover.workspace import Workspace
+
+
+def plan_shred(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str | None = None,
+) -> tuple[Plan, Gate]:
+    """The plan and the verify gate's state, without changing anything.
+
+    Refused (exit 3) for a source/target unknown to the transfer (see :func:`check_known`).
+    """
+    language = lang or ws.settings.lang
+    check_known(
+        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
+    )
+    plan = make_plan(ws, scope)
+    gate = Gate(needed=bool(plan.source_items()))
+    if scope.source and gate.needed:
+        try:
+            gate = check_gate(
+                ws,
+                scope.source,
+                [i.table or "" for i in plan.source_items()],
+                target=scope.target,
+                lang=language,
+            )
+        except Exception as exc:  # Refused: shown in the plan, not raised
+            gate.problem = exc.render(language) if isinstance(exc, HandoverError) else str(exc)
+    return plan, gate
+
+
+def shred(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    executed_by: str | None = None,
+    validated_by: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    samples: int = SAMPLES,
+    seed: int | None = None,
+    passes: int = 1,
+    lang: str | None = None,
+    clock: Clock = utcnow,
+    hook: OverwriteHook | None = None,
+    out_dir: Path | None = None,
+) -> ShredResult:
+    """Destroy what the plan lists, verify, and write the signed certificate.
+
+    Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
+    or a path that does not exist, without a passing verify of the source (unless ``force``
+    with a ``reason``), or when executor and validator are the same person; CheckFailed
+    (exit 1) after the certificate is written if any sampled identifier is still found.
+    ``samples`` identifiers are drawn in total (all candidates when fewer exist).
+    """
+    language = lang or ws.settings.lang
+    if passes < 1:
+        raise BadInput.msg("erase.passes")
+    if samples < 0:
+        raise BadInput.msg("erase.samples")
+    check_known(
+        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
+    )
+    source, media = scope.source, scope.media
+    db: Database | None = (
+        open_database(source) if source and (media is None or "source" in media) else None
+    )
+    try:
+        plan = make_plan(ws, scope, db=db)
+        executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
+        authz = authorize_executor(ws, executor)
+        src_items = plan.source_items()
+        gate = Gate(needed=False)
+        if source and src_items:
+            gate = check_gate(
+                ws,
+                source,
+                [i.table or "" for i in src_items],
+                target=scope.target,
+                force=force,
+                reason=reason,
+                lang=language,
+            )
+        started = clock()
+        run_id = f"shred-{started.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
+        run = ShredRun(run_id, Recorder(ws, executor.name, clock))
+        with ws.store.session() as s:
+            s.add(
+                EraseRunRow(
+                    id=run_id,
+                    started_at=started,
+                    status="running",
+                    source=plan.source,
+                    executed_by=executor.name,
+                    validated_by=validator.name,
+                    forced=gate.forced,
+                    force_reason=gate.reason,
+                    plan=plan.to_json(),
+                    summary={},
+                )
+            )
+            s.flush()
+            for n, it in enumerate(plan.items):
+                s.add(
+                    EraseItemRow(
+                        run_id=run_id,
+                        idx=n,
+                        medium=it.medium,
+                        subject=it.subject[:2000],
+                        action=it.action,
+                        method=it.method,
+                        status="planned" if it.action == "destroy" else "retained",
+                        rows=it.rows,
+                        bytes=it.bytes,
+                        details=it.to_json(),
+                    )
+                )
+        result = ShredResult(run_id, plan, gate, executor, validator)
+        result.database_version = db.version if db is not None else None
+        try:
+            execute(
+                ws,
+                run,
+                plan,
+                db,
+                result,
+                gate,
+                authz,
+                samples=samples,
+                seed=seed if seed is not None else secrets.randbits(32),
+                passes=passes,
+                hook=hook,
+            )
+            if db is not None:
+                db.close()
+                db = None
+            finished = clock()
+            result.ledger_seqs = sorted(
+                set(run.seqs + ([gate.seq] if gate.seq is not None else []))
+            )
+            folder = out_dir or (ws.settings.reports_dir / "certificates" / run_id)
+            doc = certificate_doc(ws, result, started, finished, language)
+            doc["ledger"] = ledger_section(ws, result.ledger_seqs)
+            _body, sig = sign_certificate(ws, doc, folder, events=run.events)
+            result.certificate_dir = folder
+            result.certificate = doc
+            result.outputs = [
+                folder / "certificate.json",
+                folder / "certificate.sig",
+                *write_renderings(doc, sig, folder),
+            ]
+            run.record(
+                "erase.certificate",
+                run_id,
+                {
+                    "sha256": sig["sha256"],
+                    "folder": str(folder),
+                    "files": [p.name for p in result.outputs],
+                },
+            )
+            with ws.store.session() as s:
+                row = s.get(EraseRunRow, run_id)
+                assert row is not None
+                row.status = "done" if result.passed else "verify_failed"
+                row.finished_at = finished
+                row.summary = {**result.counts(), "samples": result.samples, "found": result.found}
+                row.certificate = str(folder)
+                row.certificate_sha256 = sig["sha256"]
+                for item in s.query(EraseItemRow).filter(EraseItemRow.run_id == run_id):
+                    if item.action == "destroy":
+                        item.status = "done"
+        except BaseException as exc:
+            try:
+                run.record("erase.failed", run_id, {"error": type(exc).__name__})
+            finally:
+                with ws.store.session() as s:
+                    row = s.get(EraseRunRow, run_id)
+                    if row is not None:
+                        row.status = "failed"
+                        row.finished_at = clock()
+            raise
+    finally:
+        if db is not None:
+            db.close()
+    if not result.passed:
+        raise CheckFailed(
+            t("erase.found", language, found=result.found, cert=result.certificate_dir)
+        )
+    return result
+
+
+def _has_people(ws: Workspace) -> bool:
+    return bool(list_people(ws))
+
+
+def dual_control(
+    ws: Workspace,
+    executed_by: str | None,
+    validated_by: str | None,
+    *,
+    lang: str = "zh-CN",
+) -> tuple[Actor, Actor]:
+    """The executor and the validator; Refused when they are the same person or lack a role."""
+    if not _has_people(ws):
+        if (
+            not executed_by
+            or not validated_by
+            or not executed_by.strip()
+            or not validated_by.strip()
+        ):
+            raise BadInput(t("erase.dual.names", lang))
+        ex, va = executed_by.strip(), validated_by.strip()
+        if " ".join(ex.split()).casefold() == " ".join(va.split()).casefold():
+            raise Refused(t("erase.dual.same", lang, name=ex))
+        return Actor(ex), Actor(va)
+    if executed_by is None:
+        me = current_person(ws)
+        if me is not None:
+            executed_by = me.name
+        elif ws.settings.demo:
+            executed_by = DEMO_ACTORS["shred"]
+        else:
+            raise BadInput(t("erase.dual.executor", lang))
+    executor = get_person(ws, executed_by)
+    if validated_by is None:
+        if not ws.settings.demo:
+            raise BadInput(t("erase.dual.validator", lang))
+        people = [p for p in list_people(ws) if p.active and p.name != executor.name]
+        ranked = sorted(
+            (p for p in people if set(p.roles) & set(VALIDATOR_ROLES)),
+            key=lambda p: min(VALIDATOR_ROLES.index(r) for r in p.roles if r in VALIDATOR_ROLES),
+        )
+        if not ranked:
+            raise BadInput(t("erase.dual.validator", lang))
+        validated_by = ranked[0].name
+    validator = get_person(ws, validated_by)
+    if executor.name == validator.name:
+        raise Refused(t("erase.dual.same", lang, name=executor.name))
+    for p in (executor, validator):
+        if not p.active:
+            raise Refused(t("erase.dual.inactive", lang, name=p.name))
+    if not set(validator.roles) & set(VALIDATOR_ROLES):
+        raise Refused(
+            t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
+        )
+    return (
+        Actor(executor.name, executor.display_name, executor.org, executor.roles, "governance"),
+        Actor(validator.name, validator.display_name, validator.org, validator.roles, "governance"),
+    )
+
+
+def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
+    """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs.
+
+    The executor is the logged-in person: naming somebody else with ``--executed-by``
+    borrows nobody's grant. Only in a demo workspace with nobody logged in may a cast
+    member be named (the demo stand-in rule of ``authorize``).
+    """
+    if executor.source != "governance":
+        return None
+    me = current_person(ws)
+    if me is not None and me.name != executor.name:
+        raise Refused(t("erase.dual.not_you", ws.settings.lang, name=executor.name, me=me.name))
+    actor = executor.name if me is None and ws.settings.demo else None
+    decision = require(ws, "shred", "*/clear", actor=actor)
+    return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

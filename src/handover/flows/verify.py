@@ -1,0 +1,35 @@
+"""``handover verify``: authorise, compare row by row (:func:`handover.verify.compare`),
+record ``verify.run`` (counts only, never key values)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from handover.governance import data_resource, require
+from handover.ledger import record
+from handover.verify import VerifyResult, compare
+from handover.workspace import Workspace
+
+
+def verify(
+    source: str,
+    target: str,
+    tables: Sequence[str] | None = None,
+    *,
+    ws: Workspace | None = None,
+) -> VerifyResult:
+    """Compare ``source`` and ``target`` (see :func:`handover.verify.compare`). With ``ws``
+    the run is first authorised as ``verify`` on the tables (default every tier) in clear —
+    differing rows are read in clear and their keys shown — and recorded in its ledger."""
+    decision = require(ws, "verify", data_resource(tables, "clear")) if ws is not None else None
+    result = compare(source, target, tables)
+    if ws is not None and decision is not None:
+        record(
+            ws,
+            decision.actor,
+            "verify.run",
+            f"{result.source} → {result.target}",
+            "migration verification",
+            result.details,
+        )
+    return result

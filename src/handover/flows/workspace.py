@@ -1,0 +1,56 @@
+"""Create a workspace with everything a step needs, and open one for a command."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from handover.crypto.signing import init_keys
+from handover.governance import current_actor, seed_demo_cast
+from handover.ledger import Recorder, checkpoint_if_new, init_ledger, ledger_size
+from handover.workspace import Workspace, create_workspace, open_workspace
+
+
+def init_workspace(
+    path: Path,
+    transfer: dict[str, Any] | None = None,
+    *,
+    demo: bool = False,
+    database_url: str | None = None,
+    lang: str = "zh-CN",
+) -> Workspace:
+    """Create the workspace at ``path`` with its signing key, the ledger's first entry and,
+    for a demo, the demo cast; on any failure leave nothing behind."""
+
+    def setup(ws: Workspace) -> None:
+        actor = current_actor(ws)
+        # Keys first: the ledger's first checkpoint is signed by the workspace signing key.
+        init_keys(ws, Recorder(ws, actor))
+        init_ledger(ws, actor)
+        if demo:
+            seed_demo_cast(ws)
+
+    return create_workspace(
+        path, transfer, demo=demo, database_url=database_url, lang=lang, setup=setup
+    )
+
+
+@contextmanager
+def opened(path: Path | str | None = None, **overrides: Any) -> Iterator[Workspace]:
+    """The workspace at ``path`` for one command; whatever the command recorded is covered
+    by a signed checkpoint when it ends, also when it fails."""
+    ws = open_workspace(path, **overrides)
+    start: int | None = None
+    try:
+        start = ledger_size(ws)
+        yield ws
+        checkpoint_if_new(ws, since=start, actor=current_actor(ws))
+    except BaseException:
+        if start is not None:
+            with suppress(Exception):  # the command's own error is the one to report
+                checkpoint_if_new(ws, since=start, actor=current_actor(ws))
+        raise
+    finally:
+        ws.close()
