@@ -199,7 +199,7 @@ def test_extract_is_a_ledger_event_and_tokens_are_stable(
     assert ev.details["rows"] == doc["rows"]
     again = tmp_path / "again"
     res = runner.invoke(
-        app, ["-w", ws_path, "dd-extract", src, "--out", str(again), "--table", "cust_info"]
+        app, ["-w", ws_path, "dd-extract", src, "--out", str(again), "--tables", "cust_info"]
     )
     assert res.exit_code == 0, res.output
     a = pq.read_table(out / "parquet" / "cust_info.parquet").column("zjhm")

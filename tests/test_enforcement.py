@@ -310,7 +310,7 @@ def test_seal_and_backup(ws_path: Path, base: dict[str, Path], tmp_path: Path) -
         "zhaolei",
         "seal",
         "cust_info/clear",
-        *("seal", str(seller), "--out", str(tmp_path / "one"), "--table", "cust_info"),
+        *("seal", str(seller), "--out", str(tmp_path / "one"), "--tables", "cust_info"),
     )
     # backup: the same action on the whole source.
     packages = sorted(p.name for p in (ws_path / "packages").iterdir())
@@ -419,7 +419,7 @@ def test_keys(ws_path: Path) -> None:
 def test_shred(ws_path: Path, base: dict[str, Path], tmp_path: Path) -> None:
     seller = tmp_path / "seller-copy.db"
     shutil.copy(base["seller"], seller)
-    args = ("shred", "--source", str(seller), "--media", "source", "--force", "--reason", "test")
+    args = ("shred", str(seller), "--media", "source", "--force", "--reason", "test")
     refused(ws_path, "chenjing", "shred", "*/clear", "dd_analyst", *args)
     refused(ws_path, "zhouyu", "shred", "*/clear", "expired", *args)
     # Naming somebody else as the executor borrows nobody's grant.
@@ -452,7 +452,7 @@ def test_clear_access_without_two_approvals_is_impossible_by_any_command(
     commands: list[tuple[str, str, tuple[str, ...]]] = [
         ("scan.evidence", "C1,C2,C3/masked", ("scan", seller)),
         ("seal", ALL_TIERS, ("seal", seller, "--out", str(out))),
-        ("seal", "cust_info/clear", ("seal", seller, "--out", str(out), "--table", "cust_info")),
+        ("seal", "cust_info/clear", ("seal", seller, "--out", str(out), "--tables", "cust_info")),
         ("seal", ALL_TIERS, ("backup", seller)),
         ("unseal", ALL_TIERS, ("unseal", pkg, "--to", str(target))),
         ("unseal", ALL_TIERS, ("restore", pkg, "--to", str(target))),
@@ -465,7 +465,7 @@ def test_clear_access_without_two_approvals_is_impossible_by_any_command(
         (
             "shred",
             "*/clear",
-            ("shred", "--source", str(copy), "--media", "source", "--force", "--reason", "x"),
+            ("shred", str(copy), "--media", "source", "--force", "--reason", "x"),
         ),
     ]
     keys, packages = registry(ws_path), sorted((ws_path / "packages").iterdir())

@@ -256,7 +256,7 @@ def test_gate_refuses_without_passing_verify(workspace: Any, seller: Path, tmp_p
     from handover.ledger import entries
 
     ws_path = str(workspace.path)
-    res = runner.invoke(app, ["-w", ws_path, "shred", "--source", str(seller), "--media", "source"])
+    res = runner.invoke(app, ["-w", ws_path, "shred", str(seller), "--media", "source"])
     assert res.exit_code == 3, res.output
     # A failing verify refuses too.
     buyer = copy_book(seller, tmp_path / "buyer.db")
@@ -265,10 +265,10 @@ def test_gate_refuses_without_passing_verify(workspace: Any, seller: Path, tmp_p
     con.commit()
     con.close()
     assert not verify(str(seller), str(buyer), ws=workspace).equal
-    res = runner.invoke(app, ["-w", ws_path, "--lang", "en", "shred", "--source", str(seller)])
+    res = runner.invoke(app, ["-w", ws_path, "--lang", "en", "shred", str(seller)])
     assert res.exit_code == 3 and "did not pass" in res.output
     # --force alone is refused; with a reason it runs and the reason is recorded.
-    res = runner.invoke(app, ["-w", ws_path, "shred", "--source", str(seller), "--force"])
+    res = runner.invoke(app, ["-w", ws_path, "shred", str(seller), "--force"])
     assert res.exit_code == 3
     reason = "卖方数据已由监管机构另行封存 / regulator holds a sealed copy"
     res = runner.invoke(
@@ -277,7 +277,6 @@ def test_gate_refuses_without_passing_verify(workspace: Any, seller: Path, tmp_p
             "-w",
             ws_path,
             "shred",
-            "--source",
             str(seller),
             "--media",
             "source",
@@ -303,7 +302,6 @@ def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
             "-w",
             ws_path,
             "shred",
-            "--source",
             str(seller),
             "--executed-by",
             "zhaolei",
@@ -319,7 +317,6 @@ def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
             "-w",
             ws_path,
             "shred",
-            "--source",
             str(seller),
             "--executed-by",
             "zhaolei",
@@ -334,7 +331,6 @@ def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
             "-w",
             ws_path,
             "shred",
-            "--source",
             str(seller),
             "--executed-by",
             "chenjing",
@@ -352,7 +348,6 @@ def test_dual_control(workspace: Any, seller: Path, tmp_path: Path) -> None:
             "-w",
             ws_path,
             "shred",
-            "--source",
             str(seller),
             "--media",
             "source",
@@ -403,7 +398,6 @@ def test_retention_rules_plan_and_run(workspace: Any, seller: Path, tmp_path: Pa
             "-w",
             str(ws.path),
             "shred",
-            "--source",
             str(seller),
             "--plan",
             "--retention",
@@ -421,7 +415,7 @@ def test_retention_rules_plan_and_run(workspace: Any, seller: Path, tmp_path: Pa
     assert plan["gate"]["passed"] is True
     human = runner.invoke(
         app,
-        ["-w", str(ws.path), "shred", "--source", str(seller), "--plan", "--retention", str(rules)],
+        ["-w", str(ws.path), "shred", str(seller), "--plan", "--retention", str(rules)],
     )
     assert human.exit_code == 0 and "校验闸门" in human.output
     assert "工作区签名密钥" in human.output and "workspace signing key" not in human.output
@@ -431,7 +425,6 @@ def test_retention_rules_plan_and_run(workspace: Any, seller: Path, tmp_path: Pa
             "-w",
             str(ws.path),
             "shred",
-            "--source",
             str(seller),
             "--media",
             "source",
@@ -467,7 +460,6 @@ def test_bad_retention_rule_changes_nothing(workspace: Any, seller: Path, tmp_pa
             "--lang",
             "en",
             "shred",
-            "--source",
             str(seller),
             "--retention",
             str(rules),
@@ -542,7 +534,6 @@ def test_thousand_ids_and_phones_absent_from_raw_bytes(
             "-w",
             str(workspace.path),
             "shred",
-            "--source",
             str(seller),
             "--media",
             "source",
@@ -609,7 +600,7 @@ def test_destroyed_key_makes_package_unopenable(
     ok = _cli(ws, "unseal", str(pkg), "--to", str(tmp_path / "before.db"))
     assert ok.exit_code == 0, ok.output
     _verified(ws, seller, tmp_path)
-    res = _cli(ws, "shred", "--source", str(seller), "--media", "source,keys", "--json")
+    res = _cli(ws, "shred", str(seller), "--media", "source,keys", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     bad = _cli(ws, "unseal", str(pkg), "--to", str(tmp_path / "after.db"))
@@ -670,19 +661,19 @@ def test_refusals_exit_3_and_destroy_nothing(workspace: Any, seller: Path, tmp_p
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and reason in lines[0], (args, res.output)
 
-    src = ("--source", str(seller))
+    src = (str(seller),)
     refused(*src, reason="no verify")  # before any verify
     buyer = _verified(ws, seller, tmp_path)
     refused(*src, "--executed-by", "zhaolei", "--validated-by", "zhaolei", reason="different")
-    refused("--source", str(other), reason="unknown to this transfer")
-    refused("--source", str(other), "--plan", reason="unknown to this transfer")
-    refused("--source", str(tmp_path / "nope.db"), reason="does not exist")
-    refused("--source", str(tmp_path / "nope.db"), "--force", "--reason", "x", reason="not exist")
+    refused(str(other), reason="unknown to this transfer")
+    refused(str(other), "--plan", reason="unknown to this transfer")
+    refused(str(tmp_path / "nope.db"), reason="does not exist")
+    refused(str(tmp_path / "nope.db"), "--force", "--reason", "x", reason="not exist")
     refused(*src, "--target", str(other), reason="unknown to this transfer")
     refused(*src, "--target", str(buyer), "--path", str(tmp_path / "gone"), reason="not exist")
-    refused("--source", "postgresql://u@127.0.0.1:1/never_seen", reason="unknown to this transfer")
+    refused("postgresql://u@127.0.0.1:1/never_seen", reason="unknown to this transfer")
     # A malformed URL stays bad input (exit 2), still with nothing destroyed.
-    bad = _cli(ws, "shred", "--source", "postgresql://u:secret@host:notaport/db")
+    bad = _cli(ws, "shred", "postgresql://u:secret@host:notaport/db")
     assert bad.exit_code == 2 and "secret" not in bad.output, bad.output
     assert _state(ws, seller, watched) == before
     assert not entries(ws, action="erase")

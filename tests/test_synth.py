@@ -15,6 +15,7 @@ import pytest
 
 from handover.detect import checksums as ck
 from handover.errors import BadInput
+from handover.progress import NoProgress
 from handover.synth import synthesize
 from handover.synth.generate import MESS
 from handover.synth.pools import PLACEHOLDERS
@@ -377,11 +378,12 @@ def _server_roundtrip(url: str, tmp_path: Path) -> None:
 
 
 def _server_abort(url: str, tmp_path: Path) -> None:
-    def boom(done: int, total: int) -> None:
-        raise RuntimeError("interrupted")
+    class Boom(NoProgress):
+        def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+            raise RuntimeError("interrupted")
 
     with pytest.raises(RuntimeError):
-        synthesize(url, customers=50, seed=1, truth_path=str(tmp_path / "t.json"), progress=boom)
+        synthesize(url, customers=50, seed=1, truth_path=str(tmp_path / "t.json"), progress=Boom())
     assert _server_counts(url) == {}
     assert not (tmp_path / "t.json").exists()
 
@@ -469,13 +471,14 @@ def test_unwritable_folder(tmp_path: Path) -> None:
 
 
 def test_failed_sqlite_load_removes_partial_file(tmp_path: Path) -> None:
-    def boom(done: int, total: int) -> None:
-        raise KeyboardInterrupt
+    class Boom(NoProgress):
+        def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+            raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        synthesize(str(tmp_path / "a.db"), customers=30, seed=1, progress=boom)
+        synthesize(str(tmp_path / "a.db"), customers=30, seed=1, progress=Boom())
     with pytest.raises(KeyboardInterrupt):
-        synthesize(str(tmp_path / "exp"), customers=30, seed=1, progress=boom)
+        synthesize(str(tmp_path / "exp"), customers=30, seed=1, progress=Boom())
     assert list(tmp_path.iterdir()) == []
 
 

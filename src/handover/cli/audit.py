@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
-from handover.cli.common import handled, lang_of, print_json, workspace_of
+from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
 from handover.i18n import add, t
 
-app = typer.Typer(
+audit_app = typer.Typer(
     help="审计账本:查看、签名检查点、证明、核验、导出 / the tamper-evident ledger: "
     "log, checkpoint, prove, verify, export.",
     no_args_is_help=True,
@@ -64,7 +64,7 @@ def _since(value: str | None) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-@app.command("log")
+@audit_app.command("log")
 def log_cmd(
     ctx: typer.Context,
     since: str | None = typer.Option(
@@ -75,7 +75,7 @@ def log_cmd(
         None, "--action", help="Only this action (or its sub-actions)."
     ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many events."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """List ledger events in sequence order."""
     from handover.ledger import entries
@@ -92,11 +92,11 @@ def log_cmd(
         typer.echo(f"{e.seq:>7}  {e.ts}  {e.actor:<16} {e.action:<24} {e.subject}")
 
 
-@app.command("checkpoint")
+@audit_app.command("checkpoint")
 def checkpoint_cmd(
     ctx: typer.Context,
     out: Path | None = typer.Option(None, "--out", help="Also write the signed checkpoint here."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Sign the current tree head (C2SP checkpoint) and print it; keep a copy outside."""
     from handover.ledger import latest_checkpoint
@@ -115,11 +115,11 @@ def checkpoint_cmd(
         typer.echo(t("audit.checkpoint_saved", lang, size=cp.size, path=out))
 
 
-@app.command("prove")
+@audit_app.command("prove")
 def prove_cmd(
     ctx: typer.Context,
     seq: int = typer.Argument(..., help="Sequence number of the entry."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Inclusion proof of one entry against the newest signed checkpoint."""
     from handover.ledger import prove
@@ -137,7 +137,7 @@ def prove_cmd(
     typer.echo(proof.checkpoint, nl=False)
 
 
-@app.command("verify")
+@audit_app.command("verify")
 def verify_cmd(
     ctx: typer.Context,
     checkpoint: Path | None = typer.Option(
@@ -145,7 +145,7 @@ def verify_cmd(
         "--checkpoint",
         help="A checkpoint saved earlier outside the store: prove the log extends it.",
     ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Recompute every entry and the tree; check every checkpoint (exit 1 if tampered)."""
     from handover.ledger import verify_ledger
@@ -184,11 +184,11 @@ def verify_cmd(
         report.raise_if_failed()
 
 
-@app.command("export")
+@audit_app.command("export")
 def export_cmd(
     ctx: typer.Context,
     folder: Path = typer.Argument(..., help="New (or empty) folder for the evidence bundle."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Write a self-contained evidence bundle with an offline verify.py."""
     from handover.flows.audit import export
@@ -208,3 +208,8 @@ def export_cmd(
                 checkpoints=res.checkpoints,
             )
         )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.add_typer(audit_app, name="audit")

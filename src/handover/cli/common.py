@@ -14,6 +14,10 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+    from rich.progress import TaskID
+
+    from handover.progress import Progress
     from handover.workspace import Workspace
 
 console = Console()
@@ -109,3 +113,113 @@ def print_json(obj: Any) -> None:
 
 
 Command = Callable[..., Any]
+
+
+PROGRESS_MODES = ("bars", "json", "none")
+
+
+def tables_option(what: str = "Only these tables") -> Any:
+    """The ``--tables/-t`` option: one spelling for every command that takes a table filter."""
+    return typer.Option([], "--tables", "-t", help=f"{what} (repeat or comma-separate).")
+
+
+def json_option(what: str = "Machine-readable output.") -> Any:
+    """The ``--json`` option of every command."""
+    return typer.Option(False, "--json", help=what)
+
+
+def split_list(values: list[str]) -> list[str] | None:
+    """Values of a repeatable, comma-separable option; None when none are given."""
+    out = [v.strip() for item in values for v in item.split(",") if v.strip()]
+    return out or None
+
+
+def progress_option() -> Any:
+    """The ``--progress`` option of every long command."""
+    return typer.Option(
+        None,
+        "--progress",
+        help="bars (default), json (JSON lines on stderr, as the web console reads them) "
+        "or none; with --json the default is none.",
+    )
+
+
+class RichBars:
+    """Rich progress bars on stderr: one per task, with rows, rows/s, ETA and refused rows."""
+
+    def __init__(self, lang: str) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+        from rich.text import Text
+
+        from handover.i18n import t
+
+        class Rate(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                speed = task.speed
+                return Text(t("cli.progress.rate", lang, rate=speed) if speed else "", style="cyan")
+
+        class Refused(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                n = int(task.fields.get("rejects", 0))
+                return Text(t("cli.progress.rejected", lang, n=n) if n else "", style="red")
+
+        self.bar: RichProgress = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            Rate(),
+            TimeRemainingColumn(),
+            Refused(),
+            console=err_console,
+            transient=False,
+        )
+        self.tasks: dict[str, TaskID] = {}
+
+    def phase(self, text: str) -> None:
+        self.bar.console.print(f"[dim]{text}[/]")
+
+    def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
+        self.tasks[name] = self.bar.add_task(
+            name,
+            total=max(total, 1) if total is not None else None,
+            completed=done + rejects,
+            rejects=rejects,
+        )
+
+    def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+        task = self.tasks[name]
+        current = int(self.bar.tasks[self.bar.task_ids.index(task)].fields.get("rejects", 0))
+        self.bar.update(task, advance=rows + rejects, rejects=current + rejects)
+
+
+@contextmanager
+def progress_of(mode: str | None, json_out: bool, lang: str) -> Iterator[Progress]:
+    """The renderer ``--progress`` names (BadInput for an unknown one): Rich bars, JSON lines
+    on stderr, or nothing; default bars, or nothing with ``--json``."""
+    from handover.errors import BadInput
+    from handover.progress import JsonLines, NoProgress
+
+    chosen = mode or ("none" if json_out else "bars")
+    if chosen not in PROGRESS_MODES:
+        raise BadInput.msg("cli.progress.bad_mode", mode=chosen, modes=", ".join(PROGRESS_MODES))
+    if chosen == "none":
+        yield NoProgress()
+    elif chosen == "json":
+
+        def write(line: str) -> None:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+
+        yield JsonLines(write)
+    else:
+        bars = RichBars(lang)
+        with bars.bar:
+            yield bars

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import fail, handled, lang_of, print_json, workspace_of
+from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
 
 if TYPE_CHECKING:
     from handover.governance.training import AskedQuestion
@@ -30,7 +30,7 @@ grants_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JSON_OPT = typer.Option(False, "--json", help="Machine-readable output.")
+JSON_OPT = json_option()
 
 
 def _date(value: str | None, what: str) -> dt.date | None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import typer
 
-from handover.cli.common import console, handled, lang_of, print_json, workspace_of
+from handover.cli.common import console, handled, json_option, lang_of, print_json, workspace_of
 
-app = typer.Typer(
+keys_app = typer.Typer(
     help="密钥管理:创建、轮换、销毁(密码擦除) / key lifecycle: create, rotate, destroy (crypto-erase).",
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -48,10 +48,10 @@ def _table(infos: list[dict[str, Any]], lang: str) -> None:
     console.print(table)
 
 
-@app.command("list")
+@keys_app.command("list")
 def list_keys(
     ctx: typer.Context,
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """List every key, destroyed ones (tombstones) included."""
     from handover.crypto import Keys
@@ -67,7 +67,7 @@ def list_keys(
         _table(infos, lang_of(ctx))
 
 
-@app.command()
+@keys_app.command()
 def create(
     ctx: typer.Context,
     purpose: str = typer.Option(
@@ -76,7 +76,7 @@ def create(
     tier: str | None = typer.Option(
         None, "--tier", help="JR/T 0171 tier of the data: C1, C2 or C3."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Create a key in the configured backend (keyring or PKCS#11 HSM)."""
     from handover.flows.keys import create_key
@@ -99,11 +99,11 @@ def create(
         )
 
 
-@app.command()
+@keys_app.command()
 def rotate(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Key id."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Add a new key version; new data uses it, old data still opens."""
     from handover.flows.keys import rotate_key
@@ -117,7 +117,7 @@ def rotate(
         typer.echo(t("crypto.key_rotated", lang_of(ctx), key_id=key, version=info.current.version))
 
 
-@app.command()
+@keys_app.command()
 def destroy(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Key id."),
@@ -125,7 +125,7 @@ def destroy(
         ..., "--reason", help="Why the key is destroyed (kept in the ledger)."
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Destroy a key (cryptographic erase): data under it can never be decrypted again."""
     from handover.crypto import Keys
@@ -146,11 +146,11 @@ def destroy(
         typer.echo(t("crypto.key_destroyed_ok", lang, key_id=key, versions=len(info.versions)))
 
 
-@app.command()
+@keys_app.command()
 def show(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Key id."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Show a key: versions, state, and what the backend holds (never material)."""
     from handover.crypto import Keys
@@ -176,3 +176,8 @@ def show(
         typer.echo(
             t("cli.keys.destroyed", lang, when=info["destroyed_at"], reason=info["destroy_reason"])
         )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.add_typer(keys_app, name="keys")

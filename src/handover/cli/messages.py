@@ -49,7 +49,11 @@ add(
         },
         "cli.gov.passed": {"zh-CN": "通过", "en": "pass"},
         "cli.gov.failed": {"zh-CN": "未通过", "en": "fail"},
-        "cli.migrate.rate": {"zh-CN": "{rate:,.0f} 行/秒", "en": "{rate:,.0f} rows/s"},
-        "cli.migrate.rejected": {"zh-CN": "{n} 行被拒", "en": "{n} rejected"},
+        "cli.progress.rate": {"zh-CN": "{rate:,.0f} 行/秒", "en": "{rate:,.0f} rows/s"},
+        "cli.progress.rejected": {"zh-CN": "{n} 行被拒", "en": "{n} rejected"},
+        "cli.progress.bad_mode": {
+            "zh-CN": "--progress {mode} 无效:可选 {modes}",
+            "en": "--progress {mode} is not valid: choose {modes}",
+        },
     }
 )

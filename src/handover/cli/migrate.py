@@ -2,69 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from handover.cli.common import err_console, handled, lang_of, print_json, workspace_of
-
-if TYPE_CHECKING:
-    from rich.progress import Progress as RichProgress
-    from rich.progress import Task, TaskID
-    from rich.text import Text
-
-
-class _Live:
-    """Rich progress bars: one per table, with rows, rows/s, ETA and refused rows."""
-
-    def __init__(self, lang: str) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            ProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
-        from rich.progress import Progress as RichProgress
-        from rich.text import Text
-
-        from handover.i18n import t
-
-        class Rate(ProgressColumn):
-            def render(self, task: Task) -> Text:
-                speed = task.speed
-                return Text(t("cli.migrate.rate", lang, rate=speed) if speed else "", style="cyan")
-
-        class Refused(ProgressColumn):
-            def render(self, task: Task) -> Text:
-                n = int(task.fields.get("rejects", 0))
-                return Text(t("cli.migrate.rejected", lang, n=n) if n else "", style="red")
-
-        self.bar: RichProgress = RichProgress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            Rate(),
-            TimeRemainingColumn(),
-            Refused(),
-            console=err_console,
-            transient=False,
-        )
-        self.tasks: dict[str, TaskID] = {}
-        self.lang = lang
-
-    def phase(self, text: str) -> None:
-        self.bar.console.print(f"[dim]{text}[/]")
-
-    def table(self, name: str, total: int, done: int, rejects: int) -> None:
-        self.tasks[name] = self.bar.add_task(
-            name, total=max(total, 1), completed=done + rejects, rejects=rejects
-        )
-
-    def advance(self, name: str, rows: int, rejects: int) -> None:
-        task = self.tasks[name]
-        current = int(self.bar.tasks[self.bar.task_ids.index(task)].fields.get("rejects", 0))
-        self.bar.update(task, advance=rows + rejects, rejects=current + rejects)
+from handover.cli.common import (
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    progress_of,
+    progress_option,
+    split_list,
+    tables_option,
+    workspace_of,
+)
 
 
 def migrate(
@@ -81,7 +33,7 @@ def migrate(
         help="Continue an unfinished run: `--resume [RUN]` (default: the last one), or "
         "`--resume SOURCE TARGET` to give the URLs again (e.g. with passwords).",
     ),
-    tables: str | None = typer.Option(None, help="Only these tables (comma-separated)."),
+    tables: list[str] = tables_option(),
     batch_size: int = typer.Option(50_000, help="Rows per batch (one target transaction each)."),
     no_backup: bool = typer.Option(
         False, "--no-backup", help="Do not seal a backup of the source first (needs --reason)."
@@ -94,7 +46,8 @@ def migrate(
     ),
     list_runs: bool = typer.Option(False, "--list", help="List recent runs and exit."),
     batch_pause_ms: int = typer.Option(0, hidden=True, help="Test hook: sleep after each batch."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable summary."),
+    json_out: bool = json_option("Machine-readable summary."),
+    progress: str | None = progress_option(),
 ) -> None:
     """Copy a database into SQLite, PostgreSQL or MariaDB with checkpoints; resume after a crash."""
     from handover.flows.migrate import migrate as run_migrate
@@ -115,7 +68,7 @@ def migrate(
                     typer.echo(f"{r['run_id']}  {r['status']:<9}  {r['source']} → {r['target']}")
             return
         opts = MigrateOptions(
-            tables=[x.strip() for x in tables.split(",") if x.strip()] if tables else None,
+            tables=split_list(tables),
             batch_size=batch_size,
             no_backup=no_backup,
             reason=reason,
@@ -125,12 +78,8 @@ def migrate(
             batch_pause=batch_pause_ms / 1000.0,
             lang=lang,
         )
-        if json_out:
-            result = run_migrate(ws, source, target, opts)
-        else:
-            live = _Live(lang)
-            with live.bar:
-                result = run_migrate(ws, source, target, opts, progress=live)
+        with progress_of(progress, json_out, lang) as prog:
+            result = run_migrate(ws, source, target, opts, progress=prog)
     if json_out:
         print_json(result.to_json())
     else:
@@ -168,3 +117,8 @@ def _render(result: Any, lang: str) -> None:
             rate=result.rows_per_s,
         )
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.command("migrate")(migrate)

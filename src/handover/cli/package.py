@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import handled, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    progress_of,
+    progress_option,
+    split_list,
+    tables_option,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.package import SealResult
@@ -19,15 +29,16 @@ def seal(
         ..., help="Source: database URL, SQLite file, CSV/XLSX/Parquet file or folder."
     ),
     out: Path = typer.Option(..., "--out", help="Package folder to create (must not exist)."),
-    table: list[str] = typer.Option([], "--table", help="Seal only these tables (repeatable)."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    tables: list[str] = tables_option("Seal only these tables"),
+    json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Seal a source into an encrypted, signed transfer package (Parquet + manifest)."""
     from handover.flows.seal import seal as do_seal
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws:
-        result = do_seal(ws, source, out, tables=list(table) or None, lang=lang)
+    with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
+        result = do_seal(ws, source, out, tables=split_list(tables), lang=lang, progress=prog)
     _render_sealed(result, json_out, lang)
 
 
@@ -59,10 +70,11 @@ def unseal(
     check_only: bool = typer.Option(
         False, "--check-only", help="Only check the package (signature, hashes, row digests)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Check a package completely, then restore it into a database and check the result."""
-    _open_package(ctx, package, to, check_only, json_out, restore=False)
+    _open_package(ctx, package, to, check_only, json_out, progress, restore=False)
 
 
 def backup(
@@ -71,7 +83,7 @@ def backup(
     name: str | None = typer.Option(
         None, "--name", help="Folder name under the workspace's packages/."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Seal a source as a backup package inside the workspace (the pre-migration backup)."""
     from handover.flows.seal import backup as do_backup
@@ -86,10 +98,11 @@ def restore(
     ctx: typer.Context,
     package: Path = typer.Argument(..., help="Backup package folder."),
     to: str = typer.Option(..., "--to", help="Target: PostgreSQL/MariaDB URL or SQLite file."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Restore a backup package into an empty database (checked like unseal)."""
-    _open_package(ctx, package, to, False, json_out, restore=True)
+    _open_package(ctx, package, to, False, json_out, progress, restore=True)
 
 
 def _open_package(
@@ -98,6 +111,7 @@ def _open_package(
     to: str | None,
     check_only: bool,
     json_out: bool,
+    progress: str | None,
     *,
     restore: bool,
 ) -> None:
@@ -114,10 +128,10 @@ def _open_package(
             result = verify_package(ws, package, lang=lang)
         elif not to:
             raise BadInput.msg("cli.unseal_target")
-        elif restore:
-            result = do_restore(ws, package, to, lang=lang)
         else:
-            result = do_unseal(ws, package, to, lang=lang)
+            step = do_restore if restore else do_unseal
+            with progress_of(progress, json_out, lang) as prog:
+                result = step(ws, package, to, lang=lang, progress=prog)
     if json_out:
         print_json(result.to_json())
     elif check_only:
@@ -152,8 +166,8 @@ def dd_extract(
     xlsx_limit: int = typer.Option(
         20_000, "--xlsx-limit", help="Write XLSX only for tables with at most this many rows."
     ),
-    table: list[str] = typer.Option([], "--table", help="Extract only these tables (repeatable)."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    tables: list[str] = tables_option("Extract only these tables"),
+    json_out: bool = json_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
     from handover.deid import dd_extract as do_extract
@@ -169,7 +183,7 @@ def dd_extract(
             k=k,
             quasi_identifiers=types,
             xlsx_limit=xlsx_limit,
-            tables=list(table) or None,
+            tables=split_list(tables),
             lang=lang,
         )
     if json_out:

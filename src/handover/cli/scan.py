@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from handover.cli.common import globals_of, handled, print_json, workspace_of
+from handover.cli.common import (
+    globals_of,
+    handled,
+    json_option,
+    print_json,
+    progress_of,
+    progress_option,
+    workspace_of,
+)
 
 
 def scan(
@@ -18,10 +26,11 @@ def scan(
     sample: int = typer.Option(10_000, "--sample", help="Rows sampled per table."),
     seed: int = typer.Option(2026, "--seed", help="Seed of the sample."),
     lang: str | None = typer.Option(None, "--lang", help="Report language: zh-CN (default) or en."),
-    json_out: bool = typer.Option(False, "--json", help="Print the inventory as JSON."),
+    json_out: bool = json_option("Print the inventory as JSON."),
     out: Path | None = typer.Option(
         None, "--out", help="Report folder (default: workspace reports/)."
     ),
+    progress: str | None = progress_option(),
 ) -> None:
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
     from handover.flows.scan import run_scan
@@ -32,9 +41,17 @@ def scan(
         language = normalize_lang(lang or g.lang) if (lang or g.lang) else None
         with workspace_of(ctx) as ws:
             language = language or ws.settings.lang
-            inv = run_scan(
-                ws, source, full=full, sample=sample, seed=seed, lang=language, out_dir=out
-            )
+            with progress_of(progress, json_out, language) as prog:
+                inv = run_scan(
+                    ws,
+                    source,
+                    full=full,
+                    sample=sample,
+                    seed=seed,
+                    lang=language,
+                    out_dir=out,
+                    progress=prog,
+                )
     if json_out:
         print_json(inv.to_json())
         return
@@ -84,3 +101,8 @@ def scan(
         )
     for p in inv.reports:
         typer.echo(t("scan.report", language, path=p))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.command("scan")(scan)

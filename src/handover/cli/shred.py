@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from handover.cli.common import console, globals_of, handled, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    console,
+    globals_of,
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    split_list,
+    tables_option,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.erase import Gate, Plan, ShredResult
@@ -19,21 +29,17 @@ certificate_app = typer.Typer(
 )
 
 
-def _split(values: list[str]) -> list[str]:
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
-
-
 def shred(
     ctx: typer.Context,
-    source: str | None = typer.Option(
-        None, "--source", "-s", help="Seller/intermediary database: a SQLite file or a URL."
+    source: str | None = typer.Argument(
+        None,
+        help="Seller/intermediary database: a SQLite file or a URL (omit to shred only "
+        "packages, extracts, exports, paths or keys).",
     ),
     target: str | None = typer.Option(
         None, "--target", help="The migration target the passing verify must name (default any)."
     ),
-    tables: list[str] = typer.Option(
-        [], "--tables", "-t", help="Only these source tables (repeat or comma-separate)."
-    ),
+    tables: list[str] = tables_option("Only these source tables"),
     media: list[str] = typer.Option(
         [],
         "--media",
@@ -65,7 +71,7 @@ def shred(
         "after destruction; all of them when fewer exist.",
     ),
     passes: int = typer.Option(1, "--passes", help="Overwrite passes per file."),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Destroy the transfer's data (tables, packages, extracts, exports, temp files, keys), verify, and certify."""
     from handover.erase import Scope
@@ -75,9 +81,9 @@ def shred(
     lang = lang_of(ctx)
     scope = Scope(
         source=source,
-        tables=_split(tables) or None,
+        tables=split_list(tables),
         target=target,
-        media=_split(media) or None,
+        media=split_list(media),
         paths=paths,
         retention=retention,
     )
@@ -183,7 +189,7 @@ def certificate_verify(
     key: str | None = typer.Option(
         None, "--key", help="Pin the signer: Ed25519 public key in hex, or a PEM/hex file."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    json_out: bool = json_option(),
 ) -> None:
     """Check a certificate's signature and its ledger inclusion proofs (exit 1 if tampered)."""
     import handover.erase.messages  # noqa: F401  (registers the texts)

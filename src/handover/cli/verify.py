@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from handover.cli.common import console, handled, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    console,
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    split_list,
+    tables_option,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.verify import VerifyResult
@@ -16,19 +25,16 @@ def verify(
     ctx: typer.Context,
     source: str = typer.Argument(..., help="Source: a SQLite file or a database URL."),
     target: str = typer.Argument(..., help="Target: a SQLite file or a database URL."),
-    tables: list[str] = typer.Option(
-        [], "--tables", "-t", help="Only these tables (repeat or comma-separate); default all."
-    ),
-    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    tables: list[str] = tables_option("Only these tables (default all)"),
+    json_out: bool = json_option(),
 ) -> None:
     """Compare SOURCE and TARGET row by row by primary key (exit 1 when anything differs)."""
     import handover.verify.messages  # noqa: F401  (registers the texts)
     from handover.flows.verify import verify as run_verify
 
     lang = lang_of(ctx)
-    names = [n.strip() for item in tables for n in item.split(",") if n.strip()]
     with handled(), workspace_of(ctx) as ws:
-        result = run_verify(source, target, names or None, ws=ws)
+        result = run_verify(source, target, split_list(tables), ws=ws)
     if json_out:
         print_json(result.to_json())
     else:
@@ -61,3 +67,8 @@ def _render(result: VerifyResult, lang: str) -> None:
     key = "verify.equal" if result.equal else "verify.different"
     n = len(result.tables) if result.equal else sum(not r.equal for r in result.tables)
     console.print(t(key, lang, tables=n, fetched=result.rows_fetched, seconds=result.seconds))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root ``handover`` app."""
+    app.command("verify")(verify)

@@ -12,7 +12,7 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from handover.detect.names import GROUPS, name_evidence
 from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg, add
+from handover.progress import Progress
 from handover.sources import Source, TableInfo, mask_spec, open_source
 
 add(
@@ -136,9 +137,6 @@ def _on_screen(note: Note) -> bool:
     return "ragged" in note
 
 
-Progress = Callable[[str], Any]
-
-
 def scan_source(
     spec: str | Path,
     *,
@@ -156,9 +154,11 @@ def scan_source(
     with open_source(spec) as src:
         inv = Inventory(mask_spec(spec), src.kind, "full" if full else "sample", sample, seed)
         for info in src.tables():
-            if progress:
-                progress(info.name)
+            if progress is not None:
+                progress.task(info.name, info.rows)
             inv.tables.append(scan_table(src, info, full=full, sample=sample, seed=seed))
+            if progress is not None:
+                progress.advance(info.name, info.rows or 0)
     inv.seconds = time.perf_counter() - t0
     return inv
 

@@ -166,7 +166,7 @@ def check_known(
 ) -> None:
     """Refused (exit 3) before anything is opened when a target is unknown to the transfer.
 
-    A ``--source``/``--target`` must be named by this workspace's ledger (see
+    A SOURCE/``--target`` must be named by this workspace's ledger (see
     :data:`KNOWN_ACTIONS`) unless ``force`` with a reason; a path that does not exist
     (source file or ``--path``) is refused even then. A malformed URL is BadInput (exit 2).
     """
@@ -174,7 +174,7 @@ def check_known(
     from handover.sources import database_url
 
     known: set[str] | None = None
-    for flag, spec in (("--source", source), ("--target", target)):
+    for flag, spec in (("SOURCE", source), ("--target", target)):
         if not spec:
             continue
         if is_url(spec) and not spec.startswith("sqlite:///"):

@@ -13,8 +13,6 @@ from handover.migrate.migrate import (
     CopyJob,
     MigrateOptions,
     MigrateResult,
-    NoProgress,
-    Progress,
     find_run,
     target_url,
 )
@@ -22,6 +20,7 @@ from handover.migrate.models import MigrateRun
 from handover.migrate.reader import connect_engine, display_url
 from handover.migrate.schema import assign_names
 from handover.package.source import is_package
+from handover.progress import NoProgress, Progress
 from handover.workspace import Workspace
 
 

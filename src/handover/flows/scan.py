@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory, Progress, scan_source
+from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory, scan_source
 from handover.detect.store import latest_inventory, save_inventory
 from handover.governance import Decision, data_resource, require
 from handover.ledger import record
+from handover.progress import Progress
 from handover.reports.inventory import write_inventory_reports
 from handover.sources import mask_spec
 from handover.workspace import Workspace

@@ -4,7 +4,6 @@ inventory, seal (:func:`handover.package.seal.seal_reader`), record ``package.se
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 from handover.errors import BadInput
@@ -13,6 +12,7 @@ from handover.governance import Decision, data_resource, require
 from handover.i18n import t
 from handover.ledger import Recorder
 from handover.package.seal import Clock, SealResult, open_reader, seal_reader, utcnow
+from handover.progress import Progress
 from handover.sources import mask_spec
 from handover.workspace import Workspace
 
@@ -26,7 +26,7 @@ def seal(
     tables: list[str] | None = None,
     lang: str | None = None,
     clock: Clock = utcnow,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
     authorized: Decision | None = None,
 ) -> SealResult:
     """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.

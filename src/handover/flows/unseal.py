@@ -16,10 +16,11 @@ from typing import Any
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
 from handover.ledger import record
-from handover.migrate.migrate import MigrateOptions, Progress
+from handover.migrate.migrate import MigrateOptions
 from handover.migrate.reader import display_url, to_url
 from handover.package.source import PackageCheck, load_manifest, verify_package
 from handover.package.unseal import read_back
+from handover.progress import Progress
 from handover.results import PerTableRows
 from handover.workspace import Workspace
 

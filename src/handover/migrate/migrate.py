@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -47,6 +47,7 @@ from handover.migrate.reader import (
 )
 from handover.migrate.schema import TableDef, build_table, family
 from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
+from handover.progress import Progress
 
 if TYPE_CHECKING:
     from handover.events import EventSink
@@ -142,32 +143,6 @@ class MigrateResult:
             "errors": self.errors,
             "notes": self.notes,
         }
-
-
-class Progress(Protocol):
-    """Where the library reports progress (the CLI renders it with Rich)."""
-
-    def phase(self, text: str) -> None:
-        """A step without rows (creating tables, constraints)."""
-
-    def table(self, name: str, total: int, done: int, rejects: int) -> None:
-        """A table starts (``done`` rows already copied by an earlier attempt)."""
-
-    def advance(self, name: str, rows: int, rejects: int) -> None:
-        """``rows`` more rows committed and ``rejects`` more refused."""
-
-
-class NoProgress:
-    """A :class:`Progress` that shows nothing."""
-
-    def phase(self, text: str) -> None:
-        pass
-
-    def table(self, name: str, total: int, done: int, rejects: int) -> None:
-        pass
-
-    def advance(self, name: str, rows: int, rejects: int) -> None:
-        pass
 
 
 def _now() -> dt.datetime:
@@ -494,7 +469,7 @@ class CopyJob:
         if st["status"] == "done":
             return TableResult(d.name, int(st["source_rows"]), rows, rejects, 0.0)
         total = self.src.count(d)
-        self.prog.table(d.name, total, rows, rejects)
+        self.prog.task(d.name, total, rows, rejects)
         key = self.src.resume_key(d)
         after: Key | None = decode_key(st["last_key"])
         upd = (

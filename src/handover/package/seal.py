@@ -27,6 +27,7 @@ from handover.errors import BadInput
 from handover.i18n import t
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
 from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
+from handover.progress import Progress
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ def seal_reader(
     purpose: str = "transfer",
     lang: str,
     clock: Clock = utcnow,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SealResult:
     """Seal the tables ``defs`` of ``reader`` into the package folder ``out``; see docs/package.md.
 
@@ -258,7 +259,7 @@ def _seal_table(
     suite: str,
     shown: str,
     lang: str,
-    progress: Callable[[str, int], None] | None,
+    progress: Progress | None,
 ) -> TableEntry:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -300,13 +301,15 @@ def _seal_table(
             data = sb.data
             yield data if data.schema == schema else data.cast(schema)
 
+    if progress is not None:
+        progress.task(d.name, None)
     writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
     try:
         digest = write_digested(
             writer,
             batches(),
             pq_schema,
-            None if progress is None else functools.partial(progress, d.name),
+            None if progress is None else functools.partial(progress.advance, d.name),
         )
     finally:
         writer.close()

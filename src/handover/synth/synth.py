@@ -10,12 +10,13 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput
+from handover.progress import Progress
 from handover.synth.generate import Batch
 from handover.synth.schema import BY_NAME, TABLES, truth
 
@@ -158,7 +159,7 @@ def synthesize(
     seed: int,
     fmt: str | None = None,
     truth_path: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SynthResult:
     """Write ``customers`` customers' loan book for ``seed`` to ``out`` (a .db/.sqlite file,
     a PostgreSQL or MariaDB URL, or a folder for CSV/XLSX) and its truth.json.
@@ -166,7 +167,7 @@ def synthesize(
     The same (seed, customers) gives byte-identical SQLite dumps and CSV files. A bad
     target raises ``BadInput`` and leaves nothing behind. ``truth_path`` overrides where
     truth.json goes (default: ``X.truth.json`` beside ``X.db``, ``truth.json`` inside a
-    folder, ``./truth.json`` for a server URL). ``progress(done, total)`` is called per block.
+    folder, ``./truth.json`` for a server URL). ``progress`` advances task ``synth`` by customers per block.
     """
     from handover.synth import writers as W
     from handover.synth.generate import BLOCK, Generator
@@ -200,8 +201,9 @@ def synthesize(
 
     counts = {tb.name: 0 for tb in TABLES}
     gen = Generator(seed, customers)
-    total_blocks = -(-customers // BLOCK)
     finished = False
+    if progress is not None:
+        progress.task("synth", customers)
     try:
         try:
             writer.create()
@@ -215,7 +217,7 @@ def synthesize(
                     counts[name] += len(next(iter(cols.values())))
                 writer.end_block()
                 if progress is not None:
-                    progress(i, total_blocks)
+                    progress.advance("synth", min(BLOCK, customers - (i - 1) * BLOCK))
             writer.finish()
             finished = True
             _write_truth(t.truth)
