@@ -479,12 +479,28 @@ def test_sqlite_ts_text_must_be_the_stored_form(tmp_path: Path) -> None:
         ws.close()
 
 
-def test_long_subject_columns_verify(store_ws: Workspace) -> None:
-    """Actor and subject at their column widths (200/500) store and verify exactly."""
+def test_wide_and_escaped_columns_verify(store_ws: Workspace) -> None:
+    """Actor and subject at their column widths (200/500), and text JSON must escape,
+    store and verify exactly."""
     clock = _clock(store_ws)
     ledger.record(store_ws, "u" * 200, "test.wide", "主" * 500, "p", clock=clock)
+    odd = 'user:"王"\t\\ \u2028'
+    ledger.record(store_ws, odd, "test.odd", 'a "b"\n\x01c', "p", clock=clock)
     assert ledger.verify_ledger(store_ws).ok
     assert [e.subject for e in ledger.entries(store_ws, actor="u" * 200)] == ["主" * 500]
+    assert [e.subject for e in ledger.entries(store_ws, actor=odd)] == ['a "b"\n\x01c']
+
+
+def test_rewritten_body_without_fields_is_named(logged: Workspace) -> None:
+    """A body rewritten (tree and checkpoint too) without the fields its columns copy."""
+    bodies = [e.body for e in ledger.entries(logged)]
+    k = len(bodies) - 6
+    doc = json.loads(bodies[k])
+    del doc["actor"]
+    bodies[k] = canonical_json(doc)
+    _rewrite(logged, bodies, k)
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert [(p.seq, p.text.key) for p in report.problems] == [(k, "ledger.problem.body_fields")]
 
 
 def test_many_forged_columns_are_counted_beyond_the_list(
