@@ -52,13 +52,24 @@ def fixed_signer(seed: bytes) -> Signer:
 class FixedClock:
     """A clock that ticks one second per call from a fixed start."""
 
-    def __init__(self, start: dt.datetime = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)):
+    def __init__(self, start: dt.datetime) -> None:
         self.now = start
 
     def __call__(self) -> dt.datetime:
         value = self.now
         self.now += dt.timedelta(seconds=1)
         return value
+
+
+def newest_ts(w: Workspace) -> dt.datetime:
+    """The stamp of the newest entry (workspace fixtures stamp theirs with the real clock)."""
+    return dt.datetime.fromisoformat(ledger.entries(w)[-1].ts)
+
+
+def after_newest(w: Workspace) -> FixedClock:
+    """A clock starting on the whole second one day after the newest entry, whatever today's
+    date is: an injected clock never runs behind the real-time events of the fixture."""
+    return FixedClock((newest_ts(w) + dt.timedelta(days=1)).replace(microsecond=0))
 
 
 # --- signed notes -----------------------------------------------------------------------
@@ -161,7 +172,8 @@ def test_init_records_and_signs(ws: Workspace) -> None:
 
 
 def test_record_exact_body(ws: Workspace) -> None:
-    clock = FixedClock()
+    clock = after_newest(ws)
+    stamp = clock.now.strftime("%Y-%m-%dT%H:%M:%S")
     base = ledger.ledger_size(ws)
     e = ledger.record(
         ws,
@@ -178,7 +190,7 @@ def test_record_exact_body(ws: Workspace) -> None:
         == (
             '{"action":"scan.done","actor":"user:wang","details":{"tables":3,"when":"2026-12-01"},'
             f'"purpose":"盘点个人信息","seq":{base},"subject":"seller.db",'
-            '"ts":"2026-12-01T09:00:00.000000Z","v":1}'
+            f'"ts":"{stamp}.000000Z","v":1}}'
         ).encode()
     )
     assert e.leaf_hash == merkle.leaf_hash(e.body)
@@ -208,10 +220,8 @@ def test_record_masks_and_rejects(ws: Workspace) -> None:
 
 
 def test_filters(ws: Workspace) -> None:
-    # Start the injected clock a day after the newest entry, whatever today's date is: the
-    # workspace fixture's own events are stamped with the real clock.
-    newest = dt.datetime.fromisoformat(ledger.entries(ws)[-1].ts.replace("Z", "+00:00"))
-    clock = FixedClock(newest + dt.timedelta(days=1))
+    clock = after_newest(ws)
+    start = clock.now
     base = ledger.ledger_size(ws)
     ledger.record_many(
         ws,
@@ -224,11 +234,37 @@ def test_filters(ws: Workspace) -> None:
     )
     assert [e.action for e in ledger.entries(ws, actor="user:li")] == ["scan.start", "scan.done"]
     assert [e.action for e in ledger.entries(ws, action="seal")] == ["seal.done"]
-    since = ledger.entries(ws, since=newest + dt.timedelta(days=1))
+    since = ledger.entries(ws, since=start)
     assert [e.seq for e in since] == [base, base + 1, base + 2]
-    later = ledger.entries(ws, since=newest + dt.timedelta(days=1, seconds=1))
+    later = ledger.entries(ws, since=start + dt.timedelta(microseconds=1))
     assert [e.seq for e in later] == []  # one batch shares one timestamp
     assert len(ledger.entries(ws, limit=2)) == 2
+
+
+def test_stamps_never_go_back(ws: Workspace) -> None:
+    """A clock stepped back (NTP) still records, stamped with the previous entry's time, so
+    sequence order and time order agree; verify stays clean."""
+    clock = after_newest(ws)
+    start = clock.now
+    first = ledger.record(ws, "os:test", "x.y", "a", "p", clock=clock)
+    back = FixedClock(start - dt.timedelta(hours=3))
+    stepped = ledger.record_many(
+        ws,
+        [
+            ledger.Event("x.y", "b", "p", actor="os:test"),
+            ledger.Event("x.y", "c", "p", actor="os:test"),
+        ],
+        clock=back,
+    )
+    assert [e.ts for e in stepped] == [first.ts, first.ts]
+    later = ledger.record(ws, "os:test", "x.y", "d", "p", clock=FixedClock(start + dt.timedelta(1)))
+    assert later.ts > first.ts
+    stamps = [e.ts for e in ledger.entries(ws)]
+    assert stamps == sorted(stamps)
+    assert [e.seq for e in ledger.entries(ws, since=start)] == [
+        e.seq for e in [first, *stepped, later]
+    ]
+    assert ledger.verify_ledger(ws).ok
 
 
 def _frontier(bodies: list[bytes]) -> bytes:
@@ -274,13 +310,14 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     with pytest.MonkeyPatch.context() as mp:  # module scope: before the autouse fixture
         mp.setenv("HANDOVER_KEY_PROTECTION", "file")
         w = init_workspace(tmp_path_factory.mktemp("big") / "ws", DEMO_TRANSFER)
+    clock = after_newest(w)
     ledger.record_many(
         w,
         [ledger.Event("test.event", f"s{i}", "p", {"i": i}, actor="os:test") for i in range(40)],
-        clock=FixedClock(),
+        clock=clock,
     )
     for i in range(27):
-        ledger.record(w, "os:test", "test.more", f"m{i}", "p", clock=FixedClock())
+        ledger.record(w, "os:test", "test.more", f"m{i}", "p", clock=clock)
     try:
         yield w
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -130,3 +131,98 @@ def test_export_bundle_verifies_offline(tmp_path: Path) -> None:
         timeout=120,
     )
     assert other.returncode == 2
+
+
+def test_forged_actor_column_fails_verify_and_log(tmp_path: Path) -> None:
+    """Issue 14: a forged ``actor`` column (body untouched) makes ``audit verify`` exit 1
+    naming entry and column, and ``audit log --actor`` refuses instead of trusting it."""
+    from handover.workspace import open_workspace
+
+    ws = _init(tmp_path)
+    w = open_workspace(ws)
+    try:
+        with w.store.engine.begin() as c:
+            c.execute(text("UPDATE ledger_entries SET actor = 'user:forger' WHERE seq = 1"))
+    finally:
+        w.close()
+    code, out = _run(ws, "audit", "verify")
+    assert code == 1, out
+    assert "ledger_entries seq 1: column actor differs from the hashed body" in out
+    assert "first bad entry seq 1" in out
+    code, out = _run(ws, "audit", "verify", "--json")
+    report = json.loads(out.split("\nerror")[0])
+    assert report["first_bad_seq"] == 1
+    assert [(p["seq"], p["key"], p["params"]) for p in report["problems"]] == [
+        (1, "ledger.problem.column", {"column": "actor"})
+    ]
+    code, out = _run(ws, "audit", "log", "--actor", "user:forger")
+    assert code == 1 and "seq 1: column actor differs" in out, out
+    zh = runner.invoke(app, ["-w", str(ws), "--lang", "zh-CN", "audit", "verify"])
+    assert (
+        zh.exit_code == 1 and "ledger_entries 序号 1:actor 列与已哈希的记录正文不一致" in zh.output
+    )
+
+
+def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:
+    """A bundle whose newest body is re-stamped ``back`` before its predecessor and fully
+    re-hashed and re-signed with the workspace key (what a key holder could forge)."""
+    from handover.crypto import signature
+    from handover.ledger import merkle
+    from handover.ledger.canonical import canonical_json
+    from handover.ledger.ledger import format_ts
+    from handover.ledger.note import Checkpoint, sign_note
+    from handover.workspace import open_workspace
+
+    ws = _init(tmp_path)
+    bundle = tmp_path / "bundle"
+    code, out = _run(ws, "audit", "export", str(bundle))
+    assert code == 0, out
+    recs = [json.loads(x) for x in (bundle / "entries.jsonl").read_text("utf-8").splitlines()]
+    docs = [json.loads(r["body"]) for r in recs]
+    before = dt.datetime.fromisoformat(docs[-2]["ts"])
+    docs[-1]["ts"] = format_ts(before - back)
+    bodies = [canonical_json(d) for d in docs]
+    lines = [
+        json.dumps({"seq": i, "body": b.decode(), "leaf_hash": merkle.leaf_hash(b).hex()})
+        for i, b in enumerate(bodies)
+    ]
+    (bundle / "entries.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    origin = json.loads((bundle / "manifest.json").read_text("utf-8"))["origin"]
+    w = open_workspace(ws)
+    try:
+
+        def signer(data: bytes) -> tuple[bytes, bytes]:
+            sig = signature(w, data)
+            return sig.public_key, sig.value
+
+        cp = Checkpoint(origin, len(bodies), merkle.root_hash(bodies))
+        note = sign_note(cp.text(), origin, signer)
+    finally:
+        w.close()
+    for old in (bundle / "checkpoints").iterdir():
+        old.unlink()
+    (bundle / "checkpoints" / "00000001.txt").write_text(note, encoding="utf-8")
+    index = [{"id": 1, "size": len(bodies), "file": "checkpoints/00000001.txt"}]
+    (bundle / "checkpoints.json").write_text(json.dumps(index), encoding="utf-8")
+    (bundle / "proofs" / "consistency.json").write_text("[]", encoding="utf-8")
+    (bundle / "proofs" / "inclusion.jsonl").unlink()
+    return bundle
+
+
+@pytest.mark.parametrize("back", [dt.timedelta(0), dt.timedelta(seconds=1)], ids=str)
+def test_bundle_stamp_going_back_is_named(tmp_path: Path, back: dt.timedelta) -> None:
+    bundle = _resigned_bundle(tmp_path, back)
+    n = len((bundle / "entries.jsonl").read_text("utf-8").splitlines())
+    res = subprocess.run(
+        [sys.executable, str(bundle / "verify.py"), str(bundle), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    out = json.loads(res.stdout)
+    if not back:  # the same stamp as the entry before: a valid (re-signed) bundle
+        assert res.returncode == 0 and out["ok"], res.stdout + res.stderr
+        return
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert out["first_bad_seq"] == n - 1
+    assert "earlier than the entry before it" in out["message"]

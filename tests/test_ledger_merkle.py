@@ -32,6 +32,25 @@ def test_roots(size: int) -> None:
     assert merkle.root_hash(LEAVES[:size]) == ROOTS[size]
 
 
+def test_prefix_roots_vectors_in_any_chunking() -> None:
+    """The root after every leaf, computed chunk by chunk with a running frontier, is the
+    published root of that prefix (sizes 1-8) whatever the chunk boundaries."""
+    level0 = merkle.leaf_hashes(LEAVES)
+    want = b"".join(ROOTS[size] for size in range(1, 9))
+    for cuts in ([8], [1] * 8, [3, 5], [2, 1, 4, 1]):
+        frontier: list[bytes] = []
+        got, start = b"", 0
+        for k in cuts:
+            got += merkle.prefix_roots(frontier, level0[32 * start : 32 * (start + k)], start)
+            start += k
+        assert got == want, cuts
+    many = [f"leaf {i}".encode() for i in range(70)]
+    roots = merkle.prefix_roots([], merkle.leaf_hashes(many), 0)
+    assert [roots[32 * i : 32 * i + 32] for i in range(70)] == [
+        merkle.root_hash(many[: i + 1]) for i in range(70)
+    ]
+
+
 @pytest.mark.parametrize("case", VECTORS["inclusion"], ids=lambda c: f"{c['index']}-{c['size']}")
 def test_inclusion_vectors(case: dict[str, object]) -> None:
     index, size = int(case["index"]), int(case["size"])  # type: ignore[call-overload]

@@ -4,12 +4,13 @@ concurrent appends from several processes never fork the tree or skip a number."
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, DateTime, bindparam, text
 
 from handover import ledger
 from handover.crypto.signing import raw_public_key, sign_raw, signature
@@ -29,8 +30,14 @@ def _file_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HANDOVER_KEY_PROTECTION", "file")
 
 
-def _clock() -> Callable[[], dt.datetime]:
-    state = [dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)]
+def _newest_ts(ws: Workspace) -> dt.datetime:
+    return dt.datetime.fromisoformat(ledger.entries(ws)[-1].ts)
+
+
+def _clock(ws: Workspace) -> Callable[[], dt.datetime]:
+    """Ticks a second per call from a day after the newest entry (the fixture stamps its own
+    with the real clock), so nothing here depends on today's date."""
+    state = [_newest_ts(ws) + dt.timedelta(days=1)]
 
     def tick() -> dt.datetime:
         state[0] += dt.timedelta(seconds=1)
@@ -51,7 +58,7 @@ def store_ws(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Workspa
 
 @pytest.fixture
 def logged(store_ws: Workspace) -> Workspace:
-    clock = _clock()
+    clock = _clock(store_ws)
     for i in range(12):
         ledger.record(
             store_ws, "user:wang", "test.event", f"s{i}", "tamper suite", {"i": i}, clock=clock
@@ -92,12 +99,12 @@ def _insert(conn: Connection, row: dict[str, object]) -> None:
     )
 
 
-def _forged_body(seq: int) -> str:
+def _forged_body(seq: int, ts: str) -> str:
     return canonical_json(
         {
             "v": 1,
             "seq": seq,
-            "ts": "2026-12-01T09:30:00.000000Z",
+            "ts": ts,
             "actor": "user:forger",
             "action": "test.event",
             "subject": "forged",
@@ -136,7 +143,7 @@ def delete_row(ws: Workspace, n: int) -> int:
 def insert_forged_end(ws: Workspace, n: int) -> int:
     with ws.store.engine.begin() as c:
         row = _row(c, n - 1)
-        body = _forged_body(n)
+        body = _forged_body(n, json.loads(str(row["body"]))["ts"])
         _insert(c, {**row, "seq": n, "body": body, "leaf_hash": merkle.leaf_hash(body.encode())})
     return n
 
@@ -149,7 +156,7 @@ def insert_forged_middle(ws: Workspace, n: int) -> int:
                 text("UPDATE ledger_entries SET seq = :t WHERE seq = :s"), {"t": s + 1, "s": s}
             )
         row = _row(c, k - 1)
-        body = _forged_body(k)
+        body = _forged_body(k, json.loads(str(row["body"]))["ts"])
         _insert(c, {**row, "seq": k, "body": body, "leaf_hash": merkle.leaf_hash(body.encode())})
     return k
 
@@ -277,17 +284,16 @@ def test_resigned_checkpoint_with_other_root_is_detected(logged: Workspace) -> N
     assert [p.message for p in report.problems] == ["entries do not hash to the signed root"]
 
 
-def test_external_checkpoint_catches_rewritten_history(logged: Workspace, tmp_path: Path) -> None:
-    """A forger who rewrites entries, nodes, head and re-signs is caught by a saved checkpoint."""
-    saved = tmp_path / "cp.txt"
-    ledger.ledger.write_checkpoint(ledger.latest_checkpoint(logged), saved)
-    n = ledger.ledger_size(logged)
-    k = n - 3
-    bodies = [e.body for e in ledger.entries(logged)]
-    bodies[k] = bodies[k].replace(b'"tamper suite"', b'"rewritten"')
+def _rewrite(ws: Workspace, bodies: list[bytes], k: int) -> None:
+    """Rewrite history from entry ``k`` as a forger holding the workspace key would: bodies
+    and every column, nodes, head and a freshly signed checkpoint, all self-consistent."""
+    n = len(bodies)
     levels = merkle.build_levels(merkle.leaf_hashes(bodies))
     node = merkle.levels_node(levels)
-    with logged.store.engine.begin() as c:
+    update = text(
+        "UPDATE ledger_entries SET body = :b, leaf_hash = :h, root = :r, ts = :t WHERE seq = :s"
+    ).bindparams(bindparam("t", type_=DateTime(timezone=True)))
+    with ws.store.engine.begin() as c:
         c.execute(text("DELETE FROM ledger_checkpoints"))
         c.execute(text("DELETE FROM ledger_nodes"))
         for lv in range(1, len(levels)):
@@ -298,19 +304,28 @@ def test_external_checkpoint_catches_rewritten_history(logged: Workspace, tmp_pa
                 )
         for s in range(k, n):
             c.execute(
-                text(
-                    "UPDATE ledger_entries SET body = :b, leaf_hash = :h, root = :r WHERE seq = :s"
-                ),
+                update,
                 {
                     "b": bodies[s].decode(),
                     "h": node(0, s),
                     "r": merkle.range_hash(node, 0, s + 1),
+                    "t": dt.datetime.fromisoformat(json.loads(bodies[s])["ts"]),
                     "s": s,
                 },
             )
         frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
         c.execute(text("UPDATE ledger_head SET frontier = :f"), {"f": frontier})
-    ledger.issue_checkpoint(logged)  # the forger holds the workspace key
+    ledger.issue_checkpoint(ws)  # the forger holds the workspace key
+
+
+def test_external_checkpoint_catches_rewritten_history(logged: Workspace, tmp_path: Path) -> None:
+    """A forger who rewrites entries, nodes, head and re-signs is caught by a saved checkpoint."""
+    saved = tmp_path / "cp.txt"
+    ledger.ledger.write_checkpoint(ledger.latest_checkpoint(logged), saved)
+    k = ledger.ledger_size(logged) - 3
+    bodies = [e.body for e in ledger.entries(logged)]
+    bodies[k] = bodies[k].replace(b'"tamper suite"', b'"rewritten"')
+    _rewrite(logged, bodies, k)
     assert ledger.verify_ledger(logged).ok  # self-consistent inside the store …
     report = ledger.verify_ledger(logged, saved)  # … but not with the copy kept outside
     assert not report.ok
@@ -361,3 +376,167 @@ def test_concurrent_appends(backend: str, request: pytest.FixtureRequest, tmp_pa
         assert report.ok and report.size == base + 200, report.problems
     finally:
         ws.close()
+
+
+# --- forged columns beside the body (issue 14, part 2) -----------------------------------
+
+
+def _forge(ws: Workspace, seq: int, column: str, value: object) -> None:
+    """Set one stored column of entry ``seq``, written as the ORM would write that type."""
+    stmt = text(f"UPDATE ledger_entries SET {column} = :v WHERE seq = :s")
+    if column == "ts":
+        stmt = stmt.bindparams(bindparam("v", type_=DateTime(timezone=True)))
+    with ws.store.engine.begin() as c:
+        c.execute(stmt, {"v": value, "s": seq})
+
+
+def _forged_value(ws: Workspace, seq: int, column: str) -> object:
+    entry = ledger.entries(ws)[seq]
+    return {
+        "seq": 10_000 + seq,
+        "ts": dt.datetime.fromisoformat(entry.ts) - dt.timedelta(hours=1),
+        "actor": "user:forger",
+        "action": "test.forged",
+        "subject": "forged",
+        "leaf_hash": merkle.leaf_hash(b"forged"),
+        "root": merkle.leaf_hash(b"forged"),
+    }[column]
+
+
+# What verify says about a forged column: finding key and a phrase naming the column.
+FORGED = {
+    "seq": ("ledger.problem.missing_one", "seq column"),
+    "ts": ("ledger.problem.column", "column ts"),
+    "actor": ("ledger.problem.column", "column actor"),
+    "action": ("ledger.problem.column", "column action"),
+    "subject": ("ledger.problem.column", "column subject"),
+    "leaf_hash": ("ledger.problem.modified", "leaf hash"),
+    "root": ("ledger.problem.head_differs", "column root"),
+}
+
+
+@pytest.mark.parametrize("column", list(FORGED))
+def test_forged_column_is_detected_and_named(logged: Workspace, column: str) -> None:
+    """Changing any one stored column of one entry, body untouched, fails verify at that
+    entry and names the column."""
+    k = ledger.ledger_size(logged) - 7
+    _forge(logged, k, column, _forged_value(logged, k, column))
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert report.first_bad_seq == k, [p.to_json() for p in report.problems]
+    key, phrase = FORGED[column]
+    named = [p for p in report.problems if p.seq == k and p.text.key == key]
+    assert len(named) == 1 and phrase in named[0].message, [p.to_json() for p in report.problems]
+    assert named[0].where == f"ledger_entries seq {k}"
+    if key == "ledger.problem.column":
+        assert named[0].text.params() == {"column": column}
+        assert [p.to_json() for p in report.problems] == [named[0].to_json()]  # nothing else
+    with pytest.raises(CheckFailed, match=rf"first bad entry seq {k}\b.*{phrase}"):
+        report.raise_if_failed()
+
+
+def test_every_forged_entry_is_named(logged: Workspace) -> None:
+    n = ledger.ledger_size(logged)
+    forged = {n - 20: "actor", n - 9: "ts", n - 8: "actor", n - 2: "subject", n - 1: "root"}
+    values = {seq: _forged_value(logged, seq, column) for seq, column in forged.items()}
+    for seq, column in forged.items():
+        _forge(logged, seq, column, values[seq])
+    report = ledger.verify_ledger(logged, chunk=8)
+    named = {p.seq: p.message for p in report.problems}
+    assert set(named) == set(forged), named
+    assert all(f"column {column}" in named[seq] for seq, column in forged.items())
+
+
+def test_forged_filter_columns_are_refused_by_audit_log(logged: Workspace) -> None:
+    """``entries`` filters on the columns; a row whose column disagrees with its body is
+    refused (CheckFailed naming entry and column), never returned as if proven."""
+    k = ledger.ledger_size(logged) - 5
+    newest = _newest_ts(logged)
+    _forge(logged, k, "actor", "user:forger")
+    with pytest.raises(CheckFailed, match=rf"ledger_entries seq {k}: column actor differs"):
+        ledger.entries(logged, actor="user:forger")
+    assert ledger.entries(logged, actor="user:nobody") == []
+    _forge(logged, 2, "ts", newest + dt.timedelta(days=30))
+    with pytest.raises(CheckFailed, match=r"ledger_entries seq 2: column ts differs"):
+        ledger.entries(logged, since=newest + dt.timedelta(days=1))
+
+
+def test_sqlite_ts_text_must_be_the_stored_form(tmp_path: Path) -> None:
+    """SQLite compares ``ts`` as text in ``--since`` filters: the same instant written in
+    another text form (ISO ``T``, an offset) is a forged column too."""
+    ws = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    try:
+        ledger.record(ws, "os:test", "test.event", "s", "p", clock=_clock(ws))
+        with ws.store.engine.begin() as c:
+            c.execute(text("UPDATE ledger_entries SET ts = replace(ts, ' ', 'T') WHERE seq = 0"))
+            c.execute(text("UPDATE ledger_entries SET ts = ts || '+00:00' WHERE seq = 1"))
+            c.execute(text("UPDATE ledger_entries SET ts = 'not a time' WHERE seq = 2"))
+        report = ledger.verify_ledger(ws)
+        assert [(p.seq, p.message) for p in report.problems] == [
+            (s, "column ts differs from the hashed body (column changed)") for s in range(3)
+        ]
+        # audit log neither trusts nor crashes on them
+        with pytest.raises(CheckFailed, match=r"seq 0: column ts differs"):
+            ledger.entries(ws)
+        with pytest.raises(CheckFailed, match=r"seq 2: column ts differs"):
+            ledger.entries(ws, action="test")
+    finally:
+        ws.close()
+
+
+def test_wide_and_escaped_columns_verify(store_ws: Workspace) -> None:
+    """Actor and subject at their column widths (200/500), and text JSON must escape,
+    store and verify exactly."""
+    clock = _clock(store_ws)
+    ledger.record(store_ws, "u" * 200, "test.wide", "主" * 500, "p", clock=clock)
+    odd = 'user:"王"\t\\ \u2028'
+    ledger.record(store_ws, odd, "test.odd", 'a "b"\n\x01c', "p", clock=clock)
+    assert ledger.verify_ledger(store_ws).ok
+    assert [e.subject for e in ledger.entries(store_ws, actor="u" * 200)] == ["主" * 500]
+    assert [e.subject for e in ledger.entries(store_ws, actor=odd)] == ['a "b"\n\x01c']
+
+
+def test_rewritten_body_without_fields_is_named(logged: Workspace) -> None:
+    """A body rewritten (tree and checkpoint too) without the fields its columns copy."""
+    bodies = [e.body for e in ledger.entries(logged)]
+    k = len(bodies) - 6
+    doc = json.loads(bodies[k])
+    del doc["actor"]
+    bodies[k] = canonical_json(doc)
+    _rewrite(logged, bodies, k)
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert [(p.seq, p.text.key) for p in report.problems] == [(k, "ledger.problem.body_fields")]
+
+
+def test_many_forged_columns_are_counted_beyond_the_list(
+    logged: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handover.ledger.verify as verify_mod
+
+    with logged.store.engine.begin() as c:
+        c.execute(text("UPDATE ledger_entries SET actor = 'user:forger'"))
+    n = ledger.ledger_size(logged)
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert n <= verify_mod.MAX_ENTRY_FINDINGS  # every entry listed here …
+    assert [p.seq for p in report.problems] == list(range(n))
+    monkeypatch.setattr(verify_mod, "MAX_ENTRY_FINDINGS", 5)  # … beyond the limit, counted
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert [p.seq for p in report.problems] == [0, 1, 2, 3, 4, None]
+    assert report.problems[-1].message == f"{n - 5} more entry findings not listed"
+
+
+# --- stamps never go back (issue 14, part 1) ----------------------------------------------
+
+
+def test_rewritten_stamp_going_back_is_named(logged: Workspace) -> None:
+    """A forger holding the key rewrites entry k stamped before entry k-1: the tree, nodes,
+    columns and checkpoint are consistent, but the order of time is not."""
+    bodies = [e.body for e in ledger.entries(logged)]
+    k = len(bodies) - 4
+    doc = json.loads(bodies[k])
+    before = json.loads(bodies[k - 1])["ts"]
+    doc["ts"] = ledger.ledger.format_ts(dt.datetime.fromisoformat(before) - dt.timedelta(hours=2))
+    bodies[k] = canonical_json(doc)
+    _rewrite(logged, bodies, k)
+    report = ledger.verify_ledger(logged, chunk=8)
+    assert [(p.seq, p.text.key) for p in report.problems] == [(k, "ledger.problem.ts_back")]
+    assert f"earlier than the entry before it ({before})" in report.problems[0].message

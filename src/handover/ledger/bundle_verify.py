@@ -6,11 +6,14 @@ the bundle folder (or give the folder):
 
     python verify.py [BUNDLE_DIR] [--key VERIFIER_KEY ...] [--json]
 
-It recomputes every entry's RFC 6962 leaf hash and the Merkle tree, checks every
-checkpoint's Ed25519 signed-note signature (C2SP signed-note / tlog-checkpoint), the
-consistency proofs between checkpoints and every inclusion proof. Pass the ledger's
-verifier key obtained independently (``--key``, once per key version after a rotation)
-to pin it; otherwise the keys in the bundle are used and the output says so.
+It recomputes every entry's RFC 6962 leaf hash and the Merkle tree, checks that no
+entry is stamped earlier than the one before it, every checkpoint's Ed25519 signed-note
+signature (C2SP signed-note / tlog-checkpoint), the consistency proofs between
+checkpoints and every inclusion proof. The bundle carries only each entry's body, its
+sequence number and leaf hash (both checked against the body): no copied column to trust.
+Pass the ledger's verifier key obtained independently (``--key``, once per key version
+after a rotation) to pin it; otherwise the keys in the bundle are used and the output
+says so.
 
 Exit status: 0 every check passed; 1 a check failed (the first bad sequence number is
 named); 2 the bundle is unreadable or the arguments are wrong.
@@ -29,12 +32,15 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 FORMAT = "handover-ledger-bundle/1"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+# The one timestamp form of bodies (UTC, microseconds): text order is time order.
+TS_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 class Failed(Exception):
@@ -246,8 +252,10 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
     if pinned_keys and (name != bundled_name or not set(public_keys) <= set(bundled)):
         raise Failed("the bundle's keys are not the pinned verifier keys")
 
-    # 1. every entry: order, its own sequence number, its leaf hash.
+    # 1. every entry: order, its own sequence number, its leaf hash, a stamp that never
+    # goes back (the ledger stamps monotonically).
     leaves: list[bytes] = []
+    prev_ts = ""
     try:
         lines = (folder / "entries.jsonl").read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
@@ -258,7 +266,8 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
             body = str(rec["body"]).encode("utf-8")
             listed = bytes.fromhex(rec["leaf_hash"])
             seq = int(rec["seq"])
-            body_seq = json.loads(body)["seq"]
+            doc = json.loads(body)
+            body_seq, ts = doc["seq"], doc["ts"]
         except (ValueError, KeyError, TypeError):
             raise Failed(f"entries.jsonl line {i + 1}: malformed entry", i) from None
         if seq != i:
@@ -268,6 +277,15 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
         h = leaf_hash(body)
         if h != listed:
             raise Failed(f"entry {seq}: body does not match its leaf hash (modified)", seq)
+        if not isinstance(ts, str) or not TS_FORM.fullmatch(ts):
+            raise Failed(f"entry {seq}: body has no timestamp in the ledger's form", seq)
+        if ts < prev_ts:
+            raise Failed(
+                f"entry {seq}: stamped {ts}, earlier than the entry before it ({prev_ts}); "
+                "stamps never go back",
+                seq,
+            )
+        prev_ts = ts
         leaves.append(h)
     n = len(leaves)
     levels = build_levels(b"".join(leaves))

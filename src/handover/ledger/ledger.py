@@ -10,16 +10,18 @@ once in ``ledger_nodes``, and proofs read O(log n) stored nodes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Dialect, insert, select, type_coerce, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import NullType
 
 import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed, HandoverError
@@ -97,8 +99,6 @@ class LedgerEntry:
     @classmethod
     def from_body(cls, body: bytes, leaf: bytes) -> LedgerEntry:
         """Rebuild an entry from its stored canonical body."""
-        import json
-
         doc = json.loads(body)
         return cls(
             seq=int(doc["seq"]),
@@ -118,6 +118,64 @@ def format_ts(value: dt.datetime) -> str:
     if value.tzinfo is None:
         raise BadInput.msg("ledger.naive_clock")
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+TS_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+# Widths of the text columns beside the body: _append cuts actor and subject to them.
+COLUMN_WIDTHS = {"actor": 200, "subject": 500}
+INDEXED = ("ts", "actor", "action", "subject")
+
+
+def parse_ts(text: Any) -> dt.datetime | None:
+    """The aware UTC instant of a body timestamp in its one form (:func:`format_ts`), else None."""
+    if not isinstance(text, str) or not TS_FORM.fullmatch(text):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:  # e.g. month 13: the right shape, not a time
+        return None
+
+
+def indexed_columns(doc: Any) -> dict[str, Any] | None:
+    """The ``ts``/``actor``/``action``/``subject`` columns a parsed body implies: exactly what
+    an append stores beside it (actor and subject cut to their widths); None if the body
+    lacks one of those fields or its ``ts`` is not in the one timestamp form."""
+    if not isinstance(doc, dict):
+        return None
+    ts = parse_ts(doc.get("ts"))
+    actor, action, subject = doc.get("actor"), doc.get("action"), doc.get("subject")
+    if ts is None or not (
+        isinstance(actor, str) and isinstance(action, str) and isinstance(subject, str)
+    ):
+        return None
+    return {
+        "ts": ts,
+        "actor": actor[: COLUMN_WIDTHS["actor"]],
+        "action": action,
+        "subject": subject[: COLUMN_WIDTHS["subject"]],
+    }
+
+
+def ts_stored_form(dialect: Dialect) -> Callable[[str], Any]:
+    """Maps a body timestamp to the ``ts`` value the store holds for it, as the driver gives it.
+
+    SQLite keeps the text SQLAlchemy's bind processor writes (and compares that text in
+    ``since`` filters), so the text must be exact; PostgreSQL gives aware datetimes, equal
+    when they are the same instant.
+    """
+    process = LedgerEntryRow.__table__.c.ts.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return parse_ts
+    probe = "2026-12-31T23:59:58.012345Z"
+
+    def sliced(text: str) -> str:
+        return f"{text[:10]} {text[11:26]}"
+
+    # The verifier maps every entry: take the slice (20x cheaper than the processor) once a
+    # probe shows it gives the very text the processor writes.
+    if process(parse_ts(probe)) == sliced(probe):
+        return sliced
+    return lambda text: process(parse_ts(text))
 
 
 # --- the head row and its lock ---------------------------------------------------------
@@ -227,12 +285,17 @@ def _append(
     entries: list[LedgerEntry] = []
     rows: list[dict[str, Any]] = []
     nodes: list[dict[str, Any]] = []
-    now = clock()
-    ts = format_ts(now)
-    ts_db = now.astimezone(dt.UTC)
+    # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
+    # entry's time instead, so sequence order and time order agree; the fixed-width form
+    # makes text order time order.
+    ts = format_ts(clock())
+    previous = _previous_ts(conn, head)
+    if previous is not None and previous > ts:
+        ts = previous
     for p in prepared:
         f = p.fields
-        body = canonical_json_of({"v": BODY_VERSION, "seq": size, "ts": ts, **f})
+        doc = {"v": BODY_VERSION, "seq": size, "ts": ts, **f}
+        body = canonical_json_of(doc)
         leaf = merkle.leaf_hash(body)
         node, level, idx = leaf, 0, size
         while idx & 1:
@@ -242,13 +305,12 @@ def _append(
             nodes.append({"level": level, "idx": idx, "hash": node})
         frontier.append(node)
         root = merkle.fold(frontier)
+        columns = indexed_columns(doc)
+        assert columns is not None  # _prepare checked every field
         rows.append(
             {
                 "seq": size,
-                "ts": ts_db,
-                "actor": f["actor"][:200],
-                "action": f["action"],
-                "subject": f["subject"][:500],
+                **columns,
                 "body": body.decode("utf-8"),
                 "leaf_hash": leaf,
                 "root": root,
@@ -279,6 +341,22 @@ def _append(
         .values(size=size, frontier=b"".join(frontier))
     )
     return entries
+
+
+def _previous_ts(conn: Connection, head: Head) -> str | None:
+    """The body timestamp of the newest entry (read under the head lock), if well formed."""
+    if head.size == 0:
+        return None
+    body = conn.execute(
+        select(LedgerEntryRow.body).where(LedgerEntryRow.seq == head.size - 1)
+    ).scalar_one_or_none()
+    try:
+        ts = json.loads(body).get("ts") if isinstance(body, str) else None
+    except (ValueError, AttributeError):
+        return None
+    # A missing or malformed newest body is tampering that audit verify reports; it must
+    # not stop the next event from being recorded, so the clock stamps alone then.
+    return ts if parse_ts(ts) is not None else None
 
 
 def record_many(
@@ -337,8 +415,21 @@ def entries(
     action: str | None = None,
     limit: int | None = None,
 ) -> list[LedgerEntry]:
-    """Recorded events in sequence order, filtered by time (>=), actor and action (prefix)."""
-    stmt = select(LedgerEntryRow.body, LedgerEntryRow.leaf_hash).order_by(LedgerEntryRow.seq)
+    """Recorded events in sequence order, filtered by time (>=), actor and action (prefix).
+
+    The filters read the indexed columns, so every returned row's columns are checked
+    against its hashed body: a forged column raises CheckFailed naming entry and column.
+    """
+    stmt = select(
+        LedgerEntryRow.seq,
+        LedgerEntryRow.body,
+        LedgerEntryRow.leaf_hash,
+        # as the driver gives it: a forged SQLite text must not crash the type's parser
+        type_coerce(LedgerEntryRow.ts, NullType()).label("ts"),
+        LedgerEntryRow.actor,
+        LedgerEntryRow.action,
+        LedgerEntryRow.subject,
+    ).order_by(LedgerEntryRow.seq)
     if since is not None:
         if since.tzinfo is None:
             since = since.replace(tzinfo=dt.UTC)
@@ -353,6 +444,15 @@ def entries(
         stmt = stmt.limit(limit)
     with ws.store.engine.connect() as conn:
         rows = conn.execute(stmt).all()
+        ts_form = ts_stored_form(conn.dialect)
+    for r in rows:
+        doc = json.loads(r.body)
+        want = indexed_columns(doc)
+        if want is not None:
+            want["ts"] = ts_form(doc["ts"])
+        bad = next((c for c in INDEXED if want is None or getattr(r, c) != want[c]), None)
+        if bad is not None:
+            raise CheckFailed.msg("ledger.column_forged", seq=r.seq, column=bad)
     return [LedgerEntry.from_body(r.body.encode("utf-8"), bytes(r.leaf_hash)) for r in rows]
 
 

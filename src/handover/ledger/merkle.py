@@ -86,6 +86,32 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     return acc
 
 
+def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
+    """Roots of the trees of sizes ``start + 1 .. start + k`` (32 bytes each, concatenated),
+    appending the next ``k`` concatenated leaf hashes to the tree whose ``frontier`` (perfect
+    subtree roots of the first ``start`` leaves, left to right) is extended in place.
+
+    One tight hashlib loop, about log2(n)/2 hashes per leaf: the verifier recomputes the
+    tree head stored with every entry.
+    """
+    h = sha256
+    prefix = NODE_PREFIX
+    out: list[bytes] = []
+    for i in range(0, len(level0), HASH_SIZE):
+        node = level0[i : i + HASH_SIZE]
+        idx = start
+        start += 1
+        while idx & 1:
+            node = h(prefix + frontier.pop() + node)
+            idx >>= 1
+        frontier.append(node)
+        acc = node
+        for j in range(len(frontier) - 2, -1, -1):
+            acc = h(prefix + frontier[j] + acc)
+        out.append(acc)
+    return b"".join(out)
+
+
 def range_hash(node: Callable[[int, int], bytes], start: int, end: int) -> bytes:
     """MTH of leaves ``[start, end)`` from a ``node(level, index)`` lookup of aligned subtrees."""
     return fold([node(level, idx) for level, idx in aligned_pieces(start, end)])

@@ -67,6 +67,12 @@ add(
             "zh-CN": "ledger_entries:没有序号为 {seq} 的记录",
             "en": "ledger_entries: no entry with seq {seq}",
         },
+        "ledger.column_forged": {
+            "zh-CN": "ledger_entries 序号 {seq}:{column} 列与已哈希的记录正文不一致(该列被改动);"
+            "请运行 handover audit verify",
+            "en": "ledger_entries seq {seq}: column {column} differs from the hashed body "
+            "(column changed); run handover audit verify",
+        },
         "ledger.entry_unproven": {
             "zh-CN": "ledger_entries 序号 {seq}:已存储的哈希无法证明该记录;"
             "请运行 handover audit verify",
@@ -167,6 +173,7 @@ add(
             "en": "ledger_nodes level {level} index {idx}",
         },
         "ledger.where.head": {"zh-CN": "ledger_head", "en": "ledger_head"},
+        "ledger.where.entries": {"zh-CN": "ledger_entries", "en": "ledger_entries"},
         "ledger.where.keys": {"zh-CN": "密钥登记表", "en": "key registry"},
         "ledger.where.file": {"zh-CN": "{path}", "en": "{path}"},
     }
@@ -182,20 +189,21 @@ add(
             "en": "unexpected sequence number",
         },
         "ledger.problem.missing_one": {
-            "zh-CN": "记录 {first} 缺失(已被删除)",
-            "en": "entry {first} missing (deleted)",
+            "zh-CN": "记录 {first} 缺失(已被删除,或其 seq 列被改动)",
+            "en": "entry {first} missing (deleted, or its seq column changed)",
         },
         "ledger.problem.missing_span": {
-            "zh-CN": "记录 {first}..{last} 缺失(已被删除)",
-            "en": "entries {first}..{last} missing (deleted)",
+            "zh-CN": "记录 {first}..{last} 缺失(已被删除,或其 seq 列被改动)",
+            "en": "entries {first}..{last} missing (deleted, or their seq column changed)",
         },
         "ledger.problem.not_utf8": {
             "zh-CN": "记录正文不是 UTF-8 文本",
             "en": "body is not UTF-8 text",
         },
         "ledger.problem.moved": {
-            "zh-CN": "记录正文属于序号 {other}(被移动、调换或插入)",
-            "en": "body belongs to seq {other} (moved, swapped or inserted)",
+            "zh-CN": "seq 列与已哈希的正文不符:正文属于序号 {other}(被移动、调换、插入或 seq 列被改动)",
+            "en": "column seq differs from the hashed body, which belongs to seq {other} "
+            "(moved, swapped, inserted or seq changed)",
         },
         "ledger.problem.modified": {
             "zh-CN": "记录正文与其叶哈希不符(已被修改)",
@@ -246,9 +254,32 @@ add(
             "en": "stored subtree hash of entries {first}..{last} differs or is missing",
         },
         "ledger.problem.head_differs": {
-            "zh-CN": "随该记录保存的树头与重算结果不一致(记录被修改、插入或重排)",
-            "en": "tree head recorded with this entry differs (entry changed, inserted or "
-            "reordered)",
+            "zh-CN": "root 列(随该记录保存的树头)与重算结果不一致(root 列或该记录被改动)",
+            "en": "column root (the tree head recorded with this entry) differs from the "
+            "recomputed one (root or this entry changed)",
+        },
+        "ledger.problem.head_differs_span": {
+            "zh-CN": "记录 {first}..{last} 的 root 列(随记录保存的树头)与重算结果不一致"
+            "(记录 {first} 被修改、插入或重排,或这些 root 列被改动)",
+            "en": "column root (the tree head recorded with entries {first}..{last}) differs "
+            "from the recomputed one (entry {first} changed, inserted or reordered, or those "
+            "roots changed)",
+        },
+        "ledger.problem.column": {
+            "zh-CN": "{column} 列与已哈希的记录正文不一致(该列被改动)",
+            "en": "column {column} differs from the hashed body (column changed)",
+        },
+        "ledger.problem.body_fields": {
+            "zh-CN": "记录正文缺少 ts、actor、action 或 subject 文本,或 ts 格式不对",
+            "en": "body lacks ts, actor, action or subject text, or its ts is malformed",
+        },
+        "ledger.problem.ts_back": {
+            "zh-CN": "时间戳 {ts} 早于前一条记录的 {before}(账本时间只能向前)",
+            "en": "stamped {ts}, earlier than the entry before it ({before}); stamps never go back",
+        },
+        "ledger.problem.unlisted": {
+            "zh-CN": "另有 {count} 处记录问题未逐条列出",
+            "en": "{count} more entry findings not listed",
         },
         "ledger.problem.no_head": {"zh-CN": "缺少树头行", "en": "the head row is missing"},
         "ledger.problem.head_truncated": {
