@@ -146,8 +146,9 @@ def _dense(key: np.ndarray) -> tuple[np.ndarray, int]:
     return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), len(enc.dictionary)
 
 
-def _combine(parts: list[tuple[np.ndarray, int]], size: int) -> tuple[np.ndarray, int]:
-    """One dense code per row for the tuple of codes ``parts`` ((codes, cardinality) each)."""
+def _keys(parts: list[tuple[np.ndarray, int]], size: int) -> tuple[np.ndarray, int]:
+    """One key in ``0..card-1`` per row for the tuple of codes ``parts`` ((codes,
+    cardinality) each), mixed-radix, re-densified before it could overflow."""
     key = np.zeros(size, dtype=np.int64)
     card = 1
     for codes, n in parts:
@@ -155,7 +156,7 @@ def _combine(parts: list[tuple[np.ndarray, int]], size: int) -> tuple[np.ndarray
             key, card = _dense(key)
         key = key * max(n, 1) + codes
         card *= max(n, 1)
-    return _dense(key)
+    return key, card
 
 
 @dataclass
@@ -194,7 +195,7 @@ class _Search:
             self.s_codes = s
         # The bottom node's classes (with the sensitive value, if any): every node is
         # a roll-up of these.
-        self.inv, nb = _combine(parts, self.rows)
+        self.inv, nb = _dense(_keys(parts, self.rows)[0])
         self.count = np.bincount(self.inv, minlength=nb).astype(np.int64)
         first = np.unique(self.inv, return_index=True)[1]
         self.class_codes = [c.codes[first] for c in self.cols]
@@ -209,14 +210,11 @@ class _Search:
 
     def evaluate(self, node: tuple[int, ...]) -> _Eval:
         self.evaluated += 1
-        key = np.zeros(len(self.count), dtype=np.int64)
-        card = 1
-        for c, codes, x in zip(self.cols, self.class_codes, node, strict=True):
-            n = max(len(c.level_values[x]), 1)
-            if card * n >= _KEY_LIMIT:
-                key, card = _dense(key)
-            key = key * n + c.maps[x][codes]
-            card *= n
+        parts = [
+            (c.maps[x][codes], len(c.level_values[x]))
+            for c, codes, x in zip(self.cols, self.class_codes, node, strict=True)
+        ]
+        key, card = _keys(parts, len(self.count))
         if card > max(4 * len(key), _DIRECT):
             # Too sparse for a direct count: hash the keys to dense class codes first.
             key, card = _dense(key)
