@@ -1,10 +1,14 @@
 """Due-diligence extract: masking kernels, free-text tags, k-anonymity, and the whole extract
-checked by the scan library (no clear direct identifier left) and by join counts."""
+checked by the scan library (no clear direct identifier left), by join counts, and by an
+independent count of k on the written files (Counter over Parquet rows, XLSX cells)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import random
 import sqlite3
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pyarrow as pa
@@ -161,8 +165,47 @@ def test_extract_drops_c3_and_tokenises_keys(
     assert not (out / "xlsx" / "hkls.xlsx").exists()  # above the row limit: Parquet only
 
 
+def qi_counts(path: Path, columns: list[str]) -> Counter[tuple[object, ...]]:
+    """Equivalence classes of a written Parquet file, counted row by row in plain Python."""
+    rows = pq.read_table(path, columns=columns).to_pylist()
+    return Counter(tuple(r[c] for c in columns) for r in rows)
+
+
+def test_every_shipped_table_meets_k_by_an_independent_count(
+    extract: tuple[str, str, Path, dict[str, object]],
+) -> None:
+    from openpyxl import load_workbook
+
+    _, src, out, doc = extract
+    con = sqlite3.connect(src)
+    names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    con.close()
+    report = json.loads((out / "report" / "k-anonymity.json").read_text("utf-8"))
+    assessed = {r["table"]: r for r in report["tables"]}
+    # The four tables the demo used to ship below k are assessed, and every table ships.
+    assert {"qy_info", "org_branch", "cust_info", "dzyw"} <= set(assessed)
+    assert sorted(t["name"] for t in doc["tables"]) == sorted(names)  # type: ignore[attr-defined]
+    for name, r in assessed.items():
+        classes = qi_counts(out / "parquet" / f"{name}.parquet", r["quasi_identifiers"])
+        assert min(classes.values()) >= 5, (name, min(classes.values()))
+        assert sum(classes.values()) == r["rows"] - r["suppressed"]
+        assert min(classes.values()) == r["min_k"] and len(classes) == r["classes"]
+    # The XLSX copy, read cell by cell, has the same classes.
+    sheet = load_workbook(out / "xlsx" / "cust_info.xlsx", read_only=True).worksheets[0]
+    cells = list(sheet.iter_rows(values_only=True))
+    qi = assessed["cust_info"]["quasi_identifiers"]
+    at = [cells[0].index(c) for c in qi]
+    xlsx = Counter(tuple(row[i] for i in at) for row in cells[1:])
+    assert min(xlsx.values()) >= 5 and sum(xlsx.values()) == sum(
+        qi_counts(out / "parquet" / "cust_info.parquet", qi).values()
+    )
+    zh = (out / "report" / "k-anonymity.zh-CN.md").read_text("utf-8")
+    en = (out / "report" / "k-anonymity.en.md").read_text("utf-8")
+    assert "| cust_info |" in zh and "选定层级" in zh and "chosen level" in en
+
+
 def test_joins_survive(extract: tuple[str, str, Path, dict[str, object]]) -> None:
-    _, src, out, _ = extract
+    _, src, out, doc = extract
     con = sqlite3.connect(src)
     loans_by_customer = con.execute(
         "SELECT count(*) FROM loan_iou l JOIN cust_info c ON l.cust_id = c.khbh"
@@ -175,7 +218,13 @@ def test_joins_survive(extract: tuple[str, str, Path, dict[str, object]]) -> Non
     loans = pq.read_table(out / "parquet" / "loan_iou.parquet")
     auth = pq.read_table(out / "parquet" / "zxsq.parquet")
     joined = loans.join(cust.select(["khbh"]), keys="cust_id", right_keys="khbh", join_type="inner")
-    assert loans_by_customer > 0 and joined.num_rows == loans_by_customer
+    # Rows referencing a suppressed customer are counted in the report; the rest join.
+    orphans = sum(
+        j["rows"]
+        for j in doc["joins"]  # type: ignore[attr-defined]
+        if (j["table"], j["column"]) == ("loan_iou", "cust_id")
+    )
+    assert loans_by_customer > 0 and joined.num_rows == loans_by_customer - orphans
     # Identity-document tokens share one domain: the same ID number joins across tables.
     z = auth.select(["sqr_zjhm"]).join(
         cust.select(["zjhm"]), keys="sqr_zjhm", right_keys="zjhm", join_type="inner"
@@ -207,3 +256,162 @@ def test_extract_is_a_ledger_event_and_tokens_are_stable(
     assert a.equals(b)
     res = runner.invoke(app, ["-w", ws_path, "dd-extract", src, "--out", str(again)])
     assert res.exit_code == 2
+
+
+# --- reaching k: suppression, refusal, l-diversity, options ------------------------------------
+
+
+def make_book(path: Path) -> None:
+    """A small loan book: 3 branches (fewer than k), 60 customers of whom two are outliers
+    (born in the 1940s in Xinjiang / Tibet), 120 loans referencing both."""
+    rnd = random.Random(3)
+    con = sqlite3.connect(path)
+    con.executescript(
+        """
+        CREATE TABLE branch (branch_id INTEGER PRIMARY KEY, branch_name VARCHAR(40),
+                             address VARCHAR(120));
+        CREATE TABLE customer (cust_id INTEGER PRIMARY KEY, name VARCHAR(20), gender VARCHAR(4),
+                               birth_date DATE, home_address VARCHAR(120),
+                               monthly_income DECIMAL(12,2), risk_grade VARCHAR(8));
+        CREATE TABLE loan (loan_id INTEGER PRIMARY KEY,
+                           cust_id INTEGER REFERENCES customer(cust_id),
+                           branch_id INTEGER REFERENCES branch(branch_id), amount DECIMAL(12,2));
+        """
+    )
+    con.executemany(
+        "INSERT INTO branch VALUES (?,?,?)",
+        [
+            (1, "朝阳支行", "北京市朝阳区建国路1号"),
+            (2, "南山支行", "广东省深圳市南山区科技路12号"),
+            (3, "武侯支行", "四川省成都市武侯区人民南路8号"),
+        ],
+    )
+    rows = []
+    for i in range(1, 61):
+        if i <= 58:
+            addr = rnd.choice(["北京市朝阳区", "北京市海淀区"]) + f"幸福路{i}号"
+            born = dt.date(1980 + i % 10, 1 + i % 12, 1 + i % 28)
+        else:
+            addr = [
+                "新疆维吾尔自治区乌鲁木齐市天山区光明路5号",
+                "西藏自治区拉萨市城关区北京中路9号",
+            ][i - 59]
+            born = dt.date(1940 + i - 59, 3, 3)
+        name = rnd.choice("王李张刘陈杨黄赵吴周") + rnd.choice("伟芳娜敏静丽强磊军洋")
+        grade = rnd.choice(["正常", "关注", "次级"])
+        gender = "男" if i % 2 else "女"
+        rows.append((i, name, gender, born.isoformat(), addr, 3000 + (i * 137) % 9000, grade))
+    con.executemany("INSERT INTO customer VALUES (?,?,?,?,?,?,?)", rows)
+    loans = [(100 + i, 1 + i % 60, 1 + i % 3, 10000 + i) for i in range(120)]
+    con.executemany("INSERT INTO loan VALUES (?,?,?,?)", loans)
+    con.commit()
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    base = tmp_path_factory.mktemp("book")
+    make_book(base / "book.db")
+    ws = base / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
+    return str(ws), base / "book.db"
+
+
+def run_extract(book: tuple[str, Path], out: Path, *options: str) -> dict[str, object]:
+    ws, src = book
+    res = runner.invoke(app, ["-w", ws, "dd-extract", str(src), "--out", str(out), *options])
+    assert res.exit_code == 0, res.output
+    return dict(json.loads((out / "report" / "k-anonymity.json").read_text("utf-8")))
+
+
+def test_a_table_below_k_is_refused_and_absent(
+    small_book: tuple[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "x"
+    ws, src = small_book
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "dd-extract", str(src), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "refused for not reaching k-anonymity (k=5): branch" in res.output
+    report = json.loads((out / "report" / "k-anonymity.json").read_text("utf-8"))
+    assert report["refused"] == ["branch"]
+    branch = next(r for r in report["tables"] if r["table"] == "branch")
+    assert not branch["shipped"] and branch["reason"]["key"] == "deid.refuse.rows"
+    assert not (out / "parquet" / "branch.parquet").exists()
+    assert not (out / "xlsx" / "branch.xlsx").exists()
+    zh = (out / "report" / "k-anonymity.zh-CN.md").read_text("utf-8")
+    en = (out / "report" / "k-anonymity.en.md").read_text("utf-8")
+    assert "拒绝交付:只有 3 条记录,少于 k=5" in zh
+    assert "refused: only 3 records, fewer than k=5" in en
+    # The two outliers are suppressed (2 of 60 <= 5 %) rather than coarsening everyone.
+    cust = next(r for r in report["tables"] if r["table"] == "customer")
+    assert cust["suppressed"] == 2 and cust["shipped_rows"] == 58
+    assert [c["level"] for c in cust["columns"]] == ["value", "year", "city"]
+    classes = qi_counts(out / "parquet" / "customer.parquet", cust["quasi_identifiers"])
+    assert min(classes.values()) >= 5 and sum(classes.values()) == 58
+    # Joins: loans of the suppressed customers (and every loan's branch) find no record.
+    joins = {(j["table"], j["column"]): j["rows"] for j in report["joins"]}
+    assert joins == {("loan", "cust_id"): 4, ("loan", "branch_id"): 120}
+    loans = pq.read_table(out / "parquet" / "loan.parquet")
+    customers = pq.read_table(out / "parquet" / "customer.parquet")
+    assert loans.num_rows == 120
+    inner = loans.join(customers.select(["cust_id"]), keys="cust_id", join_type="inner")
+    assert inner.num_rows == 120 - 4
+    with sqlite3.connect(src) as con:
+        (source_k,) = con.execute(
+            "SELECT min(n) FROM (SELECT count(*) n FROM customer GROUP BY gender, "
+            "substr(birth_date, 1, 4), substr(home_address, 1, 3))"
+        ).fetchone()
+    assert source_k == 1  # the source itself is far from k
+
+
+def test_no_suppression_allowed_generalises_instead(
+    small_book: tuple[str, Path], tmp_path: Path
+) -> None:
+    report = run_extract(small_book, tmp_path / "x", "--max-suppression", "0")
+    cust = next(r for r in report["tables"] if r["table"] == "customer")  # type: ignore[attr-defined]
+    assert cust["suppressed"] == 0 and cust["shipped_rows"] == 60
+    assert [c["level"] for c in cust["columns"]] != ["value", "year", "city"]
+    assert cust["total_loss"] > 0
+    classes = qi_counts(tmp_path / "x" / "parquet" / "customer.parquet", cust["quasi_identifiers"])
+    assert min(classes.values()) >= 5 and sum(classes.values()) == 60
+    assert report["joins"] == [
+        {"table": "loan", "column": "branch_id", "ref_table": "branch", "rows": 120}
+    ]
+
+
+def test_l_diversity_on_a_sensitive_column(small_book: tuple[str, Path], tmp_path: Path) -> None:
+    report = run_extract(small_book, tmp_path / "x", "--k", "4", "--l-diversity", "risk_grade:3")
+    cust = next(r for r in report["tables"] if r["table"] == "customer")  # type: ignore[attr-defined]
+    assert cust["l_diversity"]["l"] == 3 and cust["l_diversity"]["min_l"] >= 3
+    rows = pq.read_table(tmp_path / "x" / "parquet" / "customer.parquet").to_pylist()
+    grades: dict[tuple[object, ...], set[str]] = defaultdict(set)
+    for r in rows:
+        grades[tuple(r[c] for c in cust["quasi_identifiers"])].add(r["risk_grade"])
+    assert min(len(g) for g in grades.values()) >= 3
+    assert min(Counter(tuple(r[c] for c in cust["quasi_identifiers"]) for r in rows).values()) >= 4
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (("--max-suppression", "150"), "--max-suppression"),
+        (("--max-suppression", "-1"), "--max-suppression"),
+        (("--max-suppression", "nan"), "--max-suppression"),
+        (("--l-diversity", "risk_grade"), "--l-diversity"),
+        (("--l-diversity", "risk_grade:1"), "--l-diversity"),
+        (("--l-diversity", "risk_grade:x"), "--l-diversity"),
+        (("--l-diversity", "no_such_column:3"), "--l-diversity"),
+        (("--l-diversity", "gender:3"), "--l-diversity"),  # a quasi-identifier itself
+        (("--k", "1"), "--k"),
+    ],
+)
+def test_bad_options_exit_2_and_write_nothing(
+    small_book: tuple[str, Path], tmp_path: Path, options: tuple[str, ...], named: str
+) -> None:
+    ws, src = small_book
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", ws, "dd-extract", str(src), "--out", str(out), *options])
+    assert res.exit_code == 2, res.output
+    assert named in res.output and len(res.output.strip().splitlines()) == 1
+    assert "Traceback" not in res.output
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))

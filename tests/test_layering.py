@@ -50,3 +50,98 @@ def test_library_never_imports_adapters() -> None:
         if mod.startswith(("handover.cli", "handover.web"))
     ]
     assert offenders == []
+
+
+#: rooms that do one job on data they are given (STYLE.md, docs/architecture.md)
+KERNELS = (
+    "crypto",
+    "deid",
+    "detect",
+    "erase",
+    "ledger",
+    "migrate",
+    "package",
+    "reports",
+    "sources",
+    "synth",
+    "taxonomy",
+    "verify",
+)
+#: what a kernel never imports: the steps, access control and the adapters
+ABOVE_KERNELS = ("flows", "governance", "cli", "web")
+
+
+def _room_imports() -> dict[str, dict[str, list[str]]]:
+    """room -> room it imports -> where, counting imports inside functions and
+    ``importlib.import_module("handover.x")`` too."""
+    import re
+
+    edges: dict[str, dict[str, list[str]]] = {}
+    for rel, path in _modules():
+        here = rel.split("/")[0].removesuffix(".py")
+        text = path.read_text(encoding="utf-8")
+        targets = _imports(path) + re.findall(r"import_module\(\s*['\"](handover\.[\w.]+)", text)
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "handover":
+                targets += [f"handover.{a.name}" for a in node.names]
+        for mod in targets:
+            parts = mod.split(".")
+            if parts[0] != "handover" or len(parts) < 2:
+                continue
+            there = parts[1]
+            is_room = (SRC / there).is_dir() or (SRC / f"{there}.py").is_file()
+            if there != here and is_room:
+                edges.setdefault(here, {}).setdefault(there, []).append(f"{rel}: {mod}")
+    return edges
+
+
+def test_no_import_cycle_between_rooms() -> None:
+    edges = _room_imports()
+    cycles: list[list[str]] = []
+
+    def walk(node: str, path: list[str], seen: set[str]) -> None:
+        for nxt in edges.get(node, {}):
+            if nxt == path[0]:
+                cycles.append([*path, nxt])
+            elif nxt not in seen and nxt > path[0]:
+                seen.add(nxt)
+                walk(nxt, [*path, nxt], seen)
+
+    for start in sorted(edges):
+        walk(start, [start], {start})
+    assert cycles == [], [" -> ".join(c) + f"  ({edges[c[-2]][c[-1]][0]})" for c in cycles[:10]]
+
+
+def test_kernels_never_import_flows_governance_or_adapters() -> None:
+    edges = _room_imports()
+    offenders = [
+        where
+        for room in KERNELS
+        for there, places in edges.get(room, {}).items()
+        if there in ABOVE_KERNELS
+        for where in places
+    ]
+    assert offenders == []
+
+
+def test_the_ledger_is_written_by_flows_governance_and_the_ledger_only() -> None:
+    """Kernels report state changes through an event sink; they never call ``record``."""
+    offenders = [
+        f"{rel}: {mod}"
+        for rel, path in _modules()
+        if rel.split("/")[0] in KERNELS and not rel.startswith("ledger/")
+        for mod in _imported_names(path)
+        if mod in ("handover.ledger.record", "handover.ledger.record_many")
+    ]
+    assert offenders == []
+
+
+def _imported_names(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        f"{node.module}.{a.name}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+        for a in node.names
+    ]

@@ -159,9 +159,22 @@ def dd_extract(
     out: Path = typer.Option(
         ..., "--out", help="Folder to create for the extract (must not exist)."
     ),
-    k: int = typer.Option(5, "--k", help="Target k of the k-anonymity report."),
+    k: int = typer.Option(
+        5, "--k", help="Every shipped table meets k over its quasi-identifiers (2 or more)."
+    ),
     qi: str = typer.Option(
         "birth_date,gender,address", "--qi", help="Quasi-identifier PII types, comma-separated."
+    ),
+    max_suppression: float = typer.Option(
+        5.0,
+        "--max-suppression",
+        help="Percent of a table's records that may be suppressed to reach k (0-100); "
+        "a table needing more is refused.",
+    ),
+    l_diversity: str = typer.Option(
+        "",
+        "--l-diversity",
+        help="COLUMN:L - every class must also hold L distinct values of COLUMN (e.g. ysr:3).",
     ),
     xlsx_limit: int = typer.Option(
         20_000, "--xlsx-limit", help="Write XLSX only for tables with at most this many rows."
@@ -170,7 +183,8 @@ def dd_extract(
     json_out: bool = json_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
-    from handover.deid import dd_extract as do_extract
+    from handover.deid import parse_l_diversity
+    from handover.flows.extract import dd_extract as do_extract
     from handover.i18n import t
 
     lang = lang_of(ctx)
@@ -182,6 +196,8 @@ def dd_extract(
             out,
             k=k,
             quasi_identifiers=types,
+            max_suppression=max_suppression / 100,
+            l_diversity=parse_l_diversity(l_diversity) if l_diversity else None,
             xlsx_limit=xlsx_limit,
             tables=split_list(tables),
             lang=lang,
@@ -189,7 +205,7 @@ def dd_extract(
     if json_out:
         print_json(result.to_json())
     else:
-        below = [r.table for r in result.kanon if not r.satisfied]
+        below = [x["name"] for x in result.refused]
         typer.echo(
             t(
                 "deid.done",

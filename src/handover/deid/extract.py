@@ -12,9 +12,13 @@ Per column, from the scan inventory (never guessed):
   are generalised to province/city; birth dates to the year;
 - free text has every PII span replaced by a type tag; amounts and loan terms stay exact.
 
-Output: one Parquet file per table, XLSX for tables of at most ``xlsx_limit`` rows, the
-k-anonymity report (JSON + zh-CN/en Markdown) and ``rules.json`` (what happened to each
-column). Built in a hidden folder and renamed into place.
+Every shipped table meets k over its quasi-identifiers: they are generalised along their
+hierarchies to the least-loss combination that meets k with at most ``max_suppression``
+of the records suppressed (:mod:`handover.deid.anonymize`); a table that cannot is
+refused and not written. Output: one Parquet file per shipped table, XLSX for tables of
+at most ``xlsx_limit`` rows, the k-anonymity report (JSON + zh-CN/en Markdown: levels,
+loss, suppressed records, refusals, effect on joins) and ``rules.json`` (what happened
+to each column). Built in a hidden folder and renamed into place.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +37,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import handover.deid.messages  # noqa: F401  (registers the texts)
-from handover.deid import mask
-from handover.deid.kanon import KReport, k_anonymity, markdown
+from handover.deid import hierarchy, mask
+from handover.deid.anonymize import Anonymisation, Policy, QuasiIdentifier, anonymise
+from handover.deid.hierarchy import Hierarchy
+from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
-from handover.errors import BadInput
-from handover.i18n import t
+from handover.errors import BadInput, CheckFailed
+from handover.i18n import Msg, t
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
     from handover.events import EventSink
+    from handover.migrate.reader import MigrationSource
     from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
 
@@ -52,6 +59,8 @@ PERSON_TYPES = ("person_name", *ID_DOCS)
 DEFAULT_QI = ("birth_date", "gender", "address")
 #: XLSX (openpyxl, row by row) only for tables of at most this many rows; Parquet always
 XLSX_LIMIT = 20_000
+#: at most this share of a table's records may be suppressed to reach k (docs/deid.md)
+MAX_SUPPRESSION = 0.05
 BATCH_ROWS = 65_536
 MASKED_SUFFIX = "_masked"
 TOKEN_PREFIX = "tk_"
@@ -90,6 +99,10 @@ class ExtractResult(PerTableRows):
     token_key: str
     tables: list[dict[str, Any]] = field(default_factory=list)
     kanon: list[KReport] = field(default_factory=list)
+    #: tables not shipped because no generalisation meets k within the cap: name, rows, reason
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    #: references into tables that lost records (see docs/deid.md, joins)
+    joins: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +114,8 @@ class ExtractResult(PerTableRows):
             "tables": self.tables,
             "rows": self.rows,
             "k_anonymity": [r.to_json() for r in self.kanon],
+            "refused": self.refused,
+            "joins": self.joins,
             "seconds": round(self.seconds, 3),
         }
 
@@ -240,164 +255,402 @@ def token_key(ws: Workspace, events: EventSink) -> str:
         return keys.create(TOKENIZE).key_id
 
 
-def dd_extract(
-    ws: Workspace,
-    source: str | Path,
-    out: str | Path,
+def check_request(
+    out: Path,
     *,
-    k: int = 5,
-    quasi_identifiers: tuple[str, ...] = DEFAULT_QI,
-    xlsx_limit: int = XLSX_LIMIT,
-    tables: list[str] | None = None,
-    lang: str | None = None,
-) -> ExtractResult:
-    """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``.
-
-    Authorised first as ``dd.extract`` on the tables (default every tier: C3 is read to
-    be dropped, and a missing inventory is scanned), tokenised. Records ``dd.extract``
-    in the ledger (key id and counts only).
-    """
-    import pyarrow.parquet as pq
-
-    from handover.crypto import Keys, suites
-    from handover.crypto.tokenize import tokenize_with
-    from handover.flows.scan import inventory_for
-    from handover.governance import data_resource, require
-    from handover.ledger import Recorder
-    from handover.package.seal import open_reader
-    from handover.sources import mask_spec
-
-    language = lang or ws.settings.lang
+    k: int,
+    max_suppression: float,
+    l_diversity: tuple[str, int] | None,
+    xlsx_limit: int,
+    lang: str,
+) -> None:
+    """Refuse (BadInput, naming the option) an extract request that cannot be right."""
     if k < 2:
         raise BadInput.msg("deid.bad_k", k=k)
+    if not 0.0 <= max_suppression <= 1.0:
+        raise BadInput.msg("deid.bad_max_suppression", value=f"{max_suppression * 100:g}")
+    if l_diversity is not None and (not l_diversity[0] or l_diversity[1] < 2):
+        raise BadInput.msg("deid.bad_l_diversity", value=f"{l_diversity[0]}:{l_diversity[1]}")
     if xlsx_limit < 0 or xlsx_limit > 1_048_575:
         raise BadInput.msg("deid.bad_xlsx_limit", limit=xlsx_limit)
-    out = Path(out)
     if out.exists():
-        raise BadInput(t("deid.exists", language, path=out))
+        raise BadInput(t("deid.exists", lang, path=out))
     if not out.parent.is_dir():
         raise BadInput.msg("deid.no_folder", path=out.parent)
-    decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
+
+
+def check_l_column(l_diversity: tuple[str, int] | None, defs: list[TableDef]) -> None:
+    """Refuse an l-diversity column that no table of the source has."""
+    if l_diversity is not None and not any(l_diversity[0] in d.column_names for d in defs):
+        raise BadInput.msg("deid.bad_l_column", column=l_diversity[0])
+
+
+def write_extract(
+    reader: MigrationSource,
+    defs: list[TableDef],
+    plans: dict[str, list[ColumnPlan]],
+    out: Path,
+    *,
+    tokenizer: Callable[[pa.Array], pa.Array],
+    key_id: str,
+    shown: str,
+    k: int,
+    max_suppression: float,
+    l_diversity: tuple[str, int] | None,
+    quasi_identifiers: tuple[str, ...],
+    xlsx_limit: int,
+    lang: str,
+) -> tuple[ExtractResult, dict[str, list[dict[str, Any]]]]:
+    """Write the de-identified extract of ``defs`` into the new folder ``out``: the result
+    and the rule applied to every column.
+
+    Every shipped table meets k (and the optional distinct l-diversity ``(column, l)``)
+    over its quasi-identifiers, after the least-loss generalisation and the suppression of
+    at most ``max_suppression`` (a fraction) of its records; a table that cannot is refused
+    and not written, the reason in the report. Built in a hidden folder renamed into place
+    at the end: a failure leaves nothing.
+    """
     t0 = time.perf_counter()
-    shown = mask_spec(str(source))
-    inventory, scan_id = inventory_for(ws, source, authorized=decision)
-    key_id = token_key(ws, Recorder(ws, decision.actor))
-    with Keys(ws) as keys:
-        info = keys.active(key_id)
-        _, secret = keys.secret(key_id)
-    algorithm = suites.suite(info.suite).digest
-
-    def tokenizer(values: pa.Array) -> pa.Array:
-        return tokenize_with(secret, values, algorithm=algorithm)
-
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
-    result = ExtractResult(out, shown, key_id)
-    rules: dict[str, list[dict[str, Any]]] = {}
-    reader = open_reader(source, tables)
     try:
-        (tmp / "parquet").mkdir(parents=True)
-        (tmp / "xlsx").mkdir()
-        (tmp / "report").mkdir()
-        defs = reader.schema()
-        plans = plan_tables(defs, inventory)
+        result = ExtractResult(out, shown, key_id)
+        policy = Policy(k, max_suppression, l_diversity[1] if l_diversity else 0)
+        ctx = ReportContext(
+            k,
+            max_suppression,
+            list(quasi_identifiers),
+            l_diversity[0] if l_diversity else None,
+            policy.distinct_l,
+        )
+        rules: dict[str, list[dict[str, Any]]] = {}
+        for sub in ("parquet", "xlsx", "report", "stage"):
+            (tmp / sub).mkdir(parents=True)
+        lost: dict[str, tuple[str, pa.Array | None]] = {}
         for d in defs:
             plan = plans[d.name]
             rules[d.name] = [p.to_json() for p in plan]
-            qi_cols = [
-                p.name for p in plan if p.pii_type in quasi_identifiers and p.action != "drop"
-            ]
-            slug = _slug(d.name)
-            pq_path = tmp / "parquet" / f"{slug}.parquet"
-            want_xlsx = reader.count(d) <= xlsx_limit
-            held: list[pa.RecordBatch] = []
-            qi_parts: list[pa.RecordBatch] = []
-            writer: pq.ParquetWriter | None = None
-            rows = 0
-            try:
-                for sb in reader.read(d, after=None, batch_size=BATCH_ROWS):
-                    if sb.rejects:
-                        r = sb.rejects[0]
-                        raise BadInput.msg(
-                            "deid.source_reject",
-                            source=shown,
-                            table=d.name,
-                            row_key=r.key,
-                            column=r.column,
-                        )
-                    outb = transform(sb.data, plan, tokenizer, language)
-                    if writer is None:
-                        writer = pq.ParquetWriter(pq_path, outb.schema)
-                    writer.write_batch(outb)
-                    rows += outb.num_rows
-                    if qi_cols:
-                        qi_parts.append(outb.select(qi_cols))
-                    if want_xlsx:
-                        held.append(outb)
-            finally:
-                if writer is not None:
-                    writer.close()
-            if writer is None:
-                empty = transform(_empty_batch(d), plan, tokenizer, language)
-                pq.write_table(pa.Table.from_batches([empty]), pq_path)
-                held = [empty] if want_xlsx else []
-            files = [f"parquet/{slug}.parquet"]
-            if want_xlsx:
-                _write_xlsx(tmp / "xlsx" / f"{slug}.xlsx", d.name, held)
-                files.append(f"xlsx/{slug}.xlsx")
-            if qi_cols:
-                qi_schema = pa.schema(
-                    [
-                        transform(_empty_batch(d), plan, tokenizer, language).schema.field(c)
-                        for c in qi_cols
-                    ]
+            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit)
+            qis = quasi_identifier_plans(plan, quasi_identifiers)
+            if not qis:
+                result.tables.append(job.write_plain(reader))
+                ctx.plain.append(d.name)
+                continue
+            sensitive = ctx.l_column if ctx.l_column in job.output_names else None
+            # l-diversity binds the tables that hold the sensitive column; k binds all.
+            table_policy = policy if sensitive else replace(policy, distinct_l=0)
+            rep, summary, gone = job.write_anonymised(reader, qis, table_policy, sensitive)
+            rep.l_column = sensitive
+            result.kanon.append(rep)
+            if summary is not None:
+                result.tables.append(summary)
+            else:
+                result.refused.append(
+                    {"name": d.name, "rows": rep.rows, "reason": rep.to_json()["reason"]}
                 )
-                qi_table = (
-                    pa.Table.from_batches(qi_parts, schema=qi_schema)
-                    if qi_parts
-                    else qi_schema.empty_table()
-                )
-                result.kanon.append(k_anonymity(d.name, qi_table, k))
-            result.tables.append(
-                {
-                    "name": d.name,
-                    "rows": rows,
-                    "files": files,
-                    "dropped": [p.name for p in plan if p.action == "drop"],
-                    "tokenised": [p.name for p in plan if p.action == "token"],
-                }
-            )
-        _write_reports(tmp / "report", result, rules, quasi_identifiers, k)
+            if gone is not None:
+                lost[d.name] = gone
+        ctx.joins = _orphans(defs, plans, lost, tmp / "parquet")
+        shutil.rmtree(tmp / "stage")
+        _write_reports(tmp / "report", result, rules, ctx)
         tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    finally:
-        reader.close()
+    result.joins = ctx.joins
     result.seconds = time.perf_counter() - t0
-    from handover.ledger import record
+    return result, rules
 
-    record(
-        ws,
-        decision.actor,
-        "dd.extract",
-        str(out),
-        "due_diligence",
-        {
-            "source": shown,
-            "out": str(out),
-            "hmac_key_id": key_id,
-            "scan_id": scan_id,
-            "tables": len(result.tables),
-            "rows": result.rows,
-            "columns": {
-                a: sum(1 for cols in rules.values() for c in cols if c["action"] == a)
-                for a in ("drop", "token", "mask", "surname", "region", "year", "tag", "keep")
-            },
-            "k": k,
-            "min_k": {r.table: r.min_k for r in result.kanon},
-        },
+
+def parse_l_diversity(text: str) -> tuple[str, int]:
+    """``COLUMN:L`` as given to ``--l-diversity`` (L an integer of 2 or more)."""
+    column, sep, number = text.strip().rpartition(":")
+    if not sep or not column.strip() or not number.strip().isdigit() or int(number) < 2:
+        raise BadInput.msg("deid.bad_l_diversity", value=text)
+    return column.strip(), int(number)
+
+
+def quasi_identifier_plans(plan: list[ColumnPlan], types: tuple[str, ...]) -> list[ColumnPlan]:
+    """The columns of a table that are quasi-identifiers of the chosen types.
+
+    Tokens (join keys, pseudonyms) and tagged free text are not generalised: a token is
+    unique by design and a tagged note has no hierarchy.
+    """
+    return [p for p in plan if p.pii_type in types and p.action not in ("drop", "token", "tag")]
+
+
+def check_sensitive(
+    column: str, plans: dict[str, list[ColumnPlan]], types: tuple[str, ...]
+) -> None:
+    """The l-diversity column must be shipped by some table and never be a quasi-identifier."""
+    shipped = quasi = False
+    for plan in plans.values():
+        for p in plan:
+            if p.name == column and p.action != "drop":
+                shipped = True
+                quasi |= p in quasi_identifier_plans(plan, types)
+    if not shipped or quasi:
+        raise BadInput.msg("deid.bad_l_column", column=column)
+
+
+def _start_level(p: ColumnPlan, h: Hierarchy) -> int:
+    """The level at which the extract's fixed rule leaves a column (the search starts there)."""
+    if p.action == "year":
+        return h.level("year")
+    if p.action == "region":
+        return h.level("city")
+    return 0
+
+
+class _TableJob:
+    """One table of the extract: transform, and either write as is or anonymise first."""
+
+    def __init__(
+        self,
+        d: TableDef,
+        plan: list[ColumnPlan],
+        tokenizer: Callable[[pa.Array], pa.Array],
+        lang: str,
+        shown: str,
+        tmp: Path,
+        xlsx_limit: int,
+    ) -> None:
+        self.d, self.plan, self.tokenizer, self.lang = d, plan, tokenizer, lang
+        self.shown, self.tmp, self.xlsx_limit = shown, tmp, xlsx_limit
+        self.slug = _slug(d.name)
+        self.empty = transform(_empty_batch(d), plan, tokenizer, lang)
+        self.output_names = set(self.empty.schema.names)
+
+    def batches(self, reader: Any) -> Iterator[pa.RecordBatch]:
+        """The table's transformed batches; a value the source cannot type stops the extract."""
+        for sb in reader.read(self.d, after=None, batch_size=BATCH_ROWS):
+            if sb.rejects:
+                r = sb.rejects[0]
+                raise BadInput.msg(
+                    "deid.source_reject",
+                    source=self.shown,
+                    table=self.d.name,
+                    row_key=r.key,
+                    column=r.column,
+                )
+            yield transform(sb.data, self.plan, self.tokenizer, self.lang)
+
+    def _finish(self, rows: int, held: list[pa.RecordBatch] | None) -> dict[str, Any]:
+        files = [f"parquet/{self.slug}.parquet"]
+        if held is not None:
+            _write_xlsx(self.tmp / "xlsx" / f"{self.slug}.xlsx", self.d.name, held)
+            files.append(f"xlsx/{self.slug}.xlsx")
+        return {
+            "name": self.d.name,
+            "rows": rows,
+            "files": files,
+            "dropped": [p.name for p in self.plan if p.action == "drop"],
+            "tokenised": [p.name for p in self.plan if p.action == "token"],
+        }
+
+    def write_plain(self, reader: Any) -> dict[str, Any]:
+        """A table without quasi-identifiers: written as the rules leave it."""
+        want_xlsx = reader.count(self.d) <= self.xlsx_limit
+        held: list[pa.RecordBatch] = []
+        rows = _write_parquet(
+            self.tmp / "parquet" / f"{self.slug}.parquet",
+            self.batches(reader),
+            self.empty.schema,
+            held if want_xlsx else None,
+        )
+        return self._finish(rows, (held or [self.empty]) if want_xlsx else None)
+
+    def write_anonymised(
+        self,
+        reader: Any,
+        qis: list[ColumnPlan],
+        policy: Policy,
+        sensitive: str | None,
+    ) -> tuple[KReport, dict[str, Any] | None, tuple[str, pa.Array | None] | None]:
+        """Stage the table, search the least-loss generalisation meeting ``policy``, then
+        write it (generalised, suppressed records removed) or refuse it.
+
+        Returns the report, the table summary (None when refused) and, when records were
+        lost, the table's single-column key with the lost key values (None: every record).
+        """
+        import pyarrow.parquet as pq
+
+        # Staged as uncompressed Arrow IPC: written once, memory-mapped back, cheaper than Parquet.
+        stage = self.tmp / "stage" / f"{self.slug}.arrow"
+        names = [p.name for p in qis]
+        keep_cols = [*names, *([sensitive] if sensitive else [])]
+        pk = self.d.primary_key[0] if len(self.d.primary_key) == 1 else None
+        if pk is not None and pk in self.output_names:
+            keep_cols.append(pk)
+        parts: list[pa.RecordBatch] = []
+
+        rows = 0
+        writer: pa.ipc.RecordBatchFileWriter | None = None
+        try:
+            for b in self.batches(reader):
+                if writer is None:
+                    writer = pa.ipc.new_file(str(stage), b.schema)
+                writer.write_batch(b)
+                parts.append(b.select(list(dict.fromkeys(keep_cols))))
+                rows += b.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        held_cols = pa.Table.from_batches(
+            parts, schema=self.empty.select(list(dict.fromkeys(keep_cols))).schema
+        )
+        quasi = []
+        for p in qis:
+            values = held_cols.column(p.name).combine_chunks()
+            h = hierarchy.for_column(p.pii_type, values)
+            quasi.append(QuasiIdentifier(p.name, values, h, _start_level(p, h)))
+        an = anonymise(
+            quasi,
+            policy,
+            sensitive=held_cols.column(sensitive) if sensitive and policy.distinct_l else None,
+        )
+        rep = KReport(self.d.name, names, rows, policy.k)
+        rep.pii_types = [p.pii_type for p in qis]
+        rep.levels, rep.start_levels, rep.loss = an.levels, an.start_levels, an.loss
+        rep.total_loss, rep.suppressed = an.total_loss, an.suppressed
+        rep.max_suppressed = policy.cap(rows)
+        rep.nodes, rep.lattice, rep.exhaustive = an.nodes, an.lattice, an.exhaustive
+        rep.distinct_l, rep.min_l = (policy.distinct_l, an.min_l) if sensitive else (0, None)
+        key_values = held_cols.column(pk) if pk in held_cols.column_names else None
+        if not an.feasible:
+            rep.shipped = False
+            rep.reason = _refusal(rows, an, policy, sensitive)
+            stage.unlink(missing_ok=True)
+            return rep, None, (pk, None) if pk else None
+        want_xlsx = an.shipped <= self.xlsx_limit
+        held: list[pa.RecordBatch] = []
+        final = self.tmp / "parquet" / f"{self.slug}.parquet"
+
+        def generalised() -> Iterator[pa.RecordBatch]:
+            if writer is None:  # no record at all
+                return
+            offset = 0
+            with pa.memory_map(str(stage)) as source:
+                staged = pa.ipc.open_file(source)
+                for i in range(staged.num_record_batches):
+                    b = staged.get_batch(i)
+                    stop = offset + b.num_rows
+                    yield _generalise(b, an, names, offset, stop)
+                    offset = stop
+
+        shipped = _write_parquet(
+            final, generalised(), _generalise(self.empty, an, names, 0, 0).schema,
+            held if want_xlsx else None,
+        )  # fmt: skip
+        stage.unlink(missing_ok=True)
+        measured = k_anonymity(self.d.name, pq.read_table(final, columns=names), policy.k)
+        rep.min_k, rep.classes = measured.min_k, measured.classes
+        rep.rows_below_k, rep.classes_below_k = measured.rows_below_k, measured.classes_below_k
+        if shipped != an.shipped or (shipped and measured.min_k < policy.k):
+            raise CheckFailed.msg(
+                "deid.k_check", table=self.d.name, min_k=measured.min_k, k=policy.k
+            )
+        summary = self._finish(shipped, (held or [self.empty]) if want_xlsx else None)
+        summary["suppressed"] = an.suppressed
+        gone = None
+        if an.suppressed and pk is not None and key_values is not None:
+            gone = (pk, key_values.filter(pa.array(~an.keep)))
+        return rep, summary, gone
+
+
+def _generalise(
+    b: pa.RecordBatch, an: Anonymisation, names: list[str], start: int, stop: int
+) -> pa.RecordBatch:
+    """Records ``start:stop`` of a staged table with their quasi-identifiers at the chosen
+    levels and the suppressed records removed."""
+    if an.rows == 0:
+        return b
+    arrays = list(b.columns)
+    fields = list(b.schema)
+    for j, name in enumerate(names):
+        i = b.schema.get_field_index(name)
+        arrays[i] = an.generalised(j, start, stop)
+        fields[i] = pa.field(name, arrays[i].type)
+    out = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields))
+    return out.filter(pa.array(an.keep[start:stop]))
+
+
+def _refusal(rows: int, an: Anonymisation, policy: Policy, sensitive: str | None) -> Msg:
+    """Why no generalisation meets the policy, in counts only. With every quasi-identifier
+    at ``*`` a table is one class, so only too few records or l-diversity can cause it."""
+    if rows < policy.k or not sensitive:
+        return Msg("deid.refuse.rows", rows=rows, k=policy.k)
+    return Msg(
+        "deid.refuse.cap_l",
+        k=policy.k,
+        l=policy.distinct_l,
+        column=sensitive,
+        needed=an.suppressed,
+        rows=rows,
+        cap=policy.cap(rows),
     )
-    return result
+
+
+def _write_parquet(
+    path: Path,
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    held: list[pa.RecordBatch] | None,
+) -> int:
+    """Stream ``batches`` into one Parquet file (an empty table when none); the row count."""
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    try:
+        for b in batches:
+            if writer is None:
+                writer = pq.ParquetWriter(path, b.schema)
+            writer.write_batch(b)
+            rows += b.num_rows
+            if held is not None:
+                held.append(b)
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:
+        pq.write_table(schema.empty_table(), path)
+    return rows
+
+
+def _orphans(
+    defs: list[TableDef],
+    plans: dict[str, list[ColumnPlan]],
+    lost: dict[str, tuple[str, pa.Array | None]],
+    folder: Path,
+) -> list[dict[str, Any]]:
+    """Per single-column foreign key into a table that lost records: how many shipped rows
+    now reference a record that is not in the extract."""
+    import pyarrow.parquet as pq
+
+    out: list[dict[str, Any]] = []
+    for d in defs:
+        path = folder / f"{_slug(d.name)}.parquet"
+        if not path.exists():
+            continue
+        shipped = {p.name for p in plans[d.name] if p.action != "drop"}
+        for fk in d.foreign_keys:
+            if len(fk.columns) != 1 or fk.ref_table not in lost or fk.columns[0] not in shipped:
+                continue
+            pk, gone = lost[fk.ref_table]
+            if fk.ref_columns != (pk,):
+                continue
+            refs = pq.read_table(path, columns=[fk.columns[0]]).column(0)
+            hit = (
+                pc.is_valid(refs)
+                if gone is None
+                else pc.is_in(refs, value_set=gone.cast(refs.type))
+            )
+            n = int(pc.sum(hit).as_py() or 0)
+            if n:
+                out.append(
+                    {"table": d.name, "column": fk.columns[0], "ref_table": fk.ref_table, "rows": n}
+                )
+    return out
 
 
 def _empty_batch(d: TableDef) -> pa.RecordBatch:
@@ -429,20 +682,24 @@ def _write_reports(
     folder: Path,
     result: ExtractResult,
     rules: dict[str, list[dict[str, Any]]],
-    qi: tuple[str, ...],
-    k: int,
+    ctx: ReportContext,
 ) -> None:
     doc = {
-        "k": k,
-        "quasi_identifier_types": list(qi),
+        "k": ctx.k,
+        "max_suppression": ctx.max_suppression,
+        "quasi_identifier_types": ctx.quasi_identifier_types,
+        "l_diversity": {"column": ctx.l_column, "l": ctx.distinct_l} if ctx.distinct_l else None,
         "tables": [r.to_json() for r in result.kanon],
+        "refused": [x["name"] for x in result.refused],
+        "joins": ctx.joins,
+        "without_quasi_identifiers": ctx.plain,
     }
     (folder / "k-anonymity.json").write_text(
         json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     for lang in ("zh-CN", "en"):
         (folder / f"k-anonymity.{lang}.md").write_text(
-            markdown(result.kanon, lang), encoding="utf-8"
+            markdown(result.kanon, lang, ctx), encoding="utf-8"
         )
     (folder / "rules.json").write_text(
         json.dumps({"token_key": result.token_key, "tables": rules}, ensure_ascii=False, indent=2)

@@ -124,13 +124,13 @@ def _step_seal(ctx: DemoContext) -> str:
 
 def _step_dd(ctx: DemoContext) -> str:
     """Write the due-diligence extract of the demo seller database into ``reports/dd-extract``."""
-    from handover.deid import dd_extract
+    from handover.flows.extract import dd_extract
 
     res = dd_extract(
         ctx.ws, str(ctx.seller_db), ctx.ws.settings.reports_dir / "dd-extract", lang=ctx.lang
     )
     ctx.results["dd"] = res
-    below = [r.table for r in res.kanon if not r.satisfied]
+    refused = [x["name"] for x in res.refused]
     return t(
         "deid.done",
         ctx.lang,
@@ -139,7 +139,7 @@ def _step_dd(ctx: DemoContext) -> str:
         rows=res.rows,
         key_id=res.token_key,
         k=5,
-        below=", ".join(below) or "-",
+        below=", ".join(refused) or "-",
     )
 
 

@@ -1,0 +1,123 @@
+"""``handover dd-extract``: authorise, take the scan inventory, tokenise with the transfer's
+key, write the de-identified extract (:func:`handover.deid.extract.write_extract`),
+record ``dd.extract`` (key id and counts only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+
+from handover.crypto import Keys, suites
+from handover.crypto.tokenize import tokenize_with
+from handover.deid.extract import (
+    DEFAULT_QI,
+    MAX_SUPPRESSION,
+    XLSX_LIMIT,
+    ExtractResult,
+    check_l_column,
+    check_request,
+    check_sensitive,
+    plan_tables,
+    token_key,
+    write_extract,
+)
+from handover.flows.scan import inventory_for
+from handover.governance import data_resource, require
+from handover.ledger import Recorder
+from handover.package.seal import open_reader
+from handover.sources import mask_spec
+from handover.workspace import Workspace
+
+
+def dd_extract(
+    ws: Workspace,
+    source: str | Path,
+    out: str | Path,
+    *,
+    k: int = 5,
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QI,
+    max_suppression: float = MAX_SUPPRESSION,
+    l_diversity: tuple[str, int] | None = None,
+    xlsx_limit: int = XLSX_LIMIT,
+    tables: list[str] | None = None,
+    lang: str | None = None,
+) -> ExtractResult:
+    """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
+    (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
+
+    Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
+    inventory is scanned), tokenised. Records ``dd.extract`` in the ledger.
+    """
+    language = lang or ws.settings.lang
+    out = Path(out)
+    check_request(
+        out,
+        k=k,
+        max_suppression=max_suppression,
+        l_diversity=l_diversity,
+        xlsx_limit=xlsx_limit,
+        lang=language,
+    )
+    decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
+    events = Recorder(ws, decision.actor)
+    shown = mask_spec(str(source))
+    reader = open_reader(source, tables)
+    try:
+        defs = reader.schema()
+        check_l_column(l_diversity, defs)
+        inventory, scan_id = inventory_for(ws, source, authorized=decision)
+        plans = plan_tables(defs, inventory)
+        if l_diversity is not None:
+            check_sensitive(l_diversity[0], plans, quasi_identifiers)
+        # The key is created (first extract) only once the request is known to be good.
+        key_id = token_key(ws, events)
+        with Keys(ws) as keys:
+            info = keys.active(key_id)
+            _, secret = keys.secret(key_id)
+        algorithm = suites.suite(info.suite).digest
+
+        def tokenizer(values: pa.Array) -> pa.Array:
+            return tokenize_with(secret, values, algorithm=algorithm)
+
+        result, rules = write_extract(
+            reader,
+            defs,
+            plans,
+            out,
+            tokenizer=tokenizer,
+            key_id=key_id,
+            shown=shown,
+            k=k,
+            max_suppression=max_suppression,
+            l_diversity=l_diversity,
+            quasi_identifiers=quasi_identifiers,
+            xlsx_limit=xlsx_limit,
+            lang=language,
+        )
+    finally:
+        reader.close()
+    events(
+        "dd.extract",
+        str(out),
+        "due_diligence",
+        {
+            "source": shown,
+            "out": str(out),
+            "hmac_key_id": key_id,
+            "scan_id": scan_id,
+            "tables": len(result.tables),
+            "rows": result.rows,
+            "columns": {
+                a: sum(1 for cols in rules.values() for c in cols if c["action"] == a)
+                for a in ("drop", "token", "mask", "surname", "region", "year", "tag", "keep")
+            },
+            "k": k,
+            "max_suppression": max_suppression,
+            "l_diversity": list(l_diversity) if l_diversity else None,
+            "min_k": {r.table: r.min_k for r in result.kanon if r.shipped},
+            "suppressed": {r.table: r.suppressed for r in result.kanon if r.shipped},
+            "refused": [x["name"] for x in result.refused],
+        },
+    )
+    return result
