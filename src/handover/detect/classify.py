@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from handover.detect.messages import Note, joined, keys_json
 from handover.detect.names import AMBIGUOUS, NameHit, ambiguous_hints, is_negative, type_weights
-from handover.detect.profile import ColumnProfile
+from handover.detect.profile import NUMBERING_DENSITY, ColumnProfile
 from handover.detect.recognizers import BY_KEY, RECOGNIZERS, VALUE_TYPES, for_type
 from handover.i18n import Msg
 from handover.taxonomy import get, level_of, strongest_tier
@@ -40,10 +40,7 @@ FREE_TEXT_MIN_LENGTH = 16
 # digits almost never pass GB 11643, so the 70 % that do are real).
 CONTRA_SHARE = 0.15
 CONTRA_MIN = 3
-# Look-alike numbers filling at least this share of the range they span form a numbering
-# (serials, sequences): ten thousand real mobiles spread over ~10^10 numbers.
-NUMBERING_DENSITY = 1e-3
-NUMBERING_MIN = 20
+NUMBERING_MIN = 20  # distinct look-alike numbers a numbering needs (and NUMBERING_DENSITY)
 
 
 @dataclass

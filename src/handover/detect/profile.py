@@ -29,6 +29,9 @@ from handover.detect.recognizers import BY_KEY, RECOGNIZERS
 from handover.taxonomy import mask_value
 
 MAX_CELL = 1 << 20  # characters of one cell that are scanned; the rest is reported
+# Look-alike numbers filling at least this share of the range they span form a numbering
+# (serials, sequences): ten thousand real mobiles spread over ~10^10 numbers.
+NUMBERING_DENSITY = 1e-3
 _SENTENCE = r"[,。;!?、,;!?]|\s"
 
 
@@ -70,7 +73,8 @@ class ColumnProfile:
     # look-alike shape that no recognizer of its type validates (evidence against).
     contra: dict[str, int] = field(default_factory=dict)
     # PII type → (lowest, highest, distinct) of its look-alike values of at most 18 pure
-    # digits, as integers: a dense run of them is a numbering (serial), not the type.
+    # digits, as integers: a dense run of them is a numbering (serial), not the type
+    # (``distinct`` is exact only when they could be one, see ``_digit_span``).
     spread: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
@@ -195,13 +199,22 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
 
 
 def _digit_span(values: pa.Array) -> tuple[int, int, int] | None:
-    """(lowest, highest, distinct) of the values that are 1-18 digits, as integers."""
-    digits = values.filter(pc.match_substring_regex(values, r"^[0-9]{1,18}$"))
+    """(lowest, highest, distinct) of the values that are 1-18 digits, as integers.
+
+    ``distinct`` is exact when the values could fill ``NUMBERING_DENSITY`` of their
+    range; otherwise it is their count, an upper bound that cannot make them a
+    numbering either (counting distinct values is the costly part; real numbers skip it).
+    """
+    ok = pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), 18))
+    digits = values.filter(ok)
     if len(digits) == 0:
         return None
     nums = pc.cast(digits, pa.int64())
     mm = pc.min_max(nums)
-    return int(mm["min"].as_py()), int(mm["max"].as_py()), int(pc.count_distinct(nums).as_py())
+    lo, hi = int(mm["min"].as_py()), int(mm["max"].as_py())
+    if len(nums) < NUMBERING_DENSITY * (hi - lo + 1):
+        return lo, hi, len(nums)
+    return lo, hi, int(pc.count_distinct(nums).as_py())
 
 
 def _span(
