@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from handover.detect.checksums import ID_CHECK_CHARS, id_check_index, luhn_check_digit
 from handover.detect.freetext import scan_text
@@ -292,9 +293,12 @@ def real_mobile_columns(n: int = 400, seed: int = 15) -> dict[str, list[str]]:
     return {f"{nm}_{var}": vals for nm in names for var, vals in variants.items()}
 
 
-def test_lookalike_identifiers_get_no_pii_type(tmp_path: Path) -> None:
+@pytest.mark.parametrize("full", [False, True])
+def test_lookalike_identifiers_get_no_pii_type(tmp_path: Path, full: bool) -> None:
+    """Sampled, and with a small sample then every row (profiles merged over batches)."""
     cols = lookalike_columns()
-    inv = scan_source(str(_db(tmp_path / "l.db", "t", {k: v for k, (v, _) in cols.items()})))
+    db = _db(tmp_path / "l.db", "t", {k: v for k, (v, _) in cols.items()})
+    inv = scan_source(str(db), full=full, sample=150 if full else 10_000)
     wrong = {
         name: sorted(got)
         for name, (_, allowed) in cols.items()
@@ -317,9 +321,12 @@ def test_issue_ddh_order_numbers_are_not_mobiles(tmp_path: Path) -> None:
     assert "ddh" in text and "cn_mobile" in text
 
 
-def test_real_mobiles_keep_their_label(tmp_path: Path) -> None:
+@pytest.mark.parametrize("full", [False, True])
+def test_real_mobiles_keep_their_label(tmp_path: Path, full: bool) -> None:
     cols = real_mobile_columns()
-    inv = scan_source(str(_db(tmp_path / "r.db", "t", cols)))
+    inv = scan_source(
+        str(_db(tmp_path / "r.db", "t", cols)), full=full, sample=150 if full else 10_000
+    )
     wrong = {n: sorted(got) for n in cols if (got := _col(inv, "t", n)[0]) != {"cn_mobile"}}
     assert not wrong, wrong
     # Tiny tables too: five real mobiles under the ambiguous name.
