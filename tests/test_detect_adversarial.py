@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from handover.detect.checksums import ID_CHECK_CHARS, id_check_index, luhn_check_digit
 from handover.detect.freetext import scan_text
@@ -212,3 +213,155 @@ def test_nested_parquet_column_is_scanned_not_dropped(tmp_path: Path) -> None:
     inv = scan_source(str(path))
     types, _ = _col(inv, inv.tables[0].name, "zjhm_list")
     assert "cn_resident_id" in types
+
+
+# Look-alike identifiers (issue 14, part 4): digit strings shaped like mobiles, IDs and
+# cards that are order, contract, serial and loan account numbers. Each column maps to
+# the PII types it may be given (loan account numbers are account numbers, C2).
+def _digits(rng: np.random.Generator, n: int, width: int, lead: str = "") -> list[str]:
+    body = rng.integers(0, 10, (n, width - len(lead)))
+    return [lead + "".join(map(str, row)) for row in body]
+
+
+def lookalike_columns(n: int = 400, seed: int = 14) -> dict[str, tuple[list[str], set[str]]]:
+    """Look-alike columns (name → values, PII types allowed), seeded."""
+    rng = np.random.default_rng(seed)
+    ids = _ids(n, seed)
+    region = ["330106", "110105", "440305", "510104"]
+    dates = [
+        f"20{y:02d}{m:02d}{d:02d}" for y, m, d in rng.integers([18, 1, 1], [26, 13, 29], (n, 3))
+    ]
+    structured = [
+        region[k % 4] + dates[k] + f"{k % 1000:03d}" + "0123456789X"[rng.integers(0, 11)]
+        for k in range(n)
+    ]
+    acct = {"account_number"}
+    return {
+        # 11 digits starting with 1: the order number of the issue, under names that
+        # (also) read as 电话 and under none.
+        "ddh": (_digits(rng, n, 11, "1"), set()),
+        "dh": (_digits(rng, n, 11, "1"), set()),
+        "订单号": (_digits(rng, n, 11, "1"), set()),
+        "order_no": (_digits(rng, n, 11, "1"), set()),
+        "ref": ([f"1{rng.integers(3, 10)}" + s for s in _digits(rng, n, 9)], set()),
+        "serial": ([str(13_800_000_000 + k) for k in range(n)], set()),
+        "xh": ([str(15_900_000_000 + 3 * k) for k in range(n)], set()),
+        "dkzh": (_digits(rng, n, 11, "1"), acct),
+        # 15 digits: legacy-ID length.
+        "loan_acct_no": (_digits(rng, n, 15, str(rng.integers(1, 10))), acct),
+        "jjh": (_digits(rng, n, 15, "3"), set()),
+        # 16 and 19 digits: card lengths, Luhn passes one in ten by chance.
+        "hykh": (_digits(rng, n, 16, "6"), set()),
+        "dkzh_16": (_digits(rng, n, 16, "6"), acct),
+        "loan_no": (_digits(rng, n, 16, "2024"), set()),
+        "loan_account": (_digits(rng, n, 19, "62"), acct),
+        "流水号": (_digits(rng, n, 19, "6"), set()),
+        # 18 digits: ID length; the check character passes one in eleven by chance.
+        "contract_no": (
+            [i[:17] + ("1" if i[17] == "X" else str((int(i[17]) + 1) % 10)) for i in ids],
+            set(),
+        ),
+        "htbh": (structured, set()),
+        "ref18": (_digits(rng, n, 18, "4"), set()),
+    }
+
+
+def real_mobile_columns(n: int = 400, seed: int = 15) -> dict[str, list[str]]:
+    """Real mobile columns as they are typed (spaced, +86, full-width, partly masked, junk)
+    under strong, ambiguous and no names; every one is ``cn_mobile``."""
+    from handover.synth.pools import MOBILE_PREFIXES
+    from handover.synth.values import mobiles
+
+    rng = np.random.default_rng(seed)
+    pref = np.array([p for p, _ in MOBILE_PREFIXES], dtype=np.int64)
+    w = np.array([x for _, x in MOBILE_PREFIXES])
+    real = [str(x) for x in mobiles(rng, pref, w / w.sum(), n)]
+    junk = ["无", "0571-88880000", "1381234567", "12345678901", "", "N/A", "13800138000 "]
+    variants = {
+        "plain": real,
+        "spaced": [f"{v[:3]} {v[3:7]} {v[7:]}" for v in real],
+        "plus86": [("+86 ", "0086", "86-", "+86")[k % 4] + v for k, v in enumerate(real)],
+        "fullwidth": ["".join(chr(ord(c) + 0xFEE0) for c in v) for v in real],
+        # A third shown masked (legacy exports mix them): they count beside the clear ones.
+        "masked": [
+            v[:3] + ("****" if k % 2 else "xxxx") + v[7:] if k % 3 == 0 else v
+            for k, v in enumerate(real)
+        ],
+        "junk": [junk[k // 12 % len(junk)] if k % 12 == 0 else v for k, v in enumerate(real)],
+    }
+    names = ("mobile", "sjhm", "手机号码", "lxdh", "ddh", "dh", "col")
+    return {f"{nm}_{var}": vals for nm in names for var, vals in variants.items()}
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_lookalike_identifiers_get_no_pii_type(tmp_path: Path, full: bool) -> None:
+    """Sampled, and with a small sample then every row (profiles merged over batches)."""
+    cols = lookalike_columns()
+    db = _db(tmp_path / "l.db", "t", {k: v for k, (v, _) in cols.items()})
+    inv = scan_source(str(db), full=full, sample=150 if full else 10_000)
+    wrong = {
+        name: sorted(got)
+        for name, (_, allowed) in cols.items()
+        if not (got := _col(inv, "t", name)[0]) <= allowed
+    }
+    assert not wrong, wrong
+    assert _col(inv, "t", "dkzh_16")[0] == {"account_number"}
+
+
+def test_issue_ddh_order_numbers_are_not_mobiles(tmp_path: Path) -> None:
+    """Issue 14.4: ``ddh`` (订单号, also read 电话) holding 1 + ten random digits."""
+    rng = np.random.default_rng(2024)
+    vals = _digits(rng, 500, 11, "1")
+    inv = scan_source(str(_db(tmp_path / "o.db", "orders", {"ddh": vals})))
+    c = inv.tables[0].columns[0]
+    assert c.pii == [] and c.primary is None
+    keys = [e.key for e in c.notes if not isinstance(e, str)]
+    assert "detect.note.contradicted" in keys and "detect.note.hint_set_aside" in keys
+    text = " ".join(str(e) for e in c.notes)
+    assert "ddh" in text and "cn_mobile" in text
+
+
+@pytest.mark.parametrize("full", [False, True])
+def test_real_mobiles_keep_their_label(tmp_path: Path, full: bool) -> None:
+    cols = real_mobile_columns()
+    inv = scan_source(
+        str(_db(tmp_path / "r.db", "t", cols)), full=full, sample=150 if full else 10_000
+    )
+    wrong = {n: sorted(got) for n in cols if (got := _col(inv, "t", n)[0]) != {"cn_mobile"}}
+    assert not wrong, wrong
+    # Tiny tables too: five real mobiles under the ambiguous name.
+    small = real_mobile_columns(n=5, seed=3)
+    inv = scan_source(str(_db(tmp_path / "s.db", "s", {"ddh": small["ddh_plain"]})))
+    assert _col(inv, "s", "ddh")[0] == {"cn_mobile"}
+
+
+def test_unambiguous_name_carries_contradicting_values_with_a_note(tmp_path: Path) -> None:
+    """``mobile`` says what the column is: random digits there are still labelled (a
+    missed phone column costs more than a masked order number), at a lower confidence
+    and with the contradiction in the notes."""
+    rng = np.random.default_rng(7)
+    rand = _digits(rng, 400, 11, "1")
+    real = real_mobile_columns()["mobile_plain"]
+    inv = scan_source(str(_db(tmp_path / "m.db", "t", {"mobile": rand, "sjhm": real})))
+    t = inv.tables[0]
+    rnd, ok = t.columns
+    assert rnd.primary == "cn_mobile" and ok.primary == "cn_mobile"
+    assert rnd.confidence < ok.confidence - 0.1
+    assert "detect.note.contradicted" in [e.key for e in rnd.notes if not isinstance(e, str)]
+    assert not [
+        e for e in ok.notes if not isinstance(e, str) and e.key == "detect.note.contradicted"
+    ]
+
+
+def test_masked_mobiles_alone_are_not_a_clear_mobile_column(tmp_path: Path) -> None:
+    """A column of masked mobiles only (a due-diligence extract's) is de-identified
+    display: noted, not labelled; one clear mobile among them makes it a mobile column."""
+    real = real_mobile_columns()["mobile_plain"]
+    masked = [v[:3] + "****" + v[7:] for v in real]
+    leaked = [real[0], *masked[1:]]
+    inv = scan_source(str(_db(tmp_path / "x.db", "t", {"mobile": masked, "sjhm": leaked})))
+    only, one = inv.tables[0].columns
+    assert only.pii == []
+    assert [e.key for e in only.notes if not isinstance(e, str)] == ["detect.note.masked_only"]
+    assert "138****" not in str(only.notes[0]) or "****" in str(only.notes[0])
+    assert one.primary == "cn_mobile"

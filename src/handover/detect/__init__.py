@@ -16,14 +16,15 @@ import numpy as np
 
 def validate(key: str, values: list[str | None]) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Whether each value is valid for recognizer ``key`` or PII type ``key`` (any of its
-    value recognizers), after the same normalisation a scan applies."""
+    value recognizers; masked forms such as ``138****5678`` only by their recognizer's
+    key), after the same normalisation a scan applies."""
     import pyarrow as pa
 
     from handover.detect.normalize import to_compact, to_text
     from handover.detect.recognizers import BY_KEY, TYPES, for_type
 
     if key in TYPES:
-        recs = [r for r in for_type(key) if not r.needs_context] or for_type(key)
+        recs = [r for r in for_type(key) if not r.needs_context and not r.masked] or for_type(key)
     else:
         recs = [BY_KEY[key]]
     if not recs:

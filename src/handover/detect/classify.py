@@ -7,6 +7,12 @@ Rules (docs/scan.md explains them with examples):
   name supports the type; a name that says "order/contract/serial/code" raises the bar
   to 0.95. Look-alikes therefore do not fire: 18-digit contract numbers fail GB 11643,
   11-digit order numbers starting 10/11/12 have no mobile prefix.
+- Look-alikes count *against* a type: values shaped like it that fail its check mean
+  about ``chance / (1 - chance)`` as many passing ones are chance too, so the share
+  counted is the genuine estimate; a dense run of numbers is a numbering. An ambiguous
+  name hint (``dh``, a word ending such as ``ddh``) no longer lowers the bar when the
+  values contradict the type; an unambiguous one still carries the column, less surely.
+  The column's notes say so. Masked values (138****5678) count beside clear ones only.
 - A *context type* (PIN, CVN, amounts, loan terms …) fires only when the name supports
   it and at least 60% of the values fit its pattern.
 - Neighbours: amounts in a table of repayment flows are ``transaction``, elsewhere
@@ -20,14 +26,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from handover.detect.messages import Note, joined, keys_json
-from handover.detect.names import is_negative, type_weights
-from handover.detect.profile import ColumnProfile
-from handover.detect.recognizers import BY_KEY, VALUE_TYPES, for_type
+from handover.detect.names import AMBIGUOUS, NameHit, ambiguous_hints, is_negative, type_weights
+from handover.detect.profile import NUMBERING_DENSITY, ColumnProfile
+from handover.detect.recognizers import BY_KEY, RECOGNIZERS, VALUE_TYPES, for_type
 from handover.i18n import Msg
 from handover.taxonomy import get, level_of, strongest_tier
 
 IDENTITY_DOCS = ("cn_resident_id", "passport", "hk_macau_permit", "taiwan_permit")
 FREE_TEXT_MIN_LENGTH = 16
+# Look-alikes contradict a type when chance explains at least this share of the values
+# that pass (and at least CONTRA_MIN fail): ``1`` + ten random digits, all of them; real
+# mobiles with 2 % test numbers, 3 %; IDs with 30 % bad check digits, none (random
+# digits almost never pass GB 11643, so the 70 % that do are real).
+CONTRA_SHARE = 0.15
+CONTRA_MIN = 3
+NUMBERING_MIN = 20  # distinct look-alike numbers a numbering needs (and NUMBERING_DENSITY)
 
 
 @dataclass
@@ -115,12 +128,24 @@ def _checks(keys: list[str]) -> Msg | str:
 
 
 def _value_candidates(
-    name: str, p: ColumnProfile, weights: dict[str, tuple[float, Msg]], neighbours: set[str]
+    name: str,
+    p: ColumnProfile,
+    weights: dict[str, tuple[float, Msg]],
+    neighbours: set[str],
+    notes: list[Note],
 ) -> list[_Candidate]:
     negative = is_negative(name)
+    ambiguous = ambiguous_hints(name)
     out = []
     for t, n_valid in p.valid.items():
         if t not in VALUE_TYPES:
+            continue
+        rec_keys = [k for k in p.by_key if BY_KEY[k].type == t]
+        if all(BY_KEY[k].masked for k in rec_keys):
+            # Masked values alone (an extract's 138****5678) are a de-identified display
+            # form: they count beside clear values, they do not make the column.
+            if n_valid >= 0.5 * p.considered:
+                notes.append(Msg("detect.note.masked_only", type=t, n=n_valid, eg=_eg(p, t)))
             continue
         share = n_valid / p.considered
         w, why_name = weights.get(t, (0.0, None))
@@ -128,7 +153,20 @@ def _value_candidates(
         said = landline[1].values if landline else {}
         if t == "cn_mobile" and any("phone" in str(said.get(k, "")) for k in said):
             w = max(w, weights["cn_landline"][0])
-        threshold = 0.5 if w >= 0.7 else (0.95 if negative else 0.8)
+        ev = against(p, t)
+        hint = ambiguous.get(t) if w >= 0.7 else None
+        contradicted = ev is not None and ev.contradicts
+        if ev is not None and contradicted and (w >= 0.7 or share >= _bar(negative)):
+            # Said whenever it decides the verdict: a name hint, or a share that passes.
+            notes.append(ev.note(t, _checks(rec_keys)))
+        if hint is not None and contradicted:
+            # An ambiguous name does not carry values that contradict it (issue 14.4).
+            notes.append(_set_aside(name, hint, t))
+            w, why_name = 0.0, None
+        # The values count as the share that is not chance, unless an unambiguous name
+        # says what the column is: then it carries the column (at a lower confidence).
+        counted = share if w >= 0.7 and hint is None else (ev.genuine if ev else share)
+        threshold = 0.5 if w >= 0.7 else _bar(negative)
         if t == "person_name" and w < 0.7:
             # Names need many distinct values (labels repeat) or an ID/phone beside them.
             if p.distinct < min(30, max(3, p.considered // 4)):
@@ -139,9 +177,10 @@ def _value_candidates(
             threshold = 0.9
         if t == "address" and w < 0.7:
             threshold = 0.6
-        if share < threshold:
+        if counted < threshold:
             continue
-        rec_keys = [k for k in p.by_key if BY_KEY[k].type == t]
+        if ev is not None and contradicted and w >= 0.7:
+            notes.append(Msg("detect.note.name_carries", type=t))
         why = [
             Msg(
                 "detect.ev.values_pass",
@@ -157,9 +196,96 @@ def _value_candidates(
         if t == "person_name" and w < 0.7 and {"cn_resident_id", "cn_mobile"} & neighbours:
             why.append(Msg("detect.ev.neighbours"))
         base = max(BY_KEY[k].score for k in rec_keys) if rec_keys else 0.7
-        conf = min(0.99, 0.45 + 0.35 * share + 0.15 * w + 0.05 * base)
+        evidence = ev.genuine if ev else share
+        conf = min(0.99, 0.45 + 0.35 * evidence + 0.15 * w + 0.05 * base)
         out.append(_Candidate(t, share, conf, why))
     return out
+
+
+def _bar(negative: bool) -> float:
+    """The share a value type needs without name support (more under a key/code name)."""
+    return 0.95 if negative else 0.8
+
+
+def _set_aside(name: str, hint: NameHit, pii_type: str) -> Msg:
+    readings = (
+        Msg("detect.ambiguous.suffix", alias=hint.alias)
+        if hint.how == "suffix"
+        else Msg("detect.ambiguous.reads", words=AMBIGUOUS[hint.alias])
+    )
+    return Msg(
+        "detect.note.hint_set_aside", name=name, alias=hint.alias, why=readings, type=pii_type
+    )
+
+
+@dataclass(frozen=True)
+class Against:
+    """What a column's look-alike values say against one value type."""
+
+    shaped: int  # values with one of the type's look-alike shapes
+    failed: int  # of them, values that no recognizer of the type accepts
+    random: float  # share of random digits of those shapes that fails (1 - chance)
+    chance: float  # passing values that random digits would give beside ``failed``
+    genuine: float  # estimated share of values that are the type (``valid - chance``)
+    numbering: float | None  # density of the run of numbers the values form, if one
+
+    @property
+    def contradicts(self) -> bool:
+        """Chance explains a good part of the values that pass, or they count up."""
+        if self.numbering is not None:
+            return True
+        valid = self.shaped - self.failed
+        return self.failed >= CONTRA_MIN and self.chance >= CONTRA_SHARE * valid
+
+    def note(self, pii_type: str, checks: Msg | str) -> Msg:
+        """The column note that says why the values count against ``pii_type``."""
+        if self.numbering is not None:
+            return Msg(
+                "detect.note.numbering", type=pii_type, n=self.shaped, density=self.numbering
+            )
+        return Msg(
+            "detect.note.contradicted",
+            type=pii_type,
+            shaped=self.shaped,
+            failed=self.failed,
+            share=self.failed / self.shaped,
+            random=self.random,
+            checks=checks,
+            chance=round(self.chance),
+            genuine=self.genuine,
+        )
+
+
+def against(p: ColumnProfile, pii_type: str) -> Against | None:
+    """The look-alike evidence against ``pii_type`` in profile ``p`` (None: none ran).
+
+    Values shaped like the type that fail its check are counted, not ignored: random
+    digits pass at the recognizer's ``chance``, so ``failed`` of them come with about
+    ``failed * chance / (1 - chance)`` passing ones; what is left is the genuine share.
+    """
+    keys = [r.key for r in RECOGNIZERS if r.type == pii_type and r.chance is not None]
+    failed = sum(p.contra.get(k, 0) for k in keys)
+    span = p.spread.get(pii_type)
+    if not failed and span is None:
+        return None
+    valid = p.valid.get(pii_type, 0)
+    chance = sum(p.contra.get(k, 0) * _odds(BY_KEY[k].chance) for k in keys)
+    random = (
+        sum(p.contra.get(k, 0) * (1 - (BY_KEY[k].chance or 0.0)) for k in keys) / failed
+        if failed
+        else 0.0
+    )
+    numbering = None
+    if span is not None and span[2] >= NUMBERING_MIN:
+        density = span[2] / (span[1] - span[0] + 1)
+        numbering = density if density >= NUMBERING_DENSITY else None
+    genuine = 0.0 if numbering is not None else max(0.0, valid - chance) / p.considered
+    return Against(valid + failed, failed, random, chance, genuine, numbering)
+
+
+def _odds(chance: float | None) -> float:
+    c = chance or 0.0
+    return c / (1 - c)
 
 
 def _resolve_pseudo(
@@ -194,7 +320,7 @@ def classify_column(
     if is_free_text(name, p):
         res.free_text = True
         return _free_text_result(res, p)
-    cands = _value_candidates(name, p, weights, neighbours)
+    cands = _value_candidates(name, p, weights, neighbours, res.notes)
     fired = {c.type for c in cands}
     # Mixed identity-document columns (证件号码): list every document type present.
     if "id_document" in {h for h in _hints(name)} or {"cn_resident_id"} & fired:
@@ -270,7 +396,9 @@ def _context_candidates(
 ) -> list[_Candidate]:
     out = []
     for t, (w, why_name) in weights.items():
-        if t in ("free_text", "id_document", "phone", "amount", "status"):
+        if t in ("free_text", "id_document", "phone", "amount", "status") or t in VALUE_TYPES:
+            # Value types were judged on their values (with the name's support) already:
+            # a masked-only or contradicted column must not come back in through here.
             continue
         recs = for_type(t)
         if not recs or not p.considered:

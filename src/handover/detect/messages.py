@@ -17,6 +17,7 @@ CHECKS_ZH = {
     "cn_resident_id_18": "GB 11643 MOD 11-2 校验码、真实出生日期、省级行政区划代码",
     "cn_resident_id_15": "15 位旧身份证号:省级行政区划代码与真实的 19YYMMDD 出生日期",
     "cn_mobile": "11 位数字,号段为在用的移动网络号段",
+    "cn_mobile_masked": "脱敏的手机号(138****5678):号段在用,中间四位已隐藏",
     "cn_landline": "区号 010/02x/0xxx + 7-8 位用户号码",
     "bank_card": "16-19 位数字,Luhn 校验,发卡行首位 3-6(银联 62)",
     "uscc": "GB 32100 模 31 校验及内嵌的 GB 11714 组织机构代码校验",
@@ -153,6 +154,41 @@ add(
             "第 15 位之后的数字已丢失",
             "en": "mangled: {n} values are Excel scientific notation (e.g. {example}): "
             "the digits beyond the 15th are already lost",
+        },
+        "detect.note.contradicted": {
+            "zh-CN": "反证:{shaped} 个形似 {type} 的值中有 {failed} 个({share:.1%})"
+            "未通过校验({checks};随机数字约 {random:.0%} 不通过);"
+            "通过校验的值中约 {chance} 个属偶然,真实占比估计为 {genuine:.1%}",
+            "en": "evidence against {type}: {failed} of {shaped} values shaped like it "
+            "({share:.1%}) fail its check ({checks}; random digits: {random:.0%}), so about {chance} "
+            "of those that pass are chance; estimated genuine share {genuine:.1%}",
+        },
+        "detect.note.numbering": {
+            "zh-CN": "反证:{n} 个形似 {type} 的值是连续编号(占其数值范围的 {density:.1%}),"
+            "是序号/流水号而非 {type}",
+            "en": "evidence against {type}: the {n} values shaped like it fill "
+            "{density:.1%} of the range they span: a numbering (serials), not {type}",
+        },
+        "detect.note.hint_set_aside": {
+            "zh-CN": "列名“{name}”中的“{alias}”有歧义({why}),且值与 {type} 相矛盾:不据此降低阈值",
+            "en": "the hint {alias!r} in name {name!r} is ambiguous ({why}) and the values "
+            "contradict {type}: it does not lower the bar",
+        },
+        "detect.ambiguous.reads": {"zh-CN": "可读作 {words}", "en": "read as {words}"},
+        "detect.ambiguous.suffix": {
+            "zh-CN": "仅词尾为“{alias}”",
+            "en": "only the word ending is {alias!r}",
+        },
+        "detect.note.name_carries": {
+            "zh-CN": "列名明确表明 {type}:尽管有反证,仍归为 {type}(置信度已降低)",
+            "en": "the name says {type} unambiguously: labelled {type} despite the "
+            "evidence against, at a lower confidence",
+        },
+        "detect.note.masked_only": {
+            "zh-CN": "{n} 个值为脱敏后的 {type}{eg}:去标识化的展示形式"
+            "(GB/T 35273-2020),仅与明文值一并计入,不单独据此分类",
+            "en": "{n} values are masked {type}{eg}: a de-identified display form "
+            "(GB/T 35273-2020), counted beside clear values only, not on their own",
         },
         "detect.note.empty_table": {
             "zh-CN": "空表:仅按列名分类",

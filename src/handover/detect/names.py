@@ -346,6 +346,22 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "phone": ("cn_mobile", "cn_landline"),
 }
 
+# Short pinyin abbreviations that spell other common field words as well (their readings,
+# 订单号 ``ddh`` aside). A hint through one of them, or through a word ending only (``ddh``
+# ends in ``dh``), is ambiguous: it lowers the bar only while the values do not
+# contradict its type (``classify``: look-alikes failing their check, a numbering).
+AMBIGUOUS: dict[str, str] = {
+    "dh": "电话 / 单号 / 订货 / 贷后",
+    "zj": "座机 / 证件 / 资金 / 总计",
+    "yx": "邮箱 / 有效 / 影像 / 意向",
+    "hm": "户名 / 号码 / 黑名单",
+    "xm": "姓名 / 项目",
+    "dz": "地址 / 对账 / 垫资",
+    "zz": "住址 / 资质 / 转账",
+    "xl": "学历 / 序列 / 线路",
+    "mz": "民族 / 名字",
+}
+
 # Names of keys, codes and serial numbers: values that merely look like PII.
 NEGATIVE = (
     "order",
@@ -479,6 +495,25 @@ def is_negative(name: str) -> bool:
 def not_person(name: str) -> bool:
     """The name qualifies "name" as something else's name (branch, product, company …)."""
     return _hit(name, NOT_PERSON) is not None
+
+
+def is_ambiguous(hit: NameHit) -> bool:
+    """The hit is a word ending only, or an abbreviation with several common readings."""
+    return hit.how == "suffix" or hit.alias in AMBIGUOUS
+
+
+def ambiguous_hints(name: str) -> dict[str, NameHit]:
+    """PII type → the name hit supporting it, for the types that only ambiguous hits
+    support (``ddh`` → cn_mobile/cn_landline through ``*dh``; ``mobile_dh`` → none)."""
+    out: dict[str, NameHit] = {}
+    sure: set[str] = set()
+    for hit in name_evidence(name):
+        for t in GROUPS.get(hit.hint, (hit.hint,)):
+            if not is_ambiguous(hit):
+                sure.add(t)
+            elif t not in out:
+                out[t] = hit
+    return {t: h for t, h in out.items() if t not in sure}
 
 
 def type_weights(name: str) -> dict[str, tuple[float, Msg]]:

@@ -7,6 +7,7 @@ recognizers the sample made plausible (plus free-text search) over every row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ from handover.detect.recognizers import BY_KEY, RECOGNIZERS
 from handover.taxonomy import mask_value
 
 MAX_CELL = 1 << 20  # characters of one cell that are scanned; the rest is reported
+# Look-alike numbers filling at least this share of the range they span form a numbering
+# (serials, sequences): ten thousand real mobiles spread over ~10^10 numbers.
+NUMBERING_DENSITY = 1e-3
 _SENTENCE = r"[,。;!?、,;!?]|\s"
 
 
@@ -65,6 +69,13 @@ class ColumnProfile:
     text_hits: dict[str, int] = field(default_factory=dict)
     text_examples: dict[str, list[str]] = field(default_factory=dict)
     ran: set[str] = field(default_factory=set)  # recognizer keys that ran
+    # Look-alikes (recognizers with a ``chance``): recognizer key → values of its
+    # look-alike shape that no recognizer of its type validates (evidence against).
+    contra: dict[str, int] = field(default_factory=dict)
+    # PII type → (lowest, highest, distinct) of its look-alike values of at most 18 pure
+    # digits, as integers: a dense run of them is a numbering (serial), not the type
+    # (``distinct`` is exact only when they could be one, see ``_digit_span``).
+    spread: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
         """The profile of both parts (distinct counts keep the larger part's figure)."""
@@ -84,7 +95,7 @@ class ColumnProfile:
         ):
             setattr(out, name, getattr(self, name) + getattr(other, name))
         out.distinct = max(self.distinct, other.distinct)
-        for d in ("valid", "by_key", "text_hits", "mangled_exp"):
+        for d in ("valid", "by_key", "text_hits", "mangled_exp", "contra"):
             a, b = getattr(self, d), getattr(other, d)
             setattr(out, d, {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()})
         for d in ("examples", "text_examples"):
@@ -92,6 +103,10 @@ class ColumnProfile:
             setattr(out, d, {k: (a.get(k, []) + b.get(k, []))[:2] for k in a.keys() | b.keys()})
         out.mangled_example = self.mangled_example or other.mangled_example
         out.ran = self.ran | other.ran
+        out.spread = {
+            t: _span(self.spread.get(t), other.spread.get(t), distinct=max)
+            for t in self.spread.keys() | other.spread.keys()
+        }
         return out
 
     def share(self, pii_type: str) -> float:
@@ -151,9 +166,12 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
     recs = tuple(r for r in recs if not r.needs_context or r.type in plan.context_types)
     compact = to_compact(text) if any(r.form == "compact" for r in recs) else text
     union: dict[str, np.ndarray[Any, np.dtype[np.bool_]]] = {}
+    lookalikes: list[tuple[str, str, pa.Array, np.ndarray[Any, np.dtype[np.bool_]]]] = []
     for rec in recs:
         values = compact if rec.form == "compact" else text
-        ok = rec.match(values)
+        shaped, ok = rec.judge(values)
+        if rec.chance is not None and shaped.any():
+            lookalikes.append((rec.key, rec.type, values, shaped))
         p.ran.add(rec.key)
         count = int(ok.sum())
         if not count:
@@ -167,9 +185,51 @@ def profile_column(array: pa.Array | pa.ChunkedArray, plan: Plan) -> ColumnProfi
             first = values.filter(pa.array(ok)).slice(0, 2).to_pylist()
             p.examples[rec.type] = [mask_value(rec.type, str(x)) for x in first]
     p.valid = {t: int(m.sum()) for t, m in union.items()}
+    for key, pii_type, values, shaped in lookalikes:
+        # Evidence against: shaped like the type, yet no recognizer of the type accepts it.
+        against = shaped & ~union[pii_type] if pii_type in union else shaped
+        if against.any():
+            p.contra[key] = int(against.sum())
+        span = _digit_span(values.filter(pa.array(shaped)))
+        if span is not None:
+            p.spread[pii_type] = _span(p.spread.get(pii_type), span, distinct=sum)
     if plan.free_text and (p.han or not plan.stats) and p.mean_length >= 8:
         _free_text(p, text)
     return p
+
+
+def _digit_span(values: pa.Array) -> tuple[int, int, int] | None:
+    """(lowest, highest, distinct) of the values that are 1-18 digits, as integers.
+
+    ``distinct`` is exact when the values could fill ``NUMBERING_DENSITY`` of their
+    range; otherwise it is their count, an upper bound that cannot make them a
+    numbering either (counting distinct values is the costly part; real numbers skip it).
+    """
+    ok = pc.and_(pc.ascii_is_decimal(values), pc.less_equal(pc.binary_length(values), 18))
+    digits = values.filter(ok)
+    if len(digits) == 0:
+        return None
+    nums = pc.cast(digits, pa.int64())
+    mm = pc.min_max(nums)
+    lo, hi = int(mm["min"].as_py()), int(mm["max"].as_py())
+    if len(nums) < NUMBERING_DENSITY * (hi - lo + 1):
+        return lo, hi, len(nums)
+    return lo, hi, int(pc.count_distinct(nums).as_py())
+
+
+def _span(
+    a: tuple[int, int, int] | None,
+    b: tuple[int, int, int] | None,
+    *,
+    distinct: Callable[[tuple[int, int]], int],
+) -> tuple[int, int, int]:
+    """Two spans as one: ``distinct`` adds disjoint parts (one batch, look-alikes of two
+    lengths) or keeps the larger part's figure (two batches may share values)."""
+    if a is None or b is None:
+        out = a or b
+        assert out is not None
+        return out
+    return min(a[0], b[0]), max(a[1], b[1]), distinct((a[2], b[2]))
 
 
 def _mangled(p: ColumnProfile, text: pa.Array) -> None:

@@ -22,6 +22,7 @@ from handover.detect.lexicon import (
     ETHNIC_VALUES,
     GENDER_VALUES,
     MARITAL_VALUES,
+    MOBILE_PREFIXES,
     PLATE_PROVINCES,
     SURNAMES_SINGLE,
 )
@@ -40,6 +41,8 @@ def _alternation(values: tuple[str, ...]) -> str:
 
 _HAN = r"\p{Han}"
 _SURNAME_CLASS = "[" + "".join(sorted(set(SURNAMES_SINGLE))) + "]"
+# Share of ``1`` + ten random digits whose first three digits are a network prefix in use.
+MOBILE_CHANCE = len(set(MOBILE_PREFIXES)) / 100
 _NAME_CONTEXT = "客户|借款人|担保人|保证人|联系人|配偶|户名|姓名|本人|其妻|其夫|其子|其女|其父|其母|法人|同事|朋友"
 
 
@@ -60,35 +63,50 @@ class Recognizer:
         None  # for ``text == "regex"``: named group ``v`` (or ``w``) is the value
     )
     context: tuple[str, ...] = ()  # words near a span in free text that raise its score
+    # Look-alikes: ``lookalike`` (RE2, default ``pattern``) is the wider shape of values
+    # that would be this type if they validated (``1`` + ten digits for a mobile);
+    # ``chance`` is the probability that a uniformly random value of that shape passes
+    # ``pattern`` + ``validator``. Only recognizers with a ``chance`` count look-alikes that
+    # fail as evidence against their type (docs/scan.md, "Look-alikes").
+    lookalike: str | None = None
+    chance: float | None = None
+    masked: bool = False  # values shown masked (138****5678): count only beside clear ones
 
     def match(self, values: pa.Array) -> BoolArray:
         """Which of ``values`` (normalised, non-null) match the pattern and validate."""
-        if len(values) == 0:
-            return np.zeros(0, dtype=np.bool_)
-        shaped = np.asarray(
-            pc.fill_null(pc.match_substring_regex(values, self.pattern), False).to_numpy(
-                zero_copy_only=False
-            ),
-            dtype=np.bool_,
-        )
-        if self.validator is None or not shaped.any():
-            return shaped
-        idx = np.flatnonzero(shaped)
-        ok = self.validator(values.take(pa.array(idx)))
-        out = np.zeros(len(values), dtype=np.bool_)
-        out[idx[ok]] = True
-        return out
+        return self.judge(values, lookalikes=False)[1]
 
     def shape(self, values: pa.Array) -> BoolArray:
-        """Which values have the pattern's shape (validator not applied)."""
+        """Which values have the look-alike shape (validator not applied)."""
+        return _regex_mask(values, self.lookalike or self.pattern)
+
+    def judge(self, values: pa.Array, *, lookalikes: bool = True) -> tuple[BoolArray, BoolArray]:
+        """(values with the look-alike shape, values that match and validate) in one pass
+        over the column: the pattern and validator run on the look-alikes only."""
         if len(values) == 0:
-            return np.zeros(0, dtype=np.bool_)
-        return np.asarray(
-            pc.fill_null(pc.match_substring_regex(values, self.pattern), False).to_numpy(
-                zero_copy_only=False
-            ),
-            dtype=np.bool_,
-        )
+            return np.zeros(0, dtype=np.bool_), np.zeros(0, dtype=np.bool_)
+        wide = lookalikes and self.lookalike is not None
+        shaped = self.shape(values) if wide else _regex_mask(values, self.pattern)
+        if not shaped.any() or (self.validator is None and not wide):
+            return shaped, shaped
+        idx = np.flatnonzero(shaped)
+        sub = values.take(pa.array(idx))
+        ok = _regex_mask(sub, self.pattern) if wide else np.ones(len(idx), dtype=np.bool_)
+        if self.validator is not None and ok.any():
+            good = np.flatnonzero(ok)
+            ok[good] = self.validator(sub.take(pa.array(good)))
+        out = np.zeros(len(values), dtype=np.bool_)
+        out[idx[ok]] = True
+        return shaped, out
+
+
+def _regex_mask(values: pa.Array, pattern: str) -> BoolArray:
+    return np.asarray(
+        pc.fill_null(pc.match_substring_regex(values, pattern), False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=np.bool_,
+    )
 
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
@@ -99,6 +117,9 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         validator=v.resident_id_18,
         score=0.95,
         text="digits",
+        # Check 1/11 x province 35/90 x a real date from random digits (year 1900..today
+        # 0.013, month 0.12, day 0.30): about 2e-5.
+        chance=2e-5,
         check="GB 11643 MOD 11-2 check character, real birth date, province prefix",
         context=("身份证", "证件", "sfz", "公民身份"),
     ),
@@ -108,6 +129,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         r"^[1-9][0-9]{14}$",
         validator=v.resident_id_15,
         score=0.8,
+        chance=0.014,  # province 35/90 x month 0.12 x day 0.30 (any 19YY is a real year)
         check="legacy 15-digit ID: province prefix and real 19YYMMDD birth date",
     ),
     Recognizer(
@@ -119,6 +141,20 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         text="digits",
         check="11 digits with a mobile network prefix in use",
         context=("手机", "电话", "联系", "致电", "号码"),
+        # 10x-12x, 140-144, 160 … are shaped like mobiles but no network uses them.
+        lookalike=r"^1[0-9]{10}$",
+        chance=MOBILE_CHANCE,
+    ),
+    Recognizer(
+        "cn_mobile_masked",
+        "cn_mobile",
+        r"^1[3-9][0-9](?:\*{4}|X{4})[0-9]{4}$",
+        validator=v.mobile,
+        score=0.75,
+        check="masked mobile (138****5678): a network prefix in use, middle four digits hidden",
+        lookalike=r"^1[0-9]{2}(?:\*{4}|X{4})[0-9]{4}$",
+        chance=MOBILE_CHANCE,
+        masked=True,
     ),
     Recognizer(
         "cn_landline",
@@ -136,6 +172,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         r"^[0-9]{16,19}$",
         validator=v.luhn_card,
         score=0.85,
+        chance=0.04,  # Luhn 1/10 x issuer digit 3-6 4/10
         text="digits",
         check="16-19 digits, Luhn check, issuer digit 3-6 (UnionPay 62)",
         context=("卡号", "银行卡", "账号", "尾号"),
