@@ -50,6 +50,7 @@ from handover.migrate.reader import (
     to_url,
 )
 from handover.migrate.schema import TableDef, assign_names, build_table, family
+from handover.migrate.spelling import target_notes
 from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
 
 if TYPE_CHECKING:
@@ -411,6 +412,7 @@ class _Job:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
+        self.result.notes.extend(target_notes(defs, self.fam, self.lang))
 
     # --- preflight & start -------------------------------------------------------------------
 

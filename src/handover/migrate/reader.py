@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.migrate import spelling
 from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
@@ -409,6 +410,8 @@ def _assemble(
 def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array, dict[int, str]]:
     typ = col.arrow_type
     k = col.kind
+    if col.stored_text:
+        return _stored_text(values, col)
     if k == "time":
         return _time_column(values)
     if k == "bool":
@@ -424,6 +427,15 @@ def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array
             return strings, bad
         return _cast(strings, typ, bad, col)
     return _array(values, typ, col)
+
+
+def _stored_text(values: tuple[Any, ...], col: ColumnDef) -> tuple[pa.Array, dict[int, str]]:
+    """A SQLite date/time column: its stored text, unchanged; a value that is no valid
+    date/time (or not text: SQLite's dynamic typing) makes its row a reject."""
+    strings, bad = _array(values, pa.string(), col)
+    for i in spelling.parse(strings, col.kind)[1]:
+        bad.setdefault(i, f"not a valid {col.declared or col.kind} (date/time)")
+    return strings, bad
 
 
 def _combined(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
