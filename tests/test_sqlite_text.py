@@ -213,6 +213,17 @@ def test_sqlite_postgresql_sqlite_is_byte_identical(
     assert_identical(books[book], copy)
 
 
+def test_sqlite_mariadb_sqlite_is_byte_identical(
+    books: dict[str, str], workspace: Any, tmp_path: Path, mariadb_url: str
+) -> None:
+    """The column comment carries the SQLite types and spellings through MariaDB too."""
+    there = migrate(workspace, books["mixed"], mariadb_url, OPTS)
+    assert there.rejects == 0
+    copy = str(tmp_path / "back.db")
+    migrate(workspace, mariadb_url, copy, OPTS)
+    assert_identical(books["mixed"], copy)
+
+
 def test_verify_sees_a_respelt_timestamp(tmp_path: Path) -> None:
     """``…46`` and ``…46.000000`` are different text to SQLite: verify must say so."""
     paths = []
@@ -237,6 +248,9 @@ def test_verify_sees_a_respelt_timestamp(tmp_path: Path) -> None:
     res = runner.invoke(app, ["-w", str(ws), "--lang", "en", "verify", *paths])
     assert res.exit_code == 1
     assert "Compared as:" in res.output and "as the engine stores them" in res.output
+    res = runner.invoke(app, ["-w", str(ws), "verify", *paths])
+    assert res.exit_code == 1
+    assert "比较口径" in res.output and "逐字节比较" in res.output
 
 
 def test_verify_names_its_normalisations_across_engines(
