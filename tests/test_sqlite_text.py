@@ -326,52 +326,47 @@ def test_render_parse_round_trip(kind: str, spelling: str, texts: list[str]) -> 
 def test_the_profile_finds_one_spelling_or_none(tmp_path: Path) -> None:
     from handover.migrate.schema import reflect
 
+    # column: declared type, its two values, the spelling they share (None: no one)
+    cases: dict[str, tuple[str, Any, Any, str | None]] = {
+        "a": ("TIMESTAMP", "2019-03-02 12:57:46", "2019-03-02 12:57:47", "YYYY-MM-DD HH:MM:SS"),
+        "b": (
+            "TIMESTAMP",
+            "2019-03-02T12:57:46.5",
+            "2019-03-02T12:57:46.25",
+            "YYYY-MM-DDTHH:MM:SS.f",
+        ),
+        "c": (
+            "DATETIME",
+            "2019-03-02 12:57:46.100",
+            "2019-03-02 12:57:46.123456",
+            "YYYY-MM-DD HH:MM:SS.fff",
+        ),
+        "d": ("DATE", "2019-03-02", None, "YYYY-MM-DD"),
+        "e": ("TIME", "08:00:00", "08:00:01", "HH:MM:SS"),
+        # ".10" needs two digits, ".1" has one
+        "f": ("TIMESTAMP", "2019-03-02 12:57:46.10", "2019-03-02 12:57:46.1", None),
+        "g": ("DATE", "2019-03-02", "2019-03-02 00:00:00", None),  # a date and a timestamp
+        "h": ("TIMESTAMP", "2019-03-02 12:57:46", 1551531466, None),  # a number (a reject)
+        "i": ("TIMESTAMP", "2019-03-02 12:57:46", "2019-03-02T12:57:46", None),  # " " and T
+        "j": ("TIMESTAMP", None, None, "YYYY-MM-DD HH:MM:SS"),  # nothing to go by: default
+    }
     db = tmp_path / "p.db"
     con = sqlite3.connect(db)
-    con.execute(
-        "CREATE TABLE p (id INTEGER PRIMARY KEY, a TIMESTAMP, b TIMESTAMP, c DATETIME, "
-        "d DATE, e TIME, f TIMESTAMP, g DATE)"
-    )
-    con.executemany(
-        "INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                1,
-                "2019-03-02 12:57:46",
-                "2019-03-02T12:57:46.5",
-                "2019-03-02 12:57:46.100",
-                "2019-03-02",
-                "08:00:00",
-                "2019-03-02 12:57:46.10",
-                "2019-03-02",
-            ),
-            (
-                2,
-                "2019-03-02 12:57:47",
-                "2019-03-02T12:57:46.25",
-                "2019-03-02 12:57:46.123456",
-                None,
-                "08:00:01",
-                "2019-03-02 12:57:46.1",
-                "2019-03-02 00:00:00",
-            ),
-        ],
-    )
+    cols = ", ".join(f"{name} {case[0]}" for name, case in cases.items())
+    con.execute(f"CREATE TABLE p (id INTEGER PRIMARY KEY, {cols})")
+    marks = ", ".join("?" * (len(cases) + 1))
+    for row in (1, 2):
+        con.execute(f"INSERT INTO p VALUES ({marks})", [row, *(c[row] for c in cases.values())])
     con.commit()
     con.close()
     engine = sa.create_engine(f"sqlite:///{db}")
     try:
         (p,) = reflect(engine)
+        (unscanned,) = reflect(engine, spellings=False)
     finally:
         engine.dispose()
-    got = {c.name: c.spelling for c in p.columns if c.stored_text}
-    assert got == {
-        "a": "YYYY-MM-DD HH:MM:SS",
-        "b": "YYYY-MM-DDTHH:MM:SS.f",
-        "c": "YYYY-MM-DD HH:MM:SS.fff",
-        "d": "YYYY-MM-DD",
-        "e": "HH:MM:SS",
-        "f": None,  # ".10" needs two digits, ".1" has one: no one spelling
-        "g": None,  # a date and a timestamp
+    assert {c.name: c.spelling for c in p.columns if c.stored_text} == {
+        name: case[3] for name, case in cases.items()
     }
     assert {c.name: c.sqlite_type for c in p.columns}["c"] == "DATETIME"
+    assert all(c.spelling is None for c in unscanned.columns)

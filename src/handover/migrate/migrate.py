@@ -241,7 +241,7 @@ def migrate(
         # Refuse before touching anything: no backup, no migration.
         raise Refused(t("migrate.backup_unavailable", lang))
     target_url = _target_url(target)
-    src = open_migration_source(source, opts.tables, ws=ws)
+    src = open_migration_source(source, opts.tables, ws=ws, target=target_url)
     try:
         defs = assign_names(src.schema())
         engine = connect_engine(target_url, "target")

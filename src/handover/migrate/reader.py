@@ -222,7 +222,9 @@ class DatabaseSource:
 
     is_package = False
 
-    def __init__(self, spec: str | Path, tables: list[str] | None = None) -> None:
+    def __init__(
+        self, spec: str | Path, tables: list[str] | None = None, *, spellings: bool = True
+    ) -> None:
         from handover.sources import open_source
         from handover.sources.sql import SqlSource
 
@@ -234,6 +236,7 @@ class DatabaseSource:
         self.engine = connect_engine(self.url, "source")
         self.family = family(self.engine.dialect.name)
         self._only = tables
+        self._spellings = spellings
         self._schema: list[TableDef] | None = None
         try:
             reader = open_source(self.url)
@@ -249,7 +252,7 @@ class DatabaseSource:
     def schema(self) -> list[TableDef]:
         """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
         if self._schema is None:
-            self._schema = reflect(self.engine, self._only)
+            self._schema = reflect(self.engine, self._only, spellings=self._spellings)
         return self._schema
 
     def count(self, table: TableDef) -> int:
@@ -589,13 +592,14 @@ def _time_column(values: tuple[Any, ...]) -> tuple[pa.Array, dict[int, str]]:
 
 
 def open_migration_source(
-    spec: str | Path, tables: list[str] | None = None, *, ws: Any = None
+    spec: str | Path, tables: list[str] | None = None, *, ws: Any = None, target: str = ""
 ) -> MigrationSource:
     """The source named by ``spec``: a database URL, a SQLite file, or (given the workspace
-    whose keys open it) a sealed package folder."""
+    whose keys open it) a sealed package folder. ``target``: the URL it is copied into (a
+    SQLite source is not scanned for date/time spellings when that is SQLite too)."""
     if ws is not None:
         from handover.package.source import PackageSource, is_package
 
         if is_package(spec):
             return PackageSource(ws, spec, tables)
-    return DatabaseSource(spec, tables)
+    return DatabaseSource(spec, tables, spellings=not target.startswith("sqlite"))

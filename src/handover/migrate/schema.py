@@ -350,8 +350,14 @@ def portable_default(raw: Any) -> str | None:
     return None
 
 
-def reflect(engine: sa.Engine, tables: list[str] | None = None) -> list[TableDef]:
-    """Every (or each named) table of ``engine``'s default schema, parents before children."""
+def reflect(
+    engine: sa.Engine, tables: list[str] | None = None, *, spellings: bool = True
+) -> list[TableDef]:
+    """Every (or each named) table of ``engine``'s default schema, parents before children.
+
+    ``spellings=False``: do not scan SQLite tables for the spelling of their dates and
+    times (only a copy into PostgreSQL/MariaDB or a package needs it).
+    """
     insp = sa.inspect(engine)
     dialect = engine.dialect.name
     names = insp.get_table_names()
@@ -365,7 +371,7 @@ def reflect(engine: sa.Engine, tables: list[str] | None = None) -> list[TableDef
     if dialect == "sqlite":
         # declared types as written, and dates/times as the text the file holds
         with engine.connect() as conn:
-            defs = [sqlite_native(conn, d) for d in defs]
+            defs = [sqlite_native(conn, d, spellings=spellings) for d in defs]
     return dependency_order(defs)
 
 

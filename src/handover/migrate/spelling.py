@@ -260,74 +260,89 @@ _HEAD = {
 }
 
 
+#: a misfit's weight in the profile's sum (a value counts 1 when its separator is ``T``)
+_MISFIT = 1 << 32
+
+
 def _profile_sql(q: str, kind: str) -> list[str]:
-    """Aggregates over one column's text values: misfits of every spelling, the smallest
-    and largest separator, and the fraction digits of values ending in 0 and of the rest."""
+    """Five aggregates over column ``q``: misfits (any value not text in one of the shapes)
+    times 2^32 plus the values with a ``T``; the values; and, from one length per value
+    with 100 added when its fraction ends in 0, the largest and smallest such number and
+    the smallest with the 100 subtracted. Each costs one expression per row: SQLite does
+    not share work between aggregates."""
     head, glob = _HEAD["timestamp" if kind == "timestamptz" else kind]
-    text = f"typeof({q}) = 'text'"
-    shaped = f"substr({q}, 1, {head}) GLOB '{glob}'"
-    if kind != "date":
-        shaped += (
-            f" AND (length({q}) = {head} OR (substr({q}, {head + 1}, 1) = '.' "
-            f"AND length({q}) BETWEEN {head + 2} AND {head + 7} "
-            f"AND substr({q}, {head + 2}) NOT GLOB '*[^0-9]*'))"
-        )
+    if kind == "date":
+        shaped = f"length({q}) = {head} AND {q} GLOB '{glob}'"
     else:
-        shaped += f" AND length({q}) = {head}"
-    digits = f"max(length({q}) - {head + 1}, 0)"
-    zero = f"(length({q}) > {head} AND substr({q}, -1) = '0')"
-    sep = f"substr({q}, 11, 1)" if kind in ("timestamp", "timestamptz") else "' '"
+        shaped = (
+            f"CASE WHEN length({q}) = {head} THEN {q} GLOB '{glob}' "
+            f"ELSE length({q}) BETWEEN {head + 2} AND {head + 7} AND {q} GLOB '{glob}.[0-9]*' "
+            f"AND substr({q}, {head + 2}) NOT GLOB '*[^0-9]*' END"
+        )
+    tee = f"substr({q}, 11, 1) = 'T'" if kind in ("timestamp", "timestamptz") else "0"
+    code = (
+        f"CASE WHEN {q} IS NULL THEN 0 WHEN typeof({q}) = 'text' AND ({shaped}) THEN {tee} "
+        f"ELSE {_MISFIT} END"
+    )
+    zero = f"100 * (length({q}) > {head} AND substr({q}, -1) = '0')"
     return [
-        f"sum({text} AND NOT ({shaped}))",
-        f"min(CASE WHEN {text} THEN {sep} END)",
-        f"max(CASE WHEN {text} THEN {sep} END)",
-        f"min(CASE WHEN {text} AND {zero} THEN {digits} END)",
-        f"max(CASE WHEN {text} AND {zero} THEN {digits} END)",
-        f"min(CASE WHEN {text} AND NOT {zero} THEN {digits} END)",
+        f"sum({code})",
+        f"count({q})",
+        f"max(length({q}) + {zero})",
+        f"min(length({q}) - {zero})",
+        f"min(length({q}) + {zero})",
     ]
 
 
 def _decide(kind: str, agg: Sequence[Any]) -> str | None:
     """The one spelling the profiled values share, or None."""
-    misfits, sep_lo, sep_hi, zero_lo, zero_hi, rest_lo = agg
-    if misfits:
+    total, values, high, low_zero, low = (int(x or 0) for x in agg)
+    tees = total % _MISFIT
+    if total >= _MISFIT or (tees and tees != values):
         return None
     if kind == "date":
         return DEFAULT["date"]
-    if sep_lo != sep_hi:
-        return None
-    if zero_lo is not None:
-        # a fraction ending in 0 shows exactly the spelling's digits; the others at least
-        if zero_lo != zero_hi or (rest_lo is not None and rest_lo < zero_lo):
+    head = _HEAD["timestamp" if kind == "timestamptz" else kind][0]
+
+    def digits(length: int) -> int:
+        return max(length - head - 1, 0)
+
+    if high >= 100:
+        # a fraction ending in 0 shows exactly the spelling's digits, the others at least
+        zeros = (digits(low_zero + 100), digits(high - 100))
+        if zeros[0] != zeros[1] or (low < 100 and digits(low) < zeros[0]):
             return None
-        digits = int(zero_lo)
+        n = zeros[0]
     else:
-        digits = int(rest_lo or 0)
-    sp = Spelling(kind != "time", True, str(sep_lo or " "), digits)
-    return sp.text
+        n = digits(low) if values else 0
+    return Spelling(kind != "time", True, "T" if tees else " ", n).text
 
 
-def sqlite_native(conn: sa.Connection, d: TableDef) -> TableDef:
+def sqlite_native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -> TableDef:
     """``d`` (reflected from SQLite) with each column's declared type as written and its
-    date/time values carried as their stored text, with the spelling they share if any."""
+    date/time values carried as their stored text, with the spelling they share if any.
+
+    ``spellings=False`` skips the one query per table that finds the spellings (a full
+    scan): for a copy into SQLite, which writes the stored text as it is.
+    """
     from sqlalchemy import text as sql_text
 
     q = '"' + d.name.replace('"', '""') + '"'
     declared = {r[1]: str(r[2] or "") for r in conn.execute(sql_text(f"PRAGMA table_info({q})"))}
     temporal = [c for c in d.columns if c.kind in TEMPORAL]
-    spellings: dict[str, str | None] = {}
-    if temporal:
+    found: dict[str, str | None] = {}
+    if temporal and spellings:
         exprs: list[str] = []
         for c in temporal:
             exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
         row = conn.execute(sql_text(f"SELECT {', '.join(exprs)} FROM {q}")).one()
         for i, c in enumerate(temporal):
-            spellings[c.name] = _decide(c.kind, row[6 * i : 6 * i + 6])
+            found[c.name] = _decide(c.kind, row[5 * i : 5 * i + 5])
     columns = []
     for c in d.columns:
         change: dict[str, Any] = {"sqlite_type": declared.get(c.name) or None}
         if c.kind in TEMPORAL:
-            change.update(stored_text=True, spelling=spellings[c.name])
+            change.update(stored_text=True, spelling=found.get(c.name))
         columns.append(replace(c, **change))
     return replace(d, columns=columns)
 

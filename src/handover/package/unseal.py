@@ -159,7 +159,7 @@ def read_back(
     from handover.migrate.schema import TableDef
 
     entries = [e for e in manifest.tables if tables is None or e.name in tables]
-    src = DatabaseSource(url, [e.name for e in entries])
+    src = DatabaseSource(url, [e.name for e in entries], spellings=False)
     out = []
     try:
         by_name = {d.name: d for d in src.schema()}
