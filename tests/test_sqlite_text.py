@@ -370,3 +370,23 @@ def test_the_profile_finds_one_spelling_or_none(tmp_path: Path) -> None:
     }
     assert {c.name: c.sqlite_type for c in p.columns}["c"] == "DATETIME"
     assert all(c.spelling is None for c in unscanned.columns)
+
+
+def test_a_column_comment_is_honoured_only_when_it_fits() -> None:
+    text = (
+        'handover:{"kind":"timestamp","nullable":true,'
+        '"spelling":"YYYY-MM-DDTHH:MM:SS.fff","sqlite_type":"TIMESTAMP"}'
+    )
+    assert sp.from_comment(text, "timestamp") == {
+        "sqlite_type": "TIMESTAMP",
+        "spelling": "YYYY-MM-DDTHH:MM:SS.fff",
+        "nullable": True,
+    }
+    assert sp.from_comment(text, "int64") is None  # the column was altered since
+    for bad in (
+        'handover:{"kind":"text","sqlite_type":"TEXT NOT NULL"}',
+        'handover:{"kind":"text","sqlite_type":"TEXT); DROP TABLE t; --"}',
+        "handover:{not json",
+        "a DBA's own description",
+    ):
+        assert sp.from_comment(bad, "text") is None, bad

@@ -58,6 +58,12 @@ _SPELLING = re.compile(
 _ZONED = r"[T ]\d{1,2}:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$"
 _TIME = r"^(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?$"
 _ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError)
+# a declared type SQLite reads as one: words, then optionally (n) or (n, m); it is written
+# into CREATE TABLE as is, so nothing else (a comment or package could hold anything)
+#: words that start a column constraint, which a declared type must not hold
+_CONSTRAINT_WORDS = {"AS", "CHECK", "COLLATE", "CONSTRAINT", "DEFAULT", "GENERATED", "KEY"}
+_CONSTRAINT_WORDS |= {"NOT", "NULL", "PRIMARY", "REFERENCES", "UNIQUE"}
+_SQLITE_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]*(\(\s*[+-]?\d+\s*(,\s*[+-]?\d+\s*)?\))?$")
 
 
 @dataclass(frozen=True)
@@ -340,7 +346,7 @@ def sqlite_native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -
             found[c.name] = _decide(c.kind, row[5 * i : 5 * i + 5])
     columns = []
     for c in d.columns:
-        change: dict[str, Any] = {"sqlite_type": declared.get(c.name) or None}
+        change: dict[str, Any] = {"sqlite_type": sqlite_type(declared.get(c.name))}
         if c.kind in TEMPORAL:
             change.update(stored_text=True, spelling=found.get(c.name))
         columns.append(replace(c, **change))
@@ -348,6 +354,15 @@ def sqlite_native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -
 
 
 # --- the column comment on PostgreSQL / MariaDB ---------------------------------------------
+
+
+def sqlite_type(declared: Any) -> str | None:
+    """``declared`` if it is a plain SQLite type name (``TIMESTAMP``, ``NUMERIC(16,2)``,
+    ``UNSIGNED BIG INT``) that can be written into ``CREATE TABLE`` as is, else None."""
+    if not isinstance(declared, str) or not _SQLITE_TYPE.match(declared.strip()):
+        return None
+    words = set(declared.split("(")[0].upper().split())
+    return None if words & _CONSTRAINT_WORDS else declared
 
 
 def _family(kind: str) -> str:
@@ -382,12 +397,12 @@ def from_comment(comment: Any, kind: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("kind") != _family(kind):
         return None
-    sqlite_type = data.get("sqlite_type")
-    if not isinstance(sqlite_type, str) or not sqlite_type:
+    declared = sqlite_type(data.get("sqlite_type"))
+    if declared is None:
         return None
     spelling = data.get("spelling")
     return {
-        "sqlite_type": sqlite_type,
+        "sqlite_type": declared,
         "spelling": spelling if parse_spelling(spelling, kind) else None,
         "nullable": data.get("nullable") is True,
     }
