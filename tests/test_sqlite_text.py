@@ -250,7 +250,7 @@ def test_verify_sees_a_respelt_timestamp(tmp_path: Path) -> None:
     assert "Compared as:" in res.output and "as the engine stores them" in res.output
     res = runner.invoke(app, ["-w", str(ws), "verify", *paths])
     assert res.exit_code == 1
-    assert "比较口径" in res.output and "逐字节比较" in res.output
+    assert "比较口径" in res.output and "存储类型与每个字节" in res.output
 
 
 def test_verify_names_its_normalisations_across_engines(

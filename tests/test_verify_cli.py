@@ -49,7 +49,7 @@ def test_equal_json_exit_0_and_ledger_event(tmp_path: Path, ws_path: str) -> Non
             {
                 "code": "stored",
                 "text": "SQLite against SQLite: values compared as the engine stores them "
-                "(storage class and bytes, typeof + quote()); no normalisation",
+                "(storage class and every byte, as quote() gives them); no normalisation",
             }
         ],
         "tables": [

@@ -28,10 +28,10 @@ add(
         # what the comparison normalised (``VerifyResult.normalisations``)
         "verify.normalisations": {"zh-CN": "比较口径:", "en": "Compared as:"},
         "verify.norm.stored": {
-            "zh-CN": "SQLite 对 SQLite:按引擎存储的值逐字节比较(存储类型 typeof 与 quote() 原值),"
+            "zh-CN": "SQLite 对 SQLite:按引擎存储的值比较(存储类型与每个字节,即 quote() 的结果),"
             "不做任何规范化",
             "en": "SQLite against SQLite: values compared as the engine stores them (storage "
-            "class and bytes, typeof + quote()); no normalisation",
+            "class and every byte, as quote() gives them); no normalisation",
         },
         "verify.norm.timestamp_instant": {
             "zh-CN": "时间戳按时刻比较,精确到微秒(文本写法不比较:T 分隔符、小数秒末尾的 0;"
