@@ -102,9 +102,11 @@ def parse_spelling(text: str | None, kind: str) -> Spelling | None:
 
 def spelling_of(col: ColumnDef) -> Spelling:
     """The spelling ``col``'s values are written in to SQLite (its own, else the default)."""
-    sp = parse_spelling(col.spelling, col.kind)
-    if sp is None:
-        sp = parse_spelling(DEFAULT[col.kind], col.kind)
+    return _or_default(col.spelling, col.kind)
+
+
+def _or_default(spelling: str | None, kind: str) -> Spelling:
+    sp = parse_spelling(spelling, kind) or parse_spelling(DEFAULT[kind], kind)
     assert sp is not None
     return sp
 
@@ -132,8 +134,7 @@ def as_text(col: ColumnDef, family: str) -> bool:
 def render(arr: pa.Array, kind: str, spelling: str | None) -> pa.Array:
     """Typed date/time values (``kind``) as text in ``spelling`` (None: the default);
     zone-aware timestamps as their UTC wall time. Nulls stay null."""
-    sp = parse_spelling(spelling, kind) or parse_spelling(DEFAULT[kind], kind)
-    assert sp is not None
+    sp = _or_default(spelling, kind)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if kind == "date":
