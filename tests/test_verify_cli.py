@@ -40,11 +40,18 @@ def ws_path(tmp_path: Path) -> str:
 def test_equal_json_exit_0_and_ledger_event(tmp_path: Path, ws_path: str) -> None:
     a = _db(tmp_path / "a.db", ROWS)
     b = _db(tmp_path / "b.db", [(i, n, float(f"{x:.2f}")) for i, n, x in ROWS])
-    res = runner.invoke(app, ["-w", ws_path, "verify", a, b, "--json"])
+    res = runner.invoke(app, ["-w", ws_path, "--lang", "en", "verify", a, b, "--json"])
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc == {
         "equal": True,
+        "normalisations": [
+            {
+                "code": "stored",
+                "text": "SQLite against SQLite: values compared as the engine stores them "
+                "(storage class and every byte, as quote() gives them); no normalisation",
+            }
+        ],
         "tables": [
             {
                 "name": "loans",
@@ -54,6 +61,7 @@ def test_equal_json_exit_0_and_ledger_event(tmp_path: Path, ws_path: str) -> Non
                 "extra": [],
                 "changed": [],
                 "equal": True,
+                "normalisations": ["stored"],
             }
         ],
     }

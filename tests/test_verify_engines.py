@@ -171,7 +171,14 @@ def test_in_database_rendering_matches_the_python_reference(
                 )
                 assert row[0] == ref, (engine.dialect.name, table)
         plan = _plan(
-            "loans", engine, engine, meta["loans"], meta["loans"], (url, url), server=False
+            "loans",
+            engine,
+            engine,
+            meta["loans"],
+            meta["loans"],
+            (url, url),
+            server=False,
+            stored=False,
         )
         digests.append(_segment_digests(plan.src, 0, 90, None))
         engine.dispose()
@@ -302,7 +309,7 @@ def test_every_injected_difference_is_found(
     assert by["codes"]["missing"] == ["名称"]
     assert by["codes"]["changed"] == ["C007"]
     assert result.to_json()["equal"] is False
-    assert set(result.to_json()) == {"equal", "tables"}
+    assert set(result.to_json()) == {"equal", "normalisations", "tables"}
     # only the differing segments were downloaded
     assert result.tables[1].rows_fetched < 2 * 300
 

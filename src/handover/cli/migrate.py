@@ -103,6 +103,8 @@ def _render(result: Any, lang: str) -> None:
     for x in result.tables:
         table.add_row(x.name, f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
     console.print(table)
+    for note in result.notes:
+        typer.echo(note)
     if result.no_backup_reason:
         typer.echo(t("migrate.no_backup_note", lang, reason=result.no_backup_reason))
     typer.echo(

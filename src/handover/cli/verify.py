@@ -36,7 +36,7 @@ def verify(
     with handled(), workspace_of(ctx) as ws:
         result = run_verify(source, target, split_list(tables), ws=ws)
     if json_out:
-        print_json(result.to_json())
+        print_json(result.to_json(lang))
     else:
         _render(result, lang)
     if not result.equal:
@@ -64,6 +64,10 @@ def _render(result: VerifyResult, lang: str) -> None:
             "[green]✓[/]" if r.equal else "[red]✗[/]",
         )
     console.print(table)
+    if result.normalisations:
+        console.print(t("verify.normalisations", lang))
+        for code in result.normalisations:
+            console.print(f"  - {t(f'verify.norm.{code}', lang)}", markup=False)
     key = "verify.equal" if result.equal else "verify.different"
     n = len(result.tables) if result.equal else sum(not r.equal for r in result.tables)
     console.print(t(key, lang, tables=n, fetched=result.rows_fetched, seconds=result.seconds))

@@ -67,7 +67,7 @@ def migrate(
     )
     events = Recorder(ws, decision.actor)
     url = target_url(target)
-    src = open_migration_source(ws, source, opts.tables)
+    src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
         engine = connect_engine(url, "target")

@@ -11,9 +11,11 @@ from handover.workspace import Workspace
 
 
 def open_migration_source(
-    ws: Workspace, spec: str | Path, tables: list[str] | None = None
+    ws: Workspace, spec: str | Path, tables: list[str] | None = None, *, target: str = ""
 ) -> MigrationSource:
-    """The typed reader of ``spec``: a package folder through its keys, else the database."""
+    """The typed reader of ``spec``: a package folder through its keys, else the database.
+    ``target``: the URL it is copied into (a SQLite source is not scanned for date/time
+    spellings when that is SQLite too: the stored text is copied as it is)."""
     if is_package(spec):
         return PackageSource(ws, spec, tables)
-    return DatabaseSource(spec, tables)
+    return DatabaseSource(spec, tables, spellings=not target.startswith("sqlite"))

@@ -123,5 +123,31 @@ add(
             "zh-CN": "列 {column!r}:未知的类型类别 {kind!r}",
             "en": "column {column!r}: unknown kind {kind!r}",
         },
+        # notes of a run (``MigrateResult.notes``): how dates and times are spelt
+        "migrate.note.as_text": {
+            "zh-CN": "{column}:取值的写法不止一种(有无小数秒、以 T 分隔、带时区后缀等),"
+            "以源库存储的原文本写入文本类型列;SQLite 声明类型记在列注释中,迁回 SQLite 时原样恢复",
+            "en": "{column}: its values are not all spelt one way (with and without a "
+            "fraction, a 'T', a zone suffix …): written as the stored text into a text "
+            "column; the SQLite declared type is kept in the column comment for a copy back",
+        },
+        "migrate.note.spelling": {
+            "zh-CN": "日期时间按源库自身的写法 {spelling} 写入 SQLite:{columns}",
+            "en": "dates and times written to SQLite in the source's own spelling "
+            "{spelling}: {columns}",
+        },
+        "migrate.note.spelling_chosen": {
+            "zh-CN": "源中没有记录写法,日期时间按 {spelling} 写入 SQLite"
+            "(小数秒仅在非零时写出,不带末尾的 0):{columns}",
+            "en": "no spelling recorded: dates and times written to SQLite as {spelling} "
+            "(a fraction only when it is not zero, without trailing zeros): {columns}",
+        },
+        "migrate.note.spelling_recorded": {
+            "zh-CN": "SQLite 中写作 {spelling} 的文本按日期时间类型存储,写法记在列注释中"
+            "(迁回 SQLite 得到相同文本):{columns}",
+            "en": "SQLite text spelt {spelling} stored as typed dates/times; the spelling "
+            "is kept in the column comment (a copy back to SQLite gives the same text): "
+            "{columns}",
+        },
     }
 )

@@ -46,6 +46,7 @@ from handover.migrate.reader import (
     to_url,
 )
 from handover.migrate.schema import TableDef, build_table, family
+from handover.migrate.spelling import target_notes
 from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
 from handover.progress import Progress
 
@@ -312,6 +313,7 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
+        self.result.notes.extend(target_notes(defs, self.fam, self.lang))
 
     # --- preflight & start -------------------------------------------------------------------
 

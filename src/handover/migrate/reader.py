@@ -33,6 +33,7 @@ import sqlalchemy as sa
 import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.migrate import spelling
 from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
@@ -221,7 +222,9 @@ class DatabaseSource:
 
     is_package = False
 
-    def __init__(self, spec: str | Path, tables: list[str] | None = None) -> None:
+    def __init__(
+        self, spec: str | Path, tables: list[str] | None = None, *, spellings: bool = True
+    ) -> None:
         from handover.sources import open_source
         from handover.sources.sql import SqlSource
 
@@ -233,6 +236,7 @@ class DatabaseSource:
         self.engine = connect_engine(self.url, "source")
         self.family = family(self.engine.dialect.name)
         self._only = tables
+        self._spellings = spellings
         self._schema: list[TableDef] | None = None
         try:
             reader = open_source(self.url)
@@ -248,7 +252,7 @@ class DatabaseSource:
     def schema(self) -> list[TableDef]:
         """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
         if self._schema is None:
-            self._schema = reflect(self.engine, self._only)
+            self._schema = reflect(self.engine, self._only, spellings=self._spellings)
         return self._schema
 
     def count(self, table: TableDef) -> int:
@@ -409,6 +413,8 @@ def _assemble(
 def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array, dict[int, str]]:
     typ = col.arrow_type
     k = col.kind
+    if col.stored_text:
+        return _stored_text(values, col)
     if k == "time":
         return _time_column(values)
     if k == "bool":
@@ -424,6 +430,15 @@ def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array
             return strings, bad
         return _cast(strings, typ, bad, col)
     return _array(values, typ, col)
+
+
+def _stored_text(values: tuple[Any, ...], col: ColumnDef) -> tuple[pa.Array, dict[int, str]]:
+    """A SQLite date/time column: its stored text, unchanged; a value that is no valid
+    date/time (or not text: SQLite's dynamic typing) makes its row a reject."""
+    strings, bad = _array(values, pa.string(), col)
+    for i in spelling.parse(strings, col.kind)[1]:
+        bad.setdefault(i, f"not a valid {col.declared or col.kind} (date/time)")
+    return strings, bad
 
 
 def _combined(arr: pa.Array | pa.ChunkedArray) -> pa.Array:

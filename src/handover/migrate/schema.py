@@ -10,7 +10,7 @@ Inspector; DDL is built with SQLAlchemy Core types adapted per target dialect.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import mysql, postgresql
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
+from handover.migrate.spelling import column_comment, engine_spelling, from_comment, sqlite_native
 
 KINDS = (
     "bool",
@@ -48,7 +49,16 @@ MAX_NAME = 63
 
 @dataclass(frozen=True)
 class ColumnDef:
-    """One column in neutral form; ``declared`` is the source's own spelling of the type."""
+    """One column in neutral form; ``declared`` is the source's own spelling of the type.
+
+    ``sqlite_type`` is the declared type a SQLite target gives the column: a SQLite
+    source's own text (``TIMESTAMP``, ``TEXT(18)``, ``NUMERIC(16,2)``), carried by packages
+    and through PostgreSQL/MariaDB column comments. ``stored_text``: the values travel as
+    the text a SQLite source stores (its dates and times, kept byte for byte); they are
+    parsed only to check them and for a typed target. ``spelling``: how the date/time
+    values are spelt as text (:mod:`handover.migrate.spelling`); for ``stored_text`` None
+    means they share no one spelling.
+    """
 
     name: str
     kind: str
@@ -59,6 +69,9 @@ class ColumnDef:
     autoincrement: bool = False
     default: str | None = None
     declared: str = ""
+    sqlite_type: str | None = None
+    stored_text: bool = False
+    spelling: str | None = None
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -161,6 +174,8 @@ def _fk(d: dict[str, Any]) -> ForeignKeyDef:
 def arrow_type(col: ColumnDef) -> pa.DataType:
     """Arrow type of a neutral column (exact: decimals keep precision and scale)."""
     k = col.kind
+    if col.stored_text:
+        return pa.string()
     if k == "bool":
         return pa.bool_()
     if k in ("int16", "int32", "int64"):
@@ -208,16 +223,28 @@ def neutral_column(
         auto = sole_int_pk and kind.startswith("int")
     if auto and not kind.startswith("int"):
         auto = False
+    nullable = bool(info.get("nullable", True))
+    spelling = engine_spelling(kind, getattr(t, "fsp", None)) if dialect != "sqlite" else None
+    sqlite_type = None
+    carried = from_comment(info.get("comment"), kind) if dialect != "sqlite" else None
+    if carried is not None:
+        # the column came from SQLite: its declared type, spelling and NULLs (a primary key
+        # may hold NULL there) for a copy back
+        sqlite_type = carried["sqlite_type"]
+        spelling = carried["spelling"] or spelling
+        nullable = nullable or carried["nullable"]
     return ColumnDef(
         name=name,
         kind=kind,
         length=length,
         precision=precision,
         scale=scale,
-        nullable=bool(info.get("nullable", True)),
+        nullable=nullable,
         autoincrement=auto,
         default=None if auto else portable_default(info.get("default")),
         declared=declared,
+        sqlite_type=sqlite_type,
+        spelling=spelling,
     )
 
 
@@ -323,8 +350,14 @@ def portable_default(raw: Any) -> str | None:
     return None
 
 
-def reflect(engine: sa.Engine, tables: list[str] | None = None) -> list[TableDef]:
-    """Every (or each named) table of ``engine``'s default schema, parents before children."""
+def reflect(
+    engine: sa.Engine, tables: list[str] | None = None, *, spellings: bool = True
+) -> list[TableDef]:
+    """Every (or each named) table of ``engine``'s default schema, parents before children.
+
+    ``spellings=False``: do not scan SQLite tables for the spelling of their dates and
+    times (only a copy into PostgreSQL/MariaDB or a package needs it).
+    """
     insp = sa.inspect(engine)
     dialect = engine.dialect.name
     names = insp.get_table_names()
@@ -335,6 +368,10 @@ def reflect(engine: sa.Engine, tables: list[str] | None = None) -> list[TableDef
             raise BadInput.msg("migrate.no_source_table", table=missing[0])
         names = [n for n in names if n in tables]
     defs = [_reflect_table(insp, name, dialect) for name in names]
+    if dialect == "sqlite":
+        # declared types as written, and dates/times as the text the file holds
+        with engine.connect() as conn:
+            defs = [sqlite_native(conn, d, spellings=spellings) for d in defs]
     return dependency_order(defs)
 
 
@@ -421,8 +458,12 @@ def family(dialect_name: str) -> str:
 
 def target_type(col: ColumnDef, target: str, *, key: bool = False) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type of ``col`` on the ``target`` family; ``key`` if indexed."""
-    k = col.kind
     fam = family(target)
+    if fam == "sqlite" and col.sqlite_type:
+        return Declared(col.sqlite_type)  # the SQLite source's own text: same affinity
+    if col.stored_text and col.spelling is None:
+        col = replace(col, kind="text")  # SQLite text in several spellings: kept as text
+    k = col.kind
     if k == "bool":
         return sa.Boolean(create_constraint=False)
     if k in ("int16", "int32", "int64"):
@@ -470,6 +511,19 @@ def target_type(col: ColumnDef, target: str, *, key: bool = False) -> sa.types.T
             return mysql.VARBINARY(MARIADB_KEY_LENGTH) if key else mysql.LONGBLOB()
         return sa.LargeBinary()
     raise BadInput.msg("migrate.unknown_kind", column=col.name, kind=k)
+
+
+class Declared(sa.types.UserDefinedType[Any]):
+    """A column type spelt exactly as given (a SQLite declared type copied as written)."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        """The type text in ``CREATE TABLE``."""
+        return self.spec
 
 
 def target_type_name(col: ColumnDef, target: str) -> str:
@@ -550,21 +604,31 @@ def build_table(meta: sa.MetaData, d: TableDef, target: str, *, with_fks: bool =
     for c in d.columns:
         typ = target_type(c, target, key=c.name in keys)
         auto = bool(c.autoincrement and single_pk and c.name in d.primary_key)
+        declared = isinstance(typ, Declared)
         extra: list[Any] = []
         if auto and fam == "postgresql":
             extra.append(sa.Identity(always=False))
         server_default = None
         if c.default is not None:
             server_default = sa.text(c.default)
+        # A SQLite column declared as in its source keeps its NULL rule (SQLite allows NULL
+        # in a primary key not declared NOT NULL); other engines need NOT NULL keys.
+        nullable = c.nullable if c.name not in d.primary_key or declared else False
+        comment = None
+        if fam != "sqlite":
+            kind = "text" if c.stored_text and c.spelling is None else c.kind
+            comment = column_comment(c, kind)
         cols.append(
             sa.Column(
                 c.name,
                 typ,
                 *extra,
                 primary_key=c.name in d.primary_key,
-                nullable=c.nullable if c.name not in d.primary_key else False,
-                autoincrement=auto if fam != "postgresql" or auto else False,
+                nullable=nullable,
+                # "INTEGER PRIMARY KEY" is the rowid whatever SQLAlchemy is told
+                autoincrement=False if declared else auto if fam != "postgresql" or auto else False,
                 server_default=server_default,
+                comment=comment,
             )
         )
     args: list[Any] = list(cols)

@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
-from handover.migrate.schema import TableDef, family
+from handover.migrate import spelling
+from handover.migrate.schema import ColumnDef, TableDef, family
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
@@ -60,18 +61,35 @@ def bytea_hex(arr: pa.Array) -> pa.Array:
     return pc.if_else(valid, strings, pa.scalar(None, pa.large_string()))
 
 
-def _as_text_values(arr: pa.Array, kind: str, fam: str) -> list[Any]:
-    """Python values a DB-API driver binds fast: text for decimals and temporals."""
+def _as_text_values(arr: pa.Array, col: ColumnDef, fam: str) -> list[Any]:
+    """Python values a DB-API driver binds fast: text for decimals and temporals.
+
+    Into SQLite a date/time is text: a SQLite source's stored text unchanged, a typed
+    value in the column's spelling (the source's own, else the default). MariaDB's
+    ``DATETIME(6)``/``TIME(6)`` get every fractional digit.
+    """
+    kind = col.kind
+    if kind in spelling.TEMPORAL:
+        if spelling.as_text(col, fam):
+            return arr.to_pylist()  # type: ignore[no-any-return]
+        if col.stored_text:  # SQLite text in one spelling, into a typed column
+            arr = spelling.parse(arr, kind)[0]
+        shape = col.spelling if fam == "sqlite" else _FULL[kind]
+        return spelling.render(arr, kind, shape).to_pylist()  # type: ignore[no-any-return]
     if kind == "decimal" and not pa.types.is_string(arr.type):
-        return pc.cast(arr, pa.string()).to_pylist()  # type: ignore[no-any-return]
-    if kind in ("timestamp", "timestamptz"):
-        naive = pc.cast(arr, pa.timestamp("us"))  # zone-aware values are stored as UTC
-        return pc.strftime(naive, format="%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
-    if kind in ("date", "time"):
         return pc.cast(arr, pa.string()).to_pylist()  # type: ignore[no-any-return]
     if kind == "bool" and fam == "sqlite":
         return pc.cast(arr, pa.int8()).to_pylist()  # type: ignore[no-any-return]
     return arr.to_pylist()  # type: ignore[no-any-return]
+
+
+#: the spelling of MariaDB's DATETIME(6) / TIME(6) values: all six fractional digits
+_FULL = {
+    "date": "YYYY-MM-DD",
+    "time": "HH:MM:SS.ffffff",
+    "timestamp": "YYYY-MM-DD HH:MM:SS.ffffff",
+    "timestamptz": "YYYY-MM-DD HH:MM:SS.ffffff",
+}
 
 
 #: significant digits a REAL keeps exactly; SQLite's NUMERIC affinity stores a decimal
@@ -226,8 +244,7 @@ class TargetWriter:
             self._copy(table, batch, cols)
             return
         values = [
-            _as_text_values(batch.column(i), c.kind, self.family)
-            for i, c in enumerate(table.columns)
+            _as_text_values(batch.column(i), c, self.family) for i, c in enumerate(table.columns)
         ]
         rows = list(zip(*values, strict=True))
         marks = ", ".join([self.ph] * len(table.columns))

@@ -42,12 +42,12 @@ def read_back(
     from handover.migrate.schema import TableDef
 
     entries = [e for e in manifest.tables if tables is None or e.name in tables]
-    src = DatabaseSource(url, [e.name for e in entries])
+    src = DatabaseSource(url, [e.name for e in entries], spellings=False)
     out = []
     try:
         by_name = {d.name: d for d in src.schema()}
         for e in entries:
-            want = TableDef.from_json(e.schema).arrow_schema
+            want = TableDef.from_json(e.schema)
             got = by_name[e.name]
             digest = RowSet()
             for sb in src.read(got, after=None, batch_size=65_536):
@@ -61,8 +61,7 @@ def read_back(
                             what="values",
                         )
                     )
-                data = sb.data.select(want.names)
-                digest.add_batch(_as(data, want))
+                digest.add_batch(_as(sb.data.select(want.column_names), want, got))
             if digest.count != e.rows:
                 raise CheckFailed(
                     t("package.target_mismatch", lang, target=shown, table=e.name, what="rows")
@@ -79,11 +78,20 @@ def read_back(
     return out
 
 
-def _as(data: Any, schema: Any) -> Any:
+def _as(data: Any, want: Any, got: Any) -> Any:
+    """The target's rows in the package's column types: a date/time the package holds as
+    SQLite text is rendered in its recorded spelling, SQLite text read back is parsed."""
     import pyarrow as pa
 
-    arrays = [
-        col if col.type == f.type else col.cast(f.type)
-        for col, f in zip(data.columns, schema, strict=True)
-    ]
+    from handover.migrate import spelling
+
+    schema = want.arrow_schema
+    arrays = []
+    for arr, f, col in zip(data.columns, schema, want.columns, strict=True):
+        if arr.type != f.type and col.kind in spelling.TEMPORAL:
+            if col.stored_text:
+                arr = spelling.render(arr, col.kind, col.spelling)
+            elif got.column(col.name).stored_text:
+                arr = spelling.parse(arr, col.kind)[0]
+        arrays.append(arr if arr.type == f.type else arr.cast(f.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)

@@ -13,6 +13,7 @@ the same bytes for the same stored data (tested on SQLite, PostgreSQL and MariaD
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
@@ -23,7 +24,8 @@ import sqlalchemy as sa
 from handover.crypto.digest import md5_fingerprint
 
 NULL_MARK = "~"
-KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text")
+#: ``stored``: SQLite against SQLite, the value exactly as stored (``quote()``)
+KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text", "stored")
 _TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
 
 
@@ -149,6 +151,8 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
         return None
     if isinstance(value, memoryview):
         value = value.tobytes()
+    if kind == "stored":
+        return sqlite_quote(value)
     if kind == "int":
         if isinstance(value, bool):
             return "1" if value else "0"
@@ -191,6 +195,75 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
     else:
         text = str(value)
     return unicodedata.normalize("NFC", text) if nfc else text
+
+
+def sqlite_quote(value: Any) -> str:
+    """What SQLite's ``quote()`` gives for a stored value: it tells the storage classes
+    apart (``5``, ``5.0``, ``'5'``, ``X'35'``) and keeps every byte of text.
+
+    A REAL is ``%!.15g`` when that reads back as the same double; otherwise SQLite prints
+    20 digits and this gives Python's shortest exact ``repr`` — a different text, but as
+    exact, and both sides of a SQLite pair are rendered by the same function.
+    """
+    if isinstance(value, bool):
+        value = int(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "Inf" if value > 0 else "-Inf"
+        if value == 0:
+            return "0.0"
+        mantissa, e, exponent = (f"{value:.15g}").partition("e")
+        text = (mantissa if "." in mantissa else mantissa + ".0") + (e + exponent)
+        return text if float(text) == value else repr(value)
+    if isinstance(value, bytes | bytearray):
+        return "X'" + bytes(value).hex().upper() + "'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+#: what the comparison of a column pair does beyond comparing stored bytes, by kind
+NORMALISATIONS = (
+    "stored",
+    "timestamp_instant",
+    "date_text",
+    "decimal_value",
+    "float_15",
+    "int_value",
+    "bool_01",
+    "text_nfc",
+)
+
+
+def normalisations(
+    kinds: list[str], a: list[SideType], b: list[SideType], sqlite: tuple[bool, bool]
+) -> list[str]:
+    """The normalisations (codes of :data:`NORMALISATIONS`) a table's comparison applies.
+
+    A column typed alike on two server engines is compared by value and needs none but
+    NFC for text; ``sqlite`` says which side is SQLite (text, any storage class).
+    """
+    found: set[str] = set()
+    for kind, x, y in zip(kinds, a, b, strict=True):
+        if kind == "stored":
+            found.add("stored")
+            continue
+        if kind == "text":
+            found.add("text_nfc")
+            continue
+        if x == y and not any(sqlite):
+            continue
+        code = {
+            "timestamp": "timestamp_instant",
+            "date": "date_text",
+            "decimal": "decimal_value",
+            "float": "float_15",
+            "int": "int_value",
+            "bool": "bool_01",
+        }.get(kind)
+        if code is not None:
+            found.add(code)
+    return [c for c in NORMALISATIONS if c in found]
 
 
 def encode_row(texts: list[str | None]) -> str:

@@ -151,6 +151,9 @@ def _sl_strip(v: str) -> str:
 
 
 def _sl_value(col: str, kind: str, side: SideType) -> str:
+    if kind == "stored":
+        # storage class and every byte (a REAL exactly: 15 digits, or 20 when needed)
+        return f"quote({col})"
     if kind == "int":
         return (
             f"CASE WHEN typeof({col}) = 'real' AND {col} = CAST({col} AS INTEGER) "
@@ -200,8 +203,9 @@ def value_expr(dialect: str, col: str, kind: str, side: SideType) -> str:
         expr = _sl_value(col, kind, side)
     else:
         raise ValueError(f"unsupported dialect {dialect}")
-    # CASE … ELSE '0' and SQLite's hex(NULL) = '' would turn NULL into a value
-    if kind == "bool" or (dialect == "sqlite" and kind == "bytes"):
+    # CASE … ELSE '0', SQLite's hex(NULL) = '' and quote(NULL) = 'NULL' would turn NULL
+    # into a value
+    if kind == "bool" or (dialect == "sqlite" and kind in ("bytes", "stored")):
         return f"CASE WHEN {col} IS NULL THEN NULL ELSE {expr} END"
     return expr
 

@@ -26,12 +26,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import handover.verify.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
+from handover.i18n import t
 from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
 from handover.verify.normalize import (
+    NORMALISATIONS,
     SideType,
     classify,
     digest_form,
+    normalisations,
     render_value,
     resolve_kind,
 )
@@ -79,6 +82,8 @@ class TableResult:
     levels: int = 0
     segment_key: str = "int"
     seconds: float = 0.0
+    #: what the comparison normalised (codes of ``normalize.NORMALISATIONS``)
+    normalisations: list[str] = field(default_factory=list)
 
     @property
     def equal(self) -> bool:
@@ -102,6 +107,7 @@ class TableResult:
             "extra": self.extra,
             "changed": self.changed,
             "equal": self.equal,
+            "normalisations": self.normalisations,
         }
         if self.truncated:
             out["truncated"] = True
@@ -122,6 +128,7 @@ class TableResult:
             "levels": self.levels,
             "segment_key": self.segment_key,
             "seconds": round(self.seconds, 3),
+            "normalisations": self.normalisations,
         }
 
 
@@ -136,15 +143,28 @@ class VerifyResult:
 
     @property
     def equal(self) -> bool:
-        return all(t.equal for t in self.tables)
+        return all(x.equal for x in self.tables)
 
     @property
     def rows_fetched(self) -> int:
-        return sum(t.rows_fetched for t in self.tables)
+        return sum(x.rows_fetched for x in self.tables)
 
-    def to_json(self) -> dict[str, Any]:
-        """``{"equal": bool, "tables": [...]}`` as documented in docs/verify.md."""
-        return {"equal": self.equal, "tables": [t.to_json() for t in self.tables]}
+    @property
+    def normalisations(self) -> list[str]:
+        """Every normalisation some table's comparison applied, in a fixed order."""
+        used = {c for x in self.tables for c in x.normalisations}
+        return [c for c in NORMALISATIONS if c in used]
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        """``{"equal", "normalisations", "tables"}`` as documented in docs/verify.md; each
+        normalisation's ``text`` is in ``lang``."""
+        return {
+            "equal": self.equal,
+            "normalisations": [
+                {"code": c, "text": t(f"verify.norm.{c}", lang)} for c in self.normalisations
+            ],
+            "tables": [x.to_json() for x in self.tables],
+        }
 
     @property
     def details(self) -> dict[str, Any]:
@@ -155,7 +175,7 @@ class VerifyResult:
             "equal": self.equal,
             "rows_fetched": self.rows_fetched,
             "seconds": round(self.seconds, 3),
-            "tables": [t.stats() for t in self.tables],
+            "tables": [x.stats() for x in self.tables],
         }
 
 
@@ -266,6 +286,7 @@ class _Plan:
     int_key: bool
     src: _Side
     dst: _Side
+    normalisations: list[str] = field(default_factory=list)
 
 
 def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list[str]]]:
@@ -292,11 +313,15 @@ def _plan(
     *,
     native: bool = False,
     server: bool | None = None,
+    stored: bool | None = None,
 ) -> _Plan:
     """The SQL of both sides of one table; ``native``: both are PostgreSQL (faster digest).
 
     ``server`` (default: neither side is SQLite) digests the cheaper digest text of
     :func:`~handover.verify.normalize.digest_form` instead of the canonical row text.
+    ``stored`` (default: both sides are SQLite) compares every value as the engine
+    stores it — storage class and bytes — instead of its canonical rendering: what
+    SQLite's own queries see (``'2019-03-02 12:57:46'`` is not ``'….000000'``).
     """
     s_name, s_cols, s_pk = src_meta
     d_name, d_cols, d_pk = dst_meta
@@ -315,7 +340,13 @@ def _plan(
     lower = [n.lower() for n in names]
     s_types = [classify(c["type"], src_engine.dialect.name) for c in s_cols]
     d_types = [classify(d_by[n]["type"], dst_engine.dialect.name) for n in lower]
-    kinds = [resolve_kind(a, b) for a, b in zip(s_types, d_types, strict=True)]
+    if stored is None:
+        stored = src_engine.dialect.name == dst_engine.dialect.name == "sqlite"
+    if stored:
+        kinds = ["stored"] * len(s_types)
+    else:
+        kinds = [resolve_kind(a, b) for a, b in zip(s_types, d_types, strict=True)]
+    sqlite = (src_engine.dialect.name == "sqlite", dst_engine.dialect.name == "sqlite")
     pk_idx = [lower.index(p.lower()) for p in pk]
     first = pk_idx[0]
     int_key = s_types[first].kind == "int" and d_types[first].kind == "int"
@@ -363,7 +394,8 @@ def _plan(
         else:
             side.seg_sql = q.hash32_expr(side.dialect, key_text)
     del shown
-    return _Plan(s_name, kinds, pk_idx, int_key, src, dst)
+    found = normalisations(kinds, s_types, d_types, sqlite)
+    return _Plan(s_name, kinds, pk_idx, int_key, src, dst, found)
 
 
 # --- queries ----------------------------------------------------------------------------
@@ -610,6 +642,7 @@ def _full_digests(
 def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     t0 = time.perf_counter()
     res = TableResult(plan.name, 0, 0, segment_key="int" if plan.int_key else "md5-32")
+    res.normalisations = list(plan.normalisations)
     (na, loa, hia), (nb, lob, hib) = _both(pool, _bounds, plan, plan.int_key)
     res.queries += 2
     res.source_rows, res.target_rows = na or 0, nb or 0
