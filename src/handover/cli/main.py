@@ -12,6 +12,7 @@ from handover.cli.common import globals_of, handled, lang_of, print_json, worksp
 from handover.cli.governance import register as register_governance
 from handover.cli.keys import app as keys_app
 from handover.cli.migrate import migrate as migrate_cmd
+from handover.cli.notices import register as register_notices
 from handover.cli.package import register as register_package
 from handover.cli.scan import scan as scan_cmd
 from handover.cli.shred import register as register_shred
@@ -30,6 +31,7 @@ app.add_typer(audit_app, name="audit")
 register_governance(app)
 app.add_typer(keys_app, name="keys")
 app.command("migrate")(migrate_cmd)
+register_notices(app)
 register_package(app)
 app.command("scan")(scan_cmd)
 register_shred(app)

@@ -72,6 +72,93 @@ add(
             "zh-CN": "{buyer} 将继续履行原个人信息处理者的全部义务",
             "en": "{buyer} continues every obligation of the handler until now",
         },
+        "notices.subject": {
+            "zh-CN": "个人信息转移告知({seller})",
+            "en": "Notice of the transfer of your personal information ({seller})",
+        },
+        "notices.no_campaign": {
+            "zh-CN": "没有编号为 {id} 的告知活动",
+            "en": "no notice campaign {id}",
+        },
+        "notices.content_unreadable": {
+            "zh-CN": "无法读取告知内容文件 {path}({reason})",
+            "en": "cannot read the content file {path} ({reason})",
+        },
+        "notices.content_unknown": {
+            "zh-CN": "{path}:未知的告知要素 {key}(可用:{known})",
+            "en": "{path}: unknown element {key} (known: {known})",
+        },
+        "notices.bad_channel": {
+            "zh-CN": "未知的告知渠道 {channel}(可选:{channels})",
+            "en": "unknown channel {channel} (use {channels})",
+        },
+        "notices.already_queued": {
+            "zh-CN": "告知活动 {id} 已入队,不会重复入队",
+            "en": "campaign {id} is already queued; it is never queued twice",
+        },
+        "notices.busy": {
+            "zh-CN": "告知活动 {id} 正由进程 {pid} 发送;请等待其结束",
+            "en": "campaign {id} is being sent by process {pid}; wait for it to end",
+        },
+        "notices.started": {
+            "zh-CN": "告知活动 {id} 已开始发送;用 --resume 继续(不会重复发送)",
+            "en": "campaign {id} was already started; use --resume to continue it (nothing is sent twice)",
+        },
+        "notices.source_changed": {
+            "zh-CN": "告知活动 {id} 入队后数据源 {source} 已变化(收件人或地址不同);请为新数据新建告知活动",
+            "en": "the source {source} changed since campaign {id} was queued (recipients or addresses differ); create a new campaign for the new data",
+        },
+        "notices.not_approved": {
+            "zh-CN": "告知活动 {id} 尚未获批(授权 {grant}:{state});需由制单人以外的审批人批准",
+            "en": "campaign {id} is not approved (grant {grant}: {state}); an approver other than its maker must approve it",
+        },
+        "notices.no_smtp": {
+            "zh-CN": "告知活动 {id} 含电子邮件渠道,请提供 --smtp-host 和 --sender",
+            "en": "campaign {id} sends e-mail: give --smtp-host and --sender",
+        },
+        "notices.channel_later": {
+            "zh-CN": "渠道 {channel} 的发送尚未实现;其告知保持待发送状态",
+            "en": "sending by {channel} is not implemented yet; its notices stay pending",
+        },
+        "notices.smtp_auth": {
+            "zh-CN": "SMTP 服务器 {server} 拒绝了登录(用户名或口令错误)",
+            "en": "the SMTP server {server} refused the login (user name or password wrong)",
+        },
+        "notices.smtp_no_tls": {
+            "zh-CN": "SMTP 服务器 {server} 不支持 STARTTLS 或 AUTH",
+            "en": "the SMTP server {server} does not offer STARTTLS or AUTH",
+        },
+        "notices.smtp_down": {
+            "zh-CN": "无法连接 SMTP 服务器 {server}({reason});未发送的告知保持待发送",
+            "en": "cannot reach the SMTP server {server} ({reason}); unsent notices stay pending",
+        },
+        "notices.created": {
+            "zh-CN": "已创建告知活动 {id}({tables} 张客户信息表);发送前需审批授权 {grant}:handover notices approve {id}",
+            "en": "campaign {id} created ({tables} people tables); grant {grant} must be approved before sending: handover notices approve {id}",
+        },
+        "notices.approved": {
+            "zh-CN": "告知活动 {id}:授权状态 {state}(已批准 {have}/{need})",
+            "en": "campaign {id}: grant {state} ({have}/{need} approvals)",
+        },
+        "notices.bad_security": {
+            "zh-CN": "未知的 SMTP 安全方式 {value}(可选:{values})",
+            "en": "unknown SMTP security {value} (use {values})",
+        },
+        "notices.sent_line": {
+            "zh-CN": "{channel}:已发送 {sent},待重试 {retry},失败 {failed},重发在途 {in_doubt}",
+            "en": "{channel}: sent {sent}, to retry {retry}, failed {failed}, in-flight resent {in_doubt}",
+        },
+        "notices.sent_total": {
+            "zh-CN": "告知活动 {id}:待发送 {pending},无法送达 {unreachable} 行(见报告)",
+            "en": "campaign {id}: {pending} pending, {unreachable} rows unreachable (see the report)",
+        },
+        "notices.status_title": {
+            "zh-CN": "告知活动 {id}:{name}",
+            "en": "Campaign {id}: {name}",
+        },
+        "notices.col.channel": {"zh-CN": "渠道", "en": "Channel"},
+        "notices.col.state": {"zh-CN": "状态", "en": "State"},
+        "notices.col.count": {"zh-CN": "数量", "en": "Count"},
         "notices.reason.no_contact": {
             "zh-CN": "无任何联系方式(手机号、电子邮箱、地址均缺失)",
             "en": "no contact at all (mobile, e-mail and address missing)",
