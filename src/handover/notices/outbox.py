@@ -425,6 +425,11 @@ def send_channel(
     try:
         while True:
             at = now()
+            if not opened and pending(ws, campaign_id, [channel.name]):
+                # Connected before any row is claimed: a server that cannot be reached
+                # leaves every row as it was, not in doubt.
+                channel.open()
+                opened = True
             claimed = _claim(ws, campaign_id, channel.name, batch, at)
             if not claimed:
                 wake = _next_retry(ws, campaign_id, channel.name)
@@ -433,9 +438,6 @@ def send_channel(
                 wait = (wake.replace(tzinfo=wake.tzinfo or dt.UTC) - at).total_seconds()
                 sleep(max(wait, 0.0))
                 continue
-            if not opened:
-                channel.open()
-                opened = True
             results: list[tuple[Result, str | None]] = []
             for c in claimed:
                 stats.in_doubt += c.in_doubt
