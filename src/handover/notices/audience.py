@@ -23,12 +23,12 @@ Everything is computed over whole Arrow columns; HMAC runs once per distinct key
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.crypto.digest import sha256_hex
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
@@ -447,4 +447,4 @@ def fingerprint_of(recipients: pa.Table) -> str:
     cols = recipients.select(["recipient", "name", "mobile", "email", "address"])
     with pa.ipc.new_stream(sink, cols.schema) as w:
         w.write_table(cols.combine_chunks())
-    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    return sha256_hex(sink.getvalue().to_pybytes())

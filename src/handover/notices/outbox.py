@@ -17,7 +17,6 @@ OutId), which receivers use to drop the copy. Rows are claimed by one process at
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import socket
 import time
@@ -29,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, insert, or_, select, update
 
 import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.crypto.digest import sha256_hex
+from handover.crypto.suites import new_hash
 from handover.errors import BadInput
 from handover.notices.channels import Channel, Message, Result
 from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
@@ -55,12 +56,12 @@ def utcnow() -> dt.datetime:
 def idem_key(campaign_id: int, recipient: str, channel: str) -> str:
     """The idempotency key of one notice: the same (campaign, person, channel) always
     gives the same key, and the outbox holds each key once."""
-    return hashlib.sha256(f"{campaign_id}:{recipient}:{channel}".encode()).hexdigest()[:32]
+    return sha256_hex(f"{campaign_id}:{recipient}:{channel}".encode())[:32]
 
 
 def reference_of(campaign_id: int, recipient: str) -> str:
     """The short reference printed on a person's notices (the same on every channel)."""
-    return hashlib.sha256(f"ref:{campaign_id}:{recipient}".encode()).hexdigest()[:10].upper()
+    return sha256_hex(f"ref:{campaign_id}:{recipient}".encode())[:10].upper()
 
 
 def _rows_for(campaign_id: int, recipients: Sequence[str], channel: str) -> list[dict[str, Any]]:
@@ -388,7 +389,7 @@ def _settle(
 def batch_digest(pairs: Iterable[tuple[str, str]]) -> str:
     """SHA-256 over ``key:sha256`` lines in key order: the ledger's commitment to the
     content hashes the outbox holds for one batch."""
-    h = hashlib.sha256()
+    h = new_hash("sha256")
     for key, sha in sorted(pairs):
         h.update(f"{key}:{sha}\n".encode())
     return h.hexdigest()

@@ -10,12 +10,12 @@ here, is refused with the element or variable named.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.crypto.digest import sha256_hex
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def check_content(kind: str, content: dict[str, str]) -> None:
 
 def content_hash(text: str) -> str:
     """SHA-256 of a rendered notice: what the ledger keeps instead of the text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return sha256_hex(text.encode("utf-8"))
 
 
 @dataclass
