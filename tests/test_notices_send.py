@@ -286,3 +286,119 @@ def test_kill_9_and_resume_send_each_notice_once(
     assert all(len(m) == 1 for m in by_person.values())  # one message id per person
     # copies on the wire only for messages in flight at a kill (same Message-ID)
     assert len(box.got) - len(distinct) <= kills
+
+
+@pytest.fixture
+def sms_provider() -> Iterator[Any]:
+    from handover.notices.standin import NOTICE_TEMPLATES, SmsStandin
+
+    p = SmsStandin(
+        keys={"LTAItest": "s3cret"},
+        templates={"SMS_1": NOTICE_TEMPLATES["zh-CN"]},
+        sign_names={"示例市诚信小额贷款有限公司"},
+        per_second=400,
+        fail_every=7,
+    )
+    p.start()
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+def _sms(url: str, **kw: Any) -> Any:
+    from handover.notices.sms import AliyunSmsConfig
+
+    args = {
+        "endpoint": url,
+        "access_key_id": "LTAItest",
+        "access_key_secret": "s3cret",
+        "sign_name": "示例市诚信小额贷款有限公司",
+        "template_code": "SMS_1",
+        **kw,
+    }
+    return AliyunSmsConfig(**args)
+
+
+def test_sms_through_the_standin_with_receipts(
+    tmp_path: Path, book: Path, sms_provider: Any
+) -> None:
+    from handover.flows.notices import record_receipts
+
+    ws = init_workspace(tmp_path / "ws", demo=True)
+    try:
+        cid = create_campaign(
+            ws, book, name="s", channels=["sms"], exclude=["sys_user"], link="https://b.cn/n"
+        ).id
+        _approve(ws, cid)
+        # provider refusals that stop the run change nothing
+        for bad, match in (
+            (_sms(sms_provider.url, access_key_secret="wrong"), "refused the AccessKey"),
+            (_sms(sms_provider.url, template_code="SMS_9"), r"isv\.SMS_TEMPLATE_ILLEGAL"),
+            (_sms(sms_provider.url, sign_name="别人"), r"isv\.SMS_SIGNATURE_ILLEGAL"),
+            (_sms(f"http://127.0.0.1:{_free_port()}/"), "cannot reach the SMS provider"),
+        ):
+            with pytest.raises(HandoverError, match=match):
+                send_campaign(ws, cid, book, sms=bad, resume=True)
+        assert sms_provider.accepted == [] and set(counts(ws, cid)["sms"]) == {"queued"}
+        report = send_campaign(ws, cid, book, sms=_sms(sms_provider.url), resume=True, batch=50)
+        n = report.queued_now or report.outbox["sms"]["sent"]
+        got = sms_provider.accepted
+        assert report.pending == 0 and len(got) == report.outbox["sms"]["sent"] > 100
+        assert len({a["phone"] for a in got}) == len(got)  # one SMS per person
+        assert len({a["out_id"] for a in got}) == len(got)
+        assert all(
+            a["text"].startswith("【示例市诚信小额贷款有限公司】您的个人信息将转移至") for a in got
+        )
+        res = record_receipts(ws, cid, sms_provider.reports)
+        assert res["delivered"] + res["undelivered"] == len(got) and res["undelivered"] > 0
+        again = record_receipts(ws, cid, sms_provider.reports)  # receipts may come twice
+        assert again["ignored"] == len(got)
+        states = counts(ws, cid)["sms"]
+        assert states == {"delivered": res["delivered"], "undelivered": res["undelivered"]}
+        assert n
+    finally:
+        ws.close()
+
+
+def test_sms_rate_limit_and_bad_numbers_are_per_recipient(
+    tmp_path: Path, sms_provider: Any
+) -> None:
+    """Over the provider's rate a notice is retried after a backoff (never lost); a number
+    the provider refuses fails and falls back to a letter (the person has an address)."""
+    import datetime as dt
+    import sqlite3
+
+    src = tmp_path / "b.db"
+    synthesize(str(src), customers=200, seed=9)
+    db = sqlite3.connect(src)
+    (mobile,) = db.execute(
+        "SELECT mobile FROM loan_guarantor WHERE length(mobile) = 11 ORDER BY guarantor_id"
+    ).fetchone()
+    db.close()
+    sms_provider.per_second = 40
+    sms_provider.invalid_numbers = {mobile}
+    ws = init_workspace(tmp_path / "ws", demo=True)
+    try:
+        cid = create_campaign(
+            ws,
+            src,
+            name="r",
+            channels=["sms", "letter"],
+            tables=["loan_guarantor"],
+            link="https://b.cn/n",
+        ).id
+        _approve(ws, cid)
+        report = send_campaign(
+            ws, cid, src, sms=_sms(sms_provider.url), batch=200, backoff=dt.timedelta(seconds=0.5)
+        )
+        st = report.channels[0]
+        assert st.retry > 0  # the rate limit was hit and those notices came back later
+        assert report.outbox["sms"] == {"sent": len(sms_provider.accepted), "failed": 1}
+        assert st.fallback == 1 and report.skipped_channels == ["letter"]
+        letters = report.outbox["letter"]["queued"]
+        assert report.pending == letters  # letters wait for the letter channel
+        assert len({a["phone"] for a in sms_provider.accepted}) == len(sms_provider.accepted)
+        assert mobile not in {a["phone"] for a in sms_provider.accepted}
+    finally:
+        ws.close()

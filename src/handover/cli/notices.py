@@ -153,6 +153,16 @@ def send(
         None, "--smtp-user", help="SMTP user (password from HANDOVER_SMTP_PASSWORD)."
     ),
     sender: str | None = typer.Option(None, "--sender", help="From: address of the e-mails."),
+    sms_endpoint: str | None = typer.Option(
+        None, "--sms-endpoint", help="Aliyun SMS endpoint (or the local stand-in's URL)."
+    ),
+    sms_key_id: str | None = typer.Option(
+        None, "--sms-key-id", help="AccessKey id (secret from HANDOVER_SMS_SECRET)."
+    ),
+    sms_sign: str | None = typer.Option(None, "--sms-sign", help="Registered SMS signature."),
+    sms_template: str | None = typer.Option(
+        None, "--sms-template", help="Registered TemplateCode of the notice SMS."
+    ),
     batch: int = typer.Option(200, "--batch", help="Notices claimed per transaction."),
     rate: float | None = typer.Option(None, "--rate", help="At most this many messages a second."),
     json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
@@ -162,6 +172,7 @@ def send(
     from handover.flows.notices import send_campaign
     from handover.i18n import t
     from handover.notices.channels import SECURITIES, SmtpConfig
+    from handover.notices.sms import AliyunSmsConfig
 
     ui = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
@@ -181,8 +192,26 @@ def send(
                 username=smtp_user,
                 password=os.environ.get("HANDOVER_SMTP_PASSWORD"),
             )
+        sms = None
+        if sms_endpoint:
+            if not (sms_key_id and sms_sign and sms_template):
+                raise BadInput.msg("notices.no_sms", id=campaign)
+            sms = AliyunSmsConfig(
+                endpoint=sms_endpoint,
+                access_key_id=sms_key_id,
+                access_key_secret=os.environ.get("HANDOVER_SMS_SECRET", ""),
+                sign_name=sms_sign,
+                template_code=sms_template,
+            )
         report = send_campaign(
-            ws, campaign, source, smtp=smtp, resume=resume, batch=max(1, batch), rate=rate
+            ws,
+            campaign,
+            source,
+            smtp=smtp,
+            sms=sms,
+            resume=resume,
+            batch=max(1, batch),
+            rate=rate,
         )
     if json_out:
         print_json(report.to_json())
@@ -210,6 +239,44 @@ def send(
             unreachable=report.unreachable,
         )
     )
+
+
+@app.command("receipts")
+def receipts(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    reports: str = typer.Argument(
+        ..., help="SmsReport receipts: a JSON file, or the http:// URL that serves them."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Apply SMS delivery receipts (SmsReport JSON) to a campaign's notices."""
+    import json
+
+    from handover.errors import BadInput
+    from handover.flows.notices import record_receipts
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled():
+        try:
+            if reports.startswith(("http://", "https://")):
+                import urllib.request
+
+                with urllib.request.urlopen(reports, timeout=30) as resp:
+                    data = json.loads(resp.read())
+            else:
+                data = json.loads(Path(reports).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BadInput.msg(
+                "notices.receipts_unreadable", path=reports, reason=type(exc).__name__
+            ) from None
+        with workspace_of(ctx) as ws:
+            res = record_receipts(ws, campaign, data)
+    if json_out:
+        print_json(res)
+        return
+    console.print(t("notices.receipts_line", ui, id=campaign, **res))
 
 
 @app.command("status")

@@ -34,9 +34,11 @@ from handover.notices.campaign import (
 from handover.notices.channels import Channel, SmtpChannel, SmtpConfig
 from handover.notices.models import NoticeCampaignRow
 from handover.notices.outbox import (
+    BACKOFF,
     Journal,
     RateLimit,
     SendStats,
+    apply_receipts,
     counts,
     pending,
     queue,
@@ -45,6 +47,7 @@ from handover.notices.outbox import (
     take_lease,
     utcnow,
 )
+from handover.notices.sms import AliyunSmsChannel, AliyunSmsConfig, parse_reports
 from handover.notices.templates import (
     SMS_MAX_CHARS,
     builtin_path,
@@ -258,9 +261,11 @@ def send_campaign(
     source: str | Path,
     *,
     smtp: SmtpConfig | None = None,
+    sms: AliyunSmsConfig | None = None,
     resume: bool = False,
     batch: int = 200,
     rate: float | None = None,
+    backoff: dt.timedelta = BACKOFF,
     now: Now = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     channels: dict[str, Channel] | None = None,
@@ -291,6 +296,8 @@ def send_campaign(
         if smtp is None:
             raise BadInput.msg("notices.no_smtp", id=campaign_id)
         built["email"] = SmtpChannel(smtp)
+    if "sms" in camp.channels and "sms" not in built and sms is not None:
+        built["sms"] = AliyunSmsChannel(sms)
     lease = take_lease(ws, campaign_id)
     try:
         key_id = token_key(ws, events)
@@ -325,6 +332,7 @@ def send_campaign(
                     events=events,
                     batch=batch,
                     rate=RateLimit(rate, sleep=sleep),
+                    backoff=backoff,
                     fallback=composer.has_address if "letter" in camp.channels else None,
                     now=now,
                     sleep=sleep,
@@ -354,6 +362,17 @@ def send_campaign(
         return report
     finally:
         release_lease(ws, campaign_id, lease)
+
+
+def record_receipts(ws: Workspace, campaign_id: int, reports: Any) -> dict[str, int]:
+    """Apply SMS delivery receipts (``SmsReport`` JSON array) to the campaign's outbox and
+    record the counts (never a number) in the ledger."""
+    from handover.governance import current_actor
+
+    load_campaign(ws, campaign_id)
+    result = apply_receipts(ws, campaign_id, parse_reports(reports))
+    record(ws, current_actor(ws), "notices.receipts", f"campaign {campaign_id}", PURPOSE, result)
+    return result
 
 
 def campaign_status(ws: Workspace, campaign_id: int) -> dict[str, Any]:

@@ -184,7 +184,11 @@ class Composer:
         ref = reference_of(self.campaign.id, c.recipient)
         try:
             if channel == "sms":
-                return Message(c.key, address, "", self._renderers["sms.txt"].render(name, ref))
+                from handover.notices.sms import template_params
+
+                text = self._renderers["sms.txt"].render(name, ref)
+                params = template_params(self.campaign.content, ref)
+                return Message(c.key, address, "", text, params=params)
             text = self._renderers["notice.txt"].render(name, ref)
             html = self._renderers["notice.html"].render(name, ref) if channel == "email" else None
         except BadInput as exc:

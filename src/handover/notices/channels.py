@@ -38,6 +38,8 @@ class Message:
     subject: str
     text: str
     html: str | None = None
+    #: template parameters, for providers that fill a registered template (SMS)
+    params: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

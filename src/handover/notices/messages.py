@@ -159,6 +159,30 @@ add(
         "notices.col.channel": {"zh-CN": "渠道", "en": "Channel"},
         "notices.col.state": {"zh-CN": "状态", "en": "State"},
         "notices.col.count": {"zh-CN": "数量", "en": "Count"},
+        "notices.sms_down": {
+            "zh-CN": "无法连接短信服务商 {server}({reason});未发送的告知保持待发送",
+            "en": "cannot reach the SMS provider {server} ({reason}); unsent notices stay pending",
+        },
+        "notices.sms_auth": {
+            "zh-CN": "短信服务商 {server} 拒绝了 AccessKey({code})",
+            "en": "the SMS provider {server} refused the AccessKey ({code})",
+        },
+        "notices.sms_refused": {
+            "zh-CN": "短信服务商 {server} 拒绝发送({code});请检查短信签名和模板,未发送的告知保持待发送",
+            "en": "the SMS provider {server} refused to send ({code}); check the signature and template; unsent notices stay pending",
+        },
+        "notices.no_sms": {
+            "zh-CN": "告知活动 {id} 含短信渠道,请提供 --sms-endpoint、--sms-key-id、--sms-sign 和 --sms-template(密钥放在 HANDOVER_SMS_SECRET)",
+            "en": "campaign {id} sends SMS: give --sms-endpoint, --sms-key-id, --sms-sign and --sms-template (the secret in HANDOVER_SMS_SECRET)",
+        },
+        "notices.receipts_line": {
+            "zh-CN": "告知活动 {id}:送达 {delivered},未送达 {undelivered},忽略 {ignored}",
+            "en": "campaign {id}: delivered {delivered}, undelivered {undelivered}, ignored {ignored}",
+        },
+        "notices.receipts_unreadable": {
+            "zh-CN": "无法读取回执 {path}({reason})",
+            "en": "cannot read the receipts {path} ({reason})",
+        },
         "notices.reason.no_contact": {
             "zh-CN": "无任何联系方式(手机号、电子邮箱、地址均缺失)",
             "en": "no contact at all (mobile, e-mail and address missing)",

@@ -31,7 +31,7 @@ import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import new_hash
 from handover.errors import BadInput
-from handover.notices.channels import Channel, Message, Result
+from handover.notices.channels import Channel, ChannelDown, Message, Result
 from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
 
 if TYPE_CHECKING:
@@ -327,6 +327,19 @@ def _claim(
     return [Claimed(r.id, r.key, r.recipient, r.attempts + 1, r.state == "sending") for r in rows]
 
 
+def _unclaim(ws: Workspace, rows: list[Claimed]) -> None:
+    """Put claimed rows that never reached the provider back as they were."""
+    if not rows:
+        return
+    with ws.store.session() as s:
+        for c in rows:
+            s.execute(
+                update(NoticeOutboxRow)
+                .where(NoticeOutboxRow.id == c.id)
+                .values(state="queued", attempts=c.attempts - 1)
+            )
+
+
 def _next_retry(ws: Workspace, campaign_id: int, channel: str) -> dt.datetime | None:
     with ws.store.session() as s:
         return s.scalars(
@@ -440,18 +453,37 @@ def send_channel(
                 sleep(max(wait, 0.0))
                 continue
             results: list[tuple[Result, str | None]] = []
-            for c in claimed:
-                stats.in_doubt += c.in_doubt
-                item = compose(c)
-                if isinstance(item, Result):
-                    results.append((item, None))
-                    continue
-                sha = content_hash(item.text)
-                rate.wait()
-                res = channel.send(item)
-                if res.outcome == "sent":
-                    journal.accepted(c.key, res.provider_id, sha)
-                results.append((res, sha))
+            try:
+                for c in claimed:
+                    stats.in_doubt += c.in_doubt
+                    item = compose(c)
+                    if isinstance(item, Result):
+                        results.append((item, None))
+                        continue
+                    sha = content_hash(item.text)
+                    rate.wait()
+                    res = channel.send(item)
+                    if res.outcome == "sent":
+                        journal.accepted(c.key, res.provider_id, sha)
+                    results.append((res, sha))
+            except ChannelDown:
+                # The provider refused the message in hand outright (account, template):
+                # settle what it took, and give the rest back untouched, not in doubt.
+                done = claimed[: len(results)]
+                _settle(
+                    ws,
+                    campaign_id,
+                    done,
+                    results,
+                    at=now(),
+                    max_attempts=max_attempts,
+                    backoff=backoff,
+                    fallback=fallback,
+                    stats=stats,
+                )
+                _unclaim(ws, claimed[len(results) :])
+                journal.clear()
+                raise
             _settle(
                 ws,
                 campaign_id,
@@ -485,6 +517,31 @@ def send_channel(
         if opened:
             channel.close()
     return stats
+
+
+def apply_receipts(
+    ws: Workspace, campaign_id: int, receipts: Iterable[Any], *, now: Now = utcnow
+) -> dict[str, int]:
+    """Settle sent notices from delivery receipts (``out_id`` = idempotency key):
+    ``delivered`` or ``undelivered`` with the provider's code. A receipt for an unknown
+    key, or for a row not in ``sent``, changes nothing (receipts may come twice)."""
+    out = {"delivered": 0, "undelivered": 0, "ignored": 0}
+    at = now()
+    with ws.store.session() as s:
+        for r in receipts:
+            state = "delivered" if r.delivered else "undelivered"
+            res = s.execute(
+                update(NoticeOutboxRow)
+                .where(
+                    NoticeOutboxRow.campaign_id == campaign_id,
+                    NoticeOutboxRow.key == r.out_id,
+                    NoticeOutboxRow.state == "sent",
+                )
+                .values(state=state, error=None if r.delivered else r.code, updated_at=at)
+            )
+            n = int(getattr(res, "rowcount", 0) or 0)
+            out[state if n else "ignored"] += 1
+    return out
 
 
 def counts(ws: Workspace, campaign_id: int) -> dict[str, dict[str, int]]:
