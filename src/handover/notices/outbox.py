@@ -436,6 +436,20 @@ def send_channel(
     stats.folded = fold_journal(ws, campaign_id, journal, now)
     rate = rate or RateLimit(None)
     opened = False
+
+    def settle(rows: list[Claimed], results: list[tuple[Result, str | None]]) -> None:
+        _settle(
+            ws,
+            campaign_id,
+            rows,
+            results,
+            at=now(),
+            max_attempts=max_attempts,
+            backoff=backoff,
+            fallback=fallback,
+            stats=stats,
+        )
+
     try:
         while True:
             at = now()
@@ -469,32 +483,11 @@ def send_channel(
             except ChannelDown:
                 # The provider refused the message in hand outright (account, template):
                 # settle what it took, and give the rest back untouched, not in doubt.
-                done = claimed[: len(results)]
-                _settle(
-                    ws,
-                    campaign_id,
-                    done,
-                    results,
-                    at=now(),
-                    max_attempts=max_attempts,
-                    backoff=backoff,
-                    fallback=fallback,
-                    stats=stats,
-                )
+                settle(claimed[: len(results)], results)
                 _unclaim(ws, claimed[len(results) :])
                 journal.clear()
                 raise
-            _settle(
-                ws,
-                campaign_id,
-                claimed,
-                results,
-                at=now(),
-                max_attempts=max_attempts,
-                backoff=backoff,
-                fallback=fallback,
-                stats=stats,
-            )
+            settle(claimed, results)
             journal.clear()
             stats.batches += 1
             events(
