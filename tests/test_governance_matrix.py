@@ -260,7 +260,7 @@ def test_matrix_full_factorial(tmp_path: Path, now: dt.datetime) -> None:
                 cells += 1
                 if d.reason_key != want or d.allowed != (want == "gov.allow"):
                     wrong.append((role, action, cond, d.reason_key, want))
-        assert cells == 7 * 8 * 16
+        assert cells == 7 * 9 * 16  # roles x data actions (incl. notices.send) x conditions
         assert wrong == []
         # Every decision is in the ledger with actor, action, resource and reason.
         decided = [e for e in entries(ws, action="access") if e.actor.startswith(("mx-", "mv-"))]
@@ -316,7 +316,7 @@ def test_matrix_through_cli(
     try:
         cast = build_cast(ws, [BASELINE, *SINGLE_FAULTS], now)
         plan = _cli_plan(ROLES)
-        assert len(plan) == 7 * (8 + 5)
+        assert len(plan) == 7 * (9 + 5)  # roles x (data actions incl. notices.send + 5)
         assert _cli_cells(cached_cli, path, ws, cast, plan) == []
         # Nobody logged in: outside a demo this is refused; here the cast stands in,
         # and after logout a matrix person's session is gone.

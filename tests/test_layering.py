@@ -60,6 +60,7 @@ KERNELS = (
     "erase",
     "ledger",
     "migrate",
+    "notices",
     "package",
     "reports",
     "sources",

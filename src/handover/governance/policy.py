@@ -33,6 +33,7 @@ DATA_ACTIONS: tuple[str, ...] = (
     "verify",
     "shred",
     "key.manage",
+    "notices.send",
 )
 MANAGE = "governance.manage"
 ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, MANAGE)
@@ -46,6 +47,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "verify": frozenset({"data_engineer", "auditor", "compliance_officer", "vendor_staff"}),
     "shred": frozenset({"data_engineer", "vendor_staff"}),
     "key.manage": frozenset({"data_engineer", "dpo"}),
+    # PIPL Art. 22 notices read the contact columns in clear; the DPO answers for them.
+    "notices.send": frozenset({"dpo", "compliance_officer"}),
     MANAGE: frozenset({"dpo", "compliance_officer"}),
 }
 
@@ -59,6 +62,7 @@ DEMO_ACTORS: dict[str, str] = {
     "verify": "liuyang",
     "shred": "zhaolei",
     "key.manage": "zhaolei",
+    "notices.send": "wangmin",
     MANAGE: "wangmin",
 }
 

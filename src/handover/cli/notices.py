@@ -1,0 +1,313 @@
+"""``handover notices …``: PIPL Art. 22 customer notice campaigns (docs/notices.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from handover.cli.common import console, handled, json_option, lang_of, print_json, workspace_of
+
+app = typer.Typer(
+    help="客户告知(个人信息保护法第二十二条)/ customer notices (PIPL Art. 22).",
+    no_args_is_help=True,
+)
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="The scanned seller database (SQLite file or URL)."),
+    name: str = typer.Option("PIPL Art. 22", "--name", help="Name of the campaign."),
+    channel: list[str] = typer.Option(
+        ["email,sms"], "--channel", "-c", help="email, sms, letter (repeat or comma-separate)."
+    ),
+    tables: list[str] = typer.Option([], "--tables", "-t", help="Only these people tables."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Leave out these people tables."),
+    content: Path | None = typer.Option(
+        None, "--content", help="TOML file with the element texts (purposes, retention …)."
+    ),
+    template_email: Path | None = typer.Option(
+        None, "--template-text", help="Jinja2 template of the full notice (plain text)."
+    ),
+    template_html: Path | None = typer.Option(
+        None, "--template-html", help="Jinja2 template of the full notice (HTML e-mail)."
+    ),
+    template_sms: Path | None = typer.Option(None, "--template-sms", help="Jinja2 SMS template."),
+    link: str | None = typer.Option(
+        None, "--link", help="Where the full notice is published (SMS)."
+    ),
+    sms_max: int = typer.Option(500, "--sms-max-chars", help="Provider's SMS length limit."),
+    lang: str | None = typer.Option(None, "--lang", help="Notice language: zh-CN (default) or en."),
+    json_out: bool = json_option(),
+) -> None:
+    """Create a campaign (no data read) and request the grant sending needs; an approver
+    other than you approves it with `handover notices approve`."""
+    import handover.notices.messages  # noqa: F401
+    from handover.flows.notices import create_campaign
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    templates = {
+        k: v
+        for k, v in (
+            ("notice.txt", template_email),
+            ("notice.html", template_html),
+            ("sms.txt", template_sms),
+        )
+        if v is not None
+    }
+    with handled(), workspace_of(ctx) as ws:
+        camp = create_campaign(
+            ws,
+            source,
+            name=name,
+            channels=_split(channel),
+            lang=lang,
+            tables=_split(tables),
+            exclude=_split(exclude),
+            content_file=content,
+            templates=templates,
+            link=link,
+            sms_max_chars=sms_max,
+        )
+    if json_out:
+        print_json(camp.to_json())
+        return
+    console.print(
+        t("notices.created", ui, id=camp.id, tables=len(camp.people), grant=camp.grant_id)
+    )
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    channel: str = typer.Option("email", "--channel", "-c", help="email, sms or letter."),
+    html: bool = typer.Option(False, "--html", help="The HTML e-mail instead of the text."),
+) -> None:
+    """Render the campaign's notice for a sample person with masked data."""
+    from handover.notices.campaign import TEMPLATE_OF, load_campaign
+    from handover.notices.templates import preview as render_preview
+
+    with handled(), workspace_of(ctx) as ws:
+        camp = load_campaign(ws, campaign)
+        kinds = dict(TEMPLATE_OF).get(channel)
+        if kinds is None or channel not in camp.channels:
+            from handover.errors import BadInput
+
+            raise BadInput.msg(
+                "notices.bad_channel", channel=channel, channels=", ".join(camp.channels)
+            )
+        kind, fmt = kinds[1] if html and channel == "email" else kinds[0]
+        text = render_preview(camp.renderer(kind, fmt), camp.lang)
+    typer.echo(text)
+
+
+@app.command("approve")
+def approve(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    actor: str | None = typer.Option(None, "--as", help="Approver (default: who is logged in)."),
+    json_out: bool = json_option(),
+) -> None:
+    """Approve a campaign (maker-checker: an approver other than its maker)."""
+    from handover.flows.notices import approve_campaign
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        res = approve_campaign(ws, campaign, actor=actor)
+    if json_out:
+        print_json(res)
+        return
+    console.print(
+        t(
+            "notices.approved",
+            ui,
+            id=campaign,
+            state=res["state"],
+            have=len(res["approved_by"]),
+            need=res["approvals_needed"],
+        )
+    )
+
+
+@app.command("send")
+def send(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    source: str = typer.Argument(..., help="The source the campaign was created on."),
+    resume: bool = typer.Option(False, "--resume", help="Continue a started campaign."),
+    smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP submission server."),
+    smtp_port: int = typer.Option(587, "--smtp-port", help="SMTP port."),
+    smtp_security: str = typer.Option(
+        "starttls", "--smtp-security", help="starttls (default), ssl or none."
+    ),
+    smtp_user: str | None = typer.Option(
+        None, "--smtp-user", help="SMTP user (password from HANDOVER_SMTP_PASSWORD)."
+    ),
+    sender: str | None = typer.Option(None, "--sender", help="From: address of the e-mails."),
+    sms_endpoint: str | None = typer.Option(
+        None, "--sms-endpoint", help="Aliyun SMS endpoint (or the local stand-in's URL)."
+    ),
+    sms_key_id: str | None = typer.Option(
+        None, "--sms-key-id", help="AccessKey id (secret from HANDOVER_SMS_SECRET)."
+    ),
+    sms_sign: str | None = typer.Option(None, "--sms-sign", help="Registered SMS signature."),
+    sms_template: str | None = typer.Option(
+        None, "--sms-template", help="Registered TemplateCode of the notice SMS."
+    ),
+    batch: int = typer.Option(200, "--batch", help="Notices claimed per transaction."),
+    rate: float | None = typer.Option(None, "--rate", help="At most this many messages a second."),
+    json_out: bool = json_option(),
+) -> None:
+    """Send every pending notice of an approved campaign exactly once."""
+    from handover.errors import BadInput
+    from handover.flows.notices import send_campaign
+    from handover.i18n import t
+    from handover.notices.channels import SECURITIES, SmtpConfig
+    from handover.notices.sms import AliyunSmsConfig
+
+    ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        smtp = None
+        if smtp_host:
+            if smtp_security not in SECURITIES:
+                raise BadInput.msg(
+                    "notices.bad_security", value=smtp_security, values=", ".join(SECURITIES)
+                )
+            if not sender:
+                raise BadInput.msg("notices.no_smtp", id=campaign)
+            smtp = SmtpConfig(
+                host=smtp_host,
+                port=smtp_port,
+                sender=sender,
+                security=smtp_security,  # type: ignore[arg-type]
+                username=smtp_user,
+                password=os.environ.get("HANDOVER_SMTP_PASSWORD"),
+            )
+        sms = None
+        if sms_endpoint:
+            if not (sms_key_id and sms_sign and sms_template):
+                raise BadInput.msg("notices.no_sms", id=campaign)
+            sms = AliyunSmsConfig(
+                endpoint=sms_endpoint,
+                access_key_id=sms_key_id,
+                access_key_secret=os.environ.get("HANDOVER_SMS_SECRET", ""),
+                sign_name=sms_sign,
+                template_code=sms_template,
+            )
+        report = send_campaign(
+            ws,
+            campaign,
+            source,
+            smtp=smtp,
+            sms=sms,
+            resume=resume,
+            batch=max(1, batch),
+            rate=rate,
+        )
+    if json_out:
+        print_json(report.to_json())
+        return
+    for st in report.channels:
+        console.print(
+            t(
+                "notices.sent_line",
+                ui,
+                channel=st.channel,
+                sent=st.sent,
+                retry=st.retry,
+                failed=st.failed,
+                in_doubt=st.in_doubt,
+            )
+        )
+    for ch in report.skipped_channels:
+        console.print(t("notices.channel_later", ui, channel=ch))
+    console.print(
+        t(
+            "notices.sent_total",
+            ui,
+            id=campaign,
+            pending=report.pending,
+            unreachable=report.unreachable,
+        )
+    )
+
+
+@app.command("receipts")
+def receipts(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    reports: str = typer.Argument(
+        ..., help="SmsReport receipts: a JSON file, or the http:// URL that serves them."
+    ),
+    json_out: bool = json_option(),
+) -> None:
+    """Apply SMS delivery receipts (SmsReport JSON) to a campaign's notices."""
+    import json
+
+    from handover.errors import BadInput
+    from handover.flows.notices import record_receipts
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled():
+        try:
+            if reports.startswith(("http://", "https://")):
+                import urllib.request
+
+                with urllib.request.urlopen(reports, timeout=30) as resp:
+                    data = json.loads(resp.read())
+            else:
+                data = json.loads(Path(reports).read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BadInput.msg(
+                "notices.receipts_unreadable", path=reports, reason=type(exc).__name__
+            ) from None
+        with workspace_of(ctx) as ws:
+            res = record_receipts(ws, campaign, data)
+    if json_out:
+        print_json(res)
+        return
+    console.print(t("notices.receipts_line", ui, id=campaign, **res))
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    json_out: bool = json_option(),
+) -> None:
+    """A campaign and its notices per channel and state."""
+    from handover.flows.notices import campaign_status
+
+    with handled(), workspace_of(ctx) as ws:
+        res = campaign_status(ws, campaign)
+    if json_out:
+        print_json(res)
+        return
+    from rich.table import Table
+
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    table = Table(title=t("notices.status_title", ui, id=campaign, name=res["name"]))
+    table.add_column(t("notices.col.channel", ui))
+    table.add_column(t("notices.col.state", ui))
+    table.add_column(t("notices.col.count", ui), justify="right")
+    for ch, states in sorted(res["outbox"].items()):
+        for st, n in sorted(states.items()):
+            table.add_row(ch, st, f"{n:,}")
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    """Add ``notices`` to the root command."""
+    root.add_typer(app, name="notices")

@@ -1,0 +1,450 @@
+"""The audience of a notice campaign, derived from the scanned seller database.
+
+The stored scan inventory says which columns hold a person's name, resident ID, mobile,
+e-mail and address. A table is a *people table* when it holds a name and at least one
+identifier or electronic contact (resident ID, mobile, e-mail): borrowers, guarantors,
+co-borrowers, emergency contacts, credit-authorisation signers, staff. An address alone
+names a place (a collateral property, a company seat), not where a person gets mail, so
+it never makes a table a people table.
+
+Every row of a people table ends as exactly one of: part of a recipient (one recipient
+per person) or an unreachable row with its reason. Persons are told apart by a keyed
+token of
+
+1. the resident ID (GB 11643, 18 or 15 digits, checksum valid) or another identity
+   document number (passport, permit) when that is what the column holds;
+2. else the mobile (network prefix in use), else the e-mail (RFC 5322 shape);
+3. else the name and the address (a person reachable by letter only).
+
+A row keyed by its mobile or e-mail joins the person whose resident-ID row carries the
+same mobile or e-mail (a guarantor listed without ID number who is also a borrower).
+Everything is computed over whole Arrow columns; HMAC runs once per distinct key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.crypto.digest import sha256_hex
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.sources.base import Source
+
+#: PII types (handover.taxonomy) of the columns an audience is built from.
+ROLES: dict[str, tuple[str, ...]] = {
+    "name": ("person_name",),
+    "resident_id": ("cn_resident_id",),
+    "mobile": ("cn_mobile",),
+    "email": ("email",),
+    "address": ("address",),
+}
+#: what makes a table a people table besides a name column
+IDENTIFYING = ("resident_id", "mobile", "email")
+#: reasons a row cannot be reached (catalogue keys ``notices.reason.<code>``)
+REASONS = ("no_contact", "invalid_contact")
+#: recipient channels an audience knows how to address
+CHANNELS = ("email", "sms", "letter")
+MIN_ADDRESS = 6
+
+Tokenizer = Callable[["pa.Array"], "pa.Array"]
+Inventory = dict[tuple[str, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class PeopleTable:
+    """One people table and the columns that play each role (None when absent)."""
+
+    table: str
+    key: tuple[str, ...]
+    name: str
+    resident_id: str | None = None
+    mobile: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    def columns(self) -> list[str]:
+        """Every column to read, key first, without duplicates."""
+        wanted = [*self.key, self.name, self.resident_id, self.mobile, self.email, self.address]
+        return list(dict.fromkeys(c for c in wanted if c is not None))
+
+    def contact_items(self) -> list[str]:
+        """``table.column`` of every column read in clear to send (governance scope)."""
+        cols = (self.name, self.resident_id, self.mobile, self.email, self.address)
+        return [f"{self.table}.{c}" for c in cols if c is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "table": self.table,
+            "key": list(self.key),
+            "name": self.name,
+            "resident_id": self.resident_id,
+            "mobile": self.mobile,
+            "email": self.email,
+            "address": self.address,
+        }
+
+
+def people_tables(
+    inventory: Inventory,
+    keys: dict[str, list[str]],
+    *,
+    only: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+) -> list[PeopleTable]:
+    """The people tables of a scanned source, from its inventory
+    (``{(table, column): {"primary": type, ...}}``, in column order) and each table's
+    primary key (``keys``); the first column of each role is taken.
+
+    ``only`` limits to those tables, ``exclude`` drops some; a name in either that is no
+    people table is refused (BadInput naming it).
+    """
+    by_table: dict[str, dict[str, str]] = {}
+    for (table, column), info in inventory.items():
+        primary = info.get("primary")
+        roles = by_table.setdefault(table, {})
+        for role, types in ROLES.items():
+            if primary in types and role not in roles:
+                roles[role] = column
+    found: list[PeopleTable] = []
+    for table, roles in by_table.items():
+        if "name" not in roles or not any(r in roles for r in IDENTIFYING):
+            continue
+        found.append(
+            PeopleTable(
+                table=table,
+                key=tuple(keys.get(table) or ()),
+                name=roles["name"],
+                resident_id=roles.get("resident_id"),
+                mobile=roles.get("mobile"),
+                email=roles.get("email"),
+                address=roles.get("address"),
+            )
+        )
+    names = {p.table for p in found}
+    for t in (*only, *exclude):
+        if t not in names:
+            raise BadInput.msg("notices.not_people_table", table=t, tables=", ".join(sorted(names)))
+    if only:
+        found = [p for p in found if p.table in only]
+    found = [p for p in found if p.table not in exclude]
+    if not found:
+        raise BadInput.msg("notices.no_people")
+    return sorted(found, key=lambda p: p.table)
+
+
+@dataclass
+class TableCount:
+    """How the rows of one people table were accounted for."""
+
+    table: str
+    rows: int = 0
+    reached: int = 0
+    unreachable: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "table": self.table,
+            "rows": self.rows,
+            "reached": self.reached,
+            "unreachable": self.unreachable,
+        }
+
+
+@dataclass
+class Audience:
+    """Recipients (one per person) and the rows that cannot be reached.
+
+    ``recipients`` columns: ``recipient`` (keyed token), ``name``, ``mobile``, ``email``,
+    ``address`` (clear, valid or null; held in memory only), ``rows`` (source rows merged)
+    and ``tables`` (where the person appears, ``;``-joined). ``unreachable`` columns:
+    ``table``, ``row_key`` (primary key values), ``name_masked``, ``reason``.
+    """
+
+    recipients: pa.Table
+    unreachable: pa.Table
+    counts: list[TableCount] = field(default_factory=list)
+    fingerprint: str = ""
+
+    @property
+    def rows(self) -> int:
+        """Source rows read."""
+        return sum(c.rows for c in self.counts)
+
+    def reconciles(self) -> bool:
+        """Every row read is a recipient's row or an unreachable row."""
+        merged = int(self.recipients.column("rows").to_numpy().sum()) if len(self) else 0
+        return all(c.rows == c.reached + c.unreachable for c in self.counts) and (
+            merged + self.unreachable.num_rows == self.rows
+        )
+
+    def __len__(self) -> int:
+        return int(self.recipients.num_rows)
+
+    def reach(self) -> dict[str, int]:
+        """Recipients addressable per channel (a person may have several)."""
+        import pyarrow.compute as pc
+
+        r = self.recipients
+        return {
+            "email": r.num_rows - r.column("email").null_count,
+            "sms": r.num_rows - r.column("mobile").null_count,
+            "letter": int(
+                pc.sum(
+                    pc.and_(
+                        pc.is_valid(r.column("address")),
+                        pc.and_(pc.is_null(r.column("email")), pc.is_null(r.column("mobile"))),
+                    )
+                ).as_py()
+                or 0
+            ),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Counts only (safe for the ledger and ``--json``)."""
+        return {
+            "rows": self.rows,
+            "recipients": len(self),
+            "unreachable": self.unreachable.num_rows,
+            "reach": self.reach(),
+            "tables": [c.to_json() for c in self.counts],
+            "fingerprint": self.fingerprint,
+            "reconciles": self.reconciles(),
+        }
+
+
+def _valid(mask: Any) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    return pa.array(np.asarray(mask, dtype=np.bool_))
+
+
+def _clean_column(arr: pa.Array, role: str) -> tuple[pa.Array, pa.Array]:
+    """(normalised value or null when not valid, was-present-but-invalid flag)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from handover.detect.normalize import as_strings, placeholder_mask, to_compact, to_text
+    from handover.detect.recognizers import for_type
+
+    text = to_text(as_strings(arr))
+    absent = placeholder_mask(text)
+    present = ~absent
+    if role == "address" or role == "name":
+        ok = present & np.asarray(
+            pc.fill_null(
+                pc.greater_equal(pc.utf8_length(text), 2 if role == "name" else MIN_ADDRESS), False
+            )
+        )
+        value = text
+    else:
+        value = to_compact(text) if role in ("resident_id", "mobile") else pc.utf8_lower(text)
+        ok = np.zeros(len(arr), dtype=np.bool_)
+        idx = np.flatnonzero(present)
+        if len(idx):
+            sub = value.take(pa.array(idx))
+            hit = np.zeros(len(idx), dtype=np.bool_)
+            for rec in for_type(ROLES[role][0]):
+                hit |= rec.match(sub)
+            if role == "resident_id":
+                # Other identity documents (passports, permits) in the same column still tell
+                # persons apart: a letters-and-digits number of 6 to 20 characters.
+                other = pc.fill_null(pc.match_substring_regex(sub, r"^[A-Z0-9]{6,20}$"), False)
+                hit |= np.asarray(other)
+            ok[idx] = hit
+    cleaned = pc.if_else(_valid(ok), value, pa.scalar(None, pa.string()))
+    return cleaned, _valid(present & ~ok)
+
+
+def _row_keys(batch: pa.RecordBatch, key: tuple[str, ...]) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from handover.detect.normalize import as_strings
+
+    if not key:
+        return pa.nulls(batch.num_rows, pa.string())
+    parts = [pc.fill_null(as_strings(batch.column(k)), "") for k in key]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+
+
+def _read(source: Source, people: Sequence[PeopleTable]) -> Iterator[tuple[PeopleTable, pa.Table]]:
+    """Per people table, its rows normalised: row_key, name, resident_id, mobile, email,
+    address (null when absent or invalid) and ``bad`` (some contact present but invalid)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for p in people:
+        parts: list[pa.Table] = []
+        for batch in source.batches(p.table, p.columns()):
+            cols: dict[str, pa.Array] = {"row_key": _row_keys(batch, p.key)}
+            bad = pa.array([False] * batch.num_rows)
+            for role in ("name", "resident_id", "mobile", "email", "address"):
+                column = getattr(p, role)
+                if column is None:
+                    cols[role] = pa.nulls(batch.num_rows, pa.string())
+                    continue
+                cols[role], invalid = _clean_column(batch.column(column), role)
+                if role != "name":
+                    bad = pc.or_(bad, invalid)
+            cols["bad"] = bad
+            parts.append(pa.table(cols))
+        schema = pa.schema(
+            [
+                (n, pa.string())
+                for n in ("row_key", "name", "resident_id", "mobile", "email", "address")
+            ]
+            + [("bad", pa.bool_())]
+        )
+        yield p, (pa.concat_tables(parts) if parts else schema.empty_table())
+
+
+def _link(keys: pa.Array, by: pa.Array, rid_key: pa.Array) -> pa.Array:
+    """Replace ``keys`` of rows without a resident-ID key by the resident-ID key of
+    another row with the same ``by`` value (mobile or e-mail), when there is one."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = pa.table({"by": by, "rid": rid_key})
+    t = t.filter(pc.and_(pc.is_valid(t.column("by")), pc.is_valid(t.column("rid"))))
+    if t.num_rows == 0:
+        return keys
+    first = t.group_by("by", use_threads=False).aggregate([("rid", "min")])
+    pos = pc.index_in(by, value_set=first.column("by"))
+    linked = pc.take(first.column("rid_min"), pos)
+    no_rid = pc.is_null(rid_key)
+    return pc.if_else(pc.and_(no_rid, pc.is_valid(linked)), linked, keys)
+
+
+def derive_audience(
+    source: Source, people: Sequence[PeopleTable], tokenizer: Tokenizer
+) -> Audience:
+    """Read the people tables of ``source`` and build the audience (see the module text).
+
+    ``tokenizer`` maps a string array to keyed tokens (HMAC under the transfer's
+    tokenize key); only tokens, never clear values, leave as identifiers.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from handover.taxonomy import mask_value
+
+    tables: list[pa.Table] = []
+    counts: list[TableCount] = []
+    for p, t in _read(source, people):
+        counts.append(TableCount(p.table, rows=t.num_rows))
+        tables.append(t.append_column("table", pa.array([p.table] * t.num_rows, pa.string())))
+    rows = pa.concat_tables(tables)
+    n = rows.num_rows
+    rid = rows.column("resident_id").combine_chunks()
+    mob = rows.column("mobile").combine_chunks()
+    mail = rows.column("email").combine_chunks()
+    addr = rows.column("address").combine_chunks()
+    name = rows.column("name").combine_chunks()
+    rid_key = pc.binary_join_element_wise(pa.array(["R"] * n, pa.string()), rid, ":")
+    key = pc.coalesce(
+        rid_key,
+        pc.binary_join_element_wise(pa.array(["M"] * n, pa.string()), mob, ":"),
+        pc.binary_join_element_wise(pa.array(["E"] * n, pa.string()), mail, ":"),
+        pc.binary_join_element_wise(pa.array(["A"] * n, pa.string()), name, addr, ":"),
+    )
+    key = _link(key, mob, rid_key)
+    key = _link(key, mail, rid_key)
+    keyed = np.asarray(pc.is_valid(key))
+    token = pa.array(np.full(n, None, dtype=object), pa.string())
+    if keyed.any():
+        idx = pa.array(np.flatnonzero(keyed))
+        tokens = tokenizer(key.take(idx))
+        if isinstance(tokens, pa.ChunkedArray):
+            tokens = tokens.combine_chunks()
+        token = pc.replace_with_mask(token, pa.array(keyed), tokens)
+    rows = rows.append_column("recipient", token)
+    grouped = (
+        rows.filter(pa.array(keyed))
+        .group_by("recipient", use_threads=False)
+        .aggregate(
+            [
+                ("name", "first"),
+                ("mobile", "first"),
+                ("email", "first"),
+                ("address", "first"),
+                ("table", "count"),
+                ("table", "distinct"),
+            ]
+        )
+    )
+    # A person is reached when some row of theirs gives an address to send to (a postal
+    # address needs a name to be written on the letter).
+    address = pc.if_else(
+        pc.is_valid(grouped.column("name_first")),
+        grouped.column("address_first"),
+        pa.scalar(None, pa.string()),
+    )
+    reachable = pc.fill_null(
+        pc.or_(
+            pc.or_(
+                pc.is_valid(grouped.column("mobile_first")),
+                pc.is_valid(grouped.column("email_first")),
+            ),
+            pc.is_valid(address),
+        ),
+        False,
+    )
+    recipients = pa.table(
+        {
+            "recipient": grouped.column("recipient"),
+            "name": grouped.column("name_first"),
+            "mobile": grouped.column("mobile_first"),
+            "email": grouped.column("email_first"),
+            "address": address,
+            "rows": grouped.column("table_count"),
+            "tables": pc.binary_join(grouped.column("table_distinct"), ";"),
+        }
+    ).filter(reachable)
+    reached_np = np.asarray(
+        pc.fill_null(
+            pc.is_in(rows.column("recipient"), value_set=recipients.column("recipient")), False
+        )
+    )
+    lost = rows.filter(pa.array(~reached_np))
+    table_col = rows.column("table").combine_chunks()
+    for c in counts:
+        in_table = np.asarray(pc.equal(table_col, c.table))
+        c.unreachable = int((in_table & ~reached_np).sum())
+        c.reached = c.rows - c.unreachable
+    recipients = recipients.take(pc.sort_indices(recipients, [("recipient", "ascending")]))
+    reason = pc.if_else(lost.column("bad"), "invalid_contact", "no_contact")
+    names = lost.column("name").to_pylist()
+    unreachable = pa.table(
+        {
+            "table": lost.column("table"),
+            "row_key": lost.column("row_key"),
+            "name_masked": pa.array(
+                [mask_value("person_name", v) if v else "" for v in names], pa.string()
+            ),
+            "reason": reason,
+        }
+    )
+    return Audience(recipients, unreachable, counts, fingerprint_of(recipients))
+
+
+def fingerprint_of(recipients: pa.Table) -> str:
+    """SHA-256 over the recipients and their addresses in key order: a resumed campaign
+    compares it to tell whether the source changed (the digest reveals nothing)."""
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    cols = recipients.select(["recipient", "name", "mobile", "email", "address"])
+    with pa.ipc.new_stream(sink, cols.schema) as w:
+        w.write_table(cols.combine_chunks())
+    return sha256_hex(sink.getvalue().to_pybytes())

@@ -1,0 +1,196 @@
+"""A campaign as stored, and how one notice of it is composed for one person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.errors import BadInput
+from handover.i18n import t
+from handover.notices.channels import Message, Result
+from handover.notices.models import NoticeCampaignRow
+from handover.notices.outbox import Claimed, reference_of
+from handover.notices.templates import CONTENT_VARS, SMS_MAX_CHARS, Renderer, content_hash
+
+if TYPE_CHECKING:
+    from handover.notices.audience import Audience
+    from handover.workspace import Workspace
+
+CHANNELS: tuple[str, ...] = ("email", "sms", "letter")
+#: which template (kind, format) each channel renders
+TEMPLATE_OF: dict[str, tuple[tuple[str, str], ...]] = {
+    "email": (("notice", "txt"), ("notice", "html")),
+    "sms": (("sms", "txt"),),
+    "letter": (("notice", "txt"),),
+}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A stored campaign (no personal data in it)."""
+
+    id: int
+    name: str
+    source: str
+    lang: str
+    channels: tuple[str, ...]
+    people: tuple[dict[str, Any], ...]
+    content: dict[str, str]
+    templates: dict[str, dict[str, str]]
+    maker: str
+    grant_id: int | None
+    status: str
+    created_at: dt.datetime
+    fingerprint: str | None
+    summary: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: NoticeCampaignRow) -> Campaign:
+        """From its store row."""
+        return cls(
+            id=row.id,
+            name=row.name,
+            source=row.source,
+            lang=row.lang,
+            channels=tuple(row.channels),
+            people=tuple(row.people),
+            content=dict(row.content),
+            templates=dict(row.templates),
+            maker=row.maker,
+            grant_id=row.grant_id,
+            status=row.status,
+            created_at=row.created_at,
+            fingerprint=row.fingerprint,
+            summary=dict(row.summary or {}),
+        )
+
+    def renderer(self, kind: str, fmt: str) -> Renderer:
+        """The campaign's checked template of ``kind``/``fmt`` with its content."""
+        tpl = self.templates[f"{kind}.{fmt}"]
+        return Renderer.build(
+            kind,
+            self.content,
+            source=tpl["source"],
+            name=tpl["name"],
+            fmt=fmt,
+            max_chars=int(tpl.get("max_chars") or SMS_MAX_CHARS),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (template texts left out; their hashes kept)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "source": self.source,
+            "lang": self.lang,
+            "channels": list(self.channels),
+            "tables": [p["table"] for p in self.people],
+            "maker": self.maker,
+            "grant_id": self.grant_id,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "templates": {k: v["sha256"] for k, v in self.templates.items()},
+            "summary": self.summary,
+        }
+
+
+def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:
+    """The campaign ``campaign_id``; BadInput naming it when there is none."""
+    with ws.store.session() as s:
+        row = s.get(NoticeCampaignRow, campaign_id)
+        if row is None:
+            raise BadInput.msg("notices.no_campaign", id=campaign_id)
+        return Campaign.of(row)
+
+
+def template_entry(kind: str, fmt: str, source: str, name: str, max_chars: int) -> dict[str, str]:
+    """How a checked template is kept with its campaign (text and hash; a resumed
+    campaign renders exactly what was approved)."""
+    return {
+        "kind": kind,
+        "fmt": fmt,
+        "name": name,
+        "source": source,
+        "sha256": content_hash(source),
+        "max_chars": str(max_chars),
+    }
+
+
+def read_content(path: Path) -> dict[str, str]:
+    """Element texts from a TOML file (``purposes = "..."``); an unknown key is refused
+    with its name so a typo never leaves an element silently at its default."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput.msg(
+            "notices.content_unreadable", path=path, reason=type(exc).__name__
+        ) from None
+    out: dict[str, str] = {}
+    for k, v in data.items():
+        if k not in CONTENT_VARS:
+            raise BadInput.msg(
+                "notices.content_unknown", path=path, key=k, known=", ".join(CONTENT_VARS)
+            )
+        out[k] = str(v)
+    return out
+
+
+class Composer:
+    """Composes one person's notice on one channel from the audience held in memory."""
+
+    def __init__(self, campaign: Campaign, audience: Audience) -> None:
+        import numpy as np
+
+        self.campaign = campaign
+        r = audience.recipients
+        self._keys = np.asarray(r.column("recipient").to_pylist(), dtype="S64")
+        self._cols = {c: r.column(c).to_pylist() for c in ("name", "mobile", "email", "address")}
+        self._subject = t(
+            "notices.subject", campaign.lang, seller=campaign.content.get("seller_name", "")
+        )
+        self._renderers: dict[str, Renderer] = {}
+        for ch in campaign.channels:
+            for kind, fmt in TEMPLATE_OF[ch]:
+                self._renderers[f"{kind}.{fmt}"] = campaign.renderer(kind, fmt)
+
+    def _index(self, recipient: str) -> int | None:
+        import numpy as np
+
+        key = recipient.encode()
+        i = int(np.searchsorted(self._keys, key))
+        return i if i < len(self._keys) and self._keys[i] == key else None
+
+    def has_address(self, recipients: list[str]) -> list[str]:
+        """Those of ``recipients`` a letter can reach (the fallback of a failed channel)."""
+        out = []
+        for r in recipients:
+            i = self._index(r)
+            if i is not None and self._cols["address"][i]:
+                out.append(r)
+        return out
+
+    def compose(self, channel: str, c: Claimed) -> Message | Result:
+        """The message of claimed row ``c``, or a failure when it cannot be made."""
+        i = self._index(c.recipient)
+        column = {"email": "email", "sms": "mobile", "letter": "address"}[channel]
+        address = self._cols[column][i] if i is not None else None
+        if not address:
+            return Result("failed", error="no address in source")
+        name = self._cols["name"][i] or "" if i is not None else ""
+        ref = reference_of(self.campaign.id, c.recipient)
+        try:
+            if channel == "sms":
+                from handover.notices.sms import template_params
+
+                text = self._renderers["sms.txt"].render(name, ref)
+                params = template_params(self.campaign.content, ref)
+                return Message(c.key, address, "", text, params=params)
+            text = self._renderers["notice.txt"].render(name, ref)
+            html = self._renderers["notice.html"].render(name, ref) if channel == "email" else None
+        except BadInput as exc:
+            return Result("failed", error=(exc.message.key if exc.message else "render")[:200])
+        return Message(c.key, address, self._subject, text, html)

@@ -1,0 +1,182 @@
+"""Channels behind one interface: a channel opens a connection, sends one message and
+says what became of it; the outbox decides what happens next.
+
+A result is ``sent`` (the provider accepted it; ``provider_id`` kept), ``retry`` (a
+transient refusal: try again later) or ``failed`` (a permanent refusal of this address:
+fall back to another channel). A :class:`ChannelDown` stops the run: nothing can be
+sent (server unreachable, authentication refused); the message in hand stays pending.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Literal, Protocol
+
+import handover.notices.messages  # noqa: F401  (registers the texts)
+from handover.errors import HandoverError
+
+Outcome = Literal["sent", "retry", "failed"]
+
+
+class ChannelDown(HandoverError):
+    """The channel cannot send at all (exit 2); pending notices stay pending."""
+
+    exit_code = 2
+    transient = True
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice ready to go: the idempotency key, the address, the rendered texts."""
+
+    key: str
+    address: str
+    subject: str
+    text: str
+    html: str | None = None
+    #: template parameters, for providers that fill a registered template (SMS)
+    params: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the provider said about one message."""
+
+    outcome: Outcome
+    provider_id: str | None = None
+    error: str | None = None
+
+
+class Channel(Protocol):
+    """What the outbox needs from a channel."""
+
+    name: str
+
+    def open(self) -> None:
+        """Connect and authenticate; :class:`ChannelDown` when that is impossible."""
+
+    def send(self, message: Message) -> Result:
+        """Hand one message to the provider."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+Security = Literal["none", "starttls", "ssl"]
+SECURITIES: tuple[str, ...] = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """Where and how to submit e-mail. The password comes from the environment
+    (``HANDOVER_SMTP_PASSWORD``), never from the command line."""
+
+    host: str
+    port: int
+    sender: str
+    security: Security = "starttls"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+    cafile: str | None = None
+
+
+class SmtpChannel:
+    """E-mail over SMTP submission (RFC 6409): STARTTLS (RFC 3207) or implicit TLS
+    (RFC 8314), AUTH when a user is given. The idempotency key is the Message-ID, so a
+    message resent after a crash is recognisably the same message."""
+
+    name = "email"
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def _where(self) -> str:
+        return f"{self.config.host}:{self.config.port}"
+
+    def open(self) -> None:
+        """Connect, secure and authenticate (ChannelDown naming the server otherwise)."""
+        c = self.config
+        context = ssl.create_default_context(cafile=c.cafile)
+        try:
+            if c.security == "ssl":
+                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                    c.host, c.port, timeout=c.timeout, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+                if c.security == "starttls":
+                    smtp.starttls(context=context)
+            if c.username:
+                smtp.login(c.username, c.password or "")
+        except smtplib.SMTPAuthenticationError:
+            raise ChannelDown.msg("notices.smtp_auth", server=self._where()) from None
+        except smtplib.SMTPNotSupportedError:
+            raise ChannelDown.msg("notices.smtp_no_tls", server=self._where()) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ChannelDown.msg(
+                "notices.smtp_down", server=self._where(), reason=type(exc).__name__
+            ) from None
+        self._smtp = smtp
+
+    def send(self, message: Message) -> Result:
+        """Submit one message; a refused recipient is ``failed`` (5xx) or ``retry`` (4xx)."""
+        if self._smtp is None:
+            self.open()
+        assert self._smtp is not None
+        msg = EmailMessage()
+        msg["From"] = self.config.sender
+        msg["To"] = message.address
+        msg["Subject"] = message.subject
+        msg["Date"] = formatdate(localtime=False)
+        msg["Message-ID"] = make_msgid_for(message.key)
+        msg["X-Handover-Notice"] = message.key
+        msg.set_content(message.text)
+        if message.html is not None:
+            msg.add_alternative(message.html, subtype="html")
+        try:
+            refused = self._smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code = next(iter(exc.recipients.values()))[0]
+            return Result("failed" if code >= 500 else "retry", error=f"smtp {code}")
+        except smtplib.SMTPResponseException as exc:
+            return Result(
+                "failed" if exc.smtp_code >= 500 else "retry", error=f"smtp {exc.smtp_code}"
+            )
+        except (TimeoutError, smtplib.SMTPServerDisconnected, OSError):
+            self._smtp = None
+            return Result("retry", error="smtp disconnected")
+        if refused:
+            return Result("failed", error="smtp refused")
+        return Result("sent", provider_id=make_msgid_for(message.key))
+
+    def close(self) -> None:
+        """QUIT politely; a dead connection is just dropped."""
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                self._smtp.close()
+            self._smtp = None
+
+
+def make_msgid_for(key: str) -> str:
+    """The Message-ID a notice is sent with (its provider id for e-mail)."""
+    return f"<{key}@handover.notice>"
+
+
+__all__ = [
+    "SECURITIES",
+    "Channel",
+    "ChannelDown",
+    "Message",
+    "Result",
+    "SmtpChannel",
+    "SmtpConfig",
+    "make_msgid_for",
+]

@@ -1,0 +1,204 @@
+"""A local stand-in for Aliyun SMS, for tests and the demo: it checks what the real provider
+checks and answers as it does, on 127.0.0.1 only.
+
+- ``SendBatchSms`` requests signed with signature V3 (unknown AccessKey →
+  ``InvalidAccessKeyId.NotFound``, bad signature → ``SignatureDoesNotMatch``);
+- template rules: a registered ``TemplateCode`` and signature name, every template
+  variable given and none other, each value at most 35 characters, the filled text at
+  most 500 characters (``isv.SMS_TEMPLATE_ILLEGAL``, ``isv.SMS_SIGNATURE_ILLEGAL``,
+  ``isv.TEMPLATE_PARAMS_ILLEGAL``);
+- numbers: 11-digit mainland mobiles (``isv.MOBILE_NUMBER_ILLEGAL``);
+- a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
+- a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
+  (``fail_every``: every n-th number by a hash of it fails with ``UNDELIV``), kept for
+  ``GET /reports`` and posted to ``callback`` when one is set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from handover.crypto.digest import sha256_hex
+from handover.notices.sms import ALGORITHM, signature, string_to_sign
+
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+MAX_PARAM = 35
+MAX_TEXT = 500
+
+
+def _fill(sign: str, template: str, values: dict[str, Any]) -> str:
+    """The SMS as the phone shows it: signature, then the template with its values."""
+    return f"【{sign}】" + VAR.sub(lambda m: str(values[m.group(1)]), template)
+
+
+@dataclass
+class SmsStandin:
+    """The stand-in provider: its accounts, templates, limits and what it received."""
+
+    keys: dict[str, str]
+    templates: dict[str, str]
+    sign_names: set[str]
+    per_second: int = 50
+    fail_every: int = 10
+    callback: str | None = None
+    #: numbers the provider knows to be invalid (空号) although well-formed
+    invalid_numbers: set[str] = field(default_factory=set)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _window: list[float] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _seq: int = 0
+
+    @property
+    def url(self) -> str:
+        """The endpoint to configure in handover."""
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/"
+
+    def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (``port`` 0: any free port) in a thread; returns the URL."""
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # quiet: no numbers in logs
+                return
+
+            def do_POST(self) -> None:
+                status, body = standin.handle(self)
+                self._reply(status, body)
+
+            def do_GET(self) -> None:
+                if self.path.startswith("/reports"):
+                    with standin._lock:
+                        self._reply(200, list(standin.reports))
+                else:
+                    self._reply(404, {"Code": "NotFound"})
+
+            def _reply(self, status: int, body: Any) -> None:
+                data = json.dumps(body, ensure_ascii=False).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _error(self, code: str, status: int = 200) -> tuple[int, dict[str, Any]]:
+        return status, {"Code": code, "Message": code, "RequestId": sha256_hex(code.encode())[:16]}
+
+    def handle(self, req: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+        """Answer one request as the provider would."""
+        url = urllib.parse.urlsplit(req.path)
+        params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(length) if length else b""
+        auth = req.headers.get("Authorization") or ""
+        m = re.match(
+            rf"^{ALGORITHM} Credential=([^,]*),SignedHeaders=([^,]*),Signature=([0-9a-f]+)$", auth
+        )
+        if m is None or m.group(1) not in self.keys:
+            return self._error("InvalidAccessKeyId.NotFound", 404)
+        headers = {
+            k: req.headers[k] for k in m.group(2).split(";") if req.headers.get(k) is not None
+        }
+        to_sign, _ = string_to_sign("POST", url.path, params, headers, body)
+        if signature(self.keys[m.group(1)], to_sign) != m.group(3):
+            return self._error("SignatureDoesNotMatch", 400)
+        if req.headers.get("x-acs-action") != "SendBatchSms":
+            return self._error("InvalidAction.NotFound", 404)
+        return self._send(params)
+
+    def _send(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        try:
+            phones = json.loads(params.get("PhoneNumberJson", ""))
+            signs = json.loads(params.get("SignNameJson", ""))
+            values = json.loads(params.get("TemplateParamJson", ""))
+        except ValueError:
+            return self._error("isv.INVALID_JSON_PARAM")
+        template = self.templates.get(params.get("TemplateCode", ""))
+        if template is None:
+            return self._error("isv.SMS_TEMPLATE_ILLEGAL")
+        if not (len(phones) == len(signs) == len(values)) or not phones or len(phones) > 100:
+            return self._error("isv.INVALID_PARAMETERS")
+        names = set(VAR.findall(template))
+        for sign, vals in zip(signs, values, strict=True):
+            if sign not in self.sign_names:
+                return self._error("isv.SMS_SIGNATURE_ILLEGAL")
+            if not isinstance(vals, dict) or set(vals) != names:
+                return self._error("isv.TEMPLATE_PARAMS_ILLEGAL")
+            if any(len(str(v)) > MAX_PARAM or not str(v) for v in vals.values()):
+                return self._error("isv.TEMPLATE_PARAMS_ILLEGAL")
+            text = _fill(sign, template, vals)
+            if len(text) > MAX_TEXT:
+                return self._error("isv.TEMPLATE_PARAMS_ILLEGAL")
+        if any(not MOBILE.match(str(p)) or p in self.invalid_numbers for p in phones):
+            return self._error("isv.MOBILE_NUMBER_ILLEGAL")
+        with self._lock:
+            now = time.monotonic()
+            self._window = [t for t in self._window if now - t < 1.0]
+            if len(self._window) + len(phones) > self.per_second:
+                return self._error("isv.BUSINESS_LIMIT_CONTROL")
+            self._window.extend([now] * len(phones))
+            self._seq += 1
+            biz_id = f"{self._seq:09d}^{sha256_hex(str(phones).encode())[:10]}"
+            new = []
+            for phone, sign, vals in zip(phones, signs, values, strict=True):
+                text = _fill(sign, template, vals)
+                self.accepted.append(
+                    {"phone": phone, "out_id": params.get("OutId"), "biz_id": biz_id, "text": text}
+                )
+                ok = int(sha256_hex(str(phone).encode())[:8], 16) % self.fail_every != 0
+                new.append(
+                    {
+                        "phone_number": phone,
+                        "success": ok,
+                        "err_code": "DELIVERED" if ok else "UNDELIV",
+                        "err_msg": "用户接收成功" if ok else "用户未接收",
+                        "sms_size": "1",
+                        "biz_id": biz_id,
+                        "out_id": params.get("OutId"),
+                    }
+                )
+            self.reports.extend(new)
+        if self.callback:
+            self._post(new)
+        return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": biz_id}
+
+    def _post(self, reports: list[dict[str, Any]]) -> None:
+        assert self.callback is not None
+        data = json.dumps(reports, ensure_ascii=False).encode()
+        req = urllib.request.Request(
+            self.callback, data=data, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            urllib.request.urlopen(req, timeout=5).close()
+        except OSError:
+            return  # the real provider retries later; the receipts stay in /reports
+
+
+#: the notice SMS as registered with the provider (its variables are sms.PARAMS)
+NOTICE_TEMPLATES = {
+    "zh-CN": "您的个人信息将转移至${buyer}(电话${phone}),详情及权利行使见${link} 编号${code}",
+    "en": "Your personal information moves to ${buyer} (tel ${phone}). Full notice and your rights: ${link} ref ${code}",
+}

@@ -1,0 +1,180 @@
+"""Customer notices: audience from the data, templates with every legal element."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from handover.crypto.tokenize import tokenize_with
+from handover.errors import BadInput
+from handover.notices.audience import derive_audience, people_tables
+from handover.notices.templates import (
+    ELEMENTS,
+    Renderer,
+    builtin_path,
+    category_labels,
+    default_content,
+    load_renderer,
+    preview,
+)
+from handover.settings import Transfer
+from handover.sources import open_source
+from handover.workspace import DEMO_TRANSFER
+
+KEY = b"k" * 32
+
+
+def _tok(values):  # type: ignore[no-untyped-def]
+    return tokenize_with(KEY, values)
+
+
+def _book(path: Path) -> Path:
+    """Two people tables with the cases the audience must tell apart."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE cust (id INTEGER PRIMARY KEY, xm TEXT, sfz TEXT, sj TEXT, yx TEXT, dz TEXT);
+        CREATE TABLE guar (gid INTEGER PRIMARY KEY, xm TEXT, sfz TEXT, sj TEXT, dz TEXT);
+        """
+    )
+    db.executemany(
+        "INSERT INTO cust VALUES (?,?,?,?,?,?)",
+        [
+            (
+                1,
+                "张三",
+                "11010519491231002X",
+                "13812345678",
+                "zs@qq.com",
+                "北京市朝阳区建国路1号院",
+            ),
+            (2, "李四", "110105194912310037", "+86 139-1234-5678", None, None),
+            (3, "王五", None, "12345678901", "not-an-email", None),  # present but invalid
+            (4, "赵六", None, None, None, None),  # nothing at all
+            (5, "钱七", None, None, None, "上海市浦东新区世纪大道200号"),  # letter only
+            (6, "孙八", "11010519491231002x", "13700000000", None, None),  # 张三 again (lower x)
+        ],
+    )
+    db.executemany(
+        "INSERT INTO guar VALUES (?,?,?,?,?)",
+        [
+            (10, "张三", "11010519491231002X", None, None),  # same ID as cust 1
+            (11, "李四", None, "13912345678", None),  # no ID, mobile of cust 2
+            (12, "周九", None, "15012345678", "广州市天河区体育西路1号"),
+        ],
+    )
+    db.commit()
+    db.close()
+    return path
+
+
+INV = {
+    ("cust", "id"): {"primary": None},
+    ("cust", "xm"): {"primary": "person_name"},
+    ("cust", "sfz"): {"primary": "cn_resident_id"},
+    ("cust", "sj"): {"primary": "cn_mobile"},
+    ("cust", "yx"): {"primary": "email"},
+    ("cust", "dz"): {"primary": "address"},
+    ("guar", "gid"): {"primary": None},
+    ("guar", "xm"): {"primary": "person_name"},
+    ("guar", "sfz"): {"primary": "cn_resident_id"},
+    ("guar", "sj"): {"primary": "cn_mobile"},
+    ("guar", "dz"): {"primary": "address"},
+    ("place", "dz"): {"primary": "address"},  # an address alone is no person
+}
+KEYS = {"cust": ["id"], "guar": ["gid"]}
+
+
+def test_audience_dedupes_and_reconciles(tmp_path: Path) -> None:
+    book = _book(tmp_path / "book.db")
+    people = people_tables(INV, KEYS)
+    assert [p.table for p in people] == ["cust", "guar"]
+    assert people[0].contact_items() == ["cust.xm", "cust.sfz", "cust.sj", "cust.yx", "cust.dz"]
+    with open_source(book) as src:
+        aud = derive_audience(src, people, _tok)
+    assert aud.rows == 9 and aud.reconciles()
+    r = {row["name"]: row for row in aud.recipients.to_pylist()}
+    # 张三: cust 1 + cust 6 (same ID, lower-case x) + guar 10 -> one person, three rows
+    assert r["张三"]["rows"] == 3 and r["张三"]["tables"] == "cust;guar"
+    assert r["张三"]["email"] == "zs@qq.com" and r["张三"]["mobile"] == "13812345678"
+    # 李四: +86 and dashes removed; guar 11 (mobile only) joins the ID row by mobile
+    assert r["李四"]["mobile"] == "13912345678" and r["李四"]["rows"] == 2
+    assert r["钱七"]["address"].startswith("上海市") and r["钱七"]["mobile"] is None
+    assert r["周九"]["address"].startswith("广州市")
+    assert set(r) == {"张三", "李四", "钱七", "周九"}
+    lost = {row["row_key"]: row for row in aud.unreachable.to_pylist()}
+    assert lost == {
+        "3": {"table": "cust", "row_key": "3", "name_masked": "王*", "reason": "invalid_contact"},
+        "4": {"table": "cust", "row_key": "4", "name_masked": "赵*", "reason": "no_contact"},
+    }
+    counts = {c.table: c.to_json() for c in aud.counts}
+    assert counts["cust"] == {"table": "cust", "rows": 6, "reached": 4, "unreachable": 2}
+    assert counts["guar"] == {"table": "guar", "rows": 3, "reached": 3, "unreachable": 0}
+    assert aud.reach() == {"email": 1, "sms": 3, "letter": 1}
+    # tokens, not clear values, identify people; same key -> same tokens and fingerprint
+    assert all(len(k) == 32 for k in aud.recipients.column("recipient").to_pylist())
+    with open_source(book) as src:
+        again = derive_audience(src, people, _tok)
+    assert again.fingerprint == aud.fingerprint
+    # a changed address changes the fingerprint (a resume must notice)
+    db = sqlite3.connect(book)
+    db.execute("UPDATE cust SET sj = '13812345679' WHERE id = 1")
+    db.commit()
+    db.close()
+    with open_source(book) as src:
+        assert derive_audience(src, people, _tok).fingerprint != aud.fingerprint
+
+
+def test_people_tables_refuse_unknown_names() -> None:
+    with pytest.raises(BadInput, match="place is not a people table"):
+        people_tables(INV, KEYS, only=["place"])
+    assert [p.table for p in people_tables(INV, KEYS, exclude=["guar"])] == ["cust"]
+    with pytest.raises(BadInput, match="no people table"):
+        people_tables({("t", "a"): {"primary": "address"}}, {})
+
+
+def _content(lang: str) -> dict[str, str]:
+    tr = Transfer.model_validate(DEMO_TRANSFER)
+    c = default_content(tr, category_labels(["person_name", "cn_mobile"], lang), lang)
+    c["link"] = "https://buyer.example.cn/n"
+    return c
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_builtin_templates_carry_every_element(lang: str) -> None:
+    content = _content(lang)
+    for fmt in ("txt", "html"):
+        text = preview(load_renderer("notice", lang, content, fmt=fmt), lang)
+        for e in ELEMENTS:
+            assert content[e.var].split("、")[0].split(",")[0][:8] in text or fmt == "html", e.var
+        assert ("张**" if lang == "zh-CN" else "Z** S**") in text
+    sms = preview(load_renderer("sms", lang, content), lang)
+    assert "https://buyer.example.cn/n" in sms and len(sms) <= 500
+
+
+def test_template_refusals(tmp_path: Path) -> None:
+    content = _content("zh-CN")
+    full = builtin_path("notice", "zh-CN").read_text("utf-8")
+    missing = full.replace("{{ retention }}", "")
+    with pytest.raises(BadInput, match=r"misses the required element retention \(PIPL Art. 17"):
+        Renderer.build("notice", content, source=missing, name="t.txt")
+    with pytest.raises(BadInput, match="unknown variable salary"):
+        Renderer.build("notice", content, source=full + "{{ salary }}", name="t.txt")
+    with pytest.raises(BadInput, match="syntax error on line 1"):
+        Renderer.build("notice", content, source="{% if %}", name="t.txt")
+    with pytest.raises(BadInput, match="element pio_contact has no text"):
+        Renderer.build("notice", {**content, "pio_contact": " "}, source=full, name="t.txt")
+    with pytest.raises(BadInput, match="more than the provider's limit of 40"):
+        preview(load_renderer("sms", "zh-CN", content, max_chars=40), "zh-CN")
+    with pytest.raises(BadInput, match="cannot read the template"):
+        load_renderer("notice", "zh-CN", content, path=tmp_path / "none.txt")
+
+
+def test_html_is_autoescaped() -> None:
+    content = {**_content("en"), "buyer_name": "<script>x</script>"}
+    html = load_renderer("notice", "en", content, fmt="html").render("<b>", "R1")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+    text = load_renderer("notice", "en", content).render("A&B", "R1")
+    assert "A&B" in text  # plain text is not HTML-escaped
