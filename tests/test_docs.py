@@ -38,3 +38,21 @@ def test_readme_quick_start_is_the_two_commands() -> None:
 def test_ci_runs_make_test() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci and "make lint" in ci
+
+
+def test_no_merge_conflict_markers_left() -> None:
+    root = Path(__file__).resolve().parents[1]
+    offenders = [
+        f"{p.relative_to(root)}:{n}"
+        for top in ("src", "tests", "docs", "bench")
+        for p in sorted((root / top).rglob("*"))
+        if p.is_file() and p.suffix in (".py", ".md", ".toml", ".txt", ".json", ".html")
+        for n, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), 1)
+        if line.startswith(("<<<<<<< ", ">>>>>>> ")) or line == "======="
+    ] + [
+        f"{name}:{n}"
+        for name in ("README.md", "Makefile", "pyproject.toml")
+        for n, line in enumerate((root / name).read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith(("<<<<<<< ", ">>>>>>> "))
+    ]
+    assert offenders == []
