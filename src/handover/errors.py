@@ -4,7 +4,7 @@ Messages are one line, name the file/table/row/column at fault, and never contai
 secret or a clear personal value. ``transient`` says whether retrying can help.
 
 A message from the zh-CN/en catalogue (:mod:`handover.i18n`) is raised with
-:meth:`HandoverError.msg` (``raise BadInput.msg("scan.no_table", table=name)``): the
+:meth:`HandoverError.msg` (``raise BadInput.msg("erase.no_table", table=name, db=shown)``): the
 library does not need to know the user's language; ``str(exc)`` is the English text
 (logs, tests) and the CLI prints :meth:`HandoverError.render` in the user's language.
 """

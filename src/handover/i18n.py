@@ -1,29 +1,33 @@
 """User-facing texts in zh-CN (default) and English.
 
-Each room registers its messages with :func:`add` at import; :func:`t` renders one.
-A test checks that every key exists in both languages with the same placeholders.
+One catalogue per language, ``locales/<lang>.toml`` (``key = "text"``, keys prefixed by
+their room), loaded once, eagerly, when this module is imported — no module registers
+texts as a side effect of being imported. :func:`t` renders one message. A test checks
+that both catalogues hold the same keys with the same placeholders.
 """
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
 from typing import Any, Literal
 
 Lang = Literal["zh-CN", "en"]
 LANGS: tuple[Lang, ...] = ("zh-CN", "en")
 DEFAULT_LANG: Lang = "zh-CN"
+LOCALES = Path(__file__).parent / "locales"
 
-_CATALOG: dict[str, dict[str, str]] = {}
+
+def _load() -> dict[str, dict[str, str]]:
+    per_lang = {
+        lang: tomllib.loads((LOCALES / f"{lang}.toml").read_text(encoding="utf-8"))
+        for lang in LANGS
+    }
+    keys = set().union(*per_lang.values())
+    return {k: {lang: per_lang[lang].get(k, "") for lang in LANGS} for k in keys}
 
 
-def add(messages: dict[str, dict[str, str]]) -> None:
-    """Register messages: ``{key: {"zh-CN": ..., "en": ...}}``; a key may not change."""
-    for key, texts in messages.items():
-        missing = [lang for lang in LANGS if lang not in texts]
-        if missing:
-            raise ValueError(f"message {key!r} lacks {', '.join(missing)}")
-        if key in _CATALOG and _CATALOG[key] != texts:
-            raise ValueError(f"message {key!r} registered twice with different texts")
-        _CATALOG[key] = dict(texts)
+_CATALOG: dict[str, dict[str, str]] = _load()
 
 
 def normalize_lang(lang: str | None) -> Lang:
@@ -92,38 +96,5 @@ def _json_value(v: object) -> Any:
 
 
 def catalog() -> dict[str, dict[str, str]]:
-    """A copy of every registered message (for tests and docs)."""
+    """A copy of the catalogue: ``{key: {lang: text}}`` (for tests and docs)."""
     return {k: dict(v) for k, v in _CATALOG.items()}
-
-
-add(
-    {
-        "error.prefix": {"zh-CN": "错误", "en": "error"},
-        "error.interrupted": {"zh-CN": "已中断", "en": "interrupted"},
-        "workspace.created": {
-            "zh-CN": "已创建工作区 {path}",
-            "en": "Workspace created at {path}",
-        },
-        "workspace.exists": {
-            "zh-CN": "工作区 {path} 已存在(handover.toml 已在其中);未做任何更改",
-            "en": "workspace {path} already exists (handover.toml is there); nothing changed",
-        },
-        "workspace.missing": {
-            "zh-CN": "工作区 {path} 不存在或未初始化;请先运行 handover init",
-            "en": "workspace {path} does not exist or is not initialised; run handover init first",
-        },
-        "synth.done": {
-            "zh-CN": "已生成 {customers} 名客户的合成贷款账簿 → {target}({rows} 行,{seconds:.1f} 秒)",
-            "en": "Synthetic loan book of {customers} customers → {target} ({rows} rows, {seconds:.1f} s)",
-        },
-        "demo.title": {
-            "zh-CN": "handover 演示:小贷公司客户信息交接全流程",
-            "en": "handover demo: the whole customer-information handover of a small-loan company",
-        },
-        "demo.step": {"zh-CN": "步骤 {n}:{name}", "en": "Step {n}: {name}"},
-        "demo.done": {
-            "zh-CN": "演示完成,所有结果位于 {path}",
-            "en": "Demo finished; every result is in {path}",
-        },
-    }
-)

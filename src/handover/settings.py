@@ -20,16 +20,7 @@ from pydantic_settings import (
 )
 
 from handover.errors import BadInput
-from handover.i18n import Lang, add, normalize_lang
-
-add(
-    {
-        "settings.invalid": {
-            "zh-CN": "{path}:配置无效:{detail}",
-            "en": "{path}: invalid settings: {detail}",
-        },
-    }
-)
+from handover.i18n import Lang, normalize_lang
 
 DEFAULT_WORKSPACE = Path("handover-data")
 TOML_NAME = "handover.toml"

@@ -17,34 +17,9 @@ from typing import Any
 import tomli_w
 
 from handover.errors import BadInput
-from handover.i18n import add, t
+from handover.i18n import t
 from handover.settings import TOML_NAME, Settings, Transfer, load_settings
 from handover.store import Store, open_store
-
-add(
-    {
-        "workspace.needs_parties": {
-            "zh-CN": "init 需要提供本次交接的卖方和买方(--seller/--buyer),或使用 --demo",
-            "en": "init needs the transfer's seller and buyer (--seller/--buyer), or --demo",
-        },
-        "workspace.bad_transfer": {
-            "zh-CN": "{path}:[transfer] 配置无效:{detail}",
-            "en": "{path}: invalid [transfer]: {detail}",
-        },
-        "workspace.not_a_dir": {
-            "zh-CN": "{path}:已存在且不是目录",
-            "en": "{path}: exists and is not a directory",
-        },
-        "workspace.not_writable": {
-            "zh-CN": "{path}:没有写入权限",
-            "en": "{path}: not writable",
-        },
-        "workspace.os_error": {
-            "zh-CN": "{path}:无法创建工作区({reason})",
-            "en": "{path}: {reason}",
-        },
-    }
-)
 
 SUBDIRS = ("keys", "packages", "reports", "exports")
 

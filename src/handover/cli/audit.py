@@ -8,47 +8,13 @@ from pathlib import Path
 import typer
 
 from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
-from handover.i18n import add, t
+from handover.i18n import t
 
 audit_app = typer.Typer(
     help="审计账本:查看、签名检查点、证明、核验、导出 / the tamper-evident ledger: "
     "log, checkpoint, prove, verify, export.",
     no_args_is_help=True,
     rich_markup_mode=None,
-)
-
-add(
-    {
-        "audit.empty": {"zh-CN": "账本为空", "en": "the ledger is empty"},
-        "audit.checkpoint_saved": {
-            "zh-CN": "检查点(大小 {size})已写入 {path}",
-            "en": "checkpoint (size {size}) written to {path}",
-        },
-        "audit.proof": {
-            "zh-CN": "条目 {seq} 包含于大小为 {size} 的树中,根哈希 {root}",
-            "en": "entry {seq} is included in the tree of size {size}, root {root}",
-        },
-        "audit.verified": {
-            "zh-CN": "账本完好:{size} 条记录,{checkpoints} 个签名检查点,根哈希 {root}({seconds:.2f} 秒)",
-            "en": "ledger intact: {size} entries, {checkpoints} signed checkpoints, "
-            "root {root} ({seconds:.2f} s)",
-        },
-        "audit.extends": {
-            "zh-CN": "当前账本是检查点 {file}(大小 {size})的延续(一致性证明已验证)",
-            "en": "the log extends checkpoint {file} (size {size}); consistency proof verified",
-        },
-        "audit.problem": {"zh-CN": "问题:{where}:{message}", "en": "problem: {where}: {message}"},
-        "audit.uncovered": {
-            "zh-CN": "注意:最后 {n} 条记录尚无签名检查点",
-            "en": "note: the last {n} entries are not yet covered by a signed checkpoint",
-        },
-        "audit.exported": {
-            "zh-CN": "证据包已写入 {path}:{entries} 条记录,{checkpoints} 个检查点;"
-            "用 python verify.py 离线核验",
-            "en": "evidence bundle written to {path}: {entries} entries, {checkpoints} "
-            "checkpoints; verify offline with python verify.py",
-        },
-    }
 )
 
 

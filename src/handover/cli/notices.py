@@ -48,7 +48,6 @@ def create(
 ) -> None:
     """Create a campaign (no data read) and request the grant sending needs; an approver
     other than you approves it with `handover notices approve`."""
-    import handover.notices.messages  # noqa: F401
     from handover.flows.notices import create_campaign
     from handover.i18n import t
 

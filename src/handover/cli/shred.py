@@ -192,7 +192,6 @@ def certificate_verify(
     json_out: bool = json_option(),
 ) -> None:
     """Check a certificate's signature and its ledger inclusion proofs (exit 1 if tampered)."""
-    import handover.erase.messages  # noqa: F401  (registers the texts)
     from handover.erase import verify_certificate
     from handover.i18n import t
     from handover.settings import resolve_workspace

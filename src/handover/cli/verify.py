@@ -29,7 +29,6 @@ def verify(
     json_out: bool = json_option(),
 ) -> None:
     """Compare SOURCE and TARGET row by row by primary key (exit 1 when anything differs)."""
-    import handover.verify.messages  # noqa: F401  (registers the texts)
     from handover.flows.verify import verify as run_verify
 
     lang = lang_of(ctx)

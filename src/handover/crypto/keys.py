@@ -25,7 +25,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from handover.crypto import messages as _messages
 from handover.crypto import suites
 from handover.crypto.backends import KeyBackend, open_backend
 from handover.crypto.errors import DecryptionFailed, KeyDestroyed, KeyNotFound, KeyringRefused
@@ -40,7 +39,6 @@ if TYPE_CHECKING:
 
     from handover.workspace import Workspace
 
-del _messages
 
 REGISTRY = "registry.json"
 BLOB_MAGIC = b"HK"

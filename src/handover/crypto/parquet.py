@@ -22,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
 
-from handover.crypto import messages as _messages
 from handover.crypto.errors import DecryptionFailed
 from handover.crypto.keys import Keys
 from handover.errors import BadInput, HandoverError
@@ -31,7 +30,6 @@ from handover.i18n import t
 if TYPE_CHECKING:
     from handover.workspace import Workspace
 
-del _messages
 
 # The AAD binds a wrapped Parquet data key to "Parquet use" so it cannot be replayed
 # as, say, a tokenisation secret.

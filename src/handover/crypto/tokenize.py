@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import handover.crypto.messages  # noqa: F401  (registers the texts)
 from handover.crypto import suites
 from handover.crypto.keys import TOKENIZE, Keys
 from handover.errors import BadInput

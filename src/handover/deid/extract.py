@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import handover.deid.messages  # noqa: F401  (registers the texts)
 from handover.deid import hierarchy, mask
 from handover.deid.anonymize import Anonymisation, Policy, QuasiIdentifier, anonymise
 from handover.deid.hierarchy import Hierarchy

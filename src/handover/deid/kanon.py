@@ -16,7 +16,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import handover.deid.messages  # noqa: F401  (the report's texts)
 from handover.i18n import Msg, t
 
 

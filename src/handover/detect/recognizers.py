@@ -26,8 +26,6 @@ from handover.detect.lexicon import (
     PLATE_PROVINCES,
     SURNAMES_SINGLE,
 )
-from handover.detect.messages import CHECKS_ZH
-from handover.i18n import add
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 Validator = Callable[[pa.Array], BoolArray]
@@ -436,7 +434,6 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
 
 BY_KEY = {r.key: r for r in RECOGNIZERS}
 # What each recognizer checks, in both languages, for the evidence of a verdict.
-add({f"detect.check.{r.key}": {"zh-CN": CHECKS_ZH[r.key], "en": r.check} for r in RECOGNIZERS})
 TYPES = tuple(dict.fromkeys(r.type for r in RECOGNIZERS))
 # Types that values alone can identify (at least one recognizer without needs_context).
 VALUE_TYPES = frozenset(r.type for r in RECOGNIZERS if not r.needs_context)

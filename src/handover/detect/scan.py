@@ -28,33 +28,10 @@ from handover.detect.messages import SCREEN_NOTES, Note
 from handover.detect.names import GROUPS, name_evidence
 from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
-from handover.i18n import Msg, add
+from handover.i18n import Msg
 from handover.progress import Progress
 from handover.sources import Source, TableInfo, mask_spec, open_source
 
-add(
-    {
-        "scan.title": {
-            "zh-CN": "个人信息扫描:{source}",
-            "en": "Personal information scan: {source}",
-        },
-        "scan.col.table": {"zh-CN": "表", "en": "table"},
-        "scan.col.column": {"zh-CN": "字段", "en": "column"},
-        "scan.col.pii": {"zh-CN": "个人信息类型", "en": "PII types"},
-        "scan.col.tier": {"zh-CN": "JR/T 0171", "en": "JR/T 0171"},
-        "scan.col.level": {"zh-CN": "JR/T 0197 级别", "en": "JR/T 0197 level"},
-        "scan.col.confidence": {"zh-CN": "置信度", "en": "confidence"},
-        "scan.done": {
-            "zh-CN": "扫描完成:{tables} 张表,{columns} 个字段,其中个人信息 {pii} 个、敏感个人信息 {sensitive} 个({seconds:.1f} 秒)",
-            "en": "Scan done: {tables} tables, {columns} columns, {pii} with personal information, {sensitive} sensitive ({seconds:.1f} s)",
-        },
-        "scan.report": {"zh-CN": "清单报告:{path}", "en": "Inventory report: {path}"},
-        "scan.bad_sample": {
-            "zh-CN": "--sample 至少为 1(当前为 {sample})",
-            "en": "--sample must be at least 1 (got {sample})",
-        },
-    }
-)
 T = TypeVar("T")
 DEFAULT_SAMPLE = 10_000
 DEFAULT_SEED = 2026

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import Msg
 

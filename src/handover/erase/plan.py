@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover.crypto.files import tree_size
 from handover.erase.database import Database, open_database
 from handover.erase.methods import METHODS, method_for_dialect

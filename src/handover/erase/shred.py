@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.erase.messages  # noqa: F401  (registers the texts)
 from handover import __version__
 from handover.crypto.files import FileOutcome, OverwriteHook, overwrite_tree
 from handover.erase.certificate import FORMAT, VERSION

@@ -13,14 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import handover.deid.messages
-import handover.migrate.messages
-import handover.package.messages  # noqa: F401  (the seal and dd step titles)
 from handover.errors import BadInput
 from handover.flows.workspace import init_workspace
 from handover.governance import current_actor
 from handover.governance.demo import step_governance
-from handover.i18n import add, t
+from handover.i18n import t
 from handover.ledger import checkpoint_if_new, record
 from handover.settings import TOML_NAME
 from handover.workspace import Workspace, open_workspace
@@ -219,35 +216,6 @@ STEPS: list[Step] = [
     ("demo.step.shred", _step_shred),  # last: shredding needs the passing verify above
 ]
 
-add(
-    {
-        "demo.step.scan": {
-            "zh-CN": "扫描并分类分级个人信息",
-            "en": "Scan and classify personal information",
-        },
-        "demo.step.synth": {
-            "zh-CN": "生成卖方合成贷款账簿",
-            "en": "Synthesise the seller's loan book",
-        },
-        "demo.step.verify": {
-            "zh-CN": "逐行核验买方数据库与卖方一致",
-            "en": "Verify the buyer's database against the seller's, row by row",
-        },
-        "demo.verify.equal": {
-            "zh-CN": "核验通过:{tables} 张表、{rows} 行逐行一致(仅下载 {fetched} 行,{seconds:.1f} 秒)",
-            "en": "Verified: {tables} tables, {rows} rows identical ({fetched} rows downloaded, {seconds:.1f} s)",
-        },
-        "demo.verify.differs": {
-            "zh-CN": "演示核验失败:买方数据库与卖方不一致的表:{tables}",
-            "en": "demo verification failed: tables differing between buyer and seller: {tables}",
-        },
-        "demo.not_demo": {
-            "zh-CN": "{path} 是一个非演示工作区;演示不会修改它",
-            "en": "{path} is not a demo workspace; the demo will not touch it",
-        },
-    }
-)
-
 
 def run_demo(
     path: Path,
@@ -289,13 +257,3 @@ def run_demo(
     finally:
         ws.close()
     return ctx
-
-
-add(
-    {
-        "demo.step.shred": {
-            "zh-CN": "销毁卖方数据并出具销毁证明",
-            "en": "Shred the seller's data and issue the sanitization certificate",
-        }
-    }
-)

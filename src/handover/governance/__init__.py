@@ -4,13 +4,10 @@ grants with maker-checker approval, and ``authorize``/``require`` (docs/governan
 Other modules call ``require(ws, action, resource)`` before touching data.
 """
 
-from handover.governance import messages as _messages
 from handover.governance.authorize import Decision, Resource, authorize, data_resource, require
 from handover.governance.demo import DEMO_CAST, seed_demo_cast
 from handover.governance.policy import ACTION_ROLES, ACTIONS, DATA_ACTIONS, MODES, ROLES
 from handover.governance.session import current_actor, current_person, os_actor
-
-del _messages
 
 __all__ = [
     "ACTIONS",

@@ -16,7 +16,6 @@ from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
-import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 JsonValue = Any

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
 from handover.ledger.ledger import format_ts, latest_checkpoint, record, system_clock

@@ -23,7 +23,6 @@ from sqlalchemy import Connection, Dialect, insert, select, type_coerce, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
-import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json_of, to_jsonable

@@ -16,7 +16,6 @@ import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import handover.ledger.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256
 from handover.crypto.signing import verify
 from handover.i18n import Msg

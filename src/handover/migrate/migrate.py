@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import t
 from handover.migrate.reader import (

@@ -30,7 +30,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling

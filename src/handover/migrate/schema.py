@@ -17,7 +17,6 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 
-import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.migrate.spelling import column_comment, engine_spelling, from_comment, sqlite_native
 

@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.i18n import t
 
 if TYPE_CHECKING:

@@ -27,7 +27,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256_hex
 from handover.errors import BadInput
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.notices.channels import Message, Result

@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Literal, Protocol
 
-import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.errors import HandoverError
 
 Outcome = Literal["sent", "retry", "failed"]

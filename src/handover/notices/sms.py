@@ -19,7 +19,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import hmac_digest
 from handover.notices.channels import ChannelDown, Message, Result

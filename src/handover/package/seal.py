@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.crypto.errors import DecryptionFailed
 from handover.errors import CheckFailed
 from handover.i18n import t

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import handover.package.messages  # noqa: F401  (registers the texts)
 from handover.errors import CheckFailed
 from handover.i18n import t
 from handover.package.rows import RowSet

@@ -11,7 +11,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handover.i18n import add, normalize_lang, t
+from handover.i18n import normalize_lang, t
 from handover.taxonomy import TAXONOMY
 
 if TYPE_CHECKING:
@@ -19,49 +19,38 @@ if TYPE_CHECKING:
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_KEYS = {
-    "title": ("个人信息资产清单(数据分类分级)", "Personal information inventory (classification)"),
-    "source": ("数据源", "Source"),
-    "mode": ("扫描方式", "Scan mode"),
-    "mode_sample": (
-        "抽样扫描(每表 {n} 行,种子 {seed})",
-        "sampled ({n} rows per table, seed {seed})",
-    ),
-    "mode_full": ("全量扫描", "full (every row)"),
-    "when": ("扫描时间", "Scanned at"),
-    "summary": ("概况", "Summary"),
-    "summary_text": (
-        "{tables} 张表,{columns} 个字段;含个人信息 {pii} 个,敏感个人信息 {sensitive} 个,"
-        "C3 {c3} 个,自由文本 {free} 个",
-        "{tables} tables, {columns} columns; {pii} with personal information, {sensitive} "
-        "sensitive, {c3} C3, {free} free text",
-    ),
-    "by_type": ("按信息类型汇总", "By PII type"),
-    "type": ("类型", "Type"),
-    "label": ("名称", "Name"),
-    "columns": ("字段数", "Columns"),
-    "masking": ("默认遮蔽规则", "Default masking"),
-    "table": ("表", "Table"),
-    "rows": ("行", "rows"),
-    "column": ("字段", "Column"),
-    "db_type": ("数据库类型", "DB type"),
-    "pii": ("个人信息类型(占比)", "PII types (share)"),
-    "sensitive": ("敏感", "Sensitive"),
-    "confidence": ("置信度", "Confidence"),
-    "evidence": ("依据(示例已遮蔽)", "Evidence (examples masked)"),
-    "free_text": ("自由文本", "free text"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "footer": (
-        "依据 PIPL 第 28 条、JR/T 0171-2020、JR/T 0197-2020 分类分级;报告中的示例值均已遮蔽。",
-        "Classified per PIPL Art. 28, JR/T 0171-2020 and JR/T 0197-2020; every example is masked.",
-    ),
-    "sheet_summary": ("汇总", "Summary"),
-    "sheet_columns": ("字段清单", "Columns"),
-    "sheet_notes": ("问题与说明", "Notes"),
-    "note": ("说明", "Note"),
-}
-add({f"inventory.{k}": {"zh-CN": zh, "en": en} for k, (zh, en) in _KEYS.items()})
+#: the report's labels, catalogue keys ``inventory.<name>``
+_KEYS = (
+    "title",
+    "source",
+    "mode",
+    "mode_sample",
+    "mode_full",
+    "when",
+    "summary",
+    "summary_text",
+    "by_type",
+    "type",
+    "label",
+    "columns",
+    "masking",
+    "table",
+    "rows",
+    "column",
+    "db_type",
+    "pii",
+    "sensitive",
+    "confidence",
+    "evidence",
+    "free_text",
+    "yes",
+    "no",
+    "footer",
+    "sheet_summary",
+    "sheet_columns",
+    "sheet_notes",
+    "note",
+)
 
 
 def _texts(lang: str) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import handover.sources.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-import handover.store.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -2,9 +2,6 @@
 test and benchmark uses. ``synthesize(out, customers=, seed=)`` writes it with a
 ground-truth ``truth.json``; see docs/synth.md."""
 
-from handover.synth import messages as _messages
 from handover.synth.synth import SynthResult, synthesize
-
-del _messages
 
 __all__ = ["SynthResult", "synthesize"]

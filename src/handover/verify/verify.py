@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-import handover.verify.messages  # noqa: F401  (registers the texts)
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.sources import database_url, mask_spec

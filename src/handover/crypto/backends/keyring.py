@@ -22,7 +22,6 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handover.crypto import messages as _messages
 from handover.crypto import suites
 from handover.crypto.errors import DecryptionFailed, KeyringRefused
 from handover.crypto.files import atomic_write, locked, overwrite_file
@@ -34,7 +33,6 @@ from handover.i18n import t
 if TYPE_CHECKING:
     from handover.settings import Settings
 
-del _messages  # imported for its message registrations
 
 MASTER_JSON = "master.json"
 MASTER_KEY = "master.key"

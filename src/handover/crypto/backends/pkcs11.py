@@ -25,7 +25,6 @@ from pkcs11.exceptions import (
 )
 from pkcs11.mechanisms import GCMParams
 
-from handover.crypto import messages as _messages
 from handover.crypto.errors import DecryptionFailed
 from handover.errors import BadInput
 from handover.i18n import t
@@ -33,7 +32,6 @@ from handover.i18n import t
 if TYPE_CHECKING:
     from handover.settings import Settings
 
-del _messages
 
 NONCE_BITS = 96
 ALGORITHM = "AES-256-GCM (in HSM)"
