@@ -14,6 +14,7 @@ from handover.cli.keys import app as keys_app
 from handover.cli.migrate import migrate as migrate_cmd
 from handover.cli.package import register as register_package
 from handover.cli.scan import scan as scan_cmd
+from handover.cli.serve import serve as serve_cmd
 from handover.cli.shred import register as register_shred
 from handover.cli.verify import verify as verify_cmd
 
@@ -32,6 +33,7 @@ app.add_typer(keys_app, name="keys")
 app.command("migrate")(migrate_cmd)
 register_package(app)
 app.command("scan")(scan_cmd)
+app.command("serve")(serve_cmd)
 register_shred(app)
 app.command("verify")(verify_cmd)
 
