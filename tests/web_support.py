@@ -7,7 +7,9 @@ import datetime as dt
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+from fastapi.routing import APIRoute
 from starlette.testclient import TestClient
 
 from handover.governance.demo import DEMO_CAST
@@ -53,6 +55,21 @@ def copy_workspace(src: Path, dst: Path) -> Path:
     """A private copy of a closed workspace (store, keys, reports)."""
     shutil.copytree(src, dst)
     return dst
+
+
+def app_routes(app: Any) -> list[APIRoute]:
+    """Every endpoint of the app, also those of included routers (which FastAPI keeps
+    behind one entry each in ``app.routes``)."""
+    out: list[APIRoute] = []
+    pending = list(app.routes)
+    while pending:
+        route = pending.pop(0)
+        if isinstance(route, APIRoute):
+            out.append(route)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            pending.extend(inner.routes)
+    return out
 
 
 def csrf_of(client: TestClient, path: str = "/account") -> str:
