@@ -514,3 +514,21 @@ def test_api_grants_and_check(console: Console) -> None:
         schema["paths"]
     )
     assert not any(p.startswith(("/dashboard", "/login")) for p in schema["paths"])
+
+
+def test_extreme_ids_and_times_are_bad_input_not_crashes(console: Console) -> None:
+    # Found by the fuzzer (test_web_fuzz.py): an id beyond SQLite's integers, a time
+    # bound UTC cannot hold, a day past the calendar's end were server errors.
+    client, _, _ = console
+    token = login(client, "zhoujie")
+    api = api_token(client, "zhoujie")
+    huge = 2**63
+    assert client.post(f"/api/grants/{huge}/approve", headers=api).status_code == 422
+    assert client.get(f"/api/ledger/{huge}", headers=api).status_code == 422
+    assert client.post(f"/grants/{huge}/approve", data={"csrf_token": token}).status_code == 400
+    size = client.get("/api/ledger", headers=api).json()["matching"]
+    for bound in ("since=0001-01-01T00:00:00%2B14:00", "until=9999-12-31T23:59:59-14:00"):
+        r = client.get(f"/api/ledger?{bound}", headers=api)
+        assert r.status_code == 200 and r.json()["matching"] >= size, bound
+    r = client.get("/ledger", params={"since": "0001-01-01", "until": "9999-12-31"})
+    assert r.status_code == 200 and "<td><a href" in r.text

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from handover.web.security import console_of, signed_in
+from handover.web.security import RowId, Seq, console_of, signed_in
 from handover.web.sessions import WebSession
 from handover.web.views import InventoryQuery, inventory_query
 
@@ -180,7 +180,7 @@ def api_grant_request(request: Request, me: Session, body: GrantIn) -> JSON:
 
 
 @router.post("/grants/{grant_id}/approve", responses=ERRORS)
-def api_grant_approve(request: Request, me: Session, grant_id: int) -> JSON:
+def api_grant_approve(request: Request, me: Session, grant_id: RowId) -> JSON:
     """Approve as this session's person (an approver, not the requester or grantee)."""
     from handover.governance.grants import approve_grant
 
@@ -189,7 +189,7 @@ def api_grant_approve(request: Request, me: Session, grant_id: int) -> JSON:
 
 
 @router.post("/grants/{grant_id}/reject", responses=ERRORS)
-def api_grant_reject(request: Request, me: Session, grant_id: int) -> JSON:
+def api_grant_reject(request: Request, me: Session, grant_id: RowId) -> JSON:
     """Reject (same conditions as approving); the grant can never become valid."""
     from handover.governance.grants import reject_grant
 
@@ -199,7 +199,7 @@ def api_grant_reject(request: Request, me: Session, grant_id: int) -> JSON:
 
 @router.post("/grants/{grant_id}/revoke", responses=ERRORS)
 def api_grant_revoke(
-    request: Request, me: Session, grant_id: int, body: RevokeIn | None = None
+    request: Request, me: Session, grant_id: RowId, body: RevokeIn | None = None
 ) -> JSON:
     """Revoke: its requester, any approver or a manager may stop a grant."""
     from handover.governance.grants import revoke_grant
@@ -243,18 +243,15 @@ def api_ledger(
 ) -> JSON:
     """Ledger entries newest first (actor exact, action prefix, subject contains, time
     window), and the newest checkpoints with their signatures checked."""
-    from handover.web.views import LedgerQuery, ledger_page
-
-    def aware(v: dt.datetime | None) -> dt.datetime | None:
-        return v.replace(tzinfo=dt.UTC) if v is not None and v.tzinfo is None else v
+    from handover.web.views import LedgerQuery, ledger_page, utc_bound
 
     console = console_of(request)
-    q = LedgerQuery(actor, action, subject, aware(since), aware(until), page, per_page)
+    q = LedgerQuery(actor, action, subject, utc_bound(since), utc_bound(until), page, per_page)
     return ledger_page(console.ws, q).to_json()
 
 
 @router.get("/ledger/{seq}", responses=ERRORS)
-def api_ledger_entry(request: Request, me: Session, seq: int) -> JSON:
+def api_ledger_entry(request: Request, me: Session, seq: Seq) -> JSON:
     """One entry, its inclusion proof recomputed and its checkpoint's signature checked."""
     from handover.web.views import entry_proof
 

@@ -19,6 +19,8 @@ from handover.web.security import (
     LANG_COOKIE,
     PRE_COOKIE,
     SESSION_COOKIE,
+    RowId,
+    Seq,
     console_of,
     csrf_checked,
     session_of,
@@ -259,7 +261,7 @@ def grants_request(
 
 
 @router.post("/grants/{grant_id}/{decision}", dependencies=CSRF)
-def grants_decide(request: Request, me: Session, grant_id: int, decision: str) -> Response:
+def grants_decide(request: Request, me: Session, grant_id: RowId, decision: str) -> Response:
     """Approve, reject or revoke a grant (the library checks who may: maker-checker)."""
     from handover.governance.grants import approve_grant, reject_grant, revoke_grant
 
@@ -294,13 +296,16 @@ def grants_check(
 
 def _day(value: str, *, end: bool = False) -> dt.datetime | None:
     """A ``YYYY-MM-DD`` of the date picker as the start (or the end) of that day in Beijing
-    time; an unreadable date is ignored rather than guessed."""
+    time, in UTC; an unreadable date is ignored rather than guessed, a day past the
+    calendar's ends bounds nothing."""
+    from handover.web.views import utc_bound
+
     try:
         day = dt.date.fromisoformat(value.strip())
-    except ValueError:
+        start = dt.datetime.combine(day, dt.time(), fmt.ZONE)
+        return utc_bound(start + dt.timedelta(days=1) if end else start)
+    except (ValueError, OverflowError):  # unreadable, or beyond the calendar: no bound
         return None
-    start = dt.datetime.combine(day, dt.time(), fmt.ZONE)
-    return start + dt.timedelta(days=1) if end else start
 
 
 @router.get("/ledger", response_class=HTMLResponse)
@@ -347,7 +352,7 @@ def ledger_page_view(
 
 
 @router.get("/ledger/{seq}", response_class=HTMLResponse)
-def ledger_entry(request: Request, me: Session, seq: int) -> Response:
+def ledger_entry(request: Request, me: Session, seq: Seq) -> Response:
     """One entry with its inclusion proof and the checkpoint's signature, checked here."""
     from handover.web.views import entry_proof
 
@@ -370,7 +375,7 @@ def account(request: Request, me: Session) -> Response:
 
 
 @router.post("/account/sessions/{session_id}/revoke", dependencies=CSRF)
-def revoke(request: Request, me: Session, session_id: int) -> Response:
+def revoke(request: Request, me: Session, session_id: RowId) -> Response:
     """End one of my sessions (e.g. a browser left logged in elsewhere)."""
     from handover.web.sessions import revoke_session
 

@@ -4,9 +4,9 @@ every response."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Request
+from fastapi import Path, Request
 
 from handover.web.sessions import WebSession, csrf_matches, resume_session
 
@@ -37,6 +37,12 @@ HEADERS = {
 }
 #: pages show personal names and governance state: never cached by the browser or a proxy
 NO_STORE = "no-store"
+
+
+#: a stored row id in a URL: beyond the database's integers it is bad input, not a crash
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: a ledger sequence number in a URL
+Seq = Annotated[int, Path(ge=0, le=2**62)]
 
 
 class LoginNeeded(Exception):

@@ -304,6 +304,17 @@ def inventory(
 # --- ledger ------------------------------------------------------------------------------
 
 
+def utc_bound(value: dt.datetime | None) -> dt.datetime | None:
+    """A time bound in UTC (naive: taken as UTC). A bound UTC cannot hold (before year 1
+    or after 9999) lies beyond every entry, which is exactly no bound: None."""
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        return None
+
+
 @dataclass
 class LedgerQuery:
     """Filters of the ledger explorer: actor (exact), action (prefix), subject (contains),
@@ -369,10 +380,11 @@ def ledger_page(ws: Workspace, q: LedgerQuery) -> LedgerPage:
         )
     if q.subject:
         conds.append(LedgerEntryRow.subject.contains(q.subject, autoescape=True))
-    if q.since is not None:
-        conds.append(LedgerEntryRow.ts >= q.since.astimezone(dt.UTC))
-    if q.until is not None:
-        conds.append(LedgerEntryRow.ts < q.until.astimezone(dt.UTC))
+    since, until = utc_bound(q.since), utc_bound(q.until)
+    if since is not None:
+        conds.append(LedgerEntryRow.ts >= since)
+    if until is not None:
+        conds.append(LedgerEntryRow.ts < until)
     with ws.store.engine.connect() as conn:
         matching = conn.execute(
             select(func.count()).select_from(LedgerEntryRow).where(*conds)
