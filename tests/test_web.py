@@ -532,3 +532,26 @@ def test_extreme_ids_and_times_are_bad_input_not_crashes(console: Console) -> No
         assert r.status_code == 200 and r.json()["matching"] >= size, bound
     r = client.get("/ledger", params={"since": "0001-01-01", "until": "9999-12-31"})
     assert r.status_code == 200 and "<td><a href" in r.text
+
+
+@pytest.mark.postgres
+def test_console_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    from handover.flows.workspace import init_workspace
+
+    path = tmp_path / "pg"
+    init_workspace(path, demo=True, database_url=pg_url).close()
+    clock = TestClock(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1))
+    with TestClient(create_app(path, clock=clock), follow_redirects=False) as client:
+        token = login(client, "wangmin")
+        form = {"grantee": "chenjing", "scope": "C1", "mode": "masked", "purpose": "PG"}
+        assert client.post("/grants", data={**form, "csrf_token": token}).status_code == 303
+        client.cookies.clear()
+        token = login(client, "zhoujie")
+        assert client.post("/grants/5/approve", data={"csrf_token": token}).status_code == 303
+        assert re.search(r'id="grants-active">5<', client.get("/dashboard").text)
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+        clock.advance(minutes=31)
+        assert client.get("/dashboard").headers["location"] == "/login"
+        page = client.get("/login")
+        assert page.status_code == 200
+    assert [e.actor for e in ledger(path, "web.login")] == ["wangmin", "zhoujie"]

@@ -28,5 +28,8 @@ def serve(
         app = create_app(resolve_workspace(g.workspace), secure_cookies=secure_cookies)
     typer.echo(f"handover console: http://{host}:{port}/  (Ctrl-C to stop)")
     # proxy_headers off: behind a proxy, the client address used for login throttling
-    # would otherwise come from a header anyone can set.
-    uvicorn.run(app, host=host, port=port, proxy_headers=False, server_header=False)
+    # would otherwise come from a header anyone can set. No access log: a query string
+    # (a search typed into a filter) must not land in a log; the ledger is the record.
+    uvicorn.run(
+        app, host=host, port=port, proxy_headers=False, server_header=False, access_log=False
+    )
