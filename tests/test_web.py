@@ -555,3 +555,89 @@ def test_console_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
         page = client.get("/login")
         assert page.status_code == 200
     assert [e.actor for e in ledger(path, "web.login")] == ["wangmin", "zhoujie"]
+
+
+# --- background jobs -----------------------------------------------------------------------
+
+
+def _wait(client: TestClient, headers: dict[str, str], job_id: int) -> dict[str, object]:
+    # A real thread does the work: wait for its outcome (generous bound, not a timing).
+    import time
+
+    for _ in range(1200):
+        job = client.get(f"/api/jobs/{job_id}", headers=headers).json()
+        if job["status"] != "running":
+            return job  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still running after 60 s")
+
+
+def test_scan_job_runs_in_the_background_with_progress(console: Console) -> None:
+    client, _, path = console
+    token = login(client, "zhaolei")
+    api = api_token(client, "zhaolei")
+    before = client.get("/api/inventory", headers=api).json()
+    r = client.post("/jobs/scan", data={"source": "seller.db", "csrf_token": token})
+    assert r.status_code == 303
+    job_id = int(r.headers["location"].rsplit("/", 1)[1])
+    page = client.get(f"/jobs/{job_id}").text
+    assert "seller.db" in page and 'id="job"' in page
+    job = _wait(client, api, job_id)
+    assert job["status"] == "done", job
+    tables = len(before["tables"])
+    assert job["steps"] == tables and job["result"]["tables"] == tables  # type: ignore[index]
+    assert job["result"]["scan_id"] == before["scan_id"] + 1  # type: ignore[index]
+    assert client.get("/api/inventory", headers=api).json()["scan_id"] == before["scan_id"] + 1
+    # A reload shows the outcome, and no longer polls.
+    page = client.get(f"/jobs/{job_id}").text
+    assert 'id="job-status">已完成<' in page and "hx-trigger" not in page
+    part = client.get(f"/jobs/{job_id}", headers={"HX-Request": "true", "HX-Target": "job"}).text
+    assert part.lstrip().startswith('<section id="job"') and "<html" not in part
+    assert f'href="/jobs/{job_id}"' in client.get("/jobs").text
+    runs = ledger(path, "scan.run")
+    assert runs[-1].actor == "zhaolei" and runs[-1].details["scan_id"] == before["scan_id"] + 1
+    # One decision for the job, as for a CLI scan (the flow reuses it).
+    decisions = [e for e in ledger(path, "access.allow") if e.seq > runs[-2].seq]
+    assert [(e.actor, e.details["action"]) for e in decisions] == [("zhaolei", "scan.evidence")]
+
+
+def test_scan_job_refused_or_outside_the_workspace_starts_nothing(console: Console) -> None:
+    client, _, path = console
+    token = login(client, "chenjing")
+    for source in ("seller.db", "/etc/passwd"):  # refused first: no hint whether it exists
+        r = client.post("/jobs/scan", data={"source": source, "csrf_token": token})
+        assert r.status_code == 403
+        assert ledger(path, "access.refuse")[-1].actor == "chenjing"
+    client.cookies.clear()
+    token = login(client, "zhaolei")
+    for bad in ("../", "/etc/passwd", "no-such.db", "keys/../../x"):
+        r = client.post("/jobs/scan", data={"source": bad, "csrf_token": token})
+        assert r.status_code == 400, bad
+    assert client.get("/api/jobs", headers=api_token(client, "zhaolei")).json() == []
+
+
+def test_jobs_left_running_by_a_stopped_console_are_interrupted(console: Console) -> None:
+    from handover.web.models import WebJobRow
+
+    _, clock, path = console
+    ws = open_workspace(path)
+    try:
+        with ws.store.session() as s:
+            s.add(
+                WebJobRow(
+                    kind="scan",
+                    actor="zhaolei",
+                    source="seller.db",
+                    status="running",
+                    steps=3,
+                    current="cust_info",
+                    started_at=clock(),
+                    updated_at=clock(),
+                    result={},
+                )
+            )
+    finally:
+        ws.close()
+    with TestClient(create_app(path, clock=clock), follow_redirects=False) as again:
+        job = again.get("/api/jobs/1", headers=api_token(again, "zhaolei")).json()
+        assert job["status"] == "interrupted" and job["error_key"] == "web.jobs.interrupted"

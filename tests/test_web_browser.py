@@ -2,7 +2,8 @@
 console served by uvicorn on a free local port.
 
 The requester asks for a clear-mode grant, the approver approves it, the dashboard
-changes, the page switches to English; no page logs a console error (a CSP violation by
+changes, the page switches to English; a data engineer starts a scan and watches its
+progress until it is done (and after a reload); no page logs a console error (a CSP violation by
 htmx or a template would); axe-core finds no serious or critical violation on the main
 pages. Screenshots are kept in the test's tmp directory. Without chromium the tests skip
 with the reason, except under CI=true where that is a failure (make deps-system installs it).
@@ -171,6 +172,28 @@ def test_request_approve_dashboard_and_english(server: str, browser: Any, tmp_pa
     tab.shot("inventory-search")
     assert tab.errors == []
     assert len(list(tmp_path.glob("*.png"))) == 6
+    context.close()
+
+
+def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = Tab(context.new_page(), server, tmp_path)
+    tab.login("zhaolei")
+    tab.go("/jobs")
+    assert tab.page.input_value("#source") == "seller.db"
+    tab.page.click("form[action='/jobs/scan'] button[type=submit]")
+    tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    tab.shot("job-started")
+    # htmx polls the job's part every second until the background scan is done.
+    expect(tab.page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    assert int(tab.page.inner_text("#job-steps").split(" ")[0]) >= 10
+    assert "扫描完成" in tab.page.inner_text("#job")
+    tab.shot("job-done")
+    tab.page.reload()
+    expect(tab.page.locator("#job-status")).to_have_text("已完成")
+    assert tab.errors == []
     context.close()
 
 

@@ -257,3 +257,34 @@ def api_ledger_entry(request: Request, me: Session, seq: Seq) -> JSON:
 
     console = console_of(request)
     return entry_proof(console.ws, seq, me.person.name).to_json()
+
+
+class ScanIn(BaseModel):
+    """A scan to start: a database URL, or a file or folder inside the workspace."""
+
+    source: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/jobs/scan", responses=ERRORS)
+def api_job_scan(request: Request, me: Session, body: ScanIn) -> JSON:
+    """Start a scan in the background (authorised now; refused: 403 and no job)."""
+    from handover.web.jobs import start_scan_for
+
+    console = console_of(request)
+    return start_scan_for(console, me.person.name, body.source, console.lang_of(request)).to_json()
+
+
+@router.get("/jobs", responses=ERRORS)
+def api_jobs(request: Request, me: Session) -> list[JSON]:
+    """The newest 50 jobs, newest first."""
+    from handover.web.jobs import list_jobs
+
+    return [j.to_json() for j in list_jobs(console_of(request).ws)]
+
+
+@router.get("/jobs/{job_id}", responses=ERRORS)
+def api_job(request: Request, me: Session, job_id: RowId) -> JSON:
+    """One job: status (running, done, failed, interrupted), steps done, outcome."""
+    from handover.web.jobs import get_job
+
+    return get_job(console_of(request).ws, job_id).to_json()

@@ -44,6 +44,7 @@ NAV = (
     ("/inventory", "web.nav.inventory"),
     ("/grants", "web.nav.grants"),
     ("/ledger", "web.nav.ledger"),
+    ("/jobs", "web.nav.jobs"),
     ("/account", "web.nav.account"),
 )
 
@@ -214,6 +215,10 @@ def create_app(
         lstrip_blocks=True,
     )
     console = Console(ws, clock or system_clock, secure_cookies, env)
+    from handover.web.jobs import interrupt_orphans
+
+    # A job's thread dies with the console that ran it: say so instead of "running".
+    interrupt_orphans(ws, clock=console.clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -35,6 +35,7 @@ add(
         "web.nav.grants": _both("授权与审批", "Grants"),
         "web.nav.ledger": _both("审计账本", "Ledger"),
         "web.nav.account": _both("我的账号", "My account"),
+        "web.nav.jobs": _both("后台任务", "Jobs"),
         # errors
         "web.csrf": _both(
             "请求被拒绝:缺少或无效的防跨站请求令牌(CSRF),请刷新页面后重试",
@@ -218,6 +219,46 @@ add(
             "检查点(C2SP 签名注记)", "Checkpoint (C2SP signed note)"
         ),
         "web.ledger.back": _both("返回账本", "back to the ledger"),
+        # jobs
+        "web.jobs.scan": _both("扫描数据源(后台运行)", "Scan a source (runs in the background)"),
+        "web.jobs.source": _both("数据源", "Source"),
+        "web.jobs.source_hint": _both(
+            "工作区内的文件或目录(如 seller.db),或数据库 URL;需要 scan.evidence 授权",
+            "a file or folder inside the workspace (e.g. seller.db), or a database URL; "
+            "needs a scan.evidence grant",
+        ),
+        "web.jobs.start": _both("开始扫描(记入账本)", "Start the scan (recorded)"),
+        "web.jobs.list": _both("任务", "Jobs"),
+        "web.jobs.kind": _both("类型", "Kind"),
+        "web.jobs.kind.scan": _both("扫描", "scan"),
+        "web.jobs.started": _both("开始", "Started"),
+        "web.jobs.finished": _both("结束", "Finished"),
+        "web.jobs.steps": _both("已完成步骤", "Steps done"),
+        "web.jobs.title": _both("任务 #{id}", "Job #{id}"),
+        "web.jobs.back": _both("返回任务列表", "back to the jobs"),
+        "web.jobs.status.running": _both("运行中", "running"),
+        "web.jobs.status.done": _both("已完成", "done"),
+        "web.jobs.status.failed": _both("失败", "failed"),
+        "web.jobs.status.interrupted": _both("已中断", "interrupted"),
+        "web.jobs.scan_done": _both(
+            "扫描完成:{tables} 张表,{columns} 个字段,其中个人信息 {pii} 个。",
+            "scan done: {tables} tables, {columns} columns, {pii} with personal information.",
+        ),
+        "web.jobs.outside": _both(
+            "{source}:控制台只能扫描工作区 {workspace} 内已存在的文件或目录,或数据库 URL",
+            "{source}: the console scans only an existing file or folder inside the "
+            "workspace {workspace}, or a database URL",
+        ),
+        "web.jobs.none": _both("没有编号为 {id} 的任务", "no job {id}"),
+        "web.jobs.failed_text": _both("任务失败:{text}", "the job failed: {text}"),
+        "web.jobs.internal": _both(
+            "任务因内部错误失败({kind},handover 的缺陷)",
+            "the job failed on an internal error ({kind}, a bug)",
+        ),
+        "web.jobs.interrupted": _both(
+            "运行该任务的控制台已停止,任务未完成;请重新开始",
+            "the console running this job stopped before it finished; start it again",
+        ),
         # account
         "web.account.name": _both("姓名", "Name"),
         "web.account.org": _both("机构", "Organisation"),

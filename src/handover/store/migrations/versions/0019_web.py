@@ -1,4 +1,4 @@
-"""Web console: sessions and login attempts (handover serve).
+"""Web console: sessions, login attempts and background jobs (handover serve).
 
 Revision ID: 0019
 """
@@ -52,8 +52,25 @@ def upgrade() -> None:
     op.create_index("ix_web_login_attempts_at", "web_login_attempts", ["at"])
     op.create_index("ix_web_login_attempts_name", "web_login_attempts", ["name"])
     op.create_index("ix_web_login_attempts_client", "web_login_attempts", ["client"])
+    op.create_table(
+        "web_jobs",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("source", sa.String(500), nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("steps", sa.Integer(), nullable=False),
+        sa.Column("current", sa.String(300), nullable=False),
+        _ts("started_at"),
+        _ts("updated_at"),
+        _ts("finished_at", nullable=True),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("error", sa.JSON(), nullable=True),
+    )
+    op.create_index("ix_web_jobs_actor", "web_jobs", ["actor"])
 
 
 def downgrade() -> None:
+    op.drop_table("web_jobs")
     op.drop_table("web_login_attempts")
     op.drop_table("web_sessions")
