@@ -33,6 +33,19 @@ def _is_add(call: ast.Call) -> bool:
     )
 
 
+class _Pairs(ast.NodeTransformer):
+    """``helper("中文", "English")`` inside a registration → ``{"zh-CN": …, "en": …}``."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        texts = node.args
+        if len(texts) == 2 and all(
+            isinstance(a, ast.Constant) and isinstance(a.value, str) for a in texts
+        ):
+            keys: list[ast.expr | None] = [ast.Constant(lang) for lang in LANGS]
+            return ast.Dict(keys=keys, values=list(texts))
+        return self.generic_visit(node)
+
+
 def _calls(path: Path) -> list[tuple[int, int, dict[str, dict[str, str]]]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     out = []
@@ -45,7 +58,8 @@ def _calls(path: Path) -> list[tuple[int, int, dict[str, dict[str, str]]]]:
             and isinstance(node.value.args[0], ast.Dict)
         ):
             try:
-                messages = ast.literal_eval(node.value.args[0])
+                arg = _Pairs().visit(node.value.args[0])
+                messages = ast.literal_eval(arg)
             except ValueError:
                 sys.exit(f"{path}:{node.lineno}: add() of a dict that is not a literal")
             assert node.end_lineno is not None

@@ -15,6 +15,7 @@ from handover.cli import (
     notices,
     package,
     scan,
+    serve,
     shred,
     verify,
     workspace,
@@ -34,7 +35,19 @@ app = typer.Typer(
     add_completion=False,
 )
 # Every command module registers its commands the same way.
-for _module in (workspace, scan, package, migrate, verify, notices, shred, governance, keys, audit):
+for _module in (
+    workspace,
+    scan,
+    package,
+    migrate,
+    verify,
+    notices,
+    shred,
+    governance,
+    keys,
+    audit,
+    serve,
+):
     _module.register(app)
 
 

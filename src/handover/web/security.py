@@ -1,0 +1,114 @@
+"""Who is asking and may they: the session behind a request (cookie for pages, bearer
+token for /api), CSRF on every state-changing page request, and the security headers of
+every response."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Path, Request
+
+from handover.web.sessions import WebSession, csrf_matches, resume_session
+
+if TYPE_CHECKING:
+    from handover.web.app import Console
+
+SESSION_COOKIE = "ho_session"
+#: the pre-login secret the login form's CSRF token is bound to
+PRE_COOKIE = "ho_pre"
+LANG_COOKIE = "ho_lang"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+#: No inline script or style anywhere (htmx is configured by a meta tag, charts are SVG
+#: with attributes), nothing framed, no referrer leaks a URL, no plugin, forms post home.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+#: pages show personal names and governance state: never cached by the browser or a proxy
+NO_STORE = "no-store"
+
+
+#: a stored row id in a URL: beyond the database's integers it is bad input, not a crash
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: a ledger sequence number in a URL
+Seq = Annotated[int, Path(ge=0, le=2**62)]
+
+
+class LoginNeeded(Exception):
+    """The request needs a live session and has none (pages: go to /login; API: 401)."""
+
+
+class CsrfRefused(Exception):
+    """A state-changing request without the CSRF token of its session (403)."""
+
+
+def console_of(request: Request) -> Console:
+    """The console (workspace, clock, templates) serving ``request``."""
+    console: Console = request.app.state.console
+    return console
+
+
+def bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
+    value = request.headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def session_of(request: Request) -> WebSession | None:
+    """The live session of ``request`` (cached on it): the bearer token under /api, the
+    session cookie elsewhere; a token never crosses over, so the API needs no CSRF."""
+    if hasattr(request.state, "web_session"):
+        cached: WebSession | None = request.state.web_session
+        return cached
+    console = console_of(request)
+    if request.url.path.startswith("/api/"):
+        token = bearer(request)
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+    found = resume_session(console.ws, token, clock=console.clock)
+    request.state.web_session = found
+    if found is not None:
+        request.state.actor = found.person.name
+    return found
+
+
+def signed_in(request: Request) -> WebSession:
+    """Dependency: the live session, or :class:`LoginNeeded`."""
+    found = session_of(request)
+    if found is None:
+        raise LoginNeeded()
+    return found
+
+
+async def csrf_checked(request: Request) -> None:
+    """Dependency of every page route that changes state: the request carries the CSRF
+    token (form field or header) derived from its session token or from the pre-login
+    cookie (the login form). Both are HttpOnly, SameSite=Strict: a cross-site page can
+    read neither, so it cannot forge the token."""
+    if request.method not in UNSAFE:
+        return
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        content = request.headers.get("content-type", "")
+        if content.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+    from starlette.concurrency import run_in_threadpool
+
+    found = await run_in_threadpool(session_of, request)
+    secrets = [found.token if found is not None else None, request.cookies.get(PRE_COOKIE)]
+    if not any(s and csrf_matches(s, given) for s in secrets):
+        raise CsrfRefused()

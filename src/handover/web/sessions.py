@@ -1,0 +1,269 @@
+"""Console sessions: the same Argon2id accounts as ``handover login``, a random token per
+login kept by the browser (HttpOnly cookie) or an API client (bearer header), only its
+SHA-256 in the store; sessions expire (absolute and idle), end on logout and can be
+revoked. Failed logins are throttled per account and per client address.
+
+Every login, refused login, throttled attempt and logout is a ledger event; the name tried
+is recorded, the client address never (it is personal information), the password never.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from handover.errors import Refused
+from handover.governance.models import PersonRow
+from handover.governance.people import Person, load_person, person_by_id
+from handover.governance.policy import SESSION_HOURS, utc
+from handover.web.models import WebLoginAttemptRow, WebSessionRow
+
+if TYPE_CHECKING:
+    from handover.ledger import Clock
+    from handover.workspace import Workspace
+
+#: a session idle this long is over (the absolute limit is governance's SESSION_HOURS)
+IDLE = dt.timedelta(minutes=30)
+#: failed logins counted over this window
+WINDOW = dt.timedelta(minutes=15)
+#: failures of one account within WINDOW (since its last success) before it is throttled
+MAX_NAME_FAILURES = 5
+#: failures from one client address within WINDOW before it is throttled
+MAX_CLIENT_FAILURES = 20
+#: last_seen_at is written at most this often (one write per minute, not per request)
+TOUCH_EVERY = dt.timedelta(seconds=60)
+ANONYMOUS = "web:anonymous"
+PURPOSE = "authentication"
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A live console session: who, since when, until when; ``token`` is the secret."""
+
+    id: int
+    person: Person
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    token: str = field(repr=False)
+
+    def to_json(self) -> dict[str, object]:
+        """Machine form (never the token)."""
+        return {
+            "session": self.id,
+            "person": self.person.to_json(),
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+
+def client_digest(address: str) -> str:
+    """What the store keeps of a client address: its SHA-256, enough to count failures."""
+    from handover.crypto import sha256_hex
+
+    return sha256_hex(b"handover-web-client\0" + address.encode("utf-8"))
+
+
+def csrf_token(token: str) -> str:
+    """The CSRF token of a session (or pre-login) token: derived from that secret, so only
+    a page served to its holder can carry it; no server-side state."""
+    from handover.crypto import sha256_hex
+
+    return sha256_hex(b"handover-web-csrf\0" + token.encode("utf-8"))
+
+
+def csrf_matches(token: str, given: str | None) -> bool:
+    """Whether ``given`` is the CSRF token of ``token`` (constant-time)."""
+    from handover.crypto.passwords import same_digest
+
+    return bool(given) and same_digest(csrf_token(token), str(given))
+
+
+def _failures(s: Session, at: dt.datetime, name: str, client: str) -> tuple[int, int]:
+    since = at - WINDOW
+    last_ok = s.scalar(
+        select(func.max(WebLoginAttemptRow.at)).where(
+            WebLoginAttemptRow.name == name, WebLoginAttemptRow.ok.is_(True)
+        )
+    )
+    name_since = max(since, utc(last_ok)) if last_ok is not None else since
+    by_name = s.scalar(
+        select(func.count()).where(
+            WebLoginAttemptRow.name == name,
+            WebLoginAttemptRow.ok.is_(False),
+            WebLoginAttemptRow.at > name_since,
+        )
+    )
+    by_client = s.scalar(
+        select(func.count()).where(
+            WebLoginAttemptRow.client == client,
+            WebLoginAttemptRow.ok.is_(False),
+            WebLoginAttemptRow.at > since,
+        )
+    )
+    return int(by_name or 0), int(by_client or 0)
+
+
+def start_session(
+    ws: Workspace,
+    name: str,
+    password: str,
+    client: str,
+    *,
+    clock: Clock,
+    hours: float = SESSION_HOURS,
+) -> WebSession:
+    """Check ``name``'s password (Argon2id, as ``handover login``) and start a session.
+
+    Refused (and ledgered) for a wrong password, an unknown or inactive name — all alike —
+    and, without checking the password, when the account or the client address has too
+    many recent failures. A new token every time: a token from before the login never
+    becomes a session (no fixation).
+    """
+    from handover.crypto.passwords import new_session_token, token_digest, verify_password
+    from handover.ledger import record
+
+    at = utc(clock())
+    name = name.strip()[:64]
+    who = client_digest(client)
+    with ws.store.session() as s:
+        s.execute(delete(WebLoginAttemptRow).where(WebLoginAttemptRow.at < at - 2 * WINDOW))
+        by_name, by_client = _failures(s, at, name, who)
+    if by_name >= MAX_NAME_FAILURES or by_client >= MAX_CLIENT_FAILURES:
+        minutes = int(WINDOW.total_seconds() // 60)
+        record(
+            ws,
+            ANONYMOUS,
+            "web.login.throttled",
+            f"person {name}",
+            PURPOSE,
+            {"by_name": by_name, "by_client": by_client, "window_minutes": minutes},
+            clock=clock,
+        )
+        raise Refused.msg("web.throttled", minutes=minutes)
+    with ws.store.session() as s:
+        row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
+        ok = verify_password(password, row.password_hash if row is not None else None)
+        ok = ok and row is not None and row.active
+        s.add(WebLoginAttemptRow(at=at, name=name, client=who, ok=ok))
+        session: WebSession | None = None
+        if ok and row is not None:
+            token = new_session_token()
+            expires = at + dt.timedelta(hours=hours)
+            srow = WebSessionRow(
+                person_id=row.id,
+                token_hash=token_digest(token),
+                created_at=at,
+                expires_at=expires,
+                last_seen_at=at,
+            )
+            s.add(srow)
+            s.flush()
+            session = WebSession(srow.id, load_person(s, name), at, expires, token)
+    if session is None:
+        record(
+            ws,
+            ANONYMOUS,
+            "web.login.refused",
+            f"person {name}",
+            PURPOSE,
+            {"reason": "bad name or password, or inactive"},
+            clock=clock,
+        )
+        raise Refused.msg("gov.login_refused", name=name)
+    record(
+        ws,
+        name,
+        "web.login",
+        f"person {name}",
+        PURPOSE,
+        {"session": session.id, "expires_at": session.expires_at.isoformat()},
+        clock=clock,
+    )
+    return session
+
+
+def resume_session(ws: Workspace, token: str | None, *, clock: Clock) -> WebSession | None:
+    """The live session of ``token``, or None: unknown, ended, expired, idle too long, or
+    its person deactivated. An idle or expired session is ended in the store."""
+    from handover.crypto.passwords import token_digest
+
+    if not token or len(token) > 200:
+        return None
+    at = utc(clock())
+    with ws.store.session() as s:
+        row = s.scalars(
+            select(WebSessionRow).where(WebSessionRow.token_hash == token_digest(token))
+        ).one_or_none()
+        if row is None or row.ended_at is not None:
+            return None
+        if utc(row.expires_at) <= at or utc(row.last_seen_at) + IDLE <= at:
+            row.ended_at, row.ended_why = at, "expired"
+            return None
+        person = person_by_id(s, row.person_id)
+        if not person.active:
+            row.ended_at, row.ended_why = at, "inactive"
+            return None
+        if at - utc(row.last_seen_at) >= TOUCH_EVERY:
+            row.last_seen_at = at
+        return WebSession(row.id, person, utc(row.created_at), utc(row.expires_at), token)
+
+
+def end_session(ws: Workspace, session: WebSession, *, clock: Clock, why: str = "logout") -> None:
+    """End ``session`` now (logout); its token is refused from then on."""
+    from handover.ledger import record
+
+    at = utc(clock())
+    with ws.store.session() as s:
+        row = s.get(WebSessionRow, session.id)
+        if row is None or row.ended_at is not None:
+            return
+        row.ended_at, row.ended_why = at, why
+    name = session.person.name
+    record(ws, name, f"web.{why}", f"person {name}", PURPOSE, {"session": session.id}, clock=clock)
+
+
+def live_sessions(ws: Workspace, person: Person, *, clock: Clock) -> list[dict[str, object]]:
+    """The person's sessions that have not ended or expired (for the account page)."""
+    at = utc(clock())
+    with ws.store.session() as s:
+        rows = s.scalars(
+            select(WebSessionRow)
+            .where(WebSessionRow.person_id == person.id, WebSessionRow.ended_at.is_(None))
+            .order_by(WebSessionRow.id)
+        ).all()
+        return [
+            {
+                "id": r.id,
+                "created_at": utc(r.created_at),
+                "expires_at": utc(r.expires_at),
+                "last_seen_at": utc(r.last_seen_at),
+            }
+            for r in rows
+            if utc(r.expires_at) > at and utc(r.last_seen_at) + IDLE > at
+        ]
+
+
+def revoke_session(ws: Workspace, person: Person, session_id: int, *, clock: Clock) -> bool:
+    """End one of ``person``'s own sessions (another browser); False when there is none."""
+    from handover.ledger import record
+
+    at = utc(clock())
+    with ws.store.session() as s:
+        row = s.get(WebSessionRow, session_id)
+        if row is None or row.person_id != person.id or row.ended_at is not None:
+            return False
+        row.ended_at, row.ended_why = at, "revoked"
+    record(
+        ws,
+        person.name,
+        "web.revoke",
+        f"person {person.name}",
+        PURPOSE,
+        {"session": session_id},
+        clock=clock,
+    )
+    return True

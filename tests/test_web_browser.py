@@ -1,0 +1,228 @@
+"""The console in a real browser: Debian's chromium driven by Playwright against the
+console served by uvicorn on a free local port.
+
+The requester asks for a clear-mode grant, the approver approves it, the dashboard
+changes, the page switches to English; a data engineer starts a scan and watches its
+progress until it is done (and after a reload); no page logs a console error (a CSP violation by
+htmx or a template would); axe-core finds no serious or critical violation on the main
+pages. Screenshots are kept in the test's tmp directory. Without chromium the tests skip
+with the reason, except under CI=true where that is a failure (make deps-system installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from web_support import PASSWORDS, build_scanned_workspace
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The console over a scanned demo workspace, served by uvicorn in a thread."""
+    import uvicorn
+
+    from handover.web.app import create_app
+
+    path = tmp_path_factory.mktemp("browser") / "ws"
+    build_scanned_workspace(path)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(400):
+        if srv.started:
+            break
+        time.sleep(0.025)
+    else:
+        pytest.fail("the console did not start within 10 s")
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        _unavailable("chromium not installed (apt-get install chromium; make deps-system)")
+    from playwright.sync_api import Error, sync_playwright
+
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        except Error as exc:
+            _unavailable(f"chromium does not start ({str(exc).splitlines()[0][:120]})")
+        yield b
+        b.close()
+
+
+class Tab:
+    """One browser page that records console errors and takes numbered screenshots."""
+
+    def __init__(self, page: Any, base: str, shots: Path) -> None:
+        self.page, self.base, self.shots = page, base, shots
+        self.errors: list[str] = []
+        self.n = 0
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def shot(self, name: str) -> Path:
+        self.n += 1
+        out = self.shots / f"{self.n:02d}-{name}.png"
+        self.page.screenshot(path=str(out), full_page=True)
+        return out
+
+    def login(self, name: str) -> None:
+        self.go("/login")
+        self.page.fill("#name", name)
+        self.page.fill("#password", PASSWORDS[name])
+        self.page.click("form.login button[type=submit]")
+        self.page.wait_for_url("**/dashboard")
+
+    def logout(self) -> None:
+        self.page.click("header form button[type=submit]")
+        self.page.wait_for_url("**/login")
+
+
+def test_request_approve_dashboard_and_english(server: str, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = Tab(context.new_page(), server, tmp_path)
+    page = tab.page
+
+    tab.login("wangmin")
+    assert page.inner_text("#grants-active") == "4"
+    assert page.inner_text("#pending-count") == "0"
+    tab.shot("dashboard-zh")
+    tab.go("/grants")
+    page.select_option("#grantee", "chenjing")
+    page.fill("#scope", "C1,C2")
+    page.select_option("#mode", "clear")
+    page.fill("#purpose", "尽职调查抽查 / due-diligence sample check")
+    page.click("form[action='/grants'] button[type=submit]")
+    notice = page.locator("p.notice")
+    notice.wait_for()
+    gid = int(re.search(r"#(\d+)", notice.inner_text()).group(1))  # type: ignore[union-attr]
+    assert page.locator(f"#grant-{gid} td.state").inner_text() == "待审批"
+    tab.shot("requested")
+    tab.go("/dashboard")
+    assert page.inner_text("#pending-count") == "1"
+    tab.logout()
+
+    tab.login("zhoujie")
+    tab.go("/grants")
+    # htmx posts the approval with the CSRF header and swaps the page's main part.
+    page.click(f"#grant-{gid} form[action$='/approve'] button")
+    page.locator(f"#grant-{gid} td.state", has_text="生效").wait_for()
+    assert "已批准授权" in page.inner_text("p.notice")
+    tab.shot("approved")
+    tab.go("/dashboard")
+    assert page.inner_text("#grants-active") == "5"
+    assert page.inner_text("#pending-count") == "0"
+    tab.shot("dashboard-after")
+
+    page.click("a.lang")
+    page.wait_for_url("**/dashboard")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Stages of the transfer" in page.inner_text("main")
+    tab.shot("dashboard-en")
+    # Live search: htmx replaces the rows as one types.
+    tab.go("/inventory")
+    before = page.inner_text("#inv-rows p.count")
+    page.fill("#q", "mobile")
+    # (no wait_for_function: the CSP forbids the eval it uses, as it should)
+    expect(page.locator("#inv-rows p.count")).not_to_have_text(before)
+    rows = page.locator("#inv-rows tbody tr").count()
+    assert 0 < rows < 20
+    tab.shot("inventory-search")
+    assert tab.errors == []
+    assert len(list(tmp_path.glob("*.png"))) == 6
+    context.close()
+
+
+def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = Tab(context.new_page(), server, tmp_path)
+    tab.login("zhaolei")
+    tab.go("/jobs")
+    assert tab.page.input_value("#source") == "seller.db"
+    tab.page.click("form[action='/jobs/scan'] button[type=submit]")
+    tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    tab.shot("job-started")
+    # htmx polls the job's part every second until the background scan is done.
+    expect(tab.page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    assert int(tab.page.inner_text("#job-steps").split(" ")[0]) >= 10
+    assert "扫描完成" in tab.page.inner_text("#job")
+    tab.shot("job-done")
+    tab.page.reload()
+    expect(tab.page.locator("#job-status")).to_have_text("已完成")
+    assert tab.errors == []
+    context.close()
+
+
+def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path: Path) -> None:
+    # axe is injected as a script: only this context bypasses the CSP to let it in.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    tab = Tab(context.new_page(), server, tmp_path)
+    found: dict[str, list[str]] = {}
+    tab.go("/login")
+    for path in (
+        "/login",
+        "/dashboard",
+        "/inventory",
+        "/grants",
+        "/ledger",
+        "/ledger/1",
+        "/account",
+    ):
+        if path == "/dashboard":
+            tab.login("liuyang")
+        tab.go(path)
+        tab.page.add_script_tag(path=str(AXE))
+        result = tab.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']}"
+            for v in result["violations"]
+            if v["impact"] in SERIOUS
+        ]
+        if bad:
+            found[path] = bad
+    assert found == {}
+    context.close()

@@ -1,0 +1,101 @@
+"""What the console's tests share: a scanned demo workspace built once per module and
+copied per test, an injected clock, and logging in through the real login form."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from fastapi.routing import APIRoute
+from starlette.testclient import TestClient
+
+from handover.governance.demo import DEMO_CAST
+
+PASSWORDS = {m.name: m.password for m in DEMO_CAST}
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+class TestClock:
+    """A clock the test moves by hand; it starts at the real time the workspace was made,
+    so the demo cast's NDAs, training and grants (dated from then) are in force."""
+
+    __test__ = False  # not a test class for pytest
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.at = start
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
+
+
+def build_scanned_workspace(path: Path, customers: int = 150) -> dt.datetime:
+    """A demo workspace at ``path`` with a synthetic seller database scanned into the
+    inventory (the demo cast acts: zhaolei scans); returns when it was ready (after every
+    record it holds, so a clock starting there finds the demo grants in force)."""
+    from handover.flows.scan import run_scan
+    from handover.flows.workspace import init_workspace
+    from handover.synth import synthesize
+
+    ws = init_workspace(path, demo=True)
+    try:
+        synthesize(str(path / "seller.db"), customers=customers, seed=7)
+        run_scan(ws, path / "seller.db")
+    finally:
+        ws.close()
+    return dt.datetime.now(dt.UTC)
+
+
+def copy_workspace(src: Path, dst: Path) -> Path:
+    """A private copy of a closed workspace (store, keys, reports)."""
+    shutil.copytree(src, dst)
+    return dst
+
+
+def app_routes(app: Any) -> list[APIRoute]:
+    """Every endpoint of the app, also those of included routers (which FastAPI keeps
+    behind one entry each in ``app.routes``)."""
+    out: list[APIRoute] = []
+    pending = list(app.routes)
+    while pending:
+        route = pending.pop(0)
+        if isinstance(route, APIRoute):
+            out.append(route)
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            pending.extend(inner.routes)
+    return out
+
+
+def csrf_of(client: TestClient, path: str = "/account") -> str:
+    """The CSRF token a page carries for this client's session (or pre-login secret)."""
+    page = client.get(path)
+    found = CSRF.search(page.text)
+    assert found is not None, f"no CSRF token on {path} ({page.status_code})"
+    return found.group(1)
+
+
+def login(client: TestClient, name: str, password: str | None = None) -> str:
+    """Log in through the login form (already logged in: with that session's token, as a
+    second tab's form would); returns the new session's CSRF token."""
+    form = client.get("/login")
+    token = csrf_of(client, "/login" if form.status_code == 200 else "/account")
+    r = client.post(
+        "/login",
+        data={"name": name, "password": password or PASSWORDS[name], "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:500]
+    return csrf_of(client)
+
+
+def api_token(client: TestClient, name: str, password: str | None = None) -> dict[str, str]:
+    """Bearer headers of a fresh API session for ``name``."""
+    r = client.post("/api/login", json={"name": name, "password": password or PASSWORDS[name]})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
