@@ -17,7 +17,6 @@ from typing import Any
 import tomli_w
 
 from handover.errors import BadInput
-from handover.i18n import t
 from handover.settings import TOML_NAME, Settings, Transfer, load_settings
 from handover.store import Store, open_store
 
@@ -83,7 +82,7 @@ def create_workspace(
     """
     toml_path = path / TOML_NAME
     if toml_path.exists():
-        raise BadInput(t("workspace.exists", lang, path=path))
+        raise BadInput.msg("workspace.exists", path=path)
     if transfer is None:
         if not demo:
             raise BadInput.msg("workspace.needs_parties")
@@ -139,7 +138,7 @@ def open_workspace(path: Path | str | None = None, **overrides: Any) -> Workspac
     """Open an initialised workspace (raises :class:`BadInput` if there is none)."""
     settings = load_settings(path, **overrides)
     if not settings.toml_path.is_file():
-        raise BadInput(t("workspace.missing", settings.lang, path=settings.workspace))
+        raise BadInput.msg("workspace.missing", path=settings.workspace)
     return Workspace(settings, open_store(settings.store_url))
 
 

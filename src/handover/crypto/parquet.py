@@ -166,7 +166,7 @@ def write_table(
             pq.write_table(table, tmp, encryption_properties=props, **write_options)
         except (HandoverError, OSError, pa.ArrowException) as exc:
             tmp.unlink(missing_ok=True)
-            _translate(exc, clients, path, keys.lang, reading=False)
+            _translate(exc, clients, path, reading=False)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -188,14 +188,13 @@ def read_table(ws: Workspace, path: Path, columns: list[str] | None = None) -> p
         try:
             return pq.read_table(path, columns=columns, decryption_properties=props)
         except (HandoverError, OSError, pa.ArrowException) as exc:
-            _translate(exc, clients, path, keys.lang)
+            _translate(exc, clients, path)
 
 
 def _translate(
     exc: Exception,
     clients: list[HandoverKmsClient],
     path: Path,
-    lang: str,
     *,
     reading: bool = True,
 ) -> NoReturn:
@@ -212,4 +211,4 @@ def _translate(
             "crypto.parquet_write", path=path, reason=f"{type(first).__name__}: {first}"
         ) from None
     # Any other failure to decrypt or authenticate (unknown key, altered bytes): opaque.
-    raise DecryptionFailed(t("crypto.decryption_failed", lang, what=str(path))) from None
+    raise DecryptionFailed.msg("crypto.decryption_failed", what=str(path)) from None

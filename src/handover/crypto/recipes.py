@@ -22,7 +22,6 @@ from handover.crypto.suites import (
     Aead,
     AuthenticationError,
 )
-from handover.i18n import t
 
 MAGIC = b"HS"
 VERSION = 1
@@ -103,7 +102,6 @@ def open(
     key: bytes | DataKey,
     *,
     what: str = "data",
-    lang: str | None = None,
 ) -> bytes:
     """Verify and decrypt a token from :func:`seal`; raise :class:`DecryptionFailed` on any fault.
 
@@ -129,7 +127,7 @@ def open(
         body = memoryview(token)[HEADER_BYTES + NONCE_BYTES :]
         return aead.decrypt(nonce, body, header + aad)
     except AuthenticationError:
-        raise DecryptionFailed(t("crypto.decryption_failed", lang, what=what)) from None
+        raise DecryptionFailed.msg("crypto.decryption_failed", what=what) from None
 
 
 def token_suite(token: bytes) -> str | None:

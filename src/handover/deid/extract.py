@@ -42,7 +42,7 @@ from handover.deid.hierarchy import Hierarchy
 from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput, CheckFailed
-from handover.i18n import Msg, t
+from handover.i18n import Msg
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
@@ -261,7 +261,6 @@ def check_request(
     max_suppression: float,
     l_diversity: tuple[str, int] | None,
     xlsx_limit: int,
-    lang: str,
 ) -> None:
     """Refuse (BadInput, naming the option) an extract request that cannot be right."""
     if k < 2:
@@ -273,7 +272,7 @@ def check_request(
     if xlsx_limit < 0 or xlsx_limit > 1_048_575:
         raise BadInput.msg("deid.bad_xlsx_limit", limit=xlsx_limit)
     if out.exists():
-        raise BadInput(t("deid.exists", lang, path=out))
+        raise BadInput.msg("deid.exists", path=out)
     if not out.parent.is_dir():
         raise BadInput.msg("deid.no_folder", path=out.parent)
 

@@ -121,7 +121,7 @@ def check_gate(
             return gate
     if force:
         if not (reason and reason.strip()):
-            raise Refused(t("erase.gate.reason", lang))
+            raise Refused.msg("erase.gate.reason")
         gate.forced, gate.reason = True, reason.strip()
         return gate
     assert gate.problem_key is not None
@@ -162,7 +162,6 @@ def check_known(
     *,
     force: bool = False,
     reason: str | None = None,
-    lang: str = "zh-CN",
 ) -> None:
     """Refused (exit 3) before anything is opened when a target is unknown to the transfer.
 
@@ -185,18 +184,18 @@ def check_known(
         else:
             path = Path(spec[len("sqlite:///") :] if spec.startswith("sqlite:///") else spec)
             if not path.exists():
-                raise Refused(t("erase.unknown.missing", lang, what=flag, spec=norm_spec(spec)))
+                raise Refused.msg("erase.unknown.missing", what=flag, spec=norm_spec(spec))
         if known is None:
             known = known_specs(ws)
         if norm_spec(spec) in known:
             continue
         if not force:
-            raise Refused(t("erase.unknown.spec", lang, what=flag, spec=norm_spec(spec)))
+            raise Refused.msg("erase.unknown.spec", what=flag, spec=norm_spec(spec))
         if not (reason and reason.strip()):
-            raise Refused(t("erase.gate.reason", lang))
+            raise Refused.msg("erase.gate.reason")
     for p in paths or []:
         if not p.exists() and not p.is_symlink():
-            raise Refused(t("erase.unknown.missing", lang, what="--path", spec=str(p)))
+            raise Refused.msg("erase.unknown.missing", what="--path", spec=str(p))
 
 
 @dataclass(frozen=True)

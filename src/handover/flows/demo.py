@@ -87,7 +87,7 @@ def _step_verify(ctx: DemoContext) -> str:
     rows = sum(tb.source_rows for tb in res.tables)
     if not res.equal:
         bad = [tb.name for tb in res.tables if not tb.equal]
-        raise CheckFailed(t("demo.verify.differs", ctx.lang, tables=", ".join(bad)))
+        raise CheckFailed.msg("demo.verify.differs", tables=", ".join(bad))
     return t(
         "demo.verify.equal",
         ctx.lang,
@@ -234,7 +234,7 @@ def run_demo(
         is_demo = old.settings.demo
         old.close()
         if not is_demo:
-            raise BadInput(t("demo.not_demo", lang, path=path))
+            raise BadInput.msg("demo.not_demo", path=path)
         shutil.rmtree(path)
     ws = init_workspace(path, demo=True, lang=lang)
     ctx = DemoContext(path=path, customers=customers, seed=seed, lang=lang, ws=ws)

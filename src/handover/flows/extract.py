@@ -57,7 +57,6 @@ def dd_extract(
         max_suppression=max_suppression,
         l_diversity=l_diversity,
         xlsx_limit=xlsx_limit,
-        lang=language,
     )
     decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     events = Recorder(ws, decision.actor)

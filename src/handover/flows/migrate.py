@@ -7,7 +7,6 @@ from handover.errors import BadInput, Refused
 from handover.flows.seal import backup as seal_backup
 from handover.flows.sources import open_migration_source
 from handover.governance import Decision, data_resource, require
-from handover.i18n import t
 from handover.ledger import Recorder
 from handover.migrate.migrate import (
     CopyJob,
@@ -47,7 +46,7 @@ def migrate(
     if opts.batch_size < 1:
         raise BadInput.msg("migrate.bad_batch_size")
     if opts.no_backup and not (opts.reason and opts.reason.strip()):
-        raise Refused(t("migrate.no_backup_needs_reason", lang))
+        raise Refused.msg("migrate.no_backup_needs_reason")
     run_row: MigrateRun | None = None
     if opts.resume:
         only = display_url(target_url(target)) if target else None
@@ -57,7 +56,7 @@ def migrate(
         if run_row.options.get("tables") and not opts.tables:
             opts.tables = list(run_row.options["tables"])
     if not source or not target:
-        raise BadInput(t("migrate.needs_source_target", lang))
+        raise BadInput.msg("migrate.needs_source_target")
     whole = run_row is None and not opts.no_backup and not is_package(source)
     decision = require(
         ws,

@@ -9,7 +9,6 @@ from pathlib import Path
 from handover.errors import BadInput
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, data_resource, require
-from handover.i18n import t
 from handover.ledger import Recorder
 from handover.package.seal import Clock, SealResult, open_reader, seal_reader, utcnow
 from handover.progress import Progress
@@ -38,7 +37,7 @@ def seal(
     language = lang or ws.settings.lang
     out = Path(out)
     if out.exists():
-        raise BadInput(t("package.exists", language, path=out))
+        raise BadInput.msg("package.exists", path=out)
     if not out.parent.is_dir():
         raise BadInput.msg("package.no_folder", path=out.parent)
     decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
@@ -48,7 +47,7 @@ def seal(
     try:
         defs = reader.schema()
         if not defs:
-            raise BadInput(t("package.no_tables", language, source=shown))
+            raise BadInput.msg("package.no_tables", source=shown)
         cols, scan_id = inventory_for(ws, source, authorized=decision)
         result = seal_reader(
             ws,

@@ -48,9 +48,7 @@ def plan_shred(
     Refused (exit 3) for a source/target unknown to the transfer (see :func:`check_known`).
     """
     language = lang or ws.settings.lang
-    check_known(
-        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
-    )
+    check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     plan = make_plan(ws, scope)
     gate = Gate(needed=bool(plan.source_items()))
     if scope.source and gate.needed:
@@ -96,9 +94,7 @@ def shred(
         raise BadInput.msg("erase.passes")
     if samples < 0:
         raise BadInput.msg("erase.samples")
-    check_known(
-        ws, scope.source, scope.target, scope.paths, force=force, reason=reason, lang=language
-    )
+    check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     source, media = scope.source, scope.media
     db: Database | None = (
         open_database(source) if source and (media is None or "source" in media) else None
@@ -246,10 +242,10 @@ def dual_control(
             or not executed_by.strip()
             or not validated_by.strip()
         ):
-            raise BadInput(t("erase.dual.names", lang))
+            raise BadInput.msg("erase.dual.names")
         ex, va = executed_by.strip(), validated_by.strip()
         if " ".join(ex.split()).casefold() == " ".join(va.split()).casefold():
-            raise Refused(t("erase.dual.same", lang, name=ex))
+            raise Refused.msg("erase.dual.same", name=ex)
         return Actor(ex), Actor(va)
     if executed_by is None:
         me = current_person(ws)
@@ -258,25 +254,25 @@ def dual_control(
         elif ws.settings.demo:
             executed_by = DEMO_ACTORS["shred"]
         else:
-            raise BadInput(t("erase.dual.executor", lang))
+            raise BadInput.msg("erase.dual.executor")
     executor = get_person(ws, executed_by)
     if validated_by is None:
         if not ws.settings.demo:
-            raise BadInput(t("erase.dual.validator", lang))
+            raise BadInput.msg("erase.dual.validator")
         people = [p for p in list_people(ws) if p.active and p.name != executor.name]
         ranked = sorted(
             (p for p in people if set(p.roles) & set(VALIDATOR_ROLES)),
             key=lambda p: min(VALIDATOR_ROLES.index(r) for r in p.roles if r in VALIDATOR_ROLES),
         )
         if not ranked:
-            raise BadInput(t("erase.dual.validator", lang))
+            raise BadInput.msg("erase.dual.validator")
         validated_by = ranked[0].name
     validator = get_person(ws, validated_by)
     if executor.name == validator.name:
-        raise Refused(t("erase.dual.same", lang, name=executor.name))
+        raise Refused.msg("erase.dual.same", name=executor.name)
     for p in (executor, validator):
         if not p.active:
-            raise Refused(t("erase.dual.inactive", lang, name=p.name))
+            raise Refused.msg("erase.dual.inactive", name=p.name)
     if not set(validator.roles) & set(VALIDATOR_ROLES):
         raise Refused(
             t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
@@ -298,7 +294,7 @@ def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
         return None
     me = current_person(ws)
     if me is not None and me.name != executor.name:
-        raise Refused(t("erase.dual.not_you", ws.settings.lang, name=executor.name, me=me.name))
+        raise Refused.msg("erase.dual.not_you", name=executor.name, me=me.name)
     actor = executor.name if me is None and ws.settings.demo else None
     decision = require(ws, "shred", "*/clear", actor=actor)
     return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

@@ -140,7 +140,7 @@ def _session_actor(ws: Workspace, actor: str | None, now: dt.datetime) -> Person
             return load_person(s, actor)
     me = current_person(ws, now=now)
     if me is None:
-        raise Refused(t("gov.login_needed", ws.settings.lang))
+        raise Refused.msg("gov.login_needed")
     return me
 
 
@@ -163,13 +163,12 @@ def request_grant(
     """
     from handover.ledger import record
 
-    lang = ws.settings.lang
     at = now_utc(now)
     items = parse_items(scope if isinstance(scope, str) else tuple(scope))
     mode = check_mode(mode)
     purpose = purpose.strip()
     if not purpose or len(purpose) > 300:
-        raise BadInput(t("gov.grant_purpose", lang))
+        raise BadInput.msg("gov.grant_purpose")
     action_list = sorted(set(actions))
     for a in action_list:
         if a not in DATA_ACTIONS:
@@ -177,12 +176,12 @@ def request_grant(
     start = utc(valid_from) if valid_from is not None else at
     end = utc(valid_until)
     if end <= start:
-        raise BadInput(t("gov.grant_window", lang, start=start.isoformat(), end=end.isoformat()))
+        raise BadInput.msg("gov.grant_window", start=start.isoformat(), end=end.isoformat())
     if end - start > dt.timedelta(days=MAX_DAYS):
-        raise BadInput(t("gov.grant_too_long", lang, days=MAX_DAYS))
+        raise BadInput.msg("gov.grant_too_long", days=MAX_DAYS)
     maker = _session_actor(ws, actor, at)
     if not maker.active:
-        raise Refused(t("gov.inactive", lang, name=maker.name))
+        raise Refused.msg("gov.inactive", name=maker.name)
     with ws.store.session() as s:
         g = load_person(s, grantee)
         row = GrantRow(
@@ -327,7 +326,6 @@ def revoke_grant(
     from handover.governance.policy import ACTION_ROLES, MANAGE
     from handover.ledger import record
 
-    lang = ws.settings.lang
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
     with ws.store.session() as s:
@@ -338,9 +336,9 @@ def revoke_grant(
             or bool(ACTION_ROLES[MANAGE] & set(me.roles))
         )
         if not allowed:
-            raise Refused(t("gov.revoke_refused", lang, name=me.name, id=grant_id))
+            raise Refused.msg("gov.revoke_refused", name=me.name, id=grant_id)
         if row.status in ("revoked", "rejected"):
-            raise BadInput(t("gov.approve_not_pending", lang, id=grant_id, state=row.status))
+            raise BadInput.msg("gov.approve_not_pending", id=grant_id, state=row.status)
         row.status, row.decided_at = "revoked", at
         s.flush()
         grant = load_grant(s, row, at)

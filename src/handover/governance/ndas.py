@@ -23,7 +23,6 @@ from handover.governance.models import (
 )
 from handover.governance.people import Person, org_row, person_row
 from handover.governance.policy import ALL, EXPIRING_DAYS, MANAGE, now_utc, parse_items
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -230,19 +229,18 @@ def add_nda(
     from handover.governance.authorize import require
     from handover.ledger import record
 
-    lang = ws.settings.lang
     title = title.strip()
     if not title or len(title) > 300:
         raise BadInput.msg("gov.nda_title")
     party_list = sorted({p.strip() for p in parties if p.strip()})
     if len(party_list) < 2:
-        raise BadInput(t("gov.nda_parties", lang))
+        raise BadInput.msg("gov.nda_parties")
     if expires_on < effective_on:
-        raise BadInput(t("gov.nda_dates", lang, effective=effective_on, expires=expires_on))
+        raise BadInput.msg("gov.nda_dates", effective=effective_on, expires=expires_on)
     items = parse_items(scope if isinstance(scope, str) else tuple(scope), "nda_scope")
     purpose_list = sorted({p.strip() for p in purposes if p.strip()}) or [ALL]
     if signed_on is not None and document is None:
-        raise BadInput(t("gov.nda_document_needed", lang))
+        raise BadInput.msg("gov.nda_document_needed")
     digest = file_sha256(document) if document is not None else ""
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
@@ -343,7 +341,7 @@ def record_breach(
     from handover.ledger import record
 
     if not description.strip() or not follow_up.strip():
-        raise BadInput(t("gov.breach_text", ws.settings.lang))
+        raise BadInput.msg("gov.breach_text")
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
     with ws.store.session() as s:

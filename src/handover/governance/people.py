@@ -20,7 +20,6 @@ from handover.governance.policy import (
     check_role,
     now_utc,
 )
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -126,12 +125,12 @@ def list_orgs(ws: Workspace) -> list[Organisation]:
 def check_password(ws: Workspace, password: str | None) -> str:
     """A usable new password: at least 10 characters outside a demo workspace."""
     if not password:
-        raise BadInput(t("gov.password_missing", ws.settings.lang))
+        raise BadInput.msg("gov.password_missing")
     minimum = 6 if ws.settings.demo else MIN_PASSWORD
     if len(password) < minimum:
-        raise BadInput(t("gov.password_short", ws.settings.lang, n=minimum))
+        raise BadInput.msg("gov.password_short", n=minimum)
     if len(password.encode("utf-8")) > 1024:
-        raise BadInput(t("gov.password_long", ws.settings.lang))
+        raise BadInput.msg("gov.password_long")
     return password
 
 
@@ -215,18 +214,18 @@ def add_person(
     check_name(name)
     role_list = sorted({check_role(r) for r in roles})
     if not role_list:
-        raise BadInput(t("gov.roles_missing", ws.settings.lang))
+        raise BadInput.msg("gov.roles_missing")
     pw = check_password(ws, password)
     who = _bootstrap_or_manager(ws, actor, now)
     with ws.store.session() as s:
         first = (s.scalar(select(func.count()).select_from(PersonRow)) or 0) == 0
         if first and not {"dpo", "compliance_officer"} & set(role_list):
-            raise Refused(t("gov.first_person", ws.settings.lang))
+            raise Refused.msg("gov.first_person")
         orow = org_row(s, org)
         if s.scalars(select(PersonRow).where(PersonRow.name == name)).first():
             raise BadInput.msg("gov.person_exists", name=name)
         if "vendor_staff" in role_list and orow.kind != "vendor":
-            raise BadInput(t("gov.vendor_staff_org", ws.settings.lang, org=org))
+            raise BadInput.msg("gov.vendor_staff_org", org=org)
         row = PersonRow(
             name=name,
             display_name=display_name.strip() or name,
@@ -268,7 +267,7 @@ def set_roles(
     remove_set = {check_role(r) for r in remove}
     who = _manager(ws, actor, now)
     if who == name:
-        raise Refused(t("gov.own_roles", ws.settings.lang))
+        raise Refused.msg("gov.own_roles")
     with ws.store.session() as s:
         row = person_row(s, name)
         current = set(
@@ -276,10 +275,10 @@ def set_roles(
         )
         org = s.get(OrganisationRow, row.org_id)
         if "vendor_staff" in add_set and org is not None and org.kind != "vendor":
-            raise BadInput(t("gov.vendor_staff_org", ws.settings.lang, org=org.name))
+            raise BadInput.msg("gov.vendor_staff_org", org=org.name)
         new = (current | add_set) - remove_set
         if not new:
-            raise BadInput(t("gov.roles_missing", ws.settings.lang))
+            raise BadInput.msg("gov.roles_missing")
         for r in current - new:
             obj = s.get(PersonRoleRow, (row.id, r))
             if obj is not None:

@@ -18,7 +18,6 @@ from handover.errors import BadInput, Refused
 from handover.governance.models import PersonRow, SessionRow
 from handover.governance.people import Person, load_person, person_by_id
 from handover.governance.policy import MAX_SESSION_HOURS, SESSION_HOURS, now_utc, utc
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -65,11 +64,10 @@ def login(
     from handover.crypto.passwords import new_session_token, token_digest, verify_password
     from handover.ledger import record
 
-    lang = ws.settings.lang
     if not password:
-        raise BadInput(t("gov.password_missing", lang))
+        raise BadInput.msg("gov.password_missing")
     if not 0 < hours <= MAX_SESSION_HOURS:
-        raise BadInput(t("gov.session_hours", lang, max=MAX_SESSION_HOURS))
+        raise BadInput.msg("gov.session_hours", max=MAX_SESSION_HOURS)
     at = now_utc(now)
     with ws.store.session() as s:
         row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
@@ -98,7 +96,7 @@ def login(
             "authentication",
             {"reason": "bad name or password, or inactive"},
         )
-        raise Refused(t("gov.login_refused", lang, name=name))
+        raise Refused.msg("gov.login_refused", name=name)
     atomic_write(session_path(ws), token.encode("ascii"))
     record(
         ws,

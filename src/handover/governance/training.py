@@ -25,7 +25,7 @@ from handover.errors import BadInput, Refused
 from handover.governance.models import CourseRow, PersonRow, TrainingRecordRow
 from handover.governance.people import Person, load_person
 from handover.governance.policy import ALL, MANAGE, now_utc, utc
-from handover.i18n import LANGS, normalize_lang, t
+from handover.i18n import LANGS, normalize_lang
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -338,7 +338,7 @@ def take_course(
     if person is None:
         me = current_person(ws, now=now)
         if me is None:
-            raise Refused(t("gov.login_needed", language))
+            raise Refused.msg("gov.login_needed")
         person = me.name
     course = get_course(ws, code)
     seed = secrets.randbelow(2**31) if seed is None else seed
@@ -350,13 +350,13 @@ def take_course(
         for attempt in range(1, MAX_TRIES + 1):
             reply = ask(AskedQuestion(n, len(drawn), q.prompt[language], shown, attempt))
             if reply is None:
-                raise BadInput(t("gov.training_aborted", language, n=n))
+                raise BadInput.msg("gov.training_aborted", n=n)
             reply = reply.strip().upper()
             if len(reply) == 1 and reply in LETTERS[: len(shown)]:
                 letter = reply
                 break
         if letter is None:
-            raise BadInput(t("gov.training_bad_answer", language, n=n))
+            raise BadInput.msg("gov.training_bad_answer", n=n)
         chosen = order[LETTERS.index(letter)]
         results.append({"id": q.id, "chosen": chosen, "correct": chosen == q.answer})
     score = sum(r["correct"] for r in results) / len(results)

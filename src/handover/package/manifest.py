@@ -177,25 +177,25 @@ def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dic
     mpath, spath = folder / MANIFEST, folder / SIGNATURE
     for p in (mpath, spath):
         if not p.is_file():
-            raise CheckFailed(t("package.missing_file", lang, package=shown, file=p.name))
+            raise CheckFailed.msg("package.missing_file", package=shown, file=p.name)
     body = mpath.read_bytes()
     try:
         sig = json.loads(spath.read_bytes().decode("utf-8"))
         signed = Signature.from_json(sig)
     except (ValueError, UnicodeDecodeError):
-        raise CheckFailed(t("package.bad_signature", lang, package=shown)) from None
+        raise CheckFailed.msg("package.bad_signature", package=shown) from None
     if signed.public_key not in {k.raw for k in public_keys(ws)}:
         raise CheckFailed(
             t("package.untrusted_signer", lang, package=shown, key_id=sig.get("key_id"))
         )
     if not verify(signed.public_key, body, signed.value):
-        raise CheckFailed(t("package.bad_signature", lang, package=shown))
+        raise CheckFailed.msg("package.bad_signature", package=shown)
     try:
         data = json.loads(body.decode("utf-8"))
         manifest = Manifest.from_json(data)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         # Signed but unreadable: written by another version of handover.
-        raise CheckFailed(t("package.bad_manifest", lang, package=shown)) from None
+        raise CheckFailed.msg("package.bad_manifest", package=shown) from None
     if canonical_json(data) != body:
-        raise CheckFailed(t("package.bad_manifest", lang, package=shown))
+        raise CheckFailed.msg("package.bad_manifest", package=shown)
     return manifest, sig

@@ -146,7 +146,7 @@ def seal_reader(
     created: list[str] = []
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     try:
-        plan = [_plan_table(d, tiers, lang) for d in defs]
+        plan = [_plan_table(d, tiers) for d in defs]
         needed = {c["key"] for p in plan for c in p["columns"]}
         with Keys(ws, events=events) as keys:
             key_ids: dict[str, str] = {}
@@ -230,7 +230,7 @@ def _slug(name: str) -> str:
     return slug[:60] or "table"
 
 
-def _plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None], lang: str) -> dict[str, Any]:
+def _plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None]) -> dict[str, Any]:
     cols = []
     used: set[str] = set()
     for i, c in enumerate(d.columns):

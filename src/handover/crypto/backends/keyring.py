@@ -95,7 +95,7 @@ class LocalKeyring:
         meta_path = keys_dir / MASTER_JSON
         if not meta_path.exists():
             chosen = protection or ("passphrase" if passphrase else ("file" if demo else None))
-            _check_protection(keys_dir, chosen, passphrase, protection, demo, lang)
+            _check_protection(keys_dir, chosen, passphrase, protection, demo)
             keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             with locked(keys_dir):
                 if not meta_path.exists():
@@ -109,8 +109,8 @@ class LocalKeyring:
                 kind=kind,
                 protection=protection,
             )
-        _check_protection(keys_dir, kind, passphrase, protection, demo, lang)
-        master = _unlock(keys_dir, meta, passphrase, lang)
+        _check_protection(keys_dir, kind, passphrase, protection, demo)
+        master = _unlock(keys_dir, meta, passphrase)
         return cls(keys_dir, master, str(meta.get("suite", "aes")), lang)
 
     # -- KeyBackend ----------------------------------------------------------------------
@@ -152,7 +152,7 @@ class LocalKeyring:
     def unwrap(self, ref: str, blob: bytes, aad: bytes) -> bytes:
         """Open a wrapped data key; any fault is the opaque DecryptionFailed."""
         _, kek = self._material(ref)
-        return open_token(blob, aad, kek, what=f"data key under {ref}", lang=self.lang)
+        return open_token(blob, aad, kek, what=f"data key under {ref}")
 
     def destroy(self, ref: str) -> None:
         """Overwrite the entry with random bytes, fsync, unlink, fsync the folder.
@@ -192,12 +192,11 @@ def _check_protection(
     passphrase: bytes | None,
     chosen: str | None,
     demo: bool,
-    lang: str,
 ) -> None:
     if kind is None or (kind == "file" and not demo and chosen != "file"):
-        raise KeyringRefused(t("crypto.keyring_unprotected", lang, path=keys_dir))
+        raise KeyringRefused.msg("crypto.keyring_unprotected", path=keys_dir)
     if kind == "passphrase" and not passphrase:
-        raise KeyringRefused(t("crypto.keyring_needs_passphrase", lang, path=keys_dir))
+        raise KeyringRefused.msg("crypto.keyring_needs_passphrase", path=keys_dir)
 
 
 def _read_meta(path: Path) -> dict[str, Any]:
@@ -260,14 +259,14 @@ def _create(keys_dir: Path, kind: str, passphrase: bytes | None, suite: str) -> 
     atomic_write(keys_dir / MASTER_JSON, json.dumps(meta, indent=2).encode("utf-8"))
 
 
-def _unlock(keys_dir: Path, meta: dict[str, Any], passphrase: bytes | None, lang: str) -> bytes:
+def _unlock(keys_dir: Path, meta: dict[str, Any], passphrase: bytes | None) -> bytes:
     meta_path = keys_dir / MASTER_JSON
     if meta["protection"] == "file":
         path = keys_dir / MASTER_KEY
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
             if mode & 0o077:
-                raise KeyringRefused(t("crypto.keyring_file_mode", lang, path=path, mode=oct(mode)))
+                raise KeyringRefused.msg("crypto.keyring_file_mode", path=path, mode=oct(mode))
             return path.read_bytes()
         except FileNotFoundError:
             raise BadInput.msg("crypto.master_key_missing", path=path) from None
@@ -283,6 +282,6 @@ def _unlock(keys_dir: Path, meta: dict[str, Any], passphrase: bytes | None, lang
     try:
         master = open_token(bytes.fromhex(meta["wrapped_master"]), MASTER_AAD, kek)
     except DecryptionFailed:
-        raise DecryptionFailed(t("crypto.keyring_wrong_passphrase", lang, path=meta_path)) from None
+        raise DecryptionFailed.msg("crypto.keyring_wrong_passphrase", path=meta_path) from None
     _UNLOCKED[cache_key] = master
     return master
