@@ -35,7 +35,13 @@ DATA_ACTIONS: tuple[str, ...] = (
     "key.manage",
 )
 MANAGE = "governance.manage"
-ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, MANAGE)
+# Actions on the assessment and the compliance evidence: they touch no personal data
+# (the PIA holds counts and column names), so a role is enough, like MANAGE.
+PIA_EDIT = "pia.edit"
+PIA_APPROVE = "pia.approve"
+COMPLIANCE = "compliance.check"
+ROLE_ACTIONS: tuple[str, ...] = (MANAGE, PIA_EDIT, PIA_APPROVE, COMPLIANCE)
+ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "scan.evidence": frozenset({"dpo", "compliance_officer", "data_engineer"}),
@@ -47,6 +53,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "shred": frozenset({"data_engineer", "vendor_staff"}),
     "key.manage": frozenset({"data_engineer", "dpo"}),
     MANAGE: frozenset({"dpo", "compliance_officer"}),
+    PIA_EDIT: frozenset({"dpo", "compliance_officer"}),
+    # GB/T 39335-2020 5.2.1: a named person signs the report; the DPO or an approver.
+    PIA_APPROVE: frozenset({"dpo", "approver"}),
+    COMPLIANCE: frozenset({"dpo", "compliance_officer", "auditor"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -60,6 +70,9 @@ DEMO_ACTORS: dict[str, str] = {
     "shred": "zhaolei",
     "key.manage": "zhaolei",
     MANAGE: "wangmin",
+    PIA_EDIT: "wangmin",
+    PIA_APPROVE: "liqiang",
+    COMPLIANCE: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")
