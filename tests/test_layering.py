@@ -61,6 +61,7 @@ KERNELS = (
     "ledger",
     "migrate",
     "package",
+    "pia",
     "reports",
     "sources",
     "synth",
