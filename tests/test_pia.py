@@ -317,6 +317,13 @@ def test_maker_checker_versions_and_retention(lib: Workspace, tmp_path: Path) ->
     assert [k["version"] for k in kept] == [1, 2, 3, 4, 5] and len({k["sha256"] for k in kept}) == 5
     risks = pia.risks(lib, now=T0)
     assert len(risks) == 7 and {r.finding for r in risks} == {f"R{i}" for i in range(1, 8)}
+    # Every kept version can be exported with the state it ended in; never over a folder.
+    old = pia.export(lib, aid, version=3, actor=MANAGER, now=T0)
+    doc = json.loads((old.folder / "pia.json").read_bytes())
+    assert doc["assessment"]["status"] == "rejected" and doc["document"]["version"] == 3
+    assert [d["decision"] for d in doc["assessment"]["decisions"]] == ["submit", "reject"]
+    with pytest.raises(BadInput):
+        pia.export(lib, aid, version=3, actor=MANAGER, now=T0)
 
 
 def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: Path) -> None:
@@ -465,3 +472,26 @@ def test_a_bad_method_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInput) as info:
         load_method.__wrapped__(bad)
     assert "not monotone" in info.value.render("en") and str(bad) in info.value.render("en")
+
+
+@pytest.mark.postgres
+def test_the_assessment_path_on_a_postgresql_store(pg_url: str, tmp_path: Path) -> None:
+    from handover.flows.scan import run_scan
+    from handover.synth import synthesize
+
+    ws = init_workspace(tmp_path / "ws", demo=True, database_url=pg_url)
+    try:
+        synthesize(str(tmp_path / "seller.db"), customers=60, seed=9)
+        run_scan(ws, tmp_path / "seller.db", out_dir=tmp_path / "scan")
+        aid = _ready(ws, tmp_path)
+        pia.submit(ws, aid, actor=MANAGER, now=T0)
+        a = pia.approve(ws, aid, actor=SIGNER, now=T0)
+        assert a.status == "approved" and a.retain_until == dt.date(2030, 3, 1)
+        x = pia.export(ws, aid, actor=MANAGER, now=T0)
+        assert x.files["pia.json"] == x.sha256
+        report = pia.check(ws, actor=MANAGER, now=T0)
+        assert _item(report.results, "pia_before_transfer").status == "met"
+        assert _item(report.results, "ledger_intact").status == "met"
+        assert len(pia.risks(ws, now=T0)) == 7
+    finally:
+        ws.close()

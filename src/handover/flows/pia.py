@@ -324,6 +324,14 @@ def reject(
     return _settle(ws, decision.actor, "pia.reject", out, {"reason": reason.strip()})
 
 
+def _version_status(a: Assessment, version: int) -> str:
+    """Where one version stands: its last decision, else submitted or draft."""
+    last = [d.decision for d in a.decisions if d.version == version][-1:]
+    if last and last[0] in ("approve", "reject"):
+        return "approved" if last[0] == "approve" else "rejected"
+    return "submitted" if a.status == "submitted" and a.submitted_version == version else "draft"
+
+
 @dataclass(frozen=True)
 class Export:
     """A signed export: the folder, the SHA-256 of ``pia.json``, the files, the ledger seq."""
@@ -369,16 +377,13 @@ def export(
     current = store.get(ws, assessment_id)
     chosen = version or current.approved_version or current.version
     a = store.get(ws, assessment_id, chosen)
-    approval = next(
-        (d for d in reversed(a.decisions) if d.decision == "approve" and d.version == chosen), None
-    )
+    mine = [d for d in a.decisions if d.version == chosen]
+    approval = next((d for d in reversed(mine) if d.decision == "approve"), None)
     header = {
         "id": a.id,
         "version": chosen,
         "sha256": a.sha256,
-        "status": "approved"
-        if approval
-        else ("draft" if chosen != a.submitted_version else a.status),
+        "status": _version_status(a, chosen),
         "approval": f"{approval.actor} {approval.at.isoformat()}" if approval else None,
         "retain_until": a.retain_until.isoformat() if approval and a.retain_until else None,
         "decisions": [d.to_json() for d in a.decisions if d.version == chosen],
@@ -695,7 +700,11 @@ def demo_step(ctx: Any) -> str:
     submit(ws, a.id, actor="wangmin")
     a = approve(ws, a.id, actor="liqiang")
     x = export(ws, a.id, actor="wangmin")
-    levels = sorted({r["level"] for r in a.document["risks"]})
+    from handover.pia import load_method
+
+    method = load_method()
+    found = {r["level"] for r in a.document["risks"]}
+    levels = [method.label("level", x, ctx.lang) for x in method.levels if x in found]
     return t(
         "pia.demo_step",
         ctx.lang,
