@@ -215,15 +215,31 @@ def _staff(ws: Workspace, name: str, *, trained_at: dt.datetime) -> None:
         approve_grant(ws, g.id, actor=approver, now=T0 - dt.timedelta(days=1))
 
 
-@pytest.fixture
-def lib(tmp_path: Path) -> Iterator[Workspace]:
-    """A demo workspace with a scanned 150-customer seller database."""
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace with a scanned 150-customer seller database, built once."""
     from handover.flows.scan import run_scan
     from handover.synth import synthesize
 
-    ws = init_workspace(tmp_path / "ws", demo=True)
-    synthesize(str(tmp_path / "seller.db"), customers=150, seed=5)
-    run_scan(ws, tmp_path / "seller.db", out_dir=tmp_path / "scan")
+    root = tmp_path_factory.mktemp("pia-lib")
+    ws = init_workspace(root / "ws", demo=True)
+    try:
+        synthesize(str(root / "seller.db"), customers=150, seed=5)
+        run_scan(ws, root / "seller.db", out_dir=root / "scan")
+    finally:
+        ws.close()
+    return root
+
+
+@pytest.fixture
+def lib(template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh copy of the template workspace (store, keys, ledger) for one test."""
+    import shutil
+
+    from handover.workspace import open_workspace
+
+    shutil.copytree(template / "ws", tmp_path / "ws")
+    ws = open_workspace(tmp_path / "ws")
     try:
         yield ws
     finally:
@@ -438,12 +454,12 @@ def test_checklist_flags_a_read_before_the_training_was_taken(lib: Workspace) ->
 
 
 def test_checklist_flags_unauthorised_steps_and_a_seal_before_the_pia(
-    lib: Workspace, tmp_path: Path
+    lib: Workspace, template: Path, tmp_path: Path
 ) -> None:
     from handover.flows.seal import seal
     from handover.ledger import record
 
-    sealed = seal(lib, tmp_path / "seller.db", tmp_path / "pkg")
+    sealed = seal(lib, template / "seller.db", tmp_path / "pkg")
     first = next(e for e in entries(lib) if e.action == "package.seal")
     # A step recorded by someone who never got an allowing decision.
     stray = record(lib, "chenjing", "verify.run", "x → y", "test", {"equal": True})
