@@ -133,6 +133,7 @@ def status(
     json_out: bool = JSON_OPT,
 ) -> None:
     """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals."""
+    from handover.cli.pia import echo_overdue
     from handover.flows.pia import risks
     from handover.governance.status import governance_status
     from handover.i18n import t
@@ -161,17 +162,7 @@ def status(
     _echo(t("gov.status.refusals", lang, n=st.refusal_count))
     for r in st.refusals[:20]:
         _echo(f"  {r['at']}  {r['actor']:<12} {r['action']:<14} {r['resource']:<20} {r['reason']}")
-    for risk in overdue:
-        _echo(
-            t(
-                "pia.cli.overdue",
-                lang,
-                code=risk.code,
-                days=risk.overdue_days,
-                owner=risk.owner,
-                date=risk.review_on.isoformat(),
-            )
-        )
+    echo_overdue(overdue, lang)
 
 
 # --- people ----------------------------------------------------------------------------

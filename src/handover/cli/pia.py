@@ -238,10 +238,11 @@ def status_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         return
     for a in st.assessments:
         _summary(a, lang)
-    _overdue(st.overdue, lang)
+    echo_overdue(st.overdue, lang)
 
 
-def _overdue(risks: list[Any], lang: str) -> None:
+def echo_overdue(risks: list[Any], lang: str) -> None:
+    """One warning line per risk whose review is overdue (also used by ``handover status``)."""
     from handover.i18n import t
 
     for r in risks:
