@@ -434,9 +434,11 @@ def test_checklist_flags_a_read_under_an_nda_breached_before_it(lib: Workspace) 
         "pia-eng had no NDA in force"
     )
     event = entries(lib)[-1]
-    assert event.action == "compliance.check" and event.details["not_met"][
-        "clear_reads_covered"
-    ] == [seq]
+    assert event.action == "compliance.check"
+    assert event.details["not_met"]["clear_reads_covered"] == [seq]
+    trend = pia.status(lib, now=T0 + dt.timedelta(days=2)).checklist
+    assert trend is not None and trend["seq"] == event.seq
+    assert trend["newly_not_met"] == ["clear_reads_covered"] and trend["resolved"] == []
 
 
 def test_checklist_flags_a_read_before_the_training_was_taken(lib: Workspace) -> None:

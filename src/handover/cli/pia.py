@@ -227,7 +227,7 @@ def export_cmd(
 
 @pia_app.command("status")
 def status_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
-    """Assessments and overdue risk reviews (warnings)."""
+    """Assessments, overdue risk reviews (warnings), the last checklist score and what changed."""
     from handover.flows.pia import status
 
     lang = lang_of(ctx)
@@ -239,6 +239,20 @@ def status_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     for a in st.assessments:
         _summary(a, lang)
     echo_overdue(st.overdue, lang)
+    c = st.checklist
+    if c is not None:
+        from handover.i18n import t
+
+        typer.echo(
+            t(
+                "pia.cli.trend",
+                lang,
+                score=(c["score"] or 0) * 100,
+                seq=c["seq"],
+                worse=", ".join(c["newly_not_met"]) or "-",
+                better=", ".join(c["resolved"]) or "-",
+            )
+        )
 
 
 def echo_overdue(risks: list[Any], lang: str) -> None:

@@ -526,11 +526,13 @@ def risks(ws: Workspace, *, overdue: bool = False, now: dt.datetime | None = Non
 
 @dataclass(frozen=True)
 class Status:
-    """Where the assessments stand and which risk reviews are overdue."""
+    """Where the assessments stand, which risk reviews are overdue, and the last
+    checklist run compared with the one before it."""
 
     assessments: list[Assessment]
     overdue: list[Risk]
     at: dt.datetime
+    checklist: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -548,13 +550,39 @@ class Status:
                 for a in self.assessments
             ],
             "overdue_reviews": [r.to_json() for r in self.overdue],
+            "checklist": self.checklist,
         }
 
 
 def status(ws: Workspace, *, now: dt.datetime | None = None) -> Status:
-    """Every assessment's state and the overdue risk reviews (warnings)."""
+    """Every assessment's state, the overdue risk reviews (warnings), and the latest
+    checklist score with the items that failed or recovered since the run before."""
     at = now_utc(now)
-    return Status(store.list_assessments(ws), store.list_risks(ws, now=at, overdue=True), at)
+    return Status(
+        store.list_assessments(ws),
+        store.list_risks(ws, now=at, overdue=True),
+        at,
+        checklist_trend(entries(ws, action="compliance.check")),
+    )
+
+
+def checklist_trend(runs: list[Any]) -> dict[str, Any] | None:
+    """The newest ``compliance.check`` event's score, and which items are newly not met
+    or met again compared with the previous run (None before the first run)."""
+    if not runs:
+        return None
+    last = runs[-1]
+    now_failing = set(last.details.get("not_met") or {})
+    before = set(runs[-2].details.get("not_met") or {}) if len(runs) > 1 else set()
+    return {
+        "seq": last.seq,
+        "ts": last.ts,
+        "score": (last.details.get("score") or {}).get("score"),
+        "not_met": sorted(now_failing),
+        "newly_not_met": sorted(now_failing - before) if len(runs) > 1 else [],
+        "resolved": sorted(before - now_failing),
+        "previous_seq": runs[-2].seq if len(runs) > 1 else None,
+    }
 
 
 # --- compliance checklist ---------------------------------------------------------------------

@@ -34,6 +34,7 @@ AUTHORISED_BY: dict[str, frozenset[str]] = {
     "scan.run": frozenset({"scan.evidence", "seal", "dd.extract"}),
     "package.seal": frozenset({"seal", "migrate"}),
     "package.unseal": frozenset({"unseal"}),
+    "package.restore": frozenset({"unseal"}),
     "migrate.start": frozenset({"migrate", "unseal"}),
     "verify.run": frozenset({"verify"}),
     "dd.extract": frozenset({"dd.extract"}),

@@ -156,6 +156,10 @@ add(
             "zh-CN": "警告:风险 {code} 的复查已逾期 {days} 天(负责人 {owner},应于 {date})",
             "en": "warning: the review of risk {code} is {days} day(s) overdue (owner {owner}, due {date})",
         },
+        "pia.cli.trend": {
+            "zh-CN": "最近一次合规检查(账本序号 {seq})得分 {score:.0f}%;较上次新增不符合:{worse};恢复符合:{better}",
+            "en": "last compliance check (ledger seq {seq}) scored {score:.0f}%; newly not met since the run before: {worse}; met again: {better}",
+        },
         "pia.cli.status.met": {"zh-CN": "符合", "en": "met"},
         "pia.cli.status.not_met": {"zh-CN": "不符合", "en": "NOT MET"},
         "pia.cli.status.attested": {"zh-CN": "已声明", "en": "attested"},
