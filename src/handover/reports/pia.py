@@ -82,7 +82,7 @@ _L: dict[str, tuple[str, str]] = {
     "owner": ("负责人", "Owner"),
     "review": ("复查日期", "Review"),
     "matrix": ("风险矩阵(可能性 × 影响程度)", "Risk matrix (likelihood × impact)"),
-    "prefilled": ("(预填,待确认)", "(pre-filled, to confirm)"),
+    "prefilled": ("(规则预填)", "(pre-filled by rule)"),
     "s_measures": ("六、保护措施(5.8)", "6. Measures (5.8)"),
     "measure": ("措施", "Measure"),
     "detail": ("说明", "Detail"),
