@@ -62,6 +62,7 @@ KERNELS = (
     "migrate",
     "notices",
     "package",
+    "pia",
     "reports",
     "sources",
     "synth",

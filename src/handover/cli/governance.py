@@ -133,14 +133,17 @@ def status(
     json_out: bool = JSON_OPT,
 ) -> None:
     """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals."""
+    from handover.cli.pia import echo_overdue
+    from handover.flows.pia import risks
     from handover.governance.status import governance_status
     from handover.i18n import t
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         st = governance_status(ws, days=days)
+        overdue = risks(ws, overdue=True)
     if json_out:
-        print_json(st.to_json())
+        print_json({**st.to_json(), "overdue_risk_reviews": [r.to_json() for r in overdue]})
         return
     none = t("gov.status.none", lang)
     _echo(t("gov.status.expiring", lang, days=days))
@@ -159,6 +162,7 @@ def status(
     _echo(t("gov.status.refusals", lang, n=st.refusal_count))
     for r in st.refusals[:20]:
         _echo(f"  {r['at']}  {r['actor']:<12} {r['action']:<14} {r['resource']:<20} {r['reason']}")
+    echo_overdue(overdue, lang)
 
 
 # --- people ----------------------------------------------------------------------------

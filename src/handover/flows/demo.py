@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput
+from handover.flows.pia import demo_check, demo_step
 from handover.flows.workspace import init_workspace
 from handover.governance import current_actor
 from handover.governance.demo import step_governance
@@ -209,11 +210,13 @@ STEPS: list[Step] = [
     ("demo.step.synth", _step_synth),
     ("demo.step.governance", step_governance),
     ("demo.step.scan", _step_scan),
+    ("demo.step.pia", demo_step),  # before seal: PIPL Art. 55 wants the PIA first
     ("demo.step.seal", _step_seal),
     ("demo.step.dd", _step_dd),
     ("demo.step.migrate", _step_migrate),
     ("demo.step.verify", _step_verify),
-    ("demo.step.shred", _step_shred),  # last: shredding needs the passing verify above
+    ("demo.step.shred", _step_shred),  # shredding needs the passing verify above
+    ("demo.step.compliance", demo_check),  # last: it reads the whole run's ledger
 ]
 
 

@@ -36,7 +36,13 @@ DATA_ACTIONS: tuple[str, ...] = (
     "notices.send",
 )
 MANAGE = "governance.manage"
-ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, MANAGE)
+# Actions on the assessment and the compliance evidence: they touch no personal data
+# (the PIA holds counts and column names), so a role is enough, like MANAGE.
+PIA_EDIT = "pia.edit"
+PIA_APPROVE = "pia.approve"
+COMPLIANCE = "compliance.check"
+ROLE_ACTIONS: tuple[str, ...] = (MANAGE, PIA_EDIT, PIA_APPROVE, COMPLIANCE)
+ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "scan.evidence": frozenset({"dpo", "compliance_officer", "data_engineer"}),
@@ -50,6 +56,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # PIPL Art. 22 notices read the contact columns in clear; the DPO answers for them.
     "notices.send": frozenset({"dpo", "compliance_officer"}),
     MANAGE: frozenset({"dpo", "compliance_officer"}),
+    PIA_EDIT: frozenset({"dpo", "compliance_officer"}),
+    # GB/T 39335-2020 5.2.1: a named person signs the report; the DPO or an approver.
+    PIA_APPROVE: frozenset({"dpo", "approver"}),
+    COMPLIANCE: frozenset({"dpo", "compliance_officer", "auditor"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -64,6 +74,9 @@ DEMO_ACTORS: dict[str, str] = {
     "key.manage": "zhaolei",
     "notices.send": "wangmin",
     MANAGE: "wangmin",
+    PIA_EDIT: "wangmin",
+    PIA_APPROVE: "liqiang",
+    COMPLIANCE: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")
