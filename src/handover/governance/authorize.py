@@ -36,8 +36,8 @@ from handover.governance.policy import (
     DATA_ACTIONS,
     DEMO_ACTORS,
     ITEM,
-    MANAGE,
     MODE_RANK,
+    ROLE_ACTIONS,
     TIERS,
     approvals_needed,
     check_action,
@@ -184,7 +184,7 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
             roles=",".join(person.roles) or "-",
             need=",".join(sorted(allowed_roles)),
         )
-    if action == MANAGE:
+    if action in ROLE_ACTIONS:
         role = sorted(allowed_roles & set(person.roles))[0]
         return _Verdict(True, "gov.allow.manage", {"name": person.name, "role": role})
     today = at.date()
@@ -317,7 +317,7 @@ def authorize(
     from handover.ledger import record
 
     check_action(action)
-    res = Resource.parse(resource) if action != MANAGE else Resource((ALL,), "clear")
+    res = Resource.parse(resource) if action not in ROLE_ACTIONS else Resource((ALL,), "clear")
     at = now_utc(now)
     lang = ws.settings.lang
     if action in DATA_ACTIONS:
@@ -387,7 +387,7 @@ def require(
 
 def _covered(outer: Decision, action: str, resource: str | Resource) -> bool:
     """Whether an allowing decision reaches ``resource`` (its items, at least its mode)."""
-    if not outer.allowed or check_action(action) == MANAGE:
+    if not outer.allowed or check_action(action) in ROLE_ACTIONS:
         return False
     have, want = Resource.parse(outer.resource), Resource.parse(resource)
     return covers(have.items, want.items) and MODE_RANK[have.mode] >= MODE_RANK[want.mode]

@@ -35,7 +35,13 @@ DATA_ACTIONS: tuple[str, ...] = (
     "key.manage",
 )
 MANAGE = "governance.manage"
-ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, MANAGE)
+# Incident handling (docs/incidents.md): anyone registered may report a security event;
+# the DPO or compliance officer promotes, grades, reports, drills and closes.
+INCIDENT_REPORT = "incident.report"
+INCIDENT_MANAGE = "incident.manage"
+#: actions decided on the person's role alone: they touch records about the data, not the data
+ROLE_ACTIONS: tuple[str, ...] = (MANAGE, INCIDENT_REPORT, INCIDENT_MANAGE)
+ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "scan.evidence": frozenset({"dpo", "compliance_officer", "data_engineer"}),
@@ -47,6 +53,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "shred": frozenset({"data_engineer", "vendor_staff"}),
     "key.manage": frozenset({"data_engineer", "dpo"}),
     MANAGE: frozenset({"dpo", "compliance_officer"}),
+    INCIDENT_REPORT: frozenset(ROLES),
+    INCIDENT_MANAGE: frozenset({"dpo", "compliance_officer"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -60,6 +68,8 @@ DEMO_ACTORS: dict[str, str] = {
     "shred": "zhaolei",
     "key.manage": "zhaolei",
     MANAGE: "wangmin",
+    INCIDENT_REPORT: "wangmin",
+    INCIDENT_MANAGE: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")
