@@ -7,7 +7,18 @@ from pathlib import Path
 import typer
 
 from handover import __version__
-from handover.cli import audit, governance, keys, migrate, package, scan, shred, verify, workspace
+from handover.cli import (
+    audit,
+    governance,
+    incidents,
+    keys,
+    migrate,
+    package,
+    scan,
+    shred,
+    verify,
+    workspace,
+)
 from handover.cli.common import (
     globals_of,
     workspace_of,
@@ -23,7 +34,18 @@ app = typer.Typer(
     add_completion=False,
 )
 # Every command module registers its commands the same way.
-for _module in (workspace, scan, package, migrate, verify, shred, governance, keys, audit):
+for _module in (
+    workspace,
+    scan,
+    package,
+    migrate,
+    verify,
+    shred,
+    governance,
+    incidents,
+    keys,
+    audit,
+):
     _module.register(app)
 
 

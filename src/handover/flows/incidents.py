@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,7 @@ def report_event(
     clock: Clock = system_clock,
 ) -> kernel.SecurityEvent:
     """Record a security event (anyone registered may): ``incident.event.record``."""
+    kernel.not_future(noticed_at, "noticed_at", clock)
     decision = require(ws, INCIDENT_REPORT, "*", now=clock())
     return kernel.record_event(
         ws,
@@ -128,6 +130,7 @@ def promote(
     :func:`handover.incidents.incidents.promote` for ``options``)."""
     from handover.detect.store import latest_inventory
 
+    kernel.not_future(options.get("aware_at"), "aware_at", clock)
     decision = _manage(ws, clock)
     return kernel.promote(
         ws,
@@ -193,6 +196,7 @@ def obligation_met(
     clock: Clock = system_clock,
 ) -> Obligation:
     """Record a duty met outside handover (a call, a letter), with a note."""
+    kernel.not_future(at, "at", clock)
     decision = _manage(ws, clock)
     return kernel.mark_met(
         ws,
@@ -209,6 +213,7 @@ def mark_handled(
     ws: Workspace, incident_id: int, *, at: dt.datetime | None = None, clock: Clock = system_clock
 ) -> Incident:
     """Handling ended: the summary-report clocks start."""
+    kernel.not_future(at, "at", clock)
     decision = _manage(ws, clock)
     return kernel.mark_handled(
         ws,
@@ -275,14 +280,27 @@ def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
     return timeline(entries(ws, action="incident"), inc)
 
 
-def status(ws: Workspace, *, clock: Clock = system_clock) -> dict[str, Any]:
-    """Open duties with time left, soonest first, and when the next drill is due."""
+@dataclass
+class Status:
+    """Open duties with time left (soonest first) and when the next drill is due."""
+
+    at: dt.datetime
+    duties: list[kernel.OpenDuty]
+    next_drill: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``)."""
+        return {
+            "at": self.at.isoformat(),
+            "obligations": [d.to_json(self.at) for d in self.duties],
+            "next_drill": self.next_drill,
+        }
+
+
+def status(ws: Workspace, *, clock: Clock = system_clock) -> Status:
+    """Every open duty with the time left at now, and when the next drill is due."""
     now = kernel.utc(clock())
-    return {
-        "at": now.isoformat(),
-        "obligations": [d.to_json(now) for d in kernel.open_duties(ws)],
-        "next_drill": next_drill(ws, _conf(ws), now),
-    }
+    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now))
 
 
 # --- reports and notices -----------------------------------------------------------------------
@@ -305,9 +323,9 @@ def file_report(
     from handover.crypto.digest import sha256_file
     from handover.reports.incident import write_renderings
 
-    decision = _manage(ws, clock)
     inc = kernel.get_incident(ws, incident_id)
-    number = kernel.check_report(inc, kind)
+    number = kernel.check_report(inc, kind)  # before authorising: refused input records nothing
+    decision = _manage(ws, clock)
     event = kernel.get_event(ws, inc.event_id)
     folder = ws.settings.reports_dir / "incidents" / f"incident-{inc.id}" / f"{kind}-{number}"
     if folder.exists():
@@ -350,10 +368,10 @@ def prepare_notice(
     from handover.crypto.digest import sha256_hex
     from handover.ledger.canonical import canonical_json_of
 
-    decision = _manage(ws, clock)
     inc = kernel.get_incident(ws, incident_id)
     if inc.status == "closed":
         raise BadInput.msg("incidents.closed", id=incident_id)
+    decision = _manage(ws, clock)
     participants: list[str] = []
     if inc.drill_id is not None:
         participants = next(d.participants for d in list_drills(ws) if d.id == inc.drill_id)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from handover.errors import BadInput
 from handover.events import EventSink
+from handover.incidents.affected import affected_people
 from handover.incidents.incidents import (
     PURPOSE,
     Clock,
@@ -28,7 +29,7 @@ from handover.incidents.incidents import (
     utc,
 )
 from handover.incidents.models import DrillRow, IncidentRow, ObligationRow
-from handover.incidents.rules import Rules
+from handover.incidents.rules import GRADES, Rules
 
 if TYPE_CHECKING:
     from handover.settings import IncidentSettings
@@ -48,6 +49,7 @@ class Scenario:
     systems: tuple[str, ...]
     data: tuple[str, ...]
     suspected_crime: bool
+    grade: str | None
 
 
 def load_scenarios(path: Path = SCENARIOS_FILE) -> dict[str, Scenario]:
@@ -62,6 +64,7 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> dict[str, Scenario]:
             tuple(s.get("systems") or ()),
             tuple(s.get("data") or ()),
             bool(s.get("suspected_crime")),
+            s.get("grade"),
         )
         for name, s in doc.items()
     }
@@ -190,6 +193,10 @@ def start_drill(
             raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
         row.status, row.started_at = "running", now
         sc = scenario_of[row.scenario]
+    # The scenario's grade applies when it is above what the book's count gives.
+    counted = affected_people(inventory, sc.data).people
+    computed = rules.grade_for({"people_affected": counted})[0]
+    grade = sc.grade if sc.grade and GRADES.index(sc.grade) > GRADES.index(computed) else None
     ev = record_event(
         ws,
         f"[演练 DRILL] {sc.title['zh-CN']} / {sc.title['en']}",
@@ -216,6 +223,8 @@ def start_drill(
         clock=clock,
         category=sc.category,
         suspected_crime=sc.suspected_crime,
+        grade=grade,
+        grade_reason=f"drill scenario {sc.name}" if grade else None,
     )
     with ws.store.session() as s:
         row = s.get(DrillRow, drill_id)
@@ -324,6 +333,6 @@ def next_drill(ws: Workspace, conf: IncidentSettings, now: dt.datetime) -> dict[
     return {
         "due_by": due.isoformat(),
         "days_left": (due - utc(now)).days,
-        "overdue": due < utc(now) and not scheduled,
+        "overdue": due <= utc(now) and not scheduled,
         "scheduled": scheduled[0].to_json() if scheduled else None,
     }

@@ -103,6 +103,12 @@ def _past(value: dt.datetime, field_name: str, now: dt.datetime) -> dt.datetime:
     return value
 
 
+def not_future(value: dt.datetime | None, field_name: str, clock: Clock) -> dt.datetime | None:
+    """``value`` as aware UTC; BadInput when naive or later than the clock's now. Flows
+    call it before authorising, so refused input leaves even the ledger untouched."""
+    return None if value is None else _past(value, field_name, _now(clock))
+
+
 def _text(value: str, field_name: str, limit: int = 300) -> str:
     value = (value or "").strip()
     if not value:
