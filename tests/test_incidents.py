@@ -504,6 +504,7 @@ def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) 
     done = flow.finish(ws, drill.id, lessons="报告模板需预先填好单位信息", clock=clock)
     timings = {t["rule"]: t for t in (done.result or {})["timings"]}
     assert timings["cac.initial.ordinary"]["result"] == "in_time"
+    assert timings["police.crime"]["result"] == "unfinished"  # 报案 is not met by a report
     assert timings["cac.initial.ordinary"]["used_hours"] == pytest.approx(40 / 60, abs=0.01)
     assert kernel.get_incident(ws, inc.id).status == "closed"
     nd = flow.status(ws, clock=clock).next_drill

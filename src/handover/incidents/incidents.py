@@ -1203,9 +1203,10 @@ def register_report(
     events: EventSink,
     clock: Clock,
 ) -> Report:
-    """Record a report written to ``folder`` (``files``: name -> SHA-256) and the duties
-    it meets: an initial report the open initial duties and the Art. 57 notice to the
-    department, a summary the summary duties (``incident.report.file``)."""
+    """Record a report written to ``folder`` (``files``: name -> SHA-256) as submitted now,
+    and the duties it meets: an initial report the open initial duties (not the police
+    report of a suspected crime) and the Art. 57 notice to the department, a summary the
+    summary duties (``incident.report.file``)."""
     now = _now(clock)
     with ws.store.session() as s:
         row = _open_row(s, incident_id)
@@ -1228,7 +1229,11 @@ def register_report(
                 ObligationRow.incident_id == incident_id, ObligationRow.status == "open"
             )
         ):
-            meets = ob.kind in MEETS[kind] or (kind == "initial" and ob.recipient == "pi_regulator")
+            # Reporting a suspected crime to the police (报案) is its own act, never met by
+            # a report filed with the regulators.
+            meets = (ob.kind in MEETS[kind] and ob.regime != "police") or (
+                kind == "initial" and ob.recipient == "pi_regulator"
+            )
             if meets:
                 ob.status, ob.met_at, ob.met_by, ob.report_id = "met", now, filed_by, rep.id
                 met.append(ob)

@@ -221,12 +221,11 @@ def render_html(doc: dict[str, Any], sig: dict[str, Any], lang: str = "zh-CN") -
 
 def write_pdf(doc: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
     """The certificate as a PDF in ``lang`` (Chinese through the STSong-Light CID font)."""
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import SimpleDocTemplate, Spacer
+    from reportlab.platypus import Spacer
 
-    from handover.reports.pdf import kit
+    from handover.reports.pdf import build, kit
 
     c = context(doc, sig, lang)
     L = c["L"]
@@ -300,21 +299,13 @@ def write_pdf(doc: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = 
         p(f"Ed25519: {sig['signature']}", small),
         p(L["verify_hint"], small),
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
+    return build(
+        path,
+        story,
         title=f"{L['title']} {d['certificate_id']}",
-        author="handover",
         subject=f"Ed25519 {sig['public_key']} {sig['signature']}",
         keywords=f"sha256={sig['sha256']}",
     )
-    pdf.build(story)
-    return path
 
 
 def write_renderings(doc: dict[str, Any], sig: dict[str, Any], folder: Path) -> list[Path]:

@@ -148,9 +148,9 @@ def write_pdf(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
-    from reportlab.platypus import SimpleDocTemplate, Spacer
+    from reportlab.platypus import Spacer
 
-    from handover.reports.pdf import CID_FONT, kit
+    from handover.reports.pdf import CID_FONT, build, kit
 
     c = context(doc, lang)
     L = c["L"]
@@ -211,19 +211,7 @@ def write_pdf(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
             canvas.drawCentredString(0, 0, L["drill"].split(" ")[0])
         canvas.restoreState()
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
-        title=f"{c['title']} #{doc['incident']['id']}",
-        author="handover",
-    )
-    pdf.build(story, onFirstPage=decorate, onLaterPages=decorate)
-    return path
+    return build(path, story, title=f"{c['title']} #{doc['incident']['id']}", on_page=decorate)
 
 
 def write_renderings(doc: dict[str, Any], folder: Path) -> list[Path]:

@@ -4,7 +4,9 @@ gridded tables."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,6 +54,41 @@ class Kit:
             )
         )
         return tb
+
+
+def build(
+    path: Path,
+    story: list[Any],
+    *,
+    title: str,
+    on_page: Callable[[Any, Any], None] | None = None,
+    **info: str,
+) -> Path:
+    """Write ``story`` as an A4 PDF at ``path`` (15 mm margins, author handover; ``info``:
+    more document properties such as ``subject``, ``keywords``); ``on_page`` draws on
+    every page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    margin = 15 * mm
+    pdf = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=margin,
+        rightMargin=margin,
+        topMargin=margin,
+        bottomMargin=margin,
+        title=title,
+        author="handover",
+        **info,
+    )
+    if on_page is None:
+        pdf.build(story)
+    else:
+        pdf.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return path
 
 
 def kit() -> Kit:
