@@ -524,3 +524,25 @@ def test_a_real_incident_cannot_address_drill_participants(ws: Workspace) -> Non
     assert notice["content"]["contact"] == "王敏 021-12345678"  # from the seller in handover.toml
     assert notice["audience"]["kind"] == "customers"
     assert notice["audience"]["tables"][0]["table"] == "cust_info"
+
+
+def test_the_workflow_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """The same clocks and reports with the platform store on PostgreSQL (aware times,
+    row locks)."""
+    w = init_workspace(tmp_path / "pg", TRANSFER, demo=True, database_url=pg_url)
+    try:
+        clock = Clock(T0)
+        ev = flow.report_event(w, "泄露", noticed_at=T0, data=["cust_info"], clock=clock)
+        inc = flow.promote(
+            w, ev.id, reason="r", people=1_000_000, people_reason="客户主表", clock=clock
+        ).incident
+        cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+        assert cac.due_at == T0 + dt.timedelta(hours=4)
+        clock.advance(hours=4)
+        assert [o.id for o in flow.tick(w, clock=clock).escalated] == [cac.id]
+        rep = flow.file_report(w, inc.id, "initial", clock=clock)
+        assert cac.id in rep.obligations
+        met = kernel.get_incident(w, inc.id).obligations
+        assert next(o for o in met if o.id == cac.id).met_at == clock()
+    finally:
+        w.close()
