@@ -58,6 +58,7 @@ KERNELS = (
     "deid",
     "detect",
     "erase",
+    "incidents",
     "ledger",
     "migrate",
     "notices",

@@ -48,6 +48,49 @@ class Transfer(BaseModel):
     closing: dt.date | None = Field(default=None, description="Planned closing date.")
 
 
+class IncidentSettings(BaseModel):
+    """The ``[incidents]`` table: who this operator is under the CAC reporting measures and
+    whom it reports to (docs/incidents.md)."""
+
+    operator_kind: Literal["ordinary", "cii", "central_organ"] = Field(
+        default="ordinary",
+        description="ordinary (provincial CAC, 4 h), cii (critical information infrastructure: "
+        "protection department and police, 1 h) or central_organ (own department, 2 h).",
+    )
+    provincial_cac: str = Field(
+        default="属地省级网信部门", description="Name of the provincial CAC office reported to."
+    )
+    pi_regulator: str = Field(
+        default="履行个人信息保护职责的部门",
+        description="Name of the department told under PIPL Art. 57.",
+    )
+    sector_regulator: str | None = Field(
+        default=None,
+        description="Sector regulator, e.g. the local financial regulator (地方金融管理局).",
+    )
+    sector_hours: float | None = Field(
+        default=None, description="Hours the sector regulator's own rules allow for a first report."
+    )
+    sector_grades: list[str] = Field(
+        default_factory=lambda: ["general", "significant", "major", "especially_major"],
+        description="Grades the sector regulator wants reported.",
+    )
+    immediately_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="Internal target for duties the law says are due immediately (立即); not a legal figure.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Local time zone for reports and odd-hour warnings."
+    )
+    drill_every_days: int = Field(
+        default=180, gt=0, description="A drill is due this many days after the last one."
+    )
+    rules: Path | None = Field(
+        default=None, description="A deadline rules file replacing the built-in one."
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of handover, documented per field (see docs/settings.md)."""
 
@@ -97,6 +140,10 @@ class Settings(BaseSettings):
     pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the PKCS#11 token.")
     password: SecretStr | None = Field(
         default=None, description="Password for `handover login` / `people add` in scripts and CI."
+    )
+    incidents: IncidentSettings = Field(
+        default_factory=IncidentSettings,
+        description="The [incidents] table of handover.toml (reporting duties and clocks).",
     )
 
     @field_validator("lang", mode="before")

@@ -10,6 +10,7 @@ from handover import __version__
 from handover.cli import (
     audit,
     governance,
+    incidents,
     keys,
     migrate,
     notices,
@@ -44,6 +45,7 @@ for _module in (
     verify,
     notices,
     pia,
+    incidents,
     shred,
     governance,
     keys,

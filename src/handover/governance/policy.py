@@ -41,7 +41,19 @@ MANAGE = "governance.manage"
 PIA_EDIT = "pia.edit"
 PIA_APPROVE = "pia.approve"
 COMPLIANCE = "compliance.check"
-ROLE_ACTIONS: tuple[str, ...] = (MANAGE, PIA_EDIT, PIA_APPROVE, COMPLIANCE)
+# Incident handling (docs/incidents.md): anyone registered may report a security event;
+# the DPO or compliance officer promotes, grades, reports, drills and closes.
+INCIDENT_REPORT = "incident.report"
+INCIDENT_MANAGE = "incident.manage"
+#: actions decided on the person's role alone: they touch records about the data, not the data
+ROLE_ACTIONS: tuple[str, ...] = (
+    MANAGE,
+    PIA_EDIT,
+    PIA_APPROVE,
+    COMPLIANCE,
+    INCIDENT_REPORT,
+    INCIDENT_MANAGE,
+)
 ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -60,6 +72,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # GB/T 39335-2020 5.2.1: a named person signs the report; the DPO or an approver.
     PIA_APPROVE: frozenset({"dpo", "approver"}),
     COMPLIANCE: frozenset({"dpo", "compliance_officer", "auditor"}),
+    INCIDENT_REPORT: frozenset(ROLES),
+    INCIDENT_MANAGE: frozenset({"dpo", "compliance_officer"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -77,6 +91,8 @@ DEMO_ACTORS: dict[str, str] = {
     PIA_EDIT: "wangmin",
     PIA_APPROVE: "liqiang",
     COMPLIANCE: "wangmin",
+    INCIDENT_REPORT: "wangmin",
+    INCIDENT_MANAGE: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")

@@ -15,7 +15,6 @@ from typing import Any
 from handover.i18n import normalize_lang
 
 TEMPLATES = Path(__file__).parent / "templates"
-CID_FONT = "STSong-Light"
 
 _L: dict[str, tuple[str, str]] = {
     "title": ("数据销毁证明", "Certificate of sanitization"),
@@ -222,41 +221,17 @@ def render_html(doc: dict[str, Any], sig: dict[str, Any], lang: str = "zh-CN") -
 
 def write_pdf(doc: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
     """The certificate as a PDF in ``lang`` (Chinese through the STSong-Light CID font)."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Spacer
 
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    from handover.reports.pdf import build, kit
+
     c = context(doc, sig, lang)
     L = c["L"]
-    body = ParagraphStyle("b", fontName=CID_FONT, fontSize=8.5, leading=11.5, wordWrap="CJK")
-    small = ParagraphStyle("s", parent=body, fontSize=7, leading=9)
-    h1 = ParagraphStyle("h1", parent=body, fontSize=18, leading=24, alignment=1)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=11, leading=15, spaceBefore=6, spaceAfter=3)
-
-    def p(text: Any, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(str(text)), style)
-
-    def table(head: list[str], rows: list[list[Any]], widths: list[float]) -> Table:
-        data = [[p(h, small) for h in head]] + [[p(x, small) for x in r] for r in rows]
-        tb = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
-        tb.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return tb
+    k = kit()
+    body, small, h1, h2 = k.body, k.small, k.h1, k.h2
+    p, table = k.p, k.table
 
     d = doc
     story: list[Any] = [
@@ -324,21 +299,13 @@ def write_pdf(doc: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = 
         p(f"Ed25519: {sig['signature']}", small),
         p(L["verify_hint"], small),
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pdf = SimpleDocTemplate(
-        str(path),
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=15 * mm,
-        bottomMargin=15 * mm,
+    return build(
+        path,
+        story,
         title=f"{L['title']} {d['certificate_id']}",
-        author="handover",
         subject=f"Ed25519 {sig['public_key']} {sig['signature']}",
         keywords=f"sha256={sig['sha256']}",
     )
-    pdf.build(story)
-    return path
 
 
 def write_renderings(doc: dict[str, Any], sig: dict[str, Any], folder: Path) -> list[Path]:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from handover.i18n import normalize_lang
-from handover.reports.certificate import CID_FONT, TEMPLATES
+from handover.reports.certificate import TEMPLATES
+from handover.reports.pdf import CID_FONT
 
 _L: dict[str, tuple[str, str]] = {
     "title": ("个人信息保护影响评估报告", "Personal information protection impact assessment"),

@@ -1,0 +1,507 @@
+"""``handover incidents`` / ``handover drills``: authorise (``incident.report`` to report an
+event or run the checks, ``incident.manage`` for every decision), run the incidents
+kernel with the ledger as its event sink under the deciding person's name, render and
+hash reports. See docs/incidents.md.
+
+Every function takes ``clock`` (default the system clock): the time a step happens is
+injected, so drills and tests run against any "now".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handover.errors import BadInput
+from handover.governance import Decision, require
+from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT
+from handover.incidents import incidents as kernel
+from handover.incidents.drills import (
+    Drill,
+    finish_drill,
+    list_drills,
+    next_drill,
+    schedule_drill,
+    start_drill,
+)
+from handover.incidents.incidents import Clock, FollowUp, Incident, Obligation, Tick
+from handover.incidents.report import breach_notice, report_document, timeline
+from handover.incidents.rules import Rules, load_rules
+from handover.ledger import Recorder, entries, system_clock
+from handover.settings import IncidentSettings
+from handover.workspace import Workspace
+
+
+def _conf(ws: Workspace) -> IncidentSettings:
+    return ws.settings.incidents
+
+
+def rules_of(ws: Workspace) -> Rules:
+    """The workspace's deadline rules: its ``[incidents] rules`` file (relative to the
+    workspace) or the built-in ``rules.toml``; checked completely."""
+    path = _conf(ws).rules
+    if path is not None and not path.is_absolute():
+        path = ws.path / path
+    return load_rules(path)
+
+
+def _manage(ws: Workspace, clock: Clock) -> Decision:
+    return require(ws, INCIDENT_MANAGE, "*", now=clock())
+
+
+def _sink(ws: Workspace, decision: Decision) -> Recorder:
+    return Recorder(ws, decision.actor)
+
+
+def local_time(ws: Workspace, value: str | None, field: str) -> dt.datetime | None:
+    """An ISO 8601 time from the command line; without an offset it is read in the
+    workspace's time zone (``[incidents] timezone``)."""
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput.msg("incidents.bad_time", field=field, value=value) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(_conf(ws).timezone))
+    return parsed
+
+
+# --- events and incidents ----------------------------------------------------------------------
+
+
+def report_event(
+    ws: Workspace,
+    title: str,
+    *,
+    noticed_at: dt.datetime,
+    noticed_by: str | None = None,
+    description: str = "",
+    systems: Sequence[str] = (),
+    data: Sequence[str] = (),
+    clock: Clock = system_clock,
+) -> kernel.SecurityEvent:
+    """Record a security event (anyone registered may): ``incident.event.record``."""
+    kernel.not_future(noticed_at, "noticed_at", clock)
+    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    return kernel.record_event(
+        ws,
+        title,
+        noticed_at=noticed_at,
+        noticed_by=noticed_by or decision.actor,
+        reported_by=decision.actor,
+        description=description,
+        systems=systems,
+        data=data,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def dismiss_event(
+    ws: Workspace, event_id: int, *, reason: str, clock: Clock = system_clock
+) -> kernel.SecurityEvent:
+    """Decide an event is no incident, with the reason."""
+    decision = _manage(ws, clock)
+    return kernel.dismiss_event(
+        ws,
+        event_id,
+        reason=reason,
+        decided_by=decision.actor,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def promote(
+    ws: Workspace,
+    event_id: int,
+    *,
+    reason: str,
+    clock: Clock = system_clock,
+    **options: Any,
+) -> kernel.Promotion:
+    """Promote an event to an incident by the deciding person's recorded decision; the
+    affected people are counted from the newest stored scan inventory (see
+    :func:`handover.incidents.incidents.promote` for ``options``)."""
+    from handover.detect.store import latest_inventory
+
+    kernel.not_future(options.get("aware_at"), "aware_at", clock)
+    decision = _manage(ws, clock)
+    return kernel.promote(
+        ws,
+        event_id,
+        decided_by=decision.actor,
+        reason=reason,
+        rules=rules_of(ws),
+        conf=_conf(ws),
+        inventory=latest_inventory(ws),
+        events=_sink(ws, decision),
+        clock=clock,
+        **options,
+    )
+
+
+def regrade(
+    ws: Workspace, incident_id: int, *, clock: Clock = system_clock, **options: Any
+) -> Incident:
+    """Raise an incident's grade (new count, loss or a decided grade with its reason)."""
+    decision = _manage(ws, clock)
+    return kernel.regrade(
+        ws,
+        incident_id,
+        decided_by=decision.actor,
+        rules=rules_of(ws),
+        conf=_conf(ws),
+        events=_sink(ws, decision),
+        clock=clock,
+        **options,
+    )
+
+
+def set_facts(
+    ws: Workspace, incident_id: int, updates: dict[str, str], *, clock: Clock = system_clock
+) -> Incident:
+    """Add report facts to an incident."""
+    decision = _manage(ws, clock)
+    return kernel.set_facts(ws, incident_id, updates, events=_sink(ws, decision), clock=clock)
+
+
+def decide_individuals(
+    ws: Workspace, incident_id: int, *, notify: bool, reason: str, clock: Clock = system_clock
+) -> Obligation:
+    """PIPL Art. 57 ¶2: record whether the individuals are told, and why."""
+    decision = _manage(ws, clock)
+    return kernel.decide_individuals(
+        ws,
+        incident_id,
+        notify=notify,
+        reason=reason,
+        decided_by=decision.actor,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def obligation_met(
+    ws: Workspace,
+    obligation_id: int,
+    *,
+    note: str,
+    at: dt.datetime | None = None,
+    clock: Clock = system_clock,
+) -> Obligation:
+    """Record a duty met outside handover (a call, a letter), with a note."""
+    kernel.not_future(at, "at", clock)
+    decision = _manage(ws, clock)
+    return kernel.mark_met(
+        ws,
+        obligation_id,
+        note=note,
+        met_by=decision.actor,
+        at=at,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def mark_handled(
+    ws: Workspace, incident_id: int, *, at: dt.datetime | None = None, clock: Clock = system_clock
+) -> Incident:
+    """Handling ended: the summary-report clocks start."""
+    kernel.not_future(at, "at", clock)
+    decision = _manage(ws, clock)
+    return kernel.mark_handled(
+        ws,
+        incident_id,
+        rules=rules_of(ws),
+        conf=_conf(ws),
+        at=at,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def add_action(
+    ws: Workspace,
+    incident_id: int,
+    what: str,
+    *,
+    owner: str,
+    due_on: dt.date,
+    clock: Clock = system_clock,
+) -> FollowUp:
+    """A follow-up action with its owner (a registered person) and due date."""
+    from handover.governance.people import get_person
+
+    decision = _manage(ws, clock)
+    get_person(ws, owner)  # the owner must be someone who can be held to it
+    return kernel.add_action(
+        ws, incident_id, what, owner=owner, due_on=due_on, events=_sink(ws, decision), clock=clock
+    )
+
+
+def finish_action(ws: Workspace, action_id: int, *, clock: Clock = system_clock) -> FollowUp:
+    """Mark a follow-up action done."""
+    decision = _manage(ws, clock)
+    return kernel.finish_action(ws, action_id, events=_sink(ws, decision), clock=clock)
+
+
+def close(
+    ws: Workspace, incident_id: int, *, root_cause: str, lessons: str, clock: Clock = system_clock
+) -> Incident:
+    """Close a handled incident with its review."""
+    decision = _manage(ws, clock)
+    return kernel.close(
+        ws,
+        incident_id,
+        root_cause=root_cause,
+        lessons=lessons,
+        closed_by=decision.actor,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def tick(ws: Workspace, *, clock: Clock = system_clock) -> Tick:
+    """Reminders at 80 % of each open duty's time, escalations once missed (ledger events;
+    the e-mail to the DPO is left to the notices channel layer, docs/incidents.md)."""
+    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    return kernel.tick(ws, events=_sink(ws, decision), clock=clock)
+
+
+def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's steps, derived from the ledger."""
+    inc = kernel.get_incident(ws, incident_id)
+    return timeline(entries(ws, action="incident"), inc)
+
+
+@dataclass
+class Status:
+    """Open duties with time left (soonest first) and when the next drill is due."""
+
+    at: dt.datetime
+    duties: list[kernel.OpenDuty]
+    next_drill: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``)."""
+        return {
+            "at": self.at.isoformat(),
+            "obligations": [d.to_json(self.at) for d in self.duties],
+            "next_drill": self.next_drill,
+        }
+
+
+def status(ws: Workspace, *, clock: Clock = system_clock) -> Status:
+    """Every open duty with the time left at now, and when the next drill is due."""
+    now = kernel.utc(clock())
+    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now))
+
+
+# --- reports and notices -----------------------------------------------------------------------
+
+
+def _operator(ws: Workspace) -> dict[str, str]:
+    t = ws.settings.transfer
+    if t is None:
+        return {}
+    s = t.seller
+    return {"name": s.name, "contact": " ".join(x for x in (s.contact, s.phone, s.email) if x)}
+
+
+def file_report(
+    ws: Workspace, incident_id: int, kind: str, *, clock: Clock = system_clock
+) -> kernel.Report:
+    """Write report ``kind`` of the incident (HTML and PDF, zh-CN and en, and its JSON)
+    into the workspace's reports folder, hash every file into the ledger and mark the
+    duties it meets. Refused for a closed incident; on failure nothing is left behind."""
+    from handover.crypto.digest import sha256_file
+    from handover.reports.incident import write_renderings
+
+    inc = kernel.get_incident(ws, incident_id)
+    number = kernel.check_report(inc, kind)  # before authorising: refused input records nothing
+    decision = _manage(ws, clock)
+    event = kernel.get_event(ws, inc.event_id)
+    folder = ws.settings.reports_dir / "incidents" / f"incident-{inc.id}" / f"{kind}-{number}"
+    if folder.exists():
+        raise BadInput.msg("incidents.report_exists", path=folder)
+    doc = report_document(
+        inc,
+        kind,
+        number=number,
+        operator=_operator(ws),
+        systems=event.systems,
+        data=event.data,
+        steps=timeline(entries(ws, action="incident"), inc),
+        now=clock(),
+        prepared_by=decision.actor,
+        timezone=_conf(ws).timezone,
+    )
+    try:
+        paths = write_renderings(doc, folder)
+        files = {p.name: sha256_file(p) for p in paths}
+        return kernel.register_report(
+            ws,
+            incident_id,
+            kind,
+            folder=str(folder),
+            files=files,
+            filed_by=decision.actor,
+            events=_sink(ws, decision),
+            clock=clock,
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def prepare_notice(
+    ws: Workspace, incident_id: int, *, audience: str = "customers", clock: Clock = system_clock
+) -> dict[str, Any]:
+    """The PIPL Art. 57 notice content and its audience, for the notices engine to send
+    and track; recorded as ``incident.notice.prepare``. Nothing is sent here."""
+    from handover.crypto.digest import sha256_hex
+    from handover.ledger.canonical import canonical_json_of
+
+    inc = kernel.get_incident(ws, incident_id)
+    if inc.status == "closed":
+        raise BadInput.msg("incidents.closed", id=incident_id)
+    decision = _manage(ws, clock)
+    participants: list[str] = []
+    if inc.drill_id is not None:
+        participants = next(d.participants for d in list_drills(ws) if d.id == inc.drill_id)
+    contact = _operator(ws).get("contact", "")
+    notice = breach_notice(inc, audience=audience, participants=participants, contact=contact)
+    _sink(ws, decision)(
+        "incident.notice.prepare",
+        f"incident {incident_id}",
+        kernel.PURPOSE,
+        {
+            "incident": incident_id,
+            "at": kernel.utc(clock()).isoformat(),
+            "audience": notice["audience"]["kind"],
+            "people_estimate": notice["audience"].get("people_estimate"),
+            "content_sha256": sha256_hex(canonical_json_of(notice["content"])),
+            "sent": False,
+        },
+    )
+    return notice
+
+
+# --- early warning ---------------------------------------------------------------------------------
+
+
+def warning_facts(ws: Workspace) -> Any:
+    """Grant windows and vendor staff's assessment state, for the early-warning rules."""
+    from handover.governance.grants import list_grants
+    from handover.governance.people import list_people
+    from handover.governance.vendors import list_vendors
+    from handover.incidents.warning import Facts
+
+    vendors = {v.name: v for v in list_vendors(ws)}
+    staff: dict[str, tuple[str, dt.date | None]] = {}
+    for p in list_people(ws):
+        if "vendor_staff" in p.roles:
+            v = vendors.get(p.org)
+            a = v.latest if v is not None else None
+            passing = a is not None and a.decision in ("approved", "conditional")
+            staff[p.name] = (p.org, a.reassess_on if a is not None and passing else None)
+    return Facts(
+        timezone=_conf(ws).timezone,
+        grants={g.id: (g.valid_from, g.valid_until) for g in list_grants(ws)},
+        vendor_staff=staff,
+    )
+
+
+def run_warnings(ws: Workspace, *, clock: Clock = system_clock) -> dict[str, Any]:
+    """Evaluate the early-warning rules over the whole ledger; each new finding opens a
+    security event (once: reruns open nothing new)."""
+    import json
+
+    from handover.incidents.warning import evaluate, load_warning_rules
+
+    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    findings = evaluate(load_warning_rules(), entries(ws), warning_facts(ws))
+    known = {e.id for e in kernel.list_events(ws)}
+    opened: list[kernel.SecurityEvent] = []
+    now = kernel.utc(clock())
+    for f in findings:
+        ev = kernel.record_event(
+            ws,
+            f"[预警] {f.title['zh-CN']} / {f.title['en']}",
+            noticed_at=min(f.at, now),
+            noticed_by="early-warning",
+            reported_by=decision.actor,
+            description=json.dumps(f.to_json(), ensure_ascii=False),
+            source=f"warning:{f.rule}",
+            warning_key=f.key,
+            events=_sink(ws, decision),
+            clock=clock,
+        )
+        if ev.id not in known:
+            opened.append(ev)
+    return {"findings": [f.to_json() for f in findings], "opened": [e.to_json() for e in opened]}
+
+
+# --- drills --------------------------------------------------------------------------------------------
+
+
+def schedule(
+    ws: Workspace,
+    scenario: str,
+    *,
+    at: dt.datetime,
+    participants: Sequence[str],
+    clock: Clock = system_clock,
+) -> Drill:
+    """Schedule a drill of ``scenario`` with registered ``participants``."""
+    from handover.governance.people import list_people
+
+    decision = _manage(ws, clock)
+    known = {p.name for p in list_people(ws)}
+    unknown = next((p for p in participants if p.strip() and p.strip() not in known), None)
+    if unknown is not None:
+        raise BadInput.msg("incidents.unknown_participant", name=unknown)
+    return schedule_drill(
+        ws,
+        scenario,
+        scheduled_for=at,
+        participants=participants,
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def start(ws: Workspace, drill_id: int, *, clock: Clock = system_clock) -> Incident:
+    """Start a scheduled drill: its scenario runs through the incident workflow as a drill."""
+    from handover.detect.store import latest_inventory
+
+    decision = _manage(ws, clock)
+    return start_drill(
+        ws,
+        drill_id,
+        started_by=decision.actor,
+        rules=rules_of(ws),
+        conf=_conf(ws),
+        inventory=latest_inventory(ws),
+        events=_sink(ws, decision),
+        clock=clock,
+    )
+
+
+def finish(ws: Workspace, drill_id: int, *, lessons: str, clock: Clock = system_clock) -> Drill:
+    """Finish a running drill with its lessons; timings per duty are computed."""
+    decision = _manage(ws, clock)
+    return finish_drill(
+        ws,
+        drill_id,
+        lessons=lessons,
+        finished_by=decision.actor,
+        events=_sink(ws, decision),
+        clock=clock,
+    )

@@ -1,0 +1,223 @@
+"""The legal rules (``rules.toml``): grades and the reporting duties each grade creates.
+
+Loaded once per call and checked completely: an unknown regime, grade, operator kind,
+start, condition or a rule without its legal source is refused with the file and the
+rule named, before anything is created from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from handover.errors import BadInput
+
+RULES_FILE = Path(__file__).parent / "rules.toml"
+
+#: least to most severe (一般, 较大, 重大, 特别重大)
+GRADES: tuple[str, ...] = ("general", "significant", "major", "especially_major")
+REGIMES: tuple[str, ...] = ("cac", "pipl57", "sector", "police")
+OPERATORS: tuple[str, ...] = ("ordinary", "cii", "central_organ")
+KINDS: tuple[str, ...] = ("initial", "summary", "notice")
+STARTS: tuple[str, ...] = ("aware", "handled")
+CONDITIONS: tuple[str, ...] = (
+    "always",
+    "personal_information",
+    "suspected_crime",
+    "sector_configured",
+)
+METRICS: tuple[str, ...] = ("people_affected", "direct_loss_cny")
+VERIFIED: tuple[str, ...] = ("reproduction", "quotation", "unverified")
+HOURS_FROM: tuple[str, ...] = ("sector_hours",)
+
+
+@dataclass(frozen=True)
+class GradeRule:
+    """A quantitative criterion of the grading guide: ``metric >= min`` gives ``grade``."""
+
+    grade: str
+    metric: str
+    min: int
+    source: str
+    verified: str
+
+
+@dataclass(frozen=True)
+class ObligationRule:
+    """One duty: report ``kind`` to ``recipient`` under ``regime`` within a clock."""
+
+    id: str
+    regime: str
+    kind: str
+    recipient: str
+    operator: str
+    grades: tuple[str, ...]
+    when: str
+    starts: str
+    hours: float | None
+    immediately: bool
+    hours_from: str | None
+    waivable: str | None
+    source: str
+    verified: str
+
+    def applies(self, grade: str, operator: str) -> bool:
+        """Whether this duty exists for an incident of ``grade`` run by ``operator``."""
+        return (self.operator in ("*", operator)) and ("*" in self.grades or grade in self.grades)
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (ledger details, ``--json``)."""
+        return {
+            "rule": self.id,
+            "regime": self.regime,
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "starts": self.starts,
+            "hours": self.hours,
+            "immediately": self.immediately,
+            "source": self.source,
+            "verified": self.verified,
+        }
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Every grading criterion and duty of one rules file."""
+
+    path: Path
+    grades: tuple[GradeRule, ...]
+    obligations: tuple[ObligationRule, ...]
+
+    def grade_for(self, metrics: dict[str, int | None]) -> tuple[str, list[GradeRule]]:
+        """The highest grade whose criterion ``metrics`` meet (``general`` when none) and
+        the criteria met, most severe first."""
+        met = [
+            g
+            for g in self.grades
+            if metrics.get(g.metric) is not None and int(metrics[g.metric] or 0) >= g.min
+        ]
+        met.sort(key=lambda g: -GRADES.index(g.grade))
+        return (met[0].grade if met else "general"), met
+
+
+def _fail(path: Path, where: str, field: str, value: object, allowed: tuple[str, ...]) -> BadInput:
+    return BadInput.msg(
+        "incidents.rules.bad",
+        path=path,
+        where=where,
+        field=field,
+        value=value,
+        allowed=", ".join(allowed),
+    )
+
+
+def _choice(
+    path: Path, where: str, doc: dict[str, Any], field: str, allowed: tuple[str, ...]
+) -> str:
+    value = doc.get(field)
+    if value not in allowed:
+        raise _fail(path, where, field, value, allowed)
+    return str(value)
+
+
+def _source(path: Path, where: str, doc: dict[str, Any]) -> tuple[str, str]:
+    source = doc.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise BadInput.msg("incidents.rules.no_source", path=path, where=where)
+    return source.strip(), _choice(path, where, doc, "verified", VERIFIED)
+
+
+def _grade(path: Path, i: int, doc: dict[str, Any]) -> GradeRule:
+    where = f"grade[{i}]"
+    value = doc.get("min")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise _fail(path, where, "min", value, ("a positive integer",))
+    source, verified = _source(path, where, doc)
+    return GradeRule(
+        _choice(path, where, doc, "grade", GRADES),
+        _choice(path, where, doc, "metric", METRICS),
+        value,
+        source,
+        verified,
+    )
+
+
+def _obligation(path: Path, i: int, doc: dict[str, Any]) -> ObligationRule:
+    where = f"obligation[{i}] {doc.get('id', '')}".strip()
+    rid = doc.get("id")
+    if not isinstance(rid, str) or not rid:
+        raise _fail(path, where, "id", rid, ("a name",))
+    regime = _choice(path, where, doc, "regime", REGIMES)
+    grades = doc.get("grades")
+    if not isinstance(grades, list) or not grades:
+        raise _fail(path, where, "grades", grades, ("*", *GRADES))
+    for g in grades:
+        if g != "*" and g not in GRADES:
+            raise _fail(path, where, "grades", g, ("*", *GRADES))
+    operator = doc.get("operator", "*")
+    if operator != "*" and operator not in OPERATORS:
+        raise _fail(path, where, "operator", operator, ("*", *OPERATORS))
+    hours: float | None = None
+    if "days" in doc:
+        hours = doc["days"] * 24 if isinstance(doc["days"], int | float) else None
+        if hours is None:
+            raise _fail(path, where, "days", doc["days"], ("a number",))
+    elif "hours" in doc:
+        hours = float(doc["hours"]) if isinstance(doc["hours"], int | float) else None
+        if hours is None:
+            raise _fail(path, where, "hours", doc["hours"], ("a number",))
+    immediately = bool(doc.get("immediately", False))
+    hours_from = doc.get("hours_from")
+    if hours_from is not None and hours_from not in HOURS_FROM:
+        raise _fail(path, where, "hours_from", hours_from, HOURS_FROM)
+    clocks = sum(x for x in (hours is not None, immediately, hours_from is not None))
+    if clocks != 1 or (hours is not None and hours <= 0):
+        raise BadInput.msg("incidents.rules.clock", path=path, where=where)
+    source, verified = _source(path, where, doc)
+    waivable = doc.get("waivable")
+    return ObligationRule(
+        id=rid,
+        regime=regime,
+        kind=_choice(path, where, doc, "kind", KINDS),
+        recipient=str(doc.get("recipient") or ""),
+        operator=str(operator),
+        grades=tuple(str(g) for g in grades),
+        when=_choice(path, where, {"when": doc.get("when", "always")}, "when", CONDITIONS),
+        starts=_choice(path, where, doc, "starts", STARTS),
+        hours=hours,
+        immediately=immediately,
+        hours_from=hours_from,
+        waivable=str(waivable) if waivable else None,
+        source=source,
+        verified=verified,
+    )
+
+
+def load_rules(path: Path | str | None = None) -> Rules:
+    """The rules of ``path`` (default the built-in ``rules.toml``), checked completely."""
+    p = Path(path) if path is not None else RULES_FILE
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput.msg("incidents.rules.missing", path=p) from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise BadInput.msg(
+            "incidents.rules.unreadable", path=p, reason=type(exc).__name__
+        ) from None
+    grades = tuple(_grade(p, i, g) for i, g in enumerate(doc.get("grade") or []))
+    obligations = tuple(_obligation(p, i, o) for i, o in enumerate(doc.get("obligation") or []))
+    ids = [o.id for o in obligations]
+    dup = next((x for x in ids if ids.count(x) > 1), None)
+    if dup is not None:
+        raise _fail(p, f"obligation {dup}", "id", dup, ("a unique name",))
+    if not obligations:
+        raise BadInput.msg("incidents.rules.empty", path=p)
+    return Rules(p, grades, obligations)
+
+
+def due_at(start: dt.datetime, hours: float) -> dt.datetime:
+    """The deadline ``hours`` after ``start``."""
+    return start + dt.timedelta(hours=hours)

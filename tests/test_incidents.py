@@ -1,0 +1,548 @@
+"""Incidents (issue 17): grading, obligations per (regime, recipient) with their clocks,
+reminders and escalations, reports hashed into the ledger, Art. 57 decisions, timeline,
+drills. Real workspaces (SQLite store, real ledger, real scan inventory); time injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handover.crypto.digest import sha256_file
+from handover.errors import BadInput
+from handover.flows import incidents as flow
+from handover.flows.workspace import init_workspace
+from handover.incidents import incidents as kernel
+from handover.incidents.rules import GRADES, load_rules
+from handover.ledger import Recorder, entries, ledger_size
+from handover.settings import IncidentSettings
+from handover.workspace import Workspace, open_workspace
+
+T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
+TRANSFER = {
+    "name": "示例交易",
+    "seller": {"name": "示例市诚信小额贷款有限公司", "contact": "王敏", "phone": "021-12345678"},
+    "buyer": {"name": "示例普惠金融控股有限公司"},
+    "purpose": "继续经营贷款业务",
+}
+
+
+class Clock:
+    """An injected clock the test moves by hand."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace with a scanned 200-customer book (the inventory counts come from it)."""
+    from handover.flows.scan import run_scan
+    from handover.synth import synthesize
+
+    path = tmp_path_factory.mktemp("incidents") / "ws"
+    ws = init_workspace(path, TRANSFER, demo=True)
+    try:
+        synthesize(str(path / "seller.db"), customers=200, seed=7)
+        run_scan(ws, path / "seller.db")
+    finally:
+        ws.close()
+    return path
+
+
+@pytest.fixture
+def ws(template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    shutil.copytree(template, tmp_path / "ws")
+    w = open_workspace(tmp_path / "ws")
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def _rows(ws: Workspace, table: str) -> int:
+    from handover.detect.store import latest_inventory
+
+    inv = latest_inventory(ws)
+    assert inv is not None
+    return next(int(t["rows"]) for t in inv["tables"] if t["name"] == table)
+
+
+def _incident(
+    ws: Workspace,
+    clock: Clock,
+    conf: IncidentSettings,
+    *,
+    people: int | None = None,
+    data: tuple[str, ...] = ("cust_info",),
+    crime: bool = False,
+) -> kernel.Incident:
+    """An event noticed 30 minutes ago, promoted now by the kernel (the matrix needs the
+    operator kind varied without rewriting handover.toml)."""
+    sink = Recorder(ws, "wangmin")
+    ev = kernel.record_event(
+        ws,
+        "客户信息泄露",
+        noticed_at=clock() - dt.timedelta(minutes=30),
+        noticed_by="zhaolei",
+        reported_by="wangmin",
+        data=data,
+        events=sink,
+        clock=clock,
+    )
+    return kernel.promote(
+        ws,
+        ev.id,
+        decided_by="wangmin",
+        reason="确认",
+        rules=load_rules(),
+        conf=conf,
+        inventory=_inventory(ws),
+        events=sink,
+        clock=clock,
+        people=people,
+        people_reason="核对后人数" if people is not None else None,
+        suspected_crime=crime,
+    ).incident
+
+
+def _inventory(ws: Workspace) -> dict[str, object] | None:
+    from handover.detect.store import latest_inventory
+
+    return latest_inventory(ws)
+
+
+# --- grading ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("people", "loss", "grade"),
+    [
+        (None, None, "general"),
+        (999_999, None, "general"),
+        (1_000_000, None, "significant"),  # "以上"均包括本数: inclusive
+        (9_999_999, None, "significant"),
+        (10_000_000, None, "major"),
+        (99_999_999, None, "major"),
+        (100_000_000, None, "especially_major"),
+        (10, 99_999_999, "general"),
+        (10, 100_000_000, "especially_major"),
+    ],
+)
+def test_grade_follows_the_guide_thresholds(
+    people: int | None, loss: int | None, grade: str
+) -> None:
+    assert kernel.decide_grade(load_rules(), people, loss).grade == grade
+
+
+def test_a_grade_may_be_raised_with_a_reason_never_lowered() -> None:
+    rules = load_rules()
+    with pytest.raises(BadInput, match="never lowered"):
+        kernel.decide_grade(rules, 10_000_000, None, "significant", "smaller really")
+    with pytest.raises(BadInput, match="grade-reason"):
+        kernel.decide_grade(rules, 10, None, "major")
+    d = kernel.decide_grade(rules, 10, None, "major", "核心数据泄露")
+    assert (d.computed, d.grade, d.reason) == ("general", "major", "核心数据泄露")
+
+
+# --- obligations: every grade x operator kind -----------------------------------------------
+
+CAC_INITIAL = {
+    "ordinary": {"cac.initial.ordinary": ("provincial_cac", 4.0)},
+    "cii": {
+        "cac.initial.cii.protection": ("protection_department", 1.0),
+        "cac.initial.cii.police": ("police", 1.0),
+    },
+    "central_organ": {"cac.initial.central_organ": ("department_cac", 2.0)},
+}
+PEOPLE = {
+    "general": 50,
+    "significant": 1_000_000,
+    "major": 10_000_000,
+    "especially_major": 100_000_000,
+}
+
+
+@pytest.mark.parametrize("operator", ["ordinary", "cii", "central_organ"])
+def test_every_grade_and_regime_creates_the_right_obligations(ws: Workspace, operator: str) -> None:
+    clock = Clock(T0)
+    conf = IncidentSettings(
+        operator_kind=operator,  # type: ignore[arg-type]
+        provincial_cac="上海市委网信办",
+        sector_regulator="上海市地方金融管理局",
+        sector_hours=8,
+        sector_grades=["significant", "major", "especially_major"],
+        immediately_hours=24,
+    )
+    for grade in GRADES:
+        for crime in (False, True):
+            inc = _incident(ws, clock, conf, people=PEOPLE[grade], crime=crime)
+            assert inc.grade == grade
+            aware = clock() - dt.timedelta(minutes=30)
+            assert inc.aware_at == aware
+            want: dict[str, tuple[str, float, bool]] = {
+                "pipl57.regulator": ("pi_regulator", 24.0, False),
+                "pipl57.individuals": ("individuals", 24.0, False),
+            }
+            if grade != "general":
+                want |= {k: (r, h, True) for k, (r, h) in CAC_INITIAL[operator].items()}
+                want["sector.initial"] = ("sector_regulator", 8.0, True)
+            if crime:
+                want["police.crime"] = ("police", 24.0, False)
+            got = {o.rule: (o.recipient, o.hours, o.legal_clock) for o in inc.obligations}
+            assert got == want, (operator, grade, crime)
+            for o in inc.obligations:
+                assert o.starts_at == aware
+                assert o.due_at == aware + dt.timedelta(hours=o.hours)
+                assert o.source and o.status == "open"
+            names = {o.rule: o.recipient_name for o in inc.obligations}
+            if operator == "ordinary" and grade != "general":
+                assert names["cac.initial.ordinary"] == "上海市委网信办"
+                assert names["sector.initial"] == "上海市地方金融管理局"
+            clock.advance(minutes=1)
+
+
+def test_summary_report_due_30_days_after_handling_ends(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=2_000_000)
+    clock.advance(hours=50)
+    handled_at = clock() - dt.timedelta(hours=2)
+    done = flow.mark_handled(ws, inc.id, at=handled_at, clock=clock)
+    summary = [o for o in done.obligations if o.kind == "summary"]
+    assert [(o.rule, o.due_at) for o in summary] == [
+        ("cac.summary.ordinary", handled_at + dt.timedelta(days=30))
+    ]
+
+
+def test_no_personal_information_no_art57_duties(ws: Workspace) -> None:
+    inc = _incident(ws, Clock(T0), IncidentSettings(), data=("cust_info.khbh",))
+    assert not inc.personal_information
+    assert inc.people_affected == 0
+    assert inc.obligations == []
+
+
+def test_a_sector_regulator_without_hours_is_refused(ws: Workspace) -> None:
+    conf = IncidentSettings(sector_regulator="某地方金融管理局")
+    with pytest.raises(BadInput, match="sector_hours"):
+        _incident(ws, Clock(T0), conf, people=5)
+
+
+# --- affected people from the inventory ---------------------------------------------------------
+
+
+def test_affected_people_are_counted_from_the_scan_inventory(ws: Workspace) -> None:
+    clock = Clock(T0)
+    customers, cards = _rows(ws, "cust_info"), _rows(ws, "yhk_info")
+    one = _incident(ws, clock, IncidentSettings(), data=("cust_info.sjhm",))
+    assert one.people_affected == customers
+    assert one.affected["types"] == ["cn_mobile"]
+    both = _incident(ws, clock, IncidentSettings(), data=("cust_info", "yhk_info.yhkh", "nosuch"))
+    assert both.people_affected == customers + cards
+    assert both.affected["people_min"] == max(customers, cards)
+    assert both.affected["unknown"] == ["nosuch"]
+    assert {t["table"] for t in both.affected["tables"]} == {"cust_info", "yhk_info"}
+    assert "cvn" not in both.affected["types"]  # only the named column of yhk_info
+
+
+# --- bad input changes nothing -------------------------------------------------------------
+
+
+def test_awareness_in_the_future_is_refused_and_nothing_changes(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "可疑导出", noticed_at=T0 - dt.timedelta(hours=1), clock=clock)
+    size = ledger_size(ws)
+    with pytest.raises(BadInput, match="later than now"):
+        flow.promote(ws, ev.id, reason="x", aware_at=T0 + dt.timedelta(minutes=1), clock=clock)
+    with pytest.raises(BadInput, match="later than now"):
+        flow.report_event(ws, "未来", noticed_at=T0 + dt.timedelta(seconds=1), clock=clock)
+    assert ledger_size(ws) == size
+    assert kernel.get_event(ws, ev.id).status == "open"
+    assert kernel.list_incidents(ws) == []
+
+
+def test_a_rules_file_with_an_unknown_regime_is_refused(ws: Workspace, tmp_path: Path) -> None:
+    text = (Path(kernel.__file__).parent / "rules.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "rules.toml"
+    bad.write_text(text.replace('regime = "sector"', 'regime = "gdpr"'), encoding="utf-8")
+    with pytest.raises(BadInput) as err:
+        load_rules(bad)
+    assert str(bad) in str(err.value) and "sector.initial" in str(err.value)
+    assert "gdpr" in str(err.value)
+    no_source = tmp_path / "nosource.toml"
+    no_source.write_text(
+        text.replace('source = "个人信息保护法 第五十七条第一款(通知个人', 'note = "x(', 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInput, match="no source"):
+        load_rules(no_source)
+
+
+# --- clocks: reminders at 80 %, escalation when missed ------------------------------------------
+
+
+def test_reminder_at_80_percent_and_escalation_when_missed(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=1_500_000)
+    cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+    assert cac.due_at == T0 + dt.timedelta(hours=3, minutes=30)  # aware 30 min before T0
+    clock.at = cac.starts_at + dt.timedelta(hours=3, minutes=11)  # 79.6 %
+    assert flow.tick(ws, clock=clock).reminded == []
+    clock.at = cac.starts_at + dt.timedelta(hours=3, minutes=12)  # 80 %
+    first = flow.tick(ws, clock=clock)
+    assert [o.rule for o in first.reminded] == ["cac.initial.ordinary"]
+    assert flow.tick(ws, clock=clock).reminded == []  # once
+    clock.at = cac.due_at - dt.timedelta(seconds=1)
+    assert flow.tick(ws, clock=clock).escalated == []
+    clock.at = cac.due_at
+    missed = flow.tick(ws, clock=clock)
+    assert [o.rule for o in missed.escalated] == ["cac.initial.ordinary"]
+    assert missed.escalated[0].left(clock()) == dt.timedelta(0)
+    assert flow.tick(ws, clock=clock).escalated == []
+    events = [
+        e
+        for e in entries(ws, action="incident.obligation")
+        if e.details.get("obligation") == cac.id
+    ]
+    assert [(e.action, e.actor) for e in events] == [
+        ("incident.obligation.remind", "wangmin"),
+        ("incident.obligation.escalate", "wangmin"),
+    ]
+    # The status shows the duty overdue with negative time left.
+    st = flow.status(ws, clock=clock).to_json()
+    row = next(o for o in st["obligations"] if o["id"] == cac.id)
+    assert row["seconds_left"] == 0 and row["escalated_at"] is not None
+
+
+def test_a_duty_met_in_time_never_escalates(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=1_500_000)
+    cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+    clock.advance(hours=1)
+    flow.obligation_met(ws, cac.id, note="已通过 12387 报告", clock=clock)
+    clock.advance(hours=10)
+    result = flow.tick(ws, clock=clock)
+    assert cac.id not in {o.id for o in result.escalated + result.reminded}
+    # the Art. 57 duties (24 h internal target) still run
+    clock.advance(hours=20)
+    assert {o.rule for o in flow.tick(ws, clock=clock).escalated} == {
+        "pipl57.regulator",
+        "pipl57.individuals",
+    }
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def test_reports_are_written_hashed_and_meet_their_duties(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(
+        ws,
+        "客户信息被批量导出",
+        noticed_at=T0 - dt.timedelta(minutes=20),
+        data=["cust_info", "loan_iou"],
+        systems=["seller-db"],
+        clock=clock,
+    )
+    inc = flow.promote(
+        ws,
+        ev.id,
+        reason="确认外泄",
+        grade="significant",
+        grade_reason="较大量公民个人信息被窃取(分级指南三、2)",
+        clock=clock,
+    ).incident
+    with pytest.raises(BadInput, match="no initial report"):
+        flow.file_report(ws, inc.id, "supplement", clock=clock)
+    with pytest.raises(BadInput, match="not been marked handled"):
+        flow.file_report(ws, inc.id, "summary", clock=clock)
+    flow.set_facts(
+        ws,
+        inc.id,
+        {"location": "上海市", "measures": "已冻结账号、更换口令", "impact": "客户信息外泄"},
+        clock=clock,
+    )
+    clock.advance(hours=1)
+    rep = flow.file_report(ws, inc.id, "initial", clock=clock)
+    folder = Path(rep.folder)
+    assert sorted(rep.files) == sorted(p.name for p in folder.iterdir())
+    assert {"report.zh-CN.pdf", "report.en.pdf", "report.zh-CN.html", "report.en.html"} <= set(
+        rep.files
+    )
+    filed = entries(ws, action="incident.report.file")[-1]
+    assert filed.details["sha256"] == {p.name: sha256_file(p) for p in folder.iterdir()}
+    assert filed.actor == "wangmin"
+    inc = kernel.get_incident(ws, inc.id)
+    met = {o.rule for o in inc.obligations if o.status == "met"}
+    assert met == {"cac.initial.ordinary", "pipl57.regulator"}
+    doc = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert doc["drill"] is False and doc["kind"] == "initial"
+    html = (folder / "report.zh-CN.html").read_text(encoding="utf-8")
+    assert (
+        "网络安全事件初始报告" in html and "上海市" in html and "示例市诚信小额贷款有限公司" in html
+    )
+    assert (folder / "report.zh-CN.pdf").read_bytes().startswith(b"%PDF")
+    # a supplement is numbered, meets nothing
+    sup = flow.file_report(ws, inc.id, "supplement", clock=clock)
+    assert (sup.number, sup.obligations) == (1, [])
+    # handled -> the summary is due in 30 days; filing it meets it; then the incident closes
+    flow.decide_individuals(ws, inc.id, notify=False, reason="数据已加密且密钥未泄露", clock=clock)
+    clock.advance(days=2)
+    flow.mark_handled(ws, inc.id, clock=clock)
+    with pytest.raises(BadInput, match="open obligation"):
+        flow.close(ws, inc.id, root_cause="弱口令", lessons="启用多因素认证", clock=clock)
+    summary = flow.file_report(ws, inc.id, "summary", clock=clock)
+    assert len(summary.obligations) == 1
+    flow.close(ws, inc.id, root_cause="弱口令", lessons="启用多因素认证", clock=clock)
+    size = ledger_size(ws)
+    with pytest.raises(BadInput, match="closed"):
+        flow.file_report(ws, inc.id, "supplement", clock=clock)
+    assert ledger_size(ws) == size
+    assert not (folder.parent / "supplement-2").exists()
+
+
+def test_individuals_waiver_is_recorded_with_reason_and_can_be_lifted(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=30)
+    ob = flow.decide_individuals(
+        ws, inc.id, notify=False, reason="泄露数据为强加密密文,密钥未泄露", clock=clock
+    )
+    assert ob.status == "waived" and ob.waiver is not None
+    assert ob.waiver["by"] == "wangmin" and "密钥未泄露" in ob.waiver["reason"]
+    decided = entries(ws, action="incident.individuals")[-1]
+    assert decided.details["notify"] is False and decided.details["basis"].endswith("第二款")
+    assert (
+        flow.decide_individuals(
+            ws, inc.id, notify=True, reason="监管部门要求通知", clock=clock
+        ).status
+        == "open"
+    )
+
+
+def test_timeline_is_derived_from_the_ledger(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "异常登录", noticed_at=T0, data=["sys_user"], clock=clock)
+    clock.advance(minutes=10)
+    inc = flow.promote(ws, ev.id, reason="确认入侵", category="intrusion", clock=clock).incident
+    clock.advance(minutes=10)
+    flow.add_action(
+        ws, inc.id, "轮换全部口令", owner="zhaolei", due_on=dt.date(2026, 3, 9), clock=clock
+    )
+    steps = flow.incident_timeline(ws, inc.id)
+    assert [s["action"] for s in steps] == [
+        "incident.event.record",
+        "incident.promote",
+        "incident.action.add",
+    ]
+    assert [s["at"] for s in steps] == [
+        T0.isoformat(),
+        (T0 + dt.timedelta(minutes=10)).isoformat(),
+        (T0 + dt.timedelta(minutes=20)).isoformat(),
+    ]
+    assert {s["actor"] for s in steps} == {"wangmin"}
+    assert [s["seq"] for s in steps] == sorted(s["seq"] for s in steps)
+    with pytest.raises(BadInput, match="no person named"):
+        flow.add_action(ws, inc.id, "x", owner="nobody", due_on=dt.date(2026, 3, 9), clock=clock)
+
+
+# --- drills --------------------------------------------------------------------------------------
+
+
+def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) -> None:
+    clock = Clock(T0)
+    with pytest.raises(BadInput, match="not a registered person"):
+        flow.schedule(ws, "lost_laptop", at=T0, participants=["wangmin", "stranger"], clock=clock)
+    drill = flow.schedule(
+        ws,
+        "dd_extract_leak",
+        at=T0 + dt.timedelta(days=1),
+        participants=["wangmin", "zhaolei"],
+        clock=clock,
+    )
+    assert flow.status(ws, clock=clock).next_drill["scheduled"]["id"] == drill.id
+    clock.advance(days=1)
+    inc = flow.start(ws, drill.id, clock=clock)
+    assert inc.drill and inc.aware_at == clock()
+    assert inc.obligations and all(
+        o.recipient_name.startswith("[演练 DRILL]") for o in inc.obligations
+    )
+    assert any(o.rule == "police.crime" for o in inc.obligations)  # the scenario suspects a crime
+    flow.set_facts(
+        ws,
+        inc.id,
+        {
+            "cause": "分享链接外泄",
+            "harm": "诈骗",
+            "measures": "撤销链接",
+            "advice": "警惕来电",
+            "contact": "王敏 021-12345678",
+        },
+        clock=clock,
+    )
+    size = ledger_size(ws)
+    with pytest.raises(BadInput, match="drill never addresses real customers"):
+        flow.prepare_notice(ws, inc.id, audience="customers", clock=clock)
+    assert ledger_size(ws) == size + 1  # only the authorisation decision
+    notice = flow.prepare_notice(ws, inc.id, audience="participants", clock=clock)
+    assert notice["audience"] == {"kind": "participants", "names": ["wangmin", "zhaolei"]}
+    clock.advance(minutes=40)
+    rep = flow.file_report(ws, inc.id, "initial", clock=clock)
+    doc = json.loads((Path(rep.folder) / "report.json").read_text(encoding="utf-8"))
+    assert doc["drill"] is True
+    assert "演练" in (Path(rep.folder) / "report.zh-CN.html").read_text(encoding="utf-8")
+    clock.advance(hours=1)
+    done = flow.finish(ws, drill.id, lessons="报告模板需预先填好单位信息", clock=clock)
+    timings = {t["rule"]: t for t in (done.result or {})["timings"]}
+    assert timings["cac.initial.ordinary"]["result"] == "in_time"
+    assert timings["police.crime"]["result"] == "unfinished"  # 报案 is not met by a report
+    assert timings["cac.initial.ordinary"]["used_hours"] == pytest.approx(40 / 60, abs=0.01)
+    assert kernel.get_incident(ws, inc.id).status == "closed"
+    nd = flow.status(ws, clock=clock).next_drill
+    assert nd["due_by"] == (clock() + dt.timedelta(days=180)).isoformat()
+    assert all(not d.drill for d in flow.status(ws, clock=clock).duties)
+
+
+def test_a_real_incident_cannot_address_drill_participants(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=20)
+    flow.set_facts(
+        ws, inc.id, {"cause": "c", "harm": "h", "measures": "m", "advice": "a"}, clock=clock
+    )
+    with pytest.raises(BadInput, match="not a drill"):
+        flow.prepare_notice(ws, inc.id, audience="participants", clock=clock)
+    notice = flow.prepare_notice(ws, inc.id, clock=clock)
+    assert notice["content"]["contact"] == "王敏 021-12345678"  # from the seller in handover.toml
+    assert notice["audience"]["kind"] == "customers"
+    assert notice["audience"]["tables"][0]["table"] == "cust_info"
+
+
+def test_the_workflow_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:
+    """The same clocks and reports with the platform store on PostgreSQL (aware times,
+    row locks)."""
+    w = init_workspace(tmp_path / "pg", TRANSFER, demo=True, database_url=pg_url)
+    try:
+        clock = Clock(T0)
+        ev = flow.report_event(w, "泄露", noticed_at=T0, data=["cust_info"], clock=clock)
+        inc = flow.promote(
+            w, ev.id, reason="r", people=1_000_000, people_reason="客户主表", clock=clock
+        ).incident
+        cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+        assert cac.due_at == T0 + dt.timedelta(hours=4)
+        clock.advance(hours=4)
+        assert [o.id for o in flow.tick(w, clock=clock).escalated] == [cac.id]
+        rep = flow.file_report(w, inc.id, "initial", clock=clock)
+        assert cac.id in rep.obligations
+        met = kernel.get_incident(w, inc.id).obligations
+        assert next(o for o in met if o.id == cac.id).met_at == clock()
+    finally:
+        w.close()

@@ -1,0 +1,169 @@
+"""``handover incidents`` / ``handover drills`` through the CLI runner on a real workspace:
+exit codes, one-line errors that change nothing, access control, JSON output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from handover.cli.main import app
+from handover.ledger import ledger_size
+from handover.workspace import open_workspace
+
+runner = CliRunner()
+
+
+def run(ws: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(app, ["-w", str(ws), *args], env=env)
+
+
+def _size(ws: Path) -> int:
+    w = open_workspace(ws)
+    try:
+        return ledger_size(w)
+    finally:
+        w.close()
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    path = tmp_path / "ws"
+    res = run(path, "init", "--demo")
+    assert res.exit_code == 0, res.output
+    return path
+
+
+def _ago(**delta: float) -> str:
+    # Times relative to the real clock: the test depends on neither date nor speed.
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(**delta)).isoformat(timespec="seconds")
+
+
+def test_awareness_in_the_future_exits_2_with_one_line_and_changes_nothing(ws: Path) -> None:
+    size = _size(ws)
+    res = run(ws, "--lang", "en", "incidents", "event", "x", "--noticed-at", _ago(hours=-24))
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "noticed_at" in lines[0] and "future" in lines[0]
+    assert _size(ws) == size
+    ok = run(ws, "incidents", "event", "可疑下载", "--noticed-at", _ago(minutes=5))
+    assert ok.exit_code == 0, ok.output
+    size = _size(ws)
+    res = run(ws, "incidents", "promote", "1", "--reason", "r", "--aware-at", _ago(minutes=-5))
+    assert res.exit_code == 2 and _size(ws) == size
+
+
+def test_incident_from_event_to_report_through_the_cli(ws: Path) -> None:
+    assert (
+        run(
+            ws,
+            "incidents",
+            "event",
+            "客户信息泄露",
+            "--noticed-at",
+            _ago(hours=1),
+            "--data",
+            "cust_info",
+        ).exit_code
+        == 0
+    )
+    res = run(
+        ws,
+        "incidents",
+        "promote",
+        "1",
+        "--reason",
+        "确认",
+        "--people",
+        "1200000",
+        "--people-reason",
+        "客户主表行数",
+    )
+    assert res.exit_code == 0, res.output
+    assert "较大网络安全事件" in res.output
+    st = run(ws, "incidents", "status", "--json")
+    duties = json.loads(st.output)["obligations"]
+    cac = next(d for d in duties if d["rule"] == "cac.initial.ordinary")
+    assert 2 * 3600 < cac["seconds_left"] <= 3 * 3600  # 4 h from awareness, 1 h gone
+    human = run(ws, "--lang", "en", "incidents", "status")
+    assert "CAC incident reporting measures" in human.output
+    rep = run(ws, "incidents", "report", "1", "--json")
+    assert rep.exit_code == 0, rep.output
+    filed = json.loads(rep.output)
+    assert Path(filed["folder"], "report.zh-CN.pdf").is_file()
+    shown = json.loads(run(ws, "incidents", "show", "1", "--json").output)
+    assert {o["rule"] for o in shown["obligations"] if o["status"] == "met"} == {
+        "cac.initial.ordinary",
+        "pipl57.regulator",
+    }
+    tl = run(ws, "incidents", "timeline", "1", "--json")
+    assert [s["action"] for s in json.loads(tl.output)][-1] == "incident.report.file"
+
+
+def test_a_rules_file_with_an_unknown_regime_refuses_and_changes_nothing(ws: Path) -> None:
+    rules = Path(__file__).resolve().parents[1] / "src/handover/incidents/rules.toml"
+    (ws / "bad-rules.toml").write_text(
+        rules.read_text(encoding="utf-8").replace('regime = "police"', 'regime = "interpol"'),
+        encoding="utf-8",
+    )
+    with (ws / "handover.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[incidents]\nrules = "bad-rules.toml"\n')
+    assert run(ws, "incidents", "event", "x", "--noticed-at", _ago(minutes=1)).exit_code == 0
+    res = run(ws, "--lang", "en", "incidents", "promote", "1", "--reason", "r")
+    assert res.exit_code == 2
+    assert "bad-rules.toml" in res.output and "interpol" in res.output
+    listed = json.loads(run(ws, "incidents", "list", "--json").output)
+    assert listed["incidents"] == [] and [e["status"] for e in listed["events"]] == ["open"]
+
+
+def test_only_the_dpo_or_compliance_officer_decides(ws: Path) -> None:
+    env = {"HANDOVER_PASSWORD": "zhaolei-demo-2026"}
+    assert run(ws, "login", "zhaolei", env=env).exit_code == 0
+    ev = run(ws, "incidents", "event", "笔记本丢失", "--noticed-at", _ago(minutes=3))
+    assert ev.exit_code == 0, ev.output  # anyone may report
+    res = run(ws, "incidents", "promote", "1", "--reason", "r")
+    assert res.exit_code == 3, res.output
+    assert "incident.manage" in res.output
+
+
+def test_a_drill_through_the_cli_sends_nothing(ws: Path) -> None:
+    res = run(
+        ws,
+        "drills",
+        "schedule",
+        "vendor_breach",
+        "--at",
+        _ago(hours=-1),
+        "--participant",
+        "wangmin",
+        "--participant",
+        "huangtao",
+    )
+    assert res.exit_code == 0, res.output
+    assert run(ws, "drills", "start", "1").exit_code == 0
+    facts = [
+        "--set",
+        "cause=c",
+        "--set",
+        "harm=h",
+        "--set",
+        "measures=m",
+        "--set",
+        "advice=a",
+        "--set",
+        "contact=王敏",
+    ]
+    assert run(ws, "incidents", "facts", "1", *facts).exit_code == 0
+    size = _size(ws)
+    bad = run(ws, "--lang", "en", "incidents", "notice", "1")
+    assert bad.exit_code == 2 and "drill" in bad.output
+    assert _size(ws) == size + 1  # the authorisation decision only; nothing prepared
+    ok = run(ws, "incidents", "notice", "1", "--audience", "participants")
+    assert json.loads(ok.output)["audience"]["names"] == ["wangmin", "huangtao"]
+    done = run(ws, "drills", "finish", "1", "--lessons", "供应商联系人需预先登记", "--json")
+    result = json.loads(done.output)["result"]
+    assert {t["rule"] for t in result["timings"]} >= {"cac.initial.ordinary", "police.crime"}
+    assert json.loads(run(ws, "incidents", "status", "--json").output)["obligations"] == []
