@@ -37,11 +37,6 @@ class Destroyed:
     bytes_after: int | None = None
 
 
-def is_url(spec: str) -> bool:
-    """True for a database URL, False for a path."""
-    return "://" in spec
-
-
 class Database(ABC):
     """One source database: catalogue, sampling, reading, and the destruction method."""
 
@@ -271,11 +266,11 @@ class ServerDatabase(Database):
         import sqlalchemy as sa
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.sources import database_url, mask_spec
+        from handover.db.url import mask, parse
 
         self.url = url
-        self.display = mask_spec(url)
-        parsed = database_url(url)
+        self.display = mask(url)
+        parsed = parse(url)
         backend = parsed.get_backend_name()
         if backend not in ("postgresql", "mysql", "mariadb"):
             raise BadInput.msg("erase.db_unsupported", db=self.display)
@@ -402,8 +397,7 @@ class ServerDatabase(Database):
 
 def open_database(spec: str) -> Database:
     """The source named by ``spec``: a SQLite file or a PostgreSQL/MariaDB URL."""
-    if is_url(spec):
-        if spec.startswith("sqlite:///"):
-            return SQLiteDatabase(Path(spec[len("sqlite:///") :]))
-        return ServerDatabase(spec)
-    return SQLiteDatabase(Path(spec))
+    from handover.db.url import sqlite_path
+
+    path = sqlite_path(spec)
+    return SQLiteDatabase(path) if path is not None else ServerDatabase(spec)

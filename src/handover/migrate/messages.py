@@ -89,10 +89,6 @@ add(
             "zh-CN": "目标 {target}:文件夹 {folder} 不存在",
             "en": "target {target}: folder {folder} does not exist",
         },
-        "migrate.not_url": {
-            "zh-CN": "不是数据库 URL(请使用 postgresql://、mysql://、sqlite:///…)",
-            "en": "not a database URL (use postgresql://, mysql://, sqlite:///…)",
-        },
         "migrate.bad_url": {
             "zh-CN": "{role} {url}:无法使用此 URL({kind})",
             "en": "{role} {url}: cannot use this URL ({kind})",

@@ -32,6 +32,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import t
 from handover.migrate.reader import (
@@ -40,10 +41,8 @@ from handover.migrate.reader import (
     Reject,
     SourceBatch,
     decode_key,
-    display_url,
     encode_key,
     mask_key,
-    to_url,
 )
 from handover.migrate.schema import TableDef, build_table, family
 from handover.migrate.spelling import target_notes
@@ -155,7 +154,7 @@ def _now() -> dt.datetime:
 
 def target_url(target: str) -> str:
     """The target as a URL (a path becomes SQLite); BadInput when its folder is missing."""
-    if "://" not in target:
+    if not is_url(target):
         path = Path(target)
         if not path.parent.resolve().is_dir():
             raise BadInput.msg("migrate.no_target_folder", target=target, folder=path.parent)
@@ -308,7 +307,7 @@ class CopyJob:
         self.result = MigrateResult(
             run_id=self.run_id,
             source=src.display,
-            target=display_url(str(engine.url.render_as_string(hide_password=False))),
+            target=mask(engine.url.render_as_string(hide_password=False)),
             status="running",
             no_backup_reason=opts.reason if opts.no_backup else None,
         )

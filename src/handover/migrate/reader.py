@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling
@@ -160,43 +161,11 @@ def decode_key(text: str | None) -> Key | None:
     return tuple(out)
 
 
-def to_url(spec: str | Path) -> str:
-    """A SQLAlchemy URL for ``spec`` (a URL, or a path to a SQLite file)."""
-    s = str(spec)
-    if "://" not in s:
-        return f"sqlite:///{Path(s).resolve()}"
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(s)
-    except ArgumentError:
-        raise BadInput.msg("migrate.not_url") from None
-    backend = url.get_backend_name()
-    if backend == "postgresql" and url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    elif backend in ("mysql", "mariadb") and "+" not in url.drivername:
-        url = url.set(drivername=f"{backend}+pymysql")
-    if backend in ("mysql", "mariadb") and "charset" not in url.query:
-        url = url.update_query_dict({"charset": "utf8mb4"})
-    return url.render_as_string(hide_password=False)
-
-
-def display_url(url: str) -> str:
-    """``url`` without its password (safe for the store, reports, the ledger)."""
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.password is not None:
-        u = u.set(password=None)
-    return u.render_as_string(hide_password=False)
-
-
 def connect_engine(url: str, role: str) -> sa.Engine:
     """An engine for ``url`` that has answered one query; :class:`BadInput` if unreachable."""
     from sqlalchemy.exc import DBAPIError
 
-    shown = display_url(url)
+    shown = mask(url)
     who = Msg(f"migrate.role.{role}")
     try:
         engine = sa.create_engine(url, pool_size=2, max_overflow=2)
@@ -229,10 +198,10 @@ class DatabaseSource:
         from handover.sources.sql import SqlSource
 
         s = str(spec)
-        if "://" not in s and not Path(s).is_file():
+        if not is_url(s) and not Path(s).is_file():
             raise BadInput.msg("migrate.no_source_file", path=s)
         self.url = to_url(spec)
-        self.display = display_url(self.url)
+        self.display = mask(self.url)
         self.engine = connect_engine(self.url, "source")
         self.family = family(self.engine.dialect.name)
         self._only = tables

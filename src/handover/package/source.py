@@ -34,10 +34,11 @@ if TYPE_CHECKING:
 
 def is_package(spec: str | Path) -> bool:
     """True if ``spec`` is a folder holding a package manifest."""
-    s = str(spec)
-    if "://" in s:
+    from handover.db.url import is_url
+
+    if is_url(spec):
         return False
-    p = Path(s)
+    p = Path(spec)
     return p.is_dir() and (p / MANIFEST).is_file()
 
 

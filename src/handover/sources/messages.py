@@ -28,10 +28,6 @@ add(
         "sources.near_row": {"zh-CN": " 第 {row} 行附近", "en": " near row {row}"},
         "sources.numeric": {"zh-CN": "数值", "en": "numeric"},
         # opening a source
-        "sources.not_url": {
-            "zh-CN": "{spec}:不是数据库 URL",
-            "en": "{spec}: not a database URL",
-        },
         "sources.memory_sqlite": {
             "zh-CN": "{spec}:内存 SQLite 数据库中没有可扫描的内容",
             "en": "{spec}: in-memory SQLite has nothing to scan",

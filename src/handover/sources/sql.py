@@ -554,10 +554,10 @@ class SqlAlchemySource(SqlSource):
         from sqlalchemy import create_engine, inspect
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.sources import database_url, mask_spec
+        from handover.db.url import mask, parse
 
-        self.display = mask_spec(url)
-        parsed = database_url(url)
+        self.display = mask(url)
+        parsed = parse(url)
         backend = parsed.get_backend_name()
         if backend == "postgresql":
             self.kind = "postgresql"

@@ -6,10 +6,6 @@ from handover.i18n import add
 
 add(
     {
-        "store.bad_url": {
-            "zh-CN": "存储库 URL 不是数据库 URL:{url}",
-            "en": "store URL is not a database URL: {url}",
-        },
         "store.unusable": {
             "zh-CN": "无法使用存储库 URL {url}:{reason}",
             "en": "cannot use store URL {url}: {reason}",

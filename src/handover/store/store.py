@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import handover.store.messages  # noqa: F401  (registers the texts)
+from handover.db.url import mask, parse
 from handover.errors import BadInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,27 +48,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the pragmas the store relies on (WAL, busy timeout)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise BadInput.msg("store.bad_url", url=mask_url(url)) from None
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parse(url)
     try:
         engine = create_engine(parsed, future=True, pool_pre_ping=True)
     except Exception as exc:  # unknown dialect, missing driver
-        raise BadInput.msg("store.unusable", url=mask_url(url), reason=type(exc).__name__) from None
+        raise BadInput.msg("store.unusable", url=mask(url), reason=type(exc).__name__) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe for messages and logs)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
 
 
 @dataclass
@@ -136,6 +123,6 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
         store.dispose()
         reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
         raise BadInput.msg(
-            "store.unreachable", url=mask_url(url), reason=reason, transient=True
+            "store.unreachable", url=mask(url), reason=reason, transient=True
         ) from None
     return store

@@ -34,10 +34,6 @@ add(
             "zh-CN": "synth {target}:文件夹 {folder} 不可写",
             "en": "synth {target}: folder {folder} is not writable",
         },
-        "synth.bad_url": {
-            "zh-CN": "synth {target}:不是有效的数据库 URL",
-            "en": "synth {target}: not a database URL",
-        },
         "synth.connect": {
             "zh-CN": "synth {target}:无法连接({error})",
             "en": "synth {target}: cannot connect ({error})",

@@ -65,27 +65,23 @@ class _Target:
 
 
 def _classify(out: str, fmt: str | None, truth_path: str | None) -> _Target:
-    from handover.store.store import mask_url
+    from handover.db.url import backend, is_url, mask, sqlite_path
 
     if not isinstance(out, str) or not out.strip():
         raise BadInput.msg("synth.out_empty")
     if fmt is not None and fmt not in ("csv", "xlsx"):
         raise BadInput.msg("synth.bad_format", target=out, fmt=fmt)
-    if "://" in out:
-        shown = mask_url(out)
-        scheme = out.split("://", 1)[0].lower()
-        if scheme.startswith("sqlite"):
-            path = out.split(":///", 1)[1] if ":///" in out else ""
-            if not path:
+    if is_url(out):
+        shown = mask(out)
+        kind = backend(out)
+        if kind == "sqlite":
+            path = sqlite_path(out)
+            if path is None:
                 raise BadInput.msg("synth.sqlite_path", target=shown)
-            return _classify(path, fmt, truth_path)
+            return _classify(str(path), fmt, truth_path)
         if fmt is not None:
             raise BadInput.msg("synth.format_folder_only", target=shown)
-        if scheme.startswith(("postgresql", "postgres")):
-            kind = "postgresql"
-        elif scheme.startswith(("mysql", "mariadb")):
-            kind = "mysql"
-        else:
+        if kind not in ("postgresql", "mysql"):
             raise BadInput.msg("synth.unsupported_url", target=shown)
         return _Target(kind, shown, Path(truth_path or "truth.json"), url=out)
     p = Path(out)
@@ -112,20 +108,13 @@ def _check_writable_dir(d: Path, shown: str) -> None:
 
 def _server_engine(t: _Target) -> Any:
     from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
 
+    from handover.db.url import parse
     from handover.store.store import make_engine
 
     assert t.url is not None
-    try:
-        url = make_url(t.url)
-    except Exception:
-        raise BadInput.msg("synth.bad_url", target=t.shown) from None
     # The bulk paths need psycopg 3 (COPY) and PyMySQL.
-    driver = "postgresql+psycopg" if t.kind == "postgresql" else "mysql+pymysql"
-    url = url.set(drivername=driver)
-    if t.kind == "mysql":
-        url = url.update_query_dict({"charset": "utf8mb4"})
+    url = parse(t.url, own_driver=True)
     engine = make_engine(url.render_as_string(hide_password=False))
     try:
         with engine.connect() as conn:

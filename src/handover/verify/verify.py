@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import handover.verify.messages  # noqa: F401  (registers the texts)
+from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
-from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
 from handover.verify.normalize import (
     NORMALISATIONS,
@@ -198,14 +198,14 @@ def _set_pg_session(dbapi_conn: Any, _record: Any) -> None:
 
 def connect(spec: str) -> Engine:
     """An engine for a SQLite file (opened read-only) or a database URL; BadInput if unusable."""
-    shown = mask_spec(spec)
-    if "://" not in spec:
+    shown = mask(spec)
+    if not is_url(spec):
         path = Path(spec)
         if not path.is_file():
             raise BadInput.msg("verify.no_sqlite", spec=shown)
         url: sa.URL | str = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
     else:
-        url = database_url(spec)
+        url = parse(spec)
         backend = url.get_backend_name()
         if (
             backend == "sqlite"
@@ -706,7 +706,7 @@ def compare(source: str, target: str, tables: Sequence[str] | None = None) -> Ve
     a table or column on one side only, or a table without a primary key.
     """
     t0 = time.perf_counter()
-    shown = (mask_spec(source), mask_spec(target))
+    shown = (mask(source), mask(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
         # both sides connect and are reflected at once: each costs a few round trips
         f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)

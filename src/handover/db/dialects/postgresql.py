@@ -1,0 +1,18 @@
+"""PostgreSQL: COPY in and out, session settings, types, digests and sanitization."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from handover.db.dialects.base import Dialect
+
+
+class PostgreSQL(Dialect):
+    """PostgreSQL through psycopg 3."""
+
+    name: ClassVar[str] = "postgresql"
+    backends: ClassVar[tuple[str, ...]] = ("postgresql",)
+    driver: ClassVar[str | None] = "psycopg"
+
+
+DIALECT = PostgreSQL()
