@@ -266,15 +266,15 @@ class ServerDatabase(Database):
         import sqlalchemy as sa
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.db.url import mask, parse
+        from handover.db.connect import Wording, connect, failure
+        from handover.db.url import backend, mask
 
         self.url = url
         self.display = mask(url)
-        parsed = parse(url)
-        backend = parsed.get_backend_name()
-        if backend not in ("postgresql", "mysql", "mariadb"):
+        if backend(url) not in ("postgresql", "mysql"):
             raise BadInput.msg("erase.db_unsupported", db=self.display)
-        self.engine: Engine = sa.create_engine(parsed)
+        words = Wording("erase.connect", "erase.connect")
+        self.engine: Engine = connect(url, wording=words)
         try:
             with self.engine.connect() as conn:
                 self.dialect = self.engine.dialect.name
@@ -286,10 +286,7 @@ class ServerDatabase(Database):
                     self.schema = str(conn.execute(sa.text("SELECT DATABASE()")).scalar())
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            reason = type(getattr(exc, "orig", None) or exc).__name__
-            raise BadInput.msg(
-                "erase.connect", db=self.display, reason=reason, transient=True
-            ) from None
+            raise failure(exc, url, words) from None
         if "mariadb" in self.version.lower():
             self.dialect = "mariadb"
         self.version = self.version.split(" on ")[0][:120]

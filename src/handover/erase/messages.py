@@ -219,8 +219,8 @@ add(
             "en": "{db}: shred supports SQLite files, PostgreSQL and MariaDB/MySQL",
         },
         "erase.connect": {
-            "zh-CN": "无法连接 {db}({reason})",
-            "en": "cannot connect to {db} ({reason})",
+            "zh-CN": "无法连接 {url}({reason})",
+            "en": "cannot connect to {url} ({reason})",
         },
         "erase.no_path": {
             "zh-CN": "{path}:文件或文件夹不存在",

@@ -3,6 +3,7 @@ resume (:class:`handover.migrate.CopyJob`), every run's events in the ledger."""
 
 from __future__ import annotations
 
+from handover.db.connect import connect
 from handover.db.url import mask
 from handover.errors import BadInput, Refused
 from handover.flows.seal import backup as seal_backup
@@ -18,7 +19,7 @@ from handover.migrate.migrate import (
     target_url,
 )
 from handover.migrate.models import MigrateRun
-from handover.migrate.reader import connect_engine
+from handover.migrate.reader import TARGET
 from handover.migrate.schema import assign_names
 from handover.package.source import is_package
 from handover.progress import NoProgress, Progress
@@ -71,7 +72,7 @@ def migrate(
     src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
-        engine = connect_engine(url, "target")
+        engine = connect(url, wording=TARGET, pool_size=2, max_overflow=2)
         try:
             job = CopyJob(ws, src, engine, defs, opts, prog, events)
             if run_row is not None:

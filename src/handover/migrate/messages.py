@@ -90,8 +90,8 @@ add(
             "en": "target {target}: folder {folder} does not exist",
         },
         "migrate.bad_url": {
-            "zh-CN": "{role} {url}:无法使用此 URL({kind})",
-            "en": "{role} {url}: cannot use this URL ({kind})",
+            "zh-CN": "{role} {url}:无法使用此 URL({reason})",
+            "en": "{role} {url}: cannot use this URL ({reason})",
         },
         "migrate.unreachable": {
             "zh-CN": "{role} {url} 无法连接:{reason}",

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db.connect import Wording
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
@@ -161,28 +161,9 @@ def decode_key(text: str | None) -> Key | None:
     return tuple(out)
 
 
-def connect_engine(url: str, role: str) -> sa.Engine:
-    """An engine for ``url`` that has answered one query; :class:`BadInput` if unreachable."""
-    from sqlalchemy.exc import DBAPIError
-
-    shown = mask(url)
-    who = Msg(f"migrate.role.{role}")
-    try:
-        engine = sa.create_engine(url, pool_size=2, max_overflow=2)
-    except Exception as exc:
-        raise BadInput.msg(
-            "migrate.bad_url", role=who, url=shown, kind=type(exc).__name__
-        ) from None
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except DBAPIError as exc:
-        engine.dispose()
-        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise BadInput.msg(
-            "migrate.unreachable", role=who, url=shown, reason=first, transient=True
-        ) from None
-    return engine
+#: how a migration's target that does not answer is told (source: same, ``role.source``)
+TARGET = Wording("migrate.bad_url", "migrate.unreachable", {"role": Msg("migrate.role.target")})
+SOURCE = Wording("migrate.bad_url", "migrate.unreachable", {"role": Msg("migrate.role.source")})
 
 
 class DatabaseSource:
@@ -202,21 +183,17 @@ class DatabaseSource:
             raise BadInput.msg("migrate.no_source_file", path=s)
         self.url = to_url(spec)
         self.display = mask(self.url)
-        self.engine = connect_engine(self.url, "source")
-        self.family = family(self.engine.dialect.name)
         self._only = tables
         self._spellings = spellings
         self._schema: list[TableDef] | None = None
-        try:
-            reader = open_source(self.url)
-        except BaseException:
-            self.engine.dispose()
-            raise
+        reader = open_source(self.url, wording=SOURCE)
         if not isinstance(reader, SqlSource):  # open_source maps every database URL to one
             reader.close()
-            self.engine.dispose()
             raise BadInput.msg("migrate.not_database", source=self.display)
         self.reader: SqlSource = reader
+        #: the reader's engine: the database is opened once
+        self.engine = reader.engine
+        self.family = family(self.engine.dialect.name)
 
     def schema(self) -> list[TableDef]:
         """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
@@ -291,11 +268,8 @@ class DatabaseSource:
             yield convert_rows(rows, table, self.family, report_idx, last)
 
     def close(self) -> None:
-        """Close the reader's connections and dispose of the engine."""
-        try:
-            self.reader.close()
-        finally:
-            self.engine.dispose()
+        """Close the reader's connections."""
+        self.reader.close()
 
 
 # --- rows → Arrow ---------------------------------------------------------------------

@@ -15,6 +15,7 @@ from handover.db.url import backend, is_url, mask, sqlite_path
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
+    from handover.db.connect import Wording
     from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 #: names that load pyarrow and numpy on first use, so that importing the package stays light
@@ -32,8 +33,9 @@ def __getattr__(name: str) -> Any:
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
 
-def open_source(spec: str | Path) -> Source:
-    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read."""
+def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
+    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
+    (``wording``: how a database server that does not answer is told)."""
     s = str(spec)
     if is_url(s):
         if backend(s) == "sqlite":
@@ -45,7 +47,7 @@ def open_source(spec: str | Path) -> Source:
             return SqliteSource(path, display=mask(s))
         from handover.sources.sql import SqlAlchemySource
 
-        return SqlAlchemySource(s)
+        return SqlAlchemySource(s, wording)
     path = Path(s)
     if not path.exists():
         raise BadInput.msg("sources.no_path", path=path)

@@ -111,8 +111,8 @@ add(
             "en": "{source}: unsupported database (use SQLite, PostgreSQL, MySQL/MariaDB)",
         },
         "sources.unreachable": {
-            "zh-CN": "{source}:无法连接数据库:{reason}",
-            "en": "{source}: database unreachable: {reason}",
+            "zh-CN": "{url}:无法连接数据库:{reason}",
+            "en": "{url}: database unreachable: {reason}",
         },
         "sources.bad_type": {
             "zh-CN": "{where}:列 {column!r} 中有值不符合其类型 {type}",

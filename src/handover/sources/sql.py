@@ -21,14 +21,21 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from handover.db.connect import Wording
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+#: how a database source that does not answer is told
+WORDING = Wording("sources.unreachable", "sources.unreachable")
 
 
 def _sample_fraction(rows: int, n: int) -> float:
@@ -161,6 +168,11 @@ class SqlSource(Source):
 
     #: the DB-API parameter marker of the driver
     placeholder = "?"
+
+    @property
+    @abc.abstractmethod
+    def engine(self) -> Engine:
+        """A SQLAlchemy engine on this database (reflection goes through it)."""
 
     @abc.abstractmethod
     def _q(self, name: str) -> str:
@@ -348,6 +360,17 @@ class SqliteSource(SqlSource):
         self._tables: list[TableInfo] | None = None
         self._select: dict[str, list[str]] = {}
         self._columns: dict[str, list[str]] = {}
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """An engine over this source's own read-only connection (for reflection): the
+        file is opened once."""
+        if self._engine is None:
+            from handover.db.connect import over
+
+            self._engine = over(self.conn)
+        return self._engine
 
     def _q(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
@@ -542,6 +565,8 @@ class SqliteSource(SqlSource):
 
     def close(self) -> None:
         """Close the connection."""
+        if self._engine is not None:
+            self._engine.dispose()
         self.conn.close()
 
 
@@ -550,35 +575,35 @@ class SqlAlchemySource(SqlSource):
 
     placeholder = "%s"
 
-    def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine, inspect
+    def __init__(self, url: str, wording: Wording | None = None) -> None:
+        """Connect to ``url``; a database that does not answer is told with ``wording``
+        (default: ``sources.unreachable``)."""
+        from sqlalchemy import inspect
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.db.url import mask, parse
+        from handover.db.connect import connect, failure
+        from handover.db.url import backend, mask
 
         self.display = mask(url)
-        parsed = parse(url)
-        backend = parsed.get_backend_name()
-        if backend == "postgresql":
-            self.kind = "postgresql"
-        elif backend in ("mysql", "mariadb"):
-            self.kind = "mysql"
-        else:
+        kind = backend(url)
+        if kind not in ("postgresql", "mysql"):
             raise BadInput.msg("sources.unsupported_db", source=self.display)
+        self.kind = kind
+        words = wording or WORDING
+        self._engine = connect(url, wording=words)
         try:
-            self.engine = create_engine(parsed)
-            with self.engine.connect():
-                pass
             self._inspector = inspect(self.engine)
         except SQLAlchemyError as exc:
-            orig = getattr(exc, "orig", None)
-            reason = str(orig or exc).splitlines()[0][:200]
-            raise BadInput.msg(
-                "sources.unreachable", source=self.display, reason=reason, transient=True
-            ) from None
+            self.engine.dispose()
+            raise failure(exc, url, words) from None
         self._tables: list[TableInfo] | None = None
         self._schema_name: str | None = None
         self._columns: dict[str, list[str]] = {}
+
+    @property
+    def engine(self) -> Engine:
+        """The engine this source reads through."""
+        return self._engine
 
     def _q(self, name: str) -> str:
         # Quoted by hand: SQLAlchemy's preparer doubles "%" for its own parameter style,

@@ -35,8 +35,8 @@ add(
             "en": "synth {target}: folder {folder} is not writable",
         },
         "synth.connect": {
-            "zh-CN": "synth {target}:无法连接({error})",
-            "en": "synth {target}: cannot connect ({error})",
+            "zh-CN": "synth {url}:无法连接({reason})",
+            "en": "synth {url}: cannot connect ({reason})",
         },
         "synth.db_not_empty": {
             "zh-CN": "synth {target}:数据库不为空(已有 {n} 张表);请使用空数据库",

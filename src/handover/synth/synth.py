@@ -108,22 +108,20 @@ def _check_writable_dir(d: Path, shown: str) -> None:
 
 def _server_engine(t: _Target) -> Any:
     from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from handover.db.url import parse
-    from handover.store.store import make_engine
+    from handover.db.connect import Wording, connect, failure
 
     assert t.url is not None
     # The bulk paths need psycopg 3 (COPY) and PyMySQL.
-    url = parse(t.url, own_driver=True)
-    engine = make_engine(url.render_as_string(hide_password=False))
+    words = Wording("synth.connect", "synth.connect")
+    engine = connect(t.url, wording=words, own_driver=True, pool_pre_ping=True)
     try:
         with engine.connect() as conn:
             existing = inspect(conn).get_table_names()
-    except Exception as exc:
+    except SQLAlchemyError as exc:
         engine.dispose()
-        raise BadInput.msg(
-            "synth.connect", target=t.shown, error=type(exc).__name__, transient=True
-        ) from None
+        raise failure(exc, t.url, words) from None
     if existing:
         engine.dispose()
         raise BadInput.msg("synth.db_not_empty", target=t.shown, n=len(existing))

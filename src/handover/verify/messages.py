@@ -75,12 +75,12 @@ add(
             "en": "{spec}: verify supports SQLite, PostgreSQL and MariaDB/MySQL",
         },
         "verify.bad_url": {
-            "zh-CN": "无法使用 {spec}:{kind}",
-            "en": "cannot use {spec}: {kind}",
+            "zh-CN": "无法使用 {url}:{reason}",
+            "en": "cannot use {url}: {reason}",
         },
         "verify.unreachable": {
-            "zh-CN": "无法连接 {spec}({reason})",
-            "en": "cannot connect to {spec} ({reason})",
+            "zh-CN": "无法连接 {url}({reason})",
+            "en": "cannot connect to {url} ({reason})",
         },
         "verify.no_tables": {
             "zh-CN": "无法读取 {spec} 的表({kind})",

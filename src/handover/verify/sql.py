@@ -40,7 +40,7 @@ def _pg_value(col: str, kind: str, side: SideType) -> str:
             return f"({col})::text || ' 00:00:00.000000'"
         return f"({col})::text"
     if kind == "date":
-        # a date prints as YYYY-MM-DD under DateStyle ISO (set by PG_SESSION), about
+        # a date prints as YYYY-MM-DD under DateStyle ISO (the "verify" session), about
         # four times cheaper than to_char
         if side.kind == "date":
             return f"({col})::text"
@@ -53,10 +53,6 @@ def _pg_value(col: str, kind: str, side: SideType) -> str:
         return f"encode(convert_to(({col})::text, 'UTF8'), 'hex')"
     return f"({col})::text"
 
-
-#: session settings: the rendering relies on ISO dates (YYYY-MM-DD); JIT compilation
-#: costs more than it saves on these one-pass queries whose row estimates are inflated
-PG_SESSION = ("SET DateStyle = 'ISO'", "SET jit = off")
 
 #: native types whose PostgreSQL hash agrees with equality of the canonical text
 _PG_NATIVE_TEXT = frozenset({"text", "varchar", "char", "string", "unicode", "unicodetext"})

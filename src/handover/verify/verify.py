@@ -18,13 +18,16 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 import handover.verify.messages  # noqa: F401  (registers the texts)
+from handover.db import dialects
+from handover.db.connect import Wording
+from handover.db.connect import connect as connect_db
 from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
@@ -38,6 +41,9 @@ from handover.verify.normalize import (
     render_value,
     resolve_kind,
 )
+
+if TYPE_CHECKING:
+    from handover.db.dialects.base import Dialect
 
 #: rows per leaf segment: the unit that is fetched from both sides when it differs
 LEAF_ROWS = 4
@@ -182,28 +188,22 @@ class VerifyResult:
 # --- connections ------------------------------------------------------------------------
 
 
-def _set_utc_mysql(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("SET time_zone = '+00:00'")
-    cur.close()
+#: how a database verify cannot use or reach is told
+WORDING = Wording("verify.bad_url", "verify.unreachable")
 
 
-def _set_pg_session(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    for stmt in q.PG_SESSION:
-        cur.execute(stmt)
-    cur.close()
-    dbapi_conn.commit()  # a SET inside the driver's implicit transaction would roll back
+def _functions(dbapi_conn: Any, dialect: Dialect) -> None:
+    if dialect.name == "sqlite":
+        q.register_sqlite(dbapi_conn)
 
 
 def connect(spec: str) -> Engine:
-    """An engine for a SQLite file (opened read-only) or a database URL; BadInput if unusable."""
+    """An engine for a SQLite file (opened read-only) or a database URL, with the session
+    settings the digest SQL relies on; BadInput if unusable."""
     shown = mask(spec)
     if not is_url(spec):
-        path = Path(spec)
-        if not path.is_file():
+        if not Path(spec).is_file():
             raise BadInput.msg("verify.no_sqlite", spec=shown)
-        url: sa.URL | str = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
     else:
         url = parse(spec)
         backend = url.get_backend_name()
@@ -214,31 +214,11 @@ def connect(spec: str) -> Engine:
             and not Path(url.database).is_file()
         ):
             raise BadInput.msg("verify.no_sqlite", spec=shown)
-        if backend not in ("postgresql", "mysql", "mariadb", "sqlite"):
+        if dialects.find(backend) is None:
             raise BadInput.msg("verify.unsupported", spec=shown)
-    kwargs: dict[str, Any] = {}
-    if str(url).startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except Exception as exc:  # unknown dialect or missing driver
-        raise BadInput.msg("verify.bad_url", spec=shown, kind=type(exc).__name__) from None
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", q.register_sqlite)
-    elif engine.dialect.name in ("mysql", "mariadb"):
-        sa.event.listen(engine, "connect", _set_utc_mysql)
-    elif engine.dialect.name == "postgresql":
-        sa.event.listen(engine, "connect", _set_pg_session)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise BadInput.msg(
-            "verify.unreachable", spec=shown, reason=reason, transient=True
-        ) from None
-    return engine
+    return connect_db(
+        spec, wording=WORDING, session="verify", on_connect=_functions, read_only=True, threads=True
+    )
 
 
 def _has_record_hash(*engines: Engine) -> bool:

@@ -18,11 +18,18 @@ class Dialect:
     url_query: ClassVar[dict[str, str]] = {}
     #: the DB-API parameter marker of the driver
     placeholder: ClassVar[str] = "%s"
+    #: statements every new connection of a use runs (see :meth:`session`)
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def quote(self, name: str) -> str:
         """``name`` quoted as an identifier, for SQL run without parameters (a ``%`` is
         not doubled: SQLAlchemy's preparer does that for its own parameter style)."""
         return '"' + name.replace('"', '""') + '"'
+
+    def session(self, use: str) -> tuple[str, ...]:
+        """The statements a connection made for ``use`` runs first: ``verify`` (what the
+        digest SQL relies on), ``store`` (the platform store's durability)."""
+        return self.sessions.get(use, ())
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"

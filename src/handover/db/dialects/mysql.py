@@ -14,6 +14,10 @@ class MySQL(Dialect):
     backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     driver: ClassVar[str | None] = "pymysql"
     url_query: ClassVar[dict[str, str]] = {"charset": "utf8mb4"}
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {
+        # temporal values compare and print in UTC, as every other engine holds them
+        "verify": ("SET time_zone = '+00:00'",),
+    }
 
     def quote(self, name: str) -> str:
         """``name`` quoted with backticks."""
