@@ -14,6 +14,16 @@ add(
             "zh-CN": "无法连接 {url}:{reason}",
             "en": "{url} is unreachable: {reason}",
         },
+        "db.unsupported_type": {
+            "zh-CN": "表 {table!r} 列 {column!r}:类型 {type} 无法迁移"
+            "(支持:整数与浮点数、定点小数、文本、日期、时间戳、布尔值、二进制、json、uuid)",
+            "en": "table {table!r} column {column!r}: type {type} cannot be migrated "
+            "(supported: numbers, decimals, text, dates, timestamps, booleans, blobs, json, uuid)",
+        },
+        "db.no_source_table": {
+            "zh-CN": "源库中没有表 {table!r}",
+            "en": "source has no table {table!r}",
+        },
         "db.not_url": {
             "zh-CN": "{url}:不是数据库 URL(请使用 postgresql://、mysql://、sqlite:///…)",
             "en": "{url}: not a database URL (use postgresql://, mysql://, sqlite:///…)",

@@ -146,14 +146,14 @@ class SQLiteDatabase(Database):
         self.encoding = str(self.con.execute("PRAGMA encoding").fetchone()[0])
 
     def tables(self) -> list[str]:
-        rows = self.con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        from handover.db.reflect import sqlite_tables
+
+        return sqlite_tables(self.con)
 
     def columns(self, table: str) -> list[str]:
-        return [str(r[1]) for r in self.con.execute(f"PRAGMA table_info({self.quote(table)})")]
+        from handover.db.reflect import sqlite_columns
+
+        return [c.name for c in sqlite_columns(self.con, table)]
 
     def _scalar(self, sql: str) -> Any:
         try:
@@ -292,16 +292,14 @@ class ServerDatabase(Database):
         self.version = self.version.split(" on ")[0][:120]
 
     def tables(self) -> list[str]:
-        import sqlalchemy as sa
+        from handover.db.reflect import Catalog
 
-        return sorted(sa.inspect(self.engine).get_table_names(schema=self.schema))
+        return sorted(Catalog(self.engine).table_names(schema=self.schema))
 
     def columns(self, table: str) -> list[str]:
-        import sqlalchemy as sa
+        from handover.db.reflect import Catalog
 
-        return [
-            str(c["name"]) for c in sa.inspect(self.engine).get_columns(table, schema=self.schema)
-        ]
+        return Catalog(self.engine).column_names(table, schema=self.schema)
 
     def _exec(self, conn: Connection, sql: str) -> Any:
         import sqlalchemy as sa

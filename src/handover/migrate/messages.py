@@ -105,16 +105,6 @@ add(
             "zh-CN": "源库 {source}:不是数据库",
             "en": "source {source}: not a database",
         },
-        "migrate.unsupported_type": {
-            "zh-CN": "表 {table!r} 列 {column!r}:类型 {type} 无法迁移"
-            "(支持:整数与浮点数、定点小数、文本、日期、时间戳、布尔值、二进制、json、uuid)",
-            "en": "table {table!r} column {column!r}: type {type} cannot be migrated "
-            "(supported: numbers, decimals, text, dates, timestamps, booleans, blobs, json, uuid)",
-        },
-        "migrate.no_source_table": {
-            "zh-CN": "源库中没有表 {table!r}",
-            "en": "source has no table {table!r}",
-        },
         "migrate.unknown_kind": {
             "zh-CN": "列 {column!r}:未知的类型类别 {kind!r}",
             "en": "column {column!r}: unknown kind {kind!r}",

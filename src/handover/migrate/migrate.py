@@ -32,6 +32,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db.dialects import family
+from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import t
@@ -44,7 +46,7 @@ from handover.migrate.reader import (
     encode_key,
     mask_key,
 )
-from handover.migrate.schema import TableDef, build_table, family
+from handover.migrate.schema import build_table
 from handover.migrate.spelling import target_notes
 from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
 from handover.progress import Progress
@@ -317,8 +319,7 @@ class CopyJob:
     # --- preflight & start -------------------------------------------------------------------
 
     def preflight(self) -> None:
-        insp = sa.inspect(self.engine)
-        existing = set(insp.get_table_names())
+        existing = set(Catalog(self.engine).table_names())
         if STATE_TABLE in existing:
             with self.engine.connect() as conn:
                 other = conn.execute(
@@ -374,8 +375,7 @@ class CopyJob:
         self.result.resumed = True
         self.result.no_backup_reason = row.options.get("reason")
         self.result.backup = row.options.get("backup")
-        insp = sa.inspect(self.engine)
-        has_state = STATE_TABLE in insp.get_table_names()
+        has_state = STATE_TABLE in Catalog(self.engine).table_names()
         if not has_state:
             if row.status == "finishing":
                 # killed while dropping the bookkeeping tables: the reject file is written,
@@ -436,7 +436,7 @@ class CopyJob:
         target_meta = sa.MetaData()
         with_fks = self.fam == "sqlite"  # SQLite cannot add a FK later; it does not check on load
         tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
-        existing = set(sa.inspect(self.engine).get_table_names())
+        existing = set(Catalog(self.engine).table_names())
         for tbl in tables:
             if tbl.name not in existing:
                 tbl.create(self.engine)
@@ -661,18 +661,11 @@ class CopyJob:
 
     def _post_data(self) -> None:
         errors: list[str] = []
-        insp = sa.inspect(self.engine)
+        catalog = Catalog(self.engine)
         with self.engine.connect() as conn:
             names: set[str] = set()
             for d in self.defs:
-                names |= {str(ix["name"]) for ix in insp.get_indexes(d.name) if ix.get("name")}
-                names |= {
-                    str(u["name"]) for u in insp.get_unique_constraints(d.name) if u.get("name")
-                }
-                if self.fam != "sqlite":
-                    names |= {
-                        str(f["name"]) for f in insp.get_foreign_keys(d.name) if f.get("name")
-                    }
+                names |= catalog.constraint_names(d.name, foreign_keys=self.fam != "sqlite")
             prep = self.engine.dialect.identifier_preparer
             for d in self.defs:
                 for ix in d.uniques + d.indexes:

@@ -31,11 +31,12 @@ import pyarrow.compute as pc
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
 from handover.db.connect import Wording
+from handover.db.dialects import family
+from handover.db.reflect import ColumnDef, TableDef, reflect
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling
-from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
     from handover.sources.sql import SqlSource

@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import sqlalchemy as sa
 
+from handover.db.dialects import family
+from handover.db.reflect import ColumnDef, TableDef
 from handover.migrate import spelling
-from handover.migrate.schema import ColumnDef, TableDef, family
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 

@@ -31,9 +31,9 @@ from handover.progress import Progress
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
+    from handover.db.reflect import TableDef
     from handover.events import EventSink
     from handover.migrate.reader import MigrationSource
-    from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]

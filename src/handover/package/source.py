@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from handover.crypto import Keys
+    from handover.db.reflect import TableDef
     from handover.migrate.reader import Key, SourceBatch
-    from handover.migrate.schema import TableDef
     from handover.package.manifest import TableEntry
     from handover.workspace import Workspace
 
@@ -101,7 +101,7 @@ class PackageSource:
         except BaseException:
             self.keys.close()
             raise
-        from handover.migrate.schema import TableDef
+        from handover.db.reflect import TableDef
 
         self._defs = [TableDef.from_json(e.schema) for e in entries]
 

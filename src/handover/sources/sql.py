@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from handover.db.connect import Wording
+from handover.db.reflect import sqlite_columns, sqlite_tables
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
@@ -384,10 +385,10 @@ class SqliteSource(SqlSource):
     def column_names(self, table: str) -> list[str]:
         """The columns of ``table`` (``PRAGMA table_info``); BadInput if there is no table."""
         if table not in self._columns:
-            info = self.conn.execute(f"PRAGMA table_info({self._q(table)})").fetchall()
+            info = sqlite_columns(self.conn, table)
             if not info:
                 raise BadInput.msg("sources.no_table", source=self.display, table=table)
-            self._columns[table] = [r[1] for r in info]
+            self._columns[table] = [c.name for c in info]
         return self._columns[table]
 
     def count(self, table: str) -> int:
@@ -431,23 +432,16 @@ class SqliteSource(SqlSource):
         """Every user table with declared types, primary key and exact row count."""
         if self._tables is not None:
             return self._tables
-        names = [
-            r[0]
-            for r in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-            )
-        ]
         out = []
-        for name in names:
+        for name in sqlite_tables(self.conn):
             q = self._q(name)
-            info = self.conn.execute(f"PRAGMA table_info({q})").fetchall()
+            info = sqlite_columns(self.conn, name)
             cols: list[ColumnInfo] = []
             select: list[str] = []
-            pk = [r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+            pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
             notes: list[Msg | str] = []
             for _cid, cname, ctype, notnull, _dflt, _pk in info:
-                decl = (ctype or "").upper()
+                decl = ctype.upper()
                 atype = self._affinity(decl)
                 qc = self._q(cname)
                 if atype in (pa.int64(), pa.float64()):
@@ -468,7 +462,7 @@ class SqliteSource(SqlSource):
                         atype = pa.string()
                 expr = f"CAST({qc} AS TEXT)" if atype == pa.string() else qc
                 select.append(expr)
-                cols.append(ColumnInfo(cname, ctype or "", atype, not notnull))
+                cols.append(ColumnInfo(cname, ctype, atype, not notnull))
             rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
             self._select[name] = select
             out.append(TableInfo(name, cols, pk, int(rows), notes))
@@ -578,10 +572,10 @@ class SqlAlchemySource(SqlSource):
     def __init__(self, url: str, wording: Wording | None = None) -> None:
         """Connect to ``url``; a database that does not answer is told with ``wording``
         (default: ``sources.unreachable``)."""
-        from sqlalchemy import inspect
         from sqlalchemy.exc import SQLAlchemyError
 
         from handover.db.connect import connect, failure
+        from handover.db.reflect import Catalog
         from handover.db.url import backend, mask
 
         self.display = mask(url)
@@ -592,7 +586,7 @@ class SqlAlchemySource(SqlSource):
         words = wording or WORDING
         self._engine = connect(url, wording=words)
         try:
-            self._inspector = inspect(self.engine)
+            self._catalog = Catalog(self.engine)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise failure(exc, url, words) from None
@@ -621,10 +615,9 @@ class SqlAlchemySource(SqlSource):
 
         if table not in self._columns:
             try:
-                cols = self._inspector.get_columns(table)
+                self._columns[table] = self._catalog.column_names(table)
             except NoSuchTableError:
                 raise BadInput.msg("sources.no_table", source=self.display, table=table) from None
-            self._columns[table] = [str(c["name"]) for c in cols]
         return self._columns[table]
 
     def count(self, table: str) -> int:
@@ -718,7 +711,7 @@ class SqlAlchemySource(SqlSource):
             raise ValueError("after= needs order_by=")
         self._key_names(table, columns, order_by)
         names = list(columns) + [k for k in order_by if k not in columns]
-        types = {str(c["name"]): c["type"] for c in self._inspector.get_columns(table)}
+        types = {str(c["name"]): c["type"] for c in self._catalog.columns(table)}
         kinds = [_text_kind(types[n]) for n in names]
         charsets = self._charsets(table)
         fields = [
@@ -853,10 +846,10 @@ class SqlAlchemySource(SqlSource):
             return self._tables
         from sqlalchemy import text
 
-        insp = self._inspector
+        catalog = self._catalog
         out = []
         with self.engine.connect() as conn:
-            for name in sorted(insp.get_table_names()):
+            for name in sorted(catalog.table_names()):
                 cols = [
                     ColumnInfo(
                         c["name"],
@@ -864,9 +857,9 @@ class SqlAlchemySource(SqlSource):
                         _arrow_type_of(c["type"], self.kind),
                         bool(c.get("nullable", True)),
                     )
-                    for c in insp.get_columns(name)
+                    for c in catalog.columns(name)
                 ]
-                pk = list(insp.get_pk_constraint(name).get("constrained_columns") or [])
+                pk = catalog.primary_key(name)
                 rows = conn.execute(text(f"SELECT count(*) FROM {self._q(name)}")).scalar_one()
                 out.append(TableInfo(name, cols, pk, int(rows)))
         self._tables = out

@@ -8,12 +8,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 import handover.store.messages  # noqa: F401  (registers the texts)
 from handover.db.connect import Wording, connect, failure
+from handover.db.reflect import Catalog
 from handover.db.url import parse
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -84,7 +85,7 @@ class Store:
             command.upgrade(cfg, "heads")
 
     def tables(self) -> list[str]:
-        return sorted(inspect(self.engine).get_table_names())
+        return sorted(Catalog(self.engine).table_names())
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -107,10 +107,10 @@ def _check_writable_dir(d: Path, shown: str) -> None:
 
 
 def _server_engine(t: _Target) -> Any:
-    from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
     from handover.db.connect import Wording, connect, failure
+    from handover.db.reflect import Catalog
 
     assert t.url is not None
     # The bulk paths need psycopg 3 (COPY) and PyMySQL.
@@ -118,7 +118,7 @@ def _server_engine(t: _Target) -> Any:
     engine = connect(t.url, wording=words, own_driver=True, pool_pre_ping=True)
     try:
         with engine.connect() as conn:
-            existing = inspect(conn).get_table_names()
+            existing = Catalog(conn).table_names()
     except SQLAlchemyError as exc:
         engine.dispose()
         raise failure(exc, t.url, words) from None

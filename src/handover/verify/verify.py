@@ -28,6 +28,7 @@ import handover.verify.messages  # noqa: F401  (registers the texts)
 from handover.db import dialects
 from handover.db.connect import Wording
 from handover.db.connect import connect as connect_db
+from handover.db.reflect import Catalog
 from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
@@ -272,12 +273,10 @@ class _Plan:
 def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list[str]]]:
     """Every table: lower-cased name → (real name, columns, primary key)."""
     try:
-        insp = sa.inspect(engine)
+        catalog = Catalog(engine)
         out: dict[str, tuple[str, list[Any], list[str]]] = {}
-        for name in insp.get_table_names():
-            cols = insp.get_columns(name)
-            pk = list(insp.get_pk_constraint(name).get("constrained_columns") or [])
-            out[name.lower()] = (name, cols, pk)
+        for name in catalog.table_names():
+            out[name.lower()] = (name, catalog.columns(name), catalog.primary_key(name))
         return out
     except SQLAlchemyError as exc:
         raise BadInput.msg("verify.no_tables", spec=shown, kind=type(exc).__name__) from None

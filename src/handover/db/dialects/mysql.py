@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from handover.db.dialects.base import Dialect
+from handover.db.dialects.base import Dialect, Kind
 
 
 class MySQL(Dialect):
@@ -22,6 +22,28 @@ class MySQL(Dialect):
     def quote(self, name: str) -> str:
         """``name`` quoted with backticks."""
         return "`" + name.replace("`", "``") + "`"
+
+    # --- reflection ------------------------------------------------------------------
+
+    def kind_of(self, t: Any) -> Kind | None:
+        """TINYINT(1) is MariaDB's BOOLEAN; YEAR and MEDIUMINT are small integers; a SET
+        holds a comma-separated list of its members, up to all of them."""
+        from sqlalchemy.dialects import mysql
+
+        if isinstance(t, mysql.TINYINT):
+            if getattr(t, "display_width", None) == 1:
+                return "bool", None, None, None
+            return "int16", None, None, None
+        if isinstance(t, mysql.YEAR):
+            return "int16", None, None, None
+        if isinstance(t, mysql.MEDIUMINT):
+            return "int32", None, None, None
+        if isinstance(t, mysql.DOUBLE):
+            return "float64", None, None, None
+        if isinstance(t, mysql.SET):
+            members = [str(v) for v in t.values]
+            return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
+        return None
 
 
 DIALECT = MySQL()

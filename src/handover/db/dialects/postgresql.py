@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from handover.db.dialects.base import Dialect
 
@@ -18,6 +18,12 @@ class PostgreSQL(Dialect):
         # than it saves on one-pass queries whose row estimates are inflated
         "verify": ("SET DateStyle = 'ISO'", "SET jit = off"),
     }
+
+    # --- reflection ------------------------------------------------------------------
+
+    def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
+        """An identity column, or a ``serial`` one (its default draws from a sequence)."""
+        return auto or str(info.get("default") or "").startswith("nextval(")
 
 
 DIALECT = PostgreSQL()
