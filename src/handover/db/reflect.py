@@ -378,7 +378,7 @@ def neutral_column(
     if auto and not kind.startswith("int"):
         auto = False
     nullable = bool(info.get("nullable", True))
-    typed = d.typed_temporals
+    typed = d.typed
     spelling = engine_spelling(kind, getattr(t, "fsp", None)) if typed else None
     sqlite_type = None
     carried = from_comment(info.get("comment"), kind) if typed else None

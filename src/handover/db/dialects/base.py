@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -11,6 +12,24 @@ if TYPE_CHECKING:
 
 #: (kind, length, precision, scale) of a neutral column; kind None: unsupported
 Kind = tuple[str | None, int | None, int | None, int | None]
+#: the digest encoding's mark for NULL (``handover.verify.normalize`` renders the same)
+NULL_MARK = "~"
+
+
+class DigestSide(Protocol):
+    """What one side of a compared column declares (``handover.verify.normalize.SideType``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def scale(self) -> int | None: ...
+
+    @property
+    def tz(self) -> bool: ...
+
+    @property
+    def fsp(self) -> int | None: ...
 
 
 class Dialect:
@@ -28,9 +47,20 @@ class Dialect:
     placeholder: ClassVar[str] = "%s"
     #: statements every new connection of a use runs (see :meth:`session`)
     sessions: ClassVar[dict[str, tuple[str, ...]]] = {}
-    #: dates and times are typed values the engine prints in its own spelling (not text
-    #: as SQLite stores it), and column comments may carry a SQLite column's description
-    typed_temporals: ClassVar[bool] = True
+    #: values are typed as declared (SQLite: dynamic typing, dates kept as text); dates and
+    #: times then print in the engine's own spelling, and column comments may carry a
+    #: SQLite column's description
+    typed: ClassVar[bool] = True
+    #: the integer division operator
+    int_div: ClassVar[str] = "/"
+    #: a clause that keeps the planner from inlining a subquery's rendered values (and
+    #: computing each twice)
+    fence: ClassVar[str] = ""
+    #: digest kinds whose canonical text SQL turns NULL into a value (wrapped: NULL stays NULL)
+    null_rendering_kinds: ClassVar[frozenset[str]] = frozenset({"bool"})
+    #: a full scan whose values are cheap to name twice may go unfenced, so that the
+    #: engine can run it in parallel (see :meth:`plain_text`)
+    inlines: ClassVar[bool] = False
 
     def quote(self, name: str) -> str:
         """``name`` quoted as an identifier, for SQL run without parameters (a ``%`` is
@@ -65,6 +95,84 @@ class Dialect:
     ) -> list[TableDef]:
         """``defs`` with what only this engine's own catalogue says (nothing by default)."""
         return defs
+
+    # --- verify: digests inside the database ----------------------------------------------
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """SQL giving the canonical text of quoted column ``col`` rendered as ``kind``
+        (``handover.verify.normalize.render_value`` without NFC), given what this side
+        declares; may turn NULL into a value (see :meth:`value_expr`)."""
+        raise NotImplementedError(f"verify cannot render values on {self.name}")
+
+    def value_expr(self, col: str, kind: str, side: DigestSide) -> str:
+        """:meth:`value_sql` with NULL kept NULL."""
+        expr = self.value_sql(col, kind, side)
+        if kind in self.null_rendering_kinds:
+            return f"CASE WHEN {col} IS NULL THEN NULL ELSE {expr} END"
+        return expr
+
+    def row_expr(self, values: list[str]) -> str:
+        """SQL concatenating value expressions prefix-free (``normalize.encode_row``)."""
+        raise NotImplementedError(f"verify cannot encode rows on {self.name}")
+
+    def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
+        """SQL for ``normalize.render_digest``: the cheaper text two typed engines agree on."""
+        return self.value_expr(col, kind, side)
+
+    def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
+        """SQL for ``normalize.encode_digest_row`` (typed engines only)."""
+        raise NotImplementedError(f"no digest text on {self.name}")
+
+    def hash60_expr(self, text_sql: str) -> str:
+        """SQL for the 60-bit row hash of ``text_sql`` (the first 15 hex digits of its MD5)."""
+        raise NotImplementedError(f"no row hash on {self.name}")
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """SQL for the 32-bit segment key of a non-integer primary key."""
+        raise NotImplementedError(f"no key hash on {self.name}")
+
+    def digest_sql(self, row_sql: str) -> str:
+        """The aggregate that sums the 60-bit hashes of a segment's rows (exact)."""
+        return f"sum({self.hash60_expr(row_sql)})"
+
+    def segment_int(self, seg: str) -> str:
+        """``seg`` (a segment key) as a signed 64-bit integer."""
+        return seg
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """A FROM clause reading only the rows of ``table`` whose ``seg`` lies in one of
+        ``ranges`` ([start, end)): a small joined list, so each range is an index range
+        scan (a long OR list would test every range on every row)."""
+        rows = ", ".join(f"({a}, {b})" for a, b in ranges)
+        sel = f"SELECT * FROM (VALUES {rows}) v (ho__lo, ho__hi)"
+        on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
+        return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
+
+    def split_scans(self, inline: bool) -> bool:
+        """Whether a full scan is worth reading as concurrent key ranges (the engine does
+        not parallelise the one query itself); ``inline``: its values may be inlined."""
+        return False
+
+    def native_digest_ok(self, *engines: sa.Engine) -> bool:
+        """Whether rows can be hashed as stored on every one of ``engines`` (this engine on
+        both sides), without rendering them as text (:meth:`native_digest`)."""
+        return False
+
+    def native_ok(self, kind: str, a: DigestSide, b: DigestSide) -> bool:
+        """Whether a column declared ``a`` and ``b`` may be hashed as stored."""
+        return False
+
+    def native_digest(self, columns: list[str]) -> str:
+        """The segment digest over stored values (where :meth:`native_digest_ok`)."""
+        raise NotImplementedError(f"no native digest on {self.name}")
+
+    def native_segment(self, key_text: str) -> str:
+        """The 32-bit segment key of a non-integer key, hashed natively."""
+        raise NotImplementedError(f"no native digest on {self.name}")
+
+    def plain_text(self, value_sql: str, col: str) -> bool:
+        """Whether ``value_sql`` is cheap to evaluate twice (``col`` itself or its text)."""
+        return value_sql == col
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from handover.db.dialects.base import Dialect, Kind
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Kind
 
 
 class MySQL(Dialect):
@@ -45,5 +46,120 @@ class MySQL(Dialect):
             return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
         return None
 
+    # --- verify: digests inside the database ----------------------------------------------
+
+    int_div: ClassVar[str] = "DIV"
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """See :meth:`Dialect.value_sql`."""
+        return _value(col, kind, side)
+
+    def row_expr(self, values: list[str]) -> str:
+        """See :meth:`Dialect.row_expr`."""
+        return _encode(values)
+
+    def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
+        """A decimal of the compared scale prints every digit of it; a timestamp as its
+        DATETIME text (see :func:`_stamp`); MariaDB converts a number or date inside
+        CONCAT_WS exactly as CAST(… AS CHAR) does, and pure ASCII hashes alike in every
+        charset: those casts (a fifth of the query) are left out."""
+        if scale is not None and side.kind == "decimal" and side.scale == scale:
+            return col
+        if kind == "timestamp" and side.kind in ("timestamp", "date"):
+            return _stamp(col, side)
+        if kind == side.kind and kind in ("int", "date"):
+            return col
+        return self.value_expr(col, kind, side)
+
+    def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
+        """One CONCAT_WS (it skips NULL arguments)."""
+        args = [
+            f"{v}, ','" if c else f"CHAR_LENGTH({v}), ':', {v}"
+            for v, c in zip(values, compact, strict=True)
+        ]
+        return f"CONCAT_WS('', {', '.join(args)})" if args else "''"
+
+    def hash60_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash60_expr`."""
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 15), 16, 10) AS UNSIGNED)"
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash32_expr`."""
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 8), 16, 10) AS UNSIGNED)"
+
+    def segment_int(self, seg: str) -> str:
+        """See :meth:`Dialect.segment_int`."""
+        return f"CAST({seg} AS SIGNED)"
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """MariaDB's range optimiser turns an OR of key ranges into one index range scan;
+        joined to a derived table of ranges it scans the whole table instead."""
+        ors = " OR ".join(f"({seg} >= {a} AND {seg} < {b})" for a, b in ranges)
+        return f" FROM {table} WHERE {ors}"
+
+    def split_scans(self, inline: bool) -> bool:
+        """MariaDB runs each query on one thread: two halves use both cores."""
+        return True
+
 
 DIALECT = MySQL()
+
+
+# --- verify: the canonical text in MariaDB's SQL ---------------------------------------------
+
+_MY_TEXT = "CHAR CHARACTER SET utf8mb4"
+
+
+def _value(col: str, kind: str, side: DigestSide) -> str:
+    if kind == "int":
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind in ("decimal", "float"):
+        if side.kind == "decimal" and (side.scale or 0) > 0:
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({col} AS {_MY_TEXT})))"
+        if side.kind == "float":
+            v = f"CAST(CAST({col} AS DECIMAL(65,30)) AS {_MY_TEXT})"
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {v}))"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bool":
+        if side.kind in ("bool", "int", "decimal", "float"):
+            return f"CASE WHEN {col} <> 0 THEN '1' ELSE '0' END"
+        return (
+            f"CASE WHEN LOWER(TRIM(CAST({col} AS {_MY_TEXT}))) IN ('1','t','true','y','yes','on') "
+            "THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        if side.kind == "timestamp":
+            # a DATETIME(p) prints with exactly p fractional digits, cheaper than DATE_FORMAT
+            fsp = side.fsp or 0
+            if fsp == 6:
+                return f"CAST({col} AS {_MY_TEXT})"
+            pad = ("." if fsp == 0 else "") + "0" * (6 - fsp)
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), '{pad}')"
+        if side.kind == "date":
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), ' 00:00:00.000000')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "date":
+        if side.kind == "date":
+            return f"CAST({col} AS {_MY_TEXT})"
+        if side.kind == "timestamp":
+            return f"DATE_FORMAT({col}, '%Y-%m-%d')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bytes":
+        return f"LOWER(HEX({col}))"
+    return f"CAST({col} AS {_MY_TEXT})"
+
+
+def _encode(values: list[str]) -> str:
+    enc = [f"IFNULL(CONCAT(CHAR_LENGTH({v}), ':', {v}), '{NULL_MARK}')" for v in values]
+    return f"CONCAT({', '.join(enc)})" if enc else "''"
+
+
+def _stamp(col: str, side: DigestSide) -> str:
+    """A timestamp's digest text on MariaDB: DATETIME(p) text, fraction without zeros."""
+    if side.kind == "date":
+        return f"CONCAT({col}, ' 00:00:00')"
+    if not side.fsp:
+        return col
+    # DATETIME(p) prints exactly p fractional digits: drop the trailing zeros of a
+    # fraction that is not zero, and the whole fraction of one that is
+    return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {col}), LEFT({col}, 19))"

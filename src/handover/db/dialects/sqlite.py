@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from handover.db.dialects.base import Dialect, Kind
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Kind
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, sqlite_type
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class SQLite(Dialect):
     name: ClassVar[str] = "sqlite"
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
     placeholder: ClassVar[str] = "?"
-    typed_temporals: ClassVar[bool] = False
+    typed: ClassVar[bool] = False
     sessions: ClassVar[dict[str, tuple[str, ...]]] = {
         # the platform store: concurrent readers, waits instead of "database is locked",
         # enforced foreign keys, and a commit that survives a power cut
@@ -71,8 +71,89 @@ class SQLite(Dialect):
         text the file stores (see :func:`native`)."""
         return [native(conn, d, spellings=spellings) for d in defs]
 
+    # --- verify: digests inside the database ----------------------------------------------
+
+    fence: ClassVar[str] = " LIMIT -1 OFFSET 0"
+    # hex(NULL) = '' and quote(NULL) = 'NULL'
+    null_rendering_kinds: ClassVar[frozenset[str]] = frozenset({"bool", "bytes", "stored"})
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """See :meth:`Dialect.value_sql`; ``stored`` is the value exactly as SQLite stores
+        it (storage class and every byte)."""
+        return _value(col, kind, side)
+
+    def row_expr(self, values: list[str]) -> str:
+        """See :meth:`Dialect.row_expr`."""
+        return _encode(values)
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """SQLite has no hash function: ``ho_h32``, registered on the connection by verify."""
+        return f"ho_h32({text_sql})"
+
+    def digest_sql(self, row_sql: str) -> str:
+        """``ho_sum60``, the aggregate verify registers on the connection."""
+        return f"ho_sum60({row_sql})"
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """SQLite names the columns of a VALUES list ``column1``, ``column2``."""
+        rows = ", ".join(f"({a}, {b})" for a, b in ranges)
+        sel = f"SELECT column1 AS ho__lo, column2 AS ho__hi FROM (VALUES {rows})"
+        on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
+        return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
+
 
 DIALECT = SQLite()
+
+
+# --- verify: the canonical text in SQLite's SQL ----------------------------------------------
+
+
+def _strip(v: str) -> str:
+    """Drop trailing zeros (and a bare '.') of a plain decimal literal."""
+    return (
+        f"CASE WHEN instr({v}, '.') > 0 AND instr(lower({v}), 'e') = 0 "
+        f"THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+    )
+
+
+def _value(col: str, kind: str, side: DigestSide) -> str:
+    if kind == "stored":
+        # storage class and every byte (a REAL exactly: 15 digits, or 20 when needed)
+        return f"quote({col})"
+    if kind == "int":
+        return (
+            f"CASE WHEN typeof({col}) = 'real' AND {col} = CAST({col} AS INTEGER) "
+            f"THEN CAST(CAST({col} AS INTEGER) AS TEXT) ELSE CAST({col} AS TEXT) END"
+        )
+    if kind in ("decimal", "float"):
+        # REAL prints with 15 significant digits ('%!.15g'); text and real get their
+        # trailing zeros dropped; integers are already canonical
+        t = f"CAST({col} AS TEXT)"
+        return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+    if kind == "bool":
+        return (
+            f"CASE WHEN typeof({col}) IN ('integer', 'real') THEN "
+            f"(CASE WHEN {col} <> 0 THEN '1' ELSE '0' END) "
+            f"WHEN lower(trim({col})) IN ('1','t','true','y','yes','on') THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        v = f"replace(trim({col}), 'T', ' ')"
+        return (
+            f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
+            f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
+            f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"ELSE substr({v} || '000000', 1, 26) END"
+        )
+    if kind == "date":
+        return f"CASE WHEN typeof({col}) = 'text' THEN substr({col}, 1, 10) ELSE CAST({col} AS TEXT) END"
+    if kind == "bytes":
+        return f"lower(hex({col}))"
+    return f"CAST({col} AS TEXT)"
+
+
+def _encode(values: list[str]) -> str:
+    enc = [f"coalesce(length({v}) || ':' || {v}, '{NULL_MARK}')" for v in values]
+    return " || ".join(enc) if enc else "''"
 
 
 # --- declared types and the spelling of dates and times -----------------------------------
