@@ -174,5 +174,33 @@ class Dialect:
         """Whether ``value_sql`` is cheap to evaluate twice (``col`` itself or its text)."""
         return value_sql == col
 
+    # --- erase: sanitization -------------------------------------------------------------
+
+    #: the key of the sanitization method (``handover.erase.methods.METHODS``)
+    sanitization: ClassVar[str] = ""
+    #: queries for the server's version and the schema a connection works in
+    identity_sql: ClassVar[tuple[str, str]] = ("SELECT version()", "SELECT current_schema()")
+    #: statements around the change, inside its transaction (e.g. foreign key checks off/on)
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
+    #: a statement that writes changed pages to disk now (None: nothing to ask for)
+    flush_sql: ClassVar[str | None] = None
+
+    def storage_class(self, quoted: str) -> str:
+        """SQL naming how the engine stores a value of column ``quoted`` (its type name)."""
+        return "'text'"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """Statements that drop the tables ``quoted``."""
+        return [f"DROP TABLE {', '.join(quoted)}"] if quoted else []
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """Statements (outside a transaction) that rewrite the tables ``quoted`` so that
+        deleted rows leave the engine's data files."""
+        return []
+
+    def freeze_sql(self, quoted: str) -> str | None:
+        """A statement withdrawing general access to a retained table (None: none)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"

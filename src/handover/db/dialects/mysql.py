@@ -101,6 +101,20 @@ class MySQL(Dialect):
         """MariaDB runs each query on one thread: two halves use both cores."""
         return True
 
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "mariadb.optimize"
+    identity_sql: ClassVar[tuple[str, str]] = ("SELECT VERSION()", "SELECT DATABASE()")
+    # rows that dropped tables refer to may go in any order
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = (
+        ("SET FOREIGN_KEY_CHECKS=0",),
+        ("SET FOREIGN_KEY_CHECKS=1",),
+    )
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """``OPTIMIZE TABLE`` rebuilds each table's tablespace."""
+        return [f"OPTIMIZE TABLE {q}" for q in quoted]
+
 
 DIALECT = MySQL()
 

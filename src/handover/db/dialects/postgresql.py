@@ -103,6 +103,23 @@ class PostgreSQL(Dialect):
         """Whether ``value_sql`` is ``col`` itself or its ``::text`` (cheap to evaluate twice)."""
         return value_sql in (col, f"({col})::text")
 
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "postgresql.vacuum_full"
+    flush_sql: ClassVar[str | None] = "CHECKPOINT"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """One DROP; CASCADE drops foreign keys (and views) of kept tables that point at them."""
+        return [f"DROP TABLE {', '.join(quoted)} CASCADE"] if quoted else []
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """``VACUUM FULL`` rewrites each table without its dead tuples."""
+        return [f"VACUUM FULL {q}" for q in quoted]
+
+    def freeze_sql(self, quoted: str) -> str | None:
+        """``REVOKE ALL … FROM PUBLIC``."""
+        return f"REVOKE ALL ON {quoted} FROM PUBLIC"
+
 
 DIALECT = PostgreSQL()
 

@@ -101,6 +101,40 @@ class SQLite(Dialect):
         on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
         return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
 
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "sqlite.secure_delete"
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = (
+        ("BEGIN IMMEDIATE",),
+        ("COMMIT",),
+    )
+
+    def storage_class(self, quoted: str) -> str:
+        """``typeof()``: SQLite keeps each value in its own storage class."""
+        return f"typeof({quoted})"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """One DROP TABLE per table."""
+        return [f"DROP TABLE {q}" for q in quoted]
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """VACUUM rebuilds the file without the freed pages; the checkpoint then empties
+        the WAL (which held the zeroed pages)."""
+        return ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+
+    def secure_delete_sql(self, journal_mode: str) -> list[str]:
+        """Before the change: freed cells and pages are overwritten with zeros as they are
+        freed; in WAL mode the next frames overwrite the old ones from the WAL's start; a
+        rollback journal would hold the ORIGINAL pages of every changed page, so the change
+        runs in WAL mode (only the new, zeroed versions go to the WAL)."""
+        if journal_mode == "wal":
+            return ["PRAGMA secure_delete=ON", "PRAGMA wal_checkpoint(RESTART)"]
+        return ["PRAGMA secure_delete=ON", "PRAGMA journal_mode=WAL"]
+
+    def restore_journal_sql(self, journal_mode: str) -> list[str]:
+        """After the change: the journal mode the file had."""
+        return [] if journal_mode == "wal" else [f"PRAGMA journal_mode={journal_mode.upper()}"]
+
 
 DIALECT = SQLite()
 
