@@ -24,6 +24,10 @@ add(
             "zh-CN": "源库中没有表 {table!r}",
             "en": "source has no table {table!r}",
         },
+        "db.unknown_kind": {
+            "zh-CN": "列 {column!r}:未知的类型类别 {kind!r}",
+            "en": "column {column!r}: unknown kind {kind!r}",
+        },
         "db.not_url": {
             "zh-CN": "{url}:不是数据库 URL(请使用 postgresql://、mysql://、sqlite:///…)",
             "en": "{url}: not a database URL (use postgresql://, mysql://, sqlite:///…)",

@@ -105,10 +105,6 @@ add(
             "zh-CN": "源库 {source}:不是数据库",
             "en": "source {source}: not a database",
         },
-        "migrate.unknown_kind": {
-            "zh-CN": "列 {column!r}:未知的类型类别 {kind!r}",
-            "en": "column {column!r}: unknown kind {kind!r}",
-        },
         # notes of a run (``MigrateResult.notes``): how dates and times are spelt
         "migrate.note.as_text": {
             "zh-CN": "{column}:取值的写法不止一种(有无小数秒、以 T 分隔、带时区后缀等),"

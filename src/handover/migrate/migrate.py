@@ -32,6 +32,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db import dialects
 from handover.db.dialects import family
 from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
@@ -48,7 +49,7 @@ from handover.migrate.reader import (
 )
 from handover.migrate.schema import build_table
 from handover.migrate.spelling import target_notes
-from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
+from handover.migrate.writer import TargetWriter
 from handover.progress import Progress
 
 if TYPE_CHECKING:
@@ -273,14 +274,13 @@ class CopyJob:
         self.prog = prog
         self.lang = opts.lang
         self.fam = family(engine.dialect.name)
+        self.sql = dialects.get(engine.dialect.name)
         stamp = _now().strftime("%Y%m%dT%H%M%S")
         self.run_id = (
             opts.run_id if opts.resume and opts.run_id else f"m{stamp}-{secrets.token_hex(3)}"
         )
         self.meta = sa.MetaData()
-        my_kw: dict[str, Any] = (
-            {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"} if self.fam == "mysql" else {}
-        )
+        my_kw = self.sql.table_options(exact=False)
         self.state = sa.Table(
             STATE_TABLE,
             self.meta,
@@ -434,7 +434,7 @@ class CopyJob:
             if rows:
                 conn.execute(sa.insert(self.state), rows)
         target_meta = sa.MetaData()
-        with_fks = self.fam == "sqlite"  # SQLite cannot add a FK later; it does not check on load
+        with_fks = not self.sql.alters_constraints  # FKs that cannot be added after the data
         tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
         existing = set(Catalog(self.engine).table_names())
         for tbl in tables:
@@ -560,10 +560,10 @@ class CopyJob:
         """Insert the batch; on a data error isolate the refused rows by bisection."""
         if sb.data.num_rows == 0:
             return []
-        if w.family == "sqlite":
-            inexact = sqlite_inexact(d, sb.data)
-            if inexact:
-                return self._refuse(d, sb, inexact) + self._write_batch(w, d, _without(sb, inexact))
+        unstorable = w.sql.unstorable(d, sb.data)
+        if unstorable:
+            early = self._refuse(d, sb, unstorable, w.sql.unstorable_reason)
+            return early + self._write_batch(w, d, _without(sb, unstorable))
         w.savepoint("ho_batch")
         try:
             w.insert(d, sb.data)
@@ -579,10 +579,10 @@ class CopyJob:
         return refused
 
     @staticmethod
-    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str]) -> list[Reject]:
+    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str], reason: str) -> list[Reject]:
         """Write-stage rejects for ``rows`` (index → column) refused before writing."""
         return [
-            Reject(d.name, _key_of(sb, r), column, SQLITE_INEXACT, "write")
+            Reject(d.name, _key_of(sb, r), column, reason, "write")
             for r, column in sorted(rows.items())
         ]
 
@@ -665,7 +665,7 @@ class CopyJob:
         with self.engine.connect() as conn:
             names: set[str] = set()
             for d in self.defs:
-                names |= catalog.constraint_names(d.name, foreign_keys=self.fam != "sqlite")
+                names |= catalog.constraint_names(d.name, foreign_keys=self.sql.alters_constraints)
             prep = self.engine.dialect.identifier_preparer
             for d in self.defs:
                 for ix in d.uniques + d.indexes:
@@ -674,13 +674,13 @@ class CopyJob:
                     cols = ", ".join(prep.quote(c) for c in ix.columns)
                     uq = "UNIQUE " if ix.unique else ""
                     sql = f"CREATE {uq}INDEX {prep.quote(ix.name)} ON {prep.quote(d.name)} ({cols})"
-                    if ix.unique and self.fam != "sqlite":
+                    if ix.unique and self.sql.alters_constraints:
                         sql = (
                             f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT "
                             f"{prep.quote(ix.name)} UNIQUE ({cols})"
                         )
                     self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
-            if self.fam != "sqlite":
+            if self.sql.alters_constraints:
                 for d in self.defs:
                     for fk in d.foreign_keys:
                         if fk.name in names:
@@ -696,18 +696,13 @@ class CopyJob:
                         if fk.on_update:
                             sql += f" ON UPDATE {fk.on_update}"
                         self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
-            if self.fam == "postgresql":
-                for d in self.defs:
-                    for c in d.columns:
-                        if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
-                            tq, cq = prep.quote(d.name), prep.quote(c.name)
-                            self._ddl(
-                                conn,
-                                f"SELECT setval(pg_get_serial_sequence('{tq}', '{c.name}'), "
-                                f"COALESCE((SELECT max({cq}) FROM {tq}), 0) + 1, false)",
-                                f"{d.name}.{c.name} identity",
-                                errors,
-                            )
+            for d in self.defs:
+                for c in d.columns:
+                    if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
+                        tq, cq = prep.quote(d.name), prep.quote(c.name)
+                        reset = self.sql.reset_identity_sql(tq, c.name, cq)
+                        if reset is not None:
+                            self._ddl(conn, reset, f"{d.name}.{c.name} identity", errors)
         self.result.errors.extend(errors)
 
     def _ddl(self, conn: sa.Connection, sql: str, what: str, errors: list[str]) -> None:

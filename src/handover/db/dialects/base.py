@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-if TYPE_CHECKING:
-    import sqlalchemy as sa
+import sqlalchemy as sa
 
-    from handover.db.reflect import TableDef
+import handover.db.messages  # noqa: F401  (registers the texts)
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import ColumnDef, TableDef
 
 #: (kind, length, precision, scale) of a neutral column; kind None: unsupported
 Kind = tuple[str | None, int | None, int | None, int | None]
@@ -30,6 +36,19 @@ class DigestSide(Protocol):
 
     @property
     def fsp(self) -> int | None: ...
+
+
+class Declared(sa.types.UserDefinedType[Any]):
+    """A column type spelt exactly as given (a SQLite declared type copied as written)."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        """The type text in ``CREATE TABLE``."""
+        return self.spec
 
 
 class Dialect:
@@ -81,8 +100,6 @@ class Dialect:
 
     def is_integer_key(self, t: Any) -> bool:
         """Whether a sole primary key column of type ``t`` may be auto-assigned."""
-        import sqlalchemy as sa
-
         return isinstance(t, sa.Integer)
 
     def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
@@ -95,6 +112,117 @@ class Dialect:
     ) -> list[TableDef]:
         """``defs`` with what only this engine's own catalogue says (nothing by default)."""
         return defs
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    #: unique constraints and foreign keys are added after the data with ALTER TABLE
+    #: (SQLite cannot: its foreign keys go into CREATE TABLE, its uniques are indexes)
+    alters_constraints: ClassVar[bool] = True
+    #: an auto-assigned key is declared an identity column
+    identity_keys: ClassVar[bool] = False
+
+    def sa_dialect(self) -> sa.engine.Dialect:
+        """SQLAlchemy's dialect, to spell this engine's types without a connection."""
+        dialect: sa.engine.Dialect = sa.dialects.registry.load(self.name)()
+        return dialect
+
+    def column_type(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """The type ``col`` is created with here; ``key``: the column is indexed. SQLite
+        text in several spellings is created as text."""
+        if col.stored_text and col.spelling is None:
+            col = replace(col, kind="text")
+        return self.type_of(col, key=key)
+
+    def type_of(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """The standard type of each neutral kind; engines override what differs."""
+        k = col.kind
+        if k == "bool":
+            return sa.Boolean(create_constraint=False)
+        if k in ("int16", "int32", "int64"):
+            return {"int16": sa.SmallInteger(), "int32": sa.Integer(), "int64": sa.BigInteger()}[k]
+        if k == "decimal":
+            if col.precision is None:
+                return sa.Numeric()
+            return sa.Numeric(col.precision, col.scale or 0)
+        if k in ("float32", "float64"):
+            return sa.REAL()
+        if k == "date":
+            return sa.Date()
+        if k == "time":
+            return sa.Time()
+        if k in ("timestamp", "timestamptz"):
+            return sa.DateTime(timezone=False)
+        if k == "char":
+            return sa.CHAR(col.length)
+        if k == "string":
+            return sa.String(col.length)
+        if k == "text":
+            return sa.Text()
+        if k == "json":
+            return sa.JSON()
+        if k == "uuid":
+            return sa.CHAR(36)
+        if k == "binary":
+            return sa.LargeBinary()
+        raise BadInput.msg("db.unknown_kind", column=col.name, kind=k)
+
+    def table_options(self, *, exact: bool = True) -> dict[str, Any]:
+        """``sa.Table`` keyword options of a created table; ``exact``: it holds copied data
+        (comparisons and unique keys as the source has them)."""
+        return {}
+
+    def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
+        """After the data: the statement that moves the identity of ``column`` (quoted:
+        ``quoted``) of the quoted ``table`` past the largest copied value (None: none)."""
+        return None
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    #: transactions are opened and ended with SQL statements (the driver's own are off)
+    explicit_transactions: ClassVar[bool] = False
+    #: why :meth:`unstorable` refuses a row
+    unstorable_reason: ClassVar[str] = ""
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
+        statements to run then (committed at once)."""
+        return ()
+
+    def bulk_insert(
+        self,
+        dbapi: Any,
+        table: str,
+        columns: list[str],
+        batch: pa.RecordBatch,
+        kinds: list[str],
+        rows: Callable[[], list[tuple[Any, ...]]],
+    ) -> None:
+        """Append ``batch`` to the quoted ``table`` (quoted ``columns`` of neutral
+        ``kinds``) inside the open transaction: ``executemany`` of one INSERT over
+        ``rows()`` (the values as the driver binds them fast)."""
+        head = f"INSERT INTO {table} ({', '.join(columns)})"
+        if self.placeholder == "%s":  # with parameters, a literal "%" (in a name) is doubled
+            head = head.replace("%", "%%")
+        marks = ", ".join([self.placeholder] * len(columns))
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(f"{head} VALUES ({marks})", rows())
+        finally:
+            cur.close()
+
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+        """Rows (index → column) the engine would store but not exactly: refused before
+        writing, for :attr:`unstorable_reason`."""
+        return {}
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """True if ``exc`` is the engine refusing the rows (bisect), not a lost connection."""
+        return False
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """(column, message, code) of a refused row, as the driver tells them (the caller
+        masks the values out of the message)."""
+        return "", str(exc), ""
 
     # --- verify: digests inside the database ----------------------------------------------
 

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
 
 from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Kind
+
+if TYPE_CHECKING:
+    from handover.db.reflect import ColumnDef
+
+#: MariaDB cannot index TEXT/BLOB without a prefix; key columns of those kinds get this length
+KEY_LENGTH = 255
+# errors that say nothing about the row: retrying later can help
+_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 2002, 2003, 2006, 2013, 2014, 2055}
 
 
 class MySQL(Dialect):
@@ -29,8 +41,6 @@ class MySQL(Dialect):
     def kind_of(self, t: Any) -> Kind | None:
         """TINYINT(1) is MariaDB's BOOLEAN; YEAR and MEDIUMINT are small integers; a SET
         holds a comma-separated list of its members, up to all of them."""
-        from sqlalchemy.dialects import mysql
-
         if isinstance(t, mysql.TINYINT):
             if getattr(t, "display_width", None) == 1:
                 return "bool", None, None, None
@@ -45,6 +55,79 @@ class MySQL(Dialect):
             members = [str(v) for v in t.values]
             return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
         return None
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    def type_of(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """Unbounded decimals as DECIMAL(65,30); FLOAT/DOUBLE; TIME(6) and DATETIME(6) (no
+        zone-aware type: values are UTC); long text and blobs as LONGTEXT/LONGBLOB, or a
+        255-character prefix where the column is indexed."""
+        k = col.kind
+        if k == "decimal" and col.precision is None:
+            return mysql.DECIMAL(65, 30)
+        if k == "float32":
+            return mysql.FLOAT()
+        if k == "float64":
+            return mysql.DOUBLE()
+        if k == "time":
+            return mysql.TIME(fsp=6)
+        if k in ("timestamp", "timestamptz"):
+            return mysql.DATETIME(fsp=6)
+        if k == "string" and (col.length or 0) > 16383:
+            return mysql.LONGTEXT()
+        if k == "text":
+            return sa.String(KEY_LENGTH) if key else mysql.LONGTEXT()
+        if k == "binary":
+            return mysql.VARBINARY(KEY_LENGTH) if key else mysql.LONGBLOB()
+        return super().type_of(col, key=key)
+
+    def table_options(self, *, exact: bool = True) -> dict[str, Any]:
+        """utf8mb4 InnoDB tables; binary collation for copied data keeps the source's
+        case-sensitive comparisons and unique keys."""
+        opts = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+        if exact:
+            opts["mysql_collate"] = "utf8mb4_bin"
+        return opts
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """Strict SQL mode (a misfit is an error, never a silent change), UTC, and no
+        foreign key checks while tables load in any order. ``executemany`` of one INSERT
+        is rewritten by PyMySQL into multi-row INSERTs of up to ~1 MB each."""
+        dbapi.autocommit(False)
+        return (
+            "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
+            "SET SESSION time_zone = '+00:00'",
+            "SET SESSION foreign_key_checks = 0",
+        )
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """A server error about the row, not one retrying later can help."""
+        import pymysql
+
+        if not isinstance(exc, pymysql.err.MySQLError):
+            return False
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        if code in _TRANSIENT or code >= 2000 or code == 0:
+            return False
+        return isinstance(
+            exc,
+            pymysql.err.DataError
+            | pymysql.err.IntegrityError
+            | pymysql.err.InternalError
+            | pymysql.err.OperationalError,
+        )
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """The error number, its message and the column it names."""
+        msg, code = str(exc), ""
+        if exc.args and isinstance(exc.args[0], int):
+            code = str(exc.args[0])
+            msg = str(exc.args[1]) if len(exc.args) > 1 else msg
+        m = re.search(r"column [`']([^`']+)[`']", msg)
+        return (m.group(1) if m else ""), msg, code
 
     # --- verify: digests inside the database ----------------------------------------------
 

@@ -6,17 +6,29 @@ the one spelling a column's values share (:func:`native`, one aggregate query pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Kind
+import sqlalchemy as sa
+
+from handover.db.dialects.base import NULL_MARK, Declared, Dialect, DigestSide, Kind
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, sqlite_type
 
 if TYPE_CHECKING:
-    import sqlalchemy as sa
+    import pyarrow as pa
 
-    from handover.db.reflect import TableDef
+    from handover.db.reflect import ColumnDef, TableDef
+
+
+#: significant digits a REAL keeps exactly; SQLite's NUMERIC affinity stores a decimal
+#: that is not a 64-bit integer as a REAL
+EXACT_DIGITS = 15
+INEXACT = "SQLite would keep only 15 significant digits of this decimal (REAL)"
+_INT64_MAX = str(2**63 - 1)
+_INT64_MIN_ABS = str(2**63)
+_INT53 = str(2**53)
 
 
 class SQLite(Dialect):
@@ -42,8 +54,6 @@ class SQLite(Dialect):
     def kind_of(self, t: Any) -> Kind | None:
         """SQLite INTEGER is 64-bit whatever the spelling, REAL is 8 bytes, and CHAR(n) is
         never padded (its limit is kept, not the padding)."""
-        import sqlalchemy as sa
-
         st = sa.types
         if isinstance(t, st.Integer) and not isinstance(t, st.SmallInteger):
             return "int64", None, None, None
@@ -56,8 +66,6 @@ class SQLite(Dialect):
 
     def is_integer_key(self, t: Any) -> bool:
         """Only a column declared exactly INTEGER aliases the rowid (auto-assigned)."""
-        import sqlalchemy as sa
-
         return type(t) is sa.INTEGER
 
     def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
@@ -70,6 +78,46 @@ class SQLite(Dialect):
         """Each table with its declared types as written and its dates and times as the
         text the file stores (see :func:`native`)."""
         return [native(conn, d, spellings=spellings) for d in defs]
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    # foreign keys cannot be added later (and are not checked on load); uniques are indexes
+    alters_constraints: ClassVar[bool] = False
+
+    def column_type(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """A SQLite source's own declared type as written (the same affinity); only
+        ``INTEGER PRIMARY KEY`` aliases the rowid."""
+        if col.sqlite_type:
+            return Declared(col.sqlite_type)
+        if col.autoincrement and col.kind in ("int16", "int32", "int64"):
+            return sa.Integer()
+        return super().column_type(col, key=key)
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    explicit_transactions: ClassVar[bool] = True
+    unstorable_reason: ClassVar[str] = INEXACT
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """BEGIN/COMMIT are issued as statements; tables load in any order."""
+        dbapi.isolation_level = None
+        return ("PRAGMA foreign_keys=OFF",)
+
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+        """Decimals SQLite would round (see :func:`inexact`)."""
+        return inexact(table, batch)
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """sqlite3's IntegrityError and DataError."""
+        import sqlite3
+
+        return isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError)
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """The column a constraint failure names (``… failed: table.column``)."""
+        msg = str(exc)
+        m = re.search(r"failed: [^.]+\.(\S+)", msg)
+        return (m.group(1) if m else ""), msg, ""
 
     # --- verify: digests inside the database ----------------------------------------------
 
@@ -286,3 +334,49 @@ def native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -> Table
             change.update(stored_text=True, spelling=found.get(c.name))
         columns.append(replace(c, **change))
     return replace(d, columns=columns)
+
+
+# --- decimals SQLite would not keep exactly ---------------------------------------------
+
+
+def inexact(table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+    """Rows (index → column) holding a decimal that SQLite would not store exactly.
+
+    A decimal bound as text lands in a NUMERIC column as an INTEGER when it is an
+    integer literal within 64 bits, or a literal with a point whose value is an integer
+    a double holds exactly (|v| ≤ 2^53); otherwise as a REAL, which keeps 15
+    significant digits. A row that would be rounded is refused instead.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: dict[int, str] = {}
+    for i, col in enumerate(table.columns):
+        arr = batch.column(i)
+        if col.kind != "decimal" or arr.null_count == len(arr):
+            continue
+        text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+        parts = pc.extract_regex(text, r"^[-+]?(?P<i>\d*)(?P<p>\.?)(?P<f>\d*)$")
+        whole, point, frac = (pc.struct_field(parts, n) for n in ("i", "p", "f"))
+        digits = pc.utf8_rtrim(
+            pc.utf8_ltrim(pc.binary_join_element_wise(whole, frac, ""), "0"), "0"
+        )
+        many = pc.greater(pc.utf8_length(digits), EXACT_DIGITS)
+        if not pc.any(many).as_py():
+            continue
+        whole = pc.utf8_ltrim(whole, "0")
+        size = pc.utf8_length(whole)
+        limit = pc.if_else(pc.starts_with(text, "-"), _INT64_MIN_ABS, _INT64_MAX)
+        int64 = pc.and_(
+            pc.equal(point, ""),
+            pc.or_(pc.less(size, 19), pc.and_(pc.equal(size, 19), pc.less_equal(whole, limit))),
+        )
+        int53 = pc.and_(
+            pc.equal(pc.utf8_rtrim(frac, "0"), ""),
+            pc.or_(pc.less(size, 16), pc.and_(pc.equal(size, 16), pc.less_equal(whole, _INT53))),
+        )
+        lossy = pc.fill_null(pc.and_(many, pc.invert(pc.or_(int64, int53))), False)
+        for r in np.flatnonzero(lossy.to_numpy(zero_copy_only=False)):
+            out.setdefault(int(r), col.name)
+    return out
