@@ -135,7 +135,7 @@ def test_migration_source_opens_the_database_once(pg_url: str) -> None:
 
 def test_sqlite_migration_source_reflects_through_its_own_connection(tmp_path: Path) -> None:
     from handover.migrate.reader import DatabaseSource
-    from handover.sources.sql import SqliteSource
+    from handover.sources.sqlite import SqliteSource
 
     f = tmp_path / "one.db"
     con = sqlite3.connect(f)

@@ -242,7 +242,7 @@ def test_sqlite_key_order_and_resume(tmp_path: Path) -> None:
     _check_key_order(url, rows)
     # SQLite may also page on its rowid, which is not a column of the table
     with open_source(tmp_path / "k.db") as src:
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         assert isinstance(src, SqliteSource) and src.has_rowid("pay")
         pages = list(src.rows("pay", ["loan_id"], order_by=["rowid"], batch_size=100))

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import handover.migrate.messages  # noqa: F401  (registers the texts)
+from handover.db import dialects
 from handover.db.connect import Wording
 from handover.db.dialects import family
 from handover.db.reflect import ColumnDef, TableDef, reflect
@@ -39,10 +40,10 @@ from handover.i18n import Msg
 from handover.migrate import spelling
 
 if TYPE_CHECKING:
+    from handover.db.dialects.base import Dialect
     from handover.sources.sql import SqlSource
 
 Key = tuple[Any, ...]
-ROWID = "rowid"
 
 
 @dataclass(frozen=True)
@@ -210,11 +211,12 @@ class DatabaseSource:
         """The paging key: SQLite's rowid where there is one (a sequential scan, even for
         composite keys), else the primary key, else a NOT NULL unique key, else ``()``."""
         pk = table.primary_key
-        if self.family == "sqlite" and ROWID not in table.column_names:
+        row_id = self.reader.sql.row_id
+        if row_id is not None and row_id not in table.column_names:
             if len(pk) == 1 and table.column(pk[0]).autoincrement:
                 return pk  # INTEGER PRIMARY KEY is the rowid itself
             if self._has_rowid(table):
-                return (ROWID,)
+                return (row_id,)
         if pk:
             return pk
         for u in table.uniques:
@@ -223,18 +225,13 @@ class DatabaseSource:
         return ()
 
     def _has_rowid(self, table: TableDef) -> bool:
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         return isinstance(self.reader, SqliteSource) and self.reader.has_rowid(table.name)
 
     def _as_text(self, col: ColumnDef) -> bool:
         """Columns the database hands over as text (then parsed by Arrow, or kept as text)."""
-        if self.family == "sqlite":
-            # DECIMAL(p,s) comes as stored (REAL/INTEGER/TEXT), see _sqlite_decimal.
-            return col.kind == "decimal" and col.precision is None
-        if self.family == "postgresql":
-            return col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
-        return False  # MySQL reads through text_pages (see read)
+        return self.reader.sql.asks_text(col)
 
     def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
         """Batches in key order after ``after`` (one keyset page each); the whole table in
@@ -246,9 +243,9 @@ class DatabaseSource:
         key_idx = [names.index(k) if k in names else len(names) + extra.index(k) for k in key]
         # Rejects are reported by primary key when there is one, else by the paging key.
         report_idx = [names.index(k) for k in table.primary_key] or key_idx
-        if self.family == "mysql":
+        if self.reader.sql.builds_text_pages:
             # Each row arrives as one CSV line rendered by the server, parsed by Arrow.
-            from handover.sources.sql import SqlAlchemySource
+            from handover.sources.server import SqlAlchemySource
 
             assert isinstance(self.reader, SqlAlchemySource)
             for page, last in self.reader.text_pages(
@@ -298,7 +295,8 @@ def convert_rows(
     """
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
-    converted = [_column(cols[i], col, fam) for i, col in enumerate(table.columns)]
+    d = dialects.get(fam)
+    converted = [_column(cols[i], col, d) for i, col in enumerate(table.columns)]
     keys = [list(cols[i]) for i in key_idx]
     return _assemble(converted, table, keys, n, last_key)
 
@@ -354,7 +352,7 @@ def _assemble(
     return SourceBatch(data, keys, last_key, n, rejects)
 
 
-def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array, dict[int, str]]:
+def _column(values: tuple[Any, ...], col: ColumnDef, d: Dialect) -> tuple[pa.Array, dict[int, str]]:
     typ = col.arrow_type
     k = col.kind
     if col.stored_text:
@@ -363,11 +361,9 @@ def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array
         return _time_column(values)
     if k == "bool":
         return _bool_column(values)
-    if fam == "sqlite" and k == "decimal" and col.precision is not None:
+    if not d.typed and k == "decimal" and col.precision is not None:
         return _sqlite_decimal(values, col)
-    text_first = (
-        fam in ("sqlite", "mysql") and k in ("date", "timestamp", "timestamptz", "decimal")
-    ) or (k in ("json", "uuid") or (k == "decimal" and col.precision is None))
+    text_first = k in d.text_kinds or d.asks_text(col) or k in ("json", "uuid")
     if text_first:
         strings, bad = _array(values, pa.string(), col)
         if pa.types.is_string(typ):

@@ -42,10 +42,10 @@ def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
             path = sqlite_path(s)
             if path is None:
                 raise BadInput.msg("sources.memory_sqlite", spec=mask(s))
-            from handover.sources.sql import SqliteSource
+            from handover.sources.sqlite import SqliteSource
 
             return SqliteSource(path, display=mask(s))
-        from handover.sources.sql import SqlAlchemySource
+        from handover.sources.server import SqlAlchemySource
 
         return SqlAlchemySource(s, wording)
     path = Path(s)
@@ -71,7 +71,7 @@ def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
     with path.open("rb") as fh:
         magic = fh.read(16)
     if suffix in SQLITE_SUFFIXES or magic == b"SQLite format 3\x00":
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         return SqliteSource(path)
     raise BadInput.msg("sources.unknown_kind", path=path)

@@ -20,11 +20,6 @@ add(
             "zh-CN": "{source}:表 {table!r} 第 {start} 行起",
             "en": "{source}: table {table!r} rows {start}-",
         },
-        "sources.at_column": {
-            "zh-CN": "{where} 列 {column!r}",
-            "en": "{where} column {column!r}",
-        },
-        "sources.column_part": {"zh-CN": " 列 {column!r}", "en": " column {column!r}"},
         "sources.near_row": {"zh-CN": " 第 {row} 行附近", "en": " near row {row}"},
         "sources.numeric": {"zh-CN": "数值", "en": "numeric"},
         # opening a source
@@ -117,28 +112,6 @@ add(
         "sources.bad_type": {
             "zh-CN": "{where}:列 {column!r} 中有值不符合其类型 {type}",
             "en": "{where}: column {column!r} holds values that do not fit its type {type}",
-        },
-        "sources.bad_hex": {
-            "zh-CN": "{where}:有 bytea 值未以十六进制形式传来",
-            "en": "{where}: a bytea value did not arrive as hex",
-        },
-        "sources.no_convert": {
-            "zh-CN": "{source}:表 {table!r}{column}:有值无法转换为其类型",
-            "en": "{source}: table {table!r}{column}: a value does not convert to its type",
-        },
-        "sources.too_long": {
-            "zh-CN": "{where}:有一行转为文本后超过服务器的 max_allowed_packet;"
-            "请调大 max_allowed_packet",
-            "en": "{where}: a row is longer than the server's max_allowed_packet once "
-            "rendered as text; raise max_allowed_packet",
-        },
-        "sources.bad_server_csv": {
-            "zh-CN": "{where}:服务器返回的行无法按 CSV 解析",
-            "en": "{where}: the server's rows did not parse as CSV",
-        },
-        "sources.rows_parsed": {
-            "zh-CN": "{where}:读取 {rows} 行,解析出 {parsed} 行",
-            "en": "{where}: {rows} rows read, {parsed} parsed",
         },
         # table notes (kept as messages; the scan stores them by key)
         "sources.note.encoding": {"zh-CN": "编码 {encoding}", "en": "encoding {encoding}"},

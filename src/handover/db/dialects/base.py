@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -15,9 +16,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from handover.db.reflect import ColumnDef, TableDef
+    from handover.i18n import Msg
 
 #: (kind, length, precision, scale) of a neutral column; kind None: unsupported
 Kind = tuple[str | None, int | None, int | None, int | None]
+#: runs one page query of a keyed read: (SQL, parameters) → rows
+Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 #: the digest encoding's mark for NULL (``handover.verify.normalize`` renders the same)
 NULL_MARK = "~"
 
@@ -112,6 +116,90 @@ class Dialect:
     ) -> list[TableDef]:
         """``defs`` with what only this engine's own catalogue says (nothing by default)."""
         return defs
+
+    # --- sources: reading -----------------------------------------------------------
+
+    #: an unordered read of a table is exported by the server as CSV text
+    #: (:meth:`copy_batches`) rather than streamed as driver rows
+    copies_out: ClassVar[bool] = False
+    #: keyed reads may come as server-built CSV pages (:meth:`text_pages`)
+    builds_text_pages: ClassVar[bool] = False
+    #: a column every table has that is no declared column (SQLite's rowid)
+    row_id: ClassVar[str | None] = None
+    #: neutral kinds whose values the driver hands over as text (parsed by Arrow)
+    text_kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """Whether a keyed read asks the database for ``col`` as text: an unbounded decimal
+        (exact digits, no rounding) by default."""
+        return col.kind == "decimal" and col.precision is None
+
+    def text_expr(self, quoted: str) -> str:
+        """SQL reading the column ``quoted`` as text."""
+        return f"CAST({quoted} AS TEXT)"
+
+    def read_expr(self, quoted: str, t: pa.DataType, *, key: bool = False) -> str:
+        """SQL reading the column ``quoted`` that streams as Arrow type ``t`` (``key``:
+        it orders a keyed read)."""
+        return quoted
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """A clause after ``FROM table`` keeping about ``fraction`` of the rows, the same
+        ones for the same ``seed``."""
+        raise NotImplementedError(f"no server-side sampling on {self.name}")
+
+    def after_condition(
+        self, keys: list[str]
+    ) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]] | None:
+        """``keys > (…)`` spelt as the engine reads it fastest, and the function that
+        spreads a key's values over its placeholders; None: the row comparison."""
+        return None
+
+    def begin_pages(self, raw: Any) -> None:
+        """Prepare the raw connection ``raw`` for a keyed read, one statement per page."""
+
+    def after_page(self, raw: Any) -> None:
+        """After each page of a keyed read."""
+
+    def end_pages(self, raw: Any) -> None:
+        """After the last page of a keyed read."""
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """A cursor streaming a statement's rows without holding them all."""
+        return raw.cursor()
+
+    def copy_batches(
+        self,
+        raw: Any,
+        sql: str,
+        schema: pa.Schema,
+        batch_size: int,
+        where: Msg,
+        params: Sequence[Any] = (),
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``sql`` exported by the server (where :attr:`copies_out`)."""
+        raise NotImplementedError(f"no COPY on {self.name}")
+
+    def charsets(self, conn: sa.Connection, table: str) -> dict[str, str]:
+        """The character set of each text column of ``table`` (where it varies)."""
+        return {}
+
+    def text_pages(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        order_by: Sequence[str],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        types: dict[str, Any],
+        charsets: dict[str, str],
+        pages: Callable[[], AbstractContextManager[Fetch]],
+        stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        where: Msg,
+    ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
+        """Keyed pages as server-built text (where :attr:`builds_text_pages`)."""
+        raise NotImplementedError(f"no text pages on {self.name}")
 
     # --- migrate: the tables a copy creates ---------------------------------------------
 

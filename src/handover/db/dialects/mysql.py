@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Kind
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Fetch, Kind
+from handover.errors import BadInput
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from handover.db.reflect import ColumnDef
 
 #: MariaDB cannot index TEXT/BLOB without a prefix; key columns of those kinds get this length
@@ -55,6 +60,198 @@ class MySQL(Dialect):
             members = [str(v) for v in t.values]
             return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
         return None
+
+    # --- sources: reading -----------------------------------------------------------
+
+    builds_text_pages: ClassVar[bool] = True
+    text_kinds: ClassVar[frozenset[str]] = frozenset(
+        {"date", "timestamp", "timestamptz", "decimal"}
+    )
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """Nothing: every value arrives as text in server-built pages."""
+        return False
+
+    def text_expr(self, quoted: str) -> str:
+        """See :meth:`Dialect.text_expr`."""
+        return f"CAST({quoted} AS CHAR)"
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """``RAND(seed)``: the same rows for the same seed."""
+        return f" WHERE RAND({int(seed)}) < {fraction:.8f}"
+
+    def after_page(self, raw: Any) -> None:
+        """End the read snapshot, so that the next page sees a fresh view."""
+        raw.commit()
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """An unbuffered cursor: rows arrive as they are read, never all at once."""
+        import pymysql.cursors
+
+        return raw.cursor(pymysql.cursors.SSCursor)
+
+    def after_condition(
+        self, keys: list[str]
+    ) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]] | None:
+        """MariaDB scans the whole index for ``(k1, k2) > (…)``: spelt out as nested
+        comparisons it reads one index range."""
+        return _after(keys) if len(keys) > 1 else None
+
+    def charsets(self, conn: sa.Connection, table: str) -> dict[str, str]:
+        """The character set of each text column of ``table``."""
+        rows = conn.execute(
+            sa.text(
+                "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
+            ),
+            {"t": table},
+        ).all()
+        return {str(r[0]): str(r[1]) for r in rows if r[1] is not None}
+
+    def text_pages(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        order_by: Sequence[str],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        types: dict[str, Any],
+        charsets: dict[str, str],
+        pages: Callable[[], AbstractContextManager[Fetch]],
+        stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        where: Msg,
+    ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
+        """The rows of ``table`` as Arrow, each value as the server's own text.
+
+        The server renders every row as one CSV line (``CONCAT``: numbers and temporals
+        as its text protocol sends them, text quoted, blobs as hex) and joins the lines of
+        up to a few MB of rows into one value (``GROUP_CONCAT`` in key order), so the
+        driver unpacks one value per chunk instead of one per cell and pyarrow's CSV
+        reader splits the columns. Yields ``(page, key)``: ``columns`` (then the
+        ``order_by`` columns that are not among them) as strings, binary columns as
+        bytes, and the greatest key of the page (typed as the driver binds its own
+        values: int, Decimal, datetime, bytes; the text if it does not parse), None
+        without ``order_by``. With ``order_by`` pages come in key order after the key
+        ``after`` (``pages()``: one connection, a function running one page query);
+        without, the table is streamed (``stream(sql)``), one line per row. ``types``:
+        the reflected SQLAlchemy type of each column; ``charsets``: the character set of
+        each text column.
+        """
+        import pyarrow as pa
+
+        names = list(columns) + [k for k in order_by if k not in columns]
+        kinds = [_text_kind(types[n]) for n in names]
+        fields = [
+            pa.field(n, pa.binary() if k == "binary" else pa.string())
+            for n, k in zip(names, kinds, strict=True)
+        ]
+        schema = pa.schema(fields)
+        qt = self.quote(table)
+        # CONCAT, not CONCAT_WS: a part too long for max_allowed_packet is NULL, and must
+        # make the whole line NULL (CONCAT_WS would drop it and shift the columns).
+        line = "CONVERT(CONCAT({}) USING binary)".format(
+            ", ',', ".join(
+                _line_expr(self.quote(n), k, charsets.get(n))
+                for n, k in zip(names, kinds, strict=True)
+            )
+        )
+        if not order_by:
+            for rows in stream(f"SELECT {line} FROM {qt}"):
+                if any(r[0] is None for r in rows):
+                    raise BadInput.msg("db.too_long", where=where)
+                yield _csv_table([r[0] for r in rows], len(rows), schema, where), None
+            return
+        keys = [self.quote(k) for k in order_by]
+        aliases = [f"_ho_k{i}" for i in range(len(keys))]
+        inner = "SELECT {} AS _ho_l, {} FROM {}".format(
+            line, ", ".join(f"{k} AS {a}" for k, a in zip(keys, aliases, strict=True)), qt
+        )
+        # A literal newline as separator: '\n' would depend on NO_BACKSLASH_ESCAPES. With
+        # one key column its MAX is the next page's start (in the key's own collation and
+        # as the driver types it) and the lines need no order: a batch is a set of rows.
+        # A composite key is taken from the last line, so the lines are sorted.
+        single = len(keys) == 1
+        chunk_head = (
+            "SELECT COUNT(*), SUM(LENGTH(_ho_l)), "
+            + ("MAX(_ho_k0), GROUP_CONCAT(_ho_l " if single else "NULL, GROUP_CONCAT(_ho_l ")
+            + ("" if single else f"ORDER BY {', '.join(aliases)} ")
+            + "SEPARATOR '\n') FROM ("
+        )
+        native = "SELECT {} FROM {}".format(
+            ", ".join(
+                f"CAST({self.quote(n)} AS CHAR)" if k == "plain" else self.quote(n)
+                for n, k in zip(names, kinds, strict=True)
+            ),
+            qt,
+        )
+
+        # MariaDB scans a whole index for (k1, k2) > (…): spell the comparison out so a
+        # page is a range read (otherwise every page rereads the table up to its start).
+        # With parameters, a literal % (in a quoted name) must be doubled.
+        esc = [k.replace("%", "%%") for k in keys]
+        cond, spread = _after(esc)
+
+        def page_sql(base: str, start: bool, limit: int) -> str:
+            if start:
+                return f"{base} ORDER BY {', '.join(keys)} LIMIT {int(limit)}"
+            tail = f"ORDER BY {', '.join(esc)} LIMIT {int(limit)}"
+            return f"{base.replace('%', '%%')} WHERE {cond} {tail}"
+
+        key_idx = [names.index(k) for k in order_by]
+        key_types = [types[k] for k in order_by]
+        last = None if after is None else tuple(after)
+        with pages() as fetch:
+            ((packet,),) = fetch("SELECT @@max_allowed_packet", ())
+            # One chunk stays well under the largest value the server may send.
+            target = max(1 << 16, min(int(packet) // 2, CHUNK_BYTES))
+            fetch(f"SET SESSION group_concat_max_len = {int(packet)}", ())
+            size = min(batch_size, 1000)  # rows per chunk, adapted to the bytes per row
+            while True:
+                parts: list[pa.Table] = []
+                got = 0
+                done = False
+                while got < batch_size:
+                    want = min(size, batch_size - got)
+                    params = () if last is None else spread(last)
+                    sql = chunk_head + page_sql(inner, last is None, want) + ") AS _ho_chunk"
+                    ((count, length, top, data),) = fetch(sql, params)
+                    count = int(count)
+                    if count == 0:
+                        done = True
+                        break
+                    if data is None or length is None or len(data) != int(length) + count - 1:
+                        # Longer than group_concat_max_len: fewer rows, down to one row,
+                        # which is then read with the driver's own values.
+                        if want > 1:
+                            size = max(1, want // 4)
+                            continue
+                        part = _native_table(
+                            fetch(page_sql(native, last is None, 1), params), schema
+                        )
+                    else:
+                        part = _csv_table([bytes(data)], count, schema, where)
+                        size = max(1, min(batch_size, int(target * count / max(len(data), 1))))
+                    if part.num_rows == 0:
+                        done = True
+                        break
+                    parts.append(part)
+                    got += part.num_rows
+                    n = part.num_rows
+                    if single and top is not None:
+                        last = (top,)
+                    else:
+                        last = tuple(
+                            _key_value(part.column(i)[n - 1].as_py(), t)
+                            for i, t in zip(key_idx, key_types, strict=True)
+                        )
+                    if n < want:
+                        done = True
+                        break
+                if parts:
+                    yield pa.concat_tables(parts), last
+                if done or not parts:
+                    return
 
     # --- migrate: the tables a copy creates ---------------------------------------------
 
@@ -200,6 +397,131 @@ class MySQL(Dialect):
 
 
 DIALECT = MySQL()
+
+
+# --- sources: rows as server-built CSV text ------------------------------------------------
+
+
+#: bytes of CSV text the server joins into one value (MySQL/MariaDB text_pages)
+CHUNK_BYTES = 4 << 20
+
+
+def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: Msg) -> pa.Table:
+    """CSV lines (NULL an empty field, text quoted, blobs as quoted hex) → ``schema``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from handover.db.arrow import unhex
+
+    names = [f"c{i}" for i in range(len(schema))]
+    data = b"\n".join(blobs) + b"\n"
+    try:
+        t = pcsv.read_csv(
+            pa.BufferReader(data),
+            # One block: a row must not straddle two (a chunk is a few MB at most).
+            read_options=pcsv.ReadOptions(column_names=names, block_size=len(data) + 1),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+            ),
+        )
+    except pa.ArrowInvalid:
+        raise BadInput.msg("db.bad_server_csv", where=where) from None
+    if t.num_rows != rows:
+        raise BadInput.msg("db.rows_parsed", where=where, rows=rows, parsed=t.num_rows)
+    arrays = [
+        unhex(col, Msg("db.at_column", where=where, column=f.name))
+        if pa.types.is_binary(f.type)
+        else col
+        for col, f in zip(t.columns, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _native_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows read with the driver's own values (text as str, blobs as bytes) → ``schema``."""
+    import pyarrow as pa
+
+    if not rows:
+        return schema.empty_table()
+    cols = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(v, type=f.type) for f, v in zip(schema, cols, strict=True)], schema=schema
+    )
+
+
+def _after(keys: list[str]) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]]:
+    """``keys > (…)`` as nested comparisons MySQL/MariaDB read as one index range, and the
+    function that spreads a key's values over its placeholders."""
+    n = len(keys)
+    cond = f"{keys[-1]} > %s"
+    for k in reversed(keys[:-1]):
+        cond = f"({k} > %s OR ({k} = %s AND {cond}))"
+    if n > 1:
+        cond = f"{keys[0]} >= %s AND {cond}"
+
+    def spread(values: Sequence[Any]) -> tuple[Any, ...]:
+        out: list[Any] = [values[0]] if n > 1 else []
+        for v in values[:-1]:
+            out += [v, v]
+        return (*out, values[-1])
+
+    return cond, spread
+
+
+def _text_kind(sa_type: Any) -> str:
+    """How a MySQL column travels in a CSV line: ``plain`` (numbers and temporals, never a
+    comma or quote), ``binary`` (hex) or ``text`` (quoted)."""
+    st = sa.types
+    if isinstance(sa_type, st._Binary):
+        return "binary"
+    if isinstance(sa_type, st.Integer | st.Numeric | st.Date | st.DateTime | st.Time | mysql.YEAR):
+        return "plain"
+    return "text"
+
+
+def _line_expr(quoted: str, kind: str, charset: str | None) -> str:
+    """One column of a CSV line: NULL is an empty field, an empty string ``""``."""
+    if kind == "plain":
+        return f"IFNULL({quoted}, '')"
+    if kind == "binary":
+        return f"IF({quoted} IS NULL, '', CONCAT('\"', HEX({quoted}), '\"'))"
+    # One character set and collation for every text column, whatever each declares
+    # (two collations in one CONCAT are an error); converted only when not utf8mb4.
+    text = quoted if charset == "utf8mb4" else f"CONVERT({quoted} USING utf8mb4)"
+    return (
+        f"IF({quoted} IS NULL, '', "
+        f"CONCAT('\"', REPLACE({text} COLLATE utf8mb4_bin, '\"', '\"\"'), '\"'))"
+    )
+
+
+def _key_value(value: Any, sa_type: Any) -> Any:
+    """The text of a key value as the driver binds its own values (exact comparisons:
+    an int or a Decimal, not a string the server would compare as a double)."""
+    import datetime as dt
+    from decimal import Decimal, InvalidOperation
+
+    from sqlalchemy import types as st
+
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(sa_type, st.Integer):
+            return int(value)
+        if isinstance(sa_type, st.Float):
+            return float(value)
+        if isinstance(sa_type, st.Numeric):
+            return Decimal(value)
+        if isinstance(sa_type, st.DateTime):
+            return dt.datetime.fromisoformat(value)
+        if isinstance(sa_type, st.Date):
+            return dt.date.fromisoformat(value)
+    except (ValueError, InvalidOperation):
+        pass
+    return value  # a zero date, a TIME, a YEAR: the server converts the text itself
 
 
 # --- verify: the canonical text in MariaDB's SQL ---------------------------------------------

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide
+from handover.errors import BadInput
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,6 +38,106 @@ class PostgreSQL(Dialect):
     def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
         """An identity column, or a ``serial`` one (its default draws from a sequence)."""
         return auto or str(info.get("default") or "").startswith("nextval(")
+
+    # --- sources: reading -----------------------------------------------------------
+
+    copies_out: ClassVar[bool] = True
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """JSON and UUID values too (psycopg would parse them)."""
+        return col.kind in ("json", "uuid") or super().asks_text(col)
+
+    def text_expr(self, quoted: str) -> str:
+        """See :meth:`Dialect.text_expr`."""
+        return f"({quoted})::text"
+
+    def read_expr(self, quoted: str, t: pa.DataType, *, key: bool = False) -> str:
+        """Zone-aware timestamps in UTC (COPY then writes them without a zone); bytea as
+        hex whatever the server's ``bytea_output`` (not a key: keys compare as stored)."""
+        import pyarrow as pa
+
+        if pa.types.is_timestamp(t) and t.tz:
+            return f"({quoted} AT TIME ZONE 'UTC')"
+        if pa.types.is_binary(t) and not key:
+            return f"encode({quoted}, 'hex')"
+        return quoted
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """``TABLESAMPLE BERNOULLI … REPEATABLE``: the same rows for the same seed."""
+        return f" TABLESAMPLE BERNOULLI ({fraction * 100:.6f}) REPEATABLE ({int(seed)})"
+
+    def begin_pages(self, raw: Any) -> None:
+        """A consistent snapshot per page is enough; no transaction is held open."""
+        raw.driver_connection.autocommit = True
+
+    def end_pages(self, raw: Any) -> None:
+        """The driver's transactions again."""
+        raw.driver_connection.autocommit = False
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """A named (server-side) cursor: rows arrive batch by batch, never all at once."""
+        cur = raw.driver_connection.cursor(name=f"ho_read_{secrets.token_hex(4)}")
+        cur.itersize = batch_size
+        return cur
+
+    def copy_batches(
+        self,
+        raw: Any,
+        sql: str,
+        schema: pa.Schema,
+        batch_size: int,
+        where: Msg,
+        params: Sequence[Any] = (),
+    ) -> Iterator[pa.RecordBatch]:
+        """``COPY (sql) TO STDOUT (FORMAT csv)`` streamed straight into pyarrow's CSV
+        reader, as batches of ``schema`` (bytea arrives as hex and is decoded in bulk);
+        ``where``: the table, named by errors."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        from handover.db.arrow import IterReader, unhex
+
+        read_types = {f.name: _copy_read_type(f.type) for f in schema}
+        try:
+            cur = raw.cursor()
+            # COPY takes no server-side parameters: psycopg binds ``params`` client-side.
+            statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+            with cur.copy(statement, tuple(params) if params else None) as copy:
+                stream = IterReader(iter(copy))
+                reader = pcsv.open_csv(
+                    stream,
+                    read_options=pcsv.ReadOptions(
+                        column_names=[f"c{i}" for i in range(len(schema))],
+                        block_size=max(1 << 20, batch_size * 64),
+                    ),
+                    parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pcsv.ConvertOptions(
+                        column_types={f"c{i}": read_types[f.name] for i, f in enumerate(schema)},
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=False,
+                        null_values=[""],
+                        true_values=["t"],
+                        false_values=["f"],
+                    ),
+                )
+                for batch in reader:
+                    arrays = [
+                        unhex(col, Msg("db.at_column", where=where, column=f.name))
+                        if pa.types.is_binary(f.type)
+                        else col.cast(f.type)
+                        if col.type != f.type
+                        else col
+                        for col, f in zip(batch.columns, schema, strict=True)
+                    ]
+                    b = pa.RecordBatch.from_arrays(arrays, schema=schema)
+                    for off in range(0, b.num_rows, batch_size):
+                        yield b.slice(off, batch_size)
+            cur.close()
+        except pa.ArrowInvalid as exc:
+            # pyarrow's message may quote the value: name the column only.
+            m = re.search(r"column #(\d+)", str(exc))
+            col = Msg("db.column_part", column=schema.field(int(m.group(1))).name) if m else ""
+            raise BadInput.msg("db.no_convert", where=where, column=col) from None
 
     # --- migrate: the tables a copy creates ---------------------------------------------
 
@@ -219,6 +322,18 @@ class PostgreSQL(Dialect):
 
 
 DIALECT = PostgreSQL()
+
+
+# --- sources: reading --------------------------------------------------------------------
+
+
+def _copy_read_type(t: pa.DataType) -> pa.DataType:
+    # COPY writes timestamptz converted to UTC without a zone (see read_expr).
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t) and t.tz:
+        return pa.timestamp(t.unit)
+    return pa.string() if pa.types.is_binary(t) else t
 
 
 # --- verify: the canonical text in PostgreSQL's SQL ------------------------------------------

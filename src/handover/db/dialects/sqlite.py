@@ -79,6 +79,43 @@ class SQLite(Dialect):
         text the file stores (see :func:`native`)."""
         return [native(conn, d, spellings=spellings) for d in defs]
 
+    # --- sources: reading -----------------------------------------------------------
+
+    row_id: ClassVar[str | None] = "rowid"
+    # dates and times are stored text; DECIMAL(p,s) comes as stored (REAL/INTEGER/TEXT)
+    text_kinds: ClassVar[frozenset[str]] = frozenset(
+        {"date", "timestamp", "timestamptz", "decimal"}
+    )
+
+    def affinity(self, declared: str) -> str:
+        """How a column declared ``declared`` is read: ``integer``, ``real``, ``blob`` or
+        ``text`` (SQLite's type affinity rules, section 3.1 of its datatype documentation;
+        NUMERIC affinity and no declared type are read as text)."""
+        decl = declared.upper()
+        if "INT" in decl:
+            return "integer"
+        if "BLOB" in decl:
+            return "blob"
+        if decl and any(k in decl for k in ("REAL", "FLOA", "DOUB")):
+            return "real"
+        return "text"
+
+    def misfits_sql(self, table: str, column: str, affinity: str) -> str:
+        """How many values of the quoted ``column`` are stored in a class its numeric
+        ``affinity`` does not read (SQLite keeps text in an INTEGER column as text)."""
+        want = ("integer",) if affinity == "integer" else ("integer", "real")
+        allowed = ",".join(f"'{w}'" for w in (*want, "null"))
+        return f"SELECT count(*) FROM {table} WHERE typeof({column}) NOT IN ({allowed})"
+
+    def sample_where(self, seed: int, fraction: float, n: int) -> str:
+        """About ``fraction`` of the rows, at most ``n``, chosen by a seeded hash of the
+        rowid, filtered inside SQLite (a WITHOUT ROWID table has none: an error)."""
+        thr = int(fraction * 2_147_483_648)
+        return (
+            f" WHERE ((((rowid + {int(seed) % 1_000_003}) * 1103515245 + 12345) "
+            f"% 2147483648) * 48271 % 2147483648) < {thr} LIMIT {int(n)}"
+        )
+
     # --- migrate: the tables a copy creates ---------------------------------------------
 
     # foreign keys cannot be added later (and are not checked on load); uniques are indexes
