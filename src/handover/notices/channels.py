@@ -1,6 +1,10 @@
 """Channels behind one interface: a channel opens a connection, sends one message and
 says what became of it; the outbox decides what happens next.
 
+A channel that hands many messages to its provider at once (an SMS batch call, a PDF of
+letters) says so with ``batch_size`` > 1 and implements ``send_batch``; the outbox then
+journals the accepted ones when the call returns.
+
 A result is ``sent`` (the provider accepted it; ``provider_id`` kept), ``retry`` (a
 transient refusal: try again later) or ``failed`` (a permanent refusal of this address:
 fall back to another channel). A :class:`ChannelDown` stops the run: nothing can be
@@ -40,6 +44,8 @@ class Message:
     html: str | None = None
     #: template parameters, for providers that fill a registered template (SMS)
     params: dict[str, str] | None = None
+    #: the person's name as the letter's address block writes it
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,17 @@ class Channel(Protocol):
     """What the outbox needs from a channel."""
 
     name: str
+    #: messages per provider call (1: ``send`` one by one)
+    batch_size: int
 
     def open(self) -> None:
         """Connect and authenticate; :class:`ChannelDown` when that is impossible."""
 
     def send(self, message: Message) -> Result:
         """Hand one message to the provider."""
+
+    def send_batch(self, messages: list[Message]) -> list[Result]:
+        """Hand ``messages`` (at most ``batch_size``) to the provider in one call."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -91,6 +102,7 @@ class SmtpChannel:
     message resent after a crash is recognisably the same message."""
 
     name = "email"
+    batch_size = 1
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
@@ -154,6 +166,10 @@ class SmtpChannel:
         if refused:
             return Result("failed", error="smtp refused")
         return Result("sent", provider_id=make_msgid_for(message.key))
+
+    def send_batch(self, messages: list[Message]) -> list[Result]:
+        """One SMTP transaction per message (``batch_size`` is 1)."""
+        return [self.send(m) for m in messages]
 
     def close(self) -> None:
         """QUIT politely; a dead connection is just dropped."""

@@ -72,10 +72,78 @@ add(
             "zh-CN": "{buyer} 将继续履行原个人信息处理者的全部义务",
             "en": "{buyer} continues every obligation of the handler until now",
         },
-        "notices.subject": {
+        "notices.subject.notice": {
             "zh-CN": "个人信息转移告知({seller})",
             "en": "Notice of the transfer of your personal information ({seller})",
         },
+        "notices.subject.consent": {
+            "zh-CN": "个人信息新用途同意征询({buyer})",
+            "en": "Your consent to a new purpose ({buyer})",
+        },
+        "notices.letter.to": {"zh-CN": "{name} 收", "en": "{name}"},
+        "notices.letter.date": {"zh-CN": "日期:{date}", "en": "Date: {date}"},
+        "notices.letter.batch": {
+            "zh-CN": "告知函(共 {n} 封,供邮件合并打印)",
+            "en": "Notice letters ({n}, for mail merge)",
+        },
+        "notices.letters_folder": {
+            "zh-CN": "无法写入告知函目录 {path}({reason});未写入的告知函保持待发送",
+            "en": "cannot write the letters folder {path} ({reason}); unwritten letters stay pending",
+        },
+        "notices.announced": {
+            "zh-CN": "告知活动 {id}:公告已生成({unreachable} 位无法个别通知的客户):{files}",
+            "en": "campaign {id}: announcement written (for {unreachable} people not reachable one by one): {files}",
+        },
+        "notices.reported": {
+            "zh-CN": "告知活动 {id}:报告已生成:{files}",
+            "en": "campaign {id}: report written: {files}",
+        },
+        "notices.bad_kind_campaign": {
+            "zh-CN": "未知的活动类型 {kind}(可选:{kinds})",
+            "en": "unknown campaign kind {kind} (use {kinds})",
+        },
+        "notices.consent_needs_purpose": {
+            "zh-CN": "同意征询活动需用 --new-purpose 写明新的处理目的(个人信息保护法第十四条、第二十二条)",
+            "en": "a consent campaign needs the new purpose in --new-purpose (PIPL Art. 14, 22)",
+        },
+        "notices.not_consent": {
+            "zh-CN": "告知活动 {id} 不是同意征询活动;同意/不同意只记录在同意征询活动中",
+            "en": "campaign {id} is no consent campaign; yes/no answers belong to a consent campaign",
+        },
+        "notices.bad_reply_kind": {
+            "zh-CN": "未知的回复类型 {kind}(可选:{kinds})",
+            "en": "unknown reply kind {kind} (use {kinds})",
+        },
+        "notices.reply_who": {
+            "zh-CN": "请用 --reference(告知编号)、--mobile 或 --email 中的一项指明本人",
+            "en": "name the person with exactly one of --reference (the notice reference), --mobile or --email",
+        },
+        "notices.reply_unknown_person": {
+            "zh-CN": "告知活动 {id} 中找不到 {what} 对应的收件人",
+            "en": "campaign {id} has no recipient matching that {what}",
+        },
+        "notices.replied": {
+            "zh-CN": "告知活动 {id}:已记录 {kind}(收件人 {recipient})",
+            "en": "campaign {id}: {kind} recorded (recipient {recipient})",
+        },
+        "notices.reply_again": {
+            "zh-CN": "告知活动 {id}:此回复此前已记录,未重复记录",
+            "en": "campaign {id}: this reply was recorded before; not recorded twice",
+        },
+        "notices.replies_line": {
+            "zh-CN": "告知活动 {id}:记录 {recorded} 条回复,重复 {duplicate},无法对应收件人 {unmatched};{kinds}",
+            "en": "campaign {id}: {recorded} replies recorded, {duplicate} seen before, {unmatched} matching no recipient; {kinds}",
+        },
+        "notices.replies_unreadable": {
+            "zh-CN": "无法读取短信回复 {path}({reason})",
+            "en": "cannot read the SMS replies {path} ({reason})",
+        },
+        "notices.reply.objection": {"zh-CN": "反对处理", "en": "objection"},
+        "notices.reply.opt_out": {"zh-CN": "退订", "en": "opt-out"},
+        "notices.reply.deletion": {"zh-CN": "删除请求", "en": "deletion request"},
+        "notices.reply.consent_yes": {"zh-CN": "同意", "en": "consent: yes"},
+        "notices.reply.consent_no": {"zh-CN": "不同意", "en": "consent: no"},
+        "notices.reply.other": {"zh-CN": "其他(需人工处理)", "en": "other (for a person to read)"},
         "notices.no_campaign": {
             "zh-CN": "没有编号为 {id} 的告知活动",
             "en": "no notice campaign {id}",

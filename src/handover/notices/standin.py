@@ -16,12 +16,14 @@ checks and answers as it does, on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -50,10 +52,16 @@ class SmsStandin:
     per_second: int = 50
     fail_every: int = 10
     callback: str | None = None
+    reply_callback: str | None = None
     #: numbers the provider knows to be invalid (空号) although well-formed
     invalid_numbers: set[str] = field(default_factory=set)
+    #: monotonic seconds (the rate window); a test injects its own clock
+    clock: Callable[[], float] = time.monotonic
     accepted: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    #: SendBatchSms calls answered OK
+    calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -75,13 +83,19 @@ class SmsStandin:
                 return
 
             def do_POST(self) -> None:
-                status, body = standin.handle(self)
+                if self.path.startswith("/inbound"):
+                    status, body = standin.inbound(self)
+                else:
+                    status, body = standin.handle(self)
                 self._reply(status, body)
 
             def do_GET(self) -> None:
                 if self.path.startswith("/reports"):
                     with standin._lock:
                         self._reply(200, list(standin.reports))
+                elif self.path.startswith("/replies"):
+                    with standin._lock:
+                        self._reply(200, list(standin.replies))
                 else:
                     self._reply(404, {"Code": "NotFound"})
 
@@ -155,7 +169,7 @@ class SmsStandin:
         if any(not MOBILE.match(str(p)) or p in self.invalid_numbers for p in phones):
             return self._error("isv.MOBILE_NUMBER_ILLEGAL")
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._window = [t for t in self._window if now - t < 1.0]
             if len(self._window) + len(phones) > self.per_second:
                 return self._error("isv.BUSINESS_LIMIT_CONTROL")
@@ -181,15 +195,38 @@ class SmsStandin:
                     }
                 )
             self.reports.extend(new)
+            self.calls += 1
         if self.callback:
-            self._post(new)
+            self._post(self.callback, new)
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": biz_id}
 
-    def _post(self, reports: list[dict[str, Any]]) -> None:
-        assert self.callback is not None
-        data = json.dumps(reports, ensure_ascii=False).encode()
+    def inbound(self, req: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+        """A person's reply reaching the provider (``SmsUp``)."""
+        length = int(req.headers.get("Content-Length") or 0)
+        try:
+            msg = json.loads(req.rfile.read(length) or b"{}")
+            phone, content = str(msg["phone_number"]), str(msg["content"])
+        except (ValueError, KeyError, TypeError):
+            return self._error("isv.INVALID_PARAMETERS", 400)
+        with self._lock:
+            self._seq += 1
+            up = {
+                "phone_number": phone,
+                "content": content,
+                "send_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "sign_name": next(iter(sorted(self.sign_names)), ""),
+                "dest_code": "1",
+                "sequence_id": self._seq,
+            }
+            self.replies.append(up)
+        if self.reply_callback:
+            self._post(self.reply_callback, [up])
+        return 200, {"Code": "OK", "Message": "OK"}
+
+    def _post(self, url: str, items: list[dict[str, Any]]) -> None:
+        data = json.dumps(items, ensure_ascii=False).encode()
         req = urllib.request.Request(
-            self.callback, data=data, headers={"Content-Type": "application/json"}, method="POST"
+            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
             urllib.request.urlopen(req, timeout=5).close()
@@ -201,4 +238,9 @@ class SmsStandin:
 NOTICE_TEMPLATES = {
     "zh-CN": "您的个人信息将转移至${buyer}(电话${phone}),详情及权利行使见${link} 编号${code}",
     "en": "Your personal information moves to ${buyer} (tel ${phone}). Full notice and your rights: ${link} ref ${code}",
+}
+#: the consent SMS of a new purpose (same variables)
+CONSENT_TEMPLATES = {
+    "zh-CN": "${buyer}(电话${phone})拟将您的个人信息用于新的目的,详见${link} 同意请回复Y,不同意请回复N,编号${code}",
+    "en": "${buyer} (tel ${phone}) asks your consent to a new purpose: ${link} reply Y to agree, N to refuse, ref ${code}",
 }
