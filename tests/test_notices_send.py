@@ -358,3 +358,21 @@ def test_sms_rate_limit_and_bad_numbers_are_per_recipient(
     assert report.outbox["letter"]["sent"] >= 1
     assert len({a["phone"] for a in sms_provider.accepted}) == len(sms_provider.accepted)
     assert mobile not in {a["phone"] for a in sms_provider.accepted}
+    # an SMS the receipt says was not delivered falls back to a letter on the next run
+    from handover.flows.notices import record_receipts
+
+    res = record_receipts(ws, cid, sms_provider.reports)
+    assert res["undelivered"] > 0
+    again = send_campaign(
+        ws, cid, src, sms=_sms(sms_provider.url), resume=True, now=clock.now, sleep=clock.sleep
+    )
+    assert 0 < again.fallback_undelivered <= res["undelivered"]
+    assert (
+        again.outbox["letter"]["sent"]
+        == report.outbox["letter"]["sent"] + again.fallback_undelivered
+    )
+    assert again.pending == 0 and len(sms_provider.accepted) == report.outbox["sms"]["sent"]
+    third = send_campaign(
+        ws, cid, src, sms=_sms(sms_provider.url), resume=True, now=clock.now, sleep=clock.sleep
+    )
+    assert third.fallback_undelivered == 0

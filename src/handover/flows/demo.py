@@ -206,6 +206,27 @@ def _step_shred(ctx: DemoContext) -> str:
     )
 
 
+def _step_notices(ctx: DemoContext) -> str:
+    """A notice campaign to the synthetic customers through a local SMTP server and the
+    SMS stand-in (both started and stopped here), letters, replies, announcement, report."""
+    from handover.flows.notices import demo_campaign
+
+    res = demo_campaign(ctx.ws, ctx.seller_db, lang=ctx.lang)
+    ctx.results["notices"] = res
+    return t(
+        "demo.notices.done",
+        ctx.lang,
+        emails=res.emails,
+        sms=res.sms,
+        delivered=res.delivered,
+        letters=res.letters,
+        pdfs=res.pdfs,
+        replies=res.replies,
+        unreachable=res.unreachable,
+        path=res.files[-1].parent,
+    )
+
+
 Step = tuple[str, Callable[[DemoContext], str]]
 
 STEPS: list[Step] = [
@@ -216,6 +237,7 @@ STEPS: list[Step] = [
     ("demo.step.dd", _step_dd),
     ("demo.step.migrate", _step_migrate),
     ("demo.step.verify", _step_verify),
+    ("demo.step.notices", _step_notices),  # before shred: it reads the seller's contacts
     ("demo.step.shred", _step_shred),  # last: shredding needs the passing verify above
 ]
 
@@ -293,9 +315,20 @@ def run_demo(
 
 add(
     {
+        "demo.step.notices": {
+            "zh-CN": "向客户发送个人信息转移告知(邮件、短信、告知函)",
+            "en": "Tell the customers of the transfer (e-mail, SMS, letters)",
+        },
+        "demo.notices.done": {
+            "zh-CN": "已发送邮件 {emails} 封、短信 {sms} 条(回执送达 {delivered})、告知函 {letters} 封"
+            "({pdfs} 个 PDF);记录回复 {replies} 条;公告覆盖 {unreachable} 位无法个别通知的客户;报告见 {path}",
+            "en": "{emails} e-mails and {sms} SMS sent ({delivered} delivered by receipt), {letters} letters "
+            "({pdfs} PDFs); {replies} replies recorded; the announcement covers {unreachable} people not "
+            "reached one by one; reports in {path}",
+        },
         "demo.step.shred": {
             "zh-CN": "销毁卖方数据并出具销毁证明",
             "en": "Shred the seller's data and issue the sanitization certificate",
-        }
+        },
     }
 )

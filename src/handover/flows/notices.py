@@ -46,6 +46,7 @@ from handover.notices.outbox import (
     SendStats,
     apply_receipts,
     counts,
+    fallback_undelivered,
     pending,
     queue,
     release_lease,
@@ -262,6 +263,7 @@ class SendReport:
     pending: int = 0
     unreachable: int = 0
     skipped_channels: list[str] = field(default_factory=list)
+    fallback_undelivered: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -273,6 +275,7 @@ class SendReport:
             "pending": self.pending,
             "unreachable": self.unreachable,
             "skipped_channels": self.skipped_channels,
+            "fallback_undelivered": self.fallback_undelivered,
         }
 
 
@@ -344,6 +347,11 @@ def send_campaign(
             raise BadInput.msg("notices.source_changed", id=campaign_id, source=camp.source)
         composer = Composer(camp, audience)
         report = SendReport(campaign_id, queued_now, unreachable=audience.unreachable.num_rows)
+        if "letter" in camp.channels:
+            # an SMS the carrier could not deliver (receipt) falls back to a letter too
+            report.fallback_undelivered = fallback_undelivered(
+                ws, campaign_id, composer.has_address
+            )
         folder = ws.path / "notices"
         for ch in camp.channels:
             if ch not in built:
@@ -601,3 +609,93 @@ def campaign_status(ws: Workspace, campaign_id: int) -> dict[str, Any]:
         "outbox": counts(ws, campaign_id),
         "replies": replies.tally(ws, campaign_id),
     }
+
+
+@dataclass
+class DemoNotices:
+    """What the demo's notice campaign did (counts and file names only)."""
+
+    campaign: int
+    emails: int
+    sms: int
+    delivered: int
+    letters: int
+    pdfs: int
+    replies: int
+    unreachable: int
+    files: list[Path] = field(default_factory=list)
+
+
+#: the demo cast's approvers of the campaign grant (governance/demo.py)
+DEMO_APPROVERS = ("zhoujie", "liqiang")
+DEMO_REPLIES = ("TD", "我反对", "请删除我的信息")
+
+
+def demo_campaign(
+    ws: Workspace, source: Path, *, lang: str, tables: Sequence[str] = ("cust_info",)
+) -> DemoNotices:
+    """The demo's campaign: a local SMTP server and the SMS stand-in are started, the
+    campaign is created, approved by two approvers, sent by e-mail, SMS and letter,
+    receipts and a few replies are applied, the announcement and report written; the
+    servers are stopped whatever happens."""
+    import secrets
+
+    from handover.notices.standin import NOTICE_TEMPLATES, SmsStandin, SmtpSink
+
+    transfer = ws.settings.transfer
+    seller = transfer.seller.name if transfer is not None else "handover"
+    secret = secrets.token_hex(16)
+    sms = SmsStandin(
+        keys={"LTAIdemo": secret},
+        templates={"SMS_DEMO": NOTICE_TEMPLATES[lang]},
+        sign_names={seller},
+        per_second=1_000_000,
+        fail_every=12,
+    )
+    sink = SmtpSink()
+    sms.start()
+    try:
+        port = sink.start()
+        camp = create_campaign(
+            ws,
+            source,
+            name="演示告知 / demo notices",
+            channels=["email", "sms", "letter"],
+            lang=lang,
+            tables=tables,
+            link="https://buyer.example.cn/notice",
+        )
+        for approver in DEMO_APPROVERS:
+            approve_campaign(ws, camp.id, actor=approver)
+        mail = SmtpConfig("127.0.0.1", port, f"dpo@{_domain(ws)}", security="none")
+        text = AliyunSmsConfig(sms.url, "LTAIdemo", secret, seller, "SMS_DEMO")
+        send_campaign(ws, camp.id, source, smtp=mail, sms=text, batch=500)
+        receipts = record_receipts(ws, camp.id, list(sms.reports))
+        # undelivered SMS fall back to letters: the resumed run writes them
+        report = send_campaign(ws, camp.id, source, smtp=mail, sms=text, resume=True, batch=500)
+        for phone, said in zip((a["phone"] for a in sms.accepted), DEMO_REPLIES, strict=False):
+            sms.replies.append({"phone_number": phone, "content": said, "sequence_id": phone})
+        answered = import_replies(ws, camp.id, list(sms.replies))
+        ann = announce_campaign(ws, camp.id)
+        files = [ann.html, ann.pdf, *campaign_report(ws, camp.id, lang=lang)]
+    finally:
+        sink.stop()
+        sms.stop()
+    out = report.outbox
+    return DemoNotices(
+        campaign=camp.id,
+        emails=sink.received,
+        sms=len(sms.accepted),
+        delivered=receipts["delivered"],
+        letters=out.get("letter", {}).get("sent", 0),
+        pdfs=len(list(letters_folder(ws, camp.id).glob("*.pdf"))),
+        replies=answered["recorded"],
+        unreachable=ann.unreachable,
+        files=files,
+    )
+
+
+def _domain(ws: Workspace) -> str:
+    transfer = ws.settings.transfer
+    email = (transfer.seller.email if transfer is not None else "") or "dpo@seller.example.cn"
+    return email.rpartition("@")[2] or "seller.example.cn"

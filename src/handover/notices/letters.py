@@ -74,9 +74,9 @@ def text_flowables(text: str, style: Any) -> list[Any]:
     return out
 
 
-def write_pdf(path: Path, story: list[Any], *, title: str, footer: str) -> Path:
+def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: int = 0o644) -> Path:
     """Build ``story`` into ``path`` atomically (temporary file, fsync, rename): a reader
-    never sees half a file, and a crash leaves none."""
+    never sees half a file, and a crash leaves none. ``mode``: the file's permissions."""
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
@@ -107,6 +107,7 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str) -> Path:
     doc.build(story, onFirstPage=page, onLaterPages=page)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
     return path
 
@@ -181,6 +182,7 @@ class LetterChannel:
                 letter_story(messages, self.head, self.today()),
                 title=title,
                 footer=f"{self.head.sender} · {path.name}",
+                mode=0o600,  # names and addresses in clear: for the printing staff only
             )
         except OSError as exc:
             raise ChannelDown.msg(

@@ -443,20 +443,48 @@ def _settle(
         for rows in by_shape.values():
             s.execute(update(NoticeOutboxRow), rows)
         if dead and fallback is not None:
-            letters = fallback(dead)
-            have = set(
-                s.scalars(
-                    select(NoticeOutboxRow.recipient).where(
-                        NoticeOutboxRow.campaign_id == campaign_id,
-                        NoticeOutboxRow.channel == "letter",
-                        NoticeOutboxRow.recipient.in_(letters),
-                    )
+            stats.fallback += _add_letters(s, campaign_id, fallback(dead))
+
+
+def _add_letters(s: Any, campaign_id: int, letters: list[str]) -> int:
+    """Queue a letter for each of ``letters`` that has none yet; returns how many."""
+    have: set[str] = set()
+    for start in range(0, len(letters), 500):
+        have |= set(
+            s.scalars(
+                select(NoticeOutboxRow.recipient).where(
+                    NoticeOutboxRow.campaign_id == campaign_id,
+                    NoticeOutboxRow.channel == "letter",
+                    NoticeOutboxRow.recipient.in_(letters[start : start + 500]),
                 )
             )
-            new = [r for r in letters if r not in have]
-            if new:
-                s.execute(insert(NoticeOutboxRow), _rows_for(campaign_id, new, "letter"))
-            stats.fallback += len(new)
+        )
+    new = [r for r in letters if r not in have]
+    if new:
+        s.execute(insert(NoticeOutboxRow), _rows_for(campaign_id, new, "letter"))
+    return len(new)
+
+
+def fallback_undelivered(ws: Workspace, campaign_id: int, fallback: Fallback) -> int:
+    """Queue a letter for every person whose SMS came back undelivered (receipt) and whom
+    no other notice reached, when a letter can reach them; returns how many."""
+    with ws.store.session() as s:
+        reached = select(NoticeOutboxRow.recipient).where(
+            NoticeOutboxRow.campaign_id == campaign_id,
+            NoticeOutboxRow.state.in_(("sent", "delivered", *PENDING)),
+        )
+        lost = list(
+            s.scalars(
+                select(NoticeOutboxRow.recipient)
+                .where(
+                    NoticeOutboxRow.campaign_id == campaign_id,
+                    NoticeOutboxRow.state == "undelivered",
+                    NoticeOutboxRow.recipient.not_in(reached),
+                )
+                .distinct()
+            )
+        )
+        return _add_letters(s, campaign_id, fallback(lost)) if lost else 0
 
 
 def batch_digest(pairs: Iterable[tuple[str, str]]) -> str:

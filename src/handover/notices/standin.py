@@ -244,3 +244,73 @@ CONSENT_TEMPLATES = {
     "zh-CN": "${buyer}(电话${phone})拟将您的个人信息用于新的目的,详见${link} 同意请回复Y,不同意请回复N,编号${code}",
     "en": "${buyer} (tel ${phone}) asks your consent to a new purpose: ${link} reply Y to agree, N to refuse, ref ${code}",
 }
+
+
+class _Counter:
+    """aiosmtpd handler of :class:`SmtpSink`: accepts every message, counts it."""
+
+    def __init__(self, count: Any) -> None:
+        self.count = count
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.count.get_lock():
+            self.count.value += 1
+        return "250 OK"
+
+
+def _serve_smtp(port: int, count: Any, ready: Any, stop: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_Counter(count), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) on 127.0.0.1 that accepts and counts every message:
+    the demo's mail server, started and stopped by the demo itself. It runs in a process
+    of its own, so sending to it is not slowed by sharing the interpreter with it."""
+
+    def __init__(self) -> None:
+        import multiprocessing as mp
+
+        # fork: the child needs nothing but aiosmtpd, and starts in milliseconds
+        fork = "fork" in mp.get_all_start_methods()
+        self._mp = mp.get_context("fork") if fork else mp.get_context()
+        self._count = self._mp.Value("q", 0)
+        self._stop = self._mp.Event()
+        self._proc: Any = None
+        self.port = 0
+
+    @property
+    def received(self) -> int:
+        """Messages accepted so far."""
+        return int(self._count.value)
+
+    def start(self) -> int:
+        """Serve on a free port of 127.0.0.1; returns the port."""
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        ready = self._mp.Event()
+        self._proc = self._mp.Process(
+            target=_serve_smtp, args=(self.port, self._count, ready, self._stop), daemon=True
+        )
+        self._proc.start()
+        if not ready.wait(30):
+            self.stop()
+            raise OSError("the local SMTP server did not start")
+        return self.port
+
+    def stop(self) -> None:
+        """Stop serving (and the process)."""
+        if self._proc is not None:
+            self._stop.set()
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc = None
