@@ -171,6 +171,11 @@ def send(
     sms_template: str | None = typer.Option(
         None, "--sms-template", help="Registered TemplateCode of the notice SMS."
     ),
+    smtp_connections: int = typer.Option(
+        1,
+        "--smtp-connections",
+        help="SMTP connections used at once (at most one message in flight on each).",
+    ),
     batch: int = typer.Option(200, "--batch", help="Notices claimed per transaction."),
     rate: float | None = typer.Option(None, "--rate", help="At most this many messages a second."),
     json_out: bool = json_option(),
@@ -220,6 +225,7 @@ def send(
             resume=resume,
             batch=max(1, batch),
             rate=rate,
+            smtp_connections=max(1, smtp_connections),
         )
     if json_out:
         print_json(report.to_json())

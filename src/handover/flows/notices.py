@@ -36,7 +36,7 @@ from handover.notices.campaign import (
     read_content,
     template_entry,
 )
-from handover.notices.channels import Channel, SmtpChannel, SmtpConfig
+from handover.notices.channels import Channel, SmtpChannel, SmtpConfig, SmtpPool
 from handover.notices.letters import LetterChannel, Letterhead
 from handover.notices.models import NoticeCampaignRow
 from handover.notices.outbox import (
@@ -294,6 +294,7 @@ def send_campaign(
     sleep: Callable[[float], None] = time.sleep,
     channels: dict[str, Channel] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    smtp_connections: int = 1,
 ) -> SendReport:
     """Send campaign ``campaign_id`` (its people read from ``source``, the same source it
     was created on); see the module text. ``channels`` replaces the channel built from
@@ -316,7 +317,9 @@ def send_campaign(
     if "email" in camp.channels and "email" not in built:
         if smtp is None:
             raise BadInput.msg("notices.no_smtp", id=campaign_id)
-        built["email"] = SmtpChannel(smtp)
+        built["email"] = (
+            SmtpPool(smtp, smtp_connections) if smtp_connections > 1 else SmtpChannel(smtp)
+        )
     if "sms" in camp.channels and "sms" not in built and sms is not None:
         built["sms"] = AliyunSmsChannel(sms)
     if "letter" in camp.channels and "letter" not in built:
@@ -669,7 +672,7 @@ def demo_campaign(
             approve_campaign(ws, camp.id, actor=approver)
         mail = SmtpConfig("127.0.0.1", port, f"dpo@{_domain(ws)}", security="none")
         text = AliyunSmsConfig(sms.url, "LTAIdemo", secret, seller, "SMS_DEMO")
-        send_campaign(ws, camp.id, source, smtp=mail, sms=text, batch=500)
+        send_campaign(ws, camp.id, source, smtp=mail, sms=text, batch=500, smtp_connections=4)
         receipts = record_receipts(ws, camp.id, list(sms.reports))
         # undelivered SMS fall back to letters: the resumed run writes them
         report = send_campaign(ws, camp.id, source, smtp=mail, sms=text, resume=True, batch=500)

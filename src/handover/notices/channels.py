@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -24,6 +25,8 @@ import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.errors import HandoverError
 
 Outcome = Literal["sent", "retry", "failed"]
+#: told the moment message ``i`` of a batch is accepted (the outbox journals it)
+Accepted = Callable[[int, "Result"], None]
 
 
 class ChannelDown(HandoverError):
@@ -70,8 +73,9 @@ class Channel(Protocol):
     def send(self, message: Message) -> Result:
         """Hand one message to the provider."""
 
-    def send_batch(self, messages: list[Message]) -> list[Result]:
-        """Hand ``messages`` (at most ``batch_size``) to the provider in one call."""
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
+        """Hand ``messages`` (at most ``batch_size``) to the provider; ``accepted(i, r)``
+        may be called the moment message ``i`` is accepted (before the call returns)."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -167,9 +171,15 @@ class SmtpChannel:
             return Result("failed", error="smtp refused")
         return Result("sent", provider_id=make_msgid_for(message.key))
 
-    def send_batch(self, messages: list[Message]) -> list[Result]:
-        """One SMTP transaction per message (``batch_size`` is 1)."""
-        return [self.send(m) for m in messages]
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
+        """One SMTP transaction per message, in order."""
+        out: list[Result] = []
+        for i, m in enumerate(messages):
+            res = self.send(m)
+            if accepted is not None and res.outcome == "sent":
+                accepted(i, res)
+            out.append(res)
+        return out
 
     def close(self) -> None:
         """QUIT politely; a dead connection is just dropped."""
@@ -179,6 +189,65 @@ class SmtpChannel:
             except (OSError, smtplib.SMTPException):
                 self._smtp.close()
             self._smtp = None
+
+
+class SmtpPool:
+    """E-mail over ``connections`` SMTP connections at once (one thread each), for servers
+    whose round trips, not their work, bound the rate. Each accepted message is reported
+    the moment it is accepted, so at most one message per connection is ever in flight
+    when the process dies (each resent with the same Message-ID)."""
+
+    name = "email"
+
+    def __init__(self, config: SmtpConfig, connections: int) -> None:
+        self.config = config
+        self.channels = [SmtpChannel(config) for _ in range(max(1, connections))]
+        self.batch_size = 50 * len(self.channels)
+
+    def open(self) -> None:
+        """Open every connection (ChannelDown, with none left open, when one fails)."""
+        try:
+            for ch in self.channels:
+                ch.open()
+        except ChannelDown:
+            self.close()
+            raise
+
+    def send(self, message: Message) -> Result:
+        """One message on the first connection."""
+        return self.channels[0].send(message)
+
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
+        """Spread ``messages`` over the connections; a connection that cannot go on
+        (ChannelDown) stops its share, the others finish theirs, then it is raised (the
+        messages it did not send have no result and stay pending)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        results: list[Result | None] = [None] * len(messages)
+        k = len(self.channels)
+
+        def work(j: int) -> ChannelDown | None:
+            ch = self.channels[j]
+            for i in range(j, len(messages), k):
+                try:
+                    res = ch.send(messages[i])
+                except ChannelDown as exc:
+                    return exc
+                results[i] = res
+                if accepted is not None and res.outcome == "sent":
+                    accepted(i, res)
+            return None
+
+        with ThreadPoolExecutor(k, thread_name_prefix="smtp") as pool:
+            stops = [e for e in pool.map(work, range(k)) if e is not None]
+        if stops:
+            raise stops[0]
+        return [r for r in results if r is not None]
+
+    def close(self) -> None:
+        """Close every connection."""
+        for ch in self.channels:
+            ch.close()
 
 
 def make_msgid_for(key: str) -> str:
@@ -194,5 +263,6 @@ __all__ = [
     "Result",
     "SmtpChannel",
     "SmtpConfig",
+    "SmtpPool",
     "make_msgid_for",
 ]

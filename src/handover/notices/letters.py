@@ -20,7 +20,7 @@ from typing import Any
 import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256_hex
 from handover.i18n import t
-from handover.notices.channels import ChannelDown, Message, Result
+from handover.notices.channels import Accepted, ChannelDown, Message, Result
 
 #: letters per PDF at most (one outbox batch is one PDF)
 LETTERS_PER_PDF = 500
@@ -170,7 +170,7 @@ class LetterChannel:
         """One letter in a PDF of its own."""
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: list[Message]) -> list[Result]:
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
         """Write the letters of ``messages`` into one PDF; each is ``sent`` once the file
         is complete (its provider id is ``file#n``)."""
         digest = sha256_hex("\n".join(m.key for m in messages).encode())[:16]

@@ -524,14 +524,23 @@ def _send_batch(
         for start in range(0, len(ready), size):
             part = ready[start : start + size]
             rate.wait(len(part))
+
+            def took(j: int, res: Result, part: list[tuple[int, Message, str]] = part) -> None:
+                # journaled the moment the provider accepts it; kept even if the run stops
+                i, _, sha = part[j]
+                if results[i] is None:
+                    journal.accepted(claimed[i].key, res.provider_id, sha)
+                    results[i] = (res, sha)
+
             if size == 1:
                 got = [channel.send(part[0][1])]
             else:
-                got = channel.send_batch([m for _, m, _ in part])
-            for (i, _, sha), res in zip(part, got, strict=True):
+                got = channel.send_batch([m for _, m, _ in part], accepted=took)
+            for j, res in enumerate(got):
                 if res.outcome == "sent":
-                    journal.accepted(claimed[i].key, res.provider_id, sha)
-                results[i] = (res, sha)
+                    took(j, res)
+                else:
+                    results[part[j][0]] = (res, part[j][2])
     except ChannelDown as exc:
         stats.stopped = exc
     return results

@@ -27,7 +27,7 @@ from typing import Any
 import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import hmac_digest
-from handover.notices.channels import ChannelDown, Message, Result
+from handover.notices.channels import Accepted, ChannelDown, Message, Result
 
 API_VERSION = "2017-05-25"
 ALGORITHM = "ACS3-HMAC-SHA256"
@@ -141,7 +141,7 @@ class AliyunSmsChannel:
         """Send one notice SMS (a call of one number)."""
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: list[Message]) -> list[Result]:
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
         """Send up to :data:`BATCH_MAX` notice SMS in one ``SendBatchSms`` call; map the
         provider's code to sent / retry / failed for each, or stop the run (ChannelDown)
         when the provider refuses the account or the template."""

@@ -26,6 +26,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from handover.crypto.digest import sha256_hex
@@ -247,25 +248,42 @@ CONSENT_TEMPLATES = {
 
 
 class _Counter:
-    """aiosmtpd handler of :class:`SmtpSink`: accepts every message, counts it."""
+    """aiosmtpd handler of :class:`SmtpSink`: accepts every message, counts it, and with a
+    log appends ``recipient<TAB>Message-ID`` per message (tests count on the server side)."""
 
-    def __init__(self, count: Any) -> None:
+    def __init__(self, count: Any, log: str | None) -> None:
         self.count = count
+        self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.count.get_lock():
             self.count.value += 1
+        if self.log is not None:
+            head = bytes(envelope.content).split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+            mid = next(
+                (
+                    ln.split(":", 1)[1].strip()
+                    for ln in head.splitlines()
+                    if ln.lower().startswith("message-id:")
+                ),
+                "-",
+            )
+            for rcpt in envelope.rcpt_tos:
+                self.log.write(f"{rcpt}\t{mid}\n")
         return "250 OK"
 
 
-def _serve_smtp(port: int, count: Any, ready: Any, stop: Any) -> None:
+def _serve_smtp(port: int, count: Any, ready: Any, stop: Any, log: str | None) -> None:
     from aiosmtpd.controller import Controller
 
-    controller = Controller(_Counter(count), hostname="127.0.0.1", port=port)
+    controller = Controller(_Counter(count, log), hostname="127.0.0.1", port=port)
     controller.start()
     ready.set()
     stop.wait()
     controller.stop()
+    handler = controller.handler
+    if handler.log is not None:
+        handler.log.close()
 
 
 class SmtpSink:
@@ -273,9 +291,10 @@ class SmtpSink:
     the demo's mail server, started and stopped by the demo itself. It runs in a process
     of its own, so sending to it is not slowed by sharing the interpreter with it."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: Path | None = None) -> None:
         import multiprocessing as mp
 
+        self.log = log
         # fork: the child needs nothing but aiosmtpd, and starts in milliseconds
         fork = "fork" in mp.get_all_start_methods()
         self._mp = mp.get_context("fork") if fork else mp.get_context()
@@ -298,13 +317,23 @@ class SmtpSink:
             self.port = int(s.getsockname()[1])
         ready = self._mp.Event()
         self._proc = self._mp.Process(
-            target=_serve_smtp, args=(self.port, self._count, ready, self._stop), daemon=True
+            target=_serve_smtp,
+            args=(self.port, self._count, ready, self._stop, str(self.log) if self.log else None),
+            daemon=True,
         )
         self._proc.start()
         if not ready.wait(30):
             self.stop()
             raise OSError("the local SMTP server did not start")
         return self.port
+
+    def logged(self) -> list[tuple[str, str]]:
+        """(recipient, Message-ID) of every message accepted, when started with a log
+        (complete once :meth:`stop` has returned: the server writes it as it goes)."""
+        if self.log is None or not self.log.exists():
+            return []
+        lines = self.log.read_text("utf-8").splitlines()
+        return [(a, b) for a, _, b in (ln.partition("\t") for ln in lines)]
 
     def stop(self) -> None:
         """Stop serving (and the process)."""
