@@ -324,7 +324,11 @@ class SmtpSink:
         self._proc.start()
         if not ready.wait(30):
             self.stop()
-            raise OSError("the local SMTP server did not start")
+            from handover.notices.channels import ChannelDown
+
+            raise ChannelDown.msg(
+                "notices.smtp_down", server=f"127.0.0.1:{self.port}", reason="no start"
+            )
         return self.port
 
     def logged(self) -> list[tuple[str, str]]:
