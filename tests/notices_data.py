@@ -35,6 +35,7 @@ class Mailbox:
 
     delay: float = 0.0
     got: list[tuple[str, str]] = field(default_factory=list)
+    last: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -51,6 +52,7 @@ class Mailbox:
         )
         with self.lock:
             self.got.append((envelope.rcpt_tos[0], mid))
+            self.last = bytes(envelope.content)
         return "250 OK"
 
     def distinct(self) -> set[tuple[str, str]]:

@@ -86,6 +86,20 @@ def test_campaign_maker_checker_and_exactly_once(
     got = box.got
     assert len(got) == queued["email"] == len(box.distinct())
     assert len({r for r, _ in got}) == len(got)  # one notice per person
+    # what arrives: the subject in Chinese, text and HTML parts, the key as Message-ID
+    import email
+    from email.header import decode_header, make_header
+
+    wire = email.message_from_bytes(box.last)
+    assert str(make_header(decode_header(wire["Subject"]))).startswith("个人信息转移告知")
+    assert wire["Message-ID"] == f"<{wire['X-Handover-Notice']}@handover.notice>"
+    parts = {
+        p.get_content_type(): p.get_payload(decode=True).decode("utf-8")
+        for p in wire.walk()
+        if p.get_content_maintype() == "text"
+    }
+    assert set(parts) == {"text/plain", "text/html"}
+    assert "个人信息保护负责人" in parts["text/plain"] and "<table" in parts["text/html"]
     # a re-run is refused, a resume sends nothing more
     with pytest.raises(BadInput, match="already started"):
         send_campaign(ws, cid, book, smtp=_cfg(port))

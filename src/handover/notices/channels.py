@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import handover.notices.messages  # noqa: F401  (registers the texts)
 from handover.errors import HandoverError
@@ -145,18 +145,13 @@ class SmtpChannel:
         if self._smtp is None:
             self.open()
         assert self._smtp is not None
-        msg = EmailMessage()
-        msg["From"] = self.config.sender
-        msg["To"] = message.address
-        msg["Subject"] = message.subject
-        msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = make_msgid_for(message.key)
-        msg["X-Handover-Notice"] = message.key
-        msg.set_content(message.text)
-        if message.html is not None:
-            msg.add_alternative(message.html, subtype="html")
         try:
-            refused = self._smtp.send_message(msg)
+            if message.address.isascii():
+                refused = self._smtp.sendmail(
+                    self.config.sender, [message.address], mime_bytes(message, self.config.sender)
+                )
+            else:  # an internationalised address needs SMTPUTF8, which send_message asks for
+                refused = self._smtp.send_message(email_message(message, self.config.sender))
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0]
             return Result("failed" if code >= 500 else "retry", error=f"smtp {code}")
@@ -248,6 +243,47 @@ class SmtpPool:
         """Close every connection."""
         for ch in self.channels:
             ch.close()
+
+
+def _headers(msg: Any, message: Message, sender: str) -> None:
+    msg["From"] = sender
+    msg["To"] = message.address
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid_for(message.key)
+    msg["X-Handover-Notice"] = message.key
+
+
+def mime_bytes(message: Message, sender: str) -> bytes:
+    """The notice as a MIME message (text, and HTML as its alternative), UTF-8 bodies in
+    base64: the compat32 builder, about twice as fast as ``EmailMessage`` per message."""
+    from email.header import Header
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+    from email.policy import compat32
+
+    text = MIMEText(message.text, "plain", "utf-8")
+    if message.html is None:
+        msg: Any = text
+    else:
+        msg = MIMEMultipart("alternative")
+        msg.attach(text)
+        msg.attach(MIMEText(message.html, "html", "utf-8"))
+    _headers(msg, message, sender)
+    msg["Subject"] = Header(message.subject, "utf-8")
+    # CRLF line ends on the wire: sendmail passes bytes through as they are
+    data: bytes = msg.as_bytes(policy=compat32.clone(linesep="\r\n"))
+    return data
+
+
+def email_message(message: Message, sender: str) -> EmailMessage:
+    """The notice as an ``EmailMessage`` (for addresses that need SMTPUTF8)."""
+    msg = EmailMessage()
+    _headers(msg, message, sender)
+    msg["Subject"] = message.subject
+    msg.set_content(message.text)
+    if message.html is not None:
+        msg.add_alternative(message.html, subtype="html")
+    return msg
 
 
 def make_msgid_for(key: str) -> str:
