@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -355,3 +356,65 @@ def test_cli_report_and_objection(tmp_path: Path, base: Path, book: Path) -> Non
 
 
 _ = Mailbox
+
+
+def _crash_after_first_call(ws_path: Path, cid: int, book: Path, channel: Any, **kw: Any) -> None:
+    """Run the campaign in a forked child whose channel dies (``_exit``) right after the
+    provider took its first call, before the outbox journaled it: the worst moment."""
+    import os
+
+    class Crash(type(channel)):  # type: ignore[misc]
+        def send_batch(self, messages: Any, accepted: Any = None) -> Any:
+            super().send_batch(messages, accepted)
+            os._exit(9)
+
+    channel.__class__ = Crash
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            from handover.workspace import open_workspace
+
+            child = open_workspace(ws_path)
+            send_campaign(child, cid, book, channels={channel.name: channel}, **kw)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 9
+
+
+def test_crash_between_provider_and_journal(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """A process dead right after the provider took a call and before the journal: the
+    letters of that batch are written again into the same file (no second copy exists);
+    the SMS of that call are sent again (the provider has no idempotence): at most one
+    call's numbers get a second copy, nobody is skipped."""
+    require_font()
+    from handover.notices.letters import LetterChannel, Letterhead
+    from handover.notices.sms import AliyunSmsChannel
+
+    cid = _create(ws, book, ["letter"])
+    head = Letterhead("卖方", "电话", "zh-CN")
+    _crash_after_first_call(
+        ws.path, cid, book, LetterChannel(letters_folder(ws, cid), head), batch=40
+    )
+    first = sorted(letters_folder(ws, cid).glob("*.pdf"))
+    assert len(first) == 1 and counts(ws, cid)["letter"]["sending"] == 40
+    report = send_campaign(ws, cid, book, resume=True, batch=40)
+    n = report.outbox["letter"]["sent"]
+    assert report.pending == 0 and report.channels[0].in_doubt == 40
+    pdfs = sorted(letters_folder(ws, cid).glob("*.pdf"))
+    assert first[0] in pdfs and len(pdfs) == -(-n // 40)  # the same file, rewritten
+    text = "".join(poppler("pdftotext", str(p), "-") for p in pdfs)
+    assert text.count("尊敬的") == n  # one letter per person, no second copy
+
+    sid = _create(ws, book, ["sms"])
+    cfg = sms_config(sms_provider.url)
+    _crash_after_first_call(
+        ws.path, sid, book, AliyunSmsChannel(cfg), batch=150, now=clock.now, sleep=clock.sleep
+    )
+    assert len(sms_provider.accepted) == 100  # the first call, taken, not journaled
+    report = send_campaign(ws, sid, book, sms=cfg, resume=True, now=clock.now, sleep=clock.sleep)
+    phones = Counter(a["phone"] for a in sms_provider.accepted)
+    assert report.pending == 0 and len(phones) == report.outbox["sms"]["sent"]
+    assert sum(phones.values()) - len(phones) == 100  # one call sent twice, as documented

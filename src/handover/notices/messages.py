@@ -185,8 +185,8 @@ add(
             "en": "campaign {id} sends e-mail: give --smtp-host and --sender",
         },
         "notices.channel_later": {
-            "zh-CN": "渠道 {channel} 的发送尚未实现;其告知保持待发送状态",
-            "en": "sending by {channel} is not implemented yet; its notices stay pending",
+            "zh-CN": "未提供渠道 {channel} 的服务商(短信:--sms-endpoint 等);其告知保持待发送,稍后用 --resume 发送",
+            "en": "no provider given for {channel} (SMS: --sms-endpoint …); its notices stay pending, send them later with --resume",
         },
         "notices.smtp_auth": {
             "zh-CN": "SMTP 服务器 {server} 拒绝了登录(用户名或口令错误)",
