@@ -111,6 +111,7 @@ def clock() -> Clock:
 def sms_provider(clock: Clock) -> Iterator[Any]:
     """The SMS stand-in on 127.0.0.1 with the notice (SMS_1) and consent (SMS_2) templates,
     its rate window on the test's clock."""
+    from handover.notices.outbox import provider_date
     from handover.notices.standin import CONSENT_TEMPLATES, NOTICE_TEMPLATES, SmsStandin
 
     p = SmsStandin(
@@ -120,6 +121,7 @@ def sms_provider(clock: Clock) -> Iterator[Any]:
         per_second=400,
         fail_every=7,
         clock=clock.monotonic,
+        date=lambda: provider_date(clock.now()),
     )
     p.start()
     try:

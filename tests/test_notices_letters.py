@@ -387,8 +387,8 @@ def test_crash_between_provider_and_journal(
 ) -> None:
     """A process dead right after the provider took a call and before the journal: the
     letters of that batch are written again into the same file (no second copy exists);
-    the SMS of that call are sent again (the provider has no idempotence): at most one
-    call's numbers get a second copy, nobody is skipped."""
+    for the SMS the journal holds the call's intent (OutId, date, keys) and the next run
+    asks QuerySendDetails before sending again: nobody gets a second SMS, nobody none."""
     require_font()
     from handover.notices.letters import LetterChannel, Letterhead
     from handover.notices.sms import AliyunSmsChannel
@@ -417,4 +417,11 @@ def test_crash_between_provider_and_journal(
     report = send_campaign(ws, sid, book, sms=cfg, resume=True, now=clock.now, sleep=clock.sleep)
     phones = Counter(a["phone"] for a in sms_provider.accepted)
     assert report.pending == 0 and len(phones) == report.outbox["sms"]["sent"]
-    assert sum(phones.values()) - len(phones) == 100  # one call sent twice, as documented
+    # QuerySendDetails found the call's OutId for those 100 numbers: none sent twice
+    assert report.channels[0].recovered == 100 and report.channels[0].in_doubt == 150
+    assert sum(phones.values()) == len(phones)
+    # and their receipts still find their rows (by OutId, the BizId being unknown)
+    from handover.flows.notices import record_receipts
+
+    got = record_receipts(ws, sid, sms_provider.reports)
+    assert got["ignored"] == 0 and got["delivered"] + got["undelivered"] == len(phones)

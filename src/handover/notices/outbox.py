@@ -59,6 +59,12 @@ INSERT_CHUNK = 50_000
 Now = Callable[[], dt.datetime]
 
 
+def provider_date(at: dt.datetime) -> str:
+    """The provider's calendar date of instant ``at`` (``yyyyMMdd``, China Standard Time,
+    UTC+8: how Aliyun SMS dates its send records)."""
+    return (at.astimezone(dt.UTC) + dt.timedelta(hours=8)).strftime("%Y%m%d")
+
+
 def utcnow() -> dt.datetime:
     """The real clock (aware UTC); tests inject their own."""
     return dt.datetime.now(dt.UTC)
@@ -236,8 +242,24 @@ def release_lease(ws: Workspace, campaign_id: int, lease: str) -> None:
 # --- the journal ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Intent:
+    """A provider call about to be made (journaled before it): its call id (the SMS
+    ``OutId``), the provider's date of it (``yyyyMMdd``) and the keys it carries."""
+
+    call_id: str
+    date: str
+    keys: tuple[str, ...]
+
+    def line(self) -> bytes:
+        """The journal line (``? CALL DATE key,key,...``)."""
+        return f"? {self.call_id} {self.date} {','.join(self.keys)}\n".encode()
+
+
 class Journal:
-    """Append-only record of accepted messages (``key provider_id sha256`` per line)."""
+    """Append-only record of accepted messages (``key provider_id sha256`` per line) and
+    of provider calls about to be made (:class:`Intent`, for channels that can later ask
+    the provider whether a call it never answered went through)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -247,6 +269,19 @@ class Journal:
     def accepted(self, key: str, provider_id: str | None, sha: str) -> None:
         """One ``write`` per accepted message: in the kernel once it returns."""
         os.write(self._fd, f"{key} {provider_id or '-'} {sha}\n".encode())
+
+    def intent(self, intent: Intent) -> None:
+        """One ``write`` before the call (a line cut by a crash is ignored)."""
+        os.write(self._fd, intent.line())
+
+    def intents(self) -> list[Intent]:
+        """Every complete intent line."""
+        out: list[Intent] = []
+        for line in self.path.read_bytes().split(b"\n")[:-1]:
+            parts = line.decode("ascii", "replace").split(" ")
+            if len(parts) == 4 and parts[0] == "?":
+                out.append(Intent(parts[1], parts[2], tuple(parts[3].split(","))))
+        return out
 
     def entries(self) -> list[tuple[str, str | None, str]]:
         """Every complete line (a line cut by a crash is ignored: its row stays in doubt)."""
@@ -258,21 +293,27 @@ class Journal:
                 out.append((parts[0], None if parts[1] == "-" else parts[1], parts[2]))
         return out
 
-    def clear(self) -> None:
-        """Empty the journal (its lines are in the store now)."""
+    def clear(self, keep: Iterable[Intent] = ()) -> None:
+        """Empty the journal (its lines are in the store now), keeping ``keep``: intents of
+        calls still in doubt."""
         os.ftruncate(self._fd, 0)
+        for intent in keep:
+            os.write(self._fd, intent.line())
 
     def close(self) -> None:
         """Close the file."""
         os.close(self._fd)
 
 
-def fold_journal(ws: Workspace, campaign_id: int, journal: Journal, now: Now) -> int:
+def fold_journal(
+    ws: Workspace, campaign_id: int, journal: Journal, now: Now
+) -> tuple[int, dict[str, Intent]]:
     """Mark the rows the journal says were accepted as ``sent``; returns how many were
-    still ``sending`` in the store (messages accepted just before a crash)."""
+    still ``sending`` in the store (messages accepted just before a crash), and the
+    intents of calls whose rows are still ``sending`` (by key: asked about before any
+    is sent again)."""
     entries = journal.entries()
-    if not entries:
-        return 0
+    intents = journal.intents()
     at = now()
     folded = 0
     with ws.store.session() as s:
@@ -289,8 +330,24 @@ def fold_journal(ws: Workspace, campaign_id: int, journal: Journal, now: Now) ->
                 )
             )
             folded += int(getattr(res, "rowcount", 0) or 0)
-    journal.clear()
-    return folded
+        doubt: dict[str, Intent] = {}
+        keys = sorted({k for i in intents for k in i.keys})
+        for start in range(0, len(keys), 500):
+            sending = set(
+                s.scalars(
+                    select(NoticeOutboxRow.key).where(
+                        NoticeOutboxRow.campaign_id == campaign_id,
+                        NoticeOutboxRow.key.in_(keys[start : start + 500]),
+                        NoticeOutboxRow.state == "sending",
+                    )
+                )
+            )
+            for i in intents:
+                for k in i.keys:
+                    if k in sending:
+                        doubt[k] = i
+    journal.clear(keep=set(doubt.values()))
+    return folded, doubt
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -323,6 +380,8 @@ class SendStats:
     folded: int = 0
     fallback: int = 0
     batches: int = 0
+    #: in-doubt notices the provider confirmed it had taken (not sent again)
+    recovered: int = 0
     #: the refusal that ended the run, if any (not part of the machine form)
     stopped: Exception | None = None
 
@@ -496,6 +555,39 @@ def batch_digest(pairs: Iterable[tuple[str, str]]) -> str:
     return h.hexdigest()
 
 
+def _recover(
+    channel: Channel,
+    ready: list[tuple[int, Message, str]],
+    doubt: dict[str, Intent],
+    took: Callable[[int, Message, str, Result], None],
+    stats: SendStats,
+) -> list[tuple[int, Message, str]]:
+    """Ask the provider about in-doubt calls (channels with ``recover``); the messages it
+    confirms are settled as sent, the others are returned to be sent."""
+    recover = getattr(channel, "recover", None)
+    if recover is None or not doubt:
+        return ready
+    calls: dict[Intent, list[tuple[int, Message, str]]] = {}
+    rest: list[tuple[int, Message, str]] = []
+    for item in ready:
+        intent = doubt.get(item[1].key)
+        if intent is None:
+            rest.append(item)
+        else:
+            calls.setdefault(intent, []).append(item)
+    for intent, items in calls.items():
+        found = recover(intent.call_id, intent.date, [m for _, m, _ in items])
+        for (i, m, sha), res in zip(items, found, strict=True):
+            if res is not None and res.outcome == "sent":
+                took(i, m, sha, res)
+                stats.recovered += 1
+            else:
+                rest.append((i, m, sha))
+        for k in intent.keys:
+            doubt.pop(k, None)
+    return sorted(rest, key=lambda x: x[0])
+
+
 def _send_batch(
     channel: Channel,
     claimed: list[Claimed],
@@ -503,6 +595,8 @@ def _send_batch(
     journal: Journal,
     rate: RateLimit,
     stats: SendStats,
+    doubt: dict[str, Intent] | None = None,
+    today: Callable[[], str] | None = None,
 ) -> list[tuple[Result, str | None] | None]:
     """Compose and hand the claimed rows to ``channel`` in calls of its ``batch_size``,
     journaling each accepted message as soon as its call returns. A row left ``None``
@@ -520,22 +614,29 @@ def _send_batch(
         else:
             ready.append((i, item, content_hash(item.text)))
     size = max(1, int(getattr(channel, "batch_size", 1)))
+    call_id = getattr(channel, "call_id", None)
+
+    def settled(i: int, m: Message, sha: str, res: Result) -> None:
+        # journaled the moment the provider accepts it; kept even if the run stops
+        if results[i] is None:
+            journal.accepted(claimed[i].key, res.provider_id, sha)
+            results[i] = (res, sha)
+
     try:
+        ready = _recover(channel, ready, doubt or {}, settled, stats)
         for start in range(0, len(ready), size):
             part = ready[start : start + size]
             rate.wait(len(part))
 
             def took(j: int, res: Result, part: list[tuple[int, Message, str]] = part) -> None:
-                # journaled the moment the provider accepts it; kept even if the run stops
-                i, _, sha = part[j]
-                if results[i] is None:
-                    journal.accepted(claimed[i].key, res.provider_id, sha)
-                    results[i] = (res, sha)
+                i, m, sha = part[j]
+                settled(i, m, sha, res)
 
-            if size == 1:
-                got = [channel.send(part[0][1])]
-            else:
-                got = channel.send_batch([m for _, m, _ in part], accepted=took)
+            msgs = [m for _, m, _ in part]
+            if call_id is not None and today is not None:
+                journal.intent(Intent(call_id(msgs), today(), tuple(m.key for m in msgs)))
+            one = size == 1
+            got = [channel.send(msgs[0])] if one else channel.send_batch(msgs, accepted=took)
             for j, res in enumerate(got):
                 if res.outcome == "sent":
                     took(j, res)
@@ -569,7 +670,11 @@ def send_channel(
     journal keeps what was accepted, so ``--resume`` neither repeats nor skips.
     """
     stats = SendStats(channel.name)
-    stats.folded = fold_journal(ws, campaign_id, journal, now)
+    stats.folded, doubt = fold_journal(ws, campaign_id, journal, now)
+
+    def today() -> str:
+        return provider_date(now())
+
     rate = rate or RateLimit(None)
     opened = False
 
@@ -602,19 +707,19 @@ def send_channel(
                 wait = (wake.replace(tzinfo=wake.tzinfo or dt.UTC) - at).total_seconds()
                 sleep(max(wait, 0.0))
                 continue
-            results = _send_batch(channel, claimed, compose, journal, rate, stats)
+            results = _send_batch(channel, claimed, compose, journal, rate, stats, doubt, today)
             done = [i for i, r in enumerate(results) if r is not None]
             if len(done) < len(claimed):
                 # The provider refused a call outright (account, template): settle what it
                 # took, and give the rest back untouched, not in doubt.
                 settle([claimed[i] for i in done], [r for r in results if r is not None])
                 _unclaim(ws, [c for c, r in zip(claimed, results, strict=True) if r is None])
-                journal.clear()
+                journal.clear(keep=set(doubt.values()))
                 assert isinstance(stats.stopped, ChannelDown)
                 raise stats.stopped
             settled = [r for r in results if r is not None]
             settle(claimed, settled)
-            journal.clear()
+            journal.clear(keep=set(doubt.values()))
             stats.batches += 1
             events(
                 "notices.batch",
@@ -658,7 +763,9 @@ def apply_receipts(
     tags = address_tags(tagger, "sms", pa.array([r.phone for r in receipts], pa.string()))
     at = now()
     with ws.store.session() as s:
-        biz = sorted({r.biz_id for r in receipts if r.biz_id})
+        # a row's provider id is the call's BizId, or its OutId when the row was confirmed
+        # by QuerySendDetails after a crash (that answer has no BizId)
+        biz = sorted({x for r in receipts for x in (r.biz_id, r.out_id) if x})
         rows: dict[tuple[str | None, str | None], int | None] = {}
         for start in range(0, len(biz), 500):
             for rid, pid, tag in s.execute(
@@ -674,7 +781,7 @@ def apply_receipts(
                 rows[(pid, tag)] = rid
         changes: list[dict[str, Any]] = []
         for r, tag in zip(receipts, tags, strict=True):
-            found = rows.pop((r.biz_id, tag), None)
+            found = rows.pop((r.biz_id, tag), None) or rows.pop((r.out_id, tag), None)
             if found is None:
                 out["ignored"] += 1
                 continue

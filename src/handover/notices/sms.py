@@ -141,11 +141,21 @@ class AliyunSmsChannel:
         """Send one notice SMS (a call of one number)."""
         return self.send_batch([message])[0]
 
-    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
+    def call_id(self, messages: list[Message]) -> str:
+        """The ``OutId`` of the call carrying ``messages`` (journaled before the call)."""
+        return sha256_hex("\n".join(m.key for m in messages).encode())[:32]
+
+    def send_batch(
+        self,
+        messages: list[Message],
+        accepted: Accepted | None = None,
+        *,
+        out_id: str | None = None,
+    ) -> list[Result]:
         """Send up to :data:`BATCH_MAX` notice SMS in one ``SendBatchSms`` call; map the
         provider's code to sent / retry / failed for each, or stop the run (ChannelDown)
         when the provider refuses the account or the template."""
-        out_id = sha256_hex("\n".join(m.key for m in messages).encode())[:32]
+        out_id = out_id or self.call_id(messages)
         n = len(messages)
         params = {
             "PhoneNumberJson": json.dumps([m.address for m in messages]),
@@ -162,13 +172,46 @@ class AliyunSmsChannel:
         if code in NUMBER_CODES:
             if n > 1:
                 # The provider does not say which number: ask once per number.
-                return [r for m in messages for r in self.send_batch([m])]
+                # (under the same OutId, so a crash in between is recovered the same way)
+                return [r for m in messages for r in self.send_batch([m], out_id=out_id)]
             return [Result("failed", error=code[:200])]
         if code in RETRY_CODES or status >= 500:
             return [Result("retry", error=code[:200]) for _ in messages]
         if code in ("InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "Forbidden.RAM"):
             raise ChannelDown.msg("notices.sms_auth", server=self._where(), code=code)
         raise ChannelDown.msg("notices.sms_refused", server=self._where(), code=code)
+
+    def recover(self, out_id: str, date: str, messages: list[Message]) -> list[Result | None]:
+        """For a call the process died in (no answer journaled), ask ``QuerySendDetails``
+        per number whether the provider has a send of that ``OutId`` on ``date``
+        (``yyyyMMdd``): ``sent`` when it has, None when not (or when the provider cannot
+        tell: the notice is sent again)."""
+        out: list[Result | None] = []
+        for m in messages:
+            out.append(self._sent_before(out_id, date, m.address))
+        return out
+
+    def _sent_before(self, out_id: str, date: str, phone: str) -> Result | None:
+        page = 1
+        while True:
+            params = {
+                "PhoneNumber": phone,
+                "SendDate": date,
+                "PageSize": "50",
+                "CurrentPage": str(page),
+            }
+            try:
+                status, data = self.call("QuerySendDetails", params)
+            except ChannelDown:
+                return None
+            if status != 200 or data.get("Code") != "OK":
+                return None
+            found = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            if any(str(d.get("OutId") or "") == out_id for d in found):
+                return Result("sent", provider_id=out_id)
+            if len(found) < 50 or page * 50 >= int(data.get("TotalCount") or 0):
+                return None
+            page += 1
 
     def close(self) -> None:
         """Nothing to release."""

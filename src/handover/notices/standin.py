@@ -7,6 +7,7 @@ checks and answers as it does, on 127.0.0.1 only.
   variable given and none other, each value at most 35 characters, the filled text at
   most 500 characters (``isv.SMS_TEMPLATE_ILLEGAL``, ``isv.SMS_SIGNATURE_ILLEGAL``,
   ``isv.TEMPLATE_PARAMS_ILLEGAL``);
+- ``QuerySendDetails``: the sends to one number on one date with their ``OutId``;
 - numbers: 11-digit mainland mobiles (``isv.MOBILE_NUMBER_ILLEGAL``);
 - a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
 - a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
@@ -58,6 +59,10 @@ class SmsStandin:
     invalid_numbers: set[str] = field(default_factory=set)
     #: monotonic seconds (the rate window); a test injects its own clock
     clock: Callable[[], float] = time.monotonic
+    #: the provider's date of a send (``yyyyMMdd``, China time): QuerySendDetails finds by it
+    date: Callable[[], str] = field(
+        default=lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).strftime("%Y%m%d")
+    )
     accepted: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
     replies: list[dict[str, Any]] = field(default_factory=list)
@@ -140,9 +145,38 @@ class SmsStandin:
         to_sign, _ = string_to_sign("POST", url.path, params, headers, body)
         if signature(self.keys[m.group(1)], to_sign) != m.group(3):
             return self._error("SignatureDoesNotMatch", 400)
-        if req.headers.get("x-acs-action") != "SendBatchSms":
+        action = req.headers.get("x-acs-action")
+        if action == "QuerySendDetails":
+            return self._details(params)
+        if action != "SendBatchSms":
             return self._error("InvalidAction.NotFound", 404)
         return self._send(params)
+
+    def _details(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``QuerySendDetails``: the sends to one number on one date (``yyyyMMdd``), paged."""
+        phone, date = params.get("PhoneNumber", ""), params.get("SendDate", "")
+        size = max(1, min(50, int(params.get("PageSize") or 50)))
+        page = max(1, int(params.get("CurrentPage") or 1))
+        with self._lock:
+            sends = [a for a in self.accepted if a["phone"] == phone and a["date"] == date]
+        rows = [
+            {
+                "PhoneNum": a["phone"],
+                "SendStatus": 3,
+                "ErrCode": "DELIVERED",
+                "TemplateCode": a["template"],
+                "Content": a["text"],
+                "SendDate": f"{date[:4]}-{date[4:6]}-{date[6:]} 00:00:00",
+                "OutId": a["out_id"],
+            }
+            for a in sends[(page - 1) * size : page * size]
+        ]
+        return 200, {
+            "Code": "OK",
+            "Message": "OK",
+            "TotalCount": len(sends),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows},
+        }
 
     def _send(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         try:
@@ -181,7 +215,14 @@ class SmsStandin:
             for phone, sign, vals in zip(phones, signs, values, strict=True):
                 text = _fill(sign, template, vals)
                 self.accepted.append(
-                    {"phone": phone, "out_id": params.get("OutId"), "biz_id": biz_id, "text": text}
+                    {
+                        "phone": phone,
+                        "out_id": params.get("OutId"),
+                        "biz_id": biz_id,
+                        "text": text,
+                        "template": params.get("TemplateCode"),
+                        "date": self.date(),
+                    }
                 )
                 ok = int(sha256_hex(str(phone).encode())[:8], 16) % self.fail_every != 0
                 new.append(
