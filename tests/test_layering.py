@@ -3,6 +3,8 @@
 - Only ``handover.crypto`` imports cryptographic primitives (the offline evidence-bundle
   verifier is the one documented exception: it must run without handover installed).
 - The library never imports the adapters (``handover.cli``, ``handover.web``).
+- ``handover.db`` is a base room (it imports only the core modules) and the only place a
+  database URL is parsed or tested for, an engine created, or a catalogue reflected.
 """
 
 from __future__ import annotations
@@ -148,3 +150,66 @@ def _imported_names(path: Path) -> list[str]:
         if isinstance(node, ast.ImportFrom) and node.module
         for a in node.names
     ]
+
+
+#: the core modules a base room may import
+CORE = ("errors", "i18n", "settings", "results", "progress")
+
+
+def test_db_is_a_base_room() -> None:
+    """``handover.db`` imports only the core modules (and itself), never a kernel."""
+    offenders = [
+        where
+        for there, places in _room_imports().get("db", {}).items()
+        if there not in CORE
+        for where in places
+    ]
+    assert offenders == []
+
+
+def _db_layer_uses(path: Path) -> list[str]:
+    """Where ``path`` creates an engine, parses a URL, tests a string for ``://`` or
+    reflects a catalogue itself."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+            found += [
+                f"{node.lineno}: imports {a.name}"
+                for a in node.names
+                if a.name in ("create_engine", "make_url", "inspect")
+            ]
+        elif isinstance(node, ast.Call):
+            f = node.func
+            name = (
+                f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            )
+            if name in ("create_engine", "make_url") or (
+                name == "inspect" and isinstance(f, ast.Attribute)
+            ):
+                found.append(f"{node.lineno}: calls {name}")
+        elif isinstance(node, ast.Compare) and any(
+            isinstance(op, ast.In | ast.NotIn) for op in node.ops
+        ):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Constant) and o.value == "://" for o in operands):
+                found.append(f"{node.lineno}: tests for '://'")
+    return found
+
+
+def test_only_db_parses_connects_and_reflects() -> None:
+    """A URL is parsed, masked and connected in ``handover.db`` only (``db.url``,
+    ``db.connect``) and catalogues are reflected in ``db.reflect`` only."""
+    offenders = [
+        f"{rel}:{use}"
+        for rel, path in _modules()
+        if not rel.startswith("db/")
+        for use in _db_layer_uses(path)
+    ]
+    assert offenders == []
+    inside = {rel: _db_layer_uses(path) for rel, path in _modules() if rel.startswith("db/")}
+    assert {rel for rel, uses in inside.items() if uses} <= {
+        "db/url.py",
+        "db/connect.py",
+        "db/reflect.py",
+    }, inside

@@ -195,7 +195,8 @@ def test_table_without_key_from_postgresql(workspace: Any, tmp_path: Path, pg_ur
 
 
 def test_type_mapping_per_engine() -> None:
-    from handover.migrate.schema import ColumnDef, neutral_column, target_type_name
+    from handover.db.reflect import ColumnDef, neutral_column
+    from handover.migrate.schema import target_type_name
 
     sqlite_money = neutral_column(
         "t", {"name": "m", "type": sa.DECIMAL(14, 2), "nullable": True}, "sqlite"

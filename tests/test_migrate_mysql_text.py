@@ -298,8 +298,8 @@ def test_sqlite_inexact_decimals(text: str | None, lossy: bool) -> None:
     """The check agrees with what SQLite stores (checked here too), as text or decimal."""
     import pyarrow as pa
 
-    from handover.migrate.schema import ColumnDef, TableDef
-    from handover.migrate.writer import sqlite_inexact
+    from handover.db.dialects.sqlite import inexact as sqlite_inexact
+    from handover.db.reflect import ColumnDef, TableDef
 
     table = TableDef("t", [ColumnDef("v", "decimal", precision=60, scale=20)], ("v",))
     arrays = [pa.array([text], pa.string())]

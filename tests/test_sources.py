@@ -10,8 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from handover.db.url import mask
 from handover.errors import BadInput
-from handover.sources import mask_spec, open_source
+from handover.sources import open_source
 
 ROWS = [(i, f"客户{i}", f"1381234{i:04d}", None if i % 7 == 0 else i * 1.5) for i in range(1, 1201)]
 
@@ -94,7 +95,7 @@ def test_headerless_csv_and_bad_specs(tmp_path: Path) -> None:
     (tmp_path / "x.bin").write_bytes(b"\x00\x01")
     with pytest.raises(BadInput, match="unknown kind"):
         open_source(tmp_path / "x.bin")
-    assert mask_spec("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert mask("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
 
 
 @pytest.mark.postgres
@@ -241,7 +242,7 @@ def test_sqlite_key_order_and_resume(tmp_path: Path) -> None:
     _check_key_order(url, rows)
     # SQLite may also page on its rowid, which is not a column of the table
     with open_source(tmp_path / "k.db") as src:
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         assert isinstance(src, SqliteSource) and src.has_rowid("pay")
         pages = list(src.rows("pay", ["loan_id"], order_by=["rowid"], batch_size=100))

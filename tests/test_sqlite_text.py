@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from handover.cli.main import app
+from handover.db import spelling as dbsp
 from handover.flows.migrate import migrate
 from handover.migrate import MigrateOptions
 from handover.migrate import spelling as sp
@@ -194,7 +195,7 @@ def test_sqlite_postgresql_sqlite_is_byte_identical(
             ).scalar()
     finally:
         engine.dispose()
-    assert comment is not None and comment.startswith(sp.COMMENT_PREFIX)
+    assert comment is not None and comment.startswith(dbsp.COMMENT_PREFIX)
     if book == "synthetic":
         # one spelling per column: every date and timestamp is typed in PostgreSQL
         declared = {
@@ -326,7 +327,7 @@ def test_render_parse_round_trip(kind: str, spelling: str, texts: list[str]) -> 
 
 
 def test_the_profile_finds_one_spelling_or_none(tmp_path: Path) -> None:
-    from handover.migrate.schema import reflect
+    from handover.db.reflect import reflect
 
     # column: declared type, its two values, the spelling they share (None: no one)
     cases: dict[str, tuple[str, Any, Any, str | None]] = {
@@ -379,16 +380,16 @@ def test_a_column_comment_is_honoured_only_when_it_fits() -> None:
         'handover:{"kind":"timestamp","nullable":true,'
         '"spelling":"YYYY-MM-DDTHH:MM:SS.fff","sqlite_type":"TIMESTAMP"}'
     )
-    assert sp.from_comment(text, "timestamp") == {
+    assert dbsp.from_comment(text, "timestamp") == {
         "sqlite_type": "TIMESTAMP",
         "spelling": "YYYY-MM-DDTHH:MM:SS.fff",
         "nullable": True,
     }
-    assert sp.from_comment(text, "int64") is None  # the column was altered since
+    assert dbsp.from_comment(text, "int64") is None  # the column was altered since
     for bad in (
         'handover:{"kind":"text","sqlite_type":"TEXT NOT NULL"}',
         'handover:{"kind":"text","sqlite_type":"TEXT); DROP TABLE t; --"}',
         "handover:{not json",
         "a DBA's own description",
     ):
-        assert sp.from_comment(bad, "text") is None, bad
+        assert dbsp.from_comment(bad, "text") is None, bad

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from handover.db.url import mask
 from handover.errors import BadInput
 from handover.store import open_store
 from handover.store.models import TransferRow
-from handover.store.store import mask_url
 
 
 def _roundtrip(url: str) -> None:
@@ -70,7 +70,7 @@ def test_bad_store_url(url: str) -> None:
 
 
 def test_mask_url() -> None:
-    assert mask_url("mysql+pymysql://root:pw@h/db") == "mysql+pymysql://root:***@h/db"
+    assert mask("mysql+pymysql://root:pw@h/db") == "mysql+pymysql://root:***@h/db"
 
 
 def test_script_heads_agree_with_alembic() -> None:

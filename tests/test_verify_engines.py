@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
 from handover.flows.verify import verify
-from handover.verify import sql as q
 from handover.verify.normalize import (
     digest_form,
     encode_digest_row,
@@ -196,7 +195,7 @@ def test_server_digest_text_matches_the_python_reference(pg_url: str, mariadb_ur
             plan = _plan(table, engine, engine, meta[table], meta[table], (url, url))
             side = plan.src
             assert side.digest_sqls is not None
-            text = q.digest_row_expr(side.dialect, side.digest_sqls, side.compact)
+            text = side.sql.digest_row_expr(side.digest_sqls, side.compact)
             cols = ", ".join(side.quote(c) for c in side.columns)
             stmt = f"SELECT {text}, {cols} FROM {side.quote(side.table)}"
             with engine.connect() as conn:
@@ -537,7 +536,7 @@ def test_timestamp_digests_agree_across_servers(pg_url: str, mariadb_url: str) -
         plan = _plan("s", engine, o_engine, meta["s"], _reflect(o_engine, other)["s"], (url, other))
         side = plan.src
         assert side.digest_sqls is not None
-        text = q.digest_row_expr(side.dialect, side.digest_sqls, side.compact)
+        text = side.sql.digest_row_expr(side.digest_sqls, side.compact)
         cols = ", ".join(side.quote(c) for c in side.columns)
         with engine.connect() as conn:
             got = conn.execute(sa.text(f"SELECT {text}, {cols} FROM s ORDER BY id")).all()

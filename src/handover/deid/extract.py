@@ -46,9 +46,9 @@ from handover.i18n import Msg
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
+    from handover.db.reflect import TableDef
     from handover.events import EventSink
     from handover.migrate.reader import MigrationSource
-    from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
 
 ID_DOCS = ("cn_resident_id", "passport", "hk_macau_permit", "taiwan_permit")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from handover.db.url import mask
 from handover.detect.classify import (
     ColumnResult,
     classify_column,
@@ -30,7 +31,7 @@ from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg
 from handover.progress import Progress
-from handover.sources import Source, TableInfo, mask_spec, open_source
+from handover.sources import Source, TableInfo, open_source
 
 T = TypeVar("T")
 DEFAULT_SAMPLE = 10_000
@@ -129,7 +130,7 @@ def scan_source(
         raise BadInput.msg("scan.bad_sample", sample=sample)
     t0 = time.perf_counter()
     with open_source(spec) as src:
-        inv = Inventory(mask_spec(spec), src.kind, "full" if full else "sample", sample, seed)
+        inv = Inventory(mask(spec), src.kind, "full" if full else "sample", sample, seed)
         for info in src.tables():
             if progress is not None:
                 progress.task(info.name, info.rows)

@@ -64,13 +64,10 @@ class Gate:
 
 def norm_spec(spec: str) -> str:
     """A comparable form of a source/target spec: masked URL or resolved file path."""
-    from handover.sources import mask_spec
+    from handover.db.url import mask, sqlite_path
 
-    if "://" in spec:
-        if spec.startswith("sqlite:///"):
-            return str(Path(spec[len("sqlite:///") :]).resolve())
-        return mask_spec(spec)
-    return str(Path(spec).resolve())
+    path = sqlite_path(spec)
+    return str(path.resolve()) if path is not None else mask(spec)
 
 
 def check_gate(
@@ -169,20 +166,19 @@ def check_known(
     :data:`KNOWN_ACTIONS`) unless ``force`` with a reason; a path that does not exist
     (source file or ``--path``) is refused even then. A malformed URL is BadInput (exit 2).
     """
-    from handover.erase.database import is_url
-    from handover.sources import database_url
+    from handover.db.url import parse, sqlite_path
 
     known: set[str] | None = None
     for flag, spec in (("SOURCE", source), ("--target", target)):
         if not spec:
             continue
-        if is_url(spec) and not spec.startswith("sqlite:///"):
+        path = sqlite_path(spec)
+        if path is None:
             try:
-                database_url(spec)  # a malformed URL is bad input, not a refusal
-            except ValueError:  # e.g. a non-numeric port; the URL may hold a password
+                parse(spec)  # a malformed URL is bad input, not a refusal
+            except BadInput:  # e.g. a non-numeric port; the URL may hold a password
                 raise BadInput.msg("erase.bad_url", flag=flag) from None
         else:
-            path = Path(spec[len("sqlite:///") :] if spec.startswith("sqlite:///") else spec)
             if not path.exists():
                 raise Refused.msg("erase.unknown.missing", what=flag, spec=norm_spec(spec))
         if known is None:

@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.db import dialects
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine
+
+    from handover.db.dialects.base import Dialect
 
 SQLITE_SIDE_FILES = ("-wal", "-journal", "-shm")
 CHUNK_ROWS = 5_000
@@ -35,11 +38,6 @@ class Destroyed:
     notes: list[str] = field(default_factory=list)
     bytes_before: int | None = None
     bytes_after: int | None = None
-
-
-def is_url(spec: str) -> bool:
-    """True for a database URL, False for a path."""
-    return "://" in spec
 
 
 class Database(ABC):
@@ -59,11 +57,14 @@ class Database(ABC):
         """Column names of ``table``."""
         ...
 
+    @property
+    def sql(self) -> Dialect:
+        """The engine's dialect: its sanitization SQL."""
+        return dialects.get(self.dialect)
+
     def quote(self, name: str) -> str:
         """``name`` quoted as an identifier of this dialect."""
-        if self.dialect in ("mysql", "mariadb"):
-            return "`" + name.replace("`", "``") + "`"
-        return '"' + name.replace('"', '""') + '"'
+        return self.sql.quote(name)
 
     def _where(self, cond: str | None, negate: bool) -> str:
         if cond is None:
@@ -85,7 +86,7 @@ class Database(ABC):
         q = self.quote(column)
         where = self._where(keep, negate=True)
         where = (where + f" AND {q} IS NOT NULL") if where else f" WHERE {q} IS NOT NULL"
-        kind = "typeof(" + q + ")" if self.dialect == "sqlite" else "'text'"
+        kind = self.sql.storage_class(q)
         sql = f"SELECT {q}, {kind} FROM {self.quote(table)}{where} LIMIT {int(limit)}"
         return [(r[0], str(r[1])) for r in self._rows(sql)]
 
@@ -151,14 +152,14 @@ class SQLiteDatabase(Database):
         self.encoding = str(self.con.execute("PRAGMA encoding").fetchone()[0])
 
     def tables(self) -> list[str]:
-        rows = self.con.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY name"
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        from handover.db.reflect import sqlite_tables
+
+        return sqlite_tables(self.con)
 
     def columns(self, table: str) -> list[str]:
-        return [str(r[1]) for r in self.con.execute(f"PRAGMA table_info({self.quote(table)})")]
+        from handover.db.reflect import sqlite_columns
+
+        return [c.name for c in sqlite_columns(self.con, table)]
 
     def _scalar(self, sql: str) -> Any:
         try:
@@ -210,28 +211,26 @@ class SQLiteDatabase(Database):
             out.steps.append(sql)
             return con.execute(sql)
 
+        from handover.db.dialects.sqlite import DIALECT as sql
+
         mode = str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower()
-        # secure_delete overwrites freed cells and pages with zeros as they are freed.
-        run("PRAGMA secure_delete=ON")
-        if mode == "wal":
-            # Make the next frames overwrite the old ones in place, from the WAL's start.
-            run("PRAGMA wal_checkpoint(RESTART)")
-        else:
-            # A rollback journal would hold the ORIGINAL pages of every changed page; WAL
-            # holds only the new (zeroed) versions, so the change runs in WAL mode.
-            run("PRAGMA journal_mode=WAL")
+        for stmt in sql.secure_delete_sql(mode):
+            run(stmt)
         for table in drop:
             out.dropped[table] = int(
                 con.execute(f"SELECT COUNT(*) FROM {self.quote(table)}").fetchone()[0]
             )
-        run("BEGIN IMMEDIATE")
+        begin, end = sql.change_guard
+        for stmt in begin:
+            run(stmt)
         try:
-            for table in drop:
-                run(f"DROP TABLE {self.quote(table)}")
+            for stmt in sql.drop_sql([self.quote(t) for t in drop]):
+                run(stmt)
             for table, keep in delete.items():
                 cur = run(f"DELETE FROM {self.quote(table)}{self._where(keep, negate=True)}")
                 out.deleted[table] = int(cur.rowcount)
-            run("COMMIT")
+            for stmt in end:
+                run(stmt)
         except sqlite3.Error as exc:
             con.execute("ROLLBACK")
             raise BadInput.msg(
@@ -240,10 +239,8 @@ class SQLiteDatabase(Database):
                 error=type(exc).__name__,
                 detail=str(exc).splitlines()[0],
             ) from None
-        run("VACUUM")
-        run("PRAGMA wal_checkpoint(TRUNCATE)")
-        if mode != "wal":
-            run(f"PRAGMA journal_mode={mode.upper()}")
+        for stmt in [*sql.reclaim_sql([]), *sql.restore_journal_sql(mode)]:
+            run(stmt)
         out.bytes_after = _size(self.residual_files())
         return out
 
@@ -268,48 +265,39 @@ class ServerDatabase(Database):
     """A PostgreSQL or MariaDB/MySQL database reached by URL (SQLAlchemy)."""
 
     def __init__(self, url: str) -> None:
-        import sqlalchemy as sa
         from sqlalchemy.exc import SQLAlchemyError
 
-        from handover.sources import database_url, mask_spec
+        from handover.db.connect import Wording, connect, failure
+        from handover.db.url import backend, mask
 
         self.url = url
-        self.display = mask_spec(url)
-        parsed = database_url(url)
-        backend = parsed.get_backend_name()
-        if backend not in ("postgresql", "mysql", "mariadb"):
+        self.display = mask(url)
+        if backend(url) not in ("postgresql", "mysql"):
             raise BadInput.msg("erase.db_unsupported", db=self.display)
-        self.engine: Engine = sa.create_engine(parsed)
+        words = Wording("erase.connect", "erase.connect")
+        self.engine: Engine = connect(url, wording=words)
         try:
             with self.engine.connect() as conn:
                 self.dialect = self.engine.dialect.name
-                if self.dialect == "postgresql":
-                    self.version = str(conn.execute(sa.text("SELECT version()")).scalar())
-                    self.schema = str(conn.execute(sa.text("SELECT current_schema()")).scalar())
-                else:
-                    self.version = str(conn.execute(sa.text("SELECT VERSION()")).scalar())
-                    self.schema = str(conn.execute(sa.text("SELECT DATABASE()")).scalar())
+                version, schema = self.sql.identity_sql
+                self.version = str(conn.exec_driver_sql(version).scalar())
+                self.schema = str(conn.exec_driver_sql(schema).scalar())
         except SQLAlchemyError as exc:
             self.engine.dispose()
-            reason = type(getattr(exc, "orig", None) or exc).__name__
-            raise BadInput.msg(
-                "erase.connect", db=self.display, reason=reason, transient=True
-            ) from None
+            raise failure(exc, url, words) from None
         if "mariadb" in self.version.lower():
             self.dialect = "mariadb"
         self.version = self.version.split(" on ")[0][:120]
 
     def tables(self) -> list[str]:
-        import sqlalchemy as sa
+        from handover.db.reflect import Catalog
 
-        return sorted(sa.inspect(self.engine).get_table_names(schema=self.schema))
+        return sorted(Catalog(self.engine).table_names(schema=self.schema))
 
     def columns(self, table: str) -> list[str]:
-        import sqlalchemy as sa
+        from handover.db.reflect import Catalog
 
-        return [
-            str(c["name"]) for c in sa.inspect(self.engine).get_columns(table, schema=self.schema)
-        ]
+        return Catalog(self.engine).column_names(table, schema=self.schema)
 
     def _exec(self, conn: Connection, sql: str) -> Any:
         import sqlalchemy as sa
@@ -337,58 +325,50 @@ class ServerDatabase(Database):
 
     def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
         out = Destroyed()
-        pg = self.dialect == "postgresql"
+        sql = self.sql
 
         with self.engine.begin() as conn:
 
-            def run(sql: str) -> Any:
-                out.steps.append(sql)
-                return self._exec(conn, sql)
+            def run(stmt: str) -> Any:
+                out.steps.append(stmt)
+                return self._exec(conn, stmt)
 
             for table in drop:
                 out.dropped[table] = int(
                     self._exec(conn, f"SELECT COUNT(*) FROM {self.quote(table)}").scalar() or 0
                 )
-            if not pg:
-                run("SET FOREIGN_KEY_CHECKS=0")
-            if drop:
-                names = ", ".join(self.quote(t) for t in drop)
-                # CASCADE drops foreign keys (and views) of kept tables that point at them.
-                run(f"DROP TABLE {names}" + (" CASCADE" if pg else ""))
+            begin, end = sql.change_guard
+            for stmt in [*begin, *sql.drop_sql([self.quote(t) for t in drop])]:
+                run(stmt)
             # Deletes after the drops: dropped tables no longer hold references to these rows.
             for table, keep in delete.items():
                 out.deleted[table] = int(
                     run(f"DELETE FROM {self.quote(table)}{self._where(keep, negate=True)}").rowcount
                 )
-            if not pg:
-                run("SET FOREIGN_KEY_CHECKS=1")
+            for stmt in end:
+                run(stmt)
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in delete:
-                # Rewrite the table so deleted tuples/rows leave its data files.
-                sql = (
-                    f"VACUUM FULL {self.quote(table)}"
-                    if pg
-                    else f"OPTIMIZE TABLE {self.quote(table)}"
-                )
-                out.steps.append(sql)
-                res = self._exec(conn, sql)
-                if not pg:
+            # Rewrite the tables so deleted tuples/rows leave their data files.
+            for stmt in sql.reclaim_sql([self.quote(t) for t in delete]):
+                out.steps.append(stmt)
+                res = self._exec(conn, stmt)
+                if res.returns_rows:
                     res.all()
-            if pg:
-                out.steps.append("CHECKPOINT")
+            if sql.flush_sql is not None:
+                out.steps.append(sql.flush_sql)
                 try:
-                    self._exec(conn, "CHECKPOINT")
+                    self._exec(conn, sql.flush_sql)
                 except BadInput:
                     out.notes.append("checkpoint_denied")
         return out
 
     def freeze(self, tables: list[str]) -> list[str]:
-        if self.dialect != "postgresql" or not tables:
+        statements = [s for s in (self.sql.freeze_sql(self.quote(t)) for t in tables) if s]
+        if not statements:
             return []
         notes: list[str] = []
         with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in tables:
-                sql = f"REVOKE ALL ON {self.quote(table)} FROM PUBLIC"
+            for sql in statements:
                 try:
                     self._exec(conn, sql)
                     notes.append(sql)
@@ -402,8 +382,7 @@ class ServerDatabase(Database):
 
 def open_database(spec: str) -> Database:
     """The source named by ``spec``: a SQLite file or a PostgreSQL/MariaDB URL."""
-    if is_url(spec):
-        if spec.startswith("sqlite:///"):
-            return SQLiteDatabase(Path(spec[len("sqlite:///") :]))
-        return ServerDatabase(spec)
-    return SQLiteDatabase(Path(spec))
+    from handover.db.url import sqlite_path
+
+    path = sqlite_path(spec)
+    return SQLiteDatabase(path) if path is not None else ServerDatabase(spec)

@@ -133,8 +133,6 @@ METHODS: dict[str, Method] = {
 
 def method_for_dialect(dialect: str) -> Method:
     """The table/row method of a database dialect."""
-    if dialect == "sqlite":
-        return METHODS["sqlite.secure_delete"]
-    if dialect == "postgresql":
-        return METHODS["postgresql.vacuum_full"]
-    return METHODS["mariadb.optimize"]
+    from handover.db import dialects
+
+    return METHODS[dialects.get(dialect).sanitization]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.crypto.files import tree_size
+from handover.db.url import sqlite_path
 from handover.erase.database import Database, open_database
 from handover.erase.methods import METHODS, method_for_dialect
 from handover.erase.retention import RetentionRule, RetentionRules, load_bases, load_rules
@@ -296,12 +297,11 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
     if "keys" in chosen:
         _key_items(ws, plan, set(package_keys))
     bases = load_bases()
+    store_file = sqlite_path(ws.settings.store_url)
     plan.items.append(
         PlanItem(
             "store",
-            ws.settings.store_url.split("///")[-1]
-            if ws.settings.store_url.startswith("sqlite")
-            else "platform store",
+            str(store_file) if store_file is not None else "platform store",
             "retain",
             "retain.freeze",
             rule=RetentionRule("evidence", ("ledger",), bases["pia"]),

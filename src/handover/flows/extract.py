@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from handover.crypto import Keys, suites
 from handover.crypto.tokenize import tokenize_with
+from handover.db.url import mask
 from handover.deid.extract import (
     DEFAULT_QI,
     MAX_SUPPRESSION,
@@ -26,7 +27,6 @@ from handover.flows.scan import inventory_for
 from handover.governance import data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import open_reader
-from handover.sources import mask_spec
 from handover.workspace import Workspace
 
 
@@ -60,7 +60,7 @@ def dd_extract(
     )
     decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     events = Recorder(ws, decision.actor)
-    shown = mask_spec(str(source))
+    shown = mask(str(source))
     reader = open_reader(source, tables)
     try:
         defs = reader.schema()

@@ -3,6 +3,8 @@ resume (:class:`handover.migrate.CopyJob`), every run's events in the ledger."""
 
 from __future__ import annotations
 
+from handover.db.connect import connect
+from handover.db.url import mask
 from handover.errors import BadInput, Refused
 from handover.flows.seal import backup as seal_backup
 from handover.flows.sources import open_migration_source
@@ -16,7 +18,7 @@ from handover.migrate.migrate import (
     target_url,
 )
 from handover.migrate.models import MigrateRun
-from handover.migrate.reader import connect_engine, display_url
+from handover.migrate.reader import TARGET
 from handover.migrate.schema import assign_names
 from handover.package.source import is_package
 from handover.progress import NoProgress, Progress
@@ -49,7 +51,7 @@ def migrate(
         raise Refused.msg("migrate.no_backup_needs_reason")
     run_row: MigrateRun | None = None
     if opts.resume:
-        only = display_url(target_url(target)) if target else None
+        only = mask(target_url(target)) if target else None
         run_row = find_run(ws, opts.run_id, lang, only)
         source = source or run_row.source
         target = target or run_row.target
@@ -69,7 +71,7 @@ def migrate(
     src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
-        engine = connect_engine(url, "target")
+        engine = connect(url, wording=TARGET, pool_size=2, max_overflow=2)
         try:
             job = CopyJob(ws, src, engine, defs, opts, prog, events)
             if run_row is not None:

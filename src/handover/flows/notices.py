@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, current_person, require
@@ -56,7 +57,7 @@ from handover.notices.templates import (
     check_template,
     default_content,
 )
-from handover.sources import mask_spec, open_source
+from handover.sources import open_source
 from handover.workspace import Workspace
 
 ACTION = "notices.send"

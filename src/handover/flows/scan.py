@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from handover.db.url import mask
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory, scan_source
 from handover.detect.store import latest_inventory, save_inventory
 from handover.governance import Decision, data_resource, require
 from handover.ledger import record
 from handover.progress import Progress
 from handover.reports.inventory import write_inventory_reports
-from handover.sources import mask_spec
 from handover.workspace import Workspace
 
 Columns = dict[tuple[str, str], dict[str, Any]]
@@ -55,7 +55,7 @@ def inventory_for(
     else a scan run now as a step of the calling command (its ``authorized`` decision
     covers it), stored and recorded like any scan.
     """
-    shown = mask_spec(str(spec))
+    shown = mask(str(spec))
     inv = latest_inventory(ws)
     if inv is None or inv.get("source") != shown:
         run_scan(ws, str(spec), authorized=authorized)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from handover.db.url import mask
 from handover.errors import BadInput
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import Clock, SealResult, open_reader, seal_reader, utcnow
 from handover.progress import Progress
-from handover.sources import mask_spec
 from handover.workspace import Workspace
 
 
@@ -42,7 +42,7 @@ def seal(
         raise BadInput.msg("package.no_folder", path=out.parent)
     decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
     events = Recorder(ws, decision.actor)
-    shown = mask_spec(str(source))
+    shown = mask(str(source))
     reader = open_reader(source, tables)
     try:
         defs = reader.schema()

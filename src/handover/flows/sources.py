@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from handover.db.url import backend
 from handover.migrate.reader import DatabaseSource, MigrationSource
 from handover.package.source import PackageSource, is_package
 from handover.workspace import Workspace
@@ -18,4 +19,5 @@ def open_migration_source(
     spellings when that is SQLite too: the stored text is copied as it is)."""
     if is_package(spec):
         return PackageSource(ws, spec, tables)
-    return DatabaseSource(spec, tables, spellings=not target.startswith("sqlite"))
+    into_sqlite = bool(target) and backend(target) == "sqlite"
+    return DatabaseSource(spec, tables, spellings=not into_sqlite)

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handover.db.url import mask, to_url
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
 from handover.ledger import record
 from handover.migrate.migrate import MigrateOptions
-from handover.migrate.reader import display_url, to_url
 from handover.package.source import PackageCheck, load_manifest, verify_package
 from handover.package.unseal import read_back
 from handover.progress import Progress
@@ -82,7 +82,7 @@ def unseal(
         progress=progress,
         authorized=decision,
     )
-    shown = display_url(to_url(target))
+    shown = mask(to_url(target))
     sets = {e["name"]: str(e["row_set"]) for e in check.tables}
     readback = read_back(manifest, to_url(target), shown, tables, language, sets)
     result = UnsealResult(

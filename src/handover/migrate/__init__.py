@@ -4,9 +4,9 @@ The kernel: :class:`CopyJob` (one run). ``handover.flows.migrate.migrate(ws, sou
 target, options)`` is the one entry point; see docs/migrate.md.
 """
 
+from handover.db.reflect import ColumnDef, ForeignKeyDef, IndexDef, TableDef
 from handover.migrate.migrate import CopyJob, MigrateOptions, MigrateResult, TableResult
 from handover.migrate.reader import DatabaseSource, MigrationSource, Reject, SourceBatch
-from handover.migrate.schema import ColumnDef, ForeignKeyDef, IndexDef, TableDef
 
 __all__ = [
     "ColumnDef",

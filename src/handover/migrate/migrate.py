@@ -31,6 +31,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import sqlalchemy as sa
 
+from handover.db import dialects
+from handover.db.dialects import family
+from handover.db.reflect import Catalog, TableDef
+from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import t
 from handover.migrate.reader import (
@@ -39,14 +43,12 @@ from handover.migrate.reader import (
     Reject,
     SourceBatch,
     decode_key,
-    display_url,
     encode_key,
     mask_key,
-    to_url,
 )
-from handover.migrate.schema import TableDef, build_table, family
+from handover.migrate.schema import build_table
 from handover.migrate.spelling import target_notes
-from handover.migrate.writer import SQLITE_INEXACT, TargetWriter, sqlite_inexact
+from handover.migrate.writer import TargetWriter
 from handover.progress import Progress
 
 if TYPE_CHECKING:
@@ -154,7 +156,7 @@ def _now() -> dt.datetime:
 
 def target_url(target: str) -> str:
     """The target as a URL (a path becomes SQLite); BadInput when its folder is missing."""
-    if "://" not in target:
+    if not is_url(target):
         path = Path(target)
         if not path.parent.resolve().is_dir():
             raise BadInput.msg("migrate.no_target_folder", target=target, folder=path.parent)
@@ -271,14 +273,13 @@ class CopyJob:
         self.prog = prog
         self.lang = opts.lang
         self.fam = family(engine.dialect.name)
+        self.sql = dialects.get(engine.dialect.name)
         stamp = _now().strftime("%Y%m%dT%H%M%S")
         self.run_id = (
             opts.run_id if opts.resume and opts.run_id else f"m{stamp}-{secrets.token_hex(3)}"
         )
         self.meta = sa.MetaData()
-        my_kw: dict[str, Any] = (
-            {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"} if self.fam == "mysql" else {}
-        )
+        my_kw = self.sql.table_options(exact=False)
         self.state = sa.Table(
             STATE_TABLE,
             self.meta,
@@ -307,7 +308,7 @@ class CopyJob:
         self.result = MigrateResult(
             run_id=self.run_id,
             source=src.display,
-            target=display_url(str(engine.url.render_as_string(hide_password=False))),
+            target=mask(engine.url.render_as_string(hide_password=False)),
             status="running",
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
@@ -317,8 +318,7 @@ class CopyJob:
     # --- preflight & start -------------------------------------------------------------------
 
     def preflight(self) -> None:
-        insp = sa.inspect(self.engine)
-        existing = set(insp.get_table_names())
+        existing = set(Catalog(self.engine).table_names())
         if STATE_TABLE in existing:
             with self.engine.connect() as conn:
                 other = conn.execute(
@@ -374,8 +374,7 @@ class CopyJob:
         self.result.resumed = True
         self.result.no_backup_reason = row.options.get("reason")
         self.result.backup = row.options.get("backup")
-        insp = sa.inspect(self.engine)
-        has_state = STATE_TABLE in insp.get_table_names()
+        has_state = STATE_TABLE in Catalog(self.engine).table_names()
         if not has_state:
             if row.status == "finishing":
                 # killed while dropping the bookkeeping tables: the reject file is written,
@@ -434,9 +433,9 @@ class CopyJob:
             if rows:
                 conn.execute(sa.insert(self.state), rows)
         target_meta = sa.MetaData()
-        with_fks = self.fam == "sqlite"  # SQLite cannot add a FK later; it does not check on load
+        with_fks = not self.sql.alters_constraints  # FKs that cannot be added after the data
         tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
-        existing = set(sa.inspect(self.engine).get_table_names())
+        existing = set(Catalog(self.engine).table_names())
         for tbl in tables:
             if tbl.name not in existing:
                 tbl.create(self.engine)
@@ -560,10 +559,10 @@ class CopyJob:
         """Insert the batch; on a data error isolate the refused rows by bisection."""
         if sb.data.num_rows == 0:
             return []
-        if w.family == "sqlite":
-            inexact = sqlite_inexact(d, sb.data)
-            if inexact:
-                return self._refuse(d, sb, inexact) + self._write_batch(w, d, _without(sb, inexact))
+        unstorable = w.sql.unstorable(d, sb.data)
+        if unstorable:
+            early = self._refuse(d, sb, unstorable, w.sql.unstorable_reason)
+            return early + self._write_batch(w, d, _without(sb, unstorable))
         w.savepoint("ho_batch")
         try:
             w.insert(d, sb.data)
@@ -579,10 +578,10 @@ class CopyJob:
         return refused
 
     @staticmethod
-    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str]) -> list[Reject]:
+    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str], reason: str) -> list[Reject]:
         """Write-stage rejects for ``rows`` (index → column) refused before writing."""
         return [
-            Reject(d.name, _key_of(sb, r), column, SQLITE_INEXACT, "write")
+            Reject(d.name, _key_of(sb, r), column, reason, "write")
             for r, column in sorted(rows.items())
         ]
 
@@ -661,18 +660,11 @@ class CopyJob:
 
     def _post_data(self) -> None:
         errors: list[str] = []
-        insp = sa.inspect(self.engine)
+        catalog = Catalog(self.engine)
         with self.engine.connect() as conn:
             names: set[str] = set()
             for d in self.defs:
-                names |= {str(ix["name"]) for ix in insp.get_indexes(d.name) if ix.get("name")}
-                names |= {
-                    str(u["name"]) for u in insp.get_unique_constraints(d.name) if u.get("name")
-                }
-                if self.fam != "sqlite":
-                    names |= {
-                        str(f["name"]) for f in insp.get_foreign_keys(d.name) if f.get("name")
-                    }
+                names |= catalog.constraint_names(d.name, foreign_keys=self.sql.alters_constraints)
             prep = self.engine.dialect.identifier_preparer
             for d in self.defs:
                 for ix in d.uniques + d.indexes:
@@ -681,13 +673,13 @@ class CopyJob:
                     cols = ", ".join(prep.quote(c) for c in ix.columns)
                     uq = "UNIQUE " if ix.unique else ""
                     sql = f"CREATE {uq}INDEX {prep.quote(ix.name)} ON {prep.quote(d.name)} ({cols})"
-                    if ix.unique and self.fam != "sqlite":
+                    if ix.unique and self.sql.alters_constraints:
                         sql = (
                             f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT "
                             f"{prep.quote(ix.name)} UNIQUE ({cols})"
                         )
                     self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
-            if self.fam != "sqlite":
+            if self.sql.alters_constraints:
                 for d in self.defs:
                     for fk in d.foreign_keys:
                         if fk.name in names:
@@ -703,18 +695,13 @@ class CopyJob:
                         if fk.on_update:
                             sql += f" ON UPDATE {fk.on_update}"
                         self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
-            if self.fam == "postgresql":
-                for d in self.defs:
-                    for c in d.columns:
-                        if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
-                            tq, cq = prep.quote(d.name), prep.quote(c.name)
-                            self._ddl(
-                                conn,
-                                f"SELECT setval(pg_get_serial_sequence('{tq}', '{c.name}'), "
-                                f"COALESCE((SELECT max({cq}) FROM {tq}), 0) + 1, false)",
-                                f"{d.name}.{c.name} identity",
-                                errors,
-                            )
+            for d in self.defs:
+                for c in d.columns:
+                    if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
+                        tq, cq = prep.quote(d.name), prep.quote(c.name)
+                        reset = self.sql.reset_identity_sql(tq, c.name, cq)
+                        if reset is not None:
+                            self._ddl(conn, reset, f"{d.name}.{c.name} identity", errors)
         self.result.errors.extend(errors)
 
     def _ddl(self, conn: sa.Connection, sql: str, what: str, errors: list[str]) -> None:

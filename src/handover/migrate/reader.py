@@ -28,18 +28,21 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlalchemy as sa
 
+from handover.db import dialects
+from handover.db.connect import Wording
+from handover.db.dialects import family
+from handover.db.reflect import ColumnDef, TableDef, reflect
+from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling
-from handover.migrate.schema import ColumnDef, TableDef, family, reflect
 
 if TYPE_CHECKING:
+    from handover.db.dialects.base import Dialect
     from handover.sources.sql import SqlSource
 
 Key = tuple[Any, ...]
-ROWID = "rowid"
 
 
 @dataclass(frozen=True)
@@ -159,60 +162,9 @@ def decode_key(text: str | None) -> Key | None:
     return tuple(out)
 
 
-def to_url(spec: str | Path) -> str:
-    """A SQLAlchemy URL for ``spec`` (a URL, or a path to a SQLite file)."""
-    s = str(spec)
-    if "://" not in s:
-        return f"sqlite:///{Path(s).resolve()}"
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        url = make_url(s)
-    except ArgumentError:
-        raise BadInput.msg("migrate.not_url") from None
-    backend = url.get_backend_name()
-    if backend == "postgresql" and url.drivername == "postgresql":
-        url = url.set(drivername="postgresql+psycopg")
-    elif backend in ("mysql", "mariadb") and "+" not in url.drivername:
-        url = url.set(drivername=f"{backend}+pymysql")
-    if backend in ("mysql", "mariadb") and "charset" not in url.query:
-        url = url.update_query_dict({"charset": "utf8mb4"})
-    return url.render_as_string(hide_password=False)
-
-
-def display_url(url: str) -> str:
-    """``url`` without its password (safe for the store, reports, the ledger)."""
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.password is not None:
-        u = u.set(password=None)
-    return u.render_as_string(hide_password=False)
-
-
-def connect_engine(url: str, role: str) -> sa.Engine:
-    """An engine for ``url`` that has answered one query; :class:`BadInput` if unreachable."""
-    from sqlalchemy.exc import DBAPIError
-
-    shown = display_url(url)
-    who = Msg(f"migrate.role.{role}")
-    try:
-        engine = sa.create_engine(url, pool_size=2, max_overflow=2)
-    except Exception as exc:
-        raise BadInput.msg(
-            "migrate.bad_url", role=who, url=shown, kind=type(exc).__name__
-        ) from None
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except DBAPIError as exc:
-        engine.dispose()
-        first = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        raise BadInput.msg(
-            "migrate.unreachable", role=who, url=shown, reason=first, transient=True
-        ) from None
-    return engine
+#: how a migration's target that does not answer is told (source: same, ``role.source``)
+TARGET = Wording("migrate.bad_url", "migrate.unreachable", {"role": Msg("migrate.role.target")})
+SOURCE = Wording("migrate.bad_url", "migrate.unreachable", {"role": Msg("migrate.role.source")})
 
 
 class DatabaseSource:
@@ -228,25 +180,21 @@ class DatabaseSource:
         from handover.sources.sql import SqlSource
 
         s = str(spec)
-        if "://" not in s and not Path(s).is_file():
+        if not is_url(s) and not Path(s).is_file():
             raise BadInput.msg("migrate.no_source_file", path=s)
         self.url = to_url(spec)
-        self.display = display_url(self.url)
-        self.engine = connect_engine(self.url, "source")
-        self.family = family(self.engine.dialect.name)
+        self.display = mask(self.url)
         self._only = tables
         self._spellings = spellings
         self._schema: list[TableDef] | None = None
-        try:
-            reader = open_source(self.url)
-        except BaseException:
-            self.engine.dispose()
-            raise
+        reader = open_source(self.url, wording=SOURCE)
         if not isinstance(reader, SqlSource):  # open_source maps every database URL to one
             reader.close()
-            self.engine.dispose()
             raise BadInput.msg("migrate.not_database", source=self.display)
         self.reader: SqlSource = reader
+        #: the reader's engine: the database is opened once
+        self.engine = reader.engine
+        self.family = family(self.engine.dialect.name)
 
     def schema(self) -> list[TableDef]:
         """Reflected tables (SQLAlchemy Inspector), in FK dependency order."""
@@ -262,11 +210,12 @@ class DatabaseSource:
         """The paging key: SQLite's rowid where there is one (a sequential scan, even for
         composite keys), else the primary key, else a NOT NULL unique key, else ``()``."""
         pk = table.primary_key
-        if self.family == "sqlite" and ROWID not in table.column_names:
+        row_id = self.reader.sql.row_id
+        if row_id is not None and row_id not in table.column_names:
             if len(pk) == 1 and table.column(pk[0]).autoincrement:
                 return pk  # INTEGER PRIMARY KEY is the rowid itself
             if self._has_rowid(table):
-                return (ROWID,)
+                return (row_id,)
         if pk:
             return pk
         for u in table.uniques:
@@ -275,18 +224,13 @@ class DatabaseSource:
         return ()
 
     def _has_rowid(self, table: TableDef) -> bool:
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         return isinstance(self.reader, SqliteSource) and self.reader.has_rowid(table.name)
 
     def _as_text(self, col: ColumnDef) -> bool:
         """Columns the database hands over as text (then parsed by Arrow, or kept as text)."""
-        if self.family == "sqlite":
-            # DECIMAL(p,s) comes as stored (REAL/INTEGER/TEXT), see _sqlite_decimal.
-            return col.kind == "decimal" and col.precision is None
-        if self.family == "postgresql":
-            return col.kind in ("json", "uuid") or (col.kind == "decimal" and col.precision is None)
-        return False  # MySQL reads through text_pages (see read)
+        return self.reader.sql.asks_text(col)
 
     def read(self, table: TableDef, *, after: Key | None, batch_size: int) -> Iterator[SourceBatch]:
         """Batches in key order after ``after`` (one keyset page each); the whole table in
@@ -298,9 +242,9 @@ class DatabaseSource:
         key_idx = [names.index(k) if k in names else len(names) + extra.index(k) for k in key]
         # Rejects are reported by primary key when there is one, else by the paging key.
         report_idx = [names.index(k) for k in table.primary_key] or key_idx
-        if self.family == "mysql":
+        if self.reader.sql.builds_text_pages:
             # Each row arrives as one CSV line rendered by the server, parsed by Arrow.
-            from handover.sources.sql import SqlAlchemySource
+            from handover.sources.server import SqlAlchemySource
 
             assert isinstance(self.reader, SqlAlchemySource)
             for page, last in self.reader.text_pages(
@@ -321,11 +265,8 @@ class DatabaseSource:
             yield convert_rows(rows, table, self.family, report_idx, last)
 
     def close(self) -> None:
-        """Close the reader's connections and dispose of the engine."""
-        try:
-            self.reader.close()
-        finally:
-            self.engine.dispose()
+        """Close the reader's connections."""
+        self.reader.close()
 
 
 # --- rows → Arrow ---------------------------------------------------------------------
@@ -353,7 +294,8 @@ def convert_rows(
     """
     n = len(rows)
     cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
-    converted = [_column(cols[i], col, fam) for i, col in enumerate(table.columns)]
+    d = dialects.get(fam)
+    converted = [_column(cols[i], col, d) for i, col in enumerate(table.columns)]
     keys = [list(cols[i]) for i in key_idx]
     return _assemble(converted, table, keys, n, last_key)
 
@@ -409,7 +351,7 @@ def _assemble(
     return SourceBatch(data, keys, last_key, n, rejects)
 
 
-def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array, dict[int, str]]:
+def _column(values: tuple[Any, ...], col: ColumnDef, d: Dialect) -> tuple[pa.Array, dict[int, str]]:
     typ = col.arrow_type
     k = col.kind
     if col.stored_text:
@@ -418,11 +360,9 @@ def _column(values: tuple[Any, ...], col: ColumnDef, fam: str) -> tuple[pa.Array
         return _time_column(values)
     if k == "bool":
         return _bool_column(values)
-    if fam == "sqlite" and k == "decimal" and col.precision is not None:
+    if not d.typed and k == "decimal" and col.precision is not None:
         return _sqlite_decimal(values, col)
-    text_first = (
-        fam in ("sqlite", "mysql") and k in ("date", "timestamp", "timestamptz", "decimal")
-    ) or (k in ("json", "uuid") or (k == "decimal" and col.precision is None))
+    text_first = k in d.text_kinds or d.asks_text(col) or k in ("json", "uuid")
     if text_first:
         strings, bad = _array(values, pa.string(), col)
         if pa.types.is_string(typ):

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from handover.migrate.schema import ColumnDef, TableDef
+from handover.db.reflect import ColumnDef, TableDef
 
 if TYPE_CHECKING:
+    from handover.db.reflect import TableDef as _TableDef
     from handover.migrate.reader import Key, SourceBatch
-    from handover.migrate.schema import TableDef as _TableDef
 
 
 def _column(name: str, t: pa.DataType, nullable: bool) -> ColumnDef:

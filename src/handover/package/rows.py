@@ -60,7 +60,7 @@ def render_column(arr: pa.Array) -> pa.Array:
     if pa.types.is_boolean(t):
         return pc.cast(pc.cast(arr, pa.int8()), pa.string())
     if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        from handover.migrate.writer import bytea_hex
+        from handover.db.arrow import bytea_hex
 
         return pc.cast(bytea_hex(arr), pa.string())
     if pa.types.is_null(t):

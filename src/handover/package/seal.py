@@ -30,9 +30,9 @@ from handover.progress import Progress
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
+    from handover.db.reflect import TableDef
     from handover.events import EventSink
     from handover.migrate.reader import MigrationSource
-    from handover.migrate.schema import TableDef
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]
@@ -90,12 +90,13 @@ class SealResult(PerTableRows):
 
 def is_database(spec: str | Path) -> bool:
     """True for a database URL or a SQLite file; False for CSV/XLSX/Parquet files or folders."""
-    s = str(spec)
-    if "://" in s:
+    from handover.db.url import is_url
+
+    if is_url(spec):
         return True
     from handover.sources import SQLITE_SUFFIXES
 
-    path = Path(s)
+    path = Path(spec)
     if not path.is_file():
         return False
     if path.suffix.lower() in SQLITE_SUFFIXES:

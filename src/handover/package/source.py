@@ -25,18 +25,19 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from handover.crypto import Keys
+    from handover.db.reflect import TableDef
     from handover.migrate.reader import Key, SourceBatch
-    from handover.migrate.schema import TableDef
     from handover.package.manifest import TableEntry
     from handover.workspace import Workspace
 
 
 def is_package(spec: str | Path) -> bool:
     """True if ``spec`` is a folder holding a package manifest."""
-    s = str(spec)
-    if "://" in s:
+    from handover.db.url import is_url
+
+    if is_url(spec):
         return False
-    p = Path(s)
+    p = Path(spec)
     return p.is_dir() and (p / MANIFEST).is_file()
 
 
@@ -99,7 +100,7 @@ class PackageSource:
         except BaseException:
             self.keys.close()
             raise
-        from handover.migrate.schema import TableDef
+        from handover.db.reflect import TableDef
 
         self._defs = [TableDef.from_json(e.schema) for e in entries]
 

@@ -37,8 +37,8 @@ def read_back(
     The set digest does not depend on row order, so engines that sort text keys by
     different collations still agree.
     """
+    from handover.db.reflect import TableDef
     from handover.migrate.reader import DatabaseSource
-    from handover.migrate.schema import TableDef
 
     entries = [e for e in manifest.tables if tables is None or e.name in tables]
     src = DatabaseSource(url, [e.name for e in entries], spellings=False)

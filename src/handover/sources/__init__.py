@@ -10,15 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.db.url import backend, is_url, mask, sqlite_path
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
-
+    from handover.db.connect import Wording
     from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
-#: names that load pyarrow and numpy on first use, so that commands needing only the URL
-#: helpers (verify, erase) start faster
+#: names that load pyarrow and numpy on first use, so that importing the package stays light
 _ARROW_NAMES = frozenset({"DEFAULT_BATCH", "ColumnInfo", "Source", "TableInfo"})
 
 
@@ -33,48 +32,21 @@ def __getattr__(name: str) -> Any:
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
 
-def mask_spec(spec: str | Path) -> str:
-    """The spec with any password hidden (safe for reports, logs and the ledger)."""
+def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
+    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
+    (``wording``: how a database server that does not answer is told)."""
     s = str(spec)
-    if "://" in s:
-        from handover.store.store import mask_url
+    if is_url(s):
+        if backend(s) == "sqlite":
+            path = sqlite_path(s)
+            if path is None:
+                raise BadInput.msg("sources.memory_sqlite", spec=mask(s))
+            from handover.sources.sqlite import SqliteSource
 
-        return mask_url(s)
-    return s
+            return SqliteSource(path, display=mask(s))
+        from handover.sources.server import SqlAlchemySource
 
-
-def database_url(url: str) -> URL:
-    """``url`` parsed, with handover's driver filled in where it names none (psycopg for
-    PostgreSQL, PyMySQL for MySQL/MariaDB); BadInput (password masked) if it is no URL."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise BadInput.msg("sources.not_url", spec=mask_spec(url)) from None
-    backend = parsed.get_backend_name()
-    if backend == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif backend in ("mysql", "mariadb") and "+" not in parsed.drivername:
-        parsed = parsed.set(drivername=f"{backend}+pymysql")
-    return parsed
-
-
-def open_source(spec: str | Path) -> Source:
-    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read."""
-    s = str(spec)
-    if "://" in s:
-        url = database_url(s)
-        if url.get_backend_name() == "sqlite":
-            if not url.database:
-                raise BadInput.msg("sources.memory_sqlite", spec=mask_spec(s))
-            from handover.sources.sql import SqliteSource
-
-            return SqliteSource(Path(url.database), display=mask_spec(s))
-        from handover.sources.sql import SqlAlchemySource
-
-        return SqlAlchemySource(s)
+        return SqlAlchemySource(s, wording)
     path = Path(s)
     if not path.exists():
         raise BadInput.msg("sources.no_path", path=path)
@@ -98,7 +70,7 @@ def open_source(spec: str | Path) -> Source:
     with path.open("rb") as fh:
         magic = fh.read(16)
     if suffix in SQLITE_SUFFIXES or magic == b"SQLite format 3\x00":
-        from handover.sources.sql import SqliteSource
+        from handover.sources.sqlite import SqliteSource
 
         return SqliteSource(path)
     raise BadInput.msg("sources.unknown_kind", path=path)
@@ -109,7 +81,5 @@ __all__ = [
     "ColumnInfo",
     "Source",
     "TableInfo",
-    "database_url",
-    "mask_spec",
     "open_source",
 ]

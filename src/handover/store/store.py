@@ -7,14 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from handover.errors import BadInput
+from handover.db.connect import Wording, connect, failure
+from handover.db.reflect import Catalog
+from handover.db.url import parse
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r'^(revision|down_revision)\s*=\s*(None|"[0-9A-Za-z_]+")\s*$', re.M)
@@ -36,38 +36,8 @@ def script_heads() -> set[str] | None:
     return revisions - parents
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA synchronous=FULL")
-    cur.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url`` with the pragmas the store relies on (WAL, busy timeout)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise BadInput.msg("store.bad_url", url=mask_url(url)) from None
-    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    try:
-        engine = create_engine(parsed, future=True, pool_pre_ping=True)
-    except Exception as exc:  # unknown dialect, missing driver
-        raise BadInput.msg("store.unusable", url=mask_url(url), reason=type(exc).__name__) from None
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe for messages and logs)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
+#: how the store's connection failures are told
+WORDING = Wording("store.unusable", "store.unreachable")
 
 
 @dataclass
@@ -114,7 +84,7 @@ class Store:
             command.upgrade(cfg, "heads")
 
     def tables(self) -> list[str]:
-        return sorted(inspect(self.engine).get_table_names())
+        return sorted(Catalog(self.engine).table_names())
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -124,17 +94,15 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     """Connect to the store at ``url``; with ``upgrade`` apply pending migrations.
 
     Raises :class:`BadInput` naming the (masked) URL when the database is unreachable.
+    The engine has the store's session settings (SQLite: WAL, busy timeout, foreign
+    keys, synchronous commits) and checks a pooled connection before reusing it.
     """
-    store = Store(make_engine(url), url)
+    parse(url)  # a store is named by a URL, never a path (BadInput)
+    store = Store(connect(url, wording=WORDING, session="store", pool_pre_ping=True), url)
     try:
-        with store.engine.connect():
-            pass
         if upgrade:
             store.upgrade()
     except OperationalError as exc:
         store.dispose()
-        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise BadInput.msg(
-            "store.unreachable", url=mask_url(url), reason=reason, transient=True
-        ) from None
+        raise failure(exc, url, WORDING) from None
     return store

@@ -65,27 +65,23 @@ class _Target:
 
 
 def _classify(out: str, fmt: str | None, truth_path: str | None) -> _Target:
-    from handover.store.store import mask_url
+    from handover.db.url import backend, is_url, mask, sqlite_path
 
     if not isinstance(out, str) or not out.strip():
         raise BadInput.msg("synth.out_empty")
     if fmt is not None and fmt not in ("csv", "xlsx"):
         raise BadInput.msg("synth.bad_format", target=out, fmt=fmt)
-    if "://" in out:
-        shown = mask_url(out)
-        scheme = out.split("://", 1)[0].lower()
-        if scheme.startswith("sqlite"):
-            path = out.split(":///", 1)[1] if ":///" in out else ""
-            if not path:
+    if is_url(out):
+        shown = mask(out)
+        kind = backend(out)
+        if kind == "sqlite":
+            path = sqlite_path(out)
+            if path is None:
                 raise BadInput.msg("synth.sqlite_path", target=shown)
-            return _classify(path, fmt, truth_path)
+            return _classify(str(path), fmt, truth_path)
         if fmt is not None:
             raise BadInput.msg("synth.format_folder_only", target=shown)
-        if scheme.startswith(("postgresql", "postgres")):
-            kind = "postgresql"
-        elif scheme.startswith(("mysql", "mariadb")):
-            kind = "mysql"
-        else:
+        if kind not in ("postgresql", "mysql"):
             raise BadInput.msg("synth.unsupported_url", target=shown)
         return _Target(kind, shown, Path(truth_path or "truth.json"), url=out)
     p = Path(out)
@@ -111,30 +107,21 @@ def _check_writable_dir(d: Path, shown: str) -> None:
 
 
 def _server_engine(t: _Target) -> Any:
-    from sqlalchemy import inspect
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from handover.store.store import make_engine
+    from handover.db.connect import Wording, connect, failure
+    from handover.db.reflect import Catalog
 
     assert t.url is not None
-    try:
-        url = make_url(t.url)
-    except Exception:
-        raise BadInput.msg("synth.bad_url", target=t.shown) from None
     # The bulk paths need psycopg 3 (COPY) and PyMySQL.
-    driver = "postgresql+psycopg" if t.kind == "postgresql" else "mysql+pymysql"
-    url = url.set(drivername=driver)
-    if t.kind == "mysql":
-        url = url.update_query_dict({"charset": "utf8mb4"})
-    engine = make_engine(url.render_as_string(hide_password=False))
+    words = Wording("synth.connect", "synth.connect")
+    engine = connect(t.url, wording=words, own_driver=True, pool_pre_ping=True)
     try:
         with engine.connect() as conn:
-            existing = inspect(conn).get_table_names()
-    except Exception as exc:
+            existing = Catalog(conn).table_names()
+    except SQLAlchemyError as exc:
         engine.dispose()
-        raise BadInput.msg(
-            "synth.connect", target=t.shown, error=type(exc).__name__, transient=True
-        ) from None
+        raise failure(exc, t.url, words) from None
     if existing:
         engine.dispose()
         raise BadInput.msg("synth.db_not_empty", target=t.shown, n=len(existing))

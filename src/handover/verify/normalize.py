@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from handover.crypto.digest import md5_fingerprint
+from handover.db.dialects.base import NULL_MARK
 
-NULL_MARK = "~"
 #: ``stored``: SQLite against SQLite, the value exactly as stored (``quote()``)
 KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text", "stored")
 _TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})

@@ -18,15 +18,19 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from handover.db import dialects
+from handover.db.connect import Wording
+from handover.db.connect import connect as connect_db
+from handover.db.reflect import Catalog
+from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
-from handover.sources import database_url, mask_spec
 from handover.verify import sql as q
 from handover.verify.normalize import (
     NORMALISATIONS,
@@ -37,6 +41,9 @@ from handover.verify.normalize import (
     render_value,
     resolve_kind,
 )
+
+if TYPE_CHECKING:
+    from handover.db.dialects.base import Dialect
 
 #: rows per leaf segment: the unit that is fetched from both sides when it differs
 LEAF_ROWS = 4
@@ -56,8 +63,6 @@ RANGES_PER_QUERY = 800
 #: fewest segments per part worth a split
 SCAN_PARTS = 2
 SPLIT_MIN_SEGMENTS = 64
-#: engines that hold typed values (their digests hash the cheaper digest text)
-SERVERS = ("postgresql", "mysql", "mariadb")
 
 
 # --- results ----------------------------------------------------------------------------
@@ -181,30 +186,24 @@ class VerifyResult:
 # --- connections ------------------------------------------------------------------------
 
 
-def _set_utc_mysql(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("SET time_zone = '+00:00'")
-    cur.close()
+#: how a database verify cannot use or reach is told
+WORDING = Wording("verify.bad_url", "verify.unreachable")
 
 
-def _set_pg_session(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    for stmt in q.PG_SESSION:
-        cur.execute(stmt)
-    cur.close()
-    dbapi_conn.commit()  # a SET inside the driver's implicit transaction would roll back
+def _functions(dbapi_conn: Any, dialect: Dialect) -> None:
+    if dialect.name == "sqlite":
+        q.register_sqlite(dbapi_conn)
 
 
 def connect(spec: str) -> Engine:
-    """An engine for a SQLite file (opened read-only) or a database URL; BadInput if unusable."""
-    shown = mask_spec(spec)
-    if "://" not in spec:
-        path = Path(spec)
-        if not path.is_file():
+    """An engine for a SQLite file (opened read-only) or a database URL, with the session
+    settings the digest SQL relies on; BadInput if unusable."""
+    shown = mask(spec)
+    if not is_url(spec):
+        if not Path(spec).is_file():
             raise BadInput.msg("verify.no_sqlite", spec=shown)
-        url: sa.URL | str = f"sqlite:///file:{path.resolve()}?mode=ro&uri=true"
     else:
-        url = database_url(spec)
+        url = parse(spec)
         backend = url.get_backend_name()
         if (
             backend == "sqlite"
@@ -213,36 +212,11 @@ def connect(spec: str) -> Engine:
             and not Path(url.database).is_file()
         ):
             raise BadInput.msg("verify.no_sqlite", spec=shown)
-        if backend not in ("postgresql", "mysql", "mariadb", "sqlite"):
+        if dialects.find(backend) is None:
             raise BadInput.msg("verify.unsupported", spec=shown)
-    kwargs: dict[str, Any] = {}
-    if str(url).startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False}
-    try:
-        engine = sa.create_engine(url, **kwargs)
-    except Exception as exc:  # unknown dialect or missing driver
-        raise BadInput.msg("verify.bad_url", spec=shown, kind=type(exc).__name__) from None
-    if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", q.register_sqlite)
-    elif engine.dialect.name in ("mysql", "mariadb"):
-        sa.event.listen(engine, "connect", _set_utc_mysql)
-    elif engine.dialect.name == "postgresql":
-        sa.event.listen(engine, "connect", _set_pg_session)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        reason = type(getattr(exc, "orig", None) or exc).__name__
-        raise BadInput.msg(
-            "verify.unreachable", spec=shown, reason=reason, transient=True
-        ) from None
-    return engine
-
-
-def _has_record_hash(*engines: Engine) -> bool:
-    """PostgreSQL ≥ 14 everywhere (``hash_record_extended``)."""
-    return all((e.dialect.server_version_info or (0,)) >= (14,) for e in engines)
+    return connect_db(
+        spec, wording=WORDING, session="verify", on_connect=_functions, read_only=True, threads=True
+    )
 
 
 # --- table plans ------------------------------------------------------------------------
@@ -273,6 +247,11 @@ class _Side:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def sql(self) -> Dialect:
+        """The engine's dialect: the digest SQL of this side."""
+        return dialects.get(self.engine.dialect.name)
+
     def quote(self, name: str) -> str:
         return str(self.engine.dialect.identifier_preparer.quote(name))
 
@@ -291,12 +270,10 @@ class _Plan:
 def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list[str]]]:
     """Every table: lower-cased name → (real name, columns, primary key)."""
     try:
-        insp = sa.inspect(engine)
+        catalog = Catalog(engine)
         out: dict[str, tuple[str, list[Any], list[str]]] = {}
-        for name in insp.get_table_names():
-            cols = insp.get_columns(name)
-            pk = list(insp.get_pk_constraint(name).get("constrained_columns") or [])
-            out[name.lower()] = (name, cols, pk)
+        for name in catalog.table_names():
+            out[name.lower()] = (name, catalog.columns(name), catalog.primary_key(name))
         return out
     except SQLAlchemyError as exc:
         raise BadInput.msg("verify.no_tables", spec=shown, kind=type(exc).__name__) from None
@@ -339,59 +316,58 @@ def _plan(
     lower = [n.lower() for n in names]
     s_types = [classify(c["type"], src_engine.dialect.name) for c in s_cols]
     d_types = [classify(d_by[n]["type"], dst_engine.dialect.name) for n in lower]
+    s_sql, d_sql = dialects.get(src_engine.dialect.name), dialects.get(dst_engine.dialect.name)
     if stored is None:
-        stored = src_engine.dialect.name == dst_engine.dialect.name == "sqlite"
+        stored = not s_sql.typed and not d_sql.typed
     if stored:
         kinds = ["stored"] * len(s_types)
     else:
         kinds = [resolve_kind(a, b) for a, b in zip(s_types, d_types, strict=True)]
-    sqlite = (src_engine.dialect.name == "sqlite", dst_engine.dialect.name == "sqlite")
+    sqlite = (not s_sql.typed, not d_sql.typed)
     pk_idx = [lower.index(p.lower()) for p in pk]
     first = pk_idx[0]
     int_key = s_types[first].kind == "int" and d_types[first].kind == "int"
     if server is None:
-        server = src_engine.dialect.name in SERVERS and dst_engine.dialect.name in SERVERS
+        server = s_sql.typed and d_sql.typed
     forms = [digest_form(k, a, b) for k, a, b in zip(kinds, s_types, d_types, strict=True)]
     src = _Side(src_engine, s_name, names, s_types, [names[i] for i in pk_idx])
     dst = _Side(dst_engine, d_name, [d_by[n]["name"] for n in lower], d_types, [])
     dst.pk = [dst.columns[i] for i in pk_idx]
     for side in (src, dst):
+        d = side.sql
         qcols = [side.quote(c) for c in side.columns]
-        vals = [
-            q.value_expr(side.dialect, qc, k, st)
-            for qc, k, st in zip(qcols, kinds, side.types, strict=True)
-        ]
-        side.row_sql = q.row_expr(side.dialect, vals)
+        vals = [d.value_expr(qc, k, st) for qc, k, st in zip(qcols, kinds, side.types, strict=True)]
+        side.row_sql = d.row_expr(vals)
         side.value_sqls = vals
         if server and not native:
             side.digest_sqls = [
-                q.digest_value_expr(side.dialect, qc, k, st, scale)
+                d.digest_value_expr(qc, k, st, scale)
                 for qc, k, st, (_c, scale) in zip(qcols, kinds, side.types, forms, strict=True)
             ]
             side.compact = [c for c, _s in forms]
         side.int_key = int_key
-        key_text = q.row_expr(side.dialect, [vals[i] for i in pk_idx])
+        key_text = d.row_expr([vals[i] for i in pk_idx])
         if native:
             # same-typed columns are hashed as stored; the others as canonical text
             side.native_sqls = [
-                qc if q.pg_native_ok(k, a, b) else v
+                qc if d.native_ok(k, a, b) else v
                 for qc, v, k, a, b in zip(qcols, vals, kinds, s_types, d_types, strict=True)
             ]
-        if side.dialect == "postgresql":
+        if d.inlines:
             # every value a digest names twice (length prefix + text) must be cheap
             if native:
                 side.inline = True
             elif side.digest_sqls is not None:
                 pairs = zip(side.digest_sqls, side.compact, qcols, strict=True)
-                side.inline = all(q.plain_text(v, qc) for v, c, qc in pairs if not c)
+                side.inline = all(d.plain_text(v, qc) for v, c, qc in pairs if not c)
             else:
-                side.inline = all(q.plain_text(v, qc) for v, qc in zip(vals, qcols, strict=True))
+                side.inline = all(d.plain_text(v, qc) for v, qc in zip(vals, qcols, strict=True))
         if int_key:
             side.seg_sql = qcols[first]
         elif native:
-            side.seg_sql = f"(hashtextextended({key_text}, 0) & 4294967295)"
+            side.seg_sql = d.native_segment(key_text)
         else:
-            side.seg_sql = q.hash32_expr(side.dialect, key_text)
+            side.seg_sql = d.hash32_expr(key_text)
     del shown
     found = normalisations(kinds, s_types, d_types, sqlite)
     return _Plan(s_name, kinds, pk_idx, int_key, src, dst, found)
@@ -443,32 +419,12 @@ def _from(side: _Side, piece: _Sel | list[Range] | None) -> tuple[str, str]:
     if piece is None:
         return f" FROM {t}", ""
     if isinstance(piece, list):
-        # an integer key: join a small list of ranges so each becomes an index range scan
-        # (a long OR list makes PostgreSQL test every range on every row)
-        if side.dialect in ("mysql", "mariadb"):
-            # MariaDB's range optimiser turns an OR of key ranges into one index range
-            # scan; joined to a derived table of ranges it scans the whole table instead
-            ors = " OR ".join(f"({side.seg_sql} >= {a} AND {side.seg_sql} < {b})" for a, b in piece)
-            return f" FROM {t} WHERE {ors}", ""
-        rows = ", ".join(f"({a}, {b})" for a, b in piece)
-        if side.dialect == "postgresql":
-            sel = f"SELECT * FROM (VALUES {rows}) v (ho__lo, ho__hi)"
-        else:
-            sel = f"SELECT column1 AS ho__lo, column2 AS ho__hi FROM (VALUES {rows})"
-        on = f"{side.seg_sql} >= ho__r.ho__lo AND {side.seg_sql} < ho__r.ho__hi"
-        return f" FROM {t} JOIN ({sel}) ho__r ON {on}", ""
+        # an integer key: only its ranges, each an index range scan
+        return side.sql.key_ranges(t, side.seg_sql, piece), ""
     # a hashed key has no index: test its segment number against a (hashed) IN list
-    div = _int_div(side.dialect)
+    div = side.sql.int_div
     ids = ", ".join(str(b) for b in piece.buckets)
     return f" FROM {t}", f" WHERE ({SEG} - {piece.origin}) {div} {piece.width} IN ({ids})"
-
-
-#: keeps the planner from inlining the rendered values (and computing each twice)
-_FENCE = {"sqlite": " LIMIT -1 OFFSET 0", "postgresql": " OFFSET 0"}
-
-
-def _int_div(dialect: str) -> str:
-    return "DIV" if dialect in ("mysql", "mariadb") else "/"
 
 
 def _bounds(side: _Side, int_key: bool) -> tuple[int | None, int | None, int | None]:
@@ -492,12 +448,8 @@ def _segment_digests(
     side: _Side, origin: int, width: int, sel: _Sel | None
 ) -> dict[int, tuple[int, int]]:
     """(count, digest) of each segment ``(key - origin) div width`` inside ``sel``."""
-    d = side.dialect
-    s_cast = {
-        "mysql": f"CAST({SEG} AS SIGNED)",
-        "mariadb": f"CAST({SEG} AS SIGNED)",
-        "postgresql": f"{SEG}::bigint",
-    }.get(d, SEG)
+    d = side.sql
+    s_cast = d.segment_int(SEG)
     if side.native_sqls is not None:
         values = side.native_sqls
     elif side.digest_sqls is not None:
@@ -507,11 +459,11 @@ def _segment_digests(
     names = [f"ho__c{i}" for i in range(len(values))]
     cols = ", ".join(f"{v} AS {c}" for v, c in zip(values, names, strict=True))
     if side.native_sqls is not None:
-        digest = q.pg_native_digest(names)
+        digest = d.native_digest(names)
     elif side.digest_sqls is not None:
-        digest = q.digest_sql(d, q.digest_row_expr(d, names, side.compact))
+        digest = d.digest_sql(d.digest_row_expr(names, side.compact))
     else:
-        digest = q.digest_sql(d, q.row_expr(d, names))
+        digest = d.digest_sql(d.row_expr(names))
     out: dict[int, tuple[int, int]] = {}
     pieces: list[_Sel | list[Range] | None] = (
         [None] if sel is None else list(sel.chunks(side.int_key))
@@ -523,10 +475,10 @@ def _segment_digests(
             src, where = _from(side, piece)
             # the fence also keeps PostgreSQL from joining the key ranges by a full scan;
             # without it a full scan may run in parallel workers
-            fence = "" if piece is None and side.inline else _FENCE.get(d, "")
+            fence = "" if piece is None and side.inline else d.fence
             inner = f"SELECT {side.seg_sql} AS {SEG}, {cols}{src}{fence}"
             stmt = (
-                f"SELECT ({s_cast} - {origin}) {_int_div(d)} {width} AS ho__b, count(*), {digest} "
+                f"SELECT ({s_cast} - {origin}) {d.int_div} {width} AS ho__b, count(*), {digest} "
                 f"FROM ({inner}) z{where} GROUP BY ho__b"
             )
             for b, cnt, h in conn.execute(sa.text(stmt)):
@@ -611,7 +563,7 @@ def _scan_parts(side: _Side, segments: int) -> int:
     """
     if not side.int_key or segments < 2 * SPLIT_MIN_SEGMENTS:
         return 1
-    if side.dialect in ("mysql", "mariadb") or (side.dialect == "postgresql" and not side.inline):
+    if side.sql.split_scans(side.inline):
         return SCAN_PARTS
     return 1
 
@@ -705,7 +657,7 @@ def compare(source: str, target: str, tables: Sequence[str] | None = None) -> Ve
     a table or column on one side only, or a table without a primary key.
     """
     t0 = time.perf_counter()
-    shown = (mask_spec(source), mask_spec(target))
+    shown = (mask(source), mask(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
         # both sides connect and are reflected at once: each costs a few round trips
         f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)
@@ -724,9 +676,8 @@ def compare(source: str, target: str, tables: Sequence[str] | None = None) -> Ve
             f_sm, f_dm = pool.submit(_reflect, src, shown[0]), pool.submit(_reflect, dst, shown[1])
             s_meta, d_meta = f_sm.result(), f_dm.result()
             wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
-            native = src.dialect.name == dst.dialect.name == "postgresql" and _has_record_hash(
-                src, dst
-            )
+            s_sql = dialects.get(src.dialect.name)
+            native = s_sql is dialects.get(dst.dialect.name) and s_sql.native_digest_ok(src, dst)
             plans = []
             for name in wanted:
                 key = name.lower()

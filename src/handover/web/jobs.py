@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from handover.db.url import is_url
 from handover.errors import BadInput, HandoverError
 from handover.governance.policy import utc
 from handover.i18n import Msg
@@ -116,7 +117,7 @@ def scan_source(ws: Workspace, text: str) -> str:
     """The source a console scan may read: a database URL, or a file or folder inside the
     workspace (a browser must not make the server read its other files)."""
     spec = text.strip()
-    if "://" in spec:
+    if is_url(spec):
         return spec
     root = ws.path.resolve()
     target = (root / spec).resolve()
@@ -128,7 +129,7 @@ def scan_source(ws: Workspace, text: str) -> str:
 def start_scan(ws: Workspace, spec: str, decision: Decision, *, clock: Clock, lang: str) -> Job:
     """Record a running scan job of ``spec`` for ``decision``'s actor and start it in a
     background thread; returns the job as it starts."""
-    from handover.sources import mask_spec
+    from handover.db.url import mask as mask_spec
 
     at = clock()
     with ws.store.session() as s:

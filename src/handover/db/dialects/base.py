@@ -1,0 +1,421 @@
+"""What every dialect module provides; defaults are standard SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import sqlalchemy as sa
+
+from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import ColumnDef, TableDef
+    from handover.i18n import Msg
+
+#: (kind, length, precision, scale) of a neutral column; kind None: unsupported
+Kind = tuple[str | None, int | None, int | None, int | None]
+#: runs one page query of a keyed read: (SQL, parameters) → rows
+Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+#: the digest encoding's mark for NULL (``handover.verify.normalize`` renders the same)
+NULL_MARK = "~"
+
+
+class DigestSide(Protocol):
+    """What one side of a compared column declares (``handover.verify.normalize.SideType``)."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def scale(self) -> int | None: ...
+
+    @property
+    def tz(self) -> bool: ...
+
+    @property
+    def fsp(self) -> int | None: ...
+
+
+class Declared(sa.types.UserDefinedType[Any]):
+    """A column type spelt exactly as given (a SQLite declared type copied as written)."""
+
+    cache_ok = True
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        """The type text in ``CREATE TABLE``."""
+        return self.spec
+
+
+class Dialect:
+    """One engine family's SQL and protocols. Subclasses override what differs."""
+
+    #: the family name: ``sqlite``, ``postgresql``, ``mysql``
+    name: ClassVar[str] = ""
+    #: the names SQLAlchemy gives engines of this family (another name is an alias)
+    backends: ClassVar[tuple[str, ...]] = ()
+    #: the SQLAlchemy driver handover connects with (None: SQLAlchemy's default)
+    driver: ClassVar[str | None] = None
+    #: URL query values every connection gets unless the URL sets them
+    url_query: ClassVar[dict[str, str]] = {}
+    #: the DB-API parameter marker of the driver
+    placeholder: ClassVar[str] = "%s"
+    #: statements every new connection of a use runs (see :meth:`session`)
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: values are typed as declared (SQLite: dynamic typing, dates kept as text); dates and
+    #: times then print in the engine's own spelling, and column comments may carry a
+    #: SQLite column's description
+    typed: ClassVar[bool] = True
+    #: the integer division operator
+    int_div: ClassVar[str] = "/"
+    #: a clause that keeps the planner from inlining a subquery's rendered values (and
+    #: computing each twice)
+    fence: ClassVar[str] = ""
+    #: digest kinds whose canonical text SQL turns NULL into a value (wrapped: NULL stays NULL)
+    null_rendering_kinds: ClassVar[frozenset[str]] = frozenset({"bool"})
+    #: a full scan whose values are cheap to name twice may go unfenced, so that the
+    #: engine can run it in parallel (see :meth:`plain_text`)
+    inlines: ClassVar[bool] = False
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted as an identifier, for SQL run without parameters (a ``%`` is
+        not doubled: SQLAlchemy's preparer does that for its own parameter style)."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def session(self, use: str) -> tuple[str, ...]:
+        """The statements a connection made for ``use`` runs first: ``verify`` (what the
+        digest SQL relies on), ``store`` (the platform store's durability)."""
+        return self.sessions.get(use, ())
+
+    # --- reflection ------------------------------------------------------------------
+
+    def kind_of(self, t: Any) -> Kind | None:
+        """The neutral kind of a reflected SQLAlchemy type where this engine differs from
+        the standard reading (checked after NULL and BOOLEAN); None: the standard one."""
+        return None
+
+    def is_integer_key(self, t: Any) -> bool:
+        """Whether a sole primary key column of type ``t`` may be auto-assigned."""
+        return isinstance(t, sa.Integer)
+
+    def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
+        """Whether the reflected column ``info`` is auto-assigned, given what SQLAlchemy
+        says (``auto``) and whether it is the table's sole integer key."""
+        return auto
+
+    def native_tables(
+        self, conn: sa.Connection, defs: list[TableDef], *, spellings: bool = True
+    ) -> list[TableDef]:
+        """``defs`` with what only this engine's own catalogue says (nothing by default)."""
+        return defs
+
+    # --- sources: reading -----------------------------------------------------------
+
+    #: an unordered read of a table is exported by the server as CSV text
+    #: (:meth:`copy_batches`) rather than streamed as driver rows
+    copies_out: ClassVar[bool] = False
+    #: keyed reads may come as server-built CSV pages (:meth:`text_pages`)
+    builds_text_pages: ClassVar[bool] = False
+    #: a column every table has that is no declared column (SQLite's rowid)
+    row_id: ClassVar[str | None] = None
+    #: neutral kinds whose values the driver hands over as text (parsed by Arrow)
+    text_kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """Whether a keyed read asks the database for ``col`` as text: an unbounded decimal
+        (exact digits, no rounding) by default."""
+        return col.kind == "decimal" and col.precision is None
+
+    def text_expr(self, quoted: str) -> str:
+        """SQL reading the column ``quoted`` as text."""
+        return f"CAST({quoted} AS TEXT)"
+
+    def read_expr(self, quoted: str, t: pa.DataType, *, key: bool = False) -> str:
+        """SQL reading the column ``quoted`` that streams as Arrow type ``t`` (``key``:
+        it orders a keyed read)."""
+        return quoted
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """A clause after ``FROM table`` keeping about ``fraction`` of the rows, the same
+        ones for the same ``seed``."""
+        raise NotImplementedError(f"no server-side sampling on {self.name}")
+
+    def after_condition(
+        self, keys: list[str]
+    ) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]] | None:
+        """``keys > (…)`` spelt as the engine reads it fastest, and the function that
+        spreads a key's values over its placeholders; None: the row comparison."""
+        return None
+
+    def begin_pages(self, raw: Any) -> None:
+        """Prepare the raw connection ``raw`` for a keyed read, one statement per page."""
+
+    def after_page(self, raw: Any) -> None:
+        """After each page of a keyed read."""
+
+    def end_pages(self, raw: Any) -> None:
+        """After the last page of a keyed read."""
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """A cursor streaming a statement's rows without holding them all."""
+        return raw.cursor()
+
+    def copy_batches(
+        self,
+        raw: Any,
+        sql: str,
+        schema: pa.Schema,
+        batch_size: int,
+        where: Msg,
+        params: Sequence[Any] = (),
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``sql`` exported by the server (where :attr:`copies_out`)."""
+        raise NotImplementedError(f"no COPY on {self.name}")
+
+    def charsets(self, conn: sa.Connection, table: str) -> dict[str, str]:
+        """The character set of each text column of ``table`` (where it varies)."""
+        return {}
+
+    def text_pages(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        order_by: Sequence[str],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        types: dict[str, Any],
+        charsets: dict[str, str],
+        pages: Callable[[], AbstractContextManager[Fetch]],
+        stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        where: Msg,
+    ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
+        """Keyed pages as server-built text (where :attr:`builds_text_pages`)."""
+        raise NotImplementedError(f"no text pages on {self.name}")
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    #: unique constraints and foreign keys are added after the data with ALTER TABLE
+    #: (SQLite cannot: its foreign keys go into CREATE TABLE, its uniques are indexes)
+    alters_constraints: ClassVar[bool] = True
+    #: an auto-assigned key is declared an identity column
+    identity_keys: ClassVar[bool] = False
+
+    def sa_dialect(self) -> sa.engine.Dialect:
+        """SQLAlchemy's dialect, to spell this engine's types without a connection."""
+        dialect: sa.engine.Dialect = sa.dialects.registry.load(self.name)()
+        return dialect
+
+    def column_type(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """The type ``col`` is created with here; ``key``: the column is indexed. SQLite
+        text in several spellings is created as text."""
+        if col.stored_text and col.spelling is None:
+            col = replace(col, kind="text")
+        return self.type_of(col, key=key)
+
+    def type_of(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """The standard type of each neutral kind; engines override what differs."""
+        k = col.kind
+        if k == "bool":
+            return sa.Boolean(create_constraint=False)
+        if k in ("int16", "int32", "int64"):
+            return {"int16": sa.SmallInteger(), "int32": sa.Integer(), "int64": sa.BigInteger()}[k]
+        if k == "decimal":
+            if col.precision is None:
+                return sa.Numeric()
+            return sa.Numeric(col.precision, col.scale or 0)
+        if k in ("float32", "float64"):
+            return sa.REAL()
+        if k == "date":
+            return sa.Date()
+        if k == "time":
+            return sa.Time()
+        if k in ("timestamp", "timestamptz"):
+            return sa.DateTime(timezone=False)
+        if k == "char":
+            return sa.CHAR(col.length)
+        if k == "string":
+            return sa.String(col.length)
+        if k == "text":
+            return sa.Text()
+        if k == "json":
+            return sa.JSON()
+        if k == "uuid":
+            return sa.CHAR(36)
+        if k == "binary":
+            return sa.LargeBinary()
+        raise BadInput.msg("db.unknown_kind", column=col.name, kind=k)
+
+    def table_options(self, *, exact: bool = True) -> dict[str, Any]:
+        """``sa.Table`` keyword options of a created table; ``exact``: it holds copied data
+        (comparisons and unique keys as the source has them)."""
+        return {}
+
+    def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
+        """After the data: the statement that moves the identity of ``column`` (quoted:
+        ``quoted``) of the quoted ``table`` past the largest copied value (None: none)."""
+        return None
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    #: transactions are opened and ended with SQL statements (the driver's own are off)
+    explicit_transactions: ClassVar[bool] = False
+    #: why :meth:`unstorable` refuses a row
+    unstorable_reason: ClassVar[str] = ""
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
+        statements to run then (committed at once)."""
+        return ()
+
+    def bulk_insert(
+        self,
+        dbapi: Any,
+        table: str,
+        columns: list[str],
+        batch: pa.RecordBatch,
+        kinds: list[str],
+        rows: Callable[[], list[tuple[Any, ...]]],
+    ) -> None:
+        """Append ``batch`` to the quoted ``table`` (quoted ``columns`` of neutral
+        ``kinds``) inside the open transaction: ``executemany`` of one INSERT over
+        ``rows()`` (the values as the driver binds them fast)."""
+        head = f"INSERT INTO {table} ({', '.join(columns)})"
+        if self.placeholder == "%s":  # with parameters, a literal "%" (in a name) is doubled
+            head = head.replace("%", "%%")
+        marks = ", ".join([self.placeholder] * len(columns))
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(f"{head} VALUES ({marks})", rows())
+        finally:
+            cur.close()
+
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+        """Rows (index → column) the engine would store but not exactly: refused before
+        writing, for :attr:`unstorable_reason`."""
+        return {}
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """True if ``exc`` is the engine refusing the rows (bisect), not a lost connection."""
+        return False
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """(column, message, code) of a refused row, as the driver tells them (the caller
+        masks the values out of the message)."""
+        return "", str(exc), ""
+
+    # --- verify: digests inside the database ----------------------------------------------
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """SQL giving the canonical text of quoted column ``col`` rendered as ``kind``
+        (``handover.verify.normalize.render_value`` without NFC), given what this side
+        declares; may turn NULL into a value (see :meth:`value_expr`)."""
+        raise NotImplementedError(f"verify cannot render values on {self.name}")
+
+    def value_expr(self, col: str, kind: str, side: DigestSide) -> str:
+        """:meth:`value_sql` with NULL kept NULL."""
+        expr = self.value_sql(col, kind, side)
+        if kind in self.null_rendering_kinds:
+            return f"CASE WHEN {col} IS NULL THEN NULL ELSE {expr} END"
+        return expr
+
+    def row_expr(self, values: list[str]) -> str:
+        """SQL concatenating value expressions prefix-free (``normalize.encode_row``)."""
+        raise NotImplementedError(f"verify cannot encode rows on {self.name}")
+
+    def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
+        """SQL for ``normalize.render_digest``: the cheaper text two typed engines agree on."""
+        return self.value_expr(col, kind, side)
+
+    def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
+        """SQL for ``normalize.encode_digest_row`` (typed engines only)."""
+        raise NotImplementedError(f"no digest text on {self.name}")
+
+    def hash60_expr(self, text_sql: str) -> str:
+        """SQL for the 60-bit row hash of ``text_sql`` (the first 15 hex digits of its MD5)."""
+        raise NotImplementedError(f"no row hash on {self.name}")
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """SQL for the 32-bit segment key of a non-integer primary key."""
+        raise NotImplementedError(f"no key hash on {self.name}")
+
+    def digest_sql(self, row_sql: str) -> str:
+        """The aggregate that sums the 60-bit hashes of a segment's rows (exact)."""
+        return f"sum({self.hash60_expr(row_sql)})"
+
+    def segment_int(self, seg: str) -> str:
+        """``seg`` (a segment key) as a signed 64-bit integer."""
+        return seg
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """A FROM clause reading only the rows of ``table`` whose ``seg`` lies in one of
+        ``ranges`` ([start, end)): a small joined list, so each range is an index range
+        scan (a long OR list would test every range on every row)."""
+        rows = ", ".join(f"({a}, {b})" for a, b in ranges)
+        sel = f"SELECT * FROM (VALUES {rows}) v (ho__lo, ho__hi)"
+        on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
+        return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
+
+    def split_scans(self, inline: bool) -> bool:
+        """Whether a full scan is worth reading as concurrent key ranges (the engine does
+        not parallelise the one query itself); ``inline``: its values may be inlined."""
+        return False
+
+    def native_digest_ok(self, *engines: sa.Engine) -> bool:
+        """Whether rows can be hashed as stored on every one of ``engines`` (this engine on
+        both sides), without rendering them as text (:meth:`native_digest`)."""
+        return False
+
+    def native_ok(self, kind: str, a: DigestSide, b: DigestSide) -> bool:
+        """Whether a column declared ``a`` and ``b`` may be hashed as stored."""
+        return False
+
+    def native_digest(self, columns: list[str]) -> str:
+        """The segment digest over stored values (where :meth:`native_digest_ok`)."""
+        raise NotImplementedError(f"no native digest on {self.name}")
+
+    def native_segment(self, key_text: str) -> str:
+        """The 32-bit segment key of a non-integer key, hashed natively."""
+        raise NotImplementedError(f"no native digest on {self.name}")
+
+    def plain_text(self, value_sql: str, col: str) -> bool:
+        """Whether ``value_sql`` is cheap to evaluate twice (``col`` itself or its text)."""
+        return value_sql == col
+
+    # --- erase: sanitization -------------------------------------------------------------
+
+    #: the key of the sanitization method (``handover.erase.methods.METHODS``)
+    sanitization: ClassVar[str] = ""
+    #: queries for the server's version and the schema a connection works in
+    identity_sql: ClassVar[tuple[str, str]] = ("SELECT version()", "SELECT current_schema()")
+    #: statements around the change, inside its transaction (e.g. foreign key checks off/on)
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
+    #: a statement that writes changed pages to disk now (None: nothing to ask for)
+    flush_sql: ClassVar[str | None] = None
+
+    def storage_class(self, quoted: str) -> str:
+        """SQL naming how the engine stores a value of column ``quoted`` (its type name)."""
+        return "'text'"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """Statements that drop the tables ``quoted``."""
+        return [f"DROP TABLE {', '.join(quoted)}"] if quoted else []
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """Statements (outside a transaction) that rewrite the tables ``quoted`` so that
+        deleted rows leave the engine's data files."""
+        return []
+
+    def freeze_sql(self, quoted: str) -> str | None:
+        """A statement withdrawing general access to a retained table (None: none)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<dialect {self.name}>"

@@ -1,0 +1,584 @@
+"""MySQL and MariaDB: server-built CSV pages, session settings, types, digests, sanitization."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Fetch, Kind
+from handover.errors import BadInput
+from handover.i18n import Msg
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import ColumnDef
+
+#: MariaDB cannot index TEXT/BLOB without a prefix; key columns of those kinds get this length
+KEY_LENGTH = 255
+# errors that say nothing about the row: retrying later can help
+_TRANSIENT = {1040, 1053, 1205, 1213, 1317, 2002, 2003, 2006, 2013, 2014, 2055}
+
+
+class MySQL(Dialect):
+    """MySQL/MariaDB through PyMySQL, always in utf8mb4."""
+
+    name: ClassVar[str] = "mysql"
+    backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
+    driver: ClassVar[str | None] = "pymysql"
+    url_query: ClassVar[dict[str, str]] = {"charset": "utf8mb4"}
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {
+        # temporal values compare and print in UTC, as every other engine holds them
+        "verify": ("SET time_zone = '+00:00'",),
+    }
+
+    def quote(self, name: str) -> str:
+        """``name`` quoted with backticks."""
+        return "`" + name.replace("`", "``") + "`"
+
+    # --- reflection ------------------------------------------------------------------
+
+    def kind_of(self, t: Any) -> Kind | None:
+        """TINYINT(1) is MariaDB's BOOLEAN; YEAR and MEDIUMINT are small integers; a SET
+        holds a comma-separated list of its members, up to all of them."""
+        if isinstance(t, mysql.TINYINT):
+            if getattr(t, "display_width", None) == 1:
+                return "bool", None, None, None
+            return "int16", None, None, None
+        if isinstance(t, mysql.YEAR):
+            return "int16", None, None, None
+        if isinstance(t, mysql.MEDIUMINT):
+            return "int32", None, None, None
+        if isinstance(t, mysql.DOUBLE):
+            return "float64", None, None, None
+        if isinstance(t, mysql.SET):
+            members = [str(v) for v in t.values]
+            return "string", max(sum(len(v) for v in members) + len(members) - 1, 1), None, None
+        return None
+
+    # --- sources: reading -----------------------------------------------------------
+
+    builds_text_pages: ClassVar[bool] = True
+    text_kinds: ClassVar[frozenset[str]] = frozenset(
+        {"date", "timestamp", "timestamptz", "decimal"}
+    )
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """Nothing: every value arrives as text in server-built pages."""
+        return False
+
+    def text_expr(self, quoted: str) -> str:
+        """See :meth:`Dialect.text_expr`."""
+        return f"CAST({quoted} AS CHAR)"
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """``RAND(seed)``: the same rows for the same seed."""
+        return f" WHERE RAND({int(seed)}) < {fraction:.8f}"
+
+    def after_page(self, raw: Any) -> None:
+        """End the read snapshot, so that the next page sees a fresh view."""
+        raw.commit()
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """An unbuffered cursor: rows arrive as they are read, never all at once."""
+        import pymysql.cursors
+
+        return raw.cursor(pymysql.cursors.SSCursor)
+
+    def after_condition(
+        self, keys: list[str]
+    ) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]] | None:
+        """MariaDB scans the whole index for ``(k1, k2) > (…)``: spelt out as nested
+        comparisons it reads one index range."""
+        return _after(keys) if len(keys) > 1 else None
+
+    def charsets(self, conn: sa.Connection, table: str) -> dict[str, str]:
+        """The character set of each text column of ``table``."""
+        rows = conn.execute(
+            sa.text(
+                "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :t"
+            ),
+            {"t": table},
+        ).all()
+        return {str(r[0]): str(r[1]) for r in rows if r[1] is not None}
+
+    def text_pages(
+        self,
+        table: str,
+        columns: Sequence[str],
+        *,
+        order_by: Sequence[str],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        types: dict[str, Any],
+        charsets: dict[str, str],
+        pages: Callable[[], AbstractContextManager[Fetch]],
+        stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        where: Msg,
+    ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
+        """The rows of ``table`` as Arrow, each value as the server's own text.
+
+        The server renders every row as one CSV line (``CONCAT``: numbers and temporals
+        as its text protocol sends them, text quoted, blobs as hex) and joins the lines of
+        up to a few MB of rows into one value (``GROUP_CONCAT`` in key order), so the
+        driver unpacks one value per chunk instead of one per cell and pyarrow's CSV
+        reader splits the columns. Yields ``(page, key)``: ``columns`` (then the
+        ``order_by`` columns that are not among them) as strings, binary columns as
+        bytes, and the greatest key of the page (typed as the driver binds its own
+        values: int, Decimal, datetime, bytes; the text if it does not parse), None
+        without ``order_by``. With ``order_by`` pages come in key order after the key
+        ``after`` (``pages()``: one connection, a function running one page query);
+        without, the table is streamed (``stream(sql)``), one line per row. ``types``:
+        the reflected SQLAlchemy type of each column; ``charsets``: the character set of
+        each text column.
+        """
+        import pyarrow as pa
+
+        names = list(columns) + [k for k in order_by if k not in columns]
+        kinds = [_text_kind(types[n]) for n in names]
+        fields = [
+            pa.field(n, pa.binary() if k == "binary" else pa.string())
+            for n, k in zip(names, kinds, strict=True)
+        ]
+        schema = pa.schema(fields)
+        qt = self.quote(table)
+        # CONCAT, not CONCAT_WS: a part too long for max_allowed_packet is NULL, and must
+        # make the whole line NULL (CONCAT_WS would drop it and shift the columns).
+        line = "CONVERT(CONCAT({}) USING binary)".format(
+            ", ',', ".join(
+                _line_expr(self.quote(n), k, charsets.get(n))
+                for n, k in zip(names, kinds, strict=True)
+            )
+        )
+        if not order_by:
+            for rows in stream(f"SELECT {line} FROM {qt}"):
+                if any(r[0] is None for r in rows):
+                    raise BadInput.msg("db.too_long", where=where)
+                yield _csv_table([r[0] for r in rows], len(rows), schema, where), None
+            return
+        keys = [self.quote(k) for k in order_by]
+        aliases = [f"_ho_k{i}" for i in range(len(keys))]
+        inner = "SELECT {} AS _ho_l, {} FROM {}".format(
+            line, ", ".join(f"{k} AS {a}" for k, a in zip(keys, aliases, strict=True)), qt
+        )
+        # A literal newline as separator: '\n' would depend on NO_BACKSLASH_ESCAPES. With
+        # one key column its MAX is the next page's start (in the key's own collation and
+        # as the driver types it) and the lines need no order: a batch is a set of rows.
+        # A composite key is taken from the last line, so the lines are sorted.
+        single = len(keys) == 1
+        chunk_head = (
+            "SELECT COUNT(*), SUM(LENGTH(_ho_l)), "
+            + ("MAX(_ho_k0), GROUP_CONCAT(_ho_l " if single else "NULL, GROUP_CONCAT(_ho_l ")
+            + ("" if single else f"ORDER BY {', '.join(aliases)} ")
+            + "SEPARATOR '\n') FROM ("
+        )
+        native = "SELECT {} FROM {}".format(
+            ", ".join(
+                f"CAST({self.quote(n)} AS CHAR)" if k == "plain" else self.quote(n)
+                for n, k in zip(names, kinds, strict=True)
+            ),
+            qt,
+        )
+
+        # MariaDB scans a whole index for (k1, k2) > (…): spell the comparison out so a
+        # page is a range read (otherwise every page rereads the table up to its start).
+        # With parameters, a literal % (in a quoted name) must be doubled.
+        esc = [k.replace("%", "%%") for k in keys]
+        cond, spread = _after(esc)
+
+        def page_sql(base: str, start: bool, limit: int) -> str:
+            if start:
+                return f"{base} ORDER BY {', '.join(keys)} LIMIT {int(limit)}"
+            tail = f"ORDER BY {', '.join(esc)} LIMIT {int(limit)}"
+            return f"{base.replace('%', '%%')} WHERE {cond} {tail}"
+
+        key_idx = [names.index(k) for k in order_by]
+        key_types = [types[k] for k in order_by]
+        last = None if after is None else tuple(after)
+        with pages() as fetch:
+            ((packet,),) = fetch("SELECT @@max_allowed_packet", ())
+            # One chunk stays well under the largest value the server may send.
+            target = max(1 << 16, min(int(packet) // 2, CHUNK_BYTES))
+            fetch(f"SET SESSION group_concat_max_len = {int(packet)}", ())
+            size = min(batch_size, 1000)  # rows per chunk, adapted to the bytes per row
+            while True:
+                parts: list[pa.Table] = []
+                got = 0
+                done = False
+                while got < batch_size:
+                    want = min(size, batch_size - got)
+                    params = () if last is None else spread(last)
+                    sql = chunk_head + page_sql(inner, last is None, want) + ") AS _ho_chunk"
+                    ((count, length, top, data),) = fetch(sql, params)
+                    count = int(count)
+                    if count == 0:
+                        done = True
+                        break
+                    if data is None or length is None or len(data) != int(length) + count - 1:
+                        # Longer than group_concat_max_len: fewer rows, down to one row,
+                        # which is then read with the driver's own values.
+                        if want > 1:
+                            size = max(1, want // 4)
+                            continue
+                        part = _native_table(
+                            fetch(page_sql(native, last is None, 1), params), schema
+                        )
+                    else:
+                        part = _csv_table([bytes(data)], count, schema, where)
+                        size = max(1, min(batch_size, int(target * count / max(len(data), 1))))
+                    if part.num_rows == 0:
+                        done = True
+                        break
+                    parts.append(part)
+                    got += part.num_rows
+                    n = part.num_rows
+                    if single and top is not None:
+                        last = (top,)
+                    else:
+                        last = tuple(
+                            _key_value(part.column(i)[n - 1].as_py(), t)
+                            for i, t in zip(key_idx, key_types, strict=True)
+                        )
+                    if n < want:
+                        done = True
+                        break
+                if parts:
+                    yield pa.concat_tables(parts), last
+                if done or not parts:
+                    return
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    def type_of(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """Unbounded decimals as DECIMAL(65,30); FLOAT/DOUBLE; TIME(6) and DATETIME(6) (no
+        zone-aware type: values are UTC); long text and blobs as LONGTEXT/LONGBLOB, or a
+        255-character prefix where the column is indexed."""
+        k = col.kind
+        if k == "decimal" and col.precision is None:
+            return mysql.DECIMAL(65, 30)
+        if k == "float32":
+            return mysql.FLOAT()
+        if k == "float64":
+            return mysql.DOUBLE()
+        if k == "time":
+            return mysql.TIME(fsp=6)
+        if k in ("timestamp", "timestamptz"):
+            return mysql.DATETIME(fsp=6)
+        if k == "string" and (col.length or 0) > 16383:
+            return mysql.LONGTEXT()
+        if k == "text":
+            return sa.String(KEY_LENGTH) if key else mysql.LONGTEXT()
+        if k == "binary":
+            return mysql.VARBINARY(KEY_LENGTH) if key else mysql.LONGBLOB()
+        return super().type_of(col, key=key)
+
+    def table_options(self, *, exact: bool = True) -> dict[str, Any]:
+        """utf8mb4 InnoDB tables; binary collation for copied data keeps the source's
+        case-sensitive comparisons and unique keys."""
+        opts = {"mysql_charset": "utf8mb4", "mysql_engine": "InnoDB"}
+        if exact:
+            opts["mysql_collate"] = "utf8mb4_bin"
+        return opts
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """Strict SQL mode (a misfit is an error, never a silent change), UTC, and no
+        foreign key checks while tables load in any order. ``executemany`` of one INSERT
+        is rewritten by PyMySQL into multi-row INSERTs of up to ~1 MB each."""
+        dbapi.autocommit(False)
+        return (
+            "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
+            "SET SESSION time_zone = '+00:00'",
+            "SET SESSION foreign_key_checks = 0",
+        )
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """A server error about the row, not one retrying later can help."""
+        import pymysql
+
+        if not isinstance(exc, pymysql.err.MySQLError):
+            return False
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        if code in _TRANSIENT or code >= 2000 or code == 0:
+            return False
+        return isinstance(
+            exc,
+            pymysql.err.DataError
+            | pymysql.err.IntegrityError
+            | pymysql.err.InternalError
+            | pymysql.err.OperationalError,
+        )
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """The error number, its message and the column it names."""
+        msg, code = str(exc), ""
+        if exc.args and isinstance(exc.args[0], int):
+            code = str(exc.args[0])
+            msg = str(exc.args[1]) if len(exc.args) > 1 else msg
+        m = re.search(r"column [`']([^`']+)[`']", msg)
+        return (m.group(1) if m else ""), msg, code
+
+    # --- verify: digests inside the database ----------------------------------------------
+
+    int_div: ClassVar[str] = "DIV"
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """See :meth:`Dialect.value_sql`."""
+        return _value(col, kind, side)
+
+    def row_expr(self, values: list[str]) -> str:
+        """See :meth:`Dialect.row_expr`."""
+        return _encode(values)
+
+    def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
+        """A decimal of the compared scale prints every digit of it; a timestamp as its
+        DATETIME text (see :func:`_stamp`); MariaDB converts a number or date inside
+        CONCAT_WS exactly as CAST(… AS CHAR) does, and pure ASCII hashes alike in every
+        charset: those casts (a fifth of the query) are left out."""
+        if scale is not None and side.kind == "decimal" and side.scale == scale:
+            return col
+        if kind == "timestamp" and side.kind in ("timestamp", "date"):
+            return _stamp(col, side)
+        if kind == side.kind and kind in ("int", "date"):
+            return col
+        return self.value_expr(col, kind, side)
+
+    def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
+        """One CONCAT_WS (it skips NULL arguments)."""
+        args = [
+            f"{v}, ','" if c else f"CHAR_LENGTH({v}), ':', {v}"
+            for v, c in zip(values, compact, strict=True)
+        ]
+        return f"CONCAT_WS('', {', '.join(args)})" if args else "''"
+
+    def hash60_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash60_expr`."""
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 15), 16, 10) AS UNSIGNED)"
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash32_expr`."""
+        return f"CAST(CONV(SUBSTRING(MD5({text_sql}), 1, 8), 16, 10) AS UNSIGNED)"
+
+    def segment_int(self, seg: str) -> str:
+        """See :meth:`Dialect.segment_int`."""
+        return f"CAST({seg} AS SIGNED)"
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """MariaDB's range optimiser turns an OR of key ranges into one index range scan;
+        joined to a derived table of ranges it scans the whole table instead."""
+        ors = " OR ".join(f"({seg} >= {a} AND {seg} < {b})" for a, b in ranges)
+        return f" FROM {table} WHERE {ors}"
+
+    def split_scans(self, inline: bool) -> bool:
+        """MariaDB runs each query on one thread: two halves use both cores."""
+        return True
+
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "mariadb.optimize"
+    identity_sql: ClassVar[tuple[str, str]] = ("SELECT VERSION()", "SELECT DATABASE()")
+    # rows that dropped tables refer to may go in any order
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = (
+        ("SET FOREIGN_KEY_CHECKS=0",),
+        ("SET FOREIGN_KEY_CHECKS=1",),
+    )
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """``OPTIMIZE TABLE`` rebuilds each table's tablespace."""
+        return [f"OPTIMIZE TABLE {q}" for q in quoted]
+
+
+DIALECT = MySQL()
+
+
+# --- sources: rows as server-built CSV text ------------------------------------------------
+
+
+#: bytes of CSV text the server joins into one value (MySQL/MariaDB text_pages)
+CHUNK_BYTES = 4 << 20
+
+
+def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: Msg) -> pa.Table:
+    """CSV lines (NULL an empty field, text quoted, blobs as quoted hex) → ``schema``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    from handover.db.arrow import unhex
+
+    names = [f"c{i}" for i in range(len(schema))]
+    data = b"\n".join(blobs) + b"\n"
+    try:
+        t = pcsv.read_csv(
+            pa.BufferReader(data),
+            # One block: a row must not straddle two (a chunk is a few MB at most).
+            read_options=pcsv.ReadOptions(column_names=names, block_size=len(data) + 1),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                null_values=[""],
+            ),
+        )
+    except pa.ArrowInvalid:
+        raise BadInput.msg("db.bad_server_csv", where=where) from None
+    if t.num_rows != rows:
+        raise BadInput.msg("db.rows_parsed", where=where, rows=rows, parsed=t.num_rows)
+    arrays = [
+        unhex(col, Msg("db.at_column", where=where, column=f.name))
+        if pa.types.is_binary(f.type)
+        else col
+        for col, f in zip(t.columns, schema, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _native_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows read with the driver's own values (text as str, blobs as bytes) → ``schema``."""
+    import pyarrow as pa
+
+    if not rows:
+        return schema.empty_table()
+    cols = list(zip(*rows, strict=True))
+    return pa.Table.from_arrays(
+        [pa.array(v, type=f.type) for f, v in zip(schema, cols, strict=True)], schema=schema
+    )
+
+
+def _after(keys: list[str]) -> tuple[str, Callable[[Sequence[Any]], tuple[Any, ...]]]:
+    """``keys > (…)`` as nested comparisons MySQL/MariaDB read as one index range, and the
+    function that spreads a key's values over its placeholders."""
+    n = len(keys)
+    cond = f"{keys[-1]} > %s"
+    for k in reversed(keys[:-1]):
+        cond = f"({k} > %s OR ({k} = %s AND {cond}))"
+    if n > 1:
+        cond = f"{keys[0]} >= %s AND {cond}"
+
+    def spread(values: Sequence[Any]) -> tuple[Any, ...]:
+        out: list[Any] = [values[0]] if n > 1 else []
+        for v in values[:-1]:
+            out += [v, v]
+        return (*out, values[-1])
+
+    return cond, spread
+
+
+def _text_kind(sa_type: Any) -> str:
+    """How a MySQL column travels in a CSV line: ``plain`` (numbers and temporals, never a
+    comma or quote), ``binary`` (hex) or ``text`` (quoted)."""
+    st = sa.types
+    if isinstance(sa_type, st._Binary):
+        return "binary"
+    if isinstance(sa_type, st.Integer | st.Numeric | st.Date | st.DateTime | st.Time | mysql.YEAR):
+        return "plain"
+    return "text"
+
+
+def _line_expr(quoted: str, kind: str, charset: str | None) -> str:
+    """One column of a CSV line: NULL is an empty field, an empty string ``""``."""
+    if kind == "plain":
+        return f"IFNULL({quoted}, '')"
+    if kind == "binary":
+        return f"IF({quoted} IS NULL, '', CONCAT('\"', HEX({quoted}), '\"'))"
+    # One character set and collation for every text column, whatever each declares
+    # (two collations in one CONCAT are an error); converted only when not utf8mb4.
+    text = quoted if charset == "utf8mb4" else f"CONVERT({quoted} USING utf8mb4)"
+    return (
+        f"IF({quoted} IS NULL, '', "
+        f"CONCAT('\"', REPLACE({text} COLLATE utf8mb4_bin, '\"', '\"\"'), '\"'))"
+    )
+
+
+def _key_value(value: Any, sa_type: Any) -> Any:
+    """The text of a key value as the driver binds its own values (exact comparisons:
+    an int or a Decimal, not a string the server would compare as a double)."""
+    import datetime as dt
+    from decimal import Decimal, InvalidOperation
+
+    from sqlalchemy import types as st
+
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(sa_type, st.Integer):
+            return int(value)
+        if isinstance(sa_type, st.Float):
+            return float(value)
+        if isinstance(sa_type, st.Numeric):
+            return Decimal(value)
+        if isinstance(sa_type, st.DateTime):
+            return dt.datetime.fromisoformat(value)
+        if isinstance(sa_type, st.Date):
+            return dt.date.fromisoformat(value)
+    except (ValueError, InvalidOperation):
+        pass
+    return value  # a zero date, a TIME, a YEAR: the server converts the text itself
+
+
+# --- verify: the canonical text in MariaDB's SQL ---------------------------------------------
+
+_MY_TEXT = "CHAR CHARACTER SET utf8mb4"
+
+
+def _value(col: str, kind: str, side: DigestSide) -> str:
+    if kind == "int":
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind in ("decimal", "float"):
+        if side.kind == "decimal" and (side.scale or 0) > 0:
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({col} AS {_MY_TEXT})))"
+        if side.kind == "float":
+            v = f"CAST(CAST({col} AS DECIMAL(65,30)) AS {_MY_TEXT})"
+            return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {v}))"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bool":
+        if side.kind in ("bool", "int", "decimal", "float"):
+            return f"CASE WHEN {col} <> 0 THEN '1' ELSE '0' END"
+        return (
+            f"CASE WHEN LOWER(TRIM(CAST({col} AS {_MY_TEXT}))) IN ('1','t','true','y','yes','on') "
+            "THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        if side.kind == "timestamp":
+            # a DATETIME(p) prints with exactly p fractional digits, cheaper than DATE_FORMAT
+            fsp = side.fsp or 0
+            if fsp == 6:
+                return f"CAST({col} AS {_MY_TEXT})"
+            pad = ("." if fsp == 0 else "") + "0" * (6 - fsp)
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), '{pad}')"
+        if side.kind == "date":
+            return f"CONCAT(CAST({col} AS {_MY_TEXT}), ' 00:00:00.000000')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "date":
+        if side.kind == "date":
+            return f"CAST({col} AS {_MY_TEXT})"
+        if side.kind == "timestamp":
+            return f"DATE_FORMAT({col}, '%Y-%m-%d')"
+        return f"CAST({col} AS {_MY_TEXT})"
+    if kind == "bytes":
+        return f"LOWER(HEX({col}))"
+    return f"CAST({col} AS {_MY_TEXT})"
+
+
+def _encode(values: list[str]) -> str:
+    enc = [f"IFNULL(CONCAT(CHAR_LENGTH({v}), ':', {v}), '{NULL_MARK}')" for v in values]
+    return f"CONCAT({', '.join(enc)})" if enc else "''"
+
+
+def _stamp(col: str, side: DigestSide) -> str:
+    """A timestamp's digest text on MariaDB: DATETIME(p) text, fraction without zeros."""
+    if side.kind == "date":
+        return f"CONCAT({col}, ' 00:00:00')"
+    if not side.fsp:
+        return col
+    # DATETIME(p) prints exactly p fractional digits: drop the trailing zeros of a
+    # fraction that is not zero, and the whole fraction of one that is
+    return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {col}), LEFT({col}, 19))"

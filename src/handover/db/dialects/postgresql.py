@@ -1,0 +1,403 @@
+"""PostgreSQL: COPY in and out, session settings, types, digests and sanitization."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide
+from handover.errors import BadInput
+from handover.i18n import Msg
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import ColumnDef
+
+
+class PostgreSQL(Dialect):
+    """PostgreSQL through psycopg 3."""
+
+    name: ClassVar[str] = "postgresql"
+    backends: ClassVar[tuple[str, ...]] = ("postgresql",)
+    driver: ClassVar[str | None] = "psycopg"
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {
+        # the digest SQL renders dates as ISO text (YYYY-MM-DD); JIT compilation costs more
+        # than it saves on one-pass queries whose row estimates are inflated
+        "verify": ("SET DateStyle = 'ISO'", "SET jit = off"),
+    }
+
+    # --- reflection ------------------------------------------------------------------
+
+    def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
+        """An identity column, or a ``serial`` one (its default draws from a sequence)."""
+        return auto or str(info.get("default") or "").startswith("nextval(")
+
+    # --- sources: reading -----------------------------------------------------------
+
+    copies_out: ClassVar[bool] = True
+
+    def asks_text(self, col: ColumnDef) -> bool:
+        """JSON and UUID values too (psycopg would parse them)."""
+        return col.kind in ("json", "uuid") or super().asks_text(col)
+
+    def text_expr(self, quoted: str) -> str:
+        """See :meth:`Dialect.text_expr`."""
+        return f"({quoted})::text"
+
+    def read_expr(self, quoted: str, t: pa.DataType, *, key: bool = False) -> str:
+        """Zone-aware timestamps in UTC (COPY then writes them without a zone); bytea as
+        hex whatever the server's ``bytea_output`` (not a key: keys compare as stored)."""
+        import pyarrow as pa
+
+        if pa.types.is_timestamp(t) and t.tz:
+            return f"({quoted} AT TIME ZONE 'UTC')"
+        if pa.types.is_binary(t) and not key:
+            return f"encode({quoted}, 'hex')"
+        return quoted
+
+    def sample_sql(self, fraction: float, seed: int) -> str:
+        """``TABLESAMPLE BERNOULLI … REPEATABLE``: the same rows for the same seed."""
+        return f" TABLESAMPLE BERNOULLI ({fraction * 100:.6f}) REPEATABLE ({int(seed)})"
+
+    def begin_pages(self, raw: Any) -> None:
+        """A consistent snapshot per page is enough; no transaction is held open."""
+        raw.driver_connection.autocommit = True
+
+    def end_pages(self, raw: Any) -> None:
+        """The driver's transactions again."""
+        raw.driver_connection.autocommit = False
+
+    def server_cursor(self, raw: Any, batch_size: int) -> Any:
+        """A named (server-side) cursor: rows arrive batch by batch, never all at once."""
+        cur = raw.driver_connection.cursor(name=f"ho_read_{secrets.token_hex(4)}")
+        cur.itersize = batch_size
+        return cur
+
+    def copy_batches(
+        self,
+        raw: Any,
+        sql: str,
+        schema: pa.Schema,
+        batch_size: int,
+        where: Msg,
+        params: Sequence[Any] = (),
+    ) -> Iterator[pa.RecordBatch]:
+        """``COPY (sql) TO STDOUT (FORMAT csv)`` streamed straight into pyarrow's CSV
+        reader, as batches of ``schema`` (bytea arrives as hex and is decoded in bulk);
+        ``where``: the table, named by errors."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        from handover.db.arrow import IterReader, unhex
+
+        read_types = {f.name: _copy_read_type(f.type) for f in schema}
+        try:
+            cur = raw.cursor()
+            # COPY takes no server-side parameters: psycopg binds ``params`` client-side.
+            statement = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+            with cur.copy(statement, tuple(params) if params else None) as copy:
+                stream = IterReader(iter(copy))
+                reader = pcsv.open_csv(
+                    stream,
+                    read_options=pcsv.ReadOptions(
+                        column_names=[f"c{i}" for i in range(len(schema))],
+                        block_size=max(1 << 20, batch_size * 64),
+                    ),
+                    parse_options=pcsv.ParseOptions(newlines_in_values=True),
+                    convert_options=pcsv.ConvertOptions(
+                        column_types={f"c{i}": read_types[f.name] for i, f in enumerate(schema)},
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=False,
+                        null_values=[""],
+                        true_values=["t"],
+                        false_values=["f"],
+                    ),
+                )
+                for batch in reader:
+                    arrays = [
+                        unhex(col, Msg("db.at_column", where=where, column=f.name))
+                        if pa.types.is_binary(f.type)
+                        else col.cast(f.type)
+                        if col.type != f.type
+                        else col
+                        for col, f in zip(batch.columns, schema, strict=True)
+                    ]
+                    b = pa.RecordBatch.from_arrays(arrays, schema=schema)
+                    for off in range(0, b.num_rows, batch_size):
+                        yield b.slice(off, batch_size)
+            cur.close()
+        except pa.ArrowInvalid as exc:
+            # pyarrow's message may quote the value: name the column only.
+            m = re.search(r"column #(\d+)", str(exc))
+            col = Msg("db.column_part", column=schema.field(int(m.group(1))).name) if m else ""
+            raise BadInput.msg("db.no_convert", where=where, column=col) from None
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    identity_keys: ClassVar[bool] = True
+
+    def type_of(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """DOUBLE PRECISION, zone-aware timestamps, JSON/JSONB as declared, UUID, BYTEA."""
+        k = col.kind
+        if k == "float64":
+            return postgresql.DOUBLE_PRECISION()
+        if k == "timestamptz":
+            return sa.DateTime(timezone=True)
+        if k == "json":
+            return postgresql.JSONB() if "JSONB" in col.declared.upper() else postgresql.JSON()
+        if k == "uuid":
+            return postgresql.UUID()
+        if k == "binary":
+            return postgresql.BYTEA()
+        return super().type_of(col, key=key)
+
+    def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
+        """``setval`` of the column's sequence to one past the largest value."""
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"COALESCE((SELECT max({quoted}) FROM {table}), 0) + 1, false)"
+        )
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """A server crash loses at most the last transactions, batch and checkpoint
+        together, so the state stays consistent: waiting for the WAL flush buys nothing."""
+        dbapi.autocommit = False
+        return ("SET synchronous_commit = off",)
+
+    def bulk_insert(
+        self,
+        dbapi: Any,
+        table: str,
+        columns: list[str],
+        batch: pa.RecordBatch,
+        kinds: list[str],
+        rows: Callable[[], list[tuple[Any, ...]]],
+    ) -> None:
+        """``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV writer (vectorised;
+        BYTEA as ``\\x`` hex built with numpy)."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        from handover.db.arrow import bytea_hex
+
+        arrays = [
+            bytea_hex(batch.column(i)) if k == "binary" else batch.column(i)
+            for i, k in enumerate(kinds)
+        ]
+        names = [f"c{i}" for i in range(len(arrays))]
+        buf = io.BytesIO()
+        pcsv.write_csv(
+            pa.RecordBatch.from_arrays(arrays, names=names),
+            buf,
+            pcsv.WriteOptions(include_header=False, quoting_style="needed"),
+        )
+        cur = dbapi.cursor()
+        try:
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as cp:
+                cp.write(buf.getbuffer())
+        finally:
+            cur.close()
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """psycopg's DataError and IntegrityError."""
+        import psycopg
+
+        return isinstance(exc, psycopg.errors.DataError | psycopg.errors.IntegrityError)
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """The diagnostics' column (or the one its context names) and primary message."""
+        msg = str(exc)
+        column = ""
+        diag = getattr(exc, "diag", None)
+        code = str(getattr(exc, "sqlstate", "") or "")
+        if diag is not None:
+            column = diag.column_name or ""
+            msg = diag.message_primary or msg
+            ctx = diag.context or ""
+            m = re.search(r"column ([^\s:,]+)", ctx)
+            if not column and m:
+                column = m.group(1).strip('"')
+        return column, msg, code
+
+    # --- verify: digests inside the database ----------------------------------------------
+
+    fence: ClassVar[str] = " OFFSET 0"
+    inlines: ClassVar[bool] = True
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """See :meth:`Dialect.value_sql`."""
+        return _value(col, kind, side)
+
+    def row_expr(self, values: list[str]) -> str:
+        """See :meth:`Dialect.row_expr`."""
+        return _encode(values)
+
+    def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
+        """A decimal of the compared scale prints every digit of it; a timestamp as
+        PostgreSQL prints it (see :func:`_stamp`)."""
+        if scale is not None and side.kind == "decimal" and side.scale == scale:
+            return f"({col})::text"
+        if kind == "timestamp" and side.kind in ("timestamp", "date"):
+            return _stamp(col, side)
+        return self.value_expr(col, kind, side)
+
+    def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
+        """A chain of ``||``: ``concat()`` looks up each argument's output function on every
+        row."""
+        parts = [
+            f"coalesce({v}, '') || ','"
+            if c
+            else f"coalesce(char_length({v})::text || ':' || {v}, ':')"
+            for v, c in zip(values, compact, strict=True)
+        ]
+        return " || ".join(parts) if parts else "''"
+
+    def hash60_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash60_expr`."""
+        return f"('x' || substr(md5({text_sql}), 1, 15))::bit(60)::bigint"
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """See :meth:`Dialect.hash32_expr`."""
+        return f"('x' || substr(md5({text_sql}), 1, 8))::bit(32)::bigint"
+
+    def segment_int(self, seg: str) -> str:
+        """See :meth:`Dialect.segment_int`."""
+        return f"{seg}::bigint"
+
+    def split_scans(self, inline: bool) -> bool:
+        """PostgreSQL runs a full scan in parallel workers when the values may be inlined."""
+        return not inline
+
+    def native_digest_ok(self, *engines: sa.Engine) -> bool:
+        """PostgreSQL ≥ 14 everywhere (``hash_record_extended``)."""
+        return all((e.dialect.server_version_info or (0,)) >= (14,) for e in engines)
+
+    def native_ok(self, kind: str, a: DigestSide, b: DigestSide) -> bool:
+        """Whether a column may be hashed as stored on two PostgreSQL sides (same declared
+        type): equal stored values then have equal canonical texts; a rare hash difference
+        for values the text deems equal (e.g. floats beyond 15 digits) only costs a row
+        fetch, since the final comparison renders both rows in Python."""
+        return _native_ok(kind, a, b)
+
+    def native_digest(self, columns: list[str]) -> str:
+        """PostgreSQL↔PostgreSQL segment digest: XOR of 64-bit ``hash_record_extended`` row
+        hashes — per-type hash functions over the stored values, no text rendering and no
+        MD5 per row. ``bit_xor`` costs about a fifth less than ``sum``, which accumulates in
+        128 bits; rows are unique by key, so none cancels another."""
+        return f"bit_xor(hash_record_extended(ROW({', '.join(columns)}), 0))"
+
+    def native_segment(self, key_text: str) -> str:
+        """The 32-bit segment key of a non-integer key hashed natively."""
+        return f"(hashtextextended({key_text}, 0) & 4294967295)"
+
+    def plain_text(self, value_sql: str, col: str) -> bool:
+        """Whether ``value_sql`` is ``col`` itself or its ``::text`` (cheap to evaluate twice)."""
+        return value_sql in (col, f"({col})::text")
+
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "postgresql.vacuum_full"
+    flush_sql: ClassVar[str | None] = "CHECKPOINT"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """One DROP; CASCADE drops foreign keys (and views) of kept tables that point at them."""
+        return [f"DROP TABLE {', '.join(quoted)} CASCADE"] if quoted else []
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """``VACUUM FULL`` rewrites each table without its dead tuples."""
+        return [f"VACUUM FULL {q}" for q in quoted]
+
+    def freeze_sql(self, quoted: str) -> str | None:
+        """``REVOKE ALL … FROM PUBLIC``."""
+        return f"REVOKE ALL ON {quoted} FROM PUBLIC"
+
+
+DIALECT = PostgreSQL()
+
+
+# --- sources: reading --------------------------------------------------------------------
+
+
+def _copy_read_type(t: pa.DataType) -> pa.DataType:
+    # COPY writes timestamptz converted to UTC without a zone (see read_expr).
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(t) and t.tz:
+        return pa.timestamp(t.unit)
+    return pa.string() if pa.types.is_binary(t) else t
+
+
+# --- verify: the canonical text in PostgreSQL's SQL ------------------------------------------
+
+
+def _value(col: str, kind: str, side: DigestSide) -> str:
+    """PostgreSQL's SQL for the canonical text of ``col`` (see :meth:`Dialect.value_expr`)."""
+    if kind == "int":
+        return f"({col})::text" if side.kind != "bool" else f"(({col})::int)::text"
+    if kind in ("decimal", "float"):
+        if side.kind in ("decimal", "float", "int"):
+            return f"trim_scale(({col})::numeric)::text"
+        return f"({col})::text"
+    if kind == "bool":
+        if side.kind == "bool":
+            return f"CASE WHEN {col} THEN '1' ELSE '0' END"
+        if side.kind in ("int", "decimal", "float"):
+            return f"CASE WHEN {col} <> 0 THEN '1' ELSE '0' END"
+        return (
+            f"CASE WHEN lower(btrim(({col})::text)) IN ('1','t','true','y','yes','on') "
+            "THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        if side.kind == "timestamp":
+            src = f"({col} AT TIME ZONE 'UTC')" if side.tz else col
+            return f"to_char({src}, 'YYYY-MM-DD HH24:MI:SS.US')"
+        if side.kind == "date":
+            return f"({col})::text || ' 00:00:00.000000'"
+        return f"({col})::text"
+    if kind == "date":
+        # a date prints as YYYY-MM-DD under DateStyle ISO (the "verify" session), about
+        # four times cheaper than to_char
+        if side.kind == "date":
+            return f"({col})::text"
+        if side.kind == "timestamp":
+            return f"to_char({col}, 'YYYY-MM-DD')"
+        return f"({col})::text"
+    if kind == "bytes":
+        if side.kind == "bytes":
+            return f"encode({col}, 'hex')"
+        return f"encode(convert_to(({col})::text, 'UTF8'), 'hex')"
+    return f"({col})::text"
+
+
+#: native types whose PostgreSQL hash agrees with equality of the canonical text
+_PG_NATIVE_TEXT = frozenset({"text", "varchar", "char", "string", "unicode", "unicodetext"})
+
+
+def _native_ok(kind: str, a: Any, b: Any) -> bool:
+    # ``native``: the declared type's class name (``other:…`` for a type verify reads as text)
+    if a != b or a.kind != kind or a.native.startswith("other:"):
+        return False
+    return kind != "text" or a.native in _PG_NATIVE_TEXT
+
+
+def _encode(values: list[str]) -> str:
+    enc = [f"coalesce(char_length({v})::text || ':' || {v}, '{NULL_MARK}')" for v in values]
+    return " || ".join(enc) if enc else "''"
+
+
+def _stamp(col: str, side: DigestSide) -> str:
+    """A timestamp's digest text on PostgreSQL: its ISO text, fraction without zeros."""
+    if side.kind == "date":
+        return f"({col})::text || ' 00:00:00'"
+    # under DateStyle ISO a timestamp prints its fraction without trailing zeros: half
+    # the cost of to_char
+    return f"(({col} AT TIME ZONE 'UTC'))::text" if side.tz else f"({col})::text"

@@ -1,0 +1,419 @@
+"""SQLite: what handover does differently on SQLite files.
+
+Reflection: declared types as written and dates/times as the text the file stores, with
+the one spelling a column's values share (:func:`native`, one aggregate query per table).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+
+from handover.db.dialects.base import NULL_MARK, Declared, Dialect, DigestSide, Kind
+from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, sqlite_type
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import ColumnDef, TableDef
+
+
+#: significant digits a REAL keeps exactly; SQLite's NUMERIC affinity stores a decimal
+#: that is not a 64-bit integer as a REAL
+EXACT_DIGITS = 15
+INEXACT = "SQLite would keep only 15 significant digits of this decimal (REAL)"
+_INT64_MAX = str(2**63 - 1)
+_INT64_MIN_ABS = str(2**63)
+_INT53 = str(2**53)
+
+
+class SQLite(Dialect):
+    """SQLite through the standard ``sqlite3`` module."""
+
+    name: ClassVar[str] = "sqlite"
+    backends: ClassVar[tuple[str, ...]] = ("sqlite",)
+    placeholder: ClassVar[str] = "?"
+    typed: ClassVar[bool] = False
+    sessions: ClassVar[dict[str, tuple[str, ...]]] = {
+        # the platform store: concurrent readers, waits instead of "database is locked",
+        # enforced foreign keys, and a commit that survives a power cut
+        "store": (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA busy_timeout=30000",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=FULL",
+        ),
+    }
+
+    # --- reflection ------------------------------------------------------------------
+
+    def kind_of(self, t: Any) -> Kind | None:
+        """SQLite INTEGER is 64-bit whatever the spelling, REAL is 8 bytes, and CHAR(n) is
+        never padded (its limit is kept, not the padding)."""
+        st = sa.types
+        if isinstance(t, st.Integer) and not isinstance(t, st.SmallInteger):
+            return "int64", None, None, None
+        if isinstance(t, st.Float):
+            return "float64", None, None, None
+        if isinstance(t, st.CHAR | st.NCHAR):
+            n = t.length
+            return ("string", n, None, None) if n else ("text", None, None, None)
+        return None
+
+    def is_integer_key(self, t: Any) -> bool:
+        """Only a column declared exactly INTEGER aliases the rowid (auto-assigned)."""
+        return type(t) is sa.INTEGER
+
+    def autoincrement(self, info: dict[str, Any], auto: bool, *, sole_int_pk: bool) -> bool:
+        """The rowid alias is the only auto-assigned column."""
+        return sole_int_pk
+
+    def native_tables(
+        self, conn: sa.Connection, defs: list[TableDef], *, spellings: bool = True
+    ) -> list[TableDef]:
+        """Each table with its declared types as written and its dates and times as the
+        text the file stores (see :func:`native`)."""
+        return [native(conn, d, spellings=spellings) for d in defs]
+
+    # --- sources: reading -----------------------------------------------------------
+
+    row_id: ClassVar[str | None] = "rowid"
+    # dates and times are stored text; DECIMAL(p,s) comes as stored (REAL/INTEGER/TEXT)
+    text_kinds: ClassVar[frozenset[str]] = frozenset(
+        {"date", "timestamp", "timestamptz", "decimal"}
+    )
+
+    def affinity(self, declared: str) -> str:
+        """How a column declared ``declared`` is read: ``integer``, ``real``, ``blob`` or
+        ``text`` (SQLite's type affinity rules, section 3.1 of its datatype documentation;
+        NUMERIC affinity and no declared type are read as text)."""
+        decl = declared.upper()
+        if "INT" in decl:
+            return "integer"
+        if "BLOB" in decl:
+            return "blob"
+        if decl and any(k in decl for k in ("REAL", "FLOA", "DOUB")):
+            return "real"
+        return "text"
+
+    def misfits_sql(self, table: str, column: str, affinity: str) -> str:
+        """How many values of the quoted ``column`` are stored in a class its numeric
+        ``affinity`` does not read (SQLite keeps text in an INTEGER column as text)."""
+        want = ("integer",) if affinity == "integer" else ("integer", "real")
+        allowed = ",".join(f"'{w}'" for w in (*want, "null"))
+        return f"SELECT count(*) FROM {table} WHERE typeof({column}) NOT IN ({allowed})"
+
+    def sample_where(self, seed: int, fraction: float, n: int) -> str:
+        """About ``fraction`` of the rows, at most ``n``, chosen by a seeded hash of the
+        rowid, filtered inside SQLite (a WITHOUT ROWID table has none: an error)."""
+        thr = int(fraction * 2_147_483_648)
+        return (
+            f" WHERE ((((rowid + {int(seed) % 1_000_003}) * 1103515245 + 12345) "
+            f"% 2147483648) * 48271 % 2147483648) < {thr} LIMIT {int(n)}"
+        )
+
+    # --- migrate: the tables a copy creates ---------------------------------------------
+
+    # foreign keys cannot be added later (and are not checked on load); uniques are indexes
+    alters_constraints: ClassVar[bool] = False
+
+    def column_type(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
+        """A SQLite source's own declared type as written (the same affinity); only
+        ``INTEGER PRIMARY KEY`` aliases the rowid."""
+        if col.sqlite_type:
+            return Declared(col.sqlite_type)
+        if col.autoincrement and col.kind in ("int16", "int32", "int64"):
+            return sa.Integer()
+        return super().column_type(col, key=key)
+
+    # --- migrate: bulk writes ------------------------------------------------------------
+
+    explicit_transactions: ClassVar[bool] = True
+    unstorable_reason: ClassVar[str] = INEXACT
+
+    def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
+        """BEGIN/COMMIT are issued as statements; tables load in any order."""
+        dbapi.isolation_level = None
+        return ("PRAGMA foreign_keys=OFF",)
+
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+        """Decimals SQLite would round (see :func:`inexact`)."""
+        return inexact(table, batch)
+
+    def is_data_error(self, exc: BaseException) -> bool:
+        """sqlite3's IntegrityError and DataError."""
+        import sqlite3
+
+        return isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError)
+
+    def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
+        """The column a constraint failure names (``… failed: table.column``)."""
+        msg = str(exc)
+        m = re.search(r"failed: [^.]+\.(\S+)", msg)
+        return (m.group(1) if m else ""), msg, ""
+
+    # --- verify: digests inside the database ----------------------------------------------
+
+    fence: ClassVar[str] = " LIMIT -1 OFFSET 0"
+    # hex(NULL) = '' and quote(NULL) = 'NULL'
+    null_rendering_kinds: ClassVar[frozenset[str]] = frozenset({"bool", "bytes", "stored"})
+
+    def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
+        """See :meth:`Dialect.value_sql`; ``stored`` is the value exactly as SQLite stores
+        it (storage class and every byte)."""
+        return _value(col, kind, side)
+
+    def row_expr(self, values: list[str]) -> str:
+        """See :meth:`Dialect.row_expr`."""
+        return _encode(values)
+
+    def hash32_expr(self, text_sql: str) -> str:
+        """SQLite has no hash function: ``ho_h32``, registered on the connection by verify."""
+        return f"ho_h32({text_sql})"
+
+    def digest_sql(self, row_sql: str) -> str:
+        """``ho_sum60``, the aggregate verify registers on the connection."""
+        return f"ho_sum60({row_sql})"
+
+    def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
+        """SQLite names the columns of a VALUES list ``column1``, ``column2``."""
+        rows = ", ".join(f"({a}, {b})" for a, b in ranges)
+        sel = f"SELECT column1 AS ho__lo, column2 AS ho__hi FROM (VALUES {rows})"
+        on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
+        return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
+
+    # --- erase: sanitization -------------------------------------------------------------
+
+    sanitization: ClassVar[str] = "sqlite.secure_delete"
+    change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = (
+        ("BEGIN IMMEDIATE",),
+        ("COMMIT",),
+    )
+
+    def storage_class(self, quoted: str) -> str:
+        """``typeof()``: SQLite keeps each value in its own storage class."""
+        return f"typeof({quoted})"
+
+    def drop_sql(self, quoted: list[str]) -> list[str]:
+        """One DROP TABLE per table."""
+        return [f"DROP TABLE {q}" for q in quoted]
+
+    def reclaim_sql(self, quoted: list[str]) -> list[str]:
+        """VACUUM rebuilds the file without the freed pages; the checkpoint then empties
+        the WAL (which held the zeroed pages)."""
+        return ["VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"]
+
+    def secure_delete_sql(self, journal_mode: str) -> list[str]:
+        """Before the change: freed cells and pages are overwritten with zeros as they are
+        freed; in WAL mode the next frames overwrite the old ones from the WAL's start; a
+        rollback journal would hold the ORIGINAL pages of every changed page, so the change
+        runs in WAL mode (only the new, zeroed versions go to the WAL)."""
+        if journal_mode == "wal":
+            return ["PRAGMA secure_delete=ON", "PRAGMA wal_checkpoint(RESTART)"]
+        return ["PRAGMA secure_delete=ON", "PRAGMA journal_mode=WAL"]
+
+    def restore_journal_sql(self, journal_mode: str) -> list[str]:
+        """After the change: the journal mode the file had."""
+        return [] if journal_mode == "wal" else [f"PRAGMA journal_mode={journal_mode.upper()}"]
+
+
+DIALECT = SQLite()
+
+
+# --- verify: the canonical text in SQLite's SQL ----------------------------------------------
+
+
+def _strip(v: str) -> str:
+    """Drop trailing zeros (and a bare '.') of a plain decimal literal."""
+    return (
+        f"CASE WHEN instr({v}, '.') > 0 AND instr(lower({v}), 'e') = 0 "
+        f"THEN rtrim(rtrim({v}, '0'), '.') ELSE {v} END"
+    )
+
+
+def _value(col: str, kind: str, side: DigestSide) -> str:
+    if kind == "stored":
+        # storage class and every byte (a REAL exactly: 15 digits, or 20 when needed)
+        return f"quote({col})"
+    if kind == "int":
+        return (
+            f"CASE WHEN typeof({col}) = 'real' AND {col} = CAST({col} AS INTEGER) "
+            f"THEN CAST(CAST({col} AS INTEGER) AS TEXT) ELSE CAST({col} AS TEXT) END"
+        )
+    if kind in ("decimal", "float"):
+        # REAL prints with 15 significant digits ('%!.15g'); text and real get their
+        # trailing zeros dropped; integers are already canonical
+        t = f"CAST({col} AS TEXT)"
+        return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+    if kind == "bool":
+        return (
+            f"CASE WHEN typeof({col}) IN ('integer', 'real') THEN "
+            f"(CASE WHEN {col} <> 0 THEN '1' ELSE '0' END) "
+            f"WHEN lower(trim({col})) IN ('1','t','true','y','yes','on') THEN '1' ELSE '0' END"
+        )
+    if kind == "timestamp":
+        v = f"replace(trim({col}), 'T', ' ')"
+        return (
+            f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
+            f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
+            f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"ELSE substr({v} || '000000', 1, 26) END"
+        )
+    if kind == "date":
+        return f"CASE WHEN typeof({col}) = 'text' THEN substr({col}, 1, 10) ELSE CAST({col} AS TEXT) END"
+    if kind == "bytes":
+        return f"lower(hex({col}))"
+    return f"CAST({col} AS TEXT)"
+
+
+def _encode(values: list[str]) -> str:
+    enc = [f"coalesce(length({v}) || ':' || {v}, '{NULL_MARK}')" for v in values]
+    return " || ".join(enc) if enc else "''"
+
+
+# --- declared types and the spelling of dates and times -----------------------------------
+
+_DIGITS = "[0-9][0-9]"
+_HEAD = {
+    "date": (10, f"{_DIGITS}{_DIGITS}-{_DIGITS}-{_DIGITS}"),
+    "timestamp": (19, f"{_DIGITS}{_DIGITS}-{_DIGITS}-{_DIGITS}[ T]{_DIGITS}:{_DIGITS}:{_DIGITS}"),
+    "time": (8, f"{_DIGITS}:{_DIGITS}:{_DIGITS}"),
+}
+
+
+#: a misfit's weight in the profile's sum (a value counts 1 when its separator is ``T``)
+_MISFIT = 1 << 32
+
+
+def _profile_sql(q: str, kind: str) -> list[str]:
+    """Five aggregates over column ``q``: misfits (any value not text in one of the shapes)
+    times 2^32 plus the values with a ``T``; the values; and, from one length per value
+    with 100 added when its fraction ends in 0, the largest and smallest such number and
+    the smallest with the 100 subtracted. Each costs one expression per row: SQLite does
+    not share work between aggregates."""
+    head, glob = _HEAD["timestamp" if kind == "timestamptz" else kind]
+    if kind == "date":
+        shaped = f"length({q}) = {head} AND {q} GLOB '{glob}'"
+    else:
+        shaped = (
+            f"CASE WHEN length({q}) = {head} THEN {q} GLOB '{glob}' "
+            f"ELSE length({q}) BETWEEN {head + 2} AND {head + 7} AND {q} GLOB '{glob}.[0-9]*' "
+            f"AND substr({q}, {head + 2}) NOT GLOB '*[^0-9]*' END"
+        )
+    tee = f"substr({q}, 11, 1) = 'T'" if kind in ("timestamp", "timestamptz") else "0"
+    code = (
+        f"CASE WHEN {q} IS NULL THEN 0 WHEN typeof({q}) = 'text' AND ({shaped}) THEN {tee} "
+        f"ELSE {_MISFIT} END"
+    )
+    zero = f"100 * (length({q}) > {head} AND substr({q}, -1) = '0')"
+    return [
+        f"sum({code})",
+        f"count({q})",
+        f"max(length({q}) + {zero})",
+        f"min(length({q}) - {zero})",
+        f"min(length({q}) + {zero})",
+    ]
+
+
+def _decide(kind: str, agg: Sequence[Any]) -> str | None:
+    """The one spelling the profiled values share, or None."""
+    total, values, high, low_zero, low = (int(x or 0) for x in agg)
+    tees = total % _MISFIT
+    if total >= _MISFIT or (tees and tees != values):
+        return None
+    if kind == "date":
+        return DEFAULT["date"]
+    head = _HEAD["timestamp" if kind == "timestamptz" else kind][0]
+
+    def digits(length: int) -> int:
+        return max(length - head - 1, 0)
+
+    if high >= 100:
+        # a fraction ending in 0 shows exactly the spelling's digits, the others at least
+        zeros = (digits(low_zero + 100), digits(high - 100))
+        if zeros[0] != zeros[1] or (low < 100 and digits(low) < zeros[0]):
+            return None
+        n = zeros[0]
+    else:
+        n = digits(low) if values else 0
+    return Spelling(kind != "time", True, "T" if tees else " ", n).text
+
+
+def native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -> TableDef:
+    """``d`` (reflected from SQLite) with each column's declared type as written and its
+    date/time values carried as their stored text, with the spelling they share if any.
+
+    ``spellings=False`` skips the one query per table that finds the spellings (a full
+    scan): for a copy into SQLite, which writes the stored text as it is.
+    """
+    from handover.db.reflect import sqlite_columns
+
+    q = '"' + d.name.replace('"', '""') + '"'
+    raw = conn.connection.driver_connection
+    declared = {c.name: c.declared for c in sqlite_columns(raw, d.name)}
+    temporal = [c for c in d.columns if c.kind in TEMPORAL]
+    found: dict[str, str | None] = {}
+    if temporal and spellings:
+        exprs: list[str] = []
+        for c in temporal:
+            exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
+        row = conn.exec_driver_sql(f"SELECT {', '.join(exprs)} FROM {q}").one()
+        for i, c in enumerate(temporal):
+            found[c.name] = _decide(c.kind, row[5 * i : 5 * i + 5])
+    columns = []
+    for c in d.columns:
+        change: dict[str, Any] = {"sqlite_type": sqlite_type(declared.get(c.name))}
+        if c.kind in TEMPORAL:
+            change.update(stored_text=True, spelling=found.get(c.name))
+        columns.append(replace(c, **change))
+    return replace(d, columns=columns)
+
+
+# --- decimals SQLite would not keep exactly ---------------------------------------------
+
+
+def inexact(table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
+    """Rows (index → column) holding a decimal that SQLite would not store exactly.
+
+    A decimal bound as text lands in a NUMERIC column as an INTEGER when it is an
+    integer literal within 64 bits, or a literal with a point whose value is an integer
+    a double holds exactly (|v| ≤ 2^53); otherwise as a REAL, which keeps 15
+    significant digits. A row that would be rounded is refused instead.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: dict[int, str] = {}
+    for i, col in enumerate(table.columns):
+        arr = batch.column(i)
+        if col.kind != "decimal" or arr.null_count == len(arr):
+            continue
+        text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+        parts = pc.extract_regex(text, r"^[-+]?(?P<i>\d*)(?P<p>\.?)(?P<f>\d*)$")
+        whole, point, frac = (pc.struct_field(parts, n) for n in ("i", "p", "f"))
+        digits = pc.utf8_rtrim(
+            pc.utf8_ltrim(pc.binary_join_element_wise(whole, frac, ""), "0"), "0"
+        )
+        many = pc.greater(pc.utf8_length(digits), EXACT_DIGITS)
+        if not pc.any(many).as_py():
+            continue
+        whole = pc.utf8_ltrim(whole, "0")
+        size = pc.utf8_length(whole)
+        limit = pc.if_else(pc.starts_with(text, "-"), _INT64_MIN_ABS, _INT64_MAX)
+        int64 = pc.and_(
+            pc.equal(point, ""),
+            pc.or_(pc.less(size, 19), pc.and_(pc.equal(size, 19), pc.less_equal(whole, limit))),
+        )
+        int53 = pc.and_(
+            pc.equal(pc.utf8_rtrim(frac, "0"), ""),
+            pc.or_(pc.less(size, 16), pc.and_(pc.equal(size, 16), pc.less_equal(whole, _INT53))),
+        )
+        lossy = pc.fill_null(pc.and_(many, pc.invert(pc.or_(int64, int53))), False)
+        for r in np.flatnonzero(lossy.to_numpy(zero_copy_only=False)):
+            out.setdefault(int(r), col.name)
+    return out

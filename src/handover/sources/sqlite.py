@@ -1,0 +1,217 @@
+"""A SQLite file read through the ``sqlite3`` module (fetchmany → Arrow arrays).
+
+Reads are read-only and stream with ``fetchmany``; a column whose declared type is
+numeric but holds other storage classes (SQLite's dynamic typing) is read as text, with
+a note. The SQL that is SQLite's own (affinity, storage-class checks, the seeded rowid
+sample) is in :mod:`handover.db.dialects.sqlite`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from handover.db.dialects.base import Fetch
+from handover.db.dialects.sqlite import DIALECT as SQLITE
+from handover.db.reflect import sqlite_columns, sqlite_tables
+from handover.errors import BadInput
+from handover.i18n import Msg
+from handover.sources.base import DEFAULT_BATCH, ColumnInfo, TableInfo
+from handover.sources.sql import SqlSource, sample_fraction
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+#: the Arrow type of each SQLite affinity handover reads
+_ARROW = {"integer": pa.int64(), "real": pa.float64(), "blob": pa.binary(), "text": pa.string()}
+
+
+class SqliteSource(SqlSource):
+    """A SQLite file read through the ``sqlite3`` module (fetchmany → Arrow arrays)."""
+
+    kind = "sqlite"
+    sql = SQLITE
+
+    def __init__(self, path: Path, display: str | None = None) -> None:
+        if not path.is_file():
+            raise BadInput.msg("sources.no_sqlite", path=path)
+        self.path = path
+        self.display = display or str(path)
+        try:
+            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise BadInput.msg("sources.bad_sqlite", path=path, detail=str(exc)) from None
+        self._tables: list[TableInfo] | None = None
+        self._select: dict[str, list[str]] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """An engine over this source's own read-only connection (for reflection): the
+        file is opened once."""
+        if self._engine is None:
+            from handover.db.connect import over
+
+            self._engine = over(self.conn)
+        return self._engine
+
+    def _reads_as_text(self, t: pa.DataType) -> bool:
+        return bool(t == pa.string())  # what tables() reads with CAST(… AS TEXT)
+
+    def column_names(self, table: str) -> list[str]:
+        """The columns of ``table`` (``PRAGMA table_info``); BadInput if there is no table."""
+        if table not in self._columns:
+            info = sqlite_columns(self.conn, table)
+            if not info:
+                raise BadInput.msg("sources.no_table", source=self.display, table=table)
+            self._columns[table] = [c.name for c in info]
+        return self._columns[table]
+
+    def count(self, table: str) -> int:
+        """``SELECT count(*)`` of ``table``."""
+        self.column_names(table)
+        return int(self.conn.execute(f"SELECT count(*) FROM {self._q(table)}").fetchone()[0])
+
+    def has_rowid(self, table: str) -> bool:
+        """False for a ``WITHOUT ROWID`` table."""
+        self.column_names(table)
+        try:
+            self.conn.execute(f"SELECT {self.sql.row_id} FROM {self._q(table)} LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            return False
+        return True
+
+    def _read_error(self, exc: sqlite3.Error, table: str, near: Msg | str) -> BadInput:
+        # The message of a decode error quotes the cell: never pass it on.
+        what = Msg("sources.bad_utf8_text" if "decode" in str(exc) else "sources.bad_row")
+        return BadInput.msg(
+            "sources.read_error", source=self.display, table=table, near=near, what=what
+        )
+
+    @contextmanager
+    def _pages(self, table: str) -> Iterator[Fetch]:
+        cur = self.conn.cursor()
+
+        def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            try:
+                cur.execute(sql, tuple(params))
+                return list(cur.fetchall())
+            except sqlite3.OperationalError as exc:
+                raise self._read_error(exc, table, "") from None
+
+        try:
+            yield fetch
+        finally:
+            cur.close()
+
+    def tables(self) -> list[TableInfo]:
+        """Every user table with declared types, primary key and exact row count."""
+        if self._tables is not None:
+            return self._tables
+        out = []
+        for name in sqlite_tables(self.conn):
+            q = self._q(name)
+            info = sqlite_columns(self.conn, name)
+            cols: list[ColumnInfo] = []
+            select: list[str] = []
+            pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
+            notes: list[Msg | str] = []
+            for _cid, cname, ctype, notnull, _dflt, _pk in info:
+                decl = ctype.upper()
+                affinity = self.sql.affinity(decl)
+                atype = _ARROW[affinity]
+                qc = self._q(cname)
+                if affinity in ("integer", "real"):
+                    sql = self.sql.misfits_sql(q, qc, affinity)
+                    bad = self.conn.execute(sql).fetchone()[0]
+                    if bad:
+                        notes.append(
+                            Msg(
+                                "sources.note.not_numeric",
+                                column=cname,
+                                n=bad,
+                                type=decl or Msg("sources.numeric"),
+                            )
+                        )
+                        atype = pa.string()
+                expr = self._text_expr(qc) if atype == pa.string() else qc
+                select.append(expr)
+                cols.append(ColumnInfo(cname, ctype, atype, not notnull))
+            rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+            self._select[name] = select
+            out.append(TableInfo(name, cols, pk, int(rows), notes))
+        self._tables = out
+        return out
+
+    def _query(
+        self, table: str, columns: list[str] | None, tail: str = ""
+    ) -> tuple[str, pa.Schema]:
+        info = self.table(table)
+        wanted = columns or info.column_names
+        exprs = self._select[table]
+        idx = {c.name: i for i, c in enumerate(info.columns)}
+        try:
+            sel = ", ".join(exprs[idx[c]] for c in wanted)
+        except KeyError as exc:
+            raise BadInput.msg(
+                "sources.table_no_column",
+                source=self.display,
+                table=table,
+                column=exc.args[0],
+            ) from None
+        schema = pa.schema([info.schema.field(c) for c in wanted])
+        return f"SELECT {sel} FROM {self._q(table)}{tail}", schema
+
+    def _stream_rows(
+        self, sql: str, table: str, batch_size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute(sql)
+            start = 0
+            while True:
+                try:
+                    rows = cur.fetchmany(batch_size)
+                except sqlite3.OperationalError as exc:
+                    raise self._read_error(
+                        exc, table, Msg("sources.near_row", row=start + 1)
+                    ) from None
+                if not rows:
+                    break
+                yield rows
+                start += len(rows)
+        finally:
+            cur.close()
+
+    def _batches(
+        self, table: str, columns: list[str] | None, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        sql, schema = self._query(table, columns)
+        yield from self._stream(sql, schema, table, batch_size)
+
+    def sample(self, table: str, n: int, seed: int, columns: list[str] | None = None) -> pa.Table:
+        """About ``n`` rows chosen by a seeded hash of the rowid, filtered inside SQLite."""
+        info = self.table(table)
+        if info.rows <= n:
+            tail = ""
+        else:
+            tail = self.sql.sample_where(seed, sample_fraction(info.rows, n), n)
+        sql, schema = self._query(table, columns, tail)
+        try:
+            parts = list(self._stream(sql, schema, table, DEFAULT_BATCH))
+        except sqlite3.OperationalError:  # WITHOUT ROWID table: sample by reading
+            return super().sample(table, n, seed, columns)
+        return pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self._engine is not None:
+            self._engine.dispose()
+        self.conn.close()
