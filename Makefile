@@ -27,22 +27,21 @@ $(BENCH_STAMP): $(STAMP)
 install: $(STAMP) ## create .venv and install handover with pinned dependencies
 
 # System packages the tests use for real: SoftHSM2 (PKCS#11 HSM), Debian's chromium (the
-# console's browser tests; Playwright's own browser download is not used) and a CJK font
-# (so zh-CN screenshots show Chinese). Installed when apt-get is there and we are root
-# (CI); otherwise says what to install and carries on.
-SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei
-deps-system: ## install system packages the tests need (softhsm2, chromium, CJK font) when root with apt-get
-	@missing=""; \
-	command -v softhsm2-util >/dev/null 2>&1 || missing="$$missing softhsm2"; \
-	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-	[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+# console's browser tests; Playwright's own browser download is not used), the Chinese font
+# embedded in notice letters and announcements and shown in zh-CN screenshots
+# (fonts-wqy-microhei), poppler-utils (pdffonts, pdftotext, pdftoppm check those PDFs).
+# Installed when apt-get is there and we are root (CI); otherwise says what to install and
+# carries on (the tests skip, fail under CI=true).
+SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei poppler-utils
+deps-system: ## install system packages the tests need (softhsm2, chromium, fonts, poppler) when root with apt-get
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then \
 		echo "deps-system: $(SYSTEM_PACKAGES) present"; \
 	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
-		|| echo "deps-system: apt-get install$$missing failed; their tests will skip (fail under CI=true)"; \
+		|| echo "deps-system: apt-get install $$missing failed; their tests will skip (fail under CI=true)"; \
 	else \
-		echo "deps-system: not root or no apt-get; install$$missing yourself for their tests"; \
+		echo "deps-system: not root or no apt-get; install $$missing yourself for their tests"; \
 	fi
 
 demo: $(STAMP) ## run the whole handover on synthetic data in ./handover-data (SQLite only)

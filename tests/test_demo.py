@@ -16,8 +16,12 @@ def test_demo_runs_every_stage_and_leaves_verifiable_evidence(tmp_path: Path) ->
     ws = tmp_path / "demo"
     res = runner.invoke(app, ["-w", str(ws), "--lang", "en", "demo", "--customers", "300"])
     assert res.exit_code == 0, res.output
-    for step in ("Synthesise", "Scan", "Migrate", "Verified:", "Shred done"):
+    for step in ("Synthesise", "Scan", "Migrate", "Verified:", "e-mails and", "Shred done"):
         assert step in res.output, step
+    # the notice campaign left its letters, announcement and report (servers stopped)
+    assert list((ws / "notices" / "campaign-1" / "letters").glob("letters-*.pdf"))
+    assert list((ws / "notices" / "campaign-1").glob("campaign-1-announcement*.pdf"))
+    assert (ws / "reports" / "notices" / "campaign-1-report.en.xlsx").is_file()
     # The buyer holds the migrated loan book; the seller's tables are gone.
     with sqlite3.connect(ws / "buyer.db") as buyer:
         assert (

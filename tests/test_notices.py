@@ -178,3 +178,24 @@ def test_html_is_autoescaped() -> None:
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
     text = load_renderer("notice", "en", content).render("A&B", "R1")
     assert "A&B" in text  # plain text is not HTML-escaped
+
+
+def test_unreachable_row_key_masked_when_it_is_a_contact(tmp_path: Path) -> None:
+    """A table keyed by its mobile column lists an unreachable row by the masked key."""
+    db = sqlite3.connect(tmp_path / "p.db")
+    db.execute("CREATE TABLE phonebook (sj TEXT PRIMARY KEY, xm TEXT)")
+    db.executemany(
+        "INSERT INTO phonebook VALUES (?, ?)", [("12345678901", "王五"), ("13812345678", "李四")]
+    )
+    db.commit()
+    db.close()
+    inv = {
+        ("phonebook", "sj"): {"primary": "cn_mobile"},
+        ("phonebook", "xm"): {"primary": "person_name"},
+    }
+    people = people_tables(inv, {"phonebook": ["sj"]})
+    with open_source(tmp_path / "p.db") as src:
+        aud = derive_audience(src, people, _tok)
+    [lost] = aud.unreachable.to_pylist()
+    assert lost["reason"] == "invalid_contact" and lost["row_key"] != "12345678901"
+    assert lost["row_key"].startswith("123") and "*" in lost["row_key"]

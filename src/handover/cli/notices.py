@@ -44,6 +44,12 @@ def create(
     ),
     sms_max: int = typer.Option(500, "--sms-max-chars", help="Provider's SMS length limit."),
     lang: str | None = typer.Option(None, "--lang", help="Notice language: zh-CN (default) or en."),
+    kind: str = typer.Option(
+        "notice", "--kind", help="notice (PIPL Art. 22) or consent (a new purpose, Art. 14)."
+    ),
+    new_purpose: str | None = typer.Option(
+        None, "--new-purpose", help="The new purpose a consent campaign asks about."
+    ),
     json_out: bool = json_option(),
 ) -> None:
     """Create a campaign (no data read) and request the grant sending needs; an approver
@@ -74,6 +80,8 @@ def create(
             templates=templates,
             link=link,
             sms_max_chars=sms_max,
+            kind=kind,
+            new_purpose=new_purpose,
         )
     if json_out:
         print_json(camp.to_json())
@@ -91,13 +99,13 @@ def preview(
     html: bool = typer.Option(False, "--html", help="The HTML e-mail instead of the text."),
 ) -> None:
     """Render the campaign's notice for a sample person with masked data."""
-    from handover.notices.campaign import TEMPLATE_OF, load_campaign
+    from handover.notices.campaign import load_campaign
     from handover.notices.templates import preview as render_preview
 
     with handled(), workspace_of(ctx) as ws:
         camp = load_campaign(ws, campaign)
-        kinds = dict(TEMPLATE_OF).get(channel)
-        if kinds is None or channel not in camp.channels:
+        kinds = camp.templates_of(channel) if channel in camp.channels else None
+        if kinds is None:
             from handover.errors import BadInput
 
             raise BadInput.msg(
@@ -162,6 +170,11 @@ def send(
     sms_template: str | None = typer.Option(
         None, "--sms-template", help="Registered TemplateCode of the notice SMS."
     ),
+    smtp_connections: int = typer.Option(
+        1,
+        "--smtp-connections",
+        help="SMTP connections used at once (at most one message in flight on each).",
+    ),
     batch: int = typer.Option(200, "--batch", help="Notices claimed per transaction."),
     rate: float | None = typer.Option(None, "--rate", help="At most this many messages a second."),
     json_out: bool = json_option(),
@@ -211,6 +224,7 @@ def send(
             resume=resume,
             batch=max(1, batch),
             rate=rate,
+            smtp_connections=max(1, smtp_connections),
         )
     if json_out:
         print_json(report.to_json())
@@ -250,26 +264,12 @@ def receipts(
     json_out: bool = json_option(),
 ) -> None:
     """Apply SMS delivery receipts (SmsReport JSON) to a campaign's notices."""
-    import json
-
-    from handover.errors import BadInput
     from handover.flows.notices import record_receipts
     from handover.i18n import t
 
     ui = lang_of(ctx)
     with handled():
-        try:
-            if reports.startswith(("http://", "https://")):
-                import urllib.request
-
-                with urllib.request.urlopen(reports, timeout=30) as resp:
-                    data = json.loads(resp.read())
-            else:
-                data = json.loads(Path(reports).read_text("utf-8"))
-        except (OSError, ValueError) as exc:
-            raise BadInput.msg(
-                "notices.receipts_unreadable", path=reports, reason=type(exc).__name__
-            ) from None
+        data = _read_json(reports, "notices.receipts_unreadable")
         with workspace_of(ctx) as ws:
             res = record_receipts(ws, campaign, data)
     if json_out:
@@ -305,6 +305,172 @@ def status(
         for st, n in sorted(states.items()):
             table.add_row(ch, st, f"{n:,}")
     console.print(table)
+
+
+def _read_json(where: str, key: str) -> object:
+    """JSON from a file or the http(s) URL serving it (BadInput with ``key`` otherwise)."""
+    import json
+
+    from handover.errors import BadInput
+
+    try:
+        if where.startswith(("http://", "https://")):
+            import urllib.request
+
+            with urllib.request.urlopen(where, timeout=30) as resp:
+                return json.loads(resp.read())
+        return json.loads(Path(where).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInput.msg(key, path=where, reason=type(exc).__name__) from None
+
+
+@app.command("replies")
+def replies_cmd(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    replies: str = typer.Argument(
+        ..., help="SmsUp replies: a JSON file, or the http:// URL that serves them."
+    ),
+    json_out: bool = json_option(),
+) -> None:
+    """Record SMS replies (objections, opt-outs, deletion requests, yes/no to consent)."""
+    from handover.flows.notices import import_replies
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled():
+        data = _read_json(replies, "notices.replies_unreadable")
+        with workspace_of(ctx) as ws:
+            res = import_replies(ws, campaign, data)
+    if json_out:
+        print_json(res)
+        return
+    kinds = ", ".join(
+        f"{t(f'notices.reply.{k}', ui)} {n}"
+        for k, n in res.items()
+        if k not in ("recorded", "duplicate", "cancelled", "unmatched") and n
+    )
+    console.print(
+        t(
+            "notices.replies_line",
+            ui,
+            id=campaign,
+            recorded=res["recorded"],
+            duplicate=res["duplicate"],
+            unmatched=res.get("unmatched", 0),
+            kinds=kinds or "-",
+        )
+    )
+
+
+@app.command("objection")
+def objection(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    kind: str = typer.Option(
+        "objection",
+        "--kind",
+        help="objection, opt_out, deletion, consent_yes, consent_no or other.",
+    ),
+    via: str = typer.Option(
+        "letter", "--via", help="How it came: letter, phone, counter, email, sms, web."
+    ),
+    reference: str | None = typer.Option(
+        None, "--reference", help="The reference printed on the person's notice."
+    ),
+    mobile: str | None = typer.Option(None, "--mobile", help="Or the person's mobile."),
+    email: str | None = typer.Option(None, "--email", help="Or the person's e-mail."),
+    json_out: bool = json_option(),
+) -> None:
+    """Record one person's objection, opt-out, deletion request or consent answer."""
+    from handover.flows.notices import record_reply
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        res = record_reply(
+            ws, campaign, kind, via=via, reference=reference, mobile=mobile, email=email
+        )
+    if json_out:
+        print_json(res)
+        return
+    if res["recorded"]:
+        console.print(
+            t(
+                "notices.replied",
+                ui,
+                id=campaign,
+                kind=t(f"notices.reply.{kind}", ui),
+                recipient=res["recipient"][:12],
+            )
+        )
+    else:
+        console.print(t("notices.reply_again", ui, id=campaign))
+
+
+@app.command("announce")
+def announce(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    out: Path | None = typer.Option(None, "--out", help="Folder (default: in the workspace)."),
+    template_text: Path | None = typer.Option(
+        None, "--template-text", help="Jinja2 template of the announcement (text, for the PDF)."
+    ),
+    template_html: Path | None = typer.Option(
+        None, "--template-html", help="Jinja2 template of the announcement (HTML)."
+    ),
+    json_out: bool = json_option(),
+) -> None:
+    """Write the public announcement (HTML + PDF) for the people not reached one by one."""
+    from handover.flows.notices import announce_campaign
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        ann = announce_campaign(
+            ws, campaign, out=out, text_template=template_text, html_template=template_html
+        )
+    if json_out:
+        print_json(
+            {
+                "html": str(ann.html),
+                "pdf": str(ann.pdf),
+                "sha256": ann.sha256,
+                "unreachable": ann.unreachable,
+            }
+        )
+        return
+    console.print(
+        t(
+            "notices.announced",
+            ui,
+            id=campaign,
+            unreachable=ann.unreachable,
+            files=f"{ann.html}, {ann.pdf}",
+        )
+    )
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    campaign: int = typer.Argument(..., help="Campaign id."),
+    out: Path | None = typer.Option(None, "--out", help="Folder (default: workspace reports/)."),
+    lang: str | None = typer.Option(None, "--lang", help="zh-CN (default) or en."),
+    json_out: bool = json_option(),
+) -> None:
+    """The campaign report (XLSX + HTML): reach per channel, delivery, replies, the
+    unreachable list (masked)."""
+    from handover.flows.notices import campaign_report
+    from handover.i18n import t
+
+    ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        files = campaign_report(ws, campaign, lang=lang or ui, out=out)
+    if json_out:
+        print_json({"files": [str(f) for f in files]})
+        return
+    console.print(t("notices.reported", ui, id=campaign, files=", ".join(str(f) for f in files)))
 
 
 def register(root: typer.Typer) -> None:

@@ -204,6 +204,27 @@ def _step_shred(ctx: DemoContext) -> str:
     )
 
 
+def _step_notices(ctx: DemoContext) -> str:
+    """A notice campaign to the synthetic customers through a local SMTP server and the
+    SMS stand-in (both started and stopped here), letters, replies, announcement, report."""
+    from handover.flows.notices import demo_campaign
+
+    res = demo_campaign(ctx.ws, ctx.seller_db, lang=ctx.lang)
+    ctx.results["notices"] = res
+    return t(
+        "demo.notices.done",
+        ctx.lang,
+        emails=res.emails,
+        sms=res.sms,
+        delivered=res.delivered,
+        letters=res.letters,
+        pdfs=res.pdfs,
+        replies=res.replies,
+        unreachable=res.unreachable,
+        path=res.files[-1].parent,
+    )
+
+
 Step = tuple[str, Callable[[DemoContext], str]]
 
 STEPS: list[Step] = [
@@ -215,6 +236,7 @@ STEPS: list[Step] = [
     ("demo.step.dd", _step_dd),
     ("demo.step.migrate", _step_migrate),
     ("demo.step.verify", _step_verify),
+    ("demo.step.notices", _step_notices),  # before shred: it reads the seller's contacts
     ("demo.step.shred", _step_shred),  # shredding needs the passing verify above
     ("demo.step.compliance", demo_check),  # last: it reads the whole run's ledger
 ]

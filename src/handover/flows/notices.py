@@ -4,7 +4,9 @@ create  — check the templates and element texts, pick the people tables from t
           inventory, and request the maker-checker grant that sending needs (no data read);
 approve — an approver other than the maker approves that grant (governance/grants.py);
 send    — authorise ``notices.send`` on the contact columns in clear, derive the audience,
-          queue it once, send every pending notice exactly once, record the evidence.
+          queue it once, send every pending notice exactly once, record the evidence;
+receipts, replies, objection — delivery receipts and what people answer, per person;
+announce, report — the public announcement and the campaign report (no personal data).
 """
 
 from __future__ import annotations
@@ -22,17 +24,21 @@ from handover.flows.scan import inventory_for
 from handover.governance import Decision, current_person, require
 from handover.governance.policy import DEMO_ACTORS, ITEM
 from handover.ledger import Recorder, record
+from handover.notices import replies
+from handover.notices.announce import Announcement, write_announcement
 from handover.notices.audience import PeopleTable, derive_audience, people_tables
 from handover.notices.campaign import (
+    CAMPAIGN_KINDS,
     CHANNELS,
-    TEMPLATE_OF,
+    TEMPLATES_OF,
     Campaign,
     Composer,
     load_campaign,
     read_content,
     template_entry,
 )
-from handover.notices.channels import Channel, SmtpChannel, SmtpConfig
+from handover.notices.channels import Channel, SmtpChannel, SmtpConfig, SmtpPool
+from handover.notices.letters import LetterChannel, Letterhead
 from handover.notices.models import NoticeCampaignRow
 from handover.notices.outbox import (
     BACKOFF,
@@ -41,6 +47,7 @@ from handover.notices.outbox import (
     SendStats,
     apply_receipts,
     counts,
+    fallback_undelivered,
     pending,
     queue,
     release_lease,
@@ -48,6 +55,7 @@ from handover.notices.outbox import (
     take_lease,
     utcnow,
 )
+from handover.notices.replies import Reply
 from handover.notices.sms import AliyunSmsChannel, AliyunSmsConfig, parse_reports
 from handover.notices.templates import (
     SMS_MAX_CHARS,
@@ -106,10 +114,15 @@ def create_campaign(
     templates: dict[str, Path] | None = None,
     link: str | None = None,
     sms_max_chars: int = SMS_MAX_CHARS,
+    kind: str = "notice",
+    new_purpose: str | None = None,
     actor: str | None = None,
     now: Now = utcnow,
 ) -> Campaign:
     """Create a campaign and request the grant that sending it needs (maker-checker).
+
+    ``kind`` ``consent`` asks the people for consent to ``new_purpose`` (PIPL Art. 14, 22):
+    its templates ask for a yes or no, and the answers are tallied per person.
 
     Reads no customer value: the people tables and categories come from the stored scan
     inventory (a scan is run if there is none of this source); templates and element
@@ -119,6 +132,10 @@ def create_campaign(
     from handover.i18n import normalize_lang
 
     language = normalize_lang(lang or ws.settings.lang)
+    if kind not in CAMPAIGN_KINDS:
+        raise BadInput.msg("notices.bad_kind_campaign", kind=kind, kinds=", ".join(CAMPAIGN_KINDS))
+    if kind == "consent" and not (new_purpose or "").strip():
+        raise BadInput.msg("notices.consent_needs_purpose")
     chans = list(dict.fromkeys(c.strip() for c in channels if c.strip()))
     for c in chans:
         if c not in CHANNELS:
@@ -133,21 +150,24 @@ def create_campaign(
     content = default_content(ws.settings.transfer, category_labels(types, language), language)
     if link:
         content["link"] = link
+    if new_purpose:
+        content["new_purpose"] = new_purpose.strip()
     if content_file is not None:
         content.update(read_content(content_file))
     entries: dict[str, dict[str, str]] = {}
     for ch in chans:
-        for kind, fmt in TEMPLATE_OF[ch]:
-            path = (templates or {}).get(f"{kind}.{fmt}") or builtin_path(kind, language, fmt)
+        for tkind, fmt in TEMPLATES_OF[kind][ch]:
+            user = (templates or {}).get(f"{'sms' if ch == 'sms' else 'notice'}.{fmt}")
+            path = user or builtin_path(tkind, language, fmt)
             try:
                 text = path.read_text("utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise BadInput.msg(
                     "notices.template_unreadable", path=path, reason=type(exc).__name__
                 ) from None
-            check_template(kind, text, str(path))
-            check_content(kind, content)
-            entries[f"{kind}.{fmt}"] = template_entry(kind, fmt, text, str(path), sms_max_chars)
+            check_template(tkind, text, str(path))
+            check_content(tkind, content)
+            entries[f"{tkind}.{fmt}"] = template_entry(tkind, fmt, text, str(path), sms_max_chars)
     maker = _maker(ws, actor)
     items = scope_items(people, cols)
     at = now()
@@ -176,6 +196,7 @@ def create_campaign(
             status="created",
             created_at=at,
             summary={},
+            kind=kind,
         )
         s.add(row)
         s.flush()
@@ -188,6 +209,7 @@ def create_campaign(
         PURPOSE,
         {
             "name": campaign.name,
+            "kind": kind,
             "source": campaign.source,
             "channels": chans,
             "tables": [p.table for p in people],
@@ -242,6 +264,7 @@ class SendReport:
     pending: int = 0
     unreachable: int = 0
     skipped_channels: list[str] = field(default_factory=list)
+    fallback_undelivered: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -253,6 +276,7 @@ class SendReport:
             "pending": self.pending,
             "unreachable": self.unreachable,
             "skipped_channels": self.skipped_channels,
+            "fallback_undelivered": self.fallback_undelivered,
         }
 
 
@@ -271,13 +295,11 @@ def send_campaign(
     sleep: Callable[[float], None] = time.sleep,
     channels: dict[str, Channel] | None = None,
     progress: Callable[[str, int], None] | None = None,
+    smtp_connections: int = 1,
 ) -> SendReport:
     """Send campaign ``campaign_id`` (its people read from ``source``, the same source it
     was created on); see the module text. ``channels`` replaces the channel built from
     ``smtp`` (other transports)."""
-    from handover.crypto.tokenize import tokenize
-    from handover.deid.extract import token_key
-
     camp = load_campaign(ws, campaign_id)
     if mask_spec(str(source)) != camp.source:
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
@@ -296,17 +318,29 @@ def send_campaign(
     if "email" in camp.channels and "email" not in built:
         if smtp is None:
             raise BadInput.msg("notices.no_smtp", id=campaign_id)
-        built["email"] = SmtpChannel(smtp)
+        built["email"] = (
+            SmtpPool(smtp, smtp_connections) if smtp_connections > 1 else SmtpChannel(smtp)
+        )
     if "sms" in camp.channels and "sms" not in built and sms is not None:
         built["sms"] = AliyunSmsChannel(sms)
+    if "letter" in camp.channels and "letter" not in built:
+        built["letter"] = LetterChannel(
+            letters_folder(ws, campaign_id),
+            Letterhead(
+                camp.content.get("seller_name", ""),
+                camp.content.get("seller_contact", ""),
+                camp.lang,
+            ),
+            today=lambda: now().date(),
+        )
     lease = take_lease(ws, campaign_id)
     try:
-        key_id = token_key(ws, events)
+        tagger = _tagger(ws, events)
         with open_source(source) as src:
-            audience = derive_audience(src, people, lambda a: tokenize(ws, key_id, a))
+            audience = derive_audience(src, people, tagger)
         queued_now = None
         if camp.status == "created":
-            queued_now = queue(ws, campaign_id, audience, now=now)
+            queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)
             events(
                 "notices.campaign.queue",
                 f"campaign {campaign_id}",
@@ -317,6 +351,11 @@ def send_campaign(
             raise BadInput.msg("notices.source_changed", id=campaign_id, source=camp.source)
         composer = Composer(camp, audience)
         report = SendReport(campaign_id, queued_now, unreachable=audience.unreachable.num_rows)
+        if "letter" in camp.channels:
+            # an SMS the carrier could not deliver (receipt) falls back to a letter too
+            report.fallback_undelivered = fallback_undelivered(
+                ws, campaign_id, composer.has_address
+            )
         folder = ws.path / "notices"
         for ch in camp.channels:
             if ch not in built:
@@ -332,7 +371,8 @@ def send_campaign(
                     journal=journal,
                     events=events,
                     batch=batch,
-                    rate=RateLimit(rate, sleep=sleep),
+                    # the rate follows the injected clock, like the backoff
+                    rate=RateLimit(rate, monotonic=lambda: now().timestamp(), sleep=sleep),
                     backoff=backoff,
                     fallback=composer.has_address if "letter" in camp.channels else None,
                     now=now,
@@ -365,18 +405,301 @@ def send_campaign(
         release_lease(ws, campaign_id, lease)
 
 
+def letters_folder(ws: Workspace, campaign_id: int) -> Path:
+    """Where a campaign's letter PDFs are written (inside the workspace)."""
+    return ws.path / "notices" / f"campaign-{campaign_id}" / "letters"
+
+
+def _tagger(ws: Workspace, events: Any) -> Callable[[Any], Any]:
+    """Keyed tokens under the transfer's tokenize key (the same key as the audience)."""
+    from handover.crypto.tokenize import tokenize
+    from handover.deid.extract import token_key
+
+    key_id = token_key(ws, events)
+    return lambda values: tokenize(ws, key_id, values)
+
+
 def record_receipts(ws: Workspace, campaign_id: int, reports: Any) -> dict[str, int]:
     """Apply SMS delivery receipts (``SmsReport`` JSON array) to the campaign's outbox and
     record the counts (never a number) in the ledger."""
     from handover.governance import current_actor
 
     load_campaign(ws, campaign_id)
-    result = apply_receipts(ws, campaign_id, parse_reports(reports))
-    record(ws, current_actor(ws), "notices.receipts", f"campaign {campaign_id}", PURPOSE, result)
+    actor = current_actor(ws)
+    tagger = _tagger(ws, Recorder(ws, actor))
+    result = apply_receipts(ws, campaign_id, parse_reports(reports), tagger=tagger)
+    record(ws, actor, "notices.receipts", f"campaign {campaign_id}", PURPOSE, result)
     return result
 
 
-def campaign_status(ws: Workspace, campaign_id: int) -> dict[str, Any]:
-    """The campaign and its outbox counts per channel and state (no personal data)."""
+def _record_replies(
+    ws: Workspace, camp: Campaign, found: list[Reply], actor: str, extra: dict[str, int]
+) -> dict[str, int]:
+    """Store replies and record each (recipient token, kind, how, digest) and the counts."""
+    from dataclasses import replace
+
+    from handover.ledger import Event, record_many
+
+    if camp.kind != "consent":
+        # In reply to a notice, "Y" or "N" answers no question asked: a person reads it.
+        found = [replace(r, kind="other") if r.kind.startswith("consent_") else r for r in found]
+    counted, stored = replies.record(ws, camp.id, found, actor=actor)
+    result = {**extra, **counted}
+    record_many(
+        ws,
+        [
+            Event(
+                "notices.reply",
+                f"campaign {camp.id} recipient {r.recipient}",
+                PURPOSE,
+                {"kind": r.kind, "via": r.via, "content_sha256": r.content_sha256},
+                actor=actor,
+            )
+            for r in stored
+        ]
+        + [Event("notices.replies", f"campaign {camp.id}", PURPOSE, result, actor=actor)],
+    )
+    return result
+
+
+def import_replies(
+    ws: Workspace, campaign_id: int, data: Any, *, now: Now = utcnow
+) -> dict[str, int]:
+    """Record the SMS replies of a ``SmsUp`` JSON array: each classified (objection,
+    opt-out, deletion, yes/no to consent, other) and matched to its person by the keyed
+    token of the number; a reply matching nobody is counted, never stored."""
+    from handover.crypto.digest import sha256_hex
+    from handover.governance import current_actor
+
     camp = load_campaign(ws, campaign_id)
-    return {**camp.to_json(), "outbox": counts(ws, campaign_id)}
+    actor = current_actor(ws)
+    ups = replies.parse_sms_up(data)
+    tagger = _tagger(ws, Recorder(ws, actor))
+    who = replies.recipients_by_tag(ws, campaign_id, "sms", [u.phone for u in ups], tagger)
+    at = now()
+    found = [
+        Reply(
+            rcpt,
+            replies.classify(u.content),
+            "sms",
+            replies.reply_ref("sms", u.sequence_id),
+            sha256_hex(u.content.encode()),
+            at,
+        )
+        for u, rcpt in zip(ups, who, strict=True)
+        if rcpt is not None
+    ]
+    return _record_replies(ws, camp, found, actor, {"unmatched": len(ups) - len(found)})
+
+
+def record_reply(
+    ws: Workspace,
+    campaign_id: int,
+    kind: str,
+    *,
+    via: str = "letter",
+    reference: str | None = None,
+    mobile: str | None = None,
+    email: str | None = None,
+    now: Now = utcnow,
+) -> dict[str, Any]:
+    """Record one answer entered by staff (from a letter, a call, the counter): the person
+    named by the reference printed on their notice, or by their mobile or e-mail (held
+    in memory only, matched by keyed token)."""
+    from handover.governance import current_actor
+
+    camp = load_campaign(ws, campaign_id)
+    if kind not in replies.KINDS:
+        raise BadInput.msg("notices.bad_reply_kind", kind=kind, kinds=", ".join(replies.KINDS))
+    if via not in replies.VIA:
+        raise BadInput.msg("notices.bad_channel", channel=via, channels=", ".join(replies.VIA))
+    if kind.startswith("consent_") and camp.kind != "consent":
+        raise BadInput.msg("notices.not_consent", id=campaign_id)
+    given = [
+        (w, v) for w, v in (("reference", reference), ("mobile", mobile), ("email", email)) if v
+    ]
+    if len(given) != 1:
+        raise BadInput.msg("notices.reply_who")
+    what, value = given[0]
+    actor = current_actor(ws)
+    if what == "reference":
+        rcpt = replies.recipient_by_reference(ws, campaign_id, value)
+    else:
+        from handover.notices.sms import normalize_mobile
+
+        channel = "sms" if what == "mobile" else "email"
+        addr = normalize_mobile(value) if what == "mobile" else value.strip().lower()
+        tagger = _tagger(ws, Recorder(ws, actor))
+        rcpt = replies.recipients_by_tag(ws, campaign_id, channel, [addr], tagger)[0]
+    if rcpt is None:
+        raise BadInput.msg("notices.reply_unknown_person", id=campaign_id, what=what)
+    at = now()
+    ref = replies.reply_ref(via, f"{rcpt}:{kind}:{at.isoformat()}")
+    reply = Reply(rcpt, kind, via, ref, None, at)
+    result = _record_replies(ws, camp, [reply], actor, {})
+    return {"campaign": campaign_id, "recipient": rcpt, "kind": kind, **result}
+
+
+def announce_campaign(
+    ws: Workspace,
+    campaign_id: int,
+    *,
+    out: Path | None = None,
+    text_template: Path | None = None,
+    html_template: Path | None = None,
+    now: Now = utcnow,
+) -> Announcement:
+    """Write the public announcement for the people the campaign could not reach one by
+    one (unreachable rows and people no channel reached) and record its SHA-256s."""
+    from handover.governance import current_actor
+    from handover.notices.report import report_data
+
+    camp = load_campaign(ws, campaign_id)
+    data = report_data(ws, camp)
+    unreached = len(data["unreachable"]) + data["not_reached"]
+    folder = out or ws.path / "notices" / f"campaign-{campaign_id}"
+    ann = write_announcement(
+        camp,
+        folder,
+        unreachable=unreached,
+        published=now().date(),
+        text_template=text_template,
+        html_template=html_template,
+    )
+    record(
+        ws,
+        current_actor(ws),
+        "notices.announcement",
+        f"campaign {campaign_id}",
+        PURPOSE,
+        {"unreachable": unreached, "sha256": ann.sha256, "files": [ann.html.name, ann.pdf.name]},
+    )
+    return ann
+
+
+def campaign_report(
+    ws: Workspace,
+    campaign_id: int,
+    *,
+    lang: str | None = None,
+    out: Path | None = None,
+    now: Now = utcnow,
+) -> list[Path]:
+    """Write the campaign report (XLSX + HTML) and record the files' SHA-256s."""
+    from handover.crypto.digest import sha256_hex
+    from handover.governance import current_actor
+    from handover.notices.report import write_report
+
+    camp = load_campaign(ws, campaign_id)
+    folder = out or ws.path / "reports" / "notices"
+    files = write_report(ws, camp, folder, lang or ws.settings.lang, generated=now())
+    record(
+        ws,
+        current_actor(ws),
+        "notices.report",
+        f"campaign {campaign_id}",
+        PURPOSE,
+        {f.name: sha256_hex(f.read_bytes()) for f in files},
+    )
+    return files
+
+
+def campaign_status(ws: Workspace, campaign_id: int) -> dict[str, Any]:
+    """The campaign, its outbox counts per channel and state, and the replies (no
+    personal data)."""
+    camp = load_campaign(ws, campaign_id)
+    return {
+        **camp.to_json(),
+        "outbox": counts(ws, campaign_id),
+        "replies": replies.tally(ws, campaign_id),
+    }
+
+
+@dataclass
+class DemoNotices:
+    """What the demo's notice campaign did (counts and file names only)."""
+
+    campaign: int
+    emails: int
+    sms: int
+    delivered: int
+    letters: int
+    pdfs: int
+    replies: int
+    unreachable: int
+    files: list[Path] = field(default_factory=list)
+
+
+#: the demo cast's approvers of the campaign grant (governance/demo.py)
+DEMO_APPROVERS = ("zhoujie", "liqiang")
+DEMO_REPLIES = ("TD", "我反对", "请删除我的信息")
+
+
+def demo_campaign(
+    ws: Workspace, source: Path, *, lang: str, tables: Sequence[str] = ("cust_info",)
+) -> DemoNotices:
+    """The demo's campaign: a local SMTP server and the SMS stand-in are started, the
+    campaign is created, approved by two approvers, sent by e-mail, SMS and letter,
+    receipts and a few replies are applied, the announcement and report written; the
+    servers are stopped whatever happens."""
+    import secrets
+
+    from handover.notices.standin import NOTICE_TEMPLATES, SmsStandin, SmtpSink
+
+    transfer = ws.settings.transfer
+    seller = transfer.seller.name if transfer is not None else "handover"
+    secret = secrets.token_hex(16)
+    sms = SmsStandin(
+        keys={"LTAIdemo": secret},
+        templates={"SMS_DEMO": NOTICE_TEMPLATES[lang]},
+        sign_names={seller},
+        per_second=1_000_000,
+        fail_every=12,
+    )
+    sink = SmtpSink()
+    sms.start()
+    try:
+        port = sink.start()
+        camp = create_campaign(
+            ws,
+            source,
+            name="演示告知 / demo notices",
+            channels=["email", "sms", "letter"],
+            lang=lang,
+            tables=tables,
+            link="https://buyer.example.cn/notice",
+        )
+        for approver in DEMO_APPROVERS:
+            approve_campaign(ws, camp.id, actor=approver)
+        mail = SmtpConfig("127.0.0.1", port, f"dpo@{_domain(ws)}", security="none")
+        text = AliyunSmsConfig(sms.url, "LTAIdemo", secret, seller, "SMS_DEMO")
+        send_campaign(ws, camp.id, source, smtp=mail, sms=text, batch=500, smtp_connections=4)
+        receipts = record_receipts(ws, camp.id, list(sms.reports))
+        # undelivered SMS fall back to letters: the resumed run writes them
+        report = send_campaign(ws, camp.id, source, smtp=mail, sms=text, resume=True, batch=500)
+        for phone, said in zip((a["phone"] for a in sms.accepted), DEMO_REPLIES, strict=False):
+            sms.replies.append({"phone_number": phone, "content": said, "sequence_id": phone})
+        answered = import_replies(ws, camp.id, list(sms.replies))
+        ann = announce_campaign(ws, camp.id)
+        files = [ann.html, ann.pdf, *campaign_report(ws, camp.id, lang=lang)]
+    finally:
+        sink.stop()
+        sms.stop()
+    out = report.outbox
+    return DemoNotices(
+        campaign=camp.id,
+        emails=sink.received,
+        sms=len(sms.accepted),
+        delivered=receipts["delivered"],
+        letters=out.get("letter", {}).get("sent", 0),
+        pdfs=len(list(letters_folder(ws, camp.id).glob("*.pdf"))),
+        replies=answered["recorded"],
+        unreachable=ann.unreachable,
+        files=files,
+    )
+
+
+def _domain(ws: Workspace) -> str:
+    transfer = ws.settings.transfer
+    email = (transfer.seller.email if transfer is not None else "") or "dpo@seller.example.cn"
+    return email.rpartition("@")[2] or "seller.example.cn"

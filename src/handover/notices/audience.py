@@ -213,6 +213,10 @@ class Audience:
             "recipients": len(self),
             "unreachable": self.unreachable.num_rows,
             "reach": self.reach(),
+            "addressable": {
+                ch: self.recipients.num_rows - self.recipients.column(col).null_count
+                for ch, col in (("email", "email"), ("sms", "mobile"), ("letter", "address"))
+            },
             "tables": [c.to_json() for c in self.counts],
             "fingerprint": self.fingerprint,
             "reconciles": self.reconciles(),
@@ -424,10 +428,24 @@ def derive_audience(
     recipients = recipients.take(pc.sort_indices(recipients, [("recipient", "ascending")]))
     reason = pc.if_else(lost.column("bad"), "invalid_contact", "no_contact")
     names = lost.column("name").to_pylist()
+    # A primary key that is itself a contact or identity column is shown masked.
+    pii_key = {
+        p.table: ROLES[role][0]
+        for p in people
+        for role in ROLES
+        if getattr(p, role) is not None and getattr(p, role) in p.key
+    }
+    row_keys = lost.column("row_key").to_pylist()
+    if pii_key:
+        tables_lost = lost.column("table").to_pylist()
+        row_keys = [
+            mask_value(pii_key[t], k) if t in pii_key and k else k
+            for t, k in zip(tables_lost, row_keys, strict=True)
+        ]
     unreachable = pa.table(
         {
             "table": lost.column("table"),
-            "row_key": lost.column("row_key"),
+            "row_key": pa.array(row_keys, pa.string()),
             "name_masked": pa.array(
                 [mask_value("person_name", v) if v else "" for v in names], pa.string()
             ),

@@ -20,12 +20,22 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 CHANNELS: tuple[str, ...] = ("email", "sms", "letter")
-#: which template (kind, format) each channel renders
-TEMPLATE_OF: dict[str, tuple[tuple[str, str], ...]] = {
-    "email": (("notice", "txt"), ("notice", "html")),
-    "sms": (("sms", "txt"),),
-    "letter": (("notice", "txt"),),
+#: what a campaign asks: ``notice`` (PIPL Art. 22) or ``consent`` to a new purpose (Art. 14, 22)
+CAMPAIGN_KINDS: tuple[str, ...] = ("notice", "consent")
+#: which templates (kind, format) each channel renders, per campaign kind
+TEMPLATES_OF: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    "notice": {
+        "email": (("notice", "txt"), ("notice", "html")),
+        "sms": (("sms", "txt"),),
+        "letter": (("notice", "txt"),),
+    },
+    "consent": {
+        "email": (("consent", "txt"), ("consent", "html")),
+        "sms": (("consent_sms", "txt"),),
+        "letter": (("consent", "txt"),),
+    },
 }
+TEMPLATE_OF = TEMPLATES_OF["notice"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class Campaign:
     created_at: dt.datetime
     fingerprint: str | None
     summary: dict[str, Any]
+    kind: str = "notice"
 
     @classmethod
     def of(cls, row: NoticeCampaignRow) -> Campaign:
@@ -65,7 +76,12 @@ class Campaign:
             created_at=row.created_at,
             fingerprint=row.fingerprint,
             summary=dict(row.summary or {}),
+            kind=row.kind or "notice",
         )
+
+    def templates_of(self, channel: str) -> tuple[tuple[str, str], ...]:
+        """The (template kind, format) pairs ``channel`` renders in this campaign."""
+        return TEMPLATES_OF[self.kind][channel]
 
     def renderer(self, kind: str, fmt: str) -> Renderer:
         """The campaign's checked template of ``kind``/``fmt`` with its content."""
@@ -91,6 +107,7 @@ class Campaign:
             "maker": self.maker,
             "grant_id": self.grant_id,
             "status": self.status,
+            "kind": self.kind,
             "created_at": self.created_at.isoformat(),
             "templates": {k: v["sha256"] for k, v in self.templates.items()},
             "summary": self.summary,
@@ -149,12 +166,15 @@ class Composer:
         self._keys = np.asarray(r.column("recipient").to_pylist(), dtype="S64")
         self._cols = {c: r.column(c).to_pylist() for c in ("name", "mobile", "email", "address")}
         self._subject = t(
-            "notices.subject", campaign.lang, seller=campaign.content.get("seller_name", "")
+            f"notices.subject.{campaign.kind}",
+            campaign.lang,
+            seller=campaign.content.get("seller_name", ""),
+            buyer=campaign.content.get("buyer_name", ""),
         )
         self._renderers: dict[str, Renderer] = {}
         for ch in campaign.channels:
-            for kind, fmt in TEMPLATE_OF[ch]:
-                self._renderers[f"{kind}.{fmt}"] = campaign.renderer(kind, fmt)
+            for kind, fmt in campaign.templates_of(ch):
+                self._renderers[f"{ch}.{fmt}"] = campaign.renderer(kind, fmt)
 
     def _index(self, recipient: str) -> int | None:
         import numpy as np
@@ -188,8 +208,8 @@ class Composer:
                 text = self._renderers["sms.txt"].render(name, ref)
                 params = template_params(self.campaign.content, ref)
                 return Message(c.key, address, "", text, params=params)
-            text = self._renderers["notice.txt"].render(name, ref)
-            html = self._renderers["notice.html"].render(name, ref) if channel == "email" else None
+            text = self._renderers[f"{channel}.txt"].render(name, ref)
+            html = self._renderers["email.html"].render(name, ref) if channel == "email" else None
         except BadInput as exc:
             return Result("failed", error=(exc.message.key if exc.message else "render")[:200])
-        return Message(c.key, address, self._subject, text, html)
+        return Message(c.key, address, self._subject, text, html, name=name)

@@ -39,6 +39,8 @@ class NoticeCampaignRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     lease: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: ``notice`` (PIPL Art. 22) or ``consent`` (a new purpose: PIPL Art. 14, 22)
+    kind: Mapped[str] = mapped_column(String(16), default="notice")
 
 
 class NoticeOutboxRow(Base):
@@ -50,7 +52,10 @@ class NoticeOutboxRow(Base):
     """
 
     __tablename__ = "notice_outbox"
-    __table_args__ = (Index("ix_notice_outbox_pending", "campaign_id", "channel", "state"),)
+    __table_args__ = (
+        Index("ix_notice_outbox_pending", "campaign_id", "channel", "state"),
+        Index("ix_notice_outbox_tag", "campaign_id", "channel", "address_tag"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(
@@ -66,6 +71,9 @@ class NoticeOutboxRow(Base):
     error: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: keyed token of the address (mobile, e-mail): finds the row of an SMS receipt or a
+    #: reply without the clear number being stored
+    address_tag: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class NoticeUnreachableRow(Base):
@@ -81,3 +89,28 @@ class NoticeUnreachableRow(Base):
     row_key: Mapped[str] = mapped_column(String(300))
     name_masked: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(String(32))
+
+
+class NoticeReplyRow(Base):
+    """What a person answered: an objection, an opt-out, a deletion request, or yes/no to
+    a consent campaign; kept per recipient token, never with the clear message."""
+
+    __tablename__ = "notice_replies"
+    __table_args__ = (
+        Index("ix_notice_replies_recipient", "campaign_id", "recipient"),
+        Index("uq_notice_replies_ref", "campaign_id", "ref", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("notice_campaigns.id", ondelete="CASCADE")
+    )
+    recipient: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    via: Mapped[str] = mapped_column(String(16))
+    #: what makes the reply unique (the provider's sequence id, or a digest): seen twice,
+    #: recorded once
+    ref: Mapped[str] = mapped_column(String(64))
+    content_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(200))

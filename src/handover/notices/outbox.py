@@ -34,17 +34,34 @@ from handover.notices.channels import Channel, ChannelDown, Message, Result
 from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from handover.events import EventSink
     from handover.notices.audience import Audience
     from handover.workspace import Workspace
 
 PENDING = ("queued", "sending", "retry")
-STATES = ("queued", "sending", "sent", "delivered", "undelivered", "retry", "failed")
+STATES = (
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "undelivered",
+    "retry",
+    "failed",
+    "cancelled",
+)
 MAX_ATTEMPTS = 4
 BACKOFF = dt.timedelta(seconds=30)
 INSERT_CHUNK = 50_000
 
 Now = Callable[[], dt.datetime]
+
+
+def provider_date(at: dt.datetime) -> str:
+    """The provider's calendar date of instant ``at`` (``yyyyMMdd``, China Standard Time,
+    UTC+8: how Aliyun SMS dates its send records)."""
+    return (at.astimezone(dt.UTC) + dt.timedelta(hours=8)).strftime("%Y%m%d")
 
 
 def utcnow() -> dt.datetime:
@@ -63,7 +80,13 @@ def reference_of(campaign_id: int, recipient: str) -> str:
     return sha256_hex(f"ref:{campaign_id}:{recipient}".encode())[:10].upper()
 
 
-def _rows_for(campaign_id: int, recipients: Sequence[str], channel: str) -> list[dict[str, Any]]:
+def _rows_for(
+    campaign_id: int,
+    recipients: Sequence[str],
+    channel: str,
+    tags: Sequence[str | None] | None = None,
+) -> list[dict[str, Any]]:
+    tags = tags if tags is not None else [None] * len(recipients)
     return [
         {
             "campaign_id": campaign_id,
@@ -72,36 +95,70 @@ def _rows_for(campaign_id: int, recipients: Sequence[str], channel: str) -> list
             "channel": channel,
             "state": "queued",
             "attempts": 0,
+            "address_tag": tag,
         }
-        for r in recipients
+        for r, tag in zip(recipients, tags, strict=True)
     ]
 
 
-def plan_rows(audience: Audience, channels: Sequence[str]) -> dict[str, list[str]]:
-    """Recipients per channel: e-mail to those with an e-mail, SMS to those with a
-    mobile; a letter to those with an address and none of the electronic channels asked."""
+#: the address column of each channel in an audience, and the prefix its tag is keyed with
+ADDRESS_OF = {"email": ("email", "E:"), "sms": ("mobile", "M:"), "letter": ("address", "A:")}
+Tagger = Callable[["pa.Array"], "pa.Array"]
+
+
+def address_tags(tagger: Tagger, channel: str, addresses: pa.Array) -> list[str | None]:
+    """Keyed tokens of ``addresses`` of ``channel`` (prefixed so a mobile and an e-mail
+    never share a token); what receipts and replies are matched on."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    prefix = ADDRESS_OF[channel][1]
+    n = len(addresses)
+    keyed = pc.binary_join_element_wise(pa.array([prefix] * n, pa.string()), addresses, "")
+    out = tagger(keyed)
+    return list(out.to_pylist())
+
+
+def plan_rows(audience: Audience, channels: Sequence[str]) -> dict[str, pa.Table]:
+    """Recipients per channel (columns ``recipient`` and ``address``): e-mail to those with
+    an e-mail, SMS to those with a mobile; a letter to those with an address and none of
+    the electronic channels asked."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     r = audience.recipients
-    out: dict[str, list[str]] = {}
+    out: dict[str, pa.Table] = {}
     electronic = np.zeros(r.num_rows, dtype=np.bool_)
+
+    def pick(col: str, has: Any) -> pa.Table:
+        mask = pa.array(has)
+        return pa.table(
+            {"recipient": r.column("recipient").filter(mask), "address": r.column(col).filter(mask)}
+        )
+
     for ch, col in (("email", "email"), ("sms", "mobile")):
         if ch in channels:
             has = np.asarray(pc.is_valid(r.column(col)).combine_chunks())
             electronic |= has
-            out[ch] = r.column("recipient").filter(has).to_pylist()
+            out[ch] = pick(col, has)
     if "letter" in channels:
         has = np.asarray(pc.is_valid(r.column("address")).combine_chunks()) & ~electronic
-        out["letter"] = r.column("recipient").filter(has).to_pylist()
+        out["letter"] = pick("address", has)
     return out
 
 
 def queue(
-    ws: Workspace, campaign_id: int, audience: Audience, *, now: Now = utcnow
+    ws: Workspace,
+    campaign_id: int,
+    audience: Audience,
+    *,
+    tagger: Tagger | None = None,
+    now: Now = utcnow,
 ) -> dict[str, int]:
     """Put every notice of the campaign in the outbox and record the unreachable rows, in
-    one transaction (all or nothing); returns the notices queued per channel."""
+    one transaction (all or nothing); returns the notices queued per channel. With
+    ``tagger`` each e-mail and SMS row keeps its address's keyed token (receipts, replies)."""
     with ws.store.session() as s:
         camp = s.get(NoticeCampaignRow, campaign_id)
         assert camp is not None
@@ -109,12 +166,17 @@ def queue(
             raise BadInput.msg("notices.already_queued", id=campaign_id)
         planned = plan_rows(audience, camp.channels)
         conn = s.connection()
-
-        for ch, recipients in planned.items():
-            for start in range(0, len(recipients), INSERT_CHUNK):
+        for ch, table in planned.items():
+            for start in range(0, table.num_rows, INSERT_CHUNK):
+                part = table.slice(start, INSERT_CHUNK)
+                tags = (
+                    address_tags(tagger, ch, part.column("address").combine_chunks())
+                    if tagger is not None and ch != "letter"
+                    else None
+                )
                 conn.execute(
                     insert(NoticeOutboxRow),
-                    _rows_for(campaign_id, recipients[start : start + INSERT_CHUNK], ch),
+                    _rows_for(campaign_id, part.column("recipient").to_pylist(), ch, tags),
                 )
         lost = audience.unreachable.to_pylist()
         if lost:
@@ -132,7 +194,7 @@ def queue(
                     for i, u in enumerate(lost)
                 ],
             )
-        counts = {ch: len(v) for ch, v in planned.items()}
+        counts = {ch: t.num_rows for ch, t in planned.items()}
         camp.queued_at = now()
         camp.fingerprint = audience.fingerprint
         camp.status = "queued"
@@ -179,8 +241,24 @@ def release_lease(ws: Workspace, campaign_id: int, lease: str) -> None:
 # --- the journal ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Intent:
+    """A provider call about to be made (journaled before it): its call id (the SMS
+    ``OutId``), the provider's date of it (``yyyyMMdd``) and the keys it carries."""
+
+    call_id: str
+    date: str
+    keys: tuple[str, ...]
+
+    def line(self) -> bytes:
+        """The journal line (``? CALL DATE key,key,...``)."""
+        return f"? {self.call_id} {self.date} {','.join(self.keys)}\n".encode()
+
+
 class Journal:
-    """Append-only record of accepted messages (``key provider_id sha256`` per line)."""
+    """Append-only record of accepted messages (``key provider_id sha256`` per line) and
+    of provider calls about to be made (:class:`Intent`, for channels that can later ask
+    the provider whether a call it never answered went through)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -190,6 +268,19 @@ class Journal:
     def accepted(self, key: str, provider_id: str | None, sha: str) -> None:
         """One ``write`` per accepted message: in the kernel once it returns."""
         os.write(self._fd, f"{key} {provider_id or '-'} {sha}\n".encode())
+
+    def intent(self, intent: Intent) -> None:
+        """One ``write`` before the call (a line cut by a crash is ignored)."""
+        os.write(self._fd, intent.line())
+
+    def intents(self) -> list[Intent]:
+        """Every complete intent line."""
+        out: list[Intent] = []
+        for line in self.path.read_bytes().split(b"\n")[:-1]:
+            parts = line.decode("ascii", "replace").split(" ")
+            if len(parts) == 4 and parts[0] == "?":
+                out.append(Intent(parts[1], parts[2], tuple(parts[3].split(","))))
+        return out
 
     def entries(self) -> list[tuple[str, str | None, str]]:
         """Every complete line (a line cut by a crash is ignored: its row stays in doubt)."""
@@ -201,21 +292,27 @@ class Journal:
                 out.append((parts[0], None if parts[1] == "-" else parts[1], parts[2]))
         return out
 
-    def clear(self) -> None:
-        """Empty the journal (its lines are in the store now)."""
+    def clear(self, keep: Iterable[Intent] = ()) -> None:
+        """Empty the journal (its lines are in the store now), keeping ``keep``: intents of
+        calls still in doubt."""
         os.ftruncate(self._fd, 0)
+        for intent in keep:
+            os.write(self._fd, intent.line())
 
     def close(self) -> None:
         """Close the file."""
         os.close(self._fd)
 
 
-def fold_journal(ws: Workspace, campaign_id: int, journal: Journal, now: Now) -> int:
+def fold_journal(
+    ws: Workspace, campaign_id: int, journal: Journal, now: Now
+) -> tuple[int, dict[str, Intent]]:
     """Mark the rows the journal says were accepted as ``sent``; returns how many were
-    still ``sending`` in the store (messages accepted just before a crash)."""
+    still ``sending`` in the store (messages accepted just before a crash), and the
+    intents of calls whose rows are still ``sending`` (by key: asked about before any
+    is sent again)."""
     entries = journal.entries()
-    if not entries:
-        return 0
+    intents = journal.intents()
     at = now()
     folded = 0
     with ws.store.session() as s:
@@ -232,8 +329,24 @@ def fold_journal(ws: Workspace, campaign_id: int, journal: Journal, now: Now) ->
                 )
             )
             folded += int(getattr(res, "rowcount", 0) or 0)
-    journal.clear()
-    return folded
+        doubt: dict[str, Intent] = {}
+        keys = sorted({k for i in intents for k in i.keys})
+        for start in range(0, len(keys), 500):
+            sending = set(
+                s.scalars(
+                    select(NoticeOutboxRow.key).where(
+                        NoticeOutboxRow.campaign_id == campaign_id,
+                        NoticeOutboxRow.key.in_(keys[start : start + 500]),
+                        NoticeOutboxRow.state == "sending",
+                    )
+                )
+            )
+            for i in intents:
+                for k in i.keys:
+                    if k in sending:
+                        doubt[k] = i
+    journal.clear(keep=set(doubt.values()))
+    return folded, doubt
 
 
 # --- sending ----------------------------------------------------------------------------
@@ -266,10 +379,14 @@ class SendStats:
     folded: int = 0
     fallback: int = 0
     batches: int = 0
+    #: in-doubt notices the provider confirmed it had taken (not sent again)
+    recovered: int = 0
+    #: the refusal that ended the run, if any (not part of the machine form)
+    stopped: Exception | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "stopped"}
 
 
 @dataclass
@@ -281,15 +398,15 @@ class RateLimit:
     sleep: Callable[[float], None] = time.sleep
     _next: float = field(default=0.0)
 
-    def wait(self) -> None:
-        """Block until the next message may go."""
+    def wait(self, n: int = 1) -> None:
+        """Block until the next ``n`` messages may go."""
         if not self.per_second:
             return
         t = self.monotonic()
         if t < self._next:
             self.sleep(self._next - t)
             t = self._next
-        self._next = max(t, self._next) + 1.0 / self.per_second
+        self._next = max(t, self._next) + n / self.per_second
 
 
 def _claim(
@@ -331,12 +448,10 @@ def _unclaim(ws: Workspace, rows: list[Claimed]) -> None:
     if not rows:
         return
     with ws.store.session() as s:
-        for c in rows:
-            s.execute(
-                update(NoticeOutboxRow)
-                .where(NoticeOutboxRow.id == c.id)
-                .values(state="queued", attempts=c.attempts - 1)
-            )
+        s.execute(
+            update(NoticeOutboxRow),
+            [{"id": c.id, "state": "queued", "attempts": c.attempts - 1} for c in rows],
+        )
 
 
 def _next_retry(ws: Workspace, campaign_id: int, channel: str) -> dt.datetime | None:
@@ -366,36 +481,68 @@ def _settle(
     stats: SendStats,
 ) -> None:
     dead: list[str] = []
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for c, (res, sha) in zip(claimed, results, strict=True):
+        values: dict[str, Any] = {"id": c.id, "updated_at": at, "error": res.error}
+        if res.outcome == "sent":
+            values.update(state="sent", provider_id=res.provider_id, sha256=sha)
+            stats.sent += 1
+        elif res.outcome == "retry" and c.attempts < max_attempts:
+            delay = backoff * (2 ** (c.attempts - 1))
+            values.update(state="retry", next_at=at + delay)
+            stats.retry += 1
+        else:
+            values.update(state="failed")
+            stats.failed += 1
+            dead.append(c.recipient)
+        by_shape.setdefault(tuple(sorted(values)), []).append(values)
     with ws.store.session() as s:
-        for c, (res, sha) in zip(claimed, results, strict=True):
-            values: dict[str, Any] = {"updated_at": at, "error": res.error}
-            if res.outcome == "sent":
-                values.update(state="sent", provider_id=res.provider_id, sha256=sha)
-                stats.sent += 1
-            elif res.outcome == "retry" and c.attempts < max_attempts:
-                delay = backoff * (2 ** (c.attempts - 1))
-                values.update(state="retry", next_at=at + delay)
-                stats.retry += 1
-            else:
-                values.update(state="failed")
-                stats.failed += 1
-                dead.append(c.recipient)
-            s.execute(update(NoticeOutboxRow).where(NoticeOutboxRow.id == c.id).values(**values))
+        # one executemany per set of columns (ORM bulk UPDATE by primary key)
+        for rows in by_shape.values():
+            s.execute(update(NoticeOutboxRow), rows)
         if dead and fallback is not None:
-            letters = fallback(dead)
-            have = set(
-                s.scalars(
-                    select(NoticeOutboxRow.recipient).where(
-                        NoticeOutboxRow.campaign_id == campaign_id,
-                        NoticeOutboxRow.channel == "letter",
-                        NoticeOutboxRow.recipient.in_(letters),
-                    )
+            stats.fallback += _add_letters(s, campaign_id, fallback(dead))
+
+
+def _add_letters(s: Any, campaign_id: int, letters: list[str]) -> int:
+    """Queue a letter for each of ``letters`` that has none yet; returns how many."""
+    have: set[str] = set()
+    for start in range(0, len(letters), 500):
+        have |= set(
+            s.scalars(
+                select(NoticeOutboxRow.recipient).where(
+                    NoticeOutboxRow.campaign_id == campaign_id,
+                    NoticeOutboxRow.channel == "letter",
+                    NoticeOutboxRow.recipient.in_(letters[start : start + 500]),
                 )
             )
-            new = [r for r in letters if r not in have]
-            if new:
-                s.execute(insert(NoticeOutboxRow), _rows_for(campaign_id, new, "letter"))
-            stats.fallback += len(new)
+        )
+    new = [r for r in letters if r not in have]
+    if new:
+        s.execute(insert(NoticeOutboxRow), _rows_for(campaign_id, new, "letter"))
+    return len(new)
+
+
+def fallback_undelivered(ws: Workspace, campaign_id: int, fallback: Fallback) -> int:
+    """Queue a letter for every person whose SMS came back undelivered (receipt) and whom
+    no other notice reached, when a letter can reach them; returns how many."""
+    with ws.store.session() as s:
+        reached = select(NoticeOutboxRow.recipient).where(
+            NoticeOutboxRow.campaign_id == campaign_id,
+            NoticeOutboxRow.state.in_(("sent", "delivered", *PENDING)),
+        )
+        lost = list(
+            s.scalars(
+                select(NoticeOutboxRow.recipient)
+                .where(
+                    NoticeOutboxRow.campaign_id == campaign_id,
+                    NoticeOutboxRow.state == "undelivered",
+                    NoticeOutboxRow.recipient.not_in(reached),
+                )
+                .distinct()
+            )
+        )
+        return _add_letters(s, campaign_id, fallback(lost)) if lost else 0
 
 
 def batch_digest(pairs: Iterable[tuple[str, str]]) -> str:
@@ -405,6 +552,98 @@ def batch_digest(pairs: Iterable[tuple[str, str]]) -> str:
     for key, sha in sorted(pairs):
         h.update(f"{key}:{sha}\n".encode())
     return h.hexdigest()
+
+
+def _recover(
+    channel: Channel,
+    ready: list[tuple[int, Message, str]],
+    doubt: dict[str, Intent],
+    took: Callable[[int, Message, str, Result], None],
+    stats: SendStats,
+) -> list[tuple[int, Message, str]]:
+    """Ask the provider about in-doubt calls (channels with ``recover``); the messages it
+    confirms are settled as sent, the others are returned to be sent."""
+    recover = getattr(channel, "recover", None)
+    if recover is None or not doubt:
+        return ready
+    calls: dict[Intent, list[tuple[int, Message, str]]] = {}
+    rest: list[tuple[int, Message, str]] = []
+    for item in ready:
+        intent = doubt.get(item[1].key)
+        if intent is None:
+            rest.append(item)
+        else:
+            calls.setdefault(intent, []).append(item)
+    for intent, items in calls.items():
+        found = recover(intent.call_id, intent.date, [m for _, m, _ in items])
+        for (i, m, sha), res in zip(items, found, strict=True):
+            if res is not None and res.outcome == "sent":
+                took(i, m, sha, res)
+                stats.recovered += 1
+            else:
+                rest.append((i, m, sha))
+        for k in intent.keys:
+            doubt.pop(k, None)
+    return sorted(rest, key=lambda x: x[0])
+
+
+def _send_batch(
+    channel: Channel,
+    claimed: list[Claimed],
+    compose: Compose,
+    journal: Journal,
+    rate: RateLimit,
+    stats: SendStats,
+    doubt: dict[str, Intent] | None = None,
+    today: Callable[[], str] | None = None,
+) -> list[tuple[Result, str | None] | None]:
+    """Compose and hand the claimed rows to ``channel`` in calls of its ``batch_size``,
+    journaling each accepted message as soon as its call returns. A row left ``None``
+    never reached the provider (a :class:`ChannelDown` stopped the run; kept in
+    ``stats.stopped``)."""
+    from handover.notices.templates import content_hash
+
+    results: list[tuple[Result, str | None] | None] = [None] * len(claimed)
+    ready: list[tuple[int, Message, str]] = []
+    for i, c in enumerate(claimed):
+        stats.in_doubt += c.in_doubt
+        item = compose(c)
+        if isinstance(item, Result):
+            results[i] = (item, None)
+        else:
+            ready.append((i, item, content_hash(item.text)))
+    size = max(1, int(getattr(channel, "batch_size", 1)))
+    call_id = getattr(channel, "call_id", None)
+
+    def settled(i: int, m: Message, sha: str, res: Result) -> None:
+        # journaled the moment the provider accepts it; kept even if the run stops
+        if results[i] is None:
+            journal.accepted(claimed[i].key, res.provider_id, sha)
+            results[i] = (res, sha)
+
+    try:
+        ready = _recover(channel, ready, doubt or {}, settled, stats)
+        for start in range(0, len(ready), size):
+            part = ready[start : start + size]
+            rate.wait(len(part))
+
+            def took(j: int, res: Result, part: list[tuple[int, Message, str]] = part) -> None:
+                i, m, sha = part[j]
+                settled(i, m, sha, res)
+
+            msgs = [m for _, m, _ in part]
+            if call_id is not None and today is not None:
+                journal.intent(Intent(call_id(msgs), today(), tuple(m.key for m in msgs)))
+            one = size == 1
+            got = [channel.send(msgs[0])] if one else channel.send_batch(msgs, accepted=took)
+            for j, res in enumerate(got):
+                if res.outcome == "sent":
+                    took(j, res)
+                else:
+                    results[part[j][0]] = (res, part[j][2])
+    except ChannelDown as exc:
+        stats.stopped = exc
+    return results
 
 
 def send_channel(
@@ -429,10 +668,12 @@ def send_channel(
     :class:`ChannelDown` from the channel ends the run; rows in hand stay pending and the
     journal keeps what was accepted, so ``--resume`` neither repeats nor skips.
     """
-    from handover.notices.templates import content_hash
-
     stats = SendStats(channel.name)
-    stats.folded = fold_journal(ws, campaign_id, journal, now)
+    stats.folded, doubt = fold_journal(ws, campaign_id, journal, now)
+
+    def today() -> str:
+        return provider_date(now())
+
     rate = rate or RateLimit(None)
     opened = False
 
@@ -465,29 +706,19 @@ def send_channel(
                 wait = (wake.replace(tzinfo=wake.tzinfo or dt.UTC) - at).total_seconds()
                 sleep(max(wait, 0.0))
                 continue
-            results: list[tuple[Result, str | None]] = []
-            try:
-                for c in claimed:
-                    stats.in_doubt += c.in_doubt
-                    item = compose(c)
-                    if isinstance(item, Result):
-                        results.append((item, None))
-                        continue
-                    sha = content_hash(item.text)
-                    rate.wait()
-                    res = channel.send(item)
-                    if res.outcome == "sent":
-                        journal.accepted(c.key, res.provider_id, sha)
-                    results.append((res, sha))
-            except ChannelDown:
-                # The provider refused the message in hand outright (account, template):
-                # settle what it took, and give the rest back untouched, not in doubt.
-                settle(claimed[: len(results)], results)
-                _unclaim(ws, claimed[len(results) :])
-                journal.clear()
-                raise
-            settle(claimed, results)
-            journal.clear()
+            results = _send_batch(channel, claimed, compose, journal, rate, stats, doubt, today)
+            done = [i for i, r in enumerate(results) if r is not None]
+            if len(done) < len(claimed):
+                # The provider refused a call outright (account, template): settle what it
+                # took, and give the rest back untouched, not in doubt.
+                settle([claimed[i] for i in done], [r for r in results if r is not None])
+                _unclaim(ws, [c for c, r in zip(claimed, results, strict=True) if r is None])
+                journal.clear(keep=set(doubt.values()))
+                assert isinstance(stats.stopped, ChannelDown)
+                raise stats.stopped
+            settled = [r for r in results if r is not None]
+            settle(claimed, settled)
+            journal.clear(keep=set(doubt.values()))
             stats.batches += 1
             events(
                 "notices.batch",
@@ -496,10 +727,10 @@ def send_channel(
                 {
                     "channel": channel.name,
                     "notices": len(claimed),
-                    "sent": sum(r.outcome == "sent" for r, _ in results),
+                    "sent": sum(r.outcome == "sent" for r, _ in settled),
                     "in_doubt_resent": sum(c.in_doubt for c in claimed),
                     "content_sha256_digest": batch_digest(
-                        (c.key, sha) for c, (r, sha) in zip(claimed, results, strict=True) if sha
+                        (c.key, sha) for c, (r, sha) in zip(claimed, settled, strict=True) if sha
                     ),
                 },
             )
@@ -512,27 +743,53 @@ def send_channel(
 
 
 def apply_receipts(
-    ws: Workspace, campaign_id: int, receipts: Iterable[Any], *, now: Now = utcnow
+    ws: Workspace,
+    campaign_id: int,
+    receipts: Sequence[Any],
+    *,
+    tagger: Tagger,
+    now: Now = utcnow,
 ) -> dict[str, int]:
-    """Settle sent notices from delivery receipts (``out_id`` = idempotency key):
-    ``delivered`` or ``undelivered`` with the provider's code. A receipt for an unknown
-    key, or for a row not in ``sent``, changes nothing (receipts may come twice)."""
+    """Settle sent SMS notices from delivery receipts: a receipt finds its row by the
+    provider's ``biz_id`` (one per call) and the keyed token of its phone number, and
+    moves it to ``delivered`` or ``undelivered`` (with the provider's code). A receipt for
+    no row, or for a row not in ``sent``, changes nothing (receipts may come twice)."""
+    import pyarrow as pa
+
     out = {"delivered": 0, "undelivered": 0, "ignored": 0}
+    if not receipts:
+        return out
+    tags = address_tags(tagger, "sms", pa.array([r.phone for r in receipts], pa.string()))
     at = now()
     with ws.store.session() as s:
-        for r in receipts:
-            state = "delivered" if r.delivered else "undelivered"
-            res = s.execute(
-                update(NoticeOutboxRow)
-                .where(
+        # a row's provider id is the call's BizId, or its OutId when the row was confirmed
+        # by QuerySendDetails after a crash (that answer has no BizId)
+        biz = sorted({x for r in receipts for x in (r.biz_id, r.out_id) if x})
+        rows: dict[tuple[str | None, str | None], int | None] = {}
+        for start in range(0, len(biz), 500):
+            for rid, pid, tag in s.execute(
+                select(
+                    NoticeOutboxRow.id, NoticeOutboxRow.provider_id, NoticeOutboxRow.address_tag
+                ).where(
                     NoticeOutboxRow.campaign_id == campaign_id,
-                    NoticeOutboxRow.key == r.out_id,
+                    NoticeOutboxRow.channel == "sms",
                     NoticeOutboxRow.state == "sent",
+                    NoticeOutboxRow.provider_id.in_(biz[start : start + 500]),
                 )
-                .values(state=state, error=None if r.delivered else r.code, updated_at=at)
-            )
-            n = int(getattr(res, "rowcount", 0) or 0)
-            out[state if n else "ignored"] += 1
+            ):
+                rows[(pid, tag)] = rid
+        changes: list[dict[str, Any]] = []
+        for r, tag in zip(receipts, tags, strict=True):
+            found = rows.pop((r.biz_id, tag), None) or rows.pop((r.out_id, tag), None)
+            if found is None:
+                out["ignored"] += 1
+                continue
+            state = "delivered" if r.delivered else "undelivered"
+            out[state] += 1
+            error = None if r.delivered else r.code
+            changes.append({"id": found, "state": state, "error": error, "updated_at": at})
+        if changes:
+            s.execute(update(NoticeOutboxRow), changes)
     return out
 
 

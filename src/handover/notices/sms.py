@@ -1,10 +1,15 @@
 """SMS through Aliyun SMS (dysmsapi, version 2017-05-25): ``SendBatchSms`` signed with
 Aliyun's signature V3 (ACS3-HMAC-SHA256), delivery receipts in the ``SmsReport`` shape.
 
-A message is sent as a batch of one number, with the notice's idempotency key as
-``OutId`` (the provider returns it in the receipt, so a receipt finds its outbox row).
-The SMS text is the provider-registered template (``TemplateCode``) filled with
+Up to :data:`BATCH_MAX` numbers go in one call: the documented limit of
+``SendBatchSms`` ("单次调用最多支持 100 个手机号" / "a maximum of 100 phone numbers in a
+single call", https://help.aliyun.com/document_detail/102364.htm). ``OutId`` is one per
+call (the digest of the call's idempotency keys); the receipt names the call by its
+``biz_id`` and the number, which is how the outbox finds the row (by the number's keyed
+token). The SMS text is the provider-registered template (``TemplateCode``) filled with
 ``TemplateParamJson``; the seller's name is the signature (``SignNameJson``).
+A call refused for one number (``isv.MOBILE_NUMBER_ILLEGAL`` names none) is split into
+one call per number, so only the bad number fails.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any
 
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import hmac_digest
-from handover.notices.channels import ChannelDown, Message, Result
+from handover.notices.channels import Accepted, ChannelDown, Message, Result
 
 API_VERSION = "2017-05-25"
 ALGORITHM = "ACS3-HMAC-SHA256"
@@ -31,6 +36,8 @@ NUMBER_CODES = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.BLACK_KEY_CONTROL_LI
 RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "Throttling.User"})
 #: what each template parameter of the notice SMS is filled from
 PARAMS = {"buyer": "buyer_name", "phone": "buyer_phone", "link": "link", "code": "reference"}
+#: numbers per SendBatchSms call (Aliyun's documented maximum)
+BATCH_MAX = 100
 
 
 def _enc(text: str) -> str:
@@ -83,6 +90,7 @@ class AliyunSmsChannel:
     """The notice SMS through ``SendBatchSms``."""
 
     name = "sms"
+    batch_size = BATCH_MAX
 
     def __init__(self, config: AliyunSmsConfig) -> None:
         self.config = config
@@ -129,26 +137,80 @@ class AliyunSmsChannel:
         """Nothing to hold open (HTTPS per call); the first call tells if the provider is there."""
 
     def send(self, message: Message) -> Result:
-        """Send one notice SMS; map the provider's code to sent / retry / failed, or stop
-        the run (ChannelDown) when the provider refuses the account or the template."""
+        """Send one notice SMS (a call of one number)."""
+        return self.send_batch([message])[0]
+
+    def call_id(self, messages: list[Message]) -> str:
+        """The ``OutId`` of the call carrying ``messages`` (journaled before the call)."""
+        return sha256_hex("\n".join(m.key for m in messages).encode())[:32]
+
+    def send_batch(
+        self,
+        messages: list[Message],
+        accepted: Accepted | None = None,
+        *,
+        out_id: str | None = None,
+    ) -> list[Result]:
+        """Send up to :data:`BATCH_MAX` notice SMS in one ``SendBatchSms`` call; map the
+        provider's code to sent / retry / failed for each, or stop the run (ChannelDown)
+        when the provider refuses the account or the template."""
+        out_id = out_id or self.call_id(messages)
+        n = len(messages)
         params = {
-            "PhoneNumberJson": json.dumps([message.address]),
-            "SignNameJson": json.dumps([self.config.sign_name], ensure_ascii=False),
+            "PhoneNumberJson": json.dumps([m.address for m in messages]),
+            "SignNameJson": json.dumps([self.config.sign_name] * n, ensure_ascii=False),
             "TemplateCode": self.config.template_code,
-            "TemplateParamJson": json.dumps([message.params or {}], ensure_ascii=False),
-            "OutId": message.key,
+            "TemplateParamJson": json.dumps([m.params or {} for m in messages], ensure_ascii=False),
+            "OutId": out_id,
         }
         status, data = self.call("SendBatchSms", params)
         code = str(data.get("Code") or f"HTTP{status}")
         if status == 200 and code == "OK":
-            return Result("sent", provider_id=str(data.get("BizId") or "")[:100] or None)
+            biz = str(data.get("BizId") or "")[:100] or None
+            return [Result("sent", provider_id=biz) for _ in messages]
         if code in NUMBER_CODES:
-            return Result("failed", error=code[:200])
+            if n > 1:
+                # The provider does not say which number: ask once per number.
+                # (under the same OutId, so a crash in between is recovered the same way)
+                return [r for m in messages for r in self.send_batch([m], out_id=out_id)]
+            return [Result("failed", error=code[:200])]
         if code in RETRY_CODES or status >= 500:
-            return Result("retry", error=code[:200])
+            return [Result("retry", error=code[:200]) for _ in messages]
         if code in ("InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "Forbidden.RAM"):
             raise ChannelDown.msg("notices.sms_auth", server=self._where(), code=code)
         raise ChannelDown.msg("notices.sms_refused", server=self._where(), code=code)
+
+    def recover(self, out_id: str, date: str, messages: list[Message]) -> list[Result | None]:
+        """For a call the process died in (no answer journaled), ask ``QuerySendDetails``
+        per number whether the provider has a send of that ``OutId`` on ``date``
+        (``yyyyMMdd``): ``sent`` when it has, None when not (or when the provider cannot
+        tell: the notice is sent again)."""
+        out: list[Result | None] = []
+        for m in messages:
+            out.append(self._sent_before(out_id, date, m.address))
+        return out
+
+    def _sent_before(self, out_id: str, date: str, phone: str) -> Result | None:
+        page = 1
+        while True:
+            params = {
+                "PhoneNumber": phone,
+                "SendDate": date,
+                "PageSize": "50",
+                "CurrentPage": str(page),
+            }
+            try:
+                status, data = self.call("QuerySendDetails", params)
+            except ChannelDown:
+                return None
+            if status != 200 or data.get("Code") != "OK":
+                return None
+            found = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            if any(str(d.get("OutId") or "") == out_id for d in found):
+                return Result("sent", provider_id=out_id)
+            if len(found) < 50 or page * 50 >= int(data.get("TotalCount") or 0):
+                return None
+            page += 1
 
     def close(self) -> None:
         """Nothing to release."""
@@ -168,22 +230,34 @@ class Receipt:
     delivered: bool
     code: str
     biz_id: str | None
+    phone: str
 
 
 def parse_reports(data: Any) -> list[Receipt]:
-    """Receipts from an ``SmsReport`` JSON array (``out_id``, ``success``, ``err_code``,
-    ``biz_id``); entries without an ``out_id`` are not ours and are skipped."""
+    """Receipts from an ``SmsReport`` JSON array (``phone_number``, ``biz_id``,
+    ``out_id``, ``success``, ``err_code``); entries without a number and a ``biz_id``
+    cannot be ours and are skipped (the phone number is held in memory only)."""
     if not isinstance(data, list):
         return []
     out: list[Receipt] = []
     for r in data:
-        if isinstance(r, dict) and r.get("out_id"):
+        if isinstance(r, dict) and r.get("biz_id") and r.get("phone_number"):
             out.append(
                 Receipt(
-                    str(r["out_id"])[:32],
+                    str(r.get("out_id") or "")[:32],
                     bool(r.get("success")),
                     str(r.get("err_code") or "")[:50],
-                    str(r["biz_id"])[:100] if r.get("biz_id") else None,
+                    str(r["biz_id"])[:100],
+                    normalize_mobile(str(r["phone_number"])),
                 )
             )
     return out
+
+
+def normalize_mobile(number: str) -> str:
+    """A mainland mobile as the audience keeps it: digits only, without +86/0086/86."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    for prefix in ("0086", "86"):
+        if len(digits) == 11 + len(prefix) and digits.startswith(prefix):
+            return digits[len(prefix) :]
+    return digits

@@ -7,6 +7,7 @@ checks and answers as it does, on 127.0.0.1 only.
   variable given and none other, each value at most 35 characters, the filled text at
   most 500 characters (``isv.SMS_TEMPLATE_ILLEGAL``, ``isv.SMS_SIGNATURE_ILLEGAL``,
   ``isv.TEMPLATE_PARAMS_ILLEGAL``);
+- ``QuerySendDetails``: the sends to one number on one date with their ``OutId``;
 - numbers: 11-digit mainland mobiles (``isv.MOBILE_NUMBER_ILLEGAL``);
 - a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
 - a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
@@ -16,14 +17,17 @@ checks and answers as it does, on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from handover.crypto.digest import sha256_hex
@@ -50,10 +54,20 @@ class SmsStandin:
     per_second: int = 50
     fail_every: int = 10
     callback: str | None = None
+    reply_callback: str | None = None
     #: numbers the provider knows to be invalid (空号) although well-formed
     invalid_numbers: set[str] = field(default_factory=set)
+    #: monotonic seconds (the rate window); a test injects its own clock
+    clock: Callable[[], float] = time.monotonic
+    #: the provider's date of a send (``yyyyMMdd``, China time): QuerySendDetails finds by it
+    date: Callable[[], str] = field(
+        default=lambda: (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).strftime("%Y%m%d")
+    )
     accepted: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    #: SendBatchSms calls answered OK
+    calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -75,13 +89,19 @@ class SmsStandin:
                 return
 
             def do_POST(self) -> None:
-                status, body = standin.handle(self)
+                if self.path.startswith("/inbound"):
+                    status, body = standin.inbound(self)
+                else:
+                    status, body = standin.handle(self)
                 self._reply(status, body)
 
             def do_GET(self) -> None:
                 if self.path.startswith("/reports"):
                     with standin._lock:
                         self._reply(200, list(standin.reports))
+                elif self.path.startswith("/replies"):
+                    with standin._lock:
+                        self._reply(200, list(standin.replies))
                 else:
                     self._reply(404, {"Code": "NotFound"})
 
@@ -125,9 +145,38 @@ class SmsStandin:
         to_sign, _ = string_to_sign("POST", url.path, params, headers, body)
         if signature(self.keys[m.group(1)], to_sign) != m.group(3):
             return self._error("SignatureDoesNotMatch", 400)
-        if req.headers.get("x-acs-action") != "SendBatchSms":
+        action = req.headers.get("x-acs-action")
+        if action == "QuerySendDetails":
+            return self._details(params)
+        if action != "SendBatchSms":
             return self._error("InvalidAction.NotFound", 404)
         return self._send(params)
+
+    def _details(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """``QuerySendDetails``: the sends to one number on one date (``yyyyMMdd``), paged."""
+        phone, date = params.get("PhoneNumber", ""), params.get("SendDate", "")
+        size = max(1, min(50, int(params.get("PageSize") or 50)))
+        page = max(1, int(params.get("CurrentPage") or 1))
+        with self._lock:
+            sends = [a for a in self.accepted if a["phone"] == phone and a["date"] == date]
+        rows = [
+            {
+                "PhoneNum": a["phone"],
+                "SendStatus": 3,
+                "ErrCode": "DELIVERED",
+                "TemplateCode": a["template"],
+                "Content": a["text"],
+                "SendDate": f"{date[:4]}-{date[4:6]}-{date[6:]} 00:00:00",
+                "OutId": a["out_id"],
+            }
+            for a in sends[(page - 1) * size : page * size]
+        ]
+        return 200, {
+            "Code": "OK",
+            "Message": "OK",
+            "TotalCount": len(sends),
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": rows},
+        }
 
     def _send(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         try:
@@ -155,7 +204,7 @@ class SmsStandin:
         if any(not MOBILE.match(str(p)) or p in self.invalid_numbers for p in phones):
             return self._error("isv.MOBILE_NUMBER_ILLEGAL")
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._window = [t for t in self._window if now - t < 1.0]
             if len(self._window) + len(phones) > self.per_second:
                 return self._error("isv.BUSINESS_LIMIT_CONTROL")
@@ -166,7 +215,14 @@ class SmsStandin:
             for phone, sign, vals in zip(phones, signs, values, strict=True):
                 text = _fill(sign, template, vals)
                 self.accepted.append(
-                    {"phone": phone, "out_id": params.get("OutId"), "biz_id": biz_id, "text": text}
+                    {
+                        "phone": phone,
+                        "out_id": params.get("OutId"),
+                        "biz_id": biz_id,
+                        "text": text,
+                        "template": params.get("TemplateCode"),
+                        "date": self.date(),
+                    }
                 )
                 ok = int(sha256_hex(str(phone).encode())[:8], 16) % self.fail_every != 0
                 new.append(
@@ -181,15 +237,38 @@ class SmsStandin:
                     }
                 )
             self.reports.extend(new)
+            self.calls += 1
         if self.callback:
-            self._post(new)
+            self._post(self.callback, new)
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": biz_id}
 
-    def _post(self, reports: list[dict[str, Any]]) -> None:
-        assert self.callback is not None
-        data = json.dumps(reports, ensure_ascii=False).encode()
+    def inbound(self, req: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+        """A person's reply reaching the provider (``SmsUp``)."""
+        length = int(req.headers.get("Content-Length") or 0)
+        try:
+            msg = json.loads(req.rfile.read(length) or b"{}")
+            phone, content = str(msg["phone_number"]), str(msg["content"])
+        except (ValueError, KeyError, TypeError):
+            return self._error("isv.INVALID_PARAMETERS", 400)
+        with self._lock:
+            self._seq += 1
+            up = {
+                "phone_number": phone,
+                "content": content,
+                "send_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "sign_name": next(iter(sorted(self.sign_names)), ""),
+                "dest_code": "1",
+                "sequence_id": self._seq,
+            }
+            self.replies.append(up)
+        if self.reply_callback:
+            self._post(self.reply_callback, [up])
+        return 200, {"Code": "OK", "Message": "OK"}
+
+    def _post(self, url: str, items: list[dict[str, Any]]) -> None:
+        data = json.dumps(items, ensure_ascii=False).encode()
         req = urllib.request.Request(
-            self.callback, data=data, headers={"Content-Type": "application/json"}, method="POST"
+            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
         )
         try:
             urllib.request.urlopen(req, timeout=5).close()
@@ -202,3 +281,110 @@ NOTICE_TEMPLATES = {
     "zh-CN": "您的个人信息将转移至${buyer}(电话${phone}),详情及权利行使见${link} 编号${code}",
     "en": "Your personal information moves to ${buyer} (tel ${phone}). Full notice and your rights: ${link} ref ${code}",
 }
+#: the consent SMS of a new purpose (same variables)
+CONSENT_TEMPLATES = {
+    "zh-CN": "${buyer}(电话${phone})拟将您的个人信息用于新的目的,详见${link} 同意请回复Y,不同意请回复N,编号${code}",
+    "en": "${buyer} (tel ${phone}) asks your consent to a new purpose: ${link} reply Y to agree, N to refuse, ref ${code}",
+}
+
+
+class _Counter:
+    """aiosmtpd handler of :class:`SmtpSink`: accepts every message, counts it, and with a
+    log appends ``recipient<TAB>Message-ID`` per message (tests count on the server side)."""
+
+    def __init__(self, count: Any, log: str | None) -> None:
+        self.count = count
+        self.log = open(log, "a", encoding="utf-8") if log else None  # noqa: SIM115
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.count.get_lock():
+            self.count.value += 1
+        if self.log is not None:
+            head = bytes(envelope.content).split(b"\r\n\r\n", 1)[0].decode("utf-8", "replace")
+            mid = next(
+                (
+                    ln.split(":", 1)[1].strip()
+                    for ln in head.splitlines()
+                    if ln.lower().startswith("message-id:")
+                ),
+                "-",
+            )
+            for rcpt in envelope.rcpt_tos:
+                self.log.write(f"{rcpt}\t{mid}\n")
+        return "250 OK"
+
+
+def _serve_smtp(port: int, count: Any, ready: Any, stop: Any, log: str | None) -> None:
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(_Counter(count, log), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+    handler = controller.handler
+    if handler.log is not None:
+        handler.log.close()
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd) on 127.0.0.1 that accepts and counts every message:
+    the demo's mail server, started and stopped by the demo itself. It runs in a process
+    of its own, so sending to it is not slowed by sharing the interpreter with it."""
+
+    def __init__(self, log: Path | None = None) -> None:
+        import multiprocessing as mp
+
+        self.log = log
+        # fork: the child needs nothing but aiosmtpd, and starts in milliseconds
+        fork = "fork" in mp.get_all_start_methods()
+        self._mp = mp.get_context("fork") if fork else mp.get_context()
+        self._count = self._mp.Value("q", 0)
+        self._stop = self._mp.Event()
+        self._proc: Any = None
+        self.port = 0
+
+    @property
+    def received(self) -> int:
+        """Messages accepted so far."""
+        return int(self._count.value)
+
+    def start(self) -> int:
+        """Serve on a free port of 127.0.0.1; returns the port."""
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        ready = self._mp.Event()
+        self._proc = self._mp.Process(
+            target=_serve_smtp,
+            args=(self.port, self._count, ready, self._stop, str(self.log) if self.log else None),
+            daemon=True,
+        )
+        self._proc.start()
+        if not ready.wait(30):
+            self.stop()
+            from handover.notices.channels import ChannelDown
+
+            raise ChannelDown.msg(
+                "notices.smtp_down", server=f"127.0.0.1:{self.port}", reason="no start"
+            )
+        return self.port
+
+    def logged(self) -> list[tuple[str, str]]:
+        """(recipient, Message-ID) of every message accepted, when started with a log
+        (complete once :meth:`stop` has returned: the server writes it as it goes)."""
+        if self.log is None or not self.log.exists():
+            return []
+        lines = self.log.read_text("utf-8").splitlines()
+        return [(a, b) for a, _, b in (ln.partition("\t") for ln in lines)]
+
+    def stop(self) -> None:
+        """Stop serving (and the process)."""
+        if self._proc is not None:
+            self._stop.set()
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc = None

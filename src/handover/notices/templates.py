@@ -20,8 +20,8 @@ from handover.errors import BadInput
 if TYPE_CHECKING:
     from jinja2 import Template
 
-Kind = Literal["notice", "sms"]
-KINDS: tuple[str, ...] = ("notice", "sms")
+Kind = Literal["notice", "sms", "announcement", "consent", "consent_sms"]
+KINDS: tuple[str, ...] = ("notice", "sms", "announcement", "consent", "consent_sms")
 FORMATS = ("txt", "html")
 TEMPLATES = Path(__file__).parent / "templates"
 #: Aliyun SMS: one message is 70 characters, a long message at most 500 (signature included)
@@ -61,17 +61,41 @@ SMS_ELEMENTS: tuple[Element, ...] = (
     Element("link", "PIPL Art. 17 ¶1 (the full notice)"),
     Element("reference", "PIPL Art. 17 ¶1 (the full notice)"),
 )
+#: A consent request for a new purpose: the recipient asks anew (PIPL Art. 22, last
+#: sentence), telling what changes (Art. 14 ¶2, Art. 17 ¶2) and that consent can be
+#: refused or withdrawn (Art. 15, 16).
+CONSENT_ELEMENTS: tuple[Element, ...] = (
+    Element("buyer_name", "PIPL Art. 17 ¶1(1); Art. 22"),
+    Element("buyer_contact", "PIPL Art. 17 ¶1(1); Art. 22"),
+    Element("new_purpose", "PIPL Art. 14 ¶2; Art. 22"),
+    Element("categories", "PIPL Art. 17 ¶1(2)"),
+    Element("rights", "PIPL Art. 15; Art. 17 ¶1(3)"),
+    Element("pio_contact", "PIPL Art. 52"),
+    Element("reference", "PIPL Art. 14 (the answer names the person)"),
+)
+CONSENT_SMS_ELEMENTS: tuple[Element, ...] = (
+    Element("buyer_name", "PIPL Art. 22"),
+    Element("buyer_phone", "PIPL Art. 22"),
+    Element("link", "PIPL Art. 14 ¶1 (the full request)"),
+    Element("reference", "PIPL Art. 14 (the answer names the person)"),
+)
 #: per-recipient variables, filled when a notice is rendered for one person
 PERSONAL = ("recipient_name", "reference")
+#: variables of the public announcement (no person in it)
+ANNOUNCEMENT = ("unreachable", "published")
 #: content values a campaign may give besides the elements
-EXTRA = ("buyer_phone", "link")
+EXTRA = ("buyer_phone", "link", "new_purpose")
 CONTENT_VARS: tuple[str, ...] = tuple(dict.fromkeys([e.var for e in ELEMENTS] + list(EXTRA)))
-ALLOWED = frozenset((*CONTENT_VARS, *PERSONAL))
+ALLOWED = frozenset((*CONTENT_VARS, *PERSONAL, *ANNOUNCEMENT))
 
 
 def required(kind: str) -> tuple[Element, ...]:
     """The elements a template of ``kind`` must use."""
-    return SMS_ELEMENTS if kind == "sms" else ELEMENTS
+    return {
+        "sms": SMS_ELEMENTS,
+        "consent": CONSENT_ELEMENTS,
+        "consent_sms": CONSENT_SMS_ELEMENTS,
+    }.get(kind, ELEMENTS)
 
 
 def _env(html: bool) -> Any:
@@ -156,13 +180,13 @@ class Renderer:
         template = _env(fmt == "html").from_string(source)
         return cls(kind, fmt, template, dict(content), max_chars)
 
-    def render(self, recipient_name: str, reference: str) -> str:
+    def render(self, recipient_name: str, reference: str, **extra: Any) -> str:
         """The notice of one person; an SMS longer than the provider's limit is refused
         (BadInput naming the limit; the caller records it as that person's failure)."""
         text: str = self.template.render(
-            **self.content, recipient_name=recipient_name, reference=reference
+            **self.content, recipient_name=recipient_name, reference=reference, **extra
         ).strip()
-        if self.kind == "sms" and len(text) > self.max_chars:
+        if self.kind.endswith("sms") and len(text) > self.max_chars:
             raise BadInput.msg("notices.sms_too_long", chars=len(text), limit=self.max_chars)
         return text
 
@@ -219,6 +243,7 @@ def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str
         "pio_contact": transfer.buyer.contact
         + (f" ({transfer.buyer.email})" if transfer.buyer.email else ""),
         "link": "",
+        "new_purpose": "",
     }
     for var in ("methods", "retention", "rights", "rights_where", "changes", "obligations"):
         content[var] = t(

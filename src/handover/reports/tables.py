@@ -1,0 +1,64 @@
+"""Small shared rendering helpers: a workbook of plain sheets (openpyxl) and the
+autoescaped Jinja2 environment every HTML report uses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a title, an optional block of label/value lines, a header and rows."""
+
+    title: str
+    header: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    lines: list[tuple[str, Any]] = field(default_factory=list)
+    widths: Sequence[int] = ()
+
+
+def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") -> Path:
+    """Write ``sheets`` to an XLSX file (bold header, frozen below it); returns ``path``."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    first = True
+    for sh in sheets:
+        ws = wb.active if first else wb.create_sheet()
+        ws.title = sh.title[:31]
+        if first and heading:
+            ws.append([heading])
+            ws["A1"].font = Font(bold=True, size=14)
+        first = False
+        for label, value in sh.lines:
+            ws.append([label, value])
+        if sh.lines:
+            ws.append([])
+        ws.append(sh.header)
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would add a row
+        for row in sh.rows:
+            ws.append(row)
+        for i, width in enumerate(sh.widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = width
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def html_env(folder: Path) -> Any:
+    """A Jinja2 environment over ``folder`` that autoescapes HTML templates."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(str(folder)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
