@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from handover.i18n import Msg
+
 
 class Progress(Protocol):
     """Where a step reports what it is doing."""
 
-    def phase(self, text: str) -> None:
-        """A step without rows (creating tables, constraints, signing)."""
+    def phase(self, text: Msg) -> None:
+        """A step without rows (creating tables, constraints, signing), as a catalogue
+        message the renderer shows in its reader's language."""
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
         """Task ``name`` starts: ``total`` rows when known, ``done``/``rejects`` already
@@ -31,7 +34,7 @@ class Progress(Protocol):
 class NoProgress:
     """A :class:`Progress` that shows nothing."""
 
-    def phase(self, text: str) -> None:
+    def phase(self, text: Msg) -> None:
         pass
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
@@ -46,16 +49,21 @@ class JsonLines:
     a ``--json`` command, or a job's event stream in the web console): ``{"event": "phase"
     | "task" | "advance", "t": seconds since start, …}``."""
 
-    def __init__(self, write: Callable[[str], object], clock: Callable[[], float] = time.monotonic):
-        self.write, self.clock = write, clock
+    def __init__(
+        self,
+        write: Callable[[str], object],
+        clock: Callable[[], float] = time.monotonic,
+        lang: str = "en",
+    ):
+        self.write, self.clock, self.lang = write, clock, lang
         self.t0 = clock()
 
     def _emit(self, event: str, **fields: object) -> None:
         doc = {"event": event, "t": round(self.clock() - self.t0, 3), **fields}
         self.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
-    def phase(self, text: str) -> None:
-        self._emit("phase", text=text)
+    def phase(self, text: Msg) -> None:
+        self._emit("phase", text=text.render(self.lang), key=text.key)
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
         self._emit("task", name=name, total=total, done=done, rejects=rejects)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
+    from handover.i18n import Msg
     from handover.progress import Progress
     from handover.workspace import Workspace
 
@@ -148,6 +149,7 @@ class RichBars:
     """Rich progress bars on stderr: one per task, with rows, rows/s, ETA and refused rows."""
 
     def __init__(self, lang: str) -> None:
+        self.lang = lang
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -183,8 +185,8 @@ class RichBars:
         )
         self.tasks: dict[str, TaskID] = {}
 
-    def phase(self, text: str) -> None:
-        self.bar.console.print(f"[dim]{text}[/]")
+    def phase(self, text: Msg) -> None:
+        self.bar.console.print(f"[dim]{text.render(self.lang)}[/]")
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
         self.tasks[name] = self.bar.add_task(

@@ -76,7 +76,6 @@ def migrate(
             resume=resume,
             run_id=run_id,
             batch_pause=batch_pause_ms / 1000.0,
-            lang=lang,
         )
         with progress_of(progress, json_out, lang) as prog:
             result = run_migrate(ws, source, target, opts, progress=prog)
@@ -104,7 +103,7 @@ def _render(result: Any, lang: str) -> None:
         table.add_row(x.name, f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
     console.print(table)
     for note in result.notes:
-        typer.echo(note)
+        typer.echo(note.render(lang))
     if result.no_backup_reason:
         typer.echo(t("migrate.no_backup_note", lang, reason=result.no_backup_reason))
     typer.echo(

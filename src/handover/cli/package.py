@@ -38,7 +38,7 @@ def seal(
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
-        result = do_seal(ws, source, out, tables=split_list(tables), lang=lang, progress=prog)
+        result = do_seal(ws, source, out, tables=split_list(tables), progress=prog)
     _render_sealed(result, json_out, lang)
 
 
@@ -90,7 +90,7 @@ def backup(
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
-        result = do_backup(ws, source, name=name, lang=lang)
+        result = do_backup(ws, source, name=name)
     _render_sealed(result, json_out, lang)
 
 
@@ -125,13 +125,13 @@ def _open_package(
     result: Any
     with handled(), workspace_of(ctx) as ws:
         if check_only:
-            result = verify_package(ws, package, lang=lang)
+            result = verify_package(ws, package)
         elif not to:
             raise BadInput.msg("cli.unseal_target")
         else:
             step = do_restore if restore else do_unseal
             with progress_of(progress, json_out, lang) as prog:
-                result = step(ws, package, to, lang=lang, progress=prog)
+                result = step(ws, package, to, progress=prog)
     if json_out:
         print_json(result.to_json())
     elif check_only:

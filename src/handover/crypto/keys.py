@@ -32,7 +32,6 @@ from handover.crypto.files import atomic_write, locked
 from handover.crypto.recipes import DataKey
 from handover.errors import BadInput
 from handover.events import EventSink
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -170,7 +169,6 @@ class Keys:
         self.events = events
         self.settings = ws.settings
         self.dir = ws.settings.keys_dir
-        self.lang = ws.settings.lang
         self.clock = clock
         self._backend = backend
 
@@ -226,18 +224,14 @@ class Keys:
         """The key ``key_id`` (active or tombstone); KeyNotFound if there is none."""
         data = self._load()["keys"].get(key_id)
         if data is None:
-            raise KeyNotFound(
-                t("crypto.key_not_found", self.lang, key_id=key_id, path=self.ws.path)
-            )
+            raise KeyNotFound.msg("crypto.key_not_found", key_id=key_id, path=self.ws.path)
         return KeyInfo.from_dict(data)
 
     def active(self, key_id: str) -> KeyInfo:
         """The key ``key_id`` if it may be used; KeyDestroyed names when it was erased."""
         info = self.get(key_id)
         if info.state == "destroyed":
-            raise KeyDestroyed(
-                t("crypto.key_destroyed", self.lang, key_id=key_id, when=info.destroyed_at)
-            )
+            raise KeyDestroyed.msg("crypto.key_destroyed", key_id=key_id, when=info.destroyed_at)
         return info
 
     def describe(self, key_id: str) -> dict[str, Any]:
@@ -375,24 +369,22 @@ class Keys:
         try:
             named, version, header, body = parse_blob(blob)
         except BadInput:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what="wrapped data key")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what="wrapped data key"
             ) from None
         if key_id is not None and named != key_id:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"data key for {key_id}")
-            )
+            raise DecryptionFailed.msg("crypto.decryption_failed", what=f"data key for {key_id}")
         try:
             info = self.active(named)
         except KeyNotFound:
             # Not holding the key is one more way decryption fails: keep it opaque.
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"data key under {named}")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what=f"data key under {named}"
             ) from None
         kv = next((v for v in info.versions if v.version == version), None)
         if kv is None:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"data key under {named} v{version}")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what=f"data key under {named} v{version}"
             )
         material = self.backend.unwrap(kv.ref, body, header + context)
         return DataKey(named, version, info.suite, material, blob)

@@ -25,7 +25,6 @@ import pyarrow.parquet.encryption as pe
 from handover.crypto.errors import DecryptionFailed
 from handover.crypto.keys import Keys
 from handover.errors import BadInput, HandoverError
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -66,9 +65,7 @@ class HandoverKmsClient(pe.KmsClient):  # type: ignore[misc]
             self.error = self.error or exc
             raise
         except ValueError:
-            exc2 = DecryptionFailed(
-                t("crypto.decryption_failed", self.keys.lang, what="Parquet data key")
-            )
+            exc2 = DecryptionFailed.msg("crypto.decryption_failed", what="Parquet data key")
             self.error = self.error or exc2
             raise exc2 from None
 

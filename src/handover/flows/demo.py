@@ -106,8 +106,8 @@ def _step_seal(ctx: DemoContext) -> str:
 
     out = ctx.ws.settings.packages_dir / "transfer"
     out.parent.mkdir(parents=True, exist_ok=True)
-    res = seal(ctx.ws, str(ctx.seller_db), out, lang=ctx.lang)
-    verify_package(ctx.ws, out, lang=ctx.lang)
+    res = seal(ctx.ws, str(ctx.seller_db), out)
+    verify_package(ctx.ws, out)
     ctx.results["seal"] = res
     return t(
         "package.sealed",
@@ -150,7 +150,7 @@ def _step_migrate(ctx: DemoContext) -> str:
 
     if ctx.buyer_db.exists():
         ctx.buyer_db.unlink()
-    res = migrate(ctx.ws, str(ctx.seller_db), str(ctx.buyer_db), MigrateOptions(lang=ctx.lang))
+    res = migrate(ctx.ws, str(ctx.seller_db), str(ctx.buyer_db), MigrateOptions())
     ctx.results["migrate"] = res
     package = (res.backup or {}).get("package", "")
     return t(

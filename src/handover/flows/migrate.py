@@ -43,7 +43,6 @@ def migrate(
     :class:`CheckFailed` after recording the outcome.
     """
     opts = options or MigrateOptions()
-    lang = opts.lang
     prog: Progress = progress or NoProgress()
     if opts.batch_size < 1:
         raise BadInput.msg("migrate.bad_batch_size")
@@ -52,7 +51,7 @@ def migrate(
     run_row: MigrateRun | None = None
     if opts.resume:
         only = mask(target_url(target)) if target else None
-        run_row = find_run(ws, opts.run_id, lang, only)
+        run_row = find_run(ws, opts.run_id, only)
         source = source or run_row.source
         target = target or run_row.target
         if run_row.options.get("tables") and not opts.tables:
@@ -81,7 +80,7 @@ def migrate(
             if not src.is_package and not opts.no_backup:
                 # The backup is a sealed package of the source (``handover restore`` opens it).
                 backup = seal_backup(
-                    ws, source, name=f"backup-{job.run_id}", lang=lang, authorized=decision
+                    ws, source, name=f"backup-{job.run_id}", authorized=decision
                 ).to_json()
             return job.start(backup)
         finally:

@@ -23,7 +23,6 @@ def seal(
     *,
     purpose: str = "transfer",
     tables: list[str] | None = None,
-    lang: str | None = None,
     clock: Clock = utcnow,
     progress: Progress | None = None,
     authorized: Decision | None = None,
@@ -34,7 +33,6 @@ def seal(
     ``authorized``: the decision of the command this seal is a step of (backup,
     migrate's backup). Records ``package.seal`` in the ledger.
     """
-    language = lang or ws.settings.lang
     out = Path(out)
     if out.exists():
         raise BadInput.msg("package.exists", path=out)
@@ -59,7 +57,6 @@ def seal(
             shown=shown,
             events=events,
             purpose=purpose,
-            lang=language,
             clock=clock,
             progress=progress,
         )
@@ -89,7 +86,6 @@ def backup(
     source: str | Path,
     *,
     name: str | None = None,
-    lang: str | None = None,
     clock: Clock = utcnow,
     authorized: Decision | None = None,
 ) -> SealResult:
@@ -101,6 +97,4 @@ def backup(
     folder = ws.settings.packages_dir
     folder.mkdir(parents=True, exist_ok=True)
     label = name or f"backup-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-    return seal(
-        ws, source, folder / label, purpose="backup", lang=lang, clock=clock, authorized=decision
-    )
+    return seal(ws, source, folder / label, purpose="backup", clock=clock, authorized=decision)

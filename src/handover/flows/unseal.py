@@ -57,7 +57,6 @@ def unseal(
     target: str,
     *,
     tables: list[str] | None = None,
-    lang: str | None = None,
     action: str = "package.unseal",
     progress: Progress | None = None,
 ) -> UnsealResult:
@@ -69,22 +68,21 @@ def unseal(
     Records ``action`` in the ledger once the read-back agrees.
     """
     decision = require(ws, "unseal", data_resource(tables, "clear"))
-    language = lang or ws.settings.lang
     t0 = time.perf_counter()
     pkg = Path(package)
-    check = verify_package(ws, pkg, deep=True, lang=language, row_sets=True)
-    manifest = load_manifest(ws, pkg, language)
+    check = verify_package(ws, pkg, deep=True, row_sets=True)
+    manifest = load_manifest(ws, pkg)
     run = migrate(
         ws,
         str(pkg),
         target,
-        MigrateOptions(tables=tables, lang=language),
+        MigrateOptions(tables=tables),
         progress=progress,
         authorized=decision,
     )
     shown = mask(to_url(target))
     sets = {e["name"]: str(e["row_set"]) for e in check.tables}
-    readback = read_back(manifest, to_url(target), shown, tables, language, sets)
+    readback = read_back(manifest, to_url(target), shown, tables, sets)
     result = UnsealResult(
         package=pkg,
         package_id=manifest.package_id,
@@ -118,9 +116,8 @@ def restore(
     package: str | Path,
     target: str,
     *,
-    lang: str | None = None,
     progress: Progress | None = None,
 ) -> UnsealResult:
     """Restore a backup package (``handover restore``): unseal (and authorised as ``unseal``),
     recorded as ``package.restore``."""
-    return unseal(ws, package, target, lang=lang, action="package.restore", progress=progress)
+    return unseal(ws, package, target, action="package.restore", progress=progress)

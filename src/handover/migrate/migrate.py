@@ -36,7 +36,7 @@ from handover.db.dialects import family
 from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
-from handover.i18n import t
+from handover.i18n import Msg
 from handover.migrate.reader import (
     Key,
     MigrationSource,
@@ -73,7 +73,6 @@ class MigrateOptions:
     resume: bool = False
     run_id: str | None = None
     batch_pause: float = 0.0
-    lang: str = "zh-CN"
 
 
 @dataclass
@@ -112,7 +111,7 @@ class MigrateResult:
     no_backup_reason: str | None = None
     resumed: bool = False
     errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -143,7 +142,7 @@ class MigrateResult:
             "no_backup_reason": self.no_backup_reason,
             "resumed": self.resumed,
             "errors": self.errors,
-            "notes": self.notes,
+            "notes": [str(n) for n in self.notes],
         }
 
 
@@ -163,7 +162,7 @@ def target_url(target: str) -> str:
     return to_url(target)
 
 
-def find_run(ws: Workspace, run_id: str | None, lang: str, target: str | None) -> Any:
+def find_run(ws: Workspace, run_id: str | None, target: str | None) -> Any:
     """The unfinished run to resume: ``run_id``, else the newest running one (on ``target``)."""
     from handover.migrate.models import MigrateRun
 
@@ -171,16 +170,16 @@ def find_run(ws: Workspace, run_id: str | None, lang: str, target: str | None) -
         if run_id:
             row = s.get(MigrateRun, run_id)
             if row is None:
-                raise BadInput(t("migrate.unknown_run", lang, run=run_id))
+                raise BadInput.msg("migrate.unknown_run", run=run_id)
         else:
             stmt = sa.select(MigrateRun).where(MigrateRun.status.in_(("running", "finishing")))
             if target is not None:
                 stmt = stmt.where(MigrateRun.target == target)
             row = s.scalars(stmt.order_by(MigrateRun.started_at.desc()).limit(1)).first()
             if row is None:
-                raise BadInput(t("migrate.no_run", lang))
+                raise BadInput.msg("migrate.no_run")
         if row.status not in ("running", "finishing"):
-            raise BadInput(t("migrate.run_finished", lang, run=row.id, status=row.status))
+            raise BadInput.msg("migrate.run_finished", run=row.id, status=row.status)
         s.expunge(row)
         return row
 
@@ -271,7 +270,6 @@ class CopyJob:
         self.defs = defs
         self.opts = opts
         self.prog = prog
-        self.lang = opts.lang
         self.fam = family(engine.dialect.name)
         self.sql = dialects.get(engine.dialect.name)
         stamp = _now().strftime("%Y%m%dT%H%M%S")
@@ -313,7 +311,7 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
-        self.result.notes.extend(target_notes(defs, self.fam, self.lang))
+        self.result.notes.extend(target_notes(defs, self.fam))
 
     # --- preflight & start -------------------------------------------------------------------
 
@@ -324,10 +322,10 @@ class CopyJob:
                 other = conn.execute(
                     sa.select(self.state.c.run_id).where(self.state.c.table_name == RUN_ROW)
                 ).scalar()
-            raise BadInput(t("migrate.target_busy", self.lang, run=other or "?"))
+            raise BadInput.msg("migrate.target_busy", run=other or "?")
         for d in self.defs:
             if d.name in existing:
-                raise BadInput(t("migrate.target_has_table", self.lang, table=d.name))
+                raise BadInput.msg("migrate.target_has_table", table=d.name)
 
     def start(self, backup: dict[str, Any] | None) -> MigrateResult:
         from handover.migrate.models import MigrateRun
@@ -389,7 +387,7 @@ class CopyJob:
                 sa.select(self.state.c.run_id).where(self.state.c.table_name == RUN_ROW)
             ).scalar()
         if other is not None and other != row.id:
-            raise BadInput(t("migrate.target_busy", self.lang, run=other))
+            raise BadInput.msg("migrate.target_busy", run=other)
         self.events("migrate.resume", self.run_id, "migration", {"target": self.result.target})
         return self._run(fresh=other is None)
 
@@ -398,7 +396,7 @@ class CopyJob:
     def _run(self, *, fresh: bool) -> MigrateResult:
         t0 = time.perf_counter()
         try:
-            self.prog.phase(t("migrate.phase.schema", self.lang))
+            self.prog.phase(Msg("migrate.phase.schema"))
             self._create_schema(fresh)
             writer = TargetWriter(self.engine)
             try:
@@ -406,7 +404,7 @@ class CopyJob:
                     self.result.tables.append(self._copy_table(writer, d))
             finally:
                 writer.close()
-            self.prog.phase(t("migrate.phase.constraints", self.lang))
+            self.prog.phase(Msg("migrate.phase.constraints"))
             self._post_data()
             self.result.seconds = time.perf_counter() - t0
             return self._finish()
@@ -527,15 +525,12 @@ class CopyJob:
         target_rows = int(w.execute(f"SELECT count(*) FROM {w.q(d.name)}")[0][0])
         w.commit()
         if source_rows != target_rows + rejects:
-            raise CheckFailed(
-                t(
-                    "migrate.count_mismatch",
-                    self.lang,
-                    table=d.name,
-                    source=source_rows,
-                    target=target_rows,
-                    rejects=rejects,
-                )
+            raise CheckFailed.msg(
+                "migrate.count_mismatch",
+                table=d.name,
+                source=source_rows,
+                target=target_rows,
+                rejects=rejects,
             )
         w.begin()
         w.execute(
@@ -778,25 +773,19 @@ class CopyJob:
                 row.finished_at = _now()
                 row.summary = self.result.to_json()
         if self.result.errors:
-            raise CheckFailed(
-                t(
-                    "migrate.constraint_failed",
-                    self.lang,
-                    run=self.run_id,
-                    count=len(self.result.errors),
-                    first=self.result.errors[0],
-                )
+            raise CheckFailed.msg(
+                "migrate.constraint_failed",
+                run=self.run_id,
+                count=len(self.result.errors),
+                first=self.result.errors[0],
             )
         if self.result.rejects > self.opts.allow_rejects:
-            raise CheckFailed(
-                t(
-                    "migrate.rejects_failed",
-                    self.lang,
-                    run=self.run_id,
-                    rejects=self.result.rejects,
-                    allowed=self.opts.allow_rejects,
-                    file=self.result.reject_file,
-                )
+            raise CheckFailed.msg(
+                "migrate.rejects_failed",
+                run=self.run_id,
+                rejects=self.result.rejects,
+                allowed=self.opts.allow_rejects,
+                file=self.result.reject_file,
             )
         return self.result
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, parse_spelling
-from handover.i18n import t
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
     from handover.db.reflect import ColumnDef, TableDef
@@ -185,12 +185,12 @@ def _parse_times(strings: pa.Array) -> tuple[pa.Array, list[int]]:
 # --- what a run reports ----------------------------------------------------------------------
 
 
-def target_notes(defs: list[TableDef], family: str, lang: str) -> list[str]:
+def target_notes(defs: list[TableDef], family: str) -> list[Msg]:
     """Notes for the run's result: into SQLite, the spelling typed dates and times are
     written in (per spelling, the columns); elsewhere, the SQLite columns carried as text
     and the spellings recorded in column comments."""
     groups: dict[tuple[str, bool], list[str]] = {}
-    notes: list[str] = []
+    notes: list[Msg] = []
     for d in defs:
         for c in d.columns:
             if c.kind not in TEMPORAL:
@@ -200,7 +200,7 @@ def target_notes(defs: list[TableDef], family: str, lang: str) -> list[str]:
                 if not c.stored_text:
                     groups.setdefault((spelling_of(c).text, c.spelling is None), []).append(where)
             elif c.stored_text and c.spelling is None:
-                notes.append(t("migrate.note.as_text", lang, column=where))
+                notes.append(Msg("migrate.note.as_text", column=where))
             elif c.stored_text and c.spelling:
                 groups.setdefault((c.spelling, False), []).append(where)
     for (spelling, chosen), columns in groups.items():
@@ -211,5 +211,5 @@ def target_notes(defs: list[TableDef], family: str, lang: str) -> list[str]:
             if family == "sqlite"
             else "migrate.note.spelling_recorded"
         )
-        notes.append(t(key, lang, spelling=spelling, columns=", ".join(columns)))
+        notes.append(Msg(key, spelling=spelling, columns=", ".join(columns)))
     return notes

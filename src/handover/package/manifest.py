@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.errors import CheckFailed
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.events import EventSink
@@ -166,7 +165,7 @@ def write_signed(
     return sig
 
 
-def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dict[str, Any]]:
+def read_verified(ws: Workspace, folder: Path) -> tuple[Manifest, dict[str, Any]]:
     """The package's manifest after checking its signature against the workspace's keys.
 
     Raises :class:`CheckFailed` (one line) for a missing, altered or untrusted manifest.
@@ -185,9 +184,7 @@ def read_verified(ws: Workspace, folder: Path, lang: str) -> tuple[Manifest, dic
     except (ValueError, UnicodeDecodeError):
         raise CheckFailed.msg("package.bad_signature", package=shown) from None
     if signed.public_key not in {k.raw for k in public_keys(ws)}:
-        raise CheckFailed(
-            t("package.untrusted_signer", lang, package=shown, key_id=sig.get("key_id"))
-        )
+        raise CheckFailed.msg("package.untrusted_signer", package=shown, key_id=sig.get("key_id"))
     if not verify(signed.public_key, body, signed.value):
         raise CheckFailed.msg("package.bad_signature", package=shown)
     try:

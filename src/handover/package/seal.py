@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.errors import BadInput
-from handover.i18n import t
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
 from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
 from handover.progress import Progress
@@ -130,7 +129,6 @@ def seal_reader(
     shown: str,
     events: EventSink,
     purpose: str = "transfer",
-    lang: str,
     clock: Clock = utcnow,
     progress: Progress | None = None,
 ) -> SealResult:
@@ -174,7 +172,6 @@ def seal_reader(
                         footer,
                         suite,
                         shown,
-                        lang,
                         progress,
                     )
                 )
@@ -258,7 +255,6 @@ def _seal_table(
     footer: str,
     suite: str,
     shown: str,
-    lang: str,
     progress: Progress | None,
 ) -> TableEntry:
     import pyarrow as pa
@@ -288,15 +284,12 @@ def _seal_table(
         for sb in prefetch(_batches(reader, d)):
             if sb.rejects:
                 r = sb.rejects[0]
-                raise BadInput(
-                    t(
-                        "package.source_reject",
-                        lang,
-                        source=shown,
-                        table=d.name,
-                        row_key=r.key,
-                        column=r.column,
-                    )
+                raise BadInput.msg(
+                    "package.source_reject",
+                    source=shown,
+                    table=d.name,
+                    row_key=r.key,
+                    column=r.column,
                 )
             data = sb.data
             yield data if data.schema == schema else data.cast(schema)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from handover.crypto.errors import DecryptionFailed
 from handover.errors import CheckFailed
-from handover.i18n import t
 from handover.package.manifest import MANIFEST, SIGNATURE, TABLES_DIR, Manifest, read_verified
 from handover.package.rows import ENCODINGS, MERKLE_ENCODING, RowDigest
 from handover.results import PerTableRows
@@ -74,16 +73,13 @@ class PackageSource:
         ws: Workspace,
         path: str | Path,
         tables: list[str] | None = None,
-        *,
-        lang: str | None = None,
     ) -> None:
         from handover.crypto import Keys
 
         self.ws = ws
         self.path = Path(path)
         self.display = str(self.path)
-        self.lang = lang or ws.settings.lang
-        self.manifest, self.signer = read_verified(ws, self.path, self.lang)
+        self.manifest, self.signer = read_verified(ws, self.path)
         entries = self.manifest.tables
         if tables is not None:
             missing = sorted(set(tables) - {e.name for e in entries})
@@ -113,24 +109,18 @@ class PackageSource:
         for e in self.manifest.tables:
             p = self.path / e.file
             if not p.is_file():
-                raise CheckFailed(
-                    t("package.missing_file", self.lang, package=self.display, file=e.file)
-                )
+                raise CheckFailed.msg("package.missing_file", package=self.display, file=e.file)
         present = {MANIFEST, SIGNATURE}
         for p in sorted(self.path.rglob("*")):
             rel = p.relative_to(self.path).as_posix()
             if p.is_dir() and rel == TABLES_DIR:
                 continue
             if rel not in listed and rel not in present:
-                raise CheckFailed(
-                    t("package.unexpected_file", self.lang, package=self.display, file=rel)
-                )
+                raise CheckFailed.msg("package.unexpected_file", package=self.display, file=rel)
         for e in self.manifest.tables:
             p = self.path / e.file
             if p.stat().st_size != e.bytes or sha256_file(p) != e.sha256:
-                raise CheckFailed(
-                    t("package.hash_mismatch", self.lang, package=self.display, file=e.file)
-                )
+                raise CheckFailed.msg("package.hash_mismatch", package=self.display, file=e.file)
 
     def _check_keys(self) -> None:
         from handover.crypto import KeyNotFound
@@ -139,18 +129,15 @@ class PackageSource:
             try:
                 info = self.keys.get(key_id)
             except KeyNotFound:
-                raise CheckFailed(
-                    t("package.key_missing", self.lang, package=self.display, key_id=key_id)
+                raise CheckFailed.msg(
+                    "package.key_missing", package=self.display, key_id=key_id
                 ) from None
             if info.state == "destroyed":
-                raise CheckFailed(
-                    t(
-                        "package.key_destroyed",
-                        self.lang,
-                        package=self.display,
-                        key_id=key_id,
-                        when=info.destroyed_at,
-                    )
+                raise CheckFailed.msg(
+                    "package.key_destroyed",
+                    package=self.display,
+                    key_id=key_id,
+                    when=info.destroyed_at,
                 )
 
     # --- MigrationSource ---------------------------------------------------------------------
@@ -212,23 +199,18 @@ class PackageSource:
 
     def _check_digest(self, e: TableEntry, digest: RowDigest) -> None:
         if digest.count != e.rows:
-            raise CheckFailed(
-                t(
-                    "package.rows_mismatch",
-                    self.lang,
-                    package=self.display,
-                    table=e.name,
-                    found=digest.count,
-                    expected=e.rows,
-                )
+            raise CheckFailed.msg(
+                "package.rows_mismatch",
+                package=self.display,
+                table=e.name,
+                found=digest.count,
+                expected=e.rows,
             )
         row_set = digest.set_digest()
         if digest.root().hex() != e.row_root or (
             e.row_set is not None and (row_set is None or row_set.hex() != e.row_set)
         ):
-            raise CheckFailed(
-                t("package.digest_mismatch", self.lang, package=self.display, table=e.name)
-            )
+            raise CheckFailed.msg("package.digest_mismatch", package=self.display, table=e.name)
 
     def _file_batches(
         self, e: TableEntry, schema: pa.Schema, batch_size: int
@@ -242,9 +224,7 @@ class PackageSource:
         expected = pa.schema(
             [pa.field(n, f.type, f.nullable) for n, f in zip(names, schema, strict=True)]
         )
-        fail = DecryptionFailed(
-            t("package.decrypt_failed", self.lang, package=self.display, table=e.name)
-        )
+        fail = DecryptionFailed.msg("package.decrypt_failed", package=self.display, table=e.name)
         try:
             pf = pq.ParquetFile(
                 self.path / e.file, decryption_properties=decryption_properties(self.keys)
@@ -253,9 +233,7 @@ class PackageSource:
             raise fail from None
         try:
             if not pf.schema_arrow.remove_metadata().equals(expected, check_metadata=False):
-                raise CheckFailed(
-                    t("package.schema_mismatch", self.lang, package=self.display, table=e.name)
-                )
+                raise CheckFailed.msg("package.schema_mismatch", package=self.display, table=e.name)
             it = pf.iter_batches(batch_size=batch_size)
             while True:
                 try:
@@ -304,7 +282,6 @@ def verify_package(
     path: str | Path,
     *,
     deep: bool = True,
-    lang: str | None = None,
     row_sets: bool = False,
 ) -> PackageCheck:
     """Check a package: signature, file set, SHA-256s, keys; with ``deep`` also decrypt every
@@ -316,7 +293,7 @@ def verify_package(
     """
     from handover.package.rows import RowSet
 
-    with PackageSource(ws, path, lang=lang) as src:
+    with PackageSource(ws, path) as src:
         check = PackageCheck(src.path, src.manifest.package_id, src.signer, deep=deep)
         for d in src.schema():
             e = src.entry(d.name)
@@ -337,7 +314,6 @@ def verify_package(
     return check
 
 
-def load_manifest(ws: Workspace, path: str | Path, lang: str | None = None) -> Manifest:
+def load_manifest(ws: Workspace, path: str | Path) -> Manifest:
     """The package's manifest after its signature check (no file or key checks)."""
-    language = lang or ws.settings.lang
-    return read_verified(ws, Path(path), language)[0]
+    return read_verified(ws, Path(path))[0]

@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from handover.errors import CheckFailed
-from handover.i18n import t
 from handover.package.rows import RowSet
 
 if TYPE_CHECKING:
@@ -28,7 +27,6 @@ def read_back(
     url: str,
     shown: str,
     tables: list[str] | None,
-    lang: str,
     row_sets: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Read every restored table from ``url`` and compare its count with the manifest and its
@@ -51,25 +49,19 @@ def read_back(
             digest = RowSet()
             for sb in src.read(got, after=None, batch_size=65_536):
                 if sb.rejects:
-                    raise CheckFailed(
-                        t(
-                            "package.target_mismatch",
-                            lang,
-                            target=shown,
-                            table=e.name,
-                            what="values",
-                        )
+                    raise CheckFailed.msg(
+                        "package.target_mismatch", target=shown, table=e.name, what="values"
                     )
                 digest.add_batch(_as(sb.data.select(want.column_names), want, got))
             if digest.count != e.rows:
-                raise CheckFailed(
-                    t("package.target_mismatch", lang, target=shown, table=e.name, what="rows")
+                raise CheckFailed.msg(
+                    "package.target_mismatch", target=shown, table=e.name, what="rows"
                 )
             # the package's own rows, checked against its signed manifest before the restore
             expected = row_sets[e.name]
             if digest.hex() != expected:
-                raise CheckFailed(
-                    t("package.target_mismatch", lang, target=shown, table=e.name, what="digest")
+                raise CheckFailed.msg(
+                    "package.target_mismatch", target=shown, table=e.name, what="digest"
                 )
             out.append({"name": e.name, "rows": digest.count, "row_set": expected})
     finally:

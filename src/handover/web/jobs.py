@@ -92,8 +92,8 @@ class JobProgress:
     job's row: a task (a table, for a scan) starting becomes the current step, a task's
     rows done count one step."""
 
-    def __init__(self, ws: Workspace, job_id: int, clock: Clock) -> None:
-        self.ws, self.job_id, self.clock = ws, job_id, clock
+    def __init__(self, ws: Workspace, job_id: int, clock: Clock, lang: str) -> None:
+        self.ws, self.job_id, self.clock, self.lang = ws, job_id, clock, lang
 
     def _update(self, **values: object) -> None:
         with self.ws.store.session() as s:
@@ -103,8 +103,8 @@ class JobProgress:
                 .values(**values, updated_at=self.clock())
             )
 
-    def phase(self, text: str) -> None:
-        self._update(current=str(text)[:300])
+    def phase(self, text: Msg) -> None:
+        self._update(current=text.render(self.lang)[:300])
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
         self._update(current=str(name)[:300])
@@ -167,7 +167,7 @@ def _run_scan(
     status, result, error = "failed", {}, None
     try:
         inv = run_scan(
-            ws, spec, lang=lang, progress=JobProgress(ws, job_id, clock), authorized=decision
+            ws, spec, lang=lang, progress=JobProgress(ws, job_id, clock, lang), authorized=decision
         )
         status, result = "done", {**inv.counts(), "scan_id": inv.scan_id}
     except HandoverError as exc:

@@ -28,7 +28,6 @@ from handover.crypto.files import atomic_write, locked, overwrite_file
 from handover.crypto.recipes import open as open_token
 from handover.crypto.recipes import seal
 from handover.errors import BadInput
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.settings import Settings
@@ -55,11 +54,10 @@ class LocalKeyring:
 
     name = "keyring"
 
-    def __init__(self, keys_dir: Path, master: bytes, suite: str, lang: str = "zh-CN") -> None:
+    def __init__(self, keys_dir: Path, master: bytes, suite: str) -> None:
         self.keys_dir = keys_dir
         self._master = master
         self.suite = suite
-        self.lang = lang
 
     # -- opening -------------------------------------------------------------------------
 
@@ -77,7 +75,6 @@ class LocalKeyring:
             protection=settings.key_protection,
             demo=settings.demo,
             suite=settings.crypto_suite,
-            lang=settings.lang,
         )
 
     @classmethod
@@ -89,7 +86,6 @@ class LocalKeyring:
         protection: str | None,
         demo: bool,
         suite: str = "aes",
-        lang: str = "zh-CN",
     ) -> LocalKeyring:
         """Open (or create) the keyring in ``keys_dir`` with the given protection."""
         meta_path = keys_dir / MASTER_JSON
@@ -111,7 +107,7 @@ class LocalKeyring:
             )
         _check_protection(keys_dir, kind, passphrase, protection, demo)
         master = _unlock(keys_dir, meta, passphrase)
-        return cls(keys_dir, master, str(meta.get("suite", "aes")), lang)
+        return cls(keys_dir, master, str(meta.get("suite", "aes")))
 
     # -- KeyBackend ----------------------------------------------------------------------
 
@@ -137,8 +133,8 @@ class LocalKeyring:
         try:
             token = path.read_bytes()
         except FileNotFoundError:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"key {ref} (not in {path.parent})")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what=f"key {ref} (not in {path.parent})"
             ) from None
         clear = open_token(token, _entry_aad(ref), self._master, what=f"keyring entry {path}")
         name, _, material = clear.partition(b":")

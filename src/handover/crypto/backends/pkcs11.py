@@ -27,7 +27,6 @@ from pkcs11.mechanisms import GCMParams
 
 from handover.crypto.errors import DecryptionFailed
 from handover.errors import BadInput
-from handover.i18n import t
 
 if TYPE_CHECKING:
     from handover.settings import Settings
@@ -49,14 +48,12 @@ class Pkcs11Backend:
         *,
         token_label: str | None = None,
         slot: int | None = None,
-        lang: str = "zh-CN",
     ) -> None:
         if token_label is None and slot is None:
             raise BadInput.msg("crypto.pkcs11_no_token")
         self.module = module
         self.token_label = token_label
         self.slot = slot
-        self.lang = lang
         self._pin = pin
         self._session: Any = None
         self._where = f"pkcs11 token {token_label!r}" if token_label else f"pkcs11 slot {slot}"
@@ -73,7 +70,6 @@ class Pkcs11Backend:
             settings.pkcs11_pin.get_secret_value(),
             token_label=settings.pkcs11_token_label,
             slot=settings.pkcs11_slot,
-            lang=settings.lang,
         )
 
     # -- session -------------------------------------------------------------------------
@@ -132,8 +128,8 @@ class Pkcs11Backend:
         try:
             return self.session().get_key(object_class=ObjectClass.SECRET_KEY, label=ref)
         except NoSuchKey:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"key {ref} (not in {self._where})")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what=f"key {ref} (not in {self._where})"
             ) from None
 
     # -- KeyBackend ----------------------------------------------------------------------
@@ -179,8 +175,8 @@ class Pkcs11Backend:
                 ct, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, 128)
             )
         except PKCS11Error:
-            raise DecryptionFailed(
-                t("crypto.decryption_failed", self.lang, what=f"data key under {ref}")
+            raise DecryptionFailed.msg(
+                "crypto.decryption_failed", what=f"data key under {ref}"
             ) from None
         return bytes(clear)
 
