@@ -37,7 +37,11 @@ class HandoverError(Exception):
         """The error whose text is catalogue message ``key`` filled with ``values``."""
         from handover.i18n import Msg
 
-        message = Msg(key, **values)
+        return cls.of(Msg(key, **values), transient=transient)
+
+    @classmethod
+    def of(cls: type[E], message: Msg, /, *, transient: bool | None = None) -> E:
+        """The error whose text is the catalogue message ``message``."""
         err = cls(str(message), transient=transient)
         err.message = message
         return err

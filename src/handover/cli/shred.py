@@ -89,7 +89,7 @@ def shred(
     )
     with handled(), workspace_of(ctx) as ws:
         if plan_only:
-            plan, gate = plan_shred(ws, scope, force=force, reason=reason, lang=lang)
+            plan, gate = plan_shred(ws, scope, force=force, reason=reason)
         else:
             result = run_shred(
                 ws,
@@ -162,7 +162,14 @@ def _render_gate(gate: Gate, lang: str) -> None:
     elif gate.passed:
         console.print(t("erase.gate.ok", lang, seq=gate.seq), highlight=False)
     else:
-        console.print(t("erase.gate.blocked", lang, problem=gate.problem), highlight=False)
+        console.print(
+            t(
+                "erase.gate.blocked",
+                lang,
+                problem=gate.problem.render(lang) if gate.problem else "",
+            ),
+            highlight=False,
+        )
 
 
 def _render_result(result: ShredResult, lang: str) -> None:

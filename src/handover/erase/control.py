@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.errors import BadInput, Refused
-from handover.i18n import t
+from handover.i18n import Msg
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -38,15 +38,12 @@ class Gate:
     tables: list[str] = field(default_factory=list)
     forced: bool = False
     reason: str | None = None
-    problem: str | None = None
-    #: catalogue key and values of ``problem`` (the refusal is shown in the user's language)
-    problem_key: str | None = field(default=None, repr=False)
-    problem_values: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: why the gate is closed (rendered by whoever shows it, in its reader's language)
+    problem: Msg | None = None
 
-    def refuse(self, key: str, lang: str, **values: Any) -> None:
-        """Note why the gate is closed: ``problem`` in ``lang``, the key for the error."""
-        self.problem = t(key, lang, **values)
-        self.problem_key, self.problem_values = key, values
+    def refuse(self, key: str, **values: Any) -> None:
+        """Note why the gate is closed."""
+        self.problem = Msg(key, **values)
 
     def to_json(self) -> dict[str, Any]:
         """Certificate form."""
@@ -58,7 +55,9 @@ class Gate:
             "verified_at": self.ts,
             "forced": self.forced,
             "force_reason": self.reason,
-            "problem": self.problem,
+            "problem": str(self.problem) if self.problem is not None else None,
+            "problem_key": self.problem.key if self.problem is not None else None,
+            "problem_params": self.problem.params() if self.problem is not None else None,
         }
 
 
@@ -78,7 +77,6 @@ def check_gate(
     target: str | None = None,
     force: bool = False,
     reason: str | None = None,
-    lang: str = "zh-CN",
 ) -> Gate:
     """Find the newest verify of ``source`` (→ ``target``) in the ledger and judge it."""
     from handover.ledger import entries
@@ -99,7 +97,7 @@ def check_gate(
         last = e
     shown = norm_spec(source)
     if last is None:
-        gate.refuse("erase.gate.none", lang, source=shown)
+        gate.refuse("erase.gate.none", source=shown)
     else:
         d = last.details
         gate.seq, gate.ts = last.seq, last.ts
@@ -110,9 +108,9 @@ def check_gate(
         gate.tables = sorted(verified)
         missing = [tb for tb in tables if tb.lower() not in verified]
         if not d.get("equal"):
-            gate.refuse("erase.gate.failed", lang, source=shown, seq=last.seq)
+            gate.refuse("erase.gate.failed", source=shown, seq=last.seq)
         elif missing:
-            gate.refuse("erase.gate.uncovered", lang, table=missing[0], seq=last.seq)
+            gate.refuse("erase.gate.uncovered", table=missing[0], seq=last.seq)
         else:
             gate.passed = True
             return gate
@@ -121,8 +119,8 @@ def check_gate(
             raise Refused.msg("erase.gate.reason")
         gate.forced, gate.reason = True, reason.strip()
         return gate
-    assert gate.problem_key is not None
-    raise Refused.msg(gate.problem_key, **gate.problem_values)
+    assert gate.problem is not None
+    raise Refused.of(gate.problem)
 
 
 #: ledger actions whose ``source``/``target`` (and a scan's subject) name data of the transfer

@@ -29,7 +29,7 @@ from handover.governance import require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
 from handover.governance.session import current_person
-from handover.i18n import t
+from handover.i18n import Msg, t
 from handover.ledger import Recorder
 from handover.reports.certificate import write_renderings
 from handover.workspace import Workspace
@@ -41,13 +41,11 @@ def plan_shred(
     *,
     force: bool = False,
     reason: str | None = None,
-    lang: str | None = None,
 ) -> tuple[Plan, Gate]:
     """The plan and the verify gate's state, without changing anything.
 
     Refused (exit 3) for a source/target unknown to the transfer (see :func:`check_known`).
     """
-    language = lang or ws.settings.lang
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     plan = make_plan(ws, scope)
     gate = Gate(needed=bool(plan.source_items()))
@@ -58,10 +56,9 @@ def plan_shred(
                 scope.source,
                 [i.table or "" for i in plan.source_items()],
                 target=scope.target,
-                lang=language,
             )
-        except Exception as exc:  # Refused: shown in the plan, not raised
-            gate.problem = exc.render(language) if isinstance(exc, HandoverError) else str(exc)
+        except HandoverError as exc:  # Refused: shown in the plan, not raised
+            gate.problem = exc.message or Msg("ledger.problem.text", text=str(exc))
     return plan, gate
 
 
@@ -113,7 +110,6 @@ def shred(
                 target=scope.target,
                 force=force,
                 reason=reason,
-                lang=language,
             )
         started = clock()
         run_id = f"shred-{started.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
