@@ -27,7 +27,22 @@ def to_jsonable(value: Any, where: str = "details") -> JsonValue:
     Dates become ISO 8601 text, paths text, tuples/sets lists; anything else is
     :class:`BadInput` naming the offending key path.
     """
-    if value is None or isinstance(value, bool | int | str):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        out: dict[str, JsonValue] = {}
+        for k, v in value.items():
+            if type(k) is not str and not isinstance(k, str):
+                raise BadInput.msg("ledger.key_not_text", where=where, name=k)
+            kv = type(v)
+            out[k] = (
+                v
+                if kv is str or kv is int or kv is bool or v is None
+                else to_jsonable(v, f"{where}.{k}")
+            )
+        return out
+    if isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -45,12 +60,12 @@ def to_jsonable(value: Any, where: str = "details") -> JsonValue:
     if isinstance(value, PurePath):
         return str(value)
     if isinstance(value, Mapping):
-        out: dict[str, JsonValue] = {}
+        mapped: dict[str, JsonValue] = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise BadInput.msg("ledger.key_not_text", where=where, name=k)
-            out[k] = to_jsonable(v, f"{where}.{k}")
-        return out
+            mapped[k] = to_jsonable(v, f"{where}.{k}")
+        return mapped
     if isinstance(value, Sequence | set | frozenset) and not isinstance(value, bytes | bytearray):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [to_jsonable(v, f"{where}[{i}]") for i, v in enumerate(items)]
@@ -121,17 +136,42 @@ def _encode(value: JsonValue, out: list[str]) -> None:
         raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
+_MAX_SAFE = 2**53 - 1
+
+
 def _plain(value: JsonValue) -> bool:
     """Whether json.dumps(sort_keys) already gives the RFC 8785 form: no floats (ES number
-    layout differs), no integers beyond 2^53, no keys outside the BMP (UTF-16 order)."""
-    if isinstance(value, dict):
-        return all((k.isascii() or max(k) < "\ud800") and _plain(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_plain(v) for v in value)
-    if isinstance(value, float):
-        return False
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) <= 2**53 - 1
+    layout differs), no integers beyond 2^53, no keys outside the BMP (UTF-16 order).
+    One loop over a stack (the ledger appends call it per event)."""
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        v = pop()
+        kind = type(v)
+        if kind is str or kind is bool or v is None:
+            continue
+        if kind is int:
+            if v > _MAX_SAFE or v < -_MAX_SAFE:
+                return False
+        elif kind is dict:
+            for k, x in v.items():
+                if not (k.isascii() or max(k) < "\ud800"):
+                    return False
+                push(x)
+        elif kind is list:
+            extend(v)
+        elif isinstance(v, float):
+            return False
+        elif isinstance(v, int) and not isinstance(v, bool):
+            if abs(v) > _MAX_SAFE:
+                return False
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                if not (k.isascii() or max(k) < "\ud800"):
+                    return False
+                push(x)
+        elif isinstance(v, list):
+            extend(v)
     return True
 
 

@@ -85,7 +85,7 @@ class GuardResult:
     masked: int
 
 
-MAYBE = re.compile(r"\d{3}|-----BEGIN")  # cheap pre-scan: most texts have neither
+MAYBE = re.compile(r"\d{4}|-----BEGIN")  # cheap pre-scan: every pattern needs 4 digits in a row
 
 
 def _mask_text(text: str) -> tuple[str, int]:
@@ -137,6 +137,15 @@ def guard(value: Any) -> GuardResult:
         if key is not None and is_secret_key(key) and v not in (None, "", True, False):
             total += 1
             return "[redacted]"
+        kind = type(v)
+        if kind is str:
+            if not MAYBE.search(v):
+                return v
+            masked, n = _mask_text(v)
+            total += n
+            return masked
+        if kind is bool or v is None or (kind is int and -(10**10) < v < 10**10):
+            return v
         if isinstance(v, str):
             masked, n = _mask_text(v)
             total += n

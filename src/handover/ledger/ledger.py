@@ -200,12 +200,10 @@ def _split_frontier(raw: bytes) -> list[bytes]:
 
 
 def _read_head(conn: Connection, *, lock: bool) -> Head:
-    stmt = select(
-        LedgerHeadRow.size, LedgerHeadRow.frontier, LedgerHeadRow.origin, LedgerHeadRow.public_key
-    ).where(LedgerHeadRow.id == 1)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).one_or_none()
+    sql = "SELECT size, frontier, origin, public_key FROM ledger_head WHERE id = 1"
+    if lock and conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE took the lock
+        sql += " FOR UPDATE"
+    row = conn.exec_driver_sql(sql).one_or_none()
     if row is None:
         raise CheckFailed.msg("ledger.no_head")
     return Head(
@@ -277,13 +275,22 @@ def _prepare(ws: Workspace, ev: Event) -> _Prepared:
     return _Prepared(fields, checked.masked)
 
 
+def _driver_sql(conn: Connection, sql: str) -> str:
+    """``sql`` written with ``?`` placeholders in the driver's own parameter style."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
+_INSERT_ENTRY = (
+    "INSERT INTO ledger_entries (seq, ts, actor, action, subject, body, leaf_hash, root) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
+_UPDATE_HEAD = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
+
+
 def _append(
     conn: Connection, head: Head, prepared: Sequence[_Prepared], clock: Clock
 ) -> list[LedgerEntry]:
-    size, frontier = head.size, list(head.frontier)
-    entries: list[LedgerEntry] = []
-    rows: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
     # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
     # entry's time instead, so sequence order and time order agree; the fixed-width form
     # makes text order time order.
@@ -291,54 +298,53 @@ def _append(
     previous = _previous_ts(conn, head)
     if previous is not None and previous > ts:
         ts = previous
-    for p in prepared:
+    stored_ts = ts_stored_form(conn.dialect)(ts)
+    first = head.size
+    bodies = [
+        canonical_json_of({"v": BODY_VERSION, "seq": first + i, "ts": ts, **p.fields})
+        for i, p in enumerate(prepared)
+    ]
+    leaves = [merkle.leaf_hash(b) for b in bodies]
+    frontier = list(head.frontier)
+    roots, nodes = merkle.extend(frontier, leaves, first)
+    actor_width, subject_width = COLUMN_WIDTHS["actor"], COLUMN_WIDTHS["subject"]
+    rows = []
+    entries = []
+    for i, p in enumerate(prepared):
         f = p.fields
-        doc = {"v": BODY_VERSION, "seq": size, "ts": ts, **f}
-        body = canonical_json_of(doc)
-        leaf = merkle.leaf_hash(body)
-        node, level, idx = leaf, 0, size
-        while idx & 1:
-            node = merkle.node_hash(frontier.pop(), node)
-            level += 1
-            idx >>= 1
-            nodes.append({"level": level, "idx": idx, "hash": node})
-        frontier.append(node)
-        root = merkle.fold(frontier)
-        columns = indexed_columns(doc)
-        assert columns is not None  # _prepare checked every field
+        # the columns beside the body are what indexed_columns derives from it (verify
+        # checks them against the body)
         rows.append(
-            {
-                "seq": size,
-                **columns,
-                "body": body.decode("utf-8"),
-                "leaf_hash": leaf,
-                "root": root,
-            }
+            (
+                first + i,
+                stored_ts,
+                f["actor"][:actor_width],
+                f["action"],
+                f["subject"][:subject_width],
+                bodies[i].decode("utf-8"),
+                leaves[i],
+                roots[i],
+            )
         )
         entries.append(
             LedgerEntry(
-                size,
+                first + i,
                 ts,
                 f["actor"],
                 f["action"],
                 f["subject"],
                 f["purpose"],
                 f["details"],
-                body,
-                leaf,
+                bodies[i],
+                leaves[i],
                 p.masked,
             )
         )
-        size += 1
     if rows:
-        conn.execute(insert(LedgerEntryRow), rows)
+        conn.exec_driver_sql(_driver_sql(conn, _INSERT_ENTRY), rows)
     if nodes:
-        conn.execute(insert(LedgerNodeRow), nodes)
-    conn.execute(
-        update(LedgerHeadRow)
-        .where(LedgerHeadRow.id == 1)
-        .values(size=size, frontier=b"".join(frontier))
-    )
+        conn.exec_driver_sql(_driver_sql(conn, _INSERT_NODE), nodes)
+    conn.exec_driver_sql(_driver_sql(conn, _UPDATE_HEAD), (first + len(rows), b"".join(frontier)))
     return entries
 
 
@@ -346,8 +352,8 @@ def _previous_ts(conn: Connection, head: Head) -> str | None:
     """The body timestamp of the newest entry (read under the head lock), if well formed."""
     if head.size == 0:
         return None
-    body = conn.execute(
-        select(LedgerEntryRow.body).where(LedgerEntryRow.seq == head.size - 1)
+    body = conn.exec_driver_sql(
+        _driver_sql(conn, "SELECT body FROM ledger_entries WHERE seq = ?"), (head.size - 1,)
     ).scalar_one_or_none()
     try:
         ts = json.loads(body).get("ts") if isinstance(body, str) else None

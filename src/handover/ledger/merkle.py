@@ -112,6 +112,37 @@ def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
     return b"".join(out)
 
 
+def extend(
+    frontier: list[bytes], leaves: Sequence[bytes], start: int
+) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
+    """Append the leaf hashes ``leaves`` to the tree of ``start`` leaves whose ``frontier``
+    (perfect subtree roots, left to right) is extended in place.
+
+    Returns the root after each leaf and every perfect subtree completed on the way as
+    ``(level, index, hash)`` (the nodes an append stores). One tight hashlib loop: a
+    leaf costs the hashes of the subtrees it completes plus the fold of the frontier.
+    """
+    h = sha256
+    prefix = NODE_PREFIX
+    roots: list[bytes] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    for node in leaves:
+        idx = start
+        start += 1
+        level = 0
+        while idx & 1:
+            node = h(prefix + frontier.pop() + node)
+            level += 1
+            idx >>= 1
+            nodes.append((level, idx, node))
+        frontier.append(node)
+        acc = node
+        for j in range(len(frontier) - 2, -1, -1):
+            acc = h(prefix + frontier[j] + acc)
+        roots.append(acc)
+    return roots, nodes
+
+
 def range_hash(node: Callable[[int, int], bytes], start: int, end: int) -> bytes:
     """MTH of leaves ``[start, end)`` from a ``node(level, index)`` lookup of aligned subtrees."""
     return fold([node(level, idx) for level, idx in aligned_pieces(start, end)])
