@@ -40,6 +40,11 @@ _sha256 = hashlib.sha256
 _md5 = hashlib.md5
 
 
+#: hashlib's SHA-256 constructor, for the Merkle loops that hash once per node (calling
+#: ``SHA256_NEW(x).digest()`` inline saves a Python call per hash)
+SHA256_NEW = _sha256
+
+
 def sha256(data: bytes) -> bytes:
     """The 32-byte SHA-256 of ``data`` (bind it to a local name in hot loops)."""
     return _sha256(data).digest()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from handover.crypto.digest import sha256
+from handover.crypto.digest import SHA256_NEW, sha256
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
@@ -35,16 +35,16 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def leaf_hashes(leaves: Sequence[bytes]) -> bytes:
     """Leaf hashes of ``leaves`` concatenated (32 bytes each), one tight hashlib loop."""
-    h = sha256
-    return b"".join([h(b"\x00" + d) for d in leaves])
+    new = SHA256_NEW
+    return b"".join([new(b"\x00" + d).digest() for d in leaves])
 
 
 def parent_level(level: bytes | bytearray | memoryview) -> bytes:
     """Hashes of the complete pairs of a concatenated level (an odd last node is dropped)."""
-    h = sha256
+    new = SHA256_NEW
     mv = memoryview(level)
     end = (len(mv) // 64) * 64
-    return b"".join([h(b"\x01" + mv[i : i + 64]) for i in range(0, end, 64)])
+    return b"".join([new(b"\x01" + mv[i : i + 64]).digest() for i in range(0, end, 64)])
 
 
 def build_levels(level0: bytes) -> list[bytes]:
@@ -94,7 +94,7 @@ def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
     One tight hashlib loop, about log2(n)/2 hashes per leaf: the verifier recomputes the
     tree head stored with every entry.
     """
-    h = sha256
+    new = SHA256_NEW
     prefix = NODE_PREFIX
     out: list[bytes] = []
     for i in range(0, len(level0), HASH_SIZE):
@@ -102,12 +102,12 @@ def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
         idx = start
         start += 1
         while idx & 1:
-            node = h(prefix + frontier.pop() + node)
+            node = new(prefix + frontier.pop() + node).digest()
             idx >>= 1
         frontier.append(node)
         acc = node
         for j in range(len(frontier) - 2, -1, -1):
-            acc = h(prefix + frontier[j] + acc)
+            acc = new(prefix + frontier[j] + acc).digest()
         out.append(acc)
     return b"".join(out)
 
@@ -122,7 +122,7 @@ def extend(
     ``(level, index, hash)`` (the nodes an append stores). One tight hashlib loop: a
     leaf costs the hashes of the subtrees it completes plus the fold of the frontier.
     """
-    h = sha256
+    new = SHA256_NEW
     prefix = NODE_PREFIX
     roots: list[bytes] = []
     nodes: list[tuple[int, int, bytes]] = []
@@ -131,14 +131,14 @@ def extend(
         start += 1
         level = 0
         while idx & 1:
-            node = h(prefix + frontier.pop() + node)
+            node = new(prefix + frontier.pop() + node).digest()
             level += 1
             idx >>= 1
             nodes.append((level, idx, node))
         frontier.append(node)
         acc = node
         for j in range(len(frontier) - 2, -1, -1):
-            acc = h(prefix + frontier[j] + acc)
+            acc = new(prefix + frontier[j] + acc).digest()
         roots.append(acc)
     return roots, nodes
 
