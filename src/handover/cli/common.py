@@ -128,6 +128,26 @@ def json_option(what: str = "Machine-readable output.") -> Any:
     return typer.Option(False, "--json", help=what)
 
 
+def allow_bad_rows_option() -> Any:
+    """The ``--allow-bad-rows`` option of every command that reads CSV/XLSX files."""
+    return typer.Option(
+        0,
+        "--allow-bad-rows",
+        help="CSV/XLSX rows that cannot be read (wrong number of fields, a quote never "
+        "closed, a value beyond the header) a table may lose; each one is reported with "
+        "its row number. With more (default: any), nothing is read or changed.",
+    )
+
+
+def echo_skipped(skipped: dict[str, list[int]], lang: str) -> None:
+    """One line per table that lost rows as ``--allow-bad-rows`` allowed."""
+    from handover.i18n import t
+    from handover.sources.files import row_list
+
+    for table, rows in skipped.items():
+        typer.echo(t("cli.skipped_rows", lang, table=table, n=len(rows), rows=row_list(list(rows))))
+
+
 def split_list(values: list[str]) -> list[str] | None:
     """Values of a repeatable, comma-separable option; None when none are given."""
     out = [v.strip() for item in values for v in item.split(",") if v.strip()]

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from handover.cli.common import (
+    allow_bad_rows_option,
+    echo_skipped,
     handled,
     json_option,
     lang_of,
@@ -30,6 +32,7 @@ def seal(
     ),
     out: Path = typer.Option(..., "--out", help="Package folder to create (must not exist)."),
     tables: list[str] = tables_option("Seal only these tables"),
+    allow_bad_rows: int = allow_bad_rows_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -38,7 +41,15 @@ def seal(
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
-        result = do_seal(ws, source, out, tables=split_list(tables), lang=lang, progress=prog)
+        result = do_seal(
+            ws,
+            source,
+            out,
+            tables=split_list(tables),
+            lang=lang,
+            progress=prog,
+            allow_bad_rows=allow_bad_rows,
+        )
     _render_sealed(result, json_out, lang)
 
 
@@ -59,6 +70,7 @@ def _render_sealed(result: SealResult, json_out: bool, lang: str) -> None:
             seconds=result.seconds,
         )
     )
+    echo_skipped(result.skipped, lang)
 
 
 def unseal(
@@ -180,6 +192,7 @@ def dd_extract(
         20_000, "--xlsx-limit", help="Write XLSX only for tables with at most this many rows."
     ),
     tables: list[str] = tables_option("Extract only these tables"),
+    allow_bad_rows: int = allow_bad_rows_option(),
     json_out: bool = json_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
@@ -201,6 +214,7 @@ def dd_extract(
             xlsx_limit=xlsx_limit,
             tables=split_list(tables),
             lang=lang,
+            allow_bad_rows=allow_bad_rows,
         )
     if json_out:
         print_json(result.to_json())
@@ -218,6 +232,7 @@ def dd_extract(
                 below=", ".join(below) or "-",
             )
         )
+        echo_skipped(result.skipped, lang)
 
 
 def register(app: typer.Typer) -> None:

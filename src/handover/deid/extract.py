@@ -103,6 +103,8 @@ class ExtractResult(PerTableRows):
     #: references into tables that lost records (see docs/deid.md, joins)
     joins: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    #: rows (line numbers) each file table lost, as ``--allow-bad-rows`` allowed
+    skipped: dict[str, list[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form: counts, file names, rules and k-anonymity — no values."""
@@ -116,6 +118,7 @@ class ExtractResult(PerTableRows):
             "refused": self.refused,
             "joins": self.joins,
             "seconds": round(self.seconds, 3),
+            "skipped_rows": self.skipped,
         }
 
 
@@ -261,8 +264,15 @@ def check_request(
     max_suppression: float,
     l_diversity: tuple[str, int] | None,
     xlsx_limit: int,
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QI,
 ) -> None:
     """Refuse (BadInput, naming the option) an extract request that cannot be right."""
+    from handover.taxonomy import TAXONOMY
+
+    known = {p.name for p in TAXONOMY}
+    for qi in quasi_identifiers:
+        if qi not in known:
+            raise BadInput.msg("deid.bad_qi", qi=qi, known=", ".join(sorted(known)))
     if k < 2:
         raise BadInput.msg("deid.bad_k", k=k)
     if not 0.0 <= max_suppression <= 1.0:

@@ -40,6 +40,10 @@ class SqliteSource(SqlSource):
     def __init__(self, path: Path, display: str | None = None) -> None:
         if not path.is_file():
             raise BadInput.msg("sources.no_sqlite", path=path)
+        if path.stat().st_size == 0:
+            # SQLite reads an empty file as an empty database: a mistyped path (or a file
+            # some tool created empty) would pass for a source without tables.
+            raise BadInput.msg("sources.empty_sqlite", path=display or path)
         self.path = path
         self.display = display or str(path)
         try:
