@@ -31,16 +31,17 @@ class Outcome:
         return lines[0]
 
 
-def cli(ws: Path | str, *args: str, lang: str = "en") -> Outcome:
-    """Run ``handover -w ws --lang lang ARGS`` through the real CLI; a crash fails."""
-    res = runner.invoke(app, ["-w", str(ws), "--lang", lang, *args])
+def cli(ws: Path | str, *args: str, lang: str | None = "en") -> Outcome:
+    """Run ``handover -w ws --lang lang ARGS`` through the real CLI (no ``--lang`` when
+    ``lang`` is None); a crash fails."""
+    res = runner.invoke(app, ["-w", str(ws), *(["--lang", lang] if lang else []), *args])
     if res.exception is not None and not isinstance(res.exception, SystemExit):
         raise AssertionError(f"crashed: {res.exception!r}") from res.exception
     assert "Traceback" not in res.output
     return Outcome(res.exit_code, res.stdout, res.stderr)
 
 
-def refused(ws: Path | str, code: int, *args: str, lang: str = "en") -> str:
+def refused(ws: Path | str, code: int, *args: str, lang: str | None = "en") -> str:
     """Run a command that must fail with ``code`` and one line; that line."""
     res = cli(ws, *args, lang=lang)
     assert res.code == code, (res.code, res.out, res.err)

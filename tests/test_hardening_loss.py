@@ -210,3 +210,74 @@ def test_unknown_quasi_identifier_is_refused(ws: Path, tmp_path: Path, book: Pat
     assert line.startswith("error: --qi 'shoe_size': not a personal information type")
     assert "birth_date" in line
     assert snapshot(ws) == before and not (tmp_path / "dd").exists()
+
+
+# --- destruction certified for nothing -----------------------------------------------------
+
+
+def test_second_shred_issues_no_certificate_for_nothing(ws: Path) -> None:
+    (ws / "exports" / "customers.csv").write_text("id,phone\n1,13800138000\n", "utf-8")
+    first = cli(ws, "shred", "--media", "exports")
+    assert first.code == 0, first.err
+    certs = sorted((ws / "reports" / "certificates").iterdir())
+    assert len(certs) == 1
+    before = snapshot(ws)
+    line = refused(ws, 2, "shred", "--media", "exports")
+    assert line.startswith("error: nothing to destroy")
+    assert f"last certificate: {certs[0]}" in line or certs[0].name in line
+    assert snapshot(ws) == before
+    assert sorted((ws / "reports" / "certificates").iterdir()) == certs
+
+
+# --- the workspace's own store and ledger ----------------------------------------------------
+
+
+def _store_files(ws: Path) -> list[Path]:
+    return [ws / n for n in ("handover.db", "handover.db-wal", "handover.db-shm")]
+
+
+@pytest.mark.parametrize("damage", ["deleted", "emptied"])
+def test_missing_or_emptied_store_is_never_recreated(ws: Path, damage: str) -> None:
+    for p in _store_files(ws):
+        if damage == "deleted":
+            p.unlink(missing_ok=True)
+        elif p.name == "handover.db":
+            p.write_bytes(b"")
+        else:
+            p.unlink(missing_ok=True)
+    for args in (["audit", "verify"], ["people", "list"], ["scan", str(ws / "handover.toml")]):
+        line = refused(ws, 1, *args)
+        word = "missing" if damage == "deleted" else "empty (0 bytes)"
+        assert f"{ws / 'handover.db'}: the store of workspace {ws} is {word}" in line, line
+    db = ws / "handover.db"
+    assert (not db.exists()) if damage == "deleted" else db.stat().st_size == 0
+    assert not (ws / "handover.db-wal").exists()
+
+
+def test_ledger_that_fails_verification_stops_data_commands(
+    ws: Path, tmp_path: Path, book: Path
+) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(ws / "handover.db")
+    con.execute("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 3")
+    con.commit()
+    con.close()
+    assert cli(ws, "audit", "verify").code == 1
+    before = snapshot(ws)
+    for args in (
+        ["seal", str(book), "--out", str(tmp_path / "p")],
+        ["scan", str(book)],
+        ["dd-extract", str(book), "--out", str(tmp_path / "dd")],
+        ["migrate", str(book), str(tmp_path / "buyer.db"), "--no-backup", "--reason", "t"],
+        ["verify", str(book), str(book)],
+    ):
+        line = refused(ws, 1, *args)
+        assert f"the ledger of workspace {ws} fails verification" in line, line
+        assert "ledger_entries seq 3: column actor" in line
+    assert snapshot(ws) == before
+    assert not any((tmp_path / n).exists() for n in ("p", "dd", "buyer.db"))
+    # governance and the audit itself still run: the tampering can be investigated
+    assert cli(ws, "people", "list").code == 0
+    zh = refused(ws, 1, "seal", str(book), "--out", str(tmp_path / "p"), lang="zh-CN")
+    assert f"工作区 {ws} 的账本未通过核验" in zh

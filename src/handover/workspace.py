@@ -16,7 +16,7 @@ from typing import Any
 
 import tomli_w
 
-from handover.errors import BadInput
+from handover.errors import BadInput, CheckFailed
 from handover.settings import TOML_NAME, Settings, Transfer, load_settings
 from handover.store import Store, open_store
 
@@ -135,11 +135,49 @@ def create_workspace(
 
 
 def open_workspace(path: Path | str | None = None, **overrides: Any) -> Workspace:
-    """Open an initialised workspace (raises :class:`BadInput` if there is none)."""
+    """Open an initialised workspace (raises :class:`BadInput` if there is none).
+
+    The store of an initialised workspace is never created again: a store file that is
+    missing, empty, unreadable, or a database without handover's schema is
+    :class:`CheckFailed` naming it (the ledger and every record live there; a fresh one
+    would pass for an intact, empty history).
+    """
     settings = load_settings(path, **overrides)
     if not settings.toml_path.is_file():
         raise BadInput.msg("workspace.missing", path=settings.workspace)
-    return Workspace(settings, open_store(settings.store_url))
+    return Workspace(settings, open_existing_store(settings.store_url, settings.workspace))
+
+
+def open_existing_store(url: str, workspace: Path) -> Store:
+    """The store of the initialised ``workspace`` at ``url``, upgraded; CheckFailed naming
+    the file (or masked URL) when it is not there or not a handover store."""
+    from handover.db.url import mask, sqlite_path
+
+    file = sqlite_path(url)
+    shown: object = file if file is not None else mask(url)
+    if file is not None and not file.is_file():
+        raise CheckFailed.msg("workspace.store_missing", path=file, workspace=workspace)
+    if file is not None and file.stat().st_size == 0:
+        raise CheckFailed.msg("workspace.store_empty", path=file, workspace=workspace)
+    store: Store | None = None
+    try:
+        store = open_store(url, upgrade=False)
+        heads = store.current_heads()
+    except BadInput as exc:
+        if store is not None:
+            store.dispose()
+        if file is None:
+            raise  # a server that does not answer: transient, told as such
+        reason = exc.message.values.get("reason", "") if exc.message is not None else str(exc)
+        raise CheckFailed.msg("workspace.store_damaged", path=file, reason=reason) from None
+    try:
+        if not heads:
+            raise CheckFailed.msg("workspace.store_foreign", store=shown, workspace=workspace)
+        store.upgrade()
+    except BaseException:
+        store.dispose()
+        raise
+    return store
 
 
 def _clean(value: Any) -> Any:

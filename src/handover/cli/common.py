@@ -93,16 +93,17 @@ def _escape(text: str) -> str:
 
 
 @contextmanager
-def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
+def workspace_of(ctx: typer.Context, *, data: bool = False) -> Iterator[Workspace]:
     """Open the workspace named by the global options for one command (see
-    :func:`handover.flows.workspace.opened`: it ends with a signed checkpoint)."""
+    :func:`handover.flows.workspace.opened`: it ends with a signed checkpoint; ``data``:
+    a command on customer data, which needs a ledger that verifies)."""
     from handover.flows.workspace import opened
 
     g = globals_of(ctx)
     overrides: dict[str, Any] = {}
     if g.lang:
         overrides["lang"] = g.lang
-    with opened(g.workspace, **overrides) as ws:
+    with opened(g.workspace, data=data, **overrides) as ws:
         yield ws
 
 

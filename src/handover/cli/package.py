@@ -40,7 +40,11 @@ def seal(
     from handover.flows.seal import seal as do_seal
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
+    with (
+        handled(),
+        workspace_of(ctx, data=True) as ws,
+        progress_of(progress, json_out, lang) as prog,
+    ):
         result = do_seal(
             ws,
             source,
@@ -101,7 +105,7 @@ def backup(
     from handover.flows.seal import backup as do_backup
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         result = do_backup(ws, source, name=name, lang=lang)
     _render_sealed(result, json_out, lang)
 
@@ -135,7 +139,7 @@ def _open_package(
 
     lang = lang_of(ctx)
     result: Any
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         if check_only:
             result = verify_package(ws, package, lang=lang)
         elif not to:
@@ -202,7 +206,7 @@ def dd_extract(
 
     lang = lang_of(ctx)
     types = tuple(x.strip() for x in qi.split(",") if x.strip())
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         result = do_extract(
             ws,
             source,

@@ -41,7 +41,7 @@ def scan(
     g = globals_of(ctx)
     with handled():
         language = normalize_lang(lang or g.lang) if (lang or g.lang) else None
-        with workspace_of(ctx) as ws:
+        with workspace_of(ctx, data=True) as ws:
             language = language or ws.settings.lang
             with progress_of(progress, json_out, language) as prog:
                 inv = run_scan(
