@@ -87,3 +87,11 @@ def snapshot(ws: Path | str) -> tuple[dict[str, int], dict[str, int], list[str]]
     finally:
         con.close()
     return files, counts, events
+
+
+def demo_workspace(tmp_path: Path) -> Path:
+    """A new demo workspace, made through the CLI."""
+    path = tmp_path / "ws"
+    res = cli(path, "init", "--demo")
+    assert res.code == 0, res.err
+    return path

@@ -11,17 +11,15 @@ from pathlib import Path
 import pytest
 
 from handover.synth import synthesize
-from hardening_support import cli, refused, snapshot
-
-ROWS = "id,name,phone\n1,张三,13800138000\n"
+from hardening_support import cli, demo_workspace, refused, snapshot
 
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Path:
-    path = tmp_path / "ws"
-    res = cli(path, "init", "--demo")
-    assert res.code == 0, res.err
-    return path
+    return demo_workspace(tmp_path)
+
+
+ROWS = "id,name,phone\n1,张三,13800138000\n"
 
 
 @pytest.fixture(scope="module")

@@ -159,25 +159,39 @@ def open_existing_store(url: str, workspace: Path) -> Store:
         raise CheckFailed.msg("workspace.store_missing", path=file, workspace=workspace)
     if file is not None and file.stat().st_size == 0:
         raise CheckFailed.msg("workspace.store_empty", path=file, workspace=workspace)
-    store: Store | None = None
+    if file is not None:
+        _check_store_file(file, workspace)
+    store = open_store(url, upgrade=False)
     try:
-        store = open_store(url, upgrade=False)
-        heads = store.current_heads()
-    except BadInput as exc:
-        if store is not None:
-            store.dispose()
-        if file is None:
-            raise  # a server that does not answer: transient, told as such
-        reason = exc.message.values.get("reason", "") if exc.message is not None else str(exc)
-        raise CheckFailed.msg("workspace.store_damaged", path=file, reason=reason) from None
-    try:
-        if not heads:
+        if not store.current_heads():
             raise CheckFailed.msg("workspace.store_foreign", store=shown, workspace=workspace)
         store.upgrade()
     except BaseException:
         store.dispose()
         raise
     return store
+
+
+def _check_store_file(file: Path, workspace: Path) -> None:
+    """CheckFailed naming ``file`` unless it is a SQLite database holding handover's schema,
+    checked read-only: opening the store proper switches a file to WAL, a change a
+    damaged or foreign file must not get."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            found = con.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                ("alembic_version",),
+            ).fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckFailed.msg("workspace.store_damaged", path=file, reason=reason) from None
+    if not found:
+        raise CheckFailed.msg("workspace.store_foreign", store=file, workspace=workspace)
 
 
 def _clean(value: Any) -> Any:

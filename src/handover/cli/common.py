@@ -75,11 +75,14 @@ def fail(message: str, code: int) -> None:
 def handled() -> Iterator[None]:
     """Turn library errors into one line on stderr and the contract's exit code."""
     from handover.errors import HandoverError
+    from handover.i18n import UnsupportedLanguage
 
     try:
         yield
     except HandoverError as exc:
         fail(_escape(exc.render(_current_lang())), exc.exit_code)
+    except UnsupportedLanguage as exc:  # a --lang of a command (scan, notices …)
+        fail(_escape(exc.message.render(_current_lang())), 2)
     except KeyboardInterrupt:
         from handover.i18n import t
 

@@ -680,10 +680,27 @@ def _write_xlsx(path: Path, title: str, batches: list[pa.RecordBatch]) -> None:
     if batches:
         ws.append(batches[0].schema.names)
     for b in batches:
-        cols = [c.to_pylist() for c in b.columns]
+        cols = [_xlsx_safe(c).to_pylist() for c in b.columns]
         for row in zip(*cols, strict=True):
             ws.append(list(row))
     wb.save(path)
+
+
+#: the control characters an XLSX cell cannot hold (openpyxl refuses them)
+_XLSX_ILLEGAL = [c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
+_XLSX_ILLEGAL_RE = "[" + "".join(f"\\x{c:02x}" for c in _XLSX_ILLEGAL) + "]"
+
+
+def _xlsx_safe(arr: pa.Array) -> pa.Array:
+    """Text with the control characters XLSX cannot hold spelt ``\\x01`` (vectorised; the
+    Parquet files keep the exact values)."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return arr
+    if not pc.any(pc.match_substring_regex(arr, _XLSX_ILLEGAL_RE)).as_py():
+        return arr
+    for c in _XLSX_ILLEGAL:
+        arr = pc.replace_substring(arr, chr(c), f"\\x{c:02x}")
+    return arr
 
 
 def _write_reports(

@@ -247,7 +247,7 @@ def _has_header(rows: list[list[str]]) -> bool:
     if not rows:
         return False
     first = [c.strip() for c in rows[0]]
-    if any(not c for c in first) or len(set(first)) != len(first):
+    if any(not c for c in first):
         return False
     if any(_NUMERIC.match(c) for c in first):
         return False
@@ -445,10 +445,11 @@ def _slices(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
 
 def check_names(where: object, names: list[str]) -> None:
     """Refuse column names a table cannot have: the same name twice, or a control
-    character (NUL …) that no report, package or database can carry."""
+    character (NUL …; tab and line breaks are kept, as Excel headers hold them) that no
+    report, package or database can carry."""
     seen: set[str] = set()
     for i, n in enumerate(names):
-        bad = next((ch for ch in n if ord(ch) < 0x20 or ord(ch) == 0x7F), None)
+        bad = next((ch for ch in n if ch not in "\t\n\r" and ord(ch) < 0x20), None)
         if bad is not None:
             raise BadInput.msg(
                 "sources.control_in_name", where=where, position=i + 1, code=f"U+{ord(bad):04X}"

@@ -209,7 +209,7 @@ class SqliteSource(SqlSource):
             tail = self.sql.sample_where(seed, sample_fraction(info.rows, n), n)
         sql, schema = self._query(table, columns, tail)
         try:
-            parts = list(self._stream(sql, schema, table, DEFAULT_BATCH))
+            parts = list(self._stream(sql, schema, table, DEFAULT_BATCH, sampled=bool(tail)))
         except sqlite3.OperationalError:  # WITHOUT ROWID table: sample by reading
             return super().sample(table, n, seed, columns)
         return pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()
