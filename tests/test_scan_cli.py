@@ -128,18 +128,22 @@ def test_bad_input_one_line(ws: str, tmp_path: Path) -> None:
     assert "x.db" in _fails(ws, str(notdb))
 
 
-def test_ragged_rows_are_reported_not_fatal(ws: str, tmp_path: Path) -> None:
+def test_ragged_rows_fail_unless_allowed_then_are_reported(ws: str, tmp_path: Path) -> None:
     f = tmp_path / "r.csv"
     f.write_text(
         "name,mobile\n张三,13812345678\n李四,13912345678,extra\n王五,13712345678\n", "utf-8"
     )
-    res = runner.invoke(app, ["-w", ws, "scan", str(f), "--json"])
+    line = _fails(ws, str(f))
+    assert "r.csv: 1 unreadable rows (rows 3)" in line and "--allow-bad-rows 1" in line
+    res = runner.invoke(app, ["-w", ws, "scan", str(f), "--json", "--allow-bad-rows", "1"])
     assert res.exit_code == 0, res.output
     from handover.detect.scan import scan_source
 
-    inv = scan_source(str(f))
+    inv = scan_source(str(f), allow_bad_rows=1)
     assert inv.tables[0].rows == 2
-    assert any("1 ragged rows skipped (first at row 3)" in str(n) for n in inv.tables[0].notes)
+    assert any(
+        "1 unreadable rows skipped" in str(n) and "rows 3" in str(n) for n in inv.tables[0].notes
+    )
 
 
 def test_huge_cell_is_capped_with_a_note(tmp_path: Path) -> None:

@@ -30,8 +30,18 @@ def _load() -> dict[str, dict[str, str]]:
 _CATALOG: dict[str, dict[str, str]] = _load()
 
 
+class UnsupportedLanguage(ValueError):
+    """A language handover has no catalogue for; adapters tell it as bad input (exit 2)
+    with :attr:`message` (``i18n`` cannot import ``errors``: errors renders through it)."""
+
+    def __init__(self, lang: str) -> None:
+        self.message = Msg("i18n.bad_lang", lang=lang[:40], langs=", ".join(LANGS))
+        super().__init__(str(self.message))
+
+
 def normalize_lang(lang: str | None) -> Lang:
-    """Map user spellings (zh, zh_CN, en-US …) to a supported language."""
+    """Map user spellings (zh, zh_CN, en-US …) to a supported language;
+    :class:`UnsupportedLanguage` (a ValueError) for any other."""
     if not lang:
         return DEFAULT_LANG
     low = lang.replace("_", "-").lower()
@@ -39,7 +49,7 @@ def normalize_lang(lang: str | None) -> Lang:
         return "en"
     if low.startswith("zh"):
         return "zh-CN"
-    raise ValueError(f"unsupported language {lang!r}; use zh-CN or en")
+    raise UnsupportedLanguage(lang)
 
 
 def t(key: str, lang: str | None = None, /, **values: object) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import tomli_w
 
-from handover.errors import BadInput
+from handover.errors import BadInput, CheckFailed
 from handover.settings import TOML_NAME, Settings, Transfer, load_settings
 from handover.store import Store, open_store
 
@@ -135,11 +135,63 @@ def create_workspace(
 
 
 def open_workspace(path: Path | str | None = None, **overrides: Any) -> Workspace:
-    """Open an initialised workspace (raises :class:`BadInput` if there is none)."""
+    """Open an initialised workspace (raises :class:`BadInput` if there is none).
+
+    The store of an initialised workspace is never created again: a store file that is
+    missing, empty, unreadable, or a database without handover's schema is
+    :class:`CheckFailed` naming it (the ledger and every record live there; a fresh one
+    would pass for an intact, empty history).
+    """
     settings = load_settings(path, **overrides)
     if not settings.toml_path.is_file():
         raise BadInput.msg("workspace.missing", path=settings.workspace)
-    return Workspace(settings, open_store(settings.store_url))
+    return Workspace(settings, open_existing_store(settings.store_url, settings.workspace))
+
+
+def open_existing_store(url: str, workspace: Path) -> Store:
+    """The store of the initialised ``workspace`` at ``url``, upgraded; CheckFailed naming
+    the file (or masked URL) when it is not there or not a handover store."""
+    from handover.db.url import mask, sqlite_path
+
+    file = sqlite_path(url)
+    shown: object = file if file is not None else mask(url)
+    if file is not None and not file.is_file():
+        raise CheckFailed.msg("workspace.store_missing", path=file, workspace=workspace)
+    if file is not None and file.stat().st_size == 0:
+        raise CheckFailed.msg("workspace.store_empty", path=file, workspace=workspace)
+    if file is not None:
+        _check_store_file(file, workspace)
+    store = open_store(url, upgrade=False)
+    try:
+        if not store.current_heads():
+            raise CheckFailed.msg("workspace.store_foreign", store=shown, workspace=workspace)
+        store.upgrade()
+    except BaseException:
+        store.dispose()
+        raise
+    return store
+
+
+def _check_store_file(file: Path, workspace: Path) -> None:
+    """CheckFailed naming ``file`` unless it is a SQLite database holding handover's schema,
+    checked read-only: opening the store proper switches a file to WAL, a change a
+    damaged or foreign file must not get."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            found = con.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                ("alembic_version",),
+            ).fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise CheckFailed.msg("workspace.store_damaged", path=file, reason=reason) from None
+    if not found:
+        raise CheckFailed.msg("workspace.store_foreign", store=file, workspace=workspace)
 
 
 def _clean(value: Any) -> Any:

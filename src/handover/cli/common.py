@@ -76,11 +76,14 @@ def fail(message: str, code: int) -> None:
 def handled() -> Iterator[None]:
     """Turn library errors into one line on stderr and the contract's exit code."""
     from handover.errors import HandoverError
+    from handover.i18n import UnsupportedLanguage
 
     try:
         yield
     except HandoverError as exc:
         fail(_escape(exc.render(_current_lang())), exc.exit_code)
+    except UnsupportedLanguage as exc:  # a --lang of a command (scan, notices …)
+        fail(_escape(exc.message.render(_current_lang())), 2)
     except KeyboardInterrupt:
         from handover.i18n import t
 
@@ -94,16 +97,17 @@ def _escape(text: str) -> str:
 
 
 @contextmanager
-def workspace_of(ctx: typer.Context) -> Iterator[Workspace]:
+def workspace_of(ctx: typer.Context, *, data: bool = False) -> Iterator[Workspace]:
     """Open the workspace named by the global options for one command (see
-    :func:`handover.flows.workspace.opened`: it ends with a signed checkpoint)."""
+    :func:`handover.flows.workspace.opened`: it ends with a signed checkpoint; ``data``:
+    a command on customer data, which needs a ledger that verifies)."""
     from handover.flows.workspace import opened
 
     g = globals_of(ctx)
     overrides: dict[str, Any] = {}
     if g.lang:
         overrides["lang"] = g.lang
-    with opened(g.workspace, **overrides) as ws:
+    with opened(g.workspace, data=data, **overrides) as ws:
         yield ws
 
 
@@ -127,6 +131,26 @@ def tables_option(what: str = "Only these tables") -> Any:
 def json_option(what: str = "Machine-readable output.") -> Any:
     """The ``--json`` option of every command."""
     return typer.Option(False, "--json", help=what)
+
+
+def allow_bad_rows_option() -> Any:
+    """The ``--allow-bad-rows`` option of every command that reads CSV/XLSX files."""
+    return typer.Option(
+        0,
+        "--allow-bad-rows",
+        help="CSV/XLSX rows that cannot be read (wrong number of fields, a quote never "
+        "closed, a value beyond the header) a table may lose; each one is reported with "
+        "its row number. With more (default: any), nothing is read or changed.",
+    )
+
+
+def echo_skipped(skipped: dict[str, list[int]], lang: str) -> None:
+    """One line per table that lost rows as ``--allow-bad-rows`` allowed."""
+    from handover.i18n import t
+    from handover.sources.files import row_list
+
+    for table, rows in skipped.items():
+        typer.echo(t("cli.skipped_rows", lang, table=table, n=len(rows), rows=row_list(list(rows))))
 
 
 def split_list(values: list[str]) -> list[str] | None:

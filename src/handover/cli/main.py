@@ -76,8 +76,16 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an internal error."),
 ) -> None:
     """Global options."""
+    from handover.cli.common import fail, lang_of
+    from handover.i18n import UnsupportedLanguage, normalize_lang
+
     g = globals_of(ctx)
     g.workspace = workspace
+    if lang is not None:
+        try:
+            normalize_lang(lang)
+        except UnsupportedLanguage as exc:  # told in the workspace's language (or zh-CN)
+            fail(exc.message.render(lang_of(ctx)), 2)
     g.lang = lang
 
 

@@ -58,7 +58,7 @@ def migrate(
     run_id = None
     if resume and source is not None and target is None:
         run_id, source = source, None  # `--resume RUN`
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         if list_runs:
             runs = last_runs(ws)
             if json_out:

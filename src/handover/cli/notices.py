@@ -67,7 +67,7 @@ def create(
         )
         if v is not None
     }
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         camp = create_campaign(
             ws,
             source,
@@ -187,7 +187,7 @@ def send(
     from handover.notices.sms import AliyunSmsConfig
 
     ui = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         smtp = None
         if smtp_host:
             if smtp_security not in SECURITIES:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from handover.cli.common import (
+    allow_bad_rows_option,
+    echo_skipped,
     handled,
     json_option,
     lang_of,
@@ -30,6 +32,7 @@ def seal(
     ),
     out: Path = typer.Option(..., "--out", help="Package folder to create (must not exist)."),
     tables: list[str] = tables_option("Seal only these tables"),
+    allow_bad_rows: int = allow_bad_rows_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -37,8 +40,19 @@ def seal(
     from handover.flows.seal import seal as do_seal
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
-        result = do_seal(ws, source, out, tables=split_list(tables), progress=prog)
+    with (
+        handled(),
+        workspace_of(ctx, data=True) as ws,
+        progress_of(progress, json_out, lang) as prog,
+    ):
+        result = do_seal(
+            ws,
+            source,
+            out,
+            tables=split_list(tables),
+            progress=prog,
+            allow_bad_rows=allow_bad_rows,
+        )
     _render_sealed(result, json_out, lang)
 
 
@@ -59,6 +73,7 @@ def _render_sealed(result: SealResult, json_out: bool, lang: str) -> None:
             seconds=result.seconds,
         )
     )
+    echo_skipped(result.skipped, lang)
 
 
 def unseal(
@@ -89,7 +104,7 @@ def backup(
     from handover.flows.seal import backup as do_backup
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         result = do_backup(ws, source, name=name)
     _render_sealed(result, json_out, lang)
 
@@ -123,7 +138,7 @@ def _open_package(
 
     lang = lang_of(ctx)
     result: Any
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         if check_only:
             result = verify_package(ws, package)
         elif not to:
@@ -180,6 +195,7 @@ def dd_extract(
         20_000, "--xlsx-limit", help="Write XLSX only for tables with at most this many rows."
     ),
     tables: list[str] = tables_option("Extract only these tables"),
+    allow_bad_rows: int = allow_bad_rows_option(),
     json_out: bool = json_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
@@ -189,7 +205,7 @@ def dd_extract(
 
     lang = lang_of(ctx)
     types = tuple(x.strip() for x in qi.split(",") if x.strip())
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         result = do_extract(
             ws,
             source,
@@ -201,6 +217,7 @@ def dd_extract(
             xlsx_limit=xlsx_limit,
             tables=split_list(tables),
             lang=lang,
+            allow_bad_rows=allow_bad_rows,
         )
     if json_out:
         print_json(result.to_json())
@@ -218,6 +235,7 @@ def dd_extract(
                 below=", ".join(below) or "-",
             )
         )
+        echo_skipped(result.skipped, lang)
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from handover.cli.common import (
+    allow_bad_rows_option,
     globals_of,
     handled,
     json_option,
@@ -31,6 +32,7 @@ def scan(
         None, "--out", help="Report folder (default: workspace reports/)."
     ),
     progress: str | None = progress_option(),
+    allow_bad_rows: int = allow_bad_rows_option(),
 ) -> None:
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
     from handover.flows.scan import run_scan
@@ -39,7 +41,7 @@ def scan(
     g = globals_of(ctx)
     with handled():
         language = normalize_lang(lang or g.lang) if (lang or g.lang) else None
-        with workspace_of(ctx) as ws:
+        with workspace_of(ctx, data=True) as ws:
             language = language or ws.settings.lang
             with progress_of(progress, json_out, language) as prog:
                 inv = run_scan(
@@ -51,6 +53,7 @@ def scan(
                     lang=language,
                     out_dir=out,
                     progress=prog,
+                    allow_bad_rows=allow_bad_rows,
                 )
     if json_out:
         print_json(inv.to_json())

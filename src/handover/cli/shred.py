@@ -87,7 +87,7 @@ def shred(
         paths=paths,
         retention=retention,
     )
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         if plan_only:
             plan, gate = plan_shred(ws, scope, force=force, reason=reason)
         else:

@@ -32,7 +32,7 @@ def verify(
     from handover.flows.verify import verify as run_verify
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx, data=True) as ws:
         result = run_verify(source, target, split_list(tables), ws=ws)
     if json_out:
         print_json(result.to_json(lang))

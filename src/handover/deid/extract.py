@@ -103,6 +103,8 @@ class ExtractResult(PerTableRows):
     #: references into tables that lost records (see docs/deid.md, joins)
     joins: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    #: rows (line numbers) each file table lost, as ``--allow-bad-rows`` allowed
+    skipped: dict[str, list[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form: counts, file names, rules and k-anonymity — no values."""
@@ -116,6 +118,7 @@ class ExtractResult(PerTableRows):
             "refused": self.refused,
             "joins": self.joins,
             "seconds": round(self.seconds, 3),
+            "skipped_rows": self.skipped,
         }
 
 
@@ -261,8 +264,15 @@ def check_request(
     max_suppression: float,
     l_diversity: tuple[str, int] | None,
     xlsx_limit: int,
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QI,
 ) -> None:
     """Refuse (BadInput, naming the option) an extract request that cannot be right."""
+    from handover.taxonomy import TAXONOMY
+
+    known = {p.name for p in TAXONOMY}
+    for qi in quasi_identifiers:
+        if qi not in known:
+            raise BadInput.msg("deid.bad_qi", qi=qi, known=", ".join(sorted(known)))
     if k < 2:
         raise BadInput.msg("deid.bad_k", k=k)
     if not 0.0 <= max_suppression <= 1.0:
@@ -670,10 +680,27 @@ def _write_xlsx(path: Path, title: str, batches: list[pa.RecordBatch]) -> None:
     if batches:
         ws.append(batches[0].schema.names)
     for b in batches:
-        cols = [c.to_pylist() for c in b.columns]
+        cols = [_xlsx_safe(c).to_pylist() for c in b.columns]
         for row in zip(*cols, strict=True):
             ws.append(list(row))
     wb.save(path)
+
+
+#: the control characters an XLSX cell cannot hold (openpyxl refuses them)
+_XLSX_ILLEGAL = [c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
+_XLSX_ILLEGAL_RE = "[" + "".join(f"\\x{c:02x}" for c in _XLSX_ILLEGAL) + "]"
+
+
+def _xlsx_safe(arr: pa.Array) -> pa.Array:
+    """Text with the control characters XLSX cannot hold spelt ``\\x01`` (vectorised; the
+    Parquet files keep the exact values)."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return arr
+    if not pc.any(pc.match_substring_regex(arr, _XLSX_ILLEGAL_RE)).as_py():
+        return arr
+    for c in _XLSX_ILLEGAL:
+        arr = pc.replace_substring(arr, chr(c), f"\\x{c:02x}")
+    return arr
 
 
 def _write_reports(

@@ -11,14 +11,16 @@ from typing import Any
 
 from handover.i18n import Msg
 
-# Notes worth a line on screen after a scan (the report lists every note); the ragged
-# rows note comes from handover.sources (sources/messages.py).
+# Notes worth a line on screen after a scan (the report lists every note); the notes of
+# rows skipped as allowed come from handover.sources (``ragged``: inventories of older
+# versions, when such rows were skipped without an allowance).
 SCREEN_NOTES = frozenset(
     {
         "detect.note.empty_table",
         "detect.note.mangled",
         "detect.note.truncated",
         "sources.note.ragged",
+        "sources.note.skipped",
     }
 )
 

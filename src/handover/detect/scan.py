@@ -122,16 +122,24 @@ def scan_source(
     sample: int = DEFAULT_SAMPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
+    allow_bad_rows: int = 0,
 ) -> Inventory:
-    """Scan every table of ``spec`` and classify every column (no store, no report)."""
-    if sample < 1:
-        from handover.errors import BadInput
+    """Scan every table of ``spec`` and classify every column (no store, no report).
 
+    A source without tables is refused; so is a file table with more unreadable rows
+    than ``allow_bad_rows`` (see :func:`handover.sources.open_source`).
+    """
+    from handover.errors import BadInput
+
+    if sample < 1:
         raise BadInput.msg("scan.bad_sample", sample=sample)
     t0 = time.perf_counter()
-    with open_source(spec) as src:
+    with open_source(spec, allow_bad_rows=allow_bad_rows) as src:
         inv = Inventory(mask(spec), src.kind, "full" if full else "sample", sample, seed)
-        for info in src.tables():
+        infos = src.tables()
+        if not infos:
+            raise BadInput.msg("scan.no_tables", source=mask(spec))
+        for info in infos:
             if progress is not None:
                 progress.task(info.name, info.rows)
             inv.tables.append(scan_table(src, info, full=full, sample=sample, seed=seed))

@@ -26,7 +26,7 @@ from handover.deid.extract import (
 from handover.flows.scan import inventory_for
 from handover.governance import data_resource, require
 from handover.ledger import Recorder
-from handover.package.seal import open_reader
+from handover.package.seal import open_reader, skipped_rows
 from handover.workspace import Workspace
 
 
@@ -42,12 +42,15 @@ def dd_extract(
     xlsx_limit: int = XLSX_LIMIT,
     tables: list[str] | None = None,
     lang: str | None = None,
+    allow_bad_rows: int = 0,
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
     (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
 
     Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
-    inventory is scanned), tokenised. Records ``dd.extract`` in the ledger.
+    inventory is scanned), tokenised. ``allow_bad_rows``: unreadable rows a file table
+    may lose (listed in the result and the ledger event). Records ``dd.extract`` in the
+    ledger.
     """
     language = lang or ws.settings.lang
     out = Path(out)
@@ -57,15 +60,18 @@ def dd_extract(
         max_suppression=max_suppression,
         l_diversity=l_diversity,
         xlsx_limit=xlsx_limit,
+        quasi_identifiers=quasi_identifiers,
     )
     decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
-    reader = open_reader(source, tables)
+    reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
     try:
         defs = reader.schema()
         check_l_column(l_diversity, defs)
-        inventory, scan_id = inventory_for(ws, source, authorized=decision)
+        inventory, scan_id = inventory_for(
+            ws, source, authorized=decision, allow_bad_rows=allow_bad_rows
+        )
         plans = plan_tables(defs, inventory)
         if l_diversity is not None:
             check_sensitive(l_diversity[0], plans, quasi_identifiers)
@@ -94,6 +100,7 @@ def dd_extract(
             xlsx_limit=xlsx_limit,
             lang=language,
         )
+        result.skipped = skipped_rows(reader)
     finally:
         reader.close()
     events(
@@ -117,6 +124,7 @@ def dd_extract(
             "min_k": {r.table: r.min_k for r in result.kanon if r.shipped},
             "suppressed": {r.table: r.suppressed for r in result.kanon if r.shipped},
             "refused": [x["name"] for x in result.refused],
+            "skipped_rows": result.skipped,
         },
     )
     return result

@@ -29,15 +29,24 @@ def run_scan(
     out_dir: Path | None = None,
     progress: Progress | None = None,
     authorized: Decision | None = None,
+    allow_bad_rows: int = 0,
 ) -> Inventory:
     """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
 
     Authorised first as ``scan.evidence`` on ``C1,C2,C3/masked`` (the scan reads values
     and keeps masked evidence); ``authorized`` is the decision of a command this scan
-    is a step of (seal, dd-extract), which then covers it.
+    is a step of (seal, dd-extract), which then covers it. ``allow_bad_rows``: unreadable
+    file rows each table may lose (see :func:`handover.sources.open_source`).
     """
     decision = require(ws, "scan.evidence", data_resource(None, "masked"), authorized=authorized)
-    inv = scan_source(spec, full=full, sample=sample, seed=seed, progress=progress)
+    inv = scan_source(
+        spec,
+        full=full,
+        sample=sample,
+        seed=seed,
+        progress=progress,
+        allow_bad_rows=allow_bad_rows,
+    )
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
@@ -48,7 +57,11 @@ def run_scan(
 
 
 def inventory_for(
-    ws: Workspace, spec: str | Path, *, authorized: Decision | None = None
+    ws: Workspace,
+    spec: str | Path,
+    *,
+    authorized: Decision | None = None,
+    allow_bad_rows: int = 0,
 ) -> tuple[Columns, int | None]:
     """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
     scan id of ``spec``: the newest stored inventory when it was taken of this very source,
@@ -58,7 +71,7 @@ def inventory_for(
     shown = mask(str(spec))
     inv = latest_inventory(ws)
     if inv is None or inv.get("source") != shown:
-        run_scan(ws, str(spec), authorized=authorized)
+        run_scan(ws, str(spec), authorized=authorized, allow_bad_rows=allow_bad_rows)
         inv = latest_inventory(ws)
         assert inv is not None
     cols: Columns = {}

@@ -11,7 +11,14 @@ from handover.errors import BadInput
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
-from handover.package.seal import Clock, SealResult, open_reader, seal_reader, utcnow
+from handover.package.seal import (
+    Clock,
+    SealResult,
+    open_reader,
+    seal_reader,
+    skipped_rows,
+    utcnow,
+)
 from handover.progress import Progress
 from handover.workspace import Workspace
 
@@ -26,12 +33,15 @@ def seal(
     clock: Clock = utcnow,
     progress: Progress | None = None,
     authorized: Decision | None = None,
+    allow_bad_rows: int = 0,
 ) -> SealResult:
     """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
 
     Authorised first as ``seal`` on the tables (default every tier) in clear;
     ``authorized``: the decision of the command this seal is a step of (backup,
-    migrate's backup). Records ``package.seal`` in the ledger.
+    migrate's backup). ``allow_bad_rows``: unreadable rows a file table may lose (each
+    listed in the result and the ledger event); more fail before anything is written.
+    Records ``package.seal`` in the ledger.
     """
     out = Path(out)
     if out.exists():
@@ -41,12 +51,14 @@ def seal(
     decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
-    reader = open_reader(source, tables)
+    reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
     try:
         defs = reader.schema()
         if not defs:
             raise BadInput.msg("package.no_tables", source=shown)
-        cols, scan_id = inventory_for(ws, source, authorized=decision)
+        cols, scan_id = inventory_for(
+            ws, source, authorized=decision, allow_bad_rows=allow_bad_rows
+        )
         result = seal_reader(
             ws,
             reader,
@@ -60,6 +72,7 @@ def seal(
             clock=clock,
             progress=progress,
         )
+        result.skipped = skipped_rows(reader)
     finally:
         reader.close()
     events(
@@ -76,6 +89,7 @@ def seal(
             "footer_key": result.footer_key,
             "suite": result.suite,
             "scan_id": scan_id,
+            "skipped_rows": result.skipped,
         },
     )
     return result

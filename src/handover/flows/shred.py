@@ -98,6 +98,8 @@ def shred(
     )
     try:
         plan = make_plan(ws, scope, db=db)
+        if not plan.destroy:
+            raise BadInput.msg("erase.nothing", last=_last_certificate(ws) or "-")
         executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
         authz = authorize_executor(ws, executor)
         src_items = plan.source_items()
@@ -217,6 +219,19 @@ def shred(
             t("erase.found", language, found=result.found, cert=result.certificate_dir)
         )
     return result
+
+
+def _last_certificate(ws: Workspace) -> str | None:
+    """The folder of the newest certificate a finished shred run issued."""
+    from sqlalchemy import select
+
+    with ws.store.session() as s:
+        return s.scalar(
+            select(EraseRunRow.certificate)
+            .where(EraseRunRow.certificate.is_not(None))
+            .order_by(EraseRunRow.finished_at.desc())
+            .limit(1)
+        )
 
 
 def _has_people(ws: Workspace) -> bool:

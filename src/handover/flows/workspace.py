@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.crypto.signing import init_keys
+from handover.errors import CheckFailed
 from handover.governance import current_actor, seed_demo_cast
 from handover.ledger import Recorder, checkpoint_if_new, init_ledger, ledger_size
 from handover.workspace import Workspace, create_workspace, open_workspace
@@ -38,12 +39,21 @@ def init_workspace(
 
 
 @contextmanager
-def opened(path: Path | str | None = None, **overrides: Any) -> Iterator[Workspace]:
+def opened(
+    path: Path | str | None = None, *, data: bool = False, **overrides: Any
+) -> Iterator[Workspace]:
     """The workspace at ``path`` for one command; whatever the command recorded is covered
-    by a signed checkpoint when it ends, also when it fails."""
+    by a signed checkpoint when it ends, also when it fails.
+
+    ``data``: the command reads or changes customer data (scan, seal, migrate, verify,
+    extract, shred, notices …): it runs only on a ledger that verifies
+    (:func:`require_intact_ledger`).
+    """
     ws = open_workspace(path, **overrides)
     start: int | None = None
     try:
+        if data:
+            require_intact_ledger(ws)
         start = ledger_size(ws)
         yield ws
         checkpoint_if_new(ws, since=start, actor=current_actor(ws))
@@ -54,3 +64,21 @@ def opened(path: Path | str | None = None, **overrides: Any) -> Iterator[Workspa
         raise
     finally:
         ws.close()
+
+
+def require_intact_ledger(ws: Workspace) -> None:
+    """CheckFailed (exit 1) naming the first problem when the ledger does not verify:
+    no customer data is touched on top of an evidence trail that has been tampered with
+    (the full verification of ``handover audit verify``, about 40,000 entries a second)."""
+    from handover.ledger import verify_ledger
+
+    report = verify_ledger(ws)
+    if not report.ok:
+        first = report.problems[0]
+        raise CheckFailed.msg(
+            "workspace.ledger_broken",
+            workspace=ws.path,
+            n=len(report.problems),
+            where=first.place,
+            problem=first.text,
+        )

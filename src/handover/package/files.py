@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from handover.db.reflect import ColumnDef, TableDef
+from handover.errors import BadInput
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef as _TableDef
@@ -47,24 +48,43 @@ class FileReader:
     is_package = False
     family = "files"
 
-    def __init__(self, spec: str | Path, tables: list[str] | None = None) -> None:
+    def __init__(
+        self, spec: str | Path, tables: list[str] | None = None, *, allow_bad_rows: int = 0
+    ) -> None:
         from handover.sources import open_source
 
-        self.src = open_source(spec)
+        self.src = open_source(spec, allow_bad_rows=allow_bad_rows)
         self.display = self.src.display or str(spec)
         self.kind = self.src.kind
-        infos = self.src.tables()
-        if tables is not None:
-            infos = [i for i in infos if i.name in tables]
-        self._infos = {i.name: i for i in infos}
-        self._defs = [
-            TableDef(
-                i.name,
-                [_column(c.name, c.arrow_type, c.nullable) for c in i.columns],
-                tuple(i.primary_key),
+        try:
+            infos = self.src.tables()
+            if tables is not None:
+                infos = [i for i in infos if i.name in tables]
+            self._infos = {i.name: i for i in infos}
+            self._defs = [
+                TableDef(
+                    i.name,
+                    [self._carried(i.name, c.name, c.arrow_type, c.nullable) for c in i.columns],
+                    tuple(i.primary_key),
+                )
+                for i in infos
+            ]
+        except BaseException:
+            self.src.close()
+            raise
+
+    def _carried(self, table: str, name: str, t: pa.DataType, nullable: bool) -> ColumnDef:
+        """The neutral column of a file column; BadInput naming it for a nested type
+        (list, struct, map), which has no column type in a package or a database."""
+        if pa.types.is_nested(t) or pa.types.is_union(t):
+            raise BadInput.msg(
+                "package.nested_column", path=self.display, table=table, column=name, type=str(t)
             )
-            for i in infos
-        ]
+        return _column(name, t, nullable)
+
+    def skipped(self) -> dict[str, list[int]]:
+        """The rows (line numbers) each table lost as allowed (see ``allow_bad_rows``)."""
+        return {k: v for k, v in self.src.skipped().items() if k in self._infos}
 
     def schema(self) -> list[TableDef]:
         """Every table, in the order the source lists them."""

@@ -62,6 +62,8 @@ class SealResult(PerTableRows):
     suite: str = "aes"
     seconds: float = 0.0
     scan_id: int | None = None
+    #: rows (line numbers) each file table lost, as ``--allow-bad-rows`` allowed
+    skipped: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def bytes(self) -> int:
@@ -81,6 +83,7 @@ class SealResult(PerTableRows):
             "footer_key": self.footer_key,
             "suite": self.suite,
             "seconds": round(self.seconds, 3),
+            "skipped_rows": self.skipped,
         }
 
 
@@ -104,15 +107,27 @@ def is_database(spec: str | Path) -> bool:
         return fh.read(16) == b"SQLite format 3\x00"
 
 
-def open_reader(spec: str | Path, tables: list[str] | None = None) -> MigrationSource:
-    """The reader seal uses: migrate's typed database reader, or files through ``handover.sources``."""
+def open_reader(
+    spec: str | Path, tables: list[str] | None = None, *, allow_bad_rows: int = 0
+) -> MigrationSource:
+    """The reader seal uses: migrate's typed database reader, or files through
+    ``handover.sources`` (``allow_bad_rows``: unreadable rows a file table may lose)."""
+    if allow_bad_rows < 0:
+        raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
     if is_database(spec):
         from handover.migrate.reader import DatabaseSource
 
         return DatabaseSource(str(spec), tables)
     from handover.package.files import FileReader
 
-    return FileReader(spec, tables)
+    return FileReader(spec, tables, allow_bad_rows=allow_bad_rows)
+
+
+def skipped_rows(reader: MigrationSource) -> dict[str, list[int]]:
+    """The rows (line numbers) each file table lost as allowed; empty for databases."""
+    from handover.package.files import FileReader
+
+    return reader.skipped() if isinstance(reader, FileReader) else {}
 
 
 # --- sealing -----------------------------------------------------------------------------

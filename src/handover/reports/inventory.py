@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.i18n import normalize_lang, t
+from handover.reports.tables import xlsx_cell
 from handover.taxonomy import TAXONOMY
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     bold = Font(bold=True)
     for row in (
         [tx["title"]],
-        [tx["source"], inv.source],
+        [tx["source"], xlsx_cell(inv.source)],
         [tx["mode"], ctx["mode"]],
         [tx["when"], ctx["when"]],
         [tx["summary"], ctx["summary"]],
@@ -171,16 +172,19 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
         for c in tr.columns:
             cols.append(
                 [
-                    tr.name,
-                    c.name,
-                    c.db_type,
-                    ", ".join(f"{p.type} {p.share:.1%}" for p in c.pii),
-                    c.tier or "",
-                    c.level,
-                    tx["yes"] if c.sensitive else "",
-                    tx["yes"] if c.free_text else "",
-                    round(c.confidence, 3),
-                    "\n".join(ctx["note"](e) for e in c.evidence + c.notes),
+                    xlsx_cell(v)
+                    for v in (
+                        tr.name,
+                        c.name,
+                        c.db_type,
+                        ", ".join(f"{p.type} {p.share:.1%}" for p in c.pii),
+                        c.tier or "",
+                        c.level,
+                        tx["yes"] if c.sensitive else "",
+                        tx["yes"] if c.free_text else "",
+                        round(c.confidence, 3),
+                        "\n".join(ctx["note"](e) for e in c.evidence + c.notes),
+                    )
                 ]
             )
             if c.tier in fills:
@@ -193,7 +197,7 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     notes.append([tx["table"], tx["note"]])
     for tr in inv.tables:
         for n in tr.notes:
-            notes.append([tr.name, ctx["note"](n)])
+            notes.append([xlsx_cell(tr.name), xlsx_cell(ctx["note"](n))])
     wb.save(path)
     return path
 

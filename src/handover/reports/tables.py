@@ -20,6 +20,16 @@ class Sheet:
     widths: Sequence[int] = ()
 
 
+def xlsx_cell(value: Any) -> Any:
+    """``value`` as an XLSX cell can hold it: text with the control characters XLSX
+    refuses (NUL …) spelt ``\\x00``; anything else as it is."""
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+    return value
+
+
 def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") -> Path:
     """Write ``sheets`` to an XLSX file (bold header, frozen below it); returns ``path``."""
     from openpyxl import Workbook
@@ -36,15 +46,15 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") ->
             ws["A1"].font = Font(bold=True, size=14)
         first = False
         for label, value in sh.lines:
-            ws.append([label, value])
+            ws.append([xlsx_cell(label), xlsx_cell(value)])
         if sh.lines:
             ws.append([])
-        ws.append(sh.header)
+        ws.append([xlsx_cell(h) for h in sh.header])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would add a row
         for row in sh.rows:
-            ws.append(row)
+            ws.append([xlsx_cell(v) for v in row])
         for i, width in enumerate(sh.widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,18 @@ def __getattr__(name: str) -> Any:
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
 
-def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
+def open_source(
+    spec: str | Path, *, wording: Wording | None = None, allow_bad_rows: int = 0
+) -> Source:
     """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
-    (``wording``: how a database server that does not answer is told)."""
+    (``wording``: how a database server that does not answer is told).
+
+    ``allow_bad_rows``: how many unreadable rows (ragged, truncated, an unclosed quote)
+    a CSV/XLSX table may lose, each reported with its row number; with more, reading
+    the table fails (:class:`BadInput`) before any row is delivered.
+    """
+    if allow_bad_rows < 0:
+        raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
     s = str(spec)
     if is_url(s):
         if backend(s) == "sqlite":
@@ -53,16 +62,16 @@ def open_source(spec: str | Path, *, wording: Wording | None = None) -> Source:
     if path.is_dir():
         from handover.sources.files import FolderSource
 
-        return FolderSource(path)
+        return FolderSource(path, allow_bad_rows=allow_bad_rows)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         from handover.sources.files import CsvSource
 
-        return CsvSource(path)
+        return CsvSource(path, allow_bad_rows=allow_bad_rows)
     if suffix in (".xlsx", ".xlsm"):
         from handover.sources.files import XlsxSource
 
-        return XlsxSource(path)
+        return XlsxSource(path, allow_bad_rows=allow_bad_rows)
     if suffix in (".parquet", ".pq"):
         from handover.sources.files import ParquetSource
 

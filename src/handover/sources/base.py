@@ -60,6 +60,9 @@ class Source(abc.ABC):
     display: str = ""
     #: "sqlite", "postgresql", "mysql", "csv", "xlsx", "parquet"
     kind: str = ""
+    #: unreadable rows (ragged, truncated, an unclosed quote) a file table may lose
+    #: before reading it fails; each one lost is listed by :meth:`skipped`
+    allow_bad_rows: int = 0
 
     @abc.abstractmethod
     def tables(self) -> list[TableInfo]:
@@ -79,6 +82,11 @@ class Source(abc.ABC):
         self, table: str, columns: list[str] | None = None, batch_size: int = DEFAULT_BATCH
     ) -> Iterator[pa.RecordBatch]:
         """Stream every row of ``table`` (only ``columns`` if given) as RecordBatches."""
+
+    def skipped(self) -> dict[str, list[int]]:
+        """The rows (line numbers) each table lost as allowed by :attr:`allow_bad_rows`;
+        empty for sources that cannot lose a row (databases, Parquet)."""
+        return {}
 
     def sample(self, table: str, n: int, seed: int, columns: list[str] | None = None) -> pa.Table:
         """About ``n`` rows of ``table`` chosen pseudo-randomly from ``seed`` (all if fewer).

@@ -271,16 +271,16 @@ class SqlAlchemySource(SqlSource):
         if info.rows > n:
             sql += self.sql.sample_sql(sample_fraction(info.rows, n), seed)
             sql += f" LIMIT {int(n)}"
-        parts = list(self._run(sql, schema, table, DEFAULT_BATCH))
+        parts = list(self._run(sql, schema, table, DEFAULT_BATCH, sampled=info.rows > n))
         return pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()
 
     def _run(
-        self, sql: str, schema: pa.Schema, table: str, batch_size: int
+        self, sql: str, schema: pa.Schema, table: str, batch_size: int, *, sampled: bool = False
     ) -> Iterator[pa.RecordBatch]:
         if self.sql.copies_out:
             yield from self._copy(sql, schema, table, batch_size)
             return
-        yield from self._stream(sql, schema, table, batch_size)
+        yield from self._stream(sql, schema, table, batch_size, sampled=sampled)
 
     def _copy(
         self,

@@ -55,9 +55,15 @@ def keyset_sql(
     return f"{select}{where} ORDER BY {', '.join(keys)} LIMIT {int(limit)}"
 
 
-def rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: Msg) -> pa.RecordBatch:
+def rows_to_batch(
+    rows: list[tuple[Any, ...]], schema: pa.Schema, where: Msg, first_row: int | None = None
+) -> pa.RecordBatch:
     """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion);
-    values after the schema's columns (keys read for ordering) are left out."""
+    values after the schema's columns (keys read for ordering) are left out.
+
+    ``where`` names the table; ``first_row`` is the row number of ``rows[0]`` in the
+    table's read (None for a sample, whose positions are no row numbers): a value that
+    does not fit its column is refused naming its row."""
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
     cols = list(zip(*rows, strict=True))[: len(schema)]
@@ -66,11 +72,23 @@ def rows_to_batch(rows: list[tuple[Any, ...]], schema: pa.Schema, where: Msg) ->
         try:
             arrays.append(pa.array(values, type=field.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
-            arrays.append(_coerce(values, field, where))
+            arrays.append(_coerce(values, field, where, first_row))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _coerce(values: tuple[Any, ...], field: pa.Field, where: Msg) -> pa.Array:
+def _first_misfit(values: tuple[Any, ...], t: pa.DataType) -> int:
+    """Index of the first value that does not convert to ``t`` (error path only)."""
+    for i, v in enumerate(values):
+        try:
+            pa.array([v], type=t)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
+            return i
+    return 0
+
+
+def _coerce(
+    values: tuple[Any, ...], field: pa.Field, where: Msg, first_row: int | None = None
+) -> pa.Array:
     # Slow path, only for a batch whose values do not fit the declared type.
     if pa.types.is_binary(field.type):
         # SQLite keeps numbers in BLOB columns too: their text form, as CAST(x AS BLOB) does.
@@ -89,9 +107,25 @@ def _coerce(values: tuple[Any, ...], field: pa.Field, where: Msg) -> pa.Array:
     try:
         return pa.array(values).cast(field.type)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        row: Msg | str = ""
+        if first_row is not None:
+            row = Msg("sources.row_part", row=first_row + _first_misfit(values, field.type))
         raise BadInput.msg(
-            "sources.bad_type", where=where, column=field.name, type=str(field.type)
+            "sources.bad_value",
+            where=where,
+            row=row,
+            column=field.name,
+            type=str(field.type),
+            hint=_hint(field.type),
         ) from None
+
+
+def _hint(t: pa.DataType) -> Msg | str:
+    """What usually holds a value a column of type ``t`` cannot: MariaDB's zero and
+    impossible dates for temporal columns."""
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return Msg("sources.hint.dates")
+    return ""
 
 
 class SqlSource(Source):
@@ -138,16 +172,14 @@ class SqlSource(Source):
         """Every row of one statement, ``batch_size`` at a time, without holding them all."""
 
     def _stream(
-        self, sql: str, schema: pa.Schema, table: str, batch_size: int
+        self, sql: str, schema: pa.Schema, table: str, batch_size: int, *, sampled: bool = False
     ) -> Iterator[pa.RecordBatch]:
-        """The rows of ``sql`` streamed (:meth:`_stream_rows`) as batches of ``schema``."""
+        """The rows of ``sql`` streamed (:meth:`_stream_rows`) as batches of ``schema``
+        (``sampled``: a sample, whose positions are not the table's row numbers)."""
+        where = Msg("sources.at_table", source=self.display, table=table)
         start = 0
         for rows in self._stream_rows(sql, table, batch_size):
-            yield rows_to_batch(
-                rows,
-                schema,
-                Msg("sources.at_rows", source=self.display, table=table, start=start + 1),
-            )
+            yield rows_to_batch(rows, schema, where, None if sampled else start + 1)
             start += len(rows)
 
     def _key_names(self, table: str, columns: Sequence[str], order_by: Sequence[str]) -> None:
@@ -265,15 +297,13 @@ class SqlSource(Source):
         wanted = list(columns or info.column_names)
         schema = self._schema_of(info, wanted)
         text = [c for c in wanted if self._reads_as_text(schema.field(c).type)]
+        where = Msg("sources.at_table", source=self.display, table=table)
         start = 0
         for rows in self.rows(
             table, wanted, as_text=text, order_by=order_by, after=after, batch_size=batch_size
         ):
-            yield rows_to_batch(
-                rows,
-                schema,
-                Msg("sources.at_rows", source=self.display, table=table, start=start + 1),
-            )
+            # after a key, positions count from there: not the table's row numbers
+            yield rows_to_batch(rows, schema, where, start + 1 if after is None else None)
             start += len(rows)
 
     def _schema_of(self, info: TableInfo, wanted: list[str]) -> pa.Schema:

@@ -40,6 +40,10 @@ class SqliteSource(SqlSource):
     def __init__(self, path: Path, display: str | None = None) -> None:
         if not path.is_file():
             raise BadInput.msg("sources.no_sqlite", path=path)
+        if path.stat().st_size == 0:
+            # SQLite reads an empty file as an empty database: a mistyped path (or a file
+            # some tool created empty) would pass for a source without tables.
+            raise BadInput.msg("sources.empty_sqlite", path=display or path)
         self.path = path
         self.display = display or str(path)
         try:
@@ -205,7 +209,7 @@ class SqliteSource(SqlSource):
             tail = self.sql.sample_where(seed, sample_fraction(info.rows, n), n)
         sql, schema = self._query(table, columns, tail)
         try:
-            parts = list(self._stream(sql, schema, table, DEFAULT_BATCH))
+            parts = list(self._stream(sql, schema, table, DEFAULT_BATCH, sampled=bool(tail)))
         except sqlite3.OperationalError:  # WITHOUT ROWID table: sample by reading
             return super().sample(table, n, seed, columns)
         return pa.Table.from_batches(parts, schema=schema) if parts else schema.empty_table()

@@ -58,10 +58,16 @@ class Store:
             yield s
 
     def current_heads(self) -> set[str]:
-        """The revisions recorded in the store (empty before the first upgrade)."""
+        """The revisions recorded in the store (empty before the first upgrade).
+
+        A file that is not a database at all raises :class:`BadInput` (naming the store)."""
         try:
             with self.engine.connect() as conn:
                 return {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+        except OperationalError as exc:
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                return set()
+            raise failure(exc, self.url, WORDING) from None
         except SQLAlchemyError:
             return set()
 

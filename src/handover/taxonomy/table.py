@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -100,6 +101,8 @@ class MaskRule:
             try:
                 x = float(s.replace(",", ""))
             except ValueError:
+                return star * 3
+            if not math.isfinite(x):  # NaN, inf: text a CSV cell may hold, in no band
                 return star * 3
             step = self.step or 1
             lo = int(x // step * step)

@@ -195,9 +195,11 @@ def _run_scan(
 def start_scan_for(console: Console, actor: str, source: str, lang: str) -> Job:
     """Authorise ``actor`` for a scan as ``handover scan`` does (``scan.evidence`` on every
     tier, masked; Refused otherwise, ledgered either way), then start it in the background."""
+    from handover.flows.workspace import require_intact_ledger
     from handover.governance import data_resource, require
 
     ws = console.ws
+    require_intact_ledger(ws)  # as every CLI command on customer data
     # Decided first, as the CLI does: a refused person learns nothing about the workspace's
     # files from a "no such source" answer.
     decision = require(
