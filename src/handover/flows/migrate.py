@@ -14,6 +14,7 @@ from handover.flows.sources import open_migration_source
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.migrate.migrate import (
+    ALL_STATES,
     OPEN,
     UNFINISHED,
     CopyJob,
@@ -122,7 +123,8 @@ def rollback(
     --rollback [RUN] [TARGET]``; TARGET again when its URL needs a password), so that a
     fresh run can start. Authorised as ``migrate`` on the run's tables."""
     only = mask(target_url(target)) if target and not run_id else None
-    row = find_run(ws, run_id, lang, only)
+    # a named run in any state: a finished one is refused with the reason
+    row = find_run(ws, run_id, lang, only, states=OPEN if run_id is None else ALL_STATES)
     tables = row.options.get("tables")
     decision = require(ws, "migrate", data_resource(tables, "clear"))
     url = target_url(target or row.target)

@@ -171,6 +171,7 @@ def target_url(target: str) -> str:
 #: runs a resume continues; a failed run is resumed to accept its rejects or rolled back
 UNFINISHED = ("running", "finishing")
 OPEN = (*UNFINISHED, "failed")
+ALL_STATES = (*OPEN, "done", "rolled_back")
 
 
 def find_run(
@@ -359,6 +360,17 @@ class CopyJob:
             raise BadInput(t("migrate.target_busy", self.lang, run=other or "?"))
         for d in self.defs:
             if d.name in existing:
+                owner = self._creator(d.name)
+                if owner is not None:
+                    raise BadInput(
+                        t(
+                            "migrate.target_has_run_table",
+                            self.lang,
+                            table=d.name,
+                            run=owner.id,
+                            status=owner.status,
+                        )
+                    )
                 raise BadInput(t("migrate.target_has_table", self.lang, table=d.name))
         conflicts = plan_conflicts(self.engine, self.defs, names)
         if conflicts:
@@ -374,6 +386,22 @@ class CopyJob:
                     conflicts=shown,
                 )
             )
+
+    def _creator(self, table: str) -> Any:
+        """The newest failed or unfinished run into this target that created ``table``."""
+        from handover.migrate.models import MigrateRun
+
+        with self.ws.store.session() as s:
+            rows = s.scalars(
+                sa.select(MigrateRun)
+                .where(MigrateRun.target == self.result.target, MigrateRun.status.in_(OPEN))
+                .order_by(MigrateRun.started_at.desc())
+            ).all()
+            for row in rows:
+                if table in (row.options or {}).get("creates", []):
+                    s.expunge(row)
+                    return row
+        return None
 
     def start(self, backup: dict[str, Any] | None) -> MigrateResult:
         from handover.migrate.models import MigrateRun
