@@ -604,6 +604,7 @@ class CopyJob:
             fp = Fingerprint()
             w.begin()
             w.execute(f"DELETE FROM {w.q(d.name)}")
+
         def checkpoint(last: Key | None) -> None:
             values = (encode_key(last), rows, rejects, "copying", _now().isoformat())
             w.execute(upd, (*values, fp.encode(), self.run_id, d.name))
