@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    ask_password,
+    fail,
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.governance.training import AskedQuestion
@@ -47,10 +55,7 @@ def _date(value: str | None, what: str) -> dt.date | None:
 
 
 def _password(ws_password: Any, prompt: str) -> str:
-    if ws_password is not None:
-        return str(ws_password.get_secret_value())
-    value: str = typer.prompt(prompt, hide_input=True)
-    return value
+    return ask_password(ws_password, prompt)
 
 
 def _echo(text: str) -> None:

@@ -181,6 +181,7 @@ def dd_extract(
     ),
     tables: list[str] = tables_option("Extract only these tables"),
     json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
     from handover.deid import parse_l_diversity
@@ -189,7 +190,7 @@ def dd_extract(
 
     lang = lang_of(ctx)
     types = tuple(x.strip() for x in qi.split(",") if x.strip())
-    with handled(), workspace_of(ctx) as ws:
+    with handled(), workspace_of(ctx) as ws, progress_of(progress, json_out, lang) as prog:
         result = do_extract(
             ws,
             source,
@@ -201,6 +202,7 @@ def dd_extract(
             xlsx_limit=xlsx_limit,
             tables=split_list(tables),
             lang=lang,
+            progress=prog,
         )
     if json_out:
         print_json(result.to_json())

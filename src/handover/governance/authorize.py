@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from handover.errors import Refused
+from handover.errors import BadInput, Refused
 from handover.governance.grants import Grant, grants_of
 from handover.governance.models import PersonRow
 from handover.governance.ndas import Nda, binding_ndas
@@ -285,14 +285,19 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
 def _identify(
     ws: Workspace, s: Session, actor: str | None, action: str, at: dt.datetime
 ) -> tuple[str, Person | None, _Verdict | None]:
-    from handover.governance.session import current_actor, current_person
+    from handover.governance.session import SessionExpired, current_actor, current_person
 
     if actor is not None:
         row = s.query(PersonRow).filter(PersonRow.name == actor).one_or_none()
         if row is None:
             return actor, None, _refuse("gov.refuse.unknown", name=actor)
         return actor, load_person(s, actor), None
-    me = current_person(ws, now=at)
+    try:
+        me = current_person(ws, now=at)
+    except SessionExpired as exc:
+        # said as such, and never a demo stand-in instead of the person who logged in
+        values = exc.message.values if exc.message is not None else {}
+        return current_actor(ws, now=at), None, _refuse("gov.refuse.session_expired", **values)
     if me is not None:
         return me.name, me, None
     if ws.settings.demo:
@@ -378,6 +383,8 @@ def require(
     ):
         return authorized
     decision = authorize(ws, actor, action, resource, now=now)
+    if decision.reason_key == "gov.refuse.session_expired":
+        raise BadInput.msg(decision.reason_key, **decision.params)  # credentials, not policy
     if not decision.allowed:
         # The screen shows the reason in the user's language; the ledger event keeps
         # its key, parameters and English text.
