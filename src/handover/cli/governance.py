@@ -765,7 +765,8 @@ def grants_check(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Authorise ACTION on RESOURCE as the logged-in person, exactly as the data commands
-    do: exit 0 allowed, exit 3 refused with the reason; ledgered either way."""
+    do: exit 0 allowed, exit 3 refused with the reason (2: the session expired); ledgered
+    either way."""
     from handover.governance.authorize import authorize
 
     with handled(), workspace_of(ctx) as ws:
@@ -773,7 +774,7 @@ def grants_check(
     if json_out:
         print_json(decision.to_json())
         if not decision.allowed:
-            raise typer.Exit(3)
+            raise typer.Exit(decision.exit_code)
     else:
         from rich.markup import escape
 
@@ -783,7 +784,7 @@ def grants_check(
         if decision.allowed:
             _echo(shown)
         else:
-            fail(escape(shown), 3)
+            fail(escape(shown), decision.exit_code)
 
 
 def register(app: typer.Typer) -> None:

@@ -128,7 +128,9 @@ def _render(result: Any, lang: str) -> None:
         "migrate.col.rejects",
         "migrate.col.seconds",
     ):
-        table.add_column(t(key, lang), justify="left" if key.endswith("table") else "right")
+        table.add_column(
+            t(key, lang), justify="left" if key.endswith("table") else "right", overflow="fold"
+        )
     for x in result.tables:
         table.add_row(x.name, f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
     console.print(table)

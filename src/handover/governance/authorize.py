@@ -78,6 +78,10 @@ class Resource:
         return f"{','.join(self.items)}/{self.mode}"
 
 
+#: refusals about who the user is, not about what they may do: bad input (exit 2)
+CREDENTIAL_REFUSALS = frozenset({"gov.refuse.session_expired"})
+
+
 @dataclass(frozen=True)
 class Decision:
     """An authorisation decision: who, what, on which resource, allowed or not, and why."""
@@ -94,6 +98,14 @@ class Decision:
     nda_id: int | None = None
     purpose: str = "access control"
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 allowed; 2 for a credentials problem (an expired session: log in again); 3
+        for a policy refusal."""
+        if self.allowed:
+            return 0
+        return 2 if self.reason_key in CREDENTIAL_REFUSALS else 3
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (also the ledger details)."""
@@ -383,7 +395,7 @@ def require(
     ):
         return authorized
     decision = authorize(ws, actor, action, resource, now=now)
-    if decision.reason_key == "gov.refuse.session_expired":
+    if decision.exit_code == 2:
         raise BadInput.msg(decision.reason_key, **decision.params)  # credentials, not policy
     if not decision.allowed:
         # The screen shows the reason in the user's language; the ledger event keeps
