@@ -190,3 +190,25 @@ def assert_same(src_url: str, dst_url: str, tables: list[str]) -> None:
 
 
 TABLES = ["branch", "customer", "loan", "repayment"]
+
+
+def _cli_child(argv: list[str], out: str) -> None:
+    import sys
+
+    import handover.cli.main
+
+    # pytest's capture replaced sys.stdout/err in the parent: give the child real files.
+    sys.stdout = open(out, "w", encoding="utf-8")  # noqa: SIM115
+    sys.stderr = open(out + ".err", "w", encoding="utf-8")  # noqa: SIM115
+    sys.argv = ["handover", *argv]
+    handover.cli.main.main()
+
+
+def start_cli(argv: list[str], out: Any) -> Any:
+    """``handover ARGV`` in a forked child (modules already imported: no interpreter
+    start-up), its stdout in ``out`` and stderr in ``out``.err; the started process."""
+    import multiprocessing
+
+    proc = multiprocessing.get_context("fork").Process(target=_cli_child, args=(argv, str(out)))
+    proc.start()
+    return proc

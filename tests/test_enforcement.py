@@ -139,8 +139,13 @@ def ws_path(base: dict[str, Path], tmp_path: Path) -> Iterator[Path]:
 # --- helpers -----------------------------------------------------------------------------
 
 
+#: shred's validator (the demo cast's auditor) authenticates with this password
+VALIDATOR_ENV = {"HANDOVER_VALIDATOR_PASSWORD": "liuyang-demo-2026"}
+
+
 def cli(ws: Path, *args: str) -> Any:
-    return runner.invoke(app, ["--lang", "en", *args], env={"HANDOVER_WORKSPACE": str(ws)})
+    env = {"HANDOVER_WORKSPACE": str(ws), **VALIDATOR_ENV}
+    return runner.invoke(app, ["--lang", "en", *args], env=env)
 
 
 _SESSIONS: dict[Path, str] = {}
@@ -419,7 +424,7 @@ def test_keys(ws_path: Path) -> None:
 def test_shred(ws_path: Path, base: dict[str, Path], tmp_path: Path) -> None:
     seller = tmp_path / "seller-copy.db"
     shutil.copy(base["seller"], seller)
-    args = ("shred", str(seller), "--media", "source", "--force", "--reason", "test")
+    args = ("shred", "--yes", str(seller), "--media", "source", "--force", "--reason", "test")
     refused(ws_path, "chenjing", "shred", "*/clear", "dd_analyst", *args)
     refused(ws_path, "zhouyu", "shred", "*/clear", "expired", *args)
     # Naming somebody else as the executor borrows nobody's grant.
@@ -465,7 +470,7 @@ def test_clear_access_without_two_approvals_is_impossible_by_any_command(
         (
             "shred",
             "*/clear",
-            ("shred", str(copy), "--media", "source", "--force", "--reason", "x"),
+            ("shred", "--yes", str(copy), "--media", "source", "--force", "--reason", "x"),
         ),
     ]
     keys, packages = registry(ws_path), sorted((ws_path / "packages").iterdir())

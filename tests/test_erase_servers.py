@@ -67,6 +67,8 @@ def _run(workspace: Any, url: str, tmp_path: Path) -> None:
         force=True,
         reason="测试:无迁移 / test without a migration",
         seed=9,
+        validated_by="liuyang",
+        validator_password="liuyang-demo-2026",
     )
     assert result.passed and result.found == 0 and result.samples == 1000
     src = next(c for c in result.verification["checks"] if c["what"] == "source")

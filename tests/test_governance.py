@@ -89,11 +89,14 @@ def test_login_stores_only_token_hash_and_file_is_0600(demo: Path) -> None:
 
         assert current_actor(ws) == "zhaolei"
         assert record(ws, current_actor(ws), "test.event", "x", "test").actor == "zhaolei"
-        # The session expires: eight hours later nobody is logged in.
-        from handover.governance.session import current_person
+        # The session expires: eight hours later it says so, and what is recorded then
+        # is the OS account's, never the person's (nor a demo stand-in's).
+        from handover.governance.session import SessionExpired, current_person, os_actor
 
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=8, minutes=1)
-        assert current_person(ws, now=later) is None
+        with pytest.raises(SessionExpired, match="session expired"):
+            current_person(ws, now=later)
+        assert current_actor(ws, now=later) == os_actor()
     finally:
         ws.close()
     res = cli(demo, "logout")
@@ -103,11 +106,12 @@ def test_login_stores_only_token_hash_and_file_is_0600(demo: Path) -> None:
 
 
 def test_wrong_password_is_refused_and_ledgered(demo: Path) -> None:
+    # bad credentials (exit 2), not a policy refusal
     res = cli(demo, "login", "zhaolei", password="not-the-password")
-    assert res.exit_code == 3
+    assert res.exit_code == 2
     assert "not-the-password" not in res.output
     res = cli(demo, "--lang", "en", "login", "nobody", password="whatever-123")
-    assert res.exit_code == 3 and "login refused" in res.output
+    assert res.exit_code == 2 and "bad credentials" in res.output
     assert not (demo / ".session").exists()
     ws = _open(demo)
     try:
@@ -135,7 +139,9 @@ def test_non_demo_workspace_bootstrap_and_refusal_without_login(tmp_path: Path) 
         ["--workspace", str(path), "init", "--seller", "甲小贷", "--buyer", "乙金控"],
     )
     assert res.exit_code == 0, res.output
-    assert cli(path, "people", "org-add", "甲小贷", "--kind", "seller").exit_code == 0
+    # init registered the seller and the buyer: the next step (people add --org) works
+    res = cli(path, "--lang", "en", "people", "org-add", "甲小贷", "--kind", "seller")
+    assert res.exit_code == 2 and "organisation '甲小贷' already exists" in res.output
     # Nobody logged in outside a demo: every data-touching action is refused (exit 3).
     res = cli(path, "grants", "check", "scan.evidence", "C2/masked")
     assert res.exit_code == 3

@@ -427,7 +427,9 @@ def test_first_signature_creates_the_key_outside_the_ledger_lock(
     monkeypatch.delenv("HANDOVER_KEY_PROTECTION")
     w = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
     try:
-        assert [e.action for e in ledger.entries(w)] == ["workspace.init"]
+        # init also registers the transfer's seller, buyer and advisor organisations
+        init = ["workspace.init"] + ["governance.org.add"] * 3
+        assert [e.action for e in ledger.entries(w)] == init
         assert ledger.checkpoint_if_new(w) is None
         with pytest.raises(KeyringRefused):
             ledger.latest_checkpoint(w)
@@ -438,8 +440,8 @@ def test_first_signature_creates_the_key_outside_the_ledger_lock(
     try:
         assert ledger.checkpoint_if_new(w) is None  # nobody named to create the key for
         cp = ledger.checkpoint_if_new(w, actor="os:test")
-        assert cp is not None and cp.size == 2
-        assert [e.action for e in ledger.entries(w)] == ["workspace.init", "key.create"]
+        assert cp is not None and cp.size == len(init) + 1
+        assert [e.action for e in ledger.entries(w)] == [*init, "key.create"]
         assert ledger.verify_ledger(w).ok
     finally:
         w.close()

@@ -147,7 +147,7 @@ def test_forged_actor_column_fails_verify_and_log(tmp_path: Path) -> None:
         w.close()
     code, out = _run(ws, "audit", "verify")
     assert code == 1, out
-    assert "ledger_entries seq 1: column actor differs from the hashed body" in out
+    assert "ledger entry seq 1: column actor differs from the hashed body" in out
     assert "first bad entry seq 1" in out
     code, out = _run(ws, "audit", "verify", "--json")
     report = json.loads(out.split("\nerror")[0])
@@ -158,9 +158,7 @@ def test_forged_actor_column_fails_verify_and_log(tmp_path: Path) -> None:
     code, out = _run(ws, "audit", "log", "--actor", "user:forger")
     assert code == 1 and "seq 1: column actor differs" in out, out
     zh = runner.invoke(app, ["-w", str(ws), "--lang", "zh-CN", "audit", "verify"])
-    assert (
-        zh.exit_code == 1 and "ledger_entries 序号 1:actor 列与已哈希的记录正文不一致" in zh.output
-    )
+    assert zh.exit_code == 1 and "账本记录序号 1:actor 列与已哈希的记录正文不一致" in zh.output
 
 
 def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:

@@ -43,13 +43,13 @@ def test_tampered_ledger_verify_in_chinese_and_english(tmp_path: Path) -> None:
     )
     zh = runner.invoke(app, ["-w", str(ws), "audit", "verify"])
     assert zh.exit_code == 1
-    assert "问题:ledger_entries 序号 0:记录正文与其叶哈希不符(已被修改)" in zh.stdout
+    assert "问题:账本记录序号 0:记录正文与其叶哈希不符(已被修改)" in zh.stdout
     assert "账本已被篡改:第一条异常记录序号 0:记录正文与其叶哈希不符" in zh.stderr
     assert not re.search(r"\b(problem|tampered|modified|truncated|entries|signed)\b", zh.output)
 
     en = runner.invoke(app, ["-w", str(ws), "--lang", "en", "audit", "verify"])
     assert en.exit_code == 1
-    assert "problem: ledger_entries seq 0: body does not match its leaf hash (modified)" in (
+    assert "problem: ledger entry seq 0: body does not match its leaf hash (modified)" in (
         en.stdout
     )
     assert "ledger tampered: first bad entry seq 0: body does not match its leaf hash" in en.stderr
@@ -67,7 +67,7 @@ def test_tampered_ledger_verify_in_chinese_and_english(tmp_path: Path) -> None:
     first = outs[0]["problems"][0]
     assert outs[0]["first_bad_seq"] == 0
     assert first == {
-        "where": "ledger_entries seq 0",
+        "where": "ledger entry seq 0",
         "seq": 0,
         "message": "body does not match its leaf hash (modified)",
         "key": "ledger.problem.modified",
@@ -90,7 +90,7 @@ def test_bad_checkpoint_signature_reason_is_translated(tmp_path: Path) -> None:
     assert bad[0].message.startswith("signature does not verify: malformed note")
     assert bad[0].text.render("zh-CN").startswith("签名验证失败:签名注记格式错误")
     assert bad[0].to_json()["params"]["reason"]["key"].startswith("ledger.note.")
-    assert bad[0].place.render("zh-CN").startswith("ledger_checkpoints id ")
+    assert bad[0].place.render("zh-CN").startswith("账本检查点 id ")
     assert "记录数" in bad[0].place.render("zh-CN") and "size" in bad[0].where
     zh = runner.invoke(app, ["-w", str(ws), "audit", "verify"])
     assert zh.exit_code == 1 and "签名验证失败:签名注记格式错误" in zh.stdout

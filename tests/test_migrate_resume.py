@@ -16,7 +16,6 @@ import multiprocessing
 import os
 import random
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import handover.cli.main
-import handover.migrate
-import handover.package
-from migrate_data import TABLES, assert_same, build
+from migrate_data import TABLES, assert_same, build, start_cli
 
 CUSTOMERS = 300
 
@@ -52,18 +48,8 @@ def _cmd(ws: Path, *args: str) -> list[str]:
     return ["--workspace", str(ws), "--lang", "en", "migrate", *args]
 
 
-def _child(argv: list[str], out: str) -> None:
-    # pytest's capture replaced sys.stdout/err in the parent: give the child real files.
-    sys.stdout = open(out, "w", encoding="utf-8")  # noqa: SIM115
-    sys.stderr = open(out + ".err", "w", encoding="utf-8")  # noqa: SIM115
-    sys.argv = ["handover", *argv]
-    handover.cli.main.main()
-
-
 def _start(argv: list[str], out: Path) -> multiprocessing.process.BaseProcess:
-    proc = multiprocessing.get_context("fork").Process(target=_child, args=(argv, str(out)))
-    proc.start()
-    return proc
+    return start_cli(argv, out)
 
 
 def _run(argv: list[str], out: Path) -> tuple[int, str, str]:

@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     password: SecretStr | None = Field(
         default=None, description="Password for `handover login` / `people add` in scripts and CI."
     )
+    validator_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the validator of `handover shred` (dual control) in scripts.",
+    )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,
         description="The [incidents] table of handover.toml (reporting duties and clocks).",

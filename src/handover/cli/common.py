@@ -111,6 +111,23 @@ def workspace_of(ctx: typer.Context, *, data: bool = False) -> Iterator[Workspac
         yield ws
 
 
+def ask_password(secret: Any, prompt: str, *, missing: str = "gov.password_missing") -> str:
+    """The password from the settings (``secret``: a SecretStr from the environment),
+    else the prompt; bad input (exit 2, message ``missing``) when there is neither (no
+    terminal to ask at)."""
+    import click
+
+    from handover.errors import BadInput
+
+    if secret is not None:
+        return str(secret.get_secret_value())
+    try:
+        value: str = typer.prompt(prompt, hide_input=True, err=True)
+    except (click.exceptions.Abort, typer.Abort):
+        raise BadInput.msg(missing) from None
+    return value
+
+
 def print_json(obj: Any) -> None:
     """Write ``obj`` as JSON on stdout (UTF-8, not ASCII-escaped)."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")

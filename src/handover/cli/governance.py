@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    ask_password,
+    fail,
+    handled,
+    json_option,
+    lang_of,
+    print_json,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.governance.training import AskedQuestion
@@ -47,10 +55,7 @@ def _date(value: str | None, what: str) -> dt.date | None:
 
 
 def _password(ws_password: Any, prompt: str) -> str:
-    if ws_password is not None:
-        return str(ws_password.get_secret_value())
-    value: str = typer.prompt(prompt, hide_input=True)
-    return value
+    return ask_password(ws_password, prompt)
 
 
 def _echo(text: str) -> None:
@@ -760,7 +765,8 @@ def grants_check(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Authorise ACTION on RESOURCE as the logged-in person, exactly as the data commands
-    do: exit 0 allowed, exit 3 refused with the reason; ledgered either way."""
+    do: exit 0 allowed, exit 3 refused with the reason (2: the session expired); ledgered
+    either way."""
     from handover.governance.authorize import authorize
 
     with handled(), workspace_of(ctx) as ws:
@@ -768,7 +774,7 @@ def grants_check(
     if json_out:
         print_json(decision.to_json())
         if not decision.allowed:
-            raise typer.Exit(3)
+            raise typer.Exit(decision.exit_code)
     else:
         from rich.markup import escape
 
@@ -778,7 +784,7 @@ def grants_check(
         if decision.allowed:
             _echo(shown)
         else:
-            fail(escape(shown), 3)
+            fail(escape(shown), decision.exit_code)
 
 
 def register(app: typer.Typer) -> None:

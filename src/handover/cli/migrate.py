@@ -31,7 +31,14 @@ def migrate(
         False,
         "--resume",
         help="Continue an unfinished run: `--resume [RUN]` (default: the last one), or "
-        "`--resume SOURCE TARGET` to give the URLs again (e.g. with passwords).",
+        "`--resume SOURCE TARGET` to give the URLs again (e.g. with passwords); "
+        "`--resume RUN --allow-rejects N` keeps a run that failed on its rejects.",
+    ),
+    rollback: bool = typer.Option(
+        False,
+        "--rollback",
+        help="Remove from the target what an unfinished or failed run created: "
+        "`--rollback [RUN] [TARGET]` (TARGET again when its URL needs a password).",
     ),
     tables: list[str] = tables_option(),
     batch_size: int = typer.Option(50_000, help="Rows per batch (one target transaction each)."),
@@ -42,7 +49,9 @@ def migrate(
         None, help="Why no backup is taken (recorded in the ledger)."
     ),
     allow_rejects: int = typer.Option(
-        0, help="Succeed even if up to N rows are refused by the target (they are reported)."
+        0,
+        help="Succeed even if up to N rows (0 or more) are refused by the target (they are "
+        "reported).",
     ),
     list_runs: bool = typer.Option(False, "--list", help="List recent runs and exit."),
     batch_pause_ms: int = typer.Option(0, hidden=True, help="Test hook: sleep after each batch."),
@@ -50,7 +59,10 @@ def migrate(
     progress: str | None = progress_option(),
 ) -> None:
     """Copy a database into SQLite, PostgreSQL or MariaDB with checkpoints; resume after a crash."""
+    from handover.errors import BadInput
     from handover.flows.migrate import migrate as run_migrate
+    from handover.flows.migrate import rollback as run_rollback
+    from handover.i18n import t
     from handover.migrate import MigrateOptions
     from handover.migrate.migrate import last_runs
 
@@ -59,6 +71,23 @@ def migrate(
     if resume and source is not None and target is None:
         run_id, source = source, None  # `--resume RUN`
     with handled(), workspace_of(ctx, data=True) as ws:
+        if rollback:
+            if resume:
+                raise BadInput.msg("migrate.resume_or_rollback")
+            undone = run_rollback(ws, source, target, lang=lang)
+            if json_out:
+                print_json(undone.to_json())
+            else:
+                typer.echo(
+                    t(
+                        "migrate.rolled_back",
+                        lang,
+                        run=undone.run_id,
+                        count=len(undone.dropped),
+                        target=undone.target,
+                    )
+                )
+            return
         if list_runs:
             runs = last_runs(ws)
             if json_out:
@@ -76,6 +105,7 @@ def migrate(
             resume=resume,
             run_id=run_id,
             batch_pause=batch_pause_ms / 1000.0,
+            lang=lang,
         )
         with progress_of(progress, json_out, lang) as prog:
             result = run_migrate(ws, source, target, opts, progress=prog)
@@ -98,7 +128,9 @@ def _render(result: Any, lang: str) -> None:
         "migrate.col.rejects",
         "migrate.col.seconds",
     ):
-        table.add_column(t(key, lang), justify="left" if key.endswith("table") else "right")
+        table.add_column(
+            t(key, lang), justify="left" if key.endswith("table") else "right", overflow="fold"
+        )
     for x in result.tables:
         table.add_row(x.name, f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
     console.print(table)

@@ -197,6 +197,7 @@ def dd_extract(
     tables: list[str] = tables_option("Extract only these tables"),
     allow_bad_rows: int = allow_bad_rows_option(),
     json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Write the buyer's de-identified due-diligence extract (Parquet + XLSX + k-anonymity report)."""
     from handover.deid import parse_l_diversity
@@ -205,7 +206,11 @@ def dd_extract(
 
     lang = lang_of(ctx)
     types = tuple(x.strip() for x in qi.split(",") if x.strip())
-    with handled(), workspace_of(ctx, data=True) as ws:
+    with (
+        handled(),
+        workspace_of(ctx, data=True) as ws,
+        progress_of(progress, json_out, lang) as prog,
+    ):
         result = do_extract(
             ws,
             source,
@@ -218,6 +223,7 @@ def dd_extract(
             tables=split_list(tables),
             lang=lang,
             allow_bad_rows=allow_bad_rows,
+            progress=prog,
         )
     if json_out:
         print_json(result.to_json())

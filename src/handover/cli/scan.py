@@ -72,7 +72,7 @@ def scan(
         "scan.col.level",
         "scan.col.confidence",
     ):
-        table.add_column(t(key, language))
+        table.add_column(t(key, language), overflow="fold")
     for tr in inv.tables:
         for col in tr.columns:
             if col.pii:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from handover.cli.common import (
+    ask_password,
     console,
+    err_console,
     globals_of,
     handled,
     json_option,
     lang_of,
     print_json,
+    progress_of,
+    progress_option,
     split_list,
     tables_option,
     workspace_of,
@@ -71,12 +75,21 @@ def shred(
         "after destruction; all of them when fewer exist.",
     ),
     passes: int = typer.Option(1, "--passes", help="Overwrite passes per file."),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        "-y",
+        help="Destroy without showing the plan for confirmation (needed when not run in a "
+        "terminal).",
+    ),
     json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Destroy the transfer's data (tables, packages, extracts, exports, temp files, keys), verify, and certify."""
     from handover.erase import Scope
     from handover.flows.shred import plan_shred
     from handover.flows.shred import shred as run_shred
+    from handover.i18n import t
 
     lang = lang_of(ctx)
     scope = Scope(
@@ -91,17 +104,27 @@ def shred(
         if plan_only:
             plan, gate = plan_shred(ws, scope, force=force, reason=reason)
         else:
-            result = run_shred(
-                ws,
-                scope,
-                executed_by=executed_by,
-                validated_by=validated_by,
-                force=force,
-                reason=reason,
-                samples=samples,
-                passes=passes,
-                lang=lang,
+            if not yes:
+                _confirm(*plan_shred(ws, scope, force=force, reason=reason), lang)
+            password = ask_password(
+                ws.settings.validator_password,
+                t("erase.validator_prompt", lang),
+                missing="erase.needs_validator_password",
             )
+            with progress_of(progress, json_out, lang) as prog:
+                result = run_shred(
+                    ws,
+                    scope,
+                    executed_by=executed_by,
+                    validated_by=validated_by,
+                    force=force,
+                    reason=reason,
+                    samples=samples,
+                    passes=passes,
+                    lang=lang,
+                    validator_password=password,
+                    progress=prog,
+                )
     if plan_only:
         if json_out:
             print_json({**plan.to_json(), "gate": gate.to_json()})
@@ -114,15 +137,35 @@ def shred(
         _render_result(result, lang)
 
 
-def _render_plan(plan: Plan, gate: Gate, lang: str) -> None:
+def _confirm(plan: Plan, gate: Gate, lang: str) -> None:
+    """Show the plan on stderr and ask; BadInput when nobody can answer (no terminal):
+    ``--yes`` is then needed. A "no" ends the command (exit 1), nothing destroyed."""
+    import click
+
+    from handover.errors import BadInput
+    from handover.i18n import t
+
+    _render_plan(plan, gate, lang, out=err_console)
+    try:
+        ok = typer.confirm(t("erase.confirm", lang), default=False, err=True)
+    except (click.exceptions.Abort, typer.Abort):
+        raise BadInput.msg("erase.needs_yes") from None
+    if not ok:
+        err_console.print(t("erase.declined", lang), highlight=False)
+        raise typer.Exit(1)
+
+
+def _render_plan(plan: Plan, gate: Gate, lang: str, out: Any = None) -> None:
     from rich.table import Table
 
     from handover.erase import METHODS
     from handover.i18n import t
 
+    screen = out or console
+
     table = Table(title=t("erase.plan.title", lang))
     for key in ("medium", "subject", "size", "method", "nist"):
-        table.add_column(t(f"erase.col.{key}", lang))
+        table.add_column(t(f"erase.col.{key}", lang), overflow="fold")
     for i in plan.destroy:
         size = i.rows if i.rows is not None else i.bytes
         m = METHODS.get(i.method)
@@ -133,10 +176,10 @@ def _render_plan(plan: Plan, gate: Gate, lang: str) -> None:
             i.method,
             m.nist if m else "",
         )
-    console.print(table)
+    screen.print(table)
     kept = Table(title=t("erase.plan.retained", lang))
     for key in ("medium", "subject", "size", "basis", "until"):
-        kept.add_column(t(f"erase.col.{key}", lang))
+        kept.add_column(t(f"erase.col.{key}", lang), overflow="fold")
     for i in plan.retain:
         basis = ""
         if i.rule is not None:
@@ -148,21 +191,30 @@ def _render_plan(plan: Plan, gate: Gate, lang: str) -> None:
             basis or (i.note_text.render(lang) if i.note_text else i.note) or i.method,
             i.rule.until.isoformat() if i.rule and i.rule.until else "",
         )
-    console.print(kept)
-    _render_gate(gate, lang)
+    screen.print(kept)
+    if plan.unreached:
+        gone = Table(title=t("erase.plan.unreached", lang))
+        for key in ("medium", "subject", "basis"):
+            gone.add_column(t(f"erase.col.{key}", lang), overflow="fold")
+        for i in plan.unreached:
+            why = i.note_text.render(lang) if i.note_text else i.note
+            gone.add_row(i.medium, i.subject, why)
+        screen.print(gone)
+    _render_gate(gate, lang, screen)
 
 
-def _render_gate(gate: Gate, lang: str) -> None:
+def _render_gate(gate: Gate, lang: str, screen: Any = None) -> None:
     from handover.i18n import t
 
+    console_ = screen or console
     if not gate.needed:
         return
     if gate.forced:
-        console.print(t("erase.gate.forced", lang, reason=gate.reason), highlight=False)
+        console_.print(t("erase.gate.forced", lang, reason=gate.reason), highlight=False)
     elif gate.passed:
-        console.print(t("erase.gate.ok", lang, seq=gate.seq), highlight=False)
+        console_.print(t("erase.gate.ok", lang, seq=gate.seq), highlight=False)
     else:
-        console.print(
+        console_.print(
             t(
                 "erase.gate.blocked",
                 lang,

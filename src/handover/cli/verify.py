@@ -12,6 +12,8 @@ from handover.cli.common import (
     json_option,
     lang_of,
     print_json,
+    progress_of,
+    progress_option,
     split_list,
     tables_option,
     workspace_of,
@@ -27,13 +29,18 @@ def verify(
     target: str = typer.Argument(..., help="Target: a SQLite file or a database URL."),
     tables: list[str] = tables_option("Only these tables (default all)"),
     json_out: bool = json_option(),
+    progress: str | None = progress_option(),
 ) -> None:
     """Compare SOURCE and TARGET row by row by primary key (exit 1 when anything differs)."""
     from handover.flows.verify import verify as run_verify
 
     lang = lang_of(ctx)
-    with handled(), workspace_of(ctx, data=True) as ws:
-        result = run_verify(source, target, split_list(tables), ws=ws)
+    with (
+        handled(),
+        workspace_of(ctx, data=True) as ws,
+        progress_of(progress, json_out, lang) as prog,
+    ):
+        result = run_verify(source, target, split_list(tables), ws=ws, progress=prog)
     if json_out:
         print_json(result.to_json(lang))
     else:
@@ -50,7 +57,9 @@ def _render(result: VerifyResult, lang: str) -> None:
     table = Table(title=t("verify.title", lang, source=result.source, target=result.target))
     for key in ("table", "source_rows", "target_rows", "missing", "extra", "changed", "equal"):
         table.add_column(
-            t(f"verify.col.{key}", lang), justify="left" if key == "table" else "right"
+            t(f"verify.col.{key}", lang),
+            justify="left" if key == "table" else "right",
+            overflow="fold",
         )
     for r in result.tables:
         table.add_row(

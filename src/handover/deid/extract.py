@@ -43,6 +43,7 @@ from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput, CheckFailed
 from handover.i18n import Msg
+from handover.progress import NoProgress, Progress
 from handover.results import PerTableRows
 
 if TYPE_CHECKING:
@@ -308,6 +309,7 @@ def write_extract(
     quasi_identifiers: tuple[str, ...],
     xlsx_limit: int,
     lang: str,
+    progress: Progress | None = None,
 ) -> tuple[ExtractResult, dict[str, list[dict[str, Any]]]]:
     """Write the de-identified extract of ``defs`` into the new folder ``out``: the result
     and the rule applied to every column.
@@ -316,8 +318,9 @@ def write_extract(
     over its quasi-identifiers, after the least-loss generalisation and the suppression of
     at most ``max_suppression`` (a fraction) of its records; a table that cannot is refused
     and not written, the reason in the report. Built in a hidden folder renamed into place
-    at the end: a failure leaves nothing.
+    at the end: a failure leaves nothing. Each table is a task of ``progress`` (rows read).
     """
+    prog: Progress = progress or NoProgress()
     t0 = time.perf_counter()
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     try:
@@ -337,7 +340,8 @@ def write_extract(
         for d in defs:
             plan = plans[d.name]
             rules[d.name] = [p.to_json() for p in plan]
-            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit)
+            prog.task(d.name, reader.count(d))
+            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog)
             qis = quasi_identifier_plans(plan, quasi_identifiers)
             if not qis:
                 result.tables.append(job.write_plain(reader))
@@ -421,9 +425,11 @@ class _TableJob:
         shown: str,
         tmp: Path,
         xlsx_limit: int,
+        progress: Progress,
     ) -> None:
         self.d, self.plan, self.tokenizer, self.lang = d, plan, tokenizer, lang
         self.shown, self.tmp, self.xlsx_limit = shown, tmp, xlsx_limit
+        self.progress = progress
         self.slug = _slug(d.name)
         self.empty = transform(_empty_batch(d), plan, tokenizer, lang)
         self.output_names = set(self.empty.schema.names)
@@ -440,6 +446,7 @@ class _TableJob:
                     row_key=r.key,
                     column=r.column,
                 )
+            self.progress.advance(self.d.name, sb.rows_read)
             yield transform(sb.data, self.plan, self.tokenizer, self.lang)
 
     def _finish(self, rows: int, held: list[pa.RecordBatch] | None) -> dict[str, Any]:

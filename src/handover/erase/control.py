@@ -161,8 +161,8 @@ def check_known(
     """Refused (exit 3) before anything is opened when a target is unknown to the transfer.
 
     A SOURCE/``--target`` must be named by this workspace's ledger (see
-    :data:`KNOWN_ACTIONS`) unless ``force`` with a reason; a path that does not exist
-    (source file or ``--path``) is refused even then. A malformed URL is BadInput (exit 2).
+    :data:`KNOWN_ACTIONS`) unless ``force`` with a reason. A path that does not exist
+    (source file or ``--path``) and a malformed URL are bad input (exit 2), even then.
     """
     from handover.db.url import parse, sqlite_path
 
@@ -178,7 +178,7 @@ def check_known(
                 raise BadInput.msg("erase.bad_url", flag=flag) from None
         else:
             if not path.exists():
-                raise Refused.msg("erase.unknown.missing", what=flag, spec=norm_spec(spec))
+                raise BadInput.msg("erase.unknown.missing", what=flag, spec=norm_spec(spec))
         if known is None:
             known = known_specs(ws)
         if norm_spec(spec) in known:
@@ -189,7 +189,7 @@ def check_known(
             raise Refused.msg("erase.gate.reason")
     for p in paths or []:
         if not p.exists() and not p.is_symlink():
-            raise Refused.msg("erase.unknown.missing", what="--path", spec=str(p))
+            raise BadInput.msg("erase.unknown.missing", what="--path", spec=str(p))
 
 
 @dataclass(frozen=True)
@@ -201,13 +201,18 @@ class Actor:
     org: str = ""
     roles: tuple[str, ...] = ()
     source: str = "command line"
+    #: the ledger seq of the person's authentication for this run (the validator's)
+    authenticated_seq: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Certificate form."""
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "display_name": self.display_name,
             "org": self.org,
             "roles": list(self.roles),
             "identified_by": self.source,
         }
+        if self.authenticated_seq is not None:
+            out["authenticated_seq"] = self.authenticated_seq
+        return out

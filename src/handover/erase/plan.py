@@ -23,7 +23,7 @@ from handover.i18n import Msg
 if TYPE_CHECKING:
     from handover.workspace import Workspace
 
-MEDIA = ("source", "packages", "extracts", "exports", "temp", "paths", "keys")
+MEDIA = ("source", "packages", "copies", "extracts", "exports", "temp", "paths", "keys")
 #: key purposes whose keys protect transfer data (the signing key is never erased here)
 DATA_KEY_PURPOSES = ("package", "tokenize")
 _TEMP_PATTERNS = (".*.partial-*", "*.tmp", ".*.tmp", "*.partial")
@@ -46,9 +46,9 @@ class Scope:
 class PlanItem:
     """One thing the run destroys or keeps."""
 
-    medium: str  # table | rows | package | extract | export | temp | file | key | store
+    medium: str  # table | rows | package | copy | extract | export | temp | file | key | store
     subject: str
-    action: str  # destroy | retain
+    action: str  # destroy | retain | unreached (a copy handover made that this run cannot reach)
     method: str
     rows: int | None = None
     bytes: int | None = None
@@ -107,6 +107,12 @@ class Plan:
     def retain(self) -> list[PlanItem]:
         return [i for i in self.items if i.action == "retain"]
 
+    @property
+    def unreached(self) -> list[PlanItem]:
+        """Copies the ledger says handover made that this run cannot destroy (listed on
+        the certificate as not destroyed, with why)."""
+        return [i for i in self.items if i.action == "unreached"]
+
     def source_items(self) -> list[PlanItem]:
         """Destroyed tables and row deletions of the source."""
         return [i for i in self.destroy if i.medium in ("table", "rows")]
@@ -119,6 +125,7 @@ class Plan:
             "dialect": self.dialect,
             "destroy": [i.to_json() for i in self.destroy],
             "retain": [i.to_json() for i in self.retain],
+            "unreached": [i.to_json() for i in self.unreached],
             "methods": {k: METHODS[k].to_json() for k in used if k in METHODS},
             "rules": [r.to_json() for r in self.rules.rules],
         }
@@ -227,16 +234,143 @@ def _package_keys(path: Path) -> list[str]:
 
 
 def _extract_paths(ws: Workspace) -> list[Path]:
-    """Outputs of due-diligence extracts named in the ledger (``dd.*`` events)."""
+    """Outputs of due-diligence extracts named in the ledger (``dd.*`` events) that exist
+    (an absolute path; a relative one is reported unreached by :func:`_recorded_copies`)."""
     from handover.ledger import entries
 
     out: list[Path] = []
     for e in entries(ws, action="dd"):
         for key in ("out", "output", "path", "folder", "file"):
             v = e.details.get(key)
-            if isinstance(v, str) and v and Path(v).exists() and Path(v) not in out:
-                out.append(Path(v))
+            found = isinstance(v, str) and v and Path(v).is_absolute() and Path(v).exists()
+            if found and Path(str(v)) not in out:
+                out.append(Path(str(v)))
     return out
+
+
+#: ledger events that say handover wrote a copy of the data, and the detail naming where
+_COPY_EVENTS = (
+    ("package.seal", "package", "package"),
+    ("dd.extract", "out", "extract"),
+    ("package.unseal", "target", "copy"),
+    ("package.restore", "target", "copy"),
+)
+
+
+def _recorded_copies(ws: Workspace, plan: Plan, scope: Scope, chosen: set[str]) -> None:
+    """Every copy the ledger says handover wrote — packages sealed anywhere (``seal
+    --out``), extracts, the databases ``unseal``/``restore`` wrote — and the temporary
+    folders left beside them: destroyed when reachable, else listed as unreached with
+    the reason. The verified destination of the transfer (``--target``, else every
+    target a ``verify.run`` names) is the buyer's copy: kept."""
+    from handover.erase.control import norm_spec
+    from handover.ledger import entries
+
+    have = {_key(i.path) for i in plan.items if i.path is not None}
+    # what an earlier run destroyed (and certified) is not looked for again
+    for e in entries(ws, action="erase.file"):
+        have |= {e.subject, _key(Path(e.subject))}
+    if scope.target:
+        destinations = {norm_spec(scope.target)}
+    else:
+        destinations = {
+            norm_spec(str(e.details["target"]))
+            for e in entries(ws, action="verify.run")
+            if isinstance(e.details.get("target"), str)
+        }
+    medium_wanted = {"package": "packages", "extract": "extracts", "copy": "copies"}
+    for action, detail, medium in _COPY_EVENTS:
+        if medium_wanted[medium] not in chosen:
+            continue
+        for e in entries(ws, action=action):
+            where = e.details.get(detail)
+            if not isinstance(where, str) or not where:
+                continue
+            if medium == "copy":
+                item = _database_copy(
+                    ws, where, str(e.details.get("migrate_run") or ""), destinations
+                )
+            else:
+                item = _folder_copy(medium, where)
+            if item is None:
+                continue
+            key = _key(item.path) if item.path is not None else item.subject
+            if key in have:
+                continue
+            have.add(key)
+            plan.items.append(item)
+            if item.path is not None and item.action == "destroy" and medium == "copy":
+                for suffix in ("-wal", "-shm", "-journal"):  # SQLite's files beside it
+                    side = item.path.with_name(item.path.name + suffix)
+                    if side.exists() and _key(side) not in have:
+                        have.add(_key(side))
+                        plan.items.append(_file_item("copy", side))
+            if item.path is not None and item.action == "destroy" and "temp" in chosen:
+                for p in sorted(item.path.parent.glob(f".{item.path.name}.partial-*")):
+                    if _key(p) not in have:
+                        have.add(_key(p))
+                        plan.items.append(_file_item("temp", p))
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def _unreached(medium: str, subject: str, why: str, **values: Any) -> PlanItem:
+    return PlanItem(medium, subject, "unreached", "none", note_text=Msg(why, **values))
+
+
+def _folder_copy(medium: str, where: str) -> PlanItem | None:
+    """A package or extract folder the ledger recorded at ``where``."""
+    path = Path(where)
+    if not path.is_absolute():
+        # recorded by an older handover relative to a folder nobody knows now: never guess
+        return _unreached(medium, where, "erase.unreached.relative")
+    if not path.exists():
+        return _unreached(medium, where, "erase.unreached.gone")
+    return _file_item(medium, path)
+
+
+def _database_copy(
+    ws: Workspace, target: str, run_id: str, destinations: set[str]
+) -> PlanItem | None:
+    """The database ``unseal``/``restore`` wrote (masked URL ``target``, migration run
+    ``run_id``): a SQLite file holding nothing but what the run wrote is destroyed whole
+    (with its journal files); the transfer's destination is kept; anything else is
+    listed unreached (a server database, a file holding other tables too)."""
+    from handover.erase.control import norm_spec
+    from handover.ledger import entries
+
+    if norm_spec(target) in destinations:
+        return PlanItem(
+            "copy",
+            target,
+            "retain",
+            "retain.destination",
+            note_text=Msg("erase.note.destination"),
+        )
+    path = sqlite_path(target)
+    if path is None:
+        return _unreached("copy", target, "erase.unreached.server")
+    if not path.exists():
+        return _unreached("copy", str(path), "erase.unreached.gone")
+    written = {
+        e.subject.split("/", 1)[1]
+        for e in entries(ws, action="migrate.table")
+        if run_id and e.subject.startswith(f"{run_id}/")
+    }
+    db = open_database(str(path))
+    try:
+        present = set(db.tables())
+    finally:
+        db.close()
+    other = sorted(present - written)
+    if other or not written:
+        return _unreached("copy", str(path), "erase.unreached.shared", tables=", ".join(other[:5]))
+    item = _file_item("copy", path)
+    item.note_text = Msg("erase.note.unsealed", tables=len(written))
+    item.note = str(item.note_text)
+    return item
 
 
 def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Plan:
@@ -279,6 +413,7 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
             ):
                 plan.items.append(_file_item(medium, p))
     plan.items += [_file_item("extract", p) for p in extracts]
+    _recorded_copies(ws, plan, scope, chosen)
     if "temp" in chosen:
         seen: set[Path] = set()
         for folder in (ws.path, ws.settings.packages_dir, ws.settings.reports_dir, exports_dir):

@@ -32,6 +32,7 @@ from handover.erase.samples import (
     search_files,
     search_tables,
 )
+from handover.progress import NoProgress, Progress
 
 if TYPE_CHECKING:
     from handover.ledger import Recorder
@@ -96,6 +97,7 @@ class ShredResult:
             "validated_by": self.validator.to_json(),
             "destroyed": self.destroyed,
             "retained": [i.to_json() for i in self.plan.retain],
+            "not_destroyed": [i.to_json() for i in self.plan.unreached],
             "verification": self.verification,
             "certificate": str(self.certificate_dir) if self.certificate_dir else None,
             "outputs": [str(p) for p in self.outputs],
@@ -132,7 +134,12 @@ def execute(
     seed: int,
     passes: int,
     hook: OverwriteHook | None,
+    progress: Progress | None = None,
 ) -> None:
+    """Destroy what ``plan`` lists (source tables and rows, keys, then files), verify by
+    searching the sampled identifiers, freeze what is retained; every step a ledger event
+    of ``run``. ``progress``: a task per destroyed item (rows or bytes)."""
+    prog: Progress = progress or NoProgress()
     destroy = plan.destroy
     run.record(
         "erase.start",
@@ -162,7 +169,9 @@ def execute(
         drawn = draw_samples(db, cols, keep_filters, samples=samples, seed=seed, kept=kept)
         drop = [i.table or "" for i in src_items if i.medium == "table"]
         delete = {i.table or "": i.keep or "1=0" for i in src_items if i.medium == "rows"}
+        prog.task(plan.source or "source", sum(int(i.rows or 0) for i in src_items))
         outcome = db.destroy(drop, delete)
+        prog.advance(plan.source or "source", sum(int(i.rows or 0) for i in src_items))
         method = src_items[0].method
         for i in src_items:
             name = i.table or ""
@@ -193,7 +202,9 @@ def execute(
     for i in destroy:
         if i.path is None:
             continue
+        prog.task(i.subject, int(i.bytes or 0))
         outs = overwrite_tree(i.path, passes=passes, needles=needles, hook=hook)
+        prog.advance(i.subject, sum(o.size for o in outs))
         result.files += outs
         seq = run.record(
             "erase.file",
@@ -359,6 +370,8 @@ def certificate_doc(
         "verify_gate": result.gate.to_json(),
         "destroyed": result.destroyed,
         "retained": [i.to_json() for i in result.plan.retain],
+        # copies handover wrote (ledger) that this run could not reach: not destroyed
+        "not_destroyed": [i.to_json() for i in result.plan.unreached],
         "verification": result.verification,
         "methods": {k: METHODS[k].to_json() for k in used if k in METHODS},
         "limits": [limit_json(k) for k in limits],

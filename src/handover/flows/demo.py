@@ -173,6 +173,7 @@ def _step_shred(ctx: DemoContext) -> str:
     from handover.erase import Scope
     from handover.erase.control import norm_spec
     from handover.flows.shred import shred
+    from handover.governance.demo import DEMO_CAST
     from handover.i18n import t
     from handover.ledger import entries
 
@@ -190,8 +191,18 @@ def _step_shred(ctx: DemoContext) -> str:
     elif not verified:
         force = True
         reason = "演示:本次演示没有迁移与校验步骤 / demo run without a migrate/verify step"
+    # Dual control: the second person (the advisor's auditor) authenticates with the
+    # cast's public demo password, a governance event the certificate proves.
+    validator = next(m for m in DEMO_CAST if m.name == "liuyang")
     result = shred(
-        ws, Scope(source=seller), force=force, reason=reason, seed=ctx.seed, lang=ctx.lang
+        ws,
+        Scope(source=seller),
+        force=force,
+        reason=reason,
+        seed=ctx.seed,
+        lang=ctx.lang,
+        validated_by=validator.name,
+        validator_password=validator.password,
     )
     ctx.results["shred"] = result
     return t(

@@ -27,6 +27,7 @@ from handover.flows.scan import inventory_for
 from handover.governance import data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import open_reader, skipped_rows
+from handover.progress import Progress
 from handover.workspace import Workspace
 
 
@@ -43,6 +44,7 @@ def dd_extract(
     tables: list[str] | None = None,
     lang: str | None = None,
     allow_bad_rows: int = 0,
+    progress: Progress | None = None,
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
     (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
@@ -99,6 +101,7 @@ def dd_extract(
             quasi_identifiers=quasi_identifiers,
             xlsx_limit=xlsx_limit,
             lang=language,
+            progress=progress,
         )
         result.skipped = skipped_rows(reader)
     finally:
@@ -109,7 +112,8 @@ def dd_extract(
         "due_diligence",
         {
             "source": shown,
-            "out": str(out),
+            # absolute: shred finds every extract from the ledger
+            "out": str(out.resolve()),
             "hmac_key_id": key_id,
             "scan_id": scan_id,
             "tables": len(result.tables),

@@ -3,20 +3,29 @@ resume (:class:`handover.migrate.CopyJob`), every run's events in the ledger."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from handover.db.connect import connect
-from handover.db.url import mask
+from handover.db.reflect import Catalog
+from handover.db.url import mask, sqlite_path
 from handover.errors import BadInput, Refused
 from handover.flows.seal import backup as seal_backup
 from handover.flows.sources import open_migration_source
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.migrate.migrate import (
+    ALL_STATES,
+    OPEN,
+    UNFINISHED,
     CopyJob,
     MigrateOptions,
     MigrateResult,
+    RollbackResult,
+    accept,
     find_run,
     target_url,
 )
+from handover.migrate.migrate import rollback as rollback_run
 from handover.migrate.models import MigrateRun
 from handover.migrate.reader import TARGET
 from handover.migrate.schema import assign_names
@@ -46,12 +55,17 @@ def migrate(
     prog: Progress = progress or NoProgress()
     if opts.batch_size < 1:
         raise BadInput.msg("migrate.bad_batch_size")
+    if opts.allow_rejects < 0:
+        raise BadInput.msg("migrate.bad_allow_rejects", value=opts.allow_rejects)
     if opts.no_backup and not (opts.reason and opts.reason.strip()):
         raise Refused.msg("migrate.no_backup_needs_reason")
+    lang = opts.lang
     run_row: MigrateRun | None = None
     if opts.resume:
         only = mask(target_url(target)) if target else None
-        run_row = find_run(ws, opts.run_id, only)
+        # a failed run is resumed only to keep it with a larger --allow-rejects
+        states = OPEN if opts.run_id or opts.allow_rejects > 0 else UNFINISHED
+        run_row = find_run(ws, opts.run_id, lang, only, states=states)
         source = source or run_row.source
         target = target or run_row.target
         if run_row.options.get("tables") and not opts.tables:
@@ -66,7 +80,10 @@ def migrate(
         authorized=authorized,
     )
     events = Recorder(ws, decision.actor)
+    if run_row is not None and run_row.status == "failed":
+        return accept(ws, run_row, opts.allow_rejects, events, lang)
     url = target_url(target)
+    new_file = _new_sqlite_file(url)
     src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
@@ -75,7 +92,13 @@ def migrate(
             job = CopyJob(ws, src, engine, defs, opts, prog, events)
             if run_row is not None:
                 return job.resume(run_row)
-            job.preflight()
+            try:
+                job.preflight()
+            except BadInput:
+                engine.dispose()
+                _remove_if_empty(new_file)  # connecting created it: leave no trace
+                raise
+            job.new_file = new_file is not None
             backup = None
             if not src.is_package and not opts.no_backup:
                 # The backup is a sealed package of the source (``handover restore`` opens it).
@@ -87,3 +110,45 @@ def migrate(
             engine.dispose()
     finally:
         src.close()
+
+
+def rollback(
+    ws: Workspace,
+    run_id: str | None,
+    target: str | None = None,
+    *,
+    lang: str = "zh-CN",
+) -> RollbackResult:
+    """Remove from the target what an unfinished or failed run created (``migrate
+    --rollback [RUN] [TARGET]``; TARGET again when its URL needs a password), so that a
+    fresh run can start. Authorised as ``migrate`` on the run's tables."""
+    only = mask(target_url(target)) if target and not run_id else None
+    # a named run in any state: a finished one is refused with the reason
+    row = find_run(ws, run_id, lang, only, states=OPEN if run_id is None else ALL_STATES)
+    tables = row.options.get("tables")
+    decision = require(ws, "migrate", data_resource(tables, "clear"))
+    url = target_url(target or row.target)
+    engine = connect(url, wording=TARGET)
+    try:
+        result = rollback_run(row, engine, Recorder(ws, decision.actor), lang, ws.store)
+        empty = not Catalog(engine).table_names()
+    finally:
+        engine.dispose()
+    path = sqlite_path(url)
+    if row.options.get("new_file") and empty and path is not None:
+        for p in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):
+            p.unlink(missing_ok=True)  # the run created the file: as it found it, none
+        result.removed_file = str(path)
+    return result
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The SQLite file of ``url`` if it does not exist yet (connecting will create it)."""
+    path = sqlite_path(url)
+    return path if path is not None and not path.exists() else None
+
+
+def _remove_if_empty(path: Path | None) -> None:
+    """Remove a SQLite file a refused run created by connecting, if it holds nothing."""
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        path.unlink()

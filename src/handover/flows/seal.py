@@ -80,7 +80,8 @@ def seal(
         result.package_id,
         purpose,
         {
-            "package": str(out),
+            # where the copy was written, absolute: shred finds every package from here
+            "package": str(out.resolve()),
             "source": shown,
             "tables": len(result.tables),
             "rows": result.rows,

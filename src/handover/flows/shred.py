@@ -28,9 +28,10 @@ from handover.errors import BadInput, CheckFailed, HandoverError, Refused
 from handover.governance import require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
-from handover.governance.session import current_person
+from handover.governance.session import authenticate, current_person
 from handover.i18n import Msg, t
 from handover.ledger import Recorder
+from handover.progress import NoProgress, Progress
 from handover.reports.certificate import write_renderings
 from handover.workspace import Workspace
 
@@ -77,8 +78,16 @@ def shred(
     clock: Clock = utcnow,
     hook: OverwriteHook | None = None,
     out_dir: Path | None = None,
+    validator_password: str | None = None,
+    progress: Progress | None = None,
 ) -> ShredResult:
     """Destroy what the plan lists, verify, and write the signed certificate.
+
+    Dual control: the executor is the logged-in person (a demo stand-in in a demo
+    workspace with nobody logged in); the validator authenticates in person with
+    ``validator_password`` (:func:`handover.governance.session.authenticate`, a ledger
+    event whose proof is on the certificate). ``progress`` hears the phases and one task
+    per item destroyed.
 
     Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
     or a path that does not exist, without a passing verify of the source (unless ``force``
@@ -87,6 +96,7 @@ def shred(
     ``samples`` identifiers are drawn in total (all candidates when fewer exist).
     """
     language = lang or ws.settings.lang
+    prog: Progress = progress or NoProgress()
     if passes < 1:
         raise BadInput.msg("erase.passes")
     if samples < 0:
@@ -100,8 +110,11 @@ def shred(
         plan = make_plan(ws, scope, db=db)
         if not plan.destroy:
             raise BadInput.msg("erase.nothing", last=_last_certificate(ws) or "-")
-        executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
+        executor, validator = dual_control(
+            ws, executed_by, validated_by, lang=language, validator_password=validator_password
+        )
         authz = authorize_executor(ws, executor)
+        prog.phase(Msg("erase.phase.plan"))  # after the refusals of who may act
         src_items = plan.source_items()
         gate = Gate(needed=False)
         if source and src_items:
@@ -150,6 +163,7 @@ def shred(
         result = ShredResult(run_id, plan, gate, executor, validator)
         result.database_version = db.version if db is not None else None
         try:
+            prog.phase(Msg("erase.phase.destroy"))
             execute(
                 ws,
                 run,
@@ -162,14 +176,15 @@ def shred(
                 seed=seed if seed is not None else secrets.randbits(32),
                 passes=passes,
                 hook=hook,
+                progress=prog,
             )
             if db is not None:
                 db.close()
                 db = None
             finished = clock()
-            result.ledger_seqs = sorted(
-                set(run.seqs + ([gate.seq] if gate.seq is not None else []))
-            )
+            prog.phase(Msg("erase.phase.certificate"))
+            extra = [x for x in (gate.seq, validator.authenticated_seq) if x is not None]
+            result.ledger_seqs = sorted(set(run.seqs + extra))
             folder = out_dir or (ws.settings.reports_dir / "certificates" / run_id)
             doc = certificate_doc(ws, result, started, finished, language)
             doc["ledger"] = ledger_section(ws, result.ledger_seqs)
@@ -244,20 +259,19 @@ def dual_control(
     validated_by: str | None,
     *,
     lang: str = "zh-CN",
+    validator_password: str | None = None,
 ) -> tuple[Actor, Actor]:
-    """The executor and the validator; Refused when they are the same person or lack a role."""
+    """The executor and the validator, two registered people: the executor the logged-in
+    person (or the one named), the validator authenticated now with their password.
+
+    Refused when the workspace has nobody registered (two authenticated people are
+    needed), when both are the same person, when one is inactive or the validator holds
+    no oversight role; bad credentials (exit 2) for a wrong or missing password. In a
+    demo workspace the validator defaults to the first oversight person of the cast,
+    who still has to authenticate — nobody is named who did not act.
+    """
     if not _has_people(ws):
-        if (
-            not executed_by
-            or not validated_by
-            or not executed_by.strip()
-            or not validated_by.strip()
-        ):
-            raise BadInput.msg("erase.dual.names")
-        ex, va = executed_by.strip(), validated_by.strip()
-        if " ".join(ex.split()).casefold() == " ".join(va.split()).casefold():
-            raise Refused.msg("erase.dual.same", name=ex)
-        return Actor(ex), Actor(va)
+        raise Refused.msg("erase.dual.no_people")
     if executed_by is None:
         me = current_person(ws)
         if me is not None:
@@ -288,9 +302,19 @@ def dual_control(
         raise Refused(
             t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
         )
+    if not validator_password:
+        raise BadInput.msg("erase.dual.validator_password", name=validator.name)
+    _, seq = authenticate(ws, validator.name, validator_password, purpose="shred validation")
     return (
         Actor(executor.name, executor.display_name, executor.org, executor.roles, "governance"),
-        Actor(validator.name, validator.display_name, validator.org, validator.roles, "governance"),
+        Actor(
+            validator.name,
+            validator.display_name,
+            validator.org,
+            validator.roles,
+            "governance, authenticated in person",
+            authenticated_seq=seq,
+        ),
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from handover.governance import data_resource, require
 from handover.ledger import record
+from handover.progress import Progress
 from handover.verify import VerifyResult, compare
 from handover.workspace import Workspace
 
@@ -17,12 +18,13 @@ def verify(
     tables: Sequence[str] | None = None,
     *,
     ws: Workspace | None = None,
+    progress: Progress | None = None,
 ) -> VerifyResult:
     """Compare ``source`` and ``target`` (see :func:`handover.verify.compare`). With ``ws``
     the run is first authorised as ``verify`` on the tables (default every tier) in clear —
     differing rows are read in clear and their keys shown — and recorded in its ledger."""
     decision = require(ws, "verify", data_resource(tables, "clear")) if ws is not None else None
-    result = compare(source, target, tables)
+    result = compare(source, target, tables, progress=progress)
     if ws is not None and decision is not None:
         record(
             ws,

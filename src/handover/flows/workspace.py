@@ -10,6 +10,7 @@ from typing import Any
 from handover.crypto.signing import init_keys
 from handover.errors import CheckFailed
 from handover.governance import current_actor, seed_demo_cast
+from handover.governance.people import add_org
 from handover.ledger import Recorder, checkpoint_if_new, init_ledger, ledger_size
 from handover.workspace import Workspace, create_workspace, open_workspace
 
@@ -22,8 +23,10 @@ def init_workspace(
     database_url: str | None = None,
     lang: str = "zh-CN",
 ) -> Workspace:
-    """Create the workspace at ``path`` with its signing key, the ledger's first entry and,
-    for a demo, the demo cast; on any failure leave nothing behind."""
+    """Create the workspace at ``path`` with its signing key, the ledger's first entry,
+    the transfer's parties registered as organisations (seller, buyer, advisor: the
+    first person is then added with ``people add … --org``) and, for a demo, the demo
+    cast; on any failure leave nothing behind."""
 
     def setup(ws: Workspace) -> None:
         actor = current_actor(ws)
@@ -32,6 +35,11 @@ def init_workspace(
         init_ledger(ws, actor)
         if demo:
             seed_demo_cast(ws)
+        else:
+            for kind in ("seller", "buyer", "advisor"):
+                party = (transfer or {}).get(kind) or {}
+                if str(party.get("name") or "").strip():
+                    add_org(ws, str(party["name"]), kind, actor=actor)
 
     return create_workspace(
         path, transfer, demo=demo, database_url=database_url, lang=lang, setup=setup

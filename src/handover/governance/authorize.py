@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from handover.errors import Refused
+from handover.errors import BadInput, Refused
 from handover.governance.grants import Grant, grants_of
 from handover.governance.models import PersonRow
 from handover.governance.ndas import Nda, binding_ndas
@@ -78,6 +78,10 @@ class Resource:
         return f"{','.join(self.items)}/{self.mode}"
 
 
+#: refusals about who the user is, not about what they may do: bad input (exit 2)
+CREDENTIAL_REFUSALS = frozenset({"gov.refuse.session_expired"})
+
+
 @dataclass(frozen=True)
 class Decision:
     """An authorisation decision: who, what, on which resource, allowed or not, and why."""
@@ -94,6 +98,14 @@ class Decision:
     nda_id: int | None = None
     purpose: str = "access control"
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 allowed; 2 for a credentials problem (an expired session: log in again); 3
+        for a policy refusal."""
+        if self.allowed:
+            return 0
+        return 2 if self.reason_key in CREDENTIAL_REFUSALS else 3
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (also the ledger details)."""
@@ -285,14 +297,19 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
 def _identify(
     ws: Workspace, s: Session, actor: str | None, action: str, at: dt.datetime
 ) -> tuple[str, Person | None, _Verdict | None]:
-    from handover.governance.session import current_actor, current_person
+    from handover.governance.session import SessionExpired, current_actor, current_person
 
     if actor is not None:
         row = s.query(PersonRow).filter(PersonRow.name == actor).one_or_none()
         if row is None:
             return actor, None, _refuse("gov.refuse.unknown", name=actor)
         return actor, load_person(s, actor), None
-    me = current_person(ws, now=at)
+    try:
+        me = current_person(ws, now=at)
+    except SessionExpired as exc:
+        # said as such, and never a demo stand-in instead of the person who logged in
+        values = exc.message.values if exc.message is not None else {}
+        return current_actor(ws, now=at), None, _refuse("gov.refuse.session_expired", **values)
     if me is not None:
         return me.name, me, None
     if ws.settings.demo:
@@ -378,6 +395,8 @@ def require(
     ):
         return authorized
     decision = authorize(ws, actor, action, resource, now=now)
+    if decision.exit_code == 2:
+        raise BadInput.msg(decision.reason_key, **decision.params)  # credentials, not policy
     if not decision.allowed:
         # The screen shows the reason in the user's language; the ledger event keeps
         # its key, parameters and English text.

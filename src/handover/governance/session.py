@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from handover.errors import BadInput, Refused
+from handover.errors import BadInput
 from handover.governance.models import PersonRow, SessionRow
 from handover.governance.people import Person, load_person, person_by_id
 from handover.governance.policy import MAX_SESSION_HOURS, SESSION_HOURS, now_utc, utc
@@ -57,8 +57,9 @@ def login(
 ) -> SessionInfo:
     """Check ``name``'s password and start a session of ``hours`` (at most 24).
 
-    A wrong password, an unknown or inactive name all give the same refusal (exit 3)
-    and a ``governance.login.refused`` ledger event; nothing is written to the session file.
+    A wrong password, an unknown or inactive name all give the same answer, bad
+    credentials (exit 2), and a ``governance.login.refused`` ledger event; nothing is
+    written to the session file.
     """
     from handover.crypto.files import atomic_write
     from handover.crypto.passwords import new_session_token, token_digest, verify_password
@@ -96,7 +97,7 @@ def login(
             "authentication",
             {"reason": "bad name or password, or inactive"},
         )
-        raise Refused.msg("gov.login_refused", name=name)
+        raise BadInput.msg("gov.bad_credentials", name=name)
     atomic_write(session_path(ws), token.encode("ascii"))
     record(
         ws,
@@ -107,6 +108,53 @@ def login(
         {"expires_at": expires.isoformat()},
     )
     return SessionInfo(person, at, expires)
+
+
+def authenticate(
+    ws: Workspace,
+    name: str,
+    password: str | None,
+    *,
+    purpose: str,
+    now: dt.datetime | None = None,
+) -> tuple[Person, int]:
+    """Check ``name``'s password for one act without starting a session — the second
+    person of a dual control acting at the first one's terminal (shred's validator).
+
+    Returns the person and the seq of the ``governance.authenticated`` ledger event
+    (``purpose`` in its details); bad credentials (exit 2) and a
+    ``governance.login.refused`` event for a wrong password or an unknown or inactive
+    name, as :func:`login`.
+    """
+    from handover.crypto.passwords import verify_password
+    from handover.ledger import record
+
+    if not password:
+        raise BadInput.msg("gov.password_missing_for", name=name)
+    at = now_utc(now)
+    with ws.store.session() as s:
+        row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
+        ok = verify_password(password, row.password_hash if row is not None else None)
+        person = load_person(s, name) if ok and row is not None and row.active else None
+    if person is None:
+        record(
+            ws,
+            current_actor(ws, now=at),
+            "governance.login.refused",
+            f"person {name}",
+            "authentication",
+            {"reason": "bad name or password, or inactive", "for": purpose},
+        )
+        raise BadInput.msg("gov.bad_credentials", name=name)
+    entry = record(
+        ws,
+        name,
+        "governance.authenticated",
+        f"person {name}",
+        "authentication",
+        {"for": purpose, "at": at.isoformat()},
+    )
+    return person, entry.seq
 
 
 def _read_token(ws: Workspace) -> str | None:
@@ -122,8 +170,14 @@ def _read_token(ws: Workspace) -> str | None:
     return token or None
 
 
+class SessionExpired(BadInput):
+    """The workspace's session has expired: log in again (exit 2). Never a fallback to
+    another identity (a demo stand-in or the OS account) for what needs a person."""
+
+
 def current_session(ws: Workspace, *, now: dt.datetime | None = None) -> SessionInfo | None:
-    """The live session of this workspace, or None (no file, expired, ended, inactive)."""
+    """The live session of this workspace, or None (no token file, ended, inactive);
+    :class:`SessionExpired` when the token file names a session past its end."""
     from handover.crypto.passwords import token_digest
 
     token = _read_token(ws)
@@ -134,9 +188,15 @@ def current_session(ws: Workspace, *, now: dt.datetime | None = None) -> Session
         row = s.scalars(
             select(SessionRow).where(SessionRow.token_hash == token_digest(token))
         ).one_or_none()
-        if row is None or row.ended_at is not None or utc(row.expires_at) <= at:
+        if row is None or row.ended_at is not None:
             return None
         person = person_by_id(s, row.person_id)
+        if utc(row.expires_at) <= at:
+            raise SessionExpired.msg(
+                "gov.session_expired",
+                name=person.name,
+                at=utc(row.expires_at).isoformat(timespec="minutes"),
+            )
         if not person.active:
             return None
         return SessionInfo(person, utc(row.created_at), utc(row.expires_at))
@@ -149,8 +209,13 @@ def current_person(ws: Workspace, *, now: dt.datetime | None = None) -> Person |
 
 
 def current_actor(ws: Workspace, *, now: dt.datetime | None = None) -> str:
-    """Who is acting: the logged-in person of the workspace, else the OS account (``os:<user>``)."""
-    person = current_person(ws, now=now)
+    """Who is acting: the logged-in person of the workspace, else the OS account
+    (``os:<user>``; also after the session expired: what is recorded then is done by
+    the account, never by the person whose session it was)."""
+    try:
+        person = current_person(ws, now=now)
+    except SessionExpired:
+        return os_actor()
     if person is not None:
         return person.name
     return os_actor()

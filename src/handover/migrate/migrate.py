@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -36,7 +36,8 @@ from handover.db.dialects import family
 from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
-from handover.i18n import Msg
+from handover.i18n import Msg, t
+from handover.migrate.fingerprint import Fingerprint
 from handover.migrate.reader import (
     Key,
     MigrationSource,
@@ -46,7 +47,7 @@ from handover.migrate.reader import (
     encode_key,
     mask_key,
 )
-from handover.migrate.schema import build_table
+from handover.migrate.schema import build_table, plan_conflicts, stub_references
 from handover.migrate.spelling import target_notes
 from handover.migrate.writer import TargetWriter
 from handover.progress import Progress
@@ -55,10 +56,14 @@ if TYPE_CHECKING:
     from handover.events import EventSink
     from handover.workspace import Workspace
 
+T = TypeVar("T")
+
 STATE_TABLE = "_handover_migrate_state"
 REJECT_TABLE = "_handover_migrate_rejects"
 RUN_ROW = "*"
 DEFAULT_BATCH = 50_000
+#: conflicts of a schema plan named in the one-line refusal (the rest are counted)
+MAX_SHOWN = 8
 
 
 @dataclass
@@ -73,6 +78,8 @@ class MigrateOptions:
     resume: bool = False
     run_id: str | None = None
     batch_pause: float = 0.0
+    #: the language of the texts the run's refusals and notes carry (h15b's plan checks)
+    lang: str = "zh-CN"
 
 
 @dataclass
@@ -162,8 +169,22 @@ def target_url(target: str) -> str:
     return to_url(target)
 
 
-def find_run(ws: Workspace, run_id: str | None, target: str | None) -> Any:
-    """The unfinished run to resume: ``run_id``, else the newest running one (on ``target``)."""
+#: runs a resume continues; a failed run is resumed to accept its rejects or rolled back
+UNFINISHED = ("running", "finishing")
+OPEN = (*UNFINISHED, "failed")
+ALL_STATES = (*OPEN, "done", "rolled_back")
+
+
+def find_run(
+    ws: Workspace,
+    run_id: str | None,
+    lang: str,
+    target: str | None,
+    *,
+    states: tuple[str, ...] = OPEN,
+) -> Any:
+    """The run to resume or roll back: ``run_id``, else the newest one (on ``target``)
+    in ``states`` (an unfinished one first, then a failed one)."""
     from handover.migrate.models import MigrateRun
 
     with ws.store.session() as s:
@@ -172,13 +193,19 @@ def find_run(ws: Workspace, run_id: str | None, target: str | None) -> Any:
             if row is None:
                 raise BadInput.msg("migrate.unknown_run", run=run_id)
         else:
-            stmt = sa.select(MigrateRun).where(MigrateRun.status.in_(("running", "finishing")))
-            if target is not None:
-                stmt = stmt.where(MigrateRun.target == target)
-            row = s.scalars(stmt.order_by(MigrateRun.started_at.desc()).limit(1)).first()
+            row = None
+            for wanted in (UNFINISHED, ("failed",)):
+                stmt = sa.select(MigrateRun).where(
+                    MigrateRun.status.in_([x for x in wanted if x in states])
+                )
+                if target is not None:
+                    stmt = stmt.where(MigrateRun.target == target)
+                row = s.scalars(stmt.order_by(MigrateRun.started_at.desc()).limit(1)).first()
+                if row is not None:
+                    break
             if row is None:
                 raise BadInput.msg("migrate.no_run")
-        if row.status not in ("running", "finishing"):
+        if row.status not in states:
             raise BadInput.msg("migrate.run_finished", run=row.id, status=row.status)
         s.expunge(row)
         return row
@@ -208,7 +235,7 @@ def last_runs(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
 # --- one run ---------------------------------------------------------------------------
 
 
-def _prefetch(it: Iterator[SourceBatch], depth: int = 2) -> Iterator[SourceBatch]:
+def _prefetch(it: Iterator[T], depth: int = 2) -> Iterator[T]:
     """Read the next batches in a thread while the current one is written."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
     done = object()
@@ -290,6 +317,8 @@ class CopyJob:
             sa.Column("source_rows", sa.BigInteger, nullable=False),
             sa.Column("status", sa.String(16), nullable=False),
             sa.Column("updated_at", sa.String(40), nullable=False),
+            # rows delivered so far and their hash (a resume checks the source against it)
+            sa.Column("fingerprint", sa.String(64)),
             **my_kw,
         )
         self.rejects_t = sa.Table(
@@ -310,13 +339,20 @@ class CopyJob:
             status="running",
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
+        self.lang = opts.lang
         self._last_mirror = 0.0
+        #: the target is a SQLite file this run created
+        self.new_file = False
         self.result.notes.extend(target_notes(defs, self.fam))
 
     # --- preflight & start -------------------------------------------------------------------
 
     def preflight(self) -> None:
-        existing = set(Catalog(self.engine).table_names())
+        """Refuse, before anything is created: a target busy with another run, tables
+        it already holds, and every conflict of the schema plan with the target's rules
+        (:func:`handover.migrate.schema.plan_conflicts`), each one named."""
+        names = Catalog(self.engine).table_names()
+        existing = set(names)
         if STATE_TABLE in existing:
             with self.engine.connect() as conn:
                 other = conn.execute(
@@ -325,7 +361,42 @@ class CopyJob:
             raise BadInput.msg("migrate.target_busy", run=other or "?")
         for d in self.defs:
             if d.name in existing:
+                owner = self._creator(d.name)
+                if owner is not None:
+                    raise BadInput.msg(
+                        "migrate.target_has_run_table",
+                        table=d.name,
+                        run=owner.id,
+                        status=owner.status,
+                    )
                 raise BadInput.msg("migrate.target_has_table", table=d.name)
+        conflicts = plan_conflicts(self.engine, self.defs, names)
+        if conflicts:
+            shown = "; ".join(c.render(self.lang) for c in conflicts[:MAX_SHOWN])
+            if len(conflicts) > MAX_SHOWN:
+                shown += t("migrate.plan.more", self.lang, n=len(conflicts) - MAX_SHOWN)
+            raise BadInput.msg(
+                "migrate.plan_conflicts",
+                target=self.result.target,
+                count=len(conflicts),
+                conflicts=shown,
+            )
+
+    def _creator(self, table: str) -> Any:
+        """The newest failed or unfinished run into this target that created ``table``."""
+        from handover.migrate.models import MigrateRun
+
+        with self.ws.store.session() as s:
+            rows = s.scalars(
+                sa.select(MigrateRun)
+                .where(MigrateRun.target == self.result.target, MigrateRun.status.in_(OPEN))
+                .order_by(MigrateRun.started_at.desc())
+            ).all()
+            for row in rows:
+                if table in (row.options or {}).get("creates", []):
+                    s.expunge(row)
+                    return row
+        return None
 
     def start(self, backup: dict[str, Any] | None) -> MigrateResult:
         from handover.migrate.models import MigrateRun
@@ -338,6 +409,10 @@ class CopyJob:
             "no_backup": self.opts.no_backup,
             "reason": self.opts.reason if self.opts.no_backup else None,
             "backup": backup,
+            # what a rollback may drop: the tables this run creates (none existed before),
+            # and the SQLite file when connecting created it
+            "creates": [d.name for d in self.defs],
+            "new_file": self.new_file,
         }
         with self.ws.store.session() as s:
             s.add(
@@ -434,9 +509,43 @@ class CopyJob:
         with_fks = not self.sql.alters_constraints  # FKs that cannot be added after the data
         tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
         existing = set(Catalog(self.engine).table_names())
+        stub_references(target_meta, self.defs, sorted(existing))
+        made: list[sa.Table] = []
         for tbl in tables:
-            if tbl.name not in existing:
+            if tbl.name in existing:
+                continue
+            try:
                 tbl.create(self.engine)
+            except sa.exc.DBAPIError as exc:
+                self._undo_create(made, fresh)
+                from handover.migrate.writer import sanitize
+
+                raise BadInput(
+                    t(
+                        "migrate.create_failed",
+                        self.lang,
+                        table=tbl.name,
+                        reason=sanitize(str(exc.orig)),
+                    )
+                ) from None
+            made.append(tbl)
+
+    def _undo_create(self, made: list[sa.Table], fresh: bool) -> None:
+        """A table the target refused to create: drop what this attempt created (and,
+        on a fresh run, the bookkeeping tables), so that the target is as it was found;
+        the run is recorded failed."""
+        from handover.migrate.models import MigrateRun
+
+        for tbl in reversed(made):
+            tbl.drop(self.engine, checkfirst=True)
+        if fresh:
+            self.state.drop(self.engine, checkfirst=True)
+            self.rejects_t.drop(self.engine, checkfirst=True)
+            with self.ws.store.session() as s:
+                row = s.get(MigrateRun, self.run_id)
+                if row is not None:
+                    row.status = "rolled_back"
+                    row.finished_at = _now()
 
     def _state_row(self, name: str, pos: int, status: str, stamp: str, rows: int) -> dict[str, Any]:
         return {
@@ -449,6 +558,7 @@ class CopyJob:
             "source_rows": rows,
             "status": status,
             "updated_at": stamp,
+            "fingerprint": None,
         }
 
     def _read_state(self, name: str) -> dict[str, Any]:
@@ -462,18 +572,23 @@ class CopyJob:
 
     def _copy_table(self, w: TargetWriter, d: TableDef) -> TableResult:
         st = self._read_state(d.name)
+        key = self.src.resume_key(d)
+        if self.result.resumed and not self._source_unchanged(d, st, bool(key)):
+            self._start_over(w, d)
+            st = self._read_state(d.name)
         t0 = time.perf_counter()
         rows, rejects = int(st["rows_copied"]), int(st["rejects"])
         if st["status"] == "done":
             return TableResult(d.name, int(st["source_rows"]), rows, rejects, 0.0)
         total = self.src.count(d)
         self.prog.task(d.name, total, rows, rejects)
-        key = self.src.resume_key(d)
         after: Key | None = decode_key(st["last_key"])
+        fp = Fingerprint.decode(st["fingerprint"]) or Fingerprint()
         upd = (
             f"UPDATE {w.q(STATE_TABLE)} SET {w.q('last_key')} = {w.ph}, "
             f"{w.q('rows_copied')} = {w.ph}, {w.q('rejects')} = {w.ph}, "
-            f"{w.q('status')} = {w.ph}, {w.q('updated_at')} = {w.ph} "
+            f"{w.q('status')} = {w.ph}, {w.q('updated_at')} = {w.ph}, "
+            f"{w.q('fingerprint')} = {w.ph} "
             f"WHERE {w.q('run_id')} = {w.ph} AND {w.q('table_name')} = {w.ph}"
         )
         if not key:
@@ -481,40 +596,36 @@ class CopyJob:
             # crash leaves it empty and the next attempt starts it over.
             after = None
             rows, rejects = 0, 0
+            fp = Fingerprint()
             w.begin()
             w.execute(f"DELETE FROM {w.q(d.name)}")
+
+        def checkpoint(last: Key | None) -> None:
+            values = (encode_key(last), rows, rejects, "copying", _now().isoformat())
+            w.execute(upd, (*values, fp.encode(), self.run_id, d.name))
+
+        batches = self.src.read(d, after=after, batch_size=self.opts.batch_size)
         try:
-            for sb in _prefetch(self.src.read(d, after=after, batch_size=self.opts.batch_size)):
+            # the rows' hashes are computed by the reading thread, beside the writes
+            for sb, part in _prefetch((b, Fingerprint().add(b.data)) for b in batches):
                 if key:
                     w.begin()
                 refused = self._write_batch(w, d, sb)
-                bad = refused + sb.rejects
+                bad = sb.rejects + refused
                 if bad:
                     self._store_rejects(w, bad)
                 rows += sb.data.num_rows - len(refused)
                 rejects += len(bad)
+                fp = fp + part
                 if key:
-                    w.execute(
-                        upd,
-                        (
-                            encode_key(sb.last_key),
-                            rows,
-                            rejects,
-                            "copying",
-                            _now().isoformat(),
-                            self.run_id,
-                            d.name,
-                        ),
-                    )
+                    checkpoint(sb.last_key)
                     w.commit()
                     self._mirror(d.name, sb.last_key, rows, rejects, "copying", total)
                 self.prog.advance(d.name, sb.data.num_rows - len(refused), len(bad))
                 if self.opts.batch_pause:
                     time.sleep(self.opts.batch_pause)
             if not key:
-                w.execute(
-                    upd, (None, rows, rejects, "copying", _now().isoformat(), self.run_id, d.name)
-                )
+                checkpoint(None)
                 w.commit()
         except BaseException:
             w.rollback()
@@ -550,13 +661,75 @@ class CopyJob:
             )
         return TableResult(d.name, source_rows, rows, rejects, seconds)
 
+    def _source_unchanged(self, d: TableDef, st: dict[str, Any], keyed: bool) -> bool:
+        """Whether the rows this run copied of ``d`` before it was interrupted are still
+        the source's: the first rows in key order (every row of a finished table) give
+        the fingerprint the checkpoint recorded. A table being copied without a key is
+        started over anyway."""
+        status = st["status"]
+        if status == "pending" or (status != "done" and not keyed):
+            return True
+        want = Fingerprint.decode(st["fingerprint"])
+        if want is None:
+            return int(st["rows_copied"]) == 0 and int(st["rejects"]) == 0
+        got = Fingerprint()
+        whole = status == "done"
+        it = self.src.read(d, after=None, batch_size=self.opts.batch_size)
+        try:
+            for sb in it:
+                data = sb.data
+                if not whole and got.rows + data.num_rows > want.rows:
+                    data = data.slice(0, want.rows - got.rows)
+                got = got.add(data)
+                if not whole and got.rows >= want.rows:
+                    break
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # a generator stopped early releases its connection now
+        return got == want
+
+    def _start_over(self, w: TargetWriter, d: TableDef) -> None:
+        """Empty ``d`` in the target and copy it again: the source changed since the run
+        was interrupted. Foreign keys the run already added that point at ``d`` are
+        dropped first (the constraint phase adds them again)."""
+        if self.sql.alters_constraints:
+            have = Catalog(self.engine)
+            for other in self.defs:
+                names = have.constraint_names(other.name) if other.foreign_keys else set()
+                for fk in other.foreign_keys:
+                    if fk.ref_table == d.name and fk.name in names:
+                        w.begin()
+                        w.execute(
+                            f"ALTER TABLE {w.q(other.name)} "
+                            f"{self.sql.drop_foreign_key_sql(w.q(fk.name))}"
+                        )
+                        w.commit()
+        w.begin()
+        w.execute(f"DELETE FROM {w.q(d.name)}")
+        w.execute(
+            f"DELETE FROM {w.q(REJECT_TABLE)} WHERE {w.q('run_id')} = {w.ph} "
+            f"AND {w.q('table_name')} = {w.ph}",
+            (self.run_id, d.name),
+        )
+        w.execute(
+            f"UPDATE {w.q(STATE_TABLE)} SET {w.q('last_key')} = NULL, "
+            f"{w.q('rows_copied')} = 0, {w.q('rejects')} = 0, {w.q('fingerprint')} = NULL, "
+            f"{w.q('status')} = {w.ph}, {w.q('updated_at')} = {w.ph} "
+            f"WHERE {w.q('run_id')} = {w.ph} AND {w.q('table_name')} = {w.ph}",
+            ("pending", _now().isoformat(), self.run_id, d.name),
+        )
+        w.commit()
+        self.result.notes.append(Msg("migrate.source_changed", table=d.name))
+        self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
+
     def _write_batch(self, w: TargetWriter, d: TableDef, sb: SourceBatch) -> list[Reject]:
         """Insert the batch; on a data error isolate the refused rows by bisection."""
         if sb.data.num_rows == 0:
             return []
         unstorable = w.sql.unstorable(d, sb.data)
         if unstorable:
-            early = self._refuse(d, sb, unstorable, w.sql.unstorable_reason)
+            early = self._refuse(d, sb, unstorable)
             return early + self._write_batch(w, d, _without(sb, unstorable))
         w.savepoint("ho_batch")
         try:
@@ -573,11 +746,11 @@ class CopyJob:
         return refused
 
     @staticmethod
-    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, str], reason: str) -> list[Reject]:
-        """Write-stage rejects for ``rows`` (index → column) refused before writing."""
+    def _refuse(d: TableDef, sb: SourceBatch, rows: dict[int, tuple[str, str]]) -> list[Reject]:
+        """Write-stage rejects for ``rows`` (index → (column, reason)) refused before writing."""
         return [
             Reject(d.name, _key_of(sb, r), column, reason, "write")
-            for r, column in sorted(rows.items())
+            for r, (column, reason) in sorted(rows.items())
         ]
 
     def _bisect(
@@ -780,17 +953,19 @@ class CopyJob:
                 first=self.result.errors[0],
             )
         if self.result.rejects > self.opts.allow_rejects:
-            raise CheckFailed.msg(
-                "migrate.rejects_failed",
-                run=self.run_id,
-                rejects=self.result.rejects,
-                allowed=self.opts.allow_rejects,
-                file=self.result.reject_file,
+            raise CheckFailed(
+                rejects_message(
+                    self.run_id,
+                    self.result.rejects,
+                    self.opts.allow_rejects,
+                    self.result.reject_file,
+                    self.lang,
+                )
             )
         return self.result
 
 
-def _without(sb: SourceBatch, rows: dict[int, str]) -> SourceBatch:
+def _without(sb: SourceBatch, rows: dict[int, Any]) -> SourceBatch:
     """``sb`` without the rows in ``rows`` (their keys too)."""
     keep = [r not in rows for r in range(sb.data.num_rows)]
     keys = [[v for v, ok in zip(k, keep, strict=True) if ok] for k in sb.keys]
@@ -800,3 +975,146 @@ def _without(sb: SourceBatch, rows: dict[int, str]) -> SourceBatch:
 def _key_of(sb: SourceBatch, row: int) -> str:
     """The masked key of row ``row`` of ``sb`` for a reject (its position if keyless)."""
     return mask_key([k[row] for k in sb.keys]) if sb.keys else f"row {row}"
+
+
+def _first_reject(path: Path | None) -> dict[str, Any]:
+    """The first line of a reject file (empty if there is none)."""
+    if path is None or not path.is_file():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        line = fh.readline()
+    try:
+        first = json.loads(line)
+    except ValueError:
+        return {}
+    return first if isinstance(first, dict) else {}
+
+
+@dataclass
+class RollbackResult:
+    """What ``migrate --rollback`` removed from the target."""
+
+    run_id: str
+    target: str
+    dropped: list[str]
+    #: the SQLite file the run had created, removed with its tables
+    removed_file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "run_id": self.run_id,
+            "target": self.target,
+            "dropped": self.dropped,
+            "removed_file": self.removed_file,
+        }
+
+
+def rollback(
+    row: Any, engine: sa.Engine, events: EventSink, lang: str, store: Any
+) -> RollbackResult:
+    """Drop from the target what the unfinished or failed run ``row`` created (its
+    tables, which did not exist before it, and its bookkeeping tables), record the run
+    ``rolled_back``, and report ``migrate.rollback``; the target is then as the run found
+    it. Refused for a finished run and for a target holding another run."""
+    from handover.migrate.models import MigrateRun
+
+    if row.status not in OPEN:
+        raise BadInput.msg("migrate.rollback_finished", run=row.id, status=row.status)
+    creates = row.options.get("creates")
+    if not isinstance(creates, list):
+        raise BadInput.msg("migrate.rollback_unknown", run=row.id)
+    existing = set(Catalog(engine).table_names())
+    meta = sa.MetaData()
+    state = sa.Table(STATE_TABLE, meta, sa.Column("run_id"), sa.Column("table_name"))
+    if STATE_TABLE in existing:
+        with engine.connect() as conn:
+            other = conn.execute(
+                sa.select(state.c.run_id).where(state.c.table_name == RUN_ROW)
+            ).scalar()
+        if other is not None and other != row.id:
+            raise BadInput.msg("migrate.target_busy", run=other)
+    drop = [str(n) for n in reversed(creates) if n in existing]
+    drop += [n for n in (STATE_TABLE, REJECT_TABLE) if n in existing]
+    w = TargetWriter(engine)
+    try:
+        w.begin()
+        for stmt in w.sql.drop_sql([w.q(n) for n in drop]):
+            w.execute(stmt)
+        w.commit()
+    finally:
+        w.close()
+    with store.session() as s:
+        stored = s.get(MigrateRun, row.id)
+        if stored is not None:
+            stored.status = "rolled_back"
+            stored.finished_at = _now()
+    shown = mask(engine.url.render_as_string(hide_password=False))
+    events("migrate.rollback", row.id, "migration", {"target": shown, "dropped": drop})
+    return RollbackResult(row.id, shown, drop)
+
+
+def rejects_message(run: str, rejects: int, allowed: int, file: Path | None, lang: str) -> str:
+    """The refusal of a run with more rejects than allowed: the first one named, the
+    reject file, and the two ways forward (keep with a larger allowance, or roll back)."""
+    first = _first_reject(file)
+    where = (
+        t(
+            "migrate.first_reject",
+            lang,
+            table=first.get("table", ""),
+            column=first.get("column", "") or "-",
+            key=first.get("key", ""),
+            reason=first.get("reason", ""),
+        )
+        if first
+        else ""
+    )
+    return t(
+        "migrate.rejects_failed",
+        lang,
+        run=run,
+        rejects=rejects,
+        allowed=allowed,
+        first=where,
+        file=file,
+    )
+
+
+def accept(ws: Workspace, row: Any, allowed: int, events: EventSink, lang: str) -> MigrateResult:
+    """Keep the failed run ``row`` whose copy is complete but had more rejects than it
+    allowed, now that ``allowed`` covers them (``--resume RUN --allow-rejects N``);
+    CheckFailed again when it does not, BadInput for a run that failed on constraints."""
+    from handover.migrate.models import MigrateRun
+
+    summary = dict(row.summary or {})
+    if summary.get("errors") or not summary.get("tables"):
+        raise BadInput.msg("migrate.cannot_accept", run=row.id)
+    rejects = int(summary.get("rejects", 0))
+    rf = summary.get("reject_file")
+    result = MigrateResult(
+        run_id=row.id,
+        source=row.source,
+        target=row.target,
+        status="failed",
+        tables=[
+            TableResult(x["table"], x["source_rows"], x["rows"], x["rejects"], x["seconds"])
+            for x in summary["tables"]
+        ],
+        reject_file=Path(rf) if rf else None,
+        backup=row.options.get("backup"),
+        no_backup_reason=row.options.get("reason"),
+        resumed=True,
+    )
+    if rejects > allowed:
+        raise CheckFailed(rejects_message(row.id, rejects, allowed, result.reject_file, lang))
+    result.status = "done"
+    with ws.store.session() as s:
+        stored = s.get(MigrateRun, row.id)
+        if stored is not None:
+            stored.status = "done"
+            stored.finished_at = _now()
+            stored.options = {**stored.options, "allow_rejects": allowed}
+            stored.summary = {**summary, "status": "done"}
+    events("migrate.accepted", row.id, "migration", {"rejects": rejects, "allowed": allowed})
+    return result

@@ -110,7 +110,7 @@ def mask_key(values: list[Any] | tuple[Any, ...]) -> str:
     for v in values:
         if v is None:
             parts.append("NULL")
-        elif isinstance(v, bool | int | dt.date | dt.datetime | decimal.Decimal):
+        elif isinstance(v, bool | int | float | dt.date | dt.datetime | decimal.Decimal):
             parts.append(str(v))
         else:
             s = v.hex() if isinstance(v, bytes | bytearray | memoryview) else str(v)
@@ -426,7 +426,11 @@ def _array(
             fixed.append(v)
         except _ARROW_ERRORS:
             fixed.append(None)
-            bad[i] = f"value does not fit {col.declared or col.kind} ({type(v).__name__})"
+            if isinstance(v, str) and col.kind in ("date", "timestamp", "timestamptz"):
+                # PostgreSQL's infinity, BC and after-9999 values (loaded as their text)
+                bad[i] = f"{col.declared or col.kind} outside the years 1-9999 (infinity, BC…)"
+            else:
+                bad[i] = f"value does not fit {col.declared or col.kind} ({type(v).__name__})"
     return pa.array(fixed, type=typ), bad
 
 

@@ -16,6 +16,8 @@ from handover.db import dialects
 from handover.db.dialects.base import Declared
 from handover.db.reflect import ColumnDef, ForeignKeyDef, IndexDef, TableDef
 from handover.db.spelling import column_comment
+from handover.errors import HandoverError
+from handover.i18n import Msg
 
 #: the longest identifier every target accepts (PostgreSQL: 63 bytes)
 MAX_NAME = 63
@@ -138,3 +140,108 @@ def build_table(meta: sa.MetaData, d: TableDef, target: str, *, with_fks: bool =
                 )
             )
     return sa.Table(d.name, meta, *args, **dialect.table_options())
+
+
+def plan_conflicts(engine: sa.Engine, defs: list[TableDef], existing: list[str]) -> list[Msg]:
+    """Everything in the schema plan ``defs`` the target ``engine`` would refuse or
+    silently change, found before anything is created: the account's write rights,
+    names too long or of characters the engine refuses, names that collide once the
+    engine folds case, foreign keys to tables neither copied nor in the target, and DDL
+    the engine's compiler refuses. ``existing``: the tables the target holds."""
+    dialect = dialects.get(engine.dialect.name)
+    with engine.connect() as conn:
+        out: list[Msg] = list(dialect.write_problems(conn))
+        table_fold, column_fold = dialect.name_folds(conn)
+    tables: dict[str, str] = {table_fold(n): n for n in existing}
+    indexes: dict[str, str] = {}
+    if not dialect.index_names_per_table:
+        indexes = {column_fold(n): n for n in existing}
+    planned = {table_fold(d.name) for d in defs}
+    for d in defs:
+        problem = dialect.name_problem(d.name)
+        if problem is not None:
+            out.append(Msg("migrate.plan.table_name", table=d.name, problem=problem))
+        other = tables.get(table_fold(d.name))
+        if other is not None and other != d.name:
+            out.append(Msg("migrate.plan.table_clash", table=d.name, other=other))
+        tables[table_fold(d.name)] = d.name
+        columns: dict[str, str] = {}
+        for c in d.column_names:
+            problem = dialect.name_problem(c)
+            if problem is not None:
+                out.append(Msg("migrate.plan.column_name", table=d.name, column=c, problem=problem))
+            other = columns.setdefault(column_fold(c), c)
+            if other != c:
+                out.append(Msg("migrate.plan.column_clash", table=d.name, column=c, other=other))
+        scope = {} if dialect.index_names_per_table else indexes
+        if not dialect.index_names_per_table:
+            scope.setdefault(column_fold(d.name), d.name)
+        named: list[IndexDef | ForeignKeyDef] = [*d.uniques, *d.indexes, *d.foreign_keys]
+        for ix in named:
+            if not ix.name:
+                continue
+            problem = dialect.name_problem(ix.name)
+            if problem is not None:
+                out.append(
+                    Msg("migrate.plan.index_name", table=d.name, index=ix.name, problem=problem)
+                )
+            other = scope.setdefault(column_fold(ix.name), ix.name)
+            if other != ix.name:
+                out.append(
+                    Msg("migrate.plan.index_clash", table=d.name, index=ix.name, other=other)
+                )
+        for fk in d.foreign_keys:
+            if table_fold(fk.ref_table) not in planned and table_fold(fk.ref_table) not in {
+                table_fold(n) for n in existing
+            }:
+                out.append(
+                    Msg(
+                        "migrate.plan.fk_outside",
+                        table=d.name,
+                        columns=", ".join(fk.columns),
+                        ref=fk.ref_table,
+                    )
+                )
+    if not out:
+        out += _ddl_problems(engine, defs, existing)
+    return out
+
+
+def _ddl_problems(engine: sa.Engine, defs: list[TableDef], existing: list[str]) -> list[Msg]:
+    """The CREATE TABLE statements compiled for the target (nothing is run)."""
+    from sqlalchemy.schema import CreateTable
+
+    dialect = dialects.get(engine.dialect.name)
+    meta = sa.MetaData()
+    fam = dialects.family(engine.dialect.name)
+    out: list[Msg] = []
+    built: list[tuple[TableDef, sa.Table]] = []
+    for d in defs:
+        try:
+            built.append((d, build_table(meta, d, fam, with_fks=not dialect.alters_constraints)))
+        except HandoverError as exc:
+            out.append(Msg("migrate.plan.ddl", table=d.name, reason=str(exc)))
+    stub_references(meta, defs, existing)
+    for d, tbl in built:
+        try:
+            str(CreateTable(tbl).compile(dialect=engine.dialect))
+        except (sa.exc.SQLAlchemyError, HandoverError) as exc:
+            out.append(Msg("migrate.plan.ddl", table=d.name, reason=str(exc).splitlines()[0][:200]))
+    return out
+
+
+def stub_references(meta: sa.MetaData, defs: list[TableDef], existing: list[str]) -> None:
+    """Tables of the target that foreign keys of ``defs`` point at, as bare stubs in
+    ``meta`` (their columns only named), so that a ``CREATE TABLE`` carrying the keys
+    compiles; never created."""
+    planned = {d.name for d in defs}
+    for d in defs:
+        for fk in d.foreign_keys:
+            if fk.ref_table in planned or fk.ref_table not in existing:
+                continue
+            stub = meta.tables.get(fk.ref_table)
+            if stub is None:
+                stub = sa.Table(fk.ref_table, meta)
+            for c in fk.ref_columns:
+                if c not in stub.c:
+                    stub.append_column(sa.Column(c, sa.Integer))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handover.errors import CheckFailed
+from handover.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
     from handover.events import EventSink
@@ -173,6 +173,10 @@ def read_verified(ws: Workspace, folder: Path) -> tuple[Manifest, dict[str, Any]
     from handover.crypto import Signature, public_keys, verify
 
     shown = str(folder)
+    if not folder.exists():
+        raise BadInput.msg("package.no_such", package=shown)
+    if not folder.is_dir():
+        raise BadInput.msg("package.not_folder", package=shown)
     mpath, spath = folder / MANIFEST, folder / SIGNATURE
     for p in (mpath, spath):
         if not p.is_file():

@@ -49,6 +49,12 @@ _L: dict[str, tuple[str, str]] = {
     "nist": ("NIST 800-88 类别", "NIST 800-88 category"),
     "seq": ("账本序号", "Ledger seq"),
     "retained": ("保留项(访问已冻结)", "Retained (access frozen)"),
+    "not_destroyed": (
+        "未销毁:handover 写过但本次无法触及的副本",
+        "Not destroyed: copies handover wrote that this run could not reach",
+    ),
+    "why": ("原因", "Why"),
+    "authenticated": ("本人验证,账本序号 {seq}", "authenticated in person, ledger seq {seq}"),
     "basis": ("法律依据", "Legal basis"),
     "until": ("保留至", "Kept until"),
     "verification": ("销毁后校验", "Verification after destruction"),
@@ -84,6 +90,7 @@ MEDIUM: dict[str, tuple[str, str]] = {
     "table": ("数据表", "table"),
     "rows": ("数据行", "rows"),
     "package": ("封装包/备份", "package/backup"),
+    "copy": ("解封副本", "unsealed copy"),
     "extract": ("尽调抽取件", "due-diligence extract"),
     "export": ("导出件", "export"),
     "temp": ("临时文件", "temporary file"),
@@ -135,7 +142,15 @@ def _rows(doc: dict[str, Any], lang: str) -> dict[str, Any]:
                 "until": rule.get("until") or "",
             }
         )
-    return {"destroyed": destroyed, "retained": retained}
+    unreached = [
+        {
+            "medium": MEDIUM.get(r["medium"], (r["medium"],) * 2)[i],
+            "subject": r["subject"],
+            "why": r.get("note", ""),
+        }
+        for r in doc.get("not_destroyed", [])
+    ]
+    return {"destroyed": destroyed, "retained": retained, "not_destroyed": unreached}
 
 
 def _gate_text(doc: dict[str, Any], L: dict[str, str]) -> str:
@@ -152,6 +167,11 @@ def _person(p: dict[str, Any]) -> str:
     name = " ".join(b for b in bits if b)
     extra = ", ".join(x for x in (p.get("org") or "", "/".join(p.get("roles") or [])) if x)
     return f"{name} ({extra})" if extra else name
+
+
+def _authenticated(p: dict[str, Any], L: dict[str, str]) -> str:
+    seq = p.get("authenticated_seq")
+    return f"; {L['authenticated'].format(seq=seq)}" if seq is not None else ""
 
 
 def context(doc: dict[str, Any], sig: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -176,9 +196,11 @@ def context(doc: dict[str, Any], sig: dict[str, Any], lang: str) -> dict[str, An
         "sig": sig,
         "gate": _gate_text(doc, L),
         "executed_by": _person(doc["people"]["executed_by"]),
-        "validated_by": _person(doc["people"]["validated_by"]),
+        "validated_by": _person(doc["people"]["validated_by"])
+        + _authenticated(doc["people"]["validated_by"], L),
         "destroyed": rows["destroyed"],
         "retained": rows["retained"],
+        "not_destroyed": rows["not_destroyed"],
         "verification": L["verification_text"].format(
             n=v.get("samples", 0), found=v.get("found", 0)
         ),
@@ -275,6 +297,12 @@ def write_pdf(doc: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = 
             [L["medium"], L["subject"], L["size"], L["basis"], L["until"]],
             [[r["medium"], r["subject"], r["size"], r["basis"], r["until"]] for r in c["retained"]],
             [22, 50, 18, 68, 22],
+        ),
+        p(L["not_destroyed"], h2),
+        table(
+            [L["medium"], L["subject"], L["why"]],
+            [[r["medium"], r["subject"], r["why"]] for r in c["not_destroyed"]],
+            [22, 70, 88],
         ),
         p(L["verification"], h2),
         p(c["verification"]),

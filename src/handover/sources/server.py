@@ -110,21 +110,34 @@ class SqlAlchemySource(SqlSource):
         raw = self.engine.raw_connection()
         try:
             self.sql.begin_pages(raw)
-            cur = raw.cursor()
+            curs = [raw.cursor()]
 
-            def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+            def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                cur = curs[0]
                 if params:
                     cur.execute(sql, tuple(params))
                 else:
                     cur.execute(sql)
-                rows = list(cur.fetchall())
+                return list(cur.fetchall())
+
+            def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+                try:
+                    rows = run(sql, params)
+                except Exception as exc:
+                    if not self.sql.reread(raw, exc):
+                        raise
+                    # values the driver cannot hold now come as text (a new cursor takes
+                    # the connection's loaders)
+                    curs[0].close()
+                    curs[0] = raw.cursor()
+                    rows = run(sql, params)
                 self.sql.after_page(raw)
                 return rows
 
             try:
                 yield fetch
             finally:
-                cur.close()
+                curs[0].close()
         finally:
             self.sql.end_pages(raw)
             raw.close()

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 Kind = tuple[str | None, int | None, int | None, int | None]
 #: runs one page query of a keyed read: (SQL, parameters) → rows
 Fetch = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+#: a name as the server compares it (two names folding alike are the same name there)
+Fold = Callable[[str], str]
 #: the digest encoding's mark for NULL (``handover.verify.normalize`` renders the same)
 NULL_MARK = "~"
 
@@ -59,6 +61,8 @@ class Dialect:
 
     #: the family name: ``sqlite``, ``postgresql``, ``mysql``
     name: ClassVar[str] = ""
+    #: how messages name the engine
+    title: ClassVar[str] = ""
     #: the names SQLAlchemy gives engines of this family (another name is an alias)
     backends: ClassVar[tuple[str, ...]] = ()
     #: the SQLAlchemy driver handover connects with (None: SQLAlchemy's default)
@@ -163,6 +167,11 @@ class Dialect:
     def end_pages(self, raw: Any) -> None:
         """After the last page of a keyed read."""
 
+    def reread(self, raw: Any, exc: BaseException) -> bool:
+        """After the driver failed to load a page's values (``exc``): whether the raw
+        connection ``raw`` now loads them (as text) so that the page may be fetched again."""
+        return False
+
     def server_cursor(self, raw: Any, batch_size: int) -> Any:
         """A cursor streaming a statement's rows without holding them all."""
         return raw.cursor()
@@ -207,6 +216,40 @@ class Dialect:
     alters_constraints: ClassVar[bool] = True
     #: an auto-assigned key is declared an identity column
     identity_keys: ClassVar[bool] = False
+
+    #: the longest identifier (None: no limit), counted in UTF-8 bytes or characters
+    max_name: ClassVar[int | None] = None
+    name_unit: ClassVar[str] = "bytes"
+    #: index and constraint names are unique per table (else across the schema, with tables)
+    index_names_per_table: ClassVar[bool] = False
+
+    def name_problem(self, name: str) -> Msg | None:
+        """Why ``name`` cannot name a table, column or index here (None: it can)."""
+        from handover.i18n import Msg
+
+        if not name or "\x00" in name:
+            return Msg("db.name.nul")
+        if self.max_name is not None:
+            size = len(name.encode("utf-8")) if self.name_unit == "bytes" else len(name)
+            if size > self.max_name:
+                return Msg(
+                    "db.name.too_long",
+                    size=size,
+                    max=self.max_name,
+                    unit=Msg(f"db.name.unit.{self.name_unit}"),
+                    engine=self.title,
+                )
+        return None
+
+    def name_folds(self, conn: sa.Connection) -> tuple[Fold, Fold]:
+        """How the server compares table names and column names: two names that fold
+        alike are one name there (default: compared exactly)."""
+        return _exact, _exact
+
+    def write_problems(self, conn: sa.Connection) -> list[Msg]:
+        """What keeps the connection's account from creating tables and writing rows
+        (privileges, a read-only server); found before anything is created."""
+        return []
 
     def sa_dialect(self) -> sa.engine.Dialect:
         """SQLAlchemy's dialect, to spell this engine's types without a connection."""
@@ -258,6 +301,10 @@ class Dialect:
         (comparisons and unique keys as the source has them)."""
         return {}
 
+    def drop_foreign_key_sql(self, quoted: str) -> str:
+        """The ``ALTER TABLE … `` clause dropping the foreign key named ``quoted``."""
+        return f"DROP CONSTRAINT {quoted}"
+
     def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
         """After the data: the statement that moves the identity of ``column`` (quoted:
         ``quoted``) of the quoted ``table`` past the largest copied value (None: none)."""
@@ -267,8 +314,9 @@ class Dialect:
 
     #: transactions are opened and ended with SQL statements (the driver's own are off)
     explicit_transactions: ClassVar[bool] = False
-    #: why :meth:`unstorable` refuses a row
-    unstorable_reason: ClassVar[str] = ""
+    #: the non-finite floating-point values a float column keeps as they are (``nan``,
+    #: ``inf`` for both infinities); others are refused before writing
+    keeps_non_finite: ClassVar[frozenset[str]] = frozenset({"nan", "inf"})
 
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
@@ -297,10 +345,11 @@ class Dialect:
         finally:
             cur.close()
 
-    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
-        """Rows (index → column) the engine would store but not exactly: refused before
-        writing, for :attr:`unstorable_reason`."""
-        return {}
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, tuple[str, str]]:
+        """Rows (index → (column, reason)) the engine would store but not exactly, or
+        not at all: refused before writing. By default the NaN and infinite floats it does
+        not keep (:attr:`keeps_non_finite`)."""
+        return non_finite(table, batch, self.keeps_non_finite, self.name)
 
     def is_data_error(self, exc: BaseException) -> bool:
         """True if ``exc`` is the engine refusing the rows (bisect), not a lost connection."""
@@ -419,3 +468,44 @@ class Dialect:
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"
+
+
+def _exact(name: str) -> str:
+    return name
+
+
+def ascii_fold(name: str) -> str:
+    """``name`` with only the ASCII letters lower-cased (SQLite's rule)."""
+    return name.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def non_finite(
+    table: TableDef, batch: pa.RecordBatch, keeps: frozenset[str], engine: str
+) -> dict[int, tuple[str, str]]:
+    """Rows (index → (column, reason)) of ``batch`` holding a NaN or infinite float that
+    ``engine`` does not keep (``keeps``: ``nan``, ``inf``); vectorised per column."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out: dict[int, tuple[str, str]] = {}
+    if {"nan", "inf"} <= keeps:
+        return out
+    for i, col in enumerate(table.columns):
+        arr = batch.column(i)
+        if not pa.types.is_floating(arr.type) or arr.null_count == len(arr):
+            continue
+        for what, test in (("nan", pc.is_nan), ("inf", pc.is_inf)):
+            if what in keeps:
+                continue
+            hit = pc.fill_null(test(arr), False)
+            if not pc.any(hit).as_py():
+                continue
+            name = "NaN" if what == "nan" else "an infinite value"
+            reason = f"{name} in a float column: {engine} cannot store it"
+            for r in np.flatnonzero(hit.to_numpy(zero_copy_only=False)):
+                out.setdefault(int(r), (col.name, reason))
+    return out

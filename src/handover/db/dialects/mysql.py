@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Fetch, Kind
+from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Fetch, Fold, Kind
 from handover.errors import BadInput
 from handover.i18n import Msg
 
@@ -29,6 +29,7 @@ class MySQL(Dialect):
     """MySQL/MariaDB through PyMySQL, always in utf8mb4."""
 
     name: ClassVar[str] = "mysql"
+    title: ClassVar[str] = "MariaDB/MySQL"
     backends: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     driver: ClassVar[str | None] = "pymysql"
     url_query: ClassVar[dict[str, str]] = {"charset": "utf8mb4"}
@@ -278,6 +279,58 @@ class MySQL(Dialect):
             return mysql.VARBINARY(KEY_LENGTH) if key else mysql.LONGBLOB()
         return super().type_of(col, key=key)
 
+    max_name: ClassVar[int | None] = 64
+    name_unit: ClassVar[str] = "chars"
+    index_names_per_table: ClassVar[bool] = True
+
+    def name_problem(self, name: str) -> Msg | None:
+        """Identifiers are stored as utf8mb3: characters beyond the Basic Multilingual
+        Plane (emoji, rare CJK ideographs) are refused, as is a trailing space."""
+        bad = next((c for c in name if ord(c) > 0xFFFF), None)
+        if bad is not None:
+            return Msg("db.name.not_bmp", char=f"U+{ord(bad):X}", engine=self.title)
+        if name.endswith(" "):
+            return Msg("db.name.trailing_space", engine=self.title)
+        return super().name_problem(name)
+
+    def name_folds(self, conn: sa.Connection) -> tuple[Fold, Fold]:
+        """Column (and index) names compare without case or accents (utf8mb3_general_ci);
+        table names too when the server's ``lower_case_table_names`` is not 0."""
+        lower = int(conn.execute(sa.text("SELECT @@lower_case_table_names")).scalar() or 0)
+        return (_general_ci if lower else _same), _general_ci
+
+    def write_problems(self, conn: sa.Connection) -> list[Msg]:
+        """A read-only server, or privileges missing on the database: those granted to
+        the account and to its current role, globally or on this database."""
+        out: list[Msg] = []
+        if str(conn.execute(sa.text("SELECT @@read_only")).scalar()) not in ("0", "OFF"):
+            out.append(Msg("db.write.read_only", engine=self.title))
+        me, role, database = conn.execute(
+            sa.text("SELECT CURRENT_USER(), CURRENT_ROLE(), DATABASE()")
+        ).one()
+        user, _, host = str(me).rpartition("@")
+        grantees = [f"'{user}'@'{host}'"] + ([f"'{role}'"] if role else [])
+        rows = conn.execute(
+            sa.text(
+                "SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES "
+                "WHERE GRANTEE IN :who UNION "
+                "SELECT PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES "
+                "WHERE GRANTEE IN :who AND :db LIKE TABLE_SCHEMA"
+            ).bindparams(sa.bindparam("who", expanding=True)),
+            {"who": grantees, "db": database},
+        ).all()
+        have = {str(r[0]).upper() for r in rows}
+        missing = [p for p in _WRITE_PRIVILEGES if p not in have]
+        if missing:
+            out.append(
+                Msg("db.write.no_privilege", privileges=", ".join(missing), on=f"{database}.*")
+            )
+        return out
+
+    def drop_foreign_key_sql(self, quoted: str) -> str:
+        """MariaDB's spelling: ``DROP FOREIGN KEY``."""
+        return f"DROP FOREIGN KEY {quoted}"
+
     def table_options(self, *, exact: bool = True) -> dict[str, Any]:
         """utf8mb4 InnoDB tables; binary collation for copied data keeps the source's
         case-sensitive comparisons and unique keys."""
@@ -287,6 +340,9 @@ class MySQL(Dialect):
         return opts
 
     # --- migrate: bulk writes ------------------------------------------------------------
+
+    #: FLOAT/DOUBLE hold neither NaN nor an infinity
+    keeps_non_finite: ClassVar[frozenset[str]] = frozenset()
 
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """Strict SQL mode (a misfit is an error, never a silent change), UTC, and no
@@ -394,6 +450,23 @@ class MySQL(Dialect):
     def reclaim_sql(self, quoted: list[str]) -> list[str]:
         """``OPTIMIZE TABLE`` rebuilds each table's tablespace."""
         return [f"OPTIMIZE TABLE {q}" for q in quoted]
+
+
+#: what a copy does in the target database: create, fill, index, constrain, drop its
+#: bookkeeping tables
+_WRITE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "INDEX", "ALTER")
+
+
+def _same(name: str) -> str:
+    return name
+
+
+def _general_ci(name: str) -> str:
+    """``name`` as utf8mb3_general_ci compares it: case and accents ignored."""
+    import unicodedata
+
+    base = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in base if not unicodedata.combining(c)).casefold()
 
 
 DIALECT = MySQL()

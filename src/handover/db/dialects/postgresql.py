@@ -25,6 +25,7 @@ class PostgreSQL(Dialect):
     """PostgreSQL through psycopg 3."""
 
     name: ClassVar[str] = "postgresql"
+    title: ClassVar[str] = "PostgreSQL"
     backends: ClassVar[tuple[str, ...]] = ("postgresql",)
     driver: ClassVar[str | None] = "psycopg"
     sessions: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -74,8 +75,23 @@ class PostgreSQL(Dialect):
         """The driver's transactions again."""
         raw.driver_connection.autocommit = False
 
+    def reread(self, raw: Any, exc: BaseException) -> bool:
+        """A date/time psycopg cannot hold (``infinity``, BC, after 9999): from now on the
+        connection loads such values as their text (then refused as rejects, never changed);
+        True: the page is worth reading again."""
+        import psycopg
+
+        if not isinstance(exc, psycopg.DataError) or getattr(exc, "sqlstate", None):
+            return False
+        if not re.search(r"(date|timestamp) too (large|small)", str(exc)):
+            return False
+        _lenient_dates(raw.driver_connection)
+        return True
+
     def server_cursor(self, raw: Any, batch_size: int) -> Any:
-        """A named (server-side) cursor: rows arrive batch by batch, never all at once."""
+        """A named (server-side) cursor: rows arrive batch by batch, never all at once;
+        dates/times outside Python's range arrive as text (see :meth:`reread`)."""
+        _lenient_dates(raw.driver_connection)
         cur = raw.driver_connection.cursor(name=f"ho_read_{secrets.token_hex(4)}")
         cur.itersize = batch_size
         return cur
@@ -157,6 +173,28 @@ class PostgreSQL(Dialect):
         if k == "binary":
             return postgresql.BYTEA()
         return super().type_of(col, key=key)
+
+    # NAMEDATALEN - 1: a longer name is cut silently (into another table's name, maybe)
+    max_name: ClassVar[int | None] = 63
+
+    def write_problems(self, conn: sa.Connection) -> list[Msg]:
+        """A read-only transaction (a standby, ``default_transaction_read_only``), no
+        schema to create in, or no CREATE on it."""
+        out: list[Msg] = []
+        ro, schema, create = conn.execute(
+            sa.text(
+                "SELECT current_setting('transaction_read_only'), current_schema(), "
+                "CASE WHEN current_schema() IS NULL THEN false "
+                "ELSE has_schema_privilege(current_schema(), 'CREATE') END"
+            )
+        ).one()
+        if ro == "on":
+            out.append(Msg("db.write.read_only", engine=self.title))
+        if schema is None:
+            out.append(Msg("db.write.no_schema"))
+        elif not create:
+            out.append(Msg("db.write.no_privilege", privileges="CREATE", on=f"schema {schema}"))
+        return out
 
     def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
         """``setval`` of the column's sequence to one past the largest value."""
@@ -325,6 +363,31 @@ DIALECT = PostgreSQL()
 
 
 # --- sources: reading --------------------------------------------------------------------
+
+
+def _lenient_dates(conn: Any) -> None:
+    """Load the dates and times of ``conn`` that Python cannot hold (``infinity``,
+    ``-infinity``, BC, after 9999) as their text instead of failing the whole page.
+    Python loaders are slower than psycopg's C ones: used only after such a value was
+    met (or for an unordered stream, which cannot reread a page)."""
+    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+
+    def lenient(base: Any) -> Any:
+        class Lenient(base):  # type: ignore[misc]
+            def load(self, data: Any) -> Any:
+                try:
+                    return super().load(data)
+                except Exception:
+                    return bytes(data).decode("ascii", "replace")
+
+        return Lenient
+
+    for name, base in (
+        ("date", DateLoader),
+        ("timestamp", TimestampLoader),
+        ("timestamptz", TimestamptzLoader),
+    ):
+        conn.adapters.register_loader(name, lenient(base))
 
 
 def _copy_read_type(t: pa.DataType) -> pa.DataType:

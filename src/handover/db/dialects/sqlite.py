@@ -13,13 +13,22 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
-from handover.db.dialects.base import NULL_MARK, Declared, Dialect, DigestSide, Kind
+from handover.db.dialects.base import (
+    NULL_MARK,
+    Declared,
+    Dialect,
+    DigestSide,
+    Fold,
+    Kind,
+    ascii_fold,
+)
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, sqlite_type
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from handover.db.reflect import ColumnDef, TableDef
+    from handover.i18n import Msg
 
 
 #: significant digits a REAL keeps exactly; SQLite's NUMERIC affinity stores a decimal
@@ -35,6 +44,7 @@ class SQLite(Dialect):
     """SQLite through the standard ``sqlite3`` module."""
 
     name: ClassVar[str] = "sqlite"
+    title: ClassVar[str] = "SQLite"
     backends: ClassVar[tuple[str, ...]] = ("sqlite",)
     placeholder: ClassVar[str] = "?"
     typed: ClassVar[bool] = False
@@ -121,6 +131,37 @@ class SQLite(Dialect):
     # foreign keys cannot be added later (and are not checked on load); uniques are indexes
     alters_constraints: ClassVar[bool] = False
 
+    def name_problem(self, name: str) -> Msg | None:
+        """Names starting ``sqlite_`` are reserved for SQLite itself."""
+        from handover.i18n import Msg
+
+        if ascii_fold(name).startswith("sqlite_"):
+            return Msg("db.name.sqlite_reserved")
+        return super().name_problem(name)
+
+    def name_folds(self, conn: sa.Connection) -> tuple[Fold, Fold]:
+        """Table, index and column names compare without case (ASCII letters only)."""
+        return ascii_fold, ascii_fold
+
+    def write_problems(self, conn: sa.Connection) -> list[Msg]:
+        """The file (or, for a new file, its folder: the journal goes beside it) must be
+        writable."""
+        import os
+        from pathlib import Path
+
+        from handover.i18n import Msg
+
+        file = conn.engine.url.database
+        if not file or file == ":memory:":
+            return []
+        path = Path(file)
+        out: list[Msg] = []
+        if path.exists() and not os.access(path, os.W_OK):
+            out.append(Msg("db.write.file_read_only", path=path))
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            out.append(Msg("db.write.folder_read_only", path=path.parent))
+        return out
+
     def column_type(self, col: ColumnDef, *, key: bool = False) -> sa.types.TypeEngine[Any]:
         """A SQLite source's own declared type as written (the same affinity); only
         ``INTEGER PRIMARY KEY`` aliases the rowid."""
@@ -133,16 +174,20 @@ class SQLite(Dialect):
     # --- migrate: bulk writes ------------------------------------------------------------
 
     explicit_transactions: ClassVar[bool] = True
-    unstorable_reason: ClassVar[str] = INEXACT
+    # SQLite stores a NaN as NULL; infinities are kept
+    keeps_non_finite: ClassVar[frozenset[str]] = frozenset({"inf"})
 
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """BEGIN/COMMIT are issued as statements; tables load in any order."""
         dbapi.isolation_level = None
         return ("PRAGMA foreign_keys=OFF",)
 
-    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
-        """Decimals SQLite would round (see :func:`inexact`)."""
-        return inexact(table, batch)
+    def unstorable(self, table: TableDef, batch: pa.RecordBatch) -> dict[int, tuple[str, str]]:
+        """Decimals SQLite would round (see :func:`inexact`) and NaN (stored as NULL)."""
+        out = {r: (c, INEXACT) for r, c in inexact(table, batch).items()}
+        for r, found in super().unstorable(table, batch).items():
+            out.setdefault(r, found)
+        return out
 
     def is_data_error(self, exc: BaseException) -> bool:
         """sqlite3's IntegrityError and DataError."""
