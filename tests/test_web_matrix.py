@@ -76,15 +76,19 @@ DECIDED = {
     "POST /grants/{id}/reject": {"zhoujie", "liqiang"},
     # revoke: the requester, any approver, or a manager (dpo, compliance officer).
     "POST /grants/{id}/revoke": {"wangmin", "zhoujie", "liqiang"},
-    # anyone active may ask (the grant still needs its approvers)
+    # anyone active may ask for themselves (the grant still needs its approvers) ...
     "POST /grants": set(CAST.values()),
+    # ... for somebody else only a manager (dpo, compliance officer), as in the CLI
+    "POST /grants (for chenjing)": {"wangmin", "liqiang", "chenjing"},
 }
-#: the ledger event a refusal of the route leaves (revoke refusals leave none: see below)
+#: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
     "GET /inventory?examples=true": "access.refuse",
     "GET /grants/check?action=verify&resource=*": "access.refuse",
     "POST /grants/{id}/approve": "governance.grant.approve.refused",
     "POST /grants/{id}/reject": "governance.grant.reject.refused",
+    "POST /grants/{id}/revoke": "governance.grant.revoke.refused",
+    "POST /grants (for chenjing)": "governance.grant.request.refused",
 }
 
 
@@ -187,12 +191,14 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                 wrong.append((role, route))
         for route, allowed in DECIDED.items():
             method, _, target = route.partition(" ")
+            target, _, other = target.partition(" (for ")
             gid = _pending_grant(client) if "{id}" in target else None
             url = target.replace("{id}", str(gid))
             if method == "GET":
                 r = browser.get(url)
             elif url == "/grants":
-                form = {"grantee": name, "scope": "C1", "mode": "masked", "purpose": "矩阵"}
+                grantee = other.rstrip(")") or name
+                form = {"grantee": grantee, "scope": "C1", "mode": "masked", "purpose": "矩阵"}
                 r = browser.post(url, data={**form, "csrf_token": token})
             else:
                 r = browser.post(url, data={"csrf_token": token})

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handover.errors import Refused
-from handover.governance.policy import ACTION_ROLES, DATA_ACTIONS, MANAGE, MODES, TIERS
+from handover.governance.policy import DATA_ACTIONS, MODES, TIERS
 from handover.web import fmt
 from handover.web.charts import TIER_ORDER, tiers_chart
 from handover.web.security import (
@@ -202,18 +202,20 @@ def inventory_page(
 
 
 def _grants_context(request: Request, me: WebSession) -> dict[str, Any]:
-    from handover.governance.grants import list_grants
+    from handover.governance.grants import list_grants, may_request_for_others, may_revoke
     from handover.governance.people import list_people
 
     console = console_of(request)
-    roles = set(me.person.roles)
+    grants = list(reversed(list_grants(console.ws, now=console.now())))
     return {
-        "grants": list(reversed(list_grants(console.ws, now=console.now()))),
+        "grants": grants,
         "people": list_people(console.ws),
         "modes": MODES,
         "actions": DATA_ACTIONS,
-        "approver": "approver" in roles,
-        "manager": bool(ACTION_ROLES[MANAGE] & roles),
+        "approver": "approver" in me.person.roles,
+        # the library's own rules decide which buttons a page offers (it decides again)
+        "revocable": {g.id for g in grants if may_revoke(me.person, g)},
+        "for_others": may_request_for_others(me.person),
     }
 
 
