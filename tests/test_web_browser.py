@@ -14,16 +14,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from web_support import PASSWORDS, build_scanned_workspace
+from web_support import PASSWORDS, build_scanned_workspace, served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -48,28 +45,10 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console over a scanned demo workspace, served by uvicorn in a thread."""
-    import uvicorn
-
-    from handover.web.app import create_app
-
     path = tmp_path_factory.mktemp("browser") / "ws"
     build_scanned_workspace(path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(400):
-        if srv.started:
-            break
-        time.sleep(0.025)
-    else:
-        pytest.fail("the console did not start within 10 s")
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(path) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

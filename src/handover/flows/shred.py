@@ -5,6 +5,7 @@ rendering. See docs/erase.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -25,12 +26,13 @@ from handover.erase.shred import (
     utcnow,
 )
 from handover.errors import BadInput, CheckFailed, HandoverError, Refused
-from handover.governance import require
+from handover.governance import Decision, require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
 from handover.governance.session import current_person
 from handover.i18n import t
 from handover.ledger import Recorder
+from handover.progress import NoProgress, Progress
 from handover.reports.certificate import write_renderings
 from handover.workspace import Workspace
 
@@ -65,6 +67,38 @@ def plan_shred(
     return plan, gate
 
 
+def check_shred(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    executed_by: str,
+    validated_by: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str | None = None,
+) -> tuple[Plan, Gate]:
+    """What :func:`shred` checks before it destroys anything, without destroying or
+    recording: the source/target known to the transfer, two different people with their
+    roles (dual control), and the verify gate (or ``force`` with a ``reason``). Raises as
+    :func:`shred` would (Refused / BadInput); returns the plan and the gate."""
+    language = lang or ws.settings.lang
+    check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
+    dual_control(ws, executed_by, validated_by, lang=language)
+    plan = make_plan(ws, scope)
+    gate = Gate(needed=False)
+    if scope.source and plan.source_items():
+        gate = check_gate(
+            ws,
+            scope.source,
+            [i.table or "" for i in plan.source_items()],
+            target=scope.target,
+            force=force,
+            reason=reason,
+            lang=language,
+        )
+    return plan, gate
+
+
 def shred(
     ws: Workspace,
     scope: Scope,
@@ -80,8 +114,14 @@ def shred(
     clock: Clock = utcnow,
     hook: OverwriteHook | None = None,
     out_dir: Path | None = None,
+    progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> ShredResult:
     """Destroy what the plan lists, verify, and write the signed certificate.
+
+    ``authorized``: the executor's ``shred`` decision taken already (the console decides
+    in the request, then runs this in the background); the executor is then that
+    decision's person. ``progress`` hears the phases (plan, destruction, certificate).
 
     Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
     or a path that does not exist, without a passing verify of the source (unless ``force``
@@ -90,10 +130,14 @@ def shred(
     ``samples`` identifiers are drawn in total (all candidates when fewer exist).
     """
     language = lang or ws.settings.lang
+    prog: Progress = progress or NoProgress()
     if passes < 1:
         raise BadInput.msg("erase.passes")
     if samples < 0:
         raise BadInput.msg("erase.samples")
+    if authorized is not None and executed_by is None:
+        executed_by = authorized.actor
+    prog.phase(t("erase.phase.plan", language))
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     source, media = scope.source, scope.media
     db: Database | None = (
@@ -102,7 +146,7 @@ def shred(
     try:
         plan = make_plan(ws, scope, db=db)
         executor, validator = dual_control(ws, executed_by, validated_by, lang=language)
-        authz = authorize_executor(ws, executor)
+        authz = authorize_executor(ws, executor, authorized=authorized)
         src_items = plan.source_items()
         gate = Gate(needed=False)
         if source and src_items:
@@ -152,6 +196,7 @@ def shred(
         result = ShredResult(run_id, plan, gate, executor, validator)
         result.database_version = db.version if db is not None else None
         try:
+            prog.phase(t("erase.phase.destroy", language))
             execute(
                 ws,
                 run,
@@ -169,6 +214,7 @@ def shred(
                 db.close()
                 db = None
             finished = clock()
+            prog.phase(t("erase.phase.certificate", language))
             result.ledger_seqs = sorted(
                 set(run.seqs + ([gate.seq] if gate.seq is not None else []))
             )
@@ -283,18 +329,33 @@ def dual_control(
     )
 
 
-def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
+def authorize_shred(
+    ws: Workspace, *, actor: str | None = None, now: dt.datetime | None = None
+) -> Decision:
+    """The executor's decision: ``shred`` on everything in clear (Refused otherwise)."""
+    return require(ws, "shred", "*/clear", actor=actor, now=now)
+
+
+def authorize_executor(
+    ws: Workspace, executor: Actor, *, authorized: Decision | None = None
+) -> dict[str, Any] | None:
     """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs.
 
-    The executor is the logged-in person: naming somebody else with ``--executed-by``
-    borrows nobody's grant. Only in a demo workspace with nobody logged in may a cast
-    member be named (the demo stand-in rule of ``authorize``).
+    The executor is the logged-in person (or the person of ``authorized``, a decision
+    taken already): naming somebody else with ``--executed-by`` borrows nobody's grant.
+    Only in a demo workspace with nobody logged in may a cast member be named (the demo
+    stand-in rule of ``authorize``).
     """
     if executor.source != "governance":
         return None
-    me = current_person(ws)
-    if me is not None and me.name != executor.name:
-        raise Refused.msg("erase.dual.not_you", name=executor.name, me=me.name)
-    actor = executor.name if me is None and ws.settings.demo else None
-    decision = require(ws, "shred", "*/clear", actor=actor)
+    if authorized is not None:
+        if authorized.actor != executor.name:
+            raise Refused.msg("erase.dual.not_you", name=executor.name, me=authorized.actor)
+        decision = require(ws, "shred", "*/clear", authorized=authorized)
+    else:
+        me = current_person(ws)
+        if me is not None and me.name != executor.name:
+            raise Refused.msg("erase.dual.not_you", name=executor.name, me=me.name)
+        actor = executor.name if me is None and ws.settings.demo else None
+        decision = authorize_shred(ws, actor=actor)
     return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

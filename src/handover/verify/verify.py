@@ -31,6 +31,7 @@ from handover.db.reflect import Catalog
 from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
+from handover.progress import NoProgress, Progress
 from handover.verify import sql as q
 from handover.verify.normalize import (
     NORMALISATIONS,
@@ -650,12 +651,20 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
     return res
 
 
-def compare(source: str, target: str, tables: Sequence[str] | None = None) -> VerifyResult:
-    """Compare ``tables`` (default: every table of the source) row by row by primary key.
+def compare(
+    source: str,
+    target: str,
+    tables: Sequence[str] | None = None,
+    *,
+    progress: Progress | None = None,
+) -> VerifyResult:
+    """Compare ``tables`` (default: every table of the source) row by row by primary key;
+    each table is a task of ``progress`` (its source rows once compared).
 
     Returns the verdict (``result.equal``); raises BadInput for an unreachable database,
     a table or column on one side only, or a table without a primary key.
     """
+    prog: Progress = progress or NoProgress()
     t0 = time.perf_counter()
     shown = (mask(source), mask(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
@@ -686,7 +695,11 @@ def compare(source: str, target: str, tables: Sequence[str] | None = None) -> Ve
                 if key not in d_meta:
                     raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
                 plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
-            results = [_compare_table(p, pool) for p in plans]
+            results = []
+            for p in plans:
+                prog.task(p.name, None)
+                results.append(_compare_table(p, pool))
+                prog.advance(p.name, results[-1].source_rows)
         except SQLAlchemyError as exc:
             reason = type(getattr(exc, "orig", None) or exc).__name__
             raise BadInput.msg(

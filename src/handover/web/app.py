@@ -254,9 +254,10 @@ def create_app(
             response.headers["Cache-Control"] = NO_STORE
         return response
 
-    from handover.web import api, pages
+    from handover.web import api, pages, pages_jobs
 
     app.include_router(pages.router)
+    app.include_router(pages_jobs.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
