@@ -44,6 +44,7 @@ NAV = (
     ("/grants", "web.nav.grants"),
     ("/ledger", "web.nav.ledger"),
     ("/jobs", "web.nav.jobs"),
+    ("/notices", "web.nav.notices"),
     ("/account", "web.nav.account"),
 )
 
@@ -254,10 +255,11 @@ def create_app(
             response.headers["Cache-Control"] = NO_STORE
         return response
 
-    from handover.web import api, pages, pages_jobs
+    from handover.web import api, pages, pages_jobs, pages_notices
 
     app.include_router(pages.router)
     app.include_router(pages_jobs.router)
+    app.include_router(pages_notices.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,0 +1,158 @@
+"""The console's governance pages over real HTTP (uvicorn on 127.0.0.1, real cookies and
+CSRF tokens): notices, incidents, the impact assessment and checklist, NDAs, training and
+vendors. Each page is a view of library state and each action the flow the CLI calls:
+asserted here through what the library then holds and what the ledger records; refusals
+are 403 with their ledger event, bad fields 4xx naming the field with nothing changed,
+and every page reads in zh-CN and, after the switch, in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handover.ledger import entries
+from handover.workspace import open_workspace
+from web_support import Http, build_scanned_workspace, copy_workspace, job_field, served
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+RESIDENT_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webpages") / "ws"
+    build_scanned_workspace(path)
+    return path
+
+
+@pytest.fixture
+def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    path = copy_workspace(template, tmp_path / "ws")
+    with served(path) as base:
+        yield base, path
+
+
+def ledger(path: Path, action: str) -> list:  # type: ignore[type-arg]
+    ws = open_workspace(path)
+    try:
+        return entries(ws, action=action)
+    finally:
+        ws.close()
+
+
+def error_line(html: str) -> str:
+    found = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)
+    return found.group(1) if found else ""
+
+
+def english(http: Http, path: str) -> str:
+    """``path`` after the language switch to English (the switch's own redirect)."""
+    r = http.get("/lang/en", params={"next": path})
+    assert r.status_code == 303 and r.headers["location"] == path
+    return str(http.get(path).text)
+
+
+def no_clear_values(html: str) -> None:
+    assert not MOBILE.search(html) and not RESIDENT_ID.search(html)
+
+
+# --- notices -------------------------------------------------------------------------------
+
+
+def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) -> None:
+    from handover.notices.standin import SmtpSink
+
+    base, path = console
+    engineer = Http(base).login("zhaolei")
+    # The copied workspace's inventory names the template's path: scan this copy's book.
+    r = engineer.post("/jobs/scan", {"source": "seller.db"})
+    assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
+    engineer.close()
+
+    dpo = Http(base).login("wangmin")
+    r = dpo.post(
+        "/notices",
+        {
+            "name": "交接告知",
+            "source": "seller.db",
+            "channels": ["email", "letter"],
+            "tables": "cust_info",
+        },
+    )
+    assert r.status_code == 303, error_line(r.text)
+    page_url = r.headers["location"].split("?")[0]
+    cid = int(page_url.rsplit("/", 1)[1])
+    page = dpo.get(r.headers["location"]).text
+    assert f"告知活动 #{cid} 已创建" in page and "已批准 0/2" in page
+    listing = dpo.get("/notices").text
+    assert f'id="campaign-{cid}"' in listing and "交接告知" in listing
+    # The masked preview reads no customer value.
+    shown = dpo.get(page_url, params={"preview": "email"}).text
+    preview = re.search(r'<pre id="preview-text">(.*?)</pre>', shown, re.S)
+    assert preview is not None and "张**" in preview.group(1) and "第二十二条" in preview.group(1)
+    no_clear_values(shown)
+    assert dpo.get(page_url, params={"preview": "fax"}).status_code == 400
+    # The maker is no checker: refused, ledgered, nothing approved.
+    r = dpo.post(f"{page_url}/approve")
+    assert r.status_code == 403 and "不具有审批人" in error_line(r.text)
+    for approver in ("zhoujie", "liqiang"):
+        checker = Http(base).login(approver)
+        assert 'id="approve"' in checker.get(page_url).text  # offered to a checker
+        assert checker.post(f"{page_url}/approve").status_code == 303
+        assert 'id="approve"' not in checker.get(page_url).text  # once
+        checker.close()
+    assert "已批准 2/2" in dpo.get(page_url).text
+    # Sending: somebody whose role may not send is refused (403, ledgered, no job) ...
+    analyst = Http(base).login("chenjing")
+    r = analyst.post(f"{page_url}/send", {"source": "seller.db", "smtp_host": "127.0.0.1"})
+    assert r.status_code == 403
+    analyst.close()
+    # ... a bad field names itself ...
+    r = dpo.post(f"{page_url}/send", {"source": "seller.db", "smtp_port": "0"})
+    assert r.status_code == 400 and "smtp_port" in error_line(r.text)
+    r = dpo.post(f"{page_url}/send", {"source": "seller.db"})  # e-mail needs a server
+    assert r.status_code == 400 and str(cid) in error_line(r.text)
+    assert "send-jobs" not in dpo.get(page_url).text
+    # ... and the DPO sends through a real SMTP server in the background.
+    sink = SmtpSink()
+    port = sink.start()
+    try:
+        r = dpo.post(
+            f"{page_url}/send",
+            {
+                "source": "seller.db",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(port),
+                "smtp_security": "none",
+                "sender": "dpo@seller.example.cn",
+            },
+        )
+        assert r.status_code == 303, error_line(r.text)
+        done = dpo.wait_job(r.headers["location"])
+    finally:
+        sink.stop()
+    assert job_field(done, "status") == "已完成", done
+    sent = re.search(r"电子邮件:已发送 (\d+)", job_field(done, "channels"))
+    assert sent is not None and int(sent.group(1)) == sink.received > 0
+    page = dpo.get(page_url).text
+    reach = re.search(r'<th scope="row">电子邮件</th>((?:<td class="num">[^<]*</td>)+)', page)
+    assert reach is not None
+    cells = re.findall(r'<td class="num">([^<]*)</td>', reach.group(1))
+    assert int(cells[2].replace(",", "")) == sink.received  # sent
+    assert "已全部发出" in page and 'id="send-jobs"' in page
+    no_clear_values(page)
+    # English after the switch.
+    page = english(dpo, page_url)
+    assert f"Campaign #{cid}" in page and "all sent" in page and "Reach" in page
+    dpo.close()
+    assert [e.actor for e in ledger(path, "notices.campaign.create")] == ["wangmin"]
+    assert {e.actor for e in ledger(path, "notices.campaign.send")} == {"wangmin"}
+    refused = ledger(path, "governance.grant.approve.refused")
+    assert [e.actor for e in refused] == ["wangmin"]
+    assert ("chenjing", "notices.send") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
