@@ -156,3 +156,77 @@ def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) ->
     assert ("chenjing", "notices.send") in [
         (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
     ]
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+def _beijing(delta_minutes: int) -> str:
+    """A datetime-local value in the workspace's time zone (Beijing), relative to now."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    at = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=delta_minutes)
+    return at.strftime("%Y-%m-%dT%H:%M")
+
+
+def test_incidents_record_promote_grade_with_clocks(console: tuple[str, Path]) -> None:
+    base, path = console
+    analyst = Http(base).login("chenjing")  # anyone registered may report
+    event = {
+        "title": "疑似客户信息外泄 / suspected leak",
+        "noticed_at": _beijing(-60),
+        "description": "外包人员导出文件",
+        "data": "cust_info.sjhm, cust_info.zjhm",
+    }
+    for bad, field in ((_beijing(+120), "noticed_at"), ("yesterday", "noticed_at")):
+        r = analyst.post("/incidents/events", {**event, "noticed_at": bad})
+        assert r.status_code == 400 and field in error_line(r.text), r.text[:300]
+    assert ledger(path, "incident.event.record") == []
+    r = analyst.post("/incidents/events", event)
+    assert r.status_code == 303
+    eid = int(r.headers["location"].rsplit("=", 1)[1])
+    page = analyst.get(r.headers["location"]).text
+    assert f"已记录安全事件 #{eid}" in page and f'id="event-{eid}"' in page
+    # Promoting is the DPO's or compliance officer's: refused and ledgered for the analyst.
+    r = analyst.post("/incidents/promote", {"event": str(eid), "reason": "外泄"})
+    assert r.status_code == 403
+    analyst.close()
+
+    dpo = Http(base).login("wangmin")
+    r = dpo.post("/incidents/promote", {"event": str(eid), "reason": "确认外泄 / confirmed leak"})
+    assert r.status_code == 303, error_line(r.text)
+    iid = int(r.headers["location"].rsplit("=", 1)[1])
+    page = dpo.get("/incidents").text
+    row = re.search(rf'<tr id="incident-{iid}">(.*?)</tr>', page, re.S)
+    assert row is not None and ">150<" in row.group(1)  # cust_info's people, from the inventory
+    duties = re.findall(
+        rf'<tr id="duty-\d+"[^>]*><td>#{iid} .*?<td class="countdown">([^<]*)</td>', page, re.S
+    )
+    assert duties and all(re.fullmatch(r"(剩余|已超时) \d+ 小时 \d+ 分", d) for d in duties), duties
+    # The duties table refreshes itself (htmx) without the rest of the page.
+    part = dpo.get("/incidents", headers={"HX-Request": "true", "HX-Target": "duties"}).text
+    assert part.startswith('<section id="duties"') and "<html" not in part
+    # Up needs a reason; with one it is recorded; a grade never goes down again.
+    r = dpo.post("/incidents/grade", {"incident": str(iid), "to": "major"})
+    assert r.status_code == 400 and "major" in error_line(r.text)
+    r = dpo.post(
+        "/incidents/grade", {"incident": str(iid), "to": "major", "reason": "涉及身份证号"}
+    )
+    assert r.status_code == 303
+    page = dpo.get("/incidents").text
+    row = re.search(rf'<tr id="incident-{iid}">(.*?)</tr>', page, re.S)
+    assert row is not None and "重大" in row.group(1)
+    r = dpo.post("/incidents/grade", {"incident": str(iid), "to": "general", "reason": "x"})
+    assert r.status_code == 400 and "general" in error_line(r.text)
+    r = dpo.post("/incidents/grade", {"incident": "abc"})
+    assert r.status_code == 400 and "incident" in error_line(r.text)
+    page = english(dpo, "/incidents")
+    assert "Open reporting duties" in page and re.search(r"(\d+ h \d+ min left|overdue by)", page)
+    dpo.close()
+    assert [e.actor for e in ledger(path, "incident.event.record")] == ["chenjing"]
+    assert [e.actor for e in ledger(path, "incident.promote")] == ["wangmin"]
+    assert [e.details["grade"]["grade"] for e in ledger(path, "incident.grade")] == ["major"]
+    assert ("chenjing", "incident.manage") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]

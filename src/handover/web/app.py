@@ -45,6 +45,7 @@ NAV = (
     ("/ledger", "web.nav.ledger"),
     ("/jobs", "web.nav.jobs"),
     ("/notices", "web.nav.notices"),
+    ("/incidents", "web.nav.incidents"),
     ("/account", "web.nav.account"),
 )
 
@@ -255,11 +256,12 @@ def create_app(
             response.headers["Cache-Control"] = NO_STORE
         return response
 
-    from handover.web import api, pages, pages_jobs, pages_notices
+    from handover.web import api, pages, pages_incidents, pages_jobs, pages_notices
 
     app.include_router(pages.router)
     app.include_router(pages_jobs.router)
     app.include_router(pages_notices.router)
+    app.include_router(pages_incidents.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
