@@ -230,3 +230,87 @@ def test_incidents_record_promote_grade_with_clocks(console: tuple[str, Path]) -
     assert ("chenjing", "incident.manage") in [
         (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
     ]
+
+
+# --- impact assessment, risk register, compliance checklist ---------------------------------
+
+
+def test_pia_status_risks_and_checklist_with_counter_examples(
+    template: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from handover.flows.pia import add_risk, new_assessment
+    from web_support import TestClock
+
+    path = copy_workspace(template, tmp_path / "ws")
+    ws = open_workspace(path)
+    try:
+        a = new_assessment(ws, title="交接评估 / transfer PIA", actor="wangmin")
+        today = dt.datetime.now(dt.UTC)
+        add_risk(
+            ws,
+            code="R-WEB-1",
+            title="外包人员越权 / vendor over-reach",
+            source="people",
+            impact="high",
+            likelihood="medium",
+            owner="wangmin",
+            review_on=(today + dt.timedelta(days=10)).date(),
+            controls=["最小权限"],
+            actor="wangmin",
+        )
+        # Sealed before any assessment is approved: a counter-example for the checklist.
+        from handover.flows.seal import authorize_seal, seal
+
+        decision = authorize_seal(ws, actor="zhaolei")
+        seal(ws, path / "seller.db", path / "early-pkg", authorized=decision)
+    finally:
+        ws.close()
+    clock = TestClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=12))  # the review is late
+    with served(path, clock=clock) as base:
+        analyst = Http(base).login("chenjing")
+        page = analyst.get("/pia").text
+        assert f'id="assessment-{a.id}"' in page and "草稿" in page
+        risk = re.search(r'<tr id="risk-R-WEB-1" class="late">(.*?)</tr>', page, re.S)
+        assert risk is not None and "高" in risk.group(1) and "逾期 2 天" in risk.group(1)
+        assert "1 项风险的复查已逾期" in page
+        assert "还没有运行过检查清单" in page
+        # A due-diligence analyst may read the page but not run the checklist.
+        assert analyst.post("/pia/checklist").status_code == 403
+        analyst.close()
+        auditor = Http(base).login("liuyang")
+        r = auditor.post("/pia/checklist")
+        assert r.status_code == 200
+        line = re.search(r'<p class="notice" role="status" id="check-line">([^<]*)</p>', r.text)
+        assert line is not None
+        items = re.findall(r'<tr id="item-([a-z0-9_]+)" class="result-(\w+)', r.text)
+        assert len(items) >= 20
+        statuses = {s for _, s in items}
+        assert statuses <= {"met", "not_met", "attested", "not_applicable"}
+        # A not-met item says why: its counter-examples as ledger entries, or the reason
+        # (an item only a person can attest).
+        countered = 0
+        for item, status in items:
+            row = re.search(rf'<tr id="item-{re.escape(item)}".*?</tr>', r.text, re.S)
+            assert row is not None
+            examples = re.findall(r'<li><a href="/ledger/(\d+)">#\d+</a> [^<]+</li>', row.group(0))
+            countered += bool(examples)
+            if status == "not_met":
+                assert examples or '<span class="hint">' in row.group(0).split("</td>", 3)[2], item
+        assert countered >= 1
+        sealed = ledger(path, "package.seal")[-1].seq
+        row = re.search(
+            r'<tr id="item-pia_before_transfer" class="result-not_met.*?</tr>', r.text, re.S
+        )
+        assert row is not None and f'<a href="/ledger/{sealed}">#{sealed}</a>' in row.group(0)
+        page = auditor.get("/pia").text
+        seq = ledger(path, "compliance.check")[-1].seq
+        assert f'<a href="/ledger/{seq}">#{seq}</a>' in page
+        page = english(auditor, "/pia")
+        assert "Risk register" in page and "high" in page and "2 days overdue" in page
+        auditor.close()
+    assert [e.actor for e in ledger(path, "compliance.check")] == ["liuyang"]
+    assert ("chenjing", "compliance.check") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]

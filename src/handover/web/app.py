@@ -46,6 +46,7 @@ NAV = (
     ("/jobs", "web.nav.jobs"),
     ("/notices", "web.nav.notices"),
     ("/incidents", "web.nav.incidents"),
+    ("/pia", "web.nav.pia"),
     ("/account", "web.nav.account"),
 )
 
@@ -256,12 +257,13 @@ def create_app(
             response.headers["Cache-Control"] = NO_STORE
         return response
 
-    from handover.web import api, pages, pages_incidents, pages_jobs, pages_notices
+    from handover.web import api, pages, pages_incidents, pages_jobs, pages_notices, pages_pia
 
     app.include_router(pages.router)
     app.include_router(pages_jobs.router)
     app.include_router(pages_notices.router)
     app.include_router(pages_incidents.router)
+    app.include_router(pages_pia.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
