@@ -5,6 +5,8 @@ shown item by item with their evidence and counter-examples, each a ledger entry
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -14,7 +16,7 @@ from handover.web.security import console_of
 router = APIRouter(include_in_schema=False)
 
 
-def _context(request: Request) -> dict[str, object]:
+def _context(request: Request) -> dict[str, Any]:
     from handover.flows.pia import risks, status
     from handover.pia.method import load_method
 
