@@ -314,3 +314,174 @@ def test_pia_status_risks_and_checklist_with_counter_examples(
     assert ("chenjing", "compliance.check") in [
         (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
     ]
+
+
+# --- NDAs, training, vendors ---------------------------------------------------------------
+
+
+def test_ndas_register_sign_with_file_hash_and_breach(console: tuple[str, Path]) -> None:
+    import datetime as dt
+
+    from handover.crypto import sha256_hex
+    from handover.governance.demo import VENDOR_ORG
+
+    base, path = console
+    today = dt.date.today()
+    nda = {
+        "title": "补充保密协议 / supplementary NDA",
+        "parties": [VENDOR_ORG, "示例市诚信小额贷款有限公司"],
+        "signatories": ["huangtao"],
+        "effective_on": today.isoformat(),
+        "expires_on": (today + dt.timedelta(days=365)).isoformat(),
+    }
+    analyst = Http(base).login("chenjing")
+    assert analyst.post("/ndas", nda).status_code == 403  # a manager's
+    analyst.close()
+    dpo = Http(base).login("wangmin")
+    before = len(ledger(path, "governance.nda.add"))
+    r = dpo.post("/ndas", {**nda, "expires_on": ""})
+    assert r.status_code == 400 and "expires_on" in error_line(r.text)
+    r = dpo.post("/ndas", {**nda, "expires_on": (today - dt.timedelta(days=1)).isoformat()})
+    assert r.status_code == 400 and today.isoformat() in error_line(r.text)
+    assert len(ledger(path, "governance.nda.add")) == before
+    r = dpo.post("/ndas", nda)
+    assert r.status_code == 303
+    nid = int(r.headers["location"].rsplit("=", 1)[1])
+    row = re.search(
+        rf'<tr id="nda-{nid}" class="state-pending">.*?</tr>', dpo.get("/ndas").text, re.S
+    )
+    assert row is not None and "huangtao" in row.group(0)
+    # Signing: the file's SHA-256 is kept, the file is not.
+    signed = "双方签字盖章版 / signed and sealed copy\n".encode() * 100
+    files = {"document": ("签署版 NDA.pdf", signed, "application/pdf")}
+    form = {"signed_on": today.isoformat(), "csrf_token": dpo.csrf}
+    r = dpo.client.post(
+        f"/ndas/{nid}/sign", data=form, files={"document": ("x.pdf", b"", "application/pdf")}
+    )
+    assert r.status_code == 400 and "document" in error_line(r.text)
+    r = dpo.client.post(f"/ndas/{nid}/sign", data=form, files=files)
+    assert r.status_code == 303, error_line(r.text)
+    page = dpo.get("/ndas").text
+    row = re.search(rf'<tr id="nda-{nid}" class="state-active">.*?</tr>', page, re.S)
+    digest = sha256_hex(signed)
+    assert row is not None and digest[:16] in row.group(0) and "签署版_NDA.pdf" in row.group(0)
+    assert ledger(path, "governance.nda.sign")[-1].details["document_sha256"] == digest
+    assert not [p for p in path.rglob("*.pdf") if p.read_bytes() == signed]
+    r = dpo.post(
+        "/ndas/breach",
+        {"nda": str(nid), "person": "huangtao", "description": "私自拷贝", "follow_up": "停止访问"},
+    )
+    assert r.status_code == 303
+    assert f'<tr id="nda-{nid}" class="state-breached">' in dpo.get("/ndas").text
+    page = english(dpo, "/ndas")
+    assert "breached" in page and "Register an NDA" in page
+    dpo.close()
+    assert [e.actor for e in ledger(path, "governance.nda.breach")] == ["wangmin"]
+    assert ("chenjing", "governance.manage") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
+
+
+def _attempt(html: str) -> tuple[dict[str, str], list[tuple[int, str, list[str]]]]:
+    hidden = dict(re.findall(r'<input type="hidden" name="(seed|tag)" value="([^"]+)">', html))
+    questions = []
+    for n, prompt, body in re.findall(
+        r'<fieldset class="question" id="question-(\d+)">\s*<legend>[^<]*?题 (.*?)</legend>(.*?)</fieldset>',
+        html,
+        re.S,
+    ):
+        options = re.findall(r'value="[A-H]" required> [A-H]\. (.*?)</label>', body)
+        questions.append((int(n), prompt.strip(), options))
+    return hidden, questions
+
+
+def test_training_taken_in_the_browser(console: tuple[str, Path]) -> None:
+    import html as markup
+
+    from handover.governance.training import get_course
+
+    base, path = console
+    ws = open_workspace(path)
+    try:
+        course = get_course(ws, "pipl-jrt0171")
+    finally:
+        ws.close()
+    right = {q.prompt["zh-CN"]: q.options[q.answer]["zh-CN"] for q in course.questions}
+    me = Http(base).login("chenjing")
+    assert 'href="/training/pipl-jrt0171/take"' in me.get("/training").text
+    page = me.get("/training/pipl-jrt0171/take").text
+    hidden, questions = _attempt(page)
+    assert len(questions) == course.questions_per_attempt and set(hidden) == {"seed", "tag"}
+    answers = {}
+    for n, prompt, options in questions:
+        options = [markup.unescape(o) for o in options]
+        answers[f"q{n}"] = "ABCDEFGH"[options.index(right[markup.unescape(prompt)])]
+    taken = len(ledger(path, "governance.training.take"))
+    # One question left out: aborted, 400 naming it, nothing recorded.
+    missing = dict(answers)
+    missing.pop("q3")
+    r = me.post("/training/pipl-jrt0171/take", {**hidden, **missing})
+    assert r.status_code == 400 and "3" in error_line(r.text)
+    # Another seed with this tag, or this seed with another session's tag: refused.
+    r = me.post(
+        "/training/pipl-jrt0171/take", {**hidden, "seed": str(int(hidden["seed"]) + 1), **answers}
+    )
+    assert r.status_code == 400 and "seed" in error_line(r.text)
+    other = Http(base).login("chenjing")
+    r = other.post("/training/pipl-jrt0171/take", {**hidden, **answers})
+    assert r.status_code == 400 and "seed" in error_line(r.text)
+    other.close()
+    assert len(ledger(path, "governance.training.take")) == taken
+    r = me.post("/training/pipl-jrt0171/take", {**hidden, **answers})
+    assert r.status_code == 200
+    result = re.search(r'id="training-result">\s*([^<]*)', r.text)
+    assert result is not None and "考核通过,得分 100%" in result.group(1)
+    page = english(me, "/training/pipl-jrt0171/take")
+    assert "Hand in (recorded)" in page and "Question 1/" in page
+    me.close()
+    rec = ledger(path, "governance.training.take")[-1]
+    assert rec.actor == "chenjing" and rec.details["passed"] is True and rec.details["score"] == 1.0
+
+
+def test_vendor_questionnaire_scored_and_recorded(console: tuple[str, Path]) -> None:
+    from handover.governance.demo import VENDOR_ORG
+
+    base, path = console
+    best = {
+        "vendor": VENDOR_ORG,
+        "encryption": "both",
+        "access_control": "mfa_least_privilege",
+        "incident_response": "plan_tested",
+        "certifications": ["iso27001", "mlps3"],
+        "sub_processors": "none",
+        "data_location": "mainland",
+    }
+    analyst = Http(base).login("chenjing")
+    page = analyst.get("/vendors").text
+    assert VENDOR_ORG in page and "数据加密" in page  # the questions, in Chinese
+    assert analyst.post("/vendors/assess", best).status_code == 403
+    analyst.close()
+    dpo = Http(base).login("wangmin")
+    before = len(ledger(path, "governance.vendor.assess"))
+    partial = {k: v for k, v in best.items() if k != "data_location"}
+    r = dpo.post("/vendors/assess", partial)
+    assert r.status_code == 400 and "data_location" in error_line(r.text)
+    r = dpo.post("/vendors/assess", {**best, "encryption": "rot13"})
+    assert r.status_code == 400 and "encryption" in error_line(r.text)
+    assert len(ledger(path, "governance.vendor.assess")) == before
+    r = dpo.post("/vendors/assess", best)
+    assert r.status_code == 200
+    card = re.search(r'<div class="card" role="status" id="vendor-score">(.*?)</div>', r.text, re.S)
+    assert card is not None and "100.0 / 100" in card.group(1) and "通过" in card.group(1)
+    r = dpo.post("/vendors/assess", {**best, "data_location": "outside"})
+    card = re.search(r'id="vendor-score">(.*?)</div>', r.text, re.S)
+    assert card is not None and "严重" in card.group(1) and "不通过" in card.group(1)
+    assert "否决项:数据存放地点" in card.group(1)
+    page = english(dpo, "/vendors")
+    assert "Security questionnaire" in page and "outside mainland China" in page
+    dpo.close()
+    scored = ledger(path, "governance.vendor.assess")[before:]
+    assert [(e.actor, e.details["decision"]) for e in scored] == [
+        ("wangmin", "approved"),
+        ("wangmin", "rejected"),
+    ]
