@@ -284,3 +284,44 @@ def test_a_killed_migration_is_resumed_from_its_page(template: Path, tmp_path: P
     assert [(e.actor, e.subject) for e in resumed_events] == [("zhaolei", run)]
     done_events = [e for e in ledger(path, "migrate.done") if e.subject == run]
     assert len(done_events) == 1 and json.dumps(done_events[0].details)
+
+
+def test_jobs_through_the_api_and_in_english(console: tuple[str, Path]) -> None:
+    import httpx2
+
+    base, path = console
+    with httpx2.Client(base_url=base, timeout=60) as api:
+
+        def token(name: str) -> dict[str, str]:
+            r = api.post("/api/login", json={"name": name, "password": f"{name}-demo-2026"})
+            return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
+
+        engineer, analyst = token("zhaolei"), token("chenjing")
+        r = api.post("/api/jobs/seal", json={"source": "seller.db", "name": "x"}, headers=analyst)
+        assert r.status_code == 403
+        assert r.json()["error"]["key"] == "gov.refuse.role"
+        r = api.post("/api/jobs/verify", json={"source": "seller.db"}, headers=engineer)
+        assert r.status_code == 422 and "target" in r.json()["error"]["message"]
+        r = api.post(
+            "/api/jobs/seal", json={"source": "seller.db", "name": "api-pkg"}, headers=engineer
+        )
+        assert r.status_code == 200
+        job = r.json()
+        assert job["kind"] == "seal" and job["status"] == "running" and job["actor"] == "zhaolei"
+        for _ in range(3000):
+            job = api.get(f"/api/jobs/{job['id']}", headers=engineer).json()
+            if job["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["status"] == "done" and job["result"]["rows"] == 3485
+        assert len(job["tasks"]) == 15 and sum(t["done"] for t in job["tasks"]) == 3485
+        assert job["params"]["package"] == "api-pkg" and job["resumable"] is False
+        r = api.post(f"/api/jobs/{job['id']}/resume", json={}, headers=engineer)
+        assert r.status_code == 400 and r.json()["error"]["key"] == "web.jobs.not_resumable"
+    http = Http(base).login("zhaolei")
+    r = http.get("/lang/en", params={"next": "/jobs"})
+    page = http.get("/jobs").text
+    assert "Seal a transfer package" in page and "Migrate a database" in page
+    assert "Shred and certify" in page and "seal" in page
+    http.close()
+    assert (path / "packages" / "api-pkg" / "manifest.json").is_file()

@@ -485,3 +485,56 @@ def test_vendor_questionnaire_scored_and_recorded(console: tuple[str, Path]) -> 
         ("wangmin", "approved"),
         ("wangmin", "rejected"),
     ]
+
+
+# --- every text of the templates is in both catalogues --------------------------------------
+
+
+def test_every_template_text_is_in_both_catalogues() -> None:
+    """Literal keys in every template, and the keys the new pages build from the library's
+    vocabularies (job kinds, statuses, channels, media, questionnaire choices ...)."""
+    import handover.web
+    from handover import i18n
+    from handover.erase.plan import MEDIA
+    from handover.governance.ndas import STATUSES as NDA_STATUSES
+    from handover.governance.vendors import DECISIONS, QUESTIONNAIRE, RISK_ORDER
+    from handover.incidents.incidents import CATEGORIES
+    from handover.incidents.rules import GRADES
+    from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS
+    from handover.pia.checklist import STATUSES as CHECK_STATUSES
+    from handover.pia.store import RISK_STATUS
+    from handover.web.jobs import KINDS
+
+    cat = i18n.catalog()
+    folder = Path(handover.web.__file__).parent / "templates"
+    literal = {
+        key
+        for f in folder.glob("*.html")
+        for key in re.findall(r'\bt\(\s*"([a-z][a-z0-9_.]*[a-z0-9_])"', f.read_text("utf-8"))
+    }
+    built = {
+        *(f"web.jobs.kind.{k}" for k in KINDS),
+        *(f"web.jobs.status.{s}" for s in ("running", "done", "failed", "interrupted")),
+        *(f"web.jobs.medium.{m}" for m in MEDIA),
+        *(f"web.notices.channel.{c}" for c in CHANNELS),
+        *(f"web.notices.kind.{k}" for k in CAMPAIGN_KINDS),
+        *(f"web.notices.status.{s}" for s in ("created", "queued", "done")),
+        *(f"web.notices.done.{s}" for s in ("created", "approved")),
+        *(f"incidents.category.{c}" for c in CATEGORIES),
+        *(f"incidents.grade.{g}" for g in GRADES),
+        *(f"web.incidents.event_status.{s}" for s in ("open", "promoted", "dismissed")),
+        *(f"web.incidents.done.{s}" for s in ("event", "promoted", "graded")),
+        *(f"web.pia.status.{s}" for s in ("draft", "submitted", "approved", "rejected")),
+        *(f"web.pia.risk_status.{s}" for s in RISK_STATUS),
+        *(f"pia.cli.status.{s}" for s in CHECK_STATUSES),
+        *(f"web.ndas.status.{s}" for s in NDA_STATUSES),
+        *(f"web.ndas.done.{s}" for s in ("added", "signed", "breach")),
+        *(f"web.vendors.risk.{r}" for r in RISK_ORDER),
+        *(f"web.vendors.decision.{d}" for d, _ in DECISIONS.values()),
+        *(f"web.vendors.part.{q.key}" for q in QUESTIONNAIRE),
+        *(f"web.vendors.choice.{q.key}.{c}" for q in QUESTIONNAIRE for c in q.choices),
+        *(f"gov.vendor.q.{q.key}" for q in QUESTIONNAIRE),
+    }
+    missing = sorted(k for k in literal | built if k not in cat)
+    assert missing == []
+    assert len(literal) > 300

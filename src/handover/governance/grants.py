@@ -162,6 +162,23 @@ def may_revoke(person: Person, grant: Grant) -> bool:
     )
 
 
+def approval_refusal(person: Person, grant: Grant) -> tuple[str, dict[str, Any]] | None:
+    """Why ``person`` may not approve or reject ``grant`` as it stands (the catalogue key
+    and its values), or None when they may: maker-checker — an active approver who is
+    neither its requester nor its grantee, has not decided it yet, while it is pending."""
+    if not person.active:
+        return "gov.inactive", {"name": person.name}
+    if "approver" not in person.roles:
+        return "gov.approve_not_approver", {"name": person.name, "id": grant.id}
+    if person.name in (grant.requested_by, grant.grantee):
+        return "gov.approve_self", {"name": person.name, "id": grant.id}
+    if any(a.approver == person.name for a in grant.approvals):
+        return "gov.approve_twice", {"name": person.name, "id": grant.id}
+    if grant.state != "pending":
+        return "gov.approve_not_pending", {"id": grant.id, "state": grant.state}
+    return None
+
+
 def _refused(
     ws: Workspace,
     actor: str,
@@ -303,16 +320,7 @@ def _decide(
     refusal: tuple[str, dict[str, Any]] | None = None
     with ws.store.session() as s:
         row, grant, me = _grant_for(s, grant_id, who, at)
-        if not me.active:
-            refusal = "gov.inactive", {"name": me.name}
-        elif "approver" not in me.roles:
-            refusal = "gov.approve_not_approver", {"name": me.name, "id": grant_id}
-        elif me.name in (grant.requested_by, grant.grantee):
-            refusal = "gov.approve_self", {"name": me.name, "id": grant_id}
-        elif any(a.approver == me.name for a in grant.approvals):
-            refusal = "gov.approve_twice", {"name": me.name, "id": grant_id}
-        elif grant.state != "pending":
-            refusal = "gov.approve_not_pending", {"id": grant_id, "state": grant.state}
+        refusal = approval_refusal(me, grant)
         if refusal is None:
             s.add(
                 GrantApprovalRow(

@@ -203,7 +203,12 @@ def inventory_page(
 
 
 def _grants_context(request: Request, me: WebSession) -> dict[str, Any]:
-    from handover.governance.grants import list_grants, may_request_for_others, may_revoke
+    from handover.governance.grants import (
+        approval_refusal,
+        list_grants,
+        may_request_for_others,
+        may_revoke,
+    )
     from handover.governance.people import list_people
 
     console = console_of(request)
@@ -213,9 +218,9 @@ def _grants_context(request: Request, me: WebSession) -> dict[str, Any]:
         "people": list_people(console.ws),
         "modes": MODES,
         "actions": DATA_ACTIONS,
-        "approver": "approver" in me.person.roles,
         # the library's own rules decide which buttons a page offers (it decides again)
         "revocable": {g.id for g in grants if may_revoke(me.person, g)},
+        "decidable": {g.id for g in grants if approval_refusal(me.person, g) is None},
         "for_others": may_request_for_others(me.person),
     }
 

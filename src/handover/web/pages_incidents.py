@@ -30,7 +30,12 @@ def left(seconds: int) -> tuple[str, dict[str, int]]:
 
 def _context(request: Request) -> dict[str, Any]:
     from handover.flows.incidents import status
-    from handover.incidents.incidents import CATEGORIES, list_events, list_incidents
+    from handover.incidents.incidents import (
+        CATEGORIES,
+        REMIND_AT,
+        list_events,
+        list_incidents,
+    )
     from handover.incidents.rules import GRADES
 
     console = console_of(request)
@@ -45,7 +50,8 @@ def _context(request: Request) -> dict[str, Any]:
                 "left_key": key,
                 "left_values": values,
                 "late": seconds < 0,
-                "soon": 0 <= seconds < 0.2 * d.obligation.hours * 3600,
+                # past the share of its time at which the library sends a reminder
+                "soon": seconds >= 0 and d.obligation.elapsed(st.at) >= REMIND_AT,
             }
         )
     incidents = list_incidents(console.ws)

@@ -84,6 +84,7 @@ def notice_page(
     masked preview asked for, approval and the send form."""
     from handover.flows.notices import campaign_status
     from handover.flows.notices import preview as render_preview
+    from handover.governance.grants import approval_refusal, list_grants
     from handover.notices.channels import SECURITIES
     from handover.web.jobs import list_jobs, source_default
 
@@ -93,13 +94,13 @@ def notice_page(
     if preview:
         channel = "email" if preview == "email_html" else preview
         shown = render_preview(console.ws, campaign_id, channel, html=preview == "email_html")
-    grant = status["grant"] or {}
-    approved_by = grant.get("approved_by") or []
-    may_approve = (
-        "approver" in me.person.roles
-        and grant.get("state") == "pending"
-        and me.person.name not in (status["maker"], grant.get("grantee"), *approved_by)
+    grant = next(
+        (g for g in list_grants(console.ws, now=console.now()) if g.id == status["grant_id"]),
+        None,
     )
+    # The library's maker-checker rule decides whether the button is offered (and again
+    # when it is pressed).
+    may_approve = grant is not None and approval_refusal(me.person, grant) is None
     jobs = [
         j
         for j in list_jobs(console.ws)
