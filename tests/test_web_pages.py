@@ -538,3 +538,88 @@ def test_every_template_text_is_in_both_catalogues() -> None:
     missing = sorted(k for k in literal | built if k not in cat)
     assert missing == []
     assert len(literal) > 300
+
+
+def test_a_started_campaign_is_continued_with_sms(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E-mail first while the SMS account is not configured, then the campaign is
+    continued from its page with the SMS provider (a stand-in speaking its API): the SMS go
+    out, no e-mail is sent twice, and the secret comes from the server's settings."""
+    from handover.notices.standin import NOTICE_TEMPLATES, SmsStandin, SmtpSink
+    from handover.settings import load_settings
+
+    path = copy_workspace(template, tmp_path / "ws")
+    secret = "web-sms-secret-0123456789"
+    monkeypatch.setenv("HANDOVER_SMS_SECRET", secret)
+    seller = load_settings(path).transfer.seller.name  # type: ignore[union-attr]
+    sms = SmsStandin(
+        keys={"LTAIweb": secret},
+        templates={"SMS_WEB": NOTICE_TEMPLATES["zh-CN"]},
+        sign_names={seller},
+        per_second=1_000_000,
+    )
+    sink = SmtpSink()
+    sms.start()
+    port = sink.start()
+    try:
+        with served(path) as base:
+            engineer = Http(base).login("zhaolei")
+            r = engineer.post("/jobs/scan", {"source": "seller.db"})
+            engineer.wait_job(r.headers["location"])
+            engineer.close()
+            dpo = Http(base).login("wangmin")
+            r = dpo.post(
+                "/notices",
+                {
+                    "name": "短信续发",
+                    "source": "seller.db",
+                    "channels": ["email", "sms"],
+                    "tables": "cust_info",
+                    "link": "https://buyer.example.cn/notice",
+                },
+            )
+            assert r.status_code == 303, error_line(r.text)
+            page_url = r.headers["location"].split("?")[0]
+            for approver in ("zhoujie", "liqiang"):
+                checker = Http(base).login(approver)
+                assert checker.post(f"{page_url}/approve").status_code == 303
+                checker.close()
+            smtp = {
+                "source": "seller.db",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(port),
+                "smtp_security": "none",
+                "sender": "dpo@seller.example.cn",
+            }
+            r = dpo.post(f"{page_url}/send", smtp)
+            assert r.status_code == 303, error_line(r.text)
+            first = dpo.wait_job(r.headers["location"])
+            assert job_field(first, "status") == "已完成"
+            assert "短信" in job_field(first, "channels")  # the channel left for later
+            mails = sink.received
+            # Started: sending again without resuming is refused by the flow.
+            r = dpo.post(f"{page_url}/send", smtp)
+            assert r.status_code == 400 and "resume" in error_line(r.text), r.text[:300]
+            assert 'name="resume"' in dpo.get(page_url).text
+            more = {
+                **smtp,
+                "sms_endpoint": sms.url,
+                "sms_key_id": "LTAIweb",
+                "sms_sign": seller,
+                "sms_template": "SMS_WEB",
+                "resume": "true",
+            }
+            r = dpo.post(f"{page_url}/send", more)
+            assert r.status_code == 303, error_line(r.text)
+            second = dpo.wait_job(r.headers["location"])
+            assert job_field(second, "status") == "已完成", second
+            sent = re.search(r"短信:已发送 (\d+)", job_field(second, "channels"))
+            assert sent is not None and int(sent.group(1)) == len(sms.accepted) > 0
+            assert sink.received == mails  # no e-mail twice
+            dpo.close()
+    finally:
+        sink.stop()
+        sms.stop()
+    body = "".join(e.body.decode() for e in ledger(path, "notices.campaign.send"))
+    assert secret not in body

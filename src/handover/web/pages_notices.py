@@ -149,9 +149,11 @@ def notice_send(
     sms_template: Annotated[str, Form(max_length=100)] = "",
     batch: Annotated[int, Form(ge=1, le=10_000)] = 200,
     rate: Annotated[float | None, Form(gt=0, le=100_000)] = None,
+    resume: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Send the campaign in the background (``handover notices send``), decided now:
-    ``notices.send`` on its contact columns in clear, its grant approved."""
+    """Send the campaign in the background (``handover notices send``; ``resume``: continue
+    a started one, as ``--resume``), decided now: ``notices.send`` on its contact columns
+    in clear, its grant approved."""
     from handover.web.jobs import SendForm, plan_send, start
 
     console = console_of(request)
@@ -171,5 +173,5 @@ def notice_send(
         batch=batch,
         rate=rate,
     )
-    job = start(console, plan_send(console, me.person.name, form))
+    job = start(console, plan_send(console, me.person.name, form, resume=resume))
     return RedirectResponse(f"/jobs/{job.id}", 303)
