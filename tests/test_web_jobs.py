@@ -27,9 +27,16 @@ from pathlib import Path
 import pytest
 
 import handover
-from handover.ledger import entries
 from handover.workspace import open_workspace
-from web_support import Http, build_scanned_workspace, copy_workspace, free_port, job_field, served
+from web_support import (
+    Http,
+    build_scanned_workspace,
+    copy_workspace,
+    free_port,
+    job_field,
+    ledger_events,
+    served,
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +53,7 @@ def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield base, path
 
 
-def ledger(path: Path, action: str) -> list:  # type: ignore[type-arg]
-    ws = open_workspace(path)
-    try:
-        return entries(ws, action=action)
-    finally:
-        ws.close()
+ledger = ledger_events
 
 
 def job_count(http: Http) -> int:

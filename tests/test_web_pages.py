@@ -14,9 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from handover.ledger import entries
 from handover.workspace import open_workspace
-from web_support import Http, build_scanned_workspace, copy_workspace, job_field, served
+from web_support import (
+    Http,
+    build_scanned_workspace,
+    copy_workspace,
+    job_field,
+    ledger_events,
+    rescan,
+    served,
+)
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 RESIDENT_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
@@ -36,12 +43,7 @@ def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield base, path
 
 
-def ledger(path: Path, action: str) -> list:  # type: ignore[type-arg]
-    ws = open_workspace(path)
-    try:
-        return entries(ws, action=action)
-    finally:
-        ws.close()
+ledger = ledger_events
 
 
 def error_line(html: str) -> str:
@@ -67,11 +69,7 @@ def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) ->
     from handover.notices.standin import SmtpSink
 
     base, path = console
-    engineer = Http(base).login("zhaolei")
-    # The copied workspace's inventory names the template's path: scan this copy's book.
-    r = engineer.post("/jobs/scan", {"source": "seller.db"})
-    assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
-    engineer.close()
+    rescan(base)
 
     dpo = Http(base).login("wangmin")
     r = dpo.post(
@@ -564,10 +562,7 @@ def test_a_started_campaign_is_continued_with_sms(
     port = sink.start()
     try:
         with served(path) as base:
-            engineer = Http(base).login("zhaolei")
-            r = engineer.post("/jobs/scan", {"source": "seller.db"})
-            engineer.wait_job(r.headers["location"])
-            engineer.close()
+            rescan(base)
             dpo = Http(base).login("wangmin")
             r = dpo.post(
                 "/notices",

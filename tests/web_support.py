@@ -207,3 +207,26 @@ def job_field(html: str, name: str) -> str:
     """The text of ``id="job-<name>"`` in a job's page ("" when absent)."""
     found = re.search(rf'id="job-{name}"[^>]*>(.*?)</(?:dd|p|code|ul)>', html, re.S)
     return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+
+
+def ledger_events(path: Path, action: str) -> list[Any]:
+    """The ledger entries of ``action`` (prefix) in the workspace at ``path``."""
+    from handover.ledger import entries
+    from handover.workspace import open_workspace
+
+    ws = open_workspace(path)
+    try:
+        return entries(ws, action=action)
+    finally:
+        ws.close()
+
+
+def rescan(base: str) -> None:
+    """The data engineer scans this console's ``seller.db`` (a copied workspace's
+    inventory names the template's path, and a campaign needs this very source's)."""
+    engineer = Http(base).login("zhaolei")
+    try:
+        r = engineer.post("/jobs/scan", {"source": "seller.db"})
+        assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
+    finally:
+        engineer.close()

@@ -11,7 +11,7 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +19,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from handover.errors import BadInput
 from handover.web.pages import CSRF, Session
 from handover.web.security import RowId, console_of
+from handover.web.sessions import WebSession
+
+if TYPE_CHECKING:
+    from handover.governance.training import TrainingRecord
 
 router = APIRouter(include_in_schema=False)
 
@@ -164,17 +168,24 @@ def ndas_breach(
 @router.get("/training", response_class=HTMLResponse)
 def training_page(request: Request, me: Session) -> Response:
     """The courses (required ones marked) and my assessment records."""
-    from handover.governance.training import ensure_builtin_courses, list_courses, list_records
+    from handover.governance.training import ensure_builtin_courses
 
     console = console_of(request)
     ensure_builtin_courses(console.ws, now=console.now())
+    return _training(request, me, None)
+
+
+def _training(request: Request, me: WebSession, result: TrainingRecord | None) -> Response:
+    from handover.governance.training import list_courses, list_records
+
+    console = console_of(request)
     return console.render(
         request,
         "training.html",
         courses=list_courses(console.ws),
         records=list(reversed(list_records(console.ws, me.person.name))),
         now=console.now(),
-        result=None,
+        result=result,
     )
 
 
@@ -239,16 +250,7 @@ async def training_take(request: Request, me: Session, code: str) -> Response:
             now=console.now(),
         )
     )
-    from handover.governance.training import list_courses, list_records
-
-    return console.render(
-        request,
-        "training.html",
-        courses=list_courses(console.ws),
-        records=list(reversed(list_records(console.ws, me.person.name))),
-        now=console.now(),
-        result=rec,
-    )
+    return _training(request, me, rec)
 
 
 # --- vendors -------------------------------------------------------------------------------
