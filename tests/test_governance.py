@@ -20,7 +20,7 @@ from handover.errors import BadInput, Refused
 from handover.flows.workspace import init_workspace
 from handover.governance import authorize, require
 from handover.governance.demo import DEMO_CAST
-from handover.governance.grants import request_grant, revoke_grant
+from handover.governance.grants import list_grants, request_grant, revoke_grant
 from handover.governance.models import GrantApprovalRow, GrantRow, PersonRow, SessionRow
 from handover.governance.ndas import nda_status
 from handover.governance.training import LETTERS, draw_questions, get_course, parse_course
@@ -574,6 +574,49 @@ def test_forged_approvals_in_the_store_do_not_open_clear_access(demo: Path) -> N
 
 
 # --- enforcement is ledgered -----------------------------------------------------------
+
+
+def test_request_for_others_needs_a_manager_and_refusals_are_ledgered(demo: Path) -> None:
+    """One rule for every adapter (the CLI here, the console in test_web_matrix): anyone
+    may ask for themselves, only a manager for somebody else; a refused request or revoke
+    is a ledger event as a refused approval is, and changes nothing."""
+    args = ("--scope", "C1", "--mode", "masked", "--purpose", "抽查 / spot check")
+    login(demo, "zhaolei")  # a data engineer: for himself yes, for a colleague no
+    mine = cli(demo, "grants", "request", "--for", "zhaolei", *args, "--json")
+    assert mine.exit_code == 0, mine.output
+    res = cli(demo, "--lang", "en", "grants", "request", "--for", "chenjing", *args)
+    assert res.exit_code == 3
+    assert "may request a grant only for themselves" in res.output
+    login(demo, "chenjing")  # not the requester, not an approver, not a manager
+    gid = str(json.loads(mine.output)["id"])
+    assert cli(demo, "grants", "revoke", gid).exit_code == 3
+    ws = _open(demo)
+    try:
+        asked = entries(ws, action="governance.grant.request.refused")
+        assert [(e.actor, e.subject, e.details["reason_key"]) for e in asked] == [
+            ("zhaolei", "grant for chenjing", "gov.request_for_other")
+        ]
+        revoked = entries(ws, action="governance.grant.revoke.refused")
+        assert [(e.actor, e.subject, e.details["reason_key"]) for e in revoked] == [
+            ("chenjing", f"grant {gid}", "gov.revoke_refused")
+        ]
+        # Nothing was made or changed by the refusals.
+        grants = {g.id: g for g in list_grants(ws)}
+        assert grants[int(gid)].state == "pending"
+        assert not [g for g in grants.values() if g.grantee == "chenjing" and g.scope == ("C1",)]
+        # The manager may ask for others (the demo's own grants were made that way).
+        g = request_grant(
+            ws,
+            "chenjing",
+            scope="C1",
+            mode="masked",
+            purpose="抽查",
+            valid_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=1),
+            actor="wangmin",
+        )
+        assert g.requested_by == "wangmin" and g.grantee == "chenjing"
+    finally:
+        ws.close()
 
 
 def test_every_allow_and_refuse_is_in_the_ledger(demo: Path) -> None:

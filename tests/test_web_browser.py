@@ -14,16 +14,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from web_support import PASSWORDS, build_scanned_workspace
+from web_support import PASSWORDS, build_scanned_workspace, served
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -48,28 +45,10 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console over a scanned demo workspace, served by uvicorn in a thread."""
-    import uvicorn
-
-    from handover.web.app import create_app
-
     path = tmp_path_factory.mktemp("browser") / "ws"
     build_scanned_workspace(path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(path), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(400):
-        if srv.started:
-            break
-        time.sleep(0.025)
-    else:
-        pytest.fail("the console did not start within 10 s")
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with served(path) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +161,7 @@ def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path
     tab = Tab(context.new_page(), server, tmp_path)
     tab.login("zhaolei")
     tab.go("/jobs")
-    assert tab.page.input_value("#source") == "seller.db"
+    assert tab.page.input_value("#scan-source") == "seller.db"
     tab.page.click("form[action='/jobs/scan'] button[type=submit]")
     tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
     tab.shot("job-started")
@@ -193,6 +172,79 @@ def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path
     tab.shot("job-done")
     tab.page.reload()
     expect(tab.page.locator("#job-status")).to_have_text("已完成")
+    assert tab.errors == []
+    context.close()
+
+
+def test_seal_from_the_jobs_page_and_watch_it_finish(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = Tab(context.new_page(), server, tmp_path)
+    page = tab.page
+    tab.login("zhaolei")
+    tab.go("/jobs")
+    page.fill("#seal-name", "pkg-browser")
+    page.click("#form-seal button[type=submit]")
+    page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    assert page.inner_text("#job-kind") == "封装"
+    tab.shot("seal-started")
+    # htmx polls the job's part until the background seal is done; its tasks (one per
+    # table) come through the progress protocol.
+    expect(page.locator("#job-status")).to_have_text("已完成", timeout=120_000)
+    assert page.locator("table.tasks tbody tr").count() == 15
+    assert "封装完成:传输包 pkg-browser,15 张表" in page.inner_text("#job-outcome")
+    tab.shot("seal-done")
+    page.reload()
+    expect(page.locator("#job-status")).to_have_text("已完成")
+    tab.go("/jobs")
+    assert "封装" in page.inner_text("#jobs tbody tr:first-child")
+    assert tab.errors == []
+    context.close()
+
+
+#: the pages added with the long jobs, and their headings in zh-CN
+NEW_PAGES = {
+    "/jobs": "后台任务",
+    "/notices": "客户告知",
+    "/incidents": "安全事件",
+    "/pia": "影响评估",
+    "/ndas": "保密协议",
+    "/training": "培训考核",
+    "/vendors": "第三方",
+}
+
+
+def test_walk_the_new_pages_in_chinese(server: str, browser: Any, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    tab = Tab(context.new_page(), server, tmp_path)
+    page = tab.page
+    tab.login("wangmin")
+    for path, heading in NEW_PAGES.items():
+        page.click(f"nav a[href='{path}']")
+        page.wait_for_url(f"**{path}")
+        assert page.get_attribute("html", "lang") == "zh-CN"
+        assert page.inner_text("main h1") == heading, path
+        assert page.locator(f"nav a[href='{path}'][aria-current='page']").count() == 1
+        tab.shot(path.strip("/"))
+    # An action on one of them in the browser: report a security event.
+    tab.go("/incidents")
+    page.fill("#e-title", "浏览器中报告的事件")
+    page.fill("#e-noticed", "2020-01-01T09:30")
+    page.fill("#e-data", "cust_info")
+    page.click("#form-event button[type=submit]")
+    expect(page.locator("p.notice")).to_contain_text("已记录安全事件")
+    assert "浏览器中报告的事件" in page.inner_text("#event-table")
+    # The assessment, in the browser: the questions of one attempt, in Chinese.
+    tab.go("/training")
+    page.click("a[href='/training/pipl-jrt0171/take']")
+    assert page.locator("fieldset.question").count() >= 5
+    assert page.inner_text("fieldset.question legend >> nth=0").startswith("第 1/")
+    tab.shot("training-take")
     assert tab.errors == []
     context.close()
 
@@ -211,6 +263,8 @@ def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path
         "/ledger",
         "/ledger/1",
         "/account",
+        *NEW_PAGES,
+        "/training/pipl-jrt0171/take",
     ):
         if path == "/dashboard":
             tab.login("liuyang")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,3 +101,132 @@ def api_token(client: TestClient, name: str, password: str | None = None) -> dic
     r = client.post("/api/login", json={"name": name, "password": password or PASSWORDS[name]})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+# --- a real console on 127.0.0.1, spoken to over real HTTP ----------------------------------
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served(path: Path, clock: Any = None) -> Iterator[str]:
+    """The console over the workspace at ``path`` served by uvicorn on 127.0.0.1 in a
+    thread of this process; yields its base URL, stops it afterwards."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from handover.web.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(path, clock=clock), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(400):
+        if server.started:
+            break
+        time.sleep(0.025)
+    else:
+        raise RuntimeError("the console did not start within 10 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+class Http:
+    """One browser's worth of real HTTP to a served console: its cookies, its CSRF token
+    (read from the pages, as a browser's form carries it), and helpers for forms and
+    background jobs."""
+
+    __test__ = False
+
+    def __init__(self, base: str) -> None:
+        import httpx2
+
+        self.base = base
+        self.client = httpx2.Client(base_url=base, follow_redirects=False, timeout=60)
+        self.csrf = ""
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, **kw)
+
+    def login(self, name: str, password: str | None = None) -> Http:
+        """Log in through the login form; keeps the session's CSRF token."""
+        page = self.client.get("/login")
+        found = CSRF.search(page.text)
+        assert found is not None, page.text[:300]
+        r = self.client.post(
+            "/login",
+            data={"name": name, "password": password or PASSWORDS[name], "csrf_token": found[1]},
+        )
+        assert r.status_code == 303, r.text[:300]
+        token = CSRF.search(self.client.get("/account").text)
+        assert token is not None
+        self.csrf = token[1]
+        return self
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True) -> Any:
+        """A form post, with the session's CSRF token unless ``csrf`` is False."""
+        body = dict(data or {})
+        if csrf:
+            body["csrf_token"] = self.csrf
+        return self.client.post(path, data=body)
+
+    def wait_job(self, location: str, *, seconds: float = 300) -> str:
+        """Follow a job's page (as the page's htmx does) until it no longer runs; its
+        final HTML."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            page = self.client.get(location, headers={"HX-Request": "true", "HX-Target": "job"})
+            assert page.status_code == 200, page.text[:300]
+            if 'class="job job-running"' not in page.text:
+                return str(page.text)
+            time.sleep(0.1)
+        raise AssertionError(f"{location} still running after {seconds} s")
+
+
+def job_field(html: str, name: str) -> str:
+    """The text of ``id="job-<name>"`` in a job's page ("" when absent)."""
+    found = re.search(rf'id="job-{name}"[^>]*>(.*?)</(?:dd|p|code|ul)>', html, re.S)
+    return re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+
+
+def ledger_events(path: Path, action: str) -> list[Any]:
+    """The ledger entries of ``action`` (prefix) in the workspace at ``path``."""
+    from handover.ledger import entries
+    from handover.workspace import open_workspace
+
+    ws = open_workspace(path)
+    try:
+        return entries(ws, action=action)
+    finally:
+        ws.close()
+
+
+def rescan(base: str) -> None:
+    """The data engineer scans this console's ``seller.db`` (a copied workspace's
+    inventory names the template's path, and a campaign needs this very source's)."""
+    engineer = Http(base).login("zhaolei")
+    try:
+        r = engineer.post("/jobs/scan", {"source": "seller.db"})
+        assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
+    finally:
+        engineer.close()

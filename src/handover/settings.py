@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         default=None,
         description="Password of the validator of `handover shred` (dual control) in scripts.",
     )
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the SMTP user that sends notice e-mails (notices send, console).",
+    )
+    sms_secret: SecretStr | None = Field(
+        default=None,
+        description="AccessKey secret of the SMS provider account (notices send, console).",
+    )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,
         description="The [incidents] table of handover.toml (reporting duties and clocks).",
@@ -191,6 +199,12 @@ class Settings(BaseSettings):
         if settings_cls.model_config.get("toml_file"):
             sources.append(TomlConfigSettingsSource(settings_cls))
         return tuple(sources)
+
+
+def secret_value(value: SecretStr | None) -> str | None:
+    """The clear text of a secret setting (None when unset), for the one call that needs
+    it (a login to the SMTP server, a signed SMS request); never logged."""
+    return value.get_secret_value() if value is not None else None
 
 
 def resolve_workspace(workspace: Path | str | None = None) -> Path:

@@ -567,7 +567,7 @@ def vendors_questionnaire(ctx: typer.Context, json_out: bool = JSON_OPT) -> None
                     "weight": q.weight,
                     "choices": q.choices,
                     "multi": q.multi,
-                    "text": q.text,
+                    "text": {lang: q.prompt(lang) for lang in ("zh-CN", "en")},
                 }
                 for q in QUESTIONNAIRE
             ]
@@ -575,7 +575,7 @@ def vendors_questionnaire(ctx: typer.Context, json_out: bool = JSON_OPT) -> None
         return
     for q in QUESTIONNAIRE:
         many = " (list)" if q.multi else ""
-        _echo(f"{q.key} [{q.weight}]{many}: {q.text['en' if lang == 'en' else 'zh-CN']}")
+        _echo(f"{q.key} [{q.weight}]{many}: {q.prompt(lang)}")
         _echo("    " + ", ".join(f"{k}={v:g}" for k, v in q.choices.items()))
 
 

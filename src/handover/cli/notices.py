@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
@@ -99,20 +98,10 @@ def preview(
     html: bool = typer.Option(False, "--html", help="The HTML e-mail instead of the text."),
 ) -> None:
     """Render the campaign's notice for a sample person with masked data."""
-    from handover.notices.campaign import load_campaign
-    from handover.notices.templates import preview as render_preview
+    from handover.flows.notices import preview as render_preview
 
     with handled(), workspace_of(ctx) as ws:
-        camp = load_campaign(ws, campaign)
-        kinds = camp.templates_of(channel) if channel in camp.channels else None
-        if kinds is None:
-            from handover.errors import BadInput
-
-            raise BadInput.msg(
-                "notices.bad_channel", channel=channel, channels=", ".join(camp.channels)
-            )
-        kind, fmt = kinds[1] if html and channel == "email" else kinds[0]
-        text = render_preview(camp.renderer(kind, fmt), camp.lang)
+        text = render_preview(ws, campaign, channel, html=html)
     typer.echo(text)
 
 
@@ -185,6 +174,7 @@ def send(
     from handover.i18n import t
     from handover.notices.channels import SECURITIES, SmtpConfig
     from handover.notices.sms import AliyunSmsConfig
+    from handover.settings import secret_value
 
     ui = lang_of(ctx)
     with handled(), workspace_of(ctx, data=True) as ws:
@@ -202,7 +192,7 @@ def send(
                 sender=sender,
                 security=smtp_security,  # type: ignore[arg-type]
                 username=smtp_user,
-                password=os.environ.get("HANDOVER_SMTP_PASSWORD"),
+                password=secret_value(ws.settings.smtp_password),
             )
         sms = None
         if sms_endpoint:
@@ -211,7 +201,7 @@ def send(
             sms = AliyunSmsConfig(
                 endpoint=sms_endpoint,
                 access_key_id=sms_key_id,
-                access_key_secret=os.environ.get("HANDOVER_SMS_SECRET", ""),
+                access_key_secret=secret_value(ws.settings.sms_secret) or "",
                 sign_name=sms_sign,
                 template_code=sms_template,
             )

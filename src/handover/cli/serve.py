@@ -17,7 +17,7 @@ def serve(
         help="Mark cookies Secure: set it when a TLS proxy serves the console over https.",
     ),
 ) -> None:
-    """Serve the web console (dashboard, inventory, grants, ledger, JSON API) until Ctrl-C."""
+    """Serve the web console (dashboard, inventory, grants, ledger, background jobs, notices, incidents, assessment, NDAs, training, vendors, JSON API) until Ctrl-C."""
     import uvicorn
 
     from handover.settings import resolve_workspace

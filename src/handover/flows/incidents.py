@@ -49,8 +49,8 @@ def rules_of(ws: Workspace) -> Rules:
     return load_rules(path)
 
 
-def _manage(ws: Workspace, clock: Clock) -> Decision:
-    return require(ws, INCIDENT_MANAGE, "*", now=clock())
+def _manage(ws: Workspace, clock: Clock, actor: str | None = None) -> Decision:
+    return require(ws, INCIDENT_MANAGE, "*", actor=actor, now=clock())
 
 
 def _sink(ws: Workspace, decision: Decision) -> Recorder:
@@ -84,10 +84,12 @@ def report_event(
     systems: Sequence[str] = (),
     data: Sequence[str] = (),
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> kernel.SecurityEvent:
-    """Record a security event (anyone registered may): ``incident.event.record``."""
+    """Record a security event (anyone registered may): ``incident.event.record``.
+    ``actor``: who reports (default: the person logged in), as in every step here."""
     kernel.not_future(noticed_at, "noticed_at", clock)
-    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    decision = require(ws, INCIDENT_REPORT, "*", actor=actor, now=clock())
     return kernel.record_event(
         ws,
         title,
@@ -103,10 +105,15 @@ def report_event(
 
 
 def dismiss_event(
-    ws: Workspace, event_id: int, *, reason: str, clock: Clock = system_clock
+    ws: Workspace,
+    event_id: int,
+    *,
+    reason: str,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> kernel.SecurityEvent:
     """Decide an event is no incident, with the reason."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.dismiss_event(
         ws,
         event_id,
@@ -123,6 +130,7 @@ def promote(
     *,
     reason: str,
     clock: Clock = system_clock,
+    actor: str | None = None,
     **options: Any,
 ) -> kernel.Promotion:
     """Promote an event to an incident by the deciding person's recorded decision; the
@@ -131,7 +139,7 @@ def promote(
     from handover.detect.store import latest_inventory
 
     kernel.not_future(options.get("aware_at"), "aware_at", clock)
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.promote(
         ws,
         event_id,
@@ -147,10 +155,15 @@ def promote(
 
 
 def regrade(
-    ws: Workspace, incident_id: int, *, clock: Clock = system_clock, **options: Any
+    ws: Workspace,
+    incident_id: int,
+    *,
+    clock: Clock = system_clock,
+    actor: str | None = None,
+    **options: Any,
 ) -> Incident:
     """Raise an incident's grade (new count, loss or a decided grade with its reason)."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.regrade(
         ws,
         incident_id,

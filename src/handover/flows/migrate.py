@@ -3,6 +3,8 @@ resume (:class:`handover.migrate.CopyJob`), every run's events in the ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from handover.db.connect import connect
@@ -34,6 +36,70 @@ from handover.progress import NoProgress, Progress
 from handover.workspace import Workspace
 
 
+def _resumed(
+    ws: Workspace, source: str | None, target: str | None, opts: MigrateOptions
+) -> tuple[MigrateRun | None, str | None, str | None]:
+    """The unfinished run ``opts`` resumes (None for a new run), and the source and target
+    it copies between (given again, or the run's own); a resumed run keeps its tables."""
+    if not opts.resume:
+        return None, source, target
+    only = mask(target_url(target)) if target else None
+    # a failed run is resumed only to keep it with a larger --allow-rejects
+    states = OPEN if opts.run_id or opts.allow_rejects > 0 else UNFINISHED
+    run_row = find_run(ws, opts.run_id, opts.lang, only, states=states)
+    if run_row.options.get("tables") and not opts.tables:
+        opts.tables = list(run_row.options["tables"])
+    return run_row, source or run_row.source, target or run_row.target
+
+
+def _decide(
+    ws: Workspace,
+    source: str,
+    run_row: MigrateRun | None,
+    opts: MigrateOptions,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    # A new run with a backup seals the whole source first: decided for every tier.
+    whole = run_row is None and not opts.no_backup and not is_package(source)
+    resource = data_resource(None if whole else opts.tables, "clear")
+    return require(ws, "migrate", resource, actor=actor, now=now, authorized=authorized)
+
+
+def check_options(opts: MigrateOptions) -> None:
+    """BadInput/Refused for options no run accepts (a batch below 1, no backup without a
+    reason), before anything is opened."""
+    if opts.batch_size < 1:
+        raise BadInput.msg("migrate.bad_batch_size")
+    if opts.allow_rejects < 0:
+        raise BadInput.msg("migrate.bad_allow_rejects", value=opts.allow_rejects)
+    if opts.no_backup and not (opts.reason and opts.reason.strip()):
+        raise Refused.msg("migrate.no_backup_needs_reason")
+
+
+def authorize_migrate(
+    ws: Workspace,
+    source: str | None,
+    target: str | None,
+    options: MigrateOptions,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Decision:
+    """The decision :func:`migrate` would take for these arguments (``migrate`` in clear
+    on the tables; every tier when a backup of the whole source is taken), after the
+    same checks of the options and of the run to resume; for an adapter that decides
+    before running the copy elsewhere (the console's background job)."""
+    opts = replace(options)
+    check_options(opts)
+    run_row, source, target = _resumed(ws, source, target, opts)
+    if not source or not target:
+        raise BadInput.msg("migrate.needs_source_target")
+    return _decide(ws, source, run_row, opts, actor=actor, now=now)
+
+
 def migrate(
     ws: Workspace,
     source: str | None,
@@ -53,32 +119,12 @@ def migrate(
     """
     opts = options or MigrateOptions()
     prog: Progress = progress or NoProgress()
-    if opts.batch_size < 1:
-        raise BadInput.msg("migrate.bad_batch_size")
-    if opts.allow_rejects < 0:
-        raise BadInput.msg("migrate.bad_allow_rejects", value=opts.allow_rejects)
-    if opts.no_backup and not (opts.reason and opts.reason.strip()):
-        raise Refused.msg("migrate.no_backup_needs_reason")
+    check_options(opts)
     lang = opts.lang
-    run_row: MigrateRun | None = None
-    if opts.resume:
-        only = mask(target_url(target)) if target else None
-        # a failed run is resumed only to keep it with a larger --allow-rejects
-        states = OPEN if opts.run_id or opts.allow_rejects > 0 else UNFINISHED
-        run_row = find_run(ws, opts.run_id, lang, only, states=states)
-        source = source or run_row.source
-        target = target or run_row.target
-        if run_row.options.get("tables") and not opts.tables:
-            opts.tables = list(run_row.options["tables"])
+    run_row, source, target = _resumed(ws, source, target, opts)
     if not source or not target:
         raise BadInput.msg("migrate.needs_source_target")
-    whole = run_row is None and not opts.no_backup and not is_package(source)
-    decision = require(
-        ws,
-        "migrate",
-        data_resource(None if whole else opts.tables, "clear"),
-        authorized=authorized,
-    )
+    decision = _decide(ws, source, run_row, opts, authorized=authorized)
     events = Recorder(ws, decision.actor)
     if run_row is not None and run_row.status == "failed":
         return accept(ws, run_row, opts.allow_rejects, events, lang)

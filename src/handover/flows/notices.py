@@ -23,6 +23,7 @@ from handover.errors import BadInput, Refused
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, current_person, require
 from handover.governance.policy import DEMO_ACTORS, ITEM
+from handover.i18n import Msg
 from handover.ledger import Recorder, record
 from handover.notices import replies
 from handover.notices.announce import Announcement, write_announcement
@@ -65,6 +66,7 @@ from handover.notices.templates import (
     check_template,
     default_content,
 )
+from handover.progress import NoProgress, Progress
 from handover.sources import open_source
 from handover.workspace import Workspace
 
@@ -142,7 +144,7 @@ def create_campaign(
             raise BadInput.msg("notices.bad_channel", channel=c, channels=", ".join(CHANNELS))
     if not chans:
         raise BadInput.msg("notices.bad_channel", channel="-", channels=", ".join(CHANNELS))
-    cols, _ = inventory_for(ws, source)
+    cols, _ = inventory_for(ws, source, actor=actor)
     with open_source(source) as src:
         keys = {t.name: t.primary_key for t in src.tables()}
     people = people_tables(cols, keys, only=tables, exclude=exclude)
@@ -280,6 +282,45 @@ class SendReport:
         }
 
 
+def authorize_send(
+    ws: Workspace,
+    campaign_id: int,
+    source: str | Path,
+    *,
+    actor: str | None = None,
+    when: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision sending needs: ``notices.send`` in clear on the campaign's contact
+    columns (the same source it was created on, BadInput otherwise); Refused otherwise,
+    ledgered either way."""
+    camp = load_campaign(ws, campaign_id)
+    if mask_spec(str(source)) != camp.source:
+        raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
+    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    cols, _ = inventory_for(ws, source, actor=actor, authorized=authorized)
+    resource = f"{','.join(scope_items(people, cols))}/clear"
+    return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
+
+
+def check_send(
+    ws: Workspace, campaign_id: int, *, resume: bool, email: bool, at: dt.datetime
+) -> Campaign:
+    """The campaign, once it may be sent now: its grant approved (Refused otherwise), not
+    started unless ``resume``, and an SMTP server given (``email``) when it sends e-mail
+    (BadInput otherwise)."""
+    camp = load_campaign(ws, campaign_id)
+    assert camp.grant_id is not None
+    state = _grant_state(ws, camp.grant_id, at)
+    if state != "active":
+        raise Refused.msg("notices.not_approved", id=campaign_id, grant=camp.grant_id, state=state)
+    if camp.status != "created" and not resume:
+        raise BadInput.msg("notices.started", id=campaign_id)
+    if "email" in camp.channels and not email:
+        raise BadInput.msg("notices.no_smtp", id=campaign_id)
+    return camp
+
+
 def send_campaign(
     ws: Workspace,
     campaign_id: int,
@@ -294,30 +335,24 @@ def send_campaign(
     now: Now = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     channels: dict[str, Channel] | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    progress: Progress | None = None,
     smtp_connections: int = 1,
+    authorized: Decision | None = None,
 ) -> SendReport:
     """Send campaign ``campaign_id`` (its people read from ``source``, the same source it
     was created on); see the module text. ``channels`` replaces the channel built from
-    ``smtp`` (other transports)."""
-    camp = load_campaign(ws, campaign_id)
-    if mask_spec(str(source)) != camp.source:
-        raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
-    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
-    cols, _ = inventory_for(ws, source)
-    decision: Decision = require(ws, ACTION, f"{','.join(scope_items(people, cols))}/clear")
-    at = now()
-    assert camp.grant_id is not None
-    state = _grant_state(ws, camp.grant_id, at)
-    if state != "active":
-        raise Refused.msg("notices.not_approved", id=campaign_id, grant=camp.grant_id, state=state)
-    if camp.status != "created" and not resume:
-        raise BadInput.msg("notices.started", id=campaign_id)
-    events = Recorder(ws, decision.actor)
+    ``smtp`` (other transports). Each channel is a task of ``progress`` (its pending
+    notices, advanced as they are settled). ``authorized``: the ``notices.send``
+    decision taken already (:func:`authorize_send`, by the console before its job)."""
+    prog: Progress = progress or NoProgress()
+    decision = authorize_send(ws, campaign_id, source, authorized=authorized)
     built: dict[str, Channel] = dict(channels or {})
+    camp = check_send(
+        ws, campaign_id, resume=resume, email=smtp is not None or "email" in built, at=now()
+    )
+    events = Recorder(ws, decision.actor)
     if "email" in camp.channels and "email" not in built:
-        if smtp is None:
-            raise BadInput.msg("notices.no_smtp", id=campaign_id)
+        assert smtp is not None
         built["email"] = (
             SmtpPool(smtp, smtp_connections) if smtp_connections > 1 else SmtpChannel(smtp)
         )
@@ -336,6 +371,8 @@ def send_campaign(
     lease = take_lease(ws, campaign_id)
     try:
         tagger = _tagger(ws, events)
+        people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+        prog.phase(Msg("notices.phase.audience"))
         with open_source(source) as src:
             audience = derive_audience(src, people, tagger)
         queued_now = None
@@ -362,6 +399,7 @@ def send_campaign(
                 report.skipped_channels.append(ch)
                 continue
             journal = Journal(folder / f"campaign-{campaign_id}-{ch}.journal")
+            prog.task(ch, pending(ws, campaign_id, [ch]))
             try:
                 stats = send_channel(
                     ws,
@@ -377,7 +415,7 @@ def send_campaign(
                     fallback=composer.has_address if "letter" in camp.channels else None,
                     now=now,
                     sleep=sleep,
-                    progress=progress,
+                    progress=prog.advance,
                 )
             finally:
                 journal.close()
@@ -604,15 +642,42 @@ def campaign_report(
     return files
 
 
-def campaign_status(ws: Workspace, campaign_id: int) -> dict[str, Any]:
-    """The campaign, its outbox counts per channel and state, and the replies (no
-    personal data)."""
+def campaign_status(ws: Workspace, campaign_id: int, *, now: Now = utcnow) -> dict[str, Any]:
+    """The campaign, its outbox counts per channel and state, the replies, its reach
+    (per channel: addressable, notices, sent, delivered, failed, pending; people told and
+    not reached, unreachable rows counted) and its grant's approvals — counts only, no
+    personal data."""
+    from handover.governance.grants import list_grants
+    from handover.notices.report import report_data
+
     camp = load_campaign(ws, campaign_id)
+    data = report_data(ws, camp)
+    grant = next((g for g in list_grants(ws, now=now()) if g.id == camp.grant_id), None)
     return {
         **camp.to_json(),
         "outbox": counts(ws, campaign_id),
-        "replies": replies.tally(ws, campaign_id),
+        "replies": data["replies"],
+        "reach": data["channels"],
+        "people": data["people"],
+        "not_reached": data["not_reached"],
+        "unreachable": len(data["unreachable"]),
+        "grant": grant.to_json() if grant is not None else None,
     }
+
+
+def preview(ws: Workspace, campaign_id: int, channel: str, *, html: bool = False) -> str:
+    """The campaign's notice on ``channel`` (e-mail as text, or its HTML with ``html``)
+    rendered for a sample person whose name is masked; no customer value is read."""
+    from handover.notices.templates import preview as render_preview
+
+    camp = load_campaign(ws, campaign_id)
+    if channel not in camp.channels:
+        raise BadInput.msg(
+            "notices.bad_channel", channel=channel, channels=", ".join(camp.channels)
+        )
+    kinds = camp.templates_of(channel)
+    kind, fmt = kinds[1] if html and channel == "email" else kinds[0]
+    return render_preview(camp.renderer(kind, fmt), camp.lang)
 
 
 @dataclass

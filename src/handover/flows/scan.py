@@ -3,6 +3,7 @@ and the inventory that seal and dd-extract need (never guessed)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,25 @@ from handover.workspace import Workspace
 Columns = dict[tuple[str, str], dict[str, Any]]
 
 
+def authorize_scan(
+    ws: Workspace,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision a scan needs: ``scan.evidence`` on every tier, masked (the scan reads
+    values and keeps masked evidence); Refused otherwise, ledgered either way."""
+    return require(
+        ws,
+        "scan.evidence",
+        data_resource(None, "masked"),
+        actor=actor,
+        now=now,
+        authorized=authorized,
+    )
+
+
 def run_scan(
     ws: Workspace,
     spec: str | Path,
@@ -30,6 +50,7 @@ def run_scan(
     progress: Progress | None = None,
     authorized: Decision | None = None,
     allow_bad_rows: int = 0,
+    actor: str | None = None,
 ) -> Inventory:
     """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
 
@@ -38,7 +59,7 @@ def run_scan(
     is a step of (seal, dd-extract), which then covers it. ``allow_bad_rows``: unreadable
     file rows each table may lose (see :func:`handover.sources.open_source`).
     """
-    decision = require(ws, "scan.evidence", data_resource(None, "masked"), authorized=authorized)
+    decision = authorize_scan(ws, actor=actor, authorized=authorized)
     inv = scan_source(
         spec,
         full=full,
@@ -62,16 +83,17 @@ def inventory_for(
     *,
     authorized: Decision | None = None,
     allow_bad_rows: int = 0,
+    actor: str | None = None,
 ) -> tuple[Columns, int | None]:
     """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
     scan id of ``spec``: the newest stored inventory when it was taken of this very source,
     else a scan run now as a step of the calling command (its ``authorized`` decision
-    covers it), stored and recorded like any scan.
+    covers it; else decided for ``actor``), stored and recorded like any scan.
     """
     shown = mask(str(spec))
     inv = latest_inventory(ws)
     if inv is None or inv.get("source") != shown:
-        run_scan(ws, str(spec), authorized=authorized, allow_bad_rows=allow_bad_rows)
+        run_scan(ws, str(spec), authorized=authorized, actor=actor, allow_bad_rows=allow_bad_rows)
         inv = latest_inventory(ws)
         assert inv is not None
     cols: Columns = {}

@@ -3,6 +3,7 @@ inventory, seal (:func:`handover.package.seal.seal_reader`), record ``package.se
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -21,6 +22,31 @@ from handover.package.seal import (
 )
 from handover.progress import Progress
 from handover.workspace import Workspace
+
+
+def authorize_seal(
+    ws: Workspace,
+    tables: list[str] | None = None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision a seal needs: ``seal`` on ``tables`` (default every tier) in clear."""
+    return require(
+        ws, "seal", data_resource(tables, "clear"), actor=actor, now=now, authorized=authorized
+    )
+
+
+def seal_target(out: str | Path) -> Path:
+    """The package folder a seal may create: it must not exist, its parent must
+    (BadInput naming the path otherwise)."""
+    out = Path(out)
+    if out.exists():
+        raise BadInput.msg("package.exists", path=out)
+    if not out.parent.is_dir():
+        raise BadInput.msg("package.no_folder", path=out.parent)
+    return out
 
 
 def seal(
@@ -43,12 +69,8 @@ def seal(
     listed in the result and the ledger event); more fail before anything is written.
     Records ``package.seal`` in the ledger.
     """
-    out = Path(out)
-    if out.exists():
-        raise BadInput.msg("package.exists", path=out)
-    if not out.parent.is_dir():
-        raise BadInput.msg("package.no_folder", path=out.parent)
-    decision = require(ws, "seal", data_resource(tables, "clear"), authorized=authorized)
+    out = seal_target(out)
+    decision = authorize_seal(ws, tables, authorized=authorized)
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
     reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)

@@ -5,6 +5,7 @@ rendering. See docs/erase.md.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from handover.erase.shred import (
     utcnow,
 )
 from handover.errors import BadInput, CheckFailed, HandoverError, Refused
-from handover.governance import require
+from handover.governance import Decision, require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
 from handover.governance.session import authenticate, current_person
@@ -63,6 +64,45 @@ def plan_shred(
     return plan, gate
 
 
+def check_shred(
+    ws: Workspace,
+    scope: Scope,
+    *,
+    executed_by: str,
+    validated_by: str | None = None,
+    validator_password: str | None = None,
+    force: bool = False,
+    reason: str | None = None,
+    lang: str | None = None,
+) -> tuple[Plan, Gate]:
+    """What :func:`shred` checks before it destroys anything, without destroying or
+    recording: the source/target known to the transfer, two different people with their
+    roles (dual control), and the verify gate (or ``force`` with a ``reason``). Raises as
+    :func:`shred` would (Refused / BadInput); returns the plan and the gate."""
+    language = lang or ws.settings.lang
+    check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
+    dual_control(
+        ws,
+        executed_by,
+        validated_by,
+        lang=language,
+        validator_password=validator_password,
+        authenticate_now=False,
+    )
+    plan = make_plan(ws, scope)
+    gate = Gate(needed=False)
+    if scope.source and plan.source_items():
+        gate = check_gate(
+            ws,
+            scope.source,
+            [i.table or "" for i in plan.source_items()],
+            target=scope.target,
+            force=force,
+            reason=reason,
+        )
+    return plan, gate
+
+
 def shred(
     ws: Workspace,
     scope: Scope,
@@ -80,14 +120,16 @@ def shred(
     out_dir: Path | None = None,
     validator_password: str | None = None,
     progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> ShredResult:
     """Destroy what the plan lists, verify, and write the signed certificate.
 
     Dual control: the executor is the logged-in person (a demo stand-in in a demo
-    workspace with nobody logged in); the validator authenticates in person with
-    ``validator_password`` (:func:`handover.governance.session.authenticate`, a ledger
-    event whose proof is on the certificate). ``progress`` hears the phases and one task
-    per item destroyed.
+    workspace with nobody logged in), or the person of ``authorized``, the executor's
+    ``shred`` decision taken already (the console decides in the request, then runs this
+    in the background); the validator authenticates in person with ``validator_password``
+    (:func:`handover.governance.session.authenticate`, a ledger event whose proof is on the
+    certificate). ``progress`` hears the phases and one task per item destroyed.
 
     Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
     or a path that does not exist, without a passing verify of the source (unless ``force``
@@ -101,6 +143,9 @@ def shred(
         raise BadInput.msg("erase.passes")
     if samples < 0:
         raise BadInput.msg("erase.samples")
+    if authorized is not None and executed_by is None:
+        executed_by = authorized.actor
+    prog.phase(Msg("erase.phase.plan"))
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     source, media = scope.source, scope.media
     db: Database | None = (
@@ -113,7 +158,7 @@ def shred(
         executor, validator = dual_control(
             ws, executed_by, validated_by, lang=language, validator_password=validator_password
         )
-        authz = authorize_executor(ws, executor)
+        authz = authorize_executor(ws, executor, authorized=authorized)
         prog.phase(Msg("erase.phase.plan"))  # after the refusals of who may act
         src_items = plan.source_items()
         gate = Gate(needed=False)
@@ -260,6 +305,7 @@ def dual_control(
     *,
     lang: str = "zh-CN",
     validator_password: str | None = None,
+    authenticate_now: bool = True,
 ) -> tuple[Actor, Actor]:
     """The executor and the validator, two registered people: the executor the logged-in
     person (or the one named), the validator authenticated now with their password.
@@ -304,7 +350,9 @@ def dual_control(
         )
     if not validator_password:
         raise BadInput.msg("erase.dual.validator_password", name=validator.name)
-    _, seq = authenticate(ws, validator.name, validator_password, purpose="shred validation")
+    seq = None
+    if authenticate_now:  # else a check before a background run, which authenticates
+        _, seq = authenticate(ws, validator.name, validator_password, purpose="shred validation")
     return (
         Actor(executor.name, executor.display_name, executor.org, executor.roles, "governance"),
         Actor(
@@ -318,18 +366,33 @@ def dual_control(
     )
 
 
-def authorize_executor(ws: Workspace, executor: Actor) -> dict[str, Any] | None:
+def authorize_shred(
+    ws: Workspace, *, actor: str | None = None, now: dt.datetime | None = None
+) -> Decision:
+    """The executor's decision: ``shred`` on everything in clear (Refused otherwise)."""
+    return require(ws, "shred", "*/clear", actor=actor, now=now)
+
+
+def authorize_executor(
+    ws: Workspace, executor: Actor, *, authorized: Decision | None = None
+) -> dict[str, Any] | None:
     """``governance.require(ws, "shred", "*/clear")`` for the executor, when governance runs.
 
-    The executor is the logged-in person: naming somebody else with ``--executed-by``
-    borrows nobody's grant. Only in a demo workspace with nobody logged in may a cast
-    member be named (the demo stand-in rule of ``authorize``).
+    The executor is the logged-in person (or the person of ``authorized``, a decision
+    taken already): naming somebody else with ``--executed-by`` borrows nobody's grant.
+    Only in a demo workspace with nobody logged in may a cast member be named (the demo
+    stand-in rule of ``authorize``).
     """
     if executor.source != "governance":
         return None
-    me = current_person(ws)
-    if me is not None and me.name != executor.name:
-        raise Refused.msg("erase.dual.not_you", name=executor.name, me=me.name)
-    actor = executor.name if me is None and ws.settings.demo else None
-    decision = require(ws, "shred", "*/clear", actor=actor)
+    if authorized is not None:
+        if authorized.actor != executor.name:
+            raise Refused.msg("erase.dual.not_you", name=executor.name, me=authorized.actor)
+        decision = require(ws, "shred", "*/clear", authorized=authorized)
+    else:
+        me = current_person(ws)
+        if me is not None and me.name != executor.name:
+            raise Refused.msg("erase.dual.not_you", name=executor.name, me=me.name)
+        actor = executor.name if me is None and ws.settings.demo else None
+        decision = authorize_shred(ws, actor=actor)
     return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}

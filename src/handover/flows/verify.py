@@ -3,13 +3,29 @@ record ``verify.run`` (counts only, never key values)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from handover.governance import data_resource, require
+from handover.governance import Decision, data_resource, require
 from handover.ledger import record
 from handover.progress import Progress
 from handover.verify import VerifyResult, compare
 from handover.workspace import Workspace
+
+
+def authorize_verify(
+    ws: Workspace,
+    tables: Sequence[str] | None = None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision a verification needs: ``verify`` on the tables (default every tier)
+    in clear — differing rows are read in clear and their keys shown."""
+    return require(
+        ws, "verify", data_resource(tables, "clear"), actor=actor, now=now, authorized=authorized
+    )
 
 
 def verify(
@@ -19,11 +35,12 @@ def verify(
     *,
     ws: Workspace | None = None,
     progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> VerifyResult:
     """Compare ``source`` and ``target`` (see :func:`handover.verify.compare`). With ``ws``
-    the run is first authorised as ``verify`` on the tables (default every tier) in clear —
-    differing rows are read in clear and their keys shown — and recorded in its ledger."""
-    decision = require(ws, "verify", data_resource(tables, "clear")) if ws is not None else None
+    the run is first authorised (:func:`authorize_verify`; ``authorized``: a decision taken
+    already, e.g. by the console before starting the job) and recorded in its ledger."""
+    decision = authorize_verify(ws, tables, authorized=authorized) if ws is not None else None
     result = compare(source, target, tables, progress=progress)
     if ws is not None and decision is not None:
         record(

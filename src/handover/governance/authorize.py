@@ -386,14 +386,14 @@ def require(
     ``authorized`` is the decision of the user action this call is a step of (seal's
     scan, migrate's backup, unseal's migration): when it allowed a resource covering
     this one at least as strong a mode, it is returned as is — one decision, one ledger
-    event per user action. A step reaching beyond it is decided on its own.
+    event per user action. A step reaching beyond it is decided on its own, for the same
+    person (never for whoever the workspace's CLI session happens to name: a console job
+    runs with the decision of the person who started it).
     """
-    if (
-        authorized is not None
-        and actor in (None, authorized.actor)
-        and _covered(authorized, action, resource)
-    ):
-        return authorized
+    if authorized is not None:
+        if actor in (None, authorized.actor) and _covered(authorized, action, resource):
+            return authorized
+        actor = actor or authorized.actor
     decision = authorize(ws, actor, action, resource, now=now)
     if decision.exit_code == 2:
         raise BadInput.msg(decision.reason_key, **decision.params)  # credentials, not policy

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,9 @@ from handover.errors import BadInput, Refused
 from handover.governance.models import GrantApprovalRow, GrantRow, PersonRow
 from handover.governance.people import Person, load_person, person_by_id
 from handover.governance.policy import (
+    ACTION_ROLES,
     DATA_ACTIONS,
+    MANAGE,
     approvals_needed,
     check_mode,
     now_utc,
@@ -144,6 +146,64 @@ def _session_actor(ws: Workspace, actor: str | None, now: dt.datetime) -> Person
     return me
 
 
+def may_request_for_others(person: Person) -> bool:
+    """Whether ``person`` may ask for a grant whose grantee is somebody else: a manager
+    (the roles of ``governance.manage``, the DPO and the compliance officer)."""
+    return bool(ACTION_ROLES[MANAGE] & set(person.roles))
+
+
+def may_revoke(person: Person, grant: Grant) -> bool:
+    """Whether ``person`` may revoke ``grant``: active, and its requester, an approver or
+    a manager."""
+    return person.active and (
+        person.name == grant.requested_by
+        or "approver" in person.roles
+        or bool(ACTION_ROLES[MANAGE] & set(person.roles))
+    )
+
+
+def approval_refusal(person: Person, grant: Grant) -> tuple[str, dict[str, Any]] | None:
+    """Why ``person`` may not approve or reject ``grant`` as it stands (the catalogue key
+    and its values), or None when they may: maker-checker — an active approver who is
+    neither its requester nor its grantee, has not decided it yet, while it is pending."""
+    if not person.active:
+        return "gov.inactive", {"name": person.name}
+    if "approver" not in person.roles:
+        return "gov.approve_not_approver", {"name": person.name, "id": grant.id}
+    if person.name in (grant.requested_by, grant.grantee):
+        return "gov.approve_self", {"name": person.name, "id": grant.id}
+    if any(a.approver == person.name for a in grant.approvals):
+        return "gov.approve_twice", {"name": person.name, "id": grant.id}
+    if grant.state != "pending":
+        return "gov.approve_not_pending", {"id": grant.id, "state": grant.state}
+    return None
+
+
+def _refused(
+    ws: Workspace,
+    actor: str,
+    verb: str,
+    subject: str,
+    purpose: str,
+    key: str,
+    values: dict[str, Any],
+) -> NoReturn:
+    """Record ``governance.grant.<verb>.refused`` (the reason in English, its key and
+    values) as ``actor``'s, then raise the refusal for the person to read in their
+    language. Every refused grant step goes through here, whichever adapter asked."""
+    from handover.ledger import record
+
+    record(
+        ws,
+        actor,
+        f"governance.grant.{verb}.refused",
+        subject,
+        purpose,
+        {"reason": t(key, "en", **values), "reason_key": key, "params": values},
+    )
+    raise Refused.msg(key, **values)
+
+
 def request_grant(
     ws: Workspace,
     grantee: str,
@@ -159,7 +219,10 @@ def request_grant(
 ) -> Grant:
     """Request a grant for ``grantee`` (the maker is the logged-in person or ``actor``).
 
-    The grant stays pending until enough distinct approvers approve it.
+    Anyone active may ask for themselves; asking for somebody else is a manager's
+    (:func:`may_request_for_others`). Refused (and ledgered as
+    ``governance.grant.request.refused``) otherwise. The grant stays pending until enough
+    distinct approvers approve it.
     """
     from handover.ledger import record
 
@@ -180,8 +243,23 @@ def request_grant(
     if end - start > dt.timedelta(days=MAX_DAYS):
         raise BadInput.msg("gov.grant_too_long", days=MAX_DAYS)
     maker = _session_actor(ws, actor, at)
+    subject = f"grant for {grantee}"
     if not maker.active:
-        raise Refused.msg("gov.inactive", name=maker.name)
+        _refused(ws, maker.name, "request", subject, purpose, "gov.inactive", {"name": maker.name})
+    if maker.name != grantee and not may_request_for_others(maker):
+        _refused(
+            ws,
+            maker.name,
+            "request",
+            subject,
+            purpose,
+            "gov.request_for_other",
+            {
+                "name": maker.name,
+                "grantee": grantee,
+                "need": ",".join(sorted(ACTION_ROLES[MANAGE])),
+            },
+        )
     with ws.store.session() as s:
         g = load_person(s, grantee)
         row = GrantRow(
@@ -242,16 +320,7 @@ def _decide(
     refusal: tuple[str, dict[str, Any]] | None = None
     with ws.store.session() as s:
         row, grant, me = _grant_for(s, grant_id, who, at)
-        if not me.active:
-            refusal = "gov.inactive", {"name": me.name}
-        elif "approver" not in me.roles:
-            refusal = "gov.approve_not_approver", {"name": me.name, "id": grant_id}
-        elif me.name in (grant.requested_by, grant.grantee):
-            refusal = "gov.approve_self", {"name": me.name, "id": grant_id}
-        elif any(a.approver == me.name for a in grant.approvals):
-            refusal = "gov.approve_twice", {"name": me.name, "id": grant_id}
-        elif grant.state != "pending":
-            refusal = "gov.approve_not_pending", {"id": grant_id, "state": grant.state}
+        refusal = approval_refusal(me, grant)
         if refusal is None:
             s.add(
                 GrantApprovalRow(
@@ -271,15 +340,7 @@ def _decide(
                 grant = load_grant(s, row, at)
     if refusal is not None:
         key, values = refusal
-        record(
-            ws,
-            who.name,
-            f"governance.grant.{decision}.refused",
-            f"grant {grant_id}",
-            grant.purpose,
-            {"reason": t(key, "en", **values), "reason_key": key, "params": values},
-        )
-        raise Refused.msg(key, **values)
+        _refused(ws, who.name, decision, f"grant {grant_id}", grant.purpose, key, values)
     record(
         ws,
         who.name,
@@ -322,21 +383,23 @@ def revoke_grant(
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> Grant:
-    """Revoke grant ``grant_id``: its requester, any approver or a manager may stop it."""
-    from handover.governance.policy import ACTION_ROLES, MANAGE
+    """Revoke grant ``grant_id``: its requester, any approver or a manager may stop it
+    (:func:`may_revoke`); anyone else is refused, and the refusal is ledgered
+    (``governance.grant.revoke.refused``)."""
     from handover.ledger import record
 
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
     with ws.store.session() as s:
         row, grant, me = _grant_for(s, grant_id, who, at)
-        allowed = me.active and (
-            me.name == grant.requested_by
-            or "approver" in me.roles
-            or bool(ACTION_ROLES[MANAGE] & set(me.roles))
+        allowed = may_revoke(me, grant)
+    if not allowed:
+        values = {"name": me.name, "id": grant_id}
+        _refused(
+            ws, me.name, "revoke", f"grant {grant_id}", grant.purpose, "gov.revoke_refused", values
         )
-        if not allowed:
-            raise Refused.msg("gov.revoke_refused", name=me.name, id=grant_id)
+    with ws.store.session() as s:
+        row, grant, me = _grant_for(s, grant_id, who, at)
         if row.status in ("revoked", "rejected"):
             raise BadInput.msg("gov.approve_not_pending", id=grant_id, state=row.status)
         row.status, row.decided_at = "revoked", at

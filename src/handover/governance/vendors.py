@@ -36,7 +36,12 @@ class VendorQuestion:
     weight: int
     choices: dict[str, float]
     multi: bool
-    text: dict[str, str]
+
+    def prompt(self, lang: str) -> str:
+        """The question in ``lang`` (catalogue key ``gov.vendor.q.<key>``)."""
+        from handover.i18n import t
+
+        return t(f"gov.vendor.q.{self.key}", lang)
 
 
 QUESTIONNAIRE: tuple[VendorQuestion, ...] = (
@@ -45,60 +50,36 @@ QUESTIONNAIRE: tuple[VendorQuestion, ...] = (
         20,
         {"none": 0.0, "in_transit": 0.4, "at_rest": 0.4, "both": 1.0},
         False,
-        {
-            "zh-CN": "数据加密:传输中(TLS)和存储时(如 AES/SM4)是否都加密?",
-            "en": "Encryption: is data encrypted in transit (TLS) and at rest (AES/SM4)?",
-        },
     ),
     VendorQuestion(
         "access_control",
         20,
         {"shared_accounts": 0.0, "individual": 0.4, "mfa": 0.7, "mfa_least_privilege": 1.0},
         False,
-        {
-            "zh-CN": "访问控制:个人账号、多因素认证、最小权限并留存访问日志?",
-            "en": "Access control: individual accounts, multi-factor, least privilege with access logs?",
-        },
     ),
     VendorQuestion(
         "incident_response",
         15,
         {"none": 0.0, "plan": 0.5, "plan_tested": 1.0},
         False,
-        {
-            "zh-CN": "事件响应:有预案吗?12 个月内演练过并承诺 24 小时内通知吗?",
-            "en": "Incident response: a plan? Drilled within 12 months, with notice within 24 hours?",
-        },
     ),
     VendorQuestion(
         "certifications",
         20,
         {"iso27001": 0.5, "mlps3": 0.5, "mlps2": 0.25, "iso27701": 0.2, "none": 0.0},
         True,
-        {
-            "zh-CN": "认证:ISO/IEC 27001、网络安全等级保护(等保)二级/三级、ISO/IEC 27701?",
-            "en": "Certifications: ISO/IEC 27001, MLPS (等保) level 2/3, ISO/IEC 27701?",
-        },
     ),
     VendorQuestion(
         "sub_processors",
         10,
         {"none": 1.0, "disclosed_bound": 0.7, "undisclosed": 0.0},
         False,
-        {
-            "zh-CN": "分包处理者:没有;或已全部披露并受同等条款约束;或未披露?",
-            "en": "Sub-processors: none; all disclosed and bound by the same terms; or undisclosed?",
-        },
     ),
     VendorQuestion(
         "data_location",
         15,
         {"mainland": 1.0, "outside": 0.0},
         False,
-        {
-            "zh-CN": "数据存放地点:中国境内,还是境外?",
-            "en": "Data location: inside mainland China, or outside?",
-        },
     ),
 )
 RISK_BANDS: tuple[tuple[float, str], ...] = (

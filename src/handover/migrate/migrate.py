@@ -76,6 +76,7 @@ class MigrateOptions:
     reason: str | None = None
     allow_rejects: int = 0
     resume: bool = False
+    #: the run to resume (with ``resume``), or the id of a new run (from new_run_id)
     run_id: str | None = None
     batch_pause: float = 0.0
     #: the language of the texts the run's refusals and notes carry (h15b's plan checks)
@@ -158,6 +159,11 @@ def _now() -> dt.datetime:
 
 
 # --- entry point -----------------------------------------------------------------------
+
+
+def new_run_id() -> str:
+    """A fresh migration run id: ``m`` + UTC time + 6 random hex digits."""
+    return f"m{_now().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
 
 
 def target_url(target: str) -> str:
@@ -299,10 +305,9 @@ class CopyJob:
         self.prog = prog
         self.fam = family(engine.dialect.name)
         self.sql = dialects.get(engine.dialect.name)
-        stamp = _now().strftime("%Y%m%dT%H%M%S")
-        self.run_id = (
-            opts.run_id if opts.resume and opts.run_id else f"m{stamp}-{secrets.token_hex(3)}"
-        )
+        # A run id given for a new run was made by new_run_id (the console records it
+        # before the run starts, so a killed console's job still knows what to resume).
+        self.run_id = opts.run_id or new_run_id()
         self.meta = sa.MetaData()
         my_kw = self.sql.table_options(exact=False)
         self.state = sa.Table(

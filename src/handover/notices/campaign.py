@@ -114,6 +114,15 @@ class Campaign:
         }
 
 
+def list_campaigns(ws: Workspace) -> list[Campaign]:
+    """Every campaign, newest first (no personal data in any)."""
+    from sqlalchemy import select
+
+    with ws.store.session() as s:
+        rows = s.scalars(select(NoticeCampaignRow).order_by(NoticeCampaignRow.id.desc()))
+        return [Campaign.of(r) for r in rows]
+
+
 def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:
     """The campaign ``campaign_id``; BadInput naming it when there is none."""
     with ws.store.session() as s:

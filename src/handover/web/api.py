@@ -265,13 +265,126 @@ class ScanIn(BaseModel):
     source: str = Field(min_length=1, max_length=500)
 
 
+class SealIn(BaseModel):
+    """A package to seal into the workspace's ``packages/<name>``."""
+
+    source: str = Field(min_length=1, max_length=500)
+    name: str = Field(min_length=1, max_length=100, description="package folder name")
+    tables: str = Field("", max_length=2000, description="comma-separated; empty: all")
+
+
+class MigrateIn(BaseModel):
+    """A migration, as ``handover migrate`` takes it."""
+
+    source: str = Field(min_length=1, max_length=500)
+    target: str = Field(min_length=1, max_length=500)
+    tables: str = Field("", max_length=2000)
+    batch_size: int = Field(50_000, ge=1, le=1_000_000)
+    no_backup: bool = False
+    reason: str = Field("", max_length=500)
+    allow_rejects: int = Field(0, ge=0, le=1_000_000_000)
+
+
+class VerifyIn(BaseModel):
+    """A row-by-row comparison of two databases."""
+
+    source: str = Field(min_length=1, max_length=500)
+    target: str = Field(min_length=1, max_length=500)
+    tables: str = Field("", max_length=2000)
+
+
+class ShredIn(BaseModel):
+    """A destruction: what, verified against which target, validated by whom."""
+
+    source: str = Field("", max_length=500)
+    target: str = Field("", max_length=500)
+    tables: str = Field("", max_length=2000)
+    media: list[str] = Field(default_factory=list, max_length=10)
+    validated_by: str = Field("", max_length=64)
+    validator_password: str = Field("", max_length=1024)
+    force: bool = False
+    reason: str = Field("", max_length=500)
+
+
+class ResumeIn(BaseModel):
+    """Where a resumed job reads and writes, when given again (e.g. URLs with passwords)."""
+
+    source: str = Field("", max_length=500)
+    target: str = Field("", max_length=500)
+
+
 @router.post("/jobs/scan", responses=ERRORS)
 def api_job_scan(request: Request, me: Session, body: ScanIn) -> JSON:
     """Start a scan in the background (authorised now; refused: 403 and no job)."""
-    from handover.web.jobs import start_scan_for
+    from handover.web.jobs import plan_scan, start
 
     console = console_of(request)
-    return start_scan_for(console, me.person.name, body.source, console.lang_of(request)).to_json()
+    plan = plan_scan(console, me.person.name, body.source, console.lang_of(request))
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/seal", responses=ERRORS)
+def api_job_seal(request: Request, me: Session, body: SealIn) -> JSON:
+    """Start sealing a transfer package (``seal`` in clear; refused: 403 and no job)."""
+    from handover.web.jobs import plan_seal, start
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+    plan = plan_seal(console, me.person.name, body.source, body.name, body.tables, lang)
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/migrate", responses=ERRORS)
+def api_job_migrate(request: Request, me: Session, body: MigrateIn) -> JSON:
+    """Start a migration (its run id is in ``params.run_id`` for ``--resume``)."""
+    from handover.web.jobs import MigrateForm, plan_migrate, start
+
+    console = console_of(request)
+    form = MigrateForm(**body.model_dump())
+    plan = plan_migrate(console, me.person.name, form, console.lang_of(request))
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/verify", responses=ERRORS)
+def api_job_verify(request: Request, me: Session, body: VerifyIn) -> JSON:
+    """Start a verification (``verify`` in clear; the result holds counts only)."""
+    from handover.web.jobs import plan_verify, start
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+    plan = plan_verify(console, me.person.name, body.source, body.target, body.tables, lang)
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/shred", responses=ERRORS)
+def api_job_shred(request: Request, me: Session, body: ShredIn) -> JSON:
+    """Start a shred executed by this session's person and validated by another."""
+    from handover.web.jobs import ShredForm, plan_shred, start
+
+    console = console_of(request)
+    form = ShredForm(**{**body.model_dump(), "media": tuple(body.media)})
+    plan = plan_shred(console, me.person.name, form, console.lang_of(request))
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/{job_id}/resume", responses=ERRORS)
+def api_job_resume(
+    request: Request, me: Session, job_id: RowId, body: ResumeIn | None = None
+) -> JSON:
+    """Continue a failed or interrupted migration or campaign in a new job."""
+    from handover.web.jobs import plan_resume, start
+
+    console = console_of(request)
+    given = body or ResumeIn()
+    plan = plan_resume(
+        console,
+        me.person.name,
+        job_id,
+        console.lang_of(request),
+        source=given.source,
+        target=given.target,
+    )
+    return start(console, plan).to_json()
 
 
 @router.get("/jobs", responses=ERRORS)

@@ -44,6 +44,12 @@ NAV = (
     ("/grants", "web.nav.grants"),
     ("/ledger", "web.nav.ledger"),
     ("/jobs", "web.nav.jobs"),
+    ("/notices", "web.nav.notices"),
+    ("/incidents", "web.nav.incidents"),
+    ("/pia", "web.nav.pia"),
+    ("/ndas", "web.nav.ndas"),
+    ("/training", "web.nav.training"),
+    ("/vendors", "web.nav.vendors"),
     ("/account", "web.nav.account"),
 )
 
@@ -254,9 +260,22 @@ def create_app(
             response.headers["Cache-Control"] = NO_STORE
         return response
 
-    from handover.web import api, pages
+    from handover.web import (
+        api,
+        pages,
+        pages_governance,
+        pages_incidents,
+        pages_jobs,
+        pages_notices,
+        pages_pia,
+    )
 
     app.include_router(pages.router)
+    app.include_router(pages_jobs.router)
+    app.include_router(pages_notices.router)
+    app.include_router(pages_incidents.router)
+    app.include_router(pages_pia.router)
+    app.include_router(pages_governance.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,24 +1,33 @@
-"""Long jobs started from the console, run on the server in a background thread: today a
-scan. The job's progress and outcome live in the store (``web_jobs``), so any page load —
-a reload, another browser — reads where it stands.
+"""Long jobs started from the console — scan, seal, migrate, verify, notices send, shred —
+run on the server in a background thread. A job's progress and outcome live in the store
+(``web_jobs``), so any page load — a reload, another browser — reads where it stands.
 
-Authorisation happens in the request, before the thread starts: a refusal is an answer
-(403), not a failed job; the thread runs the very flow the CLI runs with that decision.
-Progress is reported through :class:`JobProgress`, one callback per step, so that the
-shared progress protocol can take its place without touching the pages.
+Every job is decided in the request, before the thread starts (:class:`Plan`): the form
+is checked (a bad field is a 4xx answer, and nothing starts), the person is authorised by
+the very ``authorize_*`` function of the flow the CLI runs (a refusal is a 403 and an
+``access.refuse`` event, not a failed job); the thread then runs that flow with that one
+decision, reporting through the shared progress protocol (:class:`JobProgress`).
+
+Migrations and notice campaigns can be resumed where their flows can (``--resume``): a
+job that failed, or that a stopped console left ``interrupted``, starts a new job of the
+same kind that continues the same run; the CLI can resume the same run too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
 from handover.db.url import is_url
+from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, HandoverError
 from handover.governance.policy import utc
 from handover.i18n import Msg
@@ -27,10 +36,19 @@ from handover.web.models import WebJobRow
 if TYPE_CHECKING:
     from handover.governance import Decision
     from handover.ledger import Clock
+    from handover.progress import Progress
     from handover.web.app import Console
     from handover.workspace import Workspace
 
 RUNNING = "running"
+#: every kind of job the console starts, in the order of the transfer
+KINDS = ("scan", "seal", "migrate", "verify", "notices.send", "shred")
+#: the kinds whose flows continue an unfinished run (the CLI's ``--resume``)
+RESUMABLE = ("migrate", "notices.send")
+#: what a resumable job may be resumed from
+ENDED_UNFINISHED = ("failed", "interrupted")
+#: a package folder name the seal form accepts (inside the workspace's packages/)
+PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,27 @@ class Job:
     finished_at: dt.datetime | None
     result: dict[str, Any]
     error: Msg | None
+    params: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] = field(default_factory=dict)
+    resume_of: int | None = None
+    #: the language the job's progress texts are kept in (the person's, at the start)
+    lang: str = "zh-CN"
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a new job may continue this one's run (its flow resumes, it ended
+        unfinished)."""
+        return self.kind in RESUMABLE and self.status in ENDED_UNFINISHED
+
+    @property
+    def tasks(self) -> list[dict[str, Any]]:
+        """The progress protocol's tasks so far: name, total (None: unknown), done, rejects."""
+        return list(self.progress.get("tasks") or [])
+
+    @property
+    def phase(self) -> str:
+        """The last phase the flow reported."""
+        return str(self.progress.get("phase") or "")
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (``GET /api/jobs/{id}``; the error in English)."""
@@ -60,10 +99,15 @@ class Job:
             "status": self.status,
             "steps": self.steps,
             "current": self.current,
+            "phase": self.phase,
+            "tasks": self.tasks,
             "started_at": self.started_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "params": self.params,
             "result": self.result,
+            "resumable": self.resumable,
+            "resume_of": self.resume_of,
             "error": str(self.error) if self.error is not None else None,
             "error_key": self.error.key if self.error is not None else None,
         }
@@ -84,128 +128,167 @@ def _job(r: WebJobRow) -> Job:
         utc(r.finished_at) if r.finished_at else None,
         dict(r.result or {}),
         error,
+        dict(r.params or {}),
+        dict(r.progress or {}),
+        r.resume_of,
     )
 
 
 class JobProgress:
-    """The :class:`handover.progress.Progress` a job's flow reports to, written to the
-    job's row: a task (a table, for a scan) starting becomes the current step, a task's
-    rows done count one step."""
+    """The :class:`handover.progress.Progress` a job's flow reports to, kept in the job's
+    row: the last phase, every task with its total, rows done and rows refused. A phase or
+    a task starting is written at once; rows advancing at most every ``every`` seconds
+    (and at :meth:`flush`), so a fast flow does not write the store per batch."""
 
-    def __init__(self, ws: Workspace, job_id: int, clock: Clock, lang: str) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        job_id: int,
+        clock: Clock,
+        lang: str,
+        *,
+        every: float = 0.5,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ws, self.job_id, self.clock, self.lang = ws, job_id, clock, lang
+        self.every, self.monotonic = every, monotonic
+        self.lock = threading.Lock()
+        self.phase_text = ""
+        self.current = ""
+        self.steps = 0
+        self.tasks: dict[str, dict[str, Any]] = {}
+        self.written = monotonic()
+        self.dirty = False
 
-    def _update(self, **values: object) -> None:
+    def _write(self) -> None:
+        doc = {"phase": self.phase_text, "tasks": [dict(t) for t in self.tasks.values()]}
         with self.ws.store.session() as s:
             s.execute(
                 update(WebJobRow)
                 .where(WebJobRow.id == self.job_id)
-                .values(**values, updated_at=self.clock())
+                .values(
+                    steps=self.steps,
+                    current=self.current[:300],
+                    progress=doc,
+                    updated_at=self.clock(),
+                )
             )
+        self.written, self.dirty = self.monotonic(), False
 
     def phase(self, text: Msg) -> None:
-        self._update(current=text.render(self.lang)[:300])
+        with self.lock:
+            self.phase_text = self.current = text.render(self.lang)[:300]
+            self._write()
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
-        self._update(current=str(name)[:300])
+        with self.lock:
+            self.tasks[name] = {
+                "name": str(name)[:300],
+                "total": total,
+                "done": done,
+                "rejects": rejects,
+            }
+            self.current = str(name)
+            self._write()
 
     def advance(self, name: str, rows: int, rejects: int = 0) -> None:
-        self._update(steps=WebJobRow.steps + 1)
+        with self.lock:
+            task = self.tasks.setdefault(
+                name, {"name": str(name)[:300], "total": None, "done": 0, "rejects": 0}
+            )
+            task["done"] += rows
+            task["rejects"] += rejects
+            self.steps += 1
+            self.dirty = True
+            if self.monotonic() - self.written >= self.every:
+                self._write()
+
+    def flush(self) -> None:
+        """Write what has not been written yet (the job's end)."""
+        with self.lock:
+            if self.dirty:
+                self._write()
 
 
-def scan_source(ws: Workspace, text: str) -> str:
-    """The source a console scan may read: a database URL, or a file or folder inside the
-    workspace (a browser must not make the server read its other files)."""
-    spec = text.strip()
-    if is_url(spec):
-        return spec
-    root = ws.path.resolve()
-    target = (root / spec).resolve()
-    if not spec or not target.is_relative_to(root) or not target.exists():
-        raise BadInput.msg("web.jobs.outside", source=spec[:200], workspace=str(root))
-    return str(target)
+@dataclass
+class Plan:
+    """A job decided in the request, ready to run in the background: the person's
+    decision, what it reads (masked, for lists), what it was started with (masked, enough
+    to resume it) and ``run``, the one flow call (its result's machine form, no personal
+    data)."""
+
+    kind: str
+    decision: Decision
+    source: str
+    params: dict[str, Any]
+    run: Callable[[Progress], dict[str, Any]]
+    resume_of: int | None = None
+    #: the language the job's progress texts are kept in (the person's, at the start)
+    lang: str = "zh-CN"
 
 
-def start_scan(ws: Workspace, spec: str, decision: Decision, *, clock: Clock, lang: str) -> Job:
-    """Record a running scan job of ``spec`` for ``decision``'s actor and start it in a
+def start(console: Console, plan: Plan) -> Job:
+    """Record ``plan`` as a running job of its decision's person and start it in a
     background thread; returns the job as it starts."""
-    from handover.db.url import mask as mask_spec
-
+    ws, clock = console.ws, console.clock
     at = clock()
     with ws.store.session() as s:
         row = WebJobRow(
-            kind="scan",
-            actor=decision.actor,
-            source=mask_spec(spec)[:500],
+            kind=plan.kind,
+            actor=plan.decision.actor,
+            source=plan.source[:500],
             status=RUNNING,
             steps=0,
             current="",
             started_at=at,
             updated_at=at,
             result={},
+            params=plan.params,
+            progress={"phase": "", "tasks": []},
+            resume_of=plan.resume_of,
         )
         s.add(row)
         s.flush()
         job = _job(row)
     thread = threading.Thread(
-        target=_run_scan,
-        args=(ws, job.id, spec, decision, clock, lang),
-        name=f"handover-job-{job.id}",
-        daemon=True,
+        target=_run, args=(ws, job.id, plan, clock), name=f"handover-job-{job.id}", daemon=True
     )
     thread.start()
     return job
 
 
-def _run_scan(
-    ws: Workspace, job_id: int, spec: str, decision: Decision, clock: Clock, lang: str
-) -> None:
-    from handover.flows.scan import run_scan
+def _run(ws: Workspace, job_id: int, plan: Plan, clock: Clock) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
 
-    start = ledger_size(ws)
+    start_size = ledger_size(ws)
+    progress = JobProgress(ws, job_id, clock, plan.lang)
     status, result, error = "failed", {}, None
     try:
-        inv = run_scan(
-            ws, spec, lang=lang, progress=JobProgress(ws, job_id, clock, lang), authorized=decision
-        )
-        status, result = "done", {**inv.counts(), "scan_id": inv.scan_id}
+        result = plan.run(progress)
+        status = "done"
     except HandoverError as exc:
         msg = exc.message or Msg("web.jobs.failed_text", text=str(exc))
         error = {"key": msg.key, "params": msg.params()}
     except Exception as exc:  # a bug: the job fails, the server keeps serving
         error = {"key": "web.jobs.internal", "params": {"kind": type(exc).__name__}}
     finally:
-        with ws.store.session() as s:
-            s.execute(
-                update(WebJobRow)
-                .where(WebJobRow.id == job_id)
-                .values(
-                    status=status,
-                    result=result,
-                    error=error,
-                    finished_at=clock(),
-                    updated_at=clock(),
+        try:
+            progress.flush()
+        finally:
+            with ws.store.session() as s:
+                s.execute(
+                    update(WebJobRow)
+                    .where(WebJobRow.id == job_id)
+                    .values(
+                        status=status,
+                        result=result,
+                        error=error,
+                        finished_at=clock(),
+                        updated_at=clock(),
+                    )
                 )
-            )
-        # What the job recorded is covered by a signed checkpoint, as a CLI command's is.
-        checkpoint_if_new(ws, since=start, actor=decision.actor, clock=clock)
-
-
-def start_scan_for(console: Console, actor: str, source: str, lang: str) -> Job:
-    """Authorise ``actor`` for a scan as ``handover scan`` does (``scan.evidence`` on every
-    tier, masked; Refused otherwise, ledgered either way), then start it in the background."""
-    from handover.flows.workspace import require_intact_ledger
-    from handover.governance import data_resource, require
-
-    ws = console.ws
-    require_intact_ledger(ws)  # as every CLI command on customer data
-    # Decided first, as the CLI does: a refused person learns nothing about the workspace's
-    # files from a "no such source" answer.
-    decision = require(
-        ws, "scan.evidence", data_resource(None, "masked"), actor=actor, now=console.now()
-    )
-    return start_scan(ws, scan_source(ws, source), decision, clock=console.clock, lang=lang)
+            # What the job recorded is covered by a signed checkpoint, as a CLI command's is.
+            checkpoint_if_new(ws, since=start_size, actor=plan.decision.actor, clock=clock)
 
 
 def get_job(ws: Workspace, job_id: int) -> Job:
@@ -240,6 +323,393 @@ def interrupt_orphans(ws: Workspace, *, clock: Clock) -> int:
         return int(getattr(res, "rowcount", 0) or 0)
 
 
-def job_source_default(ws: Workspace) -> str:
-    """What the scan form proposes: the workspace's ``seller.db`` when there is one."""
+# --- what a form may name ----------------------------------------------------------------
+
+
+def console_path(ws: Workspace, text: str, field_name: str, *, existing: bool = True) -> str:
+    """A database URL as given, or a path inside the workspace: an existing file or
+    folder (``existing``), or a new file whose folder is there. A browser must not make
+    the server read or write its other files: anything else is BadInput naming the field."""
+    spec = text.strip()
+    if is_url(spec):
+        return spec
+    root = ws.path.resolve()
+    target = (root / spec).resolve()
+    inside = bool(spec) and target.is_relative_to(root) and target != root
+    there = target.exists() if existing else target.parent.is_dir()
+    if not inside or not there:
+        raise BadInput.msg(
+            "web.jobs.outside" if existing else "web.jobs.outside_new",
+            field=field_name,
+            source=mask_spec(spec)[:200],
+            workspace=str(root),
+        )
+    return str(target)
+
+
+def table_list(text: str) -> list[str] | None:
+    """Comma-separated table names (None when empty: every table)."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    return names or None
+
+
+def source_default(ws: Workspace) -> str:
+    """What the forms propose as the source: the workspace's ``seller.db`` when there is one."""
     return "seller.db" if (Path(ws.path) / "seller.db").exists() else ""
+
+
+# --- one plan per kind: check the form, decide, name the flow call ---------------------------
+
+
+def plan_scan(console: Console, actor: str, source: str, lang: str) -> Plan:
+    """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked)."""
+    from handover.flows.scan import authorize_scan, run_scan
+
+    ws = console.ws
+    # Decided first, as the CLI does: a refused person learns nothing about the
+    # workspace's files from a "no such source" answer.
+    decision = authorize_scan(ws, actor=actor, now=console.now())
+    spec = console_path(ws, source, "source")
+
+    def run(progress: Progress) -> dict[str, Any]:
+        inv = run_scan(ws, spec, lang=lang, progress=progress, authorized=decision)
+        return {**inv.counts(), "scan_id": inv.scan_id}
+
+    return Plan("scan", decision, mask_spec(spec), {"source": mask_spec(spec)}, run, lang=lang)
+
+
+def plan_seal(console: Console, actor: str, source: str, name: str, tables: str, lang: str) -> Plan:
+    """A transfer package of ``source`` into the workspace's ``packages/<name>``, decided
+    as ``handover seal`` is (``seal`` on the tables in clear)."""
+    from handover.flows.seal import authorize_seal, seal, seal_target
+
+    ws = console.ws
+    only = table_list(tables)
+    decision = authorize_seal(ws, only, actor=actor, now=console.now())
+    spec = console_path(ws, source, "source")
+    if not PACKAGE_NAME.match(name.strip()):
+        raise BadInput.msg("web.jobs.bad_package_name", field="name", name=name.strip()[:100])
+    folder = ws.settings.packages_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    out = seal_target(folder / name.strip())
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = seal(ws, spec, out, tables=only, progress=progress, authorized=decision)
+        return res.to_json()
+
+    params = {"source": mask_spec(spec), "package": out.name, "tables": only}
+    return Plan("seal", decision, mask_spec(spec), params, run, lang=lang)
+
+
+@dataclass(frozen=True)
+class MigrateForm:
+    """The migrate form: as ``handover migrate`` takes it."""
+
+    source: str
+    target: str
+    tables: str = ""
+    batch_size: int = 50_000
+    no_backup: bool = False
+    reason: str = ""
+    allow_rejects: int = 0
+
+
+def plan_migrate(
+    console: Console,
+    actor: str,
+    form: MigrateForm,
+    lang: str,
+    *,
+    resume_run: str | None = None,
+    resume_of: int | None = None,
+    shown: str = "",
+) -> Plan:
+    """A migration (or, with ``resume_run``, the continuation of that unfinished run),
+    decided as ``handover migrate`` is. A new run's id is made now and kept with the job,
+    so whatever happens to the console the run can be resumed — from here or the CLI."""
+    from handover.flows.migrate import authorize_migrate
+    from handover.flows.migrate import migrate as run_migrate
+    from handover.migrate.migrate import MigrateOptions, new_run_id
+
+    ws = console.ws
+    source = console_path(ws, form.source, "source") if form.source.strip() else None
+    target = (
+        console_path(ws, form.target, "target", existing=False) if form.target.strip() else None
+    )
+    opts = MigrateOptions(
+        tables=table_list(form.tables),
+        batch_size=form.batch_size,
+        no_backup=form.no_backup,
+        reason=form.reason.strip() or None,
+        allow_rejects=form.allow_rejects,
+        resume=resume_run is not None,
+        run_id=resume_run or new_run_id(),
+        lang=lang,
+    )
+    decision = authorize_migrate(ws, source, target, opts, actor=actor, now=console.now())
+
+    def run(progress: Progress) -> dict[str, Any]:
+        result = run_migrate(ws, source, target, opts, progress=progress, authorized=decision)
+        return result.to_json()
+
+    if source and target:
+        shown = f"{mask_spec(source)} → {mask_spec(target)}"
+    params = {
+        "source": mask_spec(source) if source else None,
+        "target": mask_spec(target) if target else None,
+        "tables": opts.tables,
+        "batch_size": opts.batch_size,
+        "no_backup": opts.no_backup,
+        "reason": opts.reason,
+        "allow_rejects": opts.allow_rejects,
+        "run_id": opts.run_id,
+    }
+    return Plan("migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang=lang)
+
+
+def plan_verify(
+    console: Console, actor: str, source: str, target: str, tables: str, lang: str
+) -> Plan:
+    """A row-by-row comparison, decided as ``handover verify`` is (``verify`` in clear)."""
+    from handover.flows.verify import authorize_verify, verify
+
+    ws = console.ws
+    only = table_list(tables)
+    decision = authorize_verify(ws, only, actor=actor, now=console.now())
+    src = console_path(ws, source, "source")
+    dst = console_path(ws, target, "target")
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = verify(src, dst, only, ws=ws, progress=progress, authorized=decision)
+        return res.details  # counts only: never a differing row's key
+
+    params = {"source": mask_spec(src), "target": mask_spec(dst), "tables": only}
+    return Plan("verify", decision, f"{mask_spec(src)} → {mask_spec(dst)}", params, run, lang=lang)
+
+
+@dataclass(frozen=True)
+class SendForm:
+    """The send form of a campaign: the source, the SMTP server and SMS account (their
+    secrets are settings of the server, never typed into a page), batch and rate."""
+
+    campaign: int
+    source: str
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    sender: str = ""
+    smtp_connections: int = 1
+    sms_endpoint: str = ""
+    sms_key_id: str = ""
+    sms_sign: str = ""
+    sms_template: str = ""
+    batch: int = 200
+    rate: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """What the job keeps of it (no secret is part of it)."""
+        return {
+            "campaign": self.campaign,
+            "smtp_host": self.smtp_host,
+            "smtp_port": self.smtp_port,
+            "smtp_security": self.smtp_security,
+            "smtp_user": self.smtp_user,
+            "sender": self.sender,
+            "smtp_connections": self.smtp_connections,
+            "sms_endpoint": self.sms_endpoint,
+            "sms_key_id": self.sms_key_id,
+            "sms_sign": self.sms_sign,
+            "sms_template": self.sms_template,
+            "batch": self.batch,
+            "rate": self.rate,
+        }
+
+
+def plan_send(
+    console: Console,
+    actor: str,
+    form: SendForm,
+    *,
+    resume: bool = False,
+    resume_of: int | None = None,
+) -> Plan:
+    """Sending a campaign (or continuing it with ``resume``), decided as ``handover notices
+    send`` is (``notices.send`` in clear on the contact columns) and checked as it is
+    (approved grant, not started, an SMTP server for e-mail) before the job starts."""
+    from handover.flows.notices import authorize_send, check_send, send_campaign
+    from handover.notices.channels import SECURITIES, SmtpConfig
+    from handover.notices.sms import AliyunSmsConfig
+    from handover.settings import secret_value
+
+    ws = console.ws
+    spec = console_path(ws, form.source, "source")
+    decision = authorize_send(ws, form.campaign, spec, actor=actor, when=console.now())
+    smtp = None
+    if form.smtp_host.strip():
+        if form.smtp_security not in SECURITIES:
+            raise BadInput.msg("web.invalid", fields="smtp_security")
+        if not form.sender.strip():
+            raise BadInput.msg("web.invalid", fields="sender")
+        smtp = SmtpConfig(
+            host=form.smtp_host.strip(),
+            port=form.smtp_port,
+            sender=form.sender.strip(),
+            security=form.smtp_security,  # type: ignore[arg-type]
+            username=form.smtp_user.strip() or None,
+            password=secret_value(ws.settings.smtp_password),
+        )
+    sms = None
+    if form.sms_endpoint.strip():
+        if not (form.sms_key_id.strip() and form.sms_sign.strip() and form.sms_template.strip()):
+            raise BadInput.msg("web.invalid", fields="sms_key_id, sms_sign, sms_template")
+        sms = AliyunSmsConfig(
+            endpoint=form.sms_endpoint.strip(),
+            access_key_id=form.sms_key_id.strip(),
+            access_key_secret=secret_value(ws.settings.sms_secret) or "",
+            sign_name=form.sms_sign.strip(),
+            template_code=form.sms_template.strip(),
+        )
+    check_send(ws, form.campaign, resume=resume, email=smtp is not None, at=console.now())
+
+    def run(progress: Progress) -> dict[str, Any]:
+        report = send_campaign(
+            ws,
+            form.campaign,
+            spec,
+            smtp=smtp,
+            sms=sms,
+            resume=resume,
+            batch=form.batch,
+            rate=form.rate,
+            progress=progress,
+            smtp_connections=form.smtp_connections,
+            authorized=decision,
+        )
+        return report.to_json()
+
+    params = {**form.to_json(), "source": mask_spec(spec)}
+    shown = f"campaign {form.campaign} · {mask_spec(spec)}"
+    return Plan("notices.send", decision, shown, params, run, resume_of, lang=ws.settings.lang)
+
+
+@dataclass(frozen=True)
+class ShredForm:
+    """The shred form: what to destroy and who validates (the executor is the person
+    logged in); extra paths and retention files stay with the CLI."""
+
+    source: str = ""
+    target: str = ""
+    tables: str = ""
+    media: tuple[str, ...] = ()
+    validated_by: str = ""
+    #: the validator types their password at the executor's screen (dual control in person)
+    validator_password: str = ""
+    force: bool = False
+    reason: str = ""
+
+
+def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan:
+    """A destruction with its certificate, decided as ``handover shred`` is: the person
+    logged in executes (``shred`` on everything in clear), another person validates, and
+    the plan, dual control and verify gate are checked before the job starts."""
+    from handover.erase import Scope
+    from handover.flows.shred import authorize_shred, check_shred, shred
+
+    ws = console.ws
+    decision = authorize_shred(ws, actor=actor, now=console.now())
+    source = console_path(ws, form.source, "source") if form.source.strip() else None
+    target = console_path(ws, form.target, "target") if form.target.strip() else None
+    scope = Scope(
+        source=source,
+        tables=table_list(form.tables),
+        target=target,
+        media=list(form.media) or None,
+    )
+    validator = form.validated_by.strip() or None
+    reason = form.reason.strip() or None
+    check_shred(
+        ws,
+        scope,
+        executed_by=decision.actor,
+        validated_by=validator,
+        validator_password=form.validator_password,
+        force=form.force,
+        reason=reason,
+        lang=lang,
+    )
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = shred(
+            ws,
+            scope,
+            validated_by=validator,
+            validator_password=form.validator_password,
+            force=form.force,
+            reason=reason,
+            lang=lang,
+            progress=progress,
+            authorized=decision,
+        )
+        return {
+            "run_id": res.run_id,
+            "passed": res.passed,
+            "samples": res.samples,
+            "found": res.found,
+            "certificate": str(res.certificate_dir) if res.certificate_dir else None,
+            **res.counts(),
+        }
+
+    params = {
+        "source": mask_spec(source) if source else None,
+        "target": mask_spec(target) if target else None,
+        "tables": scope.tables,
+        "media": scope.media,
+        "validated_by": validator,
+        "force": form.force,
+        "reason": reason,
+    }
+    shown = mask_spec(source) if source else ",".join(scope.media or ("*",))
+    return Plan("shred", decision, shown, params, run, lang=lang)
+
+
+def plan_resume(
+    console: Console,
+    actor: str,
+    job_id: int,
+    lang: str,
+    *,
+    source: str = "",
+    target: str = "",
+) -> Plan:
+    """A new job continuing job ``job_id``'s run (a migration or a campaign that failed or
+    was interrupted), decided now for ``actor``. ``source``/``target`` give the places
+    again (e.g. a URL with its password, which the job never kept)."""
+    job = get_job(console.ws, job_id)
+    if not job.resumable:
+        raise BadInput.msg("web.jobs.not_resumable", id=job_id, kind=job.kind, status=job.status)
+    p = job.params
+    if job.kind == "migrate":
+        form = MigrateForm(
+            source=source,
+            target=target,
+            tables=",".join(p.get("tables") or ()),
+            batch_size=int(p.get("batch_size") or 50_000),
+            no_backup=bool(p.get("no_backup")),
+            reason=str(p.get("reason") or ""),
+            allow_rejects=int(p.get("allow_rejects") or 0),
+        )
+        return plan_migrate(
+            console,
+            actor,
+            form,
+            lang,
+            resume_run=str(p["run_id"]),
+            resume_of=job_id,
+            shown=job.source,
+        )
+    send = SendForm(
+        **{k: v for k, v in p.items() if k in SendForm.__dataclass_fields__ and k != "source"},
+        source=source or str(p.get("source") or ""),
+    )
+    return plan_send(console, actor, send, resume=True, resume_of=job_id)

@@ -43,8 +43,9 @@ class WebLoginAttemptRow(Base):
 
 
 class WebJobRow(Base):
-    """A long job started from the console (today: a scan), run in the background; its
-    progress and outcome are read back by any page load, so a reload loses nothing."""
+    """A long job started from the console (scan, seal, migrate, verify, notices send,
+    shred), run in the background; its progress and outcome are read back by any page
+    load, so a reload loses nothing."""
 
     __tablename__ = "web_jobs"
 
@@ -61,3 +62,11 @@ class WebJobRow(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: the error as a catalogue message ``{"key", "params"}`` (shown in the reader's language)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: what the job was started with, masked (no password, no secret): shown, and enough
+    #: to resume it (revision 0019b)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: the progress protocol's state: ``{"phase", "tasks": [{"name", "total", "done",
+    #: "rejects"}]}``
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: the job this one resumes (a failed or interrupted one of the same kind)
+    resume_of: Mapped[int | None] = mapped_column(Integer, nullable=True)

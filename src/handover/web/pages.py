@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handover.errors import Refused
-from handover.governance.policy import ACTION_ROLES, DATA_ACTIONS, MANAGE, MODES, TIERS
+from handover.governance.policy import DATA_ACTIONS, MODES, TIERS
 from handover.web import fmt
 from handover.web.charts import TIER_ORDER, tiers_chart
 from handover.web.security import (
@@ -64,7 +64,8 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _partial(request: Request, target: str) -> bool:
+def partial(request: Request, target: str) -> bool:
+    """Whether ``request`` is htmx asking for the part ``#target`` only."""
     return (
         request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == target
     )
@@ -193,7 +194,7 @@ def inventory_page(
         "tiers": (*TIERS, "none"),
         "examples_url": "/inventory?" + urlencode({**params, "examples": "true"}),
     }
-    if _partial(request, "inv-rows"):
+    if partial(request, "inv-rows"):
         return console.render(request, "_inventory_rows.html", **ctx)
     return console.render(request, "inventory.html", **ctx)
 
@@ -202,18 +203,25 @@ def inventory_page(
 
 
 def _grants_context(request: Request, me: WebSession) -> dict[str, Any]:
-    from handover.governance.grants import list_grants
+    from handover.governance.grants import (
+        approval_refusal,
+        list_grants,
+        may_request_for_others,
+        may_revoke,
+    )
     from handover.governance.people import list_people
 
     console = console_of(request)
-    roles = set(me.person.roles)
+    grants = list(reversed(list_grants(console.ws, now=console.now())))
     return {
-        "grants": list(reversed(list_grants(console.ws, now=console.now()))),
+        "grants": grants,
         "people": list_people(console.ws),
         "modes": MODES,
         "actions": DATA_ACTIONS,
-        "approver": "approver" in roles,
-        "manager": bool(ACTION_ROLES[MANAGE] & roles),
+        # the library's own rules decide which buttons a page offers (it decides again)
+        "revocable": {g.id for g in grants if may_revoke(me.person, g)},
+        "decidable": {g.id for g in grants if approval_refusal(me.person, g) is None},
+        "for_others": may_request_for_others(me.person),
     }
 
 
@@ -346,7 +354,7 @@ def ledger_page_view(
             else None
         ),
     }
-    if _partial(request, "ledger-rows"):
+    if partial(request, "ledger-rows"):
         return console.render(request, "_ledger_rows.html", **ctx)
     return console.render(request, "ledger.html", **ctx)
 
@@ -359,48 +367,6 @@ def ledger_entry(request: Request, me: Session, seq: Seq) -> Response:
     console = console_of(request)
     p = entry_proof(console.ws, seq, me.person.name)
     return console.render(request, "ledger_entry.html", p=p)
-
-
-# --- jobs --------------------------------------------------------------------------------
-
-
-@router.get("/jobs", response_class=HTMLResponse)
-def jobs_page(request: Request, me: Session) -> Response:
-    """Background jobs (newest first) and the form that starts a scan."""
-    from handover.web.jobs import job_source_default, list_jobs
-
-    console = console_of(request)
-    return console.render(
-        request,
-        "jobs.html",
-        jobs=list_jobs(console.ws),
-        source=job_source_default(console.ws),
-    )
-
-
-@router.post("/jobs/scan", dependencies=CSRF)
-def jobs_scan(
-    request: Request, me: Session, source: Annotated[str, Form(max_length=500)]
-) -> Response:
-    """Start a scan in the background, authorised now as ``handover scan`` is (refused:
-    403, and no job); then its page, which follows the progress."""
-    from handover.web.jobs import start_scan_for
-
-    console = console_of(request)
-    job = start_scan_for(console, me.person.name, source, console.lang_of(request))
-    return RedirectResponse(f"/jobs/{job.id}", 303)
-
-
-@router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, me: Session, job_id: RowId) -> Response:
-    """One job; while it runs, htmx asks for its part again every second."""
-    from handover.web.jobs import get_job
-
-    console = console_of(request)
-    job = get_job(console.ws, job_id)
-    if _partial(request, "job"):
-        return console.render(request, "_job.html", job=job)
-    return console.render(request, "job.html", job=job)
 
 
 # --- account -----------------------------------------------------------------------------

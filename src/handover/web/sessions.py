@@ -82,6 +82,22 @@ def csrf_matches(token: str, given: str | None) -> bool:
     return bool(given) and same_digest(csrf_token(token), str(given))
 
 
+def attempt_tag(token: str, course: str, seed: int) -> str:
+    """The tag binding a training attempt's seed to the session it was drawn for: the
+    answers are graded on exactly the questions that session was shown."""
+    from handover.crypto import sha256_hex
+
+    body = f"{course}\0{seed}".encode()
+    return sha256_hex(b"handover-web-training\0" + token.encode("utf-8") + b"\0" + body)
+
+
+def attempt_matches(token: str, course: str, seed: int, given: object) -> bool:
+    """Whether ``given`` is the tag of that attempt (constant-time)."""
+    from handover.crypto.passwords import same_digest
+
+    return isinstance(given, str) and same_digest(attempt_tag(token, course, seed), given)
+
+
 def _failures(s: Session, at: dt.datetime, name: str, client: str) -> tuple[int, int]:
     since = at - WINDOW
     last_ok = s.scalar(

@@ -1,0 +1,164 @@
+"""The jobs pages: start a scan, seal, migration, verification or shred in the background
+(each decided in the request as its CLI command is), follow one job's progress, resume an
+unfinished migration or campaign. Notice campaigns are sent from their own page
+(pages_notices)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from handover.web.pages import CSRF, Session, partial
+from handover.web.security import RowId, console_of
+
+router = APIRouter(include_in_schema=False)
+
+Text = Annotated[str, Form(max_length=500)]
+Names = Annotated[str, Form(max_length=2000)]
+
+
+def _started(job_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/jobs/{job_id}", 303)
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request, me: Session) -> Response:
+    """Background jobs (newest first) and the forms that start each kind."""
+    from handover.erase.plan import MEDIA
+    from handover.governance.people import list_people
+    from handover.web.jobs import list_jobs, source_default
+
+    console = console_of(request)
+    others = [p for p in list_people(console.ws) if p.active and p.name != me.person.name]
+    return console.render(
+        request,
+        "jobs.html",
+        jobs=list_jobs(console.ws),
+        source=source_default(console.ws),
+        media=MEDIA,
+        validators=others,
+    )
+
+
+@router.post("/jobs/scan", dependencies=CSRF)
+def jobs_scan(request: Request, me: Session, source: Text) -> Response:
+    """Start a scan, authorised now as ``handover scan`` is (refused: 403, and no job)."""
+    from handover.web.jobs import plan_scan, start
+
+    console = console_of(request)
+    plan = plan_scan(console, me.person.name, source, console.lang_of(request))
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/seal", dependencies=CSRF)
+def jobs_seal(
+    request: Request,
+    me: Session,
+    source: Text,
+    name: Annotated[str, Form(max_length=100)],
+    tables: Names = "",
+) -> Response:
+    """Seal a source into ``packages/<name>`` (``handover seal``)."""
+    from handover.web.jobs import plan_seal, start
+
+    console = console_of(request)
+    plan = plan_seal(console, me.person.name, source, name, tables, console.lang_of(request))
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/migrate", dependencies=CSRF)
+def jobs_migrate(
+    request: Request,
+    me: Session,
+    source: Text,
+    target: Text,
+    tables: Names = "",
+    batch_size: Annotated[int, Form(ge=1, le=1_000_000)] = 50_000,
+    no_backup: Annotated[bool, Form()] = False,
+    reason: Annotated[str, Form(max_length=500)] = "",
+    allow_rejects: Annotated[int, Form(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
+    """Copy a database (``handover migrate``): a backup first unless refused with a reason."""
+    from handover.web.jobs import MigrateForm, plan_migrate, start
+
+    console = console_of(request)
+    form = MigrateForm(source, target, tables, batch_size, no_backup, reason, allow_rejects)
+    plan = plan_migrate(console, me.person.name, form, console.lang_of(request))
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/verify", dependencies=CSRF)
+def jobs_verify(
+    request: Request, me: Session, source: Text, target: Text, tables: Names = ""
+) -> Response:
+    """Compare two databases row by row (``handover verify``)."""
+    from handover.web.jobs import plan_verify, start
+
+    console = console_of(request)
+    plan = plan_verify(console, me.person.name, source, target, tables, console.lang_of(request))
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/shred", dependencies=CSRF)
+def jobs_shred(
+    request: Request,
+    me: Session,
+    source: Text = "",
+    target: Text = "",
+    tables: Names = "",
+    media: Annotated[list[str] | None, Form()] = None,
+    validated_by: Annotated[str, Form(max_length=64)] = "",
+    validator_password: Annotated[str, Form(max_length=1024)] = "",
+    force: Annotated[bool, Form()] = False,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Destroy and certify (``handover shred``): I execute, the chosen person validates."""
+    from handover.web.jobs import ShredForm, plan_shred, start
+
+    console = console_of(request)
+    form = ShredForm(
+        source,
+        target,
+        tables,
+        tuple(media or ()),
+        validated_by,
+        validator_password,
+        force,
+        reason,
+    )
+    plan = plan_shred(console, me.person.name, form, console.lang_of(request))
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/{job_id}/resume", dependencies=CSRF)
+def jobs_resume(
+    request: Request, me: Session, job_id: RowId, source: Text = "", target: Text = ""
+) -> Response:
+    """Continue a failed or interrupted migration or campaign in a new job (the same run
+    ``--resume`` continues), decided now for me."""
+    from handover.web.jobs import plan_resume, start
+
+    console = console_of(request)
+    plan = plan_resume(
+        console,
+        me.person.name,
+        job_id,
+        console.lang_of(request),
+        source=source,
+        target=target,
+    )
+    return _started(start(console, plan).id)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, me: Session, job_id: RowId) -> Response:
+    """One job; while it runs, htmx asks for its part again every second."""
+    from handover.web.jobs import get_job
+
+    console = console_of(request)
+    job = get_job(console.ws, job_id)
+    if partial(request, "job"):
+        return console.render(request, "_job.html", job=job)
+    return console.render(request, "job.html", job=job)

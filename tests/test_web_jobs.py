@@ -1,0 +1,331 @@
+"""Long jobs from the console over real HTTP: the console is served by uvicorn on
+127.0.0.1 (a thread of this process, or a ``handover serve`` process that is killed),
+spoken to with real cookies and the CSRF token the pages carry.
+
+- the transfer's jobs end to end as the data engineer: seal, migrate (with its backup),
+  verify, then shred with a validator — each the CLI's flow with the person's decision,
+  its progress and outcome on the job page, its ledger events as the person's;
+- a person whose role may not run a job gets 403 and an ``access.refuse`` event, and no
+  job starts; a bad form field gets 4xx naming the field and nothing changes;
+- a migration whose console is killed (SIGKILL) mid-copy is ``interrupted`` when the
+  console starts again and is resumed from its page: the same run continues and the
+  target then equals the source (checked by a verify job).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import handover
+from handover.workspace import open_workspace
+from web_support import (
+    PASSWORDS,
+    Http,
+    build_scanned_workspace,
+    copy_workspace,
+    free_port,
+    job_field,
+    ledger_events,
+    served,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webjobs") / "ws"
+    build_scanned_workspace(path)
+    return path
+
+
+@pytest.fixture
+def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    path = copy_workspace(template, tmp_path / "ws")
+    with served(path) as base:
+        yield base, path
+
+
+ledger = ledger_events
+
+
+def job_count(http: Http) -> int:
+    return len(re.findall(r'<tr><td><a href="/jobs/\d+">', http.get("/jobs").text))
+
+
+def test_seal_migrate_verify_shred_as_the_cli_does(console: tuple[str, Path]) -> None:
+    base, path = console
+    http = Http(base).login("zhaolei")
+    try:
+        r = http.post("/jobs/seal", {"source": "seller.db", "name": "pkg-web", "tables": ""})
+        assert r.status_code == 303
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "已完成", page
+        assert "封装完成:传输包 pkg-web,15 张表,3,485 行" in job_field(page, "outcome")
+        assert (path / "packages" / "pkg-web" / "manifest.json").is_file()
+        # The seal's tasks (one per table, with its rows) came through the progress protocol.
+        tasks = page.split('<table class="tasks">', 1)[1].split("</table>", 1)[0]
+        rows = re.findall(r'<tr><td>([^<]+)</td><td class="num">([\d,]+)</td>', tasks)
+        assert len(rows) == 15 and sum(int(n.replace(",", "")) for _, n in rows) == 3485
+
+        r = http.post(
+            "/jobs/migrate", {"source": "seller.db", "target": "buyer.db", "batch_size": "500"}
+        )
+        assert r.status_code == 303
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "已完成", page
+        run = job_field(page, "run")
+        assert re.fullmatch(r"m\d{8}T\d{6}-[0-9a-f]{6}", run)
+        assert f"运行 {run},15 张表,3,485 行,被拒 0 行" in job_field(page, "outcome")
+
+        r = http.post("/jobs/verify", {"source": "seller.db", "target": "buyer.db"})
+        page = http.wait_job(r.headers["location"])
+        assert "校验通过:15 张表完全一致(比对 3,485 行)" in job_field(page, "outcome"), page
+
+        # Shred: I execute, an auditor validates; the verify above opens the gate.
+        r = http.post(
+            "/jobs/shred",
+            {
+                "source": "seller.db",
+                "target": "buyer.db",
+                "media": ["source"],
+                "validated_by": "liuyang",
+                "validator_password": PASSWORDS["liuyang"],
+            },
+        )
+        assert r.status_code == 303, r.text[:500]
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "已完成", page
+        assert "抽样" in job_field(page, "outcome") and "仍找到 0 个" in job_field(page, "outcome")
+    finally:
+        http.close()
+    # Every step is the data engineer's in the ledger, as if run by the CLI.
+    for action in ("package.seal", "migrate.done", "verify.run", "erase.done"):
+        events = ledger(path, action)
+        assert events and {e.actor for e in events} == {"zhaolei"}, action
+    migrated = ledger(path, "migrate.start")[-1]
+    assert migrated.subject == run and migrated.details["backup"]["purpose"] == "backup"
+    cert = ledger(path, "erase.certificate")[-1]
+    assert (Path(cert.details["folder"]) / "certificate.json").is_file()
+    assert ledger(path, "erase.start")[-1].details["validated_by"] == "liuyang"
+
+
+def test_a_refused_job_is_403_in_the_ledger_and_never_starts(console: tuple[str, Path]) -> None:
+    base, path = console
+    http = Http(base).login("chenjing")  # a due-diligence analyst: no seal, no migrate
+    try:
+        before = job_count(http)
+        r = http.post("/jobs/seal", {"source": "seller.db", "name": "nope"})
+        assert r.status_code == 403
+        assert "chenjing 的角色(dd_analyst)不能执行 seal" in r.text
+        r = http.post("/jobs/migrate", {"source": "seller.db", "target": "x.db"})
+        assert r.status_code == 403
+        # Shred executed by someone naming themselves as validator: dual control refuses.
+        other = Http(base).login("zhaolei")
+        r = other.post(
+            "/jobs/shred", {"source": "seller.db", "media": ["source"], "validated_by": "zhaolei"}
+        )
+        other.close()
+        assert r.status_code == 403
+        assert job_count(http) == before
+    finally:
+        http.close()
+    assert not (path / "packages" / "nope").exists() and not (path / "x.db").exists()
+    refused = [(e.actor, e.details["action"]) for e in ledger(path, "access.refuse")]
+    assert ("chenjing", "seal") in refused and ("chenjing", "migrate") in refused
+
+
+def test_bad_fields_are_4xx_naming_the_field_and_change_nothing(
+    console: tuple[str, Path],
+) -> None:
+    base, path = console
+    http = Http(base).login("zhaolei")
+    try:
+        before = job_count(http)
+        size = len(ledger(path, "package.seal"))
+        cases = [
+            (
+                "/jobs/migrate",
+                {"source": "seller.db", "target": "b.db", "batch_size": "0"},
+                400,
+                "batch_size",
+            ),
+            (
+                "/jobs/migrate",
+                {"source": "seller.db", "target": "b.db", "batch_size": "x"},
+                400,
+                "batch_size",
+            ),
+            ("/jobs/seal", {"source": "../../etc/passwd", "name": "p1"}, 400, "source"),
+            ("/jobs/seal", {"source": "seller.db", "name": "../p1"}, 400, "name"),
+            ("/jobs/seal", {"source": "seller.db"}, 400, "name"),
+            ("/jobs/verify", {"source": "seller.db", "target": "/etc/hostname"}, 400, "target"),
+            ("/jobs/migrate", {"source": "seller.db", "target": "no/such/dir/b.db"}, 400, "target"),
+            ("/jobs/scan", {"source": "no-such.db"}, 400, "source"),
+            ("/jobs/1/resume", {}, 400, ""),
+        ]
+        for url, form, status, field in cases:
+            r = http.post(url, form)
+            assert r.status_code == status, (url, form, r.status_code)
+            line = re.search(r'<p class="error"[^>]*>([^<]*)</p>', r.text)
+            assert line is not None and field in line.group(1), (url, form, r.text[:300])
+            assert "Traceback" not in r.text
+        # Without the CSRF token: refused before anything is looked at.
+        r = http.post("/jobs/seal", {"source": "seller.db", "name": "p2"}, csrf=False)
+        assert r.status_code == 403
+        assert job_count(http) == before
+    finally:
+        http.close()
+    assert len(ledger(path, "package.seal")) == size
+    assert not any((path / "packages").glob("p*"))
+    assert not (path / "b.db").exists()
+
+
+def _serve_process(path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``handover serve`` in a process of its own (to be killed with SIGKILL)."""
+    src = str(Path(handover.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    code = "import sys; from handover.cli.main import main; sys.argv[0] = 'handover'; main()"
+    argv = [sys.executable, "-c", code, "-w", str(path), "serve", "--port", str(port)]
+    proc = subprocess.Popen(argv, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    import httpx2
+
+    for _ in range(600):
+        try:
+            httpx2.get(f"http://127.0.0.1:{port}/login", timeout=1)
+            return proc
+        except httpx2.TransportError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"handover serve did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.mark.slow
+def test_a_killed_migration_is_resumed_from_its_page(template: Path, tmp_path: Path) -> None:
+    path = copy_workspace(template, tmp_path / "ws")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = _serve_process(path, port, tmp_path / "serve-1.log")
+    try:
+        http = Http(base).login("zhaolei")
+        # Small batches: the copy takes hundreds of commits, so it is still running when
+        # the first rows show up on the page and the console is killed.
+        r = http.post(
+            "/jobs/migrate",
+            {"source": "seller.db", "target": "buyer.db", "batch_size": "10"},
+        )
+        assert r.status_code == 303
+        job = r.headers["location"]
+        for _ in range(2000):
+            doc = http.get(job, headers={"HX-Request": "true", "HX-Target": "job"}).text
+            copied = [
+                int(n.replace(",", ""))
+                for n in re.findall(
+                    r'<td class="num">([\d,]+)</td><td class="num">[\d,]+</td>', doc
+                )
+            ]
+            if sum(copied) > 0:
+                break
+            assert 'class="job job-running"' in doc, "the migration ended before rows were seen"
+            time.sleep(0.05)
+        run = job_field(doc, "run")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        http.close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert 'class="job job-running"' in doc  # killed while copying, not after
+    # The run is unfinished in the store, as a killed CLI migration's is.
+    ws = open_workspace(path)
+    try:
+        from handover.migrate.migrate import last_runs
+
+        assert {r["run_id"]: r["status"] for r in last_runs(ws)}[run] == "running"
+    finally:
+        ws.close()
+
+    proc = _serve_process(path, port, tmp_path / "serve-2.log")
+    try:
+        http = Http(base).login("zhaolei")
+        page = http.get(job).text
+        assert job_field(page, "status") == "已中断"
+        assert 'action="' + job + '/resume"' in page  # offered on its page
+        r = http.post(job + "/resume", {"source": "", "target": ""})
+        assert r.status_code == 303, r.text[:500]
+        resumed = http.wait_job(r.headers["location"])
+        assert job_field(resumed, "status") == "已完成", resumed
+        assert job_field(resumed, "run") == run  # the same run continued
+        assert f"/jobs/{job.rsplit('/', 1)[1]}" in resumed  # it says which job it resumes
+        # A finished job cannot be resumed again.
+        assert http.post(job + "/resume", {}).status_code == 400
+        r = http.post("/jobs/verify", {"source": "seller.db", "target": "buyer.db"})
+        verdict = http.wait_job(r.headers["location"])
+        assert "校验通过:15 张表完全一致(比对 3,485 行)" in job_field(verdict, "outcome")
+        api = http.client.post(
+            "/api/login", json={"name": "zhaolei", "password": "zhaolei-demo-2026"}
+        )
+        token = {"Authorization": f"Bearer {api.json()['token']}"}
+        done = http.client.get(
+            "/api/jobs/" + r.headers["location"].rsplit("/", 1)[1], headers=token
+        )
+        assert done.json()["result"]["equal"] is True
+        http.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    resumed_events = ledger(path, "migrate.resume")
+    assert [(e.actor, e.subject) for e in resumed_events] == [("zhaolei", run)]
+    done_events = [e for e in ledger(path, "migrate.done") if e.subject == run]
+    assert len(done_events) == 1 and json.dumps(done_events[0].details)
+
+
+def test_jobs_through_the_api_and_in_english(console: tuple[str, Path]) -> None:
+    import httpx2
+
+    base, path = console
+    with httpx2.Client(base_url=base, timeout=60) as api:
+
+        def token(name: str) -> dict[str, str]:
+            r = api.post("/api/login", json={"name": name, "password": f"{name}-demo-2026"})
+            return {"Authorization": f"Bearer {r.json()['token']}", "Accept-Language": "en"}
+
+        engineer, analyst = token("zhaolei"), token("chenjing")
+        r = api.post("/api/jobs/seal", json={"source": "seller.db", "name": "x"}, headers=analyst)
+        assert r.status_code == 403
+        assert r.json()["error"]["key"] == "gov.refuse.role"
+        r = api.post("/api/jobs/verify", json={"source": "seller.db"}, headers=engineer)
+        assert r.status_code == 422 and "target" in r.json()["error"]["message"]
+        r = api.post(
+            "/api/jobs/seal", json={"source": "seller.db", "name": "api-pkg"}, headers=engineer
+        )
+        assert r.status_code == 200
+        job = r.json()
+        assert job["kind"] == "seal" and job["status"] == "running" and job["actor"] == "zhaolei"
+        for _ in range(3000):
+            job = api.get(f"/api/jobs/{job['id']}", headers=engineer).json()
+            if job["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["status"] == "done" and job["result"]["rows"] == 3485
+        assert len(job["tasks"]) == 15 and sum(t["done"] for t in job["tasks"]) == 3485
+        assert job["params"]["package"] == "api-pkg" and job["resumable"] is False
+        r = api.post(f"/api/jobs/{job['id']}/resume", json={}, headers=engineer)
+        assert r.status_code == 400 and r.json()["error"]["key"] == "web.jobs.not_resumable"
+    http = Http(base).login("zhaolei")
+    r = http.get("/lang/en", params={"next": "/jobs"})
+    page = http.get("/jobs").text
+    assert "Seal a transfer package" in page and "Migrate a database" in page
+    assert "Shred and certify" in page and "seal" in page
+    http.close()
+    assert (path / "packages" / "api-pkg" / "manifest.json").is_file()

@@ -1,0 +1,620 @@
+"""The console's governance pages over real HTTP (uvicorn on 127.0.0.1, real cookies and
+CSRF tokens): notices, incidents, the impact assessment and checklist, NDAs, training and
+vendors. Each page is a view of library state and each action the flow the CLI calls:
+asserted here through what the library then holds and what the ledger records; refusals
+are 403 with their ledger event, bad fields 4xx naming the field with nothing changed,
+and every page reads in zh-CN and, after the switch, in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handover.workspace import open_workspace
+from web_support import (
+    Http,
+    build_scanned_workspace,
+    copy_workspace,
+    job_field,
+    ledger_events,
+    rescan,
+    served,
+)
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+RESIDENT_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("webpages") / "ws"
+    build_scanned_workspace(path)
+    return path
+
+
+@pytest.fixture
+def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    path = copy_workspace(template, tmp_path / "ws")
+    with served(path) as base:
+        yield base, path
+
+
+ledger = ledger_events
+
+
+def error_line(html: str) -> str:
+    found = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)
+    return found.group(1) if found else ""
+
+
+def english(http: Http, path: str) -> str:
+    """``path`` after the language switch to English (the switch's own redirect)."""
+    r = http.get("/lang/en", params={"next": path})
+    assert r.status_code == 303 and r.headers["location"] == path
+    return str(http.get(path).text)
+
+
+def no_clear_values(html: str) -> None:
+    assert not MOBILE.search(html) and not RESIDENT_ID.search(html)
+
+
+# --- notices -------------------------------------------------------------------------------
+
+
+def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) -> None:
+    from handover.notices.standin import SmtpSink
+
+    base, path = console
+    rescan(base)
+
+    dpo = Http(base).login("wangmin")
+    r = dpo.post(
+        "/notices",
+        {
+            "name": "交接告知",
+            "source": "seller.db",
+            "channels": ["email", "letter"],
+            "tables": "cust_info",
+        },
+    )
+    assert r.status_code == 303, error_line(r.text)
+    page_url = r.headers["location"].split("?")[0]
+    cid = int(page_url.rsplit("/", 1)[1])
+    page = dpo.get(r.headers["location"]).text
+    assert f"告知活动 #{cid} 已创建" in page and "已批准 0/2" in page
+    listing = dpo.get("/notices").text
+    assert f'id="campaign-{cid}"' in listing and "交接告知" in listing
+    # The masked preview reads no customer value.
+    shown = dpo.get(page_url, params={"preview": "email"}).text
+    preview = re.search(r'<pre id="preview-text">(.*?)</pre>', shown, re.S)
+    assert preview is not None and "张**" in preview.group(1) and "第二十二条" in preview.group(1)
+    no_clear_values(shown)
+    assert dpo.get(page_url, params={"preview": "fax"}).status_code == 400
+    # The maker is no checker: refused, ledgered, nothing approved.
+    r = dpo.post(f"{page_url}/approve")
+    assert r.status_code == 403 and "不具有审批人" in error_line(r.text)
+    for approver in ("zhoujie", "liqiang"):
+        checker = Http(base).login(approver)
+        assert 'id="approve"' in checker.get(page_url).text  # offered to a checker
+        assert checker.post(f"{page_url}/approve").status_code == 303
+        assert 'id="approve"' not in checker.get(page_url).text  # once
+        checker.close()
+    assert "已批准 2/2" in dpo.get(page_url).text
+    # Sending: somebody whose role may not send is refused (403, ledgered, no job) ...
+    analyst = Http(base).login("chenjing")
+    r = analyst.post(f"{page_url}/send", {"source": "seller.db", "smtp_host": "127.0.0.1"})
+    assert r.status_code == 403
+    analyst.close()
+    # ... a bad field names itself ...
+    r = dpo.post(f"{page_url}/send", {"source": "seller.db", "smtp_port": "0"})
+    assert r.status_code == 400 and "smtp_port" in error_line(r.text)
+    r = dpo.post(f"{page_url}/send", {"source": "seller.db"})  # e-mail needs a server
+    assert r.status_code == 400 and str(cid) in error_line(r.text)
+    assert "send-jobs" not in dpo.get(page_url).text
+    # ... and the DPO sends through a real SMTP server in the background.
+    sink = SmtpSink()
+    port = sink.start()
+    try:
+        r = dpo.post(
+            f"{page_url}/send",
+            {
+                "source": "seller.db",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(port),
+                "smtp_security": "none",
+                "sender": "dpo@seller.example.cn",
+            },
+        )
+        assert r.status_code == 303, error_line(r.text)
+        done = dpo.wait_job(r.headers["location"])
+    finally:
+        sink.stop()
+    assert job_field(done, "status") == "已完成", done
+    sent = re.search(r"电子邮件:已发送 (\d+)", job_field(done, "channels"))
+    assert sent is not None and int(sent.group(1)) == sink.received > 0
+    page = dpo.get(page_url).text
+    reach = re.search(r'<th scope="row">电子邮件</th>((?:<td class="num">[^<]*</td>)+)', page)
+    assert reach is not None
+    cells = re.findall(r'<td class="num">([^<]*)</td>', reach.group(1))
+    assert int(cells[2].replace(",", "")) == sink.received  # sent
+    assert "已全部发出" in page and 'id="send-jobs"' in page
+    no_clear_values(page)
+    # English after the switch.
+    page = english(dpo, page_url)
+    assert f"Campaign #{cid}" in page and "all sent" in page and "Reach" in page
+    dpo.close()
+    assert [e.actor for e in ledger(path, "notices.campaign.create")] == ["wangmin"]
+    assert {e.actor for e in ledger(path, "notices.campaign.send")} == {"wangmin"}
+    refused = ledger(path, "governance.grant.approve.refused")
+    assert [e.actor for e in refused] == ["wangmin"]
+    assert ("chenjing", "notices.send") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+def _beijing(delta_minutes: int) -> str:
+    """A datetime-local value in the workspace's time zone (Beijing), relative to now."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    at = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=delta_minutes)
+    return at.strftime("%Y-%m-%dT%H:%M")
+
+
+def test_incidents_record_promote_grade_with_clocks(console: tuple[str, Path]) -> None:
+    base, path = console
+    analyst = Http(base).login("chenjing")  # anyone registered may report
+    event = {
+        "title": "疑似客户信息外泄 / suspected leak",
+        "noticed_at": _beijing(-60),
+        "description": "外包人员导出文件",
+        "data": "cust_info.sjhm, cust_info.zjhm",
+    }
+    for bad, field in ((_beijing(+120), "noticed_at"), ("yesterday", "noticed_at")):
+        r = analyst.post("/incidents/events", {**event, "noticed_at": bad})
+        assert r.status_code == 400 and field in error_line(r.text), r.text[:300]
+    assert ledger(path, "incident.event.record") == []
+    r = analyst.post("/incidents/events", event)
+    assert r.status_code == 303
+    eid = int(r.headers["location"].rsplit("=", 1)[1])
+    page = analyst.get(r.headers["location"]).text
+    assert f"已记录安全事件 #{eid}" in page and f'id="event-{eid}"' in page
+    # Promoting is the DPO's or compliance officer's: refused and ledgered for the analyst.
+    r = analyst.post("/incidents/promote", {"event": str(eid), "reason": "外泄"})
+    assert r.status_code == 403
+    analyst.close()
+
+    dpo = Http(base).login("wangmin")
+    r = dpo.post("/incidents/promote", {"event": str(eid), "reason": "确认外泄 / confirmed leak"})
+    assert r.status_code == 303, error_line(r.text)
+    iid = int(r.headers["location"].rsplit("=", 1)[1])
+    page = dpo.get("/incidents").text
+    row = re.search(rf'<tr id="incident-{iid}">(.*?)</tr>', page, re.S)
+    assert row is not None and ">150<" in row.group(1)  # cust_info's people, from the inventory
+    duties = re.findall(
+        rf'<tr id="duty-\d+"[^>]*><td>#{iid} .*?<td class="countdown">([^<]*)</td>', page, re.S
+    )
+    assert duties and all(re.fullmatch(r"(剩余|已超时) \d+ 小时 \d+ 分", d) for d in duties), duties
+    # The duties table refreshes itself (htmx) without the rest of the page.
+    part = dpo.get("/incidents", headers={"HX-Request": "true", "HX-Target": "duties"}).text
+    assert part.startswith('<section id="duties"') and "<html" not in part
+    # Up needs a reason; with one it is recorded; a grade never goes down again.
+    r = dpo.post("/incidents/grade", {"incident": str(iid), "to": "major"})
+    assert r.status_code == 400 and "major" in error_line(r.text)
+    r = dpo.post(
+        "/incidents/grade", {"incident": str(iid), "to": "major", "reason": "涉及身份证号"}
+    )
+    assert r.status_code == 303
+    page = dpo.get("/incidents").text
+    row = re.search(rf'<tr id="incident-{iid}">(.*?)</tr>', page, re.S)
+    assert row is not None and "重大" in row.group(1)
+    r = dpo.post("/incidents/grade", {"incident": str(iid), "to": "general", "reason": "x"})
+    assert r.status_code == 400 and "general" in error_line(r.text)
+    r = dpo.post("/incidents/grade", {"incident": "abc"})
+    assert r.status_code == 400 and "incident" in error_line(r.text)
+    page = english(dpo, "/incidents")
+    assert "Open reporting duties" in page and re.search(r"(\d+ h \d+ min left|overdue by)", page)
+    dpo.close()
+    assert [e.actor for e in ledger(path, "incident.event.record")] == ["chenjing"]
+    assert [e.actor for e in ledger(path, "incident.promote")] == ["wangmin"]
+    assert [e.details["grade"]["grade"] for e in ledger(path, "incident.grade")] == ["major"]
+    assert ("chenjing", "incident.manage") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
+
+
+# --- impact assessment, risk register, compliance checklist ---------------------------------
+
+
+def test_pia_status_risks_and_checklist_with_counter_examples(
+    template: Path, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from handover.flows.pia import add_risk, new_assessment
+    from web_support import TestClock
+
+    path = copy_workspace(template, tmp_path / "ws")
+    ws = open_workspace(path)
+    try:
+        a = new_assessment(ws, title="交接评估 / transfer PIA", actor="wangmin")
+        today = dt.datetime.now(dt.UTC)
+        add_risk(
+            ws,
+            code="R-WEB-1",
+            title="外包人员越权 / vendor over-reach",
+            source="people",
+            impact="high",
+            likelihood="medium",
+            owner="wangmin",
+            review_on=(today + dt.timedelta(days=10)).date(),
+            controls=["最小权限"],
+            actor="wangmin",
+        )
+        # Sealed before any assessment is approved: a counter-example for the checklist.
+        from handover.flows.seal import authorize_seal, seal
+
+        decision = authorize_seal(ws, actor="zhaolei")
+        seal(ws, path / "seller.db", path / "early-pkg", authorized=decision)
+    finally:
+        ws.close()
+    clock = TestClock(dt.datetime.now(dt.UTC) + dt.timedelta(days=12))  # the review is late
+    with served(path, clock=clock) as base:
+        analyst = Http(base).login("chenjing")
+        page = analyst.get("/pia").text
+        assert f'id="assessment-{a.id}"' in page and "草稿" in page
+        risk = re.search(r'<tr id="risk-R-WEB-1" class="late">(.*?)</tr>', page, re.S)
+        assert risk is not None and "高" in risk.group(1) and "逾期 2 天" in risk.group(1)
+        assert "1 项风险的复查已逾期" in page
+        assert "还没有运行过检查清单" in page
+        # A due-diligence analyst may read the page but not run the checklist.
+        assert analyst.post("/pia/checklist").status_code == 403
+        analyst.close()
+        auditor = Http(base).login("liuyang")
+        r = auditor.post("/pia/checklist")
+        assert r.status_code == 200
+        line = re.search(r'<p class="notice" role="status" id="check-line">([^<]*)</p>', r.text)
+        assert line is not None
+        items = re.findall(r'<tr id="item-([a-z0-9_]+)" class="result-(\w+)', r.text)
+        assert len(items) >= 20
+        statuses = {s for _, s in items}
+        assert statuses <= {"met", "not_met", "attested", "not_applicable"}
+        # A not-met item says why: its counter-examples as ledger entries, or the reason
+        # (an item only a person can attest).
+        countered = 0
+        for item, status in items:
+            row = re.search(rf'<tr id="item-{re.escape(item)}".*?</tr>', r.text, re.S)
+            assert row is not None
+            examples = re.findall(r'<li><a href="/ledger/(\d+)">#\d+</a> [^<]+</li>', row.group(0))
+            countered += bool(examples)
+            if status == "not_met":
+                assert examples or '<span class="hint">' in row.group(0).split("</td>", 3)[2], item
+        assert countered >= 1
+        sealed = ledger(path, "package.seal")[-1].seq
+        row = re.search(
+            r'<tr id="item-pia_before_transfer" class="result-not_met.*?</tr>', r.text, re.S
+        )
+        assert row is not None and f'<a href="/ledger/{sealed}">#{sealed}</a>' in row.group(0)
+        page = auditor.get("/pia").text
+        seq = ledger(path, "compliance.check")[-1].seq
+        assert f'<a href="/ledger/{seq}">#{seq}</a>' in page
+        page = english(auditor, "/pia")
+        assert "Risk register" in page and "high" in page and "2 days overdue" in page
+        auditor.close()
+    assert [e.actor for e in ledger(path, "compliance.check")] == ["liuyang"]
+    assert ("chenjing", "compliance.check") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
+
+
+# --- NDAs, training, vendors ---------------------------------------------------------------
+
+
+def test_ndas_register_sign_with_file_hash_and_breach(console: tuple[str, Path]) -> None:
+    import datetime as dt
+
+    from handover.crypto import sha256_hex
+    from handover.governance.demo import VENDOR_ORG
+
+    base, path = console
+    today = dt.date.today()
+    nda = {
+        "title": "补充保密协议 / supplementary NDA",
+        "parties": [VENDOR_ORG, "示例市诚信小额贷款有限公司"],
+        "signatories": ["huangtao"],
+        "effective_on": today.isoformat(),
+        "expires_on": (today + dt.timedelta(days=365)).isoformat(),
+    }
+    analyst = Http(base).login("chenjing")
+    assert analyst.post("/ndas", nda).status_code == 403  # a manager's
+    analyst.close()
+    dpo = Http(base).login("wangmin")
+    before = len(ledger(path, "governance.nda.add"))
+    r = dpo.post("/ndas", {**nda, "expires_on": ""})
+    assert r.status_code == 400 and "expires_on" in error_line(r.text)
+    r = dpo.post("/ndas", {**nda, "expires_on": (today - dt.timedelta(days=1)).isoformat()})
+    assert r.status_code == 400 and today.isoformat() in error_line(r.text)
+    assert len(ledger(path, "governance.nda.add")) == before
+    r = dpo.post("/ndas", nda)
+    assert r.status_code == 303
+    nid = int(r.headers["location"].rsplit("=", 1)[1])
+    row = re.search(
+        rf'<tr id="nda-{nid}" class="state-pending">.*?</tr>', dpo.get("/ndas").text, re.S
+    )
+    assert row is not None and "huangtao" in row.group(0)
+    # Signing: the file's SHA-256 is kept, the file is not.
+    signed = "双方签字盖章版 / signed and sealed copy\n".encode() * 100
+    files = {"document": ("签署版 NDA.pdf", signed, "application/pdf")}
+    form = {"signed_on": today.isoformat(), "csrf_token": dpo.csrf}
+    r = dpo.client.post(
+        f"/ndas/{nid}/sign", data=form, files={"document": ("x.pdf", b"", "application/pdf")}
+    )
+    assert r.status_code == 400 and "document" in error_line(r.text)
+    r = dpo.client.post(f"/ndas/{nid}/sign", data=form, files=files)
+    assert r.status_code == 303, error_line(r.text)
+    page = dpo.get("/ndas").text
+    row = re.search(rf'<tr id="nda-{nid}" class="state-active">.*?</tr>', page, re.S)
+    digest = sha256_hex(signed)
+    assert row is not None and digest[:16] in row.group(0) and "签署版_NDA.pdf" in row.group(0)
+    assert ledger(path, "governance.nda.sign")[-1].details["document_sha256"] == digest
+    assert not [p for p in path.rglob("*.pdf") if p.read_bytes() == signed]
+    r = dpo.post(
+        "/ndas/breach",
+        {"nda": str(nid), "person": "huangtao", "description": "私自拷贝", "follow_up": "停止访问"},
+    )
+    assert r.status_code == 303
+    assert f'<tr id="nda-{nid}" class="state-breached">' in dpo.get("/ndas").text
+    page = english(dpo, "/ndas")
+    assert "breached" in page and "Register an NDA" in page
+    dpo.close()
+    assert [e.actor for e in ledger(path, "governance.nda.breach")] == ["wangmin"]
+    assert ("chenjing", "governance.manage") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]
+
+
+def _attempt(html: str) -> tuple[dict[str, str], list[tuple[int, str, list[str]]]]:
+    hidden = dict(re.findall(r'<input type="hidden" name="(seed|tag)" value="([^"]+)">', html))
+    questions = []
+    for n, prompt, body in re.findall(
+        r'<fieldset class="question" id="question-(\d+)">\s*<legend>[^<]*?题 (.*?)</legend>(.*?)</fieldset>',
+        html,
+        re.S,
+    ):
+        options = re.findall(r'value="[A-H]" required> [A-H]\. (.*?)</label>', body)
+        questions.append((int(n), prompt.strip(), options))
+    return hidden, questions
+
+
+def test_training_taken_in_the_browser(console: tuple[str, Path]) -> None:
+    import html as markup
+
+    from handover.governance.training import get_course
+
+    base, path = console
+    ws = open_workspace(path)
+    try:
+        course = get_course(ws, "pipl-jrt0171")
+    finally:
+        ws.close()
+    right = {q.prompt["zh-CN"]: q.options[q.answer]["zh-CN"] for q in course.questions}
+    me = Http(base).login("chenjing")
+    assert 'href="/training/pipl-jrt0171/take"' in me.get("/training").text
+    page = me.get("/training/pipl-jrt0171/take").text
+    hidden, questions = _attempt(page)
+    assert len(questions) == course.questions_per_attempt and set(hidden) == {"seed", "tag"}
+    answers = {}
+    for n, prompt, options in questions:
+        options = [markup.unescape(o) for o in options]
+        answers[f"q{n}"] = "ABCDEFGH"[options.index(right[markup.unescape(prompt)])]
+    taken = len(ledger(path, "governance.training.take"))
+    # One question left out: aborted, 400 naming it, nothing recorded.
+    missing = dict(answers)
+    missing.pop("q3")
+    r = me.post("/training/pipl-jrt0171/take", {**hidden, **missing})
+    assert r.status_code == 400 and "3" in error_line(r.text)
+    # Another seed with this tag, or this seed with another session's tag: refused.
+    r = me.post(
+        "/training/pipl-jrt0171/take", {**hidden, "seed": str(int(hidden["seed"]) + 1), **answers}
+    )
+    assert r.status_code == 400 and "seed" in error_line(r.text)
+    other = Http(base).login("chenjing")
+    r = other.post("/training/pipl-jrt0171/take", {**hidden, **answers})
+    assert r.status_code == 400 and "seed" in error_line(r.text)
+    other.close()
+    assert len(ledger(path, "governance.training.take")) == taken
+    r = me.post("/training/pipl-jrt0171/take", {**hidden, **answers})
+    assert r.status_code == 200
+    result = re.search(r'id="training-result">\s*([^<]*)', r.text)
+    assert result is not None and "考核通过,得分 100%" in result.group(1)
+    page = english(me, "/training/pipl-jrt0171/take")
+    assert "Hand in (recorded)" in page and "Question 1/" in page
+    me.close()
+    rec = ledger(path, "governance.training.take")[-1]
+    assert rec.actor == "chenjing" and rec.details["passed"] is True and rec.details["score"] == 1.0
+
+
+def test_vendor_questionnaire_scored_and_recorded(console: tuple[str, Path]) -> None:
+    from handover.governance.demo import VENDOR_ORG
+
+    base, path = console
+    best = {
+        "vendor": VENDOR_ORG,
+        "encryption": "both",
+        "access_control": "mfa_least_privilege",
+        "incident_response": "plan_tested",
+        "certifications": ["iso27001", "mlps3"],
+        "sub_processors": "none",
+        "data_location": "mainland",
+    }
+    analyst = Http(base).login("chenjing")
+    page = analyst.get("/vendors").text
+    assert VENDOR_ORG in page and "数据加密" in page  # the questions, in Chinese
+    assert analyst.post("/vendors/assess", best).status_code == 403
+    analyst.close()
+    dpo = Http(base).login("wangmin")
+    before = len(ledger(path, "governance.vendor.assess"))
+    partial = {k: v for k, v in best.items() if k != "data_location"}
+    r = dpo.post("/vendors/assess", partial)
+    assert r.status_code == 400 and "data_location" in error_line(r.text)
+    r = dpo.post("/vendors/assess", {**best, "encryption": "rot13"})
+    assert r.status_code == 400 and "encryption" in error_line(r.text)
+    assert len(ledger(path, "governance.vendor.assess")) == before
+    r = dpo.post("/vendors/assess", best)
+    assert r.status_code == 200
+    card = re.search(r'<div class="card" role="status" id="vendor-score">(.*?)</div>', r.text, re.S)
+    assert card is not None and "100.0 / 100" in card.group(1) and "通过" in card.group(1)
+    r = dpo.post("/vendors/assess", {**best, "data_location": "outside"})
+    card = re.search(r'id="vendor-score">(.*?)</div>', r.text, re.S)
+    assert card is not None and "严重" in card.group(1) and "不通过" in card.group(1)
+    assert "否决项:数据存放地点" in card.group(1)
+    page = english(dpo, "/vendors")
+    assert "Security questionnaire" in page and "outside mainland China" in page
+    dpo.close()
+    scored = ledger(path, "governance.vendor.assess")[before:]
+    assert [(e.actor, e.details["decision"]) for e in scored] == [
+        ("wangmin", "approved"),
+        ("wangmin", "rejected"),
+    ]
+
+
+# --- every text of the templates is in both catalogues --------------------------------------
+
+
+def test_every_template_text_is_in_both_catalogues() -> None:
+    """Literal keys in every template, and the keys the new pages build from the library's
+    vocabularies (job kinds, statuses, channels, media, questionnaire choices ...)."""
+    import handover.web
+    from handover import i18n
+    from handover.erase.plan import MEDIA
+    from handover.governance.ndas import STATUSES as NDA_STATUSES
+    from handover.governance.vendors import DECISIONS, QUESTIONNAIRE, RISK_ORDER
+    from handover.incidents.incidents import CATEGORIES
+    from handover.incidents.rules import GRADES
+    from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS
+    from handover.pia.checklist import STATUSES as CHECK_STATUSES
+    from handover.pia.store import RISK_STATUS
+    from handover.web.jobs import KINDS
+
+    cat = i18n.catalog()
+    folder = Path(handover.web.__file__).parent / "templates"
+    literal = {
+        key
+        for f in folder.glob("*.html")
+        for key in re.findall(r'\bt\(\s*"([a-z][a-z0-9_.]*[a-z0-9_])"', f.read_text("utf-8"))
+    }
+    built = {
+        *(f"web.jobs.kind.{k}" for k in KINDS),
+        *(f"web.jobs.status.{s}" for s in ("running", "done", "failed", "interrupted")),
+        *(f"web.jobs.medium.{m}" for m in MEDIA),
+        *(f"web.notices.channel.{c}" for c in CHANNELS),
+        *(f"web.notices.kind.{k}" for k in CAMPAIGN_KINDS),
+        *(f"web.notices.status.{s}" for s in ("created", "queued", "done")),
+        *(f"web.notices.done.{s}" for s in ("created", "approved")),
+        *(f"incidents.category.{c}" for c in CATEGORIES),
+        *(f"incidents.grade.{g}" for g in GRADES),
+        *(f"web.incidents.event_status.{s}" for s in ("open", "promoted", "dismissed")),
+        *(f"web.incidents.done.{s}" for s in ("event", "promoted", "graded")),
+        *(f"web.pia.status.{s}" for s in ("draft", "submitted", "approved", "rejected")),
+        *(f"web.pia.risk_status.{s}" for s in RISK_STATUS),
+        *(f"pia.cli.status.{s}" for s in CHECK_STATUSES),
+        *(f"web.ndas.status.{s}" for s in NDA_STATUSES),
+        *(f"web.ndas.done.{s}" for s in ("added", "signed", "breach")),
+        *(f"web.vendors.risk.{r}" for r in RISK_ORDER),
+        *(f"web.vendors.decision.{d}" for d, _ in DECISIONS.values()),
+        *(f"web.vendors.part.{q.key}" for q in QUESTIONNAIRE),
+        *(f"web.vendors.choice.{q.key}.{c}" for q in QUESTIONNAIRE for c in q.choices),
+        *(f"gov.vendor.q.{q.key}" for q in QUESTIONNAIRE),
+    }
+    missing = sorted(k for k in literal | built if k not in cat)
+    assert missing == []
+    assert len(literal) > 300
+
+
+def test_a_started_campaign_is_continued_with_sms(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E-mail first while the SMS account is not configured, then the campaign is
+    continued from its page with the SMS provider (a stand-in speaking its API): the SMS go
+    out, no e-mail is sent twice, and the secret comes from the server's settings."""
+    from handover.notices.standin import NOTICE_TEMPLATES, SmsStandin, SmtpSink
+    from handover.settings import load_settings
+
+    path = copy_workspace(template, tmp_path / "ws")
+    secret = "web-sms-secret-0123456789"
+    monkeypatch.setenv("HANDOVER_SMS_SECRET", secret)
+    seller = load_settings(path).transfer.seller.name  # type: ignore[union-attr]
+    sms = SmsStandin(
+        keys={"LTAIweb": secret},
+        templates={"SMS_WEB": NOTICE_TEMPLATES["zh-CN"]},
+        sign_names={seller},
+        per_second=1_000_000,
+    )
+    sink = SmtpSink()
+    sms.start()
+    port = sink.start()
+    try:
+        with served(path) as base:
+            rescan(base)
+            dpo = Http(base).login("wangmin")
+            r = dpo.post(
+                "/notices",
+                {
+                    "name": "短信续发",
+                    "source": "seller.db",
+                    "channels": ["email", "sms"],
+                    "tables": "cust_info",
+                    "link": "https://buyer.example.cn/notice",
+                },
+            )
+            assert r.status_code == 303, error_line(r.text)
+            page_url = r.headers["location"].split("?")[0]
+            for approver in ("zhoujie", "liqiang"):
+                checker = Http(base).login(approver)
+                assert checker.post(f"{page_url}/approve").status_code == 303
+                checker.close()
+            smtp = {
+                "source": "seller.db",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": str(port),
+                "smtp_security": "none",
+                "sender": "dpo@seller.example.cn",
+            }
+            r = dpo.post(f"{page_url}/send", smtp)
+            assert r.status_code == 303, error_line(r.text)
+            first = dpo.wait_job(r.headers["location"])
+            assert job_field(first, "status") == "已完成"
+            assert "短信" in job_field(first, "channels")  # the channel left for later
+            mails = sink.received
+            # Started: sending again without resuming is refused by the flow.
+            r = dpo.post(f"{page_url}/send", smtp)
+            assert r.status_code == 400 and "resume" in error_line(r.text), r.text[:300]
+            assert 'name="resume"' in dpo.get(page_url).text
+            more = {
+                **smtp,
+                "sms_endpoint": sms.url,
+                "sms_key_id": "LTAIweb",
+                "sms_sign": seller,
+                "sms_template": "SMS_WEB",
+                "resume": "true",
+            }
+            r = dpo.post(f"{page_url}/send", more)
+            assert r.status_code == 303, error_line(r.text)
+            second = dpo.wait_job(r.headers["location"])
+            assert job_field(second, "status") == "已完成", second
+            sent = re.search(r"短信:已发送 (\d+)", job_field(second, "channels"))
+            assert sent is not None and int(sent.group(1)) == len(sms.accepted) > 0
+            assert sink.received == mails  # no e-mail twice
+            dpo.close()
+    finally:
+        sink.stop()
+        sms.stop()
+    body = "".join(e.body.decode() for e in ledger(path, "notices.campaign.send"))
+    assert secret not in body
