@@ -75,19 +75,22 @@ def test_demo_meets_every_computed_item(demo: Path) -> None:
         report = pia.check(ws, actor=MANAGER)
         last = entries(ws)[-1]
     computed = [r for r in report.results if r.item.check != "attestation"]
-    assert len(computed) >= 14
+    assert len(computed) >= 18
     for r in computed:
         assert r.status in ("met", "not_applicable"), (r.item.id, r.to_json("en"))
-        assert r.status == "met" or r.item.id == "cross_border"
+        assert r.status == "met" or r.item.id in ("cross_border", "incident_duties_met")
     clear = _item(report.results, "clear_reads_covered")
     assert len(clear.evidence) >= 4, "seal, migrate, verify, shred were clear reads"
+    # the demo's campaign left 149 SMS undelivered: letters and the announcement after
+    # the last receipts cover them
+    told = _item(report.results, "individuals_notified")
+    assert told.status == "met" and len(told.evidence) == 4
+    assert _item(report.results, "incident_plan").status == "met"  # the demo's drill
     attest = [r for r in report.results if r.item.check == "attestation"]
-    assert attest and all(
-        r.status == "not_met" and r.reason and r.reason.key == "pia.check.needs_attestation"
-        for r in attest
-    )
+    assert attest and all(r.status == "attested" and r.attested_by for r in attest)
+    assert report.score["score"] == 1.0 and report.score["not_met"] == 0
     assert last.action == "compliance.check" and last.seq == report.seq
-    assert last.details["not_met"] == {r.item.id: [] for r in attest}
+    assert last.details["not_met"] == {}
 
 
 def test_attestations_count_with_the_attester_and_computed_items_refuse_them(
@@ -96,17 +99,20 @@ def test_attestations_count_with_the_attester_and_computed_items_refuse_them(
     with opened(demo) as ws:
         with pytest.raises(BadInput):
             pia.attest(ws, "clear_reads_covered", "trust me", actor=MANAGER)
+        with pytest.raises(BadInput):  # computed from the drills now
+            pia.attest(ws, "incident_plan", "we have a plan", actor=MANAGER)
         with pytest.raises(BadInput):
             pia.attest(ws, "no_such_item", "x", actor=MANAGER)
         with pytest.raises(Refused):  # a data engineer may not attest
             pia.attest(ws, "lawful_basis", "合同第 3 条", actor="zhaolei")
-        seq = pia.attest(ws, "lawful_basis", "股权转让协议第 3 条 / SPA clause 3", actor=MANAGER)
-        pia.attest(ws, "incident_plan", "由事件模块评估前暂不适用", applies=False, actor="liuyang")
+        seq = pia.attest(ws, "lawful_basis", "股权转让协议第 3 条 / SPA clause 3", actor=SIGNER)
+        pia.attest(ws, "sensitive_consent", "不处理敏感信息", applies=False, actor="liuyang")
         report = pia.check(ws, actor="liuyang")
     lawful = _item(report.results, "lawful_basis")
-    assert (lawful.status, lawful.attested_by, lawful.evidence) == ("attested", MANAGER, [seq])
-    assert _item(report.results, "incident_plan").status == "not_applicable"
-    assert report.score["attested"] == 1 and 0 < report.score["score"] < 1
+    assert (lawful.status, lawful.attested_by, lawful.evidence) == ("attested", SIGNER, [seq])
+    consent = _item(report.results, "sensitive_consent")
+    assert (consent.status, consent.attested_by) == ("not_applicable", "liuyang")
+    assert report.score["attested"] == 2 and report.score["score"] == 1.0
 
 
 def test_demo_export_is_signed_and_one_changed_byte_breaks_it(demo: Path) -> None:
@@ -134,7 +140,7 @@ def test_demo_export_is_signed_and_one_changed_byte_breaks_it(demo: Path) -> Non
 
 def test_cli_on_the_demo(demo: Path) -> None:
     res = runner.invoke(app, ["-w", str(demo), "--lang", "en", "compliance", "check"])
-    assert res.exit_code == 1, res.output  # attestation items are not met
+    assert res.exit_code == 0, res.output  # computed items met, the rest attested
     assert "pia_before_transfer" in res.output and "score" in res.output
     res = runner.invoke(app, ["-w", str(demo), "compliance", "check", "--json"])
     doc = json.loads(res.output)
@@ -442,17 +448,149 @@ def test_checklist_flags_a_read_under_an_nda_breached_before_it(lib: Workspace) 
 
 
 def test_checklist_flags_a_read_before_the_training_was_taken(lib: Workspace) -> None:
-    # Governance counts a passing record that expires later, whenever it was taken; the
-    # checklist asks what held at the moment of the read.
+    # Governance refuses a read before the training was taken (the record does not exist
+    # yet at that moment); an allow recorded anyway is a counter-example of the checklist.
+    from handover.ledger import record
+
     _staff(lib, "pia-late", trained_at=T0 + dt.timedelta(days=10))
-    read = authorize(lib, "pia-late", "migrate", "*/clear", now=T0)
-    assert read.allowed
-    seq = [e for e in entries(lib) if e.action == "access.allow" and e.actor == "pia-late"][-1].seq
+    refused = authorize(lib, "pia-late", "migrate", "*/clear", now=T0)
+    assert not refused.allowed and refused.reason_key == "gov.refuse.training_never"
+    planted = record(
+        lib,
+        "pia-late",
+        "access.allow",
+        "migrate */clear",
+        "access control",
+        {"action": "migrate", "resource": "*/clear", "at": T0.isoformat(), "allowed": True},
+    )
     res = _item(
         pia.check(lib, actor=MANAGER, now=T0 + dt.timedelta(days=20)).results, "clear_reads_covered"
     )
     assert res.status == "not_met"
-    assert [(c["seq"], c["what"].key) for c in res.counter] == [(seq, "pia.check.ex.no_training")]
+    assert [(c["seq"], c["what"].key) for c in res.counter] == [
+        (planted.seq, "pia.check.ex.no_training")
+    ]
+
+
+class Clock:
+    """An injected clock the test moves by hand (the incidents flow takes ``clock=``)."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
+
+
+def test_checklist_evaluates_incident_duties_and_drills(lib: Workspace) -> None:
+    from handover.flows import incidents
+
+    clock = Clock(T0)
+    first = pia.check(lib, actor=MANAGER, now=T0)
+    plan = _item(first.results, "incident_plan")
+    assert plan.status == "not_met" and plan.counter[0]["what"].key == "pia.check.ex.no_drill"
+    assert _item(first.results, "incident_duties_met").status == "not_applicable"
+    # A real incident: the provincial CAC must have the initial report within 4 hours.
+    ev = incidents.report_event(
+        lib,
+        "客户信息外泄",
+        noticed_at=T0 - dt.timedelta(minutes=20),
+        data=["cust_info"],
+        clock=clock,
+    )
+    inc = incidents.promote(
+        lib,
+        ev.id,
+        reason="确认外泄",
+        grade="significant",
+        grade_reason="较大量公民个人信息被窃取(分级指南三、2)",
+        clock=clock,
+    ).incident
+    promoted = entries(lib, action="incident.promote")[-1]
+    clock.advance(hours=5)
+    late = _item(pia.check(lib, actor=MANAGER, now=clock()).results, "incident_duties_met")
+    assert late.status == "not_met"
+    overdue = {c["what"].values["rule"] for c in late.counter}
+    assert "cac.initial.ordinary" in overdue
+    assert {c["seq"] for c in late.counter} == {promoted.seq}
+    assert all(c["what"].key == "pia.check.ex.duty_overdue" for c in late.counter)
+    rep = incidents.file_report(lib, inc.id, "initial", clock=clock)
+    filed = entries(lib, action="incident.report.file")[-1]
+    after = _item(pia.check(lib, actor=MANAGER, now=clock()).results, "incident_duties_met")
+    by_rule = {c["what"].values["rule"]: c for c in after.counter}
+    assert by_rule["cac.initial.ordinary"]["what"].key == "pia.check.ex.duty_late"
+    assert by_rule["cac.initial.ordinary"]["seq"] == filed.seq
+    assert filed.seq in after.evidence and rep.folder
+    # A drill finished: the plan is met, until the drill interval (180 days) has passed.
+    drill = incidents.schedule(lib, "lost_laptop", at=clock(), participants=[MANAGER], clock=clock)
+    incidents.start(lib, drill.id, clock=clock)
+    clock.advance(hours=1)
+    incidents.finish(lib, drill.id, lessons="预案联系人需更新", clock=clock)
+    fin = entries(lib, action="incident.drill.finish")[-1]
+    now_met = _item(pia.check(lib, actor=MANAGER, now=clock()).results, "incident_plan")
+    assert now_met.status == "met" and now_met.evidence == [fin.seq]
+    stale = _item(
+        pia.check(lib, actor=MANAGER, now=clock() + dt.timedelta(days=181)).results,
+        "incident_plan",
+    )
+    assert stale.status == "not_met" and stale.counter[0]["seq"] == fin.seq
+    # the drill's own duties are never counted as a real incident's
+    duties = _item(pia.check(lib, actor=MANAGER, now=clock()).results, "incident_duties_met")
+    assert {c["what"].values["rule"] for c in duties.counter} == set(by_rule)
+
+
+def test_checklist_evaluates_notice_campaigns_from_the_ledger(lib: Workspace) -> None:
+    """Events shaped as the notices flow records them (docs/notices.md): a transfer with no
+    campaign, a notice without the recipient's contact, undelivered notices with and
+    without a later announcement, receipts arriving after it."""
+    from handover.ledger import record
+    from handover.pia.checklist import EMPTY_SHA256
+
+    def check() -> tuple[Result, Result]:
+        rs = pia.check(lib, actor=MANAGER, now=T0).results
+        return _item(rs, "notice_content"), _item(rs, "individuals_notified")
+
+    content, told = check()
+    assert content.status == told.status == "not_applicable"
+    moved = record(lib, "zhaolei", "migrate.start", "seller.db → buyer.db", "test", {})
+    content, told = check()
+    assert told.status == "not_met" and told.counter[0]["seq"] == moved.seq
+    assert told.counter[0]["what"].key == "pia.check.ex.no_campaign"
+    subject = "campaign 7"
+    digest = "ab" * 32
+    create = record(
+        lib, MANAGER, "notices.campaign.create", subject, "notices",
+        {"kind": "notice", "content_sha256": {"buyer_name": digest, "buyer_contact": EMPTY_SHA256}},
+    )  # fmt: skip
+    record(
+        lib, MANAGER, "notices.campaign.queue", subject, "notices",
+        {"recipients": 500, "unreachable": 2, "reconciles": True},
+    )  # fmt: skip
+    send = record(
+        lib, MANAGER, "notices.campaign.send", subject, "notices",
+        {"pending": 0, "outbox": {"sms": {"delivered": 480, "undelivered": 18}}},
+    )  # fmt: skip
+    content, told = check()
+    assert content.status == "not_met" and content.counter[0]["seq"] == create.seq
+    assert content.counter[0]["what"].values["missing"] == "buyer_contact"
+    assert told.status == "not_met"
+    missing = told.counter[0]["what"]
+    assert (missing.key, missing.values["missed"], missing.values["unreachable"]) == (
+        "pia.check.ex.no_announcement",
+        18,
+        2,
+    )
+    ann = record(lib, MANAGER, "notices.announcement", subject, "notices", {"unreachable": 20})
+    _, told = check()
+    assert told.status == "met" and ann.seq in told.evidence and send.seq in told.evidence
+    late = record(lib, MANAGER, "notices.receipts", subject, "notices", {"undelivered": 3})
+    _, told = check()
+    assert told.status == "not_met" and told.counter[0]["what"].values["seq"] == late.seq
+    record(lib, MANAGER, "notices.announcement", subject, "notices", {"unreachable": 23})
+    assert check()[1].status == "met"
 
 
 def test_checklist_flags_unauthorised_steps_and_a_seal_before_the_pia(

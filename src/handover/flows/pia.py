@@ -97,6 +97,7 @@ def gather(ws: Workspace, *, now: dt.datetime, check_ledger: bool = False) -> Ev
         transfer=tr.model_dump(mode="json") if tr is not None else None,
         suite=ws.settings.crypto_suite,
         covers=covers,
+        drill_every_days=ws.settings.incidents.drill_every_days,
     )
     if check_ledger:
         from handover.ledger import verify_ledger
@@ -745,6 +746,29 @@ def demo_step(ctx: Any) -> str:
     )
 
 
+#: the statements the demo cast makes for the items handover cannot compute (who, note)
+DEMO_ATTESTATIONS: dict[str, tuple[str, str]] = {
+    "lawful_basis": (
+        "wangmin",
+        "演示:股权转让协议第 3 条约定借款人信息随公司整体转移(PIPL 第二十二条) / "
+        "demo: SPA clause 3, the borrowers' information moves with the company (PIPL Art. 22)",
+    ),
+    "sensitive_consent": (
+        "wangmin",
+        "演示:借款合同第 12 条已取得对身份证、银行卡信息的单独同意 / "
+        "demo: loan contract clause 12 holds the separate consent for ID and card data",
+    ),
+    "compliance_audit": (
+        "liuyang",
+        "演示:顾问所已按《个人信息保护合规审计指引》完成本次交接的专项审计 / "
+        "demo: the advisor audited this handover after the compliance audit guide",
+    ),
+}
+
+
 def demo_check(ctx: Any) -> str:
-    """Demo step: evaluate the compliance checklist from the ledger of the whole run."""
+    """Demo step: the demo cast attests what handover cannot compute, then the checklist
+    is evaluated from the ledger of the whole run."""
+    for item, (who, note) in DEMO_ATTESTATIONS.items():
+        attest(ctx.ws, item, note, actor=who)
     return check(ctx.ws, actor="wangmin").line(ctx.lang)
