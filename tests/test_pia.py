@@ -165,8 +165,20 @@ def test_cli_on_the_demo(demo: Path) -> None:
     assert [r["code"] for r in json.loads(res.output)] == ["OLD-1"]
     res = runner.invoke(app, ["-w", str(demo), "--lang", "en", "status"])
     assert "risk OLD-1 is" in res.output and "overdue" in res.output
+    # `handover status` also shows the last compliance score and what changed
+    assert "last compliance check" in res.output and "scored 100%" in res.output
     res = runner.invoke(app, ["-w", str(demo), "status", "--json"])
-    assert [r["code"] for r in json.loads(res.output)["overdue_risk_reviews"]] == ["OLD-1"]
+    doc = json.loads(res.output)
+    assert [r["code"] for r in doc["overdue_risk_reviews"]] == ["OLD-1"]
+    assert doc["checklist"]["score"] == 1.0 and doc["checklist"]["not_met"] == []
+    # the demo's drill is incident #1: link it to a risk it exercised, and show both
+    res = runner.invoke(app, ["-w", str(demo), "risks", "link", "PIA1-R3", "--incident", "1"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["-w", str(demo), "--lang", "en", "risks", "show", "PIA1-R3"])
+    assert res.exit_code == 0, res.output
+    assert "finding R3 of assessment #1 v3" in res.output and "linked incident #1" in res.output
+    res = runner.invoke(app, ["-w", str(demo), "risks", "link", "PIA1-R3", "--incident", "77"])
+    assert res.exit_code == 2 and "77" in res.output
 
 
 # --- on a workspace built through the library, clock injected ------------------------------------
@@ -408,6 +420,59 @@ def test_risk_register_reviews_and_overdue_warnings(lib: Workspace) -> None:
             lib, code="R-9", title="dup", source="network", impact="low", likelihood="low",
             owner="zhaolei", review_on=T0.date(), controls=[], actor=MANAGER, now=T0,
         )  # fmt: skip
+
+
+def test_risks_link_to_their_finding_and_to_incidents(lib: Workspace, tmp_path: Path) -> None:
+    from handover.flows import incidents
+
+    aid = _ready(lib, tmp_path)
+    pia.submit(lib, aid, actor=MANAGER, now=T0)
+    pia.approve(lib, aid, actor=SIGNER, now=T0)
+    with pytest.raises(BadInput, match="has no risk R99"):
+        pia.add_risk(
+            lib, code="X-1", title="x", source="people", impact="low", likelihood="low",
+            owner="zhaolei", review_on=T0.date(), controls=[], assessment_id=aid,
+            finding="R99", actor=MANAGER, now=T0,
+        )  # fmt: skip
+    with pytest.raises(BadInput, match="needs --pia"):
+        pia.add_risk(
+            lib, code="X-1", title="x", source="people", impact="low", likelihood="low",
+            owner="zhaolei", review_on=T0.date(), controls=[], finding="R1",
+            actor=MANAGER, now=T0,
+        )  # fmt: skip
+    code = f"PIA{aid}-R1"
+    detail = pia.risk_detail(lib, code, now=T0)
+    assert detail.assessment is not None
+    assert (detail.assessment["id"], detail.assessment["status"]) == (aid, "approved")
+    assert detail.finding is not None and detail.finding["id"] == "R1"
+    assert detail.finding["level"] == detail.risk.level
+    clock = Clock(T0)
+    ev = incidents.report_event(
+        lib,
+        "封装包拷贝遗失",
+        noticed_at=T0 - dt.timedelta(hours=1),
+        data=["cust_info"],
+        clock=clock,
+    )
+    inc = incidents.promote(lib, ev.id, reason="确认", clock=clock).incident
+    size = len(entries(lib))
+    with pytest.raises(BadInput):  # no such incident: nothing recorded
+        pia.link_incident(lib, code, 999, actor=MANAGER, now=T0)
+    assert len(entries(lib)) == size
+    linked = pia.link_incident(lib, code, inc.id, actor=MANAGER, now=T0)
+    again = pia.link_incident(lib, code, inc.id, actor=MANAGER, now=T0)
+    assert linked.incident_ids == again.incident_ids == (inc.id,)
+    links = entries(lib, action="risk.link")
+    assert [(e.subject, e.details["incident"]) for e in links] == [(f"risk {code}", inc.id)]
+    shown = pia.risk_detail(lib, code, now=T0).to_json()
+    assert [(i["id"], i["drill"]) for i in shown["incidents"]] == [(inc.id, False)]
+    assert shown["pia_finding"]["id"] == "R1"
+    with pytest.raises(Refused):  # a data engineer does not keep the register
+        pia.link_incident(lib, code, inc.id, unlink=True, actor="zhaolei", now=T0)
+    assert (
+        pia.link_incident(lib, code, inc.id, unlink=True, actor=MANAGER, now=T0).incident_ids == ()
+    )
+    assert entries(lib)[-1].action == "risk.unlink"
 
 
 def test_checklist_flags_a_read_under_an_nda_breached_before_it(lib: Workspace) -> None:

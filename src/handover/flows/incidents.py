@@ -530,9 +530,7 @@ def demo_drill(ctx: Any) -> str:
     inc = start(ws, drill.id)
     set_facts(ws, inc.id, DEMO_FACTS)
     rep = file_report(ws, inc.id, "initial")
-    done = finish(
-        ws, drill.id, lessons="尽调数据包分享链接须设有效期 / share links need an expiry"
-    )
+    done = finish(ws, drill.id, lessons="尽调数据包分享链接须设有效期 / share links need an expiry")
     timings = (done.result or {}).get("timings", [])
     return t(
         "incidents.demo_drill",

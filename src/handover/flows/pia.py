@@ -520,6 +520,91 @@ def review_risk(
     return after
 
 
+def link_incident(
+    ws: Workspace,
+    code: str,
+    incident_id: int,
+    *,
+    unlink: bool = False,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Risk:
+    """Link incident ``incident_id`` (it must exist) to risk ``code``, or remove the link;
+    authorised as ``pia.edit``; records ``risk.link`` / ``risk.unlink`` when it changes."""
+    from handover.incidents.incidents import get_incident
+
+    at = now_utc(now)
+    store.get_risk(ws, code, now=at)
+    inc = get_incident(ws, incident_id)  # BadInput naming the incident when there is none
+    decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
+    risk, changed = store.link_incident(ws, code, inc.id, now=at, unlink=unlink)
+    if changed:
+        record(
+            ws,
+            decision.actor,
+            "risk.unlink" if unlink else "risk.link",
+            f"risk {code}",
+            RISK_PURPOSE,
+            {
+                "risk": code,
+                "incident": inc.id,
+                "incident_grade": inc.grade,
+                "drill": inc.drill,
+                "incident_ids": list(risk.incident_ids),
+            },
+        )
+    return risk
+
+
+@dataclass(frozen=True)
+class RiskDetail:
+    """A risk with what it links to: the assessment finding it comes from (as written in
+    the approved version, else the current one) and the incidents that realised it."""
+
+    risk: Risk
+    finding: dict[str, Any] | None
+    assessment: dict[str, Any] | None
+    incidents: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            **self.risk.to_json(),
+            "pia": self.assessment,
+            "pia_finding": self.finding,
+            "incidents": self.incidents,
+        }
+
+
+def risk_detail(ws: Workspace, code: str, *, now: dt.datetime | None = None) -> RiskDetail:
+    """Risk ``code`` with its PIA finding and linked incidents (reading needs no decision)."""
+    from handover.incidents.incidents import get_incident
+
+    at = now_utc(now)
+    risk = store.get_risk(ws, code, now=at)
+    finding = head = None
+    if risk.assessment_id is not None:
+        a = store.get(ws, risk.assessment_id)
+        version = a.approved_version or a.version
+        chosen = store.get(ws, a.id, version)
+        head = {"id": a.id, "version": version, "status": a.status, "title": a.title}
+        finding = store.finding_of(chosen, risk.finding) if risk.finding else None
+    incidents = []
+    for iid in risk.incident_ids:
+        inc = get_incident(ws, iid)
+        incidents.append(
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "grade": inc.grade,
+                "status": inc.status,
+                "drill": inc.drill,
+                "aware_at": inc.aware_at.isoformat(),
+            }
+        )
+    return RiskDetail(risk, finding, head, incidents)
+
+
 def risks(ws: Workspace, *, overdue: bool = False, now: dt.datetime | None = None) -> list[Risk]:
     """The register (only overdue reviews with ``overdue``); reading needs no decision."""
     return store.list_risks(ws, now=now_utc(now), overdue=overdue)
@@ -563,6 +648,31 @@ def status(ws: Workspace, *, now: dt.datetime | None = None) -> Status:
         store.list_assessments(ws),
         store.list_risks(ws, now=at, overdue=True),
         at,
+        checklist_trend(entries(ws, action="compliance.check")),
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What ``handover status`` adds from this room: overdue risk reviews (warnings) and
+    the last checklist score with what changed since the run before."""
+
+    overdue: list[Risk]
+    checklist: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "overdue_risk_reviews": [r.to_json() for r in self.overdue],
+            "checklist": self.checklist,
+        }
+
+
+def overview(ws: Workspace, *, now: dt.datetime | None = None) -> Overview:
+    """Overdue risk reviews and the checklist trend, for ``handover status``."""
+    at = now_utc(now)
+    return Overview(
+        store.list_risks(ws, now=at, overdue=True),
         checklist_trend(entries(ws, action="compliance.check")),
     )
 

@@ -91,9 +91,7 @@ class GuardResult:
 
 
 MAYBE = re.compile(r"\d{3}|-----BEGIN")  # cheap pre-scan: most texts have neither
-HEX_DIGEST = re.compile(
-    r"(?=[0-9]*[a-f])(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})"
-)
+HEX_DIGEST = re.compile(r"(?=[0-9]*[a-f])(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})")
 
 
 def _mask_text(text: str) -> tuple[str, int]:
