@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from clock import Clock
 from handover.cli.main import app
 from handover.crypto import sha256_hex
 from handover.crypto.signing import verify
@@ -535,19 +536,6 @@ def test_checklist_flags_a_read_before_the_training_was_taken(lib: Workspace) ->
     assert [(c["seq"], c["what"].key) for c in res.counter] == [
         (planted.seq, "pia.check.ex.no_training")
     ]
-
-
-class Clock:
-    """An injected clock the test moves by hand (the incidents flow takes ``clock=``)."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
 
 
 def test_checklist_evaluates_incident_duties_and_drills(lib: Workspace) -> None:
