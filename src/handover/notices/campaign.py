@@ -114,6 +114,17 @@ class Campaign:
         }
 
 
+def list_campaigns(ws: Workspace) -> list[Campaign]:
+    """Every campaign, oldest first."""
+    from sqlalchemy import select
+
+    with ws.store.session() as s:
+        return [
+            Campaign.of(r)
+            for r in s.scalars(select(NoticeCampaignRow).order_by(NoticeCampaignRow.id))
+        ]
+
+
 def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:
     """The campaign ``campaign_id``; BadInput naming it when there is none."""
     with ws.store.session() as s:

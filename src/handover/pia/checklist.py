@@ -94,6 +94,19 @@ class Result:
             "attested_by": self.attested_by,
         }
 
+    def to_bilingual(self) -> dict[str, Any]:
+        """Machine form with every text in zh-CN and en (the dossier keeps both)."""
+        zh, en = self.to_json("zh-CN"), self.to_json("en")
+        both = {k: {"zh-CN": zh[k], "en": en[k]} for k in ("title", "source", "reason")}
+        return {
+            **en,
+            **both,
+            "counter_examples": [
+                {**c, "what": {"zh-CN": z["what"], "en": c["what"]}}
+                for z, c in zip(zh["counter_examples"], en["counter_examples"], strict=True)
+            ],
+        }
+
 
 @functools.lru_cache(maxsize=4)
 def load_checklist(path: Path = CHECKLIST_FILE) -> Checklist:
