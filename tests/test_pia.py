@@ -585,6 +585,10 @@ def test_checklist_evaluates_incident_duties_and_drills(lib: Workspace) -> None:
     fin = entries(lib, action="incident.drill.finish")[-1]
     now_met = _item(pia.check(lib, actor=MANAGER, now=clock()).results, "incident_plan")
     assert now_met.status == "met" and now_met.evidence == [fin.seq]
+    # a new assessment finds the plan measure done, with the drill as its evidence
+    draft = pia.new_assessment(lib, actor=MANAGER, now=clock())
+    m10 = next(m for m in draft.document["measures"] if m["id"] == "M10")
+    assert (m10["status"], m10["evidence"]) == ("done", [fin.seq])
     stale = _item(
         pia.check(lib, actor=MANAGER, now=clock() + dt.timedelta(days=181)).results,
         "incident_plan",

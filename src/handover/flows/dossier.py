@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,70 +100,69 @@ class _Stage:
         self.docs.append(add_json(self.folder, rel, data, kind=kind, title=title))
 
 
-def _pia_exports(st: _Stage, log: list[LedgerEntry]) -> None:
-    for e in _latest_by_subject([x for x in log if x.action == "pia.export"]):
+def _copy_recorded(
+    st: _Stage,
+    found: list[LedgerEntry],
+    kind: str,
+    title: tuple[str, str],
+    where: Callable[[LedgerEntry], str],
+    files: str,
+    bound: Callable[[str], tuple[str, ...]],
+) -> None:
+    """Copy every file an entry recorded (``details.folder`` + the names in
+    ``details[files]``) to ``documents/<where(entry)>/``, bound to the entry at
+    ``details[bound(name)]`` (nothing when ``bound`` gives nothing)."""
+    for e in found:
         folder = Path(str(e.details.get("folder")))
-        name = f"{e.subject.split()[-1]}-v{e.details.get('version')}"
-        for file in sorted(e.details.get("files") or {}):
-            st.copy(
-                f"documents/pia/{name}/{file}",
-                folder / file,
-                "pia",
-                ("个人信息保护影响评估报告(签名导出)", "impact assessment (signed export)"),
-                e,
-                "files",
-                file,
-            )
+        for file in sorted(e.details.get(files) or {}):
+            st.copy(f"documents/{where(e)}/{file}", folder / file, kind, title, e, *bound(file))
 
 
-def _certificates(st: _Stage, log: list[LedgerEntry]) -> None:
-    for e in [x for x in log if x.action == "erase.certificate"]:
-        folder = Path(str(e.details.get("folder")))
-        run = str(e.details.get("run_id") or e.subject)
-        for file in e.details.get("files") or []:
-            bind = ("sha256",) if file == "certificate.json" else ()
-            st.copy(
-                f"documents/certificates/{run}/{file}",
-                folder / file,
-                "certificate",
-                ("数据销毁证明", "certificate of sanitization"),
-                e,
-                *bind,
-            )
-
-
-def _incident_reports(st: _Stage, log: list[LedgerEntry]) -> None:
-    for e in [x for x in log if x.action == "incident.report.file"]:
-        folder = Path(str(e.details.get("folder")))
-        where = f"incident-{e.details.get('incident')}/{e.details.get('kind')}-{e.details.get('number')}"
-        for file in sorted(e.details.get("sha256") or {}):
-            st.copy(
-                f"documents/incidents/{where}/{file}",
-                folder / file,
-                "incident",
-                ("安全事件报告", "incident report"),
-                e,
-                "sha256",
-                file,
-            )
-
-
-def _transparency(st: _Stage, log: list[LedgerEntry]) -> None:
-    found = [x for x in log if x.action == "transparency.report"]
-    if not found:
-        return
-    e = found[-1]
-    folder = Path(str(e.details.get("folder")))
-    for file in sorted(e.details.get("files") or {}):
-        st.copy(
-            f"documents/transparency/{file}",
-            folder / file,
-            "transparency",
-            ("透明度报告(公开)", "transparency report (public)"),
-            e,
-            "files",
-            file,
-        )
+def _recorded_reports(st: _Stage, log: list[LedgerEntry]) -> None:
+    """The signed PIA exports (the newest per assessment), the certificates, the incident
+    reports and the newest transparency report, as the ledger recorded them."""
+    of = {a: [x for x in log if x.action == a] for a in (
+        "pia.export", "erase.certificate", "incident.report.file", "transparency.report"
+    )}  # fmt: skip
+    _copy_recorded(
+        st,
+        _latest_by_subject(of["pia.export"]),
+        "pia",
+        ("个人信息保护影响评估报告(签名导出)", "impact assessment (signed export)"),
+        lambda e: f"pia/{e.subject.split()[-1]}-v{e.details.get('version')}",
+        "files",
+        lambda f: ("files", f),
+    )
+    _copy_recorded(
+        st,
+        of["erase.certificate"],
+        "certificate",
+        ("数据销毁证明", "certificate of sanitization"),
+        lambda e: f"certificates/{e.details.get('run_id') or e.subject}",
+        "files",
+        lambda f: ("sha256",) if f == "certificate.json" else (),
+    )
+    _copy_recorded(
+        st,
+        of["incident.report.file"],
+        "incident",
+        ("安全事件报告", "incident report"),
+        lambda e: (
+            f"incidents/incident-{e.details.get('incident')}/"
+            f"{e.details.get('kind')}-{e.details.get('number')}"
+        ),
+        "sha256",
+        lambda f: ("sha256", f),
+    )
+    _copy_recorded(
+        st,
+        of["transparency.report"][-1:],
+        "transparency",
+        ("透明度报告(公开)", "transparency report (public)"),
+        lambda e: "transparency",
+        "files",
+        lambda f: ("files", f),
+    )
 
 
 def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime) -> list[Any]:
@@ -331,10 +331,7 @@ def build_dossier(
         data["generated_by"] = decision.actor
         log = entries(ws)
         st = _Stage(tmp)
-        _pia_exports(st, log)
-        _certificates(st, log)
-        _incident_reports(st, log)
-        _transparency(st, log)
+        _recorded_reports(st, log)
         data["notices"] = _notices(st, ws, log, at)
         for key, kind, title in (
             (

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from handover.i18n import normalize_lang, t
-from handover.reports.sections import Bars, Doc, Para, Section, Sub, Table, render_html, write_pdf
+from handover.reports import sections
+from handover.reports.sections import Bars, Doc, Para, Section, Sub, Table
 
 
 def pick(value: Any, lang: str) -> str:
@@ -66,7 +67,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
     cl = data["checklist"]
     score = cl["score"]
     status = {s: L(f"status.{s}") for s in ("met", "not_met", "attested", "not_applicable")}
-    sections: list[Section] = []
+    parts: list[Section] = []
 
     # 1. summary
     risks = data["risks"]
@@ -141,7 +142,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
         )
     )
     summary.blocks.append(Para(L("summary_note"), small=True))
-    sections.append(summary)
+    parts.append(summary)
 
     # 2. checklist
     sec = Section("checklist", L("s.checklist", version=cl["version"]))
@@ -187,7 +188,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                     Para(L("more", n=i["counter_count"] - len(i["counter_examples"])), small=True)
                 )
     sec.blocks.append(Para(L("checklist_note", seq=cl["ledger_seq"]), small=True))
-    sections.append(sec)
+    parts.append(sec)
 
     # 3. impact assessments
     sec = Section("pia", L("s.pia"))
@@ -229,7 +230,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [16, 134, 30],
             )
         )
-    sections.append(sec)
+    parts.append(sec)
 
     # 4. risk register
     sec = Section("risks", L("s.risks"))
@@ -270,7 +271,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             wide=True,
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     # 5. inventory
     sec = Section("inventory", L("s.inventory"))
@@ -319,7 +320,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             wide=True,
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     # 6. notices
     sec = Section("notices", L("s.notices"))
@@ -370,7 +371,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [30, 25, 25, 25, 25, 25, 25],
             )
         )
-    sections.append(sec)
+    parts.append(sec)
 
     # 7. incidents and drills
     sec = Section("incidents", L("s.incidents"))
@@ -439,7 +440,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             [10, 30, 18, 36, 22, 64],
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     # 8. destruction
     sec = Section("certificates", L("s.certificates"))
@@ -460,7 +461,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             [32, 26, 32, 30, 12, 48],
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     # 9. governance
     g = data["governance"]
@@ -537,7 +538,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             [44, 50, 22, 20, 18, 26],
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     # 10. documents and their binding to the ledger
     sec = Section("documents", L("s.documents"))
@@ -561,7 +562,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
     )
     for w in data.get("warnings", []):
         sec.blocks.append(Para(L(f"warning.{w['kind']}", path=w["path"], seq=w["seq"])))
-    sections.append(sec)
+    parts.append(sec)
 
     # 11. verification
     sec = Section("verify", L("s.verify"))
@@ -580,7 +581,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             small=True,
         )
     )
-    sections.append(sec)
+    parts.append(sec)
 
     return Doc(
         lang=lang,
@@ -596,7 +597,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             [L("score"), f"{score['score'] * 100:.0f}%"],
             [L("origin"), data["ledger"]["origin"]],
         ],
-        sections=sections,
+        sections=parts,
         toc_label=L("toc"),
         footer=f"{L('title')} | {tr.get('name') or ''}",
     )
@@ -623,10 +624,4 @@ def _destroyed(done: dict[str, Any] | None) -> dict[str, Any]:
 
 def write_renderings(data: dict[str, Any], folder: Path) -> list[Path]:
     """``dossier.<lang>.html`` and ``dossier.<lang>.pdf`` in zh-CN and en; returns them."""
-    out: list[Path] = []
-    for lang in ("zh-CN", "en"):
-        doc = document(data, lang)
-        html = folder / f"dossier.{lang}.html"
-        html.write_text(render_html(doc), encoding="utf-8")
-        out += [html, write_pdf(doc, folder / f"dossier.{lang}.pdf")]
-    return out
+    return sections.write_renderings(document, data, folder, "dossier")

@@ -6,6 +6,7 @@ both renderings and both languages from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -190,3 +191,17 @@ def _bars(chart: Bars, k: Any, colors: Any) -> Any:
                 )
 
     return Chart()
+
+
+def write_renderings(
+    describe: Callable[[dict[str, Any], str], Doc], data: dict[str, Any], folder: Path, stem: str
+) -> list[Path]:
+    """``<stem>.<lang>.html`` and ``<stem>.<lang>.pdf`` in zh-CN and en of the document
+    ``describe(data, lang)`` gives; returns the paths."""
+    out: list[Path] = []
+    for lang in ("zh-CN", "en"):
+        doc = describe(data, lang)
+        html = folder / f"{stem}.{lang}.html"
+        html.write_text(render_html(doc), encoding="utf-8")
+        out += [html, write_pdf(doc, folder / f"{stem}.{lang}.pdf")]
+    return out

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from handover.i18n import normalize_lang, t
+from handover.reports import sections
 from handover.reports.dossier import when
-from handover.reports.sections import Bars, Doc, Para, Section, Table, render_html, write_pdf
+from handover.reports.sections import Bars, Doc, Para, Section, Table
 
 
 def _share(part: int, whole: int) -> str:
@@ -29,7 +30,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
     inv, m, inc = data["inventory"], data["measures"], data["incidents"]
     de, comp = data["destruction"], data["compliance"]
     yes, no = L("yes"), L("no")
-    sections = [
+    parts = [
         Section(
             "what",
             L("s.what"),
@@ -170,9 +171,9 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [90, 40],
             )
         )
-    sections.append(reach)
+    parts.append(reach)
     grades = inc["by_grade"]
-    sections.append(
+    parts.append(
         Section(
             "incidents",
             L("s.incidents"),
@@ -203,7 +204,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             ],
         )
     )
-    sections.append(
+    parts.append(
         Section(
             "destruction",
             L("s.destruction"),
@@ -224,7 +225,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
         )
     )
     score = comp["score"]
-    sections.append(
+    parts.append(
         Section(
             "compliance",
             L("s.compliance"),
@@ -261,7 +262,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             ],
             [L("generated"), when(data["generated_at"])],
         ],
-        sections=sections,
+        sections=parts,
         toc_label=L("toc"),
         footer=f"{L('title')} | {tr['name'] or ''}",
         page_per_section=False,
@@ -269,11 +270,5 @@ def document(data: dict[str, Any], lang: str) -> Doc:
 
 
 def write_renderings(data: dict[str, Any], folder: Path) -> list[Path]:
-    """``transparency.<lang>.html`` and ``.pdf`` in zh-CN and en; returns them."""
-    out: list[Path] = []
-    for lang in ("zh-CN", "en"):
-        doc = document(data, lang)
-        html = folder / f"transparency.{lang}.html"
-        html.write_text(render_html(doc), encoding="utf-8")
-        out += [html, write_pdf(doc, folder / f"transparency.{lang}.pdf")]
-    return out
+    """``transparency.<lang>.html`` and ``transparency.<lang>.pdf`` in zh-CN and en; returns them."""
+    return sections.write_renderings(document, data, folder, "transparency")
