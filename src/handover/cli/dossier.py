@@ -41,12 +41,12 @@ def build(
             "dossier.built",
             lang,
             folder=res.folder,
-            documents=res.documents,
-            files=res.files,
+            documents=res.sealed.documents,
+            files=res.sealed.files,
             score=res.score * 100,
             seq=res.build_seq,
-            size=res.tree_size,
-            sha=res.manifest_sha256,
+            size=res.sealed.tree_size,
+            sha=res.sealed.manifest_sha256,
         )
     )
     for w in res.warnings:

@@ -15,11 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from handover.dossier import Document, add_file, add_json, bind_origin, describe, seal
+from handover.dossier import (
+    Document,
+    Sealed,
+    add_file,
+    add_json,
+    bind_origin,
+    describe,
+    seal,
+)
 from handover.dossier.dossier import build_details
 from handover.errors import BadInput
 from handover.governance import require
@@ -33,15 +41,10 @@ TITLE = ("个人信息保护监管报送材料包", "personal information protec
 
 @dataclass(frozen=True)
 class DossierResult:
-    """A written dossier: where, its manifest's SHA-256, counts, the ledger entries."""
+    """A written dossier: where, what was sealed, the ledger entries, the score."""
 
     folder: Path
-    manifest_sha256: str
-    files: int
-    documents: int
-    bindings: int
-    tree_size: int
-    root: str
+    sealed: Sealed
     build_seq: int
     export_seq: int
     score: float
@@ -51,12 +54,7 @@ class DossierResult:
         """Machine form."""
         return {
             "folder": str(self.folder),
-            "manifest_sha256": self.manifest_sha256,
-            "files": self.files,
-            "documents": self.documents,
-            "bindings": self.bindings,
-            "tree_size": self.tree_size,
-            "root": self.root,
+            **asdict(self.sealed),
             "build_seq": self.build_seq,
             "export_seq": self.export_seq,
             "score": self.score,
@@ -418,17 +416,7 @@ def build_dossier(
         },
     )
     return DossierResult(
-        folder,
-        sealed.manifest_sha256,
-        sealed.files,
-        sealed.documents,
-        sealed.bindings,
-        sealed.tree_size,
-        sealed.root,
-        build.seq,
-        done.seq,
-        float(report.score["score"]),
-        st.warnings,
+        folder, sealed, build.seq, done.seq, float(report.score["score"]), st.warnings
     )
 
 
