@@ -137,6 +137,20 @@ def test_demo_export_is_signed_and_one_changed_byte_breaks_it(demo: Path) -> Non
         html = (folder / f"pia.{lang}.html").read_text("utf-8")
         assert sig["signature"] in html and "cust_info" in html
     assert "个人信息保护影响评估报告" in (folder / "pia.zh-CN.html").read_text("utf-8")
+    from pypdf import PdfReader
+
+    for lang, title in (("zh-CN", "个人信息保护影响评估报告"), ("en", "impact assessment")):
+        reader = PdfReader(folder / f"pia.{lang}.pdf")
+        text = "".join(page.extract_text() for page in reader.pages)
+        assert title in text and "cust_info" in text and sig["signature"][:20] in text
+        fonts = {
+            str(f["/BaseFont"]): "/FontFile2" in f["/FontDescriptor"]
+            for page in reader.pages
+            for f in page["/Resources"]["/Font"].values()
+            if "/FontDescriptor" in f
+        }
+        assert fonts and all(fonts.values()), fonts  # the Chinese font travels in the file
+        assert any("R1" in str(o.title) or "5." in str(o.title) for o in reader.outline)
 
 
 def test_cli_on_the_demo(demo: Path) -> None:
