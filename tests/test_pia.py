@@ -720,5 +720,16 @@ def test_the_assessment_path_on_a_postgresql_store(pg_url: str, tmp_path: Path) 
         assert _item(report.results, "pia_before_transfer").status == "met"
         assert _item(report.results, "ledger_intact").status == "met"
         assert len(pia.risks(ws, now=T0)) == 7
+        # the dossier and the transparency report on a PostgreSQL store
+        from handover.flows.dossier import build_dossier, verify_folder
+        from handover.flows.transparency import transparency_report
+
+        transparency_report(ws, tmp_path / "public", actor=MANAGER, now=T0)
+        res = build_dossier(ws, tmp_path / "dossier", actor=MANAGER, now=T0)
+        checked = verify_folder(res.folder)
+        assert checked["documents"] == res.sealed.documents
+        assert "documents/pia/1-v3/pia.json" in {
+            d["path"] for d in json.loads((res.folder / "manifest.json").read_text())["documents"]
+        }
     finally:
         ws.close()
