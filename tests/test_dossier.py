@@ -320,3 +320,30 @@ def test_a_report_changed_or_gone_since_it_was_recorded_is_a_warning(
     assert not any(d["path"].endswith("certificate.en.html") for d in manifest["documents"])
     assert verify_dossier(res.folder)["ok"]
     assert "differs from the SHA-256" in _pdf_text(res.folder / "dossier.en.pdf")
+
+
+def test_a_second_announcement_is_carried_once_and_paths_stay_inside(
+    demo: Path, tmp_path: Path
+) -> None:
+    from handover.dossier import add_file
+    from handover.errors import BadInput
+    from handover.flows.dossier import build_dossier
+    from handover.flows.notices import announce_campaign
+
+    with opened(demo) as ws:
+        announce_campaign(ws, 1)
+        latest = [e for e in entries(ws) if e.action == "notices.announcement"][-1]
+        res = build_dossier(ws, tmp_path / "again", actor="wangmin")
+    manifest = json.loads((res.folder / "manifest.json").read_text(encoding="utf-8"))
+    paths = [d["path"] for d in manifest["documents"]]
+    assert len(paths) == len(set(paths))
+    announced = [d for d in manifest["documents"] if "announcement" in d["path"]]
+    assert len(announced) == 2  # HTML and PDF of the newest announcement
+    assert all(d["bindings"][0]["seq"] == latest.seq for d in announced)
+    assert verify_dossier(res.folder)["ok"]
+    (tmp_path / "src.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(BadInput):
+        add_file(
+            tmp_path / "stage", "../escape.txt", tmp_path / "src.txt", kind="x", title=("x", "x")
+        )
+    assert not (tmp_path / "escape.txt").exists()

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.crypto import sha256_file, sha256_hex, signature
-from handover.errors import CheckFailed
+from handover.errors import BadInput, CheckFailed
 from handover.ledger import prove_at
 from handover.ledger.bundle_verify import UNLISTED
 from handover.ledger.export import VERIFIER
@@ -106,6 +106,9 @@ class Document:
 
 def _place(folder: Path, rel: str) -> Path:
     target = folder / rel
+    # names come from ledger details: never let one lead outside the dossier
+    if Path(rel).is_absolute() or ".." in Path(rel).parts:
+        raise BadInput.msg("dossier.bad_path", path=rel)
     target.parent.mkdir(parents=True, exist_ok=True)
     return target
 

@@ -92,10 +92,14 @@ class _Stage:
         doc = add_file(self.folder, rel, src, kind=kind, title=title)
         if field and not bind_origin(doc, origin, *field):
             self.warnings.append({"kind": "changed", "path": rel, "seq": origin.seq})
-        self.docs.append(doc)
+        self.add(doc)
+
+    def add(self, doc: Document) -> None:
+        """Keep ``doc``; a document written again at the same path replaces the earlier."""
+        self.docs = [d for d in self.docs if d.path != doc.path] + [doc]
 
     def json(self, rel: str, data: Any, kind: str, title: tuple[str, str]) -> None:
-        self.docs.append(add_json(self.folder, rel, data, kind=kind, title=title))
+        self.add(add_json(self.folder, rel, data, kind=kind, title=title))
 
 
 def _copy_recorded(
@@ -172,7 +176,7 @@ def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime)
         rel = f"documents/notices/campaign-{camp.id}"
         for lang in ("zh-CN", "en"):
             for path in write_report(ws, camp, st.folder / rel / lang, lang, generated=at):
-                st.docs.append(
+                st.add(
                     add_file(
                         st.folder,
                         f"{rel}/{lang}/{path.name}",
@@ -181,9 +185,9 @@ def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime)
                         title=("告知活动报告", "notice campaign report"),
                     )
                 )
-        for e in [x for x in log if x.action == "notices.announcement"]:
-            if e.subject != f"campaign {camp.id}":
-                continue
+        # the newest announcement of the campaign (a later one covers receipts after it)
+        for e in [x for x in log if x.action == "notices.announcement"
+                  and x.subject == f"campaign {camp.id}"][-1:]:  # fmt: skip
             for file in e.details.get("files") or []:
                 ext = Path(file).suffix.lstrip(".")
                 st.copy(
@@ -371,7 +375,7 @@ def build_dossier(
             ("监管报送材料包(机器可读)", "dossier (machine readable)"),
         )
         for path in write_renderings(data, tmp):
-            st.docs.append(describe(tmp, path.name, kind="dossier", title=TITLE))
+            st.add(describe(tmp, path.name, kind="dossier", title=TITLE))
         build = record(
             ws, decision.actor, "dossier.build", folder.name, PURPOSE, build_details(st.docs)
         )
