@@ -391,6 +391,55 @@ def test_training_take_through_stdin(demo: Path) -> None:
     assert dt.datetime.fromisoformat(records[1]["expires_at"]) - taken == dt.timedelta(days=365)
 
 
+def test_training_counts_only_from_the_moment_it_was_taken(demo: Path) -> None:
+    """A record stamped later than a decision (a wrong or injected clock) did not exist
+    at that moment: it is neither current then nor a training that lapsed."""
+    from handover.governance.people import add_person, list_people
+    from handover.governance.training import TrainingRecord, list_records, take_course
+
+    t0 = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+    rec = TrainingRecord(1, "x", "c", 1, 1.0, True, t0, t0 + dt.timedelta(days=365))
+    assert not rec.current(t0 - dt.timedelta(seconds=1))
+    assert rec.current(t0) and rec.current(t0 + dt.timedelta(days=364))
+    assert not rec.current(t0 + dt.timedelta(days=365))
+
+    ws = _open(demo)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        seller = next(p.org for p in list_people(ws) if p.name == "zhaolei")
+        add_person(
+            ws,
+            "weilin",
+            "魏琳",
+            seller,
+            ["data_engineer"],
+            "weilin-test-2027",
+            actor="wangmin",
+            now=now,
+        )
+        course = get_course(ws, "pipl-jrt0171")
+        right = {
+            q.prompt[ws.settings.lang]: q.options[q.answer][ws.settings.lang]
+            for q in course.questions
+        }
+        later = now + dt.timedelta(days=30)
+        take_course(
+            ws,
+            "pipl-jrt0171",
+            lambda q: LETTERS[q.options.index(right[q.prompt])],
+            person="weilin",
+            seed=1,
+            now=later,
+        )
+        assert [r.passed for r in list_records(ws, "weilin")] == [True]
+        before = authorize(ws, "weilin", "seal", "C1/masked", now=now + dt.timedelta(days=1))
+        assert not before.allowed and before.reason_key == "gov.refuse.training_never"
+        after = authorize(ws, "weilin", "seal", "C1/masked", now=later + dt.timedelta(hours=1))
+        assert not after.reason_key.startswith("gov.refuse.training"), after.reason_key
+    finally:
+        ws.close()
+
+
 # --- vendors ---------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from clock import Clock
 from handover.crypto.digest import sha256_file
 from handover.errors import BadInput
 from handover.flows import incidents as flow
@@ -30,19 +31,6 @@ TRANSFER = {
     "buyer": {"name": "示例普惠金融控股有限公司"},
     "purpose": "继续经营贷款业务",
 }
-
-
-class Clock:
-    """An injected clock the test moves by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
 
 
 @pytest.fixture(scope="module")

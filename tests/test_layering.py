@@ -1,7 +1,8 @@
 """The layout rules of STYLE.md, checked by code.
 
-- Only ``handover.crypto`` imports cryptographic primitives (the offline evidence-bundle
-  verifier is the one documented exception: it must run without handover installed).
+- Only ``handover.crypto`` imports cryptographic primitives (the offline verifier of
+  evidence bundles and dossiers is the one documented exception: it must run without
+  handover installed).
 - The library never imports the adapters (``handover.cli``, ``handover.web``).
 - ``handover.db`` is a base room (it imports only the core modules) and the only place a
   database URL is parsed or tested for, an engine created, or a catalogue reflected.
@@ -59,6 +60,7 @@ KERNELS = (
     "crypto",
     "deid",
     "detect",
+    "dossier",
     "erase",
     "incidents",
     "ledger",

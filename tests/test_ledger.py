@@ -143,6 +143,22 @@ def test_guard_masks_pii_and_secrets() -> None:
     assert res.masked == 7
 
 
+def test_guard_leaves_hex_digests_whole() -> None:
+    """A digest whose digits happen to look like a mobile number or a Luhn-valid card
+    must stay whole, or it no longer binds the file it names; the same digits as a
+    text of their own, or inside other text, are still masked."""
+    mobile = "ab13812345678cd" + "e" * 49
+    card = "f4111111111111111" + "0a" * 23 + "b"
+    assert len(mobile) == len(card) == 64
+    res = guard({"sha256": mobile, "files": {"a.pdf": card}, "sm3": mobile.upper()})
+    assert res.value["sha256"] == mobile and res.value["files"]["a.pdf"] == card
+    assert res.value["sm3"] != mobile.upper()  # not the lowercase digest form: scanned
+    assert res.masked == 1
+    assert guard({"n": "13812345678"}).value["n"] == "138****5678"
+    assert guard({"x": mobile + " "}).masked == 1
+    assert guard({"x": "0" * 64}).value["x"] == "0" * 64  # no mobile, no Luhn card: as is
+
+
 # --- recording --------------------------------------------------------------------------
 
 

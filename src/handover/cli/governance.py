@@ -137,18 +137,19 @@ def status(
     days: int = typer.Option(30, help="Show what expires within this many days."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals."""
-    from handover.cli.pia import echo_overdue
-    from handover.flows.pia import risks
+    """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals,
+    overdue risk reviews and the compliance score with what changed since the run before."""
+    from handover.cli.pia import echo_overdue, echo_trend
+    from handover.flows.pia import overview
     from handover.governance.status import governance_status
     from handover.i18n import t
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         st = governance_status(ws, days=days)
-        overdue = risks(ws, overdue=True)
+        pia = overview(ws)
     if json_out:
-        print_json({**st.to_json(), "overdue_risk_reviews": [r.to_json() for r in overdue]})
+        print_json({**st.to_json(), **pia.to_json()})
         return
     none = t("gov.status.none", lang)
     _echo(t("gov.status.expiring", lang, days=days))
@@ -167,7 +168,8 @@ def status(
     _echo(t("gov.status.refusals", lang, n=st.refusal_count))
     for r in st.refusals[:20]:
         _echo(f"  {r['at']}  {r['actor']:<12} {r['action']:<14} {r['resource']:<20} {r['reason']}")
-    echo_overdue(overdue, lang)
+    echo_overdue(pia.overdue, lang)
+    echo_trend(pia.checklist, lang)
 
 
 # --- people ----------------------------------------------------------------------------

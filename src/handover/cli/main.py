@@ -9,6 +9,7 @@ import typer
 from handover import __version__
 from handover.cli import (
     audit,
+    dossier,
     governance,
     incidents,
     keys,
@@ -45,6 +46,7 @@ for _module in (
     verify,
     notices,
     pia,
+    dossier,
     incidents,
     shred,
     governance,

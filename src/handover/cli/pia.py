@@ -239,20 +239,29 @@ def status_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     for a in st.assessments:
         _summary(a, lang)
     echo_overdue(st.overdue, lang)
-    c = st.checklist
-    if c is not None:
-        from handover.i18n import t
+    echo_trend(st.checklist, lang)
 
-        typer.echo(
-            t(
-                "pia.cli.trend",
-                lang,
-                score=(c["score"] or 0) * 100,
-                seq=c["seq"],
-                worse=", ".join(c["newly_not_met"]) or "-",
-                better=", ".join(c["resolved"]) or "-",
-            )
+
+def echo_trend(c: dict[str, Any] | None, lang: str) -> None:
+    """The last checklist score and what changed since the run before (also used by
+    ``handover status``); nothing before the first run."""
+    from handover.i18n import t
+
+    if c is None:
+        typer.echo(t("pia.cli.no_check", lang))
+        return
+    typer.echo(
+        t(
+            "pia.cli.trend",
+            lang,
+            score=(c["score"] or 0) * 100,
+            seq=c["seq"],
+            worse=", ".join(c["newly_not_met"]) or "-",
+            better=", ".join(c["resolved"]) or "-",
         )
+    )
+    if c["not_met"]:
+        typer.echo(t("pia.cli.still_not_met", lang, items=", ".join(c["not_met"])))
 
 
 def echo_overdue(risks: list[Any], lang: str) -> None:
@@ -291,10 +300,81 @@ def risks_list(
     method = load_method()
     for r in found:
         late = f"  ! {r.overdue_days}d" if r.overdue else ""
+        links = "".join(f" #{i}" for i in r.incident_ids)
         typer.echo(
             f"{r.code:<10} {method.label('level', r.level, lang):<8} {r.status:<9} "
             f"{r.owner:<12} {r.review_on.isoformat()}{late}  {r.title}"
+            + (f"  [{links.strip()}]" if links else "")
         )
+
+
+@risks_app.command("show")
+def risks_show(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Risk code."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Show a risk with the assessment finding it comes from and the incidents linked to it."""
+    from handover.flows.pia import risk_detail
+    from handover.i18n import t
+    from handover.pia import load_method
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        d = risk_detail(ws, code)
+    if json_out:
+        print_json(d.to_json())
+        return
+    method = load_method()
+    r = d.risk
+    typer.echo(
+        f"{r.code} {method.label('level', r.level, lang)} {r.status} "
+        f"{r.owner} {r.review_on.isoformat()}  {r.title}"
+    )
+    for c in r.controls:
+        typer.echo(f"  - {c}")
+    if d.assessment is not None:
+        f = d.finding or {}
+        typer.echo(
+            t(
+                "pia.cli.finding",
+                lang,
+                id=d.assessment["id"],
+                version=d.assessment["version"],
+                finding=r.finding or "-",
+                level=method.label("level", f["level"], lang) if f.get("level") else "-",
+            )
+        )
+    for inc in d.incidents:
+        typer.echo(
+            t(
+                "pia.cli.incident",
+                lang,
+                id=inc["id"],
+                grade=inc["grade"],
+                status=inc["status"],
+                title=inc["title"],
+            )
+        )
+    echo_overdue([r] if r.overdue else [], lang)
+
+
+@risks_app.command("link")
+def risks_link(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Risk code."),
+    incident: int = typer.Option(..., "--incident", help="Incident id (handover incidents list)."),
+    unlink: bool = typer.Option(False, "--unlink", help="Remove the link instead."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Link an incident that realised this risk (or remove the link)."""
+    from handover.flows.pia import link_incident
+
+    with handled(), workspace_of(ctx) as ws:
+        r = link_incident(ws, code, incident, unlink=unlink)
+    print_json(r.to_json()) if json_out else typer.echo(
+        f"{r.code} → {', '.join(f'#{i}' for i in r.incident_ids) or '-'}"
+    )
 
 
 @risks_app.command("add")

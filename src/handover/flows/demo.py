@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput
+from handover.flows.dossier import demo_step as dossier_step
+from handover.flows.incidents import demo_drill
 from handover.flows.pia import demo_check, demo_step
 from handover.flows.workspace import init_workspace
 from handover.governance import current_actor
@@ -248,8 +250,10 @@ STEPS: list[Step] = [
     ("demo.step.migrate", _step_migrate),
     ("demo.step.verify", _step_verify),
     ("demo.step.notices", _step_notices),  # before shred: it reads the seller's contacts
+    ("demo.step.drill", demo_drill),
     ("demo.step.shred", _step_shred),  # shredding needs the passing verify above
-    ("demo.step.compliance", demo_check),  # last: it reads the whole run's ledger
+    ("demo.step.compliance", demo_check),  # it reads the whole run's ledger
+    ("demo.step.dossier", dossier_step),  # last: it carries every report of the run
 ]
 
 

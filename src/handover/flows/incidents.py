@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from handover.errors import BadInput
 from handover.governance import Decision, require
 from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT
+from handover.i18n import t
 from handover.incidents import incidents as kernel
 from handover.incidents.drills import (
     Drill,
@@ -517,4 +518,39 @@ def finish(ws: Workspace, drill_id: int, *, lessons: str, clock: Clock = system_
         finished_by=decision.actor,
         events=_sink(ws, decision),
         clock=clock,
+    )
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+DEMO_DRILL = "dd_extract_leak"
+DEMO_FACTS = {
+    "location": "买方尽调团队共享网盘 / the buyer's due-diligence share",
+    "cause": "分享链接设为公开 / a share link left public",
+    "harm": "可能被用于诈骗 / may be used for fraud",
+    "measures": "撤销链接、轮换令牌密钥 / link revoked, token key rotated",
+    "advice": "警惕冒充来电 / beware of impostor calls",
+}
+
+
+def demo_drill(ctx: Any) -> str:
+    """Demo step: a tabletop drill (the due-diligence extract leaks): scheduled, started
+    as a drill incident, its initial report filed (marked 演练 / DRILL, sent to nobody),
+    finished with its lessons and the hours used per duty."""
+    ws = ctx.ws
+    now = kernel.utc(system_clock())
+    drill = schedule(ws, DEMO_DRILL, at=now, participants=["wangmin", "zhaolei"])
+    inc = start(ws, drill.id)
+    set_facts(ws, inc.id, DEMO_FACTS)
+    rep = file_report(ws, inc.id, "initial")
+    done = finish(ws, drill.id, lessons="尽调数据包分享链接须设有效期 / share links need an expiry")
+    timings = (done.result or {}).get("timings", [])
+    return t(
+        "incidents.demo_drill",
+        ctx.lang,
+        drill=drill.id,
+        incident=inc.id,
+        duties=len(timings),
+        in_time=sum(1 for x in timings if x.get("result") == "in_time"),
+        folder=rep.folder,
     )

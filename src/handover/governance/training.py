@@ -286,8 +286,15 @@ class TrainingRecord:
     wrong: tuple[str, ...] = ()
 
     def current(self, now: dt.datetime) -> bool:
-        """Whether it counts at ``now`` (passed and not expired)."""
-        return self.passed and self.expires_at is not None and self.expires_at > now
+        """Whether it counts at ``now``: passed, taken at or before ``now`` (a record
+        stamped later, e.g. under an injected or wrong clock, does not yet exist then) and
+        not expired."""
+        return (
+            self.passed
+            and self.taken_at <= now
+            and self.expires_at is not None
+            and self.expires_at > now
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -456,7 +463,8 @@ def training_gaps(s: Session, person: Person, now: dt.datetime) -> list[Training
     recs = all_records(s, person.id)
     gaps = []
     for code in sorted(required):
-        mine = [r for r in recs if r.course == code and r.passed]
+        # Only what was taken by ``now``: a later record neither counts nor "lapsed".
+        mine = [r for r in recs if r.course == code and r.passed and r.taken_at <= now]
         if any(r.current(now) for r in mine):
             continue
         last = max((r.expires_at for r in mine if r.expires_at), default=None)

@@ -1,28 +1,39 @@
 #!/usr/bin/env python3
-"""Offline verifier of a handover ledger evidence bundle (离线核验 handover 账本证据包).
+"""Offline verifier of a handover ledger evidence bundle or regulator's dossier
+(离线核验 handover 账本证据包或监管报送材料包).
 
 Needs only the Python standard library and the ``cryptography`` package. Run it inside
-the bundle folder (or give the folder):
+the bundle or dossier folder (or give the folder):
 
-    python verify.py [BUNDLE_DIR] [--key VERIFIER_KEY ...] [--json]
+    python verify.py [FOLDER] [--key VERIFIER_KEY ...] [--json]
 
-It recomputes every entry's RFC 6962 leaf hash and the Merkle tree, checks that no
-entry is stamped earlier than the one before it, every checkpoint's Ed25519 signed-note
-signature (C2SP signed-note / tlog-checkpoint), the consistency proofs between
-checkpoints and every inclusion proof. The bundle carries only each entry's body, its
-sequence number and leaf hash (both checked against the body): no copied column to trust.
+A ledger bundle (``manifest.json`` of format ``handover-ledger-bundle/1``): it recomputes
+every entry's RFC 6962 leaf hash and the Merkle tree, checks that no entry is stamped
+earlier than the one before it, every checkpoint's Ed25519 signed-note signature (C2SP
+signed-note / tlog-checkpoint), the consistency proofs between checkpoints and every
+inclusion proof. The bundle carries only each entry's body, its sequence number and leaf
+hash (both checked against the body): no copied column to trust.
+
+A dossier (format ``handover-dossier/1``): every file's SHA-256 against the manifest (a
+changed, added or deleted file is named), the ledger bundle inside it as above, the
+manifest's Ed25519 signature by a key of that ledger, and every document's binding: the
+ledger entries that hold its SHA-256 (the ``dossier.build`` entry for all of them, the
+entry that first recorded it for some), each proven included in the final signed
+checkpoint by its Merkle inclusion proof.
+
 Pass the ledger's verifier key obtained independently (``--key``, once per key version
 after a rotation) to pin it; otherwise the keys in the bundle are used and the output
 says so.
 
-Exit status: 0 every check passed; 1 a check failed (the first bad sequence number is
-named); 2 the bundle is unreadable or the arguments are wrong.
+Exit status: 0 every check passed; 1 a check failed (the first bad file or sequence
+number is named); 2 the folder is unreadable or the arguments are wrong.
 
 This file is deliberately self-contained (it does not import handover), so an auditor
-can read it whole; handover's own verifier is ``handover audit verify``. It is therefore
-the one module of handover outside ``handover.crypto`` that uses ``hashlib`` and
-``cryptography`` directly: it is copied into evidence bundles and must run on a machine
-that has only Python and ``cryptography``, without handover installed.
+can read it whole; handover's own verifiers are ``handover audit verify`` and
+``handover dossier verify``. It is therefore the one module of handover outside
+``handover.crypto`` that uses ``hashlib`` and ``cryptography`` directly: it is copied into
+evidence bundles and dossiers and must run on a machine that has only Python and
+``cryptography``, without handover installed.
 """
 
 from __future__ import annotations
@@ -38,17 +49,29 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = "handover-ledger-bundle/1"
+DOSSIER_FORMAT = "handover-dossier/1"
+#: the files of a dossier the manifest cannot list: itself and its signature
+UNLISTED = ("manifest.json", "manifest.sig")
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 # The one timestamp form of bodies (UTC, microseconds): text order is time order.
 TS_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 
 
 class Failed(Exception):
-    """A check failed; ``seq`` names the first bad entry when there is one."""
+    """A check failed; ``seq`` names the first bad entry and ``path`` the first bad file
+    when there is one; ``problems`` lists every bad file of a dossier as (path, what)."""
 
-    def __init__(self, message: str, seq: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        seq: int | None = None,
+        path: str | None = None,
+        problems: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(message)
         self.seq = seq
+        self.path = path
+        self.problems = problems or []
 
 
 class Unreadable(Exception):
@@ -238,8 +261,31 @@ def _keys(vkeys: list[str]) -> tuple[str, list[bytes]]:
     return names.pop(), [key for _, key in parsed]
 
 
+class _Ledger:
+    """What checking a ledger bundle established: its signed tree and key, its leaves,
+    and the bodies of the entries asked for."""
+
+    def __init__(
+        self,
+        result: dict[str, Any],
+        leaves: list[bytes],
+        bodies: dict[int, Any],
+        public_keys: list[bytes],
+    ) -> None:
+        self.result = result
+        self.leaves = leaves
+        self.bodies = bodies
+        self.public_keys = public_keys
+        self.size = int(result["entries"])
+        self.root = bytes.fromhex(result["root"])
+
+
 def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[str, Any]:
     """Check the bundle in ``folder``; raises :class:`Failed` or :class:`Unreadable`."""
+    return _check_ledger(folder, pinned_keys, set()).result
+
+
+def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int]) -> _Ledger:
     manifest = _load_json(folder / "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise Unreadable(f"manifest.json: not a {FORMAT} bundle")
@@ -255,6 +301,7 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
     # 1. every entry: order, its own sequence number, its leaf hash, a stamp that never
     # goes back (the ledger stamps monotonically).
     leaves: list[bytes] = []
+    bodies: dict[int, Any] = {}
     prev_ts = ""
     try:
         lines = (folder / "entries.jsonl").read_text(encoding="utf-8").splitlines()
@@ -287,6 +334,8 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
             )
         prev_ts = ts
         leaves.append(h)
+        if seq in wanted:
+            bodies[seq] = doc
     n = len(leaves)
     levels = build_levels(b"".join(leaves))
 
@@ -343,7 +392,7 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
             ):
                 raise Failed(f"inclusion proof of entry {seq} does not verify", seq)
             checked += 1
-    return {
+    result = {
         "ok": True,
         "entries": n,
         "root": final_root.hex(),
@@ -352,10 +401,159 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
         "key": name,
         "key_pinned": bool(pinned_keys),
     }
+    return _Ledger(result, leaves, bodies, public_keys)
+
+
+# --- the dossier -------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of the file at ``path``, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _field(doc: Any, path: list[Any]) -> Any:
+    for key in path:
+        if not isinstance(doc, dict) or key not in doc:
+            return None
+        doc = doc[key]
+    return doc
+
+
+def _check_files(folder: Path, listed: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every file under ``folder`` against the manifest: (path, what) per bad file."""
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - set(
+        UNLISTED
+    )
+    problems: list[tuple[str, str]] = []
+    for rel in sorted(present | set(listed)):
+        want = listed.get(rel)
+        if want is None:
+            problems.append((rel, "not in the manifest (added)"))
+        elif rel not in present:
+            problems.append((rel, "listed in the manifest but missing (deleted)"))
+        elif not isinstance(want, dict) or file_sha256(folder / rel) != want.get("sha256"):
+            problems.append((rel, "SHA-256 differs from the manifest (modified)"))
+    return problems
+
+
+def _check_signature(folder: Path, body: bytes, public_keys: list[bytes]) -> None:
+    # Directly, not through handover.crypto: this file runs where handover is not installed.
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    sig = _load_json(folder / "manifest.sig")
+    try:
+        key = bytes.fromhex(sig["public_key"])
+        value = base64.b64decode(sig["signature"], validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        raise Failed("manifest.sig: malformed signature record", path="manifest.sig") from None
+    if key not in public_keys:
+        raise Failed(
+            "manifest.sig: signed by a key that is not one of the ledger's", path="manifest.sig"
+        )
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(value, body)
+    except (InvalidSignature, ValueError):
+        raise Failed(
+            "manifest.json: its signature does not verify (the manifest was changed)",
+            path="manifest.json",
+        ) from None
+
+
+def verify_dossier(folder: Path, pinned_keys: list[str] | None = None) -> dict[str, Any]:
+    """Check the dossier in ``folder``; raises :class:`Failed` or :class:`Unreadable`."""
+    try:
+        body = (folder / "manifest.json").read_bytes()
+        manifest = json.loads(body)
+    except (OSError, ValueError) as exc:
+        raise Unreadable(f"manifest.json: {type(exc).__name__}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != DOSSIER_FORMAT:
+        raise Unreadable(f"manifest.json: not a {DOSSIER_FORMAT} dossier")
+    try:
+        listed = dict(manifest["files"])
+        docs = list(manifest["documents"])
+        led = manifest["ledger"]
+        build_seq = int(led["build_seq"])
+        proofs = dict(manifest["proofs"])
+        wanted = {build_seq} | {int(b["seq"]) for d in docs for b in d["bindings"]}
+    except (KeyError, TypeError, ValueError):
+        raise Unreadable("manifest.json: missing or malformed fields") from None
+
+    # 1. every file is the one the manifest lists: nothing changed, added or deleted.
+    problems = _check_files(folder, listed)
+    if problems:
+        first, what = problems[0]
+        more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise Failed(f"{first}: {what}{more}", path=first, problems=problems)
+
+    # 2. the ledger bundle inside, then the manifest's signature by one of its keys.
+    ledger = _check_ledger(folder / str(led["folder"]), pinned_keys, wanted)
+    _check_signature(folder, body, ledger.public_keys)
+    if int(led["tree_size"]) != ledger.size or led["root"] != ledger.root.hex():
+        raise Failed("manifest.json: names a ledger tree other than the bundle's last checkpoint")
+
+    # 3. every document bound to the signed tree: the entries holding its SHA-256, each
+    # with its inclusion proof; the build entry binds exactly the listed documents.
+    build = ledger.bodies.get(build_seq)
+    if build is None or build.get("action") != "dossier.build":
+        raise Failed(f"entry {build_seq} is not the dossier.build entry", build_seq)
+    bound = _field(build, ["details", "documents"]) or {}
+    paths = [str(d["path"]) for d in docs]
+    if sorted(bound) != sorted(paths):
+        odd = sorted(set(bound) ^ set(paths))[0]
+        raise Failed(
+            f"{odd}: bound by entry {build_seq} or listed as a document, not both",
+            build_seq,
+            odd,
+        )
+    checked = 0
+    proven: set[int] = set()
+    for d in docs:
+        path, digest = str(d["path"]), str(d["sha256"])
+        if (listed.get(path) or {}).get("sha256") != digest:
+            raise Failed(f"{path}: the document's SHA-256 is not the file's", path=path)
+        for b in d["bindings"]:
+            seq = int(b["seq"])
+            if _field(ledger.bodies.get(seq), list(b["field"])) != digest:
+                raise Failed(f"{path}: ledger entry {seq} does not hold its SHA-256", seq, path)
+            if seq not in proven:
+                proof = _hexes(proofs.get(str(seq)), f"inclusion {seq}")
+                if not 0 <= seq < ledger.size or not verify_inclusion(
+                    ledger.leaves[seq], seq, ledger.size, proof, ledger.root
+                ):
+                    raise Failed(f"inclusion proof of entry {seq} does not verify", seq, path)
+                proven.add(seq)
+            checked += 1
+    return {
+        "ok": True,
+        "kind": "dossier",
+        "files": len(listed),
+        "documents": len(docs),
+        "bindings": checked,
+        "bound_entries": sorted(proven),
+        "ledger": ledger.result,
+        "key": ledger.result["key"],
+        "key_pinned": bool(pinned_keys),
+    }
+
+
+def _is_dossier(folder: Path) -> bool:
+    try:
+        doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == DOSSIER_FORMAT
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Verify a handover ledger evidence bundle.")
+    parser = argparse.ArgumentParser(
+        description="Verify a handover ledger evidence bundle or regulator's dossier."
+    )
     parser.add_argument("bundle", nargs="?", default=str(Path(__file__).resolve().parent))
     parser.add_argument(
         "--key",
@@ -364,8 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="machine-readable result")
     args = parser.parse_args(argv)
+    folder = Path(args.bundle)
+    dossier = _is_dossier(folder)
     try:
-        result = verify_bundle(Path(args.bundle), args.key)
+        result = (verify_dossier if dossier else verify_bundle)(folder, args.key)
     except Unreadable as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -373,12 +573,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(
                 json.dumps(
-                    {"ok": False, "first_bad_seq": exc.seq, "message": str(exc)}, ensure_ascii=False
+                    {
+                        "ok": False,
+                        "first_bad_seq": exc.seq,
+                        "first_bad_file": exc.path,
+                        "problems": [{"file": f, "what": w} for f, w in exc.problems],
+                        "message": str(exc),
+                    },
+                    ensure_ascii=False,
                 )
             )
         else:
             seq = f"(首个问题条目 / first bad entry: seq {exc.seq}) " if exc.seq is not None else ""
             print(f"核验失败 / VERIFICATION FAILED {seq}: {exc}")
+            for f, w in exc.problems[1:20]:
+                print(f"  {f}: {w}")
         return 1
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
@@ -391,9 +600,17 @@ def main(argv: list[str] | None = None) -> int:
                 "note: the key in the bundle was used; pin an independently obtained one with --key"
             )
         )
+        ledger = result["ledger"] if dossier else result
+        head = (
+            f"{result['files']} files; {result['documents']} documents bound to the ledger "
+            f"({result['bindings']} bindings to {len(result['bound_entries'])} entries, "
+            "each proven included in the signed tree); "
+            if dossier
+            else ""
+        )
         print(
-            f"核验通过 / VERIFIED: {result['entries']} entries, "
-            f"{result['checkpoints']} checkpoints, root {result['root']}{pin}"
+            f"核验通过 / VERIFIED: {head}{ledger['entries']} entries, "
+            f"{ledger['checkpoints']} checkpoints, root {ledger['root']}{pin}"
         )
     return 0
 

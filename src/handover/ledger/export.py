@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 FORMAT = "handover-ledger-bundle/1"
+#: the standalone offline verifier copied into every bundle and dossier as ``verify.py``
+VERIFIER = Path(__file__).with_name("bundle_verify.py")
 INCLUSION_LIMIT = 200_000  # above this, per-entry proofs would dwarf the entries
 
 README = """handover 账本证据包 / handover ledger evidence bundle
@@ -183,7 +185,7 @@ def export_bundle(
         vkey = vkeys[-1]
         (tmp / "verifier_key.txt").write_text("".join(v + "\n" for v in vkeys), encoding="utf-8")
         (tmp / "public_key.pem").write_text("".join(k.pem for k in keys), encoding="ascii")
-        shutil.copyfile(Path(__file__).with_name("bundle_verify.py"), tmp / "verify.py")
+        shutil.copyfile(VERIFIER, tmp / "verify.py")
         key_args = " ".join(f'--key "{v}"' for v in vkeys)
         (tmp / "README.txt").write_text(README.format(key_args=key_args), encoding="utf-8")
         _write_json(

@@ -12,6 +12,11 @@ text) is scanned before it is hashed. What is found is masked in place, never st
 - a mainland mobile number (``1[3-9]`` + 9 digits, optionally ``+86``) keeps the first
   three and last four digits (``138****5678``), the display masking of GB/T 35273.
 
+A text that is exactly a lowercase hex digest (40, 64, 96 or 128 hex characters with at
+least one letter: SHA-1, SHA-256/SM3, SHA-384, SHA-512) is left as it is: about one
+SHA-256 in thirty holds a run of digits shaped like a mobile or a Luhn-valid card
+number, and a masked digest can no longer bind the file it names.
+
 Masking rather than refusing keeps the command that records the event working while the
 ledger stays clean; :attr:`GuardResult.masked` counts what was masked.
 """
@@ -86,10 +91,11 @@ class GuardResult:
 
 
 MAYBE = re.compile(r"\d{4}|-----BEGIN")  # cheap pre-scan: every pattern needs 4 digits in a row
+HEX_DIGEST = re.compile(r"(?=[0-9]*[a-f])(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})")
 
 
 def _mask_text(text: str) -> tuple[str, int]:
-    if not MAYBE.search(text):
+    if not MAYBE.search(text) or HEX_DIGEST.fullmatch(text):
         return text, 0
     count = 0
 

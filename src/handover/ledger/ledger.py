@@ -829,6 +829,15 @@ def prove(
     return proof
 
 
+def prove_at(ws: Workspace, seq: int, size: int) -> InclusionProof:
+    """Inclusion proof of entry ``seq`` in the tree of the first ``size`` entries (e.g. the
+    size an exported bundle's last checkpoint signs), checked before it is returned."""
+    if not 0 <= seq < size:
+        raise BadInput.msg("ledger.seq_outside", seq=seq, last=size - 1)
+    with ws.store.engine.connect() as conn:
+        return inclusion_from_store(conn, seq, size)
+
+
 def public_identity(ws: Workspace) -> tuple[str, bytes]:
     """``(origin, raw Ed25519 public key that signed the newest checkpoint)`` of the ledger.
 

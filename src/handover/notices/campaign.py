@@ -114,13 +114,14 @@ class Campaign:
         }
 
 
-def list_campaigns(ws: Workspace) -> list[Campaign]:
-    """Every campaign, newest first (no personal data in any)."""
+def list_campaigns(ws: Workspace, *, newest_first: bool = True) -> list[Campaign]:
+    """Every campaign, newest first (oldest first with ``newest_first=False``); no
+    personal data in any."""
     from sqlalchemy import select
 
+    order = NoticeCampaignRow.id.desc() if newest_first else NoticeCampaignRow.id
     with ws.store.session() as s:
-        rows = s.scalars(select(NoticeCampaignRow).order_by(NoticeCampaignRow.id.desc()))
-        return [Campaign.of(r) for r in rows]
+        return [Campaign.of(r) for r in s.scalars(select(NoticeCampaignRow).order_by(order))]
 
 
 def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:

@@ -320,8 +320,9 @@ def _measures(ev: Evidence, due: str | None) -> list[dict[str, Any]]:
         assessed,
         dpo,
     )
-    # Notices (issue 16) and incidents (issue 17) are built elsewhere; until their rooms
-    # record events here these stay planned with an owner and a date.
+    # A notice campaign is done once sent (its announcement counts too); the plan once a
+    # drill has run it (the rules file is the plan). Until then: planned, owner and date.
+    sent = ev.of("notices.campaign.send", "notices.announcement")
     add(
         "M9",
         "notice",
@@ -329,10 +330,16 @@ def _measures(ev: Evidence, due: str | None) -> list[dict[str, Any]]:
             "向个人告知接收方名称和联系方式(PIPL 第二十二条)",
             "tell individuals the recipient's name and contact (PIPL Art. 22)",
         ),
-        _pair("告知活动及送达记录", "notice campaign and delivery records"),
-        [e.seq for e in ev.under("notices")],
+        _pair(
+            f"告知活动发送 {len(ev.of('notices.campaign.send'))} 次,公告 "
+            f"{len(ev.of('notices.announcement'))} 次",
+            f"{len(ev.of('notices.campaign.send'))} campaign send(s), "
+            f"{len(ev.of('notices.announcement'))} announcement(s)",
+        ),
+        [e.seq for e in sent],
         dpo,
     )
+    drills = ev.of("incident.drill.finish")
     add(
         "M10",
         "incident",
@@ -340,8 +347,11 @@ def _measures(ev: Evidence, due: str | None) -> list[dict[str, Any]]:
             "个人信息安全事件应急预案(PIPL 第五十一条、第五十七条)",
             "incident response plan (PIPL Arts. 51, 57)",
         ),
-        _pair("应急预案、演练与通知时限", "plan, drills and notification deadlines"),
-        [e.seq for e in ev.under("incidents")],
+        _pair(
+            f"报告时限规则即预案;已完成演练 {len(drills)} 次",
+            f"the deadline rules are the plan; {len(drills)} drill(s) finished",
+        ),
+        [e.seq for e in drills],
         dpo,
     )
     return out

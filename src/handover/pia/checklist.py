@@ -94,6 +94,19 @@ class Result:
             "attested_by": self.attested_by,
         }
 
+    def to_bilingual(self) -> dict[str, Any]:
+        """Machine form with every text in zh-CN and en (the dossier keeps both)."""
+        zh, en = self.to_json("zh-CN"), self.to_json("en")
+        both = {k: {"zh-CN": zh[k], "en": en[k]} for k in ("title", "source", "reason")}
+        return {
+            **en,
+            **both,
+            "counter_examples": [
+                {**c, "what": {"zh-CN": z["what"], "en": c["what"]}}
+                for z, c in zip(zh["counter_examples"], en["counter_examples"], strict=True)
+            ],
+        }
+
 
 @functools.lru_cache(maxsize=4)
 def load_checklist(path: Path = CHECKLIST_FILE) -> Checklist:
@@ -509,6 +522,169 @@ def _vendors_assessed(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     return _result(item, [e.seq for e in ev.of("governance.vendor.assess")], counter)
 
 
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def _notice_campaigns(ev: Evidence) -> list[LedgerEntry]:
+    """``notices.campaign.create`` of PIPL Art. 22 notice campaigns (not consent requests)."""
+    return [
+        e for e in ev.of("notices.campaign.create") if e.details.get("kind", "notice") == "notice"
+    ]
+
+
+def _notice_content(item: Item, ev: Evidence, now: dt.datetime) -> Result:
+    # PIPL Art. 22: the individuals are told the recipient's name and contact. The
+    # campaign event holds the SHA-256 of every legal element; an empty one is missing.
+    camps = _notice_campaigns(ev)
+    if not camps:
+        return _result(item, [], [], Msg("pia.check.na.no_campaign"))
+    counter = []
+    for e in camps:
+        content = e.details.get("content_sha256") or {}
+        missing = [
+            k for k in ("buyer_name", "buyer_contact") if content.get(k) in (None, EMPTY_SHA256)
+        ]
+        if content.get("buyer_contact") in (None, EMPTY_SHA256) and content.get(
+            "buyer_phone"
+        ) not in (None, EMPTY_SHA256):
+            missing.remove("buyer_contact")
+        if missing:
+            counter.append(_ex(e, "pia.check.ex.notice_elements", missing=", ".join(missing)))
+    return _result(item, [e.seq for e in camps], counter)
+
+
+def _last(entries: list[LedgerEntry], subject: str) -> LedgerEntry | None:
+    return next((e for e in reversed(entries) if e.subject == subject), None)
+
+
+def _individuals_notified(item: Item, ev: Evidence, now: dt.datetime) -> Result:
+    # Every person of a notice campaign was sent a notice, and whoever could not be
+    # reached one by one (no contact, failed, undelivered, cancelled) is covered by a
+    # public announcement made after the last send and receipts of that campaign.
+    camps = _notice_campaigns(ev)
+    transfer = ev.first("package.seal", "migrate.start")
+    if not camps:
+        if transfer is None:
+            return _result(item, [], [], Msg("pia.check.na.no_campaign"))
+        return _result(item, [transfer.seq], [_ex(transfer, "pia.check.ex.no_campaign")])
+    queues, sends = ev.of("notices.campaign.queue"), ev.of("notices.campaign.send")
+    receipts, announced = ev.of("notices.receipts"), ev.of("notices.announcement")
+    evidence, counter = [], []
+    for c in camps:
+        queue, send = _last(queues, c.subject), _last(sends, c.subject)
+        evidence.append(c.seq)
+        if queue is None or send is None:
+            counter.append(_ex(c, "pia.check.ex.not_sent", campaign=c.subject))
+            continue
+        evidence += [queue.seq, send.seq]
+        pending = int(send.details.get("pending") or 0)
+        if pending:
+            counter.append(_ex(send, "pia.check.ex.pending", campaign=c.subject, n=pending))
+        if queue.details.get("reconciles") is False:
+            counter.append(_ex(queue, "pia.check.ex.not_reconciled", campaign=c.subject))
+        outbox = send.details.get("outbox") or {}
+        missed = sum(
+            int(states.get(k) or 0)
+            for states in outbox.values()
+            if isinstance(states, dict)
+            for k in ("failed", "undelivered", "cancelled")
+        )
+        unreachable = int(queue.details.get("unreachable") or 0)
+        if missed + unreachable == 0:
+            continue
+        last_news = max(
+            [send.seq] + [r.seq for r in receipts if r.subject == c.subject and r.seq > send.seq]
+        )
+        ann = next((a for a in announced if a.subject == c.subject and a.seq > last_news), None)
+        if ann is None:
+            counter.append(
+                _ex(
+                    send,
+                    "pia.check.ex.no_announcement",
+                    campaign=c.subject,
+                    missed=missed,
+                    unreachable=unreachable,
+                    seq=last_news,
+                )
+            )
+        else:
+            evidence.append(ann.seq)
+    return _result(item, evidence, counter)
+
+
+def _incident_plan(item: Item, ev: Evidence, now: dt.datetime) -> Result:
+    # PIPL Art. 51(5): an incident response plan, organised and drilled: the rules file
+    # is the plan; a drill must have finished within the workspace's drill interval.
+    drills = ev.of("incident.drill.finish")
+    if not drills:
+        return _result(
+            item,
+            [],
+            [{"seq": None, "actor": "", "action": "drill", "what": Msg("pia.check.ex.no_drill")}],
+        )
+    last = drills[-1]
+    at = parse_at(last.details.get("at")) or now
+    age = (now - at).days
+    counter = []
+    if age > ev.drill_every_days:
+        counter.append(
+            _ex(last, "pia.check.ex.drill_old", at=at.date().isoformat(), days=ev.drill_every_days)
+        )
+    return _result(item, [e.seq for e in drills], counter)
+
+
+def _incident_duties_met(item: Item, ev: Evidence, now: dt.datetime) -> Result:
+    # PIPL Art. 57 and the CAC reporting measures: every duty of a real (not drill)
+    # incident met by its due time; open duties past due and duties met late count.
+    real = {
+        e.details.get("incident"): e
+        for e in ev.of("incident.promote")
+        if not e.details.get("drill")
+    }
+    if not real:
+        return _result(item, [], [], Msg("pia.check.na.no_incident"))
+    duties: dict[Any, tuple[dt.datetime, LedgerEntry, str]] = {}
+    met: dict[Any, tuple[dt.datetime, LedgerEntry, bool]] = {}
+    waived: set[Any] = set()
+    for e in ev.under("incident"):
+        d = e.details
+        if d.get("incident") not in real:
+            continue
+        for ob in d.get("obligations") or []:
+            if not isinstance(ob, dict):
+                continue
+            due = parse_at(ob.get("due_at"))
+            if due is not None:
+                duties[ob.get("obligation")] = (due, e, str(ob.get("rule")))
+            elif e.action == "incident.report.file":
+                at = parse_at(d.get("at")) or now
+                met[ob.get("obligation")] = (at, e, bool(ob.get("late")))
+        if e.action == "incident.obligation.met":
+            at = parse_at(d.get("at")) or now
+            met[d.get("obligation")] = (at, e, bool(d.get("late")))
+        if e.action == "incident.individuals":
+            (waived.discard if d.get("notify") else waived.add)(d.get("obligation"))
+    counter = []
+    for oid, (due, e, rule) in sorted(duties.items(), key=lambda x: x[1][0]):
+        if oid in waived:
+            continue
+        done = met.get(oid)
+        if done is not None and (done[2] or done[0] > due):
+            counter.append(
+                _ex(
+                    done[1],
+                    "pia.check.ex.duty_late",
+                    rule=rule,
+                    due=due.isoformat(),
+                    at=done[0].isoformat(),
+                )
+            )
+        elif done is None and now > due:
+            counter.append(_ex(e, "pia.check.ex.duty_overdue", rule=rule, due=due.isoformat()))
+    evidence = sorted({e.seq for e in real.values()} | {m[1].seq for m in met.values()})
+    return _result(item, evidence, counter)
+
+
 def _cross_border(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     # Only a PIA can say data goes abroad; a person must attest the conditions then.
     flagged = [e for e in ev.of("pia.approve") if e.details.get("cross_border")]
@@ -535,4 +711,8 @@ CHECKS: dict[str, Check] = {
     "training_current": _training_current,
     "vendors_assessed": _vendors_assessed,
     "cross_border": _cross_border,
+    "notice_content": _notice_content,
+    "individuals_notified": _individuals_notified,
+    "incident_plan": _incident_plan,
+    "incident_duties_met": _incident_duties_met,
 }

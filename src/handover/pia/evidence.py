@@ -118,6 +118,8 @@ class Evidence:
     suite: str = "aes"
     #: whether scope ``have`` covers every item of ``want`` (governance's rule, injected)
     covers: Callable[[Any, Any], bool] = lambda have, want: "*" in have
+    #: a drill is due this many days after the last one (``[incidents] drill_every_days``)
+    drill_every_days: int = 180
     #: the outcome of recomputing the ledger: None when not checked
     ledger_ok: bool | None = None
     ledger_problems: list[str] = field(default_factory=list)

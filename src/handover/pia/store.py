@@ -534,7 +534,16 @@ def add_risk(
         if s.scalars(select(RiskRow).where(RiskRow.code == code)).first() is not None:
             raise BadInput.msg("pia.risk_exists", code=code)
         if assessment_id is not None:
-            _row(s, assessment_id)
+            found = _load(s, _row(s, assessment_id))
+            if finding is not None and finding_of(found, finding) is None:
+                raise BadInput.msg(
+                    "pia.no_finding",
+                    id=assessment_id,
+                    finding=finding,
+                    findings=", ".join(r["id"] for r in found.document.get("risks", [])) or "-",
+                )
+        elif finding is not None:
+            raise BadInput.msg("pia.finding_needs_pia", finding=finding)
         row = RiskRow(
             code=code,
             assessment_id=assessment_id,
@@ -593,17 +602,38 @@ def review_risk(
         return before, _risk(row, now.date())
 
 
-def link_incident(ws: Workspace, code: str, incident_id: int, *, now: dt.datetime) -> Risk:
-    """The integration point for incidents (issue 17): link incident ``incident_id`` to
-    risk ``code``. Nothing calls it yet; the incidents room will."""
+def link_incident(
+    ws: Workspace, code: str, incident_id: int, *, now: dt.datetime, unlink: bool = False
+) -> tuple[Risk, bool]:
+    """Link incident ``incident_id`` to risk ``code`` (or remove the link with
+    ``unlink``); returns the risk and whether anything changed (linking twice is a
+    no-op). The flow checks that the incident exists."""
     with ws.store.session() as s:
         row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
         if row is None:
             raise BadInput.msg("pia.no_risk", code=code)
-        if incident_id not in (row.incident_ids or []):
-            row.incident_ids = [*(row.incident_ids or []), incident_id]
+        linked = list(row.incident_ids or [])
+        changed = (incident_id in linked) == unlink
+        if changed:
+            row.incident_ids = (
+                [i for i in linked if i != incident_id] if unlink else [*linked, incident_id]
+            )
         s.flush()
+        return _risk(row, now.date()), changed
+
+
+def get_risk(ws: Workspace, code: str, *, now: dt.datetime) -> Risk:
+    """Risk ``code`` of the register; BadInput when there is none."""
+    with ws.store.session() as s:
+        row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
+        if row is None:
+            raise BadInput.msg("pia.no_risk", code=code)
         return _risk(row, now.date())
+
+
+def finding_of(a: Assessment, finding: str) -> dict[str, Any] | None:
+    """Risk ``finding`` as written in assessment ``a``'s document, if it is there."""
+    return next((r for r in a.document.get("risks", []) if r.get("id") == finding), None)
 
 
 def list_risks(ws: Workspace, *, now: dt.datetime, overdue: bool = False) -> list[Risk]:

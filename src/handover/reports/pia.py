@@ -2,9 +2,9 @@
 zh-CN and en.
 
 The signed document is ``pia.json``; these renderings show it for people and embed its
-detached signature (key, signature, SHA-256 of the signed bytes). The PDF uses the same
-built-in CID font as the certificates (:mod:`handover.reports.certificate`), so Chinese
-needs no font file and the text stays extractable.
+detached signature (key, signature, SHA-256 of the signed bytes). The PDF goes through the
+shared recipe with the Chinese font embedded: the report is kept at least three years and
+must print the same on any reader.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 from handover.i18n import normalize_lang
 from handover.reports.certificate import TEMPLATES
-from handover.reports.pdf import CID_FONT
 
 _L: dict[str, tuple[str, str]] = {
     "title": ("个人信息保护影响评估报告", "Personal information protection impact assessment"),
@@ -315,71 +314,41 @@ def render_html(export: dict[str, Any], sig: dict[str, Any], lang: str = "zh-CN"
 
 
 def write_pdf(export: dict[str, Any], sig: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
-    """The report as an A4 PDF in ``lang`` (Chinese through the STSong-Light CID font);
-    wide tables on landscape pages."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
+    """The report as an A4 PDF in ``lang`` through the shared recipe (:mod:`handover.reports.pdf`):
+    the Chinese font embedded, wide tables on landscape pages, bookmarks per section."""
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import (
-        BaseDocTemplate,
-        Frame,
-        NextPageTemplate,
-        PageBreak,
-        PageTemplate,
-        Paragraph,
-        Spacer,
-        Table,
-        TableStyle,
-    )
+    from reportlab.platypus import NextPageTemplate, PageBreak, Spacer
 
-    if CID_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(CID_FONT))
+    from handover.reports.pdf import build, kit
+
     c = context(export, sig, lang)
     L = c["L"]
-    body = ParagraphStyle("b", fontName=CID_FONT, fontSize=8.5, leading=11.5, wordWrap="CJK")
-    small = ParagraphStyle("s", parent=body, fontSize=7, leading=9)
-    h1 = ParagraphStyle("h1", parent=body, fontSize=17, leading=23, alignment=1)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=11, leading=15, spaceBefore=7, spaceAfter=3)
+    k = kit(embed=True)
 
-    def p(text: Any, style: ParagraphStyle = body) -> Paragraph:
-        return Paragraph(escape(str(text)), style)
-
-    def table(head: list[str] | None, rows: list[list[Any]], widths: list[float]) -> Table:
-        data = ([[p(h, small) for h in head]] if head else []) + [
-            [p(x, small) for x in r] for r in rows
-        ]
-        tb = Table(data or [[""]], colWidths=[w * mm for w in widths], repeatRows=1 if head else 0)
-        style = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
-        if head:
-            style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
-        tb.setStyle(TableStyle(style))
-        return tb
+    def table(head: list[str] | None, rows: list[list[Any]], widths: list[float]) -> Any:
+        return k.table(head, rows or [["-"] * len(widths)], widths)
 
     story: list[Any] = [
-        p(L["title"], h1),
-        p(L["subtitle"], ParagraphStyle("st", parent=small, alignment=1)),
+        k.p(L["title"], k.h1),
+        k.p(L["subtitle"], ParagraphStyle("st", parent=k.small, alignment=1)),
         Spacer(1, 4 * mm),
         table(None, c["header"], [45, 135]),
-        p(L["s_necessity"], h2),
+        k.p(L["s_necessity"], k.h2),
         table(
             [L["trigger"], L["basis"], L["applies"], L["evidence"]], c["triggers"], [80, 45, 15, 40]
         ),
-        p(c["required"]),
-        *([p(c["necessity_note"])] if c["necessity_note"] else []),
-        p(L["s_team"], h2),
+        k.p(c["required"]),
+        *([k.p(c["necessity_note"])] if c["necessity_note"] else []),
+        k.p(L["s_team"], k.h2),
         table([L["name"], L["role"]], c["team"], [60, 120]),
-        p(f"{L['signatory']}: {c['doc'].get('signatory') or '-'}"),
-        p(L["s_processing"], h2),
+        k.p(f"{L['signatory']}: {c['doc'].get('signatory') or '-'}"),
+        k.p(L["s_processing"], k.h2),
         table(None, c["processing"], [40, 140]),
-        p(L["s_opinion"], h2),
-        p(c["opinion"]),
-        p(L["s_conclusion"], h2),
-        p(c["conclusion"]),
+        k.p(L["s_opinion"], k.h2),
+        k.p(c["opinion"]),
+        k.p(L["s_conclusion"], k.h2),
+        k.p(c["conclusion"]),
         table(
             [L["decision"], L["version"], L["by"], L["at"], L["reason"]],
             c["decisions"],
@@ -387,9 +356,9 @@ def write_pdf(export: dict[str, Any], sig: dict[str, Any], path: Path, lang: str
         ),
         NextPageTemplate("wide"),
         PageBreak(),
-        p(L["s_data_map"], h2),
-        p(f"{L['scan']}: {c['scan']}", small),
-        p(c["totals"], small),
+        k.p(L["s_data_map"], k.h2),
+        k.p(f"{L['scan']}: {c['scan']}", k.small),
+        k.p(c["totals"], k.small),
         table(
             [
                 L["table"],
@@ -403,7 +372,7 @@ def write_pdf(export: dict[str, Any], sig: dict[str, Any], path: Path, lang: str
             c["tables"],
             [38, 20, 20, 16, 38, 22, 113],
         ),
-        p(L["s_risks"], h2),
+        k.p(L["s_risks"], k.h2),
         table(
             [
                 L["code"],
@@ -421,15 +390,15 @@ def write_pdf(export: dict[str, Any], sig: dict[str, Any], path: Path, lang: str
             [10, 58, 32, 45, 16, 16, 16, 22, 22, 20],
         ),
         Spacer(1, 2 * mm),
-        p(L["matrix"], small),
+        k.p(L["matrix"], k.small),
         table(c["matrix_head"], c["matrix"], [30, 22, 22, 22, 22]),
-        p(L["s_measures"], h2),
+        k.p(L["s_measures"], k.h2),
         table(
             [L["code"], L["measure"], L["detail"], L["state"], L["owner"], L["due"], L["evidence"]],
             c["measures"],
             [11, 52, 98, 16, 22, 20, 48],
         ),
-        p(L["columns"], h2),
+        k.p(L["columns"], k.h2),
         table(
             [L["column"], L["type"], L["tier"], L["level"], L["sensitive"]],
             c["columns"],
@@ -437,40 +406,21 @@ def write_pdf(export: dict[str, Any], sig: dict[str, Any], path: Path, lang: str
         ),
         NextPageTemplate("page"),
         PageBreak(),
-        p(L["s_method"], h2),
-        p(c["method_note"], small),
-        p(L["signature"], h2),
-        p(f"{L['key']}: {sig['key_id']} v{sig['key_version']} {sig['public_key']}", small),
-        p(f"{L['json_sha256']}: {sig['sha256']}", small),
-        p(f"Ed25519: {sig['signature']}", small),
+        k.p(L["s_method"], k.h2),
+        k.p(c["method_note"], k.small),
+        k.p(L["signature"], k.h2),
+        k.p(f"{L['key']}: {sig['key_id']} v{sig['key_version']} {sig['public_key']}", k.small),
+        k.p(f"{L['json_sha256']}: {sig['sha256']}", k.small),
+        k.p(f"Ed25519: {sig['signature']}", k.small),
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    margin = 15 * mm
-    portrait, wide = A4, landscape(A4)
-    pdf = BaseDocTemplate(
-        str(path),
-        pagesize=portrait,
+    return build(
+        path,
+        story,
         title=f"{L['title']} #{c['head']['id']} v{c['head']['version']}",
-        author="handover",
+        font=k.font,
         subject=f"Ed25519 {sig['public_key']} {sig['signature']}",
         keywords=f"sha256={sig['sha256']}",
     )
-    pdf.addPageTemplates(
-        [
-            PageTemplate(
-                id="page",
-                frames=[Frame(margin, margin, portrait[0] - 2 * margin, portrait[1] - 2 * margin)],
-                pagesize=portrait,
-            ),
-            PageTemplate(
-                id="wide",
-                frames=[Frame(margin, margin, wide[0] - 2 * margin, wide[1] - 2 * margin)],
-                pagesize=wide,
-            ),
-        ]
-    )
-    pdf.build(story)
-    return path
 
 
 def write_renderings(export: dict[str, Any], sig: dict[str, Any], folder: Path) -> list[Path]:

@@ -1,0 +1,464 @@
+"""``handover dossier``: the regulator's dossier (监管报送材料包). Authorise, evaluate the
+checklist afresh, gather every record and report of the transfer into one folder, bind
+each document to the ledger, export the ledger bundle into it, seal it with a signed
+manifest, and record it (docs/dossier.md).
+
+Order of one build: ``compliance.check`` → documents staged in a hidden sibling folder →
+``dossier.build`` (every document's SHA-256) → the ledger bundle (``audit.export`` and a
+signed checkpoint covering ``dossier.build``) → inclusion proofs, ``manifest.json`` and
+``manifest.sig`` → the folder renamed into place → ``dossier.export`` (the manifest's
+SHA-256). A failure leaves no folder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from handover.dossier import (
+    Document,
+    Sealed,
+    add_file,
+    add_json,
+    bind_origin,
+    describe,
+    seal,
+)
+from handover.dossier.dossier import build_details
+from handover.errors import BadInput
+from handover.governance import require
+from handover.governance.policy import COMPLIANCE, now_utc
+from handover.ledger import LedgerEntry, entries, record
+from handover.workspace import Workspace
+
+PURPOSE = "监管报送材料包 / regulator's dossier (PIPL Arts. 54-56)"
+TITLE = ("个人信息保护监管报送材料包", "personal information protection dossier")
+
+
+@dataclass(frozen=True)
+class DossierResult:
+    """A written dossier: where, what was sealed, the ledger entries, the score."""
+
+    folder: Path
+    sealed: Sealed
+    build_seq: int
+    export_seq: int
+    score: float
+    warnings: list[dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "folder": str(self.folder),
+            **asdict(self.sealed),
+            "build_seq": self.build_seq,
+            "export_seq": self.export_seq,
+            "score": self.score,
+            "warnings": self.warnings,
+        }
+
+
+def _latest_by_subject(found: list[LedgerEntry]) -> list[LedgerEntry]:
+    latest: dict[str, LedgerEntry] = {}
+    for e in found:
+        latest[e.subject] = e
+    return sorted(latest.values(), key=lambda e: e.seq)
+
+
+class _Stage:
+    """Documents copied or written into the staging folder, and what could not be."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.docs: list[Document] = []
+        self.warnings: list[dict[str, Any]] = []
+
+    def copy(
+        self,
+        rel: str,
+        src: Path,
+        kind: str,
+        title: tuple[str, str],
+        origin: LedgerEntry,
+        *field: str,
+    ) -> None:
+        if not src.is_file():
+            self.warnings.append({"kind": "missing", "path": str(src), "seq": origin.seq})
+            return
+        doc = add_file(self.folder, rel, src, kind=kind, title=title)
+        if field and not bind_origin(doc, origin, *field):
+            self.warnings.append({"kind": "changed", "path": rel, "seq": origin.seq})
+        self.add(doc)
+
+    def add(self, doc: Document) -> None:
+        """Keep ``doc``; a document written again at the same path replaces the earlier."""
+        self.docs = [d for d in self.docs if d.path != doc.path] + [doc]
+
+    def json(self, rel: str, data: Any, kind: str, title: tuple[str, str]) -> None:
+        self.add(add_json(self.folder, rel, data, kind=kind, title=title))
+
+
+def _copy_recorded(
+    st: _Stage,
+    found: list[LedgerEntry],
+    kind: str,
+    title: tuple[str, str],
+    where: Callable[[LedgerEntry], str],
+    files: str,
+    bound: Callable[[str], tuple[str, ...]],
+) -> None:
+    """Copy every file an entry recorded (``details.folder`` + the names in
+    ``details[files]``) to ``documents/<where(entry)>/``, bound to the entry at
+    ``details[bound(name)]`` (nothing when ``bound`` gives nothing)."""
+    for e in found:
+        folder = Path(str(e.details.get("folder")))
+        for file in sorted(e.details.get(files) or {}):
+            st.copy(f"documents/{where(e)}/{file}", folder / file, kind, title, e, *bound(file))
+
+
+def _recorded_reports(st: _Stage, log: list[LedgerEntry]) -> None:
+    """The signed PIA exports (the newest per assessment), the certificates, the incident
+    reports and the newest transparency report, as the ledger recorded them."""
+    of = {a: [x for x in log if x.action == a] for a in (
+        "pia.export", "erase.certificate", "incident.report.file", "transparency.report"
+    )}  # fmt: skip
+    _copy_recorded(
+        st,
+        _latest_by_subject(of["pia.export"]),
+        "pia",
+        ("个人信息保护影响评估报告(签名导出)", "impact assessment (signed export)"),
+        lambda e: f"pia/{e.subject.split()[-1]}-v{e.details.get('version')}",
+        "files",
+        lambda f: ("files", f),
+    )
+    _copy_recorded(
+        st,
+        of["erase.certificate"],
+        "certificate",
+        ("数据销毁证明", "certificate of sanitization"),
+        lambda e: f"certificates/{e.details.get('run_id') or e.subject}",
+        "files",
+        lambda f: ("sha256",) if f == "certificate.json" else (),
+    )
+    _copy_recorded(
+        st,
+        of["incident.report.file"],
+        "incident",
+        ("安全事件报告", "incident report"),
+        lambda e: (
+            f"incidents/incident-{e.details.get('incident')}/"
+            f"{e.details.get('kind')}-{e.details.get('number')}"
+        ),
+        "sha256",
+        lambda f: ("sha256", f),
+    )
+    _copy_recorded(
+        st,
+        of["transparency.report"][-1:],
+        "transparency",
+        ("透明度报告(公开)", "transparency report (public)"),
+        lambda e: "transparency",
+        "files",
+        lambda f: ("files", f),
+    )
+
+
+def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime) -> list[Any]:
+    from handover.notices.campaign import list_campaigns
+    from handover.notices.report import report_data, write_report
+
+    out = []
+    for camp in list_campaigns(ws, newest_first=False):
+        rel = f"documents/notices/campaign-{camp.id}"
+        for lang in ("zh-CN", "en"):
+            for path in write_report(ws, camp, st.folder / rel / lang, lang, generated=at):
+                st.add(
+                    add_file(
+                        st.folder,
+                        f"{rel}/{lang}/{path.name}",
+                        path,
+                        kind="notices",
+                        title=("告知活动报告", "notice campaign report"),
+                    )
+                )
+        # the newest announcement of the campaign (a later one covers receipts after it)
+        for e in [x for x in log if x.action == "notices.announcement"
+                  and x.subject == f"campaign {camp.id}"][-1:]:  # fmt: skip
+            for file in e.details.get("files") or []:
+                ext = Path(file).suffix.lstrip(".")
+                st.copy(
+                    f"{rel}/{file}",
+                    ws.path / "notices" / f"campaign-{camp.id}" / file,
+                    "notices",
+                    ("告知公告", "public announcement"),
+                    e,
+                    "sha256",
+                    ext,
+                )
+        data = report_data(ws, camp)
+        lost = data.pop("unreachable")
+        out.append({**data, "unreachable_rows": len(lost)})
+    return out
+
+
+def gather(ws: Workspace, report: Any, at: dt.datetime) -> dict[str, Any]:
+    """Every section of the dossier as plain data (no document files)."""
+    from handover.crypto import public_keys
+    from handover.detect.store import latest_inventory
+    from handover.flows.pia import risk_detail
+    from handover.governance.ndas import list_ndas
+    from handover.governance.people import list_people
+    from handover.governance.training import list_records
+    from handover.governance.vendors import list_vendors
+    from handover.incidents.drills import list_drills
+    from handover.incidents.incidents import list_incidents
+    from handover.ledger import ledger_size, public_identity
+    from handover.ledger.note import verifier_key
+    from handover.pia import data_map, load_checklist
+    from handover.pia import store as pia_store
+
+    log = entries(ws)
+    tr = ws.settings.transfer
+    assessments = []
+    for a in pia_store.list_assessments(ws):
+        chosen = pia_store.get(ws, a.id, a.approved_version or a.version)
+        doc = chosen.document
+        assessments.append(
+            {
+                "id": a.id,
+                "title": a.title,
+                "status": a.status,
+                "version": a.version,
+                "approved_version": a.approved_version,
+                "retain_until": a.retain_until.isoformat() if a.retain_until else None,
+                "signatory": doc.get("signatory"),
+                "sha256": chosen.sha256,
+                "decisions": [d.to_json() for d in a.decisions],
+                "risks": [
+                    {"id": r["id"], "title": r["title"], "level": r["level"]}
+                    for r in doc.get("risks", [])
+                ],
+                "exports": [
+                    {
+                        "seq": e.seq,
+                        "version": e.details.get("version"),
+                        "sha256": e.details.get("sha256"),
+                    }
+                    for e in log
+                    if e.action == "pia.export" and e.subject == f"pia {a.id}"
+                ],
+            }
+        )
+    done = {str(e.details.get("run_id")): e for e in log if e.action == "erase.done"}
+    certificates = [
+        {
+            "run_id": str(e.details.get("run_id")),
+            "seq": e.seq,
+            "sha256": e.details.get("sha256"),
+            "at": e.ts,
+            "done": done[str(e.details.get("run_id"))].details
+            if str(e.details.get("run_id")) in done
+            else None,
+        }
+        for e in log
+        if e.action == "erase.certificate"
+    ]
+    origin, _ = public_identity(ws)
+    rules = load_checklist()
+    return {
+        "schema": "handover.dossier/1",
+        "generated_at": at.isoformat(),
+        "transfer": tr.model_dump(mode="json") if tr is not None else None,
+        "ledger": {
+            "origin": origin,
+            "verifier_keys": [verifier_key(origin, k.raw) for k in public_keys(ws)],
+            "size_at_writing": ledger_size(ws),
+        },
+        "checklist": {
+            "version": report.version,
+            "score": report.score,
+            "ledger_seq": report.seq,
+            "items": [r.to_bilingual() for r in report.results],
+            "changelog": list(rules.changelog),
+        },
+        "pia": assessments,
+        "risks": [
+            risk_detail(ws, r.code, now=at).to_json() for r in pia_store.list_risks(ws, now=at)
+        ],
+        "inventory": data_map(latest_inventory(ws)),
+        "incidents": [i.to_json(at) for i in list_incidents(ws)],
+        "drills": [d.to_json() for d in list_drills(ws)],
+        "certificates": certificates,
+        "governance": {
+            "people": [p.to_json() for p in list_people(ws)],
+            "ndas": [n.to_json() for n in list_ndas(ws, now=at)],
+            "training": [r.to_json() for r in list_records(ws)],
+            "vendors": [v.to_json() for v in list_vendors(ws)],
+        },
+    }
+
+
+def build_dossier(
+    ws: Workspace,
+    out: Path | None = None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> DossierResult:
+    """Write the dossier into ``out`` (default ``reports/dossier/dossier-<UTC time>``;
+    an existing non-empty folder is refused). Authorised as ``compliance.check`` (DPO,
+    compliance officer, auditor)."""
+    from handover.crypto import public_keys
+    from handover.flows.pia import check
+    from handover.ledger import Recorder, public_identity
+    from handover.ledger.export import export_bundle
+    from handover.ledger.note import verifier_key
+    from handover.reports.dossier import write_renderings
+
+    at = now_utc(now)
+    decision = require(ws, COMPLIANCE, "*", actor=actor, now=at)
+    folder = out or ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}"
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise BadInput.msg("dossier.exists", path=folder)
+    tmp = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        report = check(ws, actor=decision.actor, now=at)
+        data = gather(ws, report, at)
+        data["generated_by"] = decision.actor
+        log = entries(ws)
+        st = _Stage(tmp)
+        _recorded_reports(st, log)
+        data["notices"] = _notices(st, ws, log, at)
+        for key, kind, title in (
+            (
+                "checklist",
+                "checklist",
+                (
+                    "合规检查结果(含证据与反例)",
+                    "checklist results with evidence and counter-examples",
+                ),
+            ),
+            ("risks", "risks", ("风险登记册", "risk register")),
+            ("pia", "pia", ("影响评估概况", "impact assessments")),
+            (
+                "inventory",
+                "inventory",
+                ("个人信息清单(数据映射)", "personal information inventory (data map)"),
+            ),
+            ("notices", "notices", ("告知活动统计", "notice campaigns")),
+            ("incidents", "incidents", ("安全事件与应急演练", "incidents and drills")),
+            ("certificates", "certificate", ("销毁证明清单", "destruction certificates")),
+            (
+                "governance",
+                "governance",
+                ("人员、保密协议、培训与第三方", "people, NDAs, training and vendors"),
+            ),
+        ):
+            value = (
+                {"incidents": data["incidents"], "drills": data["drills"]}
+                if key == "incidents"
+                else data[key]
+            )
+            st.json(f"documents/{key}.json", value, kind, title)
+        data["warnings"] = st.warnings
+        data["documents"] = [d.to_json() for d in st.docs]
+        st.json(
+            "dossier.json",
+            data,
+            "dossier",
+            ("监管报送材料包(机器可读)", "dossier (machine readable)"),
+        )
+        for path in write_renderings(data, tmp):
+            st.add(describe(tmp, path.name, kind="dossier", title=TITLE))
+        build = record(
+            ws, decision.actor, "dossier.build", folder.name, PURPOSE, build_details(st.docs)
+        )
+        bundle = export_bundle(ws, tmp / "ledger", actor=decision.actor)
+        origin, _ = public_identity(ws)
+        sealed = seal(
+            ws,
+            tmp,
+            st.docs,
+            build_seq=build.seq,
+            bundle=bundle,
+            header={
+                "created_at": at.isoformat(),
+                "created_by": decision.actor,
+                "transfer": (data["transfer"] or {}).get("name"),
+                "checklist_score": report.score["score"],
+            },
+            verifier_keys=[verifier_key(origin, k.raw) for k in public_keys(ws)],
+            events=Recorder(ws, decision.actor),
+        )
+        if folder.exists():
+            folder.rmdir()
+        tmp.rename(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    done = record(
+        ws,
+        decision.actor,
+        "dossier.export",
+        folder.name,
+        PURPOSE,
+        {
+            "folder": str(folder),
+            "manifest_sha256": sealed.manifest_sha256,
+            "files": sealed.files,
+            "documents": sealed.documents,
+            "tree_size": sealed.tree_size,
+            "root": sealed.root,
+            "build_seq": build.seq,
+            "warnings": len(st.warnings),
+        },
+    )
+    return DossierResult(
+        folder, sealed, build.seq, done.seq, float(report.score["score"]), st.warnings
+    )
+
+
+def verify_folder(folder: Path, keys: list[str] | None = None) -> dict[str, Any]:
+    """Check a dossier offline, exactly as its ``verify.py`` does (no workspace needed):
+    CheckFailed naming the first bad file or ledger entry, BadInput when unreadable."""
+    from handover.errors import CheckFailed
+    from handover.ledger.bundle_verify import Failed, Unreadable, verify_dossier
+
+    try:
+        return verify_dossier(folder, keys)
+    except Unreadable as exc:
+        raise BadInput.msg("dossier.unreadable", path=folder, detail=str(exc)) from None
+    except Failed as exc:
+        raise CheckFailed.msg(
+            "dossier.failed",
+            path=folder,
+            detail=str(exc),
+            file=exc.path or "-",
+            seq=exc.seq if exc.seq is not None else "-",
+        ) from None
+
+
+def demo_step(ctx: Any) -> str:
+    """Demo step: the public transparency report, then the dossier (which carries it),
+    verified offline at once."""
+    from handover.flows.transparency import transparency_report
+    from handover.i18n import t
+
+    tr = transparency_report(ctx.ws, actor="wangmin")
+    res = build_dossier(ctx.ws, actor="liuyang")
+    checked = verify_folder(res.folder)
+    return t(
+        "dossier.demo_step",
+        ctx.lang,
+        transparency=tr.folder,
+        folder=res.folder,
+        documents=checked["documents"],
+        files=checked["files"],
+        score=res.score * 100,
+    )
