@@ -414,6 +414,9 @@ def test_reports_are_written_hashed_and_meet_their_duties(ws: Workspace) -> None
 def test_individuals_waiver_is_recorded_with_reason_and_can_be_lifted(ws: Workspace) -> None:
     clock = Clock(T0)
     inc = _incident(ws, clock, IncidentSettings(), people=30)
+    with pytest.raises(BadInput, match="rests on the measures taken"):
+        flow.decide_individuals(ws, inc.id, notify=False, reason="密文", clock=clock)
+    flow.set_facts(ws, inc.id, {"measures": "密钥已轮换,密文无法解开"}, clock=clock)
     ob = flow.decide_individuals(
         ws, inc.id, notify=False, reason="泄露数据为强加密密文,密钥未泄露", clock=clock
     )

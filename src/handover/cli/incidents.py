@@ -5,6 +5,7 @@ workspace's time zone (``[incidents] timezone``)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -496,6 +497,73 @@ def notice(
     with handled(), workspace_of(ctx) as ws:
         result = flow.prepare_notice(ws, incident_id, audience=audience)
     print_json(result)
+
+
+@incidents_app.command("notify")
+def notify(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(..., help="Incident number."),
+    source: str = typer.Argument(..., help="The scanned seller database (SQLite file or URL)."),
+    channel: list[str] = typer.Option(
+        ["email,sms,letter"],
+        "--channel",
+        "-c",
+        help="email, sms, letter (repeat or comma-separate).",
+    ),
+    link: str | None = typer.Option(
+        None, "--link", help="Where the full notice is published (the SMS points there)."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Notice language: zh-CN or en."),
+    template_text: Path | None = typer.Option(
+        None, "--template-text", help="Jinja2 template of the full notice (plain text)."
+    ),
+    template_html: Path | None = typer.Option(
+        None, "--template-html", help="Jinja2 template of the full notice (HTML e-mail)."
+    ),
+    template_sms: Path | None = typer.Option(None, "--template-sms", help="Jinja2 SMS template."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Tell the individuals (PIPL Art. 57) through the notices engine: a campaign limited to
+    the people of the leaked tables, approved and sent like every campaign."""
+    from handover.flows import incidents as flow
+    from handover.i18n import t
+
+    templates = {
+        k: v
+        for k, v in (
+            ("notice.txt", template_text),
+            ("notice.html", template_html),
+            ("sms.txt", template_sms),
+        )
+        if v is not None
+    }
+    channels = [c.strip() for item in channel for c in item.split(",") if c.strip()]
+    lang_ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        camp = flow.notify_individuals(
+            ws, incident_id, source, channels=channels, link=link, lang=lang, templates=templates
+        )
+    if json_out:
+        print_json(camp.to_json())
+        return
+    restriction = camp.restriction or {}
+    leaked = [
+        *restriction.get("tables", []),
+        *(f"{t}.{c}" for t, c, _ in restriction.get("columns", [])),
+    ]
+    _echo(
+        t(
+            "incidents.cli.notify_created",
+            lang_ui,
+            id=incident_id,
+            campaign=camp.id,
+            channels=", ".join(camp.channels),
+            tables=", ".join(leaked) or "-",
+            grant=camp.grant_id,
+        )
+    )
+    if camp.drill:
+        _echo(t("incidents.cli.notify_drill", lang_ui))
 
 
 @incidents_app.command("timeline")

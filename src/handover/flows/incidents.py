@@ -393,6 +393,104 @@ def prepare_notice(
     return notice
 
 
+def notify_individuals(
+    ws: Workspace,
+    incident_id: int,
+    source: str | Any,
+    *,
+    channels: Sequence[str] = ("email", "sms", "letter"),
+    link: str | None = None,
+    lang: str | None = None,
+    templates: dict[str, Any] | None = None,
+    sms_max_chars: int | None = None,
+    clock: Clock = system_clock,
+) -> Any:
+    """Create the PIPL Art. 57 campaign of the incident in the notices engine: its element
+    texts from the incident (categories, cause, possible harm, remedies, what the person
+    can do, contact), its audience limited to the people of the leaked tables and columns
+    (:func:`handover.notices.audience.restriction_for`), maker-checker as for every
+    campaign (``notices approve``, then ``notices send``). When the campaign has settled
+    every notice the individuals duty is met. Refused when the individuals are not to be
+    told (waiver), for a closed incident, or when no leaked table is known. A drill's
+    campaign sends through the drill channel only: nobody real is reached."""
+    from handover.flows.notices import create_campaign
+    from handover.i18n import normalize_lang
+    from handover.notices.templates import SMS_MAX_CHARS
+
+    inc = kernel.get_incident(ws, incident_id)
+    if inc.status == "closed":
+        raise BadInput.msg("incidents.closed", id=incident_id)
+    duty = next((o for o in inc.obligations if o.recipient == "individuals"), None)
+    if duty is None:
+        raise BadInput.msg("incidents.no_individuals", id=incident_id)
+    if duty.status == "waived" and duty.waiver:
+        raise BadInput.msg(
+            "incidents.notify_waived",
+            id=incident_id,
+            by=duty.waiver.get("by", "-"),
+            at=str(duty.waiver.get("at", ""))[:16],
+        )
+    leaked = [(t["table"], list(t["columns"])) for t in inc.affected.get("tables") or []]
+    if not leaked:
+        raise BadInput.msg("incidents.notify_no_tables", id=incident_id)
+    participants: list[str] = []
+    if inc.drill_id is not None:
+        participants = next(d.participants for d in list_drills(ws) if d.id == inc.drill_id)
+    language = normalize_lang(lang or ws.settings.lang)
+    notice = breach_notice(
+        inc,
+        audience="participants" if inc.drill else "customers",
+        participants=participants,
+        contact=_operator(ws).get("contact", ""),
+    )
+    decision = _manage(ws, clock)
+    c = notice["content"]
+    en = language == "en"
+    categories = (c["categories_en"] if en else c["categories"]) or c["categories"]
+    transfer = ws.settings.transfer
+    content = {
+        "categories": (", " if en else "、").join(categories),
+        "cause": c["cause"],
+        "harm": c["harm"],
+        "remedies": c["remedies"],
+        "advice": c["advice"],
+        "contact": c["contact"],
+        "seller_phone": transfer.seller.phone if transfer is not None else "",
+    }
+    camp = create_campaign(
+        ws,
+        source,
+        name=f"PIPL Art. 57 incident {incident_id}" + (" [DRILL]" if inc.drill else ""),
+        channels=channels,
+        lang=language,
+        templates=templates,
+        link=link,
+        sms_max_chars=sms_max_chars or SMS_MAX_CHARS,
+        kind="breach",
+        actor=decision.actor,
+        now=lambda: kernel.utc(clock()),
+        content=content,
+        leaked=leaked,
+        incident_id=incident_id,
+        drill=inc.drill,
+    )
+    _sink(ws, decision)(
+        "incident.notice.campaign",
+        f"incident {incident_id}",
+        kernel.PURPOSE,
+        {
+            "incident": incident_id,
+            "campaign": camp.id,
+            "at": kernel.utc(clock()).isoformat(),
+            "channels": list(camp.channels),
+            "restriction": camp.restriction,
+            "grant": camp.grant_id,
+            "drill": inc.drill,
+        },
+    )
+    return camp
+
+
 # --- early warning ---------------------------------------------------------------------------------
 
 

@@ -948,7 +948,10 @@ def decide_individuals(
     now = _now(clock)
     reason = _text(reason, "reason", 2000)
     with ws.store.session() as s:
-        _open_row(s, incident_id)
+        inc_row = _open_row(s, incident_id)
+        if not notify and not (inc_row.facts or {}).get("measures"):
+            # Art. 57 ¶2 rests the waiver on the measures taken: they must be on record.
+            raise BadInput.msg("incidents.waiver_needs_measures", id=incident_id)
         row = s.scalars(
             select(ObligationRow).where(
                 ObligationRow.incident_id == incident_id,
@@ -1005,6 +1008,12 @@ def mark_met(
             raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
         row.status, row.met_at, row.met_by = "met", when, met_by
         ob = _obligation(row)
+    _met(events, ob, when, note)
+    return ob
+
+
+def _met(events: EventSink, ob: Obligation, when: dt.datetime, note: str, **extra: Any) -> None:
+    """Record that duty ``ob`` was met at ``when`` (``incident.obligation.met``)."""
     events(
         "incident.obligation.met",
         f"incident {ob.incident_id}",
@@ -1016,8 +1025,47 @@ def mark_met(
             "at": when.isoformat(),
             "note": note,
             "late": when > ob.due_at,
+            **extra,
         },
     )
+
+
+def notice_campaign_done(
+    ws: Workspace,
+    incident_id: int,
+    campaign_id: int,
+    *,
+    counts: dict[str, int],
+    met_by: str,
+    events: EventSink,
+    clock: Clock,
+) -> Obligation | None:
+    """A breach campaign (PIPL Art. 57) of the incident has settled every notice: its
+    duty to tell the individuals is met now when it is still open (not when it was
+    waived or met), and the campaign's counts are recorded (``incident.notice.done``,
+    and ``incident.obligation.met`` for the duty)."""
+    now = _now(clock)
+    ob: Obligation | None = None
+    with ws.store.session() as s:
+        row = _incident_row(s, incident_id, for_update=True)
+        duty = s.scalars(
+            select(ObligationRow).where(
+                ObligationRow.incident_id == incident_id,
+                ObligationRow.recipient == "individuals",
+                ObligationRow.status == "open",
+            )
+        ).first()
+        if duty is not None and row.status != "closed":
+            duty.status, duty.met_at, duty.met_by = "met", now, met_by
+            ob = _obligation(duty)
+    events(
+        "incident.notice.done",
+        f"incident {incident_id}",
+        PURPOSE,
+        {"incident": incident_id, "campaign": campaign_id, "at": now.isoformat(), **counts},
+    )
+    if ob is not None:
+        _met(events, ob, now, f"notices campaign {campaign_id}", campaign=campaign_id)
     return ob
 
 
