@@ -22,27 +22,7 @@ from handover.incidents.rules import GRADES, load_rules
 from handover.ledger import Recorder, entries, ledger_size
 from handover.settings import IncidentSettings
 from handover.workspace import Workspace, open_workspace
-
-T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
-TRANSFER = {
-    "name": "示例交易",
-    "seller": {"name": "示例市诚信小额贷款有限公司", "contact": "王敏", "phone": "021-12345678"},
-    "buyer": {"name": "示例普惠金融控股有限公司"},
-    "purpose": "继续经营贷款业务",
-}
-
-
-class Clock:
-    """An injected clock the test moves by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
-
-    def advance(self, **delta: float) -> None:
-        self.at += dt.timedelta(**delta)
+from incidents_data import T0, TRANSFER, Clock
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,39 @@ class Transfer(BaseModel):
     closing: dt.date | None = Field(default=None, description="Planned closing date.")
 
 
+class IncidentMail(BaseModel):
+    """The ``[incidents.mail]`` table: where reminders and escalations of incident duties
+    are e-mailed, through the notices SMTP channel (docs/incidents.md). The password
+    comes from ``HANDOVER_SMTP_PASSWORD``, never from this file."""
+
+    host: str = Field(description="SMTP submission server.")
+    port: int = Field(default=587, gt=0, lt=65536, description="SMTP port.")
+    security: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls", description="starttls (default), ssl (implicit TLS) or none."
+    )
+    sender: str = Field(description="From: address of the reminders.")
+    username: str | None = Field(default=None, description="SMTP user, when the server asks.")
+    cafile: Path | None = Field(default=None, description="CA bundle for the server's certificate.")
+    to: list[str] = Field(
+        min_length=1, description="Addresses of the DPO and the people responsible (every mail)."
+    )
+    escalate_to: list[str] = Field(
+        default_factory=list, description="Addresses added when a deadline is missed."
+    )
+    people: dict[str, str] = Field(
+        default_factory=dict,
+        description="Registered person -> address: an incident's lead gets its mails too.",
+    )
+
+    @field_validator("to", "escalate_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for i, a in enumerate(value, 1):
+            if a.count("@") != 1 or a.strip() != a or " " in a or a.startswith("@"):
+                raise ValueError(f"entry {i} is not an e-mail address")
+        return value
+
+
 class IncidentSettings(BaseModel):
     """The ``[incidents]`` table: who this operator is under the CAC reporting measures and
     whom it reports to (docs/incidents.md)."""
@@ -88,6 +121,10 @@ class IncidentSettings(BaseModel):
     )
     rules: Path | None = Field(
         default=None, description="A deadline rules file replacing the built-in one."
+    )
+    mail: IncidentMail | None = Field(
+        default=None,
+        description="E-mail reminders and escalations to the DPO ([incidents.mail]); none: ledger events only.",
     )
 
 
@@ -140,6 +177,10 @@ class Settings(BaseSettings):
     pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the PKCS#11 token.")
     password: SecretStr | None = Field(
         default=None, description="Password for `handover login` / `people add` in scripts and CI."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None,
+        description="Password of the SMTP user of [incidents.mail] (environment only).",
     )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
 
 if TYPE_CHECKING:
     from handover.incidents import Incident, Obligation
@@ -323,29 +323,44 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         result = flow.tick(ws)
+    sent = result.sent
     if json_out:
         print_json(result.to_json())
-        return
-    _echo(
-        t(
-            "incidents.cli.tick",
-            lang,
-            reminded=len(result.reminded),
-            escalated=len(result.escalated),
+    else:
+        _echo(
+            t(
+                "incidents.cli.tick",
+                lang,
+                reminded=len(result.reminded),
+                escalated=len(result.escalated),
+            )
         )
-    )
-    for key, obs in (("reminded", result.reminded), ("escalated", result.escalated)):
-        for o in obs:
+        for key, obs in (("reminded", result.reminded), ("escalated", result.escalated)):
+            for o in obs:
+                _echo(
+                    t(
+                        f"incidents.cli.{key}",
+                        lang,
+                        incident=o.incident_id,
+                        id=o.id,
+                        recipient=o.recipient_name,
+                        due=o.due_at.isoformat(timespec="minutes"),
+                    )
+                )
+        if sent is not None:
             _echo(
                 t(
-                    f"incidents.cli.{key}",
+                    "incidents.cli.mail",
                     lang,
-                    incident=o.incident_id,
-                    id=o.id,
-                    recipient=o.recipient_name,
-                    due=o.due_at.isoformat(timespec="minutes"),
+                    **{k: v for k, v in sent.to_json().items() if k != "stopped"},
                 )
             )
+    if sent is not None and sent.stopped is not None:
+        # The clocks are recorded; the mails wait. Cron sees a failure it can report.
+        fail(
+            t("incidents.cli.mail_down", lang, reason=sent.stopped.render(lang)),
+            sent.stopped.exit_code,
+        )
 
 
 @incidents_app.command("grade")

@@ -20,6 +20,7 @@ from handover.errors import BadInput
 from handover.governance import Decision, require
 from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT
 from handover.incidents import incidents as kernel
+from handover.incidents.alerts import MailPlan
 from handover.incidents.drills import (
     Drill,
     finish_drill,
@@ -32,6 +33,7 @@ from handover.incidents.incidents import Clock, FollowUp, Incident, Obligation, 
 from handover.incidents.report import breach_notice, report_document, timeline
 from handover.incidents.rules import Rules, load_rules
 from handover.ledger import Recorder, entries, system_clock
+from handover.notices.channels import Channel
 from handover.settings import IncidentSettings
 from handover.workspace import Workspace
 
@@ -267,11 +269,51 @@ def close(
     )
 
 
-def tick(ws: Workspace, *, clock: Clock = system_clock) -> Tick:
-    """Reminders at 80 % of each open duty's time, escalations once missed (ledger events;
-    the e-mail to the DPO is left to the notices channel layer, docs/incidents.md)."""
+def mail_plan(ws: Workspace) -> MailPlan | None:
+    """Who gets the reminder and escalation e-mails (``[incidents.mail]``), or None."""
+    m = _conf(ws).mail
+    if m is None:
+        return None
+    return MailPlan(tuple(m.to), tuple(m.escalate_to), dict(m.people))
+
+
+def mail_channel(ws: Workspace) -> Channel | None:
+    """The SMTP channel of ``[incidents.mail]`` (the notices room's), or None."""
+    from handover.notices.channels import SmtpChannel, SmtpConfig
+
+    m = _conf(ws).mail
+    if m is None:
+        return None
+    password = ws.settings.smtp_password
+    return SmtpChannel(
+        SmtpConfig(
+            host=m.host,
+            port=m.port,
+            sender=m.sender,
+            security=m.security,
+            username=m.username,
+            password=password.get_secret_value() if password is not None else None,
+            cafile=str(m.cafile) if m.cafile is not None else None,
+        )
+    )
+
+
+def tick(ws: Workspace, *, clock: Clock = system_clock, channel: Channel | None = None) -> Tick:
+    """Reminders at 80 % of each open duty's time, escalations once missed (ledger
+    events), each e-mailed to the DPO and the people responsible when ``[incidents.mail]``
+    is set; then every due mail is sent (``channel`` replaces the configured SMTP one).
+    The clocks are recorded even when the mail server cannot be reached: those mails stay
+    queued for the next tick (``Tick.sent.stopped`` says why)."""
+    from handover.incidents import alerts
+
     decision = require(ws, INCIDENT_REPORT, "*", now=clock())
-    return kernel.tick(ws, events=_sink(ws, decision), clock=clock)
+    sink = _sink(ws, decision)
+    plan = mail_plan(ws)
+    result = kernel.tick(ws, events=sink, clock=clock, mail=plan)
+    chan = channel or mail_channel(ws)
+    if chan is not None:
+        result.sent = alerts.send(ws, chan, events=sink, clock=clock, timezone=_conf(ws).timezone)
+    return result
 
 
 def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:

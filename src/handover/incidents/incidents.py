@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from handover.errors import BadInput
 from handover.events import EventSink
 from handover.incidents.affected import Affected, affected_people, check_items
+from handover.incidents.alerts import AlertStats, MailPlan
+from handover.incidents.alerts import queue as queue_alerts
 from handover.incidents.models import (
     ActionRow,
     IncidentRow,
@@ -1079,6 +1081,10 @@ class Tick:
     at: dt.datetime
     reminded: list[Obligation] = field(default_factory=list)
     escalated: list[Obligation] = field(default_factory=list)
+    #: e-mails queued for them (0 without ``[incidents.mail]``)
+    mails: int = 0
+    #: what sending the due e-mails did (None: no mail configured)
+    sent: AlertStats | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -1086,13 +1092,17 @@ class Tick:
             "at": self.at.isoformat(),
             "reminded": [o.to_json(self.at) for o in self.reminded],
             "escalated": [o.to_json(self.at) for o in self.escalated],
+            "mails_queued": self.mails,
+            "mail": self.sent.to_json() if self.sent is not None else None,
         }
 
 
-def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
+def tick(ws: Workspace, *, events: EventSink, clock: Clock, mail: MailPlan | None = None) -> Tick:
     """Check every open duty at now: a reminder once 80 % of its time is used
     (``incident.obligation.remind``), an escalation once its deadline passed
-    (``incident.obligation.escalate``). Each is recorded once; reruns change nothing."""
+    (``incident.obligation.escalate``). Each is recorded once; reruns change nothing.
+    With ``mail`` each is also queued as e-mails to the DPO and the people responsible
+    in the same transaction (:mod:`handover.incidents.alerts`)."""
     now = _now(clock)
     out = Tick(now)
     with ws.store.session() as s:
@@ -1103,13 +1113,16 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
             .order_by(ObligationRow.due_at, ObligationRow.id)
             .with_for_update()
         ).all()
-        drills = dict(
-            s.execute(
-                select(IncidentRow.id, IncidentRow.drill_id).where(
+        owners = {
+            i: (drill, lead)
+            for i, drill, lead in s.execute(
+                select(IncidentRow.id, IncidentRow.drill_id, IncidentRow.lead).where(
                     IncidentRow.id.in_({r.incident_id for r in rows})
                 )
             ).all()
-        )
+        }
+        drills = {i: d for i, (d, _) in owners.items()}
+        changed: dict[str, list[ObligationRow]] = {"remind": [], "escalate": []}
         for row in rows:
             ob = _obligation(row)
             if now >= ob.due_at:
@@ -1117,9 +1130,15 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
                     row.escalated_at = now
                     row.reminded_at = row.reminded_at or now
                     out.escalated.append(_obligation(row))
+                    changed["escalate"].append(row)
             elif ob.elapsed(now) >= REMIND_AT and row.reminded_at is None:
                 row.reminded_at = now
                 out.reminded.append(_obligation(row))
+                changed["remind"].append(row)
+        if mail is not None:
+            leads = {i: lead for i, (_, lead) in owners.items()}
+            for kind, changed_rows in changed.items():
+                out.mails += queue_alerts(s, changed_rows, kind, mail, leads, now)
     for action, obs in (
         ("incident.obligation.remind", out.reminded),
         ("incident.obligation.escalate", out.escalated),
