@@ -178,6 +178,10 @@ class Settings(BaseSettings):
     password: SecretStr | None = Field(
         default=None, description="Password for `handover login` / `people add` in scripts and CI."
     )
+    service_token: SecretStr | None = Field(
+        default=None,
+        description="Token of a service account (people service) for cron jobs: incidents tick/warn.",
+    )
     smtp_password: SecretStr | None = Field(
         default=None,
         description="Password of the SMTP user of [incidents.mail] (environment only).",

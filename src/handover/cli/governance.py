@@ -252,6 +252,47 @@ def people_deactivate(
     _echo(t("gov.deactivated", lang, name=name))
 
 
+@people_app.command("service")
+def people_service(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name of the service account, e.g. incident-clock."),
+    org: str = typer.Option(..., help="Organisation that runs it (usually the seller)."),
+    role: str = typer.Option(
+        "incident_clock", "--role", help="Its one service role: incident_clock (tick, warn)."
+    ),
+    days: int = typer.Option(366, "--days", help="Days until the token expires (at most 366)."),
+    revoke: bool = typer.Option(False, "--revoke", help="Revoke its tokens instead."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Register a service account for a cron job (or issue it a new token, revoking the
+    old): it can run incidents tick / warn and nothing else. The token is shown once."""
+    from handover.governance.service import issue_service_token, revoke_service_tokens
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        if revoke:
+            n = revoke_service_tokens(ws, name)
+        else:
+            issued = issue_service_token(ws, name, org=org, role=role, days=days)
+    if revoke:
+        _echo(t("gov.service_revoked", lang, name=name, n=n))
+        return
+    if json_out:
+        print_json(issued.to_json())
+        return
+    _echo(
+        t(
+            "gov.service_issued",
+            lang,
+            name=name,
+            role=role,
+            expires=issued.expires_at.isoformat(timespec="minutes"),
+        )
+    )
+    typer.echo(issued.token)
+
+
 @people_app.command("password")
 def people_password(
     ctx: typer.Context, name: str = typer.Argument(..., help="Login name.")

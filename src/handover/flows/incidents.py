@@ -1,5 +1,6 @@
 """``handover incidents`` / ``handover drills``: authorise (``incident.report`` to report an
-event or run the checks, ``incident.manage`` for every decision), run the incidents
+event, ``incident.tick`` to run the checks — also as the ``incident_clock`` service
+account from cron — ``incident.manage`` for every decision), run the incidents
 kernel with the ledger as its event sink under the deciding person's name, render and
 hash reports. See docs/incidents.md.
 
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
 from handover.governance import Decision, require
-from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT
+from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT, INCIDENT_TICK
 from handover.incidents import incidents as kernel
 from handover.incidents.alerts import MailPlan
 from handover.incidents.drills import (
@@ -57,6 +58,16 @@ def _manage(ws: Workspace, clock: Clock) -> Decision:
 
 def _sink(ws: Workspace, decision: Decision) -> Recorder:
     return Recorder(ws, decision.actor)
+
+
+def _clock_check(ws: Workspace, clock: Clock) -> Decision:
+    """Who runs ``tick`` / ``warn``: the service account whose token is in
+    ``HANDOVER_SERVICE_TOKEN`` (a cron job, no session needed), else whoever is logged in."""
+    from handover.governance.service import service_actor
+
+    token = ws.settings.service_token
+    actor = service_actor(ws, token.get_secret_value(), now=clock()) if token else None
+    return require(ws, INCIDENT_TICK, "*", actor=actor, now=clock())
 
 
 def local_time(ws: Workspace, value: str | None, field: str) -> dt.datetime | None:
@@ -306,7 +317,7 @@ def tick(ws: Workspace, *, clock: Clock = system_clock, channel: Channel | None 
     queued for the next tick (``Tick.sent.stopped`` says why)."""
     from handover.incidents import alerts
 
-    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    decision = _clock_check(ws, clock)
     sink = _sink(ws, decision)
     plan = mail_plan(ws)
     result = kernel.tick(ws, events=sink, clock=clock, mail=plan)
@@ -565,7 +576,7 @@ def run_warnings(ws: Workspace, *, clock: Clock = system_clock) -> dict[str, Any
 
     from handover.incidents.warning import evaluate, load_warning_rules
 
-    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    decision = _clock_check(ws, clock)
     findings = evaluate(load_warning_rules(), entries(ws), warning_facts(ws))
     known = {e.id for e in kernel.list_events(ws)}
     opened: list[kernel.SecurityEvent] = []
