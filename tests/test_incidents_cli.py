@@ -167,3 +167,46 @@ def test_a_drill_through_the_cli_sends_nothing(ws: Path) -> None:
     result = json.loads(done.output)["result"]
     assert {t["rule"] for t in result["timings"]} >= {"cac.initial.ordinary", "police.crime"}
     assert json.loads(run(ws, "incidents", "status", "--json").output)["obligations"] == []
+
+
+def test_handover_status_lists_incident_duties_with_time_left_and_overdue(ws: Path) -> None:
+    assert (
+        run(
+            ws,
+            "incidents",
+            "event",
+            "客户信息泄露",
+            "--noticed-at",
+            _ago(hours=5),
+            "--data",
+            "cust_info",
+        ).exit_code
+        == 0
+    )
+    res = run(
+        ws,
+        "incidents",
+        "promote",
+        "1",
+        "--reason",
+        "确认",
+        "--people",
+        "2000000",
+        "--people-reason",
+        "核对",
+    )
+    assert res.exit_code == 0, res.output
+    res = run(ws, "status", "--json")
+    assert res.exit_code == 0, res.output
+    inc = json.loads(res.output)["incidents"]
+    rules = {o["rule"]: o for o in inc["obligations"]}
+    assert inc["overdue"] == 1 and inc["open"] == len(rules) >= 3
+    assert rules["cac.initial.ordinary"]["seconds_left"] < 0
+    assert rules["pipl57.individuals"]["seconds_left"] > 0
+    assert inc["next_drill"]["due_by"] and inc["alert_mails_pending"] == 0
+    res = run(ws, "--lang", "en", "status")
+    assert res.exit_code == 0, res.output
+    text = res.output
+    assert "Incident reporting duties: " in text and "1 overdue" in text
+    assert "overdue by 1 h" in text and "h " in text and "next drill due by" in text
+    assert "#1 客户信息泄露" in text

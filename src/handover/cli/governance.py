@@ -133,7 +133,9 @@ def status(
     json_out: bool = JSON_OPT,
 ) -> None:
     """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals."""
+    from handover.cli.incidents import echo_status
     from handover.cli.pia import echo_overdue
+    from handover.flows import incidents
     from handover.flows.pia import risks
     from handover.governance.status import governance_status
     from handover.i18n import t
@@ -142,8 +144,16 @@ def status(
     with handled(), workspace_of(ctx) as ws:
         st = governance_status(ws, days=days)
         overdue = risks(ws, overdue=True)
+        duties = incidents.status(ws)
+        tz = ws.settings.incidents.timezone
     if json_out:
-        print_json({**st.to_json(), "overdue_risk_reviews": [r.to_json() for r in overdue]})
+        print_json(
+            {
+                **st.to_json(),
+                "overdue_risk_reviews": [r.to_json() for r in overdue],
+                "incidents": duties.to_json(),
+            }
+        )
         return
     none = t("gov.status.none", lang)
     _echo(t("gov.status.expiring", lang, days=days))
@@ -163,6 +173,8 @@ def status(
     for r in st.refusals[:20]:
         _echo(f"  {r['at']}  {r['actor']:<12} {r['action']:<14} {r['resource']:<20} {r['reason']}")
     echo_overdue(overdue, lang)
+    _echo(t("gov.status.incidents", lang, open=len(duties.duties), overdue=len(duties.overdue)))
+    echo_status(duties, lang, tz, indent="  ")
 
 
 # --- people ----------------------------------------------------------------------------

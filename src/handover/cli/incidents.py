@@ -272,24 +272,30 @@ def show(
 def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """Every open obligation with the time left, soonest first; when the next drill is due."""
     from handover.flows import incidents as flow
-    from handover.i18n import t
 
-    lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         report = flow.status(ws)
         tz = ws.settings.incidents.timezone
     if json_out:
         print_json(report.to_json())
         return
+    echo_status(report, lang_of(ctx), tz)
+
+
+def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
+    """The open duties of every incident (overdue ones say so), when the next drill is
+    due, and reminder mails still waiting; also ``handover status``'s incident section."""
+    from handover.i18n import t
+
     shown: set[int] = set()
     for d in report.duties:
         if d.incident_id not in shown:
             shown.add(d.incident_id)
             drill = " [DRILL]" if d.drill else ""
-            _echo(f"#{d.incident_id} {d.title}{drill}")
-        _echo(_duty(d.obligation, report.at, lang, tz))
+            _echo(f"{indent}#{d.incident_id} {d.title}{drill}")
+        _echo(indent + _duty(d.obligation, report.at, lang, tz))
     if not report.duties:
-        _echo(t("incidents.cli.no_duties", lang))
+        _echo(indent + t("incidents.cli.no_duties", lang))
     nd = report.next_drill
     sc = nd["scheduled"]
     scheduled = (
@@ -304,7 +310,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         else ""
     )
     _echo(
-        t(
+        indent
+        + t(
             "incidents.cli.next_drill",
             lang,
             due=nd["due_by"][:10],
@@ -312,6 +319,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             scheduled=scheduled,
         )
     )
+    if report.mails_pending:
+        _echo(indent + t("incidents.cli.mails_pending", lang, n=report.mails_pending))
 
 
 @incidents_app.command("tick")

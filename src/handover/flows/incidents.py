@@ -335,25 +335,38 @@ def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
 
 @dataclass
 class Status:
-    """Open duties with time left (soonest first) and when the next drill is due."""
+    """Open duties with time left (soonest first), when the next drill is due, and the
+    reminder e-mails not sent yet."""
 
     at: dt.datetime
     duties: list[kernel.OpenDuty]
     next_drill: dict[str, Any]
+    mails_pending: int = 0
+
+    @property
+    def overdue(self) -> list[kernel.OpenDuty]:
+        """The open duties whose deadline has passed."""
+        return [d for d in self.duties if d.obligation.due_at <= self.at]
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (``--json``)."""
         return {
             "at": self.at.isoformat(),
             "obligations": [d.to_json(self.at) for d in self.duties],
+            "open": len(self.duties),
+            "overdue": len(self.overdue),
             "next_drill": self.next_drill,
+            "alert_mails_pending": self.mails_pending,
         }
 
 
 def status(ws: Workspace, *, clock: Clock = system_clock) -> Status:
-    """Every open duty with the time left at now, and when the next drill is due."""
+    """Every open duty with the time left at now, when the next drill is due, and the
+    reminder e-mails still waiting (shown by ``incidents status`` and ``handover status``)."""
+    from handover.incidents.alerts import pending_count
+
     now = kernel.utc(clock())
-    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now))
+    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now), pending_count(ws))
 
 
 # --- reports and notices -----------------------------------------------------------------------
