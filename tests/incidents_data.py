@@ -4,6 +4,12 @@ clock moved by hand."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from handover.workspace import Workspace, open_workspace
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
 TRANSFER = {
@@ -25,3 +31,15 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.at += dt.timedelta(**delta)
+
+
+@contextmanager
+def copied(template: Path, dest: Path) -> Iterator[Workspace]:
+    """A copy of the workspace ``template`` at ``dest``, opened (copying costs
+    milliseconds where init and scan cost seconds)."""
+    shutil.copytree(template, dest)
+    ws = open_workspace(dest)
+    try:
+        yield ws
+    finally:
+        ws.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +20,8 @@ from handover.incidents import incidents as kernel
 from handover.incidents.rules import GRADES, load_rules
 from handover.ledger import Recorder, entries, ledger_size
 from handover.settings import IncidentSettings
-from handover.workspace import Workspace, open_workspace
-from incidents_data import T0, TRANSFER, Clock
+from handover.workspace import Workspace
+from incidents_data import T0, TRANSFER, Clock, copied
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +42,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def ws(template: Path, tmp_path: Path) -> Iterator[Workspace]:
-    shutil.copytree(template, tmp_path / "ws")
-    w = open_workspace(tmp_path / "ws")
-    try:
+    with copied(template, tmp_path / "ws") as w:
         yield w
-    finally:
-        w.close()
 
 
 def _rows(ws: Workspace, table: str) -> int:

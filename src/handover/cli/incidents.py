@@ -485,7 +485,7 @@ def report(
     kind: str = typer.Option("initial", "--kind", help="initial, supplement or summary."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Write a report (HTML + PDF, zh-CN + en), hash it into the ledger, mark what it meets."""
+    """Write a report (HTML, PDF and DOCX, zh-CN + en), hash it into the ledger, mark what it meets."""
     from handover.flows import incidents as flow
     from handover.i18n import t
 

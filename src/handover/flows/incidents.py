@@ -383,7 +383,7 @@ def _operator(ws: Workspace) -> dict[str, str]:
 def file_report(
     ws: Workspace, incident_id: int, kind: str, *, clock: Clock = system_clock
 ) -> kernel.Report:
-    """Write report ``kind`` of the incident (HTML and PDF, zh-CN and en, and its JSON)
+    """Write report ``kind`` of the incident (HTML, PDF and DOCX, zh-CN and en, and its JSON)
     into the workspace's reports folder, hash every file into the ledger and mark the
     duties it meets. Refused for a closed incident; on failure nothing is left behind."""
     from handover.crypto.digest import sha256_file
