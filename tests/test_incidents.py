@@ -131,6 +131,77 @@ def test_a_grade_may_be_raised_with_a_reason_never_lowered() -> None:
     assert (d.computed, d.grade, d.reason) == ("general", "major", "核心数据泄露")
 
 
+def test_qualitative_criteria_are_cited_and_judged_with_a_reason(tmp_path: Path) -> None:
+    from handover.incidents.rules import VERIFIED
+
+    rules = load_rules()
+    by_grade = {g: [c for c in rules.criteria if c.grade == g] for g in GRADES}
+    assert by_grade["general"] == [] and all(by_grade[g] for g in GRADES[1:])
+    for c in rules.criteria:
+        assert c.source.startswith("《网络安全事件分级指南》") and c.verified in VERIFIED
+        assert c.text["zh-CN"] and c.text["en"]
+    at = T0
+    with pytest.raises(BadInput, match="needs the reason"):
+        kernel.judge(rules, ["significant.data"], reason=" ", by="wangmin", at=at)
+    with pytest.raises(BadInput, match=r"'no\.such' is not in the rules file"):
+        kernel.judge(rules, ["no.such"], reason="r", by="wangmin", at=at)
+    judged = kernel.judge(rules, ["major.data"], reason="核心业务库被窃取", by="wangmin", at=at)
+    assert judged[0]["by"] == "wangmin" and "大量公民个人信息" in judged[0]["text"]["zh-CN"]
+    d = kernel.decide_grade(rules, 200, None, judged=judged)
+    assert (d.computed, d.grade) == ("major", "major") and d.criteria == []
+    with pytest.raises(BadInput, match="never lowered"):
+        kernel.decide_grade(rules, 200, None, "significant", "x", judged=judged)
+    # a rules file whose criterion lacks its English text is refused, naming it
+    bad = tmp_path / "rules.toml"
+    text = rules.path.read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            'en = "important networks and information systems suffer especially', 'fr = "x', 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInput, match=r"criterion\[0\] especially_major.system_loss.*en"):
+        load_rules(bad)
+
+
+def test_judged_criteria_grade_the_incident_and_stay_on_record(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "核心业务库被拖库", noticed_at=T0, data=["cust_info"], clock=clock)
+    with pytest.raises(BadInput, match="needs the reason"):
+        flow.promote(ws, ev.id, reason="确认", criteria=["significant.data"], clock=clock)
+    inc = flow.promote(
+        ws,
+        ev.id,
+        reason="确认",
+        criteria=["significant.data"],
+        criteria_reason="较大量客户身份证件信息被窃取",
+        clock=clock,
+    ).incident
+    assert inc.people_affected == _rows(ws, "cust_info") < 1_000_000
+    assert inc.grade == "significant"  # by the criterion, not the count
+    assert "cac.initial.ordinary" in {o.rule for o in inc.obligations}
+    judged = inc.grade_basis["judged"]
+    assert [j["id"] for j in judged] == ["significant.data"]
+    assert judged[0]["by"] == "wangmin" and judged[0]["reason"] == "较大量客户身份证件信息被窃取"
+    promoted = entries(ws, action="incident.promote")[-1].details
+    assert promoted["grade"]["judged"][0]["source"].endswith("第2项")
+    clock.advance(hours=1)
+    raised = flow.regrade(
+        ws, inc.id, criteria=["major.system_loss"], reason="核心系统中断 30 小时", clock=clock
+    )
+    assert raised.grade == "major"
+    assert [j["id"] for j in raised.grade_basis["judged"]] == [
+        "significant.data",
+        "major.system_loss",
+    ]
+    graded = entries(ws, action="incident.grade")[-1].details
+    assert graded["from"] == "significant" and graded["grade"]["grade"] == "major"
+    rep = flow.file_report(ws, inc.id, "initial", clock=clock)
+    html = (Path(rep.folder) / "report.zh-CN.html").read_text(encoding="utf-8")
+    assert "经人工认定符合的分级情形" in html and "核心系统中断 30 小时" in html
+    assert "较大量公民个人信息丢失或被窃取" in html and "[fragments]" in html
+
+
 # --- obligations: every grade x operator kind -----------------------------------------------
 
 CAC_INITIAL = {

@@ -193,6 +193,15 @@ def promote(
     suspected_crime: bool = typer.Option(
         False, "--suspected-crime", help="A crime is suspected (report to the police)."
     ),
+    criterion: list[str] = typer.Option(
+        [],
+        "--criterion",
+        help="A qualitative criterion of the grading guide you judge met (handover incidents "
+        "criteria); repeatable.",
+    ),
+    criterion_reason: str | None = typer.Option(
+        None, "--criterion-reason", help="Why the criteria are met (recorded)."
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Promote a security event to an incident: grade, obligations, clocks from awareness."""
@@ -212,6 +221,8 @@ def promote(
             people_reason=people_reason,
             direct_loss_cny=loss,
             suspected_crime=suspected_crime,
+            criteria=criterion,
+            criteria_reason=criterion_reason,
         )
         tz = ws.settings.incidents.timezone
     if json_out:
@@ -380,16 +391,52 @@ def grade(
     reason: str | None = typer.Option(None, "--reason", help="Why (needed for --to and --people)."),
     people: int | None = typer.Option(None, "--people", help="New count of affected people."),
     loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    criterion: list[str] = typer.Option(
+        [], "--criterion", help="A qualitative criterion judged met (with --reason); repeatable."
+    ),
 ) -> None:
     """Raise the grade on new facts; the obligations a higher grade adds are created."""
     from handover.flows import incidents as flow
 
     with handled(), workspace_of(ctx) as ws:
         inc = flow.regrade(
-            ws, incident_id, grade=to, reason=reason, people=people, direct_loss_cny=loss
+            ws,
+            incident_id,
+            grade=to,
+            reason=reason,
+            people=people,
+            direct_loss_cny=loss,
+            criteria=criterion,
         )
         tz = ws.settings.incidents.timezone
     _show(inc, lang_of(ctx), tz)
+
+
+@incidents_app.command("criteria")
+def criteria(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
+    """The qualitative criteria of the grading guide a person may judge met, with their
+    grade, text and legal source."""
+    from handover.flows import incidents as flow
+    from handover.i18n import normalize_lang, t
+
+    lang = normalize_lang(lang_of(ctx))
+    with handled(), workspace_of(ctx) as ws:
+        found = flow.rules_of(ws).criteria
+    if json_out:
+        print_json([c.to_json() for c in found])
+        return
+    for c in found:
+        _echo(
+            t(
+                "incidents.cli.criterion",
+                lang,
+                id=c.id,
+                grade=t(f"incidents.grade.{c.grade}", lang),
+                text=c.text[lang],
+                verified=c.verified,
+            )
+        )
+        _echo(f"{'':<35}{c.source}")
 
 
 @incidents_app.command("facts")

@@ -682,12 +682,14 @@ def _brief(obs: Sequence[ObligationRow]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class GradeDecision:
-    """The grade the rules give, the grade decided, and why."""
+    """The grade the rules give, the grade decided, and why: the quantitative criteria
+    met (``criteria``) and the qualitative ones a person judged met (``judged``)."""
 
     computed: str
     grade: str
     criteria: list[dict[str, Any]]
     reason: str | None
+    judged: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (stored as the incident's grade basis)."""
@@ -696,7 +698,30 @@ class GradeDecision:
             "grade": self.grade,
             "criteria": self.criteria,
             "reason": self.reason,
+            "judged": self.judged,
         }
+
+
+def judge(
+    rules: Rules,
+    criteria: Sequence[str],
+    *,
+    reason: str | None,
+    by: str,
+    at: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The qualitative criteria ``criteria`` (ids of the rules file) as judged met by
+    ``by`` at ``at`` for ``reason`` (needed): each with its text and legal source."""
+    ids = list(dict.fromkeys(c.strip() for c in criteria if c.strip()))
+    if not ids:
+        return []
+    why = (reason or "").strip()
+    if not why:
+        raise BadInput.msg("incidents.criterion_reason", criteria=", ".join(ids))
+    return [
+        {**rules.criterion(c).to_json(), "by": by, "at": at.isoformat(), "reason": why[:2000]}
+        for c in ids
+    ]
 
 
 def decide_grade(
@@ -705,10 +730,15 @@ def decide_grade(
     direct_loss_cny: int | None,
     grade: str | None = None,
     reason: str | None = None,
+    judged: Sequence[dict[str, Any]] = (),
 ) -> GradeDecision:
-    """The rules' grade for the counts; a person may decide a higher grade with a reason
-    (the guide's qualitative criteria), never a lower one."""
-    computed, met = rules.grade_for({"people_affected": people, "direct_loss_cny": direct_loss_cny})
+    """The rules' grade: the highest of the quantitative criteria the counts meet and the
+    qualitative criteria a person judged met (:func:`judge`); a person may decide a
+    higher grade still with a reason, never a lower one."""
+    quantitative, met = rules.grade_for(
+        {"people_affected": people, "direct_loss_cny": direct_loss_cny}
+    )
+    computed = max([quantitative, *(j["grade"] for j in judged)], key=GRADES.index)
     criteria = [
         {
             "grade": g.grade,
@@ -719,15 +749,16 @@ def decide_grade(
         }
         for g in met
     ]
+    judged = list(judged)
     if grade is None:
-        return GradeDecision(computed, computed, criteria, None)
+        return GradeDecision(computed, computed, criteria, None, judged)
     if grade not in GRADES:
         raise BadInput.msg("incidents.bad_grade", grade=grade, grades=", ".join(GRADES))
     if GRADES.index(grade) < GRADES.index(computed):
         raise BadInput.msg("incidents.grade_lower", grade=grade, computed=computed)
     if grade != computed and not (reason or "").strip():
         raise BadInput.msg("incidents.grade_reason", grade=grade, computed=computed)
-    return GradeDecision(computed, grade, criteria, (reason or "").strip() or None)
+    return GradeDecision(computed, grade, criteria, (reason or "").strip() or None, judged)
 
 
 @dataclass
@@ -759,6 +790,8 @@ def promote(
     people_reason: str | None = None,
     direct_loss_cny: int | None = None,
     suspected_crime: bool = False,
+    criteria: Sequence[str] = (),
+    criteria_reason: str | None = None,
 ) -> Promotion:
     """Promote event ``event_id`` to an incident by ``decided_by``'s recorded decision.
 
@@ -778,6 +811,7 @@ def promote(
         raise BadInput.msg("incidents.people_reason")
     if direct_loss_cny is not None and direct_loss_cny < 0:
         raise BadInput.msg("incidents.bad_loss", value=direct_loss_cny)
+    judged = judge(rules, criteria, reason=criteria_reason, by=decided_by, at=now)
     with ws.store.session() as s:
         ev = s.get(SecurityEventRow, event_id, with_for_update=True)
         if ev is None:
@@ -787,7 +821,7 @@ def promote(
         aware = _past(aware_at, "aware_at", now) if aware_at is not None else utc(ev.noticed_at)
         affected = affected_people(inventory, ev.data)
         count = people if people is not None else affected.people
-        decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason)
+        decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason, judged)
         affected_json = affected.to_json()
         if people is not None:
             affected_json["override"] = {"people": people, "reason": (people_reason or "").strip()}
@@ -863,15 +897,21 @@ def regrade(
     reason: str | None = None,
     people: int | None = None,
     direct_loss_cny: int | None = None,
+    criteria: Sequence[str] = (),
 ) -> Incident:
-    """New facts (a count, a loss) or a decided grade: the grade may only rise, and the
-    duties a higher grade adds start at awareness like the others (``incident.grade``)."""
+    """New facts (a count, a loss, qualitative ``criteria`` judged met for ``reason``) or
+    a decided grade: the grade may only rise, and the duties a higher grade adds start at
+    awareness like the others (``incident.grade``). Criteria judged earlier stay."""
     now = _now(clock)
+    new = judge(rules, criteria, reason=reason, by=decided_by, at=now)
     with ws.store.session() as s:
         row = _open_row(s, incident_id)
         count = people if people is not None else row.people_affected
         loss = direct_loss_cny if direct_loss_cny is not None else row.direct_loss_cny
-        decision = decide_grade(rules, count, loss, grade or None, reason)
+        before_judged = list((row.grade_basis or {}).get("judged") or [])
+        known = {j["id"] for j in before_judged}
+        judged = before_judged + [j for j in new if j["id"] not in known]
+        decision = decide_grade(rules, count, loss, grade or None, reason, judged)
         if GRADES.index(decision.grade) < GRADES.index(row.grade):
             raise BadInput.msg("incidents.grade_lower", grade=decision.grade, computed=row.grade)
         if people is not None:

@@ -50,6 +50,8 @@ LABELS: tuple[str, ...] = (
     "date",
     "drill",
     "page",
+    "judged",
+    "judged_by",
 )
 
 
@@ -80,6 +82,11 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         f"{text(c['grade'], lang)}: {c['metric']} ≥ {c['min']:,} — {c['source']}"
         for c in basis.get("criteria", [])
     ]
+    judged = [
+        f"{text(j['grade'], lang)}: {text(j['text'], lang)} — {j['source']} [{j['verified']}]"
+        f"\n{L['judged_by'].format(by=j['by'], at=j['at'][:16], reason=j['reason'])}"
+        for j in basis.get("judged", [])
+    ]
     return {
         "L": L,
         "lang": normalize_lang(lang),
@@ -99,6 +106,7 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
             (L["decided"], text(basis.get("grade"), lang)),
             *([(L["reason"], basis["reason"])] if basis.get("reason") else []),
             (L["basis"], "\n".join(criteria) or L["none_met"]),
+            *([(L["judged"], "\n".join(judged))] if judged else []),
         ],
         "first_items_note": text(doc.get("first_items_note"), lang),
         "items": [
