@@ -265,3 +265,18 @@ def test_tick_through_the_cli_fails_visibly_when_mail_cannot_go(
     res = CliRunner().invoke(app, ["-w", str(tmp_path / "ws"), "--lang", "en", "incidents", "tick"])
     assert res.exit_code == 2
     assert "1 escalations" in res.output and "stay queued" in res.output
+
+
+def test_a_malformed_address_is_refused_without_echoing_it(template: Path, tmp_path: Path) -> None:
+    from handover.errors import BadInput
+
+    shutil.copytree(template, tmp_path / "ws")
+    with (tmp_path / "ws" / "handover.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '\n[incidents.mail]\nhost = "h"\nsender = "a@b.cn"\nto = ["dpo@seller.example.cn"]\n'
+            '[incidents.mail.people]\nwangmin = "wangmin at seller"\n'
+        )
+    with pytest.raises(BadInput, match=r"handover\.toml") as err:
+        open_workspace(tmp_path / "ws")
+    assert "the address of wangmin is not an e-mail address" in str(err.value)
+    assert "wangmin at seller" not in str(err.value)

@@ -264,6 +264,9 @@ def test_a_waiver_needs_the_measures_and_stops_the_campaign(ws: Any, book: Path)
     flow.decide_individuals(ws, inc.id, notify=True, reason="监管部门要求通知", clock=clock)
     camp = flow.notify_individuals(ws, inc.id, book, channels=["letter"], clock=clock)
     assert camp.restriction is not None and camp.restriction["tables"] == ["loan_guarantor"]
+    # one campaign per incident: a second would tell the same people again
+    with pytest.raises(BadInput, match=f"already has its notices campaign {camp.id}"):
+        flow.notify_individuals(ws, inc.id, book, channels=["email"], clock=clock)
 
 
 def test_leaked_data_that_names_nobody_is_refused(ws: Any, book: Path) -> None:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,9 +76,24 @@ class IncidentMail(BaseModel):
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for i, a in enumerate(value, 1):
-            if a.count("@") != 1 or a.strip() != a or " " in a or a.startswith("@"):
+            if not _is_address(a):
                 raise ValueError(f"entry {i} is not an e-mail address")
         return value
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, a in value.items():
+            if not _is_address(a):
+                raise ValueError(f"the address of {name} is not an e-mail address")
+        return value
+
+
+def _is_address(a: str) -> bool:
+    """The shape of an e-mail address (one @, something on both sides, no spaces); the
+    server says the rest."""
+    local, at, domain = a.partition("@")
+    return bool(at and local and domain) and "@" not in domain and not any(c.isspace() for c in a)
 
 
 class IncidentSettings(BaseModel):
@@ -262,7 +277,13 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
         )
     try:
         settings = cls(**overrides)
-    except Exception as exc:  # pydantic ValidationError, tomllib.TOMLDecodeError
+    except ValidationError as exc:
+        # where and what, never the value given (it may be an address or a secret)
+        detail = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise BadInput.msg("settings.invalid", path=toml_path, detail=detail) from None
+    except Exception as exc:  # tomllib.TOMLDecodeError
         first = str(exc).splitlines()
         raise BadInput.msg("settings.invalid", path=toml_path, detail=" ".join(first[:3])) from None
     settings.workspace = ws

@@ -481,6 +481,7 @@ def notify_individuals(
     campaign sends through the drill channel only: nobody real is reached."""
     from handover.flows.notices import create_campaign
     from handover.i18n import normalize_lang
+    from handover.notices.campaign import campaigns_of_incident
     from handover.notices.templates import SMS_MAX_CHARS
 
     inc = kernel.get_incident(ws, incident_id)
@@ -499,6 +500,16 @@ def notify_individuals(
     leaked = [(t["table"], list(t["columns"])) for t in inc.affected.get("tables") or []]
     if not leaked:
         raise BadInput.msg("incidents.notify_no_tables", id=incident_id)
+    earlier = campaigns_of_incident(ws, incident_id)
+    if earlier:
+        # A second campaign would tell the same people again under new keys: the outbox's
+        # exactly-once holds within one campaign, so there is one per incident.
+        raise BadInput.msg(
+            "incidents.notify_exists",
+            id=incident_id,
+            campaign=earlier[0].id,
+            status=earlier[0].status,
+        )
     participants: list[str] = []
     if inc.drill_id is not None:
         participants = next(d.participants for d in list_drills(ws) if d.id == inc.drill_id)

@@ -144,6 +144,19 @@ def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:
         return Campaign.of(row)
 
 
+def campaigns_of_incident(ws: Workspace, incident_id: int) -> list[Campaign]:
+    """The breach campaigns (PIPL Art. 57) created for incident ``incident_id``."""
+    from sqlalchemy import select
+
+    with ws.store.session() as s:
+        rows = s.scalars(
+            select(NoticeCampaignRow)
+            .where(NoticeCampaignRow.incident_id == incident_id)
+            .order_by(NoticeCampaignRow.id)
+        )
+        return [Campaign.of(r) for r in rows]
+
+
 def template_entry(kind: str, fmt: str, source: str, name: str, max_chars: int) -> dict[str, str]:
     """How a checked template is kept with its campaign (text and hash; a resumed
     campaign renders exactly what was approved)."""
