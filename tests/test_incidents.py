@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from clock import Clock
 from handover.crypto.digest import sha256_file
 from handover.errors import BadInput
 from handover.flows import incidents as flow
@@ -22,15 +20,8 @@ from handover.incidents import incidents as kernel
 from handover.incidents.rules import GRADES, load_rules
 from handover.ledger import Recorder, entries, ledger_size
 from handover.settings import IncidentSettings
-from handover.workspace import Workspace, open_workspace
-
-T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
-TRANSFER = {
-    "name": "示例交易",
-    "seller": {"name": "示例市诚信小额贷款有限公司", "contact": "王敏", "phone": "021-12345678"},
-    "buyer": {"name": "示例普惠金融控股有限公司"},
-    "purpose": "继续经营贷款业务",
-}
+from handover.workspace import Workspace
+from incidents_data import T0, TRANSFER, Clock, copied
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +42,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def ws(template: Path, tmp_path: Path) -> Iterator[Workspace]:
-    shutil.copytree(template, tmp_path / "ws")
-    w = open_workspace(tmp_path / "ws")
-    try:
+    with copied(template, tmp_path / "ws") as w:
         yield w
-    finally:
-        w.close()
 
 
 def _rows(ws: Workspace, table: str) -> int:
@@ -142,6 +129,77 @@ def test_a_grade_may_be_raised_with_a_reason_never_lowered() -> None:
         kernel.decide_grade(rules, 10, None, "major")
     d = kernel.decide_grade(rules, 10, None, "major", "核心数据泄露")
     assert (d.computed, d.grade, d.reason) == ("general", "major", "核心数据泄露")
+
+
+def test_qualitative_criteria_are_cited_and_judged_with_a_reason(tmp_path: Path) -> None:
+    from handover.incidents.rules import VERIFIED
+
+    rules = load_rules()
+    by_grade = {g: [c for c in rules.criteria if c.grade == g] for g in GRADES}
+    assert by_grade["general"] == [] and all(by_grade[g] for g in GRADES[1:])
+    for c in rules.criteria:
+        assert c.source.startswith("《网络安全事件分级指南》") and c.verified in VERIFIED
+        assert c.text["zh-CN"] and c.text["en"]
+    at = T0
+    with pytest.raises(BadInput, match="needs the reason"):
+        kernel.judge(rules, ["significant.data"], reason=" ", by="wangmin", at=at)
+    with pytest.raises(BadInput, match=r"'no\.such' is not in the rules file"):
+        kernel.judge(rules, ["no.such"], reason="r", by="wangmin", at=at)
+    judged = kernel.judge(rules, ["major.data"], reason="核心业务库被窃取", by="wangmin", at=at)
+    assert judged[0]["by"] == "wangmin" and "大量公民个人信息" in judged[0]["text"]["zh-CN"]
+    d = kernel.decide_grade(rules, 200, None, judged=judged)
+    assert (d.computed, d.grade) == ("major", "major") and d.criteria == []
+    with pytest.raises(BadInput, match="never lowered"):
+        kernel.decide_grade(rules, 200, None, "significant", "x", judged=judged)
+    # a rules file whose criterion lacks its English text is refused, naming it
+    bad = tmp_path / "rules.toml"
+    text = rules.path.read_text(encoding="utf-8")
+    bad.write_text(
+        text.replace(
+            'en = "important networks and information systems suffer especially', 'fr = "x', 1
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(BadInput, match=r"criterion\[0\] especially_major.system_loss.*en"):
+        load_rules(bad)
+
+
+def test_judged_criteria_grade_the_incident_and_stay_on_record(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "核心业务库被拖库", noticed_at=T0, data=["cust_info"], clock=clock)
+    with pytest.raises(BadInput, match="needs the reason"):
+        flow.promote(ws, ev.id, reason="确认", criteria=["significant.data"], clock=clock)
+    inc = flow.promote(
+        ws,
+        ev.id,
+        reason="确认",
+        criteria=["significant.data"],
+        criteria_reason="较大量客户身份证件信息被窃取",
+        clock=clock,
+    ).incident
+    assert inc.people_affected == _rows(ws, "cust_info") < 1_000_000
+    assert inc.grade == "significant"  # by the criterion, not the count
+    assert "cac.initial.ordinary" in {o.rule for o in inc.obligations}
+    judged = inc.grade_basis["judged"]
+    assert [j["id"] for j in judged] == ["significant.data"]
+    assert judged[0]["by"] == "wangmin" and judged[0]["reason"] == "较大量客户身份证件信息被窃取"
+    promoted = entries(ws, action="incident.promote")[-1].details
+    assert promoted["grade"]["judged"][0]["source"].endswith("第2项")
+    clock.advance(hours=1)
+    raised = flow.regrade(
+        ws, inc.id, criteria=["major.system_loss"], reason="核心系统中断 30 小时", clock=clock
+    )
+    assert raised.grade == "major"
+    assert [j["id"] for j in raised.grade_basis["judged"]] == [
+        "significant.data",
+        "major.system_loss",
+    ]
+    graded = entries(ws, action="incident.grade")[-1].details
+    assert graded["from"] == "significant" and graded["grade"]["grade"] == "major"
+    rep = flow.file_report(ws, inc.id, "initial", clock=clock)
+    html = (Path(rep.folder) / "report.zh-CN.html").read_text(encoding="utf-8")
+    assert "经人工认定符合的分级情形" in html and "核心系统中断 30 小时" in html
+    assert "较大量公民个人信息丢失或被窃取" in html and "[fragments]" in html
 
 
 # --- obligations: every grade x operator kind -----------------------------------------------
@@ -402,6 +460,9 @@ def test_reports_are_written_hashed_and_meet_their_duties(ws: Workspace) -> None
 def test_individuals_waiver_is_recorded_with_reason_and_can_be_lifted(ws: Workspace) -> None:
     clock = Clock(T0)
     inc = _incident(ws, clock, IncidentSettings(), people=30)
+    with pytest.raises(BadInput, match="rests on the measures taken"):
+        flow.decide_individuals(ws, inc.id, notify=False, reason="密文", clock=clock)
+    flow.set_facts(ws, inc.id, {"measures": "密钥已轮换,密文无法解开"}, clock=clock)
     ob = flow.decide_individuals(
         ws, inc.id, notify=False, reason="泄露数据为强加密密文,密钥未泄露", clock=clock
     )

@@ -42,6 +42,37 @@ def _ago(**delta: float) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(**delta)).isoformat(timespec="seconds")
 
 
+def _leak(ws: Path, *, hours: float, people: int) -> Result:
+    """A leak of cust_info noticed ``hours`` ago, promoted with ``people`` affected."""
+    assert (
+        run(
+            ws,
+            "incidents",
+            "event",
+            "客户信息泄露",
+            "--noticed-at",
+            _ago(hours=hours),
+            "--data",
+            "cust_info",
+        ).exit_code
+        == 0
+    )
+    res = run(
+        ws,
+        "incidents",
+        "promote",
+        "1",
+        "--reason",
+        "确认",
+        "--people",
+        str(people),
+        "--people-reason",
+        "客户主表行数",
+    )
+    assert res.exit_code == 0, res.output
+    return res
+
+
 def test_awareness_in_the_future_exits_2_with_one_line_and_changes_nothing(ws: Path) -> None:
     size = _size(ws)
     res = run(ws, "--lang", "en", "incidents", "event", "x", "--noticed-at", _ago(hours=-24))
@@ -57,32 +88,7 @@ def test_awareness_in_the_future_exits_2_with_one_line_and_changes_nothing(ws: P
 
 
 def test_incident_from_event_to_report_through_the_cli(ws: Path) -> None:
-    assert (
-        run(
-            ws,
-            "incidents",
-            "event",
-            "客户信息泄露",
-            "--noticed-at",
-            _ago(hours=1),
-            "--data",
-            "cust_info",
-        ).exit_code
-        == 0
-    )
-    res = run(
-        ws,
-        "incidents",
-        "promote",
-        "1",
-        "--reason",
-        "确认",
-        "--people",
-        "1200000",
-        "--people-reason",
-        "客户主表行数",
-    )
-    assert res.exit_code == 0, res.output
+    res = _leak(ws, hours=1, people=1_200_000)
     assert "较大网络安全事件" in res.output
     st = run(ws, "incidents", "status", "--json")
     duties = json.loads(st.output)["obligations"]
@@ -167,3 +173,21 @@ def test_a_drill_through_the_cli_sends_nothing(ws: Path) -> None:
     result = json.loads(done.output)["result"]
     assert {t["rule"] for t in result["timings"]} >= {"cac.initial.ordinary", "police.crime"}
     assert json.loads(run(ws, "incidents", "status", "--json").output)["obligations"] == []
+
+
+def test_handover_status_lists_incident_duties_with_time_left_and_overdue(ws: Path) -> None:
+    _leak(ws, hours=5, people=2_000_000)
+    res = run(ws, "status", "--json")
+    assert res.exit_code == 0, res.output
+    inc = json.loads(res.output)["incidents"]
+    rules = {o["rule"]: o for o in inc["obligations"]}
+    assert inc["overdue"] == 1 and inc["open"] == len(rules) >= 3
+    assert rules["cac.initial.ordinary"]["seconds_left"] < 0
+    assert rules["pipl57.individuals"]["seconds_left"] > 0
+    assert inc["next_drill"]["due_by"] and inc["alert_mails_pending"] == 0
+    res = run(ws, "--lang", "en", "status")
+    assert res.exit_code == 0, res.output
+    text = res.output
+    assert "Incident reporting duties: " in text and "1 overdue" in text
+    assert "overdue by 1 h" in text and "h " in text and "next drill due by" in text
+    assert "#1 客户信息泄露" in text

@@ -199,3 +199,58 @@ def test_unreachable_row_key_masked_when_it_is_a_contact(tmp_path: Path) -> None
     [lost] = aud.unreachable.to_pylist()
     assert lost["reason"] == "invalid_contact" and lost["row_key"] != "12345678901"
     assert lost["row_key"].startswith("123") and "*" in lost["row_key"]
+
+
+def test_a_restriction_keeps_exactly_the_people_the_leak_names(tmp_path: Path) -> None:
+    """PIPL Art. 57: the people of a leaked people table, and those a leaked mobile of a
+    table that is no people table names (by value); their every row stays, so the counts
+    reconcile; everyone else is left out."""
+    from handover.notices.audience import Restriction, restriction_for
+
+    book = _book(tmp_path / "book.db")
+    db = sqlite3.connect(book)
+    db.executescript(
+        """
+        INSERT INTO cust VALUES (7, '吴十', NULL, '13611112222', NULL, NULL);
+        INSERT INTO guar VALUES (13, '郑十一', NULL, NULL, NULL);
+        CREATE TABLE cards (kid INTEGER PRIMARY KEY, ylsj TEXT, kh TEXT);
+        INSERT INTO cards VALUES (1, '136 1111 2222', '6222020200112233445'),
+                                 (2, '15900000000', '6222020200112233446'),
+                                 (3, '-', NULL);
+        """
+    )
+    db.commit()
+    db.close()
+    inv = {
+        **INV,
+        ("cards", "kid"): {"primary": None},
+        ("cards", "ylsj"): {"primary": "cn_mobile"},
+        ("cards", "kh"): {"primary": "bank_card"},
+    }
+    people = people_tables(inv, KEYS)
+    restriction = restriction_for(
+        inv, people, [("guar", ["xm", "sfz"]), ("cards", ["ylsj", "kh"]), ("place", ["dz"])]
+    )
+    assert restriction == Restriction(("guar",), (("cards", "ylsj", "mobile"),), ("place",))
+    assert Restriction.from_json(restriction.to_json()) == restriction
+    with open_source(book) as src:
+        aud = derive_audience(src, people, _tok, restriction)
+    names = {r["name"]: r["rows"] for r in aud.recipients.to_pylist()}
+    # 张三 (cust 1 and 6, guar 10), 李四 (cust 2, guar 11 by mobile), 周九 (guar 12),
+    # 吴十 (cust 7, named by the card's mobile); 钱七 and the others are not concerned
+    assert names == {"张三": 3, "李四": 2, "周九": 1, "吴十": 1}
+    assert aud.unreachable.to_pylist() == [
+        {"table": "guar", "row_key": "13", "name_masked": "郑**", "reason": "no_contact"}
+    ]
+    counts = {c.table: (c.rows, c.reached, c.unreachable) for c in aud.counts}
+    assert counts == {"cust": (4, 4, 0), "guar": (4, 3, 1)} and aud.reconciles()
+    assert aud.linked == [
+        {"table": "cards", "column": "ylsj", "role": "mobile", "values": 2, "matched": 1}
+    ]
+    summary = aud.summary()
+    assert summary["restriction"]["unlinked"] == ["place"] and summary["reconciles"]
+    with open_source(book) as src:
+        everyone = derive_audience(src, people, _tok)
+    assert len(everyone) == 5 and aud.fingerprint != everyone.fingerprint
+    with pytest.raises(BadInput, match=r"names anyone a notice can find \(place\)"):
+        restriction_for(inv, people, [("place", ["dz"])])

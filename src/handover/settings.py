@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +46,54 @@ class Transfer(BaseModel):
     purpose: str = Field(description="Purpose of processing after the transfer (PIPL Art. 22).")
     announced: dt.date | None = Field(default=None, description="Date the deal is announced.")
     closing: dt.date | None = Field(default=None, description="Planned closing date.")
+
+
+class IncidentMail(BaseModel):
+    """The ``[incidents.mail]`` table: where reminders and escalations of incident duties
+    are e-mailed, through the notices SMTP channel (docs/incidents.md). The password
+    comes from ``HANDOVER_SMTP_PASSWORD``, never from this file."""
+
+    host: str = Field(description="SMTP submission server.")
+    port: int = Field(default=587, gt=0, lt=65536, description="SMTP port.")
+    security: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls", description="starttls (default), ssl (implicit TLS) or none."
+    )
+    sender: str = Field(description="From: address of the reminders.")
+    username: str | None = Field(default=None, description="SMTP user, when the server asks.")
+    cafile: Path | None = Field(default=None, description="CA bundle for the server's certificate.")
+    to: list[str] = Field(
+        min_length=1, description="Addresses of the DPO and the people responsible (every mail)."
+    )
+    escalate_to: list[str] = Field(
+        default_factory=list, description="Addresses added when a deadline is missed."
+    )
+    people: dict[str, str] = Field(
+        default_factory=dict,
+        description="Registered person -> address: an incident's lead gets its mails too.",
+    )
+
+    @field_validator("to", "escalate_to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for i, a in enumerate(value, 1):
+            if not _is_address(a):
+                raise ValueError(f"entry {i} is not an e-mail address")
+        return value
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, a in value.items():
+            if not _is_address(a):
+                raise ValueError(f"the address of {name} is not an e-mail address")
+        return value
+
+
+def _is_address(a: str) -> bool:
+    """The shape of an e-mail address (one @, something on both sides, no spaces); the
+    server says the rest."""
+    local, at, domain = a.partition("@")
+    return bool(at and local and domain) and "@" not in domain and not any(c.isspace() for c in a)
 
 
 class IncidentSettings(BaseModel):
@@ -88,6 +136,10 @@ class IncidentSettings(BaseModel):
     )
     rules: Path | None = Field(
         default=None, description="A deadline rules file replacing the built-in one."
+    )
+    mail: IncidentMail | None = Field(
+        default=None,
+        description="E-mail reminders and escalations to the DPO ([incidents.mail]); none: ledger events only.",
     )
 
 
@@ -147,11 +199,15 @@ class Settings(BaseSettings):
     )
     smtp_password: SecretStr | None = Field(
         default=None,
-        description="Password of the SMTP user that sends notice e-mails (notices send, console).",
+        description="Password of the SMTP user that sends notice e-mails (notices send, console) and the incident mails of [incidents.mail].",
     )
     sms_secret: SecretStr | None = Field(
         default=None,
         description="AccessKey secret of the SMS provider account (notices send, console).",
+    )
+    service_token: SecretStr | None = Field(
+        default=None,
+        description="Token of a service account (people service) for cron jobs: incidents tick/warn.",
     )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,
@@ -235,7 +291,13 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Sett
         )
     try:
         settings = cls(**overrides)
-    except Exception as exc:  # pydantic ValidationError, tomllib.TOMLDecodeError
+    except ValidationError as exc:
+        # where and what, never the value given (it may be an address or a secret)
+        detail = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise BadInput.msg("settings.invalid", path=toml_path, detail=detail) from None
+    except Exception as exc:  # tomllib.TOMLDecodeError
         first = str(exc).splitlines()
         raise BadInput.msg("settings.invalid", path=toml_path, detail=" ".join(first[:3])) from None
     settings.workspace = ws

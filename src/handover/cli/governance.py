@@ -138,8 +138,11 @@ def status(
     json_out: bool = JSON_OPT,
 ) -> None:
     """What expires soon (NDAs, training, vendors, grants), pending approvals, refusals,
-    overdue risk reviews and the compliance score with what changed since the run before."""
+    overdue risk reviews, the compliance score with what changed since the run before, and
+    the open incident duties with the time left."""
+    from handover.cli.incidents import echo_status
     from handover.cli.pia import echo_overdue, echo_trend
+    from handover.flows import incidents
     from handover.flows.pia import overview
     from handover.governance.status import governance_status
     from handover.i18n import t
@@ -148,8 +151,10 @@ def status(
     with handled(), workspace_of(ctx) as ws:
         st = governance_status(ws, days=days)
         pia = overview(ws)
+        duties = incidents.status(ws)
+        tz = ws.settings.incidents.timezone
     if json_out:
-        print_json({**st.to_json(), **pia.to_json()})
+        print_json({**st.to_json(), **pia.to_json(), "incidents": duties.to_json()})
         return
     none = t("gov.status.none", lang)
     _echo(t("gov.status.expiring", lang, days=days))
@@ -170,6 +175,8 @@ def status(
         _echo(f"  {r['at']}  {r['actor']:<12} {r['action']:<14} {r['resource']:<20} {r['reason']}")
     echo_overdue(pia.overdue, lang)
     echo_trend(pia.checklist, lang)
+    _echo(t("gov.status.incidents", lang, open=len(duties.duties), overdue=len(duties.overdue)))
+    echo_status(duties, lang, tz, indent="  ")
 
 
 # --- people ----------------------------------------------------------------------------
@@ -257,6 +264,47 @@ def people_deactivate(
     with handled(), workspace_of(ctx) as ws:
         deactivate(ws, name)
     _echo(t("gov.deactivated", lang, name=name))
+
+
+@people_app.command("service")
+def people_service(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name of the service account, e.g. incident-clock."),
+    org: str = typer.Option(..., help="Organisation that runs it (usually the seller)."),
+    role: str = typer.Option(
+        "incident_clock", "--role", help="Its one service role: incident_clock (tick, warn)."
+    ),
+    days: int = typer.Option(366, "--days", help="Days until the token expires (at most 366)."),
+    revoke: bool = typer.Option(False, "--revoke", help="Revoke its tokens instead."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Register a service account for a cron job (or issue it a new token, revoking the
+    old): it can run incidents tick / warn and nothing else. The token is shown once."""
+    from handover.governance.service import issue_service_token, revoke_service_tokens
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        if revoke:
+            n = revoke_service_tokens(ws, name)
+        else:
+            issued = issue_service_token(ws, name, org=org, role=role, days=days)
+    if revoke:
+        _echo(t("gov.service_revoked", lang, name=name, n=n))
+        return
+    if json_out:
+        print_json(issued.to_json())
+        return
+    _echo(
+        t(
+            "gov.service_issued",
+            lang,
+            name=name,
+            role=role,
+            expires=issued.expires_at.isoformat(timespec="minutes"),
+        )
+    )
+    typer.echo(issued.token)
 
 
 @people_app.command("password")

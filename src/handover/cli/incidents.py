@@ -5,11 +5,12 @@ workspace's time zone (``[incidents] timezone``)."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
 
 if TYPE_CHECKING:
     from handover.incidents import Incident, Obligation
@@ -192,6 +193,15 @@ def promote(
     suspected_crime: bool = typer.Option(
         False, "--suspected-crime", help="A crime is suspected (report to the police)."
     ),
+    criterion: list[str] = typer.Option(
+        [],
+        "--criterion",
+        help="A qualitative criterion of the grading guide you judge met (handover incidents "
+        "criteria); repeatable.",
+    ),
+    criterion_reason: str | None = typer.Option(
+        None, "--criterion-reason", help="Why the criteria are met (recorded)."
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Promote a security event to an incident: grade, obligations, clocks from awareness."""
@@ -211,6 +221,8 @@ def promote(
             people_reason=people_reason,
             direct_loss_cny=loss,
             suspected_crime=suspected_crime,
+            criteria=criterion,
+            criteria_reason=criterion_reason,
         )
         tz = ws.settings.incidents.timezone
     if json_out:
@@ -271,24 +283,30 @@ def show(
 def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """Every open obligation with the time left, soonest first; when the next drill is due."""
     from handover.flows import incidents as flow
-    from handover.i18n import t
 
-    lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         report = flow.status(ws)
         tz = ws.settings.incidents.timezone
     if json_out:
         print_json(report.to_json())
         return
+    echo_status(report, lang_of(ctx), tz)
+
+
+def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
+    """The open duties of every incident (overdue ones say so), when the next drill is
+    due, and reminder mails still waiting; also ``handover status``'s incident section."""
+    from handover.i18n import t
+
     shown: set[int] = set()
     for d in report.duties:
         if d.incident_id not in shown:
             shown.add(d.incident_id)
             drill = " [DRILL]" if d.drill else ""
-            _echo(f"#{d.incident_id} {d.title}{drill}")
-        _echo(_duty(d.obligation, report.at, lang, tz))
+            _echo(f"{indent}#{d.incident_id} {d.title}{drill}")
+        _echo(indent + _duty(d.obligation, report.at, lang, tz))
     if not report.duties:
-        _echo(t("incidents.cli.no_duties", lang))
+        _echo(indent + t("incidents.cli.no_duties", lang))
     nd = report.next_drill
     sc = nd["scheduled"]
     scheduled = (
@@ -303,7 +321,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         else ""
     )
     _echo(
-        t(
+        indent
+        + t(
             "incidents.cli.next_drill",
             lang,
             due=nd["due_by"][:10],
@@ -311,6 +330,8 @@ def status(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             scheduled=scheduled,
         )
     )
+    if report.mails_pending:
+        _echo(indent + t("incidents.cli.mails_pending", lang, n=report.mails_pending))
 
 
 @incidents_app.command("tick")
@@ -322,29 +343,44 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         result = flow.tick(ws)
+    sent = result.sent
     if json_out:
         print_json(result.to_json())
-        return
-    _echo(
-        t(
-            "incidents.cli.tick",
-            lang,
-            reminded=len(result.reminded),
-            escalated=len(result.escalated),
+    else:
+        _echo(
+            t(
+                "incidents.cli.tick",
+                lang,
+                reminded=len(result.reminded),
+                escalated=len(result.escalated),
+            )
         )
-    )
-    for key, obs in (("reminded", result.reminded), ("escalated", result.escalated)):
-        for o in obs:
+        for key, obs in (("reminded", result.reminded), ("escalated", result.escalated)):
+            for o in obs:
+                _echo(
+                    t(
+                        f"incidents.cli.{key}",
+                        lang,
+                        incident=o.incident_id,
+                        id=o.id,
+                        recipient=o.recipient_name,
+                        due=o.due_at.isoformat(timespec="minutes"),
+                    )
+                )
+        if sent is not None:
             _echo(
                 t(
-                    f"incidents.cli.{key}",
+                    "incidents.cli.mail",
                     lang,
-                    incident=o.incident_id,
-                    id=o.id,
-                    recipient=o.recipient_name,
-                    due=o.due_at.isoformat(timespec="minutes"),
+                    **{k: v for k, v in sent.to_json().items() if k != "stopped"},
                 )
             )
+    if sent is not None and sent.stopped is not None:
+        # The clocks are recorded; the mails wait. Cron sees a failure it can report.
+        fail(
+            t("incidents.cli.mail_down", lang, reason=sent.stopped.render(lang)),
+            sent.stopped.exit_code,
+        )
 
 
 @incidents_app.command("grade")
@@ -355,16 +391,52 @@ def grade(
     reason: str | None = typer.Option(None, "--reason", help="Why (needed for --to and --people)."),
     people: int | None = typer.Option(None, "--people", help="New count of affected people."),
     loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    criterion: list[str] = typer.Option(
+        [], "--criterion", help="A qualitative criterion judged met (with --reason); repeatable."
+    ),
 ) -> None:
     """Raise the grade on new facts; the obligations a higher grade adds are created."""
     from handover.flows import incidents as flow
 
     with handled(), workspace_of(ctx) as ws:
         inc = flow.regrade(
-            ws, incident_id, grade=to, reason=reason, people=people, direct_loss_cny=loss
+            ws,
+            incident_id,
+            grade=to,
+            reason=reason,
+            people=people,
+            direct_loss_cny=loss,
+            criteria=criterion,
         )
         tz = ws.settings.incidents.timezone
     _show(inc, lang_of(ctx), tz)
+
+
+@incidents_app.command("criteria")
+def criteria(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
+    """The qualitative criteria of the grading guide a person may judge met, with their
+    grade, text and legal source."""
+    from handover.flows import incidents as flow
+    from handover.i18n import normalize_lang, t
+
+    lang = normalize_lang(lang_of(ctx))
+    with handled(), workspace_of(ctx) as ws:
+        found = flow.rules_of(ws).criteria
+    if json_out:
+        print_json([c.to_json() for c in found])
+        return
+    for c in found:
+        _echo(
+            t(
+                "incidents.cli.criterion",
+                lang,
+                id=c.id,
+                grade=t(f"incidents.grade.{c.grade}", lang),
+                text=c.text[lang],
+                verified=c.verified,
+            )
+        )
+        _echo(f"{'':<35}{c.source}")
 
 
 @incidents_app.command("facts")
@@ -460,7 +532,7 @@ def report(
     kind: str = typer.Option("initial", "--kind", help="initial, supplement or summary."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Write a report (HTML + PDF, zh-CN + en), hash it into the ledger, mark what it meets."""
+    """Write a report (HTML, PDF and DOCX, zh-CN + en), hash it into the ledger, mark what it meets."""
     from handover.flows import incidents as flow
     from handover.i18n import t
 
@@ -496,6 +568,73 @@ def notice(
     with handled(), workspace_of(ctx) as ws:
         result = flow.prepare_notice(ws, incident_id, audience=audience)
     print_json(result)
+
+
+@incidents_app.command("notify")
+def notify(
+    ctx: typer.Context,
+    incident_id: int = typer.Argument(..., help="Incident number."),
+    source: str = typer.Argument(..., help="The scanned seller database (SQLite file or URL)."),
+    channel: list[str] = typer.Option(
+        ["email,sms,letter"],
+        "--channel",
+        "-c",
+        help="email, sms, letter (repeat or comma-separate).",
+    ),
+    link: str | None = typer.Option(
+        None, "--link", help="Where the full notice is published (the SMS points there)."
+    ),
+    lang: str | None = typer.Option(None, "--lang", help="Notice language: zh-CN or en."),
+    template_text: Path | None = typer.Option(
+        None, "--template-text", help="Jinja2 template of the full notice (plain text)."
+    ),
+    template_html: Path | None = typer.Option(
+        None, "--template-html", help="Jinja2 template of the full notice (HTML e-mail)."
+    ),
+    template_sms: Path | None = typer.Option(None, "--template-sms", help="Jinja2 SMS template."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Tell the individuals (PIPL Art. 57) through the notices engine: a campaign limited to
+    the people of the leaked tables, approved and sent like every campaign."""
+    from handover.flows import incidents as flow
+    from handover.i18n import t
+
+    templates = {
+        k: v
+        for k, v in (
+            ("notice.txt", template_text),
+            ("notice.html", template_html),
+            ("sms.txt", template_sms),
+        )
+        if v is not None
+    }
+    channels = [c.strip() for item in channel for c in item.split(",") if c.strip()]
+    lang_ui = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        camp = flow.notify_individuals(
+            ws, incident_id, source, channels=channels, link=link, lang=lang, templates=templates
+        )
+    if json_out:
+        print_json(camp.to_json())
+        return
+    restriction = camp.restriction or {}
+    leaked = [
+        *restriction.get("tables", []),
+        *(f"{t}.{c}" for t, c, _ in restriction.get("columns", [])),
+    ]
+    _echo(
+        t(
+            "incidents.cli.notify_created",
+            lang_ui,
+            id=incident_id,
+            campaign=camp.id,
+            channels=", ".join(camp.channels),
+            tables=", ".join(leaked) or "-",
+            grant=camp.grant_id,
+        )
+    )
+    if camp.drill:
+        _echo(t("incidents.cli.notify_drill", lang_ui))
 
 
 @incidents_app.command("timeline")

@@ -1,5 +1,6 @@
 """``handover incidents`` / ``handover drills``: authorise (``incident.report`` to report an
-event or run the checks, ``incident.manage`` for every decision), run the incidents
+event, ``incident.tick`` to run the checks — also as the ``incident_clock`` service
+account from cron — ``incident.manage`` for every decision), run the incidents
 kernel with the ledger as its event sink under the deciding person's name, render and
 hash reports. See docs/incidents.md.
 
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
 from handover.governance import Decision, require
-from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT
+from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT, INCIDENT_TICK
 from handover.i18n import t
 from handover.incidents import incidents as kernel
+from handover.incidents.alerts import MailPlan
 from handover.incidents.drills import (
     Drill,
     finish_drill,
@@ -33,6 +35,7 @@ from handover.incidents.incidents import Clock, FollowUp, Incident, Obligation, 
 from handover.incidents.report import breach_notice, report_document, timeline
 from handover.incidents.rules import Rules, load_rules
 from handover.ledger import Recorder, entries, system_clock
+from handover.notices.channels import Channel
 from handover.settings import IncidentSettings
 from handover.workspace import Workspace
 
@@ -56,6 +59,16 @@ def _manage(ws: Workspace, clock: Clock, actor: str | None = None) -> Decision:
 
 def _sink(ws: Workspace, decision: Decision) -> Recorder:
     return Recorder(ws, decision.actor)
+
+
+def _clock_check(ws: Workspace, clock: Clock) -> Decision:
+    """Who runs ``tick`` / ``warn``: the service account whose token is in
+    ``HANDOVER_SERVICE_TOKEN`` (a cron job, no session needed), else whoever is logged in."""
+    from handover.governance.service import service_actor
+
+    token = ws.settings.service_token
+    actor = service_actor(ws, token.get_secret_value(), now=clock()) if token else None
+    return require(ws, INCIDENT_TICK, "*", actor=actor, now=clock())
 
 
 def local_time(ws: Workspace, value: str | None, field: str) -> dt.datetime | None:
@@ -281,11 +294,51 @@ def close(
     )
 
 
-def tick(ws: Workspace, *, clock: Clock = system_clock) -> Tick:
-    """Reminders at 80 % of each open duty's time, escalations once missed (ledger events;
-    the e-mail to the DPO is left to the notices channel layer, docs/incidents.md)."""
-    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
-    return kernel.tick(ws, events=_sink(ws, decision), clock=clock)
+def mail_plan(ws: Workspace) -> MailPlan | None:
+    """Who gets the reminder and escalation e-mails (``[incidents.mail]``), or None."""
+    m = _conf(ws).mail
+    if m is None:
+        return None
+    return MailPlan(tuple(m.to), tuple(m.escalate_to), dict(m.people))
+
+
+def mail_channel(ws: Workspace) -> Channel | None:
+    """The SMTP channel of ``[incidents.mail]`` (the notices room's), or None."""
+    from handover.notices.channels import SmtpChannel, SmtpConfig
+
+    m = _conf(ws).mail
+    if m is None:
+        return None
+    password = ws.settings.smtp_password
+    return SmtpChannel(
+        SmtpConfig(
+            host=m.host,
+            port=m.port,
+            sender=m.sender,
+            security=m.security,
+            username=m.username,
+            password=password.get_secret_value() if password is not None else None,
+            cafile=str(m.cafile) if m.cafile is not None else None,
+        )
+    )
+
+
+def tick(ws: Workspace, *, clock: Clock = system_clock, channel: Channel | None = None) -> Tick:
+    """Reminders at 80 % of each open duty's time, escalations once missed (ledger
+    events), each e-mailed to the DPO and the people responsible when ``[incidents.mail]``
+    is set; then every due mail is sent (``channel`` replaces the configured SMTP one).
+    The clocks are recorded even when the mail server cannot be reached: those mails stay
+    queued for the next tick (``Tick.sent.stopped`` says why)."""
+    from handover.incidents import alerts
+
+    decision = _clock_check(ws, clock)
+    sink = _sink(ws, decision)
+    plan = mail_plan(ws)
+    result = kernel.tick(ws, events=sink, clock=clock, mail=plan)
+    chan = channel or mail_channel(ws)
+    if chan is not None:
+        result.sent = alerts.send(ws, chan, events=sink, clock=clock, timezone=_conf(ws).timezone)
+    return result
 
 
 def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
@@ -296,25 +349,38 @@ def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
 
 @dataclass
 class Status:
-    """Open duties with time left (soonest first) and when the next drill is due."""
+    """Open duties with time left (soonest first), when the next drill is due, and the
+    reminder e-mails not sent yet."""
 
     at: dt.datetime
     duties: list[kernel.OpenDuty]
     next_drill: dict[str, Any]
+    mails_pending: int = 0
+
+    @property
+    def overdue(self) -> list[kernel.OpenDuty]:
+        """The open duties whose deadline has passed."""
+        return [d for d in self.duties if d.obligation.due_at <= self.at]
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (``--json``)."""
         return {
             "at": self.at.isoformat(),
             "obligations": [d.to_json(self.at) for d in self.duties],
+            "open": len(self.duties),
+            "overdue": len(self.overdue),
             "next_drill": self.next_drill,
+            "alert_mails_pending": self.mails_pending,
         }
 
 
 def status(ws: Workspace, *, clock: Clock = system_clock) -> Status:
-    """Every open duty with the time left at now, and when the next drill is due."""
+    """Every open duty with the time left at now, when the next drill is due, and the
+    reminder e-mails still waiting (shown by ``incidents status`` and ``handover status``)."""
+    from handover.incidents.alerts import pending_count
+
     now = kernel.utc(clock())
-    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now))
+    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now), pending_count(ws))
 
 
 # --- reports and notices -----------------------------------------------------------------------
@@ -331,7 +397,7 @@ def _operator(ws: Workspace) -> dict[str, str]:
 def file_report(
     ws: Workspace, incident_id: int, kind: str, *, clock: Clock = system_clock
 ) -> kernel.Report:
-    """Write report ``kind`` of the incident (HTML and PDF, zh-CN and en, and its JSON)
+    """Write report ``kind`` of the incident (HTML, PDF and DOCX, zh-CN and en, and its JSON)
     into the workspace's reports folder, hash every file into the ledger and mark the
     duties it meets. Refused for a closed incident; on failure nothing is left behind."""
     from handover.crypto.digest import sha256_file
@@ -407,6 +473,115 @@ def prepare_notice(
     return notice
 
 
+def notify_individuals(
+    ws: Workspace,
+    incident_id: int,
+    source: str | Any,
+    *,
+    channels: Sequence[str] = ("email", "sms", "letter"),
+    link: str | None = None,
+    lang: str | None = None,
+    templates: dict[str, Any] | None = None,
+    sms_max_chars: int | None = None,
+    clock: Clock = system_clock,
+) -> Any:
+    """Create the PIPL Art. 57 campaign of the incident in the notices engine: its element
+    texts from the incident (categories, cause, possible harm, remedies, what the person
+    can do, contact), its audience limited to the people of the leaked tables and columns
+    (:func:`handover.notices.audience.restriction_for`), maker-checker as for every
+    campaign (``notices approve``, then ``notices send``). When the campaign has settled
+    every notice the individuals duty is met. Refused when the individuals are not to be
+    told (waiver), for a closed incident, or when no leaked table is known. A drill's
+    campaign sends through the drill channel only: nobody real is reached."""
+    from handover.flows.notices import create_campaign
+    from handover.i18n import normalize_lang
+    from handover.notices.campaign import campaigns_of_incident
+    from handover.notices.templates import SMS_MAX_CHARS
+
+    inc = kernel.get_incident(ws, incident_id)
+    if inc.status == "closed":
+        raise BadInput.msg("incidents.closed", id=incident_id)
+    duty = next((o for o in inc.obligations if o.recipient == "individuals"), None)
+    if duty is None:
+        raise BadInput.msg("incidents.no_individuals", id=incident_id)
+    if duty.status == "waived" and duty.waiver:
+        raise BadInput.msg(
+            "incidents.notify_waived",
+            id=incident_id,
+            by=duty.waiver.get("by", "-"),
+            at=str(duty.waiver.get("at", ""))[:16],
+        )
+    leaked = [(t["table"], list(t["columns"])) for t in inc.affected.get("tables") or []]
+    if not leaked:
+        raise BadInput.msg("incidents.notify_no_tables", id=incident_id)
+    earlier = campaigns_of_incident(ws, incident_id)
+    if earlier:
+        # A second campaign would tell the same people again under new keys: the outbox's
+        # exactly-once holds within one campaign, so there is one per incident.
+        raise BadInput.msg(
+            "incidents.notify_exists",
+            id=incident_id,
+            campaign=earlier[0].id,
+            status=earlier[0].status,
+        )
+    participants: list[str] = []
+    if inc.drill_id is not None:
+        participants = next(d.participants for d in list_drills(ws) if d.id == inc.drill_id)
+    language = normalize_lang(lang or ws.settings.lang)
+    notice = breach_notice(
+        inc,
+        audience="participants" if inc.drill else "customers",
+        participants=participants,
+        contact=_operator(ws).get("contact", ""),
+    )
+    decision = _manage(ws, clock)
+    c = notice["content"]
+    en = language == "en"
+    categories = (c["categories_en"] if en else c["categories"]) or c["categories"]
+    transfer = ws.settings.transfer
+    content = {
+        "categories": (", " if en else "、").join(categories),
+        "cause": c["cause"],
+        "harm": c["harm"],
+        "remedies": c["remedies"],
+        "advice": c["advice"],
+        "contact": c["contact"],
+        "seller_phone": transfer.seller.phone if transfer is not None else "",
+    }
+    camp = create_campaign(
+        ws,
+        source,
+        name=f"PIPL Art. 57 incident {incident_id}" + (" [DRILL]" if inc.drill else ""),
+        channels=channels,
+        lang=language,
+        templates=templates,
+        link=link,
+        sms_max_chars=sms_max_chars or SMS_MAX_CHARS,
+        kind="breach",
+        actor=decision.actor,
+        now=lambda: kernel.utc(clock()),
+        content=content,
+        leaked=leaked,
+        incident_id=incident_id,
+        drill=inc.drill,
+    )
+    _sink(ws, decision)(
+        "incident.notice.campaign",
+        f"incident {incident_id}",
+        kernel.PURPOSE,
+        {
+            "incident": incident_id,
+            "campaign": camp.id,
+            "at": kernel.utc(clock()).isoformat(),
+            "channels": list(camp.channels),
+            "restriction": camp.restriction,
+            "grant": camp.grant_id,
+            "drill": inc.drill,
+        },
+    )
+    return camp
+
+
 # --- early warning ---------------------------------------------------------------------------------
 
 
@@ -439,7 +614,7 @@ def run_warnings(ws: Workspace, *, clock: Clock = system_clock) -> dict[str, Any
 
     from handover.incidents.warning import evaluate, load_warning_rules
 
-    decision = require(ws, INCIDENT_REPORT, "*", now=clock())
+    decision = _clock_check(ws, clock)
     findings = evaluate(load_warning_rules(), entries(ws), warning_facts(ws))
     known = {e.id for e in kernel.list_events(ws)}
     opened: list[kernel.SecurityEvent] = []

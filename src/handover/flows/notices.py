@@ -27,7 +27,13 @@ from handover.i18n import Msg
 from handover.ledger import Recorder, record
 from handover.notices import replies
 from handover.notices.announce import Announcement, write_announcement
-from handover.notices.audience import PeopleTable, derive_audience, people_tables
+from handover.notices.audience import (
+    PeopleTable,
+    Restriction,
+    derive_audience,
+    people_tables,
+    restriction_for,
+)
 from handover.notices.campaign import (
     CAMPAIGN_KINDS,
     CHANNELS,
@@ -38,7 +44,7 @@ from handover.notices.campaign import (
     read_content,
     template_entry,
 )
-from handover.notices.channels import Channel, SmtpChannel, SmtpConfig, SmtpPool
+from handover.notices.channels import Channel, DrillChannel, SmtpChannel, SmtpConfig, SmtpPool
 from handover.notices.letters import LetterChannel, Letterhead
 from handover.notices.models import NoticeCampaignRow
 from handover.notices.outbox import (
@@ -72,6 +78,14 @@ from handover.workspace import Workspace
 
 ACTION = "notices.send"
 PURPOSE = "客户告知(个人信息保护法第二十二条)/ customer notices (PIPL Art. 22)"
+BREACH_PURPOSE = "个人信息安全事件告知(个人信息保护法第五十七条)/ breach notices (PIPL Art. 57)"
+
+
+def purpose_of(kind: str) -> str:
+    """The grant and ledger purpose of a campaign of ``kind``."""
+    return BREACH_PURPOSE if kind == "breach" else PURPOSE
+
+
 GRANT_DAYS = 30
 Now = Callable[[], dt.datetime]
 
@@ -88,18 +102,23 @@ def _maker(ws: Workspace, actor: str | None) -> str:
 
 
 def scope_items(
-    people: Sequence[PeopleTable], cols: dict[tuple[str, str], dict[str, Any]]
+    people: Sequence[PeopleTable],
+    cols: dict[tuple[str, str], dict[str, Any]],
+    restriction: Restriction | None = None,
 ) -> list[str]:
-    """The grant scope of the contact columns: ``table.column`` where that can be a scope
-    item, else the column's tier (a Chinese column name widens to its tier, never weaker)."""
+    """The grant scope of the contact columns (and of the leaked identifier columns a
+    restriction reads): ``table.column`` where that can be a scope item, else the
+    column's tier (a Chinese column name widens to its tier, never weaker)."""
+    wanted = [i for p in people for i in p.contact_items()]
+    if restriction is not None:
+        wanted += [f"{t}.{c}" for t, c, _ in restriction.columns]
     items: list[str] = []
-    for p in people:
-        for item in p.contact_items():
-            table, column = item.split(".", 1)
-            if not ITEM.match(item):
-                item = cols.get((table, column), {}).get("tier") or "C2"
-            if item not in items:
-                items.append(item)
+    for item in wanted:
+        table, column = item.split(".", 1)
+        if not ITEM.match(item):
+            item = cols.get((table, column), {}).get("tier") or "C2"
+        if item not in items:
+            items.append(item)
     return items
 
 
@@ -120,11 +139,19 @@ def create_campaign(
     new_purpose: str | None = None,
     actor: str | None = None,
     now: Now = utcnow,
+    content: dict[str, str] | None = None,
+    leaked: Sequence[tuple[str, Sequence[str]]] | None = None,
+    incident_id: int | None = None,
+    drill: bool = False,
 ) -> Campaign:
     """Create a campaign and request the grant that sending it needs (maker-checker).
 
     ``kind`` ``consent`` asks the people for consent to ``new_purpose`` (PIPL Art. 14, 22):
     its templates ask for a yes or no, and the answers are tallied per person.
+    ``kind`` ``breach`` tells the people an incident concerns (PIPL Art. 57): ``leaked``
+    names the tables and columns concerned and limits the audience to their people
+    (:func:`handover.notices.audience.restriction_for`); ``content`` gives the element
+    texts; a ``drill`` campaign sends through the drill channel only.
 
     Reads no customer value: the people tables and categories come from the stored scan
     inventory (a scan is run if there is none of this source); templates and element
@@ -138,6 +165,8 @@ def create_campaign(
         raise BadInput.msg("notices.bad_kind_campaign", kind=kind, kinds=", ".join(CAMPAIGN_KINDS))
     if kind == "consent" and not (new_purpose or "").strip():
         raise BadInput.msg("notices.consent_needs_purpose")
+    if (kind == "breach") != (leaked is not None):
+        raise BadInput.msg("notices.breach_needs_incident")
     chans = list(dict.fromkeys(c.strip() for c in channels if c.strip()))
     for c in chans:
         if c not in CHANNELS:
@@ -148,14 +177,17 @@ def create_campaign(
     with open_source(source) as src:
         keys = {t.name: t.primary_key for t in src.tables()}
     people = people_tables(cols, keys, only=tables, exclude=exclude)
+    restriction = restriction_for(cols, people, leaked) if leaked is not None else None
     types = sorted({v["primary"] for v in cols.values() if v.get("primary")})
-    content = default_content(ws.settings.transfer, category_labels(types, language), language)
+    values = default_content(ws.settings.transfer, category_labels(types, language), language)
+    values.update(content or {})
     if link:
-        content["link"] = link
+        values["link"] = link
     if new_purpose:
-        content["new_purpose"] = new_purpose.strip()
+        values["new_purpose"] = new_purpose.strip()
     if content_file is not None:
-        content.update(read_content(content_file))
+        values.update(read_content(content_file))
+    content = values
     entries: dict[str, dict[str, str]] = {}
     for ch in chans:
         for tkind, fmt in TEMPLATES_OF[kind][ch]:
@@ -171,14 +203,14 @@ def create_campaign(
             check_content(tkind, content)
             entries[f"{tkind}.{fmt}"] = template_entry(tkind, fmt, text, str(path), sms_max_chars)
     maker = _maker(ws, actor)
-    items = scope_items(people, cols)
+    items = scope_items(people, cols, restriction)
     at = now()
     grant = request_grant(
         ws,
         maker,
         scope=items,
         mode="clear",
-        purpose=PURPOSE,
+        purpose=purpose_of(kind),
         valid_until=at + dt.timedelta(days=GRANT_DAYS),
         actions=[ACTION],
         actor=maker,
@@ -199,6 +231,9 @@ def create_campaign(
             created_at=at,
             summary={},
             kind=kind,
+            incident_id=incident_id,
+            restriction=restriction.to_json() if restriction is not None else None,
+            drill=drill,
         )
         s.add(row)
         s.flush()
@@ -208,10 +243,13 @@ def create_campaign(
         maker,
         "notices.campaign.create",
         f"campaign {campaign.id}",
-        PURPOSE,
+        purpose_of(kind),
         {
             "name": campaign.name,
             "kind": kind,
+            "incident": incident_id,
+            "drill": drill,
+            "restriction": campaign.restriction,
             "source": campaign.source,
             "channels": chans,
             "tables": [p.table for p in people],
@@ -267,11 +305,14 @@ class SendReport:
     unreachable: int = 0
     skipped_channels: list[str] = field(default_factory=list)
     fallback_undelivered: int = 0
+    #: the incident duty (PIPL Art. 57 to the individuals) this run's end met, if any
+    obligation: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
         return {
             "campaign": self.campaign,
+            "obligation": self.obligation,
             "queued_now": self.queued_now,
             "channels": [c.to_json() for c in self.channels],
             "outbox": self.outbox,
@@ -298,8 +339,9 @@ def authorize_send(
     if mask_spec(str(source)) != camp.source:
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
     cols, _ = inventory_for(ws, source, actor=actor, authorized=authorized)
-    resource = f"{','.join(scope_items(people, cols))}/clear"
+    resource = f"{','.join(scope_items(people, cols, restriction))}/clear"
     return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
 
 
@@ -343,14 +385,21 @@ def send_campaign(
     was created on); see the module text. ``channels`` replaces the channel built from
     ``smtp`` (other transports). Each channel is a task of ``progress`` (its pending
     notices, advanced as they are settled). ``authorized``: the ``notices.send``
-    decision taken already (:func:`authorize_send`, by the console before its job)."""
+    decision taken already (:func:`authorize_send`, by the console before its job).
+    A drill's campaign never gets a real channel, whatever it is handed."""
     prog: Progress = progress or NoProgress()
-    decision = authorize_send(ws, campaign_id, source, authorized=authorized)
+    at = now()
+    decision = authorize_send(ws, campaign_id, source, when=at, authorized=authorized)
     built: dict[str, Channel] = dict(channels or {})
+    drill = load_campaign(ws, campaign_id)
+    if drill.drill:
+        built = {ch: DrillChannel(ch) for ch in drill.channels}
     camp = check_send(
-        ws, campaign_id, resume=resume, email=smtp is not None or "email" in built, at=now()
+        ws, campaign_id, resume=resume, email=smtp is not None or "email" in built, at=at
     )
+    restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
     events = Recorder(ws, decision.actor)
+    purpose = purpose_of(camp.kind)
     if "email" in camp.channels and "email" not in built:
         assert smtp is not None
         built["email"] = (
@@ -374,14 +423,14 @@ def send_campaign(
         people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
         prog.phase(Msg("notices.phase.audience"))
         with open_source(source) as src:
-            audience = derive_audience(src, people, tagger)
+            audience = derive_audience(src, people, tagger, restriction)
         queued_now = None
         if camp.status == "created":
             queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)
             events(
                 "notices.campaign.queue",
                 f"campaign {campaign_id}",
-                PURPOSE,
+                purpose,
                 {**audience.summary(), "queued": queued_now},
             )
         elif camp.fingerprint != audience.fingerprint:
@@ -416,31 +465,59 @@ def send_campaign(
                     now=now,
                     sleep=sleep,
                     progress=prog.advance,
+                    purpose=purpose,
                 )
             finally:
                 journal.close()
             report.channels.append(stats)
         report.outbox = counts(ws, campaign_id)
         report.pending = pending(ws, campaign_id, camp.channels)
+        finished = False
         with ws.store.session() as s:
             row = s.get(NoticeCampaignRow, campaign_id)
             assert row is not None
-            if report.pending == 0:
+            if report.pending == 0 and row.status != "done":
                 row.status, row.finished_at = "done", now()
+                finished = True
         events(
             "notices.campaign.send",
             f"campaign {campaign_id}",
-            PURPOSE,
+            purpose,
             {
                 "channels": [c.to_json() for c in report.channels],
                 "outbox": report.outbox,
                 "pending": report.pending,
                 "resume": resume,
+                "drill": camp.drill,
             },
         )
+        if finished and camp.incident_id is not None:
+            report.obligation = _incident_told(ws, camp, report, events, now)
         return report
     finally:
         release_lease(ws, campaign_id, lease)
+
+
+def _incident_told(
+    ws: Workspace, camp: Campaign, report: SendReport, events: Recorder, now: Now
+) -> int | None:
+    """A breach campaign has settled every notice: the incident's duty to tell the
+    individuals (PIPL Art. 57) is met now, with the campaign's counts as its note."""
+    from handover.incidents.incidents import notice_campaign_done
+
+    assert camp.incident_id is not None
+    sent = sum(st.get("sent", 0) + st.get("delivered", 0) for st in report.outbox.values())
+    failed = sum(st.get("failed", 0) + st.get("undelivered", 0) for st in report.outbox.values())
+    ob = notice_campaign_done(
+        ws,
+        camp.incident_id,
+        camp.id,
+        counts={"sent": sent, "failed": failed, "unreachable": report.unreachable},
+        met_by=events.actor,
+        events=events,
+        clock=now,
+    )
+    return ob.id if ob is not None else None
 
 
 def letters_folder(ws: Workspace, campaign_id: int) -> Path:
@@ -462,11 +539,11 @@ def record_receipts(ws: Workspace, campaign_id: int, reports: Any) -> dict[str, 
     record the counts (never a number) in the ledger."""
     from handover.governance import current_actor
 
-    load_campaign(ws, campaign_id)
+    camp = load_campaign(ws, campaign_id)
     actor = current_actor(ws)
     tagger = _tagger(ws, Recorder(ws, actor))
     result = apply_receipts(ws, campaign_id, parse_reports(reports), tagger=tagger)
-    record(ws, actor, "notices.receipts", f"campaign {campaign_id}", PURPOSE, result)
+    record(ws, actor, "notices.receipts", f"campaign {campaign_id}", purpose_of(camp.kind), result)
     return result
 
 
@@ -593,6 +670,9 @@ def announce_campaign(
     from handover.notices.report import report_data
 
     camp = load_campaign(ws, campaign_id)
+    if camp.drill:
+        # A drill publishes nothing a customer could read as a real announcement.
+        raise BadInput.msg("notices.drill_no_announcement", id=campaign_id)
     data = report_data(ws, camp)
     unreached = len(data["unreachable"]) + data["not_reached"]
     folder = out or ws.path / "notices" / f"campaign-{campaign_id}"
@@ -609,7 +689,7 @@ def announce_campaign(
         current_actor(ws),
         "notices.announcement",
         f"campaign {campaign_id}",
-        PURPOSE,
+        purpose_of(camp.kind),
         {"unreachable": unreached, "sha256": ann.sha256, "files": [ann.html.name, ann.pdf.name]},
     )
     return ann
@@ -636,7 +716,7 @@ def campaign_report(
         current_actor(ws),
         "notices.report",
         f"campaign {campaign_id}",
-        PURPOSE,
+        purpose_of(camp.kind),
         {f.name: sha256_hex(f.read_bytes()) for f in files},
     )
     return files

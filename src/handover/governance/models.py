@@ -75,6 +75,22 @@ class SessionRow(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class ServiceTokenRow(Base):
+    """A service account's token (``people service``): what a cron job presents in
+    ``HANDOVER_SERVICE_TOKEN``; only its SHA-256 is stored. Issuing a new one revokes the
+    older ones."""
+
+    __tablename__ = "gov_service_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("gov_people.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class NdaRow(Base):
     """A non-disclosure agreement (保密协议); its status is derived, never stored."""
 

@@ -81,6 +81,16 @@ def person_row(s: Session, name: str) -> PersonRow:
     return row
 
 
+def not_service(s: Session, row: PersonRow) -> None:
+    """Refuse to change the roles or password of a service account: it holds its one
+    service role and no usable password (governance/service.py)."""
+    from handover.governance.policy import SERVICE_ROLES
+
+    roles = set(s.scalars(select(PersonRoleRow.role).where(PersonRoleRow.person_id == row.id)))
+    if roles & set(SERVICE_ROLES):
+        raise BadInput.msg("gov.service_account", name=row.name)
+
+
 def org_row(s: Session, name: str) -> OrganisationRow:
     """The stored organisation called ``name`` (BadInput naming it when unknown)."""
     row = s.scalars(select(OrganisationRow).where(OrganisationRow.name == name)).one_or_none()
@@ -270,6 +280,7 @@ def set_roles(
         raise Refused.msg("gov.own_roles")
     with ws.store.session() as s:
         row = person_row(s, name)
+        not_service(s, row)
         current = set(
             s.scalars(select(PersonRoleRow.role).where(PersonRoleRow.person_id == row.id))
         )
@@ -342,5 +353,6 @@ def set_password(
     )
     with ws.store.session() as s:
         row = person_row(s, name)
+        not_service(s, row)
         row.password_hash = hash_password(pw)
     record(ws, who, "governance.person.password", f"person {name}", "governance")

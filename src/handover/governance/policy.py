@@ -22,6 +22,9 @@ ROLES: tuple[str, ...] = (
     "auditor",
     "vendor_staff",
 )
+#: roles of service accounts (a cron job, not a person): given only by ``people service``,
+#: never by ``people add`` or ``people role``; each can do exactly its one action
+SERVICE_ROLES: tuple[str, ...] = ("incident_clock",)
 ORG_KINDS: tuple[str, ...] = ("seller", "buyer", "advisor", "vendor")
 
 DATA_ACTIONS: tuple[str, ...] = (
@@ -45,6 +48,9 @@ COMPLIANCE = "compliance.check"
 # the DPO or compliance officer promotes, grades, reports, drills and closes.
 INCIDENT_REPORT = "incident.report"
 INCIDENT_MANAGE = "incident.manage"
+# Checking the clocks (`incidents tick`) and the early-warning rules (`incidents warn`):
+# anyone registered, and the `incident_clock` service account run from cron.
+INCIDENT_TICK = "incident.tick"
 #: actions decided on the person's role alone: they touch records about the data, not the data
 ROLE_ACTIONS: tuple[str, ...] = (
     MANAGE,
@@ -53,6 +59,7 @@ ROLE_ACTIONS: tuple[str, ...] = (
     COMPLIANCE,
     INCIDENT_REPORT,
     INCIDENT_MANAGE,
+    INCIDENT_TICK,
 )
 ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
@@ -74,6 +81,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     COMPLIANCE: frozenset({"dpo", "compliance_officer", "auditor"}),
     INCIDENT_REPORT: frozenset(ROLES),
     INCIDENT_MANAGE: frozenset({"dpo", "compliance_officer"}),
+    INCIDENT_TICK: frozenset({*ROLES, "incident_clock"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -93,6 +101,7 @@ DEMO_ACTORS: dict[str, str] = {
     COMPLIANCE: "wangmin",
     INCIDENT_REPORT: "wangmin",
     INCIDENT_MANAGE: "wangmin",
+    INCIDENT_TICK: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from handover.errors import BadInput
 from handover.events import EventSink
 from handover.incidents.affected import Affected, affected_people, check_items
+from handover.incidents.alerts import AlertStats, MailPlan
+from handover.incidents.alerts import queue as queue_alerts
 from handover.incidents.models import (
     ActionRow,
     IncidentRow,
@@ -680,12 +682,14 @@ def _brief(obs: Sequence[ObligationRow]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class GradeDecision:
-    """The grade the rules give, the grade decided, and why."""
+    """The grade the rules give, the grade decided, and why: the quantitative criteria
+    met (``criteria``) and the qualitative ones a person judged met (``judged``)."""
 
     computed: str
     grade: str
     criteria: list[dict[str, Any]]
     reason: str | None
+    judged: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (stored as the incident's grade basis)."""
@@ -694,7 +698,30 @@ class GradeDecision:
             "grade": self.grade,
             "criteria": self.criteria,
             "reason": self.reason,
+            "judged": self.judged,
         }
+
+
+def judge(
+    rules: Rules,
+    criteria: Sequence[str],
+    *,
+    reason: str | None,
+    by: str,
+    at: dt.datetime,
+) -> list[dict[str, Any]]:
+    """The qualitative criteria ``criteria`` (ids of the rules file) as judged met by
+    ``by`` at ``at`` for ``reason`` (needed): each with its text and legal source."""
+    ids = list(dict.fromkeys(c.strip() for c in criteria if c.strip()))
+    if not ids:
+        return []
+    why = (reason or "").strip()
+    if not why:
+        raise BadInput.msg("incidents.criterion_reason", criteria=", ".join(ids))
+    return [
+        {**rules.criterion(c).to_json(), "by": by, "at": at.isoformat(), "reason": why[:2000]}
+        for c in ids
+    ]
 
 
 def decide_grade(
@@ -703,10 +730,15 @@ def decide_grade(
     direct_loss_cny: int | None,
     grade: str | None = None,
     reason: str | None = None,
+    judged: Sequence[dict[str, Any]] = (),
 ) -> GradeDecision:
-    """The rules' grade for the counts; a person may decide a higher grade with a reason
-    (the guide's qualitative criteria), never a lower one."""
-    computed, met = rules.grade_for({"people_affected": people, "direct_loss_cny": direct_loss_cny})
+    """The rules' grade: the highest of the quantitative criteria the counts meet and the
+    qualitative criteria a person judged met (:func:`judge`); a person may decide a
+    higher grade still with a reason, never a lower one."""
+    quantitative, met = rules.grade_for(
+        {"people_affected": people, "direct_loss_cny": direct_loss_cny}
+    )
+    computed = max([quantitative, *(j["grade"] for j in judged)], key=GRADES.index)
     criteria = [
         {
             "grade": g.grade,
@@ -717,15 +749,16 @@ def decide_grade(
         }
         for g in met
     ]
+    judged = list(judged)
     if grade is None:
-        return GradeDecision(computed, computed, criteria, None)
+        return GradeDecision(computed, computed, criteria, None, judged)
     if grade not in GRADES:
         raise BadInput.msg("incidents.bad_grade", grade=grade, grades=", ".join(GRADES))
     if GRADES.index(grade) < GRADES.index(computed):
         raise BadInput.msg("incidents.grade_lower", grade=grade, computed=computed)
     if grade != computed and not (reason or "").strip():
         raise BadInput.msg("incidents.grade_reason", grade=grade, computed=computed)
-    return GradeDecision(computed, grade, criteria, (reason or "").strip() or None)
+    return GradeDecision(computed, grade, criteria, (reason or "").strip() or None, judged)
 
 
 @dataclass
@@ -757,6 +790,8 @@ def promote(
     people_reason: str | None = None,
     direct_loss_cny: int | None = None,
     suspected_crime: bool = False,
+    criteria: Sequence[str] = (),
+    criteria_reason: str | None = None,
 ) -> Promotion:
     """Promote event ``event_id`` to an incident by ``decided_by``'s recorded decision.
 
@@ -776,6 +811,7 @@ def promote(
         raise BadInput.msg("incidents.people_reason")
     if direct_loss_cny is not None and direct_loss_cny < 0:
         raise BadInput.msg("incidents.bad_loss", value=direct_loss_cny)
+    judged = judge(rules, criteria, reason=criteria_reason, by=decided_by, at=now)
     with ws.store.session() as s:
         ev = s.get(SecurityEventRow, event_id, with_for_update=True)
         if ev is None:
@@ -785,7 +821,7 @@ def promote(
         aware = _past(aware_at, "aware_at", now) if aware_at is not None else utc(ev.noticed_at)
         affected = affected_people(inventory, ev.data)
         count = people if people is not None else affected.people
-        decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason)
+        decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason, judged)
         affected_json = affected.to_json()
         if people is not None:
             affected_json["override"] = {"people": people, "reason": (people_reason or "").strip()}
@@ -861,15 +897,21 @@ def regrade(
     reason: str | None = None,
     people: int | None = None,
     direct_loss_cny: int | None = None,
+    criteria: Sequence[str] = (),
 ) -> Incident:
-    """New facts (a count, a loss) or a decided grade: the grade may only rise, and the
-    duties a higher grade adds start at awareness like the others (``incident.grade``)."""
+    """New facts (a count, a loss, qualitative ``criteria`` judged met for ``reason``) or
+    a decided grade: the grade may only rise, and the duties a higher grade adds start at
+    awareness like the others (``incident.grade``). Criteria judged earlier stay."""
     now = _now(clock)
+    new = judge(rules, criteria, reason=reason, by=decided_by, at=now)
     with ws.store.session() as s:
         row = _open_row(s, incident_id)
         count = people if people is not None else row.people_affected
         loss = direct_loss_cny if direct_loss_cny is not None else row.direct_loss_cny
-        decision = decide_grade(rules, count, loss, grade or None, reason)
+        before_judged = list((row.grade_basis or {}).get("judged") or [])
+        known = {j["id"] for j in before_judged}
+        judged = before_judged + [j for j in new if j["id"] not in known]
+        decision = decide_grade(rules, count, loss, grade or None, reason, judged)
         if GRADES.index(decision.grade) < GRADES.index(row.grade):
             raise BadInput.msg("incidents.grade_lower", grade=decision.grade, computed=row.grade)
         if people is not None:
@@ -948,7 +990,10 @@ def decide_individuals(
     now = _now(clock)
     reason = _text(reason, "reason", 2000)
     with ws.store.session() as s:
-        _open_row(s, incident_id)
+        inc_row = _open_row(s, incident_id)
+        if not notify and not (inc_row.facts or {}).get("measures"):
+            # Art. 57 ¶2 rests the waiver on the measures taken: they must be on record.
+            raise BadInput.msg("incidents.waiver_needs_measures", id=incident_id)
         row = s.scalars(
             select(ObligationRow).where(
                 ObligationRow.incident_id == incident_id,
@@ -1005,6 +1050,12 @@ def mark_met(
             raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
         row.status, row.met_at, row.met_by = "met", when, met_by
         ob = _obligation(row)
+    _met(events, ob, when, note)
+    return ob
+
+
+def _met(events: EventSink, ob: Obligation, when: dt.datetime, note: str, **extra: Any) -> None:
+    """Record that duty ``ob`` was met at ``when`` (``incident.obligation.met``)."""
     events(
         "incident.obligation.met",
         f"incident {ob.incident_id}",
@@ -1016,8 +1067,47 @@ def mark_met(
             "at": when.isoformat(),
             "note": note,
             "late": when > ob.due_at,
+            **extra,
         },
     )
+
+
+def notice_campaign_done(
+    ws: Workspace,
+    incident_id: int,
+    campaign_id: int,
+    *,
+    counts: dict[str, int],
+    met_by: str,
+    events: EventSink,
+    clock: Clock,
+) -> Obligation | None:
+    """A breach campaign (PIPL Art. 57) of the incident has settled every notice: its
+    duty to tell the individuals is met now when it is still open (not when it was
+    waived or met), and the campaign's counts are recorded (``incident.notice.done``,
+    and ``incident.obligation.met`` for the duty)."""
+    now = _now(clock)
+    ob: Obligation | None = None
+    with ws.store.session() as s:
+        row = _incident_row(s, incident_id, for_update=True)
+        duty = s.scalars(
+            select(ObligationRow).where(
+                ObligationRow.incident_id == incident_id,
+                ObligationRow.recipient == "individuals",
+                ObligationRow.status == "open",
+            )
+        ).first()
+        if duty is not None and row.status != "closed":
+            duty.status, duty.met_at, duty.met_by = "met", now, met_by
+            ob = _obligation(duty)
+    events(
+        "incident.notice.done",
+        f"incident {incident_id}",
+        PURPOSE,
+        {"incident": incident_id, "campaign": campaign_id, "at": now.isoformat(), **counts},
+    )
+    if ob is not None:
+        _met(events, ob, now, f"notices campaign {campaign_id}", campaign=campaign_id)
     return ob
 
 
@@ -1031,6 +1121,10 @@ class Tick:
     at: dt.datetime
     reminded: list[Obligation] = field(default_factory=list)
     escalated: list[Obligation] = field(default_factory=list)
+    #: e-mails queued for them (0 without ``[incidents.mail]``)
+    mails: int = 0
+    #: what sending the due e-mails did (None: no mail configured)
+    sent: AlertStats | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
@@ -1038,13 +1132,17 @@ class Tick:
             "at": self.at.isoformat(),
             "reminded": [o.to_json(self.at) for o in self.reminded],
             "escalated": [o.to_json(self.at) for o in self.escalated],
+            "mails_queued": self.mails,
+            "mail": self.sent.to_json() if self.sent is not None else None,
         }
 
 
-def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
+def tick(ws: Workspace, *, events: EventSink, clock: Clock, mail: MailPlan | None = None) -> Tick:
     """Check every open duty at now: a reminder once 80 % of its time is used
     (``incident.obligation.remind``), an escalation once its deadline passed
-    (``incident.obligation.escalate``). Each is recorded once; reruns change nothing."""
+    (``incident.obligation.escalate``). Each is recorded once; reruns change nothing.
+    With ``mail`` each is also queued as e-mails to the DPO and the people responsible
+    in the same transaction (:mod:`handover.incidents.alerts`)."""
     now = _now(clock)
     out = Tick(now)
     with ws.store.session() as s:
@@ -1055,13 +1153,16 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
             .order_by(ObligationRow.due_at, ObligationRow.id)
             .with_for_update()
         ).all()
-        drills = dict(
-            s.execute(
-                select(IncidentRow.id, IncidentRow.drill_id).where(
+        owners = {
+            i: (drill, lead)
+            for i, drill, lead in s.execute(
+                select(IncidentRow.id, IncidentRow.drill_id, IncidentRow.lead).where(
                     IncidentRow.id.in_({r.incident_id for r in rows})
                 )
             ).all()
-        )
+        }
+        drills = {i: d for i, (d, _) in owners.items()}
+        changed: dict[str, list[ObligationRow]] = {"remind": [], "escalate": []}
         for row in rows:
             ob = _obligation(row)
             if now >= ob.due_at:
@@ -1069,9 +1170,15 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock) -> Tick:
                     row.escalated_at = now
                     row.reminded_at = row.reminded_at or now
                     out.escalated.append(_obligation(row))
+                    changed["escalate"].append(row)
             elif ob.elapsed(now) >= REMIND_AT and row.reminded_at is None:
                 row.reminded_at = now
                 out.reminded.append(_obligation(row))
+                changed["remind"].append(row)
+        if mail is not None:
+            leads = {i: lead for i, (_, lead) in owners.items()}
+            for kind, changed_rows in changed.items():
+                out.mails += queue_alerts(s, changed_rows, kind, mail, leads, now)
     for action, obs in (
         ("incident.obligation.remind", out.reminded),
         ("incident.obligation.escalate", out.escalated),

@@ -155,3 +155,25 @@ class DrillRow(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class AlertRow(Base):
+    """An e-mail about a duty's clock (a reminder at 80 %, an escalation once missed) to one
+    of the DPO's or responsible people's addresses, and where it stands. ``key`` is its
+    idempotency key and Message-ID: a mail resent after a crash is the same mail."""
+
+    __tablename__ = "incident_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    obligation_id: Mapped[int] = mapped_column(
+        ForeignKey("incident_obligations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # remind | escalate
+    address: Mapped[str] = mapped_column(String(320))  # staff, from [incidents.mail]
+    state: Mapped[str] = mapped_column(String(10))  # queued | sending | sent | retry | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -247,6 +247,10 @@ def report_document(
                     {**c, "grade": both(f"incidents.grade.{c['grade']}")}
                     for c in inc.grade_basis.get("criteria", [])
                 ],
+                "judged": [
+                    {**j, "grade": both(f"incidents.grade.{j['grade']}")}
+                    for j in inc.grade_basis.get("judged", [])
+                ],
             },
             "lead": inc.lead,
             "aware_at": _local(inc.aware_at, tz),

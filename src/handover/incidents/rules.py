@@ -30,7 +30,7 @@ CONDITIONS: tuple[str, ...] = (
     "sector_configured",
 )
 METRICS: tuple[str, ...] = ("people_affected", "direct_loss_cny")
-VERIFIED: tuple[str, ...] = ("reproduction", "quotation", "unverified")
+VERIFIED: tuple[str, ...] = ("reproduction", "quotation", "fragments", "unverified")
 HOURS_FROM: tuple[str, ...] = ("sector_hours",)
 
 
@@ -43,6 +43,28 @@ class GradeRule:
     min: int
     source: str
     verified: str
+
+
+@dataclass(frozen=True)
+class CriterionRule:
+    """A qualitative criterion of the grading guide: met when a person judges it is (and
+    records why); the incident's grade is then at least ``grade``."""
+
+    id: str
+    grade: str
+    text: dict[str, str]
+    source: str
+    verified: str
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (stored in the grade basis, ``incidents criteria --json``)."""
+        return {
+            "id": self.id,
+            "grade": self.grade,
+            "text": self.text,
+            "source": self.source,
+            "verified": self.verified,
+        }
 
 
 @dataclass(frozen=True)
@@ -90,6 +112,18 @@ class Rules:
     path: Path
     grades: tuple[GradeRule, ...]
     obligations: tuple[ObligationRule, ...]
+    criteria: tuple[CriterionRule, ...] = ()
+
+    def criterion(self, criterion_id: str) -> CriterionRule:
+        """The criterion called ``criterion_id`` (BadInput listing the known ones)."""
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise BadInput.msg(
+            "incidents.bad_criterion",
+            criterion=criterion_id,
+            criteria=", ".join(c.id for c in self.criteria) or "-",
+        )
 
     def grade_for(self, metrics: dict[str, int | None]) -> tuple[str, list[GradeRule]]:
         """The highest grade whose criterion ``metrics`` meet (``general`` when none) and
@@ -143,6 +177,21 @@ def _grade(path: Path, i: int, doc: dict[str, Any]) -> GradeRule:
         source,
         verified,
     )
+
+
+def _criterion(path: Path, i: int, doc: dict[str, Any]) -> CriterionRule:
+    where = f"criterion[{i}] {doc.get('id', '')}".strip()
+    cid = doc.get("id")
+    if not isinstance(cid, str) or not cid:
+        raise _fail(path, where, "id", cid, ("a name",))
+    text: dict[str, str] = {}
+    for lang in ("zh-CN", "en"):
+        value = doc.get(lang)
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(path, where, lang, value, ("the criterion's text",))
+        text[lang] = value.strip()
+    source, verified = _source(path, where, doc)
+    return CriterionRule(cid, _choice(path, where, doc, "grade", GRADES), text, source, verified)
 
 
 def _obligation(path: Path, i: int, doc: dict[str, Any]) -> ObligationRule:
@@ -209,13 +258,17 @@ def load_rules(path: Path | str | None = None) -> Rules:
         ) from None
     grades = tuple(_grade(p, i, g) for i, g in enumerate(doc.get("grade") or []))
     obligations = tuple(_obligation(p, i, o) for i, o in enumerate(doc.get("obligation") or []))
-    ids = [o.id for o in obligations]
-    dup = next((x for x in ids if ids.count(x) > 1), None)
-    if dup is not None:
-        raise _fail(p, f"obligation {dup}", "id", dup, ("a unique name",))
+    criteria = tuple(_criterion(p, i, c) for i, c in enumerate(doc.get("criterion") or []))
+    for what, ids in (
+        ("obligation", [o.id for o in obligations]),
+        ("criterion", [c.id for c in criteria]),
+    ):
+        dup = next((x for x in ids if ids.count(x) > 1), None)
+        if dup is not None:
+            raise _fail(p, f"{what} {dup}", "id", dup, ("a unique name",))
     if not obligations:
         raise BadInput.msg("incidents.rules.empty", path=p)
-    return Rules(p, grades, obligations)
+    return Rules(p, grades, obligations, criteria)
 
 
 def due_at(start: dt.datetime, hours: float) -> dt.datetime:

@@ -36,15 +36,15 @@ def write_announcement(
 ) -> Announcement:
     """Render the announcement in the campaign's language with its element texts (the
     template checked for every legal element first) into ``folder``."""
+    from handover.notices.campaign import ANNOUNCEMENT_OF
     from handover.notices.letters import _styles, text_flowables, write_pdf
 
+    kind = ANNOUNCEMENT_OF[camp.kind]
     extra = {"unreachable": unreachable, "published": published.isoformat()}
-    text = load_renderer("announcement", camp.lang, camp.content, path=text_template).render(
+    text = load_renderer(kind, camp.lang, camp.content, path=text_template).render("", "", **extra)
+    html = load_renderer(kind, camp.lang, camp.content, path=html_template, fmt="html").render(
         "", "", **extra
     )
-    html = load_renderer(
-        "announcement", camp.lang, camp.content, path=html_template, fmt="html"
-    ).render("", "", **extra)
     suffix = "" if camp.lang == "zh-CN" else f".{camp.lang}"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"campaign-{camp.id}-announcement{suffix}.html"

@@ -171,6 +171,10 @@ class Audience:
     unreachable: pa.Table
     counts: list[TableCount] = field(default_factory=list)
     fingerprint: str = ""
+    #: the restriction it was derived under, and per leaked identifier column how many
+    #: distinct values it held and how many of them name someone in the people tables
+    restriction: Restriction | None = None
+    linked: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -220,7 +224,133 @@ class Audience:
             "tables": [c.to_json() for c in self.counts],
             "fingerprint": self.fingerprint,
             "reconciles": self.reconciles(),
+            **(
+                {"restriction": self.restriction.to_json(), "linked": self.linked}
+                if self.restriction is not None
+                else {}
+            ),
         }
+
+
+#: the roles a leaked column of a table that is no people table can name a person by
+LINK_ROLES: dict[str, str] = {
+    "cn_resident_id": "resident_id",
+    "cn_mobile": "mobile",
+    "email": "email",
+}
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """The people a campaign is limited to (PIPL Art. 57: those whose information an
+    incident concerns): everyone with a row in one of ``tables`` (people tables that
+    leaked), and everyone whose resident ID, mobile or e-mail appears in one of the
+    leaked ``columns`` ``(table, column, role)`` of tables that are no people tables.
+    Contacts still come from every people table the campaign reads."""
+
+    tables: tuple[str, ...] = ()
+    columns: tuple[tuple[str, str, str], ...] = ()
+    #: leaked tables that name nobody a notice can find (no people table, no identifier)
+    unlinked: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (stored with the campaign)."""
+        return {
+            "tables": list(self.tables),
+            "columns": [list(c) for c in self.columns],
+            "unlinked": list(self.unlinked),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Restriction:
+        """From :meth:`to_json`."""
+        return cls(
+            tuple(data.get("tables") or ()),
+            tuple((str(t), str(c), str(r)) for t, c, r in data.get("columns") or ()),
+            tuple(data.get("unlinked") or ()),
+        )
+
+
+def restriction_for(
+    inventory: Inventory,
+    people: Sequence[PeopleTable],
+    leaked: Sequence[tuple[str, Sequence[str]]],
+) -> Restriction:
+    """The restriction to the people of ``leaked`` (``(table, personal-information
+    columns)`` pairs): a leaked people table counts whole; in any other table its
+    resident-ID, mobile and e-mail columns name the people (by value); a leaked table
+    with neither is listed as ``unlinked`` (its people can only be told by announcement).
+    BadInput when nothing leaked names anyone."""
+    names = {p.table for p in people}
+    tables: list[str] = []
+    columns: list[tuple[str, str, str]] = []
+    unlinked: list[str] = []
+    for table, cols in leaked:
+        if table in names:
+            tables.append(table)
+            continue
+        found = [
+            (table, c, LINK_ROLES[str(inventory.get((table, c), {}).get("primary"))])
+            for c in cols
+            if str(inventory.get((table, c), {}).get("primary")) in LINK_ROLES
+        ]
+        if found:
+            columns += found
+        else:
+            unlinked.append(table)
+    if not tables and not columns:
+        raise BadInput.msg(
+            "notices.restriction_empty", tables=", ".join(t for t, _ in leaked) or "-"
+        )
+    return Restriction(tuple(tables), tuple(columns), tuple(unlinked))
+
+
+def _leaked_values(source: Source, table: str, column: str, role: str) -> pa.Array:
+    """The distinct valid values of a leaked identifier column, normalised as the
+    people tables' values are (so that they compare equal)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts: list[pa.Array] = []
+    for batch in source.batches(table, [column]):
+        cleaned, _ = _clean_column(batch.column(column), role)
+        parts.append(pc.unique(cleaned.drop_null()))
+    if not parts:
+        return pa.array([], pa.string())
+    return pc.unique(pa.concat_arrays([p.cast(pa.string()) for p in parts]))
+
+
+def _restrict(
+    source: Source, rows: pa.Table, restriction: Restriction
+) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """The rows of the people ``restriction`` names (all their rows, wherever they are,
+    so that their contacts are found), and the linking statistics per leaked column."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    named = pa.array(restriction.tables, pa.string())
+    hit = np.asarray(pc.fill_null(pc.is_in(rows.column("table"), value_set=named), False))
+    linked: list[dict[str, Any]] = []
+    for table, column, role in restriction.columns:
+        values = _leaked_values(source, table, column, role)
+        mine = rows.column(role).combine_chunks()
+        hit |= np.asarray(pc.fill_null(pc.is_in(mine, value_set=values), False))
+        matched = int(pc.sum(pc.is_in(values, value_set=mine.drop_null())).as_py() or 0)
+        linked.append(
+            {
+                "table": table,
+                "column": column,
+                "role": role,
+                "values": len(values),
+                "matched": matched,
+            }
+        )
+    recipient = rows.column("recipient").combine_chunks()
+    who = pc.unique(recipient.filter(pa.array(hit)).drop_null())
+    keep = np.asarray(pc.fill_null(pc.is_in(recipient, value_set=who), False))
+    keep |= hit & np.asarray(pc.is_null(recipient))
+    return rows.filter(pa.array(keep)), linked
 
 
 def _valid(mask: Any) -> Any:
@@ -329,12 +459,17 @@ def _link(keys: pa.Array, by: pa.Array, rid_key: pa.Array) -> pa.Array:
 
 
 def derive_audience(
-    source: Source, people: Sequence[PeopleTable], tokenizer: Tokenizer
+    source: Source,
+    people: Sequence[PeopleTable],
+    tokenizer: Tokenizer,
+    restriction: Restriction | None = None,
 ) -> Audience:
     """Read the people tables of ``source`` and build the audience (see the module text).
 
     ``tokenizer`` maps a string array to keyed tokens (HMAC under the transfer's
-    tokenize key); only tokens, never clear values, leave as identifiers.
+    tokenize key); only tokens, never clear values, leave as identifiers. With
+    ``restriction`` only the people it names are kept (every row of theirs, so the
+    counts per table still reconcile: rows = reached + unreachable).
     """
     import numpy as np
     import pyarrow as pa
@@ -372,6 +507,13 @@ def derive_audience(
             tokens = tokens.combine_chunks()
         token = pc.replace_with_mask(token, pa.array(keyed), tokens)
     rows = rows.append_column("recipient", token)
+    linked: list[dict[str, Any]] = []
+    if restriction is not None:
+        rows, linked = _restrict(source, rows, restriction)
+        keyed = np.asarray(pc.is_valid(rows.column("recipient")))
+        names_now = rows.column("table").combine_chunks()
+        for c in counts:
+            c.rows = int(np.asarray(pc.equal(names_now, c.table)).sum())
     grouped = (
         rows.filter(pa.array(keyed))
         .group_by("recipient", use_threads=False)
@@ -452,7 +594,9 @@ def derive_audience(
             "reason": reason,
         }
     )
-    return Audience(recipients, unreachable, counts, fingerprint_of(recipients))
+    return Audience(
+        recipients, unreachable, counts, fingerprint_of(recipients), restriction, linked
+    )
 
 
 def fingerprint_of(recipients: pa.Table) -> str:

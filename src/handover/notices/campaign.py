@@ -20,8 +20,9 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 CHANNELS: tuple[str, ...] = ("email", "sms", "letter")
-#: what a campaign asks: ``notice`` (PIPL Art. 22) or ``consent`` to a new purpose (Art. 14, 22)
-CAMPAIGN_KINDS: tuple[str, ...] = ("notice", "consent")
+#: what a campaign asks: ``notice`` (PIPL Art. 22), ``consent`` to a new purpose (Art. 14,
+#: 22), or ``breach``: tells the people whose information an incident concerns (Art. 57)
+CAMPAIGN_KINDS: tuple[str, ...] = ("notice", "consent", "breach")
 #: which templates (kind, format) each channel renders, per campaign kind
 TEMPLATES_OF: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
     "notice": {
@@ -34,6 +35,17 @@ TEMPLATES_OF: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
         "sms": (("consent_sms", "txt"),),
         "letter": (("consent", "txt"),),
     },
+    "breach": {
+        "email": (("breach", "txt"), ("breach", "html")),
+        "sms": (("breach_sms", "txt"),),
+        "letter": (("breach", "txt"),),
+    },
+}
+#: the public announcement's template kind, per campaign kind
+ANNOUNCEMENT_OF: dict[str, str] = {
+    "notice": "announcement",
+    "consent": "announcement",
+    "breach": "breach_announcement",
 }
 TEMPLATE_OF = TEMPLATES_OF["notice"]
 
@@ -57,6 +69,9 @@ class Campaign:
     fingerprint: str | None
     summary: dict[str, Any]
     kind: str = "notice"
+    incident_id: int | None = None
+    restriction: dict[str, Any] | None = None
+    drill: bool = False
 
     @classmethod
     def of(cls, row: NoticeCampaignRow) -> Campaign:
@@ -77,6 +92,9 @@ class Campaign:
             fingerprint=row.fingerprint,
             summary=dict(row.summary or {}),
             kind=row.kind or "notice",
+            incident_id=row.incident_id,
+            restriction=dict(row.restriction) if row.restriction else None,
+            drill=bool(row.drill),
         )
 
     def templates_of(self, channel: str) -> tuple[tuple[str, str], ...]:
@@ -108,6 +126,9 @@ class Campaign:
             "grant_id": self.grant_id,
             "status": self.status,
             "kind": self.kind,
+            "incident": self.incident_id,
+            "restriction": self.restriction,
+            "drill": self.drill,
             "created_at": self.created_at.isoformat(),
             "templates": {k: v["sha256"] for k, v in self.templates.items()},
             "summary": self.summary,
@@ -131,6 +152,19 @@ def load_campaign(ws: Workspace, campaign_id: int) -> Campaign:
         if row is None:
             raise BadInput.msg("notices.no_campaign", id=campaign_id)
         return Campaign.of(row)
+
+
+def campaigns_of_incident(ws: Workspace, incident_id: int) -> list[Campaign]:
+    """The breach campaigns (PIPL Art. 57) created for incident ``incident_id``."""
+    from sqlalchemy import select
+
+    with ws.store.session() as s:
+        rows = s.scalars(
+            select(NoticeCampaignRow)
+            .where(NoticeCampaignRow.incident_id == incident_id)
+            .order_by(NoticeCampaignRow.id)
+        )
+        return [Campaign.of(r) for r in rows]
 
 
 def template_entry(kind: str, fmt: str, source: str, name: str, max_chars: int) -> dict[str, str]:
@@ -216,7 +250,7 @@ class Composer:
                 from handover.notices.sms import template_params
 
                 text = self._renderers["sms.txt"].render(name, ref)
-                params = template_params(self.campaign.content, ref)
+                params = template_params(self.campaign.content, ref, self.campaign.kind)
                 return Message(c.key, address, "", text, params=params)
             text = self._renderers[f"{channel}.txt"].render(name, ref)
             html = self._renderers["email.html"].render(name, ref) if channel == "email" else None

@@ -244,6 +244,37 @@ class SmtpPool:
             ch.close()
 
 
+class DrillChannel:
+    """What every channel of a drill's campaign is: it takes each message and sends it
+    nowhere (no connection is ever opened), so a drill runs the whole outbox — exactly
+    once, counts, ledger evidence — and reaches no real person. The provider id says so."""
+
+    batch_size = 1
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.taken = 0
+
+    def open(self) -> None:
+        """Nothing to connect to."""
+
+    def send(self, message: Message) -> Result:
+        """Count the message; it goes nowhere."""
+        self.taken += 1
+        return Result("sent", provider_id=f"drill:{message.key[:16]}")
+
+    def send_batch(self, messages: list[Message], accepted: Accepted | None = None) -> list[Result]:
+        """One by one, as :meth:`send`."""
+        out = [self.send(m) for m in messages]
+        for i, r in enumerate(out):
+            if accepted is not None:
+                accepted(i, r)
+        return out
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 def _headers(msg: Any, message: Message, sender: str) -> None:
     msg["From"] = sender
     msg["To"] = message.address
@@ -294,6 +325,7 @@ __all__ = [
     "SECURITIES",
     "Channel",
     "ChannelDown",
+    "DrillChannel",
     "Message",
     "Result",
     "SmtpChannel",

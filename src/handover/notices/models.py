@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handover.store.models import Base
@@ -39,8 +39,15 @@ class NoticeCampaignRow(Base):
     fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
     lease: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    #: ``notice`` (PIPL Art. 22) or ``consent`` (a new purpose: PIPL Art. 14, 22)
+    #: ``notice`` (PIPL Art. 22), ``consent`` (a new purpose: PIPL Art. 14, 22) or
+    #: ``breach`` (PIPL Art. 57: the people an incident concerns)
     kind: Mapped[str] = mapped_column(String(16), default="notice")
+    #: the incident a breach campaign tells the people of
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: the people the campaign is limited to (audience.Restriction), None for everyone
+    restriction: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: a drill's campaign: its channels are the drill channel, nothing leaves handover
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class NoticeOutboxRow(Base):

@@ -662,6 +662,7 @@ def send_channel(
     now: Now = utcnow,
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[str, int], None] | None = None,
+    purpose: str = "PIPL Art. 22 notice",
 ) -> SendStats:
     """Send every pending notice of ``channel`` (see the module text); returns counts.
 
@@ -723,7 +724,7 @@ def send_channel(
             events(
                 "notices.batch",
                 f"campaign {campaign_id}",
-                "PIPL Art. 22 notice",
+                purpose,
                 {
                     "channel": channel.name,
                     "notices": len(claimed),

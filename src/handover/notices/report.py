@@ -28,6 +28,7 @@ _KEYS: tuple[str, ...] = (
     "kind",
     "kind.notice",
     "kind.consent",
+    "kind.breach",
     "source",
     "status",
     "maker",

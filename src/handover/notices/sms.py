@@ -36,6 +36,12 @@ NUMBER_CODES = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.BLACK_KEY_CONTROL_LI
 RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "Throttling.User"})
 #: what each template parameter of the notice SMS is filled from
 PARAMS = {"buyer": "buyer_name", "phone": "buyer_phone", "link": "link", "code": "reference"}
+#: the same per campaign kind: a breach SMS (PIPL Art. 57) gives the handler's own number
+PARAMS_OF: dict[str, dict[str, str]] = {
+    "notice": PARAMS,
+    "consent": PARAMS,
+    "breach": {"phone": "seller_phone", "link": "link", "code": "reference"},
+}
 #: numbers per SendBatchSms call (Aliyun's documented maximum)
 BATCH_MAX = 100
 
@@ -216,10 +222,12 @@ class AliyunSmsChannel:
         """Nothing to release."""
 
 
-def template_params(content: Mapping[str, str], reference: str) -> dict[str, str]:
-    """The ``TemplateParamJson`` object of one person's notice SMS."""
+def template_params(
+    content: Mapping[str, str], reference: str, kind: str = "notice"
+) -> dict[str, str]:
+    """The ``TemplateParamJson`` object of one person's SMS of a ``kind`` campaign."""
     values = {**content, "reference": reference}
-    return {param: str(values.get(var) or "") for param, var in PARAMS.items()}
+    return {param: str(values.get(var) or "") for param, var in PARAMS_OF[kind].items()}
 
 
 @dataclass(frozen=True)

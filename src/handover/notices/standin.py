@@ -286,6 +286,11 @@ CONSENT_TEMPLATES = {
     "zh-CN": "${buyer}(电话${phone})拟将您的个人信息用于新的目的,详见${link} 同意请回复Y,不同意请回复N,编号${code}",
     "en": "${buyer} (tel ${phone}) asks your consent to a new purpose: ${link} reply Y to agree, N to refuse, ref ${code}",
 }
+#: the breach SMS (PIPL Art. 57; variables of sms.PARAMS_OF["breach"])
+BREACH_TEMPLATES = {
+    "zh-CN": "我司发生可能涉及您个人信息的安全事件,请警惕冒用我司名义的电话和短信,勿透露验证码。详情及可采取的措施见${link},咨询${phone},编号${code}",
+    "en": "A security incident may concern your personal information. Beware of calls and texts in our name; never give a verification code. Details and what you can do: ${link} tel ${phone} ref ${code}",
+}
 
 
 class _Counter:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from handover.crypto.digest import sha256_hex
 from handover.errors import BadInput
@@ -20,8 +20,17 @@ from handover.errors import BadInput
 if TYPE_CHECKING:
     from jinja2 import Template
 
-Kind = Literal["notice", "sms", "announcement", "consent", "consent_sms"]
-KINDS: tuple[str, ...] = ("notice", "sms", "announcement", "consent", "consent_sms")
+Kind = Literal[
+    "notice",
+    "sms",
+    "announcement",
+    "consent",
+    "consent_sms",
+    "breach",
+    "breach_sms",
+    "breach_announcement",
+]
+KINDS: tuple[str, ...] = get_args(Kind)
 FORMATS = ("txt", "html")
 TEMPLATES = Path(__file__).parent / "templates"
 #: Aliyun SMS: one message is 70 characters, a long message at most 500 (signature included)
@@ -79,12 +88,42 @@ CONSENT_SMS_ELEMENTS: tuple[Element, ...] = (
     Element("link", "PIPL Art. 14 ¶1 (the full request)"),
     Element("reference", "PIPL Art. 14 (the answer names the person)"),
 )
+#: A notice to the individuals whose personal information leaked, was tampered with or
+#: lost (PIPL Art. 57 ¶1): the categories, the cause and the possible harm (1), the
+#: remedial measures and what the person can do (2), the handler's contact (3).
+BREACH_ELEMENTS: tuple[Element, ...] = (
+    Element("seller_name", "PIPL Art. 57 ¶1(3)"),
+    Element("categories", "PIPL Art. 57 ¶1(1)"),
+    Element("cause", "PIPL Art. 57 ¶1(1)"),
+    Element("harm", "PIPL Art. 57 ¶1(1)"),
+    Element("remedies", "PIPL Art. 57 ¶1(2)"),
+    Element("advice", "PIPL Art. 57 ¶1(2)"),
+    Element("contact", "PIPL Art. 57 ¶1(3)"),
+    Element("reference", "PIPL Art. 57 ¶1 (the notice names the person's record)"),
+)
+#: what a short message can carry of it: who, a number to call, and the full notice
+BREACH_SMS_ELEMENTS: tuple[Element, ...] = (
+    Element("seller_name", "PIPL Art. 57 ¶1(3)"),
+    Element("seller_phone", "PIPL Art. 57 ¶1(3)"),
+    Element("link", "PIPL Art. 57 ¶1 (the full notice)"),
+    Element("reference", "PIPL Art. 57 ¶1 (the full notice)"),
+)
 #: per-recipient variables, filled when a notice is rendered for one person
 PERSONAL = ("recipient_name", "reference")
 #: variables of the public announcement (no person in it)
 ANNOUNCEMENT = ("unreachable", "published")
 #: content values a campaign may give besides the elements
-EXTRA = ("buyer_phone", "link", "new_purpose")
+EXTRA = (
+    "buyer_phone",
+    "link",
+    "new_purpose",
+    "seller_phone",
+    "cause",
+    "harm",
+    "remedies",
+    "advice",
+    "contact",
+)
 CONTENT_VARS: tuple[str, ...] = tuple(dict.fromkeys([e.var for e in ELEMENTS] + list(EXTRA)))
 ALLOWED = frozenset((*CONTENT_VARS, *PERSONAL, *ANNOUNCEMENT))
 
@@ -95,6 +134,9 @@ def required(kind: str) -> tuple[Element, ...]:
         "sms": SMS_ELEMENTS,
         "consent": CONSENT_ELEMENTS,
         "consent_sms": CONSENT_SMS_ELEMENTS,
+        "breach": BREACH_ELEMENTS,
+        "breach_sms": BREACH_SMS_ELEMENTS,
+        "breach_announcement": tuple(e for e in BREACH_ELEMENTS if e.var != "reference"),
     }.get(kind, ELEMENTS)
 
 

@@ -1,4 +1,5 @@
-"""Renderings of an incident report (初始报告, 补充报告, 总结报告): HTML and PDF, zh-CN and en.
+"""Renderings of an incident report (初始报告, 补充报告, 总结报告): HTML, PDF and DOCX, zh-CN
+and en.
 
 The document is data built by :func:`handover.incidents.report.report_document`; every
 text a reader sees is there in both languages. The PDF uses the shared recipe of
@@ -14,50 +15,52 @@ from handover.i18n import normalize_lang
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_L: dict[str, tuple[str, str]] = {
-    "incident": ("事件编号", "Incident"),
-    "name": ("事件名称", "Title"),
-    "grade": ("事件级别", "Grade"),
-    "aware_at": ("发现或获知时间", "Found or learnt at"),
-    "lead": ("责任人", "Responsible"),
-    "status": ("状态", "Status"),
-    "status_then": ("生成时状态", "Status when written"),
-    "generated": ("生成时间", "Generated"),
-    "basis": ("定级依据", "Grading basis"),
-    "computed": ("依规则计算", "By the rules"),
-    "decided": ("决定级别", "Decided"),
-    "reason": ("调整理由", "Reason"),
-    "none_met": ("未达到分级指南的量化标准", "no quantitative criterion of the guide met"),
-    "duties": ("报告义务与时限", "Reporting duties and deadlines"),
-    "regime": ("依据", "Regime"),
-    "recipient": ("报告对象", "Recipient"),
-    "kind": ("类型", "Kind"),
-    "due": ("截止时间", "Due"),
-    "clock": ("时限", "Clock"),
-    "source": ("出处", "Source"),
-    "timeline": ("处置经过(取自防篡改账本)", "Timeline (from the tamper-evident ledger)"),
-    "seq": ("账本序号", "Ledger seq"),
-    "at": ("时间", "When"),
-    "actor": ("人员", "Who"),
-    "what": ("事项", "What"),
-    "signoff": ("签发", "Sign-off"),
-    "filled_by": ("填报人", "Prepared by"),
-    "reviewed_by": ("审核人", "Reviewed by"),
-    "head": ("单位负责人", "Head of unit"),
-    "seal": ("单位盖章", "Seal"),
-    "date": ("日期", "Date"),
-    "drill": (
-        "演练 — 非真实事件报告,不得报送",
-        "DRILL — not a real incident report, never to be filed",
-    ),
-    "page": ("第 {n} 页", "page {n}"),
-}
+#: the report's labels: catalogue keys ``incidents.doc.<name>``
+LABELS: tuple[str, ...] = (
+    "incident",
+    "name",
+    "grade",
+    "aware_at",
+    "lead",
+    "status",
+    "status_then",
+    "generated",
+    "basis",
+    "computed",
+    "decided",
+    "reason",
+    "none_met",
+    "duties",
+    "regime",
+    "recipient",
+    "kind",
+    "due",
+    "clock",
+    "source",
+    "timeline",
+    "seq",
+    "at",
+    "actor",
+    "what",
+    "signoff",
+    "filled_by",
+    "reviewed_by",
+    "head",
+    "seal",
+    "date",
+    "drill",
+    "page",
+    "judged",
+    "judged_by",
+)
 
 
 def labels(lang: str) -> dict[str, str]:
-    """The report's labels in ``lang``."""
-    i = 0 if normalize_lang(lang) == "zh-CN" else 1
-    return {k: v[i] for k, v in _L.items()}
+    """The report's labels in ``lang`` (``page`` keeps its ``{n}`` to be filled)."""
+    from handover.i18n import catalog
+
+    texts = catalog()
+    return {k: texts[f"incidents.doc.{k}"][normalize_lang(lang)] for k in LABELS}
 
 
 def text(value: Any, lang: str) -> str:
@@ -79,6 +82,11 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         f"{text(c['grade'], lang)}: {c['metric']} ≥ {c['min']:,} — {c['source']}"
         for c in basis.get("criteria", [])
     ]
+    judged = [
+        f"{text(j['grade'], lang)}: {text(j['text'], lang)} — {j['source']} [{j['verified']}]"
+        f"\n{L['judged_by'].format(by=j['by'], at=j['at'][:16], reason=j['reason'])}"
+        for j in basis.get("judged", [])
+    ]
     return {
         "L": L,
         "lang": normalize_lang(lang),
@@ -98,6 +106,7 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
             (L["decided"], text(basis.get("grade"), lang)),
             *([(L["reason"], basis["reason"])] if basis.get("reason") else []),
             (L["basis"], "\n".join(criteria) or L["none_met"]),
+            *([(L["judged"], "\n".join(judged))] if judged else []),
         ],
         "first_items_note": text(doc.get("first_items_note"), lang),
         "items": [
@@ -126,6 +135,42 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
         "sources": text(doc.get("sources"), lang),
         "prepared_by": doc.get("prepared_by") or "",
     }
+
+
+def closing_tables(c: dict[str, Any]) -> list[tuple[str, list[str], list[Any], list[float]]]:
+    """The duties, the timeline and the sign-off of a report context as (heading, header
+    row, rows, column widths in mm): what the PDF and the DOCX both end with."""
+    L = c["L"]
+    date = f"{L['date']}:"
+    return [
+        (
+            L["duties"],
+            [
+                "",
+                L["regime"],
+                L["recipient"],
+                L["kind"],
+                L["due"],
+                L["clock"],
+                L["status_then"],
+                L["source"],
+            ],
+            c["duties"],
+            [9, 22, 24, 16, 22, 20, 13, 54],
+        ),
+        (
+            L["timeline"],
+            [L["seq"], L["at"], L["actor"], L["what"]],
+            c["timeline"],
+            [16, 40, 34, 90],
+        ),
+        (
+            L["signoff"],
+            [L["filled_by"], L["reviewed_by"], L["head"], L["seal"]],
+            [[c["prepared_by"], "\n\n", "", ""], [date, date, date, ""]],
+            [45, 45, 45, 45],
+        ),
+    ]
 
 
 def render_html(doc: dict[str, Any], lang: str = "zh-CN") -> str:
@@ -165,36 +210,9 @@ def write_pdf(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
         story += [Spacer(1, 2 * mm), k.p(c["first_items_note"], k.small)]
     for item in c["items"]:
         story += [k.p(item["title"], k.h2), k.table(None, item["rows"], [40, 140])]
-    story += [
-        k.p(L["duties"], k.h2),
-        k.table(
-            [
-                "",
-                L["regime"],
-                L["recipient"],
-                L["kind"],
-                L["due"],
-                L["clock"],
-                L["status_then"],
-                L["source"],
-            ],
-            c["duties"],
-            [9, 22, 24, 16, 22, 20, 13, 54],
-        ),
-        k.p(L["timeline"], k.h2),
-        k.table([L["seq"], L["at"], L["actor"], L["what"]], c["timeline"], [16, 40, 34, 90]),
-        k.p(L["signoff"], k.h2),
-        k.table(
-            [L["filled_by"], L["reviewed_by"], L["head"], L["seal"]],
-            [
-                [c["prepared_by"], "\n\n", "", ""],
-                [f"{L['date']}:", f"{L['date']}:", f"{L['date']}:", ""],
-            ],
-            [45, 45, 45, 45],
-        ),
-        Spacer(1, 2 * mm),
-        k.p(c["sources"], k.small),
-    ]
+    for heading, head, rows, widths in closing_tables(c):
+        story += [k.p(heading, k.h2), k.table(head, rows, widths)]
+    story += [Spacer(1, 2 * mm), k.p(c["sources"], k.small)]
 
     def decorate(canvas: Canvas, pdf: Any) -> None:
         canvas.saveState()
@@ -214,8 +232,122 @@ def write_pdf(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
     return build(path, story, title=f"{c['title']} #{doc['incident']['id']}", on_page=decorate)
 
 
+#: the East Asian font a DOCX asks Word/WPS for (宋体, on every Chinese Windows and in WPS)
+DOCX_CJK_FONT = "SimSun"
+DOCX_LATIN_FONT = "Times New Roman"
+
+
+def _docx_fonts(document: Any) -> None:
+    """Latin and East Asian fonts of the styles the report uses (Word reads East Asian
+    text in ``w:eastAsia``, which python-docx does not set by itself)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid"):
+        style = document.styles[name]
+        style.font.name = DOCX_LATIN_FONT
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        fonts.set(qn("w:eastAsia"), DOCX_CJK_FONT)
+    document.styles["Normal"].font.size = Pt(10.5)  # 五号
+
+
+def _docx_table(
+    document: Any, head: list[str] | None, rows: list[Any], widths: list[float]
+) -> None:
+    """A bordered table (a header row in bold when ``head``), column widths in mm."""
+    from docx.shared import Mm
+
+    table = document.add_table(rows=0, cols=len(widths))
+    table.style = document.styles["Table Grid"]
+    table.autofit = False
+    for j, w in enumerate(widths):
+        table.columns[j].width = Mm(w)  # the grid (LibreOffice, WPS) and each cell (Word)
+    for i, row in enumerate(([head] if head else []) + [list(r) for r in rows]):
+        cells = table.add_row().cells
+        for j, value in enumerate(row):
+            cells[j].width = Mm(widths[j])
+            para = cells[j].paragraphs[0]
+            lines = str(value if value is not None else "").split("\n")
+            for k, line in enumerate(lines):
+                run = para.add_run(line)
+                run.bold = bool(head) and i == 0
+                if k < len(lines) - 1:
+                    run.add_break()
+
+
+def _docx_page_field(paragraph: Any) -> None:
+    """A PAGE field (the page number Word fills in)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), "PAGE")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def write_docx(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
+    """The report as an A4 Word document (DOCX) in ``lang``: the same content as the PDF,
+    fonts set for Chinese; a drill's says so in a red line and in every page's header."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt, RGBColor
+
+    c = context(doc, lang)
+    L = c["L"]
+    document = Document()
+    _docx_fonts(document)
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(15))
+    props = document.core_properties
+    props.title = f"{c['title']} #{doc['incident']['id']}"
+    props.author = c["prepared_by"] or "handover"
+    props.language = c["lang"]
+    red = RGBColor(0xB0, 0, 0)
+    if c["drill"]:
+        # Every page of a drill's report says so, so that no page can pass as real.
+        head = section.header.paragraphs[0]
+        head.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = head.add_run(L["drill"])
+        run.bold, run.font.color.rgb = True, red
+        banner = document.add_paragraph()
+        banner.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = banner.add_run(L["drill"])
+        run.bold, run.font.size, run.font.color.rgb = True, Pt(14), red
+    foot = section.footer.paragraphs[0]
+    page_label = L["page"].split("{n}")
+    foot.add_run(f"{c['title']} | #{doc['incident']['id']} | {page_label[0]}")
+    _docx_page_field(foot)
+    foot.add_run(page_label[1] if len(page_label) > 1 else "")
+    title = document.add_heading(c["title"], level=0)
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _docx_table(document, None, c["header"], [45, 135])
+    document.add_heading(L["basis"], level=2)
+    _docx_table(document, None, c["basis"], [45, 135])
+    if c["first_items_note"]:
+        note = document.add_paragraph().add_run(c["first_items_note"])
+        note.font.size = Pt(9)
+    for item in c["items"]:
+        document.add_heading(item["title"], level=2)
+        _docx_table(document, None, item["rows"], [45, 135])
+    for heading, head, rows, widths in closing_tables(c):
+        document.add_heading(heading, level=2)
+        _docx_table(document, head, rows, widths)
+    sources = document.add_paragraph().add_run(c["sources"])
+    sources.font.size = Pt(8)
+    document.save(str(path))
+    return path
+
+
 def write_renderings(doc: dict[str, Any], folder: Path) -> list[Path]:
-    """``report.json`` and the HTML and PDF in zh-CN and en in ``folder``; returns the paths."""
+    """``report.json`` and the HTML, PDF and DOCX in zh-CN and en in ``folder``; returns
+    the paths."""
     import json
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -226,4 +358,5 @@ def write_renderings(doc: dict[str, Any], folder: Path) -> list[Path]:
         html.write_text(render_html(doc, lang), encoding="utf-8")
         out.append(html)
         out.append(write_pdf(doc, folder / f"report.{lang}.pdf", lang))
+        out.append(write_docx(doc, folder / f"report.{lang}.docx", lang))
     return out
