@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from handover.cli.main import app
 
-runner = CliRunner()
+#: the demo cast's auditor validates destruction in person (dual control)
+runner = CliRunner(env={"HANDOVER_VALIDATOR_PASSWORD": "liuyang-demo-2026"})
 
 #: the store's own files: SQLite may touch them (WAL, checkpoints) without a change
 STORE_FILES = ("handover.db", "handover.db-wal", "handover.db-shm")

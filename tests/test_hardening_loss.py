@@ -215,12 +215,12 @@ def test_unknown_quasi_identifier_is_refused(ws: Path, tmp_path: Path, book: Pat
 
 def test_second_shred_issues_no_certificate_for_nothing(ws: Path) -> None:
     (ws / "exports" / "customers.csv").write_text("id,phone\n1,13800138000\n", "utf-8")
-    first = cli(ws, "shred", "--media", "exports")
+    first = cli(ws, "shred", "--media", "exports", "--yes")
     assert first.code == 0, first.err
     certs = sorted((ws / "reports" / "certificates").iterdir())
     assert len(certs) == 1
     before = snapshot(ws)
-    line = refused(ws, 2, "shred", "--media", "exports")
+    line = refused(ws, 2, "shred", "--media", "exports", "--yes")
     assert line.startswith("error: nothing to destroy")
     assert f"last certificate: {certs[0]}" in line or certs[0].name in line
     assert snapshot(ws) == before
@@ -272,7 +272,7 @@ def test_ledger_that_fails_verification_stops_data_commands(
     ):
         line = refused(ws, 1, *args)
         assert f"the ledger of workspace {ws} fails verification" in line, line
-        assert "ledger_entries seq 3: column actor" in line
+        assert "ledger entry seq 3: column actor" in line
     assert snapshot(ws) == before
     assert not any((tmp_path / n).exists() for n in ("p", "dd", "buyer.db"))
     # governance and the audit itself still run: the tampering can be investigated

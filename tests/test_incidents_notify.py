@@ -43,11 +43,13 @@ FACTS = {
 
 
 class Clock:
-    """Injected time near the real clock (the campaign's grant is approved on the real
-    clock, so its validity must hold); moved by hand, never slept on."""
+    """Injected time an hour after the real clock: the module's workspace (its people's
+    training) and the campaign's grant approvals are stamped on the real clock, so they
+    precede every moment of the test however slowly it runs; moved by hand, never slept
+    on."""
 
     def __init__(self) -> None:
-        self.at = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+        self.at = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
 
     def __call__(self) -> dt.datetime:
         return self.at

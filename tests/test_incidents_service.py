@@ -16,7 +16,7 @@ from handover.errors import BadInput, Refused
 from handover.flows import incidents as flow
 from handover.flows.workspace import init_workspace
 from handover.governance import authorize
-from handover.governance.people import add_org, add_person, set_password, set_roles
+from handover.governance.people import add_person, set_password, set_roles
 from handover.governance.policy import ACTIONS, INCIDENT_TICK
 from handover.governance.service import issue_service_token, revoke_service_tokens
 from handover.ledger import entries, ledger_size
@@ -34,7 +34,6 @@ def path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("HANDOVER_SERVICE_TOKEN", raising=False)
     ws = init_workspace(tmp_path / "ws", DEMO_TRANSFER, demo=False)
     try:
-        add_org(ws, SELLER, "seller")
         add_person(ws, "wangmin", "王敏", SELLER, ["dpo"], "dpo-password-2026")
         add_person(
             ws, "zhaolei", "赵磊", SELLER, ["data_engineer"], "eng-password-2026", actor="wangmin"

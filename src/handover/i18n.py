@@ -9,6 +9,7 @@ that both catalogues hold the same keys with the same placeholders.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +96,39 @@ class Msg:
         """JSON-ready values: nested messages as ``{"key", "params"}``, numbers and text as
         given, anything else (paths …) as text."""
         return {k: _json_value(v) for k, v in self.values.items()}
+
+
+class Joined(Msg):
+    """Messages shown one after another (``sep`` between them) in the reader's language,
+    then ``tail`` when given (e.g. "… and 3 more")."""
+
+    __slots__ = ("parts", "sep", "tail")
+
+    def __init__(self, parts: Iterable[Msg], sep: str = "; ", tail: Msg | None = None) -> None:
+        super().__init__("")
+        self.parts = tuple(parts)
+        self.sep = sep
+        self.tail = tail
+
+    def render(self, lang: str | None) -> str:
+        text = self.sep.join(p.render(lang) for p in self.parts)
+        return text + self.tail.render(lang) if self.tail is not None else text
+
+    def __repr__(self) -> str:
+        return f"Joined({self.parts!r}, {self.sep!r}, {self.tail!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Joined) and (self.parts, self.sep, self.tail) == (
+            other.parts,
+            other.sep,
+            other.tail,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.parts)
+
+    def params(self) -> dict[str, Any]:
+        return {"parts": [_json_value(p) for p in self.parts], "tail": _json_value(self.tail)}
 
 
 def _json_value(v: object) -> Any:

@@ -74,7 +74,7 @@ def migrate(
         if rollback:
             if resume:
                 raise BadInput.msg("migrate.resume_or_rollback")
-            undone = run_rollback(ws, source, target, lang=lang)
+            undone = run_rollback(ws, source, target)
             if json_out:
                 print_json(undone.to_json())
             else:
@@ -105,7 +105,6 @@ def migrate(
             resume=resume,
             run_id=run_id,
             batch_pause=batch_pause_ms / 1000.0,
-            lang=lang,
         )
         with progress_of(progress, json_out, lang) as prog:
             result = run_migrate(ws, source, target, opts, progress=prog)

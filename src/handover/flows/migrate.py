@@ -46,7 +46,7 @@ def _resumed(
     only = mask(target_url(target)) if target else None
     # a failed run is resumed only to keep it with a larger --allow-rejects
     states = OPEN if opts.run_id or opts.allow_rejects > 0 else UNFINISHED
-    run_row = find_run(ws, opts.run_id, opts.lang, only, states=states)
+    run_row = find_run(ws, opts.run_id, only, states=states)
     if run_row.options.get("tables") and not opts.tables:
         opts.tables = list(run_row.options["tables"])
     return run_row, source or run_row.source, target or run_row.target
@@ -120,14 +120,13 @@ def migrate(
     opts = options or MigrateOptions()
     prog: Progress = progress or NoProgress()
     check_options(opts)
-    lang = opts.lang
     run_row, source, target = _resumed(ws, source, target, opts)
     if not source or not target:
         raise BadInput.msg("migrate.needs_source_target")
     decision = _decide(ws, source, run_row, opts, authorized=authorized)
     events = Recorder(ws, decision.actor)
     if run_row is not None and run_row.status == "failed":
-        return accept(ws, run_row, opts.allow_rejects, events, lang)
+        return accept(ws, run_row, opts.allow_rejects, events)
     url = target_url(target)
     new_file = _new_sqlite_file(url)
     src = open_migration_source(ws, source, opts.tables, target=url)
@@ -162,21 +161,19 @@ def rollback(
     ws: Workspace,
     run_id: str | None,
     target: str | None = None,
-    *,
-    lang: str = "zh-CN",
 ) -> RollbackResult:
     """Remove from the target what an unfinished or failed run created (``migrate
     --rollback [RUN] [TARGET]``; TARGET again when its URL needs a password), so that a
     fresh run can start. Authorised as ``migrate`` on the run's tables."""
     only = mask(target_url(target)) if target and not run_id else None
     # a named run in any state: a finished one is refused with the reason
-    row = find_run(ws, run_id, lang, only, states=OPEN if run_id is None else ALL_STATES)
+    row = find_run(ws, run_id, only, states=OPEN if run_id is None else ALL_STATES)
     tables = row.options.get("tables")
     decision = require(ws, "migrate", data_resource(tables, "clear"))
     url = target_url(target or row.target)
     engine = connect(url, wording=TARGET)
     try:
-        result = rollback_run(row, engine, Recorder(ws, decision.actor), lang, ws.store)
+        result = rollback_run(row, engine, Recorder(ws, decision.actor), ws.store)
         empty = not Catalog(engine).table_names()
     finally:
         engine.dispose()

@@ -145,7 +145,6 @@ def shred(
         raise BadInput.msg("erase.samples")
     if authorized is not None and executed_by is None:
         executed_by = authorized.actor
-    prog.phase(Msg("erase.phase.plan"))
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     source, media = scope.source, scope.media
     db: Database | None = (

@@ -36,7 +36,7 @@ from handover.db.dialects import family
 from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
-from handover.i18n import Msg, t
+from handover.i18n import Joined, Msg
 from handover.migrate.fingerprint import Fingerprint
 from handover.migrate.reader import (
     Key,
@@ -79,8 +79,6 @@ class MigrateOptions:
     #: the run to resume (with ``resume``), or the id of a new run (from new_run_id)
     run_id: str | None = None
     batch_pause: float = 0.0
-    #: the language of the texts the run's refusals and notes carry (h15b's plan checks)
-    lang: str = "zh-CN"
 
 
 @dataclass
@@ -184,7 +182,6 @@ ALL_STATES = (*OPEN, "done", "rolled_back")
 def find_run(
     ws: Workspace,
     run_id: str | None,
-    lang: str,
     target: str | None,
     *,
     states: tuple[str, ...] = OPEN,
@@ -344,7 +341,6 @@ class CopyJob:
             status="running",
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
-        self.lang = opts.lang
         self._last_mirror = 0.0
         #: the target is a SQLite file this run created
         self.new_file = False
@@ -377,9 +373,10 @@ class CopyJob:
                 raise BadInput.msg("migrate.target_has_table", table=d.name)
         conflicts = plan_conflicts(self.engine, self.defs, names)
         if conflicts:
-            shown = "; ".join(c.render(self.lang) for c in conflicts[:MAX_SHOWN])
-            if len(conflicts) > MAX_SHOWN:
-                shown += t("migrate.plan.more", self.lang, n=len(conflicts) - MAX_SHOWN)
+            more = len(conflicts) - MAX_SHOWN
+            shown = Joined(
+                conflicts[:MAX_SHOWN], tail=Msg("migrate.plan.more", n=more) if more > 0 else None
+            )
             raise BadInput.msg(
                 "migrate.plan_conflicts",
                 target=self.result.target,
@@ -525,13 +522,8 @@ class CopyJob:
                 self._undo_create(made, fresh)
                 from handover.migrate.writer import sanitize
 
-                raise BadInput(
-                    t(
-                        "migrate.create_failed",
-                        self.lang,
-                        table=tbl.name,
-                        reason=sanitize(str(exc.orig)),
-                    )
+                raise BadInput.msg(
+                    "migrate.create_failed", table=tbl.name, reason=sanitize(str(exc.orig))
                 ) from None
             made.append(tbl)
 
@@ -958,13 +950,12 @@ class CopyJob:
                 first=self.result.errors[0],
             )
         if self.result.rejects > self.opts.allow_rejects:
-            raise CheckFailed(
+            raise CheckFailed.of(
                 rejects_message(
                     self.run_id,
                     self.result.rejects,
                     self.opts.allow_rejects,
                     self.result.reject_file,
-                    self.lang,
                 )
             )
         return self.result
@@ -1015,9 +1006,7 @@ class RollbackResult:
         }
 
 
-def rollback(
-    row: Any, engine: sa.Engine, events: EventSink, lang: str, store: Any
-) -> RollbackResult:
+def rollback(row: Any, engine: sa.Engine, events: EventSink, store: Any) -> RollbackResult:
     """Drop from the target what the unfinished or failed run ``row`` created (its
     tables, which did not exist before it, and its bookkeeping tables), record the run
     ``rolled_back``, and report ``migrate.rollback``; the target is then as the run found
@@ -1059,14 +1048,13 @@ def rollback(
     return RollbackResult(row.id, shown, drop)
 
 
-def rejects_message(run: str, rejects: int, allowed: int, file: Path | None, lang: str) -> str:
+def rejects_message(run: str, rejects: int, allowed: int, file: Path | None) -> Msg:
     """The refusal of a run with more rejects than allowed: the first one named, the
     reject file, and the two ways forward (keep with a larger allowance, or roll back)."""
     first = _first_reject(file)
     where = (
-        t(
+        Msg(
             "migrate.first_reject",
-            lang,
             table=first.get("table", ""),
             column=first.get("column", "") or "-",
             key=first.get("key", ""),
@@ -1075,9 +1063,8 @@ def rejects_message(run: str, rejects: int, allowed: int, file: Path | None, lan
         if first
         else ""
     )
-    return t(
+    return Msg(
         "migrate.rejects_failed",
-        lang,
         run=run,
         rejects=rejects,
         allowed=allowed,
@@ -1086,7 +1073,7 @@ def rejects_message(run: str, rejects: int, allowed: int, file: Path | None, lan
     )
 
 
-def accept(ws: Workspace, row: Any, allowed: int, events: EventSink, lang: str) -> MigrateResult:
+def accept(ws: Workspace, row: Any, allowed: int, events: EventSink) -> MigrateResult:
     """Keep the failed run ``row`` whose copy is complete but had more rejects than it
     allowed, now that ``allowed`` covers them (``--resume RUN --allow-rejects N``);
     CheckFailed again when it does not, BadInput for a run that failed on constraints."""
@@ -1112,7 +1099,7 @@ def accept(ws: Workspace, row: Any, allowed: int, events: EventSink, lang: str) 
         resumed=True,
     )
     if rejects > allowed:
-        raise CheckFailed(rejects_message(row.id, rejects, allowed, result.reject_file, lang))
+        raise CheckFailed.of(rejects_message(row.id, rejects, allowed, result.reject_file))
     result.status = "done"
     with ws.store.session() as s:
         stored = s.get(MigrateRun, row.id)

@@ -444,7 +444,6 @@ def plan_migrate(
         allow_rejects=form.allow_rejects,
         resume=resume_run is not None,
         run_id=resume_run or new_run_id(),
-        lang=lang,
     )
     decision = authorize_migrate(ws, source, target, opts, actor=actor, now=console.now())
 

@@ -30,7 +30,7 @@ def notices_page(request: Request, me: Session, notice: str = "", campaign: int 
         "notices.html",
         campaigns=rows,
         channels=CHANNELS,
-        kinds=CAMPAIGN_KINDS,
+        kinds=tuple(k for k in CAMPAIGN_KINDS if k != "breach"),  # breach: from an incident
         source=source_default(console.ws),
         notice="created" if notice == "created" else "",
         notice_id=campaign,
