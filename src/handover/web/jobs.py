@@ -334,9 +334,11 @@ def console_path(ws: Workspace, text: str, field_name: str, *, existing: bool = 
     if is_url(spec):
         return spec
     root = ws.path.resolve()
-    target = (root / spec).resolve()
-    inside = bool(spec) and target.is_relative_to(root) and target != root
-    there = target.exists() if existing else target.parent.is_dir()
+    # a control character (a NUL the OS refuses) names no file a person could mean
+    clean = bool(spec) and not any(ord(c) < 32 or c == "\x7f" for c in spec)
+    target = (root / spec).resolve() if clean else root
+    inside = clean and target.is_relative_to(root) and target != root
+    there = inside and (target.exists() if existing else target.parent.is_dir())
     if not inside or not there:
         raise BadInput.msg(
             "web.jobs.outside" if existing else "web.jobs.outside_new",
