@@ -22,11 +22,11 @@ import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench.measure import timed
 
 BIN = Path(sys.executable).parent
 REPEAT = 3
@@ -36,22 +36,12 @@ Found = dict[tuple[str, str], set[int]]
 
 
 def _timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """Seconds, peak RSS (MB, measured by GNU time around the one process) and stdout of
-    one run of ``cmd``; a run that fails (exit code above 1) is an error."""
-    with tempfile.TemporaryDirectory() as tmp:
-        rss_file = Path(tmp) / "rss"
-        t0 = time.perf_counter()
-        proc = subprocess.run(
-            ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd],
-            capture_output=True,
-            env=env,
-            check=False,
-        )
-        seconds = time.perf_counter() - t0
-        if proc.returncode not in (0, 1):
-            raise RuntimeError(f"{cmd[0]} failed: {proc.stderr.decode('utf-8')[-300:]}")
-        rss_kb = int(rss_file.read_text().split()[-1])
-    return seconds, rss_kb // 1024, proc.stdout.decode("utf-8")
+    """Seconds, peak RSS (MB) and stdout of one run of ``cmd``; a run that fails (exit
+    code above 1) is an error."""
+    seconds, peak, out, err, code = timed(cmd, env)
+    if code not in (0, 1):
+        raise RuntimeError(f"{cmd[0]} failed: {err[-300:]}")
+    return seconds, peak, out
 
 
 def _inject(path: Path, per_table: int) -> Found:

@@ -86,8 +86,13 @@ class SQLite(Dialect):
         self, conn: sa.Connection, defs: list[TableDef], *, spellings: bool = True
     ) -> list[TableDef]:
         """Each table with its declared types as written and its dates and times as the
-        text the file stores (see :func:`native`)."""
-        return [native(conn, d, spellings=spellings) for d in defs]
+        text the file stores (see :func:`native`); the spellings of a file's tables are
+        profiled on two read-only connections at once (each profile is a full scan)."""
+        profiles: dict[str, Sequence[Any]] = {}
+        if spellings:
+            queries = {d.name: sql for d in defs if (sql := _profile_query(d))}
+            profiles = _profiles(conn, queries)
+        return [native(conn, d, spellings=spellings, profile=profiles.get(d.name)) for d in defs]
 
     # --- sources: reading -----------------------------------------------------------
 
@@ -575,25 +580,87 @@ def _decide(kind: str, agg: Sequence[Any]) -> str | None:
     return Spelling(kind != "time", True, "T" if tees else " ", n).text
 
 
-def native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -> TableDef:
+def _profile_query(d: TableDef) -> str | None:
+    """The one query finding the spellings of ``d``'s dates and times (None: it has none)."""
+    exprs: list[str] = []
+    for c in d.columns:
+        if c.kind in TEMPORAL:
+            exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
+    if not exprs:
+        return None
+    return f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}"
+
+
+def _profiles(conn: sa.Connection, queries: dict[str, str]) -> dict[str, Sequence[Any]]:
+    """The row of each profile query: on two new read-only connections to the file at once
+    when there are several (SQLite leaves the interpreter lock while it scans), else on
+    ``conn``."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import quote
+
+    path = DIALECT.main_file(conn.connection.driver_connection)
+    if len(queries) < 2 or not path:
+        return {name: conn.exec_driver_sql(sql).one() for name, sql in queries.items()}
+    uri = f"file:{quote(path)}?mode=ro"
+    links = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(2)]
+    free: list[sqlite3.Connection] = list(links)
+
+    def one(sql: str) -> Sequence[Any]:
+        link = free.pop()  # list.pop is atomic; two workers, two links
+        try:
+            row: Sequence[Any] = link.execute(sql).fetchone()
+            return row
+        finally:
+            free.append(link)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(links)) as pool:
+            # the largest scans first, so that the two connections end together
+            order = sorted(queries, key=lambda n: -_rows_hint(conn, n))
+            rows = dict(zip(order, pool.map(one, [queries[n] for n in order]), strict=True))
+    finally:
+        for link in links:
+            link.close()
+    return rows
+
+
+def _rows_hint(conn: sa.Connection, table: str) -> int:
+    """About how many rows ``table`` holds: its largest rowid (read from the end of the
+    table's tree), 0 without one."""
+    try:
+        value = conn.exec_driver_sql(f"SELECT max(rowid) FROM {DIALECT.quote(table)}").scalar()
+    except sa.exc.SQLAlchemyError:
+        return 0
+    return int(value or 0)
+
+
+def native(
+    conn: sa.Connection,
+    d: TableDef,
+    *,
+    spellings: bool = True,
+    profile: Sequence[Any] | None = None,
+) -> TableDef:
     """``d`` (reflected from SQLite) with each column's declared type as written and its
     date/time values carried as their stored text, with the spelling they share if any.
 
     ``spellings=False`` skips the one query per table that finds the spellings (a full
-    scan): for a copy into SQLite, which writes the stored text as it is.
+    scan): for a copy into SQLite, which writes the stored text as it is. ``profile``: that
+    query's row, already read.
     """
     from handover.db.reflect import sqlite_columns
 
-    q = '"' + d.name.replace('"', '""') + '"'
     raw = conn.connection.driver_connection
     declared = {c.name: c.declared for c in sqlite_columns(raw, d.name)}
     temporal = [c for c in d.columns if c.kind in TEMPORAL]
     found: dict[str, str | None] = {}
     if temporal and spellings:
-        exprs: list[str] = []
-        for c in temporal:
-            exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
-        row = conn.exec_driver_sql(f"SELECT {', '.join(exprs)} FROM {q}").one()
+        row = profile
+        if row is None:
+            sql = _profile_query(d)
+            assert sql is not None
+            row = conn.exec_driver_sql(sql).one()
         for i, c in enumerate(temporal):
             found[c.name] = _decide(c.kind, row[5 * i : 5 * i + 5])
     columns = []
