@@ -33,6 +33,8 @@ MARIA_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
 BIN = Path(sys.executable).parent
 #: timed runs of each tool per path, interleaved (the median is reported)
 REPEAT = 3
+#: database names carry the process id: other checkouts' benches use the same server
+TAG = str(os.getpid())
 
 
 def _fresh_db(admin_url: str, name: str) -> str:
@@ -100,7 +102,8 @@ def _pgloader(source: str, target: str) -> tuple[float, int, dict[str, Any]]:
         target,
     ]
     _checkpoint()
-    seconds, peak, stdout, stderr, code = timed(cmd)
+    # a pgloader that loses its connection may hang without a word: 30 min at most
+    seconds, peak, stdout, stderr, code = timed(cmd, timeout=1800)
     out = stdout + stderr
     m = re.search(r"Total import time\s+(\S+)\s+(\d+)", out)
     summary = {
@@ -183,20 +186,20 @@ def _case(
     summary: dict[str, Any] = {}
     ddl = None
     for _ in range(REPEAT):
-        hov = _fresh_db(PG_ADMIN, "bench_mig_hov")
+        hov = _fresh_db(PG_ADMIN, f"bench_mig_hov_{TAG}")
         sec, peak, rows = _handover(ws, source, hov)
         h_s.append(sec)
         h_rss = max(h_rss, peak)
         ok_h = ok_h and rows == total and _counts(hov) == counts
         if ddl is None:
             ddl = _tables_ddl(hov)
-        _drop_db(PG_ADMIN, "bench_mig_hov")
-        pgl = _fresh_db(PG_ADMIN, "bench_mig_pgl")
+        _drop_db(PG_ADMIN, f"bench_mig_hov_{TAG}")
+        pgl = _fresh_db(PG_ADMIN, f"bench_mig_pgl_{TAG}")
         sec, peak, summary = _pgloader(pgl_source, pgl.replace("+psycopg", ""))
         p_s.append(sec)
         p_rss = max(p_rss, peak)
         ok_p = ok_p and summary["exit"] == 0 and _counts(pgl, schema=schema) == counts
-        _drop_db(PG_ADMIN, "bench_mig_pgl")
+        _drop_db(PG_ADMIN, f"bench_mig_pgl_{TAG}")
     h, p = statistics.median(h_s), statistics.median(p_s)
     check = (
         f"handover counts {'ok' if ok_h else 'WRONG'}; pgloader counts "
@@ -239,12 +242,12 @@ def run(quick: bool) -> str:
             pipe_s: list[float] = []
             peak = 0
             for _ in range(REPEAT):
-                url = _fresh_db(PG_ADMIN, "bench_mig_pipe")
+                url = _fresh_db(PG_ADMIN, f"bench_mig_pipe_{TAG}")
                 sec, rss = _pipe(seller, url, ddl)
                 ok = _counts(url) == src_counts
                 pipe_s.append(sec)
                 peak = max(peak, rss)
-                _drop_db(PG_ADMIN, "bench_mig_pipe")
+                _drop_db(PG_ADMIN, f"bench_mig_pipe_{TAG}")
             limit = (
                 f"Limit in the same run: `sqlite3 -csv | psql \\copy` of every table into "
                 f"tables without keys or indexes, {_median(pipe_s)} s "
@@ -253,7 +256,7 @@ def run(quick: bool) -> str:
             )
 
         # MariaDB → PostgreSQL (the same loan book loaded into MariaDB by synth)
-        maria = _fresh_db(MARIA_ADMIN, "bench_mig_src")
+        maria = _fresh_db(MARIA_ADMIN, f"bench_mig_src_{TAG}")
         synthesize(maria, customers=customers, seed=2026, truth_path=str(tmp / "maria.truth.json"))
         m_counts = _counts(maria)
         row, _ddl = _case(
@@ -262,10 +265,10 @@ def run(quick: bool) -> str:
             maria,
             maria.replace("+pymysql", "").split("?")[0],
             m_counts,
-            "bench_mig_src",
+            f"bench_mig_src_{TAG}",
         )
         rows_out.append(row)
-        _drop_db(MARIA_ADMIN, "bench_mig_src")
+        _drop_db(MARIA_ADMIN, f"bench_mig_src_{TAG}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
