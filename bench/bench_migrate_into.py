@@ -70,7 +70,7 @@ def _maria_load(url: str, ddl: str, csvs: Path, names: list[str]) -> tuple[float
     subprocess.run(cli, input=ddl, text=True, check=True, capture_output=True)
     loads = ["SET foreign_key_checks=0;"] + [
         f"LOAD DATA LOCAL INFILE '{csvs / n}.csv' INTO TABLE `{n}` CHARACTER SET utf8mb4 "
-        "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\r\\n';"
+        "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n';"
         for n in names
     ]
     script = f"{shlex.join(cli)} -e {shlex.quote(' '.join(loads))}"
@@ -83,8 +83,10 @@ def _maria_load(url: str, ddl: str, csvs: Path, names: list[str]) -> tuple[float
 def _sqlite_load(db: Path, ddl: str, csvs: Path, names: list[str]) -> tuple[float, int]:
     db.unlink(missing_ok=True)
     subprocess.run(["sqlite3", str(db)], input=ddl, text=True, check=True)
-    script = "\n".join(f'.import --csv {csvs / n}.csv "{n}"' for n in names)
-    seconds, peak, _out, err, code = timed(["sqlite3", str(db), "-cmd", script, ".quit"])
+    script = csvs / "import.sql"
+    script.write_text("".join(f'.import --csv {csvs / n}.csv "{n}"\n' for n in names))
+    cmd = f"sqlite3 {shlex.quote(str(db))} < {shlex.quote(str(script))}"
+    seconds, peak, _out, err, code = timed(["bash", "-c", cmd])
     if code or err.strip():
         raise RuntimeError(f"sqlite3 .import failed: {err.strip()[-300:]}")
     return seconds, peak
@@ -129,7 +131,7 @@ def run(quick: bool) -> str:
                             [
                                 "mariadb-dump",
                                 "--no-data",
-                                *_mariadb_cli(url)[1:5],
+                                *_mariadb_cli(url)[1:4],
                                 f"bench_into_hov_{TAG}",
                             ],
                             check=True,

@@ -692,7 +692,11 @@ def inexact(table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
         arr = batch.column(i)
         if col.kind != "decimal" or arr.null_count == len(arr):
             continue
+        if pa.types.is_decimal(arr.type) and arr.type.precision <= EXACT_DIGITS:
+            continue  # no value of this type has more digits than a REAL keeps
         text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+        if not pc.any(pc.greater(pc.utf8_length(text), EXACT_DIGITS)).as_py():
+            continue  # a text of 15 characters or fewer holds at most 15 digits
         parts = pc.extract_regex(text, r"^[-+]?(?P<i>\d*)(?P<p>\.?)(?P<f>\d*)$")
         whole, point, frac = (pc.struct_field(parts, n) for n in ("i", "p", "f"))
         digits = pc.utf8_rtrim(
