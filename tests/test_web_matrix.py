@@ -69,6 +69,7 @@ READ_PAGES = (
     "/ndas",
     "/training",
     "/vendors",
+    "/incidents/1",
 )
 READ_API = (
     "/api/me",
@@ -99,6 +100,9 @@ DECIDED = {
     "POST /pia/checklist": {"wangmin", "liqiang", "liuyang"},
     # seal in clear on every tier: only the data engineer holds a grant for it
     "POST /jobs/seal": {"zhaolei"},
+    # incident.manage: the DPO or the compliance officer (a role is enough)
+    "POST /incidents/drills": {"wangmin", "liqiang"},
+    "POST /incidents/1/facts": {"wangmin", "liqiang"},
 }
 #: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
@@ -110,6 +114,17 @@ REFUSAL_EVENT = {
     "POST /grants (for chenjing)": "governance.grant.request.refused",
     "POST /pia/checklist": "access.refuse",
     "POST /jobs/seal": "access.refuse",
+    "POST /incidents/drills": "access.refuse",
+    "POST /incidents/1/facts": "access.refuse",
+}
+#: the form a route is posted with in the matrix (besides the CSRF token)
+FORMS = {
+    "/incidents/drills": {
+        "scenario": "dd_extract_leak",
+        "at": "2020-01-01T10:00",
+        "participants": "wangmin",
+    },
+    "/incidents/1/facts": {"fact_location": "矩阵 / matrix"},
 }
 
 
@@ -171,8 +186,17 @@ def test_matrix_through_api(tmp_path: Path, now: dt.datetime) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetime]:
+    from handover.flows.incidents import schedule, start
+
     path = tmp_path_factory.mktemp("webmatrix") / "ws"
-    return path, build_scanned_workspace(path)
+    ready = build_scanned_workspace(path)
+    ws = open_workspace(path)
+    try:  # incident 1: a drill, for the incident's own page
+        drill = schedule(ws, "dd_extract_leak", at=ready, participants=["wangmin"], actor="wangmin")
+        start(ws, drill.id, actor="wangmin")
+    finally:
+        ws.close()
+    return path, dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
@@ -229,6 +253,8 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                         if "job-running" not in browser.get(r.headers["location"]).text:
                             break
                         time.sleep(0.05)
+            elif url in FORMS:
+                r = browser.post(url, data={**FORMS[url], "csrf_token": token})
             else:
                 r = browser.post(url, data={"csrf_token": token})
             # a page that answers in place (the checklist's results) is 200, a redirect 303
