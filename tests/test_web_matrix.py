@@ -70,6 +70,8 @@ READ_PAGES = (
     "/training",
     "/vendors",
     "/incidents/1",
+    "/pia/1",
+    "/pia/1?version=1",
 )
 READ_API = (
     "/api/me",
@@ -103,6 +105,10 @@ DECIDED = {
     # incident.manage: the DPO or the compliance officer (a role is enough)
     "POST /incidents/drills": {"wangmin", "liqiang"},
     "POST /incidents/1/facts": {"wangmin", "liqiang"},
+    # pia.edit: the DPO or the compliance officer
+    "POST /pia": {"wangmin", "liqiang"},
+    "POST /pia/1/measures": {"wangmin", "liqiang"},
+    "POST /pia/risks": {"wangmin", "liqiang"},
 }
 #: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
@@ -116,6 +122,9 @@ REFUSAL_EVENT = {
     "POST /jobs/seal": "access.refuse",
     "POST /incidents/drills": "access.refuse",
     "POST /incidents/1/facts": "access.refuse",
+    "POST /pia": "access.refuse",
+    "POST /pia/1/measures": "access.refuse",
+    "POST /pia/risks": "access.refuse",
 }
 #: the form a route is posted with in the matrix (besides the CSRF token)
 FORMS = {
@@ -125,6 +134,17 @@ FORMS = {
         "participants": "wangmin",
     },
     "/incidents/1/facts": {"fact_location": "矩阵 / matrix"},
+    "/pia": {"title": "矩阵 / matrix"},
+    "/pia/1/measures": {"measure": "M1", "owner": "wangmin"},
+    "/pia/risks": {
+        "code": "R-{name}",  # one risk per person allowed
+        "title": "矩阵 / matrix",
+        "source": "people",
+        "impact": "low",
+        "likelihood": "low",
+        "owner": "wangmin",
+        "review_on": "2031-01-01",
+    },
 }
 
 
@@ -187,6 +207,7 @@ def test_matrix_through_api(tmp_path: Path, now: dt.datetime) -> None:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetime]:
     from handover.flows.incidents import schedule, start
+    from handover.flows.pia import new_assessment
 
     path = tmp_path_factory.mktemp("webmatrix") / "ws"
     ready = build_scanned_workspace(path)
@@ -194,6 +215,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetim
     try:  # incident 1: a drill, for the incident's own page
         drill = schedule(ws, "dd_extract_leak", at=ready, participants=["wangmin"], actor="wangmin")
         start(ws, drill.id, actor="wangmin")
+        new_assessment(ws, title="矩阵 / matrix", actor="wangmin")  # assessment 1
     finally:
         ws.close()
     return path, dt.datetime.now(dt.UTC)
@@ -254,7 +276,8 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                             break
                         time.sleep(0.05)
             elif url in FORMS:
-                r = browser.post(url, data={**FORMS[url], "csrf_token": token})
+                form = {k: v.replace("{name}", name) for k, v in FORMS[url].items()}
+                r = browser.post(url, data={**form, "csrf_token": token})
             else:
                 r = browser.post(url, data={"csrf_token": token})
             # a page that answers in place (the checklist's results) is 200, a redirect 303

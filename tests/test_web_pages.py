@@ -493,11 +493,13 @@ def test_every_template_text_is_in_both_catalogues() -> None:
     from handover.incidents.incidents import CATEGORIES, FACTS, REPORT_KINDS
     from handover.incidents.rules import GRADES
     from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS
+    from handover.pia.assessment import MEASURE_STATUS, TREATMENTS
     from handover.pia.checklist import STATUSES as CHECK_STATUSES
     from handover.pia.store import RISK_STATUS
     from handover.web.jobs import KINDS
     from handover.web.pages_incidents import DID
     from handover.web.pages_incidents import NOTICES as INCIDENT_NOTICES
+    from handover.web.pages_pia import DID as PIA_DID
 
     cat = i18n.catalog()
     folder = Path(handover.web.__file__).parent / "templates"
@@ -522,6 +524,9 @@ def test_every_template_text_is_in_both_catalogues() -> None:
         *(f"web.incident.kind.{k}" for k in REPORT_KINDS),
         *(f"web.incident.fact.{k}" for k in FACTS),
         *(f"web.drills.status.{s}" for s in ("scheduled", "running", "finished")),
+        *(f"web.pia.did.{s}" for s in (*PIA_DID, "risk_added", "risk_reviewed")),
+        *(f"web.pia.treatment.{s}" for s in TREATMENTS),
+        *(f"web.pia.measure_status.{s}" for s in MEASURE_STATUS),
         *(f"web.pia.status.{s}" for s in ("draft", "submitted", "approved", "rejected")),
         *(f"web.pia.risk_status.{s}" for s in RISK_STATUS),
         *(f"pia.cli.status.{s}" for s in CHECK_STATUSES),
