@@ -410,3 +410,121 @@ def test_risk_register_add_and_review(console: tuple[str, Path], clock: TestCloc
     assert [e.actor for e in ledger(path, "risk.add")] == ["wangmin"]
     review = ledger(path, "risk.review")[-1].details
     assert review["before"]["overdue_days"] == 2 and review["after"]["status"] == "mitigated"
+
+
+# --- destruction certificates and the regulator's dossier -------------------------------------
+
+
+def _shred_cust_info(path: Path) -> Path:
+    """A shred run of seller.db's cust_info (forced: no migration to verify against),
+    executed by the data engineer and validated by the auditor; its certificate folder."""
+    from handover.erase.plan import Scope
+    from handover.flows.shred import authorize_shred, shred
+    from web_support import PASSWORDS
+
+    ws = open_workspace(path)
+    try:
+        res = shred(
+            ws,
+            Scope(source=str(path / "seller.db"), tables=["cust_info"], media=["source"]),
+            validated_by="liuyang",
+            validator_password=PASSWORDS["liuyang"],
+            force=True,
+            reason="测试 / test",
+            authorized=authorize_shred(ws, actor="zhaolei"),
+        )
+    finally:
+        ws.close()
+    assert res.certificate_dir is not None
+    return res.certificate_dir
+
+
+def test_certificates_listed_checked_and_downloaded(
+    template: tuple[Path, dt.datetime], tmp_path: Path, clock: TestClock
+) -> None:
+    from handover.crypto.digest import sha256_hex
+
+    path = copy_workspace(template[0], tmp_path / "ws")
+    folder = _shred_cust_info(path)
+    run_id = folder.name
+    clock.at = dt.datetime.now(dt.UTC)
+    with served(path, clock=clock) as base:
+        auditor = Http(base).login("liuyang")
+        page = auditor.get("/certificates").text
+        section = re.search(
+            rf'<section class="card cert" id="cert-{run_id}".*?</section>', page, re.S
+        )
+        assert section is not None
+        cert = section.group(0)
+        assert '<p class="valid cert-check">销毁证明有效' in cert
+        assert "执行人 zhaolei,验证人 liuyang" in cert and "未经迁移核验强制执行" in cert
+        destroyed = re.search(r'<table class="cert-items cert-destroyed">.*?</table>', cert, re.S)
+        assert destroyed is not None and "seller.db#cust_info" in destroyed.group(0)
+        assert ">150<" in destroyed.group(0)
+        assert "未能触及、未销毁(0 项)" in cert and "依法保留(15 项)" in cert
+        files = re.findall(rf'href="/certificates/{run_id}/([^"]+)" download', cert)
+        assert {"certificate.json", "certificate.sig", "certificate.zh-CN.pdf"} <= set(files)
+        body = auditor.get(f"/certificates/{run_id}/certificate.json")
+        assert body.status_code == 200
+        recorded = ledger(path, "erase.certificate")[-1].details["sha256"]
+        assert sha256_hex(body.content) == recorded
+        pdf = auditor.get(f"/certificates/{run_id}/certificate.en.pdf")
+        assert pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == "application/pdf"
+        for bad in ("..%2Fhandover.db", "handover.toml", "%2Fetc%2Fpasswd"):
+            assert auditor.get(f"/certificates/{run_id}/{bad}").status_code in (400, 404), bad
+        assert auditor.get("/certificates/shred-nope/certificate.json").status_code == 404
+        assert auditor.get("/certificates/..%2F..%2Fkeys/x").status_code in (400, 404)
+        # A certificate altered after signing shows invalid, naming what is wrong.
+        doc = (folder / "certificate.json").read_bytes().replace(b'"rows":150', b'"rows":15')
+        (folder / "certificate.json").write_bytes(doc)
+        page = auditor.get("/certificates").text
+        assert (
+            '<div class="invalid cert-check"><p>销毁证明无效:certificate.json:Ed25519 签名与文件内容不符'
+            in page
+        )
+        page = english(auditor, "/certificates")
+        assert "Destroyed (1)" in page and "executed by zhaolei, validated by liuyang" in page
+        auditor.close()
+
+
+def test_dossier_built_checked_and_downloaded(console: tuple[str, Path]) -> None:
+    import io
+    import zipfile
+
+    base, path = console
+    analyst = Http(base).login("chenjing")
+    assert analyst.post("/dossiers").status_code == 403  # compliance.check only
+    analyst.close()
+    auditor = Http(base).login("liuyang")
+    r = auditor.post("/dossiers")
+    assert r.status_code == 303, error_line(r.text)
+    name = re.search(r"/dossiers/([^?]+)\?built=1", r.headers["location"]).group(1)  # type: ignore[union-attr]
+    page = auditor.get(r.headers["location"]).text
+    assert notice(page) == "报送材料包已生成并签名。"
+    check = re.search(r'<p class="(valid|invalid)" id="dossier-check">([^<]*)</p>', page)
+    assert check is not None and check.group(1) == "valid", check and check.group(2)
+    listed = auditor.get("/dossiers").text
+    assert f'<tr id="dossier-{name}">' in listed
+    archive = auditor.get(f"/dossiers/{name}/archive.zip")
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert f"{name}/manifest.json" in names and f"{name}/verify.py" in names
+    assert any(n.startswith(f"{name}/ledger/") for n in names)
+    manifest = auditor.get(f"/dossiers/{name}/manifest.json")
+    assert manifest.status_code == 200 and b'"files"' in manifest.content
+    for bad in ("..%2F..%2Fhandover.toml", "ledger", ".x"):
+        assert auditor.get(f"/dossiers/{name}/{bad}").status_code in (400, 404), bad
+    assert auditor.get("/dossiers/dossier-nope").status_code == 400
+    # Altered after it was sealed: the page's offline check fails, naming the file.
+    export = ledger(path, "dossier.export")[-1].details
+    folder = Path(export["folder"])
+    target = folder / "documents" / "risks.json"
+    target.write_text("[]", encoding="utf-8")
+    page = auditor.get(f"/dossiers/{name}").text
+    check = re.search(r'<p class="(valid|invalid)" id="dossier-check">([^<]*)</p>', page)
+    assert check is not None and check.group(1) == "invalid" and "risks.json" in check.group(2)
+    auditor.close()
+    assert [e.actor for e in ledger(path, "dossier.build")] == ["liuyang"]
+    assert ("chenjing", "compliance.check") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]

@@ -72,6 +72,8 @@ READ_PAGES = (
     "/incidents/1",
     "/pia/1",
     "/pia/1?version=1",
+    "/certificates",
+    "/dossiers",
 )
 READ_API = (
     "/api/me",
@@ -109,6 +111,8 @@ DECIDED = {
     "POST /pia": {"wangmin", "liqiang"},
     "POST /pia/1/measures": {"wangmin", "liqiang"},
     "POST /pia/risks": {"wangmin", "liqiang"},
+    # the dossier is built as compliance.check: DPO, compliance officer, auditor
+    "POST /dossiers": {"wangmin", "liqiang", "liuyang"},
 }
 #: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
@@ -125,6 +129,7 @@ REFUSAL_EVENT = {
     "POST /pia": "access.refuse",
     "POST /pia/1/measures": "access.refuse",
     "POST /pia/risks": "access.refuse",
+    "POST /dossiers": "access.refuse",
 }
 #: the form a route is posted with in the matrix (besides the CSRF token)
 FORMS = {

@@ -487,7 +487,7 @@ def test_every_template_text_is_in_both_catalogues() -> None:
     vocabularies (job kinds, statuses, channels, media, questionnaire choices ...)."""
     import handover.web
     from handover import i18n
-    from handover.erase.plan import MEDIA
+    from handover.erase.plan import ITEM_MEDIA, MEDIA
     from handover.governance.ndas import STATUSES as NDA_STATUSES
     from handover.governance.vendors import DECISIONS, QUESTIONNAIRE, RISK_ORDER
     from handover.incidents.incidents import CATEGORIES, FACTS, REPORT_KINDS
@@ -527,6 +527,9 @@ def test_every_template_text_is_in_both_catalogues() -> None:
         *(f"web.pia.did.{s}" for s in (*PIA_DID, "risk_added", "risk_reviewed")),
         *(f"web.pia.treatment.{s}" for s in TREATMENTS),
         *(f"web.pia.measure_status.{s}" for s in MEASURE_STATUS),
+        *(f"web.certs.status.{s}" for s in ("running", "done", "verify_failed", "failed")),
+        *(f"web.certs.{s}" for s in ("destroyed", "not_destroyed", "retained")),
+        *(f"web.certs.medium.{m}" for m in ITEM_MEDIA),
         *(f"web.pia.status.{s}" for s in ("draft", "submitted", "approved", "rejected")),
         *(f"web.pia.risk_status.{s}" for s in RISK_STATUS),
         *(f"pia.cli.status.{s}" for s in CHECK_STATUSES),

@@ -24,6 +24,19 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 MEDIA = ("source", "packages", "copies", "extracts", "exports", "temp", "paths", "keys")
+#: what one item of a plan (and of a certificate) is
+ITEM_MEDIA = (
+    "table",
+    "rows",
+    "package",
+    "copy",
+    "extract",
+    "export",
+    "temp",
+    "file",
+    "key",
+    "store",
+)
 #: key purposes whose keys protect transfer data (the signing key is never erased here)
 DATA_KEY_PURPOSES = ("package", "tokenize")
 _TEMP_PATTERNS = (".*.partial-*", "*.tmp", ".*.tmp", "*.partial")

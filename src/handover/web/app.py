@@ -47,6 +47,8 @@ NAV = (
     ("/notices", "web.nav.notices"),
     ("/incidents", "web.nav.incidents"),
     ("/pia", "web.nav.pia"),
+    ("/certificates", "web.nav.certificates"),
+    ("/dossiers", "web.nav.dossiers"),
     ("/ndas", "web.nav.ndas"),
     ("/training", "web.nav.training"),
     ("/vendors", "web.nav.vendors"),
@@ -268,6 +270,7 @@ def create_app(
         pages_jobs,
         pages_notices,
         pages_pia,
+        pages_records,
     )
 
     app.include_router(pages.router)
@@ -275,6 +278,7 @@ def create_app(
     app.include_router(pages_notices.router)
     app.include_router(pages_incidents.router)
     app.include_router(pages_pia.router)
+    app.include_router(pages_records.router)
     app.include_router(pages_governance.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
