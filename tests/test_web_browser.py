@@ -173,12 +173,17 @@ def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path
     tab = Tab(context.new_page(), server, tmp_path)
     tab.login("zhaolei")
     tab.go("/jobs")
+    urls: list[str] = []
+    tab.page.on("request", lambda r: urls.append(r.url))
     assert tab.page.input_value("#scan-source") == "seller.db"
     tab.page.click("form[action='/jobs/scan'] button[type=submit]")
     tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
     tab.shot("job-started")
-    # htmx polls the job's part every second until the background scan is done.
+    # The page follows the job's server-sent events (htmx polling is the fallback)
+    # until the background scan is done.
     expect(tab.page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    job = tab.page.url.rsplit("/", 1)[1]
+    assert f"{server}/jobs/{job}/events" in urls
     assert int(tab.page.inner_text("#job-steps").split(" ")[0]) >= 10
     assert "扫描完成" in tab.page.inner_text("#job")
     tab.shot("job-done")
@@ -226,6 +231,8 @@ NEW_PAGES = {
     "/ndas": "保密协议",
     "/training": "培训考核",
     "/vendors": "第三方",
+    "/certificates": "销毁证明",
+    "/dossiers": "报送材料包",
 }
 
 
