@@ -528,3 +528,79 @@ def test_dossier_built_checked_and_downloaded(console: tuple[str, Path]) -> None
     assert ("chenjing", "compliance.check") in [
         (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
     ]
+
+
+# --- the same records through the JSON API ---------------------------------------------------
+
+
+def test_records_through_the_api(console: tuple[str, Path]) -> None:
+    import httpx2
+
+    base, path = console
+    with httpx2.Client(base_url=base, timeout=120) as client:
+
+        def token(name: str) -> dict[str, str]:
+            from web_support import PASSWORDS
+
+            r = client.post("/api/login", json={"name": name, "password": PASSWORDS[name]})
+            assert r.status_code == 200, r.text
+            return {"Authorization": f"Bearer {r.json()['token']}"}
+
+        dpo, signer, auditor = token("wangmin"), token("liqiang"), token("liuyang")
+        r = client.post("/api/pia", json={"title": "API 评估"}, headers=dpo)
+        assert r.status_code == 200 and r.json()["status"] == "draft"
+        aid = r.json()["id"]
+        bad = {"edits": {"risks": {"R1": {"impact": "huge"}}}}
+        r = client.post(f"/api/pia/{aid}/edits", json=bad, headers=dpo)
+        assert r.status_code == 400 and "risks.R1.impact" in r.json()["error"]["message"]
+        edits = {
+            "signatory": "liqiang",
+            "team": [{"name": "wangmin", "role": "DPO"}],
+            "risks": {"R1": {"impact": "severe", "likelihood": "high"}},
+        }
+        r = client.post(f"/api/pia/{aid}/edits", json={"edits": edits}, headers=dpo)
+        assert r.status_code == 200 and r.json()["version"] == 2
+        assert r.json()["document"]["risks"][0]["level"]
+        r = client.post(f"/api/pia/{aid}/submit", headers=dpo)
+        assert r.status_code == 403 and r.json()["error"]["key"] == "pia.refuse.gaps"
+        r = client.post(f"/api/pia/{aid}/opinion", json={"text": "同意"}, headers=dpo)
+        assert r.status_code == 200
+        assert client.post(f"/api/pia/{aid}/submit", headers=dpo).status_code == 200
+        r = client.post(f"/api/pia/{aid}/approve", headers=dpo)
+        assert r.status_code == 403 and r.json()["error"]["key"] == "pia.refuse.not_signatory"
+        r = client.post(f"/api/pia/{aid}/approve", headers=signer)
+        assert r.status_code == 200 and r.json()["status"] == "approved"
+        one = client.get(f"/api/pia/{aid}", headers=auditor).json()
+        assert [v["version"] for v in one["versions"]] == [1, 2, 3]
+        # The approval put the assessment's risks in the register.
+        codes = {x["code"] for x in client.get("/api/risks", headers=auditor).json()}
+        assert f"PIA{aid}-R1" in codes, codes
+        risk = {
+            "code": "R-API",
+            "title": "接口风险",
+            "source": "process",
+            "impact": "medium",
+            "likelihood": "low",
+            "owner": "zhaolei",
+            "review_on": "2031-01-01",
+        }
+        assert client.post("/api/risks", json=risk, headers=auditor).status_code == 403
+        r = client.post("/api/risks", json=risk, headers=dpo)
+        assert r.status_code == 200 and r.json()["level"]
+        r = client.post(
+            "/api/risks/R-API/review",
+            json={"next_review": "2031-06-01", "status": "closed"},
+            headers=dpo,
+        )
+        assert r.status_code == 200 and r.json()["status"] == "closed"
+        assert client.get("/api/certificates", headers=auditor).json() == []
+        r = client.post("/api/dossiers", headers=auditor)
+        assert r.status_code == 200, r.text
+        name = Path(r.json()["folder"]).name
+        listed = client.get("/api/dossiers", headers=auditor).json()
+        assert [d["name"] for d in listed] == [name]
+        checked = client.get(f"/api/dossiers/{name}", headers=auditor).json()
+        assert checked["valid"] is True and checked["check"]["key_pinned"] is True
+    assert ("liuyang", "pia.edit") in [
+        (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
+    ]

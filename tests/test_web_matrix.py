@@ -82,6 +82,12 @@ READ_API = (
     "/api/grants",
     "/api/ledger",
     "/api/ledger/1",
+    "/api/pia",
+    "/api/pia/1",
+    "/api/risks",
+    "/api/certificates",
+    "/api/dossiers",
+    "/api/incidents/1",
 )
 #: (route, the cast members it allows); everyone else is refused with 403
 DECIDED = {
@@ -292,6 +298,27 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                 wrong.append((role, route, r.status_code, want))
             if want == 403 and route in REFUSAL_EVENT:
                 refused_seen.setdefault(route, set()).add(name)
+        # The records' actions through the API: pia.edit for the DPO and compliance officer.
+        for route, body in (
+            ("/api/pia", {"title": "矩阵 API"}),
+            ("/api/pia/1/edits", {"edits": {"conclusion": f"{name} 的结论"}}),
+            (
+                "/api/risks",
+                {
+                    "code": f"R-API-{name}",
+                    "title": "矩阵 API",
+                    "source": "people",
+                    "impact": "low",
+                    "likelihood": "low",
+                    "owner": "wangmin",
+                    "review_on": "2031-01-01",
+                },
+            ),
+        ):
+            r = client.post(route, json=body, headers=api)
+            want = 200 if name in {"wangmin", "liqiang"} else 403
+            if r.status_code != want:
+                wrong.append((role, f"api {route}", r.status_code, want))
         # The same decisions through the API for the grant actions.
         for decision in ("approve", "reject", "revoke"):
             gid = _pending_grant(client)

@@ -264,6 +264,7 @@ def create_app(
 
     from handover.web import (
         api,
+        api_records,
         pages,
         pages_governance,
         pages_incidents,
@@ -281,5 +282,6 @@ def create_app(
     app.include_router(pages_records.router)
     app.include_router(pages_governance.router)
     app.include_router(api.router)
+    app.include_router(api_records.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
