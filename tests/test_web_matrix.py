@@ -7,6 +7,9 @@ refusal in the ledger.
   page ``/grants/check``, compared with the same expected reason as the CLI's.
 - ``test_routes_by_role``: the demo cast, one person per role, × every page and API
   route: who gets 200/303 and who gets 403, and the refusals' ledger events.
+- ``test_record_routes_by_role``: every state-changing route of the incident, assessment
+  and register pages × every role (403 and ``access.refuse`` for the refused,
+  ``access.allow`` for the allowed), then the downloads and a job's event stream for all.
 - ``test_every_route_needs_a_session``: every route of the app (found by walking it), with
   no session: pages go to /login, the API answers 401.
 """
@@ -339,6 +342,144 @@ def ledger_events(path: Path, action: str):  # type: ignore[no-untyped-def]
         return entries(ws, action=action)
     finally:
         ws.close()
+
+
+#: who may take each decision of the record pages (the CLI's roles, policy.ACTION_ROLES)
+MANAGERS = {"wangmin", "liqiang"}  # incident.manage, pia.edit: DPO, compliance officer
+SIGNERS = {"wangmin", "zhoujie", "liqiang"}  # pia.approve: DPO, approver
+#: every state-changing route of the record pages, in an order that keeps them possible:
+#: (route, form, the action deciding it, who is allowed, what an allowed person gets: the
+#: action done, or the library's answer to the state it finds — e.g. a second "handling
+#: ended" is bad input, an approval of a draft is refused by the maker-checker rule)
+RECORD_ROUTES: tuple[tuple[str, dict[str, str], str, set[str], set[int]], ...] = (
+    ("/incidents/1/facts", {"fact_cause": "矩阵"}, "incident.manage", MANAGERS, {303}),
+    ("/incidents/1/reports", {"kind": "initial"}, "incident.manage", MANAGERS, {303}),
+    (
+        "/incidents/1/met",
+        {"obligation": "{ob}", "note": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {303, 400},
+    ),
+    (
+        "/incidents/1/actions",
+        {"what": "矩阵", "owner": "zhaolei", "due_on": "2031-01-01"},
+        "incident.manage",
+        MANAGERS,
+        {303},
+    ),
+    ("/incidents/1/actions/{action}/done", {}, "incident.manage", MANAGERS, {303, 400}),
+    ("/incidents/1/handled", {}, "incident.manage", MANAGERS, {303, 400}),
+    (
+        "/incidents/1/close",
+        {"root_cause": "矩阵", "lessons": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {400},
+    ),
+    ("/incidents/drills/1/start", {}, "incident.manage", MANAGERS, {400}),
+    ("/incidents/drills/1/finish", {"lessons": "矩阵"}, "incident.manage", MANAGERS, {303, 400}),
+    ("/pia/1/edit", {"title": "矩阵", "signatory": "liqiang"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/risks", {"risk": "R1", "impact": "low"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/opinion", {"text": "矩阵"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/submit", {}, "pia.edit", MANAGERS, {303, 403}),
+    ("/pia/1/reject", {"reason": "矩阵"}, "pia.approve", SIGNERS, {303, 403}),
+    ("/pia/1/approve", {}, "pia.approve", SIGNERS, {403}),
+    ("/pia/1/export", {}, "pia.edit", MANAGERS, {303, 400}),
+    (
+        "/pia/risks/review",
+        {"code": "R-MX", "next_review": "2031-06-01"},
+        "pia.edit",
+        MANAGERS,
+        {303},
+    ),
+)
+
+
+def test_record_routes_by_role(console: tuple[TestClient, Path]) -> None:
+    """Every state-changing route of the incident, assessment and register pages × every
+    role: who is not allowed gets 403 and an ``access.refuse`` of the route's action; who
+    is allowed is decided ``access.allow`` and gets the action done or the library's own
+    answer. Then every reading route (downloads, the job's event stream) for every role."""
+    from handover.flows.dossier import build_dossier
+    from handover.flows.pia import add_risk
+    from handover.incidents.incidents import get_incident
+
+    client, path = console
+    ws = open_workspace(path)
+    try:
+        ob = get_incident(ws, 1).obligations[0].id
+        add_risk(
+            ws,
+            code="R-MX",
+            title="矩阵",
+            source="people",
+            impact="low",
+            likelihood="low",
+            owner="wangmin",
+            review_on=dt.date(2031, 1, 1),
+            controls=[],
+            actor="wangmin",
+        )
+        dossier = build_dossier(ws, actor="liuyang").folder.name
+    finally:
+        ws.close()
+    browsers = {}
+    for name in CAST.values():
+        browser = TestClient(client.app, follow_redirects=False)
+        browsers[name] = (browser, login(browser, name))
+    wrong = []
+    action_id = "0"
+    for route, form, _, allowed, ok in RECORD_ROUTES:
+        # the refused first (nothing changes), then the allowed
+        for name in sorted(CAST.values(), key=lambda n: (n in allowed, n)):
+            browser, token = browsers[name]
+            url = route.replace("{action}", action_id)
+            data = {k: v.replace("{ob}", str(ob)) for k, v in form.items()}
+            r = browser.post(url, data={**data, "csrf_token": token})
+            want = ok if name in allowed else {403}
+            if r.status_code not in want:
+                wrong.append((name, route, r.status_code, want))
+        if route == "/incidents/1/actions":
+            page = browsers["wangmin"][0].get("/incidents/1").text
+            found = re.search(r'action="/incidents/1/actions/(\d+)/done"', page)
+            assert found is not None
+            action_id = found.group(1)
+    assert wrong == []
+    decided = {(e.action, e.actor, e.details["action"]) for e in ledger_events(path, "access")}
+    for _, _, action, allowed, _ in RECORD_ROUTES:
+        for name in CAST.values():
+            event = "access.allow" if name in allowed else "access.refuse"
+            assert (event, name, action) in decided, (event, name, action)
+    # Reading: every role may download the records and follow a job.
+    reader = browsers["wangmin"][0]
+    page = reader.get("/incidents/1").text
+    report = re.search(r'href="(/incidents/1/reports/\d+/report\.json)"', page)
+    page = reader.get("/pia/1").text
+    export = re.search(r'href="(/pia/1/exports/\d+/pia\.json)"', page)
+    assert report is not None and export is not None
+    engineer, token = browsers["zhaolei"]
+    r = engineer.post("/jobs/scan", data={"source": "seller.db", "csrf_token": token})
+    job = r.headers["location"]
+    for _ in range(1200):
+        if "job-running" not in engineer.get(job).text:
+            break
+        time.sleep(0.05)
+    reads = (
+        report.group(1),
+        export.group(1),
+        f"/dossiers/{dossier}",
+        f"/dossiers/{dossier}/manifest.json",
+        f"/dossiers/{dossier}/archive.zip",
+        f"{job}/events",
+    )
+    for name in CAST.values():
+        browser, _ = browsers[name]
+        for url in reads:
+            r = browser.get(url)
+            if r.status_code != 200:
+                wrong.append((name, url, r.status_code))
+    assert wrong == []
 
 
 PUBLIC = {"/", "/login", "/lang/{code}", "/api/login", "/api/openapi.json"}
