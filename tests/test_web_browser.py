@@ -45,6 +45,7 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console over a scanned demo workspace, served by uvicorn in a thread."""
+    from handover.flows.dossier import build_dossier
     from handover.flows.incidents import file_report, schedule, start
     from handover.flows.pia import new_assessment
     from handover.workspace import open_workspace
@@ -57,6 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         inc = start(ws, drill.id, actor="wangmin")
         file_report(ws, inc.id, "initial", actor="wangmin")
         new_assessment(ws, title="浏览器评估 / browser PIA", actor="wangmin")
+        build_dossier(ws, actor="liuyang")  # for the dossier's page
     finally:
         ws.close()
     with served(path) as base:
@@ -358,7 +360,7 @@ def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path
     tab = Tab(context.new_page(), server, tmp_path)
     found: dict[str, list[str]] = {}
     tab.go("/login")
-    for path in (
+    pages = [
         "/login",
         "/dashboard",
         "/inventory",
@@ -369,10 +371,13 @@ def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path
         *NEW_PAGES,
         "/training/pipl-jrt0171/take",
         *DETAIL_PAGES,
-    ):
+    ]
+    for path in pages:
         if path == "/dashboard":
             tab.login("liuyang")
         tab.go(path)
+        if path == "/dossiers":  # and the dossier built for the server, by its link
+            pages.append(str(tab.page.get_attribute("#dossier-table a", "href")))
         tab.page.add_script_tag(path=str(AXE))
         result = tab.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         bad = [
