@@ -307,7 +307,7 @@ def test_pia_editor_versions_maker_checker_and_export(console: tuple[str, Path])
     assert dpo.post(f"/pia/{aid}/submit").status_code == 303
     page = dpo.get(f"/pia/{aid}").text
     assert 'id="pia-status">已提交' in page and 'id="form-edit"' in page
-    assert 'id="form-approve"' in page and "disabled" in page  # read-only while submitted
+    assert 'id="form-approve"' in page and 'id="edit-lapses"' in page  # an edit withdraws it
     # The maker cannot approve; the named signatory rejects with a reason, then approves.
     assert dpo.post(f"/pia/{aid}/approve").status_code == 403
     dpo.close()

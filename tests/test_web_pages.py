@@ -527,6 +527,7 @@ def test_every_template_text_is_in_both_catalogues() -> None:
         *(f"web.pia.did.{s}" for s in (*PIA_DID, "risk_added", "risk_reviewed")),
         *(f"web.pia.treatment.{s}" for s in TREATMENTS),
         *(f"web.pia.measure_status.{s}" for s in MEASURE_STATUS),
+        *(f"web.pia.edit.lapses.{s}" for s in ("submitted", "approved")),
         *(f"web.certs.status.{s}" for s in ("running", "done", "verify_failed", "failed")),
         *(f"web.certs.{s}" for s in ("destroyed", "not_destroyed", "retained")),
         *(f"web.certs.medium.{m}" for m in ITEM_MEDIA),
