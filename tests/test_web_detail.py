@@ -601,6 +601,10 @@ def test_records_through_the_api(console: tuple[str, Path]) -> None:
         assert [d["name"] for d in listed] == [name]
         checked = client.get(f"/api/dossiers/{name}", headers=auditor).json()
         assert checked["valid"] is True and checked["check"]["key_pinned"] is True
+        # The dashboard's PIA and dossier stages are done, each with its evidence.
+        stages = client.get("/api/dashboard", headers=auditor).json()["stages"]
+        done = {s["stage"]: s for s in stages if s["status"] == "done"}
+        assert done["pia"]["actor"] == "liqiang" and done["dossier"]["subject"] == name
     assert ("liuyang", "pia.edit") in [
         (e.actor, e.details["action"]) for e in ledger(path, "access.refuse")
     ]
