@@ -262,6 +262,7 @@ def create_app(
 
     from handover.web import (
         api,
+        hooks,
         pages,
         pages_governance,
         pages_incidents,
@@ -277,5 +278,6 @@ def create_app(
     app.include_router(pages_pia.router)
     app.include_router(pages_governance.router)
     app.include_router(api.router)
+    app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
