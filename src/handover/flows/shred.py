@@ -31,7 +31,7 @@ from handover.governance import Decision, require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
 from handover.governance.session import authenticate, current_person
-from handover.i18n import Msg, t
+from handover.i18n import Msg
 from handover.ledger import Recorder
 from handover.progress import NoProgress, Progress
 from handover.reports.certificate import write_renderings
@@ -74,19 +74,16 @@ def check_shred(
     validator_password: str | None = None,
     force: bool = False,
     reason: str | None = None,
-    lang: str | None = None,
 ) -> tuple[Plan, Gate]:
     """What :func:`shred` checks before it destroys anything, without destroying or
     recording: the source/target known to the transfer, two different people with their
     roles (dual control), and the verify gate (or ``force`` with a ``reason``). Raises as
     :func:`shred` would (Refused / BadInput); returns the plan and the gate."""
-    language = lang or ws.settings.lang
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     dual_control(
         ws,
         executed_by,
         validated_by,
-        lang=language,
         validator_password=validator_password,
         authenticate_now=False,
     )
@@ -156,7 +153,7 @@ def shred(
         if not plan.destroy:
             raise BadInput.msg("erase.nothing", last=_last_certificate(ws) or "-")
         executor, validator = dual_control(
-            ws, executed_by, validated_by, lang=language, validator_password=validator_password
+            ws, executed_by, validated_by, validator_password=validator_password
         )
         authz = authorize_executor(ws, executor, authorized=authorized)
         prog.phase(Msg("erase.phase.plan"))  # after the refusals of who may act
@@ -275,9 +272,7 @@ def shred(
         if db is not None:
             db.close()
     if not result.passed:
-        raise CheckFailed(
-            t("erase.found", language, found=result.found, cert=result.certificate_dir)
-        )
+        raise CheckFailed.msg("erase.found", found=result.found, cert=result.certificate_dir)
     return result
 
 
@@ -303,7 +298,6 @@ def dual_control(
     executed_by: str | None,
     validated_by: str | None,
     *,
-    lang: str = "zh-CN",
     validator_password: str | None = None,
     authenticate_now: bool = True,
 ) -> tuple[Actor, Actor]:
@@ -345,9 +339,7 @@ def dual_control(
         if not p.active:
             raise Refused.msg("erase.dual.inactive", name=p.name)
     if not set(validator.roles) & set(VALIDATOR_ROLES):
-        raise Refused(
-            t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
-        )
+        raise Refused.msg("erase.dual.role", name=validator.name, roles=",".join(VALIDATOR_ROLES))
     if not validator_password:
         raise BadInput.msg("erase.dual.validator_password", name=validator.name)
     seq = None

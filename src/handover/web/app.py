@@ -265,6 +265,7 @@ def create_app(
     from handover.web import (
         api,
         api_records,
+        hooks,
         pages,
         pages_governance,
         pages_incidents,
@@ -283,5 +284,6 @@ def create_app(
     app.include_router(pages_governance.router)
     app.include_router(api.router)
     app.include_router(api_records.router)
+    app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -674,7 +674,6 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
         validator_password=form.validator_password,
         force=form.force,
         reason=reason,
-        lang=lang,
     )
 
     def run(progress: Progress) -> dict[str, Any]:
