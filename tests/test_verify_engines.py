@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from handover.errors import BadInput
 from handover.flows.verify import verify
 from handover.verify.normalize import (
     digest_form,
@@ -587,3 +588,15 @@ def test_split_scan_gives_the_single_scan_digests(mariadb_url: str) -> None:
     engine.dispose()
     assert split == whole
     assert sum(c for c, _h in split.values()) == 400
+
+
+def test_a_null_in_a_sqlite_integer_key_is_named_not_a_crash(sqlite_url: str, pg_url: str) -> None:
+    """SQLite lets a BIGINT primary key (not a rowid alias) hold NULL; PostgreSQL never
+    does. Key segments cannot place it: one line naming the table and the key (was a
+    TypeError)."""
+    for url in (sqlite_url, pg_url):
+        run(url, "CREATE TABLE kinds (id BIGINT PRIMARY KEY, label TEXT)")
+        run(url, "INSERT INTO kinds VALUES (1, 'x')")
+    run(sqlite_url, "INSERT INTO kinds VALUES (NULL, 'y')")
+    with pytest.raises(BadInput, match=r"table kinds: the primary key \(id\) holds NULL"):
+        verify(sqlite_url, pg_url)

@@ -486,6 +486,8 @@ def _segment_digests(
                 f"FROM ({inner}) z{where} GROUP BY ho__b"
             )
             for b, cnt, h in conn.execute(sa.text(stmt)):
+                if b is None:  # SQLite lets a non-INTEGER primary key hold NULL
+                    raise BadInput.msg("verify.null_key", table=side.table, key=", ".join(side.pk))
                 out[int(b)] = (int(cnt), int(Decimal(h)))
     return out
 
