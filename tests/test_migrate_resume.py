@@ -193,8 +193,8 @@ def test_kill_between_dropping_bookkeeping_tables(
 ) -> None:
     """Killed after the state table was dropped but before the rejects table: the resumed run
     drops what is left and records the end (CI once caught this window with kill -9)."""
-    from handover.migrate.migrate import REJECT_TABLE
     from handover.migrate.models import MigrateRun
+    from handover.migrate.results import REJECT_TABLE
     from handover.workspace import open_workspace
 
     target = f"sqlite:///{tmp_path / 'buyer.db'}"

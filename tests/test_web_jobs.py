@@ -250,7 +250,7 @@ def test_a_killed_migration_is_resumed_from_its_page(template: Path, tmp_path: P
     # The run is unfinished in the store, as a killed CLI migration's is.
     ws = open_workspace(path)
     try:
-        from handover.migrate.migrate import last_runs
+        from handover.migrate.runs import last_runs
 
         assert {r["run_id"]: r["status"] for r in last_runs(ws)}[run] == "running"
     finally:

@@ -64,7 +64,7 @@ def migrate(
     from handover.flows.migrate import rollback as run_rollback
     from handover.i18n import t
     from handover.migrate import MigrateOptions
-    from handover.migrate.migrate import last_runs
+    from handover.migrate.runs import last_runs
 
     lang = lang_of(ctx)
     run_id = None

@@ -15,21 +15,19 @@ from handover.flows.seal import backup as seal_backup
 from handover.flows.sources import open_migration_source
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
-from handover.migrate.migrate import (
+from handover.migrate.migrate import CopyJob
+from handover.migrate.models import MigrateRun
+from handover.migrate.reader import TARGET
+from handover.migrate.results import MigrateOptions, MigrateResult, RollbackResult
+from handover.migrate.runs import (
     ALL_STATES,
     OPEN,
     UNFINISHED,
-    CopyJob,
-    MigrateOptions,
-    MigrateResult,
-    RollbackResult,
     accept,
     find_run,
     target_url,
 )
-from handover.migrate.migrate import rollback as rollback_run
-from handover.migrate.models import MigrateRun
-from handover.migrate.reader import TARGET
+from handover.migrate.runs import rollback as rollback_run
 from handover.migrate.schema import assign_names
 from handover.package.source import is_package
 from handover.progress import NoProgress, Progress

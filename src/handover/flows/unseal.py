@@ -17,7 +17,7 @@ from handover.db.url import mask, to_url
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
 from handover.ledger import record
-from handover.migrate.migrate import MigrateOptions
+from handover.migrate.results import MigrateOptions
 from handover.package.source import PackageCheck, load_manifest, verify_package
 from handover.package.unseal import read_back
 from handover.progress import Progress

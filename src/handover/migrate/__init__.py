@@ -5,8 +5,9 @@ target, options)`` is the one entry point; see docs/migrate.md.
 """
 
 from handover.db.reflect import ColumnDef, ForeignKeyDef, IndexDef, TableDef
-from handover.migrate.migrate import CopyJob, MigrateOptions, MigrateResult, TableResult
+from handover.migrate.migrate import CopyJob
 from handover.migrate.reader import DatabaseSource, MigrationSource, Reject, SourceBatch
+from handover.migrate.results import MigrateOptions, MigrateResult, TableResult
 
 __all__ = [
     "ColumnDef",

@@ -17,14 +17,12 @@ Order of work (docs/migrate.md):
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import queue
-import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -34,7 +32,7 @@ import sqlalchemy as sa
 from handover.db import dialects
 from handover.db.dialects import family
 from handover.db.reflect import Catalog, TableDef
-from handover.db.url import is_url, mask, to_url
+from handover.db.url import mask
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import Joined, Msg
 from handover.migrate.ahead import ReadProcess
@@ -49,6 +47,17 @@ from handover.migrate.reader import (
     encode_key,
     mask_key,
 )
+from handover.migrate.results import (
+    MAX_SHOWN,
+    REJECT_TABLE,
+    RUN_ROW,
+    STATE_TABLE,
+    MigrateOptions,
+    MigrateResult,
+    TableResult,
+    _now,
+)
+from handover.migrate.runs import OPEN, new_run_id, rejects_message
 from handover.migrate.schema import build_table, plan_conflicts, stub_references
 from handover.migrate.spelling import target_notes
 from handover.migrate.writer import TargetWriter
@@ -59,187 +68,6 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 T = TypeVar("T")
-
-STATE_TABLE = "_handover_migrate_state"
-REJECT_TABLE = "_handover_migrate_rejects"
-RUN_ROW = "*"
-DEFAULT_BATCH = 50_000
-#: tables this large are read ahead by another process (its start costs about a second)
-PROCESS_ROWS = 200_000
-#: conflicts of a schema plan named in the one-line refusal (the rest are counted)
-MAX_SHOWN = 8
-
-
-@dataclass
-class MigrateOptions:
-    """What the user chose; ``batch_pause`` is a test hook that slows every batch."""
-
-    tables: list[str] | None = None
-    batch_size: int = DEFAULT_BATCH
-    no_backup: bool = False
-    reason: str | None = None
-    allow_rejects: int = 0
-    resume: bool = False
-    #: the run to resume (with ``resume``), or the id of a new run (from new_run_id)
-    run_id: str | None = None
-    batch_pause: float = 0.0
-    #: a table of at least this many rows is read by another process (None: never)
-    process_rows: int | None = PROCESS_ROWS
-
-
-@dataclass
-class TableResult:
-    """The outcome of one table."""
-
-    name: str
-    source_rows: int
-    rows: int
-    rejects: int
-    seconds: float
-
-    def to_json(self) -> dict[str, Any]:
-        """Machine form."""
-        return {
-            "table": self.name,
-            "source_rows": self.source_rows,
-            "rows": self.rows,
-            "rejects": self.rejects,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass
-class MigrateResult:
-    """The outcome of a run: per-table counts, rejects, timing, what was (not) backed up."""
-
-    run_id: str
-    source: str
-    target: str
-    status: str
-    tables: list[TableResult] = field(default_factory=list)
-    seconds: float = 0.0
-    reject_file: Path | None = None
-    backup: dict[str, Any] | None = None
-    no_backup_reason: str | None = None
-    resumed: bool = False
-    errors: list[str] = field(default_factory=list)
-    notes: list[Msg] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return sum(x.rows for x in self.tables)
-
-    @property
-    def rejects(self) -> int:
-        return sum(x.rejects for x in self.tables)
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.rows / self.seconds if self.seconds > 0 else 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``--json`` summary."""
-        return {
-            "run_id": self.run_id,
-            "status": self.status,
-            "source": self.source,
-            "target": self.target,
-            "tables": [x.to_json() for x in self.tables],
-            "rows": self.rows,
-            "rejects": self.rejects,
-            "seconds": round(self.seconds, 3),
-            "rows_per_s": round(self.rows_per_s, 1),
-            "reject_file": str(self.reject_file) if self.reject_file else None,
-            "backup": self.backup,
-            "no_backup_reason": self.no_backup_reason,
-            "resumed": self.resumed,
-            "errors": self.errors,
-            "notes": [str(n) for n in self.notes],
-        }
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-# --- entry point -----------------------------------------------------------------------
-
-
-def new_run_id() -> str:
-    """A fresh migration run id: ``m`` + UTC time + 6 random hex digits."""
-    return f"m{_now().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
-
-
-def target_url(target: str) -> str:
-    """The target as a URL (a path becomes SQLite); BadInput when its folder is missing."""
-    if not is_url(target):
-        path = Path(target)
-        if not path.parent.resolve().is_dir():
-            raise BadInput.msg("migrate.no_target_folder", target=target, folder=path.parent)
-    return to_url(target)
-
-
-#: runs a resume continues; a failed run is resumed to accept its rejects or rolled back
-UNFINISHED = ("running", "finishing")
-OPEN = (*UNFINISHED, "failed")
-ALL_STATES = (*OPEN, "done", "rolled_back")
-
-
-def find_run(
-    ws: Workspace,
-    run_id: str | None,
-    target: str | None,
-    *,
-    states: tuple[str, ...] = OPEN,
-) -> Any:
-    """The run to resume or roll back: ``run_id``, else the newest one (on ``target``)
-    in ``states`` (an unfinished one first, then a failed one)."""
-    from handover.migrate.models import MigrateRun
-
-    with ws.store.session() as s:
-        if run_id:
-            row = s.get(MigrateRun, run_id)
-            if row is None:
-                raise BadInput.msg("migrate.unknown_run", run=run_id)
-        else:
-            row = None
-            for wanted in (UNFINISHED, ("failed",)):
-                stmt = sa.select(MigrateRun).where(
-                    MigrateRun.status.in_([x for x in wanted if x in states])
-                )
-                if target is not None:
-                    stmt = stmt.where(MigrateRun.target == target)
-                row = s.scalars(stmt.order_by(MigrateRun.started_at.desc()).limit(1)).first()
-                if row is not None:
-                    break
-            if row is None:
-                raise BadInput.msg("migrate.no_run")
-        if row.status not in states:
-            raise BadInput.msg("migrate.run_finished", run=row.id, status=row.status)
-        s.expunge(row)
-        return row
-
-
-def last_runs(ws: Workspace, limit: int = 20) -> list[dict[str, Any]]:
-    """The most recent runs, newest first (for ``handover migrate --list``)."""
-    from handover.migrate.models import MigrateRun
-
-    with ws.store.session() as s:
-        rows = s.scalars(
-            sa.select(MigrateRun).order_by(MigrateRun.started_at.desc()).limit(limit)
-        ).all()
-        return [
-            {
-                "run_id": r.id,
-                "status": r.status,
-                "source": r.source,
-                "target": r.target,
-                "started_at": r.started_at.isoformat(),
-                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
-            }
-            for r in rows
-        ]
-
 
 # --- one run ---------------------------------------------------------------------------
 
@@ -994,142 +822,3 @@ def _without(sb: SourceBatch, rows: dict[int, Any]) -> SourceBatch:
 def _key_of(sb: SourceBatch, row: int) -> str:
     """The masked key of row ``row`` of ``sb`` for a reject (its position if keyless)."""
     return mask_key([k[row] for k in sb.keys]) if sb.keys else f"row {row}"
-
-
-def _first_reject(path: Path | None) -> dict[str, Any]:
-    """The first line of a reject file (empty if there is none)."""
-    if path is None or not path.is_file():
-        return {}
-    with path.open(encoding="utf-8") as fh:
-        line = fh.readline()
-    try:
-        first = json.loads(line)
-    except ValueError:
-        return {}
-    return first if isinstance(first, dict) else {}
-
-
-@dataclass
-class RollbackResult:
-    """What ``migrate --rollback`` removed from the target."""
-
-    run_id: str
-    target: str
-    dropped: list[str]
-    #: the SQLite file the run had created, removed with its tables
-    removed_file: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Machine form."""
-        return {
-            "run_id": self.run_id,
-            "target": self.target,
-            "dropped": self.dropped,
-            "removed_file": self.removed_file,
-        }
-
-
-def rollback(row: Any, engine: sa.Engine, events: EventSink, store: Any) -> RollbackResult:
-    """Drop from the target what the unfinished or failed run ``row`` created (its
-    tables, which did not exist before it, and its bookkeeping tables), record the run
-    ``rolled_back``, and report ``migrate.rollback``; the target is then as the run found
-    it. Refused for a finished run and for a target holding another run."""
-    from handover.migrate.models import MigrateRun
-
-    if row.status not in OPEN:
-        raise BadInput.msg("migrate.rollback_finished", run=row.id, status=row.status)
-    creates = row.options.get("creates")
-    if not isinstance(creates, list):
-        raise BadInput.msg("migrate.rollback_unknown", run=row.id)
-    existing = set(Catalog(engine).table_names())
-    meta = sa.MetaData()
-    state = sa.Table(STATE_TABLE, meta, sa.Column("run_id"), sa.Column("table_name"))
-    if STATE_TABLE in existing:
-        with engine.connect() as conn:
-            other = conn.execute(
-                sa.select(state.c.run_id).where(state.c.table_name == RUN_ROW)
-            ).scalar()
-        if other is not None and other != row.id:
-            raise BadInput.msg("migrate.target_busy", run=other)
-    drop = [str(n) for n in reversed(creates) if n in existing]
-    drop += [n for n in (STATE_TABLE, REJECT_TABLE) if n in existing]
-    w = TargetWriter(engine)
-    try:
-        w.begin()
-        for stmt in w.sql.drop_sql([w.q(n) for n in drop]):
-            w.execute(stmt)
-        w.commit()
-    finally:
-        w.close()
-    with store.session() as s:
-        stored = s.get(MigrateRun, row.id)
-        if stored is not None:
-            stored.status = "rolled_back"
-            stored.finished_at = _now()
-    shown = mask(engine.url.render_as_string(hide_password=False))
-    events("migrate.rollback", row.id, "migration", {"target": shown, "dropped": drop})
-    return RollbackResult(row.id, shown, drop)
-
-
-def rejects_message(run: str, rejects: int, allowed: int, file: Path | None) -> Msg:
-    """The refusal of a run with more rejects than allowed: the first one named, the
-    reject file, and the two ways forward (keep with a larger allowance, or roll back)."""
-    first = _first_reject(file)
-    where = (
-        Msg(
-            "migrate.first_reject",
-            table=first.get("table", ""),
-            column=first.get("column", "") or "-",
-            key=first.get("key", ""),
-            reason=first.get("reason", ""),
-        )
-        if first
-        else ""
-    )
-    return Msg(
-        "migrate.rejects_failed",
-        run=run,
-        rejects=rejects,
-        allowed=allowed,
-        first=where,
-        file=file,
-    )
-
-
-def accept(ws: Workspace, row: Any, allowed: int, events: EventSink) -> MigrateResult:
-    """Keep the failed run ``row`` whose copy is complete but had more rejects than it
-    allowed, now that ``allowed`` covers them (``--resume RUN --allow-rejects N``);
-    CheckFailed again when it does not, BadInput for a run that failed on constraints."""
-    from handover.migrate.models import MigrateRun
-
-    summary = dict(row.summary or {})
-    if summary.get("errors") or not summary.get("tables"):
-        raise BadInput.msg("migrate.cannot_accept", run=row.id)
-    rejects = int(summary.get("rejects", 0))
-    rf = summary.get("reject_file")
-    result = MigrateResult(
-        run_id=row.id,
-        source=row.source,
-        target=row.target,
-        status="failed",
-        tables=[
-            TableResult(x["table"], x["source_rows"], x["rows"], x["rejects"], x["seconds"])
-            for x in summary["tables"]
-        ],
-        reject_file=Path(rf) if rf else None,
-        backup=row.options.get("backup"),
-        no_backup_reason=row.options.get("reason"),
-        resumed=True,
-    )
-    if rejects > allowed:
-        raise CheckFailed.of(rejects_message(row.id, rejects, allowed, result.reject_file))
-    result.status = "done"
-    with ws.store.session() as s:
-        stored = s.get(MigrateRun, row.id)
-        if stored is not None:
-            stored.status = "done"
-            stored.finished_at = _now()
-            stored.options = {**stored.options, "allow_rejects": allowed}
-            stored.summary = {**summary, "status": "done"}
-    events("migrate.accepted", row.id, "migration", {"rejects": rejects, "allowed": allowed})
-    return result

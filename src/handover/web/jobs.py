@@ -468,7 +468,8 @@ def plan_migrate(
     so whatever happens to the console the run can be resumed — from here or the CLI."""
     from handover.flows.migrate import authorize_migrate
     from handover.flows.migrate import migrate as run_migrate
-    from handover.migrate.migrate import MigrateOptions, new_run_id
+    from handover.migrate.results import MigrateOptions
+    from handover.migrate.runs import new_run_id
 
     ws = console.ws
     source = console_path(ws, form.source, "source") if form.source.strip() else None
