@@ -1,0 +1,98 @@
+"""dd-extract on an executor: the row kernels (tokens, masks, tags) on the workers, the
+k-anonymity over the merged table here.
+
+Each worker reads its key range, takes the transfer's tokenisation secret from its own
+key backend (the same key everywhere: the same value gives the same token on every
+worker, so joins hold across shards) and sends back the de-identified batches only; the
+coordinator hands them, in shard order, to :func:`handover.deid.extract.write_extract`,
+which generalises and suppresses over the whole table exactly as a local run does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handover.engine.executor import Executor
+from handover.engine.scan import task_keys
+from handover.engine.shards import Key, cut_reader
+from handover.engine.worker import SourceRef, workspace
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.db.reflect import TableDef
+    from handover.deid.extract import ColumnPlan
+    from handover.migrate.reader import MigrationSource
+
+#: rows per page a worker reads
+BATCH_ROWS = 65_536
+
+
+def transformed(
+    executor: Executor,
+    reader: MigrationSource,
+    plans: dict[str, list[ColumnPlan]],
+    *,
+    ref: SourceRef,
+    key_id: str,
+    lang: str,
+    shown: str,
+    allow_bad_rows: int = 0,
+) -> Callable[[TableDef], Iterator[pa.RecordBatch]]:
+    """For ``write_extract``: a table's de-identified batches, computed shard by shard on
+    ``executor`` and given back in key order."""
+
+    def rows(d: TableDef) -> Iterator[pa.RecordBatch]:
+        shards = cut_reader(reader, d, executor.shard_rows)
+        jobs = [
+            _Job(ref, d, plans[d.name], key_id, lang, shown, s.after, s.limit, allow_bad_rows)
+            for s in shards
+        ]
+        done: dict[int, list[pa.RecordBatch]] = {}
+        nxt = 0
+        for i, batches in executor.run(_extract, jobs, task_keys("extract", len(jobs))):
+            done[i] = batches
+            while nxt in done:  # released in shard order as soon as they are
+                yield from done.pop(nxt)
+                nxt += 1
+
+    return rows
+
+
+@dataclass(frozen=True)
+class _Job:
+    ref: SourceRef
+    d: TableDef
+    plan: list[ColumnPlan]
+    key_id: str
+    lang: str
+    shown: str
+    after: Key | None
+    limit: int | None
+    allow_bad_rows: int
+
+
+def _extract(job: _Job) -> list[pa.RecordBatch]:
+    from handover.crypto import Keys, suites
+    from handover.crypto.tokenize import tokenize_with
+    from handover.deid.extract import transformed_rows
+    from handover.migrate.reader import read_range
+    from handover.package.seal import open_reader
+
+    ws = workspace(job.ref.workspace)
+    with Keys(ws) as keys:
+        info = keys.active(job.key_id)
+        _, secret = keys.secret(job.key_id)
+    algorithm = suites.suite(info.suite).digest
+
+    def tokenizer(values: pa.Array) -> pa.Array:
+        return tokenize_with(secret, values, algorithm=algorithm)
+
+    reader = open_reader(job.ref.spec(ws), [job.d.name], allow_bad_rows=job.allow_bad_rows)
+    try:
+        pages = read_range(reader, job.d, after=job.after, limit=job.limit, batch_size=BATCH_ROWS)
+        return list(transformed_rows(pages, job.d, job.plan, tokenizer, job.lang, job.shown))
+    finally:
+        reader.close()
