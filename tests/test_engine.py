@@ -485,3 +485,41 @@ def test_unreachable_scheduler_is_one_line(book: tuple[Path, Path]) -> None:
     ]
     bad = _cli(ws, "scan", str(src), "--executor", "spark://x", code=2)
     assert "spark://x" in bad.stderr
+
+
+# --- a Parquet folder: shards are runs of row groups ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parquet_folder(book: tuple[Path, Path]) -> Path:
+    """Three tables of the book as Parquet files of 300-row row groups."""
+    from handover.sources import open_source
+
+    folder = book[0].parent / "parquet-book"
+    folder.mkdir()
+    with open_source(book[1]) as src:
+        for name in ("cust_info", "hkls", "hkjh"):
+            table = pa.Table.from_batches(list(src.batches(name)))
+            pq.write_table(table, folder / f"{name}.parquet", row_group_size=300)
+    return folder
+
+
+def test_parquet_folder_on_the_cluster(
+    book: tuple[Path, Path], parquet_folder: Path, address: str
+) -> None:
+    ws, _ = book
+    base = ws.parent
+    local = json.loads(_cli(ws, "scan", str(parquet_folder), "--full", "--json").stdout)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(SHARD_ROWS))
+        remote = _cli(ws, "scan", str(parquet_folder), "--full", "--json", "--executor", address)
+        assert json.loads(remote.stdout) == local
+        _cli(ws, "seal", str(parquet_folder), "--out", str(base / "pq-dask"), "--executor", address)
+    _cli(ws, "seal", str(parquet_folder), "--out", str(base / "pq-local"))
+    manifest = json.loads((base / "pq-dask" / "manifest.json").read_text("utf-8"))
+    hkls = next(t for t in manifest["tables"] if t["name"] == "hkls")
+    # 300-row groups gathered into shards of at least 500 rows: 600 each, the rest last
+    assert [s["rows"] for s in hkls["shards"][:-1]] == [600] * (len(hkls["shards"]) - 1)
+    for pkg in ("pq-local", "pq-dask"):
+        _cli(ws, "unseal", str(base / pkg), "--to", str(base / f"{pkg}.db"))
+    assert _rows(base / "pq-dask.db") == _rows(base / "pq-local.db")

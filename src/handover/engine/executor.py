@@ -138,6 +138,9 @@ class DaskExecutor(Executor):
                 except Exception as exc:
                     raise _lost(exc, self.name) from None
                 seen.add(i)
+                # forgotten by the scheduler: a worker lost later is not asked again for it
+                with contextlib.suppress(Exception):
+                    fut.release()
                 yield i, result
             if len(seen) < len(items):
                 raise EngineLost.msg("engine.lost", address=self.name)

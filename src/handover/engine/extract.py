@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from handover.engine.executor import Executor
 from handover.engine.scan import task_keys
-from handover.engine.shards import Key, cut_reader
+from handover.engine.shards import Shard, cut_reader, shard_pages
 from handover.engine.worker import SourceRef, workspace
 
 if TYPE_CHECKING:
@@ -46,10 +46,7 @@ def transformed(
 
     def rows(d: TableDef) -> Iterator[pa.RecordBatch]:
         shards = cut_reader(reader, d, executor.shard_rows)
-        jobs = [
-            _Job(ref, d, plans[d.name], key_id, lang, shown, s.after, s.limit, allow_bad_rows)
-            for s in shards
-        ]
+        jobs = [_Job(ref, d, plans[d.name], key_id, lang, shown, s, allow_bad_rows) for s in shards]
         done: dict[int, list[pa.RecordBatch]] = {}
         nxt = 0
         for i, batches in executor.run(_extract, jobs, task_keys("extract", len(jobs))):
@@ -69,8 +66,7 @@ class _Job:
     key_id: str
     lang: str
     shown: str
-    after: Key | None
-    limit: int | None
+    shard: Shard
     allow_bad_rows: int
 
 
@@ -78,7 +74,6 @@ def _extract(job: _Job) -> list[pa.RecordBatch]:
     from handover.crypto import Keys, suites
     from handover.crypto.tokenize import tokenize_with
     from handover.deid.extract import transformed_rows
-    from handover.migrate.reader import read_range
     from handover.package.seal import open_reader
 
     ws = workspace(job.ref.workspace)
@@ -92,7 +87,7 @@ def _extract(job: _Job) -> list[pa.RecordBatch]:
 
     reader = open_reader(job.ref.spec(ws), [job.d.name], allow_bad_rows=job.allow_bad_rows)
     try:
-        pages = read_range(reader, job.d, after=job.after, limit=job.limit, batch_size=BATCH_ROWS)
+        pages = shard_pages(reader, job.d, job.shard, BATCH_ROWS)
         return list(transformed_rows(pages, job.d, job.plan, tokenizer, job.lang, job.shown))
     finally:
         reader.close()

@@ -25,12 +25,13 @@ from handover.detect.scan import (
     conclude_table,
     merge_rows,
     opened,
+    prefetch,
     profile_rows,
     sample_table,
     scan_source,
 )
 from handover.engine.executor import Executor
-from handover.engine.shards import Key, Shard, boundaries, cut
+from handover.engine.shards import Key, Shard, by_groups, cut
 from handover.engine.worker import SourceRef, workspace
 from handover.sources.base import DEFAULT_BATCH
 
@@ -82,7 +83,10 @@ def scan(
                 continue
             key = scan_key(src, info)
             rows = _shard_rows(executor.shard_rows, batch_rows)
-            shards = _shards(src, info, key, rows) if key else [Shard(info.name, 0)]
+            if key:
+                shards = _shards(src, info, key, rows)
+            else:
+                shards = by_groups(info.name, src.row_groups(info.name), rows)
             row_jobs += [
                 _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, allow_bad_rows)
                 for sh in shards
@@ -133,8 +137,7 @@ def _shards(src: Source, info: TableInfo, key: tuple[str, ...], rows: int) -> li
     from handover.sources.sql import SqlSource
 
     assert isinstance(src, SqlSource)
-    pages = src.rows(info.name, [], order_by=key, batch_size=min(rows, DEFAULT_BATCH))
-    return cut(info.name, boundaries(pages, rows), rows)
+    return cut(info.name, src.every(info.name, key, rows), rows)
 
 
 # --- on the workers ------------------------------------------------------------------------
@@ -175,10 +178,9 @@ def _sample(job: _SampleJob) -> Sampled:
 
 def _rows(job: _RowsJob) -> dict[str, ColumnProfile]:
     with _open(job.ref, job.allow_bad_rows) as src:
-        return profile_rows(
-            shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows),
-            job.todo,
-        )
+        batches = shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows)
+        # reading overlaps the (GIL-free) kernels, as in a local scan
+        return profile_rows(prefetch(batches), job.todo)
 
 
 def shard_batches(
@@ -191,6 +193,9 @@ def shard_batches(
 ) -> Iterator[pa.RecordBatch]:
     """The batches of one shard: ``batch_rows`` rows each, in key order after the shard's
     lower bound, ``shard.limit`` rows in all (the whole table in storage order without a key)."""
+    if shard.groups is not None:
+        yield from src.group_batches(table, shard.groups, columns, batch_rows)
+        return
     if not key:
         yield from src.batches(table, columns=columns, batch_size=batch_rows)
         return

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from handover.engine.executor import EngineLost, Executor
 from handover.engine.runs import RunLog
-from handover.engine.shards import Key, cut_reader
+from handover.engine.shards import Shard, cut_reader, shard_pages
 from handover.engine.worker import SourceRef, workspace
 from handover.errors import BadInput, CheckFailed
 from handover.package.manifest import TABLES_DIR, TableEntry, write_signed
 from handover.package.seal import (
+    BATCH_ROWS,
     Clock,
     SealResult,
     build_manifest,
@@ -181,7 +182,7 @@ def _table_plan(
     from handover.migrate.reader import encode_key
 
     order_key = list(reader.resume_key(d))
-    shards = [(s.after, s.limit) for s in cut_reader(reader, d, rows)]
+    shards = cut_reader(reader, d, rows)
     single = len(shards) == 1
     return {
         "name": d.name,
@@ -190,11 +191,12 @@ def _table_plan(
         "order_key": order_key if all(k in d.column_names for k in order_key) else [],
         "shards": [
             {
-                "after": encode_key(after),
-                "limit": limit,
+                "after": encode_key(sh.after),
+                "limit": sh.limit,
+                "groups": None if sh.groups is None else list(sh.groups),
                 "file": table_file(i, d.name, None if single else j),
             }
-            for j, (after, limit) in enumerate(shards)
+            for j, sh in enumerate(shards)
         ],
     }
 
@@ -240,8 +242,13 @@ def _run_shards(
                     str(tmp),
                     dict(opts["key_ids"]),
                     opts["suite"],
-                    decode_key(sh["after"]),
-                    sh["limit"],
+                    Shard(
+                        t["name"],
+                        j,
+                        decode_key(sh["after"]),
+                        sh["limit"],
+                        None if sh.get("groups") is None else (sh["groups"][0], sh["groups"][1]),
+                    ),
                     shown,
                     int(opts["allow_bad_rows"]),
                 )
@@ -250,10 +257,18 @@ def _run_shards(
     keys = [f"handover-seal-{run.id}-{i}" for i in range(len(jobs))]
     for i, result in executor.run(seal_shard, jobs, keys):
         job = jobs[i]
-        if job.limit is not None and result["rows"] != job.limit:
+        written = tmp / result.pop("partial")
+        if names[i] in run.done:  # a second run of a shard already accepted
+            written.unlink(missing_ok=True)
+            continue
+        if job.shard.limit is not None and result["rows"] != job.shard.limit:
             # fewer rows than when the shards were cut: the source changed meanwhile
             raise CheckFailed.msg("engine.source_changed", source=shown, table=job.d.name)
-        if run.accept(names[i], result) and progress is not None:
+        # the accepted run's file takes the shard's name; any other run of the shard
+        # (its worker died after writing) stays a partial file, removed at the end
+        os.replace(written, tmp / result["file"])
+        run.accept(names[i], result)
+        if progress is not None:
             progress.advance(job.d.name, int(result["rows"]))
 
 
@@ -305,18 +320,20 @@ class _ShardJob:
     tmp: str
     key_ids: dict[str, str]
     suite: str
-    after: Key | None
-    limit: int | None
+    shard: Shard
     shown: str
     allow_bad_rows: int
 
 
 def seal_shard(job: _ShardJob) -> dict[str, Any]:
-    """Seal one shard on a worker into ``job.tmp/job.file`` (atomically): its counts and
-    digests (``chunks``: the chunk digests the table's root is built from)."""
+    """Seal one shard on a worker into a partial file beside ``job.tmp/job.file`` (the
+    coordinator renames it when it accepts this run): its counts and digests
+    (``chunks``: the chunk digests the table's root is built from) and the seconds it
+    took."""
     from handover.crypto import Keys
     from handover.package.seal import open_reader
 
+    t0 = time.perf_counter()
     ws = workspace(job.ref.workspace)
     final = Path(job.tmp) / job.file
     part = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
@@ -325,7 +342,9 @@ def seal_shard(job: _ShardJob) -> dict[str, Any]:
         with Keys(ws) as keys:
             try:
                 digest, sealed = seal_file(
-                    source_batches(reader, job.d, job.shown, after=job.after, limit=job.limit),
+                    source_batches(
+                        reader, job.d, job.shown, shard_pages(reader, job.d, job.shard, BATCH_ROWS)
+                    ),
                     job.d,
                     job.plan,
                     part,
@@ -336,14 +355,16 @@ def seal_shard(job: _ShardJob) -> dict[str, Any]:
             except BaseException:
                 part.unlink(missing_ok=True)
                 raise
-        # a shard run twice (its first worker died after this) replaces, never duplicates
-        os.replace(part, final)
     finally:
         reader.close()
     return {
+        # written under a name of its own: the coordinator renames the one run it accepts
+        "partial": part.relative_to(job.tmp).as_posix(),
         "file": job.file,
         "rows": digest.count,
         "row_root": digest.root().hex(),
         "chunks": digest.chunk_digests().hex(),
+        # the worker's own time for the shard (docs/scale.md's per-shard throughput)
+        "seconds": round(time.perf_counter() - t0, 3),
         **sealed,
     }

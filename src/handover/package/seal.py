@@ -31,7 +31,7 @@ from handover.results import PerTableRows
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
     from handover.events import EventSink
-    from handover.migrate.reader import MigrationSource
+    from handover.migrate.reader import MigrationSource, SourceBatch
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]
@@ -367,19 +367,17 @@ def source_batches(
     reader: MigrationSource,
     d: TableDef,
     shown: str,
-    *,
-    after: Any = None,
-    limit: int | None = None,
+    pages: Iterable[SourceBatch] | None = None,
 ) -> Iterator[Any]:
-    """The rows of ``d`` in key order as the package stores them (its Arrow schema):
-    after the key ``after``, at most ``limit`` rows; a row the source cannot type stops
-    the seal (BadInput naming table, row key and column)."""
+    """The rows of ``d`` in key order as the package stores them (its Arrow schema), read
+    from ``pages`` (one shard's; default the whole table); a row the source cannot type
+    stops the seal (BadInput naming table, row key and column)."""
     from handover.detect.scan import prefetch
-    from handover.migrate.reader import read_range
 
     schema = d.arrow_schema
-    pages = read_range(reader, d, after=after, limit=limit, batch_size=BATCH_ROWS)
-    for sb in prefetch(pages):
+    if pages is None:
+        pages = reader.read(d, after=None, batch_size=BATCH_ROWS)
+    for sb in prefetch(iter(pages)):
         if sb.rejects:
             r = sb.rejects[0]
             raise BadInput.msg(
