@@ -523,3 +523,69 @@ def test_parquet_folder_on_the_cluster(
     for pkg in ("pq-local", "pq-dask"):
         _cli(ws, "unseal", str(base / pkg), "--to", str(base / f"{pkg}.db"))
     assert _rows(base / "pq-dask.db") == _rows(base / "pq-local.db")
+
+
+# --- a database server, and what travels to the workers ------------------------------------
+
+
+@pytest.mark.parametrize("server", ["pg_url", "mariadb_url"])
+def test_server_source_sealed_and_extracted_on_the_cluster(
+    book: tuple[Path, Path], address: str, server: str, request: pytest.FixtureRequest
+) -> None:
+    """Key ranges of a PostgreSQL/MariaDB table: boundaries found by the server, each
+    worker on its own connection; the package and the extract equal the local ones."""
+    from handover.synth import synthesize
+
+    url = str(request.getfixturevalue(server))
+    synthesize(url, customers=120, seed=9)
+    ws, _ = book
+    base = ws.parent / f"server-{server}"
+    base.mkdir()
+    _cli(ws, "seal", url, "--out", str(base / "local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", "150")
+        _cli(ws, "seal", url, "--out", str(base / "dask"), "--executor", address)
+        _cli(ws, "dd-extract", url, "--out", str(base / "dd-dask"), "--executor", address)
+    _cli(ws, "dd-extract", url, "--out", str(base / "dd-local"))
+    manifest = json.loads((base / "dask" / "manifest.json").read_text("utf-8"))
+    assert any("shards" in t for t in manifest["tables"])
+    for pkg in ("local", "dask"):
+        _cli(ws, "unseal", str(base / pkg), "--to", str(base / f"{pkg}.db"))
+    assert _rows(base / "dask.db") == _rows(base / "local.db")
+    for p in sorted((base / "dd-local" / "parquet").iterdir()):
+        assert pq.read_table(base / "dd-dask" / "parquet" / p.name).equals(pq.read_table(p))
+
+
+def test_a_source_password_never_travels_in_clear(book: tuple[Path, Path]) -> None:
+    import pickle
+
+    from handover.engine.worker import source_ref
+    from handover.ledger import Recorder
+
+    ws_path, _ = book
+    url = "postgresql://loan:s3cret-Pa55@10.0.0.5:5432/loanbook"
+    ws = _open(ws_path)
+    try:
+        ref = source_ref(ws, url, "postgresql://loan:***@10.0.0.5:5432/loanbook", Recorder(ws, "t"))
+        wire = pickle.dumps(ref)
+        assert b"s3cret-Pa55" not in wire and "s3cret" not in repr(ref)
+        assert ref.spec(ws) == url  # unwrapped by the workspace's key backend
+        from handover.crypto import Keys
+
+        with Keys(ws) as keys:
+            assert keys.get(ref.key_id).purpose == "engine"
+    finally:
+        ws.close()
+
+
+def test_executor_settings(tmp_path: Path) -> None:
+    from handover.engine import LocalExecutor, open_executor
+    from handover.errors import BadInput
+    from handover.settings import load_settings
+
+    (tmp_path / "handover.toml").write_text('executor = "local"\nshard_rows = 4096\n')
+    settings = load_settings(tmp_path)
+    ex = open_executor(None, settings)
+    assert isinstance(ex, LocalExecutor) and ex.shard_rows == 4096 and not ex.sharded
+    with pytest.raises(BadInput, match="spark://x"):
+        open_executor("spark://x", settings)
