@@ -170,6 +170,14 @@ def _lost(exc: Exception, address: str) -> Exception:
     return exc
 
 
+def task_keys(kind: str, n: int) -> list[str]:
+    """Names of ``n`` tasks of one run: ``handover-KIND-RUN-i`` (no secret, no value)."""
+    import secrets
+
+    run = secrets.token_hex(4)
+    return [f"handover-{kind}-{run}-{i}" for i in range(n)]
+
+
 def open_executor(spec: str | None, settings: Settings) -> Executor:
     """The executor named by ``spec`` (a command's ``--executor``), else by the settings
     (``HANDOVER_EXECUTOR`` / ``executor`` in handover.toml): ``local`` or ``dask://host:port``."""

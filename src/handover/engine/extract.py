@@ -14,10 +14,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from handover.engine.executor import Executor
-from handover.engine.scan import task_keys
+from handover.engine.executor import Executor, task_keys
 from handover.engine.shards import Shard, cut_reader, shard_pages
-from handover.engine.worker import SourceRef, workspace
+from handover.engine.worker import SourceRef, reader, workspace
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,7 +73,6 @@ def _extract(job: _Job) -> list[pa.RecordBatch]:
     from handover.crypto import Keys, suites
     from handover.crypto.tokenize import tokenize_with
     from handover.deid.extract import transformed_rows
-    from handover.package.seal import open_reader
 
     ws = workspace(job.ref.workspace)
     with Keys(ws) as keys:
@@ -85,9 +83,6 @@ def _extract(job: _Job) -> list[pa.RecordBatch]:
     def tokenizer(values: pa.Array) -> pa.Array:
         return tokenize_with(secret, values, algorithm=algorithm)
 
-    reader = open_reader(job.ref.spec(ws), [job.d.name], allow_bad_rows=job.allow_bad_rows)
-    try:
-        pages = shard_pages(reader, job.d, job.shard, BATCH_ROWS)
-        return list(transformed_rows(pages, job.d, job.plan, tokenizer, job.lang, job.shown))
-    finally:
-        reader.close()
+    source = reader(job.ref, job.allow_bad_rows)
+    pages = shard_pages(source, job.d, job.shard, BATCH_ROWS)
+    return list(transformed_rows(pages, job.d, job.plan, tokenizer, job.lang, job.shown))

@@ -30,9 +30,10 @@ from handover.detect.scan import (
     sample_table,
     scan_source,
 )
-from handover.engine.executor import Executor
+from handover.engine.executor import Executor, task_keys
 from handover.engine.shards import Key, Shard, by_groups, cut
-from handover.engine.worker import SourceRef, workspace
+from handover.engine.worker import SourceRef
+from handover.engine.worker import opened as open_cached
 from handover.sources.base import DEFAULT_BATCH
 
 if TYPE_CHECKING:
@@ -107,14 +108,6 @@ def scan(
     return inv
 
 
-def task_keys(kind: str, n: int) -> list[str]:
-    """Names of ``n`` tasks of one run: ``handover-KIND-RUN-i`` (no secret, no value)."""
-    import secrets
-
-    run = secrets.token_hex(4)
-    return [f"handover-{kind}-{run}-{i}" for i in range(n)]
-
-
 def _shard_rows(rows: int, batch_rows: int) -> int:
     """``rows`` rounded up to a multiple of the full pass's batch."""
     return max(1, -(-rows // batch_rows)) * batch_rows
@@ -167,20 +160,22 @@ class _RowsJob:
 def _open(ref: SourceRef, allow_bad_rows: int) -> Source:
     from handover.sources import open_source
 
-    ws = workspace(ref.workspace)
-    return open_source(ref.spec(ws), allow_bad_rows=allow_bad_rows)
+    def open_it(spec: str) -> Source:
+        return open_source(spec, allow_bad_rows=allow_bad_rows)
+
+    return open_cached("scan", ref, allow_bad_rows, open_it)
 
 
 def _sample(job: _SampleJob) -> Sampled:
-    with _open(job.ref, job.allow_bad_rows) as src:
-        return sample_table(src, job.info, full=job.full, sample=job.sample, seed=job.seed)
+    src = _open(job.ref, job.allow_bad_rows)
+    return sample_table(src, job.info, full=job.full, sample=job.sample, seed=job.seed)
 
 
 def _rows(job: _RowsJob) -> dict[str, ColumnProfile]:
-    with _open(job.ref, job.allow_bad_rows) as src:
-        batches = shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows)
-        # reading overlaps the (GIL-free) kernels, as in a local scan
-        return profile_rows(prefetch(batches), job.todo)
+    src = _open(job.ref, job.allow_bad_rows)
+    batches = shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows)
+    # reading overlaps the (GIL-free) kernels, as in a local scan
+    return profile_rows(prefetch(batches), job.todo)
 
 
 def shard_batches(

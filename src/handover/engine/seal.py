@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from handover.engine.executor import EngineLost, Executor
 from handover.engine.runs import RunLog
 from handover.engine.shards import Shard, cut_reader, shard_pages
-from handover.engine.worker import SourceRef, workspace
+from handover.engine.worker import SourceRef, reader, workspace
 from handover.errors import BadInput, CheckFailed
 from handover.package.manifest import TABLES_DIR, TableEntry, write_signed
 from handover.package.seal import (
@@ -331,32 +331,28 @@ def seal_shard(job: _ShardJob) -> dict[str, Any]:
     (``chunks``: the chunk digests the table's root is built from) and the seconds it
     took."""
     from handover.crypto import Keys
-    from handover.package.seal import open_reader
 
     t0 = time.perf_counter()
     ws = workspace(job.ref.workspace)
     final = Path(job.tmp) / job.file
     part = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
-    reader = open_reader(job.ref.spec(ws), [job.d.name], allow_bad_rows=job.allow_bad_rows)
-    try:
-        with Keys(ws) as keys:
-            try:
-                digest, sealed = seal_file(
-                    source_batches(
-                        reader, job.d, job.shown, shard_pages(reader, job.d, job.shard, BATCH_ROWS)
-                    ),
-                    job.d,
-                    job.plan,
-                    part,
-                    keys,
-                    job.key_ids,
-                    job.suite,
-                )
-            except BaseException:
-                part.unlink(missing_ok=True)
-                raise
-    finally:
-        reader.close()
+    source = reader(job.ref, job.allow_bad_rows)
+    with Keys(ws) as keys:
+        try:
+            digest, sealed = seal_file(
+                source_batches(
+                    source, job.d, job.shown, shard_pages(source, job.d, job.shard, BATCH_ROWS)
+                ),
+                job.d,
+                job.plan,
+                part,
+                keys,
+                job.key_ids,
+                job.suite,
+            )
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
     return {
         # written under a name of its own: the coordinator renames the one run it accepts
         "partial": part.relative_to(job.tmp).as_posix(),

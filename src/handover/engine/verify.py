@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from handover.db.url import mask
-from handover.engine.executor import Executor
-from handover.engine.scan import task_keys
+from handover.engine.executor import Executor, task_keys
 from handover.engine.worker import SourceRef, workspace
 from handover.verify import VerifyResult, compare
 from handover.verify.verify import Part, TableResult, compare_part, merge_parts, parts

@@ -9,19 +9,24 @@ of a task's key, arguments' repr or a log line; only its masked display is.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from handover.events import EventSink
+    from handover.migrate.reader import MigrationSource
     from handover.workspace import Workspace
 
 ENGINE_PURPOSE = "engine"
 #: binds a wrapped spec to this use (it cannot be replayed as a data key)
 CONTEXT = b"engine-source"
 
+T = TypeVar("T")
 _lock = threading.Lock()
 _open: dict[str, Workspace] = {}
 
@@ -60,6 +65,32 @@ class SourceRef:
             return keys.unwrap(self.blob, CONTEXT, key_id=self.key_id).material.decode("utf-8")
 
 
+#: sources a worker keeps open between the shards of a run (per thread: a SQLite
+#: connection stays in its thread); the least recently used beyond this are closed
+KEEP_OPEN = 4
+_sources: OrderedDict[tuple[str, bytes, int, int], Any] = OrderedDict()
+
+
+def opened(kind: str, ref: SourceRef, allow_bad_rows: int, open_it: Callable[[str], T]) -> T:
+    """The source of ``ref`` opened by ``open_it(spec)``, once per worker thread and run
+    (a run wraps its spec anew, so its blob names it): the next shard of the same run
+    reuses it instead of reading the catalogue again (seconds on a big SQLite file)."""
+    key = (kind, ref.blob, allow_bad_rows, threading.get_ident())
+    with _lock:
+        found = _sources.get(key)
+        if found is not None:
+            _sources.move_to_end(key)
+            return cast(T, found)
+    src = open_it(ref.spec(workspace(ref.workspace)))
+    with _lock:
+        _sources[key] = src
+        while len(_sources) > KEEP_OPEN:
+            _, old = _sources.popitem(last=False)
+            with contextlib.suppress(Exception):
+                old.close()
+    return src
+
+
 def engine_key(ws: Workspace, events: EventSink) -> str:
     """The workspace's engine key (made on first use, its creation an event)."""
     from handover.crypto import Keys
@@ -82,3 +113,14 @@ def source_ref(ws: Workspace, spec: str, display: str, events: EventSink) -> Sou
     with Keys(ws) as keys:
         blob = keys.wrap(key_id, spec.encode("utf-8"), CONTEXT)
     return SourceRef(str(ws.path.resolve()), display, key_id, blob)
+
+
+def reader(ref: SourceRef, allow_bad_rows: int) -> MigrationSource:
+    """The typed reader of ``ref`` (migrate's database reader or the file reader), kept
+    open between the shards of a run like :func:`opened`."""
+    from handover.package.seal import open_reader
+
+    def open_it(spec: str) -> MigrationSource:
+        return open_reader(spec, None, allow_bad_rows=allow_bad_rows)
+
+    return opened("reader", ref, allow_bad_rows, open_it)

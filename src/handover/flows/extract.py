@@ -126,6 +126,7 @@ def dd_extract(
             result.skipped = skipped_rows(reader)
         finally:
             reader.close()
+        where = mask(ex.name)
     events(
         "dd.extract",
         str(out),
@@ -149,6 +150,7 @@ def dd_extract(
             "suppressed": {r.table: r.suppressed for r in result.kanon if r.shipped},
             "refused": [x["name"] for x in result.refused],
             "skipped_rows": result.skipped,
+            **({"executor": where} if where != "local" else {}),
         },
     )
     return result

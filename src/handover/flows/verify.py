@@ -46,6 +46,7 @@ def verify(
     ``executor``: where the comparison runs (a cluster needs ``ws``: its key backend
     wraps both URLs for the workers)."""
     decision = authorize_verify(ws, tables, authorized=authorized) if ws is not None else None
+    where: str | None = None
     if ws is None:
         if executor is not None:
             raise BadInput.msg("engine.needs_workspace")
@@ -67,6 +68,7 @@ def verify(
             result = engine_verify(
                 source, target, tables, executor=ex, refs=refs, progress=progress
             )
+            where = mask(ex.name) if ex.sharded else None
     if ws is not None and decision is not None:
         record(
             ws,
@@ -74,6 +76,6 @@ def verify(
             "verify.run",
             f"{result.source} → {result.target}",
             "migration verification",
-            result.details,
+            {**result.details, **({"executor": where} if where else {})},
         )
     return result
