@@ -476,7 +476,12 @@ def test_lost_scheduler_then_resume(book: tuple[Path, Path]) -> None:
     assert "--executor" in again.output
 
 
-def test_unreachable_scheduler_is_one_line(book: tuple[Path, Path]) -> None:
+def test_unreachable_scheduler_is_one_line(
+    book: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handover.engine import executor
+
+    monkeypatch.setattr(executor, "CONNECT_SECONDS", 2.0)
     ws, src = book
     res = _cli(ws, "scan", str(src), "--executor", f"dask://127.0.0.1:{_free_port()}", code=2)
     assert "Traceback" not in res.output

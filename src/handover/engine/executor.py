@@ -93,7 +93,7 @@ class DaskExecutor(Executor):
         address: str,
         *,
         shard_rows: int = 1_048_576,
-        connect_seconds: float = CONNECT_SECONDS,
+        connect_seconds: float | None = None,
     ) -> None:
         import logging
 
@@ -106,7 +106,11 @@ class DaskExecutor(Executor):
         self.shard_rows = shard_rows
         self.address = "tcp://" + address.removeprefix(SCHEME)
         try:
-            self.client = Client(self.address, timeout=connect_seconds, set_as_default=False)
+            self.client = Client(
+                self.address,
+                timeout=CONNECT_SECONDS if connect_seconds is None else connect_seconds,
+                set_as_default=False,
+            )
         except (OSError, TimeoutError):
             raise BadInput.msg("engine.unreachable", address=address) from None
 
