@@ -594,3 +594,44 @@ def test_executor_settings(tmp_path: Path) -> None:
     assert isinstance(ex, LocalExecutor) and ex.shard_rows == 4096 and not ex.sharded
     with pytest.raises(BadInput, match="spark://x"):
         open_executor("spark://x", settings)
+
+
+def test_whole_chunk_shards_keep_the_local_roots(
+    book: tuple[Path, Path], address: str, tmp_path: Path
+) -> None:
+    """Shards of 16,384 rows (one row-digest chunk): every table root equals the local one."""
+    from handover.package.rows import CHUNK_ROWS
+    from handover.synth import synthesize
+
+    ws, _ = book
+    src = tmp_path / "bigger.db"
+    synthesize(str(src), customers=2_400, seed=3)
+    _cli(ws, "seal", str(src), "--out", str(tmp_path / "local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(CHUNK_ROWS))
+        _cli(ws, "seal", str(src), "--out", str(tmp_path / "dask"), "--executor", address)
+    ml = json.loads((tmp_path / "local" / "manifest.json").read_text("utf-8"))
+    mr = json.loads((tmp_path / "dask" / "manifest.json").read_text("utf-8"))
+    assert any(len(t.get("shards") or []) > 1 for t in mr["tables"])
+    assert [(t["name"], t["rows"], t["row_root"]) for t in mr["tables"]] == [
+        (t["name"], t["rows"], t["row_root"]) for t in ml["tables"]
+    ]
+
+
+def test_a_kernel_error_on_a_worker_comes_back_whole(address: str, tmp_path: Path) -> None:
+    """A BadInput raised on a worker reaches the coordinator with its catalogue message
+    (rendered in the user's language there), and is not retried."""
+    from handover.db.reflect import TableDef
+    from handover.engine.seal import _ShardJob, seal_shard
+    from handover.engine.shards import Shard
+    from handover.engine.worker import SourceRef
+    from handover.errors import BadInput
+
+    gone = tmp_path / "no-workspace"
+    ref = SourceRef(str(gone), "x.db", "engine-0", b"")
+    job = _ShardJob(ref, TableDef("t", []), {"columns": []}, "tables/t.parquet", str(tmp_path),
+                    {"other": "k"}, "aes", Shard("t", 0), "x.db", 0)  # fmt: skip
+    with _executor(address) as ex, pytest.raises(BadInput) as err:
+        list(ex.run(seal_shard, [job], ["handover-test-error-0"]))
+    assert err.value.message is not None and err.value.message.key == "workspace.missing"
+    assert str(gone) in err.value.render("zh-CN")
