@@ -117,10 +117,9 @@ class DaskExecutor(Executor):
     def run(
         self, fn: Callable[[Any], Any], items: Sequence[Any], keys: Sequence[str]
     ) -> Iterator[tuple[int, Any]]:
-        from distributed import as_completed
-
-        if not items:
-            return
+        """Submits every task now (the cluster starts at once, a caller may start the next
+        batch of tasks before it reads this one's results) and gives their results as
+        they finish."""
         try:
             futures = [
                 self.client.submit(fn, item, key=key, pure=False, retries=0)
@@ -128,6 +127,13 @@ class DaskExecutor(Executor):
             ]
         except (OSError, TimeoutError, RuntimeError):
             raise EngineLost.msg("engine.lost", address=self.name) from None
+        return self._gathered(futures)
+
+    def _gathered(self, futures: list[Any]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        if not futures:
+            return
         where = {f.key: i for i, f in enumerate(futures)}
         seen: set[int] = set()
         try:
@@ -146,7 +152,7 @@ class DaskExecutor(Executor):
                 with contextlib.suppress(Exception):
                     fut.release()
                 yield i, result
-            if len(seen) < len(items):
+            if len(seen) < len(futures):
                 raise EngineLost.msg("engine.lost", address=self.name)
         finally:
             pending = [f for f in futures if where[f.key] not in seen]

@@ -32,6 +32,7 @@ BATCH_ROWS = 65_536
 def transformed(
     executor: Executor,
     reader: MigrationSource,
+    defs: list[TableDef],
     plans: dict[str, list[ColumnPlan]],
     *,
     ref: SourceRef,
@@ -41,15 +42,30 @@ def transformed(
     allow_bad_rows: int = 0,
 ) -> Callable[[TableDef], Iterator[pa.RecordBatch]]:
     """For ``write_extract``: a table's de-identified batches, computed shard by shard on
-    ``executor`` and given back in key order."""
+    ``executor`` and given back in key order (``defs``: the tables in the order asked)."""
+    by_name = {d.name: d for d in defs}
+    started: dict[str, Iterator[tuple[int, list[pa.RecordBatch]]]] = {}
+    order = [d.name for d in defs]
+
+    def start(name: str) -> None:
+        if name in started or name not in by_name:
+            return
+        d = by_name[name]
+        shards = cut_reader(reader, d, executor.shard_rows)
+        jobs = [_Job(ref, d, plans[name], key_id, lang, shown, s, allow_bad_rows) for s in shards]
+        started[name] = executor.run(_extract, jobs, task_keys("extract", len(jobs)))
 
     def rows(d: TableDef) -> Iterator[pa.RecordBatch]:
-        shards = cut_reader(reader, d, executor.shard_rows)
-        jobs = [_Job(ref, d, plans[d.name], key_id, lang, shown, s, allow_bad_rows) for s in shards]
+        start(d.name)
+        # the next table's shards start while this one's are read (one table ahead:
+        # its results wait on the workers until they are asked for)
+        i = order.index(d.name)
+        if i + 1 < len(order):
+            start(order[i + 1])
         done: dict[int, list[pa.RecordBatch]] = {}
         nxt = 0
-        for i, batches in executor.run(_extract, jobs, task_keys("extract", len(jobs))):
-            done[i] = batches
+        for j, batches in started.pop(d.name):
+            done[j] = batches
             while nxt in done:  # released in shard order as soon as they are
                 yield from done.pop(nxt)
                 nxt += 1

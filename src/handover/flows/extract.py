@@ -99,6 +99,7 @@ def dd_extract(
                 rows = transformed(
                     ex,
                     reader,
+                    defs,
                     plans,
                     ref=source_ref(ws, str(source), shown, events),
                     key_id=key_id,
