@@ -82,7 +82,7 @@ def run(quick: bool) -> str:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=":0",
             )
         )
         try:

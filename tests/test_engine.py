@@ -48,7 +48,7 @@ def cluster() -> Iterator[Any]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=":0",
     ) as c:
         yield c
 
@@ -542,10 +542,10 @@ def test_server_source_sealed_and_extracted_on_the_cluster(
     from handover.synth import synthesize
 
     url = str(request.getfixturevalue(server))
-    synthesize(url, customers=120, seed=9)
     ws, _ = book
     base = ws.parent / f"server-{server}"
     base.mkdir()
+    synthesize(url, customers=120, seed=9, truth_path=str(base / "truth.json"))
     _cli(ws, "seal", url, "--out", str(base / "local"))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HANDOVER_SHARD_ROWS", "150")
