@@ -59,8 +59,10 @@ format: $(STAMP) ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-deps-bench: ## system packages the benchmarks' peers need (Debian: pgloader)
+deps-bench: ## system packages the benchmarks' peers need (Debian: pgloader, sqlite3-tools, time)
 	command -v pgloader >/dev/null || apt-get install -y pgloader
+	command -v sqldiff >/dev/null || apt-get install -y sqlite3-tools
+	test -x /usr/bin/time || apt-get install -y time
 
 bench: $(BENCH_STAMP) deps-bench ## benchmarks against the peers; prints ratios (see docs/benchmarks.md)
 	$(PY) -m bench $(BENCH_ARGS)

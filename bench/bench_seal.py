@@ -120,7 +120,9 @@ def _in_memory(ws: Any, tables: dict[str, Any], repeat: int) -> dict[str, float]
 
     times: dict[str, float] = {}
     blobs: list[bytes] = []
-    with Keys(ws) as keys:
+    from handover.ledger import Recorder
+
+    with Keys(ws, events=Recorder(ws, "bench:1")) as keys:
         kid = keys.create("bench", "C2").key_id
 
         def props_for(t: Any) -> Any:

@@ -153,3 +153,24 @@ def test_sqlite_migration_source_reflects_through_its_own_connection(tmp_path: P
         assert rows == [[{"id": 1, "d": "2019-03-02 12:57:46"}]]
     finally:
         src.close()
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_a_sqlite_path_with_uri_characters_opens_that_file(tmp_path: Path, read_only: bool) -> None:
+    """ "?", "#", "%" and spaces are part of a file name, not a URI's query or fragment."""
+    import sqlite3
+
+    from handover.db.connect import connect
+
+    folder = tmp_path / "a?b#c %41"
+    folder.mkdir()
+    with sqlite3.connect(folder / "s.db") as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.execute("INSERT INTO t VALUES (42)")
+    engine = connect(str(folder / "s.db"), read_only=read_only)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT x FROM t").scalar() == 42
+    finally:
+        engine.dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b#c %41"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -18,8 +19,10 @@ def test_demo_runs_every_stage_and_leaves_verifiable_evidence(tmp_path: Path) ->
     assert res.exit_code == 0, res.output
     for step in ("Synthesise", "Scan", "Migrate", "Verified:", "e-mails and", "Shred done"):
         assert step in res.output, step
-    # the notice campaign left its letters, announcement and report (servers stopped)
-    assert list((ws / "notices" / "campaign-1" / "letters").glob("letters-*.pdf"))
+    # the notice campaign left its announcement and report (servers stopped); its letters
+    # (names and addresses in clear) were written, then destroyed by the demo's shred
+    letters = ws / "notices" / "campaign-1" / "letters"
+    assert not letters.exists() or not list(letters.glob("letters-*.pdf"))
     assert list((ws / "notices" / "campaign-1").glob("campaign-1-announcement*.pdf"))
     assert (ws / "reports" / "notices" / "campaign-1-report.en.xlsx").is_file()
     # The buyer holds the migrated loan book; the seller's tables are gone.
@@ -36,6 +39,8 @@ def test_demo_runs_every_stage_and_leaves_verifiable_evidence(tmp_path: Path) ->
     for lang in ("zh-CN", "en"):
         assert (certs[-1] / f"certificate.{lang}.html").is_file()
         assert (certs[-1] / f"certificate.{lang}.pdf").is_file()
+    cert = json.loads((certs[-1] / "certificate.json").read_text("utf-8"))
+    assert [d["subject"] for d in cert["destroyed"] if d["medium"] == "letter"] == [str(letters)]
     res = runner.invoke(app, ["-w", str(ws), "certificate", "verify", str(certs[-1])])
     assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["-w", str(ws), "audit", "verify", "--json"])

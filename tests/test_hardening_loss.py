@@ -162,6 +162,29 @@ def test_gbk_after_the_sniffed_head_is_refused_with_offset(ws: Path, tmp_path: P
     assert not (tmp_path / "p").exists()
 
 
+def test_utf8_after_a_gbk_head_is_refused_with_offset(ws: Path, tmp_path: Path) -> None:
+    """GBK decodes UTF-8 bytes as other characters without an error: lines of UTF-8
+    Chinese past the 1 MB sniff are found (the whole file is examined, vectorised)."""
+    rows = "".join(f"{i},张三,上海市浦东新区世纪大道{i}号\n" for i in range(40_000))
+    head = ("编号,姓名,地址\n" + rows).encode("gbk")
+    assert len(head) > 1 << 20
+    src = tmp_path / "late8.csv"
+    src.write_bytes(head + "40000,王五,北京市朝阳区建国路8号\n".encode())
+    before = snapshot(ws)
+    line = refused(ws, 2, "seal", str(src), "--out", str(tmp_path / "p"))
+    assert (
+        f"late8.csv: mixed encodings: the file starts in GBK but row 40002 (byte offset {len(head)}) is UTF-8"
+        in line
+    )
+    assert not (tmp_path / "p").exists() and snapshot(ws) == before
+    # the same file all in GBK (over 1 MB of addresses) is read
+    whole = tmp_path / "gbk.csv"
+    whole.write_bytes(head + "40000,王五,北京市朝阳区建国路8号\n".encode("gbk"))
+    res = cli(ws, "scan", str(whole), "--json")
+    assert res.code == 0, res.err
+    assert json.loads(res.out)["tables"][0]["rows"] == 40_001
+
+
 def test_genuine_gbk_and_utf8_files_still_read(ws: Path, tmp_path: Path) -> None:
     text = "客户姓名,手机号码\n" + "".join(f"欧阳娜娜{i},1380013{i:04d}\n" for i in range(50))
     for enc in ("gbk", "utf-8", "gb18030"):

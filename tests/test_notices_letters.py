@@ -99,6 +99,24 @@ def test_letters_one_pdf_per_batch_font_embedded(ws: Any, book: Path, clock: Clo
     again = send_campaign(ws, cid, book, resume=True, now=clock.now, sleep=clock.sleep)
     assert again.channels[0].sent == 0
     assert sorted(letters_folder(ws, cid).glob("*.pdf")) == pdfs
+    # names and addresses in clear: the destruction plan lists the letters, shred destroys
+    # them and the certificate names them
+    from handover.erase.plan import Scope, make_plan
+    from handover.flows.shred import shred
+
+    folder = letters_folder(ws, cid)
+    plan = make_plan(ws, Scope(media=["letters"]))
+    assert [(i.medium, i.path, i.files) for i in plan.destroy] == [("letter", folder, len(pdfs))]
+    done = shred(
+        ws,
+        Scope(media=["letters"]),
+        validated_by="liuyang",
+        validator_password="liuyang-demo-2026",
+        clock=clock.now,
+    )
+    assert not any(p.exists() for p in pdfs)
+    assert [d["medium"] for d in done.certificate["destroyed"]] == ["letter"]
+    assert make_plan(ws, Scope(media=["letters"])).destroy == []
 
 
 def test_letter_page_renders(tmp_path: Path) -> None:

@@ -321,8 +321,9 @@ def test_dashboard_shows_stages_deadlines_and_chart(console: Console) -> None:
     scan = ledger(console[2], "scan.run")[-1]
     assert f'href="/ledger/{scan.seq}"' in page
     assert page.count('class="stage done"') == 2  # inventory, and the demo's grant approvals
-    assert page.count('class="stage not_started"') == 4  # seal, migrate, verify, shred
-    assert page.count('class="stage unavailable"') == 3  # PIA, notices, dossier
+    # PIA (an approval), seal, migrate, verify, shred, dossier (one built)
+    assert page.count('class="stage not_started"') == 6
+    assert page.count('class="stage unavailable"') == 1  # notices
     assert '<svg class="chart"' in page and "cust_info" in page
     api = client.get("/api/dashboard", headers=api_token(client, "liuyang")).json()
     assert [s["stage"] for s in api["stages"]][:3] == ["inventory", "pia", "grants"]

@@ -45,8 +45,22 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The console over a scanned demo workspace, served by uvicorn in a thread."""
+    from handover.flows.dossier import build_dossier
+    from handover.flows.incidents import file_report, schedule, start
+    from handover.flows.pia import new_assessment
+    from handover.workspace import open_workspace
+
     path = tmp_path_factory.mktemp("browser") / "ws"
-    build_scanned_workspace(path)
+    ready = build_scanned_workspace(path)
+    ws = open_workspace(path)
+    try:  # incident 1 (a drill with its initial report) and assessment 1, for their pages
+        drill = schedule(ws, "dd_extract_leak", at=ready, participants=["wangmin"], actor="wangmin")
+        inc = start(ws, drill.id, actor="wangmin")
+        file_report(ws, inc.id, "initial", actor="wangmin")
+        new_assessment(ws, title="浏览器评估 / browser PIA", actor="wangmin")
+        build_dossier(ws, actor="liuyang")  # for the dossier's page
+    finally:
+        ws.close()
     with served(path) as base:
         yield base
 
@@ -161,12 +175,17 @@ def test_start_a_scan_and_watch_its_progress(server: str, browser: Any, tmp_path
     tab = Tab(context.new_page(), server, tmp_path)
     tab.login("zhaolei")
     tab.go("/jobs")
+    urls: list[str] = []
+    tab.page.on("request", lambda r: urls.append(r.url))
     assert tab.page.input_value("#scan-source") == "seller.db"
     tab.page.click("form[action='/jobs/scan'] button[type=submit]")
     tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
     tab.shot("job-started")
-    # htmx polls the job's part every second until the background scan is done.
+    # The page follows the job's server-sent events (htmx polling is the fallback)
+    # until the background scan is done.
     expect(tab.page.locator("#job-status")).to_have_text("已完成", timeout=60_000)
+    job = tab.page.url.rsplit("/", 1)[1]
+    assert f"{server}/jobs/{job}/events" in urls
     assert int(tab.page.inner_text("#job-steps").split(" ")[0]) >= 10
     assert "扫描完成" in tab.page.inner_text("#job")
     tab.shot("job-done")
@@ -214,6 +233,8 @@ NEW_PAGES = {
     "/ndas": "保密协议",
     "/training": "培训考核",
     "/vendors": "第三方",
+    "/certificates": "销毁证明",
+    "/dossiers": "报送材料包",
 }
 
 
@@ -249,13 +270,97 @@ def test_walk_the_new_pages_in_chinese(server: str, browser: Any, tmp_path: Path
     context.close()
 
 
+#: the pages of one record (the server fixture makes incident 1 and assessment 1)
+DETAIL_PAGES = ("/incidents/1", "/pia/1")
+
+
+def test_pia_editor_in_the_browser(server: str, browser: Any, tmp_path: Path) -> None:
+    """The DPO creates an assessment, names the signatory, scores a risk, gives the
+    opinion and submits; the signatory approves; the signed export is downloaded."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    tab = Tab(context.new_page(), server, tmp_path)
+    page = tab.page
+    tab.login("wangmin")
+    tab.go("/pia")
+    page.fill("#pn-title", "浏览器中新建的评估")
+    page.click("#form-pia-new button[type=submit]")
+    page.wait_for_url(re.compile(r".*/pia/\d+\?did=created$"))
+    url = page.url.split("?")[0]
+    expect(page.locator("p.notice")).to_have_text("评估已创建(草稿)。")
+    assert "未指定报告签署人" in page.inner_text("#gaps")
+    page.select_option("#pe-sign", "liqiang")
+    page.click("#form-edit button[type=submit]")
+    expect(page.locator("#pia-signatory")).to_have_text("liqiang")
+    page.click("#risk-editor summary")
+    page.fill("#pr-id", "R1")
+    page.select_option("#pr-impact", "severe")
+    page.select_option("#pr-likelihood", "high")
+    page.click("#form-prisk button[type=submit]")
+    expect(page.locator("p.notice")).to_have_text("风险已保存为新版本。")
+    assert "严重" in page.inner_text("#prisk-R1")
+    page.fill("#po-text", "同意在上述措施落实后转移")
+    page.click("#form-opinion button[type=submit]")
+    expect(page.locator("#opinion")).to_contain_text("同意在上述措施落实后转移")
+    page.click("#form-submit button[type=submit]")
+    expect(page.locator("#pia-status")).to_contain_text("已提交")
+    tab.shot("pia-submitted")
+    tab.logout()
+    tab.login("liqiang")
+    page.goto(url)
+    page.click("#form-approve button[type=submit]")
+    expect(page.locator("#pia-status")).to_have_text("已批准")
+    page.click("#form-export button[type=submit]")
+    link = page.locator("#pia-exports a", has_text="pia.json")
+    link.wait_for()
+    with page.expect_download() as got:
+        link.click()
+    assert got.value.suggested_filename == "pia.json"
+    assert b'"schema":"handover.pia-export/1"' in Path(got.value.path()).read_bytes()
+    tab.shot("pia-exported")
+    assert tab.errors == []
+    context.close()
+
+
+def test_incident_detail_in_the_browser(server: str, browser: Any, tmp_path: Path) -> None:
+    """The DPO opens the drill's incident from the list, records a fact, sees the duties'
+    clocks and downloads the initial report."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    tab = Tab(context.new_page(), server, tmp_path)
+    page = tab.page
+    tab.login("wangmin")
+    tab.go("/incidents")
+    page.click("#incident-1 a >> nth=0")
+    page.wait_for_url("**/incidents/1")
+    assert page.inner_text("main h1") == "安全事件 #1"
+    assert page.locator("#obligations td.countdown").count() >= 1
+    page.click("#facts + details summary")
+    page.fill("#f-cause", "分享链接设为公开")
+    page.click("#form-facts button[type=submit]")
+    expect(page.locator("#fact-cause")).to_have_text("分享链接设为公开")
+    with page.expect_download() as got:
+        page.click("#reports a:text('report.zh-CN.pdf')")
+    assert got.value.suggested_filename == "report.zh-CN.pdf"
+    assert Path(got.value.path()).read_bytes().startswith(b"%PDF")
+    tab.shot("incident-detail")
+    assert tab.errors == []
+    context.close()
+
+
 def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path: Path) -> None:
     # axe is injected as a script: only this context bypasses the CSP to let it in.
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
     tab = Tab(context.new_page(), server, tmp_path)
     found: dict[str, list[str]] = {}
     tab.go("/login")
-    for path in (
+    pages = [
         "/login",
         "/dashboard",
         "/inventory",
@@ -265,10 +370,14 @@ def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path
         "/account",
         *NEW_PAGES,
         "/training/pipl-jrt0171/take",
-    ):
+        *DETAIL_PAGES,
+    ]
+    for path in pages:
         if path == "/dashboard":
             tab.login("liuyang")
         tab.go(path)
+        if path == "/dossiers":  # and the dossier built for the server, by its link
+            pages.append(str(tab.page.get_attribute("#dossier-table a", "href")))
         tab.page.add_script_tag(path=str(AXE))
         result = tab.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         bad = [

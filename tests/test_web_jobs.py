@@ -21,8 +21,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -329,3 +330,64 @@ def test_jobs_through_the_api_and_in_english(console: tuple[str, Path]) -> None:
     assert "Shred and certify" in page and "seal" in page
     http.close()
     assert (path / "packages" / "api-pkg" / "manifest.json").is_file()
+
+
+def _sse(lines: Iterable[str]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The progress messages and the ``end`` event of a job's event stream."""
+    import json
+
+    events: list[dict[str, Any]] = []
+    end = None
+    kind = "message"
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line[len("event: ") :]
+        elif line.startswith("data: "):
+            doc = json.loads(line[len("data: ") :])
+            if kind == "end":
+                end = doc
+            else:
+                events.append(doc)
+            kind = "message"
+    return events, end
+
+
+def _rows(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Rows per task as the protocol's task and advance messages add them up."""
+    rows: dict[str, int] = {}
+    for e in events:
+        if e["event"] == "task":
+            rows[e["name"]] = int(e["done"])
+        elif e["event"] == "advance":
+            rows[e["name"]] += int(e["rows"])
+    return rows
+
+
+def test_job_progress_streams_as_server_sent_events(console: tuple[str, Path]) -> None:
+    """A real HTTP client reads /jobs/{id}/events from the live console: the progress
+    protocol's JSON objects (phase, task, advance) as they come, then ``end``; the rows
+    they add up to are the job's own count."""
+    base, _ = console
+    http = Http(base).login("zhaolei")
+    try:
+        r = http.post("/jobs/seal", {"source": "seller.db", "name": "pkg-sse"})
+        assert r.status_code == 303
+        job = int(r.headers["location"].rsplit("/", 1)[1])
+        with http.client.stream("GET", f"/jobs/{job}/events") as stream:
+            assert stream.status_code == 200
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            assert stream.headers["cache-control"] == "no-store"
+            events, end = _sse(stream.iter_lines())
+        assert end is not None and end["status"] == "done" and end["error"] is None
+        assert {e["event"] for e in events} <= {"phase", "task", "advance"}
+        assert all(e["t"] >= 0 for e in events)
+        rows = _rows(events)
+        assert len(rows) == 15 and sum(rows.values()) == 3485
+        assert job_field(http.wait_job(f"/jobs/{job}"), "status") == "已完成"
+        # A finished job's stream says where it stands at once, then ends.
+        events, end = _sse(http.get(f"/jobs/{job}/events").text.splitlines())
+        assert end is not None and end["status"] == "done"
+        assert sum(_rows(events).values()) == 3485
+        assert http.get("/jobs/999999/events").status_code == 400
+    finally:
+        http.close()

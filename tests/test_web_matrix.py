@@ -7,6 +7,9 @@ refusal in the ledger.
   page ``/grants/check``, compared with the same expected reason as the CLI's.
 - ``test_routes_by_role``: the demo cast, one person per role, × every page and API
   route: who gets 200/303 and who gets 403, and the refusals' ledger events.
+- ``test_record_routes_by_role``: every state-changing route of the incident, assessment
+  and register pages × every role (403 and ``access.refuse`` for the refused,
+  ``access.allow`` for the allowed), then the downloads and a job's event stream for all.
 - ``test_every_route_needs_a_session``: every route of the app (found by walking it), with
   no session: pages go to /login, the API answers 401.
 """
@@ -69,6 +72,11 @@ READ_PAGES = (
     "/ndas",
     "/training",
     "/vendors",
+    "/incidents/1",
+    "/pia/1",
+    "/pia/1?version=1",
+    "/certificates",
+    "/dossiers",
 )
 READ_API = (
     "/api/me",
@@ -77,6 +85,12 @@ READ_API = (
     "/api/grants",
     "/api/ledger",
     "/api/ledger/1",
+    "/api/pia",
+    "/api/pia/1",
+    "/api/risks",
+    "/api/certificates",
+    "/api/dossiers",
+    "/api/incidents/1",
 )
 #: (route, the cast members it allows); everyone else is refused with 403
 DECIDED = {
@@ -99,6 +113,15 @@ DECIDED = {
     "POST /pia/checklist": {"wangmin", "liqiang", "liuyang"},
     # seal in clear on every tier: only the data engineer holds a grant for it
     "POST /jobs/seal": {"zhaolei"},
+    # incident.manage: the DPO or the compliance officer (a role is enough)
+    "POST /incidents/drills": {"wangmin", "liqiang"},
+    "POST /incidents/1/facts": {"wangmin", "liqiang"},
+    # pia.edit: the DPO or the compliance officer
+    "POST /pia": {"wangmin", "liqiang"},
+    "POST /pia/1/measures": {"wangmin", "liqiang"},
+    "POST /pia/risks": {"wangmin", "liqiang"},
+    # the dossier is built as compliance.check: DPO, compliance officer, auditor
+    "POST /dossiers": {"wangmin", "liqiang", "liuyang"},
 }
 #: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
@@ -110,6 +133,32 @@ REFUSAL_EVENT = {
     "POST /grants (for chenjing)": "governance.grant.request.refused",
     "POST /pia/checklist": "access.refuse",
     "POST /jobs/seal": "access.refuse",
+    "POST /incidents/drills": "access.refuse",
+    "POST /incidents/1/facts": "access.refuse",
+    "POST /pia": "access.refuse",
+    "POST /pia/1/measures": "access.refuse",
+    "POST /pia/risks": "access.refuse",
+    "POST /dossiers": "access.refuse",
+}
+#: the form a route is posted with in the matrix (besides the CSRF token)
+FORMS = {
+    "/incidents/drills": {
+        "scenario": "dd_extract_leak",
+        "at": "2020-01-01T10:00",
+        "participants": "wangmin",
+    },
+    "/incidents/1/facts": {"fact_location": "矩阵 / matrix"},
+    "/pia": {"title": "矩阵 / matrix"},
+    "/pia/1/measures": {"measure": "M1", "owner": "wangmin"},
+    "/pia/risks": {
+        "code": "R-{name}",  # one risk per person allowed
+        "title": "矩阵 / matrix",
+        "source": "people",
+        "impact": "low",
+        "likelihood": "low",
+        "owner": "wangmin",
+        "review_on": "2031-01-01",
+    },
 }
 
 
@@ -171,8 +220,19 @@ def test_matrix_through_api(tmp_path: Path, now: dt.datetime) -> None:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dt.datetime]:
+    from handover.flows.incidents import schedule, start
+    from handover.flows.pia import new_assessment
+
     path = tmp_path_factory.mktemp("webmatrix") / "ws"
-    return path, build_scanned_workspace(path)
+    ready = build_scanned_workspace(path)
+    ws = open_workspace(path)
+    try:  # incident 1: a drill, for the incident's own page
+        drill = schedule(ws, "dd_extract_leak", at=ready, participants=["wangmin"], actor="wangmin")
+        start(ws, drill.id, actor="wangmin")
+        new_assessment(ws, title="矩阵 / matrix", actor="wangmin")  # assessment 1
+    finally:
+        ws.close()
+    return path, dt.datetime.now(dt.UTC)
 
 
 @pytest.fixture
@@ -229,6 +289,9 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                         if "job-running" not in browser.get(r.headers["location"]).text:
                             break
                         time.sleep(0.05)
+            elif url in FORMS:
+                form = {k: v.replace("{name}", name) for k, v in FORMS[url].items()}
+                r = browser.post(url, data={**form, "csrf_token": token})
             else:
                 r = browser.post(url, data={"csrf_token": token})
             # a page that answers in place (the checklist's results) is 200, a redirect 303
@@ -238,6 +301,27 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                 wrong.append((role, route, r.status_code, want))
             if want == 403 and route in REFUSAL_EVENT:
                 refused_seen.setdefault(route, set()).add(name)
+        # The records' actions through the API: pia.edit for the DPO and compliance officer.
+        for route, body in (
+            ("/api/pia", {"title": "矩阵 API"}),
+            ("/api/pia/1/edits", {"edits": {"conclusion": f"{name} 的结论"}}),
+            (
+                "/api/risks",
+                {
+                    "code": f"R-API-{name}",
+                    "title": "矩阵 API",
+                    "source": "people",
+                    "impact": "low",
+                    "likelihood": "low",
+                    "owner": "wangmin",
+                    "review_on": "2031-01-01",
+                },
+            ),
+        ):
+            r = client.post(route, json=body, headers=api)
+            want = 200 if name in {"wangmin", "liqiang"} else 403
+            if r.status_code != want:
+                wrong.append((role, f"api {route}", r.status_code, want))
         # The same decisions through the API for the grant actions.
         for decision in ("approve", "reject", "revoke"):
             gid = _pending_grant(client)
@@ -258,6 +342,144 @@ def ledger_events(path: Path, action: str):  # type: ignore[no-untyped-def]
         return entries(ws, action=action)
     finally:
         ws.close()
+
+
+#: who may take each decision of the record pages (the CLI's roles, policy.ACTION_ROLES)
+MANAGERS = {"wangmin", "liqiang"}  # incident.manage, pia.edit: DPO, compliance officer
+SIGNERS = {"wangmin", "zhoujie", "liqiang"}  # pia.approve: DPO, approver
+#: every state-changing route of the record pages, in an order that keeps them possible:
+#: (route, form, the action deciding it, who is allowed, what an allowed person gets: the
+#: action done, or the library's answer to the state it finds — e.g. a second "handling
+#: ended" is bad input, an approval of a draft is refused by the maker-checker rule)
+RECORD_ROUTES: tuple[tuple[str, dict[str, str], str, set[str], set[int]], ...] = (
+    ("/incidents/1/facts", {"fact_cause": "矩阵"}, "incident.manage", MANAGERS, {303}),
+    ("/incidents/1/reports", {"kind": "initial"}, "incident.manage", MANAGERS, {303}),
+    (
+        "/incidents/1/met",
+        {"obligation": "{ob}", "note": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {303, 400},
+    ),
+    (
+        "/incidents/1/actions",
+        {"what": "矩阵", "owner": "zhaolei", "due_on": "2031-01-01"},
+        "incident.manage",
+        MANAGERS,
+        {303},
+    ),
+    ("/incidents/1/actions/{action}/done", {}, "incident.manage", MANAGERS, {303, 400}),
+    ("/incidents/1/handled", {}, "incident.manage", MANAGERS, {303, 400}),
+    (
+        "/incidents/1/close",
+        {"root_cause": "矩阵", "lessons": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {400},
+    ),
+    ("/incidents/drills/1/start", {}, "incident.manage", MANAGERS, {400}),
+    ("/incidents/drills/1/finish", {"lessons": "矩阵"}, "incident.manage", MANAGERS, {303, 400}),
+    ("/pia/1/edit", {"title": "矩阵", "signatory": "liqiang"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/risks", {"risk": "R1", "impact": "low"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/opinion", {"text": "矩阵"}, "pia.edit", MANAGERS, {303}),
+    ("/pia/1/submit", {}, "pia.edit", MANAGERS, {303, 403}),
+    ("/pia/1/reject", {"reason": "矩阵"}, "pia.approve", SIGNERS, {303, 403}),
+    ("/pia/1/approve", {}, "pia.approve", SIGNERS, {403}),
+    ("/pia/1/export", {}, "pia.edit", MANAGERS, {303, 400}),
+    (
+        "/pia/risks/review",
+        {"code": "R-MX", "next_review": "2031-06-01"},
+        "pia.edit",
+        MANAGERS,
+        {303},
+    ),
+)
+
+
+def test_record_routes_by_role(console: tuple[TestClient, Path]) -> None:
+    """Every state-changing route of the incident, assessment and register pages × every
+    role: who is not allowed gets 403 and an ``access.refuse`` of the route's action; who
+    is allowed is decided ``access.allow`` and gets the action done or the library's own
+    answer. Then every reading route (downloads, the job's event stream) for every role."""
+    from handover.flows.dossier import build_dossier
+    from handover.flows.pia import add_risk
+    from handover.incidents.incidents import get_incident
+
+    client, path = console
+    ws = open_workspace(path)
+    try:
+        ob = get_incident(ws, 1).obligations[0].id
+        add_risk(
+            ws,
+            code="R-MX",
+            title="矩阵",
+            source="people",
+            impact="low",
+            likelihood="low",
+            owner="wangmin",
+            review_on=dt.date(2031, 1, 1),
+            controls=[],
+            actor="wangmin",
+        )
+        dossier = build_dossier(ws, actor="liuyang").folder.name
+    finally:
+        ws.close()
+    browsers = {}
+    for name in CAST.values():
+        browser = TestClient(client.app, follow_redirects=False)
+        browsers[name] = (browser, login(browser, name))
+    wrong = []
+    action_id = "0"
+    for route, form, _, allowed, ok in RECORD_ROUTES:
+        # the refused first (nothing changes), then the allowed
+        for name in sorted(CAST.values(), key=lambda n: (n in allowed, n)):
+            browser, token = browsers[name]
+            url = route.replace("{action}", action_id)
+            data = {k: v.replace("{ob}", str(ob)) for k, v in form.items()}
+            r = browser.post(url, data={**data, "csrf_token": token})
+            want = ok if name in allowed else {403}
+            if r.status_code not in want:
+                wrong.append((name, route, r.status_code, want))
+        if route == "/incidents/1/actions":
+            page = browsers["wangmin"][0].get("/incidents/1").text
+            found = re.search(r'action="/incidents/1/actions/(\d+)/done"', page)
+            assert found is not None
+            action_id = found.group(1)
+    assert wrong == []
+    decided = {(e.action, e.actor, e.details["action"]) for e in ledger_events(path, "access")}
+    for _, _, action, allowed, _ in RECORD_ROUTES:
+        for name in CAST.values():
+            event = "access.allow" if name in allowed else "access.refuse"
+            assert (event, name, action) in decided, (event, name, action)
+    # Reading: every role may download the records and follow a job.
+    reader = browsers["wangmin"][0]
+    page = reader.get("/incidents/1").text
+    report = re.search(r'href="(/incidents/1/reports/\d+/report\.json)"', page)
+    page = reader.get("/pia/1").text
+    export = re.search(r'href="(/pia/1/exports/\d+/pia\.json)"', page)
+    assert report is not None and export is not None
+    engineer, token = browsers["zhaolei"]
+    r = engineer.post("/jobs/scan", data={"source": "seller.db", "csrf_token": token})
+    job = r.headers["location"]
+    for _ in range(1200):
+        if "job-running" not in engineer.get(job).text:
+            break
+        time.sleep(0.05)
+    reads = (
+        report.group(1),
+        export.group(1),
+        f"/dossiers/{dossier}",
+        f"/dossiers/{dossier}/manifest.json",
+        f"/dossiers/{dossier}/archive.zip",
+        f"{job}/events",
+    )
+    for name in CAST.values():
+        browser, _ = browsers[name]
+        for url in reads:
+            r = browser.get(url)
+            if r.status_code != 200:
+                wrong.append((name, url, r.status_code))
+    assert wrong == []
 
 
 PUBLIC = {"/", "/login", "/lang/{code}", "/api/login", "/api/openapi.json"}

@@ -19,6 +19,8 @@ from web_support import (
     Http,
     build_scanned_workspace,
     copy_workspace,
+    english,
+    error_line,
     job_field,
     ledger_events,
     rescan,
@@ -44,18 +46,6 @@ def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 ledger = ledger_events
-
-
-def error_line(html: str) -> str:
-    found = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)
-    return found.group(1) if found else ""
-
-
-def english(http: Http, path: str) -> str:
-    """``path`` after the language switch to English (the switch's own redirect)."""
-    r = http.get("/lang/en", params={"next": path})
-    assert r.status_code == 303 and r.headers["location"] == path
-    return str(http.get(path).text)
 
 
 def no_clear_values(html: str) -> None:
@@ -497,15 +487,19 @@ def test_every_template_text_is_in_both_catalogues() -> None:
     vocabularies (job kinds, statuses, channels, media, questionnaire choices ...)."""
     import handover.web
     from handover import i18n
-    from handover.erase.plan import MEDIA
+    from handover.erase.plan import ITEM_MEDIA, MEDIA
     from handover.governance.ndas import STATUSES as NDA_STATUSES
     from handover.governance.vendors import DECISIONS, QUESTIONNAIRE, RISK_ORDER
-    from handover.incidents.incidents import CATEGORIES
+    from handover.incidents.incidents import CATEGORIES, FACTS, REPORT_KINDS
     from handover.incidents.rules import GRADES
     from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS
+    from handover.pia.assessment import MEASURE_STATUS, TREATMENTS
     from handover.pia.checklist import STATUSES as CHECK_STATUSES
     from handover.pia.store import RISK_STATUS
     from handover.web.jobs import KINDS
+    from handover.web.pages_incidents import DID
+    from handover.web.pages_incidents import NOTICES as INCIDENT_NOTICES
+    from handover.web.pages_pia import DID as PIA_DID
 
     cat = i18n.catalog()
     folder = Path(handover.web.__file__).parent / "templates"
@@ -525,7 +519,18 @@ def test_every_template_text_is_in_both_catalogues() -> None:
         *(f"incidents.category.{c}" for c in CATEGORIES),
         *(f"incidents.grade.{g}" for g in GRADES),
         *(f"web.incidents.event_status.{s}" for s in ("open", "promoted", "dismissed")),
-        *(f"web.incidents.done.{s}" for s in ("event", "promoted", "graded")),
+        *(f"web.incidents.done.{s}" for s in INCIDENT_NOTICES),
+        *(f"web.incident.did.{s}" for s in DID),
+        *(f"web.incident.kind.{k}" for k in REPORT_KINDS),
+        *(f"web.incident.fact.{k}" for k in FACTS),
+        *(f"web.drills.status.{s}" for s in ("scheduled", "running", "finished")),
+        *(f"web.pia.did.{s}" for s in (*PIA_DID, "risk_added", "risk_reviewed")),
+        *(f"web.pia.treatment.{s}" for s in TREATMENTS),
+        *(f"web.pia.measure_status.{s}" for s in MEASURE_STATUS),
+        *(f"web.pia.edit.lapses.{s}" for s in ("submitted", "approved")),
+        *(f"web.certs.status.{s}" for s in ("running", "done", "verify_failed", "failed")),
+        *(f"web.certs.{s}" for s in ("destroyed", "not_destroyed", "retained")),
+        *(f"web.certs.medium.{m}" for m in ITEM_MEDIA),
         *(f"web.pia.status.{s}" for s in ("draft", "submitted", "approved", "rejected")),
         *(f"web.pia.risk_status.{s}" for s in RISK_STATUS),
         *(f"pia.cli.status.{s}" for s in CHECK_STATUSES),

@@ -203,6 +203,19 @@ class Http:
         raise AssertionError(f"{location} still running after {seconds} s")
 
 
+def error_line(html: str) -> str:
+    """The error line of a page ("" when none)."""
+    found = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)
+    return found.group(1) if found else ""
+
+
+def english(http: Http, path: str) -> str:
+    """``path`` after the language switch to English (the switch's own redirect)."""
+    r = http.get("/lang/en", params={"next": path})
+    assert r.status_code == 303 and r.headers["location"] == path
+    return str(http.get(path).text)
+
+
 def job_field(html: str, name: str) -> str:
     """The text of ``id="job-<name>"`` in a job's page ("" when absent)."""
     found = re.search(rf'id="job-{name}"[^>]*>(.*?)</(?:dd|p|code|ul)>', html, re.S)

@@ -272,14 +272,18 @@ def people_service(
     name: str = typer.Argument(..., help="Name of the service account, e.g. incident-clock."),
     org: str = typer.Option(..., help="Organisation that runs it (usually the seller)."),
     role: str = typer.Option(
-        "incident_clock", "--role", help="Its one service role: incident_clock (tick, warn)."
+        "incident_clock",
+        "--role",
+        help="Its one service role: incident_clock (incidents tick, warn) or sms_hook (the "
+        "SMS provider pushing receipts and replies to the console).",
     ),
     days: int = typer.Option(366, "--days", help="Days until the token expires (at most 366)."),
     revoke: bool = typer.Option(False, "--revoke", help="Revoke its tokens instead."),
     json_out: bool = JSON_OPT,
 ) -> None:
-    """Register a service account for a cron job (or issue it a new token, revoking the
-    old): it can run incidents tick / warn and nothing else. The token is shown once."""
+    """Register a service account for a cron job or a provider (or issue it a new token,
+    revoking the old): it can do its one role's action and nothing else. The token is
+    shown once."""
     from handover.governance.service import issue_service_token, revoke_service_tokens
     from handover.i18n import t
 

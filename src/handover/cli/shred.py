@@ -47,7 +47,8 @@ def shred(
     media: list[str] = typer.Option(
         [],
         "--media",
-        help="What to destroy: source,packages,extracts,exports,temp,paths,keys (default all).",
+        help="What to destroy: source,packages,copies,letters,extracts,exports,temp,paths,keys "
+        "(default all).",
     ),
     paths: list[Path] = typer.Option(
         [], "--path", help="Extra file or folder to overwrite and delete (repeatable)."

@@ -9,6 +9,7 @@ names the masked URL: the caller's :class:`Wording` chooses the catalogue messag
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,17 @@ def connect(
         backend = url.get_backend_name()
     else:
         path = Path(s).resolve()
-        url = f"sqlite:///file:{path}?mode=ro&uri=true" if read_only else f"sqlite:///{path}"
+        # built, not spelt: a path holding "?" or "#" stays one file name (percent-encoded
+        # in the read-only URI form, where SQLite decodes it)
+        url = (
+            sa.URL.create(
+                "sqlite",
+                database=f"file:{urllib.parse.quote(str(path))}",
+                query={"mode": "ro", "uri": "true"},
+            )
+            if read_only
+            else sa.URL.create("sqlite", database=str(path))
+        )
         backend = "sqlite"
     if threads and backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}

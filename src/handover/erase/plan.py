@@ -23,7 +23,31 @@ from handover.i18n import Msg
 if TYPE_CHECKING:
     from handover.workspace import Workspace
 
-MEDIA = ("source", "packages", "copies", "extracts", "exports", "temp", "paths", "keys")
+MEDIA = (
+    "source",
+    "packages",
+    "copies",
+    "letters",
+    "extracts",
+    "exports",
+    "temp",
+    "paths",
+    "keys",
+)
+#: what one item of a plan (and of a certificate) is
+ITEM_MEDIA = (
+    "table",
+    "rows",
+    "package",
+    "copy",
+    "letter",
+    "extract",
+    "export",
+    "temp",
+    "file",
+    "key",
+    "store",
+)
 #: key purposes whose keys protect transfer data (the signing key is never erased here)
 DATA_KEY_PURPOSES = ("package", "tokenize")
 _TEMP_PATTERNS = (".*.partial-*", "*.tmp", ".*.tmp", "*.partial")
@@ -46,7 +70,9 @@ class Scope:
 class PlanItem:
     """One thing the run destroys or keeps."""
 
-    medium: str  # table | rows | package | copy | extract | export | temp | file | key | store
+    medium: (
+        str  # table | rows | package | copy | letter | extract | export | temp | file | key | store
+    )
     subject: str
     action: str  # destroy | retain | unreached (a copy handover made that this run cannot reach)
     method: str
@@ -312,6 +338,20 @@ def _recorded_copies(ws: Workspace, plan: Plan, scope: Scope, chosen: set[str]) 
                         plan.items.append(_file_item("temp", p))
 
 
+def _letter_items(ws: Workspace) -> list[PlanItem]:
+    """The printed-letter PDFs of every notice campaign (a customer's name and postal
+    address in clear, for the printing staff): one item per campaign folder holding any.
+    The ledger keeps each campaign's outcome; the PDFs are copies to destroy once mailed."""
+    notices = ws.path / "notices"
+    if not notices.is_dir():
+        return []
+    return [
+        _file_item("letter", folder)
+        for folder in sorted(notices.glob("campaign-*/letters"))
+        if folder.is_dir() and any(folder.iterdir())
+    ]
+
+
 def _key(path: Path) -> str:
     return str(path.resolve())
 
@@ -413,6 +453,8 @@ def make_plan(ws: Workspace, scope: Scope, *, db: Database | None = None) -> Pla
             ):
                 plan.items.append(_file_item(medium, p))
     plan.items += [_file_item("extract", p) for p in extracts]
+    if "letters" in chosen:
+        plan.items += _letter_items(ws)
     _recorded_copies(ws, plan, scope, chosen)
     if "temp" in chosen:
         seen: set[Path] = set()

@@ -302,6 +302,15 @@ def gather(ws: Workspace, report: Any, at: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _free(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``-3`` ... when a dossier of the same second exists."""
+    n, found = 1, folder
+    while found.exists():
+        n += 1
+        found = folder.with_name(f"{folder.name}-{n}")
+    return found
+
+
 def build_dossier(
     ws: Workspace,
     out: Path | None = None,
@@ -309,8 +318,9 @@ def build_dossier(
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> DossierResult:
-    """Write the dossier into ``out`` (default ``reports/dossier/dossier-<UTC time>``;
-    an existing non-empty folder is refused). Authorised as ``compliance.check`` (DPO,
+    """Write the dossier into ``out`` (default ``reports/dossier/dossier-<UTC time>``, with
+    ``-2``, ``-3`` ... for another of the same second; an existing non-empty ``out`` is
+    refused). Authorised as ``compliance.check`` (DPO,
     compliance officer, auditor)."""
     from handover.crypto import public_keys
     from handover.flows.pia import check
@@ -321,7 +331,7 @@ def build_dossier(
 
     at = now_utc(now)
     decision = require(ws, COMPLIANCE, "*", actor=actor, now=at)
-    folder = out or ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}"
+    folder = out or _free(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BadInput.msg("dossier.exists", path=folder)
     tmp = folder.with_name(f".{folder.name}.partial")
@@ -442,6 +452,88 @@ def verify_folder(folder: Path, keys: list[str] | None = None) -> dict[str, Any]
             file=exc.path or "-",
             seq=exc.seq if exc.seq is not None else "-",
         ) from None
+
+
+@dataclass(frozen=True)
+class BuiltDossier:
+    """A dossier this workspace built (its ``dossier.export`` ledger entry), and whether
+    its folder is still there."""
+
+    name: str
+    folder: Path
+    seq: int
+    at: str
+    by: str
+    manifest_sha256: str
+    files: int
+    documents: int
+    warnings: int
+    present: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {**asdict(self), "folder": str(self.folder)}
+
+
+def dossiers(ws: Workspace) -> list[BuiltDossier]:
+    """Every dossier built, newest first, from the ledger (reading needs no decision)."""
+    out = []
+    for e in reversed(entries(ws, action="dossier.export")):
+        if e.action != "dossier.export":
+            continue
+        d = e.details
+        folder = Path(str(d.get("folder", "")))
+        out.append(
+            BuiltDossier(
+                e.subject,
+                folder,
+                e.seq,
+                e.ts,
+                e.actor,
+                str(d.get("manifest_sha256", "")),
+                int(d.get("files", 0)),
+                int(d.get("documents", 0)),
+                int(d.get("warnings", 0)),
+                (folder / "manifest.json").is_file(),
+            )
+        )
+    return out
+
+
+def find_dossier(ws: Workspace, name: str) -> BuiltDossier:
+    """The built dossier named ``name`` (BadInput naming it when there is none)."""
+    found = next((d for d in dossiers(ws) if d.name == name), None)
+    if found is None:
+        raise BadInput.msg("dossier.unknown", name=name)
+    return found
+
+
+def check_dossier(ws: Workspace, name: str) -> dict[str, Any]:
+    """Dossier ``name`` checked offline as its ``verify.py`` does, the ledger's keys pinned
+    to this workspace's (CheckFailed naming the first bad file or entry)."""
+    from handover.crypto import public_keys
+    from handover.ledger import public_identity
+    from handover.ledger.note import verifier_key
+
+    d = find_dossier(ws, name)
+    origin, _ = public_identity(ws)
+    return verify_folder(d.folder, [verifier_key(origin, k.raw) for k in public_keys(ws)])
+
+
+def archive(ws: Workspace, name: str) -> bytes:
+    """Dossier ``name`` as one zip (its folder's files under ``<name>/``, in a stable
+    order), to hand over or download as it is on disk."""
+    import io
+    import zipfile
+
+    d = find_dossier(ws, name)
+    if not d.present:
+        raise BadInput.msg("dossier.unreadable", path=d.folder, detail="manifest.json")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(p for p in d.folder.rglob("*") if p.is_file()):
+            z.write(path, f"{d.folder.name}/{path.relative_to(d.folder).as_posix()}")
+    return buf.getvalue()
 
 
 def demo_step(ctx: Any) -> str:

@@ -191,18 +191,29 @@ def regrade(
 
 
 def set_facts(
-    ws: Workspace, incident_id: int, updates: dict[str, str], *, clock: Clock = system_clock
+    ws: Workspace,
+    incident_id: int,
+    updates: dict[str, str],
+    *,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Incident:
     """Add report facts to an incident."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.set_facts(ws, incident_id, updates, events=_sink(ws, decision), clock=clock)
 
 
 def decide_individuals(
-    ws: Workspace, incident_id: int, *, notify: bool, reason: str, clock: Clock = system_clock
+    ws: Workspace,
+    incident_id: int,
+    *,
+    notify: bool,
+    reason: str,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Obligation:
     """PIPL Art. 57 ¶2: record whether the individuals are told, and why."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.decide_individuals(
         ws,
         incident_id,
@@ -221,10 +232,11 @@ def obligation_met(
     note: str,
     at: dt.datetime | None = None,
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Obligation:
     """Record a duty met outside handover (a call, a letter), with a note."""
     kernel.not_future(at, "at", clock)
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.mark_met(
         ws,
         obligation_id,
@@ -237,11 +249,16 @@ def obligation_met(
 
 
 def mark_handled(
-    ws: Workspace, incident_id: int, *, at: dt.datetime | None = None, clock: Clock = system_clock
+    ws: Workspace,
+    incident_id: int,
+    *,
+    at: dt.datetime | None = None,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Incident:
     """Handling ended: the summary-report clocks start."""
     kernel.not_future(at, "at", clock)
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.mark_handled(
         ws,
         incident_id,
@@ -261,28 +278,37 @@ def add_action(
     owner: str,
     due_on: dt.date,
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> FollowUp:
     """A follow-up action with its owner (a registered person) and due date."""
     from handover.governance.people import get_person
 
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     get_person(ws, owner)  # the owner must be someone who can be held to it
     return kernel.add_action(
         ws, incident_id, what, owner=owner, due_on=due_on, events=_sink(ws, decision), clock=clock
     )
 
 
-def finish_action(ws: Workspace, action_id: int, *, clock: Clock = system_clock) -> FollowUp:
+def finish_action(
+    ws: Workspace, action_id: int, *, clock: Clock = system_clock, actor: str | None = None
+) -> FollowUp:
     """Mark a follow-up action done."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.finish_action(ws, action_id, events=_sink(ws, decision), clock=clock)
 
 
 def close(
-    ws: Workspace, incident_id: int, *, root_cause: str, lessons: str, clock: Clock = system_clock
+    ws: Workspace,
+    incident_id: int,
+    *,
+    root_cause: str,
+    lessons: str,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Incident:
     """Close a handled incident with its review."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return kernel.close(
         ws,
         incident_id,
@@ -395,7 +421,12 @@ def _operator(ws: Workspace) -> dict[str, str]:
 
 
 def file_report(
-    ws: Workspace, incident_id: int, kind: str, *, clock: Clock = system_clock
+    ws: Workspace,
+    incident_id: int,
+    kind: str,
+    *,
+    clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> kernel.Report:
     """Write report ``kind`` of the incident (HTML, PDF and DOCX, zh-CN and en, and its JSON)
     into the workspace's reports folder, hash every file into the ledger and mark the
@@ -405,7 +436,7 @@ def file_report(
 
     inc = kernel.get_incident(ws, incident_id)
     number = kernel.check_report(inc, kind)  # before authorising: refused input records nothing
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     event = kernel.get_event(ws, inc.event_id)
     folder = ws.settings.reports_dir / "incidents" / f"incident-{inc.id}" / f"{kind}-{number}"
     if folder.exists():
@@ -647,11 +678,12 @@ def schedule(
     at: dt.datetime,
     participants: Sequence[str],
     clock: Clock = system_clock,
+    actor: str | None = None,
 ) -> Drill:
     """Schedule a drill of ``scenario`` with registered ``participants``."""
     from handover.governance.people import list_people
 
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     known = {p.name for p in list_people(ws)}
     unknown = next((p for p in participants if p.strip() and p.strip() not in known), None)
     if unknown is not None:
@@ -666,11 +698,13 @@ def schedule(
     )
 
 
-def start(ws: Workspace, drill_id: int, *, clock: Clock = system_clock) -> Incident:
+def start(
+    ws: Workspace, drill_id: int, *, clock: Clock = system_clock, actor: str | None = None
+) -> Incident:
     """Start a scheduled drill: its scenario runs through the incident workflow as a drill."""
     from handover.detect.store import latest_inventory
 
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return start_drill(
         ws,
         drill_id,
@@ -683,9 +717,16 @@ def start(ws: Workspace, drill_id: int, *, clock: Clock = system_clock) -> Incid
     )
 
 
-def finish(ws: Workspace, drill_id: int, *, lessons: str, clock: Clock = system_clock) -> Drill:
+def finish(
+    ws: Workspace,
+    drill_id: int,
+    *,
+    lessons: str,
+    clock: Clock = system_clock,
+    actor: str | None = None,
+) -> Drill:
     """Finish a running drill with its lessons; timings per duty are computed."""
-    decision = _manage(ws, clock)
+    decision = _manage(ws, clock, actor)
     return finish_drill(
         ws,
         drill_id,

@@ -22,7 +22,7 @@ from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, current_person, require
-from handover.governance.policy import DEMO_ACTORS, ITEM
+from handover.governance.policy import DEMO_ACTORS, ITEM, NOTICES_RECEIPTS
 from handover.i18n import Msg
 from handover.ledger import Recorder, record
 from handover.notices import replies
@@ -40,6 +40,7 @@ from handover.notices.campaign import (
     TEMPLATES_OF,
     Campaign,
     Composer,
+    list_campaigns,
     load_campaign,
     read_content,
     template_entry,
@@ -57,6 +58,7 @@ from handover.notices.outbox import (
     fallback_undelivered,
     pending,
     queue,
+    receipt_campaigns,
     release_lease,
     send_channel,
     take_lease,
@@ -534,17 +536,46 @@ def _tagger(ws: Workspace, events: Any) -> Callable[[Any], Any]:
     return lambda values: tokenize(ws, key_id, values)
 
 
-def record_receipts(ws: Workspace, campaign_id: int, reports: Any) -> dict[str, int]:
+def record_receipts(
+    ws: Workspace, campaign_id: int, reports: Any, *, actor: str | None = None
+) -> dict[str, int]:
     """Apply SMS delivery receipts (``SmsReport`` JSON array) to the campaign's outbox and
-    record the counts (never a number) in the ledger."""
-    from handover.governance import current_actor
-
+    record the counts (never a number) in the ledger. Authorised as ``notices.receipts``."""
     camp = load_campaign(ws, campaign_id)
-    actor = current_actor(ws)
-    tagger = _tagger(ws, Recorder(ws, actor))
-    result = apply_receipts(ws, campaign_id, parse_reports(reports), tagger=tagger)
-    record(ws, actor, "notices.receipts", f"campaign {campaign_id}", purpose_of(camp.kind), result)
+    who = require(ws, NOTICES_RECEIPTS, "*", actor=actor).actor
+    tagger = _tagger(ws, Recorder(ws, who))
+    found = parse_reports(reports)
+    result = apply_receipts(ws, campaign_id, found, tagger=tagger)
+    result["malformed"] = _entries(reports) - len(found)
+    record(ws, who, "notices.receipts", f"campaign {campaign_id}", purpose_of(camp.kind), result)
     return result
+
+
+def _entries(data: Any) -> int:
+    """How many entries a provider's JSON holds (a non-list is one malformed entry)."""
+    return len(data) if isinstance(data, list) else 1
+
+
+def push_receipts(ws: Workspace, data: Any, *, actor: str | None = None) -> dict[str, int]:
+    """Delivery receipts the provider pushes (``SmsReport`` JSON array, any campaign):
+    each applied to the campaign whose SMS carries its ``biz_id``; the counts per campaign
+    and those of receipts matching no notice yet (``unmatched``: the provider is to push
+    them again) or unreadable (``malformed``) go to the ledger — no number ever does."""
+    who = require(ws, NOTICES_RECEIPTS, "*", actor=actor).actor
+    found = parse_reports(data)
+    total = {"delivered": 0, "undelivered": 0, "ignored": 0, "unmatched": 0}
+    total["malformed"] = _entries(data) - len(found)
+    groups = receipt_campaigns(ws, found)
+    total["unmatched"] += len(groups.pop(None, []))
+    tagger = _tagger(ws, Recorder(ws, who))
+    for cid, batch in sorted((k, v) for k, v in groups.items() if k is not None):
+        camp = load_campaign(ws, cid)
+        res = apply_receipts(ws, cid, batch, tagger=tagger)
+        record(ws, who, "notices.receipts", f"campaign {cid}", purpose_of(camp.kind), res)
+        for k, n in res.items():
+            total[k] += n
+    record(ws, who, "notices.receipts.push", "sms provider", PURPOSE, total)
+    return total
 
 
 def _record_replies(
@@ -578,20 +609,32 @@ def _record_replies(
 
 
 def import_replies(
-    ws: Workspace, campaign_id: int, data: Any, *, now: Now = utcnow
+    ws: Workspace,
+    campaign_id: int,
+    data: Any,
+    *,
+    actor: str | None = None,
+    now: Now = utcnow,
 ) -> dict[str, int]:
     """Record the SMS replies of a ``SmsUp`` JSON array: each classified (objection,
     opt-out, deletion, yes/no to consent, other) and matched to its person by the keyed
     token of the number; a reply matching nobody is counted, never stored."""
-    from handover.crypto.digest import sha256_hex
-    from handover.governance import current_actor
-
     camp = load_campaign(ws, campaign_id)
-    actor = current_actor(ws)
+    actor = require(ws, NOTICES_RECEIPTS, "*", actor=actor).actor
     ups = replies.parse_sms_up(data)
     tagger = _tagger(ws, Recorder(ws, actor))
+    found, _ = _match_replies(ws, campaign_id, ups, tagger, now())
+    return _record_replies(ws, camp, found, actor, {"unmatched": len(ups) - len(found)})
+
+
+def _match_replies(
+    ws: Workspace, campaign_id: int, ups: list[Any], tagger: Any, at: dt.datetime
+) -> tuple[list[Reply], list[Any]]:
+    """The replies of ``ups`` whose number is a recipient of the campaign's SMS, and the
+    ups left unmatched."""
+    from handover.crypto.digest import sha256_hex
+
     who = replies.recipients_by_tag(ws, campaign_id, "sms", [u.phone for u in ups], tagger)
-    at = now()
     found = [
         Reply(
             rcpt,
@@ -604,7 +647,32 @@ def import_replies(
         for u, rcpt in zip(ups, who, strict=True)
         if rcpt is not None
     ]
-    return _record_replies(ws, camp, found, actor, {"unmatched": len(ups) - len(found)})
+    return found, [u for u, rcpt in zip(ups, who, strict=True) if rcpt is None]
+
+
+def push_replies(
+    ws: Workspace, data: Any, *, actor: str | None = None, now: Now = utcnow
+) -> dict[str, int]:
+    """People's SMS replies the provider pushes (``SmsUp`` JSON array): each recorded for
+    the newest campaign that texted that number (matched by keyed token), classified as
+    :func:`import_replies` does; a reply matching no campaign is counted, never stored."""
+    who = require(ws, NOTICES_RECEIPTS, "*", actor=actor).actor
+    ups = replies.parse_sms_up(data)
+    total = {"recorded": 0, "unmatched": 0, "malformed": _entries(data) - len(ups)}
+    tagger = _tagger(ws, Recorder(ws, who))
+    at = now()
+    for camp in list_campaigns(ws, newest_first=True):
+        if not ups:
+            break
+        if "sms" not in camp.channels:
+            continue
+        found, ups = _match_replies(ws, camp.id, ups, tagger, at)
+        if found:
+            _record_replies(ws, camp, found, who, {"unmatched": 0})
+            total["recorded"] += len(found)
+    total["unmatched"] = len(ups)
+    record(ws, who, "notices.replies.push", "sms provider", PURPOSE, total)
+    return total
 
 
 def record_reply(

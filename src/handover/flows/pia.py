@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput, Refused
-from handover.governance import require
+from handover.governance import Decision, require
 from handover.governance.policy import COMPLIANCE, PIA_APPROVE, PIA_EDIT, covers, now_utc
 from handover.i18n import Msg, t
 from handover.ledger import Recorder, entries, record
@@ -168,19 +168,71 @@ def edit(
     at = now_utc(now)
     decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     edits = read_edits(path)
-    current = store.get(ws, assessment_id)
-    doc = apply_edits(current.document, edits, str(path))
-    _check_people(ws, doc)
-    a = store.add_version(
-        ws, assessment_id, _strip(doc), actor=decision.actor, now=at, note=f"edit {path.name}"
+    return _edit(
+        ws,
+        decision,
+        assessment_id,
+        edits,
+        where=str(path),
+        note=f"edit {path.name}",
+        extra={"file": path.name, "file_sha256": sha256_file(path)},
+        at=at,
     )
+
+
+def edit_values(
+    ws: Workspace,
+    assessment_id: int,
+    edits: dict[str, Any],
+    *,
+    where: str,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Assessment:
+    """Apply ``edits`` (the same sections and fields as an edits file, docs/pia.md) as a
+    new version, e.g. from the console's editor; ``where`` names the form in a bad
+    value's message. Authorised as ``pia.edit``; records ``pia.edit`` with the SHA-256
+    of the edits."""
+    from handover.crypto import sha256_hex
+    from handover.ledger.canonical import canonical_json_of
+
+    at = now_utc(now)
+    decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
+    digest = sha256_hex(canonical_json_of(edits))
+    return _edit(
+        ws,
+        decision,
+        assessment_id,
+        edits,
+        where=where,
+        note=f"edit {where}",
+        extra={"form": where, "edits_sha256": digest},
+        at=at,
+    )
+
+
+def _edit(
+    ws: Workspace,
+    decision: Decision,
+    assessment_id: int,
+    edits: dict[str, Any],
+    *,
+    where: str,
+    note: str,
+    extra: dict[str, Any],
+    at: dt.datetime,
+) -> Assessment:
+    current = store.get(ws, assessment_id)
+    doc = apply_edits(current.document, edits, where)
+    _check_people(ws, doc)
+    a = store.add_version(ws, assessment_id, _strip(doc), actor=decision.actor, now=at, note=note)
     record(
         ws,
         decision.actor,
         "pia.edit",
         f"pia {a.id}",
         PURPOSE,
-        _details(a, file=path.name, file_sha256=sha256_file(path), sections=sorted(edits)),
+        _details(a, **extra, sections=sorted(edits)),
     )
     return a
 
@@ -433,6 +485,12 @@ def export(
         now=at,
     )
     return Export(a.id, chosen, folder, sig["sha256"], files, entry.seq)
+
+
+def exports(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:
+    """The assessment's signed exports, newest first: id, version, folder, the SHA-256 of
+    ``pia.json`` and of every file, who and when (reading needs no decision)."""
+    return store.list_exports(ws, assessment_id)
 
 
 # --- risk register ---------------------------------------------------------------------------

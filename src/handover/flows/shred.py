@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from handover.crypto.files import OverwriteHook
-from handover.erase.certificate import ledger_section, sign_certificate
+from handover.erase.certificate import CertificateCheck, ledger_section, sign_certificate
 from handover.erase.control import VALIDATOR_ROLES, Actor, Gate, check_gate, check_known
 from handover.erase.database import Database, open_database
 from handover.erase.models import EraseItemRow, EraseRunRow
@@ -30,7 +31,7 @@ from handover.governance import Decision, require
 from handover.governance.people import get_person, list_people
 from handover.governance.policy import DEMO_ACTORS
 from handover.governance.session import authenticate, current_person
-from handover.i18n import Msg, t
+from handover.i18n import Msg
 from handover.ledger import Recorder
 from handover.progress import NoProgress, Progress
 from handover.reports.certificate import write_renderings
@@ -73,19 +74,16 @@ def check_shred(
     validator_password: str | None = None,
     force: bool = False,
     reason: str | None = None,
-    lang: str | None = None,
 ) -> tuple[Plan, Gate]:
     """What :func:`shred` checks before it destroys anything, without destroying or
     recording: the source/target known to the transfer, two different people with their
     roles (dual control), and the verify gate (or ``force`` with a ``reason``). Raises as
     :func:`shred` would (Refused / BadInput); returns the plan and the gate."""
-    language = lang or ws.settings.lang
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
     dual_control(
         ws,
         executed_by,
         validated_by,
-        lang=language,
         validator_password=validator_password,
         authenticate_now=False,
     )
@@ -155,7 +153,7 @@ def shred(
         if not plan.destroy:
             raise BadInput.msg("erase.nothing", last=_last_certificate(ws) or "-")
         executor, validator = dual_control(
-            ws, executed_by, validated_by, lang=language, validator_password=validator_password
+            ws, executed_by, validated_by, validator_password=validator_password
         )
         authz = authorize_executor(ws, executor, authorized=authorized)
         prog.phase(Msg("erase.phase.plan"))  # after the refusals of who may act
@@ -274,9 +272,7 @@ def shred(
         if db is not None:
             db.close()
     if not result.passed:
-        raise CheckFailed(
-            t("erase.found", language, found=result.found, cert=result.certificate_dir)
-        )
+        raise CheckFailed.msg("erase.found", found=result.found, cert=result.certificate_dir)
     return result
 
 
@@ -302,7 +298,6 @@ def dual_control(
     executed_by: str | None,
     validated_by: str | None,
     *,
-    lang: str = "zh-CN",
     validator_password: str | None = None,
     authenticate_now: bool = True,
 ) -> tuple[Actor, Actor]:
@@ -344,9 +339,7 @@ def dual_control(
         if not p.active:
             raise Refused.msg("erase.dual.inactive", name=p.name)
     if not set(validator.roles) & set(VALIDATOR_ROLES):
-        raise Refused(
-            t("erase.dual.role", lang, name=validator.name, roles=",".join(VALIDATOR_ROLES))
-        )
+        raise Refused.msg("erase.dual.role", name=validator.name, roles=",".join(VALIDATOR_ROLES))
     if not validator_password:
         raise BadInput.msg("erase.dual.validator_password", name=validator.name)
     seq = None
@@ -395,3 +388,119 @@ def authorize_executor(
         actor = executor.name if me is None and ws.settings.demo else None
         decision = authorize_shred(ws, actor=actor)
     return {"grant_id": decision.grant_id, "nda_id": decision.nda_id, "reason": decision.reason_en}
+
+
+# --- certificates issued -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate a shred run issued: the run, what it destroyed, kept and could not
+    reach, the files of its folder, and the check of its signature and ledger proofs
+    (``problem``: why it could not be checked at all, e.g. its folder is gone)."""
+
+    run_id: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    executed_by: str
+    validated_by: str
+    forced: bool
+    folder: Path
+    sha256: str | None
+    files: list[str]
+    destroyed: list[dict[str, Any]]
+    retained: list[dict[str, Any]]
+    not_destroyed: list[dict[str, Any]]
+    summary: dict[str, Any]
+    check: CertificateCheck | None
+    problem: Msg | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``GET /api/certificates``)."""
+        return {
+            "run_id": self.run_id,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "executed_by": self.executed_by,
+            "validated_by": self.validated_by,
+            "forced": self.forced,
+            "folder": str(self.folder),
+            "sha256": self.sha256,
+            "files": self.files,
+            "destroyed": self.destroyed,
+            "retained": self.retained,
+            "not_destroyed": self.not_destroyed,
+            "summary": self.summary,
+            "verification": self.check.to_json() if self.check is not None else None,
+            "problem": str(self.problem) if self.problem is not None else None,
+        }
+
+
+def certificates(ws: Workspace) -> list[IssuedCertificate]:
+    """Every certificate a shred run issued, newest first, each checked as ``handover
+    certificate verify`` checks it against the workspace's keys (reading needs no
+    decision: a certificate holds table names and counts, never a value)."""
+    import json
+
+    from sqlalchemy import select
+
+    from handover.erase.certificate import CERT_NAME, verify_certificate
+
+    with ws.store.session() as s:
+        runs = list(
+            s.scalars(
+                select(EraseRunRow)
+                .where(EraseRunRow.certificate.is_not(None))
+                .order_by(EraseRunRow.started_at.desc())
+            )
+        )
+        rows = [
+            (
+                r.id,
+                r.status,
+                r.started_at,
+                r.finished_at,
+                r.executed_by,
+                r.validated_by,
+                r.forced,
+                Path(r.certificate or ""),
+                r.certificate_sha256,
+                dict(r.summary or {}),
+            )
+            for r in runs
+        ]
+    out = []
+    for run_id, status, started, finished, executor, validator, forced, folder, sha, summ in rows:
+        doc: dict[str, Any] = {}
+        check = problem = None
+        try:
+            check = verify_certificate(folder, ws=ws)
+            doc = json.loads((folder / CERT_NAME).read_bytes())
+        except BadInput as exc:
+            problem = exc.message
+        except ValueError:
+            problem = Msg("erase.cert.problem.not_json", file=CERT_NAME)
+        files = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        out.append(
+            IssuedCertificate(
+                run_id,
+                status,
+                started,
+                finished,
+                executor,
+                validator,
+                forced,
+                folder,
+                sha,
+                files,
+                list(doc.get("destroyed") or []),
+                list(doc.get("retained") or []),
+                list(doc.get("not_destroyed") or []),
+                summ,
+                check,
+                problem,
+            )
+        )
+    return out

@@ -24,7 +24,7 @@ ROLES: tuple[str, ...] = (
 )
 #: roles of service accounts (a cron job, not a person): given only by ``people service``,
 #: never by ``people add`` or ``people role``; each can do exactly its one action
-SERVICE_ROLES: tuple[str, ...] = ("incident_clock",)
+SERVICE_ROLES: tuple[str, ...] = ("incident_clock", "sms_hook")
 ORG_KINDS: tuple[str, ...] = ("seller", "buyer", "advisor", "vendor")
 
 DATA_ACTIONS: tuple[str, ...] = (
@@ -51,6 +51,10 @@ INCIDENT_MANAGE = "incident.manage"
 # Checking the clocks (`incidents tick`) and the early-warning rules (`incidents warn`):
 # anyone registered, and the `incident_clock` service account run from cron.
 INCIDENT_TICK = "incident.tick"
+# What the SMS provider reports back (delivery receipts, people's replies): settled in the
+# outbox by keyed token, no clear value kept; the DPO or compliance officer imports them,
+# and the provider pushes them through the console as the `sms_hook` service account.
+NOTICES_RECEIPTS = "notices.receipts"
 #: actions decided on the person's role alone: they touch records about the data, not the data
 ROLE_ACTIONS: tuple[str, ...] = (
     MANAGE,
@@ -60,6 +64,7 @@ ROLE_ACTIONS: tuple[str, ...] = (
     INCIDENT_REPORT,
     INCIDENT_MANAGE,
     INCIDENT_TICK,
+    NOTICES_RECEIPTS,
 )
 ACTIONS: tuple[str, ...] = (*DATA_ACTIONS, *ROLE_ACTIONS)
 
@@ -82,6 +87,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     INCIDENT_REPORT: frozenset(ROLES),
     INCIDENT_MANAGE: frozenset({"dpo", "compliance_officer"}),
     INCIDENT_TICK: frozenset({*ROLES, "incident_clock"}),
+    NOTICES_RECEIPTS: frozenset({"dpo", "compliance_officer", "sms_hook"}),
 }
 
 # Who acts in a demo workspace when nobody is logged in (docs/governance.md, demo cast).
@@ -102,6 +108,7 @@ DEMO_ACTORS: dict[str, str] = {
     INCIDENT_REPORT: "wangmin",
     INCIDENT_MANAGE: "wangmin",
     INCIDENT_TICK: "wangmin",
+    NOTICES_RECEIPTS: "wangmin",
 }
 
 MODES: tuple[str, ...] = ("masked", "tokenised", "clear")

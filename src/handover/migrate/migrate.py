@@ -37,8 +37,10 @@ from handover.db.reflect import Catalog, TableDef
 from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import Joined, Msg
+from handover.migrate.ahead import ReadProcess
 from handover.migrate.fingerprint import Fingerprint
 from handover.migrate.reader import (
+    DatabaseSource,
     Key,
     MigrationSource,
     Reject,
@@ -62,6 +64,8 @@ STATE_TABLE = "_handover_migrate_state"
 REJECT_TABLE = "_handover_migrate_rejects"
 RUN_ROW = "*"
 DEFAULT_BATCH = 50_000
+#: tables this large are read ahead by another process (its start costs about a second)
+PROCESS_ROWS = 200_000
 #: conflicts of a schema plan named in the one-line refusal (the rest are counted)
 MAX_SHOWN = 8
 
@@ -79,6 +83,8 @@ class MigrateOptions:
     #: the run to resume (with ``resume``), or the id of a new run (from new_run_id)
     run_id: str | None = None
     batch_pause: float = 0.0
+    #: a table of at least this many rows is read by another process (None: never)
+    process_rows: int | None = PROCESS_ROWS
 
 
 @dataclass
@@ -342,6 +348,7 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
+        self._ahead: ReadProcess | None = None
         #: the target is a SQLite file this run created
         self.new_file = False
         self.result.notes.extend(target_notes(defs, self.fam))
@@ -481,6 +488,9 @@ class CopyJob:
                     self.result.tables.append(self._copy_table(writer, d))
             finally:
                 writer.close()
+                if self._ahead is not None:
+                    self._ahead.close()
+                    self._ahead = None
             self.prog.phase(Msg("migrate.phase.constraints"))
             self._post_data()
             self.result.seconds = time.perf_counter() - t0
@@ -601,10 +611,8 @@ class CopyJob:
             values = (encode_key(last), rows, rejects, "copying", _now().isoformat())
             w.execute(upd, (*values, fp.encode(), self.run_id, d.name))
 
-        batches = self.src.read(d, after=after, batch_size=self.opts.batch_size)
         try:
-            # the rows' hashes are computed by the reading thread, beside the writes
-            for sb, part in _prefetch((b, Fingerprint().add(b.data)) for b in batches):
+            for sb, part in self._batches(d, after, total):
                 if key:
                     w.begin()
                 refused = self._write_batch(w, d, sb)
@@ -657,6 +665,21 @@ class CopyJob:
                 "migrate.reject", f"{self.run_id}/{d.name}", "migration", {"rejects": rejects}
             )
         return TableResult(d.name, source_rows, rows, rejects, seconds)
+
+    def _batches(
+        self, d: TableDef, after: Key | None, total: int
+    ) -> Iterator[tuple[SourceBatch, Fingerprint]]:
+        """The batches of ``d`` after ``after`` with their fingerprints, read ahead while
+        the previous ones are written: by another process for a large database table
+        (reading is Python work), else by a thread."""
+        limit = self.opts.process_rows
+        if isinstance(self.src, DatabaseSource) and limit is not None and total >= limit:
+            if self._ahead is None:
+                self._ahead = ReadProcess(self.src.url)
+            return self._ahead.read(d, after=after, batch_size=self.opts.batch_size)
+        batches = self.src.read(d, after=after, batch_size=self.opts.batch_size)
+        # the rows' hashes are computed by the reading thread, beside the writes
+        return _prefetch((b, Fingerprint().add(b.data)) for b in batches)
 
     def _source_unchanged(self, d: TableDef, st: dict[str, Any], keyed: bool) -> bool:
         """Whether the rows this run copied of ``d`` before it was interrupted are still

@@ -754,10 +754,13 @@ def apply_receipts(
     """Settle sent SMS notices from delivery receipts: a receipt finds its row by the
     provider's ``biz_id`` (one per call) and the keyed token of its phone number, and
     moves it to ``delivered`` or ``undelivered`` (with the provider's code). A receipt for
-    no row, or for a row not in ``sent``, changes nothing (receipts may come twice)."""
+    a row already settled changes nothing (``ignored``: receipts may come twice); one for
+    no row of the campaign, or for a row not marked sent yet (a receipt pushed before the
+    send's answer was journalled), is ``unmatched`` and changes nothing either — the
+    pushing provider is told to retry it."""
     import pyarrow as pa
 
-    out = {"delivered": 0, "undelivered": 0, "ignored": 0}
+    out = {"delivered": 0, "undelivered": 0, "ignored": 0, "unmatched": 0}
     if not receipts:
         return out
     tags = address_tags(tagger, "sms", pa.array([r.phone for r in receipts], pa.string()))
@@ -767,23 +770,30 @@ def apply_receipts(
         # by QuerySendDetails after a crash (that answer has no BizId)
         biz = sorted({x for r in receipts for x in (r.biz_id, r.out_id) if x})
         rows: dict[tuple[str | None, str | None], int | None] = {}
+        settled: set[tuple[str | None, str | None]] = set()
         for start in range(0, len(biz), 500):
-            for rid, pid, tag in s.execute(
+            for rid, pid, tag, state in s.execute(
                 select(
-                    NoticeOutboxRow.id, NoticeOutboxRow.provider_id, NoticeOutboxRow.address_tag
+                    NoticeOutboxRow.id,
+                    NoticeOutboxRow.provider_id,
+                    NoticeOutboxRow.address_tag,
+                    NoticeOutboxRow.state,
                 ).where(
                     NoticeOutboxRow.campaign_id == campaign_id,
                     NoticeOutboxRow.channel == "sms",
-                    NoticeOutboxRow.state == "sent",
                     NoticeOutboxRow.provider_id.in_(biz[start : start + 500]),
                 )
             ):
-                rows[(pid, tag)] = rid
+                if state == "sent":
+                    rows[(pid, tag)] = rid
+                else:
+                    settled.add((pid, tag))
         changes: list[dict[str, Any]] = []
         for r, tag in zip(receipts, tags, strict=True):
             found = rows.pop((r.biz_id, tag), None) or rows.pop((r.out_id, tag), None)
             if found is None:
-                out["ignored"] += 1
+                seen = (r.biz_id, tag) in settled or (r.out_id, tag) in settled
+                out["ignored" if seen else "unmatched"] += 1
                 continue
             state = "delivered" if r.delivered else "undelivered"
             out[state] += 1
@@ -791,6 +801,29 @@ def apply_receipts(
             changes.append({"id": found, "state": state, "error": error, "updated_at": at})
         if changes:
             s.execute(update(NoticeOutboxRow), changes)
+    return out
+
+
+def receipt_campaigns(ws: Workspace, receipts: Sequence[Any]) -> dict[int | None, list[Any]]:
+    """The receipts of a provider's push grouped by the campaign whose SMS row carries
+    their ``biz_id`` (or ``out_id``); those matching no campaign under ``None``."""
+    ids = sorted({x for r in receipts for x in (r.biz_id, r.out_id) if x})
+    owner: dict[str, int] = {}
+    with ws.store.session() as s:
+        for start in range(0, len(ids), 500):
+            for pid, cid in s.execute(
+                select(NoticeOutboxRow.provider_id, NoticeOutboxRow.campaign_id)
+                .where(
+                    NoticeOutboxRow.channel == "sms",
+                    NoticeOutboxRow.provider_id.in_(ids[start : start + 500]),
+                )
+                .distinct()
+            ):
+                owner[str(pid)] = int(cid)
+    out: dict[int | None, list[Any]] = {}
+    for r in receipts:
+        found = owner.get(r.biz_id or "") or owner.get(r.out_id or "")
+        out.setdefault(found, []).append(r)
     return out
 
 

@@ -12,7 +12,11 @@ checks and answers as it does, on 127.0.0.1 only.
 - a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
 - a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
   (``fail_every``: every n-th number by a hash of it fails with ``UNDELIV``), kept for
-  ``GET /reports`` and posted to ``callback`` when one is set.
+  ``GET /reports`` and pushed to ``callback`` when one is set (replies to
+  ``reply_callback``): after the answer, in a thread of its own, with
+  ``Authorization: Bearer callback_token``, pushed again (``push_attempts`` times,
+  ``push_delay`` apart) while the receiver does not answer ``{"code": 0}`` — as the real
+  provider retries a push.
 """
 
 from __future__ import annotations
@@ -55,6 +59,12 @@ class SmsStandin:
     fail_every: int = 10
     callback: str | None = None
     reply_callback: str | None = None
+    #: the receiver's service account token, sent as ``Authorization: Bearer``
+    callback_token: str | None = None
+    push_attempts: int = 5
+    push_delay: float = 0.2
+    #: every push as it ended: ``{"url", "items", "code", "attempts"}``
+    pushes: list[dict[str, Any]] = field(default_factory=list)
     #: numbers the provider knows to be invalid (空号) although well-formed
     invalid_numbers: set[str] = field(default_factory=set)
     #: monotonic seconds (the rate window); a test injects its own clock
@@ -72,6 +82,7 @@ class SmsStandin:
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _seq: int = 0
+    _pushers: list[threading.Thread] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -266,14 +277,46 @@ class SmsStandin:
         return 200, {"Code": "OK", "Message": "OK"}
 
     def _post(self, url: str, items: list[dict[str, Any]]) -> None:
+        """Push ``items`` to ``url`` after this answer, in a thread of its own."""
+        pusher = threading.Thread(target=self._push, args=(url, items), daemon=True)
+        with self._lock:
+            self._pushers.append(pusher)
+        pusher.start()
+
+    def _push(self, url: str, items: list[dict[str, Any]]) -> None:
         data = json.dumps(items, ensure_ascii=False).encode()
-        req = urllib.request.Request(
-            url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        try:
-            urllib.request.urlopen(req, timeout=5).close()
-        except OSError:
-            return  # the real provider retries later; the receipts stay in /reports
+        headers = {"Content-Type": "application/json"}
+        if self.callback_token:
+            headers["Authorization"] = f"Bearer {self.callback_token}"
+        code: Any = None
+        attempts = 0
+        while attempts < self.push_attempts:
+            attempts += 1
+            req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    code = json.loads(resp.read() or b"{}").get("code")
+            except (OSError, ValueError) as exc:
+                code = getattr(exc, "code", None) or type(exc).__name__
+            if code == 0:
+                break
+            time.sleep(self.push_delay)
+        with self._lock:
+            self.pushes.append(
+                {"url": url, "items": len(items), "code": code, "attempts": attempts}
+            )
+
+    def flush(self, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Wait until every push so far has ended (taken or given up); their outcomes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pushers = list(self._pushers)
+            for p in pushers:
+                p.join(max(0.0, deadline - time.monotonic()))
+            with self._lock:
+                if len(self._pushers) == len(pushers):
+                    return list(self.pushes)
 
 
 #: the notice SMS as registered with the provider (its variables are sms.PARAMS)

@@ -383,6 +383,29 @@ def record_export(
         return int(row.id)
 
 
+def list_exports(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:
+    """Every export of the assessment kept by :func:`record_export`, newest first."""
+    with ws.store.session() as s:
+        _row(s, assessment_id)
+        return [
+            {
+                "id": r.id,
+                "version": r.version,
+                "folder": r.folder,
+                "sha256": r.sha256,
+                "files": dict(r.files),
+                "key_id": (r.signature or {}).get("key_id"),
+                "at": utc(r.created_at).isoformat(),
+                "by": r.created_by,
+            }
+            for r in s.scalars(
+                select(PiaExportRow)
+                .where(PiaExportRow.assessment_id == assessment_id)
+                .order_by(PiaExportRow.id.desc())
+            )
+        ]
+
+
 # --- risk register -------------------------------------------------------------------------
 
 

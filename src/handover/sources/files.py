@@ -174,6 +174,8 @@ def detect_encoding(path: Path, head: bytes) -> str:
             continue
         if enc != "utf-8":
             _refuse_mixed(path, head, enc)
+            if len(head) == HEAD_BYTES:
+                _refuse_utf8_later(path, enc)
         return enc
     assert first_error is not None
     raise BadInput.msg("sources.bad_bytes", path=path, row=_row_of(head, first_error.start))
@@ -218,6 +220,77 @@ def _refuse_mixed(path: Path, head: bytes, enc: str) -> None:
         first=first,
         then=then,
     )
+
+
+#: bytes of a file examined at once for UTF-8 text after its head (plus an overlap)
+SCAN_CHUNK = 16 << 20
+#: candidate places checked line by line at most (each a whole-line UTF-8 decode)
+MAX_CANDIDATES = 10_000
+
+
+def _refuse_utf8_later(path: Path, enc: str) -> None:
+    """BadInput when a line after the head of a GBK/GB18030 file is clearly UTF-8 Chinese
+    text (the rule of :func:`_refuse_mixed`). Vectorised: numpy finds places where four
+    3-byte UTF-8 sequences of Chinese characters follow each other (lead E4–E9, two
+    continuation bytes 80–BF; GBK text almost never lines up so), and only the lines
+    holding one are decoded."""
+    import mmap
+
+    import numpy as np
+
+    size = path.stat().st_size
+    span = 12  # four 3-byte sequences
+    checked = 0
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        start = HEAD_BYTES - span
+        while start < size - span + 1 and checked < MAX_CANDIDATES:
+            end = min(size, start + SCAN_CHUNK + span)
+            v = np.frombuffer(mm, dtype=np.uint8, count=end - start, offset=start)
+            lead = (v >= 0xE4) & (v <= 0xE9)
+            cont = (v >= 0x80) & (v <= 0xBF)
+            tri = lead[:-2] & cont[1:-1] & cont[2:]
+            run = tri[:-9] & tri[3:-6] & tri[6:-3] & tri[9:]
+            line_end = -1
+            for i in np.flatnonzero(run).tolist():
+                at = start + int(i)
+                if at <= line_end:
+                    continue  # this line was decoded already
+                checked += 1
+                line_start = mm.rfind(b"\n", 0, at) + 1
+                line_end = mm.find(b"\n", at)
+                line_end = size if line_end < 0 else line_end
+                try:
+                    text = mm[line_start:line_end].decode("utf-8")
+                except UnicodeDecodeError:
+                    continue
+                if len(_CJK.findall(text)) >= UTF8_EVIDENCE:
+                    del v, lead, cont, tri, run
+                    row = _count_lines(mm, line_start) + 1
+                    label = {"gbk": "GBK", "gb18030": "GB18030"}[enc]
+                    raise BadInput.msg(
+                        "sources.mixed_encodings",
+                        path=path,
+                        row=row,
+                        offset=line_start,
+                        first=label,
+                        then="UTF-8",
+                    )
+                if checked >= MAX_CANDIDATES:
+                    break
+            del v, lead, cont, tri, run
+            start = end - span + 1
+
+
+def _count_lines(mm: Any, end: int) -> int:
+    """Newlines in the first ``end`` bytes of ``mm`` (vectorised, in chunks)."""
+    import numpy as np
+
+    n = 0
+    for at in range(0, end, SCAN_CHUNK):
+        v = np.frombuffer(mm, dtype=np.uint8, count=min(SCAN_CHUNK, end - at), offset=at)
+        n += int(np.count_nonzero(v == 0x0A))
+        del v
+    return n
 
 
 _NUMERIC = re.compile(r"^[\s+\-]?[0-9][0-9.,\-/:\s]*[Ee]?[+\-]?[0-9]*$")

@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import queue
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -45,6 +46,8 @@ from handover.verify.normalize import (
 
 if TYPE_CHECKING:
     from handover.db.dialects.base import Dialect
+
+_T = TypeVar("_T")
 
 #: rows per leaf segment: the unit that is fetched from both sides when it differs
 LEAF_ROWS = 4
@@ -682,6 +685,147 @@ def _compare_table(
     return res
 
 
+# --- SQLite against SQLite: one connection reads both files ---------------------------------
+
+#: a table with at least this many source rows is compared as key ranges on both links
+PAIR_SPLIT_ROWS = 50_000
+#: connections that read both files at once (each runs one range query at a time)
+PAIR_LINKS = 2
+
+
+class _Links:
+    """Raw connections of the source engine, each with the target file attached; a task
+    borrows one for a statement."""
+
+    def __init__(self, engine: Engine, path: str, *, uri: bool) -> None:
+        self.sql = dialects.get(engine.dialect.name)
+        self.free: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.held: list[Any] = []
+        self.ok = True
+        try:
+            for _ in range(PAIR_LINKS):
+                proxy = engine.raw_connection()
+                if not self.sql.attach(proxy.driver_connection, path, uri=uri):
+                    proxy.close()
+                    self.ok = False
+                    break
+                self.held.append(proxy)
+                self.free.put(proxy.driver_connection)
+        except BaseException:
+            self.close()
+            raise
+
+    def call(self, fn: Callable[[Any], _T]) -> _T:
+        """``fn(raw connection)`` on a free connection; a driver error is :class:`_LinkFailed`."""
+        raw = self.free.get()
+        try:
+            return fn(raw)
+        except self.sql.driver_errors() as exc:
+            raise _LinkFailed(type(exc).__name__) from None
+        finally:
+            self.free.put(raw)
+
+    def run(self, stmt: str) -> list[tuple[Any, ...]]:
+        """Every row of ``stmt`` on a free connection."""
+        return self.call(lambda raw: list(raw.execute(stmt).fetchall()))
+
+    def close(self) -> None:
+        for proxy in self.held:
+            with suppress(Exception):
+                self.sql.detach(proxy.driver_connection)
+            proxy.close()
+        self.held = []
+
+
+def _links(src: Engine, dst: Engine) -> _Links | None:
+    """Connections reading both files when source and target are files of an engine that
+    compares attached databases (SQLite), else None."""
+    d = dialects.get(src.dialect.name)
+    if not d.compares_attached or dialects.get(dst.dialect.name) is not d:
+        return None
+    with src.connect() as a, dst.connect() as b:
+        if not d.main_file(a.connection.driver_connection):
+            return None
+        path = d.main_file(b.connection.driver_connection)
+    if not path:
+        return None
+    links = _Links(src, path, uri=src.url.query.get("uri") == "true")
+    if not links.ok:
+        links.close()
+        return None
+    return links
+
+
+class _LinkFailed(Exception):
+    """A statement on a raw connection failed (the driver's error class is the reason)."""
+
+
+@dataclass
+class _PairJob:
+    """One table compared by a join: the queries under way."""
+
+    plan: _Plan
+    pair: Any
+    counts: tuple[int, int]
+    parts: list[str]
+    changed: list[Future[list[tuple[Any, ...]]]]
+    queries: int
+    t0: float
+
+
+def _pair_start(plan: _Plan, links: _Links, pool: ThreadPoolExecutor) -> _PairJob | None:
+    """Count both sides of a table and start the join of its key ranges (None: the
+    table's keys cannot be joined one to one; the digests compare it instead)."""
+    t0 = time.perf_counter()
+    tables = (plan.src.table, plan.dst.table)
+    pair = links.call(
+        lambda raw: links.sql.pair_sql(
+            raw, tables, (plan.src.columns, plan.dst.columns), plan.pk_idx
+        )
+    )
+    if pair is None:
+        return None
+    queries = [f"SELECT count(*) FROM {t}" for t in (pair.source, pair.target)]
+    split = plan.int_key
+    if split:
+        queries += pair.bounds()
+    found = [row[0] for (row,) in (links.run(q) for q in queries)]
+    parts = ["1"]
+    if split and found[0] >= PAIR_SPLIT_ROWS:
+        lo, hi = found[2], found[3]
+        if type(lo) is int and type(hi) is int and hi > lo:
+            parts = pair.split(lo + (hi - lo) // 2 + 1)
+    changed = [pool.submit(links.run, pair.changed(w)) for w in parts]
+    counts = (int(found[0]), int(found[1]))
+    return _PairJob(plan, pair, counts, parts, changed, len(queries) + len(parts), t0)
+
+
+def _pair_finish(job: _PairJob, links: _Links, pool: ThreadPoolExecutor) -> TableResult:
+    """The verdict on a table from its join.
+
+    Every source row without a partner or differing in a column came back with its
+    partner; when the target holds more rows than were matched, its rows without a
+    partner are read too. Those rows, and only those, go to the Python comparison.
+    """
+    plan, pair = job.plan, job.pair
+    na, nb = job.counts
+    res = TableResult(plan.name, na, nb, segment_key="sqlite-join", levels=1, queries=job.queries)
+    res.normalisations = list(plan.normalisations)
+    n, first = len(plan.src.columns), plan.pk_idx[0]
+    rows = [r for f in job.changed for r in f.result()]
+    src_rows = [r[:n] for r in rows]
+    dst_rows = [r[n:] for r in rows if r[n + first] is not None]
+    # the joins are one to one: the target rows matched are the source rows matched
+    if nb > na - (len(rows) - len(dst_rows)):
+        futures = [pool.submit(links.run, pair.extra(w)) for w in job.parts]
+        dst_rows += [r for f in futures for r in f.result()]
+        res.queries += len(job.parts)
+    res.rows_fetched = len(src_rows) + len(dst_rows)
+    _diff_rows(plan, src_rows, dst_rows, res)
+    res.seconds = time.perf_counter() - job.t0
+    return res
+
+
 def compare(
     source: str,
     target: str,
@@ -700,11 +844,21 @@ def compare(
     shown = (mask(source), mask(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
         results = []
-        with _planned(pool, source, target, tables) as plans:
-            for p in plans:
-                prog.task(p.name, None)
-                results.append(_compare_table(p, pool))
-                prog.advance(p.name, results[-1].source_rows)
+        with _planned(pool, source, target, tables) as (plans, src, dst):
+            links = _links(src, dst) if all(k == "stored" for p in plans for k in p.kinds) else None
+            try:
+                # every join starts at once: the links run them two at a time, in order
+                jobs = [None if links is None else _pair_start(p, links, pool) for p in plans]
+                for p, job in zip(plans, jobs, strict=True):
+                    prog.task(p.name, None)
+                    if job is None or links is None:
+                        results.append(_compare_table(p, pool))
+                    else:
+                        results.append(_pair_finish(job, links, pool))
+                    prog.advance(p.name, results[-1].source_rows)
+            finally:
+                if links is not None:
+                    links.close()
     return VerifyResult(shown[0], shown[1], results, time.perf_counter() - t0)
 
 
@@ -721,7 +875,10 @@ def parts(source: str, target: str, tables: Sequence[str] | None, rows: int) -> 
     """Every table to compare cut into integer-key ranges of about ``rows`` keys (in
     table order, ranges in key order); a table whose key is not one integer is one part."""
     out: list[Part] = []
-    with ThreadPoolExecutor(max_workers=2) as pool, _planned(pool, source, target, tables) as plans:
+    with (
+        ThreadPoolExecutor(max_workers=2) as pool,
+        _planned(pool, source, target, tables) as (plans, _, _),
+    ):
         for p in plans:
             if not p.int_key:
                 out.append(Part(p.name))
@@ -745,7 +902,7 @@ def compare_part(source: str, target: str, part: Part) -> TableResult:
     only the segments that differ are split and compared again (see :func:`compare`)."""
     with (
         ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool,
-        _planned(pool, source, target, [part.table]) as plans,
+        _planned(pool, source, target, [part.table]) as (plans, _, _),
     ):
         span = None if part.lo is None or part.hi is None else (part.lo, part.hi)
         return _compare_table(plans[0], pool, span)
@@ -775,8 +932,9 @@ def merge_parts(results: Sequence[TableResult]) -> TableResult:
 @contextmanager
 def _planned(
     pool: ThreadPoolExecutor, source: str, target: str, tables: Sequence[str] | None
-) -> Iterator[list[_Plan]]:
-    """Both databases connected (at once) and reflected, and the plan of every table."""
+) -> Iterator[tuple[list[_Plan], Engine, Engine]]:
+    """Both databases connected (at once) and reflected: the plan of every table and the
+    two engines. A database failure inside is one line naming both (masked)."""
     shown = (mask(source), mask(target))
     # both sides connect and are reflected at once: each costs a few round trips
     f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)
@@ -805,9 +963,13 @@ def _planned(
             if key not in d_meta:
                 raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
             plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
-        yield plans
-    except SQLAlchemyError as exc:
-        reason = type(getattr(exc, "orig", None) or exc).__name__
+        yield plans, src, dst
+    except (SQLAlchemyError, _LinkFailed) as exc:
+        reason = (
+            str(exc)
+            if isinstance(exc, _LinkFailed)
+            else type(getattr(exc, "orig", None) or exc).__name__
+        )
         raise BadInput.msg(
             "verify.db_failed", source=shown[0], target=shown[1], reason=reason
         ) from None

@@ -47,6 +47,8 @@ NAV = (
     ("/notices", "web.nav.notices"),
     ("/incidents", "web.nav.incidents"),
     ("/pia", "web.nav.pia"),
+    ("/certificates", "web.nav.certificates"),
+    ("/dossiers", "web.nav.dossiers"),
     ("/ndas", "web.nav.ndas"),
     ("/training", "web.nav.training"),
     ("/vendors", "web.nav.vendors"),
@@ -262,12 +264,15 @@ def create_app(
 
     from handover.web import (
         api,
+        api_records,
+        hooks,
         pages,
         pages_governance,
         pages_incidents,
         pages_jobs,
         pages_notices,
         pages_pia,
+        pages_records,
     )
 
     app.include_router(pages.router)
@@ -275,7 +280,10 @@ def create_app(
     app.include_router(pages_notices.router)
     app.include_router(pages_incidents.router)
     app.include_router(pages_pia.router)
+    app.include_router(pages_records.router)
     app.include_router(pages_governance.router)
     app.include_router(api.router)
+    app.include_router(api_records.router)
+    app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -300,6 +300,43 @@ def get_job(ws: Workspace, job_id: int) -> Job:
         return _job(row)
 
 
+def progress_events(before: Job | None, after: Job) -> list[dict[str, Any]]:
+    """What changed between two reads of a job, as the progress protocol's JSON objects
+    (:class:`handover.progress.JsonLines`): ``phase`` when the phase changed, ``task``
+    when a task appeared (with what it had done by then), ``advance`` with the rows done
+    and refused since. ``t`` is seconds since the job started, as of ``after``."""
+    t = round((after.updated_at - after.started_at).total_seconds(), 3)
+    out: list[dict[str, Any]] = []
+    if after.phase and (before is None or before.phase != after.phase):
+        out.append({"event": "phase", "t": t, "text": after.phase})
+    seen = {x["name"]: x for x in (before.tasks if before is not None else [])}
+    for task in after.tasks:
+        name, done, rejects = task["name"], int(task["done"]), int(task["rejects"])
+        old = seen.get(name)
+        if old is None:
+            out.append(
+                {
+                    "event": "task",
+                    "t": t,
+                    "name": name,
+                    "total": task["total"],
+                    "done": done,
+                    "rejects": rejects,
+                }
+            )
+        elif done != int(old["done"]) or rejects != int(old["rejects"]):
+            out.append(
+                {
+                    "event": "advance",
+                    "t": t,
+                    "name": name,
+                    "rows": done - int(old["done"]),
+                    "rejects": rejects - int(old["rejects"]),
+                }
+            )
+    return out
+
+
 def list_jobs(ws: Workspace, *, limit: int = 50) -> list[Job]:
     """The newest ``limit`` jobs, newest first."""
     with ws.store.session() as s:
@@ -637,7 +674,6 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
         validator_password=form.validator_password,
         force=form.force,
         reason=reason,
-        lang=lang,
     )
 
     def run(progress: Progress) -> dict[str, Any]:

@@ -6,19 +6,22 @@ raise a grade (the DPO or compliance officer). Each action is the flow
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handover.web.pages import CSRF, Session, partial
 from handover.web.security import console_of
 
+if TYPE_CHECKING:
+    from handover.incidents.incidents import Obligation
+
 router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(min_length=1, max_length=2000)]
 Count = Annotated[int | None, Form(ge=0, le=2_000_000_000)]
-NOTICES = ("event", "promoted", "graded")
+NOTICES = ("event", "promoted", "graded", "drill_scheduled", "drill_started", "drill_finished")
 
 
 def left(seconds: int) -> tuple[str, dict[str, int]]:
@@ -28,32 +31,33 @@ def left(seconds: int) -> tuple[str, dict[str, int]]:
     return ("incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue"), {"h": h, "m": m}
 
 
+def clock_of(ob: Obligation, at: dt.datetime) -> dict[str, Any]:
+    """How an open duty's clock stands at ``at``: the time-left text's key and values,
+    ``late`` once missed, ``soon`` past the share of its time at which the library sends
+    its reminder (``REMIND_AT``). A duty met or waived has no clock."""
+    from handover.incidents.incidents import REMIND_AT
+
+    if ob.status != "open":
+        return {"left_key": None, "left_values": {}, "late": False, "soon": False}
+    seconds = int(ob.left(at).total_seconds())
+    key, values = left(seconds)
+    return {
+        "left_key": key,
+        "left_values": values,
+        "late": seconds < 0,
+        "soon": seconds >= 0 and ob.elapsed(at) >= REMIND_AT,
+    }
+
+
 def _context(request: Request) -> dict[str, Any]:
     from handover.flows.incidents import status
-    from handover.incidents.incidents import (
-        CATEGORIES,
-        REMIND_AT,
-        list_events,
-        list_incidents,
-    )
+    from handover.incidents.drills import list_drills, load_scenarios
+    from handover.incidents.incidents import CATEGORIES, list_events, list_incidents
     from handover.incidents.rules import GRADES
 
     console = console_of(request)
     st = status(console.ws, clock=console.now)
-    duties = []
-    for d in st.duties:
-        seconds = int(d.obligation.left(st.at).total_seconds())
-        key, values = left(seconds)
-        duties.append(
-            {
-                **d.to_json(st.at),
-                "left_key": key,
-                "left_values": values,
-                "late": seconds < 0,
-                # past the share of its time at which the library sends a reminder
-                "soon": seconds >= 0 and d.obligation.elapsed(st.at) >= REMIND_AT,
-            }
-        )
+    duties = [{**d.to_json(st.at), **clock_of(d.obligation, st.at)} for d in st.duties]
     incidents = list_incidents(console.ws)
     events = list_events(console.ws)
     return {
@@ -67,6 +71,8 @@ def _context(request: Request) -> dict[str, Any]:
         "categories": CATEGORIES,
         "grades": GRADES,
         "tz": console.ws.settings.incidents.timezone,
+        "drills": list(reversed(list_drills(console.ws))),
+        "scenarios": load_scenarios(),
     }
 
 
@@ -188,3 +194,279 @@ def incidents_grade(
         direct_loss_cny=loss,
     )
     return RedirectResponse(f"/incidents?notice=graded&id={inc.id}", 303)
+
+
+# --- one incident ----------------------------------------------------------------------------
+
+#: what each action on an incident's page says once done (``web.incidents.did.<key>``)
+DID = ("facts", "report", "handled", "met", "action", "action_done", "closed", "drill_finished")
+IncidentId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _detail(request: Request, incident_id: int) -> dict[str, Any]:
+    from handover.flows.incidents import incident_timeline
+    from handover.governance.people import list_people
+    from handover.incidents.drills import list_drills
+    from handover.incidents.incidents import FACTS, REPORT_KINDS, get_event, get_incident, utc
+
+    console = console_of(request)
+    inc = get_incident(console.ws, incident_id)
+    at = utc(console.now())
+    drill = next((d for d in list_drills(console.ws) if d.id == inc.drill_id), None)
+    return {
+        "inc": inc,
+        "event": get_event(console.ws, inc.event_id),
+        "at": at,
+        "obligations": [{"ob": o, **clock_of(o, at)} for o in inc.obligations],
+        "facts": FACTS,
+        "report_kinds": REPORT_KINDS,
+        "steps": incident_timeline(console.ws, incident_id),
+        "drill": drill,
+        "people": [p.name for p in list_people(console.ws) if p.active],
+        "tz": console.ws.settings.incidents.timezone,
+    }
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident_page(
+    request: Request, me: Session, incident_id: IncidentId, did: str = ""
+) -> Response:
+    """One incident: its duties with their clocks, facts, filed reports (each file to
+    download), follow-up actions, the timeline from the ledger, and the forms that move
+    it on (the DPO's or compliance officer's; anyone registered may read)."""
+    console = console_of(request)
+    ctx = _detail(request, incident_id)
+    if partial(request, "inc-duties"):
+        return console.render(request, "_incident_duties.html", **ctx)
+    return console.render(request, "incident.html", did=did if did in DID else "", **ctx)
+
+
+def _back(incident_id: int, did: str) -> RedirectResponse:
+    return RedirectResponse(f"/incidents/{incident_id}?did={did}", 303)
+
+
+async def _facts_form(request: Request) -> dict[str, str]:
+    from handover.incidents.incidents import FACTS
+
+    form = await request.form()
+    out = {}
+    for key in FACTS:
+        value = form.get(f"fact_{key}")
+        if isinstance(value, str) and value.strip():
+            out[key] = value
+    return out
+
+
+@router.post("/incidents/{incident_id}/facts", dependencies=CSRF)
+def incident_facts(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    updates: Annotated[dict[str, str], Depends(_facts_form)],
+) -> Response:
+    """Add the report facts filled in (``incidents facts --set``); empty fields are left
+    as they are; none filled is bad input."""
+    from handover.flows.incidents import set_facts
+
+    console = console_of(request)
+    set_facts(console.ws, incident_id, updates, clock=console.now, actor=me.person.name)
+    return _back(incident_id, "facts")
+
+
+@router.post("/incidents/{incident_id}/reports", dependencies=CSRF)
+def incident_report(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    kind: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """File the next report of ``kind`` (initial, supplement, summary): HTML, PDF and DOCX
+    in zh-CN and en, hashed into the ledger (``incidents report``)."""
+    from handover.flows.incidents import file_report
+
+    console = console_of(request)
+    file_report(console.ws, incident_id, kind, clock=console.now, actor=me.person.name)
+    return _back(incident_id, "report")
+
+
+@router.get("/incidents/{incident_id}/reports/{report_id}/{name}")
+def incident_report_file(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    report_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    name: Annotated[str, Path(max_length=160)],
+) -> Response:
+    """One file of a filed report, as registered (name and SHA-256) when it was filed."""
+    from handover.incidents.incidents import get_incident
+    from handover.web.files import download
+
+    console = console_of(request)
+    inc = get_incident(console.ws, incident_id)
+    rep = next((r for r in inc.reports if r.id == report_id), None)
+    if rep is None:
+        raise HTTPException(404)
+    return download(console.ws, rep.folder, name, rep.files)
+
+
+@router.post("/incidents/{incident_id}/handled", dependencies=CSRF)
+def incident_handled(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Handling ended (now, or at the time given): the summary-report clocks start."""
+    from handover.flows.incidents import mark_handled
+
+    console = console_of(request)
+    when = _when(request, at, "at")
+    mark_handled(console.ws, incident_id, at=when, clock=console.now, actor=me.person.name)
+    return _back(incident_id, "handled")
+
+
+@router.post("/incidents/{incident_id}/met", dependencies=CSRF)
+def incident_met(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    obligation: Annotated[int, Form(ge=1, le=2**31 - 1)],
+    note: Reason,
+    at: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """A duty met outside handover (a call, a letter), with a note (``incidents done``)."""
+    from handover.flows.incidents import obligation_met
+    from handover.incidents.incidents import get_incident
+
+    console = console_of(request)
+    if obligation not in {o.id for o in get_incident(console.ws, incident_id).obligations}:
+        raise HTTPException(404)
+    when = _when(request, at, "at")
+    obligation_met(
+        console.ws, obligation, note=note, at=when, clock=console.now, actor=me.person.name
+    )
+    return _back(incident_id, "met")
+
+
+@router.post("/incidents/{incident_id}/actions", dependencies=CSRF)
+def incident_action(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    what: Annotated[str, Form(min_length=1, max_length=300)],
+    owner: Annotated[str, Form(min_length=1, max_length=64)],
+    due_on: Annotated[dt.date, Form()],
+) -> Response:
+    """A follow-up action with its owner (a registered person) and due date."""
+    from handover.flows.incidents import add_action
+
+    console = console_of(request)
+    add_action(
+        console.ws,
+        incident_id,
+        what,
+        owner=owner,
+        due_on=due_on,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return _back(incident_id, "action")
+
+
+@router.post("/incidents/{incident_id}/actions/{action_id}/done", dependencies=CSRF)
+def incident_action_done(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    action_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> Response:
+    """Mark a follow-up action of this incident done."""
+    from handover.flows.incidents import finish_action
+    from handover.incidents.incidents import get_incident
+
+    console = console_of(request)
+    if action_id not in {a.id for a in get_incident(console.ws, incident_id).actions}:
+        raise HTTPException(404)
+    finish_action(console.ws, action_id, clock=console.now, actor=me.person.name)
+    return _back(incident_id, "action_done")
+
+
+@router.post("/incidents/{incident_id}/close", dependencies=CSRF)
+def incident_close(
+    request: Request,
+    me: Session,
+    incident_id: IncidentId,
+    root_cause: Reason,
+    lessons: Reason,
+) -> Response:
+    """Close a handled incident with its review (root cause, lessons)."""
+    from handover.flows.incidents import close
+
+    console = console_of(request)
+    close(
+        console.ws,
+        incident_id,
+        root_cause=root_cause,
+        lessons=lessons,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return _back(incident_id, "closed")
+
+
+# --- drills ----------------------------------------------------------------------------------
+
+
+@router.post("/incidents/drills", dependencies=CSRF)
+def drill_schedule(
+    request: Request,
+    me: Session,
+    scenario: Annotated[str, Form(min_length=1, max_length=60)],
+    at: Annotated[str, Form(min_length=1, max_length=40)],
+    participants: Annotated[str, Form(min_length=1, max_length=1000)],
+) -> Response:
+    """Schedule a drill of a scenario with registered participants (``drills schedule``)."""
+    from handover.flows.incidents import schedule
+    from handover.web.jobs import table_list
+
+    console = console_of(request)
+    when = _when(request, at, "at")
+    assert when is not None  # a non-empty value parses or is bad input
+    d = schedule(
+        console.ws,
+        scenario,
+        at=when,
+        participants=table_list(participants) or (),
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return RedirectResponse(f"/incidents?notice=drill_scheduled&id={d.id}", 303)
+
+
+@router.post("/incidents/drills/{drill_id}/start", dependencies=CSRF)
+def drill_start(
+    request: Request, me: Session, drill_id: Annotated[int, Path(ge=1, le=2**31 - 1)]
+) -> Response:
+    """Start a scheduled drill: its scenario becomes a drill incident (nothing is sent)."""
+    from handover.flows.incidents import start
+
+    console = console_of(request)
+    inc = start(console.ws, drill_id, clock=console.now, actor=me.person.name)
+    return RedirectResponse(f"/incidents/{inc.id}", 303)
+
+
+@router.post("/incidents/drills/{drill_id}/finish", dependencies=CSRF)
+def drill_finish(
+    request: Request,
+    me: Session,
+    drill_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    lessons: Reason,
+) -> Response:
+    """Finish a running drill with its lessons; the time used per duty is computed."""
+    from handover.flows.incidents import finish
+
+    console = console_of(request)
+    d = finish(console.ws, drill_id, lessons=lessons, clock=console.now, actor=me.person.name)
+    if d.incident_id is not None:
+        return _back(d.incident_id, "drill_finished")
+    return RedirectResponse(f"/incidents?notice=drill_finished&id={d.id}", 303)

@@ -5,10 +5,11 @@ unfinished migration or campaign. Notice campaigns are sent from their own page
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from handover.web.pages import CSRF, Session, partial
 from handover.web.security import RowId, console_of
@@ -162,3 +163,55 @@ def job_page(request: Request, me: Session, job_id: RowId) -> Response:
     if partial(request, "job"):
         return console.render(request, "_job.html", job=job)
     return console.render(request, "job.html", job=job)
+
+
+#: how often the event stream reads a running job's row (the job writes it at most
+#: every half second)
+EVENTS_EVERY = 0.25
+
+
+@router.get("/jobs/{job_id}/events")
+async def job_events(request: Request, me: Session, job_id: RowId) -> Response:
+    """The job's progress as server-sent events while it runs: each message one JSON
+    object of the progress protocol (phase, task, advance), then an ``end`` event with
+    the status, and the stream closes. A stream opened after a reload starts with where
+    the job stands. The page's htmx polling stays the fallback without EventSource."""
+    import asyncio
+    import json
+
+    from starlette.concurrency import run_in_threadpool
+
+    from handover.web.jobs import RUNNING, Job, get_job, progress_events
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+    first = await run_in_threadpool(get_job, console.ws, job_id)  # unknown: 400, no stream
+
+    def message(doc: dict[str, object], event: str | None = None) -> str:
+        head = f"event: {event}\n" if event else ""
+        return f"{head}data: {json.dumps(doc, ensure_ascii=False)}\n\n"
+
+    async def stream() -> AsyncIterator[str]:
+        before: Job | None = None
+        job = first
+        while True:
+            for doc in progress_events(before, job):
+                yield message(doc)
+            if job.status != RUNNING:
+                end = {
+                    "status": job.status,
+                    "steps": job.steps,
+                    "error": job.error.render(lang) if job.error is not None else None,
+                }
+                yield message(end, "end")
+                return
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENTS_EVERY)
+            before, job = job, await run_in_threadpool(get_job, console.ws, job_id)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"X-Accel-Buffering": "no"},
+    )

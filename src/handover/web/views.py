@@ -38,14 +38,14 @@ class StageDef:
 #: whether a run passed (verify: rows equal; shred: sampled identifiers all gone).
 STAGES: tuple[StageDef, ...] = (
     StageDef("inventory", "scan.run"),
-    StageDef("pia", None),
+    StageDef("pia", "pia.approve"),
     StageDef("grants", "governance.grant.approve"),
     StageDef("seal", "package.seal", purpose="transfer"),
     StageDef("migrate", "migrate.done"),
     StageDef("verify", "verify.run", ok_flag="equal"),
     StageDef("notices", None),
     StageDef("shred", "erase.done", ok_flag="passed"),
-    StageDef("dossier", None),
+    StageDef("dossier", "dossier.export"),
 )
 
 

@@ -438,6 +438,34 @@ class Dialect:
         """Whether ``value_sql`` is cheap to evaluate twice (``col`` itself or its text)."""
         return value_sql == col
 
+    #: two databases of this engine may be compared by one connection that opens both
+    #: (SQLite: ATTACH, then a join on the key; see :meth:`pair_sql`)
+    compares_attached: ClassVar[bool] = False
+
+    def main_file(self, raw: Any) -> str:
+        """The file a raw connection's main database lives in ('' if none)."""
+        raise NotImplementedError(f"no attached comparison on {self.name}")
+
+    def attach(self, raw: Any, path: str, *, uri: bool) -> bool:
+        """Open the database file ``path`` beside the raw connection's own (False: the
+        engine refused)."""
+        raise NotImplementedError(f"no attached comparison on {self.name}")
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """The exceptions the driver raises on a raw connection."""
+        raise NotImplementedError(f"no attached comparison on {self.name}")
+
+    def detach(self, raw: Any) -> None:
+        """Close what :meth:`attach` opened."""
+        raise NotImplementedError(f"no attached comparison on {self.name}")
+
+    def pair_sql(
+        self, raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
+    ) -> Any:
+        """The statements comparing a table with its namesake in the attached database,
+        or None when this pair cannot be compared that way."""
+        raise NotImplementedError(f"no attached comparison on {self.name}")
+
     # --- erase: sanitization -------------------------------------------------------------
 
     #: the key of the sanitization method (``handover.erase.methods.METHODS``)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -86,8 +86,13 @@ class SQLite(Dialect):
         self, conn: sa.Connection, defs: list[TableDef], *, spellings: bool = True
     ) -> list[TableDef]:
         """Each table with its declared types as written and its dates and times as the
-        text the file stores (see :func:`native`)."""
-        return [native(conn, d, spellings=spellings) for d in defs]
+        text the file stores (see :func:`native`); the spellings of a file's tables are
+        profiled on two read-only connections at once (each profile is a full scan)."""
+        profiles: dict[str, Sequence[Any]] = {}
+        if spellings:
+            queries = {d.name: sql for d in defs if (sql := _profile_query(d))}
+            profiles = _profiles(conn, queries)
+        return [native(conn, d, spellings=spellings, profile=profiles.get(d.name)) for d in defs]
 
     # --- sources: reading -----------------------------------------------------------
 
@@ -231,6 +236,48 @@ class SQLite(Dialect):
         on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
         return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
 
+    # --- verify: two SQLite files compared in one statement -------------------------------
+
+    compares_attached: ClassVar[bool] = True
+
+    def main_file(self, raw: Any) -> str:
+        """The file of the raw connection's main database ('' for a memory database)."""
+        for _seq, name, file in raw.execute("PRAGMA database_list").fetchall():
+            if name == "main":
+                return str(file or "")
+        return ""
+
+    def attach(self, raw: Any, path: str, *, uri: bool) -> bool:
+        """Open the file ``path`` beside the main database as :data:`PAIR` (read-only when
+        the connection takes URI file names); False if SQLite refuses (e.g. the files
+        differ in text encoding)."""
+        import sqlite3
+        from urllib.parse import quote
+
+        target = f"file:{quote(path)}?mode=ro" if uri else path
+        try:
+            raw.execute(f"ATTACH DATABASE ? AS {PAIR}", (target,))
+        except sqlite3.Error:
+            return False
+        return True
+
+    def driver_errors(self) -> tuple[type[BaseException], ...]:
+        """What the sqlite3 module raises."""
+        import sqlite3
+
+        return (sqlite3.Error,)
+
+    def detach(self, raw: Any) -> None:
+        """Close what :meth:`attach` opened."""
+        raw.execute(f"DETACH DATABASE {PAIR}")
+
+    def pair_sql(
+        self, raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
+    ) -> PairSQL | None:
+        """The statements comparing ``tables`` (main's, then the attached file's) column by
+        column, or None when their keys cannot be joined one to one (see :class:`PairSQL`)."""
+        return pair_sql(raw, tables, columns, pk)
+
     # --- erase: sanitization -------------------------------------------------------------
 
     sanitization: ClassVar[str] = "sqlite.secure_delete"
@@ -320,6 +367,151 @@ def _encode(values: list[str]) -> str:
     return " || ".join(enc) if enc else "''"
 
 
+# --- verify: SQLite against SQLite, joined by key ------------------------------------------
+
+#: the schema name of the attached (target) file
+PAIR = "ho__dst"
+#: the smallest 64-bit integer: the one integer that a REAL of equal value may face in a
+#: column of INTEGER or NUMERIC affinity (SQLite keeps that REAL: ticket #3922)
+_INT64_MIN = -(2**63)
+
+
+def storage_affinity(declared: str) -> str:
+    """SQLite's column affinity of a declared type (its datatype documentation, 3.1):
+    ``INTEGER``, ``TEXT``, ``BLOB``, ``REAL`` or ``NUMERIC``. ``ANY`` (kept as given in a
+    STRICT table) counts as ``BLOB``: any storage class."""
+    decl = declared.upper()
+    if "INT" in decl:
+        return "INTEGER"
+    if any(k in decl for k in ("CHAR", "CLOB", "TEXT")):
+        return "TEXT"
+    if not decl.strip() or "BLOB" in decl or decl.strip() == "ANY":
+        return "BLOB"
+    if any(k in decl for k in ("REAL", "FLOA", "DOUB")):
+        return "REAL"
+    return "NUMERIC"
+
+
+def _differs(a: str, b: str, aff: tuple[str, str]) -> str:
+    """SQL true when the values ``a`` and ``b`` differ in storage class or bytes, as
+    ``quote()`` would tell them apart (NULL is equal only to NULL).
+
+    Unary ``+`` drops the columns' affinities, so text never equals a number, and
+    ``COLLATE BINARY`` compares text byte by byte. What is left is an INTEGER against a
+    REAL of equal value: a column of the same TEXT or REAL affinity on both sides cannot
+    hold that pair (SQLite converts every number stored there), one of INTEGER or NUMERIC
+    affinity only at -2^63; any other pair compares the storage classes too.
+    """
+    base = f"+{a} IS NOT +{b} COLLATE BINARY"
+    if aff[0] == aff[1] and aff[0] in ("TEXT", "REAL"):
+        return base
+    if aff[0] == aff[1] and aff[0] in ("INTEGER", "NUMERIC"):
+        return f"{base} OR (+{a} = {_INT64_MIN} AND typeof({a}) <> typeof({b}))"
+    return f"{base} OR typeof({a}) <> typeof({b})"
+
+
+@dataclass(frozen=True)
+class PairSQL:
+    """The statements comparing a table of the main database with its namesake in the
+    attached file, joined on the primary key.
+
+    The join is one to one because each key column has the same affinity on both sides
+    and compares with BINARY collation: two keys one side holds apart are never equal to
+    one key of the other side. :meth:`changed` gives every source row without a partner
+    and every pair that differs in some column; :meth:`extra` the target rows without a
+    partner. Both take a condition on the first key column, ``{k}`` standing for it.
+    """
+
+    source: str
+    target: str
+    #: quoted columns of each side, in the order of the comparison
+    a_cols: tuple[str, ...]
+    b_cols: tuple[str, ...]
+    on: str
+    diff: str
+    #: position of the first key column (split into ranges when it holds integers)
+    first: int
+    #: the key is the rowid on both sides (an integer, never NULL)
+    rowid: bool
+
+    def changed(self, where: str = "1") -> str:
+        """Source rows (then their partners' columns, NULL without one) missing from the
+        target or differing, of the source rows ``where``."""
+        cols = ", ".join([f"a.{x}" for x in self.a_cols] + [f"b.{y}" for y in self.b_cols])
+        cond = where.replace("{k}", f"a.{self.a_cols[self.first]}")
+        return (
+            f"SELECT {cols} FROM {self.source} AS a LEFT JOIN {self.target} AS b ON {self.on} "
+            f"WHERE ({cond}) AND (b.{self.b_cols[self.first]} IS NULL OR {self.diff})"
+        )
+
+    def extra(self, where: str = "1") -> str:
+        """Target rows without a source row, of the target rows ``where``."""
+        cols = ", ".join(f"b.{y}" for y in self.b_cols)
+        cond = where.replace("{k}", f"b.{self.b_cols[self.first]}")
+        return (
+            f"SELECT {cols} FROM {self.target} AS b WHERE ({cond}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {self.source} AS a WHERE {self.on})"
+        )
+
+    def bounds(self) -> tuple[str, str]:
+        """The smallest and the largest first key of the source (one statement each: only
+        a lone ``min()`` or ``max()`` is read from the end of the index)."""
+        k, t = self.a_cols[self.first], self.source
+        return f"SELECT min({k}) FROM {t}", f"SELECT max({k}) FROM {t}"
+
+    def split(self, mid: int) -> list[str]:
+        """Conditions on ``{k}`` that part the rows at ``mid``: every non-NULL value is
+        below it or not; a key that is not the rowid may also be NULL."""
+        parts = [f"{{k}} < {mid}", f"{{k}} >= {mid}"]
+        return parts if self.rowid else [*parts, "{k} IS NULL"]
+
+
+def _key_collations(raw: Any, schema: str, table: str) -> list[str] | None:
+    """The collation of each primary-key column of ``schema.table`` (None: the key is the
+    rowid, an integer)."""
+    d = SQLite()
+    for row in raw.execute(f"PRAGMA {schema}.index_list({d.quote(table)})").fetchall():
+        if row[3] == "pk":
+            info = raw.execute(f"PRAGMA {schema}.index_xinfo({d.quote(row[1])})").fetchall()
+            return [str(r[4]) for r in info if r[5]]
+    return None
+
+
+def pair_sql(
+    raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
+) -> PairSQL | None:
+    """See :meth:`SQLite.pair_sql`."""
+    d = SQLite()
+    declared = []
+    for schema, table, cols in (("main", tables[0], columns[0]), (PAIR, tables[1], columns[1])):
+        rows = raw.execute(f"PRAGMA {schema}.table_info({d.quote(table)})").fetchall()
+        declared.append({str(r[1]).lower(): str(r[2] or "") for r in rows})
+        # each side's own primary key must be the compared key: the joins seek by it
+        keys = sorted((int(r[5]), str(r[1]).lower()) for r in rows if r[5])
+        if [n for _i, n in keys] != [cols[i].lower() for i in pk]:
+            return None
+    affs = [
+        (storage_affinity(declared[0][a.lower()]), storage_affinity(declared[1][b.lower()]))
+        for a, b in zip(columns[0], columns[1], strict=True)
+    ]
+    if any(affs[i][0] != affs[i][1] for i in pk):
+        return None
+    rowid = True
+    for schema, table in (("main", tables[0]), (PAIR, tables[1])):
+        colls = _key_collations(raw, schema, table)
+        rowid = rowid and colls is None
+        if colls is not None and any(c.upper() != "BINARY" for c in colls):
+            return None
+    qa = tuple(d.quote(c) for c in columns[0])
+    qb = tuple(d.quote(c) for c in columns[1])
+    on = " AND ".join(f"a.{qa[i]} = b.{qb[i]}" for i in pk)
+    diff = " OR ".join(
+        _differs(f"a.{x}", f"b.{y}", aff) for x, y, aff in zip(qa, qb, affs, strict=True)
+    )
+    source, target = f"main.{d.quote(tables[0])}", f"{PAIR}.{d.quote(tables[1])}"
+    return PairSQL(source, target, qa, qb, on, diff, pk[0], rowid)
+
+
 # --- declared types and the spelling of dates and times -----------------------------------
 
 _DIGITS = "[0-9][0-9]"
@@ -388,25 +580,87 @@ def _decide(kind: str, agg: Sequence[Any]) -> str | None:
     return Spelling(kind != "time", True, "T" if tees else " ", n).text
 
 
-def native(conn: sa.Connection, d: TableDef, *, spellings: bool = True) -> TableDef:
+def _profile_query(d: TableDef) -> str | None:
+    """The one query finding the spellings of ``d``'s dates and times (None: it has none)."""
+    exprs: list[str] = []
+    for c in d.columns:
+        if c.kind in TEMPORAL:
+            exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
+    if not exprs:
+        return None
+    return f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}"
+
+
+def _profiles(conn: sa.Connection, queries: dict[str, str]) -> dict[str, Sequence[Any]]:
+    """The row of each profile query: on two new read-only connections to the file at once
+    when there are several (SQLite leaves the interpreter lock while it scans), else on
+    ``conn``."""
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import quote
+
+    path = DIALECT.main_file(conn.connection.driver_connection)
+    if len(queries) < 2 or not path:
+        return {name: conn.exec_driver_sql(sql).one() for name, sql in queries.items()}
+    uri = f"file:{quote(path)}?mode=ro"
+    links = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(2)]
+    free: list[sqlite3.Connection] = list(links)
+
+    def one(sql: str) -> Sequence[Any]:
+        link = free.pop()  # list.pop is atomic; two workers, two links
+        try:
+            row: Sequence[Any] = link.execute(sql).fetchone()
+            return row
+        finally:
+            free.append(link)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(links)) as pool:
+            # the largest scans first, so that the two connections end together
+            order = sorted(queries, key=lambda n: -_rows_hint(conn, n))
+            rows = dict(zip(order, pool.map(one, [queries[n] for n in order]), strict=True))
+    finally:
+        for link in links:
+            link.close()
+    return rows
+
+
+def _rows_hint(conn: sa.Connection, table: str) -> int:
+    """About how many rows ``table`` holds: its largest rowid (read from the end of the
+    table's tree), 0 without one."""
+    try:
+        value = conn.exec_driver_sql(f"SELECT max(rowid) FROM {DIALECT.quote(table)}").scalar()
+    except sa.exc.SQLAlchemyError:
+        return 0
+    return int(value or 0)
+
+
+def native(
+    conn: sa.Connection,
+    d: TableDef,
+    *,
+    spellings: bool = True,
+    profile: Sequence[Any] | None = None,
+) -> TableDef:
     """``d`` (reflected from SQLite) with each column's declared type as written and its
     date/time values carried as their stored text, with the spelling they share if any.
 
     ``spellings=False`` skips the one query per table that finds the spellings (a full
-    scan): for a copy into SQLite, which writes the stored text as it is.
+    scan): for a copy into SQLite, which writes the stored text as it is. ``profile``: that
+    query's row, already read.
     """
     from handover.db.reflect import sqlite_columns
 
-    q = '"' + d.name.replace('"', '""') + '"'
     raw = conn.connection.driver_connection
     declared = {c.name: c.declared for c in sqlite_columns(raw, d.name)}
     temporal = [c for c in d.columns if c.kind in TEMPORAL]
     found: dict[str, str | None] = {}
     if temporal and spellings:
-        exprs: list[str] = []
-        for c in temporal:
-            exprs += _profile_sql('"' + c.name.replace('"', '""') + '"', c.kind)
-        row = conn.exec_driver_sql(f"SELECT {', '.join(exprs)} FROM {q}").one()
+        row = profile
+        if row is None:
+            sql = _profile_query(d)
+            assert sql is not None
+            row = conn.exec_driver_sql(sql).one()
         for i, c in enumerate(temporal):
             found[c.name] = _decide(c.kind, row[5 * i : 5 * i + 5])
     columns = []
@@ -438,7 +692,11 @@ def inexact(table: TableDef, batch: pa.RecordBatch) -> dict[int, str]:
         arr = batch.column(i)
         if col.kind != "decimal" or arr.null_count == len(arr):
             continue
+        if pa.types.is_decimal(arr.type) and arr.type.precision <= EXACT_DIGITS:
+            continue  # no value of this type has more digits than a REAL keeps
         text = arr if pa.types.is_string(arr.type) else pc.cast(arr, pa.string())
+        if not pc.any(pc.greater(pc.utf8_length(text), EXACT_DIGITS)).as_py():
+            continue  # a text of 15 characters or fewer holds at most 15 digits
         parts = pc.extract_regex(text, r"^[-+]?(?P<i>\d*)(?P<p>\.?)(?P<f>\d*)$")
         whole, point, frac = (pc.struct_field(parts, n) for n in ("i", "p", "f"))
         digits = pc.utf8_rtrim(

@@ -1,0 +1,266 @@
+"""The JSON API's governance records: impact assessments (create, edit, opinion, submit,
+approve, reject), the risk register (list, add, review), destruction certificates (list,
+each checked) and the regulator's dossier (build, list, check), one incident. Each call
+is the flow the CLI's command calls, decided for this token's person; refusals are 403
+and ledgered. Same authentication as :mod:`handover.web.api`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from pydantic import BaseModel, Field
+
+from handover.web.api import ERRORS, JSON, Session
+from handover.web.security import RowId, console_of
+
+router = APIRouter(prefix="/api", tags=["records"])
+#: a risk code of the register (no personal data)
+Code = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+
+
+class PiaIn(BaseModel):
+    """A new assessment's title (empty: the default title of the transfer)."""
+
+    title: str = Field("", max_length=300)
+
+
+class EditsIn(BaseModel):
+    """Edits of an assessment: the sections and fields of an edits file (docs/pia.md,
+    "Editing"): title, necessity, team, signatory, processing, risks, measures, conclusion."""
+
+    edits: dict[str, Any] = Field(min_length=1, max_length=8)
+
+
+class TextIn(BaseModel):
+    """A text: the DPO's opinion, or the reason of a rejection."""
+
+    text: str = Field(max_length=4000)
+
+
+class RiskIn(BaseModel):
+    """A risk for the register, as ``handover risks add``."""
+
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = Field(min_length=1, max_length=300)
+    source: str = Field(max_length=40, description="network, process, people, business")
+    impact: str = Field(max_length=40, description="low, medium, high, severe")
+    likelihood: str = Field(max_length=40, description="very_low, low, medium, high")
+    owner: str = Field(min_length=1, max_length=64)
+    review_on: dt.date
+    controls: list[str] = Field(default_factory=list, max_length=50)
+
+
+class ReviewIn(BaseModel):
+    """A review of a register risk, as ``handover risks review``."""
+
+    next_review: dt.date
+    status: str | None = Field(None, max_length=40)
+    impact: str | None = Field(None, max_length=40)
+    likelihood: str | None = Field(None, max_length=40)
+
+
+def _assessment(a: Any, versions: list[JSON] | None = None) -> JSON:
+    out: JSON = a.to_json()
+    if versions is not None:
+        out["versions"] = versions
+    return out
+
+
+# --- impact assessments ----------------------------------------------------------------------
+
+
+@router.get("/pia", responses=ERRORS)
+def api_pia(request: Request, me: Session) -> JSON:
+    """Every assessment's state, the overdue risk reviews, the last checklist run."""
+    from handover.flows.pia import status
+
+    console = console_of(request)
+    return status(console.ws, now=console.now()).to_json()
+
+
+@router.post("/pia", responses=ERRORS)
+def api_pia_create(request: Request, me: Session, body: PiaIn) -> JSON:
+    """Create an assessment pre-filled from what handover holds (``pia new``; pia.edit)."""
+    from handover.flows.pia import new_assessment
+
+    console = console_of(request)
+    a = new_assessment(console.ws, title=body.title, actor=me.person.name, now=console.now())
+    return _assessment(a)
+
+
+@router.get("/pia/{assessment_id}", responses=ERRORS)
+def api_pia_one(request: Request, me: Session, assessment_id: RowId) -> JSON:
+    """One assessment at its current version, its decisions, every version kept."""
+    from handover.pia.store import get, versions
+
+    console = console_of(request)
+    return _assessment(get(console.ws, assessment_id), versions(console.ws, assessment_id))
+
+
+@router.post("/pia/{assessment_id}/edits", responses=ERRORS)
+def api_pia_edit(request: Request, me: Session, assessment_id: RowId, body: EditsIn) -> JSON:
+    """Apply edits as a new version (``pia edit``); nothing changes when one value is bad."""
+    from handover.flows.pia import edit_values
+
+    console = console_of(request)
+    a = edit_values(
+        console.ws,
+        assessment_id,
+        body.edits,
+        where="api",
+        actor=me.person.name,
+        now=console.now(),
+    )
+    return _assessment(a)
+
+
+@router.post("/pia/{assessment_id}/opinion", responses=ERRORS)
+def api_pia_opinion(request: Request, me: Session, assessment_id: RowId, body: TextIn) -> JSON:
+    """Record the DPO's opinion (only a person holding the dpo role)."""
+    from handover.flows.pia import opinion
+
+    console = console_of(request)
+    a = opinion(console.ws, assessment_id, body.text, actor=me.person.name, now=console.now())
+    return _assessment(a)
+
+
+@router.post("/pia/{assessment_id}/submit", responses=ERRORS)
+def api_pia_submit(request: Request, me: Session, assessment_id: RowId) -> JSON:
+    """Submit the current version for approval (refused while it has gaps)."""
+    from handover.flows.pia import submit
+
+    console = console_of(request)
+    return _assessment(submit(console.ws, assessment_id, actor=me.person.name, now=console.now()))
+
+
+@router.post("/pia/{assessment_id}/approve", responses=ERRORS)
+def api_pia_approve(request: Request, me: Session, assessment_id: RowId) -> JSON:
+    """Approve the submitted version as its named signatory (checker ≠ maker)."""
+    from handover.flows.pia import approve
+
+    console = console_of(request)
+    a = approve(console.ws, assessment_id, actor=me.person.name, now=console.now())
+    return _assessment(a)
+
+
+@router.post("/pia/{assessment_id}/reject", responses=ERRORS)
+def api_pia_reject(request: Request, me: Session, assessment_id: RowId, body: TextIn) -> JSON:
+    """Reject the submitted version with a reason, as its named signatory."""
+    from handover.flows.pia import reject
+
+    console = console_of(request)
+    a = reject(console.ws, assessment_id, body.text, actor=me.person.name, now=console.now())
+    return _assessment(a)
+
+
+# --- the risk register -----------------------------------------------------------------------
+
+
+@router.get("/risks", responses=ERRORS)
+def api_risks(request: Request, me: Session, overdue: bool = False) -> list[JSON]:
+    """The register (only the overdue reviews with ``overdue=true``)."""
+    from handover.flows.pia import risks
+
+    console = console_of(request)
+    return [r.to_json() for r in risks(console.ws, overdue=overdue, now=console.now())]
+
+
+@router.post("/risks", responses=ERRORS)
+def api_risk_add(request: Request, me: Session, body: RiskIn) -> JSON:
+    """Add a risk (``risks add``; pia.edit); its level follows from the method's matrix."""
+    from handover.flows.pia import add_risk
+
+    console = console_of(request)
+    r = add_risk(
+        console.ws,
+        **body.model_dump(exclude={"review_on", "controls"}),
+        review_on=body.review_on,
+        controls=[c.strip() for c in body.controls if c.strip()],
+        actor=me.person.name,
+        now=console.now(),
+    )
+    return r.to_json()
+
+
+@router.post("/risks/{code}/review", responses=ERRORS)
+def api_risk_review(request: Request, me: Session, code: Code, body: ReviewIn) -> JSON:
+    """Record a review of risk ``code`` and its next review date (``risks review``)."""
+    from handover.flows.pia import review_risk
+
+    console = console_of(request)
+    r = review_risk(
+        console.ws,
+        code,
+        next_review=body.next_review,
+        status=body.status,
+        impact=body.impact,
+        likelihood=body.likelihood,
+        actor=me.person.name,
+        now=console.now(),
+    )
+    return r.to_json()
+
+
+# --- certificates, the dossier, incidents ----------------------------------------------------
+
+
+@router.get("/certificates", responses=ERRORS)
+def api_certificates(request: Request, me: Session) -> list[JSON]:
+    """Every destruction certificate issued, newest first, each with its check
+    (signature, signer, ledger proofs) as ``certificate verify`` gives it."""
+    from handover.flows.shred import certificates
+
+    return [c.to_json() for c in certificates(console_of(request).ws)]
+
+
+@router.get("/dossiers", responses=ERRORS)
+def api_dossiers(request: Request, me: Session) -> list[JSON]:
+    """Every dossier built, newest first (from the ledger)."""
+    from handover.flows.dossier import dossiers
+
+    return [d.to_json() for d in dossiers(console_of(request).ws)]
+
+
+@router.post("/dossiers", responses=ERRORS)
+def api_dossier_build(request: Request, me: Session) -> JSON:
+    """Build the regulator's dossier now (``dossier build``; compliance.check)."""
+    from handover.flows.dossier import build_dossier
+
+    console = console_of(request)
+    return build_dossier(console.ws, actor=me.person.name, now=console.now()).to_json()
+
+
+@router.get("/dossiers/{name}", responses=ERRORS)
+def api_dossier(
+    request: Request,
+    me: Session,
+    name: Annotated[
+        str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ],
+) -> JSON:
+    """One dossier and its offline check (``valid`` false with the reason when it fails)."""
+    from handover.errors import CheckFailed
+    from handover.flows.dossier import check_dossier, find_dossier
+
+    console = console_of(request)
+    d = find_dossier(console.ws, name)
+    try:
+        return {**d.to_json(), "valid": True, "check": check_dossier(console.ws, name)}
+    except CheckFailed as exc:
+        return {**d.to_json(), "valid": False, "problem": exc.render(console.lang_of(request))}
+
+
+@router.get("/incidents/{incident_id}", responses=ERRORS)
+def api_incident(request: Request, me: Session, incident_id: RowId) -> JSON:
+    """One incident: duties with the seconds left now, facts, reports, actions, timeline."""
+    from handover.flows.incidents import incident_timeline
+    from handover.incidents.incidents import get_incident
+
+    console = console_of(request)
+    inc = get_incident(console.ws, incident_id)
+    return {
+        **inc.to_json(console.now()),
+        "timeline": incident_timeline(console.ws, incident_id),
+    }

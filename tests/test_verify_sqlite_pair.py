@@ -1,0 +1,206 @@
+"""SQLite against SQLite: both files read by one connection (ATTACH) and joined on the key.
+
+Every case is also compared the other way (the digest path, with the join switched off)
+and both verdicts must be the same, key for key.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handover.verify import VerifyResult, compare
+from handover.verify import verify as kernel
+
+
+def _db(path: Path, ddl: str, rows: list[tuple[Any, ...]], *more: str) -> str:
+    con = sqlite3.connect(path)
+    con.executescript(ddl)
+    if rows:
+        marks = ",".join("?" * len(rows[0]))
+        con.executemany(f"INSERT INTO t VALUES ({marks})", rows)
+    for stmt in more:
+        con.execute(stmt)
+    con.commit()
+    con.close()
+    return str(path)
+
+
+def _pair(tmp: Path, ddl: str, rows: list[tuple[Any, ...]], *changes: str) -> tuple[str, str]:
+    """A source file and a target file holding the same rows, then ``changes``."""
+    return _db(tmp / "a.db", ddl, rows), _db(tmp / "b.db", ddl, rows, *changes)
+
+
+def _both(a: str, b: str, monkeypatch: pytest.MonkeyPatch) -> VerifyResult:
+    """The join's verdict, checked against the digest path's on the same files."""
+    joined = compare(a, b)
+    with monkeypatch.context() as m:
+        m.setattr(kernel, "_links", lambda _src, _dst: None)
+        digests = compare(a, b)
+    assert [t.segment_key for t in digests.tables] != ["sqlite-join"] * len(digests.tables)
+    assert [t.to_json() for t in joined.tables] == [t.to_json() for t in digests.tables]
+    return joined
+
+
+DDL = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, amount DECIMAL(14,2), at TIMESTAMP)"
+ROWS = [(i, f"客户{i}", i * 1.25, f"2024-01-{1 + i % 28:02d} 10:00:00") for i in range(1, 201)]
+
+
+def test_equal_files_fetch_no_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = _db(tmp_path / "a.db", DDL, ROWS)
+    b = _db(tmp_path / "b.db", DDL, list(reversed(ROWS)))
+    res = _both(a, b, monkeypatch)
+    table = res.tables[0]
+    assert res.equal and table.segment_key == "sqlite-join"
+    assert (table.source_rows, table.target_rows, table.rows_fetched) == (200, 200, 0)
+    assert res.normalisations == ["stored"]
+
+
+def test_one_changed_cell_deleted_and_inserted_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = _pair(
+        tmp_path,
+        DDL,
+        ROWS,
+        "UPDATE t SET amount = amount + 0.01 WHERE id = 17",
+        "DELETE FROM t WHERE id IN (3, 150)",
+        "INSERT INTO t VALUES (500, 'new', 1, NULL), (0, 'zero', 2, NULL)",
+    )
+    table = _both(a, b, monkeypatch).tables[0].to_json()
+    assert table["changed"] == [17]
+    assert table["missing"] == [3, 150]
+    assert table["extra"] == [0, 500]
+    assert (table["source_rows"], table["target_rows"]) == (200, 200)
+
+
+def test_null_is_not_the_empty_string(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ddl = "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, n INTEGER)"
+    a = _db(tmp_path / "a.db", ddl, [(1, None, 1), (2, "", 2), (3, None, None), (4, "x", 0)])
+    b = _db(tmp_path / "b.db", ddl, [(1, "", 1), (2, None, 2), (3, None, None), (4, "x", None)])
+    assert _both(a, b, monkeypatch).tables[0].to_json()["changed"] == [1, 2, 4]
+
+
+def test_storage_classes_and_bytes_are_compared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What ``quote()`` tells apart: 5 / 5.0 / '5' / X'35', case, a trailing space, NFC,
+    the one INTEGER/REAL pair of equal value a NUMERIC column keeps (-2^63)."""
+    ddl = "CREATE TABLE t (id INTEGER PRIMARY KEY, anyv, num NUMERIC, txt TEXT COLLATE NOCASE)"
+    low = -(2**63)
+    a_rows = [
+        (1, 5, 1, "a"),
+        (2, 5, 1, "a"),
+        (3, "5", 1, "a"),
+        (4, b"5", 1, "a"),
+        (5, 1, low, "a"),
+        (6, 1, 1, "Abc"),
+        (7, 1, 1, "x"),
+        (8, 1, 1, "é"),
+        (9, 2.5, 12.5, "same"),
+    ]
+    b_rows = [
+        (1, 5, 1, "a"),
+        (2, 5.0, 1, "a"),
+        (3, 5, 1, "a"),
+        (4, "5", 1, "a"),
+        (5, 1, float(low), "a"),
+        (6, 1, 1, "abc"),
+        (7, 1, 1, "x "),
+        (8, 1, 1, "e\u0301"),
+        (9, 2.5, "12.5", "same"),
+    ]
+    a = _db(tmp_path / "a.db", ddl, a_rows)
+    b = _db(tmp_path / "b.db", ddl, b_rows)
+    # 1 and 9 are equal ('12.5' is stored as REAL 12.5 in a NUMERIC column)
+    assert _both(a, b, monkeypatch).tables[0].to_json()["changed"] == [2, 3, 4, 5, 6, 7, 8]
+
+
+def test_columns_of_other_affinities_compare_storage_classes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'5' in a TEXT column against 5 in an INTEGER column compares equal in SQL: the
+    join still reports it (and 5 against 5.0 in INTEGER against REAL)."""
+    a = _db(
+        tmp_path / "a.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, w INTEGER)",
+        [(1, "5", 5), (2, "x", 5), (3, None, None)],
+    )
+    b = _db(
+        tmp_path / "b.db",
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, w REAL)",
+        [(1, 5, 6), (2, "x", 5), (3, None, None)],
+    )
+    res = _both(a, b, monkeypatch)
+    assert res.tables[0].to_json()["changed"] == [1, 2]
+
+
+def test_composite_text_key_and_a_key_collation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ddl = "CREATE TABLE t (k TEXT, n INTEGER, v TEXT, PRIMARY KEY (k, n)) WITHOUT ROWID"
+    rows = [(f"k{i % 7}", i, f"v{i}") for i in range(100)]
+    a, b = _pair(
+        tmp_path,
+        ddl,
+        rows,
+        "UPDATE t SET v = 'changed' WHERE k = 'k3' AND n = 3",
+        "DELETE FROM t WHERE k = 'k1' AND n = 8",
+        "INSERT INTO t VALUES ('K1', 8, 'v8')",
+    )
+    res = _both(a, b, monkeypatch)
+    table = res.tables[0]
+    assert table.segment_key == "sqlite-join"
+    assert table.to_json()["changed"] == [["k3", 3]]
+    assert table.to_json()["missing"] == [["k1", 8]]
+    assert table.to_json()["extra"] == [["K1", 8]]
+    # a key compared without case cannot be joined one to one: the digests compare it
+    nocase = "CREATE TABLE t (k TEXT COLLATE NOCASE PRIMARY KEY, v TEXT)"
+    c = _db(tmp_path / "c.db", nocase, [("a", "1"), ("b", "2")])
+    d = _db(tmp_path / "d.db", nocase, [("A", "1"), ("b", "3")])
+    res = compare(c, d)
+    assert res.tables[0].segment_key != "sqlite-join"
+    assert res.tables[0].to_json()["missing"] == ["a"]
+    assert res.tables[0].to_json()["extra"] == ["A"]
+    assert res.tables[0].to_json()["changed"] == ["b"]
+
+
+def test_large_table_split_in_key_ranges_with_null_keys(tmp_path: Path) -> None:
+    """Above PAIR_SPLIT_ROWS the join runs as key ranges; a key that is not the rowid
+    may be NULL (SQLite allows it) and is still compared."""
+    n = kernel.PAIR_SPLIT_ROWS + 5_000
+    ddl = "CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT, x REAL)"
+    rnd = random.Random(3)
+    rows: list[tuple[Any, ...]] = [(i, f"v{i}", i / 7) for i in range(1, n + 1)]
+    a = _db(tmp_path / "a.db", ddl, [*rows, (None, "null key", 1.0)])
+    picks = rnd.sample(range(1, n + 1), 60)
+    changed, missing = sorted(picks[:30]), sorted(picks[30:])
+    b_rows = [r for r in rows if r[0] not in set(missing)]
+    b_rows = [(i, v + "!" if i in set(changed) else v, x) for i, v, x in b_rows]
+    b = _db(tmp_path / "b.db", ddl, [*b_rows, (n + 10, "extra", 0.5), (None, "null key", 2.0)])
+    # (the digest path cannot place a NULL key in a segment: no comparison with it here)
+    res = compare(a, b)
+    table = res.tables[0].to_json()
+    assert res.tables[0].segment_key == "sqlite-join" and res.tables[0].queries > 6
+    # the NULL keys meet in the Python comparison and differ in x
+    assert table["changed"] == [*changed, None] or table["changed"] == [None, *changed]
+    assert table["missing"] == missing
+    assert table["extra"] == [n + 10]
+    assert res.tables[0].rows_fetched < 200
+
+
+def test_a_sqlite_url_and_a_path_are_joined_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = _db(tmp_path / "a.db", DDL, ROWS)
+    b = _db(tmp_path / "b b.db", DDL, ROWS, "DELETE FROM t WHERE id = 9")
+    for src, dst in ((f"sqlite:///{a}", b), (a, f"sqlite:///{b}")):
+        res = _both(src, dst, monkeypatch)
+        assert res.tables[0].segment_key == "sqlite-join"
+        assert res.tables[0].to_json()["missing"] == [9]
+    # the target file is opened read-only and left as it was
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db", "b b.db"]
