@@ -132,6 +132,25 @@ def test_kernels_never_import_flows_governance_or_adapters() -> None:
     assert offenders == []
 
 
+def test_the_engine_runs_kernels_and_never_imports_flows_governance_or_adapters() -> None:
+    """``handover.engine`` sits between the kernels and the flows (DESIGN.md)."""
+    edges = _room_imports()
+    offenders = [
+        where
+        for there, places in edges.get("engine", {}).items()
+        if there in ABOVE_KERNELS
+        for where in places
+    ]
+    kernels_above = [
+        where
+        for room in KERNELS
+        for there, places in edges.get(room, {}).items()
+        if there == "engine"
+        for where in places
+    ]
+    assert offenders == [] and kernels_above == []
+
+
 def test_the_ledger_is_written_by_flows_governance_and_the_ledger_only() -> None:
     """Kernels report state changes through an event sink; they never call ``record``."""
     offenders = [

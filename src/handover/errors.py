@@ -46,6 +46,11 @@ class HandoverError(Exception):
         err.message = message
         return err
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Kept whole through pickling (an error raised on a cluster worker comes back to
+        # the coordinator): its class, text, transience and catalogue message.
+        return (_rebuild, (type(self), str(self), self.transient, self.message))
+
     def render(self, lang: str | None) -> str:
         """The message in ``lang`` (catalogue messages; other texts as raised)."""
         if self.message is None:
@@ -69,3 +74,14 @@ class Refused(HandoverError):
     """An action refused by policy: no grant, no NDA, missing approval (exit 3)."""
 
     exit_code = 3
+
+
+def _rebuild(
+    cls: type[HandoverError], text: str, transient: bool, message: Msg | None
+) -> HandoverError:
+    """Unpickle a :class:`HandoverError` (see ``__reduce__``)."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, text)
+    err.transient = transient
+    err.message = message
+    return err

@@ -209,6 +209,15 @@ class Settings(BaseSettings):
         default=None,
         description="Token of a service account (people service) for cron jobs: incidents tick/warn.",
     )
+    executor: str = Field(
+        default="local",
+        description="Where scan, seal, verify and dd-extract run: local (this machine) or a Dask scheduler, dask://host:8786 (docs/scale.md).",
+    )
+    shard_rows: int = Field(
+        default=1_048_576,
+        ge=1,
+        description="Rows per shard when a Dask executor splits a table (a multiple of 16,384 keeps seal's row roots equal to a local run's).",
+    )
     incidents: IncidentSettings = Field(
         default_factory=IncidentSettings,
         description="The [incidents] table of handover.toml (reporting duties and clocks).",

@@ -161,6 +161,16 @@ def allow_bad_rows_option() -> Any:
     )
 
 
+def executor_option() -> Any:
+    """The ``--executor`` option of the commands that run data kernels."""
+    return typer.Option(
+        None,
+        "--executor",
+        help="Where the data kernels run: local (this machine) or a Dask scheduler "
+        "dask://host:8786 (default: the executor setting, HANDOVER_EXECUTOR).",
+    )
+
+
 def echo_skipped(skipped: dict[str, list[int]], lang: str) -> None:
     """One line per table that lost rows as ``--allow-bad-rows`` allowed."""
     from handover.i18n import t

@@ -10,6 +10,7 @@ import typer
 from handover.cli.common import (
     allow_bad_rows_option,
     echo_skipped,
+    executor_option,
     handled,
     json_option,
     lang_of,
@@ -33,6 +34,13 @@ def seal(
     out: Path = typer.Option(..., "--out", help="Package folder to create (must not exist)."),
     tables: list[str] = tables_option("Seal only these tables"),
     allow_bad_rows: int = allow_bad_rows_option(),
+    executor: str | None = executor_option(),
+    resume: str | None = typer.Option(
+        None,
+        "--resume",
+        help="Continue the cluster run RUN (named by the error of a run whose scheduler "
+        "was lost): only the shards not finished are sealed.",
+    ),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -52,6 +60,8 @@ def seal(
             tables=split_list(tables),
             progress=prog,
             allow_bad_rows=allow_bad_rows,
+            executor=executor,
+            resume=resume,
         )
     _render_sealed(result, json_out, lang)
 
@@ -196,6 +206,7 @@ def dd_extract(
     ),
     tables: list[str] = tables_option("Extract only these tables"),
     allow_bad_rows: int = allow_bad_rows_option(),
+    executor: str | None = executor_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -224,6 +235,7 @@ def dd_extract(
             lang=lang,
             allow_bad_rows=allow_bad_rows,
             progress=prog,
+            executor=executor,
         )
     if json_out:
         print_json(result.to_json())

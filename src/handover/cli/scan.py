@@ -8,6 +8,7 @@ import typer
 
 from handover.cli.common import (
     allow_bad_rows_option,
+    executor_option,
     globals_of,
     handled,
     json_option,
@@ -33,6 +34,7 @@ def scan(
     ),
     progress: str | None = progress_option(),
     allow_bad_rows: int = allow_bad_rows_option(),
+    executor: str | None = executor_option(),
 ) -> None:
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
     from handover.flows.scan import run_scan
@@ -54,6 +56,7 @@ def scan(
                     out_dir=out,
                     progress=prog,
                     allow_bad_rows=allow_bad_rows,
+                    executor=executor,
                 )
     if json_out:
         print_json(inv.to_json())

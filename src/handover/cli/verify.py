@@ -8,6 +8,7 @@ import typer
 
 from handover.cli.common import (
     console,
+    executor_option,
     handled,
     json_option,
     lang_of,
@@ -28,6 +29,7 @@ def verify(
     source: str = typer.Argument(..., help="Source: a SQLite file or a database URL."),
     target: str = typer.Argument(..., help="Target: a SQLite file or a database URL."),
     tables: list[str] = tables_option("Only these tables (default all)"),
+    executor: str | None = executor_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -40,7 +42,9 @@ def verify(
         workspace_of(ctx, data=True) as ws,
         progress_of(progress, json_out, lang) as prog,
     ):
-        result = run_verify(source, target, split_list(tables), ws=ws, progress=prog)
+        result = run_verify(
+            source, target, split_list(tables), ws=ws, progress=prog, executor=executor
+        )
     if json_out:
         print_json(result.to_json(lang))
     else:

@@ -49,7 +49,7 @@ from handover.results import PerTableRows
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
     from handover.events import EventSink
-    from handover.migrate.reader import MigrationSource
+    from handover.migrate.reader import MigrationSource, SourceBatch
     from handover.workspace import Workspace
 
 ID_DOCS = ("cn_resident_id", "passport", "hk_macau_permit", "taiwan_permit")
@@ -310,6 +310,7 @@ def write_extract(
     xlsx_limit: int,
     lang: str,
     progress: Progress | None = None,
+    transformed: Callable[[TableDef], Iterator[pa.RecordBatch]] | None = None,
 ) -> tuple[ExtractResult, dict[str, list[dict[str, Any]]]]:
     """Write the de-identified extract of ``defs`` into the new folder ``out``: the result
     and the rule applied to every column.
@@ -319,6 +320,8 @@ def write_extract(
     at most ``max_suppression`` (a fraction) of its records; a table that cannot is refused
     and not written, the reason in the report. Built in a hidden folder renamed into place
     at the end: a failure leaves nothing. Each table is a task of ``progress`` (rows read).
+    ``transformed``: where a table's rows come from already transformed (a cluster's
+    workers, in key order); default read from ``reader`` and transformed here.
     """
     prog: Progress = progress or NoProgress()
     t0 = time.perf_counter()
@@ -341,7 +344,7 @@ def write_extract(
             plan = plans[d.name]
             rules[d.name] = [p.to_json() for p in plan]
             prog.task(d.name, reader.count(d))
-            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog)
+            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed)
             qis = quasi_identifier_plans(plan, quasi_identifiers)
             if not qis:
                 result.tables.append(job.write_plain(reader))
@@ -426,8 +429,10 @@ class _TableJob:
         tmp: Path,
         xlsx_limit: int,
         progress: Progress,
+        transformed: Callable[[TableDef], Iterator[pa.RecordBatch]] | None = None,
     ) -> None:
         self.d, self.plan, self.tokenizer, self.lang = d, plan, tokenizer, lang
+        self.transformed = transformed
         self.shown, self.tmp, self.xlsx_limit = shown, tmp, xlsx_limit
         self.progress = progress
         self.slug = _slug(d.name)
@@ -436,18 +441,21 @@ class _TableJob:
 
     def batches(self, reader: Any) -> Iterator[pa.RecordBatch]:
         """The table's transformed batches; a value the source cannot type stops the extract."""
-        for sb in reader.read(self.d, after=None, batch_size=BATCH_ROWS):
-            if sb.rejects:
-                r = sb.rejects[0]
-                raise BadInput.msg(
-                    "deid.source_reject",
-                    source=self.shown,
-                    table=self.d.name,
-                    row_key=r.key,
-                    column=r.column,
-                )
-            self.progress.advance(self.d.name, sb.rows_read)
-            yield transform(sb.data, self.plan, self.tokenizer, self.lang)
+        if self.transformed is not None:
+            for b in self.transformed(self.d):
+                self.progress.advance(self.d.name, b.num_rows)
+                yield b
+            return
+
+        def counted() -> Iterator[SourceBatch]:
+            for sb in reader.read(self.d, after=None, batch_size=BATCH_ROWS):
+                if not sb.rejects:
+                    self.progress.advance(self.d.name, sb.rows_read)
+                yield sb
+
+        yield from transformed_rows(
+            counted(), self.d, self.plan, self.tokenizer, self.lang, self.shown
+        )
 
     def _finish(self, rows: int, held: list[pa.RecordBatch] | None) -> dict[str, Any]:
         files = [f"parquet/{self.slug}.parquet"]
@@ -570,6 +578,25 @@ class _TableJob:
         if an.suppressed and pk is not None and key_values is not None:
             gone = (pk, key_values.filter(pa.array(~an.keep)))
         return rep, summary, gone
+
+
+def transformed_rows(
+    batches: Iterable[SourceBatch],
+    d: TableDef,
+    plan: list[ColumnPlan],
+    tokenizer: Callable[[pa.Array], pa.Array],
+    lang: str,
+    shown: str,
+) -> Iterator[pa.RecordBatch]:
+    """``batches`` of ``d`` transformed by ``plan``; a value the source cannot type stops
+    the extract (BadInput naming table, row key and column)."""
+    for sb in batches:
+        if sb.rejects:
+            r = sb.rejects[0]
+            raise BadInput.msg(
+                "deid.source_reject", source=shown, table=d.name, row_key=r.key, column=r.column
+            )
+        yield transform(sb.data, plan, tokenizer, lang)
 
 
 def _generalise(

@@ -12,10 +12,11 @@ import datetime as dt
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from handover.db.url import mask
 from handover.detect.classify import (
@@ -32,6 +33,10 @@ from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg
 from handover.progress import Progress
 from handover.sources import Source, TableInfo, open_source
+from handover.sources.base import DEFAULT_BATCH
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 T = TypeVar("T")
 DEFAULT_SAMPLE = 10_000
@@ -129,17 +134,48 @@ def scan_source(
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
     allow_bad_rows: int = 0,
+    batch_rows: int = DEFAULT_BATCH,
 ) -> Inventory:
     """Scan every table of ``spec`` and classify every column (no store, no report).
 
     A source without tables is refused; so is a file table with more unreadable rows
     than ``allow_bad_rows`` (see :func:`handover.sources.open_source`).
     """
+    t0 = time.perf_counter()
+    with opened(spec, full, sample, seed, progress, allow_bad_rows) as (src, inv, infos):
+        for info in infos:
+            inv.tables.append(
+                scan_table(
+                    src,
+                    info,
+                    full=full,
+                    sample=sample,
+                    seed=seed,
+                    progress=progress,
+                    batch_rows=batch_rows,
+                )
+            )
+            if progress is not None:
+                progress.advance(info.name, info.rows or 0)
+    inv.seconds = time.perf_counter() - t0
+    return inv
+
+
+@contextmanager
+def opened(
+    spec: str | Path,
+    full: bool,
+    sample: int,
+    seed: int,
+    progress: Progress | None,
+    allow_bad_rows: int,
+) -> Iterator[tuple[Source, Inventory, list[TableInfo]]]:
+    """The source of a scan, its (empty) inventory and its tables, each a task of
+    ``progress``; BadInput for a sample below 1 or a source without tables."""
     from handover.errors import BadInput
 
     if sample < 1:
         raise BadInput.msg("scan.bad_sample", sample=sample)
-    t0 = time.perf_counter()
     with open_source(spec, allow_bad_rows=allow_bad_rows) as src:
         inv = Inventory(mask(spec), src.kind, "full" if full else "sample", sample, seed)
         infos = src.tables()
@@ -148,13 +184,7 @@ def scan_source(
         for info in infos:
             if progress is not None:
                 progress.task(info.name, info.rows)
-            inv.tables.append(
-                scan_table(src, info, full=full, sample=sample, seed=seed, progress=progress)
-            )
-            if progress is not None:
-                progress.advance(info.name, info.rows or 0)
-    inv.seconds = time.perf_counter() - t0
-    return inv
+        yield src, inv, infos
 
 
 def scan_table(
@@ -165,34 +195,99 @@ def scan_table(
     sample: int,
     seed: int,
     progress: Progress | None = None,
+    batch_rows: int = DEFAULT_BATCH,
 ) -> TableResult:
     """Classify the columns of one table from a sample (and, with ``full``, every row).
 
     A table of :data:`WIDE` columns or more is also a task of ``progress`` of its own,
-    ``TABLE.*``, counting columns profiled (its rows are few, its columns the work)."""
+    ``TABLE.*``, counting columns profiled (its rows are few, its columns the work).
+    ``batch_rows``: rows per batch of the full pass (a sharded scan cuts its shards at
+    multiples of it, so that both profile the same batches)."""
+    sampled = sample_table(src, info, full=full, sample=sample, seed=seed, progress=progress)
+    rows = None
+    if sampled.todo:
+        batches = src.batches(info.name, columns=list(sampled.todo), batch_size=batch_rows)
+        rows = profile_rows(prefetch(batches), sampled.todo)
+    return conclude_table(info, sampled, rows)
+
+
+@dataclass
+class Sampled:
+    """A table after its sample: the result so far, the sampled profiles, and what a full
+    pass still reads (``todo``: column → plan; empty when nothing is re-read)."""
+
+    result: TableResult
+    profiles: dict[str, ColumnProfile]
+    hints: dict[str, int]
+    todo: dict[str, Plan] = field(default_factory=dict)
+
+
+def sample_table(
+    src: Source,
+    info: TableInfo,
+    *,
+    full: bool,
+    sample: int,
+    seed: int,
+    progress: Progress | None = None,
+) -> Sampled:
+    """The sample stage of :func:`scan_table`: profiles of a seeded sample of the table and,
+    with ``full``, the plan of the full pass (see :func:`_full_pass_plan`)."""
     res = TableResult(info.name, info.rows, notes=list(info.notes))
     names = info.column_names
     hints = table_hints(names)
     plans = {c: Plan(None, context_types(c)) for c in names}
     if info.rows == 0:
         res.notes.append(Msg("detect.note.empty_table"))
-        profiles = {c: ColumnProfile() for c in names}
-    else:
-        data = src.sample(info.name, sample, seed)
-        res.scanned_rows = data.num_rows
-        wide = progress if progress is not None and len(names) >= WIDE else None
-        if wide is not None:
-            wide.task(f"{info.name}.*", len(names))
-        profiles = {}
-        for i, c in enumerate(names, 1):
-            profiles[c] = profile_column(data.column(c), plans[c])
-            if wide is not None and (i % WIDE_STEP == 0 or i == len(names)):
-                wide.advance(f"{info.name}.*", WIDE_STEP if i % WIDE_STEP == 0 else i % WIDE_STEP)
-        if full and info.rows > data.num_rows:
-            first = _classify(info, profiles, hints)
-            profiles = _full_pass(src, info, profiles, plans, first)
-            res.scanned_rows = info.rows
-    results = _classify(info, profiles, hints)
+        return Sampled(res, {c: ColumnProfile() for c in names}, hints)
+    data = src.sample(info.name, sample, seed)
+    res.scanned_rows = data.num_rows
+    wide = progress if progress is not None and len(names) >= WIDE else None
+    if wide is not None:
+        wide.task(f"{info.name}.*", len(names))
+    profiles = {}
+    for i, c in enumerate(names, 1):
+        profiles[c] = profile_column(data.column(c), plans[c])
+        if wide is not None and (i % WIDE_STEP == 0 or i == len(names)):
+            wide.advance(f"{info.name}.*", WIDE_STEP if i % WIDE_STEP == 0 else i % WIDE_STEP)
+    todo: dict[str, Plan] = {}
+    if full and info.rows > data.num_rows:
+        todo = _full_pass_plan(profiles, plans, _classify(info, profiles, hints))
+    return Sampled(res, profiles, hints, todo)
+
+
+def profile_rows(
+    batches: Iterable[pa.RecordBatch], todo: dict[str, Plan]
+) -> dict[str, ColumnProfile]:
+    """The full pass over ``batches`` (rows in order): one merged profile per column of
+    ``todo``. Profiles of consecutive parts merge with :func:`merge_rows` into the
+    profile of the whole, batch for batch the same."""
+    merged = {c: ColumnProfile() for c in todo}
+    for batch in batches:
+        for name in todo:
+            merged[name] = merged[name].merge(profile_column(batch.column(name), todo[name]))
+    return merged
+
+
+def merge_rows(parts: Iterable[dict[str, ColumnProfile]]) -> dict[str, ColumnProfile]:
+    """Profiles of consecutive parts of a table (in row order) as the profile of all."""
+    out: dict[str, ColumnProfile] = {}
+    for part in parts:
+        for name, prof in part.items():
+            out[name] = out.get(name, ColumnProfile()).merge(prof)
+    return out
+
+
+def conclude_table(
+    info: TableInfo, sampled: Sampled, rows: dict[str, ColumnProfile] | None
+) -> TableResult:
+    """Classify the table from its sample and, when given, its full-pass profiles."""
+    res = sampled.result
+    profiles = sampled.profiles
+    if rows is not None:
+        profiles = _with_full_pass(profiles, rows)
+        res.scanned_rows = info.rows
+    results = _classify(info, profiles, sampled.hints)
     finish_table(results)
     res.columns = results
     return res
@@ -218,17 +313,15 @@ def _classify(
     return out
 
 
-def _full_pass(
-    src: Source,
-    info: TableInfo,
+def _full_pass_plan(
     sampled: dict[str, ColumnProfile],
     plans: dict[str, Plan],
     first: list[ColumnResult],
-) -> dict[str, ColumnProfile]:
-    """Every row of the columns the sample found value-identified PII in: exact shares of
-    the types found (and every span in free text). Columns without PII in the sample,
-    or only context-only types, are not re-read: a type needs at least half of the
-    values to fire, which a sample decides."""
+) -> dict[str, Plan]:
+    """What the full pass reads: every row of the columns the sample found value-identified
+    PII in, for exact shares of the types found (and every span in free text). Columns
+    without PII in the sample, or only context-only types, are not re-read: a type needs
+    at least half of the values to fire, which a sample decides."""
     todo: dict[str, Plan] = {}
     for r in first:
         prof = sampled[r.name]
@@ -247,20 +340,20 @@ def _full_pass(
                 if rec.type in types and (rec.key in prof.by_key or not rec.needs_context)
             )
             todo[r.name] = Plan(keys, plans[r.name].context_types, free_text=False, stats=False)
-    if not todo:
-        return sampled
-    merged = {c: ColumnProfile() for c in todo}
-    distinct = {c: sampled[c].distinct for c in todo}
-    for batch in prefetch(src.batches(info.name, columns=list(todo))):
-        for name in todo:
-            merged[name] = merged[name].merge(profile_column(batch.column(name), todo[name]))
+    return todo
+
+
+def _with_full_pass(
+    sampled: dict[str, ColumnProfile], merged: dict[str, ColumnProfile]
+) -> dict[str, ColumnProfile]:
     out = dict(sampled)
-    for name, prof in merged.items():
+    for name, full in merged.items():
         # Text statistics decide "free text"; the sample measured them, the full pass
         # keeps their ratios.
+        prof = ColumnProfile().merge(full)
         s = sampled[name]
         scale = prof.considered / s.considered if s.considered else 0.0
-        prof.distinct = max(prof.distinct, distinct[name])
+        prof.distinct = max(prof.distinct, s.distinct)
         prof.han = round(s.han * scale)
         prof.sentence_like = round(s.sentence_like * scale)
         out[name] = prof
@@ -308,4 +401,15 @@ def prefetch(it: Iterator[T], depth: int = 3) -> Iterator[T]:
                 worker.join(0.05)
 
 
-__all__ = ["Inventory", "TableResult", "scan_source", "scan_table"]
+__all__ = [
+    "Inventory",
+    "Sampled",
+    "TableResult",
+    "conclude_table",
+    "merge_rows",
+    "opened",
+    "profile_rows",
+    "sample_table",
+    "scan_source",
+    "scan_table",
+]

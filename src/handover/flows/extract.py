@@ -23,6 +23,7 @@ from handover.deid.extract import (
     token_key,
     write_extract,
 )
+from handover.engine import Executor, executor_for
 from handover.flows.scan import inventory_for
 from handover.governance import data_resource, require
 from handover.ledger import Recorder
@@ -45,6 +46,7 @@ def dd_extract(
     lang: str | None = None,
     allow_bad_rows: int = 0,
     progress: Progress | None = None,
+    executor: str | Executor | None = None,
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
     (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
@@ -52,8 +54,12 @@ def dd_extract(
     Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
     inventory is scanned), tokenised. ``allow_bad_rows``: unreadable rows a file table
     may lose (listed in the result and the ledger event). Records ``dd.extract`` in the
-    ledger.
+    ledger. ``executor``: where the row kernels run (a cluster: shard by shard on its
+    workers, k-anonymity over the merged tables here).
     """
+    from handover.engine.extract import transformed
+    from handover.engine.worker import source_ref
+
     language = lang or ws.settings.lang
     out = Path(out)
     check_request(
@@ -67,45 +73,61 @@ def dd_extract(
     decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
-    reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
-    try:
-        defs = reader.schema()
-        check_l_column(l_diversity, defs)
-        inventory, scan_id = inventory_for(
-            ws, source, authorized=decision, allow_bad_rows=allow_bad_rows
-        )
-        plans = plan_tables(defs, inventory)
-        if l_diversity is not None:
-            check_sensitive(l_diversity[0], plans, quasi_identifiers)
-        # The key is created (first extract) only once the request is known to be good.
-        key_id = token_key(ws, events)
-        with Keys(ws) as keys:
-            info = keys.active(key_id)
-            _, secret = keys.secret(key_id)
-        algorithm = suites.suite(info.suite).digest
+    with executor_for(executor, ws.settings) as ex:
+        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
+        try:
+            defs = reader.schema()
+            check_l_column(l_diversity, defs)
+            inventory, scan_id = inventory_for(
+                ws, source, authorized=decision, allow_bad_rows=allow_bad_rows, executor=ex
+            )
+            plans = plan_tables(defs, inventory)
+            if l_diversity is not None:
+                check_sensitive(l_diversity[0], plans, quasi_identifiers)
+            # The key is created (first extract) only once the request is known to be good.
+            key_id = token_key(ws, events)
+            with Keys(ws) as keys:
+                info = keys.active(key_id)
+                _, secret = keys.secret(key_id)
+            algorithm = suites.suite(info.suite).digest
 
-        def tokenizer(values: pa.Array) -> pa.Array:
-            return tokenize_with(secret, values, algorithm=algorithm)
+            def tokenizer(values: pa.Array) -> pa.Array:
+                return tokenize_with(secret, values, algorithm=algorithm)
 
-        result, rules = write_extract(
-            reader,
-            defs,
-            plans,
-            out,
-            tokenizer=tokenizer,
-            key_id=key_id,
-            shown=shown,
-            k=k,
-            max_suppression=max_suppression,
-            l_diversity=l_diversity,
-            quasi_identifiers=quasi_identifiers,
-            xlsx_limit=xlsx_limit,
-            lang=language,
-            progress=progress,
-        )
-        result.skipped = skipped_rows(reader)
-    finally:
-        reader.close()
+            rows = None
+            if ex.sharded:
+                rows = transformed(
+                    ex,
+                    reader,
+                    defs,
+                    plans,
+                    ref=source_ref(ws, str(source), shown, events),
+                    key_id=key_id,
+                    lang=language,
+                    shown=shown,
+                    allow_bad_rows=allow_bad_rows,
+                )
+            result, rules = write_extract(
+                reader,
+                defs,
+                plans,
+                out,
+                tokenizer=tokenizer,
+                key_id=key_id,
+                shown=shown,
+                k=k,
+                max_suppression=max_suppression,
+                l_diversity=l_diversity,
+                quasi_identifiers=quasi_identifiers,
+                xlsx_limit=xlsx_limit,
+                lang=language,
+                progress=progress,
+                transformed=rows,
+            )
+            result.skipped = skipped_rows(reader)
+        finally:
+            reader.close()
+        where = mask(ex.name)
     events(
         "dd.extract",
         str(out),
@@ -129,6 +151,7 @@ def dd_extract(
             "suppressed": {r.table: r.suppressed for r in result.kanon if r.shipped},
             "refused": [x["name"] for x in result.refused],
             "skipped_rows": result.skipped,
+            **({"executor": where} if where != "local" else {}),
         },
     )
     return result

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from handover.db.url import mask
-from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory, scan_source
+from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
+from handover.engine import Executor, executor_for
 from handover.governance import Decision, data_resource, require
 from handover.ledger import record
 from handover.progress import Progress
@@ -51,6 +52,7 @@ def run_scan(
     authorized: Decision | None = None,
     allow_bad_rows: int = 0,
     actor: str | None = None,
+    executor: str | Executor | None = None,
 ) -> Inventory:
     """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
 
@@ -58,21 +60,35 @@ def run_scan(
     and keeps masked evidence); ``authorized`` is the decision of a command this scan
     is a step of (seal, dd-extract), which then covers it. ``allow_bad_rows``: unreadable
     file rows each table may lose (see :func:`handover.sources.open_source`).
+    ``executor``: where the kernels run (``local``, ``dask://host:port``, an open
+    :class:`~handover.engine.Executor`; default the ``executor`` setting).
     """
+    from handover.engine.scan import scan
+    from handover.engine.worker import source_ref
+    from handover.ledger import Recorder
+
     decision = authorize_scan(ws, actor=actor, authorized=authorized)
-    inv = scan_source(
-        spec,
-        full=full,
-        sample=sample,
-        seed=seed,
-        progress=progress,
-        allow_bad_rows=allow_bad_rows,
-    )
+    with executor_for(executor, ws.settings) as ex:
+        ref = None
+        if ex.sharded:
+            ref = source_ref(ws, str(spec), mask(str(spec)), Recorder(ws, decision.actor))
+        inv = scan(
+            spec,
+            executor=ex,
+            ref=ref,
+            full=full,
+            sample=sample,
+            seed=seed,
+            progress=progress,
+            allow_bad_rows=allow_bad_rows,
+        )
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
     inv.scan_id = save_inventory(ws, inv)
     details = {**inv.counts(), "scan_id": inv.scan_id}
+    if ex.sharded:
+        details["executor"] = mask(ex.name)
     record(ws, decision.actor, "scan.run", inv.source, "inventory", details)
     return inv
 
@@ -84,6 +100,7 @@ def inventory_for(
     authorized: Decision | None = None,
     allow_bad_rows: int = 0,
     actor: str | None = None,
+    executor: str | Executor | None = None,
 ) -> tuple[Columns, int | None]:
     """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
     scan id of ``spec``: the newest stored inventory when it was taken of this very source,
@@ -93,7 +110,14 @@ def inventory_for(
     shown = mask(str(spec))
     inv = latest_inventory(ws)
     if inv is None or inv.get("source") != shown:
-        run_scan(ws, str(spec), authorized=authorized, actor=actor, allow_bad_rows=allow_bad_rows)
+        run_scan(
+            ws,
+            str(spec),
+            authorized=authorized,
+            actor=actor,
+            allow_bad_rows=allow_bad_rows,
+            executor=executor,
+        )
         inv = latest_inventory(ws)
         assert inv is not None
     cols: Columns = {}

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 from handover.db.url import mask
+from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.flows.scan import inventory_for
 from handover.governance import Decision, data_resource, require
@@ -16,7 +17,6 @@ from handover.package.seal import (
     Clock,
     SealResult,
     open_reader,
-    seal_reader,
     skipped_rows,
     utcnow,
 )
@@ -60,6 +60,8 @@ def seal(
     progress: Progress | None = None,
     authorized: Decision | None = None,
     allow_bad_rows: int = 0,
+    executor: str | Executor | None = None,
+    resume: str | None = None,
 ) -> SealResult:
     """Seal ``source`` into the package folder ``out`` (which must not exist); see docs/package.md.
 
@@ -67,36 +69,50 @@ def seal(
     ``authorized``: the decision of the command this seal is a step of (backup,
     migrate's backup). ``allow_bad_rows``: unreadable rows a file table may lose (each
     listed in the result and the ledger event); more fail before anything is written.
-    Records ``package.seal`` in the ledger.
+    Records ``package.seal`` in the ledger. ``executor``: where the kernels run (see
+    :func:`handover.flows.scan.run_scan`); on a cluster each shard is one file and
+    ``resume`` (a run id) continues a run whose scheduler was lost.
     """
+    from handover.engine.seal import seal as engine_seal
+    from handover.engine.worker import source_ref
+
     out = seal_target(out)
     decision = authorize_seal(ws, tables, authorized=authorized)
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
-    reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
-    try:
-        defs = reader.schema()
-        if not defs:
-            raise BadInput.msg("package.no_tables", source=shown)
-        cols, scan_id = inventory_for(
-            ws, source, authorized=decision, allow_bad_rows=allow_bad_rows
-        )
-        result = seal_reader(
-            ws,
-            reader,
-            defs,
-            out,
-            tiers={k: v["tier"] for k, v in cols.items()},
-            scan_id=scan_id,
-            shown=shown,
-            events=events,
-            purpose=purpose,
-            clock=clock,
-            progress=progress,
-        )
-        result.skipped = skipped_rows(reader)
-    finally:
-        reader.close()
+    with executor_for(executor, ws.settings) as ex:
+        if resume is not None and not ex.sharded:
+            raise BadInput.msg("engine.resume_local", run=resume)
+        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
+        try:
+            defs = reader.schema()
+            if not defs:
+                raise BadInput.msg("package.no_tables", source=shown)
+            cols, scan_id = inventory_for(
+                ws, source, authorized=decision, allow_bad_rows=allow_bad_rows, executor=ex
+            )
+            ref = source_ref(ws, str(source), shown, events) if ex.sharded else None
+            result = engine_seal(
+                ws,
+                reader,
+                defs,
+                out,
+                executor=ex,
+                ref=ref,
+                tiers={k: v["tier"] for k, v in cols.items()},
+                scan_id=scan_id,
+                shown=shown,
+                events=events,
+                purpose=purpose,
+                clock=clock,
+                progress=progress,
+                allow_bad_rows=allow_bad_rows,
+                resume=resume,
+            )
+            result.skipped = skipped_rows(reader)
+        finally:
+            reader.close()
+        where = mask(ex.name)
     events(
         "package.seal",
         result.package_id,
@@ -113,6 +129,7 @@ def seal(
             "suite": result.suite,
             "scan_id": scan_id,
             "skipped_rows": result.skipped,
+            **({"executor": where} if where != "local" else {}),
         },
     )
     return result

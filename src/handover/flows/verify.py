@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from handover.engine import Executor, executor_for
+from handover.errors import BadInput
 from handover.governance import Decision, data_resource, require
-from handover.ledger import record
+from handover.ledger import Recorder, record
 from handover.progress import Progress
 from handover.verify import VerifyResult, compare
 from handover.workspace import Workspace
@@ -36,12 +38,37 @@ def verify(
     ws: Workspace | None = None,
     progress: Progress | None = None,
     authorized: Decision | None = None,
+    executor: str | Executor | None = None,
 ) -> VerifyResult:
     """Compare ``source`` and ``target`` (see :func:`handover.verify.compare`). With ``ws``
     the run is first authorised (:func:`authorize_verify`; ``authorized``: a decision taken
-    already, e.g. by the console before starting the job) and recorded in its ledger."""
+    already, e.g. by the console before starting the job) and recorded in its ledger.
+    ``executor``: where the comparison runs (a cluster needs ``ws``: its key backend
+    wraps both URLs for the workers)."""
     decision = authorize_verify(ws, tables, authorized=authorized) if ws is not None else None
-    result = compare(source, target, tables, progress=progress)
+    where: str | None = None
+    if ws is None:
+        if executor is not None:
+            raise BadInput.msg("engine.needs_workspace")
+        result = compare(source, target, tables, progress=progress)
+    else:
+        from handover.db.url import mask
+        from handover.engine.verify import verify as engine_verify
+        from handover.engine.worker import source_ref
+
+        with executor_for(executor, ws.settings) as ex:
+            refs = None
+            if ex.sharded:
+                assert decision is not None
+                events = Recorder(ws, decision.actor)
+                refs = (
+                    source_ref(ws, source, mask(source), events),
+                    source_ref(ws, target, mask(target), events),
+                )
+            result = engine_verify(
+                source, target, tables, executor=ex, refs=refs, progress=progress
+            )
+            where = mask(ex.name) if ex.sharded else None
     if ws is not None and decision is not None:
         record(
             ws,
@@ -49,6 +76,6 @@ def verify(
             "verify.run",
             f"{result.source} → {result.target}",
             "migration verification",
-            result.details,
+            {**result.details, **({"executor": where} if where else {})},
         )
     return result

@@ -104,6 +104,31 @@ class MigrationSource(Protocol):
         ...
 
 
+def read_range(
+    reader: MigrationSource,
+    table: TableDef,
+    *,
+    after: Key | None,
+    limit: int | None,
+    batch_size: int,
+) -> Iterator[SourceBatch]:
+    """Batches of ``table`` in key order after ``after``, ``limit`` rows in all (None: to
+    the end): one key range of a table cut into shards. Not one page past the range is
+    read; the batch that crosses its end is cut."""
+    left = limit
+    size = batch_size if limit is None else max(1, min(batch_size, limit))
+    for sb in reader.read(table, after=after, batch_size=size):
+        if left is not None and sb.data.num_rows >= left:
+            n = left
+            keys = [k[:n] for k in sb.keys]
+            last = tuple(k[n - 1] for k in keys) if keys and n else sb.last_key
+            yield SourceBatch(sb.data.slice(0, n), keys, last, n, sb.rejects)
+            return
+        if left is not None:
+            left -= sb.data.num_rows
+        yield sb
+
+
 def mask_key(values: list[Any] | tuple[Any, ...]) -> str:
     """A key safe for the reject file: integers and dates as is, text masked (may be PII)."""
     parts = []

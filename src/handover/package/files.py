@@ -98,14 +98,28 @@ class FileReader:
         """Files are read whole, in file order."""
         return ()
 
+    def row_groups(self, table: _TableDef) -> list[int] | None:
+        """Rows of each row group of a Parquet table (None: not Parquet)."""
+        return self.src.row_groups(table.name)
+
     def read(
-        self, table: _TableDef, *, after: Key | None, batch_size: int
+        self,
+        table: _TableDef,
+        *,
+        after: Key | None,
+        batch_size: int,
+        groups: tuple[int, int] | None = None,
     ) -> Iterator[SourceBatch]:
-        """Every row in file order, cast to the neutral schema's Arrow types."""
+        """Every row in file order (only row groups ``groups`` of a Parquet table when
+        given), cast to the neutral schema's Arrow types."""
         from handover.migrate.reader import SourceBatch
 
         schema = table.arrow_schema
-        for batch in self.src.batches(table.name, batch_size=batch_size):
+        if groups is None:
+            batches = self.src.batches(table.name, batch_size=batch_size)
+        else:
+            batches = self.src.group_batches(table.name, groups, batch_size=batch_size)
+        for batch in batches:
             data = pa.RecordBatch.from_arrays(
                 [col.cast(f.type) for col, f in zip(batch.columns, schema, strict=True)],
                 schema=schema,

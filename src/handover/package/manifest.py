@@ -20,7 +20,11 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 FORMAT = "handover-package"
+#: version 1: one file per table; version 2 (written only when a table is sharded) adds
+#: ``shards`` to a table entry. Both are read.
 VERSION = 1
+SHARDED_VERSION = 2
+VERSIONS = (VERSION, SHARDED_VERSION)
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 TABLES_DIR = "tables"
@@ -49,6 +53,17 @@ class TableEntry:
     sha256: str
     bytes: int
     sm3: str | None = None
+    #: a sharded table (written by a cluster): one file per shard, in key order, each
+    #: ``{"file", "rows", "row_root", "sha256", "bytes"[, "sm3"]}``; the table's
+    #: ``row_root`` is the root over every shard's chunk digests in shard order, its
+    #: ``file`` the first shard's, its ``sha256`` SHA-256 over the shards' hex digests
+    shards: list[dict[str, Any]] | None = None
+
+    def files(self) -> list[tuple[str, str, int]]:
+        """``(file, sha256, bytes)`` of every file of the table, in row order."""
+        if self.shards is None:
+            return [(self.file, self.sha256, self.bytes)]
+        return [(str(x["file"]), str(x["sha256"]), int(x["bytes"])) for x in self.shards]
 
     def to_json(self) -> dict[str, Any]:
         """Manifest form."""
@@ -67,6 +82,8 @@ class TableEntry:
             out["row_set"] = self.row_set
         if self.sm3 is not None:
             out["sm3"] = self.sm3
+        if self.shards is not None:
+            out["shards"] = self.shards
         return out
 
     @classmethod
@@ -84,6 +101,7 @@ class TableEntry:
             sha256=str(data["sha256"]),
             bytes=int(data["bytes"]),
             sm3=data.get("sm3"),
+            shards=None if data.get("shards") is None else [dict(x) for x in data["shards"]],
         )
 
 
@@ -121,9 +139,10 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """The manifest.json document."""
+        sharded = any(x.shards is not None for x in self.tables)
         return {
             "format": FORMAT,
-            "version": VERSION,
+            "version": SHARDED_VERSION if sharded else VERSION,
             "package_id": self.package_id,
             "created_at": self.created_at,
             "purpose": self.purpose,
@@ -137,7 +156,7 @@ class Manifest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest:
         """Parse a manifest document; KeyError/TypeError/ValueError on a malformed one."""
-        if data.get("format") != FORMAT or data.get("version") != VERSION:
+        if data.get("format") != FORMAT or data.get("version") not in VERSIONS:
             raise ValueError("not a handover package manifest of a known version")
         return cls(
             package_id=str(data["package_id"]),

@@ -122,6 +122,13 @@ def _merkle_root(leaves: bytes) -> bytes:
     return merkle.fold([node(level, idx) for level, idx in merkle.aligned_pieces(0, m)])
 
 
+def chunks_root(chunks: bytes) -> bytes:
+    """The v3 row root over concatenated chunk digests (a sharded table: every shard's
+    chunks in shard order). Equal to a single file's root when every shard but the last
+    holds a multiple of :data:`CHUNK_ROWS` rows."""
+    return _merkle_root(chunks)
+
+
 class _ColumnBytes:
     """One column of a batch laid out for v3 chunk digests: validity bytes and value bytes."""
 
@@ -321,11 +328,8 @@ class RowDigest:
     def root(self) -> bytes:
         """The ordered digest of every row so far (SHA-256("") for none in every encoding)."""
         if self.encoding == ENCODING:
-            if self._carry:  # the last, shorter chunk (hashed now, kept open for more rows)
-                tail = RowDigest()
-                tail._hash_chunks(pa.concat_batches(self._carry))
-                return _merkle_root(bytes(self._chunks) + bytes(tail._chunks))
-            return _merkle_root(bytes(self._chunks))
+            # the last, shorter chunk is hashed now and kept open for more rows
+            return _merkle_root(self.chunk_digests())
         if self.encoding == CHAIN_ENCODING:
             return self._chain.digest()
         hashes = [h for _, h in self._stack]
@@ -334,6 +338,18 @@ class RowDigest:
             m = len(self._pending) // merkle.HASH_SIZE
             hashes += [node(level, idx) for level, idx in merkle.aligned_pieces(0, m)]
         return merkle.fold(hashes)
+
+    def chunk_digests(self) -> bytes:
+        """v3: the digests of every chunk so far (the last, shorter one included), 32 bytes
+        each: the leaves of :meth:`root`, which a sharded table concatenates across its
+        shards in shard order (:func:`chunks_root`)."""
+        if self.encoding != ENCODING:
+            raise ValueError(f"{self.encoding} has no chunk digests")
+        if self._carry:
+            tail = RowDigest()
+            tail._hash_chunks(pa.concat_batches(self._carry))
+            return bytes(self._chunks) + bytes(tail._chunks)
+        return bytes(self._chunks)
 
     def set_digest(self) -> bytes | None:
         """The order-free :class:`RowSet` digest (v1/v2), None for v3."""

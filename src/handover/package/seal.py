@@ -31,7 +31,7 @@ from handover.results import PerTableRows
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
     from handover.events import EventSink
-    from handover.migrate.reader import MigrationSource
+    from handover.migrate.reader import MigrationSource, SourceBatch
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]
@@ -160,21 +160,15 @@ def seal_reader(
     created: list[str] = []
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     try:
-        plan = [_plan_table(d, tiers) for d in defs]
-        needed = {c["key"] for p in plan for c in p["columns"]}
+        plan = [plan_table(d, tiers) for d in defs]
         with Keys(ws, events=events) as keys:
-            key_ids: dict[str, str] = {}
-            for slot in ("C3", "C2", "other"):
-                if slot in needed or slot == "other":
-                    info = keys.create(KEY_PURPOSE, None if slot == "other" else slot)
-                    created.append(info.key_id)
-                    key_ids[slot] = info.key_id
+            key_ids = create_keys(keys, plan, created)
             footer = key_ids["other"]
             (tmp / TABLES_DIR).mkdir(parents=True)
             entries = []
             suite = ws.settings.crypto_suite
             for i, (d, p) in enumerate(zip(defs, plan, strict=True), start=1):
-                rel = f"{TABLES_DIR}/{i:04d}-{_slug(d.name)}.parquet"
+                rel = table_file(i, d.name)
                 entries.append(
                     _seal_table(
                         reader,
@@ -190,45 +184,111 @@ def seal_reader(
                         progress,
                     )
                 )
-        manifest = Manifest(
-            package_id=f"pkg-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}",
-            created_at=clock().isoformat(),
+        manifest = build_manifest(
+            entries,
+            key_ids=key_ids,
+            suite=suite,
             purpose=purpose,
             source={"display": shown, "kind": getattr(reader, "kind", None) or _kind(reader)},
-            crypto={
-                "suite": suite,
-                "parquet_algorithm": "AES_GCM_V1",
-                "encrypted_footer": True,
-                "kms": "handover",
-                "key_wrapping": "single (data keys wrapped by the handover key backend)",
-                "column_keys": key_ids,
-                "footer_key": footer,
-            },
-            tables=entries,
-            inventory={"scan_id": scan_id},
-            row_digest={
-                "encoding": ENCODING,
-                "chunk_rows": CHUNK_ROWS,
-                "leaf": "SHA-256(0x00 || the chunk's canonical rows concatenated)",
-                "root": "RFC 6962 Merkle root over the chunk digests in file order",
-            },
+            scan_id=scan_id,
+            clock=clock,
         )
         write_signed(ws, tmp, manifest, events=events)
         tmp.rename(out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        _discard_keys(ws, created, events)
+        discard_keys(ws, created, events)
         raise
+    return result_of(manifest, out, shown, key_ids, suite, time.perf_counter() - t0, scan_id)
+
+
+def create_keys(keys: Any, plan: list[dict[str, Any]], created: list[str]) -> dict[str, str]:
+    """The package's keys (``other`` always, ``C3``/``C2`` when a column needs them), each
+    id appended to ``created`` as soon as it exists (to be discarded on failure)."""
+    needed = {c["key"] for p in plan for c in p["columns"]}
+    key_ids: dict[str, str] = {}
+    for slot in ("C3", "C2", "other"):
+        if slot in needed or slot == "other":
+            info = keys.create(KEY_PURPOSE, None if slot == "other" else slot)
+            created.append(info.key_id)
+            key_ids[slot] = info.key_id
+    return key_ids
+
+
+def table_file(i: int, name: str, shard: int | None = None) -> str:
+    """The package-relative file of table number ``i`` (1-based), or of one of its shards."""
+    part = "" if shard is None else f".{shard:05d}"
+    return f"{TABLES_DIR}/{i:04d}-{_slug(name)}{part}.parquet"
+
+
+def build_manifest(
+    entries: list[TableEntry],
+    *,
+    key_ids: dict[str, str],
+    suite: str,
+    purpose: str,
+    source: dict[str, Any],
+    scan_id: int | None,
+    clock: Clock,
+) -> Manifest:
+    """The manifest of a package whose tables are ``entries``."""
+    sharded = any(e.shards is not None for e in entries)
+    row_digest = {
+        "encoding": ENCODING,
+        "chunk_rows": CHUNK_ROWS,
+        "leaf": "SHA-256(0x00 || the chunk's canonical rows concatenated)",
+        "root": "RFC 6962 Merkle root over the chunk digests in file order",
+    }
+    if sharded:
+        row_digest["shards"] = (
+            "a sharded table's root is the RFC 6962 Merkle root over the chunk digests of "
+            "its shards in shard order (chunks restart at every shard); each shard's "
+            "row_root is the root over its own chunks"
+        )
+    return Manifest(
+        package_id=f"pkg-{clock().strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}",
+        created_at=clock().isoformat(),
+        purpose=purpose,
+        source=source,
+        crypto={
+            "suite": suite,
+            "parquet_algorithm": "AES_GCM_V1",
+            "encrypted_footer": True,
+            "kms": "handover",
+            "key_wrapping": "single (data keys wrapped by the handover key backend)",
+            "column_keys": key_ids,
+            "footer_key": key_ids["other"],
+        },
+        tables=entries,
+        inventory={"scan_id": scan_id},
+        row_digest=row_digest,
+    )
+
+
+def result_of(
+    manifest: Manifest,
+    out: Path,
+    shown: str,
+    key_ids: dict[str, str],
+    suite: str,
+    seconds: float,
+    scan_id: int | None,
+) -> SealResult:
+    """The :class:`SealResult` of the package written as ``manifest`` into ``out``."""
     return SealResult(
         package=out,
         package_id=manifest.package_id,
-        purpose=purpose,
+        purpose=manifest.purpose,
         source=shown,
-        tables=[{"name": e.name, "rows": e.rows, "bytes": e.bytes} for e in entries],
+        tables=[
+            {"name": e.name, "rows": e.rows, "bytes": e.bytes}
+            | ({"shards": len(e.shards)} if e.shards is not None else {})
+            for e in manifest.tables
+        ],
         keys=key_ids,
-        footer_key=footer,
+        footer_key=key_ids["other"],
         suite=suite,
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
         scan_id=scan_id,
     )
 
@@ -243,7 +303,8 @@ def _slug(name: str) -> str:
     return slug[:60] or "table"
 
 
-def _plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None]) -> dict[str, Any]:
+def plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None]) -> dict[str, Any]:
+    """Each column's Parquet name, tier and key slot (``C3``, ``C2`` or ``other``)."""
     cols = []
     used: set[str] = set()
     for i, c in enumerate(d.columns):
@@ -272,68 +333,102 @@ def _seal_table(
     shown: str,
     progress: Progress | None,
 ) -> TableEntry:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from handover.crypto import sha256_file, sm3_file
-    from handover.crypto.parquet import encryption_properties
-    from handover.detect.scan import prefetch
-
-    columns = plan["columns"]
-    column_keys: dict[str, list[str]] = {}
-    for c in columns:
-        column_keys.setdefault(key_ids[c["key"]], []).append(c["parquet_name"])
-    schema = d.arrow_schema
-    pq_schema = pa.schema(
-        [
-            pa.field(c["parquet_name"], f.type, f.nullable)
-            for c, f in zip(columns, schema, strict=True)
-        ]
-    )
-    props = encryption_properties(keys, column_keys, footer)
     order_key = list(reader.resume_key(d))
     if any(k not in d.column_names for k in order_key):
         order_key = []  # e.g. SQLite's rowid: not a column of the package
-
-    def batches() -> Iterator[Any]:
-        for sb in prefetch(_batches(reader, d)):
-            if sb.rejects:
-                r = sb.rejects[0]
-                raise BadInput.msg(
-                    "package.source_reject",
-                    source=shown,
-                    table=d.name,
-                    row_key=r.key,
-                    column=r.column,
-                )
-            data = sb.data
-            yield data if data.schema == schema else data.cast(schema)
-
     if progress is not None:
         progress.task(d.name, None)
-    writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
-    try:
-        digest = write_digested(
-            writer,
-            batches(),
-            pq_schema,
-            None if progress is None else functools.partial(progress.advance, d.name),
-        )
-    finally:
-        writer.close()
+    digest, sealed = seal_file(
+        source_batches(reader, d, shown),
+        d,
+        plan,
+        path,
+        keys,
+        key_ids,
+        suite,
+        None if progress is None else functools.partial(progress.advance, d.name),
+    )
     return TableEntry(
         name=d.name,
         file=rel,
         rows=digest.count,
         schema=d.to_json(),
-        columns=columns,
+        columns=plan["columns"],
         order_key=order_key,
         row_root=digest.root().hex(),
         row_set=None,
-        sha256=sha256_file(path),
-        bytes=path.stat().st_size,
-        sm3=sm3_file(path) if suite == "sm" else None,
+        sha256=sealed["sha256"],
+        bytes=sealed["bytes"],
+        sm3=sealed.get("sm3"),
     )
+
+
+def source_batches(
+    reader: MigrationSource,
+    d: TableDef,
+    shown: str,
+    pages: Iterable[SourceBatch] | None = None,
+) -> Iterator[Any]:
+    """The rows of ``d`` in key order as the package stores them (its Arrow schema), read
+    from ``pages`` (one shard's; default the whole table); a row the source cannot type
+    stops the seal (BadInput naming table, row key and column)."""
+    from handover.detect.scan import prefetch
+
+    schema = d.arrow_schema
+    if pages is None:
+        pages = reader.read(d, after=None, batch_size=BATCH_ROWS)
+    for sb in prefetch(iter(pages)):
+        if sb.rejects:
+            r = sb.rejects[0]
+            raise BadInput.msg(
+                "package.source_reject",
+                source=shown,
+                table=d.name,
+                row_key=r.key,
+                column=r.column,
+            )
+        yield sb.data if sb.data.schema == schema else sb.data.cast(schema)
+
+
+def seal_file(
+    batches: Iterable[Any],
+    d: TableDef,
+    plan: dict[str, Any],
+    path: Path,
+    keys: Any,
+    key_ids: dict[str, str],
+    suite: str,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[RowDigest, dict[str, Any]]:
+    """Write ``batches`` (rows of ``d``) to the encrypted Parquet file ``path`` under the
+    package keys ``key_ids`` (data keys made and wrapped by ``keys``' backend): the rows'
+    digest and ``{"sha256", "bytes"[, "sm3"]}`` of the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from handover.crypto import sha256_file, sm3_file
+    from handover.crypto.parquet import encryption_properties
+
+    columns = plan["columns"]
+    column_keys: dict[str, list[str]] = {}
+    for c in columns:
+        column_keys.setdefault(key_ids[c["key"]], []).append(c["parquet_name"])
+    pq_schema = pa.schema(
+        [
+            pa.field(c["parquet_name"], f.type, f.nullable)
+            for c, f in zip(columns, d.arrow_schema, strict=True)
+        ]
+    )
+    props = encryption_properties(keys, column_keys, key_ids["other"])
+    writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
+    try:
+        digest = write_digested(writer, batches, pq_schema, progress)
+    finally:
+        writer.close()
+    out: dict[str, Any] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    if suite == "sm":
+        out["sm3"] = sm3_file(path)
+    return digest, out
 
 
 def write_digested(
@@ -369,11 +464,7 @@ def write_digested(
     return digest
 
 
-def _batches(reader: MigrationSource, d: TableDef) -> Iterator[Any]:
-    yield from reader.read(d, after=None, batch_size=BATCH_ROWS)
-
-
-def _discard_keys(ws: Workspace, key_ids: list[str], events: EventSink) -> None:
+def discard_keys(ws: Workspace, key_ids: list[str], events: EventSink) -> None:
     """Erase the keys of a package that was not finished (their events say why)."""
     if not key_ids:
         return

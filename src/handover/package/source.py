@@ -105,11 +105,11 @@ class PackageSource:
     def _check_files(self) -> None:
         from handover.crypto import sha256_file
 
-        listed = {e.file for e in self.manifest.tables}
-        for e in self.manifest.tables:
-            p = self.path / e.file
-            if not p.is_file():
-                raise CheckFailed.msg("package.missing_file", package=self.display, file=e.file)
+        files = [f for e in self.manifest.tables for f in e.files()]
+        listed = {f for f, _, _ in files}
+        for f, _, _ in files:
+            if not (self.path / f).is_file():
+                raise CheckFailed.msg("package.missing_file", package=self.display, file=f)
         present = {MANIFEST, SIGNATURE}
         for p in sorted(self.path.rglob("*")):
             rel = p.relative_to(self.path).as_posix()
@@ -117,10 +117,10 @@ class PackageSource:
                 continue
             if rel not in listed and rel not in present:
                 raise CheckFailed.msg("package.unexpected_file", package=self.display, file=rel)
-        for e in self.manifest.tables:
-            p = self.path / e.file
-            if p.stat().st_size != e.bytes or sha256_file(p) != e.sha256:
-                raise CheckFailed.msg("package.hash_mismatch", package=self.display, file=e.file)
+        for f, sha, size in files:
+            p = self.path / f
+            if p.stat().st_size != size or sha256_file(p) != sha:
+                raise CheckFailed.msg("package.hash_mismatch", package=self.display, file=f)
 
     def _check_keys(self) -> None:
         from handover.crypto import KeyNotFound
@@ -174,17 +174,14 @@ class PackageSource:
             raise CheckFailed.msg(
                 "package.bad_digest_encoding", package=self.display, encoding=encoding
             )
-        digest = RowDigest(encoding) if after is None else None
         held: SourceBatch | None = None
         skipping = after is not None
-        for batch in self._file_batches(e, schema, batch_size):
+        for batch in self._checked(e, schema, batch_size, encoding, digest=after is None):
             data = batch
             if skipping:
                 data, skipping = _after(data, key, after)
                 if data.num_rows == 0:
                     continue
-            if digest is not None:
-                digest.add_batch(data)
             keys = [data.column(k).to_pylist() for k in key]
             last = tuple(col[-1] for col in keys) if key else None
             sb = SourceBatch(data, keys, last, data.num_rows)
@@ -192,10 +189,52 @@ class PackageSource:
             if held is not None:
                 yield held
             held = sb
-        if digest is not None:
-            self._check_digest(e, digest)
         if held is not None:
             yield held
+
+    def _checked(
+        self, e: TableEntry, schema: pa.Schema, batch_size: int, encoding: str, *, digest: bool
+    ) -> Iterator[pa.RecordBatch]:
+        """The table's batches in package order (shard after shard); with ``digest`` the
+        count and roots are checked when the last batch has been handed over, before the
+        caller releases it (CheckFailed naming the table)."""
+        from handover.package.rows import chunks_root
+
+        if e.shards is None:
+            d = RowDigest(encoding) if digest else None
+            for b in self._file_batches(e, e.file, schema, batch_size):
+                if d is not None:
+                    d.add_batch(b)
+                yield b
+            if d is not None:
+                self._check_digest(e, d)
+            return
+        chunks = bytearray()
+        rows = 0
+        for shard in e.shards:
+            sd = RowDigest() if digest else None
+            for b in self._file_batches(e, str(shard["file"]), schema, batch_size):
+                if sd is not None:
+                    sd.add_batch(b)
+                yield b
+            if sd is not None:
+                if sd.count != int(shard["rows"]) or sd.root().hex() != shard["row_root"]:
+                    raise CheckFailed.msg(
+                        "package.digest_mismatch", package=self.display, table=e.name
+                    )
+                chunks += sd.chunk_digests()
+                rows += sd.count
+        if digest:
+            if rows != e.rows:
+                raise CheckFailed.msg(
+                    "package.rows_mismatch",
+                    package=self.display,
+                    table=e.name,
+                    found=rows,
+                    expected=e.rows,
+                )
+            if chunks_root(bytes(chunks)).hex() != e.row_root:
+                raise CheckFailed.msg("package.digest_mismatch", package=self.display, table=e.name)
 
     def _check_digest(self, e: TableEntry, digest: RowDigest) -> None:
         if digest.count != e.rows:
@@ -213,7 +252,7 @@ class PackageSource:
             raise CheckFailed.msg("package.digest_mismatch", package=self.display, table=e.name)
 
     def _file_batches(
-        self, e: TableEntry, schema: pa.Schema, batch_size: int
+        self, e: TableEntry, file: str, schema: pa.Schema, batch_size: int
     ) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -227,7 +266,7 @@ class PackageSource:
         fail = DecryptionFailed.msg("package.decrypt_failed", package=self.display, table=e.name)
         try:
             pf = pq.ParquetFile(
-                self.path / e.file, decryption_properties=decryption_properties(self.keys)
+                self.path / file, decryption_properties=decryption_properties(self.keys)
             )
         except (OSError, pa.ArrowException):
             raise fail from None

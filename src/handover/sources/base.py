@@ -83,6 +83,21 @@ class Source(abc.ABC):
     ) -> Iterator[pa.RecordBatch]:
         """Stream every row of ``table`` (only ``columns`` if given) as RecordBatches."""
 
+    def row_groups(self, table: str) -> list[int] | None:
+        """Rows of each row group of ``table`` when it is stored in row groups a reader
+        can take on its own (Parquet); None otherwise."""
+        return None
+
+    def group_batches(
+        self,
+        table: str,
+        groups: tuple[int, int],
+        columns: list[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of row groups ``groups[0]`` up to (not including) ``groups[1]``."""
+        raise NotImplementedError(f"{self.kind} tables have no row groups")
+
     def skipped(self) -> dict[str, list[int]]:
         """The rows (line numbers) each table lost as allowed by :attr:`allow_bad_rows`;
         empty for sources that cannot lose a row (databases, Parquet)."""

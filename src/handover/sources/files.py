@@ -734,19 +734,45 @@ class ParquetSource(Source):
     ) -> Iterator[pa.RecordBatch]:
         """Every row group's rows in ``batch_size`` batches (as many as the footer says)."""
         info = self.table(table)
+        yield from self._counted(
+            range(self.file.metadata.num_row_groups), info.rows, columns, batch_size
+        )
+
+    def _counted(
+        self, groups: range, want: int, columns: list[str] | None, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of row groups ``groups``; BadInput when they are not ``want`` rows."""
         delivered = 0
         try:
-            for batch in self.file.iter_batches(batch_size=batch_size, columns=columns):
+            for batch in self.file.iter_batches(
+                batch_size=batch_size, row_groups=groups, columns=columns
+            ):
                 delivered += batch.num_rows
                 yield batch
         except (pa.ArrowInvalid, OSError) as exc:
             raise BadInput.msg(
                 "sources.bad_parquet", path=self.path, kind=type(exc).__name__
             ) from None
-        if delivered != info.rows:
-            raise BadInput.msg(
-                "sources.changed", path=self.path, rows=delivered, expected=info.rows
-            )
+        if delivered != want:
+            raise BadInput.msg("sources.changed", path=self.path, rows=delivered, expected=want)
+
+    def row_groups(self, table: str) -> list[int] | None:
+        """Rows of each row group, from the footer."""
+        self.table(table)
+        meta = self.file.metadata
+        return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+    def group_batches(
+        self,
+        table: str,
+        groups: tuple[int, int],
+        columns: list[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of row groups ``groups[0]`` to ``groups[1] - 1`` (one shard of the file)."""
+        sizes = self.row_groups(table) or []
+        want = sum(sizes[groups[0] : groups[1]])
+        yield from self._counted(range(*groups), want, columns, batch_size)
 
 
 class FolderSource(Source):
@@ -814,6 +840,24 @@ class FolderSource(Source):
         if table not in self.children:
             raise BadInput.msg("sources.no_table", source=self.path, table=table)
         yield from self.children[table].batches(table, columns, batch_size)
+
+    def row_groups(self, table: str) -> list[int] | None:
+        """The row groups of the file holding ``table`` (None: not Parquet)."""
+        if table not in self.children:
+            raise BadInput.msg("sources.no_table", source=self.path, table=table)
+        return self.children[table].row_groups(table)
+
+    def group_batches(
+        self,
+        table: str,
+        groups: tuple[int, int],
+        columns: list[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> Iterator[pa.RecordBatch]:
+        """Row groups of the file holding ``table``."""
+        if table not in self.children:
+            raise BadInput.msg("sources.no_table", source=self.path, table=table)
+        yield from self.children[table].group_batches(table, groups, columns, batch_size)
 
     def skipped(self) -> dict[str, list[int]]:
         """The rows each file's table lost (only as many as allowed)."""

@@ -261,6 +261,36 @@ class SqlSource(Source):
                 if len(rows) < batch_size:
                     return
 
+    def every(self, table: str, order_by: Sequence[str], step: int) -> list[tuple[Any, ...]]:
+        """The key of every ``step``-th row of ``table`` in key order, but not the last row's
+        (where a table is cut into ranges of ``step`` rows): one statement per key, the
+        database skipping the rows between along its index (``LIMIT 1 OFFSET step - 1``)."""
+        if step < 1:
+            raise ValueError("step must be at least 1")
+        self._key_names(table, [], order_by)
+        keys = [self._q(k) for k in order_by]
+        base = f"SELECT {', '.join(keys)} FROM {self._q(table)}"
+        ph = self.placeholder
+        skip = f" OFFSET {int(step) - 1}"
+        first = keyset_sql(base, keys, ph, after=False, limit=1) + skip
+        if ph == "%s":
+            base, keys = base.replace("%", "%%"), [k.replace("%", "%%") for k in keys]
+        nxt = keyset_sql(base, keys, ph, after=True, limit=1)
+        spread: Callable[[Sequence[Any]], tuple[Any, ...]] = tuple
+        faster = self.sql.after_condition(keys)
+        if faster is not None:
+            cond, spread = faster
+            nxt = f"{base} WHERE {cond} ORDER BY {', '.join(keys)} LIMIT 1"
+        out: list[tuple[Any, ...]] = []
+        with self._pages(table) as fetch:
+            rows = fetch(first, ())
+            while rows:
+                out.append(tuple(rows[0]))
+                rows = fetch(nxt + skip, spread(out[-1]))
+            if out and not fetch(nxt, spread(out[-1])):
+                out.pop()  # the last row: nothing after it to make a range of
+        return out
+
     def batches(
         self,
         table: str,

@@ -13,9 +13,9 @@ import itertools
 import math
 import queue
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -401,11 +401,16 @@ class _Sel:
     origin: int
     width: int
     buckets: tuple[int, ...]
+    #: keys from here on are another part's (a part of a table, see :class:`Part`)
+    end: int | None = None
 
     @property
     def ranges(self) -> list[Range]:
         o, w = self.origin, self.width
-        return _merge((o + b * w, o + (b + 1) * w) for b in self.buckets)
+        stop = self.end
+        if stop is None:
+            return _merge((o + b * w, o + (b + 1) * w) for b in self.buckets)
+        return _merge((o + b * w, min(o + (b + 1) * w, stop)) for b in self.buckets)
 
     def chunks(self, int_key: bool) -> list[_Sel | list[Range]]:
         """Pieces small enough for one statement each."""
@@ -414,7 +419,9 @@ class _Sel:
             return [r[i : i + RANGES_PER_QUERY] for i in range(0, len(r), RANGES_PER_QUERY)]
         b = self.buckets
         step = RANGES_PER_QUERY * 8
-        return [_Sel(self.origin, self.width, b[i : i + step]) for i in range(0, len(b), step)]
+        return [
+            _Sel(self.origin, self.width, b[i : i + step], self.end) for i in range(0, len(b), step)
+        ]
 
 
 def _from(side: _Side, piece: _Sel | list[Range] | None) -> tuple[str, str]:
@@ -446,6 +453,15 @@ def _bounds(side: _Side, int_key: bool) -> tuple[int | None, int | None, int | N
         return int(row[0]), 0, 2**32 - 1
     lo, hi = row
     return None, (None if lo is None else int(lo)), (None if hi is None else int(hi))
+
+
+def _counted_bounds(side: _Side) -> tuple[int, int | None, int | None]:
+    """Row count and the smallest and largest integer key (one index scan)."""
+    t = side.quote(side.table)
+    seg = side.seg_sql
+    with side.engine.connect() as conn:
+        n, lo, hi = conn.execute(sa.text(f"SELECT count(*), min({seg}), max({seg}) FROM {t}")).one()
+    return int(n), (None if lo is None else int(lo)), (None if hi is None else int(hi))
 
 
 def _segment_digests(
@@ -596,29 +612,44 @@ def _full_digests(
     return out[0], out[1]
 
 
-def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
+def _compare_table(
+    plan: _Plan, pool: ThreadPoolExecutor, span: tuple[int, int] | None = None
+) -> TableResult:
+    """Compare one table, or only its integer keys in ``span`` (both ends included)."""
     t0 = time.perf_counter()
     res = TableResult(plan.name, 0, 0, segment_key="int" if plan.int_key else "md5-32")
     res.normalisations = list(plan.normalisations)
-    (na, loa, hia), (nb, lob, hib) = _both(pool, _bounds, plan, plan.int_key)
-    res.queries += 2
-    res.source_rows, res.target_rows = na or 0, nb or 0
-    los = [v for v in (loa, lob) if v is not None]
-    his = [v for v in (hia, hib) if v is not None]
-    if not los or (na == 0 and nb == 0):
-        res.seconds = time.perf_counter() - t0
-        return res
-    lo, hi = min(los), max(his)
-    span = hi - lo + 1
-    # an integer key holds at most ``span`` rows; a hashed key was counted
-    rows = span if na is None or nb is None else max(na, nb)
+    end: int | None = None
+    if span is not None and plan.int_key:
+        na = nb = None
+        lo, hi = span
+        end = hi + 1
+    else:
+        span = None
+        (na, loa, hia), (nb, lob, hib) = _both(pool, _bounds, plan, plan.int_key)
+        res.queries += 2
+        res.source_rows, res.target_rows = na or 0, nb or 0
+        los = [v for v in (loa, lob) if v is not None]
+        his = [v for v in (hia, hib) if v is not None]
+        if not los or (na == 0 and nb == 0):
+            res.seconds = time.perf_counter() - t0
+            return res
+        lo, hi = min(los), max(his)
+    width_span = hi - lo + 1
+    # an integer key holds at most ``width_span`` rows; a hashed key was counted
+    rows = width_span if na is None or nb is None else max(na, nb)
     first = min(FIRST_MAX, max(FIRST_FANOUT, rows // SCAN_ROWS))
-    width = max(1, math.ceil(span / first))
+    width = max(1, math.ceil(width_span / first))
     sel: _Sel | None = None
     while True:
         res.levels += 1
-        if sel is None:
-            segments = math.ceil(span / width)
+        if sel is None and span is not None:
+            # a part of the table: every segment of its key range, by index range scans
+            whole = _Sel(lo, width, tuple(range(math.ceil(width_span / width))), end)
+            da, db = _both(pool, _segment_digests, plan, lo, width, whole)
+            res.queries += 2 * len(whole.chunks(plan.int_key))
+        elif sel is None:
+            segments = math.ceil(width_span / width)
             da, db = _full_digests(pool, plan, lo, width, segments)
             res.queries += _scan_parts(plan.src, segments) + _scan_parts(plan.dst, segments)
         else:
@@ -631,7 +662,7 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
         dirty = sorted(b for b in set(da) | set(db) if da.get(b) != db.get(b))
         if not dirty:
             break
-        dirty_sel = _Sel(lo, width, tuple(dirty))
+        dirty_sel = _Sel(lo, width, tuple(dirty), end)
         # the counts say exactly how many rows the dirty segments hold
         dirty_rows = sum(max(da.get(b, (0, 0))[0], db.get(b, (0, 0))[0]) for b in dirty)
         if width == 1 or dirty_rows <= LEAF_ROWS * max(4, len(dirty)):
@@ -643,7 +674,7 @@ def _compare_table(plan: _Plan, pool: ThreadPoolExecutor) -> TableResult:
         # rows per key unit where the differences are
         density = dirty_rows / (len(dirty) * width)
         leaf = max(1, int(LEAF_ROWS / density))
-        segments = max(1, math.ceil(span / width))
+        segments = max(1, math.ceil(width_span / width))
         if len(dirty) > segments / 2:
             # most segments differ: the next level reads everything anyway; make it fine
             # (SCAN_ROWS a segment) but not so fine that the result set is huge
@@ -814,34 +845,8 @@ def compare(
     t0 = time.perf_counter()
     shown = (mask(source), mask(target))
     with ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool:
-        # both sides connect and are reflected at once: each costs a few round trips
-        f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)
-        try:
-            src = f_src.result()
-        except BaseException:
-            with suppress(BaseException):
-                f_dst.result().dispose()
-            raise
-        try:
-            dst = f_dst.result()
-        except BaseException:
-            src.dispose()
-            raise
-        try:
-            f_sm, f_dm = pool.submit(_reflect, src, shown[0]), pool.submit(_reflect, dst, shown[1])
-            s_meta, d_meta = f_sm.result(), f_dm.result()
-            wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
-            s_sql = dialects.get(src.dialect.name)
-            native = s_sql is dialects.get(dst.dialect.name) and s_sql.native_digest_ok(src, dst)
-            plans = []
-            for name in wanted:
-                key = name.lower()
-                if key not in s_meta:
-                    raise BadInput.msg("verify.no_source_table", table=name, spec=shown[0])
-                if key not in d_meta:
-                    raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
-                plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
-            results = []
+        results = []
+        with _planned(pool, source, target, tables) as (plans, src, dst):
             links = _links(src, dst) if all(k == "stored" for p in plans for k in p.kinds) else None
             try:
                 # every join starts at once: the links run them two at a time, in order
@@ -856,16 +861,120 @@ def compare(
             finally:
                 if links is not None:
                     links.close()
-        except (SQLAlchemyError, _LinkFailed) as exc:
-            reason = (
-                str(exc)
-                if isinstance(exc, _LinkFailed)
-                else type(getattr(exc, "orig", None) or exc).__name__
-            )
-            raise BadInput.msg(
-                "verify.db_failed", source=shown[0], target=shown[1], reason=reason
-            ) from None
-        finally:
-            src.dispose()
-            dst.dispose()
     return VerifyResult(shown[0], shown[1], results, time.perf_counter() - t0)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A primary-key range ``[lo, hi]`` of one table (None, None: the whole table)."""
+
+    table: str
+    lo: int | None = None
+    hi: int | None = None
+
+
+def parts(source: str, target: str, tables: Sequence[str] | None, rows: int) -> list[Part]:
+    """Every table to compare cut into integer-key ranges of about ``rows`` keys (in
+    table order, ranges in key order); a table whose key is not one integer is one part."""
+    out: list[Part] = []
+    with (
+        ThreadPoolExecutor(max_workers=2) as pool,
+        _planned(pool, source, target, tables) as (plans, _, _),
+    ):
+        for p in plans:
+            if not p.int_key:
+                out.append(Part(p.name))
+                continue
+            (na, loa, hia), (nb, lob, hib) = _both(pool, _counted_bounds, p)
+            los = [v for v in (loa, lob) if v is not None]
+            his = [v for v in (hia, hib) if v is not None]
+            if not los:
+                out.append(Part(p.name))
+                continue
+            lo, hi = min(los), max(his)
+            # even key ranges, as many as parts of ``rows`` rows the larger side needs
+            n = max(1, min(hi - lo + 1, math.ceil(max(na, nb) / max(1, rows))))
+            cuts = [lo + (hi - lo + 1) * i // n for i in range(n + 1)]
+            out += [Part(p.name, a, b - 1) for a, b in itertools.pairwise(cuts) if b > a]
+    return out
+
+
+def compare_part(source: str, target: str, part: Part) -> TableResult:
+    """Compare one part of a table: the digests of its segments on both sides first, then
+    only the segments that differ are split and compared again (see :func:`compare`)."""
+    with (
+        ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool,
+        _planned(pool, source, target, [part.table]) as (plans, _, _),
+    ):
+        span = None if part.lo is None or part.hi is None else (part.lo, part.hi)
+        return _compare_table(plans[0], pool, span)
+
+
+def merge_parts(results: Sequence[TableResult]) -> TableResult:
+    """The verdict on a table from the verdicts on its parts (in key order)."""
+    first = results[0]
+    out = TableResult(first.name, 0, 0, segment_key=first.segment_key)
+    out.normalisations = list(first.normalisations)
+    for r in results:
+        out.source_rows += r.source_rows
+        out.target_rows += r.target_rows
+        out.rows_fetched += r.rows_fetched
+        out.queries += r.queries
+        out.levels = max(out.levels, r.levels)
+        out.seconds = max(out.seconds, r.seconds)
+        for name in ("missing", "extra", "changed"):
+            setattr(out, "n_" + name, getattr(out, "n_" + name) + getattr(r, "n_" + name))
+    for name in ("missing", "extra", "changed"):
+        keys = [k for r in results for k in getattr(r, name)]
+        keys.sort(key=_sort_key)
+        setattr(out, name, keys[:KEY_CAP])
+    return out
+
+
+@contextmanager
+def _planned(
+    pool: ThreadPoolExecutor, source: str, target: str, tables: Sequence[str] | None
+) -> Iterator[tuple[list[_Plan], Engine, Engine]]:
+    """Both databases connected (at once) and reflected: the plan of every table and the
+    two engines. A database failure inside is one line naming both (masked)."""
+    shown = (mask(source), mask(target))
+    # both sides connect and are reflected at once: each costs a few round trips
+    f_src, f_dst = pool.submit(connect, source), pool.submit(connect, target)
+    try:
+        src = f_src.result()
+    except BaseException:
+        with suppress(BaseException):
+            f_dst.result().dispose()
+        raise
+    try:
+        dst = f_dst.result()
+    except BaseException:
+        src.dispose()
+        raise
+    try:
+        f_sm, f_dm = pool.submit(_reflect, src, shown[0]), pool.submit(_reflect, dst, shown[1])
+        s_meta, d_meta = f_sm.result(), f_dm.result()
+        wanted = list(tables) if tables else sorted(m[0] for m in s_meta.values())
+        s_sql = dialects.get(src.dialect.name)
+        native = s_sql is dialects.get(dst.dialect.name) and s_sql.native_digest_ok(src, dst)
+        plans = []
+        for name in wanted:
+            key = name.lower()
+            if key not in s_meta:
+                raise BadInput.msg("verify.no_source_table", table=name, spec=shown[0])
+            if key not in d_meta:
+                raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
+            plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
+        yield plans, src, dst
+    except (SQLAlchemyError, _LinkFailed) as exc:
+        reason = (
+            str(exc)
+            if isinstance(exc, _LinkFailed)
+            else type(getattr(exc, "orig", None) or exc).__name__
+        )
+        raise BadInput.msg(
+            "verify.db_failed", source=shown[0], target=shown[1], reason=reason
+        ) from None
+    finally:
+        src.dispose()
+        dst.dispose()

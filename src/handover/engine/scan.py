@@ -1,0 +1,208 @@
+"""The scan on an executor: the same kernels as :func:`handover.detect.scan.scan_source`.
+
+Per table, a worker takes the seeded sample (:func:`~handover.detect.scan.sample_table`);
+with ``--full`` the rows the sample made worth re-reading are profiled shard by shard
+(:func:`~handover.detect.scan.profile_rows`) and the partial profiles merged in shard
+order (:func:`~handover.detect.scan.merge_rows`) before the table is classified here.
+Shards are cut at multiples of the full pass's batch, so every batch is profiled exactly
+as a local run profiles it: same primary types, shares, counts and examples (the first
+two found in key order; a local run reads SQLite in rowid order too).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from handover.detect.scan import (
+    DEFAULT_SAMPLE,
+    DEFAULT_SEED,
+    Inventory,
+    Sampled,
+    conclude_table,
+    merge_rows,
+    opened,
+    prefetch,
+    profile_rows,
+    sample_table,
+    scan_source,
+)
+from handover.engine.executor import Executor, task_keys
+from handover.engine.shards import Key, Shard, by_groups, cut
+from handover.engine.worker import SourceRef
+from handover.engine.worker import opened as open_cached
+from handover.sources.base import DEFAULT_BATCH
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from handover.detect.profile import ColumnProfile, Plan
+    from handover.progress import Progress
+    from handover.sources import Source, TableInfo
+
+
+def scan(
+    spec: str | Path,
+    *,
+    executor: Executor,
+    ref: SourceRef | None = None,
+    full: bool = False,
+    sample: int = DEFAULT_SAMPLE,
+    seed: int = DEFAULT_SEED,
+    progress: Progress | None = None,
+    allow_bad_rows: int = 0,
+    batch_rows: int = DEFAULT_BATCH,
+) -> Inventory:
+    """Scan ``spec`` on ``executor``: :func:`scan_source` itself on the local executor; on
+    a cluster one sample task per table, then one full-pass task per shard (``ref``: the
+    spec wrapped for the workers)."""
+    if not executor.sharded:
+        return scan_source(
+            spec,
+            full=full,
+            sample=sample,
+            seed=seed,
+            progress=progress,
+            allow_bad_rows=allow_bad_rows,
+            batch_rows=batch_rows,
+        )
+    assert ref is not None
+    t0 = time.perf_counter()
+    with opened(spec, full, sample, seed, progress, allow_bad_rows) as (src, inv, infos):
+        jobs = [_SampleJob(ref, info, full, sample, seed, allow_bad_rows) for info in infos]
+        sampled: list[Sampled | None] = [None] * len(infos)
+        for i, res in executor.run(_sample, jobs, task_keys("scan-sample", len(jobs))):
+            sampled[i] = res
+        done = [s for s in sampled if s is not None]
+        assert len(done) == len(infos)
+        row_jobs: list[_RowsJob] = []
+        for info, s in zip(infos, done, strict=True):
+            if not s.todo:
+                continue
+            key = scan_key(src, info)
+            rows = _shard_rows(executor.shard_rows, batch_rows)
+            if key:
+                shards = _shards(src, info, key, rows)
+            else:
+                shards = by_groups(info.name, src.row_groups(info.name), rows)
+            row_jobs += [
+                _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, allow_bad_rows)
+                for sh in shards
+            ]
+        parts: dict[tuple[str, int], dict[str, ColumnProfile]] = {}
+        for i, part in executor.run(_rows, row_jobs, task_keys("scan-rows", len(row_jobs))):
+            job = row_jobs[i]
+            parts[(job.table, job.shard.index)] = part
+        for info, s in zip(infos, done, strict=True):
+            full_rows = None
+            if s.todo:
+                n = sum(1 for t, _ in parts if t == info.name)
+                full_rows = merge_rows(parts[(info.name, j)] for j in range(n))
+            inv.tables.append(conclude_table(info, s, full_rows))
+            if progress is not None:
+                progress.advance(info.name, info.rows or 0)
+    inv.seconds = time.perf_counter() - t0
+    return inv
+
+
+def _shard_rows(rows: int, batch_rows: int) -> int:
+    """``rows`` rounded up to a multiple of the full pass's batch."""
+    return max(1, -(-rows // batch_rows)) * batch_rows
+
+
+def scan_key(src: Source, info: TableInfo) -> tuple[str, ...]:
+    """The order a sharded full pass reads ``info`` in: SQLite's rowid (its storage order,
+    which a local scan reads in), else the primary key; ``()`` for a file table."""
+    from handover.sources.sql import SqlSource
+    from handover.sources.sqlite import SqliteSource
+
+    if not isinstance(src, SqlSource):
+        return ()
+    if isinstance(src, SqliteSource) and src.has_rowid(info.name):
+        return ("rowid",)
+    return tuple(info.primary_key)
+
+
+def _shards(src: Source, info: TableInfo, key: tuple[str, ...], rows: int) -> list[Shard]:
+    from handover.sources.sql import SqlSource
+
+    assert isinstance(src, SqlSource)
+    return cut(info.name, src.every(info.name, key, rows), rows)
+
+
+# --- on the workers ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SampleJob:
+    ref: SourceRef
+    info: TableInfo
+    full: bool
+    sample: int
+    seed: int
+    allow_bad_rows: int
+
+
+@dataclass(frozen=True)
+class _RowsJob:
+    ref: SourceRef
+    table: str
+    key: tuple[str, ...]
+    todo: dict[str, Plan]
+    shard: Shard
+    batch_rows: int
+    allow_bad_rows: int
+
+
+def _open(ref: SourceRef, allow_bad_rows: int) -> Source:
+    from handover.sources import open_source
+
+    def open_it(spec: str) -> Source:
+        return open_source(spec, allow_bad_rows=allow_bad_rows)
+
+    return open_cached("scan", ref, allow_bad_rows, open_it)
+
+
+def _sample(job: _SampleJob) -> Sampled:
+    src = _open(job.ref, job.allow_bad_rows)
+    return sample_table(src, job.info, full=job.full, sample=job.sample, seed=job.seed)
+
+
+def _rows(job: _RowsJob) -> dict[str, ColumnProfile]:
+    src = _open(job.ref, job.allow_bad_rows)
+    batches = shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows)
+    # reading overlaps the (GIL-free) kernels, as in a local scan
+    return profile_rows(prefetch(batches), job.todo)
+
+
+def shard_batches(
+    src: Source,
+    table: str,
+    columns: list[str],
+    key: tuple[str, ...],
+    shard: Shard,
+    batch_rows: int,
+) -> Iterator[pa.RecordBatch]:
+    """The batches of one shard: ``batch_rows`` rows each, in key order after the shard's
+    lower bound, ``shard.limit`` rows in all (the whole table in storage order without a key)."""
+    if shard.groups is not None:
+        yield from src.group_batches(table, shard.groups, columns, batch_rows)
+        return
+    if not key:
+        yield from src.batches(table, columns=columns, batch_size=batch_rows)
+        return
+    from handover.sources.sql import SqlSource
+
+    assert isinstance(src, SqlSource)
+    left = shard.limit
+    after: Key | None = shard.after
+    for batch in src.batches(table, columns, batch_rows, order_by=list(key), after=after):
+        if left is not None and batch.num_rows >= left:
+            yield batch.slice(0, left)
+            return
+        if left is not None:
+            left -= batch.num_rows
+        yield batch

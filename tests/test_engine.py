@@ -1,0 +1,637 @@
+"""The engine: scan, seal, verify and dd-extract on a Dask cluster give what the local
+executor gives on the same synthetic book; a worker killed during a seal, and a lost
+scheduler with ``--resume``.
+
+A ``LocalCluster`` of two worker processes (one thread each) on 127.0.0.1 serves the
+module; the lost-scheduler test runs its own ``dask scheduler`` and ``dask worker``
+processes so that it can kill the scheduler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.i18n import Msg
+
+distributed = pytest.importorskip("distributed")
+
+runner = CliRunner()
+CUSTOMERS = 300
+#: rows per shard here: the bigger tables (repayments, schedules) get several shards
+SHARD_ROWS = 500
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+    ) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def address(cluster: Any) -> str:
+    return "dask://" + str(cluster.scheduler_address).removeprefix("tcp://")
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A demo workspace and a synthetic seller book."""
+    from handover.synth import synthesize
+
+    base = tmp_path_factory.mktemp("engine")
+    src = base / "seller.db"
+    synthesize(str(src), customers=CUSTOMERS, seed=5)
+    ws = base / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
+    return ws, src
+
+
+def _cli(ws: Path, *args: str, code: int = 0) -> Any:
+    res = runner.invoke(app, ["-w", str(ws), "--lang", "en", *args])
+    assert res.exit_code == code, res.output
+    return res
+
+
+def _rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    con = sqlite3.connect(db)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' "
+                "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_handover%'"
+            )
+        ]
+        return {n: sorted(con.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+    finally:
+        con.close()
+
+
+def _open(ws: Path) -> Any:
+    from handover.workspace import open_workspace
+
+    return open_workspace(ws)
+
+
+def _executor(address: str, shard_rows: int = SHARD_ROWS) -> Any:
+    from handover.engine import DaskExecutor
+
+    return DaskExecutor(address, shard_rows=shard_rows)
+
+
+# --- scan -------------------------------------------------------------------------------
+
+
+def test_scan_full_gives_the_local_inventory(book: tuple[Path, Path], address: str) -> None:
+    ws, src = book
+    local = json.loads(_cli(ws, "scan", str(src), "--full", "--json").stdout)
+    remote = json.loads(
+        _cli(ws, "scan", str(src), "--full", "--json", "--executor", address).stdout
+    )
+    assert remote == local
+    assert any(c.get("pii") for t in local["tables"] for c in t["columns"])
+
+
+def test_scan_shards_merge_batch_for_batch(book: tuple[Path, Path], address: str) -> None:
+    """Shards cut at multiples of the full pass's batch: counts, shares and examples equal."""
+    from handover.engine import LocalExecutor
+    from handover.engine.scan import scan
+    from handover.engine.worker import source_ref
+    from handover.ledger import Recorder
+
+    ws_path, src = book
+    ws = _open(ws_path)
+    try:
+        ref = source_ref(ws, str(src), str(src), Recorder(ws, "test"))
+        kw: dict[str, Any] = {"full": True, "sample": 200, "batch_rows": 100}
+        local = scan(src, executor=LocalExecutor(), **kw)
+        with _executor(address, shard_rows=300) as ex:
+            remote = scan(src, executor=ex, ref=ref, **kw)
+    finally:
+        ws.close()
+    assert repr(ref) == f"SourceRef({str(src)!r})"
+    assert remote.to_json() == local.to_json()
+    assert remote.counts() == local.counts()
+    # the repayments table really was cut into several shards
+    assert max(t.rows for t in local.tables) > 3 * 300
+
+
+# --- seal -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sealed(book: tuple[Path, Path], address: str) -> tuple[Path, Path]:
+    """The book sealed locally and on the cluster (shards of 500 rows)."""
+    ws, src = book
+    base = ws.parent
+    _cli(ws, "seal", str(src), "--out", str(base / "pkg-local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(SHARD_ROWS))
+        _cli(ws, "seal", str(src), "--out", str(base / "pkg-dask"), "--executor", address)
+    return base / "pkg-local", base / "pkg-dask"
+
+
+def test_sealed_on_the_cluster_unseals_to_the_same_rows(
+    book: tuple[Path, Path], sealed: tuple[Path, Path]
+) -> None:
+    ws, src = book
+    local, remote = sealed
+    for pkg in (local, remote):
+        _cli(ws, "unseal", str(pkg), "--to", str(pkg.with_suffix(".db")))
+    assert _rows(remote.with_suffix(".db")) == _rows(local.with_suffix(".db")) == _rows(src)
+
+
+def test_sharded_manifest_roots_and_files(sealed: tuple[Path, Path]) -> None:
+    from handover.package.rows import CHUNK_ROWS
+
+    local, remote = sealed
+    ml = json.loads((local / "manifest.json").read_text("utf-8"))
+    mr = json.loads((remote / "manifest.json").read_text("utf-8"))
+    assert ml["version"] == 1 and mr["version"] == 2
+    sharded = 0
+    for a, b in zip(ml["tables"], mr["tables"], strict=True):
+        assert (a["name"], a["rows"], a["schema"]) == (b["name"], b["rows"], b["schema"])
+        if "shards" not in b:
+            # a table of one shard is stored as a local seal stores it
+            assert b["row_root"] == a["row_root"]
+            continue
+        sharded += 1
+        shards = b["shards"]
+        assert [s["rows"] for s in shards[:-1]] == [SHARD_ROWS] * (len(shards) - 1)
+        assert sum(s["rows"] for s in shards) == a["rows"]
+        # 500-row shards are not whole chunks: the root is over each shard's own chunks
+        assert SHARD_ROWS % CHUNK_ROWS != 0 and b["row_root"] != a["row_root"]
+    assert sharded >= 2
+    files = sorted(p.name for p in (remote / "tables").iterdir())
+    listed = sorted(Path(s["file"]).name for t in mr["tables"] for s in t.get("shards") or [t])
+    assert files == listed  # one file per shard, nothing left over
+
+
+def test_sharded_package_verifies_and_migrates(
+    book: tuple[Path, Path], sealed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from handover.package.source import verify_package
+
+    ws, src = book
+    remote = sealed[1]
+    w = _open(ws)
+    try:
+        check = verify_package(w, remote)
+    finally:
+        w.close()
+    assert check.rows == sum(len(v) for v in _rows(src).values())
+    target = tmp_path / "migrated.db"
+    _cli(ws, "migrate", str(remote), str(target))
+    assert _rows(target) == _rows(src)
+
+
+def test_a_changed_shard_is_named(book: tuple[Path, Path], sealed: tuple[Path, Path]) -> None:
+    from handover.errors import CheckFailed
+    from handover.package.source import verify_package
+
+    ws, _ = book
+    copy = ws.parent / "pkg-tampered"
+    shutil.copytree(sealed[1], copy)
+    manifest = json.loads((copy / "manifest.json").read_text("utf-8"))
+    shard = next(t for t in manifest["tables"] if "shards" in t)["shards"][1]
+    path = copy / shard["file"]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    w = _open(ws)
+    try:
+        with pytest.raises(CheckFailed, match=shard["file"]):
+            verify_package(w, copy)
+    finally:
+        w.close()
+
+
+def test_roots_equal_when_shards_are_whole_chunks() -> None:
+    """Shards of a multiple of CHUNK_ROWS rows: the combined root is the one-file root."""
+    from handover.package.rows import CHUNK_ROWS, RowDigest, chunks_root, digest_table
+
+    n = 2 * CHUNK_ROWS + 1234
+    table = pa.table({"id": pa.array(range(n)), "name": pa.array([f"客户{i}" for i in range(n)])})
+    whole = digest_table(table).root()
+    chunks = b""
+    for start in range(0, n, CHUNK_ROWS):
+        d = RowDigest()
+        d.add_batch(table.slice(start, CHUNK_ROWS))
+        chunks += d.chunk_digests()
+    assert chunks_root(chunks) == whole
+    uneven = RowDigest()
+    uneven.add_batch(table.slice(0, 1000))
+    rest = RowDigest()
+    rest.add_batch(table.slice(1000))
+    assert chunks_root(uneven.chunk_digests() + rest.chunk_digests()) != whole
+
+
+# --- verify -----------------------------------------------------------------------------
+
+
+def test_verify_finds_the_same_differences(
+    book: tuple[Path, Path], address: str, tmp_path: Path
+) -> None:
+    ws, src = book
+    buyer = tmp_path / "buyer.db"
+    shutil.copy(src, buyer)
+    con = sqlite3.connect(buyer)
+    with con:
+        con.execute('DELETE FROM hkls WHERE "流水号" IN (10001, 3000012)')
+        con.execute("UPDATE cust_info SET khxm = khxm || '改' WHERE khbh IN (7, 250)")
+        con.execute("DELETE FROM hkjh WHERE rowid = 900")
+    con.close()
+    local = _cli(ws, "verify", str(src), str(buyer), "--json", code=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", "400")
+        remote = _cli(ws, "verify", str(src), str(buyer), "--json", "--executor", address, code=1)
+    a, b = json.loads(local.stdout), json.loads(remote.stdout)
+    assert a == b
+    by = {t["name"]: t for t in a["tables"]}
+    assert by["hkls"]["missing"] == [10001, 3000012]
+    assert len(by["cust_info"]["changed"]) == 2 and len(by["hkjh"]["missing"]) == 1
+    same = _cli(ws, "verify", str(src), str(src), "--json", "--executor", address)
+    assert json.loads(same.stdout)["equal"] is True
+
+
+# --- dd-extract -------------------------------------------------------------------------
+
+
+def test_extract_is_the_local_extract(book: tuple[Path, Path], address: str) -> None:
+    ws, src = book
+    base = ws.parent
+    _cli(ws, "scan", str(src))  # the inventory (a dd analyst may not scan)
+    _cli(ws, "dd-extract", str(src), "--out", str(base / "dd-local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", "400")
+        _cli(ws, "dd-extract", str(src), "--out", str(base / "dd-dask"), "--executor", address)
+    local, remote = base / "dd-local", base / "dd-dask"
+    names = sorted(p.name for p in (local / "parquet").iterdir())
+    assert names == sorted(p.name for p in (remote / "parquet").iterdir()) and names
+    for n in names:
+        assert pq.read_table(remote / "parquet" / n).equals(pq.read_table(local / "parquet" / n)), n
+    ka = json.loads((local / "report" / "k-anonymity.json").read_text("utf-8"))
+    kb = json.loads((remote / "report" / "k-anonymity.json").read_text("utf-8"))
+    for doc in (ka, kb):
+        doc.pop("seconds", None)
+    assert kb == ka
+
+
+# --- failures ---------------------------------------------------------------------------
+
+
+class _KillOnce:
+    """A progress sink that kills the worker busiest at the first finished shard."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.killed: int | None = None
+
+    def phase(self, text: Msg) -> None:
+        pass
+
+    def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
+        pass
+
+    def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+        if self.killed is not None:
+            return
+        busy = self.client.processing()
+        pids = self.client.run(os.getpid)
+        addr = max(busy, key=lambda a: len(busy[a]))
+        self.killed = int(pids[addr])
+        os.kill(self.killed, signal.SIGKILL)
+
+
+def test_a_worker_killed_during_seal(book: tuple[Path, Path], address: str) -> None:
+    from handover.flows.seal import seal
+    from handover.package.source import verify_package
+
+    ws_path, src = book
+    out = ws_path.parent / "pkg-killed"
+    ws = _open(ws_path)
+    try:
+        with _executor(address, shard_rows=200) as ex:
+            watch = _KillOnce(ex.client)
+            seal(ws, src, out, executor=ex, progress=watch)
+            assert watch.killed is not None
+            ex.client.wait_for_workers(2, timeout=60)
+        check = verify_package(ws, out)
+    finally:
+        ws.close()
+    assert check.rows == sum(len(v) for v in _rows(src).values())
+    assert not [p for p in (out / "tables").iterdir() if p.name.startswith(".")]
+    _cli(ws_path, "unseal", str(out), "--to", str(out.with_suffix(".db")))
+    assert _rows(out.with_suffix(".db")) == _rows(src)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Cluster:
+    """A ``dask scheduler`` and one ``dask worker``, as processes of their own."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])}
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+        self.scheduler = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+             "--port", str(self.port), "--dashboard-address", ":0"],
+            **quiet,
+        )  # fmt: skip
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{self.port}",
+             "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+            **quiet,
+        )  # fmt: skip
+
+    @property
+    def address(self) -> str:
+        return f"dask://127.0.0.1:{self.port}"
+
+    def executor(self, shard_rows: int) -> Any:
+        from handover.engine import DaskExecutor
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ex = DaskExecutor(self.address, shard_rows=shard_rows, connect_seconds=5)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        ex.client.wait_for_workers(1, timeout=60)
+        return ex
+
+    def stop(self) -> None:
+        for p in (self.worker, self.scheduler):
+            if p.poll() is None:
+                p.kill()
+            p.wait(10)
+
+
+class _KillScheduler:
+    """A progress sink that kills the scheduler after ``after`` finished shards."""
+
+    def __init__(self, cluster: _Cluster, after: int) -> None:
+        self.cluster, self.after, self.seen = cluster, after, 0
+
+    def phase(self, text: Msg) -> None:
+        pass
+
+    def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
+        pass
+
+    def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+        self.seen += 1
+        if self.seen == self.after:
+            self.cluster.scheduler.kill()
+            self.cluster.scheduler.wait(10)
+
+
+def test_lost_scheduler_then_resume(book: tuple[Path, Path]) -> None:
+    from handover.engine import EngineLost
+    from handover.engine.models import EngineShard
+    from handover.flows.seal import seal
+    from handover.package.source import verify_package
+
+    ws_path, src = book
+    out = ws_path.parent / "pkg-resumed"
+    first = _Cluster()
+    try:
+        ws = _open(ws_path)
+        try:
+            with first.executor(300) as ex, pytest.raises(EngineLost) as lost:
+                seal(ws, src, out, executor=ex, progress=_KillScheduler(first, 3))
+        finally:
+            ws.close()
+    finally:
+        first.stop()
+    line = str(lost.value)
+    assert "\n" not in line and "--resume seal-" in line
+    run = line.rsplit("--resume ", 1)[1].split()[0]
+    assert not out.exists()
+    ws = _open(ws_path)
+    try:
+        with ws.store.session() as s:
+            kept = {r.task: r.result["file"] for r in s.query(EngineShard).filter_by(run_id=run)}
+    finally:
+        ws.close()
+    assert len(kept) >= 3
+    partial = next(ws_path.parent.glob(".pkg-resumed.partial-*"))
+    stamps = {t: (partial / f).stat().st_mtime_ns for t, f in kept.items()}
+
+    # the same command again, with --resume, on a new cluster: only the missing shards run
+    second = _Cluster()
+    try:
+        env = {"HANDOVER_SHARD_ROWS": "300"}
+        second.executor(300).close()  # wait until it is up
+        res = runner.invoke(
+            app,
+            ["-w", str(ws_path), "seal", str(src), "--out", str(out),
+             "--executor", second.address, "--resume", run, "--json"],
+            env=env,
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+    finally:
+        second.stop()
+    assert {t: (out / kept[t]).stat().st_mtime_ns for t in kept} == stamps
+    ws = _open(ws_path)
+    try:
+        check = verify_package(ws, out)
+    finally:
+        ws.close()
+    assert check.rows == sum(len(v) for v in _rows(src).values())
+    again = _cli(ws_path, "seal", str(src), "--out", str(out) + "-x", "--resume", run, code=2)
+    assert "--executor" in again.output
+
+
+def test_unreachable_scheduler_is_one_line(
+    book: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handover.engine import executor
+
+    monkeypatch.setattr(executor, "CONNECT_SECONDS", 2.0)
+    ws, src = book
+    res = _cli(ws, "scan", str(src), "--executor", f"dask://127.0.0.1:{_free_port()}", code=2)
+    assert "Traceback" not in res.output
+    assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [
+        ln for ln in res.stderr.splitlines() if "Dask scheduler" in ln
+    ]
+    bad = _cli(ws, "scan", str(src), "--executor", "spark://x", code=2)
+    assert "spark://x" in bad.stderr
+
+
+# --- a Parquet folder: shards are runs of row groups ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parquet_folder(book: tuple[Path, Path]) -> Path:
+    """Three tables of the book as Parquet files of 300-row row groups."""
+    from handover.sources import open_source
+
+    folder = book[0].parent / "parquet-book"
+    folder.mkdir()
+    with open_source(book[1]) as src:
+        for name in ("cust_info", "hkls", "hkjh"):
+            table = pa.Table.from_batches(list(src.batches(name)))
+            pq.write_table(table, folder / f"{name}.parquet", row_group_size=300)
+    return folder
+
+
+def test_parquet_folder_on_the_cluster(
+    book: tuple[Path, Path], parquet_folder: Path, address: str
+) -> None:
+    ws, _ = book
+    base = ws.parent
+    local = json.loads(_cli(ws, "scan", str(parquet_folder), "--full", "--json").stdout)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(SHARD_ROWS))
+        remote = _cli(ws, "scan", str(parquet_folder), "--full", "--json", "--executor", address)
+        assert json.loads(remote.stdout) == local
+        _cli(ws, "seal", str(parquet_folder), "--out", str(base / "pq-dask"), "--executor", address)
+    _cli(ws, "seal", str(parquet_folder), "--out", str(base / "pq-local"))
+    manifest = json.loads((base / "pq-dask" / "manifest.json").read_text("utf-8"))
+    hkls = next(t for t in manifest["tables"] if t["name"] == "hkls")
+    # 300-row groups gathered into shards of at least 500 rows: 600 each, the rest last
+    assert [s["rows"] for s in hkls["shards"][:-1]] == [600] * (len(hkls["shards"]) - 1)
+    for pkg in ("pq-local", "pq-dask"):
+        _cli(ws, "unseal", str(base / pkg), "--to", str(base / f"{pkg}.db"))
+    assert _rows(base / "pq-dask.db") == _rows(base / "pq-local.db")
+
+
+# --- a database server, and what travels to the workers ------------------------------------
+
+
+@pytest.mark.parametrize("server", ["pg_url", "mariadb_url"])
+def test_server_source_sealed_and_extracted_on_the_cluster(
+    book: tuple[Path, Path], address: str, server: str, request: pytest.FixtureRequest
+) -> None:
+    """Key ranges of a PostgreSQL/MariaDB table: boundaries found by the server, each
+    worker on its own connection; the package and the extract equal the local ones."""
+    from handover.synth import synthesize
+
+    url = str(request.getfixturevalue(server))
+    ws, _ = book
+    base = ws.parent / f"server-{server}"
+    base.mkdir()
+    synthesize(url, customers=120, seed=9, truth_path=str(base / "truth.json"))
+    _cli(ws, "seal", url, "--out", str(base / "local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", "150")
+        _cli(ws, "seal", url, "--out", str(base / "dask"), "--executor", address)
+        _cli(ws, "dd-extract", url, "--out", str(base / "dd-dask"), "--executor", address)
+    _cli(ws, "dd-extract", url, "--out", str(base / "dd-local"))
+    manifest = json.loads((base / "dask" / "manifest.json").read_text("utf-8"))
+    assert any("shards" in t for t in manifest["tables"])
+    for pkg in ("local", "dask"):
+        _cli(ws, "unseal", str(base / pkg), "--to", str(base / f"{pkg}.db"))
+    assert _rows(base / "dask.db") == _rows(base / "local.db")
+    for p in sorted((base / "dd-local" / "parquet").iterdir()):
+        assert pq.read_table(base / "dd-dask" / "parquet" / p.name).equals(pq.read_table(p))
+
+
+def test_a_source_password_never_travels_in_clear(book: tuple[Path, Path]) -> None:
+    import pickle
+
+    from handover.engine.worker import source_ref
+    from handover.ledger import Recorder
+
+    ws_path, _ = book
+    url = "postgresql://loan:s3cret-Pa55@10.0.0.5:5432/loanbook"
+    ws = _open(ws_path)
+    try:
+        ref = source_ref(ws, url, "postgresql://loan:***@10.0.0.5:5432/loanbook", Recorder(ws, "t"))
+        wire = pickle.dumps(ref)
+        assert b"s3cret-Pa55" not in wire and "s3cret" not in repr(ref)
+        assert ref.spec(ws) == url  # unwrapped by the workspace's key backend
+        from handover.crypto import Keys
+
+        with Keys(ws) as keys:
+            assert keys.get(ref.key_id).purpose == "engine"
+    finally:
+        ws.close()
+
+
+def test_executor_settings(tmp_path: Path) -> None:
+    from handover.engine import LocalExecutor, open_executor
+    from handover.errors import BadInput
+    from handover.settings import load_settings
+
+    (tmp_path / "handover.toml").write_text('executor = "local"\nshard_rows = 4096\n')
+    settings = load_settings(tmp_path)
+    ex = open_executor(None, settings)
+    assert isinstance(ex, LocalExecutor) and ex.shard_rows == 4096 and not ex.sharded
+    with pytest.raises(BadInput, match="spark://x"):
+        open_executor("spark://x", settings)
+
+
+def test_whole_chunk_shards_keep_the_local_roots(
+    book: tuple[Path, Path], address: str, tmp_path: Path
+) -> None:
+    """Shards of 16,384 rows (one row-digest chunk): every table root equals the local one."""
+    from handover.package.rows import CHUNK_ROWS
+    from handover.synth import synthesize
+
+    ws, _ = book
+    src = tmp_path / "bigger.db"
+    synthesize(str(src), customers=2_400, seed=3)
+    _cli(ws, "seal", str(src), "--out", str(tmp_path / "local"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(CHUNK_ROWS))
+        _cli(ws, "seal", str(src), "--out", str(tmp_path / "dask"), "--executor", address)
+    ml = json.loads((tmp_path / "local" / "manifest.json").read_text("utf-8"))
+    mr = json.loads((tmp_path / "dask" / "manifest.json").read_text("utf-8"))
+    assert any(len(t.get("shards") or []) > 1 for t in mr["tables"])
+    assert [(t["name"], t["rows"], t["row_root"]) for t in mr["tables"]] == [
+        (t["name"], t["rows"], t["row_root"]) for t in ml["tables"]
+    ]
+
+
+def test_a_kernel_error_on_a_worker_comes_back_whole(address: str, tmp_path: Path) -> None:
+    """A BadInput raised on a worker reaches the coordinator with its catalogue message
+    (rendered in the user's language there), and is not retried."""
+    from handover.db.reflect import TableDef
+    from handover.engine.seal import _ShardJob, seal_shard
+    from handover.engine.shards import Shard
+    from handover.engine.worker import SourceRef
+    from handover.errors import BadInput
+
+    gone = tmp_path / "no-workspace"
+    ref = SourceRef(str(gone), "x.db", "engine-0", b"")
+    job = _ShardJob(ref, TableDef("t", []), {"columns": []}, "tables/t.parquet", str(tmp_path),
+                    {"other": "k"}, "aes", Shard("t", 0), "x.db", 0)  # fmt: skip
+    with _executor(address) as ex, pytest.raises(BadInput) as err:
+        list(ex.run(seal_shard, [job], ["handover-test-error-0"]))
+    assert err.value.message is not None and err.value.message.key == "workspace.missing"
+    assert str(gone) in err.value.render("zh-CN")
