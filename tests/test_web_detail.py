@@ -462,6 +462,10 @@ def test_certificates_listed_checked_and_downloaded(
         assert destroyed is not None and "seller.db#cust_info" in destroyed.group(0)
         assert ">150<" in destroyed.group(0)
         assert "未能触及、未销毁(0 项)" in cert and "依法保留(15 项)" in cert
+        # an item's note in the page's language (the certificate keeps its catalogue key)
+        kept = re.search(r'<table class="cert-items cert-retained">.*?</table>', cert, re.S)
+        assert kept is not None and "账本、个人信息资产清单、校验与销毁记录" in kept.group(0)
+        assert "no clear personal data" not in kept.group(0)
         files = re.findall(rf'href="/certificates/{run_id}/([^"]+)" download', cert)
         assert {"certificate.json", "certificate.sig", "certificate.zh-CN.pdf"} <= set(files)
         body = auditor.get(f"/certificates/{run_id}/certificate.json")

@@ -112,6 +112,9 @@ class PlanItem:
             out["rule"] = self.rule.to_json()
         if self.note:
             out["note"] = self.note
+        if self.note_text is not None:  # a reader in another language renders it from these
+            out["note_key"] = self.note_text.key
+            out["note_params"] = self.note_text.params()
         return out
 
 

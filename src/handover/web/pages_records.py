@@ -6,7 +6,7 @@ reports folder; URLs name a run or a dossier and a plain file name, nothing else
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -34,7 +34,24 @@ def certificates_page(request: Request, me: Session) -> Response:
 
     console = console_of(request)
     found = certificates(console.ws)
-    return console.render(request, "certificates.html", certs=found)
+    lang = console.lang_of(request)
+    return console.render(
+        request, "certificates.html", certs=found, note_of=lambda i: _note_of(i, lang)
+    )
+
+
+def _note_of(item: dict[str, Any], lang: str) -> str:
+    """An item's note in the reader's language when the certificate carries it as a
+    catalogue message (``note_key``/``note_params``), else its recorded English."""
+    from handover.i18n import t
+
+    key, params = item.get("note_key"), item.get("note_params")
+    if isinstance(key, str) and isinstance(params, dict):
+        try:
+            return t(key, lang, **params)
+        except (KeyError, ValueError, IndexError):
+            pass
+    return str(item.get("note") or "")
 
 
 @router.get("/certificates/{run_id}/{name}")
