@@ -16,6 +16,7 @@ import pytest
 
 from handover.workspace import open_workspace
 from web_support import (
+    PASSWORDS,
     Http,
     build_scanned_workspace,
     copy_workspace,
@@ -53,6 +54,59 @@ def no_clear_values(html: str) -> None:
 
 
 # --- notices -------------------------------------------------------------------------------
+
+
+def test_notices_through_the_api(console: tuple[str, Path]) -> None:
+    """The JSON API creates, approves and sends a campaign as the pages do: the maker is
+    no checker (403, ledgered), a bad field is 422 naming it, the send is a job whose
+    letters are written; no customer value in any answer."""
+    import time
+
+    import httpx2
+
+    base, path = console
+    rescan(base)
+
+    def bearer(name: str) -> dict[str, str]:
+        r = httpx2.post(f"{base}/api/login", json={"name": name, "password": PASSWORDS[name]})
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['token']}"}
+
+    with httpx2.Client(base_url=base, timeout=120) as http:
+        dpo = bearer("wangmin")
+        body = {"name": "API 告知", "source": "seller.db", "channels": ["letter"]}
+        bad = http.post("/api/notices", json={**body, "kind": "breach"}, headers=dpo)
+        assert bad.status_code == 422 and "kind" in bad.text
+        r = http.post("/api/notices", json={**body, "tables": "cust_info"}, headers=dpo)
+        assert r.status_code == 200, r.text
+        cid = r.json()["id"]
+        assert r.json()["grant"]["state"] == "pending"
+        assert any(c["id"] == cid for c in http.get("/api/notices", headers=dpo).json())
+        refused = http.post(f"/api/notices/{cid}/approve", headers=dpo)
+        assert refused.status_code == 403
+        assert ledger(path, "governance.grant.approve.refused")
+        for approver in ("zhoujie", "liqiang"):
+            r = http.post(f"/api/notices/{cid}/approve", headers=bearer(approver))
+            assert r.status_code == 200, r.text
+        assert http.get(f"/api/notices/{cid}", headers=dpo).json()["grant"]["state"] == "active"
+        analyst = http.post(
+            f"/api/notices/{cid}/send", json={"source": "seller.db"}, headers=bearer("chenjing")
+        )
+        assert analyst.status_code == 403
+        r = http.post(f"/api/notices/{cid}/send", json={"source": "seller.db"}, headers=dpo)
+        assert r.status_code == 200, r.text
+        job = r.json()["id"]
+        for _ in range(600):
+            state = http.get(f"/api/jobs/{job}", headers=dpo).json()
+            if state["status"] != "running":
+                break
+            time.sleep(0.2)
+        assert state["status"] == "done", state
+        status = http.get(f"/api/notices/{cid}", headers=dpo)
+        assert set(status.json()["outbox"]) == {"letter"}
+        assert set(status.json()["outbox"]["letter"]) == {"sent"}
+        no_clear_values(status.text)
+    assert list((path / "notices" / f"campaign-{cid}" / "letters").glob("letters-*.pdf"))
 
 
 def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) -> None:

@@ -264,6 +264,7 @@ def create_app(
 
     from handover.web import (
         api,
+        api_notices,
         api_records,
         hooks,
         pages,
@@ -284,6 +285,7 @@ def create_app(
     app.include_router(pages_governance.router)
     app.include_router(api.router)
     app.include_router(api_records.router)
+    app.include_router(api_notices.router)
     app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
