@@ -212,3 +212,36 @@ def start_cli(argv: list[str], out: Any) -> Any:
     proc = multiprocessing.get_context("fork").Process(target=_cli_child, args=(argv, str(out)))
     proc.start()
     return proc
+
+
+# --- the hardening tests' CLI runs (test_refuse_migrate, test_refuse_targets) -------------
+
+#: a migration without backup, as the hardening tests run it
+BASE = ["--no-backup", "--reason", "hardening test", "--progress", "none"]
+
+
+def demo_ws(factory: Any, tag: str) -> Any:
+    """A demo workspace for a test module (its folder named ``tag``)."""
+    from handover.flows.workspace import init_workspace
+
+    path = factory.mktemp(tag) / "ws"
+    init_workspace(path, demo=True).close()
+    return path
+
+
+def run_cli(ws: Any, *args: str) -> Any:
+    """``handover -w ws --lang en ARGS`` through the real CLI."""
+    from typer.testing import CliRunner
+
+    from handover.cli.main import app
+
+    return CliRunner().invoke(app, ["-w", str(ws), "--lang", "en", *args])
+
+
+def table_names(url: str) -> set[str]:
+    """The table names at ``url``."""
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

@@ -174,3 +174,13 @@ def test_a_sqlite_path_with_uri_characters_opens_that_file(tmp_path: Path, read_
     finally:
         engine.dispose()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a?b#c %41"]
+
+
+def test_a_step_an_engine_cannot_do_is_one_translated_line() -> None:
+    """Capability hooks an engine lacks refuse by name (never NotImplementedError)."""
+    sqlite = dialects.find("sqlite")
+    assert sqlite is not None
+    with pytest.raises(BadInput) as info:
+        sqlite.sample_sql(0.1, 7)
+    assert info.value.render("en") == "SQLite cannot do this: server-side sampling"
+    assert info.value.render("zh-CN") == "SQLite 不支持:服务器端抽样"

@@ -27,34 +27,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 
-from handover.cli.main import app
-from migrate_data import TABLES, assert_same, build, start_cli
-
-runner = CliRunner()
-BASE = ["--no-backup", "--reason", "hardening test", "--progress", "none"]
+from migrate_data import BASE, TABLES, assert_same, build, demo_ws, start_cli
+from migrate_data import run_cli as _cli
+from migrate_data import table_names as _tables
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from handover.flows.workspace import init_workspace
-
-    path = tmp_path_factory.mktemp("h15m") / "ws"
-    init_workspace(path, demo=True).close()
-    return path
-
-
-def _cli(ws: Path, *args: str) -> Any:
-    return runner.invoke(app, ["-w", str(ws), "--lang", "en", *args])
-
-
-def _tables(url: str) -> set[str]:
-    engine = sa.create_engine(url)
-    try:
-        return set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+    return demo_ws(tmp_path_factory, "h15m")
 
 
 def _run_id(output: str) -> str:

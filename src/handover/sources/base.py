@@ -96,7 +96,9 @@ class Source(abc.ABC):
         batch_size: int = DEFAULT_BATCH,
     ) -> Iterator[pa.RecordBatch]:
         """The rows of row groups ``groups[0]`` up to (not including) ``groups[1]``."""
-        raise NotImplementedError(f"{self.kind} tables have no row groups")
+        from handover.errors import BadInput
+
+        raise BadInput.msg("sources.no_row_groups", kind=self.kind, table=table)
 
     def skipped(self) -> dict[str, list[int]]:
         """The rows (line numbers) each table lost as allowed by :attr:`allow_bad_rows`;

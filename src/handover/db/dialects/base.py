@@ -88,6 +88,16 @@ class Dialect:
     #: engine can run it in parallel (see :meth:`plain_text`)
     inlines: ClassVar[bool] = False
 
+    def lacks(self, capability: str) -> BadInput:
+        """The refusal of a step this engine cannot do (one line naming the engine and the
+        capability); the callers ask the capability flags first, so a user sees it only
+        for an engine added without them."""
+        from handover.i18n import Msg
+
+        return BadInput.msg(
+            "db.lacks", engine=self.title, capability=Msg(f"db.capability.{capability}")
+        )
+
     def quote(self, name: str) -> str:
         """``name`` quoted as an identifier, for SQL run without parameters (a ``%`` is
         not doubled: SQLAlchemy's preparer does that for its own parameter style)."""
@@ -149,7 +159,7 @@ class Dialect:
     def sample_sql(self, fraction: float, seed: int) -> str:
         """A clause after ``FROM table`` keeping about ``fraction`` of the rows, the same
         ones for the same ``seed``."""
-        raise NotImplementedError(f"no server-side sampling on {self.name}")
+        raise self.lacks("sampling")
 
     def after_condition(
         self, keys: list[str]
@@ -186,7 +196,7 @@ class Dialect:
         params: Sequence[Any] = (),
     ) -> Iterator[pa.RecordBatch]:
         """The rows of ``sql`` exported by the server (where :attr:`copies_out`)."""
-        raise NotImplementedError(f"no COPY on {self.name}")
+        raise self.lacks("copy_out")
 
     def charsets(self, conn: sa.Connection, table: str) -> dict[str, str]:
         """The character set of each text column of ``table`` (where it varies)."""
@@ -207,7 +217,7 @@ class Dialect:
         where: Msg,
     ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
         """Keyed pages as server-built text (where :attr:`builds_text_pages`)."""
-        raise NotImplementedError(f"no text pages on {self.name}")
+        raise self.lacks("text_pages")
 
     # --- migrate: the tables a copy creates ---------------------------------------------
 
@@ -366,7 +376,7 @@ class Dialect:
         """SQL giving the canonical text of quoted column ``col`` rendered as ``kind``
         (``handover.verify.normalize.render_value`` without NFC), given what this side
         declares; may turn NULL into a value (see :meth:`value_expr`)."""
-        raise NotImplementedError(f"verify cannot render values on {self.name}")
+        raise self.lacks("render_values")
 
     def value_expr(self, col: str, kind: str, side: DigestSide) -> str:
         """:meth:`value_sql` with NULL kept NULL."""
@@ -377,7 +387,7 @@ class Dialect:
 
     def row_expr(self, values: list[str]) -> str:
         """SQL concatenating value expressions prefix-free (``normalize.encode_row``)."""
-        raise NotImplementedError(f"verify cannot encode rows on {self.name}")
+        raise self.lacks("encode_rows")
 
     def digest_value_expr(self, col: str, kind: str, side: DigestSide, scale: int | None) -> str:
         """SQL for ``normalize.render_digest``: the cheaper text two typed engines agree on."""
@@ -385,15 +395,15 @@ class Dialect:
 
     def digest_row_expr(self, values: list[str], compact: list[bool]) -> str:
         """SQL for ``normalize.encode_digest_row`` (typed engines only)."""
-        raise NotImplementedError(f"no digest text on {self.name}")
+        raise self.lacks("digest_text")
 
     def hash60_expr(self, text_sql: str) -> str:
         """SQL for the 60-bit row hash of ``text_sql`` (the first 15 hex digits of its MD5)."""
-        raise NotImplementedError(f"no row hash on {self.name}")
+        raise self.lacks("row_hash")
 
     def hash32_expr(self, text_sql: str) -> str:
         """SQL for the 32-bit segment key of a non-integer primary key."""
-        raise NotImplementedError(f"no key hash on {self.name}")
+        raise self.lacks("key_hash")
 
     def digest_sql(self, row_sql: str) -> str:
         """The aggregate that sums the 60-bit hashes of a segment's rows (exact)."""
@@ -428,11 +438,11 @@ class Dialect:
 
     def native_digest(self, columns: list[str]) -> str:
         """The segment digest over stored values (where :meth:`native_digest_ok`)."""
-        raise NotImplementedError(f"no native digest on {self.name}")
+        raise self.lacks("native_digest")
 
     def native_segment(self, key_text: str) -> str:
         """The 32-bit segment key of a non-integer key, hashed natively."""
-        raise NotImplementedError(f"no native digest on {self.name}")
+        raise self.lacks("native_digest")
 
     def plain_text(self, value_sql: str, col: str) -> bool:
         """Whether ``value_sql`` is cheap to evaluate twice (``col`` itself or its text)."""
@@ -444,27 +454,27 @@ class Dialect:
 
     def main_file(self, raw: Any) -> str:
         """The file a raw connection's main database lives in ('' if none)."""
-        raise NotImplementedError(f"no attached comparison on {self.name}")
+        raise self.lacks("attached")
 
     def attach(self, raw: Any, path: str, *, uri: bool) -> bool:
         """Open the database file ``path`` beside the raw connection's own (False: the
         engine refused)."""
-        raise NotImplementedError(f"no attached comparison on {self.name}")
+        raise self.lacks("attached")
 
     def driver_errors(self) -> tuple[type[BaseException], ...]:
         """The exceptions the driver raises on a raw connection."""
-        raise NotImplementedError(f"no attached comparison on {self.name}")
+        raise self.lacks("attached")
 
     def detach(self, raw: Any) -> None:
         """Close what :meth:`attach` opened."""
-        raise NotImplementedError(f"no attached comparison on {self.name}")
+        raise self.lacks("attached")
 
     def pair_sql(
         self, raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
     ) -> Any:
         """The statements comparing a table with its namesake in the attached database,
         or None when this pair cannot be compared that way."""
-        raise NotImplementedError(f"no attached comparison on {self.name}")
+        raise self.lacks("attached")
 
     # --- erase: sanitization -------------------------------------------------------------
 
