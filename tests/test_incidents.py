@@ -16,6 +16,7 @@ from handover.crypto.digest import sha256_file
 from handover.errors import BadInput
 from handover.flows import incidents as flow
 from handover.flows.workspace import init_workspace
+from handover.incidents import grading, records
 from handover.incidents import incidents as kernel
 from handover.incidents.rules import GRADES, load_rules
 from handover.ledger import Recorder, entries, ledger_size
@@ -62,7 +63,7 @@ def _incident(
     people: int | None = None,
     data: tuple[str, ...] = ("cust_info",),
     crime: bool = False,
-) -> kernel.Incident:
+) -> records.Incident:
     """An event noticed 30 minutes ago, promoted now by the kernel (the matrix needs the
     operator kind varied without rewriting handover.toml)."""
     sink = Recorder(ws, "wangmin")
@@ -118,16 +119,16 @@ def _inventory(ws: Workspace) -> dict[str, object] | None:
 def test_grade_follows_the_guide_thresholds(
     people: int | None, loss: int | None, grade: str
 ) -> None:
-    assert kernel.decide_grade(load_rules(), people, loss).grade == grade
+    assert grading.decide_grade(load_rules(), people, loss).grade == grade
 
 
 def test_a_grade_may_be_raised_with_a_reason_never_lowered() -> None:
     rules = load_rules()
     with pytest.raises(BadInput, match="never lowered"):
-        kernel.decide_grade(rules, 10_000_000, None, "significant", "smaller really")
+        grading.decide_grade(rules, 10_000_000, None, "significant", "smaller really")
     with pytest.raises(BadInput, match="grade-reason"):
-        kernel.decide_grade(rules, 10, None, "major")
-    d = kernel.decide_grade(rules, 10, None, "major", "核心数据泄露")
+        grading.decide_grade(rules, 10, None, "major")
+    d = grading.decide_grade(rules, 10, None, "major", "核心数据泄露")
     assert (d.computed, d.grade, d.reason) == ("general", "major", "核心数据泄露")
 
 
@@ -142,15 +143,15 @@ def test_qualitative_criteria_are_cited_and_judged_with_a_reason(tmp_path: Path)
         assert c.text["zh-CN"] and c.text["en"]
     at = T0
     with pytest.raises(BadInput, match="needs the reason"):
-        kernel.judge(rules, ["significant.data"], reason=" ", by="wangmin", at=at)
+        grading.judge(rules, ["significant.data"], reason=" ", by="wangmin", at=at)
     with pytest.raises(BadInput, match=r"'no\.such' is not in the rules file"):
-        kernel.judge(rules, ["no.such"], reason="r", by="wangmin", at=at)
-    judged = kernel.judge(rules, ["major.data"], reason="核心业务库被窃取", by="wangmin", at=at)
+        grading.judge(rules, ["no.such"], reason="r", by="wangmin", at=at)
+    judged = grading.judge(rules, ["major.data"], reason="核心业务库被窃取", by="wangmin", at=at)
     assert judged[0]["by"] == "wangmin" and "大量公民个人信息" in judged[0]["text"]["zh-CN"]
-    d = kernel.decide_grade(rules, 200, None, judged=judged)
+    d = grading.decide_grade(rules, 200, None, judged=judged)
     assert (d.computed, d.grade) == ("major", "major") and d.criteria == []
     with pytest.raises(BadInput, match="never lowered"):
-        kernel.decide_grade(rules, 200, None, "significant", "x", judged=judged)
+        grading.decide_grade(rules, 200, None, "significant", "x", judged=judged)
     # a rules file whose criterion lacks its English text is refused, naming it
     bad = tmp_path / "rules.toml"
     text = rules.path.read_text(encoding="utf-8")
@@ -313,8 +314,8 @@ def test_awareness_in_the_future_is_refused_and_nothing_changes(ws: Workspace) -
     with pytest.raises(BadInput, match="later than now"):
         flow.report_event(ws, "未来", noticed_at=T0 + dt.timedelta(seconds=1), clock=clock)
     assert ledger_size(ws) == size
-    assert kernel.get_event(ws, ev.id).status == "open"
-    assert kernel.list_incidents(ws) == []
+    assert records.get_event(ws, ev.id).status == "open"
+    assert records.list_incidents(ws) == []
 
 
 def test_a_rules_file_with_an_unknown_regime_is_refused(ws: Workspace, tmp_path: Path) -> None:
@@ -428,7 +429,7 @@ def test_reports_are_written_hashed_and_meet_their_duties(ws: Workspace) -> None
     filed = entries(ws, action="incident.report.file")[-1]
     assert filed.details["sha256"] == {p.name: sha256_file(p) for p in folder.iterdir()}
     assert filed.actor == "wangmin"
-    inc = kernel.get_incident(ws, inc.id)
+    inc = records.get_incident(ws, inc.id)
     met = {o.rule for o in inc.obligations if o.status == "met"}
     assert met == {"cac.initial.ordinary", "pipl57.regulator"}
     doc = json.loads((folder / "report.json").read_text(encoding="utf-8"))
@@ -555,7 +556,7 @@ def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) 
     assert timings["cac.initial.ordinary"]["result"] == "in_time"
     assert timings["police.crime"]["result"] == "unfinished"  # 报案 is not met by a report
     assert timings["cac.initial.ordinary"]["used_hours"] == pytest.approx(40 / 60, abs=0.01)
-    assert kernel.get_incident(ws, inc.id).status == "closed"
+    assert records.get_incident(ws, inc.id).status == "closed"
     nd = flow.status(ws, clock=clock).next_drill
     assert nd["due_by"] == (clock() + dt.timedelta(days=180)).isoformat()
     assert all(not d.drill for d in flow.status(ws, clock=clock).duties)
@@ -591,7 +592,7 @@ def test_the_workflow_on_a_postgresql_store(tmp_path: Path, pg_url: str) -> None
         assert [o.id for o in flow.tick(w, clock=clock).escalated] == [cac.id]
         rep = flow.file_report(w, inc.id, "initial", clock=clock)
         assert cac.id in rep.obligations
-        met = kernel.get_incident(w, inc.id).obligations
+        met = records.get_incident(w, inc.id).obligations
         assert next(o for o in met if o.id == cac.id).met_at == clock()
     finally:
         w.close()

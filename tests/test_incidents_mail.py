@@ -22,7 +22,7 @@ import pytest
 
 from handover.flows import incidents as flow
 from handover.flows.workspace import init_workspace
-from handover.incidents import incidents as kernel
+from handover.incidents import duties, records
 from handover.ledger import entries
 from handover.workspace import Workspace, open_workspace
 from incidents_data import T0, TRANSFER, Clock
@@ -116,7 +116,7 @@ def server() -> Iterator[tuple[int, Inbox]]:
         ctl.stop()
 
 
-def _incident(ws: Workspace, clock: Clock) -> kernel.Incident:
+def _incident(ws: Workspace, clock: Clock) -> records.Incident:
     """A significant incident (2,000,000 people): a 4-hour CAC duty from awareness."""
     ev = flow.report_event(ws, "客户信息泄露", noticed_at=clock(), data=["cust_info"], clock=clock)
     return flow.promote(
@@ -124,7 +124,7 @@ def _incident(ws: Workspace, clock: Clock) -> kernel.Incident:
     ).incident
 
 
-def _past_80(ws: Workspace, clock: Clock) -> kernel.Tick:
+def _past_80(ws: Workspace, clock: Clock) -> duties.Tick:
     """An incident, then a tick once 80 % of its 4-hour duty is used."""
     _incident(ws, clock)
     clock.advance(hours=3, minutes=20)

@@ -23,7 +23,7 @@ from handover.flows.notices import (
     record_receipts,
     send_campaign,
 )
-from handover.incidents import incidents as kernel
+from handover.incidents import records
 from handover.ledger import entries, ledger_size
 from handover.notices.channels import SmtpConfig
 from handover.notices.outbox import counts
@@ -104,7 +104,7 @@ def _send(ws: Any, cid: int, book: Path, port: int, sms: Any, clock: Clock, **kw
     )
 
 
-def _incident(ws: Any, clock: Clock, data: list[str]) -> kernel.Incident:
+def _incident(ws: Any, clock: Clock, data: list[str]) -> records.Incident:
     ev = flow.report_event(
         ws,
         "运维账号被盗用导致数据外泄",
@@ -221,7 +221,7 @@ def test_breach_campaign_reaches_exactly_the_people_of_the_leaked_data(
     link = queued["linked"][0]
     assert link["table"] == "yhk_info" and 0 < link["matched"] <= link["values"]
     # the duty to tell the individuals is met by the campaign, with its counts
-    done = kernel.get_incident(ws, inc.id)
+    done = records.get_incident(ws, inc.id)
     duty = next(o for o in done.obligations if o.recipient == "individuals")
     assert duty.status == "met" and duty.met_at == clock()
     met = entries(ws, action="incident.obligation.met")[-1].details
@@ -319,7 +319,7 @@ def test_a_drill_campaign_reaches_nobody(
 
     assert not list(letters_folder(ws, camp.id).glob("*.pdf"))
     duty = next(
-        o for o in kernel.get_incident(ws, inc.id).obligations if o.recipient == "individuals"
+        o for o in records.get_incident(ws, inc.id).obligations if o.recipient == "individuals"
     )
     assert duty.status == "met" and report.obligation == duty.id  # the drill's timing counts
     with pytest.raises(BadInput, match="drill"):

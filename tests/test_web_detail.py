@@ -93,7 +93,8 @@ def test_incident_detail_drill_clocks_facts_reports(
     # Every open duty shows its time left; past REMIND_AT of its time it is "soon".
     ws = open_workspace(path)
     try:
-        from handover.incidents.incidents import REMIND_AT, get_incident
+        from handover.incidents.duties import REMIND_AT
+        from handover.incidents.records import get_incident
 
         inc = get_incident(ws, iid)
     finally:

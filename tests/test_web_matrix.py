@@ -403,7 +403,7 @@ def test_record_routes_by_role(console: tuple[TestClient, Path]) -> None:
     answer. Then every reading route (downloads, the job's event stream) for every role."""
     from handover.flows.dossier import build_dossier
     from handover.flows.pia import add_risk
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     client, path = console
     ws = open_workspace(path)

@@ -544,7 +544,8 @@ def test_every_template_text_is_in_both_catalogues() -> None:
     from handover.erase.plan import ITEM_MEDIA, MEDIA
     from handover.governance.ndas import STATUSES as NDA_STATUSES
     from handover.governance.vendors import DECISIONS, QUESTIONNAIRE, RISK_ORDER
-    from handover.incidents.incidents import CATEGORIES, FACTS, REPORT_KINDS
+    from handover.incidents.incidents import REPORT_KINDS
+    from handover.incidents.records import CATEGORIES, FACTS
     from handover.incidents.rules import GRADES
     from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS
     from handover.pia.assessment import MEASURE_STATUS, TREATMENTS

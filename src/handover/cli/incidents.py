@@ -69,7 +69,7 @@ def _local(value: dt.datetime, tz: str) -> str:
 
 def _show(inc: Incident, lang: str, tz: str) -> None:
     from handover.i18n import t
-    from handover.incidents.incidents import utc
+    from handover.incidents.records import utc
 
     now = utc(dt.datetime.now(dt.UTC))
     _echo(

@@ -215,7 +215,7 @@ def gather(ws: Workspace, report: Any, at: dt.datetime) -> dict[str, Any]:
     from handover.governance.training import list_records
     from handover.governance.vendors import list_vendors
     from handover.incidents.drills import list_drills
-    from handover.incidents.incidents import list_incidents
+    from handover.incidents.records import list_incidents
     from handover.ledger import ledger_size, public_identity
     from handover.ledger.note import verifier_key
     from handover.pia import data_map, load_checklist

@@ -21,6 +21,7 @@ from handover.errors import BadInput
 from handover.governance import Decision, require
 from handover.governance.policy import INCIDENT_MANAGE, INCIDENT_REPORT, INCIDENT_TICK
 from handover.i18n import t
+from handover.incidents import duties, records
 from handover.incidents import incidents as kernel
 from handover.incidents.alerts import MailPlan
 from handover.incidents.drills import (
@@ -31,7 +32,8 @@ from handover.incidents.drills import (
     schedule_drill,
     start_drill,
 )
-from handover.incidents.incidents import Clock, FollowUp, Incident, Obligation, Tick
+from handover.incidents.duties import OpenDuty, Tick
+from handover.incidents.records import Clock, FollowUp, Incident, Obligation
 from handover.incidents.report import breach_notice, report_document, timeline
 from handover.incidents.rules import Rules, load_rules
 from handover.ledger import Recorder, entries, system_clock
@@ -99,10 +101,10 @@ def report_event(
     data: Sequence[str] = (),
     clock: Clock = system_clock,
     actor: str | None = None,
-) -> kernel.SecurityEvent:
+) -> records.SecurityEvent:
     """Record a security event (anyone registered may): ``incident.event.record``.
     ``actor``: who reports (default: the person logged in), as in every step here."""
-    kernel.not_future(noticed_at, "noticed_at", clock)
+    records.not_future(noticed_at, "noticed_at", clock)
     decision = require(ws, INCIDENT_REPORT, "*", actor=actor, now=clock())
     return kernel.record_event(
         ws,
@@ -125,7 +127,7 @@ def dismiss_event(
     reason: str,
     clock: Clock = system_clock,
     actor: str | None = None,
-) -> kernel.SecurityEvent:
+) -> records.SecurityEvent:
     """Decide an event is no incident, with the reason."""
     decision = _manage(ws, clock, actor)
     return kernel.dismiss_event(
@@ -152,7 +154,7 @@ def promote(
     :func:`handover.incidents.incidents.promote` for ``options``)."""
     from handover.detect.store import latest_inventory
 
-    kernel.not_future(options.get("aware_at"), "aware_at", clock)
+    records.not_future(options.get("aware_at"), "aware_at", clock)
     decision = _manage(ws, clock, actor)
     return kernel.promote(
         ws,
@@ -214,7 +216,7 @@ def decide_individuals(
 ) -> Obligation:
     """PIPL Art. 57 ¶2: record whether the individuals are told, and why."""
     decision = _manage(ws, clock, actor)
-    return kernel.decide_individuals(
+    return duties.decide_individuals(
         ws,
         incident_id,
         notify=notify,
@@ -235,9 +237,9 @@ def obligation_met(
     actor: str | None = None,
 ) -> Obligation:
     """Record a duty met outside handover (a call, a letter), with a note."""
-    kernel.not_future(at, "at", clock)
+    records.not_future(at, "at", clock)
     decision = _manage(ws, clock, actor)
-    return kernel.mark_met(
+    return duties.mark_met(
         ws,
         obligation_id,
         note=note,
@@ -257,7 +259,7 @@ def mark_handled(
     actor: str | None = None,
 ) -> Incident:
     """Handling ended: the summary-report clocks start."""
-    kernel.not_future(at, "at", clock)
+    records.not_future(at, "at", clock)
     decision = _manage(ws, clock, actor)
     return kernel.mark_handled(
         ws,
@@ -360,7 +362,7 @@ def tick(ws: Workspace, *, clock: Clock = system_clock, channel: Channel | None 
     decision = _clock_check(ws, clock)
     sink = _sink(ws, decision)
     plan = mail_plan(ws)
-    result = kernel.tick(ws, events=sink, clock=clock, mail=plan)
+    result = duties.tick(ws, events=sink, clock=clock, mail=plan)
     chan = channel or mail_channel(ws)
     if chan is not None:
         result.sent = alerts.send(ws, chan, events=sink, clock=clock, timezone=_conf(ws).timezone)
@@ -369,7 +371,7 @@ def tick(ws: Workspace, *, clock: Clock = system_clock, channel: Channel | None 
 
 def incident_timeline(ws: Workspace, incident_id: int) -> list[dict[str, Any]]:
     """The incident's steps, derived from the ledger."""
-    inc = kernel.get_incident(ws, incident_id)
+    inc = records.get_incident(ws, incident_id)
     return timeline(entries(ws, action="incident"), inc)
 
 
@@ -379,12 +381,12 @@ class Status:
     reminder e-mails not sent yet."""
 
     at: dt.datetime
-    duties: list[kernel.OpenDuty]
+    duties: list[OpenDuty]
     next_drill: dict[str, Any]
     mails_pending: int = 0
 
     @property
-    def overdue(self) -> list[kernel.OpenDuty]:
+    def overdue(self) -> list[OpenDuty]:
         """The open duties whose deadline has passed."""
         return [d for d in self.duties if d.obligation.due_at <= self.at]
 
@@ -405,8 +407,8 @@ def status(ws: Workspace, *, clock: Clock = system_clock) -> Status:
     reminder e-mails still waiting (shown by ``incidents status`` and ``handover status``)."""
     from handover.incidents.alerts import pending_count
 
-    now = kernel.utc(clock())
-    return Status(now, kernel.open_duties(ws), next_drill(ws, _conf(ws), now), pending_count(ws))
+    now = records.utc(clock())
+    return Status(now, duties.open_duties(ws), next_drill(ws, _conf(ws), now), pending_count(ws))
 
 
 # --- reports and notices -----------------------------------------------------------------------
@@ -427,17 +429,17 @@ def file_report(
     *,
     clock: Clock = system_clock,
     actor: str | None = None,
-) -> kernel.Report:
+) -> records.Report:
     """Write report ``kind`` of the incident (HTML, PDF and DOCX, zh-CN and en, and its JSON)
     into the workspace's reports folder, hash every file into the ledger and mark the
     duties it meets. Refused for a closed incident; on failure nothing is left behind."""
     from handover.crypto.digest import sha256_file
     from handover.reports.incident import write_renderings
 
-    inc = kernel.get_incident(ws, incident_id)
+    inc = records.get_incident(ws, incident_id)
     number = kernel.check_report(inc, kind)  # before authorising: refused input records nothing
     decision = _manage(ws, clock, actor)
-    event = kernel.get_event(ws, inc.event_id)
+    event = records.get_event(ws, inc.event_id)
     folder = ws.settings.reports_dir / "incidents" / f"incident-{inc.id}" / f"{kind}-{number}"
     if folder.exists():
         raise BadInput.msg("incidents.report_exists", path=folder)
@@ -479,7 +481,7 @@ def prepare_notice(
     from handover.crypto.digest import sha256_hex
     from handover.ledger.canonical import canonical_json_of
 
-    inc = kernel.get_incident(ws, incident_id)
+    inc = records.get_incident(ws, incident_id)
     if inc.status == "closed":
         raise BadInput.msg("incidents.closed", id=incident_id)
     decision = _manage(ws, clock)
@@ -491,10 +493,10 @@ def prepare_notice(
     _sink(ws, decision)(
         "incident.notice.prepare",
         f"incident {incident_id}",
-        kernel.PURPOSE,
+        records.PURPOSE,
         {
             "incident": incident_id,
-            "at": kernel.utc(clock()).isoformat(),
+            "at": records.utc(clock()).isoformat(),
             "audience": notice["audience"]["kind"],
             "people_estimate": notice["audience"].get("people_estimate"),
             "content_sha256": sha256_hex(canonical_json_of(notice["content"])),
@@ -529,7 +531,7 @@ def notify_individuals(
     from handover.notices.campaign import campaigns_of_incident
     from handover.notices.templates import SMS_MAX_CHARS
 
-    inc = kernel.get_incident(ws, incident_id)
+    inc = records.get_incident(ws, incident_id)
     if inc.status == "closed":
         raise BadInput.msg("incidents.closed", id=incident_id)
     duty = next((o for o in inc.obligations if o.recipient == "individuals"), None)
@@ -590,7 +592,7 @@ def notify_individuals(
         sms_max_chars=sms_max_chars or SMS_MAX_CHARS,
         kind="breach",
         actor=decision.actor,
-        now=lambda: kernel.utc(clock()),
+        now=lambda: records.utc(clock()),
         content=content,
         leaked=leaked,
         incident_id=incident_id,
@@ -599,11 +601,11 @@ def notify_individuals(
     _sink(ws, decision)(
         "incident.notice.campaign",
         f"incident {incident_id}",
-        kernel.PURPOSE,
+        records.PURPOSE,
         {
             "incident": incident_id,
             "campaign": camp.id,
-            "at": kernel.utc(clock()).isoformat(),
+            "at": records.utc(clock()).isoformat(),
             "channels": list(camp.channels),
             "restriction": camp.restriction,
             "grant": camp.grant_id,
@@ -647,9 +649,9 @@ def run_warnings(ws: Workspace, *, clock: Clock = system_clock) -> dict[str, Any
 
     decision = _clock_check(ws, clock)
     findings = evaluate(load_warning_rules(), entries(ws), warning_facts(ws))
-    known = {e.id for e in kernel.list_events(ws)}
-    opened: list[kernel.SecurityEvent] = []
-    now = kernel.utc(clock())
+    known = {e.id for e in records.list_events(ws)}
+    opened: list[records.SecurityEvent] = []
+    now = records.utc(clock())
     for f in findings:
         ev = kernel.record_event(
             ws,
@@ -754,7 +756,7 @@ def demo_drill(ctx: Any) -> str:
     as a drill incident, its initial report filed (marked 演练 / DRILL, sent to nobody),
     finished with its lessons and the hours used per duty."""
     ws = ctx.ws
-    now = kernel.utc(system_clock())
+    now = records.utc(system_clock())
     drill = schedule(ws, DEMO_DRILL, at=now, participants=["wangmin", "zhaolei"])
     inc = start(ws, drill.id)
     set_facts(ws, inc.id, DEMO_FACTS)

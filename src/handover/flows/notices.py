@@ -505,7 +505,7 @@ def _incident_told(
 ) -> int | None:
     """A breach campaign has settled every notice: the incident's duty to tell the
     individuals (PIPL Art. 57) is met now, with the campaign's counts as its note."""
-    from handover.incidents.incidents import notice_campaign_done
+    from handover.incidents.duties import notice_campaign_done
 
     assert camp.incident_id is not None
     sent = sum(st.get("sent", 0) + st.get("delivered", 0) for st in report.outbox.values())

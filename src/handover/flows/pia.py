@@ -589,7 +589,7 @@ def link_incident(
 ) -> Risk:
     """Link incident ``incident_id`` (it must exist) to risk ``code``, or remove the link;
     authorised as ``pia.edit``; records ``risk.link`` / ``risk.unlink`` when it changes."""
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     at = now_utc(now)
     store.get_risk(ws, code, now=at)
@@ -636,7 +636,7 @@ class RiskDetail:
 
 def risk_detail(ws: Workspace, code: str, *, now: dt.datetime | None = None) -> RiskDetail:
     """Risk ``code`` with its PIA finding and linked incidents (reading needs no decision)."""
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     at = now_utc(now)
     risk = store.get_risk(ws, code, now=at)

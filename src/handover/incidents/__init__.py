@@ -7,22 +7,20 @@ is given; :mod:`handover.flows.incidents` authorises and hands it the ledger.
 """
 
 from handover.incidents.affected import Affected, affected_people
-from handover.incidents.incidents import (
+from handover.incidents.duties import OpenDuty, Tick, open_duties
+from handover.incidents.grading import decide_grade
+from handover.incidents.incidents import Promotion
+from handover.incidents.records import (
     CATEGORIES,
     FACTS,
     Incident,
     Obligation,
-    OpenDuty,
-    Promotion,
     Report,
     SecurityEvent,
-    Tick,
-    decide_grade,
     get_event,
     get_incident,
     list_events,
     list_incidents,
-    open_duties,
 )
 from handover.incidents.rules import GRADES, REGIMES, Rules, load_rules
 

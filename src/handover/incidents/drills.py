@@ -16,19 +16,18 @@ from sqlalchemy import select
 from handover.errors import BadInput
 from handover.events import EventSink
 from handover.incidents.affected import affected_people
-from handover.incidents.incidents import (
+from handover.incidents.incidents import promote, record_event
+from handover.incidents.models import DrillRow, IncidentRow, ObligationRow
+from handover.incidents.records import (
     PURPOSE,
     Clock,
     Incident,
-    _now,
-    _opt,
-    _text,
+    checked_text,
     get_incident,
-    promote,
-    record_event,
+    now_utc,
+    opt_utc,
     utc,
 )
-from handover.incidents.models import DrillRow, IncidentRow, ObligationRow
 from handover.incidents.rules import GRADES, Rules
 
 if TYPE_CHECKING:
@@ -106,8 +105,8 @@ def _drill(row: DrillRow) -> Drill:
         utc(row.scheduled_for),
         list(row.participants),
         row.status,
-        _opt(row.started_at),
-        _opt(row.finished_at),
+        opt_utc(row.started_at),
+        opt_utc(row.finished_at),
         row.incident_id,
         row.result,
     )
@@ -139,7 +138,7 @@ def schedule_drill(
 ) -> Drill:
     """Schedule a tabletop exercise of ``scenario`` with ``participants`` (registered
     people; the flow checks) at ``scheduled_for`` (``incident.drill.schedule``)."""
-    now = _now(clock)
+    now = now_utc(clock)
     scenarios = load_scenarios()
     if scenario not in scenarios:
         raise BadInput.msg(
@@ -183,7 +182,7 @@ def start_drill(
     """Start drill ``drill_id`` now: its scenario becomes an event and, by the starter's
     decision, an incident flagged as a drill whose clocks start now
     (``incident.drill.start``)."""
-    now = _now(clock)
+    now = now_utc(clock)
     scenario_of = load_scenarios()
     with ws.store.session() as s:
         row = s.get(DrillRow, drill_id, with_for_update=True)
@@ -278,8 +277,8 @@ def finish_drill(
 ) -> Drill:
     """Finish a running drill: the time each duty took against its deadline, the
     lessons; its incident is closed with them (``incident.drill.finish``)."""
-    now = _now(clock)
-    lessons = _text(lessons, "lessons", 4000)
+    now = now_utc(clock)
+    lessons = checked_text(lessons, "lessons", 4000)
     drill = get_drill(ws, drill_id)
     if drill.status != "running" or drill.incident_id is None:
         raise BadInput.msg("incidents.drill_state", id=drill_id, status=drill.status)

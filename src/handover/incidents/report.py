@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
 from handover.i18n import LANGS, catalog, t
-from handover.incidents.incidents import Incident, utc
+from handover.incidents.records import Incident, utc
 
 PENDING = "incidents.report.pending"
 

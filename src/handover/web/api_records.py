@@ -256,7 +256,7 @@ def api_dossier(
 def api_incident(request: Request, me: Session, incident_id: RowId) -> JSON:
     """One incident: duties with the seconds left now, facts, reports, actions, timeline."""
     from handover.flows.incidents import incident_timeline
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     console = console_of(request)
     inc = get_incident(console.ws, incident_id)

@@ -15,7 +15,7 @@ from handover.web.pages import CSRF, Session, partial
 from handover.web.security import console_of
 
 if TYPE_CHECKING:
-    from handover.incidents.incidents import Obligation
+    from handover.incidents.records import Obligation
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,7 +35,7 @@ def clock_of(ob: Obligation, at: dt.datetime) -> dict[str, Any]:
     """How an open duty's clock stands at ``at``: the time-left text's key and values,
     ``late`` once missed, ``soon`` past the share of its time at which the library sends
     its reminder (``REMIND_AT``). A duty met or waived has no clock."""
-    from handover.incidents.incidents import REMIND_AT
+    from handover.incidents.duties import REMIND_AT
 
     if ob.status != "open":
         return {"left_key": None, "left_values": {}, "late": False, "soon": False}
@@ -52,7 +52,7 @@ def clock_of(ob: Obligation, at: dt.datetime) -> dict[str, Any]:
 def _context(request: Request) -> dict[str, Any]:
     from handover.flows.incidents import status
     from handover.incidents.drills import list_drills, load_scenarios
-    from handover.incidents.incidents import CATEGORIES, list_events, list_incidents
+    from handover.incidents.records import CATEGORIES, list_events, list_incidents
     from handover.incidents.rules import GRADES
 
     console = console_of(request)
@@ -207,7 +207,8 @@ def _detail(request: Request, incident_id: int) -> dict[str, Any]:
     from handover.flows.incidents import incident_timeline
     from handover.governance.people import list_people
     from handover.incidents.drills import list_drills
-    from handover.incidents.incidents import FACTS, REPORT_KINDS, get_event, get_incident, utc
+    from handover.incidents.incidents import REPORT_KINDS
+    from handover.incidents.records import FACTS, get_event, get_incident, utc
 
     console = console_of(request)
     inc = get_incident(console.ws, incident_id)
@@ -246,7 +247,7 @@ def _back(incident_id: int, did: str) -> RedirectResponse:
 
 
 async def _facts_form(request: Request) -> dict[str, str]:
-    from handover.incidents.incidents import FACTS
+    from handover.incidents.records import FACTS
 
     form = await request.form()
     out = {}
@@ -298,7 +299,7 @@ def incident_report_file(
     name: Annotated[str, Path(max_length=160)],
 ) -> Response:
     """One file of a filed report, as registered (name and SHA-256) when it was filed."""
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
     from handover.web.files import download
 
     console = console_of(request)
@@ -336,7 +337,7 @@ def incident_met(
 ) -> Response:
     """A duty met outside handover (a call, a letter), with a note (``incidents done``)."""
     from handover.flows.incidents import obligation_met
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     console = console_of(request)
     if obligation not in {o.id for o in get_incident(console.ws, incident_id).obligations}:
@@ -382,7 +383,7 @@ def incident_action_done(
 ) -> Response:
     """Mark a follow-up action of this incident done."""
     from handover.flows.incidents import finish_action
-    from handover.incidents.incidents import get_incident
+    from handover.incidents.records import get_incident
 
     console = console_of(request)
     if action_id not in {a.id for a in get_incident(console.ws, incident_id).actions}:

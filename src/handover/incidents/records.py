@@ -1,0 +1,467 @@
+"""The incident records: events, incidents, duties, reports and follow-ups as the
+store keeps them, read back as frozen results, and the checks every transition applies
+to its input (times never in the future, texts bounded). Time is always injected."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handover.errors import BadInput
+from handover.incidents.models import (
+    ActionRow,
+    IncidentRow,
+    ObligationRow,
+    ReportRow,
+    SecurityEventRow,
+)
+
+if TYPE_CHECKING:
+    from handover.workspace import Workspace
+
+Clock = Callable[[], dt.datetime]
+
+#: incident categories (事件类型)
+CATEGORIES: tuple[str, ...] = (
+    "data_leak",
+    "data_tamper",
+    "data_loss",
+    "ransomware",
+    "intrusion",
+    "outage",
+    "other",
+)
+#: the facts a report and an Art. 57 notice are written from (docs/incidents.md)
+FACTS: tuple[str, ...] = (
+    "location",
+    "impact",
+    "measures",
+    "trend",
+    "cause",
+    "leads",
+    "next_steps",
+    "support",
+    "scene",
+    "harm",
+    "advice",
+    "contact",
+    "accountability",
+    "lessons",
+    "other",
+)
+PURPOSE = "incident response"
+
+
+def utc(value: dt.datetime) -> dt.datetime:
+    """``value`` as aware UTC (SQLite hands stored times back naive, in UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def now_utc(clock: Clock) -> dt.datetime:
+    return utc(clock())
+
+
+def past(value: dt.datetime, field_name: str, now: dt.datetime) -> dt.datetime:
+    """``value`` as aware UTC, refused when naive or later than ``now``."""
+    if value.tzinfo is None:
+        raise BadInput.msg("incidents.naive_time", field=field_name)
+    value = utc(value)
+    if value > now:
+        raise BadInput.msg(
+            "incidents.future",
+            field=field_name,
+            value=value.isoformat(timespec="minutes"),
+            now=now.isoformat(timespec="minutes"),
+        )
+    return value
+
+
+def not_future(value: dt.datetime | None, field_name: str, clock: Clock) -> dt.datetime | None:
+    """``value`` as aware UTC; BadInput when naive or later than the clock's now. Flows
+    call it before authorising, so refused input leaves even the ledger untouched."""
+    return None if value is None else past(value, field_name, now_utc(clock))
+
+
+def checked_text(value: str, field_name: str, limit: int = 300) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise BadInput.msg("incidents.empty", field=field_name)
+    if len(value) > limit:
+        raise BadInput.msg("incidents.too_long", field=field_name, limit=limit)
+    return value
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecurityEvent:
+    """A reported security event."""
+
+    id: int
+    title: str
+    description: str
+    noticed_at: dt.datetime
+    noticed_by: str
+    reported_by: str
+    systems: list[str]
+    data: list[str]
+    source: str
+    status: str
+    drill_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "noticed_at": self.noticed_at.isoformat(),
+            "noticed_by": self.noticed_by,
+            "reported_by": self.reported_by,
+            "systems": self.systems,
+            "data": self.data,
+            "source": self.source,
+            "status": self.status,
+            "drill": self.drill_id is not None,
+        }
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One duty with its clock."""
+
+    id: int
+    incident_id: int
+    rule: str
+    regime: str
+    kind: str
+    recipient: str
+    recipient_name: str
+    starts_at: dt.datetime
+    due_at: dt.datetime
+    hours: float
+    legal_clock: bool
+    source: str
+    verified: str
+    status: str
+    met_at: dt.datetime | None
+    met_by: str | None
+    waiver: dict[str, Any] | None
+    reminded_at: dt.datetime | None
+    escalated_at: dt.datetime | None
+
+    def left(self, now: dt.datetime) -> dt.timedelta:
+        """Time left until the deadline (negative when missed)."""
+        return self.due_at - utc(now)
+
+    def elapsed(self, now: dt.datetime) -> float:
+        """Fraction of the allowed time used at ``now``."""
+        total = (self.due_at - self.starts_at).total_seconds()
+        return (utc(now) - self.starts_at).total_seconds() / total if total > 0 else 1.0
+
+    def to_json(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """Machine form; with ``now`` also the seconds left."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "incident": self.incident_id,
+            "rule": self.rule,
+            "regime": self.regime,
+            "kind": self.kind,
+            "recipient": self.recipient,
+            "recipient_name": self.recipient_name,
+            "starts_at": self.starts_at.isoformat(),
+            "due_at": self.due_at.isoformat(),
+            "hours": self.hours,
+            "legal_clock": self.legal_clock,
+            "source": self.source,
+            "verified": self.verified,
+            "status": self.status,
+            "met_at": self.met_at.isoformat() if self.met_at else None,
+            "met_by": self.met_by,
+            "waiver": self.waiver,
+            "reminded_at": self.reminded_at.isoformat() if self.reminded_at else None,
+            "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
+        }
+        if now is not None:
+            out["seconds_left"] = int(self.left(now).total_seconds())
+        return out
+
+
+@dataclass(frozen=True)
+class Report:
+    """A filed report and the SHA-256 of each of its files."""
+
+    id: int
+    incident_id: int
+    kind: str
+    number: int
+    filed_at: dt.datetime
+    filed_by: str
+    folder: str
+    files: dict[str, str]
+    obligations: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "incident": self.incident_id,
+            "kind": self.kind,
+            "number": self.number,
+            "filed_at": self.filed_at.isoformat(),
+            "filed_by": self.filed_by,
+            "folder": self.folder,
+            "files": self.files,
+            "obligations": self.obligations,
+        }
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A follow-up action with its owner and due date."""
+
+    id: int
+    incident_id: int
+    what: str
+    owner: str
+    due_on: dt.date
+    done_at: dt.datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "incident": self.incident_id,
+            "what": self.what,
+            "owner": self.owner,
+            "due_on": self.due_on.isoformat(),
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+        }
+
+
+@dataclass
+class Incident:
+    """An incident with its duties, filed reports and follow-up actions."""
+
+    id: int
+    event_id: int
+    title: str
+    category: str
+    aware_at: dt.datetime
+    promoted_at: dt.datetime
+    promoted_by: str
+    operator_kind: str
+    grade: str
+    grade_basis: dict[str, Any]
+    people_affected: int | None
+    affected: dict[str, Any]
+    direct_loss_cny: int | None
+    suspected_crime: bool
+    personal_information: bool
+    lead: str
+    facts: dict[str, str]
+    status: str
+    handled_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    review: dict[str, Any] | None
+    drill_id: int | None
+    obligations: list[Obligation] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)
+    actions: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def drill(self) -> bool:
+        """Whether this incident is a drill (nothing is ever sent for it)."""
+        return self.drill_id is not None
+
+    def to_json(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "id": self.id,
+            "event": self.event_id,
+            "title": self.title,
+            "category": self.category,
+            "aware_at": self.aware_at.isoformat(),
+            "promoted_at": self.promoted_at.isoformat(),
+            "promoted_by": self.promoted_by,
+            "operator_kind": self.operator_kind,
+            "grade": self.grade,
+            "grade_basis": self.grade_basis,
+            "people_affected": self.people_affected,
+            "affected": self.affected,
+            "direct_loss_cny": self.direct_loss_cny,
+            "suspected_crime": self.suspected_crime,
+            "personal_information": self.personal_information,
+            "lead": self.lead,
+            "facts": self.facts,
+            "status": self.status,
+            "handled_at": self.handled_at.isoformat() if self.handled_at else None,
+            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            "review": self.review,
+            "drill": self.drill,
+            "obligations": [o.to_json(now) for o in self.obligations],
+            "reports": [r.to_json() for r in self.reports],
+            "actions": [a.to_json() for a in self.actions],
+        }
+
+
+def event_of(row: SecurityEventRow) -> SecurityEvent:
+    return SecurityEvent(
+        row.id,
+        row.title,
+        row.description,
+        utc(row.noticed_at),
+        row.noticed_by,
+        row.reported_by,
+        list(row.systems),
+        list(row.data),
+        row.source,
+        row.status,
+        row.drill_id,
+    )
+
+
+def opt_utc(value: dt.datetime | None) -> dt.datetime | None:
+    return utc(value) if value is not None else None
+
+
+def obligation_of(row: ObligationRow) -> Obligation:
+    return Obligation(
+        row.id,
+        row.incident_id,
+        row.rule,
+        row.regime,
+        row.kind,
+        row.recipient,
+        row.recipient_name,
+        utc(row.starts_at),
+        utc(row.due_at),
+        row.hours,
+        row.legal_clock,
+        row.source,
+        row.verified,
+        row.status,
+        opt_utc(row.met_at),
+        row.met_by,
+        row.waiver,
+        opt_utc(row.reminded_at),
+        opt_utc(row.escalated_at),
+    )
+
+
+def report_of(row: ReportRow) -> Report:
+    return Report(
+        row.id,
+        row.incident_id,
+        row.kind,
+        row.number,
+        utc(row.filed_at),
+        row.filed_by,
+        row.folder,
+        dict(row.files),
+        list(row.obligations),
+    )
+
+
+def load_incident(s: Session, row: IncidentRow) -> Incident:
+    inc = Incident(
+        row.id,
+        row.event_id,
+        row.title,
+        row.category,
+        utc(row.aware_at),
+        utc(row.promoted_at),
+        row.promoted_by,
+        row.operator_kind,
+        row.grade,
+        dict(row.grade_basis),
+        row.people_affected,
+        dict(row.affected),
+        row.direct_loss_cny,
+        row.suspected_crime,
+        row.personal_information,
+        row.lead,
+        dict(row.facts),
+        row.status,
+        opt_utc(row.handled_at),
+        opt_utc(row.closed_at),
+        row.review,
+        row.drill_id,
+    )
+    inc.obligations = [
+        obligation_of(o)
+        for o in s.scalars(
+            select(ObligationRow)
+            .where(ObligationRow.incident_id == row.id)
+            .order_by(ObligationRow.due_at, ObligationRow.id)
+        )
+    ]
+    inc.reports = [
+        report_of(r)
+        for r in s.scalars(
+            select(ReportRow).where(ReportRow.incident_id == row.id).order_by(ReportRow.id)
+        )
+    ]
+    inc.actions = [
+        FollowUp(a.id, a.incident_id, a.what, a.owner, a.due_on, opt_utc(a.done_at))
+        for a in s.scalars(
+            select(ActionRow).where(ActionRow.incident_id == row.id).order_by(ActionRow.id)
+        )
+    ]
+    return inc
+
+
+def incident_row(s: Session, incident_id: int, *, for_update: bool = False) -> IncidentRow:
+    row = s.get(IncidentRow, incident_id, with_for_update=for_update)
+    if row is None:
+        raise BadInput.msg("incidents.no_incident", id=incident_id)
+    return row
+
+
+def open_row(s: Session, incident_id: int) -> IncidentRow:
+    """The incident, refused when it is closed: a closed incident changes no more."""
+    row = incident_row(s, incident_id, for_update=True)
+    if row.status == "closed":
+        raise BadInput.msg("incidents.closed", id=incident_id)
+    return row
+
+
+def get_incident(ws: Workspace, incident_id: int) -> Incident:
+    """The incident ``incident_id`` with its duties, reports and actions."""
+    with ws.store.session() as s:
+        return load_incident(s, incident_row(s, incident_id))
+
+
+def list_incidents(ws: Workspace, *, status: str | None = None) -> list[Incident]:
+    """Every incident (in ``status``), newest first."""
+    with ws.store.session() as s:
+        stmt = select(IncidentRow).order_by(IncidentRow.id.desc())
+        if status is not None:
+            stmt = stmt.where(IncidentRow.status == status)
+        return [load_incident(s, r) for r in s.scalars(stmt)]
+
+
+def get_event(ws: Workspace, event_id: int) -> SecurityEvent:
+    """The security event ``event_id``."""
+    with ws.store.session() as s:
+        row = s.get(SecurityEventRow, event_id)
+        if row is None:
+            raise BadInput.msg("incidents.no_event", id=event_id)
+        return event_of(row)
+
+
+def list_events(ws: Workspace, *, status: str | None = None) -> list[SecurityEvent]:
+    """Every security event (in ``status``), newest first."""
+    with ws.store.session() as s:
+        stmt = select(SecurityEventRow).order_by(SecurityEventRow.id.desc())
+        if status is not None:
+            stmt = stmt.where(SecurityEventRow.status == status)
+        return [event_of(r) for r in s.scalars(stmt)]
