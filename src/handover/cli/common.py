@@ -171,6 +171,16 @@ def executor_option() -> Any:
     )
 
 
+def resume_option() -> Any:
+    """The ``--resume RUN`` option of the commands that run data kernels on a cluster."""
+    return typer.Option(
+        None,
+        "--resume",
+        help="Continue the cluster run RUN (named by the error of a run whose scheduler "
+        "was lost), with the same arguments: only the shards not finished run again.",
+    )
+
+
 def echo_skipped(skipped: dict[str, list[int]], lang: str) -> None:
     """One line per table that lost rows as ``--allow-bad-rows`` allowed."""
     from handover.i18n import t

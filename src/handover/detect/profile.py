@@ -8,7 +8,7 @@ recognizers the sample made plausible (plus free-text search) over every row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -107,6 +107,23 @@ class ColumnProfile:
             t: _span(self.spread.get(t), other.spread.get(t), distinct=max)
             for t in self.spread.keys() | other.spread.keys()
         }
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The profile as JSON (a run's record of a shard; examples are masked already)."""
+        out = asdict(self)
+        out["ran"] = sorted(self.ran)
+        out["mangled_exp"] = [[k, v] for k, v in self.mangled_exp.items()]
+        out["spread"] = {t: list(v) for t, v in self.spread.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any]) -> ColumnProfile:
+        """The inverse of :meth:`to_json`."""
+        out = cls(**{k: v for k, v in j.items() if k not in ("ran", "mangled_exp", "spread")})
+        out.ran = set(j["ran"])
+        out.mangled_exp = {int(k): int(v) for k, v in j["mangled_exp"]}
+        out.spread = {t: (int(v[0]), int(v[1]), int(v[2])) for t, v in j["spread"].items()}
         return out
 
     def share(self, pii_type: str) -> float:
