@@ -166,8 +166,10 @@ def executor_option() -> Any:
     return typer.Option(
         None,
         "--executor",
-        help="Where the data kernels run: local (this machine) or a Dask scheduler "
-        "dask://host:8786 (default: the executor setting, HANDOVER_EXECUTOR).",
+        help="Where the data kernels run: local (this machine) or a Dask scheduler, "
+        "tls://host:8786 (TLS, with the executor_tls_* settings) or dask://host:8786 "
+        "(plain: this machine, or executor_allow_plain) (default: the executor setting, "
+        "HANDOVER_EXECUTOR).",
     )
 
 
