@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,23 @@ def cli(ws: Path, *args: str, code: int = 0) -> Any:
     res = runner.invoke(app, ["-w", str(ws), "--lang", "en", *args])
     assert res.exit_code == code, res.output
     return res
+
+
+@contextmanager
+def local_cluster(**kw: Any) -> Iterator[Any]:
+    """The tests' ``LocalCluster``: two worker processes of one thread each on
+    127.0.0.1 (``kw``: more options, e.g. TLS security)."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+        **kw,
+    ) as c:
+        yield c
 
 
 def differing_copy(src: Path, buyer: Path) -> Path:

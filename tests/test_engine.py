@@ -23,7 +23,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from engine_support import Cluster, KillScheduler, cli, differing_copy, free_port, make_book
+from engine_support import (
+    Cluster,
+    KillScheduler,
+    cli,
+    differing_copy,
+    free_port,
+    local_cluster,
+    make_book,
+)
 from handover.cli.main import app
 from handover.i18n import Msg
 
@@ -38,15 +46,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=":0",
-    ) as c:
+    with local_cluster() as c:
         yield c
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine_support import cli, make_book
+from engine_support import cli, local_cluster, make_book
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("cryptography")
@@ -38,20 +38,11 @@ def _pem_files(folder: Path, sec: Any) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def tls_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """The ``tls://`` address of a TLS LocalCluster and the settings that reach it."""
-    from distributed import LocalCluster
     from distributed.security import Security
 
     sec = Security.temporary()
     env = _pem_files(tmp_path_factory.mktemp("tls") / "good", sec)
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        protocol="tls://",
-        security=sec,
-        dashboard_address=":0",
-    ) as c:
+    with local_cluster(protocol="tls://", security=sec) as c:
         address = str(c.scheduler_address)
         assert address.startswith("tls://")
         yield address, env

@@ -4,6 +4,7 @@ record ``dd.extract`` (key id and counts only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from handover.deid.extract import (
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.flows.scan import inventory_for
-from handover.governance import data_resource, require
+from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import open_reader, skipped_rows
 from handover.progress import Progress
@@ -36,6 +37,25 @@ from handover.workspace import Workspace
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
+
+
+def authorize_extract(
+    ws: Workspace,
+    tables: list[str] | None = None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision an extract needs: ``dd.extract`` on the tables, tokenised."""
+    return require(
+        ws,
+        "dd.extract",
+        data_resource(tables, "tokenised"),
+        actor=actor,
+        now=now,
+        authorized=authorized,
+    )
 
 
 def dd_extract(
@@ -54,12 +74,14 @@ def dd_extract(
     progress: Progress | None = None,
     executor: str | Executor | None = None,
     resume: str | None = None,
+    authorized: Decision | None = None,
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
     (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
 
     Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
-    inventory is scanned), tokenised. ``allow_bad_rows``: unreadable rows a file table
+    inventory is scanned), tokenised (``authorized``: a decision taken already, e.g. by
+    the console before starting the job). ``allow_bad_rows``: unreadable rows a file table
     may lose (listed in the result and the ledger event). Records ``dd.extract`` in the
     ledger. ``executor``: where the row kernels run (a cluster: shard by shard on its
     workers, k-anonymity over the merged tables here; each shard's rows kept in a hidden
@@ -80,7 +102,7 @@ def dd_extract(
         xlsx_limit=xlsx_limit,
         quasi_identifiers=quasi_identifiers,
     )
-    decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
+    decision = authorize_extract(ws, tables, authorized=authorized)
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
     with executor_for(executor, ws.settings) as ex:
