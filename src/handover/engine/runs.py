@@ -66,9 +66,17 @@ class RunLog:
         return cls(ws, run_id, kind, options, clock=clock)
 
     @classmethod
-    def resume(cls, ws: Workspace, kind: str, run_id: str, clock: Clock = _utcnow) -> RunLog:
+    def resume(
+        cls,
+        ws: Workspace,
+        kind: str,
+        run_id: str,
+        clock: Clock = _utcnow,
+        args: dict[str, Any] | None = None,
+    ) -> RunLog:
         """The unfinished run ``run_id`` of ``kind`` with its finished shards (BadInput
-        naming it when there is no such run or it is finished)."""
+        naming it when there is no such run, it is finished, or — ``args`` given — it
+        was started with other arguments; the run is left as it was then)."""
         from sqlalchemy import select
 
         from handover.engine.models import EngineRun, EngineShard
@@ -79,6 +87,8 @@ class RunLog:
                 raise BadInput.msg("engine.no_run", run=run_id, kind=kind)
             if run.status == "done":
                 raise BadInput.msg("engine.run_done", run=run_id)
+            if args is not None and dict(run.options).get("args") != args:
+                raise BadInput.msg("engine.resume_args", run=run_id)
             run.status = "running"
             done = {
                 r.task: dict(r.result)
@@ -152,10 +162,7 @@ def recorded(
     ``done``. ``args`` (JSON, masked, without secrets): what the run was asked."""
     args = json.loads(json.dumps(args))
     if resume is not None:
-        run = RunLog.resume(ws, kind, resume, clock)
-        if run.options.get("args") != args:
-            run.finish("failed")
-            raise BadInput.msg("engine.resume_args", run=resume)
+        run = RunLog.resume(ws, kind, resume, clock, args)
     else:
         run = RunLog.start(ws, kind, source, target, {"args": args}, clock)
     try:

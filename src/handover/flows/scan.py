@@ -64,8 +64,9 @@ def run_scan(
     file rows each table may lose (see :func:`handover.sources.open_source`).
     ``executor``: where the kernels run (``local``, ``dask://host:port``, an open
     :class:`~handover.engine.Executor`; default the ``executor`` setting). On a cluster
-    the run is recorded in the store shard by shard; ``resume``: the id of a run whose
-    scheduler was lost, whose recorded shards are not read again (docs/scale.md).
+    a ``full`` run is recorded in the store shard by shard; ``resume``: the id of such a
+    run whose scheduler was lost, whose recorded shards are not read again
+    (docs/scale.md). A sample-only scan keeps nothing to resume: it is run again.
     """
     from handover.engine.runs import recorded
     from handover.engine.scan import scan
@@ -87,9 +88,15 @@ def run_scan(
             inv = scan(spec, executor=ex, progress=progress, **kw)
         else:
             ref = source_ref(ws, str(spec), shown, Recorder(ws, decision.actor))
-            args = {"source": shown, **kw}
-            with recorded(ws, "scan", ex, resume=resume, source=shown, target="", args=args) as run:
-                inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
+            if not full and resume is None:
+                # samples only: nothing a resume would keep (a lost scheduler: run it again)
+                inv = scan(spec, executor=ex, ref=ref, progress=progress, **kw)
+            else:
+                args = {"source": shown, **kw}
+                with recorded(
+                    ws, "scan", ex, resume=resume, source=shown, target="", args=args
+                ) as run:
+                    inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
