@@ -211,7 +211,7 @@ class Settings(BaseSettings):
     )
     executor: str = Field(
         default="local",
-        description="Where scan, seal, verify and dd-extract run: local (this machine) or a Dask scheduler, dask://host:8786 (docs/scale.md).",
+        description="Where scan, seal, verify and dd-extract run: local (this machine) or a Dask scheduler, tls://host:8786 or dask://host:8786 (docs/scale.md).",
     )
     executors: list[str] = Field(
         default_factory=list,
