@@ -204,3 +204,27 @@ def test_extract_resumes_from_the_recorded_shard_files(
     assert report == local_report
     assert not list(base.glob(".dd-resumed.shards-*"))  # removed once the extract is written
     assert _recorded(ws_path, run)[0] == "done"
+
+
+def test_resume_needs_a_cluster_and_a_run(book: tuple[Path, Path]) -> None:
+    ws_path, src = book
+    for args in (("scan", str(src), "--full"), ("verify", str(src), str(src)),
+                 ("dd-extract", str(src), "--out", str(ws_path.parent / "never"))):  # fmt: skip
+        res = cli(ws_path, *args, "--resume", "scan-20261204T000000-000000", code=2)
+        assert "--executor" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (ws_path.parent / "never").exists()
+
+
+def test_a_partial_profile_survives_the_store() -> None:
+    """What a scan shard records is the profile it computed, merge for merge."""
+    import pyarrow as pa
+
+    from handover.detect.profile import ColumnProfile, Plan, profile_column
+
+    values = pa.array(["13800138000", "4.40106E+17", None, "13912345678", "110101199003077777"])
+    prof = profile_column(values, Plan(None))
+    prof.mangled_exp = {17: 2, 11: 1}
+    prof.spread = {"mobile": (13800138000, 13912345678, 2)}
+    back = ColumnProfile.from_json(json.loads(json.dumps(prof.to_json())))
+    assert back == prof
+    assert back.merge(prof) == prof.merge(prof)
