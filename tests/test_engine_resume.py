@@ -127,6 +127,11 @@ def test_verify_resumes_from_the_recorded_verdicts(
     )
     status, done = _recorded(ws_path, run)
     assert status == "failed" and len(done) >= 3
+    # counts in clear; the differing rows' keys (personal data, maybe) only wrapped
+    for verdict in done.values():
+        assert not {"missing", "extra", "changed"} & set(verdict)
+        differs = verdict["n_missing"] + verdict["n_extra"] + verdict["n_changed"]
+        assert (verdict["keys"] is not None) == (differs > 0)
     second = clusters()
     second.executor(SHARD_ROWS).close()
     where = ("--executor", second.address, "--resume", run)
@@ -233,3 +238,27 @@ def test_a_partial_profile_survives_the_store() -> None:
     back = ColumnProfile.from_json(json.loads(record))
     assert back == replace(prof, mangled_example="4.4…E+17")
     assert back.merge(prof) == replace(prof.merge(prof), mangled_example="4.4…E+17")
+
+
+def test_a_verdict_keeps_its_keys_wrapped(book: tuple[Path, Path]) -> None:
+    from handover.engine.runs import RunLog
+    from handover.engine.verify import _opened, _sealed
+    from handover.engine.worker import engine_key
+    from handover.ledger import Recorder
+    from handover.verify.verify import TableResult
+    from handover.workspace import open_workspace
+
+    ws = open_workspace(book[0])
+    try:
+        key_id = engine_key(ws, Recorder(ws, "test"))
+        run = RunLog.start(ws, "verify", "a.db", "b.db", {"args": {}})
+        res = TableResult("kh", 10, 9, missing=["110101199003077777"], n_missing=1)
+        record = _sealed(run, key_id, res)
+        assert "110101199003077777" not in json.dumps(record)
+        assert _opened(run, key_id, json.loads(json.dumps(record))) == res
+        equal = _sealed(run, key_id, TableResult("kh", 10, 10))
+        assert equal["keys"] is None
+        assert _opened(run, key_id, equal) == TableResult("kh", 10, 10)
+        run.finish("done")
+    finally:
+        ws.close()

@@ -6,10 +6,11 @@ changed keys as a local run."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handover.db.url import mask
 from handover.engine.executor import Executor, task_keys
@@ -55,7 +56,7 @@ def verify(
     if run is not None:
         todo = pending(run, [str(i) for i in range(len(cut))], lambda _t, _d: True)
         for i in set(range(len(cut))) - set(todo):
-            found[i] = TableResult(**run.done[str(i)])
+            found[i] = _opened(run, refs[0].key_id, run.done[str(i)])
             if progress is not None:
                 progress.advance(cut[i].table, found[i].source_rows)
     jobs = [_Job(refs[0], refs[1], cut[i]) for i in todo]
@@ -63,11 +64,46 @@ def verify(
         i = todo[k]
         found[i] = res
         if run is not None:
-            run.accept(str(i), asdict(res))
+            run.accept(str(i), _sealed(run, refs[0].key_id, res))
         if progress is not None:
             progress.advance(cut[i].table, res.source_rows)
     merged = [merge_parts([found[i] for i, p in enumerate(cut) if p.table == n]) for n in names]
     return VerifyResult(mask(source), mask(target), merged, time.perf_counter() - t0)
+
+
+#: binds a verdict's wrapped keys to this use
+CONTEXT = b"engine-verify-keys"
+KEY_LISTS = ("missing", "extra", "changed")
+
+
+def _sealed(run: RunLog, key_id: str, res: TableResult) -> dict[str, Any]:
+    """A range's verdict as its run records it: counts in clear, the differing rows' keys
+    (which may be personal data, e.g. an ID number as the key) wrapped under the
+    workspace's engine key ``key_id``."""
+    from handover.crypto import Keys
+
+    out = asdict(res)
+    keys = {name: out.pop(name) for name in KEY_LISTS}
+    out["keys"] = None
+    if any(keys.values()):
+        with Keys(run.ws) as k:
+            out["keys"] = k.wrap(key_id, json.dumps(keys).encode("utf-8"), CONTEXT).hex()
+    return out
+
+
+def _opened(run: RunLog, key_id: str, done: dict[str, Any]) -> TableResult:
+    """The verdict :func:`_sealed` recorded."""
+    from handover.crypto import Keys
+
+    fields = {k: v for k, v in done.items() if k != "keys"}
+    keys: dict[str, list[Any]] = {name: [] for name in KEY_LISTS}
+    if done.get("keys"):
+        with Keys(run.ws) as k:
+            clear = k.unwrap(bytes.fromhex(done["keys"]), CONTEXT, key_id=key_id).material
+        keys = json.loads(clear.decode("utf-8"))
+    return TableResult(
+        **fields, missing=keys["missing"], extra=keys["extra"], changed=keys["changed"]
+    )
 
 
 @dataclass(frozen=True)
