@@ -13,11 +13,7 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,15 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from engine_support import (
+    Cluster,
+    KillScheduler,
+    cli,
+    differing_copy,
+    free_port,
+    local_cluster,
+    make_book,
+)
 from handover.cli.main import app
 from handover.i18n import Msg
 
@@ -41,15 +46,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=":0",
-    ) as c:
+    with local_cluster() as c:
         yield c
 
 
@@ -60,21 +57,10 @@ def address(cluster: Any) -> str:
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A demo workspace and a synthetic seller book."""
-    from handover.synth import synthesize
-
-    base = tmp_path_factory.mktemp("engine")
-    src = base / "seller.db"
-    synthesize(str(src), customers=CUSTOMERS, seed=5)
-    ws = base / "ws"
-    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
-    return ws, src
+    return make_book(tmp_path_factory.mktemp("engine"), CUSTOMERS)
 
 
-def _cli(ws: Path, *args: str, code: int = 0) -> Any:
-    res = runner.invoke(app, ["-w", str(ws), "--lang", "en", *args])
-    assert res.exit_code == code, res.output
-    return res
+_cli = cli
 
 
 def _rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -258,14 +244,7 @@ def test_verify_finds_the_same_differences(
     book: tuple[Path, Path], address: str, tmp_path: Path
 ) -> None:
     ws, src = book
-    buyer = tmp_path / "buyer.db"
-    shutil.copy(src, buyer)
-    con = sqlite3.connect(buyer)
-    with con:
-        con.execute('DELETE FROM hkls WHERE "流水号" IN (10001, 3000012)')
-        con.execute("UPDATE cust_info SET khxm = khxm || '改' WHERE khbh IN (7, 250)")
-        con.execute("DELETE FROM hkjh WHERE rowid = 900")
-    con.close()
+    buyer = differing_copy(src, tmp_path / "buyer.db")
     local = _cli(ws, "verify", str(src), str(buyer), "--json", code=1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HANDOVER_SHARD_ROWS", "400")
@@ -350,75 +329,6 @@ def test_a_worker_killed_during_seal(book: tuple[Path, Path], address: str) -> N
     assert _rows(out.with_suffix(".db")) == _rows(src)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class _Cluster:
-    """A ``dask scheduler`` and one ``dask worker``, as processes of their own."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), *sys.path])}
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
-        self.scheduler = subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-             "--port", str(self.port), "--dashboard-address", ":0"],
-            **quiet,
-        )  # fmt: skip
-        self.worker = subprocess.Popen(
-            [sys.executable, "-m", "distributed.cli.dask_worker", f"tcp://127.0.0.1:{self.port}",
-             "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
-            **quiet,
-        )  # fmt: skip
-
-    @property
-    def address(self) -> str:
-        return f"dask://127.0.0.1:{self.port}"
-
-    def executor(self, shard_rows: int) -> Any:
-        from handover.engine import DaskExecutor
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                ex = DaskExecutor(self.address, shard_rows=shard_rows, connect_seconds=5)
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-        ex.client.wait_for_workers(1, timeout=60)
-        return ex
-
-    def stop(self) -> None:
-        for p in (self.worker, self.scheduler):
-            if p.poll() is None:
-                p.kill()
-            p.wait(10)
-
-
-class _KillScheduler:
-    """A progress sink that kills the scheduler after ``after`` finished shards."""
-
-    def __init__(self, cluster: _Cluster, after: int) -> None:
-        self.cluster, self.after, self.seen = cluster, after, 0
-
-    def phase(self, text: Msg) -> None:
-        pass
-
-    def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
-        pass
-
-    def advance(self, name: str, rows: int, rejects: int = 0) -> None:
-        self.seen += 1
-        if self.seen == self.after:
-            self.cluster.scheduler.kill()
-            self.cluster.scheduler.wait(10)
-
-
 def test_lost_scheduler_then_resume(book: tuple[Path, Path]) -> None:
     from handover.engine import EngineLost
     from handover.engine.models import EngineShard
@@ -427,12 +337,12 @@ def test_lost_scheduler_then_resume(book: tuple[Path, Path]) -> None:
 
     ws_path, src = book
     out = ws_path.parent / "pkg-resumed"
-    first = _Cluster()
+    first = Cluster()
     try:
         ws = _open(ws_path)
         try:
             with first.executor(300) as ex, pytest.raises(EngineLost) as lost:
-                seal(ws, src, out, executor=ex, progress=_KillScheduler(first, 3))
+                seal(ws, src, out, executor=ex, progress=KillScheduler(first, 3))
         finally:
             ws.close()
     finally:
@@ -452,7 +362,7 @@ def test_lost_scheduler_then_resume(book: tuple[Path, Path]) -> None:
     stamps = {t: (partial / f).stat().st_mtime_ns for t, f in kept.items()}
 
     # the same command again, with --resume, on a new cluster: only the missing shards run
-    second = _Cluster()
+    second = Cluster()
     try:
         env = {"HANDOVER_SHARD_ROWS": "300"}
         second.executor(300).close()  # wait until it is up
@@ -483,7 +393,7 @@ def test_unreachable_scheduler_is_one_line(
 
     monkeypatch.setattr(executor, "CONNECT_SECONDS", 2.0)
     ws, src = book
-    res = _cli(ws, "scan", str(src), "--executor", f"dask://127.0.0.1:{_free_port()}", code=2)
+    res = _cli(ws, "scan", str(src), "--executor", f"dask://127.0.0.1:{free_port()}", code=2)
     assert "Traceback" not in res.output
     assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [
         ln for ln in res.stderr.splitlines() if "Dask scheduler" in ln

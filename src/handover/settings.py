@@ -211,7 +211,27 @@ class Settings(BaseSettings):
     )
     executor: str = Field(
         default="local",
-        description="Where scan, seal, verify and dd-extract run: local (this machine) or a Dask scheduler, dask://host:8786 (docs/scale.md).",
+        description="Where scan, seal, verify and dd-extract run: local (this machine) or a Dask scheduler, tls://host:8786 or dask://host:8786 (docs/scale.md).",
+    )
+    executors: list[str] = Field(
+        default_factory=list,
+        description="More executors a console job may be started on, besides local and the executor setting (dask://, tls:// addresses).",
+    )
+    executor_tls_ca: Path | None = Field(
+        default=None,
+        description="CA certificate (PEM) the Dask scheduler's and workers' certificates are checked against, for tls:// executors.",
+    )
+    executor_tls_cert: Path | None = Field(
+        default=None,
+        description="This coordinator's client certificate (PEM) for a tls:// executor.",
+    )
+    executor_tls_key: Path | None = Field(
+        default=None,
+        description="The private key (PEM) of executor_tls_cert.",
+    )
+    executor_allow_plain: bool = Field(
+        default=False,
+        description="Allow a plain dask:// or tcp:// executor on a host other than this machine (the transfer's data would cross the network unencrypted).",
     )
     shard_rows: int = Field(
         default=1_048_576,

@@ -166,8 +166,20 @@ def executor_option() -> Any:
     return typer.Option(
         None,
         "--executor",
-        help="Where the data kernels run: local (this machine) or a Dask scheduler "
-        "dask://host:8786 (default: the executor setting, HANDOVER_EXECUTOR).",
+        help="Where the data kernels run: local (this machine) or a Dask scheduler, "
+        "tls://host:8786 (TLS, with the executor_tls_* settings) or dask://host:8786 "
+        "(plain: this machine, or executor_allow_plain) (default: the executor setting, "
+        "HANDOVER_EXECUTOR).",
+    )
+
+
+def resume_option() -> Any:
+    """The ``--resume RUN`` option of the commands that run data kernels on a cluster."""
+    return typer.Option(
+        None,
+        "--resume",
+        help="Continue the cluster run RUN (named by the error of a run whose scheduler "
+        "was lost), with the same arguments: only the shards not finished run again.",
     )
 
 

@@ -17,6 +17,7 @@ from handover.cli.common import (
     print_json,
     progress_of,
     progress_option,
+    resume_option,
     split_list,
     tables_option,
     workspace_of,
@@ -35,12 +36,7 @@ def seal(
     tables: list[str] = tables_option("Seal only these tables"),
     allow_bad_rows: int = allow_bad_rows_option(),
     executor: str | None = executor_option(),
-    resume: str | None = typer.Option(
-        None,
-        "--resume",
-        help="Continue the cluster run RUN (named by the error of a run whose scheduler "
-        "was lost): only the shards not finished are sealed.",
-    ),
+    resume: str | None = resume_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -207,6 +203,7 @@ def dd_extract(
     tables: list[str] = tables_option("Extract only these tables"),
     allow_bad_rows: int = allow_bad_rows_option(),
     executor: str | None = executor_option(),
+    resume: str | None = resume_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -236,6 +233,7 @@ def dd_extract(
             allow_bad_rows=allow_bad_rows,
             progress=prog,
             executor=executor,
+            resume=resume,
         )
     if json_out:
         print_json(result.to_json())

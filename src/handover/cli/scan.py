@@ -15,6 +15,7 @@ from handover.cli.common import (
     print_json,
     progress_of,
     progress_option,
+    resume_option,
     workspace_of,
 )
 
@@ -35,6 +36,7 @@ def scan(
     progress: str | None = progress_option(),
     allow_bad_rows: int = allow_bad_rows_option(),
     executor: str | None = executor_option(),
+    resume: str | None = resume_option(),
 ) -> None:
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
     from handover.flows.scan import run_scan
@@ -57,6 +59,7 @@ def scan(
                     progress=prog,
                     allow_bad_rows=allow_bad_rows,
                     executor=executor,
+                    resume=resume,
                 )
     if json_out:
         print_json(inv.to_json())

@@ -15,6 +15,7 @@ from handover.cli.common import (
     print_json,
     progress_of,
     progress_option,
+    resume_option,
     split_list,
     tables_option,
     workspace_of,
@@ -30,6 +31,7 @@ def verify(
     target: str = typer.Argument(..., help="Target: a SQLite file or a database URL."),
     tables: list[str] = tables_option("Only these tables (default all)"),
     executor: str | None = executor_option(),
+    resume: str | None = resume_option(),
     json_out: bool = json_option(),
     progress: str | None = progress_option(),
 ) -> None:
@@ -43,7 +45,13 @@ def verify(
         progress_of(progress, json_out, lang) as prog,
     ):
         result = run_verify(
-            source, target, split_list(tables), ws=ws, progress=prog, executor=executor
+            source,
+            target,
+            split_list(tables),
+            ws=ws,
+            progress=prog,
+            executor=executor,
+            resume=resume,
         )
     if json_out:
         print_json(result.to_json(lang))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from handover.detect.messages import Note, joined, keys_json
 from handover.detect.names import AMBIGUOUS, NameHit, ambiguous_hints, is_negative, type_weights
-from handover.detect.profile import NUMBERING_DENSITY, ColumnProfile
+from handover.detect.profile import NUMBERING_DENSITY, ColumnProfile, mangled_shown
 from handover.detect.recognizers import BY_KEY, RECOGNIZERS, VALUE_TYPES, for_type
 from handover.i18n import Msg
 from handover.taxonomy import get, level_of, strongest_tier
@@ -367,8 +367,7 @@ def _add_mangled(
     if not p.mangled:
         return
     res.mangled = p.mangled
-    ex = p.mangled_example or ""
-    shown = ex[:3] + "…" + ex[ex.find("E") :] if "E" in ex.upper() else "…"
+    shown = mangled_shown(p.mangled_example or "")
     res.notes.append(Msg("detect.note.mangled", n=p.mangled, example=shown))
     if fired:
         return

@@ -8,7 +8,7 @@ recognizers the sample made plausible (plus free-text search) over every row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -107,6 +107,27 @@ class ColumnProfile:
             t: _span(self.spread.get(t), other.spread.get(t), distinct=max)
             for t in self.spread.keys() | other.spread.keys()
         }
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """The profile as JSON (a run's record of a shard): examples masked, the mangled
+        example as reports show it (:func:`mangled_shown`)."""
+        out = asdict(self)
+        # the record keeps the example as reports show it (the digits of an ID hidden)
+        if self.mangled_example is not None:
+            out["mangled_example"] = mangled_shown(self.mangled_example)
+        out["ran"] = sorted(self.ran)
+        out["mangled_exp"] = [[k, v] for k, v in self.mangled_exp.items()]
+        out["spread"] = {t: list(v) for t, v in self.spread.items()}
+        return out
+
+    @classmethod
+    def from_json(cls, j: dict[str, Any]) -> ColumnProfile:
+        """The inverse of :meth:`to_json`."""
+        out = cls(**{k: v for k, v in j.items() if k not in ("ran", "mangled_exp", "spread")})
+        out.ran = set(j["ran"])
+        out.mangled_exp = {int(k): int(v) for k, v in j["mangled_exp"]}
+        out.spread = {t: (int(v[0]), int(v[1]), int(v[2])) for t, v in j["spread"].items()}
         return out
 
     def share(self, pii_type: str) -> float:
@@ -230,6 +251,12 @@ def _span(
         assert out is not None
         return out
     return min(a[0], b[0]), max(a[1], b[1]), distinct((a[2], b[2]))
+
+
+def mangled_shown(example: str) -> str:
+    """A number spreadsheet software mangled (``4.40106199003077E+17``) as reports show
+    it: its first three characters and its exponent (``4.4…E+17``); applied twice, the same."""
+    return example[:3] + "…" + example[example.find("E") :] if "E" in example.upper() else "…"
 
 
 def _mangled(p: ColumnProfile, text: pa.Array) -> None:

@@ -12,6 +12,8 @@ import abc
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.errors import BadInput, CheckFailed, HandoverError
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
 
 LOCAL = "local"
 SCHEME = "dask://"
+TLS = "tls://"
+#: the addresses of a Dask scheduler an executor may name (dask:// is tcp://)
+SCHEMES = (SCHEME, "tcp://", TLS)
 #: seconds a new client waits for the scheduler before the address is called unreachable
 CONNECT_SECONDS = 10.0
 
@@ -79,6 +84,52 @@ class LocalExecutor(Executor):
             yield i, fn(item)
 
 
+@dataclass(frozen=True)
+class Address:
+    """A Dask scheduler as an executor names it: ``dask://`` or ``tcp://`` (plain) or
+    ``tls://`` (encrypted, with the CA, certificate and key of the settings)."""
+
+    given: str
+    url: str
+    tls: tuple[Path, Path, Path] | None = None
+
+
+def parse_address(spec: str, settings: Settings) -> Address:
+    """The scheduler ``spec`` names, checked without connecting: its form, the TLS files
+    a ``tls://`` address needs, and that a plain address is this machine's unless
+    ``executor_allow_plain`` says otherwise (BadInput naming the address, else)."""
+    scheme = next((s for s in SCHEMES if spec.startswith(s)), None)
+    rest = spec[len(scheme) :] if scheme else ""
+    host, sep, port = rest.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if scheme is None or not sep or not host or not port.isdigit() or "/" in rest:
+        raise BadInput.msg("engine.bad_executor", executor=spec)
+    if scheme == TLS:
+        files = (settings.executor_tls_ca, settings.executor_tls_cert, settings.executor_tls_key)
+        names = ("executor_tls_ca", "executor_tls_cert", "executor_tls_key")
+        for name, path in zip(names, files, strict=True):
+            if path is None:
+                raise BadInput.msg("engine.tls_setting", address=spec, setting=name)
+            if not path.is_file():
+                raise BadInput.msg("engine.tls_file", setting=name, path=path)
+        ca, cert, key = (p for p in files if p is not None)
+        return Address(spec, spec, (ca, cert, key))
+    if not _loopback(host) and not settings.executor_allow_plain:
+        raise BadInput.msg("engine.plain_refused", address=spec)
+    return Address(spec, "tcp://" + rest)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class DaskExecutor(Executor):
     """A ``dask.distributed`` cluster reached through its scheduler.
 
@@ -90,7 +141,7 @@ class DaskExecutor(Executor):
 
     def __init__(
         self,
-        address: str,
+        address: str | Address,
         *,
         shard_rows: int = 1_048_576,
         connect_seconds: float | None = None,
@@ -98,21 +149,38 @@ class DaskExecutor(Executor):
         import logging
 
         from distributed import Client
+        from distributed.comm.core import FatalCommClosedError
 
         # A lost cluster is reported as one line (EngineLost); the client's own log of
         # it (reconnection tracebacks on stderr) is kept for debugging only.
         logging.getLogger("distributed").setLevel(logging.CRITICAL)
-        self.name = address
+        if isinstance(address, str):  # a plain address, as the tests give one
+            address = Address(address, "tcp://" + address.removeprefix(SCHEME))
+        self.name = address.given
         self.shard_rows = shard_rows
-        self.address = "tcp://" + address.removeprefix(SCHEME)
+        self.address = address.url
+        security = None
+        if address.tls is not None:
+            from distributed.security import Security
+
+            ca, cert, key = address.tls
+            security = Security(
+                tls_ca_file=str(ca),
+                tls_client_cert=str(cert),
+                tls_client_key=str(key),
+                require_encryption=True,
+            )
         try:
             self.client = Client(
                 self.address,
                 timeout=CONNECT_SECONDS if connect_seconds is None else connect_seconds,
                 set_as_default=False,
+                security=security,
             )
+        except FatalCommClosedError:  # the TLS handshake failed: certificates not accepted
+            raise BadInput.msg("engine.tls_refused", address=self.name) from None
         except (OSError, TimeoutError):
-            raise BadInput.msg("engine.unreachable", address=address) from None
+            raise BadInput.msg("engine.unreachable", address=self.name) from None
 
     def run(
         self, fn: Callable[[Any], Any], items: Sequence[Any], keys: Sequence[str]
@@ -190,13 +258,19 @@ def task_keys(kind: str, n: int) -> list[str]:
 
 def open_executor(spec: str | None, settings: Settings) -> Executor:
     """The executor named by ``spec`` (a command's ``--executor``), else by the settings
-    (``HANDOVER_EXECUTOR`` / ``executor`` in handover.toml): ``local`` or ``dask://host:port``."""
+    (``HANDOVER_EXECUTOR`` / ``executor`` in handover.toml): ``local``, ``dask://host:port``
+    (plain, this machine unless ``executor_allow_plain``) or ``tls://host:port``."""
     chosen = (spec or settings.executor or LOCAL).strip()
     if chosen == LOCAL:
         return LocalExecutor(settings.shard_rows)
-    if chosen.startswith(SCHEME) and len(chosen) > len(SCHEME):
-        return DaskExecutor(chosen, shard_rows=settings.shard_rows)
-    raise BadInput.msg("engine.bad_executor", executor=chosen)
+    return DaskExecutor(parse_address(chosen, settings), shard_rows=settings.shard_rows)
+
+
+def configured(settings: Settings) -> list[str]:
+    """The executors a console job may run on: local, the ``executor`` setting and the
+    ``executors`` list, each once."""
+    named = [LOCAL, settings.executor or LOCAL, *settings.executors]
+    return list(dict.fromkeys(x.strip() for x in named if x.strip()))
 
 
 @contextmanager

@@ -10,12 +10,18 @@ which generalises and suppresses over the whole table exactly as a local run doe
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from handover.engine.executor import Executor, task_keys
-from handover.engine.shards import Shard, cut_reader, shard_pages
+from handover.crypto import sha256_file
+from handover.engine.executor import EngineLost, Executor, task_keys
+from handover.engine.runs import RunLog, pending
+from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 
 if TYPE_CHECKING:
@@ -40,20 +46,46 @@ def transformed(
     lang: str,
     shown: str,
     allow_bad_rows: int = 0,
+    run: RunLog | None = None,
+    folder: Path | None = None,
 ) -> Callable[[TableDef], Iterator[pa.RecordBatch]]:
     """For ``write_extract``: a table's de-identified batches, computed shard by shard on
-    ``executor`` and given back in key order (``defs``: the tables in the order asked)."""
+    ``executor`` and given back in key order (``defs``: the tables in the order asked).
+
+    With ``run`` (and its ``folder``, see :func:`shard_folder`) each shard's batches are
+    written to a Parquet file there as they arrive and recorded with its hash; a shard
+    a resumed run recorded is read back from its file (when the file is still the one
+    recorded), not computed again."""
     by_name = {d.name: d for d in defs}
-    started: dict[str, Iterator[tuple[int, list[pa.RecordBatch]]]] = {}
+    started: dict[str, tuple[list[Shard], list[int], Iterator[tuple[int, Batches]]]] = {}
     order = [d.name for d in defs]
+
+    def task(name: str, j: int) -> str:
+        return f"{order.index(name)}#{j}"
+
+    def valid(_task: str, done: dict[str, Any]) -> bool:
+        assert folder is not None
+        if done["file"] is None:
+            return True
+        path = folder / done["file"]
+        return path.is_file() and sha256_file(path) == str(done["sha256"])
 
     def start(name: str) -> None:
         if name in started or name not in by_name:
             return
         d = by_name[name]
-        shards = cut_reader(reader, d, executor.shard_rows)
-        jobs = [_Job(ref, d, plans[name], key_id, lang, shown, s, allow_bad_rows) for s in shards]
-        started[name] = executor.run(_extract, jobs, task_keys("extract", len(jobs)))
+        shards = _cuts(run, reader, d, executor.shard_rows)
+        todo = list(range(len(shards)))
+        if run is not None:
+            todo = pending(run, [task(name, j) for j in todo], valid)
+        jobs = [
+            _Job(ref, d, plans[name], key_id, lang, shown, shards[j], allow_bad_rows) for j in todo
+        ]
+        started[name] = (
+            shards,
+            todo,
+            executor.run(_extract, jobs, task_keys("extract", len(jobs))),
+        )
 
     def rows(d: TableDef) -> Iterator[pa.RecordBatch]:
         start(d.name)
@@ -62,15 +94,106 @@ def transformed(
         i = order.index(d.name)
         if i + 1 < len(order):
             start(order[i + 1])
-        done: dict[int, list[pa.RecordBatch]] = {}
+        shards, todo, results = started.pop(d.name)
+        running = set(todo)
+        done: dict[int, Batches] = {}
         nxt = 0
-        for j, batches in started.pop(d.name):
-            done[j] = batches
-            while nxt in done:  # released in shard order as soon as they are
-                yield from done.pop(nxt)
+
+        def ready() -> Iterator[pa.RecordBatch]:
+            nonlocal nxt
+            while nxt < len(shards):  # released in shard order as soon as they are
+                if nxt in done:
+                    yield from done.pop(nxt)
+                elif nxt not in running:
+                    assert run is not None and folder is not None
+                    yield from _read(folder, run.done[task(d.name, nxt)])
+                else:
+                    return
                 nxt += 1
 
+        yield from ready()
+        for n, batches in results:
+            j = todo[n]
+            if run is not None:
+                assert folder is not None
+                run.accept(task(d.name, j), _write(folder, f"{i:04d}-{j}.parquet", batches))
+            done[j] = batches
+            yield from ready()
+
     return rows
+
+
+Batches = list["pa.RecordBatch"]
+
+
+def _cuts(run: RunLog | None, reader: MigrationSource, d: TableDef, rows: int) -> list[Shard]:
+    """The shards of ``d``: as the resumed ``run`` recorded them, else cut now (and kept
+    in ``run`` for a later resume)."""
+    recorded = run.options.get("cuts", {}) if run is not None else {}
+    if d.name in recorded:
+        return [shard_of(d.name, j, sh) for j, sh in enumerate(recorded[d.name])]
+    shards = cut_reader(reader, d, rows)
+    if run is not None:
+        run.note("cuts", {**recorded, d.name: [shard_json(sh) for sh in shards]})
+    return shards
+
+
+def _write(folder: Path, name: str, batches: Batches) -> dict[str, Any]:
+    """``batches`` as the Parquet file ``folder/name`` (written under a temporary name,
+    then renamed): its record (file, hash, the rows of each batch)."""
+    import pyarrow.parquet as pq
+
+    if not batches:
+        return {"file": None, "sha256": None, "rows": []}
+    path = folder / name
+    part = folder / f".{name}.partial"
+    with pq.ParquetWriter(part, batches[0].schema) as w:
+        for b in batches:
+            w.write_batch(b)
+    os.replace(part, path)
+    return {"file": name, "sha256": sha256_file(path), "rows": [b.num_rows for b in batches]}
+
+
+def _read(folder: Path, done: dict[str, Any]) -> Batches:
+    """The batches a shard's record (:func:`_write`) names, as they were."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if done["file"] is None:
+        return []
+    table = pq.read_table(folder / done["file"])
+    out, at = [], 0
+    for n in done["rows"]:
+        part = table.slice(at, n)
+        out.append(
+            pa.RecordBatch.from_arrays(
+                [c.combine_chunks() for c in part.columns], schema=table.schema
+            )
+        )
+        at += n
+    return out
+
+
+@contextmanager
+def shard_folder(run: RunLog, out: Path) -> Iterator[Path]:
+    """The hidden folder beside ``out`` where ``run`` keeps its shards' de-identified rows
+    (made now, or the resumed run's): removed at the end unless the cluster was lost
+    (then it is kept for ``--resume``)."""
+    import secrets
+
+    name = run.options.get("folder") or f".{out.name}.shards-{secrets.token_hex(4)}"
+    if "folder" not in run.options:
+        run.note("folder", name)
+    folder = out.parent / name
+    folder.mkdir(exist_ok=True)
+    try:
+        yield folder
+    except EngineLost:
+        raise
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

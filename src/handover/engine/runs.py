@@ -4,14 +4,18 @@ result was accepted, committed as it arrives (a lost scheduler loses no finished
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from handover.engine.executor import EngineLost
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
+    from handover.engine.executor import Executor
     from handover.workspace import Workspace
 
 Clock = Callable[[], dt.datetime]
@@ -62,9 +66,17 @@ class RunLog:
         return cls(ws, run_id, kind, options, clock=clock)
 
     @classmethod
-    def resume(cls, ws: Workspace, kind: str, run_id: str, clock: Clock = _utcnow) -> RunLog:
+    def resume(
+        cls,
+        ws: Workspace,
+        kind: str,
+        run_id: str,
+        clock: Clock = _utcnow,
+        args: dict[str, Any] | None = None,
+    ) -> RunLog:
         """The unfinished run ``run_id`` of ``kind`` with its finished shards (BadInput
-        naming it when there is no such run or it is finished)."""
+        naming it when there is no such run, it is finished, or — ``args`` given — it
+        was started with other arguments; the run is left as it was then)."""
         from sqlalchemy import select
 
         from handover.engine.models import EngineRun, EngineShard
@@ -75,6 +87,8 @@ class RunLog:
                 raise BadInput.msg("engine.no_run", run=run_id, kind=kind)
             if run.status == "done":
                 raise BadInput.msg("engine.run_done", run=run_id)
+            if args is not None and dict(run.options).get("args") != args:
+                raise BadInput.msg("engine.resume_args", run=run_id)
             run.status = "running"
             done = {
                 r.task: dict(r.result)
@@ -106,6 +120,17 @@ class RunLog:
             )
         self.done.pop(task, None)
 
+    def note(self, name: str, value: Any) -> None:
+        """Keep ``value`` (JSON) under ``name`` in the run's options: how the coordinator
+        cut the work, so that a resumed run cuts it the same way."""
+        from handover.engine.models import EngineRun
+
+        self.options = {**self.options, name: value}
+        with self.ws.store.session() as s:
+            run = s.get(EngineRun, self.id)
+            if run is not None:
+                run.options = dict(self.options)
+
     def finish(self, status: str) -> None:
         """Close the run as ``done`` or ``failed`` (a failed run can be resumed)."""
         from handover.engine.models import EngineRun
@@ -115,3 +140,53 @@ class RunLog:
             if run is not None:
                 run.status = status
                 run.finished_at = self.clock()
+
+
+@contextmanager
+def recorded(
+    ws: Workspace,
+    kind: str,
+    executor: Executor,
+    *,
+    resume: str | None,
+    source: str,
+    target: str,
+    args: dict[str, Any],
+    clock: Clock = _utcnow,
+) -> Iterator[RunLog]:
+    """A run of ``kind`` on ``executor`` recorded in the store: a new one, or the
+    unfinished run ``resume`` (refused in one line when its ``args`` differ from these).
+
+    A lost cluster inside ends the run as ``failed`` and becomes one line naming the run
+    and the ``--resume`` to give; any other failure ends it as ``aborted``; success as
+    ``done``. ``args`` (JSON, masked, without secrets): what the run was asked."""
+    args = json.loads(json.dumps(args))
+    if resume is not None:
+        run = RunLog.resume(ws, kind, resume, clock, args)
+    else:
+        run = RunLog.start(ws, kind, source, target, {"args": args}, clock)
+    try:
+        yield run
+    except EngineLost:
+        run.finish("failed")
+        raise EngineLost.msg("engine.lost_resume", address=executor.name, run=run.id) from None
+    except BaseException:
+        run.finish("aborted")
+        raise
+    run.finish("done")
+
+
+def pending(
+    run: RunLog, tasks: list[str], valid: Callable[[str, dict[str, Any]], bool]
+) -> list[int]:
+    """The indexes of ``tasks`` still to run: not recorded in ``run``, or recorded with a
+    result ``valid`` rejects (its output gone or changed: forgotten, run again)."""
+    out = []
+    for i, task in enumerate(tasks):
+        done = run.done.get(task)
+        if done is not None and valid(task, done):
+            continue
+        if done is not None:
+            run.forget(task)
+        out.append(i)
+    return out

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handover.detect.scan import (
     DEFAULT_SAMPLE,
@@ -31,6 +31,7 @@ from handover.detect.scan import (
     scan_source,
 )
 from handover.engine.executor import Executor, task_keys
+from handover.engine.runs import RunLog, pending
 from handover.engine.shards import Key, Shard, by_groups, cut
 from handover.engine.worker import SourceRef
 from handover.engine.worker import opened as open_cached
@@ -55,10 +56,12 @@ def scan(
     progress: Progress | None = None,
     allow_bad_rows: int = 0,
     batch_rows: int = DEFAULT_BATCH,
+    run: RunLog | None = None,
 ) -> Inventory:
     """Scan ``spec`` on ``executor``: :func:`scan_source` itself on the local executor; on
     a cluster one sample task per table, then one full-pass task per shard (``ref``: the
-    spec wrapped for the workers)."""
+    spec wrapped for the workers; ``run``: the record in the store that keeps each
+    shard's partial profile as it arrives, and holds those of a resumed run)."""
     if not executor.sharded:
         return scan_source(
             spec,
@@ -78,24 +81,15 @@ def scan(
             sampled[i] = res
         done = [s for s in sampled if s is not None]
         assert len(done) == len(infos)
+        cuts = _cut_all(src, infos, done, executor.shard_rows, batch_rows, run)
         row_jobs: list[_RowsJob] = []
         for info, s in zip(infos, done, strict=True):
-            if not s.todo:
-                continue
-            key = scan_key(src, info)
-            rows = _shard_rows(executor.shard_rows, batch_rows)
-            if key:
-                shards = _shards(src, info, key, rows)
-            else:
-                shards = by_groups(info.name, src.row_groups(info.name), rows)
+            key, shards = cuts.get(info.name, ((), []))
             row_jobs += [
                 _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, allow_bad_rows)
                 for sh in shards
             ]
-        parts: dict[tuple[str, int], dict[str, ColumnProfile]] = {}
-        for i, part in executor.run(_rows, row_jobs, task_keys("scan-rows", len(row_jobs))):
-            job = row_jobs[i]
-            parts[(job.table, job.shard.index)] = part
+        parts = _full_pass(executor, row_jobs, run, progress)
         for info, s in zip(infos, done, strict=True):
             full_rows = None
             if s.todo:
@@ -103,9 +97,100 @@ def scan(
                 full_rows = merge_rows(parts[(info.name, j)] for j in range(n))
             inv.tables.append(conclude_table(info, s, full_rows))
             if progress is not None:
-                progress.advance(info.name, info.rows or 0)
+                read = sum(_rows_of(p) for (t, _), p in parts.items() if t == info.name)
+                progress.advance(info.name, max(0, (info.rows or 0) - read))
     inv.seconds = time.perf_counter() - t0
     return inv
+
+
+Cuts = dict[str, tuple[tuple[str, ...], list[Shard]]]
+
+
+def _cut_all(
+    src: Source,
+    infos: list[TableInfo],
+    sampled: list[Sampled],
+    shard_rows: int,
+    batch_rows: int,
+    run: RunLog | None,
+) -> Cuts:
+    """The key and the shards of every table a full pass re-reads: cut now, or as the
+    resumed ``run`` recorded them (kept in ``run`` for a later resume)."""
+    from handover.engine.shards import shard_json, shard_of
+
+    if run is not None and "cuts" in run.options:
+        return {
+            name: (tuple(c["key"]), [shard_of(name, j, sh) for j, sh in enumerate(c["shards"])])
+            for name, c in run.options["cuts"].items()
+        }
+    out: Cuts = {}
+    for info, s in zip(infos, sampled, strict=True):
+        if not s.todo:
+            continue
+        key = scan_key(src, info)
+        rows = _shard_rows(shard_rows, batch_rows)
+        if key:
+            out[info.name] = (key, _shards(src, info, key, rows))
+        else:
+            out[info.name] = (key, by_groups(info.name, src.row_groups(info.name), rows))
+    if run is not None:
+        run.note(
+            "cuts",
+            {
+                name: {"key": list(key), "shards": [shard_json(sh) for sh in shards]}
+                for name, (key, shards) in out.items()
+            },
+        )
+    return out
+
+
+def _task(job: _RowsJob) -> str:
+    return f"{job.table}#{job.shard.index}"
+
+
+def _full_pass(
+    executor: Executor, jobs: list[_RowsJob], run: RunLog | None, progress: Progress | None
+) -> dict[tuple[str, int], dict[str, ColumnProfile]]:
+    """The full-pass profile of every shard: recorded by the resumed ``run`` (for the same
+    columns), else computed on the cluster and recorded in ``run`` as it arrives."""
+    from handover.detect.profile import ColumnProfile
+
+    parts: dict[tuple[str, int], dict[str, ColumnProfile]] = {}
+    todo = list(range(len(jobs)))
+    if run is not None:
+        tasks = [_task(j) for j in jobs]
+        by_task = dict(zip(tasks, jobs, strict=True))
+
+        def valid(task: str, done: dict[str, Any]) -> bool:
+            return bool(done.get("columns") == sorted(by_task[task].todo))
+
+        todo = pending(run, tasks, valid)
+        for i in set(range(len(jobs))) - set(todo):
+            job = jobs[i]
+            found = run.done[tasks[i]]["profiles"]
+            parts[(job.table, job.shard.index)] = {
+                c: ColumnProfile.from_json(p) for c, p in found.items()
+            }
+    run_jobs = [jobs[i] for i in todo]
+    for i, part in executor.run(_rows, run_jobs, task_keys("scan-rows", len(run_jobs))):
+        job = run_jobs[i]
+        parts[(job.table, job.shard.index)] = part
+        if run is not None:
+            run.accept(
+                _task(job),
+                {
+                    "columns": sorted(job.todo),
+                    "profiles": {c: p.to_json() for c, p in part.items()},
+                },
+            )
+        if progress is not None:
+            progress.advance(job.table, _rows_of(part))
+    return parts
+
+
+def _rows_of(part: dict[str, ColumnProfile]) -> int:
+    """Rows a full-pass part read (every column of it counts them all)."""
+    return next(iter(part.values())).rows if part else 0
 
 
 def _shard_rows(rows: int, batch_rows: int) -> int:

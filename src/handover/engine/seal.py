@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover.engine.executor import EngineLost, Executor
 from handover.engine.runs import RunLog
-from handover.engine.shards import Shard, cut_reader, shard_pages
+from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 from handover.errors import BadInput, CheckFailed
 from handover.package.manifest import TABLES_DIR, TableEntry, write_signed
@@ -179,8 +179,6 @@ def _table_plan(
     reader: MigrationSource, d: TableDef, plan: dict[str, Any], i: int, rows: int
 ) -> dict[str, Any]:
     """How table number ``i`` is cut and where its files go (JSON for the run record)."""
-    from handover.migrate.reader import encode_key
-
     order_key = list(reader.resume_key(d))
     shards = cut_reader(reader, d, rows)
     single = len(shards) == 1
@@ -190,12 +188,7 @@ def _table_plan(
         # SQLite's rowid orders the table but is not a column of the package
         "order_key": order_key if all(k in d.column_names for k in order_key) else [],
         "shards": [
-            {
-                "after": encode_key(sh.after),
-                "limit": sh.limit,
-                "groups": None if sh.groups is None else list(sh.groups),
-                "file": table_file(i, d.name, None if single else j),
-            }
+            {**shard_json(sh), "file": table_file(i, d.name, None if single else j)}
             for j, sh in enumerate(shards)
         ],
     }
@@ -215,7 +208,6 @@ def _run_shards(
     progress: Progress | None,
 ) -> None:
     from handover.crypto import sha256_file
-    from handover.migrate.reader import decode_key
 
     opts = run.options
     jobs: list[_ShardJob] = []
@@ -242,13 +234,7 @@ def _run_shards(
                     str(tmp),
                     dict(opts["key_ids"]),
                     opts["suite"],
-                    Shard(
-                        t["name"],
-                        j,
-                        decode_key(sh["after"]),
-                        sh["limit"],
-                        None if sh.get("groups") is None else (sh["groups"][0], sh["groups"][1]),
-                    ),
+                    shard_of(t["name"], j, sh),
                     shown,
                     int(opts["allow_bad_rows"]),
                 )

@@ -34,6 +34,31 @@ class Shard:
     groups: tuple[int, int] | None = None
 
 
+def shard_json(sh: Shard) -> dict[str, Any]:
+    """``sh`` as JSON for a run's record (its key typed, see ``encode_key``)."""
+    from handover.migrate.reader import encode_key
+
+    return {
+        "after": encode_key(sh.after),
+        "limit": sh.limit,
+        "groups": None if sh.groups is None else list(sh.groups),
+    }
+
+
+def shard_of(table: str, index: int, j: dict[str, Any]) -> Shard:
+    """The shard recorded as ``j`` by :func:`shard_json`."""
+    from handover.migrate.reader import decode_key
+
+    groups = j.get("groups")
+    return Shard(
+        table,
+        index,
+        decode_key(j["after"]),
+        j["limit"],
+        None if groups is None else (int(groups[0]), int(groups[1])),
+    )
+
+
 def cut(table: str, cuts: Sequence[Key], rows: int) -> list[Shard]:
     """The shards of ``table`` given its boundary keys."""
     out = []

@@ -4,7 +4,10 @@ record ``dd.extract`` (key id and counts only)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -24,12 +27,35 @@ from handover.deid.extract import (
     write_extract,
 )
 from handover.engine import Executor, executor_for
+from handover.errors import BadInput
 from handover.flows.scan import inventory_for
-from handover.governance import data_resource, require
+from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import open_reader, skipped_rows
 from handover.progress import Progress
 from handover.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handover.db.reflect import TableDef
+
+
+def authorize_extract(
+    ws: Workspace,
+    tables: list[str] | None = None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision an extract needs: ``dd.extract`` on the tables, tokenised."""
+    return require(
+        ws,
+        "dd.extract",
+        data_resource(tables, "tokenised"),
+        actor=actor,
+        now=now,
+        authorized=authorized,
+    )
 
 
 def dd_extract(
@@ -47,17 +73,23 @@ def dd_extract(
     allow_bad_rows: int = 0,
     progress: Progress | None = None,
     executor: str | Executor | None = None,
+    resume: str | None = None,
+    authorized: Decision | None = None,
 ) -> ExtractResult:
     """Write the de-identified due-diligence extract of ``source`` into the new folder ``out``
     (see :func:`handover.deid.extract.write_extract` for what every shipped table meets).
 
     Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
-    inventory is scanned), tokenised. ``allow_bad_rows``: unreadable rows a file table
+    inventory is scanned), tokenised (``authorized``: a decision taken already, e.g. by
+    the console before starting the job). ``allow_bad_rows``: unreadable rows a file table
     may lose (listed in the result and the ledger event). Records ``dd.extract`` in the
     ledger. ``executor``: where the row kernels run (a cluster: shard by shard on its
-    workers, k-anonymity over the merged tables here).
+    workers, k-anonymity over the merged tables here; each shard's rows kept in a hidden
+    folder beside ``out`` and recorded in the store until the extract is written, so that
+    ``resume``, the id of a run whose scheduler was lost, computes only the others).
     """
-    from handover.engine.extract import transformed
+    from handover.engine.extract import shard_folder, transformed
+    from handover.engine.runs import recorded
     from handover.engine.worker import source_ref
 
     language = lang or ws.settings.lang
@@ -70,10 +102,12 @@ def dd_extract(
         xlsx_limit=xlsx_limit,
         quasi_identifiers=quasi_identifiers,
     )
-    decision = require(ws, "dd.extract", data_resource(tables, "tokenised"))
+    decision = authorize_extract(ws, tables, authorized=authorized)
     events = Recorder(ws, decision.actor)
     shown = mask(str(source))
     with executor_for(executor, ws.settings) as ex:
+        if resume is not None and not ex.sharded:
+            raise BadInput.msg("engine.resume_local", run=resume)
         reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
         try:
             defs = reader.schema()
@@ -94,36 +128,70 @@ def dd_extract(
             def tokenizer(values: pa.Array) -> pa.Array:
                 return tokenize_with(secret, values, algorithm=algorithm)
 
-            rows = None
-            if ex.sharded:
-                rows = transformed(
-                    ex,
+            def write(
+                rows: Callable[[TableDef], Iterator[pa.RecordBatch]] | None,
+            ) -> tuple[ExtractResult, dict[str, list[dict[str, Any]]]]:
+                return write_extract(
                     reader,
                     defs,
                     plans,
-                    ref=source_ref(ws, str(source), shown, events),
+                    out,
+                    tokenizer=tokenizer,
                     key_id=key_id,
-                    lang=language,
                     shown=shown,
-                    allow_bad_rows=allow_bad_rows,
+                    k=k,
+                    max_suppression=max_suppression,
+                    l_diversity=l_diversity,
+                    quasi_identifiers=quasi_identifiers,
+                    xlsx_limit=xlsx_limit,
+                    lang=language,
+                    progress=progress,
+                    transformed=rows,
                 )
-            result, rules = write_extract(
-                reader,
-                defs,
-                plans,
-                out,
-                tokenizer=tokenizer,
-                key_id=key_id,
-                shown=shown,
-                k=k,
-                max_suppression=max_suppression,
-                l_diversity=l_diversity,
-                quasi_identifiers=quasi_identifiers,
-                xlsx_limit=xlsx_limit,
-                lang=language,
-                progress=progress,
-                transformed=rows,
-            )
+
+            if not ex.sharded:
+                result, rules = write(None)
+            else:
+                args = {
+                    "source": shown,
+                    "out": str(out.resolve()),
+                    "k": k,
+                    "quasi_identifiers": list(quasi_identifiers),
+                    "max_suppression": max_suppression,
+                    "l_diversity": list(l_diversity) if l_diversity else None,
+                    "xlsx_limit": xlsx_limit,
+                    "tables": tables or None,
+                    "lang": language,
+                    "allow_bad_rows": allow_bad_rows,
+                    "key_id": key_id,
+                }
+                with (
+                    recorded(
+                        ws,
+                        "dd-extract",
+                        ex,
+                        resume=resume,
+                        source=shown,
+                        target=str(out),
+                        args=args,
+                    ) as run,
+                    shard_folder(run, out) as folder,
+                ):
+                    result, rules = write(
+                        transformed(
+                            ex,
+                            reader,
+                            defs,
+                            plans,
+                            ref=source_ref(ws, str(source), shown, events),
+                            key_id=key_id,
+                            lang=language,
+                            shown=shown,
+                            allow_bad_rows=allow_bad_rows,
+                            run=run,
+                            folder=folder,
+                        )
+                    )
             result.skipped = skipped_rows(reader)
         finally:
             reader.close()

@@ -11,6 +11,7 @@ from handover.db.url import mask
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
 from handover.engine import Executor, executor_for
+from handover.errors import BadInput
 from handover.governance import Decision, data_resource, require
 from handover.ledger import record
 from handover.progress import Progress
@@ -53,6 +54,7 @@ def run_scan(
     allow_bad_rows: int = 0,
     actor: str | None = None,
     executor: str | Executor | None = None,
+    resume: str | None = None,
 ) -> Inventory:
     """Scan ``spec``, store the inventory, write the XLSX+HTML report, record ``scan.run``.
 
@@ -61,27 +63,40 @@ def run_scan(
     is a step of (seal, dd-extract), which then covers it. ``allow_bad_rows``: unreadable
     file rows each table may lose (see :func:`handover.sources.open_source`).
     ``executor``: where the kernels run (``local``, ``dask://host:port``, an open
-    :class:`~handover.engine.Executor`; default the ``executor`` setting).
+    :class:`~handover.engine.Executor`; default the ``executor`` setting). On a cluster
+    a ``full`` run is recorded in the store shard by shard; ``resume``: the id of such a
+    run whose scheduler was lost, whose recorded shards are not read again
+    (docs/scale.md). A sample-only scan keeps nothing to resume: it is run again.
     """
+    from handover.engine.runs import recorded
     from handover.engine.scan import scan
     from handover.engine.worker import source_ref
     from handover.ledger import Recorder
 
     decision = authorize_scan(ws, actor=actor, authorized=authorized)
+    shown = mask(str(spec))
     with executor_for(executor, ws.settings) as ex:
-        ref = None
-        if ex.sharded:
-            ref = source_ref(ws, str(spec), mask(str(spec)), Recorder(ws, decision.actor))
-        inv = scan(
-            spec,
-            executor=ex,
-            ref=ref,
-            full=full,
-            sample=sample,
-            seed=seed,
-            progress=progress,
-            allow_bad_rows=allow_bad_rows,
-        )
+        kw: dict[str, Any] = {
+            "full": full,
+            "sample": sample,
+            "seed": seed,
+            "allow_bad_rows": allow_bad_rows,
+        }
+        if not ex.sharded:
+            if resume is not None:
+                raise BadInput.msg("engine.resume_local", run=resume)
+            inv = scan(spec, executor=ex, progress=progress, **kw)
+        else:
+            ref = source_ref(ws, str(spec), shown, Recorder(ws, decision.actor))
+            if not full and resume is None:
+                # samples only: nothing a resume would keep (a lost scheduler: run it again)
+                inv = scan(spec, executor=ex, ref=ref, progress=progress, **kw)
+            else:
+                args = {"source": shown, **kw}
+                with recorded(
+                    ws, "scan", ex, resume=resume, source=shown, target="", args=args
+                ) as run:
+                    inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)

@@ -39,12 +39,14 @@ def verify(
     progress: Progress | None = None,
     authorized: Decision | None = None,
     executor: str | Executor | None = None,
+    resume: str | None = None,
 ) -> VerifyResult:
     """Compare ``source`` and ``target`` (see :func:`handover.verify.compare`). With ``ws``
     the run is first authorised (:func:`authorize_verify`; ``authorized``: a decision taken
     already, e.g. by the console before starting the job) and recorded in its ledger.
     ``executor``: where the comparison runs (a cluster needs ``ws``: its key backend
-    wraps both URLs for the workers)."""
+    wraps both URLs for the workers; it records each range's verdict in the store, and
+    ``resume`` continues the run of that id whose scheduler was lost)."""
     decision = authorize_verify(ws, tables, authorized=authorized) if ws is not None else None
     where: str | None = None
     if ws is None:
@@ -53,22 +55,31 @@ def verify(
         result = compare(source, target, tables, progress=progress)
     else:
         from handover.db.url import mask
+        from handover.engine.runs import recorded
         from handover.engine.verify import verify as engine_verify
         from handover.engine.worker import source_ref
 
         with executor_for(executor, ws.settings) as ex:
-            refs = None
-            if ex.sharded:
+            if not ex.sharded:
+                if resume is not None:
+                    raise BadInput.msg("engine.resume_local", run=resume)
+                result = engine_verify(source, target, tables, executor=ex, progress=progress)
+            else:
                 assert decision is not None
                 events = Recorder(ws, decision.actor)
+                shown = (mask(source), mask(target))
                 refs = (
-                    source_ref(ws, source, mask(source), events),
-                    source_ref(ws, target, mask(target), events),
+                    source_ref(ws, source, shown[0], events),
+                    source_ref(ws, target, shown[1], events),
                 )
-            result = engine_verify(
-                source, target, tables, executor=ex, refs=refs, progress=progress
-            )
-            where = mask(ex.name) if ex.sharded else None
+                args = {"source": shown[0], "target": shown[1], "tables": tables or None}
+                with recorded(
+                    ws, "verify", ex, resume=resume, source=shown[0], target=shown[1], args=args
+                ) as run:
+                    result = engine_verify(
+                        source, target, tables, executor=ex, refs=refs, progress=progress, run=run
+                    )
+                where = mask(ex.name)
     if ws is not None and decision is not None:
         record(
             ws,

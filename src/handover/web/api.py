@@ -263,6 +263,9 @@ class ScanIn(BaseModel):
     """A scan to start: a database URL, or a file or folder inside the workspace."""
 
     source: str = Field(min_length=1, max_length=500)
+    executor: str = Field(
+        "", max_length=200, description="a configured executor; empty: the executor setting"
+    )
 
 
 class SealIn(BaseModel):
@@ -271,6 +274,21 @@ class SealIn(BaseModel):
     source: str = Field(min_length=1, max_length=500)
     name: str = Field(min_length=1, max_length=100, description="package folder name")
     tables: str = Field("", max_length=2000, description="comma-separated; empty: all")
+    executor: str = Field(
+        "", max_length=200, description="a configured executor; empty: the executor setting"
+    )
+
+
+class ExtractIn(BaseModel):
+    """A due-diligence extract into the workspace's ``extracts/<name>``."""
+
+    source: str = Field(min_length=1, max_length=500)
+    name: str = Field(min_length=1, max_length=100, description="extract folder name")
+    tables: str = Field("", max_length=2000, description="comma-separated; empty: all")
+    k: int = Field(5, ge=2, le=1000)
+    executor: str = Field(
+        "", max_length=200, description="a configured executor; empty: the executor setting"
+    )
 
 
 class MigrateIn(BaseModel):
@@ -291,6 +309,9 @@ class VerifyIn(BaseModel):
     source: str = Field(min_length=1, max_length=500)
     target: str = Field(min_length=1, max_length=500)
     tables: str = Field("", max_length=2000)
+    executor: str = Field(
+        "", max_length=200, description="a configured executor; empty: the executor setting"
+    )
 
 
 class ShredIn(BaseModel):
@@ -319,7 +340,8 @@ def api_job_scan(request: Request, me: Session, body: ScanIn) -> JSON:
     from handover.web.jobs import plan_scan, start
 
     console = console_of(request)
-    plan = plan_scan(console, me.person.name, body.source, console.lang_of(request))
+    lang = console.lang_of(request)
+    plan = plan_scan(console, me.person.name, body.source, lang, body.executor)
     return start(console, plan).to_json()
 
 
@@ -330,7 +352,9 @@ def api_job_seal(request: Request, me: Session, body: SealIn) -> JSON:
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_seal(console, me.person.name, body.source, body.name, body.tables, lang)
+    plan = plan_seal(
+        console, me.person.name, body.source, body.name, body.tables, lang, body.executor
+    )
     return start(console, plan).to_json()
 
 
@@ -352,7 +376,22 @@ def api_job_verify(request: Request, me: Session, body: VerifyIn) -> JSON:
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_verify(console, me.person.name, body.source, body.target, body.tables, lang)
+    plan = plan_verify(
+        console, me.person.name, body.source, body.target, body.tables, lang, body.executor
+    )
+    return start(console, plan).to_json()
+
+
+@router.post("/jobs/dd-extract", responses=ERRORS)
+def api_job_extract(request: Request, me: Session, body: ExtractIn) -> JSON:
+    """Start a due-diligence extract (``dd.extract`` tokenised; refused: 403 and no job)."""
+    from handover.web.jobs import plan_extract, start
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+    plan = plan_extract(
+        console, me.person.name, body.source, body.name, body.tables, body.k, lang, body.executor
+    )
     return start(console, plan).to_json()
 
 

@@ -42,13 +42,15 @@ if TYPE_CHECKING:
 
 RUNNING = "running"
 #: every kind of job the console starts, in the order of the transfer
-KINDS = ("scan", "seal", "migrate", "verify", "notices.send", "shred")
+KINDS = ("scan", "seal", "migrate", "verify", "dd-extract", "notices.send", "shred")
 #: the kinds whose flows continue an unfinished run (the CLI's ``--resume``)
 RESUMABLE = ("migrate", "notices.send")
 #: what a resumable job may be resumed from
 ENDED_UNFINISHED = ("failed", "interrupted")
 #: a package folder name the seal form accepts (inside the workspace's packages/)
 PACKAGE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+#: where the console writes due-diligence extracts (inside the workspace)
+EXTRACTS = "extracts"
 
 
 @dataclass(frozen=True)
@@ -392,16 +394,53 @@ def table_list(text: str) -> list[str] | None:
     return names or None
 
 
+def new_folder(parent: Path, name: str) -> Path:
+    """``parent/name`` for a job to create, ``name`` one plain folder name (BadInput
+    naming the ``name`` field otherwise); ``parent`` is made when missing."""
+    if not PACKAGE_NAME.match(name.strip()):
+        raise BadInput.msg("web.jobs.bad_package_name", field="name", name=name.strip()[:100])
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / name.strip()
+
+
 def source_default(ws: Workspace) -> str:
     """What the forms propose as the source: the workspace's ``seller.db`` when there is one."""
     return "seller.db" if (Path(ws.path) / "seller.db").exists() else ""
 
 
+def executor_choice(ws: Workspace, text: str, field_name: str = "executor") -> str:
+    """The executor a job runs on: one of the configured ones (``local``, the
+    ``executor`` setting, the ``executors`` list; empty: the ``executor`` setting), its
+    address checked without connecting (TLS files, a plain address to another machine):
+    BadInput naming the field otherwise."""
+    from handover.engine.executor import LOCAL, configured, parse_address
+
+    chosen = text.strip() or ws.settings.executor or LOCAL
+    offered = configured(ws.settings)
+    if chosen not in offered:
+        raise BadInput.msg(
+            "web.jobs.bad_executor",
+            field=field_name,
+            executor=chosen[:200],
+            offered=", ".join(offered),
+        )
+    if chosen != LOCAL:
+        try:
+            parse_address(chosen, ws.settings)
+        except BadInput as exc:
+            assert exc.message is not None
+            raise BadInput.msg(
+                "web.jobs.executor_unusable", field=field_name, reason=exc.message
+            ) from None
+    return chosen
+
+
 # --- one plan per kind: check the form, decide, name the flow call ---------------------------
 
 
-def plan_scan(console: Console, actor: str, source: str, lang: str) -> Plan:
-    """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked)."""
+def plan_scan(console: Console, actor: str, source: str, lang: str, executor: str = "") -> Plan:
+    """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked),
+    run on ``executor`` (see :func:`executor_choice`)."""
     from handover.flows.scan import authorize_scan, run_scan
 
     ws = console.ws
@@ -409,34 +448,48 @@ def plan_scan(console: Console, actor: str, source: str, lang: str) -> Plan:
     # workspace's files from a "no such source" answer.
     decision = authorize_scan(ws, actor=actor, now=console.now())
     spec = console_path(ws, source, "source")
+    where = executor_choice(ws, executor)
 
     def run(progress: Progress) -> dict[str, Any]:
-        inv = run_scan(ws, spec, lang=lang, progress=progress, authorized=decision)
+        inv = run_scan(ws, spec, lang=lang, progress=progress, authorized=decision, executor=where)
         return {**inv.counts(), "scan_id": inv.scan_id}
 
-    return Plan("scan", decision, mask_spec(spec), {"source": mask_spec(spec)}, run, lang=lang)
+    params = {"source": mask_spec(spec), "executor": mask_spec(where)}
+    return Plan("scan", decision, mask_spec(spec), params, run, lang=lang)
 
 
-def plan_seal(console: Console, actor: str, source: str, name: str, tables: str, lang: str) -> Plan:
+def plan_seal(
+    console: Console,
+    actor: str,
+    source: str,
+    name: str,
+    tables: str,
+    lang: str,
+    executor: str = "",
+) -> Plan:
     """A transfer package of ``source`` into the workspace's ``packages/<name>``, decided
-    as ``handover seal`` is (``seal`` on the tables in clear)."""
+    as ``handover seal`` is (``seal`` on the tables in clear), sealed on ``executor``."""
     from handover.flows.seal import authorize_seal, seal, seal_target
 
     ws = console.ws
     only = table_list(tables)
     decision = authorize_seal(ws, only, actor=actor, now=console.now())
     spec = console_path(ws, source, "source")
-    if not PACKAGE_NAME.match(name.strip()):
-        raise BadInput.msg("web.jobs.bad_package_name", field="name", name=name.strip()[:100])
-    folder = ws.settings.packages_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    out = seal_target(folder / name.strip())
+    out = seal_target(new_folder(ws.settings.packages_dir, name))
+    where = executor_choice(ws, executor)
 
     def run(progress: Progress) -> dict[str, Any]:
-        res = seal(ws, spec, out, tables=only, progress=progress, authorized=decision)
+        res = seal(
+            ws, spec, out, tables=only, progress=progress, authorized=decision, executor=where
+        )
         return res.to_json()
 
-    params = {"source": mask_spec(spec), "package": out.name, "tables": only}
+    params = {
+        "source": mask_spec(spec),
+        "package": out.name,
+        "tables": only,
+        "executor": mask_spec(where),
+    }
     return Plan("seal", decision, mask_spec(spec), params, run, lang=lang)
 
 
@@ -507,9 +560,16 @@ def plan_migrate(
 
 
 def plan_verify(
-    console: Console, actor: str, source: str, target: str, tables: str, lang: str
+    console: Console,
+    actor: str,
+    source: str,
+    target: str,
+    tables: str,
+    lang: str,
+    executor: str = "",
 ) -> Plan:
-    """A row-by-row comparison, decided as ``handover verify`` is (``verify`` in clear)."""
+    """A row-by-row comparison, decided as ``handover verify`` is (``verify`` in clear),
+    run on ``executor``."""
     from handover.flows.verify import authorize_verify, verify
 
     ws = console.ws
@@ -517,13 +577,74 @@ def plan_verify(
     decision = authorize_verify(ws, only, actor=actor, now=console.now())
     src = console_path(ws, source, "source")
     dst = console_path(ws, target, "target")
+    where = executor_choice(ws, executor)
 
     def run(progress: Progress) -> dict[str, Any]:
-        res = verify(src, dst, only, ws=ws, progress=progress, authorized=decision)
+        res = verify(src, dst, only, ws=ws, progress=progress, authorized=decision, executor=where)
         return res.details  # counts only: never a differing row's key
 
-    params = {"source": mask_spec(src), "target": mask_spec(dst), "tables": only}
+    params = {
+        "source": mask_spec(src),
+        "target": mask_spec(dst),
+        "tables": only,
+        "executor": mask_spec(where),
+    }
     return Plan("verify", decision, f"{mask_spec(src)} → {mask_spec(dst)}", params, run, lang=lang)
+
+
+def plan_extract(
+    console: Console,
+    actor: str,
+    source: str,
+    name: str,
+    tables: str,
+    k: int,
+    lang: str,
+    executor: str = "",
+) -> Plan:
+    """The due-diligence extract of ``source`` into the workspace's ``extracts/<name>``,
+    decided as ``handover dd-extract`` is (``dd.extract`` on the tables, tokenised), its
+    row kernels run on ``executor``."""
+    from handover.deid.extract import MAX_SUPPRESSION, XLSX_LIMIT, check_request
+    from handover.flows.extract import authorize_extract, dd_extract
+
+    ws = console.ws
+    only = table_list(tables)
+    decision = authorize_extract(ws, only, actor=actor, now=console.now())
+    spec = console_path(ws, source, "source")
+    out = new_folder(ws.path / EXTRACTS, name)
+    check_request(
+        out, k=k, max_suppression=MAX_SUPPRESSION, l_diversity=None, xlsx_limit=XLSX_LIMIT
+    )
+    where = executor_choice(ws, executor)
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = dd_extract(
+            ws,
+            spec,
+            out,
+            k=k,
+            tables=only,
+            lang=lang,
+            progress=progress,
+            executor=where,
+            authorized=decision,
+        )
+        return {
+            "tables": len(res.tables),
+            "rows": res.rows,
+            "refused": len(res.refused),
+            "key_id": res.token_key,
+        }
+
+    params = {
+        "source": mask_spec(spec),
+        "extract": out.name,
+        "tables": only,
+        "k": k,
+        "executor": mask_spec(where),
+    }
+    return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang)
 
 
 @dataclass(frozen=True)

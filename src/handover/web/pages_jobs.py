@@ -1,4 +1,5 @@
-"""The jobs pages: start a scan, seal, migration, verification or shred in the background
+"""The jobs pages: start a scan, seal, migration, verification, due-diligence extract or
+shred in the background (scan, seal, verify and the extract on a chosen executor)
 (each decided in the request as its CLI command is), follow one job's progress, resume an
 unfinished migration or campaign. Notice campaigns are sent from their own page
 (pages_notices)."""
@@ -18,6 +19,7 @@ router = APIRouter(include_in_schema=False)
 
 Text = Annotated[str, Form(max_length=500)]
 Names = Annotated[str, Form(max_length=2000)]
+Executor = Annotated[str, Form(max_length=200)]
 
 
 def _started(job_id: int) -> RedirectResponse:
@@ -27,6 +29,7 @@ def _started(job_id: int) -> RedirectResponse:
 @router.get("/jobs", response_class=HTMLResponse)
 def jobs_page(request: Request, me: Session) -> Response:
     """Background jobs (newest first) and the forms that start each kind."""
+    from handover.engine.executor import configured
     from handover.erase.plan import MEDIA
     from handover.governance.people import list_people
     from handover.web.jobs import list_jobs, source_default
@@ -40,16 +43,18 @@ def jobs_page(request: Request, me: Session) -> Response:
         source=source_default(console.ws),
         media=MEDIA,
         validators=others,
+        executors=configured(console.ws.settings),
+        executor=console.ws.settings.executor,
     )
 
 
 @router.post("/jobs/scan", dependencies=CSRF)
-def jobs_scan(request: Request, me: Session, source: Text) -> Response:
+def jobs_scan(request: Request, me: Session, source: Text, executor: Executor = "") -> Response:
     """Start a scan, authorised now as ``handover scan`` is (refused: 403, and no job)."""
     from handover.web.jobs import plan_scan, start
 
     console = console_of(request)
-    plan = plan_scan(console, me.person.name, source, console.lang_of(request))
+    plan = plan_scan(console, me.person.name, source, console.lang_of(request), executor)
     return _started(start(console, plan).id)
 
 
@@ -60,12 +65,14 @@ def jobs_seal(
     source: Text,
     name: Annotated[str, Form(max_length=100)],
     tables: Names = "",
+    executor: Executor = "",
 ) -> Response:
     """Seal a source into ``packages/<name>`` (``handover seal``)."""
     from handover.web.jobs import plan_seal, start
 
     console = console_of(request)
-    plan = plan_seal(console, me.person.name, source, name, tables, console.lang_of(request))
+    lang = console.lang_of(request)
+    plan = plan_seal(console, me.person.name, source, name, tables, lang, executor)
     return _started(start(console, plan).id)
 
 
@@ -92,13 +99,38 @@ def jobs_migrate(
 
 @router.post("/jobs/verify", dependencies=CSRF)
 def jobs_verify(
-    request: Request, me: Session, source: Text, target: Text, tables: Names = ""
+    request: Request,
+    me: Session,
+    source: Text,
+    target: Text,
+    tables: Names = "",
+    executor: Executor = "",
 ) -> Response:
     """Compare two databases row by row (``handover verify``)."""
     from handover.web.jobs import plan_verify, start
 
     console = console_of(request)
-    plan = plan_verify(console, me.person.name, source, target, tables, console.lang_of(request))
+    lang = console.lang_of(request)
+    plan = plan_verify(console, me.person.name, source, target, tables, lang, executor)
+    return _started(start(console, plan).id)
+
+
+@router.post("/jobs/dd-extract", dependencies=CSRF)
+def jobs_extract(
+    request: Request,
+    me: Session,
+    source: Text,
+    name: Annotated[str, Form(max_length=100)],
+    tables: Names = "",
+    k: Annotated[int, Form(ge=2, le=1000)] = 5,
+    executor: Executor = "",
+) -> Response:
+    """Write a due-diligence extract into ``extracts/<name>`` (``handover dd-extract``)."""
+    from handover.web.jobs import plan_extract, start
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+    plan = plan_extract(console, me.person.name, source, name, tables, k, lang, executor)
     return _started(start(console, plan).id)
 
 
