@@ -775,9 +775,13 @@ class _PairJob:
     t0: float
 
 
-def _pair_start(plan: _Plan, links: _Links, pool: ThreadPoolExecutor) -> _PairJob | None:
+def _pair_start(
+    plan: _Plan, links: _Links, pool: ThreadPoolExecutor, where: str = "1"
+) -> _PairJob | None:
     """Count both sides of a table and start the join of its key ranges (None: the
-    table's keys cannot be joined one to one; the digests compare it instead)."""
+    table's keys cannot be joined one to one; the digests compare it instead). ``where``:
+    only the rows whose first key meets it (``{k}`` stands for the key; a part of the
+    table a cluster's worker compares), joined as one range."""
     t0 = time.perf_counter()
     tables = (plan.src.table, plan.dst.table)
     pair = links.call(
@@ -787,12 +791,12 @@ def _pair_start(plan: _Plan, links: _Links, pool: ThreadPoolExecutor) -> _PairJo
     )
     if pair is None:
         return None
-    queries = [f"SELECT count(*) FROM {t}" for t in (pair.source, pair.target)]
-    split = plan.int_key
+    queries = list(pair.counts(where))
+    split = plan.int_key and where == "1"
     if split:
         queries += pair.bounds()
     found = [row[0] for (row,) in (links.run(q) for q in queries)]
-    parts = ["1"]
+    parts = [where]
     if split and found[0] >= PAIR_SPLIT_ROWS:
         lo, hi = found[2], found[3]
         if type(lo) is int and type(hi) is int and hi > lo:
@@ -900,14 +904,27 @@ def parts(source: str, target: str, tables: Sequence[str] | None, rows: int) -> 
 
 
 def compare_part(source: str, target: str, part: Part) -> TableResult:
-    """Compare one part of a table: the digests of its segments on both sides first, then
-    only the segments that differ are split and compared again (see :func:`compare`)."""
+    """Compare one part of a table: two SQLite files by one join over the part's keys;
+    otherwise the digests of its segments on both sides first, then only the segments
+    that differ are split and compared again (see :func:`compare`)."""
     with (
         ThreadPoolExecutor(max_workers=2 * SCAN_PARTS) as pool,
-        _planned(pool, source, target, [part.table]) as (plans, _, _),
+        _planned(pool, source, target, [part.table]) as (plans, src, dst),
     ):
+        plan = plans[0]
         span = None if part.lo is None or part.hi is None else (part.lo, part.hi)
-        return _compare_table(plans[0], pool, span)
+        links = _links(src, dst) if all(k == "stored" for k in plan.kinds) else None
+        if links is not None:
+            try:
+                where = (
+                    "1" if span is None else f"{{k}} >= {int(span[0])} AND {{k}} <= {int(span[1])}"
+                )
+                job = _pair_start(plan, links, pool, where)
+                if job is not None:
+                    return _pair_finish(job, links, pool)
+            finally:
+                links.close()
+        return _compare_table(plan, pool, span)
 
 
 def merge_parts(results: Sequence[TableResult]) -> TableResult:

@@ -453,6 +453,17 @@ class PairSQL:
             f"AND NOT EXISTS (SELECT 1 FROM {self.source} AS a WHERE {self.on})"
         )
 
+    def counts(self, where: str = "1") -> tuple[str, str]:
+        """The number of source rows and of target rows ``where`` (a bare ``count(*)``
+        for every row: SQLite counts a whole table without reading its rows)."""
+        if where == "1":
+            return f"SELECT count(*) FROM {self.source}", f"SELECT count(*) FROM {self.target}"
+        ka, kb = f"a.{self.a_cols[self.first]}", f"b.{self.b_cols[self.first]}"
+        return (
+            f"SELECT count(*) FROM {self.source} AS a WHERE {where.replace('{k}', ka)}",
+            f"SELECT count(*) FROM {self.target} AS b WHERE {where.replace('{k}', kb)}",
+        )
+
     def bounds(self) -> tuple[str, str]:
         """The smallest and the largest first key of the source (one statement each: only
         a lone ``min()`` or ``max()`` is read from the end of the index)."""
