@@ -203,6 +203,19 @@ class Http:
         raise AssertionError(f"{location} still running after {seconds} s")
 
 
+def wait_api_job(client: Any, job: int, headers: dict[str, str], *, seconds: float = 300) -> Any:
+    """Follow ``GET /api/jobs/{job}`` until the job no longer runs; its final state."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/jobs/{job}", headers=headers).json()
+        if state["status"] != "running":
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job} still running after {seconds} s")
+
+
 def error_line(html: str) -> str:
     """The error line of a page ("" when none)."""
     found = re.search(r'<p class="error"[^>]*>([^<]*)</p>', html)

@@ -1,6 +1,6 @@
 """The JSON API's governance records: impact assessments (create, edit, opinion, submit,
 approve, reject), the risk register (list, add, review), destruction certificates (list,
-each checked) and the regulator's dossier (build, list, check), one incident. Each call
+each checked) and the regulator's dossier (build as a background job, list, check). Each call
 is the flow the CLI's command calls, decided for this token's person; refusals are 403
 and ledgered. Same authentication as :mod:`handover.web.api`."""
 
@@ -225,11 +225,14 @@ def api_dossiers(request: Request, me: Session) -> list[JSON]:
 
 @router.post("/dossiers", responses=ERRORS)
 def api_dossier_build(request: Request, me: Session) -> JSON:
-    """Build the regulator's dossier now (``dossier build``; compliance.check)."""
-    from handover.flows.dossier import build_dossier
+    """Build the regulator's dossier in the background (``dossier build``), decided now as
+    ``compliance.check`` (refused: 403, no job): the job, followed at ``/api/jobs/{id}``;
+    its ``result.name`` is the dossier's, at ``/api/dossiers/{name}``."""
+    from handover.web.jobs import plan_dossier, start
 
     console = console_of(request)
-    return build_dossier(console.ws, actor=me.person.name, now=console.now()).to_json()
+    plan = plan_dossier(console, me.person.name, console.lang_of(request))
+    return start(console, plan).to_json()
 
 
 @router.get("/dossiers/{name}", responses=ERRORS)
@@ -250,17 +253,3 @@ def api_dossier(
         return {**d.to_json(), "valid": True, "check": check_dossier(console.ws, name)}
     except CheckFailed as exc:
         return {**d.to_json(), "valid": False, "problem": exc.render(console.lang_of(request))}
-
-
-@router.get("/incidents/{incident_id}", responses=ERRORS)
-def api_incident(request: Request, me: Session, incident_id: RowId) -> JSON:
-    """One incident: duties with the seconds left now, facts, reports, actions, timeline."""
-    from handover.flows.incidents import incident_timeline
-    from handover.incidents.incidents import get_incident
-
-    console = console_of(request)
-    inc = get_incident(console.ws, incident_id)
-    return {
-        **inc.to_json(console.now()),
-        "timeline": incident_timeline(console.ws, incident_id),
-    }

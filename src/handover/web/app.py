@@ -264,6 +264,8 @@ def create_app(
 
     from handover.web import (
         api,
+        api_governance,
+        api_incidents,
         api_notices,
         api_records,
         hooks,
@@ -286,6 +288,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api_records.router)
     app.include_router(api_notices.router)
+    app.include_router(api_governance.router)
+    app.include_router(api_incidents.router)
     app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -1,5 +1,5 @@
-"""Long jobs started from the console — scan, seal, migrate, verify, notices send, shred —
-run on the server in a background thread. A job's progress and outcome live in the store
+"""Long jobs started from the console — scan, seal, migrate, verify, notices send, shred,
+the regulator's dossier — run on the server in a background thread. A job's progress and outcome live in the store
 (``web_jobs``), so any page load — a reload, another browser — reads where it stands.
 
 Every job is decided in the request, before the thread starts (:class:`Plan`): the form
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 RUNNING = "running"
 #: every kind of job the console starts, in the order of the transfer
-KINDS = ("scan", "seal", "migrate", "verify", "notices.send", "shred")
+KINDS = ("scan", "seal", "migrate", "verify", "notices.send", "shred", "dossier")
 #: the kinds whose flows continue an unfinished run (the CLI's ``--resume``)
 RESUMABLE = ("migrate", "notices.send")
 #: what a resumable job may be resumed from
@@ -709,6 +709,30 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
     }
     shown = mask_spec(source) if source else ",".join(scope.media or ("*",))
     return Plan("shred", decision, shown, params, run, lang=lang)
+
+
+def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
+    """The regulator's dossier, decided as ``handover dossier build`` is
+    (``compliance.check``); the job's result names the dossier built."""
+    from handover.flows.dossier import authorize_dossier, build_dossier
+
+    ws = console.ws
+    decision = authorize_dossier(ws, actor=actor, now=console.now())
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = build_dossier(ws, now=console.now(), progress=progress, authorized=decision)
+        return {
+            "name": res.folder.name,
+            "documents": res.sealed.documents,
+            "files": res.sealed.files,
+            "manifest_sha256": res.sealed.manifest_sha256,
+            "score": res.score,
+            "warnings": len(res.warnings),
+            "build_seq": res.build_seq,
+            "export_seq": res.export_seq,
+        }
+
+    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang)
 
 
 def plan_resume(

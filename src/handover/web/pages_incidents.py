@@ -298,15 +298,20 @@ def incident_report_file(
     name: Annotated[str, Path(max_length=160)],
 ) -> Response:
     """One file of a filed report, as registered (name and SHA-256) when it was filed."""
+    return report_file(console_of(request).ws, incident_id, report_id, name)
+
+
+def report_file(ws: Any, incident_id: int, report_id: int, name: str) -> Response:
+    """File ``name`` of report ``report_id`` of incident ``incident_id`` (404 when either is
+    not there), served only while it has the SHA-256 registered when it was filed (409)."""
     from handover.incidents.incidents import get_incident
     from handover.web.files import download
 
-    console = console_of(request)
-    inc = get_incident(console.ws, incident_id)
+    inc = get_incident(ws, incident_id)
     rep = next((r for r in inc.reports if r.id == report_id), None)
     if rep is None:
         raise HTTPException(404)
-    return download(console.ws, rep.folder, name, rep.files)
+    return download(ws, rep.folder, name, rep.files)
 
 
 @router.post("/incidents/{incident_id}/handled", dependencies=CSRF)

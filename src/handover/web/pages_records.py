@@ -1,6 +1,7 @@
 """The records the regulator asks for: destruction certificates (each checked as
 ``handover certificate verify`` checks it: signature, signer, ledger proofs) and the
-regulator's dossier (built as ``handover dossier build`` builds it, listed, checked
+regulator's dossier (built as ``handover dossier build`` builds it, in a background
+job, listed, checked
 offline as its ``verify.py`` does, downloaded). Files come only from the workspace's
 reports folder; URLs name a run or a dossier and a plain file name, nothing else."""
 
@@ -83,13 +84,15 @@ def dossiers_page(request: Request, me: Session, built: str = "") -> Response:
 
 @router.post("/dossiers", dependencies=CSRF)
 def dossier_build(request: Request, me: Session) -> Response:
-    """Build a dossier now (``dossier build``: the checklist evaluated afresh, every
-    record gathered, bound to the ledger, signed); ``compliance.check`` roles only."""
-    from handover.flows.dossier import build_dossier
+    """Build a dossier in the background (``dossier build``: the checklist evaluated
+    afresh, every record gathered, bound to the ledger, signed), decided now as
+    ``compliance.check`` (refused: 403, no job); the job's page follows it and links the
+    dossier once built."""
+    from handover.web.jobs import plan_dossier, start
 
     console = console_of(request)
-    res = build_dossier(console.ws, actor=me.person.name, now=console.now())
-    return RedirectResponse(f"/dossiers/{res.folder.name}?built=1", 303)
+    job = start(console, plan_dossier(console, me.person.name, console.lang_of(request)))
+    return RedirectResponse(f"/jobs/{job.id}", 303)
 
 
 @router.get("/dossiers/{name}", response_class=HTMLResponse)
