@@ -138,7 +138,9 @@ class JobProgress:
     """The :class:`handover.progress.Progress` a job's flow reports to, kept in the job's
     row: the last phase, every task with its total, rows done and rows refused. A phase or
     a task starting is written at once; rows advancing at most every ``every`` seconds
-    (and at :meth:`flush`), so a fast flow does not write the store per batch."""
+    (and at :meth:`flush`), so a fast flow does not write the store per batch. After each
+    write ``notify`` (the console's :class:`~handover.web.wakeups.Wakeups`) wakes the
+    job's event streams in this process."""
 
     def __init__(
         self,
@@ -149,9 +151,11 @@ class JobProgress:
         *,
         every: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
+        notify: Callable[[int], None] | None = None,
     ) -> None:
         self.ws, self.job_id, self.clock, self.lang = ws, job_id, clock, lang
         self.every, self.monotonic = every, monotonic
+        self.notify = notify
         self.lock = threading.Lock()
         self.phase_text = ""
         self.current = ""
@@ -174,6 +178,8 @@ class JobProgress:
                 )
             )
         self.written, self.dirty = self.monotonic(), False
+        if self.notify is not None:  # committed: the streams of this process read it now
+            self.notify(self.job_id)
 
     def phase(self, text: Msg) -> None:
         with self.lock:
@@ -251,17 +257,22 @@ def start(console: Console, plan: Plan) -> Job:
         s.flush()
         job = _job(row)
     thread = threading.Thread(
-        target=_run, args=(ws, job.id, plan, clock), name=f"handover-job-{job.id}", daemon=True
+        target=_run,
+        args=(ws, job.id, plan, clock, console.wakeups.notify),
+        name=f"handover-job-{job.id}",
+        daemon=True,
     )
     thread.start()
     return job
 
 
-def _run(ws: Workspace, job_id: int, plan: Plan, clock: Clock) -> None:
+def _run(
+    ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
+) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
 
     start_size = ledger_size(ws)
-    progress = JobProgress(ws, job_id, clock, plan.lang)
+    progress = JobProgress(ws, job_id, clock, plan.lang, notify=notify)
     status, result, error = "failed", {}, None
     try:
         result = plan.run(progress)
@@ -287,6 +298,7 @@ def _run(ws: Workspace, job_id: int, plan: Plan, clock: Clock) -> None:
                         updated_at=clock(),
                     )
                 )
+            notify(job_id)
             # What the job recorded is covered by a signed checkpoint, as a CLI command's is.
             checkpoint_if_new(ws, since=start_size, actor=plan.decision.actor, clock=clock)
 
