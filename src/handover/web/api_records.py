@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from handover.web.api import ERRORS, JSON, Session
-from handover.web.security import RowId, console_of
+from handover.web.security import RowId, Rows, TableName, console_of
 
 router = APIRouter(prefix="/api", tags=["records"])
 #: a risk code of the register (no personal data)
@@ -201,6 +201,30 @@ def api_risk_review(request: Request, me: Session, code: Code, body: ReviewIn) -
         now=console.now(),
     )
     return r.to_json()
+
+
+# --- a table's rows --------------------------------------------------------------------------
+
+
+@router.get("/records/{table}", responses=ERRORS)
+def api_records_view(
+    request: Request,
+    me: Session,
+    table: TableName,
+    clear: bool = False,
+    rows: Rows = 20,
+) -> JSON:
+    """The first rows of a scanned table as the records page shows them: masked
+    (``scan.evidence`` masked; refused: 403), with ``clear=true`` clear for each tier
+    allowed in clear (the refused tiers listed with their reasons), a clear view recorded
+    as ``records.view`` (its ``ledger_seq``)."""
+    from handover.flows.records import view_records
+
+    console = console_of(request)
+    view = view_records(
+        console.ws, table, actor=me.person.name, clear=clear, limit=rows, now=console.now()
+    )
+    return view.to_json(console.lang_of(request))
 
 
 # --- certificates, the dossier, incidents ----------------------------------------------------

@@ -1,4 +1,5 @@
-"""The records the regulator asks for: destruction certificates (each checked as
+"""A scanned table's rows (masked, clear per tier when allowed and asked for, every clear
+view in the ledger), and the records the regulator asks for: destruction certificates (each checked as
 ``handover certificate verify`` checks it: signature, signer, ledger proofs) and the
 regulator's dossier (built as ``handover dossier build`` builds it, in a background
 job, listed, checked
@@ -13,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handover.web.pages import CSRF, Session
-from handover.web.security import console_of
+from handover.web.security import Rows, TableName, console_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,6 +23,29 @@ RecordName = Annotated[
     str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
 FileName = Annotated[str, Path(min_length=1, max_length=160)]
+
+
+# --- a table's rows ---------------------------------------------------------------------------
+
+
+@router.get("/records/{table}", response_class=HTMLResponse)
+def records_page(
+    request: Request,
+    me: Session,
+    table: TableName,
+    clear: bool = False,
+    rows: Rows = 20,
+) -> Response:
+    """The first rows of a scanned table, masked; with ``clear`` the columns of each tier
+    my grant allows in clear are shown clear and the view is recorded (``records.view``).
+    Who may not see a scan's evidence (the auditor, anyone without a grant) gets 403."""
+    from handover.flows.records import view_records
+
+    console = console_of(request)
+    view = view_records(
+        console.ws, table, actor=me.person.name, clear=clear, limit=rows, now=console.now()
+    )
+    return console.render(request, "records.html", view=view, rows_shown=rows)
 
 
 # --- certificates ----------------------------------------------------------------------------
