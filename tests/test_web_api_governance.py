@@ -183,6 +183,8 @@ def test_incident_actions_and_drills_through_the_api(api: tuple[Any, Path]) -> N
     assert r.status_code == 403 and refused(path, "chenjing", "incident.manage")
     r = client.post("/api/drills", json={**drill, "participants": []}, headers=dpo)
     assert r.status_code == 422 and "participants" in r.json()["error"]["message"]
+    r = client.post("/api/drills", json={**drill, "at": "  "}, headers=dpo)
+    assert r.status_code == 400 and r.json()["error"]["key"] == "web.invalid"
     r = client.post("/api/drills", json=drill, headers=dpo)
     assert r.status_code == 200, r.text
     did = r.json()["id"]

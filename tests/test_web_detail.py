@@ -75,6 +75,9 @@ def test_incident_detail_drill_clocks_facts_reports(
         },
     )
     assert r.status_code == 400 and "nobody" in error_line(r.text)
+    blank = {"scenario": "dd_extract_leak", "at": "  ", "participants": "wangmin"}
+    r = dpo.post("/incidents/drills", blank)  # a blank time: named, not a crash
+    assert r.status_code == 400 and "at" in error_line(r.text)
     r = dpo.post(
         "/incidents/drills",
         {

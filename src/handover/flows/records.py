@@ -46,7 +46,6 @@ class RecordsView:
     source: str
     columns: list[dict[str, Any]]
     rows: list[list[str | None]]
-    total: int | None
     asked_clear: bool
     refused: list[Decision] = field(default_factory=list)
     seq: int | None = None  # the ``records.view`` entry of a clear view
@@ -190,7 +189,7 @@ def view_records(
         else:
             shown.append(_masked(values, c))
     rows = [list(r) for r in zip(*shown, strict=True)] if shown else []
-    view = RecordsView(table, str(inv.get("source")), columns, rows, None, clear, refused)
+    view = RecordsView(table, str(inv.get("source")), columns, rows, clear, refused)
     if view.clear_columns:
         entry = record(
             ws,

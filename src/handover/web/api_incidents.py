@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from handover.errors import BadInput
 from handover.web.api import ERRORS, JSON, Session
 from handover.web.security import RowId, console_of
 
@@ -252,7 +253,8 @@ def api_drill_schedule(request: Request, me: Session, body: DrillIn) -> JSON:
 
     console = console_of(request)
     when = _when(request, body.at, "at")
-    assert when is not None  # a non-empty value parses or is bad input
+    if when is None:  # blank: no time given
+        raise BadInput.msg("web.invalid", fields="at")
     d = schedule(
         console.ws,
         body.scenario,

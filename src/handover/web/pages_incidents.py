@@ -431,12 +431,14 @@ def drill_schedule(
     participants: Annotated[str, Form(min_length=1, max_length=1000)],
 ) -> Response:
     """Schedule a drill of a scenario with registered participants (``drills schedule``)."""
+    from handover.errors import BadInput
     from handover.flows.incidents import schedule
     from handover.web.jobs import table_list
 
     console = console_of(request)
     when = _when(request, at, "at")
-    assert when is not None  # a non-empty value parses or is bad input
+    if when is None:  # blank: no time given
+        raise BadInput.msg("web.invalid", fields="at")
     d = schedule(
         console.ws,
         scenario,
