@@ -31,7 +31,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 HIDDEN = re.compile(
     r"<(script|style|pre|code|textarea|option|title)\b[^>]*>.*?</\1>|<input\b[^>]*>", re.S
 )
-SKIP = re.compile(r"^/(static|lang|logout|ledger)|\.(pdf|json|docx|html|zip|sig|py|csv|txt)$")
+SKIP = re.compile(
+    r"^/(static|lang|logout|ledger|records)|\.(pdf|json|docx|html|zip|sig|py|csv|txt)$"
+)
 
 
 def english_runs(page: str) -> list[str]:
@@ -93,3 +95,27 @@ def test_zh_pages_of_the_demo_show_no_english_library_text(demo: TestClient) -> 
     assert len(pages) >= 20
     findings = {url: runs for url, page in pages.items() if (runs := english_runs(page))}
     assert findings == {}
+
+
+def test_recorded_purposes_read_in_chinese(demo: TestClient) -> None:
+    """A ledger entry's purpose: the library's purpose codes (``access control``,
+    ``migration`` …) in the reader's language with the recorded text beside it as code;
+    every purpose the demo recorded is readable in Chinese."""
+    from handover.ledger import entries
+
+    client = demo
+    login(client, "wangmin")
+    first: dict[str, int] = {}
+    for e in entries(client.app.state.console.ws):
+        first.setdefault(e.purpose, e.seq)
+    assert "access control" in first and len(first) >= 10
+    wrong = {}
+    for purpose, seq in first.items():
+        page = client.get(f"/ledger/{seq}").text
+        found = re.search(r'<dd id="entry-purpose">(.*?)</dd>', page, re.S)
+        assert found is not None, seq
+        if english_runs(found.group(1)) or not CJK.search(found.group(1)):
+            wrong[purpose] = found.group(1)
+    assert wrong == {}
+    page = client.get(f"/ledger/{first['access control']}").text
+    assert '<dd id="entry-purpose">访问控制 <code>access control</code></dd>' in page
