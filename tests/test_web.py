@@ -338,7 +338,8 @@ def test_inventory_search_filter_and_masked_examples(console: Console) -> None:
     everything = client.get("/inventory").text
     assert "ho_session" not in everything
     r = client.get("/inventory", params={"q": "mobile"})
-    rows = re.findall(r"<tr>\s*<td>(\w+)</td><td>([^<]+)</td>", r.text)
+    # each table name links to its rows (/records/{table})
+    rows = re.findall(r'<tr>\s*<td><a href="/records/\w+">(\w+)</a></td><td>([^<]+)</td>', r.text)
     assert rows and len(rows) < everything.count("<tr>")
     # htmx asks for the rows only.
     part = client.get(

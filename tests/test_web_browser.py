@@ -389,3 +389,40 @@ def test_no_serious_accessibility_violations(server: str, browser: Any, tmp_path
             found[path] = bad
     assert found == {}
     context.close()
+
+
+def test_records_masked_then_clear_and_a_dossier_built_as_a_job(
+    server: str, browser: Any, tmp_path: Path
+) -> None:
+    """The data engineer opens a table's rows from the inventory (masked), asks for the
+    clear values (his grant allows them; the view is recorded) — the page passes axe;
+    the auditor builds a dossier from its page and watches the job link it."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+    )
+    tab = Tab(context.new_page(), server, tmp_path)
+    tab.login("zhaolei")
+    tab.go("/inventory?table=yhk_info")
+    tab.page.click("a[href='/records/yhk_info']")
+    tab.page.wait_for_url("**/records/yhk_info")
+    expect(tab.page.locator("#records-masked")).to_be_visible()
+    tab.page.click("#ask-clear")
+    expect(tab.page.locator("#records-clear")).to_contain_text("已记入账本")
+    expect(tab.page.locator("#mode-cvn2")).to_have_text("明文")
+    tab.shot("records-clear")
+    tab.page.add_script_tag(path=str(AXE))
+    result = tab.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert [v["id"] for v in result["violations"] if v["impact"] in SERIOUS] == []
+    tab.logout()
+    tab.login("liuyang")
+    tab.go("/dossiers")
+    tab.page.click("#form-dossier button[type=submit]")
+    tab.page.wait_for_url(re.compile(r".*/jobs/\d+$"))
+    expect(tab.page.locator("#job-status")).to_have_text("已完成", timeout=120_000)
+    tab.shot("dossier-job-done")
+    tab.page.click("#job-result")
+    expect(tab.page.locator("#dossier-check")).to_have_class("valid")
+    assert tab.errors == []
+    context.close()

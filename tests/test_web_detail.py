@@ -22,8 +22,10 @@ from web_support import (
     copy_workspace,
     english,
     error_line,
+    job_field,
     ledger_events,
     served,
+    wait_api_job,
 )
 
 ledger = ledger_events
@@ -73,6 +75,9 @@ def test_incident_detail_drill_clocks_facts_reports(
         },
     )
     assert r.status_code == 400 and "nobody" in error_line(r.text)
+    blank = {"scenario": "dd_extract_leak", "at": "  ", "participants": "wangmin"}
+    r = dpo.post("/incidents/drills", blank)  # a blank time: named, not a crash
+    assert r.status_code == 400 and "at" in error_line(r.text)
     r = dpo.post(
         "/incidents/drills",
         {
@@ -503,9 +508,15 @@ def test_dossier_built_checked_and_downloaded(console: tuple[str, Path]) -> None
     auditor = Http(base).login("liuyang")
     r = auditor.post("/dossiers")
     assert r.status_code == 303, error_line(r.text)
-    name = re.search(r"/dossiers/([^?]+)\?built=1", r.headers["location"]).group(1)  # type: ignore[union-attr]
-    page = auditor.get(r.headers["location"]).text
-    assert notice(page) == "报送材料包已生成并签名。"
+    # Built in the background: the job's page follows it and links the dossier when done.
+    assert re.fullmatch(r"/jobs/\d+", r.headers["location"]), r.headers["location"]
+    done = auditor.wait_job(r.headers["location"])
+    assert job_field(done, "status") == "已完成" and job_field(done, "kind") == "报送材料包"
+    link = re.search(r'<a href="/dossiers/([^"?]+)" id="job-result">', done)
+    assert link is not None, done[-2000:]
+    name = link.group(1)
+    assert "材料包已生成并签名" in job_field(done, "outcome")
+    page = auditor.get(f"/dossiers/{name}").text
     check = re.search(r'<p class="(valid|invalid)" id="dossier-check">([^<]*)</p>', page)
     assert check is not None and check.group(1) == "valid", check and check.group(2)
     listed = auditor.get("/dossiers").text
@@ -599,9 +610,14 @@ def test_records_through_the_api(console: tuple[str, Path]) -> None:
         )
         assert r.status_code == 200 and r.json()["status"] == "closed"
         assert client.get("/api/certificates", headers=auditor).json() == []
+        r = client.post("/api/dossiers", headers=token("chenjing"))  # compliance.check only
+        assert r.status_code == 403
         r = client.post("/api/dossiers", headers=auditor)
-        assert r.status_code == 200, r.text
-        name = Path(r.json()["folder"]).name
+        assert r.status_code == 200 and r.json()["kind"] == "dossier", r.text
+        state = wait_api_job(client, r.json()["id"], auditor)
+        assert state["status"] == "done", state
+        assert state["tasks"] == [{"name": "documents", "total": 8, "done": 8, "rejects": 0}]
+        name = state["result"]["name"]
         listed = client.get("/api/dossiers", headers=auditor).json()
         assert [d["name"] for d in listed] == [name]
         checked = client.get(f"/api/dossiers/{name}", headers=auditor).json()

@@ -107,3 +107,16 @@ def test_records_api_as_the_dpo_has_no_server_error(
     assert len(operations) >= 9
     calls = fuzz_all(operations, tokens["dpo"])
     assert 200 in calls and max(calls) < 500
+
+
+def test_governance_and_incidents_api_as_the_dpo_has_no_server_error(
+    fuzz_schema: Any, tokens: dict[str, dict[str, str]]
+) -> None:
+    """The NDA, training, vendor, incident and drill calls fuzzed with the DPO's token
+    (``governance.manage`` and ``incident.manage``), so that the bodies reach the
+    library's checks."""
+    routes = fuzz_schema.include(path_regex=r"^/api/(ndas|training|vendors|incidents|drills)")
+    operations = [r.ok() for r in routes.get_all_operations()]
+    assert len(operations) >= 20
+    calls = fuzz_all(operations, tokens["dpo"])
+    assert 200 in calls and max(calls) < 500

@@ -17,15 +17,18 @@ refusal in the ledger.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from handover.flows.workspace import init_workspace
+from handover.governance.demo import DEMO_VENDOR_ANSWERS, VENDOR_ORG
 from handover.governance.policy import DATA_ACTIONS, ROLES
 from handover.ledger import entries
 from handover.web.app import create_app
@@ -122,6 +125,10 @@ DECIDED = {
     "POST /pia/risks": {"wangmin", "liqiang"},
     # the dossier is built as compliance.check: DPO, compliance officer, auditor
     "POST /dossiers": {"wangmin", "liqiang", "liuyang"},
+    # a table's rows: scan.evidence masked (the roles of a scan's evidence, with a grant:
+    # only zhaolei); the auditor never, whatever is asked
+    "GET /records/yhk_info": {"zhaolei"},
+    "GET /records/yhk_info?clear=true": {"zhaolei"},
 }
 #: the ledger event a refusal of the route leaves
 REFUSAL_EVENT = {
@@ -139,6 +146,8 @@ REFUSAL_EVENT = {
     "POST /pia/1/measures": "access.refuse",
     "POST /pia/risks": "access.refuse",
     "POST /dossiers": "access.refuse",
+    "GET /records/yhk_info": "access.refuse",
+    "GET /records/yhk_info?clear=true": "access.refuse",
 }
 #: the form a route is posted with in the matrix (besides the CSRF token)
 FORMS = {
@@ -281,8 +290,10 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                 grantee = other.rstrip(")") or name
                 form = {"grantee": grantee, "scope": "C1", "mode": "masked", "purpose": "矩阵"}
                 r = browser.post(url, data={**form, "csrf_token": token})
-            elif url == "/jobs/seal":
-                form = {"source": "seller.db", "name": f"matrix-{name}"}
+            elif url in ("/jobs/seal", "/dossiers"):
+                form = (
+                    {"source": "seller.db", "name": f"matrix-{name}"} if url != "/dossiers" else {}
+                )
                 r = browser.post(url, data={**form, "csrf_token": token})
                 if r.status_code == 303:  # let the job end before the workspace goes
                     for _ in range(1200):
@@ -506,3 +517,169 @@ def test_every_route_needs_a_session(console: tuple[TestClient, Path]) -> None:
                 r = client.request(method, url, data={"csrf_token": pre.group(1)})
                 assert r.headers.get("location") == "/login", (method, url, r.status_code)
     assert checked >= 20  # every page and API route (23 today): the walk found them
+
+
+#: the governance and incident routes of the JSON API: (method, route, body, the action
+#: deciding it, who is allowed, what an allowed person gets besides 200 — the library's
+#: answer to the state it finds, e.g. a drill started twice is bad input)
+API_ROUTES: tuple[tuple[str, str, dict[str, Any] | None, str | None, set[str], set[int]], ...] = (
+    (
+        "POST",
+        "/api/ndas",
+        {
+            "title": "矩阵 / matrix",
+            "parties": ["{org}", "{org2}"],
+            "effective_on": "2026-01-01",
+            "expires_on": "2030-01-01",
+        },
+        "governance.manage",
+        MANAGERS,
+        set(),
+    ),
+    (
+        "POST",
+        "/api/ndas/1/breaches",
+        {"person": "huangtao", "description": "矩阵", "follow_up": "矩阵"},
+        "governance.manage",
+        MANAGERS,
+        set(),
+    ),
+    (
+        "POST",
+        "/api/vendors/score",
+        {"answers": DEMO_VENDOR_ANSWERS},
+        None,
+        set(CAST.values()),
+        set(),
+    ),
+    (
+        "POST",
+        "/api/vendors/{vendor}/assessments",
+        {"answers": DEMO_VENDOR_ANSWERS},
+        "governance.manage",
+        MANAGERS,
+        set(),
+    ),
+    ("POST", "/api/training/pipl-jrt0171/attempts", None, None, set(CAST.values()), set()),
+    (
+        "POST",
+        "/api/drills",
+        {"scenario": "dd_extract_leak", "at": "2026-03-01T10:00", "participants": ["wangmin"]},
+        "incident.manage",
+        MANAGERS,
+        set(),
+    ),
+    ("POST", "/api/drills/2/start", None, "incident.manage", MANAGERS, {400}),
+    (
+        "POST",
+        "/api/incidents/1/facts",
+        {"facts": {"cause": "矩阵"}},
+        "incident.manage",
+        MANAGERS,
+        set(),
+    ),
+    ("POST", "/api/incidents/1/reports", {"kind": "initial"}, "incident.manage", MANAGERS, {400}),
+    (
+        "POST",
+        "/api/incidents/1/actions",
+        {"what": "矩阵", "owner": "zhaolei", "due_on": "2031-01-01"},
+        "incident.manage",
+        MANAGERS,
+        set(),
+    ),
+    ("POST", "/api/incidents/1/handled", {}, "incident.manage", MANAGERS, {400}),
+    (
+        "POST",
+        "/api/incidents/1/met",
+        {"obligation": "{ob}", "note": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {400},
+    ),
+    (
+        "POST",
+        "/api/incidents/1/close",
+        {"root_cause": "矩阵", "lessons": "矩阵"},
+        "incident.manage",
+        MANAGERS,
+        {400},
+    ),
+    ("POST", "/api/drills/1/finish", {"lessons": "矩阵"}, "incident.manage", MANAGERS, {400}),
+)
+API_READS = (
+    "/api/ndas",
+    "/api/ndas/1",
+    "/api/training/courses",
+    "/api/training/records",
+    "/api/vendors",
+    "/api/vendors/questionnaire",
+    "/api/vendors/{vendor}",
+    "/api/incidents",
+    "/api/incidents/1",
+)
+
+
+def test_api_governance_routes_by_role(console: tuple[TestClient, Path]) -> None:
+    """The JSON API's NDA, training, vendor, incident and drill routes × every role: the
+    refused get 403 and an ``access.refuse`` of the route's action, the allowed 200 (or
+    the library's own answer to the state it finds) and an ``access.allow``; every role
+    reads every register."""
+    from handover.incidents.records import get_incident
+
+    client, path = console
+    ws = open_workspace(path)
+    try:
+        ob = get_incident(ws, 1).obligations[0].id
+    finally:
+        ws.close()
+    orgs = client.get("/api/ndas", headers=api_token(client, "wangmin")).json()[0]["parties"]
+    values = {"{org}": orgs[0], "{org2}": orgs[1], "{vendor}": VENDOR_ORG}
+    tokens = {name: api_token(client, name) for name in CAST.values()}
+    wrong = []
+    for method, route, body, _, allowed, also in API_ROUTES:
+        url = route
+        for k, v in values.items():
+            url = url.replace(k, v)
+        text = json.dumps(body, ensure_ascii=False) if body is not None else None
+        for k, v in {**values, '"{ob}"': str(ob)}.items():
+            text = text.replace(k, v) if text is not None else None
+        for name in sorted(CAST.values(), key=lambda n: (n in allowed, n)):
+            r = client.request(
+                method,
+                url,
+                content=text,
+                headers={**tokens[name], "Content-Type": "application/json"},
+            )
+            want = {200, *also} if name in allowed else {403}
+            if r.status_code not in want:
+                wrong.append((name, route, r.status_code, want, r.text[:200]))
+    # The multipart signing (governance.manage) and an attempt answered (anyone's own).
+    for name in sorted(CAST.values(), key=lambda n: (n in MANAGERS, n)):
+        r = client.post(
+            "/api/ndas/1/sign",
+            data={"signed_on": "2026-01-02"},
+            files={"document": ("nda.pdf", b"signed", "application/pdf")},
+            headers=tokens[name],
+        )
+        want = {200, 400} if name in MANAGERS else {403}
+        if r.status_code not in want:
+            wrong.append((name, "/api/ndas/1/sign", r.status_code, want, r.text[:200]))
+        drawn = client.post("/api/training/pipl-jrt0171/attempts", headers=tokens[name]).json()
+        answers = {str(q["number"]): "A" for q in drawn["questions"]}
+        body = {"seed": drawn["seed"], "tag": drawn["tag"], "answers": answers}
+        r = client.post("/api/training/pipl-jrt0171/answers", json=body, headers=tokens[name])
+        if r.status_code != 200 or r.json()["person"] != name:
+            wrong.append((name, "/api/training/answers", r.status_code, r.text[:200]))
+    for read in API_READS:
+        for name in CAST.values():
+            r = client.get(read.replace("{vendor}", VENDOR_ORG), headers=tokens[name])
+            if r.status_code != 200:
+                wrong.append((name, read, r.status_code))
+    assert wrong == []
+    decided = {(e.action, e.actor, e.details["action"]) for e in ledger_events(path, "access")}
+    for _, route, _, action, allowed, _ in API_ROUTES:
+        if action is None:
+            continue
+        for name in CAST.values():
+            event = "access.allow" if name in allowed else "access.refuse"
+            assert (event, name, action) in decided, (route, event, name, action)

@@ -26,6 +26,7 @@ from web_support import (
     ledger_events,
     rescan,
     served,
+    wait_api_job,
 )
 
 MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -60,7 +61,6 @@ def test_notices_through_the_api(console: tuple[str, Path]) -> None:
     """The JSON API creates, approves and sends a campaign as the pages do: the maker is
     no checker (403, ledgered), a bad field is 422 naming it, the send is a job whose
     letters are written; no customer value in any answer."""
-    import time
 
     import httpx2
 
@@ -95,12 +95,7 @@ def test_notices_through_the_api(console: tuple[str, Path]) -> None:
         assert analyst.status_code == 403
         r = http.post(f"/api/notices/{cid}/send", json={"source": "seller.db"}, headers=dpo)
         assert r.status_code == 200, r.text
-        job = r.json()["id"]
-        for _ in range(600):
-            state = http.get(f"/api/jobs/{job}", headers=dpo).json()
-            if state["status"] != "running":
-                break
-            time.sleep(0.2)
+        state = wait_api_job(http, r.json()["id"], dpo)
         assert state["status"] == "done", state
         status = http.get(f"/api/notices/{cid}", headers=dpo)
         assert set(status.json()["outbox"]) == {"letter"}

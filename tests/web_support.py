@@ -116,20 +116,27 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(path: Path, clock: Any = None) -> Iterator[str]:
-    """The console over the workspace at ``path`` served by uvicorn on 127.0.0.1 in a
-    thread of this process; yields its base URL, stops it afterwards."""
+def served(path: Path, clock: Any = None, **options: Any) -> Iterator[str]:
+    """The console over the workspace at ``path`` (``options`` go to ``create_app``)
+    served by uvicorn on 127.0.0.1 in a thread of this process; yields its base URL,
+    stops it afterwards."""
+    from handover.web.app import create_app
+
+    with served_app(create_app(path, clock=clock, **options)) as base:
+        yield base
+
+
+@contextmanager
+def served_app(app: Any) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread of this process (so a test can
+    reach its console, e.g. to start a job in it); yields its base URL."""
     import threading
     import time
 
     import uvicorn
 
-    from handover.web.app import create_app
-
     port = free_port()
-    config = uvicorn.Config(
-        create_app(path, clock=clock), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -201,6 +208,19 @@ class Http:
                 return str(page.text)
             time.sleep(0.1)
         raise AssertionError(f"{location} still running after {seconds} s")
+
+
+def wait_api_job(client: Any, job: int, headers: dict[str, str], *, seconds: float = 300) -> Any:
+    """Follow ``GET /api/jobs/{job}`` until the job no longer runs; its final state."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/jobs/{job}", headers=headers).json()
+        if state["status"] != "running":
+            return state
+        time.sleep(0.05)
+    raise AssertionError(f"job {job} still running after {seconds} s")
 
 
 def error_line(html: str) -> str:

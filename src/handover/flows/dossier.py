@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handover.dossier import (
     Document,
@@ -32,8 +32,14 @@ from handover.dossier.dossier import build_details
 from handover.errors import BadInput
 from handover.governance import require
 from handover.governance.policy import COMPLIANCE, now_utc
+from handover.i18n import Msg
 from handover.ledger import LedgerEntry, entries, record
+from handover.progress import NoProgress
 from handover.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handover.governance import Decision
+    from handover.progress import Progress
 
 PURPOSE = "监管报送材料包 / regulator's dossier (PIPL Arts. 54-56)"
 TITLE = ("个人信息保护监管报送材料包", "personal information protection dossier")
@@ -311,17 +317,59 @@ def _free(folder: Path) -> Path:
     return found
 
 
+def authorize_dossier(
+    ws: Workspace,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+    authorized: Decision | None = None,
+) -> Decision:
+    """The decision a dossier build needs: ``compliance.check`` (DPO, compliance officer,
+    auditor); Refused otherwise, ledgered either way."""
+    return require(ws, COMPLIANCE, "*", actor=actor, now=now, authorized=authorized)
+
+
+#: the documents a dossier gathers, in order: (key, kind, title in zh-CN and en)
+DOCUMENTS: tuple[tuple[str, str, tuple[str, str]], ...] = (
+    (
+        "checklist",
+        "checklist",
+        ("合规检查结果(含证据与反例)", "checklist results with evidence and counter-examples"),
+    ),
+    ("risks", "risks", ("风险登记册", "risk register")),
+    ("pia", "pia", ("影响评估概况", "impact assessments")),
+    (
+        "inventory",
+        "inventory",
+        ("个人信息清单(数据映射)", "personal information inventory (data map)"),
+    ),
+    ("notices", "notices", ("告知活动统计", "notice campaigns")),
+    ("incidents", "incidents", ("安全事件与应急演练", "incidents and drills")),
+    ("certificates", "certificate", ("销毁证明清单", "destruction certificates")),
+    (
+        "governance",
+        "governance",
+        ("人员、保密协议、培训与第三方", "people, NDAs, training and vendors"),
+    ),
+)
+#: the progress task of the documents written (a name, not a person's data)
+DOCUMENTS_TASK = "documents"
+
+
 def build_dossier(
     ws: Workspace,
     out: Path | None = None,
     *,
     actor: str | None = None,
     now: dt.datetime | None = None,
+    progress: Progress | None = None,
+    authorized: Decision | None = None,
 ) -> DossierResult:
     """Write the dossier into ``out`` (default ``reports/dossier/dossier-<UTC time>``, with
     ``-2``, ``-3`` ... for another of the same second; an existing non-empty ``out`` is
-    refused). Authorised as ``compliance.check`` (DPO,
-    compliance officer, auditor)."""
+    refused). Authorised as ``compliance.check`` (DPO, compliance officer, auditor), or
+    with ``authorized``, the decision taken when a console job was started. ``progress``
+    hears the phases (checklist, gathering, sealing) and each document written."""
     from handover.crypto import public_keys
     from handover.flows.pia import check
     from handover.ledger import Recorder, public_identity
@@ -330,7 +378,8 @@ def build_dossier(
     from handover.reports.dossier import write_renderings
 
     at = now_utc(now)
-    decision = require(ws, COMPLIANCE, "*", actor=actor, now=at)
+    decision = authorize_dossier(ws, actor=actor, now=at, authorized=authorized)
+    shown = progress or NoProgress()
     folder = out or _free(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BadInput.msg("dossier.exists", path=folder)
@@ -338,44 +387,24 @@ def build_dossier(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
+        shown.phase(Msg("dossier.phase.check"))
         report = check(ws, actor=decision.actor, now=at)
+        shown.phase(Msg("dossier.phase.gather"))
         data = gather(ws, report, at)
         data["generated_by"] = decision.actor
         log = entries(ws)
         st = _Stage(tmp)
         _recorded_reports(st, log)
         data["notices"] = _notices(st, ws, log, at)
-        for key, kind, title in (
-            (
-                "checklist",
-                "checklist",
-                (
-                    "合规检查结果(含证据与反例)",
-                    "checklist results with evidence and counter-examples",
-                ),
-            ),
-            ("risks", "risks", ("风险登记册", "risk register")),
-            ("pia", "pia", ("影响评估概况", "impact assessments")),
-            (
-                "inventory",
-                "inventory",
-                ("个人信息清单(数据映射)", "personal information inventory (data map)"),
-            ),
-            ("notices", "notices", ("告知活动统计", "notice campaigns")),
-            ("incidents", "incidents", ("安全事件与应急演练", "incidents and drills")),
-            ("certificates", "certificate", ("销毁证明清单", "destruction certificates")),
-            (
-                "governance",
-                "governance",
-                ("人员、保密协议、培训与第三方", "people, NDAs, training and vendors"),
-            ),
-        ):
+        shown.task(DOCUMENTS_TASK, len(DOCUMENTS))
+        for key, kind, title in DOCUMENTS:
             value = (
                 {"incidents": data["incidents"], "drills": data["drills"]}
                 if key == "incidents"
                 else data[key]
             )
             st.json(f"documents/{key}.json", value, kind, title)
+            shown.advance(DOCUMENTS_TASK, 1)
         data["warnings"] = st.warnings
         data["documents"] = [d.to_json() for d in st.docs]
         st.json(
@@ -384,6 +413,7 @@ def build_dossier(
             "dossier",
             ("监管报送材料包(机器可读)", "dossier (machine readable)"),
         )
+        shown.phase(Msg("dossier.phase.seal"))
         for path in write_renderings(data, tmp):
             st.add(describe(tmp, path.name, kind="dossier", title=TITLE))
         build = record(

@@ -109,6 +109,17 @@ class Score:
     parts: dict[str, float]
     knockouts: tuple[str, ...]
 
+    def to_json(self) -> dict[str, Any]:
+        """Machine form."""
+        return {
+            "score": self.score,
+            "risk": self.risk,
+            "decision": self.decision,
+            "reassess_days": self.reassess_days,
+            "parts": self.parts,
+            "knockouts": list(self.knockouts),
+        }
+
 
 def score_answers(answers: dict[str, Any], where: str = "answers") -> Score:
     """Score a questionnaire (pure); BadInput names the question or answer at fault."""
@@ -360,6 +371,12 @@ def read_answers(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise BadInput.msg("gov.vendor.answers_object", path=path)
     return doc
+
+
+def get_vendor(ws: Workspace, name: str) -> Vendor:
+    """Vendor ``name`` with its latest assessment (BadInput naming it when unregistered)."""
+    with ws.store.session() as s:
+        return _vendor(s, _vendor_row(s, name))
 
 
 def list_vendors(ws: Workspace) -> list[Vendor]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from handover.crypto import sha256_hex
 from handover.errors import BadInput
+from handover.i18n import Msg
 from handover.ledger.canonical import canonical_json_of
 from handover.pia.assessment import gaps
 from handover.pia.method import load_method
@@ -212,6 +213,26 @@ def list_assessments(ws: Workspace) -> list[Assessment]:
         return [
             _load(s, r) for r in s.scalars(select(PiaAssessmentRow).order_by(PiaAssessmentRow.id))
         ]
+
+
+#: the notes :mod:`handover.flows.pia` keeps with a version (a machine form, also in the
+#: API), each shown through its catalogue key
+NOTE_KEYS = {
+    "created": "pia.version.created",
+    "DPO opinion": "pia.version.opinion",
+    "edit console": "pia.version.edit_console",
+    "edit api": "pia.version.edit_api",
+}
+
+
+def note_message(note: str) -> Msg:
+    """A version's note in the reader's language: a known note by its catalogue key,
+    ``edit <file>`` naming the edits file, anything else as it was kept."""
+    if note in NOTE_KEYS:
+        return Msg(NOTE_KEYS[note])
+    if note.startswith("edit ") and len(note) > len("edit "):
+        return Msg("pia.version.edit_file", file=note[len("edit ") :])
+    return Msg("pia.version.other", note=note)
 
 
 def versions(ws: Workspace, assessment_id: int) -> list[dict[str, Any]]:

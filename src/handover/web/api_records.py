@@ -1,6 +1,6 @@
 """The JSON API's governance records: impact assessments (create, edit, opinion, submit,
 approve, reject), the risk register (list, add, review), destruction certificates (list,
-each checked) and the regulator's dossier (build, list, check), one incident. Each call
+each checked) and the regulator's dossier (build as a background job, list, check). Each call
 is the flow the CLI's command calls, decided for this token's person; refusals are 403
 and ledgered. Same authentication as :mod:`handover.web.api`."""
 
@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from handover.web.api import ERRORS, JSON, Session
-from handover.web.security import RowId, console_of
+from handover.web.security import RowId, Rows, TableName, console_of
 
 router = APIRouter(prefix="/api", tags=["records"])
 #: a risk code of the register (no personal data)
@@ -203,6 +203,30 @@ def api_risk_review(request: Request, me: Session, code: Code, body: ReviewIn) -
     return r.to_json()
 
 
+# --- a table's rows --------------------------------------------------------------------------
+
+
+@router.get("/records/{table}", responses=ERRORS)
+def api_records_view(
+    request: Request,
+    me: Session,
+    table: TableName,
+    clear: bool = False,
+    rows: Rows = 20,
+) -> JSON:
+    """The first rows of a scanned table as the records page shows them: masked
+    (``scan.evidence`` masked; refused: 403), with ``clear=true`` clear for each tier
+    allowed in clear (the refused tiers listed with their reasons), a clear view recorded
+    as ``records.view`` (its ``ledger_seq``)."""
+    from handover.flows.records import view_records
+
+    console = console_of(request)
+    view = view_records(
+        console.ws, table, actor=me.person.name, clear=clear, limit=rows, now=console.now()
+    )
+    return view.to_json(console.lang_of(request))
+
+
 # --- certificates, the dossier, incidents ----------------------------------------------------
 
 
@@ -225,11 +249,14 @@ def api_dossiers(request: Request, me: Session) -> list[JSON]:
 
 @router.post("/dossiers", responses=ERRORS)
 def api_dossier_build(request: Request, me: Session) -> JSON:
-    """Build the regulator's dossier now (``dossier build``; compliance.check)."""
-    from handover.flows.dossier import build_dossier
+    """Build the regulator's dossier in the background (``dossier build``), decided now as
+    ``compliance.check`` (refused: 403, no job): the job, followed at ``/api/jobs/{id}``;
+    its ``result.name`` is the dossier's, at ``/api/dossiers/{name}``."""
+    from handover.web.jobs import plan_dossier, start
 
     console = console_of(request)
-    return build_dossier(console.ws, actor=me.person.name, now=console.now()).to_json()
+    plan = plan_dossier(console, me.person.name, console.lang_of(request))
+    return start(console, plan).to_json()
 
 
 @router.get("/dossiers/{name}", responses=ERRORS)
@@ -250,17 +277,3 @@ def api_dossier(
         return {**d.to_json(), "valid": True, "check": check_dossier(console.ws, name)}
     except CheckFailed as exc:
         return {**d.to_json(), "valid": False, "problem": exc.render(console.lang_of(request))}
-
-
-@router.get("/incidents/{incident_id}", responses=ERRORS)
-def api_incident(request: Request, me: Session, incident_id: RowId) -> JSON:
-    """One incident: duties with the seconds left now, facts, reports, actions, timeline."""
-    from handover.flows.incidents import incident_timeline
-    from handover.incidents.records import get_incident
-
-    console = console_of(request)
-    inc = get_incident(console.ws, incident_id)
-    return {
-        **inc.to_json(console.now()),
-        "timeline": incident_timeline(console.ws, incident_id),
-    }

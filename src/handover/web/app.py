@@ -33,6 +33,7 @@ from handover.web.security import (
     LoginNeeded,
     session_of,
 )
+from handover.web.wakeups import Wakeups
 from handover.workspace import Workspace, open_workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -56,15 +57,23 @@ NAV = (
 )
 
 
+#: how often a job's event stream reads the row of a job this process is not running
+#: (another console's); this process's own jobs wake their streams at once (web.wakeups)
+EVENTS_FALLBACK = 2.0
+
+
 @dataclass
 class Console:
-    """What every request of one console shares: the workspace, the clock, the templates
-    and whether cookies are marked Secure (served over https)."""
+    """What every request of one console shares: the workspace, the clock, the templates,
+    whether cookies are marked Secure (served over https), and the progress notifications
+    of the jobs this process runs with the fallback interval for the others'."""
 
     ws: Workspace
     clock: Clock
     secure_cookies: bool
     env: Environment = field(repr=False)
+    wakeups: Wakeups = field(default_factory=Wakeups, repr=False)
+    events_fallback: float = EVENTS_FALLBACK
 
     def now(self) -> dt.datetime:
         """The console's current time (injected in tests)."""
@@ -210,10 +219,13 @@ def create_app(
     *,
     clock: Clock | None = None,
     secure_cookies: bool = False,
+    events_fallback: float = EVENTS_FALLBACK,
 ) -> FastAPI:
     """The console app over the workspace at ``workspace`` (opened now, closed at
     shutdown). ``clock`` gives the time for sessions, throttling and every decision;
-    ``secure_cookies`` marks cookies Secure (set it when served over https)."""
+    ``secure_cookies`` marks cookies Secure (set it when served over https);
+    ``events_fallback`` is how often (seconds) a job's event stream reads the row of a
+    job another process runs (this process's jobs wake their streams themselves)."""
     ws = open_workspace(workspace)
     env = Environment(
         loader=PackageLoader("handover.web", "templates"),
@@ -221,7 +233,9 @@ def create_app(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    console = Console(ws, clock or system_clock, secure_cookies, env)
+    console = Console(
+        ws, clock or system_clock, secure_cookies, env, events_fallback=events_fallback
+    )
     from handover.web.jobs import interrupt_orphans
 
     # A job's thread dies with the console that ran it: say so instead of "running".
@@ -264,6 +278,8 @@ def create_app(
 
     from handover.web import (
         api,
+        api_governance,
+        api_incidents,
         api_notices,
         api_records,
         hooks,
@@ -286,6 +302,8 @@ def create_app(
     app.include_router(api.router)
     app.include_router(api_records.router)
     app.include_router(api_notices.router)
+    app.include_router(api_governance.router)
+    app.include_router(api_incidents.router)
     app.include_router(hooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

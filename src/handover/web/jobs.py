@@ -1,5 +1,5 @@
-"""Long jobs started from the console — scan, seal, migrate, verify, notices send, shred —
-run on the server in a background thread. A job's progress and outcome live in the store
+"""Long jobs started from the console — scan, seal, migrate, verify, notices send, shred,
+the regulator's dossier — run on the server in a background thread. A job's progress and outcome live in the store
 (``web_jobs``), so any page load — a reload, another browser — reads where it stands.
 
 Every job is decided in the request, before the thread starts (:class:`Plan`): the form
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 RUNNING = "running"
 #: every kind of job the console starts, in the order of the transfer
-KINDS = ("scan", "seal", "migrate", "verify", "dd-extract", "notices.send", "shred")
+KINDS = ("scan", "seal", "migrate", "verify", "dd-extract", "notices.send", "shred", "dossier")
 #: the kinds whose flows continue an unfinished run (the CLI's ``--resume``)
 RESUMABLE = ("migrate", "notices.send")
 #: what a resumable job may be resumed from
@@ -140,7 +140,9 @@ class JobProgress:
     """The :class:`handover.progress.Progress` a job's flow reports to, kept in the job's
     row: the last phase, every task with its total, rows done and rows refused. A phase or
     a task starting is written at once; rows advancing at most every ``every`` seconds
-    (and at :meth:`flush`), so a fast flow does not write the store per batch."""
+    (and at :meth:`flush`), so a fast flow does not write the store per batch. After each
+    write ``notify`` (the console's :class:`~handover.web.wakeups.Wakeups`) wakes the
+    job's event streams in this process."""
 
     def __init__(
         self,
@@ -151,9 +153,11 @@ class JobProgress:
         *,
         every: float = 0.5,
         monotonic: Callable[[], float] = time.monotonic,
+        notify: Callable[[int], None] | None = None,
     ) -> None:
         self.ws, self.job_id, self.clock, self.lang = ws, job_id, clock, lang
         self.every, self.monotonic = every, monotonic
+        self.notify = notify
         self.lock = threading.Lock()
         self.phase_text = ""
         self.current = ""
@@ -176,6 +180,8 @@ class JobProgress:
                 )
             )
         self.written, self.dirty = self.monotonic(), False
+        if self.notify is not None:  # committed: the streams of this process read it now
+            self.notify(self.job_id)
 
     def phase(self, text: Msg) -> None:
         with self.lock:
@@ -253,17 +259,22 @@ def start(console: Console, plan: Plan) -> Job:
         s.flush()
         job = _job(row)
     thread = threading.Thread(
-        target=_run, args=(ws, job.id, plan, clock), name=f"handover-job-{job.id}", daemon=True
+        target=_run,
+        args=(ws, job.id, plan, clock, console.wakeups.notify),
+        name=f"handover-job-{job.id}",
+        daemon=True,
     )
     thread.start()
     return job
 
 
-def _run(ws: Workspace, job_id: int, plan: Plan, clock: Clock) -> None:
+def _run(
+    ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
+) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
 
     start_size = ledger_size(ws)
-    progress = JobProgress(ws, job_id, clock, plan.lang)
+    progress = JobProgress(ws, job_id, clock, plan.lang, notify=notify)
     status, result, error = "failed", {}, None
     try:
         result = plan.run(progress)
@@ -289,6 +300,7 @@ def _run(ws: Workspace, job_id: int, plan: Plan, clock: Clock) -> None:
                         updated_at=clock(),
                     )
                 )
+            notify(job_id)
             # What the job recorded is covered by a signed checkpoint, as a CLI command's is.
             checkpoint_if_new(ws, since=start_size, actor=plan.decision.actor, clock=clock)
 
@@ -830,6 +842,30 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
     }
     shown = mask_spec(source) if source else ",".join(scope.media or ("*",))
     return Plan("shred", decision, shown, params, run, lang=lang)
+
+
+def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
+    """The regulator's dossier, decided as ``handover dossier build`` is
+    (``compliance.check``); the job's result names the dossier built."""
+    from handover.flows.dossier import authorize_dossier, build_dossier
+
+    ws = console.ws
+    decision = authorize_dossier(ws, actor=actor, now=console.now())
+
+    def run(progress: Progress) -> dict[str, Any]:
+        res = build_dossier(ws, now=console.now(), progress=progress, authorized=decision)
+        return {
+            "name": res.folder.name,
+            "documents": res.sealed.documents,
+            "files": res.sealed.files,
+            "manifest_sha256": res.sealed.manifest_sha256,
+            "score": res.score,
+            "warnings": len(res.warnings),
+            "build_seq": res.build_seq,
+            "export_seq": res.export_seq,
+        }
+
+    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang)
 
 
 def plan_resume(

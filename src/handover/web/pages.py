@@ -362,11 +362,12 @@ def ledger_page_view(
 @router.get("/ledger/{seq}", response_class=HTMLResponse)
 def ledger_entry(request: Request, me: Session, seq: Seq) -> Response:
     """One entry with its inclusion proof and the checkpoint's signature, checked here."""
-    from handover.web.views import entry_proof
+    from handover.web.views import entry_proof, purpose_label
 
     console = console_of(request)
     p = entry_proof(console.ws, seq, me.person.name)
-    return console.render(request, "ledger_entry.html", p=p)
+    purpose = purpose_label(str(p.entry["purpose"]), console.lang_of(request))
+    return console.render(request, "ledger_entry.html", p=p, purpose=purpose)
 
 
 # --- account -----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from handover.web.security import RowId, console_of
 from handover.web.sessions import WebSession
 
 if TYPE_CHECKING:
+    from handover.governance.ndas import Nda
     from handover.governance.training import TrainingRecord
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +94,7 @@ def ndas_add(
     return RedirectResponse(f"/ndas?notice=added&id={nda.id}", 303)
 
 
-async def _document(upload: UploadFile, folder: Path) -> Path:
+async def signed_document(upload: UploadFile, folder: Path) -> Path:
     """The uploaded signed file written under ``folder`` with a safe name (hashed by the
     library, then deleted with the folder); BadInput naming the field when empty or too big."""
     data = await upload.read(MAX_DOCUMENT + 1)
@@ -103,6 +104,29 @@ async def _document(upload: UploadFile, folder: Path) -> Path:
     path = folder / name[:120]
     path.write_bytes(data)
     return path
+
+
+async def sign_uploaded(
+    console: Any, actor: str, nda_id: int, signed_on: dt.date, document: UploadFile
+) -> Nda:
+    """Sign NDA ``nda_id`` with an uploaded signed file: hashed by the library in a
+    temporary folder, then deleted (``handover nda sign``); for the page and the API."""
+    from starlette.concurrency import run_in_threadpool
+
+    from handover.governance.ndas import sign_nda
+
+    with tempfile.TemporaryDirectory(prefix="handover-nda-") as tmp:
+        path = await signed_document(document, Path(tmp))
+        return await run_in_threadpool(
+            lambda: sign_nda(
+                console.ws,
+                nda_id,
+                signed_on=signed_on,
+                document=path,
+                actor=actor,
+                now=console.now(),
+            )
+        )
 
 
 @router.post("/ndas/{nda_id}/sign", dependencies=CSRF)
@@ -115,23 +139,7 @@ async def ndas_sign(
 ) -> Response:
     """Mark an NDA signed: the signed file's SHA-256 is kept, the file is not
     (``handover nda sign``)."""
-    from starlette.concurrency import run_in_threadpool
-
-    from handover.governance.ndas import sign_nda
-
-    console = console_of(request)
-    with tempfile.TemporaryDirectory(prefix="handover-nda-") as tmp:
-        path = await _document(document, Path(tmp))
-        await run_in_threadpool(
-            lambda: sign_nda(
-                console.ws,
-                nda_id,
-                signed_on=signed_on,
-                document=path,
-                actor=me.person.name,
-                now=console.now(),
-            )
-        )
+    await sign_uploaded(console_of(request), me.person.name, nda_id, signed_on, document)
     return RedirectResponse(f"/ndas?notice=signed&id={nda_id}", 303)
 
 
@@ -256,7 +264,7 @@ async def training_take(request: Request, me: Session, code: str) -> Response:
 # --- vendors -------------------------------------------------------------------------------
 
 
-def _questionnaire(lang: str) -> list[dict[str, Any]]:
+def questionnaire(lang: str) -> list[dict[str, Any]]:
     from handover.governance.vendors import QUESTIONNAIRE
 
     return [
@@ -281,7 +289,7 @@ def vendors_page(request: Request, me: Session) -> Response:
         request,
         "vendors.html",
         vendors=list_vendors(console.ws),
-        questions=_questionnaire(console.lang_of(request)),
+        questions=questionnaire(console.lang_of(request)),
         scored=None,
     )
 
@@ -314,6 +322,6 @@ async def vendors_assess(request: Request, me: Session) -> Response:
         request,
         "vendors.html",
         vendors=list_vendors(console.ws),
-        questions=_questionnaire(console.lang_of(request)),
+        questions=questionnaire(console.lang_of(request)),
         scored={"vendor": v, "score": sc},
     )

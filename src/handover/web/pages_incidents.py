@@ -299,15 +299,20 @@ def incident_report_file(
     name: Annotated[str, Path(max_length=160)],
 ) -> Response:
     """One file of a filed report, as registered (name and SHA-256) when it was filed."""
+    return report_file(console_of(request).ws, incident_id, report_id, name)
+
+
+def report_file(ws: Any, incident_id: int, report_id: int, name: str) -> Response:
+    """File ``name`` of report ``report_id`` of incident ``incident_id`` (404 when either is
+    not there), served only while it has the SHA-256 registered when it was filed (409)."""
     from handover.incidents.records import get_incident
     from handover.web.files import download
 
-    console = console_of(request)
-    inc = get_incident(console.ws, incident_id)
+    inc = get_incident(ws, incident_id)
     rep = next((r for r in inc.reports if r.id == report_id), None)
     if rep is None:
         raise HTTPException(404)
-    return download(console.ws, rep.folder, name, rep.files)
+    return download(ws, rep.folder, name, rep.files)
 
 
 @router.post("/incidents/{incident_id}/handled", dependencies=CSRF)
@@ -427,12 +432,14 @@ def drill_schedule(
     participants: Annotated[str, Form(min_length=1, max_length=1000)],
 ) -> Response:
     """Schedule a drill of a scenario with registered participants (``drills schedule``)."""
+    from handover.errors import BadInput
     from handover.flows.incidents import schedule
     from handover.web.jobs import table_list
 
     console = console_of(request)
     when = _when(request, at, "at")
-    assert when is not None  # a non-empty value parses or is bad input
+    if when is None:  # blank: no time given
+        raise BadInput.msg("web.invalid", fields="at")
     d = schedule(
         console.ws,
         scenario,

@@ -197,18 +197,15 @@ def job_page(request: Request, me: Session, job_id: RowId) -> Response:
     return console.render(request, "job.html", job=job)
 
 
-#: how often the event stream reads a running job's row (the job writes it at most
-#: every half second)
-EVENTS_EVERY = 0.25
-
-
 @router.get("/jobs/{job_id}/events")
 async def job_events(request: Request, me: Session, job_id: RowId) -> Response:
     """The job's progress as server-sent events while it runs: each message one JSON
     object of the progress protocol (phase, task, advance), then an ``end`` event with
     the status, and the stream closes. A stream opened after a reload starts with where
-    the job stands. The page's htmx polling stays the fallback without EventSource."""
-    import asyncio
+    the job stands. A job this process runs wakes the stream each time it writes its
+    progress (``console.wakeups``); a job of another process is read every
+    ``console.events_fallback`` seconds. The page's htmx polling stays the fallback
+    without EventSource."""
     import json
 
     from starlette.concurrency import run_in_threadpool
@@ -217,6 +214,9 @@ async def job_events(request: Request, me: Session, job_id: RowId) -> Response:
 
     console = console_of(request)
     lang = console.lang_of(request)
+    wakeups = console.wakeups
+    # The counter is taken before each read: a write after the read wakes the next wait.
+    seen = wakeups.version(job_id)
     first = await run_in_threadpool(get_job, console.ws, job_id)  # unknown: 400, no stream
 
     def message(doc: dict[str, object], event: str | None = None) -> str:
@@ -224,6 +224,7 @@ async def job_events(request: Request, me: Session, job_id: RowId) -> Response:
         return f"{head}data: {json.dumps(doc, ensure_ascii=False)}\n\n"
 
     async def stream() -> AsyncIterator[str]:
+        nonlocal seen
         before: Job | None = None
         job = first
         while True:
@@ -239,7 +240,8 @@ async def job_events(request: Request, me: Session, job_id: RowId) -> Response:
                 return
             if await request.is_disconnected():
                 return
-            await asyncio.sleep(EVENTS_EVERY)
+            await wakeups.wait(job_id, seen, console.events_fallback)
+            seen = wakeups.version(job_id)
             before, job = job, await run_in_threadpool(get_job, console.ws, job_id)
 
     return StreamingResponse(

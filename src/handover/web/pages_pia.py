@@ -99,7 +99,7 @@ def _editor(request: Request, assessment_id: int, version: int | None) -> dict[s
     from handover.governance.people import list_people
     from handover.pia.assessment import MEASURE_STATUS, TREATMENTS, gaps
     from handover.pia.method import load_method
-    from handover.pia.store import get, versions
+    from handover.pia.store import get, note_message, versions
 
     console = console_of(request)
     lang = console.lang_of(request)
@@ -119,6 +119,7 @@ def _editor(request: Request, assessment_id: int, version: int | None) -> dict[s
         "measure_status": MEASURE_STATUS,
         "pair": lambda v: (v[0] if lang == "zh-CN" else v[1]) if isinstance(v, list) else v,
         "label": lambda kind, key: method.label(kind, key, lang),
+        "note_of": lambda note: note_message(str(note or "")).render(lang),
     }
 
 

@@ -1,6 +1,8 @@
-"""The records the regulator asks for: destruction certificates (each checked as
+"""A scanned table's rows (masked, clear per tier when allowed and asked for, every clear
+view in the ledger), and the records the regulator asks for: destruction certificates (each checked as
 ``handover certificate verify`` checks it: signature, signer, ledger proofs) and the
-regulator's dossier (built as ``handover dossier build`` builds it, listed, checked
+regulator's dossier (built as ``handover dossier build`` builds it, in a background
+job, listed, checked
 offline as its ``verify.py`` does, downloaded). Files come only from the workspace's
 reports folder; URLs name a run or a dossier and a plain file name, nothing else."""
 
@@ -12,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from handover.web.pages import CSRF, Session
-from handover.web.security import console_of
+from handover.web.security import Rows, TableName, console_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,6 +23,29 @@ RecordName = Annotated[
     str, Path(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
 FileName = Annotated[str, Path(min_length=1, max_length=160)]
+
+
+# --- a table's rows ---------------------------------------------------------------------------
+
+
+@router.get("/records/{table}", response_class=HTMLResponse)
+def records_page(
+    request: Request,
+    me: Session,
+    table: TableName,
+    clear: bool = False,
+    rows: Rows = 20,
+) -> Response:
+    """The first rows of a scanned table, masked; with ``clear`` the columns of each tier
+    my grant allows in clear are shown clear and the view is recorded (``records.view``).
+    Who may not see a scan's evidence (the auditor, anyone without a grant) gets 403."""
+    from handover.flows.records import view_records
+
+    console = console_of(request)
+    view = view_records(
+        console.ws, table, actor=me.person.name, clear=clear, limit=rows, now=console.now()
+    )
+    return console.render(request, "records.html", view=view, rows_shown=rows)
 
 
 # --- certificates ----------------------------------------------------------------------------
@@ -83,13 +108,15 @@ def dossiers_page(request: Request, me: Session, built: str = "") -> Response:
 
 @router.post("/dossiers", dependencies=CSRF)
 def dossier_build(request: Request, me: Session) -> Response:
-    """Build a dossier now (``dossier build``: the checklist evaluated afresh, every
-    record gathered, bound to the ledger, signed); ``compliance.check`` roles only."""
-    from handover.flows.dossier import build_dossier
+    """Build a dossier in the background (``dossier build``: the checklist evaluated
+    afresh, every record gathered, bound to the ledger, signed), decided now as
+    ``compliance.check`` (refused: 403, no job); the job's page follows it and links the
+    dossier once built."""
+    from handover.web.jobs import plan_dossier, start
 
     console = console_of(request)
-    res = build_dossier(console.ws, actor=me.person.name, now=console.now())
-    return RedirectResponse(f"/dossiers/{res.folder.name}?built=1", 303)
+    job = start(console, plan_dossier(console, me.person.name, console.lang_of(request)))
+    return RedirectResponse(f"/jobs/{job.id}", 303)
 
 
 @router.get("/dossiers/{name}", response_class=HTMLResponse)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Path, Request
+from fastapi import Path, Query, Request
 
 from handover.web.sessions import WebSession, csrf_matches, resume_session
 
@@ -43,6 +43,12 @@ NO_STORE = "no-store"
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: a ledger sequence number in a URL
 Seq = Annotated[int, Path(ge=0, le=2**62)]
+#: a table name of the inventory in a URL (no personal data, no path)
+TableName = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_$.-]*$")
+]
+#: how many of a table's rows a records view shows
+Rows = Annotated[int, Query(ge=1, le=50)]
 
 
 class LoginNeeded(Exception):

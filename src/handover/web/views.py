@@ -5,6 +5,7 @@ what the library it calls records (an authorisation, a checkpoint)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -302,6 +303,19 @@ def inventory(
 
 
 # --- ledger ------------------------------------------------------------------------------
+
+
+def purpose_label(purpose: str, lang: str) -> str:
+    """A recorded purpose in the reader's language: the library's purpose codes
+    (``access control``, ``migration`` …) through ``ledger.purpose.<code>``; a purpose
+    recorded otherwise (bilingual, or a person's) as it was recorded."""
+    from handover.i18n import t
+
+    key = "ledger.purpose." + re.sub(r"[^a-z0-9]+", "_", purpose.strip().lower())
+    try:
+        return t(key, lang)
+    except KeyError:
+        return purpose
 
 
 def utc_bound(value: dt.datetime | None) -> dt.datetime | None:

@@ -1,0 +1,288 @@
+"""The JSON API's incident handling: incidents listed, an incident's facts recorded, its
+reports filed (and their files downloaded, each checked against the SHA-256 registered
+when it was filed), duties met, follow-up actions, handling ended, closing; drills
+scheduled, started and finished. Each call is the flow ``handover incidents`` calls,
+decided for this token's person (``incident.manage``); refusals are 403 and ledgered.
+Same authentication as :mod:`handover.web.api`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from handover.errors import BadInput
+from handover.web.api import ERRORS, JSON, Session
+from handover.web.security import RowId, console_of
+
+router = APIRouter(prefix="/api", tags=["incidents"])
+#: a local time as the CLI takes it (``2026-01-31T10:00``, in the incidents' time zone)
+When = Annotated[str, Field(max_length=40, description="local time, e.g. 2026-01-31T10:00")]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class FactsIn(BaseModel):
+    """Report facts to add (``incidents facts --set``): fact name → text."""
+
+    facts: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(max_length=4000)]] = (
+        Field(min_length=1, max_length=40)
+    )
+
+
+class ReportIn(BaseModel):
+    """The kind of report to file next."""
+
+    kind: str = Field(max_length=20, description="initial, supplement or summary")
+
+
+class MetIn(BaseModel):
+    """A duty of the incident met outside handover (a call, a letter), with a note."""
+
+    obligation: int = Field(ge=1, le=2**31 - 1)
+    note: Text
+    at: When = ""
+
+
+class HandledIn(BaseModel):
+    """When handling ended (empty: now)."""
+
+    at: When = ""
+
+
+class ActionIn(BaseModel):
+    """A follow-up action with its owner (a registered person) and due date."""
+
+    what: str = Field(min_length=1, max_length=300)
+    owner: str = Field(min_length=1, max_length=64)
+    due_on: dt.date
+
+
+class CloseIn(BaseModel):
+    """The review closing a handled incident."""
+
+    root_cause: Text
+    lessons: Text
+
+
+class DrillIn(BaseModel):
+    """A drill to schedule: a scenario, when, and registered participants."""
+
+    scenario: str = Field(min_length=1, max_length=60)
+    at: When = Field(min_length=1)
+    participants: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=50
+    )
+
+
+class LessonsIn(BaseModel):
+    """What a drill taught."""
+
+    lessons: Text
+
+
+def _when(request: Request, value: str, field: str) -> dt.datetime | None:
+    from handover.flows.incidents import local_time
+
+    return local_time(console_of(request).ws, value.strip() or None, field)
+
+
+def _incident(request: Request, incident_id: int) -> JSON:
+    """One incident as ``GET /api/incidents/{id}`` answers it."""
+    from handover.flows.incidents import incident_timeline
+    from handover.incidents.records import get_incident
+
+    console = console_of(request)
+    inc = get_incident(console.ws, incident_id)
+    return {**inc.to_json(console.now()), "timeline": incident_timeline(console.ws, incident_id)}
+
+
+@router.get("/incidents", responses=ERRORS)
+def api_incidents(request: Request, me: Session) -> JSON:
+    """Open duties soonest first with the seconds left, incidents, events and drills."""
+    from handover.flows.incidents import status
+    from handover.incidents.drills import list_drills
+    from handover.incidents.records import list_events, list_incidents
+
+    console = console_of(request)
+    st = status(console.ws, clock=console.now)
+    return {
+        "at": st.at.isoformat(),
+        "duties": [d.to_json(st.at) for d in st.duties],
+        "incidents": [i.to_json(st.at) for i in reversed(list_incidents(console.ws))],
+        "events": [e.to_json() for e in reversed(list_events(console.ws))],
+        "drills": [d.to_json() for d in reversed(list_drills(console.ws))],
+    }
+
+
+@router.get("/incidents/{incident_id}", responses=ERRORS)
+def api_incident(request: Request, me: Session, incident_id: RowId) -> JSON:
+    """One incident: duties with the seconds left now, facts, reports, actions, timeline."""
+    return _incident(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/facts", responses=ERRORS)
+def api_incident_facts(request: Request, me: Session, incident_id: RowId, body: FactsIn) -> JSON:
+    """Add report facts (an unknown fact name is 400 naming it); the incident."""
+    from handover.flows.incidents import set_facts
+
+    console = console_of(request)
+    set_facts(console.ws, incident_id, body.facts, clock=console.now, actor=me.person.name)
+    return _incident(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/reports", responses=ERRORS)
+def api_incident_report(request: Request, me: Session, incident_id: RowId, body: ReportIn) -> JSON:
+    """File the next report of ``kind``: HTML, PDF and DOCX in zh-CN and en, hashed into
+    the ledger (``incidents report``); the report, its files at
+    ``/api/incidents/{id}/reports/{report}/{name}``."""
+    from handover.flows.incidents import file_report
+
+    console = console_of(request)
+    rep = file_report(console.ws, incident_id, body.kind, clock=console.now, actor=me.person.name)
+    return rep.to_json()
+
+
+@router.get("/incidents/{incident_id}/reports/{report_id}/{name}", responses=ERRORS)
+def api_incident_report_file(
+    request: Request,
+    me: Session,
+    incident_id: RowId,
+    report_id: RowId,
+    name: Annotated[str, Path(min_length=1, max_length=160)],
+) -> Response:
+    """One file of a filed report, served only while it still has the SHA-256 registered
+    when it was filed (409 when it was altered)."""
+    from handover.web.pages_incidents import report_file
+
+    return report_file(console_of(request).ws, incident_id, report_id, name)
+
+
+@router.post("/incidents/{incident_id}/met", responses=ERRORS)
+def api_incident_met(request: Request, me: Session, incident_id: RowId, body: MetIn) -> JSON:
+    """A duty of this incident met outside handover (``incidents done``)."""
+    from handover.flows.incidents import obligation_met
+    from handover.incidents.records import get_incident
+
+    console = console_of(request)
+    if body.obligation not in {o.id for o in get_incident(console.ws, incident_id).obligations}:
+        raise HTTPException(404)
+    when = _when(request, body.at, "at")
+    ob = obligation_met(
+        console.ws,
+        body.obligation,
+        note=body.note,
+        at=when,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return ob.to_json(console.now())
+
+
+@router.post("/incidents/{incident_id}/handled", responses=ERRORS)
+def api_incident_handled(
+    request: Request, me: Session, incident_id: RowId, body: HandledIn | None = None
+) -> JSON:
+    """Handling ended (now, or at ``at``): the summary report's clocks start."""
+    from handover.flows.incidents import mark_handled
+
+    console = console_of(request)
+    when = _when(request, body.at if body is not None else "", "at")
+    mark_handled(console.ws, incident_id, at=when, clock=console.now, actor=me.person.name)
+    return _incident(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/actions", responses=ERRORS)
+def api_incident_action(request: Request, me: Session, incident_id: RowId, body: ActionIn) -> JSON:
+    """Add a follow-up action."""
+    from handover.flows.incidents import add_action
+
+    console = console_of(request)
+    a = add_action(
+        console.ws,
+        incident_id,
+        body.what,
+        owner=body.owner,
+        due_on=body.due_on,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return a.to_json()
+
+
+@router.post("/incidents/{incident_id}/actions/{action_id}/done", responses=ERRORS)
+def api_incident_action_done(
+    request: Request, me: Session, incident_id: RowId, action_id: RowId
+) -> JSON:
+    """Mark a follow-up action of this incident done."""
+    from handover.flows.incidents import finish_action
+    from handover.incidents.records import get_incident
+
+    console = console_of(request)
+    if action_id not in {a.id for a in get_incident(console.ws, incident_id).actions}:
+        raise HTTPException(404)
+    return finish_action(console.ws, action_id, clock=console.now, actor=me.person.name).to_json()
+
+
+@router.post("/incidents/{incident_id}/close", responses=ERRORS)
+def api_incident_close(request: Request, me: Session, incident_id: RowId, body: CloseIn) -> JSON:
+    """Close a handled incident with its review."""
+    from handover.flows.incidents import close
+
+    console = console_of(request)
+    close(
+        console.ws,
+        incident_id,
+        root_cause=body.root_cause,
+        lessons=body.lessons,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return _incident(request, incident_id)
+
+
+# --- drills ----------------------------------------------------------------------------------
+
+
+@router.post("/drills", responses=ERRORS)
+def api_drill_schedule(request: Request, me: Session, body: DrillIn) -> JSON:
+    """Schedule a drill (``drills schedule``)."""
+    from handover.flows.incidents import schedule
+
+    console = console_of(request)
+    when = _when(request, body.at, "at")
+    if when is None:  # blank: no time given
+        raise BadInput.msg("web.invalid", fields="at")
+    d = schedule(
+        console.ws,
+        body.scenario,
+        at=when,
+        participants=body.participants,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return d.to_json()
+
+
+@router.post("/drills/{drill_id}/start", responses=ERRORS)
+def api_drill_start(request: Request, me: Session, drill_id: RowId) -> JSON:
+    """Start a scheduled drill: its scenario becomes a drill incident (nothing is sent);
+    the incident."""
+    from handover.flows.incidents import start
+
+    console = console_of(request)
+    inc = start(console.ws, drill_id, clock=console.now, actor=me.person.name)
+    return _incident(request, inc.id)
+
+
+@router.post("/drills/{drill_id}/finish", responses=ERRORS)
+def api_drill_finish(request: Request, me: Session, drill_id: RowId, body: LessonsIn) -> JSON:
+    """Finish a running drill with its lessons; the time used per duty is computed."""
+    from handover.flows.incidents import finish
+
+    console = console_of(request)
+    return finish(
+        console.ws, drill_id, lessons=body.lessons, clock=console.now, actor=me.person.name
+    ).to_json()
