@@ -33,6 +33,12 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return sha256(NODE_PREFIX + left + right)
 
 
+def leaf_hash_list(leaves: Sequence[bytes]) -> list[bytes]:
+    """Leaf hashes of ``leaves``, one tight hashlib loop."""
+    new = SHA256_NEW
+    return [new(b"\x00" + d).digest() for d in leaves]
+
+
 def leaf_hashes(leaves: Sequence[bytes]) -> bytes:
     """Leaf hashes of ``leaves`` concatenated (32 bytes each), one tight hashlib loop."""
     new = SHA256_NEW
@@ -110,6 +116,12 @@ def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
             acc = new(prefix + frontier[j] + acc).digest()
         out.append(acc)
     return b"".join(out)
+
+
+def roots_after(frontier: list[bytes], level0: bytes, start: int) -> tuple[bytes, list[bytes]]:
+    """:func:`prefix_roots` and the frontier it leaves (what a worker process sends back)."""
+    roots = prefix_roots(frontier, level0, start)
+    return roots, frontier
 
 
 def extend(

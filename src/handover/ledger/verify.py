@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 CHUNK = 50_000
+# From this many entries the tree heads are recomputed in a worker process (_Heads).
+PARALLEL_FROM = 200_000
 SEQ_KEY = b',"seq":'
 ENTRY_SQL = (
     "SELECT seq, body, leaf_hash, ts, actor, action, subject, root FROM ledger_entries ORDER BY seq"
@@ -236,14 +241,13 @@ class _Columns:
 
     ``ts``/``actor``/``action``/``subject`` must equal what the hashed body says (as an
     append stores it: :func:`indexed_columns`, the timestamp in the store's own form);
-    ``root`` must equal the tree head recomputed with a running frontier; a body's stamp
+    ``root`` must equal the tree head recomputed (:class:`_Heads`); a body's stamp
     never goes back. ``seq`` and ``leaf_hash`` are checked by the caller.
     """
 
     def __init__(self, conn: Connection, report: VerifyReport) -> None:
         self.ts_form = ts_stored_form(conn.dialect)
         self.report = report
-        self.frontier: list[bytes] = []
         self.prev_ts: str | None = None
         self.last_ts_column: Any = None
         self.last_ts: str | None = None
@@ -270,18 +274,14 @@ class _Columns:
             self.root_run = None
 
     def check(
-        self, first: int, leaves: bytes, bodies: Sequence[bytes], rows: Sequence[Any]
+        self, first: int, computed: bytes, bodies: Sequence[bytes], rows: Sequence[Any]
     ) -> None:
-        """Check entries ``first ..`` (leaf hashes already verified); ``rows`` are ENTRY_SQL rows."""
-        computed = merkle.prefix_roots(self.frontier, leaves, first)
-        want = [computed[32 * i : 32 * i + 32] for i in range(len(rows))]
-        try:
-            same = [bytes(r[7]) for r in rows] == want
-        except TypeError:
-            same = False
-        if same:
+        """Check entries ``first ..`` (leaf hashes already verified; ``computed``: the tree
+        heads recomputed after each, 32 bytes apiece); ``rows`` are ENTRY_SQL rows."""
+        if _same_hashes([r[7] for r in rows], computed):
             self._close_root_run()
         else:
+            want = [computed[32 * i : 32 * i + 32] for i in range(len(rows))]
             for i, r in enumerate(rows):
                 if _as_bytes(r[7]) == want[i]:
                     self._close_root_run()
@@ -363,21 +363,90 @@ class _Columns:
             )
 
 
-def _read_leaves(conn: Connection, report: VerifyReport, chunk: int) -> tuple[bytes, bool]:
+class _Heads:
+    """The tree heads after each entry, recomputed chunk by chunk with a running frontier:
+    in a worker process when one is given (the hashing then overlaps reading and checking
+    the next chunk: about log2(n)/2 hashes per entry, the largest cost of a verification),
+    else in this one. One chunk is in flight at a time, so the frontier moves in order."""
+
+    def __init__(self, pool: Executor | None) -> None:
+        self.pool = pool
+        self.frontier: list[bytes] = []
+        self._pending: Callable[[], bytes] | None = None
+
+    def start(self, first: int, level0: bytes) -> Callable[[], bytes]:
+        """Begin the heads after entries ``first ..`` (concatenated leaf hashes ``level0``);
+        the returned call gives them (32 bytes each, concatenated)."""
+        self.settle()
+        if self.pool is None:
+            heads = merkle.prefix_roots(self.frontier, level0, first)
+            return lambda: heads
+        future = self.pool.submit(merkle.roots_after, self.frontier, level0, first)
+        done: list[bytes] = []
+
+        def result() -> bytes:
+            if not done:
+                try:
+                    heads, self.frontier = future.result()
+                except (BrokenExecutor, OSError):
+                    # the worker could not start or died: hash here, from the frontier it
+                    # was sent (a copy went to it; this one has not moved)
+                    self.pool = None
+                    heads = merkle.prefix_roots(self.frontier, level0, first)
+                done.append(heads)
+                self._pending = None
+            return done[0]
+
+        self._pending = result
+        return result
+
+    def settle(self) -> None:
+        """Wait for the chunk in flight, so the frontier is current."""
+        if self._pending is not None:
+            self._pending()
+
+
+def _read_leaves(
+    conn: Connection, report: VerifyReport, chunk: int, pool: Executor | None = None
+) -> tuple[bytes, bool]:
     """Concatenated recomputed leaf hashes of the good prefix of the log, every stored
     column of that prefix checked (:class:`_Columns`); False when a row stopped the read
     (missing, moved or modified entry)."""
     parts: list[bytes] = []
     columns = _Columns(conn, report)
-    complete = _read_into(conn, report, chunk, columns, parts)
+    heads = _Heads(pool)
+    complete = _read_into(conn, report, chunk, columns, heads, parts)
     columns.finish()
     return b"".join(parts), complete
 
 
+def _same_hashes(values: Sequence[Any], want: bytes) -> bool:
+    """Whether the stored hash column ``values`` is exactly the concatenated ``want``
+    (each value 32 bytes: a forger may not move bytes from one row to the next)."""
+    try:
+        return b"".join(values) == want and all(len(v) == 32 for v in values)
+    except TypeError:
+        return False
+
+
 def _read_into(
-    conn: Connection, report: VerifyReport, chunk: int, columns: _Columns, parts: list[bytes]
+    conn: Connection,
+    report: VerifyReport,
+    chunk: int,
+    columns: _Columns,
+    heads: _Heads,
+    parts: list[bytes],
 ) -> bool:
     expected = 0
+    # The previous good chunk, checked once its tree heads are back, while the worker
+    # recomputes this chunk's: findings come out in sequence order all the same.
+    pending: list[tuple[int, Callable[[], bytes], list[bytes], Sequence[Any]]] = []
+
+    def flush() -> None:
+        for first, result, bodies, rows in pending:
+            columns.check(first, result(), bodies, rows)
+        pending.clear()
+
     for rows in _raw_rows(conn, ENTRY_SQL, chunk):
         seqs = [r[0] for r in rows]
         try:
@@ -385,16 +454,20 @@ def _read_into(
             computed = merkle.leaf_hashes(bodies)
             good = (
                 seqs == list(range(expected, expected + len(rows)))
-                and b"".join([bytes(r[2]) for r in rows]) == computed
+                and _same_hashes([r[2] for r in rows], computed)
                 and [body_seq(b) for b in bodies] == seqs
             )
         except (AttributeError, UnicodeEncodeError, TypeError):
             good = False
         if good:
             parts.append(computed)
-            columns.check(expected, computed, bodies, rows)
+            result = heads.start(expected, computed)
+            flush()
+            pending.append((expected, result, bodies, rows))
             expected += len(rows)
             continue
+        flush()
+        heads.settle()
         for r in rows:
             problem = _check_row(expected, r[0], r[1], r[2])
             if problem is not None:
@@ -403,8 +476,11 @@ def _read_into(
             body = r[1].encode("utf-8")
             leaf = merkle.leaf_hash(body)
             parts.append(leaf)
-            columns.check(expected, leaf, [body], [r])
+            columns.check(
+                expected, merkle.prefix_roots(heads.frontier, leaf, expected), [body], [r]
+            )
             expected += 1
+    flush()
     return True
 
 
@@ -529,13 +605,30 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
         return
 
 
+def _worker(size: int, parallel: bool | None) -> Executor | None:
+    """A process to recompute tree heads in, for a log worth its start-up (about a second
+    on a loaded machine) on a machine with a second core; None to hash in this process."""
+    if parallel is None:
+        parallel = size >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+    if not parallel:
+        return None
+    # spawn, not fork: the parent holds database connections and may run threads
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+
+
 def verify_ledger(
-    ws: Workspace, checkpoint: Path | None = None, *, chunk: int = CHUNK
+    ws: Workspace,
+    checkpoint: Path | None = None,
+    *,
+    chunk: int = CHUNK,
+    parallel: bool | None = None,
 ) -> VerifyReport:
     """Recompute every leaf and the tree; check the head, nodes and every checkpoint.
 
     With ``checkpoint`` (a signed note saved outside the store) also prove by an RFC 9162
-    consistency proof that the current log extends it.
+    consistency proof that the current log extends it. ``parallel``: recompute the tree
+    heads in a worker process (None: when the log has :data:`PARALLEL_FROM` entries or
+    more and the machine a second core).
     """
     t0 = time.perf_counter()
     report = VerifyReport()
@@ -549,7 +642,12 @@ def verify_ledger(
                 LedgerHeadRow.public_key,
             ).where(LedgerHeadRow.id == 1)
         ).one_or_none()
-        level0, entries_ok = _read_leaves(conn, report, chunk)
+        pool = _worker(int(head_row.size) if head_row is not None else 0, parallel)
+        try:
+            level0, entries_ok = _read_leaves(conn, report, chunk, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         n = len(level0) // 32
         levels = merkle.build_levels(level0)
         node = merkle.levels_node(levels)
