@@ -591,3 +591,29 @@ def test_stored_hash_bytes_cannot_move_between_rows(logged: Workspace) -> None:
         _forge(logged, k, column, a)
         _forge(logged, k + 1, column, b)
         assert ledger.verify_ledger(logged).ok
+
+
+@pytest.mark.parametrize(
+    ("how", "key"),
+    [
+        ("changed", "ledger.problem.node_differs"),
+        ("deleted", "ledger.problem.bad_node"),
+        ("short", "ledger.problem.bad_node"),
+    ],
+)
+def test_tampered_stored_node_is_named(logged: Workspace, how: str, key: str) -> None:
+    """Each stored subtree hash is checked (taken a level's run at a time): a changed,
+    missing or malformed node at level 1 is named by level and index."""
+    with logged.store.engine.begin() as c:
+        where = "WHERE level = 1 AND idx = 5"
+        if how == "changed":
+            c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 32})
+        elif how == "deleted":
+            c.execute(text(f"DELETE FROM ledger_nodes {where}"))
+        else:
+            c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 31})
+    report = ledger.verify_ledger(logged, chunk=4)
+    found = [p for p in report.problems if p.text.key == key]
+    assert len(found) == 1 and found[0].place.params() == {"level": 1, "idx": 5}, [
+        p.to_json() for p in report.problems
+    ]

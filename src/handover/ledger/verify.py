@@ -10,8 +10,10 @@ hash it can recompute, and never crashes on malformed rows.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import multiprocessing
+import operator
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,8 +47,9 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 CHUNK = 50_000
-# From this many entries the tree heads are recomputed in a worker process (_Heads).
-PARALLEL_FROM = 200_000
+# From this many entries the tree heads are recomputed in a worker process (_Heads): its
+# start (about 1 s on a loaded 2-core machine) is then repaid.
+PARALLEL_FROM = 400_000
 SEQ_KEY = b',"seq":'
 ENTRY_SQL = (
     "SELECT seq, body, leaf_hash, ts, actor, action, subject, root FROM ledger_entries ORDER BY seq"
@@ -251,6 +254,7 @@ class _Columns:
         self.prev_ts: str | None = None
         self.last_ts_column: Any = None
         self.last_ts: str | None = None
+        self.last_head: tuple[Any, str] = (None, "")
         self.root_run: tuple[int, int] | None = None
         self.listed = 0
         self.unlisted = 0
@@ -274,10 +278,18 @@ class _Columns:
             self.root_run = None
 
     def check(
-        self, first: int, computed: bytes, bodies: Sequence[bytes], rows: Sequence[Any]
+        self,
+        first: int,
+        computed: bytes,
+        bodies: Sequence[bytes],
+        rows: Sequence[Any],
+        stamps: Sequence[str | None] | None = None,
     ) -> None:
         """Check entries ``first ..`` (leaf hashes already verified; ``computed``: the tree
-        heads recomputed after each, 32 bytes apiece); ``rows`` are ENTRY_SQL rows."""
+        heads recomputed after each, 32 bytes apiece); ``rows`` are ENTRY_SQL rows,
+        ``stamps`` what :meth:`stamps` gave for them."""
+        if stamps is None:
+            stamps = self.stamps(first, rows)
         if _same_hashes([r[7] for r in rows], computed):
             self._close_root_run()
         else:
@@ -290,7 +302,7 @@ class _Columns:
         prev_ts = self.prev_ts
         for i, r in enumerate(rows):
             seq = first + i
-            ts = self._columns_as_in(bodies[i], r)
+            ts = stamps[i]
             if ts is None:
                 ts = self._columns_parsed(seq, bodies[i], r)
                 if ts is None:
@@ -315,26 +327,35 @@ class _Columns:
         self.last_ts_column, self.last_ts = stored, ts
         return ts
 
-    def _columns_as_in(self, body: bytes, row: Sequence[Any]) -> str | None:
-        """The body's stamp when the body provably holds the row's columns, else None.
+    def stamps(self, first: int, rows: Sequence[Any]) -> list[str | None]:
+        """Per row (entries ``first ..``), the body's stamp when the body provably holds
+        the row's ``seq``, ``ts``, ``actor``, ``action`` and ``subject``, else None.
 
         Canonical bodies sort their keys: ``{"action":A,"actor":B,"details":…`` opens one
-        and ``…,"subject":S,"ts":"T","v":1}`` closes it, and a JSON string token decodes
-        one way only, so matching the encoded columns there proves the fields equal them
-        (≈10x cheaper than parsing). Anything else takes :meth:`_columns_parsed`.
+        and ``…,"seq":N,"subject":S,"ts":"T","v":1}`` closes it, and a JSON string token
+        decodes one way only (nor can ``,"seq":`` occur inside one), so matching the
+        encoded columns there proves the fields equal them (≈10x cheaper than parsing;
+        :func:`body_seq` is then implied). Anything else takes :meth:`_columns_parsed`.
         """
+        return [self._columns_as_in(first + i, r) for i, r in enumerate(rows)]
+
+    def _columns_as_in(self, seq: int, row: Sequence[Any]) -> str | None:
         ts = self._body_ts(row[3])
-        actor, action, subject = row[4], row[5], row[6]
+        body, actor, action, subject = row[1], row[4], row[5], row[6]
         if ts is None or not isinstance(actor, str) or not isinstance(subject, str):
             return None
         if len(actor) > COLUMN_WIDTHS["actor"] or len(subject) > COLUMN_WIDTHS["subject"]:
             return None  # a body field cut to fit its column: parse it
-        try:
-            head = f'{{"action":{_enc(action)},"actor":{_enc(actor)},"details":'.encode()
-            tail = f',"subject":{_enc(subject)},"ts":"{ts}","v":{BODY_VERSION}}}'.encode()
-        except (TypeError, UnicodeEncodeError):
+        if not isinstance(body, str):
             return None
-        return ts if body.startswith(head) and body.endswith(tail) else None
+        try:
+            if self.last_head[0] != (action, actor):  # entries of one batch share them
+                head = f'{{"action":{_enc(action)},"actor":{_enc(actor)},"details":'
+                self.last_head = ((action, actor), head)
+            tail = f',"seq":{seq},"subject":{_enc(subject)},"ts":"{ts}","v":{BODY_VERSION}}}'
+        except TypeError:
+            return None
+        return ts if body.startswith(self.last_head[1]) and body.endswith(tail) else None
 
     def _columns_parsed(self, seq: int, body: bytes, row: Sequence[Any]) -> str | None:
         """Compare each column with the parsed body, naming every one that differs; the
@@ -440,11 +461,13 @@ def _read_into(
     expected = 0
     # The previous good chunk, checked once its tree heads are back, while the worker
     # recomputes this chunk's: findings come out in sequence order all the same.
-    pending: list[tuple[int, Callable[[], bytes], list[bytes], Sequence[Any]]] = []
+    pending: list[
+        tuple[int, Callable[[], bytes], list[bytes], Sequence[Any], list[str | None]]
+    ] = []
 
     def flush() -> None:
-        for first, result, bodies, rows in pending:
-            columns.check(first, result(), bodies, rows)
+        for first, result, bodies, rows, stamps in pending:
+            columns.check(first, result(), bodies, rows, stamps)
         pending.clear()
 
     for rows in _raw_rows(conn, ENTRY_SQL, chunk):
@@ -452,10 +475,14 @@ def _read_into(
         try:
             bodies = [r[1].encode("utf-8") for r in rows]
             computed = merkle.leaf_hashes(bodies)
+            stamps = columns.stamps(expected, rows)
             good = (
                 seqs == list(range(expected, expected + len(rows)))
                 and _same_hashes([r[2] for r in rows], computed)
-                and [body_seq(b) for b in bodies] == seqs
+                and all(
+                    ts is not None or body_seq(b) == seq
+                    for ts, b, seq in zip(stamps, bodies, seqs, strict=True)
+                )
             )
         except (AttributeError, UnicodeEncodeError, TypeError):
             good = False
@@ -463,7 +490,7 @@ def _read_into(
             parts.append(computed)
             result = heads.start(expected, computed)
             flush()
-            pending.append((expected, result, bodies, rows))
+            pending.append((expected, result, bodies, rows, stamps))
             expected += len(rows)
             continue
         flush()
@@ -473,7 +500,8 @@ def _read_into(
             if problem is not None:
                 report.problems.append(problem)
                 return False
-            body = r[1].encode("utf-8")
+            body = _as_bytes(r[1])
+            assert body is not None  # _check_row refuses a body it cannot read
             leaf = merkle.leaf_hash(body)
             parts.append(leaf)
             columns.check(
@@ -569,19 +597,47 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
     """Every stored subtree hash equals the recomputed one, none missing, none extra."""
     stored: dict[int, list[bytes]] = {}
     sql = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
-    for rows in _raw_rows(conn, sql, chunk):
-        for lv, idx, h in rows:
-            have = stored.setdefault(int(lv), [])
-            raw = _as_bytes(h)
-            if idx != len(have) or raw is None or len(raw) != 32:
-                report.problems.append(
-                    Problem(
-                        Msg("ledger.where.node", level=lv, idx=len(have)),
-                        _problem("bad_node"),
-                    )
-                )
+    for chunk_rows in _raw_rows(conn, sql, chunk):
+        for lv, run in itertools.groupby(chunk_rows, key=operator.itemgetter(0)):
+            if not _stored_run(stored, report, lv, list(run)):
                 return
-            have.append(raw)
+    _compare_levels(report, levels, stored)
+
+
+def _stored_run(
+    stored: dict[int, list[bytes]], report: VerifyReport, lv: Any, rows: list[Any]
+) -> bool:
+    """Add one level's run of node rows to ``stored``; False (finding reported) at a bad
+    row. A run whose indexes go on from the stored ones and whose hashes are 32 bytes is
+    taken whole (list operations in C); any other row by row, to name the bad node."""
+    have = stored.get(lv, []) if type(lv) is int else None
+    if have is not None:
+        hashes = [r[2] for r in rows]
+        if [r[1] for r in rows] == list(range(len(have), len(have) + len(rows))) and all(
+            type(h) is bytes and len(h) == 32 for h in hashes
+        ):
+            stored[lv] = have
+            have.extend(hashes)
+            return True
+    for lv_, idx, h in rows:
+        have = stored.setdefault(int(lv_), [])
+        raw = _as_bytes(h)
+        if idx != len(have) or raw is None or len(raw) != 32:
+            report.problems.append(
+                Problem(
+                    Msg("ledger.where.node", level=lv_, idx=len(have)),
+                    _problem("bad_node"),
+                )
+            )
+            return False
+        have.append(raw)
+    return True
+
+
+def _compare_levels(
+    report: VerifyReport, levels: list[bytes], stored: dict[int, list[bytes]]
+) -> None:
+    """Each stored level equals the recomputed one; the first differing node is named."""
     top = max([len(levels) - 1, *stored])
     for lv in range(1, top + 1):
         want = levels[lv] if lv < len(levels) else b""
@@ -613,7 +669,9 @@ def _worker(size: int, parallel: bool | None) -> Executor | None:
     if not parallel:
         return None
     # spawn, not fork: the parent holds database connections and may run threads
-    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(merkle.roots_after, [], b"", 0)  # starts it while the first chunk is read
+    return pool
 
 
 def verify_ledger(
