@@ -6,8 +6,8 @@
   of the same rows in batches of 1,000;
 - verification of the whole log (1,000,000 entries; quick: 100,000): ``verify_ledger``
   (re-reads every row, recomputes every leaf and the tree, checks head, nodes and every
-  checkpoint; the tree heads in a worker process from 400,000 entries, and once more all
-  in one process), against pymerkle building the same RFC 6962 tree in memory from the same
+  checkpoint), once with the tree heads recomputed in a worker process and once all in
+  one process, against pymerkle building the same RFC 6962 tree in memory from the same
   bodies (roots must be equal) and against a plain SELECT of the same rows.
 """
 
@@ -125,11 +125,16 @@ def run(quick: bool) -> str:
         ledger.checkpoint_if_new(ws)
         size = ledger.ledger_size(ws)
 
-        # verify the whole log
+        # verify the whole log: tree heads in a worker process, then all in one process
+        # (verify_ledger picks the worker by itself only while a core is idle)
         t0 = time.perf_counter()
-        report = ledger.verify_ledger(ws)
-        t_verify = time.perf_counter() - t0
+        report = ledger.verify_ledger(ws, parallel=True)
+        t_worker = time.perf_counter() - t0
         assert report.ok and report.size == size, report.problems
+        t0 = time.perf_counter()
+        inline = ledger.verify_ledger(ws, parallel=False)
+        t_inline = time.perf_counter() - t0
+        assert inline.ok and inline.root == report.root, inline.problems
 
         t0 = time.perf_counter()
         with ws.store.engine.connect() as conn:
@@ -138,21 +143,13 @@ def run(quick: bool) -> str:
                 for r in conn.exec_driver_sql("SELECT body FROM ledger_entries ORDER BY seq")
             ]
         t_select = time.perf_counter() - t0
-        # the same verification with the tree heads hashed in this process (no worker)
-        t0 = time.perf_counter()
-        inline = ledger.verify_ledger(ws, parallel=False)
-        t_inline = time.perf_counter() - t0
-        assert inline.ok and inline.root == report.root, inline.problems
-        rows.append(
-            f"| verify {size:,} entries (entries/s) | {size / t_verify:,.0f} "
-            f"({t_verify:.1f} s) | {size / t_select:,.0f} ({t_select:.1f} s, plain "
-            f"SELECT of the bodies only) | {t_select / t_verify:.2f} |"
-        )
-        rows.append(
-            f"| verify {size:,} entries, one process (entries/s) | {size / t_inline:,.0f} "
-            f"({t_inline:.1f} s) | {size / t_select:,.0f} ({t_select:.1f} s, plain "
-            f"SELECT of the bodies only) | {t_select / t_inline:.2f} |"
-        )
+        for how, t in (("tree heads in a worker process", t_worker), ("one process", t_inline)):
+            rows.append(
+                f"| verify {size:,} entries, {how} (entries/s) | {size / t:,.0f} "
+                f"({t:.1f} s) | {size / t_select:,.0f} ({t_select:.1f} s, plain "
+                f"SELECT of the bodies only) | {t_select / t:.2f} |"
+            )
+        t_verify = min(t_worker, t_inline)
 
         import pymerkle
 
@@ -164,7 +161,7 @@ def run(quick: bool) -> str:
         t_pm = time.perf_counter() - t0
         assert their_root == report.root, "pymerkle and handover disagree on the root"
         rows.append(
-            f"| verify {size:,} entries (entries/s) | {size / t_verify:,.0f} "
+            f"| verify {size:,} entries, the faster (entries/s) | {size / t_verify:,.0f} "
             f"({t_verify:.1f} s) | {size / t_pm:,.0f} ({t_pm:.1f} s, pymerkle builds "
             f"the same tree in memory; roots equal) | {t_pm / t_verify:.2f} |"
         )

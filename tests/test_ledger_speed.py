@@ -176,3 +176,21 @@ def test_prescan_flags_each_pattern() -> None:
     ):
         assert MAYBE.search(text) is not None
         assert substitute(text)[1] == 1
+
+
+def test_worker_process_only_while_a_core_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_ledger's default: a worker process for large logs, and only while a core is
+    idle (on a saturated machine it would only compete for the same cores)."""
+    from handover.ledger import verify
+
+    monkeypatch.setattr(verify.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(verify.os, "getloadavg", lambda: (0.4, 3.0, 3.0))
+    assert verify.idle_core()
+    assert verify._worker(verify.PARALLEL_FROM - 1, None) is None  # too small to repay it
+    monkeypatch.setattr(verify.os, "getloadavg", lambda: (1.5, 0.1, 0.1))
+    assert not verify.idle_core()
+    assert verify._worker(verify.PARALLEL_FROM, None) is None
+    assert verify._worker(10**9, False) is None
+    monkeypatch.setattr(verify.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(verify.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert not verify.idle_core()

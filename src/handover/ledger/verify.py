@@ -661,11 +661,24 @@ def _compare_levels(
         return
 
 
+def idle_core() -> bool:
+    """Whether a core is idle: more cores than the 1-minute load average plus one (where
+    the platform has no load average, more than one core)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return cores > 1 and load < cores - 1
+
+
 def _worker(size: int, parallel: bool | None) -> Executor | None:
     """A process to recompute tree heads in, for a log worth its start-up (about a second
-    on a loaded machine) on a machine with a second core; None to hash in this process."""
+    on a loaded machine) while a core is idle; None to hash in this process. On a
+    saturated machine a second process only competes with the others for the same cores
+    (measured: docs/benchmarks.md, Ledger)."""
     if parallel is None:
-        parallel = size >= PARALLEL_FROM and (os.cpu_count() or 1) > 1
+        parallel = size >= PARALLEL_FROM and idle_core()
     if not parallel:
         return None
     # spawn, not fork: the parent holds database connections and may run threads
@@ -686,7 +699,7 @@ def verify_ledger(
     With ``checkpoint`` (a signed note saved outside the store) also prove by an RFC 9162
     consistency proof that the current log extends it. ``parallel``: recompute the tree
     heads in a worker process (None: when the log has :data:`PARALLEL_FROM` entries or
-    more and the machine a second core).
+    more and a core is idle, :func:`idle_core`).
     """
     t0 = time.perf_counter()
     report = VerifyReport()
