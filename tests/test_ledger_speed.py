@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from decimal import Decimal
 from typing import Any
 
@@ -194,3 +196,35 @@ def test_worker_process_only_while_a_core_is_idle(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(verify.os, "cpu_count", lambda: 1)
     monkeypatch.setattr(verify.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert not verify.idle_core()
+
+
+class _NoProcess(Executor):
+    """An executor that cannot start its process (as where spawning is not allowed)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        raise OSError("cannot start a process here")
+
+
+class _DiesAtOnce(Executor):
+    """An executor whose process dies before answering."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("the worker died"))
+        return future
+
+
+@pytest.mark.parametrize("pool", [_NoProcess(), _DiesAtOnce()], ids=["no_process", "dies"])
+def test_tree_heads_fall_back_to_this_process(pool: Executor) -> None:
+    """When the worker cannot start or dies, the heads are hashed here, from the frontier
+    the worker was sent: the same bytes, chunk after chunk."""
+    from handover.ledger import merkle
+    from handover.ledger.verify import _Heads
+
+    leaves = merkle.leaf_hashes([str(i).encode() for i in range(300)])
+    want = merkle.prefix_roots([], leaves, 0)
+    heads = _Heads(pool)
+    got = b""
+    for start in range(0, 300, 64):
+        got += heads.start(start, leaves[32 * start : 32 * min(start + 64, 300)])()
+    assert got == want

@@ -402,7 +402,11 @@ class _Heads:
         if self.pool is None:
             heads = merkle.prefix_roots(self.frontier, level0, first)
             return lambda: heads
-        future = self.pool.submit(merkle.roots_after, self.frontier, level0, first)
+        try:
+            future = self.pool.submit(merkle.roots_after, self.frontier, level0, first)
+        except (BrokenExecutor, OSError, RuntimeError):  # broken or shut down: hash here
+            self.pool = None
+            return self.start(first, level0)
         done: list[bytes] = []
 
         def result() -> bytes:
@@ -686,7 +690,11 @@ def _worker(size: int, parallel: bool | None) -> Executor | None:
         return None
     # spawn, not fork: the parent holds database connections and may run threads
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    pool.submit(merkle.roots_after, [], b"", 0)  # starts it while the first chunk is read
+    try:
+        pool.submit(merkle.roots_after, [], b"", 0)  # starts it while the first chunk is read
+    except (BrokenExecutor, OSError, RuntimeError):  # no process can start here
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
     return pool
 
 
