@@ -540,3 +540,80 @@ def test_rewritten_stamp_going_back_is_named(logged: Workspace) -> None:
     report = ledger.verify_ledger(logged, chunk=8)
     assert [(p.seq, p.text.key) for p in report.problems] == [(k, "ledger.problem.ts_back")]
     assert f"earlier than the entry before it ({before})" in report.problems[0].message
+
+
+# --- the worker process that recomputes tree heads (issue 21) ----------------------------
+
+
+def _findings(ws: Workspace, *, parallel: bool) -> tuple[bool, str, list[dict[str, object]]]:
+    report = ledger.verify_ledger(ws, chunk=8, parallel=parallel)
+    return report.ok, report.root.hex(), [p.to_json() for p in report.problems]
+
+
+def test_worker_process_finds_what_one_process_finds(logged: Workspace) -> None:
+    """Tree heads recomputed in a worker process while the next chunk is read give the same
+    report, in the same order, as recomputing them in line: on a clean log, on forged
+    columns and roots in several chunks, and on a modified body that stops the read."""
+    assert _findings(logged, parallel=True) == _findings(logged, parallel=False)
+    assert _findings(logged, parallel=True)[0]
+    n = ledger.ledger_size(logged)
+    forged = {2: "root", 9: "actor", 17: "root", 18: "root", n - 9: "ts", n - 4: "subject"}
+    values = {seq: _forged_value(logged, seq, column) for seq, column in forged.items()}
+    for seq, column in forged.items():
+        _forge(logged, seq, column, values[seq])
+    inline = _findings(logged, parallel=False)
+    # 17 and 18: one finding for the span of wrong roots
+    assert not inline[0] and {p["seq"] for p in inline[2]} == set(forged) - {18}
+    assert _findings(logged, parallel=True) == inline
+    update_body(logged, n)
+    inline = _findings(logged, parallel=False)
+    assert _findings(logged, parallel=True) == inline
+
+
+def test_stored_hash_bytes_cannot_move_between_rows(logged: Workspace) -> None:
+    """Concatenated, the leaf_hash (or root) columns of two rows are unchanged when a forger
+    moves a byte from one to the next; verify still names the first of them."""
+    k = ledger.ledger_size(logged) - 5
+    for column in ("leaf_hash", "root"):
+        with logged.store.engine.connect() as c:
+            a, b = (
+                bytes(
+                    c.execute(
+                        text(f"SELECT {column} FROM ledger_entries WHERE seq = :s"), {"s": s}
+                    ).scalar_one()
+                )
+                for s in (k, k + 1)
+            )
+        _forge(logged, k, column, a + b[:1])
+        _forge(logged, k + 1, column, b[1:])
+        report = ledger.verify_ledger(logged)
+        assert report.first_bad_seq == k, [p.to_json() for p in report.problems]
+        _forge(logged, k, column, a)
+        _forge(logged, k + 1, column, b)
+        assert ledger.verify_ledger(logged).ok
+
+
+@pytest.mark.parametrize(
+    ("how", "key"),
+    [
+        ("changed", "ledger.problem.node_differs"),
+        ("deleted", "ledger.problem.bad_node"),
+        ("short", "ledger.problem.bad_node"),
+    ],
+)
+def test_tampered_stored_node_is_named(logged: Workspace, how: str, key: str) -> None:
+    """Each stored subtree hash is checked (taken a level's run at a time): a changed,
+    missing or malformed node at level 1 is named by level and index."""
+    with logged.store.engine.begin() as c:
+        where = "WHERE level = 1 AND idx = 5"
+        if how == "changed":
+            c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 32})
+        elif how == "deleted":
+            c.execute(text(f"DELETE FROM ledger_nodes {where}"))
+        else:
+            c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 31})
+    report = ledger.verify_ledger(logged, chunk=4)
+    found = [p for p in report.problems if p.text.key == key]
+    assert len(found) == 1 and found[0].place.params() == {"level": 1, "idx": 5}, [
+        p.to_json() for p in report.problems
+    ]

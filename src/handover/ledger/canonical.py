@@ -136,7 +136,8 @@ def _encode(value: JsonValue, out: list[str]) -> None:
         raise TypeError(f"not JSON data: {type(value).__name__}")
 
 
-_MAX_SAFE = 2**53 - 1
+MAX_SAFE_INTEGER = 2**53 - 1
+_MAX_SAFE = MAX_SAFE_INTEGER
 
 
 def _plain(value: JsonValue) -> bool:
@@ -175,18 +176,60 @@ def _plain(value: JsonValue) -> bool:
     return True
 
 
-def canonical_json_of(value: JsonValue) -> bytes:
-    """RFC 8785 bytes of plain JSON data (already through :func:`to_jsonable`)."""
+# One encoder made once: ``json.dumps`` with options builds a new JSONEncoder (and its C
+# encoder) per call, which cost more than encoding a ledger event's details.
+_PLAIN_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_C_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_PLAIN = (
+    _C_MAKE_ENCODER(
+        None,  # no cycle markers: to_jsonable already refuses what is not a tree
+        _PLAIN_ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        ":",
+        ",",
+        True,  # sort_keys
+        False,
+        True,
+    )
+    if _C_MAKE_ENCODER is not None
+    else None
+)
+# A JSON string token as RFC 8785 writes it (json's C encoder: only the required escapes,
+# lower-case ``\u00xx`` for other control characters).
+encode_string = json.encoder.encode_basestring
+
+
+def canonical_text(value: JsonValue) -> str:
+    """RFC 8785 text of plain JSON data (already through :func:`to_jsonable`), not yet
+    UTF-8: the ledger splices it into a body it lays out itself (see
+    :func:`handover.ledger.ledger.body_text`), byte-identical to :func:`canonical_json_of`."""
     if _plain(value):
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    else:
-        out: list[str] = []
-        _encode(value, out)
-        text = "".join(out)
+        return plain_text(value)
+    out: list[str] = []
+    _encode(value, out)
+    return "".join(out)
+
+
+def plain_text(value: JsonValue) -> str:
+    """``json.dumps(value, sort_keys=True)`` without spaces or ASCII escapes: the RFC 8785
+    text of a value :func:`_plain` accepts (the caller has checked that it does)."""
+    if _C_PLAIN is not None:
+        return "".join(_C_PLAIN(value, 0))
+    return _PLAIN_ENCODER.encode(value)
+
+
+def utf8(text: str) -> bytes:
+    """``text`` in UTF-8; a lone surrogate (no UTF-8 form) is :class:`BadInput`."""
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise BadInput.msg("ledger.lone_surrogate") from None
+
+
+def canonical_json_of(value: JsonValue) -> bytes:
+    """RFC 8785 bytes of plain JSON data (already through :func:`to_jsonable`)."""
+    return utf8(canonical_text(value))
 
 
 def canonical_json(value: Any) -> bytes:

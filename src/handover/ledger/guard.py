@@ -90,13 +90,25 @@ class GuardResult:
     masked: int
 
 
-MAYBE = re.compile(r"\d{4}|-----BEGIN")  # cheap pre-scan: every pattern needs 4 digits in a row
+# Cheap pre-scan, one search per text. Every digit pattern above needs 11 characters in a
+# row that start and end with a digit and hold only digits, spaces and hyphens (a mobile's
+# 1[3-9] + 9 digits with its optional separators, a spaced card's three groups of four, 13+
+# digits of a card or resident ID) and a PEM block its BEGIN line: a text with neither
+# cannot match, so it is returned as it is and the substitutions run only on the rest. No
+# alternative matches a line break, so one search over texts joined by "\n" finds a
+# match exactly when one of them has one (:func:`needs_scan`).
+MAYBE = re.compile(r"\d[\d -]{9}\d|-----BEGIN")
 HEX_DIGEST = re.compile(r"(?=[0-9]*[a-f])(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})")
 
 
 def _mask_text(text: str) -> tuple[str, int]:
     if not MAYBE.search(text) or HEX_DIGEST.fullmatch(text):
         return text, 0
+    return substitute(text)
+
+
+def substitute(text: str) -> tuple[str, int]:
+    """Every pattern masked in ``text`` (no pre-scan, no digest exemption) and the count."""
     count = 0
 
     def pem(_m: re.Match[str]) -> str:
@@ -134,38 +146,43 @@ def _mask_text(text: str) -> tuple[str, int]:
     return text, count
 
 
+def needs_scan(texts: list[str]) -> bool:
+    """Whether any of ``texts`` may hold something the guard masks (one regex search over
+    them all; False proves each would come back unchanged from :func:`_mask_text`)."""
+    return MAYBE.search("\n".join(texts)) is not None
+
+
+def _walk(v: Any, key: str | None, total: list[int]) -> Any:
+    if key is not None and is_secret_key(key) and v not in (None, "", True, False):
+        total[0] += 1
+        return "[redacted]"
+    kind = type(v)
+    if kind is str:
+        if MAYBE.search(v) is None:
+            return v
+        masked, n = _mask_text(v)
+        total[0] += n
+        return masked
+    if kind is bool or v is None or (kind is int and -(10**10) < v < 10**10):
+        return v
+    if isinstance(v, str):
+        masked, n = _mask_text(v)
+        total[0] += n
+        return masked
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**10:
+        masked, n = _mask_text(str(v))
+        if n:
+            total[0] += n
+            return masked
+        return v
+    if isinstance(v, dict):
+        return {k: _walk(x, k, total) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_walk(x, key, total) for x in v]
+    return v
+
+
 def guard(value: Any) -> GuardResult:
     """Mask secrets and clear personal values anywhere inside JSON data ``value``."""
-    total = 0
-
-    def walk(v: Any, key: str | None) -> Any:
-        nonlocal total
-        if key is not None and is_secret_key(key) and v not in (None, "", True, False):
-            total += 1
-            return "[redacted]"
-        kind = type(v)
-        if kind is str:
-            if not MAYBE.search(v):
-                return v
-            masked, n = _mask_text(v)
-            total += n
-            return masked
-        if kind is bool or v is None or (kind is int and -(10**10) < v < 10**10):
-            return v
-        if isinstance(v, str):
-            masked, n = _mask_text(v)
-            total += n
-            return masked
-        if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**10:
-            masked, n = _mask_text(str(v))
-            if n:
-                total += n
-                return masked
-            return v
-        if isinstance(v, dict):
-            return {k: walk(x, k) for k, x in v.items()}
-        if isinstance(v, list):
-            return [walk(x, key) for x in v]
-        return v
-
-    return GuardResult(walk(value, None), total)
+    total = [0]
+    return GuardResult(_walk(value, None, total), total[0])

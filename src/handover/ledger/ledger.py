@@ -10,6 +10,7 @@ once in ``ledger_nodes``, and proofs read O(log n) stored nodes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import secrets
@@ -25,8 +26,15 @@ from sqlalchemy.types import NullType
 
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.ledger import merkle
-from handover.ledger.canonical import canonical_json_of, to_jsonable
-from handover.ledger.guard import guard
+from handover.ledger.canonical import (
+    MAX_SAFE_INTEGER,
+    canonical_text,
+    encode_string,
+    plain_text,
+    to_jsonable,
+    utf8,
+)
+from handover.ledger.guard import guard, is_secret_key, needs_scan
 from handover.ledger.models import (
     LedgerCheckpointRow,
     LedgerEntryRow,
@@ -249,30 +257,88 @@ def read_head(ws: Workspace) -> Head:
 class _Prepared:
     fields: dict[str, Any]
     masked: int
+    details_text: str  # canonical JSON of fields["details"]
 
 
-def _prepare(ws: Workspace, ev: Event) -> _Prepared:
-    if not isinstance(ev.action, str) or not ACTION.match(ev.action) or len(ev.action) > 100:
-        raise BadInput.msg("ledger.bad_action", action=ev.action)
-    actor = ev.actor
+def _guarded(fields: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
+    """``fields`` through the guard, the count masked, and whether the details are flat
+    and plain (short scalars under keys inside the BMP: their RFC 8785 text is
+    :func:`plain_text`). The common event (flat details under keys naming no secret, no
+    text the guard's pre-scan flags) is returned as it is after one regex search, as the
+    full walk would return it; anything else takes the walk."""
+    texts = [fields["actor"], fields["subject"], fields["purpose"]]
+    plain = True
+    for k, v in fields["details"].items():
+        kind = type(v)
+        if kind is str:
+            texts.append(v)
+        elif not (kind is bool or v is None or (kind is int and -(10**10) < v < 10**10)):
+            break
+        if is_secret_key(k) and v not in (None, "", True, False):
+            break
+        if not k.isascii():
+            plain = plain and max(k) < "\ud800"
+    else:
+        if not needs_scan(texts):
+            return fields, 0, plain
+    checked = guard(fields)
+    return dict(checked.value), checked.masked, False
+
+
+@functools.lru_cache(maxsize=1024)
+def _action_ok(action: str) -> bool:
+    return ACTION.match(action) is not None and len(action) <= 100
+
+
+def _check_texts(actor: Any, subject: Any, purpose: Any) -> None:
     for name, value, limit in (
         ("actor", actor, 200),
-        ("subject", ev.subject, 500),
-        ("purpose", ev.purpose, 2000),
+        ("subject", subject, 500),
+        ("purpose", purpose, 2000),
     ):
         if not isinstance(value, str):
             raise BadInput.msg("ledger.field_not_text", field=name)
         if len(value) > limit:
             raise BadInput.msg("ledger.field_too_long", field=name, limit=limit)
+
+
+def _prepare(ws: Workspace, ev: Event) -> _Prepared:
+    if not isinstance(ev.action, str) or not _action_ok(ev.action):
+        raise BadInput.msg("ledger.bad_action", action=ev.action)
+    actor = ev.actor
+    if not (
+        type(actor) is str
+        and type(ev.subject) is str
+        and type(ev.purpose) is str
+        and len(actor) <= 200
+        and len(ev.subject) <= 500
+        and len(ev.purpose) <= 2000
+    ):
+        _check_texts(actor, ev.subject, ev.purpose)
     details = to_jsonable(ev.details or {}, "details")
     if not isinstance(details, dict):
         raise BadInput.msg("ledger.details_not_mapping")
-    checked = guard(
+    fields, masked, plain = _guarded(
         {"actor": actor, "subject": ev.subject, "purpose": ev.purpose, "details": details}
     )
-    fields = dict(checked.value)
     fields["action"] = ev.action
-    return _Prepared(fields, checked.masked)
+    text = plain_text(details) if plain else canonical_text(fields["details"])
+    return _Prepared(fields, masked, text)
+
+
+def body_text(seq: int, ts: str, fields: dict[str, Any], details_text: str) -> str:
+    """The canonical JSON of an entry's body (RFC 8785), laid out directly: its keys are
+    fixed and sort as written, ``details_text`` is the canonical form of
+    ``fields["details"]``; the same text as ``canonical_json_of({"v": BODY_VERSION,
+    "seq": seq, "ts": ts, **fields})`` (tests/test_ledger_speed.py proves it on a corpus)."""
+    if not 0 <= seq <= MAX_SAFE_INTEGER:
+        raise BadInput.msg("ledger.int_too_big", value=seq)
+    enc = encode_string
+    return (
+        f'{{"action":{enc(fields["action"])},"actor":{enc(fields["actor"])},'
+        f'"details":{details_text},"purpose":{enc(fields["purpose"])},"seq":{seq},'
+        f'"subject":{enc(fields["subject"])},"ts":{enc(ts)},"v":{BODY_VERSION}}}'
+    )
 
 
 def _driver_sql(conn: Connection, sql: str) -> str:
@@ -300,46 +366,42 @@ def _append(
         ts = previous
     stored_ts = ts_stored_form(conn.dialect)(ts)
     first = head.size
-    bodies = [
-        canonical_json_of({"v": BODY_VERSION, "seq": first + i, "ts": ts, **p.fields})
-        for i, p in enumerate(prepared)
-    ]
-    leaves = [merkle.leaf_hash(b) for b in bodies]
+    texts = [body_text(first + i, ts, p.fields, p.details_text) for i, p in enumerate(prepared)]
+    bodies = [utf8(t) for t in texts]
+    leaves = merkle.leaf_hash_list(bodies)
     frontier = list(head.frontier)
     roots, nodes = merkle.extend(frontier, leaves, first)
     actor_width, subject_width = COLUMN_WIDTHS["actor"], COLUMN_WIDTHS["subject"]
-    rows = []
-    entries = []
-    for i, p in enumerate(prepared):
-        f = p.fields
-        # the columns beside the body are what indexed_columns derives from it (verify
-        # checks them against the body)
-        rows.append(
-            (
-                first + i,
-                stored_ts,
-                f["actor"][:actor_width],
-                f["action"],
-                f["subject"][:subject_width],
-                bodies[i].decode("utf-8"),
-                leaves[i],
-                roots[i],
-            )
+    # the columns beside the body are what indexed_columns derives from it (verify checks
+    # them against the body)
+    rows = [
+        (
+            first + i,
+            stored_ts,
+            f["actor"][:actor_width],
+            f["action"],
+            f["subject"][:subject_width],
+            texts[i],
+            leaves[i],
+            roots[i],
         )
-        entries.append(
-            LedgerEntry(
-                first + i,
-                ts,
-                f["actor"],
-                f["action"],
-                f["subject"],
-                f["purpose"],
-                f["details"],
-                bodies[i],
-                leaves[i],
-                p.masked,
-            )
+        for i, f in enumerate([p.fields for p in prepared])
+    ]
+    entries = [
+        LedgerEntry(
+            first + i,
+            ts,
+            p.fields["actor"],
+            p.fields["action"],
+            p.fields["subject"],
+            p.fields["purpose"],
+            p.fields["details"],
+            bodies[i],
+            leaves[i],
+            p.masked,
         )
+        for i, p in enumerate(prepared)
+    ]
     if rows:
         conn.exec_driver_sql(_driver_sql(conn, _INSERT_ENTRY), rows)
     if nodes:

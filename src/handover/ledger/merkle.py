@@ -15,6 +15,10 @@ from collections.abc import Callable, Sequence
 
 from handover.crypto.digest import SHA256_NEW, sha256
 
+# the verifier's worker process imports only their home, not the ledger package
+from handover.crypto.tree import prefix_roots as prefix_roots
+from handover.crypto.tree import roots_after as roots_after
+
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -31,6 +35,12 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """The RFC 6962 hash of an interior node: SHA-256(0x01 || left || right)."""
     return sha256(NODE_PREFIX + left + right)
+
+
+def leaf_hash_list(leaves: Sequence[bytes]) -> list[bytes]:
+    """Leaf hashes of ``leaves``, one tight hashlib loop."""
+    new = SHA256_NEW
+    return [new(b"\x00" + d).digest() for d in leaves]
 
 
 def leaf_hashes(leaves: Sequence[bytes]) -> bytes:
@@ -84,32 +94,6 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     for left in reversed(hashes[:-1]):
         acc = node_hash(left, acc)
     return acc
-
-
-def prefix_roots(frontier: list[bytes], level0: bytes, start: int) -> bytes:
-    """Roots of the trees of sizes ``start + 1 .. start + k`` (32 bytes each, concatenated),
-    appending the next ``k`` concatenated leaf hashes to the tree whose ``frontier`` (perfect
-    subtree roots of the first ``start`` leaves, left to right) is extended in place.
-
-    One tight hashlib loop, about log2(n)/2 hashes per leaf: the verifier recomputes the
-    tree head stored with every entry.
-    """
-    new = SHA256_NEW
-    prefix = NODE_PREFIX
-    out: list[bytes] = []
-    for i in range(0, len(level0), HASH_SIZE):
-        node = level0[i : i + HASH_SIZE]
-        idx = start
-        start += 1
-        while idx & 1:
-            node = new(prefix + frontier.pop() + node).digest()
-            idx >>= 1
-        frontier.append(node)
-        acc = node
-        for j in range(len(frontier) - 2, -1, -1):
-            acc = new(prefix + frontier[j] + acc).digest()
-        out.append(acc)
-    return b"".join(out)
 
 
 def extend(

@@ -10,9 +10,14 @@ hash it can recompute, and never crashes on malformed rows.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import multiprocessing
+import operator
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +47,9 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 CHUNK = 50_000
+# From this many entries the tree heads are recomputed in a worker process (_Heads): its
+# start (about 1 s on a loaded 2-core machine) is then repaid.
+PARALLEL_FROM = 400_000
 SEQ_KEY = b',"seq":'
 ENTRY_SQL = (
     "SELECT seq, body, leaf_hash, ts, actor, action, subject, root FROM ledger_entries ORDER BY seq"
@@ -236,17 +244,17 @@ class _Columns:
 
     ``ts``/``actor``/``action``/``subject`` must equal what the hashed body says (as an
     append stores it: :func:`indexed_columns`, the timestamp in the store's own form);
-    ``root`` must equal the tree head recomputed with a running frontier; a body's stamp
+    ``root`` must equal the tree head recomputed (:class:`_Heads`); a body's stamp
     never goes back. ``seq`` and ``leaf_hash`` are checked by the caller.
     """
 
     def __init__(self, conn: Connection, report: VerifyReport) -> None:
         self.ts_form = ts_stored_form(conn.dialect)
         self.report = report
-        self.frontier: list[bytes] = []
         self.prev_ts: str | None = None
         self.last_ts_column: Any = None
         self.last_ts: str | None = None
+        self.last_head: tuple[Any, str] = (None, "")
         self.root_run: tuple[int, int] | None = None
         self.listed = 0
         self.unlisted = 0
@@ -270,18 +278,22 @@ class _Columns:
             self.root_run = None
 
     def check(
-        self, first: int, leaves: bytes, bodies: Sequence[bytes], rows: Sequence[Any]
+        self,
+        first: int,
+        computed: bytes,
+        bodies: Sequence[bytes],
+        rows: Sequence[Any],
+        stamps: Sequence[str | None] | None = None,
     ) -> None:
-        """Check entries ``first ..`` (leaf hashes already verified); ``rows`` are ENTRY_SQL rows."""
-        computed = merkle.prefix_roots(self.frontier, leaves, first)
-        want = [computed[32 * i : 32 * i + 32] for i in range(len(rows))]
-        try:
-            same = [bytes(r[7]) for r in rows] == want
-        except TypeError:
-            same = False
-        if same:
+        """Check entries ``first ..`` (leaf hashes already verified; ``computed``: the tree
+        heads recomputed after each, 32 bytes apiece); ``rows`` are ENTRY_SQL rows,
+        ``stamps`` what :meth:`stamps` gave for them."""
+        if stamps is None:
+            stamps = self.stamps(first, rows)
+        if _same_hashes([r[7] for r in rows], computed):
             self._close_root_run()
         else:
+            want = [computed[32 * i : 32 * i + 32] for i in range(len(rows))]
             for i, r in enumerate(rows):
                 if _as_bytes(r[7]) == want[i]:
                     self._close_root_run()
@@ -290,7 +302,7 @@ class _Columns:
         prev_ts = self.prev_ts
         for i, r in enumerate(rows):
             seq = first + i
-            ts = self._columns_as_in(bodies[i], r)
+            ts = stamps[i]
             if ts is None:
                 ts = self._columns_parsed(seq, bodies[i], r)
                 if ts is None:
@@ -315,26 +327,35 @@ class _Columns:
         self.last_ts_column, self.last_ts = stored, ts
         return ts
 
-    def _columns_as_in(self, body: bytes, row: Sequence[Any]) -> str | None:
-        """The body's stamp when the body provably holds the row's columns, else None.
+    def stamps(self, first: int, rows: Sequence[Any]) -> list[str | None]:
+        """Per row (entries ``first ..``), the body's stamp when the body provably holds
+        the row's ``seq``, ``ts``, ``actor``, ``action`` and ``subject``, else None.
 
         Canonical bodies sort their keys: ``{"action":A,"actor":B,"details":…`` opens one
-        and ``…,"subject":S,"ts":"T","v":1}`` closes it, and a JSON string token decodes
-        one way only, so matching the encoded columns there proves the fields equal them
-        (≈10x cheaper than parsing). Anything else takes :meth:`_columns_parsed`.
+        and ``…,"seq":N,"subject":S,"ts":"T","v":1}`` closes it, and a JSON string token
+        decodes one way only (nor can ``,"seq":`` occur inside one), so matching the
+        encoded columns there proves the fields equal them (≈10x cheaper than parsing;
+        :func:`body_seq` is then implied). Anything else takes :meth:`_columns_parsed`.
         """
+        return [self._columns_as_in(first + i, r) for i, r in enumerate(rows)]
+
+    def _columns_as_in(self, seq: int, row: Sequence[Any]) -> str | None:
         ts = self._body_ts(row[3])
-        actor, action, subject = row[4], row[5], row[6]
+        body, actor, action, subject = row[1], row[4], row[5], row[6]
         if ts is None or not isinstance(actor, str) or not isinstance(subject, str):
             return None
         if len(actor) > COLUMN_WIDTHS["actor"] or len(subject) > COLUMN_WIDTHS["subject"]:
             return None  # a body field cut to fit its column: parse it
-        try:
-            head = f'{{"action":{_enc(action)},"actor":{_enc(actor)},"details":'.encode()
-            tail = f',"subject":{_enc(subject)},"ts":"{ts}","v":{BODY_VERSION}}}'.encode()
-        except (TypeError, UnicodeEncodeError):
+        if not isinstance(body, str):
             return None
-        return ts if body.startswith(head) and body.endswith(tail) else None
+        try:
+            if self.last_head[0] != (action, actor):  # entries of one batch share them
+                head = f'{{"action":{_enc(action)},"actor":{_enc(actor)},"details":'
+                self.last_head = ((action, actor), head)
+            tail = f',"seq":{seq},"subject":{_enc(subject)},"ts":"{ts}","v":{BODY_VERSION}}}'
+        except TypeError:
+            return None
+        return ts if body.startswith(self.last_head[1]) and body.endswith(tail) else None
 
     def _columns_parsed(self, seq: int, body: bytes, row: Sequence[Any]) -> str | None:
         """Compare each column with the parsed body, naming every one that differs; the
@@ -363,48 +384,138 @@ class _Columns:
             )
 
 
-def _read_leaves(conn: Connection, report: VerifyReport, chunk: int) -> tuple[bytes, bool]:
+class _Heads:
+    """The tree heads after each entry, recomputed chunk by chunk with a running frontier:
+    in a worker process when one is given (the hashing then overlaps reading and checking
+    the next chunk: about log2(n)/2 hashes per entry, the largest cost of a verification),
+    else in this one. One chunk is in flight at a time, so the frontier moves in order."""
+
+    def __init__(self, pool: Executor | None) -> None:
+        self.pool = pool
+        self.frontier: list[bytes] = []
+        self._pending: Callable[[], bytes] | None = None
+
+    def start(self, first: int, level0: bytes) -> Callable[[], bytes]:
+        """Begin the heads after entries ``first ..`` (concatenated leaf hashes ``level0``);
+        the returned call gives them (32 bytes each, concatenated)."""
+        self.settle()
+        if self.pool is None:
+            heads = merkle.prefix_roots(self.frontier, level0, first)
+            return lambda: heads
+        try:
+            future = self.pool.submit(merkle.roots_after, self.frontier, level0, first)
+        except (BrokenExecutor, OSError, RuntimeError):  # broken or shut down: hash here
+            self.pool = None
+            return self.start(first, level0)
+        done: list[bytes] = []
+
+        def result() -> bytes:
+            if not done:
+                try:
+                    heads, self.frontier = future.result()
+                except (BrokenExecutor, OSError):
+                    # the worker could not start or died: hash here, from the frontier it
+                    # was sent (a copy went to it; this one has not moved)
+                    self.pool = None
+                    heads = merkle.prefix_roots(self.frontier, level0, first)
+                done.append(heads)
+                self._pending = None
+            return done[0]
+
+        self._pending = result
+        return result
+
+    def settle(self) -> None:
+        """Wait for the chunk in flight, so the frontier is current."""
+        if self._pending is not None:
+            self._pending()
+
+
+def _read_leaves(
+    conn: Connection, report: VerifyReport, chunk: int, pool: Executor | None = None
+) -> tuple[bytes, bool]:
     """Concatenated recomputed leaf hashes of the good prefix of the log, every stored
     column of that prefix checked (:class:`_Columns`); False when a row stopped the read
     (missing, moved or modified entry)."""
     parts: list[bytes] = []
     columns = _Columns(conn, report)
-    complete = _read_into(conn, report, chunk, columns, parts)
+    heads = _Heads(pool)
+    complete = _read_into(conn, report, chunk, columns, heads, parts)
     columns.finish()
     return b"".join(parts), complete
 
 
+def _same_hashes(values: Sequence[Any], want: bytes) -> bool:
+    """Whether the stored hash column ``values`` is exactly the concatenated ``want``
+    (each value 32 bytes: a forger may not move bytes from one row to the next)."""
+    try:
+        return b"".join(values) == want and set(map(len, values)) <= {32}
+    except TypeError:
+        return False
+
+
 def _read_into(
-    conn: Connection, report: VerifyReport, chunk: int, columns: _Columns, parts: list[bytes]
+    conn: Connection,
+    report: VerifyReport,
+    chunk: int,
+    columns: _Columns,
+    heads: _Heads,
+    parts: list[bytes],
 ) -> bool:
     expected = 0
+    # The previous good chunk, checked once its tree heads are back, while the worker
+    # recomputes this chunk's: findings come out in sequence order all the same.
+    pending: list[
+        tuple[int, Callable[[], bytes], list[bytes], Sequence[Any], list[str | None]]
+    ] = []
+
+    def flush() -> None:
+        for first, result, bodies, rows, stamps in pending:
+            columns.check(first, result(), bodies, rows, stamps)
+        pending.clear()
+
     for rows in _raw_rows(conn, ENTRY_SQL, chunk):
         seqs = [r[0] for r in rows]
         try:
             bodies = [r[1].encode("utf-8") for r in rows]
             computed = merkle.leaf_hashes(bodies)
+            stamps = columns.stamps(expected, rows)
             good = (
                 seqs == list(range(expected, expected + len(rows)))
-                and b"".join([bytes(r[2]) for r in rows]) == computed
-                and [body_seq(b) for b in bodies] == seqs
+                and _same_hashes([r[2] for r in rows], computed)
+                and (
+                    None not in stamps
+                    or all(
+                        ts is not None or body_seq(b) == seq
+                        for ts, b, seq in zip(stamps, bodies, seqs, strict=True)
+                    )
+                )
             )
         except (AttributeError, UnicodeEncodeError, TypeError):
             good = False
         if good:
             parts.append(computed)
-            columns.check(expected, computed, bodies, rows)
+            result = heads.start(expected, computed)
+            flush()
+            pending.append((expected, result, bodies, rows, stamps))
             expected += len(rows)
             continue
+        flush()
+        heads.settle()
         for r in rows:
             problem = _check_row(expected, r[0], r[1], r[2])
             if problem is not None:
                 report.problems.append(problem)
                 return False
-            body = r[1].encode("utf-8")
+            body = _as_bytes(r[1])
+            assert body is not None  # _check_row refuses a body it cannot read
             leaf = merkle.leaf_hash(body)
             parts.append(leaf)
-            columns.check(expected, leaf, [body], [r])
+            columns.check(
+                expected, merkle.prefix_roots(heads.frontier, leaf, expected), [body], [r]
+            )
             expected += 1
+    flush()
     return True
 
 
@@ -493,19 +604,47 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
     """Every stored subtree hash equals the recomputed one, none missing, none extra."""
     stored: dict[int, list[bytes]] = {}
     sql = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
-    for rows in _raw_rows(conn, sql, chunk):
-        for lv, idx, h in rows:
-            have = stored.setdefault(int(lv), [])
-            raw = _as_bytes(h)
-            if idx != len(have) or raw is None or len(raw) != 32:
-                report.problems.append(
-                    Problem(
-                        Msg("ledger.where.node", level=lv, idx=len(have)),
-                        _problem("bad_node"),
-                    )
-                )
+    for chunk_rows in _raw_rows(conn, sql, chunk):
+        for lv, run in itertools.groupby(chunk_rows, key=operator.itemgetter(0)):
+            if not _stored_run(stored, report, lv, list(run)):
                 return
-            have.append(raw)
+    _compare_levels(report, levels, stored)
+
+
+def _stored_run(
+    stored: dict[int, list[bytes]], report: VerifyReport, lv: Any, rows: list[Any]
+) -> bool:
+    """Add one level's run of node rows to ``stored``; False (finding reported) at a bad
+    row. A run whose indexes go on from the stored ones and whose hashes are 32 bytes is
+    taken whole (list operations in C); any other row by row, to name the bad node."""
+    have = stored.get(lv, []) if type(lv) is int else None
+    if have is not None:
+        hashes = [r[2] for r in rows]
+        if [r[1] for r in rows] == list(range(len(have), len(have) + len(rows))) and all(
+            type(h) is bytes and len(h) == 32 for h in hashes
+        ):
+            stored[lv] = have
+            have.extend(hashes)
+            return True
+    for lv_, idx, h in rows:
+        have = stored.setdefault(int(lv_), [])
+        raw = _as_bytes(h)
+        if idx != len(have) or raw is None or len(raw) != 32:
+            report.problems.append(
+                Problem(
+                    Msg("ledger.where.node", level=lv_, idx=len(have)),
+                    _problem("bad_node"),
+                )
+            )
+            return False
+        have.append(raw)
+    return True
+
+
+def _compare_levels(
+    report: VerifyReport, levels: list[bytes], stored: dict[int, list[bytes]]
+) -> None:
+    """Each stored level equals the recomputed one; the first differing node is named."""
     top = max([len(levels) - 1, *stored])
     for lv in range(1, top + 1):
         want = levels[lv] if lv < len(levels) else b""
@@ -529,13 +668,49 @@ def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], ch
         return
 
 
+def idle_core() -> bool:
+    """Whether a core is idle: more cores than the 1-minute load average plus one (where
+    the platform has no load average, more than one core)."""
+    cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return cores > 1 and load < cores - 1
+
+
+def _worker(size: int, parallel: bool | None) -> Executor | None:
+    """A process to recompute tree heads in, for a log worth its start-up (about a second
+    on a loaded machine) while a core is idle; None to hash in this process. On a
+    saturated machine a second process only competes with the others for the same cores
+    (measured: docs/benchmarks.md, Ledger)."""
+    if parallel is None:
+        parallel = size >= PARALLEL_FROM and idle_core()
+    if not parallel:
+        return None
+    # spawn, not fork: the parent holds database connections and may run threads
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pool.submit(merkle.roots_after, [], b"", 0)  # starts it while the first chunk is read
+    except (BrokenExecutor, OSError, RuntimeError):  # no process can start here
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
+    return pool
+
+
 def verify_ledger(
-    ws: Workspace, checkpoint: Path | None = None, *, chunk: int = CHUNK
+    ws: Workspace,
+    checkpoint: Path | None = None,
+    *,
+    chunk: int = CHUNK,
+    parallel: bool | None = None,
 ) -> VerifyReport:
     """Recompute every leaf and the tree; check the head, nodes and every checkpoint.
 
     With ``checkpoint`` (a signed note saved outside the store) also prove by an RFC 9162
-    consistency proof that the current log extends it.
+    consistency proof that the current log extends it. ``parallel``: recompute the tree
+    heads in a worker process (None: when the log has :data:`PARALLEL_FROM` entries or
+    more and a core is idle, :func:`idle_core`).
     """
     t0 = time.perf_counter()
     report = VerifyReport()
@@ -549,7 +724,12 @@ def verify_ledger(
                 LedgerHeadRow.public_key,
             ).where(LedgerHeadRow.id == 1)
         ).one_or_none()
-        level0, entries_ok = _read_leaves(conn, report, chunk)
+        pool = _worker(int(head_row.size) if head_row is not None else 0, parallel)
+        try:
+            level0, entries_ok = _read_leaves(conn, report, chunk, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         n = len(level0) // 32
         levels = merkle.build_levels(level0)
         node = merkle.levels_node(levels)
