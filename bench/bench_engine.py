@@ -48,7 +48,7 @@ def run(quick: bool) -> str:
     from distributed import LocalCluster
 
     from handover.engine import DaskExecutor, LocalExecutor
-    from handover.engine.models import EngineShard
+    from handover.engine.models import EngineRun, EngineShard
     from handover.flows.extract import dd_extract
     from handover.flows.scan import run_scan
     from handover.flows.seal import seal
@@ -112,7 +112,12 @@ def run(quick: bool) -> str:
                     f"{rows_read / t_local:,.0f} | {rows_read / t_remote:,.0f} |"
                 )
             with ws.store.session() as s:
-                shards = [r.result for r in s.query(EngineShard).all() if "seconds" in r.result]
+                seals = s.query(EngineShard).join(EngineRun, EngineRun.id == EngineShard.run_id)
+                shards = [
+                    r.result
+                    for r in seals.filter(EngineRun.kind == "seal").all()
+                    if "seconds" in r.result
+                ]
             shard_rows = sum(int(r["rows"]) for r in shards)
             shard_secs = sum(float(r["seconds"]) for r in shards)
             big = [r for r in shards if int(r["rows"]) == SHARD_ROWS]
