@@ -10,11 +10,14 @@ the figures docs/scale.md extrapolates from. The cluster's start-up is not count
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.measure import load_line
 
 #: rows per shard: a multiple of 16,384 (roots equal to a local seal's), small enough
 #: that the big tables of the book are cut into several shards
@@ -68,6 +71,7 @@ def run(quick: bool) -> str:
         "seconds / local seconds (below 1: the cluster is faster).",
         "",
     ]
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         src = str(base / "seller.db")
@@ -142,5 +146,7 @@ def run(quick: bool) -> str:
             f"| rows per worker-second, all shards | {shard_rows / shard_secs:,.0f} |",
             f"| rows per worker-second, full {SHARD_ROWS:,}-row shards | {per_big:,.0f} |",
             f"| source read alone (keyset pages, one process) | {rows_read / t_read:,.0f} rows/s |",
+            "",
+            load_line(load_before, os.getloadavg()),
         ]
     return "\n".join(lines)

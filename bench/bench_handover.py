@@ -34,7 +34,7 @@ from typing import Any
 
 from bench.bench_migrate import PG_ADMIN, _checkpoint, _counts, _drop_db, _fresh_db, _pipe
 from bench.bench_migrate import _tables_ddl as tables_ddl
-from bench.measure import timed
+from bench.measure import load_line, timed
 
 BIN = Path(sys.executable).parent
 TAG = str(os.getpid())
@@ -318,9 +318,8 @@ def _measure(customers: int, quick: bool) -> str:
         f"Data steps with a peer: handover {data:.1f} s ÷ bare tools' sum {bare:.1f} s = "
         f"{data / bare:.2f}×; whole handover ÷ bare tools' sum = {total / bare:.2f}× "
         "(target ≤ 1.5×). "
-        f"Load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} before, "
-        f"{'/'.join(f'{x:.2f}' for x in load_after)} after, on {os.cpu_count()} cores; "
-        f"the whole bench took {time.perf_counter() - t0:.0f} s.",
+        + load_line(load_before, load_after)
+        + f" The whole bench took {time.perf_counter() - t0:.0f} s.",
     ]
     return "\n".join(lines)
 

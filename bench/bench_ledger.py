@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.measure import load_line
+
 
 def _clock() -> Any:
     t = [dt.datetime(2026, 12, 1, tzinfo=dt.UTC)]
@@ -176,9 +178,8 @@ def run(quick: bool) -> str:
             "## Ledger",
             "",
             f"`python -m bench --only ledger{' --quick' if quick else ''}` ({size_note} run; SQLite "
-            "store, WAL, synchronous=FULL; ratio > 1 means handover is faster). Load average "
-            f"(1/5/15 min) {'/'.join(f'{x:.1f}' for x in load_before)} before, "
-            f"{'/'.join(f'{x:.1f}' for x in load_after)} after.",
+            "store, WAL, synchronous=FULL; ratio > 1 means handover is faster). "
+            + load_line(load_before, load_after),
             "",
             "| measure | handover | peer | ratio |",
             "|---|---|---|---|",

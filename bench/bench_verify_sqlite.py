@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.measure import timed
+from bench.measure import load_line, timed
 
 BIN = Path(sys.executable).parent
 REPEAT = 3
@@ -172,8 +172,7 @@ def run(quick: bool) -> str:
     lines += [
         "",
         "ratio = sqldiff median / handover median (above 1: handover is faster). "
-        f"Load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} before, "
-        f"{'/'.join(f'{x:.2f}' for x in load_after)} after, on {os.cpu_count()} cores.",
+        + load_line(load_before, load_after),
     ]
     return "\n".join(lines)
 

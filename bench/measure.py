@@ -10,6 +10,13 @@ import time
 from pathlib import Path
 
 
+def load_line(before: tuple[float, float, float], after: tuple[float, float, float]) -> str:
+    """The load averages around a bench (``os.getloadavg()`` before and after), one sentence:
+    ratios measured while other work loads the cores are read against it."""
+    b, a = ("/".join(f"{x:.2f}" for x in v) for v in (before, after))
+    return f"Load average (1/5/15 min) {b} before, {a} after, on {os.cpu_count()} cores."
+
+
 def timed(
     cmd: list[str], env: dict[str, str] | None = None, timeout: float | None = None
 ) -> tuple[float, int, str, str, int]:
