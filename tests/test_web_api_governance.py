@@ -243,3 +243,74 @@ def test_incident_actions_and_drills_through_the_api(api: tuple[Any, Path]) -> N
     assert r.status_code in (200, 400), r.text
     for action in ("incident.facts", "incident.report", "incident.close"):
         assert [e.actor for e in ledger_events(path, action)] == ["wangmin"], action
+
+
+def test_an_incident_begins_through_the_api(api: tuple[Any, Path]) -> None:
+    """An event recorded by anyone registered, dismissed or promoted by the DPO's decision,
+    its grade raised with a reason, the individuals' notice waived only once the measures
+    are on record (PIPL Art. 57 ¶2) — the same flows as the pages and the CLI."""
+    client, path = api
+    dpo, analyst = token(client, "wangmin"), token(client, "chenjing")
+    event = {
+        "title": "导出文件误发外部邮箱",
+        "noticed_at": "2026-03-01T09:30",
+        "systems": ["dd-export"],
+        "data": ["cust_info"],
+    }
+    r = client.post("/api/incidents/events", json={**event, "noticed_at": ""}, headers=analyst)
+    assert r.status_code == 422 and "noticed_at" in r.json()["error"]["message"]
+    r = client.post("/api/incidents/events", json=event, headers=analyst)
+    assert r.status_code == 200, r.text
+    eid = r.json()["id"]
+    assert r.json()["status"] == "open" and r.json()["data"] == ["cust_info"]
+    other = client.post("/api/incidents/events", json={**event, "title": "误报"}, headers=dpo)
+    r = client.post(
+        f"/api/incidents/events/{other.json()['id']}/dismiss",
+        json={"reason": "test mail to ourselves"},
+        headers=dpo,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "dismissed"
+    # promoting is a decision of incident.manage: the analyst is refused and ledgered
+    promote = {"reason": "客户数据离开了公司", "category": "data_leak"}
+    r = client.post(f"/api/incidents/events/{eid}/promote", json=promote, headers=analyst)
+    assert r.status_code == 403 and refused(path, "chenjing", "incident.manage")
+    r = client.post(
+        f"/api/incidents/events/{eid}/promote", json={**promote, "category": "x"}, headers=dpo
+    )
+    assert r.status_code == 400 and r.json()["error"]["key"] == "incidents.bad_category"
+    r = client.post(f"/api/incidents/events/{eid}/promote", json=promote, headers=dpo)
+    assert r.status_code == 200, r.text
+    inc = r.json()
+    iid = inc["id"]
+    assert inc["event"] == eid and inc["obligations"] and inc["decision"]["grade"] == inc["grade"]
+    assert inc["affected_count"] == inc["people_affected"] > 0  # counted from the inventory
+    # the grade only rises, and a decided higher grade needs its reason
+    up = {"grade": "especially_major"}
+    r = client.post(f"/api/incidents/{iid}/grade", json=up, headers=dpo)
+    assert r.status_code == 400 and r.json()["error"]["key"] == "incidents.grade_reason"
+    r = client.post(
+        f"/api/incidents/{iid}/grade", json={**up, "reason": "客户身份证号码外泄"}, headers=dpo
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["grade"] == "especially_major"
+    down = {"grade": "major", "reason": "x"}
+    r = client.post(f"/api/incidents/{iid}/grade", json=down, headers=dpo)
+    assert r.status_code == 400 and r.json()["error"]["key"] == "incidents.grade_lower"
+    # Art. 57 ¶2: the waiver rests on the measures taken, which must be on record first
+    waive = {"notify": False, "reason": "邮件已撤回并确认删除"}
+    r = client.post(f"/api/incidents/{iid}/individuals", json=waive, headers=dpo)
+    assert r.status_code == 400 and r.json()["error"]["key"] == "incidents.waiver_needs_measures"
+    facts = {"facts": {"measures": "撤回邮件,收件方书面确认删除"}}
+    assert client.post(f"/api/incidents/{iid}/facts", json=facts, headers=dpo).status_code == 200
+    r = client.post(f"/api/incidents/{iid}/individuals", json=waive, headers=dpo)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "waived" and r.json()["waiver"]["by"] == "wangmin"
+    actions = [e.action for e in ledger_events(path, "incident")]
+    for action in (
+        "incident.event.record",
+        "incident.event.dismiss",
+        "incident.promote",
+        "incident.grade",
+        "incident.individuals",
+    ):
+        assert action in actions, action

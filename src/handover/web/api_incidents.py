@@ -1,7 +1,8 @@
-"""The JSON API's incident handling: incidents listed, an incident's facts recorded, its
-reports filed (and their files downloaded, each checked against the SHA-256 registered
-when it was filed), duties met, follow-up actions, handling ended, closing; drills
-scheduled, started and finished. Each call is the flow ``handover incidents`` calls,
+"""The JSON API's incident handling: security events recorded, dismissed or promoted to
+incidents, grades raised, the individuals' notice decided (PIPL Art. 57 ¶2), incidents
+listed, an incident's facts recorded, its reports filed (and their files downloaded, each
+checked against the SHA-256 registered when it was filed), duties met, follow-up actions,
+handling ended, closing; drills scheduled, started and finished. Each call is the flow ``handover incidents`` calls,
 decided for this token's person (``incident.manage``); refusals are 403 and ledgered.
 Same authentication as :mod:`handover.web.api`."""
 
@@ -77,6 +78,67 @@ class DrillIn(BaseModel):
     )
 
 
+class EventIn(BaseModel):
+    """A security event as noticed: what, when (local time), the systems and the data
+    involved (tables or table.column, as the inventory names them)."""
+
+    title: str = Field(min_length=1, max_length=300)
+    noticed_at: When = Field(min_length=1)
+    description: str = Field(default="", max_length=4000)
+    systems: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=50
+    )
+    data: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=200
+    )
+
+
+class DismissIn(BaseModel):
+    """Why the event is no incident."""
+
+    reason: Text
+
+
+class PromoteIn(BaseModel):
+    """The decision making an event an incident (``incidents promote``): the grade and the
+    duties follow from the rules; a higher grade, a people count or qualitative criteria
+    each need their reason."""
+
+    reason: Text
+    category: str = Field(default="data_leak", max_length=40)
+    aware_at: When = ""
+    lead: str = Field(default="", max_length=64)
+    grade: str = Field(default="", max_length=40)
+    grade_reason: str = Field(default="", max_length=2000)
+    people: int | None = Field(default=None, ge=0, le=10**10)
+    people_reason: str = Field(default="", max_length=2000)
+    direct_loss_cny: int | None = Field(default=None, ge=0, le=10**13)
+    suspected_crime: bool = False
+    criteria: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=30
+    )
+    criteria_reason: str = Field(default="", max_length=2000)
+
+
+class GradeIn(BaseModel):
+    """New facts or a decided grade (``incidents grade``): the grade only ever rises."""
+
+    grade: str = Field(default="", max_length=40)
+    reason: str = Field(default="", max_length=2000)
+    people: int | None = Field(default=None, ge=0, le=10**10)
+    direct_loss_cny: int | None = Field(default=None, ge=0, le=10**13)
+    criteria: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=30
+    )
+
+
+class IndividualsIn(BaseModel):
+    """PIPL Art. 57 ¶2: whether the individuals are told after all, and why."""
+
+    notify: bool
+    reason: Text
+
+
 class LessonsIn(BaseModel):
     """What a drill taught."""
 
@@ -115,6 +177,112 @@ def api_incidents(request: Request, me: Session) -> JSON:
         "events": [e.to_json() for e in reversed(list_events(console.ws))],
         "drills": [d.to_json() for d in reversed(list_drills(console.ws))],
     }
+
+
+@router.post("/incidents/events", responses=ERRORS)
+def api_event(request: Request, me: Session, body: EventIn) -> JSON:
+    """Record a security event (anyone registered may; ``incidents event``); the event."""
+    from handover.flows.incidents import report_event
+
+    console = console_of(request)
+    when = _when(request, body.noticed_at, "noticed_at")
+    if when is None:
+        raise BadInput.msg("web.invalid", fields="noticed_at")
+    ev = report_event(
+        console.ws,
+        body.title,
+        noticed_at=when,
+        description=body.description,
+        systems=body.systems,
+        data=body.data,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return ev.to_json()
+
+
+@router.post("/incidents/events/{event_id}/dismiss", responses=ERRORS)
+def api_event_dismiss(request: Request, me: Session, event_id: RowId, body: DismissIn) -> JSON:
+    """Decide the event is no incident, with the reason (``incidents dismiss``)."""
+    from handover.flows.incidents import dismiss_event
+
+    console = console_of(request)
+    ev = dismiss_event(
+        console.ws, event_id, reason=body.reason, clock=console.now, actor=me.person.name
+    )
+    return ev.to_json()
+
+
+@router.post("/incidents/events/{event_id}/promote", responses=ERRORS)
+def api_event_promote(request: Request, me: Session, event_id: RowId, body: PromoteIn) -> JSON:
+    """Promote the event to an incident by my recorded decision; the incident with its
+    duties and their clocks, the grade decided and why, and the affected people."""
+    from handover.flows.incidents import promote
+
+    console = console_of(request)
+    done = promote(
+        console.ws,
+        event_id,
+        reason=body.reason,
+        clock=console.now,
+        actor=me.person.name,
+        aware_at=_when(request, body.aware_at, "aware_at"),
+        category=body.category,
+        lead=body.lead.strip() or None,
+        grade=body.grade.strip() or None,
+        grade_reason=body.grade_reason.strip() or None,
+        people=body.people,
+        people_reason=body.people_reason.strip() or None,
+        direct_loss_cny=body.direct_loss_cny,
+        suspected_crime=body.suspected_crime,
+        criteria=body.criteria,
+        criteria_reason=body.criteria_reason.strip() or None,
+    )
+    return {
+        **_incident(request, done.incident.id),
+        "decision": done.grade.to_json(),
+        "affected_count": done.affected.people,
+    }
+
+
+@router.post("/incidents/{incident_id}/grade", responses=ERRORS)
+def api_incident_grade(request: Request, me: Session, incident_id: RowId, body: GradeIn) -> JSON:
+    """New facts or a decided grade; the duties a higher grade adds start at awareness."""
+    from handover.flows.incidents import regrade
+
+    console = console_of(request)
+    regrade(
+        console.ws,
+        incident_id,
+        clock=console.now,
+        actor=me.person.name,
+        grade=body.grade.strip() or None,
+        reason=body.reason.strip() or None,
+        people=body.people,
+        direct_loss_cny=body.direct_loss_cny,
+        criteria=body.criteria,
+    )
+    return _incident(request, incident_id)
+
+
+@router.post("/incidents/{incident_id}/individuals", responses=ERRORS)
+def api_incident_individuals(
+    request: Request, me: Session, incident_id: RowId, body: IndividualsIn
+) -> JSON:
+    """Record whether the individuals are told (PIPL Art. 57 ¶2: not, when the measures
+    taken effectively avoid harm — the measures must be among the facts); the duty."""
+    from handover.flows.incidents import decide_individuals
+
+    console = console_of(request)
+    ob = decide_individuals(
+        console.ws,
+        incident_id,
+        notify=body.notify,
+        reason=body.reason,
+        clock=console.now,
+        actor=me.person.name,
+    )
+    return ob.to_json(console.now())
 
 
 @router.get("/incidents/{incident_id}", responses=ERRORS)
