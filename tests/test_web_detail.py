@@ -8,6 +8,7 @@ downloads come only from the reports folder and only with the hash the library r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -588,6 +589,24 @@ def test_records_through_the_api(console: tuple[str, Path]) -> None:
         assert r.status_code == 200 and r.json()["status"] == "approved"
         one = client.get(f"/api/pia/{aid}", headers=auditor).json()
         assert [v["version"] for v in one["versions"]] == [1, 2, 3]
+        # The signed export of the approved version, its files served while unchanged.
+        assert client.post(f"/api/pia/{aid}/exports", headers=auditor).status_code == 403
+        r = client.post(f"/api/pia/{aid}/exports", json={"version": 99}, headers=dpo)
+        assert r.status_code == 400, r.text
+        r = client.post(f"/api/pia/{aid}/exports", headers=dpo)
+        assert r.status_code == 200 and r.json()["version"] == 3, r.text
+        exported = r.json()
+        assert {"pia.json", "pia.sig"} <= set(exported["download"])
+        got = client.get(exported["download"]["pia.json"], headers=auditor)
+        assert got.status_code == 200
+        assert hashlib.sha256(got.content).hexdigest() == exported["files"]["pia.json"]
+        missing = exported["download"]["pia.json"].replace("pia.json", "nope.json")
+        assert client.get(missing, headers=auditor).status_code == 404
+        # The checklist evaluated on request, recorded in the ledger.
+        assert client.post("/api/compliance/check", headers=token("zhaolei")).status_code == 403
+        r = client.post("/api/compliance/check", headers=auditor)
+        assert r.status_code == 200 and r.json()["items"], r.text
+        assert r.json()["ledger_seq"] and 0 <= r.json()["score"]["score"] <= 1
         # The approval put the assessment's risks in the register.
         codes = {x["code"] for x in client.get("/api/risks", headers=auditor).json()}
         assert f"PIA{aid}-R1" in codes, codes

@@ -312,10 +312,16 @@ def test_routes_by_role(console: tuple[TestClient, Path]) -> None:
                 wrong.append((role, route, r.status_code, want))
             if want == 403 and route in REFUSAL_EVENT:
                 refused_seen.setdefault(route, set()).add(name)
-        # The records' actions through the API: pia.edit for the DPO and compliance officer.
+        # The records' actions through the API: pia.edit for the DPO and compliance officer,
+        # the checklist for those who may check compliance.
+        r = client.post("/api/compliance/check", headers=api)
+        want = 200 if name in DECIDED["POST /pia/checklist"] else 403
+        if r.status_code != want:
+            wrong.append((role, "api /api/compliance/check", r.status_code, want))
         for route, body in (
             ("/api/pia", {"title": "矩阵 API"}),
             ("/api/pia/1/edits", {"edits": {"conclusion": f"{name} 的结论"}}),
+            ("/api/pia/1/exports", {}),
             (
                 "/api/risks",
                 {

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from handover.web.api import ERRORS, JSON, Session
@@ -114,6 +115,54 @@ def api_pia_edit(request: Request, me: Session, assessment_id: RowId, body: Edit
         now=console.now(),
     )
     return _assessment(a)
+
+
+class ExportIn(BaseModel):
+    """Which version to export (default: the approved one, else the current)."""
+
+    version: int | None = Field(default=None, ge=1, le=100_000)
+
+
+@router.post("/pia/{assessment_id}/exports", responses=ERRORS)
+def api_pia_export(
+    request: Request, me: Session, assessment_id: RowId, body: ExportIn | None = None
+) -> JSON:
+    """Write the signed report (pia.json + pia.sig, HTML and PDF in zh-CN and en) under
+    reports/pia (``pia export``); the export with a download address per file."""
+    from handover.flows.pia import export, exports
+
+    console = console_of(request)
+    version = body.version if body is not None else None
+    export(console.ws, assessment_id, version=version, actor=me.person.name, now=console.now())
+    newest = exports(console.ws, assessment_id)[0]
+    base = f"/api/pia/{assessment_id}/exports/{newest['id']}"
+    return {**newest, "download": {n: f"{base}/{n}" for n in newest["files"]}}
+
+
+@router.get("/pia/{assessment_id}/exports/{export_id}/{name}", responses=ERRORS)
+def api_pia_export_file(
+    request: Request,
+    me: Session,
+    assessment_id: RowId,
+    export_id: RowId,
+    name: Annotated[str, Path(min_length=1, max_length=160)],
+) -> Response:
+    """One file of a signed export, served only while it has the SHA-256 recorded when it
+    was written (409 once altered)."""
+    from handover.web.pages_pia import export_file
+
+    return export_file(console_of(request).ws, assessment_id, export_id, name)
+
+
+@router.post("/compliance/check", responses=ERRORS)
+def api_compliance_check(request: Request, me: Session) -> JSON:
+    """Evaluate the compliance checklist now (``handover compliance check``:
+    ``compliance.check``), recorded in the ledger; every item with its evidence."""
+    from handover.flows.pia import check
+
+    console = console_of(request)
+    report = check(console.ws, actor=me.person.name, now=console.now())
+    return report.to_json(console.lang_of(request))
 
 
 @router.post("/pia/{assessment_id}/opinion", responses=ERRORS)

@@ -322,14 +322,19 @@ def pia_export_file(
     name: Annotated[str, Path(max_length=160)],
 ) -> Response:
     """One file of a signed export, as recorded (name and SHA-256) when it was written."""
+    return export_file(console_of(request).ws, assessment_id, export_id, name)
+
+
+def export_file(ws: Any, assessment_id: int, export_id: int, name: str) -> Response:
+    """File ``name`` of export ``export_id`` of the assessment (404 when either is not
+    there), served only while it has the SHA-256 recorded when it was written (409)."""
     from handover.flows.pia import exports
     from handover.web.files import download
 
-    console = console_of(request)
-    found = next((x for x in exports(console.ws, assessment_id) if x["id"] == export_id), None)
+    found = next((x for x in exports(ws, assessment_id) if x["id"] == export_id), None)
     if found is None:
         raise HTTPException(404)
-    return download(console.ws, found["folder"], name, found["files"])
+    return download(ws, found["folder"], name, found["files"])
 
 
 # --- the risk register -----------------------------------------------------------------------
