@@ -130,7 +130,7 @@ def migrate(
     src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
-        engine = connect(url, wording=TARGET, pool_size=2, max_overflow=2)
+        engine = connect(url, wording=TARGET, writes=True, pool_size=2, max_overflow=2)
         try:
             job = CopyJob(ws, src, engine, defs, opts, prog, events)
             if run_row is not None:

@@ -218,7 +218,7 @@ class PostgreSQL(Dialect):
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        rows: Callable[[], list[tuple[Any, ...]]],
+        bound: Callable[[], list[pa.Array]],
     ) -> None:
         """``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV writer (vectorised;
         BYTEA as ``\\x`` hex built with numpy)."""
