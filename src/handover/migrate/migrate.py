@@ -312,6 +312,7 @@ class CopyJob:
             self._create_schema(fresh)
             writer = TargetWriter(self.engine)
             try:
+                self._start_reading_process()
                 for d in self.defs:
                     self.result.tables.append(self._copy_table(writer, d))
             finally:
@@ -493,6 +494,16 @@ class CopyJob:
                 "migrate.reject", f"{self.run_id}/{d.name}", "migration", {"rejects": rejects}
             )
         return TableResult(d.name, source_rows, rows, rejects, seconds)
+
+    def _start_reading_process(self) -> None:
+        """Start the reading process before the first table if any table will need it:
+        its start-up (a new interpreter's imports) overlaps the small tables' copy."""
+        limit = self.opts.process_rows
+        if not isinstance(self.src, DatabaseSource) or limit is None or self._ahead is not None:
+            return
+        if any(self.src.count(d) >= limit for d in self.defs):
+            self._ahead = ReadProcess(self.src.url)
+            self._ahead.start()
 
     def _batches(
         self, d: TableDef, after: Key | None, total: int
