@@ -328,6 +328,9 @@ class Dialect:
     #: ``inf`` for both infinities); others are refused before writing
     keeps_non_finite: ClassVar[frozenset[str]] = frozenset({"nan", "inf"})
 
+    #: tables copied at once, each on its own connection (the engine ingests bulk
+    #: streams in parallel and one table's load does not lock the others)
+    copy_lanes: ClassVar[int] = 1
     #: driver options a connection making bulk writes is opened with (``connect(writes=True)``)
     write_connect_args: ClassVar[dict[str, Any]] = {}
 
