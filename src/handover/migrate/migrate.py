@@ -426,9 +426,10 @@ class CopyJob:
         """Copy every table: one after the other on one connection, or — where the
         target takes several bulk streams at once (``Dialect.copy_lanes``) — on that many
         lanes, each its own connection (and reading process), each lane taking the next
-        table in order. Each table's batches and checkpoints stay in its own lane's transactions, so a
-        crash leaves every table resumable as with one lane. The first error stops the
-        other lanes after their current batch and is raised."""
+        table in order. Each table's batches and checkpoints stay in its own lane's
+        transactions, so a crash leaves every table resumable as with one lane. The first
+        error (or an interrupt) stops the other lanes after their current batch and is
+        raised."""
         self._stop.clear()
         n = max(1, min(self.sql.copy_lanes, len(self.defs)))
         lanes: list[_Lane] = []
@@ -467,12 +468,18 @@ class CopyJob:
                     d = todo.pop(0)
                 done[d.name] = self._copy_table(lane, d)
 
-        with ThreadPoolExecutor(len(lanes), thread_name_prefix="migrate-lane") as pool:
+        pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="migrate-lane")
+        try:
             futures = [pool.submit(work, lane) for lane in lanes]
             wait(futures, return_when=FIRST_EXCEPTION)
             if any(f.done() and f.exception() is not None for f in futures):
                 self._stop.set()  # the other lanes end after their current batch
             wait(futures)
+        except BaseException:  # an interrupt of this thread: the lanes stop too
+            self._stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True)
         errors = [
             e for f in futures if (e := f.exception()) is not None and not isinstance(e, _Stopped)
         ]
