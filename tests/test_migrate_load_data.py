@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pymysql
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -57,6 +58,22 @@ def test_load_text_escapes_structure_and_marks_null() -> None:
     assert bytes(load_text(sliced, ["int64", "text", "binary", "bool", "float64"])) == (
         b"3\tc\\\\N\\n\t\t0\t1e+300\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        ("a\x00b", b"a\\0b\n"),
+        ("a\\b", b"a\\\\b\n"),
+        ("a\tb", b"a\\tb\n"),
+        ("a\nb", b"a\\nb\n"),
+        ("a\rb", b"a\\rb\n"),
+        ('plain, "quoted"', b'plain, "quoted"\n'),
+    ],
+)
+def test_each_special_character_alone_is_escaped(value: str, line: bytes) -> None:
+    # a column is escaped only when a scan finds one of them: each alone must be found
+    assert bytes(load_text([pa.array([value])], ["text"])) == line
 
 
 def _source(path: Path, *, long_code_at: int | None = None) -> list[tuple[Any, ...]]:

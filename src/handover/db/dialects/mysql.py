@@ -532,7 +532,9 @@ def load_text(arrays: list[pa.Array], kinds: list[str]) -> memoryview:
             s = pc.cast(pc.cast(arr, pa.int8()), pa.large_string())
         else:
             s = pc.cast(arr, pa.large_string())
-            if pa.types.is_string(t) or pa.types.is_large_string(t):
+            text = pa.types.is_string(t) or pa.types.is_large_string(t)
+            # one scan finds the columns needing escapes; most need none
+            if text and pc.any(pc.match_substring_regex(s, _NEEDS_ESCAPE)).as_py():
                 for raw, escaped in _ESCAPES:
                     s = pc.replace_substring(s, raw, escaped)
         texts.append(pc.fill_null(s, "\\N"))
@@ -552,6 +554,8 @@ def load_text(arrays: list[pa.Array], kinds: list[str]) -> memoryview:
 
 #: what LOAD DATA would read as structure or as an escape, in the order they are escaped
 _ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\0", "\\0"))
+#: any character of _ESCAPES
+_NEEDS_ESCAPE = r"[\\\t\n\r\x00]"
 #: ER_WARN_TOO_FEW_RECORDS: the load left rows out without saying why
 _TOO_FEW = 1261
 
