@@ -19,8 +19,9 @@ from handover.i18n import Msg
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def bytea_hex(arr: pa.Array) -> pa.Array:
-    """Binary values as PostgreSQL ``\\x…`` hex text, built without a per-value loop."""
+def bytea_hex(arr: pa.Array, prefix: bytes = b"\\x") -> pa.Array:
+    """Binary values as hex text after ``prefix`` (PostgreSQL's ``\\x…`` by default), built
+    without a per-value loop."""
     arr = pc.cast(arr, pa.large_binary())
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -35,14 +36,13 @@ def bytea_hex(arr: pa.Array) -> pa.Array:
     hexed[1::2] = _HEX[body & 15]
     lengths = np.diff(offsets)
     out_offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(2 * lengths + 2, out=out_offsets[1:])
+    np.cumsum(2 * lengths + len(prefix), out=out_offsets[1:])
     out = np.empty(int(out_offsets[-1]), dtype=np.uint8)
-    prefix = out_offsets[:-1]
+    starts = out_offsets[:-1]
     keep = np.ones(len(out), dtype=bool)
-    keep[prefix] = False
-    keep[prefix + 1] = False
-    out[prefix] = ord("\\")
-    out[prefix + 1] = ord("x")
+    for i, byte in enumerate(prefix):
+        keep[starts + i] = False
+        out[starts + i] = byte
     out[keep] = hexed
     strings = pa.LargeStringArray.from_buffers(n, pa.py_buffer(out_offsets), pa.py_buffer(out))
     return pc.if_else(valid, strings, pa.scalar(None, pa.large_string()))

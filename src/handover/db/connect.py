@@ -46,6 +46,7 @@ def connect(
     threads: bool = False,
     check: bool = True,
     own_driver: bool = False,
+    writes: bool = False,
     **pool: Any,
 ) -> Engine:
     """An engine for ``spec`` (a URL, or the path of a SQLite file) that has answered one
@@ -56,7 +57,8 @@ def connect(
     dialect (``verify``, ``store``); ``on_connect(dbapi_connection, dialect)`` runs after
     them. ``read_only`` opens a SQLite *path* read-only; ``threads`` lets a SQLite
     connection be used from other threads; ``own_driver``: handover's driver whatever the
-    URL names (see :func:`~handover.db.url.parse`). ``pool`` goes to SQLAlchemy.
+    URL names (see :func:`~handover.db.url.parse`); ``writes``: the driver options the
+    dialect's bulk writes need (``Dialect.write_connect_args``). ``pool`` goes to SQLAlchemy.
     """
     import sqlalchemy as sa
 
@@ -86,6 +88,10 @@ def connect(
         backend = "sqlite"
     if threads and backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
+    if writes:
+        wanted = dialects.find(backend)
+        if wanted is not None and wanted.write_connect_args:
+            kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **wanted.write_connect_args}
     try:
         engine = sa.create_engine(url, **kwargs)
     except Exception as exc:  # an unknown dialect, a missing driver, a bad option

@@ -11,7 +11,6 @@ from handover.db.connect import connect
 from handover.db.reflect import Catalog
 from handover.db.url import mask, sqlite_path
 from handover.errors import BadInput, Refused
-from handover.flows.seal import backup as seal_backup
 from handover.flows.sources import open_migration_source
 from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
@@ -130,7 +129,7 @@ def migrate(
     src = open_migration_source(ws, source, opts.tables, target=url)
     try:
         defs = assign_names(src.schema())
-        engine = connect(url, wording=TARGET, pool_size=2, max_overflow=2)
+        engine = connect(url, wording=TARGET, writes=True, pool_size=2, max_overflow=2)
         try:
             job = CopyJob(ws, src, engine, defs, opts, prog, events)
             if run_row is not None:
@@ -145,6 +144,9 @@ def migrate(
             backup = None
             if not src.is_package and not opts.no_backup:
                 # The backup is a sealed package of the source (``handover restore`` opens it).
+                # imported here: sealing pulls in the scanner, a run without backup never
+                from handover.flows.seal import backup as seal_backup
+
                 backup = seal_backup(
                     ws, source, name=f"backup-{job.run_id}", authorized=decision
                 ).to_json()

@@ -86,6 +86,11 @@ class ReadProcess:
         self.url = url
         self.proc: subprocess.Popen[bytes] | None = None
 
+    def start(self) -> None:
+        """Start the child now (it imports while this process does other work)."""
+        if self.proc is None:
+            self._start()
+
     def _start(self) -> subprocess.Popen[bytes]:
         # the child imports exactly what this process imports
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))

@@ -112,6 +112,28 @@ def _prefetch(it: Iterator[T], depth: int = 2) -> Iterator[T]:
                 th.join(0.05)
 
 
+class _Stopped(Exception):
+    """A lane stopped because another lane failed (that failure is the one raised)."""
+
+
+class _Lane:
+    """One stream of writes into the target: its own connection and, for large tables,
+    its own reading process."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.writer = TargetWriter(engine)
+        self.ahead: ReadProcess | None = None
+
+    def close(self) -> None:
+        """Roll back what is open, close the connection, stop the reading process."""
+        try:
+            self.writer.close()
+        finally:
+            if self.ahead is not None:
+                self.ahead.close()
+                self.ahead = None
+
+
 class CopyJob:
     """One migration run: copies ``defs`` from ``src`` into ``engine`` with checkpoints in
     the target (resumable), rejects, and the run's state in the platform store; every
@@ -176,7 +198,10 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
-        self._ahead: ReadProcess | None = None
+        #: guards what the lanes share: progress, events, the store's mirror, notes
+        self._lock = threading.Lock()
+        #: set when a lane failed: the others stop after their current batch
+        self._stop = threading.Event()
         #: the target is a SQLite file this run created
         self.new_file = False
         self.result.notes.extend(target_notes(defs, self.fam))
@@ -310,15 +335,7 @@ class CopyJob:
         try:
             self.prog.phase(Msg("migrate.phase.schema"))
             self._create_schema(fresh)
-            writer = TargetWriter(self.engine)
-            try:
-                for d in self.defs:
-                    self.result.tables.append(self._copy_table(writer, d))
-            finally:
-                writer.close()
-                if self._ahead is not None:
-                    self._ahead.close()
-                    self._ahead = None
+            self._copy_tables()
             self.prog.phase(Msg("migrate.phase.constraints"))
             self._post_data()
             self.result.seconds = time.perf_counter() - t0
@@ -405,7 +422,72 @@ class CopyJob:
             ).one()
         return dict(row._mapping)
 
-    def _copy_table(self, w: TargetWriter, d: TableDef) -> TableResult:
+    def _copy_tables(self) -> None:
+        """Copy every table: one after the other on one connection, or — where the
+        target takes several bulk streams at once (``Dialect.copy_lanes``) — on that many
+        lanes, each its own connection (and reading process), each lane taking the next
+        table in order. Each table's batches and checkpoints stay in its own lane's
+        transactions, so a crash leaves every table resumable as with one lane. The first
+        error (or an interrupt) stops the other lanes after their current batch and is
+        raised."""
+        self._stop.clear()
+        n = max(1, min(self.sql.copy_lanes, len(self.defs)))
+        lanes: list[_Lane] = []
+        done: dict[str, TableResult] = {}
+        try:
+            lanes.extend(_Lane(self.engine) for _ in range(n))
+            limit = self.opts.process_rows
+            if isinstance(self.src, DatabaseSource) and limit is not None:
+                big = [d for d in self.defs if self.src.count(d) >= limit]
+                for lane in lanes[: len(big)]:
+                    # started now, its start-up overlaps the small tables' copy
+                    lane.ahead = ReadProcess(self.src.url)
+                    lane.ahead.start()
+            if n == 1:
+                for d in self.defs:
+                    done[d.name] = self._copy_table(lanes[0], d)
+            else:
+                self._copy_in_lanes(lanes, list(self.defs), done)
+        finally:
+            self._stop.set()
+            for lane in lanes:
+                lane.close()
+        self.result.tables.extend(done[d.name] for d in self.defs)
+
+    def _copy_in_lanes(
+        self, lanes: list[_Lane], todo: list[TableDef], done: dict[str, TableResult]
+    ) -> None:
+        """Copy the tables of ``todo`` in that order, each by the next free lane."""
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+        def work(lane: _Lane) -> None:
+            while not self._stop.is_set():
+                with self._lock:
+                    if not todo:
+                        return
+                    d = todo.pop(0)
+                done[d.name] = self._copy_table(lane, d)
+
+        pool = ThreadPoolExecutor(len(lanes), thread_name_prefix="migrate-lane")
+        try:
+            futures = [pool.submit(work, lane) for lane in lanes]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if any(f.done() and f.exception() is not None for f in futures):
+                self._stop.set()  # the other lanes end after their current batch
+            wait(futures)
+        except BaseException:  # an interrupt of this thread: the lanes stop too
+            self._stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        errors = [
+            e for f in futures if (e := f.exception()) is not None and not isinstance(e, _Stopped)
+        ]
+        if errors:
+            raise errors[0]
+
+    def _copy_table(self, lane: _Lane, d: TableDef) -> TableResult:
+        w = lane.writer
         st = self._read_state(d.name)
         key = self.src.resume_key(d)
         if self.result.resumed and not self._source_unchanged(d, st, bool(key)):
@@ -416,7 +498,8 @@ class CopyJob:
         if st["status"] == "done":
             return TableResult(d.name, int(st["source_rows"]), rows, rejects, 0.0)
         total = self.src.count(d)
-        self.prog.task(d.name, total, rows, rejects)
+        with self._lock:
+            self.prog.task(d.name, total, rows, rejects)
         after: Key | None = decode_key(st["last_key"])
         fp = Fingerprint.decode(st["fingerprint"]) or Fingerprint()
         upd = (
@@ -440,7 +523,9 @@ class CopyJob:
             w.execute(upd, (*values, fp.encode(), self.run_id, d.name))
 
         try:
-            for sb, part in self._batches(d, after, total):
+            for sb, part in self._batches(lane, d, after, total):
+                if self._stop.is_set():
+                    raise _Stopped
                 if key:
                     w.begin()
                 refused = self._write_batch(w, d, sb)
@@ -454,7 +539,8 @@ class CopyJob:
                     checkpoint(sb.last_key)
                     w.commit()
                     self._mirror(d.name, sb.last_key, rows, rejects, "copying", total)
-                self.prog.advance(d.name, sb.data.num_rows - len(refused), len(bad))
+                with self._lock:
+                    self.prog.advance(d.name, sb.data.num_rows - len(refused), len(bad))
                 if self.opts.batch_pause:
                     time.sleep(self.opts.batch_pause)
             if not key:
@@ -487,24 +573,25 @@ class CopyJob:
         self._mirror(d.name, after, rows, rejects, "done", source_rows, force=True)
         seconds = time.perf_counter() - t0
         details: dict[str, Any] = {"rows": rows, "rejects": rejects, "source_rows": source_rows}
-        self.events("migrate.table", f"{self.run_id}/{d.name}", "migration", details)
-        if rejects:
-            self.events(
-                "migrate.reject", f"{self.run_id}/{d.name}", "migration", {"rejects": rejects}
-            )
+        with self._lock:
+            self.events("migrate.table", f"{self.run_id}/{d.name}", "migration", details)
+            if rejects:
+                self.events(
+                    "migrate.reject", f"{self.run_id}/{d.name}", "migration", {"rejects": rejects}
+                )
         return TableResult(d.name, source_rows, rows, rejects, seconds)
 
     def _batches(
-        self, d: TableDef, after: Key | None, total: int
+        self, lane: _Lane, d: TableDef, after: Key | None, total: int
     ) -> Iterator[tuple[SourceBatch, Fingerprint]]:
         """The batches of ``d`` after ``after`` with their fingerprints, read ahead while
         the previous ones are written: by another process for a large database table
         (reading is Python work), else by a thread."""
         limit = self.opts.process_rows
         if isinstance(self.src, DatabaseSource) and limit is not None and total >= limit:
-            if self._ahead is None:
-                self._ahead = ReadProcess(self.src.url)
-            return self._ahead.read(d, after=after, batch_size=self.opts.batch_size)
+            if lane.ahead is None:
+                lane.ahead = ReadProcess(self.src.url)
+            return lane.ahead.read(d, after=after, batch_size=self.opts.batch_size)
         batches = self.src.read(d, after=after, batch_size=self.opts.batch_size)
         # the rows' hashes are computed by the reading thread, beside the writes
         return _prefetch((b, Fingerprint().add(b.data)) for b in batches)
@@ -568,8 +655,9 @@ class CopyJob:
             ("pending", _now().isoformat(), self.run_id, d.name),
         )
         w.commit()
-        self.result.notes.append(Msg("migrate.source_changed", table=d.name))
-        self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
+        with self._lock:
+            self.result.notes.append(Msg("migrate.source_changed", table=d.name))
+            self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
 
     def _write_batch(self, w: TargetWriter, d: TableDef, sb: SourceBatch) -> list[Reject]:
         """Insert the batch; on a data error isolate the refused rows by bisection."""
@@ -653,24 +741,25 @@ class CopyJob:
         force: bool = False,
     ) -> None:
         """Copy the target's checkpoint into the platform store (at most once a second)."""
-        now = time.monotonic()
-        if not force and now - self._last_mirror < 1.0:
-            return
-        self._last_mirror = now
         from handover.migrate.models import MigrateCheckpoint
 
-        pos = next((i for i, d in enumerate(self.defs) if d.name == name), -1)
-        with self.ws.store.session() as s:
-            row = s.get(MigrateCheckpoint, (self.run_id, name))
-            if row is None:
-                row = MigrateCheckpoint(run_id=self.run_id, table_name=name, position=pos)
-                s.add(row)
-            row.last_key = encode_key(last)
-            row.rows_copied = rows
-            row.rejects = rejects
-            row.source_rows = source_rows
-            row.status = status
-            row.updated_at = _now()
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last_mirror < 1.0:
+                return
+            self._last_mirror = now
+            pos = next((i for i, d in enumerate(self.defs) if d.name == name), -1)
+            with self.ws.store.session() as s:
+                row = s.get(MigrateCheckpoint, (self.run_id, name))
+                if row is None:
+                    row = MigrateCheckpoint(run_id=self.run_id, table_name=name, position=pos)
+                    s.add(row)
+                row.last_key = encode_key(last)
+                row.rows_copied = rows
+                row.rejects = rejects
+                row.source_rows = source_rows
+                row.status = status
+                row.updated_at = _now()
 
     # --- after the data --------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ STATE_TABLE = "_handover_migrate_state"
 REJECT_TABLE = "_handover_migrate_rejects"
 RUN_ROW = "*"
 DEFAULT_BATCH = 50_000
-#: tables this large are read ahead by another process (its start costs about a second)
+#: tables this large are read ahead by another process (started before the first table,
+#: so its second of start-up overlaps the small tables)
 PROCESS_ROWS = 200_000
 #: conflicts of a schema plan named in the one-line refusal (the rest are counted)
 MAX_SHOWN = 8

@@ -26,8 +26,9 @@ from handover.db.reflect import ColumnDef, TableDef
 from handover.migrate import spelling
 
 
-def _as_text_values(arr: pa.Array, col: ColumnDef, fam: str) -> list[Any]:
-    """Python values a DB-API driver binds fast: text for decimals and temporals.
+def bound_values(arr: pa.Array, col: ColumnDef, fam: str) -> pa.Array:
+    """The values as a DB-API driver binds them fast (Arrow; the driver gets them as
+    Python values, a bulk loader as text): text for decimals and temporals.
 
     Into SQLite a date/time is text: a SQLite source's stored text unchanged, a typed
     value in the column's spelling (the source's own, else the default). MariaDB's
@@ -36,16 +37,16 @@ def _as_text_values(arr: pa.Array, col: ColumnDef, fam: str) -> list[Any]:
     kind = col.kind
     if kind in spelling.TEMPORAL:
         if spelling.as_text(col, fam):
-            return arr.to_pylist()  # type: ignore[no-any-return]
+            return arr
         if col.stored_text:  # SQLite text in one spelling, into a typed column
             arr = spelling.parse(arr, kind)[0]
         shape = col.spelling if fam == "sqlite" else _FULL[kind]
-        return spelling.render(arr, kind, shape).to_pylist()  # type: ignore[no-any-return]
+        return spelling.render(arr, kind, shape)
     if kind == "decimal" and not pa.types.is_string(arr.type):
-        return pc.cast(arr, pa.string()).to_pylist()  # type: ignore[no-any-return]
+        return pc.cast(arr, pa.string())
     if kind == "bool" and fam == "sqlite":
-        return pc.cast(arr, pa.int8()).to_pylist()  # type: ignore[no-any-return]
-    return arr.to_pylist()  # type: ignore[no-any-return]
+        return pc.cast(arr, pa.int8())
+    return arr
 
 
 #: the spelling of MariaDB's DATETIME(6) / TIME(6) values: all six fractional digits
@@ -142,12 +143,10 @@ class TargetWriter:
         if batch.num_rows == 0:
             return
 
-        def rows() -> list[tuple[Any, ...]]:
-            values = [
-                _as_text_values(batch.column(i), c, self.family)
-                for i, c in enumerate(table.columns)
+        def bound() -> list[pa.Array]:
+            return [
+                bound_values(batch.column(i), c, self.family) for i, c in enumerate(table.columns)
             ]
-            return list(zip(*values, strict=True))
 
         self.sql.bulk_insert(
             self.dbapi,
@@ -155,7 +154,7 @@ class TargetWriter:
             [self.q(c) for c in table.column_names],
             batch,
             [c.kind for c in table.columns],
-            rows,
+            bound,
         )
 
     # --- errors ------------------------------------------------------------------------------

@@ -328,6 +328,12 @@ class Dialect:
     #: ``inf`` for both infinities); others are refused before writing
     keeps_non_finite: ClassVar[frozenset[str]] = frozenset({"nan", "inf"})
 
+    #: tables copied at once, each on its own connection (the engine ingests bulk
+    #: streams in parallel and one table's load does not lock the others)
+    copy_lanes: ClassVar[int] = 1
+    #: driver options a connection making bulk writes is opened with (``connect(writes=True)``)
+    write_connect_args: ClassVar[dict[str, Any]] = {}
+
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
         statements to run then (committed at once)."""
@@ -340,18 +346,19 @@ class Dialect:
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        rows: Callable[[], list[tuple[Any, ...]]],
+        bound: Callable[[], list[pa.Array]],
     ) -> None:
         """Append ``batch`` to the quoted ``table`` (quoted ``columns`` of neutral
-        ``kinds``) inside the open transaction: ``executemany`` of one INSERT over
-        ``rows()`` (the values as the driver binds them fast)."""
+        ``kinds``) inside the open transaction: ``executemany`` of one INSERT over the
+        columns ``bound()`` gives (the values as the driver binds them fast)."""
         head = f"INSERT INTO {table} ({', '.join(columns)})"
         if self.placeholder == "%s":  # with parameters, a literal "%" (in a name) is doubled
             head = head.replace("%", "%%")
         marks = ", ".join([self.placeholder] * len(columns))
+        rows = list(zip(*(a.to_pylist() for a in bound()), strict=True))
         cur = dbapi.cursor()
         try:
-            cur.executemany(f"{head} VALUES ({marks})", rows())
+            cur.executemany(f"{head} VALUES ({marks})", rows)
         finally:
             cur.close()
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -356,6 +360,57 @@ class MySQL(Dialect):
             "SET SESSION foreign_key_checks = 0",
         )
 
+    #: PyMySQL offers the server the rows of ``LOAD DATA LOCAL INFILE`` (bulk_insert)
+    write_connect_args: ClassVar[dict[str, Any]] = {"local_infile": True}
+
+    def bulk_insert(
+        self,
+        dbapi: Any,
+        table: str,
+        columns: list[str],
+        batch: pa.RecordBatch,
+        kinds: list[str],
+        bound: Callable[[], list[pa.Array]],
+    ) -> None:
+        """``LOAD DATA LOCAL INFILE`` of the batch as tab-separated text built by Arrow
+        (:func:`load_text`), handed to the driver through a named pipe (the rows never
+        touch the disk). LOCAL makes the server turn a refused value or a duplicate key
+        into a warning and carry on (the value cut or the row skipped), so a load with
+        any warning, or fewer rows than sent, raises the first warning as the server's
+        error: the caller rolls the batch back and bisects it as for a refused INSERT.
+        Without the driver's LOCAL option, or named pipes: ``executemany``."""
+        if not getattr(dbapi, "_local_infile", False) or not hasattr(os, "mkfifo"):
+            super().bulk_insert(dbapi, table, columns, batch, kinds, bound)
+            return
+        import pymysql
+
+        targets, sets = [], []
+        for i, (c, k) in enumerate(zip(columns, kinds, strict=True)):
+            if k == "binary":  # sent as hex
+                targets.append(f"@b{i}")
+                sets.append(f"{c} = UNHEX(@b{i})")
+            else:
+                targets.append(c)
+        body = load_text(bound(), kinds)
+        cur = dbapi.cursor()
+        try:
+            with _piped(body) as path:
+                cur.execute(
+                    f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET utf8mb4 "
+                    "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' "
+                    f"LINES TERMINATED BY '\\n' ({', '.join(targets)})"
+                    + (f" SET {', '.join(sets)}" if sets else "")
+                )
+            loaded, warned = cur.rowcount, cur.warning_count
+            if warned or loaded != batch.num_rows:
+                cur.execute("SHOW WARNINGS LIMIT 1")
+                first = cur.fetchone()
+                if first is not None:
+                    raise pymysql.err.DataError(int(first[1]), str(first[2]))
+                raise pymysql.err.DataError(_TOO_FEW, f"{loaded} of {batch.num_rows} rows loaded")
+        finally:
+            cur.close()
+
     def is_data_error(self, exc: BaseException) -> bool:
         """A server error about the row, not one retrying later can help."""
         import pymysql
@@ -455,6 +510,83 @@ class MySQL(Dialect):
 #: what a copy does in the target database: create, fill, index, constrain, drop its
 #: bookkeeping tables
 _WRITE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "INDEX", "ALTER")
+
+
+def load_text(arrays: list[pa.Array], kinds: list[str]) -> memoryview:
+    """Columns (as :func:`handover.migrate.writer.bound_values` gives them) as the text
+    ``LOAD DATA`` reads with ``FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'``: one line
+    per row, NULL as ``\\N``, backslash, tab, newline, carriage return and NUL escaped,
+    binary as hex, booleans as 0/1, floats in their shortest exact spelling. Built by
+    Arrow, column by column."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from handover.db.arrow import bytea_hex
+
+    texts = []
+    for arr, kind in zip(arrays, kinds, strict=True):
+        t = arr.type
+        if kind == "binary" or pa.types.is_binary(t) or pa.types.is_large_binary(t):
+            s = bytea_hex(arr, b"")
+        elif pa.types.is_boolean(t):
+            s = pc.cast(pc.cast(arr, pa.int8()), pa.large_string())
+        else:
+            s = pc.cast(arr, pa.large_string())
+            text = pa.types.is_string(t) or pa.types.is_large_string(t)
+            # one scan finds the columns needing escapes; most need none
+            if text and pc.any(pc.match_substring_regex(s, _NEEDS_ESCAPE)).as_py():
+                for raw, escaped in _ESCAPES:
+                    s = pc.replace_substring(s, raw, escaped)
+        texts.append(pc.fill_null(s, "\\N"))
+    tab, empty, newline = (pa.scalar(c, pa.large_string()) for c in ("\t", "", "\n"))
+    row = pc.binary_join_element_wise(*texts, tab) if len(texts) > 1 else texts[0]
+    lines = pc.binary_join_element_wise(row, empty, newline)
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    lines = pc.cast(lines, pa.large_string())
+    import numpy as np
+
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
+    start, end = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
+    data = lines.buffers()[2]
+    return memoryview(data)[start:end] if data is not None else memoryview(b"")
+
+
+#: what LOAD DATA would read as structure or as an escape, in the order they are escaped
+_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"), ("\0", "\\0"))
+#: any character of _ESCAPES
+_NEEDS_ESCAPE = r"[\\\t\n\r\x00]"
+#: ER_WARN_TOO_FEW_RECORDS: the load left rows out without saying why
+_TOO_FEW = 1261
+
+
+@contextmanager
+def _piped(body: memoryview) -> Iterator[str]:
+    """The path of a named pipe (in a directory only this user can read) that yields
+    ``body`` once to whoever opens it: the driver reading a ``LOAD DATA LOCAL`` file.
+    A statement that fails before the driver opens the pipe, or stops reading, ends
+    the feeding thread (its open is answered, its write breaks)."""
+    where = tempfile.mkdtemp(prefix="handover-load-")
+    path = os.path.join(where, "rows")
+    os.mkfifo(path, 0o600)
+
+    def feed() -> None:
+        try:
+            with open(path, "wb") as fh:
+                fh.write(body)
+        except OSError:  # the reader went away: the statement failed, and says why
+            pass
+
+    th = threading.Thread(target=feed, name="load-data-feed", daemon=True)
+    th.start()
+    try:
+        yield path
+    finally:
+        if th.is_alive():
+            with suppress(OSError):
+                os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        th.join()
+        shutil.rmtree(where, ignore_errors=True)
 
 
 def _same(name: str) -> str:

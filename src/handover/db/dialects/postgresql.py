@@ -205,6 +205,9 @@ class PostgreSQL(Dialect):
 
     # --- migrate: bulk writes ------------------------------------------------------------
 
+    #: two COPY streams at once: each has its own server process, the two cores both work
+    copy_lanes: ClassVar[int] = 2
+
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """A server crash loses at most the last transactions, batch and checkpoint
         together, so the state stays consistent: waiting for the WAL flush buys nothing."""
@@ -218,7 +221,7 @@ class PostgreSQL(Dialect):
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        rows: Callable[[], list[tuple[Any, ...]]],
+        bound: Callable[[], list[pa.Array]],
     ) -> None:
         """``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV writer (vectorised;
         BYTEA as ``\\x`` hex built with numpy)."""
