@@ -353,6 +353,10 @@ class MySQL(Dialect):
         foreign key checks while tables load in any order. ``executemany`` of one INSERT
         is rewritten by PyMySQL into multi-row INSERTs of up to ~1 MB each."""
         dbapi.autocommit(False)
+        if hasattr(dbapi, "_local_infile"):
+            # The LOCAL capability stays announced, but the driver answers a server's
+            # request for a file only during our own LOAD DATA (see bulk_insert).
+            dbapi._local_infile = False
         return (
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
@@ -379,10 +383,16 @@ class MySQL(Dialect):
         any warning, or fewer rows than sent, raises the first warning as the server's
         error: the caller rolls the batch back and bisects it as for a refused INSERT.
         Without the driver's LOCAL option, or named pipes: ``executemany``."""
-        if not getattr(dbapi, "_local_infile", False) or not hasattr(os, "mkfifo"):
+        import pymysql
+        from pymysql.constants import CLIENT
+
+        local = (
+            hasattr(dbapi, "_local_infile")
+            and getattr(dbapi, "client_flag", 0) & CLIENT.LOCAL_FILES
+        )
+        if not local or not hasattr(os, "mkfifo"):
             super().bulk_insert(dbapi, table, columns, batch, kinds, bound)
             return
-        import pymysql
 
         targets, sets = [], []
         for i, (c, k) in enumerate(zip(columns, kinds, strict=True)):
@@ -395,12 +405,17 @@ class MySQL(Dialect):
         cur = dbapi.cursor()
         try:
             with _piped(body) as path:
-                cur.execute(
-                    f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET utf8mb4 "
-                    "FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' "
-                    f"LINES TERMINATED BY '\\n' ({', '.join(targets)})"
-                    + (f" SET {', '.join(sets)}" if sets else "")
-                )
+                # the driver sends a file the server asks for only while this statement runs
+                dbapi._local_infile = True
+                try:
+                    cur.execute(
+                        f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET "
+                        "utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' "
+                        f"LINES TERMINATED BY '\\n' ({', '.join(targets)})"
+                        + (f" SET {', '.join(sets)}" if sets else "")
+                    )
+                finally:
+                    dbapi._local_infile = False
             loaded, warned = cur.rowcount, cur.warning_count
             if warned or loaded != batch.num_rows:
                 cur.execute("SHOW WARNINGS LIMIT 1")
