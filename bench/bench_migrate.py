@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.measure import timed
+from bench.measure import load_line, timed
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MARIA_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/mysql"
@@ -292,8 +292,5 @@ def run(quick: bool) -> str:
         "ratio = pgloader median / handover median (above 1: handover is faster). " + limit,
     ]
     load_after = os.getloadavg()
-    lines.append(
-        f"Load average (1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} before, "
-        f"{'/'.join(f'{x:.2f}' for x in load_after)} after, on {os.cpu_count()} cores."
-    )
+    lines.append(load_line(load_before, load_after))
     return "\n".join(lines)

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.bench_migrate import MARIA_ADMIN, REPEAT, TAG, _counts, _drop_db, _fresh_db
-from bench.measure import timed
+from bench.measure import load_line, timed
 
 BIN = Path(sys.executable).parent
 
@@ -192,8 +192,7 @@ def run(quick: bool) -> str:
             "|---|---:|---:|---:|---|---:|---:|---|",
             *rows,
             "",
-            "ratio = loader median / handover median (the target is ≥ 0.7). Load average "
-            f"(1/5/15 min) {'/'.join(f'{x:.2f}' for x in load_before)} before, "
-            f"{'/'.join(f'{x:.2f}' for x in load_after)} after, on {os.cpu_count()} cores.",
+            "ratio = loader median / handover median (the target is ≥ 0.7). "
+            + load_line(load_before, load_after),
         ]
     )
