@@ -262,3 +262,17 @@ def test_a_verdict_keeps_its_keys_wrapped(book: tuple[Path, Path]) -> None:
         run.finish("done")
     finally:
         ws.close()
+
+
+def test_a_long_table_name_fits_the_task_column() -> None:
+    """``engine_shards.task`` holds 64 characters: a 64-character table name (MariaDB's
+    limit) with its shard number is recorded under the table's digest, still one name per
+    table and shard."""
+    from handover.engine.models import EngineShard
+    from handover.engine.runs import TASK_CHARS, shard_task
+
+    assert EngineShard.__table__.c.task.type.length == TASK_CHARS
+    assert shard_task("hkls", 3) == "hkls#3"
+    long_a, long_b = "a" * 64, "a" * 63 + "b"
+    names = {shard_task(t, i) for t in (long_a, long_b) for i in (0, 1, 12345)}
+    assert len(names) == 6 and max(len(n) for n in names) <= TASK_CHARS

@@ -4,6 +4,7 @@ result was accepted, committed as it arrives (a lost scheduler loses no finished
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -174,6 +175,20 @@ def recorded(
         run.finish("aborted")
         raise
     run.finish("done")
+
+
+#: the longest task name ``engine_shards.task`` holds
+TASK_CHARS = 64
+
+
+def shard_task(table: str, index: int) -> str:
+    """The name a run records shard ``index`` of ``table`` under: ``table#index``, or the
+    table's digest instead of its name when that would not fit the store's column (a
+    64-character MariaDB table name and its shard number)."""
+    name = f"{table}#{index}"
+    if len(name) <= TASK_CHARS:
+        return name
+    return f"{hashlib.sha256(table.encode('utf-8')).hexdigest()[:40]}#{index}"
 
 
 def pending(

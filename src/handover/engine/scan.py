@@ -31,7 +31,7 @@ from handover.detect.scan import (
     scan_source,
 )
 from handover.engine.executor import Executor, task_keys
-from handover.engine.runs import RunLog, pending
+from handover.engine.runs import RunLog, pending, shard_task
 from handover.engine.shards import Key, Shard, by_groups, cut
 from handover.engine.worker import SourceRef
 from handover.engine.worker import opened as open_cached
@@ -145,7 +145,7 @@ def _cut_all(
 
 
 def _task(job: _RowsJob) -> str:
-    return f"{job.table}#{job.shard.index}"
+    return shard_task(job.table, job.shard.index)
 
 
 def _full_pass(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.engine.executor import EngineLost, Executor
-from handover.engine.runs import RunLog
+from handover.engine.runs import RunLog, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 from handover.errors import BadInput, CheckFailed
@@ -195,7 +195,7 @@ def _table_plan(
 
 
 def _task(t: dict[str, Any], j: int) -> str:
-    return f"{t['name']}#{j}"
+    return shard_task(t["name"], j)
 
 
 def _run_shards(
