@@ -4,7 +4,6 @@ result was accepted, committed as it arrives (a lost scheduler loses no finished
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterator
@@ -188,7 +187,9 @@ def shard_task(table: str, index: int) -> str:
     name = f"{table}#{index}"
     if len(name) <= TASK_CHARS:
         return name
-    return f"{hashlib.sha256(table.encode('utf-8')).hexdigest()[:40]}#{index}"
+    from handover.crypto import sha256_hex
+
+    return f"{sha256_hex(table.encode('utf-8'))[:40]}#{index}"
 
 
 def pending(

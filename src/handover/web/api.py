@@ -44,6 +44,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No live session: log in first"},
     403: {"model": ErrorBody, "description": "Refused by policy (recorded in the ledger)"},
 }
+#: a recorded file served: also not there (404), or changed since it was recorded (409)
+FILE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"description": "No such record or file"},
+    409: {"description": "The file changed since its SHA-256 was recorded"},
+}
 
 
 class LoginIn(BaseModel):

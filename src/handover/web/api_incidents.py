@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from handover.errors import BadInput
-from handover.web.api import ERRORS, JSON, Session
+from handover.web.api import ERRORS, FILE_ERRORS, JSON, Session
 from handover.web.security import RowId, console_of
 
 router = APIRouter(prefix="/api", tags=["incidents"])
@@ -313,7 +313,7 @@ def api_incident_report(request: Request, me: Session, incident_id: RowId, body:
     return rep.to_json()
 
 
-@router.get("/incidents/{incident_id}/reports/{report_id}/{name}", responses=ERRORS)
+@router.get("/incidents/{incident_id}/reports/{report_id}/{name}", responses=FILE_ERRORS)
 def api_incident_report_file(
     request: Request,
     me: Session,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from handover.web.api import ERRORS, JSON, Session
+from handover.web.api import ERRORS, FILE_ERRORS, JSON, Session
 from handover.web.security import RowId, Rows, TableName, console_of
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -139,7 +139,7 @@ def api_pia_export(
     return {**newest, "download": {n: f"{base}/{n}" for n in newest["files"]}}
 
 
-@router.get("/pia/{assessment_id}/exports/{export_id}/{name}", responses=ERRORS)
+@router.get("/pia/{assessment_id}/exports/{export_id}/{name}", responses=FILE_ERRORS)
 def api_pia_export_file(
     request: Request,
     me: Session,
