@@ -8,6 +8,7 @@ a recorded dd-extract shard whose file is gone or changed is computed again."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,41 @@ def _recorded(ws_path: Path, run: str) -> tuple[str, dict[str, dict[str, Any]]]:
     return status, done
 
 
+def _revealed(ws_path: Path, blob: Any) -> Any:
+    """What a run recorded wrapped under the workspace's engine key."""
+    from handover.engine.runs import reveal
+    from handover.engine.worker import engine_key
+    from handover.ledger import Recorder
+    from handover.workspace import open_workspace
+
+    ws = open_workspace(ws_path)
+    try:
+        return reveal(ws, engine_key(ws, Recorder(ws, "test")), blob)
+    finally:
+        ws.close()
+
+
+def _options(ws_path: Path, run: str) -> dict[str, Any]:
+    from handover.engine.models import EngineRun
+    from handover.workspace import open_workspace
+
+    ws = open_workspace(ws_path)
+    try:
+        with ws.store.session() as s:
+            return dict(s.get(EngineRun, run).options)
+    finally:
+        ws.close()
+
+
+def _phones(src: Path) -> list[str]:
+    """The book's mobile numbers (cust_info.sjhm)."""
+    con = sqlite3.connect(src)
+    try:
+        return [r[0] for r in con.execute("SELECT sjhm FROM cust_info WHERE sjhm IS NOT NULL")]
+    finally:
+        con.close()
+
+
 def test_scan_resumes_from_the_recorded_profiles(
     book: tuple[Path, Path], clusters: Callable[[], Cluster]
 ) -> None:
@@ -93,9 +129,15 @@ def test_scan_resumes_from_the_recorded_profiles(
     assert run.startswith("scan-")
     status, done = _recorded(ws_path, run)
     assert status == "failed" and len(done) >= 2
-    # each record is a shard's partial profile of the columns the full pass re-reads
+    # each record is a shard's partial profile of the columns the full pass re-reads,
+    # wrapped under the engine key: its examples and number ranges are personal data
     one = next(iter(done.values()))
-    assert one["columns"] == sorted(one["profiles"]) and one["columns"]
+    profiles = _revealed(ws_path, one["profiles"])
+    assert one["columns"] == sorted(profiles) and one["columns"]
+    phones = _phones(src)
+    assert any(str(p) in json.dumps(profiles) for p in phones)  # the clear profile has them
+    stored = json.dumps([done, _options(ws_path, run)], ensure_ascii=False)
+    assert [p for p in phones if p in stored] == []
 
     second = clusters()
     second.executor(SHARD_ROWS).close()  # up

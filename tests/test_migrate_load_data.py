@@ -167,11 +167,11 @@ def test_a_value_the_server_would_cut_is_a_named_reject(
 
 
 def test_a_file_is_sent_only_during_our_own_load(tmp_path: Path, mariadb_url: str) -> None:
-    """The target connection announces LOCAL, but once prepared for writes the driver
-    refuses a server's request for a file outside our own LOAD DATA statement: a hostile
-    server cannot ask for the workspace's keys in answer to any other query."""
+    """The target engine's connections announce LOCAL, but every one of them — the
+    writer's, the catalogue's, the check query's — refuses a server's request for a file
+    outside our own LOAD DATA statement: a hostile server cannot ask for the workspace's
+    keys in answer to any other query."""
     from handover.db.connect import connect
-    from handover.db.dialects import get
 
     secret = tmp_path / "key.txt"
     secret.write_text("not for the server\n", encoding="utf-8")
@@ -180,16 +180,17 @@ def test_a_file_is_sent_only_during_our_own_load(tmp_path: Path, mariadb_url: st
         with engine.connect() as conn:
             conn.execute(sa.text("CREATE TABLE leak (line VARCHAR(100))"))
             conn.commit()
-        raw = engine.raw_connection()
-        try:
-            dbapi = raw.driver_connection
-            for stmt in get("mysql").prepare_writes(dbapi):
-                dbapi.cursor().execute(stmt)
-            cur = dbapi.cursor()
-            with pytest.raises(RuntimeError, match="local_infile"):
-                cur.execute(f"LOAD DATA LOCAL INFILE '{secret}' INTO TABLE leak")
-        finally:
-            raw.close()
+        asked = f"LOAD DATA LOCAL INFILE '{secret}' INTO TABLE leak"
+        for _ in range(2):  # each a new connection of the pool
+            engine.dispose()
+            raw = engine.raw_connection()
+            try:
+                assert raw.driver_connection.client_flag & pymysql.constants.CLIENT.LOCAL_FILES
+                with pytest.raises(RuntimeError, match="local_infile"):
+                    raw.driver_connection.cursor().execute(asked)
+            finally:
+                raw.invalidate()
+        engine.dispose()
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM leak")).scalar() == 0
     finally:

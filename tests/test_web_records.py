@@ -216,5 +216,9 @@ def test_bad_table_or_rows_are_named(console: tuple[str, Path]) -> None:
         assert r.status_code == 400 and "no_such_table" in r.text
         assert http.get(f"/records/{TABLE}", params={"rows": 0}).status_code == 400
         assert http.get("/records/..%2Fhandover.toml").status_code in (400, 404)
+        # a Chinese table name is a name like any other: answered by the inventory, not
+        # refused by the URL's pattern
+        r = http.get("/records/客户信息表")
+        assert r.status_code == 400 and "客户信息表" in r.text
     finally:
         http.close()

@@ -102,6 +102,8 @@ def connect(
     statements = dialect.session(session) if dialect is not None and session else ()
     if statements or on_connect is not None:
         _on_each_connection(engine, dialect, statements, on_connect)
+    if writes and dialect is not None:
+        sa.event.listen(engine, "connect", lambda dbapi, _rec: dialect.writes_connected(dbapi))
     if check:
         try:
             with engine.connect() as conn:

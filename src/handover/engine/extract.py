@@ -10,6 +10,7 @@ which generalises and suppresses over the whole table exactly as a local run doe
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover.crypto import sha256_file
 from handover.engine.executor import EngineLost, Executor, task_keys
-from handover.engine.runs import RunLog, pending
+from handover.engine.runs import RunLog, hide, pending, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 
@@ -61,7 +62,7 @@ def transformed(
     order = [d.name for d in defs]
 
     def task(name: str, j: int) -> str:
-        return f"{order.index(name)}#{j}"
+        return shard_task(name, j)
 
     def valid(_task: str, done: dict[str, Any]) -> bool:
         assert folder is not None
@@ -74,7 +75,7 @@ def transformed(
         if name in started or name not in by_name:
             return
         d = by_name[name]
-        shards = _cuts(run, reader, d, executor.shard_rows)
+        shards = _cuts(run, reader, d, executor.shard_rows, ref.key_id)
         todo = list(range(len(shards)))
         if run is not None:
             todo = pending(run, [task(name, j) for j in todo], valid)
@@ -116,7 +117,7 @@ def transformed(
             j = todo[n]
             if run is not None:
                 assert folder is not None
-                run.accept(task(d.name, j), _write(folder, f"{i:04d}-{j}.parquet", batches))
+                run.accept(task(d.name, j), _write(folder, _file_of(d.name, j), batches))
             done[j] = batches
             yield from ready()
 
@@ -126,15 +127,25 @@ def transformed(
 Batches = list["pa.RecordBatch"]
 
 
-def _cuts(run: RunLog | None, reader: MigrationSource, d: TableDef, rows: int) -> list[Shard]:
+def _file_of(table: str, j: int) -> str:
+    """The file of shard ``j`` of ``table``: named after the table, not its position, so
+    a resume after the source's tables changed never reads one table's rows as another's."""
+    return f"{hashlib.sha256(table.encode('utf-8')).hexdigest()[:16]}-{j}.parquet"
+
+
+def _cuts(
+    run: RunLog | None, reader: MigrationSource, d: TableDef, rows: int, key_id: str
+) -> list[Shard]:
     """The shards of ``d``: as the resumed ``run`` recorded them, else cut now (and kept
-    in ``run`` for a later resume)."""
-    recorded = run.options.get("cuts", {}) if run is not None else {}
+    in ``run`` for a later resume, wrapped under the engine key ``key_id``: the cut
+    points are key values)."""
+    recorded = reveal(run.ws, key_id, run.options.get("cuts", {})) if run is not None else {}
     if d.name in recorded:
         return [shard_of(d.name, j, sh) for j, sh in enumerate(recorded[d.name])]
     shards = cut_reader(reader, d, rows)
     if run is not None:
-        run.note("cuts", {**recorded, d.name: [shard_json(sh) for sh in shards]})
+        cuts = {**recorded, d.name: [shard_json(sh) for sh in shards]}
+        run.note("cuts", hide(run.ws, key_id, cuts))
     return shards
 
 

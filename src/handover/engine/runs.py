@@ -176,6 +176,31 @@ def recorded(
     run.finish("done")
 
 
+#: binds what a run keeps wrapped to this use
+PRIVATE = b"engine-run-private"
+
+
+def hide(ws: Workspace, key_id: str, value: Any) -> str:
+    """``value`` (JSON) wrapped under the workspace's engine key ``key_id``, as a run
+    records what may be personal data: the key values its tables are cut at, a scan
+    shard's profiles (their examples and number ranges)."""
+    from handover.crypto import Keys
+
+    with Keys(ws) as keys:
+        return keys.wrap(key_id, json.dumps(value).encode("utf-8"), PRIVATE).hex()
+
+
+def reveal(ws: Workspace, key_id: str, blob: Any) -> Any:
+    """What :func:`hide` wrapped (a value recorded in clear by an older run: as it is)."""
+    from handover.crypto import Keys
+
+    if not isinstance(blob, str):
+        return blob
+    with Keys(ws) as keys:
+        clear = keys.unwrap(bytes.fromhex(blob), PRIVATE, key_id=key_id).material
+    return json.loads(clear.decode("utf-8"))
+
+
 #: the longest task name ``engine_shards.task`` holds
 TASK_CHARS = 64
 

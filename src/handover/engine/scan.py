@@ -31,10 +31,11 @@ from handover.detect.scan import (
     scan_source,
 )
 from handover.engine.executor import Executor, task_keys
-from handover.engine.runs import RunLog, pending, shard_task
+from handover.engine.runs import RunLog, hide, pending, reveal, shard_task
 from handover.engine.shards import Key, Shard, by_groups, cut
 from handover.engine.worker import SourceRef
 from handover.engine.worker import opened as open_cached
+from handover.errors import BadInput
 from handover.sources.base import DEFAULT_BATCH
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def scan(
             sampled[i] = res
         done = [s for s in sampled if s is not None]
         assert len(done) == len(infos)
-        cuts = _cut_all(src, infos, done, executor.shard_rows, batch_rows, run)
+        cuts = _cut_all(src, infos, done, executor.shard_rows, batch_rows, run, ref.key_id)
         row_jobs: list[_RowsJob] = []
         for info, s in zip(infos, done, strict=True):
             key, shards = cuts.get(info.name, ((), []))
@@ -89,7 +90,7 @@ def scan(
                 _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, allow_bad_rows)
                 for sh in shards
             ]
-        parts = _full_pass(executor, row_jobs, run, progress)
+        parts = _full_pass(executor, row_jobs, run, progress, ref.key_id)
         for info, s in zip(infos, done, strict=True):
             full_rows = None
             if s.todo:
@@ -113,15 +114,23 @@ def _cut_all(
     shard_rows: int,
     batch_rows: int,
     run: RunLog | None,
+    key_id: str,
 ) -> Cuts:
     """The key and the shards of every table a full pass re-reads: cut now, or as the
-    resumed ``run`` recorded them (kept in ``run`` for a later resume)."""
+    resumed ``run`` recorded them (kept in ``run``, wrapped under the engine key
+    ``key_id``: the cut points are key values, for a later resume)."""
     from handover.engine.shards import shard_json, shard_of
 
     if run is not None and "cuts" in run.options:
+        planned = reveal(run.ws, key_id, run.options["cuts"])
+        for info, s in zip(infos, sampled, strict=True):
+            if s.todo and info.name not in planned:
+                # the source changed since the run began: its recorded plan no longer
+                # covers this table, and a resume must not classify it from a sample alone
+                raise BadInput.msg("engine.resume_changed", run=run.id, table=info.name)
         return {
             name: (tuple(c["key"]), [shard_of(name, j, sh) for j, sh in enumerate(c["shards"])])
-            for name, c in run.options["cuts"].items()
+            for name, c in planned.items()
         }
     out: Cuts = {}
     for info, s in zip(infos, sampled, strict=True):
@@ -134,13 +143,11 @@ def _cut_all(
         else:
             out[info.name] = (key, by_groups(info.name, src.row_groups(info.name), rows))
     if run is not None:
-        run.note(
-            "cuts",
-            {
-                name: {"key": list(key), "shards": [shard_json(sh) for sh in shards]}
-                for name, (key, shards) in out.items()
-            },
-        )
+        cuts = {
+            name: {"key": list(key), "shards": [shard_json(sh) for sh in shards]}
+            for name, (key, shards) in out.items()
+        }
+        run.note("cuts", hide(run.ws, key_id, cuts))
     return out
 
 
@@ -149,10 +156,15 @@ def _task(job: _RowsJob) -> str:
 
 
 def _full_pass(
-    executor: Executor, jobs: list[_RowsJob], run: RunLog | None, progress: Progress | None
+    executor: Executor,
+    jobs: list[_RowsJob],
+    run: RunLog | None,
+    progress: Progress | None,
+    key_id: str,
 ) -> dict[tuple[str, int], dict[str, ColumnProfile]]:
     """The full-pass profile of every shard: recorded by the resumed ``run`` (for the same
-    columns), else computed on the cluster and recorded in ``run`` as it arrives."""
+    columns), else computed on the cluster and recorded in ``run`` as it arrives (wrapped
+    under the engine key ``key_id``: examples and number ranges are personal data)."""
     from handover.detect.profile import ColumnProfile
 
     parts: dict[tuple[str, int], dict[str, ColumnProfile]] = {}
@@ -167,7 +179,7 @@ def _full_pass(
         todo = pending(run, tasks, valid)
         for i in set(range(len(jobs))) - set(todo):
             job = jobs[i]
-            found = run.done[tasks[i]]["profiles"]
+            found = reveal(run.ws, key_id, run.done[tasks[i]]["profiles"])
             parts[(job.table, job.shard.index)] = {
                 c: ColumnProfile.from_json(p) for c, p in found.items()
             }
@@ -180,7 +192,7 @@ def _full_pass(
                 _task(job),
                 {
                     "columns": sorted(job.todo),
-                    "profiles": {c: p.to_json() for c, p in part.items()},
+                    "profiles": hide(run.ws, key_id, {c: p.to_json() for c, p in part.items()}),
                 },
             )
         if progress is not None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.engine.executor import EngineLost, Executor
-from handover.engine.runs import RunLog, shard_task
+from handover.engine.runs import RunLog, hide, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 from handover.errors import BadInput, CheckFailed
@@ -102,7 +102,11 @@ def seal(
     created: list[str] = []
     if resume is not None:
         run = RunLog.resume(ws, KIND, resume)
-        opts = run.options
+        # the cut points are key values: the record keeps them wrapped (older runs: clear)
+        opts = run.options = {
+            **run.options,
+            "tables": reveal(ws, ref.key_id, run.options["tables"]),
+        }
         if opts["out"] != str(out.resolve()) or opts["source"] != shown:
             raise BadInput.msg("engine.resume_mismatch", run=resume)
         missing = [t["name"] for t in opts["tables"] if t["name"] not in by_name]
@@ -133,7 +137,9 @@ def seal(
                 "tables": tables,
             }
             (tmp / TABLES_DIR).mkdir(parents=True)
-            run = RunLog.start(ws, KIND, shown, str(out), opts)
+            recorded = {**opts, "tables": hide(ws, ref.key_id, tables)}
+            run = RunLog.start(ws, KIND, shown, str(out), recorded)
+            run.options = opts  # in clear here; the record keeps the cut points wrapped
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             discard_keys(ws, created, events)

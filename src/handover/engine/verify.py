@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover.db.url import mask
 from handover.engine.executor import Executor, task_keys
-from handover.engine.runs import RunLog, pending
+from handover.engine.runs import RunLog, hide, pending, reveal
 from handover.engine.worker import SourceRef, workspace
 from handover.verify import VerifyResult, compare
 from handover.verify.verify import Part, TableResult, compare_part, merge_parts, parts
@@ -42,11 +42,12 @@ def verify(
     assert refs is not None
     t0 = time.perf_counter()
     if run is not None and "parts" in run.options:
-        cut = [Part(t, lo, hi) for t, lo, hi in run.options["parts"]]
+        recorded = reveal(run.ws, refs[0].key_id, run.options["parts"])
+        cut = [Part(t, lo, hi) for t, lo, hi in recorded]
     else:
         cut = parts(source, target, tables, executor.shard_rows)
-        if run is not None:
-            run.note("parts", [[p.table, p.lo, p.hi] for p in cut])
+        if run is not None:  # the ranges' ends are key values: wrapped
+            run.note("parts", hide(run.ws, refs[0].key_id, [[p.table, p.lo, p.hi] for p in cut]))
     names = list(dict.fromkeys(p.table for p in cut))
     if progress is not None:
         for n in names:

@@ -334,6 +334,9 @@ class Dialect:
     #: driver options a connection making bulk writes is opened with (``connect(writes=True)``)
     write_connect_args: ClassVar[dict[str, Any]] = {}
 
+    def writes_connected(self, dbapi: Any) -> None:
+        """Settle a new connection of an engine opened for bulk writes (nothing here)."""
+
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
         statements to run then (committed at once)."""

@@ -353,10 +353,6 @@ class MySQL(Dialect):
         foreign key checks while tables load in any order. ``executemany`` of one INSERT
         is rewritten by PyMySQL into multi-row INSERTs of up to ~1 MB each."""
         dbapi.autocommit(False)
-        if hasattr(dbapi, "_local_infile"):
-            # The LOCAL capability stays announced, but the driver answers a server's
-            # request for a file only during our own LOAD DATA (see bulk_insert).
-            dbapi._local_infile = False
         return (
             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO'",
@@ -366,6 +362,13 @@ class MySQL(Dialect):
 
     #: PyMySQL offers the server the rows of ``LOAD DATA LOCAL INFILE`` (bulk_insert)
     write_connect_args: ClassVar[dict[str, Any]] = {"local_infile": True}
+
+    def writes_connected(self, dbapi: Any) -> None:
+        """The LOCAL capability stays announced, but the driver answers a server's request
+        for a file only while our own ``LOAD DATA`` runs (:meth:`bulk_insert`): a hostile
+        server asking for one in answer to any other query of any connection is refused."""
+        if hasattr(dbapi, "_local_infile"):
+            dbapi._local_infile = False
 
     def bulk_insert(
         self,
@@ -597,10 +600,12 @@ def _piped(body: memoryview) -> Iterator[str]:
     try:
         yield path
     finally:
-        if th.is_alive():
+        # Until the feeder is done, answer its open (it may not have reached it yet when
+        # the statement failed fast): its write then breaks and it ends.
+        while th.is_alive():
             with suppress(OSError):
                 os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
-        th.join()
+            th.join(0.05)
         shutil.rmtree(where, ignore_errors=True)
 
 
