@@ -10,7 +10,6 @@ which generalises and suppresses over the whole table exactly as a local run doe
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from handover.crypto import sha256_file
+from handover.crypto import sha256_file, sha256_hex
 from handover.engine.executor import EngineLost, Executor, task_keys
 from handover.engine.runs import RunLog, hide, pending, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
@@ -130,7 +129,7 @@ Batches = list["pa.RecordBatch"]
 def _file_of(table: str, j: int) -> str:
     """The file of shard ``j`` of ``table``: named after the table, not its position, so
     a resume after the source's tables changed never reads one table's rows as another's."""
-    return f"{hashlib.sha256(table.encode('utf-8')).hexdigest()[:16]}-{j}.parquet"
+    return f"{sha256_hex(table.encode('utf-8'))[:16]}-{j}.parquet"
 
 
 def _cuts(
