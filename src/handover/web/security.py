@@ -44,9 +44,7 @@ RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: a ledger sequence number in a URL
 Seq = Annotated[int, Path(ge=0, le=2**62)]
 #: a table name of the inventory in a URL (no personal data, no path)
-TableName = Annotated[
-    str, Path(min_length=1, max_length=200, pattern=r"^[^\W\d][\w$.-]*$")
-]
+TableName = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[^\W\d][\w$.-]*$")]
 #: how many of a table's rows a records view shows
 Rows = Annotated[int, Query(ge=1, le=50)]
 
