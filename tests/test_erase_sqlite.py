@@ -508,6 +508,45 @@ def test_overwrite_file_measured(tmp_path: Path) -> None:
     assert not folder.exists()
 
 
+def test_needles_found_at_once_as_one_by_one() -> None:
+    """The read-back's search of every sample at once finds exactly what searching each
+    form in turn finds: forms of every length (shorter than its four-byte lookup too),
+    at the very start and end of a block, and across the seam between two blocks."""
+    import random
+
+    from handover.crypto.files import Needles
+
+    rng = random.Random(7)
+    needles = [
+        [b"110101199003074514", "110101199003074514".encode("utf-16-le")],
+        [b"13800138000"],
+        ["王小明".encode()],
+        [b"ab"],  # shorter than the lookup
+        [b"\x00\x01\x02\x03\x04"],
+        [b"never-there-0000"],
+        *[[str(rng.randrange(10**17, 10**18)).encode()] for _ in range(300)],
+    ]
+    search = Needles(needles)
+    block = bytearray(rng.randbytes(200_000))
+    block[0:18] = needles[0][0]
+    block[-11:] = needles[1][0]
+    block[5000:5009] = needles[2][0]
+    block[7000:7002] = b"ab"
+    block[9000:9005] = needles[4][0]
+    block[12345 : 12345 + 18] = needles[40][0]
+    found: set[int] = set()
+    search.find(bytes(block), found)
+    naive = {j for j, forms in enumerate(needles) if any(f in bytes(block) for f in forms)}
+    assert found == naive and {0, 1, 2, 3, 4, 40} <= found and 5 not in found
+    # a form split by the seam between two blocks is found in the window tail + block
+    first, second = rng.randbytes(1000) + needles[0][1][:10], needles[0][1][10:] + rng.randbytes(50)
+    seam: set[int] = set()
+    search.find(first, seam)
+    assert 0 not in seam
+    search.find(first[-search.overlap :] + second, seam)
+    assert 0 in seam
+
+
 # --- acceptance: 1,000 samples, crypto-erase, refusals, one-byte edits ---------------------
 
 

@@ -112,6 +112,52 @@ class FileOutcome:
         }
 
 
+class Needles:
+    """Every byte form of every sample searched at once in a block: each position's first
+    four bytes looked up among the forms' first four (vectorised), then an exact
+    comparison only where they match — one pass over the block however many samples
+    (searching each form in turn costs samples × forms passes: minutes for a 1 GB extract
+    and 1,000 samples)."""
+
+    PREFIX = 4
+
+    def __init__(self, needles: list[list[bytes]]) -> None:
+        import numpy as np
+
+        #: (sample, form) of forms too short for the lookup: searched one by one
+        self.short: list[tuple[int, bytes]] = []
+        self.by_prefix: dict[int, list[tuple[int, bytes]]] = {}
+        longest = 0
+        for j, forms in enumerate(needles):
+            for f in forms:
+                longest = max(longest, len(f))
+                if len(f) < self.PREFIX:
+                    self.short.append((j, f))
+                else:
+                    key = int.from_bytes(f[: self.PREFIX], "little")
+                    self.by_prefix.setdefault(key, []).append((j, f))
+        self.keys = np.array(sorted(self.by_prefix), dtype=np.uint32)
+        #: bytes of a block kept before the next one: a form across the seam is whole
+        self.overlap = max(64, longest)
+
+    def find(self, window: bytes, found: set[int]) -> None:
+        """Add to ``found`` every sample one of whose forms occurs in ``window``."""
+        import numpy as np
+
+        for j, f in self.short:
+            if j not in found and f in window:
+                found.add(j)
+        if not len(self.keys) or len(window) < self.PREFIX:
+            return
+        b = np.frombuffer(window, dtype=np.uint8).astype(np.uint32)
+        words = b[:-3] | (b[1:-2] << 8) | (b[2:-1] << 16) | (b[3:] << 24)
+        at = np.minimum(np.searchsorted(self.keys, words), len(self.keys) - 1)
+        for pos in np.flatnonzero(self.keys[at] == words).tolist():
+            for j, f in self.by_prefix[int(words[pos])]:
+                if j not in found and window.startswith(f, pos):
+                    found.add(j)
+
+
 def overwrite_file(
     path: Path,
     *,
@@ -151,14 +197,13 @@ def overwrite_file(
         fh.seek(0)
         h = new_hash("sha256")
         found: set[int] = set()
+        search = Needles(needles or [])
         tail = b""
         while block := fh.read(CHUNK):
             h.update(block)
             window = tail + block
-            for j, forms in enumerate(needles or []):
-                if j not in found and any(f in window for f in forms):
-                    found.add(j)
-            tail = block[-64:]
+            search.find(window, found)
+            tail = window[-search.overlap :]
         out.readback_ok = h.digest() == written_digest
         out.samples_found = len(found)
     # A random name first, so the directory entry no longer tells what the file was.
