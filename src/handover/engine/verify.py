@@ -6,7 +6,6 @@ changed keys as a local run."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -72,36 +71,25 @@ def verify(
     return VerifyResult(mask(source), mask(target), merged, time.perf_counter() - t0)
 
 
-#: binds a verdict's wrapped keys to this use
-CONTEXT = b"engine-verify-keys"
 KEY_LISTS = ("missing", "extra", "changed")
 
 
 def _sealed(run: RunLog, key_id: str, res: TableResult) -> dict[str, Any]:
     """A range's verdict as its run records it: counts in clear, the differing rows' keys
     (which may be personal data, e.g. an ID number as the key) wrapped under the
-    workspace's engine key ``key_id``."""
-    from handover.crypto import Keys
-
+    workspace's engine key ``key_id`` (:func:`~handover.engine.runs.hide`)."""
     out = asdict(res)
     keys = {name: out.pop(name) for name in KEY_LISTS}
-    out["keys"] = None
-    if any(keys.values()):
-        with Keys(run.ws) as k:
-            out["keys"] = k.wrap(key_id, json.dumps(keys).encode("utf-8"), CONTEXT).hex()
+    out["keys"] = hide(run.ws, key_id, keys) if any(keys.values()) else None
     return out
 
 
 def _opened(run: RunLog, key_id: str, done: dict[str, Any]) -> TableResult:
     """The verdict :func:`_sealed` recorded."""
-    from handover.crypto import Keys
-
     fields = {k: v for k, v in done.items() if k != "keys"}
     keys: dict[str, list[Any]] = {name: [] for name in KEY_LISTS}
     if done.get("keys"):
-        with Keys(run.ws) as k:
-            clear = k.unwrap(bytes.fromhex(done["keys"]), CONTEXT, key_id=key_id).material
-        keys = json.loads(clear.decode("utf-8"))
+        keys = reveal(run.ws, key_id, done["keys"])
     return TableResult(
         **fields, missing=keys["missing"], extra=keys["extra"], changed=keys["changed"]
     )
