@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -600,3 +601,111 @@ def test_a_null_in_a_sqlite_integer_key_is_named_not_a_crash(sqlite_url: str, pg
     run(sqlite_url, "INSERT INTO kinds VALUES (NULL, 'y')")
     with pytest.raises(BadInput, match=r"table kinds: the primary key \(id\) holds NULL"):
         verify(sqlite_url, pg_url)
+
+
+def test_sqlite_split_scan_gives_the_single_scan_digests(sqlite_url: str) -> None:
+    """SQLite's full scan in two concurrent key ranges digests exactly like one scan."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handover.verify.verify import SPLIT_MIN_SEGMENTS, _full_digests, _scan_parts
+
+    build(sqlite_url, n=400)
+    engine = connect(sqlite_url)
+    meta = _reflect(engine, sqlite_url)
+    plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], ("s", "s"))
+    width = 3
+    segments = -(-(1200 - 3 + 1) // width)
+    assert segments > 2 * SPLIT_MIN_SEGMENTS
+    assert _scan_parts(plan.src, segments) == 2
+    with ThreadPoolExecutor(4) as pool:
+        split, _same = _full_digests(pool, plan, 3, width, segments)
+    whole = _segment_digests(plan.src, 3, width, None)
+    engine.dispose()
+    assert split == whole
+    assert sum(c for c, _h in split.values()) == 400
+
+
+def _doubles(rng: random.Random) -> list[float]:
+    """Doubles on both sides of every bound SQLite's shortcut renderings test."""
+    edges = [1e-3, 1e14, 1e15, 1e-4, 999999999999999.9, 99999999999999.99, 0.001, 1e16]
+    out: list[float] = [0.0, -0.0, 0.1 + 0.2, 2.0000000000000004, 100.0, 12.3, 1 / 3]
+    for e in edges:
+        out += [e, -e, math.nextafter(e, 0.0), math.nextafter(e, math.inf)]
+    for _ in range(3000):
+        out.append(rng.uniform(-1, 1) * 10 ** rng.uniform(-6, 17))
+        out.append(round(rng.uniform(0, 1e6), rng.randint(0, 4)))
+        out.append(float(rng.randint(-(10**16), 10**16)))
+    return out
+
+
+def _plain_sqlite(col: str, kind: str) -> str:
+    """SQLite's renderings before their shortcuts: every branch spelt out."""
+    from handover.db.dialects.sqlite import _strip
+
+    if kind == "timestamp":
+        v = f"replace(trim({col}), 'T', ' ')"
+        return (
+            f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
+            f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
+            f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"ELSE substr({v} || '000000', 1, 26) END"
+        )
+    t = f"CAST({col} AS TEXT)"
+    return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+
+
+def test_sqlite_shortcut_renderings_change_nothing(tmp_path: Path) -> None:
+    """SQLite renders a REAL in plain notation with one printf and a 'YYYY-MM-DD HH:MM:SS'
+    text with one GLOB: for every storage class and spelling a decimal, float or timestamp
+    column may hold, the text is the one the spelt-out expressions give, and for the
+    usual values the one :func:`render_value` gives."""
+    import sqlite3
+
+    rng = random.Random(2026)
+    doubles = _doubles(rng)
+    stamps: list[Any] = [
+        "2024-01-02 03:04:05",
+        "2024-01-02T03:04:05",
+        " 2024-01-02 03:04:05",
+        "2024-01-02 03:04:05 ",
+        "2024-01-02 03:04:05.5",
+        "2024-01-02 03:04:05.123456",
+        "2024-01-02",
+        "２０２４-01-02 03:04:05",
+        "2024-1-2 3:04:05",
+        b"2024-01-02 03:04:05",
+        20240102,
+        1.5,
+        "",
+    ]
+    texts: list[Any] = ["12.50", "1500.00", "0", "-0.0", "1e5", "12", 1500, -7, b"\x01"]
+    db = tmp_path / "kinds.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DECIMAL(20,6), f REAL, at TIMESTAMP)")
+    values = doubles + texts
+    rows = [(i, v, v, stamps[i % len(stamps)]) for i, v in enumerate(values)]
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    url = f"sqlite:///{db}"
+    engine = connect(url)
+    meta = _reflect(engine, url)
+    plan = _plan("t", engine, engine, meta["t"], meta["t"], (url, url), stored=False)
+    assert plan.kinds[1:] == ["decimal", "float", "timestamp"]
+    side = plan.src
+    cols = [side.quote(c) for c in side.columns]
+    plain = [_plain_sqlite(c, k) for c, k in zip(cols[1:], plan.kinds[1:], strict=True)]
+    stmt = f"SELECT {', '.join(side.value_sqls[1:] + plain + cols[1:])} FROM t ORDER BY id"
+    with engine.connect() as conn:
+        got = conn.execute(sa.text(stmt)).all()
+    engine.dispose()
+    assert len(got) == len(values)
+    usual = 0
+    for row in got:
+        fast, spelt, raw = row[0:3], row[3:6], row[6:9]
+        assert fast == spelt, raw
+        if isinstance(raw[0], float) and 1e-3 <= abs(raw[0]) <= 1e14 and raw[2] == stamps[0]:
+            usual += 1
+            kinds = plan.kinds[1:]
+            assert fast == tuple(render_value(v, k) for v, k in zip(raw, kinds, strict=True))
+    assert usual > 100

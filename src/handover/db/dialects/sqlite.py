@@ -229,6 +229,11 @@ class SQLite(Dialect):
         """``ho_sum60``, the aggregate verify registers on the connection."""
         return f"ho_sum60({row_sql})"
 
+    def split_scans(self, inline: bool) -> bool:
+        """A query runs on one thread and its digest aggregate holds the GIL only for the
+        hashing: two halves of the key, on two connections, use both cores."""
+        return True
+
     def key_ranges(self, table: str, seg: str, ranges: Sequence[tuple[int, int]]) -> str:
         """SQLite names the columns of a VALUES list ``column1``, ``column2``."""
         rows = ", ".join(f"({a}, {b})" for a, b in ranges)
@@ -327,6 +332,10 @@ def _strip(v: str) -> str:
     )
 
 
+#: 'YYYY-MM-DD HH:MM:SS' in ASCII digits: nothing to trim or replace, 19 characters
+_STAMP_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+
+
 def _value(col: str, kind: str, side: DigestSide) -> str:
     if kind == "stored":
         # storage class and every byte (a REAL exactly: 15 digits, or 20 when needed)
@@ -338,9 +347,17 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
         )
     if kind in ("decimal", "float"):
         # REAL prints with 15 significant digits ('%!.15g'); text and real get their
-        # trailing zeros dropped; integers are already canonical
+        # trailing zeros dropped; integers are already canonical. Where '%g' prints a REAL
+        # in plain notation (10^-3 ≤ |x| ≤ 10^14), '%.15g' is that text already stripped,
+        # and formats the value once instead of four times (SQLite's float printing is
+        # most of a decimal column's cost)
         t = f"CAST({col} AS TEXT)"
-        return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+        return (
+            f"CASE typeof({col}) WHEN 'integer' THEN {t} "
+            f"WHEN 'real' THEN CASE WHEN abs({col}) BETWEEN 1e-3 AND 1e14 "
+            f"THEN printf('%.15g', {col}) ELSE {_strip(t)} END "
+            f"ELSE {_strip(t)} END"
+        )
     if kind == "bool":
         return (
             f"CASE WHEN typeof({col}) IN ('integer', 'real') THEN "
@@ -348,9 +365,11 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
             f"WHEN lower(trim({col})) IN ('1','t','true','y','yes','on') THEN '1' ELSE '0' END"
         )
     if kind == "timestamp":
+        # the usual spelling first: one GLOB instead of trimming and replacing four times
         v = f"replace(trim({col}), 'T', ' ')"
         return (
             f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
+            f"WHEN {col} GLOB '{_STAMP_GLOB}' THEN {col} || '.000000' "
             f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
             f"WHEN length({v}) = 19 THEN {v} || '.000000' "
             f"ELSE substr({v} || '000000', 1, 26) END"
