@@ -472,3 +472,43 @@ def copy_ws_open(path: Path) -> Any:
     from handover.workspace import open_workspace
 
     return open_workspace(path)
+
+
+def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -> None:
+    """The report's persons and persons not reached (no notice of theirs sent, delivered
+    or pending) are the distinct-recipient counts they always were."""
+    from sqlalchemy import text
+
+    from handover.flows.notices import _tagger
+    from handover.ledger import Recorder
+    from handover.notices.audience import PeopleTable, derive_audience
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import queue
+    from handover.notices.report import report_data
+    from handover.sources import open_source
+
+    cid = _campaign(ws, book, channels=["email", "sms", "letter"])
+    camp = load_campaign(ws, cid)
+    tagger = _tagger(ws, Recorder(ws, "test"))
+    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    with open_source(book) as src:
+        queue(ws, cid, derive_audience(src, people, tagger), tagger=tagger)
+    with ws.store.engine.begin() as conn:
+        conn.execute(text("UPDATE notice_outbox SET state = 'failed' WHERE id % 3 = 0"))
+        conn.execute(text("UPDATE notice_outbox SET state = 'sent' WHERE id % 3 = 1"))
+        conn.execute(text("UPDATE notice_outbox SET state = 'undelivered' WHERE id % 5 = 0"))
+    data = report_data(ws, load_campaign(ws, cid))
+    with ws.store.engine.connect() as conn:
+        where = "FROM notice_outbox WHERE campaign_id = :c"
+        persons = conn.execute(text(f"SELECT count(DISTINCT recipient) {where}"), {"c": cid})
+        lost = conn.execute(
+            text(
+                f"SELECT count(DISTINCT recipient) {where} AND recipient NOT IN (SELECT "
+                f"recipient {where} AND state IN ('sent', 'delivered', 'queued', 'sending', "
+                "'retry'))"
+            ),
+            {"c": cid},
+        )
+        expected = (persons.scalar(), lost.scalar())
+    assert (data["people"], data["not_reached"]) == expected
+    assert 0 < expected[1] < expected[0] and data["replies"]["people"] == expected[0]
