@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -391,3 +392,123 @@ def test_sms_rate_limit_and_bad_numbers_are_per_recipient(
         ws, cid, src, sms=_sms(sms_provider.url), resume=True, now=clock.now, sleep=clock.sleep
     )
     assert third.fallback_undelivered == 0
+
+
+def _outbox(ws: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Every outbox row (id order) and every unreachable row as stored."""
+    from sqlalchemy import text
+
+    with ws.store.engine.connect() as conn:
+        out = conn.execute(
+            text(
+                "SELECT id, campaign_id, key, recipient, channel, state, attempts, next_at, "
+                "provider_id, error, sha256, updated_at, address_tag FROM notice_outbox ORDER BY id"
+            )
+        ).all()
+        lost = conn.execute(
+            text(
+                "SELECT campaign_id, idx, table_name, row_key, name_masked, reason "
+                "FROM notice_unreachable ORDER BY idx"
+            )
+        ).all()
+    return [tuple(r) for r in out], [tuple(r) for r in lost]
+
+
+def test_queue_in_chunks_writes_the_rows_of_one_insert(
+    tmp_path: Path, base: Path, book: Path
+) -> None:
+    """Queued in chunks smaller than the audience (so several bulk inserts per channel),
+    the outbox holds the same rows, ids and unreachable list as in one chunk, and each
+    row is what the per-row builder gives (idempotency key, address tag, state)."""
+    from handover.flows.notices import _tagger
+    from handover.ledger import Recorder
+    from handover.notices.audience import PeopleTable, derive_audience
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import _rows_for, address_tags, plan_rows, queue
+    from handover.sources import open_source
+
+    one = copy_ws(base, tmp_path / "one")
+    many = None
+    try:
+        cid = _campaign(one, book, channels=["email", "sms", "letter"])
+        _tagger(one, Recorder(one, "test"))  # the tokenize key, in both copies
+        one.close()
+        shutil.copytree(tmp_path / "one", tmp_path / "many")
+        one, many = copy_ws_open(tmp_path / "one"), copy_ws_open(tmp_path / "many")
+        camp = load_campaign(one, cid)
+        people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+        tagger = _tagger(one, Recorder(one, "test"))
+        with open_source(book) as src:
+            aud = derive_audience(src, people, tagger)
+        assert aud.unreachable.num_rows > 7 and len(aud) > 7
+        whole = queue(one, cid, aud, tagger=tagger)
+        cut = queue(many, cid, aud, tagger=_tagger(many, Recorder(many, "test")), chunk=7)
+        assert whole == cut and sum(whole.values()) > 7 * 3
+        rows, lost = _outbox(one)
+        assert _outbox(many) == (rows, lost)
+        expected = []
+        for ch, planned in plan_rows(aud, camp.channels).items():
+            tags = (
+                address_tags(tagger, ch, planned.column("address").combine_chunks())
+                if ch != "letter"
+                else None
+            )
+            expected += _rows_for(cid, planned.column("recipient").to_pylist(), ch, tags)
+        cols = ("campaign_id", "key", "recipient", "channel", "state", "attempts", "address_tag")
+        assert [(*r[1:7], r[12]) for r in rows] == [tuple(e[k] for k in cols) for e in expected]
+        assert all(r[7:12] == (None,) * 5 for r in rows)
+        assert [r[0] for r in rows] == list(range(rows[0][0], rows[0][0] + len(rows)))
+        assert lost == [
+            (cid, i, u["table"], u["row_key"], u["name_masked"], u["reason"])
+            for i, u in enumerate(aud.unreachable.to_pylist())
+        ]
+    finally:
+        one.close()
+        if many is not None:
+            many.close()
+
+
+def copy_ws_open(path: Path) -> Any:
+    from handover.workspace import open_workspace
+
+    return open_workspace(path)
+
+
+def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -> None:
+    """The report's persons and persons not reached (no notice of theirs sent, delivered
+    or pending) are the distinct-recipient counts they always were."""
+    from sqlalchemy import text
+
+    from handover.flows.notices import _tagger
+    from handover.ledger import Recorder
+    from handover.notices.audience import PeopleTable, derive_audience
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import queue
+    from handover.notices.report import report_data
+    from handover.sources import open_source
+
+    cid = _campaign(ws, book, channels=["email", "sms", "letter"])
+    camp = load_campaign(ws, cid)
+    tagger = _tagger(ws, Recorder(ws, "test"))
+    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    with open_source(book) as src:
+        queue(ws, cid, derive_audience(src, people, tagger), tagger=tagger)
+    with ws.store.engine.begin() as conn:
+        conn.execute(text("UPDATE notice_outbox SET state = 'failed' WHERE id % 3 = 0"))
+        conn.execute(text("UPDATE notice_outbox SET state = 'sent' WHERE id % 3 = 1"))
+        conn.execute(text("UPDATE notice_outbox SET state = 'undelivered' WHERE id % 5 = 0"))
+    data = report_data(ws, load_campaign(ws, cid))
+    with ws.store.engine.connect() as conn:
+        where = "FROM notice_outbox WHERE campaign_id = :c"
+        persons = conn.execute(text(f"SELECT count(DISTINCT recipient) {where}"), {"c": cid})
+        lost = conn.execute(
+            text(
+                f"SELECT count(DISTINCT recipient) {where} AND recipient NOT IN (SELECT "
+                f"recipient {where} AND state IN ('sent', 'delivered', 'queued', 'sending', "
+                "'retry'))"
+            ),
+            {"c": cid},
+        )
+        expected = (persons.scalar(), lost.scalar())
+    assert (data["people"], data["not_reached"]) == expected
+    assert 0 < expected[1] < expected[0] and data["replies"]["people"] == expected[0]

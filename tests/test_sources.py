@@ -54,6 +54,24 @@ def test_sqlite_tables_batches_sample(tmp_path: Path) -> None:
         ]
 
 
+def test_sqlite_table_described_alone(tmp_path: Path) -> None:
+    """One table read is described on its own (its checks and count), the same as when
+    every table is described; an unknown table is refused by name either way."""
+    book = _sqlite(tmp_path / "a.db")
+    with open_source(book) as src:
+        assert src.table_names() == ["cust", "odd"]
+        alone = src.table("odd")
+        assert len(list(src.batches("odd"))) == 1
+        with pytest.raises(BadInput, match="nope"):
+            src.table("nope")
+    with open_source(book) as src:
+        every = src.tables()
+        assert [t.name for t in every] == ["cust", "odd"] and every[1] == alone
+        assert src.table("odd") is every[1]
+        with pytest.raises(BadInput, match="nope"):
+            src.table("nope")
+
+
 def test_csv_parquet_xlsx_agree(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -50,8 +50,8 @@ def sha256(data: bytes) -> bytes:
     return _sha256(data).digest()
 
 
-def sha256_hex(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
+def sha256_hex(data: bytes | memoryview) -> str:
+    """Hex SHA-256 of ``data`` (bytes, or a view of a buffer: hashed without a copy)."""
     return _sha256(data).hexdigest()
 
 

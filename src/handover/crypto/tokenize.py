@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 DEFAULT_HEX_CHARS = 32
+#: distinct values turned into Python objects at a time
+CHUNK = 65_536
 
 
 def tokenize_with(
@@ -59,9 +61,20 @@ def tokenize_with(
     encoded = values.dictionary_encode()
     mac = suites.Hmac(secret, algorithm)
     nbytes = (hex_chars + 1) // 2
-    uniques = encoded.dictionary.cast(pa.large_binary()).to_pylist()
-    tokens = [mac.digest(v)[:nbytes].hex()[:hex_chars] for v in uniques]
-    return pa.array(tokens, pa.string()).take(encoded.indices)
+    uniques = encoded.dictionary.cast(pa.large_binary())
+    # the distinct values go through Python a slice at a time (never a million objects)
+    parts = [
+        pa.array(
+            [
+                mac.digest(v)[:nbytes].hex()[:hex_chars]
+                for v in uniques.slice(at, CHUNK).to_pylist()
+            ],
+            pa.string(),
+        )
+        for at in range(0, len(uniques), CHUNK)
+    ]
+    tokens = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+    return tokens.take(encoded.indices)
 
 
 def tokenize(

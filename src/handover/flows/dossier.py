@@ -180,8 +180,11 @@ def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime)
     out = []
     for camp in list_campaigns(ws, newest_first=False):
         rel = f"documents/notices/campaign-{camp.id}"
+        # read once: the reports in both languages and the dossier's figures
+        data = report_data(ws, camp)
         for lang in ("zh-CN", "en"):
-            for path in write_report(ws, camp, st.folder / rel / lang, lang, generated=at):
+            folder = st.folder / rel / lang
+            for path in write_report(ws, camp, folder, lang, generated=at, data=data):
                 st.add(
                     add_file(
                         st.folder,
@@ -205,9 +208,8 @@ def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime)
                     "sha256",
                     ext,
                 )
-        data = report_data(ws, camp)
-        lost = data.pop("unreachable")
-        out.append({**data, "unreachable_rows": len(lost)})
+        shown = {k: v for k, v in data.items() if k != "unreachable"}
+        out.append({**shown, "unreachable_rows": len(data["unreachable"])})
     return out
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
@@ -77,6 +77,9 @@ from handover.notices.templates import (
 from handover.progress import NoProgress, Progress
 from handover.sources import open_source
 from handover.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handover.sources.base import Source
 
 ACTION = "notices.send"
 PURPOSE = "客户告知(个人信息保护法第二十二条)/ customer notices (PIPL Art. 22)"
@@ -176,9 +179,11 @@ def create_campaign(
     if not chans:
         raise BadInput.msg("notices.bad_channel", channel="-", channels=", ".join(CHANNELS))
     cols, _ = inventory_for(ws, source, actor=actor)
+    # the primary keys of the people tables only: a source table is described (its
+    # columns checked, its rows counted) only when it is read
+    people = people_tables(cols, {}, only=tables, exclude=exclude)
     with open_source(source) as src:
-        keys = {t.name: t.primary_key for t in src.tables()}
-    people = people_tables(cols, keys, only=tables, exclude=exclude)
+        people = [replace(p, key=tuple(_primary_key(src, p.table))) for p in people]
     restriction = restriction_for(cols, people, leaked) if leaked is not None else None
     types = sorted({v["primary"] for v in cols.values() if v.get("primary")})
     values = default_content(ws.settings.transfer, category_labels(types, language), language)
@@ -263,6 +268,14 @@ def create_campaign(
         },
     )
     return campaign
+
+
+def _primary_key(src: Source, table: str) -> list[str]:
+    """The primary key of ``table`` in ``src`` (none when the source has no such table,
+    as a table scanned but dropped since)."""
+    if table not in src.table_names():
+        return []
+    return src.table(table).primary_key
 
 
 def _sha(text: str) -> str:

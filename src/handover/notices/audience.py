@@ -50,6 +50,9 @@ REASONS = ("no_contact", "invalid_contact")
 #: recipient channels an audience knows how to address
 CHANNELS = ("email", "sms", "letter")
 MIN_ADDRESS = 6
+#: rows read and normalised at a time: a quarter of a source's default batch, so that
+#: the driver's Python rows of one batch stay small next to the columns kept
+READ_BATCH = 16_384
 
 Tokenizer = Callable[["pa.Array"], "pa.Array"]
 Inventory = dict[tuple[str, str], dict[str, Any]]
@@ -410,17 +413,29 @@ def _row_keys(batch: pa.RecordBatch, key: tuple[str, ...]) -> pa.Array:
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
 
 
-def _read(source: Source, people: Sequence[PeopleTable]) -> Iterator[tuple[PeopleTable, pa.Table]]:
-    """Per people table, its rows normalised: row_key, name, resident_id, mobile, email,
-    address (null when absent or invalid) and ``bad`` (some contact present but invalid)."""
+#: the columns :func:`_read` gives per row of a people table
+_ROW_COLUMNS = ("row_key", "name", "resident_id", "mobile", "email", "address", "bad", "key")
+
+
+def _read(
+    source: Source, people: Sequence[PeopleTable], batch_size: int = READ_BATCH
+) -> Iterator[tuple[int, pa.Table]]:
+    """Per batch of each people table (by its index in ``people``; a table without rows
+    gives one empty batch), its rows normalised: row_key, name, resident_id, mobile,
+    email, address (null when absent or invalid), ``bad`` (some contact present but
+    invalid) and ``key``: the row's own person key before linking (``R:`` resident ID,
+    else ``M:`` mobile, else ``E:`` e-mail, else ``A:`` name and address; null when
+    none)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    for p in people:
-        parts: list[pa.Table] = []
-        for batch in source.batches(p.table, p.columns()):
+    for i, p in enumerate(people):
+        empty = True
+        for batch in source.batches(p.table, p.columns(), batch_size):
+            empty = False
             cols: dict[str, pa.Array] = {"row_key": _row_keys(batch, p.key)}
-            bad = pa.array([False] * batch.num_rows)
+            bad = pa.array(np.zeros(batch.num_rows, dtype=np.bool_))
             for role in ("name", "resident_id", "mobile", "email", "address"):
                 column = getattr(p, role)
                 if column is None:
@@ -430,32 +445,96 @@ def _read(source: Source, people: Sequence[PeopleTable]) -> Iterator[tuple[Peopl
                 if role != "name":
                     bad = pc.or_(bad, invalid)
             cols["bad"] = bad
-            parts.append(pa.table(cols))
-        schema = pa.schema(
-            [
-                (n, pa.string())
-                for n in ("row_key", "name", "resident_id", "mobile", "email", "address")
-            ]
-            + [("bad", pa.bool_())]
-        )
-        yield p, (pa.concat_tables(parts) if parts else schema.empty_table())
+            cols["key"] = pc.coalesce(
+                pc.binary_join_element_wise("R", cols["resident_id"], ":"),
+                pc.binary_join_element_wise("M", cols["mobile"], ":"),
+                pc.binary_join_element_wise("E", cols["email"], ":"),
+                pc.binary_join_element_wise("A", cols["name"], cols["address"], ":"),
+            )
+            yield i, pa.table(cols)
+        if empty:
+            schema = pa.schema([(n, pa.string()) for n in _ROW_COLUMNS if n != "bad"])
+            yield i, schema.insert(6, pa.field("bad", pa.bool_())).empty_table()
 
 
-def _link(keys: pa.Array, by: pa.Array, rid_key: pa.Array) -> pa.Array:
-    """Replace ``keys`` of rows without a resident-ID key by the resident-ID key of
-    another row with the same ``by`` value (mobile or e-mail), when there is one."""
+def _link(keys: pa.Array, by: pa.Array, has_rid: Any) -> pa.Array:
+    """Replace ``keys`` of rows without a resident ID (``has_rid`` false) by the smallest
+    resident-ID key of the rows with the same ``by`` value (mobile or e-mail), when there
+    is one. A row with a resident ID has its resident-ID key as its key; only the values
+    of ``by`` that rows without one carry are looked up."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    t = pa.table({"by": by, "rid": rid_key})
-    t = t.filter(pc.and_(pc.is_valid(t.column("by")), pc.is_valid(t.column("rid"))))
-    if t.num_rows == 0:
+    valid = np.asarray(pc.is_valid(by))
+    want = valid & ~has_rid
+    if not want.any():
         return keys
+    pos = np.flatnonzero(want)
+    asked = by.take(pa.array(pos))
+    holders = np.flatnonzero(valid & has_rid)
+    if not len(holders):
+        return keys
+    hold_by = by.take(pa.array(holders))
+    mine = np.asarray(pc.fill_null(pc.is_in(hold_by, value_set=pc.unique(asked)), False))
+    if not mine.any():
+        return keys
+    sel = pa.array(holders[mine])
+    t = pa.table({"by": hold_by.filter(pa.array(mine)), "rid": keys.take(sel)})
     first = t.group_by("by", use_threads=False).aggregate([("rid", "min")])
-    pos = pc.index_in(by, value_set=first.column("by"))
-    linked = pc.take(first.column("rid_min"), pos)
-    no_rid = pc.is_null(rid_key)
-    return pc.if_else(pc.and_(no_rid, pc.is_valid(linked)), linked, keys)
+    at = pc.index_in(asked, value_set=first.column("by").combine_chunks())
+    linked = pc.take(first.column("rid_min").combine_chunks(), at)
+    found = np.asarray(pc.is_valid(linked))
+    if not found.any():
+        return keys
+    mask = np.zeros(len(keys), dtype=np.bool_)
+    mask[pos[found]] = True
+    return pc.replace_with_mask(keys, pa.array(mask), linked.filter(pa.array(found)))
+
+
+def _codes(recipient: pa.Array) -> tuple[Any, pa.Array]:
+    """Per row the index of its recipient token among the distinct tokens (-1 when the
+    row has none), and the distinct tokens."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(recipient)
+    codes = np.asarray(pc.fill_null(enc.indices, -1)).astype(np.int64)
+    return codes, enc.dictionary
+
+
+def _firsts(codes: Any, groups: int, column: pa.Array) -> pa.Array:
+    """Per group the first non-null value of ``column`` in row order (null when the group
+    has none): Arrow's ``first`` aggregate, computed on row positions."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero((codes >= 0) & np.asarray(pc.is_valid(column)))
+    found, first = np.unique(codes[rows], return_index=True)
+    pos = np.full(groups, -1, dtype=np.int64)
+    pos[found] = rows[first]
+    return column.take(pa.array(pos, mask=pos < 0))
+
+
+def _tables_of(codes: Any, groups: int, tab: Any, names: Sequence[str]) -> pa.Array:
+    """Per group the ``;``-joined names of the tables its rows come from, in ``names``
+    order (the order rows are read in: Arrow's ``distinct`` aggregate joined): each
+    group's set of tables as bits, each distinct set joined once."""
+    import numpy as np
+    import pyarrow as pa
+
+    keyed = codes >= 0
+    bits = np.zeros((groups, len(names) // 63 + 1), dtype=np.int64)
+    for i in range(len(names)):
+        seen = np.zeros(groups, dtype=np.bool_)
+        seen[codes[keyed & (tab == i)]] = True
+        bits[seen, i // 63] |= 1 << (i % 63)
+    kinds, which = np.unique(bits, axis=0, return_inverse=True)
+    joined = [
+        ";".join(n for i, n in enumerate(names) if int(k[i // 63]) >> (i % 63) & 1) for k in kinds
+    ]
+    return pa.array(joined, pa.string()).take(pa.array(which.reshape(-1).astype(np.int64)))
 
 
 def derive_audience(
@@ -463,6 +542,8 @@ def derive_audience(
     people: Sequence[PeopleTable],
     tokenizer: Tokenizer,
     restriction: Restriction | None = None,
+    *,
+    batch_size: int = READ_BATCH,
 ) -> Audience:
     """Read the people tables of ``source`` and build the audience (see the module text).
 
@@ -470,6 +551,10 @@ def derive_audience(
     tokenize key); only tokens, never clear values, leave as identifiers. With
     ``restriction`` only the people it names are kept (every row of theirs, so the
     counts per table still reconcile: rows = reached + unreachable).
+
+    The rows are read ``batch_size`` at a time and normalised batch by batch; what is
+    kept of all of them is a few Arrow columns (never a Python object per row), and
+    people are grouped on row positions (NumPy), not by hashing their tokens again.
     """
     import numpy as np
     import pyarrow as pa
@@ -477,99 +562,96 @@ def derive_audience(
 
     from handover.taxonomy import mask_value
 
-    tables: list[pa.Table] = []
-    counts: list[TableCount] = []
-    for p, t in _read(source, people):
-        counts.append(TableCount(p.table, rows=t.num_rows))
-        tables.append(t.append_column("table", pa.array([p.table] * t.num_rows, pa.string())))
-    rows = pa.concat_tables(tables)
-    n = rows.num_rows
-    rid = rows.column("resident_id").combine_chunks()
-    mob = rows.column("mobile").combine_chunks()
-    mail = rows.column("email").combine_chunks()
-    addr = rows.column("address").combine_chunks()
-    name = rows.column("name").combine_chunks()
-    rid_key = pc.binary_join_element_wise(pa.array(["R"] * n, pa.string()), rid, ":")
-    key = pc.coalesce(
-        rid_key,
-        pc.binary_join_element_wise(pa.array(["M"] * n, pa.string()), mob, ":"),
-        pc.binary_join_element_wise(pa.array(["E"] * n, pa.string()), mail, ":"),
-        pc.binary_join_element_wise(pa.array(["A"] * n, pa.string()), name, addr, ":"),
-    )
-    key = _link(key, mob, rid_key)
-    key = _link(key, mail, rid_key)
-    keyed = np.asarray(pc.is_valid(key))
-    token = pa.array(np.full(n, None, dtype=object), pa.string())
-    if keyed.any():
-        idx = pa.array(np.flatnonzero(keyed))
-        tokens = tokenizer(key.take(idx))
+    names = [p.table for p in people]
+    counts = [TableCount(t) for t in names]
+    kept = [c for c in _ROW_COLUMNS if c != "resident_id" or restriction is not None]
+    parts: dict[str, list[pa.Array]] = {c: [] for c in kept}
+    rid_parts: list[Any] = []
+    tab_parts: list[Any] = []
+    for i, t in _read(source, people, batch_size):
+        counts[i].rows += t.num_rows
+        for c in kept:
+            parts[c].append(t.column(c).combine_chunks())
+        rid_parts.append(np.asarray(pc.is_valid(t.column("resident_id"))))
+        tab_parts.append(np.full(t.num_rows, i, dtype=np.int16))
+    col = {c: pa.concat_arrays(parts.pop(c)) for c in kept}
+    has_rid = np.concatenate(rid_parts) if rid_parts else np.zeros(0, dtype=np.bool_)
+    tab = np.concatenate(tab_parts) if tab_parts else np.zeros(0, dtype=np.int16)
+    del rid_parts, tab_parts
+    key = _link(col.pop("key"), col["mobile"], has_rid)
+    key = _link(key, col["email"], has_rid)
+    del has_rid
+    # each distinct key tokenised once; rows grouped by token (one recipient per person)
+    keyed = np.flatnonzero(np.asarray(pc.is_valid(key)))
+    codes = np.full(len(tab), -1, dtype=np.int64)
+    recipient = pa.array([], pa.string())
+    if len(keyed):
+        by_key = pc.dictionary_encode(key.take(pa.array(keyed)))
+        tokens = tokenizer(by_key.dictionary)
         if isinstance(tokens, pa.ChunkedArray):
             tokens = tokens.combine_chunks()
-        token = pc.replace_with_mask(token, pa.array(keyed), tokens)
-    rows = rows.append_column("recipient", token)
+        by_token = pc.dictionary_encode(tokens)
+        at = np.asarray(by_key.indices)
+        codes[keyed] = np.asarray(by_token.indices).astype(np.int64)[at]
+        recipient = by_token.dictionary
+        del by_key, tokens, by_token, at
+    del key, keyed
     linked: list[dict[str, Any]] = []
     if restriction is not None:
-        rows, linked = _restrict(source, rows, restriction)
-        keyed = np.asarray(pc.is_valid(rows.column("recipient")))
-        names_now = rows.column("table").combine_chunks()
-        for c in counts:
-            c.rows = int(np.asarray(pc.equal(names_now, c.table)).sum())
-    grouped = (
-        rows.filter(pa.array(keyed))
-        .group_by("recipient", use_threads=False)
-        .aggregate(
-            [
-                ("name", "first"),
-                ("mobile", "first"),
-                ("email", "first"),
-                ("address", "first"),
-                ("table", "count"),
-                ("table", "distinct"),
-            ]
+        rows = pa.table(
+            {
+                **col,
+                "tab": pa.array(tab),
+                "table": pa.array(names, pa.string()).take(pa.array(tab)),
+                "recipient": recipient.take(pa.array(codes, mask=codes < 0)),
+            }
         )
-    )
+        rows, linked = _restrict(source, rows, restriction)
+        col = {c: rows.column(c).combine_chunks() for c in kept if c != "key"}
+        tab = np.asarray(rows.column("tab").combine_chunks())
+        codes, recipient = _codes(rows.column("recipient").combine_chunks())
+        del rows
+        for i, count in enumerate(counts):
+            count.rows = int((tab == i).sum())
+    groups = len(recipient)
+    first = {c: _firsts(codes, groups, col[c]) for c in ("name", "mobile", "email", "address")}
     # A person is reached when some row of theirs gives an address to send to (a postal
     # address needs a name to be written on the letter).
-    address = pc.if_else(
-        pc.is_valid(grouped.column("name_first")),
-        grouped.column("address_first"),
-        pa.scalar(None, pa.string()),
-    )
-    reachable = pc.fill_null(
-        pc.or_(
+    address = pc.if_else(pc.is_valid(first["name"]), first["address"], pa.scalar(None, pa.string()))
+    reachable = np.asarray(
+        pc.fill_null(
             pc.or_(
-                pc.is_valid(grouped.column("mobile_first")),
-                pc.is_valid(grouped.column("email_first")),
+                pc.or_(pc.is_valid(first["mobile"]), pc.is_valid(first["email"])),
+                pc.is_valid(address),
             ),
-            pc.is_valid(address),
-        ),
-        False,
+            False,
+        )
     )
     recipients = pa.table(
         {
-            "recipient": grouped.column("recipient"),
-            "name": grouped.column("name_first"),
-            "mobile": grouped.column("mobile_first"),
-            "email": grouped.column("email_first"),
+            "recipient": recipient,
+            "name": first["name"],
+            "mobile": first["mobile"],
+            "email": first["email"],
             "address": address,
-            "rows": grouped.column("table_count"),
-            "tables": pc.binary_join(grouped.column("table_distinct"), ";"),
+            "rows": pa.array(np.bincount(codes[codes >= 0], minlength=groups).astype(np.int64)),
+            "tables": _tables_of(codes, groups, tab, names),
         }
-    ).filter(reachable)
-    reached_np = np.asarray(
-        pc.fill_null(
-            pc.is_in(rows.column("recipient"), value_set=recipients.column("recipient")), False
-        )
-    )
-    lost = rows.filter(pa.array(~reached_np))
-    table_col = rows.column("table").combine_chunks()
-    for c in counts:
-        in_table = np.asarray(pc.equal(table_col, c.table))
-        c.unreachable = int((in_table & ~reached_np).sum())
-        c.reached = c.rows - c.unreachable
+    ).filter(pa.array(reachable))
+    del first, address
+    reached = np.zeros(len(codes), dtype=np.bool_)
+    mine = codes >= 0
+    reached[mine] = reachable[codes[mine]]
+    lost_at = pa.array(np.flatnonzero(~reached))
+    lost_tab = tab[~reached]
+    for i, count in enumerate(counts):
+        count.unreachable = int((lost_tab == i).sum())
+        count.reached = count.rows - count.unreachable
     recipients = recipients.take(pc.sort_indices(recipients, [("recipient", "ascending")]))
-    reason = pc.if_else(lost.column("bad"), "invalid_contact", "no_contact")
-    names = lost.column("name").to_pylist()
+    reason = pc.if_else(col["bad"].take(lost_at), "invalid_contact", "no_contact")
+    lost_names = col["name"].take(lost_at).to_pylist()
+    row_keys = col["row_key"].take(lost_at).to_pylist()
+    del col
     # A primary key that is itself a contact or identity column is shown masked.
     pii_key = {
         p.table: ROLES[role][0]
@@ -577,19 +659,18 @@ def derive_audience(
         for role in ROLES
         if getattr(p, role) is not None and getattr(p, role) in p.key
     }
-    row_keys = lost.column("row_key").to_pylist()
+    tables_lost = [names[i] for i in lost_tab.tolist()]
     if pii_key:
-        tables_lost = lost.column("table").to_pylist()
         row_keys = [
             mask_value(pii_key[t], k) if t in pii_key and k else k
             for t, k in zip(tables_lost, row_keys, strict=True)
         ]
     unreachable = pa.table(
         {
-            "table": lost.column("table"),
+            "table": pa.array(tables_lost, pa.string()),
             "row_key": pa.array(row_keys, pa.string()),
             "name_masked": pa.array(
-                [mask_value("person_name", v) if v else "" for v in names], pa.string()
+                [mask_value("person_name", v) if v else "" for v in lost_names], pa.string()
             ),
             "reason": reason,
         }
@@ -608,4 +689,4 @@ def fingerprint_of(recipients: pa.Table) -> str:
     cols = recipients.select(["recipient", "name", "mobile", "email", "address"])
     with pa.ipc.new_stream(sink, cols.schema) as w:
         w.write_table(cols.combine_chunks())
-    return sha256_hex(sink.getvalue().to_pybytes())
+    return sha256_hex(memoryview(sink.getvalue()))

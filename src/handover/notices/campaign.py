@@ -203,12 +203,14 @@ class Composer:
     """Composes one person's notice on one channel from the audience held in memory."""
 
     def __init__(self, campaign: Campaign, audience: Audience) -> None:
-        import numpy as np
-
         self.campaign = campaign
         r = audience.recipients
-        self._keys = np.asarray(r.column("recipient").to_pylist(), dtype="S64")
-        self._cols = {c: r.column(c).to_pylist() for c in ("name", "mobile", "email", "address")}
+        # values are read from the Arrow columns per notice (no Python object per person)
+        self._cols = {
+            c: r.column(c).combine_chunks() for c in ("name", "mobile", "email", "address")
+        }
+        self._recipients = r.column("recipient").combine_chunks()
+        self._keys: Any = None
         self._subject = t(
             f"notices.subject.{campaign.kind}",
             campaign.lang,
@@ -220,30 +222,56 @@ class Composer:
             for kind, fmt in campaign.templates_of(ch):
                 self._renderers[f"{ch}.{fmt}"] = campaign.renderer(kind, fmt)
 
+    def _sorted_keys(self) -> Any:
+        """The recipients' tokens (sorted, as the audience keeps them) as a NumPy array of
+        fixed-width bytes, built on first use: a view of the Arrow buffer when every token
+        has the same length (they do: keyed tokens of one width), copied otherwise."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._keys is not None:
+            return self._keys
+        tokens = self._recipients
+        width = pc.min_max(pc.binary_length(tokens)).as_py() if len(tokens) else {}
+        if (
+            pa.types.is_string(tokens.type)
+            and tokens.null_count == 0
+            and width.get("min") == width.get("max")
+            and width.get("min")
+        ):
+            offsets = np.frombuffer(tokens.buffers()[1], dtype=np.int32)
+            start = int(offsets[tokens.offset])
+            self._keys = np.frombuffer(
+                tokens.buffers()[2], dtype=f"S{width['min']}", count=len(tokens), offset=start
+            )
+        else:
+            self._keys = np.asarray(tokens.to_pylist(), dtype="S64")
+        return self._keys
+
     def _index(self, recipient: str) -> int | None:
         import numpy as np
 
+        keys = self._sorted_keys()
         key = recipient.encode()
-        i = int(np.searchsorted(self._keys, key))
-        return i if i < len(self._keys) and self._keys[i] == key else None
+        i = int(np.searchsorted(keys, key))
+        return i if i < len(keys) and keys[i] == key else None
+
+    def _value(self, column: str, i: int | None) -> Any:
+        return None if i is None else self._cols[column][i].as_py()
 
     def has_address(self, recipients: list[str]) -> list[str]:
         """Those of ``recipients`` a letter can reach (the fallback of a failed channel)."""
-        out = []
-        for r in recipients:
-            i = self._index(r)
-            if i is not None and self._cols["address"][i]:
-                out.append(r)
-        return out
+        return [r for r in recipients if self._value("address", self._index(r))]
 
     def compose(self, channel: str, c: Claimed) -> Message | Result:
         """The message of claimed row ``c``, or a failure when it cannot be made."""
         i = self._index(c.recipient)
         column = {"email": "email", "sms": "mobile", "letter": "address"}[channel]
-        address = self._cols[column][i] if i is not None else None
+        address = self._value(column, i)
         if not address:
             return Result("failed", error="no address in source")
-        name = self._cols["name"][i] or "" if i is not None else ""
+        name = self._value("name", i) or ""
         ref = reference_of(self.campaign.id, c.recipient)
         try:
             if channel == "sms":

@@ -109,14 +109,17 @@ Tagger = Callable[["pa.Array"], "pa.Array"]
 def address_tags(tagger: Tagger, channel: str, addresses: pa.Array) -> list[str | None]:
     """Keyed tokens of ``addresses`` of ``channel`` (prefixed so a mobile and an e-mail
     never share a token); what receipts and replies are matched on."""
+    return list(_tag_array(tagger, channel, addresses).to_pylist())
+
+
+def _tag_array(tagger: Tagger, channel: str, addresses: pa.Array) -> pa.Array:
+    """:func:`address_tags` as an Arrow array."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     prefix = ADDRESS_OF[channel][1]
-    n = len(addresses)
-    keyed = pc.binary_join_element_wise(pa.array([prefix] * n, pa.string()), addresses, "")
-    out = tagger(keyed)
-    return list(out.to_pylist())
+    out = tagger(pc.binary_join_element_wise(prefix, addresses, ""))
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
 def plan_rows(audience: Audience, channels: Sequence[str]) -> dict[str, pa.Table]:
@@ -148,6 +151,56 @@ def plan_rows(audience: Audience, channels: Sequence[str]) -> dict[str, pa.Table
     return out
 
 
+#: outbox columns :func:`queue` writes (the others start NULL)
+QUEUED_COLUMNS = ("campaign_id", "key", "recipient", "channel", "state", "attempts", "address_tag")
+UNREACHABLE_COLUMNS = ("campaign_id", "idx", "table_name", "row_key", "name_masked", "reason")
+#: page cache while queueing: the outbox's two hash-keyed indexes of 1 M notices
+QUEUE_CACHE_MIB = 256
+
+
+def _queued_batch(
+    campaign_id: int, channel: str, recipients: pa.Array, tags: pa.Array | None
+) -> pa.RecordBatch:
+    """The outbox rows of ``recipients`` on ``channel`` (:func:`_rows_for`, as Arrow)."""
+    import pyarrow as pa
+
+    n = len(recipients)
+    keys = [idem_key(campaign_id, r, channel) for r in recipients.to_pylist()]
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([campaign_id] * n, pa.int64()),
+            pa.array(keys, pa.string()),
+            recipients,
+            pa.array([channel] * n, pa.string()),
+            pa.array(["queued"] * n, pa.string()),
+            pa.array([0] * n, pa.int64()),
+            tags if tags is not None else pa.nulls(n, pa.string()),
+        ],
+        names=list(QUEUED_COLUMNS),
+    )
+
+
+def _unreachable_batch(campaign_id: int, start: int, part: pa.Table) -> pa.RecordBatch:
+    """Rows ``start``… of the unreachable list as ``notice_unreachable`` rows."""
+    import pyarrow as pa
+
+    n = part.num_rows
+    cut = {
+        "table_name": [t[:300] for t in part.column("table").to_pylist()],
+        "row_key": [(k or "")[:300] for k in part.column("row_key").to_pylist()],
+        "name_masked": [(m or "")[:100] for m in part.column("name_masked").to_pylist()],
+    }
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([campaign_id] * n, pa.int64()),
+            pa.array(range(start, start + n), pa.int64()),
+            *(pa.array(cut[c], pa.string()) for c in UNREACHABLE_COLUMNS[2:5]),
+            part.column("reason").combine_chunks(),
+        ],
+        names=list(UNREACHABLE_COLUMNS),
+    )
+
+
 def queue(
     ws: Workspace,
     campaign_id: int,
@@ -155,10 +208,16 @@ def queue(
     *,
     tagger: Tagger | None = None,
     now: Now = utcnow,
+    chunk: int = INSERT_CHUNK,
 ) -> dict[str, int]:
     """Put every notice of the campaign in the outbox and record the unreachable rows, in
     one transaction (all or nothing); returns the notices queued per channel. With
-    ``tagger`` each e-mail and SMS row keeps its address's keyed token (receipts, replies)."""
+    ``tagger`` each e-mail and SMS row keeps its address's keyed token (receipts, replies).
+
+    Rows are built and written ``chunk`` at a time as Arrow batches, through the store
+    engine's bulk insert (one ``executemany`` or ``COPY`` per chunk)."""
+    from handover.db import dialects
+
     with ws.store.session() as s:
         camp = s.get(NoticeCampaignRow, campaign_id)
         assert camp is not None
@@ -166,40 +225,46 @@ def queue(
             raise BadInput.msg("notices.already_queued", id=campaign_id)
         planned = plan_rows(audience, camp.channels)
         conn = s.connection()
-        for ch, table in planned.items():
-            for start in range(0, table.num_rows, INSERT_CHUNK):
-                part = table.slice(start, INSERT_CHUNK)
-                tags = (
-                    address_tags(tagger, ch, part.column("address").combine_chunks())
-                    if tagger is not None and ch != "letter"
-                    else None
-                )
-                conn.execute(
-                    insert(NoticeOutboxRow),
-                    _rows_for(campaign_id, part.column("recipient").to_pylist(), ch, tags),
-                )
-        lost = audience.unreachable.to_pylist()
-        if lost:
-            conn.execute(
-                insert(NoticeUnreachableRow),
-                [
-                    {
-                        "campaign_id": campaign_id,
-                        "idx": i,
-                        "table_name": u["table"][:300],
-                        "row_key": (u["row_key"] or "")[:300],
-                        "name_masked": (u["name_masked"] or "")[:100],
-                        "reason": u["reason"],
-                    }
-                    for i, u in enumerate(lost)
-                ],
+        sql = dialects.get(conn.dialect.name)
+        dbapi = conn.connection.dbapi_connection
+
+        def write(table: str, batch: pa.RecordBatch, kinds: list[str]) -> None:
+            sql.bulk_insert(
+                dbapi,
+                sql.quote(table),
+                [sql.quote(c) for c in batch.schema.names],
+                batch,
+                kinds,
+                lambda: list(batch.columns),
             )
+
+        with sql.page_cache(dbapi, QUEUE_CACHE_MIB):
+            for ch, table in planned.items():
+                for start in range(0, table.num_rows, chunk):
+                    part = table.slice(start, chunk)
+                    tags = (
+                        _tag_array(tagger, ch, part.column("address").combine_chunks())
+                        if tagger is not None and ch != "letter"
+                        else None
+                    )
+                    batch = _queued_batch(
+                        campaign_id, ch, part.column("recipient").combine_chunks(), tags
+                    )
+                    write(NoticeOutboxRow.__tablename__, batch, _OUTBOX_KINDS)
+            lost = audience.unreachable
+            for start in range(0, lost.num_rows, chunk):
+                batch = _unreachable_batch(campaign_id, start, lost.slice(start, chunk))
+                write(NoticeUnreachableRow.__tablename__, batch, _UNREACHABLE_KINDS)
         counts = {ch: t.num_rows for ch, t in planned.items()}
         camp.queued_at = now()
         camp.fingerprint = audience.fingerprint
         camp.status = "queued"
         camp.summary = {**audience.summary(), "queued": counts}
     return counts
+
+
+_OUTBOX_KINDS = ["int64", "string", "string", "string", "string", "int64", "string"]
+_UNREACHABLE_KINDS = ["int64", "int64", "string", "string", "string", "string"]
 
 
 # --- the lease: one sender per campaign ------------------------------------------------

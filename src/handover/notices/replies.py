@@ -193,9 +193,10 @@ def reply_ref(via: str, key: str) -> str:
     return sha256_hex(f"{via}:{key}".encode())[:32]
 
 
-def tally(ws: Workspace, campaign_id: int) -> dict[str, int]:
+def tally(ws: Workspace, campaign_id: int, *, people: int | None = None) -> dict[str, int]:
     """Replies per kind, and for the campaign's people the consent picture: ``yes`` and
-    ``no`` by each person's latest answer, ``no_answer`` for everyone else."""
+    ``no`` by each person's latest answer, ``no_answer`` for everyone else. ``people``:
+    the campaign's persons when counted already (the outbox is not counted again)."""
     with ws.store.session() as s:
         by_kind = dict(
             s.execute(
@@ -204,14 +205,15 @@ def tally(ws: Workspace, campaign_id: int) -> dict[str, int]:
                 .group_by(NoticeReplyRow.kind)
             ).all()
         )
-        people = int(
-            s.scalar(
-                select(func.count(func.distinct(NoticeOutboxRow.recipient))).where(
-                    NoticeOutboxRow.campaign_id == campaign_id
+        if people is None:
+            people = int(
+                s.scalar(
+                    select(func.count(func.distinct(NoticeOutboxRow.recipient))).where(
+                        NoticeOutboxRow.campaign_id == campaign_id
+                    )
                 )
+                or 0
             )
-            or 0
-        )
         latest: dict[str, str] = {}
         for rcpt, kind in s.execute(
             select(NoticeReplyRow.recipient, NoticeReplyRow.kind)

@@ -8,7 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from handover.i18n import normalize_lang, t
 from handover.notices.models import NoticeOutboxRow, NoticeUnreachableRow
@@ -84,27 +84,18 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
 
     by_state = counts(ws, camp.id)
     with ws.store.session() as s:
-        people = int(
-            s.scalar(
-                select(func.count(func.distinct(NoticeOutboxRow.recipient))).where(
-                    NoticeOutboxRow.campaign_id == camp.id
-                )
-            )
-            or 0
+        # one pass over the outbox: per person whether any notice of theirs was sent,
+        # delivered or is still pending (told); people = persons, not reached = the rest
+        told = case((NoticeOutboxRow.state.in_((*REACHED, *PENDING)), 1), else_=0)
+        per = (
+            select(func.max(told).label("told"))
+            .where(NoticeOutboxRow.campaign_id == camp.id)
+            .group_by(NoticeOutboxRow.recipient)
+            .subquery()
         )
-        told = select(NoticeOutboxRow.recipient).where(
-            NoticeOutboxRow.campaign_id == camp.id,
-            NoticeOutboxRow.state.in_((*REACHED, *PENDING)),
-        )
-        not_reached = int(
-            s.scalar(
-                select(func.count(func.distinct(NoticeOutboxRow.recipient))).where(
-                    NoticeOutboxRow.campaign_id == camp.id,
-                    NoticeOutboxRow.recipient.not_in(told),
-                )
-            )
-            or 0
-        )
+        found = s.execute(select(func.count(), func.sum(per.c.told)).select_from(per)).one()
+        people = int(found[0] or 0)
+        not_reached = people - int(found[1] or 0)
         lost = [
             {"table": u.table_name, "row_key": u.row_key, "name": u.name_masked, "reason": u.reason}
             for u in s.scalars(
@@ -140,7 +131,7 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
         "channels": channels,
         "tables": list(camp.summary.get("tables") or []),
         "reconciles": bool(camp.summary.get("reconciles")),
-        "replies": replies.tally(ws, camp.id),
+        "replies": replies.tally(ws, camp.id, people=people),
         "unreachable": lost,
     }
 
@@ -200,13 +191,21 @@ CHANNEL_COLS = (
 
 
 def write_report(
-    ws: Workspace, camp: Campaign, folder: Path, lang: str, *, generated: dt.datetime
+    ws: Workspace,
+    camp: Campaign,
+    folder: Path,
+    lang: str,
+    *,
+    generated: dt.datetime,
+    data: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write ``campaign-N-report[.en].xlsx`` and ``.html`` into ``folder``; returns both."""
+    """Write ``campaign-N-report[.en].xlsx`` and ``.html`` into ``folder``; returns both.
+    ``data``: the campaign's :func:`report_data` read already (one read for several
+    languages)."""
     from handover.reports.tables import Sheet, html_env, write_workbook
 
     lang = normalize_lang(lang)
-    ctx = _context(report_data(ws, camp), lang, generated)
+    ctx = _context(report_data(ws, camp) if data is None else data, lang, generated)
     L = ctx["L"]
     base = folder / f"campaign-{camp.id}-report{'' if lang == 'zh-CN' else '.en'}"
     summary = Sheet(

@@ -68,6 +68,11 @@ class Source(abc.ABC):
     def tables(self) -> list[TableInfo]:
         """Every table with its columns, primary key and row count."""
 
+    def table_names(self) -> list[str]:
+        """The names of every table (sources that can list them without describing each
+        one say so more cheaply than :meth:`tables`)."""
+        return [t.name for t in self.tables()]
+
     def table(self, name: str) -> TableInfo:
         """The table called ``name``; :class:`BadInput` naming it if there is none."""
         from handover.errors import BadInput

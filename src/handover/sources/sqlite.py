@@ -53,6 +53,7 @@ class SqliteSource(SqlSource):
             raise BadInput.msg("sources.bad_sqlite", path=path, detail=str(exc)) from None
         self._tables: list[TableInfo] | None = None
         self._select: dict[str, list[str]] = {}
+        self._infos: dict[str, TableInfo] = {}
         self._columns: dict[str, list[str]] = {}
         self._engine: Engine | None = None
 
@@ -117,42 +118,59 @@ class SqliteSource(SqlSource):
 
     def tables(self) -> list[TableInfo]:
         """Every user table with declared types, primary key and exact row count."""
-        if self._tables is not None:
-            return self._tables
-        out = []
-        for name in sqlite_tables(self.conn):
-            q = self._q(name)
-            info = sqlite_columns(self.conn, name)
-            cols: list[ColumnInfo] = []
-            select: list[str] = []
-            pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
-            notes: list[Msg | str] = []
-            for _cid, cname, ctype, notnull, _dflt, _pk in info:
-                decl = ctype.upper()
-                affinity = self.sql.affinity(decl)
-                atype = _ARROW[affinity]
-                qc = self._q(cname)
-                if affinity in ("integer", "real"):
-                    sql = self.sql.misfits_sql(q, qc, affinity)
-                    bad = self.conn.execute(sql).fetchone()[0]
-                    if bad:
-                        notes.append(
-                            Msg(
-                                "sources.note.not_numeric",
-                                column=cname,
-                                n=bad,
-                                type=decl or Msg("sources.numeric"),
-                            )
+        if self._tables is None:
+            self._tables = [self._info(name) for name in sqlite_tables(self.conn)]
+        return self._tables
+
+    def table_names(self) -> list[str]:
+        """The user tables by name (``sqlite_master``; nothing counted)."""
+        return sqlite_tables(self.conn)
+
+    def table(self, name: str) -> TableInfo:
+        """The table called ``name`` (:class:`BadInput` naming it if there is none), its
+        columns checked and rows counted on its own: reading one table never scans the
+        others (a notice campaign reads one people table of a 20-table book)."""
+        if name in self._infos:
+            return self._infos[name]
+        if self._tables is not None or name not in self.table_names():
+            return super().table(name)
+        return self._info(name)
+
+    def _info(self, name: str) -> TableInfo:
+        """One table's :class:`TableInfo` (its misfit checks and count run once)."""
+        if name in self._infos:
+            return self._infos[name]
+        q = self._q(name)
+        info = sqlite_columns(self.conn, name)
+        cols: list[ColumnInfo] = []
+        select: list[str] = []
+        pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
+        notes: list[Msg | str] = []
+        for _cid, cname, ctype, notnull, _dflt, _pk in info:
+            decl = ctype.upper()
+            affinity = self.sql.affinity(decl)
+            atype = _ARROW[affinity]
+            qc = self._q(cname)
+            if affinity in ("integer", "real"):
+                sql = self.sql.misfits_sql(q, qc, affinity)
+                bad = self.conn.execute(sql).fetchone()[0]
+                if bad:
+                    notes.append(
+                        Msg(
+                            "sources.note.not_numeric",
+                            column=cname,
+                            n=bad,
+                            type=decl or Msg("sources.numeric"),
                         )
-                        atype = pa.string()
-                expr = self._text_expr(qc) if atype == pa.string() else qc
-                select.append(expr)
-                cols.append(ColumnInfo(cname, ctype, atype, not notnull))
-            rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
-            self._select[name] = select
-            out.append(TableInfo(name, cols, pk, int(rows), notes))
-        self._tables = out
-        return out
+                    )
+                    atype = pa.string()
+            expr = self._text_expr(qc) if atype == pa.string() else qc
+            select.append(expr)
+            cols.append(ColumnInfo(cname, ctype, atype, not notnull))
+        rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+        self._select[name] = select
+        found = self._infos[name] = TableInfo(name, cols, pk, int(rows), notes)
+        return found
 
     def _query(
         self, table: str, columns: list[str] | None, tail: str = ""

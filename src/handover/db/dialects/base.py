@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -341,6 +341,13 @@ class Dialect:
         """Put the raw DB-API connection ``dbapi`` in the mode batched writes need; the
         statements to run then (committed at once)."""
         return ()
+
+    @contextmanager
+    def page_cache(self, dbapi: Any, mib: int) -> Iterator[None]:
+        """Let the connection ``dbapi`` keep up to ``mib`` MiB of pages in memory while a
+        bulk write lands in random places of large indexes, then give it back (a server
+        manages its own buffers: nothing here)."""
+        yield
 
     def bulk_insert(
         self,

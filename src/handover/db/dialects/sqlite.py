@@ -7,7 +7,8 @@ the one spelling a column's values share (:func:`native`, one aggregate query pe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -181,6 +182,22 @@ class SQLite(Dialect):
     explicit_transactions: ClassVar[bool] = True
     # SQLite stores a NaN as NULL; infinities are kept
     keeps_non_finite: ClassVar[frozenset[str]] = frozenset({"inf"})
+
+    @contextmanager
+    def page_cache(self, dbapi: Any, mib: int) -> Iterator[None]:
+        """``PRAGMA cache_size`` raised to ``mib`` MiB for the block, then set back (the
+        pages above the old size are freed). With the default 2 MiB an index keyed by a
+        hash misses the cache on almost every row once it outgrows it."""
+        cur = dbapi.cursor()
+        try:
+            before = int(cur.execute("PRAGMA cache_size").fetchone()[0])
+            cur.execute(f"PRAGMA cache_size={-1024 * int(mib)}")
+            try:
+                yield
+            finally:
+                cur.execute(f"PRAGMA cache_size={before}")
+        finally:
+            cur.close()
 
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """BEGIN/COMMIT are issued as statements; tables load in any order."""
