@@ -547,6 +547,39 @@ def test_needles_found_at_once_as_one_by_one() -> None:
     assert 0 in seam
 
 
+def test_needles_every_alignment_and_length_as_one_by_one() -> None:
+    """The word lookup (four views of the block, one per alignment) misses no position:
+    blocks of every length from empty to a few words, digit text dense with near misses
+    (shared prefixes) and random bytes, forms of one to nineteen bytes (SQLite's integer
+    forms are short) placed at every offset — the same samples as the one-by-one search."""
+    import random
+
+    from handover.crypto.files import Needles
+
+    rng = random.Random(11)
+    needles = [
+        [b"13800138000", (13800138000).to_bytes(5, "big")],
+        [b"1380013", b"\x07"],
+        [b"110101199003074514"],
+        [b"1101"],
+        [b"6222021234567890123"],
+        *[[str(rng.randrange(10**10, 10**11)).encode()] for _ in range(200)],
+    ]
+    search = Needles(needles)
+    for length in range(0, 40):
+        for offset in range(max(1, length)):
+            for alphabet in (b"0123456789", bytes(range(256))):
+                block = bytearray(rng.choice(alphabet) for _ in range(length))
+                form = rng.choice(rng.choice(needles))
+                if offset + len(form) <= length:
+                    block[offset : offset + len(form)] = form
+                data = bytes(block)
+                found: set[int] = set()
+                search.find(data, found)
+                naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
+                assert found == naive, (length, offset)
+
+
 # --- acceptance: 1,000 samples, crypto-erase, refusals, one-byte edits ---------------------
 
 
