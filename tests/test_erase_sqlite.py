@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -506,6 +507,30 @@ def test_overwrite_file_measured(tmp_path: Path) -> None:
     ]
     assert all(o.readback_ok and o.removed and o.samples_found == 0 for o in outs)
     assert not folder.exists()
+
+
+def test_overwrite_passes_write_fresh_random_bytes(tmp_path: Path) -> None:
+    """Each pass writes bytes of its own random stream: unlike the file's content, unlike
+    the other pass, spread over every byte value and incompressible."""
+    import zlib
+
+    from handover.crypto.files import overwrite_file
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"110101199003074514\n" * 100_000)
+    original = path.read_bytes()
+    seen: list[bytes] = []
+    out = overwrite_file(path, passes=2, hook=lambda p, n, w: seen.append(p.read_bytes()))
+    assert out.readback_ok and out.removed and out.passes == [len(original)] * 2
+    assert len(seen) == 2 and seen[0] != seen[1]
+    for data in seen:
+        assert len(data) == len(original) and data != original
+        counts = Counter(data)
+        expected = len(data) / 256
+        assert len(counts) == 256 and all(
+            abs(c - expected) < 0.1 * expected for c in counts.values()
+        )
+        assert len(zlib.compress(data)) > 0.99 * len(data)
 
 
 def test_needles_found_at_once_as_one_by_one() -> None:

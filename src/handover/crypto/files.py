@@ -192,14 +192,15 @@ def overwrite_file(
     needles: list[list[bytes]] | None = None,
     hook: OverwriteHook | None = None,
 ) -> FileOutcome:
-    """Overwrite ``path`` with random bytes ``passes`` times (fsync each), read it back,
-    rename it to a random name and unlink it; the folder is fsynced.
+    """Overwrite ``path`` with random bytes ``passes`` times (fsync each; each pass a new
+    :class:`~handover.crypto.suites.RandomStream`), read it back, rename it to a random
+    name and unlink it; the folder is fsynced.
 
     ``needles`` (sample byte forms) are searched in the read-back of the last pass. The one
     file overwrite of handover: shred runs, destroyed keyring entries, ended login sessions.
     FileNotFoundError (nothing written) when ``path`` does not exist.
     """
-    from handover.crypto.suites import new_hash
+    from handover.crypto.suites import RandomStream, new_hash
 
     size = path.stat().st_size
     out = FileOutcome(str(path), size)
@@ -209,8 +210,9 @@ def overwrite_file(
             fh.seek(0)
             written = 0
             h = new_hash("sha256")
+            random = RandomStream()  # a fresh key for every pass
             while written < size:
-                block = os.urandom(min(CHUNK, size - written))
+                block = random.read(min(CHUNK, size - written))
                 fh.write(block)
                 h.update(block)
                 written += len(block)
