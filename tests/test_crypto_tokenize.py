@@ -73,3 +73,18 @@ def test_file_digests(tmp_path: Path) -> None:
     path.write_bytes(data)
     assert sha256_file(path) == hashlib.sha256(data).hexdigest()
     assert sm3_file(path) == hashlib.new("sm3", data).hexdigest()
+
+
+def test_memo_gives_the_same_tokens_and_keeps_only_recurring_domains() -> None:
+    """A run's memo changes no token: values of the remembered domain are kept (up to the
+    limit) and found again in later calls, the others computed every time."""
+    from handover.crypto.tokenize import TokenMemo
+
+    memo = TokenMemo((b"cust_info:",), limit=3)
+    first = pa.array(["cust_info:C1", "identity:X", "cust_info:C2", None, "cust_info:C1"])
+    again = pa.chunked_array([["cust_info:C2", "cust_info:C3"], ["cust_info:C4", "identity:X"]])
+    for values in (first, again, first):
+        got = tokenize_with(SECRET, values, memo=memo)
+        assert got.to_pylist() == tokenize_with(SECRET, values).to_pylist()
+    assert set(memo.tokens) == {b"cust_info:C1", b"cust_info:C2", b"cust_info:C3"}
+    assert memo.tokens[b"cust_info:C1"] == hmac.digest(SECRET, b"cust_info:C1", "sha256").hex()[:32]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -508,6 +509,30 @@ def test_overwrite_file_measured(tmp_path: Path) -> None:
     assert not folder.exists()
 
 
+def test_overwrite_passes_write_fresh_random_bytes(tmp_path: Path) -> None:
+    """Each pass writes bytes of its own random stream: unlike the file's content, unlike
+    the other pass, spread over every byte value and incompressible."""
+    import zlib
+
+    from handover.crypto.files import overwrite_file
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"110101199003074514\n" * 100_000)
+    original = path.read_bytes()
+    seen: list[bytes] = []
+    out = overwrite_file(path, passes=2, hook=lambda p, n, w: seen.append(p.read_bytes()))
+    assert out.readback_ok and out.removed and out.passes == [len(original)] * 2
+    assert len(seen) == 2 and seen[0] != seen[1]
+    for data in seen:
+        assert len(data) == len(original) and data != original
+        counts = Counter(data)
+        expected = len(data) / 256
+        assert len(counts) == 256 and all(
+            abs(c - expected) < 0.1 * expected for c in counts.values()
+        )
+        assert len(zlib.compress(data)) > 0.99 * len(data)
+
+
 def test_needles_found_at_once_as_one_by_one() -> None:
     """The read-back's search of every sample at once finds exactly what searching each
     form in turn finds: forms of every length (shorter than its four-byte lookup too),
@@ -545,6 +570,39 @@ def test_needles_found_at_once_as_one_by_one() -> None:
     assert 0 not in seam
     search.find(first[-search.overlap :] + second, seam)
     assert 0 in seam
+
+
+def test_needles_every_alignment_and_length_as_one_by_one() -> None:
+    """The word lookup (four views of the block, one per alignment) misses no position:
+    blocks of every length from empty to a few words, digit text dense with near misses
+    (shared prefixes) and random bytes, forms of one to nineteen bytes (SQLite's integer
+    forms are short) placed at every offset — the same samples as the one-by-one search."""
+    import random
+
+    from handover.crypto.files import Needles
+
+    rng = random.Random(11)
+    needles = [
+        [b"13800138000", (13800138000).to_bytes(5, "big")],
+        [b"1380013", b"\x07"],
+        [b"110101199003074514"],
+        [b"1101"],
+        [b"6222021234567890123"],
+        *[[str(rng.randrange(10**10, 10**11)).encode()] for _ in range(200)],
+    ]
+    search = Needles(needles)
+    for length in range(0, 40):
+        for offset in range(max(1, length)):
+            for alphabet in (b"0123456789", bytes(range(256))):
+                block = bytearray(rng.choice(alphabet) for _ in range(length))
+                form = rng.choice(rng.choice(needles))
+                if offset + len(form) <= length:
+                    block[offset : offset + len(form)] = form
+                data = bytes(block)
+                found: set[int] = set()
+                search.find(data, found)
+                naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
+                assert found == naive, (length, offset)
 
 
 # --- acceptance: 1,000 samples, crypto-erase, refusals, one-byte edits ---------------------

@@ -138,6 +138,32 @@ def _check_key(s: Suite, key: bytes) -> None:
         raise ValueError(f"{s.aead} needs a {s.key_bytes}-byte key, got {len(key)} bytes")
 
 
+class RandomStream:
+    """Random bytes for overwriting media: the AES-256-CTR keystream under a key and an
+    initial counter block drawn from the OS (``os.urandom``) for this stream alone and
+    never stored — a CSPRNG twenty times cheaper per byte than reading ``os.urandom``
+    for every byte (about 0.25 s against 5 s of CPU per GiB)."""
+
+    #: bytes one stream gives at most (well below the 2**128 counter blocks of CTR)
+    LIMIT = 1 << 50
+
+    def __init__(self) -> None:
+        import os
+
+        self._enc = Cipher(algorithms.AES(os.urandom(32)), modes.CTR(os.urandom(16))).encryptor()
+        self._zeros = b""
+        self._given = 0
+
+    def read(self, n: int) -> bytes:
+        """The next ``n`` bytes of the stream."""
+        self._given += n
+        if self._given > self.LIMIT:
+            raise ValueError("random stream exhausted")
+        if len(self._zeros) < n:
+            self._zeros = bytes(n)
+        return self._enc.update(memoryview(self._zeros)[:n])
+
+
 def sm4_ecb_block(key: bytes, block: bytes) -> bytes:
     """Encrypt one 16-byte block with raw SM4 (for the GB/T 32907 known-answer test only)."""
     enc = Cipher(algorithms.SM4(key), modes.ECB()).encryptor()

@@ -11,6 +11,7 @@ result is spread back with ``take``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from handover.crypto import suites
@@ -25,6 +26,21 @@ if TYPE_CHECKING:
 DEFAULT_HEX_CHARS = 32
 #: distinct values turned into Python objects at a time
 CHUNK = 65_536
+#: tokens a memo holds at most (about 150 bytes each)
+MEMO_LIMIT = 1_500_000
+
+
+@dataclass
+class TokenMemo:
+    """The tokens one run already computed for the values that recur by design (a join
+    key's domain: a customer's key in every table that references it), looked up instead
+    of computed again. Only messages starting with one of ``prefixes`` are kept, at most
+    ``limit`` of them; the others are computed as without a memo. The tokens are the
+    same with or without it; the memo lives in memory for one run and is never written."""
+
+    prefixes: tuple[bytes, ...]
+    limit: int = MEMO_LIMIT
+    tokens: dict[bytes, str] = field(default_factory=dict, repr=False)
 
 
 def tokenize_with(
@@ -33,10 +49,13 @@ def tokenize_with(
     *,
     algorithm: suites.DigestName = "sha256",
     hex_chars: int = DEFAULT_HEX_CHARS,
+    memo: TokenMemo | None = None,
 ) -> pa.Array | pa.ChunkedArray:
     """Hex HMAC tokens (first ``hex_chars`` characters) of each value; nulls stay null.
 
     Non-string values are tokenised by their Arrow string cast (``123`` → ``"123"``).
+    ``memo``: tokens of recurring values kept across calls of one run (same key, same
+    ``hex_chars``), so each is computed once.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -46,7 +65,7 @@ def tokenize_with(
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
             [
-                tokenize_with(secret, c, algorithm=algorithm, hex_chars=hex_chars)
+                tokenize_with(secret, c, algorithm=algorithm, hex_chars=hex_chars, memo=memo)
                 for c in values.chunks
             ],
             type=pa.string(),
@@ -63,18 +82,39 @@ def tokenize_with(
     nbytes = (hex_chars + 1) // 2
     uniques = encoded.dictionary.cast(pa.large_binary())
     # the distinct values go through Python a slice at a time (never a million objects)
-    parts = [
-        pa.array(
-            [
-                mac.digest(v)[:nbytes].hex()[:hex_chars]
-                for v in uniques.slice(at, CHUNK).to_pylist()
-            ],
-            pa.string(),
-        )
-        for at in range(0, len(uniques), CHUNK)
-    ]
-    tokens = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
-    return tokens.take(encoded.indices)
+    parts = []
+    for at in range(0, len(uniques), CHUNK):
+        chunk = uniques.slice(at, CHUNK).to_pylist()
+        if memo is None:
+            tokens = [mac.digest(v)[:nbytes].hex()[:hex_chars] for v in chunk]
+        else:
+            tokens = _memoised(mac, chunk, nbytes, hex_chars, memo)
+        parts.append(pa.array(tokens, pa.string()))
+    out = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+    return out.take(encoded.indices)
+
+
+def _memoised(
+    mac: suites.Hmac, uniques: list[bytes], nbytes: int, hex_chars: int, memo: TokenMemo
+) -> list[str]:
+    """The tokens of distinct ``uniques``: from ``memo`` when it holds them, else computed
+    (and kept when their prefix recurs and the memo has room). Values whose first one has
+    no remembered prefix are computed as without a memo (the extract tokenises one
+    column, one domain, per call)."""
+    known, prefixes = memo.tokens, memo.prefixes
+    if not uniques or not uniques[0].startswith(prefixes):
+        return [mac.digest(v)[:nbytes].hex()[:hex_chars] for v in uniques]
+    room = memo.limit - len(known)
+    out: list[str] = []
+    for v in uniques:
+        token = known.get(v)
+        if token is None:
+            token = mac.digest(v)[:nbytes].hex()[:hex_chars]
+            if room > 0 and v.startswith(prefixes):
+                known[v] = token
+                room -= 1
+        out.append(token)
+    return out
 
 
 def tokenize(

@@ -5,6 +5,7 @@ record ``dd.extract`` (key id and counts only)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from handover.crypto import Keys, suites
-from handover.crypto.tokenize import tokenize_with
+from handover.crypto.tokenize import TokenMemo, tokenize_with
 from handover.db.url import mask
 from handover.deid.extract import (
     DEFAULT_QI,
     MAX_SUPPRESSION,
     XLSX_LIMIT,
+    ColumnPlan,
     ExtractResult,
     check_l_column,
     check_request,
@@ -56,6 +58,16 @@ def authorize_extract(
         now=now,
         authorized=authorized,
     )
+
+
+def _join_domains(plans: dict[str, list[ColumnPlan]]) -> tuple[bytes, ...]:
+    """The message prefixes of the join-key token domains that foreign keys use (a domain
+    named after a table, tokenised in more than one column): their values recur in every
+    referencing table, so their tokens are worth remembering for the run."""
+    columns = Counter(
+        p.domain for plan in plans.values() for p in plan if p.action == "token" and p.domain
+    )
+    return tuple(f"{d}:".encode() for d in sorted(columns) if d in plans and columns[d] > 1)
 
 
 def dd_extract(
@@ -108,7 +120,9 @@ def dd_extract(
     with executor_for(executor, ws.settings) as ex:
         if resume is not None and not ex.sharded:
             raise BadInput.msg("engine.resume_local", run=resume)
-        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
+        # The extract reads SQLite's dates as their stored text, whatever spelling they
+        # share: the spelling (a full scan of each table) only matters to a writer.
+        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows, spellings=False)
         try:
             defs = reader.schema()
             check_l_column(l_diversity, defs)
@@ -124,9 +138,10 @@ def dd_extract(
                 info = keys.active(key_id)
                 _, secret = keys.secret(key_id)
             algorithm = suites.suite(info.suite).digest
+            memo = TokenMemo(_join_domains(plans))
 
             def tokenizer(values: pa.Array) -> pa.Array:
-                return tokenize_with(secret, values, algorithm=algorithm)
+                return tokenize_with(secret, values, algorithm=algorithm, memo=memo)
 
             def write(
                 rows: Callable[[TableDef], Iterator[pa.RecordBatch]] | None,

@@ -108,16 +108,24 @@ def is_database(spec: str | Path) -> bool:
 
 
 def open_reader(
-    spec: str | Path, tables: list[str] | None = None, *, allow_bad_rows: int = 0
+    spec: str | Path,
+    tables: list[str] | None = None,
+    *,
+    allow_bad_rows: int = 0,
+    spellings: bool = True,
 ) -> MigrationSource:
     """The reader seal uses: migrate's typed database reader, or files through
-    ``handover.sources`` (``allow_bad_rows``: unreadable rows a file table may lose)."""
+    ``handover.sources`` (``allow_bad_rows``: unreadable rows a file table may lose).
+
+    ``spellings=False``: SQLite's date/time columns are not profiled for the spelling
+    they share (a full scan of each table) — for a reader that only needs their stored
+    text, which is read the same either way."""
     if allow_bad_rows < 0:
         raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
     if is_database(spec):
         from handover.migrate.reader import DatabaseSource
 
-        return DatabaseSource(str(spec), tables)
+        return DatabaseSource(str(spec), tables, spellings=spellings)
     from handover.package.files import FileReader
 
     return FileReader(spec, tables, allow_bad_rows=allow_bad_rows)
