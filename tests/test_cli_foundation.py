@@ -68,3 +68,14 @@ def test_version() -> None:
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0
     assert res.output.startswith("handover ")
+
+
+def test_python_dash_m_runs_the_command() -> None:
+    """``python -m handover`` and ``python -m handover.cli.main`` are the ``handover``
+    command (the second used to import the module and do nothing)."""
+    for module in ("handover", "handover.cli.main"):
+        out = subprocess.run(
+            [sys.executable, "-m", module, "--version"], capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("handover "), module

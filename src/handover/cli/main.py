@@ -109,3 +109,7 @@ def main() -> None:
 
 
 __all__ = ["app", "main", "workspace_of"]
+
+
+if __name__ == "__main__":  # python -m handover.cli.main, as the `handover` script
+    main()

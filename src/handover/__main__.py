@@ -1,0 +1,5 @@
+"""``python -m handover``: the ``handover`` command."""
+
+from handover.cli.main import main
+
+main()
