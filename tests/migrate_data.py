@@ -245,3 +245,39 @@ def table_names(url: str) -> set[str]:
         return set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def spoil_last_customer(path: Any) -> int:
+    """The last customer's note made text that is not UTF-8 in the SQLite file ``path``:
+    a copy of ``customer`` fails after its first batches. Its id (:func:`mend_customer`)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        (last,) = con.execute("SELECT max(id) FROM customer").fetchone()
+        con.execute("UPDATE customer SET note = CAST(X'FF41' AS TEXT) WHERE id = ?", (last,))
+        con.commit()
+    finally:
+        con.close()
+    return int(last)
+
+
+def mend_customer(path: Any, customer: int) -> None:
+    """The note spoilt by :func:`spoil_last_customer` repaired."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        con.execute("UPDATE customer SET note = 'fixed' WHERE id = ?", (customer,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def primary_key(url: str, table: str) -> list[str]:
+    """The primary key columns of ``table`` at ``url`` (empty: none)."""
+    engine = sa.create_engine(url)
+    try:
+        return list(sa.inspect(engine).get_pk_constraint(table)["constrained_columns"])
+    finally:
+        engine.dispose()

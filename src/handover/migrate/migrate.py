@@ -10,7 +10,10 @@ Order of work (docs/migrate.md):
    refused (``_handover_migrate_rejects``) and the checkpoint (last key, counts); then
    mirror the checkpoint to the platform store. A kill -9 at any point leaves the target
    with whole batches whose checkpoint says exactly where to continue;
-4. a table is done only when ``source rows == target rows + rejects``;
+4. a table is done only when ``source rows == target rows + rejects``; where the
+   target builds keys after the rows (PostgreSQL) its primary key is added in the
+   transaction that marks it done, and duplicate keys send the table back to be copied
+   again with its key in place (each duplicate row then a named reject);
 5. unique constraints, indexes, foreign keys (and identity sequences) after the data;
 6. write the reject file, drop the state tables, record the outcome in the ledger.
 """
@@ -364,7 +367,11 @@ class CopyJob:
                 conn.execute(sa.insert(self.state), rows)
         target_meta = sa.MetaData()
         with_fks = not self.sql.alters_constraints  # FKs that cannot be added after the data
-        tables = [build_table(target_meta, d, self.fam, with_fks=with_fks) for d in self.defs]
+        with_key = not self.sql.keys_after_load  # else each key is added after its rows
+        tables = [
+            build_table(target_meta, d, self.fam, with_fks=with_fks, with_key=with_key)
+            for d in self.defs
+        ]
         existing = set(Catalog(self.engine).table_names())
         stub_references(target_meta, self.defs, sorted(existing))
         made: list[sa.Table] = []
@@ -562,7 +569,23 @@ class CopyJob:
                 target=target_rows,
                 rejects=rejects,
             )
+        pending = self._key_pending(d)
         w.begin()
+        if pending:
+            try:
+                w.execute(self._add_key_sql(w, d))
+            except Exception as exc:
+                w.rollback()
+                if not self.sql.is_duplicate_key(exc):
+                    raise
+                # Rows sharing a key value: copy the table again with its key in place,
+                # so that the target refuses them batch by batch and each is named.
+                self._empty(w, d, with_key=True)
+                with self._lock:
+                    self.result.notes.append(Msg("migrate.key_refused", table=d.name))
+                    self.events("migrate.key_refused", f"{self.run_id}/{d.name}", "migration", {})
+                return self._copy_table(lane, d)
+        # the key (if added here) and "done" commit together: a table is never done keyless
         w.execute(
             f"UPDATE {w.q(STATE_TABLE)} SET {w.q('status')} = {w.ph}, "
             f"{w.q('source_rows')} = {w.ph} "
@@ -640,8 +663,20 @@ class CopyJob:
                             f"{self.sql.drop_foreign_key_sql(w.q(fk.name))}"
                         )
                         w.commit()
+        self._empty(w, d, with_key=False)
+        with self._lock:
+            self.result.notes.append(Msg("migrate.source_changed", table=d.name))
+            self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
+
+    def _empty(self, w: TargetWriter, d: TableDef, *, with_key: bool) -> None:
+        """In one transaction: ``d`` emptied in the target (its key added when
+        ``with_key`` and it has none yet), its rejects forgotten, its checkpoint back to
+        the start."""
+        add_key = with_key and self._key_pending(d)
         w.begin()
         w.execute(f"DELETE FROM {w.q(d.name)}")
+        if add_key:
+            w.execute(self._add_key_sql(w, d))
         w.execute(
             f"DELETE FROM {w.q(REJECT_TABLE)} WHERE {w.q('run_id')} = {w.ph} "
             f"AND {w.q('table_name')} = {w.ph}",
@@ -655,9 +690,16 @@ class CopyJob:
             ("pending", _now().isoformat(), self.run_id, d.name),
         )
         w.commit()
-        with self._lock:
-            self.result.notes.append(Msg("migrate.source_changed", table=d.name))
-            self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
+
+    def _key_pending(self, d: TableDef) -> bool:
+        """Whether ``d``'s primary key is still to be added in the target (created
+        without it, ``Dialect.keys_after_load``, and not added yet)."""
+        if not d.primary_key or not self.sql.keys_after_load:
+            return False
+        return not Catalog(self.engine).primary_key(d.name)
+
+    def _add_key_sql(self, w: TargetWriter, d: TableDef) -> str:
+        return self.sql.add_primary_key_sql(w.q(d.name), [w.q(c) for c in d.primary_key])
 
     def _write_batch(self, w: TargetWriter, d: TableDef, sb: SourceBatch) -> list[Reject]:
         """Insert the batch; on a data error isolate the refused rows by bisection."""

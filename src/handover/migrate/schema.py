@@ -90,8 +90,12 @@ def assign_names(defs: list[TableDef]) -> list[TableDef]:
     return out
 
 
-def build_table(meta: sa.MetaData, d: TableDef, target: str, *, with_fks: bool = False) -> sa.Table:
-    """A Core ``Table`` for the target: columns, primary key (and FKs when ``with_fks``)."""
+def build_table(
+    meta: sa.MetaData, d: TableDef, target: str, *, with_fks: bool = False, with_key: bool = True
+) -> sa.Table:
+    """A Core ``Table`` for the target: columns, primary key (and FKs when ``with_fks``).
+    Without ``with_key`` the key's columns are NOT NULL but not yet a key: the copy adds
+    the key after the rows (``Dialect.keys_after_load``)."""
     dialect = dialects.get(target)
     keys = d.key_columns
     cols: list[Any] = []
@@ -118,7 +122,7 @@ def build_table(meta: sa.MetaData, d: TableDef, target: str, *, with_fks: bool =
                 c.name,
                 typ,
                 *extra,
-                primary_key=c.name in d.primary_key,
+                primary_key=with_key and c.name in d.primary_key,
                 nullable=nullable,
                 # "INTEGER PRIMARY KEY" is the rowid whatever SQLAlchemy is told
                 autoincrement=False if declared else auto,

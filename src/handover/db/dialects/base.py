@@ -315,6 +315,15 @@ class Dialect:
         """The ``ALTER TABLE … `` clause dropping the foreign key named ``quoted``."""
         return f"DROP CONSTRAINT {quoted}"
 
+    def add_primary_key_sql(self, table: str, quoted: list[str]) -> str:
+        """The statement adding the primary key of the quoted ``quoted`` columns to the
+        quoted ``table`` (named as the engine names the key of a ``CREATE TABLE``)."""
+        return f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(quoted)})"
+
+    def is_duplicate_key(self, exc: BaseException) -> bool:
+        """True if ``exc`` is a key refused because two rows share its value."""
+        return False
+
     def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
         """After the data: the statement that moves the identity of ``column`` (quoted:
         ``quoted``) of the quoted ``table`` past the largest copied value (None: none)."""
@@ -331,6 +340,10 @@ class Dialect:
     #: tables copied at once, each on its own connection (the engine ingests bulk
     #: streams in parallel and one table's load does not lock the others)
     copy_lanes: ClassVar[int] = 1
+    #: a table's primary key is added after its rows are loaded (a btree built from
+    #: sorted data instead of one maintained row by row); where False it is created with
+    #: the table (SQLite cannot add one; InnoDB would rebuild the table around it)
+    keys_after_load: ClassVar[bool] = False
     #: driver options a connection making bulk writes is opened with (``connect(writes=True)``)
     write_connect_args: ClassVar[dict[str, Any]] = {}
 
