@@ -1,5 +1,0 @@
-"""``python -m handover``: the ``handover`` command."""
-
-from handover.cli.main import main
-
-main()
