@@ -568,15 +568,18 @@ def test_timestamp_digests_agree_across_servers(pg_url: str, mariadb_url: str) -
     assert result.rows_fetched == 2
 
 
-def test_split_scan_gives_the_single_scan_digests(mariadb_url: str) -> None:
-    """MariaDB's full scan in two concurrent key ranges digests exactly like one scan."""
+@pytest.mark.parametrize("engine_url", ["mariadb_url", "sqlite_url"])
+def test_split_scan_gives_the_single_scan_digests(engine_url: str, request: Any) -> None:
+    """A full scan in two concurrent key ranges (MariaDB and SQLite run a query on one
+    thread) digests exactly like one scan."""
     from concurrent.futures import ThreadPoolExecutor
 
     from handover.verify.verify import SPLIT_MIN_SEGMENTS, _full_digests, _scan_parts
 
-    build(mariadb_url, n=400)
-    engine = connect(mariadb_url)
-    meta = _reflect(engine, mariadb_url)
+    url = request.getfixturevalue(engine_url)
+    build(url, n=400)
+    engine = connect(url)
+    meta = _reflect(engine, url)
     plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], ("m", "m"))
     width = 3
     segments = -(-(1200 - 3 + 1) // width)  # keys 3, 6, …, 1200 from origin 3
@@ -601,28 +604,6 @@ def test_a_null_in_a_sqlite_integer_key_is_named_not_a_crash(sqlite_url: str, pg
     run(sqlite_url, "INSERT INTO kinds VALUES (NULL, 'y')")
     with pytest.raises(BadInput, match=r"table kinds: the primary key \(id\) holds NULL"):
         verify(sqlite_url, pg_url)
-
-
-def test_sqlite_split_scan_gives_the_single_scan_digests(sqlite_url: str) -> None:
-    """SQLite's full scan in two concurrent key ranges digests exactly like one scan."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from handover.verify.verify import SPLIT_MIN_SEGMENTS, _full_digests, _scan_parts
-
-    build(sqlite_url, n=400)
-    engine = connect(sqlite_url)
-    meta = _reflect(engine, sqlite_url)
-    plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], ("s", "s"))
-    width = 3
-    segments = -(-(1200 - 3 + 1) // width)
-    assert segments > 2 * SPLIT_MIN_SEGMENTS
-    assert _scan_parts(plan.src, segments) == 2
-    with ThreadPoolExecutor(4) as pool:
-        split, _same = _full_digests(pool, plan, 3, width, segments)
-    whole = _segment_digests(plan.src, 3, width, None)
-    engine.dispose()
-    assert split == whole
-    assert sum(c for c, _h in split.values()) == 400
 
 
 def _doubles(rng: random.Random) -> list[float]:
