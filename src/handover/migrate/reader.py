@@ -37,6 +37,7 @@ from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling
+from handover.sources.sql import ArrowRows, Page
 
 if TYPE_CHECKING:
     from handover.db.dialects.base import Dialect
@@ -307,22 +308,107 @@ _ARROW_ERRORS = (
 
 
 def convert_rows(
-    rows: list[Any],
+    rows: Page,
     table: TableDef,
     fam: str,
     key_idx: list[int],
     last_key: Key | None,
 ) -> SourceBatch:
-    """DB-API rows → one typed RecordBatch, column by column; misfits become rejects.
+    """DB-API rows (or the driver's Arrow columns) → one typed RecordBatch, column by
+    column; misfits become rejects.
 
     ``key_idx`` are the positions of the key reported for each row (rejects).
     """
     n = len(rows)
-    cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
     d = dialects.get(fam)
+    if isinstance(rows, ArrowRows):
+        fast = _from_arrow(rows, table, d, key_idx)
+        if fast is not None:
+            return _assemble(fast[0], table, fast[1], n, last_key)
+        rows = rows.rows()  # a column's type leaves doubt: its values as the driver gives them
+    cols = list(zip(*rows, strict=True)) if n else [() for _ in range(len(table.columns))]
     converted = [_column(cols[i], col, d) for i, col in enumerate(table.columns)]
     keys = [list(cols[i]) for i in key_idx]
     return _assemble(converted, table, keys, n, last_key)
+
+
+def _from_arrow(
+    rows: ArrowRows, table: TableDef, d: Dialect, key_idx: list[int]
+) -> tuple[list[tuple[pa.Array, dict[int, str]]], list[list[Any]]] | None:
+    """The columns and keys :func:`convert_rows` makes of the same values, straight from
+    Arrow; None where a column's Arrow type does not pin its values down (the driver
+    widens an INTEGER among REALs to a double) or its conversion has misfits to name."""
+    converted = []
+    for i, col in enumerate(table.columns):
+        arr = rows.exact(i)
+        got = None if arr is None else _arrow_column(arr, col, d)
+        if got is None:
+            return None
+        converted.append(got)
+    keys = []
+    for i in key_idx:
+        arr = rows.column(i)
+        if not pa.types.is_integer(arr.type) and not pa.types.is_string(arr.type):
+            return None  # a double 1.0 may have been the integer 1: reported as stored
+        if rows.exact(i) is None:
+            return None
+        keys.append(arr.to_pylist())
+    return converted, keys
+
+
+#: integers from here on do not all fit a double exactly
+_EXACT_INT = 1 << 53
+
+
+def _arrow_column(
+    arr: pa.Array, col: ColumnDef, d: Dialect
+) -> tuple[pa.Array, dict[int, str]] | None:
+    """What :func:`_column` gives for the values of ``arr`` (faithful to them:
+    :meth:`ArrowRows.exact`), where its type settles the conversion: text, integers,
+    doubles. None otherwise (time of day, a double where integers are declared, any
+    cast that fails: the values then go through :func:`_column`)."""
+    typ = col.arrow_type
+    k = col.kind
+    t = arr.type
+    try:
+        if arr.null_count == len(arr):
+            return _column((None,) * len(arr), col, d)
+        if k == "time" or t not in (pa.string(), pa.int64(), pa.float64()):
+            return None
+        text = k in d.text_kinds or d.asks_text(col) or k in ("json", "uuid")
+        if (col.stored_text or text or pa.types.is_string(typ)) and t == pa.int64():
+            arr, t = pc.cast(arr, pa.string()), pa.string()  # str() of each, as _array does
+        if col.stored_text:
+            return _spelt(arr, col) if t == pa.string() else None
+        if k == "bool":
+            fits = pc.or_(pc.is_null(arr), pc.is_in(arr, value_set=pa.array([0, 1])))
+            if t != pa.int64() or not pc.all(fits).as_py():
+                return None
+            return pc.cast(arr, pa.bool_()), {}
+        if not d.typed and k == "decimal" and col.precision is not None:
+            if t == pa.string():
+                return pc.cast(arr, typ), {}
+            if t == pa.int64():  # as sqlite3's ints go: through doubles, exact below 2**53
+                if pc.max(pc.abs_checked(arr)).as_py() >= _EXACT_INT:
+                    return None
+                arr = pc.cast(arr, pa.float64())
+            if arr.type != pa.float64():
+                return None
+            scale = int(col.scale or 0)
+            if not pc.all(pc.equal(pc.round(arr, scale), arr)).as_py():
+                return None  # more places than declared: the rejects are named one by one
+            return pc.cast(arr, typ), {}
+        if text:
+            if t != pa.string():
+                return None
+            return (arr, {}) if pa.types.is_string(typ) else _cast(arr, typ, {}, col)
+        if t == typ:
+            return arr, {}
+        if t == pa.int64() and pa.types.is_integer(typ):
+            return pc.cast(arr, typ), {}  # safe: one that does not fit raises
+    except _ARROW_ERRORS:
+        return None
+    return None
 
 
 def convert_text(
@@ -400,6 +486,14 @@ def _stored_text(values: tuple[Any, ...], col: ColumnDef) -> tuple[pa.Array, dic
     """A SQLite date/time column: its stored text, unchanged; a value that is no valid
     date/time (or not text: SQLite's dynamic typing) makes its row a reject."""
     strings, bad = _array(values, pa.string(), col)
+    return _spelt(strings, col, bad)
+
+
+def _spelt(
+    strings: pa.Array, col: ColumnDef, bad: dict[int, str] | None = None
+) -> tuple[pa.Array, dict[int, str]]:
+    """``strings`` with each that is no valid date/time of ``col`` a reject."""
+    bad = {} if bad is None else bad
     for i in spelling.parse(strings, col.kind)[1]:
         bad.setdefault(i, f"not a valid {col.declared or col.kind} (date/time)")
     return strings, bad

@@ -25,6 +25,7 @@ import pyarrow as pa
 from handover.db.dialects.base import Fetch
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.sources.adbc import faithful
 from handover.sources.base import DEFAULT_BATCH, Source, TableInfo
 
 if TYPE_CHECKING:
@@ -32,7 +33,57 @@ if TYPE_CHECKING:
 
     from handover.db.dialects.base import Dialect
 
-__all__ = ["Fetch", "SqlSource", "keyset_sql", "rows_to_batch", "sample_fraction"]
+__all__ = [
+    "ArrowRows",
+    "Fetch",
+    "SqlSource",
+    "keyset_sql",
+    "rows_to_batch",
+    "sample_fraction",
+]
+
+
+class ArrowRows:
+    """A page of rows a driver handed over as Arrow columns (SQLite through ADBC), standing
+    in for the list of DB-API rows: ``len``, ``[i]`` (one row as a tuple) and ``not``.
+
+    Arrow columns are typed per page, so a column whose values mix SQLite storage classes
+    may arrive widened (an INTEGER 1 among REALs as the double 1.0). A reader that needs
+    the exact values the ``sqlite3`` module gives uses a column only where its type leaves
+    no doubt, and otherwise calls :meth:`rows`: the same page read again as DB-API rows.
+    """
+
+    __slots__ = ("_again", "table")
+
+    def __init__(self, table: pa.Table, again: Callable[[], list[tuple[Any, ...]]]) -> None:
+        self.table = table
+        self._again = again
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def __getitem__(self, i: int) -> tuple[Any, ...]:
+        return tuple(c[i].as_py() for c in self.table.columns)
+
+    def column(self, i: int) -> pa.Array:
+        """Column ``i`` as one Arrow array."""
+        return self.table.column(i).combine_chunks()
+
+    def exact(self, i: int) -> pa.Array | None:
+        """Column ``i`` where it holds the values the DB-API driver gives (equal as numbers
+        or text: :func:`handover.sources.adbc.faithful`), else None."""
+        arr = self.column(i)
+        return arr if faithful(arr) else None
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """The page again, as the DB-API driver returns it."""
+        return self._again()
+
+
+#: a page of rows: DB-API tuples, or Arrow columns (:class:`ArrowRows`)
+Page = list[tuple[Any, ...]] | ArrowRows
+#: runs one statement with its parameters and returns its rows
+PageFetch = Callable[[str, Sequence[Any]], Page]
 
 
 def sample_fraction(rows: int, n: int) -> float:
@@ -56,7 +107,7 @@ def keyset_sql(
 
 
 def rows_to_batch(
-    rows: list[tuple[Any, ...]], schema: pa.Schema, where: Msg, first_row: int | None = None
+    rows: Page, schema: pa.Schema, where: Msg, first_row: int | None = None
 ) -> pa.RecordBatch:
     """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion);
     values after the schema's columns (keys read for ordering) are left out.
@@ -66,6 +117,15 @@ def rows_to_batch(
     does not fit its column is refused naming its row."""
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
+    if isinstance(rows, ArrowRows):
+        # (SQLite: the columns read as text are CAST, so they hold text only)
+        exact = [rows.exact(i) for i in range(len(schema))]
+        typed = [
+            None if a is None else _exactly(a, f.type) for a, f in zip(exact, schema, strict=True)
+        ]
+        if all(a is not None and a.type == f.type for a, f in zip(typed, schema, strict=True)):
+            return pa.RecordBatch.from_arrays(typed, schema=schema)
+        rows = rows.rows()  # a column widened or mixed: its exact values, converted below
     cols = list(zip(*rows, strict=True))[: len(schema)]
     arrays = []
     for field, values in zip(schema, cols, strict=True):
@@ -74,6 +134,13 @@ def rows_to_batch(
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
             arrays.append(_coerce(values, field, where, first_row))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _exactly(arr: pa.Array, t: pa.DataType) -> pa.Array:
+    """``arr`` where it holds ``t`` already or only NULLs (as ``t``), else ``arr`` as is."""
+    if arr.type != t and arr.null_count == len(arr):
+        return pa.nulls(len(arr), t)
+    return arr
 
 
 def _first_misfit(values: tuple[Any, ...], t: pa.DataType) -> int:
@@ -162,13 +229,11 @@ class SqlSource(Source):
         """``SELECT count(*)`` of ``table`` now (not the cached :attr:`TableInfo.rows`)."""
 
     @abc.abstractmethod
-    def _pages(self, table: str) -> AbstractContextManager[Fetch]:
+    def _pages(self, table: str) -> AbstractContextManager[PageFetch]:
         """A connection for one paged read: yields a function running one page query."""
 
     @abc.abstractmethod
-    def _stream_rows(
-        self, sql: str, table: str, batch_size: int
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    def _stream_rows(self, sql: str, table: str, batch_size: int) -> Iterator[Page]:
         """Every row of one statement, ``batch_size`` at a time, without holding them all."""
 
     def _stream(
@@ -199,7 +264,7 @@ class SqlSource(Source):
         order_by: Sequence[str] = (),
         after: Sequence[Any] | None = None,
         batch_size: int = DEFAULT_BATCH,
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    ) -> Iterator[Page]:
         """The rows of ``table`` as the driver returns them, at most ``batch_size`` per list.
 
         Each row holds ``columns`` (those in ``as_text`` converted to text by the
@@ -237,7 +302,7 @@ class SqlSource(Source):
         after: Sequence[Any] | None,
         batch_size: int,
         table: str,
-    ) -> Iterator[list[tuple[Any, ...]]]:
+    ) -> Iterator[Page]:
         # One statement per page: no read snapshot, lock or server-side result is held
         # while the caller works on a page (a migration writes it to its target).
         ph = self.placeholder

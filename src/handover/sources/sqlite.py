@@ -8,6 +8,7 @@ sample) is in :mod:`handover.db.dialects.sqlite`.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from handover.db.dialects.base import Fetch
 from handover.db.dialects.sqlite import DIALECT as SQLITE
 from handover.db.reflect import sqlite_columns, sqlite_tables
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.sources.adbc import ArrowReader
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, TableInfo
-from handover.sources.sql import SqlSource, sample_fraction
+from handover.sources.sql import ArrowRows, Page, PageFetch, SqlSource, sample_fraction
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -56,6 +57,8 @@ class SqliteSource(SqlSource):
         self._infos: dict[str, TableInfo] = {}
         self._columns: dict[str, list[str]] = {}
         self._engine: Engine | None = None
+        #: the same file through ADBC (None where the driver is not installed)
+        self._arrow = ArrowReader.open(path)
 
     @property
     def engine(self) -> Engine:
@@ -101,15 +104,21 @@ class SqliteSource(SqlSource):
         )
 
     @contextmanager
-    def _pages(self, table: str) -> Iterator[Fetch]:
+    def _pages(self, table: str) -> Iterator[PageFetch]:
         cur = self.conn.cursor()
 
-        def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
             try:
                 cur.execute(sql, tuple(params))
                 return list(cur.fetchall())
             except sqlite3.OperationalError as exc:
                 raise self._read_error(exc, table, "") from None
+
+        def fetch(sql: str, params: Sequence[Any]) -> Page:
+            page = self._arrow.page(sql, params) if self._arrow is not None else None
+            if page is None:
+                return rows(sql, params)
+            return ArrowRows(page, lambda: rows(sql, params))
 
         try:
             yield fetch
@@ -191,26 +200,31 @@ class SqliteSource(SqlSource):
         schema = pa.schema([info.schema.field(c) for c in wanted])
         return f"SELECT {sel} FROM {self._q(table)}{tail}", schema
 
-    def _stream_rows(
-        self, sql: str, table: str, batch_size: int
-    ) -> Iterator[list[tuple[Any, ...]]]:
-        cur = self.conn.cursor()
+    def _stream_rows(self, sql: str, table: str, batch_size: int) -> Iterator[Page]:
+        plain = _Plain(self, sql, table)
         try:
-            cur.execute(sql)
-            start = 0
-            while True:
+            done = 0
+            if self._arrow is not None:
+                # Arrow batches while the driver's types hold. From the first batch it
+                # refuses (a column changed storage class), or that a reader sent back
+                # for its exact values (ArrowRows.rows), sqlite3 reads on.
+                stream = self._arrow.stream(sql, batch_size)
+                pages = stream.pages()
                 try:
-                    rows = cur.fetchmany(batch_size)
-                except sqlite3.OperationalError as exc:
-                    raise self._read_error(
-                        exc, table, Msg("sources.near_row", row=start + 1)
-                    ) from None
-                if not rows:
-                    break
+                    for page in pages:
+                        yield ArrowRows(page, functools.partial(plain.take, done, page.num_rows))
+                        done += page.num_rows
+                        if plain.started:
+                            break
+                finally:
+                    pages.close()
+                if not stream.refused and not plain.started:
+                    return
+            while rows := plain.take(done, batch_size):
                 yield rows
-                start += len(rows)
+                done += len(rows)
         finally:
-            cur.close()
+            plain.close()
 
     def _batches(
         self, table: str, columns: list[str] | None, batch_size: int
@@ -236,4 +250,43 @@ class SqliteSource(SqlSource):
         """Close the connection."""
         if self._engine is not None:
             self._engine.dispose()
+        if self._arrow is not None:
+            self._arrow.close()
         self.conn.close()
+
+
+class _Plain:
+    """One statement's rows through ``sqlite3`` from a given row on: where the Arrow reader
+    of :meth:`SqliteSource._stream_rows` hands over (the statement is run again and the
+    rows before skipped, in the same order: same statement, same file, no writer)."""
+
+    def __init__(self, source: SqliteSource, sql: str, table: str) -> None:
+        self.source, self.sql, self.table = source, sql, table
+        self.cur: sqlite3.Cursor | None = None
+        self.at = 0  # rows the cursor has passed
+
+    @property
+    def started(self) -> bool:
+        return self.cur is not None
+
+    def take(self, start: int, n: int) -> list[tuple[Any, ...]]:
+        """Rows ``start`` to ``start + n`` (fewer at the end); ``start`` never goes back."""
+        try:
+            if self.cur is None:
+                self.cur = self.source.conn.cursor()
+                self.cur.execute(self.sql)
+            while self.at < start:
+                skipped = self.cur.fetchmany(min(DEFAULT_BATCH, start - self.at))
+                if not skipped:
+                    break
+                self.at += len(skipped)
+            rows = list(self.cur.fetchmany(n))
+        except sqlite3.OperationalError as exc:
+            near = Msg("sources.near_row", row=self.at + 1)
+            raise self.source._read_error(exc, self.table, near) from None
+        self.at += len(rows)
+        return rows
+
+    def close(self) -> None:
+        if self.cur is not None:
+            self.cur.close()

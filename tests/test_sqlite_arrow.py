@@ -1,0 +1,255 @@
+"""SQLite read as Arrow columns by ADBC's driver gives exactly what the ``sqlite3`` reads
+give: the same batches, keys, rejects and errors, whatever storage classes a column
+mixes, wherever in the table the mixing starts."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from handover.errors import BadInput
+
+pytestmark = pytest.mark.slow
+
+#: declared type → the storage classes its values come in (SQLite's dynamic typing)
+COLUMNS = {
+    "i": "INTEGER",
+    "s": "SMALLINT",
+    "r": "REAL",
+    "d": "DECIMAL(12,2)",
+    "v": "VARCHAR(20)",
+    "dt": "DATE",
+    "ts": "TIMESTAMP",
+    "b": "BOOLEAN",
+    "bl": "BLOB",
+    "tm": "TIME",
+    "j": "JSON",
+    "u": "",
+}
+BATCH = 200
+ROWS = 25 * BATCH
+
+
+def _pure(name: str, rnd: random.Random, i: int) -> Any:
+    """The value a well-kept book would hold."""
+    if name in ("i", "u"):
+        return i * 7919
+    if name == "s":
+        return i % 300
+    if name == "r":
+        return i * 0.25 + 0.1
+    if name == "d":
+        return round(i * 1.5 + 0.25, 2)
+    if name == "v":
+        return f"客户{i}"
+    if name == "dt":
+        return f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}"
+    if name == "ts":
+        return f"2024-01-{1 + i % 28:02d} 12:{i % 60:02d}:00"
+    if name == "b":
+        return i % 2
+    if name == "bl":
+        return bytes([i % 256, 0, 255])
+    if name == "tm":
+        return f"{i % 24:02d}:30:00"
+    return f'{{"k": {i}}}'
+
+
+#: values of every storage class, the awkward ones included
+ODD = [
+    None,
+    0,
+    42,
+    -7,
+    2**53 + 1,
+    2**62,
+    1.5,
+    0.1 + 0.2,
+    -1e100,
+    1e-300,
+    3.0,
+    "x",
+    "1.500000e+00",
+    "42",
+    "2024-02-30",
+    "",
+    "张三",
+    b"ab",
+    b"\xff\xfe",
+    b"",
+]
+
+
+TABLES = ["clean", *(f"mix_{c}" for c in COLUMNS)]
+#: columns a typed Arrow page can carry; blobs and times always go through sqlite3
+SLOW = ("bl", "tm")
+
+
+def _book(path: Path, seed: int) -> None:
+    """A clean table, and one per column where only that column mixes storage classes,
+    from part-way through (inside a page, or from the first row): every odd value at
+    least once, among the column's own values, so the other columns keep pages typed."""
+    rnd = random.Random(seed)
+    con = sqlite3.connect(path)
+    for t in TABLES:
+        names = [c for c in COLUMNS if c not in SLOW or t == f"mix_{c}"]
+        cols = ", ".join(f'"{c}" {COLUMNS[c]}' for c in names)
+        con.execute(f'CREATE TABLE "{t}" (id INTEGER PRIMARY KEY, {cols})')
+        rows = [[i, *(_pure(c, rnd, i) for c in names)] for i in range(1, ROWS + 1)]
+        if t != "clean":
+            c = names.index(t.removeprefix("mix_")) + 1
+            odd = ODD[:]
+            rnd.shuffle(odd)
+            for n, v in enumerate(odd):  # one a page, at its first row, inside or last
+                at = rnd.choice([0, 1, 37, BATCH - 1])
+                rows[(n + 2) * BATCH + at][c] = v
+        marks = ", ".join("?" * (len(names) + 1))
+        con.executemany(f'INSERT INTO "{t}" VALUES ({marks})', rows)
+    con.commit()
+    con.close()
+
+
+@pytest.fixture(scope="module", params=[1, 2, 3])
+def book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("arrow") / "mixed.db"
+    _book(path, request.param)
+    return path
+
+
+def _outcome(fn: Any) -> Any:
+    try:
+        return ("ok", fn())
+    except BadInput as exc:
+        return ("refused", str(exc))
+
+
+def _scan(path: Path, arrow: bool, **kw: Any) -> Any:
+    from handover.sources import open_source
+
+    with open_source(path) as src:
+        if not arrow:
+            assert src._arrow is not None
+            src._arrow.close()
+            src._arrow = None
+        out = []
+        for name in TABLES:
+            out.append(_outcome(lambda n=name: pa.Table.from_batches(list(src.batches(n, **kw)))))
+        return out
+
+
+@pytest.mark.parametrize("kw", [{"batch_size": BATCH}, {"batch_size": BATCH, "order_by": ["id"]}])
+def test_scan_batches_equal_the_sqlite3_reads(book: Path, kw: dict[str, Any]) -> None:
+    arrow = _scan(book, True, **kw)
+    plain = _scan(book, False, **kw)
+    assert [a[0] for a in arrow] == [p[0] for p in plain]
+    for a, p in zip(arrow, plain, strict=True):
+        if a[0] == "ok":
+            assert a[1].schema == p[1].schema
+            assert a[1].equals(p[1])
+        else:
+            assert a[1] == p[1]
+    # the clean table really was read as Arrow: nothing to fall back for
+    assert arrow[0][0] == "ok" and arrow[0][1].num_rows == ROWS
+
+
+def _migrate_read(path: Path, arrow: bool) -> list[Any]:
+    from handover.migrate.reader import DatabaseSource
+
+    src = DatabaseSource(path)
+    try:
+        if not arrow:
+            assert src.reader._arrow is not None  # type: ignore[attr-defined]
+            src.reader._arrow.close()  # type: ignore[attr-defined]
+            src.reader._arrow = None  # type: ignore[attr-defined]
+        out = []
+        for t in src.schema():
+            for sb in src.read(t, after=None, batch_size=BATCH):
+                out.append(
+                    (
+                        t.name,
+                        sb.data,
+                        sb.keys,
+                        sb.last_key,
+                        sb.rows_read,
+                        [r.to_json() for r in sb.rejects],
+                    )
+                )
+        return out
+    finally:
+        src.close()
+
+
+def test_migration_reads_equal_the_sqlite3_reads(
+    book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handover.migrate import reader
+
+    typed: dict[str, list[bool]] = {}
+    whole = reader._from_arrow
+
+    def counted(rows: Any, table: Any, *args: Any) -> Any:
+        got = whole(rows, table, *args)
+        typed.setdefault(table.name, []).append(got is not None)
+        return got
+
+    monkeypatch.setattr(reader, "_from_arrow", counted)
+    arrow = _migrate_read(book, True)
+    # the clean table's pages went as Arrow, and each mixed table's odd pages did not
+    pages = ROWS // BATCH
+    assert typed["clean"] == [True] * pages
+    for c in COLUMNS:
+        if c in SLOW:
+            assert not any(typed[f"mix_{c}"])
+        else:  # the pages before the first odd value, at least, and some after it
+            assert typed[f"mix_{c}"][:2] == [True, True]
+            assert 0 < typed[f"mix_{c}"].count(False) <= len(ODD), c
+    plain = _migrate_read(book, False)
+    assert len(arrow) == len(plain) == len(TABLES) * (ROWS // BATCH)
+    rejects = 0
+    for a, p in zip(arrow, plain, strict=True):
+        assert a[0] == p[0]
+        assert a[1].schema == p[1].schema
+        assert a[1].equals(p[1]), a[0]
+        assert a[2:] == p[2:]
+        rejects += len(a[5])
+    assert rejects > 0  # the odd values really were there, and named
+
+
+def test_faithful_names_what_the_driver_may_have_widened() -> None:
+    from handover.sources.adbc import faithful
+
+    assert faithful(pa.array([1, 2**62], pa.int64()))
+    assert faithful(pa.array([None, None], pa.int64()))
+    assert faithful(pa.array([1.5, -(2.0**53) + 1], pa.float64()))
+    assert not faithful(pa.array([1.5, 2.0**53], pa.float64()))  # may be a rounded INTEGER
+    assert faithful(pa.array(["x", "42", "1.5e+00", "1.500000e+0"], pa.string()))
+    assert not faithful(pa.array(["x", "-1.500000e+00"], pa.string()))  # a REAL as %e
+    assert not faithful(pa.array(["1.000000e-300"], pa.string()))
+    assert not faithful(pa.array([b"ab"], pa.binary()))  # may hold numbers and text
+
+
+def test_a_page_the_driver_refuses_is_read_by_sqlite3(tmp_path: Path) -> None:
+    """Text after a whole batch of integers: the driver refuses the later batch; the
+    stream goes on through sqlite3 from exactly that row."""
+    from handover.sources import open_source
+
+    db = tmp_path / "late.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, i) for i in range(1, 1001)])
+    con.execute("INSERT INTO t VALUES (1001, 'text')")
+    con.commit()
+    con.close()
+    with open_source(db) as src:
+        assert src._arrow is not None
+        stream = src._arrow.stream('SELECT "a" FROM "t"', 100)
+        pages = list(stream.pages())
+        assert stream.refused and sum(p.num_rows for p in pages) == 1000
+        read = pa.Table.from_batches(list(src.batches("t", batch_size=100)))
+    assert read.num_rows == 1001
+    assert read.column("id").to_pylist() == list(range(1, 1002))
