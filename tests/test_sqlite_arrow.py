@@ -253,3 +253,41 @@ def test_a_page_the_driver_refuses_is_read_by_sqlite3(tmp_path: Path) -> None:
         read = pa.Table.from_batches(list(src.batches("t", batch_size=100)))
     assert read.num_rows == 1001
     assert read.column("id").to_pylist() == list(range(1, 1002))
+
+
+def test_threads_reading_one_source_each_have_their_own_connection(book: Path) -> None:
+    """migrate's lanes read two tables of one source at once: each thread reads through
+    a connection of its own, and both get what one thread reading alone gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handover.migrate.reader import DatabaseSource
+
+    alone = {t: _rows_of(book, t) for t in ("clean", "mix_d")}
+    src = DatabaseSource(book)
+    try:
+        defs = {t.name: t for t in src.schema()}
+
+        def read(name: str) -> pa.Table:
+            batches = [sb.data for sb in src.read(defs[name], after=None, batch_size=BATCH)]
+            return pa.Table.from_batches(batches)
+
+        names = list(alone) * 3
+        with ThreadPoolExecutor(2) as pool:
+            got = list(pool.map(read, names))
+        arrow = src.reader._arrow  # type: ignore[attr-defined]
+        assert arrow is not None and len(arrow._all) >= 2
+    finally:
+        src.close()
+    for name, table in zip(names, got, strict=True):
+        assert table.equals(alone[name])
+
+
+def _rows_of(book: Path, name: str) -> pa.Table:
+    from handover.migrate.reader import DatabaseSource
+
+    src = DatabaseSource(book)
+    try:
+        t = next(t for t in src.schema() if t.name == name)
+        return pa.Table.from_batches([sb.data for sb in src.read(t, after=None, batch_size=BATCH)])
+    finally:
+        src.close()

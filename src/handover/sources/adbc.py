@@ -12,7 +12,8 @@ reads with ``sqlite3``, and readers that need exact values check the column type
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Sequence
+import threading
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,15 @@ def faithful(arr: pa.Array) -> bool:
 
 class ArrowReader:
     """Read-only statements on one SQLite file, answered as Arrow (autocommit: no read
-    transaction is held between statements)."""
+    transaction is held between statements). Each thread gets a connection of its own:
+    an ADBC connection is not safe to share (migrate's lanes read two tables at once)."""
 
-    def __init__(self, conn: Any, errors: tuple[type[BaseException], ...]) -> None:
-        self.conn = conn
+    def __init__(self, connect: Callable[[], Any], errors: tuple[type[BaseException], ...]) -> None:
+        self._connect = connect
         self._errors = errors
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> ArrowReader | None:
@@ -63,11 +68,22 @@ class ArrowReader:
         except ImportError:
             return None
         errors = (adbc_driver_manager.Error, pa.ArrowException, OSError)
+        reader = cls(lambda: adbc.connect(f"file:{path}?mode=ro", autocommit=True), errors)
         try:
-            conn = adbc.connect(f"file:{path}?mode=ro", autocommit=True)
+            reader.conn  # noqa: B018 - opened here so that a file it cannot open is known now
         except errors:
             return None
-        return cls(conn, errors)
+        return reader
+
+    @property
+    def conn(self) -> Any:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+            with self._lock:
+                self._all.append(conn)
+        return conn
 
     def page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
         """The result of one statement, or None if the driver refuses it."""
@@ -87,8 +103,13 @@ class ArrowReader:
         return Stream(self, sql, batch_size)
 
     def close(self) -> None:
-        with contextlib.suppress(*self._errors):
-            self.conn.close()
+        """Close every thread's connection."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(*self._errors):
+                conn.close()
+        self._local = threading.local()
 
 
 class Stream:
