@@ -489,6 +489,8 @@ def _segment_digests(
         [None] if sel is None else list(sel.chunks(side.int_key))
     )
     with side.engine.connect() as conn:
+        # SQLite digests in Python, a row at a time: in a worker process (verify.sql)
+        path = d.main_file(conn.connection.driver_connection) if d.name == "sqlite" else None
         for piece in pieces:
             # each value is rendered once in the inner query, fenced so that the planner
             # does not inline it twice (length prefix + text)
@@ -501,11 +503,25 @@ def _segment_digests(
                 f"SELECT ({s_cast} - {origin}) {d.int_div} {width} AS ho__b, count(*), {digest} "
                 f"FROM ({inner}) z{where} GROUP BY ho__b"
             )
-            for b, cnt, h in conn.execute(sa.text(stmt)):
+            rows = _sqlite_rows(path, stmt) if path else None
+            if rows is None:
+                rows = list(conn.execute(sa.text(stmt)))
+            for b, cnt, h in rows:
                 if b is None:  # SQLite lets a non-INTEGER primary key hold NULL
                     raise BadInput.msg("verify.null_key", table=side.table, key=", ".join(side.pk))
                 out[int(b)] = (int(cnt), int(Decimal(h)))
     return out
+
+
+def _sqlite_rows(path: str, stmt: str) -> list[tuple[Any, ...]] | None:
+    """:func:`handover.verify.sql.sqlite_rows`, a SQLite error raised as SQLAlchemy
+    raises it on a connection (told as one line by :func:`_planned`)."""
+    import sqlite3
+
+    try:
+        return q.sqlite_rows(path, stmt)
+    except sqlite3.Error as exc:
+        raise sa.exc.OperationalError(None, None, exc) from None
 
 
 def _fetch(side: _Side, sel: _Sel) -> list[tuple[Any, ...]]:
