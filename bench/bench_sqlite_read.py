@@ -5,7 +5,7 @@ its CPU seconds (user + system):
 
 - **handover, as migrate/seal/dd-extract read**: ``DatabaseSource.read`` in key pages,
   typed to the declared types, rejects named (ADBC's driver, ``sqlite3`` where a batch's
-  types leave doubt: :mod:`handover.sources.adbc`);
+  types leave doubt: :mod:`handover.db.adbc`);
 - **the same with sqlite3 only**: the read before ADBC (``fetchall`` → ``pa.array``);
 - **handover, as scan reads**: ``SqliteSource.batches`` (by affinity);
 - **peer: bare ADBC read**: ``SELECT *`` of each table into Arrow, nothing checked.

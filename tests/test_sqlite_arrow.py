@@ -221,7 +221,7 @@ def test_migration_reads_equal_the_sqlite3_reads(
 
 
 def test_faithful_names_what_the_driver_may_have_widened() -> None:
-    from handover.sources.adbc import faithful
+    from handover.db.adbc import faithful
 
     assert faithful(pa.array([1, 2**62], pa.int64()))
     assert faithful(pa.array([None, None], pa.int64()))
@@ -291,3 +291,23 @@ def _rows_of(book: Path, name: str) -> pa.Table:
         return pa.Table.from_batches([sb.data for sb in src.read(t, after=None, batch_size=BATCH)])
     finally:
         src.close()
+
+
+def test_a_page_the_driver_builds_in_several_batches_is_read_by_sqlite3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its first batch the driver keeps the first batch's types: a text column takes
+    a BLOB or a REAL as text. A page of several batches is therefore never used."""
+    from handover.db import adbc
+
+    path = tmp_path / "mixed.db"
+    _book(path, 5)
+    monkeypatch.setattr(adbc, "PAGE_ROWS", BATCH // 4)
+    reader = adbc.ArrowReader.open(path)
+    assert reader is not None
+    try:
+        assert reader.page('SELECT * FROM "clean" LIMIT 10', ()) is not None
+        assert reader.page(f'SELECT * FROM "clean" LIMIT {BATCH}', ()) is None
+    finally:
+        reader.close()
+    assert [a[1:] for a in _migrate_read(path, True)] == [p[1:] for p in _migrate_read(path, False)]

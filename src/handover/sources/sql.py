@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from handover.db.adbc import faithful
 from handover.db.dialects.base import Fetch
 from handover.errors import BadInput
 from handover.i18n import Msg
-from handover.sources.adbc import faithful
 from handover.sources.base import DEFAULT_BATCH, Source, TableInfo
 
 if TYPE_CHECKING:
@@ -47,17 +47,22 @@ class ArrowRows:
     """A page of rows a driver handed over as Arrow columns (SQLite through ADBC), standing
     in for the list of DB-API rows: ``len``, ``[i]`` (one row as a tuple) and ``not``.
 
-    Arrow columns are typed per page, so a column whose values mix SQLite storage classes
-    may arrive widened (an INTEGER 1 among REALs as the double 1.0). A reader that needs
-    the exact values the ``sqlite3`` module gives uses a column only where its type leaves
-    no doubt, and otherwise calls :meth:`rows`: the same page read again as DB-API rows.
+    Arrow columns are typed by the first batch of a result, so a column whose values mix
+    SQLite storage classes may arrive widened (an INTEGER 1 among REALs as the double
+    1.0), and in a later batch (``first`` False) a text column takes any value as text.
+    A reader that needs the exact values the ``sqlite3`` module gives uses a column only
+    where its type leaves no doubt, and otherwise calls :meth:`rows`: the same page read
+    again as DB-API rows.
     """
 
-    __slots__ = ("_again", "table")
+    __slots__ = ("_again", "first", "table")
 
-    def __init__(self, table: pa.Table, again: Callable[[], list[tuple[Any, ...]]]) -> None:
+    def __init__(
+        self, table: pa.Table, again: Callable[[], list[tuple[Any, ...]]], *, first: bool = True
+    ) -> None:
         self.table = table
         self._again = again
+        self.first = first
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -71,8 +76,10 @@ class ArrowRows:
 
     def exact(self, i: int) -> pa.Array | None:
         """Column ``i`` where it holds the values the DB-API driver gives (equal as numbers
-        or text: :func:`handover.sources.adbc.faithful`), else None."""
+        or text: :func:`handover.db.adbc.faithful`), else None."""
         arr = self.column(i)
+        if not self.first and pa.types.is_string(arr.type) and arr.null_count < len(arr):
+            return None  # typed by an earlier batch: a BLOB or a REAL may be in it as text
         return arr if faithful(arr) else None
 
     def rows(self) -> list[tuple[Any, ...]]:
@@ -118,8 +125,11 @@ def rows_to_batch(
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
     if isinstance(rows, ArrowRows):
-        # (SQLite: the columns read as text are CAST, so they hold text only)
-        exact = [rows.exact(i) for i in range(len(schema))]
+        # SQLite: the columns read as text are CAST, so they hold text only
+        exact = [
+            rows.column(i) if pa.types.is_string(f.type) else rows.exact(i)
+            for i, f in enumerate(schema)
+        ]
         typed = [
             None if a is None else _exactly(a, f.type) for a, f in zip(exact, schema, strict=True)
         ]

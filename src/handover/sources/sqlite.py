@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from handover.db.adbc import ArrowReader
 from handover.db.dialects.sqlite import DIALECT as SQLITE
 from handover.db.reflect import sqlite_columns, sqlite_tables
 from handover.errors import BadInput
 from handover.i18n import Msg
-from handover.sources.adbc import ArrowReader
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, TableInfo
 from handover.sources.sql import ArrowRows, Page, PageFetch, SqlSource, sample_fraction
 
@@ -212,7 +212,8 @@ class SqliteSource(SqlSource):
                 pages = stream.pages()
                 try:
                     for page in pages:
-                        yield ArrowRows(page, functools.partial(plain.take, done, page.num_rows))
+                        again = functools.partial(plain.take, done, page.num_rows)
+                        yield ArrowRows(page, again, first=not done)
                         done += page.num_rows
                         if plain.started:
                             break

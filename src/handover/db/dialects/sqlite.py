@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -91,8 +92,7 @@ class SQLite(Dialect):
         profiled on two read-only connections at once (each profile is a full scan)."""
         profiles: dict[str, Sequence[Any]] = {}
         if spellings:
-            queries = {d.name: sql for d in defs if (sql := _profile_query(d))}
-            profiles = _profiles(conn, queries)
+            profiles = _profiles(conn, [d for d in defs if _profile_query(d)])
         return [native(conn, d, spellings=spellings, profile=profiles.get(d.name)) for d in defs]
 
     # --- sources: reading -----------------------------------------------------------
@@ -638,38 +638,137 @@ def _profile_query(d: TableDef) -> str | None:
     return f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}"
 
 
-def _profiles(conn: sa.Connection, queries: dict[str, str]) -> dict[str, Sequence[Any]]:
-    """The row of each profile query: on two new read-only connections to the file at once
-    when there are several (SQLite leaves the interpreter lock while it scans), else on
-    ``conn``."""
+def _profiles(conn: sa.Connection, defs: list[TableDef]) -> dict[str, Sequence[Any]]:
+    """The profile row of each table of ``defs`` (:func:`_profile_query`), two tables at
+    once when there are several. Each is computed from the date/time columns read as
+    Arrow (:func:`_arrow_profile`) where ADBC's driver reads them as text, else by the
+    profile query on a read-only connection (SQLite leaves the interpreter lock while it
+    scans)."""
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor
     from urllib.parse import quote
 
+    from handover.db.adbc import ArrowReader
+
     path = DIALECT.main_file(conn.connection.driver_connection)
-    if len(queries) < 2 or not path:
-        return {name: conn.exec_driver_sql(sql).one() for name, sql in queries.items()}
+    if not path:
+        return {d.name: conn.exec_driver_sql(str(_profile_query(d))).one() for d in defs}
+    arrow = ArrowReader.open(Path(path))
     uri = f"file:{quote(path)}?mode=ro"
     links = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(2)]
     free: list[sqlite3.Connection] = list(links)
 
-    def one(sql: str) -> Sequence[Any]:
+    def one(d: TableDef) -> Sequence[Any]:
+        got = _arrow_profile(arrow, d) if arrow is not None else None
+        if got is not None:
+            return got
         link = free.pop()  # list.pop is atomic; two workers, two links
         try:
-            row: Sequence[Any] = link.execute(sql).fetchone()
+            row: Sequence[Any] = link.execute(str(_profile_query(d))).fetchone()
             return row
         finally:
             free.append(link)
 
     try:
         with ThreadPoolExecutor(max_workers=len(links)) as pool:
-            # the largest scans first, so that the two connections end together
-            order = sorted(queries, key=lambda n: -_rows_hint(conn, n))
-            rows = dict(zip(order, pool.map(one, [queries[n] for n in order]), strict=True))
+            # the largest scans first, so that the two workers end together
+            order = sorted(defs, key=lambda d: -_rows_hint(conn, d.name))
+            rows = {d.name: r for d, r in zip(order, pool.map(one, order), strict=True)}
     finally:
         for link in links:
             link.close()
+        if arrow is not None:
+            arrow.close()
     return rows
+
+
+#: rows per Arrow batch of a profile read
+PROFILE_BATCH = 65536
+#: the shape of a date/time text, as the profile query's GLOBs (ASCII digits only)
+_SHAPES = {
+    "date": f"^{_DIGITS}{_DIGITS}-{_DIGITS}-{_DIGITS}$",
+    "timestamp": (
+        f"^{_DIGITS}{_DIGITS}-{_DIGITS}-{_DIGITS}[ T]{_DIGITS}:{_DIGITS}:{_DIGITS}"
+        r"(\.[0-9]{1,6})?$"
+    ),
+    "time": f"^{_DIGITS}:{_DIGITS}:{_DIGITS}" + r"(\.[0-9]{1,6})?$",
+}
+
+
+def _arrow_profile(arrow: Any, d: TableDef) -> list[Any] | None:
+    """The row :func:`_profile_query` gives for ``d``, computed from its date/time columns
+    read as Arrow; None where a batch holds anything but text and NULLs (or the driver
+    refuses one): the query then runs.
+
+    Text is all the driver can hide other values in (an INTEGER, a REAL or a BLOB turned
+    into text): each value's ``typeof`` is read beside it, so such a value is a misfit
+    here as in the query; and one misfit decides the column (no spelling) whatever the
+    lengths."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols = [c for c in d.columns if c.kind in TEMPORAL]
+    # each column, and whether its value is stored as other than text: the driver may
+    # have turned a BLOB or a number into text (in a batch after the first)
+    exprs = [
+        f"{q}, typeof({q}) NOT IN ('text', 'null')" for q in (DIALECT.quote(c.name) for c in cols)
+    ]
+    stream = arrow.stream(f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}", PROFILE_BATCH)
+    # per column: sum(code), count, max(len + zero), min(len - zero), min(len + zero)
+    acc: list[list[Any]] = [[None, 0, None, None, None] for _ in cols]
+    pages = stream.pages()
+    try:
+        for page in pages:
+            for i, c in enumerate(cols):
+                arr = page.column(2 * i).combine_chunks()
+                other = page.column(2 * i + 1).combine_chunks()
+                a = acc[i]
+                if len(arr):
+                    a[0] = a[0] or 0  # sum(code): a NULL counts 0, NULL only without rows
+                if arr.null_count == len(arr):
+                    continue
+                if not pa.types.is_string(arr.type):
+                    return None
+                kind = "timestamp" if c.kind == "timestamptz" else c.kind
+                head = _HEAD[kind][0]
+                present = pc.is_valid(arr)
+                vals = arr.filter(present)
+                text = pc.equal(other.filter(present), 0)
+                shaped = pc.and_(text, pc.match_substring_regex(vals, _SHAPES[kind]))
+                tee = (
+                    pc.equal(pc.utf8_slice_codeunits(vals, 10, 11), "T")
+                    if kind == "timestamp"
+                    else pa.scalar(False)
+                )
+                code = pc.if_else(
+                    shaped,
+                    pc.cast(pc.and_(shaped, tee), pa.int64()),
+                    pa.scalar(_MISFIT, pa.int64()),
+                )
+                length = pc.utf8_length(vals).cast(pa.int64())
+                zero = pc.multiply(
+                    pc.cast(pc.and_(pc.greater(length, head), pc.ends_with(vals, "0")), pa.int64()),
+                    100,
+                )
+                up, down = pc.add(length, zero), pc.subtract(length, zero)
+                a[0] += pc.sum(code).as_py()
+                a[1] += len(vals)
+                a[2] = _max(a[2], pc.max(up).as_py())
+                a[3] = _min(a[3], pc.min(down).as_py())
+                a[4] = _min(a[4], pc.min(up).as_py())
+    finally:
+        pages.close()
+    if stream.refused:
+        return None
+    return [v for a in acc for v in a]
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _rows_hint(conn: sa.Connection, table: str) -> int:

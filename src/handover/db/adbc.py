@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 
 #: rows per Arrow batch the driver builds (its default is 1,024)
 BATCH_OPTION = "adbc.sqlite.query.batch_rows"
+#: the largest page :meth:`ArrowReader.page` reads as one batch
+PAGE_ROWS = 1 << 18
 #: how the driver spells a REAL it puts in a text column (``printf("%e")``)
 _REAL_AS_TEXT = r"^-?[0-9]\.[0-9]{6}e[+-][0-9]{2,3}$"
 #: integers beyond this may have been rounded on their way into a double
@@ -29,8 +31,9 @@ _EXACT_INT = 1 << 53
 
 
 def faithful(arr: pa.Array) -> bool:
-    """True where the driver's column ``arr`` holds the values ``sqlite3`` gives, equal as
-    numbers or text. Within a batch the driver widens a column to the widest storage
+    """True where the driver's column ``arr`` (the first batch of a result: the driver
+    types a result by it) holds the values ``sqlite3`` gives, equal as numbers or text.
+    Within a batch the driver widens a column to the widest storage
     class it meets: an INTEGER among REALs becomes a double (exact below 2**53), an
     INTEGER among TEXT its decimal text (what ``str`` gives), a REAL among TEXT the
     driver's own ``%e`` spelling (not Python's), anything among BLOBs bytes. So: integers
@@ -86,14 +89,19 @@ class ArrowReader:
         return conn
 
     def page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
-        """The result of one statement, or None if the driver refuses it."""
+        """The result of one statement as one driver batch, or None if the driver refuses
+        it or it takes more than one batch (:data:`PAGE_ROWS`): the types of a later
+        batch are those of the first, and a text column then takes a BLOB or a REAL
+        as text that no check can tell apart."""
         try:
             with self.conn.cursor() as cur:
-                cur.adbc_statement.set_options(**{BATCH_OPTION: "65536"})
+                cur.adbc_statement.set_options(**{BATCH_OPTION: str(PAGE_ROWS)})
                 cur.execute(sql, tuple(params) if params else None)
                 table: pa.Table = cur.fetch_arrow_table()
             table.validate(full=True)  # text that is no UTF-8: sqlite3 names it
         except self._errors:
+            return None
+        if any(c.num_chunks > 1 for c in table.columns):
             return None
         return table
 

@@ -1,0 +1,129 @@
+"""The date/time spelling profile computed from Arrow columns gives the row the profile
+query gives, batch by batch, for every mix of spellings, NULLs and misfits; where a
+column holds blobs the query runs."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from handover.db.adbc import ArrowReader
+from handover.db.dialects import sqlite as lite
+from handover.db.reflect import reflect
+
+GOOD = {
+    "d": ["2024-01-31", "1999-12-01"],
+    "ts": [
+        "2024-01-31 12:00:00",
+        "2024-01-31T12:00:00",
+        "2024-01-31 12:00:00.5",
+        "2024-01-31 12:00:00.120",
+        "2024-01-31 12:00:00.123456",
+        "2024-01-31 12:00:00.100000",
+    ],
+    "tm": ["12:00:00", "23:59:59.250", "01:02:03.000001"],
+}
+ODD = [
+    "2024-1-31",
+    "２０２４-01-31",
+    "2024-01-31 12:00:00.1234567",
+    "2024-01-31 12:00:00.",
+    "2024-01-31 12:00",
+    "24:00:00x",
+    "",
+    20240131,
+    -5,
+    1.5,
+    b"2024-01-31",
+]
+
+
+def _book(path: Path, seed: int) -> list[str]:
+    """Tables whose temporal columns mix spellings (and, in some, misfits) per seed."""
+    rnd = random.Random(seed)
+    con = sqlite3.connect(path)
+    names = []
+    for n in range(12):
+        name = f"t{n}"
+        names.append(name)
+        con.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP, tm TIME)")
+        pick = {k: rnd.sample(v, rnd.randint(1, len(v))) for k, v in GOOD.items()}
+        rows = []
+        for i in range(rnd.choice([0, 1, 250, 700])):
+            row: list[Any] = [i]
+            for k in ("d", "ts", "tm"):
+                v: Any = rnd.choice(pick[k]) if rnd.random() > 0.1 else None
+                if n % 3 == 0 and rnd.random() < 0.01:
+                    v = rnd.choice(ODD)
+                row.append(v)
+            rows.append(row)
+        con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", rows)
+    for n, odd in enumerate(ODD):  # each odd value alone among good ones, in every column
+        name = f"odd{n}"
+        names.append(name)
+        con.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP, tm TIME)")
+        rows = [[i, GOOD["d"][0], GOOD["ts"][2], GOOD["tm"][1]] for i in range(300)]
+        rows[rnd.randrange(300)][1:] = [odd, odd, odd]
+        con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return names
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_arrow_profile_gives_the_query_row(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lite, "PROFILE_BATCH", 100)  # several batches per table
+    db = tmp_path / "dates.db"
+    names = _book(db, seed)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    arrow = ArrowReader.open(db)
+    assert arrow is not None
+    used = 0
+    try:
+        defs = {d.name: d for d in reflect(engine, names, spellings=False)}
+        with engine.connect() as conn:
+            for name in names:
+                d = defs[name]
+                query = list(conn.exec_driver_sql(str(lite._profile_query(d))).one())
+                got = lite._arrow_profile(arrow, d)
+                if got is None:
+                    continue
+                used += 1
+                for i, c in enumerate(c for c in d.columns if c.kind in lite.TEMPORAL):
+                    a, b = query[5 * i : 5 * i + 5], got[5 * i : 5 * i + 5]
+                    assert lite._decide(c.kind, a) == lite._decide(c.kind, b), (name, c.name)
+                    # the misfits, the T separators and the values: always the query's
+                    assert a[:2] == b[:2], (name, c.name)
+                    if int(a[0] or 0) < lite._MISFIT:  # no misfit: every figure is the query's
+                        assert a == b, (name, c.name)
+    finally:
+        arrow.close()
+        engine.dispose()
+    assert used >= 8 + len(ODD) - 1  # all but the blob's went as Arrow
+
+
+def test_a_blob_among_dates_leaves_the_profile_to_the_query(tmp_path: Path) -> None:
+    db = tmp_path / "blob.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(1, "2024-01-01"), (2, b"2024-01-02")])
+    con.commit()
+    con.close()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    arrow = ArrowReader.open(db)
+    assert arrow is not None
+    try:
+        (d,) = reflect(engine, ["t"], spellings=False)
+        assert lite._arrow_profile(arrow, d) is None
+        (spelt,) = reflect(engine, ["t"])  # the whole path: the query decides
+        assert spelt.column("d").spelling is None
+    finally:
+        arrow.close()
+        engine.dispose()
