@@ -127,6 +127,93 @@ def test_scan_shards_merge_batch_for_batch(book: tuple[Path, Path], address: str
     assert max(t.rows for t in local.tables) > 3 * 300
 
 
+def test_merged_profiles_keep_one_key_order() -> None:
+    """A merge lists the keys of its parts in one order, whatever order the parts hold them
+    in: a worker's dicts come in its own set order (its nanny's PYTHONHASHSEED), and the
+    classifier words a verdict (the checks that passed, the candidates) in dict order."""
+    import random
+
+    from handover.detect.profile import ColumnProfile
+    from handover.detect.recognizers import RECOGNIZERS, TYPES
+
+    keys = [r.key for r in RECOGNIZERS]
+    rng = random.Random(7)
+    seen = set()
+    for _ in range(20):
+        ks, ts, es = rng.sample(keys, len(keys)), rng.sample(TYPES, len(TYPES)), [17, 10, 14]
+        rng.shuffle(es)
+        part = ColumnProfile(
+            by_key=dict.fromkeys(ks, 1),
+            contra=dict.fromkeys(ks, 1),
+            valid=dict.fromkeys(ts, 1),
+            text_hits=dict.fromkeys(ts, 1),
+            examples={t: ["x"] for t in ts},
+            text_examples={t: ["x"] for t in ts},
+            spread={t: (1, 2, 1) for t in ts},
+            mangled_exp=dict.fromkeys(es, 1),
+        )
+        half = ColumnProfile(by_key=dict.fromkeys(ks[::2], 1), valid=dict.fromkeys(ts[::3], 1))
+        for merged in (ColumnProfile().merge(part), half.merge(part), part.merge(half)):
+            assert list(merged.by_key) == list(merged.contra) == keys
+            assert list(merged.valid) == list(merged.examples) == list(TYPES)
+            assert list(merged.text_hits) == list(merged.text_examples) == list(TYPES)
+            assert list(merged.spread) == list(TYPES)
+            assert list(merged.mangled_exp) == [10, 14, 17]
+        seen.add(tuple(ks))
+    assert len(seen) == 20
+
+
+def _elsewhere(shard_rows: int) -> Any:
+    """A sharded executor that runs here as a cluster would give the results back: the last
+    task first, and every full-pass profile with its keys in another order (as a worker
+    whose strings hash with another seed builds them)."""
+    from handover.engine import LocalExecutor
+
+    class Elsewhere(LocalExecutor):
+        sharded = True
+
+        def run(self, fn: Any, items: Any, keys: Any) -> Iterator[tuple[int, Any]]:
+            done = list(super().run(fn, items, keys))
+            for i, res in reversed(done):
+                yield i, _reordered(res) if isinstance(res, dict) else res
+
+    return Elsewhere(shard_rows)
+
+
+def _reordered(part: dict[str, Any]) -> dict[str, Any]:
+    from dataclasses import replace
+
+    fields = ("valid", "by_key", "examples", "text_hits", "text_examples", "contra", "spread")
+    return {
+        c: replace(p, **{f: dict(reversed(getattr(p, f).items())) for f in fields})
+        for c, p in reversed(part.items())
+    }
+
+
+def test_scan_shards_merge_in_any_order(book: tuple[Path, Path]) -> None:
+    """Shards that finish in another order, their profiles' keys in another order: the
+    same inventory as the local scan (an ID column lists its two checks in the order its
+    merged profile holds them)."""
+    from handover.engine import LocalExecutor
+    from handover.engine.scan import scan
+    from handover.engine.worker import source_ref
+    from handover.ledger import Recorder
+
+    ws_path, src = book
+    ws = _open(ws_path)
+    try:
+        ref = source_ref(ws, str(src), str(src), Recorder(ws, "test"))
+        kw: dict[str, Any] = {"full": True, "sample": 200, "batch_rows": 100}
+        local = scan(src, executor=LocalExecutor(), **kw)
+        remote = scan(src, executor=_elsewhere(300), ref=ref, **kw)
+    finally:
+        ws.close()
+    assert remote.to_json() == local.to_json()
+    # the 18- and 15-digit checks of the ID columns: their order is what varied
+    zjhm = next(c for t in local.tables for c in t.columns if c.name == "zjhm")
+    assert "cn_resident_id_15" in str(zjhm.to_json()["evidence_keys"])
+
+
 # --- seal -------------------------------------------------------------------------------
 
 

@@ -7,9 +7,9 @@ recognizers the sample made plausible (plus free-text search) over every row.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -25,7 +25,7 @@ from handover.detect.normalize import (
     to_compact,
     to_text,
 )
-from handover.detect.recognizers import BY_KEY, RECOGNIZERS
+from handover.detect.recognizers import BY_KEY, RECOGNIZERS, TYPES
 from handover.taxonomy import mask_value
 
 MAX_CELL = 1 << 20  # characters of one cell that are scanned; the rest is reported
@@ -33,6 +33,7 @@ MAX_CELL = 1 << 20  # characters of one cell that are scanned; the rest is repor
 # (serials, sequences): ten thousand real mobiles spread over ~10^10 numbers.
 NUMBERING_DENSITY = 1e-3
 _SENTENCE = r"[,。;!?、,;!?]|\s"
+K = TypeVar("K", str, int)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class ColumnProfile:
     spread: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
-        """The profile of both parts (distinct counts keep the larger part's figure)."""
+        """The profile of both parts (distinct counts keep the larger part's figure), its
+        keys in one order whatever order the parts hold them in (see :func:`_in_order`)."""
         out = ColumnProfile()
         for name in (
             "rows",
@@ -97,15 +99,17 @@ class ColumnProfile:
         out.distinct = max(self.distinct, other.distinct)
         for d in ("valid", "by_key", "text_hits", "mangled_exp", "contra"):
             a, b = getattr(self, d), getattr(other, d)
-            setattr(out, d, {k: a.get(k, 0) + b.get(k, 0) for k in a.keys() | b.keys()})
+            keys = _in_order(a.keys() | b.keys(), d)
+            setattr(out, d, {k: a.get(k, 0) + b.get(k, 0) for k in keys})
         for d in ("examples", "text_examples"):
             a, b = getattr(self, d), getattr(other, d)
-            setattr(out, d, {k: (a.get(k, []) + b.get(k, []))[:2] for k in a.keys() | b.keys()})
+            keys = _in_order(a.keys() | b.keys(), d)
+            setattr(out, d, {k: (a.get(k, []) + b.get(k, []))[:2] for k in keys})
         out.mangled_example = self.mangled_example or other.mangled_example
         out.ran = self.ran | other.ran
         out.spread = {
             t: _span(self.spread.get(t), other.spread.get(t), distinct=max)
-            for t in self.spread.keys() | other.spread.keys()
+            for t in _in_order(self.spread.keys() | other.spread.keys(), "spread")
         }
         return out
 
@@ -137,6 +141,25 @@ class ColumnProfile:
     @property
     def mean_length(self) -> float:
         return self.length_sum / self.considered if self.considered else 0.0
+
+
+def _in_order(keys: Iterable[K], of: str) -> list[K]:
+    """The keys of a merged profile's dict ``of`` in one order: recognizer keys and PII
+    types in the order of :data:`RECOGNIZERS`, exponents ascending, any other after them.
+
+    Not a set's order: that follows the process's string hashes and the order of insertion,
+    and a Dask worker hashes with a seed of its own (its nanny sets PYTHONHASHSEED); the
+    classifier lists a column's checks and candidates in dict order, so a sharded scan
+    merged in set order could word a verdict otherwise than the local scan of the same rows.
+    """
+    rank = _RANKS.get(of, _TYPE_RANK)
+    return sorted(keys, key=lambda k: (rank.get(str(k), len(rank)), k))
+
+
+_TYPE_RANK = {t: i for i, t in enumerate(TYPES)}
+_KEY_RANK = {r.key: i for i, r in enumerate(RECOGNIZERS)}
+#: the order of each dict of a profile (keyed by PII type unless named here)
+_RANKS: dict[str, Mapping[str, int]] = {"by_key": _KEY_RANK, "contra": _KEY_RANK, "mangled_exp": {}}
 
 
 def _np(arr: pa.Array) -> np.ndarray[Any, Any]:
