@@ -80,7 +80,8 @@ def test_a_vanished_file_is_one_line_naming_both_sides(tmp_path: Path, pg_url: s
     real = q.sqlite_rows
 
     def vanish(path: str, stmt: str) -> Any:
-        src.rename(tmp_path / "gone.db")
+        if src.exists():  # the first statement; any later one finds it gone too
+            src.rename(tmp_path / "gone.db")
         return real(path, stmt)
 
     mp = pytest.MonkeyPatch()
