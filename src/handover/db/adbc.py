@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,8 +25,15 @@ import pyarrow.compute as pc
 BATCH_OPTION = "adbc.sqlite.query.batch_rows"
 #: the largest page :meth:`ArrowReader.page` reads as one batch
 PAGE_ROWS = 1 << 18
-#: how the driver spells a REAL it puts in a text column (``printf("%e")``)
-_REAL_AS_TEXT = r"^-?[0-9]\.[0-9]{6}e[+-][0-9]{2,3}$"
+#: text a REAL may have become: the driver's ``%e`` spelling of a REAL among text, or
+#: SQLite's own text of one (``CAST(x AS TEXT)``). Where SQLite gives a column a numeric
+#: affinity it keeps no such text as TEXT, so a match may be a REAL.
+_REAL_AS_TEXT = r"(?i)^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?e[-+]?[0-9]+)$|^-?inf$|^nan$"
+#: a REAL's text both SQLite versions spell alike: plain notation, at most 15
+#: significant digits, 10^-4 <= |x| < 10^15 (or 0). Python's ``sqlite3`` links a SQLite
+#: that prints 15 digits (``%!.15g``); this driver's newer one prints the shortest text
+#: that reads back exactly (``0.30000000000000004``, ``10000000000000000.0``).
+_PLAIN = r"^-?(?P<i>[0-9]{1,15})\.(?P<f>[0-9]+)$"
 #: integers beyond this may have been rounded on their way into a double
 _EXACT_INT = 1 << 53
 
@@ -37,7 +45,8 @@ def faithful(arr: pa.Array) -> bool:
     class it meets: an INTEGER among REALs becomes a double (exact below 2**53), an
     INTEGER among TEXT its decimal text (what ``str`` gives), a REAL among TEXT the
     driver's own ``%e`` spelling (not Python's), anything among BLOBs bytes. So: integers
-    always, doubles below 2**53, text without a ``%e``-spelt number; blobs never."""
+    always, doubles below 2**53, text that holds no number with a point or an exponent
+    (:data:`_REAL_AS_TEXT`: a REAL's text differs between SQLite versions); blobs never."""
     t = arr.type
     if arr.null_count == len(arr) or pa.types.is_integer(t):
         return True
@@ -45,19 +54,36 @@ def faithful(arr: pa.Array) -> bool:
         top = pc.max(pc.abs(arr)).as_py()
         return top is None or top < _EXACT_INT
     if pa.types.is_string(t):
-        return not pc.any(pc.match_substring_regex(arr, _REAL_AS_TEXT)).as_py()
+        real = pc.match_substring_regex(arr, _REAL_AS_TEXT)
+        if not pc.any(real).as_py():
+            return True
+        return bool(pc.all(pc.or_kleene(pc.invert(real), _same_in_both(arr))).as_py())
     return False
+
+
+def _same_in_both(arr: pa.Array) -> pa.Array:
+    """Which texts read as a REAL's are spelt alike by both SQLite versions (:data:`_PLAIN`)."""
+    parts = pc.extract_regex(arr, _PLAIN)
+    whole, frac = pc.struct_field(parts, "i"), pc.struct_field(parts, "f")
+    digits = pc.utf8_rtrim(pc.utf8_ltrim(pc.binary_join_element_wise(whole, frac, ""), "0"), "0")
+    few = pc.less_equal(pc.utf8_length(digits), 15)
+    # below 1 the text starts 0.: at most three zeros after the point (|x| >= 10^-4), or 0.0
+    big = pc.not_equal(pc.utf8_ltrim(whole, "0"), "")
+    small = pc.or_(pc.match_substring_regex(frac, r"^0{0,3}[1-9]"), pc.equal(digits, ""))
+    out = pc.and_(few, pc.or_(big, small))
+    return pc.fill_null(out, False)
 
 
 class ArrowReader:
     """Read-only statements on one SQLite file, answered as Arrow (autocommit: no read
-    transaction is held between statements). Each thread gets a connection of its own:
-    an ADBC connection is not safe to share (migrate's lanes read two tables at once)."""
+    transaction is held between statements). An ADBC connection is not safe to share
+    (migrate's lanes read two tables at once): each statement takes a free connection
+    and gives it back when done, so there are as many as statements run at once."""
 
     def __init__(self, connect: Callable[[], Any], errors: tuple[type[BaseException], ...]) -> None:
         self._connect = connect
         self._errors = errors
-        self._local = threading.local()
+        self._free: list[Any] = []
         self._all: list[Any] = []
         self._lock = threading.Lock()
 
@@ -71,22 +97,36 @@ class ArrowReader:
         except ImportError:
             return None
         errors = (adbc_driver_manager.Error, pa.ArrowException, OSError)
-        reader = cls(lambda: adbc.connect(f"file:{path}?mode=ro", autocommit=True), errors)
+        uri = f"file:{quote(str(path))}?mode=ro"
+        reader = cls(lambda: adbc.connect(uri, autocommit=True), errors)
         try:
-            reader.conn  # noqa: B018 - opened here so that a file it cannot open is known now
+            reader._give(reader._take())  # opened now: a file it cannot open is known now
         except errors:
             return None
         return reader
 
-    @property
-    def conn(self) -> Any:
-        """This thread's connection (opened on first use)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-            with self._lock:
-                self._all.append(conn)
+    def _take(self) -> Any:
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        conn = self._connect()
+        with self._lock:
+            self._all.append(conn)
         return conn
+
+    def _give(self, conn: Any) -> None:
+        with self._lock:
+            if conn in self._all:
+                self._free.append(conn)
+
+    @contextlib.contextmanager
+    def _cursor(self) -> Iterator[Any]:
+        conn = self._take()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+        finally:
+            self._give(conn)
 
     def page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
         """The result of one statement as one driver batch, or None if the driver refuses
@@ -94,7 +134,7 @@ class ArrowReader:
         batch are those of the first, and a text column then takes a BLOB or a REAL
         as text that no check can tell apart."""
         try:
-            with self.conn.cursor() as cur:
+            with self._cursor() as cur:
                 cur.adbc_statement.set_options(**{BATCH_OPTION: str(PAGE_ROWS)})
                 cur.execute(sql, tuple(params) if params else None)
                 table: pa.Table = cur.fetch_arrow_table()
@@ -111,13 +151,12 @@ class ArrowReader:
         return Stream(self, sql, batch_size)
 
     def close(self) -> None:
-        """Close every thread's connection."""
+        """Close every connection."""
         with self._lock:
-            conns, self._all = self._all, []
+            conns, self._all, self._free = self._all, [], []
         for conn in conns:
             with contextlib.suppress(*self._errors):
                 conn.close()
-        self._local = threading.local()
 
 
 class Stream:
@@ -132,7 +171,8 @@ class Stream:
         """The batches as one-batch tables (close the generator when done with it)."""
         errors = self.reader._errors
         try:
-            cur = self.reader.conn.cursor()
+            cursor = self.reader._cursor()
+            cur = cursor.__enter__()
         except errors:
             self.refused = True
             return
@@ -157,4 +197,4 @@ class Stream:
                     yield pa.Table.from_batches([batch])
         finally:
             with contextlib.suppress(*errors):
-                cur.close()
+                cursor.__exit__(None, None, None)

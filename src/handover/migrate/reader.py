@@ -37,7 +37,7 @@ from handover.db.url import is_url, mask, to_url
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.migrate import spelling
-from handover.sources.sql import ArrowRows, Page
+from handover.sources.sql import ArrowRows, Page, page_key
 
 if TYPE_CHECKING:
     from handover.db.dialects.base import Dialect
@@ -287,7 +287,7 @@ class DatabaseSource:
             batch_size=batch_size,
         )
         for rows in pages:
-            last = tuple(rows[-1][i] for i in key_idx) if key else None
+            last = page_key(rows, -1, key_idx) if key else None
             yield convert_rows(rows, table, self.family, report_idx, last)
 
     def close(self) -> None:
@@ -348,10 +348,8 @@ def _from_arrow(
     keys = []
     for i in key_idx:
         arr = rows.column(i)
-        if not pa.types.is_integer(arr.type) and not pa.types.is_string(arr.type):
-            return None  # a double 1.0 may have been the integer 1: reported as stored
-        if rows.exact(i) is None:
-            return None
+        if not pa.types.is_integer(arr.type):
+            return None  # 1.0 or "1" may have been the integer 1: reported as stored
         keys.append(arr.to_pylist())
     return converted, keys
 

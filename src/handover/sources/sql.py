@@ -38,6 +38,7 @@ __all__ = [
     "Fetch",
     "SqlSource",
     "keyset_sql",
+    "page_key",
     "rows_to_batch",
     "sample_fraction",
 ]
@@ -55,7 +56,7 @@ class ArrowRows:
     again as DB-API rows.
     """
 
-    __slots__ = ("_again", "first", "table")
+    __slots__ = ("_again", "_rows", "first", "table")
 
     def __init__(
         self, table: pa.Table, again: Callable[[], list[tuple[Any, ...]]], *, first: bool = True
@@ -63,6 +64,7 @@ class ArrowRows:
         self.table = table
         self._again = again
         self.first = first
+        self._rows: list[tuple[Any, ...]] | None = None
 
     def __len__(self) -> int:
         return int(self.table.num_rows)
@@ -82,9 +84,27 @@ class ArrowRows:
             return None  # typed by an earlier batch: a BLOB or a REAL may be in it as text
         return arr if faithful(arr) else None
 
+    def text(self, i: int) -> pa.Array | None:
+        """Column ``i``, which SQLite cast to text, where it holds the text ``sqlite3``
+        gives (no REAL's text: it differs between SQLite versions), else None."""
+        arr = self.column(i)
+        return arr if faithful(arr) else None
+
+    def key(self, r: int, idx: Sequence[int]) -> tuple[Any, ...]:
+        """The key (columns ``idx``) of row ``r`` as the DB-API driver gives it: from the
+        Arrow columns where they hold integers (exact), else from :meth:`rows` (text in
+        a column of numeric affinity may have been an INTEGER, which sorts apart)."""
+        cols = [self.column(i) for i in idx]
+        if all(pa.types.is_integer(c.type) for c in cols):
+            return tuple(c[r].as_py() for c in cols)
+        row = self.rows()[r]
+        return tuple(row[i] for i in idx)
+
     def rows(self) -> list[tuple[Any, ...]]:
-        """The page again, as the DB-API driver returns it."""
-        return self._again()
+        """The page again, as the DB-API driver returns it (read once)."""
+        if self._rows is None:
+            self._rows = self._again()
+        return self._rows
 
 
 #: a page of rows: DB-API tuples, or Arrow columns (:class:`ArrowRows`)
@@ -125,9 +145,10 @@ def rows_to_batch(
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
     if isinstance(rows, ArrowRows):
-        # SQLite: the columns read as text are CAST, so they hold text only
+        # SQLite: the columns read as text are CAST, so they hold text only (a later
+        # batch hides nothing in them); but a REAL's text depends on the SQLite version
         exact = [
-            rows.column(i) if pa.types.is_string(f.type) else rows.exact(i)
+            rows.text(i) if pa.types.is_string(f.type) else rows.exact(i)
             for i, f in enumerate(schema)
         ]
         typed = [
@@ -144,6 +165,13 @@ def rows_to_batch(
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError):
             arrays.append(_coerce(values, field, where, first_row))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def page_key(rows: Page, r: int, idx: Sequence[int]) -> tuple[Any, ...]:
+    """The key (columns ``idx``) of row ``r`` of a page, as the DB-API driver gives it."""
+    if isinstance(rows, ArrowRows):
+        return rows.key(r, idx)
+    return tuple(rows[r][i] for i in idx)
 
 
 def _exactly(arr: pa.Array, t: pa.DataType) -> pa.Array:
@@ -331,7 +359,7 @@ class SqlSource(Source):
                 rows = fetch(first, ()) if last is None else fetch(nxt, spread(last))
                 if not rows:
                     return
-                last = tuple(rows[-1][i] for i in key_idx)
+                last = page_key(rows, -1, key_idx)
                 yield rows
                 if len(rows) < batch_size:
                     return
@@ -360,7 +388,7 @@ class SqlSource(Source):
         with self._pages(table) as fetch:
             rows = fetch(first, ())
             while rows:
-                out.append(tuple(rows[0]))
+                out.append(page_key(rows, 0, range(len(keys))))
                 rows = fetch(nxt + skip, spread(out[-1]))
             if out and not fetch(nxt, spread(out[-1])):
                 out.pop()  # the last row: nothing after it to make a range of

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pyarrow as pa
 
@@ -48,7 +49,8 @@ class SqliteSource(SqlSource):
         self.path = path
         self.display = display or str(path)
         try:
-            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            uri = f"file:{quote(str(path))}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise BadInput.msg("sources.bad_sqlite", path=path, detail=str(exc)) from None

@@ -15,6 +15,7 @@ digest statement in a worker process of its own.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import sqlite3
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -74,9 +75,10 @@ def _workers() -> ProcessPoolExecutor | None:
         return None
     with _pool_lock:
         if _pool is None:
-            _pool = ProcessPoolExecutor(
-                WORKERS, mp_context=multiprocessing.get_context("forkserver")
-            )
+            ctx = multiprocessing.get_context("forkserver")
+            # the server imports only this module (not the caller's __main__)
+            ctx.set_forkserver_preload([__name__])
+            _pool = ProcessPoolExecutor(WORKERS, mp_context=ctx, initializer=_ignore_interrupts)
         return _pool
 
 
@@ -84,15 +86,32 @@ def sqlite_rows(path: str, stmt: str) -> list[tuple[Any, ...]] | None:
     """The rows of the digest statement ``stmt`` on the SQLite file ``path``, computed in
     a worker process; None where no worker can run it (the caller runs it itself). A
     SQLite error is raised as it happened."""
-    global _pool
     pool = _workers()
     if pool is None:
         return None
     try:
         return pool.submit(_run, path, stmt).result()
+    except KeyboardInterrupt:  # the workers ignore it: end them now, not after their scan
+        _end(pool, kill=True)
+        raise
     except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool next time
-        with _pool_lock:
-            if _pool is pool:
-                _pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+        _end(pool, kill=False)
         return None
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is the caller's to handle (it ends the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _end(pool: ProcessPoolExecutor, *, kill: bool) -> None:
+    """Forget ``pool`` (a new one starts on next use) and stop it; ``kill``: its workers
+    are terminated mid-statement."""
+    global _pool
+    with _pool_lock:
+        if _pool is pool:
+            _pool = None
+    if kill:
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)

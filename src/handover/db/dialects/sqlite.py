@@ -733,6 +733,8 @@ def _arrow_profile(arrow: Any, d: TableDef) -> list[Any] | None:
                 head = _HEAD[kind][0]
                 present = pc.is_valid(arr)
                 vals = arr.filter(present)
+                if pc.any(pc.match_substring(vals, "\x00")).as_py():
+                    return None  # SQLite's length() and GLOB stop at a NUL; the query decides
                 text = pc.equal(other.filter(present), 0)
                 shaped = pc.and_(text, pc.match_substring_regex(vals, _SHAPES[kind]))
                 tee = (
