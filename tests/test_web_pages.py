@@ -24,13 +24,11 @@ from web_support import (
     error_line,
     job_field,
     ledger_events,
+    no_clear_values,
     rescan,
     served,
     wait_api_job,
 )
-
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-RESIDENT_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +46,6 @@ def console(template: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 ledger = ledger_events
-
-
-def no_clear_values(html: str) -> None:
-    assert not MOBILE.search(html) and not RESIDENT_ID.search(html)
 
 
 # --- notices -------------------------------------------------------------------------------

@@ -263,3 +263,17 @@ def rescan(base: str) -> None:
         assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
     finally:
         engineer.close()
+
+
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+RESIDENT_ID = re.compile(r"(?<!\d)\d{17}[\dX](?!\d)")
+#: the page's own random hex (CSRF tokens, digests): eleven digits in a row inside one
+#: are no mobile number, however they fall
+_HEX = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}(?![0-9a-f])")
+
+
+def no_clear_values(html: str) -> None:
+    """No clear mobile number or resident ID anywhere on the page."""
+    text = _HEX.sub("", html)
+    assert not MOBILE.search(text), MOBILE.search(text)
+    assert not RESIDENT_ID.search(text), RESIDENT_ID.search(text)
