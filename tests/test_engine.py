@@ -14,7 +14,8 @@ import os
 import shutil
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,11 @@ def test_scan_full_gives_the_local_inventory(book: tuple[Path, Path], address: s
     assert any(c.get("pii") for t in local["tables"] for c in t["columns"])
 
 
-def test_scan_shards_merge_batch_for_batch(book: tuple[Path, Path], address: str) -> None:
-    """Shards cut at multiples of the full pass's batch: counts, shares and examples equal."""
+def _scanned_both_ways(
+    book: tuple[Path, Path], executor: Callable[[], AbstractContextManager[Any]]
+) -> tuple[Any, Any, Any]:
+    """The book's full scan (sample 200, batches of 100) here, and through ``executor``
+    with a source reference: ``(ref, local, remote)``."""
     from handover.engine import LocalExecutor
     from handover.engine.scan import scan
     from handover.engine.worker import source_ref
@@ -116,11 +120,17 @@ def test_scan_shards_merge_batch_for_batch(book: tuple[Path, Path], address: str
         ref = source_ref(ws, str(src), str(src), Recorder(ws, "test"))
         kw: dict[str, Any] = {"full": True, "sample": 200, "batch_rows": 100}
         local = scan(src, executor=LocalExecutor(), **kw)
-        with _executor(address, shard_rows=300) as ex:
+        with executor() as ex:
             remote = scan(src, executor=ex, ref=ref, **kw)
     finally:
         ws.close()
-    assert repr(ref) == f"SourceRef({str(src)!r})"
+    return ref, local, remote
+
+
+def test_scan_shards_merge_batch_for_batch(book: tuple[Path, Path], address: str) -> None:
+    """Shards cut at multiples of the full pass's batch: counts, shares and examples equal."""
+    ref, local, remote = _scanned_both_ways(book, lambda: _executor(address, shard_rows=300))
+    assert repr(ref) == f"SourceRef({str(book[1])!r})"
     assert remote.to_json() == local.to_json()
     assert remote.counts() == local.counts()
     # the repayments table really was cut into several shards
@@ -194,20 +204,7 @@ def test_scan_shards_merge_in_any_order(book: tuple[Path, Path]) -> None:
     """Shards that finish in another order, their profiles' keys in another order: the
     same inventory as the local scan (an ID column lists its two checks in the order its
     merged profile holds them)."""
-    from handover.engine import LocalExecutor
-    from handover.engine.scan import scan
-    from handover.engine.worker import source_ref
-    from handover.ledger import Recorder
-
-    ws_path, src = book
-    ws = _open(ws_path)
-    try:
-        ref = source_ref(ws, str(src), str(src), Recorder(ws, "test"))
-        kw: dict[str, Any] = {"full": True, "sample": 200, "batch_rows": 100}
-        local = scan(src, executor=LocalExecutor(), **kw)
-        remote = scan(src, executor=_elsewhere(300), ref=ref, **kw)
-    finally:
-        ws.close()
+    _ref, local, remote = _scanned_both_ways(book, lambda: nullcontext(_elsewhere(300)))
     assert remote.to_json() == local.to_json()
     # the 18- and 15-digit checks of the ID columns: their order is what varied
     zjhm = next(c for t in local.tables for c in t.columns if c.name == "zjhm")

@@ -178,8 +178,10 @@ def _check_store_file(file: Path, workspace: Path) -> None:
     damaged or foreign file must not get."""
     import sqlite3
 
+    from handover.db.url import read_only_uri
+
     try:
-        con = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        con = sqlite3.connect(read_only_uri(file), uri=True)
         try:
             found = con.execute(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",

@@ -2,11 +2,11 @@
 
 The ``sqlite3`` module hands over one Python object per value, and turning them into
 Arrow costs as much as SQLite's own work; ADBC's driver builds the Arrow columns in C.
-It types each column from the values it meets, so it refuses a result whose column
-changes storage class (text among integers) and widens integers among reals to doubles.
-A refusal is never an error here: :class:`~handover.sources.sqlite.SqliteSource` then
-reads with ``sqlite3``, and readers that need exact values check the column types
-(:class:`~handover.sources.sql.ArrowRows`).
+It types a result by its first batch (widening within it) and links a newer SQLite than
+Python does, so its values are not always those ``sqlite3`` gives: :func:`faithful` says
+where they are. A refusal or a doubt is never an error here:
+:class:`~handover.sources.sqlite.SqliteSource` then reads with ``sqlite3``
+(:class:`~handover.sources.sql.ArrowRows`). docs/scan.md, "SQLite as Arrow", has the rules.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from handover.db.url import read_only_uri
 
 #: rows per Arrow batch the driver builds (its default is 1,024)
 BATCH_OPTION = "adbc.sqlite.query.batch_rows"
@@ -34,8 +35,8 @@ _REAL_AS_TEXT = r"(?i)^[-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+(\.[0-9]*)?e[-+]?[0-9
 #: that prints 15 digits (``%!.15g``); this driver's newer one prints the shortest text
 #: that reads back exactly (``0.30000000000000004``, ``10000000000000000.0``).
 _PLAIN = r"^-?(?P<i>[0-9]{1,15})\.(?P<f>[0-9]+)$"
-#: integers beyond this may have been rounded on their way into a double
-_EXACT_INT = 1 << 53
+#: integers from here on may have been rounded on their way into a double
+EXACT_INT = 1 << 53
 
 
 def faithful(arr: pa.Array) -> bool:
@@ -45,14 +46,15 @@ def faithful(arr: pa.Array) -> bool:
     class it meets: an INTEGER among REALs becomes a double (exact below 2**53), an
     INTEGER among TEXT its decimal text (what ``str`` gives), a REAL among TEXT the
     driver's own ``%e`` spelling (not Python's), anything among BLOBs bytes. So: integers
-    always, doubles below 2**53, text that holds no number with a point or an exponent
-    (:data:`_REAL_AS_TEXT`: a REAL's text differs between SQLite versions); blobs never."""
+    always, doubles below 2**53, text whose numbers with a point or an exponent
+    (:data:`_REAL_AS_TEXT`) both SQLite versions spell alike (:func:`_same_in_both`);
+    blobs never."""
     t = arr.type
     if arr.null_count == len(arr) or pa.types.is_integer(t):
         return True
     if pa.types.is_floating(t):
         top = pc.max(pc.abs(arr)).as_py()
-        return top is None or top < _EXACT_INT
+        return top is None or top < EXACT_INT
     if pa.types.is_string(t):
         real = pc.match_substring_regex(arr, _REAL_AS_TEXT)
         if not pc.any(real).as_py():
@@ -97,7 +99,7 @@ class ArrowReader:
         except ImportError:
             return None
         errors = (adbc_driver_manager.Error, pa.ArrowException, OSError)
-        uri = f"file:{quote(str(path))}?mode=ro"
+        uri = read_only_uri(path)
         reader = cls(lambda: adbc.connect(uri, autocommit=True), errors)
         try:
             reader._give(reader._take())  # opened now: a file it cannot open is known now
@@ -169,32 +171,13 @@ class Stream:
 
     def pages(self) -> Generator[pa.Table, None, None]:
         """The batches as one-batch tables (close the generator when done with it)."""
-        errors = self.reader._errors
         try:
-            cursor = self.reader._cursor()
-            cur = cursor.__enter__()
-        except errors:
-            self.refused = True
-            return
-        try:
-            try:
+            with self.reader._cursor() as cur:
                 cur.adbc_statement.set_options(**{BATCH_OPTION: str(int(self.batch_size))})
                 cur.execute(self.sql)
-                batches = cur.fetch_record_batch()
-            except errors:
-                self.refused = True
-                return
-            while True:
-                try:
-                    batch = batches.read_next_batch()
-                    batch.validate(full=True)
-                except StopIteration:
-                    return
-                except errors:
-                    self.refused = True
-                    return
-                if batch.num_rows:
-                    yield pa.Table.from_batches([batch])
-        finally:
-            with contextlib.suppress(*errors):
-                cursor.__exit__(None, None, None)
+                for batch in cur.fetch_record_batch():
+                    batch.validate(full=True)  # text that is no UTF-8: sqlite3 names it
+                    if batch.num_rows:
+                        yield pa.Table.from_batches([batch])
+        except self.reader._errors:
+            self.refused = True

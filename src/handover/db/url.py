@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 UNPARSEABLE = "<unparseable URL>"
 
 
+def read_only_uri(path: str | Path) -> str:
+    """The SQLite URI file name that opens ``path`` read-only (``uri=True``), the path
+    percent-quoted: a ``%``, ``?`` or ``#`` in a file name names that file, not another."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path))}?mode=ro"
+
+
 def is_url(spec: str | Path) -> bool:
     """True for a database URL, False for a path."""
     return "://" in str(spec)

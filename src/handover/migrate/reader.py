@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.db import dialects
+from handover.db.adbc import EXACT_INT
 from handover.db.connect import Wording
 from handover.db.dialects import family
 from handover.db.reflect import ColumnDef, TableDef, reflect
@@ -354,10 +355,6 @@ def _from_arrow(
     return converted, keys
 
 
-#: integers from here on do not all fit a double exactly
-_EXACT_INT = 1 << 53
-
-
 def _arrow_column(
     arr: pa.Array, col: ColumnDef, d: Dialect
 ) -> tuple[pa.Array, dict[int, str]] | None:
@@ -387,7 +384,7 @@ def _arrow_column(
             if t == pa.string():
                 return pc.cast(arr, typ), {}
             if t == pa.int64():  # as sqlite3's ints go: through doubles, exact below 2**53
-                if pc.max(pc.abs_checked(arr)).as_py() >= _EXACT_INT:
+                if pc.max(pc.abs_checked(arr)).as_py() >= EXACT_INT:
                     return None
                 arr = pc.cast(arr, pa.float64())
             if arr.type != pa.float64():

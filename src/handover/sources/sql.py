@@ -46,7 +46,8 @@ __all__ = [
 
 class ArrowRows:
     """A page of rows a driver handed over as Arrow columns (SQLite through ADBC), standing
-    in for the list of DB-API rows: ``len``, ``[i]`` (one row as a tuple) and ``not``.
+    in for the list of DB-API rows: ``len``, ``not``, and ``[i]`` and iteration, which
+    give the exact rows (:meth:`rows`; the readers that need speed take the columns).
 
     Arrow columns are typed by the first batch of a result, so a column whose values mix
     SQLite storage classes may arrive widened (an INTEGER 1 among REALs as the double
@@ -70,7 +71,10 @@ class ArrowRows:
         return int(self.table.num_rows)
 
     def __getitem__(self, i: int) -> tuple[Any, ...]:
-        return tuple(c[i].as_py() for c in self.table.columns)
+        return self.rows()[i]
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.rows())
 
     def column(self, i: int) -> pa.Array:
         """Column ``i`` as one Arrow array."""

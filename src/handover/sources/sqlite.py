@@ -14,13 +14,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pyarrow as pa
 
 from handover.db.adbc import ArrowReader
 from handover.db.dialects.sqlite import DIALECT as SQLITE
 from handover.db.reflect import sqlite_columns, sqlite_tables
+from handover.db.url import read_only_uri
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, TableInfo
@@ -49,8 +49,7 @@ class SqliteSource(SqlSource):
         self.path = path
         self.display = display or str(path)
         try:
-            uri = f"file:{quote(str(path))}?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self.conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
             self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             raise BadInput.msg("sources.bad_sqlite", path=path, detail=str(exc)) from None
@@ -105,27 +104,22 @@ class SqliteSource(SqlSource):
             "sources.read_error", source=self.display, table=table, near=near, what=what
         )
 
+    def _rows_of(self, sql: str, params: Sequence[Any], table: str) -> list[tuple[Any, ...]]:
+        """The rows of one statement through ``sqlite3`` (a page, or a page read again)."""
+        try:
+            return list(self.conn.execute(sql, tuple(params)).fetchall())
+        except sqlite3.OperationalError as exc:
+            raise self._read_error(exc, table, "") from None
+
     @contextmanager
     def _pages(self, table: str) -> Iterator[PageFetch]:
-        cur = self.conn.cursor()
-
-        def rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-            try:
-                cur.execute(sql, tuple(params))
-                return list(cur.fetchall())
-            except sqlite3.OperationalError as exc:
-                raise self._read_error(exc, table, "") from None
-
         def fetch(sql: str, params: Sequence[Any]) -> Page:
             page = self._arrow.page(sql, params) if self._arrow is not None else None
             if page is None:
-                return rows(sql, params)
-            return ArrowRows(page, lambda: rows(sql, params))
+                return self._rows_of(sql, params, table)
+            return ArrowRows(page, functools.partial(self._rows_of, sql, params, table))
 
-        try:
-            yield fetch
-        finally:
-            cur.close()
+        yield fetch
 
     def tables(self) -> list[TableInfo]:
         """Every user table with declared types, primary key and exact row count."""

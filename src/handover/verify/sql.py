@@ -57,9 +57,9 @@ def register_sqlite(dbapi_conn: Any, _record: Any = None) -> None:
 def _run(path: str, stmt: str) -> list[tuple[Any, ...]]:
     """In a worker: ``stmt`` on the SQLite file ``path`` opened read-only, with verify's
     functions; its rows."""
-    from urllib.parse import quote
+    from handover.db.url import read_only_uri
 
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True)
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         register_sqlite(conn)
         return list(conn.execute(stmt).fetchall())

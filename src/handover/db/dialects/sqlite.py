@@ -274,9 +274,10 @@ class SQLite(Dialect):
         the connection takes URI file names); False if SQLite refuses (e.g. the files
         differ in text encoding)."""
         import sqlite3
-        from urllib.parse import quote
 
-        target = f"file:{quote(path)}?mode=ro" if uri else path
+        from handover.db.url import read_only_uri
+
+        target = read_only_uri(path) if uri else path
         try:
             raw.execute(f"ATTACH DATABASE ? AS {PAIR}", (target,))
         except sqlite3.Error:
@@ -646,15 +647,15 @@ def _profiles(conn: sa.Connection, defs: list[TableDef]) -> dict[str, Sequence[A
     scans)."""
     import sqlite3
     from concurrent.futures import ThreadPoolExecutor
-    from urllib.parse import quote
 
     from handover.db.adbc import ArrowReader
+    from handover.db.url import read_only_uri
 
     path = DIALECT.main_file(conn.connection.driver_connection)
     if not path:
         return {d.name: conn.exec_driver_sql(str(_profile_query(d))).one() for d in defs}
     arrow = ArrowReader.open(Path(path))
-    uri = f"file:{quote(path)}?mode=ro"
+    uri = read_only_uri(path)
     links = [sqlite3.connect(uri, uri=True, check_same_thread=False) for _ in range(2)]
     free: list[sqlite3.Connection] = list(links)
 
