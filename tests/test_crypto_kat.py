@@ -119,3 +119,30 @@ def test_argon2id_rfc_9106() -> None:
         ad=bytes.fromhex(v["ad"]),
     )
     assert out.hex() == v["tag"]
+
+
+#: RFC 1321, appendix A.5 (the MD5 test suite)
+MD5_RFC_1321 = [
+    (b"", "d41d8cd98f00b204e9800998ecf8427e"),
+    (b"a", "0cc175b9c0f1b6a831c399e269772661"),
+    (b"abc", "900150983cd24fb0d6963f7d28e17f72"),
+    (b"message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+    (b"abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+    (
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        "d174ab98d277d9f5a5611c2c9f419d9f",
+    ),
+    (b"1234567890" * 8, "57edf4a22be3c955ac49da2e2107b67a"),
+]
+
+
+def test_md5_fingerprints_rfc_1321() -> None:
+    """verify's row fingerprints, one at a time and in bulk (CPython's own MD5 where
+    there is one), against the RFC's test suite."""
+    from handover.crypto.digest import md5_fingerprint, md5_fingerprints
+
+    bulk = md5_fingerprints(m for m, _h in MD5_RFC_1321)
+    assert [bulk[i : i + 16].hex() for i in range(0, len(bulk), 16)] == [
+        h for _m, h in MD5_RFC_1321
+    ]
+    assert [md5_fingerprint(m).hex() for m, _h in MD5_RFC_1321] == [h for _m, h in MD5_RFC_1321]

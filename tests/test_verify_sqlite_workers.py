@@ -37,14 +37,16 @@ def test_worker_digests_equal_those_run_here(
     calls: list[str] = []
     real = q.sqlite_rows
 
-    def counted(path: str, stmt: str) -> Any:
+    def counted(path: str, stmt: str, arrow: Any = None) -> Any:
         calls.append(path)
-        return real(path, stmt)
+        return real(path, stmt, arrow)
 
     monkeypatch.setattr(q, "sqlite_rows", counted)
     in_workers = {t: _digests(url, t) for t in ("loans", "repayments", "codes")}
     assert calls and set(calls) == {str(tmp_path / "src.db")}
-    monkeypatch.setattr(q, "sqlite_rows", lambda path, stmt: None)  # this process runs it
+    monkeypatch.setattr(
+        q, "sqlite_rows", lambda path, stmt, arrow=None: None
+    )  # this process runs it
     here = {t: _digests(url, t) for t in ("loans", "repayments", "codes")}
     assert in_workers == here
     assert sum(c for c, _h in in_workers["loans"].values()) == 500
@@ -79,10 +81,10 @@ def test_a_vanished_file_is_one_line_naming_both_sides(tmp_path: Path, pg_url: s
     build(pg_url, n=50)
     real = q.sqlite_rows
 
-    def vanish(path: str, stmt: str) -> Any:
+    def vanish(path: str, stmt: str, arrow: Any = None) -> Any:
         if src.exists():  # the first statement; any later one finds it gone too
             src.rename(tmp_path / "gone.db")
-        return real(path, stmt)
+        return real(path, stmt, arrow)
 
     mp = pytest.MonkeyPatch()
     mp.setattr(q, "sqlite_rows", vanish)

@@ -18,8 +18,10 @@ import multiprocessing
 import signal
 import sqlite3
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from handover.verify.normalize import key_hash32, row_hash60
@@ -54,10 +56,53 @@ def register_sqlite(dbapi_conn: Any, _record: Any = None) -> None:
     dbapi_conn.create_aggregate("ho_sum60", 1, _Sum60)
 
 
-def _run(path: str, stmt: str) -> list[tuple[Any, ...]]:
-    """In a worker: ``stmt`` on the SQLite file ``path`` opened read-only, with verify's
-    functions; its rows."""
+#: the kinds :mod:`handover.verify.arrow` renders (the others: the statement)
+ARROW_KINDS = frozenset({"int", "decimal", "float", "text", "date", "timestamp"})
+#: kinds whose text depends on the storage class of a value the driver shows as text
+#: (an INTEGER, REAL or BLOB reads as text among TEXT): flagged in SQL by ``typeof``
+_FLAGGED = frozenset({"date", "timestamp"})
+_ODD = "ho__odd"
+
+
+@dataclass(frozen=True)
+class ArrowDigest:
+    """What a worker needs to compute one digest statement's rows here: the select of
+    the raw values (:func:`select_sql`), each column's kind and the segment arithmetic."""
+
+    sql: str
+    kinds: tuple[str, ...]
+    origin: int
+    width: int
+
+
+def select_sql(
+    seg_sql: str, columns: Sequence[str], kinds: Sequence[str], source: str
+) -> str | None:
+    """``SELECT`` of the segment key, the stored values of the quoted ``columns`` and one
+    flag column (non-zero: a date or time value not stored as TEXT or NULL), from the
+    ``FROM …`` clause ``source``; None where a kind is not rendered here."""
+    if not columns or any(k not in ARROW_KINDS for k in kinds):
+        return None
+    flags = [
+        f"(typeof({c}) IN ('integer', 'real', 'blob'))"
+        for c, k in zip(columns, kinds, strict=True)
+        if k in _FLAGGED
+    ]
+    odd = " + ".join(flags) if flags else "0"
+    return f"SELECT {seg_sql}, {', '.join(columns)}, {odd} AS {_ODD}{source}"
+
+
+def _run(path: str, stmt: str, arrow: ArrowDigest | None = None) -> list[tuple[Any, ...]]:
+    """In a worker: the rows of ``stmt`` on the SQLite file ``path`` opened read-only,
+    with verify's functions; computed over Arrow batches by ``arrow`` where it can."""
     from handover.db.url import read_only_uri
+
+    if arrow is not None:
+        from handover.verify.arrow import digests
+
+        rows = digests(path, arrow)
+        if rows is not None:
+            return list(rows)
 
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
@@ -77,20 +122,28 @@ def _workers() -> ProcessPoolExecutor | None:
         if _pool is None:
             ctx = multiprocessing.get_context("forkserver")
             # the server imports only this module (not the caller's __main__)
-            ctx.set_forkserver_preload([__name__])
+            ctx.set_forkserver_preload([__name__, "handover.verify.arrow"])
             _pool = ProcessPoolExecutor(WORKERS, mp_context=ctx, initializer=_ignore_interrupts)
         return _pool
 
 
-def sqlite_rows(path: str, stmt: str) -> list[tuple[Any, ...]] | None:
+def sqlite_rows(
+    path: str, stmt: str, arrow: ArrowDigest | None = None
+) -> list[tuple[Any, ...]] | None:
     """The rows of the digest statement ``stmt`` on the SQLite file ``path``, computed in
-    a worker process; None where no worker can run it (the caller runs it itself). A
-    SQLite error is raised as it happened."""
+    a worker process, over Arrow batches where ``arrow`` can
+    (:mod:`handover.verify.arrow`); None where no worker can run it and Arrow does not
+    (the caller runs the statement itself). A SQLite error is raised as it happened."""
     pool = _workers()
     if pool is None:
-        return None
+        if arrow is None:
+            return None
+        from handover.verify.arrow import digests
+
+        here = digests(path, arrow)
+        return None if here is None else list(here)
     try:
-        return pool.submit(_run, path, stmt).result()
+        return pool.submit(_run, path, stmt, arrow).result()
     except KeyboardInterrupt:  # the workers ignore it: end them now, not after their scan
         _end(pool, kill=True)
         raise

@@ -43,6 +43,7 @@ from handover.verify.normalize import (
     render_value,
     resolve_kind,
 )
+from handover.verify.sql import ArrowDigest, select_sql
 
 if TYPE_CHECKING:
     from handover.db.dialects.base import Dialect
@@ -238,6 +239,8 @@ class _Side:
     row_sql: str = ""
     seg_sql: str = ""
     value_sqls: list[str] = field(default_factory=list)
+    #: the kind each column is rendered as (both sides alike)
+    kinds: list[str] = field(default_factory=list)
     int_key: bool = True
     #: PostgreSQL on both sides: digest these expressions with ``pg_native_digest``
     native_sqls: list[str] | None = None
@@ -343,6 +346,7 @@ def _plan(
         vals = [d.value_expr(qc, k, st) for qc, k, st in zip(qcols, kinds, side.types, strict=True)]
         side.row_sql = d.row_expr(vals)
         side.value_sqls = vals
+        side.kinds = kinds
         if server and not native:
             side.digest_sqls = [
                 d.digest_value_expr(qc, k, st, scale)
@@ -503,7 +507,7 @@ def _segment_digests(
                 f"SELECT ({s_cast} - {origin}) {d.int_div} {width} AS ho__b, count(*), {digest} "
                 f"FROM ({inner}) z{where} GROUP BY ho__b"
             )
-            rows = _sqlite_rows(path, stmt) if path else None
+            rows = _sqlite_rows(path, stmt, _arrow(side, src, origin, width)) if path else None
             if rows is None:
                 rows = list(conn.execute(sa.text(stmt)))
             for b, cnt, h in rows:
@@ -513,13 +517,25 @@ def _segment_digests(
     return out
 
 
-def _sqlite_rows(path: str, stmt: str) -> list[tuple[Any, ...]] | None:
+def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | None:
+    """The digest of a SQLite side's canonical rows over Arrow (:mod:`handover.verify.arrow`),
+    for an integer key; None where the statement must run."""
+    if not side.int_key or side.digest_sqls is not None or side.native_sqls is not None:
+        return None
+    qcols = [side.quote(c) for c in side.columns]
+    sql = select_sql(side.seg_sql, qcols, side.kinds, source)
+    if sql is None:
+        return None
+    return ArrowDigest(sql, tuple(side.kinds), origin, width)
+
+
+def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:
     """:func:`handover.verify.sql.sqlite_rows`, a SQLite error raised as SQLAlchemy
     raises it on a connection (told as one line by :func:`_planned`)."""
     import sqlite3
 
     try:
-        return q.sqlite_rows(path, stmt)
+        return q.sqlite_rows(path, stmt, arrow)
     except sqlite3.Error as exc:
         raise sa.exc.OperationalError(None, None, exc) from None
 
