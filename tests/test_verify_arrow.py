@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
 from handover.db import dialects
 from handover.db.adbc import ArrowReader
@@ -320,3 +321,139 @@ def test_kinds_arrow_does_not_render_have_no_select() -> None:
     assert select_sql("k", ["k", "b"], ["int", "bool"], " FROM t") is None
     assert select_sql("k", ["k", "b"], ["int", "bytes"], " FROM t") is None
     assert select_sql("k", ["k", "b"], ["stored", "stored"], " FROM t") is None
+
+
+# --- a SQLite file against a server: the server's digest text, rendered over Arrow --------
+
+_SERVER_ROWS: list[tuple[Any, ...]] = [
+    # id, amount DECIMAL(14,2), rate DECIMAL(6,4), at TIMESTAMP, born DATE, name, paid INTEGER
+    (1, 12.3, 0.0435, "2024-01-02 03:04:05", "1990-01-02", "张三", 5),
+    (2, 1500.0, 0.1, "2024-01-02T03:04:05.5", "1990-01-02", "O'Brien", None),
+    (3, 0.0, 0.0001, "2024-01-02 03:04:05.123456", "2000-02-29", "", 0),
+    (4, None, None, None, None, None, None),
+    (5, 99999999.99, 0.3, "2024-01-02", "1990-12-31", "x,y", -7),
+    (6, 1500, 5, "2024-01-02 03:04:05.000000", "1990-01-02", "5", 2**40),
+]
+
+
+def _server_pair(sqlite_path: Path, server_url: str, rows: list[tuple[Any, ...]]) -> None:
+    con = sqlite3.connect(sqlite_path)
+    con.execute(
+        "CREATE TABLE pay (id INTEGER PRIMARY KEY, amount DECIMAL(14,2), rate DECIMAL(6,4), "
+        "at TIMESTAMP, born DATE, name VARCHAR(20), paid BIGINT)"
+    )
+    con.executemany("INSERT INTO pay VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    engine = sa.create_engine(server_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE pay (id INTEGER PRIMARY KEY, amount DECIMAL(14,2), "
+                "rate DECIMAL(6,4), at TIMESTAMP(6) NULL, born DATE, name VARCHAR(20), "
+                "paid BIGINT)"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO pay VALUES (:id, :amount, :rate, :at, :born, :name, :paid)"),
+            [
+                dict(zip(("id", "amount", "rate", "at", "born", "name", "paid"), r, strict=True))
+                for r in rows
+            ],
+        )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("server", ["pg", "mariadb"])
+def test_a_sqlite_file_against_a_server_digests_the_servers_text(
+    tmp_path: Path, server: str, request: pytest.FixtureRequest
+) -> None:
+    """Equal rows are equal at the first level (nothing fetched) both over Arrow and
+    through the row-by-row reference; changed values are found, one of them text with a
+    comma in a compact column (no server number has one)."""
+    from handover.verify import compare
+
+    url = request.getfixturevalue(f"{server}_url")
+    path = tmp_path / "seller.db"
+    _server_pair(path, url, _SERVER_ROWS)
+    engine, other = connect(str(path)), connect(url)
+    try:
+        plan = _plan(
+            "pay",
+            engine,
+            other,
+            _reflect(engine, "s")["pay"],
+            _reflect(other, "t")["pay"],
+            ("s", "t"),
+        )
+    finally:
+        engine.dispose()
+        other.dispose()
+    assert plan.src.arrow_forms is not None and plan.dst.digest_sqls is not None
+    assert plan.src.arrow_forms[1] == (True, 2)  # amount: compact, two decimals
+    result = compare(str(path), url)
+    assert result.equal and result.rows_fetched == 0, result.to_json()
+    calls: list[int] = []
+    real = A.reference_digests
+
+    def counted(p: str, d: ArrowDigest) -> Any:
+        calls.append(1)
+        return real(p, d)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(A, "_arrow_digests", lambda p, d: None)  # every piece by the reference
+    mp.setattr(A, "reference_digests", counted)
+    try:
+        again = A.digests(str(path), _whole(plan))
+        assert calls and again == real(str(path), _whole(plan))
+    finally:
+        mp.undo()
+    assert again == A.digests(str(path), _whole(plan))  # Arrow gives the reference's rows
+    con = sqlite3.connect(path)
+    con.execute("UPDATE pay SET amount = 12.31 WHERE id = 1")
+    con.execute("UPDATE pay SET paid = '5,' WHERE id = 6")  # a comma in a compact column
+    con.commit()
+    con.close()
+    changed = compare(str(path), url)
+    assert changed.tables[0].to_json()["changed"] == [1, 6]
+
+
+def _whole(plan: Any) -> ArrowDigest:
+    side = plan.src
+    sql = select_sql(side.seg_sql, [side.quote(c) for c in side.columns], side.kinds, " FROM pay")
+    assert sql is not None
+    return ArrowDigest(sql, tuple(side.kinds), 1, 2, tuple(side.arrow_forms))
+
+
+def test_digest_texts_are_the_reference() -> None:
+    """Timestamps' fractions and decimals' scales over Arrow, text for text."""
+    from handover.verify.normalize import encode_digest_row, pad_scale
+
+    stamps = [
+        "2024-01-02 03:04:05.000000",
+        "2024-01-02 03:04:05.500000",
+        "2024-01-02 03:04:05.000001",
+        "2024-01-02 03:04",
+        "x" * 26,
+        None,
+    ]
+    decimals = ["12.3", "0", "-0.5", "12.345", "1500", "abc", "1e5", "-12", "0.05", None]
+    for scale in (1, 2, 4):
+        got = A._pad_scale(pa.array(decimals, pa.string()), scale).to_pylist()
+        assert got == [None if d is None else pad_scale(d, scale) for d in decimals]
+    got = A._stamp_digest(pa.array(stamps, pa.string())).to_pylist()
+    assert got == [
+        "2024-01-02 03:04:05",
+        "2024-01-02 03:04:05.5",
+        "2024-01-02 03:04:05.000001",
+        "2024-01-02 03:04",
+        "x" * 26,
+        None,
+    ]
+    cols = [pa.array(["1", None, "a,b"]), pa.array(["张三", None, ""])]
+    rows = A.digest_texts(cols, ["int", "text"], [(True, None), (False, None)], 3).to_pylist()
+    assert rows[:2] == [
+        encode_digest_row(["1", "张三"], [True, False]),
+        encode_digest_row([None, None], [True, False]),
+    ]
+    assert rows[2] == "\x00" + encode_digest_row(["a,b", ""], [True, False])

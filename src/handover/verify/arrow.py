@@ -19,6 +19,7 @@ both against each other value class by value class.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -29,6 +30,8 @@ import pyarrow.compute as pc
 from handover.crypto.digest import md5_fingerprints
 from handover.db.adbc import _REAL_AS_TEXT, EXACT_INT, ArrowReader, faithful
 from handover.db.dialects.base import NULL_MARK
+from handover.db.url import read_only_uri
+from handover.verify.normalize import encode_digest_row, render_digest, row_hash60
 from handover.verify.sql import ArrowDigest
 
 #: rows per driver batch
@@ -42,13 +45,24 @@ _SCALES = 19
 _POW10_F = 10.0 ** np.arange(_SCALES)
 #: 'YYYY-MM-DD HH:MM:SS' in ASCII digits: nothing to trim or replace, 19 characters
 _STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+#: the first character of a row text no server engine gives (see :func:`digest_texts`)
+_FORGED = "\x00"
 _POW10_I = np.array([10**i for i in range(_SCALES)], dtype=np.int64)
 
 
-def digests(path: str, plan: ArrowDigest) -> list[tuple[int, int, str]] | None:
+def digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]] | None:
     """The rows of the digest statement ``plan`` stands for — (segment, count, exact sum
-    of the row hashes as text) — read from the SQLite file ``path``; None where the
-    driver is missing or refuses, or a batch is not rendered exactly here."""
+    of the row hashes as text) — read from the SQLite file ``path``. The canonical rows
+    (``plan.forms`` None): None where the driver is missing or refuses, or a batch is not
+    rendered exactly here (the caller runs the statement). The digest text of a server
+    pair: never None; what Arrow does not render, :func:`reference_digests` does."""
+    rows = _arrow_digests(path, plan)
+    if rows is None and plan.forms is not None:
+        return reference_digests(path, plan)
+    return rows
+
+
+def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]] | None:
     reader = ArrowReader.open(Path(path))
     if reader is None:
         return None
@@ -69,6 +83,40 @@ def digests(path: str, plan: ArrowDigest) -> list[tuple[int, int, str]] | None:
         reader.close()
 
 
+def reference_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]]:
+    """:func:`digests` of a server pair's digest text computed row by row in Python by
+    the reference (:func:`~handover.verify.normalize.render_digest`) from the values
+    ``sqlite3`` reads: slow, for the rare piece Arrow leaves alone. A NULL key is the
+    segment None (the caller names the problem)."""
+    assert plan.forms is not None
+    compact = [c for c, _s in plan.forms]
+    sums: dict[int | None, list[int]] = {}
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
+    try:
+        for row in conn.execute(plan.sql):
+            seg, values = row[0], row[1:-1]
+            texts = [
+                render_digest(v, k, scale)
+                for v, k, (_c, scale) in zip(values, plan.kinds, plan.forms, strict=True)
+            ]
+            text = encode_digest_row(texts, compact)
+            if any(c and t is not None and "," in t for c, t in zip(compact, texts, strict=True)):
+                text = _FORGED + text
+            b = None if seg is None else _trunc_div(int(seg) - plan.origin, plan.width)
+            acc = sums.setdefault(b, [0, 0])
+            acc[0] += 1
+            acc[1] += row_hash60(text)
+    finally:
+        conn.close()
+    return [(b, n, str(total)) for b, (n, total) in sums.items()]
+
+
+def _trunc_div(a: int, b: int) -> int:
+    """SQLite's integer division: toward zero."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
 def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
     """Add one batch's rows to ``sums`` (segment → [count, sum]); False where the batch
     is not rendered exactly here."""
@@ -83,7 +131,10 @@ def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
         if text is None:
             return False
         texts.append(text)
-    rows = row_texts(texts, page.num_rows)
+    if plan.forms is None:
+        rows = row_texts(texts, page.num_rows)
+    else:
+        rows = digest_texts(texts, plan.kinds, plan.forms, page.num_rows)
     hashes = row_hashes60(rows)
     keys = seg.to_numpy(zero_copy_only=False).astype(np.int64) - plan.origin
     # SQLite's integer division truncates toward zero
@@ -136,6 +187,72 @@ def row_texts(values: Sequence[pa.Array], n: int) -> pa.Array:
     if not pieces:
         return pa.array([""] * n, pa.string())
     return pc.binary_join_element_wise(*pieces, "")
+
+
+def digest_texts(
+    values: Sequence[pa.Array],
+    kinds: Sequence[str],
+    forms: Sequence[tuple[bool, int | None]],
+    n: int,
+) -> pa.Array:
+    """Each row's digest text of a server pair (``normalize.encode_digest_row``) from the
+    canonical texts ``values``: a timestamp's fraction without trailing zeros, a decimal
+    padded to its ``scale``; ``<text>,`` for a compact column, ``<length>:<text>``
+    otherwise (NULL: ``,`` / ``:``). A compact text holding a comma (no server value
+    does) could shift the columns' boundaries: such a row starts with a NUL, which no
+    server's row text does, so it never equals one."""
+    pieces: list[pa.Array | pa.Scalar] = []
+    forged: pa.Array | None = None
+    for v, kind, (compact, scale) in zip(values, kinds, forms, strict=True):
+        text = v
+        if kind == "timestamp":
+            text = _stamp_digest(v)
+        elif scale is not None and kind in ("decimal", "float"):
+            text = _pad_scale(v, scale)
+        if compact:
+            if text.null_count != len(text):
+                comma = pc.fill_null(pc.match_substring(text, ","), False)
+                forged = comma if forged is None else pc.or_(forged, comma)
+            pieces += [pc.fill_null(text, ""), pa.scalar(",")]
+        else:
+            length = pc.cast(pc.utf8_length(text), pa.string())
+            pieces.append(pc.fill_null(pc.binary_join_element_wise(length, text, ":"), ":"))
+    if not pieces:
+        return pa.array([""] * n, pa.string())
+    rows = pc.binary_join_element_wise(*pieces, "")
+    if forged is not None and pc.any(forged).as_py():
+        rows = pc.if_else(forged, pc.binary_join_element_wise(_FORGED, rows, ""), rows)
+    return rows
+
+
+def _stamp_digest(text: pa.Array) -> pa.Array:
+    """``normalize.render_digest`` of canonical timestamps: ``YYYY-MM-DD HH:MM:SS.ffffff``
+    loses the fraction's trailing zeros (and the point when nothing is left)."""
+    full = pc.and_(
+        pc.equal(pc.utf8_length(text), 26),
+        pc.equal(pc.utf8_slice_codeunits(text, 19, 20), "."),
+    )
+    head = pc.utf8_slice_codeunits(text, 0, 19)
+    frac = pc.utf8_rtrim(pc.utf8_slice_codeunits(text, 20), "0")
+    trimmed = pc.if_else(pc.equal(frac, ""), head, pc.binary_join_element_wise(head, frac, "."))
+    return pc.if_else(pc.fill_null(full, False), trimmed, text)
+
+
+_ZEROS = pa.array(["0" * i for i in range(_SCALES + 1)])
+
+
+def _pad_scale(text: pa.Array, scale: int) -> pa.Array:
+    """``normalize.pad_scale`` of canonical decimal texts."""
+    plain = pc.fill_null(pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]+)?$"), False)
+    point = pc.find_substring(text, ".")
+    length = pc.utf8_length(text)
+    decimals = pc.if_else(pc.less(point, 0), 0, pc.subtract(pc.subtract(length, point), 1))
+    short = pc.and_(plain, pc.fill_null(pc.less_equal(decimals, scale), False))
+    missing = pc.subtract(pa.scalar(scale, pa.int32()), pc.cast(decimals, pa.int32()))
+    zeros = _ZEROS.take(pc.if_else(short, missing, 0).cast(pa.int32()))
+    dot = pc.if_else(pc.less(point, 0), ".", "")
+    padded = pc.binary_join_element_wise(text, dot, zeros, "")
+    return pc.if_else(short, padded, text)
 
 
 def render(arr: pa.Array, kind: str) -> pa.Array | None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
@@ -297,23 +298,36 @@ def digest_form(kind: str, a: SideType, b: SideType) -> tuple[bool, int | None]:
 
 
 def render_digest(value: Any, kind: str, scale: int | None) -> str | None:
-    """The digest text of one value: :func:`render_value`, a decimal at ``scale``, or a
-    timestamp whose fraction has no trailing zeros (``2024-01-02 03:04:05.5``)."""
+    """The digest text of one value: :func:`render_value`, a decimal shown with ``scale``
+    decimals, or a timestamp whose fraction has no trailing zeros
+    (``2024-01-02 03:04:05.5``)."""
+    text = render_value(value, kind)
     if kind == "timestamp":
-        text = render_value(value, kind)
         if text is None or len(text) != 26 or text[19] != ".":
             return text
         frac = text[20:].rstrip("0")
         return text[:19] + ("." + frac if frac else "")
-    if scale is None or value is None:
-        return render_value(value, kind)
-    d = _to_decimal(value)
-    if d is None or not d.is_finite():
-        return render_value(value, kind)
-    with localcontext() as ctx:
-        ctx.prec = 100
-        fixed = (abs(d) if d == 0 else d).quantize(Decimal(1).scaleb(-scale))
-    return format(fixed, "f")
+    if scale is None or text is None or kind not in ("decimal", "float"):
+        return text
+    return pad_scale(text, scale)
+
+
+#: a canonical decimal text (no exponent, no trailing zero)
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def pad_scale(text: str, scale: int) -> str:
+    """A canonical decimal text shown with ``scale`` decimals (``12.3`` → ``12.30``, ``0``
+    → ``0.00``), as an engine prints a DECIMAL of that scale. A text with more decimals
+    (a SQLite value no such column could hold) or no number is kept: padding only ever
+    appends zeros to a text that has none at its end, so distinct texts stay distinct."""
+    if not _PLAIN_DECIMAL.fullmatch(text):
+        return text
+    point = text.find(".")
+    decimals = 0 if point < 0 else len(text) - point - 1
+    if decimals > scale:
+        return text
+    return text + ("." if point < 0 else "") + "0" * (scale - decimals)
 
 
 def encode_digest_row(texts: list[str | None], compact: list[bool]) -> str:

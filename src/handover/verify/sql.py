@@ -73,6 +73,9 @@ class ArrowDigest:
     kinds: tuple[str, ...]
     origin: int
     width: int
+    #: (compact, scale) of each column: hash the digest text a server engine hashes
+    #: (:func:`handover.verify.normalize.encode_digest_row`), not the canonical row
+    forms: tuple[tuple[bool, int | None], ...] | None = None
 
 
 def select_sql(

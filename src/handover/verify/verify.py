@@ -241,6 +241,9 @@ class _Side:
     value_sqls: list[str] = field(default_factory=list)
     #: the kind each column is rendered as (both sides alike)
     kinds: list[str] = field(default_factory=list)
+    #: a SQLite file against a server engine: (compact, scale) of each column of the
+    #: server's digest text, which :mod:`handover.verify.arrow` renders for this side
+    arrow_forms: list[tuple[bool, int | None]] | None = None
     int_key: bool = True
     #: PostgreSQL on both sides: digest these expressions with ``pg_native_digest``
     native_sqls: list[str] | None = None
@@ -272,6 +275,23 @@ class _Plan:
     src: _Side
     dst: _Side
     normalisations: list[str] = field(default_factory=list)
+
+
+def _arrow_pair(
+    engines: tuple[Engine, Engine],
+    sqls: tuple[Dialect, Dialect],
+    kinds: list[str],
+    *,
+    int_key: bool,
+) -> bool:
+    """Whether a SQLite file is compared with a server engine by the server's cheaper
+    digest text (:func:`~handover.verify.normalize.digest_form`), the SQLite side
+    rendering it over Arrow in its workers: an integer key and kinds Arrow renders."""
+    typed = [d.typed for d in sqls]
+    if typed.count(False) != 1 or not int_key or any(k not in q.ARROW_KINDS for k in kinds):
+        return False
+    lite = engines[typed.index(False)]
+    return lite.url.database not in (None, "", ":memory:")
 
 
 def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list[str]]]:
@@ -335,7 +355,9 @@ def _plan(
     first = pk_idx[0]
     int_key = s_types[first].kind == "int" and d_types[first].kind == "int"
     if server is None:
-        server = s_sql.typed and d_sql.typed
+        server = (s_sql.typed and d_sql.typed) or _arrow_pair(
+            (src_engine, dst_engine), (s_sql, d_sql), kinds, int_key=int_key
+        )
     forms = [digest_form(k, a, b) for k, a, b in zip(kinds, s_types, d_types, strict=True)]
     src = _Side(src_engine, s_name, names, s_types, [names[i] for i in pk_idx])
     dst = _Side(dst_engine, d_name, [d_by[n]["name"] for n in lower], d_types, [])
@@ -347,7 +369,10 @@ def _plan(
         side.row_sql = d.row_expr(vals)
         side.value_sqls = vals
         side.kinds = kinds
-        if server and not native:
+        if server and not native and not d.typed:
+            # a SQLite file against a server: its digest text rendered over Arrow
+            side.arrow_forms = forms
+        elif server and not native:
             side.digest_sqls = [
                 d.digest_value_expr(qc, k, st, scale)
                 for qc, k, st, (_c, scale) in zip(qcols, kinds, side.types, forms, strict=True)
@@ -526,7 +551,8 @@ def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | N
     sql = select_sql(side.seg_sql, qcols, side.kinds, source)
     if sql is None:
         return None
-    return ArrowDigest(sql, tuple(side.kinds), origin, width)
+    forms = None if side.arrow_forms is None else tuple(side.arrow_forms)
+    return ArrowDigest(sql, tuple(side.kinds), origin, width, forms)
 
 
 def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:
