@@ -31,7 +31,6 @@ from handover.crypto.digest import md5_fingerprints
 from handover.db.adbc import _REAL_AS_TEXT, EXACT_INT, ArrowReader, faithful
 from handover.db.dialects.base import NULL_MARK
 from handover.db.url import read_only_uri
-from handover.verify.normalize import encode_digest_row, render_digest, row_hash60
 from handover.verify.sql import ArrowDigest
 
 #: rows per driver batch
@@ -55,10 +54,11 @@ def digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]] |
     of the row hashes as text) — read from the SQLite file ``path``. The canonical rows
     (``plan.forms`` None): None where the driver is missing or refuses, or a batch is not
     rendered exactly here (the caller runs the statement). The digest text of a server
-    pair: never None; what Arrow does not render, :func:`reference_digests` does."""
+    pair: never None; where Arrow cannot render the values, SQLite renders their
+    canonical text (:func:`_canonical_digests`)."""
     rows = _arrow_digests(path, plan)
     if rows is None and plan.forms is not None:
-        return reference_digests(path, plan)
+        return _canonical_digests(path, plan)
     return rows
 
 
@@ -83,38 +83,27 @@ def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, 
         reader.close()
 
 
-def reference_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]]:
-    """:func:`digests` of a server pair's digest text computed row by row in Python by
-    the reference (:func:`~handover.verify.normalize.render_digest`) from the values
-    ``sqlite3`` reads: slow, for the rare piece Arrow leaves alone. A NULL key is the
+def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]]:
+    """A server pair's digest rows with each value's canonical text rendered by SQLite
+    (``plan.canonical``: the statement's own value expressions, read by ``sqlite3``),
+    and the digest text built from it over Arrow as in :func:`_add`. A NULL key is the
     segment None (the caller names the problem)."""
-    assert plan.forms is not None
-    compact = [c for c, _s in plan.forms]
-    sums: dict[int | None, list[int]] = {}
+    assert plan.forms is not None and plan.canonical is not None
+    sums: dict[int, list[int]] = {}
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
-        for row in conn.execute(plan.sql):
-            seg, values = row[0], row[1:-1]
-            texts = [
-                render_digest(v, k, scale)
-                for v, k, (_c, scale) in zip(values, plan.kinds, plan.forms, strict=True)
-            ]
-            text = encode_digest_row(texts, compact)
-            if any(c and t is not None and "," in t for c, t in zip(compact, texts, strict=True)):
-                text = _FORGED + text
-            b = None if seg is None else _trunc_div(int(seg) - plan.origin, plan.width)
-            acc = sums.setdefault(b, [0, 0])
-            acc[0] += 1
-            acc[1] += row_hash60(text)
+        cur = conn.execute(plan.canonical)
+        while rows := cur.fetchmany(BATCH_ROWS):
+            cols = list(zip(*rows, strict=True))
+            if any(k is None for k in cols[0]):
+                return [(None, 1, "0")]
+            texts = [pa.array(c, pa.string()) for c in cols[1:]]
+            hashes = row_hashes60(digest_texts(texts, plan.kinds, plan.forms, len(rows)))
+            keys = np.array(cols[0], dtype=np.int64) - plan.origin
+            _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
     finally:
         conn.close()
-    return [(b, n, str(total)) for b, (n, total) in sums.items()]
-
-
-def _trunc_div(a: int, b: int) -> int:
-    """SQLite's integer division: toward zero."""
-    q = abs(a) // b
-    return q if a >= 0 else -q
+    return [(b, n, str(total)) for b, (n, total) in sorted(sums.items())]
 
 
 def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
@@ -137,14 +126,13 @@ def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
         rows = digest_texts(texts, plan.kinds, plan.forms, page.num_rows)
     hashes = row_hashes60(rows)
     keys = seg.to_numpy(zero_copy_only=False).astype(np.int64) - plan.origin
-    # SQLite's integer division truncates toward zero
-    buckets = np.sign(keys) * (np.abs(keys) // plan.width)
-    _sum_by(buckets, hashes, sums)
+    _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
     return True
 
 
 def _sum_by(buckets: np.ndarray, hashes: np.ndarray, sums: dict[int, list[int]]) -> None:
-    """Count and exact sum of ``hashes`` (60-bit) per bucket, added to ``sums``."""
+    """Count and exact sum of ``hashes`` (60-bit) per bucket (the segment: key minus
+    origin, divided by the width toward zero as SQLite divides), added to ``sums``."""
     ids, inverse = np.unique(buckets, return_inverse=True)
     counts = np.bincount(inverse, minlength=len(ids))
     # two 30-bit halves: a float64 sum of at most 2**16 of them is exact

@@ -76,6 +76,9 @@ class ArrowDigest:
     #: (compact, scale) of each column: hash the digest text a server engine hashes
     #: (:func:`handover.verify.normalize.encode_digest_row`), not the canonical row
     forms: tuple[tuple[bool, int | None], ...] | None = None
+    #: ``SELECT`` of the segment key and each value's canonical text in SQLite's SQL:
+    #: what a server pair's rows are built from where Arrow cannot render the values
+    canonical: str | None = None
 
 
 def select_sql(

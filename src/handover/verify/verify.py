@@ -551,8 +551,10 @@ def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | N
     sql = select_sql(side.seg_sql, qcols, side.kinds, source)
     if sql is None:
         return None
-    forms = None if side.arrow_forms is None else tuple(side.arrow_forms)
-    return ArrowDigest(sql, tuple(side.kinds), origin, width, forms)
+    if side.arrow_forms is None:
+        return ArrowDigest(sql, tuple(side.kinds), origin, width)
+    canonical = f"SELECT {side.seg_sql}, {', '.join(side.value_sqls)}{source}"
+    return ArrowDigest(sql, tuple(side.kinds), origin, width, tuple(side.arrow_forms), canonical)
 
 
 def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:
