@@ -113,12 +113,32 @@ def _check(tmp_path: Path, values: list[Any], kind: str, *, sure: bool) -> bool:
     _table(path, values)
     if _flagged(path, kind):
         return False
-    got = A.render(_arrow_column(path), kind)
+    column = _arrow_column(path)
+    got = A.render(column, kind)
     if got is None:
         assert not sure, (kind, values[:5])
         return False
-    assert got.to_pylist() == _sql_texts(path, kind)
+    want = _sql_texts(path, kind)
+    assert got.to_pylist() == want
+    for form in _forms(kind):
+        digest = A.render(column, kind, form)
+        assert digest is not None
+        assert digest.to_pylist() == _digest_of(want, kind, form)
     return True
+
+
+def _forms(kind: str) -> list[tuple[bool, int | None]]:
+    """The server digest forms a column of ``kind`` may take (decimals: padded by
+    Arrow itself up to three decimals, beyond that from the text)."""
+    if kind in ("decimal", "float"):
+        return [(True, None), (True, 1), (True, 2), (True, 4), (True, 6)]
+    return [(True, None), (False, None)]
+
+
+def _digest_of(canonical: list[Any], kind: str, form: tuple[bool, int | None]) -> list[Any]:
+    """The digest texts of the statement's canonical texts (Arrow's rule, checked against
+    normalize.pad_scale and the trimmed fraction in test_digest_texts_are_the_reference)."""
+    return A.digest_values([pa.array(canonical, pa.string())], [kind], [form])[0].to_pylist()
 
 
 def _check_each(tmp_path: Path, values: list[Any], kind: str) -> int:
@@ -130,9 +150,14 @@ def _check_each(tmp_path: Path, values: list[Any], kind: str) -> int:
     for i, text in enumerate(want):
         if _flagged(path, kind, i):
             continue
-        got = A.render(_arrow_column(path, " WHERE id = ?", (i,)), kind)
+        column = _arrow_column(path, " WHERE id = ?", (i,))
+        got = A.render(column, kind)
         if got is not None:
             assert got.to_pylist() == [text], (kind, values[i])
+            for form in _forms(kind):
+                digest = A.render(column, kind, form)
+                assert digest is not None
+                assert digest.to_pylist() == _digest_of([text], kind, form), (kind, form, values[i])
             rendered += 1
     return rendered
 
@@ -478,9 +503,33 @@ def test_digest_texts_are_the_reference() -> None:
         None,
     ]
     cols = [pa.array(["1", None, "a,b"]), pa.array(["张三", None, ""])]
-    rows = A.digest_texts(cols, ["int", "text"], [(True, None), (False, None)], 3).to_pylist()
+    rows = A.digest_texts(cols, [(True, None), (False, None)], 3, [True, True]).to_pylist()
     assert rows[:2] == [
         encode_digest_row(["1", "张三"], [True, False]),
         encode_digest_row([None, None], [True, False]),
     ]
     assert rows[2] == "\x00" + encode_digest_row(["a,b", ""], [True, False])
+
+
+def test_a_comma_in_a_compact_sqlite_text_marks_its_row(tmp_path: Path) -> None:
+    """Text read from SQLite into a compact column ('1,2' in an INTEGER column) makes its
+    row's digest text start with a NUL, over Arrow as in the fallback."""
+    from handover.verify.normalize import encode_digest_row
+
+    path = tmp_path / "comma.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a BIGINT, b BIGINT)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(1, "1,2", 3), (2, 5, 6)])
+    con.commit()
+    con.close()
+    sql = select_sql('"id"', ['"id"', '"a"', '"b"'], ["int"] * 3, " FROM t")
+    assert sql is not None
+    forms = ((True, None),) * 3
+    canonical = 'SELECT "id", CAST("id" AS TEXT), CAST("a" AS TEXT), CAST("b" AS TEXT) FROM t'
+    plan = ArrowDigest(sql, ("int",) * 3, 1, 1, forms, canonical)
+    want = [
+        (0, 1, str(row_hash60("\x00" + encode_digest_row(["1", "1,2", "3"], [True] * 3)))),
+        (1, 1, str(row_hash60(encode_digest_row(["2", "5", "6"], [True] * 3)))),
+    ]
+    assert A._arrow_digests(str(path), plan) == want
+    assert A._canonical_digests(str(path), plan) == want

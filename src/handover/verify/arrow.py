@@ -46,6 +46,10 @@ _POW10_F = 10.0 ** np.arange(_SCALES)
 _STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 #: the first character of a row text no server engine gives (see :func:`digest_texts`)
 _FORGED = "\x00"
+#: the largest scale :func:`_g15` pads to itself (10^15 * 10^3 < 2^63)
+_PAD_MAX = 3
+_SIGN = pa.array(["", "-"])
+_POINT = pa.array(["", "."])
 _POW10_I = np.array([10**i for i in range(_SCALES)], dtype=np.int64)
 
 
@@ -97,8 +101,11 @@ def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, i
             cols = list(zip(*rows, strict=True))
             if any(k is None for k in cols[0]):
                 return [(None, 1, "0")]
-            texts = [pa.array(c, pa.string()) for c in cols[1:]]
-            hashes = row_hashes60(digest_texts(texts, plan.kinds, plan.forms, len(rows)))
+            texts = digest_values(
+                [pa.array(c, pa.string()) for c in cols[1:]], plan.kinds, plan.forms
+            )
+            commas = [True] * len(texts)
+            hashes = row_hashes60(digest_texts(texts, plan.forms, len(rows), commas))
             keys = np.array(cols[0], dtype=np.int64) - plan.origin
             _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
     finally:
@@ -114,16 +121,19 @@ def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
         return False  # a NULL key: the statement names the problem
     if pc.any(pc.not_equal(odd, 0)).as_py():
         return False
-    texts = []
-    for i, kind in enumerate(plan.kinds):
-        text = render(page.column(i + 1).chunk(0), kind)
+    texts, commas = [], []
+    forms = plan.forms or [None] * len(plan.kinds)
+    for i, (kind, form) in enumerate(zip(plan.kinds, forms, strict=True)):
+        raw = page.column(i + 1).chunk(0)
+        text = render(raw, kind, form)
         if text is None:
             return False
         texts.append(text)
+        commas.append(pa.types.is_string(raw.type))
     if plan.forms is None:
         rows = row_texts(texts, page.num_rows)
     else:
-        rows = digest_texts(texts, plan.kinds, plan.forms, page.num_rows)
+        rows = digest_texts(texts, plan.forms, page.num_rows, commas)
     hashes = row_hashes60(rows)
     keys = seg.to_numpy(zero_copy_only=False).astype(np.int64) - plan.origin
     _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
@@ -179,29 +189,26 @@ def row_texts(values: Sequence[pa.Array], n: int) -> pa.Array:
 
 def digest_texts(
     values: Sequence[pa.Array],
-    kinds: Sequence[str],
     forms: Sequence[tuple[bool, int | None]],
     n: int,
+    commas: Sequence[bool],
 ) -> pa.Array:
-    """Each row's digest text of a server pair (``normalize.encode_digest_row``) from the
-    canonical texts ``values``: a timestamp's fraction without trailing zeros, a decimal
-    padded to its ``scale``; ``<text>,`` for a compact column, ``<length>:<text>``
-    otherwise (NULL: ``,`` / ``:``). A compact text holding a comma (no server value
-    does) could shift the columns' boundaries: such a row starts with a NUL, which no
-    server's row text does, so it never equals one."""
+    """Each row's digest text of a server pair (``normalize.encode_digest_row``) from its
+    values' digest texts (:func:`render` with a form, :func:`digest_values`):
+    ``<text>,`` for a compact column, ``<length>:<text>`` otherwise (NULL: ``,`` /
+    ``:``). A compact text holding a comma (no server number, date or time does) could
+    shift the columns' boundaries: such a row starts with a NUL, which no server's row
+    text does, so it never equals one. ``commas``: the columns that may hold one (text
+    read from SQLite, not numbers Arrow formatted)."""
     pieces: list[pa.Array | pa.Scalar] = []
     forged: pa.Array | None = None
-    for v, kind, (compact, scale) in zip(values, kinds, forms, strict=True):
-        text = v
-        if kind == "timestamp":
-            text = _stamp_digest(v)
-        elif scale is not None and kind in ("decimal", "float"):
-            text = _pad_scale(v, scale)
+    comma_sep = pa.scalar(",")
+    for text, (compact, _scale), check in zip(values, forms, commas, strict=True):
         if compact:
-            if text.null_count != len(text):
+            if check and text.null_count != len(text):
                 comma = pc.fill_null(pc.match_substring(text, ","), False)
                 forged = comma if forged is None else pc.or_(forged, comma)
-            pieces += [pc.fill_null(text, ""), pa.scalar(",")]
+            pieces += [pc.fill_null(text, "") if text.null_count else text, comma_sep]
         else:
             length = pc.cast(pc.utf8_length(text), pa.string())
             pieces.append(pc.fill_null(pc.binary_join_element_wise(length, text, ":"), ":"))
@@ -211,6 +218,21 @@ def digest_texts(
     if forged is not None and pc.any(forged).as_py():
         rows = pc.if_else(forged, pc.binary_join_element_wise(_FORGED, rows, ""), rows)
     return rows
+
+
+def digest_values(
+    texts: Sequence[pa.Array], kinds: Sequence[str], forms: Sequence[tuple[bool, int | None]]
+) -> list[pa.Array]:
+    """The digest texts of canonical texts (``normalize.render_digest``): a timestamp's
+    fraction without trailing zeros, a decimal padded to its scale."""
+    out = []
+    for text, kind, (_compact, scale) in zip(texts, kinds, forms, strict=True):
+        if kind == "timestamp":
+            text = _stamp_digest(text)
+        elif scale is not None and kind in ("decimal", "float"):
+            text = _pad_scale(text, scale)
+        out.append(text)
+    return out
 
 
 def _stamp_digest(text: pa.Array) -> pa.Array:
@@ -243,26 +265,39 @@ def _pad_scale(text: pa.Array, scale: int) -> pa.Array:
     return pc.if_else(short, padded, text)
 
 
-def render(arr: pa.Array, kind: str) -> pa.Array | None:
+def render(
+    arr: pa.Array, kind: str, form: tuple[bool, int | None] | None = None
+) -> pa.Array | None:
     """The canonical texts the statement gives for the driver's column ``arr`` of
-    ``kind`` (NULL stays null), or None where they are not certain here."""
+    ``kind`` (NULL stays null) or, with the column's ``form`` (compact, scale), its
+    digest texts for a server pair (:func:`digest_values` of them); None where they are
+    not certain here."""
+    scale = None if form is None else form[1]
+    pad = scale if kind in ("decimal", "float") else None
     t = arr.type
     if arr.null_count == len(arr):
         return pa.nulls(len(arr), pa.string())
     if pa.types.is_integer(t):
         # INTEGER: every kind renders CAST(x AS TEXT) (date and time: not TEXT)
-        return pc.cast(arr, pa.string())
+        digits = pc.cast(arr, pa.string())
+        return digits if pad is None else pc.binary_join_element_wise(digits, "." + "0" * pad, "")
     if pa.types.is_floating(t):
         # a REAL, or an INTEGER the driver widened among REALs
         if kind == "int":
             return _integral(arr)
-        if kind in ("decimal", "float"):
-            return _g15(arr)
-        return None
+        if kind not in ("decimal", "float"):
+            return None
+        if pad is not None and pad > _PAD_MAX:
+            text = _g15(arr)
+            return None if text is None else _pad_scale(text, pad)
+        return _g15(arr, pad)
     if pa.types.is_string(t):
         if not faithful(arr) or pc.any(pc.match_substring(arr, "\x00")).as_py():
             return None  # SQLite's length() stops at a NUL
-        return _text(arr, kind)
+        text = _text(arr, kind, digest=form is not None)
+        if text is None or pad is None:
+            return text
+        return _pad_scale(text, pad)
     return None
 
 
@@ -276,13 +311,14 @@ def _integral(arr: pa.Array) -> pa.Array | None:
     return pc.cast(pc.cast(arr, pa.int64()), pa.string())
 
 
-def _g15(arr: pa.Array) -> pa.Array | None:
+def _g15(arr: pa.Array, pad: int | None = None) -> pa.Array | None:
     """kind decimal/float of doubles: ``printf('%.15g', x)`` for 10^-4 <= |x| <= 10^14,
-    ``0`` for zero (an INTEGER 0, a REAL 0.0 or -0.0: the statement prints ``0``), built from the
-    decimal of at most 15 significant digits whose nearest double ``x`` is. Such a
-    decimal reads back from ``%.15g`` unchanged (15 = DBL_DIG), and the smallest scale
+    ``0`` for zero (an INTEGER 0, a REAL 0.0 or -0.0: the statement prints ``0``), built
+    from the decimal of at most 15 significant digits whose nearest double ``x`` is. Such
+    a decimal reads back from ``%.15g`` unchanged (15 = DBL_DIG), and the smallest scale
     that gives ``x`` back has no trailing zero. Any other value (another magnitude, more
-    digits) is left to the statement."""
+    digits) is left to the statement. ``pad``: shown with at least that many decimals
+    (``normalize.pad_scale``), up to :data:`_PAD_MAX`."""
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     x = np.where(valid, arr.to_numpy(zero_copy_only=False), 1.0)
     a = np.abs(x)
@@ -304,26 +340,34 @@ def _g15(arr: pa.Array) -> pa.Array | None:
         scale[hit] = s
         k[hit] = cand[ok].astype(np.int64)
         todo[hit] = False
+    if todo.any():
+        return None
     # the smallest scale: a decimal that ends in 0 is the same number one scale down
     for _ in range(2):
         tens = (scale > 0) & (k % 10 == 0)
         k = np.where(tens, k // 10, k)
         scale = np.where(tens, scale - 1, scale)
-    if todo.any():
-        return None
+    if pad is not None:
+        # k < 10^15 and at most _PAD_MAX more digits: below 2^63
+        target = np.maximum(scale, pad)
+        k = k * _POW10_I[target - scale]
+        scale = target
     unit = _POW10_I[scale]
-    whole = pc.cast(pa.array(k // unit), pa.string())
+    missing = ~valid
+    whole = pc.cast(pa.array(k // unit, mask=missing), pa.string())
     # the fraction with its leading zeros: the digits of unit + fraction after the "1"
+    # (none at scale 0: 1 + 0 is "1")
     frac = pc.utf8_slice_codeunits(pc.cast(pa.array(k % unit + unit), pa.string()), 1)
-    text = pc.if_else(pa.array(scale > 0), pc.binary_join_element_wise(whole, frac, "."), whole)
-    text = pc.if_else(pa.array(x < 0), pc.binary_join_element_wise("-", text, ""), text)
-    return pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string()))
+    sign = _SIGN.take(pa.array((x < 0).view(np.int8)))
+    point = _POINT.take(pa.array((scale > 0).view(np.int8)))
+    return pc.binary_join_element_wise(sign, whole, point, frac, "")
 
 
-def _text(arr: pa.Array, kind: str) -> pa.Array | None:
+def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
     """The statement's text of a string column: TEXT (date and time: flagged otherwise in
     SQL), an INTEGER's digits, a BLOB's bytes, or a REAL's text both SQLite versions
-    spell alike (:func:`~handover.db.adbc.faithful`)."""
+    spell alike (:func:`~handover.db.adbc.faithful`). ``digest``: a timestamp's digest
+    text (its fraction without trailing zeros)."""
     if kind == "text":
         return arr
     if kind == "int":
@@ -337,16 +381,18 @@ def _text(arr: pa.Array, kind: str) -> pa.Array | None:
         return pc.utf8_slice_codeunits(arr, 0, 10)
     if kind == "timestamp":
         if pc.all(pc.match_substring_regex(arr, _STAMP)).as_py() is not False:
-            return pc.binary_join_element_wise(arr, ".000000", "")  # the usual spelling
+            # the usual spelling: no fraction to pad (or, in a digest text, to trim)
+            return arr if digest else pc.binary_join_element_wise(arr, ".000000", "")
         v = pc.replace_substring(pc.utf8_trim(arr, " "), "T", " ")
         n = pc.utf8_length(v)
         padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(v, "000000", ""), 0, 26)
-        return pc.case_when(
+        canonical = pc.case_when(
             pc.make_struct(pc.equal(n, 10), pc.equal(n, 19)),
             pc.binary_join_element_wise(v, " 00:00:00.000000", ""),
             pc.binary_join_element_wise(v, ".000000", ""),
             padded,
         )
+        return _stamp_digest(canonical) if digest else canonical
     return None
 
 
