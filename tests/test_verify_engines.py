@@ -625,14 +625,17 @@ def _plain_sqlite(col: str, kind: str) -> str:
 
     if kind == "timestamp":
         v = f"replace(trim({col}), 'T', ' ')"
-        return (
+        expr = (
             f"CASE WHEN typeof({col}) <> 'text' THEN CAST({col} AS TEXT) "
             f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
             f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"WHEN length({v}) > 26 THEN {v} "
             f"ELSE substr({v} || '000000', 1, 26) END"
         )
-    t = f"CAST({col} AS TEXT)"
-    return f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+    else:
+        t = f"CAST({col} AS TEXT)"
+        expr = f"CASE WHEN typeof({col}) = 'integer' THEN {t} ELSE {_strip(t)} END"
+    return f"CASE WHEN typeof({col}) = 'blob' THEN char(0) || hex({col}) ELSE {expr} END"
 
 
 def test_sqlite_shortcut_renderings_change_nothing(tmp_path: Path) -> None:

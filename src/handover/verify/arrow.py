@@ -1,20 +1,21 @@
-"""SQLite segment digests computed over Arrow batches instead of SQLite's SQL.
+"""The digests of a SQLite file's side against PostgreSQL or MariaDB, over Arrow.
 
-The SQLite digest statement renders every value to its canonical text with a
-``typeof()``-aware CASE (:mod:`handover.db.dialects.sqlite`, ``_value``), joins a row's
-values as ``<length>:<text>`` and hashes the row in Python (``ho_sum60``). That
-rendering is most of verify's cost on a SQLite side (one half of ``hkls`` of the
-200,000-customer book: 3.9 of 4.7 s of CPU). Here ADBC's driver reads the stored values
-as Arrow columns (:mod:`handover.db.adbc`) and the same text is built column by column
-with Arrow kernels; the rows are hashed by one C-level loop and summed per segment.
+The server hashes its cheaper digest text (:func:`~handover.verify.normalize.digest_form`,
+``encode_digest_row``): each value's canonical text, a timestamp's fraction trimmed, a
+decimal shown with its declared scale, ``<text>,`` or ``<length>:<text>`` per column.
+SQLite's SQL rendering of that text (a ``typeof()``-aware CASE per value and a Python
+hash per row) was most of verify's cost. Here ADBC's driver reads the stored values as
+Arrow columns (:mod:`handover.db.adbc`), Arrow kernels build the text column by column,
+the rows are hashed by one C-level loop and summed per segment exactly.
 
-The result must be the statement's, byte for byte: the other engine's digests are
-compared with it. So a batch is rendered here only where the driver's column type and
-the values pin the statement's text down (:func:`render`); anything else — a kind not
-handled here, a value whose storage class the Arrow type hides, a double outside the
-range where ``%.15g`` is shown exactly, a text holding a NUL — makes :func:`digests`
-answer None, and the caller runs the statement. ``tests/test_verify_arrow.py`` checks
-both against each other value class by value class.
+It must be the text SQLite's own value expressions give (the other side's digests are
+compared with it), so a batch is rendered here only where the driver's column type and
+the values pin it down (:func:`render`). Anything else — a value whose storage class the
+Arrow type hides, text among numbers, a double outside the range where ``%.15g`` is
+shown exactly, a text holding a NUL, a key not stored as an integer — sends the whole
+piece to :func:`_canonical_digests`: SQLite renders each value's canonical text and the
+digest text is built from it. ``tests/test_verify_arrow.py`` checks both against each
+other and against :mod:`handover.verify.normalize`, value class by value class.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.crypto.digest import md5_fingerprints
-from handover.db.adbc import _REAL_AS_TEXT, EXACT_INT, ArrowReader, faithful
-from handover.db.dialects.base import NULL_MARK
+from handover.db.adbc import EXACT_INT, ArrowReader, faithful
 from handover.db.url import read_only_uri
 from handover.verify.sql import ArrowDigest
 
@@ -53,25 +54,23 @@ _POINT = pa.array(["", "."])
 _POW10_I = np.array([10**i for i in range(_SCALES)], dtype=np.int64)
 
 
-def digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]] | None:
-    """The rows of the digest statement ``plan`` stands for — (segment, count, exact sum
-    of the row hashes as text) — read from the SQLite file ``path``. The canonical rows
-    (``plan.forms`` None): None where the driver is missing or refuses, or a batch is not
-    rendered exactly here (the caller runs the statement). The digest text of a server
-    pair: never None; where Arrow cannot render the values, SQLite renders their
-    canonical text (:func:`_canonical_digests`)."""
+def digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]]:
+    """The digest rows of one piece of a SQLite file against a server — (segment, count,
+    exact sum of the row hashes as text) — over Arrow where the driver's values pin the
+    text down, else from SQLite's canonical texts (:func:`_canonical_digests`). A NULL
+    key is the segment None (the caller names the problem)."""
     rows = _arrow_digests(path, plan)
-    if rows is None and plan.forms is not None:
-        return _canonical_digests(path, plan)
-    return rows
+    return _canonical_digests(path, plan) if rows is None else rows
 
 
-def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]] | None:
+def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]] | None:
+    """:func:`digests` over Arrow; None where the driver is missing or refuses, or a
+    batch is not rendered exactly here."""
     reader = ArrowReader.open(Path(path))
     if reader is None:
         return None
     try:
-        sums: dict[int, list[int]] = {}
+        sums: dict[Any, list[int]] = {}
         stream = reader.stream(plan.sql, BATCH_ROWS)
         pages = stream.pages()
         try:
@@ -87,62 +86,63 @@ def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, 
         reader.close()
 
 
-def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[int | None, int, str]]:
-    """A server pair's digest rows with each value's canonical text rendered by SQLite
-    (``plan.canonical``: the statement's own value expressions, read by ``sqlite3``),
-    and the digest text built from it over Arrow as in :func:`_add`. A NULL key is the
-    segment None (the caller names the problem)."""
-    assert plan.forms is not None and plan.canonical is not None
-    sums: dict[int, list[int]] = {}
+def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]]:
+    """:func:`digests` with each value's canonical text rendered by SQLite
+    (``plan.canonical``: the statement's own value expressions and its segment
+    arithmetic, read by ``sqlite3``), the digest text built from it over Arrow. The
+    segments are SQLite's own values, grouped as its ``GROUP BY`` groups them."""
+    sums: dict[Any, list[int]] = {}
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         cur = conn.execute(plan.canonical)
         while rows := cur.fetchmany(BATCH_ROWS):
             cols = list(zip(*rows, strict=True))
-            if any(k is None for k in cols[0]):
-                return [(None, 1, "0")]
             texts = digest_values(
                 [pa.array(c, pa.string()) for c in cols[1:]], plan.kinds, plan.forms
             )
             commas = [True] * len(texts)
             hashes = row_hashes60(digest_texts(texts, plan.forms, len(rows), commas))
-            keys = np.array(cols[0], dtype=np.int64) - plan.origin
-            _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
+            buckets = cols[0]
+            if all(type(b) is int for b in buckets):
+                _sum_by(np.array(buckets, dtype=np.int64), hashes, sums)
+                continue
+            # a key SQLite stores as REAL, TEXT, BLOB or NULL: its segment as SQLite
+            # computed it (None: a NULL key)
+            for b, h in zip(buckets, hashes.tolist(), strict=True):
+                acc = sums.setdefault(b, [0, 0])
+                acc[0] += 1
+                acc[1] += h
     finally:
         conn.close()
-    return [(b, n, str(total)) for b, (n, total) in sorted(sums.items())]
+    return [(b, n, str(total)) for b, (n, total) in sums.items()]
 
 
-def _add(page: pa.Table, plan: ArrowDigest, sums: dict[int, list[int]]) -> bool:
+def _add(page: pa.Table, plan: ArrowDigest, sums: dict[Any, list[int]]) -> bool:
     """Add one batch's rows to ``sums`` (segment → [count, sum]); False where the batch
     is not rendered exactly here."""
     seg, odd = page.column(0).chunk(0), page.column(page.num_columns - 1).chunk(0)
     if not pa.types.is_integer(seg.type) or seg.null_count:
-        return False  # a NULL key: the statement names the problem
+        return False  # a NULL key, or one not stored as an integer
     if pc.any(pc.not_equal(odd, 0)).as_py():
         return False
     texts, commas = [], []
-    forms = plan.forms or [None] * len(plan.kinds)
-    for i, (kind, form) in enumerate(zip(plan.kinds, forms, strict=True)):
+    for i, (kind, form) in enumerate(zip(plan.kinds, plan.forms, strict=True)):
         raw = page.column(i + 1).chunk(0)
         text = render(raw, kind, form)
         if text is None:
             return False
         texts.append(text)
         commas.append(pa.types.is_string(raw.type))
-    if plan.forms is None:
-        rows = row_texts(texts, page.num_rows)
-    else:
-        rows = digest_texts(texts, plan.forms, page.num_rows, commas)
-    hashes = row_hashes60(rows)
+    hashes = row_hashes60(digest_texts(texts, plan.forms, page.num_rows, commas))
     keys = seg.to_numpy(zero_copy_only=False).astype(np.int64) - plan.origin
+    # SQLite's integer division truncates toward zero
     _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
     return True
 
 
-def _sum_by(buckets: np.ndarray, hashes: np.ndarray, sums: dict[int, list[int]]) -> None:
-    """Count and exact sum of ``hashes`` (60-bit) per bucket (the segment: key minus
-    origin, divided by the width toward zero as SQLite divides), added to ``sums``."""
+def _sum_by(buckets: np.ndarray, hashes: np.ndarray, sums: dict[Any, list[int]]) -> None:
+    """Count and exact sum of ``hashes`` (60-bit) per segment in ``buckets``, added to
+    ``sums``."""
     ids, inverse = np.unique(buckets, return_inverse=True)
     counts = np.bincount(inverse, minlength=len(ids))
     # two 30-bit halves: a float64 sum of at most 2**16 of them is exact
@@ -166,27 +166,6 @@ def _as_bytes(rows: pa.Array) -> Iterable[bytes]:
     return out
 
 
-def row_texts(values: Sequence[pa.Array], n: int) -> pa.Array:
-    """Each row's canonical text: ``<character count>:<text>`` per value, ``~`` for NULL
-    (the statement's ``coalesce(length(v) || ':' || v, '~')``), joined in one kernel."""
-    pieces: list[pa.Array | pa.Scalar] = []
-    colon = pa.scalar(":")
-    for v in values:
-        counts = pc.utf8_length(v)
-        least, most = pc.min_max(counts).values()
-        if v.null_count == 0 and least == most:  # one length (a card number, a time)
-            length: pa.Array | pa.Scalar = pa.scalar(str(least.as_py()))
-        else:
-            length = pc.cast(counts, pa.string())
-        if v.null_count:
-            pieces.append(pc.fill_null(pc.binary_join_element_wise(length, v, ":"), NULL_MARK))
-        else:
-            pieces += [length, colon, v]
-    if not pieces:
-        return pa.array([""] * n, pa.string())
-    return pc.binary_join_element_wise(*pieces, "")
-
-
 def digest_texts(
     values: Sequence[pa.Array],
     forms: Sequence[tuple[bool, int | None]],
@@ -196,18 +175,21 @@ def digest_texts(
     """Each row's digest text of a server pair (``normalize.encode_digest_row``) from its
     values' digest texts (:func:`render` with a form, :func:`digest_values`):
     ``<text>,`` for a compact column, ``<length>:<text>`` otherwise (NULL: ``,`` /
-    ``:``). A compact text holding a comma (no server number, date or time does) could
-    shift the columns' boundaries: such a row starts with a NUL, which no server's row
-    text does, so it never equals one. ``commas``: the columns that may hold one (text
-    read from SQLite, not numbers Arrow formatted)."""
+    ``:``). A compact text holding a comma could shift the columns' boundaries, and an
+    empty one reads as NULL's bare ``,``; no server number, date or time is either, so
+    such a row starts with a NUL, which no server's row text does, and never equals
+    one. ``commas``: the columns that may hold one (text read from SQLite, not numbers
+    Arrow formatted)."""
     pieces: list[pa.Array | pa.Scalar] = []
     forged: pa.Array | None = None
     comma_sep = pa.scalar(",")
     for text, (compact, _scale), check in zip(values, forms, commas, strict=True):
         if compact:
             if check and text.null_count != len(text):
-                comma = pc.fill_null(pc.match_substring(text, ","), False)
-                forged = comma if forged is None else pc.or_(forged, comma)
+                # a comma, or an empty text (it would read as NULL's bare separator)
+                odd = pc.or_(pc.match_substring(text, ","), pc.equal(text, ""))
+                odd = pc.fill_null(odd, False)
+                forged = odd if forged is None else pc.or_(forged, odd)
             pieces += [pc.fill_null(text, "") if text.null_count else text, comma_sep]
         else:
             length = pc.cast(pc.utf8_length(text), pa.string())
@@ -248,9 +230,6 @@ def _stamp_digest(text: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(full, False), trimmed, text)
 
 
-_ZEROS = pa.array(["0" * i for i in range(_SCALES + 1)])
-
-
 def _pad_scale(text: pa.Array, scale: int) -> pa.Array:
     """``normalize.pad_scale`` of canonical decimal texts."""
     plain = pc.fill_null(pc.match_substring_regex(text, r"^-?[0-9]+(\.[0-9]+)?$"), False)
@@ -259,7 +238,7 @@ def _pad_scale(text: pa.Array, scale: int) -> pa.Array:
     decimals = pc.if_else(pc.less(point, 0), 0, pc.subtract(pc.subtract(length, point), 1))
     short = pc.and_(plain, pc.fill_null(pc.less_equal(decimals, scale), False))
     missing = pc.subtract(pa.scalar(scale, pa.int32()), pc.cast(decimals, pa.int32()))
-    zeros = _ZEROS.take(pc.if_else(short, missing, 0).cast(pa.int32()))
+    zeros = pc.binary_repeat(pa.scalar("0"), pc.if_else(short, missing, 0))
     dot = pc.if_else(pc.less(point, 0), ".", "")
     padded = pc.binary_join_element_wise(text, dot, zeros, "")
     return pc.if_else(short, padded, text)
@@ -294,10 +273,7 @@ def render(
     if pa.types.is_string(t):
         if not faithful(arr) or pc.any(pc.match_substring(arr, "\x00")).as_py():
             return None  # SQLite's length() stops at a NUL
-        text = _text(arr, kind, digest=form is not None)
-        if text is None or pad is None:
-            return text
-        return _pad_scale(text, pad)
+        return _text(arr, kind, digest=form is not None)
     return None
 
 
@@ -370,13 +346,10 @@ def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
     text (its fraction without trailing zeros)."""
     if kind == "text":
         return arr
-    if kind == "int":
-        # CAST(x AS TEXT), but a REAL's integral value loses its ".0": which is which?
-        if pc.any(pc.match_substring_regex(arr, _REAL_AS_TEXT)).as_py():
-            return None
-        return arr
-    if kind in ("decimal", "float"):
-        return _strip(arr)
+    if kind in ("int", "decimal", "float"):
+        # text among numbers: a REAL, or a BLOB a later batch shows as text, is not told
+        # apart here (the statement renders a BLOB as NUL + hex)
+        return None
     if kind == "date":
         return pc.utf8_slice_codeunits(arr, 0, 10)
     if kind == "timestamp":
@@ -387,20 +360,11 @@ def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
         n = pc.utf8_length(v)
         padded = pc.utf8_slice_codeunits(pc.binary_join_element_wise(v, "000000", ""), 0, 26)
         canonical = pc.case_when(
-            pc.make_struct(pc.equal(n, 10), pc.equal(n, 19)),
+            pc.make_struct(pc.equal(n, 10), pc.equal(n, 19), pc.greater(n, 26)),
             pc.binary_join_element_wise(v, " 00:00:00.000000", ""),
             pc.binary_join_element_wise(v, ".000000", ""),
+            v,  # longer than a timestamp: kept whole, never cut to look like one
             padded,
         )
         return _stamp_digest(canonical) if digest else canonical
     return None
-
-
-def _strip(arr: pa.Array) -> pa.Array:
-    """Trailing zeros (and a bare point) of a decimal literal dropped, as the statement's
-    ``rtrim(rtrim(v, '0'), '.')`` where ``v`` holds a point and no ``e``."""
-    # SQLite's lower() folds ASCII only: an "e" or an "E"
-    exp = pc.or_(pc.match_substring(arr, "e"), pc.match_substring(arr, "E"))
-    plain = pc.and_(pc.match_substring(arr, "."), pc.invert(exp))
-    trimmed = pc.utf8_rtrim(pc.utf8_rtrim(arr, "0"), ".")
-    return pc.if_else(pc.fill_null(plain, False), trimmed, arr)

@@ -66,19 +66,21 @@ _ODD = "ho__odd"
 
 @dataclass(frozen=True)
 class ArrowDigest:
-    """What a worker needs to compute one digest statement's rows here: the select of
-    the raw values (:func:`select_sql`), each column's kind and the segment arithmetic."""
+    """What a worker needs to compute the digest rows of one piece of a SQLite file
+    against a server (:mod:`handover.verify.arrow`): the select of the raw values
+    (:func:`select_sql`), each column's kind and digest form, the segment arithmetic,
+    and the select of SQLite's canonical texts for what Arrow does not render."""
 
     sql: str
     kinds: tuple[str, ...]
     origin: int
     width: int
-    #: (compact, scale) of each column: hash the digest text a server engine hashes
-    #: (:func:`handover.verify.normalize.encode_digest_row`), not the canonical row
-    forms: tuple[tuple[bool, int | None], ...] | None = None
-    #: ``SELECT`` of the segment key and each value's canonical text in SQLite's SQL:
-    #: what a server pair's rows are built from where Arrow cannot render the values
-    canonical: str | None = None
+    #: (compact, scale) of each column in the digest text the server hashes
+    #: (:func:`handover.verify.normalize.encode_digest_row`)
+    forms: tuple[tuple[bool, int | None], ...]
+    #: ``SELECT`` of the segment (SQLite's own arithmetic) and each value's canonical
+    #: text by the statement's value expressions
+    canonical: str
 
 
 def select_sql(
@@ -100,16 +102,14 @@ def select_sql(
 
 def _run(path: str, stmt: str, arrow: ArrowDigest | None = None) -> list[tuple[Any, ...]]:
     """In a worker: the rows of ``stmt`` on the SQLite file ``path`` opened read-only,
-    with verify's functions; computed over Arrow batches by ``arrow`` where it can."""
+    with verify's functions; or, for a SQLite file against a server, the rows ``arrow``
+    stands for (:func:`handover.verify.arrow.digests`)."""
     from handover.db.url import read_only_uri
 
     if arrow is not None:
         from handover.verify.arrow import digests
 
-        rows = digests(path, arrow)
-        if rows is not None:
-            return list(rows)
-
+        return list(digests(path, arrow))
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         register_sqlite(conn)
@@ -136,26 +136,25 @@ def _workers() -> ProcessPoolExecutor | None:
 def sqlite_rows(
     path: str, stmt: str, arrow: ArrowDigest | None = None
 ) -> list[tuple[Any, ...]] | None:
-    """The rows of the digest statement ``stmt`` on the SQLite file ``path``, computed in
-    a worker process, over Arrow batches where ``arrow`` can
-    (:mod:`handover.verify.arrow`); None where no worker can run it and Arrow does not
-    (the caller runs the statement itself). A SQLite error is raised as it happened."""
+    """The rows of the digest statement ``stmt`` on the SQLite file ``path`` (or, with
+    ``arrow``, those it stands for), computed in a worker process. Where no worker can
+    run it: ``arrow``'s rows computed here, else None (the caller runs ``stmt``, which
+    for a SQLite file against a server would hash another text). A SQLite error is
+    raised as it happened."""
     pool = _workers()
-    if pool is None:
-        if arrow is None:
-            return None
-        from handover.verify.arrow import digests
-
-        here = digests(path, arrow)
-        return None if here is None else list(here)
-    try:
-        return pool.submit(_run, path, stmt, arrow).result()
-    except KeyboardInterrupt:  # the workers ignore it: end them now, not after their scan
-        _end(pool, kill=True)
-        raise
-    except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool next time
-        _end(pool, kill=False)
+    if pool is not None:
+        try:
+            return pool.submit(_run, path, stmt, arrow).result()
+        except KeyboardInterrupt:  # the workers ignore it: end them now, not after their scan
+            _end(pool, kill=True)
+            raise
+        except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool next time
+            _end(pool, kill=False)
+    if arrow is None:
         return None
+    from handover.verify.arrow import digests
+
+    return list(digests(path, arrow))
 
 
 def _ignore_interrupts() -> None:

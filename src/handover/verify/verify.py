@@ -543,18 +543,18 @@ def _segment_digests(
 
 
 def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | None:
-    """The digest of a SQLite side's canonical rows over Arrow (:mod:`handover.verify.arrow`),
-    for an integer key; None where the statement must run."""
-    if not side.int_key or side.digest_sqls is not None or side.native_sqls is not None:
+    """The digest rows of a SQLite file's side against a server, over Arrow
+    (:mod:`handover.verify.arrow`); None for any other side (its statement runs)."""
+    if side.arrow_forms is None:
         return None
     qcols = [side.quote(c) for c in side.columns]
     sql = select_sql(side.seg_sql, qcols, side.kinds, source)
-    if sql is None:
-        return None
-    if side.arrow_forms is None:
-        return ArrowDigest(sql, tuple(side.kinds), origin, width)
-    canonical = f"SELECT {side.seg_sql}, {', '.join(side.value_sqls)}{source}"
-    return ArrowDigest(sql, tuple(side.kinds), origin, width, tuple(side.arrow_forms), canonical)
+    assert sql is not None  # _arrow_pair chose only kinds Arrow renders
+    d = side.sql
+    seg = f"({d.segment_int(side.seg_sql)} - {origin}) {d.int_div} {width}"
+    canonical = f"SELECT {seg}, {', '.join(side.value_sqls)}{source}"
+    forms = tuple(side.arrow_forms)
+    return ArrowDigest(sql, tuple(side.kinds), origin, width, forms, canonical)
 
 
 def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:

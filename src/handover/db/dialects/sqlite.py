@@ -354,7 +354,20 @@ def _strip(v: str) -> str:
 _STAMP_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
 
 
+#: kinds whose text a BLOB must never share with any value a server holds
+_NOT_BYTES = frozenset({"int", "decimal", "float", "date", "timestamp"})
+
+
 def _value(col: str, kind: str, side: DigestSide) -> str:
+    expr = _value_of(col, kind, side)
+    if kind in _NOT_BYTES:
+        # a BLOB: NUL and its hex, which no server's number, date or time text is (its
+        # CAST to text would be its bytes: X'35' would pass for the number 5)
+        return f"CASE WHEN typeof({col}) = 'blob' THEN char(0) || hex({col}) ELSE {expr} END"
+    return expr
+
+
+def _value_of(col: str, kind: str, side: DigestSide) -> str:
     if kind == "stored":
         # storage class and every byte (a REAL exactly: 15 digits, or 20 when needed)
         return f"quote({col})"
@@ -390,6 +403,7 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
             f"WHEN {col} GLOB '{_STAMP_GLOB}' THEN {col} || '.000000' "
             f"WHEN length({v}) = 10 THEN {v} || ' 00:00:00.000000' "
             f"WHEN length({v}) = 19 THEN {v} || '.000000' "
+            f"WHEN length({v}) > 26 THEN {v} "
             f"ELSE substr({v} || '000000', 1, 26) END"
         )
     if kind == "date":
