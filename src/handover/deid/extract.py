@@ -43,6 +43,7 @@ from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput, CheckFailed
 from handover.i18n import Msg
+from handover.prefetch import prefetch
 from handover.progress import NoProgress, Progress
 from handover.results import PerTableRows
 
@@ -453,9 +454,18 @@ class _TableJob:
                     self.progress.advance(self.d.name, sb.rows_read)
                 yield sb
 
-        yield from transformed_rows(
-            counted(), self.d, self.plan, self.tokenizer, self.lang, self.shown
+        # three stages on three threads: the next batches are read while this one is
+        # transformed and the one before written (reads, kernels and Parquet writes leave
+        # the interpreter lock)
+        rows = transformed_rows(
+            prefetch(counted(), name="extract-read"),
+            self.d,
+            self.plan,
+            self.tokenizer,
+            self.lang,
+            self.shown,
         )
+        yield from prefetch(rows, name="extract-transform")
 
     def _finish(self, rows: int, held: list[pa.RecordBatch] | None) -> dict[str, Any]:
         files = [f"parquet/{self.slug}.parquet"]

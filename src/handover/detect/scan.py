@@ -9,8 +9,6 @@ flow (:mod:`handover.flows.scan`) stores it, renders the report and records it.
 from __future__ import annotations
 
 import datetime as dt
-import queue
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +29,7 @@ from handover.detect.names import GROUPS, name_evidence
 from handover.detect.profile import ColumnProfile, Plan, profile_column
 from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg
+from handover.prefetch import prefetch
 from handover.progress import Progress
 from handover.sources import Source, TableInfo, open_source
 from handover.sources.base import DEFAULT_BATCH
@@ -365,40 +364,6 @@ def _sibling_types(column: str) -> set[str]:
     for hit in name_evidence(column):
         out.update(GROUPS.get(hit.hint, ()))
     return out
-
-
-def prefetch(it: Iterator[T], depth: int = 3) -> Iterator[T]:
-    """Iterate ``it`` in a background thread so reading overlaps the (GIL-free) kernels."""
-    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in it:
-                if stop.is_set():
-                    return
-                q.put((0, item))
-            q.put((1, None))
-        except BaseException as exc:  # re-raised in the consumer
-            q.put((2, exc))
-
-    worker = threading.Thread(target=pump, daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == 1:
-                return
-            if kind == 2:
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
 
 
 __all__ = [

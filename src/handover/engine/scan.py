@@ -25,7 +25,6 @@ from handover.detect.scan import (
     conclude_table,
     merge_rows,
     opened,
-    prefetch,
     profile_rows,
     sample_table,
     scan_source,
@@ -36,6 +35,7 @@ from handover.engine.shards import Key, Shard, by_groups, cut
 from handover.engine.worker import SourceRef
 from handover.engine.worker import opened as open_cached
 from handover.errors import BadInput
+from handover.prefetch import prefetch
 from handover.sources.base import DEFAULT_BATCH
 
 if TYPE_CHECKING:

@@ -21,7 +21,6 @@ Order of work (docs/migrate.md):
 from __future__ import annotations
 
 import json
-import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -64,6 +63,7 @@ from handover.migrate.runs import OPEN, new_run_id, rejects_message
 from handover.migrate.schema import build_table, plan_conflicts, stub_references
 from handover.migrate.spelling import target_notes
 from handover.migrate.writer import TargetWriter
+from handover.prefetch import prefetch
 from handover.progress import Progress
 
 if TYPE_CHECKING:
@@ -73,46 +73,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # --- one run ---------------------------------------------------------------------------
-
-
-def _prefetch(it: Iterator[T], depth: int = 2) -> Iterator[T]:
-    """Read the next batches in a thread while the current one is written."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def pump() -> None:
-        try:
-            for item in it:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    th = threading.Thread(target=pump, name="migrate-reader", daemon=True)
-    th.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while th.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                th.join(0.05)
 
 
 class _Stopped(Exception):
@@ -617,7 +577,7 @@ class CopyJob:
             return lane.ahead.read(d, after=after, batch_size=self.opts.batch_size)
         batches = self.src.read(d, after=after, batch_size=self.opts.batch_size)
         # the rows' hashes are computed by the reading thread, beside the writes
-        return _prefetch((b, Fingerprint().add(b.data)) for b in batches)
+        return prefetch(((b, Fingerprint().add(b.data)) for b in batches), name="migrate-reader")
 
     def _source_unchanged(self, d: TableDef, st: dict[str, Any], keyed: bool) -> bool:
         """Whether the rows this run copied of ``d`` before it was interrupted are still

@@ -380,7 +380,7 @@ def source_batches(
     """The rows of ``d`` in key order as the package stores them (its Arrow schema), read
     from ``pages`` (one shard's; default the whole table); a row the source cannot type
     stops the seal (BadInput naming table, row key and column)."""
-    from handover.detect.scan import prefetch
+    from handover.prefetch import prefetch
 
     schema = d.arrow_schema
     if pages is None:

@@ -7,17 +7,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput
+from handover.prefetch import prefetch
 from handover.progress import Progress
-from handover.synth.generate import Batch
 from handover.synth.schema import BY_NAME, TABLES, truth
 
 MAX_CUSTOMERS = 10_000_000
@@ -198,7 +195,9 @@ def synthesize(
                 writer.write(BY_NAME[name], cols)
                 counts[name] += len(next(iter(cols.values())))
             writer.end_block()
-            for i, batch in enumerate(_prefetch(gen.blocks()), start=1):
+            for i, batch in enumerate(
+                prefetch(gen.blocks(), depth=1, name="synth-generate"), start=1
+            ):
                 for name, cols in batch.items():
                     writer.write(BY_NAME[name], cols)
                     counts[name] += len(next(iter(cols.values())))
@@ -239,45 +238,6 @@ def synthesize(
         truth_path=str(t.truth),
         encodings=encodings,
     )
-
-
-def _prefetch(blocks: Iterator[Batch]) -> Iterator[Batch]:
-    """Generate the next block on a thread while the current one is written: numpy and
-    sqlite3 both release the GIL for much of their work, so the two overlap."""
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for b in blocks:
-                while not stop.is_set():
-                    try:
-                        q.put(("block", b), timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(("end", None))
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(("error", exc))
-
-    th = threading.Thread(target=produce, name="synth-generate", daemon=True)
-    th.start()
-    try:
-        while True:
-            kind, item = q.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
-        with contextlib.suppress(queue.Empty):
-            while True:
-                q.get_nowait()
-        th.join(timeout=5)
 
 
 def _db_errors() -> tuple[type[BaseException], ...]:

@@ -1,0 +1,65 @@
+"""Iterate on a background thread: the next items are produced while the current one is
+used. The one implementation of it for scan, seal, migrate, synth and dd-extract.
+
+The overlap is real where the producer's work leaves the interpreter lock (SQLite and
+ADBC reads, Arrow and numpy kernels, Parquet writes). An exception in the producer is
+raised in the consumer at the point it happened; a consumer that stops early (an error,
+``close()``) stops the producer at its next item, without waiting for the rest.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_ITEM, _END, _ERROR = 0, 1, 2
+
+
+def prefetch(it: Iterator[T], depth: int = 2, name: str = "handover-prefetch") -> Iterator[T]:
+    """The items of ``it``, at most ``depth`` of them produced ahead on a daemon thread
+    called ``name``."""
+    q: queue.Queue[tuple[int, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(kind: int, item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put((kind, item), timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def pump() -> None:
+        try:
+            for item in it:
+                if not put(_ITEM, item):
+                    return
+            put(_END, None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(_ERROR, exc)
+
+    worker = threading.Thread(target=pump, name=name, daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == _END:
+                return
+            if kind == _ERROR:
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+__all__ = ["prefetch"]
