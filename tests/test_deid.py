@@ -481,3 +481,33 @@ def test_bad_options_exit_2_and_write_nothing(
     assert named in res.output and len(res.output.strip().splitlines()) == 1
     assert "Traceback" not in res.output
     assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+
+
+def test_a_bad_value_in_a_table_of_many_batches_is_one_line_and_stops_every_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value the source cannot type, in the first batch of a table read in many: the
+    read-ahead and transform threads stop before the source is closed (they once went on
+    reading from it and crashed the process), the error is the one line, nothing is left."""
+    import threading
+
+    from handover.deid import extract
+    from handover.synth import synthesize
+
+    monkeypatch.setattr(extract, "BATCH_ROWS", 64)
+    src = tmp_path / "seller.db"
+    synthesize(str(src), customers=150, seed=11)
+    con = sqlite3.connect(src)
+    con.execute("UPDATE hkjh SET yhrq = 'not a value' WHERE rowid = (SELECT min(rowid) FROM hkjh)")
+    con.commit()
+    con.close()
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", str(ws), "dd-extract", str(src), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.strip().splitlines() if "'hkjh'" in ln]
+    assert len(lines) == 1 and "yhrq" in lines[0] and "Traceback" not in res.output
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+    alive = [t.name for t in threading.enumerate() if t.name.startswith("extract-")]
+    assert alive == []

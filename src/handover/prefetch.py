@@ -3,8 +3,12 @@ used. The one implementation of it for scan, seal, migrate, synth and dd-extract
 
 The overlap is real where the producer's work leaves the interpreter lock (SQLite and
 ADBC reads, Arrow and numpy kernels, Parquet writes). An exception in the producer is
-raised in the consumer at the point it happened; a consumer that stops early (an error,
-``close()``) stops the producer at its next item, without waiting for the rest.
+raised in the consumer at the point it happened; a consumer that closes the iterator
+(``close()``, or :func:`closed` on its way out) stops the producer at its next item and
+waits for its thread. A stage that consumes one prefetch and is itself prefetched must
+close its input when it ends, however it ends (:func:`closed`): an exception keeps the
+stage's frame, and with it the input, alive in its traceback, and the thread below
+would go on reading from a source the caller is about to close.
 """
 
 from __future__ import annotations
@@ -62,4 +66,12 @@ def prefetch(it: Iterator[T], depth: int = 2, name: str = "handover-prefetch") -
                 worker.join(0.05)
 
 
-__all__ = ["prefetch"]
+def closed(it: object) -> None:
+    """Close ``it`` if it can be (a generator, a :func:`prefetch`): its producer thread,
+    if any, is stopped and joined."""
+    close = getattr(it, "close", None)
+    if close is not None:
+        close()
+
+
+__all__ = ["closed", "prefetch"]

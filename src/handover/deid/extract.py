@@ -43,7 +43,7 @@ from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput, CheckFailed
 from handover.i18n import Msg
-from handover.prefetch import prefetch
+from handover.prefetch import closed, prefetch
 from handover.progress import NoProgress, Progress
 from handover.results import PerTableRows
 
@@ -518,14 +518,16 @@ class _TableJob:
 
         rows = 0
         writer: pa.ipc.RecordBatchFileWriter | None = None
+        batches = self.batches(reader)
         try:
-            for b in self.batches(reader):
+            for b in batches:
                 if writer is None:
                     writer = pa.ipc.new_file(str(stage), b.schema)
                 writer.write_batch(b)
                 parts.append(b.select(list(dict.fromkeys(keep_cols))))
                 rows += b.num_rows
         finally:
+            closed(batches)  # its reading threads end here, not when the error is dropped
             if writer is not None:
                 writer.close()
         held_cols = pa.Table.from_batches(
@@ -600,13 +602,16 @@ def transformed_rows(
 ) -> Iterator[pa.RecordBatch]:
     """``batches`` of ``d`` transformed by ``plan``; a value the source cannot type stops
     the extract (BadInput naming table, row key and column)."""
-    for sb in batches:
-        if sb.rejects:
-            r = sb.rejects[0]
-            raise BadInput.msg(
-                "deid.source_reject", source=shown, table=d.name, row_key=r.key, column=r.column
-            )
-        yield transform(sb.data, plan, tokenizer, lang)
+    try:
+        for sb in batches:
+            if sb.rejects:
+                r = sb.rejects[0]
+                raise BadInput.msg(
+                    "deid.source_reject", source=shown, table=d.name, row_key=r.key, column=r.column
+                )
+            yield transform(sb.data, plan, tokenizer, lang)
+    finally:
+        closed(batches)  # a read-ahead thread stops before the source can be closed
 
 
 def _generalise(
@@ -662,6 +667,7 @@ def _write_parquet(
             if held is not None:
                 held.append(b)
     finally:
+        closed(batches)  # its reading threads end here, not when the error is dropped
         if writer is not None:
             writer.close()
     if writer is None:
