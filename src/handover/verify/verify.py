@@ -477,6 +477,8 @@ def _bounds(side: _Side, int_key: bool) -> tuple[int | None, int | None, int | N
     seg = side.seg_sql
     stmt = f"SELECT min({seg}), max({seg}) FROM {t}" if int_key else f"SELECT count(*) FROM {t}"
     with side.engine.connect() as conn:
+        if int_key:
+            _integer_key(side, conn)
         row = conn.execute(sa.text(stmt)).one()
     if not int_key:
         return int(row[0]), 0, 2**32 - 1
@@ -484,11 +486,19 @@ def _bounds(side: _Side, int_key: bool) -> tuple[int | None, int | None, int | N
     return None, (None if lo is None else int(lo)), (None if hi is None else int(hi))
 
 
+def _integer_key(side: _Side, conn: sa.Connection) -> None:
+    """BadInput where an integer key holds a value its engine keeps otherwise (SQLite):
+    key ranges would never find that row and its segment would stand for another."""
+    if side.sql.non_integer_key(conn, side.table, side.pk[0]):
+        raise BadInput.msg("verify.key_not_integer", table=side.table, key=side.pk[0])
+
+
 def _counted_bounds(side: _Side) -> tuple[int, int | None, int | None]:
     """Row count and the smallest and largest integer key (one index scan)."""
     t = side.quote(side.table)
     seg = side.seg_sql
     with side.engine.connect() as conn:
+        _integer_key(side, conn)
         n, lo, hi = conn.execute(sa.text(f"SELECT count(*), min({seg}), max({seg}) FROM {t}")).one()
     return int(n), (None if lo is None else int(lo)), (None if hi is None else int(hi))
 

@@ -452,6 +452,11 @@ class Dialect:
         on = f"{seg} >= ho__r.ho__lo AND {seg} < ho__r.ho__hi"
         return f" FROM {table} JOIN ({sel}) ho__r ON {on}"
 
+    def non_integer_key(self, conn: sa.Connection, table: str, column: str) -> bool:
+        """Whether the integer key ``column`` of ``table`` holds a value stored as
+        something else (never, on an engine that types its columns)."""
+        return False
+
     def split_scans(self, inline: bool) -> bool:
         """Whether a full scan is worth reading as concurrent key ranges (the engine does
         not parallelise the one query itself); ``inline``: its values may be inlined."""

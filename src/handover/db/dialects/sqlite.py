@@ -246,6 +246,24 @@ class SQLite(Dialect):
         """``ho_sum60``, the aggregate verify registers on the connection."""
         return f"ho_sum60({row_sql})"
 
+    def non_integer_key(self, conn: sa.Connection, table: str, column: str) -> bool:
+        """SQLite keeps a TEXT, REAL or BLOB in an INTEGER (or BIGINT …) key column of a
+        table that has its own rowid, where key ranges cannot find it and its segment
+        arithmetic names another segment. A rowid alias holds integers only: no scan."""
+        pk = conn.exec_driver_sql(
+            "SELECT name, upper(type) FROM pragma_table_info(?) WHERE pk > 0", (table,)
+        ).all()
+        listed = conn.exec_driver_sql(
+            "SELECT wr FROM pragma_table_list WHERE name = ?", (table,)
+        ).first()
+        if len(pk) == 1 and tuple(pk[0]) == (column, "INTEGER") and not (listed and listed[0]):
+            return False
+        q = self.quote
+        found = conn.exec_driver_sql(
+            f"SELECT 1 FROM {q(table)} WHERE typeof({q(column)}) NOT IN ('integer', 'null') LIMIT 1"
+        ).first()
+        return found is not None
+
     def split_scans(self, inline: bool) -> bool:
         """A query runs on one thread and its digest aggregate holds the GIL only for the
         hashing: two halves of the key, on two connections, use both cores."""
