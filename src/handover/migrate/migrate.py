@@ -63,7 +63,7 @@ from handover.migrate.runs import OPEN, new_run_id, rejects_message
 from handover.migrate.schema import build_table, plan_conflicts, stub_references
 from handover.migrate.spelling import target_notes
 from handover.migrate.writer import TargetWriter
-from handover.prefetch import prefetch
+from handover.prefetch import closed, prefetch
 from handover.progress import Progress
 
 if TYPE_CHECKING:
@@ -489,8 +489,9 @@ class CopyJob:
             values = (encode_key(last), rows, rejects, "copying", _now().isoformat())
             w.execute(upd, (*values, fp.encode(), self.run_id, d.name))
 
+        batches = self._batches(lane, d, after, total)
         try:
-            for sb, part in self._batches(lane, d, after, total):
+            for sb, part in batches:
                 if self._stop.is_set():
                     raise _Stopped
                 if key:
@@ -514,6 +515,8 @@ class CopyJob:
                 checkpoint(None)
                 w.commit()
         except BaseException:
+            # the reading thread (or process) stops now, before the source is closed
+            closed(batches)
             w.rollback()
             raise
         # Reconcile before the table is called done: every source row is either in the
