@@ -21,7 +21,7 @@ other and against :mod:`handover.verify.normalize`, value class by value class.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from handover.crypto.digest import md5_fingerprints
 from handover.db.adbc import EXACT_INT, ArrowReader, faithful
 from handover.db.url import read_only_uri
+from handover.verify.normalize import FORGED
 from handover.verify.sql import ArrowDigest
 
 #: rows per driver batch
@@ -45,8 +46,6 @@ _SCALES = 19
 _POW10_F = 10.0 ** np.arange(_SCALES)
 #: 'YYYY-MM-DD HH:MM:SS' in ASCII digits: nothing to trim or replace, 19 characters
 _STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
-#: the first character of a row text no server engine gives (see :func:`digest_texts`)
-_FORGED = "\x00"
 #: the largest scale :func:`_g15` pads to itself (10^15 * 10^3 < 2^63)
 _PAD_MAX = 3
 _SIGN = pa.array(["", "-"])
@@ -89,32 +88,26 @@ def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]] |
 def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]]:
     """:func:`digests` with each value's canonical text rendered by SQLite
     (``plan.canonical``: the statement's own value expressions and its segment
-    arithmetic, read by ``sqlite3``), the digest text built from it over Arrow. The
-    segments are SQLite's own values, grouped as its ``GROUP BY`` groups them."""
+    arithmetic, read by ``sqlite3``), the digest text built from it over Arrow. The key
+    holds integers (verify refuses any other before digests) or NULL: then the one row
+    ``(None, …)``, which the caller names."""
     sums: dict[Any, list[int]] = {}
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
         cur = conn.execute(plan.canonical)
         while rows := cur.fetchmany(BATCH_ROWS):
             cols = list(zip(*rows, strict=True))
+            if None in cols[0]:
+                return [(None, 1, "0")]
             texts = digest_values(
                 [pa.array(c, pa.string()) for c in cols[1:]], plan.kinds, plan.forms
             )
             commas = [True] * len(texts)
             hashes = row_hashes60(digest_texts(texts, plan.forms, len(rows), commas))
-            buckets = cols[0]
-            if all(type(b) is int for b in buckets):
-                _sum_by(np.array(buckets, dtype=np.int64), hashes, sums)
-                continue
-            # a key SQLite stores as REAL, TEXT, BLOB or NULL: its segment as SQLite
-            # computed it (None: a NULL key)
-            for b, h in zip(buckets, hashes.tolist(), strict=True):
-                acc = sums.setdefault(b, [0, 0])
-                acc[0] += 1
-                acc[1] += h
+            _sum_by(np.array(cols[0], dtype=np.int64), hashes, sums)
     finally:
         conn.close()
-    return [(b, n, str(total)) for b, (n, total) in sums.items()]
+    return [(b, n, str(total)) for b, (n, total) in sorted(sums.items())]
 
 
 def _add(page: pa.Table, plan: ArrowDigest, sums: dict[Any, list[int]]) -> bool:
@@ -156,14 +149,9 @@ def _sum_by(buckets: np.ndarray, hashes: np.ndarray, sums: dict[Any, list[int]])
 
 def row_hashes60(rows: pa.Array) -> np.ndarray:
     """The 60-bit row hash (:func:`handover.verify.normalize.row_hash60`) of each text."""
-    fingerprints = md5_fingerprints(_as_bytes(rows))
-    first = np.frombuffer(fingerprints, dtype=">u8")[::2]
+    texts: list[bytes] = rows.cast(pa.binary()).to_pylist()
+    first = np.frombuffer(md5_fingerprints(texts), dtype=">u8")[::2]
     return (first >> np.uint64(4)).astype(np.uint64)
-
-
-def _as_bytes(rows: pa.Array) -> Iterable[bytes]:
-    out: list[bytes] = rows.cast(pa.binary()).to_pylist()
-    return out
 
 
 def digest_texts(
@@ -172,14 +160,11 @@ def digest_texts(
     n: int,
     commas: Sequence[bool],
 ) -> pa.Array:
-    """Each row's digest text of a server pair (``normalize.encode_digest_row``) from its
-    values' digest texts (:func:`render` with a form, :func:`digest_values`):
-    ``<text>,`` for a compact column, ``<length>:<text>`` otherwise (NULL: ``,`` /
-    ``:``). A compact text holding a comma could shift the columns' boundaries, and an
-    empty one reads as NULL's bare ``,``; no server number, date or time is either, so
-    such a row starts with a NUL, which no server's row text does, and never equals
-    one. ``commas``: the columns that may hold one (text read from SQLite, not numbers
-    Arrow formatted)."""
+    """Each row's digest text of a server pair (``normalize.encode_digest_row``, its NUL
+    mark included) from its values' digest texts (:func:`render` with a form,
+    :func:`digest_values`): ``<text>,`` for a compact column, ``<length>:<text>``
+    otherwise (NULL: ``,`` / ``:``). ``commas``: the compact columns that may hold a
+    comma or nothing (text read from SQLite, not numbers Arrow formatted)."""
     pieces: list[pa.Array | pa.Scalar] = []
     forged: pa.Array | None = None
     comma_sep = pa.scalar(",")
@@ -198,7 +183,7 @@ def digest_texts(
         return pa.array([""] * n, pa.string())
     rows = pc.binary_join_element_wise(*pieces, "")
     if forged is not None and pc.any(forged).as_py():
-        rows = pc.if_else(forged, pc.binary_join_element_wise(_FORGED, rows, ""), rows)
+        rows = pc.if_else(forged, pc.binary_join_element_wise(FORGED, rows, ""), rows)
     return rows
 
 

@@ -330,12 +330,26 @@ def pad_scale(text: str, scale: int) -> str:
     return text + ("." if point < 0 else "") + "0" * (scale - decimals)
 
 
+#: the first character of a row text no server engine gives (see encode_digest_row)
+FORGED = "\x00"
+
+
 def encode_digest_row(texts: list[str | None], compact: list[bool]) -> str:
-    """Concatenate digest texts: ``<text>,`` for compact columns, ``<len>:<text>`` else."""
-    return "".join(
+    """Concatenate digest texts: ``<text>,`` for compact columns, ``<len>:<text>`` else.
+
+    A compact text is a server's number, date or time: never empty, never holding a
+    comma. A SQLite side can hold either there (an empty text would read as NULL's bare
+    ``,``, a comma could shift a column boundary): such a row starts with a NUL, which no
+    server row text does, so it never equals one and the final comparison decides."""
+    row = "".join(
         ("" if v is None else v) + "," if c else (":" if v is None else f"{len(v)}:{v}")
         for v, c in zip(texts, compact, strict=True)
     )
+    if any(
+        c and v is not None and (v == "" or "," in v) for v, c in zip(texts, compact, strict=True)
+    ):
+        return FORGED + row
+    return row
 
 
 # MD5 here is a fingerprint, not security: it is the one hash every engine has built in

@@ -83,14 +83,10 @@ class ArrowDigest:
     canonical: str
 
 
-def select_sql(
-    seg_sql: str, columns: Sequence[str], kinds: Sequence[str], source: str
-) -> str | None:
-    """``SELECT`` of the segment key, the stored values of the quoted ``columns`` and one
-    flag column (non-zero: a date or time value not stored as TEXT or NULL), from the
-    ``FROM …`` clause ``source``; None where a kind is not rendered here."""
-    if not columns or any(k not in ARROW_KINDS for k in kinds):
-        return None
+def select_sql(seg_sql: str, columns: Sequence[str], kinds: Sequence[str], source: str) -> str:
+    """``SELECT`` of the segment key, the stored values of the quoted ``columns`` (of
+    :data:`ARROW_KINDS`) and one flag column (non-zero: a date or time value not stored
+    as TEXT or NULL), from the ``FROM …`` clause ``source``."""
     flags = [
         f"(typeof({c}) IN ('integer', 'real', 'blob'))"
         for c, k in zip(columns, kinds, strict=True)

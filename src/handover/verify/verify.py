@@ -559,7 +559,6 @@ def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | N
         return None
     qcols = [side.quote(c) for c in side.columns]
     sql = select_sql(side.seg_sql, qcols, side.kinds, source)
-    assert sql is not None  # _arrow_pair chose only kinds Arrow renders
     d = side.sql
     seg = f"({d.segment_int(side.seg_sql)} - {origin}) {d.int_div} {width}"
     canonical = f"SELECT {seg}, {', '.join(side.value_sqls)}{source}"
