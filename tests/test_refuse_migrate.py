@@ -261,6 +261,40 @@ def test_resume_of_an_unchanged_source_copies_nothing_again(ws: Path, tmp_path: 
     assert_same(src_url, f"sqlite:///{target}", TABLES)
 
 
+def test_resume_of_a_checkpoint_an_older_handover_fingerprinted_copies_again(
+    ws: Path, tmp_path: Path
+) -> None:
+    # The fingerprint's hash changed (version 2: decimals by their bits): a checkpoint
+    # written as version 1 (``rows:hex``) cannot be checked, so its table starts over,
+    # named for what it is (not "changed in the source"), and the copy ends exact.
+    src = tmp_path / "seller.db"
+    src_url = f"sqlite:///{src}"
+    build(src_url, customers=400, seed=5)
+    target = tmp_path / "buyer.db"
+    target_url = f"sqlite:///{target}"
+    _interrupt(ws, str(src), str(target), target_url, tmp_path / "run.log")
+    e = sa.create_engine(target_url)
+    with e.begin() as conn:
+        older = conn.execute(
+            sa.text(
+                "UPDATE _handover_migrate_state SET fingerprint = "
+                "substr(fingerprint, instr(fingerprint, ':') + 1) "
+                "WHERE fingerprint LIKE '2:%' RETURNING table_name"
+            )
+        ).all()
+    e.dispose()
+    assert {"branch", "customer"} <= {r[0] for r in older}
+    res = _resume(ws, str(src), str(target))
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["status"] == "done"
+    again = [n for n in out["notes"] if "recorded by an earlier handover" in n]
+    assert any("table branch:" in n for n in again), out["notes"]
+    assert any("table customer:" in n for n in again), out["notes"]
+    assert not [n for n in out["notes"] if "changed in the source" in n]
+    assert_same(src_url, target_url, TABLES)
+
+
 # --- unseal of a package whose foreign key leaves it ------------------------------------
 
 

@@ -9,8 +9,9 @@ already copied) gives another fingerprint, and that table is copied again from t
 The hash is no security measure (the checkpoint sits in the target, which the copy
 trusts anyway): it is a change detector, vectorised over Arrow batches with numpy, the
 same for the same rows however they are cut into batches. Each value is reduced to 64
-bits (fixed-width values by their bits, text and bytes by a polynomial over their bytes),
-the columns are mixed into one row hash, and the row hashes are summed modulo 2^64.
+bits (fixed-width values and decimals by their bits, text and bytes by a polynomial over
+their bytes), the columns are mixed into one row hash, and the row hashes are summed
+modulo 2^64.
 """
 
 from __future__ import annotations
@@ -101,6 +102,24 @@ _BYTES_TYPES = (
 )
 
 
+def _decimal_hash(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
+    """A decimal by its stored unscaled integer (the 4, 8, 16 or 32 little-endian bytes
+    of each slot; a null's slot holds anything) and its scale: no text is built."""
+    t = arr.type
+    width = t.bit_width // 8
+    n = len(arr)
+    raw = np.frombuffer(arr.buffers()[1], dtype=np.uint8)[arr.offset * width :][: n * width]
+    if width < 8:
+        words = raw.view(np.uint32).astype(np.uint64).reshape(n, 1)
+    else:
+        words = raw.view(np.uint64).reshape(n, width // 8)
+    with np.errstate(over="ignore"):
+        h = np.full(n, _U64(t.scale & 0xFF) * _COL, dtype=np.uint64)
+        for k in range(words.shape[1]):
+            h = _mix(h * _P + words[:, k])
+    return h
+
+
 def _value_hash(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
     """64 bits per value of ``arr`` (nulls: a constant)."""
     t = arr.type
@@ -118,7 +137,9 @@ def _value_hash(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.uint64]]:
             as_int = pc.cast(arr, pa.string())
             return _value_hash(as_int)
         h = pc.fill_null(as_int, 0).to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
-    else:  # decimals and anything else: their text
+    elif pa.types.is_decimal(t):
+        h = _decimal_hash(arr)
+    else:  # anything else: its text
         h = _bytes_hash(pc.cast(arr, pa.string()))
     if arr.null_count:
         h = np.where(arr.is_null().to_numpy(zero_copy_only=False), _NULL, h)
@@ -134,12 +155,19 @@ def row_hashes(batch: pa.RecordBatch) -> np.ndarray[Any, np.dtype[np.uint64]]:
     return h
 
 
+#: the hash this module computes; a checkpoint recorded by another (version 1, before
+#: decimals were hashed by their bits, wrote ``rows:hex``) cannot be compared with it
+VERSION = 2
+
+
 @dataclass(frozen=True)
 class Fingerprint:
-    """Rows delivered so far and the sum of their hashes (modulo 2^64)."""
+    """Rows delivered so far and the sum of their hashes (modulo 2^64), by the hash of
+    ``version``."""
 
     rows: int = 0
     digest: int = 0
+    version: int = VERSION
 
     def add(self, batch: pa.RecordBatch) -> Fingerprint:
         """This fingerprint extended by the rows of ``batch``."""
@@ -152,14 +180,21 @@ class Fingerprint:
         """The rows of both."""
         return Fingerprint(self.rows + other.rows, (self.digest + other.digest) % _MOD)
 
+    @property
+    def comparable(self) -> bool:
+        """Whether this module's hash made it (a recorded one may be older)."""
+        return self.version == VERSION
+
     def encode(self) -> str:
-        """Text form for the checkpoint tables: ``rows:hex``."""
-        return f"{self.rows}:{self.digest:016x}"
+        """Text form for the checkpoint tables: ``2:rows:hex``."""
+        return f"{self.version}:{self.rows}:{self.digest:016x}"
 
     @classmethod
     def decode(cls, text: str | None) -> Fingerprint | None:
-        """The inverse of :meth:`encode`; None for no fingerprint."""
+        """The inverse of :meth:`encode` (version 1's ``rows:hex`` too); None for no
+        fingerprint."""
         if not text:
             return None
-        rows, digest = text.split(":", 1)
-        return cls(int(rows), int(digest, 16))
+        parts = text.split(":")
+        version = int(parts[0]) if len(parts) == 3 else 1
+        return cls(int(parts[-2]), int(parts[-1], 16), version)

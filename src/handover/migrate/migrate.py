@@ -457,8 +457,9 @@ class CopyJob:
         w = lane.writer
         st = self._read_state(d.name)
         key = self.src.resume_key(d)
-        if self.result.resumed and not self._source_unchanged(d, st, bool(key)):
-            self._start_over(w, d)
+        changed = self._source_changed(d, st, bool(key)) if self.result.resumed else None
+        if changed is not None:
+            self._start_over(w, d, changed)
             st = self._read_state(d.name)
         t0 = time.perf_counter()
         rows, rejects = int(st["rows_copied"]), int(st["rejects"])
@@ -582,17 +583,22 @@ class CopyJob:
         # the rows' hashes are computed by the reading thread, beside the writes
         return prefetch(((b, Fingerprint().add(b.data)) for b in batches), name="migrate-reader")
 
-    def _source_unchanged(self, d: TableDef, st: dict[str, Any], keyed: bool) -> bool:
-        """Whether the rows this run copied of ``d`` before it was interrupted are still
-        the source's: the first rows in key order (every row of a finished table) give
-        the fingerprint the checkpoint recorded. A table being copied without a key is
-        started over anyway."""
+    def _source_changed(self, d: TableDef, st: dict[str, Any], keyed: bool) -> str | None:
+        """Why the rows this run copied of ``d`` before it was interrupted cannot be
+        trusted to be the source's (None: they are): ``migrate.source_changed`` when the
+        first rows in key order (every row of a finished table) no longer give the
+        fingerprint the checkpoint recorded, ``migrate.fingerprint_older`` when an
+        earlier handover recorded it with another hash. A table being copied without a
+        key is started over anyway."""
         status = st["status"]
         if status == "pending" or (status != "done" and not keyed):
-            return True
+            return None
         want = Fingerprint.decode(st["fingerprint"])
         if want is None:
-            return int(st["rows_copied"]) == 0 and int(st["rejects"]) == 0
+            nothing = int(st["rows_copied"]) == 0 and int(st["rejects"]) == 0
+            return None if nothing else "migrate.source_changed"
+        if not want.comparable:
+            return "migrate.fingerprint_older"
         got = Fingerprint()
         whole = status == "done"
         it = self.src.read(d, after=None, batch_size=self.opts.batch_size)
@@ -608,12 +614,12 @@ class CopyJob:
             close = getattr(it, "close", None)
             if close is not None:
                 close()  # a generator stopped early releases its connection now
-        return got == want
+        return None if got == want else "migrate.source_changed"
 
-    def _start_over(self, w: TargetWriter, d: TableDef) -> None:
-        """Empty ``d`` in the target and copy it again: the source changed since the run
-        was interrupted. Foreign keys the run already added that point at ``d`` are
-        dropped first (the constraint phase adds them again)."""
+    def _start_over(self, w: TargetWriter, d: TableDef, why: str) -> None:
+        """Empty ``d`` in the target and copy it again, for the reason ``why`` (the key
+        of the note and the ledger event's action). Foreign keys the run already added
+        that point at ``d`` are dropped first (the constraint phase adds them again)."""
         if self.sql.alters_constraints:
             have = Catalog(self.engine)
             for other in self.defs:
@@ -628,8 +634,8 @@ class CopyJob:
                         w.commit()
         self._empty(w, d, with_key=False)
         with self._lock:
-            self.result.notes.append(Msg("migrate.source_changed", table=d.name))
-            self.events("migrate.source_changed", f"{self.run_id}/{d.name}", "migration", {})
+            self.result.notes.append(Msg(why, table=d.name))
+            self.events(why, f"{self.run_id}/{d.name}", "migration", {})
 
     def _empty(self, w: TargetWriter, d: TableDef, *, with_key: bool) -> None:
         """In one transaction: ``d`` emptied in the target (its key added when

@@ -1,0 +1,109 @@
+"""The resume fingerprint (handover.migrate.fingerprint): the same rows give the same
+fingerprint however they are cut into batches, and any changed value gives another."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from handover.migrate.fingerprint import Fingerprint, row_hashes
+
+DECIMALS = [
+    Decimal("0.00"),
+    Decimal("1.50"),
+    Decimal("-1.50"),
+    Decimal("123456789012.34"),
+    Decimal("-0.01"),
+    None,
+    Decimal("99999999999999.99"),
+]
+
+
+def _batch(values: Sequence[object], t: pa.DataType) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays(
+        [pa.array(range(len(values)), pa.int64()), pa.array(values, t)], names=["id", "v"]
+    )
+
+
+def _of(batches: list[pa.RecordBatch]) -> Fingerprint:
+    fp = Fingerprint()
+    for b in batches:
+        fp = fp.add(b)
+    return fp
+
+
+@pytest.mark.parametrize(
+    "t",
+    [pa.decimal128(16, 2), pa.decimal256(40, 2), pa.decimal64(16, 2), pa.decimal32(9, 2)],
+    ids=["decimal128", "decimal256", "decimal64", "decimal32"],
+)
+def test_decimals_every_width_cut_anyhow_and_changed(t: pa.DataType) -> None:
+    values = [v for v in DECIMALS if v is None or abs(v) < 10**6 or t.bit_width > 32]
+    whole = _batch(values, t)
+    one = _of([whole])
+    assert one.rows == len(values)
+    # cut into pieces (slices: a non-zero array offset) gives the same fingerprint
+    assert _of([whole.slice(0, 2), whole.slice(2, 3), whole.slice(5)]) == one
+    assert _of([whole.slice(i, 1) for i in range(len(values))]) == one
+    assert len(set(row_hashes(whole).tolist())) == len(values)
+    # every single changed value changes it: a cent, the sign, NULL against zero
+    for i, v in enumerate(values):
+        others = (
+            [Decimal("0.00"), Decimal("0.01")] if v is None else [v - Decimal("0.01"), -v, None]
+        )
+        for other in others:
+            if other == v:
+                continue
+            changed = list(values)
+            changed[i] = other
+            assert _of([_batch(changed, t)]) != one, (i, v, other)
+
+
+def test_a_null_slot_is_the_null_hash_whatever_its_bytes() -> None:
+    # A null decimal built with a value behind it hashes as any other null.
+    valid = pa.array([Decimal("7.00"), Decimal("0.00")], pa.decimal128(10, 2))
+    with_bytes = pa.Array.from_buffers(
+        valid.type, 2, [pa.py_buffer(b"\x02"), valid.buffers()[1]], null_count=1
+    )
+    plain = pa.array([None, Decimal("0.00")], pa.decimal128(10, 2))
+    assert with_bytes.to_pylist() == plain.to_pylist()
+    a = pa.RecordBatch.from_arrays([with_bytes], names=["v"])
+    b = pa.RecordBatch.from_arrays([plain], names=["v"])
+    assert row_hashes(a).tolist() == row_hashes(b).tolist()
+
+
+def test_the_scale_is_part_of_a_decimal() -> None:
+    # 150 unscaled is 1.50 at scale 2 and 15.0 at scale 1: not the same value.
+    a = pa.array([Decimal("1.50")], pa.decimal128(10, 2))
+    b = pa.array([Decimal("15.0")], pa.decimal128(10, 1))
+    assert (
+        row_hashes(pa.RecordBatch.from_arrays([a], names=["v"])).tolist()
+        != row_hashes(pa.RecordBatch.from_arrays([b], names=["v"])).tolist()
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "t", "other"),
+    [
+        (["张三", "", None, "a,b"], pa.string(), "张四"),
+        ([b"\x00", b"", None], pa.binary(), b"\x01"),
+        ([1, -1, None, 2**40], pa.int64(), 3),
+        ([1.5, -0.0, None], pa.float64(), 0.0),
+        ([True, False, None], pa.bool_(), None),
+        ([dt.date(2020, 1, 2), None], pa.date32(), dt.date(2020, 1, 3)),
+        ([dt.datetime(2020, 1, 2, 3, 4, 5, 6), None], pa.timestamp("us"), dt.datetime(2020, 1, 2)),
+        ([dt.time(1, 2, 3), None], pa.time64("us"), dt.time(1, 2, 4)),
+    ],
+)
+def test_other_kinds_cut_anyhow_and_changed(
+    values: list[object], t: pa.DataType, other: object
+) -> None:
+    whole = _batch(values, t)
+    one = _of([whole])
+    assert _of([whole.slice(i, 1) for i in range(len(values))]) == one
+    changed = [other, *values[1:]]
+    assert _of([_batch(changed, t)]) != one
