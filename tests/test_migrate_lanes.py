@@ -63,3 +63,55 @@ def test_a_failing_lane_stops_the_run_and_resume_finishes(
     assert out["status"] == "done" and out["rejects"] == 0
     assert_same(f"sqlite:///{src}", pg_url, TABLES)
     assert all(primary_key(pg_url, t) for t in TABLES)
+
+
+def _foreign_keys(url: str) -> dict[str, bool]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT conrelid::regclass::text || '.' || conname, convalidated "
+                "FROM pg_constraint WHERE contype = 'f'"
+            )
+        ).all()
+    engine.dispose()
+    return {str(r[0]): bool(r[1]) for r in rows}
+
+
+def test_foreign_keys_are_checked_after_and_a_broken_one_is_named_and_dropped(
+    ws: Path, tmp_path: Path, pg_url: str
+) -> None:
+    # Into PostgreSQL the foreign keys are added NOT VALID and validated two tables at a
+    # time: an intact book ends with every key validated; a loan pointing at no customer
+    # (SQLite did not enforce the key) fails the run, names that key, and leaves no
+    # unchecked key behind, as when adding it failed outright.
+    src = tmp_path / "seller.db"
+    build(f"sqlite:///{src}", customers=120, seed=11)
+    res = _cli(ws, "migrate", str(src), pg_url, *BASE, "--json")
+    assert res.exit_code == 0, res.output
+    whole = _foreign_keys(pg_url)
+    assert len(whole) >= 3 and all(whole.values()), whole
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for t in reversed(TABLES):
+            conn.execute(sa.text(f"DROP TABLE {t} CASCADE"))
+    engine.dispose()
+
+    e = sa.create_engine(f"sqlite:///{src}")
+    with e.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE loan SET customer_id = 999999 WHERE id = (SELECT min(id) FROM loan)")
+        )
+    e.dispose()
+    res = _cli(ws, "migrate", str(src), pg_url, *BASE, "--json")
+    assert res.exit_code == 1, res.output
+    broken = "loan.fk_loan_customer_id_customer"
+    assert broken in whole
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert f"1 constraints or indexes could not be created (first: {broken}: " in line
+    assert "violates foreign key" in line and "migrate --rollback" in line
+    now = _foreign_keys(pg_url)
+    assert all(now.values()), now  # nothing left NOT VALID
+    assert set(whole) - set(now) == {broken}, (whole, now)
+    assert "999999" not in res.output  # the value does not reach the report

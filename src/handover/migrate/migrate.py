@@ -795,6 +795,7 @@ class CopyJob:
                             f"{prep.quote(ix.name)} UNIQUE ({cols})"
                         )
                     self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
+            apart = self.sql.validates_apart
             if self.sql.alters_constraints:
                 for d in self.defs:
                     for fk in d.foreign_keys:
@@ -810,7 +811,13 @@ class CopyJob:
                             sql += f" ON DELETE {fk.on_delete}"
                         if fk.on_update:
                             sql += f" ON UPDATE {fk.on_update}"
+                        if apart:
+                            sql += " NOT VALID"
                         self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
+            if apart:
+                mine = {d.name for d in self.defs}
+                todo = [tn for tn in self.sql.unvalidated(conn) if tn[0] in mine]
+                self._validate(todo, errors)
             for d in self.defs:
                 for c in d.columns:
                     if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
@@ -819,6 +826,38 @@ class CopyJob:
                         if reset is not None:
                             self._ddl(conn, reset, f"{d.name}.{c.name} identity", errors)
         self.result.errors.extend(errors)
+
+    def _validate(self, todo: list[tuple[str, str]], errors: list[str]) -> None:
+        """Check the rows against each foreign key ``(table, name)`` added without that
+        check (``Dialect.validates_apart``), on up to ``copy_lanes`` connections at once:
+        validating locks only its own table against other validations, so the tables'
+        checks run side by side, the largest first. A key the rows break is dropped
+        again and named in ``errors``, as when adding it had failed."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        prep = self.engine.dialect.identifier_preparer
+        rows = {r.name: r.rows for r in self.result.tables}
+        by_table: dict[str, list[str]] = {}
+        for table, name in todo:
+            by_table.setdefault(table, []).append(name)
+        order = sorted(by_table, key=lambda t: -rows.get(t, 0))
+
+        def check(table: str) -> list[str]:
+            found: list[str] = []
+            tq = prep.quote(table)
+            with self.engine.connect() as conn:
+                for name in sorted(by_table[table]):
+                    nq, what, before = prep.quote(name), f"{table}.{name}", len(found)
+                    self._ddl(conn, f"ALTER TABLE {tq} VALIDATE CONSTRAINT {nq}", what, found)
+                    if len(found) > before:
+                        drop = f"ALTER TABLE {tq} {self.sql.drop_foreign_key_sql(nq)}"
+                        self._ddl(conn, drop, what, found)
+            return found
+
+        workers = max(1, min(self.sql.copy_lanes, len(order)))
+        with ThreadPoolExecutor(workers, thread_name_prefix="migrate-validate") as pool:
+            for found in pool.map(check, order):
+                errors.extend(found)
 
     def _ddl(self, conn: sa.Connection, sql: str, what: str, errors: list[str]) -> None:
         from handover.migrate.writer import sanitize

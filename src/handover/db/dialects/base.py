@@ -311,6 +311,15 @@ class Dialect:
         (comparisons and unique keys as the source has them)."""
         return {}
 
+    #: foreign keys are added unchecked (``NOT VALID``) and their rows checked after,
+    #: several tables at once (:meth:`unvalidated`, ``VALIDATE CONSTRAINT``)
+    validates_apart: ClassVar[bool] = False
+
+    def unvalidated(self, conn: sa.Connection) -> list[tuple[str, str]]:
+        """``(table, name)`` of each foreign key of the current schema whose rows were
+        not checked yet (with :attr:`validates_apart`; none otherwise)."""
+        return []
+
     def drop_foreign_key_sql(self, quoted: str) -> str:
         """The ``ALTER TABLE … `` clause dropping the foreign key named ``quoted``."""
         return f"DROP CONSTRAINT {quoted}"
