@@ -186,8 +186,12 @@ class Fingerprint:
         return self.version == VERSION
 
     def encode(self) -> str:
-        """Text form for the checkpoint tables: ``2:rows:hex``."""
-        return f"{self.version}:{self.rows}:{self.digest:016x}"
+        """Text form for the checkpoint tables: ``rows:`` then the version and the digest
+        in hex (16 digits), e.g. ``717020:2…``. Version 1 wrote ``rows:`` and the digest
+        alone; its decoder, given this text, reads a digest of 2**64 or more, which no
+        sum it computes equals, so an older handover resuming starts the table over
+        instead of failing."""
+        return f"{self.rows}:{self.version:x}{self.digest:016x}"
 
     @classmethod
     def decode(cls, text: str | None) -> Fingerprint | None:
@@ -195,6 +199,5 @@ class Fingerprint:
         fingerprint."""
         if not text:
             return None
-        parts = text.split(":")
-        version = int(parts[0]) if len(parts) == 3 else 1
-        return cls(int(parts[-2]), int(parts[-1], 16), version)
+        rows, tail = text.split(":", 1)
+        return cls(int(rows), int(tail[-16:], 16), int(tail[:-16] or "1", 16))

@@ -587,8 +587,8 @@ class CopyJob:
         """Why the rows this run copied of ``d`` before it was interrupted cannot be
         trusted to be the source's (None: they are): ``migrate.source_changed`` when the
         first rows in key order (every row of a finished table) no longer give the
-        fingerprint the checkpoint recorded, ``migrate.fingerprint_older`` when an
-        earlier handover recorded it with another hash. A table being copied without a
+        fingerprint the checkpoint recorded, ``migrate.fingerprint_version`` when
+        another version of handover recorded it with another hash. A table being copied without a
         key is started over anyway."""
         status = st["status"]
         if status == "pending" or (status != "done" and not keyed):
@@ -598,7 +598,7 @@ class CopyJob:
             nothing = int(st["rows_copied"]) == 0 and int(st["rejects"]) == 0
             return None if nothing else "migrate.source_changed"
         if not want.comparable:
-            return "migrate.fingerprint_older"
+            return "migrate.fingerprint_version"
         got = Fingerprint()
         whole = status == "done"
         it = self.src.read(d, after=None, batch_size=self.opts.batch_size)
@@ -829,7 +829,7 @@ class CopyJob:
             if apart:
                 mine = {d.name for d in self.defs}
                 todo = [tn for tn in self.sql.unvalidated(conn) if tn[0] in mine]
-                self._validate(todo, errors)
+                self._validate(conn, todo, errors)
             for d in self.defs:
                 for c in d.columns:
                     if c.autoincrement and len(d.primary_key) == 1 and c.name in d.primary_key:
@@ -839,12 +839,17 @@ class CopyJob:
                             self._ddl(conn, reset, f"{d.name}.{c.name} identity", errors)
         self.result.errors.extend(errors)
 
-    def _validate(self, todo: list[tuple[str, str]], errors: list[str]) -> None:
+    def _validate(
+        self, conn: sa.Connection, todo: list[tuple[str, str]], errors: list[str]
+    ) -> None:
         """Check the rows against each foreign key ``(table, name)`` added without that
         check (``Dialect.validates_apart``), on up to ``copy_lanes`` connections at once:
         validating locks only its own table against other validations, so the tables'
-        checks run side by side, the largest first. A key the rows break is dropped
-        again and named in ``errors``, as when adding it had failed."""
+        checks run side by side, the largest first. A key the rows break is named in
+        ``errors``, as when adding it had failed, and dropped again on ``conn`` once every
+        check has ended (a drop locks the referenced table too, so it must not wait for,
+        or deadlock with, a check still running). A drop that fails leaves its key
+        unchecked, which ``--resume`` checks again; the run has failed on that key."""
         from concurrent.futures import ThreadPoolExecutor
 
         prep = self.engine.dialect.identifier_preparer
@@ -854,22 +859,26 @@ class CopyJob:
             by_table.setdefault(table, []).append(name)
         order = sorted(by_table, key=lambda t: -rows.get(t, 0))
 
-        def check(table: str) -> list[str]:
-            found: list[str] = []
+        def check(table: str) -> list[tuple[str, str]]:
+            failed: list[tuple[str, str]] = []
             tq = prep.quote(table)
-            with self.engine.connect() as conn:
+            with self.engine.connect() as own:
                 for name in sorted(by_table[table]):
-                    nq, what, before = prep.quote(name), f"{table}.{name}", len(found)
-                    self._ddl(conn, f"ALTER TABLE {tq} VALIDATE CONSTRAINT {nq}", what, found)
-                    if len(found) > before:
-                        drop = f"ALTER TABLE {tq} {self.sql.drop_foreign_key_sql(nq)}"
-                        self._ddl(conn, drop, what, found)
-            return found
+                    found: list[str] = []
+                    sql = f"ALTER TABLE {tq} VALIDATE CONSTRAINT {prep.quote(name)}"
+                    self._ddl(own, sql, f"{table}.{name}", found)
+                    failed.extend((name, err) for err in found)
+            return failed
 
         workers = max(1, min(self.sql.copy_lanes, len(order)))
         with ThreadPoolExecutor(workers, thread_name_prefix="migrate-validate") as pool:
-            for found in pool.map(check, order):
-                errors.extend(found)
+            results = list(pool.map(check, order))
+        for table, failed in zip(order, results, strict=True):
+            for name, err in failed:
+                errors.append(err)
+                drop = f"ALTER TABLE {prep.quote(table)} "
+                drop += self.sql.drop_foreign_key_sql(prep.quote(name))
+                self._ddl(conn, drop, f"{table}.{name}", [])
 
     def _ddl(self, conn: sa.Connection, sql: str, what: str, errors: list[str]) -> None:
         from handover.migrate.writer import sanitize
