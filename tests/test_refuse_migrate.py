@@ -261,7 +261,7 @@ def test_resume_of_an_unchanged_source_copies_nothing_again(ws: Path, tmp_path: 
     assert_same(src_url, f"sqlite:///{target}", TABLES)
 
 
-def test_resume_of_a_checkpoint_an_older_handover_fingerprinted_copies_again(
+def test_resume_of_a_checkpoint_another_version_fingerprinted_copies_again(
     ws: Path, tmp_path: Path
 ) -> None:
     # The fingerprint's hash changed (version 2: decimals by their bits): a checkpoint
@@ -276,13 +276,11 @@ def test_resume_of_a_checkpoint_an_older_handover_fingerprinted_copies_again(
     _interrupt(ws, str(src), str(target), target_url, tmp_path / "run.log")
     e = sa.create_engine(target_url)
     with e.begin() as conn:
-        older = conn.execute(
-            sa.text(
-                "UPDATE _handover_migrate_state SET fingerprint = "
-                "substr(fingerprint, 1, instr(fingerprint, ':')) "
-                "|| substr(fingerprint, instr(fingerprint, ':') + 2) "
-                "WHERE fingerprint LIKE '%:2________________' RETURNING table_name"
-            )
+        older = conn.exec_driver_sql(
+            "UPDATE _handover_migrate_state SET fingerprint = "
+            "substr(fingerprint, 1, instr(fingerprint, ':')) "
+            "|| substr(fingerprint, instr(fingerprint, ':') + 2) "
+            "WHERE fingerprint LIKE '%:2________________' RETURNING table_name"
         ).all()
     e.dispose()
     assert {"branch", "customer"} <= {r[0] for r in older}
