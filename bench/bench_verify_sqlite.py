@@ -116,7 +116,7 @@ def run(quick: bool) -> str:
     from handover.flows.workspace import init_workspace
     from handover.synth import synthesize
 
-    customers = 50_000 if quick else 200_000
+    customers = 50_000 if quick else 1_000_000  # the size issue 21 names
     k = 1_000
     lines: list[str] = []
     load_before = os.getloadavg()
