@@ -50,3 +50,21 @@ def test_closing_early_stops_the_producer() -> None:
     assert next(it) == 0
     it.close()  # joins the producer, which stops at its next item
     assert len(produced) <= 5 and not released.is_set()
+
+
+def test_closing_early_closes_the_producer_on_its_thread_before_returning() -> None:
+    # A producer's cleanup (a cursor, a connection: its finally and with blocks) runs
+    # on the producer's thread and is over when close() returns, not left to the
+    # garbage collector on whichever thread it runs.
+    cleaned: list[str] = []
+
+    def produce() -> Iterator[int]:
+        try:
+            yield from range(10_000)
+        finally:
+            cleaned.append(threading.current_thread().name)
+
+    it = prefetch(produce(), depth=2, name="the-producer")
+    assert next(it) == 0
+    it.close()
+    assert cleaned == ["the-producer"]

@@ -4,8 +4,9 @@ used. The one implementation of it for scan, seal, migrate, synth and dd-extract
 The overlap is real where the producer's work leaves the interpreter lock (SQLite and
 ADBC reads, Arrow and numpy kernels, Parquet writes). An exception in the producer is
 raised in the consumer at the point it happened; a consumer that closes the iterator
-(``close()``, or :func:`closed` on its way out) stops the producer at its next item and
-waits for its thread. A stage that consumes one prefetch and is itself prefetched must
+(``close()``, or :func:`closed` on its way out) stops the producer at its next item,
+closes it on its own thread (its ``finally`` and ``with`` blocks run then) and waits for
+that thread. A stage that consumes one prefetch and is itself prefetched must
 close its input when it ends, however it ends (:func:`closed`): an exception keeps the
 stage's frame, and with it the input, alive in its traceback, and the thread below
 would go on reading from a source the caller is about to close.
@@ -46,6 +47,11 @@ def prefetch(it: Iterator[T], depth: int = 2, name: str = "handover-prefetch") -
             put(_END, None)
         except BaseException as exc:  # handed to the consumer, raised there
             put(_ERROR, exc)
+        finally:
+            # A producer stopped early is closed here, on its own thread, before the
+            # consumer's close() returns: its ``with`` blocks (a cursor, a connection)
+            # end now, not whenever the collector finds it, on whichever thread.
+            closed(it)
 
     worker = threading.Thread(target=pump, name=name, daemon=True)
     worker.start()
