@@ -138,7 +138,19 @@ def _target_rows(url: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
-def test_every_value_arrives_exactly(workspace: Any, tmp_path: Path, mariadb_url: str) -> None:
+@pytest.fixture(params=[16_384, 5], ids=["one-piece", "pieces-of-5"])
+def piece(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A batch's text as one piece, or built and fed five rows at a time (a batch of 16
+    rows is then four pieces, the last one short)."""
+    import handover.db.dialects.mysql as my
+
+    monkeypatch.setattr(my, "LOAD_PIECE", request.param)
+    return int(request.param)
+
+
+def test_every_value_arrives_exactly(
+    workspace: Any, tmp_path: Path, mariadb_url: str, piece: int
+) -> None:
     src = tmp_path / "seller.db"
     rows = _source(src)
     code, out = _migrate(workspace, src, mariadb_url)
@@ -150,7 +162,7 @@ def test_every_value_arrives_exactly(workspace: Any, tmp_path: Path, mariadb_url
 
 
 def test_a_value_the_server_would_cut_is_a_named_reject(
-    workspace: Any, tmp_path: Path, mariadb_url: str
+    workspace: Any, tmp_path: Path, mariadb_url: str, piece: int
 ) -> None:
     src = tmp_path / "seller.db"
     rows = _source(src, long_code_at=23)
@@ -195,3 +207,25 @@ def test_a_file_is_sent_only_during_our_own_load(tmp_path: Path, mariadb_url: st
             assert conn.execute(sa.text("SELECT count(*) FROM leak")).scalar() == 0
     finally:
         engine.dispose()
+
+
+def test_a_piece_that_fails_to_build_is_raised_as_itself() -> None:
+    # The pipe's reader (the driver) sees a file cut short; the statement's caller must
+    # get the builder's own error, not a load of "too few rows" to bisect as rejects.
+    import os
+
+    from handover.db.dialects.mysql import _piped
+
+    def pieces() -> Any:
+        yield memoryview(b"1\tone\n")
+        raise ValueError("piece two could not be built")
+
+    got = b""
+    with pytest.raises(ValueError, match="piece two"), _piped(pieces()) as path:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                got += chunk
+        finally:
+            os.close(fd)
+    assert got == b"1\tone\n"

@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -404,10 +404,17 @@ class MySQL(Dialect):
                 sets.append(f"{c} = UNHEX(@b{i})")
             else:
                 targets.append(c)
-        body = load_text(bound(), kinds)
+        arrays = bound()
+        rows = batch.num_rows
+        # built a piece at a time on the feeding thread: Arrow builds the next piece's
+        # text while the server loads the one before (the kernels leave the GIL)
+        pieces = (
+            load_text([a.slice(at, LOAD_PIECE) for a in arrays], kinds)
+            for at in range(0, rows, LOAD_PIECE)
+        )
         cur = dbapi.cursor()
         try:
-            with _piped(body) as path:
+            with _piped(pieces) as path:
                 # the driver sends a file the server asks for only while this statement runs
                 dbapi._local_infile = True
                 try:
@@ -578,22 +585,32 @@ _NEEDS_ESCAPE = r"[\\\t\n\r\x00]"
 _TOO_FEW = 1261
 
 
+#: rows of a batch per piece of LOAD DATA text built and fed at a time
+LOAD_PIECE = 16_384
+
+
 @contextmanager
-def _piped(body: memoryview) -> Iterator[str]:
+def _piped(pieces: Iterable[memoryview]) -> Iterator[str]:
     """The path of a named pipe (in a directory only this user can read) that yields
-    ``body`` once to whoever opens it: the driver reading a ``LOAD DATA LOCAL`` file.
-    A statement that fails before the driver opens the pipe, or stops reading, ends
-    the feeding thread (its open is answered, its write breaks)."""
+    the ``pieces``, each built as the one before is read, once to whoever opens it: the
+    driver reading a ``LOAD DATA LOCAL`` file. A statement that fails before the driver
+    opens the pipe, or stops reading, ends the feeding thread (its open is answered, its
+    write breaks). An error building a piece is raised here once the statement is over
+    (the server then saw a file cut short: that is not the reason)."""
     where = tempfile.mkdtemp(prefix="handover-load-")
     path = os.path.join(where, "rows")
     os.mkfifo(path, 0o600)
+    failed: list[BaseException] = []
 
     def feed() -> None:
         try:
             with open(path, "wb") as fh:
-                fh.write(body)
+                for piece in pieces:
+                    fh.write(piece)
         except OSError:  # the reader went away: the statement failed, and says why
             pass
+        except BaseException as exc:  # building a piece failed: raised by the caller
+            failed.append(exc)
 
     th = threading.Thread(target=feed, name="load-data-feed", daemon=True)
     th.start()
@@ -607,6 +624,8 @@ def _piped(body: memoryview) -> Iterator[str]:
                 os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
             th.join(0.05)
         shutil.rmtree(where, ignore_errors=True)
+    if failed:
+        raise failed[0]
 
 
 def _same(name: str) -> str:
