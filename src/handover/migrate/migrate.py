@@ -588,8 +588,8 @@ class CopyJob:
         trusted to be the source's (None: they are): ``migrate.source_changed`` when the
         first rows in key order (every row of a finished table) no longer give the
         fingerprint the checkpoint recorded, ``migrate.fingerprint_version`` when
-        another version of handover recorded it with another hash. A table being copied without a
-        key is started over anyway."""
+        another version of handover recorded it with another hash. A table being copied
+        without a key is started over anyway."""
         status = st["status"]
         if status == "pending" or (status != "done" and not keyed):
             return None
