@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from handover.db.url import mask
 from handover.detect.classify import (
@@ -37,7 +37,6 @@ from handover.sources.base import DEFAULT_BATCH
 if TYPE_CHECKING:
     import pyarrow as pa
 
-T = TypeVar("T")
 DEFAULT_SAMPLE = 10_000
 DEFAULT_SEED = 2026
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -70,7 +70,6 @@ if TYPE_CHECKING:
     from handover.events import EventSink
     from handover.workspace import Workspace
 
-T = TypeVar("T")
 
 # --- one run ---------------------------------------------------------------------------
 
@@ -611,9 +610,7 @@ class CopyJob:
                 if not whole and got.rows >= want.rows:
                     break
         finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()  # a generator stopped early releases its connection now
+            closed(it)  # a reader stopped early releases its connection now
         return None if got == want else "migrate.source_changed"
 
     def _start_over(self, w: TargetWriter, d: TableDef, why: str) -> None:
@@ -852,6 +849,8 @@ class CopyJob:
         unchecked, which ``--resume`` checks again; the run has failed on that key."""
         from concurrent.futures import ThreadPoolExecutor
 
+        if not todo:
+            return
         prep = self.engine.dialect.identifier_preparer
         rows = {r.name: r.rows for r in self.result.tables}
         by_table: dict[str, list[str]] = {}
@@ -870,7 +869,7 @@ class CopyJob:
                     failed.extend((name, err) for err in found)
             return failed
 
-        workers = max(1, min(self.sql.copy_lanes, len(order)))
+        workers = min(self.sql.copy_lanes, len(order))
         with ThreadPoolExecutor(workers, thread_name_prefix="migrate-validate") as pool:
             results = list(pool.map(check, order))
         for table, failed in zip(order, results, strict=True):
