@@ -167,22 +167,17 @@ def test_real_key_holding_infinity_into_mariadb_then_rollback(
 # --- a source that changed between the interruption and the resume --------------------
 
 
-def _copied(target_url: str, table: str) -> int:
+def _state(target_url: str) -> dict[str, tuple[int, str]]:
+    """Rows copied and status of each table the run has begun (empty before it has)."""
     engine = sa.create_engine(target_url)
     try:
         with engine.connect() as conn:
-            return int(
-                conn.execute(
-                    sa.text(
-                        "SELECT coalesce(sum(rows_copied), 0) FROM _handover_migrate_state "
-                        "WHERE table_name = :t"
-                    ),
-                    {"t": table},
-                ).scalar()
-                or 0
-            )
+            rows = conn.execute(
+                sa.text("SELECT table_name, rows_copied, status FROM _handover_migrate_state")
+            ).all()
+            return {str(t): (int(n or 0), str(st)) for t, n, st in rows}
     except sa.exc.DBAPIError:
-        return 0
+        return {}
     finally:
         engine.dispose()
 
@@ -196,7 +191,12 @@ def _interrupt(ws: Path, source: str, target: str, target_url: str, out: Path) -
     try:
         deadline = time.monotonic() + 60
         while proc.is_alive() and time.monotonic() < deadline:
-            if _copied(target_url, "customer") >= 80:
+            state = _state(target_url)
+            # two lanes copy branch and customer side by side: wait for both conditions
+            if (
+                state.get("customer", (0, ""))[0] >= 80
+                and state.get("branch", (0, ""))[1] == "done"
+            ):
                 break
             time.sleep(0.02)
         assert proc.is_alive(), "the migration ended before it could be interrupted"
