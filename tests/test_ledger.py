@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from handover import ledger
 from handover.crypto.signing import raw_public_key, sign_raw
-from handover.errors import BadInput, CheckFailed
+from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.flows.workspace import init_workspace
 from handover.governance import current_actor
 from handover.ledger import Recorder, merkle
@@ -491,3 +491,25 @@ def test_checkpoints_verify_across_a_signing_key_rotation(ws: Workspace, tmp_pat
 
     assert offline(*vkeys) == 0
     assert offline(vkeys[-1]) == 1  # checkpoints before the rotation need the old key too
+
+
+def test_a_store_held_by_another_writer_is_one_transient_error(ws: Workspace) -> None:
+    """The append's lock goes through the driver's own cursor: SQLite's "database is
+    locked" is still the one transient ledger error, and nothing is recorded."""
+    import sqlite3
+
+    size = ledger.ledger_size(ws)
+    with ws.store.engine.connect() as conn:  # the pooled connection the append reuses
+        conn.exec_driver_sql("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(str(ws.path / "handover.db"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(HandoverError) as got:
+            ledger.record(ws, "os:test", "x.y", "a", "p")
+        assert got.value.transient
+        assert "database is locked" in str(got.value)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert ledger.ledger_size(ws) == size
+    assert ledger.record(ws, "os:test", "x.y", "a", "p").seq == size

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from handover import ledger
 from handover.errors import BadInput
 from handover.flows.workspace import init_workspace
 from handover.workspace import open_workspace
@@ -97,5 +98,15 @@ def test_workspace_with_postgres_store(tmp_path: Path, pg_url: str) -> None:
         assert ws.store.engine.dialect.name == "postgresql"
         assert not (tmp_path / "ws" / "handover.db").exists()
         assert "transfers" in ws.store.tables()
+        # appends go through the driver's own cursor (%s placeholders, FOR UPDATE)
+        one = ledger.record(ws, "os:tester", "test.one", "s", "purpose", {"n": 1})
+        events = [ledger.Event("test.many", f"s{i}", "p", {"i": i}, actor="os:t") for i in range(5)]
+        many = ledger.record_many(ws, events)
+        assert [e.seq for e in many] == list(range(one.seq + 1, one.seq + 6))
+        assert ledger.ledger_size(ws) == one.seq + 6
+        report = ledger.verify_ledger(ws)
+        assert report.ok, report.problems
+        got = [e.action for e in ledger.entries(ws, action="test")]
+        assert got == ["test.one", *["test.many"] * 5]
     finally:
         ws.close()

@@ -163,6 +163,7 @@ def indexed_columns(doc: Any) -> dict[str, Any] | None:
     }
 
 
+@functools.lru_cache(maxsize=16)
 def ts_stored_form(dialect: Dialect) -> Callable[[str], Any]:
     """Maps a body timestamp to the ``ts`` value the store holds for it, as the driver gives it.
 
@@ -179,7 +180,8 @@ def ts_stored_form(dialect: Dialect) -> Callable[[str], Any]:
         return f"{text[:10]} {text[11:26]}"
 
     # The verifier maps every entry: take the slice (20x cheaper than the processor) once a
-    # probe shows it gives the very text the processor writes.
+    # probe shows it gives the very text the processor writes. Cached: every append asks,
+    # and the probe costs a third of SQLite's own work for one.
     if process(parse_ts(probe)) == sliced(probe):
         return sliced
     return lambda text: process(parse_ts(text))
@@ -207,47 +209,101 @@ def _split_frontier(raw: bytes) -> list[bytes]:
     return [bytes(raw[i : i + 32]) for i in range(0, len(raw), 32)]
 
 
-def _read_head(conn: Connection, *, lock: bool) -> Head:
+def _read_head(cur: Any, dialect: str, *, lock: bool) -> Head:
+    """The head row through the driver's cursor ``cur``."""
     sql = "SELECT size, frontier, origin, public_key FROM ledger_head WHERE id = 1"
-    if lock and conn.dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE took the lock
+    if lock and dialect != "sqlite":  # SQLite: BEGIN IMMEDIATE took the lock
         sql += " FOR UPDATE"
-    row = conn.exec_driver_sql(sql).one_or_none()
+    cur.execute(sql)
+    row = cur.fetchone()
     if row is None:
         raise CheckFailed.msg("ledger.no_head")
+    size, frontier, origin, public_key = row
     return Head(
-        int(row.size),
-        _split_frontier(bytes(row.frontier)),
-        row.origin,
-        bytes(row.public_key) if row.public_key is not None else None,
+        int(size),
+        _split_frontier(bytes(frontier)),
+        origin,
+        bytes(public_key) if public_key is not None else None,
     )
+
+
+def _lock(cur: Any, dialect: str) -> Head:
+    """Take the ledger's write lock in the transaction ``cur`` is in; the head under it."""
+    if dialect == "sqlite":
+        # A deferred BEGIN would let two writers read the same head; IMMEDIATE takes the
+        # write lock first (waiting up to busy_timeout).
+        cur.execute("BEGIN IMMEDIATE")
+    return _read_head(cur, dialect, lock=True)
+
+
+@contextmanager
+def _store_busy(ws: Workspace) -> Iterator[None]:
+    """The store refusing or failing a ledger transaction, as one transient error."""
+    # the driver's own error where a statement went through its cursor
+    errors = (OperationalError, ws.store.engine.dialect.loaded_dbapi.OperationalError)
+    try:
+        yield
+    except errors as exc:
+        orig = exc.orig if isinstance(exc, OperationalError) else exc
+        reason = str(orig).splitlines()[0] if orig else type(exc).__name__
+        raise HandoverError.msg("ledger.store_busy", reason=reason, transient=True) from None
 
 
 @contextmanager
 def locked(ws: Workspace) -> Iterator[tuple[Connection, Head]]:
     """A transaction holding the ledger's write lock, with the head read under it."""
+    with _store_busy(ws), ws.store.engine.connect() as conn:
+        # SQLAlchemy's transaction, so that its commit() ends the driver's: no SQL is sent
+        # for it (the drivers begin implicitly, SQLite's explicitly in _lock)
+        conn.begin()
+        try:
+            head = _lock(conn.connection.cursor(), conn.dialect.name)
+            yield conn, head
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+
+@dataclass
+class _Tx:
+    """An append's transaction on a pooled driver connection: its cursor, the store's
+    dialect, and the head read under the ledger's write lock.
+
+    Appends skip SQLAlchemy's ``Connection``: its set-up and per-statement result
+    handling cost more than SQLite's own work for a durable append of one event.
+    """
+
+    cur: Any
+    dialect: Dialect
+    head: Head
+
+    def sql(self, text: str) -> str:
+        """``text``, written with ``?`` placeholders, in the driver's parameter style."""
+        return text if self.dialect.paramstyle == "qmark" else text.replace("?", "%s")
+
+
+@contextmanager
+def _appending(ws: Workspace) -> Iterator[_Tx]:
+    """:func:`locked` for an append: the same lock and head, on the driver's connection."""
     engine = ws.store.engine
-    try:
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":
-                # A deferred BEGIN would let two writers read the same head; IMMEDIATE
-                # takes the write lock first (waiting up to busy_timeout).
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            try:
-                head = _read_head(conn, lock=True)
-                yield conn, head
-                conn.commit()
-            except BaseException:
-                conn.rollback()
-                raise
-    except OperationalError as exc:
-        reason = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
-        raise HandoverError.msg("ledger.store_busy", reason=reason, transient=True) from None
+    with _store_busy(ws):
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name))
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            raw.close()
 
 
 def read_head(ws: Workspace) -> Head:
     """The current head (no lock)."""
     with ws.store.engine.connect() as conn:
-        return _read_head(conn, lock=False)
+        return _read_head(conn.connection.cursor(), conn.dialect.name, lock=False)
 
 
 # --- appending -------------------------------------------------------------------------
@@ -341,11 +397,6 @@ def body_text(seq: int, ts: str, fields: dict[str, Any], details_text: str) -> s
     )
 
 
-def _driver_sql(conn: Connection, sql: str) -> str:
-    """``sql`` written with ``?`` placeholders in the driver's own parameter style."""
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-
-
 _INSERT_ENTRY = (
     "INSERT INTO ledger_entries (seq, ts, actor, action, subject, body, leaf_hash, root) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -354,17 +405,16 @@ _INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _UPDATE_HEAD = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
 
 
-def _append(
-    conn: Connection, head: Head, prepared: Sequence[_Prepared], clock: Clock
-) -> list[LedgerEntry]:
+def _append(tx: _Tx, prepared: Sequence[_Prepared], clock: Clock) -> list[LedgerEntry]:
     # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
     # entry's time instead, so sequence order and time order agree; the fixed-width form
     # makes text order time order.
     ts = format_ts(clock())
-    previous = _previous_ts(conn, head)
+    head = tx.head
+    previous = _previous_ts(tx)
     if previous is not None and previous > ts:
         ts = previous
-    stored_ts = ts_stored_form(conn.dialect)(ts)
+    stored_ts = ts_stored_form(tx.dialect)(ts)
     first = head.size
     texts = [body_text(first + i, ts, p.fields, p.details_text) for i, p in enumerate(prepared)]
     bodies = [utf8(t) for t in texts]
@@ -403,20 +453,20 @@ def _append(
         for i, p in enumerate(prepared)
     ]
     if rows:
-        conn.exec_driver_sql(_driver_sql(conn, _INSERT_ENTRY), rows)
+        tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows)
     if nodes:
-        conn.exec_driver_sql(_driver_sql(conn, _INSERT_NODE), nodes)
-    conn.exec_driver_sql(_driver_sql(conn, _UPDATE_HEAD), (first + len(rows), b"".join(frontier)))
+        tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
+    tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + len(rows), b"".join(frontier)))
     return entries
 
 
-def _previous_ts(conn: Connection, head: Head) -> str | None:
+def _previous_ts(tx: _Tx) -> str | None:
     """The body timestamp of the newest entry (read under the head lock), if well formed."""
-    if head.size == 0:
+    if tx.head.size == 0:
         return None
-    body = conn.exec_driver_sql(
-        _driver_sql(conn, "SELECT body FROM ledger_entries WHERE seq = ?"), (head.size - 1,)
-    ).scalar_one_or_none()
+    tx.cur.execute(tx.sql("SELECT body FROM ledger_entries WHERE seq = ?"), (tx.head.size - 1,))
+    row = tx.cur.fetchone()
+    body = row[0] if row is not None else None
     try:
         ts = json.loads(body).get("ts") if isinstance(body, str) else None
     except (ValueError, AttributeError):
@@ -433,8 +483,8 @@ def record_many(
     prepared = [_prepare(ws, ev) for ev in events]
     if not prepared:
         return []
-    with locked(ws) as (conn, head):
-        return _append(conn, head, prepared, clock or system_clock)
+    with _appending(ws) as tx:
+        return _append(tx, prepared, clock or system_clock)
 
 
 def record(

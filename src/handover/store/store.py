@@ -101,10 +101,12 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
 
     Raises :class:`BadInput` naming the (masked) URL when the database is unreachable.
     The engine has the store's session settings (SQLite: WAL, busy timeout, foreign
-    keys, synchronous commits) and checks a pooled connection before reusing it.
+    keys, synchronous commits); on a server it checks a pooled connection before reusing it.
     """
-    parse(url)  # a store is named by a URL, never a path (BadInput)
-    store = Store(connect(url, wording=WORDING, session="store", pool_pre_ping=True), url)
+    # a server may drop an idle pooled connection: check it before reuse (a SQLite file's
+    # cannot be dropped, and the check would be one more statement per ledger append)
+    ping = parse(url).get_backend_name() != "sqlite"  # a URL, never a path (BadInput)
+    store = Store(connect(url, wording=WORDING, session="store", pool_pre_ping=ping), url)
     try:
         if upgrade:
             store.upgrade()
