@@ -83,7 +83,9 @@ class _Lane:
     its own reading process."""
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.writer = TargetWriter(engine)
+        # the dialect's own bulk connection where it has one: while a lane is open the
+        # engine may refuse to connect, so the copy reads the target through the lane
+        self.writer = TargetWriter(engine, bulk=True)
         self.ahead: ReadProcess | None = None
 
     def close(self) -> None:
@@ -379,14 +381,16 @@ class CopyJob:
             "fingerprint": None,
         }
 
-    def _read_state(self, name: str) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(self.state).where(
-                    self.state.c.run_id == self.run_id, self.state.c.table_name == name
-                )
-            ).one()
-        return dict(row._mapping)
+    def _read_state(self, w: TargetWriter, name: str) -> dict[str, Any]:
+        """The state row of table ``name``, read by the lane's writer ``w``."""
+        cols = [c.name for c in self.state.columns]
+        ((*values,),) = w.execute(
+            f"SELECT {', '.join(map(w.q, cols))} FROM {w.q(STATE_TABLE)} "
+            f"WHERE {w.q('run_id')} = {w.ph} AND {w.q('table_name')} = {w.ph}",
+            (self.run_id, name),
+        )
+        w.commit()  # a driver that began a transaction for the read ends it
+        return dict(zip(cols, values, strict=True))
 
     def _copy_tables(self) -> None:
         """Copy every table: one after the other on one connection, or — where the
@@ -454,12 +458,12 @@ class CopyJob:
 
     def _copy_table(self, lane: _Lane, d: TableDef) -> TableResult:
         w = lane.writer
-        st = self._read_state(d.name)
+        st = self._read_state(w, d.name)
         key = self.src.resume_key(d)
         changed = self._source_changed(d, st, bool(key)) if self.result.resumed else None
         if changed is not None:
             self._start_over(w, d, changed)
-            st = self._read_state(d.name)
+            st = self._read_state(w, d.name)
         t0 = time.perf_counter()
         rows, rejects = int(st["rows_copied"]), int(st["rejects"])
         if st["status"] == "done":

@@ -14,6 +14,7 @@ error the caller bisects it under savepoints to isolate the rows the target refu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -59,15 +60,28 @@ _FULL = {
 
 
 class TargetWriter:
-    """A raw DB-API connection to the target with the bulk path of its engine."""
+    """A raw DB-API connection to the target with the bulk path of its engine.
 
-    def __init__(self, engine: sa.Engine) -> None:
+    ``bulk``: the dialect's own bulk connection where it has one
+    (``Dialect.bulk_connection``: ADBC's into a SQLite file), which may keep the engine
+    from connecting until :meth:`close` — a writer of the copy phase, not of DDL.
+    """
+
+    def __init__(self, engine: sa.Engine, *, bulk: bool = False) -> None:
         self.engine = engine
         self.sql = dialects.get(engine.dialect.name)
         self.family = family(engine.dialect.name)
-        self._raw = engine.raw_connection()
-        self.dbapi: Any = self._raw.driver_connection
+        own = self.sql.bulk_connection(engine) if bulk else None
+        self._raw: Any = None
+        self._close_own: Callable[[], None] | None = None
+        if own is not None:
+            self.dbapi, self._close_own = own
+        else:
+            self._raw = engine.raw_connection()
+            self.dbapi = self._raw.driver_connection
         assert self.dbapi is not None
+        #: a transaction this writer began is open (for drivers that do not say)
+        self._open = False
         self.ph = self.sql.placeholder
         statements = self.sql.prepare_writes(self.dbapi)
         for stmt in statements:
@@ -85,20 +99,32 @@ class TargetWriter:
         """Open a transaction (implicit where the driver opens one itself)."""
         if self.sql.explicit_transactions:
             self.execute("BEGIN")
+            self._open = True
+
+    def _in_transaction(self) -> bool:
+        return bool(getattr(self.dbapi, "in_transaction", self._open))
 
     def commit(self) -> None:
         """Commit the open transaction."""
         if self.sql.explicit_transactions:
-            if self.dbapi.in_transaction:
+            if self._in_transaction():
                 self.execute("COMMIT")
+            self._open = False
         else:
             self.dbapi.commit()
 
     def rollback(self) -> None:
         """Roll the open transaction back."""
         if self.sql.explicit_transactions:
-            if self.dbapi.in_transaction:
-                self.execute("ROLLBACK")
+            if self._in_transaction():
+                self._open = False
+                try:
+                    self.execute("ROLLBACK")
+                except Exception as exc:
+                    # SQLite may have rolled back by itself (a full disk, an I/O error);
+                    # a driver that does not say so then refuses the statement
+                    if "no transaction is active" not in str(exc):
+                        raise
         else:
             self.dbapi.rollback()
 
@@ -150,8 +176,8 @@ class TargetWriter:
 
         self.sql.bulk_insert(
             self.dbapi,
-            self.q(table.name),
-            [self.q(c) for c in table.column_names],
+            table.name,
+            list(table.column_names),
             batch,
             [c.kind for c in table.columns],
             bound,
@@ -178,7 +204,10 @@ class TargetWriter:
         except Exception:
             pass
         finally:
-            self._raw.close()
+            if self._close_own is not None:
+                self._close_own()
+            else:
+                self._raw.close()
 
 
 def sanitize(message: str) -> str:

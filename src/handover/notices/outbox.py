@@ -231,8 +231,8 @@ def queue(
         def write(table: str, batch: pa.RecordBatch, kinds: list[str]) -> None:
             sql.bulk_insert(
                 dbapi,
-                sql.quote(table),
-                [sql.quote(c) for c in batch.schema.names],
+                table,
+                list(batch.schema.names),
                 batch,
                 kinds,
                 lambda: list(batch.columns),

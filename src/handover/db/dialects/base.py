@@ -364,6 +364,11 @@ class Dialect:
         statements to run then (committed at once)."""
         return ()
 
+    def bulk_connection(self, engine: sa.Engine) -> tuple[Any, Callable[[], None]] | None:
+        """A DB-API connection of a faster bulk path than the engine's own driver, and
+        the function that closes it; None: the engine's connection writes (here)."""
+        return None
+
     @contextmanager
     def page_cache(self, dbapi: Any, mib: int) -> Iterator[None]:
         """Let the connection ``dbapi`` keep up to ``mib`` MiB of pages in memory while a
@@ -380,10 +385,10 @@ class Dialect:
         kinds: list[str],
         bound: Callable[[], list[pa.Array]],
     ) -> None:
-        """Append ``batch`` to the quoted ``table`` (quoted ``columns`` of neutral
-        ``kinds``) inside the open transaction: ``executemany`` of one INSERT over the
-        columns ``bound()`` gives (the values as the driver binds them fast)."""
-        head = f"INSERT INTO {table} ({', '.join(columns)})"
+        """Append ``batch`` to ``table`` (its ``columns`` of neutral ``kinds``; names as
+        they are, quoted here) inside the open transaction: ``executemany`` of one INSERT
+        over the columns ``bound()`` gives (the values as the driver binds them fast)."""
+        head = f"INSERT INTO {self.quote(table)} ({', '.join(map(self.quote, columns))})"
         if self.placeholder == "%s":  # with parameters, a literal "%" (in a name) is doubled
             head = head.replace("%", "%%")
         marks = ", ".join([self.placeholder] * len(columns))

@@ -398,7 +398,7 @@ class MySQL(Dialect):
             return
 
         targets, sets = [], []
-        for i, (c, k) in enumerate(zip(columns, kinds, strict=True)):
+        for i, (c, k) in enumerate(zip(map(self.quote, columns), kinds, strict=True)):
             if k == "binary":  # sent as hex
                 targets.append(f"@b{i}")
                 sets.append(f"{c} = UNHEX(@b{i})")
@@ -419,7 +419,7 @@ class MySQL(Dialect):
                 dbapi._local_infile = True
                 try:
                     cur.execute(
-                        f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {table} CHARACTER SET "
+                        f"LOAD DATA LOCAL INFILE '{path}' INTO TABLE {self.quote(table)} CHARACTER SET "
                         "utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' ESCAPED BY '\\\\' "
                         f"LINES TERMINATED BY '\\n' ({', '.join(targets)})"
                         + (f" SET {', '.join(sets)}" if sets else "")

@@ -262,7 +262,8 @@ class PostgreSQL(Dialect):
         )
         cur = dbapi.cursor()
         try:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as cp:
+            quoted = ", ".join(map(self.quote, columns))
+            with cur.copy(f"COPY {self.quote(table)} ({quoted}) FROM STDIN (FORMAT csv)") as cp:
                 cp.write(buf.getbuffer())
         finally:
             cur.close()
