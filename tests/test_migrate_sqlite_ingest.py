@@ -139,6 +139,16 @@ def test_the_engine_holds_no_connection_while_the_writer_is_open(tmp_path: Path)
         assert conn.exec_driver_sql('SELECT count(*) FROM "借据 ""x"""').scalar() == 0
 
 
+def test_a_connection_in_use_keeps_sqlite3_writing(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "t.db")
+    with engine.connect():
+        w = TargetWriter(engine, bulk=True)
+        try:
+            assert isinstance(w.dbapi, sqlite3.Connection)
+        finally:
+            w.close()
+
+
 def test_rollback_after_sqlite_ended_the_transaction_itself(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
     w = TargetWriter(engine, bulk=True)

@@ -215,10 +215,13 @@ class SQLite(Dialect):
         closing its handle drops the other's locks (SQLite's "How To Corrupt", 2.2). So the
         engine's pooled connections are closed first, and the engine refuses to connect
         until this connection is closed. None (``sqlite3`` writes then): the driver is not
-        installed, the target is no file, or the driver cannot open it.
+        installed, the target is no file, one of the engine's connections is in use, or
+        the driver cannot open it.
         """
         path = engine.url.database
         if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        if engine.pool.checkedout():  # held elsewhere: dispose() would not close it
             return None
         try:
             import adbc_driver_manager
