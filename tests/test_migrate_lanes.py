@@ -115,3 +115,55 @@ def test_foreign_keys_are_checked_after_and_a_broken_one_is_named_and_dropped(
     assert all(now.values()), now  # nothing left NOT VALID
     assert set(whole) - set(now) == {broken}, (whole, now)
     assert "999999" not in res.output  # the value does not reach the report
+
+
+def _maria_foreign_keys(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+                "WHERE CONSTRAINT_SCHEMA = DATABASE()"
+            )
+        ).all()
+    engine.dispose()
+    return {f"{r[0]}.{r[1]}" for r in rows}
+
+
+def test_a_broken_foreign_key_into_mariadb_is_named_and_dropped(
+    ws: Path, tmp_path: Path, mariadb_url: str
+) -> None:
+    # Into MariaDB the foreign keys are added with foreign_key_checks off (InnoDB would
+    # copy the whole table to check them) and each is checked by an anti-join after: a
+    # loan pointing at no customer fails the run and names that key, which is dropped.
+    # The writers' sessions run with the checks off too: the check must not depend on
+    # which pooled connection adds the key.
+    src = tmp_path / "seller.db"
+    build(f"sqlite:///{src}", customers=120, seed=11)
+    res = _cli(ws, "migrate", str(src), mariadb_url, *BASE, "--json")
+    assert res.exit_code == 0, res.output
+    whole = _maria_foreign_keys(mariadb_url)
+    assert len(whole) >= 3, whole
+    engine = sa.create_engine(mariadb_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET foreign_key_checks = 0"))
+        for t in TABLES:
+            conn.execute(sa.text(f"DROP TABLE {t}"))
+    engine.dispose()
+
+    e = sa.create_engine(f"sqlite:///{src}")
+    with e.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE loan SET customer_id = 999999 WHERE id = (SELECT min(id) FROM loan)")
+        )
+    e.dispose()
+    res = _cli(ws, "migrate", str(src), mariadb_url, *BASE, "--json")
+    assert res.exit_code == 1, res.output
+    broken = "loan.fk_loan_customer_id_customer"
+    assert broken in whole
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert f"1 constraints or indexes could not be created (first: {broken}: " in line
+    assert "1 rows reference no row of customer" in line and "migrate --rollback" in line
+    assert whole - _maria_foreign_keys(mariadb_url) == {broken}
+    assert "999999" not in res.output  # the value does not reach the report

@@ -24,6 +24,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ import sqlalchemy as sa
 
 from handover.db import dialects
 from handover.db.dialects import family
-from handover.db.reflect import Catalog, TableDef
+from handover.db.reflect import Catalog, ForeignKeyDef, TableDef
 from handover.db.url import mask
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import Joined, Msg
@@ -810,23 +811,13 @@ class CopyJob:
                     self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
             apart = self.sql.validates_apart
             if self.sql.alters_constraints:
-                for d in self.defs:
-                    for fk in d.foreign_keys:
-                        if fk.name in names:
-                            continue
-                        sql = (
-                            f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT {prep.quote(fk.name)} "
-                            f"FOREIGN KEY ({', '.join(prep.quote(c) for c in fk.columns)}) "
-                            f"REFERENCES {prep.quote(fk.ref_table)} "
-                            f"({', '.join(prep.quote(c) for c in fk.ref_columns)})"
-                        )
-                        if fk.on_delete:
-                            sql += f" ON DELETE {fk.on_delete}"
-                        if fk.on_update:
-                            sql += f" ON UPDATE {fk.on_update}"
-                        if apart:
-                            sql += " NOT VALID"
-                        self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
+                unchecked = self.sql.unchecked_foreign_keys(conn) if apart else nullcontext("")
+                with unchecked as tail:
+                    for d in self.defs:
+                        for fk in d.foreign_keys:
+                            if fk.name not in names:
+                                sql = self._add_foreign_key_sql(d.name, fk) + tail
+                                self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
             if apart:
                 mine = {d.name for d in self.defs}
                 todo = [tn for tn in self.sql.unvalidated(conn) if tn[0] in mine]
@@ -839,6 +830,19 @@ class CopyJob:
                         if reset is not None:
                             self._ddl(conn, reset, f"{d.name}.{c.name} identity", errors)
         self.result.errors.extend(errors)
+
+    def _add_foreign_key_sql(self, table: str, fk: ForeignKeyDef) -> str:
+        q = self.engine.dialect.identifier_preparer.quote
+        sql = (
+            f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(fk.name)} "
+            f"FOREIGN KEY ({', '.join(q(c) for c in fk.columns)}) "
+            f"REFERENCES {q(fk.ref_table)} ({', '.join(q(c) for c in fk.ref_columns)})"
+        )
+        if fk.on_delete:
+            sql += f" ON DELETE {fk.on_delete}"
+        if fk.on_update:
+            sql += f" ON UPDATE {fk.on_update}"
+        return sql
 
     def _validate(
         self, conn: sa.Connection, todo: list[tuple[str, str]], errors: list[str]
@@ -863,14 +867,14 @@ class CopyJob:
         order = sorted(by_table, key=lambda t: -rows.get(t, 0))
 
         def check(table: str) -> list[tuple[str, str]]:
+            from handover.migrate.writer import sanitize
+
             failed: list[tuple[str, str]] = []
-            tq = prep.quote(table)
             with self.engine.connect() as own:
                 for name in sorted(by_table[table]):
-                    found: list[str] = []
-                    sql = f"ALTER TABLE {tq} VALIDATE CONSTRAINT {prep.quote(name)}"
-                    self._ddl(own, sql, f"{table}.{name}", found)
-                    failed.extend((name, err) for err in found)
+                    problem = self.sql.check_foreign_key(own, table, name)
+                    if problem is not None:
+                        failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
             return failed
 
         workers = min(self.sql.copy_lanes, len(order))

@@ -78,7 +78,11 @@ class TargetWriter:
             self.dbapi, self._close_own = own
         else:
             self._raw = engine.raw_connection()
+            # the session settings below stay with this writer: its connection leaves the
+            # pool (closed by close()), so the engine never hands them to another user —
+            # MariaDB's foreign_key_checks = 0 once let a key be added unchecked
             self.dbapi = self._raw.driver_connection
+            self._raw.detach()
         assert self.dbapi is not None
         #: a transaction this writer began is open (for drivers that do not say)
         self._open = False

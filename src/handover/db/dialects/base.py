@@ -311,14 +311,26 @@ class Dialect:
         (comparisons and unique keys as the source has them)."""
         return {}
 
-    #: foreign keys are added unchecked (``NOT VALID``) and their rows checked after,
-    #: several tables at once (:meth:`unvalidated`, ``VALIDATE CONSTRAINT``)
+    #: foreign keys are added unchecked (:meth:`unchecked_foreign_keys`) and their rows
+    #: checked after, several tables at once (:meth:`unvalidated`, :meth:`check_foreign_key`)
     validates_apart: ClassVar[bool] = False
 
+    @contextmanager
+    def unchecked_foreign_keys(self, conn: sa.Connection) -> Iterator[str]:
+        """A block in which ``conn`` adds foreign keys without checking the rows (with
+        :attr:`validates_apart`); yields the clause an ``ADD CONSTRAINT`` ends with."""
+        yield ""
+
     def unvalidated(self, conn: sa.Connection) -> list[tuple[str, str]]:
-        """``(table, name)`` of each foreign key of the current schema whose rows were
-        not checked yet (with :attr:`validates_apart`; none otherwise)."""
+        """``(table, name)`` of each foreign key of the current schema whose rows may not
+        have been checked yet (with :attr:`validates_apart`; none otherwise)."""
         return []
+
+    def check_foreign_key(self, conn: sa.Connection, table: str, name: str) -> str | None:
+        """Check the rows of ``table`` against its foreign key ``name``, added unchecked:
+        None when each has the row it references, else why not (the engine's words,
+        values not yet masked). Ends any transaction it opens."""
+        raise NotImplementedError(f"{self.name} adds its foreign keys checked")
 
     def drop_foreign_key_sql(self, quoted: str) -> str:
         """The ``ALTER TABLE … `` clause dropping the foreign key named ``quoted``."""

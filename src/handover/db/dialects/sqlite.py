@@ -221,7 +221,8 @@ class SQLite(Dialect):
         path = engine.url.database
         if not path or path == ":memory:" or path.startswith("file:"):
             return None
-        if engine.pool.checkedout():  # held elsewhere: dispose() would not close it
+        checkedout = getattr(engine.pool, "checkedout", None)  # QueuePool's count
+        if checkedout is None or checkedout():  # held elsewhere: dispose() would not close it
             return None
         try:
             import adbc_driver_manager
