@@ -12,7 +12,9 @@ the driver ``sqlite3`` writes.
 from __future__ import annotations
 
 import decimal
+import gc
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,66 @@ def test_a_refused_row_is_a_data_error_named_by_column(tmp_path: Path) -> None:
         w.close()
 
 
+PROBE = (
+    "import sqlite3, sys\n"
+    "c = sqlite3.connect(sys.argv[1], timeout=0, isolation_level=None)\n"
+    "try:\n"
+    "    c.execute('BEGIN IMMEDIATE'); print('got the write lock'); c.execute('ROLLBACK')\n"
+    "except sqlite3.OperationalError as e:\n"
+    "    print(e)\n"
+)
+
+
+def _other_process_writes(path: Path) -> str:
+    out = subprocess.run([sys.executable, "-c", PROBE, str(path)], capture_output=True, text=True)
+    return out.stdout.strip() or out.stderr.strip()
+
+
+def test_a_refused_connection_keeps_the_writers_locks(tmp_path: Path) -> None:
+    """The engine refuses before ``sqlite3`` opens the file: a handle opened and closed
+    again would drop the ADBC writer's POSIX locks, and another process could write the
+    file in the middle of the writer's transaction."""
+    engine = _engine(tmp_path / "t.db")
+    table = Catalog(engine).table('借据 "x"')
+    w = TargetWriter(engine, bulk=True)
+    try:
+        w.begin()
+        w.insert(table, _batch([1, 2], ["a", "b"]))  # the writer holds the write lock
+        assert _other_process_writes(tmp_path / "t.db") == "database is locked"
+        with pytest.raises(RuntimeError, match="open by ADBC"):
+            engine.connect()
+        gc.collect()
+        assert _other_process_writes(tmp_path / "t.db") == "database is locked"
+        w.commit()
+    finally:
+        w.close()
+    assert _other_process_writes(tmp_path / "t.db") == "got the write lock"
+
+
+def test_the_writer_waits_for_another_process_as_sqlite3_does(tmp_path: Path) -> None:
+    engine = _engine(tmp_path / "t.db")
+    w = TargetWriter(engine, bulk=True)
+    try:
+        assert w.execute("PRAGMA busy_timeout") == [(lite.BUSY_MS,)]
+    finally:
+        w.close()
+
+
+def test_a_failed_set_up_gives_the_engine_its_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(tmp_path / "t.db")
+
+    def broken(self: Any, dbapi: Any) -> tuple[str, ...]:
+        return ("PRAGMA no_such_pragma(",)
+
+    monkeypatch.setattr(lite.SQLite, "prepare_writes", broken)
+    with pytest.raises(Exception, match="incomplete input"):
+        TargetWriter(engine, bulk=True)
+    with engine.connect() as conn:  # no listener left behind, no ADBC handle open
+        assert conn.exec_driver_sql('SELECT count(*) FROM "借据 ""x"""').scalar() == 0
+
+
 def test_the_engine_holds_no_connection_while_the_writer_is_open(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
     with engine.connect():  # pooled: closed when the writer opens
@@ -173,8 +235,21 @@ def test_without_the_driver_sqlite3_writes(tmp_path: Path, monkeypatch: pytest.M
         w.close()
 
 
-def test_cli_copy_into_sqlite_equals_the_source(tmp_path: Path, ws: Path) -> None:
-    """End to end: every row and value of a SQLite book arrives, counts reconciled."""
+def test_cli_copy_into_sqlite_equals_the_source(
+    tmp_path: Path, ws: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end: every row and value of a SQLite book arrives, counts reconciled;
+    the CLI (a process of its own) writes through ADBC, a run of a shared process (the
+    console's jobs, the flows' default) through ``sqlite3``."""
+    opened: list[str] = []
+    real = lite.SQLite.bulk_connection
+
+    def spy(self: Any, engine: sa.Engine) -> Any:
+        got = real(self, engine)
+        opened.append("adbc" if got is not None else "sqlite3")
+        return got
+
+    monkeypatch.setattr(lite.SQLite, "bulk_connection", spy)
     src = tmp_path / "seller.db"
     conn = sqlite3.connect(src)
     conn.executescript(
@@ -200,14 +275,31 @@ def test_cli_copy_into_sqlite_equals_the_source(tmp_path: Path, ws: Path) -> Non
     args = ["--workspace", str(ws), "--lang", "en", "migrate", str(src), str(target)]
     res = CliRunner().invoke(app, [*args, "--no-backup", "--reason", "test", "--batch-size", "700"])
     assert res.exit_code == 0, res.output
-    a, b = sqlite3.connect(src), sqlite3.connect(target)
+    assert opened == ["adbc"]
+
+    def same(target: Path) -> None:
+        a, b = sqlite3.connect(src), sqlite3.connect(target)
+        try:
+            for t in ("customer", "loan"):
+                q = f"SELECT * FROM {t} ORDER BY id"
+                assert a.execute(q).fetchall() == b.execute(q).fetchall(), t
+        finally:
+            a.close()
+            b.close()
+
+    same(target)
+    from handover.flows.migrate import migrate
+    from handover.migrate.results import MigrateOptions
+    from handover.workspace import open_workspace
+
+    shared = open_workspace(ws)
     try:
-        for t in ("customer", "loan"):
-            q = f"SELECT * FROM {t} ORDER BY id"
-            assert a.execute(q).fetchall() == b.execute(q).fetchall(), t
+        opts = MigrateOptions(no_backup=True, reason="test", batch_size=700)
+        assert migrate(shared, str(src), str(tmp_path / "b2.db"), opts).status == "done"
     finally:
-        a.close()
-        b.close()
+        shared.close()
+    assert opened == ["adbc"]  # the flow's default never asked for ADBC's writer
+    same(tmp_path / "b2.db")
 
 
 @pytest.fixture

@@ -105,6 +105,7 @@ def migrate(
             resume=resume,
             run_id=run_id,
             batch_pause=batch_pause_ms / 1000.0,
+            own_process=True,  # one command per process: nothing else opens the target
         )
         with progress_of(progress, json_out, lang) as prog:
             result = run_migrate(ws, source, target, opts, progress=prog)

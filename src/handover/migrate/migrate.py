@@ -83,10 +83,10 @@ class _Lane:
     """One stream of writes into the target: its own connection and, for large tables,
     its own reading process."""
 
-    def __init__(self, engine: sa.Engine) -> None:
-        # the dialect's own bulk connection where it has one: while a lane is open the
-        # engine may refuse to connect, so the copy reads the target through the lane
-        self.writer = TargetWriter(engine, bulk=True)
+    def __init__(self, engine: sa.Engine, *, bulk: bool) -> None:
+        # ``bulk``: the dialect's own bulk connection where it has one; while a lane is
+        # open the engine may refuse to connect, so the copy reads the target through it
+        self.writer = TargetWriter(engine, bulk=bulk)
         self.ahead: ReadProcess | None = None
 
     def close(self) -> None:
@@ -406,7 +406,7 @@ class CopyJob:
         lanes: list[_Lane] = []
         done: dict[str, TableResult] = {}
         try:
-            lanes.extend(_Lane(self.engine) for _ in range(n))
+            lanes.extend(_Lane(self.engine, bulk=self.opts.own_process) for _ in range(n))
             limit = self.opts.process_rows
             if isinstance(self.src, DatabaseSource) and limit is not None:
                 big = [d for d in self.defs if self.src.count(d) >= limit]
@@ -872,7 +872,16 @@ class CopyJob:
             failed: list[tuple[str, str]] = []
             with self.engine.connect() as own:
                 for name in sorted(by_table[table]):
-                    problem = self.sql.check_foreign_key(own, table, name)
+                    try:
+                        problem = self.sql.check_foreign_key(own, table, name)
+                    except sa.exc.DBAPIError as exc:  # the server failed, not the rows
+                        raise HandoverError.msg(
+                            "migrate.unreachable",
+                            role=Msg("migrate.role.target"),
+                            url=self.result.target,
+                            reason=sanitize(str(exc.orig)),
+                            transient=True,
+                        ) from None
                     if problem is not None:
                         failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
             return failed

@@ -36,6 +36,10 @@ class MigrateOptions:
     batch_pause: float = 0.0
     #: a table of at least this many rows is read by another process (None: never)
     process_rows: int | None = PROCESS_ROWS
+    #: the run has its process to itself (the CLI): a SQLite target may then be written
+    #: by ADBC's own copy of SQLite (``SQLite.bulk_connection``), which another job of a
+    #: shared process (the console's) could corrupt by opening the file with ``sqlite3``
+    own_process: bool = False
 
 
 @dataclass

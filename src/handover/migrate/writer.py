@@ -87,11 +87,15 @@ class TargetWriter:
         #: a transaction this writer began is open (for drivers that do not say)
         self._open = False
         self.ph = self.sql.placeholder
-        statements = self.sql.prepare_writes(self.dbapi)
-        for stmt in statements:
-            self.execute(stmt)
-        if statements and not self.sql.explicit_transactions:
-            self.commit()
+        try:
+            statements = self.sql.prepare_writes(self.dbapi)
+            for stmt in statements:
+                self.execute(stmt)
+            if statements and not self.sql.explicit_transactions:
+                self.commit()
+        except BaseException:
+            self.close()  # an own connection also gives the engine back its file
+            raise
 
     def q(self, name: str) -> str:
         """``name`` quoted for the target, as SQL run without parameters reads it."""

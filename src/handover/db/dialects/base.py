@@ -329,7 +329,8 @@ class Dialect:
     def check_foreign_key(self, conn: sa.Connection, table: str, name: str) -> str | None:
         """Check the rows of ``table`` against its foreign key ``name``, added unchecked:
         None when each has the row it references, else why not (the engine's words,
-        values not yet masked). Ends any transaction it opens."""
+        values not yet masked); a failure of the server itself is raised
+        (``sqlalchemy.exc.DBAPIError``). Ends any transaction it opens."""
         raise NotImplementedError(f"{self.name} adds its foreign keys checked")
 
     def drop_foreign_key_sql(self, quoted: str) -> str:

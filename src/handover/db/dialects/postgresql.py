@@ -224,15 +224,19 @@ class PostgreSQL(Dialect):
         yield " NOT VALID"
 
     def check_foreign_key(self, conn: sa.Connection, table: str, name: str) -> str | None:
-        """``VALIDATE CONSTRAINT``; the server's refusal."""
+        """``VALIDATE CONSTRAINT``; the server's refusal (a row without its referenced
+        row: an integrity error; any other error is raised)."""
         try:
             conn.exec_driver_sql(
                 f"ALTER TABLE {self.quote(table)} VALIDATE CONSTRAINT {self.quote(name)}"
             )
             conn.commit()
-        except sa.exc.DBAPIError as exc:
+        except sa.exc.IntegrityError as exc:
             conn.rollback()
             return str(exc.orig)
+        except BaseException:
+            conn.rollback()
+            raise
         return None
 
     def unvalidated(self, conn: sa.Connection) -> list[tuple[str, str]]:

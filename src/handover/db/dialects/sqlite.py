@@ -231,21 +231,33 @@ class SQLite(Dialect):
             return None
 
         def refuse(*_args: Any) -> None:
+            # before the driver opens the file ("do_connect"): a handle opened and closed
+            # again would drop ADBC's locks on it all the same
             raise RuntimeError("the SQLite target is open by ADBC's bulk writer")
 
         engine.dispose()
-        sa.event.listen(engine, "connect", refuse)
+        sa.event.listen(engine, "do_connect", refuse)
+        conn: Any = None
         try:
             conn = adbc.connect(str(Path(path)), autocommit=True)
-        except adbc_driver_manager.Error:
-            sa.event.remove(engine, "connect", refuse)
-            return None
+            cur = conn.cursor()
+            try:  # wait for another process's reader as sqlite3 does (its 5 s default)
+                cur.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            finally:
+                cur.close()
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            sa.event.remove(engine, "do_connect", refuse)
+            if isinstance(exc, adbc_driver_manager.Error):
+                return None
+            raise
 
         def close() -> None:
             try:
                 conn.close()
             finally:
-                sa.event.remove(engine, "connect", refuse)
+                sa.event.remove(engine, "do_connect", refuse)
 
         return conn, close
 
@@ -436,6 +448,8 @@ DIALECT = SQLite()
 # --- verify: the canonical text in SQLite's SQL ----------------------------------------------
 
 
+#: how long ADBC's writer waits for another connection's lock (``sqlite3``'s default)
+BUSY_MS = 5000
 #: SQLite's messages of SQLITE_CONSTRAINT, SQLITE_MISMATCH and SQLITE_TOOBIG, the errors
 #: ``sqlite3`` raises as IntegrityError or DataError
 _REFUSED = re.compile(r"constraint failed|datatype mismatch|string or blob too big")
