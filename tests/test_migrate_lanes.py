@@ -167,3 +167,48 @@ def test_a_broken_foreign_key_into_mariadb_is_named_and_dropped(
     assert "1 rows reference no row of customer" in line and "migrate --rollback" in line
     assert whole - _maria_foreign_keys(mariadb_url) == {broken}
     assert "999999" not in res.output  # the value does not reach the report
+
+
+def test_indexes_are_built_two_tables_at_a_time_and_failures_named_in_order(
+    ws: Path, tmp_path: Path, mariadb_url: str
+) -> None:
+    # After the data the indexes of two tables are built at once (Dialect.ddl_lanes),
+    # the largest table (alpha) first; a refused one is still named, and the report lists
+    # the refusals in the order of the tables (alpha first, though zulu's small index is
+    # refused sooner), not in the order the lanes finish. MariaDB's PAD SPACE
+    # collation makes 'a' and 'a ' one value: the unique indexes SQLite kept fail there.
+    assert get("mysql").ddl_lanes == 2 and get("postgresql").ddl_lanes == 2
+    assert get("sqlite").ddl_lanes == 1
+    src = tmp_path / "seller.db"
+    e = sa.create_engine(f"sqlite:///{src}")
+    with e.begin() as conn:
+        for name, n in (("alpha", 3000), ("zulu", 10), ("mid", 50)):
+            conn.execute(sa.text(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, code TEXT)"))
+            conn.execute(sa.text(f"CREATE UNIQUE INDEX ux_{name}_code ON {name} (code)"))
+            conn.execute(sa.text(f"CREATE INDEX ix_{name}_id_code ON {name} (id, code)"))
+            rows = [{"i": i, "c": f"c{i}"} for i in range(1, n + 1)]
+            conn.execute(sa.text(f"INSERT INTO {name} VALUES (:i, :c)"), rows)
+        for name in ("alpha", "zulu"):
+            conn.execute(sa.text(f"UPDATE {name} SET code = 'c1 ' WHERE id = 2"))
+    e.dispose()
+    res = _cli(ws, "migrate", str(src), mariadb_url, *BASE, "--json")
+    assert res.exit_code == 1, res.output
+    line = res.stderr.strip()
+    assert "2 constraints or indexes could not be created (first: alpha.ux_alpha_code: " in line
+    engine = sa.create_engine(mariadb_url)
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text(
+                "SELECT TABLE_NAME, INDEX_NAME FROM information_schema.STATISTICS "
+                "WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY' "
+                "GROUP BY TABLE_NAME, INDEX_NAME"
+            )
+        ).all()
+    engine.dispose()
+    built = {f"{t}.{i}" for t, i in got}
+    assert built == {
+        "alpha.ix_alpha_id_code",
+        "zulu.ix_zulu_id_code",
+        "mid.ix_mid_id_code",
+        "mid.ux_mid_code",
+    }

@@ -796,6 +796,7 @@ class CopyJob:
             for d in self.defs:
                 names |= catalog.constraint_names(d.name, foreign_keys=self.sql.alters_constraints)
             prep = self.engine.dialect.identifier_preparer
+            builds: dict[str, list[tuple[str, str]]] = {}
             for d in self.defs:
                 for ix in d.uniques + d.indexes:
                     if ix.name in names:
@@ -808,7 +809,8 @@ class CopyJob:
                             f"ALTER TABLE {prep.quote(d.name)} ADD CONSTRAINT "
                             f"{prep.quote(ix.name)} UNIQUE ({cols})"
                         )
-                    self._ddl(conn, sql, f"{d.name}.{ix.name}", errors)
+                    builds.setdefault(d.name, []).append((sql, f"{d.name}.{ix.name}"))
+            errors.extend(self._side_by_side(conn, builds))
             apart = self.sql.validates_apart
             if self.sql.alters_constraints:
                 unchecked = self.sql.unchecked_foreign_keys(conn) if apart else nullcontext("")
@@ -844,11 +846,40 @@ class CopyJob:
             sql += f" ON UPDATE {fk.on_update}"
         return sql
 
+    def _side_by_side(
+        self, conn: sa.Connection, per_table: dict[str, list[tuple[str, str]]]
+    ) -> list[str]:
+        """Run each table's statements ``(sql, what)`` in order, the tables side by side on
+        up to ``Dialect.ddl_lanes`` connections, the largest first (``conn`` alone with
+        one lane); the errors in the order of the tables' definitions."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        found: dict[str, list[str]] = {t: [] for t in per_table}
+        workers = min(self.sql.ddl_lanes, len(per_table))
+
+        def run(table: str, own: sa.Connection) -> None:
+            for sql, what in per_table[table]:
+                self._ddl(own, sql, what, found[table])
+
+        def lane(table: str) -> None:
+            with self.engine.connect() as own:
+                run(table, own)
+
+        if workers <= 1:
+            for table in per_table:
+                run(table, conn)
+        else:
+            rows = {r.name: r.rows for r in self.result.tables}
+            order = sorted(per_table, key=lambda t: -rows.get(t, 0))
+            with ThreadPoolExecutor(workers, thread_name_prefix="migrate-ddl") as pool:
+                list(pool.map(lane, order))
+        return [e for d in self.defs for e in found.get(d.name, [])]
+
     def _validate(
         self, conn: sa.Connection, todo: list[tuple[str, str]], errors: list[str]
     ) -> None:
         """Check the rows against each foreign key ``(table, name)`` added without that
-        check (``Dialect.validates_apart``), on up to ``copy_lanes`` connections at once:
+        check (``Dialect.validates_apart``), on up to ``ddl_lanes`` connections at once:
         validating locks only its own table against other validations, so the tables'
         checks run side by side, the largest first. A key the rows break is named in
         ``errors``, as when adding it had failed, and dropped again on ``conn`` once every
@@ -886,7 +917,7 @@ class CopyJob:
                         failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
             return failed
 
-        workers = min(self.sql.copy_lanes, len(order))
+        workers = min(self.sql.ddl_lanes, len(order))
         with ThreadPoolExecutor(workers, thread_name_prefix="migrate-validate") as pool:
             results = list(pool.map(check, order))
         for table, failed in zip(order, results, strict=True):

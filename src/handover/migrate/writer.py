@@ -177,9 +177,9 @@ class TargetWriter:
         if batch.num_rows == 0:
             return
 
-        def bound() -> list[pa.Array]:
+        def bound(part: pa.RecordBatch) -> list[pa.Array]:
             return [
-                bound_values(batch.column(i), c, self.family) for i, c in enumerate(table.columns)
+                bound_values(part.column(i), c, self.family) for i, c in enumerate(table.columns)
             ]
 
         self.sql.bulk_insert(

@@ -235,7 +235,7 @@ def queue(
                 list(batch.schema.names),
                 batch,
                 kinds,
-                lambda: list(batch.columns),
+                lambda part: list(part.columns),
             )
 
         with sql.page_cache(dbapi, QUEUE_CACHE_MIB):

@@ -362,6 +362,10 @@ class Dialect:
     #: tables copied at once, each on its own connection (the engine ingests bulk
     #: streams in parallel and one table's load does not lock the others)
     copy_lanes: ClassVar[int] = 1
+    #: tables whose indexes are built, or whose foreign keys are checked, at once after
+    #: the data, each on its own connection (a server works on each in its own thread;
+    #: an index build or a check locks nothing another table's needs)
+    ddl_lanes: ClassVar[int] = 1
     #: a table's primary key is added after its rows are loaded (a btree built from
     #: sorted data instead of one maintained row by row); where False it is created with
     #: the table (SQLite cannot add one; InnoDB would rebuild the table around it)
@@ -396,16 +400,17 @@ class Dialect:
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        bound: Callable[[], list[pa.Array]],
+        bound: Callable[[pa.RecordBatch], list[pa.Array]],
     ) -> None:
         """Append ``batch`` to ``table`` (its ``columns`` of neutral ``kinds``; names as
         they are, quoted here) inside the open transaction: ``executemany`` of one INSERT
-        over the columns ``bound()`` gives (the values as the driver binds them fast)."""
+        over the columns ``bound(batch)`` gives (the values as the driver binds them
+        fast; ``bound`` converts any slice of ``batch`` alike)."""
         head = f"INSERT INTO {self.quote(table)} ({', '.join(map(self.quote, columns))})"
         if self.placeholder == "%s":  # with parameters, a literal "%" (in a name) is doubled
             head = head.replace("%", "%%")
         marks = ", ".join([self.placeholder] * len(columns))
-        rows = list(zip(*(a.to_pylist() for a in bound()), strict=True))
+        rows = list(zip(*(a.to_pylist() for a in bound(batch)), strict=True))
         cur = dbapi.cursor()
         try:
             cur.executemany(f"{head} VALUES ({marks})", rows)

@@ -208,6 +208,7 @@ class PostgreSQL(Dialect):
 
     #: two COPY streams at once: each has its own server process, the two cores both work
     copy_lanes: ClassVar[int] = 2
+    ddl_lanes: ClassVar[int] = 2
     #: the key built once per table after the COPY: less server CPU and WAL than a btree
     #: maintained row by row (docs/migrate.md, "Keys after the rows")
     keys_after_load: ClassVar[bool] = True
@@ -263,7 +264,7 @@ class PostgreSQL(Dialect):
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        bound: Callable[[], list[pa.Array]],
+        bound: Callable[[pa.RecordBatch], list[pa.Array]],
     ) -> None:
         """``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV writer (vectorised;
         BYTEA as ``\\x`` hex built with numpy)."""

@@ -268,9 +268,9 @@ class SQLite(Dialect):
         columns: list[str],
         batch: pa.RecordBatch,
         kinds: list[str],
-        bound: Callable[[], list[pa.Array]],
+        bound: Callable[[pa.RecordBatch], list[pa.Array]],
     ) -> None:
-        """On ADBC's connection (:meth:`bulk_connection`) the columns ``bound()`` gives are
+        """On ADBC's connection (:meth:`bulk_connection`) the columns ``bound(batch)`` gives are
         bound from Arrow in C (``adbc_ingest``, which quotes the names itself); on
         ``sqlite3``'s, ``executemany`` of Python rows."""
         if not _ingests(dbapi):
@@ -278,7 +278,7 @@ class SQLite(Dialect):
             return
         import pyarrow as pa
 
-        rows = pa.RecordBatch.from_arrays(bound(), names=columns)
+        rows = pa.RecordBatch.from_arrays(bound(batch), names=columns)
         cur = dbapi.cursor()
         try:
             cur.adbc_ingest(table, rows, mode="append")
