@@ -1,4 +1,9 @@
-"""Engines: the one place a database is connected to.
+"""Engines: the one place a SQLAlchemy engine is made.
+
+Not every handle goes through here: SQLite files are also opened with ``sqlite3``
+directly (a source's reader, verify's workers, erase, synth, the workspace check) and by
+ADBC's driver (:mod:`handover.db.adbc`, and the migrate writer of
+``SQLite.bulk_connection``), which links its own copy of SQLite.
 
 :func:`connect` parses a spec (:mod:`handover.db.url`), creates the engine with the
 session settings a use needs (the statements of :meth:`Dialect.session
