@@ -212,3 +212,34 @@ def test_indexes_are_built_two_tables_at_a_time_and_failures_named_in_order(
         "mid.ix_mid_id_code",
         "mid.ux_mid_code",
     }
+
+
+def test_a_failing_lane_after_the_data_is_raised_without_waiting_for_the_other(
+    tmp_path: Path,
+) -> None:
+    # The lanes after the data are daemon threads: a failure (or an interrupt) is raised
+    # at once, not after the other lane's statement, which could run for minutes.
+    import threading
+    from types import SimpleNamespace
+
+    from handover.migrate.migrate import CopyJob
+
+    job = CopyJob.__new__(CopyJob)
+    job.engine = sa.create_engine(f"sqlite:///{tmp_path / 't.db'}")
+    job.sql = SimpleNamespace(ddl_lanes=2)  # type: ignore[assignment]
+    job.result = SimpleNamespace(tables=[], target="t.db")  # type: ignore[assignment]
+    release, finished = threading.Event(), threading.Event()
+
+    def work(table: str, conn: sa.Connection) -> int:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1  # each lane's own connection
+        if table == "slow":
+            release.wait(60)
+            finished.set()
+            return 1
+        raise RuntimeError("the other lane failed")
+
+    with job.engine.connect() as conn, pytest.raises(RuntimeError, match="other lane"):
+        job._in_lanes(conn, ["slow", "bad"], work)
+    assert not finished.is_set()  # raised while the slow lane still ran
+    release.set()
+    job.engine.dispose()

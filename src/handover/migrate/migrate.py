@@ -23,11 +23,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -73,6 +73,10 @@ if TYPE_CHECKING:
 
 
 # --- one run ---------------------------------------------------------------------------
+
+
+#: what a lane's work gives for one table
+R = TypeVar("R")
 
 
 class _Stopped(Exception):
@@ -846,33 +850,90 @@ class CopyJob:
             sql += f" ON UPDATE {fk.on_update}"
         return sql
 
+    def _in_lanes(
+        self, conn: sa.Connection, tables: list[str], work: Callable[[str, sa.Connection], R]
+    ) -> dict[str, R]:
+        """``work(table, connection)`` for each of ``tables``, up to ``Dialect.ddl_lanes``
+        tables at once, each on its own connection, the largest first (``conn``, in this
+        thread, with one lane). The lanes are daemon threads: an interrupt or a failure
+        is raised at once, without waiting for a statement still running in the other
+        lane (the server rolls it back when the process ends; ``--resume`` does it
+        again). The first failure of a lane is raised."""
+        workers = min(self.sql.ddl_lanes, len(tables))
+        if workers <= 1:
+            return {t: work(t, conn) for t in tables}
+        rows = {r.name: r.rows for r in self.result.tables}
+        todo = sorted(tables, key=lambda t: -rows.get(t, 0))
+        done: dict[str, R] = {}
+        failed: list[BaseException] = []
+        lock = threading.Lock()
+        running = [workers]
+        ended = threading.Event()  # a lane failed, or every lane is done
+
+        def lane() -> None:
+            try:
+                with self._target_connection() as own:
+                    while True:
+                        with lock:
+                            if not todo or failed:
+                                break
+                            table = todo.pop(0)
+                        done[table] = work(table, own)
+            except BaseException as exc:
+                with lock:
+                    failed.append(exc)
+                ended.set()
+            finally:
+                with lock:
+                    running[0] -= 1
+                    if not running[0]:
+                        ended.set()
+
+        for _ in range(workers):
+            threading.Thread(target=lane, name="migrate-ddl", daemon=True).start()
+        while not ended.wait(0.2):  # a timed wait: an interrupt reaches this thread at once
+            pass
+        with lock:
+            if failed:
+                raise failed[0]
+            return dict(done)
+
+    @contextmanager
+    def _target_connection(self) -> Iterator[sa.Connection]:
+        """A new connection to the target; failing to connect is the transient target
+        error, not an internal one."""
+        try:
+            own = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise self._unreachable(exc) from None
+        with own:
+            yield own
+
+    def _unreachable(self, exc: sa.exc.DBAPIError) -> HandoverError:
+        """The target failing (a lost connection, a timeout), not refusing the rows."""
+        from handover.migrate.writer import sanitize
+
+        return HandoverError.msg(
+            "migrate.unreachable",
+            role=Msg("migrate.role.target"),
+            url=self.result.target,
+            reason=sanitize(str(exc.orig)),
+            transient=True,
+        )
+
     def _side_by_side(
         self, conn: sa.Connection, per_table: dict[str, list[tuple[str, str]]]
     ) -> list[str]:
-        """Run each table's statements ``(sql, what)`` in order, the tables side by side on
-        up to ``Dialect.ddl_lanes`` connections, the largest first (``conn`` alone with
-        one lane); the errors in the order of the tables' definitions."""
-        from concurrent.futures import ThreadPoolExecutor
+        """Run each table's statements ``(sql, what)`` in order, the tables side by side
+        (:meth:`_in_lanes`); the errors in the order of the tables' definitions."""
 
-        found: dict[str, list[str]] = {t: [] for t in per_table}
-        workers = min(self.sql.ddl_lanes, len(per_table))
-
-        def run(table: str, own: sa.Connection) -> None:
+        def run(table: str, own: sa.Connection) -> list[str]:
+            found: list[str] = []
             for sql, what in per_table[table]:
-                self._ddl(own, sql, what, found[table])
+                self._ddl(own, sql, what, found)
+            return found
 
-        def lane(table: str) -> None:
-            with self.engine.connect() as own:
-                run(table, own)
-
-        if workers <= 1:
-            for table in per_table:
-                run(table, conn)
-        else:
-            rows = {r.name: r.rows for r in self.result.tables}
-            order = sorted(per_table, key=lambda t: -rows.get(t, 0))
-            with ThreadPoolExecutor(workers, thread_name_prefix="migrate-ddl") as pool:
-                list(pool.map(lane, order))
+        found = self._in_lanes(conn, list(per_table), run)
         return [e for d in self.defs for e in found.get(d.name, [])]
 
     def _validate(
@@ -886,8 +947,6 @@ class CopyJob:
         check has ended (a drop locks the referenced table too, so it must not wait for,
         or deadlock with, a check still running). A drop that fails leaves its key
         unchecked, which ``--resume`` checks again; the run has failed on that key."""
-        from concurrent.futures import ThreadPoolExecutor
-
         if not todo:
             return
         prep = self.engine.dialect.identifier_preparer
@@ -897,31 +956,22 @@ class CopyJob:
             by_table.setdefault(table, []).append(name)
         order = sorted(by_table, key=lambda t: -rows.get(t, 0))
 
-        def check(table: str) -> list[tuple[str, str]]:
+        def check(table: str, own: sa.Connection) -> list[tuple[str, str]]:
             from handover.migrate.writer import sanitize
 
             failed: list[tuple[str, str]] = []
-            with self.engine.connect() as own:
-                for name in sorted(by_table[table]):
-                    try:
-                        problem = self.sql.check_foreign_key(own, table, name)
-                    except sa.exc.DBAPIError as exc:  # the server failed, not the rows
-                        raise HandoverError.msg(
-                            "migrate.unreachable",
-                            role=Msg("migrate.role.target"),
-                            url=self.result.target,
-                            reason=sanitize(str(exc.orig)),
-                            transient=True,
-                        ) from None
-                    if problem is not None:
-                        failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
+            for name in sorted(by_table[table]):
+                try:
+                    problem = self.sql.check_foreign_key(own, table, name)
+                except sa.exc.DBAPIError as exc:  # the server failed, not the rows
+                    raise self._unreachable(exc) from None
+                if problem is not None:
+                    failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
             return failed
 
-        workers = min(self.sql.ddl_lanes, len(order))
-        with ThreadPoolExecutor(workers, thread_name_prefix="migrate-validate") as pool:
-            results = list(pool.map(check, order))
-        for table, failed in zip(order, results, strict=True):
-            for name, err in failed:
+        results = self._in_lanes(conn, order, check)
+        for table in order:
+            for name, err in results[table]:
                 errors.append(err)
                 drop = f"ALTER TABLE {prep.quote(table)} "
                 drop += self.sql.drop_foreign_key_sql(prep.quote(name))
@@ -934,6 +984,8 @@ class CopyJob:
             conn.exec_driver_sql(sql)
             conn.commit()
         except sa.exc.DBAPIError as exc:
+            if exc.connection_invalidated:  # the connection was lost: not this statement
+                raise self._unreachable(exc) from None
             conn.rollback()
             errors.append(f"{what}: {sanitize(str(exc.orig))}")
 

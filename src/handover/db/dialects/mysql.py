@@ -658,12 +658,11 @@ def _piped(pieces: Iterable[memoryview]) -> Iterator[str]:
     def feed() -> None:
         try:
             with open(path, "wb") as fh:
-                for piece in pieces:
+                # _built raises nothing: an OSError here is the reader gone (or never come)
+                for piece in _built(pieces, failed):
                     fh.write(piece)
-        except OSError:  # the reader went away: the statement failed, and says why
+        except OSError:  # the statement failed, and says why
             pass
-        except BaseException as exc:  # building a piece failed: raised by the caller
-            failed.append(exc)
 
     th = threading.Thread(target=feed, name="load-data-feed", daemon=True)
     th.start()
@@ -679,6 +678,22 @@ def _piped(pieces: Iterable[memoryview]) -> Iterator[str]:
         shutil.rmtree(where, ignore_errors=True)
     if failed:
         raise failed[0]
+
+
+def _built(pieces: Iterable[memoryview], failed: list[BaseException]) -> Iterator[memoryview]:
+    """``pieces``, with an error building one (whatever its class: pyarrow's IO errors are
+    OSErrors too) put in ``failed`` instead of raised, so that only a failed write reads
+    as the reader having gone."""
+    it = iter(pieces)
+    while True:
+        try:
+            piece = next(it)
+        except StopIteration:
+            return
+        except BaseException as exc:
+            failed.append(exc)
+            return
+        yield piece
 
 
 def _same(name: str) -> str:
