@@ -488,8 +488,19 @@ def test_destroyed_keys_make_package_unopenable(
 
 
 def test_migrate_takes_backup_and_restore_rebuilds(
-    own_ws: str, seller_db: str, tmp_path: Path
+    own_ws: str, seller_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from handover.db.dialects.sqlite import SQLite
+
+    writers: list[bool] = []  # whether each SQLite copy wrote through ADBC's own writer
+    real = SQLite.bulk_connection
+
+    def spy(self: SQLite, engine: Any) -> Any:
+        got = real(self, engine)
+        writers.append(got is not None)
+        return got
+
+    monkeypatch.setattr(SQLite, "bulk_connection", spy)
     ws_path = own_ws
     res = runner.invoke(
         app, ["-w", ws_path, "migrate", seller_db, str(tmp_path / "new.db"), "--json"]
@@ -503,6 +514,7 @@ def test_migrate_takes_backup_and_restore_rebuilds(
     res = runner.invoke(app, ["-w", ws_path, "restore", str(pkg), "--to", str(target), "--json"])
     assert res.exit_code == 0, res.output
     assert _digest(_rows(str(target))) == _digest(_rows(seller_db))
+    assert writers == [True, True]  # the CLI's migrate and restore: processes of their own
 
 
 # --- units: the digest and the reader ----------------------------------------------------------

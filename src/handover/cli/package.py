@@ -152,7 +152,8 @@ def _open_package(
         else:
             step = do_restore if restore else do_unseal
             with progress_of(progress, json_out, lang) as prog:
-                result = step(ws, package, to, progress=prog)
+                # one command per process: nothing else opens the target
+                result = step(ws, package, to, progress=prog, own_process=True)
     if json_out:
         print_json(result.to_json())
     elif check_only:

@@ -59,8 +59,12 @@ def unseal(
     tables: list[str] | None = None,
     action: str = "package.unseal",
     progress: Progress | None = None,
+    own_process: bool = False,
 ) -> UnsealResult:
     """Check ``package`` fully, then restore it into ``target`` and check the target's rows.
+
+    ``own_process``: the caller has its process to itself (the CLI): see
+    ``MigrateOptions.own_process``.
 
     Authorised first as ``unseal`` on the tables (default every tier) in clear; the
     migration that writes the target is a step of this decision. Raises CheckFailed
@@ -76,7 +80,7 @@ def unseal(
         ws,
         str(pkg),
         target,
-        MigrateOptions(tables=tables),
+        MigrateOptions(tables=tables, own_process=own_process),
         progress=progress,
         authorized=decision,
     )
@@ -117,7 +121,10 @@ def restore(
     target: str,
     *,
     progress: Progress | None = None,
+    own_process: bool = False,
 ) -> UnsealResult:
     """Restore a backup package (``handover restore``): unseal (and authorised as ``unseal``),
     recorded as ``package.restore``."""
-    return unseal(ws, package, target, action="package.restore", progress=progress)
+    return unseal(
+        ws, package, target, action="package.restore", progress=progress, own_process=own_process
+    )
