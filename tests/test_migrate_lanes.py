@@ -78,6 +78,30 @@ def _foreign_keys(url: str) -> dict[str, bool]:
     return {str(r[0]): bool(r[1]) for r in rows}
 
 
+BROKEN = "loan.fk_loan_customer_id_customer"
+
+
+def _break_a_loan_and_migrate(ws: Path, src: Path, url: str, keys: set[str]) -> str:
+    """A loan of ``src`` pointing at no customer (SQLite did not enforce the key), copied
+    into the emptied ``url``: the run fails naming that key of ``keys``, in one line that
+    holds no value of the rows; that line."""
+    assert BROKEN in keys
+    e = sa.create_engine(f"sqlite:///{src}")
+    with e.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE loan SET customer_id = 999999 WHERE id = (SELECT min(id) FROM loan)")
+        )
+    e.dispose()
+    res = _cli(ws, "migrate", str(src), url, *BASE, "--json")
+    assert res.exit_code == 1, res.output
+    line = res.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert f"1 constraints or indexes could not be created (first: {BROKEN}: " in line
+    assert "migrate --rollback" in line
+    assert "999999" not in res.output  # the value does not reach the report
+    return line
+
+
 def test_foreign_keys_are_checked_after_and_a_broken_one_is_named_and_dropped(
     ws: Path, tmp_path: Path, pg_url: str
 ) -> None:
@@ -97,24 +121,11 @@ def test_foreign_keys_are_checked_after_and_a_broken_one_is_named_and_dropped(
             conn.execute(sa.text(f"DROP TABLE {t} CASCADE"))
     engine.dispose()
 
-    e = sa.create_engine(f"sqlite:///{src}")
-    with e.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE loan SET customer_id = 999999 WHERE id = (SELECT min(id) FROM loan)")
-        )
-    e.dispose()
-    res = _cli(ws, "migrate", str(src), pg_url, *BASE, "--json")
-    assert res.exit_code == 1, res.output
-    broken = "loan.fk_loan_customer_id_customer"
-    assert broken in whole
-    line = res.stderr.strip()
-    assert "\n" not in line and "Traceback" not in line
-    assert f"1 constraints or indexes could not be created (first: {broken}: " in line
-    assert "violates foreign key" in line and "migrate --rollback" in line
+    line = _break_a_loan_and_migrate(ws, src, pg_url, set(whole))
+    assert "violates foreign key" in line
     now = _foreign_keys(pg_url)
     assert all(now.values()), now  # nothing left NOT VALID
-    assert set(whole) - set(now) == {broken}, (whole, now)
-    assert "999999" not in res.output  # the value does not reach the report
+    assert set(whole) - set(now) == {BROKEN}, (whole, now)
 
 
 def _maria_foreign_keys(url: str) -> set[str]:
@@ -151,22 +162,9 @@ def test_a_broken_foreign_key_into_mariadb_is_named_and_dropped(
             conn.execute(sa.text(f"DROP TABLE {t}"))
     engine.dispose()
 
-    e = sa.create_engine(f"sqlite:///{src}")
-    with e.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE loan SET customer_id = 999999 WHERE id = (SELECT min(id) FROM loan)")
-        )
-    e.dispose()
-    res = _cli(ws, "migrate", str(src), mariadb_url, *BASE, "--json")
-    assert res.exit_code == 1, res.output
-    broken = "loan.fk_loan_customer_id_customer"
-    assert broken in whole
-    line = res.stderr.strip()
-    assert "\n" not in line and "Traceback" not in line
-    assert f"1 constraints or indexes could not be created (first: {broken}: " in line
-    assert "1 rows reference no row of customer" in line and "migrate --rollback" in line
-    assert whole - _maria_foreign_keys(mariadb_url) == {broken}
-    assert "999999" not in res.output  # the value does not reach the report
+    line = _break_a_loan_and_migrate(ws, src, mariadb_url, whole)
+    assert "1 rows reference no row of customer" in line
+    assert whole - _maria_foreign_keys(mariadb_url) == {BROKEN}
 
 
 def test_indexes_are_built_two_tables_at_a_time_and_failures_named_in_order(

@@ -950,11 +950,9 @@ class CopyJob:
         if not todo:
             return
         prep = self.engine.dialect.identifier_preparer
-        rows = {r.name: r.rows for r in self.result.tables}
         by_table: dict[str, list[str]] = {}
         for table, name in todo:
             by_table.setdefault(table, []).append(name)
-        order = sorted(by_table, key=lambda t: -rows.get(t, 0))
 
         def check(table: str, own: sa.Connection) -> list[tuple[str, str]]:
             from handover.migrate.writer import sanitize
@@ -969,8 +967,8 @@ class CopyJob:
                     failed.append((name, f"{table}.{name}: {sanitize(problem)}"))
             return failed
 
-        results = self._in_lanes(conn, order, check)
-        for table in order:
+        results = self._in_lanes(conn, list(by_table), check)
+        for table in by_table:  # in the order the engine listed the keys
             for name, err in results[table]:
                 errors.append(err)
                 drop = f"ALTER TABLE {prep.quote(table)} "
