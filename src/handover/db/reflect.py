@@ -248,6 +248,21 @@ class Catalog:
             names |= {str(f["name"]) for f in self._insp.get_foreign_keys(table) if f.get("name")}
         return names
 
+    def foreign_keys(self, table: str) -> list[ForeignKeyDef]:
+        """The foreign keys of ``table``."""
+        return [
+            ForeignKeyDef(
+                fk.get("name") or "",
+                tuple(fk["constrained_columns"]),
+                fk["referred_table"],
+                tuple(fk["referred_columns"]),
+                (fk.get("options") or {}).get("ondelete"),
+                (fk.get("options") or {}).get("onupdate"),
+            )
+            for fk in self._insp.get_foreign_keys(table)
+            if fk.get("referred_table")
+        ]
+
     def table(self, name: str) -> TableDef:
         """``name`` as a neutral :class:`TableDef` (without engine-native refinements,
         see :func:`reflect`); :class:`BadInput` for a column of an unsupported type."""
@@ -282,19 +297,7 @@ class Catalog:
                 seen.add(cols)
             else:
                 indexes.append(IndexDef(ix.get("name") or "", cols, False))
-        fks = [
-            ForeignKeyDef(
-                fk.get("name") or "",
-                tuple(fk["constrained_columns"]),
-                fk["referred_table"],
-                tuple(fk["referred_columns"]),
-                (fk.get("options") or {}).get("ondelete"),
-                (fk.get("options") or {}).get("onupdate"),
-            )
-            for fk in insp.get_foreign_keys(name)
-            if fk.get("referred_table")
-        ]
-        return TableDef(name, columns, pk, uniques, indexes, fks, notes)
+        return TableDef(name, columns, pk, uniques, indexes, self.foreign_keys(name), notes)
 
 
 # --- a SQLite file held open with sqlite3 ------------------------------------------------

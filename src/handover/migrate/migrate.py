@@ -958,9 +958,18 @@ class CopyJob:
             from handover.migrate.writer import sanitize
 
             failed: list[tuple[str, str]] = []
+            try:
+                keys = {k.name: k for k in Catalog(own).foreign_keys(table)}
+            except sa.exc.DBAPIError as exc:
+                raise self._unreachable(exc) from None
             for name in sorted(by_table[table]):
+                key = keys.get(name)
+                if key is None:  # listed a moment ago: dropped by someone else meanwhile
+                    missing = Msg("db.foreign_key_missing", name=name, table=table)
+                    failed.append((name, f"{table}.{name}: {missing}"))
+                    continue
                 try:
-                    problem = self.sql.check_foreign_key(own, table, name)
+                    problem = self.sql.check_foreign_key(own, table, key)
                 except sa.exc.DBAPIError as exc:  # the server failed, not the rows
                     raise self._unreachable(exc) from None
                 if problem is not None:

@@ -14,7 +14,7 @@ from handover.errors import BadInput
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from handover.db.reflect import ColumnDef, TableDef
+    from handover.db.reflect import ColumnDef, ForeignKeyDef, TableDef
     from handover.i18n import Msg
 
 #: (kind, length, precision, scale) of a neutral column; kind None: unsupported
@@ -326,33 +326,28 @@ class Dialect:
         have been checked yet (with :attr:`validates_apart`; none otherwise)."""
         return []
 
-    def check_foreign_key(self, conn: sa.Connection, table: str, name: str) -> str | None:
-        """Check the rows of ``table`` against its foreign key ``name``, added unchecked:
-        None when each has the row it references, else why not (values not yet masked);
-        a failure of the server itself is raised (``sqlalchemy.exc.DBAPIError``). Ends
-        any transaction it opens.
+    def check_foreign_key(self, conn: sa.Connection, table: str, key: ForeignKeyDef) -> str | None:
+        """Check the rows of ``table`` against its foreign ``key``, added unchecked: None
+        when each has the row it references, else why not (values not yet masked); a
+        failure of the server itself is raised (``sqlalchemy.exc.DBAPIError``). Ends any
+        transaction it opens.
 
         Here: the rows that reference no row, counted by an anti-join with the SQL
         standard's default rule, ``MATCH SIMPLE`` (a row with a NULL in the key's columns
         is not checked), which InnoDB's own check follows."""
         from handover.i18n import Msg
 
-        key = next((k for k in sa.inspect(conn).get_foreign_keys(table) if k["name"] == name), None)
-        if key is None:
-            conn.commit()
-            return str(Msg("db.foreign_key_missing", name=name, table=table))
-        q, parent = self.quote, key["referred_table"]
-        pairs = list(zip(key["constrained_columns"], key["referred_columns"], strict=True))
+        q, pairs = self.quote, list(zip(key.columns, key.ref_columns, strict=True))
         present = " AND ".join(f"c.{q(col)} IS NOT NULL" for col, _ref in pairs)
         match = " AND ".join(f"p.{q(ref)} = c.{q(col)}" for col, ref in pairs)
         orphans = conn.exec_driver_sql(
             f"SELECT COUNT(*) FROM {q(table)} AS c WHERE {present} AND NOT EXISTS "
-            f"(SELECT 1 FROM {q(parent)} AS p WHERE {match})"
+            f"(SELECT 1 FROM {q(key.ref_table)} AS p WHERE {match})"
         ).scalar()
         conn.commit()
         if not orphans:
             return None
-        return str(Msg("db.foreign_key_orphans", rows=int(orphans), parent=parent))
+        return str(Msg("db.foreign_key_orphans", rows=int(orphans), parent=key.ref_table))
 
     def drop_foreign_key_sql(self, quoted: str) -> str:
         """The ``ALTER TABLE … `` clause dropping the foreign key named ``quoted``."""

@@ -19,7 +19,7 @@ from handover.i18n import Msg
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from handover.db.reflect import ColumnDef
+    from handover.db.reflect import ColumnDef, ForeignKeyDef
 
 
 class PostgreSQL(Dialect):
@@ -224,12 +224,12 @@ class PostgreSQL(Dialect):
         briefly, and ``VALIDATE CONSTRAINT`` locks nothing the other tables' checks need."""
         yield " NOT VALID"
 
-    def check_foreign_key(self, conn: sa.Connection, table: str, name: str) -> str | None:
+    def check_foreign_key(self, conn: sa.Connection, table: str, key: ForeignKeyDef) -> str | None:
         """``VALIDATE CONSTRAINT``; the server's refusal (a row without its referenced
         row: an integrity error; any other error is raised)."""
         try:
             conn.exec_driver_sql(
-                f"ALTER TABLE {self.quote(table)} VALIDATE CONSTRAINT {self.quote(name)}"
+                f"ALTER TABLE {self.quote(table)} VALIDATE CONSTRAINT {self.quote(key.name)}"
             )
             conn.commit()
         except sa.exc.IntegrityError as exc:
