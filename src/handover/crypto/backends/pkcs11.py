@@ -11,6 +11,7 @@ PKCS#11 library (docs/crypto.md).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,10 @@ class Pkcs11Backend:
         self.slot = slot
         self._pin = pin
         self._session: Any = None
+        # A PKCS#11 session runs one operation at a time (C_DecryptInit … C_Decrypt keep
+        # state in it): pyarrow asks for column keys from several threads at once, which
+        # crashed SoftHSM (a segfault in C_Decrypt, seen once in make test)
+        self._lock = threading.RLock()
         self._where = f"pkcs11 token {token_label!r}" if token_label else f"pkcs11 slot {slot}"
 
     @classmethod
@@ -84,6 +89,10 @@ class Pkcs11Backend:
 
     def session(self) -> Any:
         """The open, logged-in read/write session (opened on first use)."""
+        with self._lock:
+            return self._open_session()
+
+    def _open_session(self) -> Any:
         if self._session is not None:
             return self._session
         if not self.module.is_file():
@@ -159,21 +168,23 @@ class Pkcs11Backend:
 
     def wrap(self, ref: str, data_key: bytes, aad: bytes) -> bytes:
         """AES-GCM-encrypt ``data_key`` inside the token: ``nonce (12) | ciphertext | tag``."""
-        key = self._key(ref)
-        nonce = self.session().generate_random(NONCE_BITS)
-        ct = key.encrypt(
-            data_key, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, 128)
-        )
+        with self._lock:
+            key = self._key(ref)
+            nonce = self.session().generate_random(NONCE_BITS)
+            ct = key.encrypt(
+                data_key, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, 128)
+            )
         return bytes(nonce) + bytes(ct)
 
     def unwrap(self, ref: str, blob: bytes, aad: bytes) -> bytes:
         """Decrypt a wrapped data key inside the token; any fault is DecryptionFailed."""
-        key = self._key(ref)
         nonce, ct = blob[: NONCE_BITS // 8], blob[NONCE_BITS // 8 :]
         try:
-            clear = key.decrypt(
-                ct, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, 128)
-            )
+            with self._lock:
+                key = self._key(ref)
+                clear = key.decrypt(
+                    ct, mechanism=Mechanism.AES_GCM, mechanism_param=GCMParams(nonce, aad, 128)
+                )
         except PKCS11Error:
             raise DecryptionFailed.msg(
                 "crypto.decryption_failed", what=f"data key under {ref}"
