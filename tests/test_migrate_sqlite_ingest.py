@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from handover.cli.main import app
 from handover.db.dialects import sqlite as lite
+from handover.db.dialects.base import is_adbc
 from handover.db.reflect import Catalog
 from handover.migrate.writer import TargetWriter
 
@@ -72,9 +73,9 @@ def _stored(path: Path) -> list[tuple[Any, ...]]:
 def _write(path: Path, *, bulk: bool, batch: pa.RecordBatch) -> None:
     engine = _engine(path)
     table = Catalog(engine).table('借据 "x"')
-    w = TargetWriter(engine, bulk=bulk)
+    w = TargetWriter(engine, bulk=bulk, own_process=bulk)
     try:
-        assert lite._ingests(w.dbapi) is bulk
+        assert is_adbc(w.dbapi) is bulk
         w.begin()
         w.insert(table, batch)
         w.commit()
@@ -97,7 +98,7 @@ def test_ingest_stores_what_sqlite3_stores(tmp_path: Path) -> None:
 def test_a_refused_row_is_a_data_error_named_by_column(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
     table = Catalog(engine).table('借据 "x"')
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
         w.begin()
         w.insert(table, _batch([1, 2], ["a", "b"]))
@@ -146,7 +147,7 @@ def test_a_refused_connection_keeps_the_writers_locks(tmp_path: Path) -> None:
     file in the middle of the writer's transaction."""
     engine = _engine(tmp_path / "t.db")
     table = Catalog(engine).table('借据 "x"')
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
         w.begin()
         w.insert(table, _batch([1, 2], ["a", "b"]))  # the writer holds the write lock
@@ -163,7 +164,7 @@ def test_a_refused_connection_keeps_the_writers_locks(tmp_path: Path) -> None:
 
 def test_the_writer_waits_for_another_process_as_sqlite3_does(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
         assert w.execute("PRAGMA busy_timeout") == [(lite.BUSY_MS,)]
     finally:
@@ -180,7 +181,7 @@ def test_a_failed_set_up_gives_the_engine_its_file_back(
 
     monkeypatch.setattr(lite.SQLite, "prepare_writes", broken)
     with pytest.raises(Exception, match="incomplete input"):
-        TargetWriter(engine, bulk=True)
+        TargetWriter(engine, bulk=True, own_process=True)
     with engine.connect() as conn:  # no listener left behind, no ADBC handle open
         assert conn.exec_driver_sql('SELECT count(*) FROM "借据 ""x"""').scalar() == 0
 
@@ -190,7 +191,7 @@ def test_the_engine_holds_no_connection_while_the_writer_is_open(tmp_path: Path)
     with engine.connect():  # pooled: closed when the writer opens
         pass
     assert engine.pool.checkedin() == 1
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
         assert engine.pool.checkedin() == 0
         with pytest.raises(RuntimeError, match="open by ADBC"):
@@ -204,7 +205,7 @@ def test_the_engine_holds_no_connection_while_the_writer_is_open(tmp_path: Path)
 def test_a_connection_in_use_keeps_sqlite3_writing(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
     with engine.connect():
-        w = TargetWriter(engine, bulk=True)
+        w = TargetWriter(engine, bulk=True, own_process=True)
         try:
             assert isinstance(w.dbapi, sqlite3.Connection)
         finally:
@@ -213,7 +214,7 @@ def test_a_connection_in_use_keeps_sqlite3_writing(tmp_path: Path) -> None:
 
 def test_rollback_after_sqlite_ended_the_transaction_itself(tmp_path: Path) -> None:
     engine = _engine(tmp_path / "t.db")
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
         w.begin()
         w.execute("ROLLBACK")  # as SQLite does by itself on a full disk or an I/O error
@@ -227,9 +228,9 @@ def test_rollback_after_sqlite_ended_the_transaction_itself(tmp_path: Path) -> N
 def test_without_the_driver_sqlite3_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "adbc_driver_sqlite.dbapi", None)  # import fails
     engine = _engine(tmp_path / "t.db")
-    w = TargetWriter(engine, bulk=True)
+    w = TargetWriter(engine, bulk=True, own_process=True)
     try:
-        assert not lite._ingests(w.dbapi)
+        assert not is_adbc(w.dbapi)
         assert isinstance(w.dbapi, sqlite3.Connection)
     finally:
         w.close()
@@ -244,8 +245,8 @@ def test_cli_copy_into_sqlite_equals_the_source(
     opened: list[str] = []
     real = lite.SQLite.bulk_connection
 
-    def spy(self: Any, engine: sa.Engine) -> Any:
-        got = real(self, engine)
+    def spy(self: Any, engine: sa.Engine, *, own_process: bool) -> Any:
+        got = real(self, engine, own_process=own_process)
         opened.append("adbc" if got is not None else "sqlite3")
         return got
 
@@ -298,7 +299,7 @@ def test_cli_copy_into_sqlite_equals_the_source(
         assert migrate(shared, str(src), str(tmp_path / "b2.db"), opts).status == "done"
     finally:
         shared.close()
-    assert opened == ["adbc"]  # the flow's default never asked for ADBC's writer
+    assert opened == ["adbc", "sqlite3"]  # the flow's default is refused ADBC's writer
     same(tmp_path / "b2.db")
 
 

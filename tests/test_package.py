@@ -495,8 +495,8 @@ def test_migrate_takes_backup_and_restore_rebuilds(
     writers: list[bool] = []  # whether each SQLite copy wrote through ADBC's own writer
     real = SQLite.bulk_connection
 
-    def spy(self: SQLite, engine: Any) -> Any:
-        got = real(self, engine)
+    def spy(self: SQLite, engine: Any, *, own_process: bool) -> Any:
+        got = real(self, engine, own_process=own_process)
         writers.append(got is not None)
         return got
 

@@ -87,10 +87,10 @@ class _Lane:
     """One stream of writes into the target: its own connection and, for large tables,
     its own reading process."""
 
-    def __init__(self, engine: sa.Engine, *, bulk: bool) -> None:
-        # ``bulk``: the dialect's own bulk connection where it has one; while a lane is
-        # open the engine may refuse to connect, so the copy reads the target through it
-        self.writer = TargetWriter(engine, bulk=bulk)
+    def __init__(self, engine: sa.Engine, *, own_process: bool) -> None:
+        # the dialect's own bulk connection where it has one; while a lane is open the
+        # engine may refuse to connect (SQLite), so the copy reads the target through it
+        self.writer = TargetWriter(engine, bulk=True, own_process=own_process)
         self.ahead: ReadProcess | None = None
 
     def close(self) -> None:
@@ -410,7 +410,7 @@ class CopyJob:
         lanes: list[_Lane] = []
         done: dict[str, TableResult] = {}
         try:
-            lanes.extend(_Lane(self.engine, bulk=self.opts.own_process) for _ in range(n))
+            lanes.extend(_Lane(self.engine, own_process=self.opts.own_process) for _ in range(n))
             limit = self.opts.process_rows
             if isinstance(self.src, DatabaseSource) and limit is not None:
                 big = [d for d in self.defs if self.src.count(d) >= limit]
@@ -463,6 +463,7 @@ class CopyJob:
 
     def _copy_table(self, lane: _Lane, d: TableDef) -> TableResult:
         w = lane.writer
+        w.use(d)
         st = self._read_state(w, d.name)
         key = self.src.resume_key(d)
         changed = self._source_changed(d, st, bool(key)) if self.result.resumed else None

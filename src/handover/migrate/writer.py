@@ -50,6 +50,15 @@ def bound_values(arr: pa.Array, col: ColumnDef, fam: str) -> pa.Array:
     return arr
 
 
+def typed_values(arr: pa.Array, col: ColumnDef, fam: str) -> pa.Array:
+    """The values as a binary bulk path takes them (``Dialect.binds_typed``): as read,
+    but a SQLite source's date/time text parsed into its kind (where the target column
+    is typed: see :func:`bound_values`)."""
+    if col.kind in spelling.TEMPORAL and col.stored_text and not spelling.as_text(col, fam):
+        return spelling.parse(arr, col.kind)[0]
+    return arr
+
+
 #: the spelling of MariaDB's DATETIME(6) / TIME(6) values: all six fractional digits
 _FULL = {
     "date": "YYYY-MM-DD",
@@ -63,39 +72,69 @@ class TargetWriter:
     """A raw DB-API connection to the target with the bulk path of its engine.
 
     ``bulk``: the dialect's own bulk connection where it has one
-    (``Dialect.bulk_connection``: ADBC's into a SQLite file), which may keep the engine
-    from connecting until :meth:`close` — a writer of the copy phase, not of DDL.
+    (``Dialect.bulk_connection``: ADBC's into a PostgreSQL server, and into a SQLite file
+    when the run has its process to itself, ``own_process``), which may keep the engine
+    from connecting until :meth:`close` — a writer of the copy phase, not of DDL. A table
+    that connection cannot write (``Dialect.bulk_ok``) is written through the engine's
+    own driver: :meth:`use` picks the connection before each table.
     """
 
-    def __init__(self, engine: sa.Engine, *, bulk: bool = False) -> None:
+    def __init__(self, engine: sa.Engine, *, bulk: bool = False, own_process: bool = False) -> None:
         self.engine = engine
         self.sql = dialects.get(engine.dialect.name)
         self.family = family(engine.dialect.name)
-        own = self.sql.bulk_connection(engine) if bulk else None
+        self.ph = self.sql.placeholder
+        #: the connections: the bulk one (and its closing), the engine's (pool-detached)
+        self._own: tuple[Any, Callable[[], None]] | None = None
         self._raw: Any = None
-        self._close_own: Callable[[], None] | None = None
-        if own is not None:
-            self.dbapi, self._close_own = own
-        else:
-            self._raw = engine.raw_connection()
-            # the session settings below stay with this writer: its connection leaves the
-            # pool (closed by close()), so the engine never hands them to another user —
-            # MariaDB's foreign_key_checks = 0 once let a key be added unchecked
-            self.dbapi = self._raw.driver_connection
-            self._raw.detach()
-        assert self.dbapi is not None
+        self._driver: Any = None
+        self.dbapi: Any = None
         #: a transaction this writer began is open (for drivers that do not say)
         self._open = False
-        self.ph = self.sql.placeholder
+        self._prepared: set[int] = set()  # the connections set up for writing
         try:
-            statements = self.sql.prepare_writes(self.dbapi)
-            for stmt in statements:
-                self.execute(stmt)
-            if statements and not self.sql.explicit_transactions:
-                self.commit()
+            self._own = self.sql.bulk_connection(engine, own_process=own_process) if bulk else None
+            self._activate(self._own[0] if self._own else self._engine_connection())
         except BaseException:
             self.close()  # an own connection also gives the engine back its file
             raise
+
+    def _engine_connection(self) -> Any:
+        self._raw = self.engine.raw_connection()
+        self._driver = self._raw.driver_connection
+        # the session settings stay with this writer: its connection leaves the pool
+        # (closed by close()), so the engine never hands them to another user —
+        # MariaDB's foreign_key_checks = 0 once let a key be added unchecked
+        self._raw.detach()
+        return self._driver
+
+    def _activate(self, dbapi: Any) -> None:
+        """Write through ``dbapi`` from now on (set up for writing on first use)."""
+        self.dbapi = dbapi
+        #: BEGIN/COMMIT are statements (SQLite; a bulk connection is in autocommit mode)
+        self.explicit = self.sql.explicit_transactions or (
+            self._own is not None and dbapi is self._own[0]
+        )
+        if id(dbapi) in self._prepared:
+            return
+        self._prepared.add(id(dbapi))
+        statements = self.sql.prepare_writes(dbapi)
+        for stmt in statements:
+            self.execute(stmt)
+        if statements and not self.explicit:
+            self.commit()
+
+    def use(self, table: TableDef) -> None:
+        """Write ``table`` through the bulk connection if it can (``Dialect.bulk_ok``),
+        else through the engine's own; between transactions only."""
+        if self._own is None:
+            return
+        bulk = self.sql.bulk_ok(table)
+        want = self._own[0] if bulk else self._driver
+        if want is self.dbapi:
+            return
+        assert not self._open, "a writer changes connections between transactions only"
+        self._activate(want if want is not None else self._engine_connection())
 
     def q(self, name: str) -> str:
         """``name`` quoted for the target, as SQL run without parameters reads it."""
@@ -105,7 +144,7 @@ class TargetWriter:
 
     def begin(self) -> None:
         """Open a transaction (implicit where the driver opens one itself)."""
-        if self.sql.explicit_transactions:
+        if self.explicit:
             self.execute("BEGIN")
             self._open = True
 
@@ -114,7 +153,7 @@ class TargetWriter:
 
     def commit(self) -> None:
         """Commit the open transaction."""
-        if self.sql.explicit_transactions:
+        if self.explicit:
             if self._in_transaction():
                 self.execute("COMMIT")
             self._open = False
@@ -123,7 +162,7 @@ class TargetWriter:
 
     def rollback(self) -> None:
         """Roll the open transaction back."""
-        if self.sql.explicit_transactions:
+        if self.explicit:
             if self._in_transaction():
                 self._open = False
                 try:
@@ -149,13 +188,13 @@ class TargetWriter:
         self.execute(f"RELEASE SAVEPOINT {name}")
 
     def execute(self, sql: str, params: tuple[Any, ...] | list[Any] | None = None) -> list[Any]:
-        """Run one statement; the rows it returns (if any)."""
+        """Run one statement (``ph`` marks its parameters); the rows it returns (if any)."""
         cur = self.dbapi.cursor()
         try:
             if params is None:
                 cur.execute(sql)
             else:
-                cur.execute(sql, params)
+                cur.execute(self.sql.params_sql(self.dbapi, sql), params)
             if cur.description is not None:
                 return list(cur.fetchall())
             return []
@@ -166,7 +205,7 @@ class TargetWriter:
         """Run ``sql`` for every row, batched by the driver."""
         cur = self.dbapi.cursor()
         try:
-            cur.executemany(sql, rows)
+            cur.executemany(self.sql.params_sql(self.dbapi, sql), rows)
         finally:
             cur.close()
 
@@ -177,10 +216,10 @@ class TargetWriter:
         if batch.num_rows == 0:
             return
 
+        convert = typed_values if self.sql.binds_typed(self.dbapi) else bound_values
+
         def bound(part: pa.RecordBatch) -> list[pa.Array]:
-            return [
-                bound_values(part.column(i), c, self.family) for i, c in enumerate(table.columns)
-            ]
+            return [convert(part.column(i), c, self.family) for i, c in enumerate(table.columns)]
 
         self.sql.bulk_insert(
             self.dbapi,
@@ -206,16 +245,19 @@ class TargetWriter:
         return column, f"{reason} [{code}]" if code else reason
 
     def close(self) -> None:
-        """Roll back anything open and close the connection."""
+        """Roll back anything open and close the connections."""
         try:
-            self.rollback()
+            if self.dbapi is not None:
+                self.rollback()
         except Exception:
             pass
         finally:
-            if self._close_own is not None:
-                self._close_own()
-            else:
-                self._raw.close()
+            try:
+                if self._raw is not None:
+                    self._raw.close()
+            finally:
+                if self._own is not None:
+                    self._own[1]()
 
 
 def sanitize(message: str) -> str:

@@ -397,10 +397,28 @@ class Dialect:
         statements to run then (committed at once)."""
         return ()
 
-    def bulk_connection(self, engine: sa.Engine) -> tuple[Any, Callable[[], None]] | None:
-        """A DB-API connection of a faster bulk path than the engine's own driver, and
-        the function that closes it; None: the engine's connection writes (here)."""
+    def bulk_connection(
+        self, engine: sa.Engine, *, own_process: bool
+    ) -> tuple[Any, Callable[[], None]] | None:
+        """A DB-API connection of a faster bulk path than the engine's own driver, in
+        autocommit mode (the writer issues BEGIN/COMMIT itself), and the function that
+        closes it; None: the engine's connection writes (here). ``own_process``: the run
+        has its process to itself (no other user of the engine in it)."""
         return None
+
+    def bulk_ok(self, table: TableDef) -> bool:
+        """Whether :meth:`bulk_connection`'s connection can write ``table`` (every one of
+        its columns' kinds); else the engine's own connection writes it."""
+        return True
+
+    def binds_typed(self, dbapi: Any) -> bool:
+        """Whether :meth:`bulk_insert` on ``dbapi`` takes the values typed as the target
+        column stores them (a binary bulk path), not as a DB-API driver binds them."""
+        return False
+
+    def params_sql(self, dbapi: Any, sql: str) -> str:
+        """``sql`` written with :attr:`placeholder` marks as ``dbapi`` takes parameters."""
+        return sql
 
     @contextmanager
     def page_cache(self, dbapi: Any, mib: int) -> Iterator[None]:
@@ -630,3 +648,19 @@ def non_finite(
             for r in np.flatnonzero(hit.to_numpy(zero_copy_only=False)):
                 out.setdefault(int(r), (col.name, reason))
     return out
+
+
+def is_adbc(dbapi: Any) -> bool:
+    """Whether ``dbapi`` is an ADBC connection (a dialect's :meth:`Dialect.bulk_connection`)."""
+    import sys
+
+    module = sys.modules.get("adbc_driver_manager.dbapi")  # imported if one was opened
+    return module is not None and isinstance(dbapi, module.Connection)
+
+
+def is_adbc_error(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by an ADBC driver."""
+    import sys
+
+    module = sys.modules.get("adbc_driver_manager")
+    return module is not None and isinstance(exc, module.Error)

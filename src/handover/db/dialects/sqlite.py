@@ -7,7 +7,6 @@ the one spelling a column's values share (:func:`native`, one aggregate query pe
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -24,6 +23,8 @@ from handover.db.dialects.base import (
     Fold,
     Kind,
     ascii_fold,
+    is_adbc,
+    is_adbc_error,
 )
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, sqlite_type
 
@@ -202,11 +203,13 @@ class SQLite(Dialect):
 
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """BEGIN/COMMIT are issued as statements; tables load in any order."""
-        if not _ingests(dbapi):  # ADBC's connection is opened in autocommit mode
+        if not is_adbc(dbapi):  # ADBC's connection is opened in autocommit mode
             dbapi.isolation_level = None
         return ("PRAGMA foreign_keys=OFF",)
 
-    def bulk_connection(self, engine: sa.Engine) -> tuple[Any, Callable[[], None]] | None:
+    def bulk_connection(
+        self, engine: sa.Engine, *, own_process: bool
+    ) -> tuple[Any, Callable[[], None]] | None:
         """ADBC's connection to the target file, which appends an Arrow batch in C
         (``adbc_ingest``: about 2.4× ``executemany`` of Python rows), and its closing.
 
@@ -216,8 +219,11 @@ class SQLite(Dialect):
         engine's pooled connections are closed first, and the engine refuses to connect
         until this connection is closed. None (``sqlite3`` writes then): the driver is not
         installed, the target is no file, one of the engine's connections is in use, or
-        the driver cannot open it.
+        the driver cannot open it, or the run shares its process (another user of the file
+        there would not see the engine's refusal).
         """
+        if not own_process:
+            return None
         path = engine.url.database
         if not path or path == ":memory:" or path.startswith("file:"):
             return None
@@ -273,7 +279,7 @@ class SQLite(Dialect):
         """On ADBC's connection (:meth:`bulk_connection`) the columns ``bound(batch)`` gives are
         bound from Arrow in C (``adbc_ingest``, which quotes the names itself); on
         ``sqlite3``'s, ``executemany`` of Python rows."""
-        if not _ingests(dbapi):
+        if not is_adbc(dbapi):
             super().bulk_insert(dbapi, table, columns, batch, kinds, bound)
             return
         import pyarrow as pa
@@ -300,13 +306,13 @@ class SQLite(Dialect):
 
         if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
             return True
-        return _adbc_error(exc) and _REFUSED.search(str(exc).split("\n")[0]) is not None
+        return is_adbc_error(exc) and _REFUSED.search(str(exc).split("\n")[0]) is not None
 
     def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
         """The column a constraint failure names (``… failed: table.column``); SQLite's
         own message (ADBC's prefix and its copy of the statement left out)."""
         msg = str(exc)
-        if _adbc_error(exc):
+        if is_adbc_error(exc):
             msg = _ADBC_PREFIX.sub("", msg.split("\n")[0])
         m = re.search(r"failed: [^.]+\.(\S+)", msg)
         return (m.group(1) if m else ""), msg, ""
@@ -455,17 +461,6 @@ BUSY_MS = 5000
 _REFUSED = re.compile(r"constraint failed|datatype mismatch|string or blob too big")
 #: what ADBC's driver puts before SQLite's message
 _ADBC_PREFIX = re.compile(r"^[A-Z_]+: (?:failed to execute|Failed to step query): ")
-
-
-def _ingests(dbapi: Any) -> bool:
-    """Whether ``dbapi`` is ADBC's connection (see :meth:`SQLite.bulk_connection`)."""
-    module = sys.modules.get("adbc_driver_manager.dbapi")  # imported if one was opened
-    return module is not None and isinstance(dbapi, module.Connection)
-
-
-def _adbc_error(exc: BaseException) -> bool:
-    module = sys.modules.get("adbc_driver_manager")
-    return module is not None and isinstance(exc, module.Error)
 
 
 def _strip(v: str) -> str:

@@ -1,0 +1,199 @@
+"""Into PostgreSQL the copy phase writes through ADBC's driver as binary COPY of typed
+Arrow columns; a table with a column that has no binary form there (JSON, UUID, a decimal
+without a declared precision or beyond 38 digits) through psycopg's CSV COPY. Both must
+store the same values; refusals are bisected and named alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.db.dialects import postgresql as pg
+from handover.db.dialects.base import is_adbc
+
+pytest.importorskip("adbc_driver_postgresql")
+
+runner = CliRunner()
+
+TYPED = (
+    "CREATE TABLE typed (id INTEGER PRIMARY KEY, s SMALLINT, b BIGINT, flag BOOLEAN, "
+    "amt DECIMAL(14,2), big DECIMAL(30,10), r REAL, d DATE, t TIME, ts TIMESTAMP, "
+    "bin BLOB, v VARCHAR(10), c CHAR(3), tx TEXT)"
+)
+LOOSE = "CREATE TABLE loose (id INTEGER PRIMARY KEY, n NUMERIC, j JSON, huge DECIMAL(40,5))"
+
+
+def _typed_row(i: int) -> tuple[Any, ...]:
+    if i % 17 == 0:  # every column but the key NULL
+        return (i, *([None] * 13))
+    return (
+        i,
+        [-32768, 32767, 0, i][i % 4],
+        [-(2**63), 2**63 - 1, i * 10**12][i % 3],
+        i % 2,
+        f"{'-' if i % 5 == 0 else ''}{i * 37}.{i % 100:02d}",
+        f"{i}.{i:010d}"[: 12 + len(str(i))],
+        [0.1, -2.5, 0.375, i / 7][i % 4],
+        f"19{50 + i % 49}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        f"{i % 24:02d}:{i % 60:02d}:{i % 60:02d}.{i % 100:02d}1",
+        f"2026-{1 + i % 12:02d}-{1 + i % 28:02d} {i % 24:02d}:{i % 60:02d}:07.{i:06d}"[:26],
+        bytes([0, i % 256, 255]) * (i % 3),
+        ["", "客户", "x" * 10, f"v{i}"][i % 4],
+        ["abc", "中文字", "a b", "   "][i % 4],  # CHAR(3): PostgreSQL pads shorter text
+        f'第{i}行\n"引号", 逗号\\ \t' * (1 + i % 3),
+    )
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    db = tmp_path / "seller.db"
+    conn = sqlite3.connect(db)
+    conn.execute(TYPED)
+    conn.execute(LOOSE)
+    conn.executemany(
+        f"INSERT INTO typed VALUES ({', '.join(['?'] * 14)})", map(_typed_row, range(1, 701))
+    )
+    conn.executemany(
+        "INSERT INTO loose VALUES (?, ?, ?, ?)",
+        [
+            (i, f"{i}.{i % 100}", json.dumps({"i": i, "名": "张"}), f"{i * 1000}.{i:05d}")
+            for i in range(1, 301)
+        ],
+    )
+    conn.commit()
+    conn.close()
+    return db
+
+
+@pytest.fixture
+def second_pg() -> Iterator[str]:
+    from tests.conftest import PG_ADMIN, _server_db
+
+    yield from _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_csv")
+
+
+def _migrate(ws: Any, src: Path, url: str, *extra: str) -> Any:
+    args = ["--workspace", str(ws.path), "--lang", "en", "migrate", str(src), url]
+    return runner.invoke(
+        app, [*args, "--no-backup", "--reason", "t", "--batch-size", "128", *extra]
+    )
+
+
+def _rows(url: str, table: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")]
+    finally:
+        engine.dispose()
+
+
+def test_binary_copy_stores_what_the_csv_copy_stores(
+    workspace: Any, source: Path, pg_url: str, second_pg: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[str, bool]] = []
+    real = pg.PostgreSQL.bulk_insert
+
+    def spy(self: Any, dbapi: Any, table: str, *args: Any) -> None:
+        seen.append((table, is_adbc(dbapi)))
+        real(self, dbapi, table, *args)
+
+    monkeypatch.setattr(pg.PostgreSQL, "bulk_insert", spy)
+    res = _migrate(workspace, source, pg_url, "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rows"] == 1000
+    # typed through ADBC, loose (NUMERIC, JSON, 40 digits) through psycopg, in one run
+    assert {t for t, adbc in seen if adbc} == {"typed"}
+    assert {t for t, adbc in seen if not adbc} == {"loose"}
+
+    seen.clear()
+    monkeypatch.setattr(pg.PostgreSQL, "bulk_connection", lambda *a, **k: None)
+    res = _migrate(workspace, source, second_pg)
+    assert res.exit_code == 0, res.output
+    assert seen and not any(adbc for _, adbc in seen)
+    for table in ("typed", "loose"):
+        binary, csv = _rows(pg_url, table), _rows(second_pg, table)
+        assert len(binary) == (700 if table == "typed" else 300)
+        assert binary == csv, table
+    row = _rows(pg_url, "typed")[4]  # id 5
+    assert row[:3] == (5, 32767, 5 * 10**12) and row[4] == Decimal("-185.05")
+    assert row[9] == dt.datetime(2026, 6, 6, 5, 5, 7, 5) and row[10] == b"\x00\x05\xff" * 2
+
+    verify = runner.invoke(
+        app, ["--workspace", str(workspace.path), "--lang", "en", "verify", str(source), pg_url]
+    )
+    assert verify.exit_code == 0, verify.output
+
+
+def test_a_value_the_binary_copy_refuses_is_named_without_its_value(
+    workspace: Any, tmp_path: Path, pg_url: str
+) -> None:
+    db = tmp_path / "dirty.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE person (id INTEGER PRIMARY KEY, name VARCHAR(4), n SMALLINT)")
+    rows = [(i, f"张{i % 10}", i) for i in range(1, 301)]
+    rows[123] = (124, "欧阳娜娜张伟", 1)  # 6 characters > VARCHAR(4)
+    conn.executemany("INSERT INTO person VALUES (?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+    res = _migrate(workspace, db, pg_url, "--allow-rejects", "1", "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["rejects"] == 1 and out["rows"] == 299
+    (line,) = Path(out["reject_file"]).read_text(encoding="utf-8").splitlines()
+    reject = json.loads(line)
+    assert (reject["key"], reject["column"], reject["stage"]) == ("124", "name", "write")
+    assert "value too long" in reject["reason"] and "[22001]" in reject["reason"]
+    assert "欧阳娜娜张伟" not in res.output + line
+
+
+def test_numbered_parameters_and_errors_of_adbc(pg_url: str) -> None:
+    import adbc_driver_postgresql.dbapi as adbc
+    import pyarrow as pa
+
+    dialect = pg.PostgreSQL()
+    url = sa.engine.make_url(pg_url)
+    conn = adbc.connect(
+        f"host={url.host} port={url.port or 5432} user={url.username} dbname={url.database}",
+        autocommit=True,
+    )
+    try:
+        assert dialect.params_sql(conn, 'UPDATE "a%%b" SET x = %s WHERE y = %s') == (
+            'UPDATE "a%b" SET x = $1 WHERE y = $2'
+        )
+        assert dialect.params_sql(object(), "x = %s") == "x = %s"  # psycopg's own marks
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(2), n NUMERIC(4,1))")
+        errors = []
+        for table in (
+            pa.table({"id": pa.array([1], pa.int32()), "v": ["long"]}),  # 22001
+            pa.table({"id": pa.array([1, 1], pa.int32())}),  # 23505
+            pa.table({"id": pa.array([2], pa.int64())}),  # an int8 where int4 is: 22P03
+        ):
+            try:
+                cur.adbc_ingest("t", table, mode="append")
+            except Exception as exc:
+                errors.append(exc)
+        assert len(errors) == 3
+        too_long, duplicate, ours = errors
+        assert dialect.is_data_error(too_long) and dialect.is_data_error(duplicate)
+        assert dialect.describe_error(too_long) == (
+            "v",
+            "value too long for type character varying(2)",
+            "22001",
+        )
+        assert dialect.is_duplicate_key(duplicate) and not dialect.is_duplicate_key(too_long)
+        assert not dialect.is_data_error(ours)  # handover's encoding, never the rows'
+        cur.close()
+    finally:
+        conn.close()
