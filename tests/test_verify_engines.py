@@ -373,6 +373,20 @@ def test_null_is_not_empty_string_and_nfc_equal(sqlite_url: str, pg_url: str) ->
     assert result.tables[0].to_json()["changed"] == [1, 3, 4]
 
 
+def test_time_of_a_row_downloaded_for_another_column_is_equal(sqlite_url: str, pg_url: str) -> None:
+    """A REAL SQLite prints in exponent notation (1e-05) has a digest differing from
+    PostgreSQL's, so its row is downloaded; its TIME (a driver's ``datetime.time``) must
+    then compare as PostgreSQL prints it, not as ``str()`` does ('….011000')."""
+    run(sqlite_url, "CREATE TABLE x (id INTEGER PRIMARY KEY, r REAL, t TIME)")
+    run(pg_url, "CREATE TABLE x (id bigint PRIMARY KEY, r double precision, t time)")
+    values = "(1, -2.5e10, '01:01:01.011'), (2, 1e-5, '02:02:02.021'), (3, 1e-5, '03:03:03')"
+    run(sqlite_url, f"INSERT INTO x VALUES {values}, (4, 1e-5, '04:04:04.5')")
+    run(pg_url, f"INSERT INTO x VALUES {values}, (4, 1e-5, '04:04:04.25')")
+    result = verify(sqlite_url, pg_url)
+    assert result.tables[0].to_json()["changed"] == [4]
+    assert render_value(dt.time(1, 1, 1, 11000), "text") == "01:01:01.011"
+
+
 @pytest.mark.slow
 def test_large_table_scattered_differences(tmp_path: Path, pg_url: str) -> None:
     """200k rows, 1,000 scattered differences: all found, few rows downloaded."""

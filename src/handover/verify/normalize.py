@@ -193,6 +193,10 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
         text = bytes(value).decode("utf-8", errors="replace")
     elif isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
+    elif isinstance(value, dt.time) and value.tzinfo is None:
+        # PostgreSQL's time::text (its SQL side): the fraction without trailing zeros,
+        # as SQLite keeps the text ('01:01:01.011', not str()'s '01:01:01.011000')
+        text = value.isoformat().rstrip("0") if value.microsecond else value.isoformat()
     else:
         text = str(value)
     return unicodedata.normalize("NFC", text) if nfc else text
