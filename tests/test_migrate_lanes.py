@@ -1,4 +1,4 @@
-"""``migrate`` into PostgreSQL copies two tables at once (``Dialect.copy_lanes``), each on
+"""``migrate`` into PostgreSQL and MariaDB copies two tables at once (``Dialect.copy_lanes``), each on
 its own connection: every table arrives whole, the ledger has one event per table, and a
 lane that fails stops the run with the failing table named, leaving a target that
 ``--resume`` finishes exactly (every table keyed)."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -30,23 +31,36 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return demo_ws(tmp_path_factory, "lanes")
 
 
-def test_postgresql_takes_two_streams_the_others_one() -> None:
+def test_servers_take_two_streams_a_sqlite_file_one() -> None:
     assert get("postgresql").copy_lanes == 2
+    assert get("mysql").copy_lanes == 2
     assert get("sqlite").copy_lanes == 1  # one writer per file
-    assert get("mysql").copy_lanes == 1
 
 
-def test_a_failing_lane_stops_the_run_and_resume_finishes(
-    ws: Path, tmp_path: Path, pg_url: str
+def _interrupted_then_resumed(
+    ws: Path, tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch, customer_key: list[str]
 ) -> None:
+    """A lane whose reader fails stops the run naming its table, the table half copied
+    (with ``customer_key`` as its primary key then); ``--resume`` of the repaired source
+    then finishes every table exactly. Both runs copy in two lanes."""
+    from handover.migrate.migrate import CopyJob
+
+    lanes: list[int] = []
+    real = CopyJob._copy_in_lanes
+
+    def spy(self: CopyJob, ls: list[Any], todo: list[Any], done: dict[str, Any]) -> None:
+        lanes.append(len(ls))
+        real(self, ls, todo, done)
+
+    monkeypatch.setattr(CopyJob, "_copy_in_lanes", spy)
     src = tmp_path / "seller.db"
     build(f"sqlite:///{src}", customers=300, seed=7)
     # the reader of customer fails after its first batches
     last = spoil_last_customer(src)
-    res = _cli(ws, "migrate", str(src), pg_url, *BASE, "--batch-size", "50")
+    res = _cli(ws, "migrate", str(src), url, *BASE, "--batch-size", "50")
     assert res.exit_code == 2, res.output
     assert "customer" in res.output and "Traceback" not in res.output
-    engine = sa.create_engine(pg_url)
+    engine = sa.create_engine(url)
     with engine.connect() as conn:
         state = dict(
             conn.execute(sa.text("SELECT table_name, status FROM _handover_migrate_state")).all()
@@ -54,15 +68,29 @@ def test_a_failing_lane_stops_the_run_and_resume_finishes(
         copied = conn.execute(sa.text("SELECT count(*) FROM customer")).scalar()
     engine.dispose()
     assert state["customer"] != "done" and 0 < (copied or 0) < 300
-    # into PostgreSQL a key is added after the table's rows: a half-copied table has none
-    assert primary_key(pg_url, "customer") == []
+    assert primary_key(url, "customer") == customer_key
     mend_customer(src, last)  # the source repaired: the resumed run copies the rest once
-    res = _cli(ws, "migrate", "--resume", str(src), pg_url, "--progress", "none", "--json")
+    res = _cli(ws, "migrate", "--resume", str(src), url, "--progress", "none", "--json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["status"] == "done" and out["rejects"] == 0
-    assert_same(f"sqlite:///{src}", pg_url, TABLES)
-    assert all(primary_key(pg_url, t) for t in TABLES)
+    assert_same(f"sqlite:///{src}", url, TABLES)
+    assert all(primary_key(url, t) for t in TABLES)
+    assert lanes == [2, 2]
+
+
+def test_a_failing_lane_stops_the_run_and_resume_finishes(
+    ws: Path, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # into PostgreSQL a key is added after the table's rows: a half-copied table has none
+    _interrupted_then_resumed(ws, tmp_path, pg_url, monkeypatch, customer_key=[])
+
+
+def test_two_lanes_into_mariadb_stop_together_and_resume(
+    ws: Path, tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # into MariaDB the key comes with the table (InnoDB clusters the rows by it)
+    _interrupted_then_resumed(ws, tmp_path, mariadb_url, monkeypatch, customer_key=["id"])
 
 
 def _foreign_keys(url: str) -> dict[str, bool]:
