@@ -269,3 +269,74 @@ def test_a_failing_lane_after_the_data_is_raised_without_waiting_for_the_other(
     assert not finished.is_set()  # raised while the slow lane still ran
     release.set()
     job.engine.dispose()
+
+
+def test_the_index_a_mariadb_key_needs_is_built_beside_the_others(
+    ws: Path, tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """InnoDB builds an index for a foreign key whose columns no index starts with, one
+    ALTER at a time; the run builds it among the other indexes (two tables at once), under
+    the key's name, so the target ends with the indexes InnoDB would have made: none for
+    a key an index already serves."""
+    import sqlite3
+
+    from handover.migrate.migrate import CopyJob
+
+    src = tmp_path / "fk.db"
+    conn = sqlite3.connect(src)
+    conn.executescript(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY, code VARCHAR(8) UNIQUE);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id), "
+        "code VARCHAR(8) REFERENCES parent(code), note VARCHAR(20));"
+        "CREATE INDEX ix_child_code_note ON child (code, note);"
+    )
+    conn.executemany("INSERT INTO parent VALUES (?, ?)", [(i, f"p{i}") for i in range(1, 51)])
+    conn.executemany(
+        "INSERT INTO child VALUES (?, ?, ?, ?)",
+        [(i, 1 + i % 50, f"p{1 + i % 7}", f"n{i}") for i in range(1, 401)],
+    )
+    conn.commit()
+    conn.close()
+    built: dict[str, list[str]] = {}
+    real = CopyJob._side_by_side
+
+    def spy(self: CopyJob, conn: Any, per_table: dict[str, list[tuple[str, str]]]) -> Any:
+        for table, statements in per_table.items():
+            built.setdefault(table, []).extend(sql for sql, _ in statements)
+        return real(self, conn, per_table)
+
+    monkeypatch.setattr(CopyJob, "_side_by_side", spy)
+    res = _cli(ws, "migrate", str(src), mariadb_url, *BASE, "--json")
+    assert res.exit_code == 0, res.output
+    engine = sa.create_engine(mariadb_url)
+    insp = sa.inspect(engine)
+    keys = {tuple(fk["constrained_columns"]): fk["name"] for fk in insp.get_foreign_keys("child")}
+    indexes = {ix["name"]: tuple(ix["column_names"]) for ix in insp.get_indexes("child")}
+    engine.dispose()
+    uniques = sa.inspect(sa.create_engine(mariadb_url)).get_unique_constraints("parent")
+    assert [u["column_names"] for u in uniques] == [["code"]]  # SQLite's column UNIQUE
+    pid_key = keys[("pid",)]
+    assert indexes == {pid_key: ("pid",), "ix_child_code_note": ("code", "note")}
+    made = [sql.replace("`", "") for sql in built["child"]]
+    assert f"CREATE INDEX {pid_key} ON child (pid)" in made
+    assert not any(keys[("code",)] in sql for sql in made)
+
+
+def test_a_column_level_unique_of_sqlite_is_reflected(tmp_path: Path) -> None:
+    """``code VARCHAR(8) UNIQUE`` (SQLite keeps it as an automatic index, which
+    SQLAlchemy's reflection skips) is a unique constraint of the table, as is
+    ``UNIQUE (a, b)``, each once; a key's own index is none."""
+    import sqlite3
+
+    from handover.db.reflect import Catalog
+
+    db = tmp_path / "u.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(
+        "CREATE TABLE t (k TEXT PRIMARY KEY, code VARCHAR(8) UNIQUE, a INT, b INT, UNIQUE (a, b));"
+    )
+    conn.close()
+    engine = sa.create_engine(f"sqlite:///{db}")
+    table = Catalog(engine).table("t")
+    engine.dispose()
+    assert sorted(ix.columns for ix in table.uniques) == [("a", "b"), ("code",)]

@@ -13,6 +13,7 @@ date/time text) comes from the engine's dialect module.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -263,6 +264,25 @@ class Catalog:
             if fk.get("referred_table")
         ]
 
+    def _sqlite_unique_columns(self, table: str) -> list[tuple[str, ...]]:
+        """The columns of each UNIQUE constraint of a SQLite ``table``, as SQLite keeps
+        them (its automatic indexes of origin ``u``): a column's own ``UNIQUE`` too, which
+        SQLAlchemy's reflection misses (it reads ``UNIQUE (…)`` clauses only)."""
+        import sqlalchemy as sa
+
+        bind = self._insp.bind
+        quote = self.dialect.quote
+        out: list[tuple[str, ...]] = []
+        with bind.connect() if isinstance(bind, sa.Engine) else nullcontext(bind) as conn:
+            for row in conn.exec_driver_sql(f"PRAGMA index_list({quote(table)})").all():
+                if not row[2] or row[3] != "u":
+                    continue
+                info = conn.exec_driver_sql(f"PRAGMA index_info({quote(str(row[1]))})").all()
+                cols = tuple(r[2] for r in sorted(info))
+                if cols and all(c is not None for c in cols):
+                    out.append(tuple(str(c) for c in cols))
+        return out
+
     def table(self, name: str) -> TableDef:
         """``name`` as a neutral :class:`TableDef` (without engine-native refinements,
         see :func:`reflect`); :class:`BadInput` for a column of an unsupported type."""
@@ -282,6 +302,12 @@ class Catalog:
             cols = tuple(c for c in uc["column_names"] if c is not None)
             if cols and tuple(cols) != pk:
                 uniques.append(IndexDef(uc.get("name") or "", cols, True))
+        if self.engine_name == "sqlite":  # SQLAlchemy reads no column-level UNIQUE there
+            have = {ix.columns for ix in uniques}
+            for cols in self._sqlite_unique_columns(name):
+                if cols not in have and cols != pk:
+                    uniques.append(IndexDef("", cols, True))
+                    have.add(cols)
         indexes: list[IndexDef] = []
         seen = {ix.columns for ix in uniques}
         for ix in insp.get_indexes(name):

@@ -815,6 +815,15 @@ class CopyJob:
                             f"{prep.quote(ix.name)} UNIQUE ({cols})"
                         )
                     builds.setdefault(d.name, []).append((sql, f"{d.name}.{ix.name}"))
+                if self.sql.key_builds_index:
+                    for fk in d.foreign_keys:
+                        if fk.name in names or _indexed(d, fk.columns):
+                            continue
+                        # the index adding the key would build, one table at a time: built
+                        # here beside the others, under the name the engine gives it
+                        cols = ", ".join(prep.quote(c) for c in fk.columns)
+                        sql = f"CREATE INDEX {prep.quote(fk.name)} ON {prep.quote(d.name)} ({cols})"
+                        builds.setdefault(d.name, []).append((sql, f"{d.name}.{fk.name}"))
             errors.extend(self._side_by_side(conn, builds))
             apart = self.sql.validates_apart
             if self.sql.alters_constraints:
@@ -1084,6 +1093,12 @@ def _without(sb: SourceBatch, rows: dict[int, Any]) -> SourceBatch:
     keep = [r not in rows for r in range(sb.data.num_rows)]
     keys = [[v for v, ok in zip(k, keep, strict=True) if ok] for k in sb.keys]
     return replace(sb, data=sb.data.filter(pa.array(keep)), keys=keys, rejects=[])
+
+
+def _indexed(d: TableDef, columns: tuple[str, ...]) -> bool:
+    """Whether an index of ``d`` (its key included) starts with ``columns`` in that order."""
+    leads = [d.primary_key, *(ix.columns for ix in d.uniques + d.indexes)]
+    return any(tuple(lead[: len(columns)]) == tuple(columns) for lead in leads)
 
 
 def _key_of(sb: SourceBatch, row: int) -> str:

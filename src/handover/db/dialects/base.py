@@ -311,6 +311,10 @@ class Dialect:
         (comparisons and unique keys as the source has them)."""
         return {}
 
+    #: adding a foreign key builds an index on its columns where none starts with them
+    #: (InnoDB, named as the key): the run builds those beside the other indexes first
+    key_builds_index: ClassVar[bool] = False
+
     #: foreign keys are added unchecked (:meth:`unchecked_foreign_keys`) and their rows
     #: checked after, several tables at once (:meth:`unvalidated`, :meth:`check_foreign_key`)
     validates_apart: ClassVar[bool] = False
