@@ -387,6 +387,61 @@ def test_time_of_a_row_downloaded_for_another_column_is_equal(sqlite_url: str, p
     assert render_value(dt.time(1, 1, 1, 11000), "text") == "01:01:01.011"
 
 
+def test_mariadb_time_of_a_downloaded_row_is_equal(sqlite_url: str, mariadb_url: str) -> None:
+    """PyMySQL gives a TIME as a timedelta, whose ``str()`` is '1:01:01.011000' or '-1 day,
+    23:00:00': it must compare as MariaDB prints it ('-01:00:00', '838:59:59'), the fraction
+    without trailing zeros as SQLite keeps the text, for TIME(6) and TIME alike."""
+    run(sqlite_url, "CREATE TABLE x (id INTEGER PRIMARY KEY, r REAL, t TIME, w TIME)")
+    run(mariadb_url, "CREATE TABLE x (id bigint PRIMARY KEY, r double, t TIME(6), w TIME)")
+    values = (
+        "(1, -2.5e10, '01:01:01.011', '01:01:01'), (2, 1e-5, '00:00:05', '00:00:05'), "
+        "(3, 1e-5, '23:59:59.5', '-01:00:00'), (4, 1e-5, '-00:00:00.25', '838:59:59')"
+    )
+    run(sqlite_url, f"INSERT INTO x VALUES {values}, (5, 1e-5, '04:04:04.5', '04:04:04')")
+    run(mariadb_url, f"INSERT INTO x VALUES {values}, (5, 1e-5, '04:04:04.25', '04:04:04')")
+    result = verify(sqlite_url, mariadb_url)
+    assert result.tables[0].to_json()["changed"] == [5]
+    assert render_value(-dt.timedelta(hours=1), "text") == "-01:00:00"
+    assert render_value(dt.timedelta(hours=100, microseconds=250000), "text") == "100:00:00.25"
+
+
+def test_postgresql_time_against_mariadb_time(pg_url: str, mariadb_url: str) -> None:
+    """A PostgreSQL time and a MariaDB TIME(6) holding the same value have the same digest
+    text (no download) and compare equal in rows downloaded for another column (text
+    equal only under NFC)."""
+    run(pg_url, "CREATE TABLE x (id bigint PRIMARY KEY, t time, s text)")
+    run(mariadb_url, "CREATE TABLE x (id bigint PRIMARY KEY, t TIME(6), s text)")
+    values = "(1, '01:01:01.011', 'a'), (2, '00:00:05', 'b'), (3, '23:59:59.5', 'c')"
+    run(pg_url, f"INSERT INTO x VALUES {values}")
+    run(mariadb_url, f"INSERT INTO x VALUES {values}")
+    for a, b in ((pg_url, mariadb_url), (mariadb_url, pg_url)):
+        result = verify(a, b)
+        assert result.equal and result.rows_fetched == 0, result.to_json()
+    run(pg_url, "UPDATE x SET s = U&'e\\0301'")
+    run(mariadb_url, "UPDATE x SET s = 'é'", "UPDATE x SET t = '00:00:05.5' WHERE id = 2")
+    result = verify(pg_url, mariadb_url)
+    assert result.tables[0].to_json()["changed"] == [2]
+    assert result.rows_fetched == 6
+
+
+def test_timetz_and_interval_of_a_downloaded_row_are_equal(sqlite_url: str, pg_url: str) -> None:
+    """A timetz compares as PostgreSQL prints it ('03:03:03+08', not str()'s
+    '03:03:03+08:00'); an interval as PostgreSQL's text ('1 mon', which psycopg's
+    timedelta would make '30 days, 0:00:00')."""
+    run(sqlite_url, "CREATE TABLE x (id INTEGER PRIMARY KEY, r REAL, t TEXT, i TEXT)")
+    run(pg_url, "CREATE TABLE x (id bigint PRIMARY KEY, r double precision, t timetz, i interval)")
+    values = (
+        "(1, -2.5e10, '01:01:01.011+00', '1 day 02:00:00'), (2, 1e-5, '03:03:03+08', '1 mon'), "
+        "(3, 1e-5, '12:00:00+05:30', '00:00:05.5'), (4, 1e-5, '04:04:04.5-03', '-1 days')"
+    )
+    run(sqlite_url, f"INSERT INTO x VALUES {values}, (5, 1e-5, '05:05:05+01', '30 days')")
+    run(pg_url, f"INSERT INTO x VALUES {values}, (5, 1e-5, '05:05:05+01', '1 mon')")
+    result = verify(sqlite_url, pg_url)
+    assert result.tables[0].to_json()["changed"] == [5]
+    offset = dt.timezone(-dt.timedelta(hours=3))
+    assert render_value(dt.time(4, 4, 4, 500000, tzinfo=offset), "text") == "04:04:04.5-03"
+
+
 @pytest.mark.slow
 def test_large_table_scattered_differences(tmp_path: Path, pg_url: str) -> None:
     """200k rows, 1,000 scattered differences: all found, few rows downloaded."""

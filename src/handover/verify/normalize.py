@@ -193,13 +193,37 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
         text = bytes(value).decode("utf-8", errors="replace")
     elif isinstance(value, dt.datetime):
         text = value.isoformat(sep=" ")
-    elif isinstance(value, dt.time) and value.tzinfo is None:
-        # PostgreSQL's time::text (its SQL side): the fraction without trailing zeros,
-        # as SQLite keeps the text ('01:01:01.011', not str()'s '01:01:01.011000')
-        text = value.isoformat().rstrip("0") if value.microsecond else value.isoformat()
+    elif isinstance(value, dt.time | dt.timedelta):
+        text = clock_text(value)
     else:
         text = str(value)
     return unicodedata.normalize("NFC", text) if nfc else text
+
+
+def clock_text(value: dt.time | dt.timedelta) -> str:
+    """A time as the engines' digest SQL prints it, the fraction without trailing zeros
+    (as SQLite keeps the text): PostgreSQL ``time`` ``01:01:01.011`` and ``timetz``
+    ``03:03:03+08``, ``12:00:00+05:30``; a MariaDB/MySQL TIME (PyMySQL's timedelta)
+    ``-01:00:00``, ``838:59:59`` (``str()`` gives ``…011000``, ``-1 day, 23:00:00``)."""
+    if isinstance(value, dt.timedelta):
+        sign = "-" if value < dt.timedelta(0) else ""
+        seconds, micro = divmod(abs(value) // dt.timedelta(microseconds=1), 1_000_000)
+        minutes, second = divmod(seconds, 60)
+        text = f"{sign}{minutes // 60:02d}:{minutes % 60:02d}:{second:02d}"
+        offset = None
+    else:
+        text, micro = value.replace(tzinfo=None).isoformat("seconds"), value.microsecond
+        offset = value.utcoffset()
+    if micro:
+        text += f".{micro:06d}".rstrip("0")
+    if offset is not None:
+        # PostgreSQL prints an offset as +HH, +HH:MM or +HH:MM:SS
+        sign = "-" if offset < dt.timedelta(0) else "+"
+        minutes, second = divmod(int(abs(offset).total_seconds()), 60)
+        text += f"{sign}{minutes // 60:02d}"
+        if minutes % 60 or second:
+            text += f":{minutes % 60:02d}" + (f":{second:02d}" if second else "")
+    return text
 
 
 def sqlite_quote(value: Any) -> str:

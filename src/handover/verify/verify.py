@@ -198,6 +198,7 @@ WORDING = Wording("verify.bad_url", "verify.unreachable")
 def _functions(dbapi_conn: Any, dialect: Dialect) -> None:
     if dialect.name == "sqlite":
         q.register_sqlite(dbapi_conn)
+    dialect.verify_connected(dbapi_conn)
 
 
 def connect(spec: str) -> Engine:

@@ -42,6 +42,9 @@ class DigestSide(Protocol):
     @property
     def fsp(self) -> int | None: ...
 
+    @property
+    def native(self) -> str: ...
+
 
 class Declared(sa.types.UserDefinedType[Any]):
     """A column type spelt exactly as given (a SQLite declared type copied as written)."""
@@ -471,6 +474,10 @@ class Dialect:
         return "", str(exc), ""
 
     # --- verify: digests inside the database ----------------------------------------------
+
+    def verify_connected(self, dbapi: Any) -> None:
+        """Settle a new connection of an engine opened for verify: the rows it downloads
+        render as :func:`handover.verify.normalize.render_value` (nothing here)."""
 
     def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
         """SQL giving the canonical text of quoted column ``col`` rendered as ``kind``

@@ -856,6 +856,12 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
         return f"CAST({col} AS {_MY_TEXT})"
     if kind == "bytes":
         return f"LOWER(HEX({col}))"
+    if side.native == "other:time":
+        # a TIME(p) prints exactly p fractional digits: without trailing zeros, as
+        # PostgreSQL prints a time and SQLite keeps one (normalize.clock_text)
+        text = f"CAST({col} AS {_MY_TEXT})"
+        whole = f"SUBSTRING_INDEX({text}, '.', 1)"
+        return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {text}), {whole})"
     return f"CAST({col} AS {_MY_TEXT})"
 
 

@@ -394,6 +394,14 @@ class PostgreSQL(Dialect):
     fence: ClassVar[str] = " OFFSET 0"
     inlines: ClassVar[bool] = True
 
+    def verify_connected(self, dbapi: Any) -> None:
+        """An interval arrives as PostgreSQL's text (``1 day 02:00:00``, ``1 mon``), the
+        text its digest SQL hashes: psycopg's timedelta cannot tell ``1 mon`` from
+        ``30 days``, and ``str()`` of it is ``1 day, 2:00:00``."""
+        from psycopg.types.string import TextLoader
+
+        dbapi.adapters.register_loader("interval", TextLoader)
+
     def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
         """See :meth:`Dialect.value_sql`."""
         return _value(col, kind, side)
