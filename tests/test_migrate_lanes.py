@@ -323,9 +323,10 @@ def test_the_index_a_mariadb_key_needs_is_built_beside_the_others(
 
 
 def test_a_column_level_unique_of_sqlite_is_reflected(tmp_path: Path) -> None:
-    """``code VARCHAR(8) UNIQUE`` (SQLite keeps it as an automatic index, which
-    SQLAlchemy's reflection skips) is a unique constraint of the table, as is
-    ``UNIQUE (a, b)``, each once; a key's own index is none."""
+    """``code VARCHAR(8) UNIQUE`` (SQLite keeps it as an automatic index; SQLAlchemy's
+    reflection misses a column UNIQUE after a type with parentheses) is a unique
+    constraint of the table, as is ``UNIQUE (a, b)``, each once; a key's own index is
+    none; a named unique index on the same columns keeps its name."""
     import sqlite3
 
     from handover.db.reflect import Catalog
@@ -334,9 +335,59 @@ def test_a_column_level_unique_of_sqlite_is_reflected(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.executescript(
         "CREATE TABLE t (k TEXT PRIMARY KEY, code VARCHAR(8) UNIQUE, a INT, b INT, UNIQUE (a, b));"
+        "CREATE TABLE n (id INTEGER PRIMARY KEY, code VARCHAR(8) UNIQUE);"
+        "CREATE UNIQUE INDEX ux_code ON n (code);"
     )
     conn.close()
     engine = sa.create_engine(f"sqlite:///{db}")
-    table = Catalog(engine).table("t")
+    table, named = Catalog(engine).table("t"), Catalog(engine).table("n")
     engine.dispose()
     assert sorted(ix.columns for ix in table.uniques) == [("a", "b"), ("code",)]
+    # a named unique index on the same columns is the one kept, with its name
+    assert [(ix.name, ix.columns) for ix in named.uniques] == [("ux_code", ("code",))]
+
+
+def test_resume_adds_a_key_whose_index_was_built_before_the_stop(
+    ws: Path, tmp_path: Path, mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into MariaDB a key's index is built before the key under the key's name: a run
+    stopped between the two must still get the key from ``--resume`` (it once saw the
+    index's name and took the key for added; found by review)."""
+    import sqlite3
+
+    from handover.migrate.migrate import CopyJob
+
+    src = tmp_path / "fk.db"
+    conn = sqlite3.connect(src)
+    conn.executescript(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, pid INTEGER REFERENCES parent(id));"
+    )
+    conn.executemany("INSERT INTO parent VALUES (?)", [(i,) for i in range(1, 11)])
+    conn.executemany("INSERT INTO child VALUES (?, ?)", [(i, 1 + i % 10) for i in range(1, 51)])
+    conn.commit()
+    conn.close()
+
+    def stop(self: Any, table: str, fk: Any) -> str:
+        raise KeyboardInterrupt  # the operator's Ctrl-C once the indexes are built
+
+    with monkeypatch.context() as m:
+        m.setattr(CopyJob, "_add_foreign_key_sql", stop)
+        res = _cli(ws, "migrate", str(src), mariadb_url, *BASE)
+    assert res.exit_code == 130, res.output
+    engine = sa.create_engine(mariadb_url)
+    try:
+        assert sa.inspect(engine).get_foreign_keys("child") == []
+        assert [ix["column_names"] for ix in sa.inspect(engine).get_indexes("child")] == [["pid"]]
+    finally:
+        engine.dispose()
+    res = _cli(ws, "migrate", "--resume", str(src), mariadb_url, "--progress", "none")
+    assert res.exit_code == 0, res.output
+    engine = sa.create_engine(mariadb_url)
+    try:
+        keys = sa.inspect(engine).get_foreign_keys("child")
+        indexes = sa.inspect(engine).get_indexes("child")
+    finally:
+        engine.dispose()
+    assert [k["constrained_columns"] for k in keys] == [["pid"]]
+    assert [ix["column_names"] for ix in indexes] == [["pid"]]  # built once

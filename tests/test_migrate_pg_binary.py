@@ -179,13 +179,16 @@ def test_numbered_parameters_and_errors_of_adbc(pg_url: str) -> None:
             pa.table({"id": pa.array([1], pa.int32()), "v": ["long"]}),  # 22001
             pa.table({"id": pa.array([1, 1], pa.int32())}),  # 23505
             pa.table({"id": pa.array([2], pa.int64())}),  # an int8 where int4 is: 22P03
+            pa.table({"id": pa.array([None], pa.int32())}),  # NULL in the key: 23502
         ):
             try:
                 cur.adbc_ingest("t", table, mode="append")
             except Exception as exc:
                 errors.append(exc)
-        assert len(errors) == 3
-        too_long, duplicate, ours = errors
+        assert len(errors) == 4
+        too_long, duplicate, ours, null = errors
+        # the column from libpq's fields, not from the message's words
+        assert dialect.describe_error(null)[0::2] == ("id", "23502")
         assert dialect.is_data_error(too_long) and dialect.is_data_error(duplicate)
         assert dialect.describe_error(too_long) == (
             "v",
@@ -197,3 +200,43 @@ def test_numbered_parameters_and_errors_of_adbc(pg_url: str) -> None:
         cur.close()
     finally:
         conn.close()
+
+
+def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_path: Path) -> None:
+    """Arrow's text is UTF-8 whatever the target database's encoding: the writer's
+    session says so (client_encoding), and a GBK-family database (EUC_CN) stores the
+    characters themselves (found by review: the rows had become rejects, or the run
+    crashed on the reject's own text)."""
+    from tests.conftest import PG_ADMIN, _server_db
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    gen = _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_enc")
+    url = next(gen)
+    name = sa.engine.make_url(url).database
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE {name}")
+            conn.exec_driver_sql(
+                f"CREATE DATABASE {name} ENCODING 'EUC_CN' LC_COLLATE 'C' LC_CTYPE 'C' "
+                "TEMPLATE template0"
+            )
+        db = tmp_path / "cn.db"
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, name VARCHAR(10), addr TEXT)")
+        conn.executemany(
+            "INSERT INTO c VALUES (?, ?, ?)",
+            [(i, f"张伟{i}", "北京市朝阳区") for i in range(1, 201)],
+        )
+        conn.commit()
+        conn.close()
+        res = _migrate(workspace, db, url, "--json")
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.stdout)["rejects"] == 0
+        engine = sa.create_engine(url)
+        with engine.connect() as c:
+            got = c.exec_driver_sql("SELECT name, addr, length(name) FROM c WHERE id = 1").one()
+        engine.dispose()
+        assert tuple(got) == ("张伟1", "北京市朝阳区", 3)
+    finally:
+        admin.dispose()
+        gen.close()

@@ -302,12 +302,6 @@ class Catalog:
             cols = tuple(c for c in uc["column_names"] if c is not None)
             if cols and tuple(cols) != pk:
                 uniques.append(IndexDef(uc.get("name") or "", cols, True))
-        if self.engine_name == "sqlite":  # SQLAlchemy reads no column-level UNIQUE there
-            have = {ix.columns for ix in uniques}
-            for cols in self._sqlite_unique_columns(name):
-                if cols not in have and cols != pk:
-                    uniques.append(IndexDef("", cols, True))
-                    have.add(cols)
         indexes: list[IndexDef] = []
         seen = {ix.columns for ix in uniques}
         for ix in insp.get_indexes(name):
@@ -323,6 +317,12 @@ class Catalog:
                 seen.add(cols)
             else:
                 indexes.append(IndexDef(ix.get("name") or "", cols, False))
+        if self.engine_name == "sqlite":  # SQLAlchemy reads no column-level UNIQUE there
+            # after the named unique indexes: one on the same columns keeps its name
+            for cols in self._sqlite_unique_columns(name):
+                if cols not in seen and cols != pk:
+                    uniques.append(IndexDef("", cols, True))
+                    seen.add(cols)
         return TableDef(name, columns, pk, uniques, indexes, self.foreign_keys(name), notes)
 
 

@@ -798,8 +798,11 @@ class CopyJob:
         catalog = Catalog(self.engine)
         with self.engine.connect() as conn:
             names: set[str] = set()
+            keys: set[str] = set()  # the foreign keys only: an index may bear a key's name
             for d in self.defs:
                 names |= catalog.constraint_names(d.name, foreign_keys=self.sql.alters_constraints)
+                if self.sql.alters_constraints and d.foreign_keys:
+                    keys |= {fk.name for fk in catalog.foreign_keys(d.name)}
             prep = self.engine.dialect.identifier_preparer
             builds: dict[str, list[tuple[str, str]]] = {}
             for d in self.defs:
@@ -831,7 +834,7 @@ class CopyJob:
                 with unchecked as tail:
                     for d in self.defs:
                         for fk in d.foreign_keys:
-                            if fk.name not in names:
+                            if fk.name not in keys:
                                 sql = self._add_foreign_key_sql(d.name, fk) + tail
                                 self._ddl(conn, sql, f"{d.name}.{fk.name}", errors)
             if apart:

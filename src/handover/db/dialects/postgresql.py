@@ -258,7 +258,9 @@ class PostgreSQL(Dialect):
         together, so the state stays consistent: waiting for the WAL flush buys nothing."""
         if not is_adbc(dbapi):  # ADBC's connection stays in autocommit: BEGIN is a statement
             dbapi.autocommit = False
-        return ("SET synchronous_commit = off",)
+        # Arrow's text, pyarrow's CSV and ADBC's parameters are UTF-8 bytes: the server
+        # converts them into the database's encoding (or refuses a character it lacks)
+        return ("SET synchronous_commit = off", "SET client_encoding = 'UTF8'")
 
     def bulk_connection(
         self, engine: sa.Engine, *, own_process: bool
@@ -376,10 +378,16 @@ class PostgreSQL(Dialect):
         code = str(getattr(exc, "sqlstate", "") or "")
         ctx = ""
         if is_adbc_error(exc):
-            primary = re.search(r"ERROR:\s+(.*)", msg)
-            msg = primary.group(1).strip() if primary else msg
-            found = re.search(r"CONTEXT:\s+(.*)", str(exc))
-            ctx = found.group(1) if found else ""
+            # libpq's fields, as psycopg's diag has them (not the message's text, which
+            # the server may write in another language)
+            fields = {
+                k.decode(): v.decode("utf-8", "replace")
+                for k, v in getattr(exc, "details", None) or ()
+                if isinstance(k, bytes) and isinstance(v, bytes)
+            }
+            column = fields.get("PG_DIAG_COLUMN_NAME", "")
+            msg = fields.get("PG_DIAG_MESSAGE_PRIMARY") or msg
+            ctx = fields.get("PG_DIAG_CONTEXT", "")
         elif diag is not None:
             column = diag.column_name or ""
             msg = diag.message_primary or msg
