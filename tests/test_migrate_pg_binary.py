@@ -82,7 +82,7 @@ def second_pg() -> Iterator[str]:
     yield from _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_csv")
 
 
-def _migrate(ws: Any, src: Path, url: str, *extra: str) -> Any:
+def _migrate(ws: Any, src: Path | str, url: str, *extra: str) -> Any:
     args = ["--workspace", str(ws.path), "--lang", "en", "migrate", str(src), url]
     return runner.invoke(
         app, [*args, "--no-backup", "--reason", "t", "--batch-size", "128", *extra]
@@ -240,3 +240,34 @@ def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_pa
     finally:
         admin.dispose()
         gen.close()
+
+
+def test_a_time_of_day_with_its_zone_keeps_its_offset(
+    workspace: Any, tmp_path: Path, pg_url: str, second_pg: str
+) -> None:
+    """A PostgreSQL ``timetz`` has no neutral kind that keeps its offset: it is copied as
+    its text, into a server and into a SQLite file alike, and verifies equal (it had
+    become a ``time`` without the offset, and the run said done)."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE x (id int PRIMARY KEY, at timetz, plain time)")
+        conn.exec_driver_sql(
+            "INSERT INTO x VALUES (1, '03:03:03.5+08', '03:03:03.5'), "
+            "(2, '10:00:00-05:30', '10:00:00'), (3, NULL, NULL)"
+        )
+    engine.dispose()
+    lite = tmp_path / "copy.db"
+    for target in (second_pg, str(lite)):
+        res = _migrate(workspace, pg_url, target)
+        assert res.exit_code == 0, res.output
+        check = runner.invoke(
+            app, ["--workspace", str(workspace.path), "--lang", "en", "verify", pg_url, target]
+        )
+        assert check.exit_code == 0, check.output
+    got = sqlite3.connect(lite).execute("SELECT id, at, plain FROM x ORDER BY id").fetchall()
+    assert got == [
+        (1, "03:03:03.5+08", "03:03:03.5"),
+        (2, "10:00:00-05:30", "10:00:00"),
+        (3, None, None),
+    ]
+    assert _rows(second_pg, "x")[0][1] == "03:03:03.5+08"

@@ -432,6 +432,10 @@ def neutral_column(
 
 
 def _declared(t: Any) -> str:
+    import sqlalchemy as sa
+
+    if isinstance(t, sa.types.Time) and getattr(t, "timezone", False):
+        return "TIME WITH TIME ZONE"  # the generic compiler would drop the zone
     try:
         return str(t.compile())
     except Exception:
@@ -476,7 +480,9 @@ def _kind_of(t: Any, d: Dialect) -> Kind:
     if isinstance(t, st.Date):
         return "date", None, None, None
     if isinstance(t, st.Time):
-        return "time", None, None, None
+        # a time of day with a zone (PostgreSQL timetz): no neutral kind keeps the offset,
+        # so its text does ("03:03:03.5+08"); as "time" the offset was dropped unsaid
+        return ("text" if getattr(t, "timezone", False) else "time"), None, None, None
     if isinstance(t, st.JSON):
         return "json", None, None, None
     if isinstance(t, st.Uuid):

@@ -48,8 +48,10 @@ class PostgreSQL(Dialect):
     copies_out: ClassVar[bool] = True
 
     def asks_text(self, col: ColumnDef) -> bool:
-        """JSON and UUID values too (psycopg would parse them)."""
-        return col.kind in ("json", "uuid") or super().asks_text(col)
+        """JSON and UUID values too (psycopg would parse them), and a ``timetz``, kept as
+        its text (``03:03:03.5+08``: no neutral kind holds a time of day's offset)."""
+        timetz = col.kind == "text" and col.declared.upper() == "TIME WITH TIME ZONE"
+        return col.kind in ("json", "uuid") or timetz or super().asks_text(col)
 
     def text_expr(self, quoted: str) -> str:
         """See :meth:`Dialect.text_expr`."""
