@@ -12,6 +12,7 @@ date/time text) comes from the engine's dialect module.
 
 from __future__ import annotations
 
+import functools
 import re
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
@@ -179,33 +180,35 @@ def arrow_type(col: ColumnDef) -> pa.DataType:
     """Arrow type of a neutral column (exact: decimals keep precision and scale)."""
     import pyarrow as pa
 
-    k = col.kind
     if col.stored_text:
         return pa.string()
-    if k == "bool":
-        return pa.bool_()
-    if k in ("int16", "int32", "int64"):
-        return {"int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64()}[k]
-    if k == "decimal":
+    if col.kind == "decimal":
         p, s = col.precision, col.scale or 0
         if p is None:
             return pa.string()  # unbounded NUMERIC: exact text, no rounding
         return pa.decimal128(p, s) if p <= 38 else pa.decimal256(p, s)
-    if k == "float32":
-        return pa.float32()
-    if k == "float64":
-        return pa.float64()
-    if k == "date":
-        return pa.date32()
-    if k == "time":
-        return pa.time64("us")
-    if k == "timestamp":
-        return pa.timestamp("us")
-    if k == "timestamptz":
-        return pa.timestamp("us", tz="UTC")
-    if k == "binary":
-        return pa.binary()
-    return pa.string()
+    return kind_arrow_type(col.kind) or pa.string()
+
+
+@functools.cache
+def kind_arrow_type(kind: str) -> pa.DataType | None:
+    """The Arrow type every column of neutral ``kind`` travels as; None where it depends
+    on the column (a decimal's precision) or is text."""
+    import pyarrow as pa
+
+    return {
+        "bool": pa.bool_(),
+        "int16": pa.int16(),
+        "int32": pa.int32(),
+        "int64": pa.int64(),
+        "float32": pa.float32(),
+        "float64": pa.float64(),
+        "date": pa.date32(),
+        "time": pa.time64("us"),
+        "timestamp": pa.timestamp("us"),
+        "timestamptz": pa.timestamp("us", tz="UTC"),
+        "binary": pa.binary(),
+    }.get(kind)
 
 
 # --- the catalogue ----------------------------------------------------------------------
@@ -267,7 +270,8 @@ class Catalog:
     def _sqlite_unique_columns(self, table: str) -> list[tuple[str, ...]]:
         """The columns of each UNIQUE constraint of a SQLite ``table``, as SQLite keeps
         them (its automatic indexes of origin ``u``): a column's own ``UNIQUE`` too, which
-        SQLAlchemy's reflection misses (it reads ``UNIQUE (…)`` clauses only)."""
+        SQLAlchemy's reflection misses after a type with parentheses (``VARCHAR(8)``) or
+        without a type."""
         import sqlalchemy as sa
 
         bind = self._insp.bind

@@ -1101,7 +1101,7 @@ def _without(sb: SourceBatch, rows: dict[int, Any]) -> SourceBatch:
 def _indexed(d: TableDef, columns: tuple[str, ...]) -> bool:
     """Whether an index of ``d`` (its key included) starts with ``columns`` in that order."""
     leads = [d.primary_key, *(ix.columns for ix in d.uniques + d.indexes)]
-    return any(tuple(lead[: len(columns)]) == tuple(columns) for lead in leads)
+    return any(lead[: len(columns)] == columns for lead in leads)
 
 
 def _key_of(sb: SourceBatch, row: int) -> str:

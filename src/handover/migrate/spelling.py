@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from handover.db.reflect import kind_arrow_type
 from handover.db.spelling import DEFAULT, TEMPORAL, Spelling, parse_spelling
 from handover.i18n import Msg
 
@@ -105,16 +106,6 @@ def _with_fraction(base: pa.Array, micro: pa.Array, digits: int) -> pa.Array:
 # --- text → typed values --------------------------------------------------------------------
 
 
-def arrow_kind_type(kind: str) -> pa.DataType:
-    """The Arrow type of typed values of a date/time ``kind``."""
-    return {
-        "date": pa.date32(),
-        "time": pa.time64("us"),
-        "timestamp": pa.timestamp("us"),
-        "timestamptz": pa.timestamp("us", tz="UTC"),
-    }[kind]
-
-
 def parse(strings: pa.Array, kind: str) -> tuple[pa.Array, list[int]]:
     """Date/time text → typed values of ``kind``, and the rows that are no valid date/time.
 
@@ -132,7 +123,7 @@ def parse(strings: pa.Array, kind: str) -> tuple[pa.Array, list[int]]:
     except _ERRORS:
         pass
     # Slow path, only for a batch holding misfits: find them one by one.
-    typ = arrow_kind_type(kind)
+    typ = kind_arrow_type(kind)
     pieces: list[pa.Array] = []
     bad: list[int] = []
     for i, value in enumerate(strings.to_pylist()):
@@ -153,7 +144,7 @@ def _parse_stamps(strings: pa.Array, kind: str) -> pa.Array:
         stamps = pc.if_else(zoned, pc.cast(utc, pa.timestamp("us")), wall)
     else:
         stamps = pc.cast(strings, pa.timestamp("us"))
-    return pc.cast(stamps, arrow_kind_type(kind))
+    return pc.cast(stamps, kind_arrow_type(kind))
 
 
 def _parse_times(strings: pa.Array) -> tuple[pa.Array, list[int]]:

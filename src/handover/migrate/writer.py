@@ -91,10 +91,9 @@ class TargetWriter:
         self.dbapi: Any = None
         #: a transaction this writer began is open (for drivers that do not say)
         self._open = False
-        self._prepared: set[int] = set()  # the connections set up for writing
         try:
             self._own = self.sql.bulk_connection(engine, own_process=own_process) if bulk else None
-            self._activate(self._own[0] if self._own else self._engine_connection())
+            self._activate(self._own[0] if self._own else self._engine_connection(), new=True)
         except BaseException:
             self.close()  # an own connection also gives the engine back its file
             raise
@@ -108,16 +107,15 @@ class TargetWriter:
         self._raw.detach()
         return self._driver
 
-    def _activate(self, dbapi: Any) -> None:
-        """Write through ``dbapi`` from now on (set up for writing on first use)."""
+    def _activate(self, dbapi: Any, *, new: bool) -> None:
+        """Write through ``dbapi`` from now on (``new``: just opened, set up for writing)."""
         self.dbapi = dbapi
         #: BEGIN/COMMIT are statements (SQLite; a bulk connection is in autocommit mode)
         self.explicit = self.sql.explicit_transactions or (
             self._own is not None and dbapi is self._own[0]
         )
-        if id(dbapi) in self._prepared:
+        if not new:
             return
-        self._prepared.add(id(dbapi))
         statements = self.sql.prepare_writes(dbapi)
         for stmt in statements:
             self.execute(stmt)
@@ -129,12 +127,14 @@ class TargetWriter:
         else through the engine's own; between transactions only."""
         if self._own is None:
             return
-        bulk = self.sql.bulk_ok(table)
-        want = self._own[0] if bulk else self._driver
-        if want is self.dbapi:
+        want = self._own[0] if self.sql.bulk_ok(table) else self._driver
+        if want is not None and want is self.dbapi:
             return
         assert not self._open, "a writer changes connections between transactions only"
-        self._activate(want if want is not None else self._engine_connection())
+        if want is None:
+            self._activate(self._engine_connection(), new=True)
+        else:
+            self._activate(want, new=False)
 
     def q(self, name: str) -> str:
         """``name`` quoted for the target, as SQL run without parameters reads it."""

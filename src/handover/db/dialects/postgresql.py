@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 import re
@@ -372,12 +371,12 @@ class PostgreSQL(Dialect):
         return isinstance(exc, psycopg.errors.DataError | psycopg.errors.IntegrityError)
 
     def describe_error(self, exc: BaseException) -> tuple[str, str, str]:
-        """The diagnostics' column (or the one its context names) and primary message
-        (from ADBC's driver: read from its message, which carries libpq's)."""
+        """The diagnostics' column (or the one its context names) and primary message:
+        psycopg's ``diag``, or the same libpq fields ADBC's error carries (``details``)."""
         msg = str(exc)
         column = ""
         diag = getattr(exc, "diag", None)
-        code = str(getattr(exc, "sqlstate", "") or "")
+        code = _sqlstate(exc)
         ctx = ""
         if is_adbc_error(exc):
             # libpq's fields, as psycopg's diag has them (not the message's text, which
@@ -532,8 +531,8 @@ def _lenient_dates(conn: Any) -> None:
 
 
 def _sqlstate(exc: BaseException) -> str:
-    code = getattr(exc, "sqlstate", None)
-    return code.decode() if isinstance(code, bytes) else str(code or "")
+    """The SQLSTATE of a psycopg or ADBC error ("" if it carries none)."""
+    return str(getattr(exc, "sqlstate", None) or "")
 
 
 def _binary_kind(col: ColumnDef) -> bool:
@@ -544,27 +543,16 @@ def _binary_kind(col: ColumnDef) -> bool:
 
 def _binary_values(arr: pa.Array, kind: str) -> pa.Array:
     """``arr`` in the Arrow type whose binary form is the column's (an integer of its
-    width, a float of its size); text (a date/time kept as the source's text) as it is."""
+    width, a float of its size: the kind's own type); text (a date/time kept as the
+    source's text) and decimals (their precision is the array's) as they are."""
     import pyarrow as pa
 
-    want = _binary_types().get(kind)
+    from handover.db.reflect import kind_arrow_type
+
+    want = kind_arrow_type(kind)
     if want is None or pa.types.is_string(arr.type) or arr.type == want:
         return arr
     return arr.cast(want)
-
-
-@functools.cache
-def _binary_types() -> dict[str, pa.DataType]:
-    import pyarrow as pa
-
-    return {
-        "int16": pa.int16(),
-        "int32": pa.int32(),
-        "int64": pa.int64(),
-        "float32": pa.float32(),
-        "float64": pa.float64(),
-        "binary": pa.binary(),
-    }
 
 
 def _copy_read_type(t: pa.DataType) -> pa.DataType:
