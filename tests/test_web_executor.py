@@ -93,7 +93,7 @@ def test_jobs_run_on_the_chosen_executor(console: tuple[TestClient, Path], clust
     for kind, r in started.items():
         assert r.status_code == 200, (kind, r.text)
         job = _wait(client, token, r.json()["id"])
-        assert job["status"] == "done", (kind, job)
+        assert job["status"] == "done", (kind, job["error"])
         assert job["kind"] == kind and job["params"]["executor"] == cluster
         assert _executor_on_page(client, job["id"]) == cluster
     assert (path / "packages" / "pkg-dask" / "manifest.json").is_file()

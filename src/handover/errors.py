@@ -85,3 +85,21 @@ def _rebuild(
     err.transient = transient
     err.message = message
     return err
+
+
+def bug_site(exc: BaseException) -> str:
+    """Where a bug raised ``exc``: the innermost frame in handover's own code, as
+    ``handover/room/module.py:line`` (no value, no message: safe to show and log), else
+    the innermost frame's file name and line."""
+    import traceback
+    from pathlib import Path
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "-"
+    root = Path(__file__).resolve().parent
+    for frame in reversed(frames):
+        path = Path(frame.filename)
+        if path.is_relative_to(root):
+            return f"handover/{path.relative_to(root).as_posix()}:{frame.lineno}"
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}"

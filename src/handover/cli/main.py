@@ -102,8 +102,11 @@ def main() -> None:
     except Exception as exc:  # a bug, not bad input: library errors are handled per command
         if "--debug" in sys.argv:
             raise
+        from handover.errors import bug_site
+
         sys.stderr.write(
-            f"internal error: {type(exc).__name__} (a bug in handover; rerun with --debug)\n"
+            f"internal error: {type(exc).__name__} at {bug_site(exc)}"
+            " (a bug in handover; rerun with --debug)\n"
         )
         raise SystemExit(70) from None
 

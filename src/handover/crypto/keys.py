@@ -427,6 +427,14 @@ class Keys:
             raise KeyringRefused.msg("crypto.no_signing_key", path=self.ws.path)
         return self.create(SIGNING)
 
+    def newest_or_create(self, purpose: str) -> str:
+        """The id of the newest active key of ``purpose``, else of one created now (with
+        its event). Under the key store's lock: two runs starting at once (the console's
+        jobs) share one key instead of making one each."""
+        with locked(self.dir):
+            active = [k for k in self.list() if k.purpose == purpose and k.state == "active"]
+            return active[-1].key_id if active else self.create(purpose).key_id
+
 
 def check_key_args(purpose: str, tier: str | None) -> str | None:
     """Validate a key's purpose and tier (BadInput); the tier upper-cased."""

@@ -253,10 +253,7 @@ def token_key(ws: Workspace, events: EventSink) -> str:
     from handover.crypto.keys import TOKENIZE
 
     with Keys(ws, events=events) as keys:
-        active = [k for k in keys.list() if k.purpose == TOKENIZE and k.state == "active"]
-        if active:
-            return active[-1].key_id
-        return keys.create(TOKENIZE).key_id
+        return keys.newest_or_create(TOKENIZE)
 
 
 def check_request(

@@ -9,6 +9,7 @@ of a task's key, arguments' repr or a log line; only its masked display is.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import threading
 from collections import OrderedDict
@@ -71,6 +72,18 @@ KEEP_OPEN = 4
 _sources: OrderedDict[tuple[str, bytes, int, int], Any] = OrderedDict()
 
 
+@atexit.register
+def _close_sources() -> None:
+    """Close the sources still kept when the process ends: their drivers (ADBC's) then
+    release them while they still can, not in the interpreter's teardown."""
+    with _lock:
+        held = list(_sources.values())
+        _sources.clear()
+    for src in held:
+        with contextlib.suppress(Exception):
+            src.close()
+
+
 def opened(kind: str, ref: SourceRef, allow_bad_rows: int, open_it: Callable[[str], T]) -> T:
     """The source of ``ref`` opened by ``open_it(spec)``, once per worker thread and run
     (a run wraps its spec anew, so its blob names it): the next shard of the same run
@@ -96,10 +109,7 @@ def engine_key(ws: Workspace, events: EventSink) -> str:
     from handover.crypto import Keys
 
     with Keys(ws, events=events) as keys:
-        for info in keys.list():
-            if info.purpose == ENGINE_PURPOSE and info.state == "active":
-                return info.key_id
-        return keys.create(ENGINE_PURPOSE).key_id
+        return keys.newest_or_create(ENGINE_PURPOSE)
 
 
 def source_ref(ws: Workspace, spec: str, display: str, events: EventSink) -> SourceRef:

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Dialect, insert, select, type_coerce, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
+from handover.crypto.files import replacing
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.ledger import merkle
 from handover.ledger.canonical import (
@@ -919,9 +920,8 @@ def latest_checkpoint(
 def write_checkpoint(cp: IssuedCheckpoint, path: Path) -> None:
     """Write the signed note of ``cp`` to ``path`` (to keep outside the store)."""
     try:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(cp.note, encoding="utf-8", newline="\n")
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            tmp.write_text(cp.note, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise BadInput.msg("ledger.checkpoint_write", path=path, reason=exc.strerror) from None
 

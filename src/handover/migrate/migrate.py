@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pyarrow as pa
 import sqlalchemy as sa
 
+from handover.crypto.files import replacing
 from handover.db import dialects
 from handover.db.dialects import family
 from handover.db.reflect import Catalog, ForeignKeyDef, TableDef
@@ -1020,12 +1021,10 @@ class CopyJob:
             ).all()
         if rej:
             path = self.ws.settings.reports_dir / f"migrate-{self.run_id}-rejects.jsonl"
-            tmp = path.with_suffix(".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
+            with replacing(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
                 for r in rej:
                     rec = Reject(r.table_name, r.key_text, r.column_name, r.reason, r.stage)
                     fh.write(json.dumps(rec.to_json(), ensure_ascii=False) + "\n")
-            tmp.replace(path)
             self.result.reject_file = path
         failed = self.result.rejects > self.opts.allow_rejects or bool(self.result.errors)
         self.result.status = "failed" if failed else "done"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from handover.crypto.files import replacing
 from handover.notices.templates import content_hash, load_renderer
 
 if TYPE_CHECKING:
@@ -48,9 +49,8 @@ def write_announcement(
     suffix = "" if camp.lang == "zh-CN" else f".{camp.lang}"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"campaign-{camp.id}-announcement{suffix}.html"
-    tmp = html_path.with_name(html_path.name + ".tmp")
-    tmp.write_text(html, "utf-8")
-    tmp.replace(html_path)
+    with replacing(html_path) as tmp:
+        tmp.write_text(html, "utf-8")
     lines = text.splitlines()
     st = _styles()
     story = [

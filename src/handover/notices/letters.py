@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.crypto.digest import sha256_hex
+from handover.crypto.files import replacing
 from handover.i18n import t
 from handover.notices.channels import Accepted, ChannelDown, Message, Result
 
@@ -84,7 +85,6 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
 
     font = cjk_font()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
 
     def page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -92,22 +92,22 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
         canvas.drawString(20 * mm, 10 * mm, f"{footer} · {doc.page}")
         canvas.restoreState()
 
-    doc = SimpleDocTemplate(
-        str(tmp),
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-        author="handover",
-        initialFontName=font,
-    )
-    doc.build(story, onFirstPage=page, onLaterPages=page)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        doc = SimpleDocTemplate(
+            str(tmp),
+            pagesize=A4,
+            leftMargin=20 * mm,
+            rightMargin=20 * mm,
+            topMargin=18 * mm,
+            bottomMargin=18 * mm,
+            title=title,
+            author="handover",
+            initialFontName=font,
+        )
+        doc.build(story, onFirstPage=page, onLaterPages=page)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
     return path
 
 

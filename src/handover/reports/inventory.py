@@ -8,9 +8,11 @@ as they are). Only masked evidence reaches the report.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.crypto.files import replacing
 from handover.i18n import normalize_lang, t
 from handover.reports.tables import xlsx_cell
 from handover.taxonomy import TAXONOMY
@@ -198,20 +200,36 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     for tr in inv.tables:
         for n in tr.notes:
             notes.append([xlsx_cell(tr.name), xlsx_cell(ctx["note"](n))])
-    wb.save(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
     return path
 
 
 def write_inventory_reports(inv: Inventory, out_dir: Path, lang: str = "zh-CN") -> list[Path]:
-    """Write ``inventory-<stamp>.xlsx`` and ``.html`` into ``out_dir``; returns both paths."""
+    """Write ``inventory-<stamp>.xlsx`` and ``.html`` into ``out_dir``; returns both paths.
+    A name an earlier scan of the same second holds gets a number (``-2``, ``-3`` …):
+    each scan keeps its own reports, also when the console runs several at once."""
     lang = normalize_lang(lang)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = inv.started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
     suffix = "" if lang == "zh-CN" else ".en"
-    base = out_dir / f"inventory-{stamp}{suffix}"
-    xlsx = write_xlsx(inv, Path(f"{base}.xlsx"), lang)
-    html = Path(f"{base}.html")
-    tmp = Path(f"{base}.html.tmp")
-    tmp.write_text(render_html(inv, lang), encoding="utf-8")
-    tmp.replace(html)
+    base = _claim(out_dir, f"inventory-{stamp}", f"{suffix}.xlsx")
+    xlsx = write_xlsx(inv, Path(f"{base}{suffix}.xlsx"), lang)
+    html = Path(f"{base}{suffix}.html")
+    with replacing(html) as tmp:
+        tmp.write_text(render_html(inv, lang), encoding="utf-8")
     return [xlsx, html]
+
+
+def _claim(folder: Path, stem: str, ending: str) -> Path:
+    """``folder/stem`` (or ``stem-2``, ``stem-3`` … the first free), its file ``ending``
+    created empty here and now so that no other writer takes the name."""
+    n = 1
+    while True:
+        base = folder / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            os.close(os.open(f"{base}{ending}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            n += 1
+            continue
+        return base

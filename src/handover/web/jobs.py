@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 
 from handover.db.url import is_url
 from handover.db.url import mask as mask_spec
-from handover.errors import BadInput, HandoverError
+from handover.errors import BadInput, HandoverError, bug_site
 from handover.governance.policy import utc
 from handover.i18n import Msg
 from handover.web.models import WebJobRow
@@ -283,7 +283,8 @@ def _run(
         msg = exc.message or Msg("web.jobs.failed_text", text=str(exc))
         error = {"key": msg.key, "params": msg.params()}
     except Exception as exc:  # a bug: the job fails, the server keeps serving
-        error = {"key": "web.jobs.internal", "params": {"kind": type(exc).__name__}}
+        where = {"kind": type(exc).__name__, "where": bug_site(exc)}
+        error = {"key": "web.jobs.internal_at", "params": where}
     finally:
         try:
             progress.flush()

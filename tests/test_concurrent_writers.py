@@ -1,0 +1,132 @@
+"""Two runs at once in one process, as the console's jobs are (threads): each writer of a
+file has its own temporary file, two scans of the same second keep their own reports,
+and runs that need the workspace's engine or tokenisation key share one instead of
+making one each. Found by the console's executor test, whose scan, seal and
+due-diligence extract start together (the extract failed now and then under load)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handover.crypto import Keys
+from handover.crypto.files import atomic_write, replacing
+from handover.detect.scan import Inventory
+from handover.errors import bug_site
+from handover.flows.workspace import init_workspace
+from handover.ledger import Recorder, entries
+from handover.reports.inventory import write_inventory_reports
+from handover.workspace import Workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    w = init_workspace(tmp_path / "ws", demo=True)
+    yield w
+    w.close()
+
+
+def _at_once(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """``fn(i)`` in ``n`` threads released together; their results (or the first error)."""
+    gate = threading.Barrier(n)
+    out: list[Any] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        gate.wait()
+        try:
+            out[i] = fn(i)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
+def test_each_writer_of_a_path_has_its_own_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "note.txt"
+    seen: list[Path] = []
+    with replacing(path) as a, replacing(path) as b:
+        seen += [a, b]
+        a.write_text("first", encoding="utf-8")
+        b.write_text("second", encoding="utf-8")
+    assert seen[0] != seen[1]
+    # b was left last: it replaced a's file, which had replaced nothing
+    assert path.read_text(encoding="utf-8") == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note.txt"]
+
+    payloads = [bytes([i]) * 200_000 for i in range(8)]
+    _at_once(8, lambda i: atomic_write(path, payloads[i]))
+    assert path.read_bytes() in payloads  # one writer's file, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note.txt"]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    path.write_text("old", encoding="utf-8")
+    with pytest.raises(ValueError), replacing(path) as tmp:
+        tmp.write_text("half", encoding="utf-8")
+        raise ValueError("the renderer failed")
+    assert path.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_two_scans_of_the_same_second_keep_their_own_reports(tmp_path: Path) -> None:
+    at = dt.datetime(2026, 12, 5, 9, 30, 1, tzinfo=dt.UTC)
+    scans = [Inventory("seller.db", "sqlite", "sample", 1000, i, started_at=at) for i in range(4)]
+    paths = _at_once(4, lambda i: write_inventory_reports(scans[i], tmp_path))
+    names = sorted(p.name for pair in paths for p in pair)
+    assert names == sorted(
+        f"inventory-20261205T093001{n}.{ext}"
+        for n in ("", "-2", "-3", "-4")
+        for ext in ("xlsx", "html")
+    )
+    assert all(p.stat().st_size > 0 for pair in paths for p in pair)
+    english = write_inventory_reports(scans[0], tmp_path, "en")
+    assert [p.name for p in english] == [
+        "inventory-20261205T093001.en.xlsx",
+        "inventory-20261205T093001.en.html",
+    ]
+    again = write_inventory_reports(scans[0], tmp_path, "en")
+    assert again[0].name == "inventory-20261205T093001-2.en.xlsx"
+
+
+@pytest.mark.parametrize("purpose", ["engine", "tokenize"])
+def test_runs_starting_together_share_one_key(ws: Workspace, purpose: str) -> None:
+    def first_use(i: int) -> str:
+        with Keys(ws, events=Recorder(ws, f"os:job{i}")) as keys:
+            return keys.newest_or_create(purpose)
+
+    ids = _at_once(4, first_use)
+    assert len(set(ids)) == 1
+    with Keys(ws) as keys:
+        made = [k.key_id for k in keys.list() if k.purpose == purpose]
+    assert made == ids[:1]
+    created = [e for e in entries(ws, action="key.create") if e.subject == ids[0]]
+    assert len(created) == 1
+
+
+def test_a_bug_is_placed_in_handover_code_without_its_message() -> None:
+    try:
+        Inventory("seller.db", "sqlite", "sample", 1, 1).counts()["no such count"]
+    except KeyError as exc:
+        where = bug_site(exc)
+    # the innermost frame is this test's: not handover's code, so its file name
+    assert where.startswith("test_concurrent_writers.py:")
+    try:
+        write_inventory_reports(None, Path("."))  # type: ignore[arg-type]
+    except AttributeError as exc:
+        where = bug_site(exc)
+    assert where.startswith("handover/reports/inventory.py:"), where
+    assert "None" not in where
