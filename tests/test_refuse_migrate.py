@@ -3,7 +3,8 @@ the real CLI on real SQLite/PostgreSQL/MariaDB databases and checks the exit cod
 object the message names, and what the target holds afterwards.
 
 - ``--allow-rejects -1`` is bad usage (exit 2), nothing created;
-- PostgreSQL ``infinity``/BC timestamps and NaN/infinite floats into MariaDB or SQLite,
+- PostgreSQL ``infinity``/BC timestamps, the time ``24:00:00`` and NaN/infinite floats
+  into MariaDB or SQLite,
   and a REAL key holding infinity into MariaDB, are rejects named by table, column and
   key (exit 1), never a crash and never a silent change (SQLite would keep NaN as NULL);
   the documented ways forward work: keep with ``--resume RUN --allow-rejects N``, or
@@ -67,12 +68,12 @@ def _pg_specials(pg_url: str) -> None:
         conn.execute(
             sa.text(
                 "CREATE TABLE h15_events (id int PRIMARY KEY, at timestamp, at_tz timestamptz, "
-                "day date, amount float8, ratio real)"
+                "day date, amount float8, ratio real, tod time DEFAULT '12:00')"
             )
         )
         conn.execute(
             sa.text(
-                "INSERT INTO h15_events VALUES "
+                "INSERT INTO h15_events (id, at, at_tz, day, amount, ratio) VALUES "
                 "(1, '2020-01-01 08:00', '2020-01-01 08:00+08', '2020-01-01', 1.5, 0.5), "
                 "(2, 'infinity', '2020-01-01 08:00+08', '2020-01-01', 2.5, 0.5), "
                 "(3, '2021-01-01 08:00', '-infinity', '2021-01-01', 3.5, 0.5), "
@@ -80,6 +81,13 @@ def _pg_specials(pg_url: str) -> None:
                 "(5, '2021-01-01 08:00', '2021-01-01 08:00+08', '2021-01-01', 'NaN', 0.5), "
                 "(6, '2021-01-01 08:00', '2021-01-01 08:00+08', '2021-01-01', 6.5, 'Infinity'), "
                 "(7, '2022-01-01 08:00', '2022-01-01 08:00+08', '2022-01-01', 7.5, 0.5)"
+            )
+        )
+        # the end of day, which psycopg's time cannot hold (it once stopped the run)
+        conn.execute(
+            sa.text(
+                "INSERT INTO h15_events VALUES (8, '2022-01-01 08:00', '2022-01-01 08:00+08', "
+                "'2022-01-01', 8.5, 0.5, '24:00:00')"
             )
         )
     engine.dispose()
@@ -112,9 +120,10 @@ def test_postgresql_infinity_and_nan_are_named_rejects(
     expected = {("2", "at"), ("3", "at_tz"), ("4", "day")}
     expected |= {("6", "ratio")} if engine == "mariadb" else set()  # SQLite keeps ±Inf
     expected |= {("5", "amount")}  # NaN: MariaDB refuses it, SQLite would store NULL
+    expected |= {("8", "tod")}  # 24:00:00: no engine's time of day in the neutral kinds
     assert got == expected
     rows = _count(target_url, "h15_events")
-    assert rows == 7 - len(expected)
+    assert rows == 8 - len(expected)
     # the documented way forward: keep the copy with a large enough allowance
     res = _cli(ws, "migrate", "--resume", run, "--allow-rejects", "1", "--progress", "none")
     assert res.exit_code == 1, res.output

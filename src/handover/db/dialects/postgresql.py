@@ -80,14 +80,15 @@ class PostgreSQL(Dialect):
         raw.driver_connection.autocommit = False
 
     def reread(self, raw: Any, exc: BaseException) -> bool:
-        """A date/time psycopg cannot hold (``infinity``, BC, after 9999): from now on the
+        """A date/time psycopg cannot hold (``infinity``, BC, after 9999, the time
+        ``24:00:00``): from now on the
         connection loads such values as their text (then refused as rejects, never changed);
         True: the page is worth reading again."""
         import psycopg
 
         if not isinstance(exc, psycopg.DataError) or getattr(exc, "sqlstate", None):
             return False
-        if not re.search(r"(date|timestamp) too (large|small)", str(exc)):
+        if not re.search(r"(date|timestamp) too (large|small)|can't parse time", str(exc)):
             return False
         _lenient_dates(raw.driver_connection)
         return True
@@ -507,10 +508,11 @@ DIALECT = PostgreSQL()
 
 def _lenient_dates(conn: Any) -> None:
     """Load the dates and times of ``conn`` that Python cannot hold (``infinity``,
-    ``-infinity``, BC, after 9999) as their text instead of failing the whole page.
+    ``-infinity``, BC, after 9999, the end of day ``24:00:00``) as their text instead of
+    failing the whole page.
     Python loaders are slower than psycopg's C ones: used only after such a value was
     met (or for an unordered stream, which cannot reread a page)."""
-    from psycopg.types.datetime import DateLoader, TimestampLoader, TimestamptzLoader
+    from psycopg.types.datetime import DateLoader, TimeLoader, TimestampLoader, TimestamptzLoader
 
     def lenient(base: Any) -> Any:
         class Lenient(base):  # type: ignore[misc]
@@ -524,6 +526,7 @@ def _lenient_dates(conn: Any) -> None:
 
     for name, base in (
         ("date", DateLoader),
+        ("time", TimeLoader),
         ("timestamp", TimestampLoader),
         ("timestamptz", TimestamptzLoader),
     ):
