@@ -768,3 +768,44 @@ def test_sqlite_shortcut_renderings_change_nothing(tmp_path: Path) -> None:
             kinds = plan.kinds[1:]
             assert fast == tuple(render_value(v, k) for v, k in zip(raw, kinds, strict=True))
     assert usual > 100
+
+
+@pytest.mark.parametrize("server", ["pg", "mariadb"])
+def test_a_sqlite_time_with_a_zero_fraction_equals_the_servers_time(
+    sqlite_url: str, server: str, request: pytest.FixtureRequest
+) -> None:
+    """SQLAlchemy's SQLite TIME stores six fraction digits ('03:03:03.000000'); the server
+    prints '03:03:03' (and '04:04:04.5'). They are the same time: equal digests (nothing
+    downloaded), equal when a row is downloaded for another column, and a time that
+    differs is still found. A text whose fraction is not last keeps its zeros."""
+    url = request.getfixturevalue(f"{server}_url")
+    run(sqlite_url, "CREATE TABLE x (id INTEGER PRIMARY KEY, r REAL, t TIME)")
+    run(
+        url,
+        f"CREATE TABLE x (id bigint PRIMARY KEY, r double precision, t {'time' if server == 'pg' else 'TIME(6)'})",
+    )
+    run(
+        sqlite_url,
+        "INSERT INTO x VALUES (1, 1.5, '03:03:03.000000'), (2, 1.5, '04:04:04.500000'), (3, 1.5, '05:05:05')",
+    )
+    run(
+        url,
+        "INSERT INTO x VALUES (1, 1.5, '03:03:03'), (2, 1.5, '04:04:04.5'), (3, 1.5, '05:05:05')",
+    )
+    for a, b in ((sqlite_url, url), (url, sqlite_url)):
+        result = verify(a, b)
+        assert result.equal and result.rows_fetched == 0, result.to_json()
+        assert "time_fraction" in result.tables[0].to_json()["normalisations"]
+    # a REAL SQLite prints with an exponent: its segment is downloaded and compared here
+    run(
+        sqlite_url,
+        "UPDATE x SET r = -2.5e10 WHERE id = 1",
+        "UPDATE x SET t = '05:05:06.000000' WHERE id = 3",
+    )
+    run(url, "UPDATE x SET r = -2.5e10 WHERE id = 1")
+    result = verify(sqlite_url, url)
+    assert result.rows_fetched > 0
+    assert result.tables[0].to_json()["changed"] == [3]
+    assert render_value("03:03:03.000000", "time") == "03:03:03"
+    assert render_value("01:01:01.010+00", "time") == "01:01:01.010+00"
+    assert render_value("12:00:00.", "time") == "12:00:00"

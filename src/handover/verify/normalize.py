@@ -1,6 +1,6 @@
 """The canonical rendering of a row: the one definition every engine must reproduce.
 
-Each column gets a *kind* (int, decimal, float, bool, date, timestamp, bytes, text),
+Each column gets a *kind* (int, decimal, float, bool, date, timestamp, time, bytes, text),
 decided from the declared types on BOTH sides so that e.g. SQLite INTEGER 0/1 against
 PostgreSQL BOOLEAN renders "0"/"1" on each. A value renders to canonical text (or NULL);
 a row is the concatenation of ``<char count>:<text>`` per column, ``~`` for NULL, which
@@ -26,7 +26,7 @@ from handover.crypto.digest import md5_fingerprint
 from handover.db.dialects.base import NULL_MARK
 
 #: ``stored``: SQLite against SQLite, the value exactly as stored (``quote()``)
-KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "bytes", "text", "stored")
+KINDS = ("int", "decimal", "float", "bool", "date", "timestamp", "time", "bytes", "text", "stored")
 _TRUE = frozenset({"1", "t", "true", "y", "yes", "on"})
 
 
@@ -65,6 +65,8 @@ def classify(type_: Any, dialect: str) -> SideType:
         return SideType("timestamp", tz=tz, native=native, fsp=fsp)
     if isinstance(type_, sa.Date):
         return SideType("date", native=native)
+    if isinstance(type_, sa.Time):
+        return SideType("time", tz=bool(getattr(type_, "timezone", False)), native=native)
     if isinstance(type_, sa.LargeBinary | sa.types._Binary):
         return SideType("bytes", native=native)
     if isinstance(type_, sa.String):
@@ -188,6 +190,10 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
         if isinstance(value, bytes | bytearray):
             return bytes(value).hex()
         return str(value).encode("utf-8").hex()
+    if kind == "time":
+        if isinstance(value, dt.time | dt.timedelta):
+            return clock_text(value)
+        return clock_trim(value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
     # text
     if isinstance(value, bytes | bytearray):
         text = bytes(value).decode("utf-8", errors="replace")
@@ -226,6 +232,18 @@ def clock_text(value: dt.time | dt.timedelta) -> str:
     return text
 
 
+_FRACTION_LAST = re.compile(r"[^.]*\.[0-9]*")
+
+
+def clock_trim(text: str) -> str:
+    """A time of day kept as text without the trailing zeros of its fraction, as the
+    engines print their times (SQLAlchemy's SQLite TIME stores ``03:03:03.000000``, which
+    PostgreSQL prints ``03:03:03``): only a text with one point and nothing but digits
+    after it (``01:01:01.010+00`` keeps its offset whole). Every side's SQL does the
+    same (:meth:`handover.db.dialects.base.Dialect.value_sql`, kind ``time``)."""
+    return text.rstrip("0").rstrip(".") if _FRACTION_LAST.fullmatch(text) else text
+
+
 def sqlite_quote(value: Any) -> str:
     """What SQLite's ``quote()`` gives for a stored value: it tells the storage classes
     apart (``5``, ``5.0``, ``'5'``, ``X'35'``) and keeps every byte of text.
@@ -260,6 +278,7 @@ NORMALISATIONS = (
     "float_15",
     "int_value",
     "bool_01",
+    "time_fraction",
     "text_nfc",
 )
 
@@ -289,6 +308,7 @@ def normalisations(
             "float": "float_15",
             "int": "int_value",
             "bool": "bool_01",
+            "time": "time_fraction",
         }.get(kind)
         if code is not None:
             found.add(code)

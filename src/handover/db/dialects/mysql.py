@@ -856,12 +856,16 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
         return f"CAST({col} AS {_MY_TEXT})"
     if kind == "bytes":
         return f"LOWER(HEX({col}))"
-    if side.native == "other:time":
-        # a TIME(p) prints exactly p fractional digits: without trailing zeros, as
-        # PostgreSQL prints a time and SQLite keeps one (normalize.clock_text)
+    if kind == "time":
         text = f"CAST({col} AS {_MY_TEXT})"
-        whole = f"SUBSTRING_INDEX({text}, '.', 1)"
-        return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {text}), {whole})"
+        if side.kind == "time":
+            # a TIME(p) prints exactly p fractional digits: without trailing zeros, as
+            # PostgreSQL prints a time (normalize.clock_text)
+            whole = f"SUBSTRING_INDEX({text}, '.', 1)"
+            return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {text}), {whole})"
+        # text held against a time: normalize.clock_trim
+        trimmed = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
+        return f"IF({text} REGEXP '^[^.]*[.][0-9]*$', {trimmed}, {text})"
     return f"CAST({col} AS {_MY_TEXT})"
 
 

@@ -606,6 +606,10 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
         if side.kind == "bytes":
             return f"encode({col}, 'hex')"
         return f"encode(convert_to(({col})::text, 'UTF8'), 'hex')"
+    if kind == "time" and side.kind != "time":
+        # text held against a time: normalize.clock_trim (a time prints so already)
+        t = f"({col})::text"
+        return f"CASE WHEN {t} ~ '^[^.]*[.][0-9]*$' THEN rtrim(rtrim({t}, '0'), '.') ELSE {t} END"
     return f"({col})::text"
 
 

@@ -531,6 +531,11 @@ def _value_of(col: str, kind: str, side: DigestSide) -> str:
         return f"CASE WHEN typeof({col}) = 'text' THEN substr({col}, 1, 10) ELSE CAST({col} AS TEXT) END"
     if kind == "bytes":
         return f"lower(hex({col}))"
+    if kind == "time":
+        # normalize.clock_trim: the fraction's trailing zeros, and a bare point, dropped
+        t = f"CAST({col} AS TEXT)"
+        fraction_last = f"{t} GLOB '*.*' AND {t} NOT GLOB '*.*[^0-9]*'"
+        return f"CASE WHEN {fraction_last} THEN rtrim(rtrim({t}, '0'), '.') ELSE {t} END"
     return f"CAST({col} AS TEXT)"
 
 
