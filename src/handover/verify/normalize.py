@@ -193,7 +193,9 @@ def render_value(value: Any, kind: str, *, nfc: bool = False) -> str | None:
     if kind == "time":
         if isinstance(value, dt.time | dt.timedelta):
             return clock_text(value)
-        return clock_trim(value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
+        return clock_trim(
+            value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        )
     # text
     if isinstance(value, bytes | bytearray):
         text = bytes(value).decode("utf-8", errors="replace")
