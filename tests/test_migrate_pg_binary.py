@@ -5,6 +5,7 @@ store the same values; refusals are bisected and named alike."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -202,24 +203,34 @@ def test_numbered_parameters_and_errors_of_adbc(pg_url: str) -> None:
         conn.close()
 
 
-def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_path: Path) -> None:
-    """Arrow's text is UTF-8 whatever the target database's encoding: the writer's
-    session says so (client_encoding), and a GBK-family database (EUC_CN) stores the
-    characters themselves (found by review: the rows had become rejects, or the run
-    crashed on the reject's own text)."""
+@contextlib.contextmanager
+def _database(encoding: str) -> Iterator[str]:
+    """A new PostgreSQL database of ``encoding`` (its URL), dropped afterwards."""
     from tests.conftest import PG_ADMIN, _server_db
 
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    gen = _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_enc")
+    gen = _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", f"ho_test_{encoding.lower()}")
     url = next(gen)
     name = sa.engine.make_url(url).database
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE {name}")
             conn.exec_driver_sql(
-                f"CREATE DATABASE {name} ENCODING 'EUC_CN' LC_COLLATE 'C' LC_CTYPE 'C' "
+                f"CREATE DATABASE {name} ENCODING '{encoding}' LC_COLLATE 'C' LC_CTYPE 'C' "
                 "TEMPLATE template0"
             )
+        yield url
+    finally:
+        admin.dispose()
+        gen.close()
+
+
+def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_path: Path) -> None:
+    """Arrow's text is UTF-8 whatever the target database's encoding: the writer's
+    session says so (client_encoding), and a GBK-family database (EUC_CN) stores the
+    characters themselves (found by review: the rows had become rejects, or the run
+    crashed on the reject's own text)."""
+    with _database("EUC_CN") as url:
         db = tmp_path / "cn.db"
         conn = sqlite3.connect(db)
         conn.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, name VARCHAR(10), addr TEXT)")
@@ -237,9 +248,36 @@ def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_pa
             got = c.exec_driver_sql("SELECT name, addr, length(name) FROM c WHERE id = 1").one()
         engine.dispose()
         assert tuple(got) == ("张伟1", "北京市朝阳区", 3)
-    finally:
-        admin.dispose()
-        gen.close()
+
+
+def test_a_character_the_target_lacks_is_a_named_reject(workspace: Any, tmp_path: Path) -> None:
+    """A LATIN1 database has no 张: that row is a reject naming its key and column, its
+    reason without the character's bytes (part of the value), stored although the masked
+    reason's "…" is not LATIN1 either (the run had ended in an internal error)."""
+    with _database("LATIN1") as url:
+        db = tmp_path / "people.db"
+        conn = sqlite3.connect(db)
+        conn.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, code VARCHAR(4))")
+        conn.executemany(
+            "INSERT INTO p VALUES (?, ?, ?)",
+            [(1, "Zoë", "ab"), (2, "张三", "cd"), (3, "Anne", "toolong"), (4, "Åsa", "ef")],
+        )
+        conn.commit()
+        conn.close()
+        res = _migrate(workspace, db, url)
+        assert res.exit_code == 1, res.output
+        assert "internal error" not in res.output
+        assert "table p column name key 2" in res.output, res.output
+        run = res.output.split("migration run ", 1)[1].split(":", 1)[0]
+        report = workspace.path / "reports" / f"migrate-{run}-rejects.jsonl"
+        rejects = [json.loads(x) for x in report.read_text(encoding="utf-8").splitlines()]
+        assert {(r["key"], r["column"]) for r in rejects} == {("2", "name"), ("3", "code")}
+        reason = next(r["reason"] for r in rejects if r["key"] == "2")
+        assert "[22P05]" in reason and "0x" not in reason, reason
+        assert [(r[0], r[1]) for r in _rows(url, "p")] == [(1, "Zoë"), (4, "Åsa")]
+        assert pg.PostgreSQL().text_codec(lambda sql: [("LATIN1",)]) == "iso8859-1"
+        assert pg.PostgreSQL().text_codec(lambda sql: [("WIN1252",)]) == "cp1252"
+        assert pg.PostgreSQL().text_codec(lambda sql: [("UTF8",)]) is None
 
 
 def test_a_time_of_day_with_its_zone_keeps_its_offset(

@@ -168,6 +168,8 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
+        #: the target's text codec where it lacks characters ("": Unicode), once read
+        self._codec: tuple[str] | None = None
         #: guards what the lanes share: progress, events, the store's mirror, notes
         self._lock = threading.Lock()
         #: set when a lane failed: the others stop after their current batch
@@ -755,9 +757,21 @@ class CopyJob:
             w.q(c) for c in ("run_id", "table_name", "key_text", "column_name", "reason", "stage")
         )
         marks = ", ".join([w.ph] * 6)
+        if self._codec is None:
+            self._codec = (w.sql.text_codec(w.execute) or "",)
+        codec = self._codec[0]
+
+        def held(text: str) -> str:
+            # a character the target's encoding lacks (a LATIN1 database: the masked
+            # reason's "…", a key in Chinese) as its \u escape, not a failed insert
+            return text.encode(codec, "backslashreplace").decode(codec) if codec else text
+
         w.executemany(
             f"INSERT INTO {w.q(REJECT_TABLE)} ({cols}) VALUES ({marks})",
-            [(self.run_id, r.table, r.key, r.column, r.reason, r.stage) for r in rejects],
+            [
+                (self.run_id, held(r.table), held(r.key), held(r.column), held(r.reason), r.stage)
+                for r in rejects
+            ],
         )
 
     def _mirror(

@@ -404,6 +404,12 @@ class Dialect:
         statements to run then (committed at once)."""
         return ()
 
+    def text_codec(self, rows: Callable[[str], list[tuple[Any, ...]]]) -> str | None:
+        """The Python codec of the text the database stores, where it is not Unicode and
+        so lacks characters (``rows`` runs a statement on the writer's connection); None
+        for Unicode (the engine's own tables, created UTF-8) or an encoding Python lacks."""
+        return None
+
     def bulk_connection(
         self, engine: sa.Engine, *, own_process: bool
     ) -> tuple[Any, Callable[[], None]] | None:

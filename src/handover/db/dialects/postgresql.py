@@ -264,6 +264,21 @@ class PostgreSQL(Dialect):
         # converts them into the database's encoding (or refuses a character it lacks)
         return ("SET synchronous_commit = off", "SET client_encoding = 'UTF8'")
 
+    def text_codec(self, rows: Callable[[str], list[tuple[Any, ...]]]) -> str | None:
+        """The database's ``server_encoding`` as a Python codec (LATIN1 ``latin1``,
+        WIN1252 ``cp1252``, EUC_CN ``euc_cn`` …); None for UTF8 and SQL_ASCII (which
+        stores any byte)."""
+        import codecs
+
+        name = str(rows("SELECT current_setting('server_encoding')")[0][0]).upper()
+        if name in ("UTF8", "SQL_ASCII"):
+            return None
+        spelled = "cp" + name[3:] if name.startswith("WIN") else name.lower()
+        try:
+            return codecs.lookup(spelled).name
+        except LookupError:
+            return None
+
     def bulk_connection(
         self, engine: sa.Engine, *, own_process: bool
     ) -> tuple[Any, Callable[[], None]] | None:
