@@ -48,6 +48,12 @@ def test_process_reader_gives_the_threads_batches(tmp_path: Path) -> None:
         assert ahead.proc is None and proc.poll() is not None
         # … and the next read starts another
         assert sum(b.data.num_rows for b, _f in ahead.read(d, after=None, batch_size=1000)) > 0
+        # released at the end of a copy: the caller goes on, a thread waits for the child
+        proc = ahead.proc
+        assert proc is not None
+        ahead.release()
+        assert ahead.proc is None
+        assert proc.wait(timeout=30) == 0  # it ended by itself, on the end of its input
     finally:
         ahead.close()
         src.close()

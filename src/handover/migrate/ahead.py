@@ -15,6 +15,7 @@ import pickle
 import struct
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from typing import IO
 
@@ -132,20 +133,32 @@ class ReadProcess:
                 self.close()  # a read left half-way: its process cannot be reused
 
     def close(self) -> None:
-        """Stop the child process."""
+        """Stop the child process (returns once it has ended)."""
         proc, self.proc = self.proc, None
-        if proc is None:
-            return
-        try:
-            if proc.stdin is not None:
-                proc.stdin.close()  # the child's end of input: it returns
-            proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait(timeout=5)
-        finally:
-            if proc.stdout is not None:
-                proc.stdout.close()
+        if proc is not None:
+            _stop(proc)
+
+    def release(self) -> None:
+        """Stop the child process without waiting for it: a thread waits while the
+        caller goes on (the child's interpreter takes a tenth of a second to end, which
+        then overlaps the target's index builds)."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            threading.Thread(target=_stop, args=(proc,), name="handover-reap", daemon=True).start()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End ``proc``'s input (it returns), wait for it, kill it if it does not end."""
+    try:
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait(timeout=2)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait(timeout=5)
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def main() -> None:

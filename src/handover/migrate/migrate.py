@@ -95,12 +95,13 @@ class _Lane:
         self.ahead: ReadProcess | None = None
 
     def close(self) -> None:
-        """Roll back what is open, close the connection, stop the reading process."""
+        """Roll back what is open, close the connection, stop the reading process (not
+        waiting for it to end)."""
         try:
             self.writer.close()
         finally:
             if self.ahead is not None:
-                self.ahead.close()
+                self.ahead.release()
                 self.ahead = None
 
 
