@@ -74,6 +74,9 @@ class Inventory:
     seconds: float = 0.0
     scan_id: int | None = None
     reports: list[Path] = field(default_factory=list)
+    #: the source as commands later name it: a file's absolute path, a URL masked
+    #: (:func:`handover.flows.scan.located`; "" when unknown)
+    located: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the ``--json`` contract of docs/scan.md."""

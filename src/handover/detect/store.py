@@ -30,7 +30,7 @@ def save_inventory(ws: Workspace, inv: Inventory) -> int:
             sample=inv.sample,
             seed=inv.seed,
             seconds=inv.seconds,
-            summary=inv.counts(),
+            summary={**inv.counts(), **({"located": inv.located} if inv.located else {})},
         )
         s.add(scan)
         s.flush()
@@ -86,6 +86,7 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
             .order_by(InventoryColumnRow.id)
         ).all()
         out: dict[str, Any] = {"scan_id": scan.id, "source": scan.source, "tables": []}
+        out["located"] = (scan.summary or {}).get("located")
         for t in tables:
             out["tables"].append(
                 {

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from handover.db.url import mask
+from handover.db.url import is_url, mask
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
 from handover.engine import Executor, executor_for
@@ -97,6 +97,7 @@ def run_scan(
                     ws, "scan", ex, resume=resume, source=shown, target="", args=args
                 ) as run:
                     inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
+    inv.located = located(spec)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
@@ -106,6 +107,20 @@ def run_scan(
         details["executor"] = mask(ex.name)
     record(ws, decision.actor, "scan.run", inv.source, "inventory", details)
     return inv
+
+
+def located(spec: str | Path) -> str:
+    """``spec`` as the same source is recognised later: a file by its absolute path
+    (``seller.db`` typed in another folder is another file), a URL masked."""
+    text = str(spec)
+    return mask(text) if is_url(text) else str(Path(text).resolve())
+
+
+def _of(inv: dict[str, Any], spec: str | Path) -> bool:
+    """Whether the stored inventory ``inv`` was taken of ``spec``; a scan stored before
+    the location was recorded by the spelling it was given."""
+    where = inv.get("located")
+    return where == located(spec) if where else inv.get("source") == mask(str(spec))
 
 
 def inventory_for(
@@ -118,13 +133,14 @@ def inventory_for(
     executor: str | Executor | None = None,
 ) -> tuple[Columns, int | None]:
     """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
-    scan id of ``spec``: the newest stored inventory when it was taken of this very source,
+    scan id of ``spec``: the newest stored inventory when it was taken of this very source
+    (a file by its absolute path: ``./seller.db`` and its full path are one file, the same
+    name in another folder is not),
     else a scan run now as a step of the calling command (its ``authorized`` decision
     covers it; else decided for ``actor``), stored and recorded like any scan.
     """
-    shown = mask(str(spec))
     inv = latest_inventory(ws)
-    if inv is None or inv.get("source") != shown:
+    if inv is None or not _of(inv, spec):
         run_scan(
             ws,
             str(spec),
