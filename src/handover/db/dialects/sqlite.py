@@ -463,6 +463,25 @@ _REFUSED = re.compile(r"constraint failed|datatype mismatch|string or blob too b
 _ADBC_PREFIX = re.compile(r"^[A-Z_]+: (?:failed to execute|Failed to step query): ")
 
 
+def _plain(g: str, col: str) -> str:
+    """The plain decimal text of the REAL ``col`` whose ``%.15g`` text ``g`` has an
+    exponent (``2.5e-05`` → ``0.000025``, ``1e+20`` → ``100000000000000000000``), as
+    PostgreSQL prints it and :func:`handover.verify.normalize.render_value` renders it;
+    ``%g`` leaves no trailing zero in the digits."""
+    at = f"instr({g}, 'e')"
+    digits = f"replace(replace(substr({g}, 1, {at} - 1), '-', ''), '.', '')"
+    ex = f"CAST(substr({g}, {at} + 1) AS INTEGER)"
+
+    def zeros(n: str) -> str:
+        return f"replace(hex(zeroblob({n})), '00', '0')"
+
+    return (
+        f"(CASE WHEN {col} < 0 THEN '-' ELSE '' END || CASE WHEN {ex} < 0 "
+        f"THEN '0.' || {zeros(f'-{ex} - 1')} || {digits} "
+        f"ELSE {digits} || {zeros(f'{ex} + 1 - length({digits})')} END)"
+    )
+
+
 def _strip(v: str) -> str:
     """Drop trailing zeros (and a bare '.') of a plain decimal literal."""
     return (
@@ -504,10 +523,11 @@ def _value_of(col: str, kind: str, side: DigestSide) -> str:
         # and formats the value once instead of four times (SQLite's float printing is
         # most of a decimal column's cost)
         t = f"CAST({col} AS TEXT)"
+        g = f"printf('%.15g', {col})"
         return (
             f"CASE typeof({col}) WHEN 'integer' THEN {t} "
             f"WHEN 'real' THEN CASE WHEN abs({col}) BETWEEN 1e-3 AND 1e14 "
-            f"THEN printf('%.15g', {col}) ELSE {_strip(t)} END "
+            f"THEN {g} WHEN instr({g}, 'e') > 0 THEN {_plain(g, col)} ELSE {_strip(t)} END "
             f"ELSE {_strip(t)} END"
         )
     if kind == "bool":
