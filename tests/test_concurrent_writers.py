@@ -62,8 +62,12 @@ def test_each_writer_of_a_path_has_its_own_temporary_file(tmp_path: Path) -> Non
         a.write_text("first", encoding="utf-8")
         b.write_text("second", encoding="utf-8")
     assert seen[0] != seen[1]
+    assert path.stat().st_mode & 0o777 == 0o600
     # b was left last: it replaced a's file, which had replaced nothing
     assert path.read_text(encoding="utf-8") == "first"
+    with replacing(path, mode=0o644) as tmp:  # a file to publish (an announcement)
+        tmp.write_text("public", encoding="utf-8")
+    assert path.stat().st_mode & 0o777 == 0o644
     assert sorted(p.name for p in tmp_path.iterdir()) == ["note.txt"]
 
     payloads = [bytes([i]) * 200_000 for i in range(8)]

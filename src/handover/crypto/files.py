@@ -34,15 +34,19 @@ def fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A new empty file beside ``path`` (mode 0600) to write, which replaces ``path`` when
+def replacing(path: Path, mode: int = 0o600) -> Iterator[Path]:
+    """A new empty file beside ``path`` (``mode``: 0600 unless the file is meant to be
+    shared, such as a public announcement) to write, which replaces ``path`` when
     the block ends without error and is removed otherwise: readers see the old or the new
     file, never half. Each writer gets its own name, so two threads or processes writing
     the same path at once do not write into, or rename away, each other's file."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     tmp = Path(name)
     try:
+        try:
+            os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
         yield tmp
         os.replace(tmp, path)
     except BaseException:

@@ -49,7 +49,7 @@ def write_announcement(
     suffix = "" if camp.lang == "zh-CN" else f".{camp.lang}"
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"campaign-{camp.id}-announcement{suffix}.html"
-    with replacing(html_path) as tmp:
+    with replacing(html_path, mode=0o644) as tmp:  # to be published
         tmp.write_text(html, "utf-8")
     lines = text.splitlines()
     st = _styles()

@@ -92,7 +92,7 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
         canvas.drawString(20 * mm, 10 * mm, f"{footer} · {doc.page}")
         canvas.restoreState()
 
-    with replacing(path) as tmp:
+    with replacing(path, mode) as tmp:
         doc = SimpleDocTemplate(
             str(tmp),
             pagesize=A4,
@@ -107,7 +107,6 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
         doc.build(story, onFirstPage=page, onLaterPages=page)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
     return path
 
 
