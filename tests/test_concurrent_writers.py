@@ -134,3 +134,39 @@ def test_a_bug_is_placed_in_handover_code_without_its_message() -> None:
         where = bug_site(exc)
     assert where.startswith("handover/reports/inventory.py:"), where
     assert "None" not in where
+
+
+def test_a_job_failing_on_a_bug_says_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console job that fails on a bug names the place in handover's code (no value):
+    its page and the API say ``KeyError at handover/…py:line``."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    import handover.flows.scan as flows_scan
+    from handover.web.app import create_app
+    from web_support import TestClock, api_token, build_scanned_workspace, login
+
+    ready = build_scanned_workspace(tmp_path / "ws", customers=20)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        return {}["customer 张三 410101199001011234"]  # a bug whose message holds a value
+
+    monkeypatch.setattr(flows_scan, "run_scan", broken)
+    clock = TestClock(ready + dt.timedelta(minutes=1))
+    with TestClient(create_app(tmp_path / "ws", clock=clock), follow_redirects=False) as client:
+        login(client, "zhaolei")
+        token = api_token(client, "zhaolei")
+        job = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token).json()
+        for _ in range(600):
+            job = client.get(f"/api/jobs/{job['id']}", headers=token).json()
+            if job["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["status"] == "failed" and job["error_key"] == "web.jobs.internal_at"
+        # the innermost frame of handover's own code: here the job calling the broken flow
+        assert "KeyError at handover/web/jobs.py:" in job["error"], job["error"]
+        assert "410101" not in job["error"] and "张三" not in job["error"]
+        page = client.get(f"/jobs/{job['id']}").text
+        assert "KeyError" in page and "handover/web/jobs.py:" in page
+        assert "410101" not in page
