@@ -278,6 +278,13 @@ def test_a_character_the_target_lacks_is_a_named_reject(workspace: Any, tmp_path
         assert pg.PostgreSQL().text_codec(lambda sql: [("LATIN1",)]) == "iso8859-1"
         assert pg.PostgreSQL().text_codec(lambda sql: [("WIN1252",)]) == "cp1252"
         assert pg.PostgreSQL().text_codec(lambda sql: [("UTF8",)]) is None
+        assert pg.PostgreSQL().text_codec(lambda sql: [("KOI8R",)]) == "koi8-r"
+        # an encoding Python lacks: every non-ASCII character escaped, never a failed insert
+        assert pg.PostgreSQL().text_codec(lambda sql: [("EUC_TW",)]) == "ascii"
+        from handover.migrate.writer import sanitize
+
+        bad = sanitize('invalid byte sequence for encoding "UTF8": 0xe5 0xbc')
+        assert "0x" not in bad and bad.startswith("invalid byte sequence")
 
 
 def test_a_time_of_day_with_its_zone_keeps_its_offset(

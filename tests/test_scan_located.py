@@ -50,7 +50,7 @@ def test_one_file_by_any_spelling_another_file_by_the_same_name(
     monkeypatch.chdir(first.parent)
     run_scan(ws, "seller.db")
     scan = _scans(ws)
-    for spelling in (str(first), "./seller.db", "seller.db"):
+    for spelling in (str(first), "./seller.db", "seller.db", "sqlite:///seller.db"):
         cols, scan_id = inventory_for(ws, spelling)
         assert scan_id == scan and _scans(ws) == scan, spelling  # no second scan
         assert {t for t, _c in cols} == {"customers"}
@@ -60,4 +60,8 @@ def test_one_file_by_any_spelling_another_file_by_the_same_name(
     cols, scan_id = inventory_for(ws, "seller.db")
     assert scan_id != scan and {t for t, _c in cols} == {"loans"}
     assert located("seller.db") == str(tmp_path / "b" / "seller.db")
+    assert located(f"sqlite:///{first}") == str(first)
+    # a SQLite URL in another folder is another file too
+    cols, again = inventory_for(ws, "sqlite:///seller.db")
+    assert again == scan_id
     assert located("postgresql://loan:s3cret@db/book") == "postgresql://loan:***@db/book"

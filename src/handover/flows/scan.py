@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from handover.db.url import is_url, mask
+from handover.db.url import mask, sqlite_path
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
 from handover.engine import Executor, executor_for
@@ -110,10 +110,11 @@ def run_scan(
 
 
 def located(spec: str | Path) -> str:
-    """``spec`` as the same source is recognised later: a file by its absolute path
-    (``seller.db`` typed in another folder is another file), a URL masked."""
-    text = str(spec)
-    return mask(text) if is_url(text) else str(Path(text).resolve())
+    """``spec`` as the same source is recognised later: a SQLite file by its absolute
+    path, given as a path or a ``sqlite:///`` URL (``seller.db`` typed in another folder
+    is another file), a server database by its masked URL."""
+    path = sqlite_path(spec)
+    return str(path.resolve()) if path is not None else mask(str(spec))
 
 
 def _of(inv: dict[str, Any], spec: str | Path) -> bool:

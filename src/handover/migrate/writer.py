@@ -264,8 +264,9 @@ def sanitize(message: str) -> str:
     """A database error message with every quoted or keyed value replaced by ``…``."""
     s = message.strip().splitlines()[0] if message.strip() else "refused"
     s = re.sub(r"=\(.*?\)( |$)", r"=(…)\1", s)
-    # a character the target's encoding lacks is told by its bytes: part of the value
-    s = re.sub(r"byte sequence( 0x[0-9a-fA-F]{2})+", "byte sequence …", s)
+    # a character the target's encoding lacks, or bytes that are no character, are told
+    # by their bytes: part of the value
+    s = re.sub(r"\b0x[0-9a-fA-F]{2}(?: 0x[0-9a-fA-F]{2})*", "…", s)
     s = re.sub(r"'(?:[^'\\]|\\.)*'", "'…'", s)
     s = re.sub(r'"(?:[^"\\]|\\.)*"', '"…"', s)
     s = re.sub(r"\d{6,}", "#", s)

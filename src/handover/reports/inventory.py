@@ -214,10 +214,14 @@ def write_inventory_reports(inv: Inventory, out_dir: Path, lang: str = "zh-CN") 
     stamp = inv.started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
     suffix = "" if lang == "zh-CN" else ".en"
     base = _claim(out_dir, f"inventory-{stamp}", f"{suffix}.xlsx")
-    xlsx = write_xlsx(inv, Path(f"{base}{suffix}.xlsx"), lang)
-    html = Path(f"{base}{suffix}.html")
-    with replacing(html) as tmp:
-        tmp.write_text(render_html(inv, lang), encoding="utf-8")
+    xlsx, html = Path(f"{base}{suffix}.xlsx"), Path(f"{base}{suffix}.html")
+    try:
+        write_xlsx(inv, xlsx, lang)
+        with replacing(html) as tmp:
+            tmp.write_text(render_html(inv, lang), encoding="utf-8")
+    except BaseException:
+        xlsx.unlink(missing_ok=True)  # the claimed name, empty or half a pair
+        raise
     return [xlsx, html]
 
 

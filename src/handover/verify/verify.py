@@ -96,7 +96,10 @@ class TableResult:
 
     @property
     def equal(self) -> bool:
-        return self.n_missing == 0 and self.n_extra == 0 and self.n_changed == 0
+        # the counts too: rows whose keys compare equal once normalised are never "equal"
+        # by vanishing into one another
+        differences = self.n_missing or self.n_extra or self.n_changed
+        return not differences and self.source_rows == self.target_rows
 
     @property
     def truncated(self) -> bool:
@@ -616,15 +619,25 @@ def _diff_rows(
 ) -> None:
     kinds = plan.kinds
 
-    def index(rows: list[tuple[Any, ...]]) -> dict[tuple[str | None, ...], tuple[Any, ...]]:
-        out = {}
+    def index(
+        rows: list[tuple[Any, ...]], twins: list[Any]
+    ) -> dict[tuple[str | None, ...], tuple[Any, ...]]:
+        # Two stored keys may render alike (a SQLite TIME '03:03:03' and '03:03:03.000000'):
+        # the second has no row of its own on the other side, and goes to ``twins``.
+        out: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
         for row in rows:
             texts = tuple(render_value(v, k, nfc=True) for v, k in zip(row, kinds, strict=True))
-            out[tuple(texts[i] for i in plan.pk_idx)] = (texts, row)
-        return {k: v for k, v in out.items()}
+            key = tuple(texts[i] for i in plan.pk_idx)
+            if key in out:
+                twins.append(_json_key([row[i] for i in plan.pk_idx]))
+            else:
+                out[key] = (texts, row)
+        return out
 
-    a, b = index(src_rows), index(dst_rows)
-    missing, extra, changed = [], [], []
+    missing: list[Any] = []
+    extra: list[Any] = []
+    changed: list[Any] = []
+    a, b = index(src_rows, missing), index(dst_rows, extra)
     for key, (texts, row) in a.items():
         other = b.get(key)
         if other is None:

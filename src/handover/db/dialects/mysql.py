@@ -856,17 +856,17 @@ def _value(col: str, kind: str, side: DigestSide) -> str:
         return f"CAST({col} AS {_MY_TEXT})"
     if kind == "bytes":
         return f"LOWER(HEX({col}))"
+    text = f"CAST({col} AS {_MY_TEXT})"
+    if side.kind == "time":
+        # a TIME(p) prints exactly p fractional digits: without trailing zeros, as
+        # PostgreSQL prints a time (normalize.clock_text), compared as a time or as text
+        whole = f"SUBSTRING_INDEX({text}, '.', 1)"
+        return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {text}), {whole})"
     if kind == "time":
-        text = f"CAST({col} AS {_MY_TEXT})"
-        if side.kind == "time":
-            # a TIME(p) prints exactly p fractional digits: without trailing zeros, as
-            # PostgreSQL prints a time (normalize.clock_text)
-            whole = f"SUBSTRING_INDEX({text}, '.', 1)"
-            return f"IF(MICROSECOND({col}), TRIM(TRAILING '0' FROM {text}), {whole})"
         # text held against a time: normalize.clock_trim
         trimmed = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
         return f"IF({text} REGEXP '^[^.]*[.][0-9]*$', {trimmed}, {text})"
-    return f"CAST({col} AS {_MY_TEXT})"
+    return text
 
 
 def _encode(values: list[str]) -> str:

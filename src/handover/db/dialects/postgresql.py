@@ -266,18 +266,20 @@ class PostgreSQL(Dialect):
 
     def text_codec(self, rows: Callable[[str], list[tuple[Any, ...]]]) -> str | None:
         """The database's ``server_encoding`` as a Python codec (LATIN1 ``latin1``,
-        WIN1252 ``cp1252``, EUC_CN ``euc_cn`` …); None for UTF8 and SQL_ASCII (which
-        stores any byte)."""
+        WIN1252 ``cp1252``, EUC_CN ``euc_cn``, KOI8R ``koi8_r`` …); None for UTF8 and
+        SQL_ASCII (which stores any byte); ASCII for one Python lacks (EUC_TW,
+        MULE_INTERNAL): every other character escaped, never a failed insert."""
         import codecs
 
         name = str(rows("SELECT current_setting('server_encoding')")[0][0]).upper()
         if name in ("UTF8", "SQL_ASCII"):
             return None
         spelled = "cp" + name[3:] if name.startswith("WIN") else name.lower()
+        spelled = {"koi8r": "koi8_r", "koi8u": "koi8_u"}.get(spelled, spelled)
         try:
             return codecs.lookup(spelled).name
         except LookupError:
-            return None
+            return "ascii"
 
     def bulk_connection(
         self, engine: sa.Engine, *, own_process: bool
@@ -422,10 +424,14 @@ class PostgreSQL(Dialect):
     def verify_connected(self, dbapi: Any) -> None:
         """An interval arrives as PostgreSQL's text (``1 day 02:00:00``, ``1 mon``), the
         text its digest SQL hashes: psycopg's timedelta cannot tell ``1 mon`` from
-        ``30 days``, and ``str()`` of it is ``1 day, 2:00:00``."""
+        ``30 days``, and ``str()`` of it is ``1 day, 2:00:00``. A date or time Python
+        cannot hold (``infinity``, ``24:00:00``: a row migrate refused) arrives as its
+        text, so that verify reports its row instead of failing (the lenient loaders
+        cost only the rows verify downloads)."""
         from psycopg.types.string import TextLoader
 
         dbapi.adapters.register_loader("interval", TextLoader)
+        _lenient_dates(dbapi)
 
     def value_sql(self, col: str, kind: str, side: DigestSide) -> str:
         """See :meth:`Dialect.value_sql`."""
@@ -527,7 +533,13 @@ def _lenient_dates(conn: Any) -> None:
     failing the whole page.
     Python loaders are slower than psycopg's C ones: used only after such a value was
     met (or for an unordered stream, which cannot reread a page)."""
-    from psycopg.types.datetime import DateLoader, TimeLoader, TimestampLoader, TimestamptzLoader
+    from psycopg.types.datetime import (
+        DateLoader,
+        TimeLoader,
+        TimestampLoader,
+        TimestamptzLoader,
+        TimetzLoader,
+    )
 
     def lenient(base: Any) -> Any:
         class Lenient(base):  # type: ignore[misc]
@@ -542,6 +554,7 @@ def _lenient_dates(conn: Any) -> None:
     for name, base in (
         ("date", DateLoader),
         ("time", TimeLoader),
+        ("timetz", TimetzLoader),
         ("timestamp", TimestampLoader),
         ("timestamptz", TimestamptzLoader),
     ):
