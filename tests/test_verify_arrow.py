@@ -23,7 +23,7 @@ from handover.verify.sql import ArrowDigest, select_sql
 from handover.verify.verify import _arrow, _from, _plan, _reflect, _segment_digests, _Sel, connect
 from test_verify_engines import STAMP_SPELLINGS, _doubles, run
 
-KINDS = ["int", "decimal", "float", "text", "date", "timestamp"]
+KINDS = ["int", "decimal", "float", "text", "date", "timestamp", "time"]
 
 STAMPS: list[Any] = [
     *STAMP_SPELLINGS,
@@ -225,6 +225,8 @@ def test_usual_columns_are_rendered_here(tmp_path: Path) -> None:
     assert _check(tmp_path, plain, "text", sure=True)
     assert _check(tmp_path, [1, 2, -(2**63), None], "int", sure=True)
     assert _check(tmp_path, [1.0, 2.0, -5.0, 2.0**52], "int", sure=True)
+    times = ["03:03:03.000000", "04:04:04.500", "05:05:05", "01:01:01.010+00", "12:00:00.", None]
+    assert _check(tmp_path, times, "time", sure=True)
 
 
 def test_a_hidden_storage_class_in_a_time_column_leaves_it_to_the_statement(
@@ -353,6 +355,7 @@ def test_kinds_arrow_does_not_render_keep_the_statement(tmp_path: Path) -> None:
     memory = create_engine("sqlite://")
     sqls = (dialects.get("sqlite"), dialects.get("postgresql"))
     assert _arrow_pair((lite, lite), sqls, ["int", "decimal", "text"], int_key=True)
+    assert _arrow_pair((lite, lite), sqls, ["int", "time", "text"], int_key=True)
     assert not _arrow_pair((lite, lite), sqls, ["int", "bool"], int_key=True)
     assert not _arrow_pair((lite, lite), sqls, ["int", "bytes"], int_key=True)
     assert not _arrow_pair((lite, lite), sqls, ["text", "int"], int_key=False)

@@ -337,6 +337,11 @@ def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
         return None
     if kind == "date":
         return pc.utf8_slice_codeunits(arr, 0, 10)
+    if kind == "time":
+        # normalize.clock_trim: a fraction that ends the text loses its trailing zeros
+        last = pc.match_substring_regex(arr, r"^[^.]*\.[0-9]*$")
+        trimmed = pc.utf8_rtrim(pc.utf8_rtrim(arr, characters="0"), characters=".")
+        return pc.if_else(pc.fill_null(last, False), trimmed, arr)
     if kind == "timestamp":
         if pc.all(pc.match_substring_regex(arr, _STAMP)).as_py() is not False:
             # the usual spelling: no fraction to pad (or, in a digest text, to trim)

@@ -57,7 +57,7 @@ def register_sqlite(dbapi_conn: Any, _record: Any = None) -> None:
 
 
 #: the kinds :mod:`handover.verify.arrow` renders (the others: the statement)
-ARROW_KINDS = frozenset({"int", "decimal", "float", "text", "date", "timestamp"})
+ARROW_KINDS = frozenset({"int", "decimal", "float", "text", "date", "timestamp", "time"})
 #: kinds whose text depends on the storage class of a value the driver shows as text
 #: (an INTEGER, REAL or BLOB reads as text among TEXT): flagged in SQL by ``typeof``
 _FLAGGED = frozenset({"date", "timestamp"})
