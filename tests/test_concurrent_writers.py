@@ -17,7 +17,7 @@ import pytest
 from handover.crypto import Keys
 from handover.crypto.files import atomic_write, replacing
 from handover.detect.scan import Inventory
-from handover.errors import bug_site
+from handover.errors import BadInput, bug_site
 from handover.flows.workspace import init_workspace
 from handover.ledger import Recorder, entries
 from handover.reports.inventory import write_inventory_reports
@@ -170,3 +170,68 @@ def test_a_job_failing_on_a_bug_says_where(tmp_path: Path, monkeypatch: pytest.M
         page = client.get(f"/jobs/{job['id']}").text
         assert "KeyError" in page and "handover/web/jobs.py:" in page
         assert "410101" not in page
+
+
+def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path) -> None:
+    """The console's jobs claim what they use: while a shred (all the transfer's data,
+    alone) runs, a scan is refused naming the running job, and starts once it has ended;
+    two jobs reading one source run side by side, two writing one place do not."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    from handover.flows.scan import authorize_scan
+    from handover.web import jobs
+    from handover.web.app import create_app
+    from web_support import TestClock, api_token, build_scanned_workspace, login
+
+    ready = build_scanned_workspace(tmp_path / "ws", customers=20)
+    clock = TestClock(ready + dt.timedelta(minutes=1))
+    app = create_app(tmp_path / "ws", clock=clock)
+    with TestClient(app, follow_redirects=False) as client:
+        console = app.state.console
+        login(client, "zhaolei")
+        token = api_token(client, "zhaolei")
+        gate = threading.Event()
+        decision = authorize_scan(console.ws, actor="zhaolei", now=console.now())
+
+        def hold(progress: Any) -> dict[str, Any]:
+            gate.wait(timeout=120)
+            return {}
+
+        blocker = jobs.Plan("shred", decision, "x", {}, hold, claims=((jobs.DATA, True),))
+        held = jobs.start(console, blocker)
+        try:
+            r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
+            assert r.status_code == 400, r.text
+            assert r.json()["error"]["key"] == "web.jobs.busy"
+            assert f"{held.id}" in r.json()["error"]["message"]
+            with pytest.raises(BadInput):  # a second shred too
+                jobs.start(console, blocker)
+        finally:
+            gate.set()
+        for _ in range(600):
+            job = client.get(f"/api/jobs/{held.id}", headers=token).json()
+            if job["status"] != "running":
+                break
+            time.sleep(0.05)
+        assert job["status"] == "done"
+        # released before its end shows: the next job starts at once
+        r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
+        assert r.status_code == 200, r.text
+
+    src = tmp_path / "ws" / "seller.db"
+    one, two = tmp_path / "ws" / "packages" / "a", tmp_path / "ws" / "packages" / "b"
+    reader = jobs.uses((src,), (one,))
+    assert jobs.uses((src,), (two,)) != reader
+    ws_key = str(tmp_path / "w")
+    with jobs._claims_lock:
+        jobs._claims[ws_key] = {1: ("seal", reader)}
+    try:
+        fake = type("W", (), {"path": Path(ws_key)})()
+        assert jobs._in_use(fake, jobs.uses((src,), (two,))) is None  # same source, read
+        assert jobs._in_use(fake, jobs.uses((src,), (one,))) == (1, "seal")  # same package
+        assert jobs._in_use(fake, ((jobs.DATA, True),)) == (1, "seal")  # a shred
+    finally:
+        with jobs._claims_lock:
+            jobs._claims.pop(ws_key, None)

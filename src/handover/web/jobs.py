@@ -233,11 +233,83 @@ class Plan:
     resume_of: int | None = None
     #: the language the job's progress texts are kept in (the person's, at the start)
     lang: str = "zh-CN"
+    #: what the job uses while it runs: (resource, exclusive) — see :func:`start`
+    claims: tuple[tuple[str, bool], ...] = ()
+
+
+#: the running jobs' claims of each workspace served by this process: job id -> claims
+_claims: dict[str, dict[int, tuple[str, tuple[tuple[str, bool], ...]]]] = {}
+_claims_lock = threading.Lock()
+#: every job that reads or writes the transfer's data shares this; a shred holds it alone
+DATA = "data"
+
+
+def _in_use(ws: Workspace, claims: tuple[tuple[str, bool], ...]) -> tuple[int, str] | None:
+    """A running job (id, kind) holding one of ``claims``' resources in a way that
+    excludes the new job: either side exclusive."""
+    for job_id, (kind, held) in _claims.get(str(ws.path), {}).items():
+        for resource, exclusive in held:
+            for wanted, alone in claims:
+                if wanted == resource and (exclusive or alone):
+                    return job_id, kind
+    return None
 
 
 def start(console: Console, plan: Plan) -> Job:
     """Record ``plan`` as a running job of its decision's person and start it in a
-    background thread; returns the job as it starts."""
+    background thread; returns the job as it starts.
+
+    A job claims what it uses (``Plan.claims``): its source and the places it writes,
+    a campaign, the dossier; a shred claims all the transfer's data alone. A job whose
+    claim a running job of this console excludes is refused (BadInput naming that job):
+    two people pressing the same button, or a shred while a seal still reads the source,
+    would otherwise send notices twice, mix two migrations in one target or destroy the
+    data under a reader."""
+    ws, clock = console.ws, console.clock
+    with _claims_lock:
+        busy = _in_use(ws, plan.claims)
+        if busy is not None:
+            raise BadInput.msg("web.jobs.busy", job=busy[0], kind=busy[1])
+        job = _record(console, plan)
+        _claims.setdefault(str(ws.path), {})[job.id] = (plan.kind, plan.claims)
+    try:
+        thread = threading.Thread(
+            target=_run,
+            args=(ws, job.id, plan, clock, console.wakeups.notify),
+            name=f"handover-job-{job.id}",
+            daemon=True,
+        )
+        thread.start()
+    except BaseException:
+        _release(ws, job.id)
+        raise
+    return job
+
+
+def uses(
+    reads: tuple[str | Path | None, ...] = (),
+    writes: tuple[str | Path | None, ...] = (),
+    alone: tuple[str, ...] = (),
+) -> tuple[tuple[str, bool], ...]:
+    """The claims of a job of the transfer's data that reads ``reads`` (shared), writes
+    ``writes`` and holds ``alone`` (exclusive); a file by its absolute path, a database
+    by its masked URL (:func:`handover.flows.scan.located`)."""
+    from handover.flows.scan import located
+
+    out = [(DATA, False)]
+    out += [("place:" + located(x), False) for x in reads if x]
+    out += [("place:" + located(x), True) for x in writes if x]
+    out += [(x, True) for x in alone]
+    return tuple(out)
+
+
+def _release(ws: Workspace, job_id: int) -> None:
+    with _claims_lock:
+        _claims.get(str(ws.path), {}).pop(job_id, None)
+
+
+def _record(console: Console, plan: Plan) -> Job:
+    """``plan`` as a new running job in the store."""
     ws, clock = console.ws, console.clock
     at = clock()
     with ws.store.session() as s:
@@ -257,18 +329,20 @@ def start(console: Console, plan: Plan) -> Job:
         )
         s.add(row)
         s.flush()
-        job = _job(row)
-    thread = threading.Thread(
-        target=_run,
-        args=(ws, job.id, plan, clock, console.wakeups.notify),
-        name=f"handover-job-{job.id}",
-        daemon=True,
-    )
-    thread.start()
-    return job
+        return _job(row)
 
 
 def _run(
+    ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
+) -> None:
+    """The job's thread: the flow, then its end in the store; its claims released."""
+    try:
+        _work(ws, job_id, plan, clock, notify)
+    finally:
+        _release(ws, job_id)
+
+
+def _work(
     ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
 ) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
@@ -286,6 +360,9 @@ def _run(
         where = {"kind": type(exc).__name__, "where": bug_site(exc)}
         error = {"key": "web.jobs.internal_at", "params": where}
     finally:
+        # the flow has ended: what it claimed is free before its end shows ("done" means
+        # the next job may start)
+        _release(ws, job_id)
         try:
             progress.flush()
         finally:
@@ -468,7 +545,7 @@ def plan_scan(console: Console, actor: str, source: str, lang: str, executor: st
         return {**inv.counts(), "scan_id": inv.scan_id}
 
     params = {"source": mask_spec(spec), "executor": mask_spec(where)}
-    return Plan("scan", decision, mask_spec(spec), params, run, lang=lang)
+    return Plan("scan", decision, mask_spec(spec), params, run, lang=lang, claims=uses((spec,)))
 
 
 def plan_seal(
@@ -503,7 +580,8 @@ def plan_seal(
         "tables": only,
         "executor": mask_spec(where),
     }
-    return Plan("seal", decision, mask_spec(spec), params, run, lang=lang)
+    claims = uses((spec,), (out,))
+    return Plan("seal", decision, mask_spec(spec), params, run, lang=lang, claims=claims)
 
 
 @dataclass(frozen=True)
@@ -569,7 +647,10 @@ def plan_migrate(
         "allow_rejects": opts.allow_rejects,
         "run_id": opts.run_id,
     }
-    return Plan("migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang=lang)
+    claims = uses((source,), (target,), (f"migrate-run:{opts.run_id}",))
+    return Plan(
+        "migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang, claims
+    )
 
 
 def plan_verify(
@@ -602,7 +683,8 @@ def plan_verify(
         "tables": only,
         "executor": mask_spec(where),
     }
-    return Plan("verify", decision, f"{mask_spec(src)} → {mask_spec(dst)}", params, run, lang=lang)
+    shown = f"{mask_spec(src)} → {mask_spec(dst)}"
+    return Plan("verify", decision, shown, params, run, lang=lang, claims=uses((src, dst)))
 
 
 def plan_extract(
@@ -657,7 +739,8 @@ def plan_extract(
         "k": k,
         "executor": mask_spec(where),
     }
-    return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang)
+    claims = uses((spec,), (out,))
+    return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang, claims=claims)
 
 
 @dataclass(frozen=True)
@@ -763,7 +846,8 @@ def plan_send(
 
     params = {**form.to_json(), "source": mask_spec(spec)}
     shown = f"campaign {form.campaign} · {mask_spec(spec)}"
-    return Plan("notices.send", decision, shown, params, run, resume_of, lang=ws.settings.lang)
+    claims = uses((spec,), alone=(f"campaign:{form.campaign}",))
+    return Plan("notices.send", decision, shown, params, run, resume_of, ws.settings.lang, claims)
 
 
 @dataclass(frozen=True)
@@ -842,7 +926,8 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
         "reason": reason,
     }
     shown = mask_spec(source) if source else ",".join(scope.media or ("*",))
-    return Plan("shred", decision, shown, params, run, lang=lang)
+    # everything a shred may destroy is the transfer's data: no other job runs meanwhile
+    return Plan("shred", decision, shown, params, run, lang=lang, claims=((DATA, True),))
 
 
 def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
@@ -866,7 +951,8 @@ def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
             "export_seq": res.export_seq,
         }
 
-    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang)
+    claims = uses(alone=("dossier",))
+    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang, claims=claims)
 
 
 def plan_resume(
