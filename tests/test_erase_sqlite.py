@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from erase_data import book, copy_book, identifiers, raw_bytes
 from handover.cli.main import app
+from handover.errors import BadInput
 
 runner = CliRunner(env={"HANDOVER_VALIDATOR_PASSWORD": "liuyang-demo-2026"})
 #: the demo cast's validator (docs/governance.md); library calls authenticate it too
@@ -826,3 +827,77 @@ def test_certificate_one_byte_edit_fails_verify(
         assert not passed, (name, passed[:5])
         (copy / name).write_bytes(original)
         assert verify_certificate(copy, ws=ws).ok
+
+
+def _small_book(path: Path, *, wal: bool = False) -> Path:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    if wal:
+        con.execute("PRAGMA journal_mode=WAL")
+    con.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, v TEXT)")
+    con.executemany("INSERT INTO a VALUES (?, ?)", [(i, f"13800138{i:03d}") for i in range(500)])
+    con.execute("CREATE TABLE b (x)")
+    con.commit()
+    con.close()
+    return path
+
+
+def test_a_reader_arriving_during_the_destruction_leaves_notes_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """Another program starts reading the file while the tables are dropped: the drop
+    is committed, and the clean-up it then blocks (restoring the journal mode, emptying
+    the WAL) is a note of the certificate, not a failure after the data is gone (which
+    left no certificate and no way to get one: helper-40 with a seal reading the source)."""
+    import sqlite3
+
+    from handover.erase.database import SQLiteDatabase
+
+    path = _small_book(tmp_path / "s.db")
+    db = SQLiteDatabase(path)
+    db.con.execute("PRAGMA busy_timeout = 200")  # the other program does not let go
+    reader = sqlite3.connect(path, isolation_level=None)
+
+    def arrive(sql: str) -> None:
+        if sql.startswith("DROP TABLE") and not reader.in_transaction:
+            reader.execute("BEGIN")
+            reader.execute("SELECT count(*) FROM b").fetchone()
+
+    db.con.set_trace_callback(arrive)
+    try:
+        out = db.destroy(["a"], {})
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+        db.close()
+    assert out.dropped == {"a": 500}
+    assert any("journal_mode=DELETE" in n and "database is locked" in n for n in out.notes)
+    con = sqlite3.connect(path)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["b"]
+    con.close()
+
+
+def test_a_reader_holding_the_file_before_the_destruction_refuses_it(tmp_path: Path) -> None:
+    """A reader holds the file when the destruction would switch it to WAL: a one-line
+    refusal naming the file, and nothing destroyed."""
+    import sqlite3
+
+    from handover.erase.database import SQLiteDatabase
+
+    path = _small_book(tmp_path / "s.db")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM a").fetchone()
+    db = SQLiteDatabase(path)
+    db.con.execute("PRAGMA busy_timeout = 200")
+    try:
+        with pytest.raises(BadInput, match="database is locked"):
+            db.destroy(["a"], {})
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+        db.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)
+    con.close()
