@@ -235,3 +235,24 @@ def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path
     finally:
         with jobs._claims_lock:
             jobs._claims.pop(ws_key, None)
+
+
+def test_a_folder_another_run_finished_first_is_a_one_line_refusal(tmp_path: Path) -> None:
+    """Two seals (or extracts) of one name run at once outside the console: the second to
+    finish finds the folder there and is refused as bad input naming it (it had been an
+    OS error: "internal error … a bug"); the first one's folder is untouched."""
+    from handover.crypto.files import place_folder
+
+    out = tmp_path / "packages" / "pkg"
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text("first", encoding="utf-8")
+    tmp = tmp_path / "packages" / ".pkg.partial-2"
+    tmp.mkdir()
+    (tmp / "manifest.json").write_text("second", encoding="utf-8")
+    with pytest.raises(BadInput, match="already exists") as caught:
+        place_folder(tmp, out, "package.exists")
+    assert str(out) in str(caught.value)
+    assert (out / "manifest.json").read_text(encoding="utf-8") == "first"
+    fresh = tmp_path / "packages" / "other"
+    place_folder(tmp, fresh, "package.exists")
+    assert (fresh / "manifest.json").read_text(encoding="utf-8") == "second" and not tmp.exists()

@@ -11,6 +11,7 @@ therefore also cryptographically erased (their keys destroyed) before they are o
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import secrets
@@ -51,6 +52,18 @@ def replacing(path: Path, mode: int = 0o600) -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+def place_folder(tmp: Path, out: Path, exists: str) -> None:
+    """Rename the finished folder ``tmp`` to ``out``, which must not exist: a folder
+    another run put there meanwhile is BadInput ``exists`` naming ``out`` (the caller
+    removes ``tmp``), never an OS error."""
+    try:
+        tmp.rename(out)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            raise BadInput.msg(exists, path=out) from None
         raise
 
 

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from handover.crypto.files import place_folder
 from handover.deid import hierarchy, mask
 from handover.deid.anonymize import Anonymisation, Policy, QuasiIdentifier, anonymise
 from handover.deid.hierarchy import Hierarchy
@@ -365,7 +366,7 @@ def write_extract(
         ctx.joins = _orphans(defs, plans, lost, tmp / "parquet")
         shutil.rmtree(tmp / "stage")
         _write_reports(tmp / "report", result, rules, ctx)
-        tmp.rename(out)
+        place_folder(tmp, out, "deid.exists")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.crypto.files import place_folder
 from handover.engine.executor import EngineLost, Executor
 from handover.engine.runs import RunLog, hide, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
@@ -159,7 +160,7 @@ def seal(
             clock=clock,
         )
         write_signed(ws, tmp, manifest, events=events)
-        tmp.rename(out)
+        place_folder(tmp, out, "package.exists")
     except EngineLost:
         # the finished shards and the keys stay for --resume
         run.finish("failed")

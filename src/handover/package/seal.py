@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.crypto.files import place_folder
 from handover.errors import BadInput
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
 from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
@@ -202,7 +203,7 @@ def seal_reader(
             clock=clock,
         )
         write_signed(ws, tmp, manifest, events=events)
-        tmp.rename(out)
+        place_folder(tmp, out, "package.exists")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         discard_keys(ws, created, events)
