@@ -512,3 +512,19 @@ def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -
         expected = (persons.scalar(), lost.scalar())
     assert (data["people"], data["not_reached"]) == expected
     assert 0 < expected[1] < expected[0] and data["replies"]["people"] == expected[0]
+
+
+def test_one_sender_per_campaign_also_among_threads(ws: Any, book: Path) -> None:
+    """The lease is one sender's, not one process's: a second sender in the same process
+    (two console jobs) is refused while the first holds it, and takes it once released
+    (two resumes at once had mailed 40 people twice)."""
+    from handover.notices.outbox import release_lease, take_lease
+
+    cid = _campaign(ws, book)
+    first = take_lease(ws, cid)
+    with pytest.raises(BadInput, match=f"campaign {cid} is being sent by process {os.getpid()}"):
+        take_lease(ws, cid)
+    release_lease(ws, cid, first)
+    second = take_lease(ws, cid)
+    assert second != first
+    release_lease(ws, cid, second)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -281,14 +282,16 @@ def _alive(pid: int) -> bool:
 
 
 def take_lease(ws: Workspace, campaign_id: int) -> str:
-    """Claim the campaign for this process; refused while another live process holds it
-    (a lease of a process that died, e.g. killed, is taken over)."""
-    mine = f"{socket.gethostname()}:{os.getpid()}"
+    """Claim the campaign for this sender (``host:pid:token``, one per call); refused
+    while another live sender holds it — another process, or another thread of this
+    one (two console jobs would each have sent every pending notice: helper-40). A lease
+    of a process that died, e.g. killed, is taken over."""
+    mine = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
     with ws.store.session() as s:
         camp = s.get(NoticeCampaignRow, campaign_id)
         assert camp is not None
-        if camp.lease and camp.lease != mine:
-            host, _, pid = camp.lease.rpartition(":")
+        if camp.lease:
+            host, pid = (camp.lease.split(":") + [""])[:2]  # older leases: host:pid
             if host == socket.gethostname() and pid.isdigit() and _alive(int(pid)):
                 raise BadInput.msg("notices.busy", id=campaign_id, pid=pid)
         camp.lease = mine
