@@ -291,7 +291,8 @@ def take_lease(ws: Workspace, campaign_id: int) -> str:
         camp = s.get(NoticeCampaignRow, campaign_id)
         assert camp is not None
         if camp.lease:
-            host, pid = (camp.lease.split(":") + [""])[:2]  # older leases: host:pid
+            host, _, rest = camp.lease.partition(":")  # older leases: host:pid
+            pid = rest.partition(":")[0]
             if host == socket.gethostname() and pid.isdigit() and _alive(int(pid)):
                 raise BadInput.msg("notices.busy", id=campaign_id, pid=pid)
         camp.lease = mine
