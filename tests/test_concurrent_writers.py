@@ -256,3 +256,49 @@ def test_a_folder_another_run_finished_first_is_a_one_line_refusal(tmp_path: Pat
     fresh = tmp_path / "packages" / "other"
     place_folder(tmp, fresh, "package.exists")
     assert (fresh / "manifest.json").read_text(encoding="utf-8") == "second" and not tmp.exists()
+
+
+def test_a_second_console_leaves_the_first_ones_jobs_running(tmp_path: Path) -> None:
+    """A console starting marks as interrupted only the jobs whose console process is
+    gone: a second console on the same workspace had marked the first one's live jobs
+    interrupted and resumable (helper-40)."""
+    import socket
+    import subprocess
+    import sys
+
+    from sqlalchemy import update
+
+    from handover.flows.scan import authorize_scan
+    from handover.web import jobs
+    from handover.web.app import create_app
+    from handover.web.models import WebJobRow
+    from web_support import TestClock, build_scanned_workspace
+
+    ready = build_scanned_workspace(tmp_path / "ws", customers=20)
+    clock = TestClock(ready + dt.timedelta(minutes=1))
+    first = create_app(tmp_path / "ws", clock=clock)
+    console = first.state.console
+    gate = threading.Event()
+    decision = authorize_scan(console.ws, actor="zhaolei", now=console.now())
+
+    def hold(progress: Any) -> dict[str, Any]:
+        gate.wait(timeout=120)
+        return {}
+
+    live = jobs.start(console, jobs.Plan("scan", decision, "x", {}, hold))
+    dead = jobs.start(console, jobs.Plan("scan", decision, "y", {}, hold))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
+                           capture_output=True, text=True)  # fmt: skip
+    gone = f"{socket.gethostname()}:{ended.stdout.strip()}"
+    try:
+        with console.ws.store.session() as s:  # as a console killed while it ran this job
+            s.execute(
+                update(WebJobRow)
+                .where(WebJobRow.id == dead.id)
+                .values(progress={"phase": "", "tasks": [], "console": gone})
+            )
+        create_app(tmp_path / "ws", clock=clock)  # the second console starts
+        assert jobs.get_job(console.ws, live.id).status == "running"
+        assert jobs.get_job(console.ws, dead.id).status == "interrupted"
+    finally:
+        gate.set()

@@ -16,7 +16,9 @@ same kind that continues the same run; the CLI can resume the same run too.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -167,7 +169,11 @@ class JobProgress:
         self.dirty = False
 
     def _write(self) -> None:
-        doc = {"phase": self.phase_text, "tasks": [dict(t) for t in self.tasks.values()]}
+        doc = {
+            "phase": self.phase_text,
+            "tasks": [dict(t) for t in self.tasks.values()],
+            "console": console_process(),
+        }
         with self.ws.store.session() as s:
             s.execute(
                 update(WebJobRow)
@@ -324,7 +330,7 @@ def _record(console: Console, plan: Plan) -> Job:
             updated_at=at,
             result={},
             params=plan.params,
-            progress={"phase": "", "tasks": []},
+            progress={"phase": "", "tasks": [], "console": console_process()},
             resume_of=plan.resume_of,
         )
         s.add(row)
@@ -436,20 +442,51 @@ def list_jobs(ws: Workspace, *, limit: int = 50) -> list[Job]:
         return [_job(r) for r in rows]
 
 
+def console_process() -> str:
+    """The console process running a job, as its row keeps it: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _orphaned(progress: dict[str, Any] | None) -> bool:
+    """Whether a running job's console process is gone: on this host, its pid no longer
+    lives; a job recorded before the process was kept, too. A job of a console on another
+    host is left as it is (its liveness cannot be told from here)."""
+    owner = str((progress or {}).get("console") or "")
+    if not owner:
+        return True
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def interrupt_orphans(ws: Workspace, *, clock: Clock) -> int:
     """Mark jobs left running by a console that stopped as ``interrupted`` (their thread
-    died with it); returns how many. Called when a console starts."""
+    died with it); returns how many. Called when a console starts: the jobs of another
+    console still running on the same store are not touched."""
     with ws.store.session() as s:
-        res = s.execute(
+        running = s.execute(
+            select(WebJobRow.id, WebJobRow.progress).where(WebJobRow.status == RUNNING)
+        ).all()
+        gone = [job_id for job_id, progress in running if _orphaned(progress)]
+        if not gone:
+            return 0
+        s.execute(
             update(WebJobRow)
-            .where(WebJobRow.status == RUNNING)
+            .where(WebJobRow.id.in_(gone), WebJobRow.status == RUNNING)
             .values(
                 status="interrupted",
                 finished_at=clock(),
                 error={"key": "web.jobs.interrupted", "params": {}},
             )
         )
-        return int(getattr(res, "rowcount", 0) or 0)
+        return len(gone)
 
 
 # --- what a form may name ----------------------------------------------------------------
