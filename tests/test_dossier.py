@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -347,3 +348,44 @@ def test_a_second_announcement_is_carried_once_and_paths_stay_inside(
             tmp_path / "stage", "../escape.txt", tmp_path / "src.txt", kind="x", title=("x", "x")
         )
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_two_builds_of_the_same_second_make_two_valid_dossiers(demo: Path, tmp_path: Path) -> None:
+    """Two people build the dossier within the same second (two consoles, or the CLI and
+    a console): each claims its own folder (dossier-<stamp>, dossier-<stamp>-2) and writes
+    into its own temporary folder; both verify (one of them had failed and the other had
+    been written half by each: helper-40)."""
+    import datetime as dt
+    import threading
+
+    from handover.flows.dossier import build_dossier
+
+    ws_path = tmp_path / "ws"
+    shutil.copytree(demo, ws_path)
+    at = dt.datetime(2026, 12, 5, 9, 0, 0, tzinfo=dt.UTC)
+    gate = threading.Barrier(2)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def build(actor: str) -> None:
+        try:
+            with opened(ws_path) as ws:
+                gate.wait()
+                results.append(build_dossier(ws, now=at, actor=actor))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(a,)) for a in ("wangmin", "liuyang")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    names = sorted(r.folder.name for r in results)
+    assert names == ["dossier-20261205T090000Z", "dossier-20261205T090000Z-2"]
+    for r in results:
+        assert verify_dossier(r.folder)["ok"]
+    leftovers = [
+        p.name for p in (ws_path / "reports" / "dossier").iterdir() if p.name.startswith(".")
+    ]
+    assert leftovers == []

@@ -12,13 +12,16 @@ SHA-256). A failure leaves no folder behind.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.crypto.files import place_folder
 from handover.dossier import (
     Document,
     Sealed,
@@ -310,13 +313,19 @@ def gather(ws: Workspace, report: Any, at: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _free(folder: Path) -> Path:
-    """``folder``, or ``folder-2``, ``-3`` ... when a dossier of the same second exists."""
+def _claim(folder: Path) -> Path:
+    """``folder``, or ``folder-2``, ``-3`` ... when a dossier of the same second exists,
+    created empty here and now so that no other build takes the name."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
     n, found = 1, folder
-    while found.exists():
-        n += 1
-        found = folder.with_name(f"{folder.name}-{n}")
-    return found
+    while True:
+        try:
+            found.mkdir()
+        except FileExistsError:
+            n += 1
+            found = folder.with_name(f"{folder.name}-{n}")
+            continue
+        return found
 
 
 def authorize_dossier(
@@ -382,12 +391,13 @@ def build_dossier(
     at = now_utc(now)
     decision = authorize_dossier(ws, actor=actor, now=at, authorized=authorized)
     shown = progress or NoProgress()
-    folder = out or _free(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise BadInput.msg("dossier.exists", path=folder)
-    tmp = folder.with_name(f".{folder.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BadInput.msg("dossier.exists", path=out)
+    claimed = out is None
+    folder = out or _claim(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # each build its own temporary folder: two builds at once never write into one
+    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
     try:
         shown.phase(Msg("dossier.phase.check"))
         report = check(ws, actor=decision.actor, now=at)
@@ -438,11 +448,12 @@ def build_dossier(
             verifier_keys=[verifier_key(origin, k.raw) for k in public_keys(ws)],
             events=Recorder(ws, decision.actor),
         )
-        if folder.exists():
-            folder.rmdir()
-        tmp.rename(folder)
+        place_folder(tmp, folder, "dossier.exists")  # over the empty folder claimed
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if claimed:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # the name claimed, still empty
         raise
     done = record(
         ws,
