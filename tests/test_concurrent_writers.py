@@ -302,3 +302,60 @@ def test_a_second_console_leaves_the_first_ones_jobs_running(tmp_path: Path) -> 
         assert jobs.get_job(console.ws, dead.id).status == "interrupted"
     finally:
         gate.set()
+
+
+def test_two_migrations_into_one_target_at_once_never_mix(tmp_path: Path) -> None:
+    """Two migrations of one book into one new target started together (two consoles,
+    or the CLI beside one) both pass the preflight; the run that finds the other's run
+    row after writing its own withdraws before creating anything, so at most one copies
+    and the target is that copy, whole. (One had adopted the other's tables and failed,
+    and its rollback then dropped the finished copy: helper-40.)"""
+    from handover.flows.migrate import migrate
+    from handover.flows.verify import verify
+    from handover.migrate.results import MigrateOptions
+    from handover.synth import synthesize
+
+    ws = init_workspace(tmp_path / "ws", demo=True)
+    try:
+        seller = tmp_path / "seller.db"
+        synthesize(str(seller), customers=60, seed=5)
+        target = tmp_path / "buyer.db"
+        outcomes = _at_once_settled(
+            2,
+            lambda i: migrate(
+                ws,
+                str(seller),
+                str(target),
+                MigrateOptions(no_backup=True, reason="test", process_rows=None),
+            ),
+        )
+        done = [r for r in outcomes if not isinstance(r, BaseException)]
+        refused = [r for r in outcomes if isinstance(r, BaseException)]
+        assert len(done) <= 1, outcomes
+        for exc in refused:
+            assert isinstance(exc, BadInput), repr(exc)
+            assert "migration run" in str(exc) or "already has table" in str(exc), str(exc)
+        if done:
+            assert verify(str(seller), str(target), ws=ws).equal
+    finally:
+        ws.close()
+
+
+def _at_once_settled(n: int, fn: Callable[[int], Any]) -> list[Any]:
+    """``fn(i)`` in ``n`` threads released together: each one's result or error."""
+    gate = threading.Barrier(n)
+    out: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        gate.wait()
+        try:
+            out[i] = fn(i)
+        except BaseException as exc:
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return out

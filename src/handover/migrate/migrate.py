@@ -318,7 +318,13 @@ class CopyJob:
             raise
 
     def _create_schema(self, fresh: bool) -> None:
-        self.meta.create_all(self.engine, tables=[self.state, self.rejects_t], checkfirst=True)
+        try:
+            self.meta.create_all(self.engine, tables=[self.state, self.rejects_t], checkfirst=True)
+        except sa.exc.DBAPIError:
+            # another run created them between the check and the CREATE (PostgreSQL
+            # refuses the second CREATE of a type): theirs now, the claim below decides
+            if STATE_TABLE not in Catalog(self.engine).table_names():
+                raise
         stamp = _now().isoformat()
         with self.engine.begin() as conn:
             have = {
@@ -335,6 +341,8 @@ class CopyJob:
                     rows.append(self._state_row(d.name, i, "pending", stamp, self.src.count(d)))
             if rows:
                 conn.execute(sa.insert(self.state), rows)
+        if fresh:
+            self._claim_target()
         target_meta = sa.MetaData()
         with_fks = not self.sql.alters_constraints  # FKs that cannot be added after the data
         with_key = not self.sql.keys_after_load  # else each key is added after its rows
@@ -358,6 +366,26 @@ class CopyJob:
                     "migrate.create_failed", table=tbl.name, reason=sanitize(str(exc.orig))
                 ) from None
             made.append(tbl)
+
+    def _claim_target(self) -> None:
+        """A new run's claim of the target, read after its own run row is committed: when
+        another run's row is there too (two runs started at once, both past preflight),
+        this one withdraws its rows and is refused, before it creates anything. Of two
+        runs at most one goes on: the later reader sees both rows."""
+        with self.engine.connect() as conn:
+            others = (
+                conn.execute(
+                    sa.select(self.state.c.run_id).where(
+                        self.state.c.table_name == RUN_ROW, self.state.c.run_id != self.run_id
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        if others:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(self.state).where(self.state.c.run_id == self.run_id))
+            raise BadInput.msg("migrate.target_busy", run=sorted(others)[0])
 
     def _undo_create(self, made: list[sa.Table], fresh: bool) -> None:
         """A table the target refused to create: drop what this attempt created (and,
