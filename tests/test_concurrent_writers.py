@@ -7,6 +7,7 @@ due-diligence extract start together (the extract failed now and then under load
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -253,6 +254,10 @@ def test_a_folder_another_run_finished_first_is_a_one_line_refusal(tmp_path: Pat
         place_folder(tmp, out, "package.exists")
     assert str(out) in str(caught.value)
     assert (out / "manifest.json").read_text(encoding="utf-8") == "first"
+    afile = tmp_path / "packages" / "a-file"
+    afile.write_text("x", encoding="utf-8")
+    with pytest.raises(BadInput, match="already exists"):
+        place_folder(tmp, afile, "package.exists")
     fresh = tmp_path / "packages" / "other"
     place_folder(tmp, fresh, "package.exists")
     assert (fresh / "manifest.json").read_text(encoding="utf-8") == "second" and not tmp.exists()
@@ -287,6 +292,7 @@ def test_a_second_console_leaves_the_first_ones_jobs_running(tmp_path: Path) -> 
 
     live = jobs.start(console, jobs.Plan("scan", decision, "x", {}, hold))
     dead = jobs.start(console, jobs.Plan("scan", decision, "y", {}, hold))
+    earlier = jobs.start(console, jobs.Plan("scan", decision, "z", {}, hold))
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], check=True,
                            capture_output=True, text=True)  # fmt: skip
     gone = f"{socket.gethostname()}:{ended.stdout.strip()}"
@@ -297,9 +303,22 @@ def test_a_second_console_leaves_the_first_ones_jobs_running(tmp_path: Path) -> 
                 .where(WebJobRow.id == dead.id)
                 .values(progress={"phase": "", "tasks": [], "console": gone})
             )
+            # this pid, but an earlier process of it (a restarted container's console)
+            s.execute(
+                update(WebJobRow)
+                .where(WebJobRow.id == earlier.id)
+                .values(
+                    progress={
+                        "phase": "",
+                        "tasks": [],
+                        "console": f"{socket.gethostname()}:{os.getpid()}:00000000",
+                    }
+                )
+            )
         create_app(tmp_path / "ws", clock=clock)  # the second console starts
         assert jobs.get_job(console.ws, live.id).status == "running"
         assert jobs.get_job(console.ws, dead.id).status == "interrupted"
+        assert jobs.get_job(console.ws, earlier.id).status == "interrupted"
     finally:
         gate.set()
 
@@ -337,6 +356,28 @@ def test_two_migrations_into_one_target_at_once_never_mix(tmp_path: Path) -> Non
             assert "migration run" in str(exc) or "already has table" in str(exc), str(exc)
         if done:
             assert verify(str(seller), str(target), ws=ws).equal
+        # a refused run is closed with nothing to drop: no --rollback or --resume of it
+        # can touch the other run's copy
+        from sqlalchemy import select
+
+        from handover.migrate.models import MigrateRun
+
+        with ws.store.session() as s:
+            runs = {
+                r.id: (r.status, (r.options or {}).get("creates"))
+                for r in s.scalars(select(MigrateRun))
+            }
+        # (one refused by the preflight has no record at all)
+        assert len(runs) <= 2 and sum(st == "done" for st, _c in runs.values()) == len(done)
+        assert all(st == "done" or (st, c) == ("rolled_back", []) for st, c in runs.values()), runs
+        if not done:  # both withdrew: the target as it was found
+            import sqlite3
+
+            con = sqlite3.connect(target)
+            assert con.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+            ).fetchone() == (0,)
+            con.close()
     finally:
         ws.close()
 
@@ -359,3 +400,45 @@ def _at_once_settled(n: int, fn: Callable[[int], Any]) -> list[Any]:
     for th in threads:
         th.join()
     return out
+
+
+def test_a_resumed_migration_claims_the_places_its_run_recorded(tmp_path: Path) -> None:
+    """Resuming a migration from its page gives no source or target again: the job claims
+    the run's own, so a new migration into that target is refused meanwhile (it had
+    claimed neither: helper-41)."""
+    from handover.migrate.models import MigrateRun
+    from handover.web import jobs
+    from handover.web.app import create_app
+    from web_support import TestClock, build_scanned_workspace
+
+    ready = build_scanned_workspace(tmp_path / "ws", customers=20)
+    app = create_app(tmp_path / "ws", clock=TestClock(ready + dt.timedelta(minutes=1)))
+    console = app.state.console
+    target = tmp_path / "ws" / "buyer.db"
+    with console.ws.store.session() as s:
+        s.add(
+            MigrateRun(
+                id="m20261205T090000-abcdef",
+                source=str(tmp_path / "ws" / "seller.db"),
+                target=str(target),
+                status="failed",
+                started_at=ready,
+                options={"creates": []},
+                summary={},
+            )
+        )
+    form = jobs.MigrateForm(source="", target="")
+    plan = jobs.plan_migrate(
+        console, "zhaolei", form, "zh-CN", resume_run="m20261205T090000-abcdef"
+    )
+    assert ("place:" + str(target.resolve()), True) in plan.claims
+    fresh = jobs.plan_migrate(
+        console, "zhaolei", jobs.MigrateForm(source="seller.db", target="buyer.db"), "zh-CN"
+    )
+    with jobs._claims_lock:
+        jobs._claims[str(console.ws.path)] = {1: ("migrate", plan.claims)}
+    try:
+        assert jobs._in_use(console.ws, fresh.claims) == (1, "migrate")
+    finally:
+        with jobs._claims_lock:
+            jobs._claims.pop(str(console.ws.path), None)

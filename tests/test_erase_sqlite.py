@@ -901,3 +901,27 @@ def test_a_reader_holding_the_file_before_the_destruction_refuses_it(tmp_path: P
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)
     con.close()
+
+
+def test_a_writer_holding_the_file_refuses_the_destruction(tmp_path: Path) -> None:
+    """Another program's open write transaction on a WAL file: the destruction's own
+    transaction cannot begin; a one-line refusal, nothing destroyed (it had been an
+    internal error: helper-41)."""
+    from handover.erase.database import SQLiteDatabase
+
+    path = _small_book(tmp_path / "s.db", wal=True)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO b VALUES (1)")
+    db = SQLiteDatabase(path)
+    db.con.execute("PRAGMA busy_timeout = 200")
+    try:
+        with pytest.raises(BadInput, match="database is locked"):
+            db.destroy(["a"], {})
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        db.close()
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)
+    con.close()

@@ -528,3 +528,54 @@ def test_one_sender_per_campaign_also_among_threads(ws: Any, book: Path) -> None
     second = take_lease(ws, cid)
     assert second != first
     release_lease(ws, cid, second)
+
+
+def test_a_lease_left_by_an_earlier_process_of_this_pid_is_taken_over(ws: Any, book: Path) -> None:
+    """A console restarted with the same pid (a container's PID 1) finds its own pid in
+    the lease its killed predecessor left: not a live sender of this process, so it is
+    taken over (helper-41: it had been refused for ever); a live one is not."""
+    import socket
+
+    from handover.notices.models import NoticeCampaignRow
+    from handover.notices.outbox import release_lease, take_lease
+
+    cid = _campaign(ws, book)
+    for left in (
+        f"{socket.gethostname()}:{os.getpid()}",
+        f"{socket.gethostname()}:{os.getpid()}:0dead0",
+    ):
+        with ws.store.session() as s:
+            s.get(NoticeCampaignRow, cid).lease = left
+        mine = take_lease(ws, cid)
+        assert mine != left
+        with pytest.raises(BadInput):
+            take_lease(ws, cid)
+        release_lease(ws, cid, mine)
+
+
+def test_senders_starting_together_take_the_lease_once(ws: Any, book: Path) -> None:
+    """Eight senders asking for one campaign's lease at once: exactly one gets it (the
+    lease is set only if it is still the one read)."""
+    import threading
+
+    from handover.notices.outbox import release_lease, take_lease
+
+    cid = _campaign(ws, book)
+    gate = threading.Barrier(8)
+    got: list[str] = []
+    refused: list[BaseException] = []
+
+    def ask() -> None:
+        gate.wait()
+        try:
+            got.append(take_lease(ws, cid))
+        except BadInput as exc:
+            refused.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(got) == 1 and len(refused) == 7
+    release_lease(ws, cid, got[0])

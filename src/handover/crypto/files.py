@@ -56,13 +56,13 @@ def replacing(path: Path, mode: int = 0o600) -> Iterator[Path]:
 
 
 def place_folder(tmp: Path, out: Path, exists: str) -> None:
-    """Rename the finished folder ``tmp`` to ``out``, which must not exist: a folder
-    another run put there meanwhile is BadInput ``exists`` naming ``out`` (the caller
-    removes ``tmp``), never an OS error."""
+    """Rename the finished folder ``tmp`` to ``out``, which must not exist or be an empty
+    folder (one claimed for it): a folder or file another run put there meanwhile is
+    BadInput ``exists`` naming ``out`` (the caller removes ``tmp``), never an OS error."""
     try:
         tmp.rename(out)
     except OSError as exc:
-        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
             raise BadInput.msg(exists, path=out) from None
         raise
 

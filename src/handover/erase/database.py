@@ -8,6 +8,7 @@ SQL text taken from the operator is a retention rule's row filter (see retention
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import struct
 from abc import ABC, abstractmethod
@@ -213,6 +214,8 @@ class SQLiteDatabase(Database):
 
         from handover.db.dialects.sqlite import DIALECT as sql
 
+        begin, end = sql.change_guard
+        mode = ""
         try:  # before anything is destroyed: a refusal here changes nothing
             mode = str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower()
             for stmt in sql.secure_delete_sql(mode):
@@ -221,16 +224,19 @@ class SQLiteDatabase(Database):
                 out.dropped[table] = int(
                     con.execute(f"SELECT COUNT(*) FROM {self.quote(table)}").fetchone()[0]
                 )
+            for stmt in begin:  # BEGIN IMMEDIATE: another writer's lock refuses it here
+                run(stmt)
         except sqlite3.Error as exc:
+            if mode:
+                with contextlib.suppress(sqlite3.Error):  # the journal mode it had
+                    for stmt in sql.restore_journal_sql(mode):
+                        con.execute(stmt)
             raise BadInput.msg(
                 "erase.db_error",
                 db=self.display,
                 error=type(exc).__name__,
                 detail=str(exc).splitlines()[0],
             ) from None
-        begin, end = sql.change_guard
-        for stmt in begin:
-            run(stmt)
         try:
             for stmt in sql.drop_sql([self.quote(t) for t in drop]):
                 run(stmt)

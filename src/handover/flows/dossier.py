@@ -396,9 +396,10 @@ def build_dossier(
     claimed = out is None
     folder = out or _claim(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    # each build its own temporary folder: two builds at once never write into one
-    tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
+    tmp: Path | None = None
     try:
+        # each build its own temporary folder: two builds at once never write into one
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.partial-"))
         shown.phase(Msg("dossier.phase.check"))
         report = check(ws, actor=decision.actor, now=at)
         shown.phase(Msg("dossier.phase.gather"))
@@ -450,7 +451,8 @@ def build_dossier(
         )
         place_folder(tmp, folder, "dossier.exists")  # over the empty folder claimed
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         if claimed:
             with contextlib.suppress(OSError):
                 folder.rmdir()  # the name claimed, still empty

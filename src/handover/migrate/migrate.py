@@ -370,8 +370,13 @@ class CopyJob:
     def _claim_target(self) -> None:
         """A new run's claim of the target, read after its own run row is committed: when
         another run's row is there too (two runs started at once, both past preflight),
-        this one withdraws its rows and is refused, before it creates anything. Of two
-        runs at most one goes on: the later reader sees both rows."""
+        this one withdraws — its rows removed, its record closed as rolled back with
+        nothing to drop, so neither ``--resume`` nor ``--rollback`` ever picks it — and is
+        refused, before it creates anything. Of two runs at most one goes on: the later
+        reader sees both rows. A table of the plan already there (a run that finished
+        meanwhile) is refused too: a new run never writes into tables it did not create."""
+        from handover.migrate.models import MigrateRun
+
         with self.engine.connect() as conn:
             others = (
                 conn.execute(
@@ -382,10 +387,25 @@ class CopyJob:
                 .scalars()
                 .all()
             )
+        present = set(Catalog(self.engine).table_names())
+        there = [d.name for d in self.defs if d.name in present]
+        if not others and not there:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(self.state).where(self.state.c.run_id == self.run_id))
+            left = conn.execute(sa.select(sa.func.count()).select_from(self.state)).scalar()
+        if not left:  # the last to withdraw: the target as it was found
+            self.state.drop(self.engine, checkfirst=True)
+            self.rejects_t.drop(self.engine, checkfirst=True)
+        with self.ws.store.session() as s:
+            row = s.get(MigrateRun, self.run_id)
+            if row is not None:
+                row.status = "rolled_back"
+                row.finished_at = _now()
+                row.options = {**(row.options or {}), "creates": []}
         if others:
-            with self.engine.begin() as conn:
-                conn.execute(sa.delete(self.state).where(self.state.c.run_id == self.run_id))
-            raise BadInput.msg("migrate.target_busy", run=sorted(others)[0])
+            raise BadInput.msg("migrate.target_taken", run=sorted(others)[0])
+        raise BadInput.msg("migrate.target_has_table", table=there[0])
 
     def _undo_create(self, made: list[sa.Table], fresh: bool) -> None:
         """A table the target refused to create: drop what this attempt created (and,

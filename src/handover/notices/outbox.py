@@ -20,6 +20,7 @@ import datetime as dt
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -281,30 +282,72 @@ def _alive(pid: int) -> bool:
     return True
 
 
+#: the leases the senders of this process hold now (a lease naming this process but not
+#: here was left by an earlier process of the same pid, e.g. a restarted container)
+_held: set[str] = set()
+_held_lock = threading.Lock()
+
+
+def _holder_lives(lease: str) -> bool:
+    host, _, rest = lease.partition(":")  # host:pid:token (older leases: host:pid)
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        with _held_lock:
+            return lease in _held
+    return _alive(int(pid))
+
+
 def take_lease(ws: Workspace, campaign_id: int) -> str:
     """Claim the campaign for this sender (``host:pid:token``, one per call); refused
     while another live sender holds it — another process, or another thread of this
     one (two console jobs would each have sent every pending notice: helper-40). A lease
-    of a process that died, e.g. killed, is taken over."""
+    of a sender that is gone (a killed process; one of an earlier process of this pid) is
+    taken over. The lease is set only if it is still the one read (compare and set):
+    two senders reading it at once cannot both take it."""
     mine = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-    with ws.store.session() as s:
-        camp = s.get(NoticeCampaignRow, campaign_id)
-        assert camp is not None
-        if camp.lease:
-            host, _, rest = camp.lease.partition(":")  # older leases: host:pid
-            pid = rest.partition(":")[0]
-            if host == socket.gethostname() and pid.isdigit() and _alive(int(pid)):
-                raise BadInput.msg("notices.busy", id=campaign_id, pid=pid)
-        camp.lease = mine
-    return mine
+    with _held_lock:  # live before it can be seen: another sender reading it must wait
+        _held.add(mine)
+    for _ in range(5):
+        with ws.store.session() as s:
+            camp = s.get(NoticeCampaignRow, campaign_id)
+            assert camp is not None
+            seen = camp.lease
+        if seen and _holder_lives(seen):
+            pid = seen.partition(":")[2].partition(":")[0]
+            with _held_lock:
+                _held.discard(mine)
+            raise BadInput.msg("notices.busy", id=campaign_id, pid=pid)
+        with ws.store.session() as s:
+            free = (
+                NoticeCampaignRow.lease.is_(None)
+                if seen is None
+                else (NoticeCampaignRow.lease == seen)
+            )
+            res = s.execute(
+                update(NoticeCampaignRow)
+                .where(NoticeCampaignRow.id == campaign_id, free)
+                .values(lease=mine)
+            )
+            taken = bool(getattr(res, "rowcount", 0))
+        if taken:
+            return mine
+    with _held_lock:
+        _held.discard(mine)
+    raise BadInput.msg("notices.busy", id=campaign_id, pid="?")
 
 
 def release_lease(ws: Workspace, campaign_id: int, lease: str) -> None:
-    """Give the campaign back (only if this process still holds it)."""
+    """Give the campaign back (only if this sender still holds it)."""
+    with _held_lock:
+        _held.discard(lease)
     with ws.store.session() as s:
-        camp = s.get(NoticeCampaignRow, campaign_id)
-        if camp is not None and camp.lease == lease:
-            camp.lease = None
+        s.execute(
+            update(NoticeCampaignRow)
+            .where(NoticeCampaignRow.id == campaign_id, NoticeCampaignRow.lease == lease)
+            .values(lease=None)
+        )
 
 
 # --- the journal ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import secrets
 import socket
 import threading
 import time
@@ -288,6 +289,12 @@ def start(console: Console, plan: Plan) -> Job:
         thread.start()
     except BaseException:
         _release(ws, job.id)
+        with ws.store.session() as s:  # never started: not left "running"
+            s.execute(
+                update(WebJobRow)
+                .where(WebJobRow.id == job.id)
+                .values(status="failed", finished_at=clock(), updated_at=clock())
+            )
         raise
     return job
 
@@ -442,21 +449,29 @@ def list_jobs(ws: Workspace, *, limit: int = 50) -> list[Job]:
         return [_job(r) for r in rows]
 
 
+#: this process among those of the same pid (a restarted container's console is another)
+_PROCESS = secrets.token_hex(4)
+
+
 def console_process() -> str:
-    """The console process running a job, as its row keeps it: ``host:pid``."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """The console process running a job, as its row keeps it: ``host:pid:token``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS}"
 
 
 def _orphaned(progress: dict[str, Any] | None) -> bool:
     """Whether a running job's console process is gone: on this host, its pid no longer
-    lives; a job recorded before the process was kept, too. A job of a console on another
-    host is left as it is (its liveness cannot be told from here)."""
+    lives, or it is this pid but an earlier process (a restarted container); a job
+    recorded before the process was kept, too. A job of a console on another host is
+    left as it is (its liveness cannot be told from here)."""
     owner = str((progress or {}).get("console") or "")
     if not owner:
         return True
-    host, _, pid = owner.rpartition(":")
+    host, _, rest = owner.partition(":")
+    pid, _, token = rest.partition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    if int(pid) == os.getpid():
+        return token != _PROCESS
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
@@ -684,7 +699,15 @@ def plan_migrate(
         "allow_rejects": opts.allow_rejects,
         "run_id": opts.run_id,
     }
-    claims = uses((source,), (target,), (f"migrate-run:{opts.run_id}",))
+    places = (source, target)
+    if resume_run is not None and not (source and target):
+        from handover.migrate.models import MigrateRun
+
+        with ws.store.session() as s:  # the places the run itself recorded
+            row = s.get(MigrateRun, resume_run)
+            if row is not None:
+                places = (source or row.source, target or row.target)
+    claims = uses((places[0],), (places[1],), (f"migrate-run:{opts.run_id}",))
     return Plan(
         "migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang, claims
     )
