@@ -878,49 +878,32 @@ def test_a_reader_arriving_during_the_destruction_leaves_notes_not_a_crash(
     con.close()
 
 
-def test_a_reader_holding_the_file_before_the_destruction_refuses_it(tmp_path: Path) -> None:
-    """A reader holds the file when the destruction would switch it to WAL: a one-line
-    refusal naming the file, and nothing destroyed."""
-    import sqlite3
-
+@pytest.mark.parametrize("holder", ["reader", "writer"])
+def test_a_program_holding_the_file_before_the_destruction_refuses_it(
+    tmp_path: Path, holder: str
+) -> None:
+    """Another program holds the file when the destruction would begin: a reader blocks
+    the switch to WAL, a writer's open transaction the destruction's own. A one-line
+    refusal naming the cause, nothing destroyed (the writer's case had been an internal
+    error: helper-41)."""
     from handover.erase.database import SQLiteDatabase
 
-    path = _small_book(tmp_path / "s.db")
-    reader = sqlite3.connect(path, isolation_level=None)
-    reader.execute("BEGIN")
-    reader.execute("SELECT count(*) FROM a").fetchone()
+    path = _small_book(tmp_path / "s.db", wal=holder == "writer")
+    other = sqlite3.connect(path, isolation_level=None)
+    if holder == "reader":
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM a").fetchone()
+    else:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO b VALUES (1)")
     db = SQLiteDatabase(path)
     db.con.execute("PRAGMA busy_timeout = 200")
     try:
         with pytest.raises(BadInput, match="database is locked"):
             db.destroy(["a"], {})
     finally:
-        reader.execute("COMMIT")
-        reader.close()
-        db.close()
-    con = sqlite3.connect(path)
-    assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)
-    con.close()
-
-
-def test_a_writer_holding_the_file_refuses_the_destruction(tmp_path: Path) -> None:
-    """Another program's open write transaction on a WAL file: the destruction's own
-    transaction cannot begin; a one-line refusal, nothing destroyed (it had been an
-    internal error: helper-41)."""
-    from handover.erase.database import SQLiteDatabase
-
-    path = _small_book(tmp_path / "s.db", wal=True)
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("INSERT INTO b VALUES (1)")
-    db = SQLiteDatabase(path)
-    db.con.execute("PRAGMA busy_timeout = 200")
-    try:
-        with pytest.raises(BadInput, match="database is locked"):
-            db.destroy(["a"], {})
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
+        other.execute("ROLLBACK")
+        other.close()
         db.close()
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)

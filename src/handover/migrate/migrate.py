@@ -375,8 +375,6 @@ class CopyJob:
         refused, before it creates anything. Of two runs at most one goes on: the later
         reader sees both rows. A table of the plan already there (a run that finished
         meanwhile) is refused too: a new run never writes into tables it did not create."""
-        from handover.migrate.models import MigrateRun
-
         with self.engine.connect() as conn:
             others = (
                 conn.execute(
@@ -395,14 +393,8 @@ class CopyJob:
             conn.execute(sa.delete(self.state).where(self.state.c.run_id == self.run_id))
             left = conn.execute(sa.select(sa.func.count()).select_from(self.state)).scalar()
         if not left:  # the last to withdraw: the target as it was found
-            self.state.drop(self.engine, checkfirst=True)
-            self.rejects_t.drop(self.engine, checkfirst=True)
-        with self.ws.store.session() as s:
-            row = s.get(MigrateRun, self.run_id)
-            if row is not None:
-                row.status = "rolled_back"
-                row.finished_at = _now()
-                row.options = {**(row.options or {}), "creates": []}
+            self._drop_bookkeeping()
+        self._rolled_back(creates=[])
         if others:
             raise BadInput.msg("migrate.target_taken", run=sorted(others)[0])
         raise BadInput.msg("migrate.target_has_table", table=there[0])
@@ -411,18 +403,27 @@ class CopyJob:
         """A table the target refused to create: drop what this attempt created (and,
         on a fresh run, the bookkeeping tables), so that the target is as it was found;
         the run is recorded failed."""
-        from handover.migrate.models import MigrateRun
-
         for tbl in reversed(made):
             tbl.drop(self.engine, checkfirst=True)
         if fresh:
-            self.state.drop(self.engine, checkfirst=True)
-            self.rejects_t.drop(self.engine, checkfirst=True)
-            with self.ws.store.session() as s:
-                row = s.get(MigrateRun, self.run_id)
-                if row is not None:
-                    row.status = "rolled_back"
-                    row.finished_at = _now()
+            self._drop_bookkeeping()
+            self._rolled_back()
+
+    def _drop_bookkeeping(self) -> None:
+        self.state.drop(self.engine, checkfirst=True)
+        self.rejects_t.drop(self.engine, checkfirst=True)
+
+    def _rolled_back(self, creates: list[str] | None = None) -> None:
+        """Record the run rolled back (``creates``: what a rollback may still drop)."""
+        from handover.migrate.models import MigrateRun
+
+        with self.ws.store.session() as s:
+            row = s.get(MigrateRun, self.run_id)
+            if row is not None:
+                row.status = "rolled_back"
+                row.finished_at = _now()
+                if creates is not None:
+                    row.options = {**(row.options or {}), "creates": creates}
 
     def _state_row(self, name: str, pos: int, status: str, stamp: str, rows: int) -> dict[str, Any]:
         return {
