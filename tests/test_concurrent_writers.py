@@ -221,6 +221,13 @@ def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path
         r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
         assert r.status_code == 200, r.text
 
+    # one server database however its URL is spelt; another database is another place
+    spelt = [
+        "postgresql://postgres@127.0.0.1/book",
+        "postgresql+psycopg://u:pw@localhost:5432/book",
+    ]
+    assert jobs.uses(writes=(spelt[0],)) == jobs.uses(writes=(spelt[1],))
+    assert jobs.uses(writes=(spelt[0],)) != jobs.uses(writes=("postgresql://127.0.0.1/other",))
     src = tmp_path / "ws" / "seller.db"
     one, two = tmp_path / "ws" / "packages" / "a", tmp_path / "ws" / "packages" / "b"
     reader = jobs.uses((src,), (one,))

@@ -307,13 +307,33 @@ def uses(
     """The claims of a job of the transfer's data that reads ``reads`` (shared), writes
     ``writes`` and holds ``alone`` (exclusive); a file by its absolute path, a database
     by its masked URL (:func:`handover.flows.scan.located`)."""
-    from handover.flows.scan import located
-
     out = [(DATA, False)]
-    out += [("place:" + located(x), False) for x in reads if x]
-    out += [("place:" + located(x), True) for x in writes if x]
+    out += [(_place(x), False) for x in reads if x]
+    out += [(_place(x), True) for x in writes if x]
     out += [(x, True) for x in alone]
     return tuple(out)
+
+
+def _place(spec: str | Path) -> str:
+    """The claim of a file (its absolute path) or a server database: its engine family,
+    host, port and database, whatever driver, user or password the URL names
+    (``postgresql+psycopg://u@localhost/db`` is ``postgresql://127.0.0.1:5432/db``)."""
+    from handover.db.url import backend, parse
+    from handover.flows.scan import located
+
+    text = str(spec)
+    if is_url(text):
+        try:
+            url = parse(text)
+        except BadInput:
+            return "place:" + located(spec)
+        kind = backend(text)
+        if kind != "sqlite":
+            host = (url.host or "").lower()
+            host = "127.0.0.1" if host in ("localhost", "::1", "") else host
+            port = url.port or {"postgresql": 5432, "mysql": 3306}.get(kind)
+            return f"place:{kind}://{host}:{port}/{url.database}"
+    return "place:" + located(spec)
 
 
 def _release(ws: Workspace, job_id: int) -> None:
