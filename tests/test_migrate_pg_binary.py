@@ -225,21 +225,28 @@ def _database(encoding: str) -> Iterator[str]:
         gen.close()
 
 
+def _one_table(path: Path, table: str, rows: list[tuple[Any, ...]]) -> Path:
+    """A SQLite file at ``path`` holding ``table`` (``name (columns)``) with ``rows``."""
+    conn = sqlite3.connect(path)
+    conn.execute(f"CREATE TABLE {table}")
+    marks = ", ".join("?" * len(rows[0]))
+    conn.executemany(f"INSERT INTO {table.split()[0]} VALUES ({marks})", rows)
+    conn.commit()
+    conn.close()
+    return path
+
+
 def test_a_target_of_another_encoding_gets_the_characters(workspace: Any, tmp_path: Path) -> None:
     """Arrow's text is UTF-8 whatever the target database's encoding: the writer's
     session says so (client_encoding), and a GBK-family database (EUC_CN) stores the
     characters themselves (found by review: the rows had become rejects, or the run
     crashed on the reject's own text)."""
     with _database("EUC_CN") as url:
-        db = tmp_path / "cn.db"
-        conn = sqlite3.connect(db)
-        conn.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, name VARCHAR(10), addr TEXT)")
-        conn.executemany(
-            "INSERT INTO c VALUES (?, ?, ?)",
+        db = _one_table(
+            tmp_path / "cn.db",
+            "c (id INTEGER PRIMARY KEY, name VARCHAR(10), addr TEXT)",
             [(i, f"张伟{i}", "北京市朝阳区") for i in range(1, 201)],
         )
-        conn.commit()
-        conn.close()
         res = _migrate(workspace, db, url, "--json")
         assert res.exit_code == 0, res.output
         assert json.loads(res.stdout)["rejects"] == 0
@@ -255,15 +262,11 @@ def test_a_character_the_target_lacks_is_a_named_reject(workspace: Any, tmp_path
     reason without the character's bytes (part of the value), stored although the masked
     reason's "…" is not LATIN1 either (the run had ended in an internal error)."""
     with _database("LATIN1") as url:
-        db = tmp_path / "people.db"
-        conn = sqlite3.connect(db)
-        conn.execute("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT, code VARCHAR(4))")
-        conn.executemany(
-            "INSERT INTO p VALUES (?, ?, ?)",
+        db = _one_table(
+            tmp_path / "people.db",
+            "p (id INTEGER PRIMARY KEY, name TEXT, code VARCHAR(4))",
             [(1, "Zoë", "ab"), (2, "张三", "cd"), (3, "Anne", "toolong"), (4, "Åsa", "ef")],
         )
-        conn.commit()
-        conn.close()
         res = _migrate(workspace, db, url)
         assert res.exit_code == 1, res.output
         assert "internal error" not in res.output

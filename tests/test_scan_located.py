@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from handover.db.url import place
 from handover.detect.store import latest_inventory
-from handover.flows.scan import inventory_for, located, run_scan
+from handover.flows.scan import inventory_for, run_scan
 from handover.flows.workspace import init_workspace
 from handover.workspace import Workspace
 
@@ -59,9 +60,11 @@ def test_one_file_by_any_spelling_another_file_by_the_same_name(
     monkeypatch.chdir(tmp_path / "b")
     cols, scan_id = inventory_for(ws, "seller.db")
     assert scan_id != scan and {t for t, _c in cols} == {"loans"}
-    assert located("seller.db") == str(tmp_path / "b" / "seller.db")
-    assert located(f"sqlite:///{first}") == str(first)
+    assert place("seller.db") == str(tmp_path / "b" / "seller.db")
+    assert place(f"sqlite:///{first}") == str(first)
     # a SQLite URL in another folder is another file too
     cols, again = inventory_for(ws, "sqlite:///seller.db")
     assert again == scan_id
-    assert located("postgresql://loan:s3cret@db/book") == "postgresql://loan:***@db/book"
+    # a server database by where it is: no password, whatever driver or user
+    for url in ("postgresql://loan:s3cret@db/book", "postgresql+psycopg://dpo@db:5432/book"):
+        assert place(url) == "postgresql://db:5432/book"

@@ -93,6 +93,25 @@ def backend(spec: str | Path) -> str:
     return "sqlite" if not is_url(spec) else family(parse(str(spec)).get_backend_name())
 
 
+def place(spec: str | Path) -> str:
+    """Where ``spec`` is, whatever its spelling: a SQLite file's absolute path (given as a
+    path or a ``sqlite:///`` URL); a server database's family, host, port and database,
+    whatever driver, user or password the URL names (``postgresql+psycopg://u@localhost/db``
+    is ``postgresql://127.0.0.1:5432/db``); a URL that does not parse, masked."""
+    path = sqlite_path(spec)
+    if path is not None:
+        return str(path.resolve())
+    try:
+        url = parse(str(spec))
+    except BadInput:
+        return mask(spec)
+    kind = backend(spec)
+    host = (url.host or "").lower()
+    host = "127.0.0.1" if host in ("localhost", "::1", "") else host
+    port = url.port or {"postgresql": 5432, "mysql": 3306}.get(kind)
+    return f"{kind}://{host}:{port}/{url.database}"
+
+
 def sqlite_path(spec: str | Path) -> Path | None:
     """The SQLite file ``spec`` names (a path, or a ``sqlite:///`` URL); None for a server
     database, an in-memory SQLite or a URL that does not parse."""

@@ -74,8 +74,8 @@ class Inventory:
     seconds: float = 0.0
     scan_id: int | None = None
     reports: list[Path] = field(default_factory=list)
-    #: the source as commands later name it: a file's absolute path, a URL masked
-    #: (:func:`handover.flows.scan.located`; "" when unknown)
+    #: where the source is, however commands later spell it (:func:`handover.db.url.place`;
+    #: "" when unknown)
     located: str = ""
 
     def to_json(self) -> dict[str, Any]:

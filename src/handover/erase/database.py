@@ -162,27 +162,23 @@ class SQLiteDatabase(Database):
 
         return [c.name for c in sqlite_columns(self.con, table)]
 
+    def _refused(self, exc: sqlite3.Error) -> BadInput:
+        """The file's refusal as one line naming it (SQLite's messages hold no value)."""
+        return BadInput.msg(
+            "erase.db_error", db=self.display, error=type(exc).__name__, detail=_first(exc)
+        )
+
     def _scalar(self, sql: str) -> Any:
         try:
             return self.con.execute(sql).fetchone()[0]
         except sqlite3.Error as exc:
-            raise BadInput.msg(
-                "erase.db_error",
-                db=self.display,
-                error=type(exc).__name__,
-                detail=str(exc).splitlines()[0],
-            ) from None
+            raise self._refused(exc) from None
 
     def _rows(self, sql: str) -> list[tuple[Any, ...]]:
         try:
             return [tuple(r) for r in self.con.execute(sql).fetchall()]
         except sqlite3.Error as exc:
-            raise BadInput.msg(
-                "erase.db_error",
-                db=self.display,
-                error=type(exc).__name__,
-                detail=str(exc).splitlines()[0],
-            ) from None
+            raise self._refused(exc) from None
 
     def _text_chunks(self, sql: str) -> Iterator[str]:
         cur = self.con.execute(sql)
@@ -231,12 +227,7 @@ class SQLiteDatabase(Database):
                 with contextlib.suppress(sqlite3.Error):  # the journal mode it had
                     for stmt in sql.restore_journal_sql(mode):
                         con.execute(stmt)
-            raise BadInput.msg(
-                "erase.db_error",
-                db=self.display,
-                error=type(exc).__name__,
-                detail=str(exc).splitlines()[0],
-            ) from None
+            raise self._refused(exc) from None
         try:
             for stmt in sql.drop_sql([self.quote(t) for t in drop]):
                 run(stmt)
@@ -247,12 +238,7 @@ class SQLiteDatabase(Database):
                 run(stmt)
         except sqlite3.Error as exc:
             con.execute("ROLLBACK")
-            raise BadInput.msg(
-                "erase.db_error",
-                db=self.display,
-                error=type(exc).__name__,
-                detail=str(exc).splitlines()[0],
-            ) from None
+            raise self._refused(exc) from None
         # Destroyed and committed. Reclaiming the freed pages and the journal can be
         # refused (another program holds the file): that is a note of the certificate,
         # and the verification that follows searches the files as they are.
@@ -334,7 +320,7 @@ class ServerDatabase(Database):
         try:
             return conn.execute(sa.text(sql))
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            reason = _first(getattr(exc, "orig", None) or exc)
             raise BadInput.msg("erase.db_said", db=self.display, detail=reason) from None
 
     def _scalar(self, sql: str) -> Any:

@@ -7,7 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from handover.db.url import mask, sqlite_path
+from handover.db.url import mask, place
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
 from handover.engine import Executor, executor_for
@@ -97,7 +97,7 @@ def run_scan(
                     ws, "scan", ex, resume=resume, source=shown, target="", args=args
                 ) as run:
                     inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
-    inv.located = located(spec)
+    inv.located = place(spec)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
@@ -109,19 +109,11 @@ def run_scan(
     return inv
 
 
-def located(spec: str | Path) -> str:
-    """``spec`` as the same source is recognised later: a SQLite file by its absolute
-    path, given as a path or a ``sqlite:///`` URL (``seller.db`` typed in another folder
-    is another file), a server database by its masked URL."""
-    path = sqlite_path(spec)
-    return str(path.resolve()) if path is not None else mask(str(spec))
-
-
 def _of(inv: dict[str, Any], spec: str | Path) -> bool:
     """Whether the stored inventory ``inv`` was taken of ``spec``; a scan stored before
     the location was recorded by the spelling it was given."""
     where = inv.get("located")
-    return where == located(spec) if where else inv.get("source") == mask(str(spec))
+    return where == place(spec) if where else inv.get("source") == mask(str(spec))
 
 
 def inventory_for(

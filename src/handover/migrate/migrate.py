@@ -169,8 +169,8 @@ class CopyJob:
             no_backup_reason=opts.reason if opts.no_backup else None,
         )
         self._last_mirror = 0.0
-        #: the target's text codec where it lacks characters ("": Unicode), once read
-        self._codec: tuple[str] | None = None
+        #: the target's text codec where it lacks characters ("": Unicode; None: not read)
+        self._codec: str | None = None
         #: guards what the lanes share: progress, events, the store's mirror, notes
         self._lock = threading.Lock()
         #: set when a lane failed: the others stop after their current batch
@@ -808,8 +808,8 @@ class CopyJob:
         )
         marks = ", ".join([w.ph] * 6)
         if self._codec is None:
-            self._codec = (w.sql.text_codec(w.execute) or "",)
-        codec = self._codec[0]
+            self._codec = w.sql.text_codec(w.execute) or ""
+        codec = self._codec
 
         def held(text: str) -> str:
             # a character the target's encoding lacks (a LATIN1 database: the masked

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +31,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import new_hash
 from handover.errors import BadInput
+from handover.holders import holder, lives
 from handover.notices.channels import Channel, ChannelDown, Message, Result
 from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
 
@@ -272,16 +272,6 @@ _UNREACHABLE_KINDS = ["int64", "int64", "string", "string", "string", "string"]
 # --- the lease: one sender per campaign ------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 #: the leases the senders of this process hold now (a lease naming this process but not
 #: here was left by an earlier process of the same pid, e.g. a restarted container)
 _held: set[str] = set()
@@ -289,14 +279,13 @@ _held_lock = threading.Lock()
 
 
 def _holder_lives(lease: str) -> bool:
-    host, _, rest = lease.partition(":")  # host:pid:token (older leases: host:pid)
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
+    """A lease's sender lives (one on another host does not count: taken over)."""
+
+    def known(held: str) -> bool:
         with _held_lock:
-            return lease in _held
-    return _alive(int(pid))
+            return held in _held
+
+    return lives(lease, known) is True
 
 
 def take_lease(ws: Workspace, campaign_id: int) -> str:
@@ -306,7 +295,7 @@ def take_lease(ws: Workspace, campaign_id: int) -> str:
     of a sender that is gone (a killed process; one of an earlier process of this pid) is
     taken over. The lease is set only if it is still the one read (compare and set):
     two senders reading it at once cannot both take it."""
-    mine = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+    mine = holder(secrets.token_hex(4))
     with _held_lock:  # live before it can be seen: another sender reading it must wait
         _held.add(mine)
     for _ in range(5):

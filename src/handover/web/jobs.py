@@ -16,10 +16,8 @@ same kind that continues the same run; the CLI can resume the same run too.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -29,10 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from handover.db.url import is_url
+from handover.db.url import is_url, place
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, HandoverError, bug_site
 from handover.governance.policy import utc
+from handover.holders import holder, lives
 from handover.i18n import Msg
 from handover.web.models import WebJobRow
 
@@ -305,35 +304,13 @@ def uses(
     alone: tuple[str, ...] = (),
 ) -> tuple[tuple[str, bool], ...]:
     """The claims of a job of the transfer's data that reads ``reads`` (shared), writes
-    ``writes`` and holds ``alone`` (exclusive); a file by its absolute path, a database
-    by its masked URL (:func:`handover.flows.scan.located`)."""
+    ``writes`` and holds ``alone`` (exclusive); a place however it is spelt
+    (:func:`handover.db.url.place`)."""
     out = [(DATA, False)]
-    out += [(_place(x), False) for x in reads if x]
-    out += [(_place(x), True) for x in writes if x]
+    out += [("place:" + place(x), False) for x in reads if x]
+    out += [("place:" + place(x), True) for x in writes if x]
     out += [(x, True) for x in alone]
     return tuple(out)
-
-
-def _place(spec: str | Path) -> str:
-    """The claim of a file (its absolute path) or a server database: its engine family,
-    host, port and database, whatever driver, user or password the URL names
-    (``postgresql+psycopg://u@localhost/db`` is ``postgresql://127.0.0.1:5432/db``)."""
-    from handover.db.url import backend, parse
-    from handover.flows.scan import located
-
-    text = str(spec)
-    if is_url(text):
-        try:
-            url = parse(text)
-        except BadInput:
-            return "place:" + located(spec)
-        kind = backend(text)
-        if kind != "sqlite":
-            host = (url.host or "").lower()
-            host = "127.0.0.1" if host in ("localhost", "::1", "") else host
-            port = url.port or {"postgresql": 5432, "mysql": 3306}.get(kind)
-            return f"place:{kind}://{host}:{port}/{url.database}"
-    return "place:" + located(spec)
 
 
 def _release(ws: Workspace, job_id: int) -> None:
@@ -475,7 +452,7 @@ _PROCESS = secrets.token_hex(4)
 
 def console_process() -> str:
     """The console process running a job, as its row keeps it: ``host:pid:token``."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS}"
+    return holder(_PROCESS)
 
 
 def _orphaned(progress: dict[str, Any] | None) -> bool:
@@ -484,21 +461,7 @@ def _orphaned(progress: dict[str, Any] | None) -> bool:
     recorded before the process was kept, too. A job of a console on another host is
     left as it is (its liveness cannot be told from here)."""
     owner = str((progress or {}).get("console") or "")
-    if not owner:
-        return True
-    host, _, rest = owner.partition(":")
-    pid, _, token = rest.partition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    if int(pid) == os.getpid():
-        return token != _PROCESS
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not owner or lives(owner, lambda held: held == console_process()) is False
 
 
 def interrupt_orphans(ws: Workspace, *, clock: Clock) -> int:

@@ -42,9 +42,6 @@ class DigestSide(Protocol):
     @property
     def fsp(self) -> int | None: ...
 
-    @property
-    def native(self) -> str: ...
-
 
 class Declared(sa.types.UserDefinedType[Any]):
     """A column type spelt exactly as given (a SQLite declared type copied as written)."""
