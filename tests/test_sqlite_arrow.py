@@ -452,3 +452,33 @@ def test_a_reals_text_is_trusted_only_where_both_sqlite_versions_spell_it_alike(
     ]
     assert len(kept) > len(vals) // 4  # the rule lets the usual amounts through
     assert [a for a, _b in kept] == [b for _a, b in kept]
+
+
+def test_only_columns_of_text_affinity_skip_the_check_for_a_reals_text(tmp_path: Path) -> None:
+    """A column of TEXT affinity stores a number written to it as its text (the writer's
+    spelling, which both readers then give alike), so its text needs no REAL check; any
+    other affinity may keep a REAL, and a virtual table returns what its module gives."""
+    from handover.sources import open_source
+
+    db = _table(
+        tmp_path / "aff.db",
+        [
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(20), c CLOB, n NUMERIC, "
+            "d DATE, r REAL, u, b BLOB, x TEXT)",
+            ("INSERT INTO t VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)", (0.1 + 0.2,) * 8),
+            "CREATE VIRTUAL TABLE box USING rtree(id, x0, x1, +note TEXT)",
+        ],
+    )
+    with open_source(db) as src:
+        cols = ["id", "v", "c", "n", "d", "r", "u", "b", "x", "rowid"]
+        assert src.reals("t", cols) == [
+            *(True, False, False, True, True, True, True, True, False, True)
+        ]
+        assert src.reals("box", ["id", "note"]) is None
+        assert src.reals("no_such_table", ["id"]) is None
+        # what the TEXT columns hold is the writer's text of the REAL: both reads agree
+        assert _scan_one(db, True).equals(_scan_one(db, False))
+    con = sqlite3.connect(db)
+    kinds = con.execute("SELECT typeof(v), typeof(x), typeof(n), typeof(u) FROM t").fetchone()
+    con.close()
+    assert kinds == ("text", "text", "real", "real")

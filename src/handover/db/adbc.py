@@ -39,9 +39,12 @@ _PLAIN = r"^-?(?P<i>[0-9]{1,15})\.(?P<f>[0-9]+)$"
 EXACT_INT = 1 << 53
 
 
-def faithful(arr: pa.Array) -> bool:
+def faithful(arr: pa.Array, *, reals: bool = True) -> bool:
     """True where the driver's column ``arr`` (the first batch of a result: the driver
     types a result by it) holds the values ``sqlite3`` gives, equal as numbers or text.
+    ``reals=False``: the column holds no REAL (SQLite converts a number stored in a
+    column of TEXT affinity to text, once, when it is written), so its text is the
+    stored text whatever the SQLite version.
     Within a batch the driver widens a column to the widest storage
     class it meets: an INTEGER among REALs becomes a double (exact below 2**53), an
     INTEGER among TEXT its decimal text (what ``str`` gives), a REAL among TEXT the
@@ -56,6 +59,8 @@ def faithful(arr: pa.Array) -> bool:
         top = pc.max(pc.abs(arr)).as_py()
         return top is None or top < EXACT_INT
     if pa.types.is_string(t):
+        if not reals:
+            return True
         real = pc.match_substring_regex(arr, _REAL_AS_TEXT)
         if not pc.any(real).as_py():
             return True

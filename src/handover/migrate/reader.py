@@ -287,9 +287,10 @@ class DatabaseSource:
             after=after,
             batch_size=batch_size,
         )
+        reals = self.reader.reals(table.name, names)
         for rows in pages:
             last = page_key(rows, -1, key_idx) if key else None
-            yield convert_rows(rows, table, self.family, report_idx, last)
+            yield convert_rows(rows, table, self.family, report_idx, last, reals)
 
     def close(self) -> None:
         """Close the reader's connections."""
@@ -314,16 +315,18 @@ def convert_rows(
     fam: str,
     key_idx: list[int],
     last_key: Key | None,
+    reals: list[bool] | None = None,
 ) -> SourceBatch:
     """DB-API rows (or the driver's Arrow columns) → one typed RecordBatch, column by
     column; misfits become rejects.
 
-    ``key_idx`` are the positions of the key reported for each row (rejects).
+    ``key_idx`` are the positions of the key reported for each row (rejects); ``reals``
+    says per column whether it may hold a REAL (:meth:`SqlSource.reals`).
     """
     n = len(rows)
     d = dialects.get(fam)
     if isinstance(rows, ArrowRows):
-        fast = _from_arrow(rows, table, d, key_idx)
+        fast = _from_arrow(rows, table, d, key_idx, reals)
         if fast is not None:
             return _assemble(fast[0], table, fast[1], n, last_key)
         rows = rows.rows()  # a column's type leaves doubt: its values as the driver gives them
@@ -334,14 +337,14 @@ def convert_rows(
 
 
 def _from_arrow(
-    rows: ArrowRows, table: TableDef, d: Dialect, key_idx: list[int]
+    rows: ArrowRows, table: TableDef, d: Dialect, key_idx: list[int], reals: list[bool] | None
 ) -> tuple[list[tuple[pa.Array, dict[int, str]]], list[list[Any]]] | None:
     """The columns and keys :func:`convert_rows` makes of the same values, straight from
     Arrow; None where a column's Arrow type does not pin its values down (the driver
     widens an INTEGER among REALs to a double) or its conversion has misfits to name."""
     converted = []
     for i, col in enumerate(table.columns):
-        arr = rows.exact(i)
+        arr = rows.exact(i, reals=reals[i] if reals is not None else True)
         got = None if arr is None else _arrow_column(arr, col, d)
         if got is None:
             return None

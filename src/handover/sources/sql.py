@@ -80,19 +80,21 @@ class ArrowRows:
         """Column ``i`` as one Arrow array."""
         return self.table.column(i).combine_chunks()
 
-    def exact(self, i: int) -> pa.Array | None:
+    def exact(self, i: int, *, reals: bool = True) -> pa.Array | None:
         """Column ``i`` where it holds the values the DB-API driver gives (equal as numbers
-        or text: :func:`handover.db.adbc.faithful`), else None."""
+        or text: :func:`handover.db.adbc.faithful`; ``reals=False`` where the column
+        cannot hold a REAL), else None."""
         arr = self.column(i)
         if not self.first and pa.types.is_string(arr.type) and arr.null_count < len(arr):
             return None  # typed by an earlier batch: a BLOB or a REAL may be in it as text
-        return arr if faithful(arr) else None
+        return arr if faithful(arr, reals=reals) else None
 
-    def text(self, i: int) -> pa.Array | None:
+    def text(self, i: int, *, reals: bool = True) -> pa.Array | None:
         """Column ``i``, which SQLite cast to text, where it holds the text ``sqlite3``
-        gives (no REAL's text: it differs between SQLite versions), else None."""
+        gives (no REAL's text: it differs between SQLite versions; ``reals=False``: the
+        column cannot hold a REAL), else None."""
         arr = self.column(i)
-        return arr if faithful(arr) else None
+        return arr if faithful(arr, reals=reals) else None
 
     def key(self, r: int, idx: Sequence[int]) -> tuple[Any, ...]:
         """The key (columns ``idx``) of row ``r`` as the DB-API driver gives it: from the
@@ -138,21 +140,27 @@ def keyset_sql(
 
 
 def rows_to_batch(
-    rows: Page, schema: pa.Schema, where: Msg, first_row: int | None = None
+    rows: Page,
+    schema: pa.Schema,
+    where: Msg,
+    first_row: int | None = None,
+    reals: Sequence[bool] | None = None,
 ) -> pa.RecordBatch:
     """Transpose DB-API rows into one RecordBatch of ``schema`` (column-wise conversion);
     values after the schema's columns (keys read for ordering) are left out.
 
     ``where`` names the table; ``first_row`` is the row number of ``rows[0]`` in the
     table's read (None for a sample, whose positions are no row numbers): a value that
-    does not fit its column is refused naming its row."""
+    does not fit its column is refused naming its row. ``reals``: per column of
+    ``schema``, whether it may hold a REAL (:meth:`SqlSource.reals`; None: any may)."""
     if not rows:
         return schema.empty_table().to_batches()[0] if schema else pa.record_batch([])
     if isinstance(rows, ArrowRows):
         # SQLite: the columns read as text are CAST, so they hold text only (a later
         # batch hides nothing in them); but a REAL's text depends on the SQLite version
+        may = list(reals) if reals is not None else [True] * len(schema)
         exact = [
-            rows.text(i) if pa.types.is_string(f.type) else rows.exact(i)
+            rows.text(i, reals=may[i]) if pa.types.is_string(f.type) else rows.exact(i)
             for i, f in enumerate(schema)
         ]
         typed = [
@@ -284,10 +292,17 @@ class SqlSource(Source):
         """The rows of ``sql`` streamed (:meth:`_stream_rows`) as batches of ``schema``
         (``sampled``: a sample, whose positions are not the table's row numbers)."""
         where = Msg("sources.at_table", source=self.display, table=table)
+        reals = self.reals(table, schema.names)
         start = 0
         for rows in self._stream_rows(sql, table, batch_size):
-            yield rows_to_batch(rows, schema, where, None if sampled else start + 1)
+            yield rows_to_batch(rows, schema, where, None if sampled else start + 1, reals)
             start += len(rows)
+
+    def reals(self, table: str, columns: Sequence[str]) -> list[bool] | None:
+        """Per column, whether it may hold a REAL whose text differs between SQLite
+        versions (:func:`handover.db.adbc.faithful`); None: any may (only a SQLite source
+        reads through ADBC and tells)."""
+        return None
 
     def _key_names(self, table: str, columns: Sequence[str], order_by: Sequence[str]) -> None:
         known = set(self.column_names(table))
@@ -435,12 +450,13 @@ class SqlSource(Source):
         schema = self._schema_of(info, wanted)
         text = [c for c in wanted if self._reads_as_text(schema.field(c).type)]
         where = Msg("sources.at_table", source=self.display, table=table)
+        reals = self.reals(table, wanted)
         start = 0
         for rows in self.rows(
             table, wanted, as_text=text, order_by=order_by, after=after, batch_size=batch_size
         ):
             # after a key, positions count from there: not the table's row numbers
-            yield rows_to_batch(rows, schema, where, start + 1 if after is None else None)
+            yield rows_to_batch(rows, schema, where, start + 1 if after is None else None, reals)
             start += len(rows)
 
     def _schema_of(self, info: TableInfo, wanted: list[str]) -> pa.Schema:
