@@ -181,6 +181,7 @@ def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path
 
     from starlette.testclient import TestClient
 
+    from handover.claims import EVERYTHING
     from handover.flows.scan import authorize_scan
     from handover.web import jobs
     from handover.web.app import create_app
@@ -200,13 +201,13 @@ def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path
             gate.wait(timeout=120)
             return {}
 
-        blocker = jobs.Plan("shred", decision, "x", {}, hold, claims=((jobs.DATA, True),))
+        blocker = jobs.Plan("shred", decision, "x", {}, hold, claims=EVERYTHING)
         held = jobs.start(console, blocker)
         try:
             r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
             assert r.status_code == 400, r.text
-            assert r.json()["error"]["key"] == "web.jobs.busy"
-            assert f"{held.id}" in r.json()["error"]["message"]
+            assert r.json()["error"]["key"] == "claims.busy"
+            assert f"console job {held.id} @" in r.json()["error"]["message"]
             with pytest.raises(BadInput):  # a second shred too
                 jobs.start(console, blocker)
         finally:
@@ -220,29 +221,6 @@ def test_a_job_is_refused_while_a_running_job_holds_what_it_needs(tmp_path: Path
         # released before its end shows: the next job starts at once
         r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
         assert r.status_code == 200, r.text
-
-    # one server database however its URL is spelt; another database is another place
-    spelt = [
-        "postgresql://postgres@127.0.0.1/book",
-        "postgresql+psycopg://u:pw@localhost:5432/book",
-    ]
-    assert jobs.uses(writes=(spelt[0],)) == jobs.uses(writes=(spelt[1],))
-    assert jobs.uses(writes=(spelt[0],)) != jobs.uses(writes=("postgresql://127.0.0.1/other",))
-    src = tmp_path / "ws" / "seller.db"
-    one, two = tmp_path / "ws" / "packages" / "a", tmp_path / "ws" / "packages" / "b"
-    reader = jobs.uses((src,), (one,))
-    assert jobs.uses((src,), (two,)) != reader
-    ws_key = str(tmp_path / "w")
-    with jobs._claims_lock:
-        jobs._claims[ws_key] = {1: ("seal", reader)}
-    try:
-        fake = type("W", (), {"path": Path(ws_key)})()
-        assert jobs._in_use(fake, jobs.uses((src,), (two,))) is None  # same source, read
-        assert jobs._in_use(fake, jobs.uses((src,), (one,))) == (1, "seal")  # same package
-        assert jobs._in_use(fake, ((jobs.DATA, True),)) == (1, "seal")  # a shred
-    finally:
-        with jobs._claims_lock:
-            jobs._claims.pop(ws_key, None)
 
 
 def test_a_folder_another_run_finished_first_is_a_one_line_refusal(tmp_path: Path) -> None:
@@ -335,7 +313,10 @@ def test_two_migrations_into_one_target_at_once_never_mix(tmp_path: Path) -> Non
     or the CLI beside one) both pass the preflight; the run that finds the other's run
     row after writing its own withdraws before creating anything, so at most one copies
     and the target is that copy, whole. (One had adopted the other's tables and failed,
-    and its rollback then dropped the finished copy: helper-40.)"""
+    and its rollback then dropped the finished copy: helper-40.) The store's claims
+    refuse the second before it starts (``tests/test_claims.py``); here both act as one
+    holder, so the flow's own check is what is tested."""
+    from handover import claims
     from handover.flows.migrate import migrate
     from handover.flows.verify import verify
     from handover.migrate.results import MigrateOptions
@@ -346,15 +327,15 @@ def test_two_migrations_into_one_target_at_once_never_mix(tmp_path: Path) -> Non
         seller = tmp_path / "seller.db"
         synthesize(str(seller), customers=60, seed=5)
         target = tmp_path / "buyer.db"
-        outcomes = _at_once_settled(
-            2,
-            lambda i: migrate(
-                ws,
-                str(seller),
-                str(target),
-                MigrateOptions(no_backup=True, reason="test", process_rows=None),
-            ),
-        )
+        one = claims.new_holder()
+
+        def run(i: int) -> Any:
+            with claims.acting_as(one):
+                opts = MigrateOptions(no_backup=True, reason="test", process_rows=None)
+                return migrate(ws, str(seller), str(target), opts)
+
+        outcomes = _at_once_settled(2, run)
+        claims.forget(one)
         done = [r for r in outcomes if not isinstance(r, BaseException)]
         refused = [r for r in outcomes if isinstance(r, BaseException)]
         assert len(done) <= 1, outcomes
@@ -413,6 +394,7 @@ def test_a_resumed_migration_claims_the_places_its_run_recorded(tmp_path: Path) 
     """Resuming a migration from its page gives no source or target again: the job claims
     the run's own, so a new migration into that target is refused meanwhile (it had
     claimed neither: helper-41)."""
+    from handover import claims
     from handover.migrate.models import MigrateRun
     from handover.web import jobs
     from handover.web.app import create_app
@@ -438,14 +420,16 @@ def test_a_resumed_migration_claims_the_places_its_run_recorded(tmp_path: Path) 
     plan = jobs.plan_migrate(
         console, "zhaolei", form, "zh-CN", resume_run="m20261205T090000-abcdef"
     )
-    assert ("place:" + str(target.resolve()), True) in plan.claims
+    assert claims.Claim("place:" + str(target.resolve()), True) in plan.claims
     fresh = jobs.plan_migrate(
         console, "zhaolei", jobs.MigrateForm(source="seller.db", target="buyer.db"), "zh-CN"
     )
-    with jobs._claims_lock:
-        jobs._claims[str(console.ws.path)] = {1: ("migrate", plan.claims)}
+    resumed, other = claims.new_holder(), claims.new_holder()
     try:
-        assert jobs._in_use(console.ws, fresh.claims) == (1, "migrate")
+        held = claims.take(console.ws.store, plan.claims, "migrate", "console job 1", resumed)
+        with pytest.raises(BadInput, match="migrate by console job 1"):
+            claims.take(console.ws.store, fresh.claims, "migrate", "console job 2", other)
+        claims.give(console.ws.store, held)
     finally:
-        with jobs._claims_lock:
-            jobs._claims.pop(str(console.ws.path), None)
+        claims.forget(resumed)
+        claims.forget(other)

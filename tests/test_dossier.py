@@ -354,10 +354,12 @@ def test_two_builds_of_the_same_second_make_two_valid_dossiers(demo: Path, tmp_p
     """Two people build the dossier within the same second (two consoles, or the CLI and
     a console): each claims its own folder (dossier-<stamp>, dossier-<stamp>-2) and writes
     into its own temporary folder; both verify (one of them had failed and the other had
-    been written half by each: helper-40)."""
+    been written half by each: helper-40). The store's claims now refuse the second
+    build; both act as one holder here, so the folder claim is what is tested."""
     import datetime as dt
     import threading
 
+    from handover import claims
     from handover.flows.dossier import build_dossier
 
     ws_path = tmp_path / "ws"
@@ -367,9 +369,11 @@ def test_two_builds_of_the_same_second_make_two_valid_dossiers(demo: Path, tmp_p
     results: list[Any] = []
     errors: list[BaseException] = []
 
+    one = claims.new_holder()  # the store's claims would refuse the second build
+
     def build(actor: str) -> None:
         try:
-            with opened(ws_path) as ws:
+            with opened(ws_path) as ws, claims.acting_as(one):
                 gate.wait()
                 results.append(build_dossier(ws, now=at, actor=actor))
         except BaseException as exc:

@@ -9,6 +9,7 @@ import typer
 from handover import __version__
 from handover.cli import (
     audit,
+    claims,
     dossier,
     governance,
     incidents,
@@ -51,6 +52,7 @@ for _module in (
     shred,
     governance,
     keys,
+    claims,
     audit,
     serve,
 ):

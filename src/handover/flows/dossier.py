@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.claims import claiming, uses
 from handover.crypto.files import place_folder
 from handover.dossier import (
     Document,
@@ -367,6 +368,11 @@ DOCUMENTS: tuple[tuple[str, str, tuple[str, str]], ...] = (
 DOCUMENTS_TASK = "documents"
 
 
+#: what building the dossier holds while it runs: the dossier alone
+DOSSIER_CLAIMS = uses(alone=("dossier",))
+
+
+@claiming("dossier", lambda **_: DOSSIER_CLAIMS)
 def build_dossier(
     ws: Workspace,
     out: Path | None = None,

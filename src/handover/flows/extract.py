@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from handover.claims import Claim, claiming, uses
 from handover.crypto import Keys, suites
 from handover.crypto.tokenize import TokenMemo, tokenize_with
 from handover.db.url import mask
@@ -70,6 +71,12 @@ def _join_domains(plans: dict[str, list[ColumnPlan]]) -> tuple[bytes, ...]:
     return tuple(f"{d}:".encode() for d in sorted(columns) if d in plans and columns[d] > 1)
 
 
+def extract_claims(source: str | Path, out: str | Path, **_: object) -> tuple[Claim, ...]:
+    """What extracting ``source`` into ``out`` holds while it runs."""
+    return uses((source,), (out,))
+
+
+@claiming("dd-extract", extract_claims)
 def dd_extract(
     ws: Workspace,
     source: str | Path,

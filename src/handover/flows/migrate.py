@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
+from handover.claims import Claim, holding, uses
 from handover.db.connect import connect
 from handover.db.reflect import Catalog
 from handover.db.url import mask, sqlite_path
@@ -97,6 +98,12 @@ def authorize_migrate(
     return _decide(ws, source, run_row, opts, actor=actor, now=now)
 
 
+def migrate_claims(source: str, target: str, run_id: str | None = None) -> tuple[Claim, ...]:
+    """What a migration of ``source`` into ``target`` holds while it runs; a resumed run
+    also holds its run alone."""
+    return uses((source,), (target,), (f"migrate-run:{run_id}",) if run_id else ())
+
+
 def migrate(
     ws: Workspace,
     source: str | None,
@@ -120,41 +127,44 @@ def migrate(
     run_row, source, target = _resumed(ws, source, target, opts)
     if not source or not target:
         raise BadInput.msg("migrate.needs_source_target")
-    decision = _decide(ws, source, run_row, opts, authorized=authorized)
-    events = Recorder(ws, decision.actor)
-    if run_row is not None and run_row.status == "failed":
-        return accept(ws, run_row, opts.allow_rejects, events)
-    url = target_url(target)
-    new_file = _new_sqlite_file(url)
-    src = open_migration_source(ws, source, opts.tables, target=url)
-    try:
-        defs = assign_names(src.schema())
-        engine = connect(url, wording=TARGET, writes=True, pool_size=2, max_overflow=2)
+    with holding(
+        ws.store, "migrate", migrate_claims(source, target, run_row.id if run_row else None)
+    ):
+        decision = _decide(ws, source, run_row, opts, authorized=authorized)
+        events = Recorder(ws, decision.actor)
+        if run_row is not None and run_row.status == "failed":
+            return accept(ws, run_row, opts.allow_rejects, events)
+        url = target_url(target)
+        new_file = _new_sqlite_file(url)
+        src = open_migration_source(ws, source, opts.tables, target=url)
         try:
-            job = CopyJob(ws, src, engine, defs, opts, prog, events)
-            if run_row is not None:
-                return job.resume(run_row)
+            defs = assign_names(src.schema())
+            engine = connect(url, wording=TARGET, writes=True, pool_size=2, max_overflow=2)
             try:
-                job.preflight()
-            except BadInput:
-                engine.dispose()
-                _remove_if_empty(new_file)  # connecting created it: leave no trace
-                raise
-            job.new_file = new_file is not None
-            backup = None
-            if not src.is_package and not opts.no_backup:
-                # The backup is a sealed package of the source (``handover restore`` opens it).
-                # imported here: sealing pulls in the scanner, a run without backup never
-                from handover.flows.seal import backup as seal_backup
+                job = CopyJob(ws, src, engine, defs, opts, prog, events)
+                if run_row is not None:
+                    return job.resume(run_row)
+                try:
+                    job.preflight()
+                except BadInput:
+                    engine.dispose()
+                    _remove_if_empty(new_file)  # connecting created it: leave no trace
+                    raise
+                job.new_file = new_file is not None
+                backup = None
+                if not src.is_package and not opts.no_backup:
+                    # The backup is a sealed package of the source (``handover restore`` opens it).
+                    # imported here: sealing pulls in the scanner, a run without backup never
+                    from handover.flows.seal import backup as seal_backup
 
-                backup = seal_backup(
-                    ws, source, name=f"backup-{job.run_id}", authorized=decision
-                ).to_json()
-            return job.start(backup)
+                    backup = seal_backup(
+                        ws, source, name=f"backup-{job.run_id}", authorized=decision
+                    ).to_json()
+                return job.start(backup)
+            finally:
+                engine.dispose()
         finally:
-            engine.dispose()
-    finally:
-        src.close()
+            src.close()
 
 
 def rollback(
@@ -169,14 +179,16 @@ def rollback(
     # a named run in any state: a finished one is refused with the reason
     row = find_run(ws, run_id, only, states=OPEN if run_id is None else ALL_STATES)
     tables = row.options.get("tables")
-    decision = require(ws, "migrate", data_resource(tables, "clear"))
-    url = target_url(target or row.target)
-    engine = connect(url, wording=TARGET)
-    try:
-        result = rollback_run(row, engine, Recorder(ws, decision.actor), ws.store)
-        empty = not Catalog(engine).table_names()
-    finally:
-        engine.dispose()
+    claims = uses(writes=(target or row.target,), alone=(f"migrate-run:{row.id}",))
+    with holding(ws.store, "migrate.rollback", claims):
+        decision = require(ws, "migrate", data_resource(tables, "clear"))
+        url = target_url(target or row.target)
+        engine = connect(url, wording=TARGET)
+        try:
+            result = rollback_run(row, engine, Recorder(ws, decision.actor), ws.store)
+            empty = not Catalog(engine).table_names()
+        finally:
+            engine.dispose()
     path = sqlite_path(url)
     if row.options.get("new_file") and empty and path is not None:
         for p in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.claims import Claim, claiming, uses
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
 from handover.flows.scan import inventory_for
@@ -378,6 +379,13 @@ def check_send(
     return camp
 
 
+def send_claims(campaign_id: int, source: str | Path, **_: object) -> tuple[Claim, ...]:
+    """What sending campaign ``campaign_id`` from ``source`` holds while it runs: the
+    campaign alone (one sender at a time)."""
+    return uses((source,), alone=(f"campaign:{campaign_id}",))
+
+
+@claiming("notices.send", send_claims)
 def send_campaign(
     ws: Workspace,
     campaign_id: int,

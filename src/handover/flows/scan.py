@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from handover.claims import Claim, claiming, uses
 from handover.db.url import mask, place
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
 from handover.detect.store import latest_inventory, save_inventory
@@ -40,6 +41,12 @@ def authorize_scan(
     )
 
 
+def scan_claims(spec: str | Path, **_: object) -> tuple[Claim, ...]:
+    """What a scan of ``spec`` holds while it runs (:mod:`handover.claims`)."""
+    return uses((spec,))
+
+
+@claiming("scan", scan_claims)
 def run_scan(
     ws: Workspace,
     spec: str | Path,

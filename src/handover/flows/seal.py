@@ -7,6 +7,7 @@ import datetime as dt
 import secrets
 from pathlib import Path
 
+from handover.claims import Claim, claiming, uses
 from handover.db.url import mask
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
@@ -49,6 +50,12 @@ def seal_target(out: str | Path) -> Path:
     return out
 
 
+def seal_claims(source: str | Path, out: str | Path, **_: object) -> tuple[Claim, ...]:
+    """What sealing ``source`` into ``out`` holds while it runs (:mod:`handover.claims`)."""
+    return uses((source,), (out,))
+
+
+@claiming("seal", seal_claims)
 def seal(
     ws: Workspace,
     source: str | Path,

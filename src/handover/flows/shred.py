@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from handover.claims import EVERYTHING, claiming
 from handover.crypto.files import OverwriteHook
 from handover.erase.certificate import CertificateCheck, ledger_section, sign_certificate
 from handover.erase.control import VALIDATOR_ROLES, Actor, Gate, check_gate, check_known
@@ -101,6 +102,7 @@ def check_shred(
     return plan, gate
 
 
+@claiming("shred", lambda **_: EVERYTHING)
 def shred(
     ws: Workspace,
     scope: Scope,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from handover.claims import Claim, claiming, uses
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.governance import Decision, data_resource, require
@@ -30,6 +31,12 @@ def authorize_verify(
     )
 
 
+def verify_claims(source: str, target: str, **_: object) -> tuple[Claim, ...]:
+    """What verifying ``source`` against ``target`` holds while it runs."""
+    return uses((source, target))
+
+
+@claiming("verify", verify_claims)
 def verify(
     source: str,
     target: str,

@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from handover.db.url import is_url, place
+from handover import claims
+from handover.claims import Claim
+from handover.db.url import is_url
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, HandoverError, bug_site
 from handover.governance.policy import utc
@@ -239,55 +241,41 @@ class Plan:
     resume_of: int | None = None
     #: the language the job's progress texts are kept in (the person's, at the start)
     lang: str = "zh-CN"
-    #: what the job uses while it runs: (resource, exclusive) — see :func:`start`
-    claims: tuple[tuple[str, bool], ...] = ()
-
-
-#: the running jobs' claims of each workspace served by this process: job id -> claims
-_claims: dict[str, dict[int, tuple[str, tuple[tuple[str, bool], ...]]]] = {}
-_claims_lock = threading.Lock()
-#: every job that reads or writes the transfer's data shares this; a shred holds it alone
-DATA = "data"
-
-
-def _in_use(ws: Workspace, claims: tuple[tuple[str, bool], ...]) -> tuple[int, str] | None:
-    """A running job (id, kind) holding one of ``claims``' resources in a way that
-    excludes the new job: either side exclusive."""
-    for job_id, (kind, held) in _claims.get(str(ws.path), {}).items():
-        for resource, exclusive in held:
-            for wanted, alone in claims:
-                if wanted == resource and (exclusive or alone):
-                    return job_id, kind
-    return None
+    #: what the job uses while it runs (:mod:`handover.claims`) — see :func:`start`
+    claims: tuple[Claim, ...] = ()
 
 
 def start(console: Console, plan: Plan) -> Job:
     """Record ``plan`` as a running job of its decision's person and start it in a
     background thread; returns the job as it starts.
 
-    A job claims what it uses (``Plan.claims``): its source and the places it writes,
-    a campaign, the dossier; a shred claims all the transfer's data alone. A job whose
-    claim a running job of this console excludes is refused (BadInput naming that job):
-    two people pressing the same button, or a shred while a seal still reads the source,
-    would otherwise send notices twice, mix two migrations in one target or destroy the
-    data under a reader."""
+    A job claims what it uses (``Plan.claims``, the claims its flow holds: its source and
+    the places it writes, a campaign, the dossier; a shred all the transfer's data
+    alone) in the workspace's store before it is recorded. A job whose claim a running
+    job or command excludes — of this console, another one, or the CLI — is refused
+    (BadInput ``claims.busy`` naming it), and nothing is recorded: two people pressing
+    the same button, or a shred while a seal still reads the source, would otherwise
+    send notices twice, mix two migrations in one target or destroy the data under a
+    reader. The flow then runs as the job's holder (:func:`handover.claims.acting_as`)."""
     ws, clock = console.ws, console.clock
-    with _claims_lock:
-        busy = _in_use(ws, plan.claims)
-        if busy is not None:
-            raise BadInput.msg("web.jobs.busy", job=busy[0], kind=busy[1])
+    h = claims.new_holder()
+    try:
+        held = claims.take(ws.store, plan.claims, plan.kind, "console job", h, now=clock())
         job = _record(console, plan)
-        _claims.setdefault(str(ws.path), {})[job.id] = (plan.kind, plan.claims)
+        claims.relabel(ws.store, held, f"console job {job.id}")
+    except BaseException:
+        claims.forget(h)  # refused (nothing held) or not recorded: what it took is stale
+        raise
     try:
         thread = threading.Thread(
             target=_run,
-            args=(ws, job.id, plan, clock, console.wakeups.notify),
+            args=(ws, job.id, plan, clock, console.wakeups.notify, held),
             name=f"handover-job-{job.id}",
             daemon=True,
         )
         thread.start()
     except BaseException:
-        _release(ws, job.id)
+        _release(ws, held)
         with ws.store.session() as s:  # never started: not left "running"
             s.execute(
                 update(WebJobRow)
@@ -298,24 +286,12 @@ def start(console: Console, plan: Plan) -> Job:
     return job
 
 
-def uses(
-    reads: tuple[str | Path | None, ...] = (),
-    writes: tuple[str | Path | None, ...] = (),
-    alone: tuple[str, ...] = (),
-) -> tuple[tuple[str, bool], ...]:
-    """The claims of a job of the transfer's data that reads ``reads`` (shared), writes
-    ``writes`` and holds ``alone`` (exclusive); a place however it is spelt
-    (:func:`handover.db.url.place`)."""
-    out = [(DATA, False)]
-    out += [("place:" + place(x), False) for x in reads if x]
-    out += [("place:" + place(x), True) for x in writes if x]
-    out += [(x, True) for x in alone]
-    return tuple(out)
-
-
-def _release(ws: Workspace, job_id: int) -> None:
-    with _claims_lock:
-        _claims.get(str(ws.path), {}).pop(job_id, None)
+def _release(ws: Workspace, held: claims.Held) -> None:
+    """Give back what the job holds (once: a second call finds nothing)."""
+    try:
+        claims.give(ws.store, held)
+    finally:
+        claims.forget(held.holder)
 
 
 def _record(console: Console, plan: Plan) -> Job:
@@ -343,17 +319,26 @@ def _record(console: Console, plan: Plan) -> Job:
 
 
 def _run(
-    ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
+    ws: Workspace,
+    job_id: int,
+    plan: Plan,
+    clock: Clock,
+    notify: Callable[[int], None],
+    held: claims.Held,
 ) -> None:
-    """The job's thread: the flow, then its end in the store; its claims released."""
-    try:
-        _work(ws, job_id, plan, clock, notify)
-    finally:
-        _release(ws, job_id)
+    """The job's thread: the flow (as the job's holder), then its end in the store; its
+    claims released before the end shows ("done" means the next job may start)."""
+    with claims.acting_as(held.holder, f"console job {job_id}"):
+        _work(ws, job_id, plan, clock, notify, lambda: _release(ws, held))
 
 
 def _work(
-    ws: Workspace, job_id: int, plan: Plan, clock: Clock, notify: Callable[[int], None]
+    ws: Workspace,
+    job_id: int,
+    plan: Plan,
+    clock: Clock,
+    notify: Callable[[int], None],
+    release: Callable[[], None],
 ) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
 
@@ -372,7 +357,7 @@ def _work(
     finally:
         # the flow has ended: what it claimed is free before its end shows ("done" means
         # the next job may start)
-        _release(ws, job_id)
+        release()
         try:
             progress.flush()
         finally:
@@ -566,7 +551,7 @@ def executor_choice(ws: Workspace, text: str, field_name: str = "executor") -> s
 def plan_scan(console: Console, actor: str, source: str, lang: str, executor: str = "") -> Plan:
     """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked),
     run on ``executor`` (see :func:`executor_choice`)."""
-    from handover.flows.scan import authorize_scan, run_scan
+    from handover.flows.scan import authorize_scan, run_scan, scan_claims
 
     ws = console.ws
     # Decided first, as the CLI does: a refused person learns nothing about the
@@ -580,7 +565,8 @@ def plan_scan(console: Console, actor: str, source: str, lang: str, executor: st
         return {**inv.counts(), "scan_id": inv.scan_id}
 
     params = {"source": mask_spec(spec), "executor": mask_spec(where)}
-    return Plan("scan", decision, mask_spec(spec), params, run, lang=lang, claims=uses((spec,)))
+    claims_ = scan_claims(spec)
+    return Plan("scan", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
 
 
 def plan_seal(
@@ -594,7 +580,7 @@ def plan_seal(
 ) -> Plan:
     """A transfer package of ``source`` into the workspace's ``packages/<name>``, decided
     as ``handover seal`` is (``seal`` on the tables in clear), sealed on ``executor``."""
-    from handover.flows.seal import authorize_seal, seal, seal_target
+    from handover.flows.seal import authorize_seal, seal, seal_claims, seal_target
 
     ws = console.ws
     only = table_list(tables)
@@ -615,8 +601,8 @@ def plan_seal(
         "tables": only,
         "executor": mask_spec(where),
     }
-    claims = uses((spec,), (out,))
-    return Plan("seal", decision, mask_spec(spec), params, run, lang=lang, claims=claims)
+    claims_ = seal_claims(spec, out)
+    return Plan("seal", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
 
 
 @dataclass(frozen=True)
@@ -645,7 +631,7 @@ def plan_migrate(
     """A migration (or, with ``resume_run``, the continuation of that unfinished run),
     decided as ``handover migrate`` is. A new run's id is made now and kept with the job,
     so whatever happens to the console the run can be resumed — from here or the CLI."""
-    from handover.flows.migrate import authorize_migrate
+    from handover.flows.migrate import authorize_migrate, migrate_claims
     from handover.flows.migrate import migrate as run_migrate
     from handover.migrate.results import MigrateOptions
     from handover.migrate.runs import new_run_id
@@ -690,9 +676,9 @@ def plan_migrate(
             row = s.get(MigrateRun, resume_run)
             if row is not None:
                 places = (source or row.source, target or row.target)
-    claims = uses((places[0],), (places[1],), (f"migrate-run:{opts.run_id}",))
+    claims_ = migrate_claims(places[0] or "", places[1] or "", opts.run_id)
     return Plan(
-        "migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang, claims
+        "migrate", decision, shown or str(opts.run_id), params, run, resume_of, lang, claims_
     )
 
 
@@ -707,7 +693,7 @@ def plan_verify(
 ) -> Plan:
     """A row-by-row comparison, decided as ``handover verify`` is (``verify`` in clear),
     run on ``executor``."""
-    from handover.flows.verify import authorize_verify, verify
+    from handover.flows.verify import authorize_verify, verify, verify_claims
 
     ws = console.ws
     only = table_list(tables)
@@ -727,7 +713,7 @@ def plan_verify(
         "executor": mask_spec(where),
     }
     shown = f"{mask_spec(src)} → {mask_spec(dst)}"
-    return Plan("verify", decision, shown, params, run, lang=lang, claims=uses((src, dst)))
+    return Plan("verify", decision, shown, params, run, lang=lang, claims=verify_claims(src, dst))
 
 
 def plan_extract(
@@ -744,7 +730,7 @@ def plan_extract(
     decided as ``handover dd-extract`` is (``dd.extract`` on the tables, tokenised), its
     row kernels run on ``executor``."""
     from handover.deid.extract import MAX_SUPPRESSION, XLSX_LIMIT, check_request
-    from handover.flows.extract import authorize_extract, dd_extract
+    from handover.flows.extract import authorize_extract, dd_extract, extract_claims
 
     ws = console.ws
     only = table_list(tables)
@@ -782,8 +768,8 @@ def plan_extract(
         "k": k,
         "executor": mask_spec(where),
     }
-    claims = uses((spec,), (out,))
-    return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang, claims=claims)
+    claims_ = extract_claims(spec, out)
+    return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
 
 
 @dataclass(frozen=True)
@@ -836,7 +822,7 @@ def plan_send(
     """Sending a campaign (or continuing it with ``resume``), decided as ``handover notices
     send`` is (``notices.send`` in clear on the contact columns) and checked as it is
     (approved grant, not started, an SMTP server for e-mail) before the job starts."""
-    from handover.flows.notices import authorize_send, check_send, send_campaign
+    from handover.flows.notices import authorize_send, check_send, send_campaign, send_claims
     from handover.notices.channels import SECURITIES, SmtpConfig
     from handover.notices.sms import AliyunSmsConfig
     from handover.settings import secret_value
@@ -889,8 +875,8 @@ def plan_send(
 
     params = {**form.to_json(), "source": mask_spec(spec)}
     shown = f"campaign {form.campaign} · {mask_spec(spec)}"
-    claims = uses((spec,), alone=(f"campaign:{form.campaign}",))
-    return Plan("notices.send", decision, shown, params, run, resume_of, ws.settings.lang, claims)
+    claims_ = send_claims(form.campaign, spec)
+    return Plan("notices.send", decision, shown, params, run, resume_of, ws.settings.lang, claims_)
 
 
 @dataclass(frozen=True)
@@ -970,13 +956,13 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
     }
     shown = mask_spec(source) if source else ",".join(scope.media or ("*",))
     # everything a shred may destroy is the transfer's data: no other job runs meanwhile
-    return Plan("shred", decision, shown, params, run, lang=lang, claims=((DATA, True),))
+    return Plan("shred", decision, shown, params, run, lang=lang, claims=claims.EVERYTHING)
 
 
 def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
     """The regulator's dossier, decided as ``handover dossier build`` is
     (``compliance.check``); the job's result names the dossier built."""
-    from handover.flows.dossier import authorize_dossier, build_dossier
+    from handover.flows.dossier import DOSSIER_CLAIMS, authorize_dossier, build_dossier
 
     ws = console.ws
     decision = authorize_dossier(ws, actor=actor, now=console.now())
@@ -994,8 +980,7 @@ def plan_dossier(console: Console, actor: str, lang: str) -> Plan:
             "export_seq": res.export_seq,
         }
 
-    claims = uses(alone=("dossier",))
-    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang, claims=claims)
+    return Plan("dossier", decision, "reports/dossier", {}, run, lang=lang, claims=DOSSIER_CLAIMS)
 
 
 def plan_resume(

@@ -1,0 +1,230 @@
+"""What a running command holds lives in the workspace's store (``handover.claims``): a
+console's jobs and CLI commands in other processes see each other's claims, a holder
+whose process is gone holds nothing, and takers racing for one resource get it once."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handover import claims
+from handover.claims import EVERYTHING, uses
+from handover.errors import BadInput
+
+
+def _holders(store: Any) -> list[str]:
+    return sorted({c["who"] for c in claims.listing(store)})
+
+
+def test_claims_exclude_each_other_only_where_one_side_is_alone(workspace: Any) -> None:
+    store = workspace.store
+    src = workspace.path / "seller.db"
+    one, two = workspace.path / "packages" / "a", workspace.path / "packages" / "b"
+    a, b = claims.new_holder(), claims.new_holder()
+    try:
+        sealing = claims.take(store, uses((src,), (one,)), "seal", "cli a", a)
+        # another seal of the same source into another folder runs beside it
+        beside = claims.take(store, uses((src,), (two,)), "seal", "cli b", b)
+        claims.give(store, beside)
+        # the same folder, or a shred of everything, is refused naming the holder
+        with pytest.raises(BadInput, match=r"seal by cli a @ .* pid \d+ \(since "):
+            claims.take(store, uses((src,), (one,)), "seal", "cli b", b)
+        with pytest.raises(BadInput, match="seal by cli a"):
+            claims.take(store, EVERYTHING, "shred", "cli b", b)
+        assert {c["kind"] for c in claims.listing(store)} == {"seal"}  # refused: none held
+        # a holder's own claims never refuse it, nor are they taken twice
+        again = claims.take(store, uses((src,), (one,)), "seal", "cli a", a)
+        assert again.ids == ()
+        claims.give(store, sealing)
+        shred = claims.take(store, EVERYTHING, "shred", "cli b", b)
+        assert [c["kind"] for c in claims.listing(store)] == ["shred"]
+        claims.give(store, shred)
+        assert claims.listing(store) == []
+    finally:
+        claims.forget(a)
+        claims.forget(b)
+
+
+def test_a_place_is_one_claim_however_it_is_spelt(tmp_path: Path) -> None:
+    spelt = [
+        "postgresql://postgres@127.0.0.1/book",
+        "postgresql+psycopg://u:pw@localhost:5432/book",
+    ]
+    assert uses(writes=(spelt[0],)) == uses(writes=(spelt[1],))
+    assert uses(writes=(spelt[0],)) != uses(writes=("postgresql://127.0.0.1/other",))
+    assert uses(writes=(tmp_path / "x.db",)) == uses(writes=(f"sqlite:///{tmp_path}/x.db",))
+    assert all("pw" not in c.resource for c in uses(writes=(spelt[1],)))
+
+
+def test_a_holder_whose_process_is_gone_holds_nothing(workspace: Any) -> None:
+    """A command killed while it ran left its rows: the next taker removes them. One
+    that still runs (here a sleeping process) refuses until it ends; a holder of this
+    pid that this process does not know is a predecessor's (a restarted container)."""
+    store = workspace.store
+    host = socket.gethostname()
+    me = claims.new_holder()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        claims.take(store, EVERYTHING, "shred", "cli", f"{host}:{proc.pid}:t0")
+        with pytest.raises(BadInput, match="shred by cli"):
+            claims.take(store, uses(), "scan", "cli", me)
+    finally:
+        proc.kill()
+        proc.wait()
+    held = claims.take(store, uses(), "scan", "cli", me)  # the dead holder's row is gone
+    assert [c["kind"] for c in claims.listing(store)] == ["scan"]
+    claims.give(store, held)
+    claims.take(store, EVERYTHING, "shred", "cli", f"{host}:{os.getpid()}:before")
+    claims.give(store, claims.take(store, uses(), "scan", "cli", me))
+    assert claims.listing(store) == []
+    claims.forget(me)
+
+
+def test_a_killed_command_leaves_no_claim_that_stops_the_next(workspace: Any) -> None:
+    """A real command in another process takes its claims through the store and dies
+    without giving them back (SIGKILL): the next command runs."""
+    code = (
+        "import os, sys\n"
+        "from handover import claims\n"
+        "from handover.workspace import open_workspace\n"
+        "ws = open_workspace(sys.argv[1])\n"
+        "claims.take(ws.store, claims.EVERYTHING, 'shred', 'cli', claims.new_holder())\n"
+        "os.kill(os.getpid(), 9)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(workspace.path)], timeout=120)
+    assert done.returncode == -9
+    rows = claims.listing(workspace.store)
+    assert [(c["kind"], c["lives"]) for c in rows] == [("shred", False)]
+    with claims.holding(workspace.store, "scan", uses()):
+        assert [c["kind"] for c in claims.listing(workspace.store)] == ["scan"]
+    assert claims.listing(workspace.store) == []
+
+
+def test_a_holder_on_another_host_is_released_by_a_person(workspace: Any) -> None:
+    """Nothing here tells whether a holder on another host lives: it holds until a
+    person releases it (recorded in the ledger); a live local holder cannot be."""
+    from handover.flows.claims import release_claims
+    from handover.ledger import entries
+
+    store = workspace.store
+    claims.take(store, EVERYTHING, "shred", "console job 4", "elsewhere.example:77:t")
+    refusal = pytest.raises(BadInput, match=r"console job 4 @ elsewhere\.example pid 77")
+    with refusal, claims.holding(store, "scan", uses()):
+        pass
+    (row,) = claims.listing(store)
+    assert row["lives"] is None
+    with pytest.raises(BadInput, match="reason"):
+        release_claims(workspace, [row["id"]], " ")
+    me = claims.new_holder()
+    mine = claims.take(store, (claims.Claim("dossier", True),), "dossier", "cli", me)
+    with pytest.raises(BadInput, match="still running on this host"):
+        release_claims(workspace, [mine.ids[0], row["id"]], "gone")
+    assert len(claims.listing(store)) == 2  # refused: nothing released
+    claims.give(store, mine)
+    claims.forget(me)
+    # the other host's claim: released, and the release is in the ledger
+    gone = release_claims(workspace, [row["id"]], "that console's machine was rebuilt")
+    assert [g["kind"] for g in gone] == ["shred"]
+    assert claims.listing(store) == []
+    with claims.holding(store, "scan", uses()):  # and the next command runs
+        pass
+    (event,) = entries(workspace, action="claims.release")
+    assert event.purpose == "that console's machine was rebuilt"
+    assert event.details["claims"][0]["who"] == "console job 4 @ elsewhere.example pid 77"
+    with pytest.raises(BadInput, match="no claim 999"):
+        release_claims(workspace, [999], "gone")
+
+
+def test_steps_of_a_command_hold_as_that_command(workspace: Any) -> None:
+    """A seal's scan, or a console job's flow, holds as its command: never refused by
+    what that command itself holds, and what it adds is given back when it ends."""
+    store = workspace.store
+    src = workspace.path / "seller.db"
+    with claims.holding(store, "seal", uses((src,), ("out",))) as outer:
+        with claims.holding(store, "scan", uses((src,), ("out",), ("dossier",))) as inner:
+            assert inner.holder == outer.holder and len(inner.ids) == 1  # the dossier only
+        assert not any(c["resource"] == "dossier" for c in claims.listing(store))
+    assert claims.listing(store) == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_of_takers_racing_for_one_resource_exactly_one_gets_it(
+    backend: str, workspace: Any, request: pytest.FixtureRequest
+) -> None:
+    """Eight holders take the same exclusive claim at once, on the SQLite store and on a
+    PostgreSQL one: the queue row makes exactly one of them win."""
+    from handover.store.store import open_store
+
+    store = workspace.store
+    if backend == "postgresql":
+        store = open_store(request.getfixturevalue("pg_url"))
+    holders = [claims.new_holder() for _ in range(8)]
+    won: list[str] = []
+    refused: list[str] = []
+    start = threading.Barrier(len(holders))
+
+    def race(h: str) -> None:
+        start.wait()
+        try:
+            claims.take(store, EVERYTHING, "shred", "cli", h)
+            won.append(h)
+        except BadInput:
+            refused.append(h)
+
+    threads = [threading.Thread(target=race, args=(h,)) for h in holders]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    try:
+        assert len(won) == 1 and len(refused) == 7
+        assert [c["kind"] for c in claims.listing(store)] == ["shred"]
+    finally:
+        for h in holders:
+            claims.forget(h)
+        if backend == "postgresql":
+            store.dispose()
+
+
+def test_a_command_is_refused_while_another_process_holds_what_it_needs(
+    workspace: Any, tmp_path: Path
+) -> None:
+    """The CLI beside a running shred (here held by another live process): a seal is
+    refused with one line naming the shred, exit 2, and nothing changes."""
+    import sqlite3
+
+    from hardening_support import cli, refused, snapshot
+
+    db = tmp_path / "book.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+    con.commit()
+    con.close()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        holder = f"{socket.gethostname()}:{proc.pid}:job"
+        claims.take(workspace.store, EVERYTHING, "shred", "console job 9", holder)
+        before = snapshot(workspace.path)
+        out = str(workspace.path / "packages" / "p")
+        line = refused(workspace.path, 2, "seal", str(db), "--out", out)
+        assert "shred by console job 9 @" in line and "is using what this needs" in line
+        assert snapshot(workspace.path) == before
+        line = refused(workspace.path, 2, "scan", str(db), lang="zh-CN")
+        assert "正在使用本操作所需的数据或位置" in line
+    finally:
+        proc.kill()
+        proc.wait()
+    listed = cli(workspace.path, "claims", "--json")
+    assert listed.code == 0
+    (row,) = json.loads(listed.out)
+    assert (row["kind"], row["lives"]) == ("shred", False)  # gone: the next command clears it
+    shown = cli(workspace.path, "claims").out
+    assert "shred" in shown and " gone" in shown and "console job 9" in shown
