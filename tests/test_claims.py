@@ -228,3 +228,129 @@ def test_a_command_is_refused_while_another_process_holds_what_it_needs(
     assert (row["kind"], row["lives"]) == ("shred", False)  # gone: the next command clears it
     shown = cli(workspace.path, "claims").out
     assert "shred" in shown and " gone" in shown and "console job 9" in shown
+
+
+def test_a_pid_reused_by_another_process_holds_nothing(workspace: Any) -> None:
+    """A holder names its process's start time: a live process that now has the pid of a
+    dead holder (pids wrap; a restarted container counts from 1 again) is not it."""
+    from handover.holders import _namespace, _start, lives
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        host, ns, started = socket.gethostname(), _namespace(), _start(proc.pid)
+        assert started is not None
+        its = f"{host}:{proc.pid}:{ns}-{started}-t"
+        before = f"{host}:{proc.pid}:{ns}-{started - 1}-t"  # that pid's earlier owner
+        assert lives(its, lambda _h: False) is True
+        assert lives(before, lambda _h: False) is False
+        assert lives(f"{host}:{proc.pid}:{ns + 1}-{started}-t", lambda _h: False) is None
+        claims.take(workspace.store, EVERYTHING, "shred", "cli", before)
+        me = claims.new_holder()
+        claims.give(workspace.store, claims.take(workspace.store, uses(), "scan", "cli", me))
+        claims.forget(me)
+        assert claims.listing(workspace.store) == []
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_store_that_lost_the_queue_row_gets_it_again(workspace: Any) -> None:
+    from sqlalchemy import delete, select
+
+    from handover.claims import WorkClaimLockRow
+
+    with workspace.store.session() as s:
+        s.execute(delete(WorkClaimLockRow))
+    with claims.holding(workspace.store, "scan", uses()):
+        pass
+    with workspace.store.session() as s:
+        assert s.scalars(select(WorkClaimLockRow.id)).all() == [1]
+
+
+def test_a_restore_holds_its_package_and_target_from_the_check_on(
+    workspace: Any, tmp_path: Path
+) -> None:
+    """Not only while its migration writes: a shred may not start between the package's
+    check and the migration, nor a migration write the target during the read-back."""
+    from handover.flows.unseal import unseal
+
+    other = f"{socket.gethostname()}:1:0-0-init"  # pid 1 (init) lives
+    claims.take(workspace.store, uses(writes=(tmp_path / "t.db",)), "migrate", "cli", other)
+    with pytest.raises(BadInput, match="migrate by cli"):
+        unseal(workspace, tmp_path / "no-package", f"sqlite:///{tmp_path / 't.db'}")
+    assert not (tmp_path / "t.db").exists()
+
+
+def _console(tmp_path: Path) -> Any:
+    import datetime as dt
+
+    from handover.web.app import create_app
+    from web_support import TestClock, build_scanned_workspace
+
+    ready = build_scanned_workspace(tmp_path / "ws", customers=20)
+    return create_app(tmp_path / "ws", clock=TestClock(ready + dt.timedelta(minutes=1)))
+
+
+def _plan(console: Any, run: Any, kind: str = "shred") -> Any:
+    from handover.flows.scan import authorize_scan
+    from handover.web import jobs
+
+    decision = authorize_scan(console.ws, actor="zhaolei", now=console.now())
+    return jobs.Plan(kind, decision, "x", {}, run, claims=EVERYTHING)
+
+
+def _wait(console: Any, job_id: int) -> Any:
+    import time
+
+    from handover.web import jobs
+
+    for _ in range(600):
+        job = jobs.get_job(console.ws, job_id)
+        if job.status != "running":
+            return job
+        time.sleep(0.05)
+    raise AssertionError("the job did not end")
+
+
+def test_a_console_job_that_fails_to_start_or_end_holds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever fails around a console job — recording it, its first reads, giving its
+    claims back — it holds nothing afterwards and is not left running (helper-42)."""
+    from handover.web import jobs
+
+    app = _console(tmp_path)
+    console = app.state.console
+    store = console.ws.store
+    real_record = jobs._record
+
+    def broken(*_a: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(jobs, "_record", broken)
+    with pytest.raises(OSError):
+        jobs.start(console, _plan(console, lambda _p: {}))
+    assert claims.listing(store) == []
+    monkeypatch.setattr(jobs, "_record", real_record)
+
+    # the job's first reads fail: it ends failed, its claims given back
+    import handover.ledger as ledger_pkg
+
+    real_size = ledger_pkg.ledger_size
+    monkeypatch.setattr(ledger_pkg, "ledger_size", broken)
+    job = _wait(console, jobs.start(console, _plan(console, lambda _p: {})).id)
+    assert job.status == "failed" and job.error is not None
+    assert job.error.key == "web.jobs.internal_at"
+    assert claims.listing(store) == []
+    monkeypatch.setattr(ledger_pkg, "ledger_size", real_size)
+
+    # giving the claims back fails: the job still ends, as done
+    real_give = claims.give
+    monkeypatch.setattr(claims, "give", broken)
+    job = _wait(console, jobs.start(console, _plan(console, lambda _p: {})).id)
+    monkeypatch.setattr(claims, "give", real_give)
+    assert job.status == "done"
+    (row,) = claims.listing(store)  # still there, but its holder is forgotten: stale
+    assert row["lives"] is False
+    job = _wait(console, jobs.start(console, _plan(console, lambda _p: {})).id)
+    assert job.status == "done" and claims.listing(store) == []

@@ -22,6 +22,7 @@ claims as that job (re-entrant: the job's own claims never refuse it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import inspect
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Boolean, DateTime, Integer, String, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handover.db.url import place
@@ -162,8 +164,15 @@ def take(
     the way; nothing is held then). Claims ``h`` already holds are not taken twice."""
     at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     with store.session() as s:
-        # first: the queue (the row is made by revision 0021)
-        s.execute(update(WorkClaimLockRow).values(taken=WorkClaimLockRow.taken + 1))
+        if store.engine.dialect.name == "postgresql":  # whatever the server's default
+            s.connection(execution_options={"isolation_level": "READ COMMITTED"})
+        # first: the queue (the row is made by revision 0021; a store that lost it gets
+        # it again, and this taker starts over)
+        queued = s.execute(update(WorkClaimLockRow).values(taken=WorkClaimLockRow.taken + 1))
+        if not getattr(queued, "rowcount", 0):
+            s.rollback()
+            _restore_queue(store)
+            return take(store, claims, kind, label, h, now=at)
         rows = list(s.scalars(select(WorkClaimRow)))
         gone = [r.id for r in rows if r.holder != h and lives(r.holder, _known) is False]
         if gone:
@@ -190,6 +199,12 @@ def take(
         s.add_all(new)
         s.flush()
         return Held(h, tuple(r.id for r in new))
+
+
+def _restore_queue(store: Store) -> None:
+    """Write the queue's row again (another taker may be doing the same)."""
+    with contextlib.suppress(IntegrityError), store.session() as s:
+        s.add(WorkClaimLockRow(id=1, taken=0))
 
 
 def _utc(at: dt.datetime) -> str:

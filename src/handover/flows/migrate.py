@@ -124,12 +124,15 @@ def migrate(
     opts = options or MigrateOptions()
     prog: Progress = progress or NoProgress()
     check_options(opts)
-    run_row, source, target = _resumed(ws, source, target, opts)
+    given = (source, target)
+    run_row, source, target = _resumed(ws, *given, opts)
     if not source or not target:
         raise BadInput.msg("migrate.needs_source_target")
     with holding(
         ws.store, "migrate", migrate_claims(source, target, run_row.id if run_row else None)
     ):
+        if run_row is not None:  # as it stands now that nothing else holds it (a rollback)
+            run_row = _resumed(ws, *given, opts)[0]
         decision = _decide(ws, source, run_row, opts, authorized=authorized)
         events = Recorder(ws, decision.actor)
         if run_row is not None and run_row.status == "failed":
@@ -181,6 +184,8 @@ def rollback(
     tables = row.options.get("tables")
     claims = uses(writes=(target or row.target,), alone=(f"migrate-run:{row.id}",))
     with holding(ws.store, "migrate.rollback", claims):
+        # as it stands now that nothing else holds it (a resume may have run meanwhile)
+        row = find_run(ws, row.id, None, states=OPEN if run_id is None else ALL_STATES)
         decision = require(ws, "migrate", data_resource(tables, "clear"))
         url = target_url(target or row.target)
         engine = connect(url, wording=TARGET)
@@ -189,11 +194,11 @@ def rollback(
             empty = not Catalog(engine).table_names()
         finally:
             engine.dispose()
-    path = sqlite_path(url)
-    if row.options.get("new_file") and empty and path is not None:
-        for p in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):
-            p.unlink(missing_ok=True)  # the run created the file: as it found it, none
-        result.removed_file = str(path)
+        path = sqlite_path(url)
+        if row.options.get("new_file") and empty and path is not None:
+            for p in (path, *(path.with_name(path.name + x) for x in ("-wal", "-shm", "-journal"))):
+                p.unlink(missing_ok=True)  # the run created the file: as it found it, none
+            result.removed_file = str(path)
     return result
 
 

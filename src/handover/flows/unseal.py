@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handover.claims import Claim, claiming, uses
 from handover.db.url import mask, to_url
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
@@ -51,6 +52,13 @@ class UnsealResult(PerTableRows):
         }
 
 
+def unseal_claims(package: str | Path, target: str, **_: object) -> tuple[Claim, ...]:
+    """What restoring ``package`` into ``target`` holds while it runs: from the package's
+    check to the target's read-back, not only while the migration writes."""
+    return uses((package,), (target,))
+
+
+@claiming("unseal", unseal_claims)
 def unseal(
     ws: Workspace,
     package: str | Path,

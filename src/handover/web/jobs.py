@@ -15,7 +15,9 @@ same kind that continues the same run; the CLI can resume the same run too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import logging
 import re
 import secrets
 import threading
@@ -36,6 +38,8 @@ from handover.governance.policy import utc
 from handover.holders import holder, lives
 from handover.i18n import Msg
 from handover.web.models import WebJobRow
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from handover.governance import Decision
@@ -259,14 +263,12 @@ def start(console: Console, plan: Plan) -> Job:
     reader. The flow then runs as the job's holder (:func:`handover.claims.acting_as`)."""
     ws, clock = console.ws, console.clock
     h = claims.new_holder()
+    held = claims.Held(h, ())
+    job: Job | None = None
     try:
         held = claims.take(ws.store, plan.claims, plan.kind, "console job", h, now=clock())
         job = _record(console, plan)
         claims.relabel(ws.store, held, f"console job {job.id}")
-    except BaseException:
-        claims.forget(h)  # refused (nothing held) or not recorded: what it took is stale
-        raise
-    try:
         thread = threading.Thread(
             target=_run,
             args=(ws, job.id, plan, clock, console.wakeups.notify, held),
@@ -275,21 +277,28 @@ def start(console: Console, plan: Plan) -> Job:
         )
         thread.start()
     except BaseException:
+        # refused (nothing held), or not recorded or started: nothing stays held, and a
+        # recorded job that never started is not left "running"
         _release(ws, held)
-        with ws.store.session() as s:  # never started: not left "running"
-            s.execute(
-                update(WebJobRow)
-                .where(WebJobRow.id == job.id)
-                .values(status="failed", finished_at=clock(), updated_at=clock())
-            )
+        if job is not None:
+            with contextlib.suppress(Exception), ws.store.session() as s:
+                s.execute(
+                    update(WebJobRow)
+                    .where(WebJobRow.id == job.id)
+                    .values(status="failed", finished_at=clock(), updated_at=clock())
+                )
         raise
     return job
 
 
 def _release(ws: Workspace, held: claims.Held) -> None:
-    """Give back what the job holds (once: a second call finds nothing)."""
+    """Give back what the job holds (again: finds nothing). Should the store fail, the
+    holder is still forgotten, so its rows are stale: the next claim taken by this
+    console removes them (another process sees them until this one ends)."""
     try:
         claims.give(ws.store, held)
+    except Exception as exc:
+        log.warning("claims of %s not given back: %s", held.holder, type(exc).__name__)
     finally:
         claims.forget(held.holder)
 
@@ -342,10 +351,12 @@ def _work(
 ) -> None:
     from handover.ledger import checkpoint_if_new, ledger_size
 
-    start_size = ledger_size(ws)
-    progress = JobProgress(ws, job_id, clock, plan.lang, notify=notify)
     status, result, error = "failed", {}, None
+    start_size: int | None = None
+    progress: JobProgress | None = None
     try:
+        start_size = ledger_size(ws)
+        progress = JobProgress(ws, job_id, clock, plan.lang, notify=notify)
         result = plan.run(progress)
         status = "done"
     except HandoverError as exc:
@@ -359,7 +370,8 @@ def _work(
         # the next job may start)
         release()
         try:
-            progress.flush()
+            if progress is not None:
+                progress.flush()
         finally:
             with ws.store.session() as s:
                 s.execute(
@@ -375,7 +387,8 @@ def _work(
                 )
             notify(job_id)
             # What the job recorded is covered by a signed checkpoint, as a CLI command's is.
-            checkpoint_if_new(ws, since=start_size, actor=plan.decision.actor, clock=clock)
+            if start_size is not None:
+                checkpoint_if_new(ws, since=start_size, actor=plan.decision.actor, clock=clock)
 
 
 def get_job(ws: Workspace, job_id: int) -> Job:
