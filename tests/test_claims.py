@@ -354,3 +354,36 @@ def test_a_console_job_that_fails_to_start_or_end_holds_nothing(
     assert row["lives"] is False
     job = _wait(console, jobs.start(console, _plan(console, lambda _p: {})).id)
     assert job.status == "done" and claims.listing(store) == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "internal error: KeyError at handover/cli/claims.py:"),
+        ("zh-CN", "内部错误:KeyError,位于 handover/cli/claims.py:"),
+    ],
+)
+def test_an_internal_error_is_one_line_in_the_users_language(
+    workspace: Any, lang: str, line: str
+) -> None:
+    """A bug ends the command with exit 70 and one line in the language the command was
+    given (it was English only), naming handover's own frame and never a value."""
+    code = (
+        "import sys\n"
+        "import handover.flows.claims as fc\n"
+        "def broken(ws):\n"
+        "    raise KeyError('410101199001011234')\n"
+        "fc.held_claims = broken\n"
+        "from handover.cli.main import main\n"
+        "sys.argv = ['handover', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, "-w", str(workspace.path), "--lang", lang, "claims"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 70, res.stderr
+    (got,) = res.stderr.strip().splitlines()
+    assert got.startswith(line) and "410101" not in got

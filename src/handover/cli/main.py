@@ -84,6 +84,7 @@ def root(
     from handover.i18n import UnsupportedLanguage, normalize_lang
 
     g = globals_of(ctx)
+    _root[:] = [ctx]  # the language of an internal error's line (main)
     g.workspace = workspace
     if lang is not None:
         try:
@@ -93,8 +94,23 @@ def root(
     g.lang = lang
 
 
+#: the root command's context once its options are read (an internal error's language)
+_root: list[typer.Context] = []
+
+
+def _error_lang() -> str:
+    """The user's language (``--lang``, the workspace's), zh-CN where none is known yet."""
+    from handover.cli.common import lang_of
+
+    try:
+        return lang_of(_root[0]) if _root else "zh-CN"
+    except Exception:  # the settings themselves are what failed
+        return "zh-CN"
+
+
 def main() -> None:
-    """Console-script entry point: a bug prints one line (``--debug`` for the traceback)."""
+    """Console-script entry point: a bug prints one line in the user's language
+    (``--debug`` for the traceback)."""
     import sys
 
     try:
@@ -105,11 +121,11 @@ def main() -> None:
         if "--debug" in sys.argv:
             raise
         from handover.errors import bug_site
+        from handover.i18n import t
 
-        sys.stderr.write(
-            f"internal error: {type(exc).__name__} at {bug_site(exc)}"
-            " (a bug in handover; rerun with --debug)\n"
-        )
+        where = bug_site(exc)
+        line = t("cli.internal_error", _error_lang(), kind=type(exc).__name__, where=where)
+        sys.stderr.write(line + "\n")
         raise SystemExit(70) from None
 
 
