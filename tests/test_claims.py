@@ -62,6 +62,15 @@ def test_a_place_is_one_claim_however_it_is_spelt(tmp_path: Path) -> None:
     assert uses(writes=(spelt[0],)) != uses(writes=("postgresql://127.0.0.1/other",))
     assert uses(writes=(tmp_path / "x.db",)) == uses(writes=(f"sqlite:///{tmp_path}/x.db",))
     assert all("pw" not in c.resource for c in uses(writes=(spelt[1],)))
+    # this machine however a URL names it (helper-43: two migrations into one database)
+    for host in ("127.0.0.2", "0.0.0.0", socket.gethostname(), "[::1]"):
+        assert uses(writes=(f"postgresql://u@{host}/book",)) == uses(writes=(spelt[0],)), host
+    # an unescaped @ in a password: no part of it in the claim, nor in the masked URL
+    from handover.db.url import mask
+
+    odd = "postgresql://postgres:my@pw@127.0.0.1/book"
+    assert uses(writes=(odd,)) == uses(writes=(spelt[0],))
+    assert mask(odd) == "postgresql://postgres:***@127.0.0.1/book"
 
 
 def test_a_holder_whose_process_is_gone_holds_nothing(workspace: Any) -> None:
@@ -116,7 +125,11 @@ def test_a_holder_on_another_host_is_released_by_a_person(workspace: Any) -> Non
 
     store = workspace.store
     claims.take(store, EVERYTHING, "shred", "console job 4", "elsewhere.example:77:t")
-    refusal = pytest.raises(BadInput, match=r"console job 4 @ elsewhere\.example pid 77")
+    refusal = pytest.raises(
+        BadInput,
+        match=r"console job 4 @ elsewhere\.example pid 77 .* another host.*"
+        r"handover claims release \d+ --reason",
+    )
     with refusal, claims.holding(store, "scan", uses()):
         pass
     (row,) = claims.listing(store)
@@ -141,6 +154,14 @@ def test_a_holder_on_another_host_is_released_by_a_person(workspace: Any) -> Non
     assert event.details["claims"][0]["who"] == "console job 4 @ elsewhere.example pid 77"
     with pytest.raises(BadInput, match="no claim 999"):
         release_claims(workspace, [999], "gone")
+    with pytest.raises(BadInput, match="no claim 99999999999999999999"):  # not even an id
+        release_claims(workspace, [99999999999999999999], "gone")
+    # ids are never used again: an id from an old listing names no newer claim
+    me = claims.new_holder()
+    again = claims.take(store, (claims.Claim("dossier", True),), "dossier", "cli", me)
+    assert again.ids[0] > row["id"]
+    claims.give(store, again)
+    claims.forget(me)
 
 
 def test_steps_of_a_command_hold_as_that_command(workspace: Any) -> None:
@@ -387,3 +408,45 @@ def test_an_internal_error_is_one_line_in_the_users_language(
     assert res.returncode == 70, res.stderr
     (got,) = res.stderr.strip().splitlines()
     assert got.startswith(line) and "410101" not in got
+
+
+def test_a_killed_holder_not_yet_reaped_holds_nothing(workspace: Any) -> None:
+    """A process killed but not yet waited for by its parent (a zombie) has ended."""
+    from handover.holders import _namespace, _start, lives
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    h = f"{socket.gethostname()}:{proc.pid}:{_namespace()}-{_start(proc.pid)}-t"
+    claims.take(workspace.store, EVERYTHING, "shred", "cli", h)
+    proc.kill()
+    try:
+        import time
+
+        for _ in range(200):  # until the kernel has made it a zombie
+            if lives(h, lambda _h: False) is False:
+                break
+            time.sleep(0.01)
+        assert lives(h, lambda _h: False) is False
+        with claims.holding(workspace.store, "scan", uses()):
+            pass
+    finally:
+        proc.wait()
+
+
+def test_checking_a_package_or_destroying_a_key_waits_for_what_runs(
+    workspace: Any, tmp_path: Path
+) -> None:
+    """``unseal --check-only`` holds its package (a shred had destroyed it under the check:
+    helper-43), and destroying a key holds all the data alone (a running seal had lost
+    its key)."""
+    from handover.flows.keys import destroy_key
+    from handover.flows.unseal import check_package
+
+    live = f"{socket.gethostname()}:1:0-0-init"  # pid 1 (init) lives
+    held = claims.take(workspace.store, EVERYTHING, "shred", "cli", live)
+    with pytest.raises(BadInput, match="shred by cli"):
+        check_package(workspace, tmp_path / "pkg")
+    claims.give(workspace.store, held)
+    held = claims.take(workspace.store, uses((tmp_path / "seller.db",)), "seal", "cli", live)
+    with pytest.raises(BadInput, match="seal by cli"):
+        destroy_key(workspace, "no-such-key", "test")
+    claims.give(workspace.store, held)

@@ -58,6 +58,8 @@ class WorkClaimRow(Base):
     """One resource held by a running command (revision 0021)."""
 
     __tablename__ = "work_claims"
+    #: ids are never used again (a release typed from an old listing names no newer claim)
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), index=True)
@@ -182,7 +184,8 @@ def take(
             for r in live:
                 if r.holder != h and r.resource == c.resource and (r.exclusive or c.exclusive):
                     since = _utc(r.since)
-                    raise BadInput.msg("claims.busy", kind=r.kind, who=_who(r), since=since)
+                    key = "claims.busy" if lives(r.holder, _known) else "claims.busy_elsewhere"
+                    raise BadInput.msg(key, kind=r.kind, who=_who(r), since=since, id=r.id)
         have = {(r.resource, r.exclusive) for r in live if r.holder == h}
         new = [
             WorkClaimRow(
@@ -307,6 +310,9 @@ def listing(store: Store) -> list[dict[str, Any]]:
 def release(store: Store, ids: Sequence[int]) -> list[dict[str, Any]]:
     """Remove the claims ``ids`` (a holder on another host that is known to be gone);
     returns what was removed. BadInput for an id that is not held."""
+    wrong = [i for i in ids if not 0 < i < 2**31]  # no such id fits the column
+    if wrong:
+        raise BadInput.msg("claims.no_claim", id=wrong[0])
     with store.session() as s:
         rows = list(s.scalars(select(WorkClaimRow).where(WorkClaimRow.id.in_(list(ids)))))
         missing = sorted(set(ids) - {r.id for r in rows})

@@ -29,6 +29,15 @@ def _start(pid: int) -> int | None:
         return None
 
 
+def _state(pid: int) -> str | None:
+    """The state letter of process ``pid`` (``Z``: a zombie), None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return stat.rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 @functools.cache
 def _namespace() -> int:
     """This process's PID namespace (its inode), 0 if unknown."""
@@ -68,5 +77,7 @@ def lives(held: str, known: Callable[[str], bool]) -> bool | None:
         return False
     except PermissionError:  # another user's process: it lives
         pass
+    if _state(int(pid)) in ("Z", "X"):  # killed, not yet reaped by its parent: ended
+        return False
     now = _start(int(pid)) if start else None
     return not (start and now is not None and now != start)

@@ -137,16 +137,16 @@ def _open_package(
     restore: bool,
 ) -> None:
     from handover.errors import BadInput
+    from handover.flows.unseal import check_package
     from handover.flows.unseal import restore as do_restore
     from handover.flows.unseal import unseal as do_unseal
     from handover.i18n import t
-    from handover.package import verify_package
 
     lang = lang_of(ctx)
     result: Any
     with handled(), workspace_of(ctx, data=True) as ws:
         if check_only:
-            result = verify_package(ws, package)
+            result = check_package(ws, package)
         elif not to:
             raise BadInput.msg("cli.unseal_target")
         else:

@@ -9,6 +9,8 @@ written to reports, logs and the ledger (password as ``***``).
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +45,11 @@ def mask(spec: str | Path) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    scheme, _, rest = s.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    if netloc.count("@") > 1:  # an unescaped @ in the password: all of it is the password
+        user = netloc.partition("@")[0].partition(":")[0]
+        return f"{scheme}://{user}:***@{netloc.rpartition('@')[2]}{slash}{tail}"
     try:
         return make_url(s).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
@@ -93,6 +100,18 @@ def backend(spec: str | Path) -> str:
     return "sqlite" if not is_url(spec) else family(parse(str(spec)).get_backend_name())
 
 
+#: names of this machine a server URL may use (a loopback address is also one)
+_THIS_MACHINE = ("localhost", "::1", "", "0.0.0.0", "[::1]")
+
+
+def _loopback(host: str) -> bool:
+    """An address of this machine's loopback (``127.0.0.0/8``, ``::1``)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name
+        return False
+
+
 def place(spec: str | Path) -> str:
     """Where ``spec`` is, whatever its spelling: a SQLite file's absolute path (given as a
     path or a ``sqlite:///`` URL); a server database's family, host, port and database,
@@ -106,8 +125,11 @@ def place(spec: str | Path) -> str:
     except BadInput:
         return mask(spec)
     kind = backend(spec)
-    host = (url.host or "").lower()
-    host = "127.0.0.1" if host in ("localhost", "::1", "") else host
+    # the host after the last @ (an unescaped @ in a password is not the host's); this
+    # machine however it is named: its name, localhost, any loopback or 0.0.0.0
+    host = (url.host or "").rpartition("@")[2].lower()
+    if host in _THIS_MACHINE or _loopback(host) or host == socket.gethostname().lower():
+        host = "127.0.0.1"
     port = url.port or {"postgresql": 5432, "mysql": 3306}.get(kind)
     return f"{kind}://{host}:{port}/{url.database}"
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from handover.claims import EVERYTHING, claiming
 from handover.crypto.keys import KeyInfo, Keys, check_key_args
 from handover.errors import BadInput
 from handover.governance import require
@@ -32,6 +33,7 @@ def rotate_key(ws: Workspace, key_id: str) -> KeyInfo:
         return keys.rotate(key_id)
 
 
+@claiming("key.destroy", lambda **_: EVERYTHING)
 def destroy_key(ws: Workspace, key_id: str, reason: str) -> KeyInfo:
     """Destroy a key (crypto-erase) for a person: authorised as ``key.manage`` on the
     key's tier, clear; Refused (exit 3) leaves the key untouched."""

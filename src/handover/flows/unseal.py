@@ -123,6 +123,14 @@ def unseal(
     return result
 
 
+@claiming("unseal.check", lambda package, **_: uses((package,)))
+def check_package(ws: Workspace, package: str | Path) -> PackageCheck:
+    """``handover unseal --check-only``: the package's full check (signature, hashes,
+    every table decrypted and its row digests), holding the package while it runs (a
+    shred then waits for it)."""
+    return verify_package(ws, Path(package))
+
+
 def restore(
     ws: Workspace,
     package: str | Path,

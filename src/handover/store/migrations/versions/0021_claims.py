@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("resource", sa.String(600), nullable=False),
         sa.Column("exclusive", sa.Boolean(), nullable=False),
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
+        sqlite_autoincrement=True,  # ids never used again (claims release names an id)
     )
     op.create_index("ix_work_claims_holder", "work_claims", ["holder"])
     lock = op.create_table(
