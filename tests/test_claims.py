@@ -450,3 +450,29 @@ def test_checking_a_package_or_destroying_a_key_waits_for_what_runs(
     with pytest.raises(BadInput, match="seal by cli"):
         destroy_key(workspace, "no-such-key", "test")
     claims.give(workspace.store, held)
+
+
+def test_the_console_shows_what_is_held_and_by_whom(tmp_path: Path) -> None:
+    """The jobs page and ``GET /api/claims`` show what running commands hold — a CLI
+    command's too — and a job it excludes is refused naming it."""
+    from starlette.testclient import TestClient
+
+    from web_support import api_token, login
+
+    app = _console(tmp_path)
+    console = app.state.console
+    live = f"{socket.gethostname()}:1:0-0-init"  # pid 1 (init) lives
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "zhaolei")
+        token = api_token(client, "zhaolei")
+        assert 'id="held"' not in client.get("/jobs").text
+        held = claims.take(console.ws.store, EVERYTHING, "shred", "cli", live)
+        page = client.get("/jobs").text
+        assert 'id="held"' in page and "shred" in page and "cli @ " in page
+        assert "独占" in page  # alone, in the person's language
+        got = client.get("/api/claims", headers=token).json()
+        assert [(c["kind"], c["exclusive"], c["state"]) for c in got] == [("shred", True, "lives")]
+        r = client.post("/api/jobs/scan", json={"source": "seller.db"}, headers=token)
+        assert r.status_code == 400 and r.json()["error"]["key"] == "claims.busy"
+        claims.give(console.ws.store, held)
+        assert 'id="held"' not in client.get("/jobs").text

@@ -301,7 +301,8 @@ def listing(store: Store) -> list[dict[str, Any]]:
             "resource": r.resource,
             "exclusive": r.exclusive,
             "since": _utc(r.since),
-            "lives": lives(r.holder, _known),
+            "lives": (state := lives(r.holder, _known)),
+            "state": {True: "lives", False: "gone", None: "unknown"}[state],
         }
         for r in rows
     ]

@@ -20,7 +20,7 @@ def _lines(rows: list[dict[str, Any]], lang: str) -> None:
     from handover.i18n import t
 
     for r in rows:
-        state = {True: "lives", False: "gone", None: "unknown"}[r["lives"]]
+        state = r["state"]
         typer.echo(
             t(
                 "claims.line",

@@ -440,6 +440,15 @@ def api_jobs(request: Request, me: Session) -> list[JSON]:
     return [j.to_json() for j in list_jobs(console_of(request).ws)]
 
 
+@router.get("/claims", responses=ERRORS)
+def api_claims(request: Request, me: Session) -> list[JSON]:
+    """What running commands hold on this workspace (console jobs and CLI commands in
+    any process), oldest first: ``handover claims --json``."""
+    from handover.flows.claims import held_claims
+
+    return held_claims(console_of(request).ws)
+
+
 @router.get("/jobs/{job_id}", responses=ERRORS)
 def api_job(request: Request, me: Session, job_id: RowId) -> JSON:
     """One job: status (running, done, failed, interrupted), steps done, outcome."""

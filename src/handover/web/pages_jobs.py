@@ -31,6 +31,7 @@ def jobs_page(request: Request, me: Session) -> Response:
     """Background jobs (newest first) and the forms that start each kind."""
     from handover.engine.executor import configured
     from handover.erase.plan import MEDIA
+    from handover.flows.claims import held_claims
     from handover.governance.people import list_people
     from handover.web.jobs import list_jobs, source_default
 
@@ -40,6 +41,7 @@ def jobs_page(request: Request, me: Session) -> Response:
         request,
         "jobs.html",
         jobs=list_jobs(console.ws),
+        held=held_claims(console.ws),
         source=source_default(console.ws),
         media=MEDIA,
         validators=others,
