@@ -476,3 +476,15 @@ def test_the_console_shows_what_is_held_and_by_whom(tmp_path: Path) -> None:
         assert r.status_code == 400 and r.json()["error"]["key"] == "claims.busy"
         claims.give(console.ws.store, held)
         assert 'id="held"' not in client.get("/jobs").text
+
+
+def test_creating_a_campaign_reads_its_source_under_a_claim(workspace: Any) -> None:
+    """``notices create`` reads the source to find the people: a shred may not destroy it
+    meanwhile."""
+    from handover.flows.notices import create_campaign
+
+    live = f"{socket.gethostname()}:1:0-0-init"  # pid 1 (init) lives
+    held = claims.take(workspace.store, EVERYTHING, "shred", "cli", live)
+    with pytest.raises(BadInput, match="shred by cli"):
+        create_campaign(workspace, workspace.path / "seller.db", name="x")
+    claims.give(workspace.store, held)

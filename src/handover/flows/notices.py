@@ -128,6 +128,7 @@ def scope_items(
     return items
 
 
+@claiming("notices.create", lambda source, **_: uses((source,)))
 def create_campaign(
     ws: Workspace,
     source: str | Path,
