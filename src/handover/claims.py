@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from sqlalchemy import Boolean, DateTime, Integer, String, delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from handover.db.url import place
 from handover.errors import BadInput
@@ -165,43 +165,49 @@ def take(
     """Hold ``claims`` as ``h`` or refuse (BadInput ``claims.busy`` naming the holder in
     the way; nothing is held then). Claims ``h`` already holds are not taken twice."""
     at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
-    with store.session() as s:
-        if store.engine.dialect.name == "postgresql":  # whatever the server's default
-            s.connection(execution_options={"isolation_level": "READ COMMITTED"})
-        # first: the queue (the row is made by revision 0021; a store that lost it gets
-        # it again, and this taker starts over)
-        queued = s.execute(update(WorkClaimLockRow).values(taken=WorkClaimLockRow.taken + 1))
-        if not getattr(queued, "rowcount", 0):
-            s.rollback()
-            _restore_queue(store)
-            return take(store, claims, kind, label, h, now=at)
-        rows = list(s.scalars(select(WorkClaimRow)))
-        gone = [r.id for r in rows if r.holder != h and lives(r.holder, _known) is False]
-        if gone:
-            s.execute(delete(WorkClaimRow).where(WorkClaimRow.id.in_(gone)))
-        live = [r for r in rows if r.id not in gone]
-        for c in claims:
-            for r in live:
-                if r.holder != h and r.resource == c.resource and (r.exclusive or c.exclusive):
-                    since = _utc(r.since)
-                    key = "claims.busy" if lives(r.holder, _known) else "claims.busy_elsewhere"
-                    raise BadInput.msg(key, kind=r.kind, who=_who(r), since=since, id=r.id)
-        have = {(r.resource, r.exclusive) for r in live if r.holder == h}
-        new = [
-            WorkClaimRow(
-                holder=h,
-                kind=kind[:40],
-                label=label[:100],
-                resource=c.resource[:600],
-                exclusive=c.exclusive,
-                since=at,
-            )
-            for c in dict.fromkeys(claims)
-            if (c.resource, True) not in have and (c.resource, c.exclusive) not in have
-        ]
-        s.add_all(new)
-        s.flush()
-        return Held(h, tuple(r.id for r in new))
+    while True:
+        with store.session() as s:
+            if store.engine.dialect.name == "postgresql":  # whatever the server's default
+                s.connection(execution_options={"isolation_level": "READ COMMITTED"})
+            # first: the queue (the row is made by revision 0021)
+            queued = s.execute(update(WorkClaimLockRow).values(taken=WorkClaimLockRow.taken + 1))
+            if getattr(queued, "rowcount", 0):
+                return _take_queued(s, claims, kind, label, h, at)
+        _restore_queue(store)  # a store that lost the row gets it again; start over
+
+
+def _take_queued(
+    s: Session, claims: Sequence[Claim], kind: str, label: str, h: str, at: dt.datetime
+) -> Held:
+    """:func:`take` once this taker is first in the queue."""
+    rows = list(s.scalars(select(WorkClaimRow)))
+    state = {r.id: lives(r.holder, _known) for r in rows if r.holder != h}
+    gone = [i for i, alive in state.items() if alive is False]
+    if gone:
+        s.execute(delete(WorkClaimRow).where(WorkClaimRow.id.in_(gone)))
+    live = [r for r in rows if r.id not in gone]
+    for c in claims:
+        for r in live:
+            if r.holder != h and r.resource == c.resource and (r.exclusive or c.exclusive):
+                key = "claims.busy" if state[r.id] else "claims.busy_elsewhere"
+                since = _utc(r.since)
+                raise BadInput.msg(key, kind=r.kind, who=_who(r), since=since, id=r.id)
+    have = {(r.resource, r.exclusive) for r in live if r.holder == h}
+    new = [
+        WorkClaimRow(
+            holder=h,
+            kind=kind[:40],
+            label=label[:100],
+            resource=c.resource[:600],
+            exclusive=c.exclusive,
+            since=at,
+        )
+        for c in dict.fromkeys(claims)
+        if (c.resource, True) not in have and (c.resource, c.exclusive) not in have
+    ]
+    s.add_all(new)
+    s.flush()
+    return Held(h, tuple(r.id for r in new))
 
 
 def _restore_queue(store: Store) -> None:
@@ -246,23 +252,17 @@ def holding(store: Store, kind: str, claims: Sequence[Claim]) -> Iterator[Held]:
     the command this one is a step of: :func:`acting_as`), else as a new holder that
     the steps inside then act as."""
     acting = _acting.get()
-    if acting is not None:
-        held = take(store, claims, kind, acting[1], acting[0])
-        try:
-            yield held
-        finally:
-            give(store, held)
-        return
-    h = new_holder()
+    h, label = acting or (new_holder(), "cli")
     try:
-        held = take(store, claims, kind, "cli", h)
+        held = take(store, claims, kind, label, h)
         try:
-            with acting_as(h, "cli"):
+            with acting_as(h, label):
                 yield held
         finally:
             give(store, held)
     finally:
-        forget(h)
+        if acting is None:
+            forget(h)
 
 
 def claiming(

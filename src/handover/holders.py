@@ -20,22 +20,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def _start(pid: int) -> int | None:
-    """The start time of process ``pid`` (clock ticks after boot), None if unknown."""
+def _stat(pid: int) -> tuple[str, int] | None:
+    """The state letter (``Z``: a zombie) and start time (clock ticks after boot) of
+    process ``pid``, None if unknown."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        return int(stat.rpartition(")")[2].split()[19])
+        fields = Path(f"/proc/{pid}/stat").read_text("ascii", "replace").rpartition(")")[2]
+        state, *rest = fields.split()
+        return state, int(rest[18])
     except (OSError, ValueError, IndexError):
         return None
 
 
-def _state(pid: int) -> str | None:
-    """The state letter of process ``pid`` (``Z``: a zombie), None if unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-        return stat.rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return None
+def _start(pid: int) -> int | None:
+    """The start time of process ``pid``, None if unknown."""
+    got = _stat(pid)
+    return got[1] if got else None
 
 
 @functools.cache
@@ -77,7 +76,9 @@ def lives(held: str, known: Callable[[str], bool]) -> bool | None:
         return False
     except PermissionError:  # another user's process: it lives
         pass
-    if _state(int(pid)) in ("Z", "X"):  # killed, not yet reaped by its parent: ended
+    got = _stat(int(pid))
+    if got is None:
+        return True  # its process lives; nothing more can be told
+    if got[0] in ("Z", "X"):  # killed, not yet reaped by its parent: ended
         return False
-    now = _start(int(pid)) if start else None
-    return not (start and now is not None and now != start)
+    return not start or got[1] == start
