@@ -511,3 +511,35 @@ def test_a_bad_value_in_a_table_of_many_batches_is_one_line_and_stops_every_thre
     assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
     alive = [t.name for t in threading.enumerate() if t.name.startswith("extract-")]
     assert alive == []
+
+
+def test_only_columns_whose_values_repeat_get_a_dictionary(
+    extract: tuple[str, str, Path, dict[str, object]],
+) -> None:
+    """Tokens and other distinct values are written plain, repeated values with a
+    dictionary (handover.parquet_layout)."""
+    _, _, out, _ = extract
+    meta = pq.ParquetFile(out / "parquet" / "hkls.parquet").metadata.row_group(0)
+    encodings = {
+        meta.column(i).path_in_schema: set(meta.column(i).encodings)
+        for i in range(meta.num_columns)
+    }
+    assert "RLE_DICTIONARY" in encodings["还款渠道"], encodings
+    assert "RLE_DICTIONARY" not in encodings["流水号"], encodings
+
+
+def test_the_dictionary_rule_counts_distinct_values_of_the_first_batch() -> None:
+    from handover.parquet_layout import DICTIONARY_SHARE, dictionary_columns
+
+    n = 1000
+    few = int(DICTIONARY_SHARE * n)
+    batch = pa.RecordBatch.from_pydict(
+        {
+            "channel": [f"c{i % few}" for i in range(n)],
+            "one_more": [f"c{i % (few + 1)}" for i in range(n)],
+            "token": [f"tk_{i:032x}" for i in range(n)],
+            "empty": pa.nulls(n),
+            "amount": pa.array([i % 7 for i in range(n)], pa.int64()),
+        }
+    )
+    assert dictionary_columns(batch) == ["channel", "empty", "amount"]

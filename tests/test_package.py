@@ -643,3 +643,28 @@ def test_seal_refuses_existing_out_and_leaves_nothing(
 
 def _iter_files(p: Path) -> Iterator[Path]:
     yield from (x for x in p.rglob("*") if x.is_file())
+
+
+def test_only_columns_whose_values_repeat_get_a_dictionary(ws_path: str, sealed: Path) -> None:
+    """The sealed file dictionary-encodes a column of few values and writes a column of
+    distinct ones plain (handover.parquet_layout); the rows read back the same."""
+    from handover.crypto import Keys
+
+    manifest = json.loads((sealed / "manifest.json").read_text("utf-8"))
+    entry = next(t for t in manifest["tables"] if t["name"] == "hkls")
+    ws = _open_ws(ws_path)
+    try:
+        with Keys(ws) as keys:
+            pf = pq.ParquetFile(sealed / entry["file"], decryption_properties=_stock_props(keys))
+            meta = pf.metadata.row_group(0)
+            encodings = {
+                meta.column(i).path_in_schema: set(meta.column(i).encodings)
+                for i in range(meta.num_columns)
+            }
+            channels = pf.read(columns=["还款渠道"]).column(0)
+    finally:
+        ws.close()
+    assert "RLE_DICTIONARY" in encodings["还款渠道"], encodings  # 5 channels
+    assert "RLE_DICTIONARY" not in encodings["流水号"], encodings  # one per row
+    assert "RLE_DICTIONARY" not in encodings["订单号"], encodings
+    assert channels.null_count == 0 and len(set(channels.to_pylist())) <= 5

@@ -44,6 +44,7 @@ from handover.deid.kanon import KReport, ReportContext, k_anonymity, markdown
 from handover.deid.tags import tag_text
 from handover.errors import BadInput, CheckFailed
 from handover.i18n import Msg
+from handover.parquet_layout import dictionary_columns
 from handover.prefetch import closed, prefetch
 from handover.progress import NoProgress, Progress
 from handover.results import PerTableRows
@@ -659,7 +660,7 @@ def _write_parquet(
     try:
         for b in batches:
             if writer is None:
-                writer = pq.ParquetWriter(path, b.schema)
+                writer = pq.ParquetWriter(path, b.schema, use_dictionary=dictionary_columns(b))
             writer.write_batch(b)
             rows += b.num_rows
             if held is not None:

@@ -23,6 +23,7 @@ from handover.engine.executor import EngineLost, Executor, task_keys
 from handover.engine.runs import RunLog, hide, pending, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
+from handover.parquet_layout import dictionary_columns
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -157,7 +158,8 @@ def _write(folder: Path, name: str, batches: Batches) -> dict[str, Any]:
         return {"file": None, "sha256": None, "rows": []}
     path = folder / name
     part = folder / f".{name}.partial"
-    with pq.ParquetWriter(part, batches[0].schema) as w:
+    first = batches[0]
+    with pq.ParquetWriter(part, first.schema, use_dictionary=dictionary_columns(first)) as w:
         for b in batches:
             w.write_batch(b)
     os.replace(part, path)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import secrets
 import shutil
@@ -26,6 +27,7 @@ from handover.crypto.files import place_folder
 from handover.errors import BadInput
 from handover.package.manifest import TABLES_DIR, Manifest, TableEntry, write_signed
 from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
+from handover.parquet_layout import dictionary_columns
 from handover.progress import Progress
 from handover.results import PerTableRows
 
@@ -429,9 +431,14 @@ def seal_file(
         ]
     )
     props = encryption_properties(keys, column_keys, key_ids["other"])
-    writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props)
+    # the columns' encodings follow the first batch (parquet_layout); the rows as they come
+    rows = iter(batches)
+    first = next(rows, None)
+    layout = [] if first is None else dictionary_columns(_named(first, pq_schema))
+    writer = pq.ParquetWriter(path, pq_schema, encryption_properties=props, use_dictionary=layout)
     try:
-        digest = write_digested(writer, batches, pq_schema, progress)
+        ahead = [] if first is None else [first]
+        digest = write_digested(writer, itertools.chain(ahead, rows), pq_schema, progress)
     finally:
         writer.close()
     out: dict[str, Any] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
@@ -452,14 +459,13 @@ def write_digested(
     SHA-256 per chunk of rows) both run in native code that releases the GIL, so on two
     cores they overlap; the single worker keeps the digest in row order.
     """
-    import pyarrow as pa
 
     digest = RowDigest()
     pending: deque[Future[None]] = deque()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-digest") as pool:
         try:
             for data in batches:
-                writer.write_batch(pa.RecordBatch.from_arrays(data.columns, schema=pq_schema))
+                writer.write_batch(_named(data, pq_schema))
                 pending.append(pool.submit(digest.add_batch, data))
                 while len(pending) >= DIGEST_DEPTH:
                     pending.popleft().result()
@@ -471,6 +477,13 @@ def write_digested(
             for f in pending:
                 f.cancel()
     return digest
+
+
+def _named(data: Any, pq_schema: Any) -> Any:
+    """``data``'s columns under the package's Parquet names."""
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays(data.columns, schema=pq_schema)
 
 
 def discard_keys(ws: Workspace, key_ids: list[str], events: EventSink) -> None:
