@@ -543,3 +543,63 @@ def test_the_dictionary_rule_counts_distinct_values_of_the_first_batch() -> None
         }
     )
     assert dictionary_columns(batch) == ["channel", "empty", "amount"]
+
+
+def test_a_table_is_anonymised_while_the_next_one_is_read(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first anonymised table's search waits until the next table's rows are asked
+    for: it can only end (in time) when the two overlap. The extract is the same."""
+    import threading
+
+    from handover.deid import extract
+
+    later_read = threading.Event()
+    asked: list[str] = []
+    waited: list[bool] = []
+    real_batches, real_anonymise = extract._TableJob.batches, extract.anonymise
+
+    def batches(self: extract._TableJob, reader: object) -> object:
+        asked.append(self.d.name)
+        if len(asked) > 1:
+            later_read.set()
+        return real_batches(self, reader)
+
+    def anonymise(*args: object, **kwargs: object) -> object:
+        if not waited:
+            waited.append(later_read.wait(timeout=30))
+        return real_anonymise(*args, **kwargs)  # type: ignore[arg-type]
+
+    before = run_extract(small_book, tmp_path / "before")
+    monkeypatch.setattr(extract._TableJob, "batches", batches)
+    monkeypatch.setattr(extract, "anonymise", anonymise)
+    after = run_extract(small_book, tmp_path / "after")
+    assert waited == [True] and len(asked) == 3, (waited, asked)
+    assert after == before
+    for name in ("customer", "loan"):
+        assert pq.read_table(tmp_path / "after" / "parquet" / f"{name}.parquet").equals(
+            pq.read_table(tmp_path / "before" / "parquet" / f"{name}.parquet")
+        )
+
+
+def test_a_failed_anonymisation_stops_the_extract_and_leaves_nothing(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error in a table's search (on its own thread) while the next table is read:
+    the one line, nothing written, no thread left."""
+    import threading
+
+    from handover.deid import extract
+    from handover.errors import CheckFailed
+
+    def anonymise(*_: object, **__: object) -> object:
+        raise CheckFailed.msg("deid.k_check", table="customer", min_k=1, k=5)
+
+    monkeypatch.setattr(extract, "anonymise", anonymise)
+    ws, src = small_book
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "dd-extract", str(src), "--out", str(out)])
+    assert res.exit_code not in (0, 70), res.output
+    assert "customer" in res.output and "Traceback" not in res.output
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+    assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []

@@ -23,12 +23,14 @@ to each column). Built in a hidden folder and renamed into place.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +69,8 @@ MAX_SUPPRESSION = 0.05
 BATCH_ROWS = 65_536
 MASKED_SUFFIX = "_masked"
 TOKEN_PREFIX = "tk_"
+#: an anonymised table's report, its summary (None: refused) and its lost keys (if any)
+Anonymised = tuple[KReport, dict[str, Any] | None, tuple[str, pa.Array | None] | None]
 
 
 @dataclass
@@ -340,30 +344,46 @@ def write_extract(
         for sub in ("parquet", "xlsx", "report", "stage"):
             (tmp / sub).mkdir(parents=True)
         lost: dict[str, tuple[str, pa.Array | None]] = {}
-        for d in defs:
-            plan = plans[d.name]
-            rules[d.name] = [p.to_json() for p in plan]
-            prog.task(d.name, reader.count(d))
-            job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed)
-            qis = quasi_identifier_plans(plan, quasi_identifiers)
-            if not qis:
-                result.tables.append(job.write_plain(reader))
-                ctx.plain.append(d.name)
+        # A table's finishing work (an anonymised table's search, generalised write and k
+        # check; an XLSX copy) runs on a thread of its own while the next table is read;
+        # one table at a time, so at most one table's held columns sit beside the rows
+        # being read. The outcomes are taken in table order.
+        outcomes: list[tuple[str, str | None, Future[Anonymised | dict[str, Any]]]] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="extract-finish") as finisher:
+            for d in defs:
+                plan = plans[d.name]
+                rules[d.name] = [p.to_json() for p in plan]
+                prog.task(d.name, reader.count(d))
+                job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed)
+                qis = quasi_identifier_plans(plan, quasi_identifiers)
+                sensitive = ctx.l_column if ctx.l_column in job.output_names else None
+                finish: Callable[[], Anonymised | dict[str, Any]]
+                if not qis:
+                    finish = job.write_plain(reader)
+                    ctx.plain.append(d.name)
+                else:
+                    # l-diversity binds the tables that hold the sensitive column; k binds all.
+                    table_policy = policy if sensitive else replace(policy, distinct_l=0)
+                    finish = job.write_anonymised(reader, qis, table_policy, sensitive)
+                if outcomes:
+                    outcomes[-1][2].result()  # the table before: its failure stops the extract
+                outcomes.append((d.name, sensitive if qis else None, finisher.submit(finish)))
+        for name, sensitive, done in outcomes:
+            outcome = done.result()
+            if isinstance(outcome, dict):
+                result.tables.append(outcome)
                 continue
-            sensitive = ctx.l_column if ctx.l_column in job.output_names else None
-            # l-diversity binds the tables that hold the sensitive column; k binds all.
-            table_policy = policy if sensitive else replace(policy, distinct_l=0)
-            rep, summary, gone = job.write_anonymised(reader, qis, table_policy, sensitive)
+            rep, shipped, gone = outcome
             rep.l_column = sensitive
             result.kanon.append(rep)
-            if summary is not None:
-                result.tables.append(summary)
+            if shipped is not None:
+                result.tables.append(shipped)
             else:
                 result.refused.append(
-                    {"name": d.name, "rows": rep.rows, "reason": rep.to_json()["reason"]}
+                    {"name": name, "rows": rep.rows, "reason": rep.to_json()["reason"]}
                 )
             if gone is not None:
-                lost[d.name] = gone
+                lost[name] = gone
         ctx.joins = _orphans(defs, plans, lost, tmp / "parquet")
         shutil.rmtree(tmp / "stage")
         _write_reports(tmp / "report", result, rules, ctx)
@@ -479,8 +499,9 @@ class _TableJob:
             "tokenised": [p.name for p in self.plan if p.action == "token"],
         }
 
-    def write_plain(self, reader: Any) -> dict[str, Any]:
-        """A table without quasi-identifiers: written as the rules leave it."""
+    def write_plain(self, reader: Any) -> Callable[[], dict[str, Any]]:
+        """A table without quasi-identifiers: written as the rules leave it; the returned
+        function writes its XLSX copy (if any) and gives its summary."""
         want_xlsx = reader.count(self.d) <= self.xlsx_limit
         held: list[pa.RecordBatch] = []
         rows = _write_parquet(
@@ -489,7 +510,7 @@ class _TableJob:
             self.empty.schema,
             held if want_xlsx else None,
         )
-        return self._finish(rows, (held or [self.empty]) if want_xlsx else None)
+        return functools.partial(self._finish, rows, (held or [self.empty]) if want_xlsx else None)
 
     def write_anonymised(
         self,
@@ -497,15 +518,15 @@ class _TableJob:
         qis: list[ColumnPlan],
         policy: Policy,
         sensitive: str | None,
-    ) -> tuple[KReport, dict[str, Any] | None, tuple[str, pa.Array | None] | None]:
-        """Stage the table, search the least-loss generalisation meeting ``policy``, then
-        write it (generalised, suppressed records removed) or refuse it.
+    ) -> Callable[[], Anonymised]:
+        """Stage the table (read, transform, keep the columns the search needs); the
+        returned function searches the least-loss generalisation meeting ``policy``, then
+        writes the table (generalised, suppressed records removed) or refuses it.
 
-        Returns the report, the table summary (None when refused) and, when records were
-        lost, the table's single-column key with the lost key values (None: every record).
+        That function returns the report, the table summary (None when refused) and, when
+        records were lost, the table's single-column key with the lost key values (None:
+        every record). It reads only the stage, so it may run while the next table is read.
         """
-        import pyarrow.parquet as pq
-
         # Staged as uncompressed Arrow IPC: written once, memory-mapped back, cheaper than Parquet.
         stage = self.tmp / "stage" / f"{self.slug}.arrow"
         names = [p.name for p in qis]
@@ -532,6 +553,25 @@ class _TableJob:
         held_cols = pa.Table.from_batches(
             parts, schema=self.empty.select(list(dict.fromkeys(keep_cols))).schema
         )
+        return functools.partial(
+            self._anonymise, stage, writer is not None, held_cols, rows, qis, policy, sensitive, pk
+        )
+
+    def _anonymise(
+        self,
+        stage: Path,
+        staged_any: bool,
+        held_cols: pa.Table,
+        rows: int,
+        qis: list[ColumnPlan],
+        policy: Policy,
+        sensitive: str | None,
+        pk: str | None,
+    ) -> Anonymised:
+        """The second half of :meth:`write_anonymised`: search, then write or refuse."""
+        import pyarrow.parquet as pq
+
+        names = [p.name for p in qis]
         quasi = []
         for p in qis:
             values = held_cols.column(p.name).combine_chunks()
@@ -560,7 +600,7 @@ class _TableJob:
         final = self.tmp / "parquet" / f"{self.slug}.parquet"
 
         def generalised() -> Iterator[pa.RecordBatch]:
-            if writer is None:  # no record at all
+            if not staged_any:  # no record at all
                 return
             offset = 0
             with pa.memory_map(str(stage)) as source:
