@@ -11,6 +11,8 @@ result is spread back with ``take``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -117,14 +119,16 @@ def _memoised(
     return out
 
 
-def tokenize(
+def tokenizer(
     ws: Workspace,
     key_id: str,
-    values: pa.Array | pa.ChunkedArray,
     *,
     hex_chars: int = DEFAULT_HEX_CHARS,
-) -> pa.Array | pa.ChunkedArray:
-    """Tokens of ``values`` under the current version of tokenize key ``key_id``.
+    memo: TokenMemo | None = None,
+) -> Callable[[pa.Array | pa.ChunkedArray], pa.Array | pa.ChunkedArray]:
+    """The tokens function (:func:`tokenize_with`) of the current version of tokenize key
+    ``key_id``, its secret read from the key backend once: a run calls it batch after
+    batch, on any thread, without going back to the workspace.
 
     The HMAC digest follows the key's suite: SHA-256 (aes) or SM3 (sm).
     """
@@ -136,4 +140,17 @@ def tokenize(
             )
         _, secret = keys.secret(key_id)
     algorithm = suites.suite(info.suite).digest
-    return tokenize_with(secret, values, algorithm=algorithm, hex_chars=hex_chars)
+    return functools.partial(
+        tokenize_with, secret, algorithm=algorithm, hex_chars=hex_chars, memo=memo
+    )
+
+
+def tokenize(
+    ws: Workspace,
+    key_id: str,
+    values: pa.Array | pa.ChunkedArray,
+    *,
+    hex_chars: int = DEFAULT_HEX_CHARS,
+) -> pa.Array | pa.ChunkedArray:
+    """Tokens of ``values`` under the current version of tokenize key ``key_id``."""
+    return tokenizer(ws, key_id, hex_chars=hex_chars)(values)

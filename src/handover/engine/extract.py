@@ -221,19 +221,10 @@ class _Job:
 
 
 def _extract(job: _Job) -> list[pa.RecordBatch]:
-    from handover.crypto import Keys, suites
-    from handover.crypto.tokenize import tokenize_with
+    from handover.crypto.tokenize import tokenizer
     from handover.deid.extract import transformed_rows
 
-    ws = workspace(job.ref.workspace)
-    with Keys(ws) as keys:
-        info = keys.active(job.key_id)
-        _, secret = keys.secret(job.key_id)
-    algorithm = suites.suite(info.suite).digest
-
-    def tokenizer(values: pa.Array) -> pa.Array:
-        return tokenize_with(secret, values, algorithm=algorithm)
-
+    tokens = tokenizer(workspace(job.ref.workspace), job.key_id)
     source = reader(job.ref, job.allow_bad_rows)
     pages = shard_pages(source, job.d, job.shard, BATCH_ROWS)
-    return list(transformed_rows(pages, job.d, job.plan, tokenizer, job.lang, job.shown))
+    return list(transformed_rows(pages, job.d, job.plan, tokens, job.lang, job.shown))

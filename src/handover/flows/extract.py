@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from handover.claims import Claim, claiming, uses
-from handover.crypto import Keys, suites
-from handover.crypto.tokenize import TokenMemo, tokenize_with
+from handover.crypto.tokenize import TokenMemo, tokenizer
 from handover.db.url import mask
 from handover.deid.extract import (
     DEFAULT_QI,
@@ -141,14 +140,7 @@ def dd_extract(
                 check_sensitive(l_diversity[0], plans, quasi_identifiers)
             # The key is created (first extract) only once the request is known to be good.
             key_id = token_key(ws, events)
-            with Keys(ws) as keys:
-                info = keys.active(key_id)
-                _, secret = keys.secret(key_id)
-            algorithm = suites.suite(info.suite).digest
-            memo = TokenMemo(_join_domains(plans))
-
-            def tokenizer(values: pa.Array) -> pa.Array:
-                return tokenize_with(secret, values, algorithm=algorithm, memo=memo)
+            tokens = tokenizer(ws, key_id, memo=TokenMemo(_join_domains(plans)))
 
             def write(
                 rows: Callable[[TableDef], Iterator[pa.RecordBatch]] | None,
@@ -158,7 +150,7 @@ def dd_extract(
                     defs,
                     plans,
                     out,
-                    tokenizer=tokenizer,
+                    tokenizer=tokens,
                     key_id=key_id,
                     shown=shown,
                     k=k,

@@ -551,11 +551,10 @@ def letters_folder(ws: Workspace, campaign_id: int) -> Path:
 
 def _tagger(ws: Workspace, events: Any) -> Callable[[Any], Any]:
     """Keyed tokens under the transfer's tokenize key (the same key as the audience)."""
-    from handover.crypto.tokenize import tokenize
+    from handover.crypto.tokenize import tokenizer
     from handover.deid.extract import token_key
 
-    key_id = token_key(ws, events)
-    return lambda values: tokenize(ws, key_id, values)
+    return tokenizer(ws, token_key(ws, events))
 
 
 def record_receipts(
