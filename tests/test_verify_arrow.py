@@ -8,6 +8,7 @@ import itertools
 import math
 import random
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -446,14 +447,17 @@ def test_a_sqlite_file_against_a_server_digests_the_servers_text(
         assert A.digests(str(path), whole) == arrow
     finally:
         mp.undo()
-    # a text Arrow cannot vouch for (a REAL's spelling?): the SQLite side falls back to
-    # its canonical texts for the piece, and still matches the server's digests
+    # a text that reads as a REAL: in a column of TEXT affinity (VARCHAR) it is the stored
+    # text, rendered over Arrow; where the declared types are not known Arrow cannot vouch
+    # for it and the piece falls back to SQLite's canonical texts; the digests agree
     con = sqlite3.connect(path)
     con.execute("INSERT INTO pay (id, name) VALUES (7, '1e5')")
     con.commit()
     con.close()
     run(url, "INSERT INTO pay (id, name) VALUES (7, '1e5')")
-    assert A._arrow_digests(str(path), whole) is None
+    typed = A._arrow_digests(str(path), whole)
+    assert typed is not None and A._arrow_digests(str(path), replace(whole, table="")) is None
+    assert typed == A._canonical_digests(str(path), whole)
     result = compare(str(path), url)
     assert result.equal and result.rows_fetched == 0, result.to_json()
     con = sqlite3.connect(path)
@@ -681,3 +685,33 @@ def test_an_integer_key_holding_something_else_is_refused_by_name(
     text = str(err.value)
     assert "\n" not in text and "t" in text and "id" in text
     assert compare(str(path), pg_url, tables=["r"]).equal
+
+
+@pytest.mark.parametrize(
+    ("declared", "over_arrow"),
+    [("VARCHAR(40)", True), ("TEXT", True), ("NUMERIC", False), ("", False)],
+)
+def test_only_a_column_that_cannot_hold_a_real_skips_the_real_text_check(
+    tmp_path: Path, declared: str, over_arrow: bool
+) -> None:
+    """A text the two SQLite versions could spell differently as a REAL
+    (``0.30000000000000004``: 17 digits) sends its piece back to SQLite's own texts,
+    unless the column's declared type has TEXT affinity (SQLite then stores any number
+    as its text); either way the digests are those of SQLite's texts."""
+    path = tmp_path / "t.db"
+    con = sqlite3.connect(path)
+    con.execute(f'CREATE TABLE t (id INTEGER PRIMARY KEY, "v" {declared})')
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?)",
+        [(1, "0.30000000000000004"), (2, "张三"), (3, None), (4, 0.1 + 0.2 if declared else "x")],
+    )
+    con.commit()
+    con.close()
+    sql = select_sql('"id"', ['"v"'], ["text"], " FROM t")
+    base = _plan_of(sql, ["text"])
+    plan = ArrowDigest(*[getattr(base, f) for f in ("sql", "kinds", "origin", "width", "forms",
+                                                   "canonical")], "t", ("v",))  # fmt: skip
+    rows = A._arrow_digests(str(path), plan)
+    assert (rows is not None) is over_arrow
+    assert A._arrow_digests(str(path), base) is None  # without the declared types: checked
+    assert A.digests(str(path), plan) == A._canonical_digests(str(path), base)

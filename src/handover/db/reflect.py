@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -363,6 +364,26 @@ def sqlite_columns(conn: Any, table: str) -> list[SqliteColumn]:
         SqliteColumn(int(r[0]), str(r[1]), str(r[2] or ""), bool(r[3]), r[4], int(r[5]))
         for r in rows
     ]
+
+
+#: the statement of a virtual table, as ``sqlite_master`` keeps it
+_VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
+
+
+def sqlite_reals(conn: Any, table: str, columns: Sequence[str]) -> list[bool] | None:
+    """Per column of ``table`` (by name), whether it may hold a REAL: a column of TEXT
+    affinity cannot, since SQLite stores a number written to it as its text (its datatype
+    documentation, 3.1). None for a virtual table, whose module decides what it returns
+    whatever the declared types (or for no such table)."""
+    from handover.db.dialects.sqlite import storage_affinity
+
+    row = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    if row is None or _VIRTUAL.match(str(row[0] or "")):
+        return None
+    declared = {c.name: c.declared for c in sqlite_columns(conn, table)}
+    return [storage_affinity(declared.get(c, "")) != "TEXT" for c in columns]
 
 
 def reflect(

@@ -9,7 +9,6 @@ sample) is in :mod:`handover.db.dialects.sqlite`.
 from __future__ import annotations
 
 import functools
-import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,8 +19,7 @@ import pyarrow as pa
 
 from handover.db.adbc import ArrowReader
 from handover.db.dialects.sqlite import DIALECT as SQLITE
-from handover.db.dialects.sqlite import storage_affinity
-from handover.db.reflect import sqlite_columns, sqlite_tables
+from handover.db.reflect import sqlite_columns, sqlite_reals, sqlite_tables
 from handover.db.url import read_only_uri
 from handover.errors import BadInput
 from handover.i18n import Msg
@@ -33,10 +31,6 @@ if TYPE_CHECKING:
 
 #: the Arrow type of each SQLite affinity handover reads
 _ARROW = {"integer": pa.int64(), "real": pa.float64(), "blob": pa.binary(), "text": pa.string()}
-
-
-#: the statement of a virtual table, as ``sqlite_master`` keeps it
-_VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s", re.IGNORECASE)
 
 
 class SqliteSource(SqlSource):
@@ -63,8 +57,6 @@ class SqliteSource(SqlSource):
         self._select: dict[str, list[str]] = {}
         self._infos: dict[str, TableInfo] = {}
         self._columns: dict[str, list[str]] = {}
-        #: per table: an ordinary table (not a virtual one), whose declared types hold
-        self._ordinary: dict[str, bool] = {}
         self._engine: Engine | None = None
         #: the same file through ADBC (None where the driver is not installed)
         self._arrow = ArrowReader.open(path)
@@ -80,18 +72,8 @@ class SqliteSource(SqlSource):
         return self._engine
 
     def reals(self, table: str, columns: Sequence[str]) -> list[bool] | None:
-        """A column of TEXT affinity holds no REAL: SQLite stores a number written to it
-        as its text (its datatype documentation, 3.1). A virtual table's module decides
-        what it returns, whatever the declared types."""
-        if table not in self._ordinary:
-            row = self.conn.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-            ).fetchone()
-            self._ordinary[table] = row is not None and not _VIRTUAL.match(str(row[0] or ""))
-        if not self._ordinary[table]:
-            return None
-        declared = {c.name: c.declared for c in sqlite_columns(self.conn, table)}
-        return [storage_affinity(declared.get(c, "")) != "TEXT" for c in columns]
+        """:func:`handover.db.reflect.sqlite_reals` of this file."""
+        return sqlite_reals(self.conn, table, columns)
 
     def _reads_as_text(self, t: pa.DataType) -> bool:
         return bool(t == pa.string())  # what tables() reads with CAST(… AS TEXT)

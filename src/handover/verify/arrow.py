@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from handover.crypto.digest import md5_fingerprints
 from handover.db.adbc import EXACT_INT, ArrowReader, faithful
+from handover.db.reflect import sqlite_reals
 from handover.db.url import read_only_uri
 from handover.verify.normalize import FORGED
 from handover.verify.sql import ArrowDigest
@@ -69,12 +70,13 @@ def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]] |
     if reader is None:
         return None
     try:
+        reals = _reals(path, plan)
         sums: dict[Any, list[int]] = {}
         stream = reader.stream(plan.sql, BATCH_ROWS)
         pages = stream.pages()
         try:
             for page in pages:
-                if not _add(page, plan, sums):
+                if not _add(page, plan, sums, reals):
                     return None
         finally:
             pages.close()
@@ -110,9 +112,23 @@ def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str
     return [(b, n, str(total)) for b, (n, total) in sorted(sums.items())]
 
 
-def _add(page: pa.Table, plan: ArrowDigest, sums: dict[Any, list[int]]) -> bool:
+def _reals(path: str, plan: ArrowDigest) -> list[bool] | None:
+    """Per column of ``plan``, whether the file's declared type lets it hold a REAL
+    (:func:`handover.db.reflect.sqlite_reals`); None: assume every column may."""
+    if not plan.table:
+        return None
+    conn = sqlite3.connect(read_only_uri(path), uri=True)
+    try:
+        return sqlite_reals(conn, plan.table, plan.columns)
+    finally:
+        conn.close()
+
+
+def _add(
+    page: pa.Table, plan: ArrowDigest, sums: dict[Any, list[int]], reals: list[bool] | None = None
+) -> bool:
     """Add one batch's rows to ``sums`` (segment → [count, sum]); False where the batch
-    is not rendered exactly here."""
+    is not rendered exactly here. ``reals``: per column, whether it may hold a REAL."""
     seg, odd = page.column(0).chunk(0), page.column(page.num_columns - 1).chunk(0)
     if not pa.types.is_integer(seg.type) or seg.null_count:
         return False  # a NULL key, or one not stored as an integer
@@ -121,7 +137,7 @@ def _add(page: pa.Table, plan: ArrowDigest, sums: dict[Any, list[int]]) -> bool:
     texts, commas = [], []
     for i, (kind, form) in enumerate(zip(plan.kinds, plan.forms, strict=True)):
         raw = page.column(i + 1).chunk(0)
-        text = render(raw, kind, form)
+        text = render(raw, kind, form, reals=reals is None or reals[i])
         if text is None:
             return False
         texts.append(text)
@@ -230,12 +246,16 @@ def _pad_scale(text: pa.Array, scale: int) -> pa.Array:
 
 
 def render(
-    arr: pa.Array, kind: str, form: tuple[bool, int | None] | None = None
+    arr: pa.Array,
+    kind: str,
+    form: tuple[bool, int | None] | None = None,
+    *,
+    reals: bool = True,
 ) -> pa.Array | None:
     """The canonical texts the statement gives for the driver's column ``arr`` of
     ``kind`` (NULL stays null) or, with the column's ``form`` (compact, scale), its
     digest texts for a server pair (:func:`digest_values` of them); None where they are
-    not certain here."""
+    not certain here. ``reals=False``: the column cannot hold a REAL (TEXT affinity)."""
     scale = None if form is None else form[1]
     pad = scale if kind in ("decimal", "float") else None
     t = arr.type
@@ -256,7 +276,7 @@ def render(
             return None if text is None else _pad_scale(text, pad)
         return _g15(arr, pad)
     if pa.types.is_string(t):
-        if not faithful(arr) or pc.any(pc.match_substring(arr, "\x00")).as_py():
+        if not faithful(arr, reals=reals) or pc.any(pc.match_substring(arr, "\x00")).as_py():
             return None  # SQLite's length() stops at a NUL
         return _text(arr, kind, digest=form is not None)
     return None

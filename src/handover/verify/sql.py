@@ -81,6 +81,11 @@ class ArrowDigest:
     #: ``SELECT`` of the segment (SQLite's own arithmetic) and each value's canonical
     #: text by the statement's value expressions
     canonical: str
+    #: the table and the columns ``sql`` selects as they are (unquoted): where their
+    #: declared types rule out a REAL, their text needs no check (``db.adbc.faithful``);
+    #: empty: every text column is checked
+    table: str = ""
+    columns: tuple[str, ...] = ()
 
 
 def select_sql(seg_sql: str, columns: Sequence[str], kinds: Sequence[str], source: str) -> str:

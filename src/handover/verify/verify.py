@@ -567,7 +567,9 @@ def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | N
     seg = f"({d.segment_int(side.seg_sql)} - {origin}) {d.int_div} {width}"
     canonical = f"SELECT {seg}, {', '.join(side.value_sqls)}{source}"
     forms = tuple(side.arrow_forms)
-    return ArrowDigest(sql, tuple(side.kinds), origin, width, forms, canonical)
+    return ArrowDigest(
+        sql, tuple(side.kinds), origin, width, forms, canonical, side.table, tuple(side.columns)
+    )
 
 
 def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:
