@@ -10,6 +10,7 @@ import random
 import sqlite3
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -603,3 +604,79 @@ def test_a_failed_anonymisation_stops_the_extract_and_leaves_nothing(
     assert "customer" in res.output and "Traceback" not in res.output
     assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
     assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
+
+
+def test_a_stop_ends_the_table_finishing_beside_it_at_its_next_step(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read of the next table fails while a table's search runs on its own thread:
+    the search's table is neither written nor checked (its work ends at its next step,
+    the extract does not wait for all of it), the read's error is the one told."""
+    import threading
+
+    from handover.deid import extract
+    from handover.errors import BadInput
+
+    stops: list[threading.Event] = []
+    checked: list[str] = []
+    real_init, real_batches = extract._TableJob.__init__, extract._TableJob.batches
+    real_anonymise, real_check = extract.anonymise, extract.k_anonymity
+    calls: list[int] = []
+
+    def init(self: extract._TableJob, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        stops.append(self.stop)
+
+    def batches(self: extract._TableJob, reader: object) -> Any:
+        if self.d.name == "loan":
+            raise BadInput.msg("deid.exists", path="loan")  # any one-line refusal
+        return real_batches(self, reader)
+
+    def anonymise(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:  # customer's search: it ends only once the extract stops
+            assert stops[0].wait(timeout=30)
+        return real_anonymise(*args, **kwargs)
+
+    def k_anonymity(table: str, *args: Any, **kwargs: Any) -> Any:
+        checked.append(table)
+        return real_check(table, *args, **kwargs)
+
+    monkeypatch.setattr(extract._TableJob, "__init__", init)
+    monkeypatch.setattr(extract._TableJob, "batches", batches)
+    monkeypatch.setattr(extract, "anonymise", anonymise)
+    monkeypatch.setattr(extract, "k_anonymity", k_anonymity)
+    ws, src = small_book
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "dd-extract", str(src), "--out", str(out)])
+    assert res.exit_code == 2 and "loan" in res.output, res.output
+    assert len(calls) == 2 and checked == [], (calls, checked)
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+    assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
+
+
+def test_tables_whose_names_make_one_file_name_keep_their_own_files(
+    tmp_path: Path,
+) -> None:
+    """``cust.a``, ``cust a`` and ``CUST_A`` all slug to ``cust_a``: each keeps its rows
+    in a file of its own (the later ones numbered), the summary names each file."""
+    book = tmp_path / "book.db"
+    con = sqlite3.connect(book)
+    for i, name in enumerate(("cust.a", "cust a", "CUST_A")):
+        con.execute(f'CREATE TABLE "{name}" (id INTEGER PRIMARY KEY, amount INTEGER)')
+        con.executemany(
+            f'INSERT INTO "{name}" VALUES (?, ?)', [(k, 1000 * i + k) for k in range(50 + i)]
+        )
+    con.commit()
+    con.close()
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", str(ws), "dd-extract", str(book), "--out", str(out), "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    files = {t["name"]: t["files"][0] for t in doc["tables"]}
+    assert len(set(files.values())) == 3, files
+    for i, name in enumerate(("cust.a", "cust a", "CUST_A")):
+        rows = pq.read_table(out / files[name]).column("amount").to_pylist()
+        assert sorted(rows) == [1000 * i + k for k in range(50 + i)], name

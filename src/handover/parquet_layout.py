@@ -6,7 +6,8 @@ value into a dictionary until the dictionary page reaches its limit (1 MiB) and 
 falls back to plain encoding, again in every row group (one per batch here). That pays
 for a column whose values repeat (a channel, a status, an instalment number, an amount)
 and is wasted work for one whose values are nearly all distinct (a token, an ID number,
-an order number, a timestamp): the hashing happens, the dictionary is thrown away.
+an order number, a timestamp): every value is hashed, and the dictionary is either
+abandoned once it outgrows its page or kept though it saves nothing.
 
 So a column is dictionary-encoded only when the first batch written holds at most
 :data:`DICTIONARY_SHARE` distinct values per row. Measured on the seven large tables of

@@ -28,6 +28,7 @@ import json
 import re
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -69,6 +70,12 @@ MAX_SUPPRESSION = 0.05
 BATCH_ROWS = 65_536
 MASKED_SUFFIX = "_masked"
 TOKEN_PREFIX = "tk_"
+
+
+class _Stopped(Exception):
+    """A table's finishing work ended early: the extract stopped (its own error is told)."""
+
+
 #: an anonymised table's report, its summary (None: refused) and its lost keys (if any)
 Anonymised = tuple[KReport, dict[str, Any] | None, tuple[str, pa.Array | None] | None]
 
@@ -347,14 +354,26 @@ def write_extract(
         # A table's finishing work (an anonymised table's search, generalised write and k
         # check; an XLSX copy) runs on a thread of its own while the next table is read;
         # one table at a time, so at most one table's held columns sit beside the rows
-        # being read. The outcomes are taken in table order.
+        # being read. Its failure stops the next table's read at its next batch; a stop
+        # here (an error, Ctrl-C) ends it at its next step. Outcomes in table order.
+        names = file_names(defs)
+        stop = threading.Event()
         outcomes: list[tuple[str, str | None, Future[Anonymised | dict[str, Any]]]] = []
-        with ThreadPoolExecutor(1, thread_name_prefix="extract-finish") as finisher:
+
+        def failed_before() -> None:
+            if outcomes and outcomes[-1][2].done():
+                outcomes[-1][2].result()  # raises the table before's failure, if any
+
+        finisher = ThreadPoolExecutor(1, thread_name_prefix="extract-finish")
+        try:
             for d in defs:
                 plan = plans[d.name]
                 rules[d.name] = [p.to_json() for p in plan]
                 prog.task(d.name, reader.count(d))
-                job = _TableJob(d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed)
+                job = _TableJob(
+                    d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed,
+                    slug=names[d.name], stop=stop, ahead=failed_before,
+                )  # fmt: skip
                 qis = quasi_identifier_plans(plan, quasi_identifiers)
                 sensitive = ctx.l_column if ctx.l_column in job.output_names else None
                 finish: Callable[[], Anonymised | dict[str, Any]]
@@ -368,6 +387,12 @@ def write_extract(
                 if outcomes:
                     outcomes[-1][2].result()  # the table before: its failure stops the extract
                 outcomes.append((d.name, sensitive if qis else None, finisher.submit(finish)))
+                del finish, job  # its held columns go when its work is done, not a table later
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            finisher.shutdown(wait=True)
         for name, sensitive, done in outcomes:
             outcome = done.result()
             if isinstance(outcome, dict):
@@ -450,12 +475,21 @@ class _TableJob:
         xlsx_limit: int,
         progress: Progress,
         transformed: Callable[[TableDef], Iterator[pa.RecordBatch]] | None = None,
+        *,
+        slug: str | None = None,
+        stop: threading.Event | None = None,
+        ahead: Callable[[], None] | None = None,
     ) -> None:
         self.d, self.plan, self.tokenizer, self.lang = d, plan, tokenizer, lang
         self.transformed = transformed
         self.shown, self.tmp, self.xlsx_limit = shown, tmp, xlsx_limit
         self.progress = progress
-        self.slug = _slug(d.name)
+        #: the table's file name in the extract (:func:`file_names`)
+        self.slug = slug or _slug(d.name)
+        #: set when the extract stops: the finishing work ends at its next step
+        self.stop = stop or threading.Event()
+        #: called before each batch is read (raises what must stop the read)
+        self.ahead = ahead or (lambda: None)
         self.empty = transform(_empty_batch(d), plan, tokenizer, lang)
         self.output_names = set(self.empty.schema.names)
 
@@ -463,12 +497,14 @@ class _TableJob:
         """The table's transformed batches; a value the source cannot type stops the extract."""
         if self.transformed is not None:
             for b in self.transformed(self.d):
+                self.ahead()
                 self.progress.advance(self.d.name, b.num_rows)
                 yield b
             return
 
         def counted() -> Iterator[SourceBatch]:
             for sb in reader.read(self.d, after=None, batch_size=BATCH_ROWS):
+                self.ahead()
                 if not sb.rejects:
                     self.progress.advance(self.d.name, sb.rows_read)
                 yield sb
@@ -486,9 +522,15 @@ class _TableJob:
         )
         yield from prefetch(rows, name="extract-transform")
 
+    def _stopped(self) -> None:
+        """Raised into the finishing work at its next step once the extract stops."""
+        if self.stop.is_set():
+            raise _Stopped
+
     def _finish(self, rows: int, held: list[pa.RecordBatch] | None) -> dict[str, Any]:
         files = [f"parquet/{self.slug}.parquet"]
         if held is not None:
+            self._stopped()
             _write_xlsx(self.tmp / "xlsx" / f"{self.slug}.xlsx", self.d.name, held)
             files.append(f"xlsx/{self.slug}.xlsx")
         return {
@@ -571,6 +613,7 @@ class _TableJob:
         """The second half of :meth:`write_anonymised`: search, then write or refuse."""
         import pyarrow.parquet as pq
 
+        self._stopped()
         names = [p.name for p in qis]
         quasi = []
         for p in qis:
@@ -606,16 +649,18 @@ class _TableJob:
             with pa.memory_map(str(stage)) as source:
                 staged = pa.ipc.open_file(source)
                 for i in range(staged.num_record_batches):
+                    self._stopped()
                     b = staged.get_batch(i)
-                    stop = offset + b.num_rows
-                    yield _generalise(b, an, names, offset, stop)
-                    offset = stop
+                    end = offset + b.num_rows
+                    yield _generalise(b, an, names, offset, end)
+                    offset = end
 
         shipped = _write_parquet(
             final, generalised(), _generalise(self.empty, an, names, 0, 0).schema,
             held if want_xlsx else None,
         )  # fmt: skip
         stage.unlink(missing_ok=True)
+        self._stopped()
         measured = k_anonymity(self.d.name, pq.read_table(final, columns=names), policy.k)
         rep.min_k, rep.classes = measured.min_k, measured.classes
         rep.rows_below_k, rep.classes_below_k = measured.rows_below_k, measured.classes_below_k
@@ -725,8 +770,9 @@ def _orphans(
     import pyarrow.parquet as pq
 
     out: list[dict[str, Any]] = []
+    names = file_names(defs)
     for d in defs:
-        path = folder / f"{_slug(d.name)}.parquet"
+        path = folder / f"{names[d.name]}.parquet"
         if not path.exists():
             continue
         shipped = {p.name for p in plans[d.name] if p.action != "drop"}
@@ -758,6 +804,24 @@ def _empty_batch(d: TableDef) -> pa.RecordBatch:
 def _slug(name: str) -> str:
     slug = re.sub(r"[^\w\-]+", "_", name, flags=re.UNICODE).strip("_")
     return slug[:80] or "table"
+
+
+def file_names(defs: list[TableDef]) -> dict[str, str]:
+    """Each table's file name (without suffix) in the extract: its slug, and where two
+    tables' slugs meet (``cust.a`` and ``cust a``; ``Cust`` and ``cust`` on a file system
+    that ignores case) the later ones numbered ``-2``, ``-3`` …, so no table's file is
+    another's."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for d in defs:
+        base = name = _slug(d.name)
+        n = 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.casefold())
+        out[d.name] = name
+    return out
 
 
 def _write_xlsx(path: Path, title: str, batches: list[pa.RecordBatch]) -> None:
