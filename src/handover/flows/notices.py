@@ -554,7 +554,15 @@ def _tagger(ws: Workspace, events: Any) -> Callable[[Any], Any]:
     from handover.crypto.tokenize import tokenizer
     from handover.deid.extract import token_key
 
-    return tokenizer(ws, token_key(ws, events))
+    key_id = token_key(ws, events)
+    made: list[Callable[[Any], Any]] = []
+
+    def tag(values: Any) -> Any:
+        if not made:  # the secret is read once, and only when there is something to tag
+            made.append(tokenizer(ws, key_id))
+        return made[0](values)
+
+    return tag
 
 
 def record_receipts(
