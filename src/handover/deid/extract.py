@@ -409,7 +409,7 @@ def write_extract(
                 )
             if gone is not None:
                 lost[name] = gone
-        ctx.joins = _orphans(defs, plans, lost, tmp / "parquet")
+        ctx.joins = _orphans(defs, plans, lost, tmp / "parquet", names)
         shutil.rmtree(tmp / "stage")
         _write_reports(tmp / "report", result, rules, ctx)
         place_folder(tmp, out, "deid.exists")
@@ -474,22 +474,22 @@ class _TableJob:
         tmp: Path,
         xlsx_limit: int,
         progress: Progress,
-        transformed: Callable[[TableDef], Iterator[pa.RecordBatch]] | None = None,
+        transformed: Callable[[TableDef], Iterator[pa.RecordBatch]] | None,
         *,
-        slug: str | None = None,
-        stop: threading.Event | None = None,
-        ahead: Callable[[], None] | None = None,
+        slug: str,
+        stop: threading.Event,
+        ahead: Callable[[], None],
     ) -> None:
         self.d, self.plan, self.tokenizer, self.lang = d, plan, tokenizer, lang
         self.transformed = transformed
         self.shown, self.tmp, self.xlsx_limit = shown, tmp, xlsx_limit
         self.progress = progress
         #: the table's file name in the extract (:func:`file_names`)
-        self.slug = slug or _slug(d.name)
+        self.slug = slug
         #: set when the extract stops: the finishing work ends at its next step
-        self.stop = stop or threading.Event()
+        self.stop = stop
         #: called before each batch is read (raises what must stop the read)
-        self.ahead = ahead or (lambda: None)
+        self.ahead = ahead
         self.empty = transform(_empty_batch(d), plan, tokenizer, lang)
         self.output_names = set(self.empty.schema.names)
 
@@ -764,13 +764,13 @@ def _orphans(
     plans: dict[str, list[ColumnPlan]],
     lost: dict[str, tuple[str, pa.Array | None]],
     folder: Path,
+    names: dict[str, str],
 ) -> list[dict[str, Any]]:
     """Per single-column foreign key into a table that lost records: how many shipped rows
     now reference a record that is not in the extract."""
     import pyarrow.parquet as pq
 
     out: list[dict[str, Any]] = []
-    names = file_names(defs)
     for d in defs:
         path = folder / f"{names[d.name]}.parquet"
         if not path.exists():

@@ -12,6 +12,7 @@ announce, report — the public announcement and the campaign report (no persona
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -555,14 +556,9 @@ def _tagger(ws: Workspace, events: Any) -> Callable[[Any], Any]:
     from handover.deid.extract import token_key
 
     key_id = token_key(ws, events)
-    made: list[Callable[[Any], Any]] = []
-
-    def tag(values: Any) -> Any:
-        if not made:  # the secret is read once, and only when there is something to tag
-            made.append(tokenizer(ws, key_id))
-        return made[0](values)
-
-    return tag
+    # the secret is read once, and only when there is something to tag
+    tokens = functools.cache(lambda: tokenizer(ws, key_id))
+    return lambda values: tokens()(values)
 
 
 def record_receipts(

@@ -459,7 +459,6 @@ def write_digested(
     SHA-256 per chunk of rows) both run in native code that releases the GIL, so on two
     cores they overlap; the single worker keeps the digest in row order.
     """
-
     digest = RowDigest()
     pending: deque[Future[None]] = deque()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="seal-digest") as pool:
