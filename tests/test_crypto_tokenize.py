@@ -61,6 +61,15 @@ def test_workspace_tokenize_key(workspace: Workspace) -> None:
     assert tokenize(workspace, k2, ids)[0] != a[0]  # another transfer, unlinkable tokens
     with pytest.raises(BadInput, match="purpose"):
         tokenize(workspace, other, ids)
+    # the tokens function a run keeps gives the same tokens and never shows its secret
+    from handover.crypto.tokenize import tokenizer
+
+    tokens = tokenizer(workspace, k1)
+    assert tokens(ids).equals(a)
+    with Keys(workspace) as keys:
+        _, secret = keys.secret(k1)
+    shown = f"{tokens!r} {tokens!s}"
+    assert secret.hex() not in shown and repr(secret) not in shown
     with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
         keys.destroy(k1, "due diligence closed")
     with pytest.raises(KeyDestroyed):

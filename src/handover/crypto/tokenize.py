@@ -11,7 +11,6 @@ result is spread back with ``take``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -140,9 +139,12 @@ def tokenizer(
             )
         _, secret = keys.secret(key_id)
     algorithm = suites.suite(info.suite).digest
-    return functools.partial(
-        tokenize_with, secret, algorithm=algorithm, hex_chars=hex_chars, memo=memo
-    )
+
+    # a closure, not a functools.partial: a partial's repr would spell the secret out
+    def tokens(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        return tokenize_with(secret, values, algorithm=algorithm, hex_chars=hex_chars, memo=memo)
+
+    return tokens
 
 
 def tokenize(
