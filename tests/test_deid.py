@@ -622,6 +622,7 @@ def test_a_stop_ends_the_table_finishing_beside_it_at_its_next_step(
     real_init, real_batches = extract._TableJob.__init__, extract._TableJob.batches
     real_anonymise, real_check = extract.anonymise, extract.k_anonymity
     calls: list[int] = []
+    searching = threading.Event()
 
     def init(self: extract._TableJob, *args: Any, **kwargs: Any) -> None:
         real_init(self, *args, **kwargs)
@@ -629,12 +630,15 @@ def test_a_stop_ends_the_table_finishing_beside_it_at_its_next_step(
 
     def batches(self: extract._TableJob, reader: object) -> Any:
         if self.d.name == "loan":
+            # fail only once customer's search runs: else its work may end before it
+            assert searching.wait(timeout=30)
             raise BadInput.msg("deid.exists", path="loan")  # any one-line refusal
         return real_batches(self, reader)
 
     def anonymise(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:  # customer's search: it ends only once the extract stops
+            searching.set()
             assert stops[0].wait(timeout=30)
         return real_anonymise(*args, **kwargs)
 
