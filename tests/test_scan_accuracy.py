@@ -89,3 +89,81 @@ def test_mariadb(mariadb_url: str, tmp_path: Path) -> None:
         mariadb_url, customers=CUSTOMERS, seed=SEED, truth_path=str(tmp_path / "t.json")
     )
     check(mariadb_url, Path(res.truth_path))
+
+
+def test_the_full_pass_profiles_two_batches_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The full pass profiles two batches at once (the first batch's profile can only end
+    once the second's has begun) and merges them in row order: the profile is the one
+    of the batches taken one after another, its examples those of the first batch."""
+    import functools
+    import threading
+
+    import pyarrow as pa
+
+    from handover.detect import scan
+    from handover.detect.profile import ColumnProfile, Plan, profile_column
+
+    batches = [
+        pa.record_batch({"m": pa.array([f"1381234{i:04d}" for i in range(k * 100, k * 100 + 100)])})
+        for k in range(6)
+    ]
+    todo = {"m": Plan(None)}
+    expected = functools.reduce(
+        ColumnProfile.merge,
+        (profile_column(b.column("m"), todo["m"]) for b in batches),
+        ColumnProfile(),
+    )
+    began = threading.Event()
+    real = scan.profile_column
+
+    def profile(array: Any, plan: Plan) -> ColumnProfile:
+        if array[0].as_py() == "13812340100":
+            began.set()
+        elif array[0].as_py() == "13812340000":
+            assert began.wait(timeout=30), "the second batch was not profiled beside the first"
+        return real(array, plan)
+
+    monkeypatch.setattr(scan, "profile_column", profile)
+    got = scan.profile_rows(iter(batches), todo)
+    assert got == {"m": expected}
+    assert got["m"].valid == {"cn_mobile": 600} and got["m"].examples["cn_mobile"][0].endswith(
+        "0000"
+    )
+
+
+def test_the_sample_profiles_two_columns_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sample's columns are profiled two at a time (the first column's profile can
+    only end once the second's has begun); the inventory is the same."""
+    import sqlite3
+    import threading
+
+    from handover.detect import scan
+
+    db = tmp_path / "two.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (mobile TEXT, email TEXT)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?)", [(f"1381234{i:04d}", f"u{i}@example.cn") for i in range(300)]
+    )
+    con.commit()
+    con.close()
+    before = scan_source(str(db)).to_json()
+    began = threading.Event()
+    real = scan.profile_column
+
+    def profile(array: Any, plan: Any) -> Any:
+        if "@" in str(array[0].as_py()):
+            began.set()
+        else:
+            assert began.wait(timeout=30), "email was not profiled beside mobile"
+        return real(array, plan)
+
+    monkeypatch.setattr(scan, "profile_column", profile)
+    after = scan_source(str(db)).to_json()
+    for inv in (before, after):
+        inv.pop("seconds", None)
+    assert after == before
+    types = {c["name"]: c["primary"] for c in after["tables"][0]["columns"]}
+    assert types == {"mobile": "cn_mobile", "email": "email"}

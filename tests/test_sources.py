@@ -72,6 +72,79 @@ def test_sqlite_table_described_alone(tmp_path: Path) -> None:
             src.table("nope")
 
 
+def _four_tables(path: Path) -> Path:
+    con = sqlite3.connect(path)
+    for name in ("a", "b", "c", "d"):
+        con.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, n INTEGER, x REAL)")
+        con.executemany(f"INSERT INTO {name} VALUES (?,?,?)", [(i, i, i / 2) for i in range(50)])
+    con.execute("INSERT INTO c VALUES (99, 'text', 1.0)")
+    con.commit()
+    con.close()
+    return path
+
+
+def test_sqlite_tables_are_described_two_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table's checks and count (full scans inside SQLite) run on two threads, each
+    with a connection of its own: table a's description can only end once b's has begun.
+    The descriptions are those of one table at a time."""
+    import threading
+
+    from handover.sources.sqlite import SqliteSource
+
+    book = _four_tables(tmp_path / "four.db")
+    with open_source(book) as src:
+        alone = [src.table(n) for n in ("a", "b", "c", "d")]
+    began = threading.Event()
+    conns: dict[str, object] = {}
+    real = SqliteSource._info
+
+    def info(self: SqliteSource, name: str, conn: sqlite3.Connection | None = None) -> object:
+        if name not in self._infos:
+            conns[name] = conn
+            if name == "b":
+                began.set()
+            if name == "a":
+                assert began.wait(timeout=30), "b was not described beside a"
+        return real(self, name, conn)
+
+    monkeypatch.setattr(SqliteSource, "_info", info)
+    with open_source(book) as src:
+        every = src.tables()
+    assert every == alone and "not INTEGER" in str(every[2].notes[0])
+    assert conns["a"] is not conns["b"]
+
+
+def test_sqlite_tables_tell_the_first_table_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two tables fail: the error told is the one of the first in table order (as when
+    they were described one by one), even when the later one fails first."""
+    import threading
+
+    from handover.sources.sqlite import SqliteSource
+
+    book = _four_tables(tmp_path / "four.db")
+    d_failed = threading.Event()
+    real = SqliteSource._info
+
+    def info(self: SqliteSource, name: str, conn: sqlite3.Connection | None = None) -> object:
+        if name == "d":
+            d_failed.set()
+            raise BadInput.msg("sources.no_table", source="four.db", table="d")
+        if name == "b":
+            d_failed.wait(timeout=30)
+            raise BadInput.msg("sources.no_table", source="four.db", table="b")
+        return real(self, name, conn)
+
+    monkeypatch.setattr(SqliteSource, "_info", info)
+    with open_source(book) as src, pytest.raises(BadInput) as err:
+        src.tables()
+    assert "'b'" in str(err.value) and "'d'" not in str(err.value)
+    assert d_failed.is_set()
+
+
 def test_csv_parquet_xlsx_agree(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

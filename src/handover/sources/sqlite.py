@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -128,8 +130,54 @@ class SqliteSource(SqlSource):
     def tables(self) -> list[TableInfo]:
         """Every user table with declared types, primary key and exact row count."""
         if self._tables is None:
-            self._tables = [self._info(name) for name in sqlite_tables(self.conn)]
+            names = sqlite_tables(self.conn)
+            failed = self._census([n for n in names if n not in self._infos])
+            for name in names:
+                if name in failed:  # the first table in order that failed, as one by one
+                    raise failed[name]
+            self._tables = [self._info(name) for name in names]
         return self._tables
+
+    def _census(self, names: list[str]) -> dict[str, BaseException]:
+        """The :class:`TableInfo` of each of ``names`` (its misfit checks and count are
+        full scans inside SQLite, which leave the interpreter lock) on two threads, each
+        with a connection of its own; what failed, by table."""
+        if len(names) < 2:
+            return {}
+        todo = iter(names)
+        lock = threading.Lock()
+        stop = threading.Event()
+        failed: dict[str, BaseException] = {}
+
+        def work(conn: sqlite3.Connection) -> None:
+            while not stop.is_set():
+                with lock:
+                    name = next(todo, None)
+                if name is None:
+                    return
+                try:
+                    self._info(name, conn)
+                except Exception as exc:  # raised by tables() in table order
+                    failed[name] = exc
+
+        try:
+            other = sqlite3.connect(read_only_uri(self.path), uri=True, check_same_thread=False)
+        except sqlite3.Error:
+            return {}  # one by one on the source's own connection, which names the problem
+        try:
+            with ThreadPoolExecutor(2, thread_name_prefix="sqlite-census") as pool:
+                runs = [pool.submit(work, self.conn), pool.submit(work, other)]
+                try:
+                    for run in runs:
+                        run.result()
+                except BaseException:  # Ctrl-C: the scans in SQLite end now, not at their end
+                    stop.set()
+                    self.conn.interrupt()
+                    other.interrupt()
+                    raise
+        finally:
+            other.close()
+        return failed
 
     def table_names(self) -> list[str]:
         """The user tables by name (``sqlite_master``; nothing counted)."""
@@ -145,12 +193,14 @@ class SqliteSource(SqlSource):
             return super().table(name)
         return self._info(name)
 
-    def _info(self, name: str) -> TableInfo:
-        """One table's :class:`TableInfo` (its misfit checks and count run once)."""
+    def _info(self, name: str, conn: sqlite3.Connection | None = None) -> TableInfo:
+        """One table's :class:`TableInfo` (its misfit checks and count run once), read
+        through ``conn`` (by default the source's own connection)."""
         if name in self._infos:
             return self._infos[name]
+        conn = conn or self.conn
         q = self._q(name)
-        info = sqlite_columns(self.conn, name)
+        info = sqlite_columns(conn, name)
         cols: list[ColumnInfo] = []
         select: list[str] = []
         pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
@@ -162,7 +212,7 @@ class SqliteSource(SqlSource):
             qc = self._q(cname)
             if affinity in ("integer", "real"):
                 sql = self.sql.misfits_sql(q, qc, affinity)
-                bad = self.conn.execute(sql).fetchone()[0]
+                bad = conn.execute(sql).fetchone()[0]
                 if bad:
                     notes.append(
                         Msg(
@@ -176,7 +226,7 @@ class SqliteSource(SqlSource):
             expr = self._text_expr(qc) if atype == pa.string() else qc
             select.append(expr)
             cols.append(ColumnInfo(cname, ctype, atype, not notnull))
-        rows = self.conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
+        rows = conn.execute(f"SELECT count(*) FROM {q}").fetchone()[0]
         self._select[name] = select
         found = self._infos[name] = TableInfo(name, cols, pk, int(rows), notes)
         return found
