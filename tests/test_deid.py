@@ -541,9 +541,13 @@ def test_the_dictionary_rule_counts_distinct_values_of_the_first_batch() -> None
             "token": [f"tk_{i:032x}" for i in range(n)],
             "empty": pa.nulls(n),
             "amount": pa.array([i % 7 for i in range(n)], pa.int64()),
+            # the first rows (twice the limit, plus one) are counted alone first: few
+            # distinct values there, one more later, is still one too many
+            "late_one": [f"c{min(i, few - 1)}" if i < n - 1 else "late" for i in range(n)],
+            "all_early": [f"c{min(i, few - 1)}" for i in range(n)],
         }
     )
-    assert dictionary_columns(batch) == ["channel", "empty", "amount"]
+    assert dictionary_columns(batch) == ["channel", "empty", "amount", "all_early"]
 
 
 def test_a_table_is_anonymised_while_the_next_one_is_read(

@@ -33,18 +33,28 @@ def dictionary_columns(batch: pa.RecordBatch) -> list[str]:
     """The names of ``batch``'s columns worth a dictionary (see the module's rule); a
     column whose distinct values Arrow cannot count keeps one, as by default."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     limit = DICTIONARY_SHARE * batch.num_rows
+    # The rows before this many hold too many distinct values already, for the columns
+    # of nearly all distinct values that cost most to count: the rest is not counted.
+    head = int(2 * limit) + 1
     out: list[str] = []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         try:
-            distinct = pc.count_distinct(column, mode="all").as_py()
+            if head < len(column) and _distinct(column.slice(0, head)) > limit:
+                continue
+            distinct = _distinct(column)
         except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
             distinct = 0
         if distinct <= limit:
             out.append(name)
     return out
+
+
+def _distinct(column: pa.Array) -> int:
+    import pyarrow.compute as pc
+
+    return int(pc.count_distinct(column, mode="all").as_py())
 
 
 __all__ = ["DICTIONARY_SHARE", "dictionary_columns"]
