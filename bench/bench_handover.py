@@ -1,7 +1,7 @@
 """The whole handover of one loan book, stage by stage, against the bare tools (issue 21).
 
-One synthetic book in SQLite (1,000,000 customers; ``--quick`` 20,000; synth not timed)
-and a demo workspace: the demo's cast and governance (people, NDAs, training, approved
+One synthetic book in SQLite (1,000,000 customers; ``--quick`` 20,000; synth not timed),
+copied for each of :data:`ROUNDS` rounds (shred destroys it) into a fresh demo workspace: the demo's cast and governance (people, NDAs, training, approved
 grants; ``init_workspace(demo=True)``) and the demo's PIA, drafted and approved before
 anything is sealed (``flows.pia.demo_step``), so every step is authorised as in
 ``handover demo``. Then each stage runs through the CLI exactly as a user runs it
@@ -16,7 +16,8 @@ Peers for the data steps, on the same data in the same run, each checked: every 
 read into Arrow (scan's floor), the same read streamed into plain Parquet files (seal's),
 ``sqlite3 -csv | psql \\copy`` into key-less tables (migrate's, as in bench_migrate) and
 ``sqldiff --primarykey`` of the seller against a copy of itself (verify's, as in
-bench_verify_sqlite; SQLite ↔ SQLite, so no network read: a floor).
+bench_verify_sqlite; SQLite ↔ SQLite, so no network read: a floor). Each peer runs right
+after its stage, so both see the same machine; the table keeps each stage's median.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -38,11 +40,13 @@ from bench.measure import load_line, timed
 
 BIN = Path(sys.executable).parent
 TAG = str(os.getpid())
+#: rounds of the whole handover, each stage followed by its peer (the median is reported)
+ROUNDS = 3
 
 
 @dataclass
 class Stage:
-    """One stage of the run: handover's seconds and peak RSS, its peer's if any."""
+    """One stage of one round: handover's seconds and peak RSS, its peer's if any."""
 
     name: str
     seconds: float = 0.0
@@ -52,14 +56,31 @@ class Stage:
     peer_seconds: float | None = None
     peer_rss: int = 0
 
-    def row(self) -> str:
-        peer = "–" if self.peer_seconds is None else f"{self.peer_seconds:.1f}"
-        ratio = "–" if self.peer_seconds is None else f"{self.seconds / self.peer_seconds:.2f}×"
-        peer_rss = "–" if self.peer_seconds is None else f"{self.peer_rss:,}"
-        return (
-            f"| {self.name} | {self.seconds:.1f} | {self.rss:,} | {self.peer or '–'} | {peer} | "
-            f"{peer_rss} | {ratio} | {self.check} |"
-        )
+
+def _spread(xs: list[float]) -> str:
+    """The median of ``xs`` with its range, as the other benches print it."""
+    med = statistics.median(xs)
+    return f"{med:.1f}" if len(xs) == 1 else f"{med:.1f} ({min(xs):.1f}–{max(xs):.1f})"
+
+
+def _row(rounds: list[Stage]) -> str:
+    """One stage's table row over its rounds: median seconds (min–max), the largest peak
+    RSS, the ratio of the medians, every round's check (once when they agree)."""
+    first = rounds[0]
+    mine = [r.seconds for r in rounds]
+    peers = [r.peer_seconds for r in rounds if r.peer_seconds is not None]
+    checks = list(dict.fromkeys(r.check for r in rounds))
+    rss = max(r.rss for r in rounds)
+    if not peers:
+        peer = ratio = peer_rss = "–"
+    else:
+        peer = _spread(peers)
+        ratio = f"{statistics.median(mine) / statistics.median(peers):.2f}×"
+        peer_rss = f"{max(r.peer_rss for r in rounds):,}"
+    return (
+        f"| {first.name} | {_spread(mine)} | {rss:,} | {first.peer or '–'} | {peer} | "
+        f"{peer_rss} | {ratio} | {' / '.join(checks)} |"
+    )
 
 
 def _handover(
@@ -123,16 +144,27 @@ def parquet_all(db: str, folder: str) -> dict[str, int]:
     return rows
 
 
-def _setup(tmp: Path, customers: int) -> tuple[Path, Path, dict[str, int]]:
-    """The book (not timed) and the workspace with the demo's cast and governance."""
-    from handover.flows.workspace import init_workspace
+def _setup(tmp: Path, customers: int) -> tuple[Path, dict[str, int]]:
+    """The book, once (not timed), and its row counts per table."""
     from handover.synth import synthesize
 
-    seller = tmp / "seller.db"
-    synthesize(str(seller), customers=customers, seed=2026)
-    ws = tmp / "ws"
+    book = tmp / "book.db"
+    synthesize(str(book), customers=customers, seed=2026)
+    return book, _counts(f"sqlite:///{book}")
+
+
+def _round(tmp: Path, book: Path, n: int) -> tuple[Path, Path, Path]:
+    """Round ``n``'s folder, its copy of the book (shred destroys the seller's data) and a
+    fresh workspace with the demo's cast and governance (not timed)."""
+    from handover.flows.workspace import init_workspace
+
+    here = tmp / f"round-{n}"
+    here.mkdir()
+    seller = here / "seller.db"
+    shutil.copyfile(book, seller)
+    ws = here / "ws"
     init_workspace(ws, demo=True).close()
-    return ws, seller, _counts(f"sqlite:///{seller}")
+    return here, ws, seller
 
 
 def _pia(ws_path: Path) -> None:
@@ -276,48 +308,60 @@ def _ok(flag: bool) -> str:
     return "ok" if flag else "WRONG"
 
 
-def _measure(customers: int, quick: bool) -> str:
+def _measure(customers: int, quick: bool, rounds: int) -> str:
     load_before = os.getloadavg()
     t0 = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="bench-handover-"))
+    walls: list[float] = []
+    runs: list[list[Stage]] = []
     try:
-        ws, seller, counts = _setup(tmp, customers)
-        t1 = time.perf_counter()
-        stages = _stages(tmp, ws, seller, counts)
-        wall = time.perf_counter() - t1
+        book, counts = _setup(tmp, customers)
+        for n in range(1, rounds + 1):
+            print(f"  round {n} of {rounds}", file=sys.stderr, flush=True)
+            here, ws, seller = _round(tmp, book, n)
+            t1 = time.perf_counter()
+            runs.append(_stages(here, ws, seller, counts))
+            walls.append(time.perf_counter() - t1)
+            shutil.rmtree(here, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     load_after = os.getloadavg()
     rows = sum(counts.values())
-    total = sum(s.seconds for s in stages)
-    peered = [s for s in stages if s.peer_seconds is not None]
-    data = sum(s.seconds for s in peered)
-    bare = sum(s.peer_seconds or 0.0 for s in peered)
-    rss = max(s.rss for s in stages)
+    by_stage = [list(stage) for stage in zip(*runs, strict=True)]
+    totals = [sum(s.seconds for s in run) for run in runs]
+    bares = [sum(s.peer_seconds or 0.0 for s in run) for run in runs]
+    datas = [sum(s.seconds for s in run if s.peer_seconds is not None) for run in runs]
+    total, bare, data = (statistics.median(x) for x in (totals, bares, datas))
+    rss = max(s.rss for run in runs for s in run)
+    per_round = "; ".join(
+        f"{t:.1f} s ÷ {b:.1f} s = {t / b:.2f}×" for t, b in zip(totals, bares, strict=True)
+    )
     flag = " --quick" if quick else ""
     lines = [
         f"## whole handover: every stage vs the bare tools ({customers:,} customers"
         f"{', quick' if quick else ''})",
         "",
         f"`python -m bench --only handover{flag}` — one synthetic loan book in SQLite "
-        f"({rows:,} rows in {len(counts)} tables; synth not timed), a demo workspace with the "
-        "demo's cast and governance and its approved PIA (set-up, not timed); each stage is the "
-        "CLI (`handover … --json`) in its own process, once; peak RSS is the largest process "
-        "of a stage (GNU time). migrate runs with `--no-backup` (the package is sealed by the "
-        "seal stage); notices are created, approved by two approvers and queued by `notices send` "
-        "with no channel configured (nothing sent). Each peer runs on the same data in the same "
-        "run and its result is checked.",
+        f"({rows:,} rows in {len(counts)} tables; synth not timed), copied for each of "
+        f"{rounds} rounds into a fresh demo workspace with the demo's cast and governance and "
+        "its approved PIA (set-up, not timed); in each round every stage is the CLI "
+        "(`handover … --json`) in its own process, followed by its peer on the same data "
+        "(interleaved); median seconds (min–max) over the rounds, peak RSS the largest "
+        "process of a stage in any round (GNU time). migrate runs with `--no-backup` (the "
+        "package is sealed by the seal stage); notices are created, approved by two "
+        "approvers and queued by `notices send` with no channel configured (nothing sent). "
+        "Each result is checked.",
         "",
         "| stage | handover s | handover RSS MB | peer | peer s | peer RSS MB | ratio | checks |",
         "|---|---:|---:|---|---:|---:|---:|---|",
-        *(s.row() for s in stages),
+        *(_row(stage) for stage in by_stage),
         "",
-        "ratio = handover ÷ peer (below 1: handover is faster). "
-        f"Handover total {total:.1f} s over {len(stages)} stages (wall {wall:.1f} s with the "
-        f"peers and checks; target ≤ 600 s at 1 M customers); largest peak RSS {rss:,} MB. "
-        f"Data steps with a peer: handover {data:.1f} s ÷ bare tools' sum {bare:.1f} s = "
-        f"{data / bare:.2f}×; whole handover ÷ bare tools' sum = {total / bare:.2f}× "
-        "(target ≤ 1.5×). "
+        "ratio = median handover ÷ median peer (below 1: handover is faster). "
+        f"Handover total, median of the rounds: {total:.1f} s over {len(by_stage)} stages "
+        f"(wall {statistics.median(walls):.1f} s with the peers and checks; target ≤ 600 s at "
+        f"1 M customers); largest peak RSS {rss:,} MB. Data steps with a peer: handover "
+        f"{data:.1f} s ÷ bare tools' sum {bare:.1f} s = {data / bare:.2f}×; whole handover ÷ "
+        f"bare tools' sum = {total / bare:.2f}× (target ≤ 1.5×). Each round: {per_round}. "
         + load_line(load_before, load_after)
         + f" The whole bench took {time.perf_counter() - t0:.0f} s.",
     ]
@@ -326,7 +370,7 @@ def _measure(customers: int, quick: bool) -> str:
 
 def run(quick: bool) -> str:
     """Markdown section: the stage table, totals and ratios (see the module text)."""
-    return _measure(20_000 if quick else 1_000_000, quick)
+    return _measure(20_000 if quick else 1_000_000, quick, ROUNDS)
 
 
 if __name__ == "__main__":
