@@ -510,6 +510,37 @@ def test_overwrite_file_measured(tmp_path: Path) -> None:
     assert not folder.exists()
 
 
+@pytest.mark.parametrize("change", ["first", "last", "grown", "shrunk", "none"])
+def test_overwrite_readback_is_the_last_pass_byte_for_byte(tmp_path: Path, change: str) -> None:
+    """The read-back is compared with the last pass's stream generated again: one byte
+    changed after the pass (at the start, or in the last of several blocks), a byte more
+    or fewer, fails it; the untouched file passes."""
+    from handover.crypto.files import CHUNK, overwrite_file
+    from handover.crypto.suites import RandomStream
+
+    stream = RandomStream()
+    first = stream.read(1000) + stream.read(CHUNK)
+    assert stream.again().read(len(first)) == first and RandomStream().read(1000) != first[:1000]
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"13800138000\n" * 300_000)  # 3.6 MB: four read-back blocks
+
+    def tamper(p: Path, n: int, written: int) -> None:
+        if n < 2 or change == "none":
+            return
+        data = bytearray(p.read_bytes())
+        if change in ("first", "last"):
+            at = 0 if change == "first" else len(data) - 1
+            data[at] ^= 0x01
+        elif change == "grown":
+            data.append(0)
+        else:
+            del data[-1]
+        p.write_bytes(bytes(data))
+
+    out = overwrite_file(path, passes=2, hook=tamper)
+    assert out.readback_ok is (change == "none") and out.removed
+
+
 def test_overwrite_passes_write_fresh_random_bytes(tmp_path: Path) -> None:
     """Each pass writes bytes of its own random stream: unlike the file's content, unlike
     the other pass, spread over every byte value and incompressible."""
@@ -604,6 +635,51 @@ def test_needles_every_alignment_and_length_as_one_by_one() -> None:
                 search.find(data, found)
                 naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
                 assert found == naive, (length, offset)
+
+
+def test_needles_split_in_two_halves_find_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window searched in two halves at once (the second on the helper thread) finds
+    what the whole window finds: forms across the halves' seam, at the ends, windows of
+    odd and even length, every offset near the middle."""
+    import random
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handover.crypto import files
+    from handover.crypto.files import Needles
+
+    monkeypatch.setattr(files, "SPLIT_MIN", 8)
+    rng = random.Random(13)
+    needles = [
+        [b"110101199003074514"],
+        [b"13800138000", (13800138000).to_bytes(5, "big")],
+        [b"ab"],
+        *[[str(rng.randrange(10**10, 10**11)).encode()] for _ in range(100)],
+    ]
+    search = Needles(needles)
+    where: list[tuple[str, int]] = []
+    real = Needles._scan
+
+    def scan(self: Needles, window: bytes, lo: int, hi: int, found: set[int]) -> None:
+        where.append((threading.current_thread().name, lo))
+        real(self, window, lo, hi, found)
+
+    monkeypatch.setattr(Needles, "_scan", scan)
+    with ThreadPoolExecutor(1, thread_name_prefix="helper") as helper:
+        for length in range(8, 70):
+            for offset in range(max(0, length // 2 - 20), length):
+                for alphabet in (b"0123456789", bytes(range(256))):
+                    block = bytearray(rng.choice(alphabet) for _ in range(length))
+                    form = rng.choice(rng.choice(needles))
+                    if offset + len(form) <= length:
+                        block[offset : offset + len(form)] = form
+                    data = bytes(block)
+                    split: set[int] = set()
+                    search.find(data, split, helper)
+                    naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
+                    assert split == naive, (length, offset)
+    assert {name.startswith("helper") for name, lo in where if lo > 0} == {True}
+    assert any(lo == 0 and not name.startswith("helper") for name, lo in where)
 
 
 # --- acceptance: 1,000 samples, crypto-erase, refusals, one-byte edits ---------------------

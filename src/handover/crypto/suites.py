@@ -147,12 +147,20 @@ class RandomStream:
     #: bytes one stream gives at most (well below the 2**128 counter blocks of CTR)
     LIMIT = 1 << 50
 
-    def __init__(self) -> None:
+    def __init__(self, _seed: tuple[bytes, bytes] | None = None) -> None:
         import os
 
-        self._enc = Cipher(algorithms.AES(os.urandom(32)), modes.CTR(os.urandom(16))).encryptor()
+        #: the key and initial counter block, in memory only (for :meth:`again`)
+        self._seed = _seed or (os.urandom(32), os.urandom(16))
+        key, counter = self._seed
+        self._enc = Cipher(algorithms.AES(key), modes.CTR(counter)).encryptor()
         self._zeros = b""
         self._given = 0
+
+    def again(self) -> RandomStream:
+        """The same stream from its first byte (a read-back compares with it: generating
+        the bytes again costs less than hashing them twice)."""
+        return RandomStream(self._seed)
 
     def read(self, n: int) -> bytes:
         """The next ``n`` bytes of the stream."""
