@@ -149,7 +149,9 @@ def test_the_sample_profiles_two_columns_at_once(
     )
     con.commit()
     con.close()
+    monkeypatch.setattr(scan, "PROFILE_THREADS", 1)  # one column after another
     before = scan_source(str(db)).to_json()
+    monkeypatch.setattr(scan, "PROFILE_THREADS", 2)
     began = threading.Event()
     real = scan.profile_column
 
@@ -167,3 +169,47 @@ def test_the_sample_profiles_two_columns_at_once(
     assert after == before
     types = {c["name"]: c["primary"] for c in after["tables"][0]["columns"]}
     assert types == {"mobile": "cn_mobile", "email": "email"}
+
+
+def test_a_stop_in_the_sample_drops_the_columns_not_begun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan stops while a wide table's sample is profiled (here its progress fails
+    on its first report, as a Ctrl-C there would): the error is told at once, the
+    columns not begun are dropped, not profiled first."""
+    import sqlite3
+    import threading
+    import time
+
+    from handover.detect import scan
+    from handover.progress import NoProgress
+
+    db = tmp_path / "wide.db"
+    con = sqlite3.connect(db)
+    cols = [f"c{i}" for i in range(scan.WIDE + 40)]
+    con.execute(f"CREATE TABLE t ({', '.join(c + ' TEXT' for c in cols)})")
+    con.executemany(
+        f"INSERT INTO t VALUES ({', '.join('?' * len(cols))})",
+        [tuple(f"v{r}" for _ in cols) for r in range(20)],
+    )
+    con.commit()
+    con.close()
+    profiled: list[int] = []
+    lock = threading.Lock()
+    real = scan.profile_column
+
+    def profile(array: Any, plan: Any) -> Any:
+        with lock:
+            profiled.append(1)
+        time.sleep(0.01)
+        return real(array, plan)
+
+    class Failing(NoProgress):
+        def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+            if name.endswith(".*"):
+                raise RuntimeError("progress failed")
+
+    monkeypatch.setattr(scan, "profile_column", profile)
+    with pytest.raises(RuntimeError, match="progress failed"):
+        scan_source(str(db), progress=Failing())
+    assert scan.WIDE_STEP <= len(profiled) < len(cols) // 2, len(profiled)

@@ -145,6 +145,42 @@ def test_sqlite_tables_tell_the_first_table_that_fails(
     assert d_failed.is_set()
 
 
+def test_sqlite_tables_stop_at_the_first_table_that_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first table fails while the second is described beside it: no table after
+    those two is described (one by one, none after the first would have been)."""
+    import threading
+    import time
+
+    from handover.sources.sqlite import SqliteSource
+
+    book = tmp_path / "many.db"
+    con = sqlite3.connect(book)
+    names = [f"t{i:02d}" for i in range(20)]
+    for name in names:
+        con.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY)")
+    con.commit()
+    con.close()
+    described: list[str] = []
+    second = threading.Event()
+    real = SqliteSource._info
+
+    def info(self: SqliteSource, name: str, conn: sqlite3.Connection | None = None) -> object:
+        described.append(name)
+        if name == "t00":
+            assert second.wait(timeout=30)
+            raise BadInput.msg("sources.no_table", source="many.db", table=name)
+        second.set()
+        time.sleep(0.05)  # the first table's failure is known long before this ends
+        return real(self, name, conn)
+
+    monkeypatch.setattr(SqliteSource, "_info", info)
+    with open_source(book) as src, pytest.raises(BadInput, match="t00"):
+        src.tables()
+    assert sorted(described) == ["t00", "t01"], described
+
+
 def test_csv_parquet_xlsx_agree(tmp_path: Path) -> None:
     from openpyxl import Workbook
 

@@ -254,11 +254,15 @@ def sample_table(
     with ThreadPoolExecutor(PROFILE_THREADS, thread_name_prefix="scan-profile") as pool:
         # the columns on two threads (Arrow's kernels leave the interpreter lock)
         done = pool.map(lambda c: profile_column(data.column(c), plans[c]), names)
-        for i, (c, prof) in enumerate(zip(names, done, strict=True), 1):
-            profiles[c] = prof
-            if wide is not None and (i % WIDE_STEP == 0 or i == len(names)):
-                step = WIDE_STEP if i % WIDE_STEP == 0 else i % WIDE_STEP
-                wide.advance(f"{info.name}.*", step)
+        try:
+            for i, (c, prof) in enumerate(zip(names, done, strict=True), 1):
+                profiles[c] = prof
+                if wide is not None and (i % WIDE_STEP == 0 or i == len(names)):
+                    step = WIDE_STEP if i % WIDE_STEP == 0 else i % WIDE_STEP
+                    wide.advance(f"{info.name}.*", step)
+        except BaseException:  # Ctrl-C, a failed column: the columns not begun are dropped
+            pool.shutdown(cancel_futures=True)
+            raise
     todo: dict[str, Plan] = {}
     if full and info.rows > data.num_rows:
         todo = _full_pass_plan(profiles, plans, _classify(info, profiles, hints))

@@ -159,6 +159,7 @@ class SqliteSource(SqlSource):
                     self._info(name, conn)
                 except Exception as exc:  # raised by tables() in table order
                     failed[name] = exc
+                    stop.set()  # the tables not taken yet come after it: none is needed
 
         try:
             other = sqlite3.connect(read_only_uri(self.path), uri=True, check_same_thread=False)
