@@ -165,3 +165,50 @@ def test_huge_cell_is_capped_with_a_note(tmp_path: Path) -> None:
     assert col.free_text
     assert "cn_mobile" in {p.type for p in col.pii}
     assert any("longer than 1 MiB" in str(n) for n in col.notes)
+
+
+def _unreadable_book(path: Path, damage: str) -> Path:
+    """A book whose table ``abad`` SQLite cannot read: a virtual table of a module that is
+    not there, or a page of its B-tree overwritten."""
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE good (id INTEGER PRIMARY KEY, n INTEGER)")
+    con.execute("INSERT INTO good VALUES (1, 2)")
+    if damage == "module":
+        con.execute("PRAGMA writable_schema=ON")
+        con.execute(
+            "INSERT INTO sqlite_master (type, name, tbl_name, rootpage, sql) VALUES "
+            "('table', 'abad', 'abad', 0, 'CREATE VIRTUAL TABLE abad USING nosuchmod(x)')"
+        )
+        con.commit()
+        con.close()
+        return path
+    con.execute("CREATE TABLE abad (id INTEGER PRIMARY KEY, s TEXT)")
+    con.executemany("INSERT INTO abad VALUES (?, ?)", [(i, f"x{i:06d}" * 5) for i in range(20_000)])
+    con.commit()
+    con.close()
+    data = bytearray(path.read_bytes())
+    data[20 * 4096 : 20 * 4096 + 64] = b"\xff" * 64  # inside abad's pages
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("damage", ["module", "pages"])
+@pytest.mark.parametrize("command", ["scan", "seal", "dd-extract", "migrate"])
+def test_a_table_sqlite_cannot_read_is_one_line_naming_it(
+    ws: str, tmp_path: Path, damage: str, command: str
+) -> None:
+    """Every command that reads a SQLite book names the table SQLite cannot read, with
+    SQLite's reason, in one line and exit 2: not an internal error."""
+    book = _unreadable_book(tmp_path / "book.db", damage)
+    extra = {
+        "scan": [],
+        "seal": ["--out", str(tmp_path / "pkg")],
+        "dd-extract": ["--out", str(tmp_path / "dd")],
+        "migrate": [f"sqlite:///{tmp_path / 'target.db'}", "--no-backup", "--reason", "test"],
+    }[command]
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", command, str(book), *extra])
+    reason = "no such module: nosuchmod" if damage == "module" else "malformed"
+    assert res.exit_code == 2, res.output
+    assert "table 'abad' cannot be read" in res.output and reason in res.output, res.output
+    assert "internal error" not in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "pkg").exists() and not (tmp_path / "dd").exists()

@@ -405,10 +405,22 @@ def reflect(
         if missing:
             raise BadInput.msg("db.no_source_table", table=missing[0])
         names = [n for n in names if n in tables]
-    defs = [catalog.table(name) for name in names]
+    defs = [_table(catalog, name) for name in names]
     with engine.connect() as conn:
         defs = catalog.dialect.native_tables(conn, defs, spellings=spellings)
     return dependency_order(defs)
+
+
+def _table(catalog: Catalog, name: str) -> TableDef:
+    """``catalog.table(name)``; a table the database cannot describe (a SQLite virtual
+    table whose module is missing, damaged pages) is one line naming it."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        return catalog.table(name)
+    except DBAPIError as exc:
+        detail = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+        raise BadInput.msg("db.table_unreadable", table=name, detail=detail) from None
 
 
 # --- one column ----------------------------------------------------------------------------

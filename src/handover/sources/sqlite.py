@@ -92,7 +92,12 @@ class SqliteSource(SqlSource):
     def count(self, table: str) -> int:
         """``SELECT count(*)`` of ``table``."""
         self.column_names(table)
-        return int(self.conn.execute(f"SELECT count(*) FROM {self._q(table)}").fetchone()[0])
+        try:
+            return int(self.conn.execute(f"SELECT count(*) FROM {self._q(table)}").fetchone()[0])
+        except sqlite3.Error as exc:  # damaged pages (a count decodes no value)
+            raise BadInput.msg(
+                "sources.table_unreadable", source=self.display, table=table, detail=str(exc)
+            ) from None
 
     def has_rowid(self, table: str) -> bool:
         """False for a ``WITHOUT ROWID`` table."""
@@ -199,7 +204,18 @@ class SqliteSource(SqlSource):
         through ``conn`` (by default the source's own connection)."""
         if name in self._infos:
             return self._infos[name]
-        conn = conn or self.conn
+        try:
+            return self._describe(name, conn or self.conn)
+        except sqlite3.Error as exc:
+            # a missing virtual-table module or collation, damaged pages: one line naming
+            # the table (SQLite's message names the schema's problem, never a cell: these
+            # statements return counts, no value is decoded)
+            raise BadInput.msg(
+                "sources.table_unreadable", source=self.display, table=name, detail=str(exc)
+            ) from None
+
+    def _describe(self, name: str, conn: sqlite3.Connection) -> TableInfo:
+        """:meth:`_info`'s reading (errors are SQLite's own)."""
         q = self._q(name)
         info = sqlite_columns(conn, name)
         cols: list[ColumnInfo] = []
