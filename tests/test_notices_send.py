@@ -419,7 +419,8 @@ def test_queue_in_chunks_writes_the_rows_of_one_insert(
 ) -> None:
     """Queued in chunks smaller than the audience (so several bulk inserts per channel),
     the outbox holds the same rows, ids and unreachable list as in one chunk, and each
-    row is what the per-row builder gives (idempotency key, address tag, state)."""
+    row is what the per-row builder gives (idempotency key, address tag, state), a
+    channel's rows in the order of their keys."""
     from handover.flows.notices import _tagger
     from handover.ledger import Recorder
     from handover.notices.audience import PeopleTable, derive_audience
@@ -453,7 +454,8 @@ def test_queue_in_chunks_writes_the_rows_of_one_insert(
                 if ch != "letter"
                 else None
             )
-            expected += _rows_for(cid, planned.column("recipient").to_pylist(), ch, tags)
+            rows_of = _rows_for(cid, planned.column("recipient").to_pylist(), ch, tags)
+            expected += sorted(rows_of, key=lambda e: e["key"])  # a channel's in key order
         cols = ("campaign_id", "key", "recipient", "channel", "state", "attempts", "address_tag")
         assert [(*r[1:7], r[12]) for r in rows] == [tuple(e[k] for k in cols) for e in expected]
         assert all(r[7:12] == (None,) * 5 for r in rows)

@@ -182,6 +182,19 @@ def _queued_batch(
     )
 
 
+def _in_key_order(campaign_id: int, channel: str, table: pa.Table) -> pa.Table:
+    """``table``'s recipients in the order of their notices' keys (:func:`idem_key`):
+    the outbox's unique index of the keys, hashes, then takes them leaf after leaf, not
+    at random (977,000 notices into SQLite: 8.0 -> 7.0 s of inserts). One order for the
+    whole channel, so that writing in chunks writes the same rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    recipients = table.column("recipient").to_pylist()
+    keys = pa.array([idem_key(campaign_id, r, channel) for r in recipients], pa.string())
+    return table.take(pc.sort_indices(keys))
+
+
 def _unreachable_batch(campaign_id: int, start: int, part: pa.Table) -> pa.RecordBatch:
     """Rows ``start``… of the unreachable list as ``notice_unreachable`` rows."""
     import pyarrow as pa
@@ -242,6 +255,7 @@ def queue(
 
         with sql.page_cache(dbapi, QUEUE_CACHE_MIB):
             for ch, table in planned.items():
+                table = _in_key_order(campaign_id, ch, table)
                 for start in range(0, table.num_rows, chunk):
                     part = table.slice(start, chunk)
                     tags = (
