@@ -161,18 +161,18 @@ QUEUE_CACHE_MIB = 256
 
 
 def _queued_batch(
-    campaign_id: int, channel: str, recipients: pa.Array, tags: pa.Array | None
+    campaign_id: int, channel: str, part: pa.Table, tags: pa.Array | None
 ) -> pa.RecordBatch:
-    """The outbox rows of ``recipients`` on ``channel`` (:func:`_rows_for`, as Arrow)."""
+    """The outbox rows of ``part``'s recipients on ``channel`` (:func:`_rows_for`, as
+    Arrow), their keys from ``part`` (:func:`_in_key_order`)."""
     import pyarrow as pa
 
-    n = len(recipients)
-    keys = [idem_key(campaign_id, r, channel) for r in recipients.to_pylist()]
+    n = part.num_rows
     return pa.RecordBatch.from_arrays(
         [
             pa.array([campaign_id] * n, pa.int64()),
-            pa.array(keys, pa.string()),
-            recipients,
+            part.column("key").combine_chunks(),
+            part.column("recipient").combine_chunks(),
             pa.array([channel] * n, pa.string()),
             pa.array(["queued"] * n, pa.string()),
             pa.array([0] * n, pa.int64()),
@@ -183,16 +183,17 @@ def _queued_batch(
 
 
 def _in_key_order(campaign_id: int, channel: str, table: pa.Table) -> pa.Table:
-    """``table``'s recipients in the order of their notices' keys (:func:`idem_key`):
-    the outbox's unique index of the keys, hashes, then takes them leaf after leaf, not
-    at random (977,000 notices into SQLite: 8.0 -> 7.0 s of inserts). One order for the
-    whole channel, so that writing in chunks writes the same rows."""
+    """``table``'s recipients with their notices' keys (:func:`idem_key`, column ``key``),
+    in the order of the keys: the outbox's unique index of the keys, hashes, then takes
+    them leaf after leaf, not at random (977,000 notices into SQLite: 8.0 -> 7.0 s of
+    inserts). One order for the whole channel, so that writing in chunks writes the same
+    rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     recipients = table.column("recipient").to_pylist()
     keys = pa.array([idem_key(campaign_id, r, channel) for r in recipients], pa.string())
-    return table.take(pc.sort_indices(keys))
+    return table.append_column("key", keys).take(pc.sort_indices(keys))
 
 
 def _unreachable_batch(campaign_id: int, start: int, part: pa.Table) -> pa.RecordBatch:
@@ -263,9 +264,7 @@ def queue(
                         if tagger is not None and ch != "letter"
                         else None
                     )
-                    batch = _queued_batch(
-                        campaign_id, ch, part.column("recipient").combine_chunks(), tags
-                    )
+                    batch = _queued_batch(campaign_id, ch, part, tags)
                     write(NoticeOutboxRow.__tablename__, batch, _OUTBOX_KINDS)
             lost = audience.unreachable
             for start in range(0, lost.num_rows, chunk):
