@@ -626,15 +626,27 @@ def test_needles_every_alignment_and_length_as_one_by_one() -> None:
     for length in range(0, 40):
         for offset in range(max(1, length)):
             for alphabet in (b"0123456789", bytes(range(256))):
-                block = bytearray(rng.choice(alphabet) for _ in range(length))
-                form = rng.choice(rng.choice(needles))
-                if offset + len(form) <= length:
-                    block[offset : offset + len(form)] = form
-                data = bytes(block)
+                data = _planted(rng, needles, alphabet, length, offset)
                 found: set[int] = set()
                 search.find(data, found)
-                naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
-                assert found == naive, (length, offset)
+                assert found == _naive(needles, data), (length, offset)
+
+
+def _planted(
+    rng: Any, needles: list[list[bytes]], alphabet: bytes, length: int, offset: int
+) -> bytes:
+    """``length`` bytes drawn from ``alphabet`` with one of ``needles``' forms at
+    ``offset`` when it fits."""
+    block = bytearray(rng.choice(alphabet) for _ in range(length))
+    form = rng.choice(rng.choice(needles))
+    if offset + len(form) <= length:
+        block[offset : offset + len(form)] = form
+    return bytes(block)
+
+
+def _naive(needles: list[list[bytes]], data: bytes) -> set[int]:
+    """The samples one of whose forms occurs in ``data``, searched one by one."""
+    return {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
 
 
 def test_needles_split_in_two_halves_find_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -669,15 +681,10 @@ def test_needles_split_in_two_halves_find_the_same(monkeypatch: pytest.MonkeyPat
         for length in range(8, 70):
             for offset in range(max(0, length // 2 - 20), length):
                 for alphabet in (b"0123456789", bytes(range(256))):
-                    block = bytearray(rng.choice(alphabet) for _ in range(length))
-                    form = rng.choice(rng.choice(needles))
-                    if offset + len(form) <= length:
-                        block[offset : offset + len(form)] = form
-                    data = bytes(block)
+                    data = _planted(rng, needles, alphabet, length, offset)
                     split: set[int] = set()
                     search.find(data, split, helper)
-                    naive = {j for j, forms in enumerate(needles) if any(f in data for f in forms)}
-                    assert split == naive, (length, offset)
+                    assert split == _naive(needles, data), (length, offset)
     assert {name.startswith("helper") for name, lo in where if lo > 0} == {True}
     assert any(lo == 0 and not name.startswith("helper") for name, lo in where)
 
