@@ -326,6 +326,38 @@ def test_render_parse_round_trip(kind: str, spelling: str, texts: list[str]) -> 
     assert sp.render(typed, kind, spelling).to_pylist() == [*texts, None]
 
 
+ZONE_FORMS = [
+    ("2019-03-02 12:57:46+08:00", "2019-03-02 04:57:46"),
+    ("2019-03-02T12:57:46Z", "2019-03-02 12:57:46"),
+    ("2019-03-02 12:57Z", "2019-03-02 12:57:00"),
+    ("2019-03-02 12:57:46+0800", "2019-03-02 04:57:46"),
+    ("2019-03-02 12:57:46+08", "2019-03-02 04:57:46"),
+    ("2019-03-02 12:57:46-05", "2019-03-02 17:57:46"),
+    ("2019-03-02 12:57:46.5-05:30", "2019-03-02 18:27:46.500000"),
+    ("2019-03-02T00:05:00.123456+08:00", "2019-03-01 16:05:00.123456"),
+]
+
+
+@pytest.mark.parametrize(("text", "utc"), ZONE_FORMS)
+def test_a_zoned_text_is_its_instant_in_utc_alone_and_among_others(text: str, utc: str) -> None:
+    """parse's fast path (one cast) holds only because Arrow's cast to a timestamp without
+    a zone refuses every zoned text: pinned here, with the instant each one stands for,
+    alone, first or last in a batch of plain texts, and beside a misfit."""
+    import pyarrow.compute as pc
+
+    with pytest.raises(pa.ArrowInvalid):
+        pc.cast(pa.array([text]), pa.timestamp("us"))
+    plain = {"2019-03-02 12:57:46": "2019-03-02 12:57:46", "2019-03-02T08:00": "2019-03-02 08:00:00"}
+    for texts in ([text], [text, *plain, None], [None, *plain, text]):
+        typed, bad = sp.parse(pa.array(texts, pa.string()), "timestamp")
+        assert bad == []
+        got = [None if v is None else str(v) for v in typed.to_pylist()]
+        assert got == [utc if t == text else plain.get(t) if t else None for t in texts]
+    typed, bad = sp.parse(pa.array([text, "2019-02-30 00:00:00", None]), "timestamp")
+    assert bad == [1]
+    assert [None if v is None else str(v) for v in typed.to_pylist()] == [utc, None, None]
+
+
 def test_the_profile_finds_one_spelling_or_none(tmp_path: Path) -> None:
     from handover.db.reflect import reflect
 
