@@ -347,7 +347,10 @@ def test_a_zoned_text_is_its_instant_in_utc_alone_and_among_others(text: str, ut
 
     with pytest.raises(pa.ArrowInvalid):
         pc.cast(pa.array([text]), pa.timestamp("us"))
-    plain = {"2019-03-02 12:57:46": "2019-03-02 12:57:46", "2019-03-02T08:00": "2019-03-02 08:00:00"}
+    plain = {
+        "2019-03-02 12:57:46": "2019-03-02 12:57:46",
+        "2019-03-02T08:00": "2019-03-02 08:00:00",
+    }
     for texts in ([text], [text, *plain, None], [None, *plain, text]):
         typed, bad = sp.parse(pa.array(texts, pa.string()), "timestamp")
         assert bad == []

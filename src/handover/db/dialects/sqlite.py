@@ -7,7 +7,7 @@ the one spelling a column's values share (:func:`native`, one aggregate query pe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -858,72 +858,134 @@ _SHAPES = {
 
 def _arrow_profile(arrow: Any, d: TableDef) -> list[Any] | None:
     """The row :func:`_profile_query` gives for ``d``, computed from its date/time columns
-    read as Arrow; None where a batch holds anything but text and NULLs (or the driver
+    read as Arrow; None where a page holds anything but text and NULLs (or the driver
     refuses one): the query then runs.
 
-    Text is all the driver can hide other values in (an INTEGER, a REAL or a BLOB turned
-    into text): each value's ``typeof`` is read beside it, so such a value is a misfit
-    here as in the query; and one misfit decides the column (no spelling) whatever the
-    lengths."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    Text is all the driver can hide other values in, so each page of rows is read by a
+    statement of its own (:func:`_own_pages`), which the driver types by that page's
+    values alone: a BLOB makes the column bytes (the query decides), an INTEGER or a REAL
+    among text comes as its text, which no date/time shape matches, a misfit here as in
+    the query; and one misfit decides the column (no spelling) whatever the lengths. A
+    table without rowids is read as one statement, each value's ``typeof`` beside it
+    (a later batch takes any value as text)."""
     cols = [c for c in d.columns if c.kind in TEMPORAL]
-    # each column, and whether its value is stored as other than text: the driver may
-    # have turned a BLOB or a number into text (in a batch after the first)
-    exprs = [
-        f"{q}, typeof({q}) NOT IN ('text', 'null')" for q in (DIALECT.quote(c.name) for c in cols)
-    ]
-    stream = arrow.stream(f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}", PROFILE_BATCH)
+    names = [DIALECT.quote(c.name) for c in cols]
     # per column: sum(code), count, max(len + zero), min(len - zero), min(len + zero)
     acc: list[list[Any]] = [[None, 0, None, None, None] for _ in cols]
+    pages = _own_pages(arrow, d, names)
+    if pages is None:
+        return _typed_profile(arrow, d, cols, names, acc)
+    try:
+        for page in pages:
+            if page is None:
+                return None
+            for i, c in enumerate(cols):
+                if not _profile_column(acc[i], c.kind, page.column(i).combine_chunks(), None):
+                    return None
+    finally:
+        pages.close()
+    return [v for a in acc for v in a]
+
+
+def _own_pages(arrow: Any, d: TableDef, names: list[str]) -> Generator[Any, None, None] | None:
+    """The columns ``names`` of ``d``'s rows, :data:`PROFILE_BATCH` rows in rowid order
+    at a time, each page by a statement of its own: the rowid ending the page first (read
+    from the table's tree, no value decoded), then the page's values. None where the
+    table has no rowid (or the driver refuses the first statement); a page the driver
+    refuses is None."""
+    table = DIALECT.quote(d.name)
+    step = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?"
+    first = arrow.page(
+        f"SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET ?", (PROFILE_BATCH - 1,)
+    )
+    if first is None:
+        return None
+
+    def pages() -> Generator[Any, None, None]:
+        low: int | None = None
+        end = first
+        while True:
+            high = end.column(0)[0].as_py() if end.num_rows else None
+            where = [f"rowid > {low}"] if low is not None else []
+            where += [f"rowid <= {high}"] if high is not None else []
+            cond = f" WHERE {' AND '.join(where)}" if where else ""
+            yield arrow.page(f"SELECT {', '.join(names)} FROM {table}{cond}", ())
+            if high is None:
+                return
+            low = high
+            end = arrow.page(step, (low, PROFILE_BATCH - 1))
+            if end is None:
+                yield None
+                return
+
+    return pages()
+
+
+def _typed_profile(
+    arrow: Any, d: TableDef, cols: list[ColumnDef], names: list[str], acc: list[list[Any]]
+) -> list[Any] | None:
+    """:func:`_arrow_profile` for a table without rowids: one statement, each value's
+    ``typeof`` read beside it (the driver may turn a BLOB or a number into text in a
+    batch after the first)."""
+    exprs = [f"{q}, typeof({q}) NOT IN ('text', 'null')" for q in names]
+    stream = arrow.stream(f"SELECT {', '.join(exprs)} FROM {DIALECT.quote(d.name)}", PROFILE_BATCH)
     pages = stream.pages()
     try:
         for page in pages:
             for i, c in enumerate(cols):
                 arr = page.column(2 * i).combine_chunks()
                 other = page.column(2 * i + 1).combine_chunks()
-                a = acc[i]
-                if len(arr):
-                    a[0] = a[0] or 0  # sum(code): a NULL counts 0, NULL only without rows
-                if arr.null_count == len(arr):
-                    continue
-                if not pa.types.is_string(arr.type):
+                if not _profile_column(acc[i], c.kind, arr, other):
                     return None
-                kind = "timestamp" if c.kind == "timestamptz" else c.kind
-                head = _HEAD[kind][0]
-                present = pc.is_valid(arr)
-                vals = arr.filter(present)
-                if pc.any(pc.match_substring(vals, "\x00")).as_py():
-                    return None  # SQLite's length() and GLOB stop at a NUL; the query decides
-                text = pc.equal(other.filter(present), 0)
-                shaped = pc.and_(text, pc.match_substring_regex(vals, _SHAPES[kind]))
-                tee = (
-                    pc.equal(pc.utf8_slice_codeunits(vals, 10, 11), "T")
-                    if kind == "timestamp"
-                    else pa.scalar(False)
-                )
-                code = pc.if_else(
-                    shaped,
-                    pc.cast(pc.and_(shaped, tee), pa.int64()),
-                    pa.scalar(_MISFIT, pa.int64()),
-                )
-                length = pc.utf8_length(vals).cast(pa.int64())
-                zero = pc.multiply(
-                    pc.cast(pc.and_(pc.greater(length, head), pc.ends_with(vals, "0")), pa.int64()),
-                    100,
-                )
-                up, down = pc.add(length, zero), pc.subtract(length, zero)
-                a[0] += pc.sum(code).as_py()
-                a[1] += len(vals)
-                a[2] = _max(a[2], pc.max(up).as_py())
-                a[3] = _min(a[3], pc.min(down).as_py())
-                a[4] = _min(a[4], pc.min(up).as_py())
     finally:
         pages.close()
     if stream.refused:
         return None
     return [v for a in acc for v in a]
+
+
+def _profile_column(a: list[Any], kind: str, arr: Any, other: Any) -> bool:
+    """Add one page of a column (``other``: 1 where a value is stored as other than
+    text, None where the page's type tells) to its figures ``a``; False where the page
+    holds other than text (or a NUL: SQLite's length() and GLOB stop there), which the
+    query decides."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(arr):
+        a[0] = a[0] or 0  # sum(code): a NULL counts 0, NULL only without rows
+    if arr.null_count == len(arr):
+        return True
+    if not pa.types.is_string(arr.type):
+        return False
+    kind = "timestamp" if kind == "timestamptz" else kind
+    head = _HEAD[kind][0]
+    present = pc.is_valid(arr)
+    vals = arr.filter(present)
+    if pc.any(pc.match_substring(vals, "\x00")).as_py():
+        return False
+    shaped = pc.match_substring_regex(vals, _SHAPES[kind])
+    if other is not None:
+        shaped = pc.and_(pc.equal(other.filter(present), 0), shaped)
+    tee = (
+        pc.equal(pc.utf8_slice_codeunits(vals, 10, 11), "T")
+        if kind == "timestamp"
+        else pa.scalar(False)
+    )
+    code = pc.if_else(
+        shaped, pc.cast(pc.and_(shaped, tee), pa.int64()), pa.scalar(_MISFIT, pa.int64())
+    )
+    length = pc.utf8_length(vals).cast(pa.int64())
+    zero = pc.multiply(
+        pc.cast(pc.and_(pc.greater(length, head), pc.ends_with(vals, "0")), pa.int64()), 100
+    )
+    up, down = pc.add(length, zero), pc.subtract(length, zero)
+    a[0] += pc.sum(code).as_py()
+    a[1] += len(vals)
+    a[2] = _max(a[2], pc.max(up).as_py())
+    a[3] = _min(a[3], pc.min(down).as_py())
+    a[4] = _min(a[4], pc.min(up).as_py())
+    return True
 
 
 def _max(a: int | None, b: int | None) -> int | None:
