@@ -212,3 +212,29 @@ def test_a_table_sqlite_cannot_read_is_one_line_naming_it(
     assert "table 'abad' cannot be read" in res.output and reason in res.output, res.output
     assert "internal error" not in res.output and "Traceback" not in res.output
     assert not (tmp_path / "pkg").exists() and not (tmp_path / "dd").exists()
+
+
+@pytest.mark.parametrize("damage", ["module", "pages"])
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_verify_names_the_table_sqlite_cannot_read(
+    ws: str, tmp_path: Path, damage: str, side: str
+) -> None:
+    """verify, on either side, names the table and SQLite's reason in one line (exit 2),
+    whether the table cannot be described or its pages cannot be read."""
+    book = _unreadable_book(tmp_path / "book.db", damage)
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE good (id INTEGER PRIMARY KEY, n INTEGER)")
+    con.execute("INSERT INTO good VALUES (1, 2)")
+    con.execute("CREATE TABLE abad (id INTEGER PRIMARY KEY, s TEXT)")
+    con.commit()
+    con.close()
+    pair = [str(book), str(other)] if side == "source" else [str(other), str(book)]
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "verify", *pair])
+    assert res.exit_code == 2, res.output
+    if damage == "module":
+        assert "table 'abad' cannot be read (no such module: nosuchmod)" in res.output
+    else:
+        assert "at table 'abad' (database disk image is malformed)" in res.output, res.output
+    assert "internal error" not in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1, res.output

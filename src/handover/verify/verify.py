@@ -302,12 +302,29 @@ def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list
     """Every table: lower-cased name → (real name, columns, primary key)."""
     try:
         catalog = Catalog(engine)
-        out: dict[str, tuple[str, list[Any], list[str]]] = {}
-        for name in catalog.table_names():
-            out[name.lower()] = (name, catalog.columns(name), catalog.primary_key(name))
-        return out
+        names = catalog.table_names()
     except SQLAlchemyError as exc:
         raise BadInput.msg("verify.no_tables", spec=shown, kind=type(exc).__name__) from None
+    out: dict[str, tuple[str, list[Any], list[str]]] = {}
+    for name in names:
+        try:
+            out[name.lower()] = (name, catalog.columns(name), catalog.primary_key(name))
+        except SQLAlchemyError as exc:  # a virtual table whose module is missing …
+            detail = _detail(getattr(exc, "orig", None) or exc)
+            raise BadInput.msg(
+                "sources.table_unreadable", source=shown, table=name, detail=detail
+            ) from None
+    return out
+
+
+def _detail(exc: BaseException) -> str:
+    """What to tell of a driver's error: SQLite's own first line (its messages name
+    tables and columns, never a value), else the error's kind (a server's may quote a
+    value)."""
+    import sqlite3
+
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if isinstance(exc, sqlite3.Error) and text else type(exc).__name__
 
 
 def _plan(
@@ -808,7 +825,7 @@ class _Links:
         try:
             return fn(raw)
         except self.sql.driver_errors() as exc:
-            raise _LinkFailed(type(exc).__name__) from None
+            raise _LinkFailed(_detail(exc)) from None
         finally:
             self.free.put(raw)
 
@@ -844,7 +861,32 @@ def _links(src: Engine, dst: Engine) -> _Links | None:
 
 
 class _LinkFailed(Exception):
-    """A statement on a raw connection failed (the driver's error class is the reason)."""
+    """A statement on a raw connection failed (:func:`_detail` of the driver's error is
+    the reason)."""
+
+
+class _TableFailed(Exception):
+    """A database statement comparing one table failed."""
+
+    def __init__(self, table: str, exc: BaseException) -> None:
+        super().__init__(table)
+        self.table, self.exc = table, exc
+
+
+@contextmanager
+def _on_table(name: str) -> Iterator[None]:
+    """A database failure inside is :class:`_TableFailed` naming the table ``name``."""
+    try:
+        yield
+    except (SQLAlchemyError, _LinkFailed) as exc:
+        raise _TableFailed(name, exc) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The reason told for a failed statement: a link's own, or the driver error's."""
+    if isinstance(exc, _LinkFailed):
+        return str(exc)
+    return _detail(getattr(exc, "orig", None) or exc)
 
 
 @dataclass
@@ -939,13 +981,17 @@ def compare(
             links = _links(src, dst) if all(k == "stored" for p in plans for k in p.kinds) else None
             try:
                 # every join starts at once: the links run them two at a time, in order
-                jobs = [None if links is None else _pair_start(p, links, pool) for p in plans]
+                jobs = []
+                for p in plans:
+                    with _on_table(p.name):
+                        jobs.append(None if links is None else _pair_start(p, links, pool))
                 for p, job in zip(plans, jobs, strict=True):
                     prog.task(p.name, None)
-                    if job is None or links is None:
-                        results.append(_compare_table(p, pool))
-                    else:
-                        results.append(_pair_finish(job, links, pool))
+                    with _on_table(p.name):
+                        if job is None or links is None:
+                            results.append(_compare_table(p, pool))
+                        else:
+                            results.append(_pair_finish(job, links, pool))
                     prog.advance(p.name, results[-1].source_rows)
             finally:
                 if links is not None:
@@ -998,18 +1044,21 @@ def compare_part(source: str, target: str, part: Part) -> TableResult:
     ):
         plan = plans[0]
         span = None if part.lo is None or part.hi is None else (part.lo, part.hi)
-        links = _links(src, dst) if all(k == "stored" for k in plan.kinds) else None
-        if links is not None:
-            try:
-                where = (
-                    "1" if span is None else f"{{k}} >= {int(span[0])} AND {{k}} <= {int(span[1])}"
-                )
-                job = _pair_start(plan, links, pool, where)
-                if job is not None:
-                    return _pair_finish(job, links, pool)
-            finally:
-                links.close()
-        return _compare_table(plan, pool, span)
+        with _on_table(plan.name):
+            links = _links(src, dst) if all(k == "stored" for k in plan.kinds) else None
+            if links is not None:
+                try:
+                    where = (
+                        "1"
+                        if span is None
+                        else f"{{k}} >= {int(span[0])} AND {{k}} <= {int(span[1])}"
+                    )
+                    job = _pair_start(plan, links, pool, where)
+                    if job is not None:
+                        return _pair_finish(job, links, pool)
+                finally:
+                    links.close()
+            return _compare_table(plan, pool, span)
 
 
 def merge_parts(results: Sequence[TableResult]) -> TableResult:
@@ -1068,14 +1117,17 @@ def _planned(
                 raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
             plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
         yield plans, src, dst
-    except (SQLAlchemyError, _LinkFailed) as exc:
-        reason = (
-            str(exc)
-            if isinstance(exc, _LinkFailed)
-            else type(getattr(exc, "orig", None) or exc).__name__
-        )
+    except _TableFailed as exc:
         raise BadInput.msg(
-            "verify.db_failed", source=shown[0], target=shown[1], reason=reason
+            "verify.table_failed",
+            source=shown[0],
+            target=shown[1],
+            table=exc.table,
+            reason=_reason(exc.exc),
+        ) from None
+    except (SQLAlchemyError, _LinkFailed) as exc:
+        raise BadInput.msg(
+            "verify.db_failed", source=shown[0], target=shown[1], reason=_reason(exc)
         ) from None
     finally:
         src.dispose()
