@@ -215,3 +215,20 @@ def test_a_table_without_rowid_is_profiled_with_each_values_type(
         engine.dispose()
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT
+
+
+def test_a_column_of_empty_texts_and_nulls_is_profiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages whose text is all empty (no bytes at all) or NULL: misfits, as in the query."""
+    monkeypatch.setattr(lite, "PROFILE_BATCH", 100)
+    db = tmp_path / "empty.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)", [(i, "" if i % 3 else None, None) for i in range(250)]
+    )
+    con.commit()
+    con.close()
+    got = _same_as_query(db, "t")
+    assert got is not None and got[0] >= lite._MISFIT and got[5] == 0

@@ -948,43 +948,55 @@ def _profile_column(a: list[Any], kind: str, arr: Any, other: Any) -> bool:
     """Add one page of a column (``other``: 1 where a value is stored as other than
     text, None where the page's type tells) to its figures ``a``; False where the page
     holds other than text (or a NUL: SQLite's length() and GLOB stop there), which the
-    query decides."""
+    query decides.
+
+    One regex pass over the text finds the shaped values; the rest is read off the
+    offsets and bytes of the array: a shaped value is ASCII, so its length in bytes is
+    the query's length in characters, and its separator and last character are the
+    bytes at those places (a misfit's length decides nothing: one misfit decides the
+    column)."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if len(arr):
+    n = len(arr)
+    if n:
         a[0] = a[0] or 0  # sum(code): a NULL counts 0, NULL only without rows
-    if arr.null_count == len(arr):
+    if arr.null_count == n:
         return True
     if not pa.types.is_string(arr.type):
         return False
     kind = "timestamp" if kind == "timestamptz" else kind
     head = _HEAD[kind][0]
-    present = pc.is_valid(arr)
-    vals = arr.filter(present)
-    if pc.any(pc.match_substring(vals, "\x00")).as_py():
-        return False
-    shaped = pc.match_substring_regex(vals, _SHAPES[kind])
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset : arr.offset + n + 1]
+    raw = arr.buffers()[2]
+    data = np.frombuffer(raw, dtype=np.uint8) if raw is not None else np.zeros(0, np.uint8)
+    if not data[offsets[0] : offsets[-1]].all():
+        return False  # a NUL
+    valid = (
+        np.ones(n, dtype=bool)
+        if arr.null_count == 0
+        else arr.is_valid().to_numpy(zero_copy_only=False)
+    )
+    shaped = pc.fill_null(pc.match_substring_regex(arr, _SHAPES[kind]), False)
+    shaped = shaped.to_numpy(zero_copy_only=False)
     if other is not None:
-        shaped = pc.and_(pc.equal(other.filter(present), 0), shaped)
-    tee = (
-        pc.equal(pc.utf8_slice_codeunits(vals, 10, 11), "T")
-        if kind == "timestamp"
-        else pa.scalar(False)
-    )
-    code = pc.if_else(
-        shaped, pc.cast(pc.and_(shaped, tee), pa.int64()), pa.scalar(_MISFIT, pa.int64())
-    )
-    length = pc.utf8_length(vals).cast(pa.int64())
-    zero = pc.multiply(
-        pc.cast(pc.and_(pc.greater(length, head), pc.ends_with(vals, "0")), pa.int64()), 100
-    )
-    up, down = pc.add(length, zero), pc.subtract(length, zero)
-    a[0] += pc.sum(code).as_py()
-    a[1] += len(vals)
-    a[2] = _max(a[2], pc.max(up).as_py())
-    a[3] = _min(a[3], pc.min(down).as_py())
-    a[4] = _min(a[4], pc.min(up).as_py())
+        shaped &= pc.fill_null(other, 0).to_numpy(zero_copy_only=False) == 0
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    tees = 0
+    if kind == "timestamp":
+        at = starts[shaped] + 10  # a shaped timestamp has 19 characters or more
+        tees = int(np.count_nonzero(data[at] == ord("T")))
+    misfits = int(np.count_nonzero(valid & ~shaped))
+    last = data[np.maximum(offsets[1:] - 1, 0)] if data.size else np.zeros(n, np.uint8)
+    zero = (lengths > head) & (last == ord("0"))
+    up = lengths[valid] + 100 * zero[valid]
+    down = lengths[valid] - 100 * zero[valid]
+    a[0] += misfits * _MISFIT + tees
+    a[1] += int(up.size)
+    a[2] = _max(a[2], int(up.max()))
+    a[3] = _min(a[3], int(down.min()))
+    a[4] = _min(a[4], int(up.min()))
     return True
 
 
