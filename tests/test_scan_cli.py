@@ -238,3 +238,21 @@ def test_verify_names_the_table_sqlite_cannot_read(
         assert "at table 'abad' (database disk image is malformed)" in res.output, res.output
     assert "internal error" not in res.output and "Traceback" not in res.output
     assert len(res.output.strip().splitlines()) == 1, res.output
+
+
+def test_verify_tells_no_value_python_could_not_decode(ws: str, tmp_path: Path) -> None:
+    """A TEXT cell that is no UTF-8 (GBK from an old system) in a row that differs: the
+    ``sqlite3`` module's error quotes the cell, so only its kind is told."""
+    cell = "张三 110101199003071234".encode("gbk")
+    for name, value in (("a.db", cell), ("b.db", b"other")):
+        con = sqlite3.connect(tmp_path / name)
+        con.execute("CREATE TABLE kh (id INTEGER PRIMARY KEY, xm TEXT)")
+        con.execute("INSERT INTO kh VALUES (1, CAST(? AS TEXT))", (value,))
+        con.commit()
+        con.close()
+    res = runner.invoke(
+        app, ["-w", ws, "--lang", "en", "verify", str(tmp_path / "a.db"), str(tmp_path / "b.db")]
+    )
+    assert res.exit_code == 2, res.output
+    assert "at table 'kh' (OperationalError)" in res.output, res.output
+    assert "110101" not in res.output and "Traceback" not in res.output

@@ -232,3 +232,27 @@ def test_a_column_of_empty_texts_and_nulls_is_profiled(
     con.close()
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT and got[5] == 0
+
+
+@pytest.mark.parametrize(
+    "columns",
+    ["rowid INTEGER, d DATE", "rowid TEXT, _rowid_ INTEGER, oid REAL, d DATE"],
+)
+def test_a_column_named_rowid_does_not_page_the_profile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """A column named rowid hides the real one: the pages go by an alias no column takes
+    (or, all three taken, by one statement with typeof), so a row whose column is NULL
+    or text is still read — here the one misfit."""
+    monkeypatch.setattr(lite, "PROFILE_BATCH", 2)
+    db = tmp_path / "shadow.db"
+    con = sqlite3.connect(db)
+    con.execute(f"CREATE TABLE t ({columns})")
+    n = columns.count(",")
+    rows = [(*([None] * n), "31/01/2024")] + [(*([k] * n), "2024-01-31") for k in range(1, 6)]
+    rows += [(*(["2024-01-31"] * n), "2024-01-31")]
+    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * (n + 1))})", rows)
+    con.commit()
+    con.close()
+    got = _same_as_query(db, "t")
+    assert got is not None and got[0] >= lite._MISFIT and got[1] == len(rows)

@@ -318,13 +318,15 @@ def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list
 
 
 def _detail(exc: BaseException) -> str:
-    """What to tell of a driver's error: SQLite's own first line (its messages name
-    tables and columns, never a value), else the error's kind (a server's may quote a
-    value)."""
+    """What to tell of a driver's error: the first line of a message SQLite itself gave
+    (it has an error name: its messages name tables and columns, never a value), else the
+    error's kind — a server's message may quote a value, and so does Python's own
+    ``sqlite3`` module, e.g. a text it cannot decode as UTF-8."""
     import sqlite3
 
     text = str(exc).splitlines()[0] if str(exc) else ""
-    return text if isinstance(exc, sqlite3.Error) and text else type(exc).__name__
+    own = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", None)
+    return text if own and text else type(exc).__name__
 
 
 def _plan(

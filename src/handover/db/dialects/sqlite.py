@@ -891,25 +891,39 @@ def _own_pages(arrow: Any, d: TableDef, names: list[str]) -> Generator[Any, None
     """The columns ``names`` of ``d``'s rows, :data:`PROFILE_BATCH` rows in rowid order
     at a time, each page by a statement of its own: the rowid ending the page first (read
     from the table's tree, no value decoded), then the page's values. None where the
-    table has no rowid (or the driver refuses the first statement); a page the driver
-    refuses is None."""
+    table has no rowid, or columns named ``rowid``, ``_rowid_`` and ``oid`` hide it (or
+    the driver refuses the first statement); a page the driver refuses is None."""
+    # a column may be named rowid (or _rowid_, oid) and then hides the real one
+    taken = {c.name.lower() for c in d.columns}
+    rowid = next((a for a in ("rowid", "_rowid_", "oid") if a not in taken), None)
+    if rowid is None:
+        return None
     table = DIALECT.quote(d.name)
-    step = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1 OFFSET ?"
+    step = f"SELECT {rowid} FROM {table} WHERE {rowid} > ? ORDER BY {rowid} LIMIT 1 OFFSET ?"
     first = arrow.page(
-        f"SELECT rowid FROM {table} ORDER BY rowid LIMIT 1 OFFSET ?", (PROFILE_BATCH - 1,)
+        f"SELECT {rowid} FROM {table} ORDER BY {rowid} LIMIT 1 OFFSET ?", (PROFILE_BATCH - 1,)
     )
     if first is None:
         return None
+    select = f"SELECT {', '.join(names)} FROM {table}"
 
     def pages() -> Generator[Any, None, None]:
         low: int | None = None
         end = first
         while True:
             high = end.column(0)[0].as_py() if end.num_rows else None
-            where = [f"rowid > {low}"] if low is not None else []
-            where += [f"rowid <= {high}"] if high is not None else []
-            cond = f" WHERE {' AND '.join(where)}" if where else ""
-            yield arrow.page(f"SELECT {', '.join(names)} FROM {table}{cond}", ())
+            if high is not None and type(high) is not int:
+                yield None  # no rowid after all: the query decides
+                return
+            if low is None:
+                sql, args = (
+                    (select, ()) if high is None else (f"{select} WHERE {rowid} <= ?", (high,))
+                )
+            elif high is None:
+                sql, args = f"{select} WHERE {rowid} > ?", (low,)
+            else:
+                sql, args = f"{select} WHERE {rowid} > ? AND {rowid} <= ?", (low, high)
+            yield arrow.page(sql, args)
             if high is None:
                 return
             low = high
