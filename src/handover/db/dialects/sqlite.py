@@ -915,15 +915,11 @@ def _own_pages(arrow: Any, d: TableDef, names: list[str]) -> Generator[Any, None
             if high is not None and type(high) is not int:
                 yield None  # no rowid after all: the query decides
                 return
-            if low is None:
-                sql, args = (
-                    (select, ()) if high is None else (f"{select} WHERE {rowid} <= ?", (high,))
-                )
-            elif high is None:
-                sql, args = f"{select} WHERE {rowid} > ?", (low,)
-            else:
-                sql, args = f"{select} WHERE {rowid} > ? AND {rowid} <= ?", (low, high)
-            yield arrow.page(sql, args)
+            bounds = [(f"{rowid} > ?", low), (f"{rowid} <= ?", high)]
+            kept = [(cond, v) for cond, v in bounds if v is not None]
+            where = " AND ".join(cond for cond, _ in kept)
+            sql = f"{select} WHERE {where}" if where else select
+            yield arrow.page(sql, tuple(v for _, v in kept))
             if high is None:
                 return
             low = high
