@@ -152,6 +152,20 @@ def failure(exc: BaseException, spec: str | Path, wording: Wording | None = None
     )
 
 
+def error_detail(exc: BaseException) -> str:
+    """What a message may tell of a statement's failure (``exc``, or the driver error it
+    wraps): the first line of a message SQLite itself gave (it has an error name: its
+    messages name tables and columns, never a value), else the error's kind — a server's
+    message may quote a value, and so does Python's own ``sqlite3`` module (a text it
+    cannot decode as UTF-8 is quoted in full)."""
+    import sqlite3
+
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).splitlines()[0] if str(orig) else ""
+    own = isinstance(orig, sqlite3.Error) and getattr(orig, "sqlite_errorname", None)
+    return text if own and text else type(orig).__name__
+
+
 def over(dbapi_connection: Any, name: str = "sqlite") -> Engine:
     """An engine that uses one connection already open (a SQLite file a reader holds), so
     that reflecting the database does not open it a second time. Disposing of the engine

@@ -416,11 +416,12 @@ def _table(catalog: Catalog, name: str) -> TableDef:
     table whose module is missing, damaged pages) is one line naming it."""
     from sqlalchemy.exc import DBAPIError
 
+    from handover.db.connect import error_detail
+
     try:
         return catalog.table(name)
     except DBAPIError as exc:
-        detail = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
-        raise BadInput.msg("db.table_unreadable", table=name, detail=detail) from None
+        raise BadInput.msg("db.table_unreadable", table=name, detail=error_detail(exc)) from None
 
 
 # --- one column ----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from handover.db.adbc import ArrowReader
+from handover.db.connect import error_detail
 from handover.db.dialects.sqlite import DIALECT as SQLITE
 from handover.db.reflect import sqlite_columns, sqlite_reals, sqlite_tables
 from handover.db.url import read_only_uri
@@ -96,7 +97,10 @@ class SqliteSource(SqlSource):
             return int(self.conn.execute(f"SELECT count(*) FROM {self._q(table)}").fetchone()[0])
         except sqlite3.Error as exc:  # damaged pages (a count decodes no value)
             raise BadInput.msg(
-                "sources.table_unreadable", source=self.display, table=table, detail=str(exc)
+                "sources.table_unreadable",
+                source=self.display,
+                table=table,
+                detail=error_detail(exc),
             ) from None
 
     def has_rowid(self, table: str) -> bool:
@@ -211,7 +215,10 @@ class SqliteSource(SqlSource):
             # the table (SQLite's message names the schema's problem, never a cell: these
             # statements return counts, no value is decoded)
             raise BadInput.msg(
-                "sources.table_unreadable", source=self.display, table=name, detail=str(exc)
+                "sources.table_unreadable",
+                source=self.display,
+                table=name,
+                detail=error_detail(exc),
             ) from None
 
     def _describe(self, name: str, conn: sqlite3.Connection) -> TableInfo:

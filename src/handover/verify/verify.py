@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from handover.db import dialects
-from handover.db.connect import Wording
+from handover.db.connect import Wording, error_detail
 from handover.db.connect import connect as connect_db
 from handover.db.reflect import Catalog
 from handover.db.url import is_url, mask, parse
@@ -310,23 +310,10 @@ def _reflect(engine: Engine, shown: str) -> dict[str, tuple[str, list[Any], list
         try:
             out[name.lower()] = (name, catalog.columns(name), catalog.primary_key(name))
         except SQLAlchemyError as exc:  # a virtual table whose module is missing …
-            detail = _detail(getattr(exc, "orig", None) or exc)
             raise BadInput.msg(
-                "sources.table_unreadable", source=shown, table=name, detail=detail
+                "sources.table_unreadable", source=shown, table=name, detail=error_detail(exc)
             ) from None
     return out
-
-
-def _detail(exc: BaseException) -> str:
-    """What to tell of a driver's error: the first line of a message SQLite itself gave
-    (it has an error name: its messages name tables and columns, never a value), else the
-    error's kind — a server's message may quote a value, and so does Python's own
-    ``sqlite3`` module, e.g. a text it cannot decode as UTF-8."""
-    import sqlite3
-
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    own = isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", None)
-    return text if own and text else type(exc).__name__
 
 
 def _plan(
@@ -827,7 +814,7 @@ class _Links:
         try:
             return fn(raw)
         except self.sql.driver_errors() as exc:
-            raise _LinkFailed(_detail(exc)) from None
+            raise _LinkFailed(error_detail(exc)) from None
         finally:
             self.free.put(raw)
 
@@ -863,8 +850,8 @@ def _links(src: Engine, dst: Engine) -> _Links | None:
 
 
 class _LinkFailed(Exception):
-    """A statement on a raw connection failed (:func:`_detail` of the driver's error is
-    the reason)."""
+    """A statement on a raw connection failed (its reason: the driver error's
+    :func:`~handover.db.connect.error_detail`)."""
 
 
 class _TableFailed(Exception):
@@ -886,9 +873,7 @@ def _on_table(name: str) -> Iterator[None]:
 
 def _reason(exc: BaseException) -> str:
     """The reason told for a failed statement: a link's own, or the driver error's."""
-    if isinstance(exc, _LinkFailed):
-        return str(exc)
-    return _detail(getattr(exc, "orig", None) or exc)
+    return str(exc) if isinstance(exc, _LinkFailed) else error_detail(exc)
 
 
 @dataclass
