@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -130,11 +132,30 @@ def test_a_blob_among_dates_leaves_the_profile_to_the_query(tmp_path: Path) -> N
         engine.dispose()
 
 
-def _same_as_query(db: Path, name: str) -> list[Any] | None:
+@contextmanager
+def _opened(db: Path) -> Iterator[tuple[sa.Engine, ArrowReader]]:
     engine = sa.create_engine(f"sqlite:///{db}")
     arrow = ArrowReader.open(db)
     assert arrow is not None
     try:
+        yield engine, arrow
+    finally:
+        arrow.close()
+        engine.dispose()
+
+
+def _one_table(db: Path, columns: str, rows: list[Any], options: str = "") -> Path:
+    """``db`` holding table ``t`` (``columns``, then ``options``) with ``rows``."""
+    con = sqlite3.connect(db)
+    con.execute(f"CREATE TABLE t ({columns}) {options}")
+    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    con.commit()
+    con.close()
+    return db
+
+
+def _same_as_query(db: Path, name: str) -> list[Any] | None:
+    with _opened(db) as (engine, arrow):
         (d,) = reflect(engine, [name], spellings=False)
         with engine.connect() as conn:
             query = list(conn.exec_driver_sql(str(lite._profile_query(d))).one())
@@ -146,9 +167,6 @@ def _same_as_query(db: Path, name: str) -> list[Any] | None:
             # with a misfit the lengths are the driver's text's: they decide nothing
             assert a == b if int(a[0] or 0) < lite._MISFIT else a[:2] == b[:2]
         return got
-    finally:
-        arrow.close()
-        engine.dispose()
 
 
 def test_every_row_is_profiled_whatever_the_rowids(
@@ -157,16 +175,9 @@ def test_every_row_is_profiled_whatever_the_rowids(
     """Pages end at the rowid the table's tree gives: the extreme rowids, gaps and
     negative ones are all read, once (the value counts are the query's)."""
     monkeypatch.setattr(lite, "PROFILE_BATCH", 100)
-    db = tmp_path / "ids.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP)")
     ids = [-(1 << 63), -5, 0, 7, 10**12, (1 << 63) - 1, *range(1000, 1300)]
-    con.executemany(
-        "INSERT INTO t VALUES (?, ?, ?)",
-        [(i, "2024-01-31", f"2024-01-31 12:00:0{k % 10}") for k, i in enumerate(ids)],
-    )
-    con.commit()
-    con.close()
+    rows = [(i, "2024-01-31", f"2024-01-31 12:00:0{k % 10}") for k, i in enumerate(ids)]
+    db = _one_table(tmp_path / "ids.db", "id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP", rows)
     got = _same_as_query(db, "t")
     assert got is not None and got[1] == got[6] == len(ids)
 
@@ -178,14 +189,9 @@ def test_a_number_among_dates_in_a_later_page_is_a_misfit(
     """A page read alone shows a number among text as its text, which no shape matches:
     the misfit the query counts by ``typeof``, wherever the page."""
     monkeypatch.setattr(lite, "PROFILE_BATCH", 100)
-    db = tmp_path / "num.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE)")
     rows: list[list[Any]] = [[i, "2024-01-31"] for i in range(300)]
     rows[250][1] = odd
-    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    con.commit()
-    con.close()
+    db = _one_table(tmp_path / "num.db", "id INTEGER PRIMARY KEY, d DATE", rows)
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT
 
@@ -196,23 +202,14 @@ def test_a_table_without_rowid_is_profiled_with_each_values_type(
     """No rowid, no pages of its own: one statement, and a BLOB the driver turns into
     text in a later batch is still a misfit (its ``typeof`` is read beside it)."""
     monkeypatch.setattr(lite, "PROFILE_BATCH", 100)
-    db = tmp_path / "norowid.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE) WITHOUT ROWID")
     rows: list[list[Any]] = [[i, "2024-01-31"] for i in range(300)]
     rows[250][1] = b"2024-01-31"
-    con.executemany("INSERT INTO t VALUES (?, ?)", rows)
-    con.commit()
-    con.close()
-    engine = sa.create_engine(f"sqlite:///{db}")
-    arrow = ArrowReader.open(db)
-    assert arrow is not None
-    try:
+    db = _one_table(
+        tmp_path / "norowid.db", "id INTEGER PRIMARY KEY, d DATE", rows, "WITHOUT ROWID"
+    )
+    with _opened(db) as (engine, arrow):
         (d,) = reflect(engine, ["t"], spellings=False)
         assert lite._own_pages(arrow, d, ['"d"']) is None
-    finally:
-        arrow.close()
-        engine.dispose()
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT
 
@@ -222,14 +219,8 @@ def test_a_column_of_empty_texts_and_nulls_is_profiled(
 ) -> None:
     """Pages whose text is all empty (no bytes at all) or NULL: misfits, as in the query."""
     monkeypatch.setattr(lite, "PROFILE_BATCH", 100)
-    db = tmp_path / "empty.db"
-    con = sqlite3.connect(db)
-    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP)")
-    con.executemany(
-        "INSERT INTO t VALUES (?, ?, ?)", [(i, "" if i % 3 else None, None) for i in range(250)]
-    )
-    con.commit()
-    con.close()
+    rows = [(i, "" if i % 3 else None, None) for i in range(250)]
+    db = _one_table(tmp_path / "empty.db", "id INTEGER PRIMARY KEY, d DATE, ts TIMESTAMP", rows)
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT and got[5] == 0
 
@@ -245,14 +236,9 @@ def test_a_column_named_rowid_does_not_page_the_profile(
     (or, all three taken, by one statement with typeof), so a row whose column is NULL
     or text is still read — here the one misfit."""
     monkeypatch.setattr(lite, "PROFILE_BATCH", 2)
-    db = tmp_path / "shadow.db"
-    con = sqlite3.connect(db)
-    con.execute(f"CREATE TABLE t ({columns})")
     n = columns.count(",")
     rows = [(*([None] * n), "31/01/2024")] + [(*([k] * n), "2024-01-31") for k in range(1, 6)]
     rows += [(*(["2024-01-31"] * n), "2024-01-31")]
-    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' * (n + 1))})", rows)
-    con.commit()
-    con.close()
+    db = _one_table(tmp_path / "shadow.db", columns, rows)
     got = _same_as_query(db, "t")
     assert got is not None and got[0] >= lite._MISFIT and got[1] == len(rows)
