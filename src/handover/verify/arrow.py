@@ -70,7 +70,7 @@ def _arrow_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str]] |
     if reader is None:
         return None
     try:
-        reals = _reals(path, plan)
+        reals = column_reals(path, plan.table, plan.columns)
         sums: dict[Any, list[int]] = {}
         stream = reader.stream(plan.sql, BATCH_ROWS)
         pages = stream.pages()
@@ -112,14 +112,14 @@ def _canonical_digests(path: str, plan: ArrowDigest) -> list[tuple[Any, int, str
     return [(b, n, str(total)) for b, (n, total) in sorted(sums.items())]
 
 
-def _reals(path: str, plan: ArrowDigest) -> list[bool] | None:
-    """Per column of ``plan``, whether the file's declared type lets it hold a REAL
+def column_reals(path: str, table: str, columns: Sequence[str]) -> list[bool] | None:
+    """Per column of ``columns`` of ``table``, whether the file's declared type lets it hold a REAL
     (:func:`handover.db.reflect.sqlite_reals`); None: assume every column may."""
-    if not plan.table:
+    if not table:
         return None
     conn = sqlite3.connect(read_only_uri(path), uri=True)
     try:
-        return sqlite_reals(conn, plan.table, plan.columns)
+        return sqlite_reals(conn, table, list(columns))
     finally:
         conn.close()
 
@@ -129,24 +129,42 @@ def _add(
 ) -> bool:
     """Add one batch's rows to ``sums`` (segment → [count, sum]); False where the batch
     is not rendered exactly here. ``reals``: per column, whether it may hold a REAL."""
-    seg, odd = page.column(0).chunk(0), page.column(page.num_columns - 1).chunk(0)
-    if not pa.types.is_integer(seg.type) or seg.null_count:
-        return False  # a NULL key, or one not stored as an integer
-    if pc.any(pc.not_equal(odd, 0)).as_py():
+    rendered = render_page(page, plan.kinds, plan.forms, reals)
+    if rendered is None:
         return False
-    texts, commas = [], []
-    for i, (kind, form) in enumerate(zip(plan.kinds, plan.forms, strict=True)):
-        raw = page.column(i + 1).chunk(0)
-        text = render(raw, kind, form, reals=reals is None or reals[i])
-        if text is None:
-            return False
-        texts.append(text)
-        commas.append(pa.types.is_string(raw.type))
+    keys, texts, commas = rendered
     hashes = row_hashes60(digest_texts(texts, plan.forms, page.num_rows, commas))
-    keys = seg.to_numpy(zero_copy_only=False).astype(np.int64) - plan.origin
+    keys = keys - plan.origin
     # SQLite's integer division truncates toward zero
     _sum_by(np.sign(keys) * (np.abs(keys) // plan.width), hashes, sums)
     return True
+
+
+def render_page(
+    page: pa.Table,
+    kinds: Sequence[str],
+    forms: Sequence[tuple[bool, int | None]],
+    reals: list[bool] | None = None,
+) -> tuple[np.ndarray, list[pa.Array], list[bool]] | None:
+    """One batch of :func:`~handover.verify.sql.select_sql` (key, values, flag) as its
+    integer keys, each value's digest text (:func:`render` with its form) and, per
+    column, whether the driver gave text (it may hold a comma or nothing); None where
+    the batch is not rendered exactly here: a key NULL or not stored as an integer, a
+    date or time not stored as text, a value :func:`render` leaves to SQLite."""
+    seg, odd = page.column(0).chunk(0), page.column(page.num_columns - 1).chunk(0)
+    if not pa.types.is_integer(seg.type) or seg.null_count:
+        return None
+    if pc.any(pc.not_equal(odd, 0)).as_py():
+        return None
+    texts, commas = [], []
+    for i, (kind, form) in enumerate(zip(kinds, forms, strict=True)):
+        raw = page.column(i + 1).chunk(0)
+        text = render(raw, kind, form, reals=reals is None or reals[i])
+        if text is None:
+            return None
+        texts.append(text)
+        commas.append(pa.types.is_string(raw.type))
+    return seg.to_numpy(zero_copy_only=False).astype(np.int64), texts, commas
 
 
 def _sum_by(buckets: np.ndarray, hashes: np.ndarray, sums: dict[Any, list[int]]) -> None:

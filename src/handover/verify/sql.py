@@ -18,13 +18,15 @@ import multiprocessing
 import signal
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from handover.verify.normalize import key_hash32, row_hash60
+
+T = TypeVar("T")
 
 #: worker processes for SQLite digest statements (one per core of the machine's two)
 WORKERS = 2
@@ -129,7 +131,9 @@ def _workers() -> ProcessPoolExecutor | None:
         if _pool is None:
             ctx = multiprocessing.get_context("forkserver")
             # the server imports only this module (not the caller's __main__)
-            ctx.set_forkserver_preload([__name__, "handover.verify.arrow"])
+            ctx.set_forkserver_preload(
+                [__name__, "handover.verify.arrow", "handover.verify.rowmerge"]
+            )
             _pool = ProcessPoolExecutor(WORKERS, mp_context=ctx, initializer=_ignore_interrupts)
         return _pool
 
@@ -142,20 +146,26 @@ def sqlite_rows(
     run it: ``arrow``'s rows computed here, else None (the caller runs ``stmt``, which
     for a SQLite file against a server would hash another text). A SQLite error is
     raised as it happened."""
+    if arrow is None:
+        return in_worker(_run, path, stmt, None, here=False)
+    return in_worker(_run, path, stmt, arrow)
+
+
+def in_worker(fn: Callable[..., T], *args: Any, here: bool = True) -> T | None:
+    """``fn(*args)`` in a worker process of the shared pool (``fn`` a module-level
+    function its server can import). Where no worker can run it (inside a daemonic
+    process, or a worker died): run here, or None with ``here=False``. An error is
+    raised as it happened; on Ctrl-C the workers are ended at once."""
     pool = _workers()
     if pool is not None:
         try:
-            return pool.submit(_run, path, stmt, arrow).result()
+            return pool.submit(fn, *args).result()
         except KeyboardInterrupt:  # the workers ignore it: end them now, not after their scan
             _end(pool, kill=True)
             raise
         except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool next time
             _end(pool, kill=False)
-    if arrow is None:
-        return None
-    from handover.verify.arrow import digests
-
-    return list(digests(path, arrow))
+    return fn(*args) if here else None
 
 
 def _ignore_interrupts() -> None:

@@ -33,6 +33,7 @@ from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.progress import NoProgress, Progress
+from handover.verify import rowmerge
 from handover.verify import sql as q
 from handover.verify.normalize import (
     NORMALISATIONS,
@@ -703,6 +704,98 @@ def _full_digests(
     return out[0], out[1]
 
 
+def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | None:
+    """The key ranges of a SQLite file against PostgreSQL merged row by row over Arrow
+    (:mod:`handover.verify.rowmerge`); None for any other pair (the digest path)."""
+    lite, server = (
+        (plan.src, plan.dst) if plan.src.arrow_forms is not None else (plan.dst, plan.src)
+    )
+    if lite.arrow_forms is None or server.digest_sqls is None:
+        return None
+    if not plan.int_key or len(plan.pk_idx) != 1:
+        return None  # the merge takes each key once per side
+    conninfo = server.sql.arrow_reads(server.engine)
+    if conninfo is None:
+        return None
+    with lite.engine.connect() as conn:
+        path = lite.sql.main_file(conn.connection.driver_connection)
+    if not path:
+        return None
+    lk, sk = lite.seg_sql, server.seg_sql
+    lt, st = lite.quote(lite.table), server.quote(server.table)
+    qcols = [lite.quote(c) for c in lite.columns]
+    texts = ", ".join(f"{v} AS ho__c{i}" for i, v in enumerate(server.digest_sqls))
+    plans = []
+    for a, b in rowmerge.split(lo, hi, SCAN_PARTS):
+        where = f" WHERE {lk} >= {a} AND {lk} < {b} ORDER BY {lk}"
+        server_sql = (
+            f"SELECT {server.sql.segment_int(sk)} AS {SEG}, {texts} FROM {st}"
+            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {sk}"
+        )
+        plans.append(
+            rowmerge.MergePlan(
+                path=path,
+                lite_sql=q.select_sql(lk, qcols, lite.kinds, f" FROM {lt}{where}"),
+                table=lite.table,
+                columns=tuple(lite.columns),
+                kinds=tuple(lite.kinds),
+                forms=tuple(lite.arrow_forms),
+                null_key_sql=f"SELECT 1 FROM {lt} WHERE {lk} IS NULL LIMIT 1",
+                conninfo=conninfo,
+                session=server.sql.sessions.get("verify", ()),
+                server_sql=server_sql,
+            )
+        )
+    return plans
+
+
+def _row_merge(
+    plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int
+) -> tuple[int, int, list[int]] | None:
+    """(source rows, target rows, keys that may differ) of the whole table, its key
+    ranges merged at once in the worker processes; None: the digest path decides."""
+    plans = _merge_plans(plan, lo, hi)
+    if plans is None:
+        return None
+    import sqlite3
+
+    futures = [pool.submit(q.in_worker, rowmerge.differing, p) for p in plans]
+    try:
+        parts = [f.result() for f in futures]
+    except sqlite3.Error as exc:
+        raise sa.exc.OperationalError(None, None, exc) from None
+    if any(p is None for p in parts):
+        return None
+    done = [p for p in parts if p is not None]
+    lite_rows = sum(p.lite_rows for p in done)
+    server_rows = sum(p.server_rows for p in done)
+    keys = sorted(k for p in done for k in p.keys)
+    if plan.src.arrow_forms is not None:
+        return lite_rows, server_rows, keys
+    return server_rows, lite_rows, keys
+
+
+def _merged(
+    plan: _Plan,
+    pool: ThreadPoolExecutor,
+    res: TableResult,
+    merged: tuple[int, int, list[int]],
+    lo: int,
+) -> None:
+    """The result of a row merge: its counts, and the rows it names fetched from both
+    sides and compared by the reference (:func:`_diff_rows`)."""
+    res.source_rows, res.target_rows, keys = merged
+    res.segment_key = "row-merge"
+    res.queries += 2 * SCAN_PARTS
+    if not keys:
+        return
+    sel = _Sel(lo, 1, tuple(k - lo for k in keys))
+    ra, rb = _both(pool, _fetch, plan, sel)
+    res.queries += 2 * len(sel.chunks(plan.int_key))
+    res.rows_fetched = len(ra) + len(rb)
+    _diff_rows(plan, ra, rb, res)
+
+
 def _compare_table(
     plan: _Plan, pool: ThreadPoolExecutor, span: tuple[int, int] | None = None
 ) -> TableResult:
@@ -740,6 +833,10 @@ def _compare_table(
             da, db = _both(pool, _segment_digests, plan, lo, width, whole)
             res.queries += 2 * len(whole.chunks(plan.int_key))
         elif sel is None:
+            merged = _row_merge(plan, pool, lo, hi) if res.levels == 1 else None
+            if merged is not None:
+                _merged(plan, pool, res, merged, lo)
+                break
             segments = math.ceil(width_span / width)
             da, db = _full_digests(pool, plan, lo, width, segments)
             res.queries += _scan_parts(plan.src, segments) + _scan_parts(plan.dst, segments)

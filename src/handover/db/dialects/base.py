@@ -416,6 +416,13 @@ class Dialect:
         has its process to itself (no other user of the engine in it)."""
         return None
 
+    def arrow_reads(self, engine: sa.Engine) -> str | None:
+        """The connection string of ADBC's driver for this engine, which answers a query
+        as Arrow batches (verify reads a server's texts that way, in a worker process:
+        ``handover.verify.rowmerge``); None: no such driver here. It may hold a
+        password: never shown or logged."""
+        return None
+
     def bulk_ok(self, table: TableDef) -> bool:
         """Whether :meth:`bulk_connection`'s connection can write ``table`` (every one of
         its columns' kinds); else the engine's own connection writes it."""

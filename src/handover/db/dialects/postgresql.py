@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from handover.db.reflect import ColumnDef, ForeignKeyDef, TableDef
 
 
+def adbc_conninfo(engine: sa.Engine) -> str:
+    """The libpq connection string of ``engine``: the parameters psycopg gets (ADBC's
+    driver is libpq too). It holds the password: never shown or logged."""
+    from psycopg.conninfo import make_conninfo
+
+    _, kwargs = engine.dialect.create_connect_args(engine.url)
+    plain = {k: str(v) for k, v in kwargs.items() if isinstance(v, str | int)}
+    return str(make_conninfo("", **plain))
+
+
 class PostgreSQL(Dialect):
     """PostgreSQL through psycopg 3."""
 
@@ -291,16 +301,21 @@ class PostgreSQL(Dialect):
         try:
             import adbc_driver_manager
             import adbc_driver_postgresql.dbapi as adbc
-            from psycopg.conninfo import make_conninfo
         except ImportError:
             return None
-        _, kwargs = engine.dialect.create_connect_args(engine.url)
-        plain = {k: str(v) for k, v in kwargs.items() if isinstance(v, str | int)}
         try:
-            conn = adbc.connect(make_conninfo("", **plain), autocommit=True)
+            conn = adbc.connect(adbc_conninfo(engine), autocommit=True)
         except adbc_driver_manager.Error:
             return None
         return conn, conn.close
+
+    def arrow_reads(self, engine: sa.Engine) -> str | None:
+        """libpq's connection string of ``engine`` where ADBC's driver is installed."""
+        try:
+            import adbc_driver_postgresql  # noqa: F401
+        except ImportError:
+            return None
+        return adbc_conninfo(engine)
 
     def bulk_ok(self, table: TableDef) -> bool:
         """Binary COPY sends each value in its column's own format, which ADBC builds from

@@ -1,0 +1,200 @@
+"""A SQLite file against PostgreSQL merged row by row over Arrow (verify.rowmerge).
+
+The merge only names the keys that may differ; the reference comparison decides. So
+what matters is that it names every difference (a key on one side only, a value whose
+text or nullness differs) across batch boundaries, and that the verdict is the digest
+path's, key for key.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from handover.db.dialects.postgresql import PostgreSQL
+from handover.verify import compare, rowmerge
+
+
+def _stream(rows: dict[int, list[str | None]], sizes: Iterator[int]) -> Iterator[Any]:
+    keys = sorted(rows)
+    i = 0
+    while i < len(keys):
+        part = keys[i : i + next(sizes)]
+        i += len(part)
+        cols = list(zip(*(rows[k] for k in part), strict=True))
+        yield np.array(part, np.int64), [pa.array(c, pa.string()) for c in cols]
+
+
+def _sizes(rng: random.Random) -> Iterator[int]:
+    while True:
+        yield rng.choice([1, 2, 3, 7, 50, 200])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_merge_names_every_key_that_differs_across_batches(seed: int) -> None:
+    """Random key sets with gaps, rows on one side only at either end and in between,
+    changed texts and NULLs against texts, cut into batches of random sizes on each
+    side: the merge names exactly the keys a dictionary comparison names."""
+    rng = random.Random(seed)
+    width = rng.choice([1, 3])
+    a: dict[int, list[str | None]] = {}
+    for k in rng.sample(range(-500, 3000), rng.randint(0, 900)):
+        a[k] = [rng.choice(["x", "y", "", None, "长文本"]) for _ in range(width)]
+    b = {k: list(v) for k, v in a.items() if rng.random() > 0.1}
+    for k in rng.sample(range(-800, 3500), 60):
+        b.setdefault(k, ["x"] * width)
+    for k in rng.sample(sorted(b), min(len(b), 40)):
+        j = rng.randrange(width)
+        b[k][j] = rng.choice([None, "z", "", "x"])
+    expected = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    got = rowmerge._merge(_stream(a, _sizes(rng)), _stream(b, _sizes(rng)))
+    assert got.keys == expected
+    assert (got.lite_rows, got.server_rows) == (len(a), len(b))
+
+
+def test_key_ranges_cover_the_span_once() -> None:
+    assert rowmerge.split(-3, 10, 2) == [(-3, 4), (4, 11)]
+    assert rowmerge.split(5, 5, 2) == [(5, 6)]
+    ranges = rowmerge.split(1, 1_000_003, 2)
+    assert ranges[0][0] == 1 and ranges[-1][1] == 1_000_004
+    assert all(x[1] == y[0] for x, y in itertools.pairwise(ranges))
+
+
+_DDL = (
+    "CREATE TABLE pay (id BIGINT PRIMARY KEY, amount DECIMAL(14,2), at TIMESTAMP{ts}, "
+    "born DATE, name VARCHAR(40), paid BIGINT)"
+)
+
+
+def _rows(n: int) -> list[tuple[Any, ...]]:
+    rng = random.Random(7)
+    out = []
+    for i in range(1, n + 1):
+        out.append(
+            (
+                i * 3,
+                round(rng.uniform(0, 99999), 2) if i % 11 else None,
+                f"2024-0{1 + i % 9}-1{i % 10} 0{i % 10}:1{i % 6}:2{i % 10}"
+                + (".250000" if i % 7 == 0 else ""),
+                f"19{50 + i % 50}-0{1 + i % 9}-2{i % 9}",
+                f"客户{i}" if i % 13 else None,
+                i * 7,
+            )
+        )
+    return out
+
+
+def _pair(path: Path, url: str, lite: list[tuple[Any, ...]], server: list[tuple[Any, ...]]) -> None:
+    con = sqlite3.connect(path)
+    con.execute(_DDL.format(ts=""))
+    con.executemany("INSERT INTO pay VALUES (?, ?, ?, ?, ?, ?)", lite)
+    con.commit()
+    con.close()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(_DDL.format(ts="(6)")))
+        conn.execute(
+            sa.text("INSERT INTO pay VALUES (:i, :a, :t, :b, :n, :p)"),
+            [dict(zip(("i", "a", "t", "b", "n", "p"), r, strict=True)) for r in server],
+        )
+    engine.dispose()
+
+
+def _verdict(result: Any) -> dict[str, Any]:
+    table = result.tables[0].to_json()
+    return {k: table[k] for k in ("source_rows", "target_rows", "missing", "extra", "changed")}
+
+
+def test_a_sqlite_file_against_postgresql_is_merged_with_the_digests_verdict(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed values of every kind, rows on one side only, NULL against '' and against
+    a value, and texts equal only after NFC or a decimal's scale: the merge's verdict is
+    the digest path's, key for key, and equal data fetches nothing."""
+    rows = _rows(3000)
+    path = tmp_path / "seller.db"
+    _pair(path, pg_url, rows, rows)
+    equal = compare(str(path), pg_url)
+    assert equal.equal and equal.rows_fetched == 0, equal.to_json()
+    assert equal.tables[0].segment_key == "row-merge"
+
+    server = {r[0]: list(r) for r in rows}
+    server[3][1] = server[3][1] + 0.01 if server[3][1] is not None else 1  # amount
+    server[30][2] = "2024-02-11 01:11:21.000001"  # a microsecond
+    server[60][3] = "1999-01-01"  # a date
+    server[90][4] = "客户30 "  # a trailing space
+    server[120][4] = ""  # '' against a name
+    server[39][4] = ""  # '' against NULL (key 39: no name)
+    server[600][5] = None  # NULL against a number
+    del server[900], server[9000]  # missing, the last key too
+    server[1] = [1, 1.5, None, None, "extra", 1]  # below every source key
+    server[9001] = [9001, None, None, None, None, None]  # above
+    lite = list(rows)
+    nfd = unicodedata.normalize("NFD", "Café")
+    lite[499] = (*lite[499][:4], nfd, lite[499][5])  # key 1500: NFD here, NFC there
+    server[1500][4] = unicodedata.normalize("NFC", "Café")
+    path.unlink()
+    run_pg(pg_url, "DROP TABLE pay")
+    _pair(path, pg_url, lite, [tuple(v) for _k, v in sorted(server.items())])
+
+    merged = compare(str(path), pg_url)
+    assert merged.tables[0].segment_key == "row-merge"
+    monkeypatch.setattr(PostgreSQL, "arrow_reads", lambda self, engine: None)
+    digests = compare(str(path), pg_url)
+    assert digests.tables[0].segment_key == "int"
+    assert _verdict(merged) == _verdict(digests)
+    got = _verdict(merged)
+    assert got["missing"] == [900, 9000] and got["extra"] == [1, 9001]
+    assert got["changed"] == [3, 30, 39, 60, 90, 120, 600], got
+    assert (got["source_rows"], got["target_rows"]) == (3000, 3000)
+
+
+def test_what_the_merge_cannot_render_goes_to_the_digests(tmp_path: Path, pg_url: str) -> None:
+    """A date stored as an INTEGER (its text is SQLite's to render) sends the table to
+    the digest path, which finds the same difference."""
+    rows = _rows(200)
+    path = tmp_path / "seller.db"
+    _pair(path, pg_url, rows, rows)
+    con = sqlite3.connect(path)
+    con.execute("UPDATE pay SET born = 20240101 WHERE id = 30")
+    con.commit()
+    con.close()
+    result = compare(str(path), pg_url)
+    assert result.tables[0].segment_key == "int"
+    assert result.tables[0].to_json()["changed"] == [30], result.to_json()
+
+
+def test_a_composite_key_keeps_the_digests(tmp_path: Path, pg_url: str) -> None:
+    """The merge takes each key once per side: a key of two columns is digested."""
+    path = tmp_path / "seller.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (a BIGINT, b INTEGER, v VARCHAR(5), PRIMARY KEY (a, b))")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(1, 1, "x"), (1, 2, "y"), (2, 1, "z")])
+    con.commit()
+    con.close()
+    run_pg(
+        pg_url,
+        "CREATE TABLE t (a bigint, b integer, v varchar(5), PRIMARY KEY (a, b))",
+        "INSERT INTO t VALUES (1, 1, 'x'), (1, 2, 'Y'), (2, 1, 'z')",
+    )
+    result = compare(str(path), pg_url)
+    assert result.tables[0].segment_key == "int"
+    assert result.tables[0].to_json()["changed"] == [[1, 2]], result.to_json()
+
+
+def run_pg(url: str, *statements: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for s in statements:
+            conn.execute(sa.text(s))
+    engine.dispose()
