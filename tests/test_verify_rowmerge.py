@@ -25,14 +25,17 @@ from handover.db.dialects.postgresql import PostgreSQL
 from handover.verify import compare, rowmerge
 
 
-def _stream(rows: dict[int, list[str | None]], sizes: Iterator[int]) -> Iterator[Any]:
+def _stream(rows: dict[Any, list[str | None]], sizes: Iterator[int]) -> Iterator[Any]:
     keys = sorted(rows)
     i = 0
     while i < len(keys):
         part = keys[i : i + next(sizes)]
         i += len(part)
         cols = list(zip(*(rows[k] for k in part), strict=True))
-        yield np.array(part, np.int64), [pa.array(c, pa.string()) for c in cols]
+        yield (
+            np.array(part, np.int64).reshape(len(part), -1),
+            [pa.array(c, pa.string()) for c in cols],
+        )
 
 
 def _sizes(rng: random.Random) -> Iterator[int]:
@@ -40,26 +43,71 @@ def _sizes(rng: random.Random) -> Iterator[int]:
         yield rng.choice([1, 2, 3, 7, 50, 200])
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", range(16))
 def test_the_merge_names_every_key_that_differs_across_batches(seed: int) -> None:
-    """Random key sets with gaps, rows on one side only at either end and in between,
-    changed texts and NULLs against texts, cut into batches of random sizes on each
-    side: the merge names exactly the keys a dictionary comparison names."""
+    """Random key sets with gaps (one integer, or two: runs of rows sharing the first),
+    rows on one side only at either end and in between, changed texts and NULLs against
+    texts, cut into batches of random sizes on each side: the merge names exactly the
+    first keys of the rows a dictionary comparison names."""
     rng = random.Random(seed)
     width = rng.choice([1, 3])
-    a: dict[int, list[str | None]] = {}
-    for k in rng.sample(range(-500, 3000), rng.randint(0, 900)):
-        a[k] = [rng.choice(["x", "y", "", None, "长文本"]) for _ in range(width)]
+    pair = seed % 2 == 1
+
+    def key() -> Any:
+        first = rng.randint(-500, 3000)
+        return (first, rng.choice([-(2**63), -1, 0, 1, 2, 2**62])) if pair else first
+
+    a: dict[Any, list[str | None]] = {}
+    for _ in range(rng.randint(0, 900)):
+        a[key()] = [rng.choice(["x", "y", "", None, "长文本"]) for _ in range(width)]
     b = {k: list(v) for k, v in a.items() if rng.random() > 0.1}
-    for k in rng.sample(range(-800, 3500), 60):
-        b.setdefault(k, ["x"] * width)
+    for _ in range(60):
+        b.setdefault(key(), ["x"] * width)
     for k in rng.sample(sorted(b), min(len(b), 40)):
-        j = rng.randrange(width)
-        b[k][j] = rng.choice([None, "z", "", "x"])
-    expected = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+        b[k][rng.randrange(width)] = rng.choice([None, "z", "", "x"])
+    differ = [k for k in set(a) | set(b) if a.get(k) != b.get(k)]
+    expected = sorted({k[0] if pair else k for k in differ})
     got = rowmerge._merge(_stream(a, _sizes(rng)), _stream(b, _sizes(rng)))
     assert got.keys == expected
     assert (got.lite_rows, got.server_rows) == (len(a), len(b))
+
+
+def test_a_key_twice_or_out_of_order_is_refused() -> None:
+    """The merge relies on each side's keys rising strictly: a key read twice (a target
+    that does not declare the key) or a row out of order, within a batch or across two,
+    is refused (the digest path decides then)."""
+
+    def rows(*batches: list[tuple[int, int]]) -> Iterator[Any]:
+        for keys in batches:
+            yield np.array(keys, np.int64), [pa.array(["x"] * len(keys))]
+
+    good = [[(1, 1), (1, 2), (2, -5)], [(2, 0), (3, 0)]]
+    assert rowmerge._merge(rows(*good), rows(*good)).keys == []
+    for bad in (
+        [[(1, 1), (1, 1)]],
+        [[(1, 2), (1, 1)]],
+        [[(1, 1), (2, 0)], [(2, 0)]],
+        [[(2, 0)], [(1, 9)]],
+    ):
+        with pytest.raises(rowmerge._Refused):
+            rowmerge._merge(rows(*good), rows(*bad))
+
+
+def test_a_target_without_its_key_holding_a_key_twice(tmp_path: Path, pg_url: str) -> None:
+    """A target table that does not declare the key can hold a row twice: the merge
+    refuses and the digest path reports it, as before."""
+    path = tmp_path / "seller.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(5))")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 50)])
+    con.commit()
+    con.close()
+    run_pg(pg_url, "CREATE TABLE t (id integer, v varchar(5))")
+    run_pg(pg_url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 49) i")
+    run_pg(pg_url, "INSERT INTO t VALUES (20, 'v20')")
+    result = compare(str(path), pg_url)
+    assert result.tables[0].segment_key == "int"
+    assert not result.equal and result.tables[0].target_rows == 50, result.to_json()
 
 
 def test_key_ranges_cover_the_span_once() -> None:
@@ -174,22 +222,35 @@ def test_what_the_merge_cannot_render_goes_to_the_digests(tmp_path: Path, pg_url
     assert result.tables[0].to_json()["changed"] == [30], result.to_json()
 
 
-def test_a_composite_key_keeps_the_digests(tmp_path: Path, pg_url: str) -> None:
-    """The merge takes each key once per side: a key of two columns is digested."""
+def test_a_key_of_two_integers_is_merged(tmp_path: Path, pg_url: str) -> None:
+    """Rows sharing the first key column, told apart by the second: a changed value,
+    a row on each side only, all under first keys that also hold equal rows."""
     path = tmp_path / "seller.db"
+    rows = [(a, b, f"v{a}.{b}") for a in range(1, 400) for b in (-1, 0, 2)]
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE t (a BIGINT, b INTEGER, v VARCHAR(5), PRIMARY KEY (a, b))")
-    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(1, 1, "x"), (1, 2, "y"), (2, 1, "z")])
+    con.execute("CREATE TABLE t (a BIGINT, b INTEGER, v VARCHAR(12), PRIMARY KEY (a, b))")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [*rows, (7, 5, "lite")])
     con.commit()
     con.close()
-    run_pg(
-        pg_url,
-        "CREATE TABLE t (a bigint, b integer, v varchar(5), PRIMARY KEY (a, b))",
-        "INSERT INTO t VALUES (1, 1, 'x'), (1, 2, 'Y'), (2, 1, 'z')",
-    )
+    run_pg(pg_url, "CREATE TABLE t (a bigint, b integer, v varchar(12), PRIMARY KEY (a, b))")
+    server = [
+        (a, b, "changed" if (a, b) == (300, 0) else v) for a, b, v in rows if (a, b) != (9, 2)
+    ]
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO t VALUES (:a, :b, :v)"),
+            [dict(zip("abv", r, strict=True)) for r in [*server, (8, 9, "server")]],
+        )
+    engine.dispose()
     result = compare(str(path), pg_url)
-    assert result.tables[0].segment_key == "int"
-    assert result.tables[0].to_json()["changed"] == [[1, 2]], result.to_json()
+    table = result.tables[0].to_json()
+    assert result.tables[0].segment_key == "row-merge"
+    assert (table["missing"], table["extra"], table["changed"]) == (
+        [[7, 5], [9, 2]],
+        [[8, 9]],
+        [[300, 0]],
+    ), table
 
 
 def run_pg(url: str, *statements: str) -> None:

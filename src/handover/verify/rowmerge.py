@@ -37,7 +37,8 @@ from handover.db.adbc import ArrowReader
 from handover.db.url import read_only_uri
 from handover.verify.arrow import BATCH_ROWS, column_reals, render_page
 
-#: a batch of rendered rows: their integer keys (ascending) and one text array per column
+#: a batch of rendered rows: their integer keys, one row of key columns each (ascending
+#: in that order), and one text array per column
 _Rows = tuple[np.ndarray, list[pa.Array]]
 
 
@@ -48,15 +49,19 @@ class MergePlan:
     #: the SQLite file, and its ``select_sql`` of the range in key order
     path: str
     lite_sql: str
+    #: the key's columns after the first, by their place among ``columns``
+    more_keys: tuple[int, ...]
     #: the table and its columns as the file names them (which may hold a REAL)
     table: str
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     forms: tuple[tuple[bool, int | None], ...]
-    #: ``SELECT key IS NULL`` probe of the file (a NULL key lies outside every range)
+    #: a probe of the file for a NULL in a key column (a NULL first column lies outside
+    #: every range)
     null_key_sql: str
     #: PostgreSQL's libpq connection string (holds the password: never shown), its
-    #: session statements and its select of the key and each value's digest text
+    #: session statements and its select of the key's columns and each value's digest
+    #: text, in key order
     conninfo: str
     session: tuple[str, ...]
     server_sql: str
@@ -64,7 +69,8 @@ class MergePlan:
 
 @dataclass(frozen=True)
 class Merged:
-    """The rows each side holds in the range and the keys that may differ (ascending)."""
+    """The rows each side holds in the range and the first key column of the rows that
+    may differ (ascending, each once)."""
 
     lite_rows: int
     server_rows: int
@@ -110,12 +116,25 @@ def _lite_rows(reader: ArrowReader, plan: MergePlan) -> Iterator[_Rows]:
             rendered = render_page(page, plan.kinds, plan.forms, reals)
             if rendered is None:
                 raise _Refused
-            keys, texts, _commas = rendered
-            yield keys, texts
+            first, texts, _commas = rendered
+            more = [page.column(1 + i).chunk(0) for i in plan.more_keys]
+            if any(not pa.types.is_integer(k.type) or k.null_count for k in more):
+                raise _Refused  # a key column holding NULL or no integer
+            yield _keys([first, *(_ints(k) for k in more)]), texts
     finally:
         pages.close()
     if stream.refused:
         raise _Refused
+
+
+def _ints(arr: pa.Array) -> np.ndarray:
+    out: np.ndarray = arr.to_numpy(zero_copy_only=False).astype(np.int64)
+    return out
+
+
+def _keys(columns: list[np.ndarray]) -> np.ndarray:
+    """The key columns as one row of integers per row."""
+    return np.stack(columns, axis=1)
 
 
 @contextlib.contextmanager
@@ -135,7 +154,7 @@ def _server(plan: MergePlan) -> Iterator[Iterator[_Rows]]:
         for stmt in plan.session:
             cur.execute(stmt)
         cur.execute(plan.server_sql)
-        yield _server_rows(cur.fetch_record_batch(), errors)
+        yield _server_rows(cur.fetch_record_batch(), 1 + len(plan.more_keys), errors)
     except errors:
         raise _Refused from None
     finally:
@@ -144,15 +163,15 @@ def _server(plan: MergePlan) -> Iterator[Iterator[_Rows]]:
 
 
 def _server_rows(
-    batches: pa.RecordBatchReader, errors: tuple[type[Exception], ...]
+    batches: pa.RecordBatchReader, width: int, errors: tuple[type[Exception], ...]
 ) -> Iterator[_Rows]:
     try:
         for batch in batches:
             if not batch.num_rows:
                 continue
-            keys = batch.column(0)
-            texts = [_text(batch.column(i)) for i in range(1, batch.num_columns)]
-            yield keys.to_numpy(zero_copy_only=False).astype(np.int64), texts
+            keys = [_ints(batch.column(i)) for i in range(width)]
+            texts = [_text(batch.column(i)) for i in range(width, batch.num_columns)]
+            yield _keys(keys), texts
     except errors:
         raise _Refused from None
 
@@ -169,18 +188,19 @@ def _text(arr: pa.Array) -> pa.Array:
 def _merge(lite: Iterator[_Rows], server: Iterator[_Rows]) -> Merged:
     """Merge two streams of rows ascending by key, each key once per stream."""
     sides = [_Buffer(lite), _Buffer(server)]
-    keys: list[np.ndarray] = []
+    found: list[np.ndarray] = []
     while True:
         for side in sides:
             side.fill()
         if all(side.empty and side.done for side in sides):
             break
-        # every key up to the smaller of the two last keys read is final on both sides
+        # a side still reading holds rows of two first keys at least: every row below
+        # the smaller of their last first keys is in, on both sides
         cut = min((side.last for side in sides if not side.done), default=None)
         a, b = (side.take(cut) for side in sides)
-        keys.append(_differing(a, b))
-    found = np.concatenate(keys) if keys else np.empty(0, np.int64)
-    return Merged(sides[0].rows, sides[1].rows, np.unique(found).tolist())
+        found.append(_differing(a, b))
+    keys = np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+    return Merged(sides[0].rows, sides[1].rows, keys.tolist())
 
 
 class _Buffer:
@@ -188,7 +208,7 @@ class _Buffer:
 
     def __init__(self, stream: Iterator[_Rows]) -> None:
         self.stream = stream
-        self.keys = np.empty(0, np.int64)
+        self.keys = np.empty((0, 1), np.int64)
         self.texts: list[pa.Array] = []
         self.done = False
         self.rows = 0
@@ -199,49 +219,75 @@ class _Buffer:
 
     @property
     def last(self) -> int:
-        return int(self.keys[-1])
+        """The last first key read."""
+        return int(self.keys[-1, 0])
 
     def fill(self) -> None:
-        """Read until the buffer holds a row or the stream ends."""
-        while self.empty and not self.done:
+        """Read until the buffer holds rows of two first keys (the rows of the last may
+        go on in the next batch) or the stream ends."""
+        while not self.done and (self.empty or self.keys[0, 0] == self.keys[-1, 0]):
             try:
                 keys, texts = next(self.stream)
             except StopIteration:
                 self.done = True
                 return
-            self.keys, self.texts = keys, texts
+            before = self.keys[-1:] if len(self.keys) else keys[:0]
+            if not _ascending(np.concatenate([before, keys])):
+                # a key twice (a target without its key declared), or another order
+                raise _Refused
             self.rows += len(keys)
+            if self.empty:
+                self.keys, self.texts = keys, texts
+            else:
+                self.keys = np.concatenate([self.keys, keys])
+                self.texts = [
+                    pa.concat_arrays([a, b]) for a, b in zip(self.texts, texts, strict=True)
+                ]
 
     def take(self, cut: int | None) -> _Rows:
-        """The rows with a key up to ``cut`` (None: all), removed from the buffer."""
-        n = len(self.keys) if cut is None else int(np.searchsorted(self.keys, cut, "right"))
+        """The rows whose first key is below ``cut`` (None: all), removed from here."""
+        n = len(self.keys) if cut is None else int(np.searchsorted(self.keys[:, 0], cut))
         head = self.keys[:n], [t.slice(0, n) for t in self.texts]
         self.keys = self.keys[n:]
         self.texts = [t.slice(n) for t in self.texts]
         return head
 
 
+def _ascending(keys: np.ndarray) -> bool:
+    """Whether each row of key columns comes strictly after the one before it."""
+    after, before = keys[1:], keys[:-1]
+    ok = np.zeros(len(after), bool)
+    open_ = np.ones(len(after), bool)  # equal in every column so far
+    for j in range(keys.shape[1]):
+        ok |= open_ & (after[:, j] > before[:, j])
+        open_ &= after[:, j] == before[:, j]
+    return bool(ok.all())
+
+
 def _differing(a: _Rows, b: _Rows) -> np.ndarray:
-    """The keys of ``a`` or ``b`` (each ascending) on one side only, or whose texts
-    differ in some column (a NULL equals only a NULL)."""
+    """The first key column of the rows of ``a`` or ``b`` on one side only, or whose
+    texts differ in some column (a NULL equals only a NULL)."""
     ka, ta = a
     kb, tb = b
-    if not len(kb):
-        return ka
-    if not len(ka):
-        return kb
-    pos = np.searchsorted(kb, ka)
-    hit = pos < len(kb)
-    hit[hit] = kb[pos[hit]] == ka[hit]
-    ia, ib = np.flatnonzero(hit), pos[hit]
-    on_b = np.zeros(len(kb), bool)
-    on_b[ib] = True
+    if not len(kb) or not len(ka):
+        return np.concatenate([ka[:, 0], kb[:, 0]])
+    # both sides' keys in one order, a row of ``a`` before its twin of ``b``
+    both = np.concatenate([ka, kb])
+    side = np.repeat(np.array([0, 1], np.int8), [len(ka), len(kb)])
+    order = np.lexsort((side, *both.T[::-1]))
+    ranked = both[order]
+    twin = np.flatnonzero((ranked[1:] == ranked[:-1]).all(axis=1))
+    ia, ib = order[twin], order[twin + 1] - len(ka)
+    only_a = np.ones(len(ka), bool)
+    only_a[ia] = False
+    only_b = np.ones(len(kb), bool)
+    only_b[ib] = False
     changed = np.zeros(len(ia), bool)
     if len(ia):
         take_a, take_b = pa.array(ia), pa.array(ib)
         for x, y in zip(ta, tb, strict=True):
             changed |= _unequal(x.take(take_a), y.take(take_b))
-    return np.concatenate([ka[~hit], kb[~on_b], ka[ia[changed]]])
+    return np.concatenate([ka[only_a, 0], kb[only_b, 0], ka[ia[changed], 0]])
 
 
 def _unequal(x: pa.Array, y: pa.Array) -> np.ndarray:

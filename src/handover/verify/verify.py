@@ -712,8 +712,8 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     )
     if lite.arrow_forms is None or server.digest_sqls is None:
         return None
-    if not plan.int_key or len(plan.pk_idx) != 1:
-        return None  # the merge takes each key once per side
+    if not plan.int_key or any(plan.kinds[i] != "int" for i in plan.pk_idx):
+        return None  # the merge orders both sides by integer keys
     conninfo = server.sql.arrow_reads(server.engine)
     if conninfo is None:
         return None
@@ -724,23 +724,31 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     lk, sk = lite.seg_sql, server.seg_sql
     lt, st = lite.quote(lite.table), server.quote(server.table)
     qcols = [lite.quote(c) for c in lite.columns]
+    lkeys = [qcols[i] for i in plan.pk_idx]
+    skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
+    keys_sql = ", ".join(f"{server.sql.segment_int(k)} AS ho__k{i}" for i, k in enumerate(skeys))
     texts = ", ".join(f"{v} AS ho__c{i}" for i, v in enumerate(server.digest_sqls))
     plans = []
     for a, b in rowmerge.split(lo, hi, SCAN_PARTS):
-        where = f" WHERE {lk} >= {a} AND {lk} < {b} ORDER BY {lk}"
+        order = f" ORDER BY {', '.join(lkeys)}"
         server_sql = (
-            f"SELECT {server.sql.segment_int(sk)} AS {SEG}, {texts} FROM {st}"
-            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {sk}"
+            f"SELECT {keys_sql}, {texts} FROM {st}"
+            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {', '.join(skeys)}"
         )
         plans.append(
             rowmerge.MergePlan(
                 path=path,
-                lite_sql=q.select_sql(lk, qcols, lite.kinds, f" FROM {lt}{where}"),
+                lite_sql=q.select_sql(
+                    lk, qcols, lite.kinds, f" FROM {lt} WHERE {lk} >= {a} AND {lk} < {b}{order}"
+                ),
+                more_keys=tuple(plan.pk_idx[1:]),
                 table=lite.table,
                 columns=tuple(lite.columns),
                 kinds=tuple(lite.kinds),
                 forms=tuple(lite.arrow_forms),
-                null_key_sql=f"SELECT 1 FROM {lt} WHERE {lk} IS NULL LIMIT 1",
+                null_key_sql=(
+                    f"SELECT 1 FROM {lt} WHERE {' OR '.join(f'{k} IS NULL' for k in lkeys)} LIMIT 1"
+                ),
                 conninfo=conninfo,
                 session=server.sql.sessions.get("verify", ()),
                 server_sql=server_sql,
