@@ -1,23 +1,25 @@
 """A SQLite file against PostgreSQL, row by row over Arrow: the keys whose rows differ.
 
 The digest path (:mod:`handover.verify.arrow` on the SQLite side, the server's digest SQL
-on the other) renders every row's digest text on both sides and hashes it, then narrows
-the segments whose sums differ. Here the same texts are compared directly: the SQLite
-side's values are read by ADBC's SQLite driver and rendered by
-:func:`handover.verify.arrow.render_page` (the digest text of each value, proved equal to
-the server's SQL by ``tests/test_verify_arrow.py``), PostgreSQL sends the texts of its
-digest SQL (``x::text`` …, :meth:`~handover.db.dialects.base.Dialect.digest_value_expr`)
-over ADBC's binary ``COPY``, both in key order, and the two ordered streams are merged
-on the integer key. No text is joined into rows and nothing is hashed: on both sides
-that was half the work, and PostgreSQL's ``md5()`` and ``||`` chains most of its share.
+on the other) builds every row's digest text on both sides and hashes it, then narrows
+the segments whose sums differ. Here the texts themselves are compared: the SQLite side's
+values are read by ADBC's SQLite driver and each row's digest text built over Arrow
+(:func:`handover.verify.arrow.render_page` and ``digest_texts``, proved equal to the
+server's SQL by ``tests/test_verify_arrow.py``); PostgreSQL sends the digest text of each
+row its digest statement would hash (the dialect's ``digest_row_expr``), with the key's
+columns, over ADBC's binary ``COPY``; both in key order, and the two ordered streams are
+merged on the key. Nothing is hashed on either side, and PostgreSQL sends one text a row
+(a text a column cost the client three times as much to decode).
 
-The result is a superset of the differences: a key on one side only, or a row with a
-value whose text or nullness differs. The caller fetches exactly those rows from both
-sides and decides with the reference comparison (:func:`handover.verify.normalize.
-render_value`, NFC included), as it does for the digest path's leaves. Where the SQLite
-side cannot be rendered here (a value :func:`~handover.verify.arrow.render` leaves to
-SQLite, a key NULL or not stored as an integer) or a driver refuses, the answer is None
-and the caller takes the digest path, which names such problems.
+Equal texts are what equal digests stand for (a text SQLite holds where a server holds
+none is marked so that it never matches, as in the digest path), so the result names a
+superset of the differences: a key on one side only, or a row whose text differs. The
+caller fetches exactly those rows from both sides and decides with the reference
+comparison (:func:`handover.verify.normalize.render_value`, NFC included), as it does
+for the digest path's leaves. Where the SQLite side cannot be rendered here (a value
+:func:`~handover.verify.arrow.render` leaves to SQLite, a key NULL or not stored as an
+integer), a side's keys do not rise strictly, or a driver refuses, the answer is None and
+the caller takes the digest path, which names such problems.
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ import pyarrow.compute as pc
 
 from handover.db.adbc import ArrowReader
 from handover.db.url import read_only_uri
-from handover.verify.arrow import BATCH_ROWS, column_reals, render_page
+from handover.verify.arrow import BATCH_ROWS, column_reals, digest_texts, render_page
 
 #: a batch of rendered rows: their integer keys, one row of key columns each (ascending
-#: in that order), and one text array per column
+#: in that order), and their texts (one array)
 _Rows = tuple[np.ndarray, list[pa.Array]]
 
 
@@ -60,7 +62,7 @@ class MergePlan:
     #: every range)
     null_key_sql: str
     #: PostgreSQL's libpq connection string (holds the password: never shown), its
-    #: session statements and its select of the key's columns and each value's digest
+    #: session statements and its select of the key's columns and each row's digest
     #: text, in key order
     conninfo: str
     session: tuple[str, ...]
@@ -116,11 +118,12 @@ def _lite_rows(reader: ArrowReader, plan: MergePlan) -> Iterator[_Rows]:
             rendered = render_page(page, plan.kinds, plan.forms, reals)
             if rendered is None:
                 raise _Refused
-            first, texts, _commas = rendered
+            first, texts, commas = rendered
             more = [page.column(1 + i).chunk(0) for i in plan.more_keys]
             if any(not pa.types.is_integer(k.type) or k.null_count for k in more):
                 raise _Refused  # a key column holding NULL or no integer
-            yield _keys([first, *(_ints(k) for k in more)]), texts
+            rows = digest_texts(texts, plan.forms, page.num_rows, commas)
+            yield _keys([first, *(_ints(k) for k in more)]), [rows]
     finally:
         pages.close()
     if stream.refused:

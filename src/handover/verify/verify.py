@@ -726,14 +726,24 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     qcols = [lite.quote(c) for c in lite.columns]
     lkeys = [qcols[i] for i in plan.pk_idx]
     skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
-    keys_sql = ", ".join(f"{server.sql.segment_int(k)} AS ho__k{i}" for i, k in enumerate(skeys))
-    texts = ", ".join(f"{v} AS ho__c{i}" for i, v in enumerate(server.digest_sqls))
+    d = server.sql
+    knames = [f"ho__k{i}" for i in range(len(skeys))]
+    vnames = [f"ho__c{i}" for i in range(len(server.digest_sqls))]
+    inner = ", ".join(
+        [f"{d.segment_int(k)} AS {n}" for k, n in zip(skeys, knames, strict=True)]
+        + [f"{v} AS {n}" for v, n in zip(server.digest_sqls, vnames, strict=True)]
+    )
+    row = d.digest_row_expr(vnames, server.compact)
+    # the server's digest text of each row, as its digest statement hashes it; each value
+    # rendered once (fenced) unless naming it twice is cheap
+    fence = "" if server.inline else d.fence
     plans = []
     for a, b in rowmerge.split(lo, hi, SCAN_PARTS):
         order = f" ORDER BY {', '.join(lkeys)}"
         server_sql = (
-            f"SELECT {keys_sql}, {texts} FROM {st}"
-            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {', '.join(skeys)}"
+            f"SELECT {', '.join(knames)}, {row} AS ho__row FROM (SELECT {inner} FROM {st}"
+            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {', '.join(skeys)}{fence}) z"
+            f" ORDER BY {', '.join(knames)}"
         )
         plans.append(
             rowmerge.MergePlan(
