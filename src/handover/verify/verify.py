@@ -760,7 +760,7 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
                     f"SELECT 1 FROM {lt} WHERE {' OR '.join(f'{k} IS NULL' for k in lkeys)} LIMIT 1"
                 ),
                 conninfo=conninfo,
-                session=server.sql.sessions.get("verify", ()),
+                session=server.sql.sessions.get("verify_ordered", ()),
                 server_sql=server_sql,
             )
         )

@@ -44,6 +44,10 @@ class PostgreSQL(Dialect):
         # the digest SQL renders dates as ISO text (YYYY-MM-DD); JIT compilation costs more
         # than it saves on one-pass queries whose row estimates are inflated
         "verify": ("SET DateStyle = 'ISO'", "SET jit = off"),
+        # verify reading a table in key order (handover.verify.rowmerge): by its key's
+        # index rather than a sort of every row, which a table without statistics (just
+        # loaded) gets: 7 M rows of the 1 M-customer book's hkls, 2.3 → 1.4 s
+        "verify_ordered": ("SET DateStyle = 'ISO'", "SET jit = off", "SET enable_sort = off"),
     }
 
     # --- reflection ------------------------------------------------------------------
