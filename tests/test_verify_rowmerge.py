@@ -205,6 +205,13 @@ def test_a_sqlite_file_against_postgresql_is_merged_with_the_digests_verdict(
     assert got["missing"] == [900, 9000] and got["extra"] == [1, 9001]
     assert got["changed"] == [3, 30, 39, 60, 90, 120, 600], got
     assert (got["source_rows"], got["target_rows"]) == (3000, 3000)
+    # PostgreSQL as the source, the file as the target: the same rows, sides swapped
+    monkeypatch.undo()
+    back = compare(pg_url, str(path))
+    assert back.tables[0].segment_key == "row-merge"
+    swapped = _verdict(back)
+    assert (swapped["missing"], swapped["extra"]) == (got["extra"], got["missing"])
+    assert swapped["changed"] == got["changed"]
 
 
 def test_what_the_merge_cannot_render_goes_to_the_digests(tmp_path: Path, pg_url: str) -> None:
