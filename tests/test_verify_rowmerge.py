@@ -22,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from handover.db.dialects.postgresql import PostgreSQL
+from handover.errors import BadInput
 from handover.verify import compare, rowmerge
 
 
@@ -258,6 +259,43 @@ def test_a_key_of_two_integers_is_merged(tmp_path: Path, pg_url: str) -> None:
         [[8, 9]],
         [[300, 0]],
     ), table
+
+
+def test_a_null_key_in_a_target_without_its_key_is_named(tmp_path: Path, pg_url: str) -> None:
+    """A NULL key lies outside every key range: a target that does not declare its key and
+    holds one is refused by name (exit 2 in the CLI), never counted equal without it."""
+    path = tmp_path / "seller.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(5))")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 50)])
+    con.commit()
+    con.close()
+    run_pg(pg_url, "CREATE TABLE t (id integer, v varchar(5))")
+    run_pg(pg_url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 49) i")
+    run_pg(pg_url, "INSERT INTO t VALUES (NULL, 'x')")
+    for pair in ((str(path), pg_url), (pg_url, str(path))):
+        with pytest.raises(BadInput) as caught:
+            compare(*pair)
+        assert caught.value.message is not None and caught.value.message.key == "verify.null_key"
+
+
+def test_a_plan_never_shows_the_servers_password() -> None:
+    plan = rowmerge.MergePlan(
+        path="a.db", lite_sql="", more_keys=(), table="t", columns=(), kinds=(), forms=(),
+        conninfo="host=db user=u password=s3cret-pw",
+    )  # fmt: skip
+    assert "s3cret-pw" not in repr(plan)
+
+
+def test_one_first_key_over_too_many_rows_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows sharing one first key all wait in the buffer: past GROUP_ROWS the merge gives
+    the table to the digests, which read it in constant memory."""
+    monkeypatch.setattr(rowmerge, "GROUP_ROWS", 10)
+    rows = {(1, i): ["x"] for i in range(30)} | {(2, 0): ["y"]}
+    with pytest.raises(rowmerge._Refused):
+        rowmerge._merge(_stream(rows, iter([4] * 20)), _stream(rows, iter([4] * 20)))
+    fine = {(k, 0): ["x"] for k in range(30)}
+    assert rowmerge._merge(_stream(fine, iter([4] * 20)), _stream(fine, iter([4] * 20))).keys == []
 
 
 def run_pg(url: str, *statements: str) -> None:

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,9 +35,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.db.adbc import ArrowReader
-from handover.db.url import read_only_uri
 from handover.verify.arrow import BATCH_ROWS, column_reals, digest_texts, render_page
 
+#: rows one buffer may hold while they all share one first key (see :meth:`_Buffer.fill`)
+GROUP_ROWS = 1 << 18
 #: a batch of rendered rows: their integer keys, one row of key columns each (ascending
 #: in that order), and their texts (one array)
 _Rows = tuple[np.ndarray, list[pa.Array]]
@@ -58,15 +58,12 @@ class MergePlan:
     columns: tuple[str, ...]
     kinds: tuple[str, ...]
     forms: tuple[tuple[bool, int | None], ...]
-    #: a probe of the file for a NULL in a key column (a NULL first column lies outside
-    #: every range)
-    null_key_sql: str
     #: PostgreSQL's libpq connection string (holds the password: never shown), its
     #: session statements and its select of the key's columns and each row's digest
     #: text, in key order
-    conninfo: str
-    session: tuple[str, ...]
-    server_sql: str
+    conninfo: str = field(repr=False)
+    session: tuple[str, ...] = ()
+    server_sql: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,27 +83,16 @@ class _Refused(Exception):
 def differing(plan: MergePlan) -> Merged | None:
     """Both sides of ``plan`` merged on the key; None where the digest path must decide
     (see the module text)."""
+    reader = ArrowReader.open(Path(plan.path))
+    if reader is None:
+        return None
     try:
-        if _null_key(plan):
-            return None
-        reader = ArrowReader.open(Path(plan.path))
-        if reader is None:
-            return None
-        try:
-            with _server(plan) as server:
-                return _merge(_lite_rows(reader, plan), server)
-        finally:
-            reader.close()
+        with _server(plan) as server:
+            return _merge(_lite_rows(reader, plan), server)
     except _Refused:
         return None
-
-
-def _null_key(plan: MergePlan) -> bool:
-    conn = sqlite3.connect(read_only_uri(plan.path), uri=True)
-    try:
-        return conn.execute(plan.null_key_sql).fetchone() is not None
     finally:
-        conn.close()
+        reader.close()
 
 
 def _lite_rows(reader: ArrowReader, plan: MergePlan) -> Iterator[_Rows]:
@@ -172,6 +158,8 @@ def _server_rows(
         for batch in batches:
             if not batch.num_rows:
                 continue
+            if any(batch.column(i).null_count for i in range(width)):
+                raise _Refused  # a key column holding NULL (a target without its key)
             keys = [_ints(batch.column(i)) for i in range(width)]
             texts = [_text(batch.column(i)) for i in range(width, batch.num_columns)]
             yield _keys(keys), texts
@@ -234,6 +222,10 @@ class _Buffer:
             except StopIteration:
                 self.done = True
                 return
+            if len(self.keys) > GROUP_ROWS:
+                # one first key over this many rows: its rows would all sit here, copied
+                # again with each batch; the digests read such a table in constant memory
+                raise _Refused
             before = self.keys[-1:] if len(self.keys) else keys[:0]
             if not _ascending(np.concatenate([before, keys])):
                 # a key twice (a target without its key declared), or another order

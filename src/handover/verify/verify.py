@@ -706,7 +706,9 @@ def _full_digests(
 
 def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | None:
     """The key ranges of a SQLite file against PostgreSQL merged row by row over Arrow
-    (:mod:`handover.verify.rowmerge`); None for any other pair (the digest path)."""
+    (:mod:`handover.verify.rowmerge`); None for any other pair, or where the file's key
+    holds a NULL (the digest path, which names it). BadInput where PostgreSQL's does (a
+    target that does not declare its key): key ranges would never read that row."""
     lite, server = (
         (plan.src, plan.dst) if plan.src.arrow_forms is not None else (plan.dst, plan.src)
     )
@@ -717,48 +719,47 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     conninfo = server.sql.arrow_reads(server.engine)
     if conninfo is None:
         return None
+    lkeys = [lite.quote(lite.columns[i]) for i in plan.pk_idx]
+    skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
     with lite.engine.connect() as conn:
         path = lite.sql.main_file(conn.connection.driver_connection)
-    if not path:
-        return None
-    lk, sk = lite.seg_sql, server.seg_sql
-    lt, st = lite.quote(lite.table), server.quote(server.table)
-    qcols = [lite.quote(c) for c in lite.columns]
-    lkeys = [qcols[i] for i in plan.pk_idx]
-    skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
+        if not path or _null_in(conn, lite, lkeys):
+            return None
+    with server.engine.connect() as conn:
+        if _null_in(conn, server, skeys):
+            raise BadInput.msg("verify.null_key", table=server.table, key=", ".join(server.pk))
     d = server.sql
     knames = [f"ho__k{i}" for i in range(len(skeys))]
     vnames = [f"ho__c{i}" for i in range(len(server.digest_sqls))]
     inner = ", ".join(
-        [f"{d.segment_int(k)} AS {n}" for k, n in zip(skeys, knames, strict=True)]
+        [f"{k} AS {n}" for k, n in zip(skeys, knames, strict=True)]
         + [f"{v} AS {n}" for v, n in zip(server.digest_sqls, vnames, strict=True)]
     )
     row = d.digest_row_expr(vnames, server.compact)
     # the server's digest text of each row, as its digest statement hashes it; each value
-    # rendered once (fenced) unless naming it twice is cheap
+    # rendered once (fenced) unless naming it twice is cheap. Both orders are by the bare
+    # key columns, so the outer one follows the inner one's index scan (a cast would not)
     fence = "" if server.inline else d.fence
+    lk, sk = lite.seg_sql, server.seg_sql
+    lt, st = lite.quote(lite.table), server.quote(server.table)
+    qcols = [lite.quote(c) for c in lite.columns]
     plans = []
     for a, b in rowmerge.split(lo, hi, SCAN_PARTS):
-        order = f" ORDER BY {', '.join(lkeys)}"
         server_sql = (
-            f"SELECT {', '.join(knames)}, {row} AS ho__row FROM (SELECT {inner} FROM {st}"
-            f" WHERE {sk} >= {a} AND {sk} < {b} ORDER BY {', '.join(skeys)}{fence}) z"
-            f" ORDER BY {', '.join(knames)}"
+            f"SELECT {', '.join(d.segment_int(n) for n in knames)}, {row} AS ho__row"
+            f" FROM (SELECT {inner} FROM {st} WHERE {sk} >= {a} AND {sk} < {b}"
+            f" ORDER BY {', '.join(skeys)}{fence}) z ORDER BY {', '.join(knames)}"
         )
+        where = f" FROM {lt} WHERE {lk} >= {a} AND {lk} < {b} ORDER BY {', '.join(lkeys)}"
         plans.append(
             rowmerge.MergePlan(
                 path=path,
-                lite_sql=q.select_sql(
-                    lk, qcols, lite.kinds, f" FROM {lt} WHERE {lk} >= {a} AND {lk} < {b}{order}"
-                ),
+                lite_sql=q.select_sql(lk, qcols, lite.kinds, where),
                 more_keys=tuple(plan.pk_idx[1:]),
                 table=lite.table,
                 columns=tuple(lite.columns),
                 kinds=tuple(lite.kinds),
                 forms=tuple(lite.arrow_forms),
-                null_key_sql=(
-                    f"SELECT 1 FROM {lt} WHERE {' OR '.join(f'{k} IS NULL' for k in lkeys)} LIMIT 1"
-                ),
                 conninfo=conninfo,
                 session=server.sql.sessions.get("verify_ordered", ()),
                 server_sql=server_sql,
@@ -767,11 +768,16 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     return plans
 
 
-def _row_merge(
-    plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int
-) -> tuple[int, int, list[int]] | None:
-    """(source rows, target rows, keys that may differ) of the whole table, its key
-    ranges merged at once in the worker processes; None: the digest path decides."""
+def _null_in(conn: sa.Connection, side: _Side, keys: list[str]) -> bool:
+    """Whether a key column of ``side`` holds a NULL (outside every key range)."""
+    cond = " OR ".join(f"{k} IS NULL" for k in keys)
+    stmt = f"SELECT 1 FROM {side.quote(side.table)} WHERE {cond}"
+    return conn.execute(sa.text(f"{stmt} LIMIT 1")).first() is not None
+
+
+def _row_merge(plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int) -> _MergedTable | None:
+    """The whole table's row merge, its key ranges at once in the worker processes; None:
+    the digest path decides."""
     plans = _merge_plans(plan, lo, hi)
     if plans is None:
         return None
@@ -782,32 +788,38 @@ def _row_merge(
         parts = [f.result() for f in futures]
     except sqlite3.Error as exc:
         raise sa.exc.OperationalError(None, None, exc) from None
-    if any(p is None for p in parts):
-        return None
     done = [p for p in parts if p is not None]
+    if len(done) < len(parts):
+        return None
     lite_rows = sum(p.lite_rows for p in done)
     server_rows = sum(p.server_rows for p in done)
     keys = sorted(k for p in done for k in p.keys)
-    if plan.src.arrow_forms is not None:
-        return lite_rows, server_rows, keys
-    return server_rows, lite_rows, keys
+    if plan.src.arrow_forms is None:
+        lite_rows, server_rows = server_rows, lite_rows
+    return _MergedTable(lite_rows, server_rows, keys, 2 * len(plans))
+
+
+@dataclass(frozen=True)
+class _MergedTable:
+    """A row merge's counts, the first key of each row it names, its statements."""
+
+    source_rows: int
+    target_rows: int
+    keys: list[int]
+    queries: int
 
 
 def _merged(
-    plan: _Plan,
-    pool: ThreadPoolExecutor,
-    res: TableResult,
-    merged: tuple[int, int, list[int]],
-    lo: int,
+    plan: _Plan, pool: ThreadPoolExecutor, res: TableResult, merged: _MergedTable, lo: int
 ) -> None:
     """The result of a row merge: its counts, and the rows it names fetched from both
     sides and compared by the reference (:func:`_diff_rows`)."""
-    res.source_rows, res.target_rows, keys = merged
+    res.source_rows, res.target_rows = merged.source_rows, merged.target_rows
     res.segment_key = "row-merge"
-    res.queries += 2 * SCAN_PARTS
-    if not keys:
+    res.queries += merged.queries
+    if not merged.keys:
         return
-    sel = _Sel(lo, 1, tuple(k - lo for k in keys))
+    sel = _Sel(lo, 1, tuple(k - lo for k in merged.keys))
     ra, rb = _both(pool, _fetch, plan, sel)
     res.queries += 2 * len(sel.chunks(plan.int_key))
     res.rows_fetched = len(ra) + len(rb)
