@@ -155,7 +155,9 @@ def in_worker(fn: Callable[..., T], *args: Any, here: bool = True) -> T | None:
     """``fn(*args)`` in a worker process of the shared pool (``fn`` a module-level
     function its server can import). Where no worker can run it (inside a daemonic
     process, or a worker died): run here, or None with ``here=False``. An error is
-    raised as it happened; on Ctrl-C the workers are ended at once."""
+    raised as it happened. Called on the main thread, Ctrl-C ends the workers at once;
+    verify calls it from its pool's threads, where Ctrl-C is not raised, so it waits
+    for the statement running (as the digest statements always did)."""
     pool = _workers()
     if pool is not None:
         try:
