@@ -24,19 +24,17 @@ import sqlalchemy as sa
 from handover.db.dialects.postgresql import PostgreSQL
 from handover.errors import BadInput
 from handover.verify import compare, rowmerge
+from test_verify_engines import run
 
 
-def _stream(rows: dict[Any, list[str | None]], sizes: Iterator[int]) -> Iterator[Any]:
+def _stream(rows: dict[Any, str | None], sizes: Iterator[int]) -> Iterator[Any]:
     keys = sorted(rows)
     i = 0
     while i < len(keys):
         part = keys[i : i + next(sizes)]
         i += len(part)
-        cols = list(zip(*(rows[k] for k in part), strict=True))
-        yield (
-            np.array(part, np.int64).reshape(len(part), -1),
-            [pa.array(c, pa.string()) for c in cols],
-        )
+        texts = pa.array([rows[k] for k in part], pa.string())
+        yield np.array(part, np.int64).reshape(len(part), -1), texts
 
 
 def _sizes(rng: random.Random) -> Iterator[int]:
@@ -51,22 +49,21 @@ def test_the_merge_names_every_key_that_differs_across_batches(seed: int) -> Non
     texts, cut into batches of random sizes on each side: the merge names exactly the
     first keys of the rows a dictionary comparison names."""
     rng = random.Random(seed)
-    width = rng.choice([1, 3])
     pair = seed % 2 == 1
 
     def key() -> Any:
         first = rng.randint(-500, 3000)
         return (first, rng.choice([-(2**63), -1, 0, 1, 2, 2**62])) if pair else first
 
-    a: dict[Any, list[str | None]] = {}
+    a: dict[Any, str | None] = {}
     for _ in range(rng.randint(0, 900)):
-        a[key()] = [rng.choice(["x", "y", "", None, "长文本"]) for _ in range(width)]
-    b = {k: list(v) for k, v in a.items() if rng.random() > 0.1}
+        a[key()] = rng.choice(["x", "y", "", None, "长文本"])
+    b = {k: v for k, v in a.items() if rng.random() > 0.1}
     for _ in range(60):
-        b.setdefault(key(), ["x"] * width)
+        b.setdefault(key(), "x")
     for k in rng.sample(sorted(b), min(len(b), 40)):
-        b[k][rng.randrange(width)] = rng.choice([None, "z", "", "x"])
-    differ = [k for k in set(a) | set(b) if a.get(k) != b.get(k)]
+        b[k] = rng.choice([None, "z", "", "x"])
+    differ = [k for k in set(a) | set(b) if k not in a or k not in b or a[k] != b[k]]
     expected = sorted({k[0] if pair else k for k in differ})
     got = rowmerge._merge(_stream(a, _sizes(rng)), _stream(b, _sizes(rng)))
     assert got.keys == expected
@@ -80,7 +77,7 @@ def test_a_key_twice_or_out_of_order_is_refused() -> None:
 
     def rows(*batches: list[tuple[int, int]]) -> Iterator[Any]:
         for keys in batches:
-            yield np.array(keys, np.int64), [pa.array(["x"] * len(keys))]
+            yield np.array(keys, np.int64), pa.array(["x"] * len(keys))
 
     good = [[(1, 1), (1, 2), (2, -5)], [(2, 0), (3, 0)]]
     assert rowmerge._merge(rows(*good), rows(*good)).keys == []
@@ -94,18 +91,28 @@ def test_a_key_twice_or_out_of_order_is_refused() -> None:
             rowmerge._merge(rows(*good), rows(*bad))
 
 
-def test_a_target_without_its_key_holding_a_key_twice(tmp_path: Path, pg_url: str) -> None:
-    """A target table that does not declare the key can hold a row twice: the merge
-    refuses and the digest path reports it, as before."""
+def _keyless_target(tmp_path: Path, pg_url: str, odd_row: str) -> Path:
+    """A file of 49 keyed rows; PostgreSQL the same rows in a table that does not declare
+    its key, and ``odd_row`` besides. The file's path."""
     path = tmp_path / "seller.db"
     con = sqlite3.connect(path)
     con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(5))")
     con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 50)])
     con.commit()
     con.close()
-    run_pg(pg_url, "CREATE TABLE t (id integer, v varchar(5))")
-    run_pg(pg_url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 49) i")
-    run_pg(pg_url, "INSERT INTO t VALUES (20, 'v20')")
+    run(
+        pg_url,
+        "CREATE TABLE t (id integer, v varchar(5))",
+        "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 49) i",
+        f"INSERT INTO t VALUES {odd_row}",
+    )
+    return path
+
+
+def test_a_target_without_its_key_holding_a_key_twice(tmp_path: Path, pg_url: str) -> None:
+    """A target table that does not declare the key can hold a row twice: the merge
+    refuses and the digest path reports it, as before."""
+    path = _keyless_target(tmp_path, pg_url, "(20, 'v20')")
     result = compare(str(path), pg_url)
     assert result.tables[0].segment_key == "int"
     assert not result.equal and result.tables[0].target_rows == 50, result.to_json()
@@ -193,7 +200,7 @@ def test_a_sqlite_file_against_postgresql_is_merged_with_the_digests_verdict(
     lite[499] = (*lite[499][:4], nfd, lite[499][5])  # key 1500: NFD here, NFC there
     server[1500][4] = unicodedata.normalize("NFC", "Café")
     path.unlink()
-    run_pg(pg_url, "DROP TABLE pay")
+    run(pg_url, "DROP TABLE pay")
     _pair(path, pg_url, lite, [tuple(v) for _k, v in sorted(server.items())])
 
     merged = compare(str(path), pg_url)
@@ -240,7 +247,7 @@ def test_a_key_of_two_integers_is_merged(tmp_path: Path, pg_url: str) -> None:
     con.executemany("INSERT INTO t VALUES (?, ?, ?)", [*rows, (7, 5, "lite")])
     con.commit()
     con.close()
-    run_pg(pg_url, "CREATE TABLE t (a bigint, b integer, v varchar(12), PRIMARY KEY (a, b))")
+    run(pg_url, "CREATE TABLE t (a bigint, b integer, v varchar(12), PRIMARY KEY (a, b))")
     server = [
         (a, b, "changed" if (a, b) == (300, 0) else v) for a, b, v in rows if (a, b) != (9, 2)
     ]
@@ -264,15 +271,7 @@ def test_a_key_of_two_integers_is_merged(tmp_path: Path, pg_url: str) -> None:
 def test_a_null_key_in_a_target_without_its_key_is_named(tmp_path: Path, pg_url: str) -> None:
     """A NULL key lies outside every key range: a target that does not declare its key and
     holds one is refused by name (exit 2 in the CLI), never counted equal without it."""
-    path = tmp_path / "seller.db"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v VARCHAR(5))")
-    con.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"v{i}") for i in range(1, 50)])
-    con.commit()
-    con.close()
-    run_pg(pg_url, "CREATE TABLE t (id integer, v varchar(5))")
-    run_pg(pg_url, "INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 49) i")
-    run_pg(pg_url, "INSERT INTO t VALUES (NULL, 'x')")
+    path = _keyless_target(tmp_path, pg_url, "(NULL, 'x')")
     for pair in ((str(path), pg_url), (pg_url, str(path))):
         with pytest.raises(BadInput) as caught:
             compare(*pair)
@@ -282,7 +281,7 @@ def test_a_null_key_in_a_target_without_its_key_is_named(tmp_path: Path, pg_url:
 def test_a_plan_never_shows_the_servers_password() -> None:
     plan = rowmerge.MergePlan(
         path="a.db", lite_sql="", more_keys=(), table="t", columns=(), kinds=(), forms=(),
-        conninfo="host=db user=u password=s3cret-pw",
+        conninfo="host=db user=u password=s3cret-pw", session=(), server_sql="",
     )  # fmt: skip
     assert "s3cret-pw" not in repr(plan)
 
@@ -291,16 +290,8 @@ def test_one_first_key_over_too_many_rows_is_refused(monkeypatch: pytest.MonkeyP
     """Rows sharing one first key all wait in the buffer: past GROUP_ROWS the merge gives
     the table to the digests, which read it in constant memory."""
     monkeypatch.setattr(rowmerge, "GROUP_ROWS", 10)
-    rows = {(1, i): ["x"] for i in range(30)} | {(2, 0): ["y"]}
+    rows = {(1, i): "x" for i in range(30)} | {(2, 0): "y"}
     with pytest.raises(rowmerge._Refused):
         rowmerge._merge(_stream(rows, iter([4] * 20)), _stream(rows, iter([4] * 20)))
-    fine = {(k, 0): ["x"] for k in range(30)}
+    fine = {(k, 0): "x" for k in range(30)}
     assert rowmerge._merge(_stream(fine, iter([4] * 20)), _stream(fine, iter([4] * 20))).keys == []
-
-
-def run_pg(url: str, *statements: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        for s in statements:
-            conn.execute(sa.text(s))
-    engine.dispose()

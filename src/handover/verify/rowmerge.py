@@ -39,9 +39,9 @@ from handover.verify.arrow import BATCH_ROWS, column_reals, digest_texts, render
 
 #: rows one buffer may hold while they all share one first key (see :meth:`_Buffer.fill`)
 GROUP_ROWS = 1 << 18
-#: a batch of rendered rows: their integer keys, one row of key columns each (ascending
-#: in that order), and their texts (one array)
-_Rows = tuple[np.ndarray, list[pa.Array]]
+#: a batch of rows: their integer keys, one row of key columns each (ascending in that
+#: order), and each row's digest text
+_Rows = tuple[np.ndarray, pa.Array]
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class MergePlan:
     #: session statements and its select of the key's columns and each row's digest
     #: text, in key order
     conninfo: str = field(repr=False)
-    session: tuple[str, ...] = ()
-    server_sql: str = ""
+    session: tuple[str, ...]
+    server_sql: str
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _lite_rows(reader: ArrowReader, plan: MergePlan) -> Iterator[_Rows]:
             if any(not pa.types.is_integer(k.type) or k.null_count for k in more):
                 raise _Refused  # a key column holding NULL or no integer
             rows = digest_texts(texts, plan.forms, page.num_rows, commas)
-            yield _keys([first, *(_ints(k) for k in more)]), [rows]
+            yield _keys([first, *(_ints(k) for k in more)]), rows
     finally:
         pages.close()
     if stream.refused:
@@ -160,20 +160,12 @@ def _server_rows(
                 continue
             if any(batch.column(i).null_count for i in range(width)):
                 raise _Refused  # a key column holding NULL (a target without its key)
-            keys = [_ints(batch.column(i)) for i in range(width)]
-            texts = [_text(batch.column(i)) for i in range(width, batch.num_columns)]
-            yield _keys(keys), texts
+            text = batch.column(width)
+            if not pa.types.is_string(text.type):
+                raise _Refused  # the row text as some other type: not compared here
+            yield _keys([_ints(batch.column(i)) for i in range(width)]), text
     except errors:
         raise _Refused from None
-
-
-def _text(arr: pa.Array) -> pa.Array:
-    """A column of texts as plain strings (a NULL-only column may come typed otherwise)."""
-    if pa.types.is_string(arr.type):
-        return arr
-    if isinstance(arr, pa.ExtensionArray):
-        arr = arr.storage
-    return arr.cast(pa.string())
 
 
 def _merge(lite: Iterator[_Rows], server: Iterator[_Rows]) -> Merged:
@@ -200,7 +192,7 @@ class _Buffer:
     def __init__(self, stream: Iterator[_Rows]) -> None:
         self.stream = stream
         self.keys = np.empty((0, 1), np.int64)
-        self.texts: list[pa.Array] = []
+        self.texts = pa.array([], pa.string())
         self.done = False
         self.rows = 0
 
@@ -235,16 +227,13 @@ class _Buffer:
                 self.keys, self.texts = keys, texts
             else:
                 self.keys = np.concatenate([self.keys, keys])
-                self.texts = [
-                    pa.concat_arrays([a, b]) for a, b in zip(self.texts, texts, strict=True)
-                ]
+                self.texts = pa.concat_arrays([self.texts, texts])
 
     def take(self, cut: int | None) -> _Rows:
         """The rows whose first key is below ``cut`` (None: all), removed from here."""
         n = len(self.keys) if cut is None else int(np.searchsorted(self.keys[:, 0], cut))
-        head = self.keys[:n], [t.slice(0, n) for t in self.texts]
-        self.keys = self.keys[n:]
-        self.texts = [t.slice(n) for t in self.texts]
+        head = self.keys[:n], self.texts.slice(0, n)
+        self.keys, self.texts = self.keys[n:], self.texts.slice(n)
         return head
 
 
@@ -261,7 +250,7 @@ def _ascending(keys: np.ndarray) -> bool:
 
 def _differing(a: _Rows, b: _Rows) -> np.ndarray:
     """The first key column of the rows of ``a`` or ``b`` on one side only, or whose
-    texts differ in some column (a NULL equals only a NULL)."""
+    texts differ (a NULL equals only a NULL)."""
     ka, ta = a
     kb, tb = b
     if not len(kb) or not len(ka):
@@ -277,11 +266,7 @@ def _differing(a: _Rows, b: _Rows) -> np.ndarray:
     only_a[ia] = False
     only_b = np.ones(len(kb), bool)
     only_b[ib] = False
-    changed = np.zeros(len(ia), bool)
-    if len(ia):
-        take_a, take_b = pa.array(ia), pa.array(ib)
-        for x, y in zip(ta, tb, strict=True):
-            changed |= _unequal(x.take(take_a), y.take(take_b))
+    changed = _unequal(ta.take(pa.array(ia)), tb.take(pa.array(ib)))
     return np.concatenate([ka[only_a, 0], kb[only_b, 0], ka[ia[changed], 0]])
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 import math
 import queue
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -582,10 +583,16 @@ def _arrow(side: _Side, source: str, origin: int, width: int) -> ArrowDigest | N
 def _sqlite_rows(path: str, stmt: str, arrow: ArrowDigest | None) -> list[tuple[Any, ...]] | None:
     """:func:`handover.verify.sql.sqlite_rows`, a SQLite error raised as SQLAlchemy
     raises it on a connection (told as one line by :func:`_planned`)."""
-    import sqlite3
-
-    try:
+    with _worker_errors():
         return q.sqlite_rows(path, stmt, arrow)
+
+
+@contextmanager
+def _worker_errors() -> Iterator[None]:
+    """A SQLite error of a worker process raised as SQLAlchemy raises it on a connection
+    (told as one line by :func:`_planned`)."""
+    try:
+        yield
     except sqlite3.Error as exc:
         raise sa.exc.OperationalError(None, None, exc) from None
 
@@ -719,7 +726,8 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     conninfo = server.sql.arrow_reads(server.engine)
     if conninfo is None:
         return None
-    lkeys = [lite.quote(lite.columns[i]) for i in plan.pk_idx]
+    qcols = [lite.quote(c) for c in lite.columns]
+    lkeys = [qcols[i] for i in plan.pk_idx]
     skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
     with lite.engine.connect() as conn:
         path = lite.sql.main_file(conn.connection.driver_connection)
@@ -742,7 +750,6 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     fence = "" if server.inline else d.fence
     lk, sk = lite.seg_sql, server.seg_sql
     lt, st = lite.quote(lite.table), server.quote(server.table)
-    qcols = [lite.quote(c) for c in lite.columns]
     plans = []
     for a, b in rowmerge.split(lo, hi, SCAN_PARTS):
         server_sql = (
@@ -761,7 +768,7 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
                 kinds=tuple(lite.kinds),
                 forms=tuple(lite.arrow_forms),
                 conninfo=conninfo,
-                session=server.sql.sessions.get("verify_ordered", ()),
+                session=d.session("verify_ordered"),
                 server_sql=server_sql,
             )
         )
@@ -781,13 +788,9 @@ def _row_merge(plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int) -> _Merg
     plans = _merge_plans(plan, lo, hi)
     if plans is None:
         return None
-    import sqlite3
-
     futures = [pool.submit(q.in_worker, rowmerge.differing, p) for p in plans]
-    try:
+    with _worker_errors():
         parts = [f.result() for f in futures]
-    except sqlite3.Error as exc:
-        raise sa.exc.OperationalError(None, None, exc) from None
     done = [p for p in parts if p is not None]
     if len(done) < len(parts):
         return None
