@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import signal
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -97,3 +100,62 @@ def test_memo_gives_the_same_tokens_and_keeps_only_recurring_domains() -> None:
         assert got.to_pylist() == tokenize_with(SECRET, values).to_pylist()
     assert set(memo.tokens) == {b"cust_info:C1", b"cust_info:C2", b"cust_info:C3"}
     assert memo.tokens[b"cust_info:C1"] == hmac.digest(SECRET, b"cust_info:C1", "sha256").hex()[:32]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_token_process_gives_the_same_tokens_and_outlives_its_worker(
+    workspace: Workspace,
+) -> None:
+    """Calls of many distinct values are computed by the worker process, small ones here:
+    the tokens are those of the in-process tokenizer, with and without a memo; a killed
+    worker leaves the next calls to this process, with the same tokens."""
+    from handover.crypto.tokenize import PROCESS_MIN, TokenMemo, tokenizer_process
+
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
+        kid = keys.create("tokenize").key_id
+        _, secret = keys.secret(kid)
+    many = pa.array([f"cust_info:4401{i:014d}" for i in range(PROCESS_MIN + 7)] + [None])
+    few = pa.array(["cust_info:C1", None, "identity:X"])
+    want_many, want_few = tokenize(workspace, kid, many), tokenize(workspace, kid, few)
+    for memo in (None, TokenMemo((b"cust_info:",), limit=100)):
+        with tokenizer_process(workspace, kid, memo=memo) as tokens:
+            assert secret.hex() not in repr(tokens) and repr(secret) not in repr(tokens)
+            assert tokens(few).equals(want_few) and tokens.pids() == []  # computed here
+            assert tokens(many).equals(want_many)
+            (pid,) = tokens.pids()
+            assert pid != os.getpid()
+            assert tokens(pa.chunked_array([many.slice(0, 10), many])).to_pylist() == (
+                want_many.to_pylist()[:10] + want_many.to_pylist()
+            )
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while not _gone(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert tokens(many).equals(want_many)  # the pool is broken: computed here
+        assert memo is None or len(memo.tokens) <= memo.limit
+
+
+def test_a_token_process_ends_its_worker_on_the_way_out(workspace: Workspace) -> None:
+    """The worker ends with the block, whether it ends normally or by an error (then it
+    is terminated: it ignores Ctrl-C, which is the caller's to handle)."""
+    from handover.crypto.tokenize import PROCESS_MIN, tokenizer_process
+
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
+        kid = keys.create("tokenize").key_id
+    many = pa.array([str(i) for i in range(PROCESS_MIN)])
+    with tokenizer_process(workspace, kid) as tokens:
+        tokens(many)
+        (calm,) = tokens.pids()
+    assert _gone(calm)
+    with pytest.raises(RuntimeError), tokenizer_process(workspace, kid) as tokens:
+        tokens(many)
+        (failed,) = tokens.pids()
+        raise RuntimeError("stop here")
+    assert _gone(failed) and tokens.pids() == []

@@ -663,6 +663,80 @@ def test_a_stop_ends_the_table_finishing_beside_it_at_its_next_step(
     assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
 
 
+def test_two_tables_are_read_at_once_and_the_extract_is_the_same(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first table's read waits until the second table's rows are asked for: it can
+    only go on (in time) when two tables are read at once. Every file is the same."""
+    import threading
+
+    from handover.deid import extract
+
+    second = threading.Event()
+    asked: list[str] = []
+    waited: list[bool] = []
+    real_batches = extract._TableJob.batches
+
+    def batches(self: extract._TableJob, reader: object) -> Any:
+        asked.append(self.d.name)
+        if len(asked) == 1:
+            waited.append(second.wait(timeout=20))
+        else:
+            second.set()
+        yield from real_batches(self, reader)
+
+    before = run_extract(small_book, tmp_path / "before")
+    monkeypatch.setattr(extract._TableJob, "batches", batches)
+    after = run_extract(small_book, tmp_path / "after")
+    assert waited == [True] and asked[:2] == ["branch", "customer"], (waited, asked)
+    assert after == before
+    files = sorted(p.name for p in (tmp_path / "before" / "parquet").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "after" / "parquet").iterdir())
+    for name in files:
+        assert pq.read_table(tmp_path / "after" / "parquet" / name).equals(
+            pq.read_table(tmp_path / "before" / "parquet" / name)
+        )
+
+
+def test_a_table_failing_beside_another_stops_it_and_is_the_error_told(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second table's read fails while the first is still being read on the other
+    lane: the first stops at its next batch rather than reading on, and the error told
+    is the second table's, in one line; nothing is left."""
+    import threading
+
+    from handover.deid import extract
+    from handover.errors import BadInput
+
+    monkeypatch.setattr(extract, "BATCH_ROWS", 1)
+    started = threading.Event()
+    read: list[int] = []
+    real_batches = extract._TableJob.batches
+
+    def batches(self: extract._TableJob, reader: object) -> Any:
+        if self.d.name == "customer":
+            assert started.wait(timeout=20)
+            raise BadInput.msg("deid.exists", path="customer")  # any one-line refusal
+        for b in real_batches(self, reader):
+            read.append(b.num_rows)
+            if self.d.name == "branch" and len(read) == 1:
+                started.set()
+                assert self.stop.wait(timeout=20)  # stopped by the other lane's failure
+            yield b
+
+    monkeypatch.setattr(extract._TableJob, "batches", batches)
+    ws, src = small_book
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "dd-extract", str(src), "--out", str(out)])
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    assert res.exit_code == 2 and len(errors) == 1 and "customer" in errors[0], res.output
+    assert "Traceback" not in res.output
+    assert read == [1], read  # branch (3 rows, a batch each) stopped after its first
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+    assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
+
+
 def test_tables_whose_names_make_one_file_name_keep_their_own_files(
     tmp_path: Path,
 ) -> None:

@@ -6,12 +6,21 @@ destroying the key makes the tokens unlinkable for good.
 
 No Arrow kernel computes an HMAC, so the loop runs over *distinct* values only
 (``dictionary_encode``), with the HMAC pads pre-hashed (:class:`suites.Hmac`), and the
-result is spread back with ``take``.
+result is spread back with ``take``. That loop holds the interpreter lock (about 1.7 µs
+a value): :func:`tokenizer_process` runs it in a worker process of its own, so that a
+run's other threads (reading, Arrow kernels, Parquet writes) keep the first core while
+the tokens take the second.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,6 +38,10 @@ DEFAULT_HEX_CHARS = 32
 CHUNK = 65_536
 #: tokens a memo holds at most (about 150 bytes each)
 MEMO_LIMIT = 1_500_000
+#: distinct values from which a call goes to the worker process (fewer: the pipe's round
+#: trip, about a millisecond, would cost more than the HMACs)
+PROCESS_MIN = 4_096
+Tokens = Callable[["pa.Array | pa.ChunkedArray"], "pa.Array | pa.ChunkedArray"]
 
 
 @dataclass
@@ -42,6 +55,8 @@ class TokenMemo:
     prefixes: tuple[bytes, ...]
     limit: int = MEMO_LIMIT
     tokens: dict[bytes, str] = field(default_factory=dict, repr=False)
+    #: held while a call fills the memo (calls come from several threads; its room holds)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
 
 def tokenize_with(
@@ -51,12 +66,15 @@ def tokenize_with(
     algorithm: suites.DigestName = "sha256",
     hex_chars: int = DEFAULT_HEX_CHARS,
     memo: TokenMemo | None = None,
+    worker: Executor | None = None,
 ) -> pa.Array | pa.ChunkedArray:
     """Hex HMAC tokens (first ``hex_chars`` characters) of each value; nulls stay null.
 
     Non-string values are tokenised by their Arrow string cast (``123`` → ``"123"``).
     ``memo``: tokens of recurring values kept across calls of one run (same key, same
-    ``hex_chars``), so each is computed once.
+    ``hex_chars``), so each is computed once. ``worker``: the process of
+    :func:`tokenizer_process` (same key, same memo), which computes the tokens of
+    :data:`PROCESS_MIN` distinct values or more; the tokens are the same.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -66,7 +84,9 @@ def tokenize_with(
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
             [
-                tokenize_with(secret, c, algorithm=algorithm, hex_chars=hex_chars, memo=memo)
+                tokenize_with(
+                    secret, c, algorithm=algorithm, hex_chars=hex_chars, memo=memo, worker=worker
+                )
                 for c in values.chunks
             ],
             type=pa.string(),
@@ -79,9 +99,25 @@ def tokenize_with(
     ):
         values = pc.cast(values, pa.string())
     encoded = values.dictionary_encode()
-    mac = suites.Hmac(secret, algorithm)
-    nbytes = (hex_chars + 1) // 2
     uniques = encoded.dictionary.cast(pa.large_binary())
+    out: pa.Array | None = None
+    if worker is not None and len(uniques) >= PROCESS_MIN:
+        try:
+            out = worker.submit(_worker_tokens, uniques, hex_chars).result()
+        except BrokenProcessPool:  # the worker died (killed, out of memory): computed here
+            out = None
+    if out is None:
+        out = _tokens(suites.Hmac(secret, algorithm), uniques, hex_chars, memo)
+    return out.take(encoded.indices)
+
+
+def _tokens(
+    mac: suites.Hmac, uniques: pa.Array, hex_chars: int, memo: TokenMemo | None
+) -> pa.Array:
+    """The tokens of the distinct values ``uniques`` (large binary), in their order."""
+    import pyarrow as pa
+
+    nbytes = (hex_chars + 1) // 2
     # the distinct values go through Python a slice at a time (never a million objects)
     parts = []
     for at in range(0, len(uniques), CHUNK):
@@ -91,8 +127,7 @@ def tokenize_with(
         else:
             tokens = _memoised(mac, chunk, nbytes, hex_chars, memo)
         parts.append(pa.array(tokens, pa.string()))
-    out = pa.concat_arrays(parts) if parts else pa.array([], pa.string())
-    return out.take(encoded.indices)
+    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
 
 def _memoised(
@@ -105,17 +140,31 @@ def _memoised(
     known, prefixes = memo.tokens, memo.prefixes
     if not uniques or not uniques[0].startswith(prefixes):
         return [mac.digest(v)[:nbytes].hex()[:hex_chars] for v in uniques]
-    room = memo.limit - len(known)
-    out: list[str] = []
-    for v in uniques:
-        token = known.get(v)
-        if token is None:
-            token = mac.digest(v)[:nbytes].hex()[:hex_chars]
-            if room > 0 and v.startswith(prefixes):
-                known[v] = token
-                room -= 1
-        out.append(token)
-    return out
+    with memo.lock:
+        room = memo.limit - len(known)
+        out: list[str] = []
+        for v in uniques:
+            token = known.get(v)
+            if token is None:
+                token = mac.digest(v)[:nbytes].hex()[:hex_chars]
+                if room > 0 and v.startswith(prefixes):
+                    known[v] = token
+                    room -= 1
+            out.append(token)
+        return out
+
+
+def _secret(ws: Workspace, key_id: str) -> tuple[bytes, suites.DigestName]:
+    """The secret of the current version of tokenize key ``key_id`` and its suite's HMAC
+    digest (SHA-256 for aes, SM3 for sm), read from the key backend once."""
+    with Keys(ws) as keys:
+        info = keys.active(key_id)
+        if info.purpose != TOKENIZE:
+            raise BadInput.msg(
+                "crypto.wrong_purpose", key_id=key_id, purpose=info.purpose, expected=TOKENIZE
+            )
+        _, secret = keys.secret(key_id)
+    return secret, suites.suite(info.suite).digest
 
 
 def tokenizer(
@@ -124,27 +173,115 @@ def tokenizer(
     *,
     hex_chars: int = DEFAULT_HEX_CHARS,
     memo: TokenMemo | None = None,
-) -> Callable[[pa.Array | pa.ChunkedArray], pa.Array | pa.ChunkedArray]:
+) -> Tokens:
     """The tokens function (:func:`tokenize_with`) of the current version of tokenize key
     ``key_id``, its secret read from the key backend once: a run calls it batch after
     batch, on any thread, without going back to the workspace.
 
     The HMAC digest follows the key's suite: SHA-256 (aes) or SM3 (sm).
     """
-    with Keys(ws) as keys:
-        info = keys.active(key_id)
-        if info.purpose != TOKENIZE:
-            raise BadInput.msg(
-                "crypto.wrong_purpose", key_id=key_id, purpose=info.purpose, expected=TOKENIZE
-            )
-        _, secret = keys.secret(key_id)
-    algorithm = suites.suite(info.suite).digest
+    secret, algorithm = _secret(ws, key_id)
 
     # a closure, not a functools.partial: a partial's repr would spell the secret out
     def tokens(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         return tokenize_with(secret, values, algorithm=algorithm, hex_chars=hex_chars, memo=memo)
 
     return tokens
+
+
+class TokenProcess:
+    """:func:`tokenizer`'s function whose calls of :data:`PROCESS_MIN` distinct values or
+    more are computed in one worker process (started at the first such call; with a memo
+    of its own built like ``memo``). The secret reaches the worker through its pipe, never
+    its command line or environment, and is not in this object's repr. Inside a daemonic
+    process (a Dask worker), which may not start one, or once the worker died, the tokens
+    are computed here; they are the same either way."""
+
+    def __init__(
+        self,
+        secret: bytes,
+        algorithm: suites.DigestName,
+        *,
+        hex_chars: int = DEFAULT_HEX_CHARS,
+        memo: TokenMemo | None = None,
+    ) -> None:
+        self._secret, self._algorithm, self._hex_chars, self._memo = (
+            secret, algorithm, hex_chars, memo,
+        )  # fmt: skip
+        self._pool: ProcessPoolExecutor | None = None
+        if not multiprocessing.current_process().daemon:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__])  # not the caller's __main__ (the whole CLI)
+            spec = (memo.prefixes, memo.limit) if memo is not None else None
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=ctx, initializer=_start_worker, initargs=(secret, algorithm, spec)
+            )
+
+    def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+        return tokenize_with(
+            self._secret,
+            values,
+            algorithm=self._algorithm,
+            hex_chars=self._hex_chars,
+            memo=self._memo,
+            worker=self._pool,
+        )
+
+    def pids(self) -> list[int]:
+        """The worker's process id, once it runs."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        return sorted(p.pid for p in procs.values() if p.pid is not None)
+
+    def close(self, *, kill: bool = False) -> None:
+        """End the worker: after its current call, or at once with ``kill`` (it ignores
+        Ctrl-C, which is the caller's to handle)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def tokenizer_process(
+    ws: Workspace,
+    key_id: str,
+    *,
+    hex_chars: int = DEFAULT_HEX_CHARS,
+    memo: TokenMemo | None = None,
+) -> Iterator[TokenProcess]:
+    """A :class:`TokenProcess` of the current version of tokenize key ``key_id`` (see
+    :func:`tokenizer`), its worker ended on the way out: at once on an error or Ctrl-C."""
+    secret, algorithm = _secret(ws, key_id)
+    tokens = TokenProcess(secret, algorithm, hex_chars=hex_chars, memo=memo)
+    ended = False
+    try:
+        yield tokens
+        ended = True
+    finally:
+        tokens.close(kill=not ended)
+
+
+#: in a worker process of :func:`tokenizer_process`: its HMAC and memo
+_WORKER: tuple[suites.Hmac, TokenMemo | None] | None = None
+
+
+def _start_worker(
+    secret: bytes, algorithm: suites.DigestName, memo: tuple[tuple[bytes, ...], int] | None
+) -> None:
+    """In the worker: Ctrl-C is the caller's to handle; the key's HMAC and the memo."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = (suites.Hmac(secret, algorithm), TokenMemo(*memo) if memo is not None else None)
+
+
+def _worker_tokens(uniques: pa.Array, hex_chars: int) -> pa.Array:
+    """In the worker: :func:`_tokens` of ``uniques`` under its key and memo."""
+    assert _WORKER is not None
+    mac, memo = _WORKER
+    return _tokens(mac, uniques, hex_chars, memo)
 
 
 def tokenize(

@@ -30,6 +30,7 @@ import secrets
 import shutil
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -68,6 +69,8 @@ XLSX_LIMIT = 20_000
 #: at most this share of a table's records may be suppressed to reach k (docs/deid.md)
 MAX_SUPPRESSION = 0.05
 BATCH_ROWS = 65_536
+#: tables read and written at once (:func:`write_extract`)
+LANES = 2
 MASKED_SUFFIX = "_masked"
 TOKEN_PREFIX = "tk_"
 
@@ -351,47 +354,87 @@ def write_extract(
         for sub in ("parquet", "xlsx", "report", "stage"):
             (tmp / sub).mkdir(parents=True)
         lost: dict[str, tuple[str, pa.Array | None]] = {}
-        # A table's finishing work (an anonymised table's search, generalised write and k
-        # check; an XLSX copy) runs on a thread of its own while the next table is read;
-        # one table at a time, so at most one table's held columns sit beside the rows
-        # being read. Its failure stops the next table's read at its next batch; a stop
-        # here (an error, Ctrl-C) ends it at its next step. Outcomes in table order.
+        # Two tables are read, transformed and written (or staged) at once, each on a lane
+        # of its own: one SQLite read stream is what bounds a table (a batch of `hkls`
+        # every 0.15 s however the rest is arranged). A table's finishing work (an
+        # anonymised table's search, generalised write and k check; an XLSX copy) then
+        # runs on a thread of its own, one table at a time and in table order, while the
+        # next tables are read. A lane's failure stops the other lane's table at its next
+        # batch and is the one told; a stop here (an error, Ctrl-C) ends the finishing
+        # work at its next step.
         names = file_names(defs)
         stop = threading.Event()
         outcomes: list[tuple[str, str | None, Future[Anonymised | dict[str, Any]]]] = []
 
         def failed_before() -> None:
+            if stop.is_set():
+                raise _Stopped
             if outcomes and outcomes[-1][2].done():
                 outcomes[-1][2].result()  # raises the table before's failure, if any
 
+        def start(d: TableDef) -> tuple[str | None, Callable[[], Callable[[], Any]]]:
+            """Table ``d``'s job: the column of its l-diversity (None: not anonymised) and
+            its read-and-write work, which returns its finishing work."""
+            plan = plans[d.name]
+            rules[d.name] = [p.to_json() for p in plan]
+            prog.task(d.name, reader.count(d))
+            job = _TableJob(
+                d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed,
+                slug=names[d.name], stop=stop, ahead=failed_before,
+            )  # fmt: skip
+            qis = quasi_identifier_plans(plan, quasi_identifiers)
+            if not qis:
+                ctx.plain.append(d.name)
+                return None, functools.partial(job.write_plain, reader)
+            sensitive = ctx.l_column if ctx.l_column in job.output_names else None
+            # l-diversity binds the tables that hold the sensitive column; k binds all.
+            table_policy = policy if sensitive else replace(policy, distinct_l=0)
+            return sensitive, functools.partial(
+                job.write_anonymised, reader, qis, table_policy, sensitive
+            )
+
+        # a cluster's shards (``transformed``) arrive one table at a time
+        width = LANES if transformed is None else 1
+        lanes = ThreadPoolExecutor(width, thread_name_prefix="extract-lane")
         finisher = ThreadPoolExecutor(1, thread_name_prefix="extract-finish")
+        written: deque[tuple[str, str | None, Future[Callable[[], Any]]]] = deque()
+
+        def lane(work: Callable[[], Callable[[], Any]]) -> Callable[[], Any]:
+            try:
+                return work()
+            except BaseException:
+                stop.set()  # the other lane's table stops at its next batch
+                raise
+
+        def finish_next() -> None:
+            name, sensitive, work = written.popleft()
+            try:
+                finish = work.result()  # the table's read and write: its failure stops all
+            except _Stopped:
+                # a later table on the other lane failed first: its error is the one told
+                for _n, _s, later in written:
+                    exc = later.exception()
+                    if exc is not None and not isinstance(exc, _Stopped):
+                        raise exc from None
+                raise
+            if outcomes:
+                outcomes[-1][2].result()  # the table before: its failure stops the extract
+            outcomes.append((name, sensitive, finisher.submit(finish)))
+
         try:
             for d in defs:
-                plan = plans[d.name]
-                rules[d.name] = [p.to_json() for p in plan]
-                prog.task(d.name, reader.count(d))
-                job = _TableJob(
-                    d, plan, tokenizer, lang, shown, tmp, xlsx_limit, prog, transformed,
-                    slug=names[d.name], stop=stop, ahead=failed_before,
-                )  # fmt: skip
-                qis = quasi_identifier_plans(plan, quasi_identifiers)
-                sensitive = ctx.l_column if ctx.l_column in job.output_names else None
-                finish: Callable[[], Anonymised | dict[str, Any]]
-                if not qis:
-                    finish = job.write_plain(reader)
-                    ctx.plain.append(d.name)
-                else:
-                    # l-diversity binds the tables that hold the sensitive column; k binds all.
-                    table_policy = policy if sensitive else replace(policy, distinct_l=0)
-                    finish = job.write_anonymised(reader, qis, table_policy, sensitive)
-                if outcomes:
-                    outcomes[-1][2].result()  # the table before: its failure stops the extract
-                outcomes.append((d.name, sensitive if qis else None, finisher.submit(finish)))
-                del finish, job  # its held columns go when its work is done, not a table later
+                sensitive, work = start(d)
+                written.append((d.name, sensitive, lanes.submit(lane, work)))
+                del work  # its held columns go when its work is done, not a table later
+                if len(written) >= width:
+                    finish_next()
+            while written:
+                finish_next()
         except BaseException:
             stop.set()
             raise
         finally:
+            lanes.shutdown(wait=True, cancel_futures=True)
             finisher.shutdown(wait=True)
         for name, sensitive, done in outcomes:
             outcome = done.result()

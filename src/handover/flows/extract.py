@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from handover.claims import Claim, claiming, uses
-from handover.crypto.tokenize import TokenMemo, tokenizer
+from handover.crypto.tokenize import TokenMemo, Tokens, tokenizer, tokenizer_process
 from handover.db.url import mask
 from handover.deid.extract import (
     DEFAULT_QI,
@@ -140,10 +140,11 @@ def dd_extract(
                 check_sensitive(l_diversity[0], plans, quasi_identifiers)
             # The key is created (first extract) only once the request is known to be good.
             key_id = token_key(ws, events)
-            tokens = tokenizer(ws, key_id, memo=TokenMemo(_join_domains(plans)))
+            memo = TokenMemo(_join_domains(plans))
 
             def write(
                 rows: Callable[[TableDef], Iterator[pa.RecordBatch]] | None,
+                tokens: Tokens,
             ) -> tuple[ExtractResult, dict[str, list[dict[str, Any]]]]:
                 return write_extract(
                     reader,
@@ -164,7 +165,10 @@ def dd_extract(
                 )
 
             if not ex.sharded:
-                result, rules = write(None)
+                # the HMACs in a process of their own, off the interpreter lock the
+                # tables' reads, transforms and writes share
+                with tokenizer_process(ws, key_id, memo=memo) as tokens:
+                    result, rules = write(None, tokens)
             else:
                 args = {
                     "source": shown,
@@ -204,7 +208,8 @@ def dd_extract(
                             allow_bad_rows=allow_bad_rows,
                             run=run,
                             folder=folder,
-                        )
+                        ),
+                        tokenizer(ws, key_id, memo=memo),
                     )
             result.skipped = skipped_rows(reader)
         finally:
