@@ -159,3 +159,22 @@ def test_a_token_process_ends_its_worker_on_the_way_out(workspace: Workspace) ->
         (failed,) = tokens.pids()
         raise RuntimeError("stop here")
     assert _gone(failed) and tokens.pids() == []
+
+
+def test_inside_a_daemonic_process_the_tokens_are_computed_here(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Dask worker (a daemonic process) may not start a process: no worker, the same
+    tokens."""
+    import multiprocessing
+    from types import SimpleNamespace
+
+    from handover.crypto.tokenize import PROCESS_MIN, tokenizer_process
+
+    with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
+        kid = keys.create("tokenize").key_id
+    many = pa.array([str(i) for i in range(PROCESS_MIN)])
+    want = tokenize(workspace, kid, many)
+    monkeypatch.setattr(multiprocessing, "current_process", lambda: SimpleNamespace(daemon=True))
+    with tokenizer_process(workspace, kid) as tokens:
+        assert tokens(many).equals(want) and tokens.pids() == []

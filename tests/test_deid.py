@@ -667,7 +667,8 @@ def test_two_tables_are_read_at_once_and_the_extract_is_the_same(
     small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first table's read waits until the second table's rows are asked for: it can
-    only go on (in time) when two tables are read at once. Every file is the same."""
+    only go on (in time) when two tables are read at once. Every file is the same as one
+    table at a time with the tokens computed in this process."""
     import threading
 
     from handover.deid import extract
@@ -685,7 +686,13 @@ def test_two_tables_are_read_at_once_and_the_extract_is_the_same(
             second.set()
         yield from real_batches(self, reader)
 
+    import importlib
+
+    tokenize = importlib.import_module("handover.crypto.tokenize")  # the module, not the function
+    monkeypatch.setattr(extract, "LANES", 1)  # one table at a time, tokens computed here
     before = run_extract(small_book, tmp_path / "before")
+    monkeypatch.setattr(extract, "LANES", 2)
+    monkeypatch.setattr(tokenize, "PROCESS_MIN", 2)  # the tokens' worker process at work
     monkeypatch.setattr(extract._TableJob, "batches", batches)
     after = run_extract(small_book, tmp_path / "after")
     assert waited == [True] and asked[:2] == ["branch", "customer"], (waited, asked)
@@ -733,6 +740,60 @@ def test_a_table_failing_beside_another_stops_it_and_is_the_error_told(
     assert res.exit_code == 2 and len(errors) == 1 and "customer" in errors[0], res.output
     assert "Traceback" not in res.output
     assert read == [1], read  # branch (3 rows, a batch each) stopped after its first
+    assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
+    assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
+
+
+def test_a_table_failing_while_an_earlier_one_finishes_is_the_error_told(
+    small_book: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The third table's read fails while the first table's search still runs on its own
+    thread (the second read already): the search stops at its next step, and the error
+    told is the third table's, in one line, not the stop; nothing is left."""
+    import threading
+
+    from handover.deid import extract
+    from handover.errors import BadInput
+
+    stops: list[threading.Event] = []
+    read_second = threading.Event()
+    calls: list[int] = []
+    real_init, real_batches = extract._TableJob.__init__, extract._TableJob.batches
+    real_stage, real_anonymise = extract._TableJob.write_anonymised, extract.anonymise
+
+    def init(self: extract._TableJob, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        stops.append(self.stop)
+
+    def write_anonymised(self: extract._TableJob, *args: Any, **kwargs: Any) -> Any:
+        out = real_stage(self, *args, **kwargs)
+        if self.d.name == "customer":
+            read_second.set()
+        return out
+
+    def batches(self: extract._TableJob, reader: object) -> Any:
+        if self.d.name == "loan":
+            assert read_second.wait(timeout=20)
+            raise BadInput.msg("deid.exists", path="loan")  # any one-line refusal
+        return real_batches(self, reader)
+
+    def anonymise(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:  # branch's search: it stops, at its next step, once loan failed
+            assert stops[0].wait(timeout=20)
+            raise extract._Stopped
+        return real_anonymise(*args, **kwargs)
+
+    monkeypatch.setattr(extract._TableJob, "__init__", init)
+    monkeypatch.setattr(extract._TableJob, "write_anonymised", write_anonymised)
+    monkeypatch.setattr(extract._TableJob, "batches", batches)
+    monkeypatch.setattr(extract, "anonymise", anonymise)
+    ws, src = small_book
+    out = tmp_path / "x"
+    res = runner.invoke(app, ["-w", ws, "--lang", "en", "dd-extract", str(src), "--out", str(out)])
+    errors = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+    assert res.exit_code == 2 and len(errors) == 1 and "loan" in errors[0], res.output
+    assert "Traceback" not in res.output and "_Stopped" not in res.output
     assert not out.exists() and not list(tmp_path.glob(".x.partial-*"))
     assert [t.name for t in threading.enumerate() if t.name.startswith("extract-")] == []
 

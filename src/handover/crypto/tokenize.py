@@ -18,7 +18,7 @@ import multiprocessing
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,16 +66,27 @@ def tokenize_with(
     algorithm: suites.DigestName = "sha256",
     hex_chars: int = DEFAULT_HEX_CHARS,
     memo: TokenMemo | None = None,
-    worker: Executor | None = None,
 ) -> pa.Array | pa.ChunkedArray:
     """Hex HMAC tokens (first ``hex_chars`` characters) of each value; nulls stay null.
 
     Non-string values are tokenised by their Arrow string cast (``123`` → ``"123"``).
     ``memo``: tokens of recurring values kept across calls of one run (same key, same
-    ``hex_chars``), so each is computed once. ``worker``: the process of
-    :func:`tokenizer_process` (same key, same memo), which computes the tokens of
-    :data:`PROCESS_MIN` distinct values or more; the tokens are the same.
+    ``hex_chars``), so each is computed once.
     """
+    return _tokenize(secret, values, algorithm, hex_chars, memo, None)
+
+
+def _tokenize(
+    secret: bytes,
+    values: pa.Array | pa.ChunkedArray,
+    algorithm: suites.DigestName,
+    hex_chars: int,
+    memo: TokenMemo | None,
+    worker: Executor | None,
+) -> pa.Array | pa.ChunkedArray:
+    """:func:`tokenize_with`; ``worker``: the process of a :class:`TokenProcess` started
+    with this ``secret`` and ``algorithm``, which computes the tokens of
+    :data:`PROCESS_MIN` distinct values or more (the same tokens)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -83,12 +94,7 @@ def tokenize_with(
         raise BadInput.msg("crypto.token_length", hex_chars=hex_chars)
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
-            [
-                tokenize_with(
-                    secret, c, algorithm=algorithm, hex_chars=hex_chars, memo=memo, worker=worker
-                )
-                for c in values.chunks
-            ],
+            [_tokenize(secret, c, algorithm, hex_chars, memo, worker) for c in values.chunks],
             type=pa.string(),
         )
     if not (
@@ -104,7 +110,8 @@ def tokenize_with(
     if worker is not None and len(uniques) >= PROCESS_MIN:
         try:
             out = worker.submit(_worker_tokens, uniques, hex_chars).result()
-        except BrokenProcessPool:  # the worker died (killed, out of memory): computed here
+        except (BrokenProcessPool, CancelledError, RuntimeError):
+            # the worker died (killed, out of memory) or is being ended: computed here
             out = None
     if out is None:
         out = _tokens(suites.Hmac(secret, algorithm), uniques, hex_chars, memo)
@@ -211,20 +218,17 @@ class TokenProcess:
         self._pool: ProcessPoolExecutor | None = None
         if not multiprocessing.current_process().daemon:
             ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload([__name__])  # not the caller's __main__ (the whole CLI)
+            # the server imports this module ahead (each worker still runs the caller's
+            # __main__ as multiprocessing does, guarded as the console script is)
+            ctx.set_forkserver_preload([__name__])
             spec = (memo.prefixes, memo.limit) if memo is not None else None
             self._pool = ProcessPoolExecutor(
                 1, mp_context=ctx, initializer=_start_worker, initargs=(secret, algorithm, spec)
             )
 
     def __call__(self, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-        return tokenize_with(
-            self._secret,
-            values,
-            algorithm=self._algorithm,
-            hex_chars=self._hex_chars,
-            memo=self._memo,
-            worker=self._pool,
+        return _tokenize(
+            self._secret, values, self._algorithm, self._hex_chars, self._memo, self._pool
         )
 
     def pids(self) -> list[int]:

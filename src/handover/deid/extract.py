@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -71,6 +71,8 @@ MAX_SUPPRESSION = 0.05
 BATCH_ROWS = 65_536
 #: tables read and written at once (:func:`write_extract`)
 LANES = 2
+
+T = TypeVar("T")
 MASKED_SUFFIX = "_masked"
 TOKEN_PREFIX = "tk_"
 
@@ -359,9 +361,9 @@ def write_extract(
         # every 0.15 s however the rest is arranged). A table's finishing work (an
         # anonymised table's search, generalised write and k check; an XLSX copy) then
         # runs on a thread of its own, one table at a time and in table order, while the
-        # next tables are read. A lane's failure stops the other lane's table at its next
-        # batch and is the one told; a stop here (an error, Ctrl-C) ends the finishing
-        # work at its next step.
+        # next tables are read. The first failure (a lane's or a finishing work's) stops
+        # the others at their next step and is the one told; a stop here (an error,
+        # Ctrl-C) ends the finishing work at its next step.
         names = file_names(defs)
         stop = threading.Event()
         outcomes: list[tuple[str, str | None, Future[Anonymised | dict[str, Any]]]] = []
@@ -393,48 +395,70 @@ def write_extract(
                 job.write_anonymised, reader, qis, table_policy, sensitive
             )
 
-        # a cluster's shards (``transformed``) arrive one table at a time
+        # a cluster's shards (``transformed``) arrive one table at a time, on this thread
         width = LANES if transformed is None else 1
-        lanes = ThreadPoolExecutor(width, thread_name_prefix="extract-lane")
         finisher = ThreadPoolExecutor(1, thread_name_prefix="extract-finish")
         written: deque[tuple[str, str | None, Future[Callable[[], Any]]]] = deque()
+        # daemon threads, as the job thread of the console that may run this
+        lanes: list[threading.Thread] = []
+        #: the first failure that is not a stop: the one the extract tells
+        failures: list[BaseException] = []
+        failures_lock = threading.Lock()
 
-        def lane(work: Callable[[], Callable[[], Any]]) -> Callable[[], Any]:
+        def guarded(work: Callable[[], T]) -> T:
+            """``work()``; its failure stops the other tables at their next step."""
             try:
                 return work()
-            except BaseException:
-                stop.set()  # the other lane's table stops at its next batch
+            except BaseException as exc:
+                with failures_lock:
+                    if not failures and not isinstance(exc, _Stopped):
+                        failures.append(exc)
+                stop.set()
                 raise
+
+        def on_lane(work: Callable[[], Callable[[], Any]]) -> Future[Callable[[], Any]]:
+            done: Future[Callable[[], Any]] = Future()
+
+            def run() -> None:
+                try:
+                    done.set_result(guarded(work))
+                except BaseException as exc:  # told by the main thread, in table order
+                    done.set_exception(exc)
+
+            if width == 1:
+                run()
+            else:
+                lane = threading.Thread(target=run, name="extract-lane", daemon=True)
+                lanes.append(lane)
+                lane.start()
+            return done
 
         def finish_next() -> None:
             name, sensitive, work = written.popleft()
-            try:
-                finish = work.result()  # the table's read and write: its failure stops all
-            except _Stopped:
-                # a later table on the other lane failed first: its error is the one told
-                for _n, _s, later in written:
-                    exc = later.exception()
-                    if exc is not None and not isinstance(exc, _Stopped):
-                        raise exc from None
-                raise
+            finish = work.result()  # the table's read and write: its failure stops all
             if outcomes:
                 outcomes[-1][2].result()  # the table before: its failure stops the extract
-            outcomes.append((name, sensitive, finisher.submit(finish)))
+            outcomes.append((name, sensitive, finisher.submit(guarded, finish)))
 
         try:
             for d in defs:
                 sensitive, work = start(d)
-                written.append((d.name, sensitive, lanes.submit(lane, work)))
+                written.append((d.name, sensitive, on_lane(work)))
                 del work  # its held columns go when its work is done, not a table later
                 if len(written) >= width:
                     finish_next()
             while written:
                 finish_next()
-        except BaseException:
+        except BaseException as exc:
             stop.set()
+            with failures_lock:
+                first = failures[0] if failures else None
+            if isinstance(exc, _Stopped) and first is not None:
+                raise first from None  # what stopped this table is the error told
             raise
         finally:
-            lanes.shutdown(wait=True, cancel_futures=True)
+            for lane in lanes:
+                lane.join()
             finisher.shutdown(wait=True)
         for name, sensitive, done in outcomes:
             outcome = done.result()
@@ -563,7 +587,13 @@ class _TableJob:
             self.lang,
             self.shown,
         )
-        yield from prefetch(rows, name="extract-transform")
+        transformed_batches = prefetch(rows, name="extract-transform")
+        try:
+            for b in transformed_batches:
+                self.ahead()  # a stop is seen here too, not only where batches are read
+                yield b
+        finally:
+            closed(transformed_batches)
 
     def _stopped(self) -> None:
         """Raised into the finishing work at its next step once the extract stops."""
