@@ -116,7 +116,7 @@ def test_a_token_process_gives_the_same_tokens_and_outlives_its_worker(
     """Calls of many distinct values are computed by the worker process, small ones here:
     the tokens are those of the in-process tokenizer, with and without a memo; a killed
     worker leaves the next calls to this process, with the same tokens."""
-    from handover.crypto.tokenize import PROCESS_MIN, TokenMemo, tokenizer_process
+    from handover.crypto.tokenize import PROCESS_MIN, TokenMemo, tokenizer_process, tokens_later
 
     with Keys(workspace, events=Recorder(workspace, "os:test")) as keys:
         kid = keys.create("tokenize").key_id
@@ -130,6 +130,11 @@ def test_a_token_process_gives_the_same_tokens_and_outlives_its_worker(
             assert tokens(few).equals(want_few) and tokens.pids() == []  # computed here
             assert tokens(many).equals(want_many)
             (pid,) = tokens.pids()
+            # started now, in the worker, and given when asked: the same tokens
+            later = [tokens.later(many), tokens_later(tokens, pa.chunked_array([few, many]))]
+            assert later[0]().equals(want_many)
+            assert later[1]().to_pylist() == want_few.to_pylist() + want_many.to_pylist()
+            assert tokens_later(lambda v: tokenize(workspace, kid, v), few)().equals(want_few)
             assert pid != os.getpid()
             assert tokens(pa.chunked_array([many.slice(0, 10), many])).to_pylist() == (
                 want_many.to_pylist()[:10] + want_many.to_pylist()
@@ -139,6 +144,7 @@ def test_a_token_process_gives_the_same_tokens_and_outlives_its_worker(
             while not _gone(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert tokens(many).equals(want_many)  # the pool is broken: computed here
+            assert tokens.later(many)().equals(want_many)
         assert memo is None or len(memo.tokens) <= memo.limit
 
 

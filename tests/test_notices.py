@@ -151,6 +151,22 @@ def test_audience_read_in_batches_is_the_same(tmp_path: Path, batch: int) -> Non
     assert cut.summary() == whole.summary() and cut.reconciles()
 
 
+def test_audience_tokens_come_from_the_batches_and_any_other_is_computed() -> None:
+    """The tokens of the keys left after linking are looked up among those computed per
+    batch (duplicates across batches, another order); a key no batch computed is
+    tokenised then: every token is the key's own."""
+    import pyarrow as pa
+
+    from handover.crypto.tokenize import tokens_later
+    from handover.notices.audience import _tokens_of
+
+    batches = [pa.array(["R:1", "M:2", "R:3"]), pa.array(["R:3", "E:4"])]
+    computed = [(b, tokens_later(_tok, b)) for b in batches]
+    keys = pa.array(["E:4", "R:9", "R:1", "R:3"])
+    assert _tokens_of(keys, computed, _tok).equals(_tok(keys))
+    assert _tokens_of(keys.slice(2), computed, _tok).equals(_tok(keys.slice(2)))
+
+
 def test_audience_tables_and_firsts_follow_read_order(tmp_path: Path) -> None:
     """A person's tables are joined in the order the tables are read, and each contact is
     the first valid one of their rows in that order (a later row fills what an earlier

@@ -4,6 +4,7 @@ maker-checker, exactly once, kill -9 + --resume, bad input."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import random
@@ -415,12 +416,15 @@ def _outbox(ws: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 
 def test_queue_in_chunks_writes_the_rows_of_one_insert(
-    tmp_path: Path, base: Path, book: Path
+    tmp_path: Path, base: Path, book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Queued in chunks smaller than the audience (so several bulk inserts per channel),
     the outbox holds the same rows, ids and unreachable list as in one chunk, and each
     row is what the per-row builder gives (idempotency key, address tag, state), a
-    channel's rows in the order of their keys."""
+    channel's rows in the order of their keys. The chunked copy derives its audience and
+    tags with the tokens' worker process at work (as ``notices send`` does): the same
+    audience, the same rows."""
+    from handover.deid.extract import token_key
     from handover.flows.notices import _tagger
     from handover.ledger import Recorder
     from handover.notices.audience import PeopleTable, derive_audience
@@ -443,7 +447,16 @@ def test_queue_in_chunks_writes_the_rows_of_one_insert(
             aud = derive_audience(src, people, tagger)
         assert aud.unreachable.num_rows > 7 and len(aud) > 7
         whole = queue(one, cid, aud, tagger=tagger)
-        cut = queue(many, cid, aud, tagger=_tagger(many, Recorder(many, "test")), chunk=7)
+        tk = importlib.import_module("handover.crypto.tokenize")  # the module, not the function
+        monkeypatch.setattr(tk, "PROCESS_MIN", 2)
+        with tk.tokenizer_process(many, token_key(many, Recorder(many, "test"))) as tokens:
+            with open_source(book) as src:
+                again = derive_audience(src, people, tokens)
+            assert len(tokens.pids()) == 1  # the worker computed them
+            assert again.recipients.equals(aud.recipients)
+            assert again.unreachable.equals(aud.unreachable)
+            assert again.fingerprint == aud.fingerprint
+            cut = queue(many, cid, again, tagger=tokens, chunk=7)
         assert whole == cut and sum(whole.values()) > 7 * 3
         rows, lost = _outbox(one)
         assert _outbox(many) == (rows, lost)

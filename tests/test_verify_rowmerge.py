@@ -70,6 +70,28 @@ def test_the_merge_names_every_key_that_differs_across_batches(seed: int) -> Non
     assert (got.lite_rows, got.server_rows) == (len(a), len(b))
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_the_same_keys_on_both_sides_are_compared_row_for_row(seed: int) -> None:
+    """Both sides hold the same keys (the usual verify), only texts changed or NULL
+    against text, cut alike or differently: the merge names exactly the keys whose texts
+    differ (pairs of equal key runs are compared without sorting them)."""
+    rng = random.Random(seed)
+    pair = seed % 2 == 1
+    firsts = sorted(rng.sample(range(-500, 5000), rng.randint(1, 1500)))
+    keys = [(f, s) for f in firsts for s in range(rng.randint(1, 3))] if pair else firsts
+    a: dict[Any, str | None] = {k: rng.choice(["x", "y", "", None, "长文本"]) for k in keys}
+    b = dict(a)
+    for k in rng.sample(keys, min(len(keys), rng.randint(0, 40))):
+        b[k] = rng.choice([None, "z", "", "x", "长文本 "])
+    expected = sorted({k[0] if pair else k for k in keys if a[k] != b[k]})
+    sizes = _sizes(rng)
+    cut = [next(sizes) for _ in range(len(keys))]
+    alike = seed % 4 < 2
+    got = rowmerge._merge(_stream(a, iter(cut)), _stream(b, iter(cut) if alike else _sizes(rng)))
+    assert got.keys == expected
+    assert (got.lite_rows, got.server_rows) == (len(a), len(b))
+
+
 def test_a_key_twice_or_out_of_order_is_refused() -> None:
     """The merge relies on each side's keys rising strictly: a key read twice (a target
     that does not declare the key) or a row out of order, within a batch or across two,

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,8 @@ MEMO_LIMIT = 1_500_000
 #: trip, about a millisecond, would cost more than the HMACs)
 PROCESS_MIN = 4_096
 Tokens = Callable[["pa.Array | pa.ChunkedArray"], "pa.Array | pa.ChunkedArray"]
+#: tokens being computed: the call gives them once they are
+Later = Callable[[], "pa.Array"]
 
 
 @dataclass
@@ -88,15 +90,26 @@ def _tokenize(
     with this ``secret`` and ``algorithm``, which computes the tokens of
     :data:`PROCESS_MIN` distinct values or more (the same tokens)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if not 8 <= hex_chars <= 2 * len(suites.digest(b"", algorithm)):
-        raise BadInput.msg("crypto.token_length", hex_chars=hex_chars)
+    _check_length(hex_chars, algorithm)
     if isinstance(values, pa.ChunkedArray):
         return pa.chunked_array(
             [_tokenize(secret, c, algorithm, hex_chars, memo, worker) for c in values.chunks],
             type=pa.string(),
         )
+    return _tokenize_later(secret, _as_text(values), algorithm, hex_chars, memo, worker)()
+
+
+def _check_length(hex_chars: int, algorithm: suites.DigestName) -> None:
+    if not 8 <= hex_chars <= 2 * len(suites.digest(b"", algorithm)):
+        raise BadInput.msg("crypto.token_length", hex_chars=hex_chars)
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    """``values`` as strings or binaries (others by their Arrow string cast)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if not (
         pa.types.is_string(values.type)
         or pa.types.is_large_string(values.type)
@@ -104,18 +117,42 @@ def _tokenize(
         or pa.types.is_large_binary(values.type)
     ):
         values = pc.cast(values, pa.string())
+    return values
+
+
+def _tokenize_later(
+    secret: bytes,
+    values: pa.Array,
+    algorithm: suites.DigestName,
+    hex_chars: int,
+    memo: TokenMemo | None,
+    worker: Executor | None,
+) -> Later:
+    """:func:`_tokenize` of one array of strings or binaries, started now: in ``worker``
+    when it computes them (the call returned waits for them there), else when the
+    returned call is made."""
+    import pyarrow as pa
+
     encoded = values.dictionary_encode()
     uniques = encoded.dictionary.cast(pa.large_binary())
-    out: pa.Array | None = None
+    future = None
     if worker is not None and len(uniques) >= PROCESS_MIN:
-        try:
-            out = worker.submit(_worker_tokens, uniques, hex_chars).result()
-        except (BrokenProcessPool, CancelledError, RuntimeError):
-            # the worker died (killed, out of memory) or is being ended: computed here
-            out = None
-    if out is None:
-        out = _tokens(suites.Hmac(secret, algorithm), uniques, hex_chars, memo)
-    return out.take(encoded.indices)
+        with suppress(BrokenProcessPool, RuntimeError):  # a dead or ending worker
+            future = worker.submit(_worker_tokens, uniques, hex_chars)
+
+    def result() -> pa.Array:
+        out = None
+        if future is not None:
+            try:
+                out = future.result()
+            except (BrokenProcessPool, CancelledError, RuntimeError):
+                # the worker died (killed, out of memory) or is being ended: computed here
+                out = None
+        if out is None:
+            out = _tokens(suites.Hmac(secret, algorithm), uniques, hex_chars, memo)
+        return out.take(encoded.indices)
+
+    return result
 
 
 def _tokens(
@@ -231,6 +268,19 @@ class TokenProcess:
             self._secret, values, self._algorithm, self._hex_chars, self._memo, self._pool
         )
 
+    def later(self, values: pa.Array | pa.ChunkedArray) -> Later:
+        """The tokens of ``values`` (one array), started in the worker now when they go
+        there, so that the caller works on meanwhile; the call returned gives them."""
+        import pyarrow as pa
+
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        _check_length(self._hex_chars, self._algorithm)
+        return _tokenize_later(
+            self._secret, _as_text(values), self._algorithm, self._hex_chars, self._memo,
+            self._pool,
+        )  # fmt: skip
+
     def pids(self) -> list[int]:
         """The worker's process id, once it runs."""
         procs = getattr(self._pool, "_processes", None) or {}
@@ -286,6 +336,18 @@ def _worker_tokens(uniques: pa.Array, hex_chars: int) -> pa.Array:
     assert _WORKER is not None
     mac, memo = _WORKER
     return _tokens(mac, uniques, hex_chars, memo)
+
+
+def tokens_later(tokens: Tokens, values: pa.Array | pa.ChunkedArray) -> Later:
+    """``tokens(values)`` (one array) started now where ``tokens`` can work beside the
+    caller (a :class:`TokenProcess`), else computed now; the call returned gives them."""
+    import pyarrow as pa
+
+    if isinstance(tokens, TokenProcess):
+        return tokens.later(values)
+    done = tokens(values)
+    out = done.combine_chunks() if isinstance(done, pa.ChunkedArray) else done
+    return lambda: out
 
 
 def tokenize(

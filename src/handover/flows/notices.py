@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from handover.claims import Claim, claiming, uses
+from handover.crypto.tokenize import tokenizer_process
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
 from handover.flows.scan import inventory_for
@@ -444,14 +445,19 @@ def send_campaign(
         )
     lease = take_lease(ws, campaign_id)
     try:
-        tagger = _tagger(ws, events)
         people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
         prog.phase(Msg("notices.phase.audience"))
-        with open_source(source) as src:
-            audience = derive_audience(src, people, tagger, restriction)
         queued_now = None
-        if camp.status == "created":
-            queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)
+        # the HMACs of the audience's keys and of the addresses' tags run in a worker
+        # process beside the reading and the keys of the notices (large campaigns)
+        from handover.deid.extract import token_key
+
+        with tokenizer_process(ws, token_key(ws, events)) as tagger:
+            with open_source(source) as src:
+                audience = derive_audience(src, people, tagger, restriction)
+            if camp.status == "created":
+                queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)
+        if queued_now is not None:
             events(
                 "notices.campaign.queue",
                 f"campaign {campaign_id}",

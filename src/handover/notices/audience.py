@@ -23,11 +23,12 @@ Everything is computed over whole Arrow columns; HMAC runs once per distinct key
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handover.crypto.digest import sha256_hex
+from handover.crypto.tokenize import Later, Tokens, tokens_later
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ MIN_ADDRESS = 6
 #: the driver's Python rows of one batch stay small next to the columns kept
 READ_BATCH = 16_384
 
-Tokenizer = Callable[["pa.Array"], "pa.Array"]
+Tokenizer = Tokens
 Inventory = dict[tuple[str, str], dict[str, Any]]
 
 
@@ -537,6 +538,32 @@ def _tables_of(codes: Any, groups: int, tab: Any, names: Sequence[str]) -> pa.Ar
     return pa.array(joined, pa.string()).take(pa.array(which.reshape(-1).astype(np.int64)))
 
 
+def _tokens_of(
+    keys: pa.Array, computed: Sequence[tuple[pa.Array, Later]], tokenizer: Tokenizer
+) -> pa.Array:
+    """The tokens of the distinct ``keys``, taken from those ``computed`` per batch (keys
+    and the call that gives their tokens); a key none of them holds is tokenised now."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    known = [k for k, _ in computed]
+    found = [f() for _, f in computed]
+    if not known:
+        out = tokenizer(keys)
+        return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+    at = pc.index_in(keys, value_set=pa.concat_arrays(known))
+    tokens = pa.concat_arrays(found).take(at)
+    missing = np.flatnonzero(~np.asarray(pc.is_valid(at)))
+    if len(missing):
+        more = tokenizer(keys.take(pa.array(missing)))
+        more = more.combine_chunks() if isinstance(more, pa.ChunkedArray) else more
+        mask = np.zeros(len(keys), dtype=np.bool_)
+        mask[missing] = True
+        tokens = pc.replace_with_mask(tokens, pa.array(mask), more)
+    return tokens
+
+
 def derive_audience(
     source: Source,
     people: Sequence[PeopleTable],
@@ -568,8 +595,13 @@ def derive_audience(
     parts: dict[str, list[pa.Array]] = {c: [] for c in kept}
     rid_parts: list[Any] = []
     tab_parts: list[Any] = []
+    # each batch's keys are tokenised while the next batches are read (in the tokens'
+    # worker process when ``tokenizer`` has one): every key linking leaves is a row's own
+    computed: list[tuple[pa.Array, Later]] = []
     for i, t in _read(source, people, batch_size):
         counts[i].rows += t.num_rows
+        own = pc.unique(t.column("key").combine_chunks()).drop_null()
+        computed.append((own, tokens_later(tokenizer, own)))
         for c in kept:
             parts[c].append(t.column(c).combine_chunks())
         rid_parts.append(np.asarray(pc.is_valid(t.column("resident_id"))))
@@ -581,21 +613,19 @@ def derive_audience(
     key = _link(col.pop("key"), col["mobile"], has_rid)
     key = _link(key, col["email"], has_rid)
     del has_rid
-    # each distinct key tokenised once; rows grouped by token (one recipient per person)
+    # rows grouped by their key's token (one recipient per person)
     keyed = np.flatnonzero(np.asarray(pc.is_valid(key)))
     codes = np.full(len(tab), -1, dtype=np.int64)
     recipient = pa.array([], pa.string())
     if len(keyed):
         by_key = pc.dictionary_encode(key.take(pa.array(keyed)))
-        tokens = tokenizer(by_key.dictionary)
-        if isinstance(tokens, pa.ChunkedArray):
-            tokens = tokens.combine_chunks()
+        tokens = _tokens_of(by_key.dictionary, computed, tokenizer)
         by_token = pc.dictionary_encode(tokens)
         at = np.asarray(by_key.indices)
         codes[keyed] = np.asarray(by_token.indices).astype(np.int64)[at]
         recipient = by_token.dictionary
         del by_key, tokens, by_token, at
-    del key, keyed
+    del key, keyed, computed
     linked: list[dict[str, Any]] = []
     if restriction is not None:
         rows = pa.table(

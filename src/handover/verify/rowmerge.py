@@ -255,6 +255,10 @@ def _differing(a: _Rows, b: _Rows) -> np.ndarray:
     kb, tb = b
     if not len(kb) or not len(ka):
         return np.concatenate([ka[:, 0], kb[:, 0]])
+    if ka.shape == kb.shape and np.array_equal(ka, kb):
+        # the usual case: the same keys on both sides, row for row (no sort to pair them)
+        out: np.ndarray = ka[_unequal(ta, tb), 0]
+        return out
     # both sides' keys in one order, a row of ``a`` before its twin of ``b``
     both = np.concatenate([ka, kb])
     side = np.repeat(np.array([0, 1], np.int8), [len(ka), len(kb)])
