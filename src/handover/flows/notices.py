@@ -23,7 +23,6 @@ from handover.claims import Claim, claiming, uses
 from handover.crypto.tokenize import tokenizer_process
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, Refused
-from handover.flows.scan import inventory_for
 from handover.governance import Decision, current_person, require
 from handover.governance.policy import DEMO_ACTORS, ITEM, NOTICES_RECEIPTS
 from handover.i18n import Msg
@@ -182,6 +181,8 @@ def create_campaign(
             raise BadInput.msg("notices.bad_channel", channel=c, channels=", ".join(CHANNELS))
     if not chans:
         raise BadInput.msg("notices.bad_channel", channel="-", channels=", ".join(CHANNELS))
+    from handover.flows.scan import inventory_for  # the detectors: only where a scan may run
+
     cols, _ = inventory_for(ws, source, actor=actor)
     # the primary keys of the people tables only: a source table is described (its
     # columns checked, its rows counted) only when it is read
@@ -359,6 +360,8 @@ def authorize_send(
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
     restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
+    from handover.flows.scan import inventory_for
+
     cols, _ = inventory_for(ws, source, actor=actor, authorized=authorized)
     resource = f"{','.join(scope_items(people, cols, restriction))}/clear"
     return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
