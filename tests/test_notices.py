@@ -157,14 +157,16 @@ def test_audience_tokens_come_from_the_batches_and_any_other_is_computed() -> No
     tokenised then: every token is the key's own."""
     import pyarrow as pa
 
-    from handover.crypto.tokenize import tokens_later
-    from handover.notices.audience import _tokens_of
+    from handover.notices.audience import _BatchTokens
 
-    batches = [pa.array(["R:1", "M:2", "R:3"]), pa.array(["R:3", "E:4"])]
-    computed = [(b, tokens_later(_tok, b)) for b in batches]
     keys = pa.array(["E:4", "R:9", "R:1", "R:3"])
-    assert _tokens_of(keys, computed, _tok).equals(_tok(keys))
-    assert _tokens_of(keys.slice(2), computed, _tok).equals(_tok(keys.slice(2)))
+    for tail in (0, 2):
+        computed = _BatchTokens(_tok)
+        for batch in (["R:1", "M:2", "R:3"], [], ["R:3", "E:4"], ["A:x"], ["M:5"]):
+            computed.add(pa.array(batch, pa.string()))
+        assert len(computed.pending) <= 2  # finished batches are collected as they come
+        assert computed.of(keys.slice(tail)).equals(_tok(keys.slice(tail)))
+    assert _BatchTokens(_tok).of(keys).equals(_tok(keys))  # no batch read
 
 
 def test_audience_tables_and_firsts_follow_read_order(tmp_path: Path) -> None:

@@ -483,6 +483,79 @@ def test_queue_in_chunks_writes_the_rows_of_one_insert(
             many.close()
 
 
+def test_send_with_the_tokens_worker_queues_the_same_and_ends_it_on_an_error(
+    ws: Any, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``notices send`` with the tokens' worker process at work (``PROCESS_MIN``
+    lowered): a failure while queueing ends the worker at once and releases the
+    campaign's lease; the send after it queues every SMS row with the tag of its number
+    as the in-process tokenizer gives it."""
+    from contextlib import contextmanager
+
+    import handover.flows.notices as fn
+    from handover.ledger import Recorder
+    from handover.notices.audience import PeopleTable, derive_audience
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import address_tags, plan_rows, release_lease, take_lease
+    from handover.sources import open_source
+
+    tk = importlib.import_module("handover.crypto.tokenize")  # the module, not the function
+    monkeypatch.setattr(tk, "PROCESS_MIN", 2)
+    started: list[Any] = []
+    real_process, real_queue = fn.tokenizer_process, fn.queue
+
+    @contextmanager
+    def watched(*args: Any, **kw: Any) -> Any:
+        with real_process(*args, **kw) as tokens:
+            started.append(tokens)
+            yield tokens
+
+    pids: list[int] = []
+
+    def failing(*args: Any, **kw: Any) -> Any:
+        pids.extend(started[-1].pids())  # the audience's tokens started it
+        raise OSError("disk full")
+
+    monkeypatch.setattr(fn, "tokenizer_process", watched)
+    monkeypatch.setattr(fn, "queue", failing)
+    cid = _campaign(ws, book, channels=["sms"])
+    _approve(ws, cid)
+    with pytest.raises(OSError):
+        send_campaign(ws, cid, book)
+    assert len(pids) == 1
+    deadline = time.monotonic() + 30
+    while not _gone(pids[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pids[0])
+    release_lease(ws, cid, take_lease(ws, cid))  # free again
+    monkeypatch.setattr(fn, "queue", real_queue)
+    report = send_campaign(ws, cid, book)
+    assert report.skipped_channels == ["sms"] and len(started) == 2
+    camp = load_campaign(ws, cid)
+    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    tagger = fn._tagger(ws, Recorder(ws, "test"))
+    with open_source(book) as src:
+        planned = plan_rows(derive_audience(src, people, tagger), ["sms"])["sms"]
+    want = dict(
+        zip(
+            planned.column("recipient").to_pylist(),
+            address_tags(tagger, "sms", planned.column("address").combine_chunks()),
+            strict=True,
+        )
+    )
+    rows, _lost = _outbox(ws)
+    assert len(rows) == len(want) == sum((report.queued_now or {}).values()) > 2
+    assert {r[3]: r[12] for r in rows} == want
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
 def copy_ws_open(path: Path) -> Any:
     from handover.workspace import open_workspace
 

@@ -22,7 +22,7 @@ from concurrent.futures import CancelledError, Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handover.crypto import suites
 from handover.crypto.keys import TOKENIZE, Keys
@@ -127,20 +127,28 @@ def _tokenize_later(
     hex_chars: int,
     memo: TokenMemo | None,
     worker: Executor | None,
+    *,
+    distinct: bool = False,
 ) -> Later:
     """:func:`_tokenize` of one array of strings or binaries, started now: in ``worker``
     when it computes them (the call returned waits for them there), else when the
-    returned call is made."""
+    returned call is made. ``distinct``: ``values`` holds each value once (no encoding
+    needed). The call gives the tokens once and lets go of what it held."""
     import pyarrow as pa
 
-    encoded = values.dictionary_encode()
-    uniques = encoded.dictionary.cast(pa.large_binary())
+    encoded = None if distinct else values.dictionary_encode()
+    uniques = (values if encoded is None else encoded.dictionary).cast(pa.large_binary())
     future = None
     if worker is not None and len(uniques) >= PROCESS_MIN:
         with suppress(BrokenProcessPool, RuntimeError):  # a dead or ending worker
             future = worker.submit(_worker_tokens, uniques, hex_chars)
+    held: list[Any] = [encoded, uniques, future]
 
     def result() -> pa.Array:
+        encoded, uniques, future = held
+        held[:] = [None, None, None]
+        if uniques is None:
+            raise RuntimeError("tokens already given")
         out = None
         if future is not None:
             try:
@@ -150,7 +158,7 @@ def _tokenize_later(
                 out = None
         if out is None:
             out = _tokens(suites.Hmac(secret, algorithm), uniques, hex_chars, memo)
-        return out.take(encoded.indices)
+        return out if encoded is None else out.take(encoded.indices)
 
     return result
 
@@ -268,9 +276,10 @@ class TokenProcess:
             self._secret, values, self._algorithm, self._hex_chars, self._memo, self._pool
         )
 
-    def later(self, values: pa.Array | pa.ChunkedArray) -> Later:
-        """The tokens of ``values`` (one array), started in the worker now when they go
-        there, so that the caller works on meanwhile; the call returned gives them."""
+    def later(self, values: pa.Array | pa.ChunkedArray, *, distinct: bool = False) -> Later:
+        """The tokens of ``values`` (one array; ``distinct``: each value in it once),
+        started in the worker now when they go there, so that the caller works on
+        meanwhile; the call returned gives them, once."""
         import pyarrow as pa
 
         if isinstance(values, pa.ChunkedArray):
@@ -278,7 +287,7 @@ class TokenProcess:
         _check_length(self._hex_chars, self._algorithm)
         return _tokenize_later(
             self._secret, _as_text(values), self._algorithm, self._hex_chars, self._memo,
-            self._pool,
+            self._pool, distinct=distinct,
         )  # fmt: skip
 
     def pids(self) -> list[int]:
@@ -338,13 +347,16 @@ def _worker_tokens(uniques: pa.Array, hex_chars: int) -> pa.Array:
     return _tokens(mac, uniques, hex_chars, memo)
 
 
-def tokens_later(tokens: Tokens, values: pa.Array | pa.ChunkedArray) -> Later:
-    """``tokens(values)`` (one array) started now where ``tokens`` can work beside the
-    caller (a :class:`TokenProcess`), else computed now; the call returned gives them."""
+def tokens_later(
+    tokens: Tokens, values: pa.Array | pa.ChunkedArray, *, distinct: bool = False
+) -> Later:
+    """``tokens(values)`` (one array; ``distinct``: each value in it once) started now
+    where ``tokens`` can work beside the caller (a :class:`TokenProcess`), else computed
+    now; the call returned gives them."""
     import pyarrow as pa
 
     if isinstance(tokens, TokenProcess):
-        return tokens.later(values)
+        return tokens.later(values, distinct=distinct)
     done = tokens(values)
     out = done.combine_chunks() if isinstance(done, pa.ChunkedArray) else done
     return lambda: out

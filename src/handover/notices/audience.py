@@ -18,7 +18,8 @@ token of
 
 A row keyed by its mobile or e-mail joins the person whose resident-ID row carries the
 same mobile or e-mail (a guarantor listed without ID number who is also a borrower).
-Everything is computed over whole Arrow columns; HMAC runs once per distinct key.
+Everything is computed over whole Arrow columns; the HMAC runs once per distinct key of
+each batch read, beside the reading (the tokens' worker process of ``notices send``).
 """
 
 from __future__ import annotations
@@ -538,30 +539,45 @@ def _tables_of(codes: Any, groups: int, tab: Any, names: Sequence[str]) -> pa.Ar
     return pa.array(joined, pa.string()).take(pa.array(which.reshape(-1).astype(np.int64)))
 
 
-def _tokens_of(
-    keys: pa.Array, computed: Sequence[tuple[pa.Array, Later]], tokenizer: Tokenizer
-) -> pa.Array:
-    """The tokens of the distinct ``keys``, taken from those ``computed`` per batch (keys
-    and the call that gives their tokens); a key none of them holds is tokenised now."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class _BatchTokens:
+    """The tokens of each read batch's distinct keys, started as the batch is read (in the
+    tokens' worker process when the tokenizer has one); what finished is collected as
+    reading goes on, so that only the keys and their tokens are held."""
 
-    known = [k for k, _ in computed]
-    found = [f() for _, f in computed]
-    if not known:
-        out = tokenizer(keys)
-        return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
-    at = pc.index_in(keys, value_set=pa.concat_arrays(known))
-    tokens = pa.concat_arrays(found).take(at)
-    missing = np.flatnonzero(~np.asarray(pc.is_valid(at)))
-    if len(missing):
-        more = tokenizer(keys.take(pa.array(missing)))
-        more = more.combine_chunks() if isinstance(more, pa.ChunkedArray) else more
-        mask = np.zeros(len(keys), dtype=np.bool_)
-        mask[missing] = True
-        tokens = pc.replace_with_mask(tokens, pa.array(mask), more)
-    return tokens
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.keys: list[pa.Array] = []
+        self.tokens: list[pa.Array] = []
+        self.pending: list[Later] = []
+
+    def add(self, keys: pa.Array) -> None:
+        self.keys.append(keys)
+        self.pending.append(tokens_later(self.tokenizer, keys, distinct=True))
+        while len(self.pending) > 2:  # the worker is two batches behind at most
+            self.tokens.append(self.pending.pop(0)())
+
+    def of(self, keys: pa.Array) -> pa.Array:
+        """The tokens of the distinct ``keys`` (every key linking leaves is some row's own
+        key, so among those read); a key none of the batches held is tokenised now."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self.tokens += [later() for later in self.pending]
+        self.pending = []
+        if not self.keys:
+            out = self.tokenizer(keys)
+            return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+        at = pc.index_in(keys, value_set=pa.concat_arrays(self.keys))
+        tokens = pa.concat_arrays(self.tokens).take(at)
+        missing = np.flatnonzero(~np.asarray(pc.is_valid(at)))
+        if len(missing):
+            more = self.tokenizer(keys.take(pa.array(missing)))
+            more = more.combine_chunks() if isinstance(more, pa.ChunkedArray) else more
+            mask = np.zeros(len(keys), dtype=np.bool_)
+            mask[missing] = True
+            tokens = pc.replace_with_mask(tokens, pa.array(mask), more)
+        return tokens
 
 
 def derive_audience(
@@ -597,11 +613,10 @@ def derive_audience(
     tab_parts: list[Any] = []
     # each batch's keys are tokenised while the next batches are read (in the tokens'
     # worker process when ``tokenizer`` has one): every key linking leaves is a row's own
-    computed: list[tuple[pa.Array, Later]] = []
+    computed = _BatchTokens(tokenizer)
     for i, t in _read(source, people, batch_size):
         counts[i].rows += t.num_rows
-        own = pc.unique(t.column("key").combine_chunks()).drop_null()
-        computed.append((own, tokens_later(tokenizer, own)))
+        computed.add(pc.unique(t.column("key").combine_chunks()).drop_null())
         for c in kept:
             parts[c].append(t.column(c).combine_chunks())
         rid_parts.append(np.asarray(pc.is_valid(t.column("resident_id"))))
@@ -619,7 +634,7 @@ def derive_audience(
     recipient = pa.array([], pa.string())
     if len(keyed):
         by_key = pc.dictionary_encode(key.take(pa.array(keyed)))
-        tokens = _tokens_of(by_key.dictionary, computed, tokenizer)
+        tokens = computed.of(by_key.dictionary)
         by_token = pc.dictionary_encode(tokens)
         at = np.asarray(by_key.indices)
         codes[keyed] = np.asarray(by_token.indices).astype(np.int64)[at]
