@@ -34,6 +34,7 @@ from notices_data import (
     smtp_server,
     ws,
 )
+from test_crypto_tokenize import _gone
 
 aiosmtpd = pytest.importorskip("aiosmtpd")
 __all__ = ["base", "clock", "sms_provider", "smtp_server", "ws"]  # fixtures used by name
@@ -546,14 +547,6 @@ def test_send_with_the_tokens_worker_queues_the_same_and_ends_it_on_an_error(
     rows, _lost = _outbox(ws)
     assert len(rows) == len(want) == sum((report.queued_now or {}).values()) > 2
     assert {r[3]: r[12] for r in rows} == want
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
 
 
 def copy_ws_open(path: Path) -> Any:
