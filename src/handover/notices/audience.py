@@ -565,15 +565,12 @@ class _BatchTokens:
 
         self.tokens += [later() for later in self.pending]
         self.pending = []
-        if not self.keys:
-            out = self.tokenizer(keys)
-            return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
-        at = pc.index_in(keys, value_set=pa.concat_arrays(self.keys))
-        tokens = pa.concat_arrays(self.tokens).take(at)
+        none = pa.array([], pa.string())
+        at = pc.index_in(keys, value_set=pa.concat_arrays([none, *self.keys]))
+        tokens = pa.concat_arrays([none, *self.tokens]).take(at)
         missing = np.flatnonzero(~np.asarray(pc.is_valid(at)))
         if len(missing):
-            more = self.tokenizer(keys.take(pa.array(missing)))
-            more = more.combine_chunks() if isinstance(more, pa.ChunkedArray) else more
+            more = tokens_later(self.tokenizer, keys.take(pa.array(missing)))()
             mask = np.zeros(len(keys), dtype=np.bool_)
             mask[missing] = True
             tokens = pc.replace_with_mask(tokens, pa.array(mask), more)
