@@ -204,3 +204,18 @@ def test_a_sqlite_url_and_a_path_are_joined_too(
         assert res.tables[0].to_json()["missing"] == [9]
     # the target file is opened read-only and left as it was
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db", "b b.db"]
+
+
+def test_a_null_key_keeps_a_cluster_part_whole(tmp_path: Path) -> None:
+    """A cluster cuts a table into key ranges, which never hold a NULL key: a table whose
+    key holds one is one part, which the join compares (NULL keys included)."""
+    ddl = "CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT)"
+    rows: list[tuple[Any, ...]] = [(i, f"v{i}") for i in range(1, 301)]
+    a = _db(tmp_path / "a.db", ddl, [*rows, (None, "null key")])
+    b = _db(tmp_path / "b.db", ddl, [*rows, (None, "changed")])
+    cut = kernel.parts(a, b, None, 100)
+    assert cut == [kernel.Part("t")]
+    res = kernel.merge_parts([kernel.compare_part(a, b, p) for p in cut])
+    assert res.to_json()["changed"] == [None] and (res.source_rows, res.target_rows) == (301, 301)
+    c = _db(tmp_path / "c.db", ddl, rows)
+    assert len(kernel.parts(c, c, None, 100)) == 3

@@ -282,7 +282,21 @@ NORMALISATIONS = (
     "bool_01",
     "time_fraction",
     "text_nfc",
+    "char_padding",
 )
+
+#: column types a server pads with spaces to their length: the padding is not data
+#: (PostgreSQL's ``char(n)`` compares and casts to text without it, MariaDB/MySQL drop
+#: it when a value is read); SQLite never pads a CHAR(n)
+PADDED_TYPES = frozenset({"char", "nchar"})
+
+
+def padded(kind: str, a: SideType, b: SideType, sqlite: tuple[bool, bool]) -> bool:
+    """Whether a text column is a blank-padded CHAR(n) on a server side: its values are
+    compared without trailing spaces, as the server's own digest text has them."""
+    return kind == "text" and any(
+        t.native in PADDED_TYPES and not lite for t, lite in ((a, sqlite[0]), (b, sqlite[1]))
+    )
 
 
 def normalisations(
@@ -300,6 +314,8 @@ def normalisations(
             continue
         if kind == "text":
             found.add("text_nfc")
+            if padded(kind, x, y, sqlite):
+                found.add("char_padding")
             continue
         if x == y and not any(sqlite):
             continue

@@ -42,6 +42,7 @@ from handover.verify.normalize import (
     classify,
     digest_form,
     normalisations,
+    padded,
     render_value,
     resolve_kind,
 )
@@ -258,6 +259,8 @@ class _Side:
     compact: list[bool] = field(default_factory=list)
     #: PostgreSQL: a full scan may inline the values (no fence), so it can run in parallel
     inline: bool = False
+    #: a key column may hold NULL (not declared NOT NULL): key ranges never read that row
+    nullable_key: bool = True
 
     @property
     def dialect(self) -> str:
@@ -281,6 +284,8 @@ class _Plan:
     src: _Side
     dst: _Side
     normalisations: list[str] = field(default_factory=list)
+    #: per column: a server's blank-padded CHAR(n), compared without trailing spaces
+    padded: list[bool] = field(default_factory=list)
 
 
 def _arrow_pair(
@@ -374,6 +379,8 @@ def _plan(
     src = _Side(src_engine, s_name, names, s_types, [names[i] for i in pk_idx])
     dst = _Side(dst_engine, d_name, [d_by[n]["name"] for n in lower], d_types, [])
     dst.pk = [dst.columns[i] for i in pk_idx]
+    src.nullable_key = any(s_cols[i].get("nullable", True) for i in pk_idx)
+    dst.nullable_key = any(d_by[lower[i]].get("nullable", True) for i in pk_idx)
     for side in (src, dst):
         d = side.sql
         qcols = [side.quote(c) for c in side.columns]
@@ -415,7 +422,8 @@ def _plan(
             side.seg_sql = d.hash32_expr(key_text)
     del shown
     found = normalisations(kinds, s_types, d_types, sqlite)
-    return _Plan(s_name, kinds, pk_idx, int_key, src, dst, found)
+    pads = [padded(k, a, b, sqlite) for k, a, b in zip(kinds, s_types, d_types, strict=True)]
+    return _Plan(s_name, kinds, pk_idx, int_key, src, dst, found, pads)
 
 
 # --- queries ----------------------------------------------------------------------------
@@ -634,6 +642,8 @@ def _diff_rows(
     plan: _Plan, src_rows: list[tuple[Any, ...]], dst_rows: list[tuple[Any, ...]], res: TableResult
 ) -> None:
     kinds = plan.kinds
+    # a server's char(n) padding is not data: its digest text has none (normalize.padded)
+    trims = [i for i, p in enumerate(plan.padded) if p]
 
     def index(
         rows: list[tuple[Any, ...]], twins: list[Any]
@@ -643,6 +653,12 @@ def _diff_rows(
         out: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
         for row in rows:
             texts = tuple(render_value(v, k, nfc=True) for v, k in zip(row, kinds, strict=True))
+            if trims:
+                cut = list(texts)
+                for i in trims:
+                    text = cut[i]
+                    cut[i] = None if text is None else text.rstrip(" ")
+                texts = tuple(cut)
             key = tuple(texts[i] for i in plan.pk_idx)
             if key in out:
                 twins.append(_json_key([row[i] for i in plan.pk_idx]))
@@ -696,6 +712,9 @@ def _full_digests(
     futures = []
     for side in (plan.src, plan.dst):
         parts = _scan_parts(side, segments)
+        if parts > 1:
+            # one scan names a NULL key (its segment is NULL); key ranges would skip it
+            _no_null_key(side)
         if parts == 1:
             futures.append([pool.submit(_segment_digests, side, origin, width, None)])
             continue
@@ -731,11 +750,9 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
     with lite.engine.connect() as conn:
         path = lite.sql.main_file(conn.connection.driver_connection)
-        if not path or _null_in(conn, lite, lkeys):
-            return None
-    with server.engine.connect() as conn:
-        if _null_in(conn, server, skeys):
-            raise BadInput.msg("verify.null_key", table=server.table, key=", ".join(server.pk))
+    if not path or _null_key(lite):
+        return None
+    _no_null_key(server)
     d = server.sql
     knames = [f"ho__k{i}" for i in range(len(skeys))]
     vnames = [f"ho__c{i}" for i in range(len(server.digest_sqls))]
@@ -775,11 +792,21 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     return plans
 
 
-def _null_in(conn: sa.Connection, side: _Side, keys: list[str]) -> bool:
-    """Whether a key column of ``side`` holds a NULL (outside every key range)."""
-    cond = " OR ".join(f"{k} IS NULL" for k in keys)
-    stmt = f"SELECT 1 FROM {side.quote(side.table)} WHERE {cond}"
-    return conn.execute(sa.text(f"{stmt} LIMIT 1")).first() is not None
+def _no_null_key(side: _Side) -> None:
+    """BadInput where a key column of ``side`` holds a NULL: no key range reads that row."""
+    if _null_key(side):
+        raise BadInput.msg("verify.null_key", table=side.table, key=", ".join(side.pk))
+
+
+def _null_key(side: _Side) -> bool:
+    """Whether a key column of ``side`` holds a NULL (outside every key range); a column
+    declared NOT NULL is not read."""
+    if not side.nullable_key:
+        return False
+    cond = " OR ".join(f"{side.quote(k)} IS NULL" for k in side.pk)
+    stmt = f"SELECT 1 FROM {side.quote(side.table)} WHERE {cond} LIMIT 1"
+    with side.engine.connect() as conn:
+        return conn.execute(sa.text(stmt)).first() is not None
 
 
 def _row_merge(plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int) -> _MergedTable | None:
@@ -1134,7 +1161,9 @@ def parts(source: str, target: str, tables: Sequence[str] | None, rows: int) -> 
         _planned(pool, source, target, tables) as (plans, _, _),
     ):
         for p in plans:
-            if not p.int_key:
+            if not p.int_key or any(_both(pool, _null_key, p)):
+                # a NULL key lies in no key range: the whole table decides (a SQLite pair
+                # compares it, the digests name it)
                 out.append(Part(p.name))
                 continue
             (na, loa, hia), (nb, lob, hib) = _both(pool, _counted_bounds, p)
