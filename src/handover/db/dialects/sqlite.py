@@ -6,6 +6,7 @@ the one spelling a column's values share (:func:`native`, one aggregate query pe
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
@@ -607,6 +608,20 @@ def _differs(a: str, b: str, aff: tuple[str, str]) -> str:
     return f"{base} OR typeof({a}) <> typeof({b})"
 
 
+def _key_differs(a: str, b: str, aff: str, *, rowid: bool) -> str | None:
+    """SQL true when key values the join found equal still differ as ``quote()`` tells
+    them apart (None: never). Both sides' key columns have the same affinity and compare
+    with BINARY collation, so equal keys are the same bytes of the same storage class but
+    where :func:`_differs` compares the classes too: an INTEGER against a REAL of equal
+    value, at -2^63 in a column of INTEGER or NUMERIC affinity, anywhere in one of BLOB
+    affinity. A rowid is always an INTEGER."""
+    if rowid or aff in ("TEXT", "REAL"):
+        return None
+    if aff in ("INTEGER", "NUMERIC"):
+        return f"(+{a} = {_INT64_MIN} AND typeof({a}) <> typeof({b}))"
+    return f"typeof({a}) <> typeof({b})"
+
+
 @dataclass(frozen=True)
 class PairSQL:
     """The statements comparing a table of the main database with its namesake in the
@@ -661,16 +676,37 @@ class PairSQL:
             f"SELECT count(*) FROM {self.target} AS b WHERE {where.replace('{k}', kb)}",
         )
 
-    def bounds(self) -> tuple[str, str]:
-        """The smallest and the largest first key of the source (one statement each: only
-        a lone ``min()`` or ``max()`` is read from the end of the index)."""
-        k, t = self.a_cols[self.first], self.source
-        return f"SELECT min({k}) FROM {t}", f"SELECT max({k}) FROM {t}"
+    def bounds(self, where: str = "1") -> tuple[str, str]:
+        """The smallest and the largest first key of the source rows ``where`` (one
+        statement each: only a lone ``min()`` or ``max()`` is read from the end of the
+        index, or of the index range ``where`` names)."""
+        k, t = f"a.{self.a_cols[self.first]}", self.source
+        cond = where.replace("{k}", k)
+        return (
+            f"SELECT min({k}) FROM {t} AS a WHERE {cond}",
+            f"SELECT max({k}) FROM {t} AS a WHERE {cond}",
+        )
 
-    def split(self, mid: int) -> list[str]:
-        """Conditions on ``{k}`` that part the rows at ``mid``: every non-NULL value is
-        below it or not; a key that is not the rowid may also be NULL."""
-        parts = [f"{{k}} < {mid}", f"{{k}} >= {mid}"]
+    def beyond(self, where: str, lo: int, hi: int) -> tuple[str, str]:
+        """The number of target rows ``where`` whose first key lies outside ``[lo, hi]``
+        (the source's bounds: no source row holds that key), and those rows (a range of
+        the key's index each side). Where the number is the target's unmatched rows, they
+        are those rows, and the anti-join of :meth:`extra` is not needed."""
+        k = f"b.{self.b_cols[self.first]}"
+        cond = f"({where.replace('{k}', k)}) AND ({k} < {lo} OR {k} > {hi})"
+        cols = ", ".join(f"b.{y}" for y in self.b_cols)
+        return (
+            f"SELECT count(*) FROM {self.target} AS b WHERE {cond}",
+            f"SELECT {cols} FROM {self.target} AS b WHERE {cond}",
+        )
+
+    def split(self, cuts: Sequence[int]) -> list[str]:
+        """Conditions on ``{k}`` that part the rows at each of ``cuts`` (ascending): every
+        non-NULL value is below the first, between two, or not below the last; a key that
+        is not the rowid may also be NULL."""
+        parts = [f"{{k}} < {cuts[0]}"]
+        parts += [f"{{k}} >= {a} AND {{k}} < {b}" for a, b in itertools.pairwise(cuts)]
+        parts.append(f"{{k}} >= {cuts[-1]}")
         return parts if self.rowid else [*parts, "{k} IS NULL"]
 
 
@@ -713,9 +749,13 @@ def pair_sql(
     qa = tuple(d.quote(c) for c in columns[0])
     qb = tuple(d.quote(c) for c in columns[1])
     on = " AND ".join(f"a.{qa[i]} = b.{qb[i]}" for i in pk)
-    diff = " OR ".join(
-        _differs(f"a.{x}", f"b.{y}", aff) for x, y, aff in zip(qa, qb, affs, strict=True)
-    )
+    tests = [
+        _key_differs(f"a.{x}", f"b.{y}", aff[0], rowid=rowid)
+        if i in pk
+        else _differs(f"a.{x}", f"b.{y}", aff)
+        for i, (x, y, aff) in enumerate(zip(qa, qb, affs, strict=True))
+    ]
+    diff = " OR ".join(t for t in tests if t) or "0"
     source, target = f"main.{d.quote(tables[0])}", f"{PAIR}.{d.quote(tables[1])}"
     return PairSQL(source, target, qa, qb, on, diff, pk[0], rowid)
 
