@@ -297,24 +297,132 @@ def test_every_key_range_runs_costliest_first(
     _db(Path(b), "", [], "UPDATE big SET v = 'x' WHERE id IN (1, 3999)")
     _db(Path(b), "", [], "DELETE FROM mid WHERE a = 7 AND b = 1")
     queued: list[str] = []
-    real_submit = kernel._Links.submit
+    real_later = kernel._Links.later
 
-    def submit(self: Any, stmt: str) -> Any:
-        queued.append(stmt)
-        return real_submit(self, stmt)
+    def later(self: Any, fn: Any, *args: Any) -> Any:
+        # a statement, or the parts of a table whose key is not the rowid (by rowid)
+        queued.append(
+            args[0].split(" FROM ")[1].split()[0] if fn == self.run else args[0].plan.name
+        )
+        return real_later(self, fn, *args)
 
-    monkeypatch.setattr(kernel._Links, "submit", submit)
+    monkeypatch.setattr(kernel._Links, "later", later)
     res = compare(a, b)
     by_name = {t.name: t.to_json() for t in res.tables}
     assert by_name["big"]["changed"] == [1, 3999]
     assert by_name["mid"]["missing"] == [[7, 1]]
     assert by_name["small"]["changed"] == []
-    tables = [s.split(" FROM ")[1].split()[0] for s in queued]
-    # costs: big 4,000 rows x (6 + 3 columns), mid 900 x (6 + 3 + 4: its key is not
-    # the rowid), small 50 x (6 + 2); 8 pieces of 6,012 → big in 6 ranges, mid in 2
-    # (and its NULL keys), small whole (below PAIR_SPLIT_ROWS); the costliest first
-    assert tables == ['main."big"'] * 6 + ['main."mid"'] * 3 + ['main."small"']
+    # costs: big 4,000 rows x (6 + 3 columns), mid 900 x (6 + 3: its key is not the
+    # rowid, but both copies kept the rowids), small 50 x (6 + 2); 8 pieces of 5,562 →
+    # big in 7 ranges, mid in 2 (of its rowids), small whole (below PAIR_SPLIT_ROWS);
+    # the costliest first
+    assert queued == ['main."big"'] * 7 + ["mid"] * 2 + ['main."small"']
     with monkeypatch.context() as m:
         m.setattr(kernel, "PAIR_SPLIT_ROWS", 10**9)
         whole = compare(a, b)
     assert [t.to_json() for t in whole.tables] == [t.to_json() for t in res.tables]
+
+
+COMPOSITE = "CREATE TABLE t (loan INTEGER, period INTEGER, due TEXT, paid NUMERIC, PRIMARY KEY (loan, period))"
+PLAN_ROWS = [(i // 6, i % 6, f"2024-{1 + i % 12:02d}-15", i * 10) for i in range(600)]
+
+
+def _rowid_statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the by-rowid statements the comparisons build (a list to read)."""
+    made: list[str] = []
+    for name in (
+        "changed_by_rowid",
+        "changed_of",
+        "extra_by_rowid",
+        "extra_of",
+        "changed",
+        "extra",
+    ):
+        real = getattr(sqlite_pair_sql.PairSQL, name)
+
+        def wrapped(self: Any, *args: Any, _real: Any = real, _name: str = name) -> str:
+            made.append(_name)
+            return str(_real(self, *args))
+
+        monkeypatch.setattr(sqlite_pair_sql.PairSQL, name, wrapped)
+    return made
+
+
+def test_a_key_that_is_not_the_rowid_pairs_rows_by_rowid_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the target kept the source's rowids, a row's partner is sought at the same
+    rowid (one seek); a row whose rowid holds another key there (or none) is looked up by
+    key: a key moved to a new rowid (equal or changed), a key changed in place, rows
+    added inside the key range and past it. The verdict is the digests'."""
+    a, b = _pair(
+        tmp_path,
+        COMPOSITE,
+        PLAN_ROWS,
+        "UPDATE t SET paid = paid + 1 WHERE loan = 3 AND period = 2",
+        # the same row again, at a new rowid; and a changed one
+        "DELETE FROM t WHERE loan = 5 AND period IN (1, 2)",
+        "INSERT INTO t VALUES (5, 1, '2024-08-15', 310), (5, 2, '2024-09-15', 0)",
+        "UPDATE t SET period = 9 WHERE loan = 7 AND period = 0",  # a key changed in place
+        "DELETE FROM t WHERE loan = 8 AND period = 3",
+        "INSERT INTO t VALUES (8, 7, 'inside', 1), (200, 0, 'after', 2)",
+    )
+    made = _rowid_statements(monkeypatch)
+    table = _both(a, b, monkeypatch).tables[0].to_json()
+    assert table["changed"] == [[3, 2], [5, 2]]
+    assert table["missing"] == [[7, 0], [8, 3]]
+    assert table["extra"] == [[200, 0], [7, 9], [8, 7]]  # keys sort as their text
+    assert "changed_by_rowid" in made and "changed_of" in made and "extra_by_rowid" in made
+    assert "changed" not in made and "extra" in made  # extra_of asks extra() for its rows
+
+
+def test_a_renumbered_copy_is_joined_by_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copy whose rowids differ (rows written in another order) pairs few rows by
+    rowid: past the cap the part is joined by key, and the target's unmatched rows are
+    found by the anti-join. WITHOUT ROWID tables, and tables with a column named
+    ``_rowid_``, are joined by key from the start."""
+    monkeypatch.setattr(kernel, "ROWID_CAP", 5)
+    a = _db(tmp_path / "a.db", COMPOSITE, PLAN_ROWS)
+    changes = [
+        "UPDATE t SET due = 'x' WHERE loan = 1 AND period = 1",
+        "DELETE FROM t WHERE loan = 4",
+    ]
+    b = _db(tmp_path / "b.db", COMPOSITE, list(reversed(PLAN_ROWS)), *changes)
+    _db(Path(b), "", [(2, 9, "inside", 1)])
+    made = _rowid_statements(monkeypatch)
+    table = _both(a, b, monkeypatch).tables[0].to_json()
+    assert table["changed"] == [[1, 1]]
+    assert table["missing"] == [[4, p] for p in range(6)]
+    assert table["extra"] == [[2, 9]]
+    assert made.count("changed_by_rowid") == 1 and "changed" in made and "changed_of" not in made
+    assert "extra_by_rowid" in made and "extra_of" not in made
+    for ddl in (
+        COMPOSITE.replace("))", ")) WITHOUT ROWID"),
+        COMPOSITE.replace("paid NUMERIC", '"_ROWID_" NUMERIC'),
+    ):
+        c = _db(tmp_path / "c.db", ddl, PLAN_ROWS)
+        d = _db(tmp_path / "d.db", ddl, PLAN_ROWS, "UPDATE t SET due = 'y' WHERE loan = 2")
+        made.clear()
+        table = _both(c, d, monkeypatch).tables[0].to_json()
+        assert table["changed"] == [[2, p] for p in range(6)]
+        assert "changed_by_rowid" not in made
+        (tmp_path / "c.db").unlink()
+        (tmp_path / "d.db").unlink()
+
+
+def test_both_files_of_a_join_are_read_through_memory_maps(tmp_path: Path) -> None:
+    """A join reads every page of both files: each is mapped (no system call a page);
+    detaching unmaps the main file again, whose connection goes back to its pool."""
+    a = _db(tmp_path / "a.db", DDL, ROWS)
+    b = _db(tmp_path / "b.db", DDL, ROWS)
+    d = sqlite_pair_sql.SQLite()
+    con = sqlite3.connect(a)
+    assert con.execute("PRAGMA main.mmap_size").fetchone()[0] == 0
+    assert d.attach(con, b, uri=False)
+    for schema in ("main", sqlite_pair_sql.PAIR):
+        assert con.execute(f"PRAGMA {schema}.mmap_size").fetchone()[0] > 0
+    d.detach(con)
+    assert con.execute("PRAGMA main.mmap_size").fetchone()[0] == 0
+    con.close()

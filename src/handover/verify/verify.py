@@ -34,7 +34,6 @@ from handover.db.url import is_url, mask, parse
 from handover.errors import BadInput
 from handover.i18n import t
 from handover.progress import NoProgress, Progress
-from handover.verify import rowmerge
 from handover.verify import sql as q
 from handover.verify.normalize import (
     NORMALISATIONS,
@@ -50,6 +49,7 @@ from handover.verify.sql import ArrowDigest, select_sql
 
 if TYPE_CHECKING:
     from handover.db.dialects.base import Dialect
+    from handover.verify import rowmerge
 
 _T = TypeVar("_T")
 
@@ -735,6 +735,9 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     (:mod:`handover.verify.rowmerge`); None for any other pair, or where the file's key
     holds a NULL (the digest path, which names it). BadInput where PostgreSQL's does (a
     target that does not declare its key): key ranges would never read that row."""
+    # Arrow's modules load only where a file meets a server (not for a SQLite pair)
+    from handover.verify import rowmerge
+
     lite, server = (
         (plan.src, plan.dst) if plan.src.arrow_forms is not None else (plan.dst, plan.src)
     )
@@ -815,6 +818,8 @@ def _row_merge(plan: _Plan, pool: ThreadPoolExecutor, lo: int, hi: int) -> _Merg
     plans = _merge_plans(plan, lo, hi)
     if plans is None:
         return None
+    from handover.verify import rowmerge
+
     futures = [pool.submit(q.in_worker, rowmerge.differing, p) for p in plans]
     with _worker_errors():
         parts = [f.result() for f in futures]
@@ -986,7 +991,11 @@ class _Links:
 
     def submit(self, stmt: str) -> Future[list[tuple[Any, ...]]]:
         """:meth:`run` of ``stmt`` once the statements queued before it have started."""
-        return self.runners.submit(self.run, stmt)
+        return self.later(self.run, stmt)
+
+    def later(self, fn: Callable[..., _T], *args: Any) -> Future[_T]:
+        """``fn(*args)`` (which runs statements on this) in :meth:`submit`'s queue."""
+        return self.runners.submit(fn, *args)
 
     def close(self) -> None:
         # the statements queued are dropped; a running one ends before its connection
@@ -1059,6 +1068,10 @@ class _PairJob:
     #: largest first key of the source among them (None: not integers, or no row)
     where: str = "1"
     bounds: tuple[int, int] | None = None
+    #: the source's smallest and largest rowid (a key that is not the rowid, whole table)
+    rowids: tuple[int, int] | None = None
+    #: statements the parts ran beyond one each (the lookups of :func:`_by_rowid`)
+    more: list[int] = field(default_factory=list)
 
 
 def _pair_start(plan: _Plan, links: _Links, where: str = "1") -> _PairJob | None:
@@ -1083,7 +1096,13 @@ def _pair_start(plan: _Plan, links: _Links, where: str = "1") -> _PairJob | None
     if plan.int_key and type(found[2]) is int and type(found[3]) is int:
         bounds = (found[2], found[3])
     counts = (int(found[0]), int(found[1]))
-    return _PairJob(plan, pair, counts, [where], [], len(queries), t0, where, bounds)
+    job = _PairJob(plan, pair, counts, [where], [], len(queries), t0, where, bounds)
+    if pair.rowids and where == "1":
+        lo, hi = (links.run(q)[0][0] for q in pair.rowid_bounds())
+        job.queries += 2
+        if lo is not None:
+            job.rowids = (int(lo), int(hi))
+    return job
 
 
 def _pair_started(plan: _Plan, links: _Links) -> _PairJob | None:
@@ -1096,7 +1115,8 @@ def _pair_cost(job: _PairJob) -> int:
     """The join's cost in units of about 35 ns of SQLite's time (measured on the 1 M
     book: a row 0.2 µs, a compared column 0.035 µs, the seeks of a key that is not the
     rowid 0.15 µs)."""
-    return job.counts[0] * (6 + len(job.plan.kinds) + (0 if job.pair.rowid else 4))
+    seeks = 0 if job.pair.rowid or job.pair.rowids else 4
+    return job.counts[0] * (6 + len(job.plan.kinds) + seeks)
 
 
 def _pair_run(jobs: Sequence[_PairJob], links: _Links) -> None:
@@ -1109,18 +1129,54 @@ def _pair_run(jobs: Sequence[_PairJob], links: _Links) -> None:
     for i, job in enumerate(jobs):
         cost = _pair_cost(job)
         n = min(PAIR_PIECES, -(-cost // piece))
-        if job.bounds is not None and job.where == "1" and job.counts[0] >= PAIR_SPLIT_ROWS:
-            lo, hi = job.bounds
+        # a key that is not the rowid: the rowids part the rows (no index range per part)
+        ends, by = (job.rowids, "{r}") if job.rowids is not None else (job.bounds, "{k}")
+        if ends is not None and job.where == "1" and job.counts[0] >= PAIR_SPLIT_ROWS:
+            lo, hi = ends
             n = min(n, hi - lo + 1)
             if n > 1:
-                job.parts = job.pair.split([lo + (hi - lo + 1) * i // n for i in range(1, n)])
+                cuts = [lo + (hi - lo + 1) * i // n for i in range(1, n)]
+                job.parts = job.pair.split(cuts, by)
         job.queries += len(job.parts)
         tasks += [(cost // len(job.parts), i, job, k) for k in range(len(job.parts))]
     futures: dict[tuple[int, int], Future[list[tuple[Any, ...]]]] = {}
     for _cost, i, job, k in sorted(tasks, key=lambda t: (-t[0], t[1], t[3])):
-        futures[i, k] = links.submit(job.pair.changed(job.parts[k]))
+        if job.pair.rowids:
+            futures[i, k] = links.later(_by_rowid, job, links, job.parts[k])
+        else:
+            futures[i, k] = links.submit(job.pair.changed(job.parts[k]))
     for i, job in enumerate(jobs):
         job.changed = [futures[i, k] for k in range(len(job.parts))]
+
+
+#: rows looked up by key in one statement (the rowids listed in it)
+LOOKUP_ROWS = 500
+#: rows of a part the rowids may fail to pair (at least; or a fiftieth of the part)
+ROWID_CAP = 1_000
+
+
+def _rowid_cap(job: _PairJob) -> int:
+    """How many rows of a part the rowids may fail to pair before the part is joined by
+    key instead (a copy that renumbered its rows: the first rows tell)."""
+    return max(ROWID_CAP, job.counts[0] // len(job.parts) // 50)
+
+
+def _by_rowid(job: _PairJob, links: _Links, where: str) -> list[tuple[Any, ...]]:
+    """:meth:`changed`'s rows of the source rows ``where``, each partner sought at the
+    same rowid first (one seek instead of two) and by key where the row there has
+    another key or none; joined by key throughout where more than the cap do."""
+    pair, n = job.pair, 2 * len(job.plan.kinds)
+    cap = _rowid_cap(job)
+    rows = links.run(pair.changed_by_rowid(where, cap))
+    if len(rows) > cap:
+        job.more.append(1)
+        return links.run(pair.changed(where))
+    out = [r[:n] for r in rows if r[n + 1] == 1]
+    lost = [r[n] for r in rows if r[n + 1] != 1]
+    for i in range(0, len(lost), LOOKUP_ROWS):
+        out += links.run(pair.changed_of(lost[i : i + LOOKUP_ROWS]))
+        job.more.append(1)
+    return out
 
 
 def _pair_finish(job: _PairJob, links: _Links) -> TableResult:
@@ -1142,6 +1198,7 @@ def _pair_finish(job: _PairJob, links: _Links) -> TableResult:
     unmatched = nb - (na - (len(rows) - len(dst_rows)))
     if unmatched > 0:
         dst_rows += _unmatched(job, links, unmatched, res)
+    res.queries += len(job.more)
     res.rows_fetched = len(src_rows) + len(dst_rows)
     _diff_rows(plan, src_rows, dst_rows, res)
     res.seconds = time.perf_counter() - job.t0
@@ -1154,12 +1211,24 @@ def _unmatched(
     """The target rows no source row matched (``unmatched`` of them). Rows added after
     the source's last key (or before its first) are found by the key's index: where
     those are all, no anti-join reads the whole target."""
+    pair = job.pair
     if job.bounds is not None:
-        count, rows = job.pair.beyond(job.where, *job.bounds)
+        count, rows = pair.beyond(job.where, *job.bounds)
         res.queries += 1
         if links.run(count)[0][0] == unmatched:
             res.queries += 1
             return links.run(rows)
+    if pair.rowids:
+        # the target rows whose row at the same rowid has another key hold them all
+        cap = _rowid_cap(job)
+        maybe = [r for (r,) in links.run(pair.extra_by_rowid(job.where, cap))]
+        res.queries += 1
+        if len(maybe) <= cap:
+            found = []
+            for i in range(0, len(maybe), LOOKUP_ROWS):
+                found += links.run(pair.extra_of(maybe[i : i + LOOKUP_ROWS]))
+                res.queries += 1
+            return found
     futures = [links.submit(job.pair.extra(w)) for w in job.parts]
     res.queries += len(job.parts)
     return [r for f in futures for r in f.result()]
