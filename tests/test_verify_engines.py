@@ -911,7 +911,8 @@ def test_char_padding_of_a_neighbour_is_not_a_difference(pg_url: str, mariadb_ur
     """PostgreSQL gives a char(4) value padded ('ab  '), MariaDB without the padding;
     the digests compare them without it (char(n)::text), and so must the rows fetched
     for a neighbour that differs: only that neighbour is changed (was: every row of its
-    segment). Trailing spaces are compared where neither side pads."""
+    segment). Trailing spaces are compared where neither side pads, and on the side that
+    does not pad: a space it holds as data, which a CHAR(n) copy loses, is a difference."""
     ids = _spaced_ids(20)
     run(pg_url, "CREATE TABLE p (id int PRIMARY KEY, code char(4), v varchar(10), w text)")
     run(mariadb_url, "CREATE TABLE p (id INT PRIMARY KEY, code CHAR(4), v VARCHAR(10), w TEXT)")
@@ -924,6 +925,14 @@ def test_char_padding_of_a_neighbour_is_not_a_difference(pg_url: str, mariadb_ur
         assert table.to_json()["changed"] == [7, 9], table.to_json()
         assert table.rows_fetched > 4  # the neighbours were compared
         assert "char_padding" in table.normalisations and "text_nfc" in table.normalisations
+    # a trailing space held as data (text, VARCHAR) that a CHAR(n) copy cannot keep
+    run(pg_url, "CREATE TABLE s (id int PRIMARY KEY, v varchar(6))")
+    run(mariadb_url, "CREATE TABLE s (id INT PRIMARY KEY, v CHAR(6))")
+    spaced = ", ".join(f"({i}, 'ab{' ' if i == 5 else ''}')" for i in ids)
+    run(pg_url, f"INSERT INTO s VALUES {spaced}")
+    run(mariadb_url, f"INSERT INTO s VALUES {spaced}")
+    for a, b in ((pg_url, mariadb_url), (mariadb_url, pg_url)):
+        assert verify(a, b, ["s"]).tables[0].to_json()["changed"] == [5]
     # a padded key: the same row on both sides
     run(pg_url, "CREATE TABLE k (code char(6) PRIMARY KEY, v text)")
     run(mariadb_url, "CREATE TABLE k (code CHAR(6) PRIMARY KEY, v TEXT)")

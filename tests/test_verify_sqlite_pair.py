@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -426,3 +427,59 @@ def test_both_files_of_a_join_are_read_through_memory_maps(tmp_path: Path) -> No
     d.detach(con)
     assert con.execute("PRAGMA main.mmap_size").fetchone()[0] == 0
     con.close()
+
+
+def test_a_key_column_collation_does_not_pair_keys_that_differ(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's index compares BINARY while its column declares NOCASE (or RTRIM): the
+    join compares the keys BINARY too, or 'A' would pair with 'a' and, the key columns
+    not being compared again, the table would be called equal."""
+    for coll, src, dst in (("NOCASE", "A", "a"), ("RTRIM", "a", "a ")):
+        ddl = f"CREATE TABLE t (k TEXT COLLATE {coll}, v TEXT, PRIMARY KEY (k COLLATE BINARY))"
+        a = _db(tmp_path / "a.db", ddl, [(src, "x"), ("same", "y")])
+        b = _db(tmp_path / "b.db", ddl, [(dst, "x"), ("same", "y")])
+        table = _both(a, b, monkeypatch).tables[0]
+        assert table.segment_key == "sqlite-join"
+        assert (table.missing, table.extra, table.changed) == ([src], [dst], [])
+        (tmp_path / "a.db").unlink()
+        (tmp_path / "b.db").unlink()
+
+
+def test_a_null_in_a_later_key_column_is_compared_by_the_digests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Key ranges part the first key column only: a NULL in a later one lies inside them,
+    and a split scan compares it (it was refused as a NULL key)."""
+    rows: list[tuple[Any, ...]] = [(i, None, f"v{i}") for i in range(1, 401)]
+    a = _db(
+        tmp_path / "a.db", "CREATE TABLE t (a INTEGER, b INTEGER, v TEXT, PRIMARY KEY (a, b))", rows
+    )
+    # another affinity of b: the join cannot pair the keys, the digests compare them
+    ddl_b = "CREATE TABLE t (a INTEGER, b NUMERIC, v TEXT, PRIMARY KEY (a, b))"
+    b = _db(tmp_path / "b.db", ddl_b, rows, "UPDATE t SET v = 'x' WHERE a = 300")
+    res = compare(a, b)
+    table = res.tables[0]
+    assert table.segment_key != "sqlite-join"
+    assert table.to_json()["changed"] == [[300, None]]
+    assert kernel.parts(a, b, None, 100)[0].lo is not None
+
+
+def test_closing_the_links_interrupts_the_statement_under_way(tmp_path: Path) -> None:
+    """A failure elsewhere or Ctrl-C closes the links: the range under way is interrupted
+    (it could take seconds), the ranges queued are dropped."""
+    a = _db(tmp_path / "a.db", DDL, ROWS)
+    b = _db(tmp_path / "b.db", DDL, ROWS)
+    engine = kernel.connect(a)
+    links = kernel._links(engine, kernel.connect(b))
+    assert links is not None
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
+    running = links.submit(endless)
+    queued = [links.submit(endless) for _ in range(3)]
+    while not running.running():
+        time.sleep(0.01)
+    links.close()
+    with pytest.raises(kernel._LinkFailed, match="interrupt"):
+        running.result()
+    assert all(f.cancelled() or f.exception() is not None for f in queued)
+    engine.dispose()

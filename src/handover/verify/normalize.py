@@ -291,12 +291,16 @@ NORMALISATIONS = (
 PADDED_TYPES = frozenset({"char", "nchar"})
 
 
-def padded(kind: str, a: SideType, b: SideType, sqlite: tuple[bool, bool]) -> bool:
-    """Whether a text column is a blank-padded CHAR(n) on a server side: its values are
-    compared without trailing spaces, as the server's own digest text has them."""
-    return kind == "text" and any(
-        t.native in PADDED_TYPES and not lite for t, lite in ((a, sqlite[0]), (b, sqlite[1]))
+def padded(kind: str, a: SideType, b: SideType, sqlite: tuple[bool, bool]) -> tuple[bool, bool]:
+    """Which side of a text column is a server's blank-padded CHAR(n): that side's values
+    are compared without trailing spaces, as its digest text has them. The other side's
+    are compared as they are: a trailing space it holds as data is not the padding, and a
+    copy into a CHAR(n) that loses it is named."""
+    pads = tuple(
+        kind == "text" and t.native in PADDED_TYPES and not lite
+        for t, lite in ((a, sqlite[0]), (b, sqlite[1]))
     )
+    return pads[0], pads[1]
 
 
 def normalisations(
@@ -314,7 +318,7 @@ def normalisations(
             continue
         if kind == "text":
             found.add("text_nfc")
-            if padded(kind, x, y, sqlite):
+            if any(padded(kind, x, y, sqlite)):
                 found.add("char_padding")
             continue
         if x == y and not any(sqlite):

@@ -13,9 +13,10 @@ import itertools
 import math
 import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -259,8 +260,9 @@ class _Side:
     compact: list[bool] = field(default_factory=list)
     #: PostgreSQL: a full scan may inline the values (no fence), so it can run in parallel
     inline: bool = False
-    #: a key column may hold NULL (not declared NOT NULL): key ranges never read that row
-    nullable_key: bool = True
+    #: which key columns may hold NULL (not declared NOT NULL); key ranges never read a
+    #: row whose first key is NULL
+    nullable_key: list[bool] = field(default_factory=list)
 
     @property
     def dialect(self) -> str:
@@ -284,8 +286,9 @@ class _Plan:
     src: _Side
     dst: _Side
     normalisations: list[str] = field(default_factory=list)
-    #: per column: a server's blank-padded CHAR(n), compared without trailing spaces
-    padded: list[bool] = field(default_factory=list)
+    #: per column, source then target: a server's blank-padded CHAR(n), whose values are
+    #: compared without trailing spaces
+    padded: list[tuple[bool, bool]] = field(default_factory=list)
 
 
 def _arrow_pair(
@@ -379,8 +382,8 @@ def _plan(
     src = _Side(src_engine, s_name, names, s_types, [names[i] for i in pk_idx])
     dst = _Side(dst_engine, d_name, [d_by[n]["name"] for n in lower], d_types, [])
     dst.pk = [dst.columns[i] for i in pk_idx]
-    src.nullable_key = any(s_cols[i].get("nullable", True) for i in pk_idx)
-    dst.nullable_key = any(d_by[lower[i]].get("nullable", True) for i in pk_idx)
+    src.nullable_key = [bool(s_cols[i].get("nullable", True)) for i in pk_idx]
+    dst.nullable_key = [bool(d_by[lower[i]].get("nullable", True)) for i in pk_idx]
     for side in (src, dst):
         d = side.sql
         qcols = [side.quote(c) for c in side.columns]
@@ -642,12 +645,12 @@ def _diff_rows(
     plan: _Plan, src_rows: list[tuple[Any, ...]], dst_rows: list[tuple[Any, ...]], res: TableResult
 ) -> None:
     kinds = plan.kinds
-    # a server's char(n) padding is not data: its digest text has none (normalize.padded)
-    trims = [i for i, p in enumerate(plan.padded) if p]
 
     def index(
-        rows: list[tuple[Any, ...]], twins: list[Any]
+        rows: list[tuple[Any, ...]], twins: list[Any], side: int
     ) -> dict[tuple[str | None, ...], tuple[Any, ...]]:
+        # a server's char(n) padding is not data: its digest text has none (normalize.padded)
+        trims = [i for i, p in enumerate(plan.padded) if p[side]]
         # Two stored keys may render alike (a SQLite TIME '03:03:03' and '03:03:03.000000'):
         # the second has no row of its own on the other side, and goes to ``twins``.
         out: dict[tuple[str | None, ...], tuple[Any, ...]] = {}
@@ -669,7 +672,7 @@ def _diff_rows(
     missing: list[Any] = []
     extra: list[Any] = []
     changed: list[Any] = []
-    a, b = index(src_rows, missing), index(dst_rows, extra)
+    a, b = index(src_rows, missing, 0), index(dst_rows, extra, 1)
     for key, (texts, row) in a.items():
         other = b.get(key)
         if other is None:
@@ -753,9 +756,10 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     skeys = [server.quote(server.columns[i]) for i in plan.pk_idx]
     with lite.engine.connect() as conn:
         path = lite.sql.main_file(conn.connection.driver_connection)
-    if not path or _null_key(lite):
+    # the merge orders both sides by every key column: a NULL in any is the digests'
+    if not path or _null_key(lite, every=True):
         return None
-    _no_null_key(server)
+    _no_null_key(server, every=True)
     d = server.sql
     knames = [f"ho__k{i}" for i in range(len(skeys))]
     vnames = [f"ho__c{i}" for i in range(len(server.digest_sqls))]
@@ -795,18 +799,23 @@ def _merge_plans(plan: _Plan, lo: int, hi: int) -> list[rowmerge.MergePlan] | No
     return plans
 
 
-def _no_null_key(side: _Side) -> None:
-    """BadInput where a key column of ``side`` holds a NULL: no key range reads that row."""
-    if _null_key(side):
+def _no_null_key(side: _Side, *, every: bool = False) -> None:
+    """BadInput where the first key column of ``side`` (``every``: any key column) holds
+    a NULL: no key range reads that row."""
+    if _null_key(side, every=every):
         raise BadInput.msg("verify.null_key", table=side.table, key=", ".join(side.pk))
 
 
-def _null_key(side: _Side) -> bool:
-    """Whether a key column of ``side`` holds a NULL (outside every key range); a column
-    declared NOT NULL is not read."""
-    if not side.nullable_key:
+def _null_key(side: _Side, *, every: bool = False) -> bool:
+    """Whether the first key column of ``side`` (``every``: any key column) holds a NULL;
+    a column declared NOT NULL is not read. Key ranges part the first key only: a NULL
+    in a later key column lies inside them."""
+    keys = [k for k, null in zip(side.pk, side.nullable_key, strict=True) if null]
+    if not every:
+        keys = keys[:1] if side.nullable_key[:1] == [True] else []
+    if not keys:
         return False
-    cond = " OR ".join(f"{side.quote(k)} IS NULL" for k in side.pk)
+    cond = " OR ".join(f"{side.quote(k)} IS NULL" for k in keys)
     stmt = f"SELECT 1 FROM {side.quote(side.table)} WHERE {cond} LIMIT 1"
     with side.engine.connect() as conn:
         return conn.execute(sa.text(stmt)).first() is not None
@@ -962,6 +971,10 @@ class _Links:
         self.runners = ThreadPoolExecutor(max_workers=PAIR_LINKS, thread_name_prefix="ho-link")
         self.held: list[Any] = []
         self.ok = True
+        # statements under way, and whether the links are closing (no statement starts)
+        self.lock = threading.Lock()
+        self.busy = 0
+        self.closing = False
         try:
             for _ in range(PAIR_LINKS):
                 proxy = engine.raw_connection()
@@ -978,11 +991,18 @@ class _Links:
     def call(self, fn: Callable[[Any], _T]) -> _T:
         """``fn(raw connection)`` on a free connection; a driver error is :class:`_LinkFailed`."""
         raw = self.free.get()
+        with self.lock:
+            self.busy += 1
+            closing = self.closing
         try:
+            if closing:
+                raise _LinkFailed(t("verify.pair_closed"))
             return fn(raw)
         except self.sql.driver_errors() as exc:
             raise _LinkFailed(error_detail(exc)) from None
         finally:
+            with self.lock:
+                self.busy -= 1
             self.free.put(raw)
 
     def run(self, stmt: str) -> list[tuple[Any, ...]]:
@@ -998,8 +1018,22 @@ class _Links:
         return self.runners.submit(fn, *args)
 
     def close(self) -> None:
-        # the statements queued are dropped; a running one ends before its connection
-        self.runners.shutdown(wait=True, cancel_futures=True)
+        """Drop the statements queued and interrupt those under way (after a failure
+        elsewhere, or Ctrl-C: a range can take seconds), then close the connections. No
+        statement starts once closing; one that started between two interrupts meets
+        the next (a connection with no statement ignores them)."""
+        with self.lock:
+            self.closing = True
+        self.runners.shutdown(wait=False, cancel_futures=True)
+        while True:
+            with self.lock:
+                if not self.busy:
+                    break
+            for proxy in self.held:
+                with suppress(Exception):
+                    self.sql.interrupt(proxy.driver_connection)
+            time.sleep(0.01)
+        self.runners.shutdown(wait=True)
         for proxy in self.held:
             with suppress(Exception):
                 self.sql.detach(proxy.driver_connection)
@@ -1228,7 +1262,8 @@ def _unmatched(
             for i in range(0, len(maybe), LOOKUP_ROWS):
                 found += links.run(pair.extra_of(maybe[i : i + LOOKUP_ROWS]))
                 res.queries += 1
-            return found
+            if len(found) == unmatched:  # else a file changed meanwhile: the anti-join
+                return found
     futures = [links.submit(job.pair.extra(w)) for w in job.parts]
     res.queries += len(job.parts)
     return [r for f in futures for r in f.result()]
@@ -1258,7 +1293,9 @@ def compare(
                 # every table counted (two at a time), then all joins started at once
                 jobs: list[_PairJob | None] = [None] * len(plans)
                 if links is not None:
-                    jobs = list(pool.map(lambda p: _pair_started(p, links), plans))
+                    started = [pool.submit(_pair_started, p, links) for p in plans]
+                    wait(started)  # all of them, before a failure closes the links
+                    jobs = [f.result() for f in started]
                     _pair_run([j for j in jobs if j is not None], links)
                 for p, job in zip(plans, jobs, strict=True):
                     prog.task(p.name, None)

@@ -591,6 +591,10 @@ class Dialect:
         """Close what :meth:`attach` opened."""
         raise self.lacks("attached")
 
+    def interrupt(self, raw: Any) -> None:
+        """End the statement a raw connection runs (from another thread) with an error."""
+        raise self.lacks("attached")
+
     def pair_sql(
         self, raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
     ) -> Any:

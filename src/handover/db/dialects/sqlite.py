@@ -402,6 +402,10 @@ class SQLite(Dialect):
         """What the sqlite3 module raises."""
         return (sqlite3.Error,)
 
+    def interrupt(self, raw: Any) -> None:
+        """``sqlite3_interrupt``: the statement under way ends with an error."""
+        raw.interrupt()
+
     def detach(self, raw: Any) -> None:
         """Close what :meth:`attach` opened (and the main file's map)."""
         raw.execute(f"DETACH DATABASE {PAIR}")
@@ -656,7 +660,8 @@ class PairSQL:
     def _cond(self, where: str, side: str) -> str:
         """``where`` on one side: ``{k}`` its first key column, ``{r}`` its rowid."""
         cols = self.a_cols if side == "a" else self.b_cols
-        return where.replace("{k}", f"{side}.{cols[self.first]}").replace("{r}", f"{side}._rowid_")
+        names = {"{k}": f"{side}.{cols[self.first]}", "{r}": f"{side}._rowid_"}
+        return re.sub(r"\{[kr]\}", lambda m: names[m.group(0)], where)
 
     def changed(self, where: str = "1") -> str:
         """Source rows (then their partners' columns, NULL without one) missing from the
@@ -812,7 +817,10 @@ def pair_sql(
             return None
     qa = tuple(d.quote(c) for c in columns[0])
     qb = tuple(d.quote(c) for c in columns[1])
-    on = " AND ".join(f"a.{qa[i]} = b.{qb[i]}" for i in pk)
+    # BINARY, as the key's index compares: a column's own collation (NOCASE, RTRIM) would
+    # pair keys that differ, and the key columns are not compared again below
+    binary = "" if rowid else " COLLATE BINARY"
+    on = " AND ".join(f"a.{qa[i]} = b.{qb[i]}{binary}" for i in pk)
     tests = [
         _key_differs(f"a.{x}", f"b.{y}", aff[0], rowid=rowid)
         if i in pk
