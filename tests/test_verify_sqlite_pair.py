@@ -483,3 +483,25 @@ def test_closing_the_links_interrupts_the_statement_under_way(tmp_path: Path) ->
         running.result()
     assert all(f.cancelled() or f.exception() is not None for f in queued)
     engine.dispose()
+
+
+def test_a_cluster_part_tells_a_database_failure_as_the_databases(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening the files' joined connections fails for the databases, not for a table:
+    a cluster's part tells it as the whole comparison does (``verify.db_failed``)."""
+    import sqlalchemy as sa
+
+    from handover.errors import BadInput
+
+    a, b = _pair(tmp_path, DDL, ROWS)
+
+    def refused(_src: Any, _dst: Any) -> None:
+        raise sa.exc.OperationalError("ATTACH", {}, sqlite3.OperationalError("unable to open"))
+
+    monkeypatch.setattr(kernel, "_links", refused)
+    for run in (lambda: compare(a, b), lambda: kernel.compare_part(a, b, kernel.Part("t"))):
+        with pytest.raises(BadInput) as caught:
+            run()
+        assert caught.value.message is not None
+        assert caught.value.message.key == "verify.db_failed"

@@ -1358,8 +1358,9 @@ def compare_part(source: str, target: str, part: Part) -> TableResult:
     ):
         plan = plans[0]
         span = None if part.lo is None or part.hi is None else (part.lo, part.hi)
+        # the files' connections are the databases', not the table's (as in compare)
+        links = _links(src, dst) if all(k == "stored" for k in plan.kinds) else None
         with _on_table(plan.name):
-            links = _links(src, dst) if all(k == "stored" for k in plan.kinds) else None
             if links is not None:
                 try:
                     where = (
