@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -968,3 +969,69 @@ def test_a_null_key_in_a_split_scan_or_a_key_range_is_named(pg_url: str, mariadb
         assert parts(a, b, None, 1000) == [Part("nk")]
         with pytest.raises(BadInput, match=r"table nk: the primary key \(id\) holds NULL"):
             compare_part(a, b, Part("nk"))
+
+
+@pytest.mark.parametrize("locked", ["postgresql", "mariadb"])
+def test_ctrl_c_cancels_the_statements_under_way(
+    pg_url: str, mariadb_url: str, locked: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a server runs a comparison's statement: the statement is cancelled
+    (PostgreSQL's cancel request, MariaDB's KILL QUERY) and verify stops now, instead of
+    when the statement is done. The statement blocks on demand: another session holds
+    the table locked (released after 60 s, so that a regression fails instead of
+    hanging)."""
+    import threading
+
+    from handover.verify import verify as kernel
+
+    rows = ", ".join(f"({i}, 'v{i}')" for i in range(1, 301))
+    for url in (pg_url, mariadb_url):
+        run(
+            url,
+            "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))",
+            f"INSERT INTO t VALUES {rows}",
+        )
+    url = pg_url if locked == "postgresql" else mariadb_url
+    # no pool: closing the locking session ends it, and its lock with it
+    locker = sa.create_engine(url, poolclass=sa.pool.NullPool).connect()
+    watcher = sa.create_engine(url, isolation_level="AUTOCOMMIT").connect()
+    if locked == "postgresql":
+        locker.execute(sa.text("LOCK TABLE t IN ACCESS EXCLUSIVE MODE"))
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        busy = (
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+            "AND pid <> pg_backend_pid() AND datname = current_database()"
+        )
+    else:
+        locker.execute(sa.text("LOCK TABLES t WRITE"))
+        waiting = (
+            "SELECT count(*) FROM information_schema.processlist "
+            "WHERE state LIKE 'Waiting for table%'"
+        )
+        busy = (
+            "SELECT count(*) FROM information_schema.processlist WHERE command = 'Query' "
+            "AND id <> CONNECTION_ID() AND db = DATABASE()"
+        )
+    unlock = threading.Timer(60, locker.close)
+    unlock.start()
+
+    def both(pool: Any, fn: Any, plan: Any, *args: Any) -> Any:
+        futures = [pool.submit(fn, plan.src, *args), pool.submit(fn, plan.dst, *args)]
+        for _ in range(1000):  # the locked side's statement waits for the lock
+            if watcher.execute(sa.text(waiting)).scalar():
+                raise KeyboardInterrupt  # the operator's Ctrl-C
+            time.sleep(0.01)
+        raise AssertionError([f.done() for f in futures])
+
+    monkeypatch.setattr(kernel, "_both", both)
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            verify(mariadb_url, pg_url)
+        assert time.monotonic() - t0 < 30  # not the 60 s the lock is held
+        assert watcher.execute(sa.text(waiting)).scalar() == 0
+        assert watcher.execute(sa.text(busy)).scalar() == 0
+    finally:
+        unlock.cancel()
+        locker.close()
+        watcher.close()

@@ -156,8 +156,8 @@ def in_worker(fn: Callable[..., T], *args: Any, here: bool = True) -> T | None:
     function its server can import). Where no worker can run it (inside a daemonic
     process, or a worker died): run here, or None with ``here=False``. An error is
     raised as it happened. Called on the main thread, Ctrl-C ends the workers at once;
-    verify calls it from its pool's threads, where Ctrl-C is not raised, so it waits
-    for the statement running (as the digest statements always did)."""
+    verify calls it from its pool's threads, where Ctrl-C is not raised: its main thread
+    ends them then (:func:`stop_workers`)."""
     pool = _workers()
     if pool is not None:
         try:
@@ -168,6 +168,16 @@ def in_worker(fn: Callable[..., T], *args: Any, here: bool = True) -> T | None:
         except BrokenProcessPool:  # a worker died (killed, out of memory): a new pool next time
             _end(pool, kill=False)
     return fn(*args) if here else None
+
+
+def stop_workers() -> None:
+    """Terminate the shared pool's workers mid-statement (Ctrl-C on the thread that
+    waits for them); a call of :func:`in_worker` waiting for one sees its pool broken,
+    and the next starts a new pool."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None:
+        _end(pool, kill=True)
 
 
 def _ignore_interrupts() -> None:

@@ -15,6 +15,7 @@ import queue
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
@@ -227,9 +228,60 @@ def connect(spec: str) -> Engine:
             raise BadInput.msg("verify.no_sqlite", spec=shown)
         if dialects.find(backend) is None:
             raise BadInput.msg("verify.unsupported", spec=shown)
-    return connect_db(
+    engine = connect_db(
         spec, wording=WORDING, session="verify", on_connect=_functions, read_only=True, threads=True
     )
+    _Running.watch(engine)
+    return engine
+
+
+#: the statements under way of each engine :func:`connect` made
+_RUNNING: weakref.WeakKeyDictionary[Engine, _Running] = weakref.WeakKeyDictionary()
+
+
+class _Running:
+    """The driver connections of an engine that run a statement now (on the comparison's
+    threads): when the comparison stops (Ctrl-C, a failure), each is cancelled through
+    its dialect, so that the threads end now instead of after their statements."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: dict[int, Any] = {}
+
+    @classmethod
+    def watch(cls, engine: Engine) -> None:
+        running = cls()
+        _RUNNING[engine] = running
+        sa.event.listen(engine, "before_cursor_execute", running._started)
+        sa.event.listen(engine, "after_cursor_execute", running._ended)
+        sa.event.listen(engine, "handle_error", running._failed)
+
+    def _started(self, conn: sa.Connection, *_: Any) -> None:
+        raw = conn.connection.driver_connection
+        with self.lock:
+            self.now[id(raw)] = raw
+
+    def _ended(self, conn: sa.Connection, *_: Any) -> None:
+        with self.lock:
+            self.now.pop(id(conn.connection.driver_connection), None)
+
+    def _failed(self, context: Any) -> None:
+        if context.connection is not None:
+            self._ended(context.connection)
+
+    @staticmethod
+    def cancel(engine: Engine) -> None:
+        """Cancel every statement ``engine``'s connections run now (errors ignored: a
+        statement may end meanwhile)."""
+        running = _RUNNING.get(engine)
+        if running is None:
+            return
+        with running.lock:
+            raws = list(running.now.values())
+        d = dialects.get(engine.dialect.name)
+        for raw in raws:
+            with suppress(Exception):
+                d.cancel(engine, raw)
 
 
 # --- table plans ------------------------------------------------------------------------
@@ -1432,7 +1484,16 @@ def _planned(
             if key not in d_meta:
                 raise BadInput.msg("verify.no_target_table", table=name, spec=shown[1])
             plans.append(_plan(name, src, dst, s_meta[key], d_meta[key], shown, native=native))
-        yield plans, src, dst
+        try:
+            yield plans, src, dst
+        except BaseException as exc:
+            # the statements under way on the threads end now, not when they are done;
+            # on Ctrl-C the SQLite workers' too (a failure lets theirs finish)
+            for engine in (src, dst):
+                _Running.cancel(engine)
+            if isinstance(exc, KeyboardInterrupt):
+                q.stop_workers()
+            raise
     except _TableFailed as exc:
         raise BadInput.msg(
             "verify.table_failed",

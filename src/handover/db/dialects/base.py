@@ -595,6 +595,11 @@ class Dialect:
         """End the statement a raw connection runs (from another thread) with an error."""
         raise self.lacks("attached")
 
+    def cancel(self, engine: sa.Engine, raw: Any) -> None:
+        """Ask the server to end the statement the driver connection ``raw`` of ``engine``
+        runs now (from another thread; it then fails with the driver's error)."""
+        raise self.lacks("cancel")
+
     def pair_sql(
         self, raw: Any, tables: tuple[str, str], columns: tuple[list[str], list[str]], pk: list[int]
     ) -> Any:

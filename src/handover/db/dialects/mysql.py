@@ -545,6 +545,13 @@ class MySQL(Dialect):
         ors = " OR ".join(f"({seg} >= {a} AND {seg} < {b})" for a, b in ranges)
         return f" FROM {table} WHERE {ors}"
 
+    def cancel(self, engine: sa.Engine, raw: Any) -> None:
+        """``KILL QUERY`` of the connection's thread, from another connection (a user may
+        end its own threads' statements)."""
+        thread = int(raw.thread_id())
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"KILL QUERY {thread}")
+
     def split_scans(self, inline: bool) -> bool:
         """MariaDB runs each query on one thread: two halves use both cores."""
         return True

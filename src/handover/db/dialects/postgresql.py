@@ -496,6 +496,13 @@ class PostgreSQL(Dialect):
         """See :meth:`Dialect.segment_int`."""
         return f"{seg}::bigint"
 
+    def cancel(self, engine: sa.Engine, raw: Any) -> None:
+        """psycopg's cancel request, on a connection of its own (waits at most 5 s)."""
+        if hasattr(raw, "cancel_safe"):
+            raw.cancel_safe(timeout=5.0)
+        else:
+            raw.cancel()
+
     def split_scans(self, inline: bool) -> bool:
         """PostgreSQL runs a full scan in parallel workers when the values may be inlined."""
         return not inline

@@ -406,6 +406,10 @@ class SQLite(Dialect):
         """``sqlite3_interrupt``: the statement under way ends with an error."""
         raw.interrupt()
 
+    def cancel(self, engine: sa.Engine, raw: Any) -> None:
+        """A file has no server: the statement is interrupted in this process."""
+        self.interrupt(raw)
+
     def detach(self, raw: Any) -> None:
         """Close what :meth:`attach` opened (and the main file's map)."""
         raw.execute(f"DETACH DATABASE {PAIR}")
