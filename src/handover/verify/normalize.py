@@ -296,11 +296,11 @@ def padded(kind: str, a: SideType, b: SideType, sqlite: tuple[bool, bool]) -> tu
     are compared without trailing spaces, as its digest text has them. The other side's
     are compared as they are: a trailing space it holds as data is not the padding, and a
     copy into a CHAR(n) that loses it is named."""
-    pads = tuple(
-        kind == "text" and t.native in PADDED_TYPES and not lite
-        for t, lite in ((a, sqlite[0]), (b, sqlite[1]))
+    text = kind == "text"
+    return (
+        text and a.native in PADDED_TYPES and not sqlite[0],
+        text and b.native in PADDED_TYPES and not sqlite[1],
     )
-    return pads[0], pads[1]
 
 
 def normalisations(

@@ -862,9 +862,10 @@ def _null_key(side: _Side, *, every: bool = False) -> bool:
     """Whether the first key column of ``side`` (``every``: any key column) holds a NULL;
     a column declared NOT NULL is not read. Key ranges part the first key only: a NULL
     in a later key column lies inside them."""
-    keys = [k for k, null in zip(side.pk, side.nullable_key, strict=True) if null]
-    if not every:
-        keys = keys[:1] if side.nullable_key[:1] == [True] else []
+    if every:
+        keys = [k for k, null in zip(side.pk, side.nullable_key, strict=True) if null]
+    else:
+        keys = side.pk[:1] if side.nullable_key[0] else []
     if not keys:
         return False
     cond = " OR ".join(f"{side.quote(k)} IS NULL" for k in keys)
@@ -1221,7 +1222,7 @@ def _pair_run(jobs: Sequence[_PairJob], links: _Links) -> None:
             lo, hi = ends
             n = min(n, hi - lo + 1)
             if n > 1:
-                cuts = [lo + (hi - lo + 1) * i // n for i in range(1, n)]
+                cuts = [lo + (hi - lo + 1) * j // n for j in range(1, n)]
                 job.parts = job.pair.split(cuts, by)
         job.queries += len(job.parts)
         tasks += [(cost // len(job.parts), i, job, k) for k in range(len(job.parts))]
@@ -1316,7 +1317,7 @@ def _unmatched(
                 res.queries += 1
             if len(found) == unmatched:  # else a file changed meanwhile: the anti-join
                 return found
-    futures = [links.submit(job.pair.extra(w)) for w in job.parts]
+    futures = [links.submit(pair.extra(w)) for w in job.parts]
     res.queries += len(job.parts)
     return [r for f in futures for r in f.result()]
 

@@ -608,29 +608,29 @@ def _differs(a: str, b: str, aff: tuple[str, str]) -> str:
     ``quote()`` would tell them apart (NULL is equal only to NULL).
 
     Unary ``+`` drops the columns' affinities, so text never equals a number, and
-    ``COLLATE BINARY`` compares text byte by byte. What is left is an INTEGER against a
-    REAL of equal value: a column of the same TEXT or REAL affinity on both sides cannot
-    hold that pair (SQLite converts every number stored there), one of INTEGER or NUMERIC
-    affinity only at -2^63; any other pair compares the storage classes too.
+    ``COLLATE BINARY`` compares text byte by byte. What is left is :func:`_class_differs`.
     """
     base = f"+{a} IS NOT +{b} COLLATE BINARY"
-    if aff[0] == aff[1] and aff[0] in ("TEXT", "REAL"):
-        return base
-    if aff[0] == aff[1] and aff[0] in ("INTEGER", "NUMERIC"):
-        return f"{base} OR (+{a} = {_INT64_MIN} AND typeof({a}) <> typeof({b}))"
-    return f"{base} OR typeof({a}) <> typeof({b})"
+    rest = _class_differs(a, b, aff)
+    return base if rest is None else f"{base} OR {rest}"
 
 
 def _key_differs(a: str, b: str, aff: str, *, rowid: bool) -> str | None:
-    """SQL true when key values the join found equal still differ as ``quote()`` tells
-    them apart (None: never). Both sides' key columns have the same affinity and compare
-    with BINARY collation, so equal keys are the same bytes of the same storage class but
-    where :func:`_differs` compares the classes too: an INTEGER against a REAL of equal
-    value, at -2^63 in a column of INTEGER or NUMERIC affinity, anywhere in one of BLOB
-    affinity. A rowid is always an INTEGER."""
-    if rowid or aff in ("TEXT", "REAL"):
+    """SQL true when key values the join found equal (same affinity, BINARY collation)
+    still differ as ``quote()`` tells them apart: :func:`_class_differs` (None: never). A
+    rowid is always an INTEGER."""
+    return None if rowid else _class_differs(a, b, (aff, aff))
+
+
+def _class_differs(a: str, b: str, aff: tuple[str, str]) -> str | None:
+    """SQL true when values that compare equal differ in storage class (None: they never
+    can): an INTEGER against a REAL of equal value. A column of the same TEXT or REAL
+    affinity on both sides cannot hold that pair (SQLite converts every number stored
+    there), one of INTEGER or NUMERIC affinity only at -2^63; any other pair compares the
+    storage classes."""
+    if aff[0] == aff[1] and aff[0] in ("TEXT", "REAL"):
         return None
-    if aff in ("INTEGER", "NUMERIC"):
+    if aff[0] == aff[1] and aff[0] in ("INTEGER", "NUMERIC"):
         return f"(+{a} = {_INT64_MIN} AND typeof({a}) <> typeof({b}))"
     return f"typeof({a}) <> typeof({b})"
 
@@ -661,6 +661,14 @@ class PairSQL:
     #: the key is not the rowid, but both tables have one (``{r}`` in a condition)
     rowids: bool = False
 
+    def _both_cols(self) -> str:
+        """Every column of the source row, then of its partner."""
+        return ", ".join([f"a.{x}" for x in self.a_cols] + [f"b.{y}" for y in self.b_cols])
+
+    @staticmethod
+    def _rowid_in(side: str, rowids: Sequence[int]) -> str:
+        return f"{side}._rowid_ IN ({', '.join(str(int(r)) for r in rowids)})"
+
     def _cond(self, where: str, side: str) -> str:
         """``where`` on one side: ``{k}`` its first key column, ``{r}`` its rowid."""
         cols = self.a_cols if side == "a" else self.b_cols
@@ -670,10 +678,9 @@ class PairSQL:
     def changed(self, where: str = "1") -> str:
         """Source rows (then their partners' columns, NULL without one) missing from the
         target or differing, of the source rows ``where``."""
-        cols = ", ".join([f"a.{x}" for x in self.a_cols] + [f"b.{y}" for y in self.b_cols])
         return (
-            f"SELECT {cols} FROM {self.source} AS a LEFT JOIN {self.target} AS b ON {self.on} "
-            f"WHERE ({self._cond(where, 'a')}) AND (b.{self.b_cols[self.first]} IS NULL "
+            f"SELECT {self._both_cols()} FROM {self.source} AS a "
+            f"LEFT JOIN {self.target} AS b ON {self.on} WHERE ({self._cond(where, 'a')}) AND (b.{self.b_cols[self.first]} IS NULL "
             f"OR {self.diff})"
         )
 
@@ -704,9 +711,8 @@ class PairSQL:
         """Like :meth:`changed`, the partner sought by rowid: source rows whose partner
         there differs, and those whose row there has another key or none (the last column
         says which: 1 = partner), at most ``cap`` + 1 rows; then the source's rowid."""
-        cols = ", ".join([f"a.{x}" for x in self.a_cols] + [f"b.{y}" for y in self.b_cols])
         return (
-            f"SELECT {cols}, a._rowid_, {self._keys_equal()} FROM {self.source} AS a "
+            f"SELECT {self._both_cols()}, a._rowid_, {self._keys_equal()} FROM {self.source} AS a "
             f"LEFT JOIN {self.target} AS b ON b._rowid_ = a._rowid_ "
             f"WHERE ({self._cond(where, 'a')}) AND ({self._keys_differ()} OR {self.diff}) "
             f"LIMIT {cap + 1}"
@@ -715,10 +721,9 @@ class PairSQL:
     def changed_of(self, rowids: Sequence[int]) -> str:
         """:meth:`changed`'s rows (partner or not, equal or not) of the source rows
         ``rowids``, joined by key."""
-        cols = ", ".join([f"a.{x}" for x in self.a_cols] + [f"b.{y}" for y in self.b_cols])
         return (
-            f"SELECT {cols} FROM {self.source} AS a LEFT JOIN {self.target} AS b ON {self.on} "
-            f"WHERE a._rowid_ IN ({', '.join(str(int(r)) for r in rowids)})"
+            f"SELECT {self._both_cols()} FROM {self.source} AS a "
+            f"LEFT JOIN {self.target} AS b ON {self.on} WHERE {self._rowid_in('a', rowids)}"
         )
 
     def extra_by_rowid(self, where: str, cap: int) -> str:
@@ -732,7 +737,7 @@ class PairSQL:
 
     def extra_of(self, rowids: Sequence[int]) -> str:
         """:meth:`extra`'s rows among the target rows ``rowids``."""
-        return self.extra(f"b._rowid_ IN ({', '.join(str(int(r)) for r in rowids)})")
+        return self.extra(self._rowid_in("b", rowids))
 
     def rowid_bounds(self) -> tuple[str, str]:
         """The smallest and the largest rowid of the source table (one statement each:
