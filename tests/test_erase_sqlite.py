@@ -833,6 +833,53 @@ def _state(ws: Any, seller: Path, files: list[Path]) -> dict[str, Any]:
     }
 
 
+def test_data_named_from_another_folder_is_the_same_data(
+    workspace: Any, seller: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ledger keeps where each source and target was, not only how it was spelt: a
+    verify run as ``verify seller.db buyer.db`` inside the data's folder opens the gate of
+    a shred run from another folder by the absolute path (the console's jobs run in the
+    server's folder), and its buyer stays the kept destination. Before, the relative
+    spelling was resolved against the shred's folder: unknown to this transfer (exit 3)."""
+    from handover.erase import Scope
+    from handover.erase.plan import make_plan
+    from handover.flows.unseal import unseal
+    from handover.flows.seal import backup
+    from handover.ledger import entries
+
+    ws = workspace
+    buyer = copy_book(seller, tmp_path / "buyer.db")
+    monkeypatch.chdir(tmp_path)
+    sealed = backup(ws, "seller.db")
+    assert _cli(ws, "verify", "seller.db", "buyer.db").exit_code == 0
+    unseal(ws, str(sealed.package), "restored.db")
+    (run,) = entries(ws, action="verify.run")
+    assert run.details["source"] == "seller.db"  # shown as the user spelt it …
+    assert run.details["located"] == {
+        "source": str(seller),
+        "target": str(buyer),
+    }  # … kept as where
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    # the restored copy is found where it was written, the buyer kept as the destination
+    plan = make_plan(ws, Scope(source=str(seller)))
+    subjects = {(i.medium, i.action, str(i.path)) for i in plan.items}
+    assert ("copy", "destroy", str(tmp_path / "restored.db")) in subjects, subjects
+    res = _cli(ws, "shred", str(seller), "--validated-by", "liuyang", "--yes", "--json")
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["gate"]["passed"] is True and doc["gate"]["forced"] is False
+    assert buyer.exists() and not (tmp_path / "restored.db").exists()
+    # an event recorded before places were (its spelling only) still resolves here
+    legacy = {"source": "seller.db"}
+    from handover.erase.control import recorded_place
+
+    assert recorded_place(legacy, "source") == str(elsewhere / "seller.db")
+    assert recorded_place({**legacy, "located": {"source": "/x/y.db"}}, "source") == "/x/y.db"
+
+
 def test_refusals_exit_3_and_destroy_nothing(workspace: Any, seller: Path, tmp_path: Path) -> None:
     from handover.flows.seal import backup
     from handover.ledger import entries

@@ -134,6 +134,13 @@ def place(spec: str | Path) -> str:
     return f"{kind}://{host}:{port}/{url.database}"
 
 
+def located(**specs: str | Path | None) -> dict[str, str]:
+    """The :func:`place` of each named spec (``source=…, target=…``; None left out): what a
+    ledger event records beside the spelling it shows, so that a later command finds the
+    same data whatever folder it runs in or however it spells the address."""
+    return {role: place(spec) for role, spec in specs.items() if spec}
+
+
 def sqlite_path(spec: str | Path) -> Path | None:
     """The SQLite file ``spec`` names (a path, or a ``sqlite:///`` URL); None for a server
     database, an in-memory SQLite or a URL that does not parse."""

@@ -62,11 +62,23 @@ class Gate:
 
 
 def norm_spec(spec: str) -> str:
-    """A comparable form of a source/target spec: masked URL or resolved file path."""
-    from handover.db.url import mask, sqlite_path
+    """A comparable form of a source/target spec: where it is (:func:`handover.db.url.place`:
+    a file's absolute path, a server database's family, host, port and name)."""
+    from handover.db.url import place
 
-    path = sqlite_path(spec)
-    return str(path.resolve()) if path is not None else mask(spec)
+    return place(spec)
+
+
+def recorded_place(details: dict[str, Any], role: str, spelled: Any = None) -> str | None:
+    """Where a ledger event's ``role`` (``source``, ``target``) was: the place it recorded
+    (``located``, :func:`handover.db.url.located`), else — an event recorded before places
+    were — its spelling (``spelled``, else the detail ``role``) in :func:`norm_spec` form,
+    a relative path then resolved against the folder this command runs in."""
+    where = details.get("located")
+    if isinstance(where, dict) and isinstance(where.get(role), str):
+        return str(where[role])
+    name = details.get(role) if spelled is None else spelled
+    return norm_spec(name) if isinstance(name, str) and name else None
 
 
 def check_gate(
@@ -88,11 +100,9 @@ def check_gate(
     want_dst = norm_spec(target) if target else None
     last = None
     for e in entries(ws, action="verify.run"):
-        d = e.details
-        src, dst = d.get("source"), d.get("target")
-        if not isinstance(src, str) or norm_spec(src) != want_src:
+        if recorded_place(e.details, "source") != want_src:
             continue
-        if want_dst is not None and (not isinstance(dst, str) or norm_spec(dst) != want_dst):
+        if want_dst is not None and recorded_place(e.details, "target") != want_dst:
             continue
         last = e
     shown = norm_spec(source)
@@ -142,10 +152,12 @@ def known_specs(ws: Workspace) -> set[str]:
     out: set[str] = set()
     for action in KNOWN_ACTIONS:
         for e in entries(ws, action=action):
-            names = [e.details.get("source"), e.details.get("target")]
-            if e.action == "scan.run":
-                names.append(e.subject)
-            out |= {norm_spec(n) for n in names if isinstance(n, str) and n}
+            spelled = e.subject if e.action == "scan.run" else None
+            places = [
+                recorded_place(e.details, "source", spelled),
+                recorded_place(e.details, "target"),
+            ]
+            out |= {p for p in places if p}
     return out
 
 

@@ -292,7 +292,7 @@ def _recorded_copies(ws: Workspace, plan: Plan, scope: Scope, chosen: set[str]) 
     folders left beside them: destroyed when reachable, else listed as unreached with
     the reason. The verified destination of the transfer (``--target``, else every
     target a ``verify.run`` names) is the buyer's copy: kept."""
-    from handover.erase.control import norm_spec
+    from handover.erase.control import norm_spec, recorded_place
     from handover.ledger import entries
 
     have = {_key(i.path) for i in plan.items if i.path is not None}
@@ -303,9 +303,9 @@ def _recorded_copies(ws: Workspace, plan: Plan, scope: Scope, chosen: set[str]) 
         destinations = {norm_spec(scope.target)}
     else:
         destinations = {
-            norm_spec(str(e.details["target"]))
+            at
             for e in entries(ws, action="verify.run")
-            if isinstance(e.details.get("target"), str)
+            if (at := recorded_place(e.details, "target")) is not None
         }
     medium_wanted = {"package": "packages", "extract": "extracts", "copy": "copies"}
     for action, detail, medium in _COPY_EVENTS:
@@ -317,7 +317,11 @@ def _recorded_copies(ws: Workspace, plan: Plan, scope: Scope, chosen: set[str]) 
                 continue
             if medium == "copy":
                 item = _database_copy(
-                    ws, where, str(e.details.get("migrate_run") or ""), destinations
+                    ws,
+                    where,
+                    recorded_place(e.details, "target"),
+                    str(e.details.get("migrate_run") or ""),
+                    destinations,
                 )
             else:
                 item = _folder_copy(medium, where)
@@ -375,16 +379,15 @@ def _folder_copy(medium: str, where: str) -> PlanItem | None:
 
 
 def _database_copy(
-    ws: Workspace, target: str, run_id: str, destinations: set[str]
+    ws: Workspace, target: str, at: str | None, run_id: str, destinations: set[str]
 ) -> PlanItem | None:
-    """The database ``unseal``/``restore`` wrote (masked URL ``target``, migration run
-    ``run_id``): a SQLite file holding nothing but what the run wrote is destroyed whole
+    """The database ``unseal``/``restore`` wrote (masked URL ``target``, recorded place
+    ``at``, migration run ``run_id``): a SQLite file holding nothing but what the run wrote is destroyed whole
     (with its journal files); the transfer's destination is kept; anything else is
     listed unreached (a server database, a file holding other tables too)."""
-    from handover.erase.control import norm_spec
     from handover.ledger import entries
 
-    if norm_spec(target) in destinations:
+    if at in destinations:
         return PlanItem(
             "copy",
             target,
@@ -395,6 +398,7 @@ def _database_copy(
     path = sqlite_path(target)
     if path is None:
         return _unreached("copy", target, "erase.unreached.server")
+    path = Path(at) if at else path
     if not path.exists():
         return _unreached("copy", str(path), "erase.unreached.gone")
     written = {

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover import __version__
 from handover.crypto.files import FileOutcome, OverwriteHook, overwrite_tree
+from handover.db.url import located
 from handover.erase.certificate import FORMAT, VERSION
 from handover.erase.control import Actor, Gate
 from handover.erase.database import Database, Destroyed, SQLiteDatabase
@@ -146,6 +147,7 @@ def execute(
         plan.source or str(ws.path.name),
         {
             "source": plan.source,
+            "located": located(source=plan.spec if plan.source else None),
             "executed_by": result.executor.name,
             "validated_by": result.validator.name,
             "authorization": authz,

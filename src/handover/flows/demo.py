@@ -173,7 +173,7 @@ def _step_shred(ctx: DemoContext) -> str:
     now; if there is no buyer database either, forces with the reason recorded.
     """
     from handover.erase import Scope
-    from handover.erase.control import norm_spec
+    from handover.erase.control import norm_spec, recorded_place
     from handover.flows.shred import shred
     from handover.governance.demo import DEMO_CAST
     from handover.i18n import t
@@ -181,8 +181,7 @@ def _step_shred(ctx: DemoContext) -> str:
 
     ws, seller = ctx.ws, str(ctx.seller_db)
     verified = any(
-        isinstance(e.details.get("source"), str)
-        and norm_spec(e.details["source"]) == norm_spec(seller)
+        recorded_place(e.details, "source") == norm_spec(seller)
         for e in entries(ws, action="verify.run")
     )
     force, reason = False, None

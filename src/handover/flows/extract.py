@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from handover.claims import Claim, claiming, uses
 from handover.crypto.tokenize import TokenMemo, Tokens, tokenizer, tokenizer_process
-from handover.db.url import mask
+from handover.db.url import located, mask
 from handover.deid.extract import (
     DEFAULT_QI,
     MAX_SUPPRESSION,
@@ -221,6 +221,7 @@ def dd_extract(
         "due_diligence",
         {
             "source": shown,
+            "located": located(source=shown),
             # absolute: shred finds every extract from the ledger
             "out": str(out.resolve()),
             "hmac_key_id": key_id,

@@ -94,9 +94,13 @@ def _columns(inv: dict[str, Any], table: str) -> list[dict[str, Any]]:
 
 
 def _source(inv: dict[str, Any]) -> str:
-    """The scanned source, when it can be opened again (a file that is still there, a
-    URL without a hidden password); else BadInput naming it."""
+    """The scanned source, when it can be opened again (a file that is still there, by
+    the absolute path the scan recorded: the console may run in another folder than the
+    scan did; a URL without a hidden password); else BadInput naming it."""
     spec = str(inv.get("source") or "")
+    where = str(inv.get("located") or "")
+    if where and not is_url(where) and Path(where).exists():
+        return where
     if (is_url(spec) and "***" not in spec) or (spec and not is_url(spec) and Path(spec).exists()):
         return spec
     raise BadInput.msg("records.source_gone", source=spec[:200])

@@ -109,7 +109,7 @@ def run_scan(
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
     inv.scan_id = save_inventory(ws, inv)
-    details = {**inv.counts(), "scan_id": inv.scan_id}
+    details = {**inv.counts(), "scan_id": inv.scan_id, "located": {"source": inv.located}}
     if ex.sharded:
         details["executor"] = mask(ex.name)
     record(ws, decision.actor, "scan.run", inv.source, "inventory", details)

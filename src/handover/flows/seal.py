@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 from handover.claims import Claim, claiming, uses
-from handover.db.url import mask
+from handover.db.url import located, mask
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.flows.scan import inventory_for
@@ -128,6 +128,7 @@ def seal(
             # where the copy was written, absolute: shred finds every package from here
             "package": str(out.resolve()),
             "source": shown,
+            "located": located(source=shown),
             "tables": len(result.tables),
             "rows": result.rows,
             "bytes": result.bytes,

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.claims import Claim, claiming, uses
-from handover.db.url import mask, to_url
+from handover.db.url import located, mask, to_url
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
 from handover.ledger import record
@@ -113,6 +113,7 @@ def unseal(
         {
             "package": str(pkg),
             "target": shown,
+            "located": located(target=shown),
             "migrate_run": run.run_id,
             "tables": len(readback),
             "rows": result.rows,

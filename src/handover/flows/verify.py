@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from handover.claims import Claim, claiming, uses
+from handover.db.url import located
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.governance import Decision, data_resource, require
@@ -94,6 +95,10 @@ def verify(
             "verify.run",
             f"{result.source} → {result.target}",
             "migration verification",
-            {**result.details, **({"executor": where} if where else {})},
+            {
+                **result.details,
+                "located": located(source=source, target=target),
+                **({"executor": where} if where else {}),
+            },
         )
     return result

@@ -36,7 +36,7 @@ from handover.crypto.files import replacing
 from handover.db import dialects
 from handover.db.dialects import family
 from handover.db.reflect import Catalog, ForeignKeyDef, TableDef
-from handover.db.url import mask
+from handover.db.url import located, mask
 from handover.errors import BadInput, CheckFailed, HandoverError
 from handover.i18n import Joined, Msg
 from handover.migrate.ahead import ReadProcess
@@ -269,6 +269,7 @@ class CopyJob:
             {
                 "source": self.result.source,
                 "target": self.result.target,
+                "located": located(source=self.result.source, target=self.result.target),
                 "tables": len(self.defs),
                 "backup": backup,
                 "no_backup_reason": self.result.no_backup_reason,
