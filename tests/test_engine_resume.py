@@ -287,7 +287,7 @@ def test_a_verdict_keeps_its_keys_wrapped(book: tuple[Path, Path]) -> None:
     from handover.engine.verify import _opened, _sealed
     from handover.engine.worker import engine_key
     from handover.ledger import Recorder
-    from handover.verify.verify import TableResult
+    from handover.verify.results import TableResult
     from handover.workspace import open_workspace
 
     ws = open_workspace(book[0])

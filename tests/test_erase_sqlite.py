@@ -843,8 +843,8 @@ def test_data_named_from_another_folder_is_the_same_data(
     spelling was resolved against the shred's folder: unknown to this transfer (exit 3)."""
     from handover.erase import Scope
     from handover.erase.plan import make_plan
-    from handover.flows.unseal import unseal
     from handover.flows.seal import backup
+    from handover.flows.unseal import unseal
     from handover.ledger import entries
 
     ws = workspace

@@ -20,8 +20,9 @@ from handover.db import dialects
 from handover.db.adbc import ArrowReader
 from handover.verify import arrow as A
 from handover.verify.normalize import SideType, row_hash60
+from handover.verify.plan import connect, plan_table, reflect
 from handover.verify.sql import ArrowDigest, select_sql
-from handover.verify.verify import _arrow, _from, _plan, _reflect, _segment_digests, _Sel, connect
+from handover.verify.verify import _arrow, _from, _segment_digests, _Sel
 from test_verify_engines import STAMP_SPELLINGS, _doubles, run
 
 KINDS = ["int", "decimal", "float", "text", "date", "timestamp", "time"]
@@ -286,8 +287,8 @@ def test_segment_digests_equal_sqlites_texts_over_many_batches(
     url = f"sqlite:///{path}"
     engine = connect(url)
     try:
-        meta = _reflect(engine, url)
-        plan = _plan(
+        meta = reflect(engine, url)
+        plan = plan_table(
             "loans", engine, engine, meta["loans"], meta["loans"], (url, url), stored=False
         )
         side = plan.src
@@ -350,19 +351,19 @@ def test_kinds_arrow_does_not_render_keep_the_statement(tmp_path: Path) -> None:
     kinds Arrow renders, and only for a file (an in-memory database has no path)."""
     from sqlalchemy import create_engine
 
-    from handover.verify.verify import _arrow_pair
+    from handover.verify.plan import arrow_pair
 
     lite = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
     memory = create_engine("sqlite://")
     sqls = (dialects.get("sqlite"), dialects.get("postgresql"))
-    assert _arrow_pair((lite, lite), sqls, ["int", "decimal", "text"], int_key=True)
-    assert _arrow_pair((lite, lite), sqls, ["int", "time", "text"], int_key=True)
-    assert not _arrow_pair((lite, lite), sqls, ["int", "bool"], int_key=True)
-    assert not _arrow_pair((lite, lite), sqls, ["int", "bytes"], int_key=True)
-    assert not _arrow_pair((lite, lite), sqls, ["text", "int"], int_key=False)
-    assert not _arrow_pair((memory, memory), sqls, ["int", "text"], int_key=True)
+    assert arrow_pair((lite, lite), sqls, ["int", "decimal", "text"], int_key=True)
+    assert arrow_pair((lite, lite), sqls, ["int", "time", "text"], int_key=True)
+    assert not arrow_pair((lite, lite), sqls, ["int", "bool"], int_key=True)
+    assert not arrow_pair((lite, lite), sqls, ["int", "bytes"], int_key=True)
+    assert not arrow_pair((lite, lite), sqls, ["text", "int"], int_key=False)
+    assert not arrow_pair((memory, memory), sqls, ["int", "text"], int_key=True)
     both = (dialects.get("sqlite"), dialects.get("sqlite"))
-    assert not _arrow_pair((lite, lite), both, ["int", "text"], int_key=True)
+    assert not arrow_pair((lite, lite), both, ["int", "text"], int_key=True)
 
 
 # --- a SQLite file against a server: the server's digest text, rendered over Arrow --------
@@ -421,12 +422,12 @@ def test_a_sqlite_file_against_a_server_digests_the_servers_text(
     _server_pair(path, url, _SERVER_ROWS)
     engine, other = connect(str(path)), connect(url)
     try:
-        plan = _plan(
+        plan = plan_table(
             "pay",
             engine,
             other,
-            _reflect(engine, "s")["pay"],
-            _reflect(other, "t")["pay"],
+            reflect(engine, "s")["pay"],
+            reflect(other, "t")["pay"],
             ("s", "t"),
         )
     finally:

@@ -24,7 +24,8 @@ from handover.verify.normalize import (
     render_digest,
     render_value,
 )
-from handover.verify.verify import _plan, _reflect, _segment_digests, connect
+from handover.verify.plan import connect, plan_table, reflect
+from handover.verify.verify import _segment_digests
 
 TS = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 NAMES = ["王敏", "李强", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周杰", "吴昊"]
@@ -159,9 +160,9 @@ def test_in_database_rendering_matches_the_python_reference(
     digests = []
     for url in _engines(sqlite_url, pg_url, mariadb_url):
         engine = connect(url)
-        meta = _reflect(engine, url)
+        meta = reflect(engine, url)
         for table in ("loans", "repayments", "codes"):
-            plan = _plan(table, engine, engine, meta[table], meta[table], (url, url))
+            plan = plan_table(table, engine, engine, meta[table], meta[table], (url, url))
             side = plan.src
             cols = ", ".join(side.quote(c) for c in side.columns)
             stmt = f"SELECT {side.row_sql}, {cols} FROM {side.quote(side.table)}"
@@ -173,7 +174,7 @@ def test_in_database_rendering_matches_the_python_reference(
                     [render_value(v, k) for v, k in zip(row[1:], plan.kinds, strict=True)]
                 )
                 assert row[0] == ref, (engine.dialect.name, table)
-        plan = _plan(
+        plan = plan_table(
             "loans",
             engine,
             engine,
@@ -194,9 +195,9 @@ def test_server_digest_text_matches_the_python_reference(pg_url: str, mariadb_ur
     digests = []
     for url in _engines_servers(pg_url, mariadb_url):
         engine = connect(url)
-        meta = _reflect(engine, url)
+        meta = reflect(engine, url)
         for table in ("loans", "repayments", "codes"):
-            plan = _plan(table, engine, engine, meta[table], meta[table], (url, url))
+            plan = plan_table(table, engine, engine, meta[table], meta[table], (url, url))
             side = plan.src
             assert side.digest_sqls is not None
             text = side.sql.digest_row_expr(side.digest_sqls, side.compact)
@@ -219,7 +220,7 @@ def test_server_digest_text_matches_the_python_reference(pg_url: str, mariadb_ur
                     side.compact,
                 )
                 assert row[0] == ref, (engine.dialect.name, table, row)
-        plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], (url, url))
+        plan = plan_table("loans", engine, engine, meta["loans"], meta["loans"], (url, url))
         digests.append(_segment_digests(plan.src, 0, 90, None))
         engine.dispose()
     assert digests[0] == digests[1]
@@ -603,10 +604,12 @@ def test_timestamp_digests_agree_across_servers(pg_url: str, mariadb_url: str) -
     )
     for url in (mariadb_url, pg_url):
         engine = connect(url)
-        meta = _reflect(engine, url)
+        meta = reflect(engine, url)
         other = pg_url if url == mariadb_url else mariadb_url
         o_engine = connect(other)
-        plan = _plan("s", engine, o_engine, meta["s"], _reflect(o_engine, other)["s"], (url, other))
+        plan = plan_table(
+            "s", engine, o_engine, meta["s"], reflect(o_engine, other)["s"], (url, other)
+        )
         side = plan.src
         assert side.digest_sqls is not None
         text = side.sql.digest_row_expr(side.digest_sqls, side.compact)
@@ -650,8 +653,8 @@ def test_split_scan_gives_the_single_scan_digests(engine_url: str, request: Any)
     url = request.getfixturevalue(engine_url)
     build(url, n=400)
     engine = connect(url)
-    meta = _reflect(engine, url)
-    plan = _plan("loans", engine, engine, meta["loans"], meta["loans"], ("m", "m"))
+    meta = reflect(engine, url)
+    plan = plan_table("loans", engine, engine, meta["loans"], meta["loans"], ("m", "m"))
     width = 3
     segments = -(-(1200 - 3 + 1) // width)  # keys 3, 6, …, 1200 from origin 3
     assert segments > 2 * SPLIT_MIN_SEGMENTS
@@ -754,8 +757,8 @@ def test_sqlite_shortcut_renderings_change_nothing(tmp_path: Path) -> None:
     con.close()
     url = f"sqlite:///{db}"
     engine = connect(url)
-    meta = _reflect(engine, url)
-    plan = _plan("t", engine, engine, meta["t"], meta["t"], (url, url), stored=False)
+    meta = reflect(engine, url)
+    plan = plan_table("t", engine, engine, meta["t"], meta["t"], (url, url), stored=False)
     assert plan.kinds[1:] == ["decimal", "float", "timestamp"]
     side = plan.src
     cols = [side.quote(c) for c in side.columns]

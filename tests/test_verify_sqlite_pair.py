@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from handover.db.dialects import sqlite as sqlite_pair_sql
-from handover.verify import VerifyResult, compare
+from handover.verify import VerifyResult, compare, pair
 from handover.verify import verify as kernel
 
 
@@ -42,7 +42,7 @@ def _both(a: str, b: str, monkeypatch: pytest.MonkeyPatch) -> VerifyResult:
     """The join's verdict, checked against the digest path's on the same files."""
     joined = compare(a, b)
     with monkeypatch.context() as m:
-        m.setattr(kernel, "_links", lambda _src, _dst: None)
+        m.setattr(kernel, "open_links", lambda _src, _dst: None)
         digests = compare(a, b)
     assert [t.segment_key for t in digests.tables] != ["sqlite-join"] * len(digests.tables)
     assert [t.to_json() for t in joined.tables] == [t.to_json() for t in digests.tables]
@@ -175,7 +175,7 @@ def test_composite_text_key_and_a_key_collation(
 def test_large_table_split_in_key_ranges_with_null_keys(tmp_path: Path) -> None:
     """Above PAIR_SPLIT_ROWS the join runs as key ranges; a key that is not the rowid
     may be NULL (SQLite allows it) and is still compared."""
-    n = kernel.PAIR_SPLIT_ROWS + 5_000
+    n = pair.PAIR_SPLIT_ROWS + 5_000
     ddl = "CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT, x REAL)"
     rnd = random.Random(3)
     rows: list[tuple[Any, ...]] = [(i, f"v{i}", i / 7) for i in range(1, n + 1)]
@@ -283,7 +283,7 @@ def test_every_key_range_runs_costliest_first(
     """A large table is cut into key ranges of about equal cost; all ranges of all
     tables are queued costliest first (the links end together); the verdict is the
     same as one join's."""
-    monkeypatch.setattr(kernel, "PAIR_SPLIT_ROWS", 100)
+    monkeypatch.setattr(pair, "PAIR_SPLIT_ROWS", 100)
     con = sqlite3.connect(tmp_path / "a.db")
     con.execute("CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT, w TEXT)")
     con.execute("CREATE TABLE mid (a INTEGER, b INTEGER, v TEXT, PRIMARY KEY (a, b))")
@@ -298,7 +298,7 @@ def test_every_key_range_runs_costliest_first(
     _db(Path(b), "", [], "UPDATE big SET v = 'x' WHERE id IN (1, 3999)")
     _db(Path(b), "", [], "DELETE FROM mid WHERE a = 7 AND b = 1")
     queued: list[str] = []
-    real_later = kernel._Links.later
+    real_later = pair.Links.later
 
     def later(self: Any, fn: Any, *args: Any) -> Any:
         # a statement, or the parts of a table whose key is not the rowid (by rowid)
@@ -307,7 +307,7 @@ def test_every_key_range_runs_costliest_first(
         )
         return real_later(self, fn, *args)
 
-    monkeypatch.setattr(kernel._Links, "later", later)
+    monkeypatch.setattr(pair.Links, "later", later)
     res = compare(a, b)
     by_name = {t.name: t.to_json() for t in res.tables}
     assert by_name["big"]["changed"] == [1, 3999]
@@ -319,7 +319,7 @@ def test_every_key_range_runs_costliest_first(
     # the costliest first
     assert queued == ['main."big"'] * 7 + ["mid"] * 2 + ['main."small"']
     with monkeypatch.context() as m:
-        m.setattr(kernel, "PAIR_SPLIT_ROWS", 10**9)
+        m.setattr(pair, "PAIR_SPLIT_ROWS", 10**9)
         whole = compare(a, b)
     assert [t.to_json() for t in whole.tables] == [t.to_json() for t in res.tables]
 
@@ -384,7 +384,7 @@ def test_a_renumbered_copy_is_joined_by_key(
     rowid: past the cap the part is joined by key, and the target's unmatched rows are
     found by the anti-join. WITHOUT ROWID tables, and tables with a column named
     ``_rowid_``, are joined by key from the start."""
-    monkeypatch.setattr(kernel, "ROWID_CAP", 5)
+    monkeypatch.setattr(pair, "ROWID_CAP", 5)
     a = _db(tmp_path / "a.db", COMPOSITE, PLAN_ROWS)
     changes = [
         "UPDATE t SET due = 'x' WHERE loan = 1 AND period = 1",
@@ -471,7 +471,7 @@ def test_closing_the_links_interrupts_the_statement_under_way(tmp_path: Path) ->
     a = _db(tmp_path / "a.db", DDL, ROWS)
     b = _db(tmp_path / "b.db", DDL, ROWS)
     engine = kernel.connect(a)
-    links = kernel._links(engine, kernel.connect(b))
+    links = pair.open_links(engine, kernel.connect(b))
     assert links is not None
     endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
     running = links.submit(endless)
@@ -479,7 +479,7 @@ def test_closing_the_links_interrupts_the_statement_under_way(tmp_path: Path) ->
     while not running.running():
         time.sleep(0.01)
     links.close()
-    with pytest.raises(kernel._LinkFailed, match="interrupt"):
+    with pytest.raises(pair.LinkFailed, match="interrupt"):
         running.result()
     assert all(f.cancelled() or f.exception() is not None for f in queued)
     engine.dispose()
@@ -499,7 +499,7 @@ def test_a_cluster_part_tells_a_database_failure_as_the_databases(
     def refused(_src: Any, _dst: Any) -> None:
         raise sa.exc.OperationalError("ATTACH", {}, sqlite3.OperationalError("unable to open"))
 
-    monkeypatch.setattr(kernel, "_links", refused)
+    monkeypatch.setattr(kernel, "open_links", refused)
     for run in (lambda: compare(a, b), lambda: kernel.compare_part(a, b, kernel.Part("t"))):
         with pytest.raises(BadInput) as caught:
             run()

@@ -16,15 +16,16 @@ import pytest
 from handover.errors import BadInput
 from handover.flows.verify import verify
 from handover.verify import sql as q
-from handover.verify.verify import _plan, _reflect, _segment_digests, connect
+from handover.verify.plan import connect, plan_table, reflect
+from handover.verify.verify import _segment_digests
 from test_verify_engines import build, run
 
 
 def _digests(url: str, table: str) -> dict[int, tuple[int, int]]:
     engine = connect(url)
     try:
-        meta = _reflect(engine, url)
-        plan = _plan(table, engine, engine, meta[table], meta[table], ("m", "m"))
+        meta = reflect(engine, url)
+        plan = plan_table(table, engine, engine, meta[table], meta[table], ("m", "m"))
         return _segment_digests(plan.src, 0, 7, None)
     finally:
         engine.dispose()

@@ -16,7 +16,8 @@ from handover.engine.executor import Executor, task_keys
 from handover.engine.runs import RunLog, hide, pending, reveal
 from handover.engine.worker import SourceRef, workspace
 from handover.verify import VerifyResult, compare
-from handover.verify.verify import Part, TableResult, compare_part, merge_parts, parts
+from handover.verify.results import TableResult
+from handover.verify.verify import Part, compare_part, merge_parts, parts
 
 if TYPE_CHECKING:
     from handover.progress import Progress

@@ -3,6 +3,8 @@ authorised, recorded step is :func:`handover.flows.verify.verify`."""
 
 from __future__ import annotations
 
-from handover.verify.verify import TableResult, VerifyResult, compare, connect
+from handover.verify.plan import connect
+from handover.verify.results import TableResult, VerifyResult
+from handover.verify.verify import compare
 
 __all__ = ["TableResult", "VerifyResult", "compare", "connect"]
