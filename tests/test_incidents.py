@@ -9,6 +9,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -260,16 +261,59 @@ def test_every_grade_and_regime_creates_the_right_obligations(ws: Workspace, ope
             clock.advance(minutes=1)
 
 
-def test_summary_report_due_30_days_after_handling_ends(ws: Workspace) -> None:
-    clock = Clock(T0)
+def test_summary_report_due_at_24_00_local_of_the_30th_day(ws: Workspace) -> None:
+    """办法 第八条 "30日内", counted as 民法典 第二百零一条第一款 (the start day does not
+    count) and 第二百零三条第二款 (the last day ends at 24:00), in the workspace's zone."""
+    sh = ZoneInfo("Asia/Shanghai")
+    clock = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=sh))
     inc = _incident(ws, clock, IncidentSettings(), people=2_000_000)
-    clock.advance(hours=50)
-    handled_at = clock() - dt.timedelta(hours=2)
+    cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+    assert cac.due_at == cac.starts_at + dt.timedelta(hours=4)  # hours clocks unchanged
+    clock.at = dt.datetime(2026, 3, 2, 16, 0, tzinfo=sh)
+    handled_at = dt.datetime(2026, 3, 2, 15, 30, tzinfo=sh)
     done = flow.mark_handled(ws, inc.id, at=handled_at, clock=clock)
     summary = [o for o in done.obligations if o.kind == "summary"]
+    # 2026-04-01 24:00 Beijing, not 2026-04-01 15:30 (720 h after the end of handling)
     assert [(o.rule, o.due_at) for o in summary] == [
-        ("cac.summary.ordinary", handled_at + dt.timedelta(days=30))
+        ("cac.summary.ordinary", dt.datetime(2026, 4, 2, 0, 0, tzinfo=sh))
     ]
+    assert summary[0].hours == pytest.approx(30 * 24 + 8.5)  # the time that leaves
+    assert "民法典 第二百零一条" in summary[0].source and "第二百零三条" in summary[0].source
+    # no escalation on the evening of the 30th day; at 24:00 it is missed
+    clock.at = dt.datetime(2026, 4, 1, 23, 59, tzinfo=sh)
+    assert "cac.summary.ordinary" not in {o.rule for o in flow.tick(ws, clock=clock).escalated}
+    clock.at = dt.datetime(2026, 4, 2, 0, 0, tzinfo=sh)
+    assert [o.rule for o in flow.tick(ws, clock=clock).escalated] == ["cac.summary.ordinary"]
+
+
+@pytest.mark.parametrize(
+    ("start", "zone", "due"),
+    [
+        # handling ended just after midnight or just before: that day does not count
+        ("2026-03-02T00:05+08:00", "Asia/Shanghai", "2026-04-02T00:00+08:00"),
+        ("2026-03-02T23:59+08:00", "Asia/Shanghai", "2026-04-02T00:00+08:00"),
+        # across a month end and a year end
+        ("2026-01-31T10:00+08:00", "Asia/Shanghai", "2026-03-03T00:00+08:00"),
+        ("2026-12-15T10:00+08:00", "Asia/Shanghai", "2027-01-15T00:00+08:00"),
+        # the days are the configured zone's: 15:30 UTC is already 03-03 in Tokyo
+        ("2026-03-02T15:30+00:00", "Asia/Tokyo", "2026-04-03T00:00+09:00"),
+        ("2026-03-02T15:30+00:00", "Asia/Shanghai", "2026-04-02T00:00+08:00"),
+    ],
+)
+def test_a_period_in_days_ends_at_local_midnight(start: str, zone: str, due: str) -> None:
+    from handover.incidents.rules import due_after_days
+
+    got = due_after_days(dt.datetime.fromisoformat(start), 30, zone)
+    assert got == dt.datetime.fromisoformat(due) and got.tzinfo == dt.UTC
+
+
+def test_a_rules_file_with_a_fractional_day_clock_is_refused(tmp_path: Path) -> None:
+    text = load_rules().path.read_text(encoding="utf-8")
+    for bad_days in ("30.5", "0", "true"):
+        bad = tmp_path / f"rules-{bad_days}.toml"
+        bad.write_text(text.replace("days = 30", f"days = {bad_days}", 1), encoding="utf-8")
+        with pytest.raises(BadInput, match=r"cac\.summary\.ordinary.*days"):
+            load_rules(bad)
 
 
 def test_no_personal_information_no_art57_duties(ws: Workspace) -> None:
@@ -279,10 +323,22 @@ def test_no_personal_information_no_art57_duties(ws: Workspace) -> None:
     assert inc.obligations == []
 
 
-def test_a_sector_regulator_without_hours_is_refused(ws: Workspace) -> None:
-    conf = IncidentSettings(sector_regulator="某地方金融管理局")
-    with pytest.raises(BadInput, match="sector_hours"):
-        _incident(ws, Clock(T0), conf, people=5)
+def test_bad_incident_settings_are_refused_naming_the_setting() -> None:
+    from pydantic import ValidationError
+
+    from handover.settings import ALL_GRADES
+
+    assert ALL_GRADES == GRADES  # the settings' grade names are the rules' grade names
+    for bad, where in (
+        ({"timezone": "Asia/Shangai"}, "timezone"),
+        ({"sector_grades": ["significant", "serious"]}, "sector_grades"),
+        ({"sector_regulator": "某地方金融管理局"}, "sector_hours"),
+        ({"sector_regulator": "某地方金融管理局", "sector_hours": 0}, "sector_hours"),
+    ):
+        with pytest.raises(ValidationError, match=where):
+            IncidentSettings(**bad)
+    ok = IncidentSettings(timezone="Asia/Urumqi", sector_regulator="某局", sector_hours=8)
+    assert (ok.timezone, ok.sector_hours) == ("Asia/Urumqi", 8)
 
 
 # --- affected people from the inventory ---------------------------------------------------------
@@ -300,6 +356,116 @@ def test_affected_people_are_counted_from_the_scan_inventory(ws: Workspace) -> N
     assert both.affected["unknown"] == ["nosuch"]
     assert {t["table"] for t in both.affected["tables"]} == {"cust_info", "yhk_info"}
     assert "cvn" not in both.affected["types"]  # only the named column of yhk_info
+
+
+def test_a_leak_the_inventory_cannot_rule_out_gets_the_art57_duties(ws: Workspace) -> None:
+    """PIPL Art. 57 applies when personal information may be concerned: a table or column
+    the scan does not know, or a leak that names no data, creates the duties (a person
+    may waive telling the individuals, Art. 57 ¶2); data known to hold none does not."""
+    clock = Clock(T0)
+    art57 = {"pipl57.regulator", "pipl57.individuals"}
+
+    def promoted(data: list[str], category: str = "data_leak") -> records.Incident:
+        ev = flow.report_event(ws, "客户信息泄露", noticed_at=T0, data=data, clock=clock)
+        return flow.promote(ws, ev.id, reason="确认", category=category, clock=clock).incident
+
+    unknown = promoted(["cust_export_2026"])  # a table the scan never saw
+    assert unknown.personal_information and {o.rule for o in unknown.obligations} == art57
+    assert unknown.people_affected is None and unknown.affected["unknown"] == ["cust_export_2026"]
+    column = promoted(["cust_info.no_such_column"])
+    assert column.personal_information and {o.rule for o in column.obligations} == art57
+    for category in ("data_leak", "data_tamper", "data_loss"):
+        nothing_named = promoted([], category)
+        assert nothing_named.personal_information, category
+        assert {o.rule for o in nothing_named.obligations} == art57
+        assert nothing_named.people_affected is None  # not counted, not "0 people"
+        assert nothing_named.affected["basis"] == "no_data"
+    promote_event = entries(ws, action="incident.promote")[-1].details
+    assert (
+        promote_event["personal_information"] is True and promote_event["people_affected"] is None
+    )
+    # an outage naming no data, and a column the scan classified as no personal information
+    assert promoted([], "outage").obligations == []
+    assert promoted(["cust_info.khbh"]).obligations == []
+
+
+def test_grade_refuses_negative_counts_and_records_nothing(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "客户信息泄露", noticed_at=T0, data=["cust_info"], clock=clock)
+    inc = flow.promote(ws, ev.id, reason="确认", clock=clock).incident
+    size = ledger_size(ws)
+    with pytest.raises(BadInput, match=r"--people needs --reason.*not be negative"):
+        flow.regrade(ws, inc.id, people=-5, reason="复核", clock=clock)
+    with pytest.raises(BadInput, match="--people needs --reason"):
+        flow.regrade(ws, inc.id, people=5, clock=clock)
+    with pytest.raises(BadInput, match="direct loss -1 is not valid"):
+        flow.regrade(ws, inc.id, direct_loss_cny=-1, reason="核定", clock=clock)
+    with pytest.raises(BadInput, match="direct loss -1 is not valid"):
+        flow.promote(ws, ev.id, reason="r", direct_loss_cny=-1, clock=clock)
+    assert ledger_size(ws) == size  # refused before anything was authorised or recorded
+    after = records.get_incident(ws, inc.id)
+    assert (after.people_affected, after.direct_loss_cny) == (inc.people_affected, None)
+
+
+def test_a_decided_grade_stays_the_floor_when_new_facts_are_added(ws: Workspace) -> None:
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "客户信息泄露", noticed_at=T0, data=["cust_info"], clock=clock)
+    inc = flow.promote(
+        ws, ev.id, reason="确认", grade="significant", grade_reason="涉及大量敏感信息", clock=clock
+    ).incident
+    assert (inc.grade, inc.grade_basis["computed"]) == ("significant", "general")
+    clock.advance(hours=1)
+    with_loss = flow.regrade(ws, inc.id, direct_loss_cny=5000, reason="损失核定", clock=clock)
+    assert (with_loss.grade, with_loss.direct_loss_cny) == ("significant", 5000)
+    assert with_loss.grade_basis["reason"] == "涉及大量敏感信息"  # the decision stands
+    counted = flow.regrade(ws, inc.id, people=300, reason="复核人数", clock=clock)
+    assert (counted.grade, counted.people_affected) == ("significant", 300)
+    graded = entries(ws, action="incident.grade")[-1].details
+    assert graded["grade"]["grade"] == "significant" and graded["grade"]["computed"] == "general"
+    # facts above the floor still raise it
+    raised = flow.regrade(ws, inc.id, people=12_000_000, reason="全量核对", clock=clock)
+    assert raised.grade == "major" and raised.grade_basis["computed"] == "major"
+    # a decided grade below the current one is refused, naming both
+    with pytest.raises(BadInput, match=r"grade significant refused.*major"):
+        flow.regrade(ws, inc.id, grade="significant", reason="x", clock=clock)
+
+
+def test_a_grade_the_counts_gave_is_not_lowered_by_smaller_counts(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=1_500_000)
+    assert inc.grade == "significant" and not inc.grade_basis["reason"]
+    with pytest.raises(
+        BadInput, match=r"new facts give grade general, below incident #\d+'s grade significant"
+    ):
+        flow.regrade(ws, inc.id, people=300, reason="复核人数", clock=clock)
+    assert records.get_incident(ws, inc.id).people_affected == 1_500_000
+    kept = flow.regrade(
+        ws, inc.id, people=300, grade="significant", reason="保留级别:初报已上报", clock=clock
+    )
+    assert (kept.grade, kept.people_affected) == ("significant", 300)
+
+
+def test_a_duty_cannot_be_met_before_its_clock_started(ws: Workspace) -> None:
+    clock = Clock(T0)
+    inc = _incident(ws, clock, IncidentSettings(), people=1_500_000)
+    cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+    with pytest.raises(BadInput, match=rf"at .* is before duty #{cac.id} started"):
+        flow.obligation_met(
+            ws, cac.id, note="电话报告", at=cac.starts_at - dt.timedelta(days=30), clock=clock
+        )
+    still = records.get_incident(ws, inc.id).obligations
+    assert next(o for o in still if o.id == cac.id).status == "open"
+    assert not entries(ws, action="incident.obligation.met")
+    # the summary's clock starts when handling ends, not at awareness
+    clock.advance(hours=2)
+    handled = flow.mark_handled(ws, inc.id, clock=clock)
+    summary = next(o for o in handled.obligations if o.kind == "summary")
+    with pytest.raises(BadInput, match="is before duty"):
+        flow.obligation_met(
+            ws, summary.id, note="x", at=summary.starts_at - dt.timedelta(minutes=1), clock=clock
+        )
+    met = flow.obligation_met(ws, cac.id, note="电话报告", at=cac.starts_at, clock=clock)
+    assert met.status == "met" and met.met_at == cac.starts_at
 
 
 # --- bad input changes nothing -------------------------------------------------------------
@@ -560,6 +726,52 @@ def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) 
     nd = flow.status(ws, clock=clock).next_drill
     assert nd["due_by"] == (clock() + dt.timedelta(days=180)).isoformat()
     assert all(not d.drill for d in flow.status(ws, clock=clock).duties)
+
+
+def test_a_drill_whose_incident_cannot_be_created_is_not_left_running(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handover.incidents import drills
+
+    clock = Clock(T0)
+    drill = flow.schedule(ws, "lost_laptop", at=T0, participants=["wangmin"], clock=clock)
+    sink = Recorder(ws, "wangmin")
+    # settings that bypassed their checks (a sector regulator without hours): refused
+    # before the drill, the ledger or the events are touched
+    unchecked = IncidentSettings.model_construct(
+        **{**IncidentSettings().model_dump(), "sector_regulator": "上海市地方金融管理局"}
+    )
+    size = ledger_size(ws)
+    with pytest.raises(BadInput, match="sector_hours"):
+        drills.start_drill(
+            ws,
+            drill.id,
+            started_by="wangmin",
+            rules=load_rules(),
+            conf=unchecked,
+            inventory=_inventory(ws),
+            events=sink,
+            clock=clock,
+        )
+    assert ledger_size(ws) == size and records.list_events(ws) == []
+    assert drills.get_drill(ws, drill.id).status == "scheduled"
+    # the promotion itself fails after the drill's event was recorded: the drill goes back
+    # to scheduled and the event is dismissed with the reason, so neither is left open
+    real = drills.promote
+    monkeypatch.setattr(drills, "promote", lambda *a, **kw: real(*a, **{**kw, "grade": "extreme"}))
+    with pytest.raises(BadInput, match="grade 'extreme' is not valid"):
+        flow.start(ws, drill.id, clock=clock)
+    d = drills.get_drill(ws, drill.id)
+    assert (d.status, d.started_at, d.incident_id) == ("scheduled", None, None)
+    [ev] = records.list_events(ws)
+    assert ev.status == "dismissed" and records.list_incidents(ws) == []
+    dismissed = entries(ws, action="incident.event.dismiss")[-1].details
+    assert dismissed["reason"].startswith(f"drill {drill.id} not started: grade 'extreme'")
+    assert not entries(ws, action="incident.drill.start")
+    monkeypatch.undo()
+    clock.advance(minutes=5)
+    inc = flow.start(ws, drill.id, clock=clock)  # and it can still be started
+    assert drills.get_drill(ws, drill.id).status == "running" and inc.drill
 
 
 def test_a_real_incident_cannot_address_drill_participants(ws: Workspace) -> None:

@@ -191,3 +191,59 @@ def test_handover_status_lists_incident_duties_with_time_left_and_overdue(ws: Pa
     assert "Incident reporting duties: " in text and "1 overdue" in text
     assert "overdue by 1 h" in text and "h " in text and "next drill due by" in text
     assert "#1 客户信息泄露" in text
+
+
+@pytest.mark.parametrize(
+    ("section", "setting"),
+    [
+        ('timezone = "Asia/Shangai"', "incidents.timezone"),
+        ('sector_grades = ["significant", "serious"]', "incidents.sector_grades"),
+        ('sector_regulator = "上海市地方金融管理局"', "sector_hours"),
+    ],
+)
+def test_bad_incident_settings_refuse_with_one_line_and_change_nothing(
+    ws: Path, section: str, setting: str
+) -> None:
+    good = (ws / "handover.toml").read_text(encoding="utf-8")
+    assert run(ws, "incidents", "event", "可疑导出", "--noticed-at", _ago(minutes=9)).exit_code == 0
+    sched = run(
+        ws, "drills", "schedule", "lost_laptop", "--at", _ago(minutes=1), "--participant", "wangmin"
+    )
+    assert sched.exit_code == 0, sched.output
+    size = _size(ws)
+    (ws / "handover.toml").write_text(good + f"\n[incidents]\n{section}\n", encoding="utf-8")
+    for args in (
+        ("incidents", "event", "客户信息泄露", "--noticed-at", _ago(minutes=5)),
+        ("incidents", "promote", "1", "--reason", "r"),
+        ("drills", "start", "1"),
+    ):
+        res = run(ws, "--lang", "en", *args)
+        assert res.exit_code == 2, (args, res.output)
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and setting in lines[0] and "Traceback" not in res.output, lines
+    (ws / "handover.toml").write_text(good, encoding="utf-8")
+    assert _size(ws) == size
+    listed = json.loads(run(ws, "incidents", "list", "--json").output)
+    assert listed["incidents"] == [] and [e["status"] for e in listed["events"]] == ["open"]
+    drills = json.loads(run(ws, "drills", "list", "--json").output)
+    assert [(d["status"], d["incident"]) for d in drills] == [("scheduled", None)]
+
+
+def test_list_shows_local_times_with_their_offset(ws: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    noticed = _ago(hours=1)
+    at = dt.datetime.fromisoformat(noticed)
+    assert run(ws, "incidents", "event", "客户信息泄露", "--noticed-at", noticed).exit_code == 0
+    assert run(ws, "incidents", "event", "可疑登录", "--noticed-at", noticed).exit_code == 0
+    assert run(ws, "incidents", "promote", "1", "--reason", "确认").exit_code == 0
+    shanghai = at.astimezone(ZoneInfo("Asia/Shanghai")).isoformat(" ", "minutes")
+    out = run(ws, "incidents", "list").output.splitlines()
+    assert shanghai.endswith("+08:00")
+    assert next(line for line in out if line.startswith("#1")).count(shanghai) == 1
+    assert next(line for line in out if line.startswith("event 2")).count(shanghai) == 1
+    with (ws / "handover.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[incidents]\ntimezone = "Asia/Tokyo"\n')
+    tokyo = at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat(" ", "minutes")
+    out = run(ws, "incidents", "list").output
+    assert tokyo.endswith("+09:00") and out.count(tokyo) == 2

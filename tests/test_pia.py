@@ -15,6 +15,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -340,30 +341,47 @@ def test_maker_checker_versions_and_retention(lib: Workspace, tmp_path: Path) ->
     rejected = pia.reject(lib, aid, "风险 R5 的措施不足 / R5 under-treated", actor=SIGNER, now=T0)
     assert rejected.status == "rejected"
 
-    # The signatory edits the next version himself: he may no longer decide on it.
+    # The signatory edits the next version himself. His edit drops the DPO's opinion (it
+    # spoke to the content before), so the maker cannot submit until it is given again.
     edits = tmp_path / "r5.toml"
     edits.write_text('[risks.R5]\nlikelihood = "low"\nowner = "zhaolei"\n', encoding="utf-8")
     v = pia.edit(lib, aid, edits, actor=SIGNER, now=T0)
     assert v.status == "draft" and v.document["risks"][4]["prefilled"] is False
-    pia.submit(lib, aid, actor=MANAGER, now=T0)
-    with pytest.raises(Refused) as own:
-        pia.approve(lib, aid, actor=SIGNER, now=T0)
-    assert "maker-checker" in own.value.render("en")
-
+    assert v.document["dpo_opinion"] is None
+    with pytest.raises(Refused) as stale:
+        pia.submit(lib, aid, actor=MANAGER, now=T0)
+    assert "opinion is missing" in stale.value.render("en")
     pia.opinion(lib, aid, "同意第 5 版 / agreed", actor=MANAGER, now=T0)
     pia.submit(lib, aid, actor=MANAGER, now=T0)
-    approved = pia.approve(lib, aid, actor=SIGNER, now=T0 + dt.timedelta(hours=2))
-    assert approved.status == "approved" and approved.approved_version == approved.version
+    # He wrote v4 since the last decision: an opinion and a submission by someone else
+    # after it do not make him a checker of his own work.
+    with pytest.raises(Refused) as own:
+        pia.approve(lib, aid, actor=SIGNER, now=T0)
+    assert own.value.render("en") == (
+        "liqiang wrote v4 of impact assessment 2 since its last approval or rejection and "
+        "cannot decide on it (maker-checker)"
+    )
+    assert "自上次批准或退回以来撰写了影响评估 2 的 v4" in own.value.render("zh-CN")
+    refused = entries(lib, action="pia.approve.refused")[-1]
+    assert (refused.actor, refused.details["reason_key"]) == (SIGNER, "pia.refuse.author")
+    # So the maker names another signatory (v6), the DPO gives the opinion on it (v7).
+    edits.write_text('signatory = "zhoujie"\n', encoding="utf-8")
+    pia.edit(lib, aid, edits, actor=MANAGER, now=T0)
+    pia.opinion(lib, aid, "同意第 7 版 / agreed", actor=MANAGER, now=T0)
+    pia.submit(lib, aid, actor=MANAGER, now=T0)
+    approved = pia.approve(lib, aid, actor="zhoujie", now=T0 + dt.timedelta(hours=2))
+    assert approved.status == "approved" and approved.approved_version == approved.version == 7
     assert approved.retain_until == dt.date(2030, 3, 1)  # PIPL Art. 56: at least 3 years
     event = [e for e in entries(lib) if e.action == "pia.approve"][-1]
-    assert event.actor == SIGNER and event.details["retain_until"] == "2030-03-01"
+    assert event.actor == "zhoujie" and event.details["retain_until"] == "2030-03-01"
     assert [d.decision for d in approved.decisions] == [
         "submit", "reject", "submit", "submit", "approve",
     ]  # fmt: skip
     from handover.pia.store import versions
 
     kept = versions(lib, aid)
-    assert [k["version"] for k in kept] == [1, 2, 3, 4, 5] and len({k["sha256"] for k in kept}) == 5
+    assert [k["version"] for k in kept] == list(range(1, 8))
+    assert len({k["sha256"] for k in kept}) == 7
     risks = pia.risks(lib, now=T0)
     assert len(risks) == 7 and {r.finding for r in risks} == {f"R{i}" for i in range(1, 8)}
     # Every kept version can be exported with the state it ended in; never over a folder.
@@ -375,6 +393,170 @@ def test_maker_checker_versions_and_retention(lib: Workspace, tmp_path: Path) ->
         pia.export(lib, aid, version=3, actor=MANAGER, now=T0)
 
 
+def _submitted_by_the_old_release(ws: Workspace, aid: int, doc_change: Any) -> None:
+    """A version as an earlier handover kept it, submitted by it: ``doc_change`` alters
+    the current document, which is stored as the next version and marked submitted the
+    way ``store.submit`` did (the assessment's row: status, version, who)."""
+    from handover.pia.models import PiaAssessmentRow, PiaDecisionRow
+    from handover.pia.store import add_version, get
+
+    doc = {k: v for k, v in get(ws, aid).document.items() if k not in ("assessment_id", "version")}
+    doc_change(doc)
+    a = add_version(ws, aid, doc, actor=MANAGER, now=T0, note="DPO opinion")
+    with ws.store.session() as s:
+        row = s.get(PiaAssessmentRow, aid)
+        assert row is not None
+        row.status, row.submitted_version, row.submitted_by = "submitted", a.version, MANAGER
+        s.add(PiaDecisionRow(assessment_id=aid, version=a.version, actor=MANAGER,
+                             decision="submit", reason="", decided_at=T0))  # fmt: skip
+
+
+def test_the_creator_or_an_author_since_the_last_decision_cannot_approve(
+    lib: Workspace, tmp_path: Path
+) -> None:
+    # The signatory writes the assessment, names himself, lowers R1; the DPO gives the
+    # opinion and submits: the signatory still may not approve his own work.
+    a = pia.new_assessment(lib, actor=SIGNER, now=T0)
+    edits = tmp_path / "own.toml"
+    edits.write_text(
+        f'signatory = "{SIGNER}"\nconclusion = "可接受"\n[risks.R1]\nlikelihood = "very_low"\n',
+        encoding="utf-8",
+    )
+    pia.edit(lib, a.id, edits, actor=SIGNER, now=T0)
+    pia.opinion(lib, a.id, "同意", actor=MANAGER, now=T0)
+    pia.submit(lib, a.id, actor=MANAGER, now=T0)
+    for decide in (pia.approve, lambda *a, **k: pia.reject(*a, "不同意", **k)):
+        with pytest.raises(Refused) as own:
+            decide(lib, a.id, actor=SIGNER, now=T0)
+        assert own.value.render("en") == (
+            "liqiang created impact assessment 1 and cannot decide on it (maker-checker)"
+        )
+    from handover.pia.store import get
+
+    assert get(lib, a.id).status == "submitted" and pia.risks(lib, now=T0) == []
+    assert not [e for e in entries(lib) if e.action in ("pia.approve", "risk.sync")]
+    assert [e.details["reason_key"] for e in entries(lib, action="pia.approve.refused")] == [
+        "pia.refuse.creator"
+    ]
+
+    # What someone wrote before the last decision does not make them a maker of what
+    # came after it: liqiang wrote v2 of assessment 2, zhoujie rejected v3, wangmin wrote
+    # v4 and v5 naming liqiang: liqiang may approve.
+    b = pia.new_assessment(lib, actor=MANAGER, now=T0)
+    edits.write_text('signatory = "zhoujie"\n', encoding="utf-8")
+    pia.edit(lib, b.id, edits, actor=SIGNER, now=T0)
+    pia.opinion(lib, b.id, "同意", actor=MANAGER, now=T0)
+    pia.submit(lib, b.id, actor=MANAGER, now=T0)
+    pia.reject(lib, b.id, "签署人应为买方 / the buyer signs", actor="zhoujie", now=T0)
+    edits.write_text(f'signatory = "{SIGNER}"\n', encoding="utf-8")
+    pia.edit(lib, b.id, edits, actor=MANAGER, now=T0)
+    pia.opinion(lib, b.id, "同意", actor=MANAGER, now=T0)
+    pia.submit(lib, b.id, actor=MANAGER, now=T0)
+    done = pia.approve(lib, b.id, actor=SIGNER, now=T0)
+    assert (done.status, done.approved_version) == ("approved", 5)
+
+
+def test_an_opinion_counts_only_for_the_content_it_was_given_on(
+    lib: Workspace, tmp_path: Path
+) -> None:
+    aid = _ready(lib, tmp_path)  # v3: the opinion on v2's content
+    from handover.pia.assessment import gaps
+    from handover.pia.store import get
+
+    given = get(lib, aid).document["dpo_opinion"]
+    assert (given["version"], given["by"]) == (3, MANAGER) and not gaps(get(lib, aid).document)
+    # An edit that changes nothing keeps it; one that changes the content drops it.
+    same = tmp_path / "same.toml"
+    same.write_text(f'signatory = "{SIGNER}"\n', encoding="utf-8")
+    assert pia.edit(lib, aid, same, actor=MANAGER, now=T0).document["dpo_opinion"] == given
+    lower = tmp_path / "lower.toml"
+    lower.write_text(
+        'conclusion = "无需加密"\n[risks.R1]\nimpact = "low"\nlikelihood = "very_low"\n'
+        'treatment = "accept"\n[necessity]\nsensitive = false\n',
+        encoding="utf-8",
+    )
+    v5 = pia.edit(lib, aid, lower, actor=MANAGER, now=T0 + dt.timedelta(days=1))
+    assert v5.document["dpo_opinion"] is None
+    assert get(lib, aid, 3).document["dpo_opinion"] == given  # kept with its version
+    with pytest.raises(Refused) as missing:
+        pia.submit(lib, aid, actor=MANAGER, now=T0 + dt.timedelta(days=1))
+    assert missing.value.render("zh-CN").endswith("首项:缺少个人信息保护负责人意见")
+    opined = pia.opinion(lib, aid, "同意:R1 可接受", actor=MANAGER, now=T0 + dt.timedelta(days=1))
+    assert opined.document["dpo_opinion"]["version"] == 6
+    pia.submit(lib, aid, actor=MANAGER, now=T0 + dt.timedelta(days=1))
+    assert pia.approve(lib, aid, actor=SIGNER, now=T0 + dt.timedelta(days=1)).approved_version == 6
+
+    # An opinion an earlier release carried forward onto changed content (no binding) is
+    # a gap: submitting is refused, and a version submitted that way is not approved.
+    def stale(doc: dict[str, Any]) -> None:
+        doc["risks"][0]["impact"] = "medium"
+        doc["dpo_opinion"] = {"by": MANAGER, "at": T0.isoformat(), "text": "R1 严重,须加密"}
+
+    b = _ready(lib, tmp_path)
+    from handover.pia.store import add_version
+
+    doc = {k: v for k, v in get(lib, b).document.items() if k not in ("assessment_id", "version")}
+    stale(doc)
+    add_version(lib, b, doc, actor=MANAGER, now=T0, note="edit old.toml")
+    with pytest.raises(Refused) as old:
+        pia.submit(lib, b, actor=MANAGER, now=T0)
+    assert "the DPO's opinion was given on version -" in old.value.render("en")
+    _submitted_by_the_old_release(lib, b, stale)
+    with pytest.raises(Refused) as unapproved:
+        pia.approve(lib, b, actor=SIGNER, now=T0)
+    assert unapproved.value.render("en").startswith(
+        f"version 5 of impact assessment {b} has 1 gap(s) and cannot be approved"
+    )
+    assert get(lib, b).status == "submitted"
+    assert entries(lib, action="pia.approve.refused")[-1].details["reason_key"] == (
+        "pia.refuse.approve_gaps"
+    )
+
+
+def test_a_review_date_with_a_time_is_refused_before_anything_is_written(
+    lib: Workspace, tmp_path: Path
+) -> None:
+    from handover.pia.store import get
+
+    aid = _ready(lib, tmp_path)
+    size = len(entries(lib))
+    for name, text, field in (
+        ("r.toml", "[risks.R1]\nreview_on = 2027-06-01T09:00:00\n", "risks.R1.review_on"),
+        ("m.toml", "[measures.M1]\ndue = 2027-06-01T09:00:00+08:00\n", "measures.M1.due"),
+    ):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(BadInput) as info:
+            pia.edit(lib, aid, path, actor=MANAGER, now=T0)
+        assert info.value.render("en") == (
+            f"{path}: field {field} is not valid: a date YYYY-MM-DD without a time of day; "
+            "nothing was changed"
+        )
+        assert f"字段 {field} 无效:须为日期 YYYY-MM-DD,不能带时间" in info.value.render("zh-CN")
+    res = runner.invoke(app, ["-w", str(lib.path), "pia", "edit", str(aid), str(path)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "字段 measures.M1.due 无效" in res.output
+    assert get(lib, aid).version == 3 and len(entries(lib)) == size
+
+    # A version kept by an earlier release with the time in it, and submitted: approving
+    # names the field and writes nothing (no approval, no governance decision, no risk).
+    def with_time(doc: dict[str, Any]) -> None:
+        doc["risks"][0]["review_on"] = "2027-06-01T09:00:00"
+
+    _submitted_by_the_old_release(lib, aid, with_time)  # v4
+    size = len(entries(lib))
+    with pytest.raises(BadInput) as bad:
+        pia.approve(lib, aid, actor=SIGNER, now=T0)
+    assert bad.value.render("en").startswith(
+        f"impact assessment {aid} version 4: field risks.R1.review_on is not valid"
+    )
+    assert len(entries(lib)) == size and get(lib, aid).status == "submitted"
+    assert pia.risks(lib, now=T0) == []
+    res = runner.invoke(app, ["-w", str(lib.path), "pia", "approve", str(aid)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "字段 risks.R1.review_on 无效" in res.output
+
+
 def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: Path) -> None:
     a = pia.new_assessment(lib, actor=MANAGER, now=T0)
     cases = {
@@ -383,7 +565,9 @@ def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: P
         "c.toml": ('colour = "red"\n', "colour"),
         "d.toml": ('signatory = "nobody"\n', "signatory"),
         "e.json": ("{not json", "e.json"),
+        "f.toml": ("[risks.R1]\nreview_on = 2027-06-01T09:00:00\n", "risks.R1.review_on"),
     }
+    size = len(entries(lib))  # nothing is written, not even a governance decision
     for name, (text, field) in cases.items():
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
@@ -392,8 +576,88 @@ def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: P
         assert field in info.value.render("en"), name
     from handover.pia.store import get
 
-    assert get(lib, a.id).version == 1
-    assert not [e for e in entries(lib) if e.action == "pia.edit"]
+    assert get(lib, a.id).version == 1 and len(entries(lib)) == size
+
+
+def test_edit_errors_speak_the_readers_language(lib: Workspace, tmp_path: Path) -> None:
+    a = pia.new_assessment(lib, actor=MANAGER, now=T0)
+    cases: list[tuple[dict[str, Any], str, str, str]] = [
+        ({"risks": {"R9": {"impact": "high"}}}, "risks.R9.title",
+         "新增风险必须有标题(title)", "a new risk needs a title"),
+        ({"measures": {"M99": {"owner": "wangmin"}}}, "measures.M99.title",
+         "新增措施必须有标题(title)", "a new measure needs a title"),
+        ({"risks": {"R1": {"treatment": "ignore"}}}, "risks.R1.treatment",
+         "须为以下之一:reduce, accept, avoid, transfer", "one of reduce, accept, avoid, transfer"),
+        ({"risks": {"R1": {"colour": "red"}}}, "risks.R1.colour",
+         "未知字段;允许的字段:impact, likelihood, source, rights, measures, owner, review_on, "
+         "treatment, title",
+         "unknown field; allowed: impact, likelihood, source, rights, measures, owner, "
+         "review_on, treatment, title"),
+        ({"risks": {"R 9": {"title": "x"}}}, "risks.R 9",
+         "新编号最多 20 个字符,只能含字母、数字、“.”“_”“-”,并以字母或数字开头",
+         "a new id: at most 20 letters, digits, '.', '_' or '-', starting with a letter or digit"),
+        ({"processing": {"subjects": -1}}, "processing.subjects",
+         "须为大于或等于 0 的整数", "a whole number >= 0"),
+        ({"necessity": {"sensitive": "yes"}}, "necessity.sensitive",
+         "须为 true 或 false", "true or false"),
+        ({"team": []}, "team",
+         "须为非空的人员列表,每人含 name 和 role",
+         "a non-empty list of people, each with name and role"),
+        ({"title": "长" * 301}, "title",
+         "须为不超过 300 个字符的文本", "text of at most 300 characters"),
+        ({"colour": "red"}, "colour",
+         "未知部分;允许的部分:conclusion, measures, necessity, processing, risks, signatory, "
+         "team, title",
+         "unknown section; allowed: conclusion, measures, necessity, processing, risks, "
+         "signatory, team, title"),
+    ]  # fmt: skip
+    for edits, field, zh, en in cases:
+        with pytest.raises(BadInput) as info:
+            pia.edit_values(lib, a.id, edits, where="console", actor=MANAGER, now=T0)
+        assert info.value.render("zh-CN") == f"控制台:字段 {field} 无效:{zh};未做任何更改"
+        assert info.value.render("en") == (
+            f"console: field {field} is not valid: {en}; nothing was changed"
+        )
+    bad = tmp_path / "list.json"
+    bad.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(BadInput) as info:
+        pia.edit(lib, a.id, bad, actor=MANAGER, now=T0)
+    assert info.value.render("zh-CN") == f"{bad}:无法读取修改内容:顶层必须是由各部分组成的表"
+
+    # The CLI in the workspace's language (zh-CN) and in the one asked for.
+    path = tmp_path / "r9.toml"
+    path.write_text('[risks.R9]\nimpact = "high"\n', encoding="utf-8")
+    res = runner.invoke(app, ["-w", str(lib.path), "pia", "edit", str(a.id), str(path)])
+    assert res.exit_code == 2 and "字段 risks.R9.title 无效:新增风险必须有标题(title)" in res.output
+    assert "a new risk needs a title" not in res.output
+    res = runner.invoke(
+        app, ["-w", str(lib.path), "--lang", "en", "pia", "edit", str(a.id), str(path)]
+    )
+    assert res.exit_code == 2 and "field risks.R9.title is not valid: a new risk" in res.output
+
+    # The console in the reader's language: zh-CN, then English after the switch.
+    from starlette.testclient import TestClient
+
+    from handover.web.app import create_app
+    from web_support import TestClock, error_line, login
+
+    with TestClient(create_app(lib.path, clock=TestClock(T0)), follow_redirects=False) as c:
+        token = login(c, MANAGER)
+        form = {"risk": "R9", "impact": "high", "csrf_token": token}
+        r = c.post(f"/pia/{a.id}/risks", data=form)
+        assert r.status_code == 400
+        assert error_line(r.text) == (
+            "控制台:字段 risks.R9.title 无效:新增风险必须有标题(title);未做任何更改"
+        )
+        assert c.get("/lang/en", params={"next": f"/pia/{a.id}"}).status_code == 303
+        r = c.post(f"/pia/{a.id}/risks", data=form)
+        assert r.status_code == 400 and error_line(r.text) == (
+            "console: field risks.R9.title is not valid: a new risk needs a title; "
+            "nothing was changed"
+        )
+    from handover.pia.store import get
+
+    assert get(lib, a.id).version == 1 and not entries(lib, action="pia.edit")
 
 
 def test_risk_register_reviews_and_overdue_warnings(lib: Workspace) -> None:

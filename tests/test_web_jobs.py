@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -188,6 +189,97 @@ def test_bad_fields_are_4xx_naming_the_field_and_change_nothing(
     assert len(ledger(path, "package.seal")) == size
     assert not any((path / "packages").glob("p*"))
     assert not (path / "b.db").exists()
+
+
+def test_jobs_reach_only_the_transfers_data_and_tell_the_truth(
+    console: tuple[str, Path], tmp_path: Path
+) -> None:
+    """A job reads and writes only the transfer's data inside the workspace: a file
+    outside named by a ``sqlite:///`` URL is refused like its path, and the workspace's
+    own store (people, password hashes, grants, ledger), settings and keys are refused
+    whatever the spelling; a password in a URL's query never shows; a refused person
+    learns nothing of the files from a migrate form; a verify that finds differences
+    ends "differences found", never "done"."""
+    import sqlite3
+
+    base, path = console
+    outside = tmp_path / "private.db"
+    con = sqlite3.connect(outside)
+    con.execute("CREATE TABLE hr (id INTEGER PRIMARY KEY, mobile TEXT)")
+    con.execute("INSERT INTO hr VALUES (1, '13800138000')")
+    con.commit()
+    con.close()
+    tampered = path / "tampered.db"
+    shutil.copyfile(path / "seller.db", tampered)
+    con = sqlite3.connect(tampered)
+    con.execute("DELETE FROM cust_info WHERE rowid IN (SELECT rowid FROM cust_info LIMIT 3)")
+    con.commit()
+    con.close()
+    store = path / "handover.db"
+    http = Http(base).login("zhaolei")
+    try:
+        before = job_count(http)
+        cases = [
+            ("/jobs/scan", {"source": f"sqlite:///{outside}"}, "source", "工作区"),
+            ("/jobs/scan", {"source": "handover.db"}, "source", "自身的数据"),
+            ("/jobs/scan", {"source": f"sqlite:///{store}"}, "source", "自身的数据"),
+            ("/jobs/scan", {"source": "keys/registry.json"}, "source", "自身的数据"),
+            ("/jobs/scan", {"source": "handover.toml"}, "source", "自身的数据"),
+            (
+                "/jobs/migrate",
+                {"source": "seller.db", "target": "handover.db", "no_backup": "on", "reason": "x"},
+                "target",
+                "自身的数据",
+            ),
+            (
+                "/jobs/migrate",
+                {"source": "seller.db", "target": f"sqlite:///{tmp_path / 'written.db'}"},
+                "target",
+                "工作区",
+            ),
+        ]
+        for url, form, field, says in cases:
+            r = http.post(url, form)
+            assert r.status_code == 400, (url, form, r.status_code, r.text[:300])
+            line = re.search(r'<p class="error"[^>]*>([^<]*)</p>', r.text)
+            assert line is not None and field in line.group(1) and says in line.group(1), (
+                form,
+                r.text[:400],
+            )
+        assert job_count(http) == before
+        assert not (tmp_path / "written.db").exists()
+
+        # a password given in the URL's query is masked wherever the job is shown
+        r = http.post("/jobs/scan", {"source": "postgresql://u@127.0.0.1:1/db?password=SECRETPW2"})
+        assert r.status_code == 303, r.text[:300]
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "失败"
+        for shown in (page, http.get("/jobs").text):
+            assert "SECRETPW2" not in shown and "password=***" in shown
+
+        r = http.post("/jobs/verify", {"source": "seller.db", "target": "tampered.db"})
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "发现差异", page
+        assert "校验发现差异" in job_field(page, "outcome")
+        assert "发现差异" in http.get("/jobs").text
+    finally:
+        http.close()
+    from handover.web.jobs import list_jobs
+
+    ws = open_workspace(path)
+    try:
+        assert [j.status for j in list_jobs(ws)][:2] == ["differs", "failed"]
+    finally:
+        ws.close()
+
+    # a person who may never migrate gets 403 whether the source exists or not
+    http = Http(base).login("chenjing")
+    try:
+        for source in ("seller.db", "no-such.db", "handover.db"):
+            r = http.post("/jobs/migrate", {"source": source, "target": "x.db"})
+            assert r.status_code == 403, (source, r.status_code)
+    finally:
+        http.close()
 
 
 def _serve_process(path: Path, port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -189,6 +189,94 @@ def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) ->
     ]
 
 
+def test_the_servers_secrets_go_only_to_the_servers_configured_for_them(
+    template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``smtp_password`` / ``sms_secret`` set on the server, a send form naming an
+    SMTP server or SMS endpoint other than ``smtp_server`` / ``sms_endpoint`` is refused
+    (400 naming the field, no job, nothing received): a person with a browser cannot have
+    the server's password sent to a host they typed; the configured server matches
+    however it is written."""
+    from handover.notices.standin import SmtpSink
+
+    monkeypatch.setenv("HANDOVER_SMTP_PASSWORD", "Corp-SMTP-Secret-42")
+    monkeypatch.setenv("HANDOVER_SMS_SECRET", "Corp-SMS-Secret-43")
+    monkeypatch.setenv("HANDOVER_SMTP_SERVER", "mail.seller.example.cn:587")
+    monkeypatch.setenv("HANDOVER_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    path = copy_workspace(template, tmp_path / "ws")
+    sink = SmtpSink()
+    port = sink.start()
+    try:
+        with served(path) as base:
+            rescan(base)
+            dpo = Http(base).login("wangmin")
+            r = dpo.post(
+                "/notices",
+                {"name": "n", "source": "seller.db", "channels": ["email"], "tables": "cust_info"},
+            )
+            page_url = r.headers["location"].split("?")[0]
+            for approver in ("zhoujie", "liqiang"):
+                checker = Http(base).login(approver)
+                assert checker.post(f"{page_url}/approve").status_code == 303
+                checker.close()
+            mail = {
+                "source": "seller.db",
+                "smtp_port": str(port),
+                "smtp_security": "none",
+                "smtp_user": "anything",
+                "sender": "x@evil.example",
+            }
+            for host in ("127.0.0.1", "mail.seller.example.cn.evil.example"):
+                r = dpo.post(f"{page_url}/send", {**mail, "smtp_host": host})
+                assert r.status_code == 400, (host, r.status_code)
+                line = error_line(r.text)
+                assert "smtp_host" in line and "smtp_server" in line, line
+                assert "Corp-SMTP" not in r.text
+            sms = {
+                "source": "seller.db",
+                "smtp_host": "mail.seller.example.cn",
+                "smtp_port": "587",
+                "sender": "dpo@seller.example.cn",
+                "sms_endpoint": f"http://127.0.0.1:{port}/",
+                "sms_key_id": "k",
+                "sms_sign": "s",
+                "sms_template": "t",
+            }
+            r = dpo.post(f"{page_url}/send", sms)
+            assert r.status_code == 400 and "sms_endpoint" in error_line(r.text)
+            assert "send-jobs" not in dpo.get(page_url).text
+            dpo.close()
+    finally:
+        sink.stop()
+    assert sink.received == 0
+    from handover.errors import BadInput
+    from handover.web.jobs import _secret_for
+
+    for configured, given in [
+        ("mail.seller.example.cn:587", "MAIL.seller.example.cn:587"),
+        ("mail.seller.example.cn", "mail.seller.example.cn:465"),
+        ("https://dysmsapi.aliyuncs.com/", "https://dysmsapi.aliyuncs.com"),
+    ]:
+        _secret_for(configured, given, "f", "s", "x")  # the same server: no refusal
+    for configured, given in [
+        ("mail.seller.example.cn:587", "mail.seller.example.cn:25"),
+        (None, "a:1"),
+    ]:
+        with pytest.raises(BadInput):
+            _secret_for(configured, given, "f", "s", "x")
+
+
+def test_a_time_utc_cannot_hold_is_a_400_naming_its_field(console: tuple[str, Path]) -> None:
+    base, _path = console
+    dpo = Http(base).login("wangmin")
+    try:
+        r = dpo.post("/incidents/events", {"title": "t", "noticed_at": "0001-01-01T00:00"})
+        assert r.status_code == 400 and "noticed_at" in error_line(r.text), r.text[:300]
+        assert "Traceback" not in r.text
+    finally:
+        dpo.close()
+
+
 # --- incidents -----------------------------------------------------------------------------
 
 
@@ -612,6 +700,8 @@ def test_a_started_campaign_is_continued_with_sms(
     )
     sink = SmtpSink()
     sms.start()
+    # the endpoint the server's sms_secret may sign for (the form must name this one)
+    monkeypatch.setenv("HANDOVER_SMS_ENDPOINT", sms.url)
     port = sink.start()
     try:
         with served(path) as base:

@@ -11,7 +11,14 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -96,6 +103,11 @@ def _is_address(a: str) -> bool:
     return bool(at and local and domain) and "@" not in domain and not any(c.isspace() for c in a)
 
 
+#: the grades of the CAC grading guide (handover.incidents.rules.GRADES, least severe first)
+IncidentGrade = Literal["general", "significant", "major", "especially_major"]
+ALL_GRADES: tuple[IncidentGrade, ...] = ("general", "significant", "major", "especially_major")
+
+
 class IncidentSettings(BaseModel):
     """The ``[incidents]`` table: who this operator is under the CAC reporting measures and
     whom it reports to (docs/incidents.md)."""
@@ -117,11 +129,15 @@ class IncidentSettings(BaseModel):
         description="Sector regulator, e.g. the local financial regulator (地方金融管理局).",
     )
     sector_hours: float | None = Field(
-        default=None, description="Hours the sector regulator's own rules allow for a first report."
+        default=None,
+        gt=0,
+        description="Hours the sector regulator's own rules allow for a first report "
+        "(needed with sector_regulator).",
     )
-    sector_grades: list[str] = Field(
-        default_factory=lambda: ["general", "significant", "major", "especially_major"],
-        description="Grades the sector regulator wants reported.",
+    sector_grades: list[IncidentGrade] = Field(
+        default_factory=lambda: list(ALL_GRADES),
+        description="Grades the sector regulator wants reported (general, significant, major, "
+        "especially_major).",
     )
     immediately_hours: float = Field(
         default=24.0,
@@ -141,6 +157,27 @@ class IncidentSettings(BaseModel):
         default=None,
         description="E-mail reminders and escalations to the DPO ([incidents.mail]); none: ledger events only.",
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        # Checked when the settings load: a typo found only when a deadline is computed
+        # would fail a step after it was recorded.
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known IANA time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _sector(self) -> IncidentSettings:
+        if self.sector_regulator and self.sector_hours is None:
+            raise ValueError(
+                "sector_regulator is set but sector_hours (hours to report to it) is not"
+            )
+        return self
 
 
 class Settings(BaseSettings):
@@ -204,6 +241,14 @@ class Settings(BaseSettings):
     sms_secret: SecretStr | None = Field(
         default=None,
         description="AccessKey secret of the SMS provider account (notices send, console).",
+    )
+    smtp_server: str | None = Field(
+        default=None,
+        description="host[:port] of the SMTP server the console's send form may hand `smtp_password` to (no other server gets it; unset: a form naming a server is refused while `smtp_password` is set).",
+    )
+    sms_endpoint: str | None = Field(
+        default=None,
+        description="The SMS provider endpoint URL the console's send form may sign requests for with `sms_secret` (no other endpoint; unset: a form naming one is refused while `sms_secret` is set).",
     )
     service_token: SecretStr | None = Field(
         default=None,

@@ -67,6 +67,14 @@ def _local(value: dt.datetime, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
 
 
+def _stamp(value: dt.datetime, tz: str) -> str:
+    """A time in the workspace's zone with its offset (``2026-03-02 09:00+08:00``), for
+    lines that stand alone in a listing."""
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="minutes")
+
+
 def _show(inc: Incident, lang: str, tz: str) -> None:
     from handover.i18n import t
     from handover.incidents.records import utc
@@ -241,6 +249,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     with handled(), workspace_of(ctx) as ws:
         incs = list_incidents(ws)
         events = list_events(ws, status="open")
+        tz = ws.settings.incidents.timezone
     if json_out:
         print_json(
             {"incidents": [i.to_json() for i in incs], "events": [e.to_json() for e in events]}
@@ -250,10 +259,10 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         drill = " [DRILL]" if i.drill else ""
         _echo(
             f"#{i.id:<4} {t(f'incidents.status.{i.status}', lang):<6} "
-            f"{t(f'incidents.grade.{i.grade}', lang):<12} {i.aware_at:%Y-%m-%d %H:%M}  {i.title}{drill}"
+            f"{t(f'incidents.grade.{i.grade}', lang):<12} {_stamp(i.aware_at, tz)}  {i.title}{drill}"
         )
     for e in events:
-        _echo(f"event {e.id:<4} {e.noticed_at:%Y-%m-%d %H:%M}  {e.title}  ({e.source})")
+        _echo(f"event {e.id:<4} {_stamp(e.noticed_at, tz)}  {e.title}  ({e.source})")
 
 
 @incidents_app.command("show")
@@ -273,7 +282,7 @@ def show(
         return
     _show(inc, lang_of(ctx), tz)
     for r in inc.reports:
-        _echo(f"  report #{r.id} {r.kind}-{r.number} {r.filed_at:%Y-%m-%d %H:%M} {r.folder}")
+        _echo(f"  report #{r.id} {r.kind}-{r.number} {_stamp(r.filed_at, tz)} {r.folder}")
     for a in inc.actions:
         done = " ✓" if a.done_at else ""
         _echo(f"  action #{a.id} {a.owner} {a.due_on.isoformat()} {a.what}{done}")
@@ -343,6 +352,7 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         result = flow.tick(ws)
+        tz = ws.settings.incidents.timezone
     sent = result.sent
     if json_out:
         print_json(result.to_json())
@@ -364,7 +374,7 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
                         incident=o.incident_id,
                         id=o.id,
                         recipient=o.recipient_name,
-                        due=o.due_at.isoformat(timespec="minutes"),
+                        due=_stamp(o.due_at, tz),
                     )
                 )
         if sent is not None:

@@ -10,6 +10,7 @@ written to reports, logs and the ledger (password as ``***``).
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,11 +50,20 @@ def mask(spec: str | Path) -> str:
     netloc, slash, tail = rest.partition("/")
     if netloc.count("@") > 1:  # an unescaped @ in the password: all of it is the password
         user = netloc.partition("@")[0].partition(":")[0]
-        return f"{scheme}://{user}:***@{netloc.rpartition('@')[2]}{slash}{tail}"
+        return _SECRET_QUERY.sub(
+            r"\1***", f"{scheme}://{user}:***@{netloc.rpartition('@')[2]}{slash}{tail}"
+        )
     try:
-        return make_url(s).render_as_string(hide_password=True)
+        shown = make_url(s).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return UNPARSEABLE
+    # libpq and the MySQL drivers also take a password from the query (?password=…)
+    return _SECRET_QUERY.sub(r"\1***", shown)
+
+
+#: a query parameter of a URL whose value is a secret (``password``, ``sslpassword``,
+#: ``passwd``, ``pwd``, a ``secret`` or ``token``), up to its end
+_SECRET_QUERY = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token)[^=&#]*=)[^&#]*", re.IGNORECASE)
 
 
 def parse(url: str, *, own_driver: bool = False) -> URL:

@@ -84,6 +84,10 @@ def local_time(ws: Workspace, value: str | None, field: str) -> dt.datetime | No
         raise BadInput.msg("incidents.bad_time", field=field, value=value) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(_conf(ws).timezone))
+    try:  # a time UTC cannot hold (0001-01-01 at UTC+8) names its field, as any bad time
+        parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise BadInput.msg("incidents.bad_time", field=field, value=value) from None
     return parsed
 
 
@@ -155,6 +159,9 @@ def promote(
     from handover.detect.store import latest_inventory
 
     records.not_future(options.get("aware_at"), "aware_at", clock)
+    kernel.check_counts(
+        options.get("people"), options.get("people_reason"), options.get("direct_loss_cny")
+    )
     decision = _manage(ws, clock, actor)
     return kernel.promote(
         ws,
@@ -178,13 +185,21 @@ def regrade(
     actor: str | None = None,
     **options: Any,
 ) -> Incident:
-    """Raise an incident's grade (new count, loss or a decided grade with its reason)."""
+    """Raise an incident's grade (new count, loss or a decided grade with its reason); a
+    negative count or loss is refused before anything is authorised or recorded."""
+    kernel.check_counts(
+        options.get("people"),
+        options.get("reason"),
+        options.get("direct_loss_cny"),
+        people_key=kernel.REGRADE_PEOPLE,
+    )
+    rules = rules_of(ws)
     decision = _manage(ws, clock, actor)
     return kernel.regrade(
         ws,
         incident_id,
         decided_by=decision.actor,
-        rules=rules_of(ws),
+        rules=rules,
         conf=_conf(ws),
         events=_sink(ws, decision),
         clock=clock,
@@ -236,7 +251,8 @@ def obligation_met(
     clock: Clock = system_clock,
     actor: str | None = None,
 ) -> Obligation:
-    """Record a duty met outside handover (a call, a letter), with a note."""
+    """Record a duty met outside handover (a call, a letter), with a note; ``at`` is
+    neither in the future nor before the duty's clock started."""
     records.not_future(at, "at", clock)
     decision = _manage(ws, clock, actor)
     return duties.mark_met(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -56,6 +57,7 @@ from handover.notices.outbox import (
     RateLimit,
     SendStats,
     apply_receipts,
+    china_date,
     counts,
     fallback_undelivered,
     pending,
@@ -213,6 +215,8 @@ def create_campaign(
                 ) from None
             check_template(tkind, text, str(path))
             check_content(tkind, content)
+            if ch == "sms":
+                _check_sms_fits(tkind, text, str(path), content, language, sms_max_chars)
             entries[f"{tkind}.{fmt}"] = template_entry(tkind, fmt, text, str(path), sms_max_chars)
     maker = _maker(ws, actor)
     items = scope_items(people, cols, restriction)
@@ -273,6 +277,22 @@ def create_campaign(
         },
     )
     return campaign
+
+
+def _check_sms_fits(
+    kind: str, source: str, name: str, content: dict[str, str], lang: str, limit: int
+) -> None:
+    """Refuse (BadInput naming ``--sms-max-chars``) a limit the campaign's SMS cannot fit:
+    the SMS rendered as it will be sent, with the campaign's texts, for a sample person
+    (masked name, a reference of the real length). Only its length is told, never its
+    text; otherwise every SMS of the campaign would fail at send time."""
+    from handover.notices.templates import Renderer
+    from handover.notices.templates import preview as sample
+
+    unlimited = Renderer.build(kind, content, source=source, name=name, max_chars=sys.maxsize)
+    chars = len(sample(unlimited, lang))
+    if chars > limit:
+        raise BadInput.msg("notices.sms_over_limit", limit=limit, chars=chars, name=name)
 
 
 def _primary_key(src: Source, table: str) -> list[str]:
@@ -444,7 +464,7 @@ def send_campaign(
                 camp.content.get("seller_contact", ""),
                 camp.lang,
             ),
-            today=lambda: now().date(),
+            today=lambda: china_date(now()),
         )
     lease = take_lease(ws, campaign_id)
     try:
@@ -460,17 +480,16 @@ def send_campaign(
                 audience = derive_audience(src, people, tagger, restriction)
             if camp.status == "created":
                 queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)
+        # counts as queued: the audience's, the notices per channel, the people no
+        # channel of the campaign reaches (listed as unreachable)
+        summary = load_campaign(ws, campaign_id).summary
         if queued_now is not None:
-            events(
-                "notices.campaign.queue",
-                f"campaign {campaign_id}",
-                purpose,
-                {**audience.summary(), "queued": queued_now},
-            )
+            events("notices.campaign.queue", f"campaign {campaign_id}", purpose, summary)
         elif camp.fingerprint != audience.fingerprint:
             raise BadInput.msg("notices.source_changed", id=campaign_id, source=camp.source)
         composer = Composer(camp, audience)
-        report = SendReport(campaign_id, queued_now, unreachable=audience.unreachable.num_rows)
+        lost = audience.unreachable.num_rows + int(summary.get("no_channel") or 0)
+        report = SendReport(campaign_id, queued_now, unreachable=lost)
         if "letter" in camp.channels:
             # an SMS the carrier could not deliver (receipt) falls back to a letter too
             report.fallback_undelivered = fallback_undelivered(
@@ -718,13 +737,15 @@ def record_reply(
     reference: str | None = None,
     mobile: str | None = None,
     email: str | None = None,
+    actor: str | None = None,
     now: Now = utcnow,
 ) -> dict[str, Any]:
     """Record one answer entered by staff (from a letter, a call, the counter): the person
     named by the reference printed on their notice, or by their mobile or e-mail (held
-    in memory only, matched by keyed token)."""
-    from handover.governance import current_actor
-
+    in memory only, matched by keyed token). Authorised as ``notices.receipts`` before
+    anything is looked up: an opt-out cancels notices, and a match tells who is a
+    customer."""
+    who = require(ws, NOTICES_RECEIPTS, "*", actor=actor).actor
     camp = load_campaign(ws, campaign_id)
     if kind not in replies.KINDS:
         raise BadInput.msg("notices.bad_reply_kind", kind=kind, kinds=", ".join(replies.KINDS))
@@ -738,7 +759,6 @@ def record_reply(
     if len(given) != 1:
         raise BadInput.msg("notices.reply_who")
     what, value = given[0]
-    actor = current_actor(ws)
     if what == "reference":
         rcpt = replies.recipient_by_reference(ws, campaign_id, value)
     else:
@@ -746,14 +766,14 @@ def record_reply(
 
         channel = "sms" if what == "mobile" else "email"
         addr = normalize_mobile(value) if what == "mobile" else value.strip().lower()
-        tagger = _tagger(ws, Recorder(ws, actor))
+        tagger = _tagger(ws, Recorder(ws, who))
         rcpt = replies.recipients_by_tag(ws, campaign_id, channel, [addr], tagger)[0]
     if rcpt is None:
         raise BadInput.msg("notices.reply_unknown_person", id=campaign_id, what=what)
     at = now()
     ref = replies.reply_ref(via, f"{rcpt}:{kind}:{at.isoformat()}")
     reply = Reply(rcpt, kind, via, ref, None, at)
-    result = _record_replies(ws, camp, [reply], actor, {})
+    result = _record_replies(ws, camp, [reply], who, {})
     return {"campaign": campaign_id, "recipient": rcpt, "kind": kind, **result}
 
 
@@ -776,13 +796,15 @@ def announce_campaign(
         # A drill publishes nothing a customer could read as a real announcement.
         raise BadInput.msg("notices.drill_no_announcement", id=campaign_id)
     data = report_data(ws, camp)
-    unreached = len(data["unreachable"]) + data["not_reached"]
+    # the unreachable source rows, and the people not reached (those no channel of the
+    # campaign reaches among them: listed as unreachable too, counted once)
+    unreached = len(data["unreachable"]) - data["no_channel"] + data["not_reached"]
     folder = out or ws.path / "notices" / f"campaign-{campaign_id}"
     ann = write_announcement(
         camp,
         folder,
         unreachable=unreached,
-        published=now().date(),
+        published=china_date(now()),
         text_template=text_template,
         html_template=html_template,
     )

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from handover.errors import BadInput, Refused
-from handover.governance import Decision, require
+from handover.governance import require
 from handover.governance.policy import COMPLIANCE, PIA_APPROVE, PIA_EDIT, covers, now_utc
 from handover.i18n import Msg, t
 from handover.ledger import Recorder, entries, record
 from handover.pia import store
-from handover.pia.assessment import apply_edits, draft, read_edits
+from handover.pia.assessment import apply_edits, draft, read_edits, with_opinion
 from handover.pia.checklist import Result, evaluate, load_checklist, score
 from handover.pia.evidence import (
     Evidence,
@@ -162,15 +162,15 @@ def edit(
     now: dt.datetime | None = None,
 ) -> Assessment:
     """Apply the edits file ``path`` (TOML or JSON) as a new version; nothing changes
-    when one value is bad. Authorised as ``pia.edit``; records ``pia.edit``."""
+    (and nothing is recorded) when one value is bad. Authorised as ``pia.edit``; records
+    ``pia.edit``."""
     from handover.crypto import sha256_file
 
     at = now_utc(now)
-    decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     edits = read_edits(path)
     return _edit(
         ws,
-        decision,
+        actor,
         assessment_id,
         edits,
         where=str(path),
@@ -178,6 +178,10 @@ def edit(
         extra={"file": path.name, "file_sha256": sha256_file(path)},
         at=at,
     )
+
+
+#: the forms :func:`edit_values` is told edits come from, named in the reader's language
+FORM_KEYS = {"console": "pia.where.console", "api": "pia.where.api"}
 
 
 def edit_values(
@@ -197,14 +201,13 @@ def edit_values(
     from handover.ledger.canonical import canonical_json_of
 
     at = now_utc(now)
-    decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     digest = sha256_hex(canonical_json_of(edits))
     return _edit(
         ws,
-        decision,
+        actor,
         assessment_id,
         edits,
-        where=where,
+        where=Msg(FORM_KEYS[where]) if where in FORM_KEYS else where,
         note=f"edit {where}",
         extra={"form": where, "edits_sha256": digest},
         at=at,
@@ -213,18 +216,20 @@ def edit_values(
 
 def _edit(
     ws: Workspace,
-    decision: Decision,
+    actor: str | None,
     assessment_id: int,
     edits: dict[str, Any],
     *,
-    where: str,
+    where: str | Msg,
     note: str,
     extra: dict[str, Any],
     at: dt.datetime,
 ) -> Assessment:
+    # Every value is checked before anything is written, the governance decision too.
     current = store.get(ws, assessment_id)
     doc = apply_edits(current.document, edits, where)
     _check_people(ws, doc)
+    decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     a = store.add_version(ws, assessment_id, _strip(doc), actor=decision.actor, now=at, note=note)
     record(
         ws,
@@ -250,11 +255,15 @@ def opinion(
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> Assessment:
-    """Record the DPO's opinion (the actor must hold the ``dpo`` role) as a new version;
-    records ``pia.opinion``."""
+    """Record the DPO's opinion (the actor must hold the ``dpo`` role) as a new version,
+    bound to the content it speaks to (a later change of content drops it, and submitting
+    needs it again); records ``pia.opinion``."""
     from handover.governance.people import get_person
 
     at = now_utc(now)
+    if not text.strip():
+        raise BadInput.msg("pia.opinion_empty")
+    current = store.get(ws, assessment_id)
     decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     if "dpo" not in get_person(ws, decision.actor).roles:
         values = {"name": decision.actor}
@@ -271,11 +280,13 @@ def opinion(
             },
         )
         raise Refused.msg("pia.refuse.opinion_role", name=decision.actor)
-    if not text.strip():
-        raise BadInput.msg("pia.opinion_empty")
-    current = store.get(ws, assessment_id)
-    doc = _strip(current.document)
-    doc["dpo_opinion"] = {"by": decision.actor, "at": at.isoformat(), "text": text.strip()[:4000]}
+    doc = with_opinion(
+        _strip(current.document),
+        by=decision.actor,
+        at=at,
+        text=text.strip()[:4000],
+        version=current.version + 1,
+    )
     a = store.add_version(ws, assessment_id, doc, actor=decision.actor, now=at, note="DPO opinion")
     record(ws, decision.actor, "pia.opinion", f"pia {a.id}", PURPOSE, _details(a))
     return a
@@ -314,12 +325,6 @@ def submit(
     at = now_utc(now)
     decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     out = store.submit(ws, assessment_id, actor=decision.actor, now=at)
-    if out.refusal is not None and out.refusal[0] == "pia.refuse.gaps":
-        key, values = out.refusal
-        values = dict(values)
-        gap_values = {k: v for k, v in values.items() if k not in ("id", "n", "first")}
-        values = {"id": values["id"], "n": values["n"], "gap": Msg(values["first"], **gap_values)}
-        out = Outcome(out.assessment, (key, values))
     return _settle(ws, decision.actor, "pia.submit", out, {})
 
 
@@ -328,8 +333,10 @@ def approve(
 ) -> Assessment:
     """Approve the submitted version as its named signatory (checker ≠ maker); the report
     is then kept at least 3 years and its risks enter the register. Authorised as
-    ``pia.approve``; records ``pia.approve`` (or ``.refused``) and ``risk.sync``."""
+    ``pia.approve``; records ``pia.approve`` (or ``.refused``) and ``risk.sync``. A value
+    the register cannot hold is a BadInput naming the field, before anything is written."""
     at = now_utc(now)
+    store.approvable(ws, assessment_id)
     decision = require(ws, PIA_APPROVE, "*", actor=actor, now=at)
     out = store.decide(ws, assessment_id, "approve", actor=decision.actor, reason="", now=at)
     extra: dict[str, Any] = {"at": at.isoformat()}

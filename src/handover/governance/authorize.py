@@ -370,6 +370,26 @@ def authorize(
     return decision
 
 
+def may_ever(
+    ws: Workspace, actor: str | None, action: str, *, now: dt.datetime | None = None
+) -> bool:
+    """Whether ``actor`` (None: the logged-in person) is an active person with a role that
+    may do ``action`` on some data; nothing is decided or recorded. An adapter whose
+    decision needs a form's paths checked first asks this before checking them, so that
+    a person refused whatever the data learns nothing of the files from the answer (the
+    full decision follows with :func:`require`, as for any other person)."""
+    check_action(action)
+    at = now_utc(now)
+    with ws.store.session() as s:
+        _name, person, verdict = _identify(ws, s, actor, action, at)
+    return (
+        verdict is None
+        and person is not None
+        and person.active
+        and bool(ACTION_ROLES[action] & set(person.roles))
+    )
+
+
 def require(
     ws: Workspace,
     action: str,

@@ -11,6 +11,9 @@ from typing import Any
 from handover.errors import BadInput
 
 ITEM = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+#: the categories PIPL Art. 57 ¶1 names ("发生或者可能发生个人信息泄露、篡改、丢失的"): an
+#: event of one of them that names no data may concern personal information
+PI_CATEGORIES: tuple[str, ...] = ("data_leak", "data_tamper", "data_loss")
 
 
 def check_items(items: Sequence[str]) -> list[str]:
@@ -51,8 +54,13 @@ class Affected:
 
     @property
     def personal_information(self) -> bool:
-        """Whether personal information is (or, without an inventory, may be) concerned."""
-        return bool(self.types) or (self.basis == "no_inventory" and bool(self.unknown))
+        """Whether personal information is or may be concerned: a leaked column classified
+        as personal information, an item the inventory does not know (or no inventory at
+        all), or a leak, tampering or loss that names no data (``basis`` ``no_data``).
+
+        Conservative on purpose: the PIPL Art. 57 duties are created whenever it cannot be
+        ruled out; a person may still waive telling the individuals (Art. 57 ¶2)."""
+        return bool(self.types) or bool(self.unknown) or self.basis == "no_data"
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (stored with the incident, ledger details)."""
@@ -70,15 +78,24 @@ class Affected:
         }
 
 
-def affected_people(inventory: dict[str, Any] | None, items: Sequence[str]) -> Affected:
+def affected_people(
+    inventory: dict[str, Any] | None, items: Sequence[str], category: str | None = None
+) -> Affected:
     """Count the people whose information the leaked ``items`` hold, from ``inventory``
     (the :func:`handover.detect.store.latest_inventory` shape).
 
     A table counts with its stored row count when a named column of it (or, for a whole
     table, any column) was classified as personal information; tables or columns the
-    inventory does not know are listed in ``unknown``.
+    inventory does not know are listed in ``unknown``. An event of a ``category`` of
+    :data:`PI_CATEGORIES` that names no data counts nobody (``people`` None) and may
+    concern personal information.
     """
     names = check_items(items)
+    if not names and category in PI_CATEGORIES:
+        scan = inventory or {}
+        return Affected(
+            None, None, scan_id=scan.get("scan_id"), source=scan.get("source"), basis="no_data"
+        )
     if inventory is None:
         return Affected(None, None, unknown=names, basis="no_inventory")
     tables = {t["name"]: t for t in inventory.get("tables", [])}

@@ -4,6 +4,7 @@ real customer; timings per duty against the deadlines, and lessons learned."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tomllib
 from collections.abc import Sequence
@@ -15,8 +16,10 @@ from sqlalchemy import select
 
 from handover.errors import BadInput
 from handover.events import EventSink
+from handover.incidents import records
 from handover.incidents.affected import affected_people
-from handover.incidents.incidents import promote, record_event
+from handover.incidents.duties import check_clocks
+from handover.incidents.incidents import dismiss_event, promote, record_event
 from handover.incidents.models import DrillRow, IncidentRow, ObligationRow
 from handover.incidents.records import (
     PURPOSE,
@@ -181,50 +184,70 @@ def start_drill(
 ) -> Incident:
     """Start drill ``drill_id`` now: its scenario becomes an event and, by the starter's
     decision, an incident flagged as a drill whose clocks start now
-    (``incident.drill.start``)."""
+    (``incident.drill.start``). When the incident cannot be created the drill stays
+    scheduled (the event recorded for it, if any, is dismissed with the reason)."""
     now = now_utc(clock)
     scenario_of = load_scenarios()
     with ws.store.session() as s:
-        row = s.get(DrillRow, drill_id, with_for_update=True)
+        row = s.get(DrillRow, drill_id)
         if row is None:
             raise BadInput.msg("incidents.no_drill", id=drill_id)
         if row.status != "scheduled":
             raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
-        row.status, row.started_at = "running", now
+        if row.scenario not in scenario_of:
+            raise BadInput.msg(
+                "incidents.bad_scenario", scenario=row.scenario, scenarios=", ".join(scenario_of)
+            )
         sc = scenario_of[row.scenario]
+    # What the promotion below would refuse is refused before the drill is touched.
+    check_clocks(rules, conf)
     # The scenario's grade applies when it is above what the book's count gives.
-    counted = affected_people(inventory, sc.data).people
+    counted = affected_people(inventory, sc.data, sc.category).people
     computed = rules.grade_for({"people_affected": counted})[0]
     grade = sc.grade if sc.grade and GRADES.index(sc.grade) > GRADES.index(computed) else None
-    ev = record_event(
-        ws,
-        f"[演练 DRILL] {sc.title['zh-CN']} / {sc.title['en']}",
-        noticed_at=now,
-        noticed_by=started_by,
-        reported_by=started_by,
-        description=f"{sc.description['zh-CN']}\n{sc.description['en']}",
-        systems=sc.systems,
-        data=sc.data,
-        source="drill",
-        drill_id=drill_id,
-        events=events,
-        clock=clock,
-    )
-    promoted = promote(
-        ws,
-        ev.id,
-        decided_by=started_by,
-        reason=f"drill {drill_id}: {sc.name}",
-        rules=rules,
-        conf=conf,
-        inventory=inventory,
-        events=events,
-        clock=clock,
-        category=sc.category,
-        suspected_crime=sc.suspected_crime,
-        grade=grade,
-        grade_reason=f"drill scenario {sc.name}" if grade else None,
-    )
+    with ws.store.session() as s:
+        row = s.get(DrillRow, drill_id, with_for_update=True)
+        assert row is not None
+        if row.status != "scheduled":  # started meanwhile by someone else
+            raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
+        row.status, row.started_at = "running", now
+    event_id: int | None = None
+    try:
+        ev = record_event(
+            ws,
+            f"[演练 DRILL] {sc.title['zh-CN']} / {sc.title['en']}",
+            noticed_at=now,
+            noticed_by=started_by,
+            reported_by=started_by,
+            description=f"{sc.description['zh-CN']}\n{sc.description['en']}",
+            systems=sc.systems,
+            data=sc.data,
+            source="drill",
+            drill_id=drill_id,
+            events=events,
+            clock=clock,
+        )
+        event_id = ev.id
+        promoted = promote(
+            ws,
+            ev.id,
+            decided_by=started_by,
+            reason=f"drill {drill_id}: {sc.name}",
+            rules=rules,
+            conf=conf,
+            inventory=inventory,
+            events=events,
+            clock=clock,
+            category=sc.category,
+            suspected_crime=sc.suspected_crime,
+            grade=grade,
+            grade_reason=f"drill scenario {sc.name}" if grade else None,
+        )
+    except BaseException as exc:
+        # The original error is what the user must see, even if undoing fails too.
+        with contextlib.suppress(Exception):
+            _unstart(ws, drill_id, event_id, started_by, exc, events, clock)
+        raise
     with ws.store.session() as s:
         row = s.get(DrillRow, drill_id)
         assert row is not None
@@ -241,6 +264,32 @@ def start_drill(
         },
     )
     return promoted.incident
+
+
+def _unstart(
+    ws: Workspace,
+    drill_id: int,
+    event_id: int | None,
+    started_by: str,
+    exc: BaseException,
+    events: EventSink,
+    clock: Clock,
+) -> None:
+    """A drill whose incident could not be created goes back to scheduled, and the event
+    recorded for it is dismissed with the reason: nothing is left running or open."""
+    with ws.store.session() as s:
+        row = s.get(DrillRow, drill_id, with_for_update=True)
+        if row is not None and row.status == "running" and row.incident_id is None:
+            row.status, row.started_at = "scheduled", None
+    if event_id is not None and records.get_event(ws, event_id).status == "open":
+        dismiss_event(
+            ws,
+            event_id,
+            reason=f"drill {drill_id} not started: {str(exc)[:300] or type(exc).__name__}",
+            decided_by=started_by,
+            events=events,
+            clock=clock,
+        )
 
 
 def _timings(inc: Incident, end: dt.datetime) -> list[dict[str, Any]]:

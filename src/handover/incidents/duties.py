@@ -2,7 +2,8 @@
 deadlines, reminders at 80 % and escalations once missed, duties met, waived (PIPL
 Art. 57 ¶2) or met by a breach campaign, and the open duties of every incident. The
 clock of a duty starts at awareness (发现或获知) or, for the summary report, at the end
-of handling; its deadline comes from the rules file or, for duties due "immediately"
+of handling; its deadline comes from the rules file (hours from the start, or whole local
+days ending at 24:00, 民法典 第二百零一条、第二百零三条) or, for duties due "immediately"
 (立即), from the workspace's internal target ``immediately_hours``."""
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from handover.incidents.records import (
     past,
     utc,
 )
-from handover.incidents.rules import ObligationRule, Rules, due_at
+from handover.incidents.rules import ObligationRule, Rules, due_after_days, due_at
 
 if TYPE_CHECKING:
     from handover.settings import IncidentSettings
@@ -51,8 +52,8 @@ RECIPIENT_SETTING = {
 
 
 def _clock_of(rule: ObligationRule, conf: IncidentSettings) -> tuple[float, bool]:
-    """(hours, legal_clock) of a duty: the rule's figure, the sector's configured figure,
-    or the internal target for 立即."""
+    """(hours, legal_clock) of an hours clock: the rule's figure, the sector's configured
+    figure, or the internal target for 立即."""
     if rule.hours is not None:
         return rule.hours, True
     if rule.hours_from == "sector_hours":
@@ -60,6 +61,30 @@ def _clock_of(rule: ObligationRule, conf: IncidentSettings) -> tuple[float, bool
             raise BadInput.msg("incidents.sector_hours", regulator=conf.sector_regulator or "-")
         return float(conf.sector_hours), True
     return float(conf.immediately_hours), False
+
+
+def deadline(
+    rule: ObligationRule, conf: IncidentSettings, start_at: dt.datetime
+) -> tuple[dt.datetime, float, bool]:
+    """(due_at, hours allowed, legal_clock) of a duty of ``rule`` whose clock starts at
+    ``start_at``. A clock in days ends at 24:00 local (``[incidents] timezone``) of its
+    last day, the start day not counted; its hours are the time that leaves."""
+    if rule.days is not None:
+        due = due_after_days(start_at, rule.days, conf.timezone)
+        return due, (due - start_at).total_seconds() / 3600, True
+    hours, legal = _clock_of(rule, conf)
+    return due_at(start_at, hours), hours, legal
+
+
+def check_clocks(rules: Rules, conf: IncidentSettings) -> None:
+    """Refuse (BadInput) when a duty the settings can create has no clock, before anything
+    is recorded: callers that record an event and then promote it check first."""
+    for rule in rules.obligations:
+        if rule.days is not None or (
+            rule.when == "sector_configured" and not conf.sector_regulator
+        ):
+            continue
+        _clock_of(rule, conf)
 
 
 def _condition(rule: ObligationRule, row: IncidentRow, conf: IncidentSettings) -> bool:
@@ -99,7 +124,7 @@ def add_obligations(
             continue
         if not rule.applies(row.grade, row.operator_kind) or not _condition(rule, row, conf):
             continue
-        hours, legal = _clock_of(rule, conf)
+        due, hours, legal = deadline(rule, conf, start_at)
         ob = ObligationRow(
             incident_id=row.id,
             rule=rule.id,
@@ -108,7 +133,7 @@ def add_obligations(
             recipient=rule.recipient,
             recipient_name=_recipient_name(rule.recipient, conf, row.drill_id is not None),
             starts_at=start_at,
-            due_at=due_at(start_at, hours),
+            due_at=due,
             hours=hours,
             legal_clock=legal,
             source=rule.source,
@@ -200,7 +225,8 @@ def mark_met(
     at: dt.datetime | None = None,
 ) -> Obligation:
     """Record that a duty was met outside handover (a call to 12387, a letter), at
-    ``at`` (default now, never later), with a note (``incident.obligation.met``)."""
+    ``at`` (default now; never later, never before the duty's clock started), with a
+    note (``incident.obligation.met``)."""
     now = now_utc(clock)
     note = checked_text(note, "note", 2000)
     when = past(at, "at", now) if at is not None else now
@@ -211,10 +237,23 @@ def mark_met(
         open_row(s, row.incident_id)
         if row.status != "open":
             raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
+        _not_before_start(row, when)
         row.status, row.met_at, row.met_by = "met", when, met_by
         ob = obligation_of(row)
     _met(events, ob, when, note)
     return ob
+
+
+def _not_before_start(row: ObligationRow, when: dt.datetime) -> None:
+    """A duty cannot be met before its clock started (awareness, or the end of handling)."""
+    if when < utc(row.starts_at):
+        raise BadInput.msg(
+            "incidents.before_start",
+            field="at",
+            value=when.isoformat(timespec="minutes"),
+            id=row.id,
+            start=utc(row.starts_at).isoformat(timespec="minutes"),
+        )
 
 
 def _met(events: EventSink, ob: Obligation, when: dt.datetime, note: str, **extra: Any) -> None:

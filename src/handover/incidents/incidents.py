@@ -160,6 +160,22 @@ def dismiss_event(
     return ev
 
 
+def check_counts(
+    people: int | None,
+    people_reason: str | None,
+    direct_loss_cny: int | None,
+    *,
+    people_key: str = "incidents.people_reason",
+) -> None:
+    """Refuse (BadInput) a negative count or loss, or a count given by hand without its
+    reason (``people_key`` names the option in the message); flows call it before
+    authorising, so refused input records nothing."""
+    if people is not None and (people < 0 or not (people_reason or "").strip()):
+        raise BadInput.msg(people_key)
+    if direct_loss_cny is not None and direct_loss_cny < 0:
+        raise BadInput.msg("incidents.bad_loss", value=direct_loss_cny)
+
+
 @dataclass
 class Promotion:
     """What :func:`promote` decided: the incident, its grade and the affected count."""
@@ -206,10 +222,7 @@ def promote(
         raise BadInput.msg(
             "incidents.bad_category", category=category, categories=", ".join(CATEGORIES)
         )
-    if people is not None and (people < 0 or not (people_reason or "").strip()):
-        raise BadInput.msg("incidents.people_reason")
-    if direct_loss_cny is not None and direct_loss_cny < 0:
-        raise BadInput.msg("incidents.bad_loss", value=direct_loss_cny)
+    check_counts(people, people_reason, direct_loss_cny)
     judged = judge(rules, criteria, reason=criteria_reason, by=decided_by, at=now)
     with ws.store.session() as s:
         ev = s.get(SecurityEventRow, event_id, with_for_update=True)
@@ -218,7 +231,7 @@ def promote(
         if ev.status != "open":
             raise BadInput.msg("incidents.event_not_open", id=event_id, status=ev.status)
         aware = past(aware_at, "aware_at", now) if aware_at is not None else utc(ev.noticed_at)
-        affected = affected_people(inventory, ev.data)
+        affected = affected_people(inventory, ev.data, category)
         count = people if people is not None else affected.people
         decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason, judged)
         affected_json = affected.to_json()
@@ -283,6 +296,42 @@ def promote(
     return Promotion(inc, decision, affected)
 
 
+#: the message of a bad ``--people`` in ``incidents grade`` (its reason is ``--reason``)
+REGRADE_PEOPLE = "incidents.regrade_people"
+
+
+def _regrade_decision(
+    rules: Rules,
+    row: IncidentRow,
+    grade: str | None,
+    reason: str | None,
+    count: int | None,
+    loss: int | None,
+    new: list[dict[str, Any]],
+) -> GradeDecision:
+    """The grade of ``row`` on new facts: never below its grade; a grade a person decided
+    (with a reason) stays the floor, one the counts gave is refused to fall."""
+    basis = row.grade_basis or {}
+    before_judged = list(basis.get("judged") or [])
+    known = {j["id"] for j in before_judged}
+    judged = before_judged + [j for j in new if j["id"] not in known]
+    current = GRADES.index(row.grade)
+    if grade and grade in GRADES and GRADES.index(grade) < current:
+        raise BadInput.msg("incidents.grade_lower", grade=grade, computed=row.grade)
+    decision = decide_grade(rules, count, loss, grade or None, reason, judged)
+    if GRADES.index(decision.grade) >= current:
+        return decision
+    decided_reason = str(basis.get("reason") or "").strip()
+    if not decided_reason:
+        # The grade came from the counts, which the new facts no longer reach: a grade
+        # never falls, and keeping it is a decision someone must make (--to, --reason).
+        raise BadInput.msg(
+            "incidents.grade_facts_lower", id=row.id, computed=decision.grade, current=row.grade
+        )
+    # A grade a person decided stays the floor, with that person's reason.
+    return decide_grade(rules, count, loss, row.grade, decided_reason, judged)
+
+
 def regrade(
     ws: Workspace,
     incident_id: int,
@@ -300,22 +349,17 @@ def regrade(
 ) -> Incident:
     """New facts (a count, a loss, qualitative ``criteria`` judged met for ``reason``) or
     a decided grade: the grade may only rise, and the duties a higher grade adds start at
-    awareness like the others (``incident.grade``). Criteria judged earlier stay."""
+    awareness like the others (``incident.grade``). Criteria judged earlier stay; a grade
+    a person decided (with its reason) stays the floor when new facts give less."""
     now = now_utc(clock)
+    check_counts(people, reason, direct_loss_cny, people_key=REGRADE_PEOPLE)
     new = judge(rules, criteria, reason=reason, by=decided_by, at=now)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         count = people if people is not None else row.people_affected
         loss = direct_loss_cny if direct_loss_cny is not None else row.direct_loss_cny
-        before_judged = list((row.grade_basis or {}).get("judged") or [])
-        known = {j["id"] for j in before_judged}
-        judged = before_judged + [j for j in new if j["id"] not in known]
-        decision = decide_grade(rules, count, loss, grade or None, reason, judged)
-        if GRADES.index(decision.grade) < GRADES.index(row.grade):
-            raise BadInput.msg("incidents.grade_lower", grade=decision.grade, computed=row.grade)
+        decision = _regrade_decision(rules, row, grade, reason, count, loss, new)
         if people is not None:
-            if not (reason or "").strip():
-                raise BadInput.msg("incidents.people_reason")
             row.affected = {**row.affected, "override": {"people": people, "reason": reason}}
             row.personal_information = row.personal_information or people > 0
         before = row.grade

@@ -3,6 +3,11 @@
 Loaded once per call and checked completely: an unknown regime, grade, operator kind,
 start, condition or a rule without its legal source is refused with the file and the
 rule named, before anything is created from it.
+
+A clock in ``hours`` runs from the moment it starts. A clock in ``days`` is counted in
+whole local days as 民法典 第二百零一条 and 第二百零三条 say: the day it starts does not
+count, and it ends at 24:00 of its last day (:func:`due_after_days`). Public holidays
+(第二百零三条第一款) are not taken into account: the deadline is never later than the law's.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
 
@@ -85,6 +91,8 @@ class ObligationRule:
     waivable: str | None
     source: str
     verified: str
+    #: a clock in whole days (民法典 第二百零一条、第二百零三条); ``hours`` is then None
+    days: int | None = None
 
     def applies(self, grade: str, operator: str) -> bool:
         """Whether this duty exists for an incident of ``grade`` run by ``operator``."""
@@ -99,6 +107,7 @@ class ObligationRule:
             "recipient": self.recipient,
             "starts": self.starts,
             "hours": self.hours,
+            "days": self.days,
             "immediately": self.immediately,
             "source": self.source,
             "verified": self.verified,
@@ -210,11 +219,14 @@ def _obligation(path: Path, i: int, doc: dict[str, Any]) -> ObligationRule:
     if operator != "*" and operator not in OPERATORS:
         raise _fail(path, where, "operator", operator, ("*", *OPERATORS))
     hours: float | None = None
+    days: int | None = None
     if "days" in doc:
-        hours = doc["days"] * 24 if isinstance(doc["days"], int | float) else None
-        if hours is None:
-            raise _fail(path, where, "days", doc["days"], ("a number",))
-    elif "hours" in doc:
+        # Whole days only: a period in days ends at 24:00 of its last day (民法典 第二百零三条).
+        value = doc["days"]
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise _fail(path, where, "days", value, ("a positive whole number",))
+        days = value
+    if "hours" in doc:
         hours = float(doc["hours"]) if isinstance(doc["hours"], int | float) else None
         if hours is None:
             raise _fail(path, where, "hours", doc["hours"], ("a number",))
@@ -222,7 +234,9 @@ def _obligation(path: Path, i: int, doc: dict[str, Any]) -> ObligationRule:
     hours_from = doc.get("hours_from")
     if hours_from is not None and hours_from not in HOURS_FROM:
         raise _fail(path, where, "hours_from", hours_from, HOURS_FROM)
-    clocks = sum(x for x in (hours is not None, immediately, hours_from is not None))
+    clocks = sum(
+        x for x in (hours is not None, days is not None, immediately, hours_from is not None)
+    )
     if clocks != 1 or (hours is not None and hours <= 0):
         raise BadInput.msg("incidents.rules.clock", path=path, where=where)
     source, verified = _source(path, where, doc)
@@ -242,6 +256,7 @@ def _obligation(path: Path, i: int, doc: dict[str, Any]) -> ObligationRule:
         waivable=str(waivable) if waivable else None,
         source=source,
         verified=verified,
+        days=days,
     )
 
 
@@ -274,3 +289,13 @@ def load_rules(path: Path | str | None = None) -> Rules:
 def due_at(start: dt.datetime, hours: float) -> dt.datetime:
     """The deadline ``hours`` after ``start``."""
     return start + dt.timedelta(hours=hours)
+
+
+def due_after_days(start: dt.datetime, days: int, timezone: str) -> dt.datetime:
+    """The deadline of a period of ``days`` days starting at ``start`` (aware), in UTC:
+    the local day of ``start`` does not count (民法典 第二百零一条第一款), the period ends
+    at 24:00 of its last day (第二百零三条第二款), i.e. 00:00 local of the day after."""
+    zone = ZoneInfo(timezone)
+    last_day = start.astimezone(zone).date() + dt.timedelta(days=days)
+    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return end.astimezone(dt.UTC)

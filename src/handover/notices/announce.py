@@ -39,7 +39,9 @@ def write_announcement(
     template checked for every legal element first) into ``folder``."""
     from handover.notices.campaign import ANNOUNCEMENT_OF
     from handover.notices.letters import _styles, text_flowables, write_pdf
+    from handover.reports.tables import out_folder
 
+    out_folder(folder)  # a bad folder is refused before anything is written
     kind = ANNOUNCEMENT_OF[camp.kind]
     extra = {"unreachable": unreachable, "published": published.isoformat()}
     text = load_renderer(kind, camp.lang, camp.content, path=text_template).render("", "", **extra)
@@ -47,7 +49,6 @@ def write_announcement(
         "", "", **extra
     )
     suffix = "" if camp.lang == "zh-CN" else f".{camp.lang}"
-    folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / f"campaign-{camp.id}-announcement{suffix}.html"
     with replacing(html_path, mode=0o644) as tmp:  # to be published
         tmp.write_text(html, "utf-8")

@@ -71,6 +71,9 @@ class PeopleTable:
     mobile: str | None = None
     email: str | None = None
     address: str | None = None
+    #: the PII type of each column of the table that has one (from the scan inventory);
+    #: how the key parts of an unreachable row are masked
+    types: dict[str, str] = field(default_factory=dict, compare=False)
 
     def columns(self) -> list[str]:
         """Every column to read, key first, without duplicates."""
@@ -82,6 +85,12 @@ class PeopleTable:
         cols = (self.name, self.resident_id, self.mobile, self.email, self.address)
         return [f"{self.table}.{c}" for c in cols if c is not None]
 
+    def key_types(self) -> list[str | None]:
+        """Per primary-key column, the PII type it is masked by in the unreachable list:
+        its scanned type, else that of the role it plays, else None (shown as it is)."""
+        roles = {getattr(self, r): ROLES[r][0] for r in ROLES if getattr(self, r) is not None}
+        return [self.types.get(k) or roles.get(k) for k in self.key]
+
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
         return {
@@ -92,6 +101,7 @@ class PeopleTable:
             "mobile": self.mobile,
             "email": self.email,
             "address": self.address,
+            "types": dict(self.types),
         }
 
 
@@ -110,8 +120,11 @@ def people_tables(
     people table is refused (BadInput naming it).
     """
     by_table: dict[str, dict[str, str]] = {}
+    typed: dict[str, dict[str, str]] = {}
     for (table, column), info in inventory.items():
         primary = info.get("primary")
+        if primary:
+            typed.setdefault(table, {})[column] = str(primary)
         roles = by_table.setdefault(table, {})
         for role, types in ROLES.items():
             if primary in types and role not in roles:
@@ -129,6 +142,7 @@ def people_tables(
                 mobile=roles.get("mobile"),
                 email=roles.get("email"),
                 address=roles.get("address"),
+                types=typed.get(table, {}),
             )
         )
     names = {p.table for p in found}
@@ -169,7 +183,9 @@ class Audience:
     ``recipients`` columns: ``recipient`` (keyed token), ``name``, ``mobile``, ``email``,
     ``address`` (clear, valid or null; held in memory only), ``rows`` (source rows merged)
     and ``tables`` (where the person appears, ``;``-joined). ``unreachable`` columns:
-    ``table``, ``row_key`` (primary key values), ``name_masked``, ``reason``.
+    ``table``, ``row_key`` (the primary key's values ``|``-joined, each masked by its
+    column's PII type; ``#n``, the row number, in a table without a key),
+    ``name_masked``, ``reason``.
     """
 
     recipients: pa.Table
@@ -403,16 +419,33 @@ def _clean_column(arr: pa.Array, role: str) -> tuple[pa.Array, pa.Array]:
     return cleaned, _valid(present & ~ok)
 
 
-def _row_keys(batch: pa.RecordBatch, key: tuple[str, ...]) -> pa.Array:
+#: an unreachable row of a table without a primary key is named ``#n``, its row number
+ROW_NUMBER = "#"
+
+
+def _row_keys(batch: pa.RecordBatch, key: tuple[str, ...], start: int) -> pa.Array:
+    """Per row the parts of its key (a list: each part masked by its own column's type
+    when the row turns out unreachable); ``#n``, the row's number in the table as read
+    (1-based, the batch beginning after row ``start``), when the table has no key."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from handover.detect.normalize import as_strings
 
-    if not key:
-        return pa.nulls(batch.num_rows, pa.string())
-    parts = [pc.fill_null(as_strings(batch.column(k)), "") for k in key]
-    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "|")
+    n = batch.num_rows
+    if key:
+        parts = [pc.fill_null(as_strings(batch.column(k)), "") for k in key]
+    else:
+        numbers = pa.array(np.arange(start + 1, start + n + 1, dtype=np.int64)).cast(pa.string())
+        parts = [pc.binary_join_element_wise(ROW_NUMBER, numbers, "")]
+    width = len(parts)
+    values = parts[0] if width == 1 else pa.concat_arrays(parts)
+    if width > 1:  # row after row: part 1, part 2, … of each row
+        at = (np.arange(n)[:, None] + np.arange(width)[None, :] * n).reshape(-1)
+        values = values.take(pa.array(at))
+    offsets = pa.array(np.arange(0, n * width + 1, width, dtype=np.int32))
+    return pa.ListArray.from_arrays(offsets, values)
 
 
 #: the columns :func:`_read` gives per row of a people table
@@ -434,9 +467,11 @@ def _read(
 
     for i, p in enumerate(people):
         empty = True
+        read = 0
         for batch in source.batches(p.table, p.columns(), batch_size):
             empty = False
-            cols: dict[str, pa.Array] = {"row_key": _row_keys(batch, p.key)}
+            cols: dict[str, pa.Array] = {"row_key": _row_keys(batch, p.key, read)}
+            read += batch.num_rows
             bad = pa.array(np.zeros(batch.num_rows, dtype=np.bool_))
             for role in ("name", "resident_id", "mobile", "email", "address"):
                 column = getattr(p, role)
@@ -455,8 +490,9 @@ def _read(
             )
             yield i, pa.table(cols)
         if empty:
-            schema = pa.schema([(n, pa.string()) for n in _ROW_COLUMNS if n != "bad"])
-            yield i, schema.insert(6, pa.field("bad", pa.bool_())).empty_table()
+            types = {"row_key": pa.list_(pa.string()), "bad": pa.bool_()}
+            schema = pa.schema([(n, types.get(n, pa.string())) for n in _ROW_COLUMNS])
+            yield i, schema.empty_table()
 
 
 def _link(keys: pa.Array, by: pa.Array, has_rid: Any) -> pa.Array:
@@ -694,23 +730,23 @@ def derive_audience(
     lost_names = col["name"].take(lost_at).to_pylist()
     row_keys = col["row_key"].take(lost_at).to_pylist()
     del col
-    # A primary key that is itself a contact or identity column is shown masked.
-    pii_key = {
-        p.table: ROLES[role][0]
-        for p in people
-        for role in ROLES
-        if getattr(p, role) is not None and getattr(p, role) in p.key
-    }
+    # Each part of the key is shown masked by its own column's type (a name as a name, a
+    # mobile as a mobile); a part of a column with no personal information stays as is.
+    key_types = [p.key_types() for p in people]
+    masked = [
+        "|".join(
+            mask_value(kind, part) if kind is not None and part else part
+            for kind, part in zip(key_types[i], parts, strict=True)
+        )
+        if key_types[i]
+        else "|".join(parts)
+        for i, parts in zip(lost_tab.tolist(), row_keys, strict=True)
+    ]
     tables_lost = [names[i] for i in lost_tab.tolist()]
-    if pii_key:
-        row_keys = [
-            mask_value(pii_key[t], k) if t in pii_key and k else k
-            for t, k in zip(tables_lost, row_keys, strict=True)
-        ]
     unreachable = pa.table(
         {
             "table": pa.array(tables_lost, pa.string()),
-            "row_key": pa.array(row_keys, pa.string()),
+            "row_key": pa.array(masked, pa.string()),
             "name_masked": pa.array(
                 [mask_value("person_name", v) if v else "" for v in lost_names], pa.string()
             ),

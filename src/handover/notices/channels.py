@@ -35,6 +35,13 @@ class ChannelDown(HandoverError):
     transient = True
 
 
+class InDoubt(ChannelDown):
+    """The request went out and no answer came back (a read timeout, a dropped
+    connection, an unreadable answer): the provider may have taken it. The run stops; the
+    call's notices stay in doubt (``sending``, the call's intent kept in the journal) and
+    the next run asks the provider about them before sending any again."""
+
+
 @dataclass(frozen=True)
 class Message:
     """One notice ready to go: the idempotency key, the address, the rendered texts."""
@@ -154,6 +161,17 @@ class SmtpChannel:
         except smtplib.SMTPRecipientsRefused as exc:
             code = next(iter(exc.recipients.values()))[0]
             return Result("failed" if code >= 500 else "retry", error=f"smtp {code}")
+        except smtplib.SMTPSenderRefused as exc:
+            if exc.smtp_code < 500:
+                return Result("retry", error=f"smtp {exc.smtp_code}")
+            # MAIL FROM refused for good: no message of the run can go, and no recipient
+            # is at fault (a 5xx here is not a refused address: no letter fallback)
+            raise ChannelDown.msg(
+                "notices.smtp_sender",
+                server=self._where(),
+                sender=self.config.sender,
+                code=exc.smtp_code,
+            ) from None
         except smtplib.SMTPResponseException as exc:
             return Result(
                 "failed" if exc.smtp_code >= 500 else "retry", error=f"smtp {exc.smtp_code}"
@@ -326,6 +344,7 @@ __all__ = [
     "Channel",
     "ChannelDown",
     "DrillChannel",
+    "InDoubt",
     "Message",
     "Result",
     "SmtpChannel",

@@ -21,6 +21,7 @@ from handover.crypto.digest import sha256_hex
 from handover.crypto.files import replacing
 from handover.i18n import t
 from handover.notices.channels import Accepted, ChannelDown, Message, Result
+from handover.notices.outbox import china_date
 
 #: letters per PDF at most (one outbox batch is one PDF)
 LETTERS_PER_PDF = 500
@@ -145,11 +146,12 @@ class LetterChannel:
         folder: Path,
         head: Letterhead,
         *,
-        today: Callable[[], dt.date] = lambda: dt.datetime.now(dt.UTC).date(),
+        today: Callable[[], dt.date] | None = None,
     ) -> None:
         self.folder = folder
         self.head = head
-        self.today = today
+        # letters are dated in China time (UTC+8), whatever the machine's zone
+        self.today = today or (lambda: china_date(dt.datetime.now(dt.UTC)))
         self.files: list[Path] = []
 
     def open(self) -> None:

@@ -31,9 +31,9 @@ from sqlalchemy import and_, insert, or_, select, update
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import new_hash
 from handover.crypto.tokenize import Later, Tokens, tokens_later
-from handover.errors import BadInput
+from handover.errors import BadInput, CheckFailed
 from handover.holders import holder, lives
-from handover.notices.channels import Channel, ChannelDown, Message, Result
+from handover.notices.channels import Channel, ChannelDown, InDoubt, Message, Result
 from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
 
 if TYPE_CHECKING:
@@ -61,10 +61,21 @@ INSERT_CHUNK = 50_000
 Now = Callable[[], dt.datetime]
 
 
+#: China Standard Time (Asia/Shanghai: UTC+8 all year, no daylight saving since 1991)
+CHINA = dt.timezone(dt.timedelta(hours=8), "CST")
+
+
+def china_date(at: dt.datetime) -> dt.date:
+    """The calendar date in China of instant ``at``: what a letter, an announcement or the
+    SMS provider's records are dated (00:00-08:00 Beijing time is still the day before
+    in UTC)."""
+    return at.astimezone(CHINA).date()
+
+
 def provider_date(at: dt.datetime) -> str:
     """The provider's calendar date of instant ``at`` (``yyyyMMdd``, China Standard Time,
     UTC+8: how Aliyun SMS dates its send records)."""
-    return (at.astimezone(dt.UTC) + dt.timedelta(hours=8)).strftime("%Y%m%d")
+    return china_date(at).strftime("%Y%m%d")
 
 
 def utcnow() -> dt.datetime:
@@ -161,6 +172,50 @@ def plan_rows(audience: Audience, channels: Sequence[str]) -> dict[str, pa.Table
     return out
 
 
+def no_channel(audience: Audience, channels: Sequence[str], campaign_id: int) -> pa.Table:
+    """The recipients none of ``channels`` can reach (a person with only an address in
+    an e-mail campaign), as entries of the unreachable list with reason ``no_channel``:
+    the tables they appear in, the reference their notices would carry (the person's
+    rows are many, no one primary key names them) and the masked name."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from handover.taxonomy import mask_value
+
+    r = audience.recipients
+    reach = np.zeros(r.num_rows, dtype=np.bool_)
+    for ch, (col, _) in ADDRESS_OF.items():
+        if ch in channels:
+            reach |= np.asarray(pc.is_valid(r.column(col)).combine_chunks())
+    lost = r.filter(pa.array(~reach))
+    names = lost.column("name").to_pylist()
+    return pa.table(
+        {
+            "table": pa.array(lost.column("tables").to_pylist(), pa.string()),
+            "row_key": pa.array(
+                [reference_of(campaign_id, x) for x in lost.column("recipient").to_pylist()],
+                pa.string(),
+            ),
+            "name_masked": pa.array(
+                [mask_value("person_name", v) if v else "" for v in names], pa.string()
+            ),
+            "reason": pa.array(["no_channel"] * lost.num_rows, pa.string()),
+        }
+    )
+
+
+def _people_of(planned: dict[str, pa.Table]) -> int:
+    """Distinct recipients with at least one notice in ``planned``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not planned:
+        return 0
+    every = pa.concat_arrays([t.column("recipient").combine_chunks() for t in planned.values()])
+    return len(pc.unique(every))
+
+
 #: outbox columns :func:`queue` writes (the others start NULL)
 QUEUED_COLUMNS = ("campaign_id", "key", "recipient", "channel", "state", "attempts", "address_tag")
 UNREACHABLE_COLUMNS = ("campaign_id", "idx", "table_name", "row_key", "name_masked", "reason")
@@ -239,9 +294,11 @@ def queue(
     now: Now = utcnow,
     chunk: int = INSERT_CHUNK,
 ) -> dict[str, int]:
-    """Put every notice of the campaign in the outbox and record the unreachable rows, in
-    one transaction (all or nothing); returns the notices queued per channel. With
-    ``tagger`` each e-mail and SMS row keeps its address's keyed token (receipts, replies).
+    """Put every notice of the campaign in the outbox and record the unreachable rows and
+    the people none of its channels can reach (:func:`no_channel`), in one transaction
+    (all or nothing); returns the notices queued per channel. Every recipient is either
+    queued or listed, or nothing is (CheckFailed). With ``tagger`` each e-mail and SMS
+    row keeps its address's keyed token (receipts, replies).
 
     Rows are built and written ``chunk`` at a time as Arrow batches, through the store
     engine's bulk insert (one ``executemany`` or ``COPY`` per chunk)."""
@@ -253,6 +310,16 @@ def queue(
         if camp.queued_at is not None:
             raise BadInput.msg("notices.already_queued", id=campaign_id)
         planned = plan_rows(audience, camp.channels)
+        unplanned = no_channel(audience, camp.channels, campaign_id)
+        people = _people_of(planned)
+        if people + unplanned.num_rows != len(audience):
+            raise CheckFailed.msg(
+                "notices.people_unreconciled",
+                id=campaign_id,
+                recipients=len(audience),
+                queued=people,
+                no_channel=unplanned.num_rows,
+            )
         conn = s.connection()
         sql = dialects.get(conn.dialect.name)
         dbapi = conn.connection.dbapi_connection
@@ -282,15 +349,30 @@ def queue(
                     tagged = part.column("tag").combine_chunks() if tags is not None else None
                     batch = _queued_batch(campaign_id, ch, part, tagged)
                     write(NoticeOutboxRow.__tablename__, batch, _OUTBOX_KINDS)
-            lost = audience.unreachable
-            for start in range(0, lost.num_rows, chunk):
-                batch = _unreachable_batch(campaign_id, start, lost.slice(start, chunk))
-                write(NoticeUnreachableRow.__tablename__, batch, _UNREACHABLE_KINDS)
+            # the source rows no notice can reach, then the people no channel of the
+            # campaign reaches: one list, numbered on
+            idx = 0
+            for lost in (audience.unreachable, unplanned):
+                for start in range(0, lost.num_rows, chunk):
+                    part = lost.slice(start, chunk)
+                    batch = _unreachable_batch(campaign_id, idx, part)
+                    write(NoticeUnreachableRow.__tablename__, batch, _UNREACHABLE_KINDS)
+                    idx += part.num_rows
         counts = {ch: t.num_rows for ch, t in planned.items()}
         camp.queued_at = now()
         camp.fingerprint = audience.fingerprint
         camp.status = "queued"
-        camp.summary = {**audience.summary(), "queued": counts}
+        summary = audience.summary()
+        camp.summary = {
+            **summary,
+            "queued": counts,
+            "people_queued": people,
+            # the unreachable list: the source rows no notice can reach, and the people
+            # none of the campaign's channels reaches (the announcement is for both)
+            "unreachable": summary["unreachable"] + unplanned.num_rows,
+            "unreachable_rows": summary["unreachable"],
+            "no_channel": unplanned.num_rows,
+        }
     return counts
 
 
@@ -511,6 +593,9 @@ class SendStats:
     batches: int = 0
     #: in-doubt notices the provider confirmed it had taken (not sent again)
     recovered: int = 0
+    #: notices left in doubt when the run stopped (a call's answer lost): the next run
+    #: asks the provider about them before sending any again
+    held: int = 0
     #: the refusal that ended the run, if any (not part of the machine form)
     stopped: Exception | None = None
 
@@ -726,13 +811,17 @@ def _send_batch(
     stats: SendStats,
     doubt: dict[str, Intent] | None = None,
     today: Callable[[], str] | None = None,
+    held: set[str] | None = None,
 ) -> list[tuple[Result, str | None] | None]:
     """Compose and hand the claimed rows to ``channel`` in calls of its ``batch_size``,
     journaling each accepted message as soon as its call returns. A row left ``None``
-    never reached the provider (a :class:`ChannelDown` stopped the run; kept in
-    ``stats.stopped``)."""
+    has no answer: a :class:`ChannelDown` stopped the run (kept in ``stats.stopped``).
+    It never reached the provider, unless its key is added to ``held``: the call
+    carrying it went out and its answer was lost (:class:`InDoubt`); its intent is then
+    added to ``doubt``, so that the journal keeps it for the next run."""
     from handover.notices.templates import content_hash
 
+    doubt = doubt if doubt is not None else {}
     results: list[tuple[Result, str | None] | None] = [None] * len(claimed)
     ready: list[tuple[int, Message, str]] = []
     for i, c in enumerate(claimed):
@@ -751,10 +840,13 @@ def _send_batch(
             journal.accepted(claimed[i].key, res.provider_id, sha)
             results[i] = (res, sha)
 
+    part: list[tuple[int, Message, str]] = []
+    intent: Intent | None = None
     try:
-        ready = _recover(channel, ready, doubt or {}, settled, stats)
+        ready = _recover(channel, ready, doubt, settled, stats)
         for start in range(0, len(ready), size):
             part = ready[start : start + size]
+            intent = None
             rate.wait(len(part))
 
             def took(j: int, res: Result, part: list[tuple[int, Message, str]] = part) -> None:
@@ -763,7 +855,8 @@ def _send_batch(
 
             msgs = [m for _, m, _ in part]
             if call_id is not None and today is not None:
-                journal.intent(Intent(call_id(msgs), today(), tuple(m.key for m in msgs)))
+                intent = Intent(call_id(msgs), today(), tuple(m.key for m in msgs))
+                journal.intent(intent)
             one = size == 1
             got = [channel.send(msgs[0])] if one else channel.send_batch(msgs, accepted=took)
             for j, res in enumerate(got):
@@ -771,6 +864,16 @@ def _send_batch(
                     took(j, res)
                 else:
                     results[part[j][0]] = (res, part[j][2])
+    except InDoubt as exc:
+        # The call went out: the provider may have taken the messages it carried that
+        # are not settled yet. They stay in doubt, to be asked about, never resent blind.
+        stats.stopped = exc
+        for i, m, _ in part:
+            if results[i] is None:
+                if held is not None:
+                    held.add(m.key)
+                if intent is not None:
+                    doubt[m.key] = intent
     except ChannelDown as exc:
         stats.stopped = exc
     return results
@@ -837,13 +940,26 @@ def send_channel(
                 wait = (wake.replace(tzinfo=wake.tzinfo or dt.UTC) - at).total_seconds()
                 sleep(max(wait, 0.0))
                 continue
-            results = _send_batch(channel, claimed, compose, journal, rate, stats, doubt, today)
+            held: set[str] = set()
+            results = _send_batch(
+                channel, claimed, compose, journal, rate, stats, doubt, today, held
+            )
             done = [i for i, r in enumerate(results) if r is not None]
             if len(done) < len(claimed):
-                # The provider refused a call outright (account, template): settle what it
-                # took, and give the rest back untouched, not in doubt.
+                # The provider refused a call outright (account, template) or could not
+                # be reached: settle what it took, and give back untouched, not in doubt,
+                # what never went out. A call whose answer was lost stays in doubt
+                # (``sending``, its intent kept): the next run asks the provider.
                 settle([claimed[i] for i in done], [r for r in results if r is not None])
-                _unclaim(ws, [c for c, r in zip(claimed, results, strict=True) if r is None])
+                _unclaim(
+                    ws,
+                    [
+                        c
+                        for c, r in zip(claimed, results, strict=True)
+                        if r is None and c.key not in held
+                    ],
+                )
+                stats.held = len(held)
                 journal.clear(keep=set(doubt.values()))
                 assert isinstance(stats.stopped, ChannelDown)
                 raise stats.stopped

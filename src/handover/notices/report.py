@@ -39,6 +39,7 @@ _KEYS: tuple[str, ...] = (
     "generated",
     "people",
     "not_reached",
+    "no_channel",
     "reach",
     "channel",
     "addressable",
@@ -79,7 +80,11 @@ def _L(lang: str) -> dict[str, str]:
 
 
 def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
-    """Everything the report shows, as plain counts and masked values."""
+    """Everything the report shows, as plain counts and masked values. ``people`` are
+    every recipient of the audience: those with notices and those none of the campaign's
+    channels reaches (``no_channel``, listed as unreachable), who are ``not_reached``
+    too; it reconciles when the audience's rows do and those people add up to the
+    audience's recipients."""
     from handover.notices import replies
 
     by_state = counts(ws, camp.id)
@@ -94,8 +99,8 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
             .subquery()
         )
         found = s.execute(select(func.count(), func.sum(per.c.told)).select_from(per)).one()
-        people = int(found[0] or 0)
-        not_reached = people - int(found[1] or 0)
+        with_notices = int(found[0] or 0)
+        reached = int(found[1] or 0)
         lost = [
             {"table": u.table_name, "row_key": u.row_key, "name": u.name_masked, "reason": u.reason}
             for u in s.scalars(
@@ -104,6 +109,11 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
                 .order_by(NoticeUnreachableRow.idx)
             )
         ]
+    no_channel = sum(1 for u in lost if u["reason"] == "no_channel")
+    people = with_notices + no_channel
+    not_reached = people - reached
+    recipients = camp.summary.get("recipients")
+    reconciles = bool(camp.summary.get("reconciles")) and people == recipients
     reach = dict(camp.summary.get("addressable") or camp.summary.get("reach") or {})
     channels = []
     for ch in camp.channels:
@@ -128,10 +138,12 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
         "campaign": camp.to_json(),
         "people": people,
         "not_reached": not_reached,
+        "no_channel": no_channel,
         "channels": channels,
         "tables": list(camp.summary.get("tables") or []),
-        "reconciles": bool(camp.summary.get("reconciles")),
-        "replies": replies.tally(ws, camp.id, people=people),
+        "reconciles": reconciles,
+        # the consent picture is of the people asked: those with a notice
+        "replies": replies.tally(ws, camp.id, people=with_notices),
         "unreachable": lost,
     }
 
@@ -139,7 +151,9 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
 def _context(data: dict[str, Any], lang: str, generated: dt.datetime) -> dict[str, Any]:
     L = _L(lang)
     c = data["campaign"]
-    reasons = {r: t(f"notices.reason.{r}", lang) for r in ("no_contact", "invalid_contact")}
+    reasons = {
+        r: t(f"notices.reason.{r}", lang) for r in ("no_contact", "invalid_contact", "no_channel")
+    }
     meta = [
         (L["campaign"], f"{c['id']} · {c['name']}"),
         (L["kind"], L[f"kind.{c.get('kind', 'notice')}"]),
@@ -151,6 +165,7 @@ def _context(data: dict[str, Any], lang: str, generated: dt.datetime) -> dict[st
         (L["generated"], generated.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
         (L["people"], data["people"]),
         (L["not_reached"], data["not_reached"]),
+        (L["no_channel"], data.get("no_channel", 0)),
     ]
     r = data["replies"]
     replies = [
@@ -202,9 +217,10 @@ def write_report(
     """Write ``campaign-N-report[.en].xlsx`` and ``.html`` into ``folder``; returns both.
     ``data``: the campaign's :func:`report_data` read already (one read for several
     languages)."""
-    from handover.reports.tables import Sheet, html_env, write_workbook
+    from handover.reports.tables import Sheet, html_env, out_folder, write_workbook
 
     lang = normalize_lang(lang)
+    out_folder(folder)  # a bad folder is refused before anything is read or written
     ctx = _context(report_data(ws, camp) if data is None else data, lang, generated)
     L = ctx["L"]
     base = folder / f"campaign-{camp.id}-report{'' if lang == 'zh-CN' else '.en'}"

@@ -15,18 +15,18 @@ one call per number, so only the bad number fails.
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
 import secrets
-import urllib.error
+import ssl
 import urllib.parse
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from handover.crypto.digest import sha256_hex
 from handover.crypto.suites import hmac_digest
-from handover.notices.channels import Accepted, ChannelDown, Message, Result
+from handover.notices.channels import Accepted, ChannelDown, InDoubt, Message, Result
 
 API_VERSION = "2017-05-25"
 ALGORITHM = "ACS3-HMAC-SHA256"
@@ -103,13 +103,15 @@ class AliyunSmsChannel:
         url = urllib.parse.urlsplit(config.endpoint)
         self._host = url.netloc
         self._path = url.path or "/"
-        self._base = f"{url.scheme}://{url.netloc}"
+        self._scheme = url.scheme.lower()
 
     def _where(self) -> str:
         return self._host
 
     def call(self, action: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
-        """One signed RPC call; (HTTP status, JSON body). ChannelDown when unreachable."""
+        """One signed RPC call; (HTTP status, JSON body). :class:`ChannelDown` when the
+        provider cannot be reached (nothing went out); :class:`InDoubt` when the request
+        went out and no readable answer came back (the provider may have acted on it)."""
         body = b""
         headers = {
             "host": self._host,
@@ -124,20 +126,46 @@ class AliyunSmsChannel:
             f"{ALGORITHM} Credential={self.config.access_key_id},SignedHeaders={names},"
             f"Signature={signature(self.config.access_key_secret, to_sign)}"
         )
-        url = f"{self._base}{self._path}?{canonical_query(params)}"
-        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        conn = self._connection()
         try:
-            with urllib.request.urlopen(req, timeout=self.config.timeout) as resp:
-                return resp.status, json.loads(resp.read() or b"{}")
-        except urllib.error.HTTPError as exc:
+            # Connected first, on its own: an error up to here sent nothing.
             try:
-                return exc.code, json.loads(exc.read() or b"{}")
-            except ValueError:
-                return exc.code, {}
-        except (OSError, ValueError) as exc:
-            raise ChannelDown.msg(
-                "notices.sms_down", server=self._where(), reason=type(exc).__name__
-            ) from None
+                conn.connect()
+            except OSError as exc:
+                raise ChannelDown.msg(
+                    "notices.sms_down", server=self._where(), reason=type(exc).__name__
+                ) from None
+            try:
+                conn.request(
+                    "POST", f"{self._path}?{canonical_query(params)}", body=body, headers=headers
+                )
+                resp = conn.getresponse()
+                status, raw = resp.status, resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                raise InDoubt.msg(
+                    "notices.sms_in_doubt", server=self._where(), reason=type(exc).__name__
+                ) from None
+        finally:
+            conn.close()
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            if status == 200:  # taken, but what became of it cannot be read
+                raise InDoubt.msg(
+                    "notices.sms_in_doubt", server=self._where(), reason="unreadable answer"
+                )
+            data = {}
+        return status, data
+
+    def _connection(self) -> http.client.HTTPConnection:
+        timeout = self.config.timeout
+        if self._scheme == "https":
+            return http.client.HTTPSConnection(
+                self._host, timeout=timeout, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(self._host, timeout=timeout)
 
     def open(self) -> None:
         """Nothing to hold open (HTTPS per call); the first call tells if the provider is there."""
@@ -176,9 +204,16 @@ class AliyunSmsChannel:
             return [Result("sent", provider_id=biz) for _ in messages]
         if code in NUMBER_CODES:
             if n > 1:
-                # The provider does not say which number: ask once per number.
-                # (under the same OutId, so a crash in between is recovered the same way)
-                return [r for m in messages for r in self.send_batch([m], out_id=out_id)]
+                # The provider does not say which number: ask once per number (under the
+                # same OutId, so a crash in between is recovered the same way), each one
+                # told the moment it is taken (a later call in doubt leaves it settled)
+                out: list[Result] = []
+                for i, m in enumerate(messages):
+                    res = self.send_batch([m], out_id=out_id)[0]
+                    if accepted is not None and res.outcome == "sent":
+                        accepted(i, res)
+                    out.append(res)
+                return out
             return [Result("failed", error=code[:200])]
         if code in RETRY_CODES or status >= 500:
             return [Result("retry", error=code[:200]) for _ in messages]

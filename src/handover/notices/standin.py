@@ -10,6 +10,10 @@ checks and answers as it does, on 127.0.0.1 only.
 - ``QuerySendDetails``: the sends to one number on one date with their ``OutId``;
 - numbers: 11-digit mainland mobiles (``isv.MOBILE_NUMBER_ILLEGAL``);
 - a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
+- answers lost on the way back (``lost_answers``): the next calls are taken (numbers
+  accepted, receipts made) and their answer never reaches the client — the connection
+  is closed, or with ``hold`` the answer waits until that event is set (the client's
+  timeout comes first), as when the provider is slow or the network drops;
 - a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
   (``fail_every``: every n-th number by a hash of it fails with ``UNDELIV``), kept for
   ``GET /reports`` and pushed to ``callback`` when one is set (replies to
@@ -21,6 +25,7 @@ checks and answers as it does, on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -41,6 +46,8 @@ MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 MAX_PARAM = 35
 MAX_TEXT = 500
+#: the status of a call taken whose answer is lost (never sent as such)
+LOST = -1
 
 
 def _fill(sign: str, template: str, values: dict[str, Any]) -> str:
@@ -78,6 +85,11 @@ class SmsStandin:
     replies: list[dict[str, Any]] = field(default_factory=list)
     #: SendBatchSms calls answered OK
     calls: int = 0
+    #: the next this many SendBatchSms calls are taken, and their answer is lost
+    lost_answers: int = 0
+    #: a lost answer is held until this is set (the client times out), else the
+    #: connection is closed without one
+    hold: threading.Event | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -104,6 +116,13 @@ class SmsStandin:
                     status, body = standin.inbound(self)
                 else:
                     status, body = standin.handle(self)
+                if status == LOST:
+                    self.close_connection = True
+                    if standin.hold is not None:
+                        standin.hold.wait()
+                        with contextlib.suppress(OSError):  # the client gave up long ago
+                            self._reply(200, body)
+                    return
                 self._reply(status, body)
 
             def do_GET(self) -> None:
@@ -249,9 +268,12 @@ class SmsStandin:
                 )
             self.reports.extend(new)
             self.calls += 1
+            lost = self.lost_answers > 0
+            self.lost_answers -= lost
         if self.callback:
             self._post(self.callback, new)
-        return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": biz_id}
+        answer = {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": biz_id}
+        return (LOST if lost else 200), answer
 
     def inbound(self, req: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
         """A person's reply reaching the provider (``SmsUp``)."""

@@ -125,7 +125,30 @@ EXTRA = (
     "contact",
 )
 CONTENT_VARS: tuple[str, ...] = tuple(dict.fromkeys([e.var for e in ELEMENTS] + list(EXTRA)))
-ALLOWED = frozenset((*CONTENT_VARS, *PERSONAL, *ANNOUNCEMENT))
+#: what every campaign's content holds (:func:`default_content`, ``--link``)
+BASE_VARS: tuple[str, ...] = (*(e.var for e in ELEMENTS), "buyer_phone", "link")
+#: what an incident adds to a breach campaign's content (handover.flows.incidents)
+BREACH_VARS = ("seller_phone", "cause", "harm", "remedies", "advice", "contact")
+#: Per template kind, the variables its campaign's content and rendering supply: a
+#: variable outside its kind's set would be undefined when the notice is rendered, so
+#: the template is refused when it is checked, never at sending.
+ALLOWED: dict[str, frozenset[str]] = {
+    "notice": frozenset((*BASE_VARS, *PERSONAL)),
+    "sms": frozenset((*BASE_VARS, *PERSONAL)),
+    "announcement": frozenset((*BASE_VARS, *ANNOUNCEMENT)),
+    "consent": frozenset((*BASE_VARS, "new_purpose", *PERSONAL)),
+    "consent_sms": frozenset((*BASE_VARS, "new_purpose", *PERSONAL)),
+    "breach": frozenset((*BASE_VARS, *BREACH_VARS, *PERSONAL)),
+    "breach_sms": frozenset((*BASE_VARS, *BREACH_VARS, *PERSONAL)),
+    "breach_announcement": frozenset((*BASE_VARS, *BREACH_VARS, *ANNOUNCEMENT)),
+}
+
+
+#: the masked sample person of a preview and of the check's sample render
+SAMPLE_NAME = {"zh-CN": "张**", "en": "Z** S**"}
+SAMPLE_REFERENCE = "SAMPLE0000"
+#: the announcement date of a sample render (fixed: a check never depends on the day)
+SAMPLE_DATE = "2000-01-01"
 
 
 def required(kind: str) -> tuple[Element, ...]:
@@ -157,28 +180,51 @@ def builtin_path(kind: str, lang: str, fmt: str = "txt") -> Path:
     return TEMPLATES / f"{kind}.{normalize_lang(lang)}.{fmt}"
 
 
-def check_template(kind: str, source: str, name: str) -> None:
-    """Refuse (BadInput naming ``name``) a template that does not parse, uses a variable
-    no campaign provides, or misses a required element of ``kind``."""
+def check_template(kind: str, source: str, name: str, fmt: str = "txt") -> None:
+    """Refuse (BadInput naming ``name``) a template that does not compile, uses a variable
+    the content of ``kind`` does not provide, misses a required element of ``kind``, or
+    fails to render one sample filled with placeholders (no personal data)."""
     from jinja2 import TemplateSyntaxError, meta
 
     if kind not in KINDS:
         raise BadInput.msg("notices.bad_kind", kind=kind, kinds=", ".join(KINDS))
+    env = _env(fmt == "html")
     try:
-        used = meta.find_undeclared_variables(_env(False).parse(source))
+        used = meta.find_undeclared_variables(env.parse(source))
+        # compiling finds what parsing does not: an unknown filter or test
+        template = env.from_string(source)
     except TemplateSyntaxError as exc:
         raise BadInput.msg("notices.template_syntax", name=name, line=exc.lineno or 0) from None
-    unknown = sorted(used - ALLOWED)
+    allowed = ALLOWED[kind]
+    unknown = sorted(used - allowed)
     if unknown:
         raise BadInput.msg(
             "notices.template_unknown",
             name=name,
             var=unknown[0],
-            allowed=", ".join(sorted(ALLOWED)),
+            allowed=", ".join(sorted(allowed)),
         )
     for e in required(kind):
         if e.var not in used:
             raise BadInput.msg("notices.template_missing", name=name, var=e.var, law=e.law)
+    sample = {v: v for v in allowed} | _sample_extra(kind)
+    try:
+        template.render(**sample)
+    except Exception as exc:  # whatever a template raises is the template's fault
+        # Placeholders only are rendered here, so the error's text can be shown.
+        detail = " ".join(str(exc).split())[:200]
+        raise BadInput.msg(
+            "notices.template_render", name=name, error=f"{type(exc).__name__}: {detail}"
+        ) from None
+
+
+def _sample_extra(kind: str) -> dict[str, Any]:
+    """The per-person and announcement values of a sample render (a masked name, a
+    reference no one has, a fixed date): never a customer's data."""
+    extra: dict[str, Any] = {"recipient_name": SAMPLE_NAME["zh-CN"], "reference": SAMPLE_REFERENCE}
+    if kind.endswith("announcement"):
+        extra = {"unreachable": 0, "published": SAMPLE_DATE}
+    return {k: v for k, v in extra.items() if k in ALLOWED[kind]}
 
 
 def check_content(kind: str, content: dict[str, str]) -> None:
@@ -204,6 +250,8 @@ class Renderer:
     template: Template
     content: dict[str, str]
     max_chars: int = SMS_MAX_CHARS
+    #: where the template came from (its path), named when it fails to render
+    name: str = ""
 
     @classmethod
     def build(
@@ -217,20 +265,35 @@ class Renderer:
         max_chars: int = SMS_MAX_CHARS,
     ) -> Renderer:
         """Check ``source`` and ``content`` for ``kind`` and compile the template."""
-        check_template(kind, source, name)
+        check_template(kind, source, name, fmt)
         check_content(kind, content)
         template = _env(fmt == "html").from_string(source)
-        return cls(kind, fmt, template, dict(content), max_chars)
+        renderer = cls(kind, fmt, template, dict(content), max_chars, name)
+        # one sample with this content (a masked name): a template this content cannot
+        # fill is refused here, before a preview is shown or any notice is claimed
+        sample = _sample_extra(kind)
+        name_, ref = str(sample.pop("recipient_name", "")), str(sample.pop("reference", ""))
+        renderer._render(name_, ref, **sample)
+        return renderer
 
     def render(self, recipient_name: str, reference: str, **extra: Any) -> str:
         """The notice of one person; an SMS longer than the provider's limit is refused
-        (BadInput naming the limit; the caller records it as that person's failure)."""
-        text: str = self.template.render(
-            **self.content, recipient_name=recipient_name, reference=reference, **extra
-        ).strip()
+        (BadInput naming the limit; the caller records it as that person's failure), and
+        so is a notice the template fails to render (BadInput naming the template)."""
+        text = self._render(recipient_name, reference, **extra)
         if self.kind.endswith("sms") and len(text) > self.max_chars:
             raise BadInput.msg("notices.sms_too_long", chars=len(text), limit=self.max_chars)
         return text
+
+    def _render(self, recipient_name: str, reference: str, **extra: Any) -> str:
+        values = {**self.content, "recipient_name": recipient_name, "reference": reference}
+        try:
+            return str(self.template.render(**{**values, **extra})).strip()
+        except Exception as exc:  # a template's error must not stop a run
+            # The error's text may quote a person's value: only its type is shown.
+            raise BadInput.msg(
+                "notices.template_render", name=self.name, error=type(exc).__name__
+            ) from None
 
 
 def load_renderer(
@@ -301,10 +364,6 @@ def category_labels(types: list[str], lang: str) -> list[str]:
     wanted = set(types)
     en = lang.lower().startswith("en")
     return [p.en if en else p.zh for p in TAXONOMY if p.name in wanted]
-
-
-SAMPLE_NAME = {"zh-CN": "张**", "en": "Z** S**"}
-SAMPLE_REFERENCE = "SAMPLE0000"
 
 
 def preview(renderer: Renderer, lang: str) -> str:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from handover.crypto import sha256_hex
 from handover.errors import BadInput
+from handover.i18n import Msg
+from handover.ledger.canonical import canonical_json_of
 from handover.pia.evidence import Evidence
 from handover.pia.method import Method, load_method
 
@@ -518,50 +522,120 @@ EDITABLE = {
 }
 
 
+#: where edits come from, named in a bad value's message: a file's path, or a form's name
+#: as a message in the reader's language
+Where = str | Msg
+
+#: a risk or measure id an edit may add: it becomes part of the register's code
+#: ``PIA<assessment>-<id>`` (at most 40 characters)
+NEW_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$")
+
+
 def read_edits(path: Path) -> dict[str, Any]:
     """An edits file (TOML or JSON, by extension); BadInput naming the file when unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BadInput.msg("pia.edits_missing", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput.msg("pia.edits_bad", path=path, detail=type(exc).__name__) from None
+    except UnicodeDecodeError:
+        raise BadInput.msg("pia.edits_bad", path=path, detail=Msg("pia.detail.not_utf8")) from None
+    except OSError as exc:
+        detail = Msg("pia.detail.unreadable", error=type(exc).__name__)
+        raise BadInput.msg("pia.edits_bad", path=path, detail=detail) from None
     try:
         data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise BadInput.msg("pia.edits_bad", path=path, detail=str(exc).splitlines()[0]) from None
+        # The parser's own words carry the line and column of the fault.
+        detail = Msg("pia.detail.syntax", error=str(exc).splitlines()[0])
+        raise BadInput.msg("pia.edits_bad", path=path, detail=detail) from None
     if not isinstance(data, dict):
-        raise BadInput.msg("pia.edits_bad", path=path, detail="not a table")
+        raise BadInput.msg("pia.edits_bad", path=path, detail=Msg("pia.detail.not_table"))
     return data
 
 
-def _bad(where: str, field: str, detail: str) -> BadInput:
+def _bad(where: Where, field: str, detail: Msg) -> BadInput:
+    """The one-line error naming ``where`` and ``field``; ``detail`` says what is wanted,
+    in the reader's language."""
     return BadInput.msg("pia.edit_field", where=where, field=field, detail=detail)
 
 
-def _text(value: Any, where: str, field: str, limit: int = 4000) -> str:
+def _one_of(allowed: Any) -> Msg:
+    return Msg("pia.detail.one_of", allowed=", ".join(allowed))
+
+
+def _unknown_field(allowed: str) -> Msg:
+    return Msg("pia.detail.unknown_field", allowed=allowed)
+
+
+def _text(value: Any, where: Where, field: str, limit: int = 4000) -> str:
     if not isinstance(value, str) or len(value) > limit:
-        raise _bad(where, field, f"text of at most {limit} characters")
+        raise _bad(where, field, Msg("pia.detail.text", limit=limit))
     return value.strip()
 
 
-def _date(value: Any, where: str, field: str) -> str:
+def _date(value: Any, where: Where, field: str) -> str:
+    # A TOML datetime is a datetime, which is also a date: a review or due date is a day,
+    # and keeping the time would make it unreadable as a date later (at approval).
+    if isinstance(value, dt.datetime):
+        raise _bad(where, field, Msg("pia.detail.date_not_time"))
     if isinstance(value, dt.date):
         return value.isoformat()
     try:
-        return dt.date.fromisoformat(str(value)).isoformat()
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value.strip()).isoformat()
     except ValueError:
-        raise _bad(where, field, "a date YYYY-MM-DD") from None
+        raise _bad(where, field, Msg("pia.detail.date")) from None
 
 
-def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: str) -> dict[str, Any]:
+def _new_id(where: Where, field: str, value: str) -> None:
+    if not NEW_ID.match(value):
+        raise _bad(where, field, Msg("pia.detail.new_id"))
+
+
+def content_sha256(doc: dict[str, Any]) -> str:
+    """SHA-256 of what the DPO's opinion speaks to: the document without the opinion and
+    without the identity fields a stored version adds (``assessment_id``, ``version``)."""
+    body = {k: v for k, v in doc.items() if k not in ("dpo_opinion", "assessment_id", "version")}
+    return sha256_hex(canonical_json_of(body))
+
+
+def with_opinion(
+    doc: dict[str, Any], *, by: str, at: dt.datetime, text: str, version: int
+) -> dict[str, Any]:
+    """``doc`` carrying the DPO's opinion, bound to its content: the opinion is kept as
+    ``version`` (the version it makes) with the :func:`content_sha256` it was given on."""
+    out: dict[str, Any] = json.loads(json.dumps(doc))
+    out["dpo_opinion"] = {
+        "by": by,
+        "at": at.isoformat(),
+        "text": text,
+        "version": version,
+        "content_sha256": content_sha256(doc),
+    }
+    return out
+
+
+def opinion_current(doc: dict[str, Any]) -> bool:
+    """Whether ``doc`` has a DPO opinion given on exactly its present content."""
+    op = doc.get("dpo_opinion")
+    return isinstance(op, dict) and op.get("content_sha256") == content_sha256(doc)
+
+
+def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: Where) -> dict[str, Any]:
     """A new document: ``doc`` with ``edits`` applied (see docs/pia.md, "Editing"); every
-    value is checked and a bad one is a BadInput naming ``where`` and the field."""
+    value is checked and a bad one is a BadInput naming ``where`` and the field. An edit
+    that changes the content drops the DPO's opinion: it spoke to the content before
+    (the version that holds it keeps it)."""
     method = load_method()
     out: dict[str, Any] = json.loads(json.dumps(doc))
     unknown = sorted(set(edits) - EDITABLE)
     if unknown:
-        raise _bad(where, unknown[0], "unknown section; allowed: " + ", ".join(sorted(EDITABLE)))
+        raise _bad(
+            where,
+            unknown[0],
+            Msg("pia.detail.unknown_section", allowed=", ".join(sorted(EDITABLE))),
+        )
     if "title" in edits:
         out["title"] = _text(edits["title"], where, "title", 300) or out["title"]
     if "conclusion" in edits:
@@ -571,7 +645,7 @@ def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: str) -> dict[
     if "team" in edits:
         team = edits["team"]
         if not isinstance(team, list) or not team:
-            raise _bad(where, "team", "a non-empty list of {name, role}")
+            raise _bad(where, "team", Msg("pia.detail.team"))
         out["team"] = [
             {
                 "name": _text(
@@ -589,54 +663,56 @@ def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: str) -> dict[
     if "necessity" in edits:
         nec = edits["necessity"]
         if not isinstance(nec, dict):
-            raise _bad(where, "necessity", "a table")
+            raise _bad(where, "necessity", Msg("pia.detail.table"))
         for key, value in nec.items():
             if key == "note":
                 out["necessity"]["note"] = _text(value, where, "necessity.note")
             elif key in out["necessity"]["triggers"]:
                 if not isinstance(value, bool):
-                    raise _bad(where, f"necessity.{key}", "true or false")
+                    raise _bad(where, f"necessity.{key}", Msg("pia.detail.bool"))
                 out["necessity"]["triggers"][key]["applies"] = value
             else:
-                raise _bad(where, f"necessity.{key}", "unknown trigger")
+                allowed = ", ".join(["note", *out["necessity"]["triggers"]])
+                raise _bad(where, f"necessity.{key}", _unknown_field(allowed))
         out["necessity"]["required"] = any(
             t["applies"] for t in out["necessity"]["triggers"].values()
         )
     if "processing" in edits:
         pr = edits["processing"]
         if not isinstance(pr, dict):
-            raise _bad(where, "processing", "a table")
+            raise _bad(where, "processing", Msg("pia.detail.table"))
         for key, value in pr.items():
             if key == "subjects":
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise _bad(where, "processing.subjects", "a whole number >= 0")
+                    raise _bad(where, "processing.subjects", Msg("pia.detail.count"))
                 out["processing"]["subjects"] = value
             elif key == "note":
                 out["processing"]["note"] = _text(value, where, "processing.note")
             elif key == "channels":
                 if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
-                    raise _bad(where, "processing.channels", "a list of texts")
+                    raise _bad(where, "processing.channels", Msg("pia.detail.texts"))
                 out["processing"]["channels"] = [[c, c] for c in value]
             else:
-                raise _bad(
-                    where, f"processing.{key}", "unknown field; allowed: subjects, note, channels"
-                )
+                raise _bad(where, f"processing.{key}", _unknown_field("subjects, note, channels"))
     if "measures" in edits:
         _edit_measures(out, edits["measures"], where)
     if "risks" in edits:
         _edit_risks(out, edits["risks"], where, method)
+    if out.get("dpo_opinion") and content_sha256(out) != content_sha256(doc):
+        out["dpo_opinion"] = None
     return out
 
 
-def _edit_measures(out: dict[str, Any], raw: Any, where: str) -> None:
+def _edit_measures(out: dict[str, Any], raw: Any, where: Where) -> None:
     if not isinstance(raw, dict):
-        raise _bad(where, "measures", "a table of measure id -> fields")
+        raise _bad(where, "measures", Msg("pia.detail.measures_table"))
     by_id = {m["id"]: m for m in out["measures"]}
     for mid, fields in raw.items():
         if not isinstance(fields, dict):
-            raise _bad(where, f"measures.{mid}", "a table")
+            raise _bad(where, f"measures.{mid}", Msg("pia.detail.table"))
         m = by_id.get(mid)
         if m is None:
+            _new_id(where, f"measures.{mid}", mid)
             m = {
                 "id": mid,
                 "kind": "other",
@@ -648,7 +724,7 @@ def _edit_measures(out: dict[str, Any], raw: Any, where: str) -> None:
                 "due": None,
             }
             if "title" not in fields:
-                raise _bad(where, f"measures.{mid}.title", "a new measure needs a title")
+                raise _bad(where, f"measures.{mid}.title", Msg("pia.detail.new_measure_title"))
             out["measures"].append(m)
             by_id[mid] = m
         for key, value in fields.items():
@@ -659,27 +735,31 @@ def _edit_measures(out: dict[str, Any], raw: Any, where: str) -> None:
                 m["due"] = _date(value, where, f)
             elif key == "status":
                 if value not in MEASURE_STATUS:
-                    raise _bad(where, f, "done or planned")
+                    raise _bad(where, f, _one_of(MEASURE_STATUS))
                 m["status"] = value
             elif key in ("title", "detail"):
                 text = _text(value, where, f, 500)
                 m[key] = [text, text]
             else:
-                raise _bad(where, f, "unknown field; allowed: owner, due, status, title, detail")
+                raise _bad(where, f, _unknown_field("owner, due, status, title, detail"))
 
 
-def _edit_risks(out: dict[str, Any], raw: Any, where: str, method: Method) -> None:
+RISK_FIELDS = "impact, likelihood, source, rights, measures, owner, review_on, treatment, title"
+
+
+def _edit_risks(out: dict[str, Any], raw: Any, where: Where, method: Method) -> None:
     if not isinstance(raw, dict):
-        raise _bad(where, "risks", "a table of risk id -> fields")
+        raise _bad(where, "risks", Msg("pia.detail.risks_table"))
     by_id = {r["id"]: r for r in out["risks"]}
     measure_ids = {m["id"] for m in out["measures"]}
     for rid, fields in raw.items():
         if not isinstance(fields, dict):
-            raise _bad(where, f"risks.{rid}", "a table")
+            raise _bad(where, f"risks.{rid}", Msg("pia.detail.table"))
         r = by_id.get(rid)
         if r is None:
+            _new_id(where, f"risks.{rid}", rid)
             if "title" not in fields:
-                raise _bad(where, f"risks.{rid}.title", "a new risk needs a title")
+                raise _bad(where, f"risks.{rid}.title", Msg("pia.detail.new_risk_title"))
             r = {
                 "id": rid,
                 "title": ["", ""],
@@ -700,19 +780,21 @@ def _edit_risks(out: dict[str, Any], raw: Any, where: str, method: Method) -> No
             if key in ("impact", "likelihood"):
                 scale = method.impact if key == "impact" else method.likelihood
                 if value not in scale:
-                    raise _bad(where, f, "one of " + ", ".join(scale))
+                    raise _bad(where, f, _one_of(scale))
                 r[key] = value
             elif key == "source":
                 if value not in method.sources:
-                    raise _bad(where, f, "one of " + ", ".join(method.sources))
+                    raise _bad(where, f, _one_of(method.sources))
                 r["source"] = value
             elif key == "rights":
                 if not isinstance(value, list) or any(x not in method.rights for x in value):
-                    raise _bad(where, f, "a list of " + ", ".join(method.rights))
+                    raise _bad(
+                        where, f, Msg("pia.detail.list_of", allowed=", ".join(method.rights))
+                    )
                 r["rights"] = list(value)
             elif key == "measures":
                 if not isinstance(value, list) or any(x not in measure_ids for x in value):
-                    raise _bad(where, f, "a list of measure ids of this assessment")
+                    raise _bad(where, f, Msg("pia.detail.measure_ids"))
                 r["measures"] = list(value)
             elif key == "owner":
                 r["owner"] = _text(value, where, f, 64)
@@ -720,31 +802,90 @@ def _edit_risks(out: dict[str, Any], raw: Any, where: str, method: Method) -> No
                 r["review_on"] = _date(value, where, f)
             elif key == "treatment":
                 if value not in TREATMENTS:
-                    raise _bad(where, f, "one of " + ", ".join(TREATMENTS))
+                    raise _bad(where, f, _one_of(TREATMENTS))
                 r["treatment"] = value
             elif key == "title":
                 text = _text(value, where, f, 300)
                 r["title"] = [text, text]
             else:
-                raise _bad(
-                    where,
-                    f,
-                    "unknown field; allowed: impact, likelihood, source, rights, measures, owner, review_on, treatment, title",
-                )
+                raise _bad(where, f, _unknown_field(RISK_FIELDS))
             if key in ("impact", "likelihood"):
                 r["prefilled"] = False
         r["level"] = method.level(r["impact"], r["likelihood"])
 
 
+def register_entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """What approving ``doc`` (a stored version) enters in the risk register, per risk: id,
+    title and controls as ``[zh-CN, en]`` pairs, scores, owner, the review date as a date.
+    Meant to run before anything is written: a value the register cannot hold (a review
+    date that is not a day, e.g. one kept with a time) is a BadInput naming the field."""
+
+    def bad(field: str, detail: Msg) -> BadInput:
+        return BadInput.msg(
+            "pia.register_field",
+            id=doc.get("assessment_id", "-"),
+            version=doc.get("version", "-"),
+            field=field,
+            detail=detail,
+        )
+
+    measures = {m["id"]: m for m in doc.get("measures", []) if isinstance(m, dict)}
+    out = []
+    for r in doc.get("risks", []):
+        rid = str(r.get("id", ""))
+        if not NEW_ID.match(rid):
+            raise bad(f"risks.{rid}", Msg("pia.detail.new_id"))
+        for key in ("source", "impact", "likelihood", "level"):
+            if not isinstance(r.get(key), str) or not r[key]:
+                raise bad(f"risks.{rid}.{key}", Msg("pia.detail.missing"))
+        review = r.get("review_on")
+        try:
+            if not isinstance(review, str):
+                raise ValueError(review)
+            review_on = dt.date.fromisoformat(review)
+        except ValueError:
+            raise bad(f"risks.{rid}.review_on", Msg("pia.detail.date")) from None
+        ids = [mid for mid in r.get("measures", []) if mid in measures]
+        out.append(
+            {
+                "id": rid,
+                "title": _pair_of(r.get("title")),
+                "controls": [
+                    [f"{mid} {_pair_of(measures[mid].get('title'))[i]}" for mid in ids]
+                    for i in (0, 1)
+                ],
+                "source": r["source"],
+                "impact": r["impact"],
+                "likelihood": r["likelihood"],
+                "level": r["level"],
+                "owner": str(r.get("owner") or ""),
+                "review_on": review_on,
+            }
+        )
+    return out
+
+
+def _pair_of(value: Any) -> Pair:
+    """A ``[zh-CN, en]`` pair from a kept text (a pair, or one text for both)."""
+    if isinstance(value, list) and len(value) >= 2:
+        return [str(value[0]), str(value[1])]
+    return [str(value or "")] * 2
+
+
 def gaps(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """What stops the document from being submitted: (message key, values) per gap."""
+    """What stops the document from being submitted: (message key, values) per gap. The
+    DPO's opinion must have been given on this very content (:func:`opinion_current`)."""
     out: list[tuple[str, dict[str, Any]]] = []
     if not doc.get("signatory"):
         out.append(("pia.gap.signatory", {}))
     if not doc.get("team"):
         out.append(("pia.gap.team", {}))
-    if not doc.get("dpo_opinion"):
+    op = doc.get("dpo_opinion")
+    if not op:
         out.append(("pia.gap.opinion", {}))
+    elif not opinion_current(doc):
+        given = op.get("version") if isinstance(op, dict) else None
+        out.append(("pia.gap.opinion_stale", {"version": given or "-"}))
     if not doc.get("data_map", {}).get("tables"):
         out.append(("pia.gap.data_map", {}))
     for r in doc.get("risks", []):

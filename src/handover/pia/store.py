@@ -19,7 +19,7 @@ from handover.crypto import sha256_hex
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.ledger.canonical import canonical_json_of
-from handover.pia.assessment import gaps
+from handover.pia.assessment import gaps, register_entries
 from handover.pia.method import load_method
 from handover.pia.models import (
     PiaAssessmentRow,
@@ -277,11 +277,7 @@ def submit(ws: Workspace, assessment_id: int, *, actor: str, now: dt.datetime) -
             return Outcome(current, ("pia.refuse.not_draft", {"id": row.id, "status": row.status}))
         missing = gaps(current.document)
         if missing:
-            key, values = missing[0]
-            return Outcome(
-                current,
-                ("pia.refuse.gaps", {"id": row.id, "n": len(missing), "first": key, **values}),
-            )
+            return Outcome(current, ("pia.refuse.gaps", _gap_values(row.id, missing)))
         row.status = "submitted"
         row.submitted_version = row.current_version
         row.submitted_by = actor
@@ -299,6 +295,51 @@ def submit(ws: Workspace, assessment_id: int, *, actor: str, now: dt.datetime) -
         return Outcome(_load(s, row))
 
 
+def _gap_values(assessment_id: int, missing: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A gaps refusal's values: how many, and the first gap as a message."""
+    key, values = missing[0]
+    return {"id": assessment_id, "n": len(missing), "gap": Msg(key, **values)}
+
+
+def _last_decided(s: Session, assessment_id: int) -> int:
+    """The version of the assessment's last approval or rejection (0 before any)."""
+    last = s.scalars(
+        select(PiaDecisionRow.version)
+        .where(
+            PiaDecisionRow.assessment_id == assessment_id,
+            PiaDecisionRow.decision.in_(("approve", "reject")),
+        )
+        .order_by(PiaDecisionRow.id.desc())
+    ).first()
+    return int(last or 0)
+
+
+def _authored_since_decision(s: Session, row: PiaAssessmentRow, actor: str) -> list[int]:
+    """The versions ``actor`` wrote since the assessment's last approval or rejection."""
+    since = _last_decided(s, row.id)
+    return [
+        int(v)
+        for v in s.scalars(
+            select(PiaVersionRow.version)
+            .where(
+                PiaVersionRow.assessment_id == row.id,
+                PiaVersionRow.version > since,
+                PiaVersionRow.created_by == actor,
+            )
+            .order_by(PiaVersionRow.version)
+        )
+    ]
+
+
+def approvable(ws: Workspace, assessment_id: int) -> None:
+    """Check, writing nothing, that the submitted version (if any) can be entered in the
+    risk register on approval; BadInput naming the field otherwise."""
+    with ws.store.session() as s:
+        row = _row(s, assessment_id)
+        if row.status == "submitted" and row.submitted_version is not None:
+            register_entries(_load(s, row, row.submitted_version).document)
+
+
 def decide(
     ws: Workspace,
     assessment_id: int,
@@ -311,10 +352,13 @@ def decide(
     """Approve or reject the submitted version as ``actor`` (the checker).
 
     Refused when nothing is submitted, when ``actor`` is not the document's named
-    signatory (GB/T 39335-2020 5.2.1), or is the person who submitted or wrote that
-    version (maker-checker, as grants: docs/governance.md); a rejection needs a reason.
-    An approval keeps the report at least 3 years (PIPL Art. 56): a retention rule of
-    basis ``pia`` (erase/retention.toml) counted from the approval day.
+    signatory (GB/T 39335-2020 5.2.1), or is a maker (maker-checker, as grants:
+    docs/governance.md): the person who created the assessment, who submitted it, or who
+    wrote any version since its last approval or rejection. A rejection needs a reason;
+    an approval a version without gaps (the DPO's opinion given on its content) whose
+    risks the register can hold (BadInput naming the field, nothing written). An
+    approval keeps the report at least 3 years (PIPL Art. 56): a retention rule of basis
+    ``pia`` (erase/retention.toml) counted from the approval day.
     """
     from handover.erase.retention import parse_rules
 
@@ -334,10 +378,23 @@ def decide(
                     "pia.refuse.not_signatory",
                     {"id": row.id, "name": actor, "signatory": signatory or "-"},
                 )
-            elif actor in (row.submitted_by, version.version_by):
+            elif actor == row.created_by:
+                refusal = ("pia.refuse.creator", {"id": row.id, "name": actor})
+            elif actor == row.submitted_by:
                 refusal = ("pia.refuse.self", {"id": row.id, "name": actor})
+            elif wrote := _authored_since_decision(s, row, actor):
+                versions = ", ".join(f"v{n}" for n in wrote)
+                refusal = (
+                    "pia.refuse.author",
+                    {"id": row.id, "name": actor, "versions": versions},
+                )
             elif decision == "reject" and not reason.strip():
                 refusal = ("pia.refuse.reason", {"id": row.id})
+            elif decision == "approve" and (missing := gaps(version.document)):
+                values = _gap_values(row.id, missing)
+                refusal = ("pia.refuse.approve_gaps", {**values, "version": version.version})
+            elif decision == "approve":
+                register_entries(version.document)
         if refusal is not None:
             return Outcome(current, refusal)
         assert row.submitted_version is not None
@@ -505,28 +562,22 @@ def sync_findings(
 ) -> list[Risk]:
     """Enter (or update) every risk of assessment ``a`` in the register as
     ``PIA<id>-<risk id>``, linked to its finding, with the measures as controls."""
-    measures = {m["id"]: m for m in a.document.get("measures", [])}
     i = 0 if lang == "zh-CN" else 1
+    entries = register_entries(a.document)
     out = []
     with ws.store.session() as s:
-        for r in a.document.get("risks", []):
+        for r in entries:
             code = f"PIA{a.id}-{r['id']}"
             row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
-            title = r["title"][i] if isinstance(r["title"], list) else str(r["title"])
-            controls = [
-                f"{mid} {measures[mid]['title'][i]}"
-                for mid in r.get("measures", [])
-                if mid in measures
-            ]
             values = {
-                "title": title[:300],
+                "title": r["title"][i][:300],
                 "source": r["source"],
                 "impact": r["impact"],
                 "likelihood": r["likelihood"],
                 "level": r["level"],
-                "owner": r.get("owner") or "",
-                "controls": controls,
-                "review_on": dt.date.fromisoformat(r["review_on"]),
+                "owner": r["owner"],
+                "controls": r["controls"][i],
+                "review_on": r["review_on"],
             }
             if row is None:
                 row = RiskRow(

@@ -3,6 +3,7 @@ autoescaped Jinja2 environment every HTML report uses."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,20 @@ def xlsx_cell(value: Any) -> Any:
 
         return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
     return value
+
+
+def out_folder(folder: Path) -> Path:
+    """``folder``, made with its parents, once it can be written to; BadInput naming it
+    otherwise (a path through a file, a folder not writable), nothing written."""
+    from handover.errors import BadInput
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BadInput.msg("reports.out_folder", path=folder, reason=type(exc).__name__) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadInput.msg("reports.out_folder", path=folder, reason="PermissionError")
+    return folder
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") -> Path:
@@ -57,7 +72,7 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") ->
             ws.append([xlsx_cell(v) for v in row])
         for i, width in enumerate(sh.widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
-    path.parent.mkdir(parents=True, exist_ok=True)
+    out_folder(path.parent)
     wb.save(path)
     return path
 

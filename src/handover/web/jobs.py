@@ -22,7 +22,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 
 from handover import claims
 from handover.claims import Claim
-from handover.db.url import is_url
+from handover.db.url import is_url, place, sqlite_path
 from handover.db.url import mask as mask_spec
 from handover.errors import BadInput, HandoverError, bug_site
 from handover.governance.policy import utc
@@ -247,6 +247,9 @@ class Plan:
     lang: str = "zh-CN"
     #: what the job uses while it runs (:mod:`handover.claims`) — see :func:`start`
     claims: tuple[Claim, ...] = ()
+    #: whether a finished run's result is a negative verdict (a verify that found
+    #: differences: the CLI's exit 1): the job ends ``differs``, not ``done``
+    differs: Callable[[dict[str, Any]], bool] | None = None
 
 
 def start(console: Console, plan: Plan) -> Job:
@@ -358,7 +361,7 @@ def _work(
         start_size = ledger_size(ws)
         progress = JobProgress(ws, job_id, clock, plan.lang, notify=notify)
         result = plan.run(progress)
-        status = "done"
+        status = "differs" if plan.differs is not None and plan.differs(result) else "done"
     except HandoverError as exc:
         msg = exc.message or Msg("web.jobs.failed_text", text=str(exc))
         error = {"key": msg.key, "params": msg.params()}
@@ -489,12 +492,19 @@ def interrupt_orphans(ws: Workspace, *, clock: Clock) -> int:
 
 
 def console_path(ws: Workspace, text: str, field_name: str, *, existing: bool = True) -> str:
-    """A database URL as given, or a path inside the workspace: an existing file or
-    folder (``existing``), or a new file whose folder is there. A browser must not make
-    the server read or write its other files: anything else is BadInput naming the field."""
+    """A server database's URL as given, or a path inside the workspace (also when
+    spelled as a ``sqlite:///`` URL): an existing file or folder (``existing``), or a new
+    file whose folder is there. A browser must not make the server read or write its
+    other files, nor the workspace's own data (:func:`_internal`): anything else is
+    BadInput naming the field."""
     spec = text.strip()
     if is_url(spec):
-        return spec
+        path = sqlite_path(spec)
+        if path is None:
+            if place(spec) == place(ws.settings.store_url):
+                raise _internal_refused(ws, spec, field_name)
+            return spec
+        spec = str(path)  # a SQLite file named by URL: the same rules as its path
     root = ws.path.resolve()
     # a control character (a NUL the OS refuses) names no file a person could mean
     clean = bool(spec) and not any(ord(c) < 32 or c == "\x7f" for c in spec)
@@ -508,7 +518,50 @@ def console_path(ws: Workspace, text: str, field_name: str, *, existing: bool = 
             source=mask_spec(spec)[:200],
             workspace=str(root),
         )
+    if _internal(ws, target):
+        raise _internal_refused(ws, spec, field_name)
     return str(target)
+
+
+@contextlib.contextmanager
+def _refused_first(console: Console, actor: str, action: str) -> Iterator[None]:
+    """The form's paths checked inside, for a flow whose decision needs them: where one
+    is refused, a person who may never do ``action`` is refused first (ledgered, as the
+    CLI decides before it opens anything), so that the answer tells them nothing of the
+    workspace's files."""
+    try:
+        yield
+    except BadInput:
+        from handover.governance import data_resource, require
+        from handover.governance.authorize import may_ever
+
+        if not may_ever(console.ws, actor, action, now=console.now()):
+            require(
+                console.ws, action, data_resource(None, "clear"), actor=actor, now=console.now()
+            )
+        raise
+
+
+def _internal(ws: Workspace, target: Path) -> bool:
+    """Whether ``target`` is the workspace's own data, which no job reads or writes: its
+    platform store (people, password hashes, grants, the ledger) with SQLite's files
+    beside it, its settings, its keys and the login session's token."""
+    from handover.governance.session import session_path
+
+    store = sqlite_path(ws.settings.store_url)
+    own = [ws.settings.toml_path, ws.settings.keys_dir, session_path(ws)]
+    if store is not None:
+        own += [Path(f"{store}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+    return any(target == p.resolve() or target.is_relative_to(p.resolve()) for p in own)
+
+
+def _internal_refused(ws: Workspace, spec: str, field_name: str) -> BadInput:
+    return BadInput.msg(
+        "web.jobs.own_data",
+        field=field_name,
+        source=mask_spec(spec)[:200],
+        workspace=str(ws.path.resolve()),
+    )
 
 
 def table_list(text: str) -> list[str] | None:
@@ -650,10 +703,11 @@ def plan_migrate(
     from handover.migrate.runs import new_run_id
 
     ws = console.ws
-    source = console_path(ws, form.source, "source") if form.source.strip() else None
-    target = (
-        console_path(ws, form.target, "target", existing=False) if form.target.strip() else None
-    )
+    with _refused_first(console, actor, "migrate"):
+        source = console_path(ws, form.source, "source") if form.source.strip() else None
+        target = (
+            console_path(ws, form.target, "target", existing=False) if form.target.strip() else None
+        )
     opts = MigrateOptions(
         tables=table_list(form.tables),
         batch_size=form.batch_size,
@@ -726,7 +780,16 @@ def plan_verify(
         "executor": mask_spec(where),
     }
     shown = f"{mask_spec(src)} → {mask_spec(dst)}"
-    return Plan("verify", decision, shown, params, run, lang=lang, claims=verify_claims(src, dst))
+    return Plan(
+        "verify",
+        decision,
+        shown,
+        params,
+        run,
+        lang=lang,
+        claims=verify_claims(src, dst),
+        differs=lambda result: result.get("equal") is False,
+    )
 
 
 def plan_extract(
@@ -841,7 +904,8 @@ def plan_send(
     from handover.settings import secret_value
 
     ws = console.ws
-    spec = console_path(ws, form.source, "source")
+    with _refused_first(console, actor, "notices.send"):
+        spec = console_path(ws, form.source, "source")
     decision = authorize_send(ws, form.campaign, spec, actor=actor, when=console.now())
     smtp = None
     if form.smtp_host.strip():
@@ -849,22 +913,32 @@ def plan_send(
             raise BadInput.msg("web.invalid", fields="smtp_security")
         if not form.sender.strip():
             raise BadInput.msg("web.invalid", fields="sender")
+        password = secret_value(ws.settings.smtp_password)
+        if password is not None:
+            given = f"{form.smtp_host.strip()}:{form.smtp_port}"
+            _secret_for(ws.settings.smtp_server, given, "smtp_host", "smtp_password", "smtp_server")
         smtp = SmtpConfig(
             host=form.smtp_host.strip(),
             port=form.smtp_port,
             sender=form.sender.strip(),
             security=form.smtp_security,  # type: ignore[arg-type]
             username=form.smtp_user.strip() or None,
-            password=secret_value(ws.settings.smtp_password),
+            password=password,
         )
     sms = None
     if form.sms_endpoint.strip():
         if not (form.sms_key_id.strip() and form.sms_sign.strip() and form.sms_template.strip()):
             raise BadInput.msg("web.invalid", fields="sms_key_id, sms_sign, sms_template")
+        secret = secret_value(ws.settings.sms_secret)
+        if secret is not None:
+            given = form.sms_endpoint.strip()
+            _secret_for(
+                ws.settings.sms_endpoint, given, "sms_endpoint", "sms_secret", "sms_endpoint"
+            )
         sms = AliyunSmsConfig(
             endpoint=form.sms_endpoint.strip(),
             access_key_id=form.sms_key_id.strip(),
-            access_key_secret=secret_value(ws.settings.sms_secret) or "",
+            access_key_secret=secret or "",
             sign_name=form.sms_sign.strip(),
             template_code=form.sms_template.strip(),
         )
@@ -890,6 +964,32 @@ def plan_send(
     shown = f"campaign {form.campaign} · {mask_spec(spec)}"
     claims_ = send_claims(form.campaign, spec)
     return Plan("notices.send", decision, shown, params, run, resume_of, ws.settings.lang, claims_)
+
+
+def _secret_for(configured: str | None, given: str, field: str, secret: str, setting: str) -> None:
+    """BadInput naming ``field`` unless ``given`` (``host:port``, or an endpoint URL) is
+    the server the setting ``setting`` names, the one the server's ``secret`` is for: a
+    form must not make the server hand its password to, or sign requests for, a server
+    its user typed (a host without a port in the setting matches any port)."""
+
+    def norm(text: str) -> tuple[str, str]:
+        text = text.strip().lower().rstrip("/")
+        if is_url(text) or text.endswith("]") or ":" not in text:  # a URL, or no port
+            return text, ""
+        host, _, port = text.rpartition(":")
+        return host, port
+
+    if configured:
+        want, got = norm(configured), norm(given)
+        if want[0] == got[0] and want[1] in ("", got[1]):
+            return
+    raise BadInput.msg(
+        "web.jobs.secret_bound",
+        field=field,
+        secret=secret,
+        setting=setting,
+        configured=configured or "-",
+    )
 
 
 @dataclass(frozen=True)
