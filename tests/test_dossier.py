@@ -393,3 +393,66 @@ def test_two_builds_of_the_same_second_make_two_valid_dossiers(demo: Path, tmp_p
         p.name for p in (ws_path / "reports" / "dossier").iterdir() if p.name.startswith(".")
     ]
     assert leftovers == []
+
+
+def _cells(html: str) -> list[str]:
+    import html as html_lib
+    import re
+
+    return [
+        html_lib.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", html, flags=re.S)
+    ]
+
+
+def test_the_zh_dossier_shows_no_raw_codes_and_counts_every_document(demo: Path) -> None:
+    """Grades, statuses, channels and reply kinds read in the reader's language, the replies
+    row holds the reply kinds only, and the summary counts every document the manifest
+    lists (dossier.json and the four renderings too, which the verifier counts)."""
+    from handover.i18n import t
+
+    folder = _dossier(demo)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
+    paths = {d["path"] for d in manifest["documents"]}
+    assert {"dossier.json", "dossier.zh-CN.pdf", "dossier.en.html"} <= paths
+    for lang, documents in (("zh-CN", "文件"), ("en", "Documents")):
+        cells = _cells((folder / f"dossier.{lang}.html").read_text(encoding="utf-8"))
+        assert cells[cells.index(documents) + 1] == str(len(manifest["documents"]))
+        assert paths <= set(cells), paths - set(cells)  # the list of documents, too
+        campaign = data["notices"][0]
+        assert {k: v for k, v in campaign["reply_kinds"].items() if v}, "the demo records replies"
+        replies = ", ".join(
+            f"{t(f'notices.reply.{k}', lang)}: {v}" for k, v in campaign["reply_kinds"].items() if v
+        )
+        label = t("dossier.r.replies", lang)
+        assert cells[cells.index(label) + 1] == replies
+        assert "no_answer" not in replies and "people" not in replies
+        incident = data["incidents"][0]
+        assert t(f"incidents.grade.{incident['grade']}", lang) in cells
+        assert t(f"incidents.status.{incident['status']}", lang) in cells
+    zh = _cells((folder / "dossier.zh-CN.html").read_text(encoding="utf-8"))
+    raw = {
+        "significant", "closed", "met", "waived", "finished", "active", "done", "approved",
+        "low", "sms", "email", "letter", "initial-1",
+    }  # fmt: skip
+    assert not raw & set(zh), raw & set(zh)
+    shown = {"较大网络安全事件", "已关闭", "已履行", "依法免除", "已结束", "生效", "已全部发出"}
+    assert shown | {"短信"} <= set(zh)
+
+
+def test_a_bad_out_is_one_line_exit_2_and_records_nothing(demo: Path, tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder", encoding="utf-8")
+    with opened(demo) as ws:
+        before = ledger_size(ws)
+    for args in (["transparency"], ["dossier", "build"]):
+        for out in (afile / "sub", afile / "sub" / "deeper", afile):
+            res = runner.invoke(app, ["-w", str(demo), "--lang", "en", *args, "--out", str(out)])
+            assert res.exit_code == 2, (args, out, res.output)
+            lines = res.output.strip().splitlines()
+            assert len(lines) == 1 and str(out) in lines[0], res.output
+    assert afile.read_text(encoding="utf-8") == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+    with opened(demo) as ws:
+        assert ledger_size(ws) == before

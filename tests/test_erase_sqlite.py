@@ -934,7 +934,11 @@ def test_certificate_one_byte_edit_fails_verify(
         ws, Scope(source=str(seller), media=["source"]), seed=4, **VALIDATOR
     ).certificate_dir
     assert folder is not None
-    assert verify_certificate(folder).ok and verify_certificate(folder, ws=ws).ok
+    # Offline the signer must be pinned: consistent alone is not valid.
+    pub = json.loads((folder / "certificate.sig").read_text())["public_key"]
+    offline = verify_certificate(folder)
+    assert offline.consistent and not offline.ok
+    assert verify_certificate(folder, pinned_key=pub).ok and verify_certificate(folder, ws=ws).ok
     for name in ("certificate.json", "certificate.sig"):
         original = (folder / name).read_bytes()
         copy = tmp_path / f"edit-{name}"
@@ -952,7 +956,7 @@ def test_certificate_one_byte_edit_fails_verify(
             body = bytearray(original)
             body[i] ^= 0x01
             (copy / name).write_bytes(bytes(body))
-            if verify_certificate(copy).ok:
+            if verify_certificate(copy, pinned_key=pub).ok:
                 passed.append(i)
         assert not passed, (name, passed[:5])
         (copy / name).write_bytes(original)

@@ -202,7 +202,15 @@ def test_non_demo_workspace_bootstrap_and_refusal_without_login(tmp_path: Path) 
         password="another-long-pw",
     )
     assert res.exit_code == 0, res.output
-    assert cli(path, "login", "ops", password="another-long-pw").exit_code == 0
+    # The DPO chose ops's password: a one-time one, good only for setting ops's own.
+    assert cli(path, "logout").exit_code == 0
+    res = cli(path, "--lang", "en", "login", "ops", password="another-long-pw")
+    assert res.exit_code == 2 and "handover people password ops" in res.output
+    res = cli(
+        path, "people", "password", "ops", password="ops-own-pw-2026", input="another-long-pw\n"
+    )
+    assert res.exit_code == 0, res.output
+    assert cli(path, "login", "ops", password="ops-own-pw-2026").exit_code == 0
     res = cli(path, "--lang", "en", "grants", "check", "seal", "*")
     assert res.exit_code == 3 and "no NDA" in res.output
 

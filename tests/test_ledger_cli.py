@@ -204,6 +204,10 @@ def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:
     (bundle / "checkpoints.json").write_text(json.dumps(index), encoding="utf-8")
     (bundle / "proofs" / "consistency.json").write_text("[]", encoding="utf-8")
     (bundle / "proofs" / "inclusion.jsonl").unlink()
+    # The forger rewrites the manifest too: it states the tree and what was exported.
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    manifest.update(tree_size=len(bodies), root=cp.root.hex(), checkpoints=1, inclusion_proofs=0)
+    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return bundle
 
 

@@ -215,8 +215,13 @@ def test_csv_parquet_xlsx_agree(tmp_path: Path) -> None:
 def test_headerless_csv_and_bad_specs(tmp_path: Path) -> None:
     f = tmp_path / "h.csv"
     f.write_text("13812345678,110101199003074514\n13912345678,11010519491231002X\n", "utf-8")
+    # a file without a header row is read as one only when the caller says so
+    with open_source(f, header=False) as src:
+        (info,) = src.tables()
+        assert info.column_names == ["column_1", "column_2"] and info.rows == 2
     with open_source(f) as src:
-        assert src.tables()[0].column_names == ["column_1", "column_2"]
+        (info,) = src.tables()
+        assert info.column_names == ["13812345678", "110101199003074514"] and info.rows == 1
     with pytest.raises(BadInput, match="no such file"):
         open_source(tmp_path / "nope.csv")
     (tmp_path / "x.bin").write_bytes(b"\x00\x01")

@@ -113,3 +113,57 @@ def test_store_at_heads_opens_without_alembic(tmp_path: Path) -> None:
         assert "0007" in store.current_heads()
     finally:
         store.dispose()
+
+
+def _downgraded_workspace(path: Path, store_url: str | None = None) -> str:
+    """A demo workspace (people, NDAs, grants: rows that name people by foreign key) whose
+    store is taken back to before the password rules (revision 0004pw); its store URL."""
+    from alembic import command
+    from alembic.config import Config
+
+    from handover.flows.workspace import init_workspace
+    from handover.store.store import MIGRATIONS
+
+    kw = {"database_url": store_url} if store_url else {}
+    ws = init_workspace(path, demo=True, **kw)
+    url = ws.settings.store_url
+    ws.close()
+    store = open_store(url, upgrade=False)
+    try:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004pw-1")
+        assert "0004pw" not in store.current_heads()
+    finally:
+        store.dispose()
+    return url
+
+
+def _upgrades_with_people(url: str) -> None:
+    store = open_store(url)
+    try:
+        assert "0004pw" in store.current_heads()
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT count(*), sum(CASE WHEN password_one_time THEN 1 ELSE 0 END) FROM gov_people"
+                )
+            ).one()
+        assert rows[0] > 0 and rows[1] == 0  # everybody kept, nobody's password made one-time
+    finally:
+        store.dispose()
+
+
+def test_a_store_with_people_upgrades_to_the_password_rules(tmp_path: Path) -> None:
+    """Revision 0004pw adds columns to ``gov_people``, which other tables reference by
+    foreign key: on SQLite a batch copy of the table would be refused (FOREIGN KEY
+    constraint failed), so an existing workspace could not be opened any more."""
+    _upgrades_with_people(_downgraded_workspace(tmp_path / "ws"))
+
+
+def test_a_postgres_store_with_people_upgrades_to_the_password_rules(
+    tmp_path: Path, pg_url: str
+) -> None:
+    _upgrades_with_people(_downgraded_workspace(tmp_path / "ws", pg_url))

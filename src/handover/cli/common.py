@@ -21,8 +21,11 @@ if TYPE_CHECKING:
     from handover.progress import Progress
     from handover.workspace import Workspace
 
-console = Console()
-err_console = Console(stderr=True)
+#: no emoji codes: a name such as ``mobile:x:`` is printed as it is, not as an emoji.
+#: Text from the data (table and column names, values, messages) is printed as plain
+#: text (``rich.text.Text`` or ``markup=False``): ``name[cn]`` is no markup either.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 @dataclass
@@ -237,7 +240,7 @@ class RichBars:
                 return Text(t("cli.progress.rejected", lang, n=n) if n else "", style="red")
 
         self.bar: RichProgress = RichProgress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a table's name
             BarColumn(),
             MofNCompleteColumn(),
             Rate(),
@@ -249,7 +252,9 @@ class RichBars:
         self.tasks: dict[str, TaskID] = {}
 
     def phase(self, text: Msg) -> None:
-        self.bar.console.print(f"[dim]{text.render(self.lang)}[/]")
+        from rich.text import Text
+
+        self.bar.console.print(Text(text.render(self.lang), style="dim"))
 
     def task(self, name: str, total: int | None, done: int = 0, rejects: int = 0) -> None:
         self.tasks[name] = self.bar.add_task(

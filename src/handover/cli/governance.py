@@ -72,6 +72,7 @@ def login(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Log in (password from the prompt or HANDOVER_PASSWORD); the session expires."""
+    from handover.governance.policy import local_text
     from handover.governance.session import login as do_login
     from handover.i18n import t
 
@@ -79,6 +80,7 @@ def login(
     with handled(), workspace_of(ctx) as ws:
         password = _password(ws.settings.password, "Password / 密码")
         info = do_login(ws, name, password, hours=hours)
+        expires = local_text(ws, info.expires_at)
     if json_out:
         print_json(info.to_json())
     else:
@@ -88,7 +90,7 @@ def login(
                 lang,
                 name=info.person.name,
                 display=info.person.display_name,
-                expires=info.expires_at.isoformat(timespec="minutes"),
+                expires=expires,
             )
         )
 
@@ -106,12 +108,14 @@ def logout(ctx: typer.Context) -> None:
 
 def whoami(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """Show who is logged in to this workspace, and until when."""
+    from handover.governance.policy import local_text
     from handover.governance.session import current_session
     from handover.i18n import t
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         info = current_session(ws)
+        expires = local_text(ws, info.expires_at) if info is not None else ""
     if json_out:
         print_json(info.to_json() if info else None)
         return
@@ -127,7 +131,7 @@ def whoami(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             display=p.display_name,
             org=p.org,
             roles=",".join(p.roles),
-            expires=info.expires_at.isoformat(timespec="minutes"),
+            expires=expires,
         )
     )
 
@@ -316,14 +320,22 @@ def people_password(
     ctx: typer.Context, name: str = typer.Argument(..., help="Login name.")
 ) -> None:
     """Set a password (your own, or anyone's as a manager); from prompt or HANDOVER_PASSWORD."""
-    from handover.governance.people import set_password
+    from handover.governance.people import resets_password, set_password
     from handover.i18n import t
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
+        # One's own password (or one set by somebody else, one-time) needs the current one.
+        current = (
+            None
+            if resets_password(ws, name)
+            else ask_password(None, f"Current password of {name} / {name} 的当前密码")
+        )
         password = _password(ws.settings.password, f"New password for {name} / 新密码")
-        set_password(ws, name, password)
-    _echo(t("gov.password_set", lang, name=name))
+        person = set_password(ws, name, password, current=current)
+    _echo(
+        t("gov.password_reset" if person.one_time_password else "gov.password_set", lang, name=name)
+    )
 
 
 # --- NDAs ------------------------------------------------------------------------------
@@ -698,15 +710,13 @@ def grants_request(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Request a grant (maker); approvers decide it with `grants approve`."""
-    from handover.governance.grants import request_grant
+    from handover.governance.grants import grant_window, request_grant
     from handover.i18n import t
 
     lang = lang_of(ctx)
     day = _date(start, "--start")
-    begin = (
-        dt.datetime.combine(day, dt.time(), dt.UTC) if day is not None else dt.datetime.now(dt.UTC)
-    )
     with handled(), workspace_of(ctx) as ws:
+        begin, end = grant_window(ws, days, day)
         g = request_grant(
             ws,
             grantee,
@@ -715,7 +725,7 @@ def grants_request(
             purpose=purpose,
             actions=action,
             valid_from=begin,
-            valid_until=begin + dt.timedelta(days=days),
+            valid_until=end,
         )
     if json_out:
         print_json(g.to_json())
@@ -793,17 +803,18 @@ def grants_list(
 ) -> None:
     """List grants with their current state."""
     from handover.governance.grants import list_grants
+    from handover.governance.policy import local_text
 
     with handled(), workspace_of(ctx) as ws:
         grants = list_grants(ws, person=person, state=state)
+        until = {g.id: local_text(ws, g.valid_until) for g in grants}
     if json_out:
         print_json([g.to_json() for g in grants])
         return
     for g in grants:
         _echo(
             f"#{g.id:<4} {g.state:<8} {g.grantee:<12} {','.join(g.scope)}/{g.mode:<9} "
-            f"{len(g.approved_by)}/{g.approvals_needed}  → {g.valid_until:%Y-%m-%d %H:%M}  "
-            f"{g.purpose}"
+            f"{len(g.approved_by)}/{g.approvals_needed}  → {until[g.id]}  {g.purpose}"
         )
 
 

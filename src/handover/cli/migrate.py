@@ -117,6 +117,7 @@ def migrate(
 
 def _render(result: Any, lang: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from handover.cli.common import console
     from handover.i18n import t
@@ -132,7 +133,7 @@ def _render(result: Any, lang: str) -> None:
             t(key, lang), justify="left" if key.endswith("table") else "right", overflow="fold"
         )
     for x in result.tables:
-        table.add_row(x.name, f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
+        table.add_row(Text(x.name), f"{x.rows:,}", f"{x.rejects:,}", f"{x.seconds:.1f}")
     console.print(table)
     for note in result.notes:
         typer.echo(note.render(lang))

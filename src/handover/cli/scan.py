@@ -41,9 +41,12 @@ def scan(
     """Scan a source: classify every column (PII type, JR/T 0171 tier, JR/T 0197 level)."""
     from handover.flows.scan import run_scan
     from handover.i18n import normalize_lang, t
+    from handover.reports.tables import out_folder
 
     g = globals_of(ctx)
     with handled():
+        if out is not None:  # a folder the reports cannot go to: refused before the scan
+            out_folder(out, create=False)
         language = normalize_lang(lang or g.lang) if (lang or g.lang) else None
         with workspace_of(ctx, data=True) as ws:
             language = language or ws.settings.lang
@@ -65,11 +68,13 @@ def scan(
         print_json(inv.to_json())
         return
     from rich.table import Table
+    from rich.text import Text
 
     from handover.cli.common import console
 
     c = inv.counts()
-    table = Table(title=t("scan.title", language, source=inv.source))
+    # names come from the data: plain text, never Rich markup
+    table = Table(title=Text(t("scan.title", language, source=inv.source)))
     for key in (
         "scan.col.table",
         "scan.col.column",
@@ -83,8 +88,8 @@ def scan(
         for col in tr.columns:
             if col.pii:
                 table.add_row(
-                    tr.name,
-                    col.name,
+                    Text(tr.name),
+                    Text(col.name),
                     ", ".join(p.type for p in col.pii),
                     col.tier or "",
                     str(col.level),

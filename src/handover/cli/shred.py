@@ -275,11 +275,20 @@ def certificate_verify(
         console.print(
             t("erase.cert.ok", lang, proofs=check.proofs_ok, signer=check.signer), highlight=False
         )
+    elif check.consistent:
+        console.print(
+            t("erase.cert.unpinned", lang, proofs=check.proofs_ok, signer=check.signer),
+            highlight=False,
+            markup=False,
+        )
     else:
         from handover.i18n import Msg
 
         for problem in check.findings or [Msg("erase.cert.problem.invalid")]:
             console.print(t("erase.cert.bad", lang, problem=problem), highlight=False, markup=False)
+    if not json_out:
+        for note in check.notes:
+            console.print(note.render(lang), highlight=False, markup=False)
     if not check.ok:
         raise typer.Exit(1)
 

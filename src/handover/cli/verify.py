@@ -63,10 +63,13 @@ def verify(
 
 def _render(result: VerifyResult, lang: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from handover.i18n import t
 
-    table = Table(title=t("verify.title", lang, source=result.source, target=result.target))
+    # names come from the data: plain text, never Rich markup
+    title = t("verify.title", lang, source=result.source, target=result.target)
+    table = Table(title=Text(title))
     for key in ("table", "source_rows", "target_rows", "missing", "extra", "changed", "equal"):
         table.add_column(
             t(f"verify.col.{key}", lang),
@@ -75,7 +78,7 @@ def _render(result: VerifyResult, lang: str) -> None:
         )
     for r in result.tables:
         table.add_row(
-            r.name,
+            Text(r.name),
             f"{r.source_rows:,}",
             f"{r.target_rows:,}",
             f"{r.n_missing:,}",

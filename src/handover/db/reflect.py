@@ -24,6 +24,8 @@ from handover.db.spelling import engine_spelling, from_comment
 from handover.errors import BadInput
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
     import sqlalchemy as sa
     from sqlalchemy.engine.interfaces import ReflectedColumn
@@ -226,15 +228,47 @@ class Catalog:
         self.dialect: Dialect = dialects.get(bind.dialect.name)
         #: the engine's own dialect name (``mariadb`` where the family is ``mysql``)
         self.engine_name: str = bind.dialect.name
+        #: SQLAlchemy's MySQL reflection reads column, key and constraint names out of
+        #: ``SHOW CREATE TABLE`` and leaves a backtick in them doubled (``col``b``)
+        self._doubled = self.dialect.name == "mysql"
+
+    def _real(self, name: str) -> str:
+        """``name`` as the catalogue holds it (a doubled backtick made single on MySQL)."""
+        return name.replace("``", "`") if self._doubled else name
+
+    def _reals(self, names: Sequence[str | None]) -> list[str]:
+        return [self._real(n) for n in names if n is not None]
 
     def table_names(self, schema: str | None = None) -> list[str]:
-        """The tables of ``schema`` (default: the connection's own), in catalogue order."""
-        return list(self._insp.get_table_names(schema=schema))
+        """The tables of ``schema`` (default: the connection's own), in catalogue order;
+        BadInput naming the file for a SQLite file SQLite cannot read as a database."""
+        import sqlite3
+
+        from sqlalchemy.exc import DBAPIError
+
+        from handover.db.connect import error_detail
+
+        try:
+            return list(self._insp.get_table_names(schema=schema))
+        except DBAPIError as exc:
+            # not the file's fault: locked, busy … (OperationalError), or a server's error
+            orig = exc.orig
+            if not isinstance(orig, sqlite3.DatabaseError) or isinstance(
+                orig, sqlite3.OperationalError
+            ):
+                raise
+            path = self._insp.bind.engine.url.database
+            raise BadInput.msg("sources.bad_sqlite", path=path, detail=error_detail(exc)) from None
 
     def columns(self, table: str, schema: str | None = None) -> list[ReflectedColumn]:
         """The columns of ``table`` as SQLAlchemy reflects them (name, type, nullable,
         default, comment …); ``NoSuchTableError`` if there is no such table."""
-        return list(self._insp.get_columns(table, schema=schema))
+        out = []
+        for c in self._insp.get_columns(table, schema=schema):
+            c = c.copy()  # the inspector caches its answer: not changed in place
+            c["name"] = self._real(c["name"])
+            out.append(c)
+        return out
 
     def column_names(self, table: str, schema: str | None = None) -> list[str]:
         """The names of the columns of ``table``, in order."""
@@ -242,25 +276,25 @@ class Catalog:
 
     def primary_key(self, table: str) -> list[str]:
         """The primary key columns of ``table`` (empty if it has none)."""
-        return list(self._insp.get_pk_constraint(table).get("constrained_columns") or [])
+        return self._reals(self._insp.get_pk_constraint(table).get("constrained_columns") or [])
 
     def constraint_names(self, table: str, *, foreign_keys: bool = True) -> set[str]:
         """The names of the indexes and unique constraints of ``table``, and of its
         foreign keys when ``foreign_keys``."""
-        names = {str(ix["name"]) for ix in self._insp.get_indexes(table) if ix.get("name")}
-        names |= {str(u["name"]) for u in self._insp.get_unique_constraints(table) if u.get("name")}
+        found = [ix["name"] for ix in self._insp.get_indexes(table)]
+        found += [u["name"] for u in self._insp.get_unique_constraints(table)]
         if foreign_keys:
-            names |= {str(f["name"]) for f in self._insp.get_foreign_keys(table) if f.get("name")}
-        return names
+            found += [f["name"] for f in self._insp.get_foreign_keys(table)]
+        return {self._real(str(n)) for n in found if n}
 
     def foreign_keys(self, table: str) -> list[ForeignKeyDef]:
         """The foreign keys of ``table``."""
         return [
             ForeignKeyDef(
-                fk.get("name") or "",
-                tuple(fk["constrained_columns"]),
+                self._real(fk.get("name") or ""),
+                tuple(self._reals(fk["constrained_columns"])),
                 fk["referred_table"],
-                tuple(fk["referred_columns"]),
+                tuple(self._reals(fk["referred_columns"])),
                 (fk.get("options") or {}).get("ondelete"),
                 (fk.get("options") or {}).get("onupdate"),
             )
@@ -292,7 +326,7 @@ class Catalog:
         """``name`` as a neutral :class:`TableDef` (without engine-native refinements,
         see :func:`reflect`); :class:`BadInput` for a column of an unsupported type."""
         insp = self._insp
-        cols_info = insp.get_columns(name)
+        cols_info = self.columns(name)
         pk = tuple(self.primary_key(name))
         int_pk = False
         if len(pk) == 1:
@@ -304,24 +338,27 @@ class Catalog:
         notes: list[str] = []
         uniques: list[IndexDef] = []
         for uc in insp.get_unique_constraints(name):
-            cols = tuple(c for c in uc["column_names"] if c is not None)
+            cols = tuple(self._reals(uc["column_names"]))
             if cols and tuple(cols) != pk:
-                uniques.append(IndexDef(uc.get("name") or "", cols, True))
+                uniques.append(IndexDef(self._real(uc.get("name") or ""), cols, True))
         indexes: list[IndexDef] = []
         seen = {ix.columns for ix in uniques}
         for ix in insp.get_indexes(name):
             cols_raw = ix.get("column_names") or []
             if any(c is None for c in cols_raw) or ix.get("expressions"):
-                notes.append(f"index {ix.get('name')} on an expression was not copied")
+                notes.append(
+                    f"index {self._real(ix.get('name') or '')} on an expression was not copied"
+                )
                 continue
-            cols = tuple(str(c) for c in cols_raw)
+            cols = tuple(self._reals([str(c) for c in cols_raw]))
             if ix.get("duplicates_constraint") or (ix.get("unique") and cols in seen) or cols == pk:
                 continue
+            ix_name = self._real(ix.get("name") or "")
             if ix.get("unique"):
-                uniques.append(IndexDef(ix.get("name") or "", cols, True))
+                uniques.append(IndexDef(ix_name, cols, True))
                 seen.add(cols)
             else:
-                indexes.append(IndexDef(ix.get("name") or "", cols, False))
+                indexes.append(IndexDef(ix_name, cols, False))
         if self.engine_name == "sqlite":  # SQLAlchemy reads no column-level UNIQUE there
             # after the named unique indexes: one on the same columns keeps its name
             for cols in self._sqlite_unique_columns(name):
@@ -332,6 +369,27 @@ class Catalog:
 
 
 # --- a SQLite file held open with sqlite3 ------------------------------------------------
+
+#: the first bytes of every SQLite database file (SQLite's file format, 1.3)
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(spec: str | Path) -> None:
+    """BadInput naming the file when ``spec`` (a path or a URL) names an existing file
+    that is no SQLite database (a spreadsheet, a CSV file): a target is checked so before
+    anything is read or written. An empty file is a new database to SQLite."""
+    from handover.db.url import sqlite_path
+
+    path = sqlite_path(spec)
+    if path is None or not path.is_file():
+        return
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise BadInput.msg("sources.bad_sqlite", path=path, detail=type(exc).__name__) from None
+    if head and head != SQLITE_HEADER:
+        raise BadInput.msg("sources.bad_sqlite", path=path, detail="file is not a database")
 
 
 class SqliteColumn(NamedTuple):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import secrets
 import shutil
@@ -302,6 +303,10 @@ def check_request(
         raise BadInput.msg("deid.exists", path=out)
     if not out.parent.is_dir():
         raise BadInput.msg("deid.no_folder", path=out.parent)
+    if not os.access(out.parent, os.W_OK | os.X_OK):  # a read-only folder or file system
+        raise BadInput.msg(
+            "deid.folder_unwritable", path=out, folder=out.parent, reason="PermissionError"
+        )
 
 
 def check_l_column(l_diversity: tuple[str, int] | None, defs: list[TableDef]) -> None:
@@ -354,7 +359,12 @@ def write_extract(
         )
         rules: dict[str, list[dict[str, Any]]] = {}
         for sub in ("parquet", "xlsx", "report", "stage"):
-            (tmp / sub).mkdir(parents=True)
+            try:
+                (tmp / sub).mkdir(parents=True)
+            except OSError as exc:  # the folder became unwritable since the request's check
+                raise BadInput.msg(
+                    "deid.folder_unwritable", path=out, folder=out.parent, reason=type(exc).__name__
+                ) from None
         lost: dict[str, tuple[str, pa.Array | None]] = {}
         # Two tables are read, transformed and written (or staged) at once, each on a lane
         # of its own: one SQLite read stream is what bounds a table (a batch of `hkls`
@@ -898,18 +908,45 @@ def file_names(defs: list[TableDef]) -> dict[str, str]:
 
 
 def _write_xlsx(path: Path, title: str, batches: list[pa.RecordBatch]) -> None:
-    """One sheet per table (openpyxl write-only); only for tables under the row limit."""
+    """One sheet per table (openpyxl write-only); only for tables under the row limit.
+    Every text is a text cell holding the value exactly: a formula-like value
+    (``=HYPERLINK(…)``) is written by :func:`~handover.reports.tables.xlsx_value`,
+    never as a live formula."""
     from openpyxl import Workbook
+
+    from handover.reports.tables import xlsx_row, xlsx_value
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=_slug(title)[:31])
     if batches:
-        ws.append(batches[0].schema.names)
+        ws.append(xlsx_row(ws, batches[0].schema.names))
     for b in batches:
-        cols = [_xlsx_safe(c).to_pylist() for c in b.columns]
+        safe = [_xlsx_safe(c) for c in b.columns]
+        cols = [c.to_pylist() for c in safe]
+        for i, arr in enumerate(safe):
+            if _formula_like(arr):  # the rare column that needs explicit text cells
+                cols[i] = [xlsx_value(ws, v) for v in cols[i]]
         for row in zip(*cols, strict=True):
             ws.append(list(row))
     wb.save(path)
+
+
+def _formula_like(arr: pa.Array) -> bool:
+    """Whether a text column holds a value :func:`~handover.reports.tables.xlsx_text`
+    names (vectorised: the other columns are appended as they are)."""
+    from openpyxl.cell.cell import ERROR_CODES
+
+    from handover.reports.tables import FORMULA_START
+
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary  # a value it holds may be unused: a text cell then costs nothing
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    hit = pc.or_(
+        pc.match_substring_regex(arr, FORMULA_START),
+        pc.is_in(arr, value_set=pa.array(ERROR_CODES, arr.type)),
+    )
+    return bool(pc.any(hit).as_py())
 
 
 #: the control characters an XLSX cell cannot hold (openpyxl refuses them)

@@ -10,6 +10,7 @@ from handover.dossier.dossier import (
     add_file,
     add_json,
     bind_origin,
+    check_out,
     describe,
     seal,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "add_file",
     "add_json",
     "bind_origin",
+    "check_out",
     "describe",
     "seal",
 ]

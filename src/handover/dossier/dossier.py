@@ -13,6 +13,7 @@ by the workspace signing key (``manifest.sig``). The verifier
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +103,27 @@ class Document:
             "bindings": [b.to_json() for b in self.bindings],
             "origin_mismatch": self.origin_mismatch,
         }
+
+
+def check_out(out: Path) -> None:
+    """BadInput naming ``out`` unless a report folder can be written there: ``out`` is
+    missing or an empty folder, and the nearest folder that exists on its way (``out``
+    itself, else a parent) is a folder this process may write into. Creates nothing, so
+    a caller checks before it authorises or records anything."""
+    try:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise BadInput.msg("dossier.exists", path=out)
+        near = out.absolute()
+        while not near.exists() and near.parent != near:
+            near = near.parent
+    except OSError as exc:  # a folder on the way that may not be searched
+        raise BadInput.msg("reports.out_folder", path=out, reason=type(exc).__name__) from None
+    if not near.is_dir():  # the path runs through a file
+        raise BadInput.msg("reports.out_folder", path=out, reason="NotADirectoryError")
+    # written into: ``out`` itself, and its parent (a dossier is renamed into place)
+    writes = [near] if near != out.absolute() else [near, near.parent]
+    if not all(os.access(p, os.W_OK | os.X_OK) for p in writes):
+        raise BadInput.msg("reports.out_folder", path=out, reason="PermissionError")
 
 
 def _place(folder: Path, rel: str) -> Path:

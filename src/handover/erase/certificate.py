@@ -4,13 +4,20 @@
 holds the detached Ed25519 signature over exactly those bytes by the workspace signing
 key (``handover.crypto.sign``) and names the key. The certificate carries the ledger
 entries of the run with RFC 6962 inclusion proofs against a signed ledger checkpoint,
-so :func:`verify_certificate` checks it without the workspace; with the workspace (or a
-pinned key) it also checks that the signer is the workspace's key.
+so :func:`verify_certificate` checks it without the workspace: the signer must be the
+ledger key that signed the checkpoint, and every destroyed item must be the one its proven
+ledger entry recorded. Whether that key is the seller's is only known with the workspace or
+a pinned key; without either the certificate is not accepted.
+
+The renderings (HTML, PDF) embed the signature of ``certificate.json``, so their SHA-256
+cannot be inside it: :func:`seal_renderings` records them afterwards in
+``certificate.renderings.json``, signed by the same key.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +33,11 @@ FORMAT = "handover-sanitization-certificate"
 VERSION = 1
 CERT_NAME = "certificate.json"
 SIG_NAME = "certificate.sig"
+RENDERINGS_NAME = "certificate.renderings.json"
+RENDERINGS_FORMAT = "handover-certificate-renderings"
+#: the ledger action that records each medium's destruction (files of every kind: erase.file)
+ITEM_ACTIONS = {"table": "erase.table", "rows": "erase.rows", "key": "key.destroy"}
+RUN_ACTIONS = ("erase.table", "erase.rows", "erase.file")
 
 
 def canonical(doc: dict[str, Any]) -> bytes:
@@ -93,20 +105,52 @@ def sign_certificate(
     return body, sig
 
 
+def seal_renderings(
+    ws: Workspace, folder: Path, paths: list[Path], *, events: EventSink | None = None
+) -> Path:
+    """Record the SHA-256 of each rendering of the certificate in ``folder`` (``paths``:
+    its HTML and PDF files) in ``certificate.renderings.json``, signed by the workspace
+    signing key, so :func:`verify_certificate` finds an edited, deleted or added one."""
+    from handover.crypto import sha256_file, signature
+
+    record = {
+        "format": RENDERINGS_FORMAT,
+        "version": 1,
+        "certificate": {"file": CERT_NAME, "sha256": sha256_file(folder / CERT_NAME)},
+        "files": {
+            p.name: sha256_file(folder / p.name)
+            for p in paths
+            if p.name not in (CERT_NAME, SIG_NAME, RENDERINGS_NAME)
+        },
+    }
+    sig = signature(ws, canonical(record), events=events).to_json()
+    out = folder / RENDERINGS_NAME
+    out.write_bytes(canonical({**record, "signature": sig}) + b"\n")
+    return out
+
+
 @dataclass
 class CertificateCheck:
-    """The outcome of checking a certificate: signature, signer trust, ledger proofs."""
+    """The outcome of checking a certificate: signature, signer trust, ledger proofs, the
+    destroyed items against their ledger entries, the renderings."""
 
     path: Path
     certificate_id: str = ""
     signature_ok: bool = False
     signer: str = ""
-    trusted: bool | None = None  # None: no workspace or pinned key to judge by
+    #: None: no workspace or pinned key to judge by (the certificate is then not accepted)
+    trusted: bool | None = None
     proofs: int = 0
     proofs_ok: int = 0
+    #: destroyed items whose ledger entry is proven and records the same
+    items_ok: int = 0
+    #: renderings whose SHA-256 is the recorded one; None when none is recorded
+    renderings: int | None = None
     #: what is wrong, as catalogue messages (``erase.cert.problem.*``) shown in the
     #: user's language
     findings: list[Msg] = field(default_factory=list)
+    #: what is true but limits the check (``erase.cert.note.*``), not a failure
+    notes: list[Msg] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -115,7 +159,15 @@ class CertificateCheck:
 
     @property
     def ok(self) -> bool:
-        return self.signature_ok and self.trusted is not False and not self.findings
+        """Valid: signed by a trusted key, proven, and nothing found wrong."""
+        return self.signature_ok and self.trusted is True and not self.findings
+
+    @property
+    def consistent(self) -> bool:
+        """Everything checks out except that nothing says whose key signed it."""
+        return self.trusted is None and [m.key for m in self.findings] == [
+            "erase.cert.problem.unpinned"
+        ]
 
     def to_json(self) -> dict[str, Any]:
         """``--json`` form."""
@@ -128,8 +180,12 @@ class CertificateCheck:
             "signer_trusted": self.trusted,
             "proofs": self.proofs,
             "proofs_ok": self.proofs_ok,
+            "items_ok": self.items_ok,
+            "renderings_covered": self.renderings is not None,
+            "renderings_ok": self.renderings,
             "problems": self.problems,
             "problem_details": [{"key": m.key, "params": m.params()} for m in self.findings],
+            "notes": [str(m) for m in self.notes],
         }
 
 
@@ -164,10 +220,12 @@ def _pinned(key: str) -> bytes:
 def verify_certificate(
     path: Path, *, ws: Workspace | None = None, pinned_key: str | None = None
 ) -> CertificateCheck:
-    """Check the signature, the signer and every ledger inclusion proof of a certificate."""
+    """Check the signature, the signer, every ledger inclusion proof, every destroyed item
+    against its proven ledger entry and the recorded renderings of a certificate.
+
+    The signer is trusted when it is one of ``ws``'s signing keys or ``pinned_key``;
+    without either the check says so (finding ``unpinned``) and is not ok."""
     from handover.crypto import Signature, sha256_hex, verify
-    from handover.ledger import merkle
-    from handover.ledger.note import NoteError, open_note, parse_checkpoint
 
     cert_path, sig_path = _paths(path)
     for p in (cert_path, sig_path):
@@ -190,6 +248,14 @@ def verify_certificate(
     out.signature_ok = len(pub) == 32 and verify(pub, body, sig.value)
     if not out.signature_ok:
         problem("sig_mismatch", file=cert_path.name)
+    if pinned_key is not None:
+        out.trusted = pub == _pinned(pinned_key)
+    elif ws is not None:
+        from handover.crypto import public_keys
+
+        out.trusted = pub in {k.raw for k in public_keys(ws)}
+    if out.trusted is False:
+        problem("untrusted", sig=sig_path.name)
     try:
         doc = json.loads(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -212,29 +278,50 @@ def verify_certificate(
     expected = {**sig.to_json(), "signed": CERT_NAME, "sha256": sha256_hex(body)}
     if sig_path.read_bytes() != canonical(expected) + b"\n":
         problem("sig_record", **names)
-    if pinned_key is not None:
-        out.trusted = pub == _pinned(pinned_key)
-    elif ws is not None:
-        from handover.crypto import public_keys
+    _check_renderings(cert_path.parent, body, pub, out, problem)
+    proven = _check_ledger(doc, pub, ws, out, problem, names)
+    if proven is not None:
+        _check_items(doc, proven, out, problem)
+    if out.trusted is None:  # last: everything else is said first
+        problem("unpinned")
+    return out
 
-        out.trusted = pub in {k.raw for k in public_keys(ws)}
-    if out.trusted is False:
-        problem("untrusted", sig=sig_path.name)
-    ledger = doc.get("ledger") or {}
-    entries = ledger.get("entries") or []
+
+def _check_ledger(
+    doc: dict[str, Any],
+    pub: bytes,
+    ws: Workspace | None,
+    out: CertificateCheck,
+    problem: Callable[..., None],
+    names: dict[str, str],
+) -> dict[int, dict[str, Any]] | None:
+    """Every ledger entry's inclusion proof against the checkpoint the ledger key signed,
+    which must be the key that signed the certificate; the proven bodies by seq (None when
+    the ledger section cannot be read)."""
+    from handover.ledger import merkle
+    from handover.ledger.note import NoteError, open_note, parse_checkpoint
+
+    ledger = doc.get("ledger")
+    entries = ledger.get("entries") if isinstance(ledger, dict) else None
+    if not isinstance(ledger, dict) or not isinstance(entries, list) or not entries:
+        problem("no_ledger")
+        return None
     out.proofs = len(entries)
-    if not entries:
-        return out
     try:
         origin = str(ledger["origin"])
         lpub = bytes.fromhex(ledger["public_key"])
         cp = parse_checkpoint(open_note(str(ledger["checkpoint"]), origin, lpub))
     except NoteError as exc:
         problem("checkpoint", reason=exc.text)
-        return out
+        return None
     except (KeyError, ValueError, TypeError) as exc:
         problem("ledger_malformed", detail=str(exc))
-        return out
+        return None
+    # Anyone can sign a certificate and a checkpoint with a fresh key: the certificate's
+    # signer must be the very key whose checkpoint proves the entries (and that key is
+    # trusted only through the workspace or --key).
+    if lpub != pub:
+        problem("signer_not_ledger", sig=names["sig"], signer=pub.hex(), ledger=lpub.hex())
     if ws is not None:
         from handover.ledger import public_identity
         from handover.ledger.ledger import trusted_keys
@@ -244,14 +331,17 @@ def verify_certificate(
             problem("foreign_ledger")
     if cp.origin != origin:
         problem("origin_differs")
+    proven: dict[int, dict[str, Any]] = {}
     for e in entries:
         try:
             seq, size = int(e["seq"]), int(e["tree_size"])
             leaf_body = str(e["body"]).encode("utf-8")
             proof = [bytes.fromhex(h) for h in e["proof"]]
             inner = json.loads(leaf_body)
-        except (KeyError, ValueError, TypeError):
-            problem("entry_malformed", seq=e.get("seq"))
+            if not isinstance(inner, dict):
+                raise TypeError
+        except (KeyError, ValueError, TypeError, AttributeError):
+            problem("entry_malformed", seq=e.get("seq") if isinstance(e, dict) else "?")
             continue
         ok = (
             size == cp.size
@@ -262,6 +352,140 @@ def verify_certificate(
         )
         if ok:
             out.proofs_ok += 1
+            proven[seq] = inner
         else:
             problem("entry_unproven", seq=seq)
-    return out
+    return proven
+
+
+def _check_items(
+    doc: dict[str, Any],
+    proven: dict[int, dict[str, Any]],
+    out: CertificateCheck,
+    problem: Callable[..., None],
+) -> None:
+    """Each destroyed item is what its proven ledger entry recorded (subject, rows or bytes,
+    the run), no proven destruction of the run is left out, and the verification is the
+    one ``erase.verify`` recorded. Values are compared as the ledger stores them: masked
+    by its guard (a long byte count may look like a card number)."""
+    from handover.ledger.guard import guard
+
+    cid = doc.get("certificate_id")
+    destroyed = doc.get("destroyed")
+    if not isinstance(destroyed, list):
+        problem("items_malformed")
+        return
+    claimed: set[int] = set()
+    for item in destroyed:
+        if not isinstance(item, dict):
+            problem("items_malformed")
+            continue
+        subject, seq = str(item.get("subject")), item.get("ledger_seq")
+        if type(seq) is not int or seq not in proven or seq in claimed:
+            problem("item_unproven", subject=subject, seq=seq)
+            continue
+        claimed.add(seq)
+        body = proven[seq]
+        medium = item.get("medium")
+        raw = body.get("details")
+        details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        pairs: list[tuple[str, Any, Any]] = [
+            ("action", ITEM_ACTIONS.get(str(medium), "erase.file"), body.get("action")),
+            ("subject", subject, body.get("subject")),
+        ]
+        if medium == "key":
+            pairs.append(("key_id", item.get("key_id"), details.get("key_id")))
+            # key.destroy names its run in its reason ("handover shred <run>")
+            if str(cid) not in str(details.get("reason", "")):
+                pairs.append(("run_id", cid, details.get("reason")))
+        else:
+            pairs.append(("run_id", cid, details.get("run_id")))
+            fields = ("rows",) if medium in ("table", "rows") else ("bytes", "files", "passes")
+            pairs += [(f, item.get(f), details.get(f)) for f in (*fields, "readback_ok")]
+        # guarded under its own name, exactly as the ledger guarded it on append
+        bad = [(f, v, r) for f, v, r in pairs if guard({f: v}).value[f] != r]
+        for name, value, recorded in bad:
+            problem(
+                "item_differs",
+                subject=subject,
+                field=name,
+                value=value,
+                seq=seq,
+                recorded=recorded,
+            )
+        if not bad:
+            out.items_ok += 1
+    for seq, body in sorted(proven.items()):
+        raw = body.get("details")
+        details = raw if isinstance(raw, dict) else {}
+        action = body.get("action")
+        ours = details.get("run_id") == cid
+        if str(action).startswith("erase.") and not ours:
+            problem("entry_other_run", seq=seq, run=details.get("run_id"))
+        elif seq not in claimed and (
+            (action in RUN_ACTIONS and ours)
+            or (action == "key.destroy" and str(cid) in str(details.get("reason", "")))
+        ):
+            problem("entry_unclaimed", seq=seq, action=action, subject=body.get("subject"))
+    recorded = [
+        {k: v for k, v in b["details"].items() if k != "run_id"}
+        for b in proven.values()
+        if b.get("action") == "erase.verify"
+        and isinstance(b.get("details"), dict)
+        and b["details"].get("run_id") == cid
+    ]
+    if recorded != [guard(doc.get("verification")).value]:
+        problem("verification_differs")
+
+
+def _check_renderings(
+    folder: Path,
+    body: bytes,
+    pub: bytes,
+    out: CertificateCheck,
+    problem: Callable[..., None],
+) -> None:
+    """Each rendering against the SHA-256 :func:`seal_renderings` recorded; a certificate
+    without that record gets a note that its renderings are not covered."""
+    from handover.crypto import Signature, sha256_file, sha256_hex, verify
+
+    path = folder / RENDERINGS_NAME
+    if not path.is_file():
+        out.notes.append(Msg("erase.cert.note.renderings_uncovered", file=RENDERINGS_NAME))
+        return
+    raw = path.read_bytes()
+    try:
+        record = json.loads(raw.decode("utf-8"))
+        sig = Signature.from_json(record.pop("signature"))
+        files = dict(record["files"])
+        cert = dict(record["certificate"])
+    except (ValueError, UnicodeDecodeError, AttributeError, KeyError, TypeError):
+        problem("renderings_unsigned", file=RENDERINGS_NAME)
+        return
+    if (
+        record.get("format") != RENDERINGS_FORMAT
+        or sig.public_key != pub
+        or raw != canonical({**record, "signature": sig.to_json()}) + b"\n"
+        or not verify(pub, canonical(record), sig.value)
+        or cert != {"file": CERT_NAME, "sha256": sha256_hex(body)}
+    ):
+        problem("renderings_unsigned", file=RENDERINGS_NAME)
+        return
+    good = 0
+    for name, digest in sorted(files.items()):
+        p = folder / str(name)
+        if "/" in name or "\\" in name or not p.is_file():
+            problem("rendering_missing", file=name)
+        elif sha256_file(p) != digest:
+            problem("rendering_modified", file=name)
+        else:
+            good += 1
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("certificate.") and p.name not in {
+            *files,
+            CERT_NAME,
+            SIG_NAME,
+            RENDERINGS_NAME,
+        }:
+            problem("rendering_added", file=p.name)
+    out.renderings = good

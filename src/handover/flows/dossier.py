@@ -29,6 +29,7 @@ from handover.dossier import (
     add_file,
     add_json,
     bind_origin,
+    check_out,
     describe,
     seal,
 )
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
 PURPOSE = "监管报送材料包 / regulator's dossier (PIPL Arts. 54-56)"
 TITLE = ("个人信息保护监管报送材料包", "personal information protection dossier")
+JSON_TITLE = ("监管报送材料包(机器可读)", "dossier (machine readable)")
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,7 @@ def _recorded_reports(st: _Stage, log: list[LedgerEntry]) -> None:
 
 def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime) -> list[Any]:
     from handover.notices.campaign import list_campaigns
+    from handover.notices.replies import KINDS
     from handover.notices.report import report_data, write_report
 
     out = []
@@ -213,7 +216,14 @@ def _notices(st: _Stage, ws: Workspace, log: list[LedgerEntry], at: dt.datetime)
                     ext,
                 )
         shown = {k: v for k, v in data.items() if k != "unreachable"}
-        out.append({**shown, "unreachable_rows": len(data["unreachable"])})
+        out.append(
+            {
+                **shown,
+                "unreachable_rows": len(data["unreachable"]),
+                # the replies by kind, apart from the people counts beside them
+                "reply_kinds": {k: int(data["replies"].get(k) or 0) for k in KINDS},
+            }
+        )
     return out
 
 
@@ -392,13 +402,13 @@ def build_dossier(
     from handover.ledger import Recorder, public_identity
     from handover.ledger.export import export_bundle
     from handover.ledger.note import verifier_key
-    from handover.reports.dossier import write_renderings
+    from handover.reports.dossier import RENDERINGS, write_renderings
 
     at = now_utc(now)
+    if out is not None:
+        check_out(out)  # a bad --out is refused before anything is decided or recorded
     decision = authorize_dossier(ws, actor=actor, now=at, authorized=authorized)
     shown = progress or NoProgress()
-    if out is not None and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput.msg("dossier.exists", path=out)
     claimed = out is None
     folder = out or _claim(ws.settings.reports_dir / "dossier" / f"dossier-{at:%Y%m%dT%H%M%SZ}")
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -426,19 +436,20 @@ def build_dossier(
             shown.advance(DOCUMENTS_TASK, 1)
         data["warnings"] = st.warnings
         data["documents"] = [d.to_json() for d in st.docs]
-        st.json(
-            "dossier.json",
-            data,
-            "dossier",
-            ("监管报送材料包(机器可读)", "dossier (machine readable)"),
-        )
+        # dossier.json and the renderings are documents too, which cannot hold their own
+        # SHA-256: listed by name (the manifest holds it), counted with the others
+        data["documents_self"] = [
+            {"path": "dossier.json", "title": list(JSON_TITLE)},
+            *({"path": name, "title": list(TITLE)} for name in RENDERINGS),
+        ]
+        st.json("dossier.json", data, "dossier", JSON_TITLE)
         shown.phase(Msg("dossier.phase.seal"))
         for path in write_renderings(data, tmp):
             st.add(describe(tmp, path.name, kind="dossier", title=TITLE))
         build = record(
             ws, decision.actor, "dossier.build", folder.name, PURPOSE, build_details(st.docs)
         )
-        bundle = export_bundle(ws, tmp / "ledger", actor=decision.actor)
+        bundle = export_bundle(ws, tmp / "ledger", actor=decision.actor, now=at)
         origin, _ = public_identity(ws)
         sealed = seal(
             ws,

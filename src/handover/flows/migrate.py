@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handover.claims import Claim, holding, uses
 from handover.db.connect import connect
-from handover.db.reflect import Catalog
+from handover.db.reflect import Catalog, check_sqlite_file
 from handover.db.url import mask, sqlite_path
 from handover.errors import BadInput, Refused
 from handover.flows.sources import open_migration_source
@@ -138,6 +138,7 @@ def migrate(
         if run_row is not None and run_row.status == "failed":
             return accept(ws, run_row, opts.allow_rejects, events)
         url = target_url(target)
+        check_sqlite_file(url)  # a spreadsheet given as the target: refused, untouched
         new_file = _new_sqlite_file(url)
         src = open_migration_source(ws, source, opts.tables, target=url)
         try:

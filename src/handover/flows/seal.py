@@ -42,11 +42,14 @@ def authorize_seal(
 def seal_target(out: str | Path) -> Path:
     """The package folder a seal may create: it must not exist, its parent must
     (BadInput naming the path otherwise)."""
+    from handover.reports.tables import out_folder
+
     out = Path(out)
     if out.exists():
         raise BadInput.msg("package.exists", path=out)
     if not out.parent.is_dir():
         raise BadInput.msg("package.no_folder", path=out.parent)
+    out_folder(out.parent, create=False)  # a folder one cannot write in: named, before sealing
     return out
 
 

@@ -13,7 +13,12 @@ from typing import Any
 
 from handover.claims import EVERYTHING, claiming
 from handover.crypto.files import OverwriteHook
-from handover.erase.certificate import CertificateCheck, ledger_section, sign_certificate
+from handover.erase.certificate import (
+    CertificateCheck,
+    ledger_section,
+    seal_renderings,
+    sign_certificate,
+)
 from handover.erase.control import VALIDATOR_ROLES, Actor, Gate, check_gate, check_known
 from handover.erase.database import Database, open_database
 from handover.erase.models import EraseItemRow, EraseRunRow
@@ -235,10 +240,14 @@ def shred(
             _body, sig = sign_certificate(ws, doc, folder, events=run.events)
             result.certificate_dir = folder
             result.certificate = doc
+            renderings = write_renderings(doc, sig, folder)
+            # the renderings' hashes, signed: an edited HTML/PDF is found by verify
+            sealed = seal_renderings(ws, folder, renderings, events=run.events)
             result.outputs = [
                 folder / "certificate.json",
                 folder / "certificate.sig",
-                *write_renderings(doc, sig, folder),
+                *renderings,
+                sealed,
             ]
             run.record(
                 "erase.certificate",

@@ -49,6 +49,7 @@ def figures(ws: Workspace, *, now: dt.datetime) -> dict[str, Any]:
     from handover.notices.campaign import list_campaigns
     from handover.notices.report import report_data
     from handover.pia import data_map
+    from handover.pia.checklist import TRANSFER_ACTIONS
 
     log = entries(ws)
     tr = ws.settings.transfer
@@ -59,6 +60,9 @@ def figures(ws: Workspace, *, now: dt.datetime) -> dict[str, Any]:
     done = _of(log, "erase.done")
     checks = _of(log, "compliance.check")
     approvals = _of(log, "pia.approve")
+    # the same ordering as the checklist's pia_before_transfer: the first approval against
+    # the first seal or migration
+    moved = next((e for e in log if e.action in TRANSFER_ACTIONS), None)
     promotes = _of(log, "incident.promote")
     staff = [p for p in list_people(ws) if p.active]
     trained = {r.person for r in list_records(ws) if r.current(now)}
@@ -112,6 +116,10 @@ def figures(ws: Workspace, *, now: dt.datetime) -> dict[str, Any]:
         },
         "measures": {
             "pia_approved": approvals[0].details.get("at") if approvals else None,
+            "data_first_moved": moved.ts if moved else None,
+            "pia_before_transfer": (
+                None if not approvals else moved is None or approvals[0].seq < moved.seq
+            ),
             "pia_retained_until": approvals[-1].details.get("retain_until") if approvals else None,
             "suites": sorted(
                 {
@@ -197,15 +205,18 @@ def transparency_report(
     import json
 
     from handover.crypto import sha256_file
+    from handover.dossier import check_out
     from handover.reports.transparency import write_renderings
 
     at = now_utc(now)
-    decision = require(ws, COMPLIANCE, "*", actor=actor, now=at)
     folder = out or ws.settings.reports_dir / "transparency" / f"transparency-{at:%Y%m%dT%H%M%SZ}"
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise BadInput.msg("dossier.exists", path=folder)
+    check_out(folder)  # a bad --out is refused before anything is decided or recorded
+    decision = require(ws, COMPLIANCE, "*", actor=actor, now=at)
     data = figures(ws, now=at)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # made unwritable since the check
+        raise BadInput.msg("reports.out_folder", path=folder, reason=type(exc).__name__) from None
     try:
         (folder / "transparency.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"

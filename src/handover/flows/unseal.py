@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.claims import Claim, claiming, uses
+from handover.db.reflect import check_sqlite_file
 from handover.db.url import located, mask, to_url
 from handover.flows.migrate import migrate
 from handover.governance import data_resource, require
@@ -82,6 +83,7 @@ def unseal(
     decision = require(ws, "unseal", data_resource(tables, "clear"))
     t0 = time.perf_counter()
     pkg = Path(package)
+    check_sqlite_file(target)  # before the package's long check: a file no database
     check = verify_package(ws, pkg, deep=True, row_sets=True)
     manifest = load_manifest(ws, pkg)
     run = migrate(

@@ -43,6 +43,7 @@ from handover.governance.policy import (
     check_action,
     check_mode,
     covers,
+    local_zone,
     now_utc,
     parse_items,
 )
@@ -145,7 +146,8 @@ def _valid_approvers(s: Session, g: Grant) -> list[str]:
         if name in (g.requested_by, g.grantee) or name in names:
             continue
         row = s.query(PersonRow).filter(PersonRow.name == name).one_or_none()
-        if row is None or not row.active:
+        # an approver whose password somebody else set may be that somebody: no count
+        if row is None or not row.active or row.password_one_time:
             continue
         if "approver" in person_by_id(s, row.id).roles:
             names.append(name)
@@ -170,10 +172,11 @@ def _nda_refusal(person: Person, covering: list[Nda], res: Resource) -> _Verdict
             {"name": person.name, "nda": n.id, "title": n.title},
             nda_id=n.id,
         )
+    starts = max(n.effective_on, n.signed_on or n.effective_on)  # signed ahead: pending
     return _Verdict(
         False,
         "gov.refuse.nda_pending",
-        {"name": person.name, "nda": n.id, "title": n.title, "date": n.effective_on.isoformat()},
+        {"name": person.name, "nda": n.id, "title": n.title, "date": starts.isoformat()},
         nda_id=n.id,
     )
 
@@ -181,12 +184,20 @@ def _nda_refusal(person: Person, covering: list[Nda], res: Resource) -> _Verdict
 GRANT_RANK = {"active": 0, "pending": 1, "not_yet": 2, "expired": 3, "rejected": 4, "revoked": 5}
 
 
-def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.datetime) -> _Verdict:
+def _evaluate(
+    s: Session, person: Person, action: str, res: Resource, at: dt.datetime, zone: dt.tzinfo
+) -> _Verdict:
+    """The verdict for ``person`` at instant ``at``; NDA and vendor dates are calendar
+    days in ``zone``, the workspace's time zone."""
     from handover.governance.training import training_gaps
     from handover.governance.vendors import vendor_of
 
     if not person.active:
         return _refuse("gov.refuse.inactive", name=person.name)
+    if person.one_time_password:
+        return _refuse(
+            "gov.refuse.password_one_time", name=person.name, by=person.password_set_by or "-"
+        )
     allowed_roles = ACTION_ROLES[action]
     if not allowed_roles & set(person.roles):
         return _refuse(
@@ -199,7 +210,7 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
     if action in ROLE_ACTIONS:
         role = sorted(allowed_roles & set(person.roles))[0]
         return _Verdict(True, "gov.allow.manage", {"name": person.name, "role": role})
-    today = at.date()
+    today = at.astimezone(zone).date()
     covering = [n for n in binding_ndas(s, person, today) if n.covers(res.items)]
     in_force = [n for n in covering if n.in_force]
     if not in_force:
@@ -213,7 +224,7 @@ def _evaluate(s: Session, person: Person, action: str, res: Resource, at: dt.dat
             "gov.refuse.training_lapsed",
             name=person.name,
             course=gap.course,
-            date=gap.lapsed_at.date().isoformat(),
+            date=gap.lapsed_at.astimezone(zone).date().isoformat(),
         )
     vendor, is_vendor_staff = vendor_of(s, person)
     if is_vendor_staff:
@@ -344,7 +355,7 @@ def authorize(
         name, person, verdict = _identify(ws, s, actor, action, at)
         if verdict is None:
             assert person is not None
-            verdict = _evaluate(s, person, action, res, at)
+            verdict = _evaluate(s, person, action, res, at, local_zone(ws))
         decision = Decision(
             allowed=verdict.allowed,
             actor=name,
@@ -386,8 +397,23 @@ def may_ever(
         verdict is None
         and person is not None
         and person.active
+        and not person.one_time_password
         and bool(ACTION_ROLES[action] & set(person.roles))
     )
+
+
+def acting_name(
+    ws: Workspace, actor: str | None, action: str, *, now: dt.datetime | None = None
+) -> str | None:
+    """Who a decision on ``action`` would be for — ``actor``, else the logged-in person,
+    else a demo stand-in — or None when nobody is identified; nothing is decided or
+    recorded (a step refused whoever decides, such as changing one's own roles, is
+    refused before a decision says "allowed")."""
+    check_action(action)
+    at = now_utc(now)
+    with ws.store.session() as s:
+        _name, person, _verdict = _identify(ws, s, actor, action, at)
+    return person.name if person is not None else actor
 
 
 def require(

@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from handover.governance.policy import now_utc
+from handover.governance.policy import local_date, now_utc
 
 if TYPE_CHECKING:
     from handover.governance.training import Ask, AskedQuestion
@@ -123,7 +123,7 @@ def seed_demo_cast(ws: Workspace, *, now: dt.datetime | None = None) -> None:
             now=at,
             password_hash=_demo_hash(m.password),
         )
-    today = at.date()
+    today = local_date(ws, at)
     effective, expires = today - dt.timedelta(days=30), today + dt.timedelta(days=365)
     folder = ws.path / "governance"
     folder.mkdir(exist_ok=True)

@@ -21,7 +21,9 @@ from handover.governance.policy import (
     DATA_ACTIONS,
     MANAGE,
     approvals_needed,
+    check_id,
     check_mode,
+    local_midnight,
     now_utc,
     parse_items,
     utc,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 MAX_DAYS = 366
+STATES = ("pending", "active", "not_yet", "expired", "rejected", "revoked")
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def may_request_for_others(person: Person) -> bool:
 def may_revoke(person: Person, grant: Grant) -> bool:
     """Whether ``person`` may revoke ``grant``: active, and its requester, an approver or
     a manager."""
-    return person.active and (
+    return (person.active and not person.one_time_password) and (
         person.name == grant.requested_by
         or "approver" in person.roles
         or bool(ACTION_ROLES[MANAGE] & set(person.roles))
@@ -165,9 +168,16 @@ def may_revoke(person: Person, grant: Grant) -> bool:
 def approval_refusal(person: Person, grant: Grant) -> tuple[str, dict[str, Any]] | None:
     """Why ``person`` may not approve or reject ``grant`` as it stands (the catalogue key
     and its values), or None when they may: maker-checker — an active approver who is
-    neither its requester nor its grantee, has not decided it yet, while it is pending."""
+    neither its requester nor its grantee, holds a password they set themselves (not a
+    one-time one somebody else set), has not decided it yet, while it is pending."""
     if not person.active:
         return "gov.inactive", {"name": person.name}
+    if person.one_time_password:
+        return "gov.approve_one_time", {
+            "name": person.name,
+            "id": grant.id,
+            "by": person.password_set_by or "-",
+        }
     if "approver" not in person.roles:
         return "gov.approve_not_approver", {"name": person.name, "id": grant.id}
     if person.name in (grant.requested_by, grant.grantee):
@@ -246,6 +256,11 @@ def request_grant(
     subject = f"grant for {grantee}"
     if not maker.active:
         _refused(ws, maker.name, "request", subject, purpose, "gov.inactive", {"name": maker.name})
+    if maker.one_time_password:
+        values = {"name": maker.name, "by": maker.password_set_by or "-"}
+        _refused(
+            ws, maker.name, "request", subject, purpose, "gov.refuse.password_one_time", values
+        )
     if maker.name != grantee and not may_request_for_others(maker):
         _refused(
             ws,
@@ -297,6 +312,25 @@ def request_grant(
     return grant
 
 
+def grant_window(
+    ws: Workspace,
+    days: int,
+    start: dt.date | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> tuple[dt.datetime, dt.datetime]:
+    """The window of a grant lasting ``days`` (1 to :data:`MAX_DAYS`) from 00:00 local
+    time on ``start`` (the workspace's time zone), or from ``now``; BadInput naming
+    ``days`` or ``start`` when it cannot be."""
+    if not 0 < days <= MAX_DAYS:
+        raise BadInput.msg("gov.grant_days", days=days, max=MAX_DAYS)
+    try:
+        begin = local_midnight(ws, start) if start is not None else now_utc(now)
+        return begin, begin + dt.timedelta(days=days)
+    except OverflowError:
+        raise BadInput.msg("gov.grant_start", start=start) from None
+
+
 def _grant_for(
     s: Session, grant_id: int, who: Person, at: dt.datetime
 ) -> tuple[GrantRow, Grant, Person]:
@@ -313,6 +347,7 @@ def _decide(
 ) -> Grant:
     from handover.ledger import record
 
+    check_id(grant_id, "gov.no_grant_id")
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
     # (catalogue key, values) of a refusal: the ledger keeps it in English, the person
@@ -388,6 +423,7 @@ def revoke_grant(
     (``governance.grant.revoke.refused``)."""
     from handover.ledger import record
 
+    check_id(grant_id, "gov.no_grant_id")
     at = now_utc(now)
     who = _session_actor(ws, actor, at)
     with ws.store.session() as s:
@@ -423,7 +459,10 @@ def list_grants(
     state: str | None = None,
     now: dt.datetime | None = None,
 ) -> list[Grant]:
-    """Grants (of ``person``; in ``state``) with their state at ``now``."""
+    """Grants (of ``person``; in ``state``, one of :data:`STATES`) with their state at
+    ``now``."""
+    if state is not None and state not in STATES:
+        raise BadInput.msg("gov.grant_state", state=state, states=", ".join(STATES))
     at = now_utc(now)
     with ws.store.session() as s:
         stmt = select(GrantRow).order_by(GrantRow.id)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,6 +52,13 @@ class PersonRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: who set the current password, and when (None: before revision 0004pw)
+    password_set_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    #: set by somebody else outside a demo: it only lets the person set their own
+    password_one_time: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PersonRoleRow(Base):
@@ -73,6 +81,20 @@ class SessionRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginAttemptRow(Base):
+    """One password check (CLI login, console login, a validator's password, a password
+    change): the name tried, the SHA-256 of where from, success or not — never the
+    password. Failures are counted to throttle guessing (``session.throttled``)."""
+
+    __tablename__ = "gov_login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class ServiceTokenRow(Base):

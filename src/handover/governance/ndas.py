@@ -22,7 +22,15 @@ from handover.governance.models import (
     PersonRow,
 )
 from handover.governance.people import Person, org_row, person_row
-from handover.governance.policy import ALL, EXPIRING_DAYS, MANAGE, now_utc, parse_items
+from handover.governance.policy import (
+    ALL,
+    EXPIRING_DAYS,
+    MANAGE,
+    check_id,
+    local_date,
+    now_utc,
+    parse_items,
+)
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -38,11 +46,12 @@ def nda_status(
     breaches: int,
     today: dt.date,
 ) -> str:
-    """Derived status: breached > pending (unsigned or not yet effective) > expired >
+    """Derived status on the local calendar day ``today``: breached > pending (unsigned,
+    not yet signed — a signing date ahead of today — or not yet effective) > expired >
     expiring (ends within 30 days, still in force) > active."""
     if breaches:
         return "breached"
-    if signed_on is None or today < effective_on:
+    if signed_on is None or today < signed_on or today < effective_on:
         return "pending"
     if today > expires_on:
         return "expired"
@@ -237,6 +246,8 @@ def add_nda(
         raise BadInput.msg("gov.nda_parties")
     if expires_on < effective_on:
         raise BadInput.msg("gov.nda_dates", effective=effective_on, expires=expires_on)
+    if signed_on is not None and signed_on > expires_on:
+        raise BadInput.msg("gov.nda_signed_after", signed=signed_on, expires=expires_on)
     items = parse_items(scope if isinstance(scope, str) else tuple(scope), "nda_scope")
     purpose_list = sorted({p.strip() for p in purposes if p.strip()}) or [ALL]
     if signed_on is not None and document is None:
@@ -267,7 +278,7 @@ def add_nda(
         for p in people:
             s.add(NdaSignatoryRow(nda_id=row.id, person_id=p.id))
         s.flush()
-        nda = _load(s, row, at.date())
+        nda = _load(s, row, local_date(ws, at))
     record(
         ws,
         who,
@@ -301,7 +312,14 @@ def sign_nda(
     from handover.governance.authorize import require
     from handover.ledger import record
 
+    check_id(nda_id, "gov.no_nda_id")
     digest = file_sha256(document)
+    with ws.store.session() as s:
+        found = s.get(NdaRow, nda_id)
+        if found is None:
+            raise BadInput.msg("gov.no_nda_id", id=nda_id)
+        if signed_on > found.expires_on:
+            raise BadInput.msg("gov.nda_signed_after", signed=signed_on, expires=found.expires_on)
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
     with ws.store.session() as s:
@@ -312,7 +330,7 @@ def sign_nda(
         row.document_name = document.name
         row.document_sha256 = digest
         s.flush()
-        nda = _load(s, row, at.date())
+        nda = _load(s, row, local_date(ws, at))
     record(
         ws,
         who,
@@ -342,6 +360,7 @@ def record_breach(
 
     if not description.strip() or not follow_up.strip():
         raise BadInput.msg("gov.breach_text")
+    check_id(nda_id, "gov.no_nda_id")
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
     with ws.store.session() as s:
@@ -353,7 +372,7 @@ def record_breach(
             NdaBreachRow(
                 nda_id=nda_id,
                 person_id=prow.id,
-                occurred_on=occurred_on or at.date(),
+                occurred_on=occurred_on or local_date(ws, at),
                 description=description.strip(),
                 follow_up=follow_up.strip(),
                 recorded_at=at,
@@ -361,7 +380,7 @@ def record_breach(
             )
         )
         s.flush()
-        nda = _load(s, row, at.date())
+        nda = _load(s, row, local_date(ws, at))
     record(
         ws,
         who,
@@ -374,17 +393,17 @@ def record_breach(
 
 
 def list_ndas(ws: Workspace, *, now: dt.datetime | None = None) -> list[Nda]:
-    """Every NDA with its status as of ``now``."""
-    today = now_utc(now).date()
+    """Every NDA with its status as of ``now`` (the local date of that instant)."""
+    today = local_date(ws, now_utc(now))
     with ws.store.session() as s:
         return [_load(s, r, today) for r in s.scalars(select(NdaRow).order_by(NdaRow.id))]
 
 
 def get_nda(ws: Workspace, nda_id: int, *, now: dt.datetime | None = None) -> Nda:
-    """NDA ``nda_id`` with its status as of ``now``."""
-    today = now_utc(now).date()
+    """NDA ``nda_id`` with its status as of ``now`` (the local date of that instant)."""
+    today = local_date(ws, now_utc(now))
     with ws.store.session() as s:
-        row = s.get(NdaRow, nda_id)
+        row = s.get(NdaRow, check_id(nda_id, "gov.no_nda_id"))
         if row is None:
             raise BadInput.msg("gov.no_nda_id", id=nda_id)
         return _load(s, row, today)

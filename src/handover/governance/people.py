@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, Integer, String, column, func, select, table, update
 from sqlalchemy.orm import Session
 
 from handover.errors import BadInput, Refused
@@ -19,6 +20,7 @@ from handover.governance.policy import (
     check_name,
     check_role,
     now_utc,
+    utc,
 )
 
 if TYPE_CHECKING:
@@ -49,6 +51,11 @@ class Person:
     org_kind: str
     roles: tuple[str, ...] = field(default_factory=tuple)
     active: bool = True
+    #: who set the password (None: before this was recorded) and when
+    password_set_by: str | None = None
+    password_set_at: dt.datetime | None = None
+    #: set by somebody else outside a demo: it only serves to set one's own
+    one_time_password: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Machine form (never the password hash)."""
@@ -59,6 +66,8 @@ class Person:
             "org_kind": self.org_kind,
             "roles": list(self.roles),
             "active": self.active,
+            "password_set_by": self.password_set_by,
+            "one_time_password": self.one_time_password,
         }
 
 
@@ -70,7 +79,18 @@ def _person(s: Session, row: PersonRow) -> Person:
         .where(PersonRoleRow.person_id == row.id)
         .order_by(PersonRoleRow.role)
     ).all()
-    return Person(row.id, row.name, row.display_name, org.name, org.kind, tuple(roles), row.active)
+    return Person(
+        row.id,
+        row.name,
+        row.display_name,
+        org.name,
+        org.kind,
+        tuple(roles),
+        row.active,
+        row.password_set_by,
+        utc(row.password_set_at) if row.password_set_at is not None else None,
+        bool(row.password_one_time),
+    )
 
 
 def person_row(s: Session, name: str) -> PersonRow:
@@ -132,15 +152,33 @@ def list_orgs(ws: Workspace) -> list[Organisation]:
         return [Organisation(r.id, r.name, r.kind) for r in rows]
 
 
-def check_password(ws: Workspace, password: str | None) -> str:
-    """A usable new password: at least 10 characters outside a demo workspace."""
+def check_password(ws: Workspace, password: str | None, name: str | None = None) -> str:
+    """A usable new password for ``name``. Outside a demo workspace: at least 10
+    characters, not the login name, not one character repeated nor a plain run
+    (``abcdefghij``, ``9876543210``), and at least two kinds of characters among
+    lower-case letters, upper-case letters, digits and anything else."""
     if not password:
         raise BadInput.msg("gov.password_missing")
+    if len(password.encode("utf-8")) > 1024:
+        raise BadInput.msg("gov.password_long")
     minimum = 6 if ws.settings.demo else MIN_PASSWORD
     if len(password) < minimum:
         raise BadInput.msg("gov.password_short", n=minimum)
-    if len(password.encode("utf-8")) > 1024:
-        raise BadInput.msg("gov.password_long")
+    if ws.settings.demo:
+        return password
+    folded = password.casefold()
+    if name is not None and folded == name.casefold():
+        raise BadInput.msg("gov.password_is_name")
+    if len(set(folded)) == 1:
+        raise BadInput.msg("gov.password_repeated")
+    if {ord(b) - ord(a) for a, b in itertools.pairwise(folded)} in ({1}, {-1}):
+        raise BadInput.msg("gov.password_sequence")
+    kinds = {
+        "lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other"
+        for c in password
+    }
+    if len(kinds) < 2:
+        raise BadInput.msg("gov.password_kinds")
     return password
 
 
@@ -148,6 +186,61 @@ def _manager(ws: Workspace, actor: str | None, now: dt.datetime | None) -> str:
     from handover.governance.authorize import require
 
     return require(ws, MANAGE, "*", actor=actor, now=now).actor
+
+
+def _acting(ws: Workspace, actor: str | None, now: dt.datetime | None) -> str | None:
+    """Who would act as a manager (nothing decided, nothing recorded)."""
+    from handover.governance.authorize import acting_name
+
+    return acting_name(ws, actor, MANAGE, now=now)
+
+
+def _refused(
+    ws: Workspace, actor: str, verb: str, target: str, key: str, **values: Any
+) -> NoReturn:
+    """Record ``governance.person.<verb>.refused`` (reason in English, its key and values)
+    as ``actor``'s, then raise the refusal for the person to read in their language."""
+    from handover.i18n import t
+    from handover.ledger import record
+
+    record(
+        ws,
+        actor,
+        f"governance.person.{verb}.refused",
+        f"person {target}",
+        "governance",
+        {"reason": t(key, "en", **values), "reason_key": key, "params": values},
+    )
+    raise Refused.msg(key, **values)
+
+
+#: the console's sessions (``handover.web.models.WebSessionRow``), named here, not
+#: imported: the library does not import the console, yet a new password ends them too
+_WEB_SESSIONS = table(
+    "web_sessions",
+    column("person_id", Integer),
+    column("ended_at", DateTime(timezone=True)),
+    column("ended_why", String(20)),
+)
+
+
+def _end_sessions(s: Session, person_id: int, at: dt.datetime, why: str) -> int:
+    """End every open session of the person, CLI (``gov_sessions``) and console
+    (``web_sessions``, ended ``why``); how many CLI sessions were open."""
+    from handover.governance.models import SessionRow
+
+    n = 0
+    for sess in s.scalars(
+        select(SessionRow).where(SessionRow.person_id == person_id, SessionRow.ended_at.is_(None))
+    ):
+        sess.ended_at = at
+        n += 1
+    s.execute(
+        update(_WEB_SESSIONS)
+        .where(_WEB_SESSIONS.c.person_id == person_id, _WEB_SESSIONS.c.ended_at.is_(None))
+        .values(ended_at=at, ended_why=why)
+    )
+    return n
 
 
 def add_org(
@@ -225,8 +318,9 @@ def add_person(
     role_list = sorted({check_role(r) for r in roles})
     if not role_list:
         raise BadInput.msg("gov.roles_missing")
-    pw = check_password(ws, password)
+    pw = check_password(ws, password, name)
     who = _bootstrap_or_manager(ws, actor, now)
+    at = now_utc(now)
     with ws.store.session() as s:
         first = (s.scalar(select(func.count()).select_from(PersonRow)) or 0) == 0
         if first and not {"dpo", "compliance_officer"} & set(role_list):
@@ -242,7 +336,12 @@ def add_person(
             org_id=orow.id,
             password_hash=password_hash or hash_password(pw),
             active=True,
-            created_at=now_utc(now),
+            created_at=at,
+            # the first person chooses their own; anyone else's is the manager's choice,
+            # good only for setting their own (outside a demo)
+            password_set_by=name if first or who is None else who,
+            password_set_at=at,
+            password_one_time=not first and who is not None and not ws.settings.demo,
         )
         s.add(row)
         s.flush()
@@ -256,7 +355,7 @@ def add_person(
         "governance.person.add",
         f"person {name}",
         "governance",
-        {"org": org, "roles": role_list},
+        {"org": org, "roles": role_list, "one_time_password": person.one_time_password},
     )
     return person
 
@@ -270,14 +369,17 @@ def set_roles(
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> Person:
-    """Add and remove roles of ``name`` (needs ``governance.manage``; not on oneself)."""
+    """Add and remove roles of ``name`` (needs ``governance.manage``; not on oneself: that
+    attempt is refused and ledgered as ``governance.person.roles.refused``)."""
     from handover.ledger import record
 
     add_set = {check_role(r) for r in add}
     remove_set = {check_role(r) for r in remove}
+    if _acting(ws, actor, now) == name:
+        _refused(ws, name, "roles", name, "gov.own_roles")
     who = _manager(ws, actor, now)
     if who == name:
-        raise Refused.msg("gov.own_roles")
+        _refused(ws, who, "roles", name, "gov.own_roles")
     with ws.store.session() as s:
         row = person_row(s, name)
         not_service(s, row)
@@ -309,26 +411,68 @@ def set_roles(
     return person
 
 
+def _other_managers(s: Session, row: PersonRow) -> int:
+    """Active people other than ``row`` holding a manager's role (DPO, compliance officer)."""
+    from handover.governance.policy import ACTION_ROLES
+
+    return int(
+        s.scalar(
+            select(func.count(func.distinct(PersonRow.id)))
+            .join(PersonRoleRow, PersonRoleRow.person_id == PersonRow.id)
+            .where(
+                PersonRow.id != row.id,
+                PersonRow.active.is_(True),
+                PersonRoleRow.role.in_(sorted(ACTION_ROLES[MANAGE])),
+            )
+        )
+        or 0
+    )
+
+
 def deactivate(
     ws: Workspace, name: str, *, actor: str | None = None, now: dt.datetime | None = None
 ) -> Person:
-    """Deactivate ``name``: every later authorisation for them is refused, sessions end."""
-    from handover.governance.models import SessionRow
+    """Deactivate ``name``: every later authorisation for them is refused, sessions end.
+
+    Nobody deactivates themselves, and the last active manager (DPO or compliance
+    officer) stays: nobody could manage people after them. Both refusals are ledgered
+    (``governance.person.deactivate.refused``)."""
+    from handover.governance.policy import ACTION_ROLES
     from handover.ledger import record
 
+    if _acting(ws, actor, now) == name:
+        _refused(ws, name, "deactivate", name, "gov.own_deactivate", name=name)
     who = _manager(ws, actor, now)
+    if who == name:
+        _refused(ws, who, "deactivate", name, "gov.own_deactivate", name=name)
     at = now_utc(now)
+    person: Person | None = None
     with ws.store.session() as s:
         row = person_row(s, name)
-        row.active = False
-        for sess in s.scalars(
-            select(SessionRow).where(SessionRow.person_id == row.id, SessionRow.ended_at.is_(None))
-        ):
-            sess.ended_at = at
-        s.flush()
-        person = _person(s, row)
+        roles = set(s.scalars(select(PersonRoleRow.role).where(PersonRoleRow.person_id == row.id)))
+        if not (row.active and roles & ACTION_ROLES[MANAGE] and _other_managers(s, row) == 0):
+            row.active = False
+            _end_sessions(s, row.id, at, "inactive")
+            s.flush()
+            person = _person(s, row)
+    if person is None:
+        _refused(ws, who, "deactivate", name, "gov.last_manager", name=name)
     record(ws, who, "governance.person.deactivate", f"person {name}", "governance")
     return person
+
+
+def resets_password(ws: Workspace, name: str, *, now: dt.datetime | None = None) -> bool:
+    """Whether setting ``name``'s password now would be a manager's reset (the one acting
+    is somebody else holding a manager's role) rather than ``name``'s own change, which
+    needs their current password. Nothing is decided or recorded."""
+    from handover.governance.policy import ACTION_ROLES
+
+    me = _acting(ws, None, now)
+    if me is None or me == name:
+        return False
+    with ws.store.session() as s:
+        row = s.scalars(select(PersonRow).where(PersonRow.name == me)).one_or_none()
+        return row is not None and bool(ACTION_ROLES[MANAGE] & set(_person(s, row).roles))
 
 
 def set_password(
@@ -336,23 +480,51 @@ def set_password(
     name: str,
     password: str | None,
     *,
+    current: str | None = None,
     actor: str | None = None,
     now: dt.datetime | None = None,
-) -> None:
-    """Set ``name``'s password: the logged-in person for themselves, or a manager."""
+) -> Person:
+    """Set ``name``'s password; every session of theirs ends (CLI and console).
+
+    With ``current`` — their present password, checked (and throttled) like a login — it
+    is the person's own choice. Without it a manager (``governance.manage``) sets somebody
+    else's: outside a demo workspace that is a one-time password, which lets the person
+    do nothing but set their own with it (``handover people password NAME``).
+    """
     from handover.crypto.passwords import hash_password
-    from handover.governance.session import current_person
     from handover.ledger import record
 
-    pw = check_password(ws, password)
-    me = current_person(ws, now=now)
-    who = (
-        me.name
-        if me is not None and me.name == name and actor is None
-        else _manager(ws, actor, now)
-    )
+    pw = check_password(ws, password, name)
+    at = now_utc(now)
+    if current is not None:
+        from handover.governance.session import check_credentials
+
+        check_credentials(ws, name, current, at=at, purpose="password change")
+        if current == pw:
+            raise BadInput.msg("gov.password_same")
+        who, one_time = name, False
+    else:
+        if _acting(ws, actor, now) == name:
+            raise BadInput.msg("gov.password_own_current", name=name)
+        who = _manager(ws, actor, now)
+        if who == name:
+            raise BadInput.msg("gov.password_own_current", name=name)
+        one_time = not ws.settings.demo
     with ws.store.session() as s:
         row = person_row(s, name)
         not_service(s, row)
         row.password_hash = hash_password(pw)
-    record(ws, who, "governance.person.password", f"person {name}", "governance")
+        row.password_set_by, row.password_set_at = who, at
+        row.password_one_time = one_time
+        ended = _end_sessions(s, row.id, at, "password")
+        s.flush()
+        person = _person(s, row)
+    record(
+        ws,
+        who,
+        "governance.person.password",
+        f"person {name}",
+        "governance",
+        {"set_by": who, "one_time_password": one_time, "cli_sessions_ended": ended},
+    )
+    return person

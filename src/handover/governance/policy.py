@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from handover.workspace import Workspace
 
 ROLES: tuple[str, ...] = (
     "dpo",
@@ -122,6 +127,8 @@ EXPIRING_DAYS = 30
 SESSION_HOURS = 8
 MAX_SESSION_HOURS = 24
 MIN_PASSWORD = 10
+#: the largest id a store keeps (a signed 64-bit integer); anything above is no record
+MAX_ID = 2**63 - 1
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -134,6 +141,38 @@ def utc(value: dt.datetime) -> dt.datetime:
 def now_utc(now: dt.datetime | None = None) -> dt.datetime:
     """The injected time, or the real clock, as aware UTC."""
     return utc(now) if now is not None else dt.datetime.now(dt.UTC)
+
+
+def local_zone(ws: Workspace) -> ZoneInfo:
+    """The workspace's time zone (``[incidents] timezone``, default Asia/Shanghai): the
+    calendar NDAs, vendor reassessments and grant start dates are written in."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(ws.settings.incidents.timezone)
+
+
+def local_date(ws: Workspace, at: dt.datetime) -> dt.date:
+    """The calendar date of instant ``at`` in the workspace's time zone (00:00-08:00 in
+    Beijing is still the day before in UTC)."""
+    return utc(at).astimezone(local_zone(ws)).date()
+
+
+def local_text(ws: Workspace, at: dt.datetime, sep: str = " ") -> str:
+    """Instant ``at`` as local date and minute with its offset: ``2027-01-01 00:00+08:00``."""
+    return utc(at).astimezone(local_zone(ws)).isoformat(sep=sep, timespec="minutes")
+
+
+def local_midnight(ws: Workspace, day: dt.date) -> dt.datetime:
+    """00:00 local time on ``day``, as aware UTC."""
+    return utc(dt.datetime.combine(day, dt.time(), local_zone(ws)))
+
+
+def check_id(value: int, key: str) -> int:
+    """A record id the store can hold; BadInput ``key`` (which names the record) for any
+    other number, so that 99999999999999999999 is "no such record", not a crash."""
+    if not 0 < value <= MAX_ID:
+        raise BadInput.msg(key, id=value)
+    return value
 
 
 def check_name(name: str) -> str:

@@ -1,5 +1,10 @@
 """CLI login sessions: an expiring random token in a 0600 file of the workspace, its
-SHA-256 in the store. ``current_person`` is who the ledger records as the actor."""
+SHA-256 in the store. ``current_person`` is who the ledger records as the actor.
+
+Every password check (CLI login, console login, a validator's password, a password
+change) goes through :func:`check_credentials`: throttled per account and per client by
+one rule (:func:`throttled`), each attempt noted, never the password.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,13 @@ import stat
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from handover.errors import BadInput
-from handover.governance.models import PersonRow, SessionRow
+from handover.errors import BadInput, Refused
+from handover.governance.models import LoginAttemptRow, PersonRow, SessionRow
 from handover.governance.people import Person, load_person, person_by_id
 from handover.governance.policy import MAX_SESSION_HOURS, SESSION_HOURS, now_utc, utc
 
@@ -23,6 +29,136 @@ if TYPE_CHECKING:
     from handover.workspace import Workspace
 
 SESSION_FILE = ".session"
+#: failed password checks counted over this window
+WINDOW = dt.timedelta(minutes=15)
+#: failures of one account within WINDOW (since its last success) before it is throttled
+MAX_NAME_FAILURES = 5
+#: failures from one client within WINDOW before it is throttled
+MAX_CLIENT_FAILURES = 20
+BAD_CREDENTIALS = "bad name or password, or inactive"
+
+
+def client_digest(address: str) -> str:
+    """What the store keeps of where a password came from (a console client's address,
+    the CLI's OS account): its SHA-256, enough to count failures."""
+    from handover.crypto import sha256_hex
+
+    return sha256_hex(b"handover-web-client\0" + address.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Recent failures of an account and of a client; ``over`` when either must wait."""
+
+    by_name: int
+    by_client: int
+
+    @property
+    def over(self) -> bool:
+        """Whether the account or the client has failed too often within the window."""
+        return self.by_name >= MAX_NAME_FAILURES or self.by_client >= MAX_CLIENT_FAILURES
+
+    def to_json(self) -> dict[str, int]:
+        """Ledger details of a throttled attempt."""
+        return {
+            "by_name": self.by_name,
+            "by_client": self.by_client,
+            "window_minutes": int(WINDOW.total_seconds() // 60),
+        }
+
+
+def throttled(ws: Workspace, name: str, client: str, at: dt.datetime) -> Throttle:
+    """Failed password checks of account ``name`` (since its last success) and of
+    ``client`` (a :func:`client_digest`) within :data:`WINDOW` before ``at``; attempts
+    older than two windows are forgotten."""
+    since = at - WINDOW
+    name = name[:64]
+    with ws.store.session() as s:
+        s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < at - 2 * WINDOW))
+        last_ok = s.scalar(
+            select(func.max(LoginAttemptRow.at)).where(
+                LoginAttemptRow.name == name, LoginAttemptRow.ok.is_(True)
+            )
+        )
+        name_since = max(since, utc(last_ok)) if last_ok is not None else since
+        by_name = s.scalar(
+            select(func.count()).where(
+                LoginAttemptRow.name == name,
+                LoginAttemptRow.ok.is_(False),
+                LoginAttemptRow.at > name_since,
+            )
+        )
+        by_client = s.scalar(
+            select(func.count()).where(
+                LoginAttemptRow.client == client,
+                LoginAttemptRow.ok.is_(False),
+                LoginAttemptRow.at > since,
+            )
+        )
+    return Throttle(int(by_name or 0), int(by_client or 0))
+
+
+def note_attempt(s: Session, name: str, client: str, ok: bool, at: dt.datetime) -> None:
+    """Count one password check of ``name`` from ``client`` (right or wrong)."""
+    s.add(LoginAttemptRow(at=at, name=name[:64], client=client, ok=ok))
+
+
+def cli_client() -> str:
+    """The client of a password typed at this process: its OS account (hashed)."""
+    return client_digest(f"cli:{os_actor()}")
+
+
+def check_credentials(
+    ws: Workspace,
+    name: str,
+    password: str,
+    *,
+    at: dt.datetime,
+    purpose: str | None = None,
+) -> Person:
+    """The active person ``name`` whose password this is (a one-time one too: the caller
+    decides what that allows).
+
+    Refused (exit 3) without checking the password when the account or this client
+    failed too often lately (``governance.login.throttled``); bad credentials (exit 2)
+    for a wrong password or an unknown or inactive name (``governance.login.refused``).
+    Both are ledgered; the password never is.
+    """
+    from handover.crypto.passwords import verify_password
+    from handover.ledger import record
+
+    client = cli_client()
+    extra = {"for": purpose} if purpose else {}
+    over = throttled(ws, name, client, at)
+    if over.over:
+        record(
+            ws,
+            current_actor(ws, now=at),
+            "governance.login.throttled",
+            f"person {name}",
+            "authentication",
+            {**over.to_json(), **extra},
+        )
+        raise Refused.msg(
+            "gov.login_throttled", name=name, minutes=int(WINDOW.total_seconds() // 60)
+        )
+    with ws.store.session() as s:
+        row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
+        ok = verify_password(password, row.password_hash if row is not None else None)
+        ok = ok and row is not None and row.active
+        note_attempt(s, name, client, ok, at)
+        person = load_person(s, name) if ok else None
+    if person is None:
+        record(
+            ws,
+            current_actor(ws, now=at),
+            "governance.login.refused",
+            f"person {name}",
+            "authentication",
+            {"reason": BAD_CREDENTIALS, **extra},
+        )
+        raise BadInput.msg("gov.bad_credentials", name=name)
+    return person
 
 
 @dataclass(frozen=True)
@@ -58,11 +194,13 @@ def login(
     """Check ``name``'s password and start a session of ``hours`` (at most 24).
 
     A wrong password, an unknown or inactive name all give the same answer, bad
-    credentials (exit 2), and a ``governance.login.refused`` ledger event; nothing is
-    written to the session file.
+    credentials (exit 2), and a ``governance.login.refused`` ledger event; so does a
+    one-time password (set by somebody else), with a message saying to set one's own
+    first; too many recent failures are refused without checking (exit 3,
+    ``governance.login.throttled``). Nothing is written to the session file then.
     """
     from handover.crypto.files import atomic_write
-    from handover.crypto.passwords import new_session_token, token_digest, verify_password
+    from handover.crypto.passwords import new_session_token, token_digest
     from handover.ledger import record
 
     if not password:
@@ -70,34 +208,20 @@ def login(
     if not 0 < hours <= MAX_SESSION_HOURS:
         raise BadInput.msg("gov.session_hours", max=MAX_SESSION_HOURS)
     at = now_utc(now)
+    person = check_credentials(ws, name, password, at=at)
+    if person.one_time_password:
+        refuse_one_time(ws, current_actor(ws, now=at), person)
+    token = new_session_token()
+    expires = at + dt.timedelta(hours=hours)
     with ws.store.session() as s:
-        row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
-        ok = verify_password(password, row.password_hash if row is not None else None)
-        if not ok or row is None or not row.active:
-            failed = True
-        else:
-            failed = False
-            token = new_session_token()
-            expires = at + dt.timedelta(hours=hours)
-            s.add(
-                SessionRow(
-                    person_id=row.id,
-                    token_hash=token_digest(token),
-                    created_at=at,
-                    expires_at=expires,
-                )
+        s.add(
+            SessionRow(
+                person_id=person.id,
+                token_hash=token_digest(token),
+                created_at=at,
+                expires_at=expires,
             )
-            person = load_person(s, name)
-    if failed:
-        record(
-            ws,
-            current_actor(ws),
-            "governance.login.refused",
-            f"person {name}",
-            "authentication",
-            {"reason": "bad name or password, or inactive"},
         )
-        raise BadInput.msg("gov.bad_credentials", name=name)
     atomic_write(session_path(ws), token.encode("ascii"))
     record(
         ws,
@@ -108,6 +232,24 @@ def login(
         {"expires_at": expires.isoformat()},
     )
     return SessionInfo(person, at, expires)
+
+
+def refuse_one_time(
+    ws: Workspace, actor: str, person: Person, *, event: str = "governance.login.refused"
+) -> NoReturn:
+    """Refuse a login with a one-time password: ledgered as ``event``, and bad
+    credentials (exit 2) saying to set one's own first (``handover people password``)."""
+    from handover.ledger import record
+
+    record(
+        ws,
+        actor,
+        event,
+        f"person {person.name}",
+        "authentication",
+        {"reason": "one-time password: set your own first", "set_by": person.password_set_by},
+    )
+    raise BadInput.msg("gov.login_one_time", name=person.name, by=person.password_set_by or "-")
 
 
 def authenticate(
@@ -122,30 +264,17 @@ def authenticate(
     person of a dual control acting at the first one's terminal (shred's validator).
 
     Returns the person and the seq of the ``governance.authenticated`` ledger event
-    (``purpose`` in its details); bad credentials (exit 2) and a
-    ``governance.login.refused`` event for a wrong password or an unknown or inactive
-    name, as :func:`login`.
+    (``purpose`` in its details); throttled, bad credentials and one-time passwords as
+    :func:`login` (``governance.login.throttled`` / ``governance.login.refused``).
     """
-    from handover.crypto.passwords import verify_password
     from handover.ledger import record
 
     if not password:
         raise BadInput.msg("gov.password_missing_for", name=name)
     at = now_utc(now)
-    with ws.store.session() as s:
-        row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
-        ok = verify_password(password, row.password_hash if row is not None else None)
-        person = load_person(s, name) if ok and row is not None and row.active else None
-    if person is None:
-        record(
-            ws,
-            current_actor(ws, now=at),
-            "governance.login.refused",
-            f"person {name}",
-            "authentication",
-            {"reason": "bad name or password, or inactive", "for": purpose},
-        )
-        raise BadInput.msg("gov.bad_credentials", name=name)
+    person = check_credentials(ws, name, password, at=at, purpose=purpose)
+    if person.one_time_password:
+        refuse_one_time(ws, current_actor(ws, now=at), person)
     entry = record(
         ws,
         name,

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from handover.errors import BadInput
 from handover.governance.grants import load_grant
 from handover.governance.models import GrantRow
 from handover.governance.ndas import list_ndas
-from handover.governance.policy import EXPIRING_DAYS, now_utc
+from handover.governance.policy import EXPIRING_DAYS, local_date, local_text, now_utc
 from handover.governance.training import all_records
 from handover.governance.vendors import list_vendors
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 
 REFUSAL_DAYS = 7
 MAX_REFUSALS = 100
+#: the longest look ahead (ten years): longer is a typo, not a plan
+MAX_DAYS = 3660
 
 
 @dataclass(frozen=True)
@@ -70,13 +73,17 @@ def governance_status(
     ws: Workspace, *, days: int = EXPIRING_DAYS, now: dt.datetime | None = None
 ) -> GovernanceStatus:
     """What expires within ``days`` (NDAs, training, vendor assessments, grants), pending
-    grant approvals, and the refusals of the last 7 days."""
+    grant approvals, and the refusals of the last 7 days. Dates and days left are
+    counted on the workspace's local calendar; ``days`` is 1 to :data:`MAX_DAYS`."""
+    if not 0 < days <= MAX_DAYS:
+        raise BadInput.msg("gov.status_days", days=days, max=MAX_DAYS)
     at = now_utc(now)
-    today = at.date()
+    today = local_date(ws, at)
     horizon = at + dt.timedelta(days=days)
+    last_day = local_date(ws, horizon)
     out = GovernanceStatus(at=at, days=days)
     for n in list_ndas(ws, now=at):
-        if n.in_force and n.expires_on <= horizon.date():
+        if n.in_force and n.expires_on <= last_day:
             out.expiring.append(
                 Expiring(
                     "nda",
@@ -91,7 +98,7 @@ def governance_status(
         if (
             a is not None
             and a.decision in ("approved", "conditional")
-            and a.reassess_on <= horizon.date()
+            and a.reassess_on <= last_day
         ):
             out.expiring.append(
                 Expiring(
@@ -114,8 +121,8 @@ def governance_status(
                         "training",
                         course,
                         person,
-                        r.expires_at.date().isoformat(),
-                        (r.expires_at.date() - today).days,
+                        local_date(ws, r.expires_at).isoformat(),
+                        (local_date(ws, r.expires_at) - today).days,
                     )
                 )
         for row in s.scalars(
@@ -130,8 +137,8 @@ def governance_status(
                         "grant",
                         f"#{g.id}",
                         g.grantee,
-                        g.valid_until.isoformat(timespec="minutes"),
-                        (g.valid_until.date() - today).days,
+                        local_text(ws, g.valid_until, sep="T"),
+                        (local_date(ws, g.valid_until) - today).days,
                     )
                 )
             if g.state == "pending":

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from handover.errors import BadInput
 from handover.governance.models import NdaRow, OrganisationRow, VendorAssessmentRow, VendorRow
 from handover.governance.people import Person, org_row
-from handover.governance.policy import ALL, MANAGE, now_utc, utc
+from handover.governance.policy import ALL, MANAGE, check_id, local_date, now_utc, utc
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -143,7 +143,8 @@ def score_answers(answers: dict[str, Any], where: str = "answers") -> Score:
                 "gov.vendor.empty_answer", where=where, question=q.key, choices=", ".join(q.choices)
             )
         for v in values:
-            if v not in q.choices:
+            # a number, a table or a nested list is no answer (and may not even hash)
+            if not isinstance(v, str) or v not in q.choices:
                 raise BadInput.msg(
                     "gov.vendor.bad_answer",
                     where=where,
@@ -266,6 +267,8 @@ def register_vendor(
     from handover.governance.authorize import require
     from handover.ledger import record
 
+    if agreement_nda_id is not None:
+        check_id(agreement_nda_id, "gov.no_nda_id")
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
     with ws.store.session() as s:
@@ -325,7 +328,7 @@ def assess_vendor(
                 risk=sc.risk,
                 decision=sc.decision,
                 assessed_at=at,
-                reassess_on=at.date() + dt.timedelta(days=sc.reassess_days),
+                reassess_on=local_date(ws, at) + dt.timedelta(days=sc.reassess_days),
                 assessed_by=who,
             )
         )

@@ -12,10 +12,14 @@ every entry's RFC 6962 leaf hash and the Merkle tree, checks that no entry is st
 earlier than the one before it, every checkpoint's Ed25519 signed-note signature (C2SP
 signed-note / tlog-checkpoint), the consistency proofs between checkpoints and every
 inclusion proof. The bundle carries only each entry's body, its sequence number and leaf
-hash (both checked against the body): no copied column to trust.
+hash (both checked against the body): no copied column to trust. The manifest's tree size,
+root, number of checkpoints and of inclusion proofs must be what the files recompute, so
+a bundle cut short (entries, checkpoints or proofs deleted) fails; a missing file fails,
+a malformed one is unreadable.
 
 A dossier (format ``handover-dossier/1``): every file's SHA-256 against the manifest (a
-changed, added or deleted file is named), the ledger bundle inside it as above, the
+changed, added or deleted file is named, and so is a symbolic link or any other entry
+that is not a regular file), the ledger bundle inside it as above, the
 manifest's Ed25519 signature by a key of that ledger, and every document's binding: the
 ledger entries that hold its SHA-256 (the ``dossier.build`` entry for all of them, the
 entry that first recorded it for some), each proven included in the final signed
@@ -42,8 +46,11 @@ import argparse
 import base64
 import binascii
 import hashlib
+import itertools
 import json
+import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -245,11 +252,70 @@ def _load_json(path: Path) -> Any:
         raise Unreadable(f"{path.name}: {type(exc).__name__}") from None
 
 
+def _read(folder: Path, rel: str) -> str:
+    """The text of a file the bundle must hold: missing is a failure (deleted), unreadable
+    is :class:`Unreadable`."""
+    try:
+        return (folder / rel).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Failed(f"{rel}: missing (deleted)", path=rel) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Unreadable(f"{rel}: unreadable ({type(exc).__name__})") from None
+
+
+def _json(folder: Path, rel: str) -> Any:
+    try:
+        return json.loads(_read(folder, rel))
+    except ValueError:
+        raise Unreadable(f"{rel}: unreadable (not JSON)") from None
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _hash_list(value: Any) -> list[bytes] | None:
+    """32-byte hashes from a list of hex strings; None when ``value`` is not one."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        return None
+    try:
+        out = [bytes.fromhex(v) for v in value]
+    except ValueError:
+        return None
+    return out if all(len(h) == 32 for h in out) else None
+
+
 def _hexes(values: Any, where: str) -> list[bytes]:
     try:
         return [bytes.fromhex(v) for v in values]
     except (TypeError, ValueError):
         raise Failed(f"{where}: proof is not a list of hex hashes") from None
+
+
+class _Manifest:
+    """The figures a bundle's manifest states, each compared with what is recomputed."""
+
+    def __init__(self, doc: Any) -> None:
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise Unreadable(f"manifest.json: not a {FORMAT} bundle")
+        for key in ("tree_size", "checkpoints", "inclusion_proofs"):
+            if not _int(doc.get(key)):
+                raise Unreadable(f"manifest.json: unreadable ({key} is missing or not a count)")
+        root = _hash_list([doc.get("root")]) if isinstance(doc.get("root"), str) else None
+        keys = doc.get("verifier_keys")
+        if (
+            root is None
+            or not isinstance(doc.get("origin"), str)
+            or not isinstance(keys, list)
+            or not all(isinstance(k, str) for k in keys)
+        ):
+            raise Unreadable("manifest.json: unreadable (origin, root or verifier_keys malformed)")
+        self.tree_size: int = doc["tree_size"]
+        self.checkpoints: int = doc["checkpoints"]
+        self.inclusion_proofs: int = doc["inclusion_proofs"]
+        self.root: bytes = root[0]
+        self.origin: str = doc["origin"]
+        self.verifier_keys: list[str] = keys
 
 
 def _keys(vkeys: list[str]) -> tuple[str, list[bytes]]:
@@ -286,14 +352,17 @@ def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[st
 
 
 def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int]) -> _Ledger:
-    manifest = _load_json(folder / "manifest.json")
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise Unreadable(f"manifest.json: not a {FORMAT} bundle")
-    try:
-        vkeys = (folder / "verifier_key.txt").read_text(encoding="utf-8").split()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Unreadable(f"verifier_key.txt: {type(exc).__name__}") from None
+    # The manifest states the tree (size, root), how many checkpoints and inclusion proofs
+    # were exported: each is compared with what the files recompute, so a bundle cut short
+    # (entries, checkpoints or proofs deleted) fails instead of verifying as a smaller log.
+    manifest = _Manifest(_load_json(folder / "manifest.json"))
+    vkeys = _read(folder, "verifier_key.txt").split()
     bundled_name, bundled = _keys(vkeys)
+    if manifest.origin != bundled_name or manifest.verifier_keys != vkeys:
+        raise Failed(
+            "manifest.json: origin or verifier keys differ from verifier_key.txt",
+            path="manifest.json",
+        )
     name, public_keys = _keys(pinned_keys) if pinned_keys else (bundled_name, bundled)
     if pinned_keys and (name != bundled_name or not set(public_keys) <= set(bundled)):
         raise Failed("the bundle's keys are not the pinned verifier keys")
@@ -303,10 +372,7 @@ def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int])
     leaves: list[bytes] = []
     bodies: dict[int, Any] = {}
     prev_ts = ""
-    try:
-        lines = (folder / "entries.jsonl").read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Unreadable(f"entries.jsonl: {type(exc).__name__}") from None
+    lines = _read(folder, "entries.jsonl").splitlines()
     for i, line in enumerate(lines):
         try:
             rec = json.loads(line)
@@ -337,23 +403,58 @@ def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int])
         if seq in wanted:
             bodies[seq] = doc
     n = len(leaves)
+    if n != manifest.tree_size:
+        raise Failed(
+            f"entries.jsonl holds {n} entries, manifest.json says tree_size "
+            f"{manifest.tree_size} (entries deleted or added)",
+            min(n, manifest.tree_size),
+            "entries.jsonl",
+        )
     levels = build_levels(b"".join(leaves))
 
     # 2. every checkpoint: signature, origin, root of the entries it covers.
-    index = _load_json(folder / "checkpoints.json")
+    index = _json(folder, "checkpoints.json")
+    if not isinstance(index, list) or not all(
+        isinstance(item, dict)
+        and _int(item.get("id"))
+        and _int(item.get("size"))
+        and isinstance(item.get("file"), str)
+        and re.fullmatch(r"checkpoints/[^/\\]+\.txt", item["file"])
+        for item in index
+    ):
+        raise Unreadable("checkpoints.json: unreadable (not a list of {id, size, file})")
+    if len(index) != manifest.checkpoints:
+        raise Failed(
+            f"checkpoints.json lists {len(index)} checkpoints, manifest.json says "
+            f"{manifest.checkpoints} (checkpoints deleted or added)",
+            path="checkpoints.json",
+        )
+    files = [str(item["file"]) for item in index]
+    if len(set(files)) != len(files):
+        raise Failed("checkpoints.json: a checkpoint file is listed twice", path="checkpoints.json")
+    present = (
+        {f"checkpoints/{p.name}" for p in (folder / "checkpoints").iterdir()}
+        if (folder / "checkpoints").is_dir()
+        else set()
+    )
+    added = sorted(present - set(files))
+    if added:
+        raise Failed(f"{added[0]}: not in checkpoints.json (added)", path=added[0])
     heads: list[tuple[int, bytes]] = []
     for item in index:
-        where = f"checkpoint {item.get('file')}"
-        try:
-            note = (folder / str(item["file"])).read_text(encoding="utf-8")
-        except (OSError, KeyError, UnicodeDecodeError):
-            raise Unreadable(f"{where}: unreadable") from None
+        where = f"checkpoint {item['file']}"
+        note = _read(folder, item["file"])
         try:
             origin, size, root = open_checkpoint(note, name, public_keys)
         except Failed as exc:
-            raise Failed(f"{where}: {exc}") from None
+            raise Failed(f"{where}: {exc}", path=item["file"]) from None
         if origin != name:
-            raise Failed(f"{where}: origin {origin} is not {name}")
+            raise Failed(f"{where}: origin {origin} is not {name}", path=item["file"])
+        if size != item["size"]:
+            raise Failed(
+                f"{where}: signs {size} entries, checkpoints.json says {item['size']}",
+                path=item["file"],
+            )
         if heads and size < heads[-1][0]:
             raise Failed(f"{where}: size goes back from {heads[-1][0]} to {size}")
         if size > n:
@@ -363,41 +464,71 @@ def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int])
         heads.append((size, root))
     if not heads or heads[-1][0] != n:
         raise Failed(f"no checkpoint signs all {n} entries")
+    final_size, final_root = heads[-1]
+    if final_root != manifest.root:
+        raise Failed(
+            "manifest.json: root differs from the one the last checkpoint signs",
+            path="manifest.json",
+        )
 
-    # 3. consistency proofs between successive checkpoints.
+    # 3. consistency proofs between successive checkpoints: one for every step.
     roots = dict(heads)
-    for item in _load_json(folder / "proofs" / "consistency.json"):
-        m, k = int(item["old_size"]), int(item["new_size"])
-        proof = _hexes(item["proof"], f"consistency {m}->{k}")
+    rel = "proofs/consistency.json"
+    items = _json(folder, rel)
+    malformed = Unreadable(f"{rel}: unreadable (not a list of {{old_size, new_size, proof}})")
+    if not isinstance(items, list):
+        raise malformed
+    proofs: dict[tuple[int, int], list[bytes]] = {}
+    for item in items:
+        proof = _hash_list(item.get("proof")) if isinstance(item, dict) else None
+        if proof is None or not (_int(item.get("old_size")) and _int(item.get("new_size"))):
+            raise malformed
+        proofs[(item["old_size"], item["new_size"])] = proof
+    for (m, k), proof in proofs.items():
         if (
             m not in roots
             or k not in roots
             or not verify_consistency(m, k, proof, roots[m], roots[k])
         ):
-            raise Failed(f"consistency proof {m} -> {k} does not verify")
+            raise Failed(f"consistency proof {m} -> {k} does not verify", path=rel)
+    for m, k in itertools.pairwise(sorted(roots)):
+        if (m, k) not in proofs:
+            raise Failed(f"{rel}: no consistency proof {m} -> {k} (deleted)", path=rel)
 
-    # 4. inclusion proofs of entries in the final tree.
-    final_size, final_root = heads[-1]
-    inc = folder / "proofs" / "inclusion.jsonl"
-    checked = 0
-    if inc.exists():
-        for line in inc.read_text(encoding="utf-8").splitlines():
+    # 4. inclusion proofs of entries in the final tree: every entry's, when exported.
+    rel = "proofs/inclusion.jsonl"
+    seen: set[int] = set()
+    text = _read(folder, rel) if manifest.inclusion_proofs or (folder / rel).exists() else ""
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
             rec = json.loads(line)
-            seq = int(rec["seq"])
-            proof = _hexes(rec["proof"], f"inclusion {seq}")
-            if (
-                not 0 <= seq < n
-                or int(rec["tree_size"]) != final_size
-                or not verify_inclusion(leaves[seq], seq, final_size, proof, final_root)
-            ):
-                raise Failed(f"inclusion proof of entry {seq} does not verify", seq)
-            checked += 1
+        except ValueError:
+            rec = None
+        proof = _hash_list(rec.get("proof")) if isinstance(rec, dict) else None
+        if proof is None or not (_int(rec.get("seq")) and _int(rec.get("tree_size"))):
+            raise Unreadable(f"{rel} line {number}: unreadable (not {{seq, tree_size, proof}})")
+        seq = rec["seq"]
+        if (
+            seq >= n
+            or seq in seen
+            or rec["tree_size"] != final_size
+            or not verify_inclusion(leaves[seq], seq, final_size, proof, final_root)
+        ):
+            raise Failed(f"inclusion proof of entry {seq} does not verify", seq, rel)
+        seen.add(seq)
+    if len(seen) != manifest.inclusion_proofs or (seen and len(seen) != n):
+        raise Failed(
+            f"{rel}: {len(seen)} inclusion proofs of {n} entries, manifest.json says "
+            f"{manifest.inclusion_proofs} (proofs deleted or added)",
+            min(set(range(n)) - seen, default=None),
+            rel,
+        )
     result = {
         "ok": True,
         "entries": n,
         "root": final_root.hex(),
         "checkpoints": len(heads),
-        "inclusion_proofs": checked,
+        "inclusion_proofs": len(seen),
         "key": name,
         "key_pinned": bool(pinned_keys),
     }
@@ -424,15 +555,42 @@ def _field(doc: Any, path: list[Any]) -> Any:
     return doc
 
 
+def _walk(folder: Path) -> tuple[set[str], dict[str, str]]:
+    """The regular files under ``folder`` and every other entry (symbolic link, device,
+    pipe, socket) with what it is. Symbolic links are never followed: a linked folder
+    would otherwise bring in files the manifest cannot vouch for (or hide them)."""
+    regular: set[str] = set()
+    other: dict[str, str] = {}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        base = Path(dirpath)
+        for name in [*dirnames, *filenames]:
+            path = base / name
+            rel = path.relative_to(folder).as_posix()
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                other[rel] = "unreadable"
+                continue
+            if stat.S_ISREG(mode):
+                regular.add(rel)
+            elif stat.S_ISLNK(mode):
+                other[rel] = "a symbolic link"
+            elif not stat.S_ISDIR(mode):
+                other[rel] = "a device, pipe or socket"
+    return regular, other
+
+
 def _check_files(folder: Path, listed: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every file under ``folder`` against the manifest: (path, what) per bad file."""
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - set(
-        UNLISTED
-    )
+    """Every entry under ``folder`` against the manifest: (path, what) per bad one."""
+    present, other = _walk(folder)
+    present -= set(UNLISTED)
     problems: list[tuple[str, str]] = []
-    for rel in sorted(present | set(listed)):
+    for rel in sorted(present | set(listed) | set(other)):
         want = listed.get(rel)
-        if want is None:
+        if rel in other:
+            added = "" if want is not None else ", not in the manifest (added)"
+            problems.append((rel, f"not a regular file ({other[rel]}){added}"))
+        elif want is None:
             problems.append((rel, "not in the manifest (added)"))
         elif rel not in present:
             problems.append((rel, "listed in the manifest but missing (deleted)"))
@@ -479,8 +637,16 @@ def verify_dossier(folder: Path, pinned_keys: list[str] | None = None) -> dict[s
         docs = list(manifest["documents"])
         led = manifest["ledger"]
         build_seq = int(led["build_seq"])
+        led_folder, led_size, led_root = str(led["folder"]), int(led["tree_size"]), led["root"]
         proofs = dict(manifest["proofs"])
         wanted = {build_seq} | {int(b["seq"]) for d in docs for b in d["bindings"]}
+        if not all(
+            isinstance(d["path"], str)
+            and isinstance(d["sha256"], str)
+            and all(isinstance(b["field"], list) for b in d["bindings"])
+            for d in docs
+        ):
+            raise TypeError
     except (KeyError, TypeError, ValueError):
         raise Unreadable("manifest.json: missing or malformed fields") from None
 
@@ -492,9 +658,9 @@ def verify_dossier(folder: Path, pinned_keys: list[str] | None = None) -> dict[s
         raise Failed(f"{first}: {what}{more}", path=first, problems=problems)
 
     # 2. the ledger bundle inside, then the manifest's signature by one of its keys.
-    ledger = _check_ledger(folder / str(led["folder"]), pinned_keys, wanted)
+    ledger = _check_ledger(folder / led_folder, pinned_keys, wanted)
     _check_signature(folder, body, ledger.public_keys)
-    if int(led["tree_size"]) != ledger.size or led["root"] != ledger.root.hex():
+    if led_size != ledger.size or led_root != ledger.root.hex():
         raise Failed("manifest.json: names a ledger tree other than the bundle's last checkpoint")
 
     # 3. every document bound to the signed tree: the entries holding its SHA-256, each

@@ -7,6 +7,7 @@ only Python and ``cryptography``.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import shutil
@@ -18,12 +19,11 @@ from sqlalchemy import select
 
 from handover.errors import BadInput, CheckFailed
 from handover.ledger import merkle
-from handover.ledger.ledger import format_ts, latest_checkpoint, record, system_clock
+from handover.ledger.ledger import Clock, format_ts, latest_checkpoint, record, system_clock
 from handover.ledger.models import LedgerCheckpointRow, LedgerEntryRow
 from handover.ledger.note import verifier_key
 
 if TYPE_CHECKING:
-    from handover.ledger.ledger import Clock
     from handover.workspace import Workspace
 
 FORMAT = "handover-ledger-bundle/1"
@@ -80,37 +80,28 @@ def export_bundle(
     actor: str,
     inclusion_limit: int = INCLUSION_LIMIT,
     clock: Clock | None = None,
+    now: dt.datetime | None = None,
 ) -> ExportResult:
     """Write a self-contained, offline-verifiable evidence bundle of the ledger to ``out``,
-    recording ``audit.export`` by ``actor``.
+    then record ``audit.export`` by ``actor`` (only once the bundle is in place).
 
-    Refuses (CheckFailed) to export a ledger that does not verify; ``out`` must not exist
-    or be an empty folder.
+    ``now`` stamps the manifest's ``exported_at`` (default: ``clock``, else the system
+    clock). Refuses (CheckFailed) to export a ledger that does not verify; ``out`` must not
+    exist or be an empty folder, in a place a folder can be made (BadInput otherwise).
     """
     from handover.crypto import public_keys
     from handover.ledger.verify import verify_ledger
 
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise BadInput.msg("ledger.export_exists", path=out)
-    record(
-        ws,
-        actor,
-        "audit.export",
-        out.name,
-        "导出账本证据包 / export the ledger evidence bundle",
-        {"folder": out.name},
-        clock=clock,
-    )
-    final = latest_checkpoint(ws, clock=clock, actor=actor)
-    report = verify_ledger(ws)
-    report.raise_if_failed()
-    origin = final.note.split("\n", 1)[0]
-    # Every version of the signing key: checkpoints made before a rotation used older ones.
-    keys = public_keys(ws)
-    tmp = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    stamp = clock or (_fixed(now) if now is not None else system_clock)
+    tmp = _claim(out)
     try:
-        (tmp / "checkpoints").mkdir(parents=True)
+        final = latest_checkpoint(ws, clock=stamp, actor=actor)
+        report = verify_ledger(ws)
+        report.raise_if_failed()
+        origin = final.note.split("\n", 1)[0]
+        # Every version of the signing key: checkpoints made before a rotation used older ones.
+        keys = public_keys(ws)
+        (tmp / "checkpoints").mkdir()
         (tmp / "proofs").mkdir()
         leaves: list[bytes] = []
         with (
@@ -197,18 +188,49 @@ def export_bundle(
                 "verifier_keys": vkeys,
                 "tree_size": final.size,
                 "root": final.root.hex(),
-                "exported_at": format_ts((clock or system_clock)()),
+                "exported_at": format_ts(now if now is not None else stamp()),
                 "checkpoints": len(index),
                 "inclusion_proofs": n_inc,
             },
         )
-        if out.exists():
-            out.rmdir()
-        tmp.rename(out)
+        try:
+            if out.exists():
+                out.rmdir()
+            tmp.rename(out)
+        except OSError as exc:
+            raise BadInput.msg("ledger.export_out", path=out, reason=exc.strerror) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    # Recorded once the bundle is in place: a failed export leaves no entry claiming it.
+    record(
+        ws,
+        actor,
+        "audit.export",
+        out.name,
+        "导出账本证据包 / export the ledger evidence bundle",
+        {"folder": out.name, "tree_size": final.size, "root": final.root.hex()},
+        clock=stamp,
+    )
     return ExportResult(out, final.size, len(index), n_inc, final.root)
+
+
+def _fixed(at: dt.datetime) -> Clock:
+    return lambda: at
+
+
+def _claim(out: Path) -> Path:
+    """The empty temporary sibling folder the bundle is written into, made before anything
+    else: ``out`` taken, or a place where no folder can be made, is BadInput naming it."""
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise BadInput.msg("ledger.export_exists", path=out)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    except OSError as exc:
+        raise BadInput.msg("ledger.export_out", path=out, reason=exc.strerror) from None
+    return tmp
 
 
 def _write_json(path: Path, value: Any) -> None:

@@ -67,6 +67,9 @@ class SealResult(PerTableRows):
     scan_id: int | None = None
     #: rows (line numbers) each file table lost, as ``--allow-bad-rows`` allowed
     skipped: dict[str, list[int]] = field(default_factory=dict)
+    #: tables of the source left out because they hold no column and no row (an empty
+    #: sheet); the manifest lists them too
+    without_columns: list[str] = field(default_factory=list)
 
     @property
     def bytes(self) -> int:
@@ -87,6 +90,7 @@ class SealResult(PerTableRows):
             "suite": self.suite,
             "seconds": round(self.seconds, 3),
             "skipped_rows": self.skipped,
+            "tables_without_columns": self.without_columns,
         }
 
 
@@ -168,6 +172,7 @@ def seal_reader(
     from handover.crypto import Keys
 
     t0 = time.perf_counter()
+    defs, bare = without_columns(reader, defs, shown)
     created: list[str] = []
     tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
     try:
@@ -200,7 +205,11 @@ def seal_reader(
             key_ids=key_ids,
             suite=suite,
             purpose=purpose,
-            source={"display": shown, "kind": getattr(reader, "kind", None) or _kind(reader)},
+            source={
+                "display": shown,
+                "kind": getattr(reader, "kind", None) or _kind(reader),
+                **({"tables_without_columns": bare} if bare else {}),
+            },
             scan_id=scan_id,
             clock=clock,
         )
@@ -211,6 +220,27 @@ def seal_reader(
         discard_keys(ws, created, events)
         raise
     return result_of(manifest, out, shown, key_ids, suite, time.perf_counter() - t0, scan_id)
+
+
+def without_columns(
+    reader: MigrationSource, defs: list[TableDef], shown: str
+) -> tuple[list[TableDef], list[str]]:
+    """``defs`` without the tables that hold no column (an empty XLSX sheet: scan and
+    dd-extract list it, and a Parquet file cannot encrypt it), and their names, which the
+    manifest records. Such a table that still counts rows is refused (BadInput naming
+    it), as is a source left with no table to seal."""
+    kept: list[TableDef] = []
+    bare: list[str] = []
+    for d in defs:
+        if d.columns:
+            kept.append(d)
+        elif reader.count(d):
+            raise BadInput.msg("package.no_columns", table=d.name)
+        else:
+            bare.append(d.name)
+    if not kept:
+        raise BadInput.msg("package.no_tables", source=shown)
+    return kept, bare
 
 
 def create_keys(keys: Any, plan: list[dict[str, Any]], created: list[str]) -> dict[str, str]:
@@ -301,6 +331,7 @@ def result_of(
         suite=suite,
         seconds=seconds,
         scan_id=scan_id,
+        without_columns=list(manifest.source.get("tables_without_columns", [])),
     )
 
 
@@ -315,7 +346,11 @@ def _slug(name: str) -> str:
 
 
 def plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None]) -> dict[str, Any]:
-    """Each column's Parquet name, tier and key slot (``C3``, ``C2`` or ``other``)."""
+    """Each column's Parquet name, tier and key slot (``C3``, ``C2`` or ``other``);
+    BadInput for a table without columns, which no encrypted Parquet file can hold
+    (:func:`seal_reader` leaves such tables out first)."""
+    if not d.columns:
+        raise BadInput.msg("package.no_columns_cluster", table=d.name)
     cols = []
     used: set[str] = set()
     for i, c in enumerate(d.columns):

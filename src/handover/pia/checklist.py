@@ -41,6 +41,8 @@ AUTHORISED_BY: dict[str, frozenset[str]] = {
     "erase.start": frozenset({"shred"}),
 }
 ROLE_ACTIONS = frozenset({"governance.manage", "pia.edit", "pia.approve", "compliance.check"})
+#: the events by which personal data leaves the seller: a sealed package, a migration
+TRANSFER_ACTIONS = ("package.seal", "migrate.start")
 MIN_K = 5
 
 
@@ -147,10 +149,16 @@ def evaluate(ev: Evidence, *, now: dt.datetime, checklist: Checklist | None = No
             out.append(_attested(item, attestations))
             continue
         res = CHECKS[item.check](item, ev, now)
-        # A person may attest an item handover cannot decide (not applicable by rule);
-        # a computed "not met" is never overridden by a statement.
-        if res.status == "not_applicable" and item.id in attestations:
-            res = _attested(item, attestations)
+        # A person may attest an item handover cannot decide (not applicable by rule) or
+        # one whose check asks for a statement (cross_border once a PIA says data goes
+        # abroad); a computed "not met" is never overridden by a statement.
+        if item.id in attestations:
+            if res.status == "not_applicable":
+                res = _attested(item, attestations)
+            elif res.status == "not_met" and res.reason == NEEDS_ATTESTATION:
+                asked = res.evidence
+                res = _attested(item, attestations)
+                res.evidence = sorted(set(asked) | set(res.evidence))
         out.append(res)
     return out
 
@@ -179,10 +187,14 @@ def _attestations(ev: Evidence) -> dict[str, LedgerEntry]:
     return out
 
 
+#: the reason of an item that counts once a person attests it
+NEEDS_ATTESTATION = Msg("pia.check.needs_attestation")
+
+
 def _attested(item: Item, att: dict[str, LedgerEntry]) -> Result:
     e = att.get(item.id)
     if e is None:
-        return Result(item, "not_met", Msg("pia.check.needs_attestation"))
+        return Result(item, "not_met", NEEDS_ATTESTATION)
     if e.details.get("applies") is False:
         return Result(
             item,
@@ -212,7 +224,7 @@ def _result(
 
 
 def _pia_before_transfer(item: Item, ev: Evidence, now: dt.datetime) -> Result:
-    first = ev.first("package.seal", "migrate.start")
+    first = ev.first(*TRANSFER_ACTIONS)
     approved = ev.first("pia.approve")
     if first is None:
         if approved is not None:
@@ -390,14 +402,44 @@ def _dd_deidentified(item: Item, ev: Evidence, now: dt.datetime) -> Result:
 
 
 def _migration_verified(item: Item, ev: Evidence, now: dt.datetime) -> Result:
+    # A verify counts for a migration only when it compared that migration's source and
+    # target (by place: however either was spelled, from whichever folder). A migration
+    # read from a sealed package may be verified against the database the package sealed.
+    from handover.erase.control import norm_spec, recorded_place
+
     done = ev.of("migrate.done")
     if not done:
         return _result(item, [], [], Msg("pia.check.na.no_migration"))
-    verified = [e for e in ev.of("verify.run") if e.details.get("equal") is True]
-    counter = [
-        _ex(e, "pia.check.ex.unverified") for e in done if not any(v.seq > e.seq for v in verified)
+    sealed = {  # where a package is -> where the data it sealed was
+        norm_spec(e.details["package"]): recorded_place(e.details, "source")
+        for e in ev.of("package.seal")
+        if isinstance(e.details.get("package"), str) and e.details["package"]
+    }
+    starts = ev.of("migrate.start")
+    verified = [
+        (v, recorded_place(v.details, "source"), recorded_place(v.details, "target"))
+        for v in ev.of("verify.run")
+        if v.details.get("equal") is True
     ]
-    return _result(item, [e.seq for e in done] + [v.seq for v in verified], counter)
+    evidence, counter = [], []
+    for e in done:
+        start = next(
+            (s for s in reversed(starts) if s.subject == e.subject and s.seq < e.seq), None
+        )
+        src = recorded_place(start.details, "source") if start else None
+        dst = recorded_place(start.details, "target") if start else None
+        sources = {src, sealed.get(src or "")} - {None}
+        match = next(
+            (v for v, vs, vt in verified if v.seq > e.seq and vs in sources and vt == dst), None
+        )
+        evidence.append(e.seq)
+        if match is None or dst is None:
+            counter.append(
+                _ex(e, "pia.check.ex.unverified_pair", source=src or "-", target=dst or "-")
+            )
+        else:
+            evidence.append(match.seq)
+    return _result(item, evidence, counter)
 
 
 def _copies_destroyed(item: Item, ev: Evidence, now: dt.datetime) -> Result:
@@ -562,7 +604,7 @@ def _individuals_notified(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     # reached one by one (no contact, failed, undelivered, cancelled) is covered by a
     # public announcement made after the last send and receipts of that campaign.
     camps = _notice_campaigns(ev)
-    transfer = ev.first("package.seal", "migrate.start")
+    transfer = ev.first(*TRANSFER_ACTIONS)
     if not camps:
         if transfer is None:
             return _result(item, [], [], Msg("pia.check.na.no_campaign"))
@@ -686,11 +728,13 @@ def _incident_duties_met(item: Item, ev: Evidence, now: dt.datetime) -> Result:
 
 
 def _cross_border(item: Item, ev: Evidence, now: dt.datetime) -> Result:
-    # Only a PIA can say data goes abroad; a person must attest the conditions then.
+    # Only a PIA can say data goes abroad; a person must attest the conditions then
+    # (PIPL Art. 38: a CAC security assessment, a certification or the standard
+    # contract), which :func:`evaluate` counts.
     flagged = [e for e in ev.of("pia.approve") if e.details.get("cross_border")]
     if not flagged:
         return _result(item, [], [], Msg("pia.check.na.no_cross_border"))
-    return Result(item, "not_met", Msg("pia.check.needs_attestation"), [e.seq for e in flagged])
+    return Result(item, "not_met", NEEDS_ATTESTATION, [e.seq for e in flagged])
 
 
 Check = Callable[[Item, Evidence, dt.datetime], Result]

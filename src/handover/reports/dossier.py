@@ -41,6 +41,22 @@ def when(value: Any) -> str:
     return at.strftime("%Y-%m-%d %H:%M") + (" UTC" if at.tzinfo is not None else "")
 
 
+def label(key: str, code: Any, lang: str) -> str:
+    """The catalogue text of ``code`` under ``key`` (``incidents.grade`` and
+    ``significant``: ``incidents.grade.significant``) in ``lang``; the code as it is when
+    the catalogue has none (a value newer than this release), ``-`` when missing."""
+    if code is None or code == "":
+        return "-"
+    try:
+        return t(f"{key}.{code}", lang)
+    except KeyError:
+        return str(code)
+
+
+#: the files :func:`write_renderings` writes; the dossier counts them among its documents
+RENDERINGS = tuple(f"dossier.{lang}.{ext}" for lang in ("zh-CN", "en") for ext in ("html", "pdf"))
+
+
 def _seqs(values: list[Any], limit: int = 12) -> str:
     shown = ", ".join(f"#{v}" for v in values[:limit] if v is not None)
     return shown + (f" … (+{len(values) - limit})" if len(values) > limit else "")
@@ -128,7 +144,10 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 ],
                 [L("incidents"), L("incidents_text", real=len(real), drills=len(data["drills"]))],
                 [L("certificates"), str(len(data["certificates"]))],
-                [L("documents"), str(len(data["documents"]))],
+                [
+                    L("documents"),
+                    str(len(data["documents"]) + len(data.get("documents_self", []))),
+                ],
                 [
                     L("ledger"),
                     L(
@@ -259,7 +278,8 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                     if r.get("pia")
                     else "-",
                     ", ".join(
-                        f"#{i['id']} {i['grade']}{' (' + L('drill') + ')' if i['drill'] else ''}"
+                        f"#{i['id']} {label('incidents.grade', i['grade'], lang)}"
+                        f"{' (' + L('drill') + ')' if i['drill'] else ''}"
                         for i in r["incidents"]
                     )
                     or "-",
@@ -328,19 +348,28 @@ def document(data: dict[str, Any], lang: str) -> Doc:
         sec.blocks.append(Para(L("none")))
     for n in notices:
         c = n["campaign"]
-        sec.blocks.append(Sub(f"#{c['id']} {c['name']} ({c.get('kind', 'notice')})"))
-        r = n["replies"]
+        sec.blocks.append(Sub(f"#{c['id']} {c['name']}"))
+        replies = n.get("reply_kinds", {})
         sec.blocks.append(
             Table(
                 None,
                 [
-                    [L("status"), c["status"]],
+                    [L("kind"), label("notices.report.kind", c.get("kind", "notice"), lang)],
+                    [L("status"), label("dossier.r.campaign_status", c["status"], lang)],
                     [L("tables"), ", ".join(c["tables"])],
                     [L("people"), n["people"]],
                     [L("not_reached"), n["not_reached"]],
                     [L("unreachable_rows"), n["unreachable_rows"]],
                     [L("reconciles"), n["reconciles"]],
-                    [L("replies"), ", ".join(f"{k}: {v}" for k, v in r.items() if v)],
+                    [
+                        L("replies"),
+                        ", ".join(
+                            f"{label('notices.reply', k, lang)}: {v}"
+                            for k, v in replies.items()
+                            if v
+                        )
+                        or L("none"),
+                    ],
                 ],
                 [50, 130],
             )
@@ -358,7 +387,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 ],
                 [
                     [
-                        ch["channel"],
+                        label("transparency.r.channel", ch["channel"], lang),
                         ch["addressable"],
                         ch["sent"],
                         ch["delivered"],
@@ -390,11 +419,15 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [
                     i["id"],
                     f"{i['title']}{' [' + L('drill') + ']' if i['drill'] else ''}",
-                    i["grade"],
-                    i["status"],
+                    label("incidents.grade", i["grade"], lang),
+                    label("incidents.status", i["status"], lang),
                     when(i["aware_at"]),
                     i["people_affected"] if i["people_affected"] is not None else "-",
-                    ", ".join(f"{r['kind']}-{r['number']}" for r in i["reports"]) or "-",
+                    ", ".join(
+                        f"{label('incidents.kind', r['kind'], lang)} {r['number']}"
+                        for r in i["reports"]
+                    )
+                    or "-",
                 ]
                 for i in data["incidents"]
             ],
@@ -407,7 +440,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             o["rule"],
             o["recipient_name"],
             when(o["due_at"]),
-            o["status"],
+            label("incidents.status", o["status"], lang),
             when(o["met_at"]),
         ]
         for i in data["incidents"]
@@ -430,7 +463,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [
                     d["id"],
                     d["scenario"],
-                    d["status"],
+                    label("dossier.r.drill_status", d["status"], lang),
                     when(d["finished_at"]),
                     _in_time(d),
                     (d["result"] or {}).get("lessons", "-"),
@@ -485,7 +518,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [
                     n["id"],
                     n["title"],
-                    n["status"],
+                    label("dossier.r.nda_status", n["status"], lang),
                     ", ".join(n["parties"]) + "\n" + ", ".join(n["signatories"]),
                     f"{n['signed_on'] or '-'} / {n['effective_on']} – {n['expires_on']}",
                     "; ".join(f"{b['person']} {b['occurred_on']}" for b in n["breaches"]) or "-",
@@ -528,8 +561,14 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 [
                     v["name"],
                     v["services"],
-                    (v["latest_assessment"] or {}).get("decision", "-"),
-                    (v["latest_assessment"] or {}).get("risk", "-"),
+                    label(
+                        "dossier.r.vendor_decision",
+                        (v["latest_assessment"] or {}).get("decision"),
+                        lang,
+                    ),
+                    label(
+                        "dossier.r.vendor_risk", (v["latest_assessment"] or {}).get("risk"), lang
+                    ),
                     (v["latest_assessment"] or {}).get("score", "-"),
                     (v["latest_assessment"] or {}).get("reassess_on", "-"),
                 ]
@@ -555,6 +594,10 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                     f"#{d['bindings'][0]['seq']}" if d["bindings"] else "-",
                 ]
                 for d in data["documents"]
+            ]
+            + [
+                [d["path"], pick(d["title"], lang), L("self_sha256"), "-", "-"]
+                for d in data.get("documents_self", [])
             ],
             [88, 48, 90, 18, 23],
             wide=True,

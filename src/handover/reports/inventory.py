@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover.crypto.files import replacing
 from handover.i18n import normalize_lang, t
-from handover.reports.tables import xlsx_cell
+from handover.reports.tables import out_folder, xlsx_row
 from handover.taxonomy import TAXONOMY
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ def render_html(inv: Inventory, lang: str = "zh-CN") -> str:
 
 
 def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
-    """The inventory report as an XLSX workbook (summary, columns, notes)."""
+    """The inventory report as an XLSX workbook (summary, columns, notes). Names and
+    notes come from the source: every text is a text cell (:func:`xlsx_row`)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
@@ -130,39 +131,64 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     bold = Font(bold=True)
     for row in (
         [tx["title"]],
-        [tx["source"], xlsx_cell(inv.source)],
+        [tx["source"], inv.source],
         [tx["mode"], ctx["mode"]],
         [tx["when"], ctx["when"]],
         [tx["summary"], ctx["summary"]],
         [],
     ):
-        ws.append(row)
+        ws.append(xlsx_row(ws, row))
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(
-        [tx["type"], tx["label"], tx["columns"], "PIPL 28", "JR/T 0171", "JR/T 0197", tx["masking"]]
+        xlsx_row(
+            ws,
+            [
+                tx["type"],
+                tx["label"],
+                tx["columns"],
+                "PIPL 28",
+                "JR/T 0171",
+                "JR/T 0197",
+                tx["masking"],
+            ],
+        )
     )
     for cell in ws[ws.max_row]:
         cell.font = bold
     for r in ctx["types"]:
         ws.append(
-            [r["name"], r["label"], r["count"], r["sensitive"], r["tier"], r["level"], r["mask"]]
+            xlsx_row(
+                ws,
+                [
+                    r["name"],
+                    r["label"],
+                    r["count"],
+                    r["sensitive"],
+                    r["tier"],
+                    r["level"],
+                    r["mask"],
+                ],
+            )
         )
     ws.column_dimensions["A"].width = 20
     ws.column_dimensions["B"].width = 40
     cols = wb.create_sheet(tx["sheet_columns"])
     cols.append(
-        [
-            tx["table"],
-            tx["column"],
-            tx["db_type"],
-            tx["pii"],
-            "JR/T 0171",
-            "JR/T 0197",
-            tx["sensitive"],
-            tx["free_text"],
-            tx["confidence"],
-            tx["evidence"],
-        ]
+        xlsx_row(
+            cols,
+            [
+                tx["table"],
+                tx["column"],
+                tx["db_type"],
+                tx["pii"],
+                "JR/T 0171",
+                "JR/T 0197",
+                tx["sensitive"],
+                tx["free_text"],
+                tx["confidence"],
+                tx["evidence"],
+            ],
+        )
     )
     for cell in cols[1]:
         cell.font = bold
@@ -173,9 +199,9 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
     for tr in inv.tables:
         for c in tr.columns:
             cols.append(
-                [
-                    xlsx_cell(v)
-                    for v in (
+                xlsx_row(
+                    cols,
+                    (
                         tr.name,
                         c.name,
                         c.db_type,
@@ -186,8 +212,8 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
                         tx["yes"] if c.free_text else "",
                         round(c.confidence, 3),
                         "\n".join(ctx["note"](e) for e in c.evidence + c.notes),
-                    )
-                ]
+                    ),
+                )
             )
             if c.tier in fills:
                 for cell in cols[cols.max_row][:6]:
@@ -196,10 +222,10 @@ def write_xlsx(inv: Inventory, path: Path, lang: str = "zh-CN") -> Path:
         cols.column_dimensions[letter].width = width
     cols.freeze_panes = "A2"
     notes = wb.create_sheet(tx["sheet_notes"])
-    notes.append([tx["table"], tx["note"]])
+    notes.append(xlsx_row(notes, [tx["table"], tx["note"]]))
     for tr in inv.tables:
         for n in tr.notes:
-            notes.append([xlsx_cell(tr.name), xlsx_cell(ctx["note"](n))])
+            notes.append(xlsx_row(notes, [tr.name, ctx["note"](n)]))
     with replacing(path) as tmp:
         wb.save(tmp)
     return path
@@ -210,7 +236,7 @@ def write_inventory_reports(inv: Inventory, out_dir: Path, lang: str = "zh-CN") 
     A name an earlier scan of the same second holds gets a number (``-2``, ``-3`` …):
     each scan keeps its own reports, also when the console runs several at once."""
     lang = normalize_lang(lang)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_folder(out_dir)  # BadInput naming a folder that cannot be written to
     stamp = inv.started_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S")
     suffix = "" if lang == "zh-CN" else ".en"
     base = _claim(out_dir, f"inventory-{stamp}", f"{suffix}.xlsx")

@@ -4,7 +4,7 @@ autoescaped Jinja2 environment every HTML report uses."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,11 +31,58 @@ def xlsx_cell(value: Any) -> Any:
     return value
 
 
-def out_folder(folder: Path) -> Path:
+#: the first characters a spreadsheet reads a formula from (OWASP, "CSV injection"):
+#: text starting so is written as a text cell with Excel's quote prefix
+FORMULA_START = r"^[=+@\t\r-]"
+
+
+def xlsx_text(value: str) -> bool:
+    """Whether the text ``value`` needs :func:`xlsx_value`'s explicit text cell: openpyxl
+    would store it as a formula (``=…``) or an error (``#N/A``), or a spreadsheet would
+    read a formula from it once the cell is edited (``+ - @``, tab, CR first)."""
+    from openpyxl.cell.cell import ERROR_CODES
+
+    return value[:1] in ("=", "+", "-", "@", "\t", "\r") or value in ERROR_CODES
+
+
+def xlsx_value(ws: Any, value: Any) -> Any:
+    """``value`` ready for ``ws.append`` (a worksheet, also a write-only one): as
+    :func:`xlsx_cell`, and text that is formula-like (:func:`xlsx_text`) as a text cell
+    holding it exactly (type ``s``, quote prefix): never a live formula or an error
+    cell in a workbook a buyer or an officer opens."""
+    value = xlsx_cell(value)
+    if isinstance(value, str) and xlsx_text(value):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(ws, value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def xlsx_row(ws: Any, values: Iterable[Any]) -> list[Any]:
+    """``values`` as one row for ``ws.append``, each through :func:`xlsx_value`."""
+    return [xlsx_value(ws, v) for v in values]
+
+
+def out_folder(folder: Path, *, create: bool = True) -> Path:
     """``folder``, made with its parents, once it can be written to; BadInput naming it
-    otherwise (a path through a file, a folder not writable), nothing written."""
+    otherwise (a path through a file, a folder not writable), nothing written.
+    ``create=False``: the same check before a long step, nothing made (the folder, or the
+    nearest of its parents that exists, must be a folder one can write in)."""
     from handover.errors import BadInput
 
+    if not create:
+        near = folder
+        while not near.exists() and near.parent != near:
+            near = near.parent
+        if not near.is_dir():
+            reason = "FileExistsError" if near == folder else "NotADirectoryError"
+            raise BadInput.msg("reports.out_folder", path=folder, reason=reason)
+        if not os.access(near, os.W_OK | os.X_OK):
+            raise BadInput.msg("reports.out_folder", path=folder, reason="PermissionError")
+        return folder
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -46,7 +93,8 @@ def out_folder(folder: Path) -> Path:
 
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") -> Path:
-    """Write ``sheets`` to an XLSX file (bold header, frozen below it); returns ``path``."""
+    """Write ``sheets`` to an XLSX file (bold header, frozen below it); returns ``path``.
+    Every text is a text cell (:func:`xlsx_value`): no value becomes a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -57,19 +105,19 @@ def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") ->
         ws = wb.active if first else wb.create_sheet()
         ws.title = sh.title[:31]
         if first and heading:
-            ws.append([heading])
+            ws.append(xlsx_row(ws, [heading]))
             ws["A1"].font = Font(bold=True, size=14)
         first = False
         for label, value in sh.lines:
-            ws.append([xlsx_cell(label), xlsx_cell(value)])
+            ws.append(xlsx_row(ws, (label, value)))
         if sh.lines:
             ws.append([])
-        ws.append([xlsx_cell(h) for h in sh.header])
+        ws.append(xlsx_row(ws, sh.header))
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would add a row
         for row in sh.rows:
-            ws.append([xlsx_cell(v) for v in row])
+            ws.append(xlsx_row(ws, row))
         for i, width in enumerate(sh.widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
     out_folder(path.parent)

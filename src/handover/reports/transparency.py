@@ -6,6 +6,7 @@ embedded), zh-CN and en. Texts are catalogue keys ``transparency.r.*``; the figu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,16 @@ from handover.reports.sections import Bars, Doc, Para, Section, Table
 
 def _share(part: int, whole: int) -> str:
     return f"{part / whole:.1%}" if whole else "-"
+
+
+def _pia_text(m: dict[str, Any], L: Callable[..., str]) -> str:
+    """When the assessment was approved: before any data moved (PIPL Art. 55 asks for it
+    beforehand), or after the first seal or migration, saying when that was."""
+    until = m["pia_retained_until"] or "-"
+    if m.get("pia_before_transfer") is False:
+        moved = when(m.get("data_first_moved"))
+        return L("m.pia_text_after", at=when(m["pia_approved"]), moved=moved, until=until)
+    return L("m.pia_text", at=when(m["pia_approved"]), until=until)
 
 
 def document(data: dict[str, Any], lang: str) -> Doc:
@@ -85,13 +96,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                     [
                         [
                             L("m.pia"),
-                            L(
-                                "m.pia_text",
-                                at=when(m["pia_approved"]),
-                                until=m["pia_retained_until"] or "-",
-                            )
-                            if m["pia_approved"]
-                            else no,
+                            _pia_text(m, L) if m["pia_approved"] else no,
                         ],
                         [
                             L("m.encryption"),

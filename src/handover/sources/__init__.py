@@ -33,7 +33,11 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
 
 def open_source(
-    spec: str | Path, *, wording: Wording | None = None, allow_bad_rows: int = 0
+    spec: str | Path,
+    *,
+    wording: Wording | None = None,
+    allow_bad_rows: int = 0,
+    header: bool = True,
 ) -> Source:
     """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
     (``wording``: how a database server that does not answer is told).
@@ -41,6 +45,9 @@ def open_source(
     ``allow_bad_rows``: how many unreadable rows (ragged, truncated, an unclosed quote)
     a CSV/XLSX table may lose, each reported with its row number; with more, reading
     the table fails (:class:`BadInput`) before any row is delivered.
+
+    ``header``: the first row of a CSV file is its header; False says the CSV files have
+    no header row (columns column_1 …). It is never guessed.
     """
     if allow_bad_rows < 0:
         raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
@@ -62,12 +69,12 @@ def open_source(
     if path.is_dir():
         from handover.sources.files import FolderSource
 
-        return FolderSource(path, allow_bad_rows=allow_bad_rows)
+        return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".tsv"):
         from handover.sources.files import CsvSource
 
-        return CsvSource(path, allow_bad_rows=allow_bad_rows)
+        return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header)
     if suffix in (".xlsx", ".xlsm"):
         from handover.sources.files import XlsxSource
 

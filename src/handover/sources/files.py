@@ -1,4 +1,5 @@
-"""File sources: CSV (encoding, delimiter and header sniffed), XLSX, Parquet, folders.
+"""File sources: CSV (encoding and delimiter sniffed, first row the header), XLSX,
+Parquet, folders.
 
 CSV and XLSX carry no types: every column streams as Arrow ``string`` so leading zeros
 and 18-digit numbers stay exactly as written. Parquet keeps its own schema.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +27,28 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 DEFAULT_SHEETS = {"sheet", "sheet1", "工作表1", "表1"}
 
 
+#: how each encoding a CSV file can have is named in notes and messages
+LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8-SIG", "gbk": "GBK", "gb18030": "GB18030"}
+
+
 @dataclass(frozen=True)
 class CsvDialect:
-    """What sniffing found: encoding, delimiter, whether the first row is a header."""
+    """How a CSV file is read: its encoding, delimiter, and whether its first row is the
+    header (always, unless the caller says the file has none)."""
 
-    encoding: str  # Python codec name: utf-8, utf-8-sig, gbk, gb18030
+    encoding: str  # what the file is: utf-8, utf-8-sig, gbk, gb18030
     delimiter: str
     header: bool
 
     @property
+    def codec(self) -> str:
+        """The Python codec that reads it: GBK is read as GB18030, its superset, so a rare
+        character beyond GBK (䶮 …) later in a GBK file is read, not refused."""
+        return "gb18030" if self.encoding == "gbk" else self.encoding
+
+    @property
     def label(self) -> str:
-        return {"utf-8": "UTF-8", "utf-8-sig": "UTF-8-SIG", "gbk": "GBK", "gb18030": "GB18030"}[
-            self.encoding
-        ]
+        return LABELS[self.encoding]
 
 
 def _row_of(data: bytes, offset: int) -> int:
@@ -153,32 +163,34 @@ def unclosed_quote(path: Path, encoding: str, delimiter: str) -> int | None:
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 (with or without BOM), GBK or GB18030 — whichever decodes the file's head.
+    """UTF-8 (with or without BOM), GBK or GB18030 — whichever decodes the file's head
+    (GBK and GB18030 are both read as GB18030, see :attr:`CsvDialect.codec`).
 
-    Raises :class:`BadInput` naming the file and row of the first undecodable byte, and
-    refuses a head that mixes UTF-8 lines with lines in another encoding (decoding it
-    whole as GBK would turn the UTF-8 lines into other characters without an error).
+    Raises :class:`BadInput` naming the file and row of the undecodable byte (where the
+    candidate that read furthest stopped), and refuses a GBK/GB18030 file with lines that
+    are clearly UTF-8 (decoding them as GB18030 would turn them into other characters
+    without an error). A UTF-8 head followed by other bytes is settled by
+    :meth:`CsvSource.tables`, which reads the whole file.
     """
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    first_error: UnicodeDecodeError | None = None
+    cut = len(head) == HEAD_BYTES
+    errors: list[UnicodeDecodeError] = []
     for enc in ("utf-8", "gbk", "gb18030"):
         try:
             head.decode(enc)
         except UnicodeDecodeError as exc:
             # A multi-byte character cut by the head's end is not an error.
-            if len(head) == HEAD_BYTES and exc.start >= len(head) - 4:
-                return enc
-            if first_error is None:
-                first_error = exc
-            continue
+            if not (cut and exc.start >= len(head) - 4):
+                errors.append(exc)
+                continue
         if enc != "utf-8":
-            _refuse_mixed(path, head, enc)
-            if len(head) == HEAD_BYTES:
-                _refuse_utf8_later(path, enc)
+            _refuse_mixed(path, head, LABELS[enc])
+            if cut:
+                _refuse_utf8_later(path, LABELS[enc], HEAD_BYTES - UTF8_SPAN)
         return enc
-    assert first_error is not None
-    raise BadInput.msg("sources.bad_bytes", path=path, row=_row_of(head, first_error.start))
+    furthest = max(errors, key=lambda e: e.start)
+    raise BadInput.msg("sources.bad_bytes", path=path, row=_row_of(head, furthest.start))
 
 
 _CJK = re.compile("[\u4e00-\u9fff]")
@@ -187,9 +199,9 @@ _CJK = re.compile("[\u4e00-\u9fff]")
 UTF8_EVIDENCE = 4
 
 
-def _refuse_mixed(path: Path, head: bytes, enc: str) -> None:
-    """BadInput when ``head`` (decodable as ``enc``) has lines that are clearly UTF-8
-    Chinese text beside lines that are not UTF-8 at all."""
+def _refuse_mixed(path: Path, head: bytes, label: str) -> None:
+    """BadInput when ``head`` (decodable as the encoding ``label`` names) has lines that
+    are clearly UTF-8 Chinese text beside lines that are not UTF-8 at all."""
     first_utf8: int | None = None  # byte offset of the first UTF-8 line
     first_other: int | None = None  # byte offset of the first byte that is not UTF-8
     offset = 0
@@ -210,7 +222,6 @@ def _refuse_mixed(path: Path, head: bytes, enc: str) -> None:
     if first_utf8 is None or first_other is None:
         return
     at = max(first_utf8, first_other)
-    label = {"gbk": "GBK", "gb18030": "GB18030"}[enc]
     first, then = ("UTF-8", label) if first_utf8 < first_other else (label, "UTF-8")
     raise BadInput.msg(
         "sources.mixed_encodings",
@@ -226,23 +237,27 @@ def _refuse_mixed(path: Path, head: bytes, enc: str) -> None:
 SCAN_CHUNK = 16 << 20
 #: candidate places checked line by line at most (each a whole-line UTF-8 decode)
 MAX_CANDIDATES = 10_000
+#: bytes of four 3-byte UTF-8 sequences (the evidence :func:`_refuse_utf8_later` seeks)
+UTF8_SPAN = 12
 
 
-def _refuse_utf8_later(path: Path, enc: str) -> None:
-    """BadInput when a line after the head of a GBK/GB18030 file is clearly UTF-8 Chinese
-    text (the rule of :func:`_refuse_mixed`). Vectorised: numpy finds places where four
-    3-byte UTF-8 sequences of Chinese characters follow each other (lead E4–E9, two
-    continuation bytes 80–BF; GBK text almost never lines up so), and only the lines
-    holding one are decoded."""
+def _refuse_utf8_later(path: Path, label: str, start: int) -> None:
+    """BadInput when a line from byte ``start`` on of a GBK/GB18030 file (``label``) is
+    clearly UTF-8 Chinese text (the rule of :func:`_refuse_mixed`). Vectorised: numpy
+    finds places where four 3-byte UTF-8 sequences of Chinese characters follow each
+    other (lead E4–E9, two continuation bytes 80–BF; GBK text almost never lines up so),
+    and only the lines holding one are decoded."""
     import mmap
 
     import numpy as np
 
     size = path.stat().st_size
-    span = 12  # four 3-byte sequences
+    span = UTF8_SPAN
     checked = 0
+    if size == 0:
+        return
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        start = HEAD_BYTES - span
+        start = max(0, start)
         while start < size - span + 1 and checked < MAX_CANDIDATES:
             end = min(size, start + SCAN_CHUNK + span)
             v = np.frombuffer(mm, dtype=np.uint8, count=end - start, offset=start)
@@ -266,7 +281,6 @@ def _refuse_utf8_later(path: Path, enc: str) -> None:
                 if len(_CJK.findall(text)) >= UTF8_EVIDENCE:
                     del v, lead, cont, tri, run
                     row = _count_lines(mm, line_start) + 1
-                    label = {"gbk": "GBK", "gb18030": "GB18030"}[enc]
                     raise BadInput.msg(
                         "sources.mixed_encodings",
                         path=path,
@@ -281,25 +295,23 @@ def _refuse_utf8_later(path: Path, enc: str) -> None:
             start = end - span + 1
 
 
-def _count_lines(mm: Any, end: int) -> int:
-    """Newlines in the first ``end`` bytes of ``mm`` (vectorised, in chunks)."""
+def _count_lines(mm: Any, end: int, start: int = 0) -> int:
+    """Newlines in bytes ``start:end`` of ``mm`` (vectorised, in chunks)."""
     import numpy as np
 
     n = 0
-    for at in range(0, end, SCAN_CHUNK):
+    for at in range(start, end, SCAN_CHUNK):
         v = np.frombuffer(mm, dtype=np.uint8, count=min(SCAN_CHUNK, end - at), offset=at)
         n += int(np.count_nonzero(v == 0x0A))
         del v
     return n
 
 
-_NUMERIC = re.compile(r"^[\s+\-]?[0-9][0-9.,\-/:\s]*[Ee]?[+\-]?[0-9]*$")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .\-]*$")
-
-
-def sniff_dialect(path: Path, head: bytes, encoding: str) -> CsvDialect:
-    """Delimiter (, ; tab |) and header presence from the first lines of the file."""
-    text = head.decode(encoding, errors="ignore")
+def sniff_dialect(path: Path, head: bytes, encoding: str, header: bool = True) -> CsvDialect:
+    """The delimiter (, ; tab |) from the first lines of the file. Whether the first row
+    is the header is not guessed: it is, unless ``header`` is False (the caller's choice)."""
+    dialect = CsvDialect(encoding, ",", header)
+    text = head.decode(dialect.codec, errors="ignore")
     lines = text.splitlines()[:50]
     if len(head) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]
@@ -312,44 +324,29 @@ def sniff_dialect(path: Path, head: bytes, encoding: str) -> CsvDialect:
         except csv.Error:
             counts = {d: sample.count(d) for d in ",;\t|"}
             delim = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    rows = list(csv.reader(lines[:20], delimiter=delim))
-    return CsvDialect(encoding, delim, _has_header(rows))
-
-
-def _has_header(rows: list[list[str]]) -> bool:
-    if not rows:
-        return False
-    first = [c.strip() for c in rows[0]]
-    if any(not c for c in first):
-        return False
-    if any(_NUMERIC.match(c) for c in first):
-        return False
-    if len(rows) == 1:
-        return True
-    # A header differs in kind from the data below it: some column is numeric or long
-    # in the data but not in the first row, or the first row looks like identifiers.
-    for row in rows[1:]:
-        for cell in row[: len(first)]:
-            if _NUMERIC.match(cell.strip()) and cell.strip():
-                return True
-    if all(_IDENT.match(c) for c in first):
-        return True
-    lengths = [len(c) for c in first]
-    data_lengths = [len(c) for r in rows[1:] for c in r]
-    return bool(data_lengths) and max(lengths) < max(data_lengths)
+    return CsvDialect(encoding, delim, header)
 
 
 class CsvSource(Source):
     """One CSV file as one table (named after the file).
 
-    Every row the parser cannot read (more or fewer fields than the header, a quote that
-    is never closed) is counted with its line number; more of them than
-    ``allow_bad_rows`` and reading the file fails naming them (:class:`BadInput`).
+    The first row is the header, as in every Excel export (``header=False``: the caller
+    says the file has none; its columns are then named column_1 …). Every row the parser
+    cannot read (more or fewer fields than the header, a quote that is never closed) is
+    counted with its line number; more of them than ``allow_bad_rows`` and reading the
+    file fails naming them (:class:`BadInput`).
     """
 
     kind = "csv"
 
-    def __init__(self, path: Path, name: str | None = None, *, allow_bad_rows: int = 0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        name: str | None = None,
+        *,
+        allow_bad_rows: int = 0,
+        header: bool = True,
+    ) -> None:
         if not path.is_file():
             raise BadInput.msg("sources.no_file", path=path)
         self.path = path
@@ -358,27 +355,95 @@ class CsvSource(Source):
         self.allow_bad_rows = allow_bad_rows
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
-        self.dialect = detect_encoding(path, head) if head else "utf-8"
+        encoding = detect_encoding(path, head) if head else "utf-8"
         self.csv = (
-            sniff_dialect(path, head, self.dialect) if head else CsvDialect("utf-8", ",", False)
+            sniff_dialect(path, head, encoding, header)
+            if head
+            else CsvDialect("utf-8", ",", header)
+        )
+        #: (byte offset, line) after the head's last whole line, when the file goes on
+        #: past the head: a UTF-8 head leaves the rest to be checked from there
+        self._tail = (
+            (head.rfind(b"\n") + 1, head.count(b"\n") + 1) if len(head) == HEAD_BYTES else None
         )
         self._info: TableInfo | None = None
         self._names: list[str] = []
+        #: rows the parser passes before the data: the header and blank lines before it
+        self._skip = 0
+        #: the line the header row ends on
+        self._header_end = 0
         self._bad: list[BadRow] = []
         #: the last row the parser delivered is a quote never closed (dropped when allowed)
         self._open_tail = False
 
+    def _confirm_encoding(self) -> None:
+        """Settle the encoding of a UTF-8 file longer than its head: Arrow checks the rest
+        is UTF-8. At the first byte that is not, GB18030 (which reads GBK) is tried over
+        the whole file before refusing: a GBK file whose first MiB is plain ASCII is read
+        as GBK; one with UTF-8 text before that byte, or bytes neither encoding reads, is
+        refused naming the line and byte offset."""
+        if self.csv.encoding != "utf-8" or self._tail is None:
+            return
+        found = first_not_utf8(self.path, *self._tail)
+        if found is None:
+            return
+        offset, row = found
+        if _has_non_ascii(self.path, offset):
+            raise BadInput.msg(
+                "sources.mixed_encoding", path=self.path, row=row, offset=offset, encoding="UTF-8"
+            )
+        # Every byte before ``offset`` is ASCII, which GBK and GB18030 read alike.
+        other = first_undecodable(self.path, "gb18030", offset, row)
+        gbk = first_undecodable(self.path, "gbk", offset, row)
+        label = "GBK" if gbk is None or (other is not None and gbk[0] >= other[0]) else "GB18030"
+        if other is None or other[0] > offset:
+            # GB18030 reads on: lines of UTF-8 Chinese after ``offset`` are the likelier
+            # reason it stops, or would be read as other characters if it does not
+            _refuse_utf8_later(self.path, label, offset)
+        if other is not None:
+            at, at_row, enc = (*other, "GB18030") if other[0] > offset else (*found, "UTF-8")
+            raise BadInput.msg(
+                "sources.mixed_encoding", path=self.path, row=at_row, offset=at, encoding=enc
+            )
+        self.csv = replace(self.csv, encoding=label.lower())
+
     def _header_names(self) -> list[str]:
-        with self.path.open("rb") as fh:
-            head = fh.read(HEAD_BYTES)
-        text = head.decode(self.csv.encoding, errors="ignore")
-        first = next(csv.reader(text.splitlines()[:1], delimiter=self.csv.delimiter), [])
-        if self.csv.header:
-            names = [c.strip() or f"column_{i + 1}" for i, c in enumerate(first)]
-            check_names(self.path, names)
-        else:
-            names = [f"column_{i + 1}" for i in range(len(first))]
+        """The column names, from the first row as the ``csv`` module reads it off the
+        stream: quotes are respected, so a header cell holding a line break (Excel's
+        Alt+Enter) stays one cell. Sets how many rows the parser passes before the data."""
+        first, n, end = self._first_row()
+        if not self.csv.header:
+            self._skip = 0
+            return [f"column_{i + 1}" for i in range(len(first))]
+        self._skip = n
+        self._header_end = end
+        names = [c.strip() or f"column_{i + 1}" for i, c in enumerate(first)]
+        check_names(self.path, names)
         return names
+
+    def _first_row(self) -> tuple[list[str], int, int]:
+        """The first row that is not blank, its number among the parser's rows (blank
+        lines count), and the line it ends on; ``([], 0, 0)`` for a file without one."""
+        with self.path.open(encoding=self.csv.codec, errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.csv.delimiter)
+            n = 0
+            while True:
+                begins = reader.line_num + 1
+                try:
+                    row = next(reader, None)
+                except csv.Error:
+                    # a cell beyond the csv module's 128 KiB: no Excel cell is that long
+                    # (32,767 characters), so a quote opened in the header runs on
+                    raise BadInput.msg(
+                        "sources.bad_header",
+                        path=self.path,
+                        why=Msg("sources.why.quote", row=begins),
+                    ) from None
+                if row is None:
+                    return [], 0, 0
+                n += 1
+                if row:
+                    return row, n, reader.line_num
 
     def _reader(self, columns: list[str] | None, batch_size: int, bad: list[Any]) -> Any:
         import pyarrow.csv as pcsv
@@ -393,8 +458,9 @@ class CsvSource(Source):
             str(self.path),
             read_options=pcsv.ReadOptions(
                 column_names=names,
-                skip_rows=1 if self.csv.header else 0,
-                encoding=self.csv.encoding,
+                # counted by the parser, so a header cell with a line break is passed whole
+                skip_rows_after_names=self._skip,
+                encoding=self.csv.codec,
                 block_size=max(1 << 20, min(batch_size * 200, 64 << 20)),
             ),
             parse_options=pcsv.ParseOptions(
@@ -413,7 +479,7 @@ class CsvSource(Source):
 
     def _fail(self, exc: Exception) -> BadInput:
         # Locate the first undecodable byte ourselves: pyarrow's message quotes row text.
-        found = first_undecodable(self.path, self.csv.encoding)
+        found = first_undecodable(self.path, self.csv.codec)
         if found is not None:
             offset, row = found
             return BadInput.msg(
@@ -426,7 +492,7 @@ class CsvSource(Source):
         return BadInput.msg("sources.bad_csv", path=self.path, kind=type(exc).__name__)
 
     def _bad_rows(self, raw: list[Any]) -> list[BadRow]:
-        lines = locate_rows(self.path, self.csv.encoding, [r[2] for r in raw])
+        lines = locate_rows(self.path, self.csv.codec, [r[2] for r in raw])
         out = []
         for (expected, fields, text), line in zip(raw, lines, strict=True):
             if text.count('"') % 2:
@@ -442,7 +508,14 @@ class CsvSource(Source):
         row is delivered."""
         if self._info is not None:
             return [self._info]
+        self._confirm_encoding()
         self._names = self._header_names()
+        open_at = unclosed_quote(self.path, self.csv.codec, self.csv.delimiter)
+        if open_at is not None and self.csv.header and open_at <= self._header_end:
+            # the header swallowed the file: no row can be told from it
+            raise BadInput.msg(
+                "sources.bad_header", path=self.path, why=Msg("sources.why.quote", row=open_at)
+            )
         raw: list[Any] = []
         rows = 0
         try:
@@ -453,7 +526,6 @@ class CsvSource(Source):
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._fail(exc) from None
         bad = self._bad_rows(raw)
-        open_at = unclosed_quote(self.path, self.csv.encoding, self.csv.delimiter)
         if open_at is not None and rows and not any(b.row == open_at for b in bad):
             bad.append(BadRow(open_at, Msg("sources.why.quote", row=open_at)))
             self._open_tail = True
@@ -532,15 +604,17 @@ def check_names(where: object, names: list[str]) -> None:
         seen.add(n)
 
 
-def first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
-    """``(byte offset, line)`` of the first byte of ``path`` that is not valid ``encoding``,
-    or None; read in chunks (the file is never held whole)."""
+def first_undecodable(
+    path: Path, encoding: str, start: int = 0, line: int = 1
+) -> tuple[int, int] | None:
+    """``(byte offset, line)`` of the first byte of ``path`` from ``start`` (a character
+    boundary on line ``line``) that is not valid ``encoding``, or None; read in chunks
+    (the file is never held whole)."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     chunk_size = 8 << 20
-    start = 0  # file offset of ``data``
-    line = 1  # line of ``start``
     carry = b""
     with path.open("rb") as fh:
+        fh.seek(start)
         while True:
             chunk = fh.read(chunk_size)
             final = len(chunk) < chunk_size
@@ -558,6 +632,63 @@ def first_undecodable(path: Path, encoding: str) -> tuple[int, int] | None:
             start += len(data)
             if final:
                 return None
+
+
+def first_not_utf8(path: Path, start: int = 0, line: int = 1) -> tuple[int, int] | None:
+    """:func:`first_undecodable` for UTF-8, vectorised: Arrow validates the memory-mapped
+    file in chunks, and only a chunk that fails is decoded to find the byte."""
+    import mmap
+
+    size = path.stat().st_size
+    if start >= size:
+        return None
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = start
+        while pos < size:
+            end = min(size, pos + SCAN_CHUNK)
+            back = 0  # end the chunk on a character boundary (at most 3 bytes back)
+            while end < size and back < 3 and (mm[end] & 0xC0) == 0x80:
+                end, back = end - 1, back + 1
+            if not _utf8_valid(mm, pos, end):
+                return first_undecodable(path, "utf-8", pos, line + _count_lines(mm, pos, start))
+            pos = end
+    return None
+
+
+def _utf8_valid(mm: Any, start: int, end: int) -> bool:
+    """True when bytes ``start:end`` of the mapped file are valid UTF-8 (Arrow's check)."""
+    view = memoryview(mm)[start:end]
+    try:
+        data = pa.py_buffer(view)
+        offsets = pa.array([0, end - start], pa.int32()).buffers()[1]
+        arr = pa.Array.from_buffers(pa.utf8(), 1, [None, offsets, data])
+        try:
+            arr.validate(full=True)
+        except pa.ArrowInvalid:
+            return False
+        finally:
+            del arr, data
+        return True
+    finally:
+        view.release()
+
+
+def _has_non_ascii(path: Path, end: int) -> bool:
+    """True when a byte of the first ``end`` bytes of ``path`` is not ASCII (vectorised)."""
+    import mmap
+
+    import numpy as np
+
+    if end <= 0:
+        return False
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for at in range(0, end, SCAN_CHUNK):
+            v = np.frombuffer(mm, dtype=np.uint8, count=min(SCAN_CHUNK, end - at), offset=at)
+            found = bool((v >= 0x80).any())
+            del v
+            if found:
+                return True
+    return False
 
 
 class XlsxSource(Source):
@@ -780,10 +911,12 @@ class FolderSource(Source):
 
     kind = "folder"
 
-    def __init__(self, path: Path, *, allow_bad_rows: int = 0) -> None:
+    def __init__(self, path: Path, *, allow_bad_rows: int = 0, header: bool = True) -> None:
         self.path = path
         self.display = str(path)
         self.allow_bad_rows = allow_bad_rows
+        #: False: the CSV files have no header row (the caller's choice, never a guess)
+        self.header = header
         self.children: dict[str, Source] = {}
         self._opened: list[Source] = []
         try:
@@ -808,7 +941,7 @@ class FolderSource(Source):
             child: Source
             allowance = self.allow_bad_rows
             if suffix in CSV_SUFFIXES:
-                child = CsvSource(p, rel, allow_bad_rows=allowance)
+                child = CsvSource(p, rel, allow_bad_rows=allowance, header=self.header)
             elif suffix in PARQUET_SUFFIXES:
                 child = ParquetSource(p, rel)
             else:

@@ -196,7 +196,10 @@ class Side:
         return dialects.get(self.engine.dialect.name)
 
     def quote(self, name: str) -> str:
-        return str(self.engine.dialect.identifier_preparer.quote(name))
+        """``name`` quoted by the engine's dialect (:meth:`Dialect.quote`): a ``%`` stays
+        single, as the raw driver statements (ADBC) need it and as ``sa.text`` doubles it
+        once for the driver's parameter style (SQLAlchemy's preparer doubles it too)."""
+        return self.sql.quote(name)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Console sessions: the same Argon2id accounts as ``handover login``, a random token per
 login kept by the browser (HttpOnly cookie) or an API client (bearer header), only its
-SHA-256 in the store; sessions expire (absolute and idle), end on logout and can be
-revoked. Failed logins are throttled per account and per client address.
+SHA-256 in the store; sessions expire (absolute and idle), end on logout, on a new
+password and can be revoked. Failed logins are throttled per account and per client
+address by governance's one rule (``governance.session.throttled``), which the CLI's
+logins share: failures at either count for both.
 
 Every login, refused login, throttled attempt and logout is a ledger event; the name tried
 is recorded, the client address never (it is personal information), the password never.
@@ -13,14 +15,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from handover.errors import Refused
 from handover.governance.models import PersonRow
 from handover.governance.people import Person, load_person, person_by_id
 from handover.governance.policy import SESSION_HOURS, utc
-from handover.web.models import WebLoginAttemptRow, WebSessionRow
+from handover.governance.session import WINDOW, client_digest, note_attempt, throttled
+from handover.web.models import WebSessionRow
 
 if TYPE_CHECKING:
     from handover.ledger import Clock
@@ -28,12 +30,6 @@ if TYPE_CHECKING:
 
 #: a session idle this long is over (the absolute limit is governance's SESSION_HOURS)
 IDLE = dt.timedelta(minutes=30)
-#: failed logins counted over this window
-WINDOW = dt.timedelta(minutes=15)
-#: failures of one account within WINDOW (since its last success) before it is throttled
-MAX_NAME_FAILURES = 5
-#: failures from one client address within WINDOW before it is throttled
-MAX_CLIENT_FAILURES = 20
 #: last_seen_at is written at most this often (one write per minute, not per request)
 TOUCH_EVERY = dt.timedelta(seconds=60)
 ANONYMOUS = "web:anonymous"
@@ -58,13 +54,6 @@ class WebSession:
             "created_at": self.created_at.isoformat(),
             "expires_at": self.expires_at.isoformat(),
         }
-
-
-def client_digest(address: str) -> str:
-    """What the store keeps of a client address: its SHA-256, enough to count failures."""
-    from handover.crypto import sha256_hex
-
-    return sha256_hex(b"handover-web-client\0" + address.encode("utf-8"))
 
 
 def csrf_token(token: str) -> str:
@@ -98,31 +87,6 @@ def attempt_matches(token: str, course: str, seed: int, given: object) -> bool:
     return isinstance(given, str) and same_digest(attempt_tag(token, course, seed), given)
 
 
-def _failures(s: Session, at: dt.datetime, name: str, client: str) -> tuple[int, int]:
-    since = at - WINDOW
-    last_ok = s.scalar(
-        select(func.max(WebLoginAttemptRow.at)).where(
-            WebLoginAttemptRow.name == name, WebLoginAttemptRow.ok.is_(True)
-        )
-    )
-    name_since = max(since, utc(last_ok)) if last_ok is not None else since
-    by_name = s.scalar(
-        select(func.count()).where(
-            WebLoginAttemptRow.name == name,
-            WebLoginAttemptRow.ok.is_(False),
-            WebLoginAttemptRow.at > name_since,
-        )
-    )
-    by_client = s.scalar(
-        select(func.count()).where(
-            WebLoginAttemptRow.client == client,
-            WebLoginAttemptRow.ok.is_(False),
-            WebLoginAttemptRow.at > since,
-        )
-    )
-    return int(by_name or 0), int(by_client or 0)
-
-
 def start_session(
     ws: Workspace,
     name: str,
@@ -136,8 +100,10 @@ def start_session(
 
     Refused (and ledgered) for a wrong password, an unknown or inactive name — all alike —
     and, without checking the password, when the account or the client address has too
-    many recent failures. A new token every time: a token from before the login never
-    becomes a session (no fixation).
+    many recent failures (CLI failures count too). A one-time password (set by somebody
+    else) is refused with a message saying to set one's own with the CLI first. A new
+    token every time: a token from before the login never becomes a session (no
+    fixation).
     """
     from handover.crypto.passwords import new_session_token, token_digest, verify_password
     from handover.ledger import record
@@ -145,28 +111,28 @@ def start_session(
     at = utc(clock())
     name = name.strip()[:64]
     who = client_digest(client)
-    with ws.store.session() as s:
-        s.execute(delete(WebLoginAttemptRow).where(WebLoginAttemptRow.at < at - 2 * WINDOW))
-        by_name, by_client = _failures(s, at, name, who)
-    if by_name >= MAX_NAME_FAILURES or by_client >= MAX_CLIENT_FAILURES:
-        minutes = int(WINDOW.total_seconds() // 60)
+    over = throttled(ws, name, who, at)
+    if over.over:
         record(
             ws,
             ANONYMOUS,
             "web.login.throttled",
             f"person {name}",
             PURPOSE,
-            {"by_name": by_name, "by_client": by_client, "window_minutes": minutes},
+            over.to_json(),
             clock=clock,
         )
-        raise Refused.msg("web.throttled", minutes=minutes)
+        raise Refused.msg("web.throttled", minutes=int(WINDOW.total_seconds() // 60))
+    one_time: Person | None = None
     with ws.store.session() as s:
         row = s.scalars(select(PersonRow).where(PersonRow.name == name)).one_or_none()
         ok = verify_password(password, row.password_hash if row is not None else None)
         ok = ok and row is not None and row.active
-        s.add(WebLoginAttemptRow(at=at, name=name, client=who, ok=ok))
+        note_attempt(s, name, who, ok, at)
         session: WebSession | None = None
-        if ok and row is not None:
+        if ok and row is not None and row.password_one_time:
+            one_time = load_person(s, name)
+        elif ok and row is not None:
             token = new_session_token()
             expires = at + dt.timedelta(hours=hours)
             srow = WebSessionRow(
@@ -179,6 +145,20 @@ def start_session(
             s.add(srow)
             s.flush()
             session = WebSession(srow.id, load_person(s, name), at, expires, token)
+    if one_time is not None:
+        # The console has no page to set a password: the person sets their own with the
+        # CLI (`handover people password NAME`, which asks for the one-time one).
+        by = one_time.password_set_by or "-"
+        record(
+            ws,
+            ANONYMOUS,
+            "web.login.refused",
+            f"person {name}",
+            PURPOSE,
+            {"reason": "one-time password: set your own first", "set_by": by},
+            clock=clock,
+        )
+        raise Refused.msg("gov.login_one_time", name=name, by=by)
     if session is None:
         record(
             ws,
@@ -223,6 +203,9 @@ def resume_session(ws: Workspace, token: str | None, *, clock: Clock) -> WebSess
         if not person.active:
             row.ended_at, row.ended_why = at, "inactive"
             return None
+        if person.one_time_password:  # a reset ends the session already; a row it missed
+            row.ended_at, row.ended_why = at, "password"
+            return None
         if at - utc(row.last_seen_at) >= TOUCH_EVERY:
             row.last_seen_at = at
         return WebSession(row.id, person, utc(row.created_at), utc(row.expires_at), token)
@@ -259,7 +242,9 @@ def live_sessions(ws: Workspace, person: Person, *, clock: Clock) -> list[dict[s
                 "last_seen_at": utc(r.last_seen_at),
             }
             for r in rows
-            if utc(r.expires_at) > at and utc(r.last_seen_at) + IDLE > at
+            if utc(r.expires_at) > at
+            and utc(r.last_seen_at) + IDLE > at
+            and not person.one_time_password
         ]
 
 

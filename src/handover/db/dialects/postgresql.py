@@ -220,9 +220,13 @@ class PostgreSQL(Dialect):
         return out
 
     def reset_identity_sql(self, table: str, column: str, quoted: str) -> str | None:
-        """``setval`` of the column's sequence to one past the largest value."""
+        """``setval`` of the column's sequence to one past the largest value. The names
+        go in as string literals (``'`` doubled); the column's ``%`` is doubled like the
+        quoted names' (the statement runs through the driver's parameter style)."""
+        tlit = table.replace("'", "''")
+        clit = column.replace("'", "''").replace("%", "%%")
         return (
-            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"SELECT setval(pg_get_serial_sequence('{tlit}', '{clit}'), "
             f"COALESCE((SELECT max({quoted}) FROM {table}), 0) + 1, false)"
         )
 
