@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handover.store.models import Base
@@ -28,18 +28,6 @@ class WebSessionRow(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_why: Mapped[str | None] = mapped_column(String(20), nullable=True)
-
-
-class WebLoginAttemptRow(Base):
-    """One console login attempt: which name, from which client (hashed), success or not."""
-
-    __tablename__ = "web_login_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
-    client: Mapped[str] = mapped_column(String(64), index=True)
-    ok: Mapped[bool] = mapped_column(Boolean)
 
 
 class WebJobRow(Base):
