@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from handover.progress import Progress
     from handover.workspace import Workspace
 
-#: no emoji codes: a name such as ``mobile:x:`` is printed as it is, not as an emoji.
-#: Text from the data (table and column names, values, messages) is printed as plain
-#: text (``rich.text.Text`` or ``markup=False``): ``name[cn]`` is no markup either.
-console = Console(emoji=False)
-err_console = Console(stderr=True, emoji=False)
+#: no emoji codes and no markup: text from the data (table and column names, paths,
+#: values, messages that name them) is printed as it is — ``mobile:x:`` is no emoji,
+#: ``name[cn]`` or ``[/b]`` no markup; styles are given as ``rich.text.Text`` styles.
+console = Console(emoji=False, markup=False)
+err_console = Console(stderr=True, emoji=False, markup=False)
 
 
 @dataclass
@@ -66,12 +66,13 @@ def _current_lang() -> str:
 
 def fail(message: str, code: int) -> None:
     """Print one line to stderr (prefixed in the user's language) and exit with ``code``."""
+    from rich.text import Text
+
     from handover.i18n import t
 
     prefix = t("error.prefix", _current_lang())
-    err_console.print(
-        f"[bold red]{prefix}:[/] {message}", highlight=False, markup=True, soft_wrap=True
-    )
+    line = Text.assemble((f"{prefix}:", "bold red"), " ", message)
+    err_console.print(line, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -84,19 +85,13 @@ def handled() -> Iterator[None]:
     try:
         yield
     except HandoverError as exc:
-        fail(_escape(exc.render(_current_lang())), exc.exit_code)
+        fail(exc.render(_current_lang()), exc.exit_code)
     except UnsupportedLanguage as exc:  # a --lang of a command (scan, notices …)
-        fail(_escape(exc.message.render(_current_lang())), 2)
+        fail(exc.message.render(_current_lang()), 2)
     except KeyboardInterrupt:
         from handover.i18n import t
 
         fail(t("error.interrupted", _current_lang()), 130)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 @contextmanager

@@ -841,15 +841,13 @@ def grants_check(
         if not decision.allowed:
             raise typer.Exit(decision.exit_code)
     else:
-        from rich.markup import escape
-
         from handover.i18n import t
 
         shown = t(decision.reason_key, lang_of(ctx), **decision.params)
         if decision.allowed:
             _echo(shown)
         else:
-            fail(escape(shown), decision.exit_code)
+            fail(shown, decision.exit_code)
 
 
 def register(app: typer.Typer) -> None:

@@ -84,7 +84,7 @@ def _render(result: VerifyResult, lang: str) -> None:
             f"{r.n_missing:,}",
             f"{r.n_extra:,}",
             f"{r.n_changed:,}",
-            "[green]✓[/]" if r.equal else "[red]✗[/]",
+            Text("✓", style="green") if r.equal else Text("✗", style="red"),
         )
     console.print(table)
     if result.normalisations:
