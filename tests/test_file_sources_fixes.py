@@ -235,6 +235,18 @@ def test_an_empty_sheet_is_left_out_of_the_seal_and_named(ws: Path, tmp_path: Pa
     res = cli(ws, "backup", str(book), "--json")
     assert res.code == 0, res.err
     assert json.loads(res.out)["tables_without_columns"] == ["空表"]
+    # said on the screen and in the ledger too, never silent
+    res = cli(ws, "seal", str(book), "--out", str(tmp_path / "pkg2"))
+    assert res.code == 0 and "left out" in res.out and "空表" in res.out, res.out
+    from handover.ledger import entries
+    from handover.workspace import open_workspace
+
+    w = open_workspace(ws)
+    try:
+        seals = entries(w, action="package.seal")
+        assert seals[-1].details["tables_without_columns"] == ["空表"]
+    finally:
+        w.close()
 
 
 def test_a_workbook_of_empty_sheets_is_refused(ws: Path, tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ def _render_sealed(result: SealResult, json_out: bool, lang: str) -> None:
         )
     )
     echo_skipped(result.skipped, lang)
+    if result.without_columns:  # an empty sheet: nothing to seal, named, not silent
+        typer.echo(t("package.left_out", lang, tables=", ".join(result.without_columns)))
 
 
 def unseal(

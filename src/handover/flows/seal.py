@@ -140,6 +140,9 @@ def seal(
             "suite": result.suite,
             "scan_id": scan_id,
             "skipped_rows": result.skipped,
+            **(
+                {"tables_without_columns": result.without_columns} if result.without_columns else {}
+            ),
             **({"executor": where} if where != "local" else {}),
         },
     )
