@@ -145,31 +145,18 @@ def start_session(
             s.add(srow)
             s.flush()
             session = WebSession(srow.id, load_person(s, name), at, expires, token)
-    if one_time is not None:
-        # The console has no page to set a password: the person sets their own with the
-        # CLI (`handover people password NAME`, which asks for the one-time one).
-        by = one_time.password_set_by or "-"
-        record(
-            ws,
-            ANONYMOUS,
-            "web.login.refused",
-            f"person {name}",
-            PURPOSE,
-            {"reason": "one-time password: set your own first", "set_by": by},
-            clock=clock,
-        )
-        raise Refused.msg("gov.login_one_time", name=name, by=by)
-    if session is None:
-        record(
-            ws,
-            ANONYMOUS,
-            "web.login.refused",
-            f"person {name}",
-            PURPOSE,
-            {"reason": "bad name or password, or inactive"},
-            clock=clock,
-        )
-        raise Refused.msg("gov.login_refused", name=name)
+    if one_time is not None or session is None:
+        if one_time is not None:
+            # The console has no page to set a password: the person sets their own with
+            # the CLI (`handover people password NAME`, which asks for the one-time one).
+            by = one_time.password_set_by or "-"
+            why = {"reason": "one-time password: set your own first", "set_by": by}
+            refusal = Refused.msg("gov.login_one_time", name=name, by=by)
+        else:
+            why = {"reason": "bad name or password, or inactive"}
+            refusal = Refused.msg("gov.login_refused", name=name)
+        record(ws, ANONYMOUS, "web.login.refused", f"person {name}", PURPOSE, why, clock=clock)
+        raise refusal
     record(
         ws,
         name,
