@@ -90,9 +90,9 @@ def test_a_headerless_file_only_when_the_caller_says_so(tmp_path: Path) -> None:
     with open_source(folder, header=False) as src_folder:
         (info,) = src_folder.tables()
         assert info.column_names == ["column_1", "column_2"] and info.rows == 2
-    names, rows, notes = _read(src)  # the default: the first row is the header
-    assert names == ["13812345678", "110101199003074514"] and len(rows) == 1
-    assert not any("no header row" in n for n in notes)
+    # the default takes the first row as the header: this one holds a customer, refused
+    with pytest.raises(BadInput, match="no header row"):
+        _read(src)
 
 
 # --- defect 2: a line break inside a quoted header cell ----------------------------------
@@ -267,3 +267,20 @@ def test_the_cluster_plan_refuses_a_table_without_columns() -> None:
 
     with pytest.raises(BadInput, match="'空表' holds no column"):
         plan_table(TableDef("空表", []), {})
+
+
+def test_a_file_whose_first_row_is_a_customer_is_refused_never_named_after_them(
+    ws: Path, tmp_path: Path
+) -> None:
+    """Without a header the first customer would become the column names (shown in every
+    report) and be lost as a row: a first row holding a mobile, ID or card number or an
+    e-mail address is refused in one line naming the file and column, never the value."""
+    for row, value in (
+        ("13800138000,张三,100", "13800138000"),
+        ("张三,11010519491231002X,100", "11010519491231002X"),
+        ("客户,姓名,zhang@example.cn", "zhang@example.cn"),
+    ):
+        path = tmp_path / "cust.csv"
+        path.write_text(row + "\n13900139000,李四,200\n", encoding="utf-8")
+        line = refused(ws, 2, "scan", str(path))
+        assert "cust.csv" in line and "header" in line and value not in line, line

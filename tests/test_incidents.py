@@ -332,13 +332,15 @@ def test_bad_incident_settings_are_refused_naming_the_setting() -> None:
     for bad, where in (
         ({"timezone": "Asia/Shangai"}, "timezone"),
         ({"sector_grades": ["significant", "serious"]}, "sector_grades"),
-        ({"sector_regulator": "某地方金融管理局"}, "sector_hours"),
         ({"sector_regulator": "某地方金融管理局", "sector_hours": 0}, "sector_hours"),
     ):
         with pytest.raises(ValidationError, match=where):
             IncidentSettings(**bad)
     ok = IncidentSettings(timezone="Asia/Urumqi", sector_regulator="某局", sector_hours=8)
     assert (ok.timezone, ok.sector_hours) == ("Asia/Urumqi", 8)
+    # a regulator without its hours loads (a workspace configured so still opens); the
+    # incident that needs the deadline is refused then, before anything is written
+    assert IncidentSettings(sector_regulator="某局").sector_hours is None
 
 
 # --- affected people from the inventory ---------------------------------------------------------

@@ -198,7 +198,6 @@ def test_handover_status_lists_incident_duties_with_time_left_and_overdue(ws: Pa
     [
         ('timezone = "Asia/Shangai"', "incidents.timezone"),
         ('sector_grades = ["significant", "serious"]', "incidents.sector_grades"),
-        ('sector_regulator = "上海市地方金融管理局"', "sector_hours"),
     ],
 )
 def test_bad_incident_settings_refuse_with_one_line_and_change_nothing(
@@ -247,3 +246,39 @@ def test_list_shows_local_times_with_their_offset(ws: Path) -> None:
     tokyo = at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat(" ", "minutes")
     out = run(ws, "incidents", "list").output
     assert tokyo.endswith("+09:00") and out.count(tokyo) == 2
+
+
+def test_a_sector_regulator_without_hours_still_opens_the_workspace(ws: Path) -> None:
+    """The settings load (every command, logout and the console keep working); only the
+    steps that need the sector's deadline are refused, in one line, changing nothing."""
+    good = (ws / "handover.toml").read_text(encoding="utf-8")
+    assert (
+        run(ws, "incidents", "event", "客户信息泄露", "--noticed-at", _ago(minutes=9)).exit_code
+        == 0
+    )
+    sched = run(
+        ws, "drills", "schedule", "lost_laptop", "--at", _ago(minutes=1), "--participant", "wangmin"
+    )
+    assert sched.exit_code == 0, sched.output
+    section = '\n[incidents]\nsector_regulator = "上海市地方金融管理局"\nsector_grades = ["general", "significant", "major", "especially_major"]\n'
+    (ws / "handover.toml").write_text(good + section, encoding="utf-8")
+    assert run(ws, "status").exit_code == 0
+    size = _size(ws)
+    for args in (("incidents", "promote", "1", "--reason", "r"), ("drills", "start", "1")):
+        res = run(ws, "--lang", "en", *args)
+        assert res.exit_code == 2, (args, res.output)
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and "sector_hours" in lines[0], lines
+    # the decisions to act are ledgered (as for any refusal after them); nothing else is
+    w = open_workspace(ws)
+    try:
+        from handover.ledger import entries
+
+        added = [e.action for e in entries(w) if e.seq > size]
+    finally:
+        w.close()
+    assert set(added) <= {"access.allow"}, added
+    listed = json.loads(run(ws, "incidents", "list", "--json").output)
+    assert listed["incidents"] == [] and [e["status"] for e in listed["events"]] == ["open"]
+    drills = json.loads(run(ws, "drills", "list", "--json").output)
+    assert [(d["status"], d["incident"]) for d in drills] == [("scheduled", None)]

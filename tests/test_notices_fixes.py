@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from handover.errors import Refused
+from handover.errors import BadInput, Refused
 from handover.flows.notices import create_campaign, send_campaign
 from handover.notices.channels import ChannelDown, InDoubt, SmtpConfig
 from handover.notices.outbox import counts, reference_of
@@ -102,6 +102,14 @@ def test_sms_call_whose_answer_is_lost_stays_in_doubt_and_is_never_sent_twice(
     assert len(intents) == 1 and intents[0].startswith("? ")
     assert len(intents[0].split(" ")[3].split(",")) == 100
 
+    # a resume while the provider cannot be reached: the 100 stay in doubt, their intent
+    # kept (given back to the queue, they would be texted again by the next resume)
+    with pytest.raises(ChannelDown, match="cannot reach the SMS provider"):
+        down_cfg = sms_config(f"http://127.0.0.1:{free_port()}/")
+        send_campaign(ws, cid, book, sms=down_cfg, resume=True, **run)  # type: ignore[arg-type]
+    assert counts(ws, cid)["sms"] == {"sending": 100, "queued": total - 100}
+    assert _journal(ws, cid, "sms") == intents
+
     report = send_campaign(
         ws,
         cid,
@@ -170,6 +178,23 @@ def test_people_no_chosen_channel_reaches_are_listed_and_counted(
     }
     db.close()
     assert names and not any(n in page for n in names)
+
+    # a campaign queued before these people were listed (no "no_channel" in its summary,
+    # none in its list) still reconciles as its rows do: its report is not turned false
+    from sqlalchemy import delete
+
+    from handover.notices.models import NoticeCampaignRow, NoticeUnreachableRow
+
+    with ws.store.session() as s:
+        s.execute(
+            delete(NoticeUnreachableRow).where(
+                NoticeUnreachableRow.campaign_id == cid, NoticeUnreachableRow.reason == "no_channel"
+            )
+        )
+        row = s.get(NoticeCampaignRow, cid)
+        row.summary = {k: v for k, v in row.summary.items() if k != "no_channel"}
+    old = report_data(ws, load_campaign(ws, cid))
+    assert old["reconciles"] and old["no_channel"] == 0
 
 
 # --- 3. staff entry of an objection is authorised first ---------------------------------
@@ -356,3 +381,18 @@ def test_an_out_folder_through_a_file_is_one_line(
         assert len(entries(ws)) == before
     finally:
         ws.close()
+
+
+def test_the_campaigns_source_is_the_same_data_however_it_is_spelt(ws: Any, book: Path) -> None:
+    """Sending names the campaign's source as a path or as its ``sqlite:///`` URL (the
+    console turns a URL inside the workspace into its path): the same file, accepted;
+    another file is refused by name."""
+    from handover.flows.notices import authorize_send
+
+    cid = _campaign(ws, book, ["email"])
+    for spelled in (str(book), f"sqlite:///{book}", f"sqlite:///{book.parent}/./{book.name}"):
+        assert authorize_send(ws, cid, spelled).allowed
+    other = book.parent / "other.db"
+    other.write_bytes(book.read_bytes())
+    with pytest.raises(BadInput, match=r"other\.db"):
+        authorize_send(ws, cid, str(other))

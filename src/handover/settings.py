@@ -17,7 +17,6 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -170,14 +169,6 @@ class IncidentSettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not a known IANA time zone (e.g. Asia/Shanghai)") from None
         return value
-
-    @model_validator(mode="after")
-    def _sector(self) -> IncidentSettings:
-        if self.sector_regulator and self.sector_hours is None:
-            raise ValueError(
-                "sector_regulator is set but sector_hours (hours to report to it) is not"
-            )
-        return self
 
 
 class Settings(BaseSettings):

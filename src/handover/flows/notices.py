@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from handover.claims import Claim, claiming, uses
 from handover.crypto.tokenize import tokenizer_process
 from handover.db.url import mask as mask_spec
+from handover.db.url import place
 from handover.errors import BadInput, Refused
 from handover.governance import Decision, current_person, require
 from handover.governance.policy import DEMO_ACTORS, ITEM, NOTICES_RECEIPTS
@@ -376,7 +377,8 @@ def authorize_send(
     columns (the same source it was created on, BadInput otherwise); Refused otherwise,
     ledgered either way."""
     camp = load_campaign(ws, campaign_id)
-    if mask_spec(str(source)) != camp.source:
+    # the same data however it is spelt (a path or its sqlite:/// URL, another folder)
+    if place(str(source)) != place(camp.source):
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
     restriction = Restriction.from_json(camp.restriction) if camp.restriction else None

@@ -67,10 +67,15 @@ class Throttle:
         }
 
 
-def throttled(ws: Workspace, name: str, client: str, at: dt.datetime) -> Throttle:
+def throttled(
+    ws: Workspace, name: str, client: str, at: dt.datetime, *, own_client: bool = False
+) -> Throttle:
     """Failed password checks of account ``name`` (since its last success) and of
     ``client`` (a :func:`client_digest`) within :data:`WINDOW` before ``at``; attempts
-    older than two windows are forgotten."""
+    older than two windows are forgotten. ``own_client``: the account's failures from
+    ``client`` only — a password typed at this machine's CLI (or a validator's) is not
+    locked out by guesses sent to the console from elsewhere, which throttle the
+    console's logins of that name."""
     since = at - WINDOW
     name = name[:64]
     with ws.store.session() as s:
@@ -81,11 +86,13 @@ def throttled(ws: Workspace, name: str, client: str, at: dt.datetime) -> Throttl
             )
         )
         name_since = max(since, utc(last_ok)) if last_ok is not None else since
+        mine = [LoginAttemptRow.client == client] if own_client else []
         by_name = s.scalar(
             select(func.count()).where(
                 LoginAttemptRow.name == name,
                 LoginAttemptRow.ok.is_(False),
                 LoginAttemptRow.at > name_since,
+                *mine,
             )
         )
         by_client = s.scalar(
@@ -129,7 +136,7 @@ def check_credentials(
 
     client = cli_client()
     extra = {"for": purpose} if purpose else {}
-    over = throttled(ws, name, client, at)
+    over = throttled(ws, name, client, at, own_client=True)
     if over.over:
         record(
             ws,

@@ -956,7 +956,9 @@ def send_channel(
                     [
                         c
                         for c, r in zip(claimed, results, strict=True)
-                        if r is None and c.key not in held
+                        # in doubt (this run's lost answers, or a call an earlier run lost
+                        # and could not ask about yet): kept, to be asked about
+                        if r is None and c.key not in held and c.key not in doubt
                     ],
                 )
                 stats.held = len(held)

@@ -113,7 +113,10 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
     people = with_notices + no_channel
     not_reached = people - reached
     recipients = camp.summary.get("recipients")
-    reconciles = bool(camp.summary.get("reconciles")) and people == recipients
+    # a campaign queued before the people no channel reaches were listed (no "no_channel"
+    # in its summary) cannot add up to its recipients: its rows' reconciliation stands
+    counted = "no_channel" in camp.summary
+    reconciles = bool(camp.summary.get("reconciles")) and (not counted or people == recipients)
     reach = dict(camp.summary.get("addressable") or camp.summary.get("reach") or {})
     channels = []
     for ch in camp.channels:

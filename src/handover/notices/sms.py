@@ -224,8 +224,9 @@ class AliyunSmsChannel:
     def recover(self, out_id: str, date: str, messages: list[Message]) -> list[Result | None]:
         """For a call the process died in (no answer journaled), ask ``QuerySendDetails``
         per number whether the provider has a send of that ``OutId`` on ``date``
-        (``yyyyMMdd``): ``sent`` when it has, None when not (or when the provider cannot
-        tell: the notice is sent again)."""
+        (``yyyyMMdd``): ``sent`` when it has, None when not (or when its answer is no
+        answer: the notice is sent again). A provider that cannot be reached is
+        :class:`ChannelDown`: the run stops, the notices stay in doubt for the next one."""
         out: list[Result | None] = []
         for m in messages:
             out.append(self._sent_before(out_id, date, m.address))
@@ -240,10 +241,7 @@ class AliyunSmsChannel:
                 "PageSize": "50",
                 "CurrentPage": str(page),
             }
-            try:
-                status, data = self.call("QuerySendDetails", params)
-            except ChannelDown:
-                return None
+            status, data = self.call("QuerySendDetails", params)
             if status != 200 or data.get("Code") != "OK":
                 return None
             found = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []

@@ -327,6 +327,13 @@ def sniff_dialect(path: Path, head: bytes, encoding: str, header: bool = True) -
     return CsvDialect(encoding, delim, header)
 
 
+#: what a header cell never is: a mainland mobile number, a resident ID number, a bank
+#: card number (16-19 digits) or an e-mail address
+_DATA_NOT_NAME = re.compile(
+    r"1[3-9][0-9]{9}|[0-9]{17}[0-9Xx]|[0-9]{16,19}|[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+)
+
+
 class CsvSource(Source):
     """One CSV file as one table (named after the file).
 
@@ -418,6 +425,12 @@ class CsvSource(Source):
         self._skip = n
         self._header_end = end
         names = [c.strip() or f"column_{i + 1}" for i, c in enumerate(first)]
+        for i, name in enumerate(names):
+            # a mobile number, an ID number, a card number or an e-mail address is no
+            # column's name: the file has no header, and its first customer would be lost
+            # as names (and shown in every report); refused, the value never shown
+            if _DATA_NOT_NAME.fullmatch(name):
+                raise BadInput.msg("sources.header_is_data", path=self.path, column=i + 1)
         check_names(self.path, names)
         return names
 
