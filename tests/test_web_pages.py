@@ -256,10 +256,15 @@ def test_the_servers_secrets_go_only_to_the_servers_configured_for_them(
         ("mail.seller.example.cn:587", "MAIL.seller.example.cn:587"),
         ("mail.seller.example.cn", "mail.seller.example.cn:465"),
         ("https://dysmsapi.aliyuncs.com/", "https://dysmsapi.aliyuncs.com"),
+        ("[::1]:587", "[::1]:587"),
+        ("::1", "[::1]:25"),
+        ("2001:db8::25", "[2001:DB8::25]:587"),
     ]:
         _secret_for(configured, given, "f", "s", "x")  # the same server: no refusal
     for configured, given in [
         ("mail.seller.example.cn:587", "mail.seller.example.cn:25"),
+        ("[::1]:587", "[::2]:587"),
+        ("[::1]:587", "[::1]:25"),
         (None, "a:1"),
     ]:
         with pytest.raises(BadInput):

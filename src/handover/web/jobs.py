@@ -915,7 +915,9 @@ def plan_send(
             raise BadInput.msg("web.invalid", fields="sender")
         password = secret_value(ws.settings.smtp_password)
         if password is not None:
-            given = f"{form.smtp_host.strip()}:{form.smtp_port}"
+            host = form.smtp_host.strip()
+            host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+            given = f"{host}:{form.smtp_port}"
             _secret_for(ws.settings.smtp_server, given, "smtp_host", "smtp_password", "smtp_server")
         smtp = SmtpConfig(
             host=form.smtp_host.strip(),
@@ -974,10 +976,15 @@ def _secret_for(configured: str | None, given: str, field: str, secret: str, set
 
     def norm(text: str) -> tuple[str, str]:
         text = text.strip().lower().rstrip("/")
-        if is_url(text) or text.endswith("]") or ":" not in text:  # a URL, or no port
+        if is_url(text):
             return text, ""
-        host, _, port = text.rpartition(":")
-        return host, port
+        if text.startswith("["):  # an IPv6 address: [::1] or [::1]:587
+            host, _, rest = text[1:].partition("]")
+            return host, rest.removeprefix(":")
+        if text.count(":") == 1:
+            host, _, port = text.partition(":")
+            return host, port
+        return text, ""  # a name, or a bare IPv6 address: no port
 
     if configured:
         want, got = norm(configured), norm(given)
