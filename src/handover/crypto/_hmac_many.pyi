@@ -1,0 +1,9 @@
+def hex_many(
+    digest: str,
+    block_key: bytes,
+    offsets: memoryview,
+    data: memoryview,
+    count: int,
+    hex_chars: int,
+    /,
+) -> bytes: ...

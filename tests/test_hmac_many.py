@@ -1,0 +1,113 @@
+"""The C module that computes HMAC tokens of many values in one call (``_hmac_many``):
+known answers (RFC 4231), the same tokens as the Python path for every digest, slice and
+length, and refusals of malformed buffers."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.hmac import HMAC
+from tests.conftest import IN_CI
+
+from handover.crypto import suites
+
+try:
+    from handover.crypto import _hmac_many
+except ImportError:
+    _hmac_many = None  # type: ignore[assignment]
+
+tokenize = importlib.import_module("handover.crypto.tokenize")
+CASES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "vectors" / "crypto_misc.json").read_text(encoding="utf-8")
+)["hmac_sha256_rfc4231"]["cases"]
+
+
+@pytest.fixture(autouse=True)
+def _built() -> None:
+    if _hmac_many is None:
+        reason = "handover.crypto._hmac_many was not built (no C compiler or OpenSSL headers)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+
+
+def _many(mac: suites.Hmac, values: pa.Array, hex_chars: int) -> list[str]:
+    out = tokenize._tokens_at_once(mac, values.cast(pa.large_binary()), hex_chars)
+    assert out is not None
+    tokens: list[str] = out.to_pylist()
+    return tokens
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"case-{c['case']}" for c in CASES])
+def test_rfc_4231_known_answers(case: dict[str, str]) -> None:
+    mac = suites.Hmac(bytes.fromhex(case["key"]), "sha256")
+    values = pa.array([bytes.fromhex(case["data"])], pa.binary())
+    assert _many(mac, values, 64) == [case["mac"]]
+    assert _many(mac, values, 9) == [case["mac"][:9]]
+
+
+@pytest.mark.parametrize("algorithm", ["sha256", "sm3"])
+@pytest.mark.parametrize("key_length", [1, 32, 64, 65, 200])
+def test_the_same_tokens_as_openssls_own_hmac(
+    algorithm: suites.DigestName, key_length: int
+) -> None:
+    """Against ``cryptography``'s HMAC (OpenSSL's HMAC, not the pads of suites.Hmac), on
+    empty, ASCII, Chinese and binary values, read from a slice of the array."""
+    rng = random.Random(key_length)
+    key = rng.randbytes(key_length)
+    values = [
+        b"",
+        "张三".encode(),
+        b"13800138000",
+        *(rng.randbytes(rng.randint(0, 300)) for _ in range(400)),
+    ]
+    arr = pa.array(values, pa.large_binary()).slice(1, 350)
+    digest = hashes.SHA256() if algorithm == "sha256" else hashes.SM3()
+
+    def reference(v: bytes) -> str:
+        h = HMAC(key, digest)
+        h.update(v)
+        return h.finalize().hex()
+
+    mac = suites.Hmac(key, algorithm)
+    for hex_chars in (8, 31, 32, 64):
+        want = [reference(v)[:hex_chars] for v in values[1:351]]
+        assert _many(mac, arr, hex_chars) == want
+        # and the Python path gives them too
+        assert [mac.digest(v).hex()[:hex_chars] for v in values[1:351]] == want
+
+
+def test_tokenize_gives_the_same_tokens_with_and_without_the_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    values = pa.chunked_array([["a", None, "b", "a"], ["张三", "", None]])
+    fast = tokenize.tokenize_with(b"k" * 32, values, hex_chars=20).to_pylist()
+    monkeypatch.setattr(suites, "_hmac_many", None)
+    slow = tokenize.tokenize_with(b"k" * 32, values, hex_chars=20).to_pylist()
+    assert fast == slow
+    assert fast[1] is None and fast[0] == fast[3] and len(fast[4]) == 20
+
+
+def test_malformed_buffers_are_refused_not_read() -> None:
+    module = _hmac_many
+    block = b"\0" * 64
+    offsets = pa.array([0, 3, 99], pa.int64()).buffers()[1]
+    with pytest.raises(ValueError, match="outside the data"):
+        module.hex_many("sha256", block, memoryview(offsets), memoryview(b"abcdef"), 2, 32)
+    with pytest.raises(ValueError, match="too few offsets"):
+        module.hex_many("sha256", block, memoryview(offsets), memoryview(b"abcdef"), 5, 32)
+    good = pa.array([0, 3], pa.int64()).buffers()[1]
+    with pytest.raises(ValueError, match="one block"):
+        module.hex_many("sha256", b"short", memoryview(good), memoryview(b"abc"), 1, 32)
+    with pytest.raises(ValueError, match="token length"):
+        module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 65)
+    with pytest.raises(ValueError, match="unknown digest"):
+        module.hex_many("no-such-digest", block, memoryview(good), memoryview(b"abc"), 1, 32)
+    assert len(module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 32)) == 32
