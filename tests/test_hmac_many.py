@@ -111,3 +111,30 @@ def test_malformed_buffers_are_refused_not_read() -> None:
     with pytest.raises(ValueError, match="unknown digest"):
         module.hex_many("no-such-digest", block, memoryview(good), memoryview(b"abc"), 1, 32)
     assert len(module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 32)) == 32
+
+
+def test_plain_digests_known_answers_and_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``digest.hex_each`` without a key: FIPS 180-2 B.1 (SHA-256) and GB/T 32905 A.1
+    (SM3) of "abc", then the same digests with and without the C module."""
+    hex_each = importlib.import_module("handover.crypto.digest").hex_each
+    misc = json.loads((Path(__file__).parent / "vectors" / "crypto_misc.json").read_text())
+    sm = json.loads((Path(__file__).parent / "vectors" / "crypto_sm.json").read_text())
+    abc = pa.array(["x", "abc"]).slice(1)
+    assert hex_each(abc, 64).to_pylist() == [misc["sha256"]["digest"]]
+    assert hex_each(abc, 64, algorithm="sm3").to_pylist() == [sm["sm3"]["cases"][0]["digest"]]
+    rng = random.Random(7)
+    values = pa.array([rng.randbytes(rng.randint(0, 150)) for _ in range(500)], pa.binary())
+    fast = [hex_each(values, 21, algorithm=a).to_pylist() for a in ("sha256", "sm3")]
+    monkeypatch.setattr(suites, "_hmac_many", None)
+    assert fast == [hex_each(values, 21, algorithm=a).to_pylist() for a in ("sha256", "sm3")]
+    with pytest.raises(ValueError, match="no nulls"):
+        hex_each(pa.array(["a", None]), 32)
+
+
+def test_the_notices_keys_are_those_of_one_notice_at_a_time() -> None:
+    from handover.notices.outbox import idem_key, idem_keys
+
+    people = pa.array([f"客户{i}|4401" for i in range(2_000)]).slice(3)
+    got = idem_keys(12, people, "email").to_pylist()
+    assert got == [idem_key(12, p, "email") for p in people.to_pylist()]
+    assert len(set(got)) == len(people)

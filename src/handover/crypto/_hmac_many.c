@@ -1,5 +1,5 @@
 /*
- * HMAC (RFC 2104) of many short messages in one call, as hex tokens.
+ * HMAC (RFC 2104) or the plain digest of many short messages in one call, in hex.
  *
  * handover.crypto.suites.Hmac computes one HMAC per Python call: about 1 us a message,
  * most of it the interpreter. This module runs the same construction over a whole Arrow
@@ -19,19 +19,15 @@
 static const char HEX[] = "0123456789abcdef";
 
 /*
- * hex_many(digest, block_key, offsets, data, count, hex_chars) -> bytes
- *
- * digest: "sha256" or "sm3"; block_key: the key as HMAC pads it (hashed when longer
- * than a block, then zero-filled to exactly one block); offsets: count + 1 int64 (an
- * Arrow large_binary array's offsets from its first value on); data: its data buffer;
- * returns count * hex_chars ASCII characters, the first hex_chars of each HMAC in hex.
+ * The first hex_chars hex characters of each message's HMAC under block_key (keyed) or
+ * of its plain digest (not keyed: block_key is ignored). digest: "sha256" or "sm3";
+ * block_key: the key as HMAC pads it (hashed when longer than a block, then zero-filled
+ * to exactly one block); offsets: count + 1 int64 (an Arrow large_binary array's offsets
+ * from its first value on); data: its data buffer. Returns count * hex_chars ASCII
+ * characters. Releases the buffers.
  */
-static PyObject *hex_many(PyObject *self, PyObject *args) {
-    const char *name;
-    Py_buffer key, offs, data;
-    Py_ssize_t count, hex_chars;
-    if (!PyArg_ParseTuple(args, "sy*y*y*nn", &name, &key, &offs, &data, &count, &hex_chars))
-        return NULL;
+static PyObject *hex_of(int keyed, const char *name, Py_buffer key, Py_buffer offs,
+                        Py_buffer data, Py_ssize_t count, Py_ssize_t hex_chars) {
     PyObject *out = NULL;
     const char *problem = NULL;
     EVP_MD *md = NULL;
@@ -46,7 +42,7 @@ static PyObject *hex_many(PyObject *self, PyObject *args) {
         goto done;
     }
     int block = EVP_MD_get_block_size(md), size = EVP_MD_get_size(md);
-    if (block <= 0 || block > (int)sizeof pad || key.len != block) {
+    if (block <= 0 || block > (int)sizeof pad || (keyed && key.len != block)) {
         problem = "the key must be exactly one block";
         goto done;
     }
@@ -76,11 +72,14 @@ static PyObject *hex_many(PyObject *self, PyObject *args) {
         goto done;
     }
     const unsigned char *k = (const unsigned char *)key.buf;
-    for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
-    int ok = EVP_DigestInit_ex(inner, md, NULL) && EVP_DigestUpdate(inner, pad, block);
-    for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
-    ok = ok && EVP_DigestInit_ex(outer, md, NULL) && EVP_DigestUpdate(outer, pad, block);
-    OPENSSL_cleanse(pad, sizeof pad);
+    int ok = EVP_DigestInit_ex(inner, md, NULL) && EVP_DigestInit_ex(outer, md, NULL);
+    if (keyed) {
+        for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x36;
+        ok = ok && EVP_DigestUpdate(inner, pad, block);
+        for (int i = 0; i < block; i++) pad[i] = k[i] ^ 0x5c;
+        ok = ok && EVP_DigestUpdate(outer, pad, block);
+        OPENSSL_cleanse(pad, sizeof pad);
+    }
     if (!ok) {
         problem = "OpenSSL refused the digest";
         goto done;
@@ -93,8 +92,10 @@ static PyObject *hex_many(PyObject *self, PyObject *args) {
     unsigned int len;
     for (Py_ssize_t i = 0; ok && i < count; i++) {
         ok = EVP_MD_CTX_copy_ex(work, inner) && EVP_DigestUpdate(work, d + o[i], o[i + 1] - o[i])
-             && EVP_DigestFinal_ex(work, mac, &len) && EVP_MD_CTX_copy_ex(work, outer)
-             && EVP_DigestUpdate(work, mac, len) && EVP_DigestFinal_ex(work, mac, &len);
+             && EVP_DigestFinal_ex(work, mac, &len);
+        if (keyed)
+            ok = ok && EVP_MD_CTX_copy_ex(work, outer) && EVP_DigestUpdate(work, mac, len)
+                 && EVP_DigestFinal_ex(work, mac, &len);
         for (Py_ssize_t j = 0; j < hex_chars; j++) {
             unsigned char c = mac[j >> 1];
             *w++ = HEX[(j & 1) ? (c & 15) : (c >> 4)];
@@ -121,9 +122,32 @@ done:
     return out;
 }
 
+/* hex_many(digest, block_key, offsets, data, count, hex_chars) -> bytes: HMACs */
+static PyObject *hex_many(PyObject *self, PyObject *args) {
+    const char *name;
+    Py_buffer key, offs, data;
+    Py_ssize_t count, hex_chars;
+    if (!PyArg_ParseTuple(args, "sy*y*y*nn", &name, &key, &offs, &data, &count, &hex_chars))
+        return NULL;
+    return hex_of(1, name, key, offs, data, count, hex_chars);
+}
+
+/* hex_digests(digest, offsets, data, count, hex_chars) -> bytes: plain digests */
+static PyObject *hex_digests(PyObject *self, PyObject *args) {
+    const char *name;
+    Py_buffer offs, data;
+    Py_ssize_t count, hex_chars;
+    if (!PyArg_ParseTuple(args, "sy*y*nn", &name, &offs, &data, &count, &hex_chars))
+        return NULL;
+    Py_buffer none = {0};
+    return hex_of(0, name, none, offs, data, count, hex_chars);
+}
+
 static PyMethodDef METHODS[] = {
     {"hex_many", hex_many, METH_VARARGS,
      "hex_many(digest, block_key, offsets, data, count, hex_chars) -> bytes"},
+    {"hex_digests", hex_digests, METH_VARARGS,
+     "hex_digests(digest, offsets, data, count, hex_chars) -> bytes"},
     {NULL, NULL, 0, NULL},
 };
 

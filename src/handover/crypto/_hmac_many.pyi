@@ -7,3 +7,6 @@ def hex_many(
     hex_chars: int,
     /,
 ) -> bytes: ...
+def hex_digests(
+    digest: str, offsets: memoryview, data: memoryview, count: int, hex_chars: int, /
+) -> bytes: ...

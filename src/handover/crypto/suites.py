@@ -275,6 +275,21 @@ class Hmac:
         return _hmac_many.hex_many(self._name, self._block_key, offsets, data, count, hex_chars)
 
 
+def hmac_many_built() -> bool:
+    """Whether the C module ``_hmac_many`` was built (:meth:`Hmac.hex_many`)."""
+    return _hmac_many is not None
+
+
+def hex_digests(
+    offsets: memoryview, data: memoryview, count: int, hex_chars: int, name: DigestName
+) -> bytes | None:
+    """:meth:`Hmac.hex_many` for the plain digests of the messages (no key); None when
+    the C module was not built."""
+    if _hmac_many is None:
+        return None
+    return _hmac_many.hex_digests(name, offsets, data, count, hex_chars)
+
+
 def hmac_digest(key: bytes, message: bytes, name: DigestName = "sha256") -> bytes:
     """One-shot HMAC of ``message`` under ``key`` with SHA-256 or SM3."""
     return Hmac(key, name).digest(message)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from handover.crypto import suites
+from handover.crypto.digest import hex_each
 from handover.crypto.keys import TOKENIZE, Keys
 from handover.errors import BadInput
 
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 DEFAULT_HEX_CHARS = 32
 #: distinct values turned into Python objects at a time
 CHUNK = 65_536
-#: distinct values a C call of :meth:`suites.Hmac.hex_many` tokenises (32 MiB of tokens)
-FAST_CHUNK = 1 << 20
 #: tokens a memo holds at most (about 150 bytes each)
 MEMO_LIMIT = 1_500_000
 #: distinct values from which a call goes to the worker process (fewer: the pipe's round
@@ -191,30 +190,12 @@ def _tokens(
 
 
 def _tokens_at_once(mac: suites.Hmac, uniques: pa.Array, hex_chars: int) -> pa.Array | None:
-    """:func:`_tokens` in one C call a slice (:meth:`suites.Hmac.hex_many`, no Python
+    """:func:`_tokens` in one C call a million values (:func:`digest.hex_each`, no Python
     object a value: a memo would cost more than the HMACs it saves); None when that
     module was not built."""
-    import numpy as np
-    import pyarrow as pa
-
-    if uniques.null_count:
-        raise ValueError("tokens of distinct values: no nulls")
-    parts = []
-    for at in range(0, len(uniques), FAST_CHUNK):
-        part = uniques.slice(at, FAST_CHUNK)
-        n = len(part)
-        _, offsets, data = part.buffers()
-        # the slice's offsets from its first value on (they index the whole data buffer)
-        start = part.offset * 8
-        offs = memoryview(offsets)[start : start + 8 * (n + 1)]
-        text = mac.hex_many(
-            offs, memoryview(data) if data is not None else memoryview(b""), n, hex_chars
-        )
-        if text is None:
-            return None
-        ends = np.arange(0, hex_chars * (n + 1), hex_chars, dtype=np.int32)
-        parts.append(pa.StringArray.from_buffers(n, pa.py_buffer(ends), pa.py_buffer(text)))
-    return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+    if not suites.hmac_many_built():
+        return None
+    return hex_each(uniques, hex_chars, mac=mac)
 
 
 def _memoised(

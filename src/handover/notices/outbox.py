@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, insert, or_, select, update
 
-from handover.crypto.digest import sha256_hex
+from handover.crypto.digest import hex_each, sha256_hex
 from handover.crypto.suites import new_hash
 from handover.crypto.tokenize import Later, Tokens, tokens_later
 from handover.errors import BadInput, CheckFailed
@@ -87,6 +87,17 @@ def idem_key(campaign_id: int, recipient: str, channel: str) -> str:
     """The idempotency key of one notice: the same (campaign, person, channel) always
     gives the same key, and the outbox holds each key once."""
     return sha256_hex(f"{campaign_id}:{recipient}:{channel}".encode())[:32]
+
+
+def idem_keys(campaign_id: int, recipients: pa.Array, channel: str) -> pa.Array:
+    """:func:`idem_key` of each of ``recipients`` (no nulls), in one C call a million."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    messages = pc.binary_join_element_wise(
+        pa.scalar(f"{campaign_id}:"), recipients.cast(pa.string()), pa.scalar(f":{channel}"), ""
+    )
+    return hex_each(messages, 32)
 
 
 def reference_of(campaign_id: int, recipient: str) -> str:
@@ -253,11 +264,9 @@ def _in_key_order(
     the outbox's unique index of the keys, hashes, then takes them leaf after leaf, not at
     random (977,000 notices into SQLite: 8.0 -> 7.0 s of inserts). One order for the whole
     channel, so that writing in chunks writes the same rows."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    recipients = table.column("recipient").to_pylist()
-    keys = pa.array([idem_key(campaign_id, r, channel) for r in recipients], pa.string())
+    keys = idem_keys(campaign_id, table.column("recipient").combine_chunks(), channel)
     table = table.append_column("key", keys)
     if tags is not None:
         table = table.append_column("tag", tags())
