@@ -7,7 +7,10 @@ receives a :class:`Settings`.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
+import urllib.parse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -100,6 +103,59 @@ def _is_address(a: str) -> bool:
     server says the rest."""
     local, at, domain = a.partition("@")
     return bool(at and local and domain) and "@" not in domain and not any(c.isspace() for c in a)
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """An outbound HTTP proxy (``http://[user:password@]host[:port]``) taken apart."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def where(self) -> str:
+        """``host:port`` (an IPv6 address in brackets): how messages name the proxy,
+        never with its credentials."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_proxy(url: str) -> Proxy:
+    """The proxy a URL names: ``http://`` (or no scheme), a host, a port (80 when none is
+    given), optional ``user:password`` (percent-encoded); ValueError otherwise, never
+    naming the URL (it may hold a password). An ``https://`` (TLS to the proxy) or SOCKS
+    proxy is refused rather than spoken to in clear."""
+    text = url.strip()
+    parts = urllib.parse.urlsplit(text)
+    if not parts.netloc:  # host:port without a scheme
+        parts = urllib.parse.urlsplit("//" + text)
+    if parts.scheme.lower() not in ("", "http"):
+        raise ValueError("not an http:// proxy URL (https:// and socks proxies are not supported)")
+    if not parts.hostname:
+        raise ValueError("the proxy URL names no host")
+    try:
+        port = 80 if parts.port is None else parts.port
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise ValueError("the proxy's port is not a number from 1 to 65535")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError("a proxy URL is http://[user:password@]host:port, nothing after it")
+    user = urllib.parse.unquote(parts.username) if parts.username is not None else None
+    password = urllib.parse.unquote(parts.password) if parts.password is not None else None
+    return Proxy(parts.hostname, port, user or None, password if user else None)
+
+
+def _this_machine(host: str) -> bool:
+    """``localhost`` or a loopback address: no proxy can reach it for us."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        return False
 
 
 #: the grades of the CAC grading guide (handover.incidents.rules.GRADES, least severe first)
@@ -241,6 +297,10 @@ class Settings(BaseSettings):
         default=None,
         description="The SMS provider endpoint URL the console's send form may sign requests for with `sms_secret` (no other endpoint; unset: a form naming one is refused while `sms_secret` is set).",
     )
+    sms_proxy: str | None = Field(
+        default=None,
+        description="Outbound HTTP proxy of the SMS channel, http://[user:password@]host:port (a CONNECT tunnel; TLS stays end to end); unset: the environment's https_proxy / http_proxy and no_proxy.",
+    )
     service_token: SecretStr | None = Field(
         default=None,
         description="Token of a service account (people service) for cron jobs: incidents tick/warn.",
@@ -283,6 +343,42 @@ class Settings(BaseSettings):
     @classmethod
     def _lang(cls, value: Any) -> Lang:
         return normalize_lang(str(value)) if value is not None else "zh-CN"
+
+    @field_validator("sms_proxy")
+    @classmethod
+    def _sms_proxy(cls, value: str | None) -> str | None:
+        # refused when loaded (never shown: it may carry the proxy's password)
+        if value is None or not value.strip():
+            return None
+        parse_proxy(value)
+        return value.strip()
+
+    def sms_proxy_for(self, endpoint: str) -> Proxy | None:
+        """The proxy the SMS channel reaches ``endpoint`` through: ``sms_proxy``, else the
+        environment's for the endpoint's scheme (``https_proxy`` / ``http_proxy``) unless
+        ``no_proxy`` covers its host, both as urllib reads them; None (directly) for an
+        endpoint on this machine, which no proxy can reach. :class:`BadInput` naming the
+        variable, never its value, when the environment's is no http:// proxy."""
+        url = urllib.parse.urlsplit(endpoint)
+        if _this_machine(url.hostname or ""):
+            return None
+        if self.sms_proxy:
+            return parse_proxy(self.sms_proxy)
+        import urllib.request as request
+
+        found = request.getproxies_environment()
+        chosen = found.get(url.scheme.lower())
+        hostport = url.netloc.rpartition("@")[2]
+        # proxy_bypass_environment: urllib's own reading of no_proxy (not in typeshed)
+        if not chosen or request.proxy_bypass_environment(hostport, found):  # type: ignore[attr-defined]
+            return None
+        try:
+            return parse_proxy(chosen)
+        except ValueError as exc:
+            name = f"{url.scheme.lower()}_proxy"
+            raise BadInput.msg(
+                "notices.sms_proxy_bad", variable=f"{name} / {name.upper()}", detail=str(exc)
+            ) from None
 
     @property
     def store_url(self) -> str:

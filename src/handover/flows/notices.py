@@ -457,6 +457,8 @@ def send_campaign(
             SmtpPool(smtp, smtp_connections) if smtp_connections > 1 else SmtpChannel(smtp)
         )
     if "sms" in camp.channels and "sms" not in built and sms is not None:
+        if sms.proxy is None:  # the sms_proxy setting, else the environment's proxy
+            sms = replace(sms, proxy=ws.settings.sms_proxy_for(sms.endpoint))
         built["sms"] = AliyunSmsChannel(sms)
     if "letter" in camp.channels and "letter" not in built:
         built["letter"] = LetterChannel(
