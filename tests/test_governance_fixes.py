@@ -220,9 +220,10 @@ def test_cli_own_password_and_console_login_with_a_one_time_password(real: Works
 
     ws = real
     clock = lambda: T0  # noqa: E731
-    with pytest.raises(Refused) as exc:
+    with pytest.raises(Refused) as exc:  # the API's login: it points to the console's page
         start_session(ws, "eng", one_time("eng"), "10.0.0.9", clock=clock)
-    assert key(exc) == "gov.login_one_time" and "handover people password eng" in str(exc.value)
+    assert key(exc) == "web.login_one_time" and "handover people password eng" in str(exc.value)
+    assert "/account/password" in str(exc.value)
     assert entries(ws, action="web.login.refused")[-1].details["set_by"] == "wangmin"
     path = ws.path
     res = cli(path, "login", "eng", password=one_time("eng"))

@@ -270,6 +270,33 @@ def people_deactivate(
     _echo(t("gov.deactivated", lang, name=name))
 
 
+@people_app.command("reactivate")
+def people_reactivate(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Login name."),
+    json_out: bool = JSON_OPT,
+) -> None:
+    """Reactivate a person with a new, one-time password; old sessions stay ended.
+
+    The password comes from the prompt or HANDOVER_PASSWORD; the person sets their own
+    before anything else. Their grants still open are named."""
+    from handover.governance.people import reactivate
+    from handover.i18n import t
+
+    lang = lang_of(ctx)
+    with handled(), workspace_of(ctx) as ws:
+        password = _password(ws.settings.password, f"New password for {name} / {name} 的新密码")
+        done = reactivate(ws, name, password)
+    if json_out:
+        print_json(done.to_json())
+        return
+    one_time = done.person.one_time_password
+    _echo(t("gov.reactivated_one_time" if one_time else "gov.reactivated", lang, name=name))
+    if done.grants:
+        grants = ", ".join(f"#{i} ({state})" for i, state in done.grants)
+        _echo(t("gov.reactivated_grants", lang, name=name, grants=grants))
+
+
 @people_app.command("service")
 def people_service(
     ctx: typer.Context,

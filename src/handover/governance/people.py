@@ -24,6 +24,7 @@ from handover.governance.policy import (
 )
 
 if TYPE_CHECKING:
+    from handover.i18n import Msg
     from handover.workspace import Workspace
 
 
@@ -152,6 +153,19 @@ def list_orgs(ws: Workspace) -> list[Organisation]:
         return [Organisation(r.id, r.name, r.kind) for r in rows]
 
 
+def _min_password(ws: Workspace) -> int:
+    return 6 if ws.settings.demo else MIN_PASSWORD
+
+
+def password_rule(ws: Workspace) -> Msg:
+    """What :func:`check_password` asks of a new password in this workspace, to show
+    where one is chosen."""
+    from handover.i18n import Msg
+
+    key = "gov.password_rule_demo" if ws.settings.demo else "gov.password_rule"
+    return Msg(key, n=_min_password(ws))
+
+
 def check_password(ws: Workspace, password: str | None, name: str | None = None) -> str:
     """A usable new password for ``name``. Outside a demo workspace: at least 10
     characters, not the login name, not one character repeated nor a plain run
@@ -161,7 +175,7 @@ def check_password(ws: Workspace, password: str | None, name: str | None = None)
         raise BadInput.msg("gov.password_missing")
     if len(password.encode("utf-8")) > 1024:
         raise BadInput.msg("gov.password_long")
-    minimum = 6 if ws.settings.demo else MIN_PASSWORD
+    minimum = _min_password(ws)
     if len(password) < minimum:
         raise BadInput.msg("gov.password_short", n=minimum)
     if ws.settings.demo:
@@ -241,6 +255,20 @@ def _end_sessions(s: Session, person_id: int, at: dt.datetime, why: str) -> int:
         .values(ended_at=at, ended_why=why)
     )
     return n
+
+
+def _store_password(
+    s: Session, row: PersonRow, password: str, *, by: str, at: dt.datetime, one_time: bool, why: str
+) -> int:
+    """Give ``row`` the new ``password`` (Argon2id) set by ``by`` at ``at``, one-time or
+    not, and end every open session of theirs (ended ``why``); how many CLI sessions were
+    open."""
+    from handover.crypto.passwords import hash_password
+
+    row.password_hash = hash_password(password)
+    row.password_set_by, row.password_set_at = by, at
+    row.password_one_time = one_time
+    return _end_sessions(s, row.id, at, why)
 
 
 def add_org(
@@ -461,6 +489,83 @@ def deactivate(
     return person
 
 
+@dataclass(frozen=True)
+class Reactivation:
+    """A person made active again, and their grants still open (``(id, state)``: pending,
+    not yet begun or active), which count again unless revoked; expired ones stay expired."""
+
+    person: Person
+    grants: tuple[tuple[int, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (never the password)."""
+        return {
+            "person": self.person.to_json(),
+            "grants": [{"id": i, "state": st} for i, st in self.grants],
+        }
+
+
+def reactivate(
+    ws: Workspace,
+    name: str,
+    password: str | None,
+    *,
+    actor: str | None = None,
+    now: dt.datetime | None = None,
+) -> Reactivation:
+    """Make the deactivated ``name`` active again with a new ``password`` chosen by the
+    manager (``governance.manage``), one-time outside a demo workspace: their old password
+    is dead, and they do nothing before setting their own. Sessions ended by the
+    deactivation stay ended; grants keep their own dates.
+
+    Nobody reactivates themselves (refused and ledgered,
+    ``governance.person.reactivate.refused``); an unknown or already active person, or a
+    service account (its old tokens must not come back), is bad input and nothing
+    changes. Records ``governance.person.reactivate``."""
+    from handover.governance.grants import grants_of
+    from handover.governance.policy import SERVICE_ROLES
+    from handover.ledger import record
+
+    if _acting(ws, actor, now) == name:
+        _refused(ws, name, "reactivate", name, "gov.own_reactivate", name=name)
+    who = _manager(ws, actor, now)
+    if who == name:
+        _refused(ws, who, "reactivate", name, "gov.own_reactivate", name=name)
+    at = now_utc(now)
+    one_time = not ws.settings.demo
+    with ws.store.session() as s:
+        row = person_row(s, name)
+        if row.active:
+            raise BadInput.msg("gov.already_active", name=name)
+        roles = set(s.scalars(select(PersonRoleRow.role).where(PersonRoleRow.person_id == row.id)))
+        if roles & set(SERVICE_ROLES):
+            raise BadInput.msg("gov.service_reactivate", name=name)
+        pw = check_password(ws, password, name)
+        row.active = True
+        # a session the deactivation missed (a login racing it) ends here too
+        _store_password(s, row, pw, by=who, at=at, one_time=one_time, why="inactive")
+        s.flush()
+        person = _person(s, row)
+        open_grants = tuple(
+            (g.id, g.state)
+            for g in grants_of(s, person, at)
+            if g.state in ("pending", "not_yet", "active")
+        )
+    record(
+        ws,
+        who,
+        "governance.person.reactivate",
+        f"person {name}",
+        "governance",
+        {
+            "set_by": who,
+            "one_time_password": one_time,
+            "open_grants": [{"id": i, "state": st} for i, st in open_grants],
+        },
+    )
+    return Reactivation(person, open_grants)
+
+
 def resets_password(ws: Workspace, name: str, *, now: dt.datetime | None = None) -> bool:
     """Whether setting ``name``'s password now would be a manager's reset (the one acting
     is somebody else holding a manager's role) rather than ``name``'s own change, which
@@ -481,17 +586,20 @@ def set_password(
     password: str | None,
     *,
     current: str | None = None,
+    client: str | None = None,
     actor: str | None = None,
     now: dt.datetime | None = None,
 ) -> Person:
     """Set ``name``'s password; every session of theirs ends (CLI and console).
 
     With ``current`` — their present password, checked (and throttled) like a login — it
-    is the person's own choice. Without it a manager (``governance.manage``) sets somebody
-    else's: outside a demo workspace that is a one-time password, which lets the person
-    do nothing but set their own with it (``handover people password NAME``).
+    is the person's own choice (``client``: the console client's digest it came from,
+    see :func:`~handover.governance.session.check_credentials`; ``actor``: who a refusal
+    is recorded for). Without it a manager (``governance.manage``) sets somebody else's:
+    outside a demo workspace that is a one-time password, which lets the person do
+    nothing but set their own with it (``handover people password NAME`` or the console's
+    page ``/account/password``).
     """
-    from handover.crypto.passwords import hash_password
     from handover.ledger import record
 
     pw = check_password(ws, password, name)
@@ -499,7 +607,9 @@ def set_password(
     if current is not None:
         from handover.governance.session import check_credentials
 
-        check_credentials(ws, name, current, at=at, purpose="password change")
+        check_credentials(
+            ws, name, current, at=at, purpose="password change", client=client, actor=actor
+        )
         if current == pw:
             raise BadInput.msg("gov.password_same")
         who, one_time = name, False
@@ -513,10 +623,7 @@ def set_password(
     with ws.store.session() as s:
         row = person_row(s, name)
         not_service(s, row)
-        row.password_hash = hash_password(pw)
-        row.password_set_by, row.password_set_at = who, at
-        row.password_one_time = one_time
-        ended = _end_sessions(s, row.id, at, "password")
+        ended = _store_password(s, row, pw, by=who, at=at, one_time=one_time, why="password")
         s.flush()
         person = _person(s, row)
     record(

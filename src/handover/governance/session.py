@@ -122,6 +122,8 @@ def check_credentials(
     *,
     at: dt.datetime,
     purpose: str | None = None,
+    client: str | None = None,
+    actor: str | None = None,
 ) -> Person:
     """The active person ``name`` whose password this is (a one-time one too: the caller
     decides what that allows).
@@ -129,18 +131,22 @@ def check_credentials(
     Refused (exit 3) without checking the password when the account or this client
     failed too often lately (``governance.login.throttled``); bad credentials (exit 2)
     for a wrong password or an unknown or inactive name (``governance.login.refused``).
-    Both are ledgered; the password never is.
+    Both are ledgered as ``actor``'s (default: whoever acts at this workspace); the
+    password never is. ``client``: a console client's :func:`client_digest`, throttled
+    as a console login is (every recent failure of the account counts); without it the
+    password was typed at this process (:func:`cli_client`).
     """
     from handover.crypto.passwords import verify_password
     from handover.ledger import record
 
-    client = cli_client()
+    typed_here = client is None
+    client = cli_client() if client is None else client
     extra = {"for": purpose} if purpose else {}
-    over = throttled(ws, name, client, at, own_client=True)
+    over = throttled(ws, name, client, at, own_client=typed_here)
     if over.over:
         record(
             ws,
-            current_actor(ws, now=at),
+            actor if actor is not None else current_actor(ws, now=at),
             "governance.login.throttled",
             f"person {name}",
             "authentication",
@@ -158,7 +164,7 @@ def check_credentials(
     if person is None:
         record(
             ws,
-            current_actor(ws, now=at),
+            actor if actor is not None else current_actor(ws, now=at),
             "governance.login.refused",
             f"person {name}",
             "authentication",

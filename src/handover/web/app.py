@@ -29,8 +29,10 @@ from handover.web.security import (
     HEADERS,
     LANG_COOKIE,
     NO_STORE,
+    PASSWORD_PAGE,
     CsrfRefused,
     LoginNeeded,
+    PasswordFirst,
     session_of,
 )
 from handover.web.wakeups import Wakeups
@@ -178,6 +180,17 @@ def _install_handlers(app: FastAPI) -> None:
             # htmx follows this header with a full page load (a swap would nest the page).
             return Response(status_code=204, headers={"HX-Redirect": "/login"})
         return RedirectResponse("/login", 303)
+
+    @app.exception_handler(PasswordFirst)
+    async def password_first(request: Request, exc: PasswordFirst) -> Response:
+        if request.url.path.startswith("/api/"):
+            msg = t("web.password_first", lang(request))
+            return JSONResponse(
+                {"error": {"status": 403, "key": "web.password_first", "message": msg}}, 403
+            )
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": PASSWORD_PAGE})
+        return RedirectResponse(PASSWORD_PAGE, 303)
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:

@@ -17,6 +17,7 @@ from handover.web import fmt
 from handover.web.charts import TIER_ORDER, tiers_chart
 from handover.web.security import (
     LANG_COOKIE,
+    PASSWORD_PAGE,
     PRE_COOKIE,
     SESSION_COOKIE,
     RowId,
@@ -25,6 +26,7 @@ from handover.web.security import (
     csrf_checked,
     session_of,
     signed_in,
+    signed_in_any,
 )
 from handover.web.sessions import WebSession
 from handover.web.views import InventoryQuery, inventory_query
@@ -32,6 +34,8 @@ from handover.web.views import InventoryQuery, inventory_query
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(csrf_checked)]
 Session = Annotated[WebSession, Depends(signed_in)]
+#: a session also opened with a one-time password: only the password page and logout
+AnySession = Annotated[WebSession, Depends(signed_in_any)]
 LANG_DAYS = 365
 
 
@@ -108,22 +112,31 @@ def login(
     console = console_of(request)
     client = request.client.host if request.client else "-"
     try:
-        new = start_session(console.ws, name, password, client, clock=console.clock)
+        new = start_session(
+            console.ws, name, password, client, clock=console.clock, one_time_ok=True
+        )
     except Refused as exc:
         return _login_page(request, exc.render(console.lang_of(request)), 403)
     old = session_of(request)
     if old is not None:
         end_session(console.ws, old, clock=console.clock, why="replaced")
     request.state.actor = new.person.name
-    resp = RedirectResponse("/dashboard", 303)
-    max_age = int((new.expires_at - console.now()).total_seconds())
-    _cookie(resp, request, SESSION_COOKIE, new.token, max_age)
+    # a one-time password opens the page to set one's own, and nothing else
+    resp = _session_cookie(request, new, PASSWORD_PAGE if new.person.one_time_password else "")
     _drop(resp, request, PRE_COOKIE)
     return resp
 
 
+def _session_cookie(request: Request, session: WebSession, to: str) -> Response:
+    """A redirect to ``to`` (default the dashboard) setting ``session``'s cookie."""
+    resp = RedirectResponse(to or "/dashboard", 303)
+    max_age = int((session.expires_at - console_of(request).now()).total_seconds())
+    _cookie(resp, request, SESSION_COOKIE, session.token, max_age)
+    return resp
+
+
 @router.post("/logout", dependencies=CSRF)
-def logout(request: Request, me: Session) -> Response:
+def logout(request: Request, me: AnySession) -> Response:
     """End this session in the store (the token is dead even if a copy survives)."""
     from handover.web.sessions import end_session
 
@@ -374,13 +387,89 @@ def ledger_entry(request: Request, me: Session, seq: Seq) -> Response:
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, me: Session) -> Response:
+def account(request: Request, me: Session, notice: str = "") -> Response:
     """Who I am, my roles, my live sessions (revocable)."""
     from handover.web.sessions import live_sessions
 
     console = console_of(request)
     sessions = live_sessions(console.ws, me.person, clock=console.clock)
-    return console.render(request, "account.html", sessions=sessions)
+    known = notice if notice in ("password",) else ""
+    return console.render(request, "account.html", sessions=sessions, notice=known)
+
+
+#: the password form's fields, in its order: (form field, label's catalogue key)
+PASSWORD_FIELDS = (
+    ("current_password", "web.password.current"),
+    ("new_password", "web.password.new"),
+    ("new_password_again", "web.password.again"),
+)
+#: a refusal of the password check names the current password; any other, the new one
+CURRENT_KEYS = frozenset({"gov.bad_credentials", "gov.login_throttled"})
+Secret = Annotated[str, Form(min_length=1, max_length=1024)]
+
+
+def _password_page(
+    request: Request, status: int = 200, *, error: str = "", field: str = ""
+) -> Response:
+    from handover.governance.people import password_rule
+
+    console = console_of(request)
+    return console.render(
+        request,
+        "password.html",
+        status,
+        fields=PASSWORD_FIELDS,
+        rule=password_rule(console.ws),
+        error=error,
+        bad=field,
+    )
+
+
+@router.get(PASSWORD_PAGE, response_class=HTMLResponse)
+def password_form(request: Request, me: AnySession) -> Response:
+    """Change my password: the current one, the new one twice (the one page a one-time
+    password opens)."""
+    return _password_page(request)
+
+
+@router.post(PASSWORD_PAGE, dependencies=CSRF)
+def password_change(
+    request: Request,
+    me: AnySession,
+    current_password: Secret,
+    new_password: Secret,
+    new_password_again: Secret,
+) -> Response:
+    """Set my own password as ``handover people password`` does: the same rule, the
+    current one checked and throttled like a login, every session of mine ended and this
+    browser given a new one; a refusal is the form again (4xx) naming the field, never
+    echoing a password."""
+    from handover.errors import HandoverError
+    from handover.i18n import Msg
+    from handover.web.sessions import change_password
+
+    console = console_of(request)
+    lang = console.lang_of(request)
+
+    def refused(status: int, field: str, reason: Msg | str) -> Response:
+        label = dict(PASSWORD_FIELDS)[field]
+        text = Msg("web.password.field", label=Msg(label), field=field, reason=reason)
+        return _password_page(request, status, error=text.render(lang), field=field)
+
+    if new_password != new_password_again:
+        return refused(400, "new_password_again", Msg("web.password.mismatch"))
+    client = request.client.host if request.client else "-"
+    try:
+        renewed = change_password(
+            console.ws, me, current_password, new_password, client, clock=console.clock
+        )
+    except HandoverError as exc:
+        key = exc.message.key if exc.message is not None else ""
+        field = "current_password" if key in CURRENT_KEYS else "new_password"
+        status = 403 if isinstance(exc, Refused) else 400
+        return refused(status, field, exc.message or str(exc))
+    request.state.actor = renewed.person.name
+    return _session_cookie(request, renewed, "/account?notice=password")
 
 
 @router.post("/account/sessions/{session_id}/revoke", dependencies=CSRF)

@@ -20,6 +20,8 @@ LANG_COOKIE = "ho_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: where a person sets their own password (the one page a one-time password opens)
+PASSWORD_PAGE = "/account/password"
 
 #: No inline script or style anywhere (htmx is configured by a meta tag, charts are SVG
 #: with attributes), nothing framed, no referrer leaks a URL, no plugin, forms post home.
@@ -51,6 +53,11 @@ Rows = Annotated[int, Query(ge=1, le=50)]
 
 class LoginNeeded(Exception):
     """The request needs a live session and has none (pages: go to /login; API: 401)."""
+
+
+class PasswordFirst(Exception):
+    """The session's person holds a one-time password: setting their own (and logging
+    out) is all it may do (pages: go to /account/password; API: 403)."""
 
 
 class CsrfRefused(Exception):
@@ -89,7 +96,17 @@ def session_of(request: Request) -> WebSession | None:
 
 
 def signed_in(request: Request) -> WebSession:
-    """Dependency: the live session, or :class:`LoginNeeded`."""
+    """Dependency: the live session, or :class:`LoginNeeded`; :class:`PasswordFirst` while
+    its person's password is one-time (somebody else set it)."""
+    found = signed_in_any(request)
+    if found.person.one_time_password:
+        raise PasswordFirst()
+    return found
+
+
+def signed_in_any(request: Request) -> WebSession:
+    """Dependency of the password page and logout only: the live session, also one
+    opened with a one-time password, or :class:`LoginNeeded`."""
     found = session_of(request)
     if found is None:
         raise LoginNeeded()

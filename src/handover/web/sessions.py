@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from handover.errors import Refused
 from handover.governance.models import PersonRow
@@ -95,17 +96,19 @@ def start_session(
     *,
     clock: Clock,
     hours: float = SESSION_HOURS,
+    one_time_ok: bool = False,
 ) -> WebSession:
     """Check ``name``'s password (Argon2id, as ``handover login``) and start a session.
 
     Refused (and ledgered) for a wrong password, an unknown or inactive name — all alike —
     and, without checking the password, when the account or the client address has too
     many recent failures (CLI failures count too). A one-time password (set by somebody
-    else) is refused with a message saying to set one's own with the CLI first. A new
-    token every time: a token from before the login never becomes a session (no
-    fixation).
+    else) opens a session good only for setting one's own (``one_time_ok``: the console's
+    pages, see ``security.signed_in``); otherwise (the API) it is refused with a message
+    pointing to that page. A new token every time: a token from before the login never
+    becomes a session (no fixation).
     """
-    from handover.crypto.passwords import new_session_token, token_digest, verify_password
+    from handover.crypto.passwords import verify_password
     from handover.ledger import record
 
     at = utc(clock())
@@ -130,43 +133,87 @@ def start_session(
         ok = ok and row is not None and row.active
         note_attempt(s, name, who, ok, at)
         session: WebSession | None = None
-        if ok and row is not None and row.password_one_time:
+        if ok and row is not None and row.password_one_time and not one_time_ok:
             one_time = load_person(s, name)
         elif ok and row is not None:
-            token = new_session_token()
-            expires = at + dt.timedelta(hours=hours)
-            srow = WebSessionRow(
-                person_id=row.id,
-                token_hash=token_digest(token),
-                created_at=at,
-                expires_at=expires,
-                last_seen_at=at,
-            )
-            s.add(srow)
-            s.flush()
-            session = WebSession(srow.id, load_person(s, name), at, expires, token)
+            session = _open(s, row.id, at, hours)
     if one_time is not None or session is None:
         if one_time is not None:
-            # The console has no page to set a password: the person sets their own with
-            # the CLI (`handover people password NAME`, which asks for the one-time one).
+            # An API client cannot set a password: the person sets their own on the
+            # console's page, or with `handover people password NAME`.
             by = one_time.password_set_by or "-"
             why = {"reason": "one-time password: set your own first", "set_by": by}
-            refusal = Refused.msg("gov.login_one_time", name=name, by=by)
+            refusal = Refused.msg("web.login_one_time", name=name, by=by)
         else:
             why = {"reason": "bad name or password, or inactive"}
             refusal = Refused.msg("gov.login_refused", name=name)
         record(ws, ANONYMOUS, "web.login.refused", f"person {name}", PURPOSE, why, clock=clock)
         raise refusal
+    details: dict[str, object] = {
+        "session": session.id,
+        "expires_at": session.expires_at.isoformat(),
+    }
+    if session.person.one_time_password:
+        details["one_time_password"] = True  # good for setting their own, nothing else
+    record(ws, name, "web.login", f"person {name}", PURPOSE, details, clock=clock)
+    return session
+
+
+def _open(s: Session, person_id: int, at: dt.datetime, hours: float) -> WebSession:
+    """A new session of the person with a new random token (its SHA-256 stored)."""
+    from handover.crypto.passwords import new_session_token, token_digest
+
+    token = new_session_token()
+    expires = at + dt.timedelta(hours=hours)
+    row = WebSessionRow(
+        person_id=person_id,
+        token_hash=token_digest(token),
+        created_at=at,
+        expires_at=expires,
+        last_seen_at=at,
+    )
+    s.add(row)
+    s.flush()
+    return WebSession(row.id, person_by_id(s, person_id), at, expires, token)
+
+
+def change_password(
+    ws: Workspace,
+    session: WebSession,
+    current: str,
+    new: str,
+    client: str,
+    *,
+    clock: Clock,
+) -> WebSession:
+    """The session's person sets their own password, as ``handover people password``
+    does (:func:`~handover.governance.people.set_password`: the password rule, the
+    current one checked and throttled like a console login from ``client``, every session
+    of theirs ended, ``governance.person.password`` in the ledger); then this browser
+    goes on in a new session with a new token (``web.login``, ``after``: password)."""
+    from handover.governance.people import set_password
+    from handover.ledger import record
+
+    name = session.person.name
+    at = utc(clock())
+    set_password(ws, name, new, current=current, client=client_digest(client), actor=name, now=at)
+    with ws.store.session() as s:
+        renewed = _open(s, session.person.id, at, SESSION_HOURS)
     record(
         ws,
         name,
         "web.login",
         f"person {name}",
         PURPOSE,
-        {"session": session.id, "expires_at": session.expires_at.isoformat()},
+        {
+            "session": renewed.id,
+            "expires_at": renewed.expires_at.isoformat(),
+            "after": "password",
+            "replaces": session.id,
+        },
         clock=clock,
     )
-    return session
+    return renewed
 
 
 def resume_session(ws: Workspace, token: str | None, *, clock: Clock) -> WebSession | None:
@@ -190,7 +237,10 @@ def resume_session(ws: Workspace, token: str | None, *, clock: Clock) -> WebSess
         if not person.active:
             row.ended_at, row.ended_why = at, "inactive"
             return None
-        if person.one_time_password:  # a reset ends the session already; a row it missed
+        set_at = person.password_set_at
+        if person.one_time_password and (set_at is None or utc(row.created_at) < set_at):
+            # a reset ends the sessions already; a row it missed. A session opened with
+            # the one-time password after it is kept: it only sets one's own (signed_in).
             row.ended_at, row.ended_why = at, "password"
             return None
         if at - utc(row.last_seen_at) >= TOUCH_EVERY:
