@@ -203,6 +203,8 @@ def test_the_servers_secrets_go_only_to_the_servers_configured_for_them(
     monkeypatch.setenv("HANDOVER_SMS_SECRET", "Corp-SMS-Secret-43")
     monkeypatch.setenv("HANDOVER_SMTP_SERVER", "mail.seller.example.cn:587")
     monkeypatch.setenv("HANDOVER_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+    # and the server's environment names no http proxy: refused by the form, not the job
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxyuser:Proxy-Pw-44@proxy.example:3128")
     path = copy_workspace(template, tmp_path / "ws")
     sink = SmtpSink()
     port = sink.start()
@@ -244,6 +246,11 @@ def test_the_servers_secrets_go_only_to_the_servers_configured_for_them(
             }
             r = dpo.post(f"{page_url}/send", sms)
             assert r.status_code == 400 and "sms_endpoint" in error_line(r.text)
+            r = dpo.post(
+                f"{page_url}/send", {**sms, "sms_endpoint": "https://dysmsapi.aliyuncs.com/"}
+            )
+            assert r.status_code == 400 and "HTTPS_PROXY" in error_line(r.text), r.text[-400:]
+            assert "Proxy-Pw" not in r.text and "proxyuser" not in r.text
             assert "send-jobs" not in dpo.get(page_url).text
             dpo.close()
     finally:

@@ -944,6 +944,9 @@ def plan_send(
             sign_name=form.sms_sign.strip(),
             template_code=form.sms_template.strip(),
         )
+        # a proxy setting or variable that names no http proxy: refused here (400), not
+        # once the job runs
+        ws.settings.sms_proxy_for(sms.endpoint)
     check_send(ws, form.campaign, resume=resume, email=smtp is not None, at=console.now())
 
     def run(progress: Progress) -> dict[str, Any]:
