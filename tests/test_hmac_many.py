@@ -108,9 +108,18 @@ def test_malformed_buffers_are_refused_not_read() -> None:
         module.hex_many("sha256", b"short", memoryview(good), memoryview(b"abc"), 1, 32)
     with pytest.raises(ValueError, match="token length"):
         module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 65)
-    with pytest.raises(ValueError, match="unknown digest"):
+    # a digest this OpenSSL does not have (SM3 under a FIPS provider): None, the caller
+    # computes the tokens another way
+    assert (
         module.hex_many("no-such-digest", block, memoryview(good), memoryview(b"abc"), 1, 32)
-    assert len(module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 32)) == 32
+        is None
+    )
+    assert module.hex_digests("no-such-digest", memoryview(good), memoryview(b"abc"), 1, 32) is None
+    # a count whose offsets' size overflows is refused, not read past the buffer
+    with pytest.raises(ValueError, match="too few offsets"):
+        module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 2**61 + 1, 8)
+    text = module.hex_many("sha256", block, memoryview(good), memoryview(b"abc"), 1, 32)
+    assert text is not None and len(text) == 32
 
 
 def test_plain_digests_known_answers_and_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,3 +147,18 @@ def test_the_notices_keys_are_those_of_one_notice_at_a_time() -> None:
     got = idem_keys(12, people, "email").to_pylist()
     assert got == [idem_key(12, p, "email") for p in people.to_pylist()]
     assert len(set(got)) == len(people)
+
+
+def test_a_digest_the_module_lacks_is_computed_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tokens under a digest the system's OpenSSL does not offer to the C module come
+    from the Python path, the same tokens (stood in for by a name the module cannot
+    fetch, then the real SM3 computed by ``suites``)."""
+    real = _hmac_many.hex_many
+
+    def without_sm3(name: str, *args: object) -> bytes | None:
+        return real("no-such-digest" if name == "sm3" else name, *args)  # type: ignore[arg-type]
+
+    values = pa.array(["张三", "13800138000", "", "张三"])
+    want = tokenize.tokenize_with(b"k" * 32, values, algorithm="sm3").to_pylist()
+    monkeypatch.setattr(_hmac_many, "hex_many", without_sm3)
+    assert tokenize.tokenize_with(b"k" * 32, values, algorithm="sm3").to_pylist() == want

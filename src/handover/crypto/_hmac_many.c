@@ -24,7 +24,8 @@ static const char HEX[] = "0123456789abcdef";
  * block_key: the key as HMAC pads it (hashed when longer than a block, then zero-filled
  * to exactly one block); offsets: count + 1 int64 (an Arrow large_binary array's offsets
  * from its first value on); data: its data buffer. Returns count * hex_chars ASCII
- * characters. Releases the buffers.
+ * characters; None when this OpenSSL has no such digest (the caller computes them
+ * another way). Releases the buffers.
  */
 static PyObject *hex_of(int keyed, const char *name, Py_buffer key, Py_buffer offs,
                         Py_buffer data, Py_ssize_t count, Py_ssize_t hex_chars) {
@@ -37,9 +38,12 @@ static PyObject *hex_of(int keyed, const char *name, Py_buffer key, Py_buffer of
     unsigned char pad[EVP_MAX_MD_SIZE * 4];
 
     md = EVP_MD_fetch(NULL, name, NULL);
-    if (md == NULL) {
-        problem = "unknown digest";
-        goto done;
+    if (md == NULL) { /* e.g. SM3 in an OpenSSL without it (a FIPS provider) */
+        Py_CLEAR(out);
+        PyBuffer_Release(&key);
+        PyBuffer_Release(&offs);
+        PyBuffer_Release(&data);
+        Py_RETURN_NONE;
     }
     int block = EVP_MD_get_block_size(md), size = EVP_MD_get_size(md);
     if (block <= 0 || block > (int)sizeof pad || (keyed && key.len != block)) {
@@ -50,7 +54,7 @@ static PyObject *hex_of(int keyed, const char *name, Py_buffer key, Py_buffer of
         problem = "bad count or token length";
         goto done;
     }
-    if (offs.len < (Py_ssize_t)sizeof(int64_t) * (count + 1)) {
+    if (count > offs.len / (Py_ssize_t)sizeof(int64_t) - 1) { /* no overflow */
         problem = "too few offsets";
         goto done;
     }

@@ -268,8 +268,9 @@ class Hmac:
         int64 from its first value on; ``data``: its data buffer), all in one call of
         the C module ``_hmac_many`` (OpenSSL's digests, the same construction; about
         0.2 µs a message against 1 µs here). None when that module was not built
-        (no C compiler or OpenSSL headers at install): the caller computes them
-        message by message."""
+        (no C compiler or OpenSSL headers at install) or the system's OpenSSL has no
+        such digest (SM3 under a FIPS provider: ``new_hash`` takes it from
+        ``cryptography``'s): the caller computes them message by message."""
         if _hmac_many is None:
             return None
         return _hmac_many.hex_many(self._name, self._block_key, offsets, data, count, hex_chars)
@@ -284,7 +285,7 @@ def hex_digests(
     offsets: memoryview, data: memoryview, count: int, hex_chars: int, name: DigestName
 ) -> bytes | None:
     """:meth:`Hmac.hex_many` for the plain digests of the messages (no key); None when
-    the C module was not built."""
+    the C module was not built or has no such digest."""
     if _hmac_many is None:
         return None
     return _hmac_many.hex_digests(name, offsets, data, count, hex_chars)
