@@ -130,3 +130,40 @@ def test_the_text_form_round_trips_and_an_older_reader_sees_no_match() -> None:
     # digest no sum modulo 2**64 equals: its resume starts the table over, no error
     rows, digest = text.split(":", 1)
     assert int(rows) == 717020 and int(digest, 16) >= 2**64
+
+
+def test_the_c_pass_gives_the_numbers_of_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-value hash of text and bytes from the C module ``_polyhash`` equals
+    numpy's passes (a resumed run compares it with a checkpoint either may have written)
+    and the formula (length·COL + Σ byte·P^position, modulo 2^64), on values across the
+    64 KiB steps of numpy's table, Chinese text, empty values, nulls and slices."""
+    import random
+
+    from tests.conftest import IN_CI
+
+    from handover.migrate import fingerprint
+
+    if not fingerprint.polyhash_built():
+        reason = "handover.migrate._polyhash was not built (no C compiler at install)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    value = "交接ab"
+    want = len(value.encode()) * int(fingerprint._COL)
+    for k, byte in enumerate(value.encode()):
+        want += byte * pow(int(fingerprint._P), k, 1 << 64)
+    assert int(fingerprint._bytes_hash(pa.array([value]))[0]) == want % (1 << 64)
+    rng = random.Random(11)
+    values = [
+        None if rng.random() < 0.1 else rng.choice(["", "张三丰", "x" * rng.randint(0, 70_000)])
+        for _ in range(600)
+    ]
+    arrays = [pa.array(values), pa.array(values, pa.large_string()).slice(13, 300)]
+    arrays.append(pa.array([rng.randbytes(rng.randint(0, 50)) for _ in range(99)]).slice(1))
+    fast = [fingerprint._bytes_hash(a) for a in arrays]
+    batch = _batch(values, pa.string())
+    fast_rows = row_hashes(batch)
+    monkeypatch.setattr(fingerprint, "_polyhash", None)
+    for a, got in zip(arrays, fast, strict=True):
+        assert (fingerprint._bytes_hash(a) == got).all()
+    assert (row_hashes(batch) == fast_rows).all()
