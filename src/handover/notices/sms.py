@@ -11,6 +11,14 @@ token). The SMS text is the provider-registered template (``TemplateCode``) fill
 A call refused for one number (``isv.MOBILE_NUMBER_ILLEGAL`` names none) is split into
 one call per number, so only the bad number fails.
 
+``SendBatchSms`` is not idempotent, so a call is made again only on an answer saying that
+nothing went out: an ``isv.*`` code (the request refused when it is checked, before any
+dispatch; flow control then retries with backoff) or the API gateway's refusal. An HTTP
+5xx, an ``isp.*`` code (the provider's own failure, which can follow the dispatch) or a
+taken call whose outcome cannot be read leaves the call in doubt as a lost answer does:
+the outbox keeps its intent and the next run asks ``QuerySendDetails`` first; a query
+that gets no readable answer keeps it in doubt, it never sends again.
+
 Through an outbound proxy (:attr:`AliyunSmsConfig.proxy`) every call opens an HTTP
 CONNECT tunnel to the endpoint, for an ``http://`` endpoint too: TLS and the certificate
 check against the endpoint's name stay end to end, and the proxy never answers in the
@@ -27,7 +35,7 @@ import json
 import secrets
 import ssl
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,8 +48,20 @@ API_VERSION = "2017-05-25"
 ALGORITHM = "ACS3-HMAC-SHA256"
 #: provider codes meaning "this number": the notice fails and falls back
 NUMBER_CODES = frozenset({"isv.MOBILE_NUMBER_ILLEGAL", "isv.BLACK_KEY_CONTROL_LIMIT"})
-#: provider codes meaning "not now": retried with backoff
-RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "Throttling.User"})
+#: provider codes meaning "not now", given when the call is refused before anything is
+#: sent (the SMS service's flow control, the API gateway's throttling): retried with backoff
+RETRY_CODES = frozenset(
+    {"isv.BUSINESS_LIMIT_CONTROL", "Throttling", "Throttling.User", "Throttling.Api"}
+)
+#: provider codes refusing the account (the permission check comes before the action): stop
+AUTH_CODES = frozenset(
+    {
+        "InvalidAccessKeyId.NotFound",
+        "SignatureDoesNotMatch",
+        "Forbidden.RAM",
+        "isp.RAM_PERMISSION_DENY",
+    }
+)
 #: what each template parameter of the notice SMS is filled from
 PARAMS = {"buyer": "buyer_name", "phone": "buyer_phone", "link": "link", "code": "reference"}
 #: the same per campaign kind: a breach SMS (PIPL Art. 57) gives the handler's own number
@@ -142,10 +162,18 @@ class AliyunSmsChannel:
             "notices.sms_proxy_in_doubt", server=self._where(), proxy=proxy.where, reason=reason
         )
 
-    def call(self, action: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def call(
+        self,
+        action: str,
+        params: dict[str, str],
+        *,
+        lost: Callable[[str], InDoubt] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         """One signed RPC call; (HTTP status, JSON body). :class:`ChannelDown` when the
-        provider cannot be reached (nothing went out); :class:`InDoubt` when the request
-        went out and no readable answer came back (the provider may have acted on it)."""
+        provider cannot be reached (nothing went out); :class:`InDoubt` (``lost`` of the
+        reason, when given) when the request went out and no readable answer came back
+        (the provider may have acted on it)."""
+        lost = lost or self._in_doubt
         body = b""
         headers = {
             "host": self._host,
@@ -175,7 +203,7 @@ class AliyunSmsChannel:
                 resp = conn.getresponse()
                 status, raw = resp.status, resp.read()
             except (OSError, http.client.HTTPException) as exc:
-                raise self._in_doubt(type(exc).__name__) from None
+                raise lost(type(exc).__name__) from None
         finally:
             conn.close()
         try:
@@ -184,7 +212,7 @@ class AliyunSmsChannel:
             data = None
         if not isinstance(data, dict):
             if status == 200:  # taken, but what became of it cannot be read
-                raise self._in_doubt("unreadable answer")
+                raise lost("unreadable answer")
             data = {}
         return status, data
 
@@ -228,8 +256,9 @@ class AliyunSmsChannel:
         out_id: str | None = None,
     ) -> list[Result]:
         """Send up to :data:`BATCH_MAX` notice SMS in one ``SendBatchSms`` call; map the
-        provider's code to sent / retry / failed for each, or stop the run (ChannelDown)
-        when the provider refuses the account or the template."""
+        provider's code to sent / retry / failed for each, or stop the run: ChannelDown
+        when the provider refuses the account or the template, InDoubt when its answer
+        does not say whether they went out (:func:`maybe_sent`)."""
         out_id = out_id or self.call_id(messages)
         n = len(messages)
         params = {
@@ -241,9 +270,15 @@ class AliyunSmsChannel:
         }
         status, data = self.call("SendBatchSms", params)
         code = str(data.get("Code") or f"HTTP{status}")
-        if status == 200 and code == "OK":
+        if 200 <= status < 300 and code == "OK":
             biz = str(data.get("BizId") or "")[:100] or None
             return [Result("sent", provider_id=biz) for _ in messages]
+        if maybe_sent(status, data.get("Code")):
+            # The provider may have sent them before it failed: in doubt, as a lost
+            # answer, until QuerySendDetails says (never retried blind: texted twice)
+            raise InDoubt.msg(
+                "notices.sms_maybe_sent", server=self._where(), answer=_answer(status, data)
+            )
         if code in NUMBER_CODES:
             if n > 1:
                 # The provider does not say which number: ask once per number (under the
@@ -257,18 +292,21 @@ class AliyunSmsChannel:
                     out.append(res)
                 return out
             return [Result("failed", error=code[:200])]
-        if code in RETRY_CODES or status >= 500:
+        if code in RETRY_CODES:
             return [Result("retry", error=code[:200]) for _ in messages]
-        if code in ("InvalidAccessKeyId.NotFound", "SignatureDoesNotMatch", "Forbidden.RAM"):
+        if code in AUTH_CODES:
             raise ChannelDown.msg("notices.sms_auth", server=self._where(), code=code)
         raise ChannelDown.msg("notices.sms_refused", server=self._where(), code=code)
 
     def recover(self, out_id: str, date: str, messages: list[Message]) -> list[Result | None]:
-        """For a call the process died in (no answer journaled), ask ``QuerySendDetails``
-        per number whether the provider has a send of that ``OutId`` on ``date``
-        (``yyyyMMdd``): ``sent`` when it has, None when not (or when its answer is no
-        answer: the notice is sent again). A provider that cannot be reached is
-        :class:`ChannelDown`: the run stops, the notices stay in doubt for the next one."""
+        """For a call in doubt (its answer lost, or one that does not say whether it was
+        sent), ask ``QuerySendDetails`` per number whether the provider has a send of
+        that ``OutId`` on ``date`` (``yyyyMMdd``): ``sent`` when it has (a send the
+        carrier then failed too: its receipt says undelivered), None when its answer
+        shows none (the notice may be sent again). A query that gets no such answer (an
+        error code, a 5xx, an unreadable or lost answer) is :class:`InDoubt`, a provider
+        that cannot be reached :class:`ChannelDown`: the run stops, and the notices stay
+        in doubt for the next one to ask again — never sent again on no answer."""
         out: list[Result | None] = []
         for m in messages:
             out.append(self._sent_before(out_id, date, m.address))
@@ -283,18 +321,60 @@ class AliyunSmsChannel:
                 "PageSize": "50",
                 "CurrentPage": str(page),
             }
-            status, data = self.call("QuerySendDetails", params)
-            if status != 200 or data.get("Code") != "OK":
-                return None
-            found = (data.get("SmsSendDetailDTOs") or {}).get("SmsSendDetailDTO") or []
+            # a query whose answer is lost tells nothing: the notices stay in doubt
+            status, data = self.call("QuerySendDetails", params, lost=self._query_failed)
+            found = _details(status, data)
+            if found is None:
+                raise self._query_failed(_answer(status, data))
             if any(str(d.get("OutId") or "") == out_id for d in found):
                 return Result("sent", provider_id=out_id)
-            if len(found) < 50 or page * 50 >= int(data.get("TotalCount") or 0):
+            try:
+                total = int(data.get("TotalCount") or 0)
+            except (TypeError, ValueError):
+                raise self._query_failed("unreadable answer") from None
+            if len(found) < 50 or page * 50 >= total:
                 return None
             page += 1
 
+    def _query_failed(self, reason: str) -> InDoubt:
+        """``QuerySendDetails`` did not say whether a call in doubt was sent."""
+        return InDoubt.msg("notices.sms_query_failed", server=self._where(), reason=reason)
+
     def close(self) -> None:
         """Nothing to release."""
+
+
+def maybe_sent(status: int, code: Any) -> bool:
+    """Whether a ``SendBatchSms`` answer other than ``OK`` leaves open that the messages
+    went out. A 5xx (whatever its body: the failure can come after the dispatch), an
+    ``isp.*`` code (the provider's own failure, not the request's), or a 2xx without a
+    code (taken, the outcome unreadable) may follow a send; ``isv.*`` codes, the API
+    gateway's refusals and a 4xx refuse the request before anything is sent.
+    ``isp.RAM_PERMISSION_DENY`` is the permission check, made before the action."""
+    if status >= 500:
+        return True
+    if not code or not isinstance(code, str):
+        return 200 <= status < 300
+    return code.startswith("isp.") and code not in AUTH_CODES
+
+
+def _answer(status: int, data: Mapping[str, Any]) -> str:
+    """A provider's answer in a message: its code (printable, cut) and the HTTP status."""
+    code = "".join(c for c in str(data.get("Code") or "") if c.isprintable())[:80]
+    return f"{code}, HTTP {status}" if code else f"HTTP {status}"
+
+
+def _details(status: int, data: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The send records of a ``QuerySendDetails`` answer; None when it is no such answer
+    (an error code, a non-200 status, records that cannot be read)."""
+    if status != 200 or data.get("Code") != "OK":
+        return None
+    dtos = data.get("SmsSendDetailDTOs") or {}
+    found = dtos.get("SmsSendDetailDTO") if isinstance(dtos, dict) else None
+    found = [] if found is None else found
+    if not isinstance(found, list) or not all(isinstance(d, dict) for d in found):
+        return None
+    return found
 
 
 def _proxy_headers(proxy: Proxy) -> dict[str, str]:

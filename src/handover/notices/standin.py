@@ -14,6 +14,11 @@ checks and answers as it does, on 127.0.0.1 only.
   accepted, receipts made) and their answer never reaches the client — the connection
   is closed, or with ``hold`` the answer waits until that event is set (the client's
   timeout comes first), as when the provider is slow or the network drops;
+- error answers (``send_faults``, ``query_faults``: one :class:`Fault` per call, in order):
+  an HTTP status with the provider's error body (or a gateway's page that is no JSON),
+  for a ``SendBatchSms`` call either before anything is taken or *after* its numbers were
+  taken (``dispatched``: a 5xx that came after the provider sent the messages), and for
+  ``QuerySendDetails`` instead of its answer;
 - a delivery receipt per accepted number in the ``SmsReport`` shape, delivered or not
   (``fail_every``: every n-th number by a hash of it fails with ``UNDELIV``), kept for
   ``GET /reports`` and pushed to ``callback`` when one is set (replies to
@@ -48,6 +53,19 @@ MAX_PARAM = 35
 MAX_TEXT = 500
 #: the status of a call taken whose answer is lost (never sent as such)
 LOST = -1
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An error answer the stand-in gives instead of its own: HTTP ``status`` with the
+    provider's JSON error body of ``code`` (None: a body that is no JSON, a gateway's
+    error page). With ``dispatched`` a ``SendBatchSms`` call is taken first — numbers
+    accepted, receipts made, as the real provider may have done before its 5xx — else
+    nothing is taken."""
+
+    status: int
+    code: str | None = None
+    dispatched: bool = False
 
 
 def _fill(sign: str, template: str, values: dict[str, Any]) -> str:
@@ -90,6 +108,12 @@ class SmsStandin:
     #: a lost answer is held until this is set (the client times out), else the
     #: connection is closed without one
     hold: threading.Event | None = None
+    #: the answers of the next SendBatchSms calls, one each in order (then its own again)
+    send_faults: list[Fault] = field(default_factory=list)
+    #: the answers of the next QuerySendDetails calls, one each in order
+    query_faults: list[Fault] = field(default_factory=list)
+    #: QuerySendDetails calls received (answered or refused)
+    queries: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -136,9 +160,11 @@ class SmsStandin:
                     self._reply(404, {"Code": "NotFound"})
 
             def _reply(self, status: int, body: Any) -> None:
-                data = json.dumps(body, ensure_ascii=False).encode()
+                page = isinstance(body, bytes)  # a gateway's error page, no JSON
+                data = body if page else json.dumps(body, ensure_ascii=False).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
+                kind = "text/html" if page else "application/json"
+                self.send_header("Content-Type", f"{kind};charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -157,7 +183,18 @@ class SmsStandin:
     def _error(self, code: str, status: int = 200) -> tuple[int, dict[str, Any]]:
         return status, {"Code": code, "Message": code, "RequestId": sha256_hex(code.encode())[:16]}
 
-    def handle(self, req: BaseHTTPRequestHandler) -> tuple[int, dict[str, Any]]:
+    def _fault(self, faults: list[Fault]) -> Fault | None:
+        """The next error answer of ``faults``, taken off the list (None: answer as usual)."""
+        with self._lock:
+            return faults.pop(0) if faults else None
+
+    def _faulty(self, fault: Fault) -> tuple[int, Any]:
+        """The answer ``fault`` gives."""
+        if fault.code is None:
+            return fault.status, f"<html><body>{fault.status}</body></html>".encode()
+        return self._error(fault.code, fault.status)
+
+    def handle(self, req: BaseHTTPRequestHandler) -> tuple[int, Any]:
         """Answer one request as the provider would."""
         url = urllib.parse.urlsplit(req.path)
         params = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
@@ -177,10 +214,18 @@ class SmsStandin:
             return self._error("SignatureDoesNotMatch", 400)
         action = req.headers.get("x-acs-action")
         if action == "QuerySendDetails":
-            return self._details(params)
+            with self._lock:
+                self.queries += 1
+            fault = self._fault(self.query_faults)
+            return self._details(params) if fault is None else self._faulty(fault)
         if action != "SendBatchSms":
             return self._error("InvalidAction.NotFound", 404)
-        return self._send(params)
+        fault = self._fault(self.send_faults)
+        if fault is None:
+            return self._send(params)
+        if fault.dispatched:
+            self._send(params)  # taken and sent; the answer then is the fault's
+        return self._faulty(fault)
 
     def _details(self, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """``QuerySendDetails``: the sends to one number on one date (``yyyyMMdd``), paged."""
