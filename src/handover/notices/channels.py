@@ -37,7 +37,9 @@ class ChannelDown(HandoverError):
 
 class InDoubt(ChannelDown):
     """The request went out and no answer came back (a read timeout, a dropped
-    connection, an unreadable answer): the provider may have taken it. The run stops; the
+    connection, an unreadable answer), or the answer does not say the provider did not
+    take it (an HTTP 5xx, a provider-side error code: ``sms.maybe_sent``): the provider
+    may have taken it. The run stops; the
     call's notices stay in doubt (``sending``, the call's intent kept in the journal) and
     the next run asks the provider about them before sending any again."""
 
