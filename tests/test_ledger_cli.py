@@ -163,10 +163,12 @@ def test_forged_actor_column_fails_verify_and_log(tmp_path: Path) -> None:
 
 def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:
     """A bundle whose newest body is re-stamped ``back`` before its predecessor and fully
-    re-hashed and re-signed with the workspace key (what a key holder could forge)."""
+    re-hashed and re-signed (checkpoint and manifest) with the workspace key (what a key
+    holder could forge)."""
     from handover.crypto import signature
     from handover.ledger import merkle
     from handover.ledger.canonical import canonical_json
+    from handover.ledger.export import sign_manifest
     from handover.ledger.ledger import format_ts
     from handover.ledger.note import Checkpoint, sign_note
     from handover.workspace import open_workspace
@@ -195,6 +197,14 @@ def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:
 
         cp = Checkpoint(origin, len(bodies), merkle.root_hash(bodies))
         note = sign_note(cp.text(), origin, signer)
+        # The forger rewrites the manifest too (it states the tree and what was exported)
+        # and, holding the key, re-signs it.
+        manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+        manifest.update(
+            tree_size=len(bodies), root=cp.root.hex(), checkpoints=1, inclusion_proofs=0
+        )
+        (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        sign_manifest(w, bundle)
     finally:
         w.close()
     for old in (bundle / "checkpoints").iterdir():
@@ -204,10 +214,6 @@ def _resigned_bundle(tmp_path: Path, back: dt.timedelta) -> Path:
     (bundle / "checkpoints.json").write_text(json.dumps(index), encoding="utf-8")
     (bundle / "proofs" / "consistency.json").write_text("[]", encoding="utf-8")
     (bundle / "proofs" / "inclusion.jsonl").unlink()
-    # The forger rewrites the manifest too: it states the tree and what was exported.
-    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
-    manifest.update(tree_size=len(bodies), root=cp.root.hex(), checkpoints=1, inclusion_proofs=0)
-    (bundle / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     return bundle
 
 

@@ -176,6 +176,50 @@ def export_cmd(
         )
 
 
+@audit_app.command("verify-bundle")
+def verify_bundle_cmd(
+    ctx: typer.Context,
+    folder: Path = typer.Argument(..., help="The evidence bundle folder (from audit export)."),
+    key: list[str] = typer.Option(
+        [],
+        "--key",
+        help="The ledger's verifier key (name+hash+base64), obtained independently "
+        "(repeatable: one per key version).",
+    ),
+    allow_unsigned: bool = typer.Option(
+        False,
+        "--allow-unsigned",
+        help="Accept a bundle whose manifest is not signed (exported before manifests were "
+        "signed); its tree size and root then need a checkpoint obtained independently.",
+    ),
+    json_out: bool = json_option(),
+) -> None:
+    """Check an evidence bundle with handover's own verifier (exit 1 if tampered)."""
+    from handover.ledger.export import verify_exported
+
+    lang = lang_of(ctx)
+    with handled():
+        check = verify_exported(folder, key or None, allow_unsigned=allow_unsigned)
+    if json_out:
+        print_json(check.to_json())
+        return
+    res = check.result
+    typer.echo(
+        t(
+            "audit.bundle_verified",
+            lang,
+            path=folder,
+            entries=res["entries"],
+            checkpoints=res["checkpoints"],
+            root=res["root"],
+        )
+    )
+    if not check.manifest_signed:
+        typer.echo(t("audit.bundle_unsigned", lang))
+    if not check.key_pinned:
+        typer.echo(t("audit.bundle_unpinned", lang))
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root ``handover`` app."""
     app.add_typer(audit_app, name="audit")

@@ -247,11 +247,14 @@ def certificate_verify(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="certificate.json (its .sig beside it) or its folder."),
     key: str | None = typer.Option(
-        None, "--key", help="Pin the signer: Ed25519 public key in hex, or a PEM/hex file."
+        None,
+        "--key",
+        help="Pin the signer: the ledger's Ed25519 public key as text (64 hex digits, base64, "
+        "its verifier key name+hash+base64, or an SPKI PEM block), or a file holding it.",
     ),
     json_out: bool = json_option(),
 ) -> None:
-    """Check a certificate's signature and its ledger inclusion proofs (exit 1 if tampered)."""
+    """Check a certificate: signature, ledger proofs, destroyed and kept items (exit 1 if not)."""
     from handover.erase import verify_certificate
     from handover.i18n import t
     from handover.settings import resolve_workspace

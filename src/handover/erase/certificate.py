@@ -5,8 +5,9 @@ holds the detached Ed25519 signature over exactly those bytes by the workspace s
 key (``handover.crypto.sign``) and names the key. The certificate carries the ledger
 entries of the run with RFC 6962 inclusion proofs against a signed ledger checkpoint,
 so :func:`verify_certificate` checks it without the workspace: the signer must be the
-ledger key that signed the checkpoint, and every destroyed item must be the one its proven
-ledger entry recorded. Whether that key is the seller's is only known with the workspace or
+ledger key that signed the checkpoint, every destroyed item must be the one its proven
+ledger entry recorded, and the retained items exactly those the run's proven
+``erase.freeze`` entry recorded as kept. Whether that key is the seller's is only known with the workspace or
 a pinned key; without either the certificate is not accepted.
 
 The renderings (HTML, PDF) embed the signature of ``certificate.json``, so their SHA-256
@@ -16,7 +17,11 @@ cannot be inside it: :func:`seal_renderings` records them afterwards in
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +149,8 @@ class CertificateCheck:
     proofs_ok: int = 0
     #: destroyed items whose ledger entry is proven and records the same
     items_ok: int = 0
+    #: retained items the run's proven ``erase.freeze`` entry records the same
+    retained_ok: int = 0
     #: renderings whose SHA-256 is the recorded one; None when none is recorded
     renderings: int | None = None
     #: what is wrong, as catalogue messages (``erase.cert.problem.*``) shown in the
@@ -181,6 +188,7 @@ class CertificateCheck:
             "proofs": self.proofs,
             "proofs_ok": self.proofs_ok,
             "items_ok": self.items_ok,
+            "retained_ok": self.retained_ok,
             "renderings_covered": self.renderings is not None,
             "renderings_ok": self.renderings,
             "problems": self.problems,
@@ -197,36 +205,101 @@ def _paths(path: Path) -> tuple[Path, Path]:
     return path, path.with_suffix(".sig")
 
 
-def _pinned(key: str) -> bytes:
-    """A raw Ed25519 public key from hex, or from a PEM/hex file."""
-    p = Path(key)
-    text = p.read_text(encoding="utf-8").strip() if p.is_file() else key.strip()
-    if "BEGIN PUBLIC KEY" in text:
-        from handover.crypto.signing import public_key_from_pem
+#: ``--key`` a file is read from: a key file is small; anything larger is not one
+KEY_FILE_LIMIT = 64 * 1024
+#: the length of an Ed25519 SubjectPublicKeyInfo in DER (RFC 8410: 12-byte header + key)
+SPKI_LEN = 44
+_VKEY = re.compile(r"[^\s+]+\+[0-9a-fA-F]+\+\S+")
+_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 
-        try:
-            return public_key_from_pem(text)
-        except ValueError:
-            raise BadInput.msg("erase.key_pem", spec=key) from None
+
+def read_pinned_key(spec: str) -> bytes:
+    """The raw Ed25519 public key an auditor was given as text, or a file holding that text:
+    64 hex digits (``:`` and blanks allowed), base64 of the 32 bytes, the ledger's verifier
+    key (``name+hash+base64``, as in an evidence bundle), or a SubjectPublicKeyInfo PEM block
+    (or its base64 body, e.g. pasted from an e-mail). BadInput naming ``--key`` otherwise."""
+    from handover.crypto.signing import public_key_from_pem
+    from handover.ledger.note import NoteError, parse_verifier_key, shown_key
+
+    shown = shown_key(spec)
+    text = spec.strip()
+    path = Path(os.path.expanduser(text))
     try:
-        raw = bytes.fromhex(text)
-    except ValueError:
-        raise BadInput.msg("erase.key_hex", spec=key) from None
-    if len(raw) != 32:
-        raise BadInput.msg("erase.key_len", spec=key)
-    return raw
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a PEM block is no file name: too long, or a NUL in it
+        is_file = False
+    if is_file:
+        try:
+            with path.open("rb") as fh:
+                data = fh.read(KEY_FILE_LIMIT + 1)
+            text = data.decode("utf-8").strip() if len(data) <= KEY_FILE_LIMIT else ""
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        if not text:
+            raise BadInput.msg("erase.key_file", spec=shown)
+    pem = _PEM.search(text)
+    if pem is None and "-----BEGIN" in text:
+        raise BadInput.msg("erase.key_pem", spec=shown)
+    if pem is not None:
+        if pem.group(1) != "PUBLIC KEY":
+            raise BadInput.msg("erase.key_pem", spec=shown)
+        # Re-armoured line by line: an e-mail indents, re-wraps or adds blanks to the block.
+        body = "".join(pem.group(2).split())
+        try:
+            return public_key_from_pem(
+                f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
+            )
+        except ValueError:
+            raise BadInput.msg("erase.key_pem", spec=shown) from None
+    compact = "".join(text.split())
+    hexed = compact.replace(":", "")
+    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", hexed):
+        if len(hexed) != 64:
+            raise BadInput.msg("erase.key_len", spec=shown)
+        return bytes.fromhex(hexed)
+    decoded = _base64(compact)
+    if decoded is not None and len(decoded) == 32:
+        return decoded
+    if decoded is not None and len(decoded) == SPKI_LEN:  # a PEM block's body, unarmoured
+        try:
+            return public_key_from_pem(
+                f"-----BEGIN PUBLIC KEY-----\n{compact}\n-----END PUBLIC KEY-----\n"
+            )
+        except ValueError:
+            raise BadInput.msg("erase.key_pem", spec=shown) from None
+    # After base64: a base64 key may hold two "+" with hex digits between them.
+    if _VKEY.fullmatch(compact):
+        try:
+            return parse_verifier_key(compact)[1]
+        except NoteError as exc:
+            raise BadInput.msg("erase.key_vkey", spec=shown, reason=exc.text) from None
+    missing = not is_file and ("/" in text or os.sep in text or "." in text)
+    raise BadInput.msg("erase.key_no_file" if missing else "erase.key_text", spec=shown)
+
+
+def _base64(text: str) -> bytes | None:
+    """Standard or URL-safe base64, padded or not; None when ``text`` is neither."""
+    padded = text + "=" * (-len(text) % 4)
+    for alt in (None, b"-_"):
+        try:
+            return base64.b64decode(padded, altchars=alt, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+    return None
 
 
 def verify_certificate(
     path: Path, *, ws: Workspace | None = None, pinned_key: str | None = None
 ) -> CertificateCheck:
     """Check the signature, the signer, every ledger inclusion proof, every destroyed item
-    against its proven ledger entry and the recorded renderings of a certificate.
+    against its proven ledger entry, every retained item against the run's proven
+    ``erase.freeze`` entry and the recorded renderings of a certificate.
 
     The signer is trusted when it is one of ``ws``'s signing keys or ``pinned_key``;
     without either the check says so (finding ``unpinned``) and is not ok."""
     from handover.crypto import Signature, sha256_hex, verify
 
+    pinned = read_pinned_key(pinned_key) if pinned_key is not None else None
     cert_path, sig_path = _paths(path)
     for p in (cert_path, sig_path):
         if not p.is_file():
@@ -248,8 +321,8 @@ def verify_certificate(
     out.signature_ok = len(pub) == 32 and verify(pub, body, sig.value)
     if not out.signature_ok:
         problem("sig_mismatch", file=cert_path.name)
-    if pinned_key is not None:
-        out.trusted = pub == _pinned(pinned_key)
+    if pinned is not None:
+        out.trusted = pub == pinned
     elif ws is not None:
         from handover.crypto import public_keys
 
@@ -282,6 +355,7 @@ def verify_certificate(
     proven = _check_ledger(doc, pub, ws, out, problem, names)
     if proven is not None:
         _check_items(doc, proven, out, problem)
+        _check_retained(doc, proven, out, problem)
     if out.trusted is None:  # last: everything else is said first
         problem("unpinned")
     return out
@@ -436,6 +510,90 @@ def _check_items(
     ]
     if recorded != [guard(doc.get("verification")).value]:
         problem("verification_differs")
+
+
+def _check_retained(
+    doc: dict[str, Any],
+    proven: dict[int, dict[str, Any]],
+    out: CertificateCheck,
+    problem: Callable[..., None],
+) -> None:
+    """The retained items are exactly those the run's proven ``erase.freeze`` entry records
+    as kept (medium and subject; rule id and end date), none added and none left out. The
+    run's proven ``erase.start`` says how many items it kept, so a certificate that leaves
+    the freeze entry out together with what it kept is caught too. Values are compared as
+    the ledger stores them (masked by its guard)."""
+    from handover.ledger.guard import guard
+
+    cid = doc.get("certificate_id")
+    retained = doc.get("retained")
+    if not isinstance(retained, list) or not all(isinstance(i, dict) for i in retained):
+        problem("retained_malformed")
+        return
+
+    def ours(action: str) -> list[tuple[int, dict[str, Any]]]:
+        return [
+            (seq, b["details"])
+            for seq, b in sorted(proven.items())
+            if b.get("action") == action
+            and isinstance(b.get("details"), dict)
+            and b["details"].get("run_id") == cid
+        ]
+
+    starts, freezes = ours("erase.start"), ours("erase.freeze")
+    if not starts:
+        problem("start_unproven")
+    elif not freezes and starts[0][1].get("retain"):
+        problem("freeze_unproven", seq=starts[0][0], count=starts[0][1].get("retain"))
+    recorded: list[tuple[int, dict[str, Any]]] = []
+    for seq, details in freezes:
+        items = details.get("items")
+        recorded += [
+            (seq, i) for i in (items if isinstance(items, list) else []) if isinstance(i, dict)
+        ]
+    used: set[int] = set()
+    for item in retained:
+        raw = item.get("rule")
+        rule: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        claim = {
+            "medium": item.get("medium"),
+            "subject": item.get("subject"),
+            "rule": rule.get("id"),
+            "until": rule.get("until"),
+        }
+        # guarded as the freeze entry's items were on append (under the key "items")
+        masked = guard({"items": [claim]}).value["items"][0]
+        at = next(
+            (
+                n
+                for n, (_seq, rec) in enumerate(recorded)
+                if n not in used
+                and rec.get("medium") == masked["medium"]
+                and rec.get("subject") == masked["subject"]
+            ),
+            None,
+        )
+        subject = str(item.get("subject"))
+        if at is None:
+            problem("retained_unproven", subject=subject, medium=item.get("medium"))
+            continue
+        used.add(at)
+        seq, rec = recorded[at]
+        bad = [f for f in ("rule", "until") if masked[f] != rec.get(f)]
+        for name in bad:
+            problem(
+                "retained_differs",
+                subject=subject,
+                field=name,
+                value=claim[name],
+                seq=seq,
+                recorded=rec.get(name),
+            )
+        if not bad:
+            out.retained_ok += 1
+    for n, (seq, rec) in enumerate(recorded):
+        if n not in used:
+            problem("retained_missing", seq=seq, subject=rec.get("subject"))
 
 
 def _check_renderings(

@@ -5,7 +5,7 @@
 Needs only the Python standard library and the ``cryptography`` package. Run it inside
 the bundle or dossier folder (or give the folder):
 
-    python verify.py [FOLDER] [--key VERIFIER_KEY ...] [--json]
+    python verify.py [FOLDER] [--key VERIFIER_KEY ...] [--allow-unsigned] [--json]
 
 A ledger bundle (``manifest.json`` of format ``handover-ledger-bundle/1``): it recomputes
 every entry's RFC 6962 leaf hash and the Merkle tree, checks that no entry is stamped
@@ -15,7 +15,13 @@ inclusion proof. The bundle carries only each entry's body, its sequence number 
 hash (both checked against the body): no copied column to trust. The manifest's tree size,
 root, number of checkpoints and of inclusion proofs must be what the files recompute, so
 a bundle cut short (entries, checkpoints or proofs deleted) fails; a missing file fails,
-a malformed one is unreadable.
+a malformed one is unreadable. The manifest is signed by the ledger key (``manifest.sig``,
+Ed25519 over its exact bytes, by a pinned key or one of the bundle's), so a bundle cut
+short with its manifest rewritten to match fails too. A bundle exported before manifests
+were signed has no ``manifest.sig``: it fails, unless ``--allow-unsigned`` accepts it with
+the note "manifest not signed" (its size and root are then proven only against a
+checkpoint obtained independently). Deleting ``manifest.sig`` must not turn a signed
+bundle into an accepted one, hence a failure by default rather than a warning.
 
 A dossier (format ``handover-dossier/1``): every file's SHA-256 against the manifest (a
 changed, added or deleted file is named, and so is a symbolic link or any other entry
@@ -318,12 +324,16 @@ class _Manifest:
         self.verifier_keys: list[str] = keys
 
 
-def _keys(vkeys: list[str]) -> tuple[str, list[bytes]]:
-    """The one key name and the raw keys of verifier key strings (one per key version)."""
-    parsed = [parse_verifier_key(v) for v in vkeys]
+def _keys(vkeys: list[str], where: str) -> tuple[str, list[bytes]]:
+    """The one key name and the raw keys of verifier key strings (one per key version);
+    :class:`Unreadable` naming ``where`` (the option or the file) when they are not."""
+    try:
+        parsed = [parse_verifier_key(v) for v in vkeys]
+    except Unreadable as exc:
+        raise Unreadable(f"{where}: {exc}") from None
     names = {name for name, _ in parsed}
     if len(names) != 1:
-        raise Unreadable("verifier keys: need one or more keys, all of the same name")
+        raise Unreadable(f"{where}: need one or more verifier keys, all of the same name")
     return names.pop(), [key for _, key in parsed]
 
 
@@ -346,24 +356,37 @@ class _Ledger:
         self.root = bytes.fromhex(result["root"])
 
 
-def verify_bundle(folder: Path, pinned_keys: list[str] | None = None) -> dict[str, Any]:
-    """Check the bundle in ``folder``; raises :class:`Failed` or :class:`Unreadable`."""
-    return _check_ledger(folder, pinned_keys, set()).result
+def verify_bundle(
+    folder: Path, pinned_keys: list[str] | None = None, *, allow_unsigned: bool = False
+) -> dict[str, Any]:
+    """Check the bundle in ``folder``; raises :class:`Failed` or :class:`Unreadable`.
+
+    A manifest without ``manifest.sig`` (a bundle exported before manifests were signed)
+    fails unless ``allow_unsigned``; the result then says ``manifest_signed: false``."""
+    return _check_ledger(folder, pinned_keys, set(), allow_unsigned=allow_unsigned).result
 
 
-def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int]) -> _Ledger:
+def _check_ledger(
+    folder: Path, pinned_keys: list[str] | None, wanted: set[int], *, allow_unsigned: bool
+) -> _Ledger:
     # The manifest states the tree (size, root), how many checkpoints and inclusion proofs
     # were exported: each is compared with what the files recompute, so a bundle cut short
-    # (entries, checkpoints or proofs deleted) fails instead of verifying as a smaller log.
-    manifest = _Manifest(_load_json(folder / "manifest.json"))
+    # (entries, checkpoints or proofs deleted) fails instead of verifying as a smaller log;
+    # its signature by the ledger key (last, so that a changed figure is named first) stops
+    # a bundle cut short with its manifest rewritten to match.
+    try:
+        manifest_body = (folder / "manifest.json").read_bytes()
+        manifest = _Manifest(json.loads(manifest_body.decode("utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise Unreadable(f"manifest.json: {type(exc).__name__}") from None
     vkeys = _read(folder, "verifier_key.txt").split()
-    bundled_name, bundled = _keys(vkeys)
+    bundled_name, bundled = _keys(vkeys, "verifier_key.txt")
     if manifest.origin != bundled_name or manifest.verifier_keys != vkeys:
         raise Failed(
             "manifest.json: origin or verifier keys differ from verifier_key.txt",
             path="manifest.json",
         )
-    name, public_keys = _keys(pinned_keys) if pinned_keys else (bundled_name, bundled)
+    name, public_keys = _keys(pinned_keys, "--key") if pinned_keys else (bundled_name, bundled)
     if pinned_keys and (name != bundled_name or not set(public_keys) <= set(bundled)):
         raise Failed("the bundle's keys are not the pinned verifier keys")
 
@@ -523,6 +546,18 @@ def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int])
             min(set(range(n)) - seen, default=None),
             rel,
         )
+
+    # 5. the manifest's signature by the ledger key (pinned, or the bundle's own).
+    signed = os.path.lexists(folder / "manifest.sig")
+    if signed:
+        _check_signature(folder, manifest_body, public_keys)
+    elif not allow_unsigned:
+        raise Failed(
+            "manifest.json: not signed (no manifest.sig), so nothing proves it was not "
+            "rewritten to match a bundle cut short; a bundle exported before manifests were "
+            "signed verifies with --allow-unsigned",
+            path="manifest.json",
+        )
     result = {
         "ok": True,
         "entries": n,
@@ -531,6 +566,7 @@ def _check_ledger(folder: Path, pinned_keys: list[str] | None, wanted: set[int])
         "inclusion_proofs": len(seen),
         "key": name,
         "key_pinned": bool(pinned_keys),
+        "manifest_signed": signed,
     }
     return _Ledger(result, leaves, bodies, public_keys)
 
@@ -657,8 +693,10 @@ def verify_dossier(folder: Path, pinned_keys: list[str] | None = None) -> dict[s
         more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
         raise Failed(f"{first}: {what}{more}", path=first, problems=problems)
 
-    # 2. the ledger bundle inside, then the manifest's signature by one of its keys.
-    ledger = _check_ledger(folder / led_folder, pinned_keys, wanted)
+    # 2. the ledger bundle inside, then the manifest's signature by one of its keys. The
+    # dossier's signed manifest lists the bundle's manifest.json with its SHA-256, so the
+    # bundle of an older dossier, whose manifest is not signed on its own, is covered.
+    ledger = _check_ledger(folder / led_folder, pinned_keys, wanted, allow_unsigned=True)
     _check_signature(folder, body, ledger.public_keys)
     if led_size != ledger.size or led_root != ledger.root.hex():
         raise Failed("manifest.json: names a ledger tree other than the bundle's last checkpoint")
@@ -726,12 +764,21 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="the ledger's verifier key, obtained independently (repeat for each key version)",
     )
+    parser.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="accept a ledger bundle whose manifest is not signed (exported before manifests "
+        "were signed); compare its tree size and root with a checkpoint obtained independently",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable result")
     args = parser.parse_args(argv)
     folder = Path(args.bundle)
     dossier = _is_dossier(folder)
     try:
-        result = (verify_dossier if dossier else verify_bundle)(folder, args.key)
+        if dossier:
+            result = verify_dossier(folder, args.key)
+        else:
+            result = verify_bundle(folder, args.key, allow_unsigned=args.allow_unsigned)
     except Unreadable as exc:
         print(f"错误 / error: {exc}", file=sys.stderr)
         return 2
@@ -766,6 +813,12 @@ def main(argv: list[str] | None = None) -> int:
                 "note: the key in the bundle was used; pin an independently obtained one with --key"
             )
         )
+        if not result.get("manifest_signed", True):
+            pin += (
+                "\n注意:清单未签名(旧版导出),其树大小与根只能与独立取得的检查点核对 / "
+                "note: manifest not signed (an older export): compare its tree size and root "
+                "with a checkpoint obtained independently"
+            )
         ledger = result["ledger"] if dossier else result
         head = (
             f"{result['files']} files; {result['documents']} documents bound to the ledger "

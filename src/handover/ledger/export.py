@@ -1,4 +1,5 @@
-"""Evidence bundle: the whole ledger, its checkpoints, proofs, public key and ``verify.py``.
+"""Evidence bundle: the whole ledger, its checkpoints, proofs, public key and ``verify.py``,
+listed by a manifest signed with the ledger key.
 
 The bundle is written to a temporary sibling folder and renamed into place, so a failed
 export leaves nothing behind. ``verify.py`` (``bundle_verify.py`` copied verbatim) needs
@@ -46,7 +47,8 @@ and pass it with --key (one --key per key version when the signing key was rotat
 Exit status 0 = verified, 1 = a check failed (names the first bad entry), 2 = unreadable
 bundle.
 
-Files: manifest.json, entries.jsonl (canonical JSON bodies + leaf hashes),
+Files: manifest.json and manifest.sig (清单及账本密钥对它的签名 / the manifest and its
+Ed25519 signature by the ledger key), entries.jsonl (canonical JSON bodies + leaf hashes),
 checkpoints/*.txt (C2SP signed checkpoints), checkpoints.json, proofs/consistency.json,
 proofs/inclusion.jsonl, public_key.pem, verifier_key.txt, verify.py.
 """
@@ -193,6 +195,7 @@ def export_bundle(
                 "inclusion_proofs": n_inc,
             },
         )
+        sign_manifest(ws, tmp)
         try:
             if out.exists():
                 out.rmdir()
@@ -213,6 +216,70 @@ def export_bundle(
         clock=stamp,
     )
     return ExportResult(out, final.size, len(index), n_inc, final.root)
+
+
+def sign_manifest(ws: Workspace, folder: Path) -> Path:
+    """Sign ``folder/manifest.json`` (its exact bytes) with the ledger's signing key into
+    ``manifest.sig``, the detached-signature record with the manifest's SHA-256: a bundle
+    cut short with its manifest rewritten to match no longer verifies."""
+    from handover.crypto import sha256_hex, signature
+
+    body = (folder / "manifest.json").read_bytes()
+    sig = {**signature(ws, body).to_json(), "signed": "manifest.json", "sha256": sha256_hex(body)}
+    out = folder / "manifest.sig"
+    _write_json(out, sig)
+    return out
+
+
+@dataclass
+class BundleCheck:
+    """What checking an evidence bundle established (``bundle_verify``'s result)."""
+
+    path: Path
+    result: dict[str, Any]
+
+    @property
+    def key_pinned(self) -> bool:
+        """Whether the keys were pinned (``--key``) rather than taken from the bundle."""
+        return bool(self.result.get("key_pinned"))
+
+    @property
+    def manifest_signed(self) -> bool:
+        """Whether the manifest's signature was checked (False: an unsigned, older bundle
+        accepted with ``allow_unsigned``)."""
+        return bool(self.result.get("manifest_signed"))
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form: the offline verifier's own result and the folder."""
+        return {"bundle": str(self.path), **self.result}
+
+
+def verify_exported(
+    folder: Path, keys: list[str] | None = None, *, allow_unsigned: bool = False
+) -> BundleCheck:
+    """Check an evidence bundle offline exactly as its ``verify.py`` does, with the copy
+    installed with handover (not the one in the bundle): CheckFailed naming the first bad
+    file or entry, BadInput when it cannot be read or a key is malformed."""
+    from handover.ledger.bundle_verify import Failed, Unreadable, verify_bundle
+    from handover.ledger.note import NoteError, parse_verifier_key, shown_key
+
+    for spec in keys or []:  # a bad --key is named as such, not as an unreadable bundle
+        try:
+            parse_verifier_key(spec)
+        except NoteError as exc:
+            raise BadInput.msg("erase.key_vkey", spec=shown_key(spec), reason=exc.text) from None
+    try:
+        return BundleCheck(folder, verify_bundle(folder, keys, allow_unsigned=allow_unsigned))
+    except Unreadable as exc:
+        raise BadInput.msg("ledger.bundle_unreadable", path=folder, detail=str(exc)) from None
+    except Failed as exc:
+        raise CheckFailed.msg(
+            "ledger.bundle_failed",
+            path=folder,
+            detail=str(exc),
+            file=exc.path or "-",
+            seq=exc.seq if exc.seq is not None else "-",
+        ) from None
 
 
 def _fixed(at: dt.datetime) -> Clock:

@@ -71,6 +71,13 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
     return name, raw[1:]
 
 
+def shown_key(spec: str, width: int = 72) -> str:
+    """A key as the user gave it, on one short line for an error message (a pasted PEM
+    block or verifier key is long, or many lines)."""
+    flat = " ".join(spec.split())
+    return flat if len(flat) <= width else flat[: width - 3] + "…"
+
+
 def sign_note(text: str, name: str, signer: Signer) -> str:
     """``text`` signed by ``signer`` under ``name`` as a C2SP signed note."""
     _check_name(name)
