@@ -456,3 +456,33 @@ def test_a_bad_out_is_one_line_exit_2_and_records_nothing(demo: Path, tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
     with opened(demo) as ws:
         assert ledger_size(ws) == before
+
+
+def test_the_dossier_names_duties_and_drill_scenarios(demo: Path) -> None:
+    """Duty rules and drill scenarios read by their names in both languages, each with the
+    id the rules file and ``drills schedule`` use in parentheses — never the id alone (a
+    duty counted in days: tests/test_incidents_days.py)."""
+    from handover.i18n import t
+    from handover.incidents.drills import load_scenarios
+
+    folder = _dossier(demo)
+    data = json.loads((folder / "dossier.json").read_text(encoding="utf-8"))
+    duties = [o for i in data["incidents"] for o in i["obligations"]]
+    assert duties and data["drills"], "the demo records incidents with duties and a drill"
+    scenarios = load_scenarios()
+    for lang in ("zh-CN", "en"):
+        cells = _cells((folder / f"dossier.{lang}.html").read_text(encoding="utf-8"))
+        for o in duties:
+            kind = t(f"incidents.kind.{o['kind']}", lang)
+            regime = t(f"incidents.regime.{o['regime']}", lang)
+            name = f"{kind} · {regime}" + (
+                f"({o['rule']})" if lang == "zh-CN" else f" ({o['rule']})"
+            )
+            assert name in cells, (name, lang)
+            assert o["rule"] not in cells
+        for d in data["drills"]:
+            title = scenarios[d["scenario"]].title[lang]
+            assert d["scenario_title"][lang] == title
+            shown = f"{title}({d['scenario']})" if lang == "zh-CN" else f"{title} ({d['scenario']})"
+            assert shown in cells, (shown, lang)
+            assert d["scenario"] not in cells

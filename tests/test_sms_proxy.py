@@ -611,6 +611,9 @@ def test_the_sms_proxy_setting_is_used_and_checked_when_loaded(
         f"https://{USER}:pw-{PASSWORD}@proxy.example:3128",
         f"http://{USER}:pw-{PASSWORD}@proxy.example:99999",
         f"http://{USER}:pw-{PASSWORD}@proxy.example:3128/proxy.pac",
+        # full-width punctuation a Chinese input method types: urllib's own error would
+        # quote the whole netloc, password included
+        f"http://{USER}:pw-{PASSWORD}：2026@10.1.2.3:3128",
     ):
         monkeypatch.setenv("HANDOVER_SMS_PROXY", bad)
         with pytest.raises(BadInput) as refused:
@@ -643,3 +646,20 @@ def test_the_cli_names_the_proxy_in_one_line(
     assert "pw-" not in res.err + res.out and USER not in res.err + res.out
     total = counts(ws, cid)["sms"]["queued"]
     assert counts(ws, cid)["sms"] == {"queued": total} and sms_provider.accepted == []
+
+
+def test_an_ipv6_endpoint_through_a_proxy_is_refused_naming_it(
+    tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """http.client would write an IPv6 endpoint unbracketed in its CONNECT line, so such
+    an endpoint through a proxy is refused in one line naming it (directly, it is
+    reached as before)."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    w = copy_ws(base, tmp_path / "ws")
+    settings = w.settings
+    w.close()
+    with pytest.raises(BadInput) as refused:
+        settings.sms_proxy_for("https://[2001:db8::1]:8443/")
+    assert "[2001:db8::1]" in str(refused.value) and "\n" not in str(refused.value)
+    monkeypatch.setenv("NO_PROXY", "*")
+    assert settings.sms_proxy_for("https://[2001:db8::1]:8443/") is None

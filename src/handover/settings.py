@@ -128,12 +128,16 @@ def parse_proxy(url: str) -> Proxy:
     naming the URL (it may hold a password). An ``https://`` (TLS to the proxy) or SOCKS
     proxy is refused rather than spoken to in clear."""
     text = url.strip()
-    parts = urllib.parse.urlsplit(text)
-    if not parts.netloc:  # host:port without a scheme
-        parts = urllib.parse.urlsplit("//" + text)
+    try:  # urllib's own errors quote the URL, password included: never shown
+        parts = urllib.parse.urlsplit(text)
+        if not parts.netloc:  # host:port without a scheme
+            parts = urllib.parse.urlsplit("//" + text)
+        host, user, password = parts.hostname, parts.username, parts.password
+    except ValueError:
+        raise ValueError("the proxy URL cannot be read (characters a URL may not hold)") from None
     if parts.scheme.lower() not in ("", "http"):
         raise ValueError("not an http:// proxy URL (https:// and socks proxies are not supported)")
-    if not parts.hostname:
+    if not host:
         raise ValueError("the proxy URL names no host")
     try:
         port = 80 if parts.port is None else parts.port
@@ -143,9 +147,9 @@ def parse_proxy(url: str) -> Proxy:
         raise ValueError("the proxy's port is not a number from 1 to 65535")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError("a proxy URL is http://[user:password@]host:port, nothing after it")
-    user = urllib.parse.unquote(parts.username) if parts.username is not None else None
-    password = urllib.parse.unquote(parts.password) if parts.password is not None else None
-    return Proxy(parts.hostname, port, user or None, password if user else None)
+    user = urllib.parse.unquote(user) if user is not None else None
+    password = urllib.parse.unquote(password) if password is not None else None
+    return Proxy(host, port, user or None, password if user else None)
 
 
 def _this_machine(host: str) -> bool:
@@ -208,6 +212,13 @@ class IncidentSettings(BaseModel):
     rules: Path | None = Field(
         default=None, description="A deadline rules file replacing the built-in one."
     )
+    holidays: list[str] = Field(
+        default_factory=list,
+        description="Statutory holidays (法定休假日) as the State Council announces them each "
+        "year: dates (2026-10-01) or runs of dates (2026-10-01..2026-10-07). A period in days "
+        "whose last day is listed ends at 24:00 of the first day after the run that is not "
+        "listed (民法典 第二百零三条第一款). Only the days listed move a deadline.",
+    )
     mail: IncidentMail | None = Field(
         default=None,
         description="E-mail reminders and escalations to the DPO ([incidents.mail]); none: ledger events only.",
@@ -225,6 +236,57 @@ class IncidentSettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("not a known IANA time zone (e.g. Asia/Shanghai)") from None
         return value
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _holidays(cls, value: Any) -> list[str]:
+        # Checked when the settings load, naming the bad entry (a date is no secret): a
+        # typo found when a deadline is computed would move a legal deadline silently.
+        if not isinstance(value, list | tuple):
+            raise ValueError("a list of dates (YYYY-MM-DD) or runs (YYYY-MM-DD..YYYY-MM-DD)")
+        return [_holiday_run(entry) for entry in value]
+
+    def holiday_dates(self) -> frozenset[dt.date]:
+        """Every date ``holidays`` lists, runs spelled out."""
+        out: set[dt.date] = set()
+        for entry in self.holidays:
+            first, _, last = entry.partition("..")
+            day, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last or first)
+            while day <= end:
+                out.add(day)
+                day += dt.timedelta(days=1)
+        return frozenset(out)
+
+
+#: the longest run of holidays one entry of ``[incidents] holidays`` may name: the State
+#: Council's runs are at most nine days; a longer one is taken for a typo (2026 for 2027)
+HOLIDAY_RUN_MAX_DAYS = 31
+
+
+def _holiday_run(entry: Any) -> str:
+    """``entry`` of ``[incidents] holidays`` as ``YYYY-MM-DD`` or ``YYYY-MM-DD..YYYY-MM-DD``
+    (a TOML date is taken too); ValueError naming the entry otherwise."""
+    if isinstance(entry, dt.date) and not isinstance(entry, dt.datetime):
+        return entry.isoformat()
+    text = entry.strip() if isinstance(entry, str) else None
+    first, sep, last = (text or "").partition("..")
+    try:
+        start = dt.date.fromisoformat(first.strip())
+        end = dt.date.fromisoformat(last.strip()) if sep else start
+        if len(first.strip()) != 10 or (sep and len(last.strip()) != 10):
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"holiday {entry!r} is not a date (YYYY-MM-DD) or a run of dates "
+            "(YYYY-MM-DD..YYYY-MM-DD)"
+        ) from None
+    if end < start:
+        raise ValueError(f"holiday run {entry!r} ends before it starts")
+    if (end - start).days >= HOLIDAY_RUN_MAX_DAYS:
+        raise ValueError(
+            f"holiday run {entry!r} is longer than {HOLIDAY_RUN_MAX_DAYS} days (a typo?)"
+        )
+    return f"{start.isoformat()}..{end.isoformat()}" if sep else start.isoformat()
 
 
 class Settings(BaseSettings):
@@ -362,6 +424,14 @@ class Settings(BaseSettings):
         url = urllib.parse.urlsplit(endpoint)
         if _this_machine(url.hostname or ""):
             return None
+        proxy = self._sms_proxy_of(url)
+        if proxy is not None and ":" in (url.hostname or ""):
+            # http.client writes an IPv6 address unbracketed in its CONNECT line
+            raise BadInput.msg("notices.sms_proxy_ipv6", endpoint=endpoint)
+        return proxy
+
+    def _sms_proxy_of(self, url: urllib.parse.SplitResult) -> Proxy | None:
+        """:meth:`sms_proxy_for` of an endpoint not on this machine."""
         if self.sms_proxy:
             return parse_proxy(self.sms_proxy)
         import urllib.request as request

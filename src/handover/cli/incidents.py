@@ -34,31 +34,30 @@ def _echo(text: str) -> None:
     typer.echo(text)
 
 
-def _left(seconds: int, lang: str) -> str:
-    from handover.i18n import t
-
-    h, m = divmod(abs(seconds) // 60, 60)
-    return t("incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue", lang, h=h, m=m)
-
-
 def _duty(o: Obligation, now: dt.datetime, lang: str, tz: str) -> str:
+    """One duty: due when (a clock in days: its last day, 24:00) and the time left in
+    hours or days; a holiday that moved its last day on the line below."""
     from handover.i18n import t
 
     left = (
-        _left(int(o.left(now).total_seconds()), lang)
+        o.time_left(now).render(lang)
         if o.status == "open"
         else t(f"incidents.status.{o.status}", lang)
     )
-    return t(
+    line = t(
         "incidents.cli.duty",
         lang,
         id=o.id,
         regime=t(f"incidents.regime.{o.regime}", lang),
         recipient=o.recipient_name,
         kind=t(f"incidents.kind.{o.kind}", lang),
-        due=_local(o.due_at, tz),
+        due=o.due_text(tz),
         left=left,
     )
+    moved = o.extended()
+    if moved is not None:
+        line += "\n" + t("incidents.cli.duty_extended", lang, why=moved.render(lang))
+    return line
 
 
 def _local(value: dt.datetime, tz: str) -> str:
@@ -323,7 +322,7 @@ def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
             "incidents.cli.drill_scheduled",
             lang,
             id=sc["id"],
-            scenario=sc["scenario"],
+            scenario=_scenario(sc, lang),
             at=sc["scheduled_for"][:16],
         )
         if sc
@@ -787,6 +786,14 @@ def schedule(
     _drill_line(d.to_json(), lang_of(ctx))
 
 
+def _scenario(d: dict[str, Any], lang: str) -> str:
+    """A drill's scenario by its name, with the id ``drills schedule`` takes."""
+    from handover.i18n import normalize_lang
+
+    title = (d.get("scenario_title") or {}).get(normalize_lang(lang))
+    return f"{title} ({d['scenario']})" if title else str(d["scenario"])
+
+
 def _drill_line(d: dict[str, Any], lang: str) -> None:
     from handover.i18n import t
 
@@ -795,7 +802,7 @@ def _drill_line(d: dict[str, Any], lang: str) -> None:
             "incidents.cli.drill",
             lang,
             id=d["id"],
-            scenario=d["scenario"],
+            scenario=_scenario(d, lang),
             status=d["status"],
             at=d["scheduled_for"][:16],
         )

@@ -35,7 +35,7 @@ from handover.incidents.drills import (
 from handover.incidents.duties import OpenDuty, Tick
 from handover.incidents.records import Clock, FollowUp, Incident, Obligation
 from handover.incidents.report import breach_notice, report_document, timeline
-from handover.incidents.rules import Rules, load_rules
+from handover.incidents.rules import Rules, workspace_rules
 from handover.ledger import Recorder, entries, system_clock
 from handover.notices.channels import Channel
 from handover.settings import IncidentSettings
@@ -49,10 +49,7 @@ def _conf(ws: Workspace) -> IncidentSettings:
 def rules_of(ws: Workspace) -> Rules:
     """The workspace's deadline rules: its ``[incidents] rules`` file (relative to the
     workspace) or the built-in ``rules.toml``; checked completely."""
-    path = _conf(ws).rules
-    if path is not None and not path.is_absolute():
-        path = ws.path / path
-    return load_rules(path)
+    return workspace_rules(ws)
 
 
 def _manage(ws: Workspace, clock: Clock, actor: str | None = None) -> Decision:

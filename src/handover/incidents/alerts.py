@@ -17,7 +17,6 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from sqlalchemy.orm import Session
 from handover.crypto.digest import sha256_hex
 from handover.events import EventSink
 from handover.incidents.models import AlertRow, IncidentRow, ObligationRow
+from handover.incidents.records import Obligation, day_clocks, obligation_of
 from handover.notices.channels import Channel, ChannelDown, Message
 
 if TYPE_CHECKING:
@@ -138,21 +138,26 @@ def compose(
     kind: str,
     key: str,
     address: str,
-    ob: ObligationRow,
+    ob: Obligation,
     inc: IncidentRow,
     *,
     now: dt.datetime,
     timezone: str,
 ) -> Message:
     """The mail about duty ``ob`` of incident ``inc``: in Chinese, then in English (who
-    reads it may read either); a drill's says so in its subject."""
+    reads it may read either); a drill's says so in its subject. A clock in days gives its
+    last day and the days left, not hours."""
     from handover.i18n import t
 
-    tz = ZoneInfo(timezone)
-    due = _utc(ob.due_at)
-    seconds = int((due - now).total_seconds())
-    h, m = divmod(abs(seconds) // 60, 60)
     drill = inc.drill_id is not None
+    clock_key, clock_values = (
+        ("incidents.report.legal_days", {"days": ob.period.days})
+        if ob.period is not None
+        else (
+            "incidents.report.legal_clock" if ob.legal_clock else "incidents.report.target_clock",
+            {"hours": f"{ob.hours:g}"},
+        )
+    )
     parts: list[str] = []
     subject = ""
     for lang in ("zh-CN", "en"):
@@ -164,17 +169,9 @@ def compose(
             "regime": t(f"incidents.regime.{ob.regime}", lang),
             "recipient": ob.recipient_name,
             "kind": t(f"incidents.kind.{ob.kind}", lang),
-            "due": f"{due.astimezone(tz):%Y-%m-%d %H:%M} ({timezone})",
-            "left": t(
-                "incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue", lang, h=h, m=m
-            ),
-            "clock": t(
-                "incidents.report.legal_clock"
-                if ob.legal_clock
-                else "incidents.report.target_clock",
-                lang,
-                hours=f"{ob.hours:g}",
-            ),
+            "due": f"{ob.due_text(timezone)} ({timezone})",
+            "left": ob.time_left(now).render(lang),
+            "clock": t(clock_key, lang, **clock_values),
             "source": ob.source,
         }
         if lang == "zh-CN":
@@ -202,6 +199,7 @@ def send(
     ``incident.alert.send`` with the counts and keys (never an address)."""
     now = _utc(clock())
     stats = AlertStats()
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         due = s.scalars(select(AlertRow.id).where(_due(now)).order_by(AlertRow.id)).all()
     outcomes: list[dict[str, Any]] = []
@@ -222,7 +220,13 @@ def send(
                 if ob is None or inc is None:
                     continue
                 message = compose(
-                    row.kind, row.key, row.address, ob, inc, now=now, timezone=timezone
+                    row.kind,
+                    row.key,
+                    row.address,
+                    obligation_of(ob, clocks),
+                    inc,
+                    now=now,
+                    timezone=timezone,
                 )
                 row.state, row.attempts = "sending", row.attempts + 1
                 attempts, key, kind, ob_id = row.attempts, row.key, row.kind, ob.id

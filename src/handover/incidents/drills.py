@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -72,6 +73,12 @@ def load_scenarios(path: Path = SCENARIOS_FILE) -> dict[str, Scenario]:
     }
 
 
+@functools.cache
+def _builtin_scenarios() -> dict[str, Scenario]:
+    # the shipped file does not change while handover runs
+    return load_scenarios()
+
+
 @dataclass(frozen=True)
 class Drill:
     """A drill as stored."""
@@ -86,11 +93,18 @@ class Drill:
     incident_id: int | None
     result: dict[str, Any] | None
 
+    @property
+    def scenario_title(self) -> dict[str, str] | None:
+        """The scenario's name in zh-CN and en (None for a scenario no longer shipped)."""
+        found = _builtin_scenarios().get(self.scenario)
+        return dict(found.title) if found is not None else None
+
     def to_json(self) -> dict[str, Any]:
         """Machine form."""
         return {
             "id": self.id,
             "scenario": self.scenario,
+            "scenario_title": self.scenario_title,
             "scheduled_for": self.scheduled_for.isoformat(),
             "participants": self.participants,
             "status": self.status,
@@ -309,6 +323,7 @@ def _timings(inc: Incident, end: dt.datetime) -> list[dict[str, Any]]:
                 "recipient": o.recipient,
                 "allowed_hours": o.hours,
                 "used_hours": round(used, 2),
+                **({"allowed_days": o.period.days} if o.period is not None else {}),
                 "result": state,
             }
         )

@@ -3,8 +3,9 @@ deadlines, reminders at 80 % and escalations once missed, duties met, waived (PI
 Art. 57 ¶2) or met by a breach campaign, and the open duties of every incident. The
 clock of a duty starts at awareness (发现或获知) or, for the summary report, at the end
 of handling; its deadline comes from the rules file (hours from the start, or whole local
-days ending at 24:00, 民法典 第二百零一条、第二百零三条) or, for duties due "immediately"
-(立即), from the workspace's internal target ``immediately_hours``."""
+days ending at 24:00, 民法典 第二百零一条、第二百零三条, moved off a listed statutory holiday
+by 第二百零三条第一款) or, for duties due "immediately" (立即), from the workspace's internal
+target ``immediately_hours``."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from handover.incidents.records import (
     Clock,
     Obligation,
     checked_text,
+    day_clocks,
     incident_row,
     now_utc,
     obligation_of,
@@ -36,7 +38,15 @@ from handover.incidents.records import (
     past,
     utc,
 )
-from handover.incidents.rules import ObligationRule, Rules, due_after_days, due_at
+from handover.incidents.rules import (
+    HOLIDAY_BASIS,
+    DayClocks,
+    DayPeriod,
+    ObligationRule,
+    Rules,
+    day_period,
+    due_at,
+)
 
 if TYPE_CHECKING:
     from handover.settings import IncidentSettings
@@ -63,17 +73,40 @@ def _clock_of(rule: ObligationRule, conf: IncidentSettings) -> tuple[float, bool
     return float(conf.immediately_hours), False
 
 
+def period_of(
+    rule: ObligationRule, conf: IncidentSettings, start_at: dt.datetime
+) -> DayPeriod | None:
+    """The period of a duty of ``rule`` counted in days from ``start_at``, in ``[incidents]
+    timezone`` and moved off the listed ``holidays``; None for an hours clock."""
+    if rule.days is None:
+        return None
+    return day_period(start_at, rule.days, conf.timezone, conf.holiday_dates())
+
+
 def deadline(
     rule: ObligationRule, conf: IncidentSettings, start_at: dt.datetime
 ) -> tuple[dt.datetime, float, bool]:
     """(due_at, hours allowed, legal_clock) of a duty of ``rule`` whose clock starts at
     ``start_at``. A clock in days ends at 24:00 local (``[incidents] timezone``) of its
-    last day, the start day not counted; its hours are the time that leaves."""
-    if rule.days is not None:
-        due = due_after_days(start_at, rule.days, conf.timezone)
+    last day, the start day not counted, a last day on a listed holiday moved to the day
+    after it (:func:`period_of`); its hours are the time that leaves."""
+    period = period_of(rule, conf, start_at)
+    if period is not None:
+        due = period.due
         return due, (due - start_at).total_seconds() / 3600, True
     hours, legal = _clock_of(rule, conf)
     return due_at(start_at, hours), hours, legal
+
+
+def holiday_note(period: DayPeriod) -> str:
+    """What the record of a duty says when a holiday moved its last day (kept with its
+    legal source, in the language of the sources)."""
+    assert period.holiday is not None
+    first, last = (d.isoformat() for d in period.holiday)
+    return (
+        f";最后一日 {first} 为法定休假日({first} 至 {last},[incidents] holidays),依 "
+        f"{HOLIDAY_BASIS} 顺延至 {period.last_day.isoformat()} 24 时"
+    )
 
 
 def check_clocks(rules: Rules, conf: IncidentSettings) -> None:
@@ -125,6 +158,7 @@ def add_obligations(
         if not rule.applies(row.grade, row.operator_kind) or not _condition(rule, row, conf):
             continue
         due, hours, legal = deadline(rule, conf, start_at)
+        period = period_of(rule, conf, start_at)
         ob = ObligationRow(
             incident_id=row.id,
             rule=rule.id,
@@ -136,7 +170,8 @@ def add_obligations(
             due_at=due,
             hours=hours,
             legal_clock=legal,
-            source=rule.source,
+            source=rule.source
+            + (holiday_note(period) if period is not None and period.holiday is not None else ""),
             verified=rule.verified,
             status="open",
         )
@@ -146,20 +181,26 @@ def add_obligations(
     return added
 
 
-def brief(obs: Sequence[ObligationRow]) -> list[dict[str, Any]]:
-    return [
-        {
-            "obligation": o.id,
-            "rule": o.rule,
-            "regime": o.regime,
-            "kind": o.kind,
-            "recipient": o.recipient,
-            "due_at": utc(o.due_at).isoformat(),
-            "hours": o.hours,
-            "legal_clock": o.legal_clock,
-        }
-        for o in obs
-    ]
+def brief(obs: Sequence[ObligationRow], clocks: DayClocks) -> list[dict[str, Any]]:
+    """The duties ``obs`` as the ledger event that created them records them; a clock in
+    days with its period (last day, and the holiday that moved it)."""
+    out = []
+    for o in obs:
+        period = clocks.period(o.rule, utc(o.starts_at), utc(o.due_at))
+        out.append(
+            {
+                "obligation": o.id,
+                "rule": o.rule,
+                "regime": o.regime,
+                "kind": o.kind,
+                "recipient": o.recipient,
+                "due_at": utc(o.due_at).isoformat(),
+                "hours": o.hours,
+                "legal_clock": o.legal_clock,
+                **({"period": period.to_json()} if period is not None else {}),
+            }
+        )
+    return out
 
 
 def decide_individuals(
@@ -177,6 +218,7 @@ def decide_individuals(
     or that they will be after all (``incident.individuals``)."""
     now = now_utc(clock)
     reason = checked_text(reason, "reason", 2000)
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         inc_row = open_row(s, incident_id)
         if not notify and not (inc_row.facts or {}).get("measures"):
@@ -197,7 +239,7 @@ def decide_individuals(
         else:
             row.status = "waived"
             row.waiver = {"by": decided_by, "at": now.isoformat(), "reason": reason}
-        ob = obligation_of(row)
+        ob = obligation_of(row, clocks)
     events(
         "incident.individuals",
         f"incident {incident_id}",
@@ -230,6 +272,7 @@ def mark_met(
     now = now_utc(clock)
     note = checked_text(note, "note", 2000)
     when = past(at, "at", now) if at is not None else now
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         row = s.get(ObligationRow, obligation_id, with_for_update=True)
         if row is None:
@@ -239,7 +282,7 @@ def mark_met(
             raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
         _not_before_start(row, when)
         row.status, row.met_at, row.met_by = "met", when, met_by
-        ob = obligation_of(row)
+        ob = obligation_of(row, clocks)
     _met(events, ob, when, note)
     return ob
 
@@ -290,6 +333,7 @@ def notice_campaign_done(
     and ``incident.obligation.met`` for the duty)."""
     now = now_utc(clock)
     ob: Obligation | None = None
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         row = incident_row(s, incident_id, for_update=True)
         duty = s.scalars(
@@ -301,7 +345,7 @@ def notice_campaign_done(
         ).first()
         if duty is not None and row.status != "closed":
             duty.status, duty.met_at, duty.met_by = "met", now, met_by
-            ob = obligation_of(duty)
+            ob = obligation_of(duty, clocks)
     events(
         "incident.notice.done",
         f"incident {incident_id}",
@@ -347,6 +391,7 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock, mail: MailPlan | Non
     in the same transaction (:mod:`handover.incidents.alerts`)."""
     now = now_utc(clock)
     out = Tick(now)
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         rows = s.scalars(
             select(ObligationRow)
@@ -371,11 +416,11 @@ def tick(ws: Workspace, *, events: EventSink, clock: Clock, mail: MailPlan | Non
                 if row.escalated_at is None:
                     row.escalated_at = now
                     row.reminded_at = row.reminded_at or now
-                    out.escalated.append(obligation_of(row))
+                    out.escalated.append(obligation_of(row, clocks))
                     changed["escalate"].append(row)
             elif ob.elapsed(now) >= REMIND_AT and row.reminded_at is None:
                 row.reminded_at = now
-                out.reminded.append(obligation_of(row))
+                out.reminded.append(obligation_of(row, clocks))
                 changed["remind"].append(row)
         if mail is not None:
             leads = {i: lead for i, (_, lead) in owners.items()}
@@ -427,6 +472,7 @@ class OpenDuty:
 
 def open_duties(ws: Workspace) -> list[OpenDuty]:
     """Every open duty of an incident not closed, soonest deadline first."""
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         rows = s.execute(
             select(ObligationRow, IncidentRow.title, IncidentRow.grade, IncidentRow.drill_id)
@@ -435,6 +481,6 @@ def open_duties(ws: Workspace) -> list[OpenDuty]:
             .order_by(ObligationRow.due_at, ObligationRow.id)
         ).all()
         return [
-            OpenDuty(o.incident_id, title, grade, drill is not None, obligation_of(o))
+            OpenDuty(o.incident_id, title, grade, drill is not None, obligation_of(o, clocks))
             for o, title, grade, drill in rows
         ]

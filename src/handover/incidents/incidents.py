@@ -47,6 +47,7 @@ from handover.incidents.records import (
     Report,
     SecurityEvent,
     checked_text,
+    day_clocks,
     event_of,
     load_incident,
     now_utc,
@@ -55,7 +56,7 @@ from handover.incidents.records import (
     report_of,
     utc,
 )
-from handover.incidents.rules import GRADES, Rules
+from handover.incidents.rules import GRADES, DayClocks, Rules
 
 if TYPE_CHECKING:
     from handover.settings import IncidentSettings
@@ -224,6 +225,7 @@ def promote(
         )
     check_counts(people, people_reason, direct_loss_cny)
     judged = judge(rules, criteria, reason=criteria_reason, by=decided_by, at=now)
+    clocks = DayClocks.of(rules, conf)
     with ws.store.session() as s:
         ev = s.get(SecurityEventRow, event_id, with_for_update=True)
         if ev is None:
@@ -268,7 +270,7 @@ def promote(
             "reason": reason,
             "incident": row.id,
         }
-        inc = load_incident(s, row)
+        inc = load_incident(s, row, clocks)
     events(
         "incident.promote",
         f"incident {inc.id}",
@@ -288,7 +290,7 @@ def promote(
             "tables": [t["table"] for t in affected.tables],
             "suspected_crime": suspected_crime,
             "personal_information": inc.personal_information,
-            "obligations": brief(obs),
+            "obligations": brief(obs, clocks),
             "rules": str(rules.path.name),
             "drill": inc.drill,
         },
@@ -354,6 +356,7 @@ def regrade(
     now = now_utc(clock)
     check_counts(people, reason, direct_loss_cny, people_key=REGRADE_PEOPLE)
     new = judge(rules, criteria, reason=reason, by=decided_by, at=now)
+    clocks = DayClocks.of(rules, conf)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         count = people if people is not None else row.people_affected
@@ -370,7 +373,7 @@ def regrade(
         obs = add_obligations(s, row, rules, conf, "aware", utc(row.aware_at))
         if row.status == "handled" and row.handled_at is not None:
             obs += add_obligations(s, row, rules, conf, "handled", utc(row.handled_at))
-        inc = load_incident(s, row)
+        inc = load_incident(s, row, clocks)
     events(
         "incident.grade",
         f"incident {incident_id}",
@@ -382,7 +385,7 @@ def regrade(
             "grade": decision.to_json(),
             "people_affected": count,
             "direct_loss_cny": loss,
-            "obligations": brief(obs),
+            "obligations": brief(obs, clocks),
         },
     )
     return inc
@@ -404,10 +407,11 @@ def set_facts(
     clean = {k: checked_text(v, k, 4000) for k, v in updates.items()}
     if not clean:
         raise BadInput.msg("incidents.empty", field="facts")
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         row.facts = {**row.facts, **clean}
-        inc = load_incident(s, row)
+        inc = load_incident(s, row, clocks)
     events(
         "incident.facts",
         f"incident {incident_id}",
@@ -434,6 +438,7 @@ def mark_handled(
     the summary-report duties start (``incident.handled``)."""
     now = now_utc(clock)
     when = past(at, "at", now) if at is not None else now
+    clocks = DayClocks.of(rules, conf)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         if row.status != "open":
@@ -444,12 +449,12 @@ def mark_handled(
             )
         row.status, row.handled_at = "handled", when
         obs = add_obligations(s, row, rules, conf, "handled", when)
-        inc = load_incident(s, row)
+        inc = load_incident(s, row, clocks)
     events(
         "incident.handled",
         f"incident {incident_id}",
         PURPOSE,
-        {"incident": incident_id, "at": when.isoformat(), "obligations": brief(obs)},
+        {"incident": incident_id, "at": when.isoformat(), "obligations": brief(obs, clocks)},
     )
     return inc
 
@@ -614,6 +619,7 @@ def close(
         "by": closed_by,
         "at": now.isoformat(),
     }
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         if row.status != "handled":
@@ -628,7 +634,7 @@ def close(
                 "incidents.open_duty", id=incident_id, obligation=pending.id, rule=pending.rule
             )
         row.status, row.closed_at, row.review = "closed", now, review
-        inc = load_incident(s, row)
+        inc = load_incident(s, row, clocks)
     open_actions = [a.id for a in inc.actions if a.done_at is None]
     events(
         "incident.close",

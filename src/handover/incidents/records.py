@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handover.errors import BadInput
+from handover.i18n import Msg
 from handover.incidents.models import (
     ActionRow,
     IncidentRow,
@@ -20,6 +21,7 @@ from handover.incidents.models import (
     ReportRow,
     SecurityEventRow,
 )
+from handover.incidents.rules import DayClocks, DayPeriod, workspace_rules
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -157,6 +159,8 @@ class Obligation:
     waiver: dict[str, Any] | None
     reminded_at: dt.datetime | None
     escalated_at: dt.datetime | None
+    #: a clock in whole days: its last day and the holiday that moved it (None: hours)
+    period: DayPeriod | None = None
 
     def left(self, now: dt.datetime) -> dt.timedelta:
         """Time left until the deadline (negative when missed)."""
@@ -190,9 +194,52 @@ class Obligation:
             "reminded_at": self.reminded_at.isoformat() if self.reminded_at else None,
             "escalated_at": self.escalated_at.isoformat() if self.escalated_at else None,
         }
+        out["period"] = self.period.to_json() if self.period is not None else None
         if now is not None:
             out["seconds_left"] = int(self.left(now).total_seconds())
+            out["days_left"] = self.period.days_left(now) if self.period is not None else None
         return out
+
+    def due_text(self, timezone: str) -> str:
+        """The deadline as a person reads it: ``2026-04-01 24:00`` for a clock in days (the
+        last day and its end, 民法典 第二百零三条第二款), else local minute in ``timezone``."""
+        if self.period is not None:
+            return f"{self.period.last_day.isoformat()} 24:00"
+        from zoneinfo import ZoneInfo
+
+        return self.due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+
+    def time_left(self, now: dt.datetime) -> Msg:
+        """How the clock stands at ``now``: hours and minutes left (or over) for an hours
+        clock; for a clock in days the days left, the hours and minutes on its last day,
+        the days over once missed."""
+        seconds = int(self.left(now).total_seconds())
+        if self.period is None:
+            h, m = divmod(abs(seconds) // 60, 60)
+            return Msg("incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue", h=h, m=m)
+        n = self.period.days_left(now)
+        if seconds <= 0:  # at 24:00 of the last day the period has ended (tick escalates)
+            over = max(-n, 1)
+            return Msg(
+                "incidents.clock.day_over" if over == 1 else "incidents.clock.days_over", n=over
+            )
+        if n <= 0:
+            h, m = divmod(seconds // 60, 60)
+            return Msg("incidents.clock.last_day", h=h, m=m)
+        return Msg("incidents.clock.day_left" if n == 1 else "incidents.clock.days_left", n=n)
+
+    def extended(self) -> Msg | None:
+        """Why a clock in days ends later than its days say: its last day fell on a listed
+        statutory holiday (民法典 第二百零三条第一款); None otherwise."""
+        if self.period is None or self.period.holiday is None:
+            return None
+        first, last = self.period.holiday
+        return Msg(
+            "incidents.clock.extended",
+            first=first.isoformat(),
+            last=last.isoformat(),
+            day=self.period.last_day.isoformat(),
+        )
 
 
 @dataclass(frozen=True)
@@ -333,7 +380,19 @@ def opt_utc(value: dt.datetime | None) -> dt.datetime | None:
     return utc(value) if value is not None else None
 
 
-def obligation_of(row: ObligationRow) -> Obligation:
+def day_clocks(ws: Workspace) -> DayClocks:
+    """How the workspace's duties in days are read back (:class:`DayClocks`). A rules file
+    that cannot be read only costs the reading in days: the duties still show, their
+    clocks in hours and minutes, and every step that creates duties refuses that file."""
+    try:
+        rules = workspace_rules(ws)
+    except BadInput:
+        return DayClocks(ws.settings.incidents.timezone)
+    return DayClocks.of(rules, ws.settings.incidents)
+
+
+def obligation_of(row: ObligationRow, clocks: DayClocks | None = None) -> Obligation:
+    starts_at, due_at = utc(row.starts_at), utc(row.due_at)
     return Obligation(
         row.id,
         row.incident_id,
@@ -342,8 +401,8 @@ def obligation_of(row: ObligationRow) -> Obligation:
         row.kind,
         row.recipient,
         row.recipient_name,
-        utc(row.starts_at),
-        utc(row.due_at),
+        starts_at,
+        due_at,
         row.hours,
         row.legal_clock,
         row.source,
@@ -354,6 +413,7 @@ def obligation_of(row: ObligationRow) -> Obligation:
         row.waiver,
         opt_utc(row.reminded_at),
         opt_utc(row.escalated_at),
+        clocks.period(row.rule, starts_at, due_at) if clocks is not None else None,
     )
 
 
@@ -371,7 +431,9 @@ def report_of(row: ReportRow) -> Report:
     )
 
 
-def load_incident(s: Session, row: IncidentRow) -> Incident:
+def load_incident(s: Session, row: IncidentRow, clocks: DayClocks | None = None) -> Incident:
+    """The incident of ``row`` with its duties (read in days through ``clocks``), reports
+    and follow-up actions."""
     inc = Incident(
         row.id,
         row.event_id,
@@ -397,7 +459,7 @@ def load_incident(s: Session, row: IncidentRow) -> Incident:
         row.drill_id,
     )
     inc.obligations = [
-        obligation_of(o)
+        obligation_of(o, clocks)
         for o in s.scalars(
             select(ObligationRow)
             .where(ObligationRow.incident_id == row.id)
@@ -436,17 +498,19 @@ def open_row(s: Session, incident_id: int) -> IncidentRow:
 
 def get_incident(ws: Workspace, incident_id: int) -> Incident:
     """The incident ``incident_id`` with its duties, reports and actions."""
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
-        return load_incident(s, incident_row(s, incident_id))
+        return load_incident(s, incident_row(s, incident_id), clocks)
 
 
 def list_incidents(ws: Workspace, *, status: str | None = None) -> list[Incident]:
     """Every incident (in ``status``), newest first."""
+    clocks = day_clocks(ws)
     with ws.store.session() as s:
         stmt = select(IncidentRow).order_by(IncidentRow.id.desc())
         if status is not None:
             stmt = stmt.where(IncidentRow.status == status)
-        return [load_incident(s, r) for r in s.scalars(stmt)]
+        return [load_incident(s, r, clocks) for r in s.scalars(stmt)]
 
 
 def get_event(ws: Workspace, event_id: int) -> SecurityEvent:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
 from handover.i18n import LANGS, catalog, t
-from handover.incidents.records import Incident, utc
+from handover.incidents.records import Incident, Obligation, utc
 
 PENDING = "incidents.report.pending"
 
@@ -80,6 +80,28 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> str:
     local = utc(value).astimezone(tz)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _due(o: Obligation, tz: ZoneInfo) -> str:
+    """A duty's deadline: ``2026-04-01 24:00 (UTC+08:00)`` for a clock in days (the end of
+    its last day, 民法典 第二百零三条第二款), else the local minute with its offset."""
+    if o.period is None:
+        return _local(o.due_at, tz)
+    offset = o.due_at.astimezone(tz).strftime("%z")
+    return f"{o.period.last_day.isoformat()} 24:00 (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _clock(o: Obligation) -> dict[str, str] | list[dict[str, str]]:
+    """What a duty's clock is: a legal deadline in hours or days (with the holiday that
+    moved a last day), or the internal target standing for 立即."""
+    if o.period is None:
+        return both(
+            "incidents.report.legal_clock" if o.legal_clock else "incidents.report.target_clock",
+            hours=f"{o.hours:g}",
+        )
+    days = both("incidents.report.legal_days", days=o.period.days)
+    moved = o.extended()
+    return [days, {lang: moved.render(lang) for lang in LANGS}] if moved is not None else days
 
 
 def _fact(inc: Incident, *keys: str) -> dict[str, str] | str:
@@ -217,13 +239,8 @@ def report_document(
             "regime": both(f"incidents.regime.{o.regime}"),
             "recipient": o.recipient_name,
             "kind": both(f"incidents.kind.{o.kind}"),
-            "due": _local(o.due_at, tz),
-            "clock": both(
-                "incidents.report.legal_clock"
-                if o.legal_clock
-                else "incidents.report.target_clock",
-                hours=f"{o.hours:g}",
-            ),
+            "due": _due(o, tz),
+            "clock": _clock(o),
             "status": both(f"incidents.status.{o.status}"),
             "source": o.source,
             "verified": o.verified,

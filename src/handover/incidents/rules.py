@@ -6,20 +6,27 @@ rule named, before anything is created from it.
 
 A clock in ``hours`` runs from the moment it starts. A clock in ``days`` is counted in
 whole local days as 民法典 第二百零一条 and 第二百零三条 say: the day it starts does not
-count, and it ends at 24:00 of its last day (:func:`due_after_days`). Public holidays
-(第二百零三条第一款) are not taken into account: the deadline is never later than the law's.
+count, and it ends at 24:00 of its last day (:func:`day_period`); a last day that is a
+statutory holiday the workspace lists (``[incidents] holidays``) moves to the first day
+after the holiday that is not listed (第二百零三条第一款). Nothing else moves it: a day not
+listed is no holiday here, so the deadline shown is never later than the law's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from handover.errors import BadInput
+
+if TYPE_CHECKING:
+    from handover.settings import IncidentSettings
+    from handover.workspace import Workspace
 
 RULES_FILE = Path(__file__).parent / "rules.toml"
 
@@ -291,11 +298,117 @@ def due_at(start: dt.datetime, hours: float) -> dt.datetime:
     return start + dt.timedelta(hours=hours)
 
 
-def due_after_days(start: dt.datetime, days: int, timezone: str) -> dt.datetime:
+#: the provision that moves the last day of a period off a statutory holiday
+HOLIDAY_BASIS = "民法典 第二百零三条第一款"
+
+
+@dataclass(frozen=True)
+class DayPeriod:
+    """A period of whole days as 民法典 第二百零一条、第二百零三条 count it, in ``timezone``:
+    ``days`` after the start day, ending at 24:00 of ``last_day``. ``holiday`` is the run of
+    listed statutory holidays (first, last) the nominal last day fell on, when it moved the
+    end to the day after it (第二百零三条第一款)."""
+
+    days: int
+    timezone: str
+    last_day: dt.date
+    holiday: tuple[dt.date, dt.date] | None = None
+
+    @property
+    def due(self) -> dt.datetime:
+        """The deadline in UTC: 24:00 of the last day, i.e. 00:00 local of the day after."""
+        end = dt.datetime.combine(
+            self.last_day + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(self.timezone)
+        )
+        return end.astimezone(dt.UTC)
+
+    def days_left(self, now: dt.datetime) -> int:
+        """Whole local days from ``now``'s day to the last day: 0 on the last day itself,
+        negative once past it."""
+        today = now.astimezone(ZoneInfo(self.timezone)).date()
+        return (self.last_day - today).days
+
+    def to_json(self) -> dict[str, Any]:
+        """Machine form (``--json``, ledger details)."""
+        return {
+            "days": self.days,
+            "last_day": self.last_day.isoformat(),
+            "ends": "24:00",
+            "timezone": self.timezone,
+            "extended": None
+            if self.holiday is None
+            else {
+                "nominal_last_day": self.holiday[0].isoformat(),
+                "holiday": [self.holiday[0].isoformat(), self.holiday[1].isoformat()],
+                "basis": HOLIDAY_BASIS,
+            },
+        }
+
+
+def day_period(
+    start: dt.datetime, days: int, timezone: str, holidays: Collection[dt.date] = ()
+) -> DayPeriod:
+    """The period of ``days`` days starting at ``start`` (aware): the local day of
+    ``start`` does not count (民法典 第二百零一条第一款), the period ends at 24:00 of its
+    last day (第二百零三条第二款); a last day among ``holidays`` moves to the first day after
+    them that is not one (第二百零三条第一款)."""
+    nominal = start.astimezone(ZoneInfo(timezone)).date() + dt.timedelta(days=days)
+    last = nominal
+    while last in holidays:
+        last += dt.timedelta(days=1)
+    run = (nominal, last - dt.timedelta(days=1)) if last != nominal else None
+    return DayPeriod(days, timezone, last, run)
+
+
+def due_after_days(
+    start: dt.datetime, days: int, timezone: str, holidays: Collection[dt.date] = ()
+) -> dt.datetime:
     """The deadline of a period of ``days`` days starting at ``start`` (aware), in UTC:
-    the local day of ``start`` does not count (民法典 第二百零一条第一款), the period ends
-    at 24:00 of its last day (第二百零三条第二款), i.e. 00:00 local of the day after."""
-    zone = ZoneInfo(timezone)
-    last_day = start.astimezone(zone).date() + dt.timedelta(days=days)
-    end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
-    return end.astimezone(dt.UTC)
+    24:00 local of its last day (:func:`day_period`)."""
+    return day_period(start, days, timezone, holidays).due
+
+
+@dataclass(frozen=True)
+class DayClocks:
+    """Which duties count in days, and how: the rules' day clocks by rule id, the zone and
+    the listed holidays. Reads a stored duty's deadline back as its period (the store keeps
+    the deadline, not how it was counted)."""
+
+    timezone: str = "Asia/Shanghai"
+    days: Mapping[str, int] = field(default_factory=dict)
+    holidays: frozenset[dt.date] = frozenset()
+
+    @classmethod
+    def of(cls, rules: Rules, conf: IncidentSettings) -> DayClocks:
+        """The day clocks of ``rules`` under the workspace's ``[incidents]`` settings."""
+        return cls(
+            conf.timezone,
+            {o.id: o.days for o in rules.obligations if o.days is not None},
+            conf.holiday_dates(),
+        )
+
+    def period(self, rule: str, starts_at: dt.datetime, due_at: dt.datetime) -> DayPeriod | None:
+        """The period of a duty of ``rule`` whose clock started at ``starts_at`` and is
+        due at ``due_at``; None for an hours clock. A deadline counted under other settings
+        (a holiday list edited since, another zone) is read as it stands: its last day,
+        without saying why it falls there; one that ends at no local midnight is no day
+        clock's (its rule was changed)."""
+        days = self.days.get(rule)
+        if days is None:
+            return None
+        counted = day_period(starts_at, days, self.timezone, self.holidays)
+        if counted.due == due_at:
+            return counted
+        end = due_at.astimezone(ZoneInfo(self.timezone))
+        if end.time() != dt.time(0):
+            return None
+        return DayPeriod(days, self.timezone, end.date() - dt.timedelta(days=1))
+
+
+def workspace_rules(ws: Workspace) -> Rules:
+    """The workspace's deadline rules: its ``[incidents] rules`` file (relative to the
+    workspace) or the built-in ``rules.toml``; checked completely."""
+    path = ws.settings.incidents.rules
+    if path is not None and not path.is_absolute():
+        path = ws.path / path
+    return load_rules(path)

@@ -437,9 +437,9 @@ def document(data: dict[str, Any], lang: str) -> Doc:
     duties = [
         [
             o["incident"],
-            o["rule"],
+            duty_name(o, lang),
             o["recipient_name"],
-            when(o["due_at"]),
+            duty_due(o, lang),
             label("incidents.status", o["status"], lang),
             when(o["met_at"]),
         ]
@@ -452,7 +452,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             Table(
                 [L("incident"), L("rule"), L("recipient"), L("due"), L("status"), L("met_at")],
                 duties,
-                [16, 36, 40, 34, 18, 36],
+                [14, 50, 34, 38, 16, 28],
             )
         )
     sec.blocks.append(Sub(L("drills")))
@@ -462,7 +462,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
             [
                 [
                     d["id"],
-                    d["scenario"],
+                    _named(d.get("scenario_title"), d["scenario"], lang),
                     label("dossier.r.drill_status", d["status"], lang),
                     when(d["finished_at"]),
                     _in_time(d),
@@ -470,7 +470,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
                 ]
                 for d in data["drills"]
             ],
-            [10, 30, 18, 36, 22, 64],
+            [10, 44, 18, 32, 20, 56],
         )
     )
     parts.append(sec)
@@ -644,6 +644,41 @@ def document(data: dict[str, Any], lang: str) -> Doc:
         toc_label=L("toc"),
         footer=f"{L('title')} | {tr.get('name') or ''}",
     )
+
+
+def _named(title: Any, code: Any, lang: str) -> str:
+    """A record's name in ``lang`` with its code in parentheses (the name the commands and
+    rules files use), or the code alone when there is no name."""
+    name = pick(title, lang)
+    if not name:
+        return "-" if code in (None, "") else str(code)
+    return t("dossier.r.named", lang, name=name, code=code)
+
+
+def duty_name(o: dict[str, Any], lang: str) -> str:
+    """A duty as the reader knows it: what is filed under which law (``总结报告 ·
+    国家网络安全事件报告管理办法``), with its rule id in parentheses."""
+    name = t(
+        "dossier.r.duty_name",
+        lang,
+        kind=label("incidents.kind", o.get("kind"), lang),
+        regime=label("incidents.regime", o.get("regime"), lang),
+    )
+    return _named({lang: name}, o.get("rule"), lang)
+
+
+def duty_due(o: dict[str, Any], lang: str) -> str:
+    """A duty's deadline: a clock in days as its last day, ending at 24:00 local (and the
+    holiday that moved it there); an hours clock as a UTC minute."""
+    period = o.get("period")
+    if not period:
+        return when(o.get("due_at"))
+    due = t("dossier.r.due_day", lang, day=period["last_day"], tz=period["timezone"])
+    moved = period.get("extended")
+    if moved:
+        first, last = moved["holiday"]
+        due += t("dossier.r.due_extended", lang, first=first, last=last)
+    return due
 
 
 def _in_time(d: dict[str, Any]) -> str:

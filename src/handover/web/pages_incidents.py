@@ -24,28 +24,22 @@ Count = Annotated[int | None, Form(ge=0, le=2_000_000_000)]
 NOTICES = ("event", "promoted", "graded", "drill_scheduled", "drill_started", "drill_finished")
 
 
-def left(seconds: int) -> tuple[str, dict[str, int]]:
-    """A duty's time left as the catalogue's ``incidents.cli.left``/``overdue`` key and
-    its hours and minutes (shown in the reader's language)."""
-    h, m = divmod(abs(seconds) // 60, 60)
-    return ("incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue"), {"h": h, "m": m}
-
-
 def clock_of(ob: Obligation, at: dt.datetime) -> dict[str, Any]:
-    """How an open duty's clock stands at ``at``: the time-left text's key and values,
-    ``late`` once missed, ``soon`` past the share of its time at which the library sends
-    its reminder (``REMIND_AT``). A duty met or waived has no clock."""
+    """How a duty's clock stands at ``at``: the time left (a message: hours and minutes,
+    or days for a clock in days), ``late`` once missed, ``soon`` past the share of its time
+    at which the library sends its reminder (``REMIND_AT``), and ``due_day``, the last day
+    of a clock in days (it ends at 24:00 of that day). A duty met or waived has no clock."""
     from handover.incidents.duties import REMIND_AT
 
+    due_day = ob.period.last_day if ob.period is not None else None
     if ob.status != "open":
-        return {"left_key": None, "left_values": {}, "late": False, "soon": False}
+        return {"left": None, "late": False, "soon": False, "due_day": due_day}
     seconds = int(ob.left(at).total_seconds())
-    key, values = left(seconds)
     return {
-        "left_key": key,
-        "left_values": values,
+        "left": ob.time_left(at),
         "late": seconds < 0,
         "soon": seconds >= 0 and ob.elapsed(at) >= REMIND_AT,
+        "due_day": due_day,
     }
 
 
