@@ -488,3 +488,48 @@ def test_the_dossier_shows_a_day_clock_by_its_last_day_and_the_holiday(
     assert duty_name(summary, "en") == (
         "summary report · CAC incident reporting measures (cac.summary.ordinary)"
     )
+
+
+def test_tick_names_a_day_clock_by_its_last_day(template: Path, tmp_path: Path) -> None:
+    """``incidents tick`` (real time: the incident is placed 27 days back from now, so
+    the 30-day summary's reminder is due) names the day duty's deadline as every other
+    view does, its last day at 24:00, not 00:00 of the day after (review)."""
+    from handover.cli.main import app
+
+    for ws in _opened(template, tmp_path / "ws", ""):
+        now = dt.datetime.now(dt.UTC)
+        handled = now - dt.timedelta(days=27)
+        inc = _handled(ws, Clock(handled - dt.timedelta(hours=2)), handled)
+        last_day = _summary(inc).period
+        assert last_day is not None
+    res = CliRunner().invoke(app, ["-w", str(tmp_path / "ws"), "--lang", "en", "incidents", "tick"])
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if f"obligation #{_summary(inc).id} " in x)
+    assert f"{last_day.last_day.isoformat()} 24:00" in line and "00:00+08:00" not in line, line
+
+
+def test_the_console_shows_a_day_clock_of_another_zone_in_beijing_time(
+    template: Path, tmp_path: Path
+) -> None:
+    """With ``[incidents] timezone`` other than Beijing time, the console (whose every time
+    is Beijing time) shows the deadline's minute, not "24:00" of a day in another zone:
+    Tokyo's 24:00 of 2026-04-01 is 23:00 in Beijing (review)."""
+    from fastapi.testclient import TestClient
+
+    from handover.web.app import create_app
+    from web_support import login
+
+    for ws in _opened(template, tmp_path / "ws", '\n[incidents]\ntimezone = "Asia/Tokyo"\n'):
+        inc = _handled(ws, Clock(at("2026-03-02 09:00")), at("2026-03-02 15:30"))
+        duty = _summary(inc).id
+        with TestClient(create_app(ws.path, clock=Clock(at("2026-03-03 10:00")))) as client:
+            login(client, "wangmin")
+            html = client.get(f"/incidents/{inc.id}").text
+        row = re.search(rf'<tr id="ob-{duty}".*?</tr>', html, re.S)
+        assert row is not None
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+        ]
+        assert any("2026年4月1日 23:00" in c for c in cells), cells
+        assert not any("24:00" in c for c in cells), cells

@@ -549,3 +549,41 @@ def test_a_dossier_carries_the_signed_ledger_manifest_and_an_older_one_verifies(
     (dossier / "manifest.sig").write_text(json.dumps(sig), encoding="utf-8")
     result = verify_dossier(dossier)
     assert result["ok"] and result["ledger"]["manifest_signed"] is False
+
+
+def test_a_private_key_given_as_key_is_never_printed_back(tmp_path: Path) -> None:
+    """A private key pasted into ``--key`` by mistake (a PEM block, its body alone, a
+    seed in hex or base64) is refused without a character of it in the message; a path
+    that names no file is still shown, so the person sees their typo."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from handover.erase.certificate import read_pinned_key
+    from handover.errors import BadInput
+    from handover.ledger.export import verify_exported
+
+    private = Ed25519PrivateKey.generate()
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    seed = private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    body = pem.splitlines()[1]
+    # (the seed alone in base64 has a public key's shape: it would be taken as one)
+    secrets = [pem, body, seed.hex() + "00", seed.hex()[:40] + "/" + seed.hex()[40:]]
+    for given in secrets:
+        with pytest.raises(BadInput) as refused:
+            read_pinned_key(given)
+        shown = str(refused.value)
+        assert "--key" in shown and "characters" in shown
+        for i in range(0, len(body) - 8):
+            assert body[i : i + 8] not in shown
+        assert seed.hex()[:8] not in shown and base64.b64encode(seed).decode()[:8] not in shown
+        with pytest.raises(BadInput) as refused:
+            verify_exported(tmp_path, [given])
+        assert body[12:24] not in str(refused.value) and seed.hex()[:8] not in str(refused.value)
+    missing = tmp_path / "keys" / "ledger.pub"
+    with pytest.raises(BadInput) as refused:
+        read_pinned_key(str(missing))
+    assert str(missing) in str(refused.value)

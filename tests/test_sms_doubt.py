@@ -289,3 +289,34 @@ def test_a_query_tells_sent_or_not_or_stops(sms_provider: Any, clock: Clock) -> 
             channel.recover("d" * 32, date, [m])
         assert doubt.value.message is not None
         assert doubt.value.message.key == "notices.sms_query_failed", fault
+
+
+def test_a_call_in_doubt_claimed_in_two_batches_is_asked_about_in_both(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """A resume with a smaller batch claims half of a call in doubt, then the other half:
+    each half is asked about before anything is sent (the intent stays until every one of
+    its notices was asked about), so nobody is texted twice (review of helper-70: the
+    second half was sent again without a query)."""
+    camp = create_campaign(
+        ws, book, name="d", channels=["sms"], link="https://b.example/n", exclude=["sys_user"]
+    )
+    approve(ws, camp.id)
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    run = {"now": clock.now, "sleep": clock.sleep, "rate": 350}
+    with pytest.raises(InDoubt):
+        send_campaign(ws, camp.id, book, sms=sms_config(sms_provider.url), batch=100, **run)  # type: ignore[arg-type]
+    assert counts(ws, camp.id)["sms"]["sending"] == 100
+    clock.sleep(60)
+    report = send_campaign(
+        ws,
+        camp.id,
+        book,
+        sms=sms_config(sms_provider.url),
+        resume=True,
+        batch=50,
+        **run,  # type: ignore[arg-type]
+    )
+    texts = Counter(a["phone"] for a in sms_provider.accepted)
+    assert [p for p, n in texts.items() if n > 1] == []
+    assert report.channels[0].recovered == 100 and report.pending == 0

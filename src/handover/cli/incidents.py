@@ -373,7 +373,8 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
                         incident=o.incident_id,
                         id=o.id,
                         recipient=o.recipient_name,
-                        due=_stamp(o.due_at, tz),
+                        # a clock in days: its last day, 24:00, as every other view
+                        due=o.due_text(tz) if o.period is not None else _stamp(o.due_at, tz),
                     )
                 )
         if sent is not None:

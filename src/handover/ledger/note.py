@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from handover.crypto.digest import sha256
 from handover.crypto.signing import verify
@@ -71,11 +74,38 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes]:
     return name, raw[1:]
 
 
-def shown_key(spec: str, width: int = 72) -> str:
-    """A key as the user gave it, on one short line for an error message (a pasted PEM
-    block or verifier key is long, or many lines)."""
-    flat = " ".join(spec.split())
-    return flat if len(flat) <= width else flat[: width - 3] + "…"
+def shown_key(spec: str) -> str | Msg:
+    """How an error names a ``--key`` value: as given when it names a file or cannot be
+    key material (a path, a word); otherwise only by its length, never its characters (a
+    private key pasted by mistake would be printed back, into terminals, CI logs and
+    tickets). Key material: several lines, a PEM block, or text that reads as 32 bytes or
+    more in hex or (URL-safe) base64."""
+    text = spec.strip()
+    try:
+        named = Path(os.path.expanduser(text)).exists() if len(text) <= 4096 else False
+    except (OSError, ValueError):
+        named = False
+    if named or (text and "\n" not in text and not _keyish(text)):
+        return text
+    return Msg("ledger.key_given", n=len(text))
+
+
+def _keyish(text: str) -> bool:
+    """``text`` could hold a key: a PEM block, or 32 bytes or more in hex or base64."""
+    if "-----BEGIN" in text:
+        return True
+    compact = "".join(text.split()).replace(":", "")
+    if re.fullmatch(r"[0-9a-fA-F]{64,}", compact):
+        return True
+    whole = compact.rstrip("=")
+    whole = whole[: len(whole) // 4 * 4]  # the whole quads: a cut or padded key still reads
+    for alt in (None, b"-_"):
+        try:
+            if len(base64.b64decode(whole, altchars=alt, validate=True)) >= 32:
+                return True
+        except (binascii.Error, ValueError):
+            continue
+    return False
 
 
 def sign_note(text: str, name: str, signer: Signer) -> str:

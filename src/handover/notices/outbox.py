@@ -806,8 +806,10 @@ def _recover(
                 stats.recovered += 1
             else:
                 rest.append((i, m, sha))
-        for k in intent.keys:
-            doubt.pop(k, None)
+        # only the notices asked about: the call's others, claimed by a later batch (a
+        # resume with a smaller --batch), stay in doubt and keep the intent journaled
+        for _, m, _ in items:
+            doubt.pop(m.key, None)
     return sorted(rest, key=lambda x: x[0])
 
 
