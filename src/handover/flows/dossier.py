@@ -499,21 +499,12 @@ def build_dossier(
 def verify_folder(folder: Path, keys: list[str] | None = None) -> dict[str, Any]:
     """Check a dossier offline, exactly as its ``verify.py`` does (no workspace needed):
     CheckFailed naming the first bad file or ledger entry, BadInput when unreadable."""
-    from handover.errors import CheckFailed
-    from handover.ledger.bundle_verify import Failed, Unreadable, verify_dossier
+    from handover.ledger.bundle_verify import verify_dossier
+    from handover.ledger.export import offline_check
 
-    try:
-        return verify_dossier(folder, keys)
-    except Unreadable as exc:
-        raise BadInput.msg("dossier.unreadable", path=folder, detail=str(exc)) from None
-    except Failed as exc:
-        raise CheckFailed.msg(
-            "dossier.failed",
-            path=folder,
-            detail=str(exc),
-            file=exc.path or "-",
-            seq=exc.seq if exc.seq is not None else "-",
-        ) from None
+    return offline_check(
+        lambda: verify_dossier(folder, keys), folder, "dossier.unreadable", "dossier.failed"
+    )
 
 
 @dataclass(frozen=True)

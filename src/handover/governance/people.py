@@ -209,6 +209,27 @@ def _acting(ws: Workspace, actor: str | None, now: dt.datetime | None) -> str | 
     return acting_name(ws, actor, MANAGE, now=now)
 
 
+def _manager_not(
+    ws: Workspace,
+    actor: str | None,
+    now: dt.datetime | None,
+    target: str,
+    verb: str,
+    key: str,
+    /,
+    **values: Any,
+) -> str:
+    """The manager acting on ``target``'s account, never ``target`` themselves: refused
+    and ledgered (:func:`_refused`) before the decision is asked when the one acting is
+    ``target``, and after it when the decision names them."""
+    if _acting(ws, actor, now) == target:
+        _refused(ws, target, verb, target, key, **values)
+    who = _manager(ws, actor, now)
+    if who == target:
+        _refused(ws, who, verb, target, key, **values)
+    return who
+
+
 def _refused(
     ws: Workspace, actor: str, verb: str, target: str, key: str, **values: Any
 ) -> NoReturn:
@@ -403,11 +424,7 @@ def set_roles(
 
     add_set = {check_role(r) for r in add}
     remove_set = {check_role(r) for r in remove}
-    if _acting(ws, actor, now) == name:
-        _refused(ws, name, "roles", name, "gov.own_roles")
-    who = _manager(ws, actor, now)
-    if who == name:
-        _refused(ws, who, "roles", name, "gov.own_roles")
+    who = _manager_not(ws, actor, now, name, "roles", "gov.own_roles")
     with ws.store.session() as s:
         row = person_row(s, name)
         not_service(s, row)
@@ -468,11 +485,7 @@ def deactivate(
     from handover.governance.policy import ACTION_ROLES
     from handover.ledger import record
 
-    if _acting(ws, actor, now) == name:
-        _refused(ws, name, "deactivate", name, "gov.own_deactivate", name=name)
-    who = _manager(ws, actor, now)
-    if who == name:
-        _refused(ws, who, "deactivate", name, "gov.own_deactivate", name=name)
+    who = _manager_not(ws, actor, now, name, "deactivate", "gov.own_deactivate", name=name)
     at = now_utc(now)
     person: Person | None = None
     with ws.store.session() as s:
@@ -526,11 +539,7 @@ def reactivate(
     from handover.governance.policy import SERVICE_ROLES
     from handover.ledger import record
 
-    if _acting(ws, actor, now) == name:
-        _refused(ws, name, "reactivate", name, "gov.own_reactivate", name=name)
-    who = _manager(ws, actor, now)
-    if who == name:
-        _refused(ws, who, "reactivate", name, "gov.own_reactivate", name=name)
+    who = _manager_not(ws, actor, now, name, "reactivate", "gov.own_reactivate", name=name)
     at = now_utc(now)
     one_time = not ws.settings.demo
     with ws.store.session() as s:

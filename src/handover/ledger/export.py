@@ -12,9 +12,10 @@ import datetime as dt
 import itertools
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
 
@@ -27,6 +28,7 @@ from handover.ledger.note import verifier_key
 if TYPE_CHECKING:
     from handover.workspace import Workspace
 
+T = TypeVar("T")
 FORMAT = "handover-ledger-bundle/1"
 #: the standalone offline verifier copied into every bundle and dossier as ``verify.py``
 VERIFIER = Path(__file__).with_name("bundle_verify.py")
@@ -260,7 +262,7 @@ def verify_exported(
     """Check an evidence bundle offline exactly as its ``verify.py`` does, with the copy
     installed with handover (not the one in the bundle): CheckFailed naming the first bad
     file or entry, BadInput when it cannot be read or a key is malformed."""
-    from handover.ledger.bundle_verify import Failed, Unreadable, verify_bundle
+    from handover.ledger.bundle_verify import verify_bundle
     from handover.ledger.note import NoteError, parse_verifier_key, shown_key
 
     for spec in keys or []:  # a bad --key is named as such, not as an unreadable bundle
@@ -268,13 +270,30 @@ def verify_exported(
             parse_verifier_key(spec)
         except NoteError as exc:
             raise BadInput.msg("erase.key_vkey", spec=shown_key(spec), reason=exc.text) from None
+    return BundleCheck(
+        folder,
+        offline_check(
+            lambda: verify_bundle(folder, keys, allow_unsigned=allow_unsigned),
+            folder,
+            "ledger.bundle_unreadable",
+            "ledger.bundle_failed",
+        ),
+    )
+
+
+def offline_check(check: Callable[[], T], folder: Path, unreadable: str, failed: str) -> T:
+    """``check()``, one of the standalone verifier's checks (``bundle_verify``), with its
+    two outcomes as handover's errors: BadInput ``unreadable`` (the folder cannot be read)
+    or CheckFailed ``failed`` naming the first bad file or ledger entry."""
+    from handover.ledger.bundle_verify import Failed, Unreadable
+
     try:
-        return BundleCheck(folder, verify_bundle(folder, keys, allow_unsigned=allow_unsigned))
+        return check()
     except Unreadable as exc:
-        raise BadInput.msg("ledger.bundle_unreadable", path=folder, detail=str(exc)) from None
+        raise BadInput.msg(unreadable, path=folder, detail=str(exc)) from None
     except Failed as exc:
         raise CheckFailed.msg(
-            "ledger.bundle_failed",
+            failed,
             path=folder,
             detail=str(exc),
             file=exc.path or "-",
