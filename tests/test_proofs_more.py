@@ -570,8 +570,19 @@ def test_a_private_key_given_as_key_is_never_printed_back(tmp_path: Path) -> Non
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
     body = pem.splitlines()[1]
-    # (the seed alone in base64 has a public key's shape: it would be taken as one)
-    secrets = [pem, body, seed.hex() + "00", seed.hex()[:40] + "/" + seed.hex()[40:]]
+    # (the seed alone in base64 has a public key's shape: read_pinned_key takes it as
+    # one; verify-bundle's verifier-key check refuses it, below)
+    b64 = base64.b64encode(seed).decode()
+    secrets = [
+        pem,
+        body,
+        seed.hex() + "00",
+        seed.hex()[:40] + "/" + seed.hex()[40:],
+        b64[1:],  # a character lost when pasting
+        b64[:20] + ":" + b64[20:],
+        ", ".join("0x" + seed.hex()[i : i + 2] for i in range(0, 64, 2)),
+        json.dumps({"key": seed.hex()}),
+    ]
     for given in secrets:
         with pytest.raises(BadInput) as refused:
             read_pinned_key(given)
@@ -583,6 +594,9 @@ def test_a_private_key_given_as_key_is_never_printed_back(tmp_path: Path) -> Non
         with pytest.raises(BadInput) as refused:
             verify_exported(tmp_path, [given])
         assert body[12:24] not in str(refused.value) and seed.hex()[:8] not in str(refused.value)
+    with pytest.raises(BadInput) as refused:
+        verify_exported(tmp_path, [b64])
+    assert b64[:12] not in str(refused.value) and b64[-16:] not in str(refused.value)
     missing = tmp_path / "keys" / "ledger.pub"
     with pytest.raises(BadInput) as refused:
         read_pinned_key(str(missing))

@@ -320,3 +320,37 @@ def test_a_call_in_doubt_claimed_in_two_batches_is_asked_about_in_both(
     texts = Counter(a["phone"] for a in sms_provider.accepted)
     assert [p for p, n in texts.items() if n > 1] == []
     assert report.channels[0].recovered == 100 and report.pending == 0
+
+
+def test_a_notice_sent_again_after_half_its_call_was_asked_about_is_journaled_once(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """Run 1: a 502 before the provider took anything leaves 100 in doubt (call 1). Run 2
+    (``--resume --batch 50``): call 1 is asked about for 50 of them ("not sent"), they go
+    out again as call 2, whose 502 comes after the provider took them. The journal then
+    maps each notice to one call only (call 1 kept for its 50 not yet asked about, call 2
+    for the 50 it carried): the next run asks call 2 about those, and nobody is texted
+    twice, whatever the journal's order (review: the old code kept call 1 whole, and
+    the order of a set decided which call the re-sent notices were asked about)."""
+    camp = create_campaign(
+        ws, book, name="d", channels=["sms"], link="https://b.example/n", exclude=["sys_user"]
+    )
+    approve(ws, camp.id)
+    run = {"now": clock.now, "sleep": clock.sleep, "rate": 350}
+    sms = sms_config(sms_provider.url)
+    sms_provider.send_faults = [Fault(502, None, dispatched=False)]
+    with pytest.raises(InDoubt):
+        send_campaign(ws, camp.id, book, sms=sms, batch=100, **run)  # type: ignore[arg-type]
+    clock.sleep(60)
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    with pytest.raises(InDoubt):
+        send_campaign(ws, camp.id, book, sms=sms, resume=True, batch=50, **run)  # type: ignore[arg-type]
+    journal = ws.path / "notices" / f"campaign-{camp.id}-sms.journal"
+    intents = [line.split() for line in journal.read_text().splitlines() if line.startswith("?")]
+    keys = [k for parts in intents for k in parts[3].split(",")]
+    assert len(intents) == 2 and len(keys) == len(set(keys)) == 100
+    clock.sleep(60)
+    sms_provider.send_faults = []
+    send_campaign(ws, camp.id, book, sms=sms, resume=True, batch=100, **run)  # type: ignore[arg-type]
+    texts = Counter(a["phone"] for a in sms_provider.accepted)
+    assert [p for p, n in texts.items() if n > 1] == []

@@ -476,6 +476,20 @@ class Intent:
         return f"? {self.call_id} {self.date} {','.join(self.keys)}\n".encode()
 
 
+def still_in_doubt(doubt: dict[str, Intent]) -> list[Intent]:
+    """The intents to keep journaled, each narrowed to its keys still in doubt: a call
+    asked about in part (a resume claiming it in two batches) and a later call that sent
+    some of its notices again both stay, and no two share a key, so the next run maps
+    each notice to the one call that last carried it, whatever their order in the file."""
+    keys: dict[Intent, list[str]] = {}
+    for key, intent in doubt.items():
+        keys.setdefault(intent, []).append(key)
+    return [
+        Intent(i.call_id, i.date, tuple(k for k in i.keys if k in set(ks)))
+        for i, ks in keys.items()
+    ]
+
+
 class Journal:
     """Append-only record of accepted messages (``key provider_id sha256`` per line) and
     of provider calls about to be made (:class:`Intent`, for channels that can later ask
@@ -566,7 +580,7 @@ def fold_journal(
                 for k in i.keys:
                     if k in sending:
                         doubt[k] = i
-    journal.clear(keep=set(doubt.values()))
+    journal.clear(keep=still_in_doubt(doubt))
     return folded, doubt
 
 
@@ -973,12 +987,12 @@ def send_channel(
                     ],
                 )
                 stats.held = len(held)
-                journal.clear(keep=set(doubt.values()))
+                journal.clear(keep=still_in_doubt(doubt))
                 assert isinstance(stats.stopped, ChannelDown)
                 raise stats.stopped
             settled = [r for r in results if r is not None]
             settle(claimed, settled)
-            journal.clear(keep=set(doubt.values()))
+            journal.clear(keep=still_in_doubt(doubt))
             stats.batches += 1
             events(
                 "notices.batch",
