@@ -484,10 +484,11 @@ def still_in_doubt(doubt: dict[str, Intent]) -> list[Intent]:
     keys: dict[Intent, list[str]] = {}
     for key, intent in doubt.items():
         keys.setdefault(intent, []).append(key)
-    return [
-        Intent(i.call_id, i.date, tuple(k for k in i.keys if k in set(ks)))
-        for i, ks in keys.items()
-    ]
+    out = []
+    for i, ks in keys.items():
+        still = set(ks)
+        out.append(Intent(i.call_id, i.date, tuple(k for k in i.keys if k in still)))
+    return out
 
 
 class Journal:
