@@ -663,3 +663,22 @@ def test_an_ipv6_endpoint_through_a_proxy_is_refused_naming_it(
     assert "[2001:db8::1]" in str(refused.value) and "\n" not in str(refused.value)
     monkeypatch.setenv("NO_PROXY", "*")
     assert settings.sms_proxy_for("https://[2001:db8::1]:8443/") is None
+
+
+def test_an_environment_proxy_that_is_no_http_proxy_is_named_in_both_languages(
+    tmp_path: Path, base: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reason a proxy variable is refused reads in the reader's language (it was an
+    English fragment inside the zh-CN line), naming the variable, never the value."""
+    monkeypatch.setenv("HTTPS_PROXY", f"socks5://{USER}:{PASSWORD}@proxy.example:1080")
+    w = copy_ws(base, tmp_path / "ws")
+    settings = w.settings
+    w.close()
+    with pytest.raises(BadInput) as refused:
+        settings.sms_proxy_for("https://dysmsapi.aliyuncs.com/")
+    zh, en = refused.value.render("zh-CN"), refused.value.render("en")
+    assert (
+        "HTTPS_PROXY" in zh and "不支持 https:// 和 SOCKS 代理" in zh and "not supported" not in zh
+    )
+    assert "socks proxies are not supported" in en
+    assert all(PASSWORD not in x and USER not in x for x in (zh, en))

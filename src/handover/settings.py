@@ -29,7 +29,7 @@ from pydantic_settings import (
 )
 
 from handover.errors import BadInput
-from handover.i18n import Lang, normalize_lang
+from handover.i18n import Lang, Msg, normalize_lang
 
 DEFAULT_WORKSPACE = Path("handover-data")
 TOML_NAME = "handover.toml"
@@ -122,9 +122,31 @@ class Proxy:
         return f"{host}:{self.port}"
 
 
+#: why a proxy URL is refused, in English (its zh-CN and English texts: ``settings.proxy.*``)
+_PROXY_REFUSALS = {
+    "unreadable": "the proxy URL cannot be read (characters a URL may not hold)",
+    "scheme": "not an http:// proxy URL (https:// and socks proxies are not supported)",
+    "no_host": "the proxy URL names no host",
+    "port": "the proxy's port is not a number from 1 to 65535",
+    "trailing": "a proxy URL is http://[user:password@]host:port, nothing after it",
+}
+
+
+class ProxyRefused(ValueError):
+    """A proxy URL :func:`parse_proxy` refuses: ``key`` names why (``str()`` is English,
+    for the settings' load-time check; :meth:`reason` in the reader's language)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(_PROXY_REFUSALS[key])
+        self.key = key
+
+    def reason(self) -> Msg:
+        return Msg(f"settings.proxy.{self.key}")
+
+
 def parse_proxy(url: str) -> Proxy:
     """The proxy a URL names: ``http://`` (or no scheme), a host, a port (80 when none is
-    given), optional ``user:password`` (percent-encoded); ValueError otherwise, never
+    given), optional ``user:password`` (percent-encoded); :class:`ProxyRefused` otherwise, never
     naming the URL (it may hold a password). An ``https://`` (TLS to the proxy) or SOCKS
     proxy is refused rather than spoken to in clear."""
     text = url.strip()
@@ -134,19 +156,19 @@ def parse_proxy(url: str) -> Proxy:
             parts = urllib.parse.urlsplit("//" + text)
         host, user, password = parts.hostname, parts.username, parts.password
     except ValueError:
-        raise ValueError("the proxy URL cannot be read (characters a URL may not hold)") from None
+        raise ProxyRefused("unreadable") from None
     if parts.scheme.lower() not in ("", "http"):
-        raise ValueError("not an http:// proxy URL (https:// and socks proxies are not supported)")
+        raise ProxyRefused("scheme")
     if not host:
-        raise ValueError("the proxy URL names no host")
+        raise ProxyRefused("no_host")
     try:
         port = 80 if parts.port is None else parts.port
     except ValueError:
         port = 0
     if not 0 < port < 65536:
-        raise ValueError("the proxy's port is not a number from 1 to 65535")
+        raise ProxyRefused("port")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError("a proxy URL is http://[user:password@]host:port, nothing after it")
+        raise ProxyRefused("trailing")
     user = urllib.parse.unquote(user) if user is not None else None
     password = urllib.parse.unquote(password) if password is not None else None
     return Proxy(host, port, user or None, password if user else None)
@@ -444,10 +466,10 @@ class Settings(BaseSettings):
             return None
         try:
             return parse_proxy(chosen)
-        except ValueError as exc:
+        except ProxyRefused as exc:
             name = f"{url.scheme.lower()}_proxy"
             raise BadInput.msg(
-                "notices.sms_proxy_bad", variable=f"{name} / {name.upper()}", detail=str(exc)
+                "notices.sms_proxy_bad", variable=f"{name} / {name.upper()}", detail=exc.reason()
             ) from None
 
     @property
