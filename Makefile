@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt src/handover/crypto/_hmac_many.c src/handover/migrate/_polyhash.c
+$(STAMP): pyproject.toml constraints.txt src/handover/crypto/_hmac_many.c src/handover/migrate/_polyhash.c src/handover/db/_sqlite_arrow.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
@@ -30,10 +30,11 @@ install: $(STAMP) ## create .venv and install handover with pinned dependencies
 # console's browser tests; Playwright's own browser download is not used), the Chinese font
 # embedded in notice letters and announcements and shown in zh-CN screenshots
 # (fonts-wqy-microhei), poppler-utils (pdffonts, pdftotext, pdftoppm check those PDFs), gcc
-# and libssl-dev (the install builds handover.crypto._hmac_many, the tokens' HMACs in C).
+# and libssl-dev (the install builds handover.crypto._hmac_many, the tokens' HMACs in C),
+# libsqlite3-dev (handover.db._sqlite_arrow, SQLite read into Arrow in C).
 # Installed when apt-get is there and we are root (CI); otherwise says what to install and
 # carries on (the tests skip, fail under CI=true).
-SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei poppler-utils gcc libssl-dev
+SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei poppler-utils gcc libssl-dev libsqlite3-dev
 deps-system: ## install system packages the tests need (softhsm2, chromium, fonts, poppler; gcc and OpenSSL headers for the HMAC module) when root with apt-get
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then \
@@ -72,4 +73,4 @@ docs: $(STAMP) ## regenerate docs/cli.md from --help
 	$(PY) -m handover.cli.docgen > docs/cli.md
 
 clean: ## remove the venv, caches and the demo workspace
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache handover-data src/handover/crypto/_hmac_many.*.so src/handover/migrate/_polyhash.*.so build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache handover-data src/handover/crypto/_hmac_many.*.so src/handover/migrate/_polyhash.*.so src/handover/db/_sqlite_arrow.*.so build

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.test_sqlite_arrow import backend  # noqa: F401  (both readers, every test)
 
 from handover.db.adbc import ArrowReader
 from handover.db.dialects import sqlite as lite
@@ -160,7 +161,11 @@ def _same_as_query(db: Path, name: str) -> list[Any] | None:
         with engine.connect() as conn:
             query = list(conn.exec_driver_sql(str(lite._profile_query(d))).one())
         got = lite._arrow_profile(arrow, d)
-        assert got is not None
+        if got is None:
+            # the C reader refuses a page the driver would convert (a REAL or a BLOB
+            # among text): the query decides, as for any page the driver refuses
+            assert arrow.native
+            return query
         for i, c in enumerate(c for c in d.columns if c.kind in lite.TEMPORAL):
             a, b = query[5 * i : 5 * i + 5], got[5 * i : 5 * i + 5]
             assert lite._decide(c.kind, a) == lite._decide(c.kind, b)

@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from tests.test_sqlite_arrow import backend  # noqa: F401  (both readers, every test)
 
 from handover.db import dialects
 from handover.db.adbc import ArrowReader
@@ -69,13 +70,16 @@ def _sql_texts(path: Path, kind: str) -> list[Any]:
         con.close()
 
 
-def _arrow_column(path: Path, where: str = "", params: tuple[Any, ...] = ()) -> pa.Array:
+def _arrow_column(path: Path, where: str = "", params: tuple[Any, ...] = ()) -> pa.Array | None:
+    """The reader's column; None where it refuses the page (the C reader refuses what the
+    driver would convert: a REAL or a BLOB among text, …); ADBC's driver answers every
+    page here."""
     reader = ArrowReader.open(path)
     assert reader is not None
     try:
         page = reader.page(f"SELECT v FROM t{where} ORDER BY id", params)
-        assert page is not None
-        return page.column(0).chunk(0)
+        assert page is not None or reader.native
+        return None if page is None else page.column(0).chunk(0)
     finally:
         reader.close()
 
@@ -118,8 +122,8 @@ def _check(tmp_path: Path, values: list[Any], kind: str, *, sure: bool) -> bool:
     if _flagged(path, kind):
         return False
     column = _arrow_column(path)
-    got = A.render(column, kind)
-    if got is None:
+    got = None if column is None else A.render(column, kind)
+    if column is None or got is None:
         assert not sure, (kind, values[:5])
         return False
     want = _sql_texts(path, kind)
@@ -155,8 +159,8 @@ def _check_each(tmp_path: Path, values: list[Any], kind: str) -> int:
         if _flagged(path, kind, i):
             continue
         column = _arrow_column(path, " WHERE id = ?", (i,))
-        got = A.render(column, kind)
-        if got is not None:
+        got = None if column is None else A.render(column, kind)
+        if column is not None and got is not None:
             assert got.to_pylist() == [text], (kind, values[i])
             for form in _forms(kind):
                 digest = A.render(column, kind, form)

@@ -1,7 +1,11 @@
-"""A SQLite file read as Arrow columns by ADBC's SQLite driver (``adbc-driver-sqlite``).
+"""A SQLite file read as Arrow columns: by handover's C reader
+(:mod:`handover.db.sqlite_native`) where it was built, else by ADBC's SQLite driver
+(``adbc-driver-sqlite``).
 
 The ``sqlite3`` module hands over one Python object per value, and turning them into
-Arrow costs as much as SQLite's own work; ADBC's driver builds the Arrow columns in C.
+Arrow costs as much as SQLite's own work; both readers build the Arrow columns in C.
+The C reader types a result as the driver does and refuses where the driver would
+convert, on the SQLite ``sqlite3`` links; what follows is the driver's behaviour.
 It types a result by its first batch (widening within it) and links a newer SQLite than
 Python does, so its values are not always those ``sqlite3`` gives: :func:`faithful` says
 where they are. A refusal or a doubt is never an error here:
@@ -87,24 +91,43 @@ class ArrowReader:
     (migrate's lanes read two tables at once): each statement takes a free connection
     and gives it back when done, so there are as many as statements run at once."""
 
-    def __init__(self, connect: Callable[[], Any], errors: tuple[type[BaseException], ...]) -> None:
+    def __init__(
+        self,
+        connect: Callable[[], Any],
+        errors: tuple[type[BaseException], ...],
+        *,
+        native: bool = False,
+    ) -> None:
         self._connect = connect
         self._errors = errors
+        #: the connections are :mod:`handover.db.sqlite_native`'s, not the driver's
+        self.native = native
         self._free: list[Any] = []
         self._all: list[Any] = []
         self._lock = threading.Lock()
 
     @classmethod
     def open(cls, path: Path) -> ArrowReader | None:
-        """The reader of ``path``, or None where the driver is not installed or does not
-        open the file (``sqlite3`` reads it then, and names any problem)."""
+        """The reader of ``path``: the C module's (:mod:`handover.db.sqlite_native`)
+        where it was built, else ADBC's driver; None where neither is there or opens the
+        file (``sqlite3`` reads it then, and names any problem)."""
+        from handover.db import sqlite_native
+
+        uri = read_only_uri(path)
+        if sqlite_native.built():
+            native = (*sqlite_native.errors(), pa.ArrowException, OSError)
+            reader = cls(lambda: sqlite_native.connect(uri), native, native=True)
+            try:
+                reader._give(reader._take())
+            except native:
+                return None
+            return reader
         try:
             import adbc_driver_manager
             import adbc_driver_sqlite.dbapi as adbc
         except ImportError:
             return None
         errors = (adbc_driver_manager.Error, pa.ArrowException, OSError)
-        uri = read_only_uri(path)
         reader = cls(lambda: adbc.connect(uri, autocommit=True), errors)
         try:
             reader._give(reader._take())  # opened now: a file it cannot open is known now
@@ -127,6 +150,14 @@ class ArrowReader:
                 self._free.append(conn)
 
     @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        conn = self._take()
+        try:
+            yield conn
+        finally:
+            self._give(conn)
+
+    @contextlib.contextmanager
     def _cursor(self) -> Iterator[Any]:
         conn = self._take()
         try:
@@ -141,16 +172,34 @@ class ArrowReader:
         batch are those of the first, and a text column then takes a BLOB or a REAL
         as text that no check can tell apart."""
         try:
-            with self._cursor() as cur:
-                cur.adbc_statement.set_options(**{BATCH_OPTION: str(PAGE_ROWS)})
-                cur.execute(sql, tuple(params) if params else None)
-                table: pa.Table = cur.fetch_arrow_table()
+            if self.native:
+                table = self._native_page(sql, params)
+                if table is None:
+                    return None
+            else:
+                with self._cursor() as cur:
+                    cur.adbc_statement.set_options(**{BATCH_OPTION: str(PAGE_ROWS)})
+                    cur.execute(sql, tuple(params) if params else None)
+                    table = cur.fetch_arrow_table()
             table.validate(full=True)  # text that is no UTF-8: sqlite3 names it
         except self._errors:
             return None
         if any(c.num_chunks > 1 for c in table.columns):
             return None
         return table
+
+    def _native_page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
+        from handover.db import sqlite_native
+
+        with self._connection() as conn:
+            got = sqlite_native.batches(conn, sql, params, PAGE_ROWS)
+            try:
+                first = next(got)
+                if next(got, None) is not None:
+                    return None
+            finally:
+                got.close()
+        return pa.Table.from_batches([first])
 
     def stream(self, sql: str, batch_size: int) -> Stream:
         """The result of ``sql`` in batches of ``batch_size`` rows, up to the first the
@@ -177,12 +226,25 @@ class Stream:
     def pages(self) -> Generator[pa.Table, None, None]:
         """The batches as one-batch tables (close the generator when done with it)."""
         try:
-            with self.reader._cursor() as cur:
-                cur.adbc_statement.set_options(**{BATCH_OPTION: str(int(self.batch_size))})
-                cur.execute(self.sql)
-                for batch in cur.fetch_record_batch():
-                    batch.validate(full=True)  # text that is no UTF-8: sqlite3 names it
-                    if batch.num_rows:
-                        yield pa.Table.from_batches([batch])
+            for batch in self._batches():
+                batch.validate(full=True)  # text that is no UTF-8: sqlite3 names it
+                if batch.num_rows:
+                    yield pa.Table.from_batches([batch])
         except self.reader._errors:
             self.refused = True
+
+    def _batches(self) -> Iterator[pa.RecordBatch]:
+        if self.reader.native:
+            from handover.db import sqlite_native
+
+            with self.reader._connection() as conn:
+                got = sqlite_native.batches(conn, self.sql, None, int(self.batch_size))
+                try:
+                    yield from got
+                finally:
+                    got.close()
+            return
+        with self.reader._cursor() as cur:
+            cur.adbc_statement.set_options(**{BATCH_OPTION: str(int(self.batch_size))})
+            cur.execute(self.sql)
+            yield from cur.fetch_record_batch()
