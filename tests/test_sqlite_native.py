@@ -141,6 +141,8 @@ def test_parameters_are_bound_by_position(conn: Any) -> None:
     (b,) = _read(conn, sql, params=(2**63 - 1, 0.25, "张三", b"\x00", None, 3))
     assert b.num_rows == 1
     assert [b.column(i)[0].as_py() for i in range(5)] == [2**63 - 1, 0.25, "张三", b"\x00", None]
+    (b,) = _read(conn, "SELECT ?, ?", params=(bytearray(b"ab"), memoryview(b"cd")))
+    assert [b.column(i)[0].as_py() for i in range(2)] == [b"ab", b"cd"]  # as sqlite3 binds
 
 
 @pytest.mark.parametrize(
@@ -148,6 +150,7 @@ def test_parameters_are_bound_by_position(conn: Any) -> None:
     [
         ("SELECT ? FROM t", (2**63,), "out of range"),
         ("SELECT ? FROM t", (object(),), "unsupported type"),
+        ("SELECT ? FROM t", ("\ud800",), "cannot be UTF-8"),
         ("SELECT ?, ? FROM t", (1,), "2 parameters expected, 1 given"),
         ("SELECT 1; SELECT 2", None, "more than one statement"),
         ("SELECT nope FROM t", None, "no such column"),
@@ -216,3 +219,100 @@ def test_a_file_that_is_no_database_is_an_error(tmp_path: Path) -> None:
             _read(c, "SELECT * FROM sqlite_master")
     finally:
         c.close()
+
+
+def test_a_connection_steps_one_statement_at_a_time(tmp_path: Path) -> None:
+    """The connection runs without SQLite's mutex and the interpreter lock is released
+    while a statement steps: a second statement (or close) meanwhile is refused, never
+    run at the same time (that crashed the interpreter)."""
+    import threading
+
+    rows = [(i, i, "x" * 50) for i in range(1, 200_001)]
+    c = sqlite_native.connect(read_only_uri(_db(tmp_path / "two.db", rows)))
+    try:
+        one, two = c.execute("SELECT * FROM t ORDER BY b DESC"), c.execute("SELECT * FROM t")
+        outcomes: list[str] = []
+        start = threading.Barrier(2)
+
+        def drain(stmt: Any) -> None:
+            start.wait()
+            n = 0
+            try:
+                while True:
+                    got, done, _cols = stmt.fetch(20_000)
+                    n += got
+                    if done:
+                        break
+                outcomes.append(f"rows {n}")
+            except sqlite_native.errors() as exc:
+                outcomes.append(str(exc))
+
+        for _ in range(3):
+            threads = [threading.Thread(target=drain, args=(s,)) for s in (one, two)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            # whatever interleaving: whole results or the refusal, never wrong counts
+            assert set(outcomes) <= {"rows 200000", "connection in use", "the statement failed"}
+            outcomes.clear()
+            one.close()
+            two.close()
+            one, two = c.execute("SELECT * FROM t ORDER BY b DESC"), c.execute("SELECT * FROM t")
+        one.close()
+        two.close()
+    finally:
+        c.close()
+
+
+def test_columns_changed_between_execute_and_the_first_fetch_are_refused(
+    tmp_path: Path,
+) -> None:
+    """SQLite prepares a statement again at its first step when the schema changed: the
+    columns named at execute() would label other values."""
+    path = _db(tmp_path / "alter.db", [(1, 2, "three")])
+    c = sqlite_native.connect(read_only_uri(path))
+    try:
+        stmt = c.execute("SELECT * FROM t")
+        w = sqlite3.connect(path)
+        w.execute("ALTER TABLE t DROP COLUMN a")
+        w.commit()
+        w.close()
+        with pytest.raises(sqlite_native.errors(), match="columns changed"):
+            stmt.fetch(10)
+        with pytest.raises(sqlite_native.errors(), match="failed"):
+            stmt.fetch(10)  # never the query again from its first row
+        stmt.close()
+        (b,) = _read(c, "SELECT * FROM t")  # a statement prepared now is fine
+        assert b.schema.names == ["id", "b"] and b.to_pylist() == [{"id": 1, "b": "three"}]
+    finally:
+        c.close()
+
+
+def test_a_statement_that_failed_stays_failed(conn: Any) -> None:
+    """SQLite restarts a statement stepped after an error: the reader refuses instead."""
+    stmt = conn.execute(
+        "SELECT CASE WHEN id < 4 THEN id ELSE abs(-9223372036854775807 - 1) END FROM t"
+    )
+    got, done, _cols = stmt.fetch(3)
+    assert (got, done) == (3, 0)
+    with pytest.raises(sqlite_native.errors(), match="integer overflow"):
+        stmt.fetch(3)
+    with pytest.raises(sqlite_native.errors(), match="failed"):
+        stmt.fetch(3)
+    stmt.close()
+
+
+def test_sql_holding_a_nul_is_refused_not_cut(conn: Any) -> None:
+    with pytest.raises(sqlite_native.errors(), match="null character"):
+        _read(conn, "SELECT 1\x00; DELETE FROM t")
+
+
+def test_a_finished_statement_answers_no_rows_with_its_columns(conn: Any) -> None:
+    stmt = conn.execute("SELECT id, b FROM t")
+    while not stmt.fetch(4)[1]:
+        pass
+    got, done, cols = stmt.fetch(4)
+    assert (got, done, len(cols)) == (0, 1, 2)
+    stmt.close()
+    assert stmt.fetch(4)[:2] == (0, 1)

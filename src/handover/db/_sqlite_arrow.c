@@ -12,7 +12,8 @@
  * (or NULL) an int64 column, INTEGER and REAL a double column, TEXT (with INTEGERs as
  * their decimal text) a string column, BLOB a binary column, only NULL a null column.
  * Anything else (a REAL among TEXT, a BLOB among other classes, more than 2 GiB of text
- * in one batch) is the kind MIXED: the caller refuses the batch and reads with sqlite3.
+ * in one batch) is the kind MIXED (HUGE for the text): the caller refuses the batch and
+ * reads with sqlite3.
  * No value is converted in any other way, so what comes out is what sqlite3 gives.
  */
 #define PY_SSIZE_T_CLEAN
@@ -22,7 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { K_NULL = 0, K_INT = 1, K_REAL = 2, K_TEXT = 3, K_BLOB = 4, K_MIXED = 5 };
+enum { K_NULL = 0, K_INT = 1, K_REAL = 2, K_TEXT = 3, K_BLOB = 4, K_MIXED = 5, K_HUGE = 6 };
 
 static PyObject *Error; /* _sqlite_arrow.Error */
 
@@ -77,6 +78,9 @@ static void col_free(Col *c) {
 typedef struct {
     PyObject_HEAD
     sqlite3 *db;
+    /* a statement of it is stepping (the interpreter lock released): opened without
+     * SQLite's mutex, the connection takes no other call meanwhile */
+    int busy;
 } Connection;
 
 static void conn_dealloc(Connection *self) {
@@ -85,6 +89,10 @@ static void conn_dealloc(Connection *self) {
 }
 
 static PyObject *conn_close(Connection *self, PyObject *Py_UNUSED(ignored)) {
+    if (self->busy) {
+        PyErr_SetString(Error, "connection in use");
+        return NULL;
+    }
     if (self->db) {
         sqlite3_close_v2(self->db); /* statements still open keep it until finalized */
         self->db = NULL;
@@ -100,6 +108,8 @@ typedef struct {
     sqlite3_stmt *stmt;
     int ncols;
     int done;
+    int failed;  /* SQLite's error ended it: fetching again would restart the query */
+    int started; /* stepped at least once (its columns checked against the prepared ones) */
     int busy;
     Col *cols;
     Py_ssize_t cap;
@@ -129,8 +139,8 @@ static void stmt_dealloc(Statement *self) {
 }
 
 static PyObject *stmt_close(Statement *self, PyObject *Py_UNUSED(ignored)) {
-    if (self->busy) {
-        PyErr_SetString(Error, "statement in use");
+    if (self->busy || (self->conn != NULL && self->conn->busy)) {
+        PyErr_SetString(Error, self->busy ? "statement in use" : "connection in use");
         return NULL;
     }
     stmt_release(self);
@@ -154,12 +164,27 @@ static int bind(sqlite3_stmt *stmt, int i, PyObject *v) {
     if (PyUnicode_Check(v)) {
         Py_ssize_t n;
         const char *s = PyUnicode_AsUTF8AndSize(v, &n);
-        if (s == NULL) return -2;
+        if (s == NULL) {
+            PyErr_Clear();
+            PyErr_Format(Error, "parameter %d: text that cannot be UTF-8", i);
+            return -2;
+        }
         return sqlite3_bind_text64(stmt, i, s, (sqlite3_uint64)n, SQLITE_TRANSIENT, SQLITE_UTF8);
     }
     if (PyBytes_Check(v)) {
         return sqlite3_bind_blob64(stmt, i, PyBytes_AS_STRING(v),
                                    (sqlite3_uint64)PyBytes_GET_SIZE(v), SQLITE_TRANSIENT);
+    }
+    if (PyObject_CheckBuffer(v)) { /* bytearray, memoryview: bytes as sqlite3 binds them */
+        Py_buffer b;
+        if (PyObject_GetBuffer(v, &b, PyBUF_SIMPLE) < 0) {
+            PyErr_Clear();
+            PyErr_Format(Error, "parameter %d: unreadable buffer", i);
+            return -2;
+        }
+        int rc = sqlite3_bind_blob64(stmt, i, b.buf, (sqlite3_uint64)b.len, SQLITE_TRANSIENT);
+        PyBuffer_Release(&b);
+        return rc;
     }
     PyErr_Format(Error, "parameter %d: unsupported type %s", i, Py_TYPE(v)->tp_name);
     return -2;
@@ -173,6 +198,14 @@ static PyObject *conn_execute(Connection *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "s#|O", &sql, &sql_len, &params)) return NULL;
     if (self->db == NULL) {
         PyErr_SetString(Error, "connection closed");
+        return NULL;
+    }
+    if (self->busy) {
+        PyErr_SetString(Error, "connection in use");
+        return NULL;
+    }
+    if (strlen(sql) != (size_t)sql_len) {
+        PyErr_SetString(Error, "the query contains a null character");
         return NULL;
     }
     if (params != Py_None && !PyTuple_Check(params)) {
@@ -241,6 +274,8 @@ static PyObject *conn_execute(Connection *self, PyObject *args) {
     st->stmt = stmt;
     st->ncols = ncols;
     st->done = 0;
+    st->failed = 0;
+    st->started = 0;
     st->busy = 0;
     st->cap = 0;
     st->names = names;
@@ -343,7 +378,7 @@ static PyObject *column(const Col *c, Py_ssize_t n) {
         int r = varwidth(c, n, &offs, &data);
         if (r == 1) {
             Py_DECREF(valid);
-            return Py_BuildValue("(iOOO)", K_MIXED, Py_None, Py_None, Py_None);
+            return Py_BuildValue("(iOOO)", K_HUGE, Py_None, Py_None, Py_None);
         }
         if (r < 0) data = NULL;
     }
@@ -356,6 +391,36 @@ static PyObject *column(const Col *c, Py_ssize_t n) {
     return out;
 }
 
+/* The columns of a statement with no rows left: as many, each all NULL. */
+static PyObject *no_rows(int ncols) {
+    PyObject *cols = PyList_New(ncols);
+    if (cols == NULL) return NULL;
+    for (int i = 0; i < ncols; i++) {
+        PyObject *col = Py_BuildValue("(iOOO)", K_NULL, Py_None, Py_None, Py_None);
+        if (col == NULL) {
+            Py_DECREF(cols);
+            return NULL;
+        }
+        PyList_SET_ITEM(cols, i, col);
+    }
+    return Py_BuildValue("(niN)", (Py_ssize_t)0, 1, cols);
+}
+
+/* Whether the statement's columns (count, names) differ from those execute() read. */
+static int changed(Statement *self) {
+    if (sqlite3_column_count(self->stmt) != self->ncols) return 1;
+    for (int i = 0; i < self->ncols; i++) {
+        const char *name = sqlite3_column_name(self->stmt, i);
+        const char *was = PyUnicode_AsUTF8(PyList_GET_ITEM(self->names, i));
+        if (was == NULL) {
+            PyErr_Clear();
+            return 1;
+        }
+        if (strcmp(name ? name : "", was) != 0) return 1;
+    }
+    return 0;
+}
+
 /* Statement.fetch(max_rows) -> (rows, done, [(kind, validity, offsets, data), …]) */
 static PyObject *stmt_fetch(Statement *self, PyObject *args) {
     Py_ssize_t max_rows;
@@ -364,11 +429,15 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "max_rows must be positive");
         return NULL;
     }
-    if (self->busy) {
-        PyErr_SetString(Error, "statement in use");
+    if (self->busy || self->conn->busy) {
+        PyErr_SetString(Error, self->busy ? "statement in use" : "connection in use");
         return NULL;
     }
-    if (self->done || self->stmt == NULL) return Py_BuildValue("(niO)", (Py_ssize_t)0, 1, Py_None);
+    if (self->failed) {
+        PyErr_SetString(Error, "the statement failed");
+        return NULL;
+    }
+    if (self->done || self->stmt == NULL) return no_rows(self->ncols);
     if (self->cap < max_rows) {
         for (int i = 0; i < self->ncols; i++)
             if (col_reserve(&self->cols[i], max_rows) < 0) return PyErr_NoMemory();
@@ -383,7 +452,7 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
     sqlite3_stmt *stmt = self->stmt;
     int ncols = self->ncols, rc = SQLITE_ROW, oom = 0;
     Py_ssize_t n = 0;
-    self->busy = 1;
+    self->busy = self->conn->busy = 1;
     Py_BEGIN_ALLOW_THREADS
     while (n < max_rows) {
         rc = sqlite3_step(stmt);
@@ -418,11 +487,25 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
         n++;
     }
     Py_END_ALLOW_THREADS
-    self->busy = 0;
-    if (oom) return PyErr_NoMemory();
+    self->busy = self->conn->busy = 0;
+    if (oom) {
+        self->failed = 1;
+        return PyErr_NoMemory();
+    }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        self->failed = 1;
         PyErr_SetString(Error, sqlite3_errmsg(sqlite3_db_handle(stmt)));
         return NULL;
+    }
+    if (!self->started) {
+        /* SQLite prepares the statement again at its first step when the schema changed
+         * since execute(): its columns must still be the ones named then */
+        self->started = 1;
+        if (changed(self)) {
+            self->failed = 1;
+            PyErr_SetString(Error, "the result's columns changed while it was read");
+            return NULL;
+        }
     }
     if (rc == SQLITE_DONE) self->done = 1;
     PyObject *cols = PyList_New(ncols);
@@ -506,6 +589,7 @@ static PyObject *connect(PyObject *self, PyObject *args) {
         return NULL;
     }
     c->db = db;
+    c->busy = 0;
     return (PyObject *)c;
 }
 
@@ -539,5 +623,6 @@ PyMODINIT_FUNC PyInit__sqlite_arrow(void) {
     PyModule_AddIntConstant(m, "TEXT", K_TEXT);
     PyModule_AddIntConstant(m, "BLOB", K_BLOB);
     PyModule_AddIntConstant(m, "MIXED", K_MIXED);
+    PyModule_AddIntConstant(m, "HUGE", K_HUGE);
     return m;
 }

@@ -6,6 +6,7 @@ REAL: int
 TEXT: int
 BLOB: int
 MIXED: int
+HUGE: int
 
 class Error(Exception): ...
 

@@ -101,6 +101,8 @@ def _array(
         return pa.nulls(rows, pa.int64())
     if kind == _native.MIXED:
         raise Mismatch("a column mixes storage classes the driver would convert")
+    if kind == _native.HUGE:
+        raise Mismatch("a column's text or bytes in one batch exceed 2 GiB")
     assert data is not None
     if kind in (_native.INT, _native.REAL):
         t = pa.int64() if kind == _native.INT else pa.float64()
