@@ -31,8 +31,8 @@ static PyObject *Error; /* _sqlite_arrow.Error */
 
 typedef struct {
     uint8_t *tags;   /* per row: SQLITE_INTEGER … SQLITE_NULL */
-    int64_t *num;    /* per row: the integer, or the double's bits */
-    int64_t *offs;   /* per row + 1: where its text or blob starts in data */
+    int64_t *num;    /* per row: the integer, the double's bits, the text's or blob's
+                      * length in data (the values one after the other), or 0 (NULL) */
     char *data;
     size_t dlen, dcap;
     unsigned seen;   /* bit per storage class met */
@@ -45,9 +45,6 @@ static int col_reserve(Col *c, Py_ssize_t rows) {
     int64_t *n = realloc(c->num, (size_t)rows * sizeof(int64_t));
     if (n == NULL) return -1;
     c->num = n;
-    int64_t *o = realloc(c->offs, ((size_t)rows + 1) * sizeof(int64_t));
-    if (o == NULL) return -1;
-    c->offs = o;
     return 0;
 }
 
@@ -68,7 +65,6 @@ static int col_append(Col *c, const void *p, size_t n) {
 static void col_free(Col *c) {
     free(c->tags);
     free(c->num);
-    free(c->offs);
     free(c->data);
     memset(c, 0, sizeof *c);
 }
@@ -302,7 +298,7 @@ static PyObject *validity(const Col *c, Py_ssize_t n) {
 }
 
 /* int32 offsets and the data of a text or blob column; integers among text become their
- * decimal text. NULL with kind set to K_MIXED when the data do not fit int32 offsets. */
+ * decimal text. 1 (the kind HUGE) when the data do not fit int32 offsets. */
 static int varwidth(const Col *c, Py_ssize_t n, PyObject **offs_out, PyObject **data_out) {
     int ints = (c->seen & (1u << SQLITE_INTEGER)) != 0;
     size_t total = c->dlen;
@@ -323,17 +319,27 @@ static int varwidth(const Col *c, Py_ssize_t n, PyObject **offs_out, PyObject **
     char *d = PyBytes_AS_STRING(data);
     size_t at = 0;
     o[0] = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (c->tags[i] == SQLITE_INTEGER) {
-            int k = snprintf(digits, sizeof digits, "%lld", (long long)c->num[i]);
-            memcpy(d + at, digits, (size_t)k);
-            at += (size_t)k;
-        } else {
-            size_t len = (size_t)(c->offs[i + 1] - c->offs[i]);
-            if (len) memcpy(d + at, c->data + c->offs[i], len);
-            at += len;
+    if (!ints) { /* the values are already one after the other */
+        if (total) memcpy(d, c->data, total);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (c->tags[i] == SQLITE_TEXT || c->tags[i] == SQLITE_BLOB) at += (size_t)c->num[i];
+            o[i + 1] = (int32_t)at;
         }
-        o[i + 1] = (int32_t)at;
+    } else {
+        size_t from = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (c->tags[i] == SQLITE_INTEGER) {
+                int k = snprintf(digits, sizeof digits, "%lld", (long long)c->num[i]);
+                memcpy(d + at, digits, (size_t)k);
+                at += (size_t)k;
+            } else if (c->tags[i] == SQLITE_TEXT) {
+                size_t len = (size_t)c->num[i];
+                if (len) memcpy(d + at, c->data + from, len);
+                at += len;
+                from += len;
+            }
+            o[i + 1] = (int32_t)at;
+        }
     }
     *offs_out = offs;
     *data_out = data;
@@ -447,7 +453,6 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
         Col *c = &self->cols[i];
         c->dlen = 0;
         c->seen = 0;
-        c->offs[0] = 0;
     }
     sqlite3_stmt *stmt = self->stmt;
     int ncols = self->ncols, rc = SQLITE_ROW, oom = 0;
@@ -466,8 +471,9 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
             int t = sqlite3_value_type(v);
             c->tags[n] = (uint8_t)t;
             c->seen |= 1u << t;
-            c->num[n] = 0;
-            if (t == SQLITE_INTEGER) {
+            if (t == SQLITE_NULL) {
+                c->num[n] = 0;
+            } else if (t == SQLITE_INTEGER) {
                 c->num[n] = sqlite3_value_int64(v);
             } else if (t == SQLITE_FLOAT) {
                 double x = sqlite3_value_double(v);
@@ -480,8 +486,8 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
                     oom = 1;
                     break;
                 }
+                c->num[n] = len;
             }
-            c->offs[n + 1] = (int64_t)c->dlen;
         }
         if (oom) break;
         n++;
