@@ -35,7 +35,7 @@ install: $(STAMP) ## create .venv and install handover with pinned dependencies
 # Installed when apt-get is there and we are root (CI); otherwise says what to install and
 # carries on (the tests skip, fail under CI=true).
 SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei poppler-utils gcc libssl-dev libsqlite3-dev
-deps-system: ## install system packages the tests need (softhsm2, chromium, fonts, poppler; gcc and OpenSSL headers for the HMAC module) when root with apt-get
+deps-system: ## install system packages the tests need (softhsm2, chromium, fonts, poppler; gcc with OpenSSL's and SQLite's headers for the C modules) when root with apt-get
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -z "$$missing" ]; then \
 		echo "deps-system: $(SYSTEM_PACKAGES) present"; \

@@ -16,6 +16,7 @@ where they are. A refusal or a doubt is never an error here:
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
@@ -114,24 +115,23 @@ class ArrowReader:
         from handover.db import sqlite_native
 
         uri = read_only_uri(path)
-        if sqlite_native.built():
-            native = (*sqlite_native.errors(), pa.ArrowException, OSError)
-            reader = cls(lambda: sqlite_native.connect(uri), native, native=True)
+        connect: Callable[[], Any]
+        native = sqlite_native.built()
+        if native:
+            errors = sqlite_native.errors()
+            connect = functools.partial(sqlite_native.connect, uri)
+        else:
             try:
-                reader._give(reader._take())
-            except native:
+                import adbc_driver_manager
+                import adbc_driver_sqlite.dbapi as adbc
+            except ImportError:
                 return None
-            return reader
-        try:
-            import adbc_driver_manager
-            import adbc_driver_sqlite.dbapi as adbc
-        except ImportError:
-            return None
-        errors = (adbc_driver_manager.Error, pa.ArrowException, OSError)
-        reader = cls(lambda: adbc.connect(uri, autocommit=True), errors)
+            errors = (adbc_driver_manager.Error,)
+            connect = functools.partial(adbc.connect, uri, autocommit=True)
+        reader = cls(connect, (*errors, pa.ArrowException, OSError), native=sqlite_native.built())
         try:
             reader._give(reader._take())  # opened now: a file it cannot open is known now
-        except errors:
+        except reader._errors:
             return None
         return reader
 
@@ -159,12 +159,22 @@ class ArrowReader:
 
     @contextlib.contextmanager
     def _cursor(self) -> Iterator[Any]:
-        conn = self._take()
-        try:
-            with conn.cursor() as cur:
-                yield cur
-        finally:
-            self._give(conn)
+        with self._connection() as conn, conn.cursor() as cur:
+            yield cur
+
+    def _native_batches(
+        self, sql: str, params: Sequence[Any] | None, batch_size: int
+    ) -> Generator[pa.RecordBatch, None, None]:
+        """:func:`handover.db.sqlite_native.batches` on a connection of its own, given
+        back once the statement is finished (or the generator closed)."""
+        from handover.db import sqlite_native
+
+        with self._connection() as conn:
+            got = sqlite_native.batches(conn, sql, params, batch_size)
+            try:
+                yield from got
+            finally:
+                got.close()
 
     def page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
         """The result of one statement as one driver batch, or None if the driver refuses
@@ -189,17 +199,12 @@ class ArrowReader:
         return table
 
     def _native_page(self, sql: str, params: Sequence[Any]) -> pa.Table | None:
-        from handover.db import sqlite_native
-
-        with self._connection() as conn:
-            got = sqlite_native.batches(conn, sql, params, PAGE_ROWS)
-            try:
-                first = next(got)
-                if next(got, None) is not None:
-                    return None
-            finally:
-                got.close()
-        return pa.Table.from_batches([first])
+        got = self._native_batches(sql, params, PAGE_ROWS)
+        try:
+            first = next(got)  # an empty result is one empty batch
+            return None if next(got, None) is not None else pa.Table.from_batches([first])
+        finally:
+            got.close()
 
     def stream(self, sql: str, batch_size: int) -> Stream:
         """The result of ``sql`` in batches of ``batch_size`` rows, up to the first the
@@ -235,14 +240,7 @@ class Stream:
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
         if self.reader.native:
-            from handover.db import sqlite_native
-
-            with self.reader._connection() as conn:
-                got = sqlite_native.batches(conn, self.sql, None, int(self.batch_size))
-                try:
-                    yield from got
-                finally:
-                    got.close()
+            yield from self.reader._native_batches(self.sql, None, int(self.batch_size))
             return
         with self.reader._cursor() as cur:
             cur.adbc_statement.set_options(**{BATCH_OPTION: str(int(self.batch_size))})

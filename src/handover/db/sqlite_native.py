@@ -31,8 +31,6 @@ try:
 except ImportError:  # no compiler at install: ADBC's driver reads
     _native = None  # type: ignore[assignment]
 
-#: how long a statement waits for another connection's lock (``sqlite3``'s default)
-BUSY_MS = 5000
 #: integers from here on may be rounded on their way into a double
 _EXACT_INT = 1 << 53
 
@@ -54,6 +52,8 @@ def errors() -> tuple[type[BaseException], ...]:
 def connect(uri: str) -> Any:
     """A read-only connection to the SQLite URI file name ``uri`` (``_native.Error`` when
     it cannot be opened). Only with :func:`built`."""
+    from handover.db.dialects.sqlite import BUSY_MS  # sqlite3's wait, as the writer's
+
     assert _native is not None
     return _native.connect(uri, BUSY_MS)
 
