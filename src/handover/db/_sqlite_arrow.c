@@ -466,7 +466,7 @@ static PyObject *stmt_fetch(Statement *self, PyObject *args) {
             Col *c = &self->cols[i];
             /* one call into the statement per value, the value's own accessors after it
              * (an unprotected value: safe here, where one thread at a time uses the
-             * connection, which the pool in adbc.ArrowReader guarantees) */
+             * connection: Connection.busy refuses any other call meanwhile) */
             sqlite3_value *v = sqlite3_column_value(stmt, i);
             int t = sqlite3_value_type(v);
             c->tags[n] = (uint8_t)t;
