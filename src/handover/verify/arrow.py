@@ -36,6 +36,11 @@ from handover.db.url import read_only_uri
 from handover.verify.normalize import FORGED
 from handover.verify.sql import ArrowDigest
 
+try:  # the same texts in one pass over the buffers, in C (Arrow kernels otherwise)
+    from handover.verify import _rowtext
+except ImportError:
+    _rowtext = None  # type: ignore[assignment]
+
 #: rows per driver batch
 BATCH_ROWS = 1 << 16
 #: the statement's text of a REAL in this range is ``printf('%.15g')``: its shortcut from
@@ -199,6 +204,10 @@ def digest_texts(
     :func:`digest_values`): ``<text>,`` for a compact column, ``<length>:<text>``
     otherwise (NULL: ``,`` / ``:``). ``commas``: the compact columns that may hold a
     comma or nothing (text read from SQLite, not numbers Arrow formatted)."""
+    if _rowtext is not None:
+        rows = _c_rows(values, forms, n, commas)
+        if rows is not None:
+            return rows
     pieces: list[pa.Array | pa.Scalar] = []
     forged: pa.Array | None = None
     comma_sep = pa.scalar(",")
@@ -219,6 +228,48 @@ def digest_texts(
     if forged is not None and pc.any(forged).as_py():
         rows = pc.if_else(forged, pc.binary_join_element_wise(FORGED, rows, ""), rows)
     return rows
+
+
+def built() -> bool:
+    """Whether the C module ``_rowtext`` was built (:func:`digest_texts` and :func:`_g15`
+    use it)."""
+    return _rowtext is not None
+
+
+def _c_rows(
+    values: Sequence[pa.Array],
+    forms: Sequence[tuple[bool, int | None]],
+    n: int,
+    commas: Sequence[bool],
+) -> pa.Array | None:
+    """:func:`digest_texts` by ``_rowtext.rows``; None where a column is no string array
+    or the rows' text is too long for one (the kernels build it then)."""
+    columns = []
+    for text, (compact, _scale), check in zip(values, forms, commas, strict=True):
+        if text.type != pa.string() or len(text) != n:
+            return None
+        validity, offsets, data = text.buffers()
+        columns.append(
+            (
+                validity if text.null_count else None,
+                offsets,
+                b"" if data is None else data,
+                text.offset,
+                compact,
+                compact and check,
+            )
+        )
+    built = _rowtext.rows(columns, n)
+    return None if built is None else _strings(n, None, *built)
+
+
+def _strings(n: int, valid: np.ndarray | None, offsets: bytes, data: bytes) -> pa.Array:
+    """A string array of ``n`` values from int32 ``offsets`` and ``data`` (``valid``:
+    per value, whether it is not NULL; None: none is)."""
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(
+        pa.string(), n, [bitmap, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def digest_values(
@@ -319,6 +370,12 @@ def _g15(arr: pa.Array, pad: int | None = None) -> pa.Array | None:
     digits) is left to the statement. ``pad``: shown with at least that many decimals
     (``normalize.pad_scale``), up to :data:`_PAD_MAX`."""
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    if _rowtext is not None:
+        values = np.ascontiguousarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+        built = _rowtext.g15(values, valid, len(arr), -1 if pad is None else pad)
+        if built is None:
+            return None
+        return _strings(len(arr), None if valid.all() else valid, *built)
     x = np.where(valid, arr.to_numpy(zero_copy_only=False), 1.0)
     a = np.abs(x)
     zero = a == 0

@@ -1,0 +1,6 @@
+from typing import Any
+
+def g15(values: Any, valid: Any, count: int, pad: int, /) -> tuple[bytes, bytes] | None: ...
+def rows(
+    columns: list[tuple[Any, Any, Any, int, bool, bool]], count: int, /
+) -> tuple[bytes, bytes] | None: ...
