@@ -205,3 +205,4 @@ def test_rows_refuse_what_no_string_array_holds() -> None:
 def test_malformed_buffers_are_refused(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError, match=message):
         call()
+

@@ -12,7 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 from tests.test_sqlite_arrow import backend  # noqa: F401  (both readers, every test)
@@ -720,3 +722,64 @@ def test_only_a_column_that_cannot_hold_a_real_skips_the_real_text_check(
     assert (rows is not None) is over_arrow
     assert A._arrow_digests(str(path), base) is None  # without the declared types: checked
     assert A.digests(str(path), plan) == A._canonical_digests(str(path), base)
+
+
+def test_a_nul_is_found_in_any_slice() -> None:
+    arr = pa.array(["ab", "c\x00d", None, "ef", ""], pa.string())
+    assert A._holds_nul(arr)
+    assert A._holds_nul(arr.slice(1, 1))
+    assert not A._holds_nul(arr.slice(2))
+    assert not A._holds_nul(arr.slice(0, 1))
+    assert not A._holds_nul(arr.slice(5))
+    assert not A._holds_nul(pa.nulls(3, pa.string()))
+    assert A._holds_nul(pa.array(["x", "\x00"], pa.large_string()))
+
+
+def test_the_usual_stamps_are_the_regular_expressions() -> None:
+    """The byte matrix answers True only where the regular expression matches every value."""
+    rng = random.Random(5)
+    good = "2024-01-02 03:04:05"
+    odd = [
+        "2024-01-02T03:04:05",
+        "2024-01-02 03:04:5",
+        "2024-01-02 03:04:055",
+        "２024-01-02 03:04:05",
+        "2024/01/02 03:04:05",
+        "2024-01-02 03:04:0a",
+        "2024-01-02 03-04:05",
+        "",
+    ]
+    for _ in range(300):
+        values: list[str | None] = [
+            None if rng.random() < 0.2 else good.replace("4", str(rng.randint(0, 9)))
+            for _ in range(rng.randint(1, 6))
+        ]
+        if rng.random() < 0.5:
+            values[rng.randrange(len(values))] = rng.choice(odd)
+        arr = pa.array(values, pa.string())
+        for part in (arr, arr.slice(1)):
+            regex = pc.all(pc.match_substring_regex(part, A._STAMP)).as_py() is not False
+            assert A._usual_stamps(part) == regex, part
+    # a NULL spanning bytes (not what the readers give) leaves the answer to the expression
+    spanning = pa.Array.from_buffers(
+        pa.string(),
+        2,
+        [
+            pa.py_buffer(bytes([0b10])),
+            pa.py_buffer(np.array([0, 3, 22], np.int32)),
+            pa.py_buffer(b"abc" + good.encode()),
+        ],
+    )
+    assert not A._usual_stamps(spanning)
+    assert pc.all(pc.match_substring_regex(spanning, A._STAMP)).as_py()
+
+
+def test_a_date_of_ten_bytes_is_kept_whole() -> None:
+    arr = pa.array(["2024-01-02", None, "2024-01-02 10:00:00", "２０２４年１月２日了"])
+    assert A._text(arr.slice(0, 2), "date").to_pylist() == ["2024-01-02", None]
+    assert A._text(arr, "date").to_pylist() == [
+        "2024-01-02",
+        None,
+        "2024-01-02",
+        "２０２４年１月２日了",
+    ]

@@ -50,6 +50,15 @@ static const int ORDER[20] = {2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 1
 
 /* the decimal digits of v >= 0, written at p; their count */
 static int digits(char *p, uint64_t v) {
+    if (v < 10) { /* most lengths: one or two digits */
+        p[0] = (char)('0' + v);
+        return 1;
+    }
+    if (v < 100) {
+        p[0] = (char)('0' + v / 10);
+        p[1] = (char)('0' + v % 10);
+        return 2;
+    }
     char tmp[24];
     int n = 0;
     do {
@@ -246,9 +255,9 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     Column *cols = PyMem_Calloc(ncols ? (size_t)ncols : 1, sizeof(Column));
     if (cols == NULL) return PyErr_NoMemory();
     Py_ssize_t held = 0;
-    PyObject *result = NULL;
-    char *text = NULL;
-    int32_t *offs = NULL;
+    PyObject *result = NULL, *out_text = NULL, *out_offs = NULL;
+    char *text;
+    int32_t *offs;
     for (; held < ncols; held++) {
         if (column_of(PyList_GET_ITEM(list, held), count, &cols[held]) < 0) goto done;
     }
@@ -264,12 +273,11 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         Py_INCREF(result);
         goto done;
     }
-    text = malloc((size_t)bound + 1);
-    offs = malloc(((size_t)count + 1) * sizeof(int32_t));
-    if (text == NULL || offs == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
+    out_text = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)bound);
+    out_offs = PyBytes_FromStringAndSize(NULL, (count + 1) * (Py_ssize_t)sizeof(int32_t));
+    if (out_text == NULL || out_offs == NULL) goto done;
+    text = PyBytes_AS_STRING(out_text);
+    offs = (int32_t *)PyBytes_AS_STRING(out_offs);
     int32_t at = 0;
     Py_BEGIN_ALLOW_THREADS
     offs[0] = 0;
@@ -309,12 +317,11 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         offs[i + 1] = at;
     }
     Py_END_ALLOW_THREADS
-    result = Py_BuildValue("(y#y#)", (const char *)offs,
-                           (Py_ssize_t)(((size_t)count + 1) * sizeof(int32_t)), text,
-                           (Py_ssize_t)at);
+    if (_PyBytes_Resize(&out_text, (Py_ssize_t)at) < 0) goto done; /* out_text NULL now */
+    result = PyTuple_Pack(2, out_offs, out_text);
 done:
-    free(text);
-    free(offs);
+    Py_XDECREF(out_text);
+    Py_XDECREF(out_offs);
     release(cols, held);
     PyMem_Free(cols);
     return result;

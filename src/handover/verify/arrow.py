@@ -345,10 +345,63 @@ def render(
             return None if text is None else _pad_scale(text, pad)
         return _g15(arr, pad)
     if pa.types.is_string(t):
-        if not faithful(arr, reals=reals) or pc.any(pc.match_substring(arr, "\x00")).as_py():
+        if not faithful(arr, reals=reals) or _holds_nul(arr):
             return None  # SQLite's length() stops at a NUL
         return _text(arr, kind, digest=form is not None)
     return None
+
+
+def _holds_nul(arr: pa.Array) -> bool:
+    """Whether a value of the string array ``arr`` holds a NUL: one pass over the bytes
+    its values span (a NULL's bytes, where it has any, count too: a refusal, not a
+    wrong text)."""
+    _validity, offsets, data = arr.buffers()
+    if data is None or not len(arr):
+        return False
+    if arr.type != pa.string():
+        return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
+    ends = np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4)
+    first, last = int(ends[0]), int(ends[-1])
+    return not np.frombuffer(data, np.uint8, last - first, first).all()
+
+
+def _lengths(arr: pa.Array) -> np.ndarray | None:
+    """The byte length of each value of the string array ``arr`` (a NULL's too); None
+    for another type."""
+    if arr.type != pa.string():
+        return None
+    offsets = arr.buffers()[1]
+    return np.diff(np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4))
+
+
+#: the bytes of :data:`_STAMP`: where a digit stands, and the separators' places
+_STAMP_DIGITS = np.array([i for i in range(19) if i not in (4, 7, 10, 13, 16)])
+_STAMP_MARKS = np.array([4, 7, 10, 13, 16])
+_STAMP_SEPARATORS = np.frombuffer(b"-- ::", np.uint8)
+
+
+def _usual_stamps(arr: pa.Array) -> bool:
+    """True where every value of ``arr`` matches :data:`_STAMP` and every NULL spans no
+    bytes, checked over the bytes as one matrix of 19 columns; False says nothing (the
+    regular expression decides then)."""
+    lengths = _lengths(arr)
+    if lengths is None:
+        return False
+    if not len(arr):
+        return True
+    valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    if not np.where(valid, lengths == 19, lengths == 0).all():
+        return False
+    start = int(np.frombuffer(arr.buffers()[1], np.int32, 1, arr.offset * 4)[0])
+    data = arr.buffers()[2]
+    if data is None:
+        return False
+    grid = np.frombuffer(data, np.uint8, 19 * int(valid.sum()), start).reshape(-1, 19)
+    digits = grid[:, _STAMP_DIGITS]
+    return bool(
+        ((digits >= ord("0")) & (digits <= ord("9"))).all()
+        and (grid[:, _STAMP_MARKS] == _STAMP_SEPARATORS).all()
+    )
 
 
 def _integral(arr: pa.Array) -> pa.Array | None:
@@ -431,6 +484,9 @@ def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
         # apart here (the statement renders a BLOB as NUL + hex)
         return None
     if kind == "date":
+        lengths = _lengths(arr)
+        if lengths is not None and not (lengths > 10).any():
+            return arr  # no value longer than 10 bytes: each is its first 10 characters
         return pc.utf8_slice_codeunits(arr, 0, 10)
     if kind == "time":
         # normalize.clock_trim: a fraction that ends the text loses its trailing zeros
@@ -438,7 +494,7 @@ def _text(arr: pa.Array, kind: str, *, digest: bool = False) -> pa.Array | None:
         trimmed = pc.utf8_rtrim(pc.utf8_rtrim(arr, characters="0"), characters=".")
         return pc.if_else(pc.fill_null(last, False), trimmed, arr)
     if kind == "timestamp":
-        if pc.all(pc.match_substring_regex(arr, _STAMP)).as_py() is not False:
+        if _usual_stamps(arr) or pc.all(pc.match_substring_regex(arr, _STAMP)).as_py() is not False:
             # the usual spelling: no fraction to pad (or, in a digest text, to trim)
             return arr if digest else pc.binary_join_element_wise(arr, ".000000", "")
         v = pc.replace_substring(pc.utf8_trim(arr, " "), "T", " ")
