@@ -31,7 +31,8 @@ install: $(STAMP) ## create .venv and install handover with pinned dependencies
 # embedded in notice letters and announcements and shown in zh-CN screenshots
 # (fonts-wqy-microhei), poppler-utils (pdffonts, pdftotext, pdftoppm check those PDFs), gcc
 # and libssl-dev (the install builds handover.crypto._hmac_many, the tokens' HMACs in C),
-# libsqlite3-dev (handover.db._sqlite_arrow, SQLite read into Arrow in C).
+# libsqlite3-dev (handover.db._sqlite_arrow, SQLite read into Arrow in C); gcc alone builds
+# handover.migrate._polyhash and handover.verify._rowtext.
 # Installed when apt-get is there and we are root (CI); otherwise says what to install and
 # carries on (the tests skip, fail under CI=true).
 SYSTEM_PACKAGES := softhsm2 chromium fonts-wqy-microhei poppler-utils gcc libssl-dev libsqlite3-dev
