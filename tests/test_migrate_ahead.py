@@ -114,3 +114,39 @@ def test_rejects_through_the_process_reader(workspace: Any, tmp_path: Path, pg_u
         ("251", "born", "read"),
         ("301", "income", "read"),
     }
+
+
+def test_what_the_reading_process_prints_stays_out_of_its_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library that prints to standard output in the child (Python's print, or a C
+    library writing descriptor 1) cannot break the frames: they have the pipe to
+    themselves and the rest goes to standard error."""
+    db = tmp_path / "seller.db"
+    build(f"sqlite:///{db}", customers=40)
+    noisy = tmp_path / "noisy"
+    noisy.mkdir()
+    (noisy / "sitecustomize.py").write_text(
+        "import os\n"
+        "from handover.migrate import reader\n"
+        "_read = reader.DatabaseSource.read\n"
+        "def read(self, *a, **k):\n"
+        "    for batch in _read(self, *a, **k):\n"
+        "        print('noise from print', flush=True)\n"
+        "        os.write(1, b'noise from descriptor 1')\n"
+        "        yield batch\n"
+        "reader.DatabaseSource.read = read\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(noisy))
+    src = DatabaseSource(str(db))
+    ahead = ReadProcess(src.url)
+    try:
+        for d in src.schema():
+            mine = [b.data for b in src.read(d, after=None, batch_size=30)]
+            theirs = [b.data for b, _f in ahead.read(d, after=None, batch_size=30)]
+            assert len(mine) == len(theirs) > 0
+            assert all(a.equals(b) for a, b in zip(mine, theirs, strict=True))
+    finally:
+        ahead.close()
+        src.close()

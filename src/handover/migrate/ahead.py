@@ -163,6 +163,12 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def main() -> None:
     """The child's entry point: the URL, then commands, on standard input."""
+    # the frames get standard output's pipe to themselves: anything else written to
+    # descriptor 1 (a library's print, a C library's message) goes to standard error
+    # instead of into the middle of a frame
+    frames = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     url = _get(sys.stdin.buffer)
     if url is not None:
-        serve(url.decode("utf-8"), sys.stdin.buffer, sys.stdout.buffer)
+        serve(url.decode("utf-8"), sys.stdin.buffer, frames)
