@@ -121,6 +121,9 @@ def test_g15_batches_nulls_slices_and_float32() -> None:
     small = pa.array([1.5, None, 0.25, -3.0], pa.float32())
     got = arrow._g15(small)
     assert got is not None and got.to_pylist() == by_kernels(arrow._g15, small).to_pylist()
+    # float32's 1e14 is 100000000376832.0, above 10^14: refused by both
+    edge = pa.array([1e14], pa.float32())
+    assert arrow._g15(edge) is None and by_kernels(arrow._g15, edge) is None
     # one value it cannot render refuses the whole batch, as the kernels do
     mixed = pa.array([1.5, 0.1 + 0.2], pa.float64())
     assert arrow._g15(mixed) is None and by_kernels(arrow._g15, mixed) is None
@@ -206,3 +209,26 @@ def test_malformed_buffers_are_refused(call, message: str) -> None:  # type: ign
     with pytest.raises(ValueError, match=message):
         call()
 
+
+def test_hostile_arguments_raise_instead_of_crashing() -> None:
+    """Found by the review under ASan/UBSan: a column whose flags clear the list while it
+    is read, offsets at an odd address, a count whose size overflows."""
+    offsets = np.array([0, 1], np.int32).tobytes()
+    columns: list = []
+
+    class Clears:
+        def __bool__(self) -> bool:
+            columns.clear()
+            return True
+
+    columns += [(None, offsets, b"a", 0, Clears(), False), (None, offsets, b"a", 0, True, False)]
+    assert _rowtext.rows(columns, 1) == (np.array([0, 4], np.int32).tobytes(), b"a,a,")
+    odd = memoryview(b"\0" + np.array([0, 1, 2], np.int32).tobytes())[1:]
+    assert _rowtext.rows([(None, odd, b"ab", 0, False, False)], 2)[1] == b"1:a1:b"
+    with pytest.raises(ValueError, match="shorter"):
+        _rowtext.g15(b"", b"", 2**60, -1)
+    # every row marked and no byte to spare
+    assert (
+        _rowtext.rows([(None, np.array([0, 0], np.int32).tobytes(), b"", 0, True, True)], 1)[1]
+        == b"\x00,"
+    )

@@ -127,7 +127,7 @@ static PyObject *g15(PyObject *self, PyObject *args) {
     char *text = NULL;
     int32_t *offs = NULL;
     int refused = 0;
-    if (count < 0 || vals.len < count * (Py_ssize_t)sizeof(double) || valid.len < count) {
+    if (count < 0 || count > vals.len / (Py_ssize_t)sizeof(double) || valid.len < count) {
         problem = "buffers shorter than the count";
         goto done;
     }
@@ -181,6 +181,13 @@ done:
     return result;
 }
 
+/* the i-th int32 of a buffer that may not be aligned */
+static int32_t ld32(const void *base, Py_ssize_t i) {
+    int32_t v;
+    memcpy(&v, (const char *)base + i * (Py_ssize_t)sizeof(int32_t), sizeof v);
+    return v;
+}
+
 /* one column of rows(): an Arrow string array's buffers */
 typedef struct {
     Py_buffer valid, offs, data;
@@ -227,11 +234,12 @@ static int column_of(PyObject *item, Py_ssize_t count, Column *c) {
     else if (c->has_valid && c->valid.len * 8 < c->offset + count)
         problem = "validity shorter than the count";
     else {
-        const int32_t *o = (const int32_t *)c->offs.buf + c->offset;
-        for (Py_ssize_t i = 0; i < count && problem == NULL; i++)
-            if (o[i] < 0 || o[i + 1] < o[i] || o[i + 1] > c->data.len)
-                problem = "offsets outside the data";
-        if (count == 0 && (o[0] < 0 || o[0] > c->data.len)) problem = "offsets outside the data";
+        for (Py_ssize_t i = 0; i < count && problem == NULL; i++) {
+            int32_t a = ld32(c->offs.buf, c->offset + i), b = ld32(c->offs.buf, c->offset + i + 1);
+            if (a < 0 || b < a || b > c->data.len) problem = "offsets outside the data";
+        }
+        int32_t first = ld32(c->offs.buf, c->offset);
+        if (count == 0 && (first < 0 || first > c->data.len)) problem = "offsets outside the data";
     }
     if (problem != NULL) {
         release(c, 1);
@@ -251,22 +259,30 @@ static PyObject *rows(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "negative count");
         return NULL;
     }
-    Py_ssize_t ncols = PyList_GET_SIZE(list);
+    /* a tuple of the items: the checks below run Python code (__bool__, __index__) that
+       could change the list itself */
+    PyObject *items = PySequence_Tuple(list);
+    if (items == NULL) return NULL;
+    Py_ssize_t ncols = PyTuple_GET_SIZE(items);
     Column *cols = PyMem_Calloc(ncols ? (size_t)ncols : 1, sizeof(Column));
-    if (cols == NULL) return PyErr_NoMemory();
+    if (cols == NULL) {
+        Py_DECREF(items);
+        return PyErr_NoMemory();
+    }
     Py_ssize_t held = 0;
     PyObject *result = NULL, *out_text = NULL, *out_offs = NULL;
     char *text;
     int32_t *offs;
     for (; held < ncols; held++) {
-        if (column_of(PyList_GET_ITEM(list, held), count, &cols[held]) < 0) goto done;
+        if (column_of(PyTuple_GET_ITEM(items, held), count, &cols[held]) < 0) goto done;
     }
     /* an upper bound of the text: every byte, a separator and a length of at most 20
        digits a value, and the mark a row */
     uint64_t bound = (uint64_t)count;
     for (Py_ssize_t c = 0; c < ncols; c++) {
-        const int32_t *o = (const int32_t *)cols[c].offs.buf + cols[c].offset;
-        bound += (uint64_t)(o[count] - o[0]) + (uint64_t)count * (cols[c].compact ? 1 : 21);
+        int32_t first = ld32(cols[c].offs.buf, cols[c].offset);
+        int32_t last = ld32(cols[c].offs.buf, cols[c].offset + count);
+        bound += (uint64_t)(last - first) + (uint64_t)count * (cols[c].compact ? 1 : 21);
     }
     if (bound > INT32_MAX) {
         result = Py_None; /* more text than an Arrow string array holds: not built here */
@@ -278,27 +294,45 @@ static PyObject *rows(PyObject *self, PyObject *args) {
     if (out_text == NULL || out_offs == NULL) goto done;
     text = PyBytes_AS_STRING(out_text);
     offs = (int32_t *)PyBytes_AS_STRING(out_offs);
-    int32_t at = 0;
+    uint64_t at = 0;
+    int changed = 0; /* a buffer changed under the loop (another thread wrote it) */
     Py_BEGIN_ALLOW_THREADS
     offs[0] = 0;
-    for (Py_ssize_t i = 0; i < count; i++) {
+    for (Py_ssize_t i = 0; i < count && !changed; i++) {
         /* the mark first: a checked compact value with a comma, or empty */
         for (Py_ssize_t c = 0; c < ncols; c++) {
             const Column *col = &cols[c];
             if (!col->compact || !col->check || !bit(col, i)) continue;
-            const int32_t *o = (const int32_t *)col->offs.buf + col->offset;
-            int32_t len = o[i + 1] - o[i];
-            if (len == 0 || memchr((const char *)col->data.buf + o[i], ',', (size_t)len)) {
-                text[at++] = '\0';
+            int32_t a = ld32(col->offs.buf, col->offset + i);
+            int32_t b = ld32(col->offs.buf, col->offset + i + 1);
+            if (a < 0 || b < a || b > col->data.len) {
+                changed = 1;
+                break;
+            }
+            if (a == b || memchr((const char *)col->data.buf + a, ',', (size_t)(b - a))) {
+                if (at + 1 > bound) changed = 1;
+                else text[at++] = '\0';
                 break;
             }
         }
-        for (Py_ssize_t c = 0; c < ncols; c++) {
+        for (Py_ssize_t c = 0; c < ncols && !changed; c++) {
             const Column *col = &cols[c];
             int present = bit(col, i);
-            const int32_t *o = (const int32_t *)col->offs.buf + col->offset;
-            const unsigned char *v = (const unsigned char *)col->data.buf + o[i];
-            int32_t len = present ? o[i + 1] - o[i] : 0;
+            int32_t a = ld32(col->offs.buf, col->offset + i);
+            int32_t b = ld32(col->offs.buf, col->offset + i + 1);
+            if (a < 0 || b < a || b > col->data.len) {
+                changed = 1;
+                break;
+            }
+            const unsigned char *v = (const unsigned char *)col->data.buf + a;
+            uint64_t len = present ? (uint64_t)(b - a) : 0;
+            /* its room in the bound: the value and ',', or its length (20 digits at
+               most), ':' and the value; checked, for a buffer another thread rewrote */
+            uint64_t need = col->compact ? len + 1 : (present ? len + 21 : 1);
+            if (at + need > bound) {
+                changed = 1;
+                break;
+            }
             if (col->compact) {
                 memcpy(text + at, v, (size_t)len);
                 at += len;
@@ -307,16 +341,20 @@ static PyObject *rows(PyObject *self, PyObject *args) {
                 text[at++] = ':';
             } else {
                 uint64_t points = 0;
-                for (int32_t j = 0; j < len; j++) points += (v[j] & 0xC0) != 0x80;
-                at += digits(text + at, points);
+                for (uint64_t j = 0; j < len; j++) points += (v[j] & 0xC0) != 0x80;
+                at += (uint64_t)digits(text + at, points);
                 text[at++] = ':';
                 memcpy(text + at, v, (size_t)len);
                 at += len;
             }
         }
-        offs[i + 1] = at;
+        offs[i + 1] = (int32_t)at;
     }
     Py_END_ALLOW_THREADS
+    if (changed) {
+        PyErr_SetString(PyExc_ValueError, "a buffer changed while the rows were built");
+        goto done;
+    }
     if (_PyBytes_Resize(&out_text, (Py_ssize_t)at) < 0) goto done; /* out_text NULL now */
     result = PyTuple_Pack(2, out_offs, out_text);
 done:
@@ -324,6 +362,7 @@ done:
     Py_XDECREF(out_offs);
     release(cols, held);
     PyMem_Free(cols);
+    Py_DECREF(items);
     return result;
 }
 

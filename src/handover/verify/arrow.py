@@ -249,6 +249,8 @@ def _c_rows(
         if text.type != pa.string() or len(text) != n:
             return None
         validity, offsets, data = text.buffers()
+        if offsets is None:  # an empty array may have none
+            return None
         columns.append(
             (
                 validity if text.null_count else None,
@@ -371,6 +373,8 @@ def _lengths(arr: pa.Array) -> np.ndarray | None:
     if arr.type != pa.string():
         return None
     offsets = arr.buffers()[1]
+    if offsets is None:  # an empty array may have none
+        return np.zeros(0, np.int32)
     return np.diff(np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4))
 
 
@@ -392,10 +396,10 @@ def _usual_stamps(arr: pa.Array) -> bool:
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
     if not np.where(valid, lengths == 19, lengths == 0).all():
         return False
-    start = int(np.frombuffer(arr.buffers()[1], np.int32, 1, arr.offset * 4)[0])
-    data = arr.buffers()[2]
-    if data is None:
+    offsets, data = arr.buffers()[1:3]
+    if offsets is None or data is None:
         return False
+    start = int(np.frombuffer(offsets, np.int32, 1, arr.offset * 4)[0])
     grid = np.frombuffer(data, np.uint8, 19 * int(valid.sum()), start).reshape(-1, 19)
     digits = grid[:, _STAMP_DIGITS]
     return bool(
@@ -429,7 +433,8 @@ def _g15(arr: pa.Array, pad: int | None = None) -> pa.Array | None:
         if built is None:
             return None
         return _strings(len(arr), None if valid.all() else valid, *built)
-    x = np.where(valid, arr.to_numpy(zero_copy_only=False), 1.0)
+    # in double precision, as the module compares (a float32's 1e14 is above 10^14)
+    x = np.where(valid, arr.to_numpy(zero_copy_only=False).astype(np.float64), 1.0)
     a = np.abs(x)
     zero = a == 0
     if not (zero | ((a >= _G15_LO) & (a <= _G15_HI))).all():
