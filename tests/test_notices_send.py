@@ -555,9 +555,14 @@ def copy_ws_open(path: Path) -> Any:
     return open_workspace(path)
 
 
-def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -> None:
+@pytest.mark.parametrize("channels", [["email", "sms", "letter"], ["sms"]])
+def test_report_counts_people_and_not_reached_in_one_pass(
+    ws: Any, book: Path, channels: list[str]
+) -> None:
     """The report's persons and persons not reached (no notice of theirs sent, delivered
-    or pending) are the distinct-recipient counts they always were."""
+    or pending) are the distinct-recipient counts they always were: grouped by person
+    over several channels, read off the counts per state with one (one notice a
+    person)."""
     from sqlalchemy import text
 
     from handover.flows.notices import _tagger
@@ -568,7 +573,7 @@ def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -
     from handover.notices.report import report_data
     from handover.sources import open_source
 
-    cid = _campaign(ws, book, channels=["email", "sms", "letter"])
+    cid = _campaign(ws, book, channels=channels)
     camp = load_campaign(ws, cid)
     tagger = _tagger(ws, Recorder(ws, "test"))
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
@@ -590,9 +595,19 @@ def test_report_counts_people_and_not_reached_in_one_pass(ws: Any, book: Path) -
             ),
             {"c": cid},
         )
-        expected = (persons.scalar(), lost.scalar())
+        # and the people none of the campaign's channels reaches (listed as unreachable)
+        unreached = conn.execute(
+            text(
+                "SELECT count(*) FROM notice_unreachable WHERE campaign_id = :c "
+                "AND reason = 'no_channel'"
+            ),
+            {"c": cid},
+        ).scalar()
+        with_notices = persons.scalar()
+        expected = (with_notices + unreached, lost.scalar() + unreached)
     assert (data["people"], data["not_reached"]) == expected
-    assert 0 < expected[1] < expected[0] and data["replies"]["people"] == expected[0]
+    assert 0 < expected[1] < expected[0] and data["replies"]["people"] == with_notices
+    assert unreached == (0 if "letter" in channels else 5)  # the sms-only case has them
 
 
 def test_one_sender_per_campaign_also_among_threads(ws: Any, book: Path) -> None:

@@ -89,18 +89,26 @@ def report_data(ws: Workspace, camp: Campaign) -> dict[str, Any]:
 
     by_state = counts(ws, camp.id)
     with ws.store.session() as s:
-        # one pass over the outbox: per person whether any notice of theirs was sent,
-        # delivered or is still pending (told); people = persons, not reached = the rest
-        told = case((NoticeOutboxRow.state.in_((*REACHED, *PENDING)), 1), else_=0)
-        per = (
-            select(func.max(told).label("told"))
-            .where(NoticeOutboxRow.campaign_id == camp.id)
-            .group_by(NoticeOutboxRow.recipient)
-            .subquery()
-        )
-        found = s.execute(select(func.count(), func.sum(per.c.told)).select_from(per)).one()
-        with_notices = int(found[0] or 0)
-        reached = int(found[1] or 0)
+        if len(by_state) <= 1:
+            # one channel: one notice a person (the key is unique per campaign, person
+            # and channel), so the counts per state are the people's
+            states = next(iter(by_state.values()), {})
+            with_notices = sum(states.values())
+            reached = sum(n for st, n in states.items() if st in (*REACHED, *PENDING))
+        else:
+            # one pass over the outbox: per person whether any notice of theirs was
+            # sent, delivered or is still pending (told); people = persons, not
+            # reached = the rest
+            told = case((NoticeOutboxRow.state.in_((*REACHED, *PENDING)), 1), else_=0)
+            per = (
+                select(func.max(told).label("told"))
+                .where(NoticeOutboxRow.campaign_id == camp.id)
+                .group_by(NoticeOutboxRow.recipient)
+                .subquery()
+            )
+            found = s.execute(select(func.count(), func.sum(per.c.told)).select_from(per)).one()
+            with_notices = int(found[0] or 0)
+            reached = int(found[1] or 0)
         lost = [
             {"table": u.table_name, "row_key": u.row_key, "name": u.name_masked, "reason": u.reason}
             for u in s.scalars(
