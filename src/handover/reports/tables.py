@@ -94,32 +94,40 @@ def out_folder(folder: Path, *, create: bool = True) -> Path:
 
 def write_workbook(path: Path, sheets: Sequence[Sheet], *, heading: str = "") -> Path:
     """Write ``sheets`` to an XLSX file (bold header, frozen below it); returns ``path``.
-    Every text is a text cell (:func:`xlsx_value`): no value becomes a formula."""
+    Every text is a text cell (:func:`xlsx_value`): no value becomes a formula. Written
+    row by row (openpyxl's write-only mode: a list of tens of thousands of rows is not
+    kept as cells first)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import Cell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    first = True
-    for sh in sheets:
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = sh.title[:31]
-        if first and heading:
-            ws.append(xlsx_row(ws, [heading]))
-            ws["A1"].font = Font(bold=True, size=14)
-        first = False
-        for label, value in sh.lines:
-            ws.append(xlsx_row(ws, (label, value)))
+    def styled(ws: Any, value: Any, font: Any) -> Any:
+        cell = xlsx_value(ws, value)
+        if not isinstance(cell, Cell):
+            cell = WriteOnlyCell(ws, cell)
+        cell.font = font
+        return cell
+
+    wb = Workbook(write_only=True)
+    for n, sh in enumerate(sheets):
+        ws = wb.create_sheet(sh.title[:31])
+        top = [[styled(ws, heading, Font(bold=True, size=14))]] if n == 0 and heading else []
+        top += [xlsx_row(ws, (label, value)) for label, value in sh.lines]
         if sh.lines:
-            ws.append([])
-        ws.append(xlsx_row(ws, sh.header))
-        for cell in ws[ws.max_row]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would add a row
-        for row in sh.rows:
-            ws.append(xlsx_row(ws, row))
+            top.append([])
+        # what must precede the rows: the frozen pane below the header, the widths
+        ws.freeze_panes = f"A{len(top) + 2}"
         for i, width in enumerate(sh.widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
+        for row in top:
+            ws.append(row)
+        ws.append([styled(ws, h, Font(bold=True)) for h in sh.header])
+        for row in sh.rows:
+            ws.append(xlsx_row(ws, row))
+    if not sheets:
+        wb.create_sheet("Sheet")
     out_folder(path.parent)
     wb.save(path)
     return path
