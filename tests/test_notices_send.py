@@ -675,3 +675,87 @@ def test_senders_starting_together_take_the_lease_once(ws: Any, book: Path) -> N
         th.join()
     assert len(got) == 1 and len(refused) == 7
     release_lease(ws, cid, got[0])
+
+
+def _queue_all(ws: Any, book: Path, cid: int) -> dict[str, int]:
+    from handover.flows.notices import _tagger
+    from handover.ledger import Recorder
+    from handover.notices.audience import PeopleTable, derive_audience
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import queue
+    from handover.sources import open_source
+
+    camp = load_campaign(ws, cid)
+    tagger = _tagger(ws, Recorder(ws, "test"))
+    people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
+    with open_source(book) as src:
+        return queue(ws, cid, derive_audience(src, people, tagger), tagger=tagger, chunk=100)
+
+
+def _tag_index_sql(ws: Any) -> str | None:
+    from sqlalchemy import text
+
+    with ws.store.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE name = 'ix_notice_outbox_tag'")
+        ).scalar()
+
+
+def test_a_large_queue_builds_the_tag_index_again_after_its_rows(
+    ws: Any, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queueing more notices than the outbox held drops the address-tag index inside its
+    transaction and builds it after the rows: the same index, every tag in it; a queue
+    that fails after the drop leaves the index and the outbox as they were."""
+    from sqlalchemy import text
+
+    from handover.db.dialects.sqlite import SQLite
+    from handover.notices import outbox
+
+    before = _tag_index_sql(ws)
+    assert before is not None
+    monkeypatch.setattr(outbox, "REBUILD_MIN", 1)
+    dropped: list[bool] = []
+    real = SQLite.index_after
+
+    def spy(self: Any, dbapi: Any, drop: str, create: str) -> Any:
+        dropped.append(dbapi.in_transaction and "DROP INDEX" in drop)
+        return real(self, dbapi, drop, create)
+
+    monkeypatch.setattr(SQLite, "index_after", spy)
+    # a failure after the drop (the unreachable rows come after the notices)
+    failing = _campaign(ws, book, channels=["sms"])
+
+    def broken(*_a: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(outbox, "_unreachable_batch", broken)
+        with pytest.raises(RuntimeError):
+            _queue_all(ws, book, failing)
+    assert dropped == [True]  # dropped inside the transaction, which rolled it back
+    assert _tag_index_sql(ws) == before
+    with ws.store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM notice_outbox")).scalar() == 0
+    # a queue that lands: the index built again, the same definition, every row in it
+    cid = _campaign(ws, book, channels=["sms", "email"])
+    queued = _queue_all(ws, book, cid)
+    assert sum(queued.values()) > 200  # more than one chunk of 100
+    assert dropped == [True, True]
+    assert _tag_index_sql(ws) == before
+    with ws.store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        tags = conn.execute(
+            text(
+                "SELECT count(*) FROM notice_outbox INDEXED BY ix_notice_outbox_tag "
+                "WHERE campaign_id = :c AND channel = 'sms' AND address_tag IS NOT NULL"
+            ),
+            {"c": cid},
+        ).scalar()
+        assert tags == queued["sms"]
+    # with more notices already in the outbox than a queue adds, the index is kept
+    import pyarrow as pa
+
+    with ws.store.session() as s:
+        assert not outbox._rebuild_tag_index(s, {"sms": pa.table({"a": [1, 2]})})
+        assert outbox._rebuild_tag_index(s, {"sms": pa.table({"a": range(100_000)})})

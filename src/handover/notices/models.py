@@ -50,6 +50,10 @@ class NoticeCampaignRow(Base):
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+#: the outbox's index of address tags (receipts and replies find their notice by it)
+TAG_INDEX = "ix_notice_outbox_tag"
+
+
 class NoticeOutboxRow(Base):
     """One notice to one person by one channel and where it stands.
 
@@ -61,7 +65,7 @@ class NoticeOutboxRow(Base):
     __tablename__ = "notice_outbox"
     __table_args__ = (
         Index("ix_notice_outbox_pending", "campaign_id", "channel", "state"),
-        Index("ix_notice_outbox_tag", "campaign_id", "channel", "address_tag"),
+        Index(TAG_INDEX, "campaign_id", "channel", "address_tag"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

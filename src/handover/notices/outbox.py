@@ -16,6 +16,7 @@ OutId), which receivers use to drop the copy. Rows are claimed by one process at
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import secrets
@@ -34,7 +35,12 @@ from handover.crypto.tokenize import Later, Tokens, tokens_later
 from handover.errors import BadInput, CheckFailed
 from handover.holders import holder, lives
 from handover.notices.channels import Channel, ChannelDown, InDoubt, Message, Result
-from handover.notices.models import NoticeCampaignRow, NoticeOutboxRow, NoticeUnreachableRow
+from handover.notices.models import (
+    TAG_INDEX,
+    NoticeCampaignRow,
+    NoticeOutboxRow,
+    NoticeUnreachableRow,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -343,7 +349,8 @@ def queue(
                 lambda part: list(part.columns),
             )
 
-        with sql.page_cache(dbapi, QUEUE_CACHE_MIB):
+        rebuild = _rebuild_tag_index(s, planned)
+        with sql.page_cache(dbapi, QUEUE_CACHE_MIB), contextlib.ExitStack() as later:
             for ch, table in planned.items():
                 # the tags are computed (in the tokens' worker process when the tagger
                 # has one) while the keys are
@@ -358,6 +365,9 @@ def queue(
                     tagged = part.column("tag").combine_chunks() if tags is not None else None
                     batch = _queued_batch(campaign_id, ch, part, tagged)
                     write(NoticeOutboxRow.__tablename__, batch, _OUTBOX_KINDS)
+                    if rebuild:  # the first write opened the transaction
+                        rebuild = False
+                        later.enter_context(sql.index_after(dbapi, *_tag_index_ddl(conn)))
             # the source rows no notice can reach, then the people no channel of the
             # campaign reaches: one list, numbered on
             idx = 0
@@ -383,6 +393,36 @@ def queue(
             "no_channel": unplanned.num_rows,
         }
     return counts
+
+
+#: notices queued at once from which the address-tag index is built again after the rows
+#: (when the outbox held no more before): sorting its keyed hashes once beats inserting
+#: each into a random page (977k SMS notices: 1.3 s less CPU in SQLite)
+REBUILD_MIN = 100_000
+
+
+def _rebuild_tag_index(s: Any, planned: dict[str, pa.Table]) -> bool:
+    """Whether the queue's rows outnumber both :data:`REBUILD_MIN` and the outbox's rows
+    (building the index again then costs at most twice the sort of the new tags)."""
+    from sqlalchemy import func
+
+    adding = sum(t.num_rows for t in planned.values())
+    if adding < REBUILD_MIN:
+        return False
+    held = s.execute(select(func.count()).select_from(NoticeOutboxRow)).scalar_one()
+    return bool(adding >= held)
+
+
+def _tag_index_ddl(conn: Any) -> tuple[str, str]:
+    """The address-tag index's DROP and CREATE statements in ``conn``'s dialect."""
+    from sqlalchemy.schema import CreateIndex, DropIndex
+
+    table = NoticeOutboxRow.metadata.tables[NoticeOutboxRow.__tablename__]
+    (index,) = (ix for ix in table.indexes if ix.name == TAG_INDEX)
+    return (
+        str(DropIndex(index).compile(dialect=conn.dialect)),
+        str(CreateIndex(index).compile(dialect=conn.dialect)),
+    )
 
 
 _OUTBOX_KINDS = ["int64", "string", "string", "string", "string", "int64", "string"]

@@ -444,6 +444,14 @@ class Dialect:
         manages its own buffers: nothing here)."""
         yield
 
+    @contextmanager
+    def index_after(self, dbapi: Any, drop: str, create: str) -> Iterator[None]:
+        """Inside the open transaction of ``dbapi``: an index dropped (``drop``) for the
+        block and built again after it (``create``), where its engine sorts the entries
+        faster than it inserts them one by one, and both statements roll back with the
+        transaction. By default nothing: the index stays and is kept up to date."""
+        yield
+
     def bulk_insert(
         self,
         dbapi: Any,

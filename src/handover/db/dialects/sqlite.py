@@ -203,6 +203,23 @@ class SQLite(Dialect):
         finally:
             cur.close()
 
+    @contextmanager
+    def index_after(self, dbapi: Any, drop: str, create: str) -> Iterator[None]:
+        """``CREATE INDEX`` sorts its entries once; a million keyed hashes inserted one by
+        one each land in a random page. SQLite's DDL is transactional: only inside an
+        open transaction (``sqlite3`` opens one at the first write), where a failure
+        rolls the drop back too; otherwise nothing is changed."""
+        if not dbapi.in_transaction:
+            yield
+            return
+        cur = dbapi.cursor()
+        try:
+            cur.execute(drop)
+            yield
+            cur.execute(create)
+        finally:
+            cur.close()
+
     def prepare_writes(self, dbapi: Any) -> tuple[str, ...]:
         """BEGIN/COMMIT are issued as statements; tables load in any order."""
         if not is_adbc(dbapi):  # ADBC's connection is opened in autocommit mode
