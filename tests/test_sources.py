@@ -72,6 +72,25 @@ def test_sqlite_table_described_alone(tmp_path: Path) -> None:
             src.table("nope")
 
 
+def test_sqlite_primary_key_from_the_declaration_alone(tmp_path: Path) -> None:
+    """A table's key is read from its declaration, no column checked and no row
+    counted, and is the key the full description gives (composite, in key order; none)."""
+    path = tmp_path / "k.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE two (b TEXT, a INTEGER, v REAL, PRIMARY KEY (a, b))")
+    con.execute("CREATE TABLE none_ (v INTEGER)")
+    con.execute("INSERT INTO two VALUES ('x', 1, 'not a number')")
+    con.commit()
+    con.close()
+    with open_source(path) as src:
+        assert src.primary_key("two") == ["a", "b"] and src.primary_key("none_") == []
+        assert src._infos == {}  # nothing described, nothing counted
+        assert src.primary_key("two") == src.table("two").primary_key
+        assert src.primary_key("none_") == src.table("none_").primary_key
+        with pytest.raises(BadInput, match="nope"):
+            src.primary_key("nope")
+
+
 def _four_tables(path: Path) -> Path:
     con = sqlite3.connect(path)
     for name in ("a", "b", "c", "d"):

@@ -301,7 +301,7 @@ def _primary_key(src: Source, table: str) -> list[str]:
     as a table scanned but dropped since)."""
     if table not in src.table_names():
         return []
-    return src.table(table).primary_key
+    return src.primary_key(table)
 
 
 def _sha(text: str) -> str:

@@ -82,6 +82,11 @@ class Source(abc.ABC):
                 return info
         raise BadInput.msg("sources.no_table", source=self.display, table=name)
 
+    def primary_key(self, name: str) -> list[str]:
+        """The primary key's columns of the table ``name`` (as :meth:`table` gives them;
+        sources that read a key without describing the table say so more cheaply)."""
+        return self.table(name).primary_key
+
     @abc.abstractmethod
     def batches(
         self, table: str, columns: list[str] | None = None, batch_size: int = DEFAULT_BATCH

@@ -22,7 +22,7 @@ import pyarrow as pa
 from handover.db.adbc import ArrowReader
 from handover.db.connect import error_detail
 from handover.db.dialects.sqlite import DIALECT as SQLITE
-from handover.db.reflect import sqlite_columns, sqlite_reals, sqlite_tables
+from handover.db.reflect import SqliteColumn, sqlite_columns, sqlite_reals, sqlite_tables
 from handover.db.url import read_only_uri
 from handover.errors import BadInput
 from handover.i18n import Msg
@@ -203,6 +203,22 @@ class SqliteSource(SqlSource):
             return super().table(name)
         return self._info(name)
 
+    def primary_key(self, name: str) -> list[str]:
+        """The key from the table's declaration alone: no column checked, no row counted
+        (:meth:`table` scans the numeric columns and counts the rows)."""
+        if name in self._infos or name not in self.table_names():
+            return super().primary_key(name)
+        try:
+            info = sqlite_columns(self.conn, name)
+        except sqlite3.Error as exc:
+            raise BadInput.msg(
+                "sources.table_unreadable",
+                source=self.display,
+                table=name,
+                detail=error_detail(exc),
+            ) from None
+        return _declared_key(info)
+
     def _info(self, name: str, conn: sqlite3.Connection | None = None) -> TableInfo:
         """One table's :class:`TableInfo` (its misfit checks and count run once), read
         through ``conn`` (by default the source's own connection)."""
@@ -227,7 +243,7 @@ class SqliteSource(SqlSource):
         info = sqlite_columns(conn, name)
         cols: list[ColumnInfo] = []
         select: list[str] = []
-        pk = [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
+        pk = _declared_key(info)
         notes: list[Msg | str] = []
         for _cid, cname, ctype, notnull, _dflt, _pk in info:
             decl = ctype.upper()
@@ -365,3 +381,8 @@ class _Plain:
     def close(self) -> None:
         if self.cur is not None:
             self.cur.close()
+
+
+def _declared_key(info: list[SqliteColumn]) -> list[str]:
+    """The primary key's columns in key order, from ``PRAGMA table_info``."""
+    return [c.name for c in sorted((c for c in info if c.pk), key=lambda c: c.pk)]
