@@ -167,7 +167,12 @@ def main() -> None:
     # descriptor 1 (a library's print, a C library's message) goes to standard error
     # instead of into the middle of a frame
     frames = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
+    try:
+        os.dup2(2, 1)
+    except OSError:  # no standard error: what is printed goes nowhere
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
     sys.stdout = sys.stderr
     url = _get(sys.stdin.buffer)
     if url is not None:

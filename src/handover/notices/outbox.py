@@ -420,8 +420,8 @@ def _tag_index_ddl(conn: Any) -> tuple[str, str]:
     table = NoticeOutboxRow.metadata.tables[NoticeOutboxRow.__tablename__]
     (index,) = (ix for ix in table.indexes if ix.name == TAG_INDEX)
     return (
-        str(DropIndex(index).compile(dialect=conn.dialect)),
-        str(CreateIndex(index).compile(dialect=conn.dialect)),
+        str(DropIndex(index, if_exists=True).compile(dialect=conn.dialect)),
+        str(CreateIndex(index, if_not_exists=True).compile(dialect=conn.dialect)),
     )
 
 
