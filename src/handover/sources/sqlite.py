@@ -211,12 +211,7 @@ class SqliteSource(SqlSource):
         try:
             info = sqlite_columns(self.conn, name)
         except sqlite3.Error as exc:
-            raise BadInput.msg(
-                "sources.table_unreadable",
-                source=self.display,
-                table=name,
-                detail=error_detail(exc),
-            ) from None
+            raise self._unreadable(name, exc) from None
         return _declared_key(info)
 
     def _info(self, name: str, conn: sqlite3.Connection | None = None) -> TableInfo:
@@ -227,15 +222,15 @@ class SqliteSource(SqlSource):
         try:
             return self._describe(name, conn or self.conn)
         except sqlite3.Error as exc:
-            # a missing virtual-table module or collation, damaged pages: one line naming
-            # the table (SQLite's message names the schema's problem, never a cell: these
-            # statements return counts, no value is decoded)
-            raise BadInput.msg(
-                "sources.table_unreadable",
-                source=self.display,
-                table=name,
-                detail=error_detail(exc),
-            ) from None
+            raise self._unreadable(name, exc) from None
+
+    def _unreadable(self, name: str, exc: sqlite3.Error) -> BadInput:
+        """A missing virtual-table module or collation, damaged pages: one line naming the
+        table (SQLite's message names the schema's problem, never a cell: these statements
+        return counts and declarations, no value is decoded)."""
+        return BadInput.msg(
+            "sources.table_unreadable", source=self.display, table=name, detail=error_detail(exc)
+        )
 
     def _describe(self, name: str, conn: sqlite3.Connection) -> TableInfo:
         """:meth:`_info`'s reading (errors are SQLite's own)."""
