@@ -230,12 +230,6 @@ def digest_texts(
     return rows
 
 
-def built() -> bool:
-    """Whether the C module ``_rowtext`` was built (:func:`digest_texts` and :func:`_g15`
-    use it)."""
-    return _rowtext is not None
-
-
 def _c_rows(
     values: Sequence[pa.Array],
     forms: Sequence[tuple[bool, int | None]],
@@ -353,16 +347,27 @@ def render(
     return None
 
 
+def _ends(arr: pa.Array) -> np.ndarray | None:
+    """The int32 offsets of the string array ``arr``'s values (``len(arr) + 1`` of them,
+    a view of its buffer); None for another type or an empty array without offsets."""
+    if arr.type != pa.string():
+        return None
+    offsets = arr.buffers()[1]
+    if offsets is None:
+        return None
+    return np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4)
+
+
 def _holds_nul(arr: pa.Array) -> bool:
     """Whether a value of the string array ``arr`` holds a NUL: one pass over the bytes
     its values span (a NULL's bytes, where it has any, count too: a refusal, not a
     wrong text)."""
-    _validity, offsets, data = arr.buffers()
+    data = arr.buffers()[-1]
     if data is None or not len(arr):
         return False
-    if arr.type != pa.string():
+    ends = _ends(arr)
+    if ends is None:
         return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
-    ends = np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4)
     first, last = int(ends[0]), int(ends[-1])
     return not np.frombuffer(data, np.uint8, last - first, first).all()
 
@@ -372,10 +377,8 @@ def _lengths(arr: pa.Array) -> np.ndarray | None:
     for another type."""
     if arr.type != pa.string():
         return None
-    offsets = arr.buffers()[1]
-    if offsets is None:  # an empty array may have none
-        return np.zeros(0, np.int32)
-    return np.diff(np.frombuffer(offsets, np.int32, len(arr) + 1, arr.offset * 4))
+    ends = _ends(arr)
+    return np.zeros(0, np.int32) if ends is None else np.diff(ends)
 
 
 #: the bytes of :data:`_STAMP`: where a digit stands, and the separators' places
@@ -388,19 +391,18 @@ def _usual_stamps(arr: pa.Array) -> bool:
     """True where every value of ``arr`` matches :data:`_STAMP` and every NULL spans no
     bytes, checked over the bytes as one matrix of 19 columns; False says nothing (the
     regular expression decides then)."""
-    lengths = _lengths(arr)
-    if lengths is None:
+    if arr.type != pa.string():
         return False
     if not len(arr):
         return True
+    ends, data = _ends(arr), arr.buffers()[2]
+    if ends is None or data is None:
+        return False
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    lengths = np.diff(ends)
     if not np.where(valid, lengths == 19, lengths == 0).all():
         return False
-    offsets, data = arr.buffers()[1:3]
-    if offsets is None or data is None:
-        return False
-    start = int(np.frombuffer(offsets, np.int32, 1, arr.offset * 4)[0])
-    grid = np.frombuffer(data, np.uint8, 19 * int(valid.sum()), start).reshape(-1, 19)
+    grid = np.frombuffer(data, np.uint8, 19 * int(valid.sum()), int(ends[0])).reshape(-1, 19)
     digits = grid[:, _STAMP_DIGITS]
     return bool(
         ((digits >= ord("0")) & (digits <= ord("9"))).all()
