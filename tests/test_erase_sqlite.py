@@ -1042,3 +1042,174 @@ def test_a_program_holding_the_file_before_the_destruction_refuses_it(
     con = sqlite3.connect(path)
     assert con.execute("SELECT count(*) FROM a").fetchone() == (500,)
     con.close()
+
+
+def _plan_methods(ws: Any, seller: Path, *extra: str) -> set[str]:
+    res = runner.invoke(
+        app, ["-w", str(ws.path), "shred", "--yes", str(seller), "--plan", "--json", *extra]
+    )
+    assert res.exit_code == 0, res.output
+    return {d["method"] for d in json.loads(res.stdout)["destroy"] if d["medium"] == "table"}
+
+
+def test_whole_file_method_only_when_every_table_goes(
+    workspace: Any, seller: Path, tmp_path: Path
+) -> None:
+    """Every table of the file goes: the plan says ``sqlite.overwrite``; a table left out
+    of ``--tables`` or kept (wholly or in part) by a retention rule: ``secure_delete``."""
+    ws = workspace
+    _verified(ws, seller, tmp_path)
+    assert _plan_methods(ws, seller) == {"sqlite.overwrite"}
+    assert _plan_methods(ws, seller, "--tables", "cust_info") == {"sqlite.secure_delete"}
+    for where in ("", 'where = "iou_id % 2 = 0"\n'):
+        rules = tmp_path / "retain.toml"
+        rules.write_text(
+            f'[[retain]]\nid = "aml"\ntables = ["loan_iou"]\nbasis = "aml"\n{where}',
+            encoding="utf-8",
+        )
+        assert _plan_methods(ws, seller, "--retention", str(rules)) == {"sqlite.secure_delete"}
+
+
+def _book_with_free_pages(path: Path, mode: str) -> list[bytes]:
+    """A file whose free pages still hold deleted values (secure_delete off), plus live
+    ones; every value as bytes."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA secure_delete=OFF")
+    con.execute(f"PRAGMA journal_mode={mode}")
+    con.execute("PRAGMA user_version=41")
+    con.execute("PRAGMA application_id=1213")
+    con.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, phone TEXT)")
+    con.execute("CREATE TABLE b (x)")
+    con.execute("CREATE VIEW v AS SELECT phone FROM a")
+    phones = [f"1390013{i:04d}" for i in range(3000)]
+    con.executemany("INSERT INTO a VALUES (?, ?)", list(enumerate(phones)))
+    con.execute("DELETE FROM a WHERE id < 2000")  # freed pages keep these values
+    if mode == "wal":  # a WAL left beside the file, as by a program that was killed
+        con.execute("PRAGMA wal_autocheckpoint=0")
+        con.execute("INSERT INTO b VALUES ('13900139999')")
+        wal = Path(str(path) + "-wal")
+        frames = wal.read_bytes()
+        con.close()  # the last connection checkpoints and removes its WAL
+        wal.write_bytes(frames)
+    con.close()
+    return [p.encode() for p in [*phones, "13900139999"]]
+
+
+@pytest.mark.parametrize("mode", ["delete", "wal", "persist"])
+def test_whole_file_overwrite_leaves_an_empty_database_and_no_value(
+    tmp_path: Path, mode: str
+) -> None:
+    from handover.erase.database import SQLiteDatabase
+
+    path = tmp_path / "s.db"
+    values = _book_with_free_pages(path, mode)
+    blob = raw_bytes(path)
+    if mode == "wal":
+        assert b"13900139999" in Path(str(path) + "-wal").read_bytes()
+    assert values[1000] in blob and values[2500] in blob  # a deleted value and a live one
+    if mode == "persist":  # a journal left beside the file, holding original pages
+        con = sqlite3.connect(path, isolation_level=None)
+        con.execute("PRAGMA journal_mode=PERSIST")
+        con.execute("UPDATE a SET phone = 'x' WHERE id = 2500")
+        con.close()
+        assert Path(str(path) + "-journal").stat().st_size > 0
+        assert values[2500] in Path(str(path) + "-journal").read_bytes()
+    db = SQLiteDatabase(path)
+    try:
+        out = db.destroy_whole(["a", "b"])
+        assert db.tables() == []
+    finally:
+        db.close()
+    assert out.dropped == {"a": 1000, "b": int(mode == "wal")}
+    assert out.readback_ok and out.bytes_before and out.bytes_after == 4096
+    zeroed = [s.split(":")[0] for s in out.steps if s.startswith("zero ")]
+    assert zeroed == ["zero s.db", "zero s.db-journal"][: 2 if mode == "persist" else 1]
+    assert ("PRAGMA journal_mode=DELETE" in out.steps) == (mode == "wal")
+    blob = raw_bytes(path)
+    assert not any(v in blob for v in values)
+    assert not any(Path(str(path) + s).exists() for s in ("-wal", "-shm"))
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    assert con.execute("PRAGMA user_version").fetchone() == (41,)
+    assert con.execute("PRAGMA application_id").fetchone() == (1213,)
+    expected = "wal" if mode == "wal" else "delete"
+    assert con.execute("PRAGMA journal_mode").fetchone() == (expected,)
+    con.execute("CREATE TABLE again (x)")  # a database like any other
+    con.close()
+
+
+@pytest.mark.parametrize("holder", ["reader", "idle-wal"])
+def test_whole_file_overwrite_refused_while_another_connection_holds_the_file(
+    tmp_path: Path, holder: str
+) -> None:
+    """A reader's transaction blocks the exclusive lock; an idle connection to a WAL file
+    blocks the switch out of WAL mode. One line, nothing changed; once the other program
+    lets go the same connection destroys the file."""
+    from handover.erase.database import SQLiteDatabase
+
+    path = _small_book(tmp_path / "s.db", wal=holder == "idle-wal")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("SELECT count(*) FROM a").fetchone()
+    if holder == "reader":
+        other.execute("BEGIN")
+        other.execute("SELECT count(*) FROM a").fetchone()
+    before = raw_bytes(path)
+    db = SQLiteDatabase(path)
+    db.con.execute("PRAGMA busy_timeout = 200")
+    try:
+        with pytest.raises(BadInput, match="database is locked"):
+            db.destroy_whole(["a", "b"])
+        assert raw_bytes(path) == before or holder == "idle-wal"
+        assert other.execute("SELECT count(*) FROM a").fetchone() == (500,)
+        mode = other.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == ("wal" if holder == "idle-wal" else "delete")
+        if holder == "reader":
+            other.execute("COMMIT")
+        other.close()
+        out = db.destroy_whole(["a", "b"])
+    finally:
+        db.close()
+    assert out.dropped == {"a": 500, "b": 0} and out.readback_ok
+    assert b"13800138" not in raw_bytes(path)
+
+
+def test_zero_fill_overwrites_then_empties_the_file(tmp_path: Path) -> None:
+    import os
+
+    from handover.crypto.files import ZERO_CHUNK, zero_fill
+
+    path = tmp_path / "f.bin"
+    path.write_bytes(os.urandom(2 * ZERO_CHUNK + 12345))
+    fd = os.open(path, os.O_RDWR)
+    try:
+        assert zero_fill(fd) == (2 * ZERO_CHUNK + 12345, True)
+    finally:
+        os.close(fd)
+    assert path.stat().st_size == 0
+
+
+def test_whole_file_readback_failure_fails_the_certificate(
+    workspace: Any, seller: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check can fail: a read-back that is not all zeros makes the run FAILED (exit 1,
+    certificate written), as a sample found would."""
+    from handover.crypto import files
+    from handover.erase import Scope
+    from handover.errors import CheckFailed
+    from handover.flows.shred import shred
+
+    real = files.zero_fill
+
+    def unreliable(fd: int) -> tuple[int, bool]:
+        return real(fd)[0], False  # as a device that lost the writes would read back
+
+    monkeypatch.setattr(files, "zero_fill", unreliable)
+    _verified(workspace, seller, tmp_path)
+    with pytest.raises(CheckFailed):
+        shred(workspace, Scope(source=str(seller), media=["source"]), seed=1, **VALIDATOR)
+    cert = sorted((workspace.settings.reports_dir / "certificates").iterdir())[-1]
+    doc = json.loads((cert / "certificate.json").read_bytes())
+    source = next(c for c in doc["verification"]["checks"] if c["what"] == "source")
+    assert source["readback_ok"] is False and doc["verification"]["passed"] is False
+    assert doc["methods"]["sqlite.overwrite"]["limits"][0]["key"] == "sqlite_side"

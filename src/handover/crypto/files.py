@@ -298,6 +298,36 @@ def overwrite_file(
     return out
 
 
+#: the block zeroed and read back at a time by :func:`zero_fill`
+ZERO_CHUNK = 1 << 22
+
+
+def zero_fill(fd: int) -> tuple[int, bool]:
+    """Overwrite the whole file open read-write at ``fd`` in place with zeros, ``fsync``,
+    read it back (every byte must be zero, and as many as were written), then truncate it
+    to nothing and ``fsync`` again: ``(bytes overwritten, read-back ok)``.
+
+    The zeros reach the disk before the truncation: pages still dirty when a file is
+    truncated are dropped, never written, and the old blocks would go back to the file
+    system as they were. ``fd`` stays open: the caller may hold locks on the file that
+    closing any descriptor of it would release (POSIX record locks are per process)."""
+    size = os.fstat(fd).st_size
+    zeros = bytes(ZERO_CHUNK)
+    done = 0
+    while done < size:
+        done += os.pwrite(fd, zeros[: min(ZERO_CHUNK, size - done)], done)
+    os.fsync(fd)
+    buf = bytearray(ZERO_CHUNK)
+    view = memoryview(buf)
+    got, same = 0, True
+    while same and (n := os.preadv(fd, [view], got)):
+        same = (buf if n == ZERO_CHUNK else buf[:n]) == zeros[:n]
+        got += n
+    os.ftruncate(fd, 0)
+    os.fsync(fd)
+    return done, same and got == size
+
+
 def overwrite_tree(
     root: Path,
     *,

@@ -9,6 +9,7 @@ SQL text taken from the operator is a retention rule's row filter (see retention
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import struct
 from abc import ABC, abstractmethod
@@ -39,6 +40,8 @@ class Destroyed:
     notes: list[str] = field(default_factory=list)
     bytes_before: int | None = None
     bytes_after: int | None = None
+    #: whether what was overwritten read back as written (the whole-file method)
+    readback_ok: bool = True
 
 
 class Database(ABC):
@@ -111,6 +114,11 @@ class Database(ABC):
     def destroy(self, drop: list[str], delete: dict[str, str]) -> Destroyed:
         """Drop ``drop`` and delete the rows of ``delete`` (table → keep filter) for good."""
         ...
+
+    def destroy_whole(self, drop: list[str]) -> Destroyed:
+        """Destroy a database every table of which goes (``drop``: all of them), by the
+        dialect's whole-database method; where it has none, its table method."""
+        return self.destroy(drop, {})
 
     def freeze(self, tables: list[str]) -> list[str]:
         """Withdraw general access to retained tables where the dialect allows; notes."""
@@ -253,8 +261,84 @@ class SQLiteDatabase(Database):
         out.bytes_after = _size(self.residual_files())
         return out
 
+    def destroy_whole(self, drop: list[str]) -> Destroyed:
+        """Every table of the file goes (``sqlite.overwrite``): under an exclusive lock the
+        whole file is overwritten with zeros, read back and truncated (:func:`zero_fill`),
+        then written again as an empty database with the header settings it had. One
+        write of each page, where dropping table by table writes each freed page twice
+        (a WAL frame, then the checkpoint), and free pages the file already had are
+        overwritten too. Refused with nothing changed while another connection has the
+        file open (it blocks the switch out of WAL mode or the exclusive lock)."""
+        from handover.crypto.files import zero_fill
+
+        out = Destroyed(bytes_before=_size(self.residual_files()))
+        con = self.con
+
+        def run(sql: str) -> Any:
+            out.steps.append(sql)
+            return con.execute(sql)
+
+        mode = ""
+        try:  # before anything is destroyed: a refusal here changes nothing
+            mode = str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            header = {p: con.execute(f"PRAGMA {p}").fetchone()[0] for p in _HEADER_PRAGMAS}
+            for table in drop:
+                out.dropped[table] = int(
+                    con.execute(f"SELECT COUNT(*) FROM {self.quote(table)}").fetchone()[0]
+                )
+            if mode == "wal":  # SQLite copies the WAL into the file and removes it
+                got = str(run("PRAGMA journal_mode=DELETE").fetchone()[0]).lower()
+                if got != "delete":
+                    raise sqlite3.OperationalError("database is locked")
+            run("PRAGMA locking_mode=EXCLUSIVE")
+            run("BEGIN EXCLUSIVE")  # held until the connection closes
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                con.execute("PRAGMA locking_mode=NORMAL")
+                if mode == "wal":
+                    con.execute("PRAGMA journal_mode=WAL")
+            raise self._refused(exc) from None
+        fds: list[int] = []
+        try:
+            for path in [self.path, Path(str(self.path) + "-journal")]:
+                if path.is_file():
+                    fds.append(os.open(path, os.O_RDWR))
+                    size, same = zero_fill(fds[-1])
+                    out.steps.append(f"zero {path.name}: {size} bytes, fsync, read back, truncate")
+                    out.readback_ok = out.readback_ok and same
+        except OSError as exc:
+            raise BadInput.msg(
+                "erase.db_error",
+                db=self.display,
+                error=type(exc).__name__,
+                detail=exc.strerror or "",
+            ) from None
+        finally:
+            con.close()  # first: closing any descriptor of the file ends SQLite's lock
+            for fd in fds:
+                os.close(fd)
+        self.con = con = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        for name, value in header.items():  # page 1 is written by the last of them
+            run(f"PRAGMA {name}={_pragma_value(value)}")
+        if mode == "wal":  # the one journal mode a file keeps
+            run("PRAGMA journal_mode=WAL")
+        out.bytes_after = _size(self.residual_files())
+        return out
+
     def close(self) -> None:
         self.con.close()
+
+
+#: header settings an emptied file keeps, in the order they must be set (page size and
+#: encoding only before page 1 exists; the last one writes it)
+_HEADER_PRAGMAS = ("page_size", "encoding", "auto_vacuum", "application_id", "user_version")
+
+
+def _pragma_value(value: Any) -> str:
+    """A header setting as a pragma's argument (the encoding is a quoted name)."""
+    return str(int(value)) if isinstance(value, int) else "'" + str(value).replace("'", "") + "'"
 
 
 def _first(exc: BaseException) -> str:

@@ -51,6 +51,10 @@ LIMITS: dict[str, tuple[str, str]] = {
         "SQLite:secure_delete 以零覆盖被释放的单元与页面;在 WAL 模式下执行,回滚日志不会保存原始页面;检查点后 WAL 被截断,截断前的旧帧块交还文件系统,未被逐块覆写(除被新帧覆盖的部分)。",
         "SQLite: secure_delete overwrites freed cells and pages with zeros; the change runs in WAL mode so no rollback journal holds original pages; after the checkpoint the WAL is truncated, and old frame blocks go back to the file system without being overwritten (except where new frames overwrote them).",
     ),
+    "sqlite_side": (
+        "若文件原处于 WAL 模式,切换日志模式时 SQLite 把 -wal 写回主文件(随后一并被覆写)并删除 -wal;-wal 的旧块交还文件系统,未被逐块覆写。中途中断的覆写会留下 SQLite 无法打开的文件:以 handover shred --path 覆写并删除它。",
+        "If the file was in WAL mode, switching the journal mode makes SQLite copy the -wal into the file (overwritten with it) and remove the -wal; the -wal's old blocks go back to the file system without being overwritten. An interrupted overwrite leaves a file SQLite cannot open: overwrite and remove it with handover shred --path.",
+    ),
     "db_wal": (
         "数据库服务器的预写日志(PostgreSQL WAL、MariaDB redo/undo 日志、binlog、双写缓冲)与已归档的日志仍可能含有被删除的数据,直到被循环覆盖或清理。",
         "The server's write-ahead logs (PostgreSQL WAL, MariaDB redo/undo logs, binlog, doublewrite buffer) and archived logs may still contain the deleted data until recycled or purged.",
@@ -93,6 +97,17 @@ METHODS: dict[str, Method] = {
             ("sqlite_wal", "ssd", "cow", "journal_fs", "replicas_backups"),
         ),
         Method(
+            "sqlite.overwrite",
+            "clear",
+            "库中每张表都销毁时:独占锁定文件(WAL 模式先切换为 DELETE);以零原位覆写整个文件(及残留的 -journal),"
+            "fsync,回读校验全为零;截断为空,再写成保留原页面大小、编码与版本号的空数据库",
+            "every table of the file goes: the file is locked exclusively (a WAL file is first switched to "
+            "DELETE mode); the whole file (and any -journal left) is overwritten in place with zeros, "
+            "fsynced, read back and checked to be all zeros; truncated to nothing, then written again "
+            "as an empty database with the page size, encoding and version numbers it had",
+            ("sqlite_side", "ssd", "cow", "journal_fs", "replicas_backups"),
+        ),
+        Method(
             "postgresql.vacuum_full",
             "clear",
             "DELETE 或 DROP TABLE(CASCADE);对保留行的表执行 VACUUM FULL 重写数据文件;尝试 CHECKPOINT",
@@ -131,8 +146,10 @@ METHODS: dict[str, Method] = {
 }
 
 
-def method_for_dialect(dialect: str) -> Method:
-    """The table/row method of a database dialect."""
+def method_for_dialect(dialect: str, *, whole: bool = False) -> Method:
+    """The table/row method of a database dialect; with ``whole`` (every table of the
+    database goes), its whole-database method where it has one."""
     from handover.db import dialects
 
-    return METHODS[dialects.get(dialect).sanitization]
+    d = dialects.get(dialect)
+    return METHODS[(d.sanitization_whole if whole else None) or d.sanitization]

@@ -170,13 +170,14 @@ def _source_items(db: Database, plan: Plan, tables: list[str] | None) -> None:
         chosen = [by_lower[t.lower()] for t in tables]
     else:
         chosen = present
-    method = method_for_dialect(db.dialect).key
     for rule in plan.rules.rules:
         for t in rule.tables:
             if t.lower() not in by_lower:
                 raise BadInput.msg(
                     "erase.rule_no_table", origin=rule.origin, rule=rule.id, table=t, db=db.display
                 )
+    every = set(chosen) == set(present) and not any(plan.rules.for_table(n) for n in present)
+    method = method_for_dialect(db.dialect, whole=every).key
     for name in chosen:
         rules = plan.rules.for_table(name)
         whole = next((r for r in rules if r.where is None), None)

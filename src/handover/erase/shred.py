@@ -172,9 +172,12 @@ def execute(
         drop = [i.table or "" for i in src_items if i.medium == "table"]
         delete = {i.table or "": i.keep or "1=0" for i in src_items if i.medium == "rows"}
         prog.task(plan.source or "source", sum(int(i.rows or 0) for i in src_items))
-        outcome = db.destroy(drop, delete)
-        prog.advance(plan.source or "source", sum(int(i.rows or 0) for i in src_items))
         method = src_items[0].method
+        if method == db.sql.sanitization_whole:
+            outcome = db.destroy_whole(drop)
+        else:
+            outcome = db.destroy(drop, delete)
+        prog.advance(plan.source or "source", sum(int(i.rows or 0) for i in src_items))
         for i in src_items:
             name = i.table or ""
             rows = outcome.dropped.get(name, outcome.deleted.get(name, 0))
@@ -275,6 +278,7 @@ def _verify(
 ) -> dict[str, Any]:
     checks: list[dict[str, Any]] = []
     found = 0
+    source_ok = True
     if db is not None and outcome is not None:
         search: SearchResult
         if isinstance(db, SQLiteDatabase):
@@ -292,9 +296,11 @@ def _verify(
                 "notes": outcome.notes,
                 "bytes_before": outcome.bytes_before,
                 "bytes_after": outcome.bytes_after,
+                "readback_ok": outcome.readback_ok,
             }
         )
         found += search.found + len(still)
+        source_ok = outcome.readback_ok
     for f in result.files:
         found += f.samples_found
     files_ok = all(f.readback_ok and f.removed for f in result.files)
@@ -324,7 +330,7 @@ def _verify(
         "sample_columns": samples.columns,
         "excluded_in_kept_data": samples.excluded,
         "found": found,
-        "passed": found == 0 and files_ok and paths_gone and keys_ok,
+        "passed": found == 0 and source_ok and files_ok and paths_gone and keys_ok,
         "checks": checks,
         "note": "samples held in memory only; never written, hashed or logged",
     }

@@ -619,6 +619,8 @@ class Dialect:
 
     #: the key of the sanitization method (``handover.erase.methods.METHODS``)
     sanitization: ClassVar[str] = ""
+    #: the method when every table of the database goes (None: ``sanitization``)
+    sanitization_whole: ClassVar[str | None] = None
     #: queries for the server's version and the schema a connection works in
     identity_sql: ClassVar[tuple[str, str]] = ("SELECT version()", "SELECT current_schema()")
     #: statements around the change, inside its transaction (e.g. foreign key checks off/on)

@@ -442,6 +442,7 @@ class SQLite(Dialect):
     # --- erase: sanitization -------------------------------------------------------------
 
     sanitization: ClassVar[str] = "sqlite.secure_delete"
+    sanitization_whole: ClassVar[str | None] = "sqlite.overwrite"
     change_guard: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = (
         ("BEGIN IMMEDIATE",),
         ("COMMIT",),
