@@ -541,6 +541,44 @@ def test_overwrite_readback_is_the_last_pass_byte_for_byte(tmp_path: Path, chang
     assert out.readback_ok is (change == "none") and out.removed
 
 
+@pytest.mark.parametrize("at", ["start", "seam", "later"])
+def test_overwrite_finds_a_sample_the_file_still_holds(
+    tmp_path: Path, at: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sample back in the file after the last pass (a device that did not write a
+    block, say) is found in the read-back: at its start, across the seam of two read-back
+    blocks, or blocks after the first; a read-back equal to the stream is not searched
+    (its bytes are the stream's, drawn without regard to the file)."""
+    from handover.crypto import files
+    from handover.crypto.files import CHUNK, overwrite_file
+
+    sample = b"110101199003074514"
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"\x00" * (4 * CHUNK))
+    offset = {"start": 0, "seam": CHUNK - 7, "later": 3 * CHUNK + 100}[at]
+    searched: list[int] = []
+    find = files.Needles.find
+
+    def counted(self: Any, window: bytes, found: set[int], helper: Any = None) -> None:
+        searched.append(len(window))
+        find(self, window, found, helper)
+
+    monkeypatch.setattr(files.Needles, "find", counted)
+
+    def left_behind(p: Path, n: int, written: int) -> None:
+        with p.open("r+b") as fh:
+            fh.seek(offset)
+            fh.write(sample)
+
+    out = overwrite_file(path, needles=[[b"13800138000"], [sample]], hook=left_behind)
+    assert out.samples_found == 1 and not out.readback_ok and out.removed
+    assert len(searched) == 4 - offset // CHUNK
+    searched.clear()
+    path.write_bytes(sample * 1000)
+    out = overwrite_file(path, needles=[[sample]])
+    assert out.readback_ok and out.samples_found == 0 and searched == []
+
+
 def test_overwrite_passes_write_fresh_random_bytes(tmp_path: Path) -> None:
     """Each pass writes bytes of its own random stream: unlike the file's content, unlike
     the other pass, spread over every byte value and incompressible."""
