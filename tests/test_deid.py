@@ -83,6 +83,78 @@ def test_generalisation() -> None:
     assert mask.year(pa.array(["1990-01-02", "x"])).to_pylist() == [1990, None]
 
 
+def test_region_in_one_pass_is_the_city_else_the_province() -> None:
+    """One regular expression with two alternatives gives what the city's and the
+    province's apart gave, coalesced, on every region of the synthetic pool written the
+    ways addresses come (with and without province, city or district, cut short)."""
+    import pyarrow.compute as pc
+
+    from handover.synth.pools import REGIONS
+
+    city = r"^(?P<r>(?:[^省市]{1,8}?(?:省|自治区))?[^省市县区]{1,10}?(?:市|自治州|地区|盟))"
+    prov = r"^(?P<r>[^省市]{1,8}?(?:省|自治区))"
+    values: list[str | None] = [None, "", "某地", "省", "市", "延边朝鲜族自治州延吉市", "阿里地区"]
+    for _code, p, c, d, _w in REGIONS:
+        for text in (p + c + d + "建设路1号", p + c, p, c + d, d + "中山路", p + "某县", c[:1]):
+            values.append(text)
+    s = pa.array(values)
+    two = pc.coalesce(
+        pc.struct_field(pc.extract_regex(s, city), "r"),
+        pc.struct_field(pc.extract_regex(s, prov), "r"),
+        pc.if_else(pc.is_valid(s), "*", None),
+    )
+    assert mask.region(s).to_pylist() == two.to_pylist()
+    assert len(set(two.to_pylist())) > 60
+
+
+@pytest.mark.parametrize("beside", [False, True])
+def test_token_columns_are_the_hmac_of_domain_and_value(beside: bool) -> None:
+    """Each token column (text with repeats and nulls, integers) is ``tk_`` and the first
+    32 hex digits of HMAC-SHA-256 over ``domain:value`` (the standard library's HMAC as
+    the reference), in row order, whether the tokens are computed in this thread or in a
+    worker process beside it, and a masked companion column comes with it."""
+    import hashlib
+    import hmac
+
+    from handover.crypto.tokenize import TokenProcess, tokenize_with
+    from handover.deid.extract import ColumnPlan, transform
+
+    secret = b"k" * 32
+    texts = ["110101199003077777", None, "44030419851231001X", "110101199003077777"] * 1500
+    ids = list(range(6000))
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(texts), pa.array(ids, pa.int64()), pa.array(["x"] * 6000)],
+        names=["zjhm", "khbh", "memo"],
+    )
+    plan = [
+        ColumnPlan("zjhm", "token", "cn_resident_id", "person", "zjhm_masked"),
+        ColumnPlan("khbh", "token", None, "customer"),
+        ColumnPlan("memo", "drop"),
+    ]
+
+    def expected(domain: str, v: object) -> str | None:
+        if v is None:
+            return None
+        mac = hmac.new(secret, f"{domain}:{v}".encode(), hashlib.sha256).hexdigest()
+        return "tk_" + mac[:32]
+
+    worker = TokenProcess(secret, "sha256") if beside else None
+    try:
+        out = transform(
+            batch,
+            plan,
+            worker if worker is not None else (lambda v: tokenize_with(secret, v)),
+            "zh-CN",
+        )
+    finally:
+        if worker is not None:
+            worker.close()
+    assert out.schema.names == ["zjhm", "zjhm_masked", "khbh"]
+    assert out.column("zjhm").to_pylist() == [expected("person", v) for v in texts]
+    assert out.column("khbh").to_pylist() == [expected("customer", v) for v in ids]
+    assert out.column("zjhm_masked").to_pylist()[:2] == ["110101********7777", None]
+
+
 def test_free_text_spans_become_tags() -> None:
     text = pa.array(
         [

@@ -223,23 +223,29 @@ def transform(
     tokenizer: Callable[[pa.Array], pa.Array],
     lang: str,
 ) -> pa.RecordBatch:
-    """Apply a table's plan to one batch (vectorised; tokens over distinct values)."""
+    """Apply a table's plan to one batch (vectorised; tokens over distinct values, each
+    token column's started where the tokenizer works beside this thread and taken last)."""
+    from handover.crypto.tokenize import tokens_later
     from handover.taxonomy import get
 
     names: list[str] = []
-    arrays: list[pa.Array] = []
+    arrays: list[pa.Array | None] = []
+    #: (place in ``arrays``, the distinct values' tokens to come, each row's value's index)
+    pending: list[tuple[int, Callable[[], pa.Array], pa.Array]] = []
     for p in plan:
         arr = batch.column(p.name)
         if p.action == "drop":
             continue
+        out: pa.Array | None
         if p.action == "keep":
             out = arr
         elif p.action == "token":
             assert p.domain is not None
-            text = mask.as_text(arr)
-            tokens = tokenizer(pc.binary_join_element_wise(p.domain, text, ":"))
-            # The prefix marks a token as one and keeps it from looking like an account number.
-            out = pc.binary_join_element_wise(TOKEN_PREFIX, tokens, "")
+            values = mask.as_text(arr).dictionary_encode()
+            keyed = pc.binary_join_element_wise(p.domain, values.dictionary, ":")
+            later = tokens_later(tokenizer, keyed, distinct=True)
+            pending.append((len(arrays), later, values.indices))
+            out = None
         elif p.action == "tag":
             out = tag_text(mask.as_text(arr), lang)
         elif p.action == "mask":
@@ -259,6 +265,9 @@ def transform(
             assert p.pii_type is not None
             names.append(p.companion)
             arrays.append(mask.apply_rule(get(p.pii_type).mask, arr))
+    for at, later, indices in pending:
+        # The prefix marks a token as one and keeps it from looking like an account number.
+        arrays[at] = pc.binary_join_element_wise(TOKEN_PREFIX, later(), "").take(indices)
     return pa.RecordBatch.from_arrays(arrays, names=names)
 
 

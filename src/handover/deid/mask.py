@@ -17,8 +17,10 @@ from handover.taxonomy import COMPOUND_SURNAMES, MaskRule
 
 STAR = "*"
 #: province (optional) then the prefecture-level city: 广东省深圳市, 北京市, 新疆维吾尔自治区乌鲁木齐市
-_CITY = r"^(?P<r>(?:[^省市]{1,8}?(?:省|自治区))?[^省市县区]{1,10}?(?:市|自治州|地区|盟))"
-_PROVINCE = r"^(?P<r>[^省市]{1,8}?(?:省|自治区))"
+_CITY = r"(?:[^省市]{1,8}?(?:省|自治区))?[^省市县区]{1,10}?(?:市|自治州|地区|盟)"
+_PROVINCE = r"[^省市]{1,8}?(?:省|自治区)"
+#: the city, else the province: RE2 prefers the first alternative that matches (one pass)
+_REGION = rf"^(?P<r>{_CITY}|{_PROVINCE})"
 
 
 def as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -86,10 +88,8 @@ def ip(arr: pa.Array, groups: int = 2) -> pa.Array:
 def region(arr: pa.Array) -> pa.Array:
     """Generalise an address to its province and city (``广东省深圳市``); else province; else ``*``."""
     s = as_text(arr)
-    city = pc.struct_field(pc.extract_regex(s, _CITY), "r")
-    prov = pc.struct_field(pc.extract_regex(s, _PROVINCE), "r")
-    out = pc.coalesce(city, prov, pc.if_else(pc.is_valid(s), STAR, None))
-    return out
+    found = pc.struct_field(pc.extract_regex(s, _REGION), "r")
+    return pc.coalesce(found, pc.if_else(pc.is_valid(s), STAR, None))
 
 
 def year(arr: pa.Array) -> pa.Array:
