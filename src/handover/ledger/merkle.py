@@ -13,9 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from handover.crypto.digest import SHA256_NEW, sha256
+from handover.crypto.digest import sha256
 
-# the verifier's worker process imports only their home, not the ledger package
+# the loops over many leaves live where the verifier's worker process imports them without
+# the ledger package (and run in C when it was built)
+from handover.crypto.tree import extend as extend
+from handover.crypto.tree import leaf_hash_list as leaf_hash_list
+from handover.crypto.tree import leaf_hashes as leaf_hashes
+from handover.crypto.tree import parent_level as parent_level
 from handover.crypto.tree import prefix_roots as prefix_roots
 from handover.crypto.tree import roots_after as roots_after
 
@@ -35,26 +40,6 @@ def leaf_hash(data: bytes) -> bytes:
 def node_hash(left: bytes, right: bytes) -> bytes:
     """The RFC 6962 hash of an interior node: SHA-256(0x01 || left || right)."""
     return sha256(NODE_PREFIX + left + right)
-
-
-def leaf_hash_list(leaves: Sequence[bytes]) -> list[bytes]:
-    """Leaf hashes of ``leaves``, one tight hashlib loop."""
-    new = SHA256_NEW
-    return [new(b"\x00" + d).digest() for d in leaves]
-
-
-def leaf_hashes(leaves: Sequence[bytes]) -> bytes:
-    """Leaf hashes of ``leaves`` concatenated (32 bytes each), one tight hashlib loop."""
-    new = SHA256_NEW
-    return b"".join([new(b"\x00" + d).digest() for d in leaves])
-
-
-def parent_level(level: bytes | bytearray | memoryview) -> bytes:
-    """Hashes of the complete pairs of a concatenated level (an odd last node is dropped)."""
-    new = SHA256_NEW
-    mv = memoryview(level)
-    end = (len(mv) // 64) * 64
-    return b"".join([new(b"\x01" + mv[i : i + 64]).digest() for i in range(0, end, 64)])
 
 
 def build_levels(level0: bytes) -> list[bytes]:
@@ -94,37 +79,6 @@ def fold(hashes: Sequence[bytes]) -> bytes:
     for left in reversed(hashes[:-1]):
         acc = node_hash(left, acc)
     return acc
-
-
-def extend(
-    frontier: list[bytes], leaves: Sequence[bytes], start: int
-) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
-    """Append the leaf hashes ``leaves`` to the tree of ``start`` leaves whose ``frontier``
-    (perfect subtree roots, left to right) is extended in place.
-
-    Returns the root after each leaf and every perfect subtree completed on the way as
-    ``(level, index, hash)`` (the nodes an append stores). One tight hashlib loop: a
-    leaf costs the hashes of the subtrees it completes plus the fold of the frontier.
-    """
-    new = SHA256_NEW
-    prefix = NODE_PREFIX
-    roots: list[bytes] = []
-    nodes: list[tuple[int, int, bytes]] = []
-    for node in leaves:
-        idx = start
-        start += 1
-        level = 0
-        while idx & 1:
-            node = new(prefix + frontier.pop() + node).digest()
-            level += 1
-            idx >>= 1
-            nodes.append((level, idx, node))
-        frontier.append(node)
-        acc = node
-        for j in range(len(frontier) - 2, -1, -1):
-            acc = new(prefix + frontier[j] + acc).digest()
-        roots.append(acc)
-    return roots, nodes
 
 
 def range_hash(node: Callable[[int, int], bytes], start: int, end: int) -> bytes:
