@@ -17,6 +17,7 @@ package would take to import.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from handover.crypto.digest import SHA256_NEW
 
@@ -27,6 +28,27 @@ except ImportError:  # no C compiler or OpenSSL headers at install: the Python l
 
 HASH_SIZE = 32
 NODE_PREFIX = b"\x01"
+
+
+def native_built() -> bool:
+    """Whether the C module was built at install."""
+    return _native is not None
+
+
+def leaf_hashes_of(values: Any) -> bytes | None:
+    """Leaf hashes of the values of an Arrow string or binary array (int32 offsets),
+    concatenated, in one C call with no Python object per value; None without the C
+    module. A null hashes as an empty value: the caller refuses nulls first."""
+    if _native is None:
+        return None
+    n = len(values)
+    if n == 0:
+        return b""
+    _, offsets, data = values.buffers()
+    first = values.offset
+    return _native.leaf_hashes_offsets(
+        memoryview(offsets)[4 * first : 4 * (first + n + 1)], b"" if data is None else data
+    )
 
 
 def leaf_hash_list(leaves: Sequence[bytes]) -> list[bytes]:

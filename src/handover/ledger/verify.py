@@ -9,6 +9,7 @@ hash it can recompute, and never crashes on malformed rows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -26,7 +27,7 @@ from sqlalchemy import Connection, select
 
 from handover.errors import BadInput, CheckFailed
 from handover.i18n import Msg
-from handover.ledger import merkle
+from handover.ledger import merkle, verify_native
 from handover.ledger.ledger import (
     BODY_VERSION,
     COLUMN_WIDTHS,
@@ -42,6 +43,7 @@ from handover.ledger.models import (
     LedgerHeadRow,
 )
 from handover.ledger.note import NoteError, open_note, parse_checkpoint
+from handover.ledger.verify_native import ENTRY_SQL, NODE_SQL
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -51,9 +53,6 @@ CHUNK = 50_000
 # start (about 1 s on a loaded 2-core machine) is then repaid.
 PARALLEL_FROM = 400_000
 SEQ_KEY = b',"seq":'
-ENTRY_SQL = (
-    "SELECT seq, body, leaf_hash, ts, actor, action, subject, root FROM ledger_entries ORDER BY seq"
-)
 # json's own string encoder (C), the string form of canonical bodies (RFC 8785 escapes).
 _enc = json.encoder.encode_basestring
 # Entry findings listed one by one; beyond this they are counted (a forger who rewrote a
@@ -231,12 +230,23 @@ def _raw_rows(conn: Connection, sql: str, chunk: int) -> Iterator[Sequence[Any]]
         cur = dbapi.cursor(name=f"ledger_verify_{id(sql)}")
     else:
         cur = dbapi.cursor()
+    # SQLite text that is no UTF-8 (a forger's edit) comes as a str that cannot be encoded
+    # back, which the checks name, instead of stopping the read
+    factory = getattr(dbapi, "text_factory", None)
+    if conn.dialect.name == "sqlite":
+        dbapi.text_factory = _lenient_text
     try:
         cur.execute(sql)
         while rows := cur.fetchmany(chunk):
             yield rows
     finally:
         cur.close()
+        if conn.dialect.name == "sqlite":
+            dbapi.text_factory = factory
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 class _Columns:
@@ -431,6 +441,19 @@ class _Heads:
             self._pending()
 
 
+def _proved_leaves(
+    native: Any, conn: Connection, chunk: int, pool: Executor | None
+) -> bytes | None:
+    """The concatenated leaf hashes of every entry when :mod:`verify_native` proves them
+    all good over Arrow batches (the checks of :func:`_read_leaves` on a good log, the
+    stamps mapped by :meth:`_Columns._body_ts`), else None."""
+    heads = _Heads(pool)
+    proof = verify_native.Entries(_Columns(conn, VerifyReport())._body_ts, heads.start)
+    level0 = verify_native.entries(native, chunk, proof)
+    heads.settle()
+    return level0
+
+
 def _read_leaves(
     conn: Connection, report: VerifyReport, chunk: int, pool: Executor | None = None
 ) -> tuple[bytes, bool]:
@@ -603,8 +626,7 @@ def _check_external(
 def _check_nodes(conn: Connection, report: VerifyReport, levels: list[bytes], chunk: int) -> None:
     """Every stored subtree hash equals the recomputed one, none missing, none extra."""
     stored: dict[int, list[bytes]] = {}
-    sql = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
-    for chunk_rows in _raw_rows(conn, sql, chunk):
+    for chunk_rows in _raw_rows(conn, NODE_SQL, chunk):
         for lv, run in itertools.groupby(chunk_rows, key=operator.itemgetter(0)):
             if not _stored_run(stored, report, lv, list(run)):
                 return
@@ -724,50 +746,75 @@ def verify_ledger(
                 LedgerHeadRow.public_key,
             ).where(LedgerHeadRow.id == 1)
         ).one_or_none()
-        pool = _worker(int(head_row.size) if head_row is not None else 0, parallel)
-        try:
-            level0, entries_ok = _read_leaves(conn, report, chunk, pool)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        n = len(level0) // 32
-        levels = merkle.build_levels(level0)
-        node = merkle.levels_node(levels)
-        report.size = n
-        report.root = merkle.range_hash(node, 0, n)
-        origin: str | None = None
-        public_key: bytes | None = None
-        if head_row is None:
-            report.problems.append(Problem(_HEAD, _problem("no_head")))
-        else:
-            origin = head_row.origin
-            public_key = _as_bytes(head_row.public_key)
-            hsize = int(head_row.size)
-            if entries_ok and hsize > n:
-                report.problems.append(
-                    Problem(_HEAD, _problem("head_truncated", head=hsize, size=n), n)
-                )
-            elif entries_ok and hsize < n:
-                report.problems.append(
-                    Problem(_entry(hsize), _problem("beyond_head", first=hsize, last=n - 1), hsize)
-                )
-            elif entries_ok:
-                frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
-                if _as_bytes(head_row.frontier) != frontier:
-                    report.problems.append(Problem(_HEAD, _problem("frontier")))
-        keys: list[bytes] = []
-        try:
-            keys = trusted_keys(ws)
-        except BadInput as exc:  # an unreadable key registry is a finding, not a crash
-            text = exc.message or _problem("text", text=str(exc))
-            report.problems.append(Problem(Msg("ledger.where.keys"), text))
-        if public_key is not None and keys and public_key not in keys:
-            report.problems.append(Problem(_HEAD, _problem("foreign_key")))
-        _check_checkpoints(conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, keys)
-        if checkpoint is not None:
-            _check_external(report, checkpoint, n, node, origin, keys)
-        if entries_ok:
-            _check_nodes(conn, report, levels, chunk)
+        native_snapshot = (
+            verify_native.snapshot(conn, int(head_row.size), _as_bytes(head_row.frontier) or b"")
+            if head_row is not None and verify_native.available(conn)
+            else contextlib.nullcontext(None)
+        )
+        with native_snapshot as native:
+            _verify_in(ws, conn, report, head_row, native, checkpoint, chunk, parallel)
         conn.rollback()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _verify_in(
+    ws: Workspace,
+    conn: Connection,
+    report: VerifyReport,
+    head_row: Any,
+    native: Any,
+    checkpoint: Path | None,
+    chunk: int,
+    parallel: bool | None,
+) -> None:
+    """:func:`verify_ledger` inside its snapshot (``native``: the C reader's connection in
+    the same snapshot, or None)."""
+    pool = _worker(int(head_row.size) if head_row is not None else 0, parallel)
+    try:
+        proved = None if native is None else _proved_leaves(native, conn, chunk, pool)
+        if proved is None:
+            level0, entries_ok = _read_leaves(conn, report, chunk, pool)
+        else:
+            level0, entries_ok = proved, True
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    n = len(level0) // 32
+    levels = merkle.build_levels(level0)
+    node = merkle.levels_node(levels)
+    report.size = n
+    report.root = merkle.range_hash(node, 0, n)
+    origin: str | None = None
+    public_key: bytes | None = None
+    if head_row is None:
+        report.problems.append(Problem(_HEAD, _problem("no_head")))
+    else:
+        origin = head_row.origin
+        public_key = _as_bytes(head_row.public_key)
+        hsize = int(head_row.size)
+        if entries_ok and hsize > n:
+            report.problems.append(
+                Problem(_HEAD, _problem("head_truncated", head=hsize, size=n), n)
+            )
+        elif entries_ok and hsize < n:
+            report.problems.append(
+                Problem(_entry(hsize), _problem("beyond_head", first=hsize, last=n - 1), hsize)
+            )
+        elif entries_ok:
+            frontier = b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, n))
+            if _as_bytes(head_row.frontier) != frontier:
+                report.problems.append(Problem(_HEAD, _problem("frontier")))
+    keys: list[bytes] = []
+    try:
+        keys = trusted_keys(ws)
+    except BadInput as exc:  # an unreadable key registry is a finding, not a crash
+        text = exc.message or _problem("text", text=str(exc))
+        report.problems.append(Problem(Msg("ledger.where.keys"), text))
+    if public_key is not None and keys and public_key not in keys:
+        report.problems.append(Problem(_HEAD, _problem("foreign_key")))
+    _check_checkpoints(conn, report, n, lambda s: merkle.range_hash(node, 0, s), origin, keys)
+    if checkpoint is not None:
+        _check_external(report, checkpoint, n, node, origin, keys)
+    if entries_ok and not (native is not None and verify_native.nodes_equal(native, levels)):
+        _check_nodes(conn, report, levels, chunk)

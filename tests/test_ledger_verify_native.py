@@ -1,0 +1,213 @@
+"""The verifier's Arrow path on a SQLite store (``handover.ledger.verify_native``): it
+proves a good log and never a tampered one, and the findings are the row loop's either
+way; its C module (``_frames``) on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from sqlalchemy import text
+from tests import test_ledger_tamper as tamper
+from tests.conftest import IN_CI
+
+from handover import ledger
+from handover.crypto import tree
+from handover.flows.workspace import init_workspace
+from handover.ledger import verify, verify_native
+from handover.workspace import DEMO_TRANSFER, Workspace
+
+try:
+    from handover.ledger import _frames
+except ImportError:
+    _frames = None  # type: ignore[assignment]
+
+_file_keyring = tamper._file_keyring  # the tamper suite's keyring, for signed checkpoints
+
+
+@pytest.fixture(autouse=True)
+def _built() -> None:
+    if _frames is None or not tree.native_built():
+        reason = "handover.ledger._frames or handover.crypto._tree was not built (no C compiler)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def logged(tmp_path: Path) -> Iterator[Workspace]:
+    ws = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    try:
+        yield tamper.logged.__wrapped__(ws)  # type: ignore[attr-defined]
+    finally:
+        ws.close()
+
+
+def _proof(ws: Workspace, chunk: int = 8) -> tuple[bytes | None, bool | None]:
+    """What the Arrow path proves of ``ws``: the leaf hashes (None: not proved) and
+    whether the stored nodes are the recomputed ones (None: not reached)."""
+    with ws.store.engine.connect() as conn:
+        verify._snapshot(conn)
+        size, frontier = conn.execute(
+            text("SELECT size, frontier FROM ledger_head WHERE id = 1")
+        ).one()
+        assert verify_native.available(conn)
+        with verify_native.snapshot(conn, size, frontier) as native:
+            assert native is not None
+            level0 = verify._proved_leaves(native, conn, chunk, None)
+            if level0 is None:
+                return None, None
+            levels = ledger.merkle.build_levels(level0)
+            return level0, verify_native.nodes_equal(native, levels)
+
+
+def _findings(ws: Workspace, monkeypatch: pytest.MonkeyPatch, *, arrow: bool) -> list[Any]:
+    with monkeypatch.context() as m:
+        if not arrow:
+            m.setattr(verify_native, "available", lambda conn: False)
+        report = ledger.verify_ledger(ws, chunk=8)
+    return [report.ok, report.size, report.root, [p.to_json() for p in report.problems]]
+
+
+def test_a_good_log_is_proved_without_the_row_loop(
+    logged: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    level0, nodes = _proof(logged)
+    assert level0 is not None and nodes is True
+    assert level0 == ledger.merkle.leaf_hashes([e.body for e in ledger.entries(logged)])
+    row_loop = _findings(logged, monkeypatch, arrow=False)
+
+    def no_rows(*args: Any) -> Any:
+        raise AssertionError("the row loop ran on a good log")
+
+    monkeypatch.setattr(verify, "_read_leaves", no_rows)
+    monkeypatch.setattr(verify, "_check_nodes", no_rows)
+    for chunk in (1, 5, 8, 50_000):
+        report = ledger.verify_ledger(logged, chunk=chunk)
+        assert [report.ok, report.size, report.root, []] == row_loop
+    assert row_loop[0] is True
+
+
+@pytest.mark.parametrize("how", tamper.TAMPERS, ids=lambda f: f.__name__)
+def test_a_tampered_log_gets_the_row_loops_findings(
+    logged: Workspace, how: Callable[[Workspace, int], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    how(logged, ledger.ledger_size(logged))
+    arrow = _findings(logged, monkeypatch, arrow=True)
+    assert arrow == _findings(logged, monkeypatch, arrow=False)
+    assert arrow[0] is False
+
+
+@pytest.mark.parametrize("column", list(tamper.FORGED))
+def test_a_forged_column_is_never_proved(
+    logged: Workspace, column: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    k = ledger.ledger_size(logged) - 7
+    tamper._forge(logged, k, column, tamper._forged_value(logged, k, column))
+    if column != "seq":  # a seq moved out of the head's snapshot is a missing entry
+        assert _proof(logged) == (None, None)
+    arrow = _findings(logged, monkeypatch, arrow=True)
+    assert arrow == _findings(logged, monkeypatch, arrow=False) and arrow[0] is False
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # the stored stamp in another text form of the same instant
+        "UPDATE ledger_entries SET ts = replace(ts, ' ', 'T') WHERE seq = 3",
+        # a stamp before the one of the entry before it, in column and body alike
+        "UPDATE ledger_entries SET ts = '2000-01-01 00:00:00.000000', "
+        'body = replace(body, substr(body, instr(body, \'"ts":"\') + 6, 27), '
+        "'2000-01-01T00:00:00.000000Z') WHERE seq = 20",
+        # a body whose fields are read from its other end
+        "UPDATE ledger_entries SET body = replace(body, ',\"seq\":', ',\"seq\": ') WHERE seq = 4",
+        "UPDATE ledger_entries SET actor = actor || ' ' WHERE seq = 2",
+        "UPDATE ledger_entries SET action = 5 WHERE seq = 2",
+        "UPDATE ledger_entries SET body = CAST(body AS BLOB) WHERE seq = 2",
+        "UPDATE ledger_entries SET seq = '13x' WHERE seq = 13",
+        "UPDATE ledger_entries SET leaf_hash = substr(leaf_hash, 1, 31) WHERE seq = 6",
+        # text that is no UTF-8 (a blob joined by || is text in SQLite)
+        "UPDATE ledger_entries SET root = root || x'00' WHERE seq = 6",
+        "UPDATE ledger_entries SET body = CAST(body || x'ff' AS TEXT) WHERE seq = 7",
+        "UPDATE ledger_nodes SET hash = x'0707' WHERE level = 2 AND idx = 1",
+        "DELETE FROM ledger_nodes WHERE level = 3",
+        "INSERT INTO ledger_nodes (level, idx, hash) VALUES (1, 99, x'" + "00" * 32 + "')",
+    ],
+)
+def test_raw_edits_are_never_proved(
+    logged: Workspace, sql: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = _proof(logged)
+    with logged.store.engine.begin() as c:
+        c.execute(text(sql))
+    after = _proof(logged)
+    assert after != before and after[1] is not True
+    arrow = _findings(logged, monkeypatch, arrow=True)
+    assert arrow == _findings(logged, monkeypatch, arrow=False)
+
+
+def test_text_that_json_escapes_takes_the_row_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An actor or subject JSON must escape is not proved here, and the row loop finds
+    the log good: the Arrow path is only ever a shortcut."""
+    ws = init_workspace(tmp_path / "ws", DEMO_TRANSFER)
+    try:
+        ledger.record(ws, 'user:"王"', "test.odd", "a\tb", "p")
+        assert _proof(ws) == (None, None)
+        assert ledger.verify_ledger(ws).ok
+        assert _findings(ws, monkeypatch, arrow=True) == _findings(ws, monkeypatch, arrow=False)
+    finally:
+        ws.close()
+
+
+def test_a_commit_between_the_snapshots_falls_back(logged: Workspace) -> None:
+    with logged.store.engine.connect() as conn:
+        verify._snapshot(conn)
+        size, frontier = conn.execute(
+            text("SELECT size, frontier FROM ledger_head WHERE id = 1")
+        ).one()
+        with verify_native.snapshot(conn, size - 1, frontier) as native:
+            assert native is None
+        with verify_native.snapshot(conn, size, frontier[:-1]) as native:
+            assert native is None
+        with verify_native.snapshot(conn, size, frontier) as native:
+            assert native is not None
+
+
+def _pair(values: list[str], start: int = 0) -> tuple[memoryview, Any]:
+    arr = pa.array(["x"] * start + values, pa.string())[start:]
+    return verify_native._text(arr)
+
+
+def test_frames_finds_the_first_row_that_does_not_open_and_close_so() -> None:
+    assert _frames is not None
+    values = ["{ab}", "{abc}", "ab", "", "中文{}"]
+    prefixes = ["{a", "{", "ab", "", "中"]
+    suffixes = ["b}", "c}", "", "", "{}"]
+    assert _frames.first_unframed(_pair(values, 2), _pair(prefixes, 1), _pair(suffixes)) == -1
+    assert (
+        _frames.first_unframed(_pair(values), _pair(["{a", "{", "ab", "", "文"]), _pair(suffixes))
+        == 4
+    )
+    # prefix and suffix may not overlap: "ab" opens and closes "abc" only if 2 + 2 <= 3
+    assert _frames.first_unframed(_pair(["abc"]), _pair(["ab"]), _pair(["bc"])) == 0
+    assert _frames.first_unframed(_pair(["abcd"]), _pair(["ab"]), _pair(["cd"])) == -1
+    with pytest.raises(ValueError, match="differ in length"):
+        _frames.first_unframed(_pair(["a", "b"]), _pair(["a"]), _pair(["a"]))
+    offsets, data = _pair(["abc"])
+    with pytest.raises(ValueError, match="outside the data"):
+        _frames.first_unframed((offsets, b"ab"), _pair([""]), _pair([""]))
+    with pytest.raises(ValueError, match="int32"):
+        _frames.first_unframed((b"\x00\x00", data), _pair([""]), _pair([""]))
+
+
+def test_leaf_hashes_of_an_arrow_array_are_those_of_its_values() -> None:
+    values = ["", "a", "中文" * 50, "x" * 1000]
+    for arr in (pa.array(values), pa.array(["pad", *values])[1:], pa.array(values, pa.binary())):
+        want = tree.leaf_hashes([v.encode() for v in values])
+        assert tree.leaf_hashes_of(arr) == want
+    assert tree.leaf_hashes_of(pa.array([], pa.string())) == b""
