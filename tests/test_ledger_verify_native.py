@@ -185,24 +185,28 @@ def _pair(values: list[str], start: int = 0) -> tuple[memoryview, Any]:
 
 def test_frames_finds_the_first_row_that_does_not_open_and_close_so() -> None:
     assert _frames is not None
-    values = ["{ab}", "{abc}", "ab", "", "中文{}"]
-    prefixes = ["{a", "{", "ab", "", "中"]
-    suffixes = ["b}", "c}", "", "", "{}"]
-    assert _frames.first_unframed(_pair(values, 2), _pair(prefixes, 1), _pair(suffixes)) == -1
-    assert (
-        _frames.first_unframed(_pair(values), _pair(["{a", "{", "ab", "", "文"]), _pair(suffixes))
-        == 4
-    )
-    # prefix and suffix may not overlap: "ab" opens and closes "abc" only if 2 + 2 <= 3
-    assert _frames.first_unframed(_pair(["abc"]), _pair(["ab"]), _pair(["bc"])) == 0
-    assert _frames.first_unframed(_pair(["abcd"]), _pair(["ab"]), _pair(["cd"])) == -1
-    with pytest.raises(ValueError, match="differ in length"):
-        _frames.first_unframed(_pair(["a", "b"]), _pair(["a"]), _pair(["a"]))
+    first = _frames.first_unframed
+    values = _pair(['{"a":"x","b":1}', '{"a":"yy","b":22}', '{"a":"","b":3}'], 2)
+    opening = (b'{"a":"', _pair(["x", "yy", ""], 1), b'"')
+    closing = (b',"b":', _pair(["1", "22", "3"]), b"}")
+    assert first(values, opening, closing) == -1
+    assert first(values, (b'{"a":"', _pair(["x", "y", ""]), b'"'), closing) == 1
+    assert first(values, opening, (b',"b":', _pair(["1", "22", "4"]), b"}")) == 2
+    assert first(values, (), ()) == -1
+    # a column's value must need no JSON escape, even where the text holds it as it is
+    for odd in ('x"', "x\\", "x\n", "x\x01"):
+        assert first(_pair([f"<{odd}>"]), (b"<", _pair([odd])), (b">",)) == 0
+    assert first(_pair(["<\u4e2d\x7f>"]), (b"<", _pair(["\u4e2d\x7f"])), (b">",)) == -1
+    # the opening and closing may not overlap: "ab" + "bc" do not frame "abc"
+    assert first(_pair(["abc"]), (b"ab",), (b"bc",)) == 0
+    assert first(_pair(["abcd"]), (b"ab",), (b"cd",)) == -1
+    with pytest.raises(ValueError, match="int32 offsets"):
+        first(_pair(["a", "b"]), (_pair(["a"]),), ())
     offsets, data = _pair(["abc"])
     with pytest.raises(ValueError, match="outside the data"):
-        _frames.first_unframed((offsets, b"ab"), _pair([""]), _pair([""]))
-    with pytest.raises(ValueError, match="int32"):
-        _frames.first_unframed((b"\x00\x00", data), _pair([""]), _pair([""]))
+        first((offsets, b"ab"), (), ())
+    with pytest.raises(TypeError):
+        first((offsets, data), [b"a"], ())  # type: ignore[arg-type]
 
 
 def test_leaf_hashes_of_an_arrow_array_are_those_of_its_values() -> None:

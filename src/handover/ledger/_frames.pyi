@@ -1,5 +1,7 @@
 from typing import Any
 
+Column = tuple[Any, Any]
+
 def first_unframed(
-    values: tuple[Any, Any], prefixes: tuple[Any, Any], suffixes: tuple[Any, Any], /
+    values: Column, opening: tuple[bytes | Column, ...], closing: tuple[bytes | Column, ...], /
 ) -> int: ...

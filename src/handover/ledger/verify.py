@@ -18,7 +18,7 @@ import operator
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -710,6 +710,10 @@ def _worker(size: int, parallel: bool | None) -> Executor | None:
         parallel = size >= PARALLEL_FROM and idle_core()
     if not parallel:
         return None
+    if merkle.native_built():
+        # the C loop lets go of the interpreter lock: a thread hashes beside this one, with
+        # no process to start (a spawned one imports the caller's main module first)
+        return ThreadPoolExecutor(1, thread_name_prefix="ledger-heads")
     # spawn, not fork: the parent holds database connections and may run threads
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
