@@ -145,7 +145,10 @@ def run(quick: bool) -> str:
                 for r in conn.exec_driver_sql("SELECT body FROM ledger_entries ORDER BY seq")
             ]
         t_select = time.perf_counter() - t0
-        for how, t in (("tree heads in a worker process", t_worker), ("one process", t_inline)):
+        for how, t in (
+            ("tree heads in a worker (a thread with the C module)", t_worker),
+            ("one process", t_inline),
+        ):
             rows.append(
                 f"| verify {size:,} entries, {how} (entries/s) | {size / t:,.0f} "
                 f"({t:.1f} s) | {size / t_select:,.0f} ({t_select:.1f} s, plain "
