@@ -77,7 +77,8 @@ def opened(
 def require_intact_ledger(ws: Workspace) -> None:
     """CheckFailed (exit 1) naming the first problem when the ledger does not verify:
     no customer data is touched on top of an evidence trail that has been tampered with
-    (the full verification of ``handover audit verify``, about 40,000 entries a second)."""
+    (the full verification of ``handover audit verify``: about 300,000 entries a second on a
+    SQLite store with the C modules built, 50,000-100,000 read row by row)."""
     from handover.ledger import verify_ledger
 
     report = verify_ledger(ws)

@@ -702,9 +702,10 @@ def idle_core() -> bool:
 
 
 def _worker(size: int, parallel: bool | None) -> Executor | None:
-    """A process to recompute tree heads in, for a log worth its start-up (about a second
-    on a loaded machine) while a core is idle; None to hash in this process. On a
-    saturated machine a second process only competes with the others for the same cores
+    """A worker to recompute tree heads in while a core is idle, for a log worth it; None
+    to hash in this thread. A thread where the C loop is built (it releases the interpreter
+    lock), else a process (its start costs about a second on a loaded machine). On a
+    saturated machine a second worker only competes with the others for the same cores
     (measured: docs/benchmarks.md, Ledger)."""
     if parallel is None:
         parallel = size >= PARALLEL_FROM and idle_core()

@@ -28,12 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.crypto import tree
+from handover.ledger.ledger import BODY_VERSION, COLUMN_WIDTHS
 
 try:
     from handover.ledger import _frames
 except ImportError:  # no C compiler at install: the verifier reads row by row
     _frames = None  # type: ignore[assignment]
-from handover.ledger.ledger import BODY_VERSION, COLUMN_WIDTHS
 
 ENTRY_SQL = (
     "SELECT seq, body, leaf_hash, ts, actor, action, subject, root FROM ledger_entries ORDER BY seq"
