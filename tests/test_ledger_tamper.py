@@ -8,6 +8,7 @@ import json
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, DateTime, bindparam, text
@@ -550,11 +551,33 @@ def _findings(ws: Workspace, *, parallel: bool) -> tuple[bool, str, list[dict[st
     return report.ok, report.root.hex(), [p.to_json() for p in report.problems]
 
 
-def test_worker_process_finds_what_one_process_finds(logged: Workspace) -> None:
-    """Tree heads recomputed in a worker process while the next chunk is read give the same
+@pytest.mark.parametrize("kind", ["thread", "process"])
+def test_worker_process_finds_what_one_process_finds(
+    logged: Workspace, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tree heads recomputed in a worker while the next chunk is read give the same
     report, in the same order, as recomputing them in line: on a clean log, on forged
-    columns and roots in several chunks, and on a modified body that stops the read."""
+    columns and roots in several chunks, and on a modified body that stops the read. The
+    worker is a thread where the C loop is built (it releases the interpreter lock), a
+    spawned process otherwise."""
+    from handover.ledger import verify
+
+    if kind == "process":
+        monkeypatch.setattr(merkle, "native_built", lambda: False)
+    elif not merkle.native_built():
+        pytest.skip("handover.crypto._tree was not built: the worker is a process")
+    made: list[str] = []
+    real = verify._worker
+
+    def worker(size: int, parallel: bool | None) -> Any:
+        pool = real(size, parallel)
+        made.append(type(pool).__name__)
+        return pool
+
+    monkeypatch.setattr(verify, "_worker", worker)
     assert _findings(logged, parallel=True) == _findings(logged, parallel=False)
+    want = "ThreadPoolExecutor" if kind == "thread" else "ProcessPoolExecutor"
+    assert made == [want, "NoneType"]
     assert _findings(logged, parallel=True)[0]
     n = ledger.ledger_size(logged)
     forged = {2: "root", 9: "actor", 17: "root", 18: "root", n - 9: "ts", n - 4: "subject"}
