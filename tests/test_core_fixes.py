@@ -177,6 +177,35 @@ def test_quote_and_percent_in_names_on_postgresql(ws: str, tmp_path: Path, pg_ur
         assert res.exit_code == 0, res.output
 
 
+def test_mariadb_foreign_keys_with_backticks_are_read(mariadb_url: str) -> None:
+    """A MariaDB foreign key whose names hold a backtick is read from the catalogue:
+    SQLAlchemy's reading of ``SHOW CREATE TABLE`` dropped it with a warning."""
+    from handover.db.reflect import Catalog, ForeignKeyDef
+
+    engine = sa.create_engine(mariadb_url)
+    try:
+        with engine.begin() as conn:
+            for ddl in (
+                "CREATE TABLE `par``p` (`i``d` INT PRIMARY KEY)",
+                "CREATE TABLE par2 (a INT, b INT, PRIMARY KEY (a, b))",
+                "CREATE TABLE `kid``x` (id INT PRIMARY KEY, `p``id` INT, y INT, x INT, "
+                "CONSTRAINT `fk``odd` FOREIGN KEY (`p``id`) REFERENCES `par``p` (`i``d`) "
+                "ON DELETE CASCADE, "
+                "CONSTRAINT fk2 FOREIGN KEY (y, x) REFERENCES par2 (a, b) "
+                "ON UPDATE SET NULL ON DELETE NO ACTION)",
+            ):
+                conn.exec_driver_sql(ddl)
+        catalog = Catalog(engine)
+        assert catalog.foreign_keys("kid`x") == [
+            ForeignKeyDef("fk2", ("y", "x"), "par2", ("a", "b"), None, "SET NULL"),
+            ForeignKeyDef("fk`odd", ("p`id",), "par`p", ("i`d",), "CASCADE", None),
+        ]
+        assert {"fk`odd", "fk2"} <= catalog.constraint_names("kid`x")
+        assert catalog.foreign_keys("par2") == []
+    finally:
+        engine.dispose()
+
+
 def test_backtick_in_names_on_mariadb(ws: str, tmp_path: Path, mariadb_url: str) -> None:
     src = _odd_source(tmp_path / "odd.db")
     pkg = tmp_path / "pkg"

@@ -283,12 +283,15 @@ class Catalog:
         foreign keys when ``foreign_keys``."""
         found = [ix["name"] for ix in self._insp.get_indexes(table)]
         found += [u["name"] for u in self._insp.get_unique_constraints(table)]
+        names = {self._real(str(n)) for n in found if n}
         if foreign_keys:
-            found += [f["name"] for f in self._insp.get_foreign_keys(table)]
-        return {self._real(str(n)) for n in found if n}
+            names |= {f.name for f in self.foreign_keys(table) if f.name}
+        return names
 
     def foreign_keys(self, table: str) -> list[ForeignKeyDef]:
         """The foreign keys of ``table``."""
+        if self.dialect.name == "mysql":
+            return self._mysql_foreign_keys(table)
         return [
             ForeignKeyDef(
                 self._real(fk.get("name") or ""),
@@ -300,6 +303,44 @@ class Catalog:
             )
             for fk in self._insp.get_foreign_keys(table)
             if fk.get("referred_table")
+        ]
+
+    def _mysql_foreign_keys(self, table: str) -> list[ForeignKeyDef]:
+        """The foreign keys of a MySQL or MariaDB ``table`` from ``information_schema``.
+
+        SQLAlchemy reads them out of ``SHOW CREATE TABLE`` with a pattern that does not
+        take a backtick inside a name: such a key was dropped with only a warning, and a
+        migration lost it. The catalogue's own tables hold the names as they are. A rule
+        of ``RESTRICT`` or ``NO ACTION`` (the same in InnoDB) is the server's default,
+        which ``SHOW CREATE TABLE`` leaves out: None, as SQLAlchemy gives it."""
+        import sqlalchemy as sa
+
+        sql = (
+            "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_NAME, "
+            "k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, r.UPDATE_RULE "
+            "FROM information_schema.KEY_COLUMN_USAGE k "
+            "JOIN information_schema.REFERENTIAL_CONSTRAINTS r "
+            "ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA "
+            "AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME "
+            "WHERE k.TABLE_SCHEMA = DATABASE() AND k.TABLE_NAME = :t "
+            "AND k.REFERENCED_TABLE_NAME IS NOT NULL "
+            "ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION"
+        )
+        bind = self._insp.bind
+        with bind.connect() if isinstance(bind, sa.Engine) else nullcontext(bind) as conn:
+            rows = conn.execute(sa.text(sql), {"t": table}).all()
+        keys: dict[str, list[Any]] = {}
+        for name, col, ref_table, ref_col, on_delete, on_update in rows:
+            key = keys.setdefault(str(name), [[], str(ref_table), [], on_delete, on_update])
+            key[0].append(str(col))
+            key[2].append(str(ref_col))
+
+        def rule(value: Any) -> str | None:
+            return None if value in (None, "RESTRICT", "NO ACTION") else str(value)
+
+        return [
+            ForeignKeyDef(name, tuple(cols), ref, tuple(ref_cols), rule(d), rule(u))
+            for name, (cols, ref, ref_cols, d, u) in keys.items()
         ]
 
     def _sqlite_unique_columns(self, table: str) -> list[tuple[str, ...]]:
