@@ -26,6 +26,16 @@ def _unavailable(what: str, exc: Exception) -> None:
     pytest.skip(reason)
 
 
+def require_built(built: bool, module: str, needs: str) -> None:
+    """Skip a test of the optional C module ``module`` where it was not built (no
+    ``needs`` at install); under ``CI=true``, where ``make install`` builds every one, fail."""
+    if not built:
+        reason = f"{module} was not built (no {needs})"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+
+
 def _server_db(admin_url: str, what: str, prefix: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

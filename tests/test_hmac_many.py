@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.hmac import HMAC
-from tests.conftest import IN_CI
+from tests.conftest import require_built
 
 from handover.crypto import suites
 
@@ -31,11 +31,9 @@ CASES: list[dict[str, Any]] = json.loads(
 
 @pytest.fixture(autouse=True)
 def _built() -> None:
-    if _hmac_many is None:
-        reason = "handover.crypto._hmac_many was not built (no C compiler or OpenSSL headers)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(
+        _hmac_many is not None, "handover.crypto._hmac_many", "C compiler or OpenSSL headers"
+    )
 
 
 def _many(mac: suites.Hmac, values: pa.Array, hex_chars: int) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, DateTime, bindparam, text
+from tests.conftest import require_built
 
 from handover import ledger
 from handover.crypto.signing import raw_public_key, sign_raw, signature
@@ -564,8 +565,10 @@ def test_worker_process_finds_what_one_process_finds(
 
     if kind == "process":
         monkeypatch.setattr(merkle, "native_built", lambda: False)
-    elif not merkle.native_built():
-        pytest.skip("handover.crypto._tree was not built: the worker is a process")
+    else:
+        require_built(
+            merkle.native_built(), "handover.crypto._tree", "C compiler or OpenSSL headers"
+        )
     made: list[str] = []
     real = verify._worker
 

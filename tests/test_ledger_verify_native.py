@@ -12,10 +12,11 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import text
 from tests import test_ledger_tamper as tamper
-from tests.conftest import IN_CI
+from tests.conftest import require_built
 
 from handover import ledger
 from handover.crypto import tree
+from handover.crypto.digest import arrow_buffers
 from handover.flows.workspace import init_workspace
 from handover.ledger import verify, verify_native
 from handover.workspace import DEMO_TRANSFER, Workspace
@@ -30,11 +31,11 @@ _file_keyring = tamper._file_keyring  # the tamper suite's keyring, for signed c
 
 @pytest.fixture(autouse=True)
 def _built() -> None:
-    if _frames is None or not tree.native_built():
-        reason = "handover.ledger._frames or handover.crypto._tree was not built (no C compiler)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(
+        _frames is not None and tree.native_built(),
+        "handover.ledger._frames or handover.crypto._tree",
+        "C compiler",
+    )
 
 
 @pytest.fixture
@@ -180,7 +181,7 @@ def test_a_commit_between_the_snapshots_falls_back(logged: Workspace) -> None:
 
 def _pair(values: list[str], start: int = 0) -> tuple[memoryview, Any]:
     arr = pa.array(["x"] * start + values, pa.string())[start:]
-    return verify_native._text(arr)
+    return arrow_buffers(arr)
 
 
 def test_frames_finds_the_first_row_that_does_not_open_and_close_so() -> None:

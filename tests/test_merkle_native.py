@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import IN_CI
+from tests.conftest import require_built
 
 from handover.crypto import tree
 from handover.ledger import merkle
@@ -28,11 +28,7 @@ ROOTS = [bytes.fromhex(VECTORS["roots"][str(size)]) for size in range(1, 9)]
 
 @pytest.fixture(autouse=True)
 def _built() -> None:
-    if _tree is None:
-        reason = "handover.crypto._tree was not built (no C compiler or OpenSSL headers)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(_tree is not None, "handover.crypto._tree", "C compiler or OpenSSL headers")
 
 
 @pytest.fixture(params=["C", "Python"])

@@ -139,15 +139,13 @@ def test_the_c_pass_gives_the_numbers_of_numpys(monkeypatch: pytest.MonkeyPatch)
     64 KiB steps of numpy's table, Chinese text, empty values, nulls and slices."""
     import random
 
-    from tests.conftest import IN_CI
+    from tests.conftest import require_built
 
     from handover.migrate import fingerprint
 
-    if not fingerprint.polyhash_built():
-        reason = "handover.migrate._polyhash was not built (no C compiler at install)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(
+        fingerprint.polyhash_built(), "handover.migrate._polyhash", "C compiler at install"
+    )
     value = "交接ab"
     want = len(value.encode()) * int(fingerprint._COL)
     for k, byte in enumerate(value.encode()):

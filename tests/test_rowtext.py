@@ -10,7 +10,7 @@ import random
 import numpy as np
 import pyarrow as pa
 import pytest
-from tests.conftest import IN_CI
+from tests.conftest import require_built
 
 from handover.verify import arrow
 
@@ -22,11 +22,7 @@ except ImportError:
 
 @pytest.fixture(autouse=True)
 def _built() -> None:
-    if _rowtext is None:
-        reason = "handover.verify._rowtext was not built (no C compiler)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(_rowtext is not None, "handover.verify._rowtext", "C compiler")
 
 
 def by_kernels(fn, *args):  # type: ignore[no-untyped-def]

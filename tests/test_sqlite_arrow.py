@@ -136,15 +136,13 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
 
 def require_native() -> None:
     """Skip without the C module; under CI=true its absence is a failure."""
-    from tests.conftest import IN_CI
+    from tests.conftest import require_built
 
     from handover.db import sqlite_native
 
-    if not sqlite_native.built():
-        reason = "handover.db._sqlite_arrow was not built (no C compiler or SQLite headers)"
-        if IN_CI:
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require_built(
+        sqlite_native.built(), "handover.db._sqlite_arrow", "C compiler or SQLite headers"
+    )
 
 
 def _outcome(fn: Any) -> Any:

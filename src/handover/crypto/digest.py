@@ -55,6 +55,21 @@ _md5 = hashlib.md5
 SHA256_NEW = _sha256
 
 
+def arrow_buffers(values: Any) -> tuple[memoryview, memoryview]:
+    """The offsets (from the array's first value on: they index the whole data buffer) and
+    the data buffer of an Arrow string or binary array, large or not: what the C modules
+    read a column from, with no Python object a value."""
+    import pyarrow as pa
+
+    width = (
+        8 if pa.types.is_large_string(values.type) or pa.types.is_large_binary(values.type) else 4
+    )
+    _, offsets, data = values.buffers()
+    start = values.offset * width
+    offs = memoryview(offsets)[start : start + width * (len(values) + 1)]
+    return offs, memoryview(data) if data is not None else memoryview(b"")
+
+
 def hex_each(
     values: pa.Array, hex_chars: int, *, mac: Hmac | None = None, algorithm: DigestName = "sha256"
 ) -> pa.Array:
@@ -72,11 +87,7 @@ def hex_each(
     for at in range(0, len(values), EACH_CHUNK):
         part = values.slice(at, EACH_CHUNK)
         n = len(part)
-        _, offsets, data = part.buffers()
-        # the slice's offsets from its first value on (they index the whole data buffer)
-        start = part.offset * 8
-        offs = memoryview(offsets)[start : start + 8 * (n + 1)]
-        body = memoryview(data) if data is not None else memoryview(b"")
+        offs, body = arrow_buffers(part)
         if mac is not None:
             text = mac.hex_many(offs, body, n, hex_chars)
         else:

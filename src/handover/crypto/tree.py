@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from handover.crypto.digest import SHA256_NEW
+from handover.crypto.digest import SHA256_NEW, arrow_buffers
 
 try:
     from handover.crypto import _tree as _native
@@ -41,14 +41,9 @@ def leaf_hashes_of(values: Any) -> bytes | None:
     module. A null hashes as an empty value: the caller refuses nulls first."""
     if _native is None:
         return None
-    n = len(values)
-    if n == 0:
+    if len(values) == 0:
         return b""
-    _, offsets, data = values.buffers()
-    first = values.offset
-    return _native.leaf_hashes_offsets(
-        memoryview(offsets)[4 * first : 4 * (first + n + 1)], b"" if data is None else data
-    )
+    return _native.leaf_hashes_offsets(*arrow_buffers(values))
 
 
 def leaf_hash_list(leaves: Sequence[bytes]) -> list[bytes]:

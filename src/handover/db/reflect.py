@@ -13,6 +13,7 @@ date/time text) comes from the engine's dialect module.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -329,18 +330,21 @@ class Catalog:
         bind = self._insp.bind
         with bind.connect() if isinstance(bind, sa.Engine) else nullcontext(bind) as conn:
             rows = conn.execute(sa.text(sql), {"t": table}).all()
-        keys: dict[str, list[Any]] = {}
-        for name, col, ref_table, ref_col, on_delete, on_update in rows:
-            key = keys.setdefault(str(name), [[], str(ref_table), [], on_delete, on_update])
-            key[0].append(str(col))
-            key[2].append(str(ref_col))
 
         def rule(value: Any) -> str | None:
             return None if value in (None, "RESTRICT", "NO ACTION") else str(value)
 
+        keys = [list(key) for _, key in itertools.groupby(rows, key=lambda r: r[0])]
         return [
-            ForeignKeyDef(name, tuple(cols), ref, tuple(ref_cols), rule(d), rule(u))
-            for name, (cols, ref, ref_cols, d, u) in keys.items()
+            ForeignKeyDef(
+                str(key[0][0]),
+                tuple(str(r[1]) for r in key),
+                str(key[0][2]),
+                tuple(str(r[3]) for r in key),
+                rule(key[0][4]),
+                rule(key[0][5]),
+            )
+            for key in keys
         ]
 
     def _sqlite_unique_columns(self, table: str) -> list[tuple[str, ...]]:

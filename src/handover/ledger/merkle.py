@@ -20,6 +20,7 @@ from handover.crypto.digest import sha256
 from handover.crypto.tree import extend as extend
 from handover.crypto.tree import leaf_hash_list as leaf_hash_list
 from handover.crypto.tree import leaf_hashes as leaf_hashes
+from handover.crypto.tree import leaf_hashes_of as leaf_hashes_of
 from handover.crypto.tree import native_built as native_built
 from handover.crypto.tree import parent_level as parent_level
 from handover.crypto.tree import prefix_roots as prefix_roots

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from handover.crypto import tree
+from handover.crypto.digest import arrow_buffers
 from handover.ledger.ledger import BODY_VERSION, COLUMN_WIDTHS
 
 try:
@@ -40,10 +41,6 @@ ENTRY_SQL = (
 )
 NODE_SQL = "SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx"
 _HEAD_SQL = "SELECT size, frontier FROM ledger_head WHERE id = 1"
-
-
-#: the answer of a step that does not prove its part good
-NOT_PROVED = None
 
 
 def available(conn: Any) -> bool:
@@ -169,7 +166,7 @@ class Entries:
     def finish(self) -> bytes | None:
         """The concatenated leaf hashes of every entry proved, once the last batch's tree
         heads are checked too; None if they are not what its ``root`` column holds."""
-        return b"".join(self.parts) if self._settle() else NOT_PROVED
+        return b"".join(self.parts) if self._settle() else None
 
     def _settle(self) -> bool:
         if self._pending is None:
@@ -181,13 +178,10 @@ class Entries:
     def _counts_up(self, seq: pa.Array, n: int) -> bool:
         if not pa.types.is_int64(seq.type) or seq.null_count:
             return False
-        first, last = self.size, self.size + n - 1
-        span = pc.min_max(seq).as_py()
-        if span["min"] != first or span["max"] != last:
+        if seq[0].as_py() != self.size:
             return False
-        # every step +1 from the first value: the values are exactly first .. last, in order
-        steps = pc.subtract(seq[1:], seq[:-1])
-        return n == 1 or pc.all(pc.equal(steps, 1)).as_py() is True
+        # every step +1 from the first value: the values are exactly size .. size + n - 1
+        return n == 1 or pc.all(pc.equal(pc.subtract(seq[1:], seq[:-1]), 1)).as_py() is True
 
     def _stamps(self, ts: pa.Array) -> pa.Array | None:
         """Per row, the body stamp the ``ts`` column is the store's form of; None unless
@@ -223,27 +217,24 @@ class Entries:
                 return False
         # the texts an append writes around them (each column's value must need no JSON
         # escape: _frames checks it, RFC 8785 then writes the value as it is, in quotes)
-        opening = (b'{"action":"', _text(action), b'","actor":"', _text(actor), b'","details":')
+        opening = (
+            b'{"action":"',
+            arrow_buffers(action),
+            b'","actor":"',
+            arrow_buffers(actor),
+            b'","details":',
+        )
         closing = (
             b',"seq":',
-            _text(pc.cast(seq, pa.string())),
+            arrow_buffers(pc.cast(seq, pa.string())),
             b',"subject":"',
-            _text(subject),
+            arrow_buffers(subject),
             b'","ts":"',
-            _text(stamps),
+            arrow_buffers(stamps),
             f'","v":{BODY_VERSION}}}'.encode(),
         )
         assert _frames is not None  # available() requires it
-        return _frames.first_unframed(_text(body), opening, closing) < 0
-
-
-def _text(arr: pa.Array) -> tuple[memoryview, Any]:
-    """A string array's int32 offsets (from its first value on) and data buffer."""
-    _, offsets, data = arr.buffers()
-    first = arr.offset
-    return memoryview(offsets)[4 * first : 4 * (first + len(arr) + 1)], (
-        b"" if data is None else data
-    )
+        return _frames.first_unframed(arrow_buffers(body), opening, closing) < 0
 
 
 def entries(native: Any, chunk: int, proof: Entries) -> bytes | None:
@@ -254,9 +245,9 @@ def entries(native: Any, chunk: int, proof: Entries) -> bytes | None:
     try:
         for batch in sqlite_native.batches(native, ENTRY_SQL, None, chunk):
             if batch.num_columns != 8 or not proof.prove(batch):
-                return NOT_PROVED
+                return None
     except sqlite_native.errors():
-        return NOT_PROVED
+        return None
     return proof.finish()
 
 

@@ -110,7 +110,8 @@ def canonical_rows(batch: pa.RecordBatch | pa.Table) -> pa.Array:
 def leaf_hashes(batch: pa.RecordBatch | pa.Table) -> bytes:
     """The RFC 6962 leaf hashes of the batch's canonical rows, 32 bytes each, concatenated."""
     rows = canonical_rows(batch)
-    return merkle.leaf_hashes(rows.to_pylist())
+    hashed = merkle.leaf_hashes_of(rows)  # from the Arrow buffers, where the C module is built
+    return hashed if hashed is not None else merkle.leaf_hashes(rows.to_pylist())
 
 
 def _merkle_root(leaves: bytes) -> bytes:
