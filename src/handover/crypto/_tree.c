@@ -1,16 +1,19 @@
 /*
  * RFC 6962 / RFC 9162 Merkle tree hashing over many leaves and nodes in one call.
  *
- * handover.ledger.merkle and handover.crypto.tree hash one node per Python call: hashlib
- * costs about 0.4-0.7 us a call, most of it the interpreter, where OpenSSL's SHA-256 of
- * the 65 bytes of a node takes about 0.1 us. This module runs the same loops in C with
- * OpenSSL's SHA-256 (no digest is implemented here): a leaf hashes as
- * SHA-256(0x00 || data), a node as SHA-256(0x01 || left || right). Each function is the
- * exact counterpart of the Python one of the same name (tests/test_merkle_native.py checks
- * both against RFC 6962's known answers and against each other), including how a frontier
- * list is changed in place and the IndexError of a frontier too short to pop from.
- * Built by setuptools when a C compiler and OpenSSL's headers are present; without it the
- * Python loops run.
+ * The Python loops of handover.crypto.tree hash one node per call: hashlib costs about
+ * 0.4-0.7 us a call, most of it the interpreter, where OpenSSL's SHA-256 of the 65 bytes
+ * of a node takes about 0.1 us. This module runs the same loops in C with OpenSSL's
+ * SHA-256 (no digest is implemented here): a leaf hashes as SHA-256(0x00 || data), a node
+ * as SHA-256(0x01 || left || right). leaf_hashes, leaf_hash_list, parent_level,
+ * prefix_roots and extend are the exact counterparts of the Python functions of the same
+ * names (tests/test_merkle_native.py checks both against RFC 6962's known answers and
+ * against each other), including how a frontier list is changed in place and the
+ * IndexError of a frontier too short to pop from; a frontier hash or level that is not
+ * whole 32-byte hashes, which the Python loop would hash into a wrong tree, is refused.
+ * leaf_hashes_offsets reads an Arrow array's buffers for the ledger verifier's Arrow path,
+ * which without this module is not taken. Built by setuptools when a C compiler and
+ * OpenSSL's headers are present; without it the Python loops run.
  */
 #define PY_SSIZE_T_CLEAN
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co.: a third of EVP's cost per call */
