@@ -457,9 +457,16 @@ def test_forged_filter_columns_are_refused_by_audit_log(logged: Workspace) -> No
     with pytest.raises(CheckFailed, match=rf"ledger entry seq {k}: column actor differs"):
         ledger.entries(logged, actor="user:forger")
     assert ledger.entries(logged, actor="user:nobody") == []
+    # ``since`` is a binary search over seq (stamps never go back): a stamp it does not
+    # read cannot change the answer, and every stamp it reads is checked against its body
+    n = ledger.ledger_size(logged)
     _forge(logged, 2, "ts", newest + dt.timedelta(days=30))
-    with pytest.raises(CheckFailed, match=r"ledger entry seq 2: column ts differs"):
+    assert ledger.entries(logged, since=newest + dt.timedelta(days=1)) == []
+    _forge(logged, n // 2, "ts", newest + dt.timedelta(days=30))  # the search's first probe
+    with pytest.raises(CheckFailed, match=rf"ledger entry seq {n // 2}: column ts differs"):
         ledger.entries(logged, since=newest + dt.timedelta(days=1))
+    with pytest.raises(CheckFailed, match=rf"ledger entry seq {n // 2}: column ts differs"):
+        ledger.entries(logged, since=newest - dt.timedelta(days=3650))
 
 
 def test_sqlite_ts_text_must_be_the_stored_form(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from tests import test_ledger_tamper as tamper
 from tests.conftest import require_built
 
@@ -128,7 +129,6 @@ def test_a_forged_column_is_never_proved(
         "UPDATE ledger_entries SET actor = actor || ' ' WHERE seq = 2",
         "UPDATE ledger_entries SET action = 5 WHERE seq = 2",
         "UPDATE ledger_entries SET body = CAST(body AS BLOB) WHERE seq = 2",
-        "UPDATE ledger_entries SET seq = '13x' WHERE seq = 13",
         "UPDATE ledger_entries SET leaf_hash = substr(leaf_hash, 1, 31) WHERE seq = 6",
         # text that is no UTF-8 (a blob joined by || is text in SQLite)
         "UPDATE ledger_entries SET root = root || x'00' WHERE seq = 6",
@@ -148,6 +148,18 @@ def test_raw_edits_are_never_proved(
     assert after != before and after[1] is not True
     arrow = _findings(logged, monkeypatch, arrow=True)
     assert arrow == _findings(logged, monkeypatch, arrow=False)
+
+
+def test_a_seq_that_is_no_integer_cannot_be_stored(logged: Workspace) -> None:
+    """``seq`` is SQLite's rowid (store revision 0002b): the store itself refuses a text
+    there, so the log stays as it was."""
+    before = _proof(logged)
+    with (
+        pytest.raises(IntegrityError, match="datatype mismatch"),
+        logged.store.engine.begin() as c,
+    ):
+        c.execute(text("UPDATE ledger_entries SET seq = '13x' WHERE seq = 13"))
+    assert _proof(logged) == before and ledger.verify_ledger(logged).ok
 
 
 def test_text_that_json_escapes_takes_the_row_loop(

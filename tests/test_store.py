@@ -12,6 +12,7 @@ from handover.db.url import mask
 from handover.errors import BadInput
 from handover.store import open_store
 from handover.store.models import TransferRow
+from handover.store.store import Store
 
 
 def _roundtrip(url: str) -> None:
@@ -115,9 +116,12 @@ def test_store_at_heads_opens_without_alembic(tmp_path: Path) -> None:
         store.dispose()
 
 
-def _downgraded_workspace(path: Path, store_url: str | None = None) -> str:
-    """A demo workspace (people, NDAs, grants: rows that name people by foreign key) whose
-    store is taken back to before the password rules (revision 0004pw); its store URL."""
+def _downgraded_workspace(
+    path: Path, store_url: str | None = None, revision: str = "0004pw"
+) -> str:
+    """A demo workspace (people, NDAs, grants: rows that name people by foreign key; a
+    ledger) whose store is taken back to before ``revision`` (the password rules by
+    default); its store URL."""
     from alembic import command
     from alembic.config import Config
 
@@ -134,8 +138,8 @@ def _downgraded_workspace(path: Path, store_url: str | None = None) -> str:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0004pw-1")
-        assert "0004pw" not in store.current_heads()
+            command.downgrade(cfg, f"{revision}-1")
+        assert revision not in store.current_heads()
     finally:
         store.dispose()
     return url
@@ -167,3 +171,70 @@ def test_a_postgres_store_with_people_upgrades_to_the_password_rules(
     tmp_path: Path, pg_url: str
 ) -> None:
     _upgrades_with_people(_downgraded_workspace(tmp_path / "ws", pg_url))
+
+
+def _ledger_shape(store: Store) -> tuple[set[str], str, str]:
+    """The ledger's index names, and how its two SQLite tables were made ("" elsewhere)."""
+    from sqlalchemy import inspect
+
+    indexes = {i["name"] for i in inspect(store.engine).get_indexes("ledger_entries")}
+    if store.engine.dialect.name != "sqlite":
+        return indexes, "", ""
+    with store.engine.connect() as conn:
+        sql = dict(
+            conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")).all()
+        )
+    return indexes, sql["ledger_entries"], sql["ledger_nodes"]
+
+
+def _ledger_upgrades(tmp_path: Path, store_url: str | None = None) -> None:
+    """Revision 0002b rebuilds the ledger's tables on SQLite and drops the ``ts`` index:
+    every row is kept as it was, so the log verifies with the same root, and appends,
+    ``--since`` and the action filter work on the rebuilt tables."""
+    from handover import ledger
+    from handover.workspace import open_workspace
+
+    url = _downgraded_workspace(tmp_path / "ws", store_url, "0002b")
+    old = open_store(url, upgrade=False)
+    try:
+        indexes, entries_sql, nodes_sql = _ledger_shape(old)
+        assert "ix_ledger_entries_ts" in indexes
+        assert (
+            "WITHOUT ROWID" not in nodes_sql and "INTEGER NOT NULL PRIMARY KEY" not in entries_sql
+        )
+    finally:
+        old.dispose()
+    ws = open_workspace(tmp_path / "ws")  # opening upgrades the store
+    try:
+        assert "0002b" in ws.store.current_heads()
+        indexes, entries_sql, nodes_sql = _ledger_shape(ws.store)
+        assert indexes == {"ix_ledger_entries_actor", "ix_ledger_entries_action"}
+        if ws.store.engine.dialect.name == "sqlite":
+            assert "seq INTEGER NOT NULL PRIMARY KEY" in entries_sql
+            assert nodes_sql.endswith("WITHOUT ROWID")
+        report = ledger.verify_ledger(ws)
+        assert report.ok and report.size > 0, report.problems
+        logged = ledger.entries(ws)
+        assert [e.seq for e in logged] == list(range(report.size))
+        first = dt.datetime.fromisoformat(logged[len(logged) // 2].ts)
+        assert ledger.entries(ws, since=first) == [
+            e for e in logged if dt.datetime.fromisoformat(e.ts) >= first
+        ]
+        actions = {e.action.split(".")[0] for e in logged}
+        for a in actions:
+            assert ledger.entries(ws, action=a) == [
+                e for e in logged if e.action == a or e.action.startswith(a + ".")
+            ]
+        ledger.record(ws, "os:test", "test.after_upgrade", "s", "p")
+        again = ledger.verify_ledger(ws)
+        assert again.ok and again.size == report.size + 1
+    finally:
+        ws.close()
+
+
+def test_a_sqlite_ledger_upgrades_to_the_lean_tables(tmp_path: Path) -> None:
+    _ledger_upgrades(tmp_path)
+
+
+def test_a_postgres_ledger_upgrades_to_the_lean_tables(tmp_path: Path, pg_url: str) -> None:
+    _ledger_upgrades(tmp_path, pg_url)

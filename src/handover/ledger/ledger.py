@@ -20,7 +20,16 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, Dialect, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Dialect,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import NullType
 
@@ -525,6 +534,89 @@ class Recorder:
 # --- reading ---------------------------------------------------------------------------
 
 
+def first_since(conn: Connection, after: Any) -> int:
+    """The first ``seq`` whose row meets ``after`` (a condition on ``ts``), by a binary
+    search over ``seq``: stamps never go back, so the entries meeting it are a suffix of
+    the log (O(log n) rows read instead of an index on ``ts``). Each row read has its
+    ``ts`` checked against its hashed body, so a forged stamp cannot steer the search
+    (CheckFailed naming it); a missing row counts as before. The caller keeps ``after``
+    in its own query."""
+    lo, hi = 0, (conn.execute(select(func.max(LedgerEntryRow.seq))).scalar() or -1) + 1
+    probe = select(after, type_coerce(LedgerEntryRow.ts, NullType()), LedgerEntryRow.body).where(
+        LedgerEntryRow.seq == bindparam("at")
+    )
+    ts_form = ts_stored_form(conn.dialect)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        row = conn.execute(probe, {"at": mid}).first()
+        if row is not None:
+            _check_columns(mid, row[1:], ("ts",), ts_form)
+        if row is not None and row[0]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _check_columns(seq: int, row: Sequence[Any], columns: Sequence[str], ts_form: Any) -> None:
+    """CheckFailed unless the stored ``columns`` (then the body, last in ``row``) are what
+    the body implies (:func:`indexed_columns`)."""
+    body = row[-1]
+    try:
+        doc = json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        doc = None
+    want = indexed_columns(doc)
+    if want is not None and doc is not None:
+        want["ts"] = ts_form(doc["ts"])
+    for column, value in zip(columns, row[:-1], strict=True):
+        if want is None or value != want[column]:
+            raise CheckFailed.msg("ledger.column_forged", seq=seq, column=column)
+
+
+def _action_under(action: str, dialect: str) -> Any:
+    """Entries whose action is ``action`` or under it (``action.*``). On SQLite the names
+    under it are the range [``action.``, ``action/``) (binary collation; '/' follows '.'), so
+    the index on ``action`` answers; elsewhere a collation may order by other rules, so
+    LIKE (its ``%`` and ``_`` escaped)."""
+    col = LedgerEntryRow.action
+    if dialect == "sqlite":
+        return (col == action) | ((col >= action + ".") & (col < action + "/"))
+    return (col == action) | col.startswith(action + ".", autoescape=True)
+
+
+def _utc(at: dt.datetime) -> dt.datetime:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+
+
+def entry_filter(
+    conn: Connection,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+) -> list[Any]:
+    """The conditions on ``ledger_entries`` of entries at or after ``since``, before
+    ``until`` (naive times are UTC), by ``actor``, with ``action`` or one under it; the
+    times bound ``seq`` first (:func:`first_since`)."""
+    conds: list[Any] = []
+    if actor is not None:
+        conds.append(LedgerEntryRow.actor == actor)
+    if action is not None:
+        conds.append(_action_under(action, conn.dialect.name))
+    if since is not None:
+        after = LedgerEntryRow.ts >= _utc(since)
+        conds += [LedgerEntryRow.seq >= first_since(conn, after), after]
+    if until is not None:
+        bound = _utc(until)
+        conds += [
+            LedgerEntryRow.seq < first_since(conn, LedgerEntryRow.ts >= bound),
+            LedgerEntryRow.ts < bound,
+        ]
+    return conds
+
+
 def entries(
     ws: Workspace,
     *,
@@ -548,29 +640,14 @@ def entries(
         LedgerEntryRow.action,
         LedgerEntryRow.subject,
     ).order_by(LedgerEntryRow.seq)
-    if since is not None:
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=dt.UTC)
-        stmt = stmt.where(LedgerEntryRow.ts >= since.astimezone(dt.UTC))
-    if actor is not None:
-        stmt = stmt.where(LedgerEntryRow.actor == actor)
-    if action is not None:
-        stmt = stmt.where(
-            (LedgerEntryRow.action == action) | LedgerEntryRow.action.startswith(action + ".")
-        )
     if limit is not None:
         stmt = stmt.limit(limit)
     with ws.store.engine.connect() as conn:
+        stmt = stmt.where(*entry_filter(conn, since=since, actor=actor, action=action))
         rows = conn.execute(stmt).all()
         ts_form = ts_stored_form(conn.dialect)
     for r in rows:
-        doc = json.loads(r.body)
-        want = indexed_columns(doc)
-        if want is not None:
-            want["ts"] = ts_form(doc["ts"])
-        bad = next((c for c in INDEXED if want is None or getattr(r, c) != want[c]), None)
-        if bad is not None:
-            raise CheckFailed.msg("ledger.column_forged", seq=r.seq, column=bad)
+        _check_columns(r.seq, [getattr(r, c) for c in INDEXED] + [r.body], INDEXED, ts_form)
     return [LedgerEntry.from_body(r.body.encode("utf-8"), bytes(r.leaf_hash)) for r in rows]
 
 

@@ -1,6 +1,6 @@
 """The ledger's tables. Only :mod:`handover.ledger` writes them (DESIGN.md, Contracts).
 
-- ``ledger_entries``: one row per event: ``seq`` (0-based leaf index), ``ts``, the
+- ``ledger_entries``: one row per event: ``seq`` (0-based leaf index; SQLite's rowid), ``ts``, the
   canonical JSON ``body`` (the leaf data), its RFC 6962 ``leaf_hash``, and ``root``, the
   tree head right after this entry (lets the verifier name the first bad entry even when
   a forger recomputed the leaf hash). ``actor``/``action``/``subject`` are copies of body
@@ -27,8 +27,12 @@ class LedgerEntryRow(Base):
 
     __tablename__ = "ledger_entries"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # SQLite: the rowid itself (store revision 0002b), no second B-tree for the key
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
+    # not indexed: stamps never go back, so ``since`` searches ``seq`` (ledger.first_since)
+    ts: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(200), index=True)
     action: Mapped[str] = mapped_column(String(100), index=True)
     subject: Mapped[str] = mapped_column(String(500))
@@ -41,6 +45,8 @@ class LedgerNodeRow(Base):
     """Hash of the perfect subtree over leaves ``[idx * 2**level, (idx + 1) * 2**level)``."""
 
     __tablename__ = "ledger_nodes"
+    # the key is the table (revision 0002b)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

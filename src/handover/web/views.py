@@ -382,24 +382,19 @@ class LedgerPage:
 def ledger_page(ws: Workspace, q: LedgerQuery) -> LedgerPage:
     """One page of ledger entries matching ``q``, newest first, with the newest signed
     checkpoints and whether each signature verifies against the workspace's keys."""
-    from handover.ledger import LedgerEntry, ledger_size
+    from handover.ledger import LedgerEntry, entry_filter, ledger_size
     from handover.ledger.models import LedgerEntryRow
 
-    conds = []
-    if q.actor:
-        conds.append(LedgerEntryRow.actor == q.actor)
-    if q.action:
-        conds.append(
-            (LedgerEntryRow.action == q.action) | LedgerEntryRow.action.startswith(q.action + ".")
-        )
-    if q.subject:
-        conds.append(LedgerEntryRow.subject.contains(q.subject, autoescape=True))
-    since, until = utc_bound(q.since), utc_bound(q.until)
-    if since is not None:
-        conds.append(LedgerEntryRow.ts >= since)
-    if until is not None:
-        conds.append(LedgerEntryRow.ts < until)
     with ws.store.engine.connect() as conn:
+        conds = entry_filter(
+            conn,
+            since=utc_bound(q.since),
+            until=utc_bound(q.until),
+            actor=q.actor or None,
+            action=q.action or None,
+        )
+        if q.subject:
+            conds.append(LedgerEntryRow.subject.contains(q.subject, autoescape=True))
         matching = conn.execute(
             select(func.count()).select_from(LedgerEntryRow).where(*conds)
         ).scalar_one()
