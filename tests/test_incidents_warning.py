@@ -118,10 +118,7 @@ def test_rules_stay_quiet_on_the_demo_ledger(tmp_path: Path) -> None:
     first = dt.datetime.fromisoformat(log[0].ts)
     delta = _local(first.astimezone(TZ).date(), 10) - first
     moved = [
-        dataclasses.replace(
-            e,
-            ts=(dt.datetime.fromisoformat(e.ts) + delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        )
+        e._replace(ts=(dt.datetime.fromisoformat(e.ts) + delta).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
         for e in log
     ]
     shifted = Facts(
