@@ -117,7 +117,11 @@ class LedgerEntry(NamedTuple):
     @classmethod
     def from_body(cls, body: bytes, leaf: bytes) -> LedgerEntry:
         """Rebuild an entry from its stored canonical body."""
-        doc = json.loads(body)
+        return cls.from_doc(json.loads(body), body, leaf)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any], body: bytes, leaf: bytes) -> LedgerEntry:
+        """Rebuild an entry from its stored canonical body, ``doc`` as parsed."""
         return cls(
             seq=int(doc["seq"]),
             ts=str(doc["ts"]),
@@ -563,9 +567,9 @@ def first_since(conn: Connection, after: Any) -> int:
     return lo
 
 
-def _check_columns(seq: int, row: Sequence[Any], columns: Sequence[str], ts_form: Any) -> None:
-    """CheckFailed unless the stored ``columns`` (then the body, last in ``row``) are what
-    the body implies (:func:`indexed_columns`)."""
+def _check_columns(seq: int, row: Sequence[Any], columns: Sequence[str], ts_form: Any) -> Any:
+    """The body (last in ``row``) as parsed; CheckFailed unless the stored ``columns``
+    (before it in ``row``) are what the body implies (:func:`indexed_columns`)."""
     body = row[-1]
     try:
         doc = json.loads(body) if isinstance(body, str) else None
@@ -577,6 +581,7 @@ def _check_columns(seq: int, row: Sequence[Any], columns: Sequence[str], ts_form
     for column, value in zip(columns, row[:-1], strict=True):
         if want is None or value != want[column]:
             raise CheckFailed.msg("ledger.column_forged", seq=seq, column=column)
+    return doc
 
 
 def _action_under(action: str, dialect: str) -> Any:
@@ -651,9 +656,14 @@ def entries(
         stmt = stmt.where(*entry_filter(conn, since=since, actor=actor, action=action))
         rows = conn.execute(stmt).all()
         ts_form = ts_stored_form(conn.dialect)
-    for r in rows:
-        _check_columns(r.seq, [getattr(r, c) for c in INDEXED] + [r.body], INDEXED, ts_form)
-    return [LedgerEntry.from_body(r.body.encode("utf-8"), bytes(r.leaf_hash)) for r in rows]
+    return [
+        LedgerEntry.from_doc(
+            _check_columns(r.seq, (r.ts, r.actor, r.action, r.subject, r.body), INDEXED, ts_form),
+            r.body.encode("utf-8"),
+            bytes(r.leaf_hash),
+        )
+        for r in rows
+    ]
 
 
 # --- proofs from stored nodes ----------------------------------------------------------
