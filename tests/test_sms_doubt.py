@@ -7,6 +7,7 @@ the error answers, before or after it took the numbers; time is the test's clock
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from handover.flows.notices import create_campaign, record_receipts, send_campaign
 from handover.notices.channels import ChannelDown, InDoubt, Message
-from handover.notices.outbox import counts, provider_date
+from handover.notices.outbox import CHINA, counts, next_provider_date, provider_date
 from handover.notices.sms import AliyunSmsChannel
 from handover.notices.standin import Fault
 from handover.synth import synthesize
@@ -47,6 +48,15 @@ def _resume(ws: Any, cid: int, book: Path, provider: Any, clock: Clock) -> Any:
     """``send --resume`` a minute later (the provider's rate window has moved on)."""
     clock.sleep(60)
     return send_campaign(ws, cid, book, sms=sms_config(provider.url), resume=True, **_run(clock))
+
+
+def _move_to_china_time(clock: Clock, hour: int, minute: int, second: int) -> None:
+    """Move ``clock`` forward to the next instant that is this time of day in China."""
+    now = clock.now().astimezone(CHINA)
+    at = now.replace(hour=hour, minute=minute, second=second, microsecond=0)
+    if at <= now:
+        at += dt.timedelta(days=1)
+    clock.sleep((at - now).total_seconds())
 
 
 def _journal(ws: Any, cid: int) -> list[str]:
@@ -125,6 +135,7 @@ def test_a_5xx_before_anything_was_sent_is_asked_about_then_sent_once(
     """A 503 that came before the provider took anything cannot be told from one that
     came after: the call is in doubt just the same; the resume's QuerySendDetails finds
     none of the 100, and they are sent then, once each."""
+    _move_to_china_time(clock, 12, 0, 0)  # the resume a minute later is the same day
     cid = _campaign(ws, book)
     sms_provider.send_faults = [Fault(503, "ServiceUnavailable")]
     total, _ = _in_doubt(ws, cid, book, sms_provider, clock)
@@ -138,6 +149,44 @@ def test_a_5xx_before_anything_was_sent_is_asked_about_then_sent_once(
     texts = _texts(sms_provider)
     assert len(texts) == total and set(texts.values()) == {1}
     assert _journal(ws, cid) == []
+
+
+def test_a_call_just_before_midnight_filed_under_the_next_day_is_found_there(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """A call made at 23:59:59 China time, journaled under that day, which the provider
+    made and filed just after midnight, and whose answer was a 502: the resume on the
+    next day asks under the intent's day (none found), then under the next (all 100),
+    and texts nobody twice."""
+    _move_to_china_time(clock, 23, 59, 59)
+    day = provider_date(clock.now())
+    after = next_provider_date(day)
+    assert after is not None and after > day
+    cid = _campaign(ws, book)
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    sms_provider.date = lambda: after  # the provider made the sends after midnight
+    with pytest.raises(InDoubt):
+        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **_run(clock))
+    assert len(sms_provider.accepted) == 100
+    (intent,) = _journal(ws, cid)
+    assert intent.split(" ")[2] == day
+    total = 100 + counts(ws, cid)["sms"]["queued"]
+
+    report = _resume(ws, cid, book, sms_provider, clock)
+    st = report.channels[0]
+    assert st.in_doubt == 100 and st.recovered == 100 and st.retry == 0
+    assert sms_provider.queries == 200  # 100 numbers under each day
+    assert report.pending == 0 and report.outbox["sms"] == {"sent": total}
+    texts = _texts(sms_provider)
+    assert len(texts) == total and set(texts.values()) == {1}  # nobody twice
+    assert _journal(ws, cid) == []
+
+
+def test_the_next_provider_date() -> None:
+    assert next_provider_date("20261231") == "20270101"
+    assert next_provider_date("20280228") == "20280229"
+    for bad in ("", "2026123", "202612311", "20261331", "99991231", "2026-12-3"):
+        assert next_provider_date(bad) is None, bad
 
 
 # --- 3. a recovery query that fails --------------------------------------------------------

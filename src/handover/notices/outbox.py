@@ -84,6 +84,17 @@ def provider_date(at: dt.datetime) -> str:
     return china_date(at).strftime("%Y%m%d")
 
 
+def next_provider_date(date: str) -> str | None:
+    """The provider's date after ``date`` (both ``yyyyMMdd``); None if ``date`` is none."""
+    if len(date) != 8:
+        return None
+    try:
+        day = dt.datetime.strptime(date, "%Y%m%d").date() + dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        return None
+    return day.strftime("%Y%m%d")
+
+
 def utcnow() -> dt.datetime:
     """The real clock (aware UTC); tests inject their own."""
     return dt.datetime.now(dt.UTC)
@@ -839,9 +850,15 @@ def _recover(
     doubt: dict[str, Intent],
     took: Callable[[int, Message, str, Result], None],
     stats: SendStats,
+    today: Callable[[], str] | None = None,
 ) -> list[tuple[int, Message, str]]:
     """Ask the provider about in-doubt calls (channels with ``recover``); the messages it
-    confirms are settled as sent, the others are returned to be sent."""
+    confirms are settled as sent, the others are returned to be sent.
+
+    The provider files a send under the date it made it, seconds after the intent was
+    journaled: a call made just before midnight (China time) may be filed under the next
+    day. The messages not found under the intent's date are asked about under the next
+    date too once that date has come (``today``); before it, nothing can be filed there."""
     recover = getattr(channel, "recover", None)
     if recover is None or not doubt:
         return ready
@@ -855,6 +872,12 @@ def _recover(
             calls.setdefault(intent, []).append(item)
     for intent, items in calls.items():
         found = recover(intent.call_id, intent.date, [m for _, m, _ in items])
+        later = next_provider_date(intent.date)
+        unfound = [k for k, res in enumerate(found) if res is None or res.outcome != "sent"]
+        if unfound and later is not None and today is not None and later <= today():
+            again = recover(intent.call_id, later, [items[k][1] for k in unfound])
+            for k, res in zip(unfound, again, strict=True):
+                found[k] = res
         for (i, m, sha), res in zip(items, found, strict=True):
             if res is not None and res.outcome == "sent":
                 took(i, m, sha, res)
@@ -909,7 +932,7 @@ def _send_batch(
     part: list[tuple[int, Message, str]] = []
     intent: Intent | None = None
     try:
-        ready = _recover(channel, ready, doubt, settled, stats)
+        ready = _recover(channel, ready, doubt, settled, stats, today)
         for start in range(0, len(ready), size):
             part = ready[start : start + size]
             intent = None
