@@ -169,6 +169,23 @@ def test_the_manifest_signature_and_the_pinned_key(copy: Path) -> None:
     assert "not the pinned verifier keys" in json.loads(res.stdout)["message"]
 
 
+def test_a_dossier_is_pinned_by_the_key_in_any_form(copy: Path, tmp_path: Path) -> None:
+    """``dossier verify --key`` takes the ledger's public key as hex, base64, PEM or a
+    file too (the verifier key's name is the dossier's own); another key fails."""
+    import base64
+
+    from handover.flows.dossier import verify_folder
+    from handover.ledger.note import parse_verifier_key
+
+    raw = parse_verifier_key(_vkey(copy))[1]
+    held = tmp_path / "key.hex"
+    held.write_text(raw.hex() + "\n", encoding="utf-8")
+    for given in (raw.hex(), base64.b64encode(raw).decode(), str(held), _vkey(copy)):
+        assert verify_folder(copy, [given])["key_pinned"] is True, given
+    res = runner.invoke(app, ["dossier", "verify", str(copy), "--key", bytes(range(32)).hex()])
+    assert res.exit_code == 1 and "not the pinned verifier keys" in res.output, res.output
+
+
 def test_a_document_re_signed_by_an_insider_fails_its_ledger_binding(
     demo: Path, copy: Path
 ) -> None:

@@ -494,7 +494,14 @@ def test_a_malformed_signature_record_is_named(
 def test_verify_bundle_names_a_malformed_key(bundle: Path) -> None:
     code, output = _handover(bundle, "--key", "not-a-key")
     assert code == 2 and output.strip().splitlines() == [
-        "error: --key not-a-key: not a valid verifier key: malformed verifier key"
+        "error: --key not-a-key: not an Ed25519 public key: give 64 hex digits, base64 of its "
+        "32 bytes, the ledger's verifier key (name+hash+base64), an SPKI PEM block, or a file "
+        "holding one"
+    ]
+    code, output = _handover(bundle, "--key", "a+0000+bm90LWEta2V5")
+    assert code == 2 and output.strip().splitlines() == [
+        "error: --key a+0000+bm90LWEta2V5: not a valid verifier key: verifier key is not an "
+        "Ed25519 key"
     ]
     res = subprocess.run(
         [sys.executable, "-I", str(bundle / "verify.py"), str(bundle), "--key", "not-a-key"],
@@ -558,9 +565,9 @@ def test_a_private_key_given_as_key_is_never_printed_back(tmp_path: Path) -> Non
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from handover.erase.certificate import read_pinned_key
     from handover.errors import BadInput
     from handover.ledger.export import verify_exported
+    from handover.ledger.pinned import read_pinned_key
 
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
@@ -601,3 +608,45 @@ def test_a_private_key_given_as_key_is_never_printed_back(tmp_path: Path) -> Non
     with pytest.raises(BadInput) as refused:
         read_pinned_key(str(missing))
     assert str(missing) in str(refused.value)
+
+
+def _key_forms(vkey: str, tmp_path: Path) -> dict[str, str]:
+    """The ledger's public key in every form ``--key`` takes, one file among them."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from handover.ledger.note import parse_verifier_key
+
+    raw = parse_verifier_key(vkey)[1]
+    pem = (
+        Ed25519PublicKey.from_public_bytes(raw)
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    held = tmp_path / "ledger.pub"
+    held.write_text(pem, encoding="utf-8")
+    return {
+        "verifier key": vkey,
+        "hex": raw.hex(),
+        "hex with colons": ":".join(f"{b:02x}" for b in raw),
+        "base64": base64.b64encode(raw).decode(),
+        "PEM": pem,
+        "PEM body": "".join(pem.splitlines()[1:-1]),
+        "a file": str(held),
+    }
+
+
+def test_a_bundle_is_pinned_by_the_key_in_any_form_certificates_take(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """``audit verify-bundle --key`` takes the ledger's public key as ``certificate
+    verify --key`` does (hex, base64, PEM, a file), not only as a verifier key; another
+    key in those forms fails the check."""
+    for form, given in _key_forms(_vkeys(bundle)[0], tmp_path).items():
+        code, output = _handover(bundle, "--key", given, "--json")
+        assert code == 0, (form, output)
+        assert json.loads(output)["key_pinned"] is True, form
+    other = bytes(range(32))
+    for given in (other.hex(), base64.b64encode(other).decode()):
+        code, output = _handover(bundle, "--key", given)
+        assert code == 1 and "not the pinned verifier keys" in output, output

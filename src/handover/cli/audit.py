@@ -183,8 +183,9 @@ def verify_bundle_cmd(
     key: list[str] = typer.Option(
         [],
         "--key",
-        help="The ledger's verifier key (name+hash+base64), obtained independently "
-        "(repeatable: one per key version).",
+        help="The ledger's Ed25519 public key, obtained independently, as text (its verifier "
+        "key name+hash+base64, 64 hex digits, base64, or an SPKI PEM block) or a file holding "
+        "it (repeatable: one per key version).",
     ),
     allow_unsigned: bool = typer.Option(
         False,

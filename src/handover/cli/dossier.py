@@ -58,7 +58,11 @@ def verify_cmd(
     ctx: typer.Context,
     folder: Path = typer.Argument(..., help="The dossier folder."),
     key: list[str] = typer.Option(
-        [], "--key", help="The ledger's verifier key, obtained independently (repeatable)."
+        [],
+        "--key",
+        help="The ledger's Ed25519 public key, obtained independently, as text (its verifier "
+        "key name+hash+base64, 64 hex digits, base64, or an SPKI PEM block) or a file holding "
+        "it (repeatable).",
     ),
     json_out: bool = JSON_OPT,
 ) -> None:

@@ -17,11 +17,7 @@ cannot be inside it: :func:`seal_renderings` records them afterwards in
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.ledger.pinned import read_pinned_key
 
 if TYPE_CHECKING:
     from handover.events import EventSink
@@ -203,89 +200,6 @@ def _paths(path: Path) -> tuple[Path, Path]:
     if path.suffix == ".sig":
         return path.with_suffix(".json"), path
     return path, path.with_suffix(".sig")
-
-
-#: ``--key`` a file is read from: a key file is small; anything larger is not one
-KEY_FILE_LIMIT = 64 * 1024
-#: the length of an Ed25519 SubjectPublicKeyInfo in DER (RFC 8410: 12-byte header + key)
-SPKI_LEN = 44
-_VKEY = re.compile(r"[^\s+]+\+[0-9a-fA-F]+\+\S+")
-_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
-
-
-def read_pinned_key(spec: str) -> bytes:
-    """The raw Ed25519 public key an auditor was given as text, or a file holding that text:
-    64 hex digits (``:`` and blanks allowed), base64 of the 32 bytes, the ledger's verifier
-    key (``name+hash+base64``, as in an evidence bundle), or a SubjectPublicKeyInfo PEM block
-    (or its base64 body, e.g. pasted from an e-mail). BadInput naming ``--key`` otherwise."""
-    from handover.crypto.signing import public_key_from_pem
-    from handover.ledger.note import NoteError, parse_verifier_key, shown_key
-
-    shown = shown_key(spec)
-    text = spec.strip()
-    path = Path(os.path.expanduser(text))
-    try:
-        is_file = path.is_file()
-    except (OSError, ValueError):  # a PEM block is no file name: too long, or a NUL in it
-        is_file = False
-    if is_file:
-        try:
-            with path.open("rb") as fh:
-                data = fh.read(KEY_FILE_LIMIT + 1)
-            text = data.decode("utf-8").strip() if len(data) <= KEY_FILE_LIMIT else ""
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        if not text:
-            raise BadInput.msg("erase.key_file", spec=shown)
-    pem = _PEM.search(text)
-    if pem is None and "-----BEGIN" in text:
-        raise BadInput.msg("erase.key_pem", spec=shown)
-    if pem is not None:
-        if pem.group(1) != "PUBLIC KEY":
-            raise BadInput.msg("erase.key_pem", spec=shown)
-        # Re-armoured line by line: an e-mail indents, re-wraps or adds blanks to the block.
-        body = "".join(pem.group(2).split())
-        try:
-            return public_key_from_pem(
-                f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n"
-            )
-        except ValueError:
-            raise BadInput.msg("erase.key_pem", spec=shown) from None
-    compact = "".join(text.split())
-    hexed = compact.replace(":", "")
-    if re.fullmatch(r"(?:[0-9a-fA-F]{2})+", hexed):
-        if len(hexed) != 64:
-            raise BadInput.msg("erase.key_len", spec=shown)
-        return bytes.fromhex(hexed)
-    decoded = _base64(compact)
-    if decoded is not None and len(decoded) == 32:
-        return decoded
-    if decoded is not None and len(decoded) == SPKI_LEN:  # a PEM block's body, unarmoured
-        try:
-            return public_key_from_pem(
-                f"-----BEGIN PUBLIC KEY-----\n{compact}\n-----END PUBLIC KEY-----\n"
-            )
-        except ValueError:
-            raise BadInput.msg("erase.key_pem", spec=shown) from None
-    # After base64: a base64 key may hold two "+" with hex digits between them.
-    if _VKEY.fullmatch(compact):
-        try:
-            return parse_verifier_key(compact)[1]
-        except NoteError as exc:
-            raise BadInput.msg("erase.key_vkey", spec=shown, reason=exc.text) from None
-    missing = not is_file and ("/" in text or os.sep in text or "." in text)
-    raise BadInput.msg("erase.key_no_file" if missing else "erase.key_text", spec=shown)
-
-
-def _base64(text: str) -> bytes | None:
-    """Standard or URL-safe base64, padded or not; None when ``text`` is neither."""
-    padded = text + "=" * (-len(text) % 4)
-    for alt in (None, b"-_"):
-        try:
-            return base64.b64decode(padded, altchars=alt, validate=True)
-        except (binascii.Error, ValueError):
-            continue
-    return None
 
 
 def verify_certificate(

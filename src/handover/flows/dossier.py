@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -49,6 +50,15 @@ if TYPE_CHECKING:
 PURPOSE = "监管报送材料包 / regulator's dossier (PIPL Arts. 54-56)"
 TITLE = ("个人信息保护监管报送材料包", "personal information protection dossier")
 JSON_TITLE = ("监管报送材料包(机器可读)", "dossier (machine readable)")
+
+
+def _ledger_folder(folder: Path) -> str:
+    """The dossier's evidence bundle folder as its manifest names it ("" if unreadable:
+    the verifier then names what it cannot read)."""
+    try:
+        return str(json.loads((folder / "manifest.json").read_bytes())["ledger"]["folder"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
 
 
 @dataclass(frozen=True)
@@ -501,7 +511,9 @@ def verify_folder(folder: Path, keys: list[str] | None = None) -> dict[str, Any]
     CheckFailed naming the first bad file or ledger entry, BadInput when unreadable."""
     from handover.ledger.bundle_verify import verify_dossier
     from handover.ledger.export import offline_check
+    from handover.ledger.pinned import pinned_verifier_keys
 
+    keys = pinned_verifier_keys(keys, folder / _ledger_folder(folder))
     return offline_check(
         lambda: verify_dossier(folder, keys), folder, "dossier.unreadable", "dossier.failed"
     )

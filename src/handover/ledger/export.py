@@ -263,13 +263,9 @@ def verify_exported(
     installed with handover (not the one in the bundle): CheckFailed naming the first bad
     file or entry, BadInput when it cannot be read or a key is malformed."""
     from handover.ledger.bundle_verify import verify_bundle
-    from handover.ledger.note import NoteError, parse_verifier_key, shown_key
+    from handover.ledger.pinned import pinned_verifier_keys
 
-    for spec in keys or []:  # a bad --key is named as such, not as an unreadable bundle
-        try:
-            parse_verifier_key(spec)
-        except NoteError as exc:
-            raise BadInput.msg("erase.key_vkey", spec=shown_key(spec), reason=exc.text) from None
+    keys = pinned_verifier_keys(keys, folder)  # a bad --key is named as such, first
     return BundleCheck(
         folder,
         offline_check(
