@@ -629,3 +629,41 @@ def test_a_kernel_error_on_a_worker_comes_back_whole(address: str, tmp_path: Pat
         list(ex.run(seal_shard, [job], ["handover-test-error-0"]))
     assert err.value.message is not None and err.value.message.key == "workspace.missing"
     assert str(gone) in err.value.render("zh-CN")
+
+
+def test_an_empty_sheet_is_left_out_on_the_cluster_as_on_one_machine(
+    book: tuple[Path, Path], address: str, tmp_path: Path
+) -> None:
+    """A workbook with an empty sheet: the cluster's seal leaves it out and names it in
+    its result and manifest, and seals the other sheet exactly as one machine does (it
+    refused the whole workbook before)."""
+    from openpyxl import Workbook
+
+    ws, _ = book
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = "客户"
+    sheet.append(["id", "姓名", "手机号"])
+    for i in range(1, 1_201):
+        sheet.append([i, f"客户{i}", f"138{i:08d}"])
+    wb.create_sheet("空表")
+    src = tmp_path / "withempty.xlsx"
+    wb.save(src)
+    local = json.loads(
+        _cli(ws, "seal", str(src), "--out", str(tmp_path / "local"), "--json").stdout
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(SHARD_ROWS))
+        res = _cli(
+            ws, "seal", str(src), "--out", str(tmp_path / "dask"), "--executor", address, "--json"
+        )
+    done = json.loads(res.stdout)
+    assert done["tables_without_columns"] == local["tables_without_columns"] == ["空表"]
+    ml = json.loads((tmp_path / "local" / "manifest.json").read_text("utf-8"))
+    mr = json.loads((tmp_path / "dask" / "manifest.json").read_text("utf-8"))
+    assert mr["source"]["tables_without_columns"] == ["空表"]
+    assert (
+        [(t["name"], t["rows"], t["row_root"]) for t in mr["tables"]]
+        == [(t["name"], t["rows"], t["row_root"]) for t in ml["tables"]]
+        == [("客户", 1_200, ml["tables"][0]["row_root"])]
+    )

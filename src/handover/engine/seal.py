@@ -47,6 +47,7 @@ from handover.package.seal import (
     source_batches,
     table_file,
     utcnow,
+    without_columns,
 )
 
 if TYPE_CHECKING:
@@ -99,6 +100,8 @@ def seal(
     from handover.crypto import Keys
 
     t0 = time.perf_counter()
+    # an empty sheet is left out and named, as on one machine
+    defs, bare = without_columns(reader, defs, shown)
     by_name = {d.name: d for d in defs}
     created: list[str] = []
     if resume is not None:
@@ -155,7 +158,11 @@ def seal(
             key_ids=opts["key_ids"],
             suite=opts["suite"],
             purpose=opts["purpose"],
-            source={"display": shown, "kind": opts["kind"]},
+            source={
+                "display": shown,
+                "kind": opts["kind"],
+                **({"tables_without_columns": bare} if bare else {}),
+            },
             scan_id=opts["scan_id"],
             clock=clock,
         )

@@ -348,9 +348,9 @@ def _slug(name: str) -> str:
 def plan_table(d: TableDef, tiers: dict[tuple[str, str], str | None]) -> dict[str, Any]:
     """Each column's Parquet name, tier and key slot (``C3``, ``C2`` or ``other``);
     BadInput for a table without columns, which no encrypted Parquet file can hold
-    (:func:`seal_reader` leaves such tables out first)."""
+    (both seals leave such tables out first: :func:`without_columns`)."""
     if not d.columns:
-        raise BadInput.msg("package.no_columns_cluster", table=d.name)
+        raise BadInput.msg("package.table_without_columns", table=d.name)
     cols = []
     used: set[str] = set()
     for i, c in enumerate(d.columns):
