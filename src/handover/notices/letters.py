@@ -82,7 +82,7 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
 
-    from handover.reports.fonts import cjk_font
+    from handover.reports.fonts import BUILDING, cjk_font
 
     font = cjk_font()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +105,8 @@ def write_pdf(path: Path, story: list[Any], *, title: str, footer: str, mode: in
             author="handover",
             initialFontName=font,
         )
-        doc.build(story, onFirstPage=page, onLaterPages=page)
+        with BUILDING:  # one document at a time in this process (reportlab's font state)
+            doc.build(story, onFirstPage=page, onLaterPages=page)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
     return path

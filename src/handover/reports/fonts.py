@@ -8,6 +8,7 @@ reportlab as a ``TTFont`` (embedded as a subset). The Adobe CID fonts built into
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from handover.errors import HandoverError
@@ -20,6 +21,11 @@ CANDIDATES: tuple[tuple[str, int, str], ...] = (
 )
 FONT_NAME = "HandoverCJK"
 PACKAGE = CANDIDATES[0][2]
+#: Held while reportlab builds a document, and while the font is registered: reportlab
+#: keeps the glyphs each document uses in its ``TTFont``, shared by the process, and two
+#: documents built at once in two threads (two console jobs) corrupt it — a KeyError in
+#: its ``makeSubset``, seen with two dossier builds. Documents are built one at a time.
+BUILDING = threading.RLock()
 
 
 class FontMissing(HandoverError):
@@ -41,7 +47,8 @@ def cjk_font() -> str:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
-        path, index = font_file()
-        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=index))
+    with BUILDING:
+        if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+            path, index = font_file()
+            pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=index))
     return FONT_NAME

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handover.reports.fonts import BUILDING
+
 if TYPE_CHECKING:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, Table
@@ -154,10 +156,11 @@ def build(
             for name, size in (("page", portrait), ("wide", wide))
         ]
     )
-    if any(isinstance(x, TableOfContents) for x in story):
-        pdf.multiBuild(story)
-    else:
-        pdf.build(story)
+    with BUILDING:  # one document at a time in this process (reportlab's font state)
+        if any(isinstance(x, TableOfContents) for x in story):
+            pdf.multiBuild(story)
+        else:
+            pdf.build(story)
     return path
 
 
