@@ -255,6 +255,11 @@ def test_filters(ws: Workspace) -> None:
     later = ledger.entries(ws, since=start + dt.timedelta(microseconds=1))
     assert [e.seq for e in later] == []  # one batch shares one timestamp
     assert len(ledger.entries(ws, limit=2)) == 2
+    # a bound UTC cannot hold is before or after every entry, as it is, never a crash
+    east, west = dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=-8))
+    everything = ledger.entries(ws)
+    assert ledger.entries(ws, since=dt.datetime(1, 1, 1, tzinfo=east)) == everything
+    assert ledger.entries(ws, since=dt.datetime(9999, 12, 31, 23, tzinfo=west)) == []
 
 
 def test_stamps_never_go_back(ws: Workspace) -> None:

@@ -596,7 +596,13 @@ def _action_under(action: str, dialect: str) -> Any:
 
 
 def _utc(at: dt.datetime) -> dt.datetime:
-    return (at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    """``at`` in UTC (naive: taken as UTC); a time UTC cannot hold (year 1 ahead of UTC,
+    year 9999 behind it) becomes the first or last instant UTC holds, before or after
+    every entry as ``at`` is."""
+    try:
+        return (at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        return (dt.datetime.min if at.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
 
 
 def entry_filter(

@@ -107,14 +107,14 @@ def pinned_verifier_keys(specs: list[str] | None, bundle: Path) -> list[str] | N
 
     if not specs:
         return None
+    keys = [read_pinned_key(spec) for spec in specs]  # BadInput naming --key: no key at all
+    name = _bundle_name(bundle)
     out = []
-    for spec in specs:
-        key = read_pinned_key(spec)  # BadInput naming --key when it is no key at all
+    for spec, key in zip(specs, keys, strict=True):
         compact = "".join(spec.split())
         try:
             parse_verifier_key(compact)
         except NoteError:
-            name = _bundle_name(bundle)
             out.append(spec if name is None else verifier_key(name, key))
         else:
             out.append(compact)

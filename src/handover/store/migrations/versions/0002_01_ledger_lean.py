@@ -26,16 +26,17 @@ def _rebuild(table: str, create: str, columns: str) -> None:
     op.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
 
 
-def upgrade() -> None:
-    op.drop_index("ix_ledger_entries_ts", table_name="ledger_entries")
-    if op.get_bind().dialect.name != "sqlite":
-        return
+def _lay_out(*, lean: bool) -> None:
+    """Copy SQLite's two ledger tables into the lean layout or back into 0002's."""
+    seq, key = (
+        ("INTEGER NOT NULL PRIMARY KEY", "") if lean else ("BIGINT NOT NULL", ", PRIMARY KEY (seq)")
+    )
     _rebuild(
         "ledger_entries",
-        "CREATE TABLE {name} (seq INTEGER NOT NULL PRIMARY KEY, ts DATETIME NOT NULL, "
+        f"CREATE TABLE {{name}} (seq {seq}, ts DATETIME NOT NULL, "
         "actor VARCHAR(200) NOT NULL, action VARCHAR(100) NOT NULL, "
         "subject VARCHAR(500) NOT NULL, body TEXT NOT NULL, leaf_hash BLOB NOT NULL, "
-        "root BLOB NOT NULL)",
+        f"root BLOB NOT NULL{key})",
         _ENTRY_COLUMNS,
     )
     op.create_index("ix_ledger_entries_actor", "ledger_entries", ["actor"])
@@ -43,27 +44,18 @@ def upgrade() -> None:
     _rebuild(
         "ledger_nodes",
         "CREATE TABLE {name} (level SMALLINT NOT NULL, idx BIGINT NOT NULL, "
-        "hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+        "hash BLOB NOT NULL, PRIMARY KEY (level, idx))" + (" WITHOUT ROWID" if lean else ""),
         "level, idx, hash",
     )
 
 
+def upgrade() -> None:
+    op.drop_index("ix_ledger_entries_ts", table_name="ledger_entries")
+    if op.get_bind().dialect.name == "sqlite":
+        _lay_out(lean=True)
+
+
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        _rebuild(
-            "ledger_entries",
-            "CREATE TABLE {name} (seq BIGINT NOT NULL, ts DATETIME NOT NULL, "
-            "actor VARCHAR(200) NOT NULL, action VARCHAR(100) NOT NULL, "
-            "subject VARCHAR(500) NOT NULL, body TEXT NOT NULL, leaf_hash BLOB NOT NULL, "
-            "root BLOB NOT NULL, PRIMARY KEY (seq))",
-            _ENTRY_COLUMNS,
-        )
-        op.create_index("ix_ledger_entries_actor", "ledger_entries", ["actor"])
-        op.create_index("ix_ledger_entries_action", "ledger_entries", ["action"])
-        _rebuild(
-            "ledger_nodes",
-            "CREATE TABLE {name} (level SMALLINT NOT NULL, idx BIGINT NOT NULL, "
-            "hash BLOB NOT NULL, PRIMARY KEY (level, idx))",
-            "level, idx, hash",
-        )
+        _lay_out(lean=False)
     op.create_index("ix_ledger_entries_ts", "ledger_entries", ["ts"])
