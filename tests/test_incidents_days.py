@@ -19,6 +19,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from handover.errors import BadInput
 from handover.flows import incidents as flow
 from handover.flows.workspace import init_workspace
 from handover.incidents import incidents as kernel
@@ -102,6 +103,24 @@ def _handled(ws: Workspace, clock: Clock, handled_at: dt.datetime) -> records.In
 
 def _summary(inc: records.Incident) -> records.Obligation:
     return next(o for o in inc.obligations if o.rule == "cac.summary.ordinary")
+
+
+def _escalated_at(ws: Workspace, clock: Clock, due: dt.datetime) -> None:
+    """``incidents tick`` escalates the summary duty at ``due``, not a minute before."""
+    clock.at = due - dt.timedelta(minutes=1)
+    assert "cac.summary.ordinary" not in {o.rule for o in flow.tick(ws, clock=clock).escalated}
+    clock.at = due
+    assert [o.rule for o in flow.tick(ws, clock=clock).escalated] == ["cac.summary.ordinary"]
+
+
+def _cells(html: str, row_id: str) -> list[str]:
+    """The text of each cell of the console's table row ``row_id``."""
+    row = re.search(rf'<tr id="{row_id}".*?</tr>', html, re.S)
+    assert row is not None, row_id
+    return [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
+    ]
 
 
 def _rule_source() -> str:
@@ -239,6 +258,7 @@ def test_a_summary_due_on_a_holiday_ends_after_it_and_its_record_says_why(
         "last_day": "2026-10-08",
         "ends": "24:00",
         "timezone": "Asia/Shanghai",
+        "business_hours": None,
         "extended": {
             "nominal_last_day": "2026-10-01",
             "holiday": ["2026-10-01", "2026-10-07"],
@@ -260,10 +280,7 @@ def test_a_summary_due_on_a_holiday_ends_after_it_and_its_record_says_why(
     assert "due 2026-10-08 24:00 (2 days left)" in en
     assert "fell on a statutory holiday (2026-10-01..2026-10-07): extended to 2026-10-08" in en
     # missed only at 24:00 of the moved last day
-    clock.at = at("2026-10-08 23:59")
-    assert "cac.summary.ordinary" not in {o.rule for o in flow.tick(ws, clock=clock).escalated}
-    clock.at = at("2026-10-09 00:00")
-    assert [o.rule for o in flow.tick(ws, clock=clock).escalated] == ["cac.summary.ordinary"]
+    _escalated_at(ws, clock, at("2026-10-09 00:00"))
 
 
 def test_hour_clocks_run_through_a_holiday(holiday_ws: Workspace) -> None:
@@ -374,6 +391,7 @@ def test_json_keeps_its_fields_and_adds_the_period(workspace: Workspace) -> None
         "last_day": "2026-04-01",
         "ends": "24:00",
         "timezone": "Asia/Shanghai",
+        "business_hours": None,
         "extended": None,
     }
     assert initial["period"] is None and initial["days_left"] is None
@@ -454,12 +472,7 @@ def test_the_console_shows_the_last_day_and_the_days_left(workspace: Workspace) 
             (f"/incidents/{inc.id}", f"ob-{duty}"),
         ):
             html = client.get(page).text
-            row = re.search(rf'<tr id="{row_id}".*?</tr>', html, re.S)
-            assert row is not None, page
-            cells = [
-                re.sub(r"<[^>]+>", "", c).strip()
-                for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
-            ]
+            cells = _cells(html, row_id)
             assert "2026年4月1日 24:00" in cells and "剩 29 天" in cells, cells
 
 
@@ -525,11 +538,189 @@ def test_the_console_shows_a_day_clock_of_another_zone_in_beijing_time(
         with TestClient(create_app(ws.path, clock=Clock(at("2026-03-03 10:00")))) as client:
             login(client, "wangmin")
             html = client.get(f"/incidents/{inc.id}").text
-        row = re.search(rf'<tr id="ob-{duty}".*?</tr>', html, re.S)
-        assert row is not None
-        cells = [
-            re.sub(r"<[^>]+>", "", c).strip()
-            for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(0), re.S)
-        ]
+        cells = _cells(html, f"ob-{duty}")
         assert any("2026年4月1日 23:00" in c for c in cells), cells
         assert not any("24:00" in c for c in cells), cells
+
+
+# --- business hours (民法典 第二百零三条第二款, second sentence) -----------------------------------
+
+CLOSES = '\n[incidents.business_hours_end]\nprovincial_cac = "17:30"\n'
+
+
+@pytest.fixture
+def closing_ws(template: Path, tmp_path: Path) -> Iterator[Workspace]:
+    """The demo workspace whose provincial CAC office takes reports until 17:30, with the
+    golden week listed."""
+    extra = f"\n[incidents]\nholidays = {GOLDEN_WEEK}\n" + CLOSES
+    yield from _opened(template, tmp_path / "ws", extra)
+
+
+def test_a_period_ends_when_business_hours_end_on_its_last_day() -> None:
+    from handover.incidents.rules import day_period
+
+    closes = dt.time(17, 30)
+    period = day_period(at("2026-09-01 15:30"), 30, "Asia/Shanghai", (), closes)
+    assert period.last_day == dt.date(2026, 10, 1) and period.due == at("2026-10-01 17:30")
+    assert period.ends == "17:30" and period.due.tzinfo == dt.UTC
+    # a holiday moves the day; the hours still end it
+    dates = IncidentSettings(holidays=["2026-10-01..2026-10-07"]).holiday_dates()
+    moved = day_period(at("2026-09-01 15:30"), 30, "Asia/Shanghai", dates, closes)
+    assert moved.due == at("2026-10-08 17:30") and moved.holiday is not None
+    # without hours: 24:00, as before
+    assert day_period(at("2026-09-01 15:30"), 30, "Asia/Shanghai").ends == "24:00"
+
+
+def test_business_hours_take_times_of_day() -> None:
+    conf = IncidentSettings(business_hours_end={"provincial_cac": "17:30", "police": dt.time(18)})
+    assert conf.business_hours_end == {"provincial_cac": "17:30", "police": "18:00"}
+    assert conf.business_closes() == {"provincial_cac": dt.time(17, 30), "police": dt.time(18)}
+    assert IncidentSettings().business_closes() == {}
+
+
+@pytest.mark.parametrize("value", ["5:30pm", "24:00", "00:00", "17:30:00", "25:00", "", 1730])
+def test_bad_business_hours_are_refused_at_load_naming_the_entry(
+    template: Path, tmp_path: Path, value: object
+) -> None:
+    from handover.cli.main import app
+
+    with pytest.raises(ValidationError, match="provincial_cac"):
+        IncidentSettings(business_hours_end={"provincial_cac": value})
+    ws = tmp_path / "ws"
+    shutil.copytree(template, ws)
+    with (ws / "handover.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n[incidents.business_hours_end]\nprovincial_cac = {json.dumps(value)}\n")
+    res = CliRunner().invoke(app, ["-w", str(ws), "--lang", "en", "incidents", "list"])
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "incidents.business_hours_end" in lines[0], lines
+    assert "provincial_cac" in lines[0], lines
+
+
+def test_business_hours_of_no_recipient_are_refused(template: Path, tmp_path: Path) -> None:
+    """A misspelt recipient would leave its deadline at 24:00: refused, named, with the
+    recipients the rules know, before anything is recorded."""
+    from handover.cli.main import app
+
+    for ws in _opened(template, tmp_path / "ws", CLOSES.replace("provincial_cac", "provincal_cac")):
+        with pytest.raises(BadInput) as err:
+            flow.rules_of(ws)
+        text = str(err.value)
+        assert "provincal_cac" in text and "provincial_cac" in text, text
+    res = CliRunner().invoke(
+        app, ["-w", str(tmp_path / "ws"), "--lang", "en", "incidents", "criteria"]
+    )
+    assert res.exit_code != 0 and "Traceback" not in res.output, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "provincal_cac" in lines[0], lines
+
+
+def test_a_summary_owed_to_an_office_with_hours_ends_when_they_end(closing_ws: Workspace) -> None:
+    from handover.cli.incidents import _duty
+
+    ws = closing_ws
+    clock = Clock(at("2026-08-20 09:00"))
+    inc = _handled(ws, clock, at("2026-09-01 15:30"))
+    summary = _summary(inc)
+    assert summary.due_at == at("2026-10-08 17:30")  # moved past the holiday, 17:30
+    assert summary.period is not None and summary.period.closes == dt.time(17, 30)
+    assert summary.source.startswith(_rule_source())
+    assert summary.source.endswith(
+        "顺延至 2026-10-08 17:30;接收方停止业务活动的时间为 17:30([incidents] business_hours_end),"
+        "依 民法典 第二百零三条第二款(有业务时间的,停止业务活动的时间为截止时间)截止于 2026-10-08 17:30"
+    )
+    period = entries(ws, action="incident.handled")[-1].details["obligations"][0]["period"]
+    assert period["ends"] == "17:30" and period["last_day"] == "2026-10-08"
+    assert period["business_hours"] == {"ends": "17:30", "basis": "民法典 第二百零三条第二款"}
+    # the hour clocks to the same office do not change
+    initial = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+    assert initial.due_at == at("2026-08-20 08:30") + dt.timedelta(hours=4)
+    assert initial.period is None and "第二百零三条第二款" not in initial.source
+    got = _summary(records.get_incident(ws, inc.id))
+    assert got.due_text("Asia/Shanghai") == "2026-10-08 17:30"
+    assert got.period == summary.period
+    for now, zh, en in (
+        (
+            "2026-10-06 12:00",
+            "截止 2026-10-08 17:30(剩 2 天)",
+            "due 2026-10-08 17:30 (2 days left)",
+        ),
+        (
+            "2026-10-08 15:30",
+            "(今日 17:30 截止,剩余 2 小时 0 分)",
+            "(due today at 17:30, 2 h 0 min left)",
+        ),
+        ("2026-10-08 18:00", "(已超时 0 小时 30 分)", "(overdue by 0 h 30 min)"),
+        ("2026-10-09 09:00", "(已逾期 1 天)", "(overdue by 1 day)"),
+    ):
+        zh_line = _duty(got, at(now), "zh-CN", "Asia/Shanghai")
+        en_line = _duty(got, at(now), "en", "Asia/Shanghai")
+        assert zh in zh_line and en in en_line, (zh_line, en_line)
+        assert (
+            "停止业务活动的时间为截止时间,最后一日 17:30 截止(民法典 第二百零三条第二款)" in zh_line
+        )
+        assert "when the recipient's business hours end (Civil Code Art. 203 ¶2)" in en_line
+    # missed at 17:30 of the last day, not at 24:00
+    _escalated_at(ws, clock, at("2026-10-08 17:30"))
+
+
+def test_the_report_the_console_and_the_dossier_show_the_closing_time(
+    closing_ws: Workspace,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from handover.reports.dossier import duty_due
+    from handover.web.app import create_app
+    from web_support import login
+
+    ws = closing_ws
+    clock = Clock(at("2026-08-20 09:00"))
+    inc = _handled(ws, clock, at("2026-09-01 15:30"))
+    duty = _summary(inc).id
+    with TestClient(create_app(ws.path, clock=Clock(at("2026-10-08 15:00")))) as client:
+        login(client, "wangmin")
+        page = client.get(f"/incidents/{inc.id}").text
+    cells = _cells(page, f"ob-{duty}")
+    assert "2026年10月8日 17:30" in cells, cells
+    assert "今日 17:30 截止,剩余 2 小时 30 分" in " ".join(cells), cells
+    clock.at = at("2026-09-02 10:00")
+    rep = flow.file_report(ws, inc.id, "summary", clock=clock)
+    html = (Path(rep.folder) / "report.zh-CN.html").read_text(encoding="utf-8")
+    assert "2026-10-08 17:30 (UTC+08:00)" in html and "2026-10-08 24:00" not in html
+    assert "最后一日 17:30 截止(民法典 第二百零三条第二款)" in html
+    en = (Path(rep.folder) / "report.en.html").read_text(encoding="utf-8")
+    assert "ends at 17:30 of its last day" in en
+    shown = records.get_incident(ws, inc.id).to_json(at("2026-09-02 10:00"))
+    summary = next(o for o in shown["obligations"] if o["rule"] == "cac.summary.ordinary")
+    assert duty_due(summary, "zh-CN").startswith("2026-10-08 17:30(Asia/Shanghai)")
+    assert duty_due(summary, "en").startswith("2026-10-08 17:30 (Asia/Shanghai)")
+
+
+def test_business_hours_set_later_move_no_deadline(template: Path, tmp_path: Path) -> None:
+    """A deadline is fixed when its duty is created: hours given afterwards leave it at
+    24:00; hours taken away afterwards leave a 17:30 deadline at 17:30."""
+    dest = tmp_path / "ws"
+    for ws in _opened(template, dest, ""):
+        before = _handled(ws, Clock(at("2026-08-20 09:00")), at("2026-09-01 15:30")).id
+    with (dest / "handover.toml").open("a", encoding="utf-8") as fh:
+        fh.write(CLOSES)
+    ws = open_workspace(dest)
+    try:
+        old = _summary(records.get_incident(ws, before))
+        after = _handled(ws, Clock(at("2026-08-21 09:00")), at("2026-09-02 15:30")).id
+    finally:
+        ws.close()
+    assert (
+        old.due_at == at("2026-10-02 00:00") and old.due_text("Asia/Shanghai") == "2026-10-01 24:00"
+    )
+    assert old.business_hours() is None
+    text = (dest / "handover.toml").read_text(encoding="utf-8").replace(CLOSES, "")
+    (dest / "handover.toml").write_text(text, encoding="utf-8")
+    ws = open_workspace(dest)
+    try:
+        new = _summary(records.get_incident(ws, after))
+    finally:
+        ws.close()
+    assert new.due_at == at("2026-10-02 17:30")
+    assert new.due_text("Asia/Shanghai") == "2026-10-02 17:30"
+    assert "第二百零三条第二款" in new.source  # the record still says why

@@ -241,6 +241,14 @@ class IncidentSettings(BaseModel):
         "whose last day is listed ends at 24:00 of the first day after the run that is not "
         "listed (民法典 第二百零三条第一款). Only the days listed move a deadline.",
     )
+    business_hours_end: dict[str, str] = Field(
+        default_factory=dict,
+        description="When a recipient's business hours end (HH:MM, local), by the recipient "
+        "its duties name (provincial_cac, protection_department, police, department_cac, "
+        "pi_regulator, sector_regulator): a period in days owed to it ends at that time of its "
+        "last day instead of 24:00 (民法典 第二百零三条第二款: 有业务时间的,停止业务活动的时间"
+        "为截止时间). Hour clocks never change.",
+    )
     mail: IncidentMail | None = Field(
         default=None,
         description="E-mail reminders and escalations to the DPO ([incidents.mail]); none: ledger events only.",
@@ -268,6 +276,20 @@ class IncidentSettings(BaseModel):
             raise ValueError("a list of dates (YYYY-MM-DD) or runs (YYYY-MM-DD..YYYY-MM-DD)")
         return [_holiday_run(entry) for entry in value]
 
+    @field_validator("business_hours_end", mode="before")
+    @classmethod
+    def _business_hours_end(cls, value: Any) -> dict[str, str]:
+        # Checked when the settings load, naming the bad entry: a time misread would move a
+        # legal deadline silently. The recipients are checked against the rules
+        # (incidents.rules.check_business_hours).
+        if not isinstance(value, dict):
+            raise ValueError('a table of recipient = "HH:MM", e.g. provincial_cac = "17:30"')
+        return {str(name): _closing_time(name, entry) for name, entry in value.items()}
+
+    def business_closes(self) -> dict[str, dt.time]:
+        """``business_hours_end`` as times of day, by recipient."""
+        return {k: dt.time.fromisoformat(v) for k, v in self.business_hours_end.items()}
+
     def holiday_dates(self) -> frozenset[dt.date]:
         """Every date ``holidays`` lists, runs spelled out."""
         out: set[dt.date] = set()
@@ -278,6 +300,26 @@ class IncidentSettings(BaseModel):
                 out.add(day)
                 day += dt.timedelta(days=1)
         return frozenset(out)
+
+
+def _closing_time(name: Any, entry: Any) -> str:
+    """``entry`` of ``[incidents] business_hours_end`` as ``HH:MM`` between 00:01 and 23:59
+    (a TOML time is taken too); ValueError naming the recipient and the entry otherwise."""
+    if isinstance(entry, dt.time):
+        entry = entry.strftime("%H:%M") if not entry.second and not entry.microsecond else entry
+    text = entry.strip() if isinstance(entry, str) else ""
+    try:
+        if len(text) != 5 or text[2] != ":":
+            raise ValueError
+        at = dt.time.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} = {entry!r}: not a time of day HH:MM (e.g. 17:30)") from None
+    if at == dt.time(0):
+        raise ValueError(
+            f"{name} = {entry!r}: business hours cannot end at 00:00; leave the recipient out "
+            "for a day that ends at 24:00"
+        )
+    return text
 
 
 #: the longest run of holidays one entry of ``[incidents] holidays`` may name: the State

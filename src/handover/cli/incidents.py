@@ -35,8 +35,9 @@ def _echo(text: str) -> None:
 
 
 def _duty(o: Obligation, now: dt.datetime, lang: str, tz: str) -> str:
-    """One duty: due when (a clock in days: its last day, 24:00) and the time left in
-    hours or days; a holiday that moved its last day on the line below."""
+    """One duty: due when (a clock in days: its last day, 24:00 or when the recipient's
+    business hours end) and the time left in hours or days; a holiday that moved its last
+    day, and business hours that end it, on the lines below."""
     from handover.i18n import t
 
     left = (
@@ -54,9 +55,9 @@ def _duty(o: Obligation, now: dt.datetime, lang: str, tz: str) -> str:
         due=o.due_text(tz),
         left=left,
     )
-    moved = o.extended()
-    if moved is not None:
-        line += "\n" + t("incidents.cli.duty_extended", lang, why=moved.render(lang))
+    for why in (o.extended(), o.business_hours()):
+        if why is not None:
+            line += "\n" + t("incidents.cli.duty_extended", lang, why=why.render(lang))
     return line
 
 

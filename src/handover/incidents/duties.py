@@ -4,8 +4,9 @@ Art. 57 ¶2) or met by a breach campaign, and the open duties of every incident.
 clock of a duty starts at awareness (发现或获知) or, for the summary report, at the end
 of handling; its deadline comes from the rules file (hours from the start, or whole local
 days ending at 24:00, 民法典 第二百零一条、第二百零三条, moved off a listed statutory holiday
-by 第二百零三条第一款) or, for duties due "immediately" (立即), from the workspace's internal
-target ``immediately_hours``."""
+by 第二百零三条第一款, ending when the recipient's business hours end where the workspace
+gives them, 第二百零三条第二款) or, for duties due "immediately" (立即), from the workspace's
+internal target ``immediately_hours``."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ from handover.incidents.records import (
     utc,
 )
 from handover.incidents.rules import (
+    BUSINESS_HOURS_BASIS,
+    BUSINESS_HOURS_TEXT,
     HOLIDAY_BASIS,
     DayClocks,
     DayPeriod,
@@ -77,10 +80,12 @@ def period_of(
     rule: ObligationRule, conf: IncidentSettings, start_at: dt.datetime
 ) -> DayPeriod | None:
     """The period of a duty of ``rule`` counted in days from ``start_at``, in ``[incidents]
-    timezone`` and moved off the listed ``holidays``; None for an hours clock."""
+    timezone``, moved off the listed ``holidays`` and ending when its recipient's
+    ``business_hours_end``; None for an hours clock."""
     if rule.days is None:
         return None
-    return day_period(start_at, rule.days, conf.timezone, conf.holiday_dates())
+    closes = conf.business_closes().get(rule.recipient)
+    return day_period(start_at, rule.days, conf.timezone, conf.holiday_dates(), closes)
 
 
 def deadline(
@@ -88,8 +93,9 @@ def deadline(
 ) -> tuple[dt.datetime, float, bool]:
     """(due_at, hours allowed, legal_clock) of a duty of ``rule`` whose clock starts at
     ``start_at``. A clock in days ends at 24:00 local (``[incidents] timezone``) of its
-    last day, the start day not counted, a last day on a listed holiday moved to the day
-    after it (:func:`period_of`); its hours are the time that leaves."""
+    last day, or when the recipient's business hours end on it, the start day not counted,
+    a last day on a listed holiday moved to the day after it (:func:`period_of`); its hours
+    are the time that leaves."""
     period = period_of(rule, conf, start_at)
     if period is not None:
         due = period.due
@@ -98,15 +104,27 @@ def deadline(
     return due_at(start_at, hours), hours, legal
 
 
-def holiday_note(period: DayPeriod) -> str:
-    """What the record of a duty says when a holiday moved its last day (kept with its
-    legal source, in the language of the sources)."""
-    assert period.holiday is not None
-    first, last = (d.isoformat() for d in period.holiday)
-    return (
-        f";最后一日 {first} 为法定休假日({first} 至 {last},[incidents] holidays),依 "
-        f"{HOLIDAY_BASIS} 顺延至 {period.last_day.isoformat()} 24 时"
-    )
+def period_note(period: DayPeriod | None) -> str:
+    """What the record of a duty says when a holiday moved its last day or business hours
+    end it before 24:00 (kept with its legal source, in the language of the sources); ""
+    for an hours clock or a period as its days count it."""
+    if period is None:
+        return ""
+    note = ""
+    if period.holiday is not None:
+        first, last = (d.isoformat() for d in period.holiday)
+        ends = "24 时" if period.closes is None else period.ends
+        note += (
+            f";最后一日 {first} 为法定休假日({first} 至 {last},[incidents] holidays),依 "
+            f"{HOLIDAY_BASIS} 顺延至 {period.last_day.isoformat()} {ends}"
+        )
+    if period.closes is not None:
+        note += (
+            f";接收方停止业务活动的时间为 {period.ends}([incidents] business_hours_end),依 "
+            f"{BUSINESS_HOURS_BASIS}({BUSINESS_HOURS_TEXT})截止于 "
+            f"{period.last_day.isoformat()} {period.ends}"
+        )
+    return note
 
 
 def check_clocks(rules: Rules, conf: IncidentSettings) -> None:
@@ -170,8 +188,7 @@ def add_obligations(
             due_at=due,
             hours=hours,
             legal_clock=legal,
-            source=rule.source
-            + (holiday_note(period) if period is not None and period.holiday is not None else ""),
+            source=rule.source + period_note(period),
             verified=rule.verified,
             status="open",
         )

@@ -202,9 +202,10 @@ class Obligation:
 
     def due_text(self, timezone: str) -> str:
         """The deadline as a person reads it: ``2026-04-01 24:00`` for a clock in days (the
-        last day and its end, 民法典 第二百零三条第二款), else local minute in ``timezone``."""
+        last day and its end, 24:00 or when the recipient's business hours end, 民法典
+        第二百零三条第二款), else local minute in ``timezone``."""
         if self.period is not None:
-            return f"{self.period.last_day.isoformat()} 24:00"
+            return f"{self.period.last_day.isoformat()} {self.period.ends}"
         from zoneinfo import ZoneInfo
 
         return self.due_at.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
@@ -218,14 +219,14 @@ class Obligation:
             h, m = divmod(abs(seconds) // 60, 60)
             return Msg("incidents.cli.left" if seconds >= 0 else "incidents.cli.overdue", h=h, m=m)
         n = self.period.days_left(now)
+        if seconds <= 0 and n >= 0:  # the last day, after the recipient's business hours
+            h, m = divmod(-seconds // 60, 60)
+            return Msg("incidents.cli.overdue", h=h, m=m)
         if seconds <= 0:  # at 24:00 of the last day the period has ended (tick escalates)
-            over = max(-n, 1)
-            return Msg(
-                "incidents.clock.day_over" if over == 1 else "incidents.clock.days_over", n=over
-            )
+            return Msg("incidents.clock.day_over" if n == -1 else "incidents.clock.days_over", n=-n)
         if n <= 0:
             h, m = divmod(seconds // 60, 60)
-            return Msg("incidents.clock.last_day", h=h, m=m)
+            return Msg("incidents.clock.last_day", h=h, m=m, ends=self.period.ends)
         return Msg("incidents.clock.day_left" if n == 1 else "incidents.clock.days_left", n=n)
 
     def extended(self) -> Msg | None:
@@ -240,6 +241,13 @@ class Obligation:
             last=last.isoformat(),
             day=self.period.last_day.isoformat(),
         )
+
+    def business_hours(self) -> Msg | None:
+        """Why a clock in days ends before 24:00 of its last day: the recipient's business
+        hours end then (民法典 第二百零三条第二款); None otherwise."""
+        if self.period is None or self.period.closes is None:
+            return None
+        return Msg("incidents.clock.business_hours", ends=self.period.ends)
 
 
 @dataclass(frozen=True)

@@ -84,11 +84,12 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> str:
 
 def _due(o: Obligation, tz: ZoneInfo) -> str:
     """A duty's deadline: ``2026-04-01 24:00 (UTC+08:00)`` for a clock in days (the end of
-    its last day, 民法典 第二百零三条第二款), else the local minute with its offset."""
+    its last day, or when the recipient's business hours end on it, 民法典 第二百零三条第二款),
+    else the local minute with its offset."""
     if o.period is None:
         return _local(o.due_at, tz)
     offset = o.due_at.astimezone(tz).strftime("%z")
-    return f"{o.period.last_day.isoformat()} 24:00 (UTC{offset[:3]}:{offset[3:]})"
+    return f"{o.period.last_day.isoformat()} {o.period.ends} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _clock(o: Obligation) -> dict[str, str] | list[dict[str, str]]:
@@ -100,8 +101,12 @@ def _clock(o: Obligation) -> dict[str, str] | list[dict[str, str]]:
             hours=f"{o.hours:g}",
         )
     days = both("incidents.report.legal_days", days=o.period.days)
-    moved = o.extended()
-    return [days, {lang: moved.render(lang) for lang in LANGS}] if moved is not None else days
+    notes: list[dict[str, str]] = [
+        {lang: n.render(lang) for lang in LANGS}
+        for n in (o.extended(), o.business_hours())
+        if n is not None
+    ]
+    return [days, *notes] if notes else days
 
 
 def _fact(inc: Incident, *keys: str) -> dict[str, str] | str:

@@ -9,7 +9,10 @@ whole local days as 民法典 第二百零一条 and 第二百零三条 say: the
 count, and it ends at 24:00 of its last day (:func:`day_period`); a last day that is a
 statutory holiday the workspace lists (``[incidents] holidays``) moves to the first day
 after the holiday that is not listed (第二百零三条第一款). Nothing else moves it: a day not
-listed is no holiday here, so the deadline shown is never later than the law's.
+listed is no holiday here, so the deadline shown is never later than the law's. A recipient
+the workspace gives business hours (``[incidents] business_hours_end``) takes a day period's
+report only until they end: the period then ends at that time of its last day
+(第二百零三条第二款, second sentence).
 """
 
 from __future__ import annotations
@@ -300,6 +303,9 @@ def due_at(start: dt.datetime, hours: float) -> dt.datetime:
 
 #: the provision that moves the last day of a period off a statutory holiday
 HOLIDAY_BASIS = "民法典 第二百零三条第一款"
+#: the provision that ends a period when the recipient's business hours end
+BUSINESS_HOURS_BASIS = "民法典 第二百零三条第二款"
+BUSINESS_HOURS_TEXT = "有业务时间的,停止业务活动的时间为截止时间"
 
 
 @dataclass(frozen=True)
@@ -313,14 +319,26 @@ class DayPeriod:
     timezone: str
     last_day: dt.date
     holiday: tuple[dt.date, dt.date] | None = None
+    #: when the recipient's business hours end on the last day (第二百零三条第二款, second
+    #: sentence); None: 24:00
+    closes: dt.time | None = None
 
     @property
     def due(self) -> dt.datetime:
-        """The deadline in UTC: 24:00 of the last day, i.e. 00:00 local of the day after."""
-        end = dt.datetime.combine(
-            self.last_day + dt.timedelta(days=1), dt.time(0), tzinfo=ZoneInfo(self.timezone)
-        )
+        """The deadline in UTC: 24:00 of the last day, i.e. 00:00 local of the day after,
+        or the time business hours end on it."""
+        zone = ZoneInfo(self.timezone)
+        if self.closes is not None:
+            end = dt.datetime.combine(self.last_day, self.closes, tzinfo=zone)
+        else:
+            end = dt.datetime.combine(self.last_day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
         return end.astimezone(dt.UTC)
+
+    @property
+    def ends(self) -> str:
+        """The local time the last day ends: ``24:00``, or ``17:30`` when business hours end
+        then."""
+        return "24:00" if self.closes is None else self.closes.strftime("%H:%M")
 
     def days_left(self, now: dt.datetime) -> int:
         """Whole local days from ``now``'s day to the last day: 0 on the last day itself,
@@ -333,8 +351,11 @@ class DayPeriod:
         return {
             "days": self.days,
             "last_day": self.last_day.isoformat(),
-            "ends": "24:00",
+            "ends": self.ends,
             "timezone": self.timezone,
+            "business_hours": None
+            if self.closes is None
+            else {"ends": self.ends, "basis": BUSINESS_HOURS_BASIS},
             "extended": None
             if self.holiday is None
             else {
@@ -346,18 +367,23 @@ class DayPeriod:
 
 
 def day_period(
-    start: dt.datetime, days: int, timezone: str, holidays: Collection[dt.date] = ()
+    start: dt.datetime,
+    days: int,
+    timezone: str,
+    holidays: Collection[dt.date] = (),
+    closes: dt.time | None = None,
 ) -> DayPeriod:
     """The period of ``days`` days starting at ``start`` (aware): the local day of
     ``start`` does not count (民法典 第二百零一条第一款), the period ends at 24:00 of its
-    last day (第二百零三条第二款); a last day among ``holidays`` moves to the first day after
-    them that is not one (第二百零三条第一款)."""
+    last day, or at ``closes`` where the recipient's business hours end then (第二百零三条
+    第二款); a last day among ``holidays`` moves to the first day after them that is not one
+    (第二百零三条第一款)."""
     nominal = start.astimezone(ZoneInfo(timezone)).date() + dt.timedelta(days=days)
     last = nominal
     while last in holidays:
         last += dt.timedelta(days=1)
     run = (nominal, last - dt.timedelta(days=1)) if last != nominal else None
-    return DayPeriod(days, timezone, last, run)
+    return DayPeriod(days, timezone, last, run, closes)
 
 
 def due_after_days(
@@ -377,32 +403,40 @@ class DayClocks:
     timezone: str = "Asia/Shanghai"
     days: Mapping[str, int] = field(default_factory=dict)
     holidays: frozenset[dt.date] = frozenset()
+    #: when business hours end, by rule id: the rules whose recipient has them
+    closes: Mapping[str, dt.time] = field(default_factory=dict)
 
     @classmethod
     def of(cls, rules: Rules, conf: IncidentSettings) -> DayClocks:
         """The day clocks of ``rules`` under the workspace's ``[incidents]`` settings."""
+        hours = conf.business_closes()
         return cls(
             conf.timezone,
             {o.id: o.days for o in rules.obligations if o.days is not None},
             conf.holiday_dates(),
+            {o.id: hours[o.recipient] for o in rules.obligations if o.recipient in hours},
         )
 
     def period(self, rule: str, starts_at: dt.datetime, due_at: dt.datetime) -> DayPeriod | None:
         """The period of a duty of ``rule`` whose clock started at ``starts_at`` and is
         due at ``due_at``; None for an hours clock. A deadline counted under other settings
         (a holiday list edited since, another zone) is read as it stands: its last day,
-        without saying why it falls there; one that ends at no local midnight is no day
-        clock's (its rule was changed)."""
+        without saying why it falls there; one that ends neither at a local midnight nor
+        when the recipient's business hours now end is no day clock's (its rule or the
+        hours were changed)."""
         days = self.days.get(rule)
         if days is None:
             return None
-        counted = day_period(starts_at, days, self.timezone, self.holidays)
+        closes = self.closes.get(rule)
+        counted = day_period(starts_at, days, self.timezone, self.holidays, closes)
         if counted.due == due_at:
             return counted
         end = due_at.astimezone(ZoneInfo(self.timezone))
-        if end.time() != dt.time(0):
-            return None
-        return DayPeriod(days, self.timezone, end.date() - dt.timedelta(days=1))
+        if end.time() == dt.time(0):
+            return DayPeriod(days, self.timezone, end.date() - dt.timedelta(days=1))
+        if closes is not None and end.time() == closes:
+            return DayPeriod(days, self.timezone, end.date(), closes=closes)
+        return None
 
 
 def workspace_rules(ws: Workspace) -> Rules:
@@ -411,4 +445,20 @@ def workspace_rules(ws: Workspace) -> Rules:
     path = ws.settings.incidents.rules
     if path is not None and not path.is_absolute():
         path = ws.path / path
-    return load_rules(path)
+    rules = load_rules(path)
+    check_business_hours(rules, ws.settings.incidents)
+    return rules
+
+
+def check_business_hours(rules: Rules, conf: IncidentSettings) -> None:
+    """Refuse (BadInput) a ``[incidents] business_hours_end`` entry naming a recipient no
+    duty of ``rules`` reports to: a misspelt name would leave a deadline at 24:00 that the
+    workspace meant to end earlier."""
+    recipients = sorted({o.recipient for o in rules.obligations if o.recipient})
+    for name in conf.business_hours_end:
+        if name not in recipients:
+            raise BadInput.msg(
+                "incidents.business_hours.recipient",
+                name=name,
+                recipients=", ".join(recipients),
+            )

@@ -668,12 +668,14 @@ def duty_name(o: dict[str, Any], lang: str) -> str:
 
 
 def duty_due(o: dict[str, Any], lang: str) -> str:
-    """A duty's deadline: a clock in days as its last day, ending at 24:00 local (and the
-    holiday that moved it there); an hours clock as a UTC minute."""
+    """A duty's deadline: a clock in days as its last day, ending at 24:00 local or when
+    the recipient's business hours end (and the holiday that moved it there); an hours
+    clock as a UTC minute."""
     period = o.get("period")
     if not period:
         return when(o.get("due_at"))
-    due = t("dossier.r.due_day", lang, day=period["last_day"], tz=period["timezone"])
+    ends = period.get("ends") or "24:00"
+    due = t("dossier.r.due_day", lang, day=period["last_day"], ends=ends, tz=period["timezone"])
     moved = period.get("extended")
     if moved:
         first, last = moved["holiday"]

@@ -27,24 +27,27 @@ NOTICES = ("event", "promoted", "graded", "drill_scheduled", "drill_started", "d
 def clock_of(ob: Obligation, at: dt.datetime) -> dict[str, Any]:
     """How a duty's clock stands at ``at``: the time left (a message: hours and minutes,
     or days for a clock in days), ``late`` once missed, ``soon`` past the share of its time
-    at which the library sends its reminder (``REMIND_AT``), and ``due_day``, the last day
-    of a clock in days counted in the console's zone (it ends at 24:00 of that day). A duty
-    met or waived has no clock."""
+    at which the library sends its reminder (``REMIND_AT``), ``due_day``, the last day
+    of a clock in days counted in the console's zone, and ``due_ends``, when that day ends
+    (24:00, or when the recipient's business hours end). A duty met or waived has no
+    clock."""
     from handover.incidents.duties import REMIND_AT
     from handover.web.fmt import ZONE
 
     # "24:00 of the last day" where the period's day is the console's (Beijing time, as
     # every other time it shows); a period counted in another zone: its deadline's minute
     period = ob.period
-    due_day = period.last_day if period is not None and period.timezone == ZONE.key else None
+    day: dict[str, Any] = {"due_day": None, "due_ends": None}
+    if period is not None and period.timezone == ZONE.key:
+        day = {"due_day": period.last_day, "due_ends": period.ends}
     if ob.status != "open":
-        return {"left": None, "late": False, "soon": False, "due_day": due_day}
+        return {"left": None, "late": False, "soon": False, **day}
     seconds = int(ob.left(at).total_seconds())
     return {
         "left": ob.time_left(at),
         "late": seconds < 0,
         "soon": seconds >= 0 and ob.elapsed(at) >= REMIND_AT,
-        "due_day": due_day,
+        **day,
     }
 
 
