@@ -667,3 +667,45 @@ def test_an_empty_sheet_is_left_out_on_the_cluster_as_on_one_machine(
         == [(t["name"], t["rows"], t["row_root"]) for t in ml["tables"]]
         == [("客户", 1_200, ml["tables"][0]["row_root"])]
     )
+
+
+def test_a_headerless_csv_is_read_as_one_on_the_cluster(
+    book: tuple[Path, Path], address: str, tmp_path: Path
+) -> None:
+    """``--no-header`` travels to the workers: the cluster's scan and seal of a CSV without
+    a header row equal one machine's, the first row a row (without the option the file is
+    refused there as here)."""
+    ws, _ = book
+    src = tmp_path / "outfile.csv"
+    src.write_text("".join(f"{i},客户{i},138{i:08d}\n" for i in range(1, 1_201)), encoding="utf-8")
+    local_scan = json.loads(_cli(ws, "scan", str(src), "--full", "--no-header", "--json").stdout)
+    local = json.loads(
+        _cli(ws, "seal", str(src), "--out", str(tmp_path / "local"), "--no-header", "--json").stdout
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HANDOVER_SHARD_ROWS", str(SHARD_ROWS))
+        _cli(ws, "scan", str(src), "--full", "--executor", address, code=2)
+        remote_scan = _cli(
+            ws, "scan", str(src), "--full", "--no-header", "--json", "--executor", address
+        )
+        assert json.loads(remote_scan.stdout) == local_scan
+        remote = json.loads(
+            _cli(
+                ws,
+                "seal",
+                str(src),
+                "--out",
+                str(tmp_path / "dask"),
+                "--no-header",
+                "--executor",
+                address,
+                "--json",
+            ).stdout
+        )
+    assert remote["rows"] == local["rows"] == 1_200
+    ml = json.loads((tmp_path / "local" / "manifest.json").read_text("utf-8"))
+    mr = json.loads((tmp_path / "dask" / "manifest.json").read_text("utf-8"))
+    # a CSV file is one shard, read by a worker: one opened with a header would refuse it
+    assert [(t["name"], t["rows"], t["row_root"]) for t in mr["tables"]] == [
+        (t["name"], t["rows"], t["row_root"]) for t in ml["tables"]
+    ]

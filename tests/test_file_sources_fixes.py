@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from handover.errors import BadInput
-from handover.sources import open_source
+from handover.sources import FileReading, open_source
 from handover.sources.files import HEAD_BYTES
 from hardening_support import cli, demo_workspace, refused, snapshot
 
@@ -84,10 +84,10 @@ def test_a_headerless_file_only_when_the_caller_says_so(tmp_path: Path) -> None:
     folder.mkdir()
     src = folder / "h.csv"
     src.write_text("13812345678,110101199003074514\n13912345678,11010519491231002X\n", "utf-8")
-    names, rows, notes = _read(src, header=False)
+    names, rows, notes = _read(src, reading=FileReading(header=False))
     assert names == ["column_1", "column_2"] and len(rows) == 2
     assert any("no header row" in n for n in notes)
-    with open_source(folder, header=False) as src_folder:
+    with open_source(folder, reading=FileReading(header=False)) as src_folder:
         (info,) = src_folder.tables()
         assert info.column_names == ["column_1", "column_2"] and info.rows == 2
     # the default takes the first row as the header: this one holds a customer, refused

@@ -138,8 +138,9 @@ def test_ragged_rows_fail_unless_allowed_then_are_reported(ws: str, tmp_path: Pa
     res = runner.invoke(app, ["-w", ws, "scan", str(f), "--json", "--allow-bad-rows", "1"])
     assert res.exit_code == 0, res.output
     from handover.detect.scan import scan_source
+    from handover.sources import FileReading
 
-    inv = scan_source(str(f), allow_bad_rows=1)
+    inv = scan_source(str(f), reading=FileReading(allow_bad_rows=1))
     assert inv.tables[0].rows == 2
     assert any(
         "1 unreadable rows skipped" in str(n) and "rows 3" in str(n) for n in inv.tables[0].notes

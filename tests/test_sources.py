@@ -12,7 +12,7 @@ import pytest
 
 from handover.db.url import mask
 from handover.errors import BadInput
-from handover.sources import open_source
+from handover.sources import FileReading, open_source
 
 ROWS = [(i, f"客户{i}", f"1381234{i:04d}", None if i % 7 == 0 else i * 1.5) for i in range(1, 1201)]
 
@@ -235,7 +235,7 @@ def test_headerless_csv_and_bad_specs(tmp_path: Path) -> None:
     f = tmp_path / "h.csv"
     f.write_text("13812345678,110101199003074514\n13912345678,11010519491231002X\n", "utf-8")
     # a file without a header row is read as one only when the caller says so
-    with open_source(f, header=False) as src:
+    with open_source(f, reading=FileReading(header=False)) as src:
         (info,) = src.tables()
         assert info.column_names == ["column_1", "column_2"] and info.rows == 2
     # by default the first row is the header: a row of phone and ID numbers is refused

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from handover.i18n import Msg
     from handover.progress import Progress
+    from handover.sources import FileReading
     from handover.workspace import Workspace
 
 #: no emoji codes and no markup: text from the data (table and column names, paths,
@@ -157,6 +158,25 @@ def allow_bad_rows_option() -> Any:
         "closed, a value beyond the header) a table may lose; each one is reported with "
         "its row number. With more (default: any), nothing is read or changed.",
     )
+
+
+def no_header_option() -> Any:
+    """The ``--no-header`` option of every command that reads CSV files."""
+    return typer.Option(
+        False,
+        "--no-header",
+        help="The CSV files have no header row (e.g. MySQL SELECT … INTO OUTFILE): the "
+        "first row is data, the columns are column_1, column_2 … (default: the first row "
+        "is the header; it is never guessed).",
+    )
+
+
+def file_reading(allow_bad_rows: int, no_header: bool) -> FileReading:
+    """How the command's file tables are read, from its ``--allow-bad-rows`` and
+    ``--no-header``."""
+    from handover.sources import FileReading
+
+    return FileReading(allow_bad_rows, header=not no_header)
 
 
 def executor_option() -> Any:

@@ -9,9 +9,11 @@ import typer
 from handover.cli.common import (
     allow_bad_rows_option,
     executor_option,
+    file_reading,
     globals_of,
     handled,
     json_option,
+    no_header_option,
     print_json,
     progress_of,
     progress_option,
@@ -35,6 +37,7 @@ def scan(
     ),
     progress: str | None = progress_option(),
     allow_bad_rows: int = allow_bad_rows_option(),
+    no_header: bool = no_header_option(),
     executor: str | None = executor_option(),
     resume: str | None = resume_option(),
 ) -> None:
@@ -60,7 +63,7 @@ def scan(
                     lang=language,
                     out_dir=out,
                     progress=prog,
-                    allow_bad_rows=allow_bad_rows,
+                    reading=file_reading(allow_bad_rows, no_header),
                     executor=executor,
                     resume=resume,
                 )

@@ -33,7 +33,7 @@ from handover.detect.recognizers import RECOGNIZERS, VALUE_TYPES
 from handover.i18n import Msg
 from handover.prefetch import prefetch
 from handover.progress import Progress
-from handover.sources import Source, TableInfo, open_source
+from handover.sources import PLAIN, FileReading, Source, TableInfo, open_source
 from handover.sources.base import DEFAULT_BATCH
 
 if TYPE_CHECKING:
@@ -138,16 +138,16 @@ def scan_source(
     sample: int = DEFAULT_SAMPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     batch_rows: int = DEFAULT_BATCH,
 ) -> Inventory:
     """Scan every table of ``spec`` and classify every column (no store, no report).
 
     A source without tables is refused; so is a file table with more unreadable rows
-    than ``allow_bad_rows`` (see :func:`handover.sources.open_source`).
+    than ``reading`` allows (see :class:`handover.sources.FileReading`).
     """
     t0 = time.perf_counter()
-    with opened(spec, full, sample, seed, progress, allow_bad_rows) as (src, inv, infos):
+    with opened(spec, full, sample, seed, progress, reading) as (src, inv, infos):
         for info in infos:
             inv.tables.append(
                 scan_table(
@@ -173,7 +173,7 @@ def opened(
     sample: int,
     seed: int,
     progress: Progress | None,
-    allow_bad_rows: int,
+    reading: FileReading,
 ) -> Iterator[tuple[Source, Inventory, list[TableInfo]]]:
     """The source of a scan, its (empty) inventory and its tables, each a task of
     ``progress``; BadInput for a sample below 1 or a source without tables."""
@@ -181,7 +181,7 @@ def opened(
 
     if sample < 1:
         raise BadInput.msg("scan.bad_sample", sample=sample)
-    with open_source(spec, allow_bad_rows=allow_bad_rows) as src:
+    with open_source(spec, reading=reading) as src:
         inv = Inventory(mask(spec), src.kind, "full" if full else "sample", sample, seed)
         infos = src.tables()
         if not infos:

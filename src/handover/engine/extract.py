@@ -24,6 +24,7 @@ from handover.engine.runs import RunLog, hide, pending, reveal, shard_task
 from handover.engine.shards import Shard, cut_reader, shard_json, shard_of, shard_pages
 from handover.engine.worker import SourceRef, reader, workspace
 from handover.parquet_layout import dictionary_columns
+from handover.sources import PLAIN, FileReading
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -46,7 +47,7 @@ def transformed(
     key_id: str,
     lang: str,
     shown: str,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     run: RunLog | None = None,
     folder: Path | None = None,
 ) -> Callable[[TableDef], Iterator[pa.RecordBatch]]:
@@ -79,9 +80,7 @@ def transformed(
         todo = list(range(len(shards)))
         if run is not None:
             todo = pending(run, [task(name, j) for j in todo], valid)
-        jobs = [
-            _Job(ref, d, plans[name], key_id, lang, shown, shards[j], allow_bad_rows) for j in todo
-        ]
+        jobs = [_Job(ref, d, plans[name], key_id, lang, shown, shards[j], reading) for j in todo]
         started[name] = (
             shards,
             todo,
@@ -217,7 +216,7 @@ class _Job:
     lang: str
     shown: str
     shard: Shard
-    allow_bad_rows: int
+    reading: FileReading
 
 
 def _extract(job: _Job) -> list[pa.RecordBatch]:
@@ -225,6 +224,6 @@ def _extract(job: _Job) -> list[pa.RecordBatch]:
     from handover.deid.extract import transformed_rows
 
     tokens = tokenizer(workspace(job.ref.workspace), job.key_id)
-    source = reader(job.ref, job.allow_bad_rows)
+    source = reader(job.ref, job.reading)
     pages = shard_pages(source, job.d, job.shard, BATCH_ROWS)
     return list(transformed_rows(pages, job.d, job.plan, tokens, job.lang, job.shown))

@@ -36,6 +36,7 @@ from handover.engine.worker import SourceRef
 from handover.engine.worker import opened as open_cached
 from handover.errors import BadInput
 from handover.prefetch import prefetch
+from handover.sources import PLAIN, FileReading
 from handover.sources.base import DEFAULT_BATCH
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def scan(
     sample: int = DEFAULT_SAMPLE,
     seed: int = DEFAULT_SEED,
     progress: Progress | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     batch_rows: int = DEFAULT_BATCH,
     run: RunLog | None = None,
 ) -> Inventory:
@@ -70,13 +71,13 @@ def scan(
             sample=sample,
             seed=seed,
             progress=progress,
-            allow_bad_rows=allow_bad_rows,
+            reading=reading,
             batch_rows=batch_rows,
         )
     assert ref is not None
     t0 = time.perf_counter()
-    with opened(spec, full, sample, seed, progress, allow_bad_rows) as (src, inv, infos):
-        jobs = [_SampleJob(ref, info, full, sample, seed, allow_bad_rows) for info in infos]
+    with opened(spec, full, sample, seed, progress, reading) as (src, inv, infos):
+        jobs = [_SampleJob(ref, info, full, sample, seed, reading) for info in infos]
         sampled: list[Sampled | None] = [None] * len(infos)
         for i, res in executor.run(_sample, jobs, task_keys("scan-sample", len(jobs))):
             sampled[i] = res
@@ -87,8 +88,7 @@ def scan(
         for info, s in zip(infos, done, strict=True):
             key, shards = cuts.get(info.name, ((), []))
             row_jobs += [
-                _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, allow_bad_rows)
-                for sh in shards
+                _RowsJob(ref, info.name, key, s.todo, sh, batch_rows, reading) for sh in shards
             ]
         parts = _full_pass(executor, row_jobs, run, progress, ref.key_id)
         for info, s in zip(infos, done, strict=True):
@@ -240,7 +240,7 @@ class _SampleJob:
     full: bool
     sample: int
     seed: int
-    allow_bad_rows: int
+    reading: FileReading
 
 
 @dataclass(frozen=True)
@@ -251,25 +251,25 @@ class _RowsJob:
     todo: dict[str, Plan]
     shard: Shard
     batch_rows: int
-    allow_bad_rows: int
+    reading: FileReading
 
 
-def _open(ref: SourceRef, allow_bad_rows: int) -> Source:
+def _open(ref: SourceRef, reading: FileReading) -> Source:
     from handover.sources import open_source
 
     def open_it(spec: str) -> Source:
-        return open_source(spec, allow_bad_rows=allow_bad_rows)
+        return open_source(spec, reading=reading)
 
-    return open_cached("scan", ref, allow_bad_rows, open_it)
+    return open_cached("scan", ref, reading, open_it)
 
 
 def _sample(job: _SampleJob) -> Sampled:
-    src = _open(job.ref, job.allow_bad_rows)
+    src = _open(job.ref, job.reading)
     return sample_table(src, job.info, full=job.full, sample=job.sample, seed=job.seed)
 
 
 def _rows(job: _RowsJob) -> dict[str, ColumnProfile]:
-    src = _open(job.ref, job.allow_bad_rows)
+    src = _open(job.ref, job.reading)
     batches = shard_batches(src, job.table, list(job.todo), job.key, job.shard, job.batch_rows)
     # reading overlaps the (GIL-free) kernels, as in a local scan
     return profile_rows(prefetch(batches), job.todo)

@@ -49,6 +49,7 @@ from handover.package.seal import (
     utcnow,
     without_columns,
 )
+from handover.sources import PLAIN, FileReading
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
@@ -75,7 +76,7 @@ def seal(
     purpose: str = "transfer",
     clock: Clock = utcnow,
     progress: Progress | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     resume: str | None = None,
 ) -> SealResult:
     """Seal ``defs`` of ``reader`` into the new package folder ``out`` on ``executor``:
@@ -137,7 +138,7 @@ def seal(
                 "scan_id": scan_id,
                 "suite": ws.settings.crypto_suite,
                 "key_ids": key_ids,
-                "allow_bad_rows": allow_bad_rows,
+                **reading.to_options(),
                 "tables": tables,
             }
             (tmp / TABLES_DIR).mkdir(parents=True)
@@ -250,7 +251,7 @@ def _run_shards(
                     opts["suite"],
                     shard_of(t["name"], j, sh),
                     shown,
-                    int(opts["allow_bad_rows"]),
+                    FileReading.from_options(opts),
                 )
             )
             names.append(task)
@@ -322,7 +323,7 @@ class _ShardJob:
     suite: str
     shard: Shard
     shown: str
-    allow_bad_rows: int
+    reading: FileReading
 
 
 def seal_shard(job: _ShardJob) -> dict[str, Any]:
@@ -336,7 +337,7 @@ def seal_shard(job: _ShardJob) -> dict[str, Any]:
     ws = workspace(job.ref.workspace)
     final = Path(job.tmp) / job.file
     part = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
-    source = reader(job.ref, job.allow_bad_rows)
+    source = reader(job.ref, job.reading)
     with Keys(ws) as keys:
         try:
             digest, sealed = seal_file(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 if TYPE_CHECKING:
     from handover.events import EventSink
     from handover.migrate.reader import MigrationSource
+    from handover.sources import FileReading
     from handover.workspace import Workspace
 
 ENGINE_PURPOSE = "engine"
@@ -69,7 +70,7 @@ class SourceRef:
 #: sources a worker keeps open between the shards of a run (per thread: a SQLite
 #: connection stays in its thread); the least recently used beyond this are closed
 KEEP_OPEN = 4
-_sources: OrderedDict[tuple[str, bytes, int, int], Any] = OrderedDict()
+_sources: OrderedDict[tuple[str, bytes, FileReading, int], Any] = OrderedDict()
 
 
 @atexit.register
@@ -84,11 +85,11 @@ def _close_sources() -> None:
             src.close()
 
 
-def opened(kind: str, ref: SourceRef, allow_bad_rows: int, open_it: Callable[[str], T]) -> T:
+def opened(kind: str, ref: SourceRef, reading: FileReading, open_it: Callable[[str], T]) -> T:
     """The source of ``ref`` opened by ``open_it(spec)``, once per worker thread and run
     (a run wraps its spec anew, so its blob names it): the next shard of the same run
     reuses it instead of reading the catalogue again (seconds on a big SQLite file)."""
-    key = (kind, ref.blob, allow_bad_rows, threading.get_ident())
+    key = (kind, ref.blob, reading, threading.get_ident())
     with _lock:
         found = _sources.get(key)
         if found is not None:
@@ -125,12 +126,12 @@ def source_ref(ws: Workspace, spec: str, display: str, events: EventSink) -> Sou
     return SourceRef(str(ws.path.resolve()), display, key_id, blob)
 
 
-def reader(ref: SourceRef, allow_bad_rows: int) -> MigrationSource:
+def reader(ref: SourceRef, reading: FileReading) -> MigrationSource:
     """The typed reader of ``ref`` (migrate's database reader or the file reader), kept
     open between the shards of a run like :func:`opened`."""
     from handover.package.seal import open_reader
 
     def open_it(spec: str) -> MigrationSource:
-        return open_reader(spec, None, allow_bad_rows=allow_bad_rows)
+        return open_reader(spec, None, reading=reading)
 
-    return opened("reader", ref, allow_bad_rows, open_it)
+    return opened("reader", ref, reading, open_it)

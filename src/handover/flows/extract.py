@@ -35,6 +35,7 @@ from handover.governance import Decision, data_resource, require
 from handover.ledger import Recorder
 from handover.package.seal import open_reader, skipped_rows
 from handover.progress import Progress
+from handover.sources import PLAIN, FileReading
 from handover.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def dd_extract(
     xlsx_limit: int = XLSX_LIMIT,
     tables: list[str] | None = None,
     lang: str | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     progress: Progress | None = None,
     executor: str | Executor | None = None,
     resume: str | None = None,
@@ -99,8 +100,9 @@ def dd_extract(
 
     Authorised first as ``dd.extract`` on the tables (C3 is read to be dropped, a missing
     inventory is scanned), tokenised (``authorized``: a decision taken already, e.g. by
-    the console before starting the job). ``allow_bad_rows``: unreadable rows a file table
-    may lose (listed in the result and the ledger event). Records ``dd.extract`` in the
+    the console before starting the job). ``reading``: how file tables are read
+    (:class:`FileReading`: unreadable rows a table may lose, listed in the result and the
+    ledger event; a CSV without header). Records ``dd.extract`` in the
     ledger. ``executor``: where the row kernels run (a cluster: shard by shard on its
     workers, k-anonymity over the merged tables here; each shard's rows kept in a hidden
     folder beside ``out`` and recorded in the store until the extract is written, so that
@@ -128,12 +130,12 @@ def dd_extract(
             raise BadInput.msg("engine.resume_local", run=resume)
         # The extract reads SQLite's dates as their stored text, whatever spelling they
         # share: the spelling (a full scan of each table) only matters to a writer.
-        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows, spellings=False)
+        reader = open_reader(source, tables, reading=reading, spellings=False)
         try:
             defs = reader.schema()
             check_l_column(l_diversity, defs)
             inventory, scan_id = inventory_for(
-                ws, source, authorized=decision, allow_bad_rows=allow_bad_rows, executor=ex
+                ws, source, authorized=decision, reading=reading, executor=ex
             )
             plans = plan_tables(defs, inventory)
             if l_diversity is not None:
@@ -180,7 +182,7 @@ def dd_extract(
                     "xlsx_limit": xlsx_limit,
                     "tables": tables or None,
                     "lang": language,
-                    "allow_bad_rows": allow_bad_rows,
+                    **reading.to_options(),
                     "key_id": key_id,
                 }
                 with (
@@ -205,7 +207,7 @@ def dd_extract(
                             key_id=key_id,
                             lang=language,
                             shown=shown,
-                            allow_bad_rows=allow_bad_rows,
+                            reading=reading,
                             run=run,
                             folder=folder,
                         ),

@@ -17,6 +17,7 @@ from handover.governance import Decision, data_resource, require
 from handover.ledger import record
 from handover.progress import Progress
 from handover.reports.inventory import write_inventory_reports
+from handover.sources import PLAIN, FileReading
 from handover.workspace import Workspace
 
 Columns = dict[tuple[str, str], dict[str, Any]]
@@ -58,7 +59,7 @@ def run_scan(
     out_dir: Path | None = None,
     progress: Progress | None = None,
     authorized: Decision | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     actor: str | None = None,
     executor: str | Executor | None = None,
     resume: str | None = None,
@@ -67,8 +68,8 @@ def run_scan(
 
     Authorised first as ``scan.evidence`` on ``C1,C2,C3/masked`` (the scan reads values
     and keeps masked evidence); ``authorized`` is the decision of a command this scan
-    is a step of (seal, dd-extract), which then covers it. ``allow_bad_rows``: unreadable
-    file rows each table may lose (see :func:`handover.sources.open_source`).
+    is a step of (seal, dd-extract), which then covers it. ``reading``: how file tables
+    are read (the rows each may lose, a CSV without header; :class:`FileReading`).
     ``executor``: where the kernels run (``local``, ``dask://host:port``, an open
     :class:`~handover.engine.Executor`; default the ``executor`` setting). On a cluster
     a ``full`` run is recorded in the store shard by shard; ``resume``: the id of such a
@@ -87,23 +88,30 @@ def run_scan(
             "full": full,
             "sample": sample,
             "seed": seed,
-            "allow_bad_rows": allow_bad_rows,
         }
         if not ex.sharded:
             if resume is not None:
                 raise BadInput.msg("engine.resume_local", run=resume)
-            inv = scan(spec, executor=ex, progress=progress, **kw)
+            inv = scan(spec, executor=ex, progress=progress, reading=reading, **kw)
         else:
             ref = source_ref(ws, str(spec), shown, Recorder(ws, decision.actor))
             if not full and resume is None:
                 # samples only: nothing a resume would keep (a lost scheduler: run it again)
-                inv = scan(spec, executor=ex, ref=ref, progress=progress, **kw)
+                inv = scan(spec, executor=ex, ref=ref, progress=progress, reading=reading, **kw)
             else:
-                args = {"source": shown, **kw}
+                args = {"source": shown, **kw, **reading.to_options()}
                 with recorded(
                     ws, "scan", ex, resume=resume, source=shown, target="", args=args
                 ) as run:
-                    inv = scan(spec, executor=ex, ref=ref, progress=progress, run=run, **kw)
+                    inv = scan(
+                        spec,
+                        executor=ex,
+                        ref=ref,
+                        progress=progress,
+                        run=run,
+                        reading=reading,
+                        **kw,
+                    )
     inv.located = place(spec)
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
@@ -128,7 +136,7 @@ def inventory_for(
     spec: str | Path,
     *,
     authorized: Decision | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     actor: str | None = None,
     executor: str | Executor | None = None,
 ) -> tuple[Columns, int | None]:
@@ -146,7 +154,7 @@ def inventory_for(
             str(spec),
             authorized=authorized,
             actor=actor,
-            allow_bad_rows=allow_bad_rows,
+            reading=reading,
             executor=executor,
         )
         inv = latest_inventory(ws)

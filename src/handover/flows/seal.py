@@ -22,6 +22,7 @@ from handover.package.seal import (
     utcnow,
 )
 from handover.progress import Progress
+from handover.sources import PLAIN, FileReading
 from handover.workspace import Workspace
 
 
@@ -69,7 +70,7 @@ def seal(
     clock: Clock = utcnow,
     progress: Progress | None = None,
     authorized: Decision | None = None,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     executor: str | Executor | None = None,
     resume: str | None = None,
 ) -> SealResult:
@@ -77,8 +78,9 @@ def seal(
 
     Authorised first as ``seal`` on the tables (default every tier) in clear;
     ``authorized``: the decision of the command this seal is a step of (backup,
-    migrate's backup). ``allow_bad_rows``: unreadable rows a file table may lose (each
-    listed in the result and the ledger event); more fail before anything is written.
+    migrate's backup). ``reading``: how file tables are read (:class:`FileReading`: the
+    unreadable rows a table may lose, each listed in the result and the ledger event, more
+    failing before anything is written; a CSV without header).
     Records ``package.seal`` in the ledger. ``executor``: where the kernels run (see
     :func:`handover.flows.scan.run_scan`); on a cluster each shard is one file and
     ``resume`` (a run id) continues a run whose scheduler was lost.
@@ -93,13 +95,13 @@ def seal(
     with executor_for(executor, ws.settings) as ex:
         if resume is not None and not ex.sharded:
             raise BadInput.msg("engine.resume_local", run=resume)
-        reader = open_reader(source, tables, allow_bad_rows=allow_bad_rows)
+        reader = open_reader(source, tables, reading=reading)
         try:
             defs = reader.schema()
             if not defs:
                 raise BadInput.msg("package.no_tables", source=shown)
             cols, scan_id = inventory_for(
-                ws, source, authorized=decision, allow_bad_rows=allow_bad_rows, executor=ex
+                ws, source, authorized=decision, reading=reading, executor=ex
             )
             ref = source_ref(ws, str(source), shown, events) if ex.sharded else None
             result = engine_seal(
@@ -116,7 +118,7 @@ def seal(
                 purpose=purpose,
                 clock=clock,
                 progress=progress,
-                allow_bad_rows=allow_bad_rows,
+                reading=reading,
                 resume=resume,
             )
             result.skipped = skipped_rows(reader)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from handover.db.reflect import ColumnDef, TableDef
 from handover.errors import BadInput
+from handover.sources import PLAIN, FileReading
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef as _TableDef
@@ -49,11 +50,15 @@ class FileReader:
     family = "files"
 
     def __init__(
-        self, spec: str | Path, tables: list[str] | None = None, *, allow_bad_rows: int = 0
+        self,
+        spec: str | Path,
+        tables: list[str] | None = None,
+        *,
+        reading: FileReading = PLAIN,
     ) -> None:
         from handover.sources import open_source
 
-        self.src = open_source(spec, allow_bad_rows=allow_bad_rows)
+        self.src = open_source(spec, reading=reading)
         self.display = self.src.display or str(spec)
         self.kind = self.src.kind
         try:
@@ -83,7 +88,7 @@ class FileReader:
         return _column(name, t, nullable)
 
     def skipped(self) -> dict[str, list[int]]:
-        """The rows (line numbers) each table lost as allowed (see ``allow_bad_rows``)."""
+        """The rows (line numbers) each table lost as allowed (see :class:`handover.sources.FileReading`)."""
         return {k: v for k, v in self.src.skipped().items() if k in self._infos}
 
     def schema(self) -> list[TableDef]:

@@ -30,6 +30,7 @@ from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
 from handover.parquet_layout import dictionary_columns
 from handover.progress import Progress
 from handover.results import PerTableRows
+from handover.sources import PLAIN, FileReading
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
@@ -118,24 +119,27 @@ def open_reader(
     spec: str | Path,
     tables: list[str] | None = None,
     *,
-    allow_bad_rows: int = 0,
+    reading: FileReading = PLAIN,
     spellings: bool = True,
 ) -> MigrationSource:
     """The reader seal uses: migrate's typed database reader, or files through
-    ``handover.sources`` (``allow_bad_rows``: unreadable rows a file table may lose).
+    ``handover.sources`` (``reading``: how file tables are read, :class:`FileReading`).
 
     ``spellings=False``: SQLite's date/time columns are not profiled for the spelling
     they share (a full scan of each table) — for a reader that only needs their stored
     text, which is read the same either way."""
-    if allow_bad_rows < 0:
-        raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
+    reading.checked()
     if is_database(spec):
+        if not reading.header:
+            from handover.db.url import mask
+
+            raise BadInput.msg("sources.no_header_not_csv", source=mask(str(spec)))
         from handover.migrate.reader import DatabaseSource
 
         return DatabaseSource(str(spec), tables, spellings=spellings)
     from handover.package.files import FileReader
 
-    return FileReader(spec, tables, allow_bad_rows=allow_bad_rows)
+    return FileReader(spec, tables, reading=reading)
 
 
 def skipped_rows(reader: MigrationSource) -> dict[str, list[int]]:

@@ -7,6 +7,7 @@ reads customer data (scan, seal, migrate, verify) goes through it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,26 +33,56 @@ def __getattr__(name: str) -> Any:
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 
 
-def open_source(
-    spec: str | Path,
-    *,
-    wording: Wording | None = None,
-    allow_bad_rows: int = 0,
-    header: bool = True,
-) -> Source:
-    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
-    (``wording``: how a database server that does not answer is told).
+@dataclass(frozen=True, slots=True)
+class FileReading:
+    """How the tables of a file source are read: choices a person makes on the command
+    line, never guessed; carried whole from the CLI to every worker that opens the file.
 
     ``allow_bad_rows``: how many unreadable rows (ragged, truncated, an unclosed quote)
     a CSV/XLSX table may lose, each reported with its row number; with more, reading
     the table fails (:class:`BadInput`) before any row is delivered.
 
     ``header``: the first row of a CSV file is its header; False says the CSV files have
-    no header row (columns column_1 …). It is never guessed.
+    no header row (columns column_1 …, the first row read as data).
     """
-    if allow_bad_rows < 0:
-        raise BadInput.msg("sources.bad_allowance", n=allow_bad_rows)
+
+    allow_bad_rows: int = 0
+    header: bool = True
+
+    def checked(self) -> FileReading:
+        """Itself; :class:`BadInput` for a negative allowance."""
+        if self.allow_bad_rows < 0:
+            raise BadInput.msg("sources.bad_allowance", n=self.allow_bad_rows)
+        return self
+
+    def to_options(self) -> dict[str, Any]:
+        """What a run records to be resumed the same way (``header`` only when False, so
+        that runs recorded before it existed resume as they were)."""
+        return {"allow_bad_rows": self.allow_bad_rows, **({} if self.header else {"header": False})}
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> FileReading:
+        """The reading a run recorded with :meth:`to_options`."""
+        return cls(int(options.get("allow_bad_rows") or 0), bool(options.get("header", True)))
+
+
+#: how a file is read when nobody says otherwise: a header row, no row may be lost
+PLAIN = FileReading()
+
+
+def open_source(
+    spec: str | Path, *, wording: Wording | None = None, reading: FileReading = PLAIN
+) -> Source:
+    """Open the source named by ``spec``; :class:`BadInput` (one line) if it cannot be read
+    (``wording``: how a database server that does not answer is told; ``reading``: how
+    its file tables are read, see :class:`FileReading`). A source without CSV files is
+    refused when ``reading`` says the CSV files have no header: nothing would honour it.
+    """
+    reading.checked()
     s = str(spec)
+    if not reading.header and not _may_hold_csv(s):
+        raise BadInput.msg("sources.no_header_not_csv", source=mask(s))
+    allow_bad_rows, header = reading.allow_bad_rows, reading.header
     if is_url(s):
         if backend(s) == "sqlite":
             path = sqlite_path(s)
@@ -92,9 +123,19 @@ def open_source(
     raise BadInput.msg("sources.unknown_kind", path=path)
 
 
+def _may_hold_csv(spec: str) -> bool:
+    """Whether ``spec`` is a CSV file or a folder (whose CSV files a reading applies to)."""
+    if is_url(spec):
+        return False
+    path = Path(spec)
+    return path.is_dir() or path.suffix.lower() in (".csv", ".tsv") or not path.exists()
+
+
 __all__ = [
     "DEFAULT_BATCH",
+    "PLAIN",
     "ColumnInfo",
+    "FileReading",
     "Source",
     "TableInfo",
     "open_source",
