@@ -132,6 +132,8 @@ class CopyJob:
         # A run id given for a new run was made by new_run_id (the console records it
         # before the run starts, so a killed console's job still knows what to resume).
         self.run_id = opts.run_id or new_run_id()
+        #: each table's rows when the run began (one count; a full scan on most servers)
+        self._counted: dict[str, int] = {}
         self.meta = sa.MetaData()
         my_kw = self.sql.table_options(exact=False)
         self.state = sa.Table(
@@ -339,7 +341,9 @@ class CopyJob:
                 rows.append(self._state_row(RUN_ROW, -1, "copying", stamp, 0))
             for i, d in enumerate(self.defs):
                 if d.name not in have:
-                    rows.append(self._state_row(d.name, i, "pending", stamp, self.src.count(d)))
+                    rows.append(
+                        self._state_row(d.name, i, "pending", stamp, self._rows_at_start(d))
+                    )
             if rows:
                 conn.execute(sa.insert(self.state), rows)
         if fresh:
@@ -426,6 +430,18 @@ class CopyJob:
                 if creates is not None:
                     row.options = {**(row.options or {}), "creates": creates}
 
+    def _rows_at_start(self, d: TableDef) -> int:
+        """The rows of ``d`` as counted once for this run: the run's record, which tables
+        get a reading process and the progress total. What the copy is reconciled against
+        is counted again after it (:meth:`_copy_table`)."""
+        with self._lock:
+            n = self._counted.get(d.name)
+        if n is None:
+            n = self.src.count(d)
+            with self._lock:
+                self._counted[d.name] = n
+        return n
+
     def _state_row(self, name: str, pos: int, status: str, stamp: str, rows: int) -> dict[str, Any]:
         return {
             "run_id": self.run_id,
@@ -467,7 +483,7 @@ class CopyJob:
             lanes.extend(_Lane(self.engine, own_process=self.opts.own_process) for _ in range(n))
             limit = self.opts.process_rows
             if isinstance(self.src, DatabaseSource) and limit is not None:
-                big = [d for d in self.defs if self.src.count(d) >= limit]
+                big = [d for d in self.defs if self._rows_at_start(d) >= limit]
                 for lane in lanes[: len(big)]:
                     # started now, its start-up overlaps the small tables' copy
                     lane.ahead = ReadProcess(self.src.url)
@@ -528,7 +544,7 @@ class CopyJob:
         rows, rejects = int(st["rows_copied"]), int(st["rejects"])
         if st["status"] == "done":
             return TableResult(d.name, int(st["source_rows"]), rows, rejects, 0.0)
-        total = self.src.count(d)
+        total = self._rows_at_start(d)
         with self._lock:
             self.prog.task(d.name, total, rows, rejects)
         after: Key | None = decode_key(st["last_key"])
@@ -584,7 +600,8 @@ class CopyJob:
             w.rollback()
             raise
         # Reconcile before the table is called done: every source row is either in the
-        # target or in the reject table.
+        # target or in the reject table. Counted again now: a row written to the source
+        # during the copy makes the counts differ.
         source_rows = self.src.count(d)
         target_rows = int(w.execute(f"SELECT count(*) FROM {w.q(d.name)}")[0][0])
         w.commit()
