@@ -709,3 +709,53 @@ def test_a_headerless_csv_is_read_as_one_on_the_cluster(
     assert [(t["name"], t["rows"], t["row_root"]) for t in mr["tables"]] == [
         (t["name"], t["rows"], t["row_root"]) for t in ml["tables"]
     ]
+
+
+def test_a_headerless_seal_resumes_only_as_headerless(
+    book: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A cluster seal of headerless CSV files that lost its scheduler records how it read
+    them: ``--resume`` without ``--no-header`` is refused (the columns would differ from
+    the shards already sealed), with it the run completes and every first row is a row."""
+    from handover.engine import EngineLost
+    from handover.flows.seal import seal
+    from handover.sources import FileReading
+
+    ws_path, _ = book
+    folder = tmp_path / "outfiles"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.csv").write_text(
+            # no phone or ID number in the first row: read with a header, it is taken as one
+            "".join(f"{i},客户{i},{i * 100}.00\n" for i in range(1, 401)),
+            encoding="utf-8",
+        )
+    out = tmp_path / "pkg"
+    first = Cluster()
+    try:
+        ws = _open(ws_path)
+        try:
+            with first.executor(300) as ex, pytest.raises(EngineLost) as lost:
+                seal(
+                    ws,
+                    folder,
+                    out,
+                    executor=ex,
+                    progress=KillScheduler(first, 1),
+                    reading=FileReading(header=False),
+                )
+        finally:
+            ws.close()
+    finally:
+        first.stop()
+    run = str(lost.value).rsplit("--resume ", 1)[1].split()[0]
+    second = Cluster()
+    try:
+        second.executor(300).close()  # wait until it is up
+        args = ["seal", str(folder), "--out", str(out), "--executor", second.address]
+        refused = _cli(ws_path, *args, "--resume", run, code=2)
+        assert "--no-header" in refused.output and run in refused.output, refused.output
+        done = json.loads(_cli(ws_path, *args, "--resume", run, "--no-header", "--json").stdout)
+    finally:
+        second.stop()
+    assert done["rows"] == 800

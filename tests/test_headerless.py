@@ -111,7 +111,10 @@ def test_the_option_is_refused_where_no_csv_would_honour_it(ws: Path, tmp_path: 
     sheet = tmp_path / "s.xlsx"
     wb.save(sheet)
     before = snapshot(ws)
-    for source in (book, sheet, f"sqlite:///{book}"):
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    wb.save(folder / "s.xlsx")
+    for source in (book, sheet, f"sqlite:///{book}", folder):
         for command in (
             ["scan", str(source), "--no-header"],
             ["seal", str(source), "--out", str(tmp_path / "p"), "--no-header"],
@@ -128,3 +131,39 @@ def test_a_run_records_the_reading_only_when_it_differs() -> None:
     assert plain == FileReading(2, header=True)
     off = FileReading(0, header=False)
     assert FileReading.from_options(off.to_options()) == off
+
+
+def test_an_inventory_serves_only_a_command_reading_the_file_alike(
+    ws: Path, tmp_path: Path
+) -> None:
+    """A headerless file whose first row holds nothing a header check flags: scanned with
+    a header, its columns are named after that row. dd-extract with --no-header must not
+    plan its columns from that inventory (every column would be unknown, kept in clear):
+    it scans the file again as it reads it (review)."""
+    src = tmp_path / "f.csv"
+    first = "1,张三,无,未知\n"
+    src.write_text(first + "".join(",".join(r) + "\n" for r in ROWS), "utf-8")
+    assert cli(ws, "scan", str(src)).code == 0
+    out = tmp_path / "dd"
+    res = cli(ws, "dd-extract", str(src), "--out", str(out), "--no-header", "--k", "2")
+    assert res.code == 0, res.err
+    (shipped,) = out.rglob("f.parquet")
+    values = {str(v) for col in pq.read_table(shipped).columns for v in col.to_pylist()}
+    assert not values & {r[2] for r in ROWS} and not values & {r[3] for r in ROWS}
+
+
+def test_a_column_added_after_the_scan_is_scanned_before_it_is_shipped(
+    ws: Path, tmp_path: Path
+) -> None:
+    """The stored inventory lacks a column the file has now: the command scans again
+    rather than ship an unclassified column in clear."""
+    src = tmp_path / "c.csv"
+    src.write_text("id,name\n" + "".join(f"{r[0]},{r[1]}\n" for r in ROWS), "utf-8")
+    assert cli(ws, "scan", str(src)).code == 0
+    src.write_text("id,name,mobile\n" + "".join(f"{r[0]},{r[1]},{r[2]}\n" for r in ROWS), "utf-8")
+    out = tmp_path / "dd"
+    res = cli(ws, "dd-extract", str(src), "--out", str(out), "--k", "2", "--max-suppression", "100")
+    assert res.code == 0, res.err
+    (shipped,) = out.rglob("c.parquet")
+    values = {str(v) for col in pq.read_table(shipped).columns for v in col.to_pylist()}
+    assert not values & {r[2] for r in ROWS}

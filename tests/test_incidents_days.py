@@ -13,6 +13,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,6 +104,25 @@ def _handled(ws: Workspace, clock: Clock, handled_at: dt.datetime) -> records.In
 
 def _summary(inc: records.Incident) -> records.Obligation:
     return next(o for o in inc.obligations if o.rule == "cac.summary.ordinary")
+
+
+def _reminder(ws: Workspace, inc: records.Incident, now: dt.datetime) -> Any:
+    """The reminder mail of the summary duty of ``inc`` at ``now``."""
+    from handover.incidents.alerts import compose
+    from handover.incidents.models import IncidentRow
+
+    with ws.store.session() as s:
+        row = s.get(IncidentRow, inc.id)
+        assert row is not None
+        return compose(
+            "remind",
+            "k" * 32,
+            "dpo@seller.example.cn",
+            _summary(inc),
+            row,
+            now=now,
+            timezone="Asia/Shanghai",
+        )
 
 
 def _escalated_at(ws: Workspace, clock: Clock, due: dt.datetime) -> None:
@@ -399,8 +419,6 @@ def test_json_keeps_its_fields_and_adds_the_period(workspace: Workspace) -> None
 
 
 def test_reports_mails_and_the_console_read_a_day_clock_in_days(holiday_ws: Workspace) -> None:
-    from handover.incidents.alerts import compose
-    from handover.incidents.models import IncidentRow
     from handover.incidents.report import report_document
     from handover.reports.incident import context
 
@@ -431,18 +449,7 @@ def test_reports_mails_and_the_console_read_a_day_clock_in_days(holiday_ws: Work
     assert any(c.startswith("legal deadline 30 days (to 24:00 of the last day)") for c in en)
     assert not any("896.5" in str(c) for c in (*summary, *en))
     # the reminder mail
-    with ws.store.session() as s:
-        row = s.get(IncidentRow, inc.id)
-        assert row is not None
-        mail = compose(
-            "remind",
-            "k" * 32,
-            "dpo@seller.example.cn",
-            _summary(inc),
-            row,
-            now=at("2026-10-06 12:00"),
-            timezone="Asia/Shanghai",
-        )
+    mail = _reminder(ws, inc, at("2026-10-06 12:00"))
     assert "截止时间:2026-10-08 24:00 (Asia/Shanghai),剩 2 天" in mail.text
     assert "Due: 2026-10-08 24:00 (Asia/Shanghai), 2 days left" in mail.text
     assert "剩 2 天" in mail.subject and "小时" not in mail.subject
@@ -607,6 +614,8 @@ def test_business_hours_of_no_recipient_are_refused(template: Path, tmp_path: Pa
             flow.rules_of(ws)
         text = str(err.value)
         assert "provincal_cac" in text and "provincial_cac" in text, text
+        # duties already created are still read in days (only steps creating them refuse)
+        assert records.day_clocks(ws).days.get("cac.summary.ordinary") == 30
     res = CliRunner().invoke(
         app, ["-w", str(tmp_path / "ws"), "--lang", "en", "incidents", "criteria"]
     )
@@ -688,8 +697,17 @@ def test_the_report_the_console_and_the_dossier_show_the_closing_time(
     html = (Path(rep.folder) / "report.zh-CN.html").read_text(encoding="utf-8")
     assert "2026-10-08 17:30 (UTC+08:00)" in html and "2026-10-08 24:00" not in html
     assert "最后一日 17:30 截止(民法典 第二百零三条第二款)" in html
+    assert "法定时限 30 日(至最后一日 17:30,接收方停止业务活动的时间)" in html
+    assert "24 时" not in html.split("法定时限 30 日")[1][:40]
     en = (Path(rep.folder) / "report.en.html").read_text(encoding="utf-8")
     assert "ends at 17:30 of its last day" in en
+    assert "legal deadline 30 days (to 17:30 of the last day, when the recipient" in en
+    # the reminder mail says the same
+
+    mail = _reminder(ws, inc, at("2026-10-06 12:00"))
+    assert "截止时间:2026-10-08 17:30 (Asia/Shanghai),剩 2 天" in mail.text
+    assert "Due: 2026-10-08 17:30 (Asia/Shanghai), 2 days left" in mail.text
+    assert "24:00" not in mail.text and "24 时" not in mail.text.replace("二十四时", "")
     shown = records.get_incident(ws, inc.id).to_json(at("2026-09-02 10:00"))
     summary = next(o for o in shown["obligations"] if o["rule"] == "cac.summary.ordinary")
     assert duty_due(summary, "zh-CN").startswith("2026-10-08 17:30(Asia/Shanghai)")
@@ -714,13 +732,20 @@ def test_business_hours_set_later_move_no_deadline(template: Path, tmp_path: Pat
         old.due_at == at("2026-10-02 00:00") and old.due_text("Asia/Shanghai") == "2026-10-01 24:00"
     )
     assert old.business_hours() is None
-    text = (dest / "handover.toml").read_text(encoding="utf-8").replace(CLOSES, "")
-    (dest / "handover.toml").write_text(text, encoding="utf-8")
-    ws = open_workspace(dest)
-    try:
-        new = _summary(records.get_incident(ws, after))
-    finally:
-        ws.close()
-    assert new.due_at == at("2026-10-02 17:30")
-    assert new.due_text("Asia/Shanghai") == "2026-10-02 17:30"
-    assert "第二百零三条第二款" in new.source  # the record still says why
+    config = (dest / "handover.toml").read_text(encoding="utf-8")
+    # hours taken away, or changed: the duty stays a clock in days ending at 17:30
+    for changed in ("", CLOSES.replace("17:30", "18:00")):
+        (dest / "handover.toml").write_text(config.replace(CLOSES, changed), encoding="utf-8")
+        ws = open_workspace(dest)
+        try:
+            new = _summary(records.get_incident(ws, after))
+            left = new.time_left(at("2026-10-02 16:30")).render("en")
+        finally:
+            ws.close()
+        assert new.due_at == at("2026-10-02 17:30")
+        assert new.period is not None and new.period.closes == dt.time(17, 30)
+        assert new.period.last_day == dt.date(2026, 10, 2) and new.period.days == 30
+        assert new.due_text("Asia/Shanghai") == "2026-10-02 17:30"
+        assert left == "due today at 17:30, 1 h 0 min left"
+        assert new.to_json()["period"]["ends"] == "17:30"
+        assert "第二百零三条第二款" in new.source  # the record still says why

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,7 +285,12 @@ class IncidentSettings(BaseModel):
         # (incidents.rules.check_business_hours).
         if not isinstance(value, dict):
             raise ValueError('a table of recipient = "HH:MM", e.g. provincial_cac = "17:30"')
-        return {str(name): _closing_time(name, entry) for name, entry in value.items()}
+        for name in value:
+            if not isinstance(name, str) or not RECIPIENT_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{str(name)[:40]!r}: not a recipient's name (letters, digits, _ . -)"
+                )
+        return {name: _closing_time(name, entry) for name, entry in value.items()}
 
     def business_closes(self) -> dict[str, dt.time]:
         """``business_hours_end`` as times of day, by recipient."""
@@ -300,6 +306,10 @@ class IncidentSettings(BaseModel):
                 out.add(day)
                 day += dt.timedelta(days=1)
         return frozenset(out)
+
+
+#: how a recipient is named in a rules file (``provincial_cac``)
+RECIPIENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 def _closing_time(name: Any, entry: Any) -> str:

@@ -81,6 +81,9 @@ class Inventory:
     #: where the source is, however commands later spell it (:func:`handover.db.url.place`;
     #: "" when unknown)
     located: str = ""
+    #: whether its CSV files were read with a header row (``--no-header``: False); the
+    #: columns are named by it, so an inventory serves only a command reading the same way
+    header: bool = True
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the ``--json`` contract of docs/scan.md."""

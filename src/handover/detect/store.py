@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from handover.detect.messages import from_json, keys_json, to_json
 from handover.detect.models import InventoryColumnRow, InventoryScanRow, InventoryTableRow
+from handover.sources import FileReading
 
 if TYPE_CHECKING:
     from handover.detect.scan import Inventory
@@ -30,7 +31,11 @@ def save_inventory(ws: Workspace, inv: Inventory) -> int:
             sample=inv.sample,
             seed=inv.seed,
             seconds=inv.seconds,
-            summary={**inv.counts(), **({"located": inv.located} if inv.located else {})},
+            summary={
+                **inv.counts(),
+                **({"located": inv.located} if inv.located else {}),
+                **({} if inv.header else {"header": False}),
+            },
         )
         s.add(scan)
         s.flush()
@@ -87,6 +92,7 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
         ).all()
         out: dict[str, Any] = {"scan_id": scan.id, "source": scan.source, "tables": []}
         out["located"] = (scan.summary or {}).get("located")
+        out["header"] = (scan.summary or {}).get("header", True)
         for t in tables:
             out["tables"].append(
                 {
@@ -113,3 +119,9 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
                 }
             )
         return out
+
+
+def inventory_reading(inv: dict[str, Any]) -> FileReading:
+    """How the source of the stored inventory ``inv`` (:func:`latest_inventory`) was read:
+    to open it again alike (its columns are named by it)."""
+    return FileReading(header=bool(inv.get("header", True)))

@@ -112,7 +112,11 @@ def seal(
             **run.options,
             "tables": reveal(ws, ref.key_id, run.options["tables"]),
         }
-        if opts["out"] != str(out.resolve()) or opts["source"] != shown:
+        if (
+            opts["out"] != str(out.resolve())
+            or opts["source"] != shown
+            or FileReading.from_options(opts).header != reading.header
+        ):
             raise BadInput.msg("engine.resume_mismatch", run=resume)
         missing = [t["name"] for t in opts["tables"] if t["name"] not in by_name]
         if missing:

@@ -135,7 +135,7 @@ def dd_extract(
             defs = reader.schema()
             check_l_column(l_diversity, defs)
             inventory, scan_id = inventory_for(
-                ws, source, authorized=decision, reading=reading, executor=ex
+                ws, source, authorized=decision, reading=reading, executor=ex, defs=defs
             )
             plans = plan_tables(defs, inventory)
             if l_diversity is not None:

@@ -27,6 +27,7 @@ from handover.ledger import record
 
 if TYPE_CHECKING:
     from handover.governance import Decision
+    from handover.sources import FileReading
     from handover.workspace import Workspace
 
 ACTION = "scan.evidence"
@@ -106,13 +107,14 @@ def _source(inv: dict[str, Any]) -> str:
     raise BadInput.msg("records.source_gone", source=spec[:200])
 
 
-def _first_rows(spec: str, table: str, limit: int) -> Any:
-    """The first ``limit`` rows of ``table`` as an Arrow table (strings), in key order."""
+def _first_rows(spec: str, table: str, limit: int, reading: FileReading) -> Any:
+    """The first ``limit`` rows of ``table`` as an Arrow table (strings), in key order,
+    the source read as its scan read it (``reading``)."""
     import pyarrow as pa
 
     from handover.package.seal import open_reader
 
-    reader = open_reader(spec, [table])
+    reader = open_reader(spec, [table], reading=reading)
     try:
         tdef = next((t for t in reader.schema() if t.name == table), None)
         if tdef is None:
@@ -161,7 +163,7 @@ def view_records(
     masked (``scan.evidence`` masked on the table's tiers, else Refused), with ``clear``
     the columns of each tier ``actor`` may see in clear shown clear and the view recorded
     as ``records.view``."""
-    from handover.detect.store import latest_inventory
+    from handover.detect.store import inventory_reading, latest_inventory
 
     at = now_utc(now)
     inv = latest_inventory(ws)
@@ -182,7 +184,7 @@ def view_records(
                     c["clear"] = c["clear"] or c["tier"] == tier
             else:
                 refused.append(d)
-    data = _first_rows(spec, table, limit)
+    data = _first_rows(spec, table, limit, inventory_reading(inv))
     shown: list[list[str | None]] = []
     for c in columns:
         values = data.column(c["name"]) if c["name"] in data.column_names else None

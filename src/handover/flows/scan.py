@@ -4,8 +4,9 @@ and the inventory that seal and dd-extract need (never guessed)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from handover.claims import Claim, claiming, uses
 from handover.db.url import mask, place
@@ -19,6 +20,9 @@ from handover.progress import Progress
 from handover.reports.inventory import write_inventory_reports
 from handover.sources import PLAIN, FileReading
 from handover.workspace import Workspace
+
+if TYPE_CHECKING:
+    from handover.db.reflect import TableDef
 
 Columns = dict[tuple[str, str], dict[str, Any]]
 
@@ -113,6 +117,7 @@ def run_scan(
                         **kw,
                     )
     inv.located = place(spec)
+    inv.header = reading.header
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
@@ -124,9 +129,12 @@ def run_scan(
     return inv
 
 
-def _of(inv: dict[str, Any], spec: str | Path) -> bool:
-    """Whether the stored inventory ``inv`` was taken of ``spec``; a scan stored before
-    the location was recorded by the spelling it was given."""
+def _of(inv: dict[str, Any], spec: str | Path, reading: FileReading) -> bool:
+    """Whether the stored inventory ``inv`` was taken of ``spec`` read as ``reading`` reads
+    it (a CSV read without a header row has other columns); a scan stored before the
+    location was recorded by the spelling it was given."""
+    if inv.get("header", True) != reading.header:
+        return False
     where = inv.get("located")
     return where == place(spec) if where else inv.get("source") == mask(str(spec))
 
@@ -139,16 +147,21 @@ def inventory_for(
     reading: FileReading = PLAIN,
     actor: str | None = None,
     executor: str | Executor | None = None,
+    defs: Iterable[TableDef] = (),
 ) -> tuple[Columns, int | None]:
     """``{(table, column): {"primary", "tier", "types", "free_text", "sensitive"}}`` and the
     scan id of ``spec``: the newest stored inventory when it was taken of this very source
     (a file by its absolute path: ``./seller.db`` and its full path are one file, the same
-    name in another folder is not),
+    name in another folder is not), read as ``reading`` reads it, and holds every column of
+    ``defs`` (the command's tables, as it reads them now),
     else a scan run now as a step of the calling command (its ``authorized`` decision
-    covers it; else decided for ``actor``), stored and recorded like any scan.
+    covers it; else decided for ``actor``), stored and recorded like any scan. A column
+    even that scan did not classify (the source changed meanwhile) is BadInput: a column
+    nobody classified is never taken as holding nothing personal.
     """
+    wanted = [(d.name, c.name) for d in defs for c in d.columns]
     inv = latest_inventory(ws)
-    if inv is None or not _of(inv, spec):
+    if inv is None or not _of(inv, spec, reading) or _unscanned(inv, wanted):
         run_scan(
             ws,
             str(spec),
@@ -159,6 +172,14 @@ def inventory_for(
         )
         inv = latest_inventory(ws)
         assert inv is not None
+        missing = _unscanned(inv, wanted)
+        if missing:
+            raise BadInput.msg(
+                "scan.column_not_scanned",
+                source=mask(str(spec)),
+                table=missing[0],
+                column=missing[1],
+            )
     cols: Columns = {}
     for tb in inv["tables"]:
         for c in tb["columns"]:
@@ -170,3 +191,9 @@ def inventory_for(
                 "sensitive": bool(c.get("sensitive")),
             }
     return cols, inv.get("scan_id")
+
+
+def _unscanned(inv: dict[str, Any], columns: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first of ``columns`` (table, column) the stored inventory ``inv`` lacks."""
+    have = {(tb["name"], c["name"]) for tb in inv["tables"] for c in tb["columns"]}
+    return next((c for c in columns if c not in have), None)

@@ -101,7 +101,7 @@ def seal(
             if not defs:
                 raise BadInput.msg("package.no_tables", source=shown)
             cols, scan_id = inventory_for(
-                ws, source, authorized=decision, reading=reading, executor=ex
+                ws, source, authorized=decision, reading=reading, executor=ex, defs=defs
             )
             ref = source_ref(ws, str(source), shown, events) if ex.sharded else None
             result = engine_seal(

@@ -151,7 +151,7 @@ def compose(
 
     drill = inc.drill_id is not None
     clock_key, clock_values = (
-        ("incidents.report.legal_days", {"days": ob.period.days})
+        ob.period.clock()
         if ob.period is not None
         else (
             "incidents.report.legal_clock" if ob.legal_clock else "incidents.report.target_clock",

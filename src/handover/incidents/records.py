@@ -21,7 +21,7 @@ from handover.incidents.models import (
     ReportRow,
     SecurityEventRow,
 )
-from handover.incidents.rules import DayClocks, DayPeriod, workspace_rules
+from handover.incidents.rules import DayClocks, DayPeriod, rules_file
 
 if TYPE_CHECKING:
     from handover.workspace import Workspace
@@ -393,7 +393,7 @@ def day_clocks(ws: Workspace) -> DayClocks:
     that cannot be read only costs the reading in days: the duties still show, their
     clocks in hours and minutes, and every step that creates duties refuses that file."""
     try:
-        rules = workspace_rules(ws)
+        rules = rules_file(ws)  # settings a step that creates duties refuses still read
     except BadInput:
         return DayClocks(ws.settings.incidents.timezone)
     return DayClocks.of(rules, ws.settings.incidents)

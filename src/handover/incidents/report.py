@@ -100,7 +100,8 @@ def _clock(o: Obligation) -> dict[str, str] | list[dict[str, str]]:
             "incidents.report.legal_clock" if o.legal_clock else "incidents.report.target_clock",
             hours=f"{o.hours:g}",
         )
-    days = both("incidents.report.legal_days", days=o.period.days)
+    key, values = o.period.clock()
+    days = both(key, **values)
     notes: list[dict[str, str]] = [
         {lang: n.render(lang) for lang in LANGS}
         for n in (o.extended(), o.business_hours())

@@ -303,6 +303,9 @@ def due_at(start: dt.datetime, hours: float) -> dt.datetime:
 
 #: the provision that moves the last day of a period off a statutory holiday
 HOLIDAY_BASIS = "民法典 第二百零三条第一款"
+#: how far listed holidays may move a last day, as :meth:`DayClocks.period` reads a
+#: stored deadline back (one run is at most 31 days: ``settings.HOLIDAY_RUN_MAX_DAYS``)
+MOVED_AT_MOST = 31
 #: the provision that ends a period when the recipient's business hours end
 BUSINESS_HOURS_BASIS = "民法典 第二百零三条第二款"
 BUSINESS_HOURS_TEXT = "有业务时间的,停止业务活动的时间为截止时间"
@@ -339,6 +342,13 @@ class DayPeriod:
         """The local time the last day ends: ``24:00``, or ``17:30`` when business hours end
         then."""
         return "24:00" if self.closes is None else self.closes.strftime("%H:%M")
+
+    def clock(self) -> tuple[str, dict[str, Any]]:
+        """The message key and values that say this clock: its days, to 24:00 of the last
+        day or to when the recipient's business hours end."""
+        if self.closes is None:
+            return "incidents.report.legal_days", {"days": self.days}
+        return "incidents.report.legal_days_closes", {"days": self.days, "ends": self.ends}
 
     def days_left(self, now: dt.datetime) -> int:
         """Whole local days from ``now``'s day to the last day: 0 on the last day itself,
@@ -420,10 +430,11 @@ class DayClocks:
     def period(self, rule: str, starts_at: dt.datetime, due_at: dt.datetime) -> DayPeriod | None:
         """The period of a duty of ``rule`` whose clock started at ``starts_at`` and is
         due at ``due_at``; None for an hours clock. A deadline counted under other settings
-        (a holiday list edited since, another zone) is read as it stands: its last day,
-        without saying why it falls there; one that ends neither at a local midnight nor
-        when the recipient's business hours now end is no day clock's (its rule or the
-        hours were changed)."""
+        (a holiday list or business hours edited since, another zone) is read as it stands:
+        its last day, ending at 24:00 or at the minute it ends (business hours), without
+        saying why; one that ends at no local midnight and on no day its days could have
+        ended on (from the nominal last day to a month after it, holidays) is no day
+        clock's (its rule was changed)."""
         days = self.days.get(rule)
         if days is None:
             return None
@@ -434,27 +445,35 @@ class DayClocks:
         end = due_at.astimezone(ZoneInfo(self.timezone))
         if end.time() == dt.time(0):
             return DayPeriod(days, self.timezone, end.date() - dt.timedelta(days=1))
-        if closes is not None and end.time() == closes:
-            return DayPeriod(days, self.timezone, end.date(), closes=closes)
+        nominal = day_period(starts_at, days, self.timezone).last_day
+        if nominal <= end.date() <= nominal + dt.timedelta(days=MOVED_AT_MOST):
+            return DayPeriod(days, self.timezone, end.date(), closes=end.time())
         return None
 
 
 def workspace_rules(ws: Workspace) -> Rules:
     """The workspace's deadline rules: its ``[incidents] rules`` file (relative to the
     workspace) or the built-in ``rules.toml``; checked completely."""
-    path = ws.settings.incidents.rules
-    if path is not None and not path.is_absolute():
-        path = ws.path / path
-    rules = load_rules(path)
+    rules = rules_file(ws)
     check_business_hours(rules, ws.settings.incidents)
     return rules
 
 
+def rules_file(ws: Workspace) -> Rules:
+    """The workspace's rules file as :func:`workspace_rules` loads it, without checking the
+    settings against it: for reading duties already created."""
+    path = ws.settings.incidents.rules
+    if path is not None and not path.is_absolute():
+        path = ws.path / path
+    return load_rules(path)
+
+
 def check_business_hours(rules: Rules, conf: IncidentSettings) -> None:
     """Refuse (BadInput) a ``[incidents] business_hours_end`` entry naming a recipient no
-    duty of ``rules`` reports to: a misspelt name would leave a deadline at 24:00 that the
-    workspace meant to end earlier."""
-    recipients = sorted({o.recipient for o in rules.obligations if o.recipient})
+    duty counted in days reports to: a misspelt name would leave a deadline at 24:00 that
+    the workspace meant to end earlier, and hours given to a recipient of hour clocks only
+    would change nothing while seeming to."""
+    recipients = sorted({o.recipient for o in rules.obligations if o.days is not None})
     for name in conf.business_hours_end:
         if name not in recipients:
             raise BadInput.msg(

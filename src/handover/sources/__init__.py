@@ -124,7 +124,8 @@ def open_source(
 
 
 def _may_hold_csv(spec: str) -> bool:
-    """Whether ``spec`` is a CSV file or a folder (whose CSV files a reading applies to)."""
+    """Whether ``spec`` may be a CSV file, or is a folder (whose CSV files a reading applies
+    to: a folder without one is refused when it is opened)."""
     if is_url(spec):
         return False
     path = Path(spec)

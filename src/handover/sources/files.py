@@ -948,6 +948,9 @@ class FolderSource(Source):
         )
         if not files:
             raise BadInput.msg("sources.empty_folder", path=path)
+        if not self.header and not any(p.suffix.lower() in CSV_SUFFIXES for p in files):
+            # nothing would honour the caller's "no header row"
+            raise BadInput.msg("sources.no_header_not_csv", source=path)
         for p in files:
             rel = p.relative_to(path).with_suffix("").as_posix()
             suffix = p.suffix.lower()
