@@ -483,3 +483,49 @@ def test_job_progress_streams_as_server_sent_events(console: tuple[str, Path]) -
         assert http.get("/jobs/999999/events").status_code == 400
     finally:
         http.close()
+
+
+def test_a_headerless_csv_is_scanned_and_sealed_with_the_box_ticked(
+    console: tuple[str, Path],
+) -> None:
+    """The scan, seal and extract forms carry the CLI's ``--no-header``: without the box a
+    headerless export fails as the CLI does, naming the file and never a value; with it
+    the first row is a row, the columns ``column_1`` …; the job's parameters and the API
+    say so."""
+    base, path = console
+    rows = [(i, f"客户{i}", f"138{i:08d}") for i in range(1, 41)]
+    (path / "outfile.csv").write_text(
+        "".join(f"{i},{n},{m}\n" for i, n, m in rows), encoding="utf-8"
+    )
+    http = Http(base).login("zhaolei")
+    try:
+        page = http.get("/jobs").text
+        for form in ("scan", "seal", "extract"):
+            assert f'id="{form}-no-header" name="no_header" type="checkbox"' in page
+        assert "无表头行" in page
+        r = http.post("/jobs/scan", {"source": "outfile.csv"})
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "失败", page
+        assert "outfile.csv" in page and "13800000001" not in page
+        r = http.post("/jobs/scan", {"source": "outfile.csv", "no_header": "true"})
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "已完成", page
+        r = http.post("/jobs/seal", {"source": "outfile.csv", "name": "nh", "no_header": "true"})
+        page = http.wait_job(r.headers["location"])
+        assert job_field(page, "status") == "已完成", page
+        assert "1 张表,40 行" in job_field(page, "outcome"), job_field(page, "outcome")
+    finally:
+        http.close()
+    manifest = json.loads((path / "packages" / "nh" / "manifest.json").read_text("utf-8"))
+    (table,) = manifest["tables"]
+    assert table["rows"] == 40
+    assert [c["name"] for c in table["columns"]] == ["column_1", "column_2", "column_3"]
+    import httpx2
+
+    with httpx2.Client(base_url=base, timeout=60) as api:
+        r = api.post("/api/login", json={"name": "zhaolei", "password": "zhaolei-demo-2026"})
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        r = api.post(
+            "/api/jobs/scan", json={"source": "outfile.csv", "no_header": True}, headers=auth
+        )
+        assert r.status_code == 200 and r.json()["params"]["no_header"] is True

@@ -265,6 +265,10 @@ def api_ledger_entry(request: Request, me: Session, seq: Seq) -> JSON:
     return entry_proof(console.ws, seq, me.person.name).to_json()
 
 
+#: what the ``no_header`` field of the jobs that read CSV files says (``--no-header``)
+NO_HEADER = "the CSV files have no header row: the first row is data (columns column_1 …)"
+
+
 class ScanIn(BaseModel):
     """A scan to start: a database URL, or a file or folder inside the workspace."""
 
@@ -272,6 +276,7 @@ class ScanIn(BaseModel):
     executor: str = Field(
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
+    no_header: bool = Field(False, description=NO_HEADER)
 
 
 class SealIn(BaseModel):
@@ -283,6 +288,7 @@ class SealIn(BaseModel):
     executor: str = Field(
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
+    no_header: bool = Field(False, description=NO_HEADER)
 
 
 class ExtractIn(BaseModel):
@@ -295,6 +301,7 @@ class ExtractIn(BaseModel):
     executor: str = Field(
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
+    no_header: bool = Field(False, description=NO_HEADER)
 
 
 class MigrateIn(BaseModel):
@@ -347,7 +354,7 @@ def api_job_scan(request: Request, me: Session, body: ScanIn) -> JSON:
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_scan(console, me.person.name, body.source, lang, body.executor)
+    plan = plan_scan(console, me.person.name, body.source, lang, body.executor, body.no_header)
     return start(console, plan).to_json()
 
 
@@ -359,7 +366,14 @@ def api_job_seal(request: Request, me: Session, body: SealIn) -> JSON:
     console = console_of(request)
     lang = console.lang_of(request)
     plan = plan_seal(
-        console, me.person.name, body.source, body.name, body.tables, lang, body.executor
+        console,
+        me.person.name,
+        body.source,
+        body.name,
+        body.tables,
+        lang,
+        body.executor,
+        body.no_header,
     )
     return start(console, plan).to_json()
 
@@ -396,7 +410,15 @@ def api_job_extract(request: Request, me: Session, body: ExtractIn) -> JSON:
     console = console_of(request)
     lang = console.lang_of(request)
     plan = plan_extract(
-        console, me.person.name, body.source, body.name, body.tables, body.k, lang, body.executor
+        console,
+        me.person.name,
+        body.source,
+        body.name,
+        body.tables,
+        body.k,
+        lang,
+        body.executor,
+        body.no_header,
     )
     return start(console, plan).to_json()
 

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from handover.governance import Decision
     from handover.ledger import Clock
     from handover.progress import Progress
+    from handover.sources import FileReading
     from handover.web.app import Console
     from handover.workspace import Workspace
 
@@ -614,9 +615,29 @@ def executor_choice(ws: Workspace, text: str, field_name: str = "executor") -> s
 # --- one plan per kind: check the form, decide, name the flow call ---------------------------
 
 
-def plan_scan(console: Console, actor: str, source: str, lang: str, executor: str = "") -> Plan:
+def _reading(no_header: bool) -> FileReading:
+    """How a job reads the source's CSV files: the form's "no header row" box."""
+    from handover.sources import FileReading
+
+    return FileReading(header=not no_header)
+
+
+def _read_params(no_header: bool) -> dict[str, Any]:
+    """What the job's parameters say of how its CSV files are read (only when unusual)."""
+    return {"no_header": True} if no_header else {}
+
+
+def plan_scan(
+    console: Console,
+    actor: str,
+    source: str,
+    lang: str,
+    executor: str = "",
+    no_header: bool = False,
+) -> Plan:
     """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked),
-    run on ``executor`` (see :func:`executor_choice`)."""
+    run on ``executor`` (see :func:`executor_choice`); ``no_header``: the CSV files have no
+    header row (``--no-header``)."""
     from handover.flows.scan import authorize_scan, run_scan, scan_claims
 
     ws = console.ws
@@ -627,10 +648,18 @@ def plan_scan(console: Console, actor: str, source: str, lang: str, executor: st
     where = executor_choice(ws, executor)
 
     def run(progress: Progress) -> dict[str, Any]:
-        inv = run_scan(ws, spec, lang=lang, progress=progress, authorized=decision, executor=where)
+        inv = run_scan(
+            ws,
+            spec,
+            lang=lang,
+            progress=progress,
+            authorized=decision,
+            executor=where,
+            reading=_reading(no_header),
+        )
         return {**inv.counts(), "scan_id": inv.scan_id}
 
-    params = {"source": mask_spec(spec), "executor": mask_spec(where)}
+    params = {"source": mask_spec(spec), "executor": mask_spec(where), **_read_params(no_header)}
     claims_ = scan_claims(spec)
     return Plan("scan", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
 
@@ -643,9 +672,11 @@ def plan_seal(
     tables: str,
     lang: str,
     executor: str = "",
+    no_header: bool = False,
 ) -> Plan:
     """A transfer package of ``source`` into the workspace's ``packages/<name>``, decided
-    as ``handover seal`` is (``seal`` on the tables in clear), sealed on ``executor``."""
+    as ``handover seal`` is (``seal`` on the tables in clear), sealed on ``executor``
+    (``no_header``: as :func:`plan_scan`)."""
     from handover.flows.seal import authorize_seal, seal, seal_claims, seal_target
 
     ws = console.ws
@@ -657,7 +688,14 @@ def plan_seal(
 
     def run(progress: Progress) -> dict[str, Any]:
         res = seal(
-            ws, spec, out, tables=only, progress=progress, authorized=decision, executor=where
+            ws,
+            spec,
+            out,
+            tables=only,
+            progress=progress,
+            authorized=decision,
+            executor=where,
+            reading=_reading(no_header),
         )
         return res.to_json()
 
@@ -666,6 +704,7 @@ def plan_seal(
         "package": out.name,
         "tables": only,
         "executor": mask_spec(where),
+        **_read_params(no_header),
     }
     claims_ = seal_claims(spec, out)
     return Plan("seal", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
@@ -801,10 +840,11 @@ def plan_extract(
     k: int,
     lang: str,
     executor: str = "",
+    no_header: bool = False,
 ) -> Plan:
     """The due-diligence extract of ``source`` into the workspace's ``extracts/<name>``,
     decided as ``handover dd-extract`` is (``dd.extract`` on the tables, tokenised), its
-    row kernels run on ``executor``."""
+    row kernels run on ``executor`` (``no_header``: as :func:`plan_scan`)."""
     from handover.deid.extract import MAX_SUPPRESSION, XLSX_LIMIT, check_request
     from handover.flows.extract import authorize_extract, dd_extract, extract_claims
 
@@ -829,6 +869,7 @@ def plan_extract(
             progress=progress,
             executor=where,
             authorized=decision,
+            reading=_reading(no_header),
         )
         return {
             "tables": len(res.tables),
@@ -843,6 +884,7 @@ def plan_extract(
         "tables": only,
         "k": k,
         "executor": mask_spec(where),
+        **_read_params(no_header),
     }
     claims_ = extract_claims(spec, out)
     return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)

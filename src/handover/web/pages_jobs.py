@@ -20,6 +20,8 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
 Names = Annotated[str, Form(max_length=2000)]
 Executor = Annotated[str, Form(max_length=200)]
+#: the "no header row" box of the forms that read CSV files (``--no-header``)
+NoHeader = Annotated[bool, Form()]
 
 
 def _started(job_id: int) -> RedirectResponse:
@@ -51,12 +53,19 @@ def jobs_page(request: Request, me: Session) -> Response:
 
 
 @router.post("/jobs/scan", dependencies=CSRF)
-def jobs_scan(request: Request, me: Session, source: Text, executor: Executor = "") -> Response:
+def jobs_scan(
+    request: Request,
+    me: Session,
+    source: Text,
+    executor: Executor = "",
+    no_header: NoHeader = False,
+) -> Response:
     """Start a scan, authorised now as ``handover scan`` is (refused: 403, and no job)."""
     from handover.web.jobs import plan_scan, start
 
     console = console_of(request)
-    plan = plan_scan(console, me.person.name, source, console.lang_of(request), executor)
+    lang = console.lang_of(request)
+    plan = plan_scan(console, me.person.name, source, lang, executor, no_header)
     return _started(start(console, plan).id)
 
 
@@ -68,13 +77,14 @@ def jobs_seal(
     name: Annotated[str, Form(max_length=100)],
     tables: Names = "",
     executor: Executor = "",
+    no_header: NoHeader = False,
 ) -> Response:
     """Seal a source into ``packages/<name>`` (``handover seal``)."""
     from handover.web.jobs import plan_seal, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_seal(console, me.person.name, source, name, tables, lang, executor)
+    plan = plan_seal(console, me.person.name, source, name, tables, lang, executor, no_header)
     return _started(start(console, plan).id)
 
 
@@ -126,13 +136,14 @@ def jobs_extract(
     tables: Names = "",
     k: Annotated[int, Form(ge=2, le=1000)] = 5,
     executor: Executor = "",
+    no_header: NoHeader = False,
 ) -> Response:
     """Write a due-diligence extract into ``extracts/<name>`` (``handover dd-extract``)."""
     from handover.web.jobs import plan_extract, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_extract(console, me.person.name, source, name, tables, k, lang, executor)
+    plan = plan_extract(console, me.person.name, source, name, tables, k, lang, executor, no_header)
     return _started(start(console, plan).id)
 
 
