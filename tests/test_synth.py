@@ -336,6 +336,16 @@ def test_xlsx_workbooks(tmp_path: Path) -> None:
     rows = list(wb.active.iter_rows(values_only=True))
     assert list(rows[0]) == TABLES[4].column_names
     assert len(rows) - 1 == res.tables["cust_info"] == 150
+    # the mess a spreadsheet would read a formula from ("+86 138…", "-") is text cells
+    # holding it exactly, quote-prefixed, in every workbook
+    risky = 0
+    for path in sorted((tmp_path / "x").glob("*.xlsx")):
+        for row in load_workbook(path).active.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                    assert cell.data_type == "s" and cell.quotePrefix, (path.name, cell.value)
+                    risky += 1
+    assert risky > 0
 
 
 # -- servers -----------------------------------------------------------------------------------

@@ -331,7 +331,9 @@ class CsvWriter:
 
 
 class XlsxWriter:
-    """One workbook per table (openpyxl write-only), for modest sizes."""
+    """One workbook per table (openpyxl write-only), for modest sizes. A text that a
+    spreadsheet reads a formula from (``+86 138…``, ``-``, ``=…``) is a text cell holding it
+    exactly (:func:`handover.reports.tables.xlsx_row`): the book's mess stays data."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -362,10 +364,12 @@ class XlsxWriter:
         self.rows[table.name] += n
         if self.rows[table.name] > XLSX_MAX_ROWS:
             raise BadInput.msg("synth.xlsx_rows", folder=self.folder, table=table.name)
+        from handover.reports.tables import xlsx_row
+
         ws = self.sheets[table.name]
         for rows in _chunks(table, cols):
             for r in rows:
-                ws.append(r)
+                ws.append(xlsx_row(ws, r))
 
     def end_block(self) -> None:
         pass
