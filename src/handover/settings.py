@@ -245,8 +245,8 @@ class IncidentSettings(BaseModel):
     business_hours_end: dict[str, str] = Field(
         default_factory=dict,
         description="When a recipient's business hours end (HH:MM, local), by the recipient "
-        "its duties name (provincial_cac, protection_department, police, department_cac, "
-        "pi_regulator, sector_regulator): a period in days owed to it ends at that time of its "
+        "a duty counted in days names (provincial_cac, protection_department, police, "
+        "department_cac): a period in days owed to it ends at that time of its "
         "last day instead of 24:00 (民法典 第二百零三条第二款: 有业务时间的,停止业务活动的时间"
         "为截止时间). Hour clocks never change.",
     )

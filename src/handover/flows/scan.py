@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from handover.claims import Claim, claiming, uses
 from handover.db.url import mask, place
 from handover.detect.scan import DEFAULT_SAMPLE, DEFAULT_SEED, Inventory
-from handover.detect.store import latest_inventory, save_inventory
+from handover.detect.store import inventory_reading, latest_inventory, save_inventory
 from handover.engine import Executor, executor_for
 from handover.errors import BadInput
 from handover.governance import Decision, data_resource, require
@@ -133,7 +133,7 @@ def _of(inv: dict[str, Any], spec: str | Path, reading: FileReading) -> bool:
     """Whether the stored inventory ``inv`` was taken of ``spec`` read as ``reading`` reads
     it (a CSV read without a header row has other columns); a scan stored before the
     location was recorded by the spelling it was given."""
-    if inv.get("header", True) != reading.header:
+    if inventory_reading(inv).header != reading.header:
         return False
     where = inv.get("located")
     return where == place(spec) if where else inv.get("source") == mask(str(spec))

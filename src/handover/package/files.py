@@ -88,7 +88,8 @@ class FileReader:
         return _column(name, t, nullable)
 
     def skipped(self) -> dict[str, list[int]]:
-        """The rows (line numbers) each table lost as allowed (see :class:`handover.sources.FileReading`)."""
+        """The rows (line numbers) each table lost as allowed
+        (:class:`handover.sources.FileReading`)."""
         return {k: v for k, v in self.src.skipped().items() if k in self._infos}
 
     def schema(self) -> list[TableDef]:

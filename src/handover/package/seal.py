@@ -30,7 +30,7 @@ from handover.package.rows import CHUNK_ROWS, ENCODING, RowDigest
 from handover.parquet_layout import dictionary_columns
 from handover.progress import Progress
 from handover.results import PerTableRows
-from handover.sources import PLAIN, FileReading
+from handover.sources import PLAIN, FileReading, check_reading
 
 if TYPE_CHECKING:
     from handover.db.reflect import TableDef
@@ -128,12 +128,8 @@ def open_reader(
     ``spellings=False``: SQLite's date/time columns are not profiled for the spelling
     they share (a full scan of each table) — for a reader that only needs their stored
     text, which is read the same either way."""
-    reading.checked()
+    check_reading(spec, reading)
     if is_database(spec):
-        if not reading.header:
-            from handover.db.url import mask
-
-            raise BadInput.msg("sources.no_header_not_csv", source=mask(str(spec)))
         from handover.migrate.reader import DatabaseSource
 
         return DatabaseSource(str(spec), tables, spellings=spellings)

@@ -31,6 +31,9 @@ def __getattr__(name: str) -> Any:
 
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
+CSV_SUFFIXES = (".csv", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet", ".pq")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,6 @@ class FileReading:
 
     allow_bad_rows: int = 0
     header: bool = True
-
-    def checked(self) -> FileReading:
-        """Itself; :class:`BadInput` for a negative allowance."""
-        if self.allow_bad_rows < 0:
-            raise BadInput.msg("sources.bad_allowance", n=self.allow_bad_rows)
-        return self
 
     def to_options(self) -> dict[str, Any]:
         """What a run records to be resumed the same way (``header`` only when False, so
@@ -78,10 +75,8 @@ def open_source(
     its file tables are read, see :class:`FileReading`). A source without CSV files is
     refused when ``reading`` says the CSV files have no header: nothing would honour it.
     """
-    reading.checked()
+    check_reading(spec, reading)
     s = str(spec)
-    if not reading.header and not _may_hold_csv(s):
-        raise BadInput.msg("sources.no_header_not_csv", source=mask(s))
     allow_bad_rows, header = reading.allow_bad_rows, reading.header
     if is_url(s):
         if backend(s) == "sqlite":
@@ -102,15 +97,15 @@ def open_source(
 
         return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header)
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv"):
+    if suffix in CSV_SUFFIXES:
         from handover.sources.files import CsvSource
 
         return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header)
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in XLSX_SUFFIXES:
         from handover.sources.files import XlsxSource
 
         return XlsxSource(path, allow_bad_rows=allow_bad_rows)
-    if suffix in (".parquet", ".pq"):
+    if suffix in PARQUET_SUFFIXES:
         from handover.sources.files import ParquetSource
 
         return ParquetSource(path)
@@ -123,21 +118,34 @@ def open_source(
     raise BadInput.msg("sources.unknown_kind", path=path)
 
 
-def _may_hold_csv(spec: str) -> bool:
-    """Whether ``spec`` may be a CSV file, or is a folder (whose CSV files a reading applies
-    to: a folder without one is refused when it is opened)."""
-    if is_url(spec):
-        return False
-    path = Path(spec)
-    return path.is_dir() or path.suffix.lower() in (".csv", ".tsv") or not path.exists()
+def check_reading(spec: str | Path, reading: FileReading) -> None:
+    """BadInput, before ``spec`` is opened, for a negative allowance, or for "no header
+    row" on a source that holds no CSV file: a database, an XLSX or Parquet file (a folder
+    without one is refused when it is listed), where nothing would honour it."""
+    if reading.allow_bad_rows < 0:
+        raise BadInput.msg("sources.bad_allowance", n=reading.allow_bad_rows)
+    s = str(spec)
+    if reading.header or (not is_url(s) and _may_hold_csv(Path(s))):
+        return
+    raise BadInput.msg("sources.no_header_not_csv", source=mask(s))
+
+
+def _may_hold_csv(path: Path) -> bool:
+    """Whether ``path`` may be a CSV file (one that does not exist is told so when opened),
+    or is a folder."""
+    return path.is_dir() or path.suffix.lower() in CSV_SUFFIXES or not path.exists()
 
 
 __all__ = [
+    "CSV_SUFFIXES",
     "DEFAULT_BATCH",
+    "PARQUET_SUFFIXES",
     "PLAIN",
+    "XLSX_SUFFIXES",
     "ColumnInfo",
     "FileReading",
     "Source",
     "TableInfo",
+    "check_reading",
     "open_source",
 ]

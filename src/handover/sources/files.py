@@ -18,12 +18,10 @@ import pyarrow as pa
 
 from handover.errors import BadInput
 from handover.i18n import Msg
+from handover.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, XLSX_SUFFIXES
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 HEAD_BYTES = 1 << 20
-CSV_SUFFIXES = (".csv", ".tsv")
-XLSX_SUFFIXES = (".xlsx", ".xlsm")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 DEFAULT_SHEETS = {"sheet", "sheet1", "工作表1", "表1"}
 
 
