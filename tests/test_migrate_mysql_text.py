@@ -1,4 +1,5 @@
-"""MariaDB as a migration source: rows travel as CSV text rendered by the server.
+"""MariaDB as a migration source: rows travel as the server's text (the text protocol split
+in C, or CSV pages the server renders where the C module was not built).
 
 Every MySQL column type is copied into PostgreSQL and SQLite and compared, value by
 value, with what the driver reads from the source itself (PyMySQL's own conversion,
@@ -447,3 +448,62 @@ def test_values_that_do_not_fit_become_rejects(
     }
     text = Path(out["reject_file"]).read_text(encoding="utf-8")
     assert "张三" not in text and "0000-00-00" not in text
+
+
+@pytest.mark.parametrize("batch", [1, 7, 50])
+def test_the_c_reader_and_the_server_csv_give_the_same_pages(
+    every_type: str, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text protocol split in C (``handover.db.mysql_native``) and the pages MariaDB
+    renders as CSV (the reading without the C module) give the same Arrow pages and the
+    same page keys, for every column type and for keys of every kind."""
+    from handover.db import mysql_native
+    from handover.sources.server import SqlAlchemySource
+
+    if not mysql_native.built():
+        pytest.skip("the C module _mysql_rows was not built (no compiler)")
+    for name, (ddl, rows) in KEYED.items():
+        _fill(every_type, ddl, name, rows)
+    tables = {"every_type": ["id"], **{n: None for n in KEYED}}
+
+    def pages(table: str, key: list[str] | None) -> list[Any]:
+        src = SqlAlchemySource(every_type)
+        try:
+            order = key if key is not None else src.table(table).primary_key
+            cols = src.column_names(table)
+            return list(src.text_pages(table, cols, order_by=order, batch_size=batch))
+        finally:
+            src.close()
+
+    for table, key in tables.items():
+        native = pages(table, key)
+        with monkeypatch.context() as m:
+            m.setattr(mysql_native, "_native", None)
+            csv = pages(table, key)
+        assert [p.num_rows for p, _ in native] == [p.num_rows for p, _ in csv], table
+        for (a, ka), (b, kb) in zip(native, csv, strict=True):
+            assert a.equals(b), table
+            assert ka == kb and type(ka) is type(kb), table
+
+
+def test_a_read_stopped_early_gives_its_connection_up(
+    every_type: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A keyed read closed mid-page (read_range's limit) closes the connection whose
+    result was not read to its end, and the pool does not take it back."""
+    from handover.db.reflect import reflect
+    from handover.migrate.reader import DatabaseSource, read_range
+
+    src = DatabaseSource(every_type)
+    dropped: list[Any] = []
+    sa.event.listen(src.engine, "invalidate", lambda *args: dropped.append(args))
+    try:
+        (table,) = [t for t in reflect(src.engine) if t.name == "every_type"]
+        got = list(read_range(src, table, after=None, limit=3, batch_size=2))
+        assert sum(b.data.num_rows for b in got) == 3
+        assert len(dropped) == 1
+        again = list(read_range(src, table, after=None, limit=None, batch_size=100))
+        assert sum(b.data.num_rows for b in again) == 39
+    finally:
+        src.close()
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]

@@ -106,10 +106,21 @@ class SqlAlchemySource(SqlSource):
             return int(conn.execute(text(f"SELECT count(*) FROM {self._q(table)}")).scalar_one())
 
     @contextmanager
-    def _pages(self, table: str) -> Iterator[Fetch]:
+    def _connection(self) -> Iterator[Any]:
+        """A raw connection from the pool, prepared for a keyed read."""
         raw = self.engine.raw_connection()
         try:
             self.sql.begin_pages(raw)
+            yield raw
+        finally:
+            try:
+                self.sql.end_pages(raw)
+            finally:
+                raw.close()
+
+    @contextmanager
+    def _pages(self, table: str) -> Iterator[Fetch]:
+        with self._connection() as raw:
             curs = [raw.cursor()]
 
             def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -138,9 +149,6 @@ class SqlAlchemySource(SqlSource):
                 yield fetch
             finally:
                 curs[0].close()
-        finally:
-            self.sql.end_pages(raw)
-            raw.close()
 
     def _stream_rows(
         self, sql: str, table: str, batch_size: int
@@ -191,6 +199,7 @@ class SqlAlchemySource(SqlSource):
             charsets=charsets,
             pages=lambda: self._pages(table),
             stream=lambda sql: self._stream_rows(sql, table, batch_size),
+            connection=self._connection,
             where=Msg("sources.at_table", source=self.display, table=table),
         )
 

@@ -214,9 +214,11 @@ class Dialect:
         charsets: dict[str, str],
         pages: Callable[[], AbstractContextManager[Fetch]],
         stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        connection: Callable[[], AbstractContextManager[Any]],
         where: Msg,
     ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
-        """Keyed pages as server-built text (where :attr:`builds_text_pages`)."""
+        """Keyed pages as server-built text (where :attr:`builds_text_pages`); ``pages``,
+        ``stream`` and ``connection`` (the raw connection a keyed read holds) read them."""
         raise self.lacks("text_pages")
 
     # --- migrate: the tables a copy creates ---------------------------------------------

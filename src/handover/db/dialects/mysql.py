@@ -8,7 +8,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
@@ -125,11 +125,15 @@ class MySQL(Dialect):
         charsets: dict[str, str],
         pages: Callable[[], AbstractContextManager[Fetch]],
         stream: Callable[[str], Iterator[list[tuple[Any, ...]]]],
+        connection: Callable[[], AbstractContextManager[Any]],
         where: Msg,
     ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
         """The rows of ``table`` as Arrow, each value as the server's own text.
 
-        The server renders every row as one CSV line (``CONCAT``: numbers and temporals
+        Where the C module :mod:`handover.db.mysql_native` was built, each page is a
+        plain ``SELECT … ORDER BY key LIMIT n`` on ``connection()``, its row packets split
+        into Arrow buffers in C, every value exactly as the text protocol sends it.
+        Otherwise the server renders every row as one CSV line (``CONCAT``: numbers and temporals
         as its text protocol sends them, text quoted, blobs as hex) and joins the lines of
         up to a few MB of rows into one value (``GROUP_CONCAT`` in key order), so the
         driver unpacks one value per chunk instead of one per cell and pyarrow's CSV
@@ -152,6 +156,21 @@ class MySQL(Dialect):
             for n, k in zip(names, kinds, strict=True)
         ]
         schema = pa.schema(fields)
+        from handover.db import mysql_native
+
+        if mysql_native.built():
+            yield from self._protocol_pages(
+                table,
+                names,
+                schema,
+                order_by=order_by,
+                after=after,
+                batch_size=batch_size,
+                types=types,
+                connection=connection,
+                where=where,
+            )
+            return
         qt = self.quote(table)
         # CONCAT, not CONCAT_WS: a part too long for max_allowed_packet is NULL, and must
         # make the whole line NULL (CONCAT_WS would drop it and shift the columns).
@@ -257,6 +276,68 @@ class MySQL(Dialect):
                     yield pa.concat_tables(parts), last
                 if done or not parts:
                     return
+
+    def _protocol_pages(
+        self,
+        table: str,
+        names: list[str],
+        schema: pa.Schema,
+        *,
+        order_by: Sequence[str],
+        after: Sequence[Any] | None,
+        batch_size: int,
+        types: dict[str, Any],
+        connection: Callable[[], AbstractContextManager[Any]],
+        where: Msg,
+    ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
+        """:meth:`text_pages` through the C module: one plain statement per page (the
+        whole table in one without ``order_by``), a fresh read view for each."""
+        from handover.db import mysql_native
+
+        select = "SELECT {} FROM {}".format(
+            ", ".join(self.quote(n) for n in names), self.quote(table)
+        )
+        with connection() as raw:
+            conn = raw.driver_connection
+            try:
+                if not order_by:
+                    with closing(mysql_native.batches(conn, select, len(names), batch_size)) as it:
+                        for arrays in it:
+                            yield _protocol_table(arrays, schema, where), None
+                    return
+                keys = [self.quote(k) for k in order_by]
+                tail = f" ORDER BY {', '.join(keys)} LIMIT {int(batch_size)}"
+                # with parameters, a literal % (in a quoted name) must be doubled
+                cond, spread = _after([k.replace("%", "%%") for k in keys])
+                after_sql = "{} WHERE {}{}".format(
+                    select.replace("%", "%%"), cond, tail.replace("%", "%%")
+                )
+                key_idx = [names.index(k) for k in order_by]
+                key_types = [types[k] for k in order_by]
+                last = None if after is None else tuple(after)
+                while True:
+                    sql = (
+                        select + tail
+                        if last is None
+                        else conn.cursor().mogrify(after_sql, spread(last))
+                    )
+                    got = 0
+                    with closing(mysql_native.batches(conn, sql, len(names), batch_size)) as it:
+                        for arrays in it:
+                            page = _protocol_table(arrays, schema, where)
+                            n = page.num_rows
+                            got += n
+                            last = tuple(
+                                _key_value(page.column(i)[n - 1].as_py(), t)
+                                for i, t in zip(key_idx, key_types, strict=True)
+                            )
+                            yield page, last
+                    self.after_page(raw)
+                    if got < batch_size:
+                        return
+            finally:
+                if not conn.open:  # closed mid-result: the pool must not take it back
+                    raw.invalidate()
 
     # --- migrate: the tables a copy creates ---------------------------------------------
 
@@ -737,6 +818,23 @@ def _csv_table(blobs: list[bytes], rows: int, schema: pa.Schema, where: Msg) -> 
         for col, f in zip(t.columns, schema, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _protocol_table(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa.Table:
+    """A page's binary arrays (:func:`handover.db.mysql_native.batches`) → ``schema``:
+    text checked to be UTF-8, the connection's character set."""
+    import pyarrow as pa
+
+    out = []
+    for arr, f in zip(arrays, schema, strict=True):
+        if not pa.types.is_binary(f.type):
+            try:
+                arr = arr.cast(f.type)
+            except pa.ArrowInvalid:
+                at = Msg("db.at_column", where=where, column=f.name)
+                raise BadInput.msg("db.not_utf8", where=at) from None
+        out.append(arr)
+    return pa.Table.from_arrays(out, schema=schema)
 
 
 def _native_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
