@@ -895,3 +895,28 @@ def test_tables_whose_names_make_one_file_name_keep_their_own_files(
     for i, name in enumerate(("cust.a", "cust a", "CUST_A")):
         rows = pq.read_table(out / files[name]).column("amount").to_pylist()
         assert sorted(rows) == [1000 * i + k for k in range(50 + i)], name
+
+
+def test_bytes_and_control_characters_reach_the_workbook_spelt(tmp_path: Path) -> None:
+    """A cell holds no bytes and XLSX refuses control characters: the workbook spells
+    bytes as 0x and their hex digits and a control character as \\x01, and the Parquet
+    file keeps the exact values (a BLOB with control bytes stopped the extract before)."""
+    from openpyxl import load_workbook
+
+    src = tmp_path / "scans.db"
+    with sqlite3.connect(src) as con:
+        con.execute("CREATE TABLE scans (id INTEGER PRIMARY KEY, image BLOB, note TEXT)")
+        rows = [(i, bytes([0, 1, 255, i]) if i % 3 else None, f"页\x01{i}") for i in range(12)]
+        con.executemany("INSERT INTO scans VALUES (?,?,?)", rows)
+    ws = tmp_path / "ws"
+    assert runner.invoke(app, ["-w", str(ws), "init", "--demo"]).exit_code == 0
+    out = tmp_path / "x"
+    run_extract((str(ws), src), out)
+    sheet = load_workbook(out / "xlsx" / "scans.xlsx", read_only=True).worksheets[0]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    at = {name: i for i, name in enumerate(cells[0])}
+    got = {r[at["id"]]: (r[at["image"]], r[at["note"]]) for r in cells[1:]}
+    assert got[4] == ("0x0001ff04", "页\\x014")
+    assert got[3][0] is None
+    table = pq.read_table(out / "parquet" / "scans.parquet")
+    assert table.column("image").to_pylist()[4] == bytes([0, 1, 255, 4])

@@ -288,6 +288,33 @@ def test_stamps_never_go_back(ws: Workspace) -> None:
     assert ledger.verify_ledger(ws).ok
 
 
+@pytest.mark.parametrize("form", ["canonical", "reordered", "not json"])
+def test_the_newest_stamp_is_read_from_any_body(ws: Workspace, form: str) -> None:
+    """The next stamp never goes before the newest body's, whether that body is laid out
+    canonically (its stamp read from its end), rewritten in another key order (parsed),
+    or not JSON at all (tampering verify reports: the clock alone stamps)."""
+    clock = after_newest(ws)
+    ahead = clock.now + dt.timedelta(hours=5)
+    newest = ledger.record(ws, "os:test", "x.y", "a", "p", clock=FixedClock(ahead))
+    doc = json.loads(newest.body)
+    body = {
+        "canonical": newest.body.decode(),
+        "reordered": json.dumps({"ts": doc["ts"], **doc}, indent=1),
+        "not json": newest.body.decode()[:-1],
+    }[form]
+    with ws.store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE ledger_entries SET body = ? WHERE seq = ?", (body, newest.seq))
+    own = ledger.ledger.format_ts(clock.now)  # what the clock stamps next
+    nxt = ledger.record(ws, "os:test", "x.y", "b", "p", clock=clock)
+    assert nxt.ts == (doc["ts"] if form != "not json" else own)
+
+
+def test_stamps_have_four_digit_years() -> None:
+    at = dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    assert ledger.ledger.format_ts(at) == "0999-01-01T19:04:05.000006Z"
+    assert ledger.ledger.parse_ts(ledger.ledger.format_ts(at)) == at
+
+
 def _frontier(bodies: list[bytes]) -> bytes:
     node = merkle.levels_node(merkle.build_levels(merkle.leaf_hashes(bodies)))
     return b"".join(node(lv, i) for lv, i in merkle.aligned_pieces(0, len(bodies)))

@@ -16,10 +16,13 @@ import pyarrow as pa
 import pytest
 
 from handover.db import mysql_native
+from tests.conftest import require_built
 
-pytestmark = pytest.mark.skipif(
-    not mysql_native.built(), reason="the C module _mysql_rows was not built (no compiler)"
-)
+
+@pytest.fixture(autouse=True)
+def _built() -> None:
+    require_built(mysql_native.built(), "handover.db._mysql_rows", "C compiler")
+
 
 MAX = 0xFFFFFF
 
@@ -250,3 +253,60 @@ def test_stopping_early_closes_the_connection(mariadb_url: str) -> None:
     finally:
         if conn.open:
             conn.close()
+
+
+# --- scan, seal and dd-extract read a MariaDB source through it ------------------------
+
+
+def test_a_source_reads_the_same_as_through_the_driver(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole tables, keyed pages after a key, and samples of every column type read the
+    same through the C module as through PyMySQL's rows, except what the driver spells
+    its own way: a TIME (the server's text ``-12:00:00.500000``, not Python's
+    ``-1 day, 11:59:59.5``) and the zero YEAR (``0000``, not ``0``)."""
+    from handover.db.dialects.mysql import MySQL
+    from handover.sources import open_source
+    from tests.test_migrate_mysql_text import EVERY_TYPE, _fill, _rows
+
+    _fill(mariadb_url, EVERY_TYPE, "every_type", _rows())
+
+    def reads() -> list[pa.Table]:
+        with open_source(mariadb_url) as src:
+            first = pa.Table.from_batches(list(src.batches("every_type", batch_size=7)))
+            after = list(src.batches("every_type", batch_size=5, order_by=["id"], after=[3]))
+            return [first, pa.Table.from_batches(after), src.sample("every_type", 10, seed=3)]
+
+    native = reads()
+    monkeypatch.setattr(MySQL, "copies_out", False)
+    driver = reads()
+    for a, b in zip(native, driver, strict=True):
+        assert a.schema == b.schema and a.num_rows == b.num_rows > 0
+        for name in a.column_names:
+            if name not in ("tm", "y"):
+                assert a.column(name).equals(b.column(name)), name
+        tm = [v for v in a.column("tm").to_pylist() if v is not None]
+        assert tm and all(":" in v and "day" not in v for v in tm)
+        ys = dict(zip(a.column("y").to_pylist(), b.column("y").to_pylist(), strict=True))
+        assert all(k == v or (k, v) == ("0000", "0") for k, v in ys.items())
+    assert native[0].num_rows == 39 and native[1].column("id").to_pylist()[0] == 4
+
+
+def test_a_zero_date_is_refused_naming_its_column(mariadb_url: str) -> None:
+    from handover.errors import BadInput
+    from handover.sources import open_source
+
+    conn = _conn(mariadb_url)
+    try:
+        cur = conn.cursor()
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute("CREATE TABLE z (id INT PRIMARY KEY, d DATE)")
+        cur.execute("INSERT INTO z VALUES (1, '2024-01-01'), (2, '0000-00-00')")
+        conn.commit()
+    finally:
+        conn.close()
+    with open_source(mariadb_url) as src, pytest.raises(BadInput) as info:
+        list(src.batches("z"))
+    text = str(info.value)
+    assert "'d'" in text and "0000-00-00" in text  # the hint names zero dates
+    assert "\n" not in text

@@ -16,9 +16,10 @@ when a C compiler is present (``make install``); without it the CSV pages are re
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 try:
     from handover.db import _mysql_rows as _native
@@ -54,6 +55,8 @@ def _lost(conn: Any, why: str) -> BaseException:
 
 
 def _arrays(cols: list[tuple[bytes | None, bytes, bytes, int]], n: int) -> list[pa.Array]:
+    import pyarrow as pa
+
     return [
         pa.Array.from_buffers(
             pa.binary(),
@@ -82,6 +85,7 @@ def batches(
     PyMySQL's ``OperationalError`` (2013). Closing the generator before the result's end
     closes the connection: the rest of the result is never read.
     """
+    import pyarrow as pa
     from pymysql import err
 
     assert _native is not None

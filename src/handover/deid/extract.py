@@ -964,8 +964,13 @@ _XLSX_ILLEGAL_RE = "[" + "".join(f"\\x{c:02x}" for c in _XLSX_ILLEGAL) + "]"
 
 
 def _xlsx_safe(arr: pa.Array) -> pa.Array:
-    """Text with the control characters XLSX cannot hold spelt ``\\x01`` (vectorised; the
-    Parquet files keep the exact values)."""
+    """Text with the control characters XLSX cannot hold spelt ``\\x01``, and bytes as
+    ``0x`` and their hex digits (a cell holds no bytes; vectorised; the Parquet files keep
+    the exact values)."""
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+        from handover.db.arrow import bytea_hex
+
+        return bytea_hex(arr, b"0x")
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return arr
     if not pc.any(pc.match_substring_regex(arr, _XLSX_ILLEGAL_RE)).as_py():

@@ -139,7 +139,8 @@ def format_ts(value: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds, the one timestamp form in bodies."""
     if value.tzinfo is None:
         raise BadInput.msg("ledger.naive_clock")
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat: four digits of year before 1000 too (strftime's %Y gives fewer)
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 TS_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
@@ -214,6 +215,8 @@ class Head:
     frontier: list[bytes]
     origin: str | None
     public_key: bytes | None
+    #: the newest entry's body as stored, where the head was read for an append
+    newest: Any = None
 
     @property
     def root(self) -> bytes:
@@ -224,31 +227,40 @@ def _split_frontier(raw: bytes) -> list[bytes]:
     return [bytes(raw[i : i + 32]) for i in range(0, len(raw), 32)]
 
 
-def _read_head(cur: Any, dialect: str, *, lock: bool) -> Head:
-    """The head row through the driver's cursor ``cur``."""
-    sql = "SELECT size, frontier, origin, public_key FROM ledger_head WHERE id = 1"
+_HEAD = "SELECT size, frontier, origin, public_key FROM ledger_head WHERE id = 1"
+# an append reads the newest body (its stamp) in the same statement
+_HEAD_NEWEST = (
+    "SELECT size, frontier, origin, public_key, (SELECT body FROM ledger_entries "
+    "WHERE seq = ledger_head.size - 1) FROM ledger_head WHERE id = 1"
+)
+
+
+def _read_head(cur: Any, dialect: str, *, lock: bool, newest: bool = False) -> Head:
+    """The head row through the driver's cursor ``cur`` (with the newest entry's body)."""
+    sql = _HEAD_NEWEST if newest else _HEAD
     if lock and dialect != "sqlite":  # SQLite: BEGIN IMMEDIATE took the lock
         sql += " FOR UPDATE"
     cur.execute(sql)
     row = cur.fetchone()
     if row is None:
         raise CheckFailed.msg("ledger.no_head")
-    size, frontier, origin, public_key = row
+    size, frontier, origin, public_key = row[:4]
     return Head(
         int(size),
         _split_frontier(bytes(frontier)),
         origin,
         bytes(public_key) if public_key is not None else None,
+        row[4] if newest else None,
     )
 
 
-def _lock(cur: Any, dialect: str) -> Head:
+def _lock(cur: Any, dialect: str, *, newest: bool = False) -> Head:
     """Take the ledger's write lock in the transaction ``cur`` is in; the head under it."""
     if dialect == "sqlite":
         # A deferred BEGIN would let two writers read the same head; IMMEDIATE takes the
         # write lock first (waiting up to busy_timeout).
         cur.execute("BEGIN IMMEDIATE")
-    return _read_head(cur, dialect, lock=True)
+    return _read_head(cur, dialect, lock=True, newest=newest)
 
 
 @contextmanager
@@ -306,7 +318,7 @@ def _appending(ws: Workspace) -> Iterator[_Tx]:
         raw = engine.raw_connection()
         try:
             cur = raw.cursor()
-            yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name))
+            yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name, newest=True))
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -479,15 +491,20 @@ def _append(tx: _Tx, prepared: Sequence[_Prepared], clock: Clock) -> list[Ledger
     return entries
 
 
+#: the end of a canonical body (:func:`body_text`): its stamp, then the version
+_BODY_END = re.compile(r'"ts":"([^"\\]*)","v":\d+\}\Z')
+
+
 def _previous_ts(tx: _Tx) -> str | None:
-    """The body timestamp of the newest entry (read under the head lock), if well formed."""
-    if tx.head.size == 0:
+    """The body timestamp of the newest entry (read with the head, under its lock), if
+    well formed."""
+    body = tx.head.newest
+    if not isinstance(body, str):
         return None
-    tx.cur.execute(tx.sql("SELECT body FROM ledger_entries WHERE seq = ?"), (tx.head.size - 1,))
-    row = tx.cur.fetchone()
-    body = row[0] if row is not None else None
+    end = _BODY_END.search(body, max(0, len(body) - 64))
     try:
-        ts = json.loads(body).get("ts") if isinstance(body, str) else None
+        # the canonical layout ends with the stamp; any other body is parsed
+        ts = end.group(1) if end is not None else json.loads(body).get("ts")
     except (ValueError, AttributeError):
         return None
     # A missing or malformed newest body is tampering that audit verify reports; it must

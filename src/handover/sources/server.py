@@ -2,8 +2,10 @@
 
 The engine's fast paths come from its dialect module (:mod:`handover.db.dialects`):
 PostgreSQL exports whole tables and keyed pages with ``COPY … TO STDOUT (FORMAT csv)``
-straight into pyarrow's CSV reader; MariaDB streams rows through an unbuffered cursor
-and builds keyed pages as CSV text on the server (:meth:`SqlAlchemySource.text_pages`).
+straight into pyarrow's CSV reader; MariaDB's result rows are split into Arrow in C
+(:mod:`handover.db.mysql_native`, where it was built; an unbuffered cursor's rows
+otherwise), and migrate's keyed pages come the same way or as CSV text the server builds
+(:meth:`SqlAlchemySource.text_pages`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import pyarrow as pa
 
 from handover.db import dialects
 from handover.db.connect import Wording
-from handover.db.dialects.base import Fetch
+from handover.db.dialects.base import Fetch, Unconvertible
 from handover.errors import BadInput
 from handover.i18n import Msg
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, TableInfo
-from handover.sources.sql import SqlSource, keyset_sql, sample_fraction
+from handover.sources.sql import SqlSource, keyset_sql, sample_fraction, value_refused
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,7 +38,9 @@ def arrow_type_of(sa_type: Any) -> pa.DataType:
     if isinstance(sa_type, st.Boolean):
         return pa.bool_()
     if isinstance(sa_type, st.Integer):
-        return pa.int64()
+        # MariaDB's BIGINT UNSIGNED holds up to 2**64 - 1
+        unsigned = isinstance(sa_type, st.BigInteger) and getattr(sa_type, "unsigned", False)
+        return pa.uint64() if unsigned else pa.int64()
     if isinstance(sa_type, st.Float):
         return pa.float64()
     if isinstance(sa_type, st.Numeric):
@@ -316,6 +320,8 @@ class SqlAlchemySource(SqlSource):
         raw = self.engine.raw_connection()
         try:
             yield from self.sql.copy_batches(raw, sql, schema, batch_size, where, params)
+        except Unconvertible as exc:
+            raise value_refused(where, exc.field) from None
         finally:
             raw.close()
 

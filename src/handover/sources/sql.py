@@ -223,18 +223,22 @@ def _coerce(
         return pa.array(conv, type=field.type)
     try:
         return pa.array(values).cast(field.type)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        row: Msg | str = ""
-        if first_row is not None:
-            row = Msg("sources.row_part", row=first_row + _first_misfit(values, field.type))
-        raise BadInput.msg(
-            "sources.bad_value",
-            where=where,
-            row=row,
-            column=field.name,
-            type=str(field.type),
-            hint=_hint(field.type),
-        ) from None
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+        row = None if first_row is None else first_row + _first_misfit(values, field.type)
+        raise value_refused(where, field, row) from None
+
+
+def value_refused(where: Msg, field: pa.Field, row: int | None = None) -> BadInput:
+    """The one-line refusal of a value column ``field`` cannot hold (at ``row`` where the
+    row is known), with what usually holds such a value."""
+    return BadInput.msg(
+        "sources.bad_value",
+        where=where,
+        row="" if row is None else Msg("sources.row_part", row=row),
+        column=field.name,
+        type=str(field.type),
+        hint=_hint(field.type),
+    )
 
 
 def _hint(t: pa.DataType) -> Msg | str:

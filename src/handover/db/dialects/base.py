@@ -56,6 +56,15 @@ class Declared(sa.types.UserDefinedType[Any]):
         return self.spec
 
 
+class Unconvertible(Exception):
+    """A value the Arrow type of its column (``field``) cannot hold, met by
+    :meth:`Dialect.copy_batches`: the source names the column in its own refusal."""
+
+    def __init__(self, field: pa.Field) -> None:
+        super().__init__(field.name)
+        self.field = field
+
+
 class Dialect:
     """One engine family's SQL and protocols. Subclasses override what differs."""
 

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, Fetch, Fold, Kind
+from handover.db import mysql_native
+from handover.db.dialects.base import (
+    NULL_MARK,
+    Dialect,
+    DigestSide,
+    Fetch,
+    Fold,
+    Kind,
+    Unconvertible,
+)
 from handover.errors import BadInput
 from handover.i18n import Msg
 
@@ -69,6 +78,8 @@ class MySQL(Dialect):
     # --- sources: reading -----------------------------------------------------------
 
     builds_text_pages: ClassVar[bool] = True
+    #: tables and keyed pages are read through the C module where it was built
+    copies_out: ClassVar[bool] = mysql_native.built()
     text_kinds: ClassVar[frozenset[str]] = frozenset(
         {"date", "timestamp", "timestamptz", "decimal"}
     )
@@ -88,6 +99,29 @@ class MySQL(Dialect):
     def after_page(self, raw: Any) -> None:
         """End the read snapshot, so that the next page sees a fresh view."""
         raw.commit()
+
+    def copy_batches(
+        self,
+        raw: Any,
+        sql: str,
+        schema: pa.Schema,
+        batch_size: int,
+        where: Msg,
+        params: Sequence[Any] = (),
+    ) -> Iterator[pa.RecordBatch]:
+        """The rows of ``sql`` through the C module (:mod:`handover.db.mysql_native`), as
+        batches of ``schema``: each value the server's text, cast by Arrow (see
+        :func:`_typed_batch`). ``params`` are bound by PyMySQL's escaping."""
+        conn = raw.driver_connection
+        if params:
+            sql = conn.cursor().mogrify(sql, tuple(params))
+        try:
+            with closing(mysql_native.batches(conn, sql, len(schema), batch_size)) as it:
+                for arrays in it:
+                    yield _typed_batch(arrays, schema, where)
+        finally:
+            if not conn.open:  # closed mid-result: the pool must not take it back
+                raw.invalidate()
 
     def server_cursor(self, raw: Any, batch_size: int) -> Any:
         """An unbuffered cursor: rows arrive as they are read, never all at once."""
@@ -835,6 +869,37 @@ def _protocol_table(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa
                 raise BadInput.msg("db.not_utf8", where=at) from None
         out.append(arr)
     return pa.Table.from_arrays(out, schema=schema)
+
+
+def _typed_batch(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa.RecordBatch:
+    """A result's binary arrays (the server's text of each value) → ``schema``: binary
+    as it is; text checked to be UTF-8 (bytes that are not, a BIT's say, decoded with
+    U+FFFD as the driver's reading decodes them); numbers, decimals, dates and times cast
+    by Arrow. A value its type cannot hold (a zero date, an unsigned integer past int64)
+    is :class:`Unconvertible`, which the source refuses naming the column, as the
+    driver's reading refuses it."""
+    import pyarrow as pa
+
+    out = []
+    for arr, f in zip(arrays, schema, strict=True):
+        if pa.types.is_binary(f.type):
+            out.append(arr)
+            continue
+        try:
+            text = arr.cast(pa.string())
+        except pa.ArrowInvalid:
+            text = pa.array(
+                [None if v is None else v.decode("utf-8", "replace") for v in arr.to_pylist()],
+                pa.string(),
+            )
+        if pa.types.is_string(f.type):
+            out.append(text)
+            continue
+        try:
+            out.append(text.cast(f.type))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            raise Unconvertible(f) from None
+    return pa.RecordBatch.from_arrays(out, schema=schema)
 
 
 def _native_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
