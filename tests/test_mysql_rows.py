@@ -14,9 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from tests.conftest import require_built
 
 from handover.db import mysql_native
-from tests.conftest import require_built
 
 
 @pytest.fixture(autouse=True)
@@ -265,9 +265,10 @@ def test_a_source_reads_the_same_as_through_the_driver(
     same through the C module as through PyMySQL's rows, except what the driver spells
     its own way: a TIME (the server's text ``-12:00:00.500000``, not Python's
     ``-1 day, 11:59:59.5``) and the zero YEAR (``0000``, not ``0``)."""
+    from tests.test_migrate_mysql_text import EVERY_TYPE, _fill, _rows
+
     from handover.db.dialects.mysql import MySQL
     from handover.sources import open_source
-    from tests.test_migrate_mysql_text import EVERY_TYPE, _fill, _rows
 
     _fill(mariadb_url, EVERY_TYPE, "every_type", _rows())
 

@@ -167,11 +167,11 @@ class MySQL(Dialect):
         Where the C module :mod:`handover.db.mysql_native` was built, each page is a
         plain ``SELECT … ORDER BY key LIMIT n`` on ``connection()``, its row packets split
         into Arrow buffers in C, every value exactly as the text protocol sends it.
-        Otherwise the server renders every row as one CSV line (``CONCAT``: numbers and temporals
-        as its text protocol sends them, text quoted, blobs as hex) and joins the lines of
-        up to a few MB of rows into one value (``GROUP_CONCAT`` in key order), so the
-        driver unpacks one value per chunk instead of one per cell and pyarrow's CSV
-        reader splits the columns. Yields ``(page, key)``: ``columns`` (then the
+        Otherwise the server renders every row as one CSV line (``CONCAT``: numbers and
+        temporals as its text protocol sends them, text quoted, blobs as hex) and joins
+        the lines of up to a few MB of rows into one value (``GROUP_CONCAT`` in key
+        order), so the driver unpacks one value per chunk instead of one per cell and
+        pyarrow's CSV reader splits the columns. Yields ``(page, key)``: ``columns`` (then the
         ``order_by`` columns that are not among them) as strings, binary columns as
         bytes, and the greatest key of the page (typed as the driver binds its own
         values: int, Decimal, datetime, bytes; the text if it does not parse), None
@@ -190,8 +190,6 @@ class MySQL(Dialect):
             for n, k in zip(names, kinds, strict=True)
         ]
         schema = pa.schema(fields)
-        from handover.db import mysql_native
-
         if mysql_native.built():
             yield from self._protocol_pages(
                 table,
@@ -326,8 +324,6 @@ class MySQL(Dialect):
     ) -> Iterator[tuple[pa.Table, tuple[Any, ...] | None]]:
         """:meth:`text_pages` through the C module: one plain statement per page (the
         whole table in one without ``order_by``), a fresh read view for each."""
-        from handover.db import mysql_native
-
         select = "SELECT {} FROM {}".format(
             ", ".join(self.quote(n) for n in names), self.quote(table)
         )
@@ -875,9 +871,8 @@ def _typed_batch(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa.Re
     """A result's binary arrays (the server's text of each value) → ``schema``: binary
     as it is; text checked to be UTF-8 (bytes that are not, a BIT's say, decoded with
     U+FFFD as the driver's reading decodes them); numbers, decimals, dates and times cast
-    by Arrow. A value its type cannot hold (a zero date, an unsigned integer past int64)
-    is :class:`Unconvertible`, which the source refuses naming the column, as the
-    driver's reading refuses it."""
+    by Arrow. A value its type cannot hold (a zero date) is :class:`Unconvertible`, which
+    the source refuses naming the column, as the driver's reading refuses it."""
     import pyarrow as pa
 
     out = []
