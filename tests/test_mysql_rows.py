@@ -302,12 +302,21 @@ def test_a_zero_date_is_refused_naming_its_column(mariadb_url: str) -> None:
         cur = conn.cursor()
         cur.execute("SET SESSION sql_mode = ''")
         cur.execute("CREATE TABLE z (id INT PRIMARY KEY, d DATE)")
-        cur.execute("INSERT INTO z VALUES (1, '2024-01-01'), (2, '0000-00-00')")
+        good = ", ".join(f"({i}, '2024-01-0{i}')" for i in range(1, 8))
+        cur.execute(f"INSERT INTO z VALUES {good}, (8, '0000-00-00'), (9, '2024-02-01')")
         conn.commit()
     finally:
         conn.close()
-    with open_source(mariadb_url) as src, pytest.raises(BadInput) as info:
-        list(src.batches("z"))
-    text = str(info.value)
-    assert "'d'" in text and "0000-00-00" in text  # the hint names zero dates
-    assert "\n" not in text
+    with open_source(mariadb_url) as src:
+        for read in (
+            lambda: src.batches("z", batch_size=3),  # the whole table: its row 8
+            lambda: src.batches("z", batch_size=3, order_by=["id"]),  # pages from the start
+        ):
+            with pytest.raises(BadInput) as info:
+                list(read())
+            text = str(info.value)
+            assert "row 8: column 'd'" in text and "0000-00-00" in text, text
+            assert "\n" not in text
+        with pytest.raises(BadInput) as info:  # after a key: no row number
+            list(src.batches("z", batch_size=3, order_by=["id"], after=[2]))
+        assert "row" not in str(info.value).split("column")[0]

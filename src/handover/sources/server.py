@@ -278,11 +278,18 @@ class SqlAlchemySource(SqlSource):
             limit=batch_size,
         )
         last = None if after is None else tuple(after)
+        # rows are numbered in a refusal only where they count from the table's start
+        done: int | None = 0 if after is None else None
         while True:
             query, params = (first, ()) if last is None else (nxt, last)
-            parts = [b for b in self._copy(query, schema, table, batch_size, params) if b.num_rows]
+            start = None if done is None else done + 1
+            parts = [
+                b for b in self._copy(query, schema, table, batch_size, params, start) if b.num_rows
+            ]
             if not parts:
                 return
+            if done is not None:
+                done += sum(b.num_rows for b in parts)
             tail = parts[-1]
             last = tuple(tail.column(i)[tail.num_rows - 1].as_py() for i in idx)
             for b in parts:
@@ -304,7 +311,7 @@ class SqlAlchemySource(SqlSource):
         self, sql: str, schema: pa.Schema, table: str, batch_size: int, *, sampled: bool = False
     ) -> Iterator[pa.RecordBatch]:
         if self.sql.copies_out:
-            yield from self._copy(sql, schema, table, batch_size)
+            yield from self._copy(sql, schema, table, batch_size, first_row=None if sampled else 1)
             return
         yield from self._stream(sql, schema, table, batch_size, sampled=sampled)
 
@@ -315,13 +322,18 @@ class SqlAlchemySource(SqlSource):
         table: str,
         batch_size: int,
         params: Sequence[Any] = (),
+        first_row: int | None = None,
     ) -> Iterator[pa.RecordBatch]:
+        """The batches of ``sql`` exported by the server; ``first_row``: the row number of
+        the result's first row in the table (None: not a row number), which a refusal of
+        a value names."""
         where = Msg("sources.at_table", source=self.display, table=table)
         raw = self.engine.raw_connection()
         try:
             yield from self.sql.copy_batches(raw, sql, schema, batch_size, where, params)
         except Unconvertible as exc:
-            raise value_refused(where, exc.field) from None
+            row = None if first_row is None or exc.row is None else first_row + exc.row
+            raise value_refused(where, exc.field, row) from None
         finally:
             raw.close()
 

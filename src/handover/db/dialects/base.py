@@ -58,11 +58,13 @@ class Declared(sa.types.UserDefinedType[Any]):
 
 class Unconvertible(Exception):
     """A value the Arrow type of its column (``field``) cannot hold, met by
-    :meth:`Dialect.copy_batches`: the source names the column in its own refusal."""
+    :meth:`Dialect.copy_batches` at position ``row`` of the result (from 0; None where
+    unknown): the source names the column, and the row where it can, in its refusal."""
 
-    def __init__(self, field: pa.Field) -> None:
+    def __init__(self, field: pa.Field, row: int | None = None) -> None:
         super().__init__(field.name)
         self.field = field
+        self.row = row
 
 
 class Dialect:

@@ -115,10 +115,16 @@ class MySQL(Dialect):
         conn = raw.driver_connection
         if params:
             sql = conn.cursor().mogrify(sql, tuple(params))
+        done = 0
         try:
             with closing(mysql_native.batches(conn, sql, len(schema), batch_size)) as it:
                 for arrays in it:
-                    yield _typed_batch(arrays, schema, where)
+                    try:
+                        batch = _typed_batch(arrays, schema)
+                    except Unconvertible as exc:
+                        raise Unconvertible(exc.field, done + (exc.row or 0)) from None
+                    done += batch.num_rows
+                    yield batch
         finally:
             if not conn.open:  # closed mid-result: the pool must not take it back
                 raw.invalidate()
@@ -867,7 +873,7 @@ def _protocol_table(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa
     return pa.Table.from_arrays(out, schema=schema)
 
 
-def _typed_batch(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa.RecordBatch:
+def _typed_batch(arrays: list[pa.Array], schema: pa.Schema) -> pa.RecordBatch:
     """A result's binary arrays (the server's text of each value) → ``schema``: binary
     as it is; text checked to be UTF-8 (bytes that are not, a BIT's say, decoded with
     U+FFFD as the driver's reading decodes them); numbers, decimals, dates and times cast
@@ -893,8 +899,24 @@ def _typed_batch(arrays: list[pa.Array], schema: pa.Schema, where: Msg) -> pa.Re
         try:
             out.append(text.cast(f.type))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise Unconvertible(f) from None
+            raise Unconvertible(f, _first_unconvertible(text, f.type)) from None
     return pa.RecordBatch.from_arrays(out, schema=schema)
+
+
+def _first_unconvertible(text: pa.Array, t: pa.DataType) -> int:
+    """The position of the first value of ``text`` that does not cast to ``t`` (one that
+    does not is known to be there): halves cast until one value is left."""
+    import pyarrow as pa
+
+    lo, hi = 0, len(text)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            text.slice(lo, mid - lo).cast(t)
+            lo = mid
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            hi = mid
+    return lo
 
 
 def _native_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
