@@ -633,7 +633,10 @@ def test_a_summary_owed_to_an_office_with_hours_ends_when_they_end(closing_ws: W
     summary = _summary(inc)
     assert summary.due_at == at("2026-10-08 17:30")  # moved past the holiday, 17:30
     assert summary.period is not None and summary.period.closes == dt.time(17, 30)
-    assert summary.source.startswith(_rule_source())
+    # the rule's reckoning says when the period ends: 17:30, never 24:00 before the note
+    assert "24时止" in _rule_source() and "24时止" not in summary.source
+    assert summary.source.startswith(_rule_source().replace("24时止", "17:30止"))
+    assert "处置结束次日起第30日当地时间17:30止" in summary.source
     assert summary.source.endswith(
         "顺延至 2026-10-08 17:30;接收方停止业务活动的时间为 17:30([incidents] business_hours_end),"
         "依 民法典 第二百零三条第二款(有业务时间的,停止业务活动的时间为截止时间)截止于 2026-10-08 17:30"

@@ -396,3 +396,60 @@ def test_the_campaigns_source_is_the_same_data_however_it_is_spelt(ws: Any, book
     other.write_bytes(book.read_bytes())
     with pytest.raises(BadInput, match=r"other\.db"):
         authorize_send(ws, cid, str(other))
+
+
+# --- 7. a source of CSV files without a header row ---------------------------------------
+
+
+def test_a_headerless_export_is_told_with_no_header_and_sent_read_the_same_way(
+    tmp_path: Path, base: Path, book: Path, smtp_server: tuple[Mailbox, int]
+) -> None:
+    """``notices create --no-header`` reads an export without a header row (MySQL
+    ``SELECT … INTO OUTFILE``) as ``scan --no-header`` does; the campaign keeps that
+    reading and sending reads the source the same way (with the plain reading its first
+    row would be taken as the header and refused). Without the option the create is one
+    line naming the file and the option, and no campaign is made."""
+    from typer.testing import CliRunner
+
+    from handover.cli.main import app
+    from handover.notices.campaign import list_campaigns
+    from handover.workspace import open_workspace
+
+    box, port = smtp_server
+    folder = tmp_path / "outfile"
+    folder.mkdir()
+    with sqlite3.connect(book) as con:
+        rows = con.execute("SELECT * FROM cust_info ORDER BY rowid").fetchall()
+        mails = {r[0] for r in con.execute("SELECT dzyx FROM cust_info") if r[0]}
+    import csv
+
+    with (folder / "cust_info.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    copy_ws(base, tmp_path / "ws").close()
+    args = ["--workspace", str(tmp_path / "ws"), "--lang", "en", "notices", "create"]
+    args += [str(folder), "--channel", "email", "--link", "https://b.example/n"]
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 2, refused.output
+    lines = refused.output.strip().splitlines()
+    assert len(lines) == 1 and "cust_info.csv" in lines[0] and "--no-header" in lines[0]
+    assert str(rows[0][6]) not in refused.output  # the first row's ID number is never shown
+    made = CliRunner().invoke(app, [*args, "--no-header", "--json"])
+    assert made.exit_code == 0, made.output
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        (camp,) = list_campaigns(ws)
+        assert camp.reading == {"allow_bad_rows": 0, "header": False}
+        assert [p["table"] for p in camp.people] == ["cust_info"]
+        assert camp.people[0]["email"] == "column_9"
+        approve(ws, camp.id)
+        report = send_campaign(ws, camp.id, folder, smtp=_cfg(port))
+        sent = report.outbox["email"]["sent"]
+        # every address once, the first row's among them (a row, not a header)
+        assert {to for to, _ in box.distinct()} == mails and sent == len(mails)
+        assert rows[0][8] in mails
+        from handover.ledger.ledger import entries
+
+        (entry,) = entries(ws, action="notices.campaign.create")
+        assert entry.details["reading"] == {"allow_bad_rows": 0, "header": False}
+    finally:
+        ws.close()

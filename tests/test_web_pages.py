@@ -98,6 +98,59 @@ def test_notices_through_the_api(console: tuple[str, Path]) -> None:
     assert list((path / "notices" / f"campaign-{cid}" / "letters").glob("letters-*.pdf"))
 
 
+def test_a_headerless_export_makes_a_campaign_with_the_box_ticked(
+    console: tuple[str, Path],
+) -> None:
+    """The campaign form and the API carry ``--no-header``: a headerless export of the
+    customers scanned with the box ticked makes a campaign only with the box ticked again
+    (without it the export read with a header is not what was scanned, and the scan that
+    would need is refused to the DPO: 403, no value, no campaign); the reading is kept for
+    its sending."""
+    import csv
+    import sqlite3
+
+    import httpx2
+
+    from handover.notices.campaign import list_campaigns
+
+    base, path = console
+    (path / "outfile").mkdir()
+    with sqlite3.connect(path / "seller.db") as con:
+        rows = con.execute("SELECT * FROM cust_info").fetchall()
+    with (path / "outfile" / "cust_info.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    engineer = Http(base).login("zhaolei")
+    r = engineer.post("/jobs/scan", {"source": "outfile", "no_header": "true"})
+    assert job_field(engineer.wait_job(r.headers["location"]), "status") == "已完成"
+    engineer.close()
+    dpo = Http(base).login("wangmin")
+    assert 'id="c-no-header" name="no_header" type="checkbox"' in dpo.get("/notices").text
+    form = {"name": "导出告知", "source": "outfile", "channels": ["letter"]}
+    # read with a header row, the export is not what was scanned: a scan would be needed,
+    # which the DPO's role may not run
+    r = dpo.post("/notices", form)
+    assert r.status_code == 403 and "scan.evidence" in error_line(r.text), error_line(r.text)
+    assert str(rows[0][5]) not in r.text
+    r = dpo.post("/notices", {**form, "no_header": "true"})
+    assert r.status_code == 303, error_line(r.text)
+    dpo.close()
+    with httpx2.Client(base_url=base, timeout=120) as http:
+        r = http.post("/api/login", json={"name": "wangmin", "password": PASSWORDS["wangmin"]})
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        body = {**form, "name": "API 导出告知"}
+        assert http.post("/api/notices", json=body, headers=auth).status_code == 403
+        r = http.post("/api/notices", json={**body, "no_header": True}, headers=auth)
+        assert r.status_code == 200, r.text
+    ws = open_workspace(path)
+    try:
+        made = list_campaigns(ws, newest_first=False)
+        assert [c.name for c in made] == ["导出告知", "API 导出告知"]
+        assert all(c.reading == {"allow_bad_rows": 0, "header": False} for c in made)
+        assert all(c.people[0]["name"] == "column_2" for c in made)
+    finally:
+        ws.close()
+
+
 def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) -> None:
     from handover.notices.standin import SmtpSink
 

@@ -10,7 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import fail, handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    allow_bad_rows_option,
+    fail,
+    file_reading,
+    handled,
+    json_option,
+    lang_of,
+    no_header_option,
+    print_json,
+    workspace_of,
+)
 
 if TYPE_CHECKING:
     from handover.incidents import Incident, Obligation
@@ -603,6 +613,8 @@ def notify(
         None, "--template-html", help="Jinja2 template of the full notice (HTML e-mail)."
     ),
     template_sms: Path | None = typer.Option(None, "--template-sms", help="Jinja2 SMS template."),
+    allow_bad_rows: int = allow_bad_rows_option(),
+    no_header: bool = no_header_option(),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Tell the individuals (PIPL Art. 57) through the notices engine: a campaign limited to
@@ -623,7 +635,14 @@ def notify(
     lang_ui = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         camp = flow.notify_individuals(
-            ws, incident_id, source, channels=channels, link=link, lang=lang, templates=templates
+            ws,
+            incident_id,
+            source,
+            channels=channels,
+            link=link,
+            lang=lang,
+            templates=templates,
+            reading=file_reading(allow_bad_rows, no_header),
         )
     if json_out:
         print_json(camp.to_json())

@@ -6,7 +6,17 @@ from pathlib import Path
 
 import typer
 
-from handover.cli.common import console, handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import (
+    allow_bad_rows_option,
+    console,
+    file_reading,
+    handled,
+    json_option,
+    lang_of,
+    no_header_option,
+    print_json,
+    workspace_of,
+)
 
 app = typer.Typer(
     help="客户告知(个人信息保护法第二十二条)/ customer notices (PIPL Art. 22).",
@@ -49,6 +59,8 @@ def create(
     new_purpose: str | None = typer.Option(
         None, "--new-purpose", help="The new purpose a consent campaign asks about."
     ),
+    allow_bad_rows: int = allow_bad_rows_option(),
+    no_header: bool = no_header_option(),
     json_out: bool = json_option(),
 ) -> None:
     """Create a campaign (no data read) and request the grant sending needs; an approver
@@ -81,6 +93,7 @@ def create(
             sms_max_chars=sms_max,
             kind=kind,
             new_purpose=new_purpose,
+            reading=file_reading(allow_bad_rows, no_header),
         )
     if json_out:
         print_json(camp.to_json())

@@ -30,7 +30,8 @@ except ImportError:  # no compiler at install: MariaDB builds CSV pages
 READ_BYTES = 1 << 20
 #: values in one batch at most (Arrow's int32 offsets hold 2 GiB a column)
 BATCH_BYTES = 64 << 20
-_MORE, _END, _FAILED = 0, 1, 2
+#: the C reader's states after a call (0, more rows to come, is the loop's default)
+_END, _FAILED = 1, 2
 #: the server status bit of a result followed by another (a multi-statement query)
 _MORE_RESULTS = 8
 

@@ -530,6 +530,7 @@ def notify_individuals(
     templates: dict[str, Any] | None = None,
     sms_max_chars: int | None = None,
     clock: Clock = system_clock,
+    reading: Any = None,
 ) -> Any:
     """Create the PIPL Art. 57 campaign of the incident in the notices engine: its element
     texts from the incident (categories, cause, possible harm, remedies, what the person
@@ -538,11 +539,13 @@ def notify_individuals(
     campaign (``notices approve``, then ``notices send``). When the campaign has settled
     every notice the individuals duty is met. Refused when the individuals are not to be
     told (waiver), for a closed incident, or when no leaked table is known. A drill's
-    campaign sends through the drill channel only: nobody real is reached."""
+    campaign sends through the drill channel only: nobody real is reached. ``reading``:
+    how the source's files are read (a ``FileReading``; None: the plain reading)."""
     from handover.flows.notices import create_campaign
     from handover.i18n import normalize_lang
     from handover.notices.campaign import campaigns_of_incident
     from handover.notices.templates import SMS_MAX_CHARS
+    from handover.sources import PLAIN
 
     inc = records.get_incident(ws, incident_id)
     if inc.status == "closed":
@@ -610,6 +613,7 @@ def notify_individuals(
         leaked=leaked,
         incident_id=incident_id,
         drill=inc.drill,
+        reading=reading or PLAIN,
     )
     _sink(ws, decision)(
         "incident.notice.campaign",

@@ -80,7 +80,7 @@ from handover.notices.templates import (
     default_content,
 )
 from handover.progress import NoProgress, Progress
-from handover.sources import open_source
+from handover.sources import PLAIN, FileReading, open_source
 from handover.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ def create_campaign(
     leaked: Sequence[tuple[str, Sequence[str]]] | None = None,
     incident_id: int | None = None,
     drill: bool = False,
+    reading: FileReading = PLAIN,
 ) -> Campaign:
     """Create a campaign and request the grant that sending it needs (maker-checker).
 
@@ -162,7 +163,9 @@ def create_campaign(
     ``kind`` ``breach`` tells the people an incident concerns (PIPL Art. 57): ``leaked``
     names the tables and columns concerned and limits the audience to their people
     (:func:`handover.notices.audience.restriction_for`); ``content`` gives the element
-    texts; a ``drill`` campaign sends through the drill channel only.
+    texts; a ``drill`` campaign sends through the drill channel only. ``reading``: how
+    the source's files are read (CSV files without a header row), kept with the campaign
+    so that sending reads them the same way.
 
     Reads no customer value: the people tables and categories come from the stored scan
     inventory (a scan is run if there is none of this source); templates and element
@@ -186,11 +189,11 @@ def create_campaign(
         raise BadInput.msg("notices.bad_channel", channel="-", channels=", ".join(CHANNELS))
     from handover.flows.scan import inventory_for  # the detectors: only where a scan may run
 
-    cols, _ = inventory_for(ws, source, actor=actor)
+    cols, _ = inventory_for(ws, source, actor=actor, reading=reading)
     # the primary keys of the people tables only: a source table is described (its
     # columns checked, its rows counted) only when it is read
     people = people_tables(cols, {}, only=tables, exclude=exclude)
-    with open_source(source) as src:
+    with open_source(source, reading=reading) as src:
         people = [replace(p, key=tuple(_primary_key(src, p.table))) for p in people]
     restriction = restriction_for(cols, people, leaked) if leaked is not None else None
     types = sorted({v["primary"] for v in cols.values() if v.get("primary")})
@@ -251,6 +254,7 @@ def create_campaign(
             incident_id=incident_id,
             restriction=restriction.to_json() if restriction is not None else None,
             drill=drill,
+            reading=reading.to_options() if reading != PLAIN else None,
         )
         s.add(row)
         s.flush()
@@ -268,6 +272,7 @@ def create_campaign(
             "drill": drill,
             "restriction": campaign.restriction,
             "source": campaign.source,
+            **({"reading": campaign.reading} if campaign.reading else {}),
             "channels": chans,
             "tables": [p.table for p in people],
             "scope": items,
@@ -384,9 +389,16 @@ def authorize_send(
     restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
     from handover.flows.scan import inventory_for
 
-    cols, _ = inventory_for(ws, source, actor=actor, authorized=authorized)
+    cols, _ = inventory_for(
+        ws, source, actor=actor, authorized=authorized, reading=reading_of(camp)
+    )
     resource = f"{','.join(scope_items(people, cols, restriction))}/clear"
     return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
+
+
+def reading_of(camp: Campaign) -> FileReading:
+    """How ``camp``'s source files are read: as they were when it was created."""
+    return FileReading.from_options(camp.reading) if camp.reading else PLAIN
 
 
 def check_send(
@@ -480,7 +492,7 @@ def send_campaign(
         from handover.deid.extract import token_key
 
         with tokenizer_process(ws, token_key(ws, events)) as tagger:
-            with open_source(source) as src:
+            with open_source(source, reading=reading_of(camp)) as src:
                 audience = derive_audience(src, people, tagger, restriction)
             if camp.status == "created":
                 queued_now = queue(ws, campaign_id, audience, tagger=tagger, now=now)

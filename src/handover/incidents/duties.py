@@ -104,6 +104,19 @@ def deadline(
     return due_at(start_at, hours), hours, legal
 
 
+#: how a rule's text reckons a period counted in days to its end (民法典 第二百零三条第二款)
+_DAY_ENDS = "24时止"
+
+
+def basis_of(source: str, period: DayPeriod | None) -> str:
+    """The basis a duty records: its rule's legal source, whose reckoning of a period in
+    days ("…第30日当地时间24时止") says instead when the recipient's business hours end
+    it, followed by :func:`period_note`."""
+    if period is not None and period.closes is not None:
+        source = source.replace(_DAY_ENDS, f"{period.ends}止")
+    return source + period_note(period)
+
+
 def period_note(period: DayPeriod | None) -> str:
     """What the record of a duty says when a holiday moved its last day or business hours
     end it before 24:00 (kept with its legal source, in the language of the sources); ""
@@ -188,7 +201,7 @@ def add_obligations(
             due_at=due,
             hours=hours,
             legal_clock=legal,
-            source=rule.source + period_note(period),
+            source=basis_of(rule.source, period),
             verified=rule.verified,
             status="open",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,8 @@ class Campaign:
     incident_id: int | None = None
     restriction: dict[str, Any] | None = None
     drill: bool = False
+    #: how the source's files are read (``FileReading.to_options``; empty: the plain way)
+    reading: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, row: NoticeCampaignRow) -> Campaign:
@@ -95,6 +97,7 @@ class Campaign:
             incident_id=row.incident_id,
             restriction=dict(row.restriction) if row.restriction else None,
             drill=bool(row.drill),
+            reading=dict(row.reading or {}),
         )
 
     def templates_of(self, channel: str) -> tuple[tuple[str, str], ...]:
@@ -129,6 +132,7 @@ class Campaign:
             "incident": self.incident_id,
             "restriction": self.restriction,
             "drill": self.drill,
+            "reading": self.reading,
             "created_at": self.created_at.isoformat(),
             "templates": {k: v["sha256"] for k, v in self.templates.items()},
             "summary": self.summary,

@@ -48,6 +48,8 @@ class NoticeCampaignRow(Base):
     restriction: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     #: a drill's campaign: its channels are the drill channel, nothing leaves handover
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: how its source's files are read (``FileReading.to_options``); None: the plain reading
+    reading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 #: the outbox's index of address tags (receipts and replies find their notice by it)

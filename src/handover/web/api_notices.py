@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from handover.web.api import ERRORS, JSON, Session
+from handover.web.api import ERRORS, JSON, NO_HEADER, Session
 from handover.web.security import RowId, console_of
 
 router = APIRouter(prefix="/api", tags=["notices"])
@@ -26,6 +26,7 @@ class CampaignIn(BaseModel):
     tables: str = Field("", max_length=2000, description="comma-separated; empty: every one")
     link: str = Field("", max_length=500)
     new_purpose: str = Field("", max_length=500)
+    no_header: bool = Field(False, description=NO_HEADER)
 
 
 class SendIn(BaseModel):
@@ -65,7 +66,7 @@ def api_notices_create(request: Request, me: Session, body: CampaignIn) -> JSON:
     """Create a campaign (templates checked, audience from the inventory, the sending grant
     requested with this person as its maker); its state."""
     from handover.flows.notices import campaign_status, create_campaign
-    from handover.web.jobs import console_path, table_list
+    from handover.web.jobs import console_path, form_reading, table_list
 
     console = console_of(request)
     camp = create_campaign(
@@ -80,6 +81,7 @@ def api_notices_create(request: Request, me: Session, body: CampaignIn) -> JSON:
         new_purpose=body.new_purpose.strip() or None,
         actor=me.person.name,
         now=console.now,
+        reading=form_reading(body.no_header),
     )
     return campaign_status(console.ws, camp.id, now=console.now)
 

@@ -615,8 +615,8 @@ def executor_choice(ws: Workspace, text: str, field_name: str = "executor") -> s
 # --- one plan per kind: check the form, decide, name the flow call ---------------------------
 
 
-def _reading(no_header: bool) -> FileReading:
-    """How a job reads the source's CSV files: the form's "no header row" box."""
+def form_reading(no_header: bool) -> FileReading:
+    """How a job or a form reads the source's CSV files: its "no header row" box."""
     from handover.sources import FileReading
 
     return FileReading(header=not no_header)
@@ -655,7 +655,7 @@ def plan_scan(
             progress=progress,
             authorized=decision,
             executor=where,
-            reading=_reading(no_header),
+            reading=form_reading(no_header),
         )
         return {**inv.counts(), "scan_id": inv.scan_id}
 
@@ -695,7 +695,7 @@ def plan_seal(
             progress=progress,
             authorized=decision,
             executor=where,
-            reading=_reading(no_header),
+            reading=form_reading(no_header),
         )
         return res.to_json()
 
@@ -869,7 +869,7 @@ def plan_extract(
             progress=progress,
             executor=where,
             authorized=decision,
-            reading=_reading(no_header),
+            reading=form_reading(no_header),
         )
         return {
             "tables": len(res.tables),

@@ -48,11 +48,12 @@ def notices_create(
     tables: Annotated[str, Form(max_length=2000)] = "",
     link: Annotated[str, Form(max_length=500)] = "",
     new_purpose: Annotated[str, Form(max_length=500)] = "",
+    no_header: Annotated[bool, Form()] = False,
 ) -> Response:
     """Create a campaign as ``handover notices create`` does: templates checked, people
     tables from the inventory, the sending grant requested (I am its maker)."""
     from handover.flows.notices import create_campaign
-    from handover.web.jobs import console_path, table_list
+    from handover.web.jobs import console_path, form_reading, table_list
 
     console = console_of(request)
     spec = console_path(console.ws, source, "source")
@@ -68,6 +69,7 @@ def notices_create(
         new_purpose=new_purpose.strip() or None,
         actor=me.person.name,
         now=console.now,
+        reading=form_reading(no_header),
     )
     return RedirectResponse(f"/notices/{camp.id}?notice=created", 303)
 
