@@ -86,3 +86,40 @@ def test_a_row_written_during_the_copy_fails_the_reconciliation(
         )
     assert progress.written
     assert "repayment" in str(err.value), err.value
+
+
+def test_the_copy_does_not_wait_for_the_other_tables_counts(
+    workspace: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first counts are taken by a thread of their own while the copy goes on: the
+    count of the last table is held until rows of the first table have been copied (a run
+    that counted every table before copying would wait out the hold's 60 s), and every
+    table is still reconciled against its count after its copy."""
+    import threading
+
+    src = tmp_path / "seller.db"
+    rows = build(f"sqlite:///{src}", customers=300)
+    reader = DatabaseSource(str(src))
+    order = [d.name for d in reader.schema()]
+    reader.close()
+    first, last = order[0], order[-1]
+    copied = threading.Event()
+    held: list[bool] = []
+    real = DatabaseSource.count
+
+    def count(self: DatabaseSource, table: Any) -> int:
+        if table.name == last and not held:
+            held.append(copied.wait(60))
+        return real(self, table)
+
+    class Watch(NoProgress):
+        def advance(self, name: str, rows: int, rejects: int = 0) -> None:
+            if name == first:
+                copied.set()
+
+    monkeypatch.setattr(DatabaseSource, "count", count)
+    result = migrate(
+        workspace, str(src), f"sqlite:///{tmp_path / 'buyer.db'}", _options(), progress=Watch()
+    )
+    assert held == [True]  # released by the first table's rows, not by the timeout
+    assert {t.name: t.source_rows for t in result.tables} == rows

@@ -1,7 +1,9 @@
-"""Into PostgreSQL the copy phase writes through ADBC's driver as binary COPY of typed
-Arrow columns; a table with a column that has no binary form there (JSON, UUID, a decimal
-without a declared precision or beyond 38 digits) through psycopg's CSV COPY. Both must
-store the same values; refusals are bisected and named alike."""
+"""Into PostgreSQL the copy phase writes a binary COPY of typed Arrow columns, built by
+handover's C module (``handover.db.pgcopy``) on psycopg's connection, or by ADBC's driver
+where that module is not built; a table with a column that has no binary form there
+(JSON, UUID, a decimal without a declared precision or beyond 38 digits) through
+psycopg's CSV COPY. All three must store the same values; refusals are bisected and
+named alike."""
 
 from __future__ import annotations
 
@@ -83,6 +85,13 @@ def second_pg() -> Iterator[str]:
     yield from _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_csv")
 
 
+@pytest.fixture
+def third_pg() -> Iterator[str]:
+    from tests.conftest import PG_ADMIN, _server_db
+
+    yield from _server_db(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", "ho_test_adbc")
+
+
 def _migrate(ws: Any, src: Path | str, url: str, *extra: str) -> Any:
     args = ["--workspace", str(ws.path), "--lang", "en", "migrate", str(src), url]
     return runner.invoke(
@@ -100,32 +109,58 @@ def _rows(url: str, table: str) -> list[tuple[Any, ...]]:
 
 
 def test_binary_copy_stores_what_the_csv_copy_stores(
-    workspace: Any, source: Path, pg_url: str, second_pg: str, monkeypatch: pytest.MonkeyPatch
+    workspace: Any,
+    source: Path,
+    pg_url: str,
+    second_pg: str,
+    third_pg: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[tuple[str, bool]] = []
-    real = pg.PostgreSQL.bulk_insert
+    from tests.conftest import require_built
+
+    from handover.db import pgcopy
+
+    require_built(pgcopy.built(), "handover.db._pgcopy", "C compiler")
+    seen: list[tuple[str, str]] = []
+    real, encode = pg.PostgreSQL.bulk_insert, pgcopy.rows
+    encoded: list[int] = []
 
     def spy(self: Any, dbapi: Any, table: str, *args: Any) -> None:
-        seen.append((table, is_adbc(dbapi)))
+        before = len(encoded)
         real(self, dbapi, table, *args)
+        seen.append((table, "adbc" if is_adbc(dbapi) else "c" if len(encoded) > before else "csv"))
+
+    def counting(arrays: Any) -> bytes:
+        encoded.append(len(arrays[0]))
+        return encode(arrays)
 
     monkeypatch.setattr(pg.PostgreSQL, "bulk_insert", spy)
+    monkeypatch.setattr(pgcopy, "rows", counting)
     res = _migrate(workspace, source, pg_url, "--json")
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["rows"] == 1000
-    # typed through ADBC, loose (NUMERIC, JSON, 40 digits) through psycopg, in one run
-    assert {t for t, adbc in seen if adbc} == {"typed"}
-    assert {t for t, adbc in seen if not adbc} == {"loose"}
+    # typed through handover's binary COPY, loose (NUMERIC, JSON, 40 digits) as CSV
+    assert {t for t, how in seen if how == "c"} == {"typed"} and sum(encoded) == 700
+    assert {t for t, how in seen if how == "csv"} == {"loose"}
 
+    # without the C module: ADBC's binary COPY
+    seen.clear()
+    monkeypatch.setattr(pgcopy, "built", lambda: False)
+    res = _migrate(workspace, source, third_pg)
+    assert res.exit_code == 0, res.output
+    assert {t for t, how in seen if how == "adbc"} == {"typed"}
+    assert {t for t, how in seen if how == "csv"} == {"loose"}
+
+    # and without ADBC's driver either: CSV throughout
     seen.clear()
     monkeypatch.setattr(pg.PostgreSQL, "bulk_connection", lambda *a, **k: None)
     res = _migrate(workspace, source, second_pg)
     assert res.exit_code == 0, res.output
-    assert seen and not any(adbc for _, adbc in seen)
+    assert seen and {how for _, how in seen} == {"csv"}
     for table in ("typed", "loose"):
-        binary, csv = _rows(pg_url, table), _rows(second_pg, table)
-        assert len(binary) == (700 if table == "typed" else 300)
-        assert binary == csv, table
+        ours, adbc, csv = _rows(pg_url, table), _rows(third_pg, table), _rows(second_pg, table)
+        assert len(ours) == (700 if table == "typed" else 300)
+        assert ours == adbc == csv, table
     row = _rows(pg_url, "typed")[4]  # id 5
     assert row[:3] == (5, 32767, 5 * 10**12) and row[4] == Decimal("-185.05")
     assert row[9] == dt.datetime(2026, 6, 6, 5, 5, 7, 5) and row[10] == b"\x00\x05\xff" * 2

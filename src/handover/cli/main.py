@@ -111,6 +111,7 @@ def _error_lang() -> str:
 def main() -> None:
     """Console-script entry point: a bug prints one line in the user's language
     (``--debug`` for the traceback)."""
+    import gc
     import sys
 
     try:
@@ -127,6 +128,10 @@ def main() -> None:
         line = t("cli.internal_error", _error_lang(), kind=type(exc).__name__, where=where)
         sys.stderr.write(line + "\n")
         raise SystemExit(70) from None
+    finally:
+        # what is still alive lives until the exit: the interpreter's last collections
+        # need not walk it (a quarter of a second after a large migrate)
+        gc.freeze()
 
 
 __all__ = ["app", "main", "workspace_of"]

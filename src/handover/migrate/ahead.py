@@ -10,6 +10,7 @@ The batches, their order, rejects and keys are exactly those of the thread path.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import struct
@@ -175,5 +176,8 @@ def main() -> None:
         os.close(devnull)
     sys.stdout = sys.stderr
     url = _get(sys.stdin.buffer)
-    if url is not None:
-        serve(url.decode("utf-8"), sys.stdin.buffer, frames)
+    try:
+        if url is not None:
+            serve(url.decode("utf-8"), sys.stdin.buffer, frames)
+    finally:
+        gc.freeze()  # the exit's collections need not walk what lives until then

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from handover.db import pgcopy
 from handover.db.dialects.base import NULL_MARK, Dialect, DigestSide, is_adbc, is_adbc_error
 from handover.errors import BadInput
 from handover.i18n import Msg
@@ -306,10 +307,14 @@ class PostgreSQL(Dialect):
     def bulk_connection(
         self, engine: sa.Engine, *, own_process: bool
     ) -> tuple[Any, Callable[[], None]] | None:
-        """ADBC's PostgreSQL driver, connected with the parameters psycopg gets: it sends
-        an Arrow batch as a binary ``COPY`` built in C, so the server parses no text (on
-        ``hkls``, 1.4 M rows: 2.4 s of server CPU as CSV, 1.2 s binary; docs/migrate.md).
-        None (psycopg writes then): the driver is not installed or cannot connect."""
+        """None where handover's own C module builds the binary ``COPY`` (psycopg's
+        connection writes it, :meth:`bulk_insert`); else ADBC's PostgreSQL driver,
+        connected with the parameters psycopg gets: it sends an Arrow batch as a binary
+        ``COPY`` built in C++, so the server parses no text (on ``hkls``, 1.4 M rows: 2.4 s
+        of server CPU as CSV, 1.2 s binary; docs/migrate.md). None also when the driver is
+        not installed or cannot connect (a CSV ``COPY`` then)."""
+        if pgcopy.built():
+            return None
         try:
             import adbc_driver_manager
             import adbc_driver_postgresql.dbapi as adbc
@@ -336,8 +341,9 @@ class PostgreSQL(Dialect):
         return all(_binary_kind(c) for c in table.columns)
 
     def binds_typed(self, dbapi: Any) -> bool:
-        """ADBC's binary COPY takes the values typed (see :meth:`bulk_insert`)."""
-        return is_adbc(dbapi)
+        """A binary COPY (handover's or ADBC's) takes the values typed (see
+        :meth:`bulk_insert`)."""
+        return pgcopy.built() or is_adbc(dbapi)
 
     def params_sql(self, dbapi: Any, sql: str) -> str:
         """libpq's numbered parameters (``$1``, ``$2`` …) for ADBC's connection in place of
@@ -357,13 +363,31 @@ class PostgreSQL(Dialect):
         kinds: list[str],
         bound: Callable[[pa.RecordBatch], list[pa.Array]],
     ) -> None:
-        """On ADBC's connection (:meth:`bulk_connection`) a binary ``COPY`` of the typed
-        columns ``bound(batch)`` gives, each in its column's Arrow type (ADBC quotes the
-        names); on psycopg's, ``COPY … FROM STDIN (FORMAT csv)`` fed by pyarrow's CSV
-        writer (vectorised; BYTEA as ``\\x`` hex built with numpy)."""
+        """A binary ``COPY`` of the typed columns ``bound(batch)`` gives, each in its
+        column's Arrow type: built by handover's C module (:mod:`handover.db.pgcopy`) on
+        psycopg's connection, or by ADBC's driver on its own (:meth:`bulk_connection`;
+        ADBC quotes the names). Otherwise, and for a table with a column no binary form is
+        built for (JSON, UUID, a decimal beyond 38 digits), ``COPY … FROM STDIN (FORMAT
+        csv)`` fed by pyarrow's CSV writer (vectorised; BYTEA as ``\\x`` hex built with
+        numpy)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
+        quoted = ", ".join(map(self.quote, columns))
+        if not is_adbc(dbapi) and pgcopy.built() and all(k in _CODES for k in kinds):
+            typed = [_binary_values(a, k) for a, k in zip(bound(batch), kinds, strict=True)]
+            if all(pgcopy.code_of(a.type) in _CODES[k] for a, k in zip(typed, kinds, strict=True)):
+                body = pgcopy.rows(typed)
+                cur = dbapi.cursor()
+                try:
+                    sql = f"COPY {self.quote(table)} ({quoted}) FROM STDIN (FORMAT binary)"
+                    with cur.copy(sql) as cp:
+                        cp.write(pgcopy.HEADER)
+                        cp.write(memoryview(body))
+                        cp.write(pgcopy.TRAILER)
+                finally:
+                    cur.close()
+                return
         if is_adbc(dbapi):
             typed = [_binary_values(a, k) for a, k in zip(bound(batch), kinds, strict=True)]
             ingest = dbapi.cursor()
@@ -390,7 +414,6 @@ class PostgreSQL(Dialect):
         )
         cur = dbapi.cursor()
         try:
-            quoted = ", ".join(map(self.quote, columns))
             with cur.copy(f"COPY {self.quote(table)} ({quoted}) FROM STDIN (FORMAT csv)") as cp:
                 cp.write(buf.getbuffer())
         finally:
@@ -598,6 +621,29 @@ def _lenient_dates(conn: Any) -> None:
 def _sqlstate(exc: BaseException) -> str:
     """The SQLSTATE of a psycopg or ADBC error ("" if it carries none)."""
     return str(getattr(exc, "sqlstate", None) or "")
+
+
+#: the binary forms handover's COPY writes for each kind (``pgcopy.code_of``): the kind's
+#: own type, or a date/time's source text into a text column (``spelling.as_text``); a
+#: JSON or UUID column (jsonb's form starts with a version, a UUID's is 16 bytes) and any
+#: other array go through a CSV COPY
+_CODES = {
+    "bool": ("b",),
+    "int16": ("h",),
+    "int32": ("i",),
+    "int64": ("q",),
+    "float32": ("f",),
+    "float64": ("d",),
+    "decimal": ("N",),
+    "date": ("D", "s", "S"),
+    "time": ("t", "s", "S"),
+    "timestamp": ("T", "s", "S"),
+    "timestamptz": ("T", "s", "S"),
+    "char": ("s", "S"),
+    "string": ("s", "S"),
+    "text": ("s", "S"),
+    "binary": ("s", "S"),
+}
 
 
 def _binary_kind(col: ColumnDef) -> bool:
