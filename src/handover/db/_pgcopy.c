@@ -82,8 +82,15 @@ static int numeric(unsigned char *out, uint64_t lo, uint64_t hi, int scale) {
     int r = scale % 4;
     if (r) { /* the last fractional digit group holds r digits, then zeros */
         static const unsigned pow10[4] = {1, 10, 100, 1000};
-        unsigned part = (unsigned)(u % pow10[r]);
-        u /= pow10[r];
+        unsigned part;
+        if (u >> 64) {
+            part = (unsigned)(u % pow10[r]);
+            u /= pow10[r];
+        } else { /* 64-bit division where the value fits (every loan amount) */
+            uint64_t small = (uint64_t)u;
+            part = (unsigned)(small % pow10[r]);
+            u = small / pow10[r];
+        }
         groups[n++] = (uint16_t)(part * pow10[4 - r]);
     }
     while (u >> 64) {

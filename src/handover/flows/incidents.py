@@ -39,6 +39,7 @@ from handover.incidents.rules import Rules, workspace_rules
 from handover.ledger import Recorder, entries, system_clock
 from handover.notices.channels import Channel
 from handover.settings import IncidentSettings
+from handover.sources import PLAIN, FileReading
 from handover.workspace import Workspace
 
 
@@ -530,7 +531,7 @@ def notify_individuals(
     templates: dict[str, Any] | None = None,
     sms_max_chars: int | None = None,
     clock: Clock = system_clock,
-    reading: Any = None,
+    reading: FileReading = PLAIN,
 ) -> Any:
     """Create the PIPL Art. 57 campaign of the incident in the notices engine: its element
     texts from the incident (categories, cause, possible harm, remedies, what the person
@@ -540,12 +541,11 @@ def notify_individuals(
     every notice the individuals duty is met. Refused when the individuals are not to be
     told (waiver), for a closed incident, or when no leaked table is known. A drill's
     campaign sends through the drill channel only: nobody real is reached. ``reading``:
-    how the source's files are read (a ``FileReading``; None: the plain reading)."""
+    how the source's files are read (``--no-header``, ``--allow-bad-rows``)."""
     from handover.flows.notices import create_campaign
     from handover.i18n import normalize_lang
     from handover.notices.campaign import campaigns_of_incident
     from handover.notices.templates import SMS_MAX_CHARS
-    from handover.sources import PLAIN
 
     inc = records.get_incident(ws, incident_id)
     if inc.status == "closed":
@@ -613,7 +613,7 @@ def notify_individuals(
         leaked=leaked,
         incident_id=incident_id,
         drill=inc.drill,
-        reading=reading or PLAIN,
+        reading=reading,
     )
     _sink(ws, decision)(
         "incident.notice.campaign",
