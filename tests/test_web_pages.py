@@ -151,6 +151,80 @@ def test_a_headerless_export_makes_a_campaign_with_the_box_ticked(
         ws.close()
 
 
+def test_a_mysql_outfile_is_scanned_and_noticed_with_its_escapes(
+    console: tuple[str, Path],
+) -> None:
+    """The jobs' and the campaign's forms, and the API, carry ``--mysql-escapes``: an
+    export MySQL's ``SELECT … INTO OUTFILE`` would write (tab, ``\\N`` for NULL, escaped
+    backslashes, tabs and line breaks) is scanned with it; a campaign over it is made only
+    when read the same way (otherwise the scan it needs is refused to the DPO), and keeps
+    the reading; a layout MySQL has not is a 400 naming the option, and starts no job."""
+    import sqlite3
+
+    import httpx2
+
+    from handover.notices.campaign import list_campaigns
+    from handover.web.jobs import list_jobs
+
+    base, path = console
+    (path / "outfile").mkdir()
+    with sqlite3.connect(path / "seller.db") as con:
+        rows = con.execute("SELECT * FROM cust_info").fetchall()
+
+    def field(v: object) -> str:
+        if v is None:
+            return "\\N"
+        text = str(v).replace("\\", "\\\\")
+        return text.replace("\t", "\\\t").replace("\n", "\\\n")
+
+    lines = ("\t".join(field(v) for v in r) + "\n" for r in rows)
+    (path / "outfile" / "cust_info.tsv").write_text("".join(lines), "utf-8")
+    reading = {"no_header": "true", "mysql_escapes": "unenclosed"}
+    engineer = Http(base).login("zhaolei")
+    assert 'name="mysql_escapes"' in engineer.get("/jobs").text
+    r = engineer.post(
+        "/jobs/scan", {"source": "outfile", "no_header": "true", "mysql_escapes": "quoted"}
+    )
+    assert r.status_code == 400 and "--mysql-escapes quoted" in error_line(r.text), r.text
+    r = engineer.post("/jobs/scan", {"source": "outfile", **reading})
+    page = engineer.wait_job(r.headers["location"])
+    assert job_field(page, "status") == "已完成", error_line(page)
+    engineer.close()
+    ws = open_workspace(path)
+    try:
+        job = next(j for j in list_jobs(ws) if j.kind == "scan")  # the newest
+        assert job.params["mysql_escapes"] == "unenclosed" and job.params["no_header"]
+    finally:
+        ws.close()
+    dpo = Http(base).login("wangmin")
+    assert 'id="c-mysql-escapes" name="mysql_escapes"' in dpo.get("/notices").text
+    form = {"name": "导出告知", "source": "outfile", "channels": ["letter"]}
+    # read without the escapes, the export is not what was scanned: a scan is needed,
+    # which the DPO's role may not run
+    r = dpo.post("/notices", {**form, "no_header": "true"})
+    assert r.status_code == 403 and "scan.evidence" in error_line(r.text), error_line(r.text)
+    r = dpo.post("/notices", {**form, **reading})
+    assert r.status_code == 303, error_line(r.text)
+    dpo.close()
+    with httpx2.Client(base_url=base, timeout=120) as http:
+        r = http.post("/api/login", json={"name": "wangmin", "password": PASSWORDS["wangmin"]})
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        body = {**form, "name": "API 导出告知", "no_header": True}
+        r = http.post("/api/notices", json={**body, "mysql_escapes": "quoted"}, headers=auth)
+        assert r.status_code == 422, r.text
+        r = http.post("/api/notices", json={**body, "mysql_escapes": "unenclosed"}, headers=auth)
+        assert r.status_code == 200, r.text
+    ws = open_workspace(path)
+    try:
+        made = list_campaigns(ws, newest_first=False)
+        assert [c.name for c in made] == ["导出告知", "API 导出告知"]
+        expected = {"allow_bad_rows": 0, "header": False, "escapes": "unenclosed"}
+        assert all(c.reading == expected for c in made)
+        assert all(c.people[0]["name"] == "column_2" for c in made)
+    finally:
+        ws.close()
+
+
 def test_notices_campaign_approve_preview_and_send(console: tuple[str, Path]) -> None:
     from handover.notices.standin import SmtpSink
 

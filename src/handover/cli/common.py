@@ -171,12 +171,27 @@ def no_header_option() -> Any:
     )
 
 
-def file_reading(allow_bad_rows: int, no_header: bool) -> FileReading:
-    """How the command's file tables are read, from its ``--allow-bad-rows`` and
-    ``--no-header``."""
+def mysql_escapes_option() -> Any:
+    """The ``--mysql-escapes`` option of every command that reads CSV files."""
+    return typer.Option(
+        "",
+        "--mysql-escapes",
+        metavar="unenclosed|enclosed",
+        help="The CSV files use MySQL's backslash escapes, as SELECT … INTO OUTFILE and "
+        "mysqldump --tab write them: \\N is NULL, \\\\ a backslash, a backslash before a "
+        "delimiter, quote or line break keeps it in the value, and an empty field is an "
+        "empty text. 'unenclosed': as MySQL writes by default (a quote is a character like "
+        "any other); 'enclosed': the export said [OPTIONALLY] ENCLOSED BY '\"' (default: "
+        "RFC 4180 quoting, an empty field is NULL).",
+    )
+
+
+def file_reading(allow_bad_rows: int, no_header: bool, mysql_escapes: str) -> FileReading:
+    """How the command's file tables are read, from its ``--allow-bad-rows``,
+    ``--no-header`` and ``--mysql-escapes``."""
     from handover.sources import FileReading
 
-    return FileReading(allow_bad_rows, header=not no_header)
+    return FileReading(allow_bad_rows, header=not no_header, escapes=mysql_escapes)
 
 
 def executor_option() -> Any:

@@ -17,6 +17,7 @@ from handover.cli.common import (
     handled,
     json_option,
     lang_of,
+    mysql_escapes_option,
     no_header_option,
     print_json,
     workspace_of,
@@ -615,6 +616,7 @@ def notify(
     template_sms: Path | None = typer.Option(None, "--template-sms", help="Jinja2 SMS template."),
     allow_bad_rows: int = allow_bad_rows_option(),
     no_header: bool = no_header_option(),
+    mysql_escapes: str = mysql_escapes_option(),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Tell the individuals (PIPL Art. 57) through the notices engine: a campaign limited to
@@ -642,7 +644,7 @@ def notify(
             link=link,
             lang=lang,
             templates=templates,
-            reading=file_reading(allow_bad_rows, no_header),
+            reading=file_reading(allow_bad_rows, no_header, mysql_escapes),
         )
     if json_out:
         print_json(camp.to_json())

@@ -13,6 +13,7 @@ from handover.cli.common import (
     handled,
     json_option,
     lang_of,
+    mysql_escapes_option,
     no_header_option,
     print_json,
     workspace_of,
@@ -61,6 +62,7 @@ def create(
     ),
     allow_bad_rows: int = allow_bad_rows_option(),
     no_header: bool = no_header_option(),
+    mysql_escapes: str = mysql_escapes_option(),
     json_out: bool = json_option(),
 ) -> None:
     """Create a campaign (no data read) and request the grant sending needs; an approver
@@ -93,7 +95,7 @@ def create(
             sms_max_chars=sms_max,
             kind=kind,
             new_purpose=new_purpose,
-            reading=file_reading(allow_bad_rows, no_header),
+            reading=file_reading(allow_bad_rows, no_header, mysql_escapes),
         )
     if json_out:
         print_json(camp.to_json())

@@ -13,6 +13,7 @@ from handover.cli.common import (
     globals_of,
     handled,
     json_option,
+    mysql_escapes_option,
     no_header_option,
     print_json,
     progress_of,
@@ -38,6 +39,7 @@ def scan(
     progress: str | None = progress_option(),
     allow_bad_rows: int = allow_bad_rows_option(),
     no_header: bool = no_header_option(),
+    mysql_escapes: str = mysql_escapes_option(),
     executor: str | None = executor_option(),
     resume: str | None = resume_option(),
 ) -> None:
@@ -63,7 +65,7 @@ def scan(
                     lang=language,
                     out_dir=out,
                     progress=prog,
-                    reading=file_reading(allow_bad_rows, no_header),
+                    reading=file_reading(allow_bad_rows, no_header, mysql_escapes),
                     executor=executor,
                     resume=resume,
                 )

@@ -84,6 +84,8 @@ class Inventory:
     #: whether its CSV files were read with a header row (``--no-header``: False); the
     #: columns are named by it, so an inventory serves only a command reading the same way
     header: bool = True
+    #: whether its CSV files were read with MySQL's escapes (``--mysql-escapes``)
+    escapes: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the ``--json`` contract of docs/scan.md."""

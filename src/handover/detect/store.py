@@ -35,6 +35,7 @@ def save_inventory(ws: Workspace, inv: Inventory) -> int:
                 **inv.counts(),
                 **({"located": inv.located} if inv.located else {}),
                 **({} if inv.header else {"header": False}),
+                **({"escapes": inv.escapes} if inv.escapes else {}),
             },
         )
         s.add(scan)
@@ -93,6 +94,7 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
         out: dict[str, Any] = {"scan_id": scan.id, "source": scan.source, "tables": []}
         out["located"] = (scan.summary or {}).get("located")
         out["header"] = (scan.summary or {}).get("header", True)
+        out["escapes"] = (scan.summary or {}).get("escapes", "")
         for t in tables:
             out["tables"].append(
                 {
@@ -124,4 +126,4 @@ def latest_inventory(ws: Workspace) -> dict[str, Any] | None:
 def inventory_reading(inv: dict[str, Any]) -> FileReading:
     """How the source of the stored inventory ``inv`` (:func:`latest_inventory`) was read:
     to open it again alike (its columns are named by it)."""
-    return FileReading(header=bool(inv.get("header", True)))
+    return FileReading(header=bool(inv.get("header", True)), escapes=str(inv.get("escapes") or ""))

@@ -115,7 +115,7 @@ def seal(
         if (
             opts["out"] != str(out.resolve())
             or opts["source"] != shown
-            or FileReading.from_options(opts).header != reading.header
+            or not FileReading.from_options(opts).alike(reading)
         ):
             raise BadInput.msg("engine.resume_mismatch", run=resume)
         missing = [t["name"] for t in opts["tables"] if t["name"] not in by_name]

@@ -117,7 +117,7 @@ def run_scan(
                         **kw,
                     )
     inv.located = place(spec)
-    inv.header = reading.header
+    inv.header, inv.escapes = reading.header, reading.escapes
     language = lang or ws.settings.lang
     target = out_dir or ws.settings.reports_dir
     inv.reports = write_inventory_reports(inv, target, language)
@@ -131,9 +131,10 @@ def run_scan(
 
 def _of(inv: dict[str, Any], spec: str | Path, reading: FileReading) -> bool:
     """Whether the stored inventory ``inv`` was taken of ``spec`` read as ``reading`` reads
-    it (a CSV read without a header row has other columns); a scan stored before the
-    location was recorded by the spelling it was given."""
-    if inventory_reading(inv).header != reading.header:
+    it (a CSV read without a header row has other columns, one read with MySQL's escapes
+    other values); a scan stored before the location was recorded by the spelling it was
+    given."""
+    if not inventory_reading(inv).alike(reading):
         return False
     where = inv.get("located")
     return where == place(spec) if where else inv.get("source") == mask(str(spec))

@@ -34,6 +34,8 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 CSV_SUFFIXES = (".csv", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
+#: how a MySQL export with backslash escapes may be laid out (:attr:`FileReading.escapes`)
+MYSQL_LAYOUTS = ("unenclosed", "enclosed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,20 +49,49 @@ class FileReading:
 
     ``header``: the first row of a CSV file is its header; False says the CSV files have
     no header row (columns column_1 …, the first row read as data).
+
+    ``escapes``: the CSV files use MySQL's backslash escapes, as ``SELECT … INTO OUTFILE``
+    and ``mysqldump --tab`` write them (``\\N`` is NULL, ``\\\\`` a backslash, a backslash
+    before a delimiter, quote or line break keeps it in the value, ``\\t`` ``\\n`` ``\\r``
+    ``\\0`` ``\\b`` ``\\Z`` as ``LOAD DATA`` reads them; an empty field is then an empty
+    text, not NULL): ``"unenclosed"`` as MySQL writes by default (a quote is a character
+    like any other), ``"enclosed"`` when the export said ``[OPTIONALLY] ENCLOSED BY '"'``
+    (a quote opens and closes a value, and one inside it is escaped); ``""`` none.
     """
 
     allow_bad_rows: int = 0
     header: bool = True
+    escapes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.escapes and self.escapes not in MYSQL_LAYOUTS:
+            raise BadInput.msg(
+                "sources.bad_escapes", value=self.escapes, allowed=" | ".join(MYSQL_LAYOUTS)
+            )
 
     def to_options(self) -> dict[str, Any]:
-        """What a run records to be resumed the same way (``header`` only when False, so
-        that runs recorded before it existed resume as they were)."""
-        return {"allow_bad_rows": self.allow_bad_rows, **({} if self.header else {"header": False})}
+        """What a run records to be resumed the same way (``header`` and ``escapes`` only
+        when not the default, so that runs recorded before them resume as they were)."""
+        return {
+            "allow_bad_rows": self.allow_bad_rows,
+            **({} if self.header else {"header": False}),
+            **({"escapes": self.escapes} if self.escapes else {}),
+        }
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> FileReading:
         """The reading a run recorded with :meth:`to_options`."""
-        return cls(int(options.get("allow_bad_rows") or 0), bool(options.get("header", True)))
+        return cls(
+            int(options.get("allow_bad_rows") or 0),
+            bool(options.get("header", True)),
+            str(options.get("escapes") or ""),
+        )
+
+    def alike(self, other: FileReading) -> bool:
+        """Whether ``other`` reads a file's rows into the same columns and values (the
+        allowance of bad rows aside): an inventory or a run taken one way serves only a
+        command reading the same way."""
+        return (self.header, self.escapes) == (other.header, other.escapes)
 
 
 #: how a file is read when nobody says otherwise: a header row, no row may be lost
@@ -77,7 +108,7 @@ def open_source(
     """
     check_reading(spec, reading)
     s = str(spec)
-    allow_bad_rows, header = reading.allow_bad_rows, reading.header
+    allow_bad_rows, header, escapes = reading.allow_bad_rows, reading.header, reading.escapes
     if is_url(s):
         if backend(s) == "sqlite":
             path = sqlite_path(s)
@@ -95,12 +126,12 @@ def open_source(
     if path.is_dir():
         from handover.sources.files import FolderSource
 
-        return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header)
+        return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         from handover.sources.files import CsvSource
 
-        return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header)
+        return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
     if suffix in XLSX_SUFFIXES:
         from handover.sources.files import XlsxSource
 
@@ -120,14 +151,18 @@ def open_source(
 
 def check_reading(spec: str | Path, reading: FileReading) -> None:
     """BadInput, before ``spec`` is opened, for a negative allowance, or for "no header
-    row" on a source that holds no CSV file: a database, an XLSX or Parquet file (a folder
-    without one is refused when it is listed), where nothing would honour it."""
+    row" or "MySQL escapes" on a source that holds no CSV file: a database, an XLSX or
+    Parquet file (a folder without one is refused when it is listed), where nothing would
+    honour it."""
     if reading.allow_bad_rows < 0:
         raise BadInput.msg("sources.bad_allowance", n=reading.allow_bad_rows)
     s = str(spec)
-    if reading.header or (not is_url(s) and _may_hold_csv(Path(s))):
+    if (reading.header and not reading.escapes) or (not is_url(s) and _may_hold_csv(Path(s))):
         return
-    raise BadInput.msg("sources.no_header_not_csv", source=mask(s))
+    raise BadInput.msg(
+        "sources.no_header_not_csv" if not reading.header else "sources.escapes_not_csv",
+        source=mask(s),
+    )
 
 
 def _may_hold_csv(path: Path) -> bool:

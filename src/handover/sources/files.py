@@ -73,11 +73,14 @@ def row_list(rows: list[int | None]) -> str:
     return ", ".join(known) + (" …" if more else "") if known else "?"
 
 
-def check_bad_rows(where: object, bad: list[BadRow], allowance: int) -> None:
-    """Refuse a table that lost more rows than ``allowance`` (BadInput naming the rows)."""
+def check_bad_rows(
+    where: object, bad: list[BadRow], allowance: int, key: str = "sources.bad_rows"
+) -> None:
+    """Refuse a table that lost more rows than ``allowance`` (BadInput naming the rows;
+    ``key``: the message, which may say more of what to do)."""
     if len(bad) > allowance:
         raise BadInput.msg(
-            "sources.bad_rows",
+            key,
             where=where,
             n=len(bad),
             rows=row_list([b.row for b in bad]),
@@ -126,30 +129,54 @@ def locate_rows(path: Path, encoding: str, texts: list[str]) -> list[int | None]
     return out
 
 
-def _odd_quotes(path: Path, quote: int = 0x22) -> bool:
-    """True when the file holds an odd number of quote characters (vectorised count)."""
+def _quotes(path: Path, quote: int = 0x22) -> int:
+    """How many quote characters the file holds (vectorised count)."""
     import mmap
 
     import numpy as np
 
     if path.stat().st_size == 0:
-        return False
+        return 0
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         view = np.frombuffer(mm, dtype=np.uint8)
         try:
-            return bool(int(np.count_nonzero(view == quote)) % 2)
+            return int(np.count_nonzero(view == quote))
         finally:
             del view
 
 
-def unclosed_quote(path: Path, encoding: str, delimiter: str) -> int | None:
+def _odd_quotes(path: Path) -> bool:
+    """True when the file holds an odd number of quote characters."""
+    return bool(_quotes(path) % 2)
+
+
+def _any_byte(path: Path, byte: int) -> bool:
+    """True when the file holds the byte ``byte`` at all."""
+    return _quotes(path, byte) > 0
+
+
+def _csv_escapes(escapes: str) -> dict[str, Any]:
+    """The ``csv`` module's options for MySQL's backslash escapes: a quote inside an
+    enclosed value is escaped, not doubled; without enclosure a quote is no quote."""
+    if not escapes:
+        return {}
+    quoting = {} if escapes == "enclosed" else {"quoting": csv.QUOTE_NONE}
+    return {"escapechar": "\\", "doublequote": False, **quoting}
+
+
+def unclosed_quote(path: Path, encoding: str, delimiter: str, escapes: str = "") -> int | None:
     """The line where a quote opens that the file never closes (the parser would take the
     rest of the file as one value), or None. Only a file with an odd number of quotes
-    is parsed again, by the strict ``csv`` module."""
-    if not _odd_quotes(path):
+    (any number, with MySQL's ``escapes``: a quote may be escaped) is parsed again, by the
+    strict ``csv`` module; a MySQL export without enclosure has no quoting at all."""
+    if escapes == "unenclosed":
+        return None
+    if not escapes and not _odd_quotes(path):
+        return None
+    if escapes and not _any_byte(path, 0x22):
         return None
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        reader = csv.reader(fh, delimiter=delimiter, strict=True, **_csv_escapes(escapes))
         start = 0
         try:
             while True:
@@ -325,6 +352,13 @@ def sniff_dialect(path: Path, head: bytes, encoding: str, header: bool = True) -
     return CsvDialect(encoding, delim, header)
 
 
+def mysql_like(head: bytes, delimiter: str) -> bool:
+    """Whether the first bytes of a file hold a field that is ``\\N`` alone: how MySQL's
+    ``SELECT … INTO OUTFILE`` writes NULL (the file then wants ``--mysql-escapes``)."""
+    d = re.escape(delimiter.encode())
+    return re.search(rb"(?:^|%s)\\N(?=%s|\r?\n|\Z)" % (d, d), head, re.M) is not None
+
+
 #: what a header cell never is: a mainland mobile number, a resident ID number, a bank
 #: card number (16-19 digits) or an e-mail address
 _DATA_NOT_NAME = re.compile(
@@ -351,6 +385,7 @@ class CsvSource(Source):
         *,
         allow_bad_rows: int = 0,
         header: bool = True,
+        escapes: str = "",
     ) -> None:
         if not path.is_file():
             raise BadInput.msg("sources.no_file", path=path)
@@ -358,6 +393,10 @@ class CsvSource(Source):
         self.display = str(path)
         self.name = name or path.stem
         self.allow_bad_rows = allow_bad_rows
+        #: MySQL's backslash escapes (``--mysql-escapes``; :mod:`handover.sources.escapes`)
+        self.escapes = escapes
+        #: how an export read with MySQL's escapes ends its lines (found when first read)
+        self._end: bytes | None = None
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
         encoding = detect_encoding(path, head) if head else "utf-8"
@@ -368,6 +407,8 @@ class CsvSource(Source):
         )
         #: (byte offset, line) after the head's last whole line, when the file goes on
         #: past the head: a UTF-8 head leaves the rest to be checked from there
+        #: its head holds a field MySQL writes for NULL (a hint when it is read otherwise)
+        self._mysql_like = not escapes and bool(head) and mysql_like(head, self.csv.delimiter)
         self._tail = (
             (head.rfind(b"\n") + 1, head.count(b"\n") + 1) if len(head) == HEAD_BYTES else None
         )
@@ -417,6 +458,10 @@ class CsvSource(Source):
         stream: quotes are respected, so a header cell holding a line break (Excel's
         Alt+Enter) stays one cell. Sets how many rows the parser passes before the data."""
         first, n, end = self._first_row()
+        if self.escapes:
+            from handover.sources.escapes import text_of
+
+            first = [text_of(c) for c in first]
         if not self.csv.header:
             self._skip = 0
             return [f"column_{i + 1}" for i in range(len(first))]
@@ -434,9 +479,10 @@ class CsvSource(Source):
 
     def _first_row(self) -> tuple[list[str], int, int]:
         """The first row that is not blank, its number among the parser's rows (blank
-        lines count), and the line it ends on; ``([], 0, 0)`` for a file without one."""
-        with self.path.open(encoding=self.csv.codec, errors="replace", newline="") as fh:
-            reader = csv.reader(fh, delimiter=self.csv.delimiter)
+        lines count), and the line it ends on; ``([], 0, 0)`` for a file without one (with
+        MySQL's escapes, read off the marked stream the parser reads: its cells are marked)."""
+        with self._text() as fh:
+            reader = csv.reader(fh, delimiter=self.csv.delimiter, **_csv_escapes(self.escapes))
             n = 0
             while True:
                 begins = reader.line_num + 1
@@ -456,6 +502,23 @@ class CsvSource(Source):
                 if row:
                     return row, n, reader.line_num
 
+    def _text(self) -> Any:
+        """The file as text to read rows from with the ``csv`` module."""
+        if not self.escapes:
+            return self.path.open(encoding=self.csv.codec, errors="replace", newline="")
+        import io
+
+        return io.TextIOWrapper(self._unescaping(), encoding="utf-8", newline="")
+
+    def _unescaping(self) -> Any:
+        """The file as the stream MySQL's escapes are read from
+        (:class:`handover.sources.escapes.Unescaping`)."""
+        from handover.sources.escapes import Unescaping, line_end
+
+        if self._end is None:
+            self._end = line_end(self.path)
+        return Unescaping(self.path, self.csv.codec, self._end)
+
     def _reader(self, columns: list[str] | None, batch_size: int, bad: list[Any]) -> Any:
         import pyarrow.csv as pcsv
 
@@ -465,25 +528,38 @@ class CsvSource(Source):
             bad.append((row.expected_columns, row.actual_columns, row.text))
             return "skip"
 
+        escaped: dict[str, Any] = {}
+        source: Any = str(self.path)
+        if self.escapes:
+            # the stream is UTF-8 with the pairs marked; the parser takes the rest of the
+            # pairs as its own escapes, and nothing but ``\\N`` is NULL
+            source = self._unescaping()
+            escaped = {
+                "escape_char": "\\",
+                "double_quote": False,
+                # without enclosure MySQL writes a quote as it is: it encloses nothing
+                "quote_char": '"' if self.escapes == "enclosed" else False,
+            }
         return pcsv.open_csv(
-            str(self.path),
+            source,
             read_options=pcsv.ReadOptions(
                 column_names=names,
                 # counted by the parser, so a header cell with a line break is passed whole
                 skip_rows_after_names=self._skip,
-                encoding=self.csv.codec,
+                encoding="utf-8" if self.escapes else self.csv.codec,
                 block_size=max(1 << 20, min(batch_size * 200, 64 << 20)),
             ),
             parse_options=pcsv.ParseOptions(
                 delimiter=self.csv.delimiter,
                 newlines_in_values=True,
                 invalid_row_handler=on_invalid,
+                **escaped,
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 include_columns=columns,
-                strings_can_be_null=True,
-                null_values=[""],
+                strings_can_be_null=not self.escapes,
+                null_values=[] if self.escapes else [""],
                 quoted_strings_can_be_null=False,
             ),
         )
@@ -503,10 +579,16 @@ class CsvSource(Source):
         return BadInput.msg("sources.bad_csv", path=self.path, kind=type(exc).__name__)
 
     def _bad_rows(self, raw: list[Any]) -> list[BadRow]:
+        if self.escapes:
+            from handover.sources.escapes import unmarked
+
+            raw = [(e, f, unmarked(t)) for e, f, t in raw]
         lines = locate_rows(self.path, self.csv.codec, [r[2] for r in raw])
         out = []
         for (expected, fields, text), line in zip(raw, lines, strict=True):
-            if text.count('"') % 2:
+            quotes = 0 if self.escapes == "unenclosed" else text.count('"')
+            quotes -= text.count('\\"') if self.escapes == "enclosed" else 0
+            if quotes % 2:
                 why = Msg("sources.why.quote", row=line or "?")
             else:
                 why = Msg("sources.why.fields", row=line or "?", fields=fields, expected=expected)
@@ -521,7 +603,7 @@ class CsvSource(Source):
             return [self._info]
         self._confirm_encoding()
         self._names = self._header_names()
-        open_at = unclosed_quote(self.path, self.csv.codec, self.csv.delimiter)
+        open_at = unclosed_quote(self.path, self.csv.codec, self.csv.delimiter, self.escapes)
         if open_at is not None and self.csv.header and open_at <= self._header_end:
             # the header swallowed the file: no row can be told from it
             raise BadInput.msg(
@@ -541,7 +623,8 @@ class CsvSource(Source):
             bad.append(BadRow(open_at, Msg("sources.why.quote", row=open_at)))
             self._open_tail = True
             rows -= 1
-        check_bad_rows(self.path, bad, self.allow_bad_rows)
+        hint = "sources.bad_rows_mysql" if self._mysql_like else "sources.bad_rows"
+        check_bad_rows(self.path, bad, self.allow_bad_rows, hint)
         self._bad = bad
         notes: list[Msg | str] = [
             Msg("sources.note.encoding", encoding=self.csv.label),
@@ -549,6 +632,10 @@ class CsvSource(Source):
         ]
         if not self.csv.header:
             notes.append(Msg("sources.note.no_header"))
+        if self.escapes:
+            notes.append(Msg("sources.note.escapes", layout=self.escapes))
+        elif self._mysql_like:
+            notes.append(Msg("sources.note.mysql_like"))
         if bad:
             notes.append(
                 Msg("sources.note.skipped", n=len(bad), rows=row_list([b.row for b in bad]))
@@ -573,9 +660,13 @@ class CsvSource(Source):
                 raise BadInput.msg("sources.no_column", path=self.path, column=c)
         raw: list[Any] = []
         delivered = 0
+        from handover.sources.escapes import resolve
+
         try:
             pending: pa.RecordBatch | None = None
-            for batch in self._reader(columns, batch_size, raw):
+            for read in self._reader(columns, batch_size, raw):
+                # MySQL's escapes: the marks the stream left resolved, whole columns at once
+                batch = resolve(read) if self.escapes else read
                 if pending is not None:
                     yield from _slices(pending, batch_size)
                     delivered += pending.num_rows
@@ -922,12 +1013,16 @@ class FolderSource(Source):
 
     kind = "folder"
 
-    def __init__(self, path: Path, *, allow_bad_rows: int = 0, header: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, allow_bad_rows: int = 0, header: bool = True, escapes: str = ""
+    ) -> None:
         self.path = path
         self.display = str(path)
         self.allow_bad_rows = allow_bad_rows
         #: False: the CSV files have no header row (the caller's choice, never a guess)
         self.header = header
+        #: the CSV files use MySQL's backslash escapes (the caller's choice)
+        self.escapes = escapes
         self.children: dict[str, Source] = {}
         self._opened: list[Source] = []
         try:
@@ -946,16 +1041,21 @@ class FolderSource(Source):
         )
         if not files:
             raise BadInput.msg("sources.empty_folder", path=path)
-        if not self.header and not any(p.suffix.lower() in CSV_SUFFIXES for p in files):
-            # nothing would honour the caller's "no header row"
-            raise BadInput.msg("sources.no_header_not_csv", source=path)
+        if (not self.header or self.escapes) and not any(
+            p.suffix.lower() in CSV_SUFFIXES for p in files
+        ):
+            # nothing would honour the caller's "no header row" or "MySQL escapes"
+            key = "sources.no_header_not_csv" if not self.header else "sources.escapes_not_csv"
+            raise BadInput.msg(key, source=path)
         for p in files:
             rel = p.relative_to(path).with_suffix("").as_posix()
             suffix = p.suffix.lower()
             child: Source
             allowance = self.allow_bad_rows
             if suffix in CSV_SUFFIXES:
-                child = CsvSource(p, rel, allow_bad_rows=allowance, header=self.header)
+                child = CsvSource(
+                    p, rel, allow_bad_rows=allowance, header=self.header, escapes=self.escapes
+                )
             elif suffix in PARQUET_SUFFIXES:
                 child = ParquetSource(p, rel)
             else:

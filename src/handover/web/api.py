@@ -10,7 +10,7 @@ the reason in the ``Accept-Language`` language, recorded in the ledger as in the
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -267,6 +267,14 @@ def api_ledger_entry(request: Request, me: Session, seq: Seq) -> JSON:
 
 #: what the ``no_header`` field of the jobs that read CSV files says (``--no-header``)
 NO_HEADER = "the CSV files have no header row: the first row is data (columns column_1 …)"
+#: what their ``mysql_escapes`` field says (``--mysql-escapes``)
+MYSQL_ESCAPES = (
+    "the CSV files use MySQL's backslash escapes (SELECT … INTO OUTFILE): \\N is NULL, "
+    "an empty field is an empty text; 'unenclosed' as MySQL writes by default, 'enclosed' "
+    "for ENCLOSED BY '\"'; empty: RFC 4180 quoting"
+)
+#: the layouts a MySQL export may have, and none
+MysqlLayout = Literal["", "unenclosed", "enclosed"]
 
 
 class ScanIn(BaseModel):
@@ -277,6 +285,7 @@ class ScanIn(BaseModel):
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
     no_header: bool = Field(False, description=NO_HEADER)
+    mysql_escapes: MysqlLayout = Field("", description=MYSQL_ESCAPES)
 
 
 class SealIn(BaseModel):
@@ -289,6 +298,7 @@ class SealIn(BaseModel):
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
     no_header: bool = Field(False, description=NO_HEADER)
+    mysql_escapes: MysqlLayout = Field("", description=MYSQL_ESCAPES)
 
 
 class ExtractIn(BaseModel):
@@ -302,6 +312,7 @@ class ExtractIn(BaseModel):
         "", max_length=200, description="a configured executor; empty: the executor setting"
     )
     no_header: bool = Field(False, description=NO_HEADER)
+    mysql_escapes: MysqlLayout = Field("", description=MYSQL_ESCAPES)
 
 
 class MigrateIn(BaseModel):
@@ -350,18 +361,19 @@ class ResumeIn(BaseModel):
 @router.post("/jobs/scan", responses=ERRORS)
 def api_job_scan(request: Request, me: Session, body: ScanIn) -> JSON:
     """Start a scan in the background (authorised now; refused: 403 and no job)."""
-    from handover.web.jobs import plan_scan, start
+    from handover.web.jobs import form_reading, plan_scan, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_scan(console, me.person.name, body.source, lang, body.executor, body.no_header)
+    reading = form_reading(body.no_header, body.mysql_escapes)
+    plan = plan_scan(console, me.person.name, body.source, lang, body.executor, reading)
     return start(console, plan).to_json()
 
 
 @router.post("/jobs/seal", responses=ERRORS)
 def api_job_seal(request: Request, me: Session, body: SealIn) -> JSON:
     """Start sealing a transfer package (``seal`` in clear; refused: 403 and no job)."""
-    from handover.web.jobs import plan_seal, start
+    from handover.web.jobs import form_reading, plan_seal, start
 
     console = console_of(request)
     lang = console.lang_of(request)
@@ -373,7 +385,7 @@ def api_job_seal(request: Request, me: Session, body: SealIn) -> JSON:
         body.tables,
         lang,
         body.executor,
-        body.no_header,
+        form_reading(body.no_header, body.mysql_escapes),
     )
     return start(console, plan).to_json()
 
@@ -405,7 +417,7 @@ def api_job_verify(request: Request, me: Session, body: VerifyIn) -> JSON:
 @router.post("/jobs/dd-extract", responses=ERRORS)
 def api_job_extract(request: Request, me: Session, body: ExtractIn) -> JSON:
     """Start a due-diligence extract (``dd.extract`` tokenised; refused: 403 and no job)."""
-    from handover.web.jobs import plan_extract, start
+    from handover.web.jobs import form_reading, plan_extract, start
 
     console = console_of(request)
     lang = console.lang_of(request)
@@ -418,7 +430,7 @@ def api_job_extract(request: Request, me: Session, body: ExtractIn) -> JSON:
         body.k,
         lang,
         body.executor,
-        body.no_header,
+        form_reading(body.no_header, body.mysql_escapes),
     )
     return start(console, plan).to_json()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from handover.web.api import ERRORS, JSON, NO_HEADER, Session
+from handover.web.api import ERRORS, JSON, MYSQL_ESCAPES, NO_HEADER, MysqlLayout, Session
 from handover.web.security import RowId, console_of
 
 router = APIRouter(prefix="/api", tags=["notices"])
@@ -27,6 +27,7 @@ class CampaignIn(BaseModel):
     link: str = Field("", max_length=500)
     new_purpose: str = Field("", max_length=500)
     no_header: bool = Field(False, description=NO_HEADER)
+    mysql_escapes: MysqlLayout = Field("", description=MYSQL_ESCAPES)
 
 
 class SendIn(BaseModel):
@@ -81,7 +82,7 @@ def api_notices_create(request: Request, me: Session, body: CampaignIn) -> JSON:
         new_purpose=body.new_purpose.strip() or None,
         actor=me.person.name,
         now=console.now,
-        reading=form_reading(body.no_header),
+        reading=form_reading(body.no_header, body.mysql_escapes),
     )
     return campaign_status(console.ws, camp.id, now=console.now)
 

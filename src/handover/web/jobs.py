@@ -37,6 +37,7 @@ from handover.errors import BadInput, HandoverError, bug_site
 from handover.governance.policy import utc
 from handover.holders import holder, lives
 from handover.i18n import Msg
+from handover.sources import PLAIN, FileReading
 from handover.web.models import WebJobRow
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from handover.governance import Decision
     from handover.ledger import Clock
     from handover.progress import Progress
-    from handover.sources import FileReading
     from handover.web.app import Console
     from handover.workspace import Workspace
 
@@ -615,16 +615,18 @@ def executor_choice(ws: Workspace, text: str, field_name: str = "executor") -> s
 # --- one plan per kind: check the form, decide, name the flow call ---------------------------
 
 
-def form_reading(no_header: bool) -> FileReading:
-    """How a job or a form reads the source's CSV files: its "no header row" box."""
-    from handover.sources import FileReading
+def form_reading(no_header: bool, mysql_escapes: str = "") -> FileReading:
+    """How a job or a form reads the source's CSV files: its "no header row" box and its
+    "MySQL escapes" choice (BadInput, a 400, for a layout MySQL has not)."""
+    return FileReading(header=not no_header, escapes=mysql_escapes)
 
-    return FileReading(header=not no_header)
 
-
-def _read_params(no_header: bool) -> dict[str, Any]:
+def _read_params(reading: FileReading) -> dict[str, Any]:
     """What the job's parameters say of how its CSV files are read (only when unusual)."""
-    return {"no_header": True} if no_header else {}
+    return {
+        **({} if reading.header else {"no_header": True}),
+        **({"mysql_escapes": reading.escapes} if reading.escapes else {}),
+    }
 
 
 def plan_scan(
@@ -633,11 +635,11 @@ def plan_scan(
     source: str,
     lang: str,
     executor: str = "",
-    no_header: bool = False,
+    reading: FileReading = PLAIN,
 ) -> Plan:
     """A scan, decided as ``handover scan`` is (``scan.evidence`` on every tier, masked),
-    run on ``executor`` (see :func:`executor_choice`); ``no_header``: the CSV files have no
-    header row (``--no-header``)."""
+    run on ``executor`` (see :func:`executor_choice`); ``reading``: how its CSV files are read
+    (``--no-header``, ``--mysql-escapes``: :func:`form_reading`)."""
     from handover.flows.scan import authorize_scan, run_scan, scan_claims
 
     ws = console.ws
@@ -655,11 +657,11 @@ def plan_scan(
             progress=progress,
             authorized=decision,
             executor=where,
-            reading=form_reading(no_header),
+            reading=reading,
         )
         return {**inv.counts(), "scan_id": inv.scan_id}
 
-    params = {"source": mask_spec(spec), "executor": mask_spec(where), **_read_params(no_header)}
+    params = {"source": mask_spec(spec), "executor": mask_spec(where), **_read_params(reading)}
     claims_ = scan_claims(spec)
     return Plan("scan", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
 
@@ -672,11 +674,11 @@ def plan_seal(
     tables: str,
     lang: str,
     executor: str = "",
-    no_header: bool = False,
+    reading: FileReading = PLAIN,
 ) -> Plan:
     """A transfer package of ``source`` into the workspace's ``packages/<name>``, decided
     as ``handover seal`` is (``seal`` on the tables in clear), sealed on ``executor``
-    (``no_header``: as :func:`plan_scan`)."""
+    (``reading``: as :func:`plan_scan`)."""
     from handover.flows.seal import authorize_seal, seal, seal_claims, seal_target
 
     ws = console.ws
@@ -695,7 +697,7 @@ def plan_seal(
             progress=progress,
             authorized=decision,
             executor=where,
-            reading=form_reading(no_header),
+            reading=reading,
         )
         return res.to_json()
 
@@ -704,7 +706,7 @@ def plan_seal(
         "package": out.name,
         "tables": only,
         "executor": mask_spec(where),
-        **_read_params(no_header),
+        **_read_params(reading),
     }
     claims_ = seal_claims(spec, out)
     return Plan("seal", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)
@@ -840,11 +842,11 @@ def plan_extract(
     k: int,
     lang: str,
     executor: str = "",
-    no_header: bool = False,
+    reading: FileReading = PLAIN,
 ) -> Plan:
     """The due-diligence extract of ``source`` into the workspace's ``extracts/<name>``,
     decided as ``handover dd-extract`` is (``dd.extract`` on the tables, tokenised), its
-    row kernels run on ``executor`` (``no_header``: as :func:`plan_scan`)."""
+    row kernels run on ``executor`` (``reading``: as :func:`plan_scan`)."""
     from handover.deid.extract import MAX_SUPPRESSION, XLSX_LIMIT, check_request
     from handover.flows.extract import authorize_extract, dd_extract, extract_claims
 
@@ -869,7 +871,7 @@ def plan_extract(
             progress=progress,
             executor=where,
             authorized=decision,
-            reading=form_reading(no_header),
+            reading=reading,
         )
         return {
             "tables": len(res.tables),
@@ -884,7 +886,7 @@ def plan_extract(
         "tables": only,
         "k": k,
         "executor": mask_spec(where),
-        **_read_params(no_header),
+        **_read_params(reading),
     }
     claims_ = extract_claims(spec, out)
     return Plan("dd-extract", decision, mask_spec(spec), params, run, lang=lang, claims=claims_)

@@ -20,8 +20,10 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=500)]
 Names = Annotated[str, Form(max_length=2000)]
 Executor = Annotated[str, Form(max_length=200)]
-#: the "no header row" box of the forms that read CSV files (``--no-header``)
+#: the "no header row" box and the "MySQL escapes" choice of the forms that read CSV
+#: files (``--no-header``, ``--mysql-escapes``)
 NoHeader = Annotated[bool, Form()]
+MysqlEscapes = Annotated[str, Form(max_length=20)]
 
 
 def _started(job_id: int) -> RedirectResponse:
@@ -59,13 +61,15 @@ def jobs_scan(
     source: Text,
     executor: Executor = "",
     no_header: NoHeader = False,
+    mysql_escapes: MysqlEscapes = "",
 ) -> Response:
     """Start a scan, authorised now as ``handover scan`` is (refused: 403, and no job)."""
-    from handover.web.jobs import plan_scan, start
+    from handover.web.jobs import form_reading, plan_scan, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_scan(console, me.person.name, source, lang, executor, no_header)
+    reading = form_reading(no_header, mysql_escapes)
+    plan = plan_scan(console, me.person.name, source, lang, executor, reading)
     return _started(start(console, plan).id)
 
 
@@ -78,13 +82,15 @@ def jobs_seal(
     tables: Names = "",
     executor: Executor = "",
     no_header: NoHeader = False,
+    mysql_escapes: MysqlEscapes = "",
 ) -> Response:
     """Seal a source into ``packages/<name>`` (``handover seal``)."""
-    from handover.web.jobs import plan_seal, start
+    from handover.web.jobs import form_reading, plan_seal, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_seal(console, me.person.name, source, name, tables, lang, executor, no_header)
+    reading = form_reading(no_header, mysql_escapes)
+    plan = plan_seal(console, me.person.name, source, name, tables, lang, executor, reading)
     return _started(start(console, plan).id)
 
 
@@ -137,13 +143,15 @@ def jobs_extract(
     k: Annotated[int, Form(ge=2, le=1000)] = 5,
     executor: Executor = "",
     no_header: NoHeader = False,
+    mysql_escapes: MysqlEscapes = "",
 ) -> Response:
     """Write a due-diligence extract into ``extracts/<name>`` (``handover dd-extract``)."""
-    from handover.web.jobs import plan_extract, start
+    from handover.web.jobs import form_reading, plan_extract, start
 
     console = console_of(request)
     lang = console.lang_of(request)
-    plan = plan_extract(console, me.person.name, source, name, tables, k, lang, executor, no_header)
+    reading = form_reading(no_header, mysql_escapes)
+    plan = plan_extract(console, me.person.name, source, name, tables, k, lang, executor, reading)
     return _started(start(console, plan).id)
 
 

@@ -49,6 +49,7 @@ def notices_create(
     link: Annotated[str, Form(max_length=500)] = "",
     new_purpose: Annotated[str, Form(max_length=500)] = "",
     no_header: Annotated[bool, Form()] = False,
+    mysql_escapes: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Create a campaign as ``handover notices create`` does: templates checked, people
     tables from the inventory, the sending grant requested (I am its maker)."""
@@ -69,7 +70,7 @@ def notices_create(
         new_purpose=new_purpose.strip() or None,
         actor=me.person.name,
         now=console.now,
-        reading=form_reading(no_header),
+        reading=form_reading(no_header, mysql_escapes),
     )
     return RedirectResponse(f"/notices/{camp.id}?notice=created", 303)
 

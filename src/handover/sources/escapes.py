@@ -1,0 +1,233 @@
+"""MySQL's backslash escapes in a CSV file, as ``SELECT … INTO OUTFILE`` and
+``mysqldump --tab`` write them and ``LOAD DATA`` reads them.
+
+A backslash takes the character after it: ``\\N`` alone in a field is NULL, ``\\0`` a NUL,
+``\\b`` ``\\n`` ``\\r`` ``\\t`` ``\\Z`` backspace, line feed, carriage return, tab and
+Ctrl-Z; before anything else (itself, the delimiter, a quote, a line break) the character
+is kept as it is. Without ``\\N`` nothing is NULL: an empty field is an empty text.
+
+The file is read as a stream (:class:`Unescaping`): each escape pair whose meaning the
+CSV parser cannot give is replaced by a mark of the same two bytes — a NUL and a code.
+No such file holds a NUL byte (MySQL writes one as ``\\0``), so no mark can be read from
+the data: a file holding a NUL byte is refused naming its line. The parser takes the
+remaining pairs as its own escapes (the next character as it is, line breaks included),
+and :func:`resolve` turns the marks in the parsed columns into what they stand for, over
+whole Arrow arrays. A row's line is counted in the file's bytes, before any mark.
+
+A line-break character inside a value is marked too: MySQL escapes only the first character
+of its line terminator, and the parser would end a row at the other one (:func:`line_end`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from handover.errors import BadInput
+
+#: the escape pairs the stream marks (a NUL, then a code that is no delimiter, quote or line
+#: break), in the order they are replaced (a doubled backslash first: pairs are read left
+#: to right), with what each mark stands for (None: NULL)
+_PAIRS: tuple[tuple[bytes, str, str | None], ...] = (
+    (b"\\\\", "\x00\x01", "\\"),
+    (b"\\N", "\x00\x02", None),
+    (b"\\b", "\x00\x04", "\b"),
+    (b"\\n", "\x00\x05", "\n"),
+    (b"\\r", "\x00\x06", "\r"),
+    (b"\\t", "\x00\x07", "\t"),
+    (b"\\Z", "\x00\x08", "\x1a"),
+    # last: the NUL it stands for must not start another mark when the marks are resolved
+    (b"\\0", "\x00\x03", "\x00"),
+)
+_NULL = "\x00\x02"
+#: the marks of a carriage return and a line feed that end no line (:data:`_IN_VALUE`)
+_CR = "\x00\x0b"
+_LF = "\x00\x0c"
+#: every mark and what it stands for inside a text (``\\N`` alone is NULL; see resolve)
+_MARKS = (
+    (_CR, "\r"),
+    (_LF, "\n"),
+    *((mark, "N" if meaning is None else meaning) for _, mark, meaning in _PAIRS),
+)
+CHUNK = 1 << 22
+
+#: a CRLF line end while the line feeds in values are marked (no file holds a NUL)
+_CRLF = b"\x00\x0e"
+
+
+def line_end(path: Path) -> bytes:
+    """How the export at ``path`` ends its lines: CRLF where most of its line feeds
+    follow a carriage return (``LINES TERMINATED BY '\\r\\n'``), else LF (MySQL's
+    default). One pass over the bytes; CR and LF are single bytes in GBK as in UTF-8."""
+    feeds = crlf = 0
+    last = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            feeds += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            last = chunk[-1:]
+    return b"\r\n" if feeds and crlf * 2 > feeds else b"\n"
+
+
+def marked(data: bytes, end: bytes = b"\n") -> bytes:
+    """``data`` (no backslash or CR at its end: no pair or CRLF cut) with its pairs, and the
+    line-break characters that stand in values of an export whose lines end with ``end``,
+    marked (a CR or LF takes one byte, its mark two).
+
+    MySQL escapes only the first character of its line terminator, so the other one stands
+    in a value as it is: with ``LINES TERMINATED BY '\\n'`` (its default) every carriage
+    return is in a value; with ``'\\r\\n'`` every line feed no CR precedes, and a CR after
+    a backslash (escaped) is in a value even when a line feed follows. A line feed marked
+    after a backslash is still a line feed: the parser takes the mark's NUL for the escaped
+    character, and the mark resolves as any other.
+
+    The pairs are found over the bytes at once (numpy): every backslash, the runs they
+    make, the even places of each run (where a pair begins, read left to right), and the
+    character after each; a pair to mark has its two bytes overwritten in place. The line
+    breaks are ``bytes.replace`` calls."""
+    if b"\\" in data:
+        data = _pairs_marked(data)
+    if end == b"\r\n":
+        data = data.replace(b"\\\r", _CR.encode()).replace(b"\r\n", _CRLF)
+        data = data.replace(b"\n", _LF.encode()).replace(b"\r", _CR.encode())
+        return data.replace(_CRLF, b"\r\n")
+    return data.replace(b"\r", _CR.encode()) if b"\r" in data else data
+
+
+#: the mark's code for the character after a backslash (0: not marked)
+_CODE = np.zeros(256, dtype=np.uint8)
+for _pair, _mark, _ in _PAIRS:
+    _CODE[_pair[1]] = ord(_mark[1])
+
+
+def _pairs_marked(data: bytes) -> bytes:
+    """``data`` with each escape pair of :data:`_PAIRS` overwritten by its mark."""
+    arr = np.frombuffer(data, dtype=np.uint8).copy()
+    at = np.flatnonzero(arr == 0x5C)
+    n = at.size
+    index = np.arange(n)
+    # the index in ``at`` where each backslash's run begins
+    begins = np.ones(n, dtype=bool)
+    begins[1:] = np.diff(at) != 1
+    first = np.maximum.accumulate(np.where(begins, index, 0))
+    starts = at[(index - first) % 2 == 0]
+    starts = starts[starts + 1 < arr.size]  # a last lone backslash escapes nothing here
+    codes = _CODE[arr[starts + 1]]
+    chosen = codes != 0
+    arr[starts[chosen]] = 0
+    arr[starts[chosen] + 1] = codes[chosen]
+    return arr.tobytes()
+
+
+def unmarked(text: str) -> str:
+    """A marked row's text as the file spells it (to find the row in the file)."""
+    if "\x00" not in text:
+        return text
+    for pair, mark, _ in _PAIRS:
+        text = text.replace(mark, pair.decode())
+    return text.replace(_CR, "\r").replace(_LF, "\n")
+
+
+class Unescaping(io.RawIOBase):
+    """The file at ``path`` as UTF-8 bytes with its escape pairs marked; ``codec`` is the
+    file's encoding (a GBK character may end in the byte of a backslash, so the file is
+    decoded before any pair is looked for), ``end`` how its lines end (:func:`line_end`)."""
+
+    def __init__(self, path: Path, codec: str, end: bytes = b"\n") -> None:
+        super().__init__()
+        self.path = path
+        self._end = end
+        self._fh = path.open("rb")
+        self._decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)()
+        self._carry = b""
+        self._pending = memoryview(b"")
+        self._lines = 1
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next(self) -> bytes:
+        raw = self._fh.read(CHUNK)
+        self._eof = not raw
+        data = self._decoder.decode(raw, final=self._eof).encode() if self._decoder else raw
+        data = self._carry + data
+        self._carry = b""
+        if not self._eof:
+            # backslashes and carriage returns at the end wait for the next bytes: a pair,
+            # an escaped CR or a CRLF line end is never cut
+            keep = len(data.rstrip(b"\\\r"))
+            data, self._carry = data[:keep], data[keep:]
+        at = data.find(b"\x00")
+        if at >= 0:
+            line = self._lines + data.count(b"\n", 0, at)
+            raise BadInput.msg("sources.nul_byte", path=self.path, row=line)
+        self._lines += data.count(b"\n")
+        return marked(data, self._end)
+
+    def readinto(self, buffer: Any) -> int:
+        """Fills ``buffer`` whole unless the file ends first (the parser takes a short
+        read for the end of the file)."""
+        filled = 0
+        while filled < len(buffer):
+            if not self._pending:
+                if self._eof:
+                    break
+                self._pending = memoryview(self._next())
+                continue
+            n = min(len(buffer) - filled, len(self._pending))
+            buffer[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        return filled
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
+def text_of(cell: str) -> str:
+    """One marked cell (a header's) as the text it stands for (``\\N`` alone: empty)."""
+    if cell == _NULL:
+        return ""
+    for mark, meaning in _MARKS:
+        cell = cell.replace(mark, meaning)
+    return cell
+
+
+def _codes_in(col: pa.Array) -> set[int]:
+    """The codes of the marks in the text column ``col`` (from its character data: a
+    sliced column may be told of a mark outside its rows, never miss one)."""
+    data = col.buffers()[2]
+    if data is None or data.size == 0:
+        return set()
+    v = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(v == 0)
+    at = at[at + 1 < v.size]
+    return {int(c) for c in np.unique(v[at + 1])}
+
+
+def resolve(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """``batch`` with the marks in its text columns turned into what they stand for: a
+    field that is ``\\N`` alone becomes NULL (inside a text it is an ``N``, as ``LOAD
+    DATA`` reads it). Only the marks a column holds are replaced, one Arrow pass each."""
+    columns = []
+    changed = False
+    for col in batch.columns:
+        codes = _codes_in(col) if pa.types.is_string(col.type) else set()
+        if not codes:
+            columns.append(col)
+            continue
+        changed = True
+        null = pc.equal(col, _NULL) if ord(_NULL[1]) in codes else None
+        for mark, meaning in _MARKS:
+            if ord(mark[1]) in codes:
+                col = pc.replace_substring(col, mark, meaning)
+        columns.append(col if null is None else pc.if_else(null, pa.scalar(None, pa.string()), col))
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema) if changed else batch

@@ -1,0 +1,282 @@
+"""Files written by MySQL's ``SELECT … INTO OUTFILE`` read with ``--mysql-escapes``: every
+value as the database holds it (``\\N`` NULL, an empty field an empty text, backslashes,
+tabs, line breaks, quotes and a NUL kept), whatever the chunk the stream is cut at, in UTF-8
+and GBK; the files the real MariaDB server writes, three ways; a NUL byte and the option
+on a non-CSV source refused in one line; the CLI and the console carry the option, and an
+inventory taken one way serves no command reading the other way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from handover.errors import BadInput
+from handover.sources import FileReading, open_source
+from handover.sources import escapes as esc
+from hardening_support import cli, demo_workspace, refused, snapshot
+
+ESCAPED = FileReading(header=False, escapes="unenclosed")
+ENCLOSED = FileReading(header=False, escapes="enclosed")
+
+#: a file as ``SELECT … INTO OUTFILE`` writes it (tab, no enclosure, backslash escapes),
+#: with the values it stands for, and the pairs only ``LOAD DATA`` reads (``\\t`` …)
+OUTFILE = (
+    b"1\t\xe5\xbc\xa0\xe4\xb8\x89\ta\\\tb\n"  # an escaped tab
+    b"2\t\\N\tline1\\\nline2\n"  # NULL; an escaped line feed
+    b'3\t\tback\\\\slash "q" ,\n'  # an empty text; a backslash; quotes kept
+    b"4\tN\t\\\\N\n"  # the letter N; a backslash and an N
+    b"5\tnul\\0x\tcr\rend\n"  # a NUL; a carriage return inside a value
+    b"6\ta\\Nb\t\\t\\n\\r\\b\\Z\\q\n"  # \N inside a text is an N; LOAD DATA's letters
+    b"7\t\\\\\t\\\\\\\\\\N\n"  # a lone backslash; two, then an N
+)
+VALUES = [
+    ["1", "张三", "a\tb"],
+    ["2", None, "line1\nline2"],
+    ["3", "", 'back\\slash "q" ,'],
+    ["4", "N", "\\N"],
+    ["5", "nul\x00x", "cr\rend"],
+    ["6", "aNb", "\t\n\r\b\x1aq"],
+    ["7", "\\", "\\\\N"],
+]
+
+
+def _read(path: Path, reading: FileReading = ESCAPED) -> list[list[Any]]:
+    with open_source(path, reading=reading) as src:
+        (info,) = src.tables()
+        rows = pa.Table.from_batches(list(src.batches(info.name))).to_pylist()
+        assert info.rows == len(rows)
+    return [list(r.values()) for r in rows]
+
+
+def test_every_escape_is_read_as_mysql_wrote_it(tmp_path: Path) -> None:
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(OUTFILE)
+    assert _read(path) == VALUES
+    # a NUL beside other marks and the control characters their codes are
+    path.write_bytes(b"1\t\\0\\n\\0\x05\\0\x0b\x0c\t\\N\\0\n")
+    assert _read(path) == [["1", "\x00\n\x00\x05\x00\x0b\x0c", "N\x00"]]
+    path.write_bytes(OUTFILE)
+    # read the plain way, its escaped tabs and line breaks make ragged rows: refused
+    with pytest.raises(BadInput) as caught:
+        _read(path, FileReading(header=False))
+    assert "customers.tsv" in str(caught.value) and "--allow-bad-rows" in str(caught.value)
+    # and where it is not ragged, the plain way reads other values: the option matters
+    path.write_bytes(b"1\t\\N\t\n2\tx\ty\n")
+    assert _read(path, FileReading(header=False)) == [["1", "\\N", None], ["2", "x", "y"]]
+    with open_source(path, reading=FileReading(header=False)) as src:
+        assert "sources.note.mysql_like" in [getattr(n, "key", n) for n in src.tables()[0].notes]
+    with open_source(path, reading=ESCAPED) as src:
+        keys = [getattr(n, "key", n) for n in src.tables()[0].notes]
+        assert "sources.note.escapes" in keys and "sources.note.mysql_like" not in keys
+    assert _read(path) == [["1", None, ""], ["2", "x", "y"]]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+def test_the_stream_gives_the_same_values_wherever_it_is_cut(
+    tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk may end inside a pair, a run of backslashes or a CRLF line end."""
+    monkeypatch.setattr(esc, "CHUNK", chunk)
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(OUTFILE + b"8\tcr\tend\r\n9\t\\\\\\\\\t\\\r\n")
+    # LINES TERMINATED BY '\n': a carriage return before one is in the value
+    assert _read(path) == [*VALUES, ["8", "cr", "end\r"], ["9", "\\\\", "\r"]]
+    # LINES TERMINATED BY '\r\n': a line feed alone is in the value, a CR escaped
+    path.write_bytes(b"1\ta\nb\t\\\rc\r\n2\t\\N\tx\r\n3\t\t\\\\\r\n")
+    assert _read(path) == [["1", "a\nb", "\rc"], ["2", None, "x"], ["3", "", "\\"]]
+
+
+def test_a_gbk_file_whose_characters_end_in_a_backslash_byte(tmp_path: Path) -> None:
+    """A GBK character may end in 0x5C, the byte of a backslash: the file is decoded
+    before any escape is looked for."""
+    trail = [c for c in map(chr, range(0x4E00, 0x9FA6)) if c.encode("gbk")[-1:] == b"\\"]
+    assert len(trail) > 50
+    text = "".join(trail[:40])
+    values = [["1", text, "\t" + text], ["2", None, text + "\\"]]
+    body = f"1\t{text}\t\\\t{text}\n2\t\\N\t{text}\\\\\n"
+    path = tmp_path / "customers.csv"
+    path.write_bytes(("x" * 2000 + "\t0\t0\n").encode("ascii") + body.encode("gbk"))
+    got = _read(path)
+    assert got[1:] == values
+
+
+def test_a_random_book_survives_the_round_trip(tmp_path: Path) -> None:
+    """2,000 values of the hard characters, escaped as MySQL escapes them on the way out
+    (docs of SELECT … INTO OUTFILE), read back equal, in both of its usual layouts."""
+    rng = random.Random(20261207)
+    alphabet = ["\\", "\t", "\n", "\r", '"', ",", "N", "0", "张", "a", " ", "\x00", "'"]
+    rows = [
+        [
+            None if rng.random() < 0.1 else "".join(rng.choices(alphabet, k=rng.randint(0, 8)))
+            for _ in range(4)
+        ]
+        for _ in range(500)
+    ]
+
+    def field(v: str | None, delim: str, enclosed: bool) -> str:
+        if v is None:
+            return "\\N"
+        out = v.replace("\\", "\\\\").replace("\x00", "\\0")
+        if enclosed:
+            return '"' + out.replace('"', '\\"') + '"'
+        return out.replace(delim, "\\" + delim).replace("\n", "\\\n")
+
+    for name, delim, enclosed in (("tab.tsv", "\t", False), ("enclosed.csv", ",", True)):
+        path = tmp_path / name
+        lines = (delim.join(field(v, delim, enclosed) for v in r) + "\n" for r in rows)
+        path.write_bytes("".join(lines).encode("utf-8"))
+        assert _read(path, ENCLOSED if enclosed else ESCAPED) == rows, name
+
+
+def test_a_nul_byte_is_refused_naming_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(b"1\ta\n2\tb\x00c\n")
+    with pytest.raises(BadInput) as caught:
+        _read(path)
+    assert "customers.tsv" in str(caught.value) and "2" in str(caught.value)
+    assert "b\x00c" not in str(caught.value)
+
+
+def test_the_option_is_refused_where_no_csv_file_would_honour_it(tmp_path: Path) -> None:
+    db = tmp_path / "book.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE t (a)")
+    with pytest.raises(BadInput) as caught:
+        open_source(db, reading=FileReading(escapes="enclosed"))
+    assert "--mysql-escapes" in str(caught.value)
+    with pytest.raises(BadInput) as caught:
+        FileReading(escapes="quoted")
+    assert "--mysql-escapes quoted" in str(caught.value) and "enclosed" in str(caught.value)
+
+
+# --- the files the real server writes ------------------------------------------------------
+
+TRICKY = [
+    (1, "张三", "a\tb", "1.50"),
+    (2, None, "line1\nline2", None),
+    (3, "", 'back\\slash "q" ,comma', "3.00"),
+    (4, "N", "\\N", "4.00"),
+    (5, "nul\x00x", "cr\rend\r\n", "5.00"),
+    (6, "\\", "\\\\", "0.00"),
+    (7, "'single' 单引号", "", "-1.25"),
+]
+
+
+@pytest.fixture
+def outdir() -> Iterator[Path]:
+    """A folder the database server (another user) may write into."""
+    path = Path(tempfile.mkdtemp(prefix="ho_outfile_", dir="/tmp"))
+    os.chmod(path, 0o777)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("name", "clause", "charset"),
+    [
+        ("default.tsv", "", "utf8mb4"),
+        (
+            "enclosed.csv",
+            "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n'",
+            "utf8mb4",
+        ),
+        ("all_enclosed.csv", "FIELDS TERMINATED BY ',' ENCLOSED BY '\"'", "utf8mb4"),
+        ("gbk.tsv", "", "gbk"),
+    ],
+)
+def test_the_files_mariadb_writes_read_back_equal(
+    mariadb_url: str, outdir: Path, name: str, clause: str, charset: str
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    rng = random.Random(name)
+    alphabet = ["\\", "\t", "\n", "\r", '"', ",", "N", "0", "张", "功", "a", "\x00"]
+    rows = TRICKY + [
+        (
+            i,
+            "".join(rng.choices(alphabet, k=rng.randint(0, 6))),
+            None if i % 7 == 0 else "".join(rng.choices(alphabet, k=rng.randint(0, 9))),
+            f"{i}.{i % 100:02d}",
+        )
+        for i in range(100, 400)
+    ]
+    engine = create_engine(mariadb_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE esc (id INT PRIMARY KEY, name VARCHAR(50), note TEXT, "
+                    f"amt DECIMAL(10,2)) DEFAULT CHARSET {charset}"
+                )
+            )
+            conn.execute(
+                text("INSERT INTO esc VALUES (:i, :n, :t, :a)"),
+                [{"i": r[0], "n": r[1], "t": r[2], "a": r[3]} for r in rows],
+            )
+            stored = [list(r) for r in conn.execute(text("SELECT * FROM esc ORDER BY id"))]
+            out = outdir / name
+            conn.execute(
+                text(
+                    f"SELECT * FROM esc ORDER BY id INTO OUTFILE '{out}' "
+                    f"CHARACTER SET {charset} {clause}"
+                )
+            )
+    finally:
+        engine.dispose()
+    expected = [[str(r[0]), r[1], r[2], None if r[3] is None else str(r[3])] for r in stored]
+    assert _read(out, ENCLOSED if "ENCLOSED" in clause else ESCAPED) == expected
+    # and its size in bytes is what the server wrote: nothing read twice or left out
+    assert out.stat().st_size > 0
+
+
+# --- the commands and the console ----------------------------------------------------------
+
+
+def test_scan_and_seal_read_an_outfile_and_keep_how(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(
+        b"1\t\xe5\xbc\xa0\xe4\xb8\x89\t13800138000\t\\N\n"
+        b"2\t\xe6\x9d\x8e\xe5\x9b\x9b\t13900139000\tnote\\\twith tab\n"
+    )
+    before = snapshot(ws)
+    db = tmp_path / "book.db"
+    sqlite3.connect(db).close()
+    line = refused(ws, 2, "scan", str(db), "--mysql-escapes", "unenclosed")
+    assert "--mysql-escapes" in line and "book.db" in line, line
+    line = refused(ws, 2, "scan", str(path), "--no-header", "--mysql-escapes", "quoted")
+    assert "--mysql-escapes quoted" in line and "unenclosed | enclosed" in line, line
+    # read as RFC 4180, the escaped tab makes a ragged row: refused, naming the option to use
+    line = refused(ws, 2, "scan", str(path), "--no-header")
+    assert "customers.tsv" in line and "--mysql-escapes unenclosed" in line, line
+    assert "13900139000" not in line
+    assert snapshot(ws) == before
+    escapes = ("--no-header", "--mysql-escapes", "unenclosed")
+    res = cli(ws, "scan", str(path), *escapes, "--json")
+    assert res.code == 0, res.err
+    (table,) = json.loads(res.out)["tables"]
+    assert table["rows"] == 2
+    from handover.detect.store import inventory_reading, latest_inventory
+    from handover.workspace import open_workspace
+
+    w = open_workspace(ws)
+    try:
+        inv = latest_inventory(w)
+        assert inv is not None and inventory_reading(inv) == ESCAPED
+    finally:
+        w.close()
+    res = cli(ws, "seal", str(path), "--out", str(ws / "p"), *escapes)
+    assert res.code == 0, res.err
