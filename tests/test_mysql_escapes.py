@@ -94,7 +94,102 @@ def test_the_stream_gives_the_same_values_wherever_it_is_cut(
     assert _read(path) == [*VALUES, ["8", "cr", "end\r"], ["9", "\\\\", "\r"]]
     # LINES TERMINATED BY '\r\n': a line feed alone is in the value, a CR escaped
     path.write_bytes(b"1\ta\nb\t\\\rc\r\n2\t\\N\tx\r\n3\t\t\\\\\r\n")
-    assert _read(path) == [["1", "a\nb", "\rc"], ["2", None, "x"], ["3", "", "\\"]]
+    crlf = FileReading(header=False, escapes="unenclosed-crlf")
+    assert _read(path, crlf) == [["1", "a\nb", "\rc"], ["2", None, "x"], ["3", "", "\\"]]
+
+
+def test_a_layout_the_line_ends_contradict_is_refused(tmp_path: Path) -> None:
+    """Every line ends with CRLF: MySQL wrote CRLF, which an LF layout would read into
+    the last values; no line does: a -crlf layout would read one row."""
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(b"1\ta\r\n2\tb\r\n")
+    with pytest.raises(BadInput) as caught:
+        _read(path)
+    assert "customers.tsv" in str(caught.value) and "CRLF" in str(caught.value)
+    assert _read(path, FileReading(header=False, escapes="unenclosed-crlf")) == [
+        ["1", "a"],
+        ["2", "b"],
+    ]
+    path.write_bytes(b"1\ta\n2\tb\n")
+    with pytest.raises(BadInput) as caught:
+        _read(path, FileReading(header=False, escapes="enclosed-crlf"))
+    assert "--mysql-escapes enclosed-crlf" in str(caught.value)
+    # one value ending in a CR at a line's end is no CRLF export
+    path.write_bytes(b"1\twin\r\n2\tx\n")
+    assert _read(path) == [["1", "win\r"], ["2", "x"]]
+
+
+def test_a_header_row_with_marks_loses_no_row(tmp_path: Path) -> None:
+    """The parser's own skipping of a header miscounts rows holding a NUL (every mark
+    begins with one): the header is dropped after parsing."""
+    path = tmp_path / "customers.tsv"
+    body = b"1\ta\n2\tb\n3\tc\n4\td\n"
+    for header, names in (
+        (b"id\t\\N\n", ["id", "column_2"]),
+        (b"id\tna\\tme\n", ["id", "na\tme"]),
+        (b"id\tna\rme\n", ["id", "na\rme"]),
+    ):
+        path.write_bytes(header + body)
+        reading = FileReading(escapes="unenclosed")
+        with open_source(path, reading=reading) as src:
+            assert src.tables()[0].column_names == names
+        assert _read(path, reading) == [["1", "a"], ["2", "b"], ["3", "c"], ["4", "d"]]
+
+
+def test_a_first_value_beyond_the_csv_modules_limit(tmp_path: Path) -> None:
+    """A TEXT value of 140,000 characters in the first row (the ``csv`` module stops at
+    131,072): read whole, in both layouts."""
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(b"1\t" + b"x" * 140_000 + b"\n2\tb\n")
+    assert _read(path) == [["1", "x" * 140_000], ["2", "b"]]
+    path.write_bytes(b'1\t"' + b"x" * 140_000 + b'"\n2\t"b"\n')
+    assert _read(path, ENCLOSED) == [["1", "x" * 140_000], ["2", "b"]]
+
+
+def test_a_quote_never_closed_in_an_enclosed_export(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b'1,"b"\n2,"' + b"x" * 140_000 + b'"\n3,"x\\"\n')
+    with pytest.raises(BadInput) as caught:
+        _read(path, ENCLOSED)
+    assert "customers.csv" in str(caught.value) and "quote" in str(caught.value)
+    allowed = FileReading(allow_bad_rows=1, header=False, escapes="enclosed")
+    assert _read(path, allowed) == [["1", "b"], ["2", "x" * 140_000]]
+
+
+def test_escaped_delimiters_do_not_steer_the_sniffing(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(
+        "1,北京\\, 海淀,a\tb\n2,广州,c\td\n3,深圳\\, 南山\\, 科技园,e\tf\n4,上海,g\th\n".encode()
+    )
+    assert _read(path) == [
+        ["1", "北京, 海淀", "a\tb"],
+        ["2", "广州", "c\td"],
+        ["3", "深圳, 南山, 科技园", "e\tf"],
+        ["4", "上海", "g\th"],
+    ]
+
+
+def test_a_gbk_export_with_a_bad_byte_is_told_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "customers.tsv"
+    path.write_bytes("1\t张三\tx\n".encode("gbk") * 100_000 + b"2\t\xff\xff\ty\n")
+    with pytest.raises(BadInput) as caught:
+        _read(path)
+    assert "customers.tsv" in str(caught.value) and "100001" in str(caught.value)
+
+
+def test_a_mysqldump_tab_folder(tmp_path: Path) -> None:
+    """``mysqldump --tab`` writes each table's rows to ``<table>.txt`` (and its schema to
+    ``<table>.sql``, not read): with the escapes, the .txt files are the tables."""
+    (tmp_path / "dump").mkdir()
+    (tmp_path / "dump" / "cust.sql").write_text("CREATE TABLE cust (id INT);\n")
+    (tmp_path / "dump" / "cust.txt").write_bytes(b"1\t\\N\n2\t\n")
+    (tmp_path / "dump" / "loan.txt").write_bytes(b"7\t1.50\n")
+    with open_source(tmp_path / "dump", reading=ESCAPED) as src:
+        assert [t.name for t in src.tables()] == ["cust", "loan"]
+        rows = pa.Table.from_batches(list(src.batches("cust"))).to_pylist()
+        assert [list(r.values()) for r in rows] == [["1", None], ["2", ""]]
+    with pytest.raises(BadInput):
+        open_source(tmp_path / "dump", reading=FileReading(header=False))
 
 
 def test_a_gbk_file_whose_characters_end_in_a_backslash_byte(tmp_path: Path) -> None:
@@ -184,23 +279,49 @@ def outdir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _exported(
+    url: str, create: str, insert: tuple[str, list[dict[str, Any]]], export: str
+) -> list[list[Any]]:
+    """Make a table on the server, fill it, export it; its rows as the server holds them."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(create))
+            conn.execute(text(insert[0]), insert[1])
+            table = create.split()[2]
+            stored = [list(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]
+            conn.execute(text(export))
+        return stored
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
-    ("name", "clause", "charset"),
+    ("name", "clause", "charset", "layout"),
     [
-        ("default.tsv", "", "utf8mb4"),
+        ("default.tsv", "", "utf8mb4", "unenclosed"),
         (
             "enclosed.csv",
             "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\n'",
             "utf8mb4",
+            "enclosed",
         ),
-        ("all_enclosed.csv", "FIELDS TERMINATED BY ',' ENCLOSED BY '\"'", "utf8mb4"),
-        ("gbk.tsv", "", "gbk"),
+        ("all_enclosed.csv", "FIELDS TERMINATED BY ',' ENCLOSED BY '\"'", "utf8mb4", "enclosed"),
+        ("gbk.tsv", "", "gbk", "unenclosed"),
+        ("crlf.tsv", "LINES TERMINATED BY '\\r\\n'", "utf8mb4", "unenclosed-crlf"),
+        (
+            "crlf.csv",
+            "FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\"' LINES TERMINATED BY '\\r\\n'",
+            "gbk",
+            "enclosed-crlf",
+        ),
     ],
 )
 def test_the_files_mariadb_writes_read_back_equal(
-    mariadb_url: str, outdir: Path, name: str, clause: str, charset: str
+    mariadb_url: str, outdir: Path, name: str, clause: str, charset: str, layout: str
 ) -> None:
-    from sqlalchemy import create_engine, text
 
     rng = random.Random(name)
     alphabet = ["\\", "\t", "\n", "\r", '"', ",", "N", "0", "张", "功", "a", "\x00"]
@@ -213,33 +334,36 @@ def test_the_files_mariadb_writes_read_back_equal(
         )
         for i in range(100, 400)
     ]
-    engine = create_engine(mariadb_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "CREATE TABLE esc (id INT PRIMARY KEY, name VARCHAR(50), note TEXT, "
-                    f"amt DECIMAL(10,2)) DEFAULT CHARSET {charset}"
-                )
-            )
-            conn.execute(
-                text("INSERT INTO esc VALUES (:i, :n, :t, :a)"),
-                [{"i": r[0], "n": r[1], "t": r[2], "a": r[3]} for r in rows],
-            )
-            stored = [list(r) for r in conn.execute(text("SELECT * FROM esc ORDER BY id"))]
-            out = outdir / name
-            conn.execute(
-                text(
-                    f"SELECT * FROM esc ORDER BY id INTO OUTFILE '{out}' "
-                    f"CHARACTER SET {charset} {clause}"
-                )
-            )
-    finally:
-        engine.dispose()
+    out = outdir / name
+    stored = _exported(
+        mariadb_url,
+        "CREATE TABLE esc (id INT PRIMARY KEY, name VARCHAR(50), note TEXT, "
+        f"amt DECIMAL(10,2)) DEFAULT CHARSET {charset}",
+        (
+            "INSERT INTO esc VALUES (:i, :n, :t, :a)",
+            [dict(zip("inta", r, strict=True)) for r in rows],
+        ),
+        f"SELECT * FROM esc ORDER BY id INTO OUTFILE '{out}' CHARACTER SET {charset} {clause}",
+    )
     expected = [[str(r[0]), r[1], r[2], None if r[3] is None else str(r[3])] for r in stored]
-    assert _read(out, ENCLOSED if "ENCLOSED" in clause else ESCAPED) == expected
-    # and its size in bytes is what the server wrote: nothing read twice or left out
-    assert out.stat().st_size > 0
+    assert _read(out, FileReading(header=False, escapes=layout)) == expected
+
+
+def test_a_table_of_one_column_keeps_its_empty_texts(mariadb_url: str, outdir: Path) -> None:
+    """MySQL writes an empty text of a one-column table as a blank line: a row."""
+    out = outdir / "one.tsv"
+    _exported(
+        mariadb_url,
+        "CREATE TABLE one (id INT PRIMARY KEY, v VARCHAR(10))",
+        (
+            "INSERT INTO one VALUES (:i, :v)",
+            [{"i": i, "v": v} for i, v in enumerate(["a", "", "", "b"])],
+        ),
+        f"SELECT v FROM one ORDER BY id INTO OUTFILE '{out}'",
+    )
+    out.write_bytes(out.read_bytes() + b"\\N\n")  # and a NULL, as MySQL writes one
+    assert out.read_bytes() == b"a\n\n\nb\n\\N\n"  # the server's bytes, and ours
+    assert _read(out) == [["a"], [""], [""], ["b"], [None]]
 
 
 # --- the commands and the console ----------------------------------------------------------

@@ -176,13 +176,15 @@ def mysql_escapes_option() -> Any:
     return typer.Option(
         "",
         "--mysql-escapes",
-        metavar="unenclosed|enclosed",
+        metavar="LAYOUT",
         help="The CSV files use MySQL's backslash escapes, as SELECT … INTO OUTFILE and "
         "mysqldump --tab write them: \\N is NULL, \\\\ a backslash, a backslash before a "
         "delimiter, quote or line break keeps it in the value, and an empty field is an "
-        "empty text. 'unenclosed': as MySQL writes by default (a quote is a character like "
-        "any other); 'enclosed': the export said [OPTIONALLY] ENCLOSED BY '\"' (default: "
-        "RFC 4180 quoting, an empty field is NULL).",
+        "empty text, and .txt files (mysqldump --tab) are CSV files. LAYOUT: 'unenclosed' "
+        "as MySQL writes by default (a quote is a character like any other), 'enclosed' "
+        "when the export said [OPTIONALLY] ENCLOSED BY '\"'; 'unenclosed-crlf' or "
+        "'enclosed-crlf' when it said LINES TERMINATED BY '\\r\\n' (default: RFC 4180 "
+        "quoting, an empty field is NULL).",
     )
 
 

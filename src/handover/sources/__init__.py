@@ -34,8 +34,11 @@ SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".db3")
 CSV_SUFFIXES = (".csv", ".tsv")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-#: how a MySQL export with backslash escapes may be laid out (:attr:`FileReading.escapes`)
-MYSQL_LAYOUTS = ("unenclosed", "enclosed")
+#: how a MySQL export with backslash escapes may be laid out (:attr:`FileReading.escapes`):
+#: its values enclosed in quotes or not, its lines ended by LF (MySQL's default) or CRLF
+MYSQL_LAYOUTS = ("unenclosed", "enclosed", "unenclosed-crlf", "enclosed-crlf")
+#: the suffix of the files ``mysqldump --tab`` writes, read as CSV with MySQL's escapes
+MYSQL_DUMP_SUFFIX = ".txt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,11 @@ class FileReading:
     and ``mysqldump --tab`` write them (``\\N`` is NULL, ``\\\\`` a backslash, a backslash
     before a delimiter, quote or line break keeps it in the value, ``\\t`` ``\\n`` ``\\r``
     ``\\0`` ``\\b`` ``\\Z`` as ``LOAD DATA`` reads them; an empty field is then an empty
-    text, not NULL): ``"unenclosed"`` as MySQL writes by default (a quote is a character
-    like any other), ``"enclosed"`` when the export said ``[OPTIONALLY] ENCLOSED BY '"'``
-    (a quote opens and closes a value, and one inside it is escaped); ``""`` none.
+    text, not NULL; ``.txt`` files, as ``mysqldump --tab`` names them, are CSV files too):
+    ``"unenclosed"`` as MySQL writes by default (a quote is a character like any other),
+    ``"enclosed"`` when the export said ``[OPTIONALLY] ENCLOSED BY '"'`` (a quote opens and
+    closes a value, and one inside it is escaped), each with ``-crlf`` when it said ``LINES
+    TERMINATED BY '\\r\\n'``; ``""`` none.
     """
 
     allow_bad_rows: int = 0
@@ -128,7 +133,7 @@ def open_source(
 
         return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
+    if suffix in CSV_SUFFIXES or (escapes and suffix == MYSQL_DUMP_SUFFIX):
         from handover.sources.files import CsvSource
 
         return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
@@ -157,7 +162,9 @@ def check_reading(spec: str | Path, reading: FileReading) -> None:
     if reading.allow_bad_rows < 0:
         raise BadInput.msg("sources.bad_allowance", n=reading.allow_bad_rows)
     s = str(spec)
-    if (reading.header and not reading.escapes) or (not is_url(s) and _may_hold_csv(Path(s))):
+    if (reading.header and not reading.escapes) or (
+        not is_url(s) and _may_hold_csv(Path(s), reading)
+    ):
         return
     raise BadInput.msg(
         "sources.no_header_not_csv" if not reading.header else "sources.escapes_not_csv",
@@ -165,10 +172,12 @@ def check_reading(spec: str | Path, reading: FileReading) -> None:
     )
 
 
-def _may_hold_csv(path: Path) -> bool:
-    """Whether ``path`` may be a CSV file (one that does not exist is told so when opened),
-    or is a folder."""
-    return path.is_dir() or path.suffix.lower() in CSV_SUFFIXES or not path.exists()
+def _may_hold_csv(path: Path, reading: FileReading) -> bool:
+    """Whether ``path`` may be a CSV file (one that does not exist is told so when opened;
+    with MySQL's escapes a ``.txt`` of ``mysqldump --tab`` is one), or is a folder."""
+    suffix = path.suffix.lower()
+    dump = bool(reading.escapes) and suffix == MYSQL_DUMP_SUFFIX
+    return path.is_dir() or suffix in CSV_SUFFIXES or dump or not path.exists()
 
 
 __all__ = [

@@ -61,10 +61,22 @@ CHUNK = 1 << 22
 _CRLF = b"\x00\x0e"
 
 
-def line_end(path: Path) -> bytes:
-    """How the export at ``path`` ends its lines: CRLF where most of its line feeds
-    follow a carriage return (``LINES TERMINATED BY '\\r\\n'``), else LF (MySQL's
-    default). One pass over the bytes; CR and LF are single bytes in GBK as in UTF-8."""
+def enclosed(layout: str) -> bool:
+    """Whether an export of ``layout`` (:data:`handover.sources.MYSQL_LAYOUTS`) encloses
+    its values in quotes (``[OPTIONALLY] ENCLOSED BY '"'``)."""
+    return layout.startswith("enclosed")
+
+
+def line_end(layout: str) -> bytes:
+    """How an export of ``layout`` ends its lines: CRLF for ``…-crlf`` (``LINES
+    TERMINATED BY '\\r\\n'``), else LF (MySQL's default)."""
+    return b"\r\n" if layout.endswith("-crlf") else b"\n"
+
+
+def check_line_end(path: Path, end: bytes, layout: str) -> None:
+    """BadInput when the file's line ends contradict ``end``: no line of a CRLF export
+    ends with CRLF, or every line of an LF export does (MySQL then wrote CRLF). One pass
+    over the bytes (CR and LF are single bytes in GBK as in UTF-8)."""
     feeds = crlf = 0
     last = b""
     with path.open("rb") as fh:
@@ -72,7 +84,11 @@ def line_end(path: Path) -> bytes:
             feeds += chunk.count(b"\n")
             crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             last = chunk[-1:]
-    return b"\r\n" if feeds and crlf * 2 > feeds else b"\n"
+    if not feeds:
+        return
+    if (end == b"\r\n" and not crlf) or (end == b"\n" and crlf == feeds):
+        found = "CRLF" if crlf == feeds else "LF"
+        raise BadInput.msg("sources.wrong_line_end", path=path, layout=layout, found=found)
 
 
 def marked(data: bytes, end: bytes = b"\n") -> bytes:
@@ -125,24 +141,35 @@ def _pairs_marked(data: bytes) -> bytes:
     return arr.tobytes()
 
 
-def unmarked(text: str) -> str:
-    """A marked row's text as the file spells it (to find the row in the file)."""
+def unmarked(text: str, end: bytes = b"\n") -> str:
+    """A marked row's text as the file spells it (to find the row in the file): a CR mark
+    was an escaped CR in a CRLF export, a bare one in an LF export."""
     if "\x00" not in text:
         return text
     for pair, mark, _ in _PAIRS:
         text = text.replace(mark, pair.decode())
-    return text.replace(_CR, "\r").replace(_LF, "\n")
+    cr = "\\\r" if end == b"\r\n" else "\r"
+    return text.replace(_CR, cr).replace(_LF, "\n")
+
+
+def quotes_open(data: bytes) -> int:
+    """How many quotes of marked ``data`` open or close a value (not escaped ones)."""
+    return data.count(b'"') - data.count(b'\\"')
 
 
 class Unescaping(io.RawIOBase):
     """The file at ``path`` as UTF-8 bytes with its escape pairs marked; ``codec`` is the
     file's encoding (a GBK character may end in the byte of a backslash, so the file is
-    decoded before any pair is looked for), ``end`` how its lines end (:func:`line_end`)."""
+    decoded before any pair is looked for: a byte it does not decode raises
+    UnicodeDecodeError, which the reader tells as any other), ``end`` how its lines end
+    (:func:`line_end`). ``quotes`` counts the quotes that open or close a value, as the
+    stream passes (odd at the end: a quote never closed)."""
 
     def __init__(self, path: Path, codec: str, end: bytes = b"\n") -> None:
         super().__init__()
         self.path = path
         self._end = end
+        self.quotes = 0
         self._fh = path.open("rb")
         self._decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)()
         self._carry = b""
@@ -169,7 +196,9 @@ class Unescaping(io.RawIOBase):
             line = self._lines + data.count(b"\n", 0, at)
             raise BadInput.msg("sources.nul_byte", path=self.path, row=line)
         self._lines += data.count(b"\n")
-        return marked(data, self._end)
+        data = marked(data, self._end)
+        self.quotes += quotes_open(data)
+        return data
 
     def readinto(self, buffer: Any) -> int:
         """Fills ``buffer`` whole unless the file ends first (the parser takes a short

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from handover.errors import BadInput
 from handover.i18n import Msg
-from handover.sources import CSV_SUFFIXES, PARQUET_SUFFIXES, XLSX_SUFFIXES
+from handover.sources import CSV_SUFFIXES, MYSQL_DUMP_SUFFIX, PARQUET_SUFFIXES, XLSX_SUFFIXES
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 HEAD_BYTES = 1 << 20
@@ -129,54 +129,30 @@ def locate_rows(path: Path, encoding: str, texts: list[str]) -> list[int | None]
     return out
 
 
-def _quotes(path: Path, quote: int = 0x22) -> int:
-    """How many quote characters the file holds (vectorised count)."""
+def _odd_quotes(path: Path, quote: int = 0x22) -> bool:
+    """True when the file holds an odd number of quote characters (vectorised count)."""
     import mmap
 
     import numpy as np
 
     if path.stat().st_size == 0:
-        return 0
+        return False
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         view = np.frombuffer(mm, dtype=np.uint8)
         try:
-            return int(np.count_nonzero(view == quote))
+            return bool(int(np.count_nonzero(view == quote)) % 2)
         finally:
             del view
 
 
-def _odd_quotes(path: Path) -> bool:
-    """True when the file holds an odd number of quote characters."""
-    return bool(_quotes(path) % 2)
-
-
-def _any_byte(path: Path, byte: int) -> bool:
-    """True when the file holds the byte ``byte`` at all."""
-    return _quotes(path, byte) > 0
-
-
-def _csv_escapes(escapes: str) -> dict[str, Any]:
-    """The ``csv`` module's options for MySQL's backslash escapes: a quote inside an
-    enclosed value is escaped, not doubled; without enclosure a quote is no quote."""
-    if not escapes:
-        return {}
-    quoting = {} if escapes == "enclosed" else {"quoting": csv.QUOTE_NONE}
-    return {"escapechar": "\\", "doublequote": False, **quoting}
-
-
-def unclosed_quote(path: Path, encoding: str, delimiter: str, escapes: str = "") -> int | None:
+def unclosed_quote(path: Path, encoding: str, delimiter: str) -> int | None:
     """The line where a quote opens that the file never closes (the parser would take the
     rest of the file as one value), or None. Only a file with an odd number of quotes
-    (any number, with MySQL's ``escapes``: a quote may be escaped) is parsed again, by the
-    strict ``csv`` module; a MySQL export without enclosure has no quoting at all."""
-    if escapes == "unenclosed":
-        return None
-    if not escapes and not _odd_quotes(path):
-        return None
-    if escapes and not _any_byte(path, 0x22):
+    is parsed again, by the strict ``csv`` module."""
+    if not _odd_quotes(path):
         return None
     with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True, **_csv_escapes(escapes))
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
         start = 0
         try:
             while True:
@@ -332,17 +308,28 @@ def _count_lines(mm: Any, end: int, start: int = 0) -> int:
     return n
 
 
-def sniff_dialect(path: Path, head: bytes, encoding: str, header: bool = True) -> CsvDialect:
+def sniff_dialect(
+    path: Path, head: bytes, encoding: str, header: bool = True, escapes: str = ""
+) -> CsvDialect:
     """The delimiter (, ; tab |) from the first lines of the file. Whether the first row
-    is the header is not guessed: it is, unless ``header`` is False (the caller's choice)."""
+    is the header is not guessed: it is, unless ``header`` is False (the caller's choice).
+    With MySQL's ``escapes`` each escape pair is left out of the sample first (an escaped
+    delimiter is no delimiter), and a file whose values are not enclosed takes the
+    delimiter every line holds the same number of times."""
     dialect = CsvDialect(encoding, ",", header)
     text = head.decode(dialect.codec, errors="ignore")
+    if escapes:
+        text = re.sub(r"\\.", "", text, flags=re.S)
     lines = text.splitlines()[:50]
     if len(head) == HEAD_BYTES and len(lines) > 1:
         lines = lines[:-1]
     sample = "\n".join(lines)
-    if path.suffix.lower() == ".tsv":
+    steady = [d for d in ",;\t|" if lines and len({ln.count(d) for ln in lines} - {0}) == 1]
+    steady = [d for d in steady if all(d in ln for ln in lines)]
+    if path.suffix.lower() in (".tsv", ".txt"):
         delim = "\t"
+    elif escapes and not escapes.startswith("enclosed") and len(steady) == 1:
+        delim = steady[0]
     else:
         try:
             delim = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -397,11 +384,13 @@ class CsvSource(Source):
         self.escapes = escapes
         #: how an export read with MySQL's escapes ends its lines (found when first read)
         self._end: bytes | None = None
+        #: the marked stream the last reading of the rows went through
+        self._stream: Any = None
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
         encoding = detect_encoding(path, head) if head else "utf-8"
         self.csv = (
-            sniff_dialect(path, head, encoding, header)
+            sniff_dialect(path, head, encoding, header, escapes)
             if head
             else CsvDialect("utf-8", ",", header)
         )
@@ -480,9 +469,11 @@ class CsvSource(Source):
     def _first_row(self) -> tuple[list[str], int, int]:
         """The first row that is not blank, its number among the parser's rows (blank
         lines count), and the line it ends on; ``([], 0, 0)`` for a file without one (with
-        MySQL's escapes, read off the marked stream the parser reads: its cells are marked)."""
-        with self._text() as fh:
-            reader = csv.reader(fh, delimiter=self.csv.delimiter, **_csv_escapes(self.escapes))
+        MySQL's escapes: :meth:`_first_escaped_row`)."""
+        if self.escapes:
+            return self._first_escaped_row()
+        with self.path.open(encoding=self.csv.codec, errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.csv.delimiter)
             n = 0
             while True:
                 begins = reader.line_num + 1
@@ -502,21 +493,66 @@ class CsvSource(Source):
                 if row:
                     return row, n, reader.line_num
 
-    def _text(self) -> Any:
-        """The file as text to read rows from with the ``csv`` module."""
-        if not self.escapes:
-            return self.path.open(encoding=self.csv.codec, errors="replace", newline="")
-        import io
+    def _first_escaped_row(self) -> tuple[list[str], int, int]:
+        """With MySQL's escapes, the first row as the parser reads the marked stream (the
+        ``csv`` module would stop at a value of 128 KiB, which a TEXT column may hold), its
+        cells resolved, at row and line 1: MySQL writes no blank line but the one of an
+        empty text in a table of one column, which is a row."""
+        import pyarrow.csv as pcsv
 
-        return io.TextIOWrapper(self._unescaping(), encoding="utf-8", newline="")
+        from handover.sources.escapes import text_of
+
+        def opened(names: list[str] | None) -> Any:
+            return pcsv.open_csv(
+                self._unescaping(),
+                read_options=pcsv.ReadOptions(
+                    column_names=names, autogenerate_column_names=names is None
+                ),
+                parse_options=self._escaped_parse(None),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(names or [], pa.string()),
+                    strings_can_be_null=False,
+                ),
+            )
+
+        try:
+            # the first opening counts the columns, the second reads them all as text
+            width = len(opened(None).schema)
+            batch = opened([f"c{i}" for i in range(width)]).read_next_batch()
+        except StopIteration:
+            return [], 0, 0
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise self._fail(exc) from None
+        return [text_of(v) for v in batch.slice(0, 1).to_pylist()[0].values()], 1, 1
+
+    def _escaped_parse(self, on_invalid: Any) -> Any:
+        """How the parser reads a marked stream: the pairs it was left are its escapes, a
+        quote encloses only in an ``enclosed`` layout, and a blank line is a row (of one
+        empty text; in a table of more columns, a row too short)."""
+        import pyarrow.csv as pcsv
+
+        from handover.sources.escapes import enclosed
+
+        return pcsv.ParseOptions(
+            delimiter=self.csv.delimiter,
+            newlines_in_values=True,
+            escape_char="\\",
+            double_quote=False,
+            quote_char='"' if enclosed(self.escapes) else False,
+            ignore_empty_lines=False,
+            invalid_row_handler=on_invalid,
+        )
 
     def _unescaping(self) -> Any:
         """The file as the stream MySQL's escapes are read from
-        (:class:`handover.sources.escapes.Unescaping`)."""
-        from handover.sources.escapes import Unescaping, line_end
+        (:class:`handover.sources.escapes.Unescaping`); the file's line ends are checked
+        against the layout first."""
+        from handover.sources.escapes import Unescaping, check_line_end, line_end
 
         if self._end is None:
-            self._end = line_end(self.path)
+            end = line_end(self.escapes)
+            check_line_end(self.path, end, self.escapes)
+            self._end = end
         return Unescaping(self.path, self.csv.codec, self._end)
 
     def _reader(self, columns: list[str] | None, batch_size: int, bad: list[Any]) -> Any:
@@ -528,41 +564,59 @@ class CsvSource(Source):
             bad.append((row.expected_columns, row.actual_columns, row.text))
             return "skip"
 
-        escaped: dict[str, Any] = {}
-        source: Any = str(self.path)
+        block = max(1 << 20, min(batch_size * 200, 64 << 20))
         if self.escapes:
-            # the stream is UTF-8 with the pairs marked; the parser takes the rest of the
-            # pairs as its own escapes, and nothing but ``\\N`` is NULL
-            source = self._unescaping()
-            escaped = {
-                "escape_char": "\\",
-                "double_quote": False,
-                # without enclosure MySQL writes a quote as it is: it encloses nothing
-                "quote_char": '"' if self.escapes == "enclosed" else False,
-            }
+            return self._escaped_reader(columns, block, on_invalid)
         return pcsv.open_csv(
-            source,
+            str(self.path),
             read_options=pcsv.ReadOptions(
                 column_names=names,
                 # counted by the parser, so a header cell with a line break is passed whole
                 skip_rows_after_names=self._skip,
-                encoding="utf-8" if self.escapes else self.csv.codec,
-                block_size=max(1 << 20, min(batch_size * 200, 64 << 20)),
+                encoding=self.csv.codec,
+                block_size=block,
             ),
             parse_options=pcsv.ParseOptions(
                 delimiter=self.csv.delimiter,
                 newlines_in_values=True,
                 invalid_row_handler=on_invalid,
-                **escaped,
             ),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.string()),
                 include_columns=columns,
-                strings_can_be_null=not self.escapes,
-                null_values=[] if self.escapes else [""],
+                strings_can_be_null=True,
+                null_values=[""],
                 quoted_strings_can_be_null=False,
             ),
         )
+
+    def _escaped_reader(
+        self, columns: list[str] | None, block: int, on_invalid: Any
+    ) -> Iterator[pa.RecordBatch]:
+        """The batches of a file read with MySQL's escapes, off the marked stream (UTF-8,
+        the pairs marked: :mod:`handover.sources.escapes`), its header row dropped here: the
+        parser's own skipping miscounts rows that hold a NUL, and every mark starts with
+        one. Nothing but ``\\N`` is NULL (its mark, resolved by the caller). Sets
+        :attr:`_stream`, whose quote count tells of a quote never closed."""
+        import pyarrow.csv as pcsv
+
+        self._stream = stream = self._unescaping()
+        reader = pcsv.open_csv(
+            stream,
+            read_options=pcsv.ReadOptions(column_names=self._names, block_size=block),
+            parse_options=self._escaped_parse(on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(self._names, pa.string()),
+                include_columns=columns,
+                strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+        skip = 1 if self.csv.header else 0
+        for batch in reader:
+            if skip and batch.num_rows:
+                batch, skip = batch.slice(1), 0
+            yield batch
 
     def _fail(self, exc: Exception) -> BadInput:
         # Locate the first undecodable byte ourselves: pyarrow's message quotes row text.
@@ -579,16 +633,17 @@ class CsvSource(Source):
         return BadInput.msg("sources.bad_csv", path=self.path, kind=type(exc).__name__)
 
     def _bad_rows(self, raw: list[Any]) -> list[BadRow]:
+        quotes = [t.count('"') for _, _, t in raw]
         if self.escapes:
-            from handover.sources.escapes import unmarked
+            from handover.sources.escapes import enclosed, quotes_open, unmarked
 
-            raw = [(e, f, unmarked(t)) for e, f, t in raw]
+            # counted on the marked text, where an escaped backslash is a mark
+            quotes = [quotes_open(t.encode()) if enclosed(self.escapes) else 0 for *_, t in raw]
+            raw = [(e, f, unmarked(t, self._end or b"\n")) for e, f, t in raw]
         lines = locate_rows(self.path, self.csv.codec, [r[2] for r in raw])
         out = []
-        for (expected, fields, text), line in zip(raw, lines, strict=True):
-            quotes = 0 if self.escapes == "unenclosed" else text.count('"')
-            quotes -= text.count('\\"') if self.escapes == "enclosed" else 0
-            if quotes % 2:
+        for (expected, fields, _), line, quoted in zip(raw, lines, quotes, strict=True):
+            if quoted % 2:
                 why = Msg("sources.why.quote", row=line or "?")
             else:
                 why = Msg("sources.why.fields", row=line or "?", fields=fields, expected=expected)
@@ -603,7 +658,10 @@ class CsvSource(Source):
             return [self._info]
         self._confirm_encoding()
         self._names = self._header_names()
-        open_at = unclosed_quote(self.path, self.csv.codec, self.csv.delimiter, self.escapes)
+        # with MySQL's escapes the stream counts the quotes as it passes (below)
+        open_at = (
+            None if self.escapes else unclosed_quote(self.path, self.csv.codec, self.csv.delimiter)
+        )
         if open_at is not None and self.csv.header and open_at <= self._header_end:
             # the header swallowed the file: no row can be told from it
             raise BadInput.msg(
@@ -619,6 +677,12 @@ class CsvSource(Source):
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._fail(exc) from None
         bad = self._bad_rows(raw)
+        if self.escapes.startswith("enclosed") and self._stream.quotes % 2 and rows:
+            # a quote opened and never closed: the parser took the rest of the file into
+            # the last row it gave (its line is not known; MySQL writes no such file)
+            bad.append(BadRow(None, Msg("sources.why.quote", row="?")))
+            self._open_tail = True
+            rows -= 1
         if open_at is not None and rows and not any(b.row == open_at for b in bad):
             bad.append(BadRow(open_at, Msg("sources.why.quote", row=open_at)))
             self._open_tail = True
@@ -1032,17 +1096,19 @@ class FolderSource(Source):
             raise
 
     def _open(self, path: Path) -> None:
+        # with MySQL's escapes, the .txt files of ``mysqldump --tab`` are CSV files too
+        csv_suffixes = (*CSV_SUFFIXES, *((MYSQL_DUMP_SUFFIX,) if self.escapes else ()))
         files = sorted(
             p
             for p in path.rglob("*")
             if p.is_file()
-            and p.suffix.lower() in (*CSV_SUFFIXES, *XLSX_SUFFIXES, *PARQUET_SUFFIXES)
+            and p.suffix.lower() in (*csv_suffixes, *XLSX_SUFFIXES, *PARQUET_SUFFIXES)
             and not p.name.startswith((".", "~$"))
         )
         if not files:
             raise BadInput.msg("sources.empty_folder", path=path)
         if (not self.header or self.escapes) and not any(
-            p.suffix.lower() in CSV_SUFFIXES for p in files
+            p.suffix.lower() in csv_suffixes for p in files
         ):
             # nothing would honour the caller's "no header row" or "MySQL escapes"
             key = "sources.no_header_not_csv" if not self.header else "sources.escapes_not_csv"
@@ -1052,7 +1118,7 @@ class FolderSource(Source):
             suffix = p.suffix.lower()
             child: Source
             allowance = self.allow_bad_rows
-            if suffix in CSV_SUFFIXES:
+            if suffix in csv_suffixes:
                 child = CsvSource(
                     p, rel, allow_bad_rows=allowance, header=self.header, escapes=self.escapes
                 )

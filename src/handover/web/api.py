@@ -271,10 +271,11 @@ NO_HEADER = "the CSV files have no header row: the first row is data (columns co
 MYSQL_ESCAPES = (
     "the CSV files use MySQL's backslash escapes (SELECT … INTO OUTFILE): \\N is NULL, "
     "an empty field is an empty text; 'unenclosed' as MySQL writes by default, 'enclosed' "
-    "for ENCLOSED BY '\"'; empty: RFC 4180 quoting"
+    "for ENCLOSED BY '\"', each with '-crlf' for LINES TERMINATED BY '\\r\\n'; empty: RFC "
+    "4180 quoting"
 )
 #: the layouts a MySQL export may have, and none
-MysqlLayout = Literal["", "unenclosed", "enclosed"]
+MysqlLayout = Literal["", "unenclosed", "enclosed", "unenclosed-crlf", "enclosed-crlf"]
 
 
 class ScanIn(BaseModel):
