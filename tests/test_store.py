@@ -55,6 +55,64 @@ def test_postgres_store(pg_url: str) -> None:
     _roundtrip(pg_url)
 
 
+def test_a_sqlite_store_lends_each_thread_its_own_connection(tmp_path: Path) -> None:
+    """The ledger's appends use a connection of the thread's own (no pool check-out):
+    the same one call after call, another in another thread, each with the store's
+    session settings; a thread that ends takes its connection with it (the console runs
+    a thread per job); dispose closes the rest, and the store then opens new ones."""
+    import gc
+    import sqlite3
+    import threading
+    import weakref
+
+    path = tmp_path / "store.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        first = store.own_connection()
+        assert first is not None and store.own_connection() is first
+        assert first.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert first.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        # detached: the pool's own connections are not this one
+        with store.engine.connect() as conn:
+            assert conn.connection.dbapi_connection is not first
+        seen: list[tuple[bool, int]] = []
+        holders: list[weakref.ref[object]] = []
+
+        def job() -> None:
+            mine = store.own_connection()
+            seen.append((mine is not first, len(store._owned)))
+            holders.extend(weakref.ref(h) for h in store._owned if h.conn is mine)
+
+        thread = threading.Thread(target=job)
+        thread.start()
+        thread.join()
+        gc.collect()
+        # the thread's holder, the one reference to its connection, went with it
+        assert seen == [(True, 2)] and len(holders) == 1 and holders[0]() is None
+        assert len(store._owned) == 1
+        store.dispose()
+        with pytest.raises(sqlite3.ProgrammingError):
+            first.execute("SELECT 1")
+        again = store.own_connection()
+        assert again is not None and again is not first
+        assert again.execute("SELECT count(*) FROM alembic_version").fetchone()[0] >= 1
+    finally:
+        store.dispose()
+    memory = open_store("sqlite://")
+    try:
+        assert memory.own_connection() is None  # its pool's one connection is the database
+    finally:
+        memory.dispose()
+
+
+def test_a_postgres_store_lends_no_connection_of_its_own(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        assert store.own_connection() is None  # a server's go through the pool's check
+    finally:
+        store.dispose()
+
+
 def test_unreachable_store_is_bad_input_with_masked_password() -> None:
     with pytest.raises(BadInput) as info:
         open_store("postgresql+psycopg://u:s3cret@127.0.0.1:1/none")

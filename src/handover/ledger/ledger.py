@@ -312,10 +312,12 @@ class _Tx:
 
 @contextmanager
 def _appending(ws: Workspace) -> Iterator[_Tx]:
-    """:func:`locked` for an append: the same lock and head, on the driver's connection."""
+    """:func:`locked` for an append: the same lock and head, on the driver's connection
+    (a SQLite file store's: this thread's own, see :meth:`Store.own_connection`)."""
     engine = ws.store.engine
     with _store_busy(ws):
-        raw = engine.raw_connection()
+        own = ws.store.own_connection()
+        raw = own if own is not None else engine.raw_connection()
         try:
             cur = raw.cursor()
             yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name, newest=True))
@@ -324,7 +326,8 @@ def _appending(ws: Workspace) -> Iterator[_Tx]:
             raw.rollback()
             raise
         finally:
-            raw.close()
+            if own is None:
+                raw.close()
 
 
 def read_head(ws: Workspace) -> Head:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -40,12 +44,36 @@ def script_heads() -> set[str] | None:
 WORDING = Wording("store.unusable", "store.unreachable")
 
 
+class _Held:
+    """A thread's own connection to a SQLite store (:meth:`Store.own_connection`), the
+    process that opened it and the store's disposal it belongs after. Only the thread
+    holds it: when the thread ends it goes, and with it the connection (which closes as
+    it goes); the store keeps a weak reference, to close it when disposed."""
+
+    __slots__ = ("__weakref__", "conn", "disposals", "pid")
+
+    def __init__(self, conn: Any, pid: int, disposals: int) -> None:
+        self.conn, self.pid, self.disposals = conn, pid, disposals
+
+
+class _Own(threading.local):
+    held: _Held | None = None
+
+
 @dataclass
 class Store:
     """The platform store of one workspace."""
 
     engine: Engine
     url: str
+    _own: _Own = field(default_factory=_Own, repr=False, compare=False)
+    #: the connections :meth:`own_connection` opened whose thread is alive: :meth:`dispose`
+    #: closes those of its own process
+    _owned: weakref.WeakSet[_Held] = field(
+        default_factory=weakref.WeakSet, repr=False, compare=False
+    )
+    _owned_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _disposals: int = field(default=0, repr=False, compare=False)
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -92,7 +120,40 @@ class Store:
     def tables(self) -> list[str]:
         return sorted(Catalog(self.engine).table_names())
 
+    def own_connection(self) -> Any:
+        """A driver connection of this thread's own to a SQLite file store, kept open
+        from one call to the next (the ledger's appends: the pool's check-out and return,
+        with its reset, cost a sixth of a committed append); None for any other store
+        (a server's connections go through the pool, which checks them before reuse; an
+        in-memory store has only the pool's one connection).
+
+        The connection is the pool's, made with the store's session settings and
+        detached from the pool; :meth:`dispose` closes every one. A process started by
+        ``fork`` opens its own instead of using its parent's."""
+        from sqlalchemy.pool import QueuePool
+
+        held, pid = self._own.held, os.getpid()
+        if held is not None and held.pid == pid and held.disposals == self._disposals:
+            return held.conn
+        if self.engine.dialect.name != "sqlite" or not isinstance(self.engine.pool, QueuePool):
+            return None
+        fairy = self.engine.raw_connection()
+        fairy.detach()
+        with self._owned_lock:
+            self._own.held = held = _Held(fairy.dbapi_connection, pid, self._disposals)
+            self._owned.add(held)
+        return held.conn
+
     def dispose(self) -> None:
+        """Close the pool's connections and every thread's own (a thread that uses the
+        store again opens a new one)."""
+        with self._owned_lock:
+            owned = list(self._owned)
+            self._owned.clear()
+            self._disposals += 1
+        for held in owned:
+            if held.pid == os.getpid():
+                held.conn.close()
         self.engine.dispose()
 
 
