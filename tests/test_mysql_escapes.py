@@ -136,6 +136,18 @@ def test_a_header_row_with_marks_loses_no_row(tmp_path: Path) -> None:
         assert _read(path, reading) == [["1", "a"], ["2", "b"], ["3", "c"], ["4", "d"]]
 
 
+def test_a_ragged_row_is_counted_and_may_be_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(b"1\ta\n2\tb\textra\n3\t\\N\n")
+    with pytest.raises(BadInput) as caught:
+        _read(path)
+    assert "rows 2" in str(caught.value) and "--allow-bad-rows 1" in str(caught.value)
+    allowed = FileReading(allow_bad_rows=1, header=False, escapes="unenclosed")
+    assert _read(path, allowed) == [["1", "a"], ["3", None]]
+    with open_source(path, reading=allowed) as src:
+        assert src.skipped() == {"customers": [2]}
+
+
 def test_a_first_value_beyond_the_csv_modules_limit(tmp_path: Path) -> None:
     """A TEXT value of 140,000 characters in the first row (the ``csv`` module stops at
     131,072): read whole, in both layouts."""

@@ -508,7 +508,8 @@ class CsvSource(Source):
                 read_options=pcsv.ReadOptions(
                     column_names=names, autogenerate_column_names=names is None
                 ),
-                parse_options=self._escaped_parse(None),
+                # a row of another width is the full reading's to count (and allow)
+                parse_options=self._escaped_parse(lambda row: "skip"),
                 convert_options=pcsv.ConvertOptions(
                     column_types=dict.fromkeys(names or [], pa.string()),
                     strings_can_be_null=False,
