@@ -202,6 +202,11 @@ def test_a_mysqldump_tab_folder(tmp_path: Path) -> None:
         assert [list(r.values()) for r in rows] == [["1", None], ["2", ""]]
     with pytest.raises(BadInput):
         open_source(tmp_path / "dump", reading=FileReading(header=False))
+    # an empty table's file is empty: told naming it, not "unreadable"
+    (tmp_path / "dump" / "none.txt").write_bytes(b"")
+    with pytest.raises(BadInput) as caught:
+        open_source(tmp_path / "dump", reading=ESCAPED)
+    assert "none.txt" in str(caught.value) and "0 bytes" in str(caught.value)
 
 
 def test_a_gbk_file_whose_characters_end_in_a_backslash_byte(tmp_path: Path) -> None:

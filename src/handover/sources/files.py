@@ -657,6 +657,10 @@ class CsvSource(Source):
         row is delivered."""
         if self._info is not None:
             return [self._info]
+        if self.path.stat().st_size == 0:
+            # no header, no row: nothing names a column (mysqldump --tab writes an empty
+            # table's rows so); told, not taken for an unreadable file
+            raise BadInput.msg("sources.empty_file", path=self.path)
         self._confirm_encoding()
         self._names = self._header_names()
         # with MySQL's escapes the stream counts the quotes as it passes (below)
