@@ -98,25 +98,39 @@ def test_the_stream_gives_the_same_values_wherever_it_is_cut(
     assert _read(path, crlf) == [["1", "a\nb", "\rc"], ["2", None, "x"], ["3", "", "\\"]]
 
 
-def test_a_layout_the_line_ends_contradict_is_refused(tmp_path: Path) -> None:
-    """Every line ends with CRLF: MySQL wrote CRLF, which an LF layout would read into
-    the last values; no line does: a -crlf layout would read one row."""
+def test_the_stated_line_end_is_read_and_checked(tmp_path: Path) -> None:
+    """A -crlf layout for a file with no CRLF is refused (MySQL wrote LF). An LF layout
+    for a file whose every line ends with CRLF is read as stated, with a note: MySQL
+    writes that for CRLF, and for values ending in a CR (a LOAD DATA of a Windows file)."""
     path = tmp_path / "customers.tsv"
-    path.write_bytes(b"1\ta\r\n2\tb\r\n")
-    with pytest.raises(BadInput) as caught:
-        _read(path)
-    assert "customers.tsv" in str(caught.value) and "CRLF" in str(caught.value)
-    assert _read(path, FileReading(header=False, escapes="unenclosed-crlf")) == [
-        ["1", "a"],
-        ["2", "b"],
-    ]
     path.write_bytes(b"1\ta\n2\tb\n")
     with pytest.raises(BadInput) as caught:
         _read(path, FileReading(header=False, escapes="enclosed-crlf"))
-    assert "--mysql-escapes enclosed-crlf" in str(caught.value)
-    # one value ending in a CR at a line's end is no CRLF export
+    assert "customers.tsv" in str(caught.value) and "--mysql-escapes enclosed-crlf" in str(
+        caught.value
+    )
+    path.write_bytes(b"1\talpha\r\n2\tbeta\r\n")
+    assert _read(path) == [["1", "alpha\r"], ["2", "beta\r"]]
+    with open_source(path, reading=ESCAPED) as src:
+        assert "sources.note.all_crlf" in [getattr(n, "key", n) for n in src.tables()[0].notes]
+    crlf = FileReading(header=False, escapes="unenclosed-crlf")
+    assert _read(path, crlf) == [["1", "alpha"], ["2", "beta"]]
+    # one value ending in a CR at a line's end: no note
     path.write_bytes(b"1\twin\r\n2\tx\n")
     assert _read(path) == [["1", "win\r"], ["2", "x"]]
+    with open_source(path, reading=ESCAPED) as src:
+        assert "sources.note.all_crlf" not in [getattr(n, "key", n) for n in src.tables()[0].notes]
+
+
+def test_blank_lines(tmp_path: Path) -> None:
+    """In a table of one column a blank line is an empty text (MySQL writes it so); in a
+    table of more, the parser would make it a row of empty texts: it is passed, as in any
+    CSV."""
+    path = tmp_path / "customers.tsv"
+    path.write_bytes(b"1\ta\tb\n\n2\tc\td\n\n")
+    assert _read(path) == [["1", "a", "b"], ["2", "c", "d"]]
+    path.write_bytes(b"a\n\nb\n")
+    assert _read(path) == [["a"], [""], ["b"]]
 
 
 def test_a_header_row_with_marks_loses_no_row(tmp_path: Path) -> None:
@@ -154,8 +168,22 @@ def test_a_first_value_beyond_the_csv_modules_limit(tmp_path: Path) -> None:
     path = tmp_path / "customers.tsv"
     path.write_bytes(b"1\t" + b"x" * 140_000 + b"\n2\tb\n")
     assert _read(path) == [["1", "x" * 140_000], ["2", "b"]]
+    # and one beyond the parser's first block (a MiB): a MEDIUMTEXT
+    path.write_bytes(b"1\t" + b"y" * 1_500_000 + b"\n2\tb\n")
+    assert _read(path) == [["1", "y" * 1_500_000], ["2", "b"]]
     path.write_bytes(b'1\t"' + b"x" * 140_000 + b'"\n2\t"b"\n')
     assert _read(path, ENCLOSED) == [["1", "x" * 140_000], ["2", "b"]]
+
+
+def test_a_cut_export_loses_only_its_cut_row(tmp_path: Path) -> None:
+    """The row a cut left with a quote open is the one refused (or, allowed, left out);
+    the rows before it are kept."""
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b'1,"a","b"\n2,"c\n')
+    allowed = FileReading(allow_bad_rows=1, header=False, escapes="enclosed")
+    assert _read(path, allowed) == [["1", "a", "b"]]
+    with open_source(path, reading=allowed) as src:
+        assert src.skipped() == {"customers": [2]}
 
 
 def test_a_quote_never_closed_in_an_enclosed_export(tmp_path: Path) -> None:
@@ -202,6 +230,23 @@ def test_a_mysqldump_tab_folder(tmp_path: Path) -> None:
         assert [list(r.values()) for r in rows] == [["1", None], ["2", ""]]
     with pytest.raises(BadInput):
         open_source(tmp_path / "dump", reading=FileReading(header=False))
+    # mysqldump --tab --fields-terminated-by=, writes commas
+    (tmp_path / "commas").mkdir()
+    (tmp_path / "commas" / "cust.txt").write_bytes(b"1,zhang,a\\,b\n2,\\N,c\n")
+    with open_source(tmp_path / "commas", reading=ESCAPED) as src:
+        rows = pa.Table.from_batches(list(src.batches("cust"))).to_pylist()
+        assert [list(r.values()) for r in rows] == [["1", "zhang", "a,b"], ["2", None, "c"]]
+    # every file is closed once read: a dump of many tables holds no descriptor per table
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(60):
+        (many / f"t{i}.txt").write_bytes(b"1\t\\N\n")
+    fds = Path("/proc/self/fd")
+    before = len(list(fds.iterdir()))
+    with open_source(many, reading=ESCAPED) as src:
+        for t in src.tables():
+            assert sum(b.num_rows for b in src.batches(t.name)) == 1
+        assert len(list(fds.iterdir())) < before + 10
     # an empty table's file is empty: told naming it, not "unreadable"
     (tmp_path / "dump" / "none.txt").write_bytes(b"")
     with pytest.raises(BadInput) as caught:

@@ -58,15 +58,13 @@ def test_postgres_store(pg_url: str) -> None:
 def test_a_sqlite_store_lends_each_thread_its_own_connection(tmp_path: Path) -> None:
     """The ledger's appends use a connection of the thread's own (no pool check-out):
     the same one call after call, another in another thread, each with the store's
-    session settings; a thread that ends takes its connection with it (the console runs
-    a thread per job); dispose closes the rest, and the store then opens new ones."""
-    import gc
+    session settings. Only its thread closes it: dispose closes the caller's own, and
+    another thread's when that thread next asks (closing a connection another thread is
+    using can crash the process)."""
     import sqlite3
     import threading
-    import weakref
 
-    path = tmp_path / "store.db"
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
     try:
         first = store.own_connection()
         assert first is not None and store.own_connection() is first
@@ -75,22 +73,30 @@ def test_a_sqlite_store_lends_each_thread_its_own_connection(tmp_path: Path) -> 
         # detached: the pool's own connections are not this one
         with store.engine.connect() as conn:
             assert conn.connection.dbapi_connection is not first
-        seen: list[tuple[bool, int]] = []
-        holders: list[weakref.ref[object]] = []
+        disposed, asked = threading.Event(), threading.Event()
+        seen: list[object] = []
 
         def job() -> None:
             mine = store.own_connection()
-            seen.append((mine is not first, len(store._owned)))
-            holders.extend(weakref.ref(h) for h in store._owned if h.conn is mine)
+            seen.append(mine is not first)
+            asked.set()
+            disposed.wait(30)
+            # still usable after the dispose, closed when this thread asks again
+            seen.append(mine.execute("SELECT 1").fetchone()[0])
+            again = store.own_connection()
+            seen.append(again is not mine)
+            try:
+                mine.execute("SELECT 1")
+            except sqlite3.ProgrammingError:
+                seen.append("closed")
 
         thread = threading.Thread(target=job)
         thread.start()
-        thread.join()
-        gc.collect()
-        # the thread's holder, the one reference to its connection, went with it
-        assert seen == [(True, 2)] and len(holders) == 1 and holders[0]() is None
-        assert len(store._owned) == 1
+        asked.wait(30)
         store.dispose()
+        disposed.set()
+        thread.join()
+        assert seen == [True, 1, True, "closed"]
         with pytest.raises(sqlite3.ProgrammingError):
             first.execute("SELECT 1")
         again = store.own_connection()
@@ -103,6 +109,40 @@ def test_a_sqlite_store_lends_each_thread_its_own_connection(tmp_path: Path) -> 
         assert memory.own_connection() is None  # its pool's one connection is the database
     finally:
         memory.dispose()
+
+
+def test_closing_a_workspace_while_another_thread_appends(workspace: object) -> None:
+    """The console closes its workspace at shutdown while a job's thread may still be
+    appending: each append finishes on its own connection (closing it under the thread
+    crashed the process), and the ledger stays whole."""
+    import threading
+
+    from handover.ledger import record, verify_ledger
+    from handover.workspace import Workspace
+
+    assert isinstance(workspace, Workspace)
+    errors: list[BaseException] = []
+    done = [0]
+    stop = threading.Event()
+
+    def job() -> None:
+        while not stop.is_set() or done[0] < 50:
+            try:
+                record(workspace, "tester", "scan.run", "subject", "purpose", {"i": done[0]})
+                done[0] += 1
+            except BaseException as exc:  # every failure is the finding
+                errors.append(exc)
+                return
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    for _ in range(50):
+        workspace.close()
+    stop.set()
+    thread.join()
+    assert errors == [] and done[0] >= 50
+    report = verify_ledger(workspace)
+    assert report.ok, report
 
 
 def test_a_postgres_store_lends_no_connection_of_its_own(pg_url: str) -> None:

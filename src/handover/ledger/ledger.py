@@ -323,7 +323,15 @@ def _appending(ws: Workspace) -> Iterator[_Tx]:
             yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name, newest=True))
             raw.commit()
         except BaseException:
-            raw.rollback()
+            try:
+                raw.rollback()
+            except Exception:
+                if own is None:
+                    raise
+                # a thread's own connection that cannot roll back could stay inside the
+                # transaction, holding the write lock: it is closed (SQLite then rolls
+                # back), the next append opens another, and the first error is told
+                ws.store.drop_own_connection()
             raise
         finally:
             if own is None:

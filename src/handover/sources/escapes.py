@@ -73,10 +73,12 @@ def line_end(layout: str) -> bytes:
     return b"\r\n" if layout.endswith("-crlf") else b"\n"
 
 
-def check_line_end(path: Path, end: bytes, layout: str) -> None:
-    """BadInput when the file's line ends contradict ``end``: no line of a CRLF export
-    ends with CRLF, or every line of an LF export does (MySQL then wrote CRLF). One pass
-    over the bytes (CR and LF are single bytes in GBK as in UTF-8)."""
+def check_line_end(path: Path, end: bytes, layout: str) -> bool:
+    """BadInput when no line of a CRLF export ends with CRLF (MySQL wrote LF); True when
+    every line of an LF export does, which MySQL writes for CRLF (``LINES TERMINATED BY
+    '\\r\\n'``) and for values that end in a CR (rows a ``LOAD DATA`` of a Windows file
+    left so): the layout the person stated is read, with a note. One pass over the bytes
+    (CR and LF are single bytes in GBK as in UTF-8)."""
     feeds = crlf = 0
     last = b""
     with path.open("rb") as fh:
@@ -84,11 +86,9 @@ def check_line_end(path: Path, end: bytes, layout: str) -> None:
             feeds += chunk.count(b"\n")
             crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
             last = chunk[-1:]
-    if not feeds:
-        return
-    if (end == b"\r\n" and not crlf) or (end == b"\n" and crlf == feeds):
-        found = "CRLF" if crlf == feeds else "LF"
-        raise BadInput.msg("sources.wrong_line_end", path=path, layout=layout, found=found)
+    if feeds and end == b"\r\n" and not crlf:
+        raise BadInput.msg("sources.wrong_line_end", path=path, layout=layout, found="LF")
+    return bool(feeds) and end == b"\n" and crlf == feeds
 
 
 def marked(data: bytes, end: bytes = b"\n") -> bytes:
@@ -163,13 +163,15 @@ class Unescaping(io.RawIOBase):
     decoded before any pair is looked for: a byte it does not decode raises
     UnicodeDecodeError, which the reader tells as any other), ``end`` how its lines end
     (:func:`line_end`). ``quotes`` counts the quotes that open or close a value, as the
-    stream passes (odd at the end: a quote never closed)."""
+    stream passes (odd at the end: a quote never closed, which ``open_line`` opened)."""
 
     def __init__(self, path: Path, codec: str, end: bytes = b"\n") -> None:
         super().__init__()
         self.path = path
         self._end = end
         self.quotes = 0
+        #: the line of the file where the last quote that opens a value stands
+        self.open_line = 0
         self._fh = path.open("rb")
         self._decoder = None if codec == "utf-8" else codecs.getincrementaldecoder(codec)()
         self._carry = b""
@@ -195,10 +197,30 @@ class Unescaping(io.RawIOBase):
         if at >= 0:
             line = self._lines + data.count(b"\n", 0, at)
             raise BadInput.msg("sources.nul_byte", path=self.path, row=line)
+        lines = self._lines
         self._lines += data.count(b"\n")
         data = marked(data, self._end)
-        self.quotes += quotes_open(data)
+        self._count_quotes(data, lines)
         return data
+
+    def _count_quotes(self, data: bytes, line: int) -> None:
+        """Count the quotes of marked ``data`` (from ``line`` of the file) that open or
+        close a value, and keep the line of the last that opens one (a backslash before a
+        quote escapes it: every doubled backslash is a mark by now)."""
+        if b'"' not in data:
+            return
+        v = np.frombuffer(data, dtype=np.uint8)
+        at = np.flatnonzero(v == 0x22)
+        escaped = np.zeros(at.size, dtype=bool)
+        inner = at > 0  # the carry leaves no backslash at a chunk's end
+        escaped[inner] = v[at[inner] - 1] == 0x5C
+        at = at[~escaped]
+        opening = at[(self.quotes + np.arange(at.size)) % 2 == 0]
+        if opening.size:
+            before = data[: int(opening[-1])]
+            # the file's lines: a line feed inside a value is a mark by now
+            self.open_line = line + before.count(b"\n") + before.count(_LF.encode())
+        self.quotes += int(at.size)
 
     def readinto(self, buffer: Any) -> int:
         """Fills ``buffer`` whole unless the file ends first (the parser takes a short

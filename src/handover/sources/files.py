@@ -326,7 +326,8 @@ def sniff_dialect(
     sample = "\n".join(lines)
     steady = [d for d in ",;\t|" if lines and len({ln.count(d) for ln in lines} - {0}) == 1]
     steady = [d for d in steady if all(d in ln for ln in lines)]
-    if path.suffix.lower() in (".tsv", ".txt"):
+    if path.suffix.lower() == ".tsv" or (path.suffix.lower() == ".txt" and len(steady) != 1):
+        # mysqldump --tab writes tabs unless told otherwise (--fields-terminated-by)
         delim = "\t"
     elif escapes and not escapes.startswith("enclosed") and len(steady) == 1:
         delim = steady[0]
@@ -384,8 +385,10 @@ class CsvSource(Source):
         self.escapes = escapes
         #: how an export read with MySQL's escapes ends its lines (found when first read)
         self._end: bytes | None = None
-        #: the marked stream the last reading of the rows went through
-        self._stream: Any = None
+        #: with MySQL's escapes: the line of a quote never closed (the last reading's)
+        self._open_quote: int | None = None
+        #: with MySQL's escapes: every line of an LF export ends with CR LF (a note)
+        self._all_crlf = False
         with path.open("rb") as fh:
             head = fh.read(HEAD_BYTES)
         encoding = detect_encoding(path, head) if head else "utf-8"
@@ -447,10 +450,6 @@ class CsvSource(Source):
         stream: quotes are respected, so a header cell holding a line break (Excel's
         Alt+Enter) stays one cell. Sets how many rows the parser passes before the data."""
         first, n, end = self._first_row()
-        if self.escapes:
-            from handover.sources.escapes import text_of
-
-            first = [text_of(c) for c in first]
         if not self.csv.header:
             self._skip = 0
             return [f"column_{i + 1}" for i in range(len(first))]
@@ -502,34 +501,44 @@ class CsvSource(Source):
 
         from handover.sources.escapes import text_of
 
-        def opened(names: list[str] | None) -> Any:
-            return pcsv.open_csv(
-                self._unescaping(),
-                read_options=pcsv.ReadOptions(
-                    column_names=names, autogenerate_column_names=names is None
-                ),
-                # a row of another width is the full reading's to count (and allow)
-                parse_options=self._escaped_parse(lambda row: "skip"),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=dict.fromkeys(names or [], pa.string()),
-                    strings_can_be_null=False,
-                ),
-            )
+        def first(names: list[str] | None, block: int) -> Any:
+            with self._unescaping() as stream:
+                reader = pcsv.open_csv(
+                    stream,
+                    read_options=pcsv.ReadOptions(
+                        column_names=names,
+                        autogenerate_column_names=names is None,
+                        block_size=block,
+                    ),
+                    # a row of another width is the full reading's to count (and allow)
+                    parse_options=self._escaped_parse(lambda row: "skip", blank_rows=False),
+                    convert_options=pcsv.ConvertOptions(
+                        column_types=dict.fromkeys(names or [], pa.string()),
+                        strings_can_be_null=False,
+                    ),
+                )
+                return reader.schema if names is None else reader.read_next_batch()
 
-        try:
-            # the first opening counts the columns, the second reads them all as text
-            width = len(opened(None).schema)
-            batch = opened([f"c{i}" for i in range(width)]).read_next_batch()
-        except StopIteration:
-            return [], 0, 0
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise self._fail(exc) from None
+        for block in (1 << 20, 64 << 20):  # a first value beyond a MiB: a larger block
+            try:
+                # the first opening counts the columns, the second reads them all as text
+                width = len(first(None, block))
+                batch = first([f"c{i}" for i in range(width)], block)
+                break
+            except StopIteration:
+                return [], 0, 0
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if block < 64 << 20 and isinstance(exc, pa.ArrowInvalid):
+                    continue
+                raise self._fail(exc) from None
         return [text_of(v) for v in batch.slice(0, 1).to_pylist()[0].values()], 1, 1
 
-    def _escaped_parse(self, on_invalid: Any) -> Any:
+    def _escaped_parse(self, on_invalid: Any, *, blank_rows: bool) -> Any:
         """How the parser reads a marked stream: the pairs it was left are its escapes, a
-        quote encloses only in an ``enclosed`` layout, and a blank line is a row (of one
-        empty text; in a table of more columns, a row too short)."""
+        quote encloses only in an ``enclosed`` layout, and with ``blank_rows`` a blank line
+        is a row (MySQL writes one for an empty text in a table of one column; the parser
+        would give a blank line in a table of more columns as a row of empty texts, so
+        there it is passed, as in any CSV)."""
         import pyarrow.csv as pcsv
 
         from handover.sources.escapes import enclosed
@@ -540,7 +549,7 @@ class CsvSource(Source):
             escape_char="\\",
             double_quote=False,
             quote_char='"' if enclosed(self.escapes) else False,
-            ignore_empty_lines=False,
+            ignore_empty_lines=not blank_rows,
             invalid_row_handler=on_invalid,
         )
 
@@ -552,7 +561,7 @@ class CsvSource(Source):
 
         if self._end is None:
             end = line_end(self.escapes)
-            check_line_end(self.path, end, self.escapes)
+            self._all_crlf = check_line_end(self.path, end, self.escapes)
             self._end = end
         return Unescaping(self.path, self.csv.codec, self._end)
 
@@ -598,26 +607,34 @@ class CsvSource(Source):
         the pairs marked: :mod:`handover.sources.escapes`), its header row dropped here: the
         parser's own skipping miscounts rows that hold a NUL, and every mark starts with
         one. Nothing but ``\\N`` is NULL (its mark, resolved by the caller). Sets
-        :attr:`_stream`, whose quote count tells of a quote never closed."""
+        :attr:`_open_quote`: the line of a quote never closed, found by the stream's count
+        (an enclosed layout), else None; the stream is closed when the reading ends."""
         import pyarrow.csv as pcsv
 
-        self._stream = stream = self._unescaping()
-        reader = pcsv.open_csv(
-            stream,
-            read_options=pcsv.ReadOptions(column_names=self._names, block_size=block),
-            parse_options=self._escaped_parse(on_invalid),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(self._names, pa.string()),
-                include_columns=columns,
-                strings_can_be_null=False,
-                null_values=[],
-            ),
-        )
-        skip = 1 if self.csv.header else 0
-        for batch in reader:
-            if skip and batch.num_rows:
-                batch, skip = batch.slice(1), 0
-            yield batch
+        from handover.sources.escapes import enclosed
+
+        stream = self._unescaping()
+        try:
+            reader = pcsv.open_csv(
+                stream,
+                read_options=pcsv.ReadOptions(column_names=self._names, block_size=block),
+                parse_options=self._escaped_parse(on_invalid, blank_rows=len(self._names) == 1),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(self._names, pa.string()),
+                    include_columns=columns,
+                    strings_can_be_null=False,
+                    null_values=[],
+                ),
+            )
+            skip = 1 if self.csv.header else 0
+            for batch in reader:
+                if skip and batch.num_rows:
+                    batch, skip = batch.slice(1), 0
+                yield batch
+            odd = enclosed(self.escapes) and stream.quotes % 2
+            self._open_quote = stream.open_line if odd else None
+        finally:
+            stream.close()
 
     def _fail(self, exc: Exception) -> BadInput:
         # Locate the first undecodable byte ourselves: pyarrow's message quotes row text.
@@ -682,12 +699,9 @@ class CsvSource(Source):
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
             raise self._fail(exc) from None
         bad = self._bad_rows(raw)
-        if self.escapes.startswith("enclosed") and self._stream.quotes % 2 and rows:
-            # a quote opened and never closed: the parser took the rest of the file into
-            # the last row it gave (its line is not known; MySQL writes no such file)
-            bad.append(BadRow(None, Msg("sources.why.quote", row="?")))
-            self._open_tail = True
-            rows -= 1
+        if self.escapes:
+            # with MySQL's escapes the stream found it (an enclosed layout)
+            open_at = self._open_quote
         if open_at is not None and rows and not any(b.row == open_at for b in bad):
             bad.append(BadRow(open_at, Msg("sources.why.quote", row=open_at)))
             self._open_tail = True
@@ -703,6 +717,8 @@ class CsvSource(Source):
             notes.append(Msg("sources.note.no_header"))
         if self.escapes:
             notes.append(Msg("sources.note.escapes", layout=self.escapes))
+        if self._all_crlf:
+            notes.append(Msg("sources.note.all_crlf", layout=self.escapes))
         elif self._mysql_like:
             notes.append(Msg("sources.note.mysql_like"))
         if bad:

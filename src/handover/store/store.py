@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,11 +46,11 @@ WORDING = Wording("store.unusable", "store.unreachable")
 
 class _Held:
     """A thread's own connection to a SQLite store (:meth:`Store.own_connection`), the
-    process that opened it and the store's disposal it belongs after. Only the thread
-    holds it: when the thread ends it goes, and with it the connection (which closes as
-    it goes); the store keeps a weak reference, to close it when disposed."""
+    process that opened it and the store's disposal it belongs after. Only its thread
+    holds it and only its thread closes it: when the thread ends it goes, and with it the
+    connection (which closes as it goes)."""
 
-    __slots__ = ("__weakref__", "conn", "disposals", "pid")
+    __slots__ = ("conn", "disposals", "pid")
 
     def __init__(self, conn: Any, pid: int, disposals: int) -> None:
         self.conn, self.pid, self.disposals = conn, pid, disposals
@@ -60,6 +60,11 @@ class _Own(threading.local):
     held: _Held | None = None
 
 
+#: connections a process started by ``fork`` inherited: kept, never used or closed (SQLite
+#: must not touch a connection across a fork, closing included)
+_INHERITED: list[Any] = []
+
+
 @dataclass
 class Store:
     """The platform store of one workspace."""
@@ -67,12 +72,8 @@ class Store:
     engine: Engine
     url: str
     _own: _Own = field(default_factory=_Own, repr=False, compare=False)
-    #: the connections :meth:`own_connection` opened whose thread is alive: :meth:`dispose`
-    #: closes those of its own process
-    _owned: weakref.WeakSet[_Held] = field(
-        default_factory=weakref.WeakSet, repr=False, compare=False
-    )
-    _owned_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    #: how many times the store was disposed: a thread's own connection of before is
+    #: closed by its thread, and a new one opened, when the thread next asks
     _disposals: int = field(default=0, repr=False, compare=False)
 
     @property
@@ -128,32 +129,41 @@ class Store:
         in-memory store has only the pool's one connection).
 
         The connection is the pool's, made with the store's session settings and
-        detached from the pool; :meth:`dispose` closes every one. A process started by
-        ``fork`` opens its own instead of using its parent's."""
+        detached from the pool. Only its thread uses or closes it (closing a connection
+        another thread is using can crash the process): it closes when the thread ends,
+        when :meth:`dispose` is called on that thread, or when the thread next asks after a
+        dispose. A process started by ``fork`` opens its own and leaves its parent's be."""
         from sqlalchemy.pool import QueuePool
 
         held, pid = self._own.held, os.getpid()
         if held is not None and held.pid == pid and held.disposals == self._disposals:
             return held.conn
+        self.drop_own_connection()
         if self.engine.dialect.name != "sqlite" or not isinstance(self.engine.pool, QueuePool):
             return None
         fairy = self.engine.raw_connection()
         fairy.detach()
-        with self._owned_lock:
-            self._own.held = held = _Held(fairy.dbapi_connection, pid, self._disposals)
-            self._owned.add(held)
+        self._own.held = held = _Held(fairy.dbapi_connection, pid, self._disposals)
         return held.conn
 
+    def drop_own_connection(self) -> None:
+        """Close this thread's own connection, if it has one (one its process inherited by
+        ``fork`` is only set aside); the next :meth:`own_connection` opens a new one."""
+        held, self._own.held = self._own.held, None
+        if held is None:
+            return
+        if held.pid != os.getpid():
+            _INHERITED.append(held.conn)
+            return
+        with contextlib.suppress(Exception):  # an unusable connection is dropped all the same
+            held.conn.close()
+
     def dispose(self) -> None:
-        """Close the pool's connections and every thread's own (a thread that uses the
-        store again opens a new one)."""
-        with self._owned_lock:
-            owned = list(self._owned)
-            self._owned.clear()
-            self._disposals += 1
-        for held in owned:
-            if held.pid == os.getpid():
-                held.conn.close()
+        """Close the pool's connections and this thread's own; other threads close theirs
+        when they next ask for it or end (a thread that uses the store again opens a new
+        one)."""
+        self._disposals += 1
+        self.drop_own_connection()
         self.engine.dispose()
 
 
