@@ -315,6 +315,13 @@ def test_the_option_is_refused_where_no_csv_file_would_honour_it(tmp_path: Path)
     with pytest.raises(BadInput) as caught:
         FileReading(escapes="quoted")
     assert "--mysql-escapes quoted" in str(caught.value) and "enclosed" in str(caught.value)
+    # the API's field admits the same layouts, spelt twice (a Literal names its values)
+    from typing import get_args
+
+    from handover.sources import MYSQL_LAYOUTS
+    from handover.web.api import MysqlLayout
+
+    assert get_args(MysqlLayout) == ("", *MYSQL_LAYOUTS)
 
 
 # --- the files the real server writes ------------------------------------------------------

@@ -41,6 +41,12 @@ MYSQL_LAYOUTS = ("unenclosed", "enclosed", "unenclosed-crlf", "enclosed-crlf")
 MYSQL_DUMP_SUFFIX = ".txt"
 
 
+def csv_suffixes(escapes: str = "") -> tuple[str, ...]:
+    """The suffixes of the files read as CSV: with MySQL's ``escapes``, the ``.txt`` files
+    of ``mysqldump --tab`` too."""
+    return (*CSV_SUFFIXES, MYSQL_DUMP_SUFFIX) if escapes else CSV_SUFFIXES
+
+
 @dataclass(frozen=True, slots=True)
 class FileReading:
     """How the tables of a file source are read: choices a person makes on the command
@@ -133,7 +139,7 @@ def open_source(
 
         return FolderSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
     suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES or (escapes and suffix == MYSQL_DUMP_SUFFIX):
+    if suffix in csv_suffixes(escapes):
         from handover.sources.files import CsvSource
 
         return CsvSource(path, allow_bad_rows=allow_bad_rows, header=header, escapes=escapes)
@@ -175,9 +181,9 @@ def check_reading(spec: str | Path, reading: FileReading) -> None:
 def _may_hold_csv(path: Path, reading: FileReading) -> bool:
     """Whether ``path`` may be a CSV file (one that does not exist is told so when opened;
     with MySQL's escapes a ``.txt`` of ``mysqldump --tab`` is one), or is a folder."""
-    suffix = path.suffix.lower()
-    dump = bool(reading.escapes) and suffix == MYSQL_DUMP_SUFFIX
-    return path.is_dir() or suffix in CSV_SUFFIXES or dump or not path.exists()
+    return (
+        path.is_dir() or path.suffix.lower() in csv_suffixes(reading.escapes) or not path.exists()
+    )
 
 
 __all__ = [
@@ -191,5 +197,6 @@ __all__ = [
     "Source",
     "TableInfo",
     "check_reading",
+    "csv_suffixes",
     "open_source",
 ]

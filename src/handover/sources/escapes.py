@@ -73,22 +73,14 @@ def line_end(layout: str) -> bytes:
     return b"\r\n" if layout.endswith("-crlf") else b"\n"
 
 
-def check_line_end(path: Path, end: bytes, layout: str) -> bool:
-    """BadInput when no line of a CRLF export ends with CRLF (MySQL wrote LF); True when
-    every line of an LF export does, which MySQL writes for CRLF (``LINES TERMINATED BY
-    '\\r\\n'``) and for values that end in a CR (rows a ``LOAD DATA`` of a Windows file
-    left so): the layout the person stated is read, with a note. One pass over the bytes
-    (CR and LF are single bytes in GBK as in UTF-8)."""
-    feeds = crlf = 0
-    last = b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            feeds += chunk.count(b"\n")
-            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
-            last = chunk[-1:]
-    if feeds and end == b"\r\n" and not crlf:
+def check_line_end(path: Path, head: bytes, end: bytes, layout: str) -> None:
+    """BadInput when the first bytes ``head`` of a CRLF export hold line feeds but no CRLF:
+    MySQL wrote LF (every line of a CRLF export ends with CRLF). CR and LF are single bytes
+    in GBK as in UTF-8. The other way round is no refusal: an LF export whose every line
+    ends with CRLF is what MySQL writes for values that end in a CR, and the stream tells
+    it (:attr:`Unescaping.all_crlf`) for a note."""
+    if end == b"\r\n" and b"\n" in head and b"\r\n" not in head:
         raise BadInput.msg("sources.wrong_line_end", path=path, layout=layout, found="LF")
-    return bool(feeds) and end == b"\n" and crlf == feeds
 
 
 def marked(data: bytes, end: bytes = b"\n") -> bytes:
@@ -163,13 +155,15 @@ class Unescaping(io.RawIOBase):
     decoded before any pair is looked for: a byte it does not decode raises
     UnicodeDecodeError, which the reader tells as any other), ``end`` how its lines end
     (:func:`line_end`). ``quotes`` counts the quotes that open or close a value, as the
-    stream passes (odd at the end: a quote never closed, which ``open_line`` opened)."""
+    stream passes (odd at the end: a quote never closed, which ``open_line`` opened);
+    ``crlf`` the line feeds a carriage return precedes."""
 
     def __init__(self, path: Path, codec: str, end: bytes = b"\n") -> None:
         super().__init__()
         self.path = path
         self._end = end
         self.quotes = 0
+        self.crlf = 0
         #: the line of the file where the last quote that opens a value stands
         self.open_line = 0
         self._fh = path.open("rb")
@@ -199,6 +193,7 @@ class Unescaping(io.RawIOBase):
             raise BadInput.msg("sources.nul_byte", path=self.path, row=line)
         lines = self._lines
         self._lines += data.count(b"\n")
+        self.crlf += data.count(b"\r\n")  # the carry never cuts one
         data = marked(data, self._end)
         self._count_quotes(data, lines)
         return data
@@ -221,6 +216,11 @@ class Unescaping(io.RawIOBase):
             # the file's lines: a line feed inside a value is a mark by now
             self.open_line = line + before.count(b"\n") + before.count(_LF.encode())
         self.quotes += int(at.size)
+
+    @property
+    def all_crlf(self) -> bool:
+        """Whether every line feed read so far follows a carriage return."""
+        return self._lines > 1 and self.crlf == self._lines - 1
 
     def readinto(self, buffer: Any) -> int:
         """Fills ``buffer`` whole unless the file ends first (the parser takes a short

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from handover.errors import BadInput
 from handover.i18n import Msg
-from handover.sources import CSV_SUFFIXES, MYSQL_DUMP_SUFFIX, PARQUET_SUFFIXES, XLSX_SUFFIXES
+from handover.sources import PARQUET_SUFFIXES, XLSX_SUFFIXES, csv_suffixes
 from handover.sources.base import DEFAULT_BATCH, ColumnInfo, Source, TableInfo
 
 HEAD_BYTES = 1 << 20
@@ -383,8 +383,6 @@ class CsvSource(Source):
         self.allow_bad_rows = allow_bad_rows
         #: MySQL's backslash escapes (``--mysql-escapes``; :mod:`handover.sources.escapes`)
         self.escapes = escapes
-        #: how an export read with MySQL's escapes ends its lines (found when first read)
-        self._end: bytes | None = None
         #: with MySQL's escapes: the line of a quote never closed (the last reading's)
         self._open_quote: int | None = None
         #: with MySQL's escapes: every line of an LF export ends with CR LF (a note)
@@ -397,10 +395,17 @@ class CsvSource(Source):
             if head
             else CsvDialect("utf-8", ",", header)
         )
-        #: (byte offset, line) after the head's last whole line, when the file goes on
-        #: past the head: a UTF-8 head leaves the rest to be checked from there
+        #: how an export read with MySQL's escapes ends its lines (the layout says)
+        self._end = b"\n"
+        if escapes:
+            from handover.sources.escapes import check_line_end, line_end
+
+            self._end = line_end(escapes)
+            check_line_end(path, head, self._end, escapes)
         #: its head holds a field MySQL writes for NULL (a hint when it is read otherwise)
         self._mysql_like = not escapes and bool(head) and mysql_like(head, self.csv.delimiter)
+        #: (byte offset, line) after the head's last whole line, when the file goes on
+        #: past the head: a UTF-8 head leaves the rest to be checked from there
         self._tail = (
             (head.rfind(b"\n") + 1, head.count(b"\n") + 1) if len(head) == HEAD_BYTES else None
         )
@@ -555,14 +560,9 @@ class CsvSource(Source):
 
     def _unescaping(self) -> Any:
         """The file as the stream MySQL's escapes are read from
-        (:class:`handover.sources.escapes.Unescaping`); the file's line ends are checked
-        against the layout first."""
-        from handover.sources.escapes import Unescaping, check_line_end, line_end
+        (:class:`handover.sources.escapes.Unescaping`)."""
+        from handover.sources.escapes import Unescaping
 
-        if self._end is None:
-            end = line_end(self.escapes)
-            self._all_crlf = check_line_end(self.path, end, self.escapes)
-            self._end = end
         return Unescaping(self.path, self.csv.codec, self._end)
 
     def _reader(self, columns: list[str] | None, batch_size: int, bad: list[Any]) -> Any:
@@ -608,7 +608,8 @@ class CsvSource(Source):
         parser's own skipping miscounts rows that hold a NUL, and every mark starts with
         one. Nothing but ``\\N`` is NULL (its mark, resolved by the caller). Sets
         :attr:`_open_quote`: the line of a quote never closed, found by the stream's count
-        (an enclosed layout), else None; the stream is closed when the reading ends."""
+        (an enclosed layout), else None, and :attr:`_all_crlf`; the stream is closed when
+        the reading ends."""
         import pyarrow.csv as pcsv
 
         from handover.sources.escapes import enclosed
@@ -633,6 +634,7 @@ class CsvSource(Source):
                 yield batch
             odd = enclosed(self.escapes) and stream.quotes % 2
             self._open_quote = stream.open_line if odd else None
+            self._all_crlf = self._end == b"\n" and stream.all_crlf
         finally:
             stream.close()
 
@@ -657,7 +659,7 @@ class CsvSource(Source):
 
             # counted on the marked text, where an escaped backslash is a mark
             quotes = [quotes_open(t.encode()) if enclosed(self.escapes) else 0 for *_, t in raw]
-            raw = [(e, f, unmarked(t, self._end or b"\n")) for e, f, t in raw]
+            raw = [(e, f, unmarked(t, self._end)) for e, f, t in raw]
         lines = locate_rows(self.path, self.csv.codec, [r[2] for r in raw])
         out = []
         for (expected, fields, _), line, quoted in zip(raw, lines, quotes, strict=True):
@@ -1118,19 +1120,17 @@ class FolderSource(Source):
 
     def _open(self, path: Path) -> None:
         # with MySQL's escapes, the .txt files of ``mysqldump --tab`` are CSV files too
-        csv_suffixes = (*CSV_SUFFIXES, *((MYSQL_DUMP_SUFFIX,) if self.escapes else ()))
+        as_csv = csv_suffixes(self.escapes)
         files = sorted(
             p
             for p in path.rglob("*")
             if p.is_file()
-            and p.suffix.lower() in (*csv_suffixes, *XLSX_SUFFIXES, *PARQUET_SUFFIXES)
+            and p.suffix.lower() in (*as_csv, *XLSX_SUFFIXES, *PARQUET_SUFFIXES)
             and not p.name.startswith((".", "~$"))
         )
         if not files:
             raise BadInput.msg("sources.empty_folder", path=path)
-        if (not self.header or self.escapes) and not any(
-            p.suffix.lower() in csv_suffixes for p in files
-        ):
+        if (not self.header or self.escapes) and not any(p.suffix.lower() in as_csv for p in files):
             # nothing would honour the caller's "no header row" or "MySQL escapes"
             key = "sources.no_header_not_csv" if not self.header else "sources.escapes_not_csv"
             raise BadInput.msg(key, source=path)
@@ -1139,7 +1139,7 @@ class FolderSource(Source):
             suffix = p.suffix.lower()
             child: Source
             allowance = self.allow_bad_rows
-            if suffix in csv_suffixes:
+            if suffix in as_csv:
                 child = CsvSource(
                     p, rel, allow_bad_rows=allowance, header=self.header, escapes=self.escapes
                 )
