@@ -14,7 +14,7 @@ PYTEST_WORKERS ?= 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml constraints.txt src/handover/crypto/_hmac_many.c src/handover/migrate/_polyhash.c src/handover/db/_sqlite_arrow.c src/handover/verify/_rowtext.c src/handover/db/_mysql_rows.c src/handover/db/_pgcopy.c src/handover/crypto/_tree.c src/handover/ledger/_frames.c
+$(STAMP): pyproject.toml constraints.txt src/handover/crypto/_hmac_many.c src/handover/migrate/_polyhash.c src/handover/db/_sqlite_arrow.c src/handover/verify/_rowtext.c src/handover/db/_mysql_rows.c src/handover/db/_pgcopy.c src/handover/crypto/_tree.c src/handover/ledger/_frames.c src/handover/ledger/_events.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c constraints.txt -e '.[dev]'
@@ -74,4 +74,4 @@ docs: $(STAMP) ## regenerate docs/cli.md from --help
 	$(PY) -m handover.cli.docgen > docs/cli.md
 
 clean: ## remove the venv, caches and the demo workspace
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache handover-data src/handover/crypto/_hmac_many.*.so src/handover/migrate/_polyhash.*.so src/handover/db/_sqlite_arrow.*.so src/handover/verify/_rowtext.*.so src/handover/db/_mysql_rows.*.so src/handover/db/_pgcopy.*.so src/handover/crypto/_tree.*.so src/handover/ledger/_frames.*.so build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache handover-data src/handover/crypto/_hmac_many.*.so src/handover/migrate/_polyhash.*.so src/handover/db/_sqlite_arrow.*.so src/handover/verify/_rowtext.*.so src/handover/db/_mysql_rows.*.so src/handover/db/_pgcopy.*.so src/handover/crypto/_tree.*.so src/handover/ledger/_frames.*.so src/handover/ledger/_events.*.so build

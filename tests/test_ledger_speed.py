@@ -24,7 +24,7 @@ from handover.errors import BadInput
 from handover.ledger import Event
 from handover.ledger.canonical import _encode, canonical_json_of, canonical_text, to_jsonable
 from handover.ledger.guard import MAYBE, guard, needs_scan, substitute
-from handover.ledger.ledger import BODY_VERSION, _guarded, _prepare, body_text
+from handover.ledger.ledger import BODY_VERSION, Prepared, _guarded, _prepare, body_text
 
 TS = "2026-12-04T10:11:12.123456Z"
 
@@ -65,6 +65,17 @@ def _events() -> list[Event]:
     return out
 
 
+def _fields(p: Prepared) -> dict[str, Any]:
+    actor, action, subject, purpose, details, _text, _masked = p
+    return {
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "purpose": purpose,
+        "details": details,
+    }
+
+
 def reference_body(seq: int, ts: str, fields: dict[str, Any]) -> bytes:
     """The body as the general encoder writes it (RFC 8785 laid out key by key)."""
     out: list[str] = []
@@ -74,20 +85,20 @@ def reference_body(seq: int, ts: str, fields: dict[str, Any]) -> bytes:
 
 @pytest.mark.parametrize("event", _events(), ids=lambda e: str(sorted(e.details or {}))[:40])
 def test_body_text_is_the_canonical_body(event: Event) -> None:
-    p = _prepare(None, event)  # type: ignore[arg-type]  # the workspace is not read
+    p = _prepare(event)
     for seq in (0, 1, 999_999, 2**53 - 1):
-        got = body_text(seq, TS, p.fields, p.details_text).encode("utf-8")
-        assert got == reference_body(seq, TS, p.fields)
-        assert got == canonical_json_of({"v": BODY_VERSION, "seq": seq, "ts": TS, **p.fields})
+        got = body_text(seq, TS, p).encode("utf-8")
+        assert got == reference_body(seq, TS, _fields(p))
+        assert got == canonical_json_of({"v": BODY_VERSION, "seq": seq, "ts": TS, **_fields(p)})
 
 
 def test_body_refuses_what_the_general_path_refuses() -> None:
     with pytest.raises(BadInput):
-        _prepare(None, Event("a.b", "s", "p", {"x": 2**53}, actor="a"))  # type: ignore[arg-type]
+        _prepare(Event("a.b", "s", "p", {"x": 2**53}, actor="a"))
     with pytest.raises(BadInput):
-        _prepare(None, Event("a.b", "s", "p", {"x": float("inf")}, actor="a"))  # type: ignore[arg-type]
+        _prepare(Event("a.b", "s", "p", {"x": float("inf")}, actor="a"))
     with pytest.raises(BadInput):
-        body_text(2**53, TS, {"action": "a", "actor": "", "subject": "", "purpose": ""}, "{}")
+        body_text(2**53, TS, ("", "a", "", "", {}, "{}", 0))
 
 
 def test_fast_guard_path_equals_the_walk() -> None:
@@ -142,9 +153,9 @@ def test_canonical_text_equals_the_general_encoder(details: dict[str, Any]) -> N
 )
 def test_prepared_bodies_equal_the_general_encoder(details: dict[str, Any], text: str) -> None:
     """Flat details take the prebuilt encoder, the rest the general path: both as RFC 8785."""
-    p = _prepare(None, Event("x.y", text, text, details, actor=text))  # type: ignore[arg-type]
-    got = body_text(7, TS, p.fields, p.details_text).encode("utf-8")
-    assert got == reference_body(7, TS, p.fields)
+    p = _prepare(Event("x.y", text, text, details, actor=text))
+    got = body_text(7, TS, p).encode("utf-8")
+    assert got == reference_body(7, TS, _fields(p))
 
 
 # Texts made of what the guard's patterns are built from: digits, separators, X, +86, PEM.

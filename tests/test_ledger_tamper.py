@@ -20,6 +20,7 @@ from handover.errors import CheckFailed
 from handover.flows.workspace import init_workspace
 from handover.ledger import merkle
 from handover.ledger.canonical import canonical_json
+from handover.ledger.models import LOWEST_STORED_LEVEL
 from handover.ledger.note import Checkpoint, sign_note
 from handover.workspace import DEMO_TRANSFER, Workspace, open_workspace
 
@@ -70,7 +71,7 @@ def logged(store_ws: Workspace) -> Workspace:
         store_ws,
         [
             ledger.Event("test.batch", f"b{i}", "tamper suite", {"i": i}, actor="os:test")
-            for i in range(14)
+            for i in range(40)  # a log of more than 48 entries: three stored nodes of 16
         ],
         clock=clock,
     )
@@ -298,7 +299,7 @@ def _rewrite(ws: Workspace, bodies: list[bytes], k: int) -> None:
     with ws.store.engine.begin() as c:
         c.execute(text("DELETE FROM ledger_checkpoints"))
         c.execute(text("DELETE FROM ledger_nodes"))
-        for lv in range(1, len(levels)):
+        for lv in range(LOWEST_STORED_LEVEL, len(levels)):
             for i in range(len(levels[lv]) // 32):
                 c.execute(
                     text("INSERT INTO ledger_nodes (level, idx, hash) VALUES (:l, :i, :h)"),
@@ -636,9 +637,9 @@ def test_stored_hash_bytes_cannot_move_between_rows(logged: Workspace) -> None:
 )
 def test_tampered_stored_node_is_named(logged: Workspace, how: str, key: str) -> None:
     """Each stored subtree hash is checked (taken a level's run at a time): a changed,
-    missing or malformed node at level 1 is named by level and index."""
+    missing or malformed node of the lowest stored level is named by level and index."""
     with logged.store.engine.begin() as c:
-        where = "WHERE level = 1 AND idx = 5"
+        where = f"WHERE level = {LOWEST_STORED_LEVEL} AND idx = 1"
         if how == "changed":
             c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 32})
         elif how == "deleted":
@@ -647,6 +648,7 @@ def test_tampered_stored_node_is_named(logged: Workspace, how: str, key: str) ->
             c.execute(text(f"UPDATE ledger_nodes SET hash = :h {where}"), {"h": b"\x07" * 31})
     report = ledger.verify_ledger(logged, chunk=4)
     found = [p for p in report.problems if p.text.key == key]
-    assert len(found) == 1 and found[0].place.params() == {"level": 1, "idx": 5}, [
-        p.to_json() for p in report.problems
-    ]
+    assert len(found) == 1 and found[0].place.params() == {
+        "level": LOWEST_STORED_LEVEL,
+        "idx": 1,
+    }, [p.to_json() for p in report.problems]

@@ -133,8 +133,10 @@ def test_a_forged_column_is_never_proved(
         # text that is no UTF-8 (a blob joined by || is text in SQLite)
         "UPDATE ledger_entries SET root = root || x'00' WHERE seq = 6",
         "UPDATE ledger_entries SET body = CAST(body || x'ff' AS TEXT) WHERE seq = 7",
-        "UPDATE ledger_nodes SET hash = x'0707' WHERE level = 2 AND idx = 1",
-        "DELETE FROM ledger_nodes WHERE level = 3",
+        "UPDATE ledger_nodes SET hash = x'0707' WHERE level = 4 AND idx = 1",
+        "DELETE FROM ledger_nodes WHERE level = 5",
+        # a node below the lowest stored level (revision 0002c), as an older store had
+        "INSERT INTO ledger_nodes (level, idx, hash) VALUES (2, 0, x'" + "00" * 32 + "')",
         "INSERT INTO ledger_nodes (level, idx, hash) VALUES (1, 99, x'" + "00" * 32 + "')",
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -220,16 +221,23 @@ def _downgraded_workspace(
     """A demo workspace (people, NDAs, grants: rows that name people by foreign key; a
     ledger) whose store is taken back to before ``revision`` (the password rules by
     default); its store URL."""
-    from alembic import command
-    from alembic.config import Config
-
     from handover.flows.workspace import init_workspace
-    from handover.store.store import MIGRATIONS
 
     kw = {"database_url": store_url} if store_url else {}
     ws = init_workspace(path, demo=True, **kw)
     url = ws.settings.store_url
     ws.close()
+    _downgraded(url, revision).dispose()
+    return url
+
+
+def _downgraded(url: str, revision: str) -> Store:
+    """The store at ``url`` taken back to before ``revision``, open (not upgraded)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from handover.store.store import MIGRATIONS
+
     store = open_store(url, upgrade=False)
     try:
         cfg = Config()
@@ -238,9 +246,10 @@ def _downgraded_workspace(
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, f"{revision}-1")
         assert revision not in store.current_heads()
-    finally:
+    except BaseException:
         store.dispose()
-    return url
+        raise
+    return store
 
 
 def _upgrades_with_people(url: str) -> None:
@@ -304,7 +313,7 @@ def _ledger_upgrades(tmp_path: Path, store_url: str | None = None) -> None:
         old.dispose()
     ws = open_workspace(tmp_path / "ws")  # opening upgrades the store
     try:
-        assert "0002b" in ws.store.current_heads()
+        assert "0002c" in ws.store.current_heads()
         indexes, entries_sql, nodes_sql = _ledger_shape(ws.store)
         assert indexes == {"ix_ledger_entries_actor", "ix_ledger_entries_action"}
         if ws.store.engine.dialect.name == "sqlite":
@@ -328,6 +337,90 @@ def _ledger_upgrades(tmp_path: Path, store_url: str | None = None) -> None:
         assert again.ok and again.size == report.size + 1
     finally:
         ws.close()
+
+
+def _node_rows(store: Store) -> list[tuple[int, int, bytes]]:
+    with store.engine.connect() as conn:
+        return [
+            (int(lv), int(i), bytes(h))
+            for lv, i, h in conn.execute(
+                text("SELECT level, idx, hash FROM ledger_nodes ORDER BY level, idx")
+            )
+        ]
+
+
+def _node_floor_round_trip(tmp_path: Path, store_url: str | None = None) -> None:
+    """Revision 0002c keeps subtree hashes from level 4 up: the upgrade deletes the lower
+    rows, every proof is still the one the whole tree gives, appends store no lower row,
+    and the downgrade hashes the lower levels back from the leaves, row for row."""
+    from handover import ledger
+    from handover.ledger import merkle
+    from handover.ledger.models import LOWEST_STORED_LEVEL
+    from handover.store.store import MIGRATIONS
+    from handover.workspace import open_workspace
+
+    spec = importlib.util.spec_from_file_location(
+        "floor", MIGRATIONS / "versions" / "0002_02_ledger_nodes_floor.py"
+    )
+    assert spec is not None and spec.loader is not None
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    assert floor.LOWEST_STORED_LEVEL == LOWEST_STORED_LEVEL
+
+    url = _downgraded_workspace(tmp_path / "ws", store_url, "0002c")
+    old = open_store(url, upgrade=False)
+    try:
+        before = _node_rows(old)
+        assert {lv for lv, _i, _h in before} >= {1, 2, 3}
+    finally:
+        old.dispose()
+    ws = open_workspace(tmp_path / "ws")  # opening upgrades the store
+    try:
+        assert "0002c" in ws.store.current_heads()
+        assert {lv for lv, _i, _h in _node_rows(ws.store)} <= set(range(LOWEST_STORED_LEVEL, 64))
+        assert [r for r in before if r[0] >= LOWEST_STORED_LEVEL] == _node_rows(ws.store)
+        ledger.record_many(
+            ws,
+            [ledger.Event("test.more", f"m{i}", "p", {"i": i}, actor="os:t") for i in range(70)],
+        )
+        size = ledger.ledger_size(ws)
+        assert size > 64 + size % 16
+        report = ledger.verify_ledger(ws)
+        assert report.ok, report.problems
+        bodies = [e.body for e in ledger.entries(ws)]
+        leaves = [merkle.leaf_hash(b) for b in bodies]
+        for n in (1, 2, 3, 7, 8, 15, 16, 17, 31, 33, 48, 63, size):
+            with ws.store.engine.connect() as conn:
+                assert ledger.ledger.root_at(conn, n) == merkle.root_hash(bodies[:n])
+                assert ledger.ledger.consistency_from_store(
+                    conn, n, size
+                ) == merkle.consistency_proof(bodies, n)
+            for seq in range(n):
+                proof = ledger.prove_at(ws, seq, n)
+                assert proof.proof == merkle.inclusion_proof(bodies[:n], seq), (seq, n)
+        after = _node_rows(ws.store)
+        assert {lv for lv, _i, _h in after} == set(range(LOWEST_STORED_LEVEL, size.bit_length()))
+    finally:
+        ws.close()
+    store = _downgraded(url, "0002c")
+    try:
+        levels = merkle.build_levels(b"".join(leaves))
+        want = sorted(
+            (lv, i, levels[lv][32 * i : 32 * i + 32])
+            for lv in range(1, len(levels))
+            for i in range(len(levels[lv]) // 32)
+        )
+        assert _node_rows(store) == want
+    finally:
+        store.dispose()
+
+
+def test_a_sqlite_ledger_keeps_nodes_from_level_4(tmp_path: Path) -> None:
+    _node_floor_round_trip(tmp_path)
+
+
+def test_a_postgres_ledger_keeps_nodes_from_level_4(tmp_path: Path, pg_url: str) -> None:
+    _node_floor_round_trip(tmp_path, pg_url)
 
 
 def test_a_sqlite_ledger_upgrades_to_the_lean_tables(tmp_path: Path) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -46,11 +48,17 @@ from handover.ledger.canonical import (
 )
 from handover.ledger.guard import guard, is_secret_key, needs_scan
 from handover.ledger.models import (
+    LOWEST_STORED_LEVEL,
     LedgerCheckpointRow,
     LedgerEntryRow,
     LedgerHeadRow,
     LedgerNodeRow,
 )
+
+try:
+    from handover.ledger import _events
+except ImportError:  # built without a C compiler: every event takes the Python path
+    _events = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from handover.ledger.note import Signer
@@ -347,11 +355,19 @@ def read_head(ws: Workspace) -> Head:
 # --- appending -------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Prepared:
-    fields: dict[str, Any]
-    masked: int
-    details_text: str  # canonical JSON of fields["details"]
+#: An event made ready to append: ``(actor, action, subject, purpose, details,
+#: details_text, masked)``, its texts and details through the guard, ``details_text`` the
+#: RFC 8785 text of ``details`` (str from the Python path, UTF-8 bytes from the C one).
+Prepared = tuple[str, str, str, str, dict[str, Any], str | bytes, int]
+
+#: What the C path may take without asking (:mod:`handover.ledger._events`): actions this
+#: process has checked, and details keys it has checked name no secret and sort as RFC
+#: 8785 sorts (every character below U+D800). Filled by the Python path as it checks them;
+#: bounded, so keys made from data cannot grow it without end (the rest stay on the Python
+#: path, which decides the same).
+_CHECKED_ACTIONS: set[str] = set()
+_PLAIN_KEYS: set[str] = set()
+_CHECKED_MOST = 4096
 
 
 def _guarded(fields: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
@@ -396,7 +412,8 @@ def _check_texts(actor: Any, subject: Any, purpose: Any) -> None:
             raise BadInput.msg("ledger.field_too_long", field=name, limit=limit)
 
 
-def _prepare(ws: Workspace, ev: Event) -> _Prepared:
+def _prepare(ev: Event) -> Prepared:
+    """One event made ready on the Python path: every check, the guard, the details' text."""
     if not isinstance(ev.action, str) or not _action_ok(ev.action):
         raise BadInput.msg("ledger.bad_action", action=ev.action)
     actor = ev.actor
@@ -415,24 +432,66 @@ def _prepare(ws: Workspace, ev: Event) -> _Prepared:
     fields, masked, plain = _guarded(
         {"actor": actor, "subject": ev.subject, "purpose": ev.purpose, "details": details}
     )
-    fields["action"] = ev.action
     text = plain_text(details) if plain else canonical_text(fields["details"])
-    return _Prepared(fields, masked, text)
+    if type(ev.action) is str and len(_CHECKED_ACTIONS) < _CHECKED_MOST:
+        _CHECKED_ACTIONS.add(ev.action)
+    if len(_PLAIN_KEYS) < _CHECKED_MOST:
+        _PLAIN_KEYS.update(
+            k
+            for k in details
+            if type(k) is str and (k.isascii() or max(k) < "\ud800") and not is_secret_key(k)
+        )
+    return (
+        fields["actor"],
+        ev.action,
+        fields["subject"],
+        fields["purpose"],
+        fields["details"],
+        text,
+        masked,
+    )
 
 
-def body_text(seq: int, ts: str, fields: dict[str, Any], details_text: str) -> str:
+def _prepare_all(events: Iterable[Event]) -> list[Prepared]:
+    """Every event made ready, in order: the C path takes the plain ones (what it takes it
+    makes exactly as :func:`_prepare` would), the Python path the rest."""
+    events = events if isinstance(events, list) else list(events)
+    if _events is None:
+        return [_prepare(ev) for ev in events]
+    prepared: list[Prepared | None] = _events.prepare(events, _CHECKED_ACTIONS, _PLAIN_KEYS)
+    for i in [i for i, p in enumerate(prepared) if p is None]:
+        prepared[i] = _prepare(events[i])
+    return prepared  # type: ignore[return-value]  # no None is left
+
+
+def body_text(seq: int, ts: str, p: Prepared) -> str:
     """The canonical JSON of an entry's body (RFC 8785), laid out directly: its keys are
-    fixed and sort as written, ``details_text`` is the canonical form of
-    ``fields["details"]``; the same text as ``canonical_json_of({"v": BODY_VERSION,
-    "seq": seq, "ts": ts, **fields})`` (tests/test_ledger_speed.py proves it on a corpus)."""
+    fixed and sort as written, ``p``'s details text is the canonical form of its details;
+    the same text as ``canonical_json_of({"v": BODY_VERSION, "seq": seq, "ts": ts,
+    "actor": …, "action": …, "subject": …, "purpose": …, "details": …})``
+    (tests/test_ledger_speed.py proves it on a corpus)."""
     if not 0 <= seq <= MAX_SAFE_INTEGER:
         raise BadInput.msg("ledger.int_too_big", value=seq)
     enc = encode_string
+    details = p[5]
+    details_text = details.decode() if isinstance(details, bytes) else details
     return (
-        f'{{"action":{enc(fields["action"])},"actor":{enc(fields["actor"])},'
-        f'"details":{details_text},"purpose":{enc(fields["purpose"])},"seq":{seq},'
-        f'"subject":{enc(fields["subject"])},"ts":{enc(ts)},"v":{BODY_VERSION}}}'
+        f'{{"action":{enc(p[1])},"actor":{enc(p[0])},'
+        f'"details":{details_text},"purpose":{enc(p[3])},"seq":{seq},'
+        f'"subject":{enc(p[2])},"ts":{enc(ts)},"v":{BODY_VERSION}}}'
     )
+
+
+def _bodies(prepared: Sequence[Prepared], first: int, ts: str) -> tuple[list[str], list[bytes]]:
+    """Each event's body as text (its column) and as UTF-8 (its leaf): in C when built; on
+    the Python path when not, and when a text has no UTF-8 form, which it then tells."""
+    if _events is not None:
+        try:
+            return _events.bodies(prepared, first, ts, BODY_VERSION)
+        except (UnicodeEncodeError, OverflowError):
+            pass
+    texts = [body_text(first + i, ts, p) for i, p in enumerate(prepared)]
+    return texts, [utf8(t) for t in texts]
 
 
 _INSERT_ENTRY = (
@@ -441,9 +500,10 @@ _INSERT_ENTRY = (
 )
 _INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _UPDATE_HEAD = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
+_new_entry = tuple.__new__
 
 
-def _append(tx: _Tx, prepared: Sequence[_Prepared], clock: Clock) -> list[LedgerEntry]:
+def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerEntry]:
     # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
     # entry's time instead, so sequence order and time order agree; the fixed-width form
     # makes text order time order.
@@ -454,51 +514,45 @@ def _append(tx: _Tx, prepared: Sequence[_Prepared], clock: Clock) -> list[Ledger
         ts = previous
     stored_ts = ts_stored_form(tx.dialect)(ts)
     first = head.size
-    texts = [body_text(first + i, ts, p.fields, p.details_text) for i, p in enumerate(prepared)]
-    bodies = [utf8(t) for t in texts]
+    n = len(prepared)
+    texts, bodies = _bodies(prepared, first, ts)
     leaves = merkle.leaf_hash_list(bodies)
     frontier = list(head.frontier)
     roots, nodes = merkle.extend(frontier, leaves, first)
-    actor_width, subject_width = COLUMN_WIDTHS["actor"], COLUMN_WIDTHS["subject"]
     # the columns beside the body are what indexed_columns derives from it (verify checks
-    # them against the body)
-    rows = []
-    entries = []
-    for i, p in enumerate(prepared):
-        f = p.fields
-        actor, action, subject = f["actor"], f["action"], f["subject"]
-        seq, leaf = first + i, leaves[i]
-        rows.append(
-            (
-                seq,
-                stored_ts,
-                actor[:actor_width],
-                action,
-                subject[:subject_width],
-                texts[i],
-                leaf,
-                roots[i],
-            )
+    # them against the body); actor and subject fit their columns (COLUMN_WIDTHS): they
+    # were checked against those limits, and the guard's masks never lengthen a text
+    actors, actions, subjects, purposes, details, _texts, masked = zip(*prepared, strict=True)
+    seqs = range(first, first + n)
+    rows = list(
+        zip(
+            seqs, repeat(stored_ts, n), actors, actions, subjects, texts, leaves, roots, strict=True
         )
-        entries.append(
-            LedgerEntry(
-                seq,
-                ts,
-                actor,
-                action,
-                subject,
-                f["purpose"],
-                f["details"],
-                bodies[i],
-                leaf,
-                p.masked,
-            )
+    )
+    entries = list(
+        map(
+            _new_entry,
+            repeat(LedgerEntry, n),
+            zip(
+                seqs,
+                repeat(ts, n),
+                actors,
+                actions,
+                subjects,
+                purposes,
+                details,
+                bodies,
+                leaves,
+                masked,
+                strict=True,
+            ),
         )
-    if rows:
-        tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows)
-    if nodes:
-        tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
-    tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + len(rows), b"".join(frontier)))
+    )
+    tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows)
+    stored = [node for node in nodes if node[0] >= LOWEST_STORED_LEVEL]
+    if stored:
+        tx.cur.executemany(tx.sql(_INSERT_NODE), stored)
+    tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + n, b"".join(frontier)))
     return entries
 
 
@@ -526,12 +580,30 @@ def _previous_ts(tx: _Tx) -> str | None:
 def record_many(
     ws: Workspace, events: Iterable[Event], *, clock: Clock | None = None
 ) -> list[LedgerEntry]:
-    """Append ``events`` in order in one transaction (all or none); returns the entries."""
-    prepared = [_prepare(ws, ev) for ev in events]
+    """Append ``events`` in order in one transaction (all or none); returns the entries.
+
+    Python's cyclic garbage collector is held off meanwhile: a batch makes thousands of
+    tuples, none of them in a cycle, and each few hundred of them would set off a
+    collection that walks them all again (about 2 µs an event of a batch of 1,000, a fifth
+    of the append). It is turned back on once the batch's own objects are gone, so the
+    next collection looks only at the entries returned; left as it was when it was off
+    already (by the caller, or by another thread's append)."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return _record_batch(ws, events, clock or system_clock)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _record_batch(ws: Workspace, events: Iterable[Event], clock: Clock) -> list[LedgerEntry]:
+    prepared = _prepare_all(events)
     if not prepared:
         return []
     with _appending(ws) as tx:
-        return _append(tx, prepared, clock or system_clock)
+        return _append(tx, prepared, clock)
 
 
 def record(
@@ -706,6 +778,9 @@ def entries(
 def _stored_nodes(
     conn: Connection, keys: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
+    """The hashes of the subtrees ``keys`` (level, index) that the store can give: leaves
+    and levels from :data:`LOWEST_STORED_LEVEL` as stored, the levels between hashed from
+    their stored leaves (a subtree whose leaves are not all there is left out)."""
     by_level: dict[int, set[int]] = {}
     for level, idx in keys:
         by_level.setdefault(level, set()).add(idx)
@@ -719,6 +794,21 @@ def _stored_nodes(
                 )
             ):
                 found[(0, int(seq))] = bytes(h)
+        elif level < LOWEST_STORED_LEVEL:
+            for idx in wanted:
+                leaves = [
+                    bytes(h)
+                    for (h,) in conn.execute(
+                        select(LedgerEntryRow.leaf_hash)
+                        .where(
+                            LedgerEntryRow.seq >= idx << level,
+                            LedgerEntryRow.seq < (idx + 1) << level,
+                        )
+                        .order_by(LedgerEntryRow.seq)
+                    )
+                ]
+                if len(leaves) == 1 << level:
+                    found[(level, idx)] = merkle.build_levels(b"".join(leaves))[level]
         else:
             for idx, h in conn.execute(
                 select(LedgerNodeRow.idx, LedgerNodeRow.hash).where(

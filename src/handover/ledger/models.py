@@ -5,8 +5,9 @@
   tree head right after this entry (lets the verifier name the first bad entry even when
   a forger recomputed the leaf hash). ``actor``/``action``/``subject`` are copies of body
   fields for filtering only; the body is the record.
-- ``ledger_nodes``: hash of every complete aligned subtree of height >= 1, written once
-  when its last leaf arrives; proofs read O(log n) of them.
+- ``ledger_nodes``: hash of every complete aligned subtree of height >= 4
+  (:data:`LOWEST_STORED_LEVEL`), written once when its last leaf arrives; proofs read
+  O(log n) of them, and hash their lower pieces from at most 8 stored leaf hashes each.
 - ``ledger_head``: the single row (id 1) every append locks: size, the frontier (roots of
   the perfect subtrees of the current tree, left to right), origin and public key.
 - ``ledger_checkpoints``: signed tree heads (C2SP tlog-checkpoint notes).
@@ -39,6 +40,13 @@ class LedgerEntryRow(Base):
     body: Mapped[str] = mapped_column(Text)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+#: The lowest level of subtree kept in ``ledger_nodes`` (store revision 0002c): a subtree of
+#: 16 leaves. One row per 16 entries instead of one per entry, a fifth of a batched
+#: append's SQLite work; the levels below are hashed again from the leaves when a proof
+#: needs them (at most 8 leaf hashes a piece).
+LOWEST_STORED_LEVEL = 4
 
 
 class LedgerNodeRow(Base):

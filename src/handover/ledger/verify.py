@@ -39,6 +39,7 @@ from handover.ledger.ledger import (
     ts_stored_form,
 )
 from handover.ledger.models import (
+    LOWEST_STORED_LEVEL,
     LedgerCheckpointRow,
     LedgerHeadRow,
 )
@@ -666,10 +667,11 @@ def _stored_run(
 def _compare_levels(
     report: VerifyReport, levels: list[bytes], stored: dict[int, list[bytes]]
 ) -> None:
-    """Each stored level equals the recomputed one; the first differing node is named."""
+    """Each stored level equals the recomputed one (none stored below
+    :data:`LOWEST_STORED_LEVEL`); the first differing node is named."""
     top = max([len(levels) - 1, *stored])
     for lv in range(1, top + 1):
-        want = levels[lv] if lv < len(levels) else b""
+        want = levels[lv] if LOWEST_STORED_LEVEL <= lv < len(levels) else b""
         got = b"".join(stored.get(lv, []))
         if got == want:
             continue

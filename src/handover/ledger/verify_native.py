@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from handover.crypto import tree
 from handover.crypto.digest import arrow_buffers
 from handover.ledger.ledger import BODY_VERSION, COLUMN_WIDTHS
+from handover.ledger.models import LOWEST_STORED_LEVEL
 
 try:
     from handover.ledger import _frames
@@ -252,7 +253,8 @@ def entries(native: Any, chunk: int, proof: Entries) -> bytes | None:
 
 
 def nodes_equal(native: Any, levels: list[bytes]) -> bool:
-    """Whether the stored nodes are exactly the recomputed levels above the leaves: every
+    """Whether the stored nodes are exactly the recomputed levels from
+    :data:`LOWEST_STORED_LEVEL` up: every
     level's indexes 0 .. k-1 in order, each hash equal, none missing, none beyond."""
     from handover.db import sqlite_native
 
@@ -263,7 +265,7 @@ def nodes_equal(native: Any, levels: list[bytes]) -> bool:
     if table.num_columns != 3:
         return False
     level, idx, hashes = (c.combine_chunks() for c in table.columns)
-    want_levels = [lv for lv in range(1, len(levels)) if levels[lv]]
+    want_levels = [lv for lv in range(LOWEST_STORED_LEVEL, len(levels)) if levels[lv]]
     counts = [len(levels[lv]) // 32 for lv in want_levels]
     if len(level) != sum(counts):
         return False

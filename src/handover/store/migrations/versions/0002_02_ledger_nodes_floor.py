@@ -1,0 +1,71 @@
+"""Ledger, fewer node rows: subtree hashes are stored from level 4 up (subtrees of 16
+leaves and more), about one row per 16 entries where there was one per entry. A proof's
+lower pieces are hashed from the stored leaf hashes of at most 8 entries each
+(``handover.ledger.ledger._stored_nodes``). No entry, head or checkpoint changes, so every
+hash and signature stays valid; the downgrade hashes the lower levels back from the leaves.
+
+Revision ID: 0002c
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002c"
+down_revision = "0002b"
+branch_labels = None
+depends_on = None
+
+#: handover.ledger.models.LOWEST_STORED_LEVEL when this revision was written (a revision
+#: keeps its own figures: the store does not import the ledger; tests/test_store.py holds
+#: the two equal)
+LOWEST_STORED_LEVEL = 4
+_CHUNK = 1 << 16  # leaves read at a time on the way down (a multiple of every subtree)
+
+
+def _parents(level: list[bytes]) -> list[bytes]:
+    """The RFC 6962 nodes over pairs of ``level``: SHA-256(0x01 || left || right)."""
+    return [
+        hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
+        for i in range(0, len(level) - 1, 2)
+    ]
+
+
+def upgrade() -> None:
+    op.execute(f"DELETE FROM ledger_nodes WHERE level < {LOWEST_STORED_LEVEL}")
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    nodes = sa.table(
+        "ledger_nodes",
+        sa.column("level", sa.SmallInteger),
+        sa.column("idx", sa.BigInteger),
+        sa.column("hash", sa.LargeBinary),
+    )
+    start = 0
+    while True:
+        leaves = [
+            bytes(h)
+            for (h,) in bind.execute(
+                sa.text(
+                    "SELECT leaf_hash FROM ledger_entries WHERE seq >= :a AND seq < :b ORDER BY seq"
+                ),
+                {"a": start, "b": start + _CHUNK},
+            )
+        ]
+        if not leaves:
+            return
+        rows = []
+        level = leaves
+        for lv in range(1, LOWEST_STORED_LEVEL):
+            level = _parents(level)
+            rows += [
+                {"level": lv, "idx": (start >> lv) + i, "hash": h} for i, h in enumerate(level)
+            ]
+        if rows:
+            bind.execute(nodes.insert(), rows)
+        start += _CHUNK
