@@ -252,3 +252,72 @@ def test_a_lone_surrogate_is_told_and_nothing_is_stored(workspace: Workspace) ->
     with pytest.raises(BadInput):
         ledger.record_many(ws, [PLAIN[0], Event("x.y", "s\ud800", "p", actor="a")])
     assert ledger.ledger_size(ws) == size
+
+
+def test_bodies_at_the_largest_seqs_are_the_python_bodies() -> None:
+    p = ("a", "x.y", "s", "p", {}, "{}", 0)
+    for seq in (10**13 - 1, 10**13, 10**15, 2**53 - 1):
+        texts, bodies = _events.bodies([p], seq, TS, core.BODY_VERSION)
+        assert texts == [core.body_text(seq, TS, p)] and bodies == [texts[0].encode()]
+
+
+def test_events_that_change_the_list_while_read_do_not_crash_it() -> None:
+    """Reading an event's attributes may run code; the items read stay the call's own."""
+    events: list[Any] = []
+
+    class Changing:
+        actor, subject, purpose, details = "a", "s", "p", None
+
+        @property
+        def action(self) -> str:
+            events.clear()
+            return "x.y"
+
+    events.extend(Changing() for _ in range(50))
+    got = _events.prepare(events, ALL_ACTIONS, set())
+    assert len(got) == 50 and all(g is not None and g[1] == "x.y" for g in got)
+
+
+def test_what_the_python_path_refuses_or_keeps_out(workspace: Workspace) -> None:
+    size = ledger.ledger_size(workspace)
+    for ev in (
+        Event("x.y\n", "s", "p", actor="a"),  # an action with a line break after it
+        Event("x.y", "s", "p", {"\ud800": 1.5}, actor="a"),  # a key with no UTF-8 form
+    ):
+        with pytest.raises(BadInput):
+            ledger.record_many(workspace, [ev])
+    assert ledger.ledger_size(workspace) == size
+    core._prepare(Event("x.y", "s", "p", {"13812345678": "x", "k13": 1}, actor="a"))
+    assert "13812345678" not in core._PLAIN_KEYS and "k13" in core._PLAIN_KEYS
+
+
+def test_a_bad_stored_leaf_hash_is_told_by_proofs_and_verify(workspace: Workspace) -> None:
+    """Proofs hash their pieces below the lowest stored level from the stored leaf hashes:
+    one that is not 32 bytes leaves its piece missing (CheckFailed), never a wrong hash."""
+    from sqlalchemy import text
+
+    from handover.errors import CheckFailed
+
+    ledger.record_many(workspace, [Event("x.y", f"s{i}", "p", actor="a") for i in range(90)])
+    n = ledger.ledger_size(workspace)
+    last = n - 1 if n % 2 == 0 else n - 2  # a leaf whose piece has two leaves or more
+    with workspace.store.engine.begin() as c:
+        c.execute(text(f"UPDATE ledger_entries SET leaf_hash = x'{'07' * 31}' WHERE seq = {last}"))
+    with pytest.raises(CheckFailed):
+        ledger.prove_at(workspace, last - 1, n)
+    report = ledger.verify_ledger(workspace)
+    assert not report.ok and report.first_bad_seq == last
+
+
+@pytest.mark.parametrize("level", [0, -1, 2])
+def test_a_node_row_below_the_floor_is_reported(workspace: Workspace, level: int) -> None:
+    from sqlalchemy import text
+
+    ledger.record_many(workspace, [Event("x.y", f"s{i}", "p", actor="a") for i in range(40)])
+    assert ledger.verify_ledger(workspace).ok
+    with workspace.store.engine.begin() as c:
+        c.execute(
+            text(f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({level}, 0, x'{'00' * 32}')")
+        )
+    report = ledger.verify_ledger(workspace)
+    assert [p.place.params() for p in report.problems] == [{"level": level, "idx": 0}]

@@ -415,6 +415,25 @@ def _node_floor_round_trip(tmp_path: Path, store_url: str | None = None) -> None
         store.dispose()
 
 
+def test_the_node_floor_downgrade_refuses_a_log_with_a_gap(tmp_path: Path) -> None:
+    """Hashed over a missing entry, every lower node after it would belong to another tree:
+    the downgrade stops instead, and the store keeps its revision."""
+    from handover.flows.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", demo=True)
+    url = ws.settings.store_url
+    with ws.store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE seq = 2"))
+    ws.close()
+    with pytest.raises(RuntimeError, match="from 0 to"):
+        _downgraded(url, "0002c")
+    store = open_store(url, upgrade=False)
+    try:
+        assert "0002c" in store.current_heads()
+    finally:
+        store.dispose()
+
+
 def test_a_sqlite_ledger_keeps_nodes_from_level_4(tmp_path: Path) -> None:
     _node_floor_round_trip(tmp_path)
 

@@ -251,9 +251,9 @@ static int details_text(PyObject *details, PyObject *keys, Buf *b) {
                 ok = 0;
                 break;
             }
-            char num[24];
+            char num[24]; /* |x| < 10**10: at most 11 characters */
             int len = snprintf(num, sizeof num, "%lld", x);
-            if (buf_add(b, num, len) < 0) ok = -1;
+            if (len < 0 || len >= (int)sizeof num || buf_add(b, num, len) < 0) ok = -1;
         } else {
             ok = 0;
         }
@@ -319,13 +319,15 @@ static PyObject *prepare(PyObject *self, PyObject *args) {
     PyObject *events, *actions, *keys;
     if (!PyArg_ParseTuple(args, "OO!O!", &events, &PySet_Type, &actions, &PySet_Type, &keys))
         return NULL;
-    PyObject *seq = PySequence_Fast(events, "events must be a sequence");
+    /* a tuple of its own: reading an event's attributes may run code that changes the
+       caller's list, whose items would then be borrowed from a list that lets them go */
+    PyObject *seq = PySequence_Tuple(events);
     if (seq == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     PyObject *out = PyList_New(n);
     Buf b = {NULL, 0, 0};
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
-        PyObject *p = prepare_one(PySequence_Fast_GET_ITEM(seq, i), actions, keys, &b);
+        PyObject *p = prepare_one(PyTuple_GET_ITEM(seq, i), actions, keys, &b);
         if (p == NULL)
             Py_CLEAR(out);
         else
@@ -363,6 +365,10 @@ static PyObject *bodies(PyObject *self, PyObject *args) {
     int tail_len = 0;
     if (texts == NULL || raw == NULL || add_string(&ts_token, ts) < 0) goto done;
     tail_len = snprintf(tail, sizeof tail, ",\"v\":%lld}", version);
+    if (tail_len < 0 || tail_len >= (int)sizeof tail) {
+        PyErr_SetString(PyExc_OverflowError, "version too long");
+        goto done;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *p = PySequence_Fast_GET_ITEM(seq, i);
         if (!PyTuple_Check(p) || PyTuple_GET_SIZE(p) < 6) {
@@ -382,8 +388,12 @@ static PyObject *bodies(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_TypeError, "details_text must be str or bytes");
             goto done;
         }
-        char num[32];
+        char num[64]; /* 18 characters and at most 16 digits (2**53 - 1) */
         int num_len = snprintf(num, sizeof num, ",\"seq\":%lld,\"subject\":", first + i);
+        if (num_len < 0 || num_len >= (int)sizeof num) {
+            PyErr_SetString(PyExc_OverflowError, "seq too long");
+            goto done;
+        }
         b.n = 0;
         if (BUF_LIT(&b, "{\"action\":") < 0 || add_string(&b, PyTuple_GET_ITEM(p, 1)) < 0 ||
             BUF_LIT(&b, ",\"actor\":") < 0 || add_string(&b, PyTuple_GET_ITEM(p, 0)) < 0 ||

@@ -118,7 +118,9 @@ def _encode(value: JsonValue, out: list[str]) -> None:
         out.append(_number(value))
     elif isinstance(value, dict):
         out.append("{")
-        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be"))):
+        for i, key in enumerate(
+            sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        ):
             if i:
                 out.append(",")
             out.append(json.dumps(key, ensure_ascii=False))

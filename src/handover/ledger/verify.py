@@ -670,7 +670,8 @@ def _compare_levels(
     """Each stored level equals the recomputed one (none stored below
     :data:`LOWEST_STORED_LEVEL`); the first differing node is named."""
     top = max([len(levels) - 1, *stored])
-    for lv in range(1, top + 1):
+    # a stored level below 1 (no such subtree) is reported like one below the floor
+    for lv in sorted({*range(1, top + 1), *stored}):
         want = levels[lv] if LOWEST_STORED_LEVEL <= lv < len(levels) else b""
         got = b"".join(stored.get(lv, []))
         if got == want:
@@ -683,10 +684,11 @@ def _compare_levels(
             ),
             min(len(got), len(want)) // 32,
         )
+        width = 1 << lv if lv > 0 else 1  # the leaves under the node
         report.problems.append(
             Problem(
                 Msg("ledger.where.node", level=lv, idx=i),
-                _problem("node_differs", first=i << lv, last=((i + 1) << lv) - 1),
+                _problem("node_differs", first=i * width, last=(i + 1) * width - 1),
             )
         )
         return

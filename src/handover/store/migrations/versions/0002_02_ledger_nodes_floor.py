@@ -46,21 +46,19 @@ def downgrade() -> None:
         sa.column("idx", sa.BigInteger),
         sa.column("hash", sa.LargeBinary),
     )
-    start = 0
-    while True:
-        leaves = [
-            bytes(h)
-            for (h,) in bind.execute(
-                sa.text(
-                    "SELECT leaf_hash FROM ledger_entries WHERE seq >= :a AND seq < :b ORDER BY seq"
-                ),
-                {"a": start, "b": start + _CHUNK},
-            )
-        ]
-        if not leaves:
-            return
+    op.execute(f"DELETE FROM ledger_nodes WHERE level < {LOWEST_STORED_LEVEL}")
+    size = bind.execute(sa.text("SELECT size FROM ledger_head WHERE id = 1")).scalar() or 0
+    for start in range(0, size, _CHUNK):
+        end = min(start + _CHUNK, size)
+        query = sa.text("SELECT seq, leaf_hash FROM ledger_entries WHERE seq >= :a AND seq < :b")
+        read = sorted(
+            (int(seq), bytes(h)) for seq, h in bind.execute(query, {"a": start, "b": end})
+        )
+        if [seq for seq, _h in read] != list(range(start, end)):
+            # hashed over a gap, every node after it would be another tree's
+            raise RuntimeError(f"ledger_entries: an entry from {start} to {end - 1} is missing")
+        level = [h for _seq, h in read]
         rows = []
-        level = leaves
         for lv in range(1, LOWEST_STORED_LEVEL):
             level = _parents(level)
             rows += [
@@ -68,4 +66,3 @@ def downgrade() -> None:
             ]
         if rows:
             bind.execute(nodes.insert(), rows)
-        start += _CHUNK
