@@ -73,6 +73,9 @@ def test_c_and_python_give_the_same_bytes(start: int, monkeypatch: pytest.Monkey
         level0 = tree.leaf_hashes(mixed)
         heads = tree.prefix_roots(f1, level0, start)
         roots, nodes = tree.extend(f2, tree.leaf_hash_list(leaves), start)
+        f3 = list(frontier)
+        high = tree.extend(f3, tree.leaf_hash_list(leaves), start, 4)
+        assert high == (roots, [n for n in nodes if n[0] >= 4]) and f3 == f2
         odd = level0 + b"\x07" * 40  # a 33rd node and 8 stray bytes: dropped
         return level0, heads, f1, roots, nodes, f2, tree.parent_level(odd), tree.parent_level(b"")
 

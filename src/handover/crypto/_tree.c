@@ -285,13 +285,16 @@ done:
     return out;
 }
 
-/* extend(frontier, leaves, start) -> (roots, nodes): the root after each leaf hash (a list
- * of bytes) and every perfect subtree completed on the way as (level, index, hash), the
- * frontier extended in place */
+/* extend(frontier, leaves, start, lowest=1) -> (roots, nodes): the root after each leaf
+ * hash (a list of bytes) and every perfect subtree of level `lowest` or more completed on
+ * the way as (level, index, hash), the frontier extended in place */
 static PyObject *extend(PyObject *self, PyObject *args) {
     PyObject *list, *arg;
     unsigned long long start;
-    if (!PyArg_ParseTuple(args, "O!OK", &PyList_Type, &list, &arg, &start)) return NULL;
+    int lowest = 1;
+    if (!PyArg_ParseTuple(args, "O!OK|i", &PyList_Type, &list, &arg, &start, &lowest))
+        return NULL;
+    if (lowest < 1) lowest = 1;
     PyObject *seq = PySequence_Fast(arg, "leaves must be a sequence");
     if (seq == NULL) return NULL;
     PyObject *roots = NULL, *nodes = NULL, *result = NULL;
@@ -316,7 +319,7 @@ static PyObject *extend(PyObject *self, PyObject *args) {
             step_failed(rc);
             goto done;
         }
-        for (int lv = 1; lv <= levels; lv++) {
+        for (int lv = lowest; lv <= levels; lv++) {
             PyObject *t = Py_BuildValue("(iKy#)", lv, (unsigned long long)(idx >> lv),
                                         (const char *)done_h + HASH * (lv - 1), (Py_ssize_t)HASH);
             if (t == NULL || PyList_Append(nodes, t) < 0) {
@@ -346,7 +349,7 @@ static PyMethodDef METHODS[] = {
      "leaf_hashes_offsets(offsets, data) -> bytes"},
     {"parent_level", parent_level, METH_O, "parent_level(level) -> bytes"},
     {"prefix_roots", prefix_roots, METH_VARARGS, "prefix_roots(frontier, level0, start) -> bytes"},
-    {"extend", extend, METH_VARARGS, "extend(frontier, leaves, start) -> (roots, nodes)"},
+    {"extend", extend, METH_VARARGS, "extend(frontier, leaves, start, lowest=1) -> (roots, nodes)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -73,17 +73,17 @@ def parent_level(level: bytes | bytearray | memoryview) -> bytes:
 
 
 def extend(
-    frontier: list[bytes], leaves: Sequence[bytes], start: int
+    frontier: list[bytes], leaves: Sequence[bytes], start: int, lowest: int = 1
 ) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
     """Append the leaf hashes ``leaves`` to the tree of ``start`` leaves whose ``frontier``
     (perfect subtree roots, left to right) is extended in place.
 
-    Returns the root after each leaf and every perfect subtree completed on the way as
-    ``(level, index, hash)`` (the nodes an append stores). A leaf costs the hashes of the
-    subtrees it completes plus the fold of the frontier.
+    Returns the root after each leaf and every perfect subtree of level ``lowest`` or more
+    completed on the way as ``(level, index, hash)`` (the nodes an append stores). A leaf
+    costs the hashes of the subtrees it completes plus the fold of the frontier.
     """
     if _native is not None:
-        return _native.extend(frontier, leaves, start)
+        return _native.extend(frontier, leaves, start, lowest)
     new = SHA256_NEW
     prefix = NODE_PREFIX
     roots: list[bytes] = []
@@ -96,7 +96,8 @@ def extend(
             node = new(prefix + frontier.pop() + node).digest()
             level += 1
             idx >>= 1
-            nodes.append((level, idx, node))
+            if level >= lowest:
+                nodes.append((level, idx, node))
         frontier.append(node)
         acc = node
         for j in range(len(frontier) - 2, -1, -1):

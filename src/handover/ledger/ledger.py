@@ -521,7 +521,7 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
     texts, bodies = _bodies(prepared, first, ts)
     leaves = merkle.leaf_hash_list(bodies)
     frontier = list(head.frontier)
-    roots, nodes = merkle.extend(frontier, leaves, first)
+    roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL)
     # the columns beside the body are what indexed_columns derives from it (verify checks
     # them against the body); actor and subject fit their columns (COLUMN_WIDTHS): they
     # were checked against those limits, and the guard's masks never lengthen a text
@@ -552,9 +552,8 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
         )
     )
     tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows)
-    stored = [node for node in nodes if node[0] >= LOWEST_STORED_LEVEL]
-    if stored:
-        tx.cur.executemany(tx.sql(_INSERT_NODE), stored)
+    if nodes:
+        tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
     tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + n, b"".join(frontier)))
     return entries
 
