@@ -27,7 +27,10 @@ _CHUNK = 1 << 16  # leaves read at a time on the way down (a multiple of every s
 
 
 def _parents(level: list[bytes]) -> list[bytes]:
-    """The RFC 6962 nodes over pairs of ``level``: SHA-256(0x01 || left || right)."""
+    """RFC 6962 nodes over the pairs of ``level``, SHA-256(0x01 || left || right); an odd
+    last one is dropped. hashlib here, not handover.crypto: the store sits below every room
+    and handover.crypto above it (its keys name the workspace), so this revision is the one
+    other place allowed a primitive (tests/test_layering.py names it)."""
     return [
         hashlib.sha256(b"\x01" + level[i] + level[i + 1]).digest()
         for i in range(0, len(level) - 1, 2)
