@@ -321,3 +321,35 @@ def test_a_node_row_below_the_floor_is_reported(workspace: Workspace, level: int
         )
     report = ledger.verify_ledger(workspace)
     assert [p.place.params() for p in report.problems] == [{"level": level, "idx": 0}]
+
+
+def _stored(ws: Workspace) -> list[tuple[Any, ...]]:
+    from sqlalchemy import text
+
+    with ws.store.engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                text("SELECT seq, body, leaf_hash, root FROM ledger_entries ORDER BY seq")
+            )
+        ]
+
+
+def test_a_long_batch_hashes_its_heads_beside_its_inserts(workspace: Workspace) -> None:
+    """From OVERLAP_FROM events the tree heads are hashed in a worker thread, piece by
+    piece, while the pieces already hashed are written: each stored head is the root of
+    the tree up to its entry, at the pieces' edges too."""
+    from handover.ledger import merkle
+
+    start = ledger.ledger_size(workspace)
+    events = [Event("x.y", f"s{i}", "p", {"i": i}, actor="a") for i in range(700)]
+    assert len(events) >= core.OVERLAP_FROM
+    ledger.record_many(workspace, events, clock=_clock())
+    stored = _stored(workspace)
+    assert [r[0] for r in stored] == list(range(start + 700))
+    bodies = [r[1].encode() for r in stored]
+    edges = {start + k + d for k in (0, 32, 288, 544, 699) for d in (-1, 0, 1)}
+    for seq in sorted(edges | set(range(start, start + 700, 41))):
+        if start <= seq < start + 700:
+            assert stored[seq][3] == merkle.root_hash(bodies[: seq + 1]), seq
+    assert ledger.verify_ledger(workspace).ok

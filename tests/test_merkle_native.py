@@ -76,6 +76,9 @@ def test_c_and_python_give_the_same_bytes(start: int, monkeypatch: pytest.Monkey
         f3 = list(frontier)
         high = tree.extend(f3, tree.leaf_hash_list(leaves), start, 4)
         assert high == (roots, [n for n in nodes if n[0] >= 4]) and f3 == f2
+        f4 = list(frontier)
+        assert tree.extend(f4, tree.leaf_hash_list(leaves), start, 1, False) == ([], nodes)
+        assert f4 == f2
         odd = level0 + b"\x07" * 40  # a 33rd node and 8 stray bytes: dropped
         return level0, heads, f1, roots, nodes, f2, tree.parent_level(odd), tree.parent_level(b"")
 

@@ -235,10 +235,11 @@ static int step(Frontier *f, const unsigned char *leafh, uint64_t idx, unsigned 
     }
     memcpy(f->h + HASH * f->len, cur, HASH);
     f->len++;
+    if (level_out != NULL) *level_out = level;
+    if (root == NULL) return STEP_OK; /* the frontier only */
     for (Py_ssize_t j = f->len - 2; j >= 0; j--)
         if (!node(f->h + HASH * j, cur, cur)) return STEP_DIGEST;
     memcpy(root, cur, HASH);
-    if (level_out != NULL) *level_out = level;
     return STEP_OK;
 }
 
@@ -285,14 +286,16 @@ done:
     return out;
 }
 
-/* extend(frontier, leaves, start, lowest=1) -> (roots, nodes): the root after each leaf
- * hash (a list of bytes) and every perfect subtree of level `lowest` or more completed on
- * the way as (level, index, hash), the frontier extended in place */
+/* extend(frontier, leaves, start, lowest=1, with_roots=True) -> (roots, nodes): the root
+ * after each leaf hash (a list of bytes; empty without with_roots, which saves the fold of
+ * the frontier after each leaf) and every perfect subtree of level `lowest` or more
+ * completed on the way as (level, index, hash), the frontier extended in place */
 static PyObject *extend(PyObject *self, PyObject *args) {
     PyObject *list, *arg;
     unsigned long long start;
-    int lowest = 1;
-    if (!PyArg_ParseTuple(args, "O!OK|i", &PyList_Type, &list, &arg, &start, &lowest))
+    int lowest = 1, with_roots = 1;
+    if (!PyArg_ParseTuple(args, "O!OK|ip", &PyList_Type, &list, &arg, &start, &lowest,
+                          &with_roots))
         return NULL;
     if (lowest < 1) lowest = 1;
     PyObject *seq = PySequence_Fast(arg, "leaves must be a sequence");
@@ -302,7 +305,7 @@ static PyObject *extend(PyObject *self, PyObject *args) {
     Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
     PyObject **items = PySequence_Fast_ITEMS(seq);
     if (frontier_read(list, GROWTH, &f) < 0) goto done;
-    roots = PyList_New(k);
+    roots = PyList_New(with_roots ? k : 0);
     nodes = PyList_New(0);
     if (roots == NULL || nodes == NULL) goto done;
     unsigned char root[HASH], done_h[64 * HASH];
@@ -314,7 +317,8 @@ static PyObject *extend(PyObject *self, PyObject *args) {
         }
         uint64_t idx = (uint64_t)start + (uint64_t)i;
         int levels = 0;
-        int rc = step(&f, (const unsigned char *)PyBytes_AS_STRING(v), idx, root, done_h, &levels);
+        int rc = step(&f, (const unsigned char *)PyBytes_AS_STRING(v), idx,
+                      with_roots ? root : NULL, done_h, &levels);
         if (rc != STEP_OK) {
             step_failed(rc);
             goto done;
@@ -328,9 +332,11 @@ static PyObject *extend(PyObject *self, PyObject *args) {
             }
             Py_DECREF(t);
         }
-        PyObject *r = PyBytes_FromStringAndSize((const char *)root, HASH);
-        if (r == NULL) goto done;
-        PyList_SET_ITEM(roots, i, r);
+        if (with_roots) {
+            PyObject *r = PyBytes_FromStringAndSize((const char *)root, HASH);
+            if (r == NULL) goto done;
+            PyList_SET_ITEM(roots, i, r);
+        }
     }
     if (frontier_write(list, &f) < 0) goto done;
     result = PyTuple_Pack(2, roots, nodes);
@@ -349,7 +355,7 @@ static PyMethodDef METHODS[] = {
      "leaf_hashes_offsets(offsets, data) -> bytes"},
     {"parent_level", parent_level, METH_O, "parent_level(level) -> bytes"},
     {"prefix_roots", prefix_roots, METH_VARARGS, "prefix_roots(frontier, level0, start) -> bytes"},
-    {"extend", extend, METH_VARARGS, "extend(frontier, leaves, start, lowest=1) -> (roots, nodes)"},
+    {"extend", extend, METH_VARARGS, "extend(frontier, leaves, start, lowest=1, with_roots=True) -> (roots, nodes)"},
     {NULL, NULL, 0, NULL},
 };
 

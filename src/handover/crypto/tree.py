@@ -73,17 +73,22 @@ def parent_level(level: bytes | bytearray | memoryview) -> bytes:
 
 
 def extend(
-    frontier: list[bytes], leaves: Sequence[bytes], start: int, lowest: int = 1
+    frontier: list[bytes],
+    leaves: Sequence[bytes],
+    start: int,
+    lowest: int = 1,
+    with_roots: bool = True,
 ) -> tuple[list[bytes], list[tuple[int, int, bytes]]]:
     """Append the leaf hashes ``leaves`` to the tree of ``start`` leaves whose ``frontier``
     (perfect subtree roots, left to right) is extended in place.
 
-    Returns the root after each leaf and every perfect subtree of level ``lowest`` or more
-    completed on the way as ``(level, index, hash)`` (the nodes an append stores). A leaf
-    costs the hashes of the subtrees it completes plus the fold of the frontier.
+    Returns the root after each leaf (none without ``with_roots``) and every perfect
+    subtree of level ``lowest`` or more completed on the way as ``(level, index, hash)``
+    (the nodes an append stores). A leaf costs the hashes of the subtrees it completes plus,
+    for its root, the fold of the frontier.
     """
     if _native is not None:
-        return _native.extend(frontier, leaves, start, lowest)
+        return _native.extend(frontier, leaves, start, lowest, with_roots)
     new = SHA256_NEW
     prefix = NODE_PREFIX
     roots: list[bytes] = []
@@ -99,6 +104,8 @@ def extend(
             if level >= lowest:
                 nodes.append((level, idx, node))
         frontier.append(node)
+        if not with_roots:
+            continue
         acc = node
         for j in range(len(frontier) - 2, -1, -1):
             acc = new(prefix + frontier[j] + acc).digest()

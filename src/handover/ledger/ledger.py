@@ -12,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
+import itertools
 import json
+import os
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from itertools import repeat
@@ -505,6 +509,24 @@ _INSERT_NODE = "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)"
 _UPDATE_HEAD = "UPDATE ledger_head SET size = ?, frontier = ? WHERE id = 1"
 _new_entry = tuple.__new__
 
+#: A batch of at least this many events has the tree head after each of its entries hashed
+#: in a worker thread, a piece at a time, while this thread writes the rows of the pieces
+#: already hashed (the C loop lets go of the interpreter lock, and so does SQLite's step).
+OVERLAP_FROM = 256
+_FIRST_PIECE, _PIECE = 32, 256
+_heads: tuple[int, ThreadPoolExecutor] | None = None
+_heads_lock = threading.Lock()
+
+
+def _heads_worker() -> ThreadPoolExecutor:
+    """This process's worker for tree heads (one thread: a batch's pieces run in order on
+    the frontier they share; a process made by fork makes its own)."""
+    global _heads
+    with _heads_lock:
+        if _heads is None or _heads[0] != os.getpid():
+            _heads = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="ledger-heads"))
+        return _heads[1]
+
 
 def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerEntry]:
     # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
@@ -519,19 +541,30 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
     first = head.size
     n = len(prepared)
     texts, bodies = _bodies(prepared, first, ts)
-    leaves = merkle.leaf_hash_list(bodies)
     frontier = list(head.frontier)
-    roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL)
+    pieces = [(0, n)]
+    if n >= OVERLAP_FROM and merkle.native_built():
+        level0 = merkle.leaf_hashes(bodies)
+        leaves = [level0[i : i + 32] for i in range(0, 32 * n, 32)]
+        # a short first piece: this thread waits only for its heads
+        cuts = [0, *range(_FIRST_PIECE, n, _PIECE), n]
+        pieces = list(itertools.pairwise(cuts))
+        walk = list(frontier)  # the worker's own, extended piece after piece
+        worker = _heads_worker()
+        pending = [
+            worker.submit(merkle.prefix_roots, walk, level0[32 * a : 32 * b], first + a)
+            for a, b in pieces
+        ]
+        _roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL, False)
+    else:
+        leaves = merkle.leaf_hash_list(bodies)
+        roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL)
+        pending = []
     # the columns beside the body are what indexed_columns derives from it (verify checks
     # them against the body); actor and subject fit their columns (COLUMN_WIDTHS): they
     # were checked against those limits, and the guard's masks never lengthen a text
     actors, actions, subjects, purposes, details, _texts, masked = zip(*prepared, strict=True)
     seqs = range(first, first + n)
-    rows = list(
-        zip(
-            seqs, repeat(stored_ts, n), actors, actions, subjects, texts, leaves, roots, strict=True
-        )
-    )
     entries = list(
         map(
             _new_entry,
@@ -551,7 +584,31 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
             ),
         )
     )
-    tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows)
+    insert = tx.sql(_INSERT_ENTRY)
+    try:
+        for k, (a, b) in enumerate(pieces):
+            if pending:
+                raw = pending[k].result()
+                roots = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+            tx.cur.executemany(
+                insert,
+                list(
+                    zip(
+                        seqs[a:b],
+                        repeat(stored_ts, b - a),
+                        actors[a:b],
+                        actions[a:b],
+                        subjects[a:b],
+                        texts[a:b],
+                        leaves[a:b],
+                        roots,
+                        strict=True,
+                    )
+                ),
+            )
+    finally:
+        for future in pending:
+            future.cancel()
     if nodes:
         tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
     tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + n, b"".join(frontier)))
