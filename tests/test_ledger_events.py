@@ -353,3 +353,54 @@ def test_a_long_batch_hashes_its_heads_beside_its_inserts(workspace: Workspace) 
         if start <= seq < start + 700:
             assert stored[seq][3] == merkle.root_hash(bodies[: seq + 1]), seq
     assert ledger.verify_ledger(workspace).ok
+
+
+def test_keys_that_hold_personal_values_are_masked_and_keep_their_values(
+    workspace: Workspace,
+) -> None:
+    details = {"13812345678": 1, "13800005678": 2, "138****5678": 3, "plain": "x"}
+    entry = ledger.record_many(workspace, [Event("x.y", "s", "p", details, actor="a")])[0]
+    assert entry.details == {"138****5678*": 1, "138****5678**": 2, "138****5678": 3, "plain": "x"}
+    assert entry.masked == 2 and b"13812345678" not in entry.body
+    assert ledger.verify_ledger(workspace).ok
+
+
+def test_the_collector_is_back_on_when_the_last_batch_ends(workspace: Workspace) -> None:
+    """Two threads' batches overlap: the first to end leaves the collector off for the
+    other; the last turns it back on; one the caller turned off stays off."""
+    import gc
+    import threading
+
+    inside, release = threading.Event(), threading.Event()
+
+    class Waiting:
+        subject, purpose, details, actor = "s", "p", None, "a"
+
+        @property
+        def action(self) -> str:
+            inside.set()
+            release.wait(30)
+            return "x.y"
+
+    assert gc.isenabled()
+    other = threading.Thread(target=ledger.record_many, args=(workspace, [Waiting()]))
+    other.start()
+    try:
+        assert inside.wait(30)
+        assert not gc.isenabled()
+        ledger.record_many(workspace, [Event("x.y", "s", "p", actor="a")])
+        assert not gc.isenabled()  # the other batch still runs
+    finally:
+        release.set()
+        other.join(30)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        ledger.record_many(workspace, [Event("x.y", "s", "p", actor="a")])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    core._pause.batches, core._pause.turned_off = 1, True  # as a forked child finds it
+    gc.disable()
+    core._after_fork()
+    assert gc.isenabled() and core._pause.batches == 0

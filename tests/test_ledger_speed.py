@@ -47,6 +47,7 @@ CORPUS: list[dict[str, Any]] = [
     {"db_password": "hunter2", "apiKey": "abc", "pin": 0, "token": ""},
     {"card": "4111 1111 1111 1111", "id": "11010519491231002X", "n": 13812345678},
     {"pem": "-----BEGIN PRIVATE KEY-----\nMC4CAQ\n-----END PRIVATE KEY-----"},
+    {"13812345678": 1, "138****5678": 2, "by phone": {"13900001111": "sent"}},  # keys too
 ]
 
 

@@ -383,6 +383,7 @@ def _guarded(fields: dict[str, Any]) -> tuple[dict[str, Any], int, bool]:
     texts = [fields["actor"], fields["subject"], fields["purpose"]]
     plain = True
     for k, v in fields["details"].items():
+        texts.append(k)  # a key may hold what the guard masks too
         kind = type(v)
         if kind is str:
             texts.append(v)
@@ -667,17 +668,48 @@ def record_many(
     Python's cyclic garbage collector is held off meanwhile: a batch makes thousands of
     tuples, none of them in a cycle, and each few hundred of them would set off a
     collection that walks them all again (about 2 µs an event of a batch of 1,000, a fifth
-    of the append). It is turned back on once the batch's own objects are gone, so the
-    next collection looks only at the entries returned; left as it was when it was off
-    already (by the caller, or by another thread's append)."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
+    of the append). It is turned back on once the batch's own objects are gone and no other
+    thread's batch is running, so the next collection looks only at the entries returned;
+    left off when it was off already."""
+    with _pause_lock:
+        if _pause.batches == 0:
+            _pause.turned_off = gc.isenabled()
+            if _pause.turned_off:
+                gc.disable()
+        _pause.batches += 1
     try:
         return _record_batch(ws, events, clock or system_clock)
     finally:
-        if paused:
-            gc.enable()
+        with _pause_lock:
+            _pause.batches -= 1
+            if _pause.batches == 0 and _pause.turned_off:
+                gc.enable()
+
+
+@dataclass
+class _Pause:
+    """The batches running in this process, and whether the first of them turned Python's
+    cyclic collector off (the last one out turns it back on)."""
+
+    batches: int = 0
+    turned_off: bool = False
+
+
+_pause = _Pause()
+_pause_lock = threading.Lock()
+
+
+def _after_fork() -> None:
+    """A child made by fork runs none of its parent's batches: the collector is back on if
+    a batch had turned it off."""
+    global _pause_lock
+    _pause_lock = threading.Lock()
+    if _pause.batches and _pause.turned_off:
+        gc.enable()
+    _pause.batches, _pause.turned_off = 0, False
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def _record_batch(ws: Workspace, events: Iterable[Event], clock: Clock) -> list[LedgerEntry]:
