@@ -11,8 +11,8 @@ text) is scanned before it is hashed. What is found is masked in place, never st
 - a 13-19 digit number passing the Luhn check (bank card) keeps its last four digits;
 - a mainland mobile number (``1[3-9]`` + 9 digits, optionally ``+86``) keeps the first
   three and last four digits (``138****5678``), the display masking of GB/T 35273;
-- keys are texts too: a details key that is such a value is masked the same way (with a
-  ``*`` added while it would equal another key of its map).
+- keys are texts too: a details key that is such a value is masked the same way (with
+  ``*`` and a number added while it would equal another key of its map).
 
 A text that is exactly a lowercase hex digest (40, 64, 96 or 128 hex characters with at
 least one letter: SHA-1, SHA-256/SM3, SHA-384, SHA-512) is left as it is: about one
@@ -154,18 +154,25 @@ def needs_scan(texts: list[str]) -> bool:
     return MAYBE.search("\n".join(texts)) is not None
 
 
-def _mask_key(key: Any, mapping: dict[Any, Any], out: dict[Any, Any], total: list[int]) -> Any:
+def _mask_key(
+    key: Any, mapping: dict[Any, Any], out: dict[Any, Any], taken: dict[str, int], total: list[int]
+) -> Any:
     """A key that holds what the guard masks (a map keyed by mobile numbers, say), masked
-    like a value; a ``*`` is added while the masked key is another key of the map or of
-    its masked copy ``out``, so no value is lost to a collision."""
+    like a value. While the masked key is another key of the map or of its masked copy
+    ``out``, ``*`` and a number are added (``taken`` counts them per masked key), so no
+    value is lost to a collision."""
     if not isinstance(key, str) or MAYBE.search(key) is None:
         return key
     masked, n = _mask_text(key)
     if not n:
         return key
     total[0] += n
-    while masked in mapping or masked in out:
-        masked += "*"
+    if masked in mapping or masked in out:
+        base, i = masked, taken.get(masked, 0)
+        while masked in mapping or masked in out:
+            i += 1
+            masked = f"{base}*{i}"
+        taken[base] = i
     return masked
 
 
@@ -194,8 +201,9 @@ def _walk(v: Any, key: str | None, total: list[int]) -> Any:
         return v
     if isinstance(v, dict):
         out: dict[Any, Any] = {}
+        taken: dict[str, int] = {}
         for k, x in v.items():
-            out[_mask_key(k, v, out, total)] = _walk(x, k, total)
+            out[_mask_key(k, v, out, taken, total)] = _walk(x, k, total)
         return out
     if isinstance(v, list):
         return [_walk(x, key, total) for x in v]

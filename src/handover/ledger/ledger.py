@@ -19,7 +19,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from itertools import repeat
@@ -447,7 +447,7 @@ def _prepare(ev: Event) -> Prepared:
             if type(k) is str
             and (k.isascii() or max(k) < "\ud800")
             and not is_secret_key(k)
-            and not needs_scan([k])  # a key is never masked; one like a number stays here
+            and not needs_scan([k])  # a key the guard may mask stays on the Python path
         )
     return (
         fields["actor"],
@@ -566,7 +566,6 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
     first = head.size
     n = len(prepared)
     texts, bodies = _bodies(prepared, first, ts)
-    frontier = list(head.frontier)
     pieces = [(0, n)]
     if n >= OVERLAP_FROM and merkle.native_built():
         level0 = merkle.leaf_hashes(bodies)
@@ -574,17 +573,57 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
         # a short first piece: this thread waits only for its heads
         cuts = [0, *range(_FIRST_PIECE, n, _PIECE), n]
         pieces = list(itertools.pairwise(cuts))
-        walk = list(frontier)  # the worker's own, extended piece after piece
-        worker = _heads_worker()
-        pending = [
-            worker.submit(merkle.prefix_roots, walk, level0[32 * a : 32 * b], first + a)
-            for a, b in pieces
-        ]
-        _roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL, False)
+        pending = _heads_pending(list(head.frontier), level0, first, pieces)
+        if not pending:  # no worker (the interpreter is shutting down): in one go
+            pieces = [(0, n)]
     else:
         leaves = merkle.leaf_hash_list(bodies)
-        roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL)
         pending = []
+    try:
+        return _written(tx, prepared, ts, stored_ts, texts, bodies, leaves, pieces, pending)
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _heads_pending(
+    walk: list[bytes], level0: bytes, first: int, pieces: list[tuple[int, int]]
+) -> list[Future[bytes]]:
+    """The heads of each piece queued on the worker, in order on the frontier ``walk``
+    (the worker's own); none when the worker takes no more jobs."""
+    pending: list[Future[bytes]] = []
+    try:
+        worker = _heads_worker()
+        for a, b in pieces:
+            job = worker.submit(merkle.prefix_roots, walk, level0[32 * a : 32 * b], first + a)
+            pending.append(job)
+    except RuntimeError:  # "cannot schedule new futures after shutdown"
+        for future in pending:  # one already started extends walk, which nothing else reads
+            future.cancel()
+        return []
+    return pending
+
+
+def _written(
+    tx: _Tx,
+    prepared: Sequence[Prepared],
+    ts: str,
+    stored_ts: Any,
+    texts: list[str],
+    bodies: list[bytes],
+    leaves: list[bytes],
+    pieces: list[tuple[int, int]],
+    pending: list[Future[bytes]],
+) -> list[LedgerEntry]:
+    """Write a batch's rows, nodes and head; its entries. With ``pending`` the heads of each
+    piece come from the worker, and this thread grows the frontier without them."""
+    head = tx.head
+    first, n = head.size, len(prepared)
+    frontier = list(head.frontier)
+    if pending:
+        _roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL, False)
+    else:
+        roots, nodes = merkle.extend(frontier, leaves, first, LOWEST_STORED_LEVEL)
     # the columns beside the body are what indexed_columns derives from it (verify checks
     # them against the body); actor and subject fit their columns (COLUMN_WIDTHS): they
     # were checked against those limits, and the guard's masks never lengthen a text
@@ -609,30 +648,26 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
             ),
         )
     )
-    try:
-        for k, (a, b) in enumerate(pieces):
-            if pending:
-                raw = pending[k].result()
-                roots = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-            _insert_entries(
-                tx,
-                list(
-                    zip(
-                        seqs[a:b],
-                        repeat(stored_ts, b - a),
-                        actors[a:b],
-                        actions[a:b],
-                        subjects[a:b],
-                        texts[a:b],
-                        leaves[a:b],
-                        roots,
-                        strict=True,
-                    )
-                ),
-            )
-    finally:
-        for future in pending:
-            future.cancel()
+    for k, (a, b) in enumerate(pieces):
+        if pending:
+            raw = pending[k].result()
+            roots = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+        _insert_entries(
+            tx,
+            list(
+                zip(
+                    seqs[a:b],
+                    repeat(stored_ts, b - a),
+                    actors[a:b],
+                    actions[a:b],
+                    subjects[a:b],
+                    texts[a:b],
+                    leaves[a:b],
+                    roots,
+                    strict=True,
+                )
+            ),
+        )
     if nodes:
         tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
     tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + n, b"".join(frontier)))
@@ -671,6 +706,7 @@ def record_many(
     of the append). It is turned back on once the batch's own objects are gone and no other
     thread's batch is running, so the next collection looks only at the entries returned;
     left off when it was off already."""
+    pid = os.getpid()
     with _pause_lock:
         if _pause.batches == 0:
             _pause.turned_off = gc.isenabled()
@@ -681,9 +717,10 @@ def record_many(
         return _record_batch(ws, events, clock or system_clock)
     finally:
         with _pause_lock:
-            _pause.batches -= 1
-            if _pause.batches == 0 and _pause.turned_off:
-                gc.enable()
+            if os.getpid() == pid:  # a child forked during the batch counts it not
+                _pause.batches -= 1
+                if _pause.batches == 0 and _pause.turned_off:
+                    gc.enable()
 
 
 @dataclass
@@ -696,14 +733,17 @@ class _Pause:
 
 
 _pause = _Pause()
-_pause_lock = threading.Lock()
+# re-entrant: a signal handler that records may run while its thread holds it
+_pause_lock = threading.RLock()
 
 
 def _after_fork() -> None:
     """A child made by fork runs none of its parent's batches: the collector is back on if
-    a batch had turned it off."""
-    global _pause_lock
-    _pause_lock = threading.Lock()
+    a batch had turned it off, and the locks are new (another thread may have held one)."""
+    global _pause_lock, _heads_lock, _heads
+    _pause_lock = threading.RLock()
+    _heads_lock = threading.Lock()
+    _heads = None
     if _pause.batches and _pause.turned_off:
         gc.enable()
     _pause.batches, _pause.turned_off = 0, False
