@@ -437,3 +437,15 @@ def test_a_batch_recorded_while_its_thread_holds_the_pause_lock(workspace: Works
     with core._pause_lock:
         ledger.record_many(workspace, [Event("x.y", "s", "p", actor="a")])
     assert ledger.verify_ledger(workspace).ok
+
+
+def test_a_masked_key_that_reads_as_a_secret_name_has_its_value_redacted() -> None:
+    """Guarding a guarded value again changes nothing, even where masking made a key read
+    as a secret's name."""
+    from handover.ledger.guard import guard
+
+    details = {"pin4111111111111111": "1234", "n13812345678": 5, "plain": "x"}
+    once = guard(details)
+    assert once.value == {"pin************1111": "[redacted]", "n138****5678": 5, "plain": "x"}
+    assert once.masked == 3
+    assert guard(once.value).value == once.value
