@@ -206,7 +206,7 @@ def _walk(v: Any, key: str | None, total: list[int]) -> Any:
             masked = _mask_key(k, v, out, taken, total)
             # a masked key may read as a secret's name ("pin4111…" -> "pin****…"): its value
             # is then redacted as under that name, so guarding the result again changes nothing
-            out[masked] = _walk(x, k if masked is k or is_secret_key(k) else masked, total)
+            out[masked] = _walk(x, masked if is_secret_key(masked) else k, total)
         return out
     if isinstance(v, list):
         return [_walk(x, key, total) for x in v]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gc
-import itertools
 import json
 import os
 import re
@@ -22,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
-from itertools import repeat
+from itertools import chain, pairwise, repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -529,7 +528,7 @@ def _insert_entries(tx: _Tx, rows: list[tuple[Any, ...]]) -> None:
     if whole:
         sql = tx.sql(_insert_entries_sql(k))
         for a in range(0, whole, k):
-            tx.cur.execute(sql, list(itertools.chain.from_iterable(rows[a : a + k])))
+            tx.cur.execute(sql, list(chain.from_iterable(rows[a : a + k])))
     if whole < len(rows):
         tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows[whole:])
 
@@ -572,7 +571,7 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
         leaves = [level0[i : i + 32] for i in range(0, 32 * n, 32)]
         # a short first piece: this thread waits only for its heads
         cuts = [0, *range(_FIRST_PIECE, n, _PIECE), n]
-        pieces = list(itertools.pairwise(cuts))
+        pieces = list(pairwise(cuts))
         pending = _heads_pending(list(head.frontier), level0, first, pieces)
         if not pending:  # no worker (the interpreter is shutting down): in one go
             pieces = [(0, n)]
