@@ -288,11 +288,14 @@ def test_stamps_never_go_back(ws: Workspace) -> None:
     assert ledger.verify_ledger(ws).ok
 
 
-@pytest.mark.parametrize("form", ["canonical", "reordered", "not json"])
+@pytest.mark.parametrize(
+    "form", ["canonical", "reordered", "not json", "month 13", "stamp not text", "no stamp"]
+)
 def test_the_newest_stamp_is_read_from_any_body(ws: Workspace, form: str) -> None:
     """The next stamp never goes before the newest body's, whether that body is laid out
     canonically (its stamp read from its end), rewritten in another key order (parsed),
-    or not JSON at all (tampering verify reports: the clock alone stamps)."""
+    or not JSON at all, or holds a later stamp that is no time, or none (tampering verify
+    reports: the clock alone stamps)."""
     clock = after_newest(ws)
     ahead = clock.now + dt.timedelta(hours=5)
     newest = ledger.record(ws, "os:test", "x.y", "a", "p", clock=FixedClock(ahead))
@@ -301,18 +304,41 @@ def test_the_newest_stamp_is_read_from_any_body(ws: Workspace, form: str) -> Non
         "canonical": newest.body.decode(),
         "reordered": json.dumps({"ts": doc["ts"], **doc}, indent=1),
         "not json": newest.body.decode()[:-1],
+        # the canonical layout and later than any clock's text, but not a time
+        "month 13": newest.body.decode().replace(doc["ts"], "9999-13-01T00:00:00.000000Z"),
+        "stamp not text": json.dumps({**doc, "ts": 99999}),
+        "no stamp": json.dumps({k: v for k, v in doc.items() if k != "ts"}),
     }[form]
     with ws.store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE ledger_entries SET body = ? WHERE seq = ?", (body, newest.seq))
     own = ledger.ledger.format_ts(clock.now)  # what the clock stamps next
     nxt = ledger.record(ws, "os:test", "x.y", "b", "p", clock=clock)
-    assert nxt.ts == (doc["ts"] if form != "not json" else own)
+    assert nxt.ts == (doc["ts"] if form in ("canonical", "reordered") else own)
 
 
 def test_stamps_have_four_digit_years() -> None:
     at = dt.datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert ledger.ledger.format_ts(at) == "0999-01-01T19:04:05.000006Z"
     assert ledger.ledger.parse_ts(ledger.ledger.format_ts(at)) == at
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(999, 1, 1, 19, 4, 5, 6, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 31, 23, 59, 59, tzinfo=dt.UTC),  # no microseconds
+        dt.datetime(2026, 3, 1, 0, 0, 0, 1, tzinfo=dt.UTC, fold=1),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    ],
+)
+def test_a_utc_clock_stamps_as_any_other(at: dt.datetime) -> None:
+    """The usual clock's instants (UTC) take a shorter path to their text; the same text
+    as the same instant in another zone, and as the zone-less form the stamp spells."""
+    east = at.astimezone(dt.timezone(dt.timedelta(hours=-8)))
+    text = ledger.ledger.format_ts(at)
+    assert text == ledger.ledger.format_ts(east)
+    assert text == at.replace(tzinfo=None, fold=0).isoformat(timespec="microseconds") + "Z"
+    assert ledger.ledger.parse_ts(text) == at
 
 
 def _frontier(bodies: list[bytes]) -> bytes:

@@ -148,6 +148,8 @@ class LedgerEntry(NamedTuple):
 
 def format_ts(value: dt.datetime) -> str:
     """RFC 3339 UTC with microseconds, the one timestamp form in bodies."""
+    if value.tzinfo is dt.UTC:  # the usual clock's: its text ends "+00:00"
+        return value.isoformat(timespec="microseconds")[:-6] + "Z"
     if value.tzinfo is None:
         raise BadInput.msg("ledger.naive_clock")
     # isoformat: four digits of year before 1000 too (strftime's %Y gives fewer)
@@ -235,7 +237,7 @@ class Head:
 
 
 def _split_frontier(raw: bytes) -> list[bytes]:
-    return [bytes(raw[i : i + 32]) for i in range(0, len(raw), 32)]
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
 
 
 _HEAD = "SELECT size, frontier, origin, public_key FROM ledger_head WHERE id = 1"
@@ -274,17 +276,26 @@ def _lock(cur: Any, dialect: str, *, newest: bool = False) -> Head:
     return _read_head(cur, dialect, lock=True, newest=newest)
 
 
+def _busy_errors(ws: Workspace) -> tuple[type[BaseException], ...]:
+    """The errors of a store refusing or failing a ledger transaction: SQLAlchemy's, and
+    the driver's own where a statement went through its cursor."""
+    return (OperationalError, ws.store.engine.dialect.loaded_dbapi.OperationalError)
+
+
+def _busy(exc: BaseException) -> HandoverError:
+    """One of :func:`_busy_errors` as the one transient error it is told as."""
+    orig = exc.orig if isinstance(exc, OperationalError) else exc
+    reason = str(orig).splitlines()[0] if orig else type(exc).__name__
+    return HandoverError.msg("ledger.store_busy", reason=reason, transient=True)
+
+
 @contextmanager
 def _store_busy(ws: Workspace) -> Iterator[None]:
     """The store refusing or failing a ledger transaction, as one transient error."""
-    # the driver's own error where a statement went through its cursor
-    errors = (OperationalError, ws.store.engine.dialect.loaded_dbapi.OperationalError)
     try:
         yield
-    except errors as exc:
-        orig = exc.orig if isinstance(exc, OperationalError) else exc
-        reason = str(orig).splitlines()[0] if orig else type(exc).__name__
-        raise HandoverError.msg("ledger.store_busy", reason=reason, transient=True) from None
+    except _busy_errors(ws) as exc:
+        raise _busy(exc) from None
 
 
 @contextmanager
@@ -321,18 +332,21 @@ class _Tx:
         return text if self.dialect.paramstyle == "qmark" else text.replace("?", "%s")
 
 
-@contextmanager
-def _appending(ws: Workspace) -> Iterator[_Tx]:
-    """:func:`locked` for an append: the same lock and head, on the driver's connection
-    (a SQLite file store's: this thread's own, see :meth:`Store.own_connection`)."""
+def _appended(ws: Workspace, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerEntry]:
+    """Append ``prepared`` in one transaction holding :func:`locked`'s lock, the head read
+    under it, on the driver's connection (a SQLite file store's: this thread's own, see
+    :meth:`Store.own_connection`); committed before returning. Plain calls, no context
+    manager: a committed append of one event is mostly the store's own work."""
     engine = ws.store.engine
-    with _store_busy(ws):
+    try:
         own = ws.store.own_connection()
         raw = own if own is not None else engine.raw_connection()
         try:
             cur = raw.cursor()
-            yield _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name, newest=True))
+            tx = _Tx(cur, engine.dialect, _lock(cur, engine.dialect.name, newest=True))
+            entries = _append(tx, prepared, clock)
             raw.commit()
+            return entries
         except BaseException:
             try:
                 raw.rollback()
@@ -347,6 +361,8 @@ def _appending(ws: Workspace) -> Iterator[_Tx]:
         finally:
             if own is None:
                 raw.close()
+    except _busy_errors(ws) as exc:
+        raise _busy(exc) from None
 
 
 def read_head(ws: Workspace) -> Head:
@@ -529,7 +545,9 @@ def _insert_entries(tx: _Tx, rows: list[tuple[Any, ...]]) -> None:
         sql = tx.sql(_insert_entries_sql(k))
         for a in range(0, whole, k):
             tx.cur.execute(sql, list(chain.from_iterable(rows[a : a + k])))
-    if whole < len(rows):
+    if whole == len(rows) - 1:  # one row (a durable append's): no executemany set-up
+        tx.cur.execute(tx.sql(_INSERT_ENTRY), rows[whole])
+    elif whole < len(rows):
         tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows[whole:])
 
 
@@ -556,11 +574,8 @@ def _append(tx: _Tx, prepared: Sequence[Prepared], clock: Clock) -> list[LedgerE
     # Stamps never go back: a clock stepped back (NTP, a VM restore) stamps the previous
     # entry's time instead, so sequence order and time order agree; the fixed-width form
     # makes text order time order.
-    ts = format_ts(clock())
+    ts = _stamp(tx, format_ts(clock()))
     head = tx.head
-    previous = _previous_ts(tx)
-    if previous is not None and previous > ts:
-        ts = previous
     stored_ts = ts_stored_form(tx.dialect)(ts)
     first = head.size
     n = len(prepared)
@@ -677,21 +692,25 @@ def _written(
 _BODY_END = re.compile(r'"ts":"([^"\\]*)","v":\d+\}\Z')
 
 
-def _previous_ts(tx: _Tx) -> str | None:
-    """The body timestamp of the newest entry (read with the head, under its lock), if
-    well formed."""
+def _stamp(tx: _Tx, ts: str) -> str:
+    """``ts``, or the newest entry's body timestamp (read with the head, under its lock)
+    where that is later and well formed."""
     body = tx.head.newest
     if not isinstance(body, str):
-        return None
+        return ts
     end = _BODY_END.search(body, max(0, len(body) - 64))
-    try:
-        # the canonical layout ends with the stamp; any other body is parsed
-        ts = end.group(1) if end is not None else json.loads(body).get("ts")
-    except (ValueError, AttributeError):
-        return None
+    if end is not None:
+        previous: Any = end.group(1)
+        if previous <= ts:  # the usual case: the clock went on; no need to read it
+            return ts
+    else:  # any other layout than the canonical one is parsed
+        try:
+            previous = json.loads(body).get("ts")
+        except (ValueError, AttributeError):
+            return ts
     # A missing or malformed newest body is tampering that audit verify reports; it must
     # not stop the next event from being recorded, so the clock stamps alone then.
-    return ts if parse_ts(ts) is not None else None
+    return previous if parse_ts(previous) is not None and previous > ts else ts
 
 
 def record_many(
@@ -755,8 +774,7 @@ def _record_batch(ws: Workspace, events: Iterable[Event], clock: Clock) -> list[
     prepared = _prepare_all(events)
     if not prepared:
         return []
-    with _appending(ws) as tx:
-        return _append(tx, prepared, clock)
+    return _appended(ws, prepared, clock)
 
 
 def record(
@@ -775,7 +793,9 @@ def record(
     ``details`` pass the guard (secrets and clear personal values are masked) and must be
     JSON data; the entry's ``masked`` counts masked values.
     """
-    return record_many(ws, [Event(action, subject, purpose, details, actor=actor)], clock=clock)[0]
+    # one event makes too few objects to hold the collector off for (record_many)
+    prepared = _prepare_all([Event(action, subject, purpose, details, actor=actor)])
+    return _appended(ws, prepared, clock or system_clock)[0]
 
 
 @dataclass(frozen=True)

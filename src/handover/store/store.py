@@ -133,11 +133,11 @@ class Store:
         another thread is using can crash the process): it closes when the thread ends,
         when :meth:`dispose` is called on that thread, or when the thread next asks after a
         dispose. A process started by ``fork`` opens its own and leaves its parent's be."""
-        from sqlalchemy.pool import QueuePool
-
         held, pid = self._own.held, os.getpid()
         if held is not None and held.pid == pid and held.disposals == self._disposals:
             return held.conn
+        from sqlalchemy.pool import QueuePool
+
         self.drop_own_connection()
         if self.engine.dialect.name != "sqlite" or not isinstance(self.engine.pool, QueuePool):
             return None
