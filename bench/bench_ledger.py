@@ -117,7 +117,7 @@ def run(quick: bool) -> str:
     from handover.flows.workspace import init_workspace
 
     load_before = os.getloadavg()
-    n_durable = 300 if quick else 2_000
+    n_durable = 300 if quick else 6_000
     n_total = 100_000 if quick else 1_000_000
     batch = 1_000
     rows: list[str] = []

@@ -641,47 +641,53 @@ def _written(
     # the columns beside the body are what indexed_columns derives from it (verify checks
     # them against the body); actor and subject fit their columns (COLUMN_WIDTHS): they
     # were checked against those limits, and the guard's masks never lengthen a text
-    actors, actions, subjects, purposes, details, _texts, masked = zip(*prepared, strict=True)
-    seqs = range(first, first + n)
-    entries = list(
-        map(
-            _new_entry,
-            repeat(LedgerEntry, n),
-            zip(
-                seqs,
-                repeat(ts, n),
-                actors,
-                actions,
-                subjects,
-                purposes,
-                details,
-                bodies,
-                leaves,
-                masked,
-                strict=True,
-            ),
-        )
-    )
-    for k, (a, b) in enumerate(pieces):
-        if pending:
-            raw = pending[k].result()
-            roots = [raw[i : i + 32] for i in range(0, len(raw), 32)]
-        _insert_entries(
-            tx,
-            list(
+    if n == 1:  # a durable append's: one row, without a batch's columns and zips
+        p = prepared[0]
+        row = (first, stored_ts, p[0], p[1], p[2], texts[0], leaves[0], roots[0])
+        tx.cur.execute(tx.sql(_INSERT_ENTRY), row)
+        entries = [LedgerEntry(first, ts, p[0], p[1], p[2], p[3], p[4], bodies[0], leaves[0], p[6])]
+    else:
+        actors, actions, subjects, purposes, details, _texts, masked = zip(*prepared, strict=True)
+        seqs = range(first, first + n)
+        entries = list(
+            map(
+                _new_entry,
+                repeat(LedgerEntry, n),
                 zip(
-                    seqs[a:b],
-                    repeat(stored_ts, b - a),
-                    actors[a:b],
-                    actions[a:b],
-                    subjects[a:b],
-                    texts[a:b],
-                    leaves[a:b],
-                    roots,
+                    seqs,
+                    repeat(ts, n),
+                    actors,
+                    actions,
+                    subjects,
+                    purposes,
+                    details,
+                    bodies,
+                    leaves,
+                    masked,
                     strict=True,
-                )
-            ),
+                ),
+            )
         )
+        for k, (a, b) in enumerate(pieces):
+            if pending:
+                raw = pending[k].result()
+                roots = [raw[i : i + 32] for i in range(0, len(raw), 32)]
+            _insert_entries(
+                tx,
+                list(
+                    zip(
+                        seqs[a:b],
+                        repeat(stored_ts, b - a),
+                        actors[a:b],
+                        actions[a:b],
+                        subjects[a:b],
+                        texts[a:b],
+                        leaves[a:b],
+                        roots,
+                        strict=True,
+                    )
+                ),
+            )
     if nodes:
         tx.cur.executemany(tx.sql(_INSERT_NODE), nodes)
     tx.cur.execute(tx.sql(_UPDATE_HEAD), (first + n, b"".join(frontier)))
