@@ -473,3 +473,55 @@ def test_scan_and_seal_read_an_outfile_and_keep_how(tmp_path: Path) -> None:
         w.close()
     res = cli(ws, "seal", str(path), "--out", str(ws / "p"), *escapes)
     assert res.code == 0, res.err
+
+
+@pytest.mark.parametrize("reading", [FileReading(), FileReading(escapes="unenclosed")])
+def test_a_row_longer_than_a_batchs_block_is_read_whole(
+    tmp_path: Path, reading: FileReading
+) -> None:
+    """A value of 30 MB (a LONGTEXT) is longer than the 13 MB a batch's parser block
+    holds, and than two of them: the counting reads the file again with a larger block,
+    and every later reading takes it, so each row arrives whole and the counts agree."""
+    path = tmp_path / "notes.csv"
+    big = "y" * 30_000_000
+    path.write_bytes(b"id,note\n1,a\n2," + big.encode() + b"\n3,b\n")
+    with open_source(path, reading=reading) as src:
+        (info,) = src.tables()
+        assert info.rows == 3
+        rows = pa.Table.from_batches(list(src.batches(info.name, batch_size=2))).to_pylist()
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[1]["note"] == big
+
+
+@pytest.mark.parametrize("reading", [FileReading(), FileReading(escapes="unenclosed")])
+def test_a_row_longer_than_the_largest_block_is_told_in_one_line(
+    tmp_path: Path, reading: FileReading, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond the largest block (made 16 MiB here) the file is refused in one line that
+    names it, the data row from which the long one is, and the limit."""
+    from handover.sources import files
+
+    monkeypatch.setattr(files, "LARGEST_BLOCK", 16 << 20)
+    path = tmp_path / "notes.csv"
+    rows = b"".join(b"%d,short\n" % i for i in range(1, 200_001))  # 2.6 MB before it
+    path.write_bytes(b"id,note\n" + rows + b"0," + b"y" * 40_000_000 + b"\n")
+    with pytest.raises(BadInput) as caught, open_source(path, reading=reading) as src:
+        src.tables()
+    text = str(caught.value)
+    assert "notes.csv" in text and "16 MiB" in text and "\n" not in text
+    row = int(text.split("data row ")[1].split()[0])
+    assert 1 <= row <= 200_001  # the long row is the 200,001st: told as it or one before
+
+
+def test_a_first_row_longer_than_the_largest_block_is_told_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a header, an export's first row is read whole to count its columns; one
+    beyond the largest block is the same one-line refusal, at data row 1."""
+    from handover.sources import files
+
+    monkeypatch.setattr(files, "LARGEST_BLOCK", 1 << 20)
+    path = tmp_path / "notes.tsv"
+    path.write_bytes(b"1\t" + b"y" * 3_000_000 + b"\n2\tb\n")
+    with pytest.raises(BadInput, match=r"notes\.tsv: data row 1 or one after it .* 1 MiB"):
+        _read(path)

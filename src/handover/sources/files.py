@@ -418,6 +418,9 @@ class CsvSource(Source):
         self._bad: list[BadRow] = []
         #: the last row the parser delivered is a quote never closed (dropped when allowed)
         self._open_tail = False
+        #: the parser's block (bytes) when the counting found a row longer than a batch's
+        #: block: every later reading takes it too
+        self._block = 0
 
     def _confirm_encoding(self) -> None:
         """Settle the encoding of a UTF-8 file longer than its head: Arrow checks the rest
@@ -524,7 +527,8 @@ class CsvSource(Source):
                 )
                 return reader.schema if names is None else reader.read_next_batch()
 
-        for block in (1 << 20, 64 << 20):  # a first value beyond a MiB: a larger block
+        block = 1 << 20
+        while True:  # a first value beyond a block: a larger block
             try:
                 # the first opening counts the columns, the second reads them all as text
                 width = len(first(None, block))
@@ -533,9 +537,15 @@ class CsvSource(Source):
             except StopIteration:
                 return [], 0, 0
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                if block < 64 << 20 and isinstance(exc, pa.ArrowInvalid):
-                    continue
-                raise self._fail(exc) from None
+                # a block that ends inside the first row holds no whole row to count
+                cut = "cannot infer" in str(exc) and self.path.stat().st_size > block
+                if not (_straddles(exc) or cut):
+                    raise self._fail(exc) from None
+                if block >= LARGEST_BLOCK:
+                    raise BadInput.msg(
+                        "sources.row_too_long", path=self.path, row=1, mib=block >> 20
+                    ) from None
+                block = min(block * 8, LARGEST_BLOCK)
         return [text_of(v) for v in batch.slice(0, 1).to_pylist()[0].values()], 1, 1
 
     def _escaped_parse(self, on_invalid: Any, *, blank_rows: bool) -> Any:
@@ -574,7 +584,7 @@ class CsvSource(Source):
             bad.append((row.expected_columns, row.actual_columns, row.text))
             return "skip"
 
-        block = max(1 << 20, min(batch_size * 200, 64 << 20))
+        block = max(1 << 20, min(batch_size * 200, 64 << 20), self._block)
         if self.escapes:
             return self._escaped_reader(columns, block, on_invalid)
         return pcsv.open_csv(
@@ -691,15 +701,7 @@ class CsvSource(Source):
             raise BadInput.msg(
                 "sources.bad_header", path=self.path, why=Msg("sources.why.quote", row=open_at)
             )
-        raw: list[Any] = []
-        rows = 0
-        try:
-            for batch in self._reader(
-                [self._names[0]] if self._names else None, DEFAULT_BATCH, raw
-            ):
-                rows += batch.num_rows
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise self._fail(exc) from None
+        raw, rows = self._count_rows()
         bad = self._bad_rows(raw)
         if self.escapes:
             # with MySQL's escapes the stream found it (an enclosed layout)
@@ -730,6 +732,30 @@ class CsvSource(Source):
         cols = [ColumnInfo(n, "TEXT", pa.string()) for n in self._names]
         self._info = TableInfo(self.name, cols, [], rows, notes)
         return [self._info]
+
+    def _count_rows(self) -> tuple[list[Any], int]:
+        """The rows of one reading of the first column, and the parser's complaints. A row
+        longer than the block a batch reads (one piece the parser sees: rows up to its
+        size are read whole wherever they start) is read again with a larger block, up to
+        :data:`LARGEST_BLOCK`, which the later readings then take too."""
+        while True:
+            raw: list[Any] = []
+            rows = 0
+            try:
+                for batch in self._reader(
+                    [self._names[0]] if self._names else None, DEFAULT_BATCH, raw
+                ):
+                    rows += batch.num_rows
+                return raw, rows
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+                if not _straddles(exc):
+                    raise self._fail(exc) from None
+                block = max(1 << 20, min(DEFAULT_BATCH * 200, 64 << 20), self._block)
+                if block >= LARGEST_BLOCK:
+                    raise BadInput.msg(
+                        "sources.row_too_long", path=self.path, row=rows + 1, mib=block >> 20
+                    ) from None
+                self._block = min(block * 4, LARGEST_BLOCK)
 
     def skipped(self) -> dict[str, list[int]]:
         """The lines of the rows this file lost (only as many as allowed)."""
@@ -770,6 +796,16 @@ class CsvSource(Source):
             raise BadInput.msg(
                 "sources.changed", path=self.path, rows=delivered, expected=info.rows
             )
+
+
+#: the largest block the CSV parser is given (bytes): a row up to this size is read
+#: whole; the parser holds a block and its arrays at once, so a larger one is refused
+LARGEST_BLOCK = 256 << 20
+
+
+def _straddles(exc: Exception) -> bool:
+    """Arrow's parser met a row longer than its block (it reads one that spans two)."""
+    return isinstance(exc, pa.ArrowInvalid) and "straddl" in str(exc)
 
 
 def _slices(batch: pa.RecordBatch, size: int) -> Iterator[pa.RecordBatch]:
