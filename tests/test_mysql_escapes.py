@@ -525,3 +525,28 @@ def test_a_first_row_longer_than_the_largest_block_is_told_in_one_line(
     path.write_bytes(b"1\t" + b"y" * 3_000_000 + b"\n2\tb\n")
     with pytest.raises(BadInput, match=r"notes\.tsv: data row 1 or one after it .* 1 MiB"):
         _read(path)
+
+
+@pytest.mark.parametrize("size", [0, 2_000_000])
+def test_a_quote_the_first_row_never_closes_in_an_enclosed_export(
+    tmp_path: Path, size: int
+) -> None:
+    """A quote the first row opens and never closes swallows the file: with a header row
+    it is the header that cannot be read; without one, the first row is the unreadable
+    one, refused or (allowed) left out, as in a plain CSV; also where the file is longer
+    than the first block the parser is given."""
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b'"id,name\n1,a\n2,' + b"x" * size + b"\n")
+    header = FileReading(escapes="enclosed")
+    with pytest.raises(BadInput) as caught:
+        _read(path, header)
+    assert "header" in str(caught.value) and "row 1 opens a quote" in str(caught.value)
+    bare = FileReading(header=False, escapes="enclosed")
+    with pytest.raises(BadInput, match="rows 1.*--allow-bad-rows 1"):
+        _read(path, bare)
+    allowed = FileReading(header=False, escapes="enclosed", allow_bad_rows=1)
+    with open_source(path, reading=allowed) as src:
+        (info,) = src.tables()
+        assert info.rows == 0 and info.column_names == ["column_1"]
+        assert sum(b.num_rows for b in src.batches(info.name)) == 0
+        assert src.skipped() == {"customers": [1]}

@@ -507,7 +507,7 @@ class CsvSource(Source):
         empty text in a table of one column, which is a row."""
         import pyarrow.csv as pcsv
 
-        from handover.sources.escapes import text_of
+        from handover.sources.escapes import enclosed, text_of
 
         def first(names: list[str] | None, block: int) -> Any:
             with self._unescaping() as stream:
@@ -538,8 +538,21 @@ class CsvSource(Source):
                 return [], 0, 0
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 # a block that ends inside the first row holds no whole row to count
-                cut = "cannot infer" in str(exc) and self.path.stat().st_size > block
-                if not (_straddles(exc) or cut):
+                whole = "cannot infer" in str(exc)
+                if whole and self.path.stat().st_size <= block and enclosed(self.escapes):
+                    # no row in the whole file: a quote the first row opens and never
+                    # closes swallowed it
+                    if self._quote_left_open() == 1:
+                        if self.csv.header:
+                            raise BadInput.msg(
+                                "sources.bad_header",
+                                path=self.path,
+                                why=Msg("sources.why.quote", row=1),
+                            ) from None
+                        # as the csv module reads it: one cell; the full reading then
+                        # finds the quote and counts the row as unreadable
+                        return [""], 1, 1
+                if not (_straddles(exc) or whole):
                     raise self._fail(exc) from None
                 if block >= LARGEST_BLOCK:
                     raise BadInput.msg(
@@ -547,6 +560,14 @@ class CsvSource(Source):
                     ) from None
                 block = min(block * 8, LARGEST_BLOCK)
         return [text_of(v) for v in batch.slice(0, 1).to_pylist()[0].values()], 1, 1
+
+    def _quote_left_open(self) -> int | None:
+        """With MySQL's escapes: the line of a quote never closed, off the whole stream;
+        None when every quote closes."""
+        with self._unescaping() as stream:
+            while stream.read(1 << 20):
+                pass
+            return stream.open_line if stream.quotes % 2 else None
 
     def _escaped_parse(self, on_invalid: Any, *, blank_rows: bool) -> Any:
         """How the parser reads a marked stream: the pairs it was left are its escapes, a
