@@ -542,7 +542,7 @@ def test_a_quote_the_first_row_never_closes_in_an_enclosed_export(
         _read(path, header)
     assert "header" in str(caught.value) and "row 1 opens a quote" in str(caught.value)
     bare = FileReading(header=False, escapes="enclosed")
-    with pytest.raises(BadInput, match="rows 1.*--allow-bad-rows 1"):
+    with pytest.raises(BadInput, match=r"rows 1\).*--allow-bad-rows 1"):
         _read(path, bare)
     allowed = FileReading(header=False, escapes="enclosed", allow_bad_rows=1)
     with open_source(path, reading=allowed) as src:

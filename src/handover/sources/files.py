@@ -539,19 +539,23 @@ class CsvSource(Source):
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 # a block that ends inside the first row holds no whole row to count
                 whole = "cannot infer" in str(exc)
-                if whole and self.path.stat().st_size <= block and enclosed(self.escapes):
-                    # no row in the whole file: a quote the first row opens and never
-                    # closes swallowed it
-                    if self._quote_left_open() == 1:
-                        if self.csv.header:
-                            raise BadInput.msg(
-                                "sources.bad_header",
-                                path=self.path,
-                                why=Msg("sources.why.quote", row=1),
-                            ) from None
-                        # as the csv module reads it: one cell; the full reading then
-                        # finds the quote and counts the row as unreadable
-                        return [""], 1, 1
+                # no row in the whole file: a quote the first row opens and never closes
+                # swallowed it
+                if (
+                    whole
+                    and self.path.stat().st_size <= block
+                    and enclosed(self.escapes)
+                    and self._quote_left_open() == 1
+                ):
+                    if self.csv.header:
+                        raise BadInput.msg(
+                            "sources.bad_header",
+                            path=self.path,
+                            why=Msg("sources.why.quote", row=1),
+                        ) from None
+                    # as the csv module reads it: one cell; the full reading then finds
+                    # the quote and counts the row as unreadable
+                    return [""], 1, 1
                 if not (_straddles(exc) or whole):
                     raise self._fail(exc) from None
                 if block >= LARGEST_BLOCK:
