@@ -16,7 +16,13 @@ import pytest
 
 from handover.flows.notices import create_campaign, record_receipts, send_campaign
 from handover.notices.channels import ChannelDown, InDoubt, Message
-from handover.notices.outbox import CHINA, counts, next_provider_date, provider_date
+from handover.notices.outbox import (
+    CHINA,
+    RECORDS_SETTLE,
+    counts,
+    next_provider_date,
+    provider_date,
+)
 from handover.notices.sms import AliyunSmsChannel
 from handover.notices.standin import Fault
 from handover.synth import synthesize
@@ -144,11 +150,61 @@ def test_a_5xx_before_anything_was_sent_is_asked_about_then_sent_once(
     report = _resume(ws, cid, book, sms_provider, clock)
     st = report.channels[0]
     assert st.in_doubt == 100 and st.recovered == 0 and st.retry == 0
-    assert sms_provider.queries == 100  # one QuerySendDetails per number in doubt
+    # one QuerySendDetails per number in doubt a minute after the call, and again once
+    # the provider's records have settled (RECORDS_SETTLE): none had been taken
+    assert sms_provider.queries == 200
+    assert st.settle_wait_s == pytest.approx(RECORDS_SETTLE.total_seconds() - 60, abs=2)
     assert report.pending == 0 and report.outbox["sms"] == {"sent": total}
     texts = _texts(sms_provider)
     assert len(texts) == total and set(texts.values()) == {1}
     assert _journal(ws, cid) == []
+
+
+@pytest.mark.parametrize("lag", [0, 120, 540])
+def test_a_provider_that_records_its_sends_late_texts_nobody_twice(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock, lag: int
+) -> None:
+    """The provider took a call's 100 but files its records ``lag`` seconds later, and
+    the answer was lost: a resume a minute after the call finds no record yet. It waits
+    until RECORDS_SETTLE after the call (journaled with the intent) and asks again, finds
+    the 100 then, and texts nobody twice; a resume after that time does not wait."""
+    _move_to_china_time(clock, 12, 0, 0)
+    cid = _campaign(ws, book)
+    sms_provider.record_lag = lag
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    with pytest.raises(InDoubt):
+        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **_run(clock))
+    (line,) = _journal(ws, cid)
+    made = dt.datetime.strptime(line.split(" ")[4], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    assert abs((made - clock.now()).total_seconds()) < 5  # when the call was made
+    report = _resume(ws, cid, book, sms_provider, clock)
+    st = report.channels[0]
+    assert st.recovered == 100 and st.in_doubt == 100
+    waited = RECORDS_SETTLE.total_seconds() - 60 if lag else 0
+    assert st.settle_wait_s == pytest.approx(waited, abs=2)
+    texts = _texts(sms_provider)
+    total = report.outbox["sms"]["sent"]
+    assert len(texts) == total and set(texts.values()) == {1}  # nobody twice
+    assert _journal(ws, cid) == []
+
+
+def test_an_intent_of_an_older_run_without_its_time_is_asked_about_at_once(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """A journal written before intents said when their call was made (four fields) is
+    still read: its calls are asked about at once, as before."""
+    _move_to_china_time(clock, 12, 0, 0)
+    cid = _campaign(ws, book)
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    with pytest.raises(InDoubt):
+        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **_run(clock))
+    path = ws.path / "notices" / f"campaign-{cid}-sms.journal"
+    (line,) = _journal(ws, cid)
+    path.write_text(" ".join(line.split(" ")[:4]) + "\n", "ascii")
+    report = _resume(ws, cid, book, sms_provider, clock)
+    st = report.channels[0]
+    assert st.recovered == 100 and st.settle_wait_s == 0
+    assert set(_texts(sms_provider).values()) == {1}
 
 
 def test_a_call_just_before_midnight_filed_under_the_next_day_is_found_there(

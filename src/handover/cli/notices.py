@@ -246,6 +246,9 @@ def send(
                 in_doubt=st.in_doubt,
             )
         )
+        if st.settle_wait_s:
+            minutes = f"{st.settle_wait_s / 60:.1f}"
+            console.print(t("notices.settle_waited", ui, channel=st.channel, minutes=minutes))
     for ch in report.skipped_channels:
         console.print(t("notices.channel_later", ui, channel=ch))
     console.print(

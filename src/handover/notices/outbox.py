@@ -513,18 +513,36 @@ def release_lease(ws: Workspace, campaign_id: int, lease: str) -> None:
 # --- the journal ------------------------------------------------------------------------
 
 
+#: How long after a call the provider's records are waited for before "no record of it"
+#: is believed: ``QuerySendDetails`` answers from records the provider files after it
+#: takes a send, and a query made sooner may not see one yet (a notice sent twice)
+RECORDS_SETTLE = dt.timedelta(minutes=10)
+
+
 @dataclass(frozen=True)
 class Intent:
     """A provider call about to be made (journaled before it): its call id (the SMS
-    ``OutId``), the provider's date of it (``yyyyMMdd``) and the keys it carries."""
+    ``OutId``), the provider's date of it (``yyyyMMdd``), the keys it carries, and when it
+    was journaled (UTC, ``YYYY-MM-DDTHH:MM:SSZ``; empty in the lines of older runs)."""
 
     call_id: str
     date: str
     keys: tuple[str, ...]
+    at: str = ""
 
     def line(self) -> bytes:
-        """The journal line (``? CALL DATE key,key,...``)."""
-        return f"? {self.call_id} {self.date} {','.join(self.keys)}\n".encode()
+        """The journal line (``? CALL DATE key,key,... AT``)."""
+        at = f" {self.at}" if self.at else ""
+        return f"? {self.call_id} {self.date} {','.join(self.keys)}{at}\n".encode()
+
+    def settled_at(self) -> dt.datetime | None:
+        """When the provider's records of this call can be believed (:data:`RECORDS_SETTLE`
+        after it); None when the line does not say when the call was made."""
+        try:
+            made = dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        except ValueError:
+            return None
+        return made + RECORDS_SETTLE
 
 
 def still_in_doubt(doubt: dict[str, Intent]) -> list[Intent]:
@@ -538,7 +556,7 @@ def still_in_doubt(doubt: dict[str, Intent]) -> list[Intent]:
     out = []
     for i, ks in keys.items():
         still = set(ks)
-        out.append(Intent(i.call_id, i.date, tuple(k for k in i.keys if k in still)))
+        out.append(Intent(i.call_id, i.date, tuple(k for k in i.keys if k in still), i.at))
     return out
 
 
@@ -565,8 +583,9 @@ class Journal:
         out: list[Intent] = []
         for line in self.path.read_bytes().split(b"\n")[:-1]:
             parts = line.decode("ascii", "replace").split(" ")
-            if len(parts) == 4 and parts[0] == "?":
-                out.append(Intent(parts[1], parts[2], tuple(parts[3].split(","))))
+            if len(parts) in (4, 5) and parts[0] == "?":
+                at = parts[4] if len(parts) == 5 else ""
+                out.append(Intent(parts[1], parts[2], tuple(parts[3].split(",")), at))
         return out
 
     def entries(self) -> list[tuple[str, str | None, str]]:
@@ -671,6 +690,8 @@ class SendStats:
     #: notices left in doubt when the run stopped (a call's answer lost): the next run
     #: asks the provider about them before sending any again
     held: int = 0
+    #: seconds waited for the provider's records of calls in doubt (RECORDS_SETTLE)
+    settle_wait_s: float = 0.0
     #: the refusal that ended the run, if any (not part of the machine form)
     stopped: Exception | None = None
 
@@ -850,15 +871,19 @@ def _recover(
     doubt: dict[str, Intent],
     took: Callable[[int, Message, str, Result], None],
     stats: SendStats,
-    today: Callable[[], str] | None = None,
+    now: Now | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[tuple[int, Message, str]]:
     """Ask the provider about in-doubt calls (channels with ``recover``); the messages it
     confirms are settled as sent, the others are returned to be sent.
 
-    The provider files a send under the date it made it, seconds after the intent was
-    journaled: a call made just before midnight (China time) may be filed under the next
-    day. The messages not found under the intent's date are asked about under the next
-    date too once that date has come (``today``); before it, nothing can be filed there."""
+    The provider files a send some time after it took it: the messages it has no record
+    of, asked about sooner than :data:`RECORDS_SETTLE` after the call, are asked about
+    again once that time has passed (the run waits, ``sleep``), and only then sent. It
+    files a send under the date it made it: a call made just before midnight (China time)
+    may be filed under the next day, so the messages not found under the intent's date
+    are asked about under the next date too once that date has come (``now``); before
+    it, nothing can be filed there."""
     recover = getattr(channel, "recover", None)
     if recover is None or not doubt:
         return ready
@@ -871,13 +896,7 @@ def _recover(
         else:
             calls.setdefault(intent, []).append(item)
     for intent, items in calls.items():
-        found = recover(intent.call_id, intent.date, [m for _, m, _ in items])
-        later = next_provider_date(intent.date)
-        unfound = [k for k, res in enumerate(found) if res is None or res.outcome != "sent"]
-        if unfound and later is not None and today is not None and later <= today():
-            again = recover(intent.call_id, later, [items[k][1] for k in unfound])
-            for k, res in zip(unfound, again, strict=True):
-                found[k] = res
+        found = _asked(recover, intent, [m for _, m, _ in items], stats, now, sleep)
         for (i, m, sha), res in zip(items, found, strict=True):
             if res is not None and res.outcome == "sent":
                 took(i, m, sha, res)
@@ -891,6 +910,43 @@ def _recover(
     return sorted(rest, key=lambda x: x[0])
 
 
+def _asked(
+    recover: Callable[[str, str, list[Message]], list[Result | None]],
+    intent: Intent,
+    msgs: list[Message],
+    stats: SendStats,
+    now: Now | None,
+    sleep: Callable[[float], None],
+) -> list[Result | None]:
+    """What the provider says of ``msgs`` of the call ``intent`` (:func:`_recover`): asked
+    under the call's date, and the next date once it has come; the messages it has no
+    record of are asked about so again once its records have settled."""
+    found: list[Result | None] = [None] * len(msgs)
+
+    def unfound() -> list[int]:
+        return [k for k, res in enumerate(found) if res is None or res.outcome != "sent"]
+
+    def ask_every_date() -> None:
+        later = next_provider_date(intent.date)
+        come = later is not None and now is not None and later <= provider_date(now())
+        for date in [intent.date, later] if come else [intent.date]:
+            which = unfound()
+            if which and date is not None:
+                for k, res in zip(
+                    which, recover(intent.call_id, date, [msgs[k] for k in which]), strict=True
+                ):
+                    found[k] = res
+
+    ask_every_date()
+    settled_at = intent.settled_at()
+    if unfound() and now is not None and settled_at is not None and now() < settled_at:
+        wait = (settled_at - now()).total_seconds()
+        stats.settle_wait_s += wait
+        sleep(wait)
+        ask_every_date()
+    return found
+
+
 def _send_batch(
     channel: Channel,
     claimed: list[Claimed],
@@ -899,8 +955,9 @@ def _send_batch(
     rate: RateLimit,
     stats: SendStats,
     doubt: dict[str, Intent] | None = None,
-    today: Callable[[], str] | None = None,
+    now: Now | None = None,
     held: set[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[tuple[Result, str | None] | None]:
     """Compose and hand the claimed rows to ``channel`` in calls of its ``batch_size``,
     journaling each accepted message as soon as its call returns. A row left ``None``
@@ -932,7 +989,7 @@ def _send_batch(
     part: list[tuple[int, Message, str]] = []
     intent: Intent | None = None
     try:
-        ready = _recover(channel, ready, doubt, settled, stats, today)
+        ready = _recover(channel, ready, doubt, settled, stats, now, sleep)
         for start in range(0, len(ready), size):
             part = ready[start : start + size]
             intent = None
@@ -943,8 +1000,11 @@ def _send_batch(
                 settled(i, m, sha, res)
 
             msgs = [m for _, m, _ in part]
-            if call_id is not None and today is not None:
-                intent = Intent(call_id(msgs), today(), tuple(m.key for m in msgs))
+            if call_id is not None and now is not None:
+                at = now()
+                keys = tuple(m.key for m in msgs)
+                made = at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                intent = Intent(call_id(msgs), provider_date(at), keys, made)
                 journal.intent(intent)
             one = size == 1
             got = [channel.send(msgs[0])] if one else channel.send_batch(msgs, accepted=took)
@@ -993,10 +1053,6 @@ def send_channel(
     """
     stats = SendStats(channel.name)
     stats.folded, doubt = fold_journal(ws, campaign_id, journal, now)
-
-    def today() -> str:
-        return provider_date(now())
-
     rate = rate or RateLimit(None)
     opened = False
 
@@ -1031,7 +1087,7 @@ def send_channel(
                 continue
             held: set[str] = set()
             results = _send_batch(
-                channel, claimed, compose, journal, rate, stats, doubt, today, held
+                channel, claimed, compose, journal, rate, stats, doubt, now, held, sleep
             )
             done = [i for i, r in enumerate(results) if r is not None]
             if len(done) < len(claimed):

@@ -7,7 +7,8 @@ checks and answers as it does, on 127.0.0.1 only.
   variable given and none other, each value at most 35 characters, the filled text at
   most 500 characters (``isv.SMS_TEMPLATE_ILLEGAL``, ``isv.SMS_SIGNATURE_ILLEGAL``,
   ``isv.TEMPLATE_PARAMS_ILLEGAL``);
-- ``QuerySendDetails``: the sends to one number on one date with their ``OutId``;
+- ``QuerySendDetails``: the sends to one number on one date with their ``OutId``, each
+  found only ``record_lag`` seconds after it was taken (the provider's records lag);
 - numbers: 11-digit mainland mobiles (``isv.MOBILE_NUMBER_ILLEGAL``);
 - a rate limit of ``per_second`` accepted numbers (``isv.BUSINESS_LIMIT_CONTROL``);
 - answers lost on the way back (``lost_answers``): the next calls are taken (numbers
@@ -114,6 +115,9 @@ class SmsStandin:
     query_faults: list[Fault] = field(default_factory=list)
     #: QuerySendDetails calls received (answered or refused)
     queries: int = 0
+    #: seconds (on ``clock``) before a send appears in QuerySendDetails: the provider
+    #: files its records some time after it takes a send
+    record_lag: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _window: list[float] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -233,7 +237,12 @@ class SmsStandin:
         size = max(1, min(50, int(params.get("PageSize") or 50)))
         page = max(1, int(params.get("CurrentPage") or 1))
         with self._lock:
-            sends = [a for a in self.accepted if a["phone"] == phone and a["date"] == date]
+            filed = self.clock() - self.record_lag
+            sends = [
+                a
+                for a in self.accepted
+                if a["phone"] == phone and a["date"] == date and a["at"] <= filed
+            ]
         rows = [
             {
                 "PhoneNum": a["phone"],
@@ -297,6 +306,7 @@ class SmsStandin:
                         "text": text,
                         "template": params.get("TemplateCode"),
                         "date": self.date(),
+                        "at": now,
                     }
                 )
                 ok = int(sha256_hex(str(phone).encode())[:8], 16) % self.fail_every != 0
