@@ -293,6 +293,7 @@ def test_stamps_never_go_back(ws: Workspace) -> None:
     [
         "canonical",
         "another version",
+        "escaped end",
         "reordered",
         "not json",
         "month 13",
@@ -320,13 +321,17 @@ def test_the_newest_stamp_is_read_from_any_body(ws: Workspace, form: str) -> Non
         "another version": newest.body.decode().replace('"v":1}', '"v":22}'),
         "no microseconds": newest.body.decode().replace(doc["ts"], "9999-12-01T00:00:00Z"),
         "stamp not text": json.dumps({**doc, "ts": 99999}),
+        # ends as the canonical layout does, but the 27 characters there are no stamp: the
+        # body is read as JSON, whose ts is the later one
+        "escaped end": '{"ts":"' + doc["ts"] + '","x\\"ts":"aaaaaaaaaaaaaaaaaaaaaaaaa\\"","v":1}',
         "no stamp": json.dumps({k: v for k, v in doc.items() if k != "ts"}),
     }[form]
     with ws.store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE ledger_entries SET body = ? WHERE seq = ?", (body, newest.seq))
     own = ledger.ledger.format_ts(clock.now)  # what the clock stamps next
     nxt = ledger.record(ws, "os:test", "x.y", "b", "p", clock=clock)
-    assert nxt.ts == (doc["ts"] if form in ("canonical", "another version", "reordered") else own)
+    read = ("canonical", "another version", "escaped end", "reordered")
+    assert nxt.ts == (doc["ts"] if form in read else own)
 
 
 def test_stamps_have_four_digit_years() -> None:

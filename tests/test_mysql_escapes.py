@@ -550,3 +550,85 @@ def test_a_quote_the_first_row_never_closes_in_an_enclosed_export(
         assert info.rows == 0 and info.column_names == ["column_1"]
         assert sum(b.num_rows for b in src.batches(info.name)) == 0
         assert src.skipped() == {"customers": [1]}
+
+
+def test_a_quote_that_swallows_more_than_the_csv_modules_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain CSV whose third line opens a quote never closed, with 1.5 MB and 55 MB
+    after it: the strict ``csv`` module stops at a value of 128 KiB, which is no closed
+    quote; the row is refused (or, allowed, left out), never read as the file's end with
+    the rows it swallowed silently lost. Beyond the largest block (made 4 MiB here) the
+    refusal names the quote's row."""
+    from handover.sources import files
+
+    for name, rows in (("small.csv", 100_000), ("large.csv", 3_000_000)):
+        path = tmp_path / name
+        lines = b"".join(b"%d,row %d\n" % (i, i) for i in range(4, rows))
+        path.write_bytes(b'id,note\n1,a\n2,"never closed\n3,c\n' + lines)
+        with pytest.raises(BadInput, match=r"rows 3\).*opens a quote that is never closed"):
+            _read(path, FileReading())
+        assert _read(path, FileReading(allow_bad_rows=1)) == [["1", "a"]]
+    monkeypatch.setattr(files, "LARGEST_BLOCK", 4 << 20)
+    monkeypatch.setattr(files, "DEFAULT_BATCH", 1)
+    with pytest.raises(BadInput, match=r"large\.csv: row 3 opens a quote .* 4 MiB"):
+        _read(tmp_path / "large.csv", FileReading(allow_bad_rows=1))
+
+
+@pytest.mark.parametrize("reading", [FileReading(), FileReading(escapes="unenclosed")])
+def test_a_long_row_the_counting_read_is_read_by_smaller_batches_too(
+    tmp_path: Path, reading: FileReading
+) -> None:
+    """A 9 MB row fits the counting's block (13 MB) but not the 3 MB of a 16,384-row
+    batch (the notices' audience reads so): every later reading takes the counting's
+    block, so it arrives whole."""
+    path = tmp_path / "notes.csv"
+    path.write_bytes(b"id,note\n1,a\n2," + b"x" * 9_000_000 + b"\n3,c\n")
+    with open_source(path, reading=reading) as src:
+        (info,) = src.tables()
+        for size in (16_384, 1_000):
+            got = pa.Table.from_batches(list(src.batches(info.name, batch_size=size)))
+            assert got.column("id").to_pylist() == ["1", "2", "3"]
+
+
+def test_the_row_too_long_is_told_by_its_data_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row named is the data row after those read, good or unreadable: a long first
+    row is row 1; after 9 rows, an allowed ragged one and a row of two lines, row 12."""
+    from handover.sources import files
+
+    monkeypatch.setattr(files, "LARGEST_BLOCK", 4 << 20)
+    monkeypatch.setattr(files, "DEFAULT_BATCH", 1)
+    path = tmp_path / "notes.csv"
+    path.write_bytes(b"id,note\n1," + b"x" * 10_000_000 + b"\n2,c\n")
+    with pytest.raises(BadInput, match="data row 1 or one after it"):
+        _read(path, FileReading())
+    body = b"".join(b"%d,r\n" % i for i in range(1, 10)) + b'10,b,extra\n11,"two\nlines"\n'
+    path.write_bytes(b"id,note\n" + body + b"12," + b"x" * 10_000_000 + b"\n13,c\n")
+    with pytest.raises(BadInput, match="data row 12 or one after it"):
+        _read(path, FileReading(allow_bad_rows=5))
+
+
+def test_blank_lines_and_a_long_first_row_in_an_export(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With MySQL's escapes: a file of blank lines only is no row too long (it is told as
+    a plain CSV of blank lines is); blank lines before a header that opens a quote never
+    closed name the header's line; a header longer than the largest block (made 1 MiB
+    here) is the header that cannot be read."""
+    from handover.sources import files
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\n\n\n")
+    for reading in (FileReading(escapes="enclosed"), FileReading(escapes="unenclosed")):
+        with pytest.raises(BadInput) as caught:
+            _read(path, reading)
+        assert "longer than" not in str(caught.value)
+    path.write_bytes(b'\n\n"id,name\n1,a\n')
+    with pytest.raises(BadInput, match=r"header .* row 3 opens a quote"):
+        _read(path, FileReading(escapes="enclosed"))
+    monkeypatch.setattr(files, "LARGEST_BLOCK", 1 << 20)
+    path.write_bytes(b"id" + b"x" * 3_000_000 + b"\tname\n1\ta\n")
+    with pytest.raises(BadInput, match=r"header .* longer than 1 MiB"):
+        _read(path, FileReading(escapes="unenclosed"))

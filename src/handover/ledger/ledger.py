@@ -285,7 +285,7 @@ def _busy_errors(ws: Workspace) -> tuple[type[BaseException], ...]:
 def _busy(exc: BaseException) -> HandoverError:
     """One of :func:`_busy_errors` as the one transient error it is told as."""
     orig = exc.orig if isinstance(exc, OperationalError) else exc
-    reason = str(orig).splitlines()[0] if orig else type(exc).__name__
+    reason = (str(orig).splitlines() or [type(exc).__name__])[0] if orig else type(exc).__name__
     return HandoverError.msg("ledger.store_busy", reason=reason, transient=True)
 
 
@@ -707,8 +707,14 @@ def _stamp(tx: _Tx, ts: str) -> str:
     if not isinstance(body, str):
         return ts
     # the canonical layout ends with the stamp (one width) and the version: sliced out
-    if body.endswith(_TAIL) and body[-_STAMP_AT - 6 : -_STAMP_AT] == '"ts":"':
-        previous: Any = body[-_STAMP_AT : -len(_TAIL)]
+    sliced = body[-_STAMP_AT : -len(_TAIL)]
+    if (
+        body.endswith(_TAIL)
+        and body[-_STAMP_AT - 6 : -_STAMP_AT] == '"ts":"'
+        and '"' not in sliced
+        and "\\" not in sliced
+    ):
+        previous: Any = sliced
         if previous <= ts:  # the usual case: the clock went on; no need to read it
             return ts
     elif (end := _BODY_END.search(body, max(0, len(body) - 64))) is not None:

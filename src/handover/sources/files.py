@@ -151,16 +151,27 @@ def unclosed_quote(path: Path, encoding: str, delimiter: str) -> int | None:
     is parsed again, by the strict ``csv`` module."""
     if not _odd_quotes(path):
         return None
-    with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, strict=True)
-        start = 0
-        try:
-            while True:
-                start = reader.line_num
-                if next(reader, None) is None:
-                    return None
-        except csv.Error as exc:
-            return start + 1 if "unexpected end of data" in str(exc) else None
+    # A value the csv module stops at (128 KiB, its default) is no sign of a closed quote:
+    # it is read up to the largest row the parser takes (which a quote that swallows the
+    # rest of a file soon passes), and beyond that told as the quote that opens it. The
+    # limit is the module's, for the process: raised for this reading only.
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, LARGEST_BLOCK))
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            start = 0
+            try:
+                while True:
+                    start = reader.line_num
+                    if next(reader, None) is None:
+                        return None
+            except csv.Error as exc:
+                text = str(exc)
+                opened = "unexpected end of data" in text or "field larger than" in text
+                return start + 1 if opened else None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def detect_encoding(path: Path, head: bytes) -> str:
@@ -537,28 +548,30 @@ class CsvSource(Source):
             except StopIteration:
                 return [], 0, 0
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-                # a block that ends inside the first row holds no whole row to count
+                # no whole row in the block: the first row goes on past it, or the file
+                # holds no row at all (blank lines only), or a quote the first row opens
+                # and never closes swallowed the file
                 whole = "cannot infer" in str(exc)
-                # no row in the whole file: a quote the first row opens and never closes
-                # swallowed it
-                if (
-                    whole
-                    and self.path.stat().st_size <= block
-                    and enclosed(self.escapes)
-                    and self._quote_left_open() == 1
-                ):
-                    if self.csv.header:
-                        raise BadInput.msg(
-                            "sources.bad_header",
-                            path=self.path,
-                            why=Msg("sources.why.quote", row=1),
-                        ) from None
-                    # as the csv module reads it: one cell; the full reading then finds
-                    # the quote and counts the row as unreadable
-                    return [""], 1, 1
+                if whole and self.path.stat().st_size <= block:
+                    first_line = _first_filled_line(self.path)
+                    if first_line is None:
+                        return [], 0, 0
+                    if enclosed(self.escapes) and self._quote_left_open() == first_line:
+                        if self.csv.header:
+                            raise BadInput.msg(
+                                "sources.bad_header",
+                                path=self.path,
+                                why=Msg("sources.why.quote", row=first_line),
+                            ) from None
+                        # as the csv module reads it: one cell; the full reading then
+                        # finds the quote and counts the row as unreadable
+                        return [""], 1, first_line
                 if not (_straddles(exc) or whole):
                     raise self._fail(exc) from None
                 if block >= LARGEST_BLOCK:
+                    if self.csv.header:
+                        why = Msg("sources.why.too_long", mib=block >> 20)
+                        raise BadInput.msg("sources.bad_header", path=self.path, why=why) from None
                     raise BadInput.msg(
                         "sources.row_too_long", path=self.path, row=1, mib=block >> 20
                     ) from None
@@ -726,7 +739,7 @@ class CsvSource(Source):
             raise BadInput.msg(
                 "sources.bad_header", path=self.path, why=Msg("sources.why.quote", row=open_at)
             )
-        raw, rows = self._count_rows()
+        raw, rows = self._count_rows(open_at)
         bad = self._bad_rows(raw)
         if self.escapes:
             # with MySQL's escapes the stream found it (an enclosed layout)
@@ -758,14 +771,19 @@ class CsvSource(Source):
         self._info = TableInfo(self.name, cols, [], rows, notes)
         return [self._info]
 
-    def _count_rows(self) -> tuple[list[Any], int]:
+    def _count_rows(self, open_at: int | None) -> tuple[list[Any], int]:
         """The rows of one reading of the first column, and the parser's complaints. A row
         longer than the block a batch reads (one piece the parser sees: rows up to its
         size are read whole wherever they start) is read again with a larger block, up to
-        :data:`LARGEST_BLOCK`, which the later readings then take too."""
+        :data:`LARGEST_BLOCK`; the block the counting read the file with is kept, and every
+        later reading takes at least that one (a smaller batch's smaller block could stop
+        at a row the counting read). ``open_at``: the line of a quote never closed, which
+        is what makes a row too long where the file has one."""
+        block = max(1 << 20, min(DEFAULT_BATCH * 200, 64 << 20), self._block)
         while True:
             raw: list[Any] = []
             rows = 0
+            self._block = block
             try:
                 for batch in self._reader(
                     [self._names[0]] if self._names else None, DEFAULT_BATCH, raw
@@ -775,12 +793,18 @@ class CsvSource(Source):
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 if not _straddles(exc):
                     raise self._fail(exc) from None
-                block = max(1 << 20, min(DEFAULT_BATCH * 200, 64 << 20), self._block)
-                if block >= LARGEST_BLOCK:
+                if block < LARGEST_BLOCK:
+                    block = min(block * 4, LARGEST_BLOCK)
+                    continue
+                if open_at is not None:
                     raise BadInput.msg(
-                        "sources.row_too_long", path=self.path, row=rows + 1, mib=block >> 20
+                        "sources.quote_swallows", path=self.path, row=open_at, mib=block >> 20
                     ) from None
-                self._block = min(block * 4, LARGEST_BLOCK)
+                # the rows read, good or not: the long one is the next or a later one
+                row = rows + len(raw) + 1
+                raise BadInput.msg(
+                    "sources.row_too_long", path=self.path, row=row, mib=block >> 20
+                ) from None
 
     def skipped(self) -> dict[str, list[int]]:
         """The lines of the rows this file lost (only as many as allowed)."""
@@ -826,6 +850,19 @@ class CsvSource(Source):
 #: the largest block the CSV parser is given (bytes): a row up to this size is read
 #: whole; the parser holds a block and its arrays at once, so a larger one is refused
 LARGEST_BLOCK = 256 << 20
+
+
+def _first_filled_line(path: Path) -> int | None:
+    """The line of the file's first byte that is no line end (blank lines are line ends in
+    every encoding read here); None when the file holds nothing else."""
+    line = 1
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            filled = chunk.lstrip(b"\r\n")
+            if filled:
+                return line + chunk.count(b"\n", 0, len(chunk) - len(filled))
+            line += chunk.count(b"\n")
+    return None
 
 
 def _straddles(exc: Exception) -> bool:
