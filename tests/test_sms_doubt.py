@@ -172,8 +172,10 @@ def test_a_provider_that_records_its_sends_late_texts_nobody_twice(
     cid = _campaign(ws, book)
     sms_provider.record_lag = lag
     sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    # the run's clock in China time: the journal keeps UTC all the same
+    china = {**_run(clock), "now": lambda: clock.now().astimezone(CHINA)}
     with pytest.raises(InDoubt):
-        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **_run(clock))
+        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **china)
     (line,) = _journal(ws, cid)
     made = dt.datetime.strptime(line.split(" ")[4], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
     assert abs((made - clock.now()).total_seconds()) < 5  # when the call was made
@@ -186,6 +188,53 @@ def test_a_provider_that_records_its_sends_late_texts_nobody_twice(
     total = report.outbox["sms"]["sent"]
     assert len(texts) == total and set(texts.values()) == {1}  # nobody twice
     assert _journal(ws, cid) == []
+
+
+def test_a_call_before_midnight_recorded_late_after_it_is_found_after_the_wait(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock
+) -> None:
+    """A call at 23:59:50 China time that the provider files under the next day, two
+    minutes late; the resume comes five seconds later, before midnight: nothing under
+    the call's day, the next has not come. After the wait the next day has come, and is
+    asked about: all 100 found, nobody texted twice."""
+    _move_to_china_time(clock, 23, 59, 50)
+    after = next_provider_date(provider_date(clock.now()))
+    cid = _campaign(ws, book)
+    sms_provider.send_faults = [Fault(502, None, dispatched=True)]
+    sms_provider.date = lambda: after
+    sms_provider.record_lag = 120
+    with pytest.raises(InDoubt):
+        send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), **_run(clock))
+    clock.sleep(5)
+    run = send_campaign(ws, cid, book, sms=sms_config(sms_provider.url), resume=True, **_run(clock))
+    st = run.channels[0]
+    assert st.recovered == 100 and st.settle_wait_s == pytest.approx(595, abs=2)
+    assert sms_provider.queries == 300  # the call's day, then after the wait both days
+    assert set(_texts(sms_provider).values()) == {1}
+
+
+@pytest.mark.parametrize("at", ["ahead", "year 9999"])
+def test_a_journaled_time_no_run_could_write_never_holds_the_run(
+    ws: Any, book: Path, sms_provider: Any, clock: Clock, at: str
+) -> None:
+    """A call the provider never took (a 503 first), its intent's time rewritten: two
+    hours ahead of this clock (another host's), the wait is at most RECORDS_SETTLE; at
+    the calendar's end (no time can be added to it), it is asked about at once. Either
+    way the 100 are sent once."""
+    _move_to_china_time(clock, 12, 0, 0)
+    cid = _campaign(ws, book)
+    sms_provider.send_faults = [Fault(503, "ServiceUnavailable")]
+    _in_doubt(ws, cid, book, sms_provider, clock)
+    path = ws.path / "notices" / f"campaign-{cid}-sms.journal"
+    (line,) = _journal(ws, cid)
+    ahead = (clock.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = ahead if at == "ahead" else "9999-12-31T23:59:59Z"
+    path.write_text(" ".join([*line.split(" ")[:4], when]) + "\n", "ascii")
+    report = _resume(ws, cid, book, sms_provider, clock)
+    st = report.channels[0]
+    waited = RECORDS_SETTLE.total_seconds() if at == "ahead" else 0
+    assert st.settle_wait_s == pytest.approx(waited)
+    assert set(_texts(sms_provider).values()) == {1} and report.pending == 0
 
 
 def test_an_intent_of_an_older_run_without_its_time_is_asked_about_at_once(

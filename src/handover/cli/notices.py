@@ -247,8 +247,8 @@ def send(
             )
         )
         if st.settle_wait_s:
-            minutes = f"{st.settle_wait_s / 60:.1f}"
-            console.print(t("notices.settle_waited", ui, channel=st.channel, minutes=minutes))
+            waited = f"{st.settle_wait_s:.0f}"
+            console.print(t("notices.settle_waited", ui, channel=st.channel, seconds=waited))
     for ch in report.skipped_channels:
         console.print(t("notices.channel_later", ui, channel=ch))
     console.print(

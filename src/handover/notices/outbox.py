@@ -523,7 +523,8 @@ RECORDS_SETTLE = dt.timedelta(minutes=10)
 class Intent:
     """A provider call about to be made (journaled before it): its call id (the SMS
     ``OutId``), the provider's date of it (``yyyyMMdd``), the keys it carries, and when it
-    was journaled (UTC, ``YYYY-MM-DDTHH:MM:SSZ``; empty in the lines of older runs)."""
+    was journaled, just before the call (UTC, ``YYYY-MM-DDTHH:MM:SSZ``; empty in the lines
+    of older runs)."""
 
     call_id: str
     date: str
@@ -540,9 +541,9 @@ class Intent:
         after it); None when the line does not say when the call was made."""
         try:
             made = dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-        except ValueError:
+            return made + RECORDS_SETTLE
+        except (ValueError, OverflowError):  # a line no run wrote: asked about at once
             return None
-        return made + RECORDS_SETTLE
 
 
 def still_in_doubt(doubt: dict[str, Intent]) -> list[Intent]:
@@ -939,11 +940,14 @@ def _asked(
 
     ask_every_date()
     settled_at = intent.settled_at()
-    if unfound() and now is not None and settled_at is not None and now() < settled_at:
-        wait = (settled_at - now()).total_seconds()
-        stats.settle_wait_s += wait
-        sleep(wait)
-        ask_every_date()
+    if unfound() and now is not None and settled_at is not None:
+        # never longer than RECORDS_SETTLE: a journaled time ahead of this clock (another
+        # host's, or one set back since) must not hold the run
+        wait = min((settled_at - now()).total_seconds(), RECORDS_SETTLE.total_seconds())
+        if wait > 0:
+            stats.settle_wait_s += wait
+            sleep(wait)
+            ask_every_date()
     return found
 
 
