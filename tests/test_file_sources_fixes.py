@@ -284,3 +284,19 @@ def test_a_file_whose_first_row_is_a_customer_is_refused_never_named_after_them(
         path.write_text(row + "\n13900139000,李四,200\n", encoding="utf-8")
         line = refused(ws, 2, "scan", str(path))
         assert "cust.csv" in line and "header" in line and value not in line, line
+
+
+def test_a_quote_never_closed_after_another_slip_is_still_found(tmp_path: Path) -> None:
+    """A quote followed by more text (``"a"b``, which the parser reads as ``ab``) stops the
+    strict ``csv`` module's search for a quote never closed; the search goes on from the
+    next line, so the quote on line 3 is found and its row refused (or, allowed, left
+    out), where rows 3 and 4 used to be folded into row 2's value without a word."""
+    src = tmp_path / "slip.csv"
+    src.write_bytes(b'id,v\n1,"a"b\n2,"never\n3,x\n4,y\n')
+    with pytest.raises(BadInput, match=r"rows 3\).*opens a quote that is never closed"):
+        _read(src)
+    rows = _read(src, reading=FileReading(allow_bad_rows=1))[1]
+    assert rows == [{"id": "1", "v": "ab"}]
+    # a slip alone, every quote closed: read as before
+    src.write_bytes(b'id,v\n1,"a"b\n2,"c"\n')
+    assert _read(src)[1] == [{"id": "1", "v": "ab"}, {"id": "2", "v": "c"}]

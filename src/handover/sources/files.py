@@ -160,16 +160,19 @@ def unclosed_quote(path: Path, encoding: str, delimiter: str) -> int | None:
     try:
         with path.open(encoding=encoding, errors="replace", newline="") as fh:
             reader = csv.reader(fh, delimiter=delimiter, strict=True)
-            start = 0
-            try:
-                while True:
-                    start = reader.line_num
+            while True:
+                start = reader.line_num
+                try:
                     if next(reader, None) is None:
                         return None
-            except csv.Error as exc:
-                text = str(exc)
-                opened = "unexpected end of data" in text or "field larger than" in text
-                return start + 1 if opened else None
+                except csv.Error as exc:
+                    text = str(exc)
+                    if "unexpected end of data" in text or "field larger than" in text:
+                        return start + 1
+                    # another slip (a quote and then more text, ``"a"b``, which the
+                    # parser reads as ``ab``): the module goes on from the next line, and
+                    # so does the search; stopping here would leave a quote later in the
+                    # file unseen, and the rows it swallows folded into one value
     finally:
         csv.field_size_limit(limit)
 
