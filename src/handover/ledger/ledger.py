@@ -545,9 +545,7 @@ def _insert_entries(tx: _Tx, rows: list[tuple[Any, ...]]) -> None:
         sql = tx.sql(_insert_entries_sql(k))
         for a in range(0, whole, k):
             tx.cur.execute(sql, list(chain.from_iterable(rows[a : a + k])))
-    if whole == len(rows) - 1:  # one row (a durable append's): no executemany set-up
-        tx.cur.execute(tx.sql(_INSERT_ENTRY), rows[whole])
-    elif whole < len(rows):
+    if whole < len(rows):
         tx.cur.executemany(tx.sql(_INSERT_ENTRY), rows[whole:])
 
 
@@ -696,8 +694,6 @@ def _written(
 
 #: the end of a canonical body (:func:`body_text`): its stamp, then the version
 _BODY_END = re.compile(r'"ts":"([^"\\]*)","v":\d+\}\Z')
-_TAIL = f'","v":{BODY_VERSION}}}'
-_STAMP_AT = len("2026-12-31T23:59:58.012345Z") + len(_TAIL)  # from the end
 
 
 def _stamp(tx: _Tx, ts: str) -> str:
@@ -706,27 +702,19 @@ def _stamp(tx: _Tx, ts: str) -> str:
     body = tx.head.newest
     if not isinstance(body, str):
         return ts
-    # the canonical layout ends with the stamp (one width) and the version: sliced out
-    sliced = body[-_STAMP_AT : -len(_TAIL)]
-    if (
-        body.endswith(_TAIL)
-        and body[-_STAMP_AT - 6 : -_STAMP_AT] == '"ts":"'
-        and '"' not in sliced
-        and "\\" not in sliced
-    ):
-        previous: Any = sliced
-        if previous <= ts:  # the usual case: the clock went on; no need to read it
-            return ts
-    elif (end := _BODY_END.search(body, max(0, len(body) - 64))) is not None:
+    end = _BODY_END.search(body, max(0, len(body) - 64))
+    if end is not None:  # the canonical layout ends with the stamp
         previous = end.group(1)
-    else:  # any other layout than the canonical one is parsed
+    else:  # any other layout is parsed
         try:
             previous = json.loads(body).get("ts")
         except (ValueError, AttributeError):
             return ts
-    # A missing or malformed newest body is tampering that audit verify reports; it must
-    # not stop the next event from being recorded, so the clock stamps alone then.
-    return previous if parse_ts(previous) is not None and previous > ts else ts
+    # Read only when later than the clock's (the one case it is used). A missing or
+    # malformed newest body is tampering that audit verify reports; it must not stop the
+    # next event from being recorded, so the clock stamps alone then.
+    later = isinstance(previous, str) and previous > ts and parse_ts(previous) is not None
+    return previous if later else ts
 
 
 def record_many(
