@@ -432,8 +432,8 @@ class CsvSource(Source):
         self._bad: list[BadRow] = []
         #: the last row the parser delivered is a quote never closed (dropped when allowed)
         self._open_tail = False
-        #: the parser's block (bytes) when the counting found a row longer than a batch's
-        #: block: every later reading takes it too
+        #: the parser's block (bytes) the counting read the file with: every later reading
+        #: takes at least this one
         self._block = 0
 
     def _confirm_encoding(self) -> None:
@@ -521,7 +521,7 @@ class CsvSource(Source):
         empty text in a table of one column, which is a row."""
         import pyarrow.csv as pcsv
 
-        from handover.sources.escapes import enclosed, text_of
+        from handover.sources.escapes import text_of
 
         def first(names: list[str] | None, block: int) -> Any:
             with self._unescaping() as stream:
@@ -541,8 +541,8 @@ class CsvSource(Source):
                 )
                 return reader.schema if names is None else reader.read_next_batch()
 
-        block = 1 << 20
-        while True:  # a first value beyond a block: a larger block
+        block: int | None = 1 << 20
+        while block is not None:  # a first value beyond a block: a larger block
             try:
                 # the first opening counts the columns, the second reads them all as text
                 width = len(first(None, block))
@@ -556,30 +556,40 @@ class CsvSource(Source):
                 # and never closes swallowed the file
                 whole = "cannot infer" in str(exc)
                 if whole and self.path.stat().st_size <= block:
-                    first_line = _first_filled_line(self.path)
-                    if first_line is None:
-                        return [], 0, 0
-                    if enclosed(self.escapes) and self._quote_left_open() == first_line:
-                        if self.csv.header:
-                            raise BadInput.msg(
-                                "sources.bad_header",
-                                path=self.path,
-                                why=Msg("sources.why.quote", row=first_line),
-                            ) from None
-                        # as the csv module reads it: one cell; the full reading then
-                        # finds the quote and counts the row as unreadable
-                        return [""], 1, first_line
+                    # the whole file was in the block: a larger one reads nothing more
+                    return self._no_first_row(exc)
                 if not (_straddles(exc) or whole):
                     raise self._fail(exc) from None
-                if block >= LARGEST_BLOCK:
+                tried, block = block, _larger(block)
+                if block is None:
                     if self.csv.header:
-                        why = Msg("sources.why.too_long", mib=block >> 20)
+                        why = Msg("sources.why.too_long", mib=tried >> 20)
                         raise BadInput.msg("sources.bad_header", path=self.path, why=why) from None
                     raise BadInput.msg(
-                        "sources.row_too_long", path=self.path, row=1, mib=block >> 20
+                        "sources.row_too_long", path=self.path, row=1, mib=tried >> 20
                     ) from None
-                block = min(block * 8, LARGEST_BLOCK)
         return [text_of(v) for v in batch.slice(0, 1).to_pylist()[0].values()], 1, 1
+
+    def _no_first_row(self, exc: Exception) -> tuple[list[str], int, int]:
+        """A marked stream in which the parser found no whole row: none (blank lines
+        only), or a quote the first row opens and never closes, which swallowed the file;
+        else the parser's own failure."""
+        from handover.sources.escapes import enclosed
+
+        first_line = _first_filled_line(self.path)
+        if first_line is None:
+            return [], 0, 0
+        if enclosed(self.escapes) and self._quote_left_open() == first_line:
+            if self.csv.header:
+                raise BadInput.msg(
+                    "sources.bad_header",
+                    path=self.path,
+                    why=Msg("sources.why.quote", row=first_line),
+                )
+            # as the csv module reads it: one cell; the full reading then finds the quote
+            # and counts the row as unreadable
+            return [""], 1, first_line
+        raise self._fail(exc)
 
     def _quote_left_open(self) -> int | None:
         """With MySQL's escapes: the line of a quote never closed, off the whole stream;
@@ -625,7 +635,7 @@ class CsvSource(Source):
             bad.append((row.expected_columns, row.actual_columns, row.text))
             return "skip"
 
-        block = max(1 << 20, min(batch_size * 200, 64 << 20), self._block)
+        block = max(_batch_block(batch_size), self._block)
         if self.escapes:
             return self._escaped_reader(columns, block, on_invalid)
         return pcsv.open_csv(
@@ -782,8 +792,8 @@ class CsvSource(Source):
         later reading takes at least that one (a smaller batch's smaller block could stop
         at a row the counting read). ``open_at``: the line of a quote never closed, which
         is what makes a row too long where the file has one."""
-        block = max(1 << 20, min(DEFAULT_BATCH * 200, 64 << 20), self._block)
-        while True:
+        block: int | None = max(_batch_block(DEFAULT_BATCH), self._block)
+        while block is not None:
             raw: list[Any] = []
             rows = 0
             self._block = block
@@ -796,18 +806,13 @@ class CsvSource(Source):
             except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 if not _straddles(exc):
                     raise self._fail(exc) from None
-                if block < LARGEST_BLOCK:
-                    block = min(block * 4, LARGEST_BLOCK)
-                    continue
-                if open_at is not None:
-                    raise BadInput.msg(
-                        "sources.quote_swallows", path=self.path, row=open_at, mib=block >> 20
-                    ) from None
-                # the rows read, good or not: the long one is the next or a later one
-                row = rows + len(raw) + 1
-                raise BadInput.msg(
-                    "sources.row_too_long", path=self.path, row=row, mib=block >> 20
-                ) from None
+                block = _larger(block)
+        mib = self._block >> 20  # the largest, tried last
+        if open_at is not None:
+            raise BadInput.msg("sources.quote_swallows", path=self.path, row=open_at, mib=mib)
+        # the rows read, good or not: the long one is the next or a later one
+        row = rows + len(raw) + 1
+        raise BadInput.msg("sources.row_too_long", path=self.path, row=row, mib=mib)
 
     def skipped(self) -> dict[str, list[int]]:
         """The lines of the rows this file lost (only as many as allowed)."""
@@ -853,6 +858,18 @@ class CsvSource(Source):
 #: the largest block the CSV parser is given (bytes): a row up to this size is read
 #: whole; the parser holds a block and its arrays at once, so a larger one is refused
 LARGEST_BLOCK = 256 << 20
+
+
+def _batch_block(batch_size: int) -> int:
+    """The parser's block for batches of ``batch_size`` rows: 200 bytes a row, within
+    1–64 MiB."""
+    return max(1 << 20, min(batch_size * 200, 64 << 20))
+
+
+def _larger(block: int) -> int | None:
+    """The next block to try after a row longer than ``block`` (four times, up to
+    :data:`LARGEST_BLOCK`); None after the largest."""
+    return None if block >= LARGEST_BLOCK else min(block * 4, LARGEST_BLOCK)
 
 
 def _first_filled_line(path: Path) -> int | None:
