@@ -517,6 +517,8 @@ def release_lease(ws: Workspace, campaign_id: int, lease: str) -> None:
 #: is believed: ``QuerySendDetails`` answers from records the provider files after it
 #: takes a send, and a query made sooner may not see one yet (a notice sent twice)
 RECORDS_SETTLE = dt.timedelta(minutes=10)
+#: how an intent line spells when it was journaled (UTC)
+INTENT_AT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @dataclass(frozen=True)
@@ -540,7 +542,7 @@ class Intent:
         """When the provider's records of this call can be believed (:data:`RECORDS_SETTLE`
         after it); None when the line does not say when the call was made."""
         try:
-            made = dt.datetime.strptime(self.at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+            made = dt.datetime.strptime(self.at, INTENT_AT).replace(tzinfo=dt.UTC)
             return made + RECORDS_SETTLE
         except (ValueError, OverflowError):  # a line no run wrote: asked about at once
             return None
@@ -1007,7 +1009,7 @@ def _send_batch(
             if call_id is not None and now is not None:
                 at = now()
                 keys = tuple(m.key for m in msgs)
-                made = at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                made = at.astimezone(dt.UTC).strftime(INTENT_AT)
                 intent = Intent(call_id(msgs), provider_date(at), keys, made)
                 journal.intent(intent)
             one = size == 1
