@@ -62,6 +62,58 @@ def _warm(conn: sqlite3.Connection) -> None:
         conn.execute("COMMIT")
 
 
+class _Replay:
+    """The store's own SQL for durable appends, without handover's Python around it: on
+    a copy of the ledger's tables (the store's DDL, with or without the actor and action
+    indexes), each append's statements as ``ledger.record`` sends them (the lock, the head
+    with the newest body, the entry, its nodes, the head), committed one by one, the same
+    pragmas. It shows how much of the gap to the plain insert is the store's work (four
+    pages a commit: the entry, two index entries, the head) and how much is Python."""
+
+    def __init__(self, ws: Any, path: Path, *, indexes: bool) -> None:
+        from handover.ledger import ledger as lg
+
+        self._sql = lg
+        self._stored = lg.ts_stored_form(ws.store.engine.dialect)
+        own = ws.store.own_connection()
+        ddl = [
+            sql
+            for (sql,) in own.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name IN "
+                "('ledger_entries', 'ledger_nodes', 'ledger_head') AND sql IS NOT NULL "
+                "ORDER BY type DESC"  # tables before their indexes
+            )
+            if indexes or not sql.upper().startswith("CREATE INDEX")
+        ]
+        head = own.execute("SELECT id, origin, public_key FROM ledger_head").fetchone()
+        self.conn = _plain_db(path)
+        for sql in ddl:
+            self.conn.execute(sql)
+        self.conn.execute(
+            "INSERT INTO ledger_head (id, size, frontier, origin, public_key) "
+            "VALUES (?, 0, x'', ?, ?)",
+            head,
+        )
+        _warm(self.conn)
+        self.size = 0
+
+    def append(self, e: Any) -> None:
+        lg, run, n = self._sql, self.conn.execute, self.size
+        run("BEGIN IMMEDIATE")
+        run(lg._HEAD_NEWEST).fetchone()
+        row = (n, self._stored(e.ts), e.actor, e.action, e.subject, e.body.decode())
+        run(lg._INSERT_ENTRY, (*row, e.leaf_hash, e.leaf_hash))
+        n += 1
+        nodes = [
+            (k, (n >> k) - 1, e.leaf_hash) for k in range(4, n.bit_length()) if n % (1 << k) == 0
+        ]
+        if nodes:
+            self.conn.executemany(lg._INSERT_NODE, nodes)
+        run(lg._UPDATE_HEAD, (n, e.leaf_hash * n.bit_count()))
+        run("COMMIT")
+        self.size = n
+
+
 def _row(e: Any) -> tuple[Any, ...]:
     return (e.seq, e.ts, e.actor, e.action, e.subject, e.body.decode())
 
@@ -146,8 +198,14 @@ def run(quick: bool) -> str:
         for i in range(300):
             ledger.record(ws, "bench:1", "bench.warm", f"warm {i}", "benchmark", clock=clock)
 
-        # durable: one transaction per event; ours and the peer alternate in blocks of
-        # 100 so that both see the same disk and load (fsync times drift a lot here)
+        replays = {
+            "with": _Replay(ws, Path(tmp) / "replay.db", indexes=True),
+            "without": _Replay(ws, Path(tmp) / "replay-bare.db", indexes=False),
+        }
+        t_replay = dict.fromkeys(replays, 0.0)
+
+        # durable: one transaction per event; ours, the peer and the replays alternate in
+        # blocks of 100 so that all see the same disk and load (fsync times drift a lot)
         t_ours = t_peer = 0.0
         for start in range(0, n_durable, 100):
             t0 = time.perf_counter()
@@ -170,11 +228,27 @@ def run(quick: bool) -> str:
                 plain.execute("INSERT INTO ev VALUES (?,?,?,?,?,?)", _row(e))
                 plain.execute("COMMIT")
             t_peer += time.perf_counter() - t0
+            for how, replay in replays.items():
+                t0 = time.perf_counter()
+                for e in made:
+                    replay.append(e)
+                t_replay[how] += time.perf_counter() - t0
         ours, peer = n_durable / t_ours, n_durable / t_peer
         rows.append(
             f"| durable appends/s ({n_durable:,}, each committed) | {ours:,.0f} | "
             f"{peer:,.0f} (plain SQLite insert) | {ours / peer:.2f} |"
         )
+        for how, what in (
+            ("with", "the store's own statements alone, replayed without handover's Python"),
+            ("without", "the same without the actor and action indexes"),
+        ):
+            rate = n_durable / t_replay[how]
+            rows.append(
+                f"| durable appends/s: {what} | {rate:,.0f} | {peer:,.0f} (plain SQLite "
+                f"insert) | {rate / peer:.2f} |"
+            )
+        for replay in replays.values():
+            replay.conn.close()
 
         # batched: record_many in batches
         remaining = n_total - ledger.ledger_size(ws)
