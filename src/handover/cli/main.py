@@ -28,9 +28,11 @@ from handover.cli.common import (
     globals_of,
     workspace_of,
 )
+from handover.cli.usage import HandoverGroup
 
 app = typer.Typer(
     name="handover",
+    cls=HandoverGroup,
     help="handover(交接):小贷公司客户信息从卖方到买方的合规交接 / "
     "carry a small-loan company's customer information from seller to buyer, with proof.",
     no_args_is_help=True,
