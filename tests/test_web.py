@@ -152,6 +152,32 @@ def test_csrf_refused_without_or_with_a_wrong_token(console: Console) -> None:
     assert len(ledger(path, "governance.grant.request")) == before + 2
 
 
+def test_a_planted_pre_login_cookie_does_not_pass_beside_a_session(console: Console) -> None:
+    """A cookie a sibling host (or a man in the middle on plain HTTP) can plant, with the
+    CSRF token derived from it, must not pass on a logged-in request: only the session's
+    own token does (the review's forged grant approval)."""
+    from handover.web.sessions import csrf_token
+
+    client, _, path = console
+    token = login(client, "wangmin")
+    client.cookies.set(PRE_COOKIE, "attacker-chosen")
+    form = {"grantee": "chenjing", "scope": "C1", "mode": "masked", "purpose": "尽调抽样"}
+    before = len(ledger(path, "governance.grant.request"))
+    forged = csrf_token("attacker-chosen")
+    assert client.post("/grants", data={**form, "csrf_token": forged}).status_code == 403
+    assert client.post("/logout", data={"csrf_token": forged}).status_code == 403
+    assert len(ledger(path, "governance.grant.request")) == before
+    assert client.post("/grants", data={**form, "csrf_token": token}).status_code == 303
+    # without a session the same cookie still binds the login form's token
+    anonymous = TestClient(client.app, follow_redirects=False)
+    anonymous.cookies.set(PRE_COOKIE, "attacker-chosen")
+    r = anonymous.post(
+        "/login",
+        data={"name": "zhoujie", "password": PASSWORDS["zhoujie"], "csrf_token": forged},
+    )
+    assert r.status_code == 303
+
+
 def test_every_state_changing_page_route_checks_csrf(console: Console) -> None:
     client, _, _ = console
     changing = [

@@ -115,9 +115,12 @@ def signed_in_any(request: Request) -> WebSession:
 
 async def csrf_checked(request: Request) -> None:
     """Dependency of every page route that changes state: the request carries the CSRF
-    token (form field or header) derived from its session token or from the pre-login
-    cookie (the login form). Both are HttpOnly, SameSite=Strict: a cross-site page can
-    read neither, so it cannot forge the token."""
+    token (form field or header) derived from its session token, or, only where it has no
+    live session (the login form), from the pre-login cookie. Both are HttpOnly,
+    SameSite=Strict: a cross-site page can read neither, so it cannot forge the token.
+    The pre-login cookie is not secret enough beside a session: a sibling host or a
+    plain-HTTP man in the middle can plant one of their choosing, and the token it gives
+    must not pass for the session's."""
     if request.method not in UNSAFE:
         return
     given = request.headers.get(CSRF_HEADER)
@@ -130,6 +133,6 @@ async def csrf_checked(request: Request) -> None:
     from starlette.concurrency import run_in_threadpool
 
     found = await run_in_threadpool(session_of, request)
-    secrets = [found.token if found is not None else None, request.cookies.get(PRE_COOKIE)]
-    if not any(s and csrf_matches(s, given) for s in secrets):
+    secret = found.token if found is not None else request.cookies.get(PRE_COOKIE)
+    if not (secret and csrf_matches(secret, given)):
         raise CsrfRefused()
