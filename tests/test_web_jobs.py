@@ -137,9 +137,23 @@ def test_a_refused_job_is_403_in_the_ledger_and_never_starts(console: tuple[str,
         )
         other.close()
         assert r.status_code == 403
+        # A wrong validator password: refused in the request, no job recorded or claimed
+        # (it used to start a job that failed in the background)
+        other = Http(base).login("zhaolei")
+        r = other.post(
+            "/jobs/shred",
+            {
+                "media": ["extracts"],
+                "validated_by": "liuyang",
+                "validator_password": "not-" + PASSWORDS["liuyang"],
+            },
+        )
+        other.close()
+        assert r.status_code == 400 and "liuyang" in r.text, r.text[-800:]
         assert job_count(http) == before
     finally:
         http.close()
+    assert not ledger(path, "erase.start")
     assert not (path / "packages" / "nope").exists() and not (path / "x.db").exists()
     refused = [(e.actor, e.details["action"]) for e in ledger(path, "access.refuse")]
     assert ("chenjing", "seal") in refused and ("chenjing", "migrate") in refused

@@ -80,18 +80,16 @@ def check_shred(
     validator_password: str | None = None,
     force: bool = False,
     reason: str | None = None,
-) -> tuple[Plan, Gate]:
-    """What :func:`shred` checks before it destroys anything, without destroying or
-    recording: the source/target known to the transfer, two different people with their
-    roles (dual control), and the verify gate (or ``force`` with a ``reason``). Raises as
-    :func:`shred` would (Refused / BadInput); returns the plan and the gate."""
+) -> tuple[Plan, Gate, Actor]:
+    """What :func:`shred` checks before it destroys anything, without destroying: the
+    source/target known to the transfer, two different people with their roles (dual
+    control: the validator authenticated now, a ledger event, so that a wrong password is
+    refused before anything starts), and the verify gate (or ``force`` with a ``reason``).
+    Raises as :func:`shred` would (Refused / BadInput); returns the plan, the gate and the
+    validator, to hand to :func:`shred` as ``validated``."""
     check_known(ws, scope.source, scope.target, scope.paths, force=force, reason=reason)
-    dual_control(
-        ws,
-        executed_by,
-        validated_by,
-        validator_password=validator_password,
-        authenticate_now=False,
+    _, validator = dual_control(
+        ws, executed_by, validated_by, validator_password=validator_password
     )
     plan = make_plan(ws, scope)
     gate = Gate(needed=False)
@@ -104,7 +102,7 @@ def check_shred(
             force=force,
             reason=reason,
         )
-    return plan, gate
+    return plan, gate, validator
 
 
 @claiming("shred", lambda **_: EVERYTHING)
@@ -126,6 +124,7 @@ def shred(
     validator_password: str | None = None,
     progress: Progress | None = None,
     authorized: Decision | None = None,
+    validated: Actor | None = None,
 ) -> ShredResult:
     """Destroy what the plan lists, verify, and write the signed certificate.
 
@@ -134,7 +133,9 @@ def shred(
     ``shred`` decision taken already (the console decides in the request, then runs this
     in the background); the validator authenticates in person with ``validator_password``
     (:func:`handover.governance.session.authenticate`, a ledger event whose proof is on the
-    certificate). ``progress`` hears the phases and one task per item destroyed.
+    certificate), or was authenticated already: ``validated``, the validator
+    :func:`check_shred` returned (the console checks in the request, then runs this in the
+    background). ``progress`` hears the phases and one task per item destroyed.
 
     Refused (exit 3), with nothing destroyed, for a source/target unknown to the transfer
     or a path that does not exist, without a passing verify of the source (unless ``force``
@@ -160,8 +161,16 @@ def shred(
         if not plan.destroy:
             raise BadInput.msg("erase.nothing", last=_last_certificate(ws) or "-")
         executor, validator = dual_control(
-            ws, executed_by, validated_by, validator_password=validator_password
+            ws,
+            executed_by,
+            validated_by,
+            validator_password=validator_password,
+            authenticate_now=validated is None,
         )
+        if validated is not None:
+            if validated.name != validator.name or validated.authenticated_seq is None:
+                raise ValueError("validated: not the validator check_shred authenticated")
+            validator = validated
         authz = authorize_executor(ws, executor, authorized=authorized)
         prog.phase(Msg("erase.phase.plan"))  # after the refusals of who may act
         src_items = plan.source_items()
@@ -354,7 +363,7 @@ def dual_control(
     if not validator_password:
         raise BadInput.msg("erase.dual.validator_password", name=validator.name)
     seq = None
-    if authenticate_now:  # else a check before a background run, which authenticates
+    if authenticate_now:  # else authenticated already (check_shred, in the request)
         _, seq = authenticate(ws, validator.name, validator_password, purpose="shred validation")
     return (
         Actor(executor.name, executor.display_name, executor.org, executor.roles, "governance"),

@@ -1081,7 +1081,8 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
     )
     validator = form.validated_by.strip() or None
     reason = form.reason.strip() or None
-    check_shred(
+    # the validator's password is checked here: a wrong one is a 400 and nothing starts
+    _plan, _gate, validated = check_shred(
         ws,
         scope,
         executed_by=decision.actor,
@@ -1102,6 +1103,7 @@ def plan_shred(console: Console, actor: str, form: ShredForm, lang: str) -> Plan
             lang=lang,
             progress=progress,
             authorized=decision,
+            validated=validated,
         )
         return {
             "run_id": res.run_id,
