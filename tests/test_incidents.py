@@ -486,6 +486,28 @@ def test_awareness_in_the_future_is_refused_and_nothing_changes(ws: Workspace) -
     assert records.list_incidents(ws) == []
 
 
+def test_awareness_before_the_event_was_noticed_is_refused_and_nothing_changes(
+    ws: Workspace,
+) -> None:
+    """A typo (year 1, or a day early) would put every legal clock long overdue on the
+    dashboard and in the reports (the review's 17,758,931 hours overdue)."""
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "可疑导出", noticed_at=T0 - dt.timedelta(hours=1), clock=clock)
+    size = ledger_size(ws)
+    for aware in (
+        dt.datetime(1, 1, 2, tzinfo=dt.UTC),
+        T0 - dt.timedelta(hours=1, minutes=1),
+    ):
+        with pytest.raises(BadInput, match=f"aware_at .* earlier than event #{ev.id} was noticed"):
+            flow.promote(ws, ev.id, reason="x", aware_at=aware, clock=clock)
+    assert ledger_size(ws) == size
+    assert records.get_event(ws, ev.id).status == "open"
+    assert records.list_incidents(ws) == []
+    # the very minute it was noticed is fine
+    promoted = flow.promote(ws, ev.id, reason="x", aware_at=T0 - dt.timedelta(hours=1), clock=clock)
+    assert promoted.incident.aware_at == T0 - dt.timedelta(hours=1)
+
+
 def test_a_rules_file_with_an_unknown_regime_is_refused(ws: Workspace, tmp_path: Path) -> None:
     text = (Path(kernel.__file__).parent / "rules.toml").read_text(encoding="utf-8")
     bad = tmp_path / "rules.toml"

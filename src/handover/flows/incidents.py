@@ -156,7 +156,9 @@ def promote(
     :func:`handover.incidents.incidents.promote` for ``options``)."""
     from handover.detect.store import latest_inventory
 
-    records.not_future(options.get("aware_at"), "aware_at", clock)
+    aware = records.not_future(options.get("aware_at"), "aware_at", clock)
+    if aware is not None:  # checked again under the event's lock (kernel.promote)
+        records.not_before_noticed(aware, event_id, records.get_event(ws, event_id).noticed_at)
     kernel.check_counts(
         options.get("people"), options.get("people_reason"), options.get("direct_loss_cny")
     )

@@ -50,6 +50,7 @@ from handover.incidents.records import (
     day_clocks,
     event_of,
     load_incident,
+    not_before_noticed,
     now_utc,
     open_row,
     past,
@@ -212,7 +213,7 @@ def promote(
     """Promote event ``event_id`` to an incident by ``decided_by``'s recorded decision.
 
     The clock starts at ``aware_at`` (default: when the event was noticed; never later
-    than now). The affected people are counted from ``inventory`` for the tables and
+    than now, nor earlier than the event was noticed). The affected people are counted from ``inventory`` for the tables and
     columns the event names, unless ``people`` is given with ``people_reason``; the grade
     follows the rules (:func:`decide_grade`); one duty is created per (regime, recipient)
     the rules give for the grade. Records ``incident.promote``.
@@ -233,6 +234,7 @@ def promote(
         if ev.status != "open":
             raise BadInput.msg("incidents.event_not_open", id=event_id, status=ev.status)
         aware = past(aware_at, "aware_at", now) if aware_at is not None else utc(ev.noticed_at)
+        not_before_noticed(aware, event_id, ev.noticed_at)
         affected = affected_people(inventory, ev.data, category)
         count = people if people is not None else affected.people
         decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason, judged)

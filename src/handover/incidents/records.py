@@ -85,6 +85,20 @@ def past(value: dt.datetime, field_name: str, now: dt.datetime) -> dt.datetime:
     return value
 
 
+def not_before_noticed(aware: dt.datetime, event_id: int, noticed_at: dt.datetime) -> None:
+    """BadInput when the awareness time ``aware`` (UTC) is earlier than event
+    ``event_id`` was noticed: a typo there would start every legal clock long ago."""
+    noticed = utc(noticed_at)
+    if aware < noticed:
+        raise BadInput.msg(
+            "incidents.aware_before_noticed",
+            field="aware_at",
+            value=aware.isoformat(timespec="minutes"),
+            id=event_id,
+            noticed=noticed.isoformat(timespec="minutes"),
+        )
+
+
 def not_future(value: dt.datetime | None, field_name: str, clock: Clock) -> dt.datetime | None:
     """``value`` as aware UTC; BadInput when naive or later than the clock's now. Flows
     call it before authorising, so refused input leaves even the ledger untouched."""
