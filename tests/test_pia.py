@@ -566,6 +566,13 @@ def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: P
         "d.toml": ('signatory = "nobody"\n', "signatory"),
         "e.json": ("{not json", "e.json"),
         "f.toml": ("[risks.R1]\nreview_on = 2027-06-01T09:00:00\n", "risks.R1.review_on"),
+        # a list or a table where a name is wanted (was TypeError: unhashable, exit 70)
+        "g.toml": ('[risks.R1]\nsource = ["network"]\n', "risks.R1.source"),
+        "h.toml": ('[risks.R1]\nrights = [["property"]]\n', "risks.R1.rights"),
+        "i.toml": ("[risks.R1]\nmeasures = [{a=1}]\n", "risks.R1.measures"),
+        "j.toml": ("[risks.R1]\nimpact = {a=1}\n", "risks.R1.impact"),
+        "k.toml": ('[risks.R1]\ntreatment = ["avoid"]\n', "risks.R1.treatment"),
+        "l.toml": ("[measures.M1]\nstatus = [1]\n", "measures.M1.status"),
     }
     size = len(entries(lib))  # nothing is written, not even a governance decision
     for name, (text, field) in cases.items():

@@ -703,6 +703,12 @@ def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: Where) -> dic
     return out
 
 
+def _among(value: Any, allowed: Any) -> bool:
+    """``value`` is one of the names ``allowed`` (a list or table from the file is not,
+    and is never looked up: it cannot be hashed)."""
+    return isinstance(value, str) and value in allowed
+
+
 def _edit_measures(out: dict[str, Any], raw: Any, where: Where) -> None:
     if not isinstance(raw, dict):
         raise _bad(where, "measures", Msg("pia.detail.measures_table"))
@@ -734,7 +740,7 @@ def _edit_measures(out: dict[str, Any], raw: Any, where: Where) -> None:
             elif key == "due":
                 m["due"] = _date(value, where, f)
             elif key == "status":
-                if value not in MEASURE_STATUS:
+                if not _among(value, MEASURE_STATUS):
                     raise _bad(where, f, _one_of(MEASURE_STATUS))
                 m["status"] = value
             elif key in ("title", "detail"):
@@ -779,21 +785,21 @@ def _edit_risks(out: dict[str, Any], raw: Any, where: Where, method: Method) -> 
             f = f"risks.{rid}.{key}"
             if key in ("impact", "likelihood"):
                 scale = method.impact if key == "impact" else method.likelihood
-                if value not in scale:
+                if not _among(value, scale):
                     raise _bad(where, f, _one_of(scale))
                 r[key] = value
             elif key == "source":
-                if value not in method.sources:
+                if not _among(value, method.sources):
                     raise _bad(where, f, _one_of(method.sources))
                 r["source"] = value
             elif key == "rights":
-                if not isinstance(value, list) or any(x not in method.rights for x in value):
+                if not isinstance(value, list) or any(not _among(x, method.rights) for x in value):
                     raise _bad(
                         where, f, Msg("pia.detail.list_of", allowed=", ".join(method.rights))
                     )
                 r["rights"] = list(value)
             elif key == "measures":
-                if not isinstance(value, list) or any(x not in measure_ids for x in value):
+                if not isinstance(value, list) or any(not _among(x, measure_ids) for x in value):
                     raise _bad(where, f, Msg("pia.detail.measure_ids"))
                 r["measures"] = list(value)
             elif key == "owner":
@@ -801,7 +807,7 @@ def _edit_risks(out: dict[str, Any], raw: Any, where: Where, method: Method) -> 
             elif key == "review_on":
                 r["review_on"] = _date(value, where, f)
             elif key == "treatment":
-                if value not in TREATMENTS:
+                if not _among(value, TREATMENTS):
                     raise _bad(where, f, _one_of(TREATMENTS))
                 r["treatment"] = value
             elif key == "title":
