@@ -129,3 +129,34 @@ def test_a_drill_docx_says_so_on_every_page(ws: Workspace) -> None:
         header = document.sections[0].header
         assert not header.is_linked_to_previous and header.paragraphs[0].text.startswith(banner)
         assert len(document.sections) == 1  # one section: its header is on every page
+
+
+def test_control_characters_are_refused_and_a_stored_one_still_reports(ws: Workspace) -> None:
+    """A vertical tab pasted from Word made every report of the incident fail (python-docx:
+    "All strings must be XML compatible"), the 4-hour one included."""
+    from handover.errors import BadInput
+    from handover.incidents.models import IncidentRow
+    from handover.incidents.records import checked_text
+
+    # line breaks as browsers and Word write them become \n; other control characters
+    # are refused, naming the field
+    assert checked_text(" a\r\nb\rc\x0bd\x0ce ", "cause", 100) == "a\nb\nc\nd\ne"
+    with pytest.raises(BadInput) as info:
+        checked_text("bad\x01char", "cause", 100)
+    assert info.value.render("en").startswith("cause holds the control character U+0001")
+    clock = Clock(T0)
+    ev = flow.report_event(
+        ws, "导出", noticed_at=T0 - dt.timedelta(minutes=5), data=["cust_info"], clock=clock
+    )
+    inc = flow.promote(ws, ev.id, reason="确认", clock=clock).incident
+    with pytest.raises(BadInput, match="U\\+0007"):
+        flow.set_facts(ws, inc.id, {"cause": "a\x07b"}, clock=clock)
+    flow.set_facts(ws, inc.id, {"measures": "一\x0b二"}, clock=clock)
+    # one stored before the refusal (written here past the check) still gives its report
+    with ws.store.session() as s:
+        row = s.get(IncidentRow, inc.id)
+        assert row is not None
+        row.title = "标题\x01尾"
+    rep = flow.file_report(ws, inc.id, "initial", clock=clock)
+    text = _text(docx.Document(str(Path(rep.folder) / "report.zh-CN.docx")))
+    assert "一\n二" in text and "标题\\x01尾" in text

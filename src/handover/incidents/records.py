@@ -5,6 +5,7 @@ to its input (times never in the future, texts bounded). Time is always injected
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -105,8 +106,23 @@ def not_future(value: dt.datetime | None, field_name: str, clock: Clock) -> dt.d
     return None if value is None else past(value, field_name, now_utc(clock))
 
 
+#: line breaks as other programs write them: CR LF (a browser's text box), CR, and the
+#: vertical tab and form feed Word's soft line and page breaks paste as
+_BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
+#: the other control characters: no report (Word, XML) can hold them
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def checked_text(value: str, field_name: str, limit: int = 300) -> str:
-    value = (value or "").strip()
+    """``value`` trimmed, its line breaks as ``\n``; BadInput naming ``field_name`` when
+    empty, longer than ``limit`` or holding a control character (it would stop every
+    report of the incident, the 4-hour one included, from being written)."""
+    value = _BREAKS.sub("\n", value or "").strip()
+    bad = _CONTROL.search(value)
+    if bad is not None:
+        raise BadInput.msg(
+            "incidents.control_char", field=field_name, code=f"{ord(bad.group()):04X}"
+        )
     if not value:
         raise BadInput.msg("incidents.empty", field=field_name)
     if len(value) > limit:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from handover.i18n import normalize_lang
+from handover.reports.tables import xml_safe
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -297,7 +298,7 @@ def write_docx(doc: dict[str, Any], path: Path, lang: str = "zh-CN") -> Path:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt, RGBColor
 
-    c = context(doc, lang)
+    c = xml_safe(context(doc, lang))
     L = c["L"]
     document = Document()
     _docx_fonts(document)

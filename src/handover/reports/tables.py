@@ -31,6 +31,21 @@ def xlsx_cell(value: Any) -> Any:
     return value
 
 
+def xml_safe(value: Any) -> Any:
+    """``value`` with every text in it (through dicts, lists and tuples) as XML can hold
+    it (:func:`xlsx_cell`): a Word document refuses the control characters XLSX does, and a
+    text stored before they were refused (a vertical tab pasted from Word) must still
+    give its report."""
+    if isinstance(value, dict):
+        return {k: xml_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [xml_safe(v) for v in value]
+    if isinstance(value, tuple):
+        items = [xml_safe(v) for v in value]
+        return value._make(items) if hasattr(value, "_make") else tuple(items)
+    return xlsx_cell(value)
+
+
 #: the first characters a spreadsheet reads a formula from (OWASP, "CSV injection"):
 #: text starting so is written as a text cell with Excel's quote prefix
 FORMULA_START = r"^[=+@\t\r-]"
