@@ -51,6 +51,23 @@ CASES = [
         None,
     ),
     (["--bogus"], "错误: 没有选项 --bogus(用法见 handover --help)", None),
+    # ids beyond what a store holds: a usage error, not OverflowError (exit 70)
+    (
+        ["notices", "approve", "99999999999999999999"],
+        "错误: campaign 的值无效:须不大于 9223372036854775807"
+        "(用法见 handover notices approve --help)",
+        None,
+    ),
+    (
+        ["pia", "show", "1", "--version", "0"],
+        "错误: --version 的值无效:须不小于 1(用法见 handover pia show --help)",
+        None,
+    ),
+    (
+        ["audit", "log", "--limit", "99999999999999999999"],
+        "错误: --limit 的值无效:须不大于 9223372036854775807(用法见 handover audit log --help)",
+        None,
+    ),
 ]
 
 

@@ -58,6 +58,10 @@ class HandoverError(Exception):
         return self.message.render(lang).replace("\n", " ").strip()
 
 
+#: the largest id a store keeps (a signed 64-bit integer); anything above is no record
+MAX_ID = 2**63 - 1
+
+
 class BadInput(HandoverError):
     """Bad usage or bad input: a wrong URL, an unreadable file, a bad value (exit 2)."""
 

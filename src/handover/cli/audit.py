@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
+from handover.errors import MAX_ID
 from handover.i18n import t
 
 audit_app = typer.Typer(
@@ -40,7 +41,9 @@ def log_cmd(
     action: str | None = typer.Option(
         None, "--action", help="Only this action (or its sub-actions)."
     ),
-    limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many events."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, max=MAX_ID, help="At most this many events."
+    ),
     json_out: bool = json_option(),
 ) -> None:
     """List ledger events in sequence order."""
@@ -84,7 +87,7 @@ def checkpoint_cmd(
 @audit_app.command("prove")
 def prove_cmd(
     ctx: typer.Context,
-    seq: int = typer.Argument(..., help="Sequence number of the entry."),
+    seq: int = typer.Argument(..., min=0, max=MAX_ID, help="Sequence number of the entry."),
     json_out: bool = json_option(),
 ) -> None:
     """Inclusion proof of one entry against the newest signed checkpoint."""

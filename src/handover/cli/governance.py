@@ -19,6 +19,7 @@ from handover.cli.common import (
     print_json,
     workspace_of,
 )
+from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
     from handover.governance.training import AskedQuestion
@@ -415,7 +416,7 @@ def nda_add(
 @nda_app.command("sign")
 def nda_sign(
     ctx: typer.Context,
-    nda_id: int = typer.Argument(..., help="NDA id."),
+    nda_id: int = typer.Argument(..., help="NDA id.", min=1, max=MAX_ID),
     document: Path = typer.Option(..., help="Signed PDF/scan; its SHA-256 is kept."),
     signed: str = typer.Option(..., help="Signing date (YYYY-MM-DD)."),
 ) -> None:
@@ -451,7 +452,7 @@ def nda_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @nda_app.command("breach")
 def nda_breach(
     ctx: typer.Context,
-    nda_id: int = typer.Argument(..., help="NDA id."),
+    nda_id: int = typer.Argument(..., help="NDA id.", min=1, max=MAX_ID),
     person: str = typer.Option(..., help="Who breached it."),
     description: str = typer.Option(..., help="What happened."),
     follow_up: str = typer.Option(..., help="What follows (remedy, notice, sanction)."),
@@ -634,7 +635,9 @@ def vendors_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Vendor's legal name (created as a vendor org if new)."),
     services: str = typer.Option(..., help="What the vendor does for the transfer."),
-    agreement: int | None = typer.Option(None, help="Id of the NDA/agreement binding it."),
+    agreement: int | None = typer.Option(
+        None, min=1, max=MAX_ID, help="Id of the NDA/agreement binding it."
+    ),
 ) -> None:
     """Register a vendor (第三方)."""
     from handover.governance.vendors import register_vendor
@@ -786,7 +789,7 @@ def _decided(ctx: typer.Context, grant_id: int, decision: str, json_out: bool) -
 @grants_app.command("approve")
 def grants_approve(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id."),
+    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Approve a grant as the logged-in approver (not its requester or grantee)."""
@@ -796,7 +799,7 @@ def grants_approve(
 @grants_app.command("reject")
 def grants_reject(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id."),
+    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Reject a grant as the logged-in approver."""
@@ -806,7 +809,7 @@ def grants_reject(
 @grants_app.command("revoke")
 def grants_revoke(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id."),
+    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
     reason: str = typer.Option("", help="Why it is revoked."),
 ) -> None:
     """Revoke a grant (its requester, an approver or a manager)."""

@@ -18,6 +18,7 @@ from handover.cli.common import (
     print_json,
     workspace_of,
 )
+from handover.errors import MAX_ID
 
 app = typer.Typer(
     help="客户告知(个人信息保护法第二十二条)/ customer notices (PIPL Art. 22).",
@@ -108,7 +109,7 @@ def create(
 @app.command("preview")
 def preview(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     channel: str = typer.Option("email", "--channel", "-c", help="email, sms or letter."),
     html: bool = typer.Option(False, "--html", help="The HTML e-mail instead of the text."),
 ) -> None:
@@ -123,7 +124,7 @@ def preview(
 @app.command("approve")
 def approve(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     actor: str | None = typer.Option(None, "--as", help="Approver (default: who is logged in)."),
     json_out: bool = json_option(),
 ) -> None:
@@ -152,7 +153,7 @@ def approve(
 @app.command("send")
 def send(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     source: str = typer.Argument(..., help="The source the campaign was created on."),
     resume: bool = typer.Option(False, "--resume", help="Continue a started campaign."),
     smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP submission server."),
@@ -265,7 +266,7 @@ def send(
 @app.command("receipts")
 def receipts(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     reports: str = typer.Argument(
         ..., help="SmsReport receipts: a JSON file, or the http:// URL that serves them."
     ),
@@ -289,7 +290,7 @@ def receipts(
 @app.command("status")
 def status(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     json_out: bool = json_option(),
 ) -> None:
     """A campaign and its notices per channel and state."""
@@ -335,7 +336,7 @@ def _read_json(where: str, key: str) -> object:
 @app.command("replies")
 def replies_cmd(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     replies: str = typer.Argument(
         ..., help="SmsUp replies: a JSON file, or the http:// URL that serves them."
     ),
@@ -374,7 +375,7 @@ def replies_cmd(
 @app.command("objection")
 def objection(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     kind: str = typer.Option(
         "objection",
         "--kind",
@@ -419,7 +420,7 @@ def objection(
 @app.command("announce")
 def announce(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     out: Path | None = typer.Option(None, "--out", help="Folder (default: in the workspace)."),
     template_text: Path | None = typer.Option(
         None, "--template-text", help="Jinja2 template of the announcement (text, for the PDF)."
@@ -462,7 +463,7 @@ def announce(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    campaign: int = typer.Argument(..., help="Campaign id."),
+    campaign: int = typer.Argument(..., help="Campaign id.", min=1, max=MAX_ID),
     out: Path | None = typer.Option(None, "--out", help="Folder (default: workspace reports/)."),
     lang: str | None = typer.Option(None, "--lang", help="zh-CN (default) or en."),
     json_out: bool = json_option(),

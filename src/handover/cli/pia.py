@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
+from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
     from handover.pia.store import Assessment
@@ -80,7 +81,7 @@ def new(
 @pia_app.command("edit")
 def edit_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     file: Path = typer.Argument(..., help="Edits (TOML or JSON), see docs/pia.md."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -93,7 +94,7 @@ def edit_cmd(
 @pia_app.command("opinion")
 def opinion_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     text: str = typer.Option(..., "--text", help="The DPO's opinion."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -106,7 +107,7 @@ def opinion_cmd(
 @pia_app.command("submit")
 def submit_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Submit the current version to its named signatory for approval."""
@@ -118,7 +119,7 @@ def submit_cmd(
 @pia_app.command("approve")
 def approve_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Approve the submitted version (only its named signatory, never its maker)."""
@@ -130,7 +131,7 @@ def approve_cmd(
 @pia_app.command("reject")
 def reject_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     reason: str = typer.Option(..., "--reason", help="Why (recorded in the ledger)."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -143,8 +144,10 @@ def reject_cmd(
 @pia_app.command("show")
 def show(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
-    version: int | None = typer.Option(None, help="A kept version (default the current one)."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
+    version: int | None = typer.Option(
+        None, min=1, max=MAX_ID, help="A kept version (default the current one)."
+    ),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show an assessment: state, risks with levels, measures, gaps, versions."""
@@ -205,9 +208,9 @@ def list_cmd(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @pia_app.command("export")
 def export_cmd(
     ctx: typer.Context,
-    assessment: int = typer.Argument(..., help="Assessment id."),
+    assessment: int = typer.Argument(..., help="Assessment id.", min=1, max=MAX_ID),
     version: int | None = typer.Option(
-        None, help="Version (default: the approved one, else the current one)."
+        None, min=1, max=MAX_ID, help="Version (default: the approved one, else the current one)."
     ),
     out: Path | None = typer.Option(None, help="Folder (default reports/pia/<id>-v<version>)."),
     json_out: bool = JSON_OPT,
@@ -363,7 +366,9 @@ def risks_show(
 def risks_link(
     ctx: typer.Context,
     code: str = typer.Argument(..., help="Risk code."),
-    incident: int = typer.Option(..., "--incident", help="Incident id (handover incidents list)."),
+    incident: int = typer.Option(
+        ..., "--incident", min=1, max=MAX_ID, help="Incident id (handover incidents list)."
+    ),
     unlink: bool = typer.Option(False, "--unlink", help="Remove the link instead."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -388,7 +393,9 @@ def risks_add(
     owner: str = typer.Option(..., help="Login name of the owner."),
     review: str = typer.Option(..., help="Review date (YYYY-MM-DD)."),
     control: list[str] = typer.Option([], help="A control in place (repeat)."),
-    pia: int | None = typer.Option(None, help="Assessment this risk is a finding of."),
+    pia: int | None = typer.Option(
+        None, min=1, max=MAX_ID, help="Assessment this risk is a finding of."
+    ),
     finding: str | None = typer.Option(None, help="The risk id in that assessment."),
     json_out: bool = JSON_OPT,
 ) -> None:

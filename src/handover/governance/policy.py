@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Literal
 
-from handover.errors import BadInput
+from handover.errors import MAX_ID, BadInput
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -127,8 +127,6 @@ EXPIRING_DAYS = 30
 SESSION_HOURS = 8
 MAX_SESSION_HOURS = 24
 MIN_PASSWORD = 10
-#: the largest id a store keeps (a signed 64-bit integer); anything above is no record
-MAX_ID = 2**63 - 1
 
 
 def utc(value: dt.datetime) -> dt.datetime:
