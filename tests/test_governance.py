@@ -304,6 +304,10 @@ def test_nda_add_keeps_document_hash_and_breach_blocks_access(demo: Path, tmp_pa
     )
     assert res.exit_code == 2 and "missing.pdf" in res.output
     assert len(json.loads(cli(demo, "nda", "list", "--json").output)) == 3
+    # states in the reader's words, as the console shows them (were the stored codes)
+    assert "生效" in cli(demo, "nda", "list").output
+    assert " active " not in cli(demo, "grants", "list").output
+    assert " active " in cli(demo, "--lang", "en", "grants", "list").output
     # A breach of the transaction NDA stops it covering anyone.
     res = cli(
         demo,

@@ -177,8 +177,18 @@ def test_cli_on_the_demo(demo: Path) -> None:
         ],
     )  # fmt: skip
     assert res.exit_code == 0, res.output
+    res_add = res.output
     res = runner.invoke(app, ["-w", str(demo), "risks", "list", "--overdue", "--json"])
     assert [r["code"] for r in json.loads(res.output)] == ["OLD-1"]
+    # statuses and levels in the reader's words, as the console shows them (were the
+    # stored codes in a zh-CN listing: [approved], open, medium); --json keeps the codes
+    assert res_add.strip() == "OLD-1 中 2001-01-01"
+    res = runner.invoke(app, ["-w", str(demo), "risks", "list"])
+    assert "未处置" in res.output and " open " not in res.output
+    res = runner.invoke(app, ["-w", str(demo), "--lang", "en", "risks", "list"])
+    assert " open " in res.output
+    res = runner.invoke(app, ["-w", str(demo), "pia", "list"])
+    assert "[已批准]" in res.output and "approved" not in res.output
     res = runner.invoke(app, ["-w", str(demo), "--lang", "en", "status"])
     assert "risk OLD-1 is" in res.output and "overdue" in res.output
     # `handover status` also shows the last compliance score and what changed

@@ -65,6 +65,16 @@ def _current_lang() -> str:
     return lang_of(_active[0][1]) if _active else "zh-CN"
 
 
+def coded(prefix: str, code: str, lang: str) -> str:
+    """The text of ``code`` (a status, a risk level …) under the catalogue's ``prefix`` in
+    ``lang``, as the console shows it; the code itself where the catalogue has none.
+    ``--json`` keeps the codes."""
+    from handover.i18n import catalog, t
+
+    key = f"{prefix}.{code}"
+    return t(key, lang) if key in catalog() else code
+
+
 def fail(message: str, code: int) -> None:
     """Print one line to stderr (prefixed in the user's language) and exit with ``code``."""
     from rich.text import Text

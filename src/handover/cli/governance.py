@@ -12,6 +12,7 @@ import typer
 
 from handover.cli.common import (
     ask_password,
+    coded,
     fail,
     handled,
     json_option,
@@ -19,7 +20,6 @@ from handover.cli.common import (
     print_json,
     workspace_of,
 )
-from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
     from handover.governance.training import AskedQuestion
@@ -416,7 +416,7 @@ def nda_add(
 @nda_app.command("sign")
 def nda_sign(
     ctx: typer.Context,
-    nda_id: int = typer.Argument(..., help="NDA id.", min=1, max=MAX_ID),
+    nda_id: int = typer.Argument(..., help="NDA id."),
     document: Path = typer.Option(..., help="Signed PDF/scan; its SHA-256 is kept."),
     signed: str = typer.Option(..., help="Signing date (YYYY-MM-DD)."),
 ) -> None:
@@ -437,6 +437,7 @@ def nda_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List NDAs with their derived status."""
     from handover.governance.ndas import list_ndas
 
+    lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         ndas = list_ndas(ws)
     if json_out:
@@ -444,7 +445,7 @@ def nda_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         return
     for n in ndas:
         _echo(
-            f"#{n.id:<4} {n.status:<9} {n.effective_on} → {n.expires_on}  {n.title}  "
+            f"#{n.id:<4} {coded('web.ndas.status', n.status, lang):<9} {n.effective_on} → {n.expires_on}  {n.title}  "
             f"[{','.join(n.items)}]  {' / '.join(n.parties)}"
         )
 
@@ -452,7 +453,7 @@ def nda_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @nda_app.command("breach")
 def nda_breach(
     ctx: typer.Context,
-    nda_id: int = typer.Argument(..., help="NDA id.", min=1, max=MAX_ID),
+    nda_id: int = typer.Argument(..., help="NDA id."),
     person: str = typer.Option(..., help="Who breached it."),
     description: str = typer.Option(..., help="What happened."),
     follow_up: str = typer.Option(..., help="What follows (remedy, notice, sanction)."),
@@ -635,9 +636,7 @@ def vendors_add(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Vendor's legal name (created as a vendor org if new)."),
     services: str = typer.Option(..., help="What the vendor does for the transfer."),
-    agreement: int | None = typer.Option(
-        None, min=1, max=MAX_ID, help="Id of the NDA/agreement binding it."
-    ),
+    agreement: int | None = typer.Option(None, help="Id of the NDA/agreement binding it."),
 ) -> None:
     """Register a vendor (第三方)."""
     from handover.governance.vendors import register_vendor
@@ -653,6 +652,7 @@ def vendors_add(
 def vendors_questionnaire(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """Print the security questionnaire: keys, weights and allowed answers."""
     from handover.governance.vendors import QUESTIONNAIRE
+    from handover.i18n import t
 
     lang = lang_of(ctx)
     if json_out:
@@ -670,7 +670,7 @@ def vendors_questionnaire(ctx: typer.Context, json_out: bool = JSON_OPT) -> None
         )
         return
     for q in QUESTIONNAIRE:
-        many = " (list)" if q.multi else ""
+        many = t("cli.vendors.multi", lang) if q.multi else ""
         _echo(f"{q.key} [{q.weight}]{many}: {q.prompt(lang)}")
         _echo("    " + ", ".join(f"{k}={v:g}" for k, v in q.choices.items()))
 
@@ -713,6 +713,7 @@ def vendors_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List vendors with their latest assessment."""
     from handover.governance.vendors import list_vendors
 
+    lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         vendors = list_vendors(ws)
     if json_out:
@@ -720,7 +721,12 @@ def vendors_list(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
         return
     for v in vendors:
         a = v.latest
-        state = f"{a.score:g} {a.risk} {a.decision} → {a.reassess_on}" if a else "-"
+        state = (
+            f"{a.score:g} {coded('web.vendors.risk', a.risk, lang)} "
+            f"{coded('web.vendors.decision', a.decision, lang)} → {a.reassess_on}"
+            if a
+            else "-"
+        )
         _echo(f"{v.name:<24} {state}  NDA #{v.agreement_nda_id or '-'}  {v.services}")
 
 
@@ -789,7 +795,7 @@ def _decided(ctx: typer.Context, grant_id: int, decision: str, json_out: bool) -
 @grants_app.command("approve")
 def grants_approve(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
+    grant_id: int = typer.Argument(..., help="Grant id."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Approve a grant as the logged-in approver (not its requester or grantee)."""
@@ -799,7 +805,7 @@ def grants_approve(
 @grants_app.command("reject")
 def grants_reject(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
+    grant_id: int = typer.Argument(..., help="Grant id."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Reject a grant as the logged-in approver."""
@@ -809,7 +815,7 @@ def grants_reject(
 @grants_app.command("revoke")
 def grants_revoke(
     ctx: typer.Context,
-    grant_id: int = typer.Argument(..., help="Grant id.", min=1, max=MAX_ID),
+    grant_id: int = typer.Argument(..., help="Grant id."),
     reason: str = typer.Option("", help="Why it is revoked."),
 ) -> None:
     """Revoke a grant (its requester, an approver or a manager)."""
@@ -835,6 +841,7 @@ def grants_list(
     from handover.governance.grants import list_grants
     from handover.governance.policy import local_text
 
+    lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
         grants = list_grants(ws, person=person, state=state)
         until = {g.id: local_text(ws, g.valid_until) for g in grants}
@@ -843,7 +850,7 @@ def grants_list(
         return
     for g in grants:
         _echo(
-            f"#{g.id:<4} {g.state:<8} {g.grantee:<12} {','.join(g.scope)}/{g.mode:<9} "
+            f"#{g.id:<4} {coded('web.grant_state', g.state, lang):<8} {g.grantee:<12} {','.join(g.scope)}/{g.mode:<9} "
             f"{len(g.approved_by)}/{g.approvals_needed}  → {until[g.id]}  {g.purpose}"
         )
 

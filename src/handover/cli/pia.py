@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from handover.cli.common import handled, json_option, lang_of, print_json, workspace_of
+from handover.cli.common import coded, handled, json_option, lang_of, print_json, workspace_of
 from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ def _summary(a: Any, lang: str) -> None:
             lang,
             id=a.id,
             version=a.version,
-            status=a.status,
+            status=coded("web.pia.status", a.status, lang),
             sha=a.sha256[:16],
             title=a.title,
         )
@@ -178,7 +178,7 @@ def show(
     typer.echo(t("pia.cli.measures", lang))
     for m in doc["measures"]:
         typer.echo(
-            f"  {m['id']:<4} {m['status']:<8} {m['title'][i]}  [{m.get('owner') or '-'}, {m.get('due') or '-'}]"
+            f"  {m['id']:<4} {coded('web.pia.measure_status', m['status'], lang):<8} {m['title'][i]}  [{m.get('owner') or '-'}, {m.get('due') or '-'}]"
         )
     missing = gaps(doc)
     if missing:
@@ -305,7 +305,8 @@ def risks_list(
         late = f"  ! {r.overdue_days}d" if r.overdue else ""
         links = "".join(f" #{i}" for i in r.incident_ids)
         typer.echo(
-            f"{r.code:<10} {method.label('level', r.level, lang):<8} {r.status:<9} "
+            f"{r.code:<10} {method.label('level', r.level, lang):<8} "
+            f"{coded('web.pia.risk_status', r.status, lang):<9} "
             f"{r.owner:<12} {r.review_on.isoformat()}{late}  {r.title}"
             + (f"  [{links.strip()}]" if links else "")
         )
@@ -331,7 +332,8 @@ def risks_show(
     method = load_method()
     r = d.risk
     typer.echo(
-        f"{r.code} {method.label('level', r.level, lang)} {r.status} "
+        f"{r.code} {method.label('level', r.level, lang)} "
+        f"{coded('web.pia.risk_status', r.status, lang)} "
         f"{r.owner} {r.review_on.isoformat()}  {r.title}"
     )
     for c in r.controls:
@@ -401,6 +403,7 @@ def risks_add(
 ) -> None:
     """Add a risk to the register (level from the method's matrix)."""
     from handover.flows.pia import add_risk
+    from handover.pia import load_method
 
     day = _date(review, "--review")
     with handled(), workspace_of(ctx) as ws:
@@ -417,7 +420,11 @@ def risks_add(
             assessment_id=pia,
             finding=finding,
         )
-    print_json(r.to_json()) if json_out else typer.echo(f"{r.code} {r.level} {r.review_on}")
+    if json_out:
+        print_json(r.to_json())
+        return
+    level = load_method().label("level", r.level, lang_of(ctx))
+    typer.echo(f"{r.code} {level} {r.review_on}")
 
 
 @risks_app.command("review")
@@ -432,15 +439,19 @@ def risks_review(
 ) -> None:
     """Record a review of a risk and set its next review date."""
     from handover.flows.pia import review_risk
+    from handover.pia import load_method
 
     day = _date(next_review, "--next")
     with handled(), workspace_of(ctx) as ws:
         r = review_risk(
             ws, code, next_review=day, status=status, impact=impact, likelihood=likelihood
         )
-    print_json(r.to_json()) if json_out else typer.echo(
-        f"{r.code} {r.level} {r.status} {r.review_on}"
-    )
+    if json_out:
+        print_json(r.to_json())
+        return
+    lang = lang_of(ctx)
+    level = load_method().label("level", r.level, lang)
+    typer.echo(f"{r.code} {level} {coded('web.pia.risk_status', r.status, lang)} {r.review_on}")
 
 
 @compliance_app.command("check")
