@@ -525,7 +525,7 @@ def test_bad_input_is_one_line_naming_the_field(demo: Path, tmp_path: Path) -> N
         (["grants", "list", "--state", "actve"], ("--state", "actve", "active")),
         (
             ["vendors", "assess", "示例数据迁移服务有限公司", "--answers", str(answers)],
-            ("encryption",),
+            ("encryption", answers.name),  # the file too (was "answers")
         ),
     ]
     for bad in ({"encryption": 5}, {"encryption": {"a": 1}}, {"encryption": ["both"]}):

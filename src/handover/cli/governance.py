@@ -690,7 +690,7 @@ def vendors_assess(
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
-        vendor, sc = assess_vendor(ws, name, read_answers(answers))
+        vendor, sc = assess_vendor(ws, name, read_answers(answers), where=str(answers))
     assert vendor.latest is not None
     if json_out:
         print_json({"vendor": vendor.to_json(), "parts": sc.parts, "knockouts": list(sc.knockouts)})

@@ -310,12 +310,14 @@ def assess_vendor(
     *,
     actor: str | None = None,
     now: dt.datetime | None = None,
+    where: str = "answers",
 ) -> tuple[Vendor, Score]:
-    """Score ``answers`` for vendor ``name`` and record the assessment and decision."""
+    """Score ``answers`` for vendor ``name`` and record the assessment and decision;
+    ``where`` (the answers' file) is named by a refusal."""
     from handover.governance.authorize import require
     from handover.ledger import record
 
-    sc = score_answers(answers)
+    sc = score_answers(answers, where)
     who = require(ws, MANAGE, ALL, actor=actor, now=now).actor
     at = now_utc(now)
     with ws.store.session() as s:
