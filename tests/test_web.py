@@ -114,6 +114,17 @@ def test_secure_cookies_when_served_over_https(
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         r = client.get("/login")
         assert "Secure" in r.headers["set-cookie"]
+        # __Host-: a sibling host cannot plant the pre-login secret or a session
+        assert r.headers["set-cookie"].startswith(f"__Host-{PRE_COOKIE}=")
+        token = login(client, "zhoujie")
+        assert client.cookies.get(f"__Host-{SESSION_COOKIE}")
+        assert client.cookies.get(SESSION_COOKIE) is None
+        # a cookie without the prefix (what a sibling host could set) is not read
+        client.cookies.set(SESSION_COOKIE, "planted")
+        assert client.get("/dashboard").status_code == 200
+        client.cookies.delete(f"__Host-{SESSION_COOKIE}")
+        assert client.get("/dashboard").headers["location"] == "/login"
+        assert client.post("/logout", data={"csrf_token": token}).status_code == 403
 
 
 def test_wrong_password_refused_alike_and_ledgered(console: Console) -> None:

@@ -33,6 +33,7 @@ from handover.web.security import (
     CsrfRefused,
     LoginNeeded,
     PasswordFirst,
+    cookie,
     session_of,
 )
 from handover.web.wakeups import Wakeups
@@ -87,7 +88,7 @@ class Console:
             wanted = request.headers.get("accept-language", "")
             return "en" if wanted.lower().startswith("en") else self.ws.settings.lang
         try:
-            return normalize_lang(request.cookies.get(LANG_COOKIE) or self.ws.settings.lang)
+            return normalize_lang(cookie(request, LANG_COOKIE) or self.ws.settings.lang)
         except ValueError:
             return self.ws.settings.lang
 
@@ -108,9 +109,7 @@ class Console:
 
         lang = self.lang_of(request)
         found = session_of(request)
-        secret = csrf_secret or (
-            found.token if found is not None else request.cookies.get(PRE_COOKIE)
-        )
+        secret = csrf_secret or (found.token if found is not None else cookie(request, PRE_COOKIE))
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
         def tr(key: str, /, **values: Any) -> str:

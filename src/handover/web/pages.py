@@ -23,6 +23,8 @@ from handover.web.security import (
     RowId,
     Seq,
     console_of,
+    cookie,
+    cookie_name,
     csrf_checked,
     session_of,
     signed_in,
@@ -41,7 +43,7 @@ LANG_DAYS = 365
 
 def _cookie(resp: Response, request: Request, name: str, value: str, max_age: int) -> None:
     resp.set_cookie(
-        name,
+        cookie_name(request, name),
         value,
         max_age=max_age,
         path="/",
@@ -53,7 +55,7 @@ def _cookie(resp: Response, request: Request, name: str, value: str, max_age: in
 
 def _drop(resp: Response, request: Request, name: str) -> None:
     resp.delete_cookie(
-        name,
+        cookie_name(request, name),
         path="/",
         httponly=True,
         samesite="strict",
@@ -95,7 +97,7 @@ def login_form(request: Request) -> Response:
 def _login_page(request: Request, error: str | None, status: int) -> Response:
     from handover.crypto.passwords import new_session_token
 
-    fresh = None if request.cookies.get(PRE_COOKIE) else new_session_token()
+    fresh = None if cookie(request, PRE_COOKIE) else new_session_token()
     resp = console_of(request).render(request, "login.html", status, csrf_secret=fresh, error=error)
     if fresh is not None:
         _cookie(resp, request, PRE_COOKIE, fresh, 3600)

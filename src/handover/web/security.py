@@ -70,6 +70,19 @@ def console_of(request: Request) -> Console:
     return console
 
 
+def cookie_name(request: Request, base: str) -> str:
+    """The name of the console's cookie ``base`` for ``request``: served over HTTPS (secure
+    cookies) with the ``__Host-`` prefix, which browsers take only from this very host,
+    Secure and for the whole site, so that no sibling host can plant one (a session of
+    its choosing, or a pre-login secret)."""
+    return f"__Host-{base}" if console_of(request).secure_cookies else base
+
+
+def cookie(request: Request, base: str) -> str | None:
+    """The value of the console's cookie ``base`` (:func:`cookie_name`) on ``request``."""
+    return request.cookies.get(cookie_name(request, base))
+
+
 def bearer(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer`` header, if any."""
     value = request.headers.get("authorization", "")
@@ -87,7 +100,7 @@ def session_of(request: Request) -> WebSession | None:
     if request.url.path.startswith("/api/"):
         token = bearer(request)
     else:
-        token = request.cookies.get(SESSION_COOKIE)
+        token = cookie(request, SESSION_COOKIE)
     found = resume_session(console.ws, token, clock=console.clock)
     request.state.web_session = found
     if found is not None:
@@ -133,6 +146,6 @@ async def csrf_checked(request: Request) -> None:
     from starlette.concurrency import run_in_threadpool
 
     found = await run_in_threadpool(session_of, request)
-    secret = found.token if found is not None else request.cookies.get(PRE_COOKIE)
+    secret = found.token if found is not None else cookie(request, PRE_COOKIE)
     if not (secret and csrf_matches(secret, given)):
         raise CsrfRefused()
