@@ -583,6 +583,7 @@ def test_bad_edits_name_the_field_and_change_nothing(lib: Workspace, tmp_path: P
         "j.toml": ("[risks.R1]\nimpact = {a=1}\n", "risks.R1.impact"),
         "k.toml": ('[risks.R1]\ntreatment = ["avoid"]\n', "risks.R1.treatment"),
         "l.toml": ("[measures.M1]\nstatus = [1]\n", "measures.M1.status"),
+        "m.json": ('{"processing": {"subjects": 100000000000000000000000000}}', "subjects"),
     }
     size = len(entries(lib))  # nothing is written, not even a governance decision
     for name, (text, field) in cases.items():
@@ -614,7 +615,7 @@ def test_edit_errors_speak_the_readers_language(lib: Workspace, tmp_path: Path) 
          "新编号最多 20 个字符,只能含字母、数字、“.”“_”“-”,并以字母或数字开头",
          "a new id: at most 20 letters, digits, '.', '_' or '-', starting with a letter or digit"),
         ({"processing": {"subjects": -1}}, "processing.subjects",
-         "须为大于或等于 0 的整数", "a whole number >= 0"),
+         "须为 0 至 2^53−1 之间的整数", "a whole number from 0 to 2^53-1"),
         ({"necessity": {"sensitive": "yes"}}, "necessity.sensitive",
          "须为 true 或 false", "true or false"),
         ({"team": []}, "team",

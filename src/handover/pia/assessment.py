@@ -683,7 +683,9 @@ def apply_edits(doc: dict[str, Any], edits: dict[str, Any], where: Where) -> dic
             raise _bad(where, "processing", Msg("pia.detail.table"))
         for key, value in pr.items():
             if key == "subjects":
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                # the ledger's JSON holds integers up to 2**53 exactly (its detail refused a
+                # larger one, naming neither the file nor the field)
+                if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
                     raise _bad(where, "processing.subjects", Msg("pia.detail.count"))
                 out["processing"]["subjects"] = value
             elif key == "note":
