@@ -204,6 +204,23 @@ def test_judged_criteria_grade_the_incident_and_stay_on_record(ws: Workspace) ->
     assert "较大量公民个人信息丢失或被窃取" in html and "[fragments]" in html
 
 
+def test_the_transparency_report_counts_an_incident_at_its_current_grade(
+    ws: Workspace,
+) -> None:
+    from handover.flows.transparency import figures
+
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "客户信息泄露", noticed_at=clock(), data=["cust_info"], clock=clock)
+    inc = flow.promote(
+        ws, ev.id, reason="确认", people=2_000_000, people_reason="核对后人数", clock=clock
+    ).incident
+    assert inc.grade == "significant"
+    clock.advance(hours=1)
+    flow.regrade(ws, inc.id, people=20_000_000, reason="复核后人数", clock=clock)
+    counted = figures(ws, now=clock())["incidents"]["by_grade"]
+    assert counted == {"major": 1}  # not {"significant": 1}, the grade at promotion
+
+
 # --- obligations: every grade x operator kind -----------------------------------------------
 
 CAC_INITIAL = {
