@@ -282,3 +282,31 @@ def test_a_sector_regulator_without_hours_still_opens_the_workspace(ws: Path) ->
     assert listed["incidents"] == [] and [e["status"] for e in listed["events"]] == ["open"]
     drills = json.loads(run(ws, "drills", "list", "--json").output)
     assert [(d["status"], d["incident"]) for d in drills] == [("scheduled", None)]
+
+
+def test_drills_status_timeline_and_refusals_show_the_workspace_zone(ws: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    # a drill's time as typed (read in Asia/Shanghai), shown back the same, with its offset
+    args = ("drills", "schedule", "lost_laptop", "--at", "2026-12-20T10:00")
+    res = run(ws, "--lang", "en", *args, "--participant", "wangmin")
+    assert res.exit_code == 0, res.output
+    assert "2026-12-20 10:00+08:00" in res.output and "02:00" not in res.output
+    listed = run(ws, "--lang", "en", "drills", "list").output
+    assert "2026-12-20 10:00+08:00" in listed
+    # the next drill: its scheduled time and due date in the workspace's zone
+    noticed = _ago(hours=1)
+    at = dt.datetime.fromisoformat(noticed).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert run(ws, "incidents", "event", "客户信息泄露", "--noticed-at", noticed).exit_code == 0
+    assert run(ws, "incidents", "promote", "1", "--reason", "确认").exit_code == 0
+    status = run(ws, "--lang", "en", "incidents", "status").output
+    assert "2026-12-20 10:00+08:00" in status
+    first = json.loads(run(ws, "incidents", "timeline", "1", "--json").output)[0]["at"]
+    local = dt.datetime.fromisoformat(first).astimezone(ZoneInfo("Asia/Shanghai"))
+    step = run(ws, "incidents", "timeline", "1").output.splitlines()[0]
+    assert local.isoformat(" ", "minutes") in step  # the ledger's UTC, shown local
+    # a refusal shows the time as the user typed it, in the same zone
+    before = (at - dt.timedelta(hours=2)).replace(tzinfo=None).isoformat(timespec="minutes")
+    bad = run(ws, "--lang", "en", "incidents", "done", "1", "--note", "n", "--at", before)
+    assert bad.exit_code == 2, bad.output
+    assert f"{before}+08:00" in bad.output and "started" in bad.output

@@ -86,6 +86,12 @@ def _stamp(value: dt.datetime, tz: str) -> str:
     return value.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="minutes")
 
 
+def _at(text: str, tz: str) -> str:
+    """An ISO time from a result's or the ledger's JSON (UTC), as :func:`_stamp` shows it."""
+    value = dt.datetime.fromisoformat(text)
+    return _stamp(value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC), tz)
+
+
 def _show(inc: Incident, lang: str, tz: str) -> None:
     from handover.i18n import t
     from handover.incidents.records import utc
@@ -335,7 +341,7 @@ def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
             lang,
             id=sc["id"],
             scenario=_scenario(sc, lang),
-            at=sc["scheduled_for"][:16],
+            at=_at(sc["scheduled_for"], tz),
         )
         if sc
         else ""
@@ -345,7 +351,7 @@ def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
         + t(
             "incidents.cli.next_drill",
             lang,
-            due=nd["due_by"][:10],
+            due=_at(nd["due_by"], tz)[:10],  # the workspace's date, not UTC's
             days=nd["days_left"],
             scheduled=scheduled,
         )
@@ -682,11 +688,12 @@ def timeline(
     lang = normalize_lang(lang_of(ctx))
     with handled(), workspace_of(ctx) as ws:
         steps = flow.incident_timeline(ws, incident_id)
+        tz = ws.settings.incidents.timezone
     if json_out:
         print_json(steps)
         return
     for s in steps:
-        _echo(f"{s['seq']:>6}  {s['at'][:16]}  {s['actor']:<12} {s['what'][lang]}")
+        _echo(f"{s['seq']:>6}  {_at(s['at'], tz)}  {s['actor']:<12} {s['what'][lang]}")
 
 
 @incidents_app.command("action-add")
@@ -806,7 +813,8 @@ def schedule(
         when = flow.local_time(ws, at, "--at")
         assert when is not None
         d = flow.schedule(ws, scenario, at=when, participants=participant)
-    _drill_line(d.to_json(), lang_of(ctx))
+        tz = ws.settings.incidents.timezone
+    _drill_line(d.to_json(), lang_of(ctx), tz)
 
 
 def _scenario(d: dict[str, Any], lang: str) -> str:
@@ -817,7 +825,7 @@ def _scenario(d: dict[str, Any], lang: str) -> str:
     return f"{title} ({d['scenario']})" if title else str(d["scenario"])
 
 
-def _drill_line(d: dict[str, Any], lang: str) -> None:
+def _drill_line(d: dict[str, Any], lang: str, tz: str) -> None:
     from handover.i18n import t
 
     _echo(
@@ -827,7 +835,7 @@ def _drill_line(d: dict[str, Any], lang: str) -> None:
             id=d["id"],
             scenario=_scenario(d, lang),
             status=d["status"],
-            at=d["scheduled_for"][:16],
+            at=_at(d["scheduled_for"], tz),
         )
     )
 
@@ -879,11 +887,12 @@ def list_drills(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 
     with handled(), workspace_of(ctx) as ws:
         drills = all_drills(ws)
+        tz = ws.settings.incidents.timezone
     if json_out:
         print_json([d.to_json() for d in drills])
         return
     for d in drills:
-        _drill_line(d.to_json(), lang_of(ctx))
+        _drill_line(d.to_json(), lang_of(ctx), tz)
 
 
 def register(app: typer.Typer) -> None:
