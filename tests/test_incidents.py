@@ -769,6 +769,32 @@ def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) 
     assert all(not d.drill for d in flow.status(ws, clock=clock).duties)
 
 
+def test_the_next_drill_is_overdue_when_no_drill_is_scheduled_ahead(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from handover.cli.incidents import echo_status
+
+    clock = Clock(T0)
+    drill = flow.schedule(ws, "lost_laptop", at=T0, participants=["wangmin"], clock=clock)
+    flow.start(ws, drill.id, clock=clock)
+    clock.advance(hours=2)  # finished 11:00 in Beijing
+    flow.finish(ws, drill.id, lessons="预先登记联系人", clock=clock)
+    due = clock() + dt.timedelta(days=ws.settings.incidents.drill_every_days)
+    # 23:00 the evening before: one calendar day left, not 0
+    eve = flow.status(ws, clock=lambda: due - dt.timedelta(hours=12)).next_drill
+    assert (eve["days_left"], eve["overdue"]) == (1, False)
+    # a drill scheduled for the day before, never started, does not hide the overdue
+    ahead = due - dt.timedelta(days=1)
+    flow.schedule(ws, "lost_laptop", at=ahead, participants=["wangmin"], clock=clock)
+    late = flow.status(ws, clock=lambda: due + dt.timedelta(hours=1))
+    assert late.next_drill["overdue"] and late.next_drill["scheduled"] is None
+    assert late.next_drill["days_left"] == 0  # the same day in Beijing
+    echo_status(late, "zh-CN", "Asia/Shanghai")
+    out = capsys.readouterr().out
+    due_on = due.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert f"应急演练已逾期:应在 {due_on} 前进行" in out and "剩余" not in out.splitlines()[-1]
+
+
 def test_a_drill_whose_incident_cannot_be_created_is_not_left_running(
     ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

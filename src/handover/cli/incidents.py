@@ -334,28 +334,28 @@ def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
     if not report.duties:
         _echo(indent + t("incidents.cli.no_duties", lang))
     nd = report.next_drill
+    due = _at(nd["due_by"], tz)[:10]  # the workspace's date, not UTC's
     sc = nd["scheduled"]
-    scheduled = (
-        t(
-            "incidents.cli.drill_scheduled",
-            lang,
-            id=sc["id"],
-            scenario=_scenario(sc, lang),
-            at=_at(sc["scheduled_for"], tz),
+    if nd.get("overdue"):  # past due and no drill scheduled ahead
+        _echo(indent + t("incidents.cli.drill_overdue", lang, due=due))
+    else:
+        scheduled = (
+            t(
+                "incidents.cli.drill_scheduled",
+                lang,
+                id=sc["id"],
+                scenario=_scenario(sc, lang),
+                at=_at(sc["scheduled_for"], tz),
+            )
+            if sc
+            else ""
         )
-        if sc
-        else ""
-    )
-    _echo(
-        indent
-        + t(
-            "incidents.cli.next_drill",
-            lang,
-            due=_at(nd["due_by"], tz)[:10],  # the workspace's date, not UTC's
-            days=nd["days_left"],
-            scheduled=scheduled,
+        _echo(
+            indent
+            + t(
+                "incidents.cli.next_drill", lang, due=due, days=nd["days_left"], scheduled=scheduled
+            )
         )
-    )
     if report.mails_pending:
         _echo(indent + t("incidents.cli.mails_pending", lang, n=report.mails_pending))
 

@@ -388,14 +388,21 @@ def finish_drill(
 
 def next_drill(ws: Workspace, conf: IncidentSettings, now: dt.datetime) -> dict[str, Any]:
     """When the next drill is due: ``drill_every_days`` after the last finished one (now,
-    when there was none), and the next scheduled drill, if any."""
+    when there was none), the days left counted in the workspace's calendar days, and the
+    next drill scheduled ahead of now, if any. Past due with none ahead is overdue."""
+    from zoneinfo import ZoneInfo
+
+    now = utc(now)
+    zone = ZoneInfo(conf.timezone)
     drills = list_drills(ws)
-    finished = [d.finished_at for d in drills if d.finished_at is not None]
-    due = (max(finished) + dt.timedelta(days=conf.drill_every_days)) if finished else utc(now)
-    scheduled = [d for d in drills if d.status == "scheduled"]
+    finished = [utc(d.finished_at) for d in drills if d.finished_at is not None]
+    due = (max(finished) + dt.timedelta(days=conf.drill_every_days)) if finished else now
+    # A drill scheduled for a time already gone and never started is no plan: it
+    # must not hide that the drill is overdue.
+    ahead = [d for d in drills if d.status == "scheduled" and utc(d.scheduled_for) > now]
     return {
         "due_by": due.isoformat(),
-        "days_left": (due - utc(now)).days,
-        "overdue": due <= utc(now) and not scheduled,
-        "scheduled": scheduled[0].to_json() if scheduled else None,
+        "days_left": (due.astimezone(zone).date() - now.astimezone(zone).date()).days,
+        "overdue": due <= now and not ahead,
+        "scheduled": ahead[0].to_json() if ahead else None,
     }
