@@ -242,7 +242,7 @@ def test_list_shows_local_times_with_their_offset(ws: Path) -> None:
     out = run(ws, "incidents", "list").output.splitlines()
     assert shanghai.endswith("+08:00")
     assert next(line for line in out if line.startswith("#1")).count(shanghai) == 1
-    assert next(line for line in out if line.startswith("event 2")).count(shanghai) == 1
+    assert next(line for line in out if line.startswith("安全事件 2")).count(shanghai) == 1
     with (ws / "handover.toml").open("a", encoding="utf-8") as fh:
         fh.write('\n[incidents]\ntimezone = "Asia/Tokyo"\n')
     tokyo = at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat(" ", "minutes")
@@ -312,3 +312,27 @@ def test_drills_status_timeline_and_refusals_show_the_workspace_zone(ws: Path) -
     bad = run(ws, "--lang", "en", "incidents", "done", "1", "--note", "n", "--at", before)
     assert bad.exit_code == 2, bad.output
     assert f"{before}+08:00" in bad.output and "started" in bad.output
+
+
+def test_zh_cn_output_names_sources_statuses_and_records_in_chinese(ws: Path) -> None:
+    noticed = _ago(hours=1)
+    assert run(ws, "incidents", "event", "可疑登录", "--noticed-at", noticed).exit_code == 0
+    assert "(人工登记)" in run(ws, "incidents", "list").output
+    assert "(manual)" not in run(ws, "incidents", "list").output
+    assert run(ws, "incidents", "promote", "1", "--reason", "确认").exit_code == 0
+    again = run(ws, "incidents", "promote", "1", "--reason", "确认")
+    assert again.exit_code == 2 and "已处理(已升级为事件)" in again.output
+    assert "promoted" not in again.output
+    add = ("incidents", "action-add", "1", "撤销共享链接", "--owner", "wangmin")
+    assert run(ws, *add, "--due", "2026-12-31").exit_code == 0
+    assert run(ws, "incidents", "report", "1", "--kind", "initial").exit_code == 0
+    shown = run(ws, "incidents", "show", "1").output
+    assert "  报告 #1 网络安全事件初始报告 " in shown and "report #" not in shown
+    assert "  整改措施 #1 wangmin,2026-12-31 前:撤销共享链接" in shown
+    assert "action #" not in shown
+    sched = ("drills", "schedule", "lost_laptop", "--at", "2026-12-20T10:00")
+    assert run(ws, *sched, "--participant", "wangmin").exit_code == 0
+    assert run(ws, "drills", "start", "1").exit_code == 0
+    assert run(ws, "drills", "finish", "1", "--lessons", "l").exit_code == 0
+    listed = run(ws, "drills", "list").output
+    assert ",已结束," in listed and "finished" not in listed

@@ -261,6 +261,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List incidents and the security events not decided yet."""
     from handover.i18n import t
     from handover.incidents import list_events, list_incidents
+    from handover.incidents.records import event_source
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
@@ -279,7 +280,9 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             f"{t(f'incidents.grade.{i.grade}', lang):<12} {_stamp(i.aware_at, tz)}  {i.title}{drill}"
         )
     for e in events:
-        _echo(f"event {e.id:<4} {_stamp(e.noticed_at, tz)}  {e.title}  ({e.source})")
+        source = event_source(e.source).render(lang)
+        at = _stamp(e.noticed_at, tz)
+        _echo(t("incidents.cli.event_line", lang, id=e.id, at=at, title=e.title, source=source))
 
 
 @incidents_app.command("show")
@@ -289,6 +292,7 @@ def show(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show an incident: grade, obligations with time left, reports, follow-up actions."""
+    from handover.i18n import t
     from handover.incidents import get_incident
 
     with handled(), workspace_of(ctx) as ws:
@@ -297,12 +301,24 @@ def show(
     if json_out:
         print_json(inc.to_json(dt.datetime.now(dt.UTC)))
         return
-    _show(inc, lang_of(ctx), tz)
+    lang = lang_of(ctx)
+    _show(inc, lang, tz)
     for r in inc.reports:
-        _echo(f"  report #{r.id} {r.kind}-{r.number} {_stamp(r.filed_at, tz)} {r.folder}")
+        kind = t(f"incidents.report.title.{r.kind}", lang, n=r.number)
+        at = _stamp(r.filed_at, tz)
+        _echo(t("incidents.cli.report_line", lang, id=r.id, kind=kind, at=at, folder=r.folder))
     for a in inc.actions:
-        done = " ✓" if a.done_at else ""
-        _echo(f"  action #{a.id} {a.owner} {a.due_on.isoformat()} {a.what}{done}")
+        _echo(
+            t(
+                "incidents.cli.action_line",
+                lang,
+                id=a.id,
+                owner=a.owner,
+                due=a.due_on.isoformat(),
+                what=a.what,
+                done=" ✓" if a.done_at else "",
+            )
+        )
 
 
 @incidents_app.command("status")
@@ -834,7 +850,7 @@ def _drill_line(d: dict[str, Any], lang: str, tz: str) -> None:
             lang,
             id=d["id"],
             scenario=_scenario(d, lang),
-            status=d["status"],
+            status=t(f"incidents.drill_status.{d['status']}", lang),
             at=_at(d["scheduled_for"], tz),
         )
     )

@@ -27,6 +27,7 @@ from handover.incidents.records import (
     Clock,
     Incident,
     checked_text,
+    drill_status,
     get_incident,
     now_utc,
     opt_utc,
@@ -207,7 +208,9 @@ def start_drill(
         if row is None:
             raise BadInput.msg("incidents.no_drill", id=drill_id)
         if row.status != "scheduled":
-            raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.drill_state", id=drill_id, status=drill_status(row.status)
+            )
         if row.scenario not in scenario_of:
             raise BadInput.msg(
                 "incidents.bad_scenario", scenario=row.scenario, scenarios=", ".join(scenario_of)
@@ -223,7 +226,9 @@ def start_drill(
         row = s.get(DrillRow, drill_id, with_for_update=True)
         assert row is not None
         if row.status != "scheduled":  # started meanwhile by someone else
-            raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.drill_state", id=drill_id, status=drill_status(row.status)
+            )
         row.status, row.started_at = "running", now
     event_id: int | None = None
     try:
@@ -345,7 +350,7 @@ def finish_drill(
     lessons = checked_text(lessons, "lessons", 4000)
     drill = get_drill(ws, drill_id)
     if drill.status != "running" or drill.incident_id is None:
-        raise BadInput.msg("incidents.drill_state", id=drill_id, status=drill.status)
+        raise BadInput.msg("incidents.drill_state", id=drill_id, status=drill_status(drill.status))
     inc = get_incident(ws, drill.incident_id)
     timings = _timings(inc, now)
     result = {

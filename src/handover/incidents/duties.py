@@ -37,6 +37,7 @@ from handover.incidents.records import (
     obligation_of,
     open_row,
     past,
+    status_of,
     utc,
     zoned,
 )
@@ -310,7 +311,9 @@ def mark_met(
             raise BadInput.msg("incidents.no_obligation", id=obligation_id)
         open_row(s, row.incident_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.obligation_not_open", id=obligation_id, status=status_of(row.status)
+            )
         _not_before_start(row, when, clocks.timezone)
         row.status, row.met_at, row.met_by = "met", when, met_by
         ob = obligation_of(row, clocks)

@@ -49,12 +49,14 @@ from handover.incidents.records import (
     checked_text,
     day_clocks,
     event_of,
+    event_status,
     load_incident,
     not_before_noticed,
     now_utc,
     open_row,
     past,
     report_of,
+    status_of,
     utc,
     zoned,
 )
@@ -145,7 +147,9 @@ def dismiss_event(
         if row is None:
             raise BadInput.msg("incidents.no_event", id=event_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.event_not_open", id=event_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.event_not_open", id=event_id, status=event_status(row.status)
+            )
         row.status = "dismissed"
         row.decision = {
             "decision": "dismiss",
@@ -233,7 +237,9 @@ def promote(
         if ev is None:
             raise BadInput.msg("incidents.no_event", id=event_id)
         if ev.status != "open":
-            raise BadInput.msg("incidents.event_not_open", id=event_id, status=ev.status)
+            raise BadInput.msg(
+                "incidents.event_not_open", id=event_id, status=event_status(ev.status)
+            )
         aware = (
             past(aware_at, "aware_at", now, conf.timezone)
             if aware_at is not None
@@ -449,7 +455,7 @@ def mark_handled(
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.not_open", id=incident_id, status=row.status)
+            raise BadInput.msg("incidents.not_open", id=incident_id, status=status_of(row.status))
         if when < utc(row.aware_at):
             raise BadInput.msg(
                 "incidents.before_aware", field="at", aware=zoned(row.aware_at, conf.timezone)

@@ -71,6 +71,34 @@ def now_utc(clock: Clock) -> dt.datetime:
     return utc(clock())
 
 
+def status_of(status: str) -> Msg:
+    """An incident's or a duty's status in the reader's language (never the bare code)."""
+    return Msg(f"incidents.status.{status}")
+
+
+def event_status(status: str) -> Msg:
+    """A security event's status (open, promoted, dismissed) in the reader's language."""
+    return Msg(f"incidents.event_status.{status}")
+
+
+def drill_status(status: str) -> Msg:
+    """A drill's status (scheduled, running, finished) in the reader's language."""
+    return Msg(f"incidents.drill_status.{status}")
+
+
+def event_source(source: str) -> Msg:
+    """Where a security event came from: by hand, a drill, or an early-warning rule
+    (``warning:<rule>``, the rule named as it is)."""
+    kind, _, rule = source.partition(":")
+    if kind == "warning":
+        return Msg("incidents.source.warning", rule=rule)
+    return (
+        Msg(f"incidents.source.{kind}")
+        if kind in ("manual", "drill")
+        else Msg("incidents.source.other", source=source)
+    )
+
+
 def zoned(value: dt.datetime, tz: str) -> str:
     """``value`` in zone ``tz`` with its offset, to the minute (``2026-12-08T11:50+08:00``):
     a refusal shows times as the user typed them, in the workspace's zone."""
