@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.hardening_support import refused
 from typer.testing import CliRunner, Result
 
 from handover.cli.main import app
@@ -336,3 +337,25 @@ def test_zh_cn_output_names_sources_statuses_and_records_in_chinese(ws: Path) ->
     assert run(ws, "drills", "finish", "1", "--lessons", "l").exit_code == 0
     listed = run(ws, "drills", "list").output
     assert ",已结束," in listed and "finished" not in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("incidents", "show", "99999999999999999999"), "incident_id"),
+        (("incidents", "done", "99999999999999999999", "--note", "n"), "obligation_id"),
+        (("incidents", "promote", "0", "--reason", "r"), "event_id"),
+        (("drills", "start", "99999999999999999999"), "drill_id"),
+        (("incidents", "action-done", "99999999999999999999"), "action_id"),
+        (("incidents", "promote", "1", "--reason", "r", "--loss", "9" * 23), "--loss"),
+        (("incidents", "grade", "1", "--reason", "r", "--people", "3000000000"), "--people"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(v)[:40],
+)
+def test_numbers_beyond_the_store_are_usage_errors(
+    tmp_path: Path, args: tuple[str, ...], named: str
+) -> None:
+    # a usage error is told before any workspace is opened: one line, exit 2, no overflow
+    line = refused(tmp_path / "ws", 2, *args)
+    assert line.startswith(f"error: invalid value for {named}"), line
+    assert not (tmp_path / "ws").exists()

@@ -22,9 +22,15 @@ from handover.cli.common import (
     print_json,
     workspace_of,
 )
+from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
     from handover.incidents import Incident, Obligation
+
+#: the largest count of people and loss in CNY taken, as the console's (a larger number
+#: is a usage error, not an overflow in the store)
+MAX_PEOPLE = 2_000_000_000
+MAX_LOSS = 10**13
 
 incidents_app = typer.Typer(
     help="安全事件与报告时限(国家网络安全事件报告管理办法、个人信息保护法第五十七条) / "
@@ -178,7 +184,7 @@ def event(
 @incidents_app.command("dismiss")
 def dismiss(
     ctx: typer.Context,
-    event_id: int = typer.Argument(..., help="Security event number."),
+    event_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Security event number."),
     reason: str = typer.Option(..., "--reason", help="Why this is no incident."),
 ) -> None:
     """Decide that a security event is no incident, with the reason."""
@@ -193,7 +199,7 @@ def dismiss(
 @incidents_app.command("promote")
 def promote(
     ctx: typer.Context,
-    event_id: int = typer.Argument(..., help="Security event number."),
+    event_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Security event number."),
     reason: str = typer.Option(..., "--reason", help="Why this is an incident (recorded)."),
     aware_at: str | None = typer.Option(
         None, "--aware-at", help="When you became aware (default: when it was noticed)."
@@ -209,12 +215,18 @@ def promote(
     ),
     grade_reason: str | None = typer.Option(None, "--grade-reason", help="Why that grade."),
     people: int | None = typer.Option(
-        None, "--people", help="Affected people, when the inventory cannot count them."
+        None,
+        "--people",
+        min=0,
+        max=MAX_PEOPLE,
+        help="Affected people, when the inventory cannot count them.",
     ),
     people_reason: str | None = typer.Option(
         None, "--people-reason", help="Where --people comes from."
     ),
-    loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    loss: int | None = typer.Option(
+        None, "--loss", min=0, max=MAX_LOSS, help="Direct economic loss in CNY."
+    ),
     suspected_crime: bool = typer.Option(
         False, "--suspected-crime", help="A crime is suspected (report to the police)."
     ),
@@ -288,7 +300,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @incidents_app.command("show")
 def show(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show an incident: grade, obligations with time left, reports, follow-up actions."""
@@ -430,11 +442,15 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @incidents_app.command("grade")
 def grade(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     to: str | None = typer.Option(None, "--to", help="Decided grade (only higher)."),
     reason: str | None = typer.Option(None, "--reason", help="Why (needed for --to and --people)."),
-    people: int | None = typer.Option(None, "--people", help="New count of affected people."),
-    loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    people: int | None = typer.Option(
+        None, "--people", min=0, max=MAX_PEOPLE, help="New count of affected people."
+    ),
+    loss: int | None = typer.Option(
+        None, "--loss", min=0, max=MAX_LOSS, help="Direct economic loss in CNY."
+    ),
     criterion: list[str] = typer.Option(
         [], "--criterion", help="A qualitative criterion judged met (with --reason); repeatable."
     ),
@@ -486,7 +502,7 @@ def criteria(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @incidents_app.command("facts")
 def facts(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     set_: list[str] = typer.Option(
         ...,
         "--set",
@@ -506,7 +522,7 @@ def facts(
 @incidents_app.command("individuals")
 def individuals(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     notify: bool = typer.Option(
         ..., "--notify/--no-notify", help="Tell the individuals, or not (PIPL Art. 57 ¶2)."
     ),
@@ -532,7 +548,7 @@ def individuals(
 @incidents_app.command("done")
 def done(
     ctx: typer.Context,
-    obligation_id: int = typer.Argument(..., help="Obligation number."),
+    obligation_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Obligation number."),
     note: str = typer.Option(..., "--note", help="How it was met (call, letter, portal)."),
     at: str | None = typer.Option(None, "--at", help="When (default now; never in the future)."),
 ) -> None:
@@ -556,7 +572,7 @@ def done(
 @incidents_app.command("handled")
 def handled_(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     at: str | None = typer.Option(None, "--at", help="When handling ended (default now)."),
 ) -> None:
     """Handling ended: the 30-day summary-report clock starts."""
@@ -572,7 +588,7 @@ def handled_(
 @incidents_app.command("report")
 def report(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     kind: str = typer.Option("initial", "--kind", help="initial, supplement or summary."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -601,7 +617,7 @@ def report(
 @incidents_app.command("notice")
 def notice(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     audience: str = typer.Option(
         "customers", "--audience", help="customers (a real incident) or participants (a drill)."
     ),
@@ -617,7 +633,7 @@ def notice(
 @incidents_app.command("notify")
 def notify(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     source: str = typer.Argument(..., help="The scanned seller database (SQLite file or URL)."),
     channel: list[str] = typer.Option(
         ["email,sms,letter"],
@@ -694,7 +710,7 @@ def notify(
 @incidents_app.command("timeline")
 def timeline(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Who did what when, derived from the ledger."""
@@ -715,7 +731,7 @@ def timeline(
 @incidents_app.command("action-add")
 def action_add(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     what: str = typer.Argument(..., help="What is to be done."),
     owner: str = typer.Option(..., "--owner", help="Who answers for it (a registered person)."),
     due: str = typer.Option(..., "--due", help="Due date, e.g. 2026-04-30."),
@@ -745,7 +761,8 @@ def action_add(
 
 @incidents_app.command("action-done")
 def action_done(
-    ctx: typer.Context, action_id: int = typer.Argument(..., help="Action number.")
+    ctx: typer.Context,
+    action_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Action number."),
 ) -> None:
     """Mark a follow-up action done."""
     from handover.flows import incidents as flow
@@ -759,7 +776,7 @@ def action_done(
 @incidents_app.command("close")
 def close(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     root_cause: str = typer.Option(..., "--root-cause", help="Root cause found."),
     lessons: str = typer.Option(..., "--lessons", help="Lessons learned."),
 ) -> None:
@@ -857,7 +874,9 @@ def _drill_line(d: dict[str, Any], lang: str, tz: str) -> None:
 
 
 @drills_app.command("start")
-def start(ctx: typer.Context, drill_id: int = typer.Argument(..., help="Drill number.")) -> None:
+def start(
+    ctx: typer.Context, drill_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Drill number.")
+) -> None:
     """Start a scheduled drill now: its scenario runs through the incident workflow."""
     from handover.flows import incidents as flow
     from handover.i18n import t
@@ -870,7 +889,7 @@ def start(ctx: typer.Context, drill_id: int = typer.Argument(..., help="Drill nu
 @drills_app.command("finish")
 def finish(
     ctx: typer.Context,
-    drill_id: int = typer.Argument(..., help="Drill number."),
+    drill_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Drill number."),
     lessons: str = typer.Option(..., "--lessons", help="Lessons learned."),
     json_out: bool = JSON_OPT,
 ) -> None:
