@@ -204,6 +204,23 @@ def test_judged_criteria_grade_the_incident_and_stay_on_record(ws: Workspace) ->
     assert "较大量公民个人信息丢失或被窃取" in html and "[fragments]" in html
 
 
+def test_the_transparency_report_counts_an_incident_at_its_current_grade(
+    ws: Workspace,
+) -> None:
+    from handover.flows.transparency import figures
+
+    clock = Clock(T0)
+    ev = flow.report_event(ws, "客户信息泄露", noticed_at=clock(), data=["cust_info"], clock=clock)
+    inc = flow.promote(
+        ws, ev.id, reason="确认", people=2_000_000, people_reason="核对后人数", clock=clock
+    ).incident
+    assert inc.grade == "significant"
+    clock.advance(hours=1)
+    flow.regrade(ws, inc.id, people=20_000_000, reason="复核后人数", clock=clock)
+    counted = figures(ws, now=clock())["incidents"]["by_grade"]
+    assert counted == {"major": 1}  # not {"significant": 1}, the grade at promotion
+
+
 # --- obligations: every grade x operator kind -----------------------------------------------
 
 CAC_INITIAL = {
@@ -750,6 +767,32 @@ def test_a_drill_runs_the_workflow_and_reaches_no_real_recipient(ws: Workspace) 
     nd = flow.status(ws, clock=clock).next_drill
     assert nd["due_by"] == (clock() + dt.timedelta(days=180)).isoformat()
     assert all(not d.drill for d in flow.status(ws, clock=clock).duties)
+
+
+def test_the_next_drill_is_overdue_when_no_drill_is_scheduled_ahead(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from handover.cli.incidents import echo_status
+
+    clock = Clock(T0)
+    drill = flow.schedule(ws, "lost_laptop", at=T0, participants=["wangmin"], clock=clock)
+    flow.start(ws, drill.id, clock=clock)
+    clock.advance(hours=2)  # finished 11:00 in Beijing
+    flow.finish(ws, drill.id, lessons="预先登记联系人", clock=clock)
+    due = clock() + dt.timedelta(days=ws.settings.incidents.drill_every_days)
+    # 23:00 the evening before: one calendar day left, not 0
+    eve = flow.status(ws, clock=lambda: due - dt.timedelta(hours=12)).next_drill
+    assert (eve["days_left"], eve["overdue"]) == (1, False)
+    # a drill scheduled for the day before, never started, does not hide the overdue
+    ahead = due - dt.timedelta(days=1)
+    flow.schedule(ws, "lost_laptop", at=ahead, participants=["wangmin"], clock=clock)
+    late = flow.status(ws, clock=lambda: due + dt.timedelta(hours=1))
+    assert late.next_drill["overdue"] and late.next_drill["scheduled"] is None
+    assert late.next_drill["days_left"] == 0  # the same day in Beijing
+    echo_status(late, "zh-CN", "Asia/Shanghai")
+    out = capsys.readouterr().out
+    due_on = due.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert f"应急演练已逾期:应在 {due_on} 前进行" in out and "剩余" not in out.splitlines()[-1]
 
 
 def test_a_drill_whose_incident_cannot_be_created_is_not_left_running(

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.hardening_support import refused
 from typer.testing import CliRunner, Result
 
 from handover.cli.main import app
@@ -189,7 +190,9 @@ def test_handover_status_lists_incident_duties_with_time_left_and_overdue(ws: Pa
     assert res.exit_code == 0, res.output
     text = res.output
     assert "Incident reporting duties: " in text and "1 overdue" in text
-    assert "overdue by 1 h" in text and "h " in text and "next drill due by" in text
+    assert (
+        "overdue by 1 h" in text and "h " in text and "next drill overdue" in text
+    )  # none ever run
     assert "#1 客户信息泄露" in text
 
 
@@ -240,7 +243,7 @@ def test_list_shows_local_times_with_their_offset(ws: Path) -> None:
     out = run(ws, "incidents", "list").output.splitlines()
     assert shanghai.endswith("+08:00")
     assert next(line for line in out if line.startswith("#1")).count(shanghai) == 1
-    assert next(line for line in out if line.startswith("event 2")).count(shanghai) == 1
+    assert next(line for line in out if line.startswith("安全事件 2")).count(shanghai) == 1
     with (ws / "handover.toml").open("a", encoding="utf-8") as fh:
         fh.write('\n[incidents]\ntimezone = "Asia/Tokyo"\n')
     tokyo = at.astimezone(ZoneInfo("Asia/Tokyo")).isoformat(" ", "minutes")
@@ -282,3 +285,77 @@ def test_a_sector_regulator_without_hours_still_opens_the_workspace(ws: Path) ->
     assert listed["incidents"] == [] and [e["status"] for e in listed["events"]] == ["open"]
     drills = json.loads(run(ws, "drills", "list", "--json").output)
     assert [(d["status"], d["incident"]) for d in drills] == [("scheduled", None)]
+
+
+def test_drills_status_timeline_and_refusals_show_the_workspace_zone(ws: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    # a drill's time as typed (read in Asia/Shanghai), shown back the same, with its offset
+    args = ("drills", "schedule", "lost_laptop", "--at", "2026-12-20T10:00")
+    res = run(ws, "--lang", "en", *args, "--participant", "wangmin")
+    assert res.exit_code == 0, res.output
+    assert "2026-12-20 10:00+08:00" in res.output and "02:00" not in res.output
+    listed = run(ws, "--lang", "en", "drills", "list").output
+    assert "2026-12-20 10:00+08:00" in listed
+    # the next drill: its scheduled time and due date in the workspace's zone
+    noticed = _ago(hours=1)
+    at = dt.datetime.fromisoformat(noticed).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert run(ws, "incidents", "event", "客户信息泄露", "--noticed-at", noticed).exit_code == 0
+    assert run(ws, "incidents", "promote", "1", "--reason", "确认").exit_code == 0
+    status = run(ws, "--lang", "en", "incidents", "status").output
+    assert "2026-12-20 10:00+08:00" in status
+    first = json.loads(run(ws, "incidents", "timeline", "1", "--json").output)[0]["at"]
+    local = dt.datetime.fromisoformat(first).astimezone(ZoneInfo("Asia/Shanghai"))
+    step = run(ws, "incidents", "timeline", "1").output.splitlines()[0]
+    assert local.isoformat(" ", "minutes") in step  # the ledger's UTC, shown local
+    # a refusal shows the time as the user typed it, in the same zone
+    before = (at - dt.timedelta(hours=2)).replace(tzinfo=None).isoformat(timespec="minutes")
+    bad = run(ws, "--lang", "en", "incidents", "done", "1", "--note", "n", "--at", before)
+    assert bad.exit_code == 2, bad.output
+    assert f"{before}+08:00" in bad.output and "started" in bad.output
+
+
+def test_zh_cn_output_names_sources_statuses_and_records_in_chinese(ws: Path) -> None:
+    noticed = _ago(hours=1)
+    assert run(ws, "incidents", "event", "可疑登录", "--noticed-at", noticed).exit_code == 0
+    assert "(人工登记)" in run(ws, "incidents", "list").output
+    assert "(manual)" not in run(ws, "incidents", "list").output
+    assert run(ws, "incidents", "promote", "1", "--reason", "确认").exit_code == 0
+    again = run(ws, "incidents", "promote", "1", "--reason", "确认")
+    assert again.exit_code == 2 and "已处理(已升级为事件)" in again.output
+    assert "promoted" not in again.output
+    add = ("incidents", "action-add", "1", "撤销共享链接", "--owner", "wangmin")
+    assert run(ws, *add, "--due", "2026-12-31").exit_code == 0
+    assert run(ws, "incidents", "report", "1", "--kind", "initial").exit_code == 0
+    shown = run(ws, "incidents", "show", "1").output
+    assert "  报告 #1 网络安全事件初始报告 " in shown and "report #" not in shown
+    assert "  整改措施 #1 wangmin,2026-12-31 前:撤销共享链接" in shown
+    assert "action #" not in shown
+    sched = ("drills", "schedule", "lost_laptop", "--at", "2026-12-20T10:00")
+    assert run(ws, *sched, "--participant", "wangmin").exit_code == 0
+    assert run(ws, "drills", "start", "1").exit_code == 0
+    assert run(ws, "drills", "finish", "1", "--lessons", "l").exit_code == 0
+    listed = run(ws, "drills", "list").output
+    assert ",已结束," in listed and "finished" not in listed
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("incidents", "show", "99999999999999999999"), "incident_id"),
+        (("incidents", "done", "99999999999999999999", "--note", "n"), "obligation_id"),
+        (("incidents", "promote", "0", "--reason", "r"), "event_id"),
+        (("drills", "start", "99999999999999999999"), "drill_id"),
+        (("incidents", "action-done", "99999999999999999999"), "action_id"),
+        (("incidents", "promote", "1", "--reason", "r", "--loss", "9" * 23), "--loss"),
+        (("incidents", "grade", "1", "--reason", "r", "--people", "3000000000"), "--people"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else " ".join(v)[:40],
+)
+def test_numbers_beyond_the_store_are_usage_errors(
+    tmp_path: Path, args: tuple[str, ...], named: str
+) -> None:
+    # a usage error is told before any workspace is opened: one line, exit 2, no overflow
+    line = refused(tmp_path / "ws", 2, *args)
+    assert line.startswith(f"error: invalid value for {named}"), line
+    assert not (tmp_path / "ws").exists()

@@ -208,6 +208,33 @@ def test_a_server_down_keeps_the_mails_for_the_next_tick(template: Path, tmp_pat
             ctl.stop()
 
 
+def test_a_queued_escalation_is_dropped_once_its_duty_is_met(
+    template: Path, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens yet
+    with mail_ws(template, tmp_path / "ws", port) as ws:
+        clock = Clock(T0)
+        inc = _incident(ws, clock)
+        cac = next(o for o in inc.obligations if o.rule == "cac.initial.ordinary")
+        clock.advance(hours=4, minutes=30)  # deadline passed, the server down
+        res = flow.tick(ws, clock=clock)
+        assert [o.id for o in res.escalated] == [cac.id] and res.sent is not None
+        assert res.sent.stopped is not None and res.sent.pending == 4
+        # the report had been phoned in before the deadline: recorded now
+        flow.obligation_met(ws, cac.id, note="电话报告", at=T0 + dt.timedelta(hours=3), clock=clock)
+        assert flow.status(ws, clock=clock).mails_pending == 0
+        ctl, box = start_server(port)
+        try:
+            later = flow.tick(ws, clock=clock)
+            assert later.sent is not None and box.mails == []
+            assert (later.sent.sent, later.sent.obsolete, later.sent.pending) == (0, 4, 0)
+            done = entries(ws, action="incident.alert.send")[-1].details
+            assert {m["outcome"] for m in done["mails"]} == {"obsolete"}
+            assert flow.tick(ws, clock=clock).sent.obsolete == 0  # type: ignore[union-attr]
+        finally:
+            ctl.stop()
+
+
 def test_a_refused_address_fails_a_busy_one_is_retried(
     template: Path, tmp_path: Path, server: tuple[int, Inbox]
 ) -> None:

@@ -22,9 +22,15 @@ from handover.cli.common import (
     print_json,
     workspace_of,
 )
+from handover.errors import MAX_ID
 
 if TYPE_CHECKING:
     from handover.incidents import Incident, Obligation
+
+#: the largest count of people and loss in CNY taken, as the console's (a larger number
+#: is a usage error, not an overflow in the store)
+MAX_PEOPLE = 2_000_000_000
+MAX_LOSS = 10**13
 
 incidents_app = typer.Typer(
     help="安全事件与报告时限(国家网络安全事件报告管理办法、个人信息保护法第五十七条) / "
@@ -84,6 +90,12 @@ def _stamp(value: dt.datetime, tz: str) -> str:
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="minutes")
+
+
+def _at(text: str, tz: str) -> str:
+    """An ISO time from a result's or the ledger's JSON (UTC), as :func:`_stamp` shows it."""
+    value = dt.datetime.fromisoformat(text)
+    return _stamp(value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC), tz)
 
 
 def _show(inc: Incident, lang: str, tz: str) -> None:
@@ -172,7 +184,7 @@ def event(
 @incidents_app.command("dismiss")
 def dismiss(
     ctx: typer.Context,
-    event_id: int = typer.Argument(..., help="Security event number."),
+    event_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Security event number."),
     reason: str = typer.Option(..., "--reason", help="Why this is no incident."),
 ) -> None:
     """Decide that a security event is no incident, with the reason."""
@@ -187,7 +199,7 @@ def dismiss(
 @incidents_app.command("promote")
 def promote(
     ctx: typer.Context,
-    event_id: int = typer.Argument(..., help="Security event number."),
+    event_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Security event number."),
     reason: str = typer.Option(..., "--reason", help="Why this is an incident (recorded)."),
     aware_at: str | None = typer.Option(
         None, "--aware-at", help="When you became aware (default: when it was noticed)."
@@ -203,12 +215,18 @@ def promote(
     ),
     grade_reason: str | None = typer.Option(None, "--grade-reason", help="Why that grade."),
     people: int | None = typer.Option(
-        None, "--people", help="Affected people, when the inventory cannot count them."
+        None,
+        "--people",
+        min=0,
+        max=MAX_PEOPLE,
+        help="Affected people, when the inventory cannot count them.",
     ),
     people_reason: str | None = typer.Option(
         None, "--people-reason", help="Where --people comes from."
     ),
-    loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    loss: int | None = typer.Option(
+        None, "--loss", min=0, max=MAX_LOSS, help="Direct economic loss in CNY."
+    ),
     suspected_crime: bool = typer.Option(
         False, "--suspected-crime", help="A crime is suspected (report to the police)."
     ),
@@ -255,6 +273,7 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     """List incidents and the security events not decided yet."""
     from handover.i18n import t
     from handover.incidents import list_events, list_incidents
+    from handover.incidents.records import event_source
 
     lang = lang_of(ctx)
     with handled(), workspace_of(ctx) as ws:
@@ -273,16 +292,19 @@ def list_(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
             f"{t(f'incidents.grade.{i.grade}', lang):<12} {_stamp(i.aware_at, tz)}  {i.title}{drill}"
         )
     for e in events:
-        _echo(f"event {e.id:<4} {_stamp(e.noticed_at, tz)}  {e.title}  ({e.source})")
+        source = event_source(e.source).render(lang)
+        at = _stamp(e.noticed_at, tz)
+        _echo(t("incidents.cli.event_line", lang, id=e.id, at=at, title=e.title, source=source))
 
 
 @incidents_app.command("show")
 def show(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Show an incident: grade, obligations with time left, reports, follow-up actions."""
+    from handover.i18n import t
     from handover.incidents import get_incident
 
     with handled(), workspace_of(ctx) as ws:
@@ -291,12 +313,24 @@ def show(
     if json_out:
         print_json(inc.to_json(dt.datetime.now(dt.UTC)))
         return
-    _show(inc, lang_of(ctx), tz)
+    lang = lang_of(ctx)
+    _show(inc, lang, tz)
     for r in inc.reports:
-        _echo(f"  report #{r.id} {r.kind}-{r.number} {_stamp(r.filed_at, tz)} {r.folder}")
+        kind = t(f"incidents.report.title.{r.kind}", lang, n=r.number)
+        at = _stamp(r.filed_at, tz)
+        _echo(t("incidents.cli.report_line", lang, id=r.id, kind=kind, at=at, folder=r.folder))
     for a in inc.actions:
-        done = " ✓" if a.done_at else ""
-        _echo(f"  action #{a.id} {a.owner} {a.due_on.isoformat()} {a.what}{done}")
+        _echo(
+            t(
+                "incidents.cli.action_line",
+                lang,
+                id=a.id,
+                owner=a.owner,
+                due=a.due_on.isoformat(),
+                what=a.what,
+                done=" ✓" if a.done_at else "",
+            )
+        )
 
 
 @incidents_app.command("status")
@@ -328,28 +362,28 @@ def echo_status(report: Any, lang: str, tz: str, *, indent: str = "") -> None:
     if not report.duties:
         _echo(indent + t("incidents.cli.no_duties", lang))
     nd = report.next_drill
+    due = _at(nd["due_by"], tz)[:10]  # the workspace's date, not UTC's
     sc = nd["scheduled"]
-    scheduled = (
-        t(
-            "incidents.cli.drill_scheduled",
-            lang,
-            id=sc["id"],
-            scenario=_scenario(sc, lang),
-            at=sc["scheduled_for"][:16],
+    if nd.get("overdue"):  # past due and no drill scheduled ahead
+        _echo(indent + t("incidents.cli.drill_overdue", lang, due=due))
+    else:
+        scheduled = (
+            t(
+                "incidents.cli.drill_scheduled",
+                lang,
+                id=sc["id"],
+                scenario=_scenario(sc, lang),
+                at=_at(sc["scheduled_for"], tz),
+            )
+            if sc
+            else ""
         )
-        if sc
-        else ""
-    )
-    _echo(
-        indent
-        + t(
-            "incidents.cli.next_drill",
-            lang,
-            due=nd["due_by"][:10],
-            days=nd["days_left"],
-            scheduled=scheduled,
+        _echo(
+            indent
+            + t(
+                "incidents.cli.next_drill", lang, due=due, days=nd["days_left"], scheduled=scheduled
+            )
         )
-    )
     if report.mails_pending:
         _echo(indent + t("incidents.cli.mails_pending", lang, n=report.mails_pending))
 
@@ -408,11 +442,15 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @incidents_app.command("grade")
 def grade(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     to: str | None = typer.Option(None, "--to", help="Decided grade (only higher)."),
     reason: str | None = typer.Option(None, "--reason", help="Why (needed for --to and --people)."),
-    people: int | None = typer.Option(None, "--people", help="New count of affected people."),
-    loss: int | None = typer.Option(None, "--loss", help="Direct economic loss in CNY."),
+    people: int | None = typer.Option(
+        None, "--people", min=0, max=MAX_PEOPLE, help="New count of affected people."
+    ),
+    loss: int | None = typer.Option(
+        None, "--loss", min=0, max=MAX_LOSS, help="Direct economic loss in CNY."
+    ),
     criterion: list[str] = typer.Option(
         [], "--criterion", help="A qualitative criterion judged met (with --reason); repeatable."
     ),
@@ -464,7 +502,7 @@ def criteria(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 @incidents_app.command("facts")
 def facts(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     set_: list[str] = typer.Option(
         ...,
         "--set",
@@ -484,7 +522,7 @@ def facts(
 @incidents_app.command("individuals")
 def individuals(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     notify: bool = typer.Option(
         ..., "--notify/--no-notify", help="Tell the individuals, or not (PIPL Art. 57 ¶2)."
     ),
@@ -510,7 +548,7 @@ def individuals(
 @incidents_app.command("done")
 def done(
     ctx: typer.Context,
-    obligation_id: int = typer.Argument(..., help="Obligation number."),
+    obligation_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Obligation number."),
     note: str = typer.Option(..., "--note", help="How it was met (call, letter, portal)."),
     at: str | None = typer.Option(None, "--at", help="When (default now; never in the future)."),
 ) -> None:
@@ -534,7 +572,7 @@ def done(
 @incidents_app.command("handled")
 def handled_(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     at: str | None = typer.Option(None, "--at", help="When handling ended (default now)."),
 ) -> None:
     """Handling ended: the 30-day summary-report clock starts."""
@@ -550,7 +588,7 @@ def handled_(
 @incidents_app.command("report")
 def report(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     kind: str = typer.Option("initial", "--kind", help="initial, supplement or summary."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -579,7 +617,7 @@ def report(
 @incidents_app.command("notice")
 def notice(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     audience: str = typer.Option(
         "customers", "--audience", help="customers (a real incident) or participants (a drill)."
     ),
@@ -595,7 +633,7 @@ def notice(
 @incidents_app.command("notify")
 def notify(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     source: str = typer.Argument(..., help="The scanned seller database (SQLite file or URL)."),
     channel: list[str] = typer.Option(
         ["email,sms,letter"],
@@ -672,7 +710,7 @@ def notify(
 @incidents_app.command("timeline")
 def timeline(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     json_out: bool = JSON_OPT,
 ) -> None:
     """Who did what when, derived from the ledger."""
@@ -682,17 +720,18 @@ def timeline(
     lang = normalize_lang(lang_of(ctx))
     with handled(), workspace_of(ctx) as ws:
         steps = flow.incident_timeline(ws, incident_id)
+        tz = ws.settings.incidents.timezone
     if json_out:
         print_json(steps)
         return
     for s in steps:
-        _echo(f"{s['seq']:>6}  {s['at'][:16]}  {s['actor']:<12} {s['what'][lang]}")
+        _echo(f"{s['seq']:>6}  {_at(s['at'], tz)}  {s['actor']:<12} {s['what'][lang]}")
 
 
 @incidents_app.command("action-add")
 def action_add(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     what: str = typer.Argument(..., help="What is to be done."),
     owner: str = typer.Option(..., "--owner", help="Who answers for it (a registered person)."),
     due: str = typer.Option(..., "--due", help="Due date, e.g. 2026-04-30."),
@@ -722,7 +761,8 @@ def action_add(
 
 @incidents_app.command("action-done")
 def action_done(
-    ctx: typer.Context, action_id: int = typer.Argument(..., help="Action number.")
+    ctx: typer.Context,
+    action_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Action number."),
 ) -> None:
     """Mark a follow-up action done."""
     from handover.flows import incidents as flow
@@ -736,7 +776,7 @@ def action_done(
 @incidents_app.command("close")
 def close(
     ctx: typer.Context,
-    incident_id: int = typer.Argument(..., help="Incident number."),
+    incident_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Incident number."),
     root_cause: str = typer.Option(..., "--root-cause", help="Root cause found."),
     lessons: str = typer.Option(..., "--lessons", help="Lessons learned."),
 ) -> None:
@@ -806,7 +846,8 @@ def schedule(
         when = flow.local_time(ws, at, "--at")
         assert when is not None
         d = flow.schedule(ws, scenario, at=when, participants=participant)
-    _drill_line(d.to_json(), lang_of(ctx))
+        tz = ws.settings.incidents.timezone
+    _drill_line(d.to_json(), lang_of(ctx), tz)
 
 
 def _scenario(d: dict[str, Any], lang: str) -> str:
@@ -817,7 +858,7 @@ def _scenario(d: dict[str, Any], lang: str) -> str:
     return f"{title} ({d['scenario']})" if title else str(d["scenario"])
 
 
-def _drill_line(d: dict[str, Any], lang: str) -> None:
+def _drill_line(d: dict[str, Any], lang: str, tz: str) -> None:
     from handover.i18n import t
 
     _echo(
@@ -826,14 +867,16 @@ def _drill_line(d: dict[str, Any], lang: str) -> None:
             lang,
             id=d["id"],
             scenario=_scenario(d, lang),
-            status=d["status"],
-            at=d["scheduled_for"][:16],
+            status=t(f"incidents.drill_status.{d['status']}", lang),
+            at=_at(d["scheduled_for"], tz),
         )
     )
 
 
 @drills_app.command("start")
-def start(ctx: typer.Context, drill_id: int = typer.Argument(..., help="Drill number.")) -> None:
+def start(
+    ctx: typer.Context, drill_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Drill number.")
+) -> None:
     """Start a scheduled drill now: its scenario runs through the incident workflow."""
     from handover.flows import incidents as flow
     from handover.i18n import t
@@ -846,7 +889,7 @@ def start(ctx: typer.Context, drill_id: int = typer.Argument(..., help="Drill nu
 @drills_app.command("finish")
 def finish(
     ctx: typer.Context,
-    drill_id: int = typer.Argument(..., help="Drill number."),
+    drill_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Drill number."),
     lessons: str = typer.Option(..., "--lessons", help="Lessons learned."),
     json_out: bool = JSON_OPT,
 ) -> None:
@@ -879,11 +922,12 @@ def list_drills(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
 
     with handled(), workspace_of(ctx) as ws:
         drills = all_drills(ws)
+        tz = ws.settings.incidents.timezone
     if json_out:
         print_json([d.to_json() for d in drills])
         return
     for d in drills:
-        _drill_line(d.to_json(), lang_of(ctx))
+        _drill_line(d.to_json(), lang_of(ctx), tz)
 
 
 def register(app: typer.Typer) -> None:

@@ -106,7 +106,7 @@ def report_event(
 ) -> records.SecurityEvent:
     """Record a security event (anyone registered may): ``incident.event.record``.
     ``actor``: who reports (default: the person logged in), as in every step here."""
-    records.not_future(noticed_at, "noticed_at", clock)
+    records.not_future(noticed_at, "noticed_at", clock, _conf(ws).timezone)
     decision = require(ws, INCIDENT_REPORT, "*", actor=actor, now=clock())
     return kernel.record_event(
         ws,
@@ -156,9 +156,10 @@ def promote(
     :func:`handover.incidents.incidents.promote` for ``options``)."""
     from handover.detect.store import latest_inventory
 
-    aware = records.not_future(options.get("aware_at"), "aware_at", clock)
+    aware = records.not_future(options.get("aware_at"), "aware_at", clock, _conf(ws).timezone)
     if aware is not None:  # checked again under the event's lock (kernel.promote)
-        records.not_before_noticed(aware, event_id, records.get_event(ws, event_id).noticed_at)
+        noticed = records.get_event(ws, event_id).noticed_at
+        records.not_before_noticed(aware, event_id, noticed, _conf(ws).timezone)
     kernel.check_counts(
         options.get("people"), options.get("people_reason"), options.get("direct_loss_cny")
     )
@@ -253,7 +254,7 @@ def obligation_met(
 ) -> Obligation:
     """Record a duty met outside handover (a call, a letter), with a note; ``at`` is
     neither in the future nor before the duty's clock started."""
-    records.not_future(at, "at", clock)
+    records.not_future(at, "at", clock, _conf(ws).timezone)
     decision = _manage(ws, clock, actor)
     return duties.mark_met(
         ws,
@@ -275,7 +276,7 @@ def mark_handled(
     actor: str | None = None,
 ) -> Incident:
     """Handling ended: the summary-report clocks start."""
-    records.not_future(at, "at", clock)
+    records.not_future(at, "at", clock, _conf(ws).timezone)
     decision = _manage(ws, clock, actor)
     return kernel.mark_handled(
         ws,

@@ -39,6 +39,21 @@ def _of(log: list[LedgerEntry], action: str) -> list[LedgerEntry]:
     return [e for e in log if e.action == action]
 
 
+def _grades(log: list[LedgerEntry]) -> dict[Any, str]:
+    """Each real (not drill) incident's current grade: the last of its promotion and its
+    regradings (``incidents grade`` only raises it)."""
+    grades: dict[Any, str] = {}
+    drills: set[Any] = set()
+    for e in log:
+        if e.action not in ("incident.promote", "incident.grade"):
+            continue
+        incident = e.details.get("incident")
+        if e.action == "incident.promote" and e.details.get("drill"):
+            drills.add(incident)
+        grades[incident] = str((e.details.get("grade") or {}).get("grade", "-"))
+    return {k: v for k, v in grades.items() if k not in drills}
+
+
 def figures(ws: Workspace, *, now: dt.datetime) -> dict[str, Any]:
     """The report's figures: aggregates from the ledger, the stored inventory and the
     notice outboxes. Nothing here names or counts fewer than a whole campaign's people."""
@@ -160,13 +175,7 @@ def figures(ws: Workspace, *, now: dt.datetime) -> dict[str, Any]:
         },
         "notices": campaigns,
         "incidents": {
-            "by_grade": dict(
-                Counter(
-                    str(e.details.get("grade", {}).get("grade", "-"))
-                    for e in promotes
-                    if not e.details.get("drill")
-                )
-            ),
+            "by_grade": dict(Counter(_grades(log).values())),
             "drills": len(_of(log, "incident.drill.finish")),
             "duties_filed": len(duties),
             "duties_late": sum(1 for o in duties if o.get("late")),

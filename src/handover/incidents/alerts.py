@@ -8,6 +8,9 @@ rows to a channel of the notices room (SMTP), one by one, each marked ``sending`
 before it leaves and settled right after, so a crash resends at most the mail in hand —
 with the same Message-ID (the row's key). A transient refusal waits (backoff), a
 permanent one fails; a server that cannot be reached leaves every row as it was.
+A mail whose duty is no longer open (met, waived) or whose incident is closed is not
+sent: its row becomes ``obsolete`` — an escalation must never say "still not met" about a
+duty that was.
 Addresses are staff addresses from ``[incidents.mail]``; they never reach the ledger.
 """
 
@@ -93,6 +96,8 @@ class AlertStats:
     sent: int = 0
     retry: int = 0
     failed: int = 0
+    #: not sent because the duty was met or waived, or the incident closed, meanwhile
+    obsolete: int = 0
     pending: int = 0
     #: the refusal that stopped the run (server unreachable, login refused)
     stopped: ChannelDown | None = None
@@ -103,6 +108,7 @@ class AlertStats:
             "sent": self.sent,
             "retry": self.retry,
             "failed": self.failed,
+            "obsolete": self.obsolete,
             "pending": self.pending,
             "stopped": str(self.stopped) if self.stopped is not None else None,
         }
@@ -115,8 +121,14 @@ def _due(at: dt.datetime) -> Any:
     )
 
 
+def _stale(ob: ObligationRow | None, inc: IncidentRow | None) -> bool:
+    # A mail about a duty met or waived, or about a closed incident, would tell its
+    # readers something no longer true.
+    return ob is None or inc is None or ob.status != "open" or inc.status == "closed"
+
+
 def pending_count(ws: Workspace) -> int:
-    """Alert mails not yet sent nor given up on."""
+    """Alert mails not yet sent nor given up on, about a duty still open."""
     from sqlalchemy import func
 
     with ws.store.session() as s:
@@ -124,10 +136,44 @@ def pending_count(ws: Workspace) -> int:
             s.scalar(
                 select(func.count())
                 .select_from(AlertRow)
-                .where(AlertRow.state.in_(("queued", "sending", "retry")))
+                .join(ObligationRow, ObligationRow.id == AlertRow.obligation_id)
+                .join(IncidentRow, IncidentRow.id == ObligationRow.incident_id)
+                .where(
+                    AlertRow.state.in_(("queued", "sending", "retry")),
+                    ObligationRow.status == "open",
+                    IncidentRow.status != "closed",
+                )
             )
             or 0
         )
+
+
+def _drop_stale(
+    ws: Workspace, ids: Sequence[int], stats: AlertStats, outcomes: list[dict[str, Any]]
+) -> list[int]:
+    """Mark ``obsolete`` the due alerts no longer worth sending; returns the others."""
+    keep: list[int] = []
+    with ws.store.session() as s:
+        for alert_id in ids:
+            row = s.get(AlertRow, alert_id, with_for_update=True)
+            if row is None:
+                continue
+            ob = s.get(ObligationRow, row.obligation_id)
+            inc = s.get(IncidentRow, ob.incident_id) if ob is not None else None
+            if not _stale(ob, inc):
+                keep.append(alert_id)
+                continue
+            row.state = "obsolete"
+            stats.obsolete += 1
+            outcomes.append(
+                {
+                    "key": row.key,
+                    "kind": row.kind,
+                    "obligation": row.obligation_id,
+                    "outcome": "obsolete",
+                }
+            )
+    return keep
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -203,6 +249,8 @@ def send(
     with ws.store.session() as s:
         due = s.scalars(select(AlertRow.id).where(_due(now)).order_by(AlertRow.id)).all()
     outcomes: list[dict[str, Any]] = []
+    # Settled even when the server is down, so they never wait for it nor count as pending.
+    due = _drop_stale(ws, due, stats, outcomes)
     if due:
         try:
             channel.open()  # before any row is claimed: an unreachable server changes nothing
@@ -213,11 +261,23 @@ def send(
         for alert_id in due:
             with ws.store.session() as s:
                 row = s.get(AlertRow, alert_id, with_for_update=True)
-                if row is None or row.state in ("sent", "failed"):
+                if row is None or row.state in ("sent", "failed", "obsolete"):
                     continue
                 ob = s.get(ObligationRow, row.obligation_id)
                 inc = s.get(IncidentRow, ob.incident_id) if ob is not None else None
                 if ob is None or inc is None:
+                    continue
+                if _stale(ob, inc):  # met or closed since the check above
+                    row.state = "obsolete"
+                    stats.obsolete += 1
+                    outcomes.append(
+                        {
+                            "key": row.key,
+                            "kind": row.kind,
+                            "obligation": ob.id,
+                            "outcome": "obsolete",
+                        }
+                    )
                     continue
                 message = compose(
                     row.kind,

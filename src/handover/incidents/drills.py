@@ -27,6 +27,7 @@ from handover.incidents.records import (
     Clock,
     Incident,
     checked_text,
+    drill_status,
     get_incident,
     now_utc,
     opt_utc,
@@ -207,7 +208,9 @@ def start_drill(
         if row is None:
             raise BadInput.msg("incidents.no_drill", id=drill_id)
         if row.status != "scheduled":
-            raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.drill_state", id=drill_id, status=drill_status(row.status)
+            )
         if row.scenario not in scenario_of:
             raise BadInput.msg(
                 "incidents.bad_scenario", scenario=row.scenario, scenarios=", ".join(scenario_of)
@@ -223,7 +226,9 @@ def start_drill(
         row = s.get(DrillRow, drill_id, with_for_update=True)
         assert row is not None
         if row.status != "scheduled":  # started meanwhile by someone else
-            raise BadInput.msg("incidents.drill_state", id=drill_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.drill_state", id=drill_id, status=drill_status(row.status)
+            )
         row.status, row.started_at = "running", now
     event_id: int | None = None
     try:
@@ -345,7 +350,7 @@ def finish_drill(
     lessons = checked_text(lessons, "lessons", 4000)
     drill = get_drill(ws, drill_id)
     if drill.status != "running" or drill.incident_id is None:
-        raise BadInput.msg("incidents.drill_state", id=drill_id, status=drill.status)
+        raise BadInput.msg("incidents.drill_state", id=drill_id, status=drill_status(drill.status))
     inc = get_incident(ws, drill.incident_id)
     timings = _timings(inc, now)
     result = {
@@ -388,14 +393,21 @@ def finish_drill(
 
 def next_drill(ws: Workspace, conf: IncidentSettings, now: dt.datetime) -> dict[str, Any]:
     """When the next drill is due: ``drill_every_days`` after the last finished one (now,
-    when there was none), and the next scheduled drill, if any."""
+    when there was none), the days left counted in the workspace's calendar days, and the
+    next drill scheduled ahead of now, if any. Past due with none ahead is overdue."""
+    from zoneinfo import ZoneInfo
+
+    now = utc(now)
+    zone = ZoneInfo(conf.timezone)
     drills = list_drills(ws)
-    finished = [d.finished_at for d in drills if d.finished_at is not None]
-    due = (max(finished) + dt.timedelta(days=conf.drill_every_days)) if finished else utc(now)
-    scheduled = [d for d in drills if d.status == "scheduled"]
+    finished = [utc(d.finished_at) for d in drills if d.finished_at is not None]
+    due = (max(finished) + dt.timedelta(days=conf.drill_every_days)) if finished else now
+    # A drill scheduled for a time already gone and never started is no plan: it
+    # must not hide that the drill is overdue.
+    ahead = [d for d in drills if d.status == "scheduled" and utc(d.scheduled_for) > now]
     return {
         "due_by": due.isoformat(),
-        "days_left": (due - utc(now)).days,
-        "overdue": due <= utc(now) and not scheduled,
-        "scheduled": scheduled[0].to_json() if scheduled else None,
+        "days_left": (due.astimezone(zone).date() - now.astimezone(zone).date()).days,
+        "overdue": due <= now and not ahead,
+        "scheduled": ahead[0].to_json() if ahead else None,
     }

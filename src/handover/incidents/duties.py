@@ -37,7 +37,9 @@ from handover.incidents.records import (
     obligation_of,
     open_row,
     past,
+    status_of,
     utc,
+    zoned,
 )
 from handover.incidents.rules import (
     BUSINESS_HOURS_BASIS,
@@ -301,31 +303,34 @@ def mark_met(
     note (``incident.obligation.met``)."""
     now = now_utc(clock)
     note = checked_text(note, "note", 2000)
-    when = past(at, "at", now) if at is not None else now
     clocks = day_clocks(ws)
+    when = past(at, "at", now, clocks.timezone) if at is not None else now
     with ws.store.session() as s:
         row = s.get(ObligationRow, obligation_id, with_for_update=True)
         if row is None:
             raise BadInput.msg("incidents.no_obligation", id=obligation_id)
         open_row(s, row.incident_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.obligation_not_open", id=obligation_id, status=row.status)
-        _not_before_start(row, when)
+            raise BadInput.msg(
+                "incidents.obligation_not_open", id=obligation_id, status=status_of(row.status)
+            )
+        _not_before_start(row, when, clocks.timezone)
         row.status, row.met_at, row.met_by = "met", when, met_by
         ob = obligation_of(row, clocks)
     _met(events, ob, when, note)
     return ob
 
 
-def _not_before_start(row: ObligationRow, when: dt.datetime) -> None:
-    """A duty cannot be met before its clock started (awareness, or the end of handling)."""
+def _not_before_start(row: ObligationRow, when: dt.datetime, tz: str) -> None:
+    """A duty cannot be met before its clock started (awareness, or the end of handling);
+    the refusal shows both times in zone ``tz``."""
     if when < utc(row.starts_at):
         raise BadInput.msg(
             "incidents.before_start",
             field="at",
-            value=when.isoformat(timespec="minutes"),
+            value=zoned(when, tz),
             id=row.id,
-            start=utc(row.starts_at).isoformat(timespec="minutes"),
+            start=zoned(row.starts_at, tz),
         )
 
 

@@ -49,13 +49,16 @@ from handover.incidents.records import (
     checked_text,
     day_clocks,
     event_of,
+    event_status,
     load_incident,
     not_before_noticed,
     now_utc,
     open_row,
     past,
     report_of,
+    status_of,
     utc,
+    zoned,
 )
 from handover.incidents.rules import GRADES, DayClocks, Rules
 
@@ -87,7 +90,7 @@ def record_event(
     early-warning finding open its event once."""
     now = now_utc(clock)
     title = checked_text(title, "title")
-    noticed = past(noticed_at, "noticed_at", now)
+    noticed = past(noticed_at, "noticed_at", now, ws.settings.incidents.timezone)
     items = check_items(data)
     sys_list = [x.strip() for x in systems if x.strip()]
     with ws.store.session() as s:
@@ -144,7 +147,9 @@ def dismiss_event(
         if row is None:
             raise BadInput.msg("incidents.no_event", id=event_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.event_not_open", id=event_id, status=row.status)
+            raise BadInput.msg(
+                "incidents.event_not_open", id=event_id, status=event_status(row.status)
+            )
         row.status = "dismissed"
         row.decision = {
             "decision": "dismiss",
@@ -232,9 +237,15 @@ def promote(
         if ev is None:
             raise BadInput.msg("incidents.no_event", id=event_id)
         if ev.status != "open":
-            raise BadInput.msg("incidents.event_not_open", id=event_id, status=ev.status)
-        aware = past(aware_at, "aware_at", now) if aware_at is not None else utc(ev.noticed_at)
-        not_before_noticed(aware, event_id, ev.noticed_at)
+            raise BadInput.msg(
+                "incidents.event_not_open", id=event_id, status=event_status(ev.status)
+            )
+        aware = (
+            past(aware_at, "aware_at", now, conf.timezone)
+            if aware_at is not None
+            else utc(ev.noticed_at)
+        )
+        not_before_noticed(aware, event_id, ev.noticed_at, conf.timezone)
         affected = affected_people(inventory, ev.data, category)
         count = people if people is not None else affected.people
         decision = decide_grade(rules, count, direct_loss_cny, grade, grade_reason, judged)
@@ -439,15 +450,15 @@ def mark_handled(
     """Handling ended at ``at`` (default now; not before awareness, not in the future):
     the summary-report duties start (``incident.handled``)."""
     now = now_utc(clock)
-    when = past(at, "at", now) if at is not None else now
+    when = past(at, "at", now, conf.timezone) if at is not None else now
     clocks = DayClocks.of(rules, conf)
     with ws.store.session() as s:
         row = open_row(s, incident_id)
         if row.status != "open":
-            raise BadInput.msg("incidents.not_open", id=incident_id, status=row.status)
+            raise BadInput.msg("incidents.not_open", id=incident_id, status=status_of(row.status))
         if when < utc(row.aware_at):
             raise BadInput.msg(
-                "incidents.before_aware", field="at", aware=utc(row.aware_at).isoformat()
+                "incidents.before_aware", field="at", aware=zoned(row.aware_at, conf.timezone)
             )
         row.status, row.handled_at = "handled", when
         obs = add_obligations(s, row, rules, conf, "handled", when)

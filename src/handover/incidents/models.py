@@ -171,7 +171,8 @@ class AlertRow(Base):
     )
     kind: Mapped[str] = mapped_column(String(10))  # remind | escalate
     address: Mapped[str] = mapped_column(String(320))  # staff, from [incidents.mail]
-    state: Mapped[str] = mapped_column(String(10))  # queued | sending | sent | retry | failed
+    # queued | sending | sent | retry | failed | obsolete (duty met or incident closed)
+    state: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -71,8 +71,45 @@ def now_utc(clock: Clock) -> dt.datetime:
     return utc(clock())
 
 
-def past(value: dt.datetime, field_name: str, now: dt.datetime) -> dt.datetime:
-    """``value`` as aware UTC, refused when naive or later than ``now``."""
+def status_of(status: str) -> Msg:
+    """An incident's or a duty's status in the reader's language (never the bare code)."""
+    return Msg(f"incidents.status.{status}")
+
+
+def event_status(status: str) -> Msg:
+    """A security event's status (open, promoted, dismissed) in the reader's language."""
+    return Msg(f"incidents.event_status.{status}")
+
+
+def drill_status(status: str) -> Msg:
+    """A drill's status (scheduled, running, finished) in the reader's language."""
+    return Msg(f"incidents.drill_status.{status}")
+
+
+def event_source(source: str) -> Msg:
+    """Where a security event came from: by hand, a drill, or an early-warning rule
+    (``warning:<rule>``, the rule named as it is)."""
+    kind, _, rule = source.partition(":")
+    if kind == "warning":
+        return Msg("incidents.source.warning", rule=rule)
+    return (
+        Msg(f"incidents.source.{kind}")
+        if kind in ("manual", "drill")
+        else Msg("incidents.source.other", source=source)
+    )
+
+
+def zoned(value: dt.datetime, tz: str) -> str:
+    """``value`` in zone ``tz`` with its offset, to the minute (``2026-12-08T11:50+08:00``):
+    a refusal shows times as the user typed them, in the workspace's zone."""
+    from zoneinfo import ZoneInfo
+
+    return utc(value).astimezone(ZoneInfo(tz)).isoformat(timespec="minutes")
+
+
+def past(value: dt.datetime, field_name: str, now: dt.datetime, tz: str = "UTC") -> dt.datetime:
+    """``value`` as aware UTC, refused when naive or later than ``now`` (the refusal
+    shows both in zone ``tz``)."""
     if value.tzinfo is None:
         raise BadInput.msg("incidents.naive_time", field=field_name)
     value = utc(value)
@@ -80,13 +117,15 @@ def past(value: dt.datetime, field_name: str, now: dt.datetime) -> dt.datetime:
         raise BadInput.msg(
             "incidents.future",
             field=field_name,
-            value=value.isoformat(timespec="minutes"),
-            now=now.isoformat(timespec="minutes"),
+            value=zoned(value, tz),
+            now=zoned(now, tz),
         )
     return value
 
 
-def not_before_noticed(aware: dt.datetime, event_id: int, noticed_at: dt.datetime) -> None:
+def not_before_noticed(
+    aware: dt.datetime, event_id: int, noticed_at: dt.datetime, tz: str = "UTC"
+) -> None:
     """BadInput when the awareness time ``aware`` (UTC) is earlier than event
     ``event_id`` was noticed: a typo there would start every legal clock long ago."""
     noticed = utc(noticed_at)
@@ -94,16 +133,19 @@ def not_before_noticed(aware: dt.datetime, event_id: int, noticed_at: dt.datetim
         raise BadInput.msg(
             "incidents.aware_before_noticed",
             field="aware_at",
-            value=aware.isoformat(timespec="minutes"),
+            value=zoned(aware, tz),
             id=event_id,
-            noticed=noticed.isoformat(timespec="minutes"),
+            noticed=zoned(noticed, tz),
         )
 
 
-def not_future(value: dt.datetime | None, field_name: str, clock: Clock) -> dt.datetime | None:
-    """``value`` as aware UTC; BadInput when naive or later than the clock's now. Flows
-    call it before authorising, so refused input leaves even the ledger untouched."""
-    return None if value is None else past(value, field_name, now_utc(clock))
+def not_future(
+    value: dt.datetime | None, field_name: str, clock: Clock, tz: str = "UTC"
+) -> dt.datetime | None:
+    """``value`` as aware UTC; BadInput when naive or later than the clock's now (shown in
+    zone ``tz``). Flows call it before authorising, so refused input leaves even the
+    ledger untouched."""
+    return None if value is None else past(value, field_name, now_utc(clock), tz)
 
 
 #: line breaks as other programs write them: CR LF (a browser's text box), CR, and the
