@@ -12,7 +12,14 @@ from typing import Any
 
 from handover.errors import BadInput, Refused
 from handover.governance import require
-from handover.governance.policy import COMPLIANCE, PIA_APPROVE, PIA_EDIT, covers, now_utc
+from handover.governance.policy import (
+    COMPLIANCE,
+    PIA_APPROVE,
+    PIA_EDIT,
+    covers,
+    local_zone,
+    now_utc,
+)
 from handover.i18n import Msg, t
 from handover.ledger import Recorder, entries, record
 from handover.pia import store
@@ -98,6 +105,7 @@ def gather(ws: Workspace, *, now: dt.datetime, check_ledger: bool = False) -> Ev
         suite=ws.settings.crypto_suite,
         covers=covers,
         drill_every_days=ws.settings.incidents.drill_every_days,
+        zone=local_zone(ws),
     )
     if check_ledger:
         from handover.ledger import verify_ledger

@@ -243,7 +243,8 @@ def _pia_retained(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     for e in approvals:
         at = parse_at(e.details.get("at"))
         until = e.details.get("retain_until")
-        need = _years_after(at.date(), 3) if at else None
+        # counted from the approval's calendar day where the workspace is (PIPL Art. 56)
+        need = _years_after(ev.day(at), 3) if at else None
         if need is None or not isinstance(until, str) or until < need.isoformat():
             counter.append(_ex(e, "pia.check.ex.retention", until=str(until), need=str(need)))
     return _result(item, [e.seq for e in approvals], counter)
@@ -303,12 +304,11 @@ def _clear_reads_covered(item: Item, ev: Evidence, now: dt.datetime) -> Result:
         ndas = [
             n
             for n in ev.ndas
-            if n.binds(person) and n.in_force_on(at.date()) and ev.covers(n.items, items)
+            # NDAs are dated in the workspace's calendar, as governance decides them
+            if n.binds(person) and n.in_force_on(ev.day(at)) and ev.covers(n.items, items)
         ]
         if not ndas:
-            counter.append(
-                _ex(e, "pia.check.ex.no_nda", name=e.actor, at=at.isoformat(timespec="seconds"))
-            )
+            counter.append(_ex(e, "pia.check.ex.no_nda", name=e.actor, at=ev.local(at)))
             continue
         for course in ev.required_courses:
             mine = [t for t in ev.training if t.person == person.name and t.course == course]
@@ -319,7 +319,7 @@ def _clear_reads_covered(item: Item, ev: Evidence, now: dt.datetime) -> Result:
                         "pia.check.ex.no_training",
                         name=e.actor,
                         course=course,
-                        at=at.isoformat(timespec="seconds"),
+                        at=ev.local(at),
                     )
                 )
                 break
@@ -559,7 +559,7 @@ def _vendors_assessed(item: Item, ev: Evidence, now: dt.datetime) -> Result:
         for v in ev.vendors
         if v.decision not in ("approved", "conditional")
         or v.reassess_on is None
-        or v.reassess_on < now.date()
+        or v.reassess_on < ev.day(now)
     ]
     return _result(item, [e.seq for e in ev.of("governance.vendor.assess")], counter)
 
@@ -670,7 +670,7 @@ def _incident_plan(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     counter = []
     if age > ev.drill_every_days:
         counter.append(
-            _ex(last, "pia.check.ex.drill_old", at=at.date().isoformat(), days=ev.drill_every_days)
+            _ex(last, "pia.check.ex.drill_old", at=ev.day(at).isoformat(), days=ev.drill_every_days)
         )
     return _result(item, [e.seq for e in drills], counter)
 
