@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from handover.errors import BadInput
 from handover.flows import pia
 from handover.flows.workspace import init_workspace
 from handover.governance import authorize
@@ -30,9 +31,18 @@ TEST_ORG = "示例数据服务顾问有限公司"  # no demo NDA binds its staff
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo workspace (the demo cast, no data), built once."""
+    """A demo workspace (the demo cast) with a scanned 150-customer seller database (an
+    assessment needs a data map), built once."""
+    from handover.flows.scan import run_scan
+    from handover.synth import synthesize
+
     root = tmp_path_factory.mktemp("pia-days")
-    init_workspace(root / "ws", demo=True).close()
+    ws = init_workspace(root / "ws", demo=True)
+    try:
+        synthesize(str(root / "seller.db"), customers=150, seed=5)
+        run_scan(ws, root / "seller.db", out_dir=root / "scan")
+    finally:
+        ws.close()
     return root / "ws"
 
 
@@ -128,3 +138,68 @@ def test_a_clear_read_on_the_nda_first_beijing_day_is_covered(ws: Workspace) -> 
     assert [(c["seq"], c["what"].render("en")) for c in clear.counter] == [
         (planted.seq, "eng had no NDA in force covering the data at 2026-12-31T23:00:00+08:00")
     ]
+
+
+def test_risk_reviews_count_beijing_days(ws: Workspace) -> None:
+    # 07:00 on 2027-03-09 in Beijing is 2027-03-08 23:00 UTC: a review due on the 8th is
+    # a day overdue, and the 9th is today, so not a next review date.
+    at = dt.datetime(2027, 3, 9, 7, 0, tzinfo=BEIJING)
+    pia.add_risk(
+        ws,
+        code="R-1",
+        title="备份介质丢失 / lost backup medium",
+        source="network",
+        impact="severe",
+        likelihood="low",
+        owner="zhaolei",
+        review_on=dt.date(2027, 3, 8),
+        controls=[],
+        actor=MANAGER,
+        now=at - dt.timedelta(days=30),
+    )
+    assert [(r.code, r.overdue_days) for r in pia.risks(ws, overdue=True, now=at)] == [("R-1", 1)]
+    with pytest.raises(BadInput, match="2027-03-09 must be after today"):
+        pia.review_risk(ws, "R-1", next_review=dt.date(2027, 3, 9), actor=MANAGER, now=at)
+    after = pia.review_risk(ws, "R-1", next_review=dt.date(2027, 3, 10), actor=MANAGER, now=at)
+    assert after.review_on == dt.date(2027, 3, 10) and not after.overdue
+    review = entries(ws, action="risk.review")[-1]
+    assert review.details["before"]["overdue_days"] == 1
+
+
+def test_an_approval_on_a_beijing_morning_is_kept_three_years_from_that_day(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # PIPL Art. 56: approved at 07:00 on 2026-12-09 in Beijing (the 8th in UTC), the
+    # report is kept until 2029-12-09, and the checklist asks for that day.
+    at = dt.datetime(2026, 12, 9, 7, 0, tzinfo=BEIJING)
+    a = pia.new_assessment(ws, actor=MANAGER, now=at)
+    # the first reviews of the drafted risks are due 90 days after the Beijing day
+    assert {r["review_on"] for r in a.document["risks"]} == {"2027-03-09"}
+    edits = tmp_path / "edits.toml"
+    edits.write_text(f'signatory = "{SIGNER}"\n', encoding="utf-8")
+    pia.edit(ws, a.id, edits, actor=MANAGER, now=at)
+    pia.opinion(ws, a.id, "同意 / agreed", actor=MANAGER, now=at)
+    pia.submit(ws, a.id, actor=MANAGER, now=at)
+    approved = pia.approve(ws, a.id, actor=SIGNER, now=at)
+    assert approved.retain_until == dt.date(2029, 12, 9)
+    event = entries(ws, action="pia.approve")[-1]
+    assert event.details["retain_until"] == "2029-12-09"
+    report = pia.check(ws, actor=MANAGER, now=at)
+    kept = next(r for r in report.results if r.item.id == "pia_retained")
+    assert (kept.status, kept.evidence) == ("met", [event.seq])
+
+
+def test_training_records_list_beijing_days(ws: Workspace) -> None:
+    # Passed at 06:00 on 2026-12-21 in Beijing (the 20th in UTC): taken on the 21st and
+    # lapsing on 2027-12-21, as `handover status` says.
+    from typer.testing import CliRunner
+
+    from handover.cli.main import app
+
+    at = dt.datetime(2026, 12, 21, 6, 0, tzinfo=BEIJING)
+    _trained(ws, "zhaolei", at)
+    res = CliRunner().invoke(
+        app, ["-w", str(ws.path), "training", "records", "--person", "zhaolei"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "2026-12-21 → 2027-12-21" in res.output.splitlines()[-1]
