@@ -969,6 +969,36 @@ def test_checklist_flags_unauthorised_steps_and_a_seal_before_the_pia(
     assert [c["seq"] for c in copies.counter] == [first.seq], sealed.package
 
 
+def test_an_attestation_before_a_pia_sending_data_abroad_does_not_clear_it(
+    lib: Workspace, tmp_path: Path
+) -> None:
+    # PIPL Art. 38: "no data abroad" attested at the start of the deal, then an approved
+    # PIA says data goes abroad. The early statement does not speak to that PIA.
+    early = pia.attest(lib, "cross_border", "不出境 / no data abroad", applies=False, actor=MANAGER)
+    aid = _ready(lib, tmp_path)
+    edits = tmp_path / "abroad.toml"
+    edits.write_text("[necessity]\ncross_border = true\n", encoding="utf-8")
+    pia.edit(lib, aid, edits, actor=MANAGER, now=T0)
+    pia.opinion(lib, aid, "出境至香港母公司 / to the Hong Kong parent", actor=MANAGER, now=T0)
+    pia.submit(lib, aid, actor=MANAGER, now=T0)
+    pia.approve(lib, aid, actor=SIGNER, now=T0)
+    flagged = entries(lib, action="pia.approve")[-1]
+    assert flagged.details["cross_border"] is True
+    report = pia.check(lib, actor=MANAGER, now=T0)
+    res = _item(report.results, "cross_border")
+    assert (res.status, res.attested_by, res.evidence) == ("not_met", None, [early, flagged.seq])
+    assert res.to_json("en")["reason"] == (
+        f"the attestation by {MANAGER} (ledger seq {early}) was made before the approval that "
+        f"asks for it (seq {flagged.seq}); attest again (handover compliance attest)"
+    )
+    # Attested after the approval, it counts.
+    later = pia.attest(
+        lib, "cross_border", "标准合同已备案 / standard contract filed", actor=SIGNER
+    )
+    res = _item(pia.check(lib, actor=MANAGER, now=T0).results, "cross_border")
+    assert (res.status, res.attested_by, res.evidence) == ("attested", SIGNER, [flagged.seq, later])
+
+
 def test_a_bad_method_file_is_refused(tmp_path: Path) -> None:
     from handover.pia.method import METHOD_FILE
 

@@ -156,9 +156,21 @@ def evaluate(ev: Evidence, *, now: dt.datetime, checklist: Checklist | None = No
             if res.status == "not_applicable":
                 res = _attested(item, attestations)
             elif res.status == "not_met" and res.reason == NEEDS_ATTESTATION:
-                asked = res.evidence
-                res = _attested(item, attestations)
-                res.evidence = sorted(set(asked) | set(res.evidence))
+                # Only a statement made after the last event that asks for it counts: a
+                # "no data abroad" attested before a PIA approved with data going abroad
+                # says nothing of that PIA (PIPL Art. 38).
+                asked, latest = res.evidence, attestations[item.id]
+                if latest.seq > max(asked, default=-1):
+                    res = _attested(item, attestations)
+                    res.evidence = sorted(set(asked) | set(res.evidence))
+                else:
+                    res.reason = Msg(
+                        "pia.check.attestation_stale",
+                        name=latest.actor,
+                        seq=latest.seq,
+                        asked=max(asked),
+                    )
+                    res.evidence = sorted({*asked, latest.seq})
         out.append(res)
     return out
 
