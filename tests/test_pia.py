@@ -34,6 +34,7 @@ from handover.governance.ndas import add_nda, list_ndas, record_breach
 from handover.governance.people import add_person
 from handover.governance.training import LETTERS, get_course, take_course
 from handover.ledger import entries
+from handover.pia import store
 from handover.pia.checklist import Result
 from handover.pia.method import load_method
 from handover.workspace import Workspace
@@ -997,6 +998,44 @@ def test_an_attestation_before_a_pia_sending_data_abroad_does_not_clear_it(
     )
     res = _item(pia.check(lib, actor=MANAGER, now=T0).results, "cross_border")
     assert (res.status, res.attested_by, res.evidence) == ("attested", SIGNER, [flagged.seq, later])
+
+
+def test_an_id_or_version_out_of_range_is_no_such_record(lib: Workspace, tmp_path: Path) -> None:
+    # The library guards its callers (the CLI bounds its arguments, the flows and the
+    # console's callers need not): 2**64 and up overflowed the store's query
+    # (OverflowError), and version 0 silently meant the current or approved version.
+    a = pia.new_assessment(lib, actor=MANAGER, now=T0)
+    huge = 2**66
+    edits = tmp_path / "e.toml"
+    edits.write_text('conclusion = "ok"\n', encoding="utf-8")
+    no_such = f"no impact assessment with id {huge}"
+    calls = {
+        "get": (lambda: store.get(lib, huge), no_such),
+        "versions": (lambda: store.versions(lib, huge), no_such),
+        "zero": (lambda: store.get(lib, 0), "no impact assessment with id 0"),
+        "edit": (lambda: pia.edit(lib, huge, edits, actor=MANAGER, now=T0), no_such),
+        "opinion": (lambda: pia.opinion(lib, huge, "x", actor=MANAGER, now=T0), no_such),
+        "submit": (lambda: pia.submit(lib, huge, actor=MANAGER, now=T0), no_such),
+        "approve": (lambda: pia.approve(lib, huge, actor=SIGNER, now=T0), no_such),
+        "export": (lambda: pia.export(lib, huge, actor=MANAGER, now=T0), no_such),
+        "version huge": (
+            lambda: store.get(lib, a.id, huge),
+            f"impact assessment {a.id} has no version {huge}",
+        ),
+        "version 0": (
+            lambda: store.get(lib, a.id, 0),
+            f"impact assessment {a.id} has no version 0",
+        ),
+        "export version 0": (
+            lambda: pia.export(lib, a.id, version=0, actor=MANAGER, now=T0),
+            f"impact assessment {a.id} has no version 0",
+        ),
+    }
+    for name, (call, line) in calls.items():
+        with pytest.raises(BadInput) as bad:
+            call()
+        assert bad.value.render("en") == line, name
+    assert not entries(lib, action="pia.export")
 
 
 def test_a_bad_method_file_is_refused(tmp_path: Path) -> None:

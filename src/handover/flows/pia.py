@@ -443,7 +443,8 @@ def export(
     at = now_utc(now)
     decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     current = store.get(ws, assessment_id)
-    chosen = version or current.approved_version or current.version
+    # an explicit --version 0 is refused by the store, not taken for the default
+    chosen = version if version is not None else current.approved_version or current.version
     a = store.get(ws, assessment_id, chosen)
     mine = [d for d in a.decisions if d.version == chosen]
     approval = next((d for d in reversed(mine) if d.decision == "approve"), None)

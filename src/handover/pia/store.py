@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handover.crypto import sha256_hex
-from handover.errors import BadInput
+from handover.errors import MAX_ID, BadInput
 from handover.i18n import Msg
 from handover.ledger.canonical import canonical_json_of
 from handover.pia.assessment import gaps, register_entries
@@ -114,10 +114,14 @@ class Assessment:
 
 
 def _load(s: Session, row: PiaAssessmentRow, version: int | None = None) -> Assessment:
+    # Versions count from 1: 0 is no version (it used to mean the current one), and a
+    # number the store cannot hold is none either (it used to crash the query).
+    if version is not None and not 0 < version <= MAX_ID:
+        raise BadInput.msg("pia.no_version", id=row.id, version=version)
     v = s.scalars(
         select(PiaVersionRow).where(
             PiaVersionRow.assessment_id == row.id,
-            PiaVersionRow.version == (version or row.current_version),
+            PiaVersionRow.version == (row.current_version if version is None else version),
         )
     ).first()
     if v is None:
@@ -148,6 +152,9 @@ def _load(s: Session, row: PiaAssessmentRow, version: int | None = None) -> Asse
 
 
 def _row(s: Session, assessment_id: int) -> PiaAssessmentRow:
+    # an id the store cannot hold is no assessment, not an overflow in the query
+    if not 0 < assessment_id <= MAX_ID:
+        raise BadInput.msg("pia.no_assessment", id=assessment_id)
     row = s.get(PiaAssessmentRow, assessment_id)
     if row is None:
         raise BadInput.msg("pia.no_assessment", id=assessment_id)
