@@ -34,6 +34,7 @@ from handover.governance.ndas import add_nda, list_ndas, record_breach
 from handover.governance.people import add_person
 from handover.governance.training import LETTERS, get_course, take_course
 from handover.ledger import entries
+from handover.pia import store
 from handover.pia.checklist import Result
 from handover.pia.method import load_method
 from handover.workspace import Workspace
@@ -967,6 +968,74 @@ def test_checklist_flags_unauthorised_steps_and_a_seal_before_the_pia(
     assert _item(report.results, "packages_encrypted").status == "met"
     copies = _item(report.results, "copies_destroyed")
     assert [c["seq"] for c in copies.counter] == [first.seq], sealed.package
+
+
+def test_an_attestation_before_a_pia_sending_data_abroad_does_not_clear_it(
+    lib: Workspace, tmp_path: Path
+) -> None:
+    # PIPL Art. 38: "no data abroad" attested at the start of the deal, then an approved
+    # PIA says data goes abroad. The early statement does not speak to that PIA.
+    early = pia.attest(lib, "cross_border", "不出境 / no data abroad", applies=False, actor=MANAGER)
+    aid = _ready(lib, tmp_path)
+    edits = tmp_path / "abroad.toml"
+    edits.write_text("[necessity]\ncross_border = true\n", encoding="utf-8")
+    pia.edit(lib, aid, edits, actor=MANAGER, now=T0)
+    pia.opinion(lib, aid, "出境至香港母公司 / to the Hong Kong parent", actor=MANAGER, now=T0)
+    pia.submit(lib, aid, actor=MANAGER, now=T0)
+    pia.approve(lib, aid, actor=SIGNER, now=T0)
+    flagged = entries(lib, action="pia.approve")[-1]
+    assert flagged.details["cross_border"] is True
+    report = pia.check(lib, actor=MANAGER, now=T0)
+    res = _item(report.results, "cross_border")
+    assert (res.status, res.attested_by, res.evidence) == ("not_met", None, [early, flagged.seq])
+    assert res.to_json("en")["reason"] == (
+        f"the attestation by {MANAGER} (ledger seq {early}) was made before the approval that "
+        f"asks for it (seq {flagged.seq}); attest again (handover compliance attest)"
+    )
+    # Attested after the approval, it counts.
+    later = pia.attest(
+        lib, "cross_border", "标准合同已备案 / standard contract filed", actor=SIGNER
+    )
+    res = _item(pia.check(lib, actor=MANAGER, now=T0).results, "cross_border")
+    assert (res.status, res.attested_by, res.evidence) == ("attested", SIGNER, [flagged.seq, later])
+
+
+def test_an_id_or_version_out_of_range_is_no_such_record(lib: Workspace, tmp_path: Path) -> None:
+    # The library guards its callers (the CLI bounds its arguments, the flows and the
+    # console's callers need not): 2**64 and up overflowed the store's query
+    # (OverflowError), and version 0 silently meant the current or approved version.
+    a = pia.new_assessment(lib, actor=MANAGER, now=T0)
+    huge = 2**66
+    edits = tmp_path / "e.toml"
+    edits.write_text('conclusion = "ok"\n', encoding="utf-8")
+    no_such = f"no impact assessment with id {huge}"
+    calls = {
+        "get": (lambda: store.get(lib, huge), no_such),
+        "versions": (lambda: store.versions(lib, huge), no_such),
+        "zero": (lambda: store.get(lib, 0), "no impact assessment with id 0"),
+        "edit": (lambda: pia.edit(lib, huge, edits, actor=MANAGER, now=T0), no_such),
+        "opinion": (lambda: pia.opinion(lib, huge, "x", actor=MANAGER, now=T0), no_such),
+        "submit": (lambda: pia.submit(lib, huge, actor=MANAGER, now=T0), no_such),
+        "approve": (lambda: pia.approve(lib, huge, actor=SIGNER, now=T0), no_such),
+        "export": (lambda: pia.export(lib, huge, actor=MANAGER, now=T0), no_such),
+        "version huge": (
+            lambda: store.get(lib, a.id, huge),
+            f"impact assessment {a.id} has no version {huge}",
+        ),
+        "version 0": (
+            lambda: store.get(lib, a.id, 0),
+            f"impact assessment {a.id} has no version 0",
+        ),
+        "export version 0": (
+            lambda: pia.export(lib, a.id, version=0, actor=MANAGER, now=T0),
+            f"impact assessment {a.id} has no version 0",
+        ),
+    }
+    for name, (call, line) in calls.items():
+        with pytest.raises(BadInput) as bad:
+            call()
+        assert bad.value.render("en") == line, name
+    assert not entries(lib, action="pia.export")
 
 
 def test_a_bad_method_file_is_refused(tmp_path: Path) -> None:

@@ -536,6 +536,7 @@ def training_take(
     json_out: bool = JSON_OPT,
 ) -> None:
     """Take an assessment as the logged-in person; answers are letters read from stdin."""
+    from handover.governance.policy import local_date
     from handover.governance.training import get_course, take_course
     from handover.i18n import t
 
@@ -575,6 +576,8 @@ def training_take(
                 )
             )
         rec = take_course(ws, course, ask, seed=seed, lang=lang)
+        # the day it lapses in the workspace's calendar, as `handover status` tells it
+        expires = local_date(ws, rec.expires_at).isoformat() if rec.expires_at else "-"
     if json_out:
         print_json(rec.to_json())
     elif rec.passed and rec.expires_at is not None:
@@ -584,7 +587,7 @@ def training_take(
                 lang,
                 course=rec.course,
                 score=rec.score,
-                expires=rec.expires_at.date().isoformat(),
+                expires=expires,
             )
         )
     else:
@@ -609,22 +612,27 @@ def training_records(
     json_out: bool = JSON_OPT,
 ) -> None:
     """List assessment records: score, pass, expiry."""
+    from handover.governance.policy import local_date
     from handover.governance.training import list_records
 
     with handled(), workspace_of(ctx) as ws:
         recs = list_records(ws, person)
+        # days in the workspace's calendar, as `handover status` tells them
+        days = [
+            (local_date(ws, r.taken_at), local_date(ws, r.expires_at) if r.expires_at else None)
+            for r in recs
+        ]
     if json_out:
         print_json([r.to_json() for r in recs])
         return
     from handover.i18n import t
 
     lang = lang_of(ctx)
-    for r in recs:
-        until = r.expires_at.date().isoformat() if r.expires_at else "-"
+    for r, (taken, expires) in zip(recs, days, strict=True):
+        until = expires.isoformat() if expires else "-"
         verdict = t("cli.gov.passed" if r.passed else "cli.gov.failed", lang)
         _echo(
-            f"#{r.id:<4} {r.person:<12} {r.course:<16} {r.score:>5.0%} "
-            f"{verdict}  {r.taken_at.date()} → {until}"
+            f"#{r.id:<4} {r.person:<12} {r.course:<16} {r.score:>5.0%} {verdict}  {taken} → {until}"
         )
 
 

@@ -12,7 +12,14 @@ from typing import Any
 
 from handover.errors import BadInput, Refused
 from handover.governance import require
-from handover.governance.policy import COMPLIANCE, PIA_APPROVE, PIA_EDIT, covers, now_utc
+from handover.governance.policy import (
+    COMPLIANCE,
+    PIA_APPROVE,
+    PIA_EDIT,
+    covers,
+    local_zone,
+    now_utc,
+)
 from handover.i18n import Msg, t
 from handover.ledger import Recorder, entries, record
 from handover.pia import store
@@ -98,6 +105,7 @@ def gather(ws: Workspace, *, now: dt.datetime, check_ledger: bool = False) -> Ev
         suite=ws.settings.crypto_suite,
         covers=covers,
         drill_every_days=ws.settings.incidents.drill_every_days,
+        zone=local_zone(ws),
     )
     if check_ledger:
         from handover.ledger import verify_ledger
@@ -435,7 +443,8 @@ def export(
     at = now_utc(now)
     decision = require(ws, PIA_EDIT, "*", actor=actor, now=at)
     current = store.get(ws, assessment_id)
-    chosen = version or current.approved_version or current.version
+    # an explicit --version 0 is refused by the store, not taken for the default
+    chosen = version if version is not None else current.approved_version or current.version
     a = store.get(ws, assessment_id, chosen)
     mine = [d for d in a.decisions if d.version == chosen]
     approval = next((d for d in reversed(mine) if d.decision == "approve"), None)

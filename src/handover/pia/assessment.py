@@ -481,7 +481,8 @@ def draft(ev: Evidence, *, title: str, now: dt.datetime) -> dict[str, Any]:
     method = load_method()
     dm = data_map(ev.inventory)
     tr = ev.transfer or {}
-    due = _iso(tr.get("closing")) or (now.date() + dt.timedelta(days=30)).isoformat()
+    today = ev.day(now)  # the workspace's calendar day, not UTC's
+    due = _iso(tr.get("closing")) or (today + dt.timedelta(days=30)).isoformat()
     measures = _measures(ev, due)
     team = [
         {"name": p.name, "role": role}
@@ -501,7 +502,7 @@ def draft(ev: Evidence, *, title: str, now: dt.datetime) -> dict[str, Any]:
         "signatory": None,
         "processing": _processing(ev),
         "data_map": dm,
-        "risks": _risks(ev, method, dm, measures, now.date()),
+        "risks": _risks(ev, method, dm, measures, today),
         "measures": measures,
         "dpo_opinion": None,
         "conclusion": "",

@@ -156,9 +156,21 @@ def evaluate(ev: Evidence, *, now: dt.datetime, checklist: Checklist | None = No
             if res.status == "not_applicable":
                 res = _attested(item, attestations)
             elif res.status == "not_met" and res.reason == NEEDS_ATTESTATION:
-                asked = res.evidence
-                res = _attested(item, attestations)
-                res.evidence = sorted(set(asked) | set(res.evidence))
+                # Only a statement made after the last event that asks for it counts: a
+                # "no data abroad" attested before a PIA approved with data going abroad
+                # says nothing of that PIA (PIPL Art. 38).
+                asked, latest = res.evidence, attestations[item.id]
+                if latest.seq > max(asked, default=-1):
+                    res = _attested(item, attestations)
+                    res.evidence = sorted(set(asked) | set(res.evidence))
+                else:
+                    res.reason = Msg(
+                        "pia.check.attestation_stale",
+                        name=latest.actor,
+                        seq=latest.seq,
+                        asked=max(asked),
+                    )
+                    res.evidence = sorted({*asked, latest.seq})
         out.append(res)
     return out
 
@@ -243,7 +255,8 @@ def _pia_retained(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     for e in approvals:
         at = parse_at(e.details.get("at"))
         until = e.details.get("retain_until")
-        need = _years_after(at.date(), 3) if at else None
+        # counted from the approval's calendar day where the workspace is (PIPL Art. 56)
+        need = _years_after(ev.day(at), 3) if at else None
         if need is None or not isinstance(until, str) or until < need.isoformat():
             counter.append(_ex(e, "pia.check.ex.retention", until=str(until), need=str(need)))
     return _result(item, [e.seq for e in approvals], counter)
@@ -303,12 +316,11 @@ def _clear_reads_covered(item: Item, ev: Evidence, now: dt.datetime) -> Result:
         ndas = [
             n
             for n in ev.ndas
-            if n.binds(person) and n.in_force_on(at.date()) and ev.covers(n.items, items)
+            # NDAs are dated in the workspace's calendar, as governance decides them
+            if n.binds(person) and n.in_force_on(ev.day(at)) and ev.covers(n.items, items)
         ]
         if not ndas:
-            counter.append(
-                _ex(e, "pia.check.ex.no_nda", name=e.actor, at=at.isoformat(timespec="seconds"))
-            )
+            counter.append(_ex(e, "pia.check.ex.no_nda", name=e.actor, at=ev.local(at)))
             continue
         for course in ev.required_courses:
             mine = [t for t in ev.training if t.person == person.name and t.course == course]
@@ -319,7 +331,7 @@ def _clear_reads_covered(item: Item, ev: Evidence, now: dt.datetime) -> Result:
                         "pia.check.ex.no_training",
                         name=e.actor,
                         course=course,
-                        at=at.isoformat(timespec="seconds"),
+                        at=ev.local(at),
                     )
                 )
                 break
@@ -559,7 +571,7 @@ def _vendors_assessed(item: Item, ev: Evidence, now: dt.datetime) -> Result:
         for v in ev.vendors
         if v.decision not in ("approved", "conditional")
         or v.reassess_on is None
-        or v.reassess_on < now.date()
+        or v.reassess_on < ev.day(now)
     ]
     return _result(item, [e.seq for e in ev.of("governance.vendor.assess")], counter)
 
@@ -670,7 +682,7 @@ def _incident_plan(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     counter = []
     if age > ev.drill_every_days:
         counter.append(
-            _ex(last, "pia.check.ex.drill_old", at=at.date().isoformat(), days=ev.drill_every_days)
+            _ex(last, "pia.check.ex.drill_old", at=ev.day(at).isoformat(), days=ev.drill_every_days)
         )
     return _result(item, [e.seq for e in drills], counter)
 

@@ -123,6 +123,17 @@ class Evidence:
     #: the outcome of recomputing the ledger: None when not checked
     ledger_ok: bool | None = None
     ledger_problems: list[str] = field(default_factory=list)
+    #: the workspace's time zone (``[incidents] timezone``): NDA, vendor and retention
+    #: dates are calendar days there, not in UTC (the flow injects it)
+    zone: dt.tzinfo = dt.UTC
+
+    def day(self, at: dt.datetime) -> dt.date:
+        """The calendar date of instant ``at`` (naive: UTC) in the workspace's time zone."""
+        return _aware(at).astimezone(self.zone).date()
+
+    def local(self, at: dt.datetime) -> str:
+        """Instant ``at`` in the workspace's time zone, to the second, with its offset."""
+        return _aware(at).astimezone(self.zone).isoformat(timespec="seconds")
 
     def person(self, name: str) -> PersonFact | None:
         """The person called ``name``, if registered."""
@@ -141,6 +152,11 @@ class Evidence:
     def first(self, *actions: str) -> LedgerEntry | None:
         """The earliest entry of ``actions``, if any."""
         return next(iter(self.of(*actions)), None)
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    # the store hands stored times back naive; they are UTC
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 def _matches(action: str, prefixes: Iterable[str]) -> bool:

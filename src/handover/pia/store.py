@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handover.crypto import sha256_hex
-from handover.errors import BadInput
+from handover.errors import MAX_ID, BadInput
 from handover.i18n import Msg
 from handover.ledger.canonical import canonical_json_of
 from handover.pia.assessment import gaps, register_entries
@@ -39,6 +39,15 @@ RISK_STATUS = ("open", "mitigated", "accepted", "closed")
 def utc(value: dt.datetime) -> dt.datetime:
     """``value`` as aware UTC (SQLite gives stored times back naive)."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _today(ws: Workspace, now: dt.datetime) -> dt.date:
+    """The calendar date of ``now`` in the workspace's time zone (``[incidents] timezone``,
+    default Asia/Shanghai), as governance counts days; 00:00-08:00 in Beijing is still the
+    day before in UTC. (A kernel room may not import governance.policy.local_date.)"""
+    from zoneinfo import ZoneInfo
+
+    return utc(now).astimezone(ZoneInfo(ws.settings.incidents.timezone)).date()
 
 
 def digest(doc: dict[str, Any]) -> str:
@@ -105,10 +114,14 @@ class Assessment:
 
 
 def _load(s: Session, row: PiaAssessmentRow, version: int | None = None) -> Assessment:
+    # Versions count from 1: 0 is no version (it used to mean the current one), and a
+    # number the store cannot hold is none either (it used to crash the query).
+    if version is not None and not 0 < version <= MAX_ID:
+        raise BadInput.msg("pia.no_version", id=row.id, version=version)
     v = s.scalars(
         select(PiaVersionRow).where(
             PiaVersionRow.assessment_id == row.id,
-            PiaVersionRow.version == (version or row.current_version),
+            PiaVersionRow.version == (row.current_version if version is None else version),
         )
     ).first()
     if v is None:
@@ -139,6 +152,9 @@ def _load(s: Session, row: PiaAssessmentRow, version: int | None = None) -> Asse
 
 
 def _row(s: Session, assessment_id: int) -> PiaAssessmentRow:
+    # an id the store cannot hold is no assessment, not an overflow in the query
+    if not 0 < assessment_id <= MAX_ID:
+        raise BadInput.msg("pia.no_assessment", id=assessment_id)
     row = s.get(PiaAssessmentRow, assessment_id)
     if row is None:
         raise BadInput.msg("pia.no_assessment", id=assessment_id)
@@ -418,7 +434,7 @@ def decide(
                         "id": f"pia-{row.id}-v{row.submitted_version}",
                         "tables": ["pia_assessments"],
                         "basis": "pia",
-                        "relationship_end": now.date(),
+                        "relationship_end": _today(ws, now),
                     }
                 ],
                 "pia",
@@ -595,7 +611,7 @@ def sync_findings(
                 for k, v in values.items():
                     setattr(row, k, v)
             s.flush()
-            out.append(_risk(row, now.date()))
+            out.append(_risk(row, _today(ws, now)))
     return out
 
 
@@ -658,7 +674,7 @@ def add_risk(
         )
         s.add(row)
         s.flush()
-        return _risk(row, now.date())
+        return _risk(row, _today(ws, now))
 
 
 def review_risk(
@@ -674,7 +690,7 @@ def review_risk(
 ) -> tuple[Risk, Risk]:
     """Record a review of risk ``code``: the next review date (after today), and
     optionally a new status or scores; returns (before, after)."""
-    if next_review <= now.date():
+    if next_review <= _today(ws, now):
         raise BadInput.msg("pia.review_past", date=next_review.isoformat())
     if status is not None and status not in RISK_STATUS:
         raise BadInput.msg(
@@ -685,7 +701,7 @@ def review_risk(
         row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
         if row is None:
             raise BadInput.msg("pia.no_risk", code=code)
-        before = _risk(row, now.date())
+        before = _risk(row, _today(ws, now))
         row.impact = impact or row.impact
         row.likelihood = likelihood or row.likelihood
         row.level = method.level(row.impact, row.likelihood)
@@ -694,7 +710,7 @@ def review_risk(
         row.reviewed_at = now
         row.reviewed_by = actor
         s.flush()
-        return before, _risk(row, now.date())
+        return before, _risk(row, _today(ws, now))
 
 
 def link_incident(
@@ -714,7 +730,7 @@ def link_incident(
                 [i for i in linked if i != incident_id] if unlink else [*linked, incident_id]
             )
         s.flush()
-        return _risk(row, now.date()), changed
+        return _risk(row, _today(ws, now)), changed
 
 
 def get_risk(ws: Workspace, code: str, *, now: dt.datetime) -> Risk:
@@ -723,7 +739,7 @@ def get_risk(ws: Workspace, code: str, *, now: dt.datetime) -> Risk:
         row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
         if row is None:
             raise BadInput.msg("pia.no_risk", code=code)
-        return _risk(row, now.date())
+        return _risk(row, _today(ws, now))
 
 
 def finding_of(a: Assessment, finding: str) -> dict[str, Any] | None:
@@ -734,8 +750,9 @@ def finding_of(a: Assessment, finding: str) -> dict[str, Any] | None:
 def list_risks(ws: Workspace, *, now: dt.datetime, overdue: bool = False) -> list[Risk]:
     """The register, highest level first; only overdue reviews with ``overdue``."""
     method = load_method()
+    today = _today(ws, now)
     with ws.store.session() as s:
-        risks = [_risk(r, now.date()) for r in s.scalars(select(RiskRow).order_by(RiskRow.id))]
+        risks = [_risk(r, today) for r in s.scalars(select(RiskRow).order_by(RiskRow.id))]
     if overdue:
         risks = [r for r in risks if r.overdue]
     return sorted(risks, key=lambda r: (-method.rank(r.level), r.review_on, r.code))
