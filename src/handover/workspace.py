@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import tomli_w
 
@@ -61,6 +62,18 @@ class Workspace:
     @property
     def path(self) -> Path:
         return self.settings.workspace
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (``[incidents] timezone``, default Asia/Shanghai): the
+        calendar NDAs, grants, reviews, retention and duties in days are written in."""
+        return ZoneInfo(self.settings.incidents.timezone)
+
+    def local_date(self, at: dt.datetime) -> dt.date:
+        """The calendar date of instant ``at`` (naive: UTC) in :attr:`zone`: 00:00-08:00
+        in Beijing is still the day before in UTC."""
+        aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+        return aware.astimezone(self.zone).date()
 
     def close(self) -> None:
         self.store.dispose()

@@ -142,17 +142,15 @@ def now_utc(now: dt.datetime | None = None) -> dt.datetime:
 
 
 def local_zone(ws: Workspace) -> ZoneInfo:
-    """The workspace's time zone (``[incidents] timezone``, default Asia/Shanghai): the
-    calendar NDAs, vendor reassessments and grant start dates are written in."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(ws.settings.incidents.timezone)
+    """The workspace's time zone (:attr:`Workspace.zone`): the calendar NDAs, vendor
+    reassessments and grant start dates are written in."""
+    return ws.zone
 
 
 def local_date(ws: Workspace, at: dt.datetime) -> dt.date:
-    """The calendar date of instant ``at`` in the workspace's time zone (00:00-08:00 in
-    Beijing is still the day before in UTC)."""
-    return utc(at).astimezone(local_zone(ws)).date()
+    """The calendar date of instant ``at`` in the workspace's time zone
+    (:meth:`Workspace.local_date`)."""
+    return ws.local_date(at)
 
 
 def local_text(ws: Workspace, at: dt.datetime, sep: str = " ") -> str:

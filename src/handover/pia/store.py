@@ -41,15 +41,6 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _today(ws: Workspace, now: dt.datetime) -> dt.date:
-    """The calendar date of ``now`` in the workspace's time zone (``[incidents] timezone``,
-    default Asia/Shanghai), as governance counts days; 00:00-08:00 in Beijing is still the
-    day before in UTC. (A kernel room may not import governance.policy.local_date.)"""
-    from zoneinfo import ZoneInfo
-
-    return utc(now).astimezone(ZoneInfo(ws.settings.incidents.timezone)).date()
-
-
 def digest(doc: dict[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of ``doc``: the identity of a version."""
     return sha256_hex(canonical_json_of(doc))
@@ -434,7 +425,7 @@ def decide(
                         "id": f"pia-{row.id}-v{row.submitted_version}",
                         "tables": ["pia_assessments"],
                         "basis": "pia",
-                        "relationship_end": _today(ws, now),
+                        "relationship_end": ws.local_date(now),
                     }
                 ],
                 "pia",
@@ -611,7 +602,7 @@ def sync_findings(
                 for k, v in values.items():
                     setattr(row, k, v)
             s.flush()
-            out.append(_risk(row, _today(ws, now)))
+            out.append(_risk(row, ws.local_date(now)))
     return out
 
 
@@ -674,7 +665,7 @@ def add_risk(
         )
         s.add(row)
         s.flush()
-        return _risk(row, _today(ws, now))
+        return _risk(row, ws.local_date(now))
 
 
 def review_risk(
@@ -690,7 +681,7 @@ def review_risk(
 ) -> tuple[Risk, Risk]:
     """Record a review of risk ``code``: the next review date (after today), and
     optionally a new status or scores; returns (before, after)."""
-    if next_review <= _today(ws, now):
+    if next_review <= ws.local_date(now):
         raise BadInput.msg("pia.review_past", date=next_review.isoformat())
     if status is not None and status not in RISK_STATUS:
         raise BadInput.msg(
@@ -701,7 +692,7 @@ def review_risk(
         row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
         if row is None:
             raise BadInput.msg("pia.no_risk", code=code)
-        before = _risk(row, _today(ws, now))
+        before = _risk(row, ws.local_date(now))
         row.impact = impact or row.impact
         row.likelihood = likelihood or row.likelihood
         row.level = method.level(row.impact, row.likelihood)
@@ -710,7 +701,7 @@ def review_risk(
         row.reviewed_at = now
         row.reviewed_by = actor
         s.flush()
-        return before, _risk(row, _today(ws, now))
+        return before, _risk(row, ws.local_date(now))
 
 
 def link_incident(
@@ -730,7 +721,7 @@ def link_incident(
                 [i for i in linked if i != incident_id] if unlink else [*linked, incident_id]
             )
         s.flush()
-        return _risk(row, _today(ws, now)), changed
+        return _risk(row, ws.local_date(now)), changed
 
 
 def get_risk(ws: Workspace, code: str, *, now: dt.datetime) -> Risk:
@@ -739,7 +730,7 @@ def get_risk(ws: Workspace, code: str, *, now: dt.datetime) -> Risk:
         row = s.scalars(select(RiskRow).where(RiskRow.code == code)).first()
         if row is None:
             raise BadInput.msg("pia.no_risk", code=code)
-        return _risk(row, _today(ws, now))
+        return _risk(row, ws.local_date(now))
 
 
 def finding_of(a: Assessment, finding: str) -> dict[str, Any] | None:
@@ -750,7 +741,7 @@ def finding_of(a: Assessment, finding: str) -> dict[str, Any] | None:
 def list_risks(ws: Workspace, *, now: dt.datetime, overdue: bool = False) -> list[Risk]:
     """The register, highest level first; only overdue reviews with ``overdue``."""
     method = load_method()
-    today = _today(ws, now)
+    today = ws.local_date(now)
     with ws.store.session() as s:
         risks = [_risk(r, today) for r in s.scalars(select(RiskRow).order_by(RiskRow.id))]
     if overdue:
