@@ -359,3 +359,22 @@ def test_numbers_beyond_the_store_are_usage_errors(
     line = refused(tmp_path / "ws", 2, *args)
     assert line.startswith(f"error: invalid value for {named}"), line
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_duty_names_its_addressee_in_the_readers_language(ws: Path) -> None:
+    """Duties keep their addressee as made (in zh-CN); the English views named the
+    individuals concerned 受影响的个人 (the review); a configured name stays as stored."""
+    from handover.incidents.records import DRILL_MARK, recipient_text
+
+    _leak(ws, hours=1, people=10)
+    zh = run(ws, "incidents", "show", "1")
+    en = run(ws, "--lang", "en", "incidents", "show", "1")
+    assert "受影响的个人" in zh.output and "the individuals concerned" not in zh.output
+    assert "the individuals concerned" in en.output and "受影响的个人" not in en.output
+    shown = json.loads(run(ws, "incidents", "show", "1", "--json").output)
+    duty = next(o for o in shown["obligations"] if o["recipient"] == "individuals")
+    assert duty["recipient_name"] == "受影响的个人"  # as stored
+    assert duty["recipient_shown"] == {"zh-CN": "受影响的个人", "en": "the individuals concerned"}
+    mark = DRILL_MARK + "受影响的个人"
+    assert recipient_text("individuals", mark, "en") == DRILL_MARK + "the individuals concerned"
+    assert recipient_text("provincial_cac", "上海市委网信办", "en") == "上海市委网信办"

@@ -67,7 +67,7 @@ def _duty(o: Obligation, now: dt.datetime, lang: str, tz: str) -> str:
         lang,
         id=o.id,
         regime=t(f"incidents.regime.{o.regime}", lang),
-        recipient=o.recipient_name,
+        recipient=o.recipient_in(lang),
         kind=t(f"incidents.kind.{o.kind}", lang),
         due=o.due_text(tz),
         left=left,
@@ -418,7 +418,7 @@ def tick(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
                         lang,
                         incident=o.incident_id,
                         id=o.id,
-                        recipient=o.recipient_name,
+                        recipient=o.recipient_in(lang),
                         # a clock in days: its last day, 24:00, as every other view
                         due=o.due_text(tz) if o.period is not None else _stamp(o.due_at, tz),
                     )

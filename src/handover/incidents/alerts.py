@@ -213,7 +213,7 @@ def compose(
             "grade": t(f"incidents.grade.{inc.grade}", lang),
             "obligation": ob.id,
             "regime": t(f"incidents.regime.{ob.regime}", lang),
-            "recipient": ob.recipient_name,
+            "recipient": ob.recipient_in(lang),
             "kind": t(f"incidents.kind.{ob.kind}", lang),
             "due": f"{ob.due_text(timezone)} ({timezone})",
             "left": ob.time_left(now).render(lang),

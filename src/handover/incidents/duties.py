@@ -27,6 +27,7 @@ from handover.incidents.models import (
     ObligationRow,
 )
 from handover.incidents.records import (
+    DRILL_MARK,
     PURPOSE,
     Clock,
     Obligation,
@@ -171,7 +172,7 @@ def _recipient_name(recipient: str, conf: IncidentSettings, drill: bool) -> str:
     if not name:
         name = t(f"incidents.recipient.{recipient}", "zh-CN")
     # A drill's duties never name a real addressee without saying it is a drill.
-    return f"[演练 DRILL] {name}" if drill else name
+    return f"{DRILL_MARK}{name}" if drill else name
 
 
 def add_obligations(

@@ -208,6 +208,23 @@ class SecurityEvent:
         }
 
 
+#: the mark a drill's duty carries before its addressee (never a real one unmarked)
+DRILL_MARK = "[演练 DRILL] "
+
+
+def recipient_text(recipient: str, stored: str, lang: str) -> str:
+    """A duty's addressee ``stored`` in ``lang``: where it is the catalogue's name of
+    ``recipient`` (kept in zh-CN when the duty was made) that name in ``lang``, a drill's
+    mark kept; a configured name (the province's CAC office …) as it was stored."""
+    from handover.i18n import catalog, t
+
+    key = f"incidents.recipient.{recipient}"
+    mark = DRILL_MARK if stored.startswith(DRILL_MARK) else ""
+    if key in catalog() and stored.removeprefix(mark) == t(key, "zh-CN"):
+        return mark + t(key, lang)
+    return stored
+
+
 @dataclass(frozen=True)
 class Obligation:
     """One duty with its clock."""
@@ -234,6 +251,10 @@ class Obligation:
     #: a clock in whole days: its last day and the holiday that moved it (None: hours)
     period: DayPeriod | None = None
 
+    def recipient_in(self, lang: str) -> str:
+        """The addressee in ``lang`` (:func:`recipient_text`)."""
+        return recipient_text(self.recipient, self.recipient_name, lang)
+
     def left(self, now: dt.datetime) -> dt.timedelta:
         """Time left until the deadline (negative when missed)."""
         return self.due_at - utc(now)
@@ -253,6 +274,8 @@ class Obligation:
             "kind": self.kind,
             "recipient": self.recipient,
             "recipient_name": self.recipient_name,
+            # the addressee as each language names it (recipient_text)
+            "recipient_shown": {lang: self.recipient_in(lang) for lang in ("zh-CN", "en")},
             "starts_at": self.starts_at.isoformat(),
             "due_at": self.due_at.isoformat(),
             "hours": self.hours,

@@ -243,7 +243,7 @@ def report_document(
         {
             "id": o.id,
             "regime": both(f"incidents.regime.{o.regime}"),
-            "recipient": o.recipient_name,
+            "recipient": {lang: o.recipient_in(lang) for lang in LANGS},
             "kind": both(f"incidents.kind.{o.kind}"),
             "due": _due(o, tz),
             "clock": _clock(o),

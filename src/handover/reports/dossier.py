@@ -438,7 +438,7 @@ def document(data: dict[str, Any], lang: str) -> Doc:
         [
             o["incident"],
             duty_name(o, lang),
-            o["recipient_name"],
+            (o.get("recipient_shown") or {}).get(normalize_lang(lang)) or o["recipient_name"],
             duty_due(o, lang),
             label("incidents.status", o["status"], lang),
             when(o["met_at"]),

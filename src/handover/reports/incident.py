@@ -121,7 +121,7 @@ def context(doc: dict[str, Any], lang: str) -> dict[str, Any]:
             [
                 f"#{d['id']}",
                 text(d["regime"], lang),
-                d["recipient"],
+                text(d["recipient"], lang),
                 text(d["kind"], lang),
                 d["due"],
                 text(d["clock"], lang),

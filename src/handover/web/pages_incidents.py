@@ -59,7 +59,15 @@ def _context(request: Request) -> dict[str, Any]:
 
     console = console_of(request)
     st = status(console.ws, clock=console.now)
-    duties = [{**d.to_json(st.at), **clock_of(d.obligation, st.at)} for d in st.duties]
+    lang = console.lang_of(request)
+    duties = [
+        {
+            **d.to_json(st.at),
+            **clock_of(d.obligation, st.at),
+            "recipient_shown": d.obligation.recipient_in(lang),
+        }
+        for d in st.duties
+    ]
     incidents = list_incidents(console.ws)
     events = list_events(console.ws)
     return {
