@@ -800,16 +800,10 @@ def warn(ctx: typer.Context, json_out: bool = JSON_OPT) -> None:
     if json_out:
         print_json(result)
         return
-    _echo(
-        t(
-            "incidents.cli.warnings",
-            lang_of(ctx),
-            n=len(result["findings"]),
-            new=len(result["opened"]),
-        )
-    )
+    lang = lang_of(ctx)
+    _echo(t("incidents.cli.warnings", lang, n=len(result["findings"]), new=len(result["opened"])))
     for e in result["opened"]:
-        _echo(f"  event {e['id']}: {e['title']}")
+        _echo(t("incidents.cli.warning_event", lang, id=e["id"], title=e["title"]))
 
 
 # --- drills ----------------------------------------------------------------------------------------------
