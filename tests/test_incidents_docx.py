@@ -144,6 +144,11 @@ def test_control_characters_are_refused_and_a_stored_one_still_reports(ws: Works
     with pytest.raises(BadInput) as info:
         checked_text("bad\x01char", "cause", 100)
     assert info.value.render("en").startswith("cause holds the control character U+0001")
+    # XML's noncharacters and a lone surrogate (a byte that is no UTF-8 on the command
+    # line) are no text a report can hold either (the second review: U+FFFE crashed)
+    for bad, code in (("\ufffe", "FFFE"), ("\uffff", "FFFF"), ("\udcff", "DCFF")):
+        with pytest.raises(BadInput, match=f"U\\+{code}"):
+            checked_text(f"a{bad}b", "title", 100)
     clock = Clock(T0)
     ev = flow.report_event(
         ws, "导出", noticed_at=T0 - dt.timedelta(minutes=5), data=["cust_info"], clock=clock
@@ -156,7 +161,7 @@ def test_control_characters_are_refused_and_a_stored_one_still_reports(ws: Works
     with ws.store.session() as s:
         row = s.get(IncidentRow, inc.id)
         assert row is not None
-        row.title = "标题\x01尾"
+        row.title = "标题\x01尾\ufffe"
     rep = flow.file_report(ws, inc.id, "initial", clock=clock)
     text = _text(docx.Document(str(Path(rep.folder) / "report.zh-CN.docx")))
-    assert "一\n二" in text and "标题\\x01尾" in text
+    assert "一\n二" in text and "标题\\x01尾\\ufffe" in text

@@ -44,7 +44,9 @@ _WHY: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Option '(.*)' requires an argument\.\Z", r"选项 \1 须带一个值"),
         (r"Option '(.*)' requires (\d+) arguments\.\Z", r"选项 \1 须带 \2 个值"),
         (r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)\Z", r"多出的参数:\1"),
+        (r"Option '(.*)' does not take a value\.\Z", r"选项 \1 不带值"),
         (r"No such command '(.*)'\.\Z", r"没有命令 \1"),
+        (r"No such command '(.*)'\. Did you mean '(.*)'\?\Z", r"没有命令 \1(是否想用:\2)"),
     )
 )
 
@@ -76,31 +78,47 @@ def _name(param: Any) -> str:
     return "?"
 
 
-def _lang(ctx: Any) -> str:
-    """The language the command runs in: ``--lang``, else the workspace's (zh-CN where
-    neither can be read)."""
+def _asked_lang(args: list[str], valued: set[str]) -> str | None:
+    """The value of ``--lang`` among the root's own ``args`` (read by hand: an error in
+    the root's options comes before Click has read any of them); ``valued``, the root's
+    options that take a value."""
+    words = iter(args)
+    for arg in words:
+        if arg == "--lang":
+            return next(words, None)
+        if arg.startswith("--lang="):
+            return arg.partition("=")[2]
+        if arg in valued:
+            next(words, None)
+        elif not arg.startswith("-"):  # the command: what follows is its own
+            return None
+    return None
+
+
+def _lang(ctx: Any, asked: str | None = None) -> str:
+    """The language the command runs in: ``--lang`` (``asked`` where the root's options
+    could not be read), else the workspace's; zh-CN where neither can be read."""
     from handover.i18n import normalize_lang
 
-    if ctx is None:
-        return "zh-CN"
-    root = ctx.find_root()
     try:
-        asked = root.params.get("lang")
+        asked = asked or (ctx.find_root().params.get("lang") if ctx is not None else None)
         if asked:
             return normalize_lang(asked)
+        if ctx is None:
+            return "zh-CN"
         from handover.cli.common import lang_of
 
-        return lang_of(root)
+        return lang_of(ctx.find_root())
     except Exception:  # an unknown --lang, or the settings themselves failing
         return "zh-CN"
 
 
-def usage_line(exc: Any, lang: str) -> str:
+def usage_line(exc: Any, lang: str, path: str) -> str:
     """The usage error ``exc`` as one line in ``lang``: what is wrong, then where to read
-    the usage."""
+    the usage (``path --help``)."""
     from handover.i18n import t
 
-    ctx = exc.ctx
+    ctx = getattr(exc, "ctx", None)
     param = getattr(exc, "param", None)
     name = _name(param)
     near = ", ".join(getattr(exc, "possibilities", None) or [])
@@ -119,7 +137,8 @@ def usage_line(exc: Any, lang: str) -> str:
         what = t("cli.usage.other", lang, why=reason) if reason == exc.message else reason
     if near:
         what += t("cli.usage.near", lang, near=near)
-    path = ctx.command_path if ctx is not None else "handover"
+    if ctx is not None:
+        path = ctx.command_path
     return f"{t('error.prefix', lang)}: {what}{t('cli.usage.help', lang, command=path)}"
 
 
@@ -134,11 +153,19 @@ class UsageTold(_errors.UsageError):  # type: ignore[misc]
         typer.echo(self.message, file=file, err=True)
 
 
-def _told(exc: Any) -> Any:
-    """``exc`` in the user's language, except a group's own help (no command given)."""
-    if isinstance(exc, UsageTold | getattr(_errors, "NoArgsIsHelpError", ())):
+#: what is told as it is: a group's own help (no command given; Click 8.2 and later)
+_AS_IT_IS = (
+    UsageTold,
+    *[getattr(_errors, n) for n in ("NoArgsIsHelpError",) if hasattr(_errors, n)],
+)
+
+
+def _told(exc: Any, lang: str, path: str) -> Any:
+    """``exc`` in ``lang``, the usage to read under ``path`` where the error names no
+    command (Click's parser raises some without their context)."""
+    if isinstance(exc, _AS_IT_IS):
         return exc
-    return UsageTold(usage_line(exc, _lang(exc.ctx)), exc.ctx, exc.exit_code)
+    return UsageTold(usage_line(exc, lang, path), exc.ctx, exc.exit_code)
 
 
 class HandoverGroup(TyperGroup):
@@ -147,16 +174,33 @@ class HandoverGroup(TyperGroup):
     def make_context(
         self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
     ) -> Any:
+        given = list(args)  # Click's parser takes the words out of args as it reads them
         try:
             return super().make_context(info_name, args, parent, **extra)
         except _errors.UsageError as exc:
-            raise _told(exc) from None
+            valued = {o for p in self.params if not getattr(p, "is_flag", False) for o in p.opts}
+            lang = _lang(exc.ctx, _asked_lang(given, valued))
+            raise _told(exc, lang, info_name or "handover") from None
 
     def invoke(self, ctx: Any) -> Any:
+        # the commands named on the line, for an error raised without its context
+        named = [*getattr(ctx, "_protected_args", ()), *ctx.args]
         try:
             return super().invoke(ctx)
         except _errors.UsageError as exc:
-            raise _told(exc) from None
+            raise _told(exc, _lang(exc.ctx or ctx), self._path(ctx, named)) from None
+
+    def _path(self, ctx: Any, named: list[str]) -> str:
+        """The command the words ``named`` lead to from the root, as the usage shows it."""
+        words: list[str] = [ctx.command_path]
+        command: Any = self
+        for word in named:
+            sub = command.get_command(ctx, word) if hasattr(command, "get_command") else None
+            if sub is None:
+                break
+            words.append(word)
+            command = sub
+        return " ".join(words)
 
 
 __all__ = ["HandoverGroup", "UsageTold", "usage_line", "why"]

@@ -151,8 +151,9 @@ def not_future(
 #: line breaks as other programs write them: CR LF (a browser's text box), CR, and the
 #: vertical tab and form feed Word's soft line and page breaks paste as
 _BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
-#: the other control characters: no report (Word, XML) can hold them
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+#: the other control characters, the two noncharacters XML refuses and lone surrogates
+#: (a byte that is no UTF-8 on the command line): no report (Word, XML) can hold them
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def checked_text(value: str, field_name: str, limit: int = 300) -> str:

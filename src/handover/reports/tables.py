@@ -4,6 +4,7 @@ autoescaped Jinja2 environment every HTML report uses."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,22 @@ class Sheet:
     widths: Sequence[int] = ()
 
 
-def xlsx_cell(value: Any) -> Any:
-    """``value`` as an XLSX cell can hold it: text with the control characters XLSX
-    refuses (NUL …) spelt ``\\x00``; anything else as it is."""
-    if isinstance(value, str):
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+#: what XML 1.0 cannot hold: the control characters but tab and line breaks, lone
+#: surrogates and the noncharacters U+FFFE and U+FFFF
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-        return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+
+def xlsx_cell(value: Any) -> Any:
+    """``value`` as an XLSX cell (or any XML) can hold it: text with the characters XML
+    refuses (NUL, U+FFFE …) spelt ``\\x00`` / ``\\ufffe``; anything else as it is."""
+    if isinstance(value, str):
+        return _NOT_XML.sub(_spelt, value)
     return value
+
+
+def _spelt(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def xml_safe(value: Any) -> Any:
