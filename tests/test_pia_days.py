@@ -203,3 +203,26 @@ def test_training_records_list_beijing_days(ws: Workspace) -> None:
     )
     assert res.exit_code == 0, res.output
     assert "2026-12-21 → 2027-12-21" in res.output.splitlines()[-1]
+
+
+def test_a_report_kept_a_day_short_is_mended_by_a_later_approval(ws: Workspace) -> None:
+    """An approval made 00:00-08:00 Beijing before the local-day count recorded a keeping
+    a day short; the check flagged it for ever (the second review). One report is kept
+    until the latest date its approvals set, so a later approval covers the earlier."""
+    from handover.flows.pia import PURPOSE
+    from handover.ledger import record
+
+    old = {"at": "2026-12-08T23:00:00+00:00", "retain_until": "2029-12-08"}  # as then
+    record(ws, SIGNER, "pia.approve", "pia 77", PURPOSE, old)
+    at = dt.datetime(2026, 12, 10, 9, 0, tzinfo=BEIJING)
+    report = pia.check(ws, actor=MANAGER, now=at)
+    kept = next(r for r in report.results if r.item.id == "pia_retained")
+    assert kept.status == "not_met"
+    # the same report approved again later: kept until 2029-12-10, which covers both
+    record(
+        ws, SIGNER, "pia.approve", "pia 77", PURPOSE,
+        {"at": at.isoformat(), "retain_until": "2029-12-10"},
+    )  # fmt: skip
+    report = pia.check(ws, actor=MANAGER, now=at)
+    kept = next(r for r in report.results if r.item.id == "pia_retained")
+    assert kept.status == "met", kept

@@ -251,14 +251,23 @@ def _pia_retained(item: Item, ev: Evidence, now: dt.datetime) -> Result:
     approvals = ev.of("pia.approve")
     if not approvals:
         return _result(item, [], [], Msg("pia.check.na.no_pia"))
-    counter = []
+    # One assessment's report is kept once, until the latest date any of its approvals set
+    # (the store keeps the latest): it must reach 3 years after each approval's calendar
+    # day where the workspace is (PIPL Art. 56). A later approval's longer keeping thus
+    # covers an earlier one recorded a day short (one made 00:00-08:00 Beijing counted on
+    # UTC's day before 2026-12-08): approving a new version mends it.
+    by_report: dict[str, list[Any]] = {}
     for e in approvals:
-        at = parse_at(e.details.get("at"))
-        until = e.details.get("retain_until")
-        # counted from the approval's calendar day where the workspace is (PIPL Art. 56)
-        need = _years_after(ev.day(at), 3) if at else None
-        if need is None or not isinstance(until, str) or until < need.isoformat():
-            counter.append(_ex(e, "pia.check.ex.retention", until=str(until), need=str(need)))
+        by_report.setdefault(e.subject, []).append(e)
+    counter = []
+    for events in by_report.values():
+        kept = [u for e in events if isinstance(u := e.details.get("retain_until"), str)]
+        until = max(kept, default=None)
+        for e in events:
+            at = parse_at(e.details.get("at"))
+            need = _years_after(ev.day(at), 3) if at else None
+            if need is None or until is None or until < need.isoformat():
+                counter.append(_ex(e, "pia.check.ex.retention", until=str(until), need=str(need)))
     return _result(item, [e.seq for e in approvals], counter)
 
 
