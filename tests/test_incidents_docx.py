@@ -165,3 +165,24 @@ def test_control_characters_are_refused_and_a_stored_one_still_reports(ws: Works
     rep = flow.file_report(ws, inc.id, "initial", clock=clock)
     text = _text(docx.Document(str(Path(rep.folder) / "report.zh-CN.docx")))
     assert "一\n二" in text and "标题\\x01尾\\ufffe" in text
+
+
+def test_the_other_texts_of_an_event_and_a_promotion_refuse_control_characters(
+    ws: Workspace,
+) -> None:
+    """Description, systems and the promotion's reasons bypassed checked_text (the second
+    review); they keep their line breaks and refuse what no report can hold."""
+    from handover.errors import BadInput
+
+    clock = Clock(T0)
+    for kwargs in ({"description": "a\x01b"}, {"systems": ["db\x02"]}):
+        with pytest.raises(BadInput, match=r"U\+000[12]"):
+            flow.report_event(
+                ws, "导出", noticed_at=T0 - dt.timedelta(minutes=5), clock=clock, **kwargs
+            )
+    ev = flow.report_event(
+        ws, "导出", noticed_at=T0 - dt.timedelta(minutes=5), description="一\r\n二", clock=clock
+    )
+    assert ev.description == "一\n二"
+    with pytest.raises(BadInput, match="people_reason holds"):
+        flow.promote(ws, ev.id, reason="确认", people=3, people_reason="x\x07", clock=clock)

@@ -55,6 +55,7 @@ from handover.incidents.records import (
     now_utc,
     open_row,
     past,
+    plain_text,
     report_of,
     status_of,
     utc,
@@ -92,7 +93,7 @@ def record_event(
     title = checked_text(title, "title")
     noticed = past(noticed_at, "noticed_at", now, ws.settings.incidents.timezone)
     items = check_items(data)
-    sys_list = [x.strip() for x in systems if x.strip()]
+    sys_list = [x for x in (plain_text(x, "systems") for x in systems) if x]
     with ws.store.session() as s:
         if warning_key is not None:
             old = s.scalars(
@@ -102,7 +103,7 @@ def record_event(
                 return event_of(old)
         row = SecurityEventRow(
             title=title,
-            description=(description or "").strip(),
+            description=plain_text(description, "description"),
             noticed_at=noticed,
             noticed_by=checked_text(noticed_by, "noticed_by", 200),
             reported_by=reported_by,
@@ -230,6 +231,9 @@ def promote(
             "incidents.bad_category", category=category, categories=", ".join(CATEGORIES)
         )
     check_counts(people, people_reason, direct_loss_cny)
+    people_reason = plain_text(people_reason, "people_reason") or None
+    grade_reason = plain_text(grade_reason, "grade_reason") or None
+    criteria_reason = plain_text(criteria_reason, "criteria_reason") or None
     judged = judge(rules, criteria, reason=criteria_reason, by=decided_by, at=now)
     clocks = DayClocks.of(rules, conf)
     with ws.store.session() as s:

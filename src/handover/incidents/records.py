@@ -156,16 +156,22 @@ _BREAKS = re.compile(r"\r\n?|[\x0b\x0c]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
-def checked_text(value: str, field_name: str, limit: int = 300) -> str:
-    """``value`` trimmed, its line breaks as ``\n``; BadInput naming ``field_name`` when
-    empty, longer than ``limit`` or holding a control character (it would stop every
-    report of the incident, the 4-hour one included, from being written)."""
+def plain_text(value: str | None, field_name: str) -> str:
+    """``value`` trimmed (may be empty), its line breaks as ``\n``; BadInput naming
+    ``field_name`` when it holds a control character (it would stop every report of the
+    incident, the 4-hour one included, from being written)."""
     value = _BREAKS.sub("\n", value or "").strip()
     bad = _CONTROL.search(value)
     if bad is not None:
         raise BadInput.msg(
             "incidents.control_char", field=field_name, code=f"{ord(bad.group()):04X}"
         )
+    return value
+
+
+def checked_text(value: str, field_name: str, limit: int = 300) -> str:
+    """:func:`plain_text`, refused also when empty or longer than ``limit``."""
+    value = plain_text(value, field_name)
     if not value:
         raise BadInput.msg("incidents.empty", field=field_name)
     if len(value) > limit:
