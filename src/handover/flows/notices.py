@@ -378,13 +378,17 @@ def authorize_send(
     when: dt.datetime | None = None,
     authorized: Decision | None = None,
 ) -> Decision:
-    """The decision sending needs: ``notices.send`` in clear on the campaign's contact
-    columns (the same source it was created on, BadInput otherwise); Refused otherwise,
-    ledgered either way."""
+    """The decision sending needs: the campaign's own grant approved, then ``notices.send``
+    in clear on the campaign's contact columns (the same source it was created on,
+    BadInput otherwise); Refused otherwise, ledgered either way."""
     camp = load_campaign(ws, campaign_id)
     # the same data however it is spelt (a path or its sqlite:/// URL, another folder)
     if place(str(source)) != place(camp.source):
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
+    # The campaign's own grant first: ``require`` looks for any grant covering the scope,
+    # and campaigns on the same contact columns share it — its refusal would name another
+    # campaign's grant.
+    _require_approved(ws, camp, actor=actor or (authorized.actor if authorized else None), at=when)
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
     restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
     from handover.flows.scan import inventory_for
@@ -394,6 +398,42 @@ def authorize_send(
     )
     resource = f"{','.join(scope_items(people, cols, restriction))}/clear"
     return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
+
+
+def _require_approved(
+    ws: Workspace, camp: Campaign, *, actor: str | None, at: dt.datetime | None
+) -> None:
+    """Refused (ledgered as ``notices.send.refused``) unless the campaign's own grant is
+    active, naming that grant, its state and its approvals."""
+    from handover.governance.authorize import acting_name
+    from handover.governance.grants import list_grants
+
+    assert camp.grant_id is not None
+    at = at or utcnow()
+    grant = next((g for g in list_grants(ws, now=at) if g.id == camp.grant_id), None)
+    state = grant.state if grant is not None else "missing"
+    if state == "active":
+        return
+    if grant is not None and state == "pending":
+        refusal = Msg(
+            "notices.grant_pending",
+            id=camp.id,
+            grant=camp.grant_id,
+            have=len(grant.approved_by),
+            need=grant.approvals_needed,
+        )
+    else:
+        refusal = Msg("notices.not_approved", id=camp.id, grant=camp.grant_id, state=state)
+    who = acting_name(ws, actor, ACTION, now=at) or "-"
+    record(
+        ws,
+        who,
+        "notices.send.refused",
+        f"campaign {camp.id}",
+        purpose_of(camp.kind),
+        {"grant_id": camp.grant_id, "state": state, "reason": refusal.key},
+    )
+    raise Refused.of(refusal)
 
 
 def reading_of(camp: Campaign) -> FileReading:

@@ -1,0 +1,61 @@
+"""What ``notices send`` checks before it changes anything: the campaign's own grant
+(a refusal names it, not another campaign's grant on the same columns), its options
+(one line naming the option, exit 2), and its channels (an unreachable server leaves the
+campaign unqueued, so a plain retry is no "already started")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.errors import Refused
+from handover.flows.notices import approve_campaign, create_campaign, send_campaign
+from handover.ledger import entries
+from handover.synth import synthesize
+from notices_data import base, ws
+
+pytest.importorskip("aiosmtpd")
+__all__ = ["base", "ws"]  # fixtures used by name
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sendchecks") / "book.db"
+    synthesize(str(path), customers=40, seed=22)
+    return path
+
+
+def _campaign(ws: Any, book: Path, channels: tuple[str, ...] = ("letter",)) -> Any:
+    return create_campaign(
+        ws, book, name="t", channels=channels, tables=["cust_info"], link="https://b.example/n"
+    )
+
+
+def test_a_refused_send_names_the_campaigns_own_grant(ws: Any, book: Path) -> None:
+    """Two campaigns on the same contact columns: sending the first, unapproved, names its
+    own grant (before: the grant ``require`` found for the scope, the other campaign's)."""
+    first, second = _campaign(ws, book), _campaign(ws, book)
+    assert first.grant_id != second.grant_id
+    approve_campaign(ws, second.id, actor="zhoujie")
+    with pytest.raises(Refused) as refused:
+        send_campaign(ws, first.id, book)
+    text = str(refused.value)
+    assert f"campaign {first.id} is not approved" in text
+    assert f"#{first.grant_id} awaits approval (0 of 2" in text
+    assert f"#{second.grant_id}" not in text
+    last = [e for e in entries(ws) if e.action == "notices.send.refused"][-1]
+    assert last.subject == f"campaign {first.id}"
+    assert last.details["grant_id"] == first.grant_id
+    # the other campaign's refusal names its grant and its one approval
+    with pytest.raises(Refused, match=rf"#{second.grant_id} awaits approval \(1 of 2"):
+        send_campaign(ws, second.id, book)
+    res = runner.invoke(app, ["-w", str(ws.path), "notices", "send", str(first.id), str(book)])
+    assert res.exit_code == 3, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and f"授权 #{first.grant_id} 待审批" in lines[0], res.output
