@@ -1,7 +1,6 @@
 """What ``notices send`` checks before it changes anything: the campaign's own grant
-(a refusal names it, not another campaign's grant on the same columns), its options
-(one line naming the option, exit 2), and its channels (an unreachable server leaves the
-campaign unqueued, so a plain retry is no "already started")."""
+(a refusal names it, not another campaign's grant on the same columns) and its options
+(one line naming the option, exit 2)."""
 
 from __future__ import annotations
 
@@ -59,3 +58,57 @@ def test_a_refused_send_names_the_campaigns_own_grant(ws: Any, book: Path) -> No
     assert res.exit_code == 3, res.output
     lines = res.output.strip().splitlines()
     assert len(lines) == 1 and f"授权 #{first.grant_id} 待审批" in lines[0], res.output
+
+
+def _send(ws: Any, *args: str) -> Any:
+    return runner.invoke(app, ["-w", str(ws.path), "--lang", "en", "notices", "send", *args])
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "words"),
+    [
+        ("--batch", "-5", "greater than or equal to 1"),
+        ("--batch", "0", "greater than or equal to 1"),
+        ("--rate", "-1", "greater than 0"),
+        ("--rate", "0", "greater than 0"),
+        ("--smtp-port", "0", "greater than or equal to 1"),
+        ("--smtp-connections", "0", "greater than or equal to 1"),
+        ("--sender", "not an address", "not an e-mail address"),
+        ("--sender", "dpo@", "not an e-mail address"),
+    ],
+)
+def test_send_options_out_of_range_are_one_line_naming_them(
+    ws: Any, book: Path, option: str, value: str, words: str
+) -> None:
+    """Before, ``--batch -5`` became 1, ``--rate -1`` and any ``--sender`` were taken (102
+    e-mails sent From ``not an address``): now one line naming the option, exit 2, the
+    campaign untouched and nothing ledgered."""
+    from handover.ledger import ledger_size
+
+    camp = _campaign(ws, book, ("email",))
+    approve_campaign(ws, camp.id, actor="zhoujie")
+    approve_campaign(ws, camp.id, actor="liqiang")
+    size = ledger_size(ws)
+    smtp = ["--smtp-host", "127.0.0.1", "--smtp-security", "none", "--sender", "d@s.cn"]
+    res = _send(ws, str(camp.id), str(book), *smtp, option, value)
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and option in lines[0] and words in lines[0], res.output
+    assert ledger_size(ws) == size
+    from handover.notices.campaign import load_campaign
+
+    assert load_campaign(ws, camp.id).status == "created"
+
+
+def test_an_sms_limit_over_the_providers_is_refused(ws: Any, book: Path) -> None:
+    """``--sms-max-chars`` above the provider's 500 (or below 1) is one line, exit 2."""
+    from handover.notices.campaign import list_campaigns
+
+    args = ["-w", str(ws.path), "--lang", "en", "notices", "create", str(book), "-c", "sms"]
+    args += ["-t", "cust_info", "--link", "https://b.example/n", "--sms-max-chars"]
+    for value in ("99999999999999999999", "501", "0"):
+        res = runner.invoke(app, [*args, value])
+        assert res.exit_code == 2, res.output
+        lines = res.output.strip().splitlines()
+        assert len(lines) == 1 and "--sms-max-chars" in lines[0], res.output
+    assert list_campaigns(ws) == []

@@ -86,3 +86,34 @@ def test_the_pages_form_has_a_language_defaulting_to_the_workspaces(
     assert 400 <= bad.status_code < 500 and "lang" in error_line(bad.text)
     assert _campaigns(path) == before
     dpo.close()
+
+
+def test_a_sender_that_is_no_address_is_refused_naming_it(console: tuple[str, Path]) -> None:
+    """The console's send (API and form): a From that is no e-mail address is a 400
+    naming ``sender``, and no job is started."""
+    import httpx2
+
+    from handover.web.jobs import list_jobs
+    from handover.workspace import open_workspace
+
+    base, path = console
+
+    def jobs() -> int:
+        ws = open_workspace(path)
+        try:
+            return len(list_jobs(ws))
+        finally:
+            ws.close()
+
+    before = jobs()
+    with httpx2.Client(base_url=base, timeout=120) as http:
+        r = http.post("/api/login", json={"name": "wangmin", "password": PASSWORDS["wangmin"]})
+        auth = {"Authorization": f"Bearer {r.json()['token']}"}
+        body = {"source": "seller.db", "smtp_host": "127.0.0.1", "sender": "not an address"}
+        r = http.post("/api/notices/1/send", json=body, headers=auth)
+        assert r.status_code == 400 and "sender" in r.json()["error"]["message"], r.text
+    dpo = Http(base).login("wangmin")
+    r = dpo.post("/notices/1/send", body)
+    assert r.status_code == 400 and "sender" in error_line(r.text), r.text[:300]
+    dpo.close()
+    assert jobs() == before

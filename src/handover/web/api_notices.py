@@ -55,6 +55,16 @@ class SendIn(BaseModel):
     resume: bool = False
 
 
+def check_sender(sender: str) -> None:
+    """A ``sender`` given must have the shape of an e-mail address (a 400 naming the
+    field, before anything is decided or sent); none given is the send's own check."""
+    from handover.errors import BadInput
+    from handover.settings import _is_address
+
+    if sender.strip() and not _is_address(sender.strip()):
+        raise BadInput.msg("web.invalid", fields="sender")
+
+
 @router.get("/notices", responses=ERRORS)
 def api_notices(request: Request, me: Session) -> list[JSON]:
     """Every campaign, newest first, with its state and reach per channel (no personal
@@ -119,6 +129,7 @@ def api_notice_send(request: Request, me: Session, campaign_id: RowId, body: Sen
     from handover.web.jobs import SendForm, plan_send, start
 
     console = console_of(request)
+    check_sender(body.sender)
     fields = body.model_dump(exclude={"resume"})
     form = SendForm(campaign=campaign_id, **fields)
     return start(console, plan_send(console, me.person.name, form, resume=body.resume)).to_json()

@@ -163,9 +163,11 @@ def notice_send(
     """Send the campaign in the background (``handover notices send``; ``resume``: continue
     a started one, as ``--resume``), decided now: ``notices.send`` on its contact columns
     in clear, its grant approved."""
+    from handover.web.api_notices import check_sender
     from handover.web.jobs import SendForm, plan_send, start
 
     console = console_of(request)
+    check_sender(sender)
     form = SendForm(
         campaign=campaign_id,
         source=source,
