@@ -1,6 +1,7 @@
 """What ``notices send`` checks before it changes anything: the campaign's own grant
-(a refusal names it, not another campaign's grant on the same columns) and its options
-(one line naming the option, exit 2)."""
+(a refusal names it, not another campaign's grant on the same columns), its options
+(one line naming the option, exit 2), and its channels (an unreachable server leaves the
+campaign unqueued, so a plain retry is no "already started")."""
 
 from __future__ import annotations
 
@@ -112,3 +113,33 @@ def test_an_sms_limit_over_the_providers_is_refused(ws: Any, book: Path) -> None
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and "--sms-max-chars" in lines[0], res.output
     assert list_campaigns(ws) == []
+
+
+def test_an_unreachable_server_leaves_the_campaign_unqueued(ws: Any, book: Path) -> None:
+    """A first send whose SMTP server cannot be reached exits 2 with the campaign not
+    queued, so the same command, without --resume, sends it once the server is up
+    (before: queued, then "already started")."""
+    from handover.notices.campaign import load_campaign
+    from handover.notices.outbox import counts
+    from notices_data import Mailbox, free_port
+
+    camp = _campaign(ws, book, ("email", "letter"))
+    approve_campaign(ws, camp.id, actor="zhoujie")
+    approve_campaign(ws, camp.id, actor="liqiang")
+    port = free_port()
+    args = [str(camp.id), str(book), "--smtp-host", "127.0.0.1", "--smtp-port", str(port)]
+    args += ["--smtp-security", "none", "--sender", "dpo@seller.example.cn"]
+    res = _send(ws, *args)
+    assert res.exit_code == 2 and "cannot reach the SMTP server" in res.output, res.output
+    assert counts(ws, camp.id) == {} and load_campaign(ws, camp.id).status == "created"
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    ctl = Controller(box, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        res = _send(ws, *args)
+    finally:
+        ctl.stop()
+    assert res.exit_code == 0, res.output
+    assert len(box.distinct()) == counts(ws, camp.id)["email"]["sent"] > 0

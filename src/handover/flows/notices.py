@@ -522,6 +522,13 @@ def send_campaign(
             ),
             today=lambda: china_date(now()),
         )
+    if camp.status == "created":
+        # Queueing starts the campaign (a retry then needs --resume): every channel is
+        # connected and authenticated first, so a server that cannot be reached, a login
+        # refused or a letters folder not writable leaves it as it was.
+        for ch in camp.channels:
+            if ch in built:
+                _try_channel(built[ch])
     lease = take_lease(ws, campaign_id)
     try:
         people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
@@ -605,6 +612,13 @@ def send_campaign(
         return report
     finally:
         release_lease(ws, campaign_id, lease)
+
+
+def _try_channel(channel: Channel) -> None:
+    """Open and close ``channel``: :class:`ChannelDown` when it cannot send at all (an SMS
+    provider is only known to answer at its first call)."""
+    channel.open()
+    channel.close()
 
 
 def _incident_told(
