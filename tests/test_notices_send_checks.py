@@ -143,3 +143,24 @@ def test_an_unreachable_server_leaves_the_campaign_unqueued(ws: Any, book: Path)
         ctl.stop()
     assert res.exit_code == 0, res.output
     assert len(box.distinct()) == counts(ws, camp.id)["email"]["sent"] > 0
+
+
+def test_the_categories_told_are_the_people_tables_and_no_credentials(ws: Any, book: Path) -> None:
+    """The notice's ``categories`` lists the PI types of the campaign's people tables only
+    (before: every table's, staff accounts included) and never authentication data
+    (passwords, PINs, CVNs, tokens)."""
+    from handover.flows.scan import inventory_for
+    from handover.notices.templates import category_labels
+    from handover.taxonomy import TAXONOMY
+
+    cols, _ = inventory_for(ws, book)
+    credentials = [p.name for p in TAXONOMY if p.tier == "C3"]
+    everywhere = {v["primary"] for v in cols.values() if v.get("primary")}
+    of_customers = {v["primary"] for (t, _), v in cols.items() if t == "cust_info"}
+    assert everywhere - of_customers, "the book has types outside cust_info"
+    camp = _campaign(ws, book)
+    told = camp.content["categories"].split("、")
+    for label in category_labels(sorted(everywhere - of_customers) + credentials, camp.lang):
+        assert label not in told, (label, told)
+    wanted = sorted(t for t in of_customers - set(credentials) if t)
+    assert told == category_labels(wanted, camp.lang)

@@ -97,6 +97,8 @@ def purpose_of(kind: str) -> str:
 
 
 GRANT_DAYS = 30
+#: JR/T 0171 C3, authentication data: no category a notice lists
+CREDENTIALS_TIER = "C3"
 Now = Callable[[], dt.datetime]
 
 
@@ -196,7 +198,17 @@ def create_campaign(
     with open_source(source, reading=reading) as src:
         people = [replace(p, key=tuple(_primary_key(src, p.table))) for p in people]
     restriction = restriction_for(cols, people, leaked) if leaked is not None else None
-    types = sorted({v["primary"] for v in cols.values() if v.get("primary")})
+    # the categories told are those of the campaign's people tables, never another
+    # table's (staff accounts), and never authentication data (JR/T 0171 C3: passwords,
+    # PINs, CVNs, tokens), which a notice to customers does not list
+    told = {p.table for p in people}
+    types = sorted(
+        {
+            v["primary"]
+            for (table, _), v in cols.items()
+            if table in told and v.get("primary") and not _credential(v["primary"])
+        }
+    )
     values = default_content(ws.settings.transfer, category_labels(types, language), language)
     values.update(content or {})
     if link:
@@ -283,6 +295,13 @@ def create_campaign(
         },
     )
     return campaign
+
+
+def _credential(pii_type: str) -> bool:
+    """Whether ``pii_type`` is authentication data (JR/T 0171 C3)."""
+    from handover.taxonomy import TAXONOMY
+
+    return any(p.name == pii_type and p.tier == CREDENTIALS_TIER for p in TAXONOMY)
 
 
 def _check_sms_fits(
