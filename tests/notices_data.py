@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,30 @@ class Mailbox:
     def distinct(self) -> set[tuple[str, str]]:
         with self.lock:
             return set(self.got)
+
+
+class SenderRefused(Mailbox):
+    """A server that takes the connection and refuses every sender (553 to MAIL FROM): a
+    first send queues the campaign, then stops with nothing sent."""
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return "553 5.7.1 Sender address rejected: not owned by user"
+
+
+@contextmanager
+def sender_refused() -> Iterator[int]:
+    """A :class:`SenderRefused` server on 127.0.0.1; its port."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    ctl = Controller(SenderRefused(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield port
+    finally:
+        ctl.stop()
 
 
 def free_port() -> int:

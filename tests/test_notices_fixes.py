@@ -23,6 +23,7 @@ from handover.synth import synthesize
 from notices_data import (
     Clock,
     Mailbox,
+    SenderRefused,
     approve,
     base,
     clock,
@@ -30,6 +31,7 @@ from notices_data import (
     free_port,
     poppler,
     require_font,
+    sender_refused,
     sms_config,
     sms_provider,
     smtp_server,
@@ -213,10 +215,12 @@ def test_objection_is_authorised_before_anyone_is_looked_up(
     from handover.notices.models import NoticeOutboxRow, NoticeReplyRow
 
     cid = _campaign(ws, book, ["email"])
-    dead = _cfg(free_port())
-    with pytest.raises(ChannelDown):  # queued, nothing claimed
-        send_campaign(ws, cid, book, smtp=dead, now=clock.now, sleep=clock.sleep)
+    # a server refusing the sender: queued, nothing sent (one that cannot be reached
+    # leaves the campaign unqueued)
+    with sender_refused() as port, pytest.raises(ChannelDown):
+        send_campaign(ws, cid, book, smtp=_cfg(port), now=clock.now, sleep=clock.sleep)
     queued = counts(ws, cid)
+    assert set(queued["email"]) == {"queued"}
     with ws.store.session() as s:
         rcpt = s.scalars(
             select(NoticeOutboxRow.recipient).where(NoticeOutboxRow.campaign_id == cid).limit(1)
@@ -246,13 +250,6 @@ def test_objection_is_authorised_before_anyone_is_looked_up(
 # --- 4. a refused sender; an SMS limit nothing fits -------------------------------------
 
 
-class _SenderRefused(Mailbox):
-    async def handle_MAIL(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        return "553 5.7.1 Sender address rejected: not owned by user"
-
-
 def test_a_refused_sender_stops_the_run_and_changes_nothing(
     ws: Any, book: Path, clock: Clock
 ) -> None:
@@ -263,7 +260,7 @@ def test_a_refused_sender_stops_the_run_and_changes_nothing(
 
     cid = _campaign(ws, book, ["email", "letter"])
     port = free_port()
-    ctl = Controller(_SenderRefused(), hostname="127.0.0.1", port=port)
+    ctl = Controller(SenderRefused(), hostname="127.0.0.1", port=port)
     ctl.start()
     try:
         with pytest.raises(ChannelDown, match=r"refused the sender wrong@other\.cn"):

@@ -53,7 +53,9 @@ def create(
     link: str | None = typer.Option(
         None, "--link", help="Where the full notice is published (SMS)."
     ),
-    sms_max: int = typer.Option(500, "--sms-max-chars", help="Provider's SMS length limit."),
+    sms_max: int = typer.Option(
+        500, "--sms-max-chars", min=1, max=500, help="Provider's SMS length limit (at most 500)."
+    ),
     lang: str | None = typer.Option(None, "--lang", help="Notice language: zh-CN (default) or en."),
     kind: str = typer.Option(
         "notice", "--kind", help="notice (PIPL Art. 22) or consent (a new purpose, Art. 14)."
@@ -150,6 +152,13 @@ def approve(
     )
 
 
+def _positive(value: float | None) -> float | None:
+    """``--rate``: more than 0 (0 or less would never send, or send unthrottled)."""
+    if value is not None and not value > 0:
+        raise typer.BadParameter("Input should be greater than 0")
+    return value
+
+
 @app.command("send")
 def send(
     ctx: typer.Context,
@@ -157,7 +166,7 @@ def send(
     source: str = typer.Argument(..., help="The source the campaign was created on."),
     resume: bool = typer.Option(False, "--resume", help="Continue a started campaign."),
     smtp_host: str | None = typer.Option(None, "--smtp-host", help="SMTP submission server."),
-    smtp_port: int = typer.Option(587, "--smtp-port", help="SMTP port."),
+    smtp_port: int = typer.Option(587, "--smtp-port", min=1, max=65535, help="SMTP port."),
     smtp_security: str = typer.Option(
         "starttls", "--smtp-security", help="starttls (default), ssl or none."
     ),
@@ -178,10 +187,20 @@ def send(
     smtp_connections: int = typer.Option(
         1,
         "--smtp-connections",
+        min=1,
+        max=16,
         help="SMTP connections used at once (at most one message in flight on each).",
     ),
-    batch: int = typer.Option(200, "--batch", help="Notices claimed per transaction."),
-    rate: float | None = typer.Option(None, "--rate", help="At most this many messages a second."),
+    batch: int = typer.Option(
+        200, "--batch", min=1, max=10_000, help="Notices claimed per transaction."
+    ),
+    rate: float | None = typer.Option(
+        None,
+        "--rate",
+        max=100_000,
+        callback=_positive,
+        help="At most this many messages a second (more than 0).",
+    ),
     json_out: bool = json_option(),
 ) -> None:
     """Send every pending notice of an approved campaign exactly once."""
@@ -190,9 +209,13 @@ def send(
     from handover.i18n import t
     from handover.notices.channels import SECURITIES, SmtpConfig
     from handover.notices.sms import AliyunSmsConfig
-    from handover.settings import secret_value
+    from handover.settings import _is_address, secret_value
 
     ui = lang_of(ctx)
+    with handled():
+        if sender is not None and not _is_address(sender.strip()):
+            # checked before the workspace is opened: nothing is recorded or sent
+            raise BadInput.msg("notices.bad_sender", value=sender[:100])
     with handled(), workspace_of(ctx, data=True) as ws:
         smtp = None
         if smtp_host:
@@ -205,7 +228,7 @@ def send(
             smtp = SmtpConfig(
                 host=smtp_host,
                 port=smtp_port,
-                sender=sender,
+                sender=sender.strip(),
                 security=smtp_security,  # type: ignore[arg-type]
                 username=smtp_user,
                 password=secret_value(ws.settings.smtp_password),
@@ -228,9 +251,9 @@ def send(
             smtp=smtp,
             sms=sms,
             resume=resume,
-            batch=max(1, batch),
+            batch=batch,
             rate=rate,
-            smtp_connections=max(1, smtp_connections),
+            smtp_connections=smtp_connections,
         )
     if json_out:
         print_json(report.to_json())

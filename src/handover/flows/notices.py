@@ -97,6 +97,8 @@ def purpose_of(kind: str) -> str:
 
 
 GRANT_DAYS = 30
+#: JR/T 0171 C3, authentication data: no category a notice lists
+CREDENTIALS_TIER = "C3"
 Now = Callable[[], dt.datetime]
 
 
@@ -196,7 +198,17 @@ def create_campaign(
     with open_source(source, reading=reading) as src:
         people = [replace(p, key=tuple(_primary_key(src, p.table))) for p in people]
     restriction = restriction_for(cols, people, leaked) if leaked is not None else None
-    types = sorted({v["primary"] for v in cols.values() if v.get("primary")})
+    # the categories told are those of the campaign's people tables, never another
+    # table's (staff accounts), and never authentication data (JR/T 0171 C3: passwords,
+    # PINs, CVNs, tokens), which a notice to customers does not list
+    told = {p.table for p in people}
+    types = sorted(
+        {
+            v["primary"]
+            for (table, _), v in cols.items()
+            if table in told and v.get("primary") and not _credential(v["primary"])
+        }
+    )
     values = default_content(ws.settings.transfer, category_labels(types, language), language)
     values.update(content or {})
     if link:
@@ -283,6 +295,13 @@ def create_campaign(
         },
     )
     return campaign
+
+
+def _credential(pii_type: str) -> bool:
+    """Whether ``pii_type`` is authentication data (JR/T 0171 C3)."""
+    from handover.taxonomy import TAXONOMY
+
+    return any(p.name == pii_type and p.tier == CREDENTIALS_TIER for p in TAXONOMY)
 
 
 def _check_sms_fits(
@@ -378,13 +397,17 @@ def authorize_send(
     when: dt.datetime | None = None,
     authorized: Decision | None = None,
 ) -> Decision:
-    """The decision sending needs: ``notices.send`` in clear on the campaign's contact
-    columns (the same source it was created on, BadInput otherwise); Refused otherwise,
-    ledgered either way."""
+    """The decision sending needs: the campaign's own grant approved, then ``notices.send``
+    in clear on the campaign's contact columns (the same source it was created on,
+    BadInput otherwise); Refused otherwise, ledgered either way."""
     camp = load_campaign(ws, campaign_id)
     # the same data however it is spelt (a path or its sqlite:/// URL, another folder)
     if place(str(source)) != place(camp.source):
         raise BadInput.msg("notices.source_changed", id=campaign_id, source=mask_spec(str(source)))
+    # The campaign's own grant first: ``require`` looks for any grant covering the scope,
+    # and campaigns on the same contact columns share it — its refusal would name another
+    # campaign's grant.
+    _require_approved(ws, camp, actor=actor or (authorized.actor if authorized else None), at=when)
     people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
     restriction = Restriction.from_json(camp.restriction) if camp.restriction else None
     from handover.flows.scan import inventory_for
@@ -394,6 +417,42 @@ def authorize_send(
     )
     resource = f"{','.join(scope_items(people, cols, restriction))}/clear"
     return require(ws, ACTION, resource, actor=actor, now=when, authorized=authorized)
+
+
+def _require_approved(
+    ws: Workspace, camp: Campaign, *, actor: str | None, at: dt.datetime | None
+) -> None:
+    """Refused (ledgered as ``notices.send.refused``) unless the campaign's own grant is
+    active, naming that grant, its state and its approvals."""
+    from handover.governance.authorize import acting_name
+    from handover.governance.grants import list_grants
+
+    assert camp.grant_id is not None
+    at = at or utcnow()
+    grant = next((g for g in list_grants(ws, now=at) if g.id == camp.grant_id), None)
+    state = grant.state if grant is not None else "missing"
+    if state == "active":
+        return
+    if grant is not None and state == "pending":
+        refusal = Msg(
+            "notices.grant_pending",
+            id=camp.id,
+            grant=camp.grant_id,
+            have=len(grant.approved_by),
+            need=grant.approvals_needed,
+        )
+    else:
+        refusal = Msg("notices.not_approved", id=camp.id, grant=camp.grant_id, state=state)
+    who = acting_name(ws, actor, ACTION, now=at) or "-"
+    record(
+        ws,
+        who,
+        "notices.send.refused",
+        f"campaign {camp.id}",
+        purpose_of(camp.kind),
+        {"grant_id": camp.grant_id, "state": state, "reason": refusal.key},
+    )
+    raise Refused.of(refusal)
 
 
 def reading_of(camp: Campaign) -> FileReading:
@@ -482,6 +541,13 @@ def send_campaign(
             ),
             today=lambda: china_date(now()),
         )
+    if camp.status == "created":
+        # Queueing starts the campaign (a retry then needs --resume): every channel is
+        # connected and authenticated first, so a server that cannot be reached, a login
+        # refused or a letters folder not writable leaves it as it was.
+        for ch in camp.channels:
+            if ch in built:
+                _try_channel(built[ch])
     lease = take_lease(ws, campaign_id)
     try:
         people = [PeopleTable(**{**p, "key": tuple(p["key"])}) for p in camp.people]
@@ -565,6 +631,13 @@ def send_campaign(
         return report
     finally:
         release_lease(ws, campaign_id, lease)
+
+
+def _try_channel(channel: Channel) -> None:
+    """Open and close ``channel``: :class:`ChannelDown` when it cannot send at all (an SMS
+    provider is only known to answer at its first call)."""
+    channel.open()
+    channel.close()
 
 
 def _incident_told(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from handover.i18n import Lang
 from handover.web.api import ERRORS, JSON, MYSQL_ESCAPES, NO_HEADER, MysqlLayout, Session
 from handover.web.security import RowId, console_of
 
@@ -23,6 +24,9 @@ class CampaignIn(BaseModel):
     source: str = Field(max_length=500, description="a file in the workspace, or a URL")
     channels: list[str] = Field(min_length=1, max_length=4, description="email, sms, letter")
     kind: str = Field("notice", pattern="^(notice|consent)$")
+    lang: Lang | None = Field(
+        None, description="the notices' language, zh-CN or en; absent: the workspace's"
+    )
     tables: str = Field("", max_length=2000, description="comma-separated; empty: every one")
     link: str = Field("", max_length=500)
     new_purpose: str = Field("", max_length=500)
@@ -51,6 +55,16 @@ class SendIn(BaseModel):
     resume: bool = False
 
 
+def check_sender(sender: str) -> None:
+    """A ``sender`` given must have the shape of an e-mail address (a 400 naming the
+    field, before anything is decided or sent); none given is the send's own check."""
+    from handover.errors import BadInput
+    from handover.settings import _is_address
+
+    if sender.strip() and not _is_address(sender.strip()):
+        raise BadInput.msg("web.invalid", fields="sender")
+
+
 @router.get("/notices", responses=ERRORS)
 def api_notices(request: Request, me: Session) -> list[JSON]:
     """Every campaign, newest first, with its state and reach per channel (no personal
@@ -65,7 +79,9 @@ def api_notices(request: Request, me: Session) -> list[JSON]:
 @router.post("/notices", responses=ERRORS)
 def api_notices_create(request: Request, me: Session, body: CampaignIn) -> JSON:
     """Create a campaign (templates checked, audience from the inventory, the sending grant
-    requested with this person as its maker); its state."""
+    requested with this person as its maker); its state. The notices are in ``lang``, else
+    the workspace's language — never the caller's ``Accept-Language``: the customers read
+    them, not the operator."""
     from handover.flows.notices import campaign_status, create_campaign
     from handover.web.jobs import console_path, form_reading, table_list
 
@@ -75,7 +91,7 @@ def api_notices_create(request: Request, me: Session, body: CampaignIn) -> JSON:
         console_path(console.ws, body.source, "source"),
         name=body.name,
         channels=body.channels,
-        lang=console.lang_of(request),
+        lang=body.lang,
         tables=table_list(body.tables) or (),
         link=body.link.strip() or None,
         kind=body.kind,
@@ -113,6 +129,7 @@ def api_notice_send(request: Request, me: Session, campaign_id: RowId, body: Sen
     from handover.web.jobs import SendForm, plan_send, start
 
     console = console_of(request)
+    check_sender(body.sender)
     fields = body.model_dump(exclude={"resume"})
     form = SendForm(campaign=campaign_id, **fields)
     return start(console, plan_send(console, me.person.name, form, resume=body.resume)).to_json()

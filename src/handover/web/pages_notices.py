@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from handover.i18n import Lang
 from handover.web.pages import CSRF, Session
 from handover.web.security import RowId, console_of
 
@@ -20,6 +21,7 @@ router = APIRouter(include_in_schema=False)
 def notices_page(request: Request, me: Session, notice: str = "", campaign: int = 0) -> Response:
     """Every campaign (newest first) with its state, and the form that creates one."""
     from handover.flows.notices import campaign_status
+    from handover.i18n import LANGS
     from handover.notices.campaign import CAMPAIGN_KINDS, CHANNELS, list_campaigns
     from handover.web.jobs import source_default
 
@@ -31,6 +33,8 @@ def notices_page(request: Request, me: Session, notice: str = "", campaign: int 
         campaigns=rows,
         channels=CHANNELS,
         kinds=tuple(k for k in CAMPAIGN_KINDS if k != "breach"),  # breach: from an incident
+        notice_langs=LANGS,
+        notice_lang=console.ws.settings.lang,  # the customers' language, not the reader's
         source=source_default(console.ws),
         notice="created" if notice == "created" else "",
         notice_id=campaign,
@@ -45,6 +49,7 @@ def notices_create(
     source: Annotated[str, Form(max_length=500)],
     channels: Annotated[list[str], Form()],
     kind: Annotated[str, Form(pattern="^(notice|consent)$")] = "notice",
+    lang: Annotated[Lang | None, Form()] = None,
     tables: Annotated[str, Form(max_length=2000)] = "",
     link: Annotated[str, Form(max_length=500)] = "",
     new_purpose: Annotated[str, Form(max_length=500)] = "",
@@ -52,7 +57,8 @@ def notices_create(
     mysql_escapes: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Create a campaign as ``handover notices create`` does: templates checked, people
-    tables from the inventory, the sending grant requested (I am its maker)."""
+    tables from the inventory, the sending grant requested (I am its maker); the notices in
+    the language chosen, else the workspace's (never the reader's screen language)."""
     from handover.flows.notices import create_campaign
     from handover.web.jobs import console_path, form_reading, table_list
 
@@ -63,7 +69,7 @@ def notices_create(
         spec,
         name=name,
         channels=channels,
-        lang=console.lang_of(request),
+        lang=lang,
         tables=table_list(tables) or (),
         link=link.strip() or None,
         kind=kind,
@@ -157,9 +163,11 @@ def notice_send(
     """Send the campaign in the background (``handover notices send``; ``resume``: continue
     a started one, as ``--resume``), decided now: ``notices.send`` on its contact columns
     in clear, its grant approved."""
+    from handover.web.api_notices import check_sender
     from handover.web.jobs import SendForm, plan_send, start
 
     console = console_of(request)
+    check_sender(sender)
     form = SendForm(
         campaign=campaign_id,
         source=source,
