@@ -86,7 +86,7 @@ class IncidentMail(BaseModel):
     @classmethod
     def _addresses(cls, value: list[str]) -> list[str]:
         for i, a in enumerate(value, 1):
-            if not _is_address(a):
+            if not is_address(a):
                 raise ValueError(f"entry {i} is not an e-mail address")
         return value
 
@@ -94,12 +94,12 @@ class IncidentMail(BaseModel):
     @classmethod
     def _people(cls, value: dict[str, str]) -> dict[str, str]:
         for name, a in value.items():
-            if not _is_address(a):
+            if not is_address(a):
                 raise ValueError(f"the address of {name} is not an e-mail address")
         return value
 
 
-def _is_address(a: str) -> bool:
+def is_address(a: str) -> bool:
     """The shape of an e-mail address (one @, something on both sides, no spaces); the
     server says the rest."""
     local, at, domain = a.partition("@")

@@ -209,11 +209,11 @@ def send(
     from handover.i18n import t
     from handover.notices.channels import SECURITIES, SmtpConfig
     from handover.notices.sms import AliyunSmsConfig
-    from handover.settings import _is_address, secret_value
+    from handover.settings import is_address, secret_value
 
     ui = lang_of(ctx)
     with handled():
-        if sender is not None and not _is_address(sender.strip()):
+        if sender is not None and not is_address(sender.strip()):
             # checked before the workspace is opened: nothing is recorded or sent
             raise BadInput.msg("notices.bad_sender", value=sender[:100])
     with handled(), workspace_of(ctx, data=True) as ws:

@@ -59,9 +59,9 @@ def check_sender(sender: str) -> None:
     """A ``sender`` given must have the shape of an e-mail address (a 400 naming the
     field, before anything is decided or sent); none given is the send's own check."""
     from handover.errors import BadInput
-    from handover.settings import _is_address
+    from handover.settings import is_address
 
-    if sender.strip() and not _is_address(sender.strip()):
+    if sender.strip() and not is_address(sender.strip()):
         raise BadInput.msg("web.invalid", fields="sender")
 
 
