@@ -227,13 +227,55 @@ def _sample_extra(kind: str) -> dict[str, Any]:
     return {k: v for k, v in extra.items() if k in ALLOWED[kind]}
 
 
+#: Marks of a text nobody wrote yet, refused wherever they stand in an element's text:
+#: TODO/TBD/TBA/TBC/FIXME as words, runs of X (``XXX公司``, ``xx@``), ×× and ○○, the
+#: Chinese "to be filled in" words, a template's ``{{ … }}``/``{% … %}``/``{…}``/``${…}``
+#: left in, and an empty bracket (``【】``, ``[ ]``, ``()``).
+_PLACEHOLDER_IN = (
+    r"(?<![A-Za-z0-9])(?:TODO|TBD|TBA|TBC|FIXME)(?![A-Za-z0-9])",
+    r"(?<![A-Za-z0-9])[Xx]{2,}(?![A-Za-z0-9])",
+    r"×{2,}|○{2,}",
+    r"待填写?|待补充|待完善|此处填写|填写此处",
+    r"\{\{.*?\}\}|\{%.*?%\}|\$?\{[^{}]{0,40}\}",
+    r"【\s*】|\[\s*\]|\(\s*\)|〔\s*〕",
+)
+#: Words that are a placeholder only as the whole text, its punctuation taken off
+#: (``待定`` also stands inside ``等待定期``; ``N/A`` is ``NA``).
+_PLACEHOLDER_ALONE = frozenset({"待定", "待确认", "NA", "NULL", "UNDEFINED"})
+
+
+def placeholder(text: str) -> str | None:
+    """The placeholder in an element's ``text`` (``TODO``, ``【待填写】``, ``XXX``,
+    ``{{ … }}``, ``……`` alone …), or None when it reads as a text someone wrote."""
+    import re
+    import unicodedata
+
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    letters = "".join(c for c in value if unicodedata.category(c)[0] in "LN")
+    if not letters:
+        return value[:40]  # nothing but punctuation: "……", "...", "-", "【】"
+    for pattern in _PLACEHOLDER_IN:
+        found = re.search(pattern, value, re.IGNORECASE)
+        if found:
+            return found.group(0)[:40]
+    if re.fullmatch(r"(?:【[^】]*】\s*)+", value) or letters.upper() in _PLACEHOLDER_ALONE:
+        return value[:40]  # only bracketed holes (【公司名称】), or a "to be decided" word
+    return None
+
+
 def check_content(kind: str, content: dict[str, str]) -> None:
-    """Refuse content that leaves a required element of ``kind`` empty (PERSONAL excepted)."""
+    """Refuse content that leaves a required element of ``kind`` empty, or holds a
+    placeholder in it (:func:`placeholder`), naming the element and its law (PERSONAL
+    excepted: those are filled per person)."""
     for e in required(kind):
         if e.var in PERSONAL:
             continue
-        if not str(content.get(e.var) or "").strip():
+        text = str(content.get(e.var) or "")
+        if not text.strip():
             raise BadInput.msg("notices.content_missing", var=e.var, law=e.law)
+        mark = placeholder(text)
+        if mark is not None:
+            raise BadInput.msg("notices.content_placeholder", var=e.var, mark=mark, law=e.law)
 
 
 def content_hash(text: str) -> str:
@@ -327,9 +369,10 @@ def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str
 
     def contact(p: Any) -> str:
         parts = [p.contact, p.phone, p.email, p.address] if p is not None else []
-        return ", ".join(x for x in parts if x)
+        return ", ".join(x.strip() for x in parts if x and x.strip())
 
     sep = "、" if not lang.lower().startswith("en") else ", "
+    email = (transfer.buyer.email or "").strip()
     content = {
         "seller_name": transfer.seller.name,
         "seller_contact": contact(transfer.seller),
@@ -345,15 +388,17 @@ def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str
         "transfer_date": transfer.closing.isoformat() if transfer.closing else "",
         "purposes": transfer.purpose,
         "categories": sep.join(categories),
-        "pio_contact": transfer.buyer.contact
-        + (f" ({transfer.buyer.email})" if transfer.buyer.email else ""),
+        "pio_contact": " ".join(
+            x for x in ((transfer.buyer.contact or "").strip(), f"({email})" if email else "") if x
+        ),
         "link": "",
         "new_purpose": "",
     }
     for var in ("methods", "retention", "rights", "rights_where", "changes", "obligations"):
-        content[var] = t(
-            f"notices.default.{var}", lang, buyer=transfer.buyer.name, email=transfer.buyer.email
-        )
+        # without a buyer e-mail the rights sentence leaves the e-mail clause out
+        # ("发送电子邮件至 ," would be a hole in every notice)
+        key = "rights_where_no_email" if var == "rights_where" and not email else var
+        content[var] = t(f"notices.default.{key}", lang, buyer=transfer.buyer.name, email=email)
     return content
 
 

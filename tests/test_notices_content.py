@@ -1,0 +1,143 @@
+"""What the content of a campaign must be before it reaches a customer: every element a
+text someone wrote (no ``TODO``, ``【待填写】``, ``XXX`` or ``{{ … }}`` left in), every
+element printed by each template, element values that are texts, and content files
+read as Notepad writes them."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from handover.cli.main import app
+from handover.errors import BadInput
+from handover.ledger import ledger_size
+from handover.notices.campaign import list_campaigns
+from handover.notices.templates import (
+    ELEMENTS,
+    check_content,
+    default_content,
+)
+from handover.settings import Transfer
+from handover.synth import synthesize
+from handover.workspace import DEMO_TRANSFER
+from notices_data import base, ws
+
+__all__ = ["base", "ws"]  # fixtures used by name
+
+runner = CliRunner()
+LAW = {e.var: e.law for e in ELEMENTS}
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("content") / "book.db"
+    synthesize(str(path), customers=20, seed=3)
+    return path
+
+
+def _content(lang: str = "zh-CN", **buyer: Any) -> dict[str, str]:
+    data = copy.deepcopy(DEMO_TRANSFER)
+    data["buyer"].update(buyer)
+    c = default_content(Transfer.model_validate(data), ["姓名", "手机号码"], lang)
+    c["link"] = "https://buyer.example.cn/n"
+    return c
+
+
+def _one_line(res: Any, *words: str) -> str:
+    assert res.exit_code == 2, res.output
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1, res.output
+    for w in words:
+        assert w in lines[0], (w, res.output)
+    assert "Traceback" not in res.output
+    return lines[0]
+
+
+def _create(ws: Any, book: Path, *extra: str, lang: str = "en") -> Any:
+    where = ["-w", str(ws.path), "--lang", lang]
+    args = [*where, "notices", "create", str(book), "-t", "cust_info", "-c", "email,letter,sms"]
+    return runner.invoke(app, [*args, "--link", "https://buyer.example.cn/n", *extra])
+
+
+# -- 1. placeholders ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("var", "text", "mark"),
+    [
+        ("retention", "TODO", "TODO"),
+        ("retention", "保存期限:TODO", "TODO"),
+        ("rights_where", "【待填写】", "待填写"),
+        ("purposes", "XXX", "XXX"),
+        ("buyer_name", "xxx公司", "xxx"),
+        ("methods", "tbd", "tbd"),
+        ("changes", "待定", "待定"),
+        ("obligations", "待补充", "待补充"),
+        ("categories", "【个人信息种类】", "【个人信息种类】"),
+        ("rights", "{{ rights }}", "{{ rights }}"),
+        ("rights_where", "发送电子邮件至 {email},或书面致函", "{email}"),
+        ("retention", "……", "......"),
+        ("retention", "...", "..."),
+        ("pio_contact", "N/A", "N/A"),
+        ("seller_contact", "电话:( )", "( )"),
+    ],
+)
+def test_a_placeholder_in_an_element_is_refused_naming_it_and_its_law(
+    var: str, text: str, mark: str
+) -> None:
+    """Before, only an empty text was refused: 七、保存期限:TODO went to every customer."""
+    with pytest.raises(BadInput) as err:
+        check_content("notice", {**_content(), var: text})
+    assert err.value.message is not None
+    assert err.value.message.key == "notices.content_placeholder"
+    assert err.value.message.values == {"var": var, "mark": mark, "law": LAW[var]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "贷款合同履行期间及结清后五年,期满删除",
+        "等待定期核查后删除",  # 待定 inside a word
+        "Max Xu, privacy@buyer.example.cn",
+        "【示例普惠】客户服务部,021-66660000",
+        "reply TD to opt out; see Article 20",
+    ],
+)
+def test_texts_someone_wrote_pass(text: str) -> None:
+    from handover.notices.templates import placeholder
+
+    assert placeholder(text) is None
+    check_content("notice", {**_content(), "retention": text})
+
+
+@pytest.mark.parametrize(("lang", "clause"), [("zh-CN", "发送电子邮件至"), ("en", "e-mail")])
+def test_the_default_rights_sentence_leaves_out_an_e_mail_the_buyer_has_not(
+    lang: str, clause: str
+) -> None:
+    """Without a buyer e-mail the sentence read "发送电子邮件至 ,或…", a hole sent to all."""
+    assert (
+        "privacy@buyer.example.cn"
+        in _content(lang, email="privacy@buyer.example.cn")["rights_where"]
+    )
+    for none in ("", "  "):
+        text = _content(lang, email=none)["rights_where"]
+        assert clause not in text and " ," not in text and "至 ," not in text, text
+        assert DEMO_TRANSFER["buyer"]["name"] in text
+        check_content("notice", _content(lang, email=none))
+
+
+def test_create_refuses_a_placeholder_in_one_line_changing_nothing(
+    ws: Any, book: Path, tmp_path: Path
+) -> None:
+    toml = tmp_path / "placeholder.toml"
+    toml.write_text('retention = "TODO"\nrights_where = "【待填写】"\n', "utf-8")
+    size = ledger_size(ws)
+    res = _create(ws, book, "--content", str(toml))
+    _one_line(res, "element retention", '"TODO"', "PIPL Art. 17 ¶1(2)")
+    res = _create(ws, book, "--content", str(toml), lang="zh-CN")
+    _one_line(res, "告知要素 retention", "「TODO」", "PIPL Art. 17 ¶1(2)")
+    assert list_campaigns(ws) == [] and ledger_size(ws) == size
