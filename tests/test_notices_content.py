@@ -18,8 +18,12 @@ from handover.ledger import ledger_size
 from handover.notices.campaign import list_campaigns
 from handover.notices.templates import (
     ELEMENTS,
+    KINDS,
+    builtin_path,
     check_content,
+    check_template,
     default_content,
+    required,
 )
 from handover.settings import Transfer
 from handover.synth import synthesize
@@ -140,4 +144,69 @@ def test_create_refuses_a_placeholder_in_one_line_changing_nothing(
     _one_line(res, "element retention", '"TODO"', "PIPL Art. 17 ¶1(2)")
     res = _create(ws, book, "--content", str(toml), lang="zh-CN")
     _one_line(res, "告知要素 retention", "「TODO」", "PIPL Art. 17 ¶1(2)")
+    assert list_campaigns(ws) == [] and ledger_size(ws) == size
+
+
+# -- 2. every required element printed, per channel template ----------------------------
+
+
+def _builtin(kind: str, fmt: str = "txt", lang: str = "zh-CN") -> str:
+    return builtin_path(kind, lang, fmt).read_text("utf-8")
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_every_builtin_template_shows_every_element_it_must(lang: str) -> None:
+    for kind in KINDS:
+        for fmt in ("txt", "html"):
+            if builtin_path(kind, lang, fmt).exists():
+                check_template(kind, _builtin(kind, fmt, lang), f"{kind}.{fmt}", fmt)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fmt", "var", "old", "new"),
+    [
+        # e-mail and letter: the full notice's text template
+        ("notice", "txt", "rights", "{{ rights }}", "{% if false %}{{ rights }}{% endif %}"),
+        ("notice", "txt", "rights_where", "{{ rights_where }}", "{% set _ = rights_where %}"),
+        ("notice", "txt", "obligations", "{{ obligations }}", "{{ obligations[:0] }}"),
+        ("notice", "txt", "retention", "{{ retention }}", "{{ retention|length }}"),
+        # e-mail: the HTML part, where a comment or an attribute shows nothing
+        ("notice", "html", "rights", "{{ rights }}", "<!-- {{ rights }} -->"),
+        ("notice", "html", "retention", "{{ retention }}", '<span title="{{ retention }}"></span>'),
+        # SMS: what a short message must carry
+        ("sms", "txt", "link", "{{ link }}", "{% if not link %}{{ link }}{% endif %}"),
+        ("sms", "txt", "reference", "{{ reference }}", "{{ reference[:4] }}"),
+        ("consent_sms", "txt", "buyer_phone", "{{ buyer_phone }}", "{% set p = buyer_phone %}"),
+        ("breach", "txt", "harm", "{{ harm }}", "{# {{ harm }} #}{{ harm[:0] }}"),
+    ],
+)
+def test_an_element_referenced_but_never_printed_is_refused(
+    kind: str, fmt: str, var: str, old: str, new: str
+) -> None:
+    """Before, only the template's syntax was looked at: an element named in an `if` that
+    is never true, a `set`, or an empty slice passed and the notice went out without it."""
+    source = _builtin(kind, fmt)
+    assert old in source
+    with pytest.raises(BadInput) as err:
+        check_template(kind, source.replace(old, new), f"mine.{fmt}", fmt)
+    assert err.value.message is not None
+    assert err.value.message.key == "notices.template_hidden", err.value
+    law = {e.var: e.law for e in required(kind)}[var]
+    assert err.value.message.values == {"name": f"mine.{fmt}", "var": var, "law": law}
+
+
+def test_filters_that_keep_the_text_pass() -> None:
+    source = _builtin("notice", "txt", "en").replace("{{ rights }}", "{{ rights|upper|trim }}")
+    check_template("notice", source.replace("{{ purposes }}", "{{ purposes|title }}"), "t.txt")
+
+
+def test_create_refuses_a_hidden_element_in_one_line_changing_nothing(
+    ws: Any, book: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "hidden.txt"
+    hidden = "{% if false %}{{ rights }}{% endif %}"
+    mine.write_text(_builtin("notice", "txt", "en").replace("{{ rights }}", hidden), "utf-8")
+    size = ledger_size(ws)
+    res = _create(ws, book, "--template-text", str(mine))
+    _one_line(res, "hidden.txt", "never shows the required element rights", "PIPL Art. 17 ¶1(3)")
     assert list_campaigns(ws) == [] and ledger_size(ws) == size

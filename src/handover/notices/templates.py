@@ -207,15 +207,44 @@ def check_template(kind: str, source: str, name: str, fmt: str = "txt") -> None:
     for e in required(kind):
         if e.var not in used:
             raise BadInput.msg("notices.template_missing", name=name, var=e.var, law=e.law)
-    sample = {v: v for v in allowed} | _sample_extra(kind)
+    # Each required element gets a mark of its own: an element the template names but
+    # never prints ({% if false %}, {% set %}, [:0], an HTML comment) is found missing
+    # from the output, which parsing alone cannot see.
+    marks = {e.var: _sentinel(i) for i, e in enumerate(required(kind))}
+    sample = {v: v for v in allowed} | _sample_extra(kind) | marks
     try:
-        template.render(**sample)
+        text = str(template.render(**sample))
     except Exception as exc:  # whatever a template raises is the template's fault
         # Placeholders only are rendered here, so the error's text can be shown.
         detail = " ".join(str(exc).split())[:200]
         raise BadInput.msg(
             "notices.template_render", name=name, error=f"{type(exc).__name__}: {detail}"
         ) from None
+    shown = _shown(text, fmt)
+    for e in required(kind):
+        if marks[e.var] not in shown:
+            raise BadInput.msg("notices.template_hidden", name=name, var=e.var, law=e.law)
+
+
+def _sentinel(i: int) -> str:
+    """The sample text of the ``i``-th required element: digits between marks no filter
+    of case (upper, title) or HTML escaping changes, and no notice text contains."""
+    return f"⟦§{i:02d}§⟧"
+
+
+def _shown(text: str, fmt: str) -> str:
+    """What a reader sees of a rendered ``text``: for HTML, its text without comments,
+    scripts, styles and tags (an element only in an attribute is not shown)."""
+    if fmt != "html":
+        return text
+    import html
+    import re
+
+    text = re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.DOTALL)
+    text = re.sub(
+        r"<(script|style|head)\b.*?(?:</\1\s*>|$)", "", text, flags=re.DOTALL | re.IGNORECASE
+    )
+    return html.unescape(re.sub(r"<[^>]*>", "", text))
 
 
 def _sample_extra(kind: str) -> dict[str, Any]:
