@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from handover.cli.main import app
 from handover.errors import BadInput
 from handover.ledger import ledger_size
-from handover.notices.campaign import list_campaigns
+from handover.notices.campaign import list_campaigns, read_content
 from handover.notices.templates import (
     ELEMENTS,
     KINDS,
@@ -209,4 +209,56 @@ def test_create_refuses_a_hidden_element_in_one_line_changing_nothing(
     size = ledger_size(ws)
     res = _create(ws, book, "--template-text", str(mine))
     _one_line(res, "hidden.txt", "never shows the required element rights", "PIPL Art. 17 ¶1(3)")
+    assert list_campaigns(ws) == [] and ledger_size(ws) == size
+
+
+# -- 3. element values are texts ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('categories = ["姓名", "身份证号码", "手机号码"]', "categories"),
+        ("retention = 5", "retention"),
+        ("retention = 5.5", "retention"),
+        ("changes = false", "changes"),
+        (
+            'rights_where = {email = "privacy@buyer.example.cn", phone = "021-66660000"}',
+            "rights_where",
+        ),
+        ("transfer_date = 2027-01-15T09:00:00", "transfer_date"),
+        ('[purposes]\nmain = "贷款服务"', "purposes"),
+    ],
+)
+def test_a_value_that_is_no_text_is_refused_naming_its_key(
+    tmp_path: Path, line: str, key: str
+) -> None:
+    """Before, str() printed ['姓名', '身份证号码', …], 5 or {'email': …} into every notice."""
+    toml = tmp_path / "content.toml"
+    toml.write_text(f'purposes = "贷款服务"\n{line}\n' if key != "purposes" else line, "utf-8")
+    with pytest.raises(BadInput) as err:
+        read_content(toml)
+    assert err.value.message is not None
+    assert err.value.message.key == "notices.content_not_text"
+    assert err.value.message.values["key"] == key
+    assert err.value.message.values["law"] == LAW[key]
+
+
+def test_texts_and_a_toml_date_are_read() -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        toml = Path(d) / "c.toml"
+        toml.write_text('transfer_date = 2027-01-15\ncategories = "姓名、手机号码"\n', "utf-8")
+        assert read_content(toml) == {"transfer_date": "2027-01-15", "categories": "姓名、手机号码"}
+
+
+def test_create_refuses_a_list_in_one_line_changing_nothing(
+    ws: Any, book: Path, tmp_path: Path
+) -> None:
+    toml = tmp_path / "array.toml"
+    toml.write_text('categories = ["姓名", "手机号码"]\n', "utf-8")
+    size = ledger_size(ws)
+    res = _create(ws, book, "--content", str(toml))
+    _one_line(res, "array.toml", "element categories must be a quoted text", "PIPL Art. 17 ¶1(2)")
     assert list_campaigns(ws) == [] and ledger_size(ws) == size

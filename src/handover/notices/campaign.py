@@ -186,7 +186,8 @@ def template_entry(kind: str, fmt: str, source: str, name: str, max_chars: int) 
 
 def read_content(path: Path) -> dict[str, str]:
     """Element texts from a TOML file (``purposes = "..."``); an unknown key is refused
-    with its name so a typo never leaves an element silently at its default."""
+    with its name so a typo never leaves an element silently at its default, and so is a
+    value that is no text (a list, number, table; a TOML date is taken as its text)."""
     try:
         data = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -199,8 +200,28 @@ def read_content(path: Path) -> dict[str, str]:
             raise BadInput.msg(
                 "notices.content_unknown", path=path, key=k, known=", ".join(CONTENT_VARS)
             )
-        out[k] = str(v)
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            v = v.isoformat()  # transfer_date = 2027-01-15, TOML's own date: its text
+        if not isinstance(v, str):
+            # str() would print a list, number or table as Python writes it into every
+            # notice (['姓名', …]); which separator a list takes is the writer's to say
+            raise BadInput.msg("notices.content_not_text", path=path, key=k, law=_law(k))
+        out[k] = v
     return out
+
+
+def _law(var: str) -> str:
+    """The law an element serves (the first list naming it), for a refusal naming it."""
+    from handover.notices.templates import (
+        BREACH_ELEMENTS,
+        BREACH_SMS_ELEMENTS,
+        CONSENT_ELEMENTS,
+        ELEMENTS,
+        SMS_ELEMENTS,
+    )
+
+    lists = (ELEMENTS, SMS_ELEMENTS, CONSENT_ELEMENTS, BREACH_ELEMENTS, BREACH_SMS_ELEMENTS)
+    return next((e.law for es in lists for e in es if e.var == var), "PIPL Art. 17")
 
 
 class Composer:
