@@ -19,10 +19,12 @@ from handover.notices.campaign import list_campaigns, read_content
 from handover.notices.templates import (
     ELEMENTS,
     KINDS,
+    Renderer,
     builtin_path,
     check_content,
     check_template,
     default_content,
+    load_renderer,
     required,
 )
 from handover.settings import Transfer
@@ -262,3 +264,81 @@ def test_create_refuses_a_list_in_one_line_changing_nothing(
     res = _create(ws, book, "--content", str(toml))
     _one_line(res, "array.toml", "element categories must be a quoted text", "PIPL Art. 17 ¶1(2)")
     assert list_campaigns(ws) == [] and ledger_size(ws) == size
+
+
+# -- 4. content and template files as Notepad writes them ------------------------------
+
+BOM = "\ufeff".encode()
+
+
+def _msg(exc: pytest.ExceptionInfo[BadInput]) -> tuple[str, dict[str, Any]]:
+    assert exc.value.message is not None
+    return exc.value.message.key, dict(exc.value.message.values)
+
+
+def test_a_content_file_with_a_bom_is_read(tmp_path: Path) -> None:
+    """Notepad's default UTF-8 starts with a BOM: it was a TOMLDecodeError."""
+    toml = tmp_path / "bom.toml"
+    toml.write_bytes(BOM + 'retention = "贷款结清后五年"\n'.encode())
+    assert read_content(toml) == {"retention": "贷款结清后五年"}
+
+
+def test_a_content_file_not_in_utf8_says_so_and_where(tmp_path: Path) -> None:
+    toml = tmp_path / "gbk.toml"
+    toml.write_bytes('methods = "m"\n\nretention = "贷款结清后五年"\n'.encode("gbk"))
+    with pytest.raises(BadInput) as err:
+        read_content(toml)
+    assert _msg(err) == ("notices.content_not_utf8", {"path": toml, "line": 3})
+    assert "is not UTF-8 (from line 3)" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "error"),
+    [
+        ('retention = "五年"\npurposes = 继续提供贷款服务\n', 2, "Invalid value"),
+        ('retention = "五年\n', 1, "Illegal character '\\n'"),
+        ('retention = "五年"\npurposes = """贷款', 2, "Unterminated string"),
+    ],
+)
+def test_a_toml_error_names_its_line_and_tomls_words(
+    tmp_path: Path, text: str, line: int, error: str
+) -> None:
+    toml = tmp_path / "bad.toml"
+    toml.write_text(text, "utf-8")
+    with pytest.raises(BadInput) as err:
+        read_content(toml)
+    assert _msg(err) == ("notices.content_toml", {"path": toml, "line": line, "error": error})
+
+
+def test_a_template_with_a_bom_puts_no_bom_into_a_notice(tmp_path: Path) -> None:
+    """The BOM was the first character of every notice rendered from such a template."""
+    source = "\ufeff" + _builtin("notice", "txt")
+    text = Renderer.build("notice", _content(), source=source, name="bom.txt").render("王*", "R1")
+    assert "\ufeff" not in text and text.startswith("尊敬的王*")
+    mine = tmp_path / "bom.txt"
+    mine.write_bytes(BOM + _builtin("notice", "txt").encode())
+    text = load_renderer("notice", "zh-CN", _content(), path=mine).render("王*", "R1")
+    assert "\ufeff" not in text
+
+
+def test_a_template_not_in_utf8_says_so(tmp_path: Path) -> None:
+    mine = tmp_path / "gbk.txt"
+    mine.write_bytes(_builtin("notice", "txt").encode("gbk"))
+    with pytest.raises(BadInput) as err:
+        load_renderer("notice", "zh-CN", _content(), path=mine)
+    assert _msg(err) == ("notices.template_not_utf8", {"path": mine, "line": 1})
+
+
+def test_create_reads_a_bom_and_refuses_gbk_in_one_line(
+    ws: Any, book: Path, tmp_path: Path
+) -> None:
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(BOM + 'retention = "贷款结清后五年,期满删除"\n'.encode())
+    res = _create(ws, book, "--content", str(bom))
+    assert res.exit_code == 0, res.output
+    assert list_campaigns(ws)[0].content["retention"] == "贷款结清后五年,期满删除"
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('retention = "贷款结清后五年"\n'.encode("gbk"))
+    size = ledger_size(ws)
+    _one_line(_create(ws, book, "--content", str(gbk)), "gbk.toml", "is not UTF-8")
+    assert len(list_campaigns(ws)) == 1 and ledger_size(ws) == size

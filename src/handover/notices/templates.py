@@ -35,6 +35,8 @@ FORMATS = ("txt", "html")
 TEMPLATES = Path(__file__).parent / "templates"
 #: Aliyun SMS: one message is 70 characters, a long message at most 500 (signature included)
 SMS_MAX_CHARS = 500
+#: the byte-order mark Notepad puts before UTF-8 text; never part of a template's text
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def check_template(kind: str, source: str, name: str, fmt: str = "txt") -> None:
     if kind not in KINDS:
         raise BadInput.msg("notices.bad_kind", kind=kind, kinds=", ".join(KINDS))
     env = _env(fmt == "html")
+    source = source.removeprefix(BOM)
     try:
         used = meta.find_undeclared_variables(env.parse(source))
         # compiling finds what parsing does not: an unknown filter or test
@@ -338,7 +341,9 @@ class Renderer:
         """Check ``source`` and ``content`` for ``kind`` and compile the template."""
         check_template(kind, source, name, fmt)
         check_content(kind, content)
-        template = _env(fmt == "html").from_string(source)
+        # a template saved with a BOM (Notepad) and stored as read: U+FEFF is no text of
+        # the notice, and would otherwise open every one sent
+        template = _env(fmt == "html").from_string(source.removeprefix(BOM))
         renderer = cls(kind, fmt, template, dict(content), max_chars, name)
         # one sample with this content (a masked name): a template this content cannot
         # fill is refused here, before a preview is shown or any notice is claimed
@@ -380,11 +385,16 @@ def load_renderer(
     ``lang``, ``fmt``); an unreadable file is refused with its path."""
     file = path or builtin_path(kind, lang, fmt)
     try:
-        source = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = file.read_bytes()
+    except OSError as exc:
         raise BadInput.msg(
             "notices.template_unreadable", path=file, reason=type(exc).__name__
         ) from None
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput.msg("notices.template_not_utf8", path=file, line=line) from None
     return Renderer.build(
         kind, content, source=source, name=str(file), fmt=fmt, max_chars=max_chars
     )
