@@ -186,21 +186,61 @@ def template_entry(kind: str, fmt: str, source: str, name: str, max_chars: int) 
 
 def read_content(path: Path) -> dict[str, str]:
     """Element texts from a TOML file (``purposes = "..."``); an unknown key is refused
-    with its name so a typo never leaves an element silently at its default."""
+    with its name so a typo never leaves an element silently at its default, and so is a
+    value that is no text (a list, number, table; a TOML date is taken as its text)."""
+    import re
+
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise BadInput.msg(
             "notices.content_unreadable", path=path, reason=type(exc).__name__
         ) from None
+    try:
+        # utf-8-sig: Notepad saves UTF-8 with a BOM, which TOML itself does not allow
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput.msg("notices.content_not_utf8", path=path, line=line) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # element texts are no personal data: TOML's own words and line can be shown
+        said = str(exc)
+        at = re.search(r"\s*\(at line (\d+), column \d+\)$", said)
+        end = re.search(r"\s*\(at end of document\)$", said)
+        line = int(at.group(1)) if at else text.count("\n") + 1
+        cut = at or end
+        error = said[: cut.start()] if cut else said
+        raise BadInput.msg("notices.content_toml", path=path, line=line, error=error) from None
     out: dict[str, str] = {}
     for k, v in data.items():
         if k not in CONTENT_VARS:
             raise BadInput.msg(
                 "notices.content_unknown", path=path, key=k, known=", ".join(CONTENT_VARS)
             )
-        out[k] = str(v)
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            v = v.isoformat()  # transfer_date = 2027-01-15, TOML's own date: its text
+        if not isinstance(v, str):
+            # str() would print a list, number or table as Python writes it into every
+            # notice (['姓名', …]); which separator a list takes is the writer's to say
+            raise BadInput.msg("notices.content_not_text", path=path, key=k, law=_law(k))
+        out[k] = v
     return out
+
+
+def _law(var: str) -> str:
+    """The law an element serves (the first list naming it), for a refusal naming it."""
+    from handover.notices.templates import (
+        BREACH_ELEMENTS,
+        BREACH_SMS_ELEMENTS,
+        CONSENT_ELEMENTS,
+        ELEMENTS,
+        SMS_ELEMENTS,
+    )
+
+    lists = (ELEMENTS, SMS_ELEMENTS, CONSENT_ELEMENTS, BREACH_ELEMENTS, BREACH_SMS_ELEMENTS)
+    return next((e.law for es in lists for e in es if e.var == var), "PIPL Art. 17")
 
 
 class Composer:

@@ -35,6 +35,8 @@ FORMATS = ("txt", "html")
 TEMPLATES = Path(__file__).parent / "templates"
 #: Aliyun SMS: one message is 70 characters, a long message at most 500 (signature included)
 SMS_MAX_CHARS = 500
+#: the byte-order mark Notepad puts before UTF-8 text; never part of a template's text
+BOM = "\ufeff"
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,7 @@ def check_template(kind: str, source: str, name: str, fmt: str = "txt") -> None:
     if kind not in KINDS:
         raise BadInput.msg("notices.bad_kind", kind=kind, kinds=", ".join(KINDS))
     env = _env(fmt == "html")
+    source = source.removeprefix(BOM)
     try:
         used = meta.find_undeclared_variables(env.parse(source))
         # compiling finds what parsing does not: an unknown filter or test
@@ -207,15 +210,44 @@ def check_template(kind: str, source: str, name: str, fmt: str = "txt") -> None:
     for e in required(kind):
         if e.var not in used:
             raise BadInput.msg("notices.template_missing", name=name, var=e.var, law=e.law)
-    sample = {v: v for v in allowed} | _sample_extra(kind)
+    # Each required element gets a mark of its own: an element the template names but
+    # never prints ({% if false %}, {% set %}, [:0], an HTML comment) is found missing
+    # from the output, which parsing alone cannot see.
+    marks = {e.var: _sentinel(i) for i, e in enumerate(required(kind))}
+    sample = {v: v for v in allowed} | _sample_extra(kind) | marks
     try:
-        template.render(**sample)
+        text = str(template.render(**sample))
     except Exception as exc:  # whatever a template raises is the template's fault
         # Placeholders only are rendered here, so the error's text can be shown.
         detail = " ".join(str(exc).split())[:200]
         raise BadInput.msg(
             "notices.template_render", name=name, error=f"{type(exc).__name__}: {detail}"
         ) from None
+    shown = _shown(text, fmt)
+    for e in required(kind):
+        if marks[e.var] not in shown:
+            raise BadInput.msg("notices.template_hidden", name=name, var=e.var, law=e.law)
+
+
+def _sentinel(i: int) -> str:
+    """The sample text of the ``i``-th required element: digits between marks no filter
+    of case (upper, title) or HTML escaping changes, and no notice text contains."""
+    return f"⟦§{i:02d}§⟧"
+
+
+def _shown(text: str, fmt: str) -> str:
+    """What a reader sees of a rendered ``text``: for HTML, its text without comments,
+    scripts, styles and tags (an element only in an attribute is not shown)."""
+    if fmt != "html":
+        return text
+    import html
+    import re
+
+    text = re.sub(r"<!--.*?(?:-->|$)", "", text, flags=re.DOTALL)
+    text = re.sub(
+        r"<(script|style|head)\b.*?(?:</\1\s*>|$)", "", text, flags=re.DOTALL | re.IGNORECASE
+    )
+    return html.unescape(re.sub(r"<[^>]*>", "", text))
 
 
 def _sample_extra(kind: str) -> dict[str, Any]:
@@ -227,13 +259,55 @@ def _sample_extra(kind: str) -> dict[str, Any]:
     return {k: v for k, v in extra.items() if k in ALLOWED[kind]}
 
 
+#: Marks of a text nobody wrote yet, refused wherever they stand in an element's text:
+#: TODO/TBD/TBA/TBC/FIXME as words, runs of X (``XXX公司``, ``xx@``), ×× and ○○, the
+#: Chinese "to be filled in" words, a template's ``{{ … }}``/``{% … %}``/``{…}``/``${…}``
+#: left in, and an empty bracket (``【】``, ``[ ]``, ``()``).
+_PLACEHOLDER_IN = (
+    r"(?<![A-Za-z0-9])(?:TODO|TBD|TBA|TBC|FIXME)(?![A-Za-z0-9])",
+    r"(?<![A-Za-z0-9])[Xx]{2,}(?![A-Za-z0-9])",
+    r"×{2,}|○{2,}",
+    r"待填写?|待补充|待完善|此处填写|填写此处",
+    r"\{\{.*?\}\}|\{%.*?%\}|\$?\{[^{}]{0,40}\}",
+    r"【\s*】|\[\s*\]|\(\s*\)|〔\s*〕",
+)
+#: Words that are a placeholder only as the whole text, its punctuation taken off
+#: (``待定`` also stands inside ``等待定期``; ``N/A`` is ``NA``).
+_PLACEHOLDER_ALONE = frozenset({"待定", "待确认", "NA", "NULL", "UNDEFINED"})
+
+
+def placeholder(text: str) -> str | None:
+    """The placeholder in an element's ``text`` (``TODO``, ``【待填写】``, ``XXX``,
+    ``{{ … }}``, ``……`` alone …), or None when it reads as a text someone wrote."""
+    import re
+    import unicodedata
+
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    letters = "".join(c for c in value if unicodedata.category(c)[0] in "LN")
+    if not letters:
+        return value[:40]  # nothing but punctuation: "……", "...", "-", "【】"
+    for pattern in _PLACEHOLDER_IN:
+        found = re.search(pattern, value, re.IGNORECASE)
+        if found:
+            return found.group(0)[:40]
+    if re.fullmatch(r"(?:【[^】]*】\s*)+", value) or letters.upper() in _PLACEHOLDER_ALONE:
+        return value[:40]  # only bracketed holes (【公司名称】), or a "to be decided" word
+    return None
+
+
 def check_content(kind: str, content: dict[str, str]) -> None:
-    """Refuse content that leaves a required element of ``kind`` empty (PERSONAL excepted)."""
+    """Refuse content that leaves a required element of ``kind`` empty, or holds a
+    placeholder in it (:func:`placeholder`), naming the element and its law (PERSONAL
+    excepted: those are filled per person)."""
     for e in required(kind):
         if e.var in PERSONAL:
             continue
-        if not str(content.get(e.var) or "").strip():
+        text = str(content.get(e.var) or "")
+        if not text.strip():
             raise BadInput.msg("notices.content_missing", var=e.var, law=e.law)
+        mark = placeholder(text)
+        if mark is not None:
+            raise BadInput.msg("notices.content_placeholder", var=e.var, mark=mark, law=e.law)
 
 
 def content_hash(text: str) -> str:
@@ -267,7 +341,9 @@ class Renderer:
         """Check ``source`` and ``content`` for ``kind`` and compile the template."""
         check_template(kind, source, name, fmt)
         check_content(kind, content)
-        template = _env(fmt == "html").from_string(source)
+        # a template saved with a BOM (Notepad) and stored as read: U+FEFF is no text of
+        # the notice, and would otherwise open every one sent
+        template = _env(fmt == "html").from_string(source.removeprefix(BOM))
         renderer = cls(kind, fmt, template, dict(content), max_chars, name)
         # one sample with this content (a masked name): a template this content cannot
         # fill is refused here, before a preview is shown or any notice is claimed
@@ -309,11 +385,16 @@ def load_renderer(
     ``lang``, ``fmt``); an unreadable file is refused with its path."""
     file = path or builtin_path(kind, lang, fmt)
     try:
-        source = file.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = file.read_bytes()
+    except OSError as exc:
         raise BadInput.msg(
             "notices.template_unreadable", path=file, reason=type(exc).__name__
         ) from None
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput.msg("notices.template_not_utf8", path=file, line=line) from None
     return Renderer.build(
         kind, content, source=source, name=str(file), fmt=fmt, max_chars=max_chars
     )
@@ -327,9 +408,10 @@ def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str
 
     def contact(p: Any) -> str:
         parts = [p.contact, p.phone, p.email, p.address] if p is not None else []
-        return ", ".join(x for x in parts if x)
+        return ", ".join(x.strip() for x in parts if x and x.strip())
 
     sep = "、" if not lang.lower().startswith("en") else ", "
+    email = (transfer.buyer.email or "").strip()
     content = {
         "seller_name": transfer.seller.name,
         "seller_contact": contact(transfer.seller),
@@ -345,15 +427,17 @@ def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str
         "transfer_date": transfer.closing.isoformat() if transfer.closing else "",
         "purposes": transfer.purpose,
         "categories": sep.join(categories),
-        "pio_contact": transfer.buyer.contact
-        + (f" ({transfer.buyer.email})" if transfer.buyer.email else ""),
+        "pio_contact": " ".join(
+            x for x in ((transfer.buyer.contact or "").strip(), f"({email})" if email else "") if x
+        ),
         "link": "",
         "new_purpose": "",
     }
     for var in ("methods", "retention", "rights", "rights_where", "changes", "obligations"):
-        content[var] = t(
-            f"notices.default.{var}", lang, buyer=transfer.buyer.name, email=transfer.buyer.email
-        )
+        # without a buyer e-mail the rights sentence leaves the e-mail clause out
+        # ("发送电子邮件至 ," would be a hole in every notice)
+        key = "rights_where_no_email" if var == "rights_where" and not email else var
+        content[var] = t(f"notices.default.{key}", lang, buyer=transfer.buyer.name, email=email)
     return content
 
 
