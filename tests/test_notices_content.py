@@ -342,3 +342,16 @@ def test_create_reads_a_bom_and_refuses_gbk_in_one_line(
     size = ledger_size(ws)
     _one_line(_create(ws, book, "--content", str(gbk)), "gbk.toml", "is not UTF-8")
     assert len(list_campaigns(ws)) == 1 and ledger_size(ws) == size
+
+
+def test_create_tells_a_template_not_in_utf8_by_its_line(
+    ws: Any, book: Path, tmp_path: Path
+) -> None:
+    """notices create read its templates itself, as plain UTF-8: a GBK one was told by
+    its error's type only (UnicodeDecodeError); now as announcements are (one reader)."""
+    mine = tmp_path / "gbk.txt"
+    mine.write_bytes(("\n" + _builtin("notice", "txt", "zh-CN")).encode("gbk"))
+    size = ledger_size(ws)
+    res = _create(ws, book, "--template-text", str(mine))
+    _one_line(res, "gbk.txt", "not UTF-8", "line 2")
+    assert list_campaigns(ws) == [] and ledger_size(ws) == size

@@ -78,6 +78,7 @@ from handover.notices.templates import (
     check_content,
     check_template,
     default_content,
+    read_template,
 )
 from handover.progress import NoProgress, Progress
 from handover.sources import PLAIN, FileReading, open_source
@@ -223,12 +224,7 @@ def create_campaign(
         for tkind, fmt in TEMPLATES_OF[kind][ch]:
             user = (templates or {}).get(f"{'sms' if ch == 'sms' else 'notice'}.{fmt}")
             path = user or builtin_path(tkind, language, fmt)
-            try:
-                text = path.read_text("utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                raise BadInput.msg(
-                    "notices.template_unreadable", path=path, reason=type(exc).__name__
-                ) from None
+            text = read_template(path)
             check_template(tkind, text, str(path))
             check_content(tkind, content)
             if ch == "sms":

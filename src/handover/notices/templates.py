@@ -384,6 +384,14 @@ def load_renderer(
     """The renderer of the template at ``path`` (default: the built-in one of ``kind``,
     ``lang``, ``fmt``); an unreadable file is refused with its path."""
     file = path or builtin_path(kind, lang, fmt)
+    return Renderer.build(
+        kind, content, source=read_template(file), name=str(file), fmt=fmt, max_chars=max_chars
+    )
+
+
+def read_template(file: Path) -> str:
+    """A template file's text, UTF-8 with or without a BOM (Notepad writes one); refused
+    with its path, and the line where it stops being UTF-8."""
     try:
         raw = file.read_bytes()
     except OSError as exc:
@@ -391,13 +399,10 @@ def load_renderer(
             "notices.template_unreadable", path=file, reason=type(exc).__name__
         ) from None
     try:
-        source = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BadInput.msg("notices.template_not_utf8", path=file, line=line) from None
-    return Renderer.build(
-        kind, content, source=source, name=str(file), fmt=fmt, max_chars=max_chars
-    )
 
 
 def default_content(transfer: Any, categories: list[str], lang: str) -> dict[str, str]:
