@@ -87,9 +87,9 @@ def _local(value: dt.datetime, tz: str) -> str:
 def _stamp(value: dt.datetime, tz: str) -> str:
     """A time in the workspace's zone with its offset (``2026-03-02 09:00+08:00``), for
     lines that stand alone in a listing."""
-    from zoneinfo import ZoneInfo
+    from handover.incidents.records import zoned
 
-    return value.astimezone(ZoneInfo(tz)).isoformat(sep=" ", timespec="minutes")
+    return zoned(value, tz, " ")
 
 
 def _at(text: str, tz: str) -> str:

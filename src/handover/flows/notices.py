@@ -85,6 +85,7 @@ from handover.sources import PLAIN, FileReading, open_source
 from handover.workspace import Workspace
 
 if TYPE_CHECKING:
+    from handover.governance.grants import Grant
     from handover.sources.base import Source
 
 ACTION = "notices.send"
@@ -345,13 +346,16 @@ def approve_campaign(
     return {"campaign": campaign_id, **grant.to_json()}
 
 
-def _grant_state(ws: Workspace, grant_id: int, at: dt.datetime) -> str:
+def _campaign_grant(ws: Workspace, grant_id: int | None, at: dt.datetime) -> Grant | None:
+    """The campaign's grant ``grant_id`` with its state at ``at`` (None: there is none)."""
     from handover.governance.grants import list_grants
 
-    for g in list_grants(ws, now=at):
-        if g.id == grant_id:
-            return g.state
-    return "missing"
+    return next((g for g in list_grants(ws, now=at) if g.id == grant_id), None)
+
+
+def _grant_state(ws: Workspace, grant_id: int, at: dt.datetime) -> str:
+    grant = _campaign_grant(ws, grant_id, at)
+    return grant.state if grant is not None else "missing"
 
 
 @dataclass
@@ -421,11 +425,9 @@ def _require_approved(
     """Refused (ledgered as ``notices.send.refused``) unless the campaign's own grant is
     active, naming that grant, its state and its approvals."""
     from handover.governance.authorize import acting_name
-    from handover.governance.grants import list_grants
 
-    assert camp.grant_id is not None
     at = at or utcnow()
-    grant = next((g for g in list_grants(ws, now=at) if g.id == camp.grant_id), None)
+    grant = _campaign_grant(ws, camp.grant_id, at)
     state = grant.state if grant is not None else "missing"
     if state == "active":
         return

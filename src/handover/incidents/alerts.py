@@ -160,20 +160,20 @@ def _drop_stale(
                 continue
             ob = s.get(ObligationRow, row.obligation_id)
             inc = s.get(IncidentRow, ob.incident_id) if ob is not None else None
-            if not _stale(ob, inc):
+            if _stale(ob, inc):
+                _obsolete(row, stats, outcomes)
+            else:
                 keep.append(alert_id)
-                continue
-            row.state = "obsolete"
-            stats.obsolete += 1
-            outcomes.append(
-                {
-                    "key": row.key,
-                    "kind": row.kind,
-                    "obligation": row.obligation_id,
-                    "outcome": "obsolete",
-                }
-            )
     return keep
+
+
+def _obsolete(row: AlertRow, stats: AlertStats, outcomes: list[dict[str, Any]]) -> None:
+    """Settle ``row`` as not worth sending (:func:`_stale`), counted and told."""
+    row.state = "obsolete"
+    stats.obsolete += 1
+    outcomes.append(
+        {"key": row.key, "kind": row.kind, "obligation": row.obligation_id, "outcome": "obsolete"}
+    )
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -268,16 +268,7 @@ def send(
                 if ob is None or inc is None:
                     continue
                 if _stale(ob, inc):  # met or closed since the check above
-                    row.state = "obsolete"
-                    stats.obsolete += 1
-                    outcomes.append(
-                        {
-                            "key": row.key,
-                            "kind": row.kind,
-                            "obligation": ob.id,
-                            "outcome": "obsolete",
-                        }
-                    )
+                    _obsolete(row, stats, outcomes)
                     continue
                 message = compose(
                     row.kind,

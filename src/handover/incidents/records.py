@@ -99,12 +99,12 @@ def event_source(source: str) -> Msg:
     )
 
 
-def zoned(value: dt.datetime, tz: str) -> str:
+def zoned(value: dt.datetime, tz: str, sep: str = "T") -> str:
     """``value`` in zone ``tz`` with its offset, to the minute (``2026-12-08T11:50+08:00``):
     a refusal shows times as the user typed them, in the workspace's zone."""
     from zoneinfo import ZoneInfo
 
-    return utc(value).astimezone(ZoneInfo(tz)).isoformat(timespec="minutes")
+    return utc(value).astimezone(ZoneInfo(tz)).isoformat(sep=sep, timespec="minutes")
 
 
 def past(value: dt.datetime, field_name: str, now: dt.datetime, tz: str = "UTC") -> dt.datetime:
